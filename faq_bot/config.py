@@ -1,0 +1,76 @@
+"""Typed settings: one object, every field overridable as ``FAQ_BOT_<FIELD>``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The project folder (the one holding ``faq_bot/``); relative defaults resolve against it.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_cache_dir() -> Path:
+    """faq-bot's per-user cache (converted model, indexes of other FAQ files), outside git."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "faq-bot"
+
+
+def default_model_dir() -> Path:
+    """Where set-up puts the converted model."""
+    return default_cache_dir() / "models" / "multilingual-e5-small"
+
+
+class Settings(BaseSettings):
+    """Everything that can be configured; see the README for what each field means."""
+
+    model_config = SettingsConfigDict(env_prefix="FAQ_BOT_", extra="ignore", frozen=True)
+
+    # Files
+    faq_path: Path = PROJECT_ROOT / "data" / "faq.tsv"
+    synonyms_path: Path = PROJECT_ROOT / "data" / "synonyms.tsv"
+    index_dir: Path = PROJECT_ROOT / "index"
+    model_dir: Path = Field(default_factory=default_model_dir)
+    max_faq_bytes: int = Field(20_000_000, gt=0)
+
+    # Retrieval
+    index_type: Literal["flat", "hnsw"] = "flat"
+    hnsw_m: int = Field(32, ge=4, le=256)
+    hnsw_ef_construction: int = Field(200, ge=8)
+    hnsw_ef_search: int = Field(128, ge=8)
+    dense_weight: float = Field(0.7, ge=0.0, le=1.0)
+    # The dense side is the best cosine minus the query's mean cosine to the FAQ (mE5's raw
+    # cosines are bunched in 0.80-0.95); this range of it maps onto 0..1 before mixing.
+    dense_floor: float = Field(0.0, ge=-1.0, lt=1.0)
+    dense_ceiling: float = Field(0.15, gt=-1.0, le=1.0)
+    bm25_k1: float = Field(1.2, gt=0.0)
+    bm25_b: float = Field(0.5, ge=0.0, le=1.0)
+    candidates: int = Field(50, ge=1)
+    encode_batch_size: int = Field(32, ge=1)
+
+    # Decision
+    answer_threshold: float = Field(0.46, ge=0.0, le=1.0)
+    suggest_threshold: float = Field(0.45, ge=0.0, le=1.0)
+    answer_margin: float = Field(0.0, ge=0.0, le=1.0)
+    suggestion_count: int = Field(3, ge=1, le=10)
+    escalation_text: str = "弊社担当者、またはお問い合わせフォームにお問い合わせください。"
+    contact_url: str = "https://example.com/contact"
+
+    @field_validator("faq_path", "synonyms_path", "index_dir", "model_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        # User-given relative paths mean "relative to where I am"; defaults are absolute already.
+        return value.expanduser().resolve()
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Settings:
+        if self.suggest_threshold > self.answer_threshold:
+            raise ValueError(
+                f"suggest_threshold ({self.suggest_threshold}) must not exceed "
+                f"answer_threshold ({self.answer_threshold})"
+            )
+        if self.dense_floor >= self.dense_ceiling:
+            raise ValueError(f"dense_floor ({self.dense_floor}) must be below dense_ceiling ({self.dense_ceiling})")
+        return self

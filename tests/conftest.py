@@ -1,0 +1,64 @@
+"""Shared fixtures: settings in temporary folders, a small FAQ, fake and real engines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from faq_bot.config import PROJECT_ROOT, Settings
+from faq_bot.engine import Engine
+from tests.fakes import FakeEmbedder
+
+SMALL_FAQ = """id\tcategory\tquestion\tanswer\talternates
+1\t請求\t請求書はいつ発行されますか\t毎月10日頃に発行します。\t請求書の発行日
+2\t請求\t請求書をダウンロードできますか\tマイページの請求一覧からPDFで出力できます。\t
+3\t見積\t見積書を発行できますか\tカート画面から見積書を作成できます。\t見積を作りたい|quotation
+4\t支払い\tクレジットカードは使えますか\tVISAとJCBに対応しています。\t
+5\t支払い\t銀行振込はできますか\tはい、銀行振込に対応しています。\t
+6\t会員\tパスワードを変更したい\tマイページの会員情報から変更できます。\t
+"""
+
+
+def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+@pytest.fixture
+def faq_file(tmp_path: Path) -> Path:
+    return write(tmp_path / "faq.tsv", SMALL_FAQ)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, faq_file: Path) -> Settings:
+    return Settings(
+        faq_path=faq_file,
+        index_dir=tmp_path / "index",
+        synonyms_path=PROJECT_ROOT / "data" / "synonyms.tsv",
+        model_dir=tmp_path / "no-model",
+        answer_threshold=0.6,
+        suggest_threshold=0.3,
+        dense_floor=0.0,
+        dense_ceiling=0.6,
+    )
+
+
+@pytest.fixture
+def fake_engine(settings: Settings) -> Engine:
+    return Engine.open(settings, FakeEmbedder())
+
+
+@pytest.fixture(scope="session")
+def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The shipped FAQ and model, with a private index folder."""
+    settings = Settings(index_dir=tmp_path_factory.mktemp("real-index"))
+    if not (settings.model_dir / "modules.json").is_file():
+        pytest.fail(f"model missing in {settings.model_dir}: run `make model` first")
+    return settings
+
+
+@pytest.fixture(scope="session")
+def real_engine(real_settings: Settings) -> Iterator[Engine]:
+    yield Engine.open(real_settings)

@@ -1,0 +1,44 @@
+"""Test doubles: a deterministic embedder that needs no model."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+import numpy as np
+
+from faq_bot.embed import Vectors
+from faq_bot.text import normalize
+
+
+class FakeEmbedder:
+    """Hashes character bigrams into a small vector: texts sharing bigrams are similar."""
+
+    def __init__(self, dim: int = 64) -> None:
+        self._dim = dim
+        self.calls = 0
+
+    @property
+    def model_id(self) -> str:
+        return f"fake-bigram-{self._dim}"
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def _vector(self, text: str) -> np.ndarray:
+        v = np.zeros(self._dim, dtype=np.float32)
+        t = normalize(text)
+        for i in range(max(len(t) - 1, 1)):
+            gram = t[i : i + 2]
+            h = int.from_bytes(hashlib.blake2b(gram.encode(), digest_size=4).digest(), "little")
+            v[h % self._dim] += 1.0
+        v[0] += 0.1  # no zero vectors
+        return v / np.linalg.norm(v)
+
+    def encode_queries(self, texts: Sequence[str]) -> Vectors:
+        self.calls += 1
+        return np.stack([self._vector(t) for t in texts]).astype(np.float32)
+
+    def encode_passages(self, texts: Sequence[str], progress: bool = False) -> Vectors:
+        return self.encode_queries(texts)

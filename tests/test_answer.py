@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from faq_bot.answer import Decision, decide
+from faq_bot.config import Settings
+from faq_bot.faq import FaqEntry
+from faq_bot.retrieve import Hit, Search
+from faq_bot.text import Analysis
+
+
+def search(*scores: float) -> Search:
+    hits = tuple(
+        Hit(FaqEntry(str(i), "c", f"q{i}", f"a{i}"), s, 0.9, 0.5, "question", f"q{i}") for i, s in enumerate(scores)
+    )
+    return Search("q", Analysis("q", (), ""), hits)
+
+
+SETTINGS = Settings(answer_threshold=0.6, suggest_threshold=0.4, suggestion_count=3)
+
+
+def test_high_score_answers_with_the_top_entry() -> None:
+    reply = decide(search(0.7, 0.5), SETTINGS)
+    assert reply.decision == Decision.ANSWER and reply.answer == "a0" and reply.escalation is None
+
+
+def test_middle_score_suggests_up_to_three_candidates_above_the_suggest_threshold() -> None:
+    reply = decide(search(0.55, 0.5, 0.45, 0.44, 0.2), SETTINGS)
+    assert reply.decision == Decision.SUGGEST
+    assert [h.entry.id for h in reply.suggestions] == ["0", "1", "2"]
+    short = decide(search(0.55, 0.3), SETTINGS)
+    assert [h.entry.id for h in short.suggestions] == ["0"]
+
+
+def test_low_score_or_no_hit_escalates_with_the_configured_text() -> None:
+    for s in (search(0.3), search()):
+        reply = decide(s, SETTINGS)
+        assert reply.decision == Decision.ESCALATE
+        assert reply.escalation is not None and reply.escalation.text == SETTINGS.escalation_text
+        assert reply.answer == SETTINGS.escalation_text
+
+
+def test_answer_margin_turns_a_close_call_into_suggestions() -> None:
+    strict = SETTINGS.model_copy(update={"answer_margin": 0.05})
+    assert decide(search(0.7, 0.68), strict).decision == Decision.SUGGEST
+    assert decide(search(0.7, 0.6), strict).decision == Decision.ANSWER

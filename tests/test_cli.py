@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from faq_bot.cli import main
+from tests.conftest import SMALL_FAQ, write
+
+
+def test_validate_reports_entries_and_encoding(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(write(tmp_path / "f.tsv", SMALL_FAQ, "cp932"))]) == 0
+    out = capsys.readouterr().out
+    assert "6件" in out and "CP932" in out
+
+
+def test_validate_prints_every_problem_with_line_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = write(tmp_path / "bad.tsv", "id\tquestion\tanswer\n1\tq\t\n2\tq2\ta\n2\tq3\tb\n")
+    assert main(["validate", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "2行目" in err and "回答" in err and "4行目" in err and "重複" in err and str(bad) in err
+
+
+@pytest.mark.integration
+def test_ask_json_gives_decision_answer_and_scored_hits(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("FAQ_BOT_INDEX_DIR", str(tmp_path / "idx"))
+    assert main(["ask", "請求書のPDFを入手したい", "--json"]) == 0
+    reply = json.loads(capsys.readouterr().out)
+    assert reply["decision"] in {"answer", "suggest"}
+    assert reply["hits"][0]["id"] in {"31", "30", "29"}
+    assert {"dense", "lexical", "score", "matched"} <= set(reply["hits"][0])
+
+
+@pytest.mark.integration
+def test_eval_on_another_faq_builds_a_cached_index_and_writes_rankings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from faq_bot.config import Settings
+
+    monkeypatch.setenv("FAQ_BOT_MODEL_DIR", str(Settings().model_dir))  # before the cache moves
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    faq = write(
+        tmp_path / "other.tsv",
+        "id\tquestion\tanswer\nA\t返品はできますか\t30日以内なら可能です。\nB\t送料はいくらですか\t無料です。\n",
+    )
+    queries = write(tmp_path / "q.tsv", "query\tgold\n商品を返したい\tA\n送料について\tB\n")
+    rankings = tmp_path / "r.jsonl"
+    args = ["eval", str(queries), "--faq", str(faq), "--json", "--rankings", str(rankings)]
+    assert main(args) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["n_in_scope"] == 2 and metrics["top1"] == 1.0
+    lines = [json.loads(x) for x in rankings.read_text(encoding="utf-8").splitlines()]
+    assert lines[0]["hits"][0]["id"] == "A"
+    assert list((tmp_path / "cache" / "faq-bot" / "indexes").iterdir())

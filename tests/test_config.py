@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from faq_bot.config import PROJECT_ROOT, Settings
+
+
+def test_defaults_are_absolute_under_the_project_root() -> None:
+    s = Settings()
+    assert s.faq_path == PROJECT_ROOT / "data" / "faq.tsv"
+    assert s.index_dir.is_absolute() and s.model_dir.is_absolute()
+
+
+def test_environment_overrides_every_field(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("FAQ_BOT_FAQ_PATH", str(tmp_path / "x.tsv"))
+    monkeypatch.setenv("FAQ_BOT_ANSWER_THRESHOLD", "0.7")
+    monkeypatch.setenv("FAQ_BOT_INDEX_TYPE", "hnsw")
+    s = Settings()
+    assert s.faq_path == tmp_path / "x.tsv" and s.answer_threshold == 0.7 and s.index_type == "hnsw"
+
+
+def test_relative_paths_from_the_environment_resolve_against_the_working_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FAQ_BOT_INDEX_DIR", "idx")
+    assert Settings().index_dir == tmp_path / "idx"
+
+
+def test_bad_values_fail_fast_naming_the_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAQ_BOT_ANSWER_THRESHOLD", "high")
+    with pytest.raises(ValidationError, match="answer_threshold"):
+        Settings()
+
+
+def test_suggest_threshold_may_not_exceed_answer_threshold() -> None:
+    with pytest.raises(ValidationError, match="suggest_threshold"):
+        Settings(answer_threshold=0.3, suggest_threshold=0.5)

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from faq_bot import faq as faq_table
+from faq_bot import index as faq_index
+from faq_bot.answer import Decision
+from faq_bot.config import Settings
+from faq_bot.engine import Engine
+from tests.conftest import SMALL_FAQ
+from tests.fakes import FakeEmbedder
+
+
+def test_exact_question_is_answered_from_its_entry(fake_engine: Engine) -> None:
+    reply = fake_engine.ask("請求書をダウンロードできますか")
+    assert reply.decision == Decision.ANSWER and reply.hit is not None and reply.hit.entry.id == "2"
+
+
+def test_empty_and_meaningless_input_escalates_without_error(fake_engine: Engine) -> None:
+    for text in ("", "   ", "？！…", "\n\t"):
+        reply = fake_engine.ask(text)
+        assert reply.decision == Decision.ESCALATE and reply.confidence == 0.0
+
+
+def test_category_restricted_ask_only_answers_from_those_categories(fake_engine: Engine) -> None:
+    reply = fake_engine.ask("請求書をダウンロードできますか", ["支払い"])
+    assert all(h.entry.category == "支払い" for h in reply.search.hits)
+
+
+def test_entry_lookup_by_id(fake_engine: Engine) -> None:
+    entry = fake_engine.entry("4")
+    assert entry is not None and entry.question == "クレジットカードは使えますか"
+    assert fake_engine.entry("404") is None
+
+
+def test_publish_switches_to_the_new_faq_and_version(fake_engine: Engine, settings: Settings) -> None:
+    old = fake_engine.current
+    text = SMALL_FAQ + "7\t新\t新しい質問です\t新しい回答です\t\n"
+    new_index = faq_index.build(faq_table.parse(text), FakeEmbedder(), fake_engine.analyzer, settings)
+    loaded = fake_engine.publish(new_index)
+    assert fake_engine.current is loaded and loaded.faq_version != old.faq_version
+    assert fake_engine.entry("7") is not None
+    assert old.retriever.search("新しい質問です").hits[0].entry.id != "7"  # old view stays intact
+
+
+def test_opening_twice_reuses_the_saved_index(settings: Settings) -> None:
+    first = Engine.open(settings, FakeEmbedder())
+    second = Engine.open(settings, FakeEmbedder())
+    assert first.current.index.path == second.current.index.path

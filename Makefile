@@ -10,7 +10,7 @@ INSTALLED := $(VENV)/.installed
 run: model ## start the bot (API + widget demo page) on http://127.0.0.1:8000
 	$(BIN)/faq-bot serve $(ARGS)
 
-test: model browser ## run the whole test suite (unit, real-model integration, browser)
+test: model browser lint ## run the whole test suite (unit, real-model integration, browser)
 	$(BIN)/python -m pytest $(ARGS)
 
 lint: $(INSTALLED)
@@ -30,9 +30,9 @@ index: model
 	$(BIN)/faq-bot build-index
 
 browser: ## Debian's headless Chromium for the browser tests (never a downloaded browser)
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium && fc-list | grep -qi ipagothic; } >/dev/null 2>&1 || { \
 	  echo "installing Debian's chromium (root needed)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-ipafont-gothic fonts-noto-color-emoji >/dev/null; }
 
 clean:
 	rm -rf $(VENV) index/builds index/CURRENT

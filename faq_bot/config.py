@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 #: The project folder (the one holding ``faq_bot/``); relative defaults resolve against it.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -58,7 +59,33 @@ class Settings(BaseSettings):
     escalation_text: str = "弊社担当者、またはお問い合わせフォームにお問い合わせください。"
     contact_url: str = "https://example.com/contact"
 
-    @field_validator("faq_path", "synonyms_path", "index_dir", "model_dir")
+    # Chat service
+    log_path: Path = PROJECT_ROOT / "var" / "chat.sqlite3"
+    max_message_chars: int = Field(500, ge=1, le=100_000)
+    max_body_bytes: int = Field(16_384, ge=1024)
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    bot_title: str = "サポートチャット"
+    greeting: str = "こんにちは。オンラインマーケットについてのご質問にお答えします。"
+    example_questions: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: [
+            "見積書の発行はできますか",
+            "支払い方法について教えてください",
+            "請求書はいつ発行されますか",
+        ]
+    )
+
+    @field_validator("cors_origins", "example_questions", mode="before")
+    @classmethod
+    def _list(cls, value: object) -> object:
+        # FAQ_BOT_CORS_ORIGINS="https://a.example, https://b.example" (or a JSON list)
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split("," if "," in text else "|") if part.strip()]
+        return value
+
+    @field_validator("faq_path", "synonyms_path", "index_dir", "model_dir", "log_path")
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         # User-given relative paths mean "relative to where I am"; defaults are absolute already.

@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from faq_bot import faq as faq_table
@@ -31,6 +32,18 @@ class Loaded:
     faq_version: str
     index: FaqIndex
     retriever: Retriever
+
+    def ask(self, query: str, categories: Sequence[str] | None = None, k: int = 5) -> Reply:
+        """Search this FAQ and decide (a request keeps one ``Loaded`` for a consistent version)."""
+        return decide(self.retriever.search(query, categories, k), self.retriever.settings)
+
+    def entry(self, entry_id: str) -> FaqEntry | None:
+        """The entry with this id."""
+        return self._by_id.get(entry_id)
+
+    @cached_property
+    def _by_id(self) -> dict[str, FaqEntry]:
+        return {e.id: e for e in self.index.entries}
 
 
 def faq_version_of(index: FaqIndex) -> str:
@@ -74,11 +87,11 @@ class Engine:
 
     def ask(self, query: str, categories: Sequence[str] | None = None, k: int = 5) -> Reply:
         """Search and decide: answer, suggest or escalate."""
-        return decide(self.search(query, categories, k), self.settings)
+        return self.current.ask(query, categories, k)
 
     def entry(self, entry_id: str) -> FaqEntry | None:
         """The entry with this id in the current FAQ."""
-        return next((e for e in self.current.index.entries if e.id == entry_id), None)
+        return self.current.entry(entry_id)
 
     def publish(self, index: FaqIndex) -> Loaded:
         """Serve a new index from now on (requests in flight finish on the old one)."""

@@ -1,0 +1,269 @@
+"""The HTTP service: chat API, health checks and the widget pages (``create_app``)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from faq_bot import schemas
+from faq_bot.answer import Reply
+from faq_bot.chatlog import ChatLog, ChatRecord
+from faq_bot.config import Settings
+from faq_bot.embed import Embedder
+from faq_bot.engine import Engine, Loaded
+from faq_bot.faq import FaqEntry
+from faq_bot.retrieve import UnknownCategoryError
+from faq_bot.web import add_pages
+
+log = logging.getLogger("faq_bot.api")
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": schemas.ErrorReply, "description": "JSONとして読めない"},
+    413: {"model": schemas.ErrorReply, "description": "リクエストが大きすぎる"},
+    422: {"model": schemas.ErrorReply, "description": "入力が正しくない（空・長すぎる・不明な分類など）"},
+    503: {"model": schemas.ErrorReply, "description": "起動中"},
+}
+
+
+def _engine(request: Request) -> Engine:
+    engine: Engine | None = getattr(request.app.state, "engine", None)
+    if engine is None:
+        raise HTTPException(503, "ただいま準備中です。しばらくしてからもう一度お試しください。")
+    return engine
+
+
+def _chatlog(request: Request) -> ChatLog:
+    chatlog: ChatLog = request.app.state.chatlog
+    return chatlog
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+EngineDep = Annotated[Engine, Depends(_engine)]
+ChatLogDep = Annotated[ChatLog, Depends(_chatlog)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
+
+api = APIRouter(prefix="/api", responses=ERRORS)
+
+
+def _ref(entry: FaqEntry) -> schemas.EntryRef:
+    return schemas.EntryRef(id=entry.id, category=entry.category, question=entry.question)
+
+
+def chat_reply(reply: Reply, request_id: str, faq_version: str) -> schemas.ChatReply:
+    """The API's view of an engine reply."""
+    escalation = reply.escalation
+    return schemas.ChatReply(
+        decision=reply.decision.value,
+        answer=reply.answer,
+        entry=_ref(reply.hit.entry) if reply.hit else None,
+        confidence=round(min(max(reply.confidence, 0.0), 1.0), 4),
+        suggestions=[_ref(h.entry) for h in reply.suggestions],
+        escalation=schemas.Escalation(text=escalation.text, contact_url=escalation.contact_url) if escalation else None,
+        request_id=request_id,
+        faq_version=faq_version,
+    )
+
+
+@api.post("/chat", summary="質問に答える", response_model=schemas.ChatReply)
+async def chat(body: schemas.ChatRequest, engine: EngineDep, chatlog: ChatLogDep, settings: SettingsDep) -> Any:
+    """The best FAQ answer, "もしかして" candidates, or the escalation answer."""
+    message = body.message.strip()
+    if not message:
+        raise HTTPException(422, "メッセージを入力してください。")
+    if len(message) > settings.max_message_chars:
+        raise HTTPException(422, f"メッセージは{settings.max_message_chars}文字以内で入力してください。")
+    categories = body.categories or None
+    loaded: Loaded = engine.current  # one FAQ version for the whole request
+    request_id = uuid.uuid4().hex
+
+    def work() -> Reply:
+        reply = loaded.ask(message, categories)
+        chatlog.record_chat(
+            ChatRecord(
+                request_id,
+                message,
+                reply.decision.value,
+                reply.hit.entry.id if reply.hit else None,
+                reply.confidence,
+                loaded.faq_version,
+                tuple(categories or ()),
+                body.session_id,
+            )
+        )
+        return reply
+
+    try:
+        reply = await run_in_threadpool(work)  # encoding is CPU-bound: keep the event loop free
+    except UnknownCategoryError as exc:
+        raise HTTPException(422, f"不明な分類です: {'、'.join(exc.unknown)}") from exc
+    return chat_reply(reply, request_id, loaded.faq_version)
+
+
+@api.get("/faqs/{entry_id}", summary="FAQを1件返す", response_model=schemas.FaqAnswer)
+async def faq_entry(
+    entry_id: str,
+    engine: EngineDep,
+    chatlog: ChatLogDep,
+    request_id: Annotated[str | None, Query(max_length=64, description="候補をクリックした返答のID")] = None,
+) -> Any:
+    """One entry with its answer; with ``request_id`` the click is logged as a resolved question."""
+    loaded = engine.current
+    entry = loaded.entry(entry_id)
+    if entry is None:
+        raise HTTPException(404, f"指定されたFAQ（id: {entry_id[:40]}）は見つかりません。")
+    if request_id:
+        await run_in_threadpool(chatlog.record_click, request_id, entry.id)
+    return schemas.FaqAnswer(
+        id=entry.id,
+        category=entry.category,
+        question=entry.question,
+        answer=entry.answer,
+        faq_version=loaded.faq_version,
+    )
+
+
+@api.get("/categories", summary="分類の一覧", response_model=schemas.Categories)
+async def categories(engine: EngineDep) -> Any:
+    """Categories of the published FAQ, in FAQ order."""
+    loaded = engine.current
+    return schemas.Categories(categories=loaded.index.categories, faq_version=loaded.faq_version)
+
+
+@api.post("/feedback", summary="返答への👍/👎", response_model=schemas.FeedbackReply)
+async def feedback(body: schemas.FeedbackRequest, chatlog: ChatLogDep) -> Any:
+    """Record a rating of one reply (one per reply: sending again replaces it)."""
+    if not await run_in_threadpool(chatlog.record_feedback, body.request_id, body.rating, body.comment):
+        raise HTTPException(404, "評価する返答が見つかりません。")
+    return schemas.FeedbackReply()
+
+
+health = APIRouter(tags=["health"])
+
+
+@health.get("/healthz", summary="生存確認", response_model=schemas.Health)
+async def healthz() -> Any:
+    """The process is alive."""
+    return schemas.Health(status="ok")
+
+
+@health.get(
+    "/readyz", summary="準備完了確認", response_model=schemas.Health, responses={503: {"model": schemas.Health}}
+)
+async def readyz(request: Request) -> Any:
+    """Model and index are loaded."""
+    engine: Engine | None = getattr(request.app.state, "engine", None)
+    if engine is None:
+        return JSONResponse(schemas.Health(status="loading").model_dump(), status_code=503)
+    loaded = engine.current
+    return schemas.Health(status="ok", faq_version=loaded.faq_version, entries=len(loaded.index.entries))
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes with 413, whether declared or streamed."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await _too_large(send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLargeError
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLargeError:
+            await _too_large(send)
+
+
+class _TooLargeError(Exception):
+    pass
+
+
+async def _too_large(send: Send) -> None:
+    body = json.dumps({"detail": "リクエストが大きすぎます。"}, ensure_ascii=False).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return JSONResponse({"detail": "JSONの形式が正しくありません。"}, status_code=400)
+    first = errors[0] if errors else {}
+    where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+    if where == "message" and first.get("type") == "missing":
+        return JSONResponse({"detail": "メッセージを入力してください。"}, status_code=422)
+    return JSONResponse({"detail": f"入力が正しくありません（{where or '本文'}）。"}, status_code=422)
+
+
+def create_app(settings: Settings | None = None, embedder: Embedder | None = None) -> FastAPI:
+    """The application; the model and index load in the lifespan, onto ``app.state``."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.chatlog = ChatLog(settings.log_path)
+        app.state.engine = await run_in_threadpool(_open_engine(settings, embedder))
+        log.info("ready: FAQ %s", app.state.engine.current.faq_version)
+        try:
+            yield
+        finally:
+            app.state.chatlog.close()
+
+    app = FastAPI(
+        title="faq-bot",
+        summary="FAQだけから答える日本語FAQボットのAPI",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = None
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.include_router(api)
+    app.include_router(health)
+    add_pages(app, settings)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type"],
+            max_age=600,
+        )
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    return app
+
+
+def _open_engine(settings: Settings, embedder: Embedder | None) -> Callable[[], Engine]:
+    return lambda: Engine.open(settings, embedder, progress=log.info)

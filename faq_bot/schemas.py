@@ -1,0 +1,115 @@
+"""Request and response models of the HTTP API (what OpenAPI documents)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ChatRequest(BaseModel):
+    """A visitor's question."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"message": "クレジットカードは使えますか", "categories": ["契約"]}]},
+    )
+
+    message: str = Field(description="訪問者の質問（前後の空白は無視）")
+    categories: list[str] | None = Field(default=None, description="この分類の中だけから答える", max_length=50)
+    session_id: str | None = Field(default=None, max_length=100, description="会話をまとめるための任意のID")
+
+
+class EntryRef(BaseModel):
+    """An FAQ entry as a reference (no answer)."""
+
+    id: str
+    category: str
+    question: str
+
+
+class Escalation(BaseModel):
+    """Where the visitor goes when the FAQ has no answer."""
+
+    text: str
+    contact_url: str
+
+
+class ChatReply(BaseModel):
+    """The bot's reply to one question."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "decision": "answer",
+                    "answer": "クレジットカードは、VISA、Master、JCB、AMEX、DINERSに対応しています。…",
+                    "entry": {"id": "21", "category": "契約", "question": "クレジットカードは対応していますか"},
+                    "confidence": 0.82,
+                    "suggestions": [],
+                    "escalation": None,
+                    "request_id": "5f0c0e1d9a2b4c7e8f6a1b2c3d4e5f60",
+                    "faq_version": "6bf6b4527c1d",
+                }
+            ]
+        }
+    )
+
+    decision: Literal["answer", "suggest", "escalate"]
+    answer: str = Field(description="回答文（suggest のときは空）")
+    entry: EntryRef | None
+    confidence: float = Field(ge=0, le=1)
+    suggestions: list[EntryRef]
+    escalation: Escalation | None
+    request_id: str
+    faq_version: str
+
+
+class FaqAnswer(BaseModel):
+    """One entry with its answer (a clicked suggestion)."""
+
+    id: str
+    category: str
+    question: str
+    answer: str
+    faq_version: str
+
+
+class Categories(BaseModel):
+    """The categories of the published FAQ."""
+
+    categories: list[str]
+    faq_version: str
+
+
+class FeedbackRequest(BaseModel):
+    """👍 / 👎 on one reply."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"request_id": "5f0c0e1d9a2b4c7e8f6a1b2c3d4e5f60", "rating": "up"}]},
+    )
+
+    request_id: str = Field(min_length=1, max_length=64)
+    rating: Literal["up", "down"]
+    comment: str | None = Field(default=None, max_length=1000)
+
+
+class FeedbackReply(BaseModel):
+    """The feedback was recorded."""
+
+    ok: bool = True
+
+
+class Health(BaseModel):
+    """Liveness / readiness."""
+
+    status: Literal["ok", "loading"]
+    faq_version: str | None = None
+    entries: int | None = None
+
+
+class ErrorReply(BaseModel):
+    """Every error: FastAPI's shape, a Japanese message for visitors."""
+
+    detail: str

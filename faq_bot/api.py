@@ -17,12 +17,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from faq_bot import schemas
+from faq_bot.admin import add_admin
 from faq_bot.answer import Reply
 from faq_bot.chatlog import ChatLog, ChatRecord
 from faq_bot.config import Settings
 from faq_bot.embed import Embedder
 from faq_bot.engine import Engine, Loaded
 from faq_bot.faq import FaqEntry
+from faq_bot.publish import Publisher, Watcher
 from faq_bot.retrieve import UnknownCategoryError
 from faq_bot.web import add_pages
 
@@ -173,18 +175,23 @@ async def readyz(request: Request) -> Any:
 
 
 class BodyLimit:
-    """Refuse request bodies over ``limit`` bytes with 413, whether declared or streamed."""
+    """Refuse request bodies over the limit with 413, whether declared or streamed.
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    Visitor endpoints get ``limit``; ``/admin`` (FAQ uploads) gets ``admin_limit``.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, admin_limit: int) -> None:
         self.app = app
         self.limit = limit
+        self.admin_limit = admin_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.admin_limit if scope["path"].startswith("/admin") else self.limit
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await _too_large(send)
             return
         seen = 0
@@ -194,7 +201,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     raise _TooLargeError
             return message
 
@@ -234,11 +241,17 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.chatlog = ChatLog(settings.log_path)
-        app.state.engine = await run_in_threadpool(_open_engine(settings, embedder))
-        log.info("ready: FAQ %s", app.state.engine.current.faq_version)
+        engine = await run_in_threadpool(_open_engine(settings, embedder))
+        app.state.publisher = Publisher(engine, settings)
+        # Follows CURRENT (publishes by other workers) and, with faq_watch, the TSV file.
+        watcher = Watcher(app.state.publisher, settings.faq_watch, settings.watch_interval)
+        watcher.start()
+        app.state.engine = engine
+        log.info("ready: FAQ %s", engine.current.faq_version)
         try:
             yield
         finally:
+            watcher.stop()
             app.state.chatlog.close()
 
     app = FastAPI(
@@ -253,6 +266,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     app.include_router(api)
     app.include_router(health)
     add_pages(app, settings)
+    add_admin(app, settings)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -261,7 +275,8 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
             allow_headers=["Content-Type"],
             max_age=600,
         )
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    # An upload may be a whole FAQ file plus multipart framing.
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, admin_limit=settings.max_faq_bytes + 65_536)
     return app
 
 

@@ -110,13 +110,61 @@ def measure_http(url: str, qs: Sequence[str], concurrency: int, n: int) -> Timin
     return summarize(f"POST /api/chat, concurrency {concurrency}", samples, time.perf_counter() - start, failures)
 
 
-def start_server(port: int) -> subprocess.Popen[bytes]:
+@dataclass(frozen=True)
+class ReloadTiming:
+    """Publishes under chat load: how long each took and how many chats failed meanwhile."""
+
+    name: str
+    publish_seconds: list[float]
+    chats: int
+    failed: int
+
+
+def measure_reload_under_load(
+    url: str, token: str, variants: Sequence[bytes], qs: Sequence[str], publishes: int, concurrency: int = 8
+) -> ReloadTiming:
+    """Upload FAQ variants one after another while ``concurrency`` visitors keep chatting."""
+    stop = threading.Event()
+    counts = {"ok": 0, "failed": 0}
+    lock = threading.Lock()
+
+    def visitor(offset: int) -> None:
+        with httpx.Client(base_url=url, timeout=60) as http:
+            i = offset
+            while not stop.is_set():
+                try:
+                    ok = http.post("/api/chat", json={"message": qs[i % len(qs)]}).status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                with lock:
+                    counts["ok" if ok else "failed"] += 1
+                i += concurrency
+
+    threads = [threading.Thread(target=visitor, args=(k,)) for k in range(concurrency)]
+    for th in threads:
+        th.start()
+    took = []
+    try:
+        with httpx.Client(base_url=url, timeout=600, headers={"Authorization": f"Bearer {token}"}) as admin:
+            for i in range(publishes):
+                t = time.perf_counter()
+                res = admin.post("/admin/faq", files={"file": ("faq.tsv", variants[i % len(variants)])})
+                res.raise_for_status()
+                took.append(time.perf_counter() - t)
+    finally:
+        stop.set()
+        for th in threads:
+            th.join()
+    return ReloadTiming(f"{publishes} publishes", took, counts["ok"] + counts["failed"], counts["failed"])
+
+
+def start_server(port: int, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     """``faq-bot serve`` in a child process, once ready."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "faq_bot.cli", "serve", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env={**os.environ},
+        env={**os.environ, **(env or {})},
     )
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:

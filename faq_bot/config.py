@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 #: The project folder (the one holding ``faq_bot/``); relative defaults resolve against it.
@@ -59,6 +59,14 @@ class Settings(BaseSettings):
     escalation_text: str = "弊社担当者、またはお問い合わせフォームにお問い合わせください。"
     contact_url: str = "https://example.com/contact"
 
+    # Publishing (content editors)
+    admin_token: SecretStr | None = None
+    keep_versions: int = Field(10, ge=2, le=1000)
+    regression_path: Path = PROJECT_ROOT / "data" / "regression.tsv"
+    faq_watch: bool = False
+    watch_interval: float = Field(1.0, gt=0.0)
+    admin_session_hours: float = Field(8.0, gt=0.0)
+
     # Chat service
     log_path: Path = PROJECT_ROOT / "var" / "chat.sqlite3"
     max_message_chars: int = Field(500, ge=1, le=100_000)
@@ -85,7 +93,16 @@ class Settings(BaseSettings):
             return [part.strip() for part in text.split("," if "," in text else "|") if part.strip()]
         return value
 
-    @field_validator("faq_path", "synonyms_path", "index_dir", "model_dir", "log_path")
+    @field_validator("admin_token", mode="before")
+    @classmethod
+    def _token(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None  # FAQ_BOT_ADMIN_TOKEN="" means "admin disabled", not an empty password
+        if isinstance(value, str) and len(value.strip()) < 16:
+            raise ValueError("admin_token must be at least 16 characters")
+        return value
+
+    @field_validator("faq_path", "synonyms_path", "index_dir", "model_dir", "log_path", "regression_path")
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         # User-given relative paths mean "relative to where I am"; defaults are absolute already.

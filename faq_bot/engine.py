@@ -5,18 +5,20 @@ Everything above the engine (CLI, HTTP service) talks to this class only.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from faq_bot import faq as faq_table
 from faq_bot import index as faq_index
 from faq_bot.answer import Reply, decide
 from faq_bot.config import Settings
 from faq_bot.embed import Embedder, SentenceTransformerEmbedder
-from faq_bot.errors import IndexMismatchError
+from faq_bot.errors import FaqFormatError, IndexMismatchError
 from faq_bot.faq import Faq, FaqEntry
 from faq_bot.index import FaqIndex
 from faq_bot.retrieve import Retriever, Search
@@ -68,12 +70,13 @@ class Engine:
         embedder: Embedder | None = None,
         *,
         rebuild: bool = True,
+        follow_file: bool = True,
         progress: Progress | None = None,
     ) -> Engine:
-        """Load the model and the index for ``settings.faq_path`` (building it if missing or stale)."""
+        """Load the model and the index for ``settings.faq_path`` (see ``ensure_index``)."""
         embedder = embedder or SentenceTransformerEmbedder(settings.model_dir, settings.encode_batch_size)
         analyzer = TextAnalyzer(SynonymTable.load(settings.synonyms_path))
-        index = ensure_index(settings, embedder, analyzer, rebuild=rebuild, progress=progress)
+        index = ensure_index(settings, embedder, analyzer, rebuild=rebuild, follow_file=follow_file, progress=progress)
         return cls(settings, embedder, analyzer, _loaded(index, embedder, analyzer, settings))
 
     @property
@@ -113,29 +116,78 @@ def ensure_index(
     faq_path: Path | None = None,
     index_dir: Path | None = None,
     rebuild: bool = True,
+    follow_file: bool = True,
     progress: Progress | None = None,
 ) -> FaqIndex:
-    """The saved index for a FAQ file if it matches, else (with ``rebuild``) a freshly built one."""
+    """The index to serve for a FAQ file.
+
+    With ``follow_file`` the file decides: the saved build of exactly its content, else
+    (with ``rebuild``) a new build. If the file is unusable (an editor saved a broken
+    TSV), the current build keeps serving. Without ``follow_file`` the current build
+    is used as long as it fits the model and settings (what ``reload`` compares against).
+    """
     faq_path = faq_path or settings.faq_path
     index_dir = index_dir or settings.index_dir
-    faq = faq_table.load(faq_path, settings.max_faq_bytes)
     folder = faq_index.current_build(index_dir)
+    try:
+        faq = faq_table.load(faq_path, settings.max_faq_bytes)
+    except FaqFormatError as exc:
+        if folder is None:
+            raise
+        if progress:
+            progress(f"FAQファイルを使えないため、公開中の版を使います: {exc}")
+        return _current_if_compatible(folder, embedder, analyzer, settings) or _raise(exc)
+    if not follow_file and folder is not None:
+        current = _current_if_compatible(folder, embedder, analyzer, settings)
+        if current is not None:
+            return current
+    expected: dict[str, Any] = {
+        "tsv_sha256": faq.sha256,
+        "model_id": embedder.model_id,
+        "settings": faq_index.index_settings(settings, analyzer),
+    }
     try:
         if folder is None:
             raise IndexMismatchError(f"no index in {index_dir}. Build it with `faq-bot build-index`.")
-        faq_index.check(
-            faq_index.read_manifest(folder),
-            tsv_sha256=faq.sha256,
-            model_id=embedder.model_id,
-            settings=faq_index.index_settings(settings, analyzer),
-        )
+        faq_index.check(faq_index.read_manifest(folder), **expected)
         return faq_index.load(folder)
     except IndexMismatchError as exc:
+        # A kept build of exactly this file (e.g. a publish interrupted between writing
+        # the TSV and moving CURRENT) is made current instead of rebuilt.
+        for build_id, manifest in faq_index.list_builds(index_dir):
+            try:
+                faq_index.check(manifest, **expected)
+                loaded = faq_index.load(index_dir / "builds" / build_id)
+            except IndexMismatchError:
+                continue
+            faq_index.set_current(index_dir, build_id)
+            return loaded
         if not rebuild:
             raise
         if progress:
             progress(f"索引を作り直します: {exc}")
     return build_and_save(faq, settings, embedder, analyzer, index_dir, progress)
+
+
+def _current_if_compatible(
+    folder: Path, embedder: Embedder, analyzer: TextAnalyzer, settings: Settings
+) -> FaqIndex | None:
+    """The build in ``folder`` if it was made with this model and these settings."""
+    try:
+        manifest = faq_index.read_manifest(folder)
+        faq_index.check(
+            manifest,
+            tsv_sha256=manifest.tsv_sha256,
+            model_id=embedder.model_id,
+            settings=faq_index.index_settings(settings, analyzer),
+        )
+        return faq_index.load(folder)
+    except IndexMismatchError:
+        return None
+
+
+def _raise(exc: Exception) -> FaqIndex:
+    raise exc
 
 
 def build_and_save(
@@ -148,5 +200,8 @@ def build_and_save(
 ) -> FaqIndex:
     """Build an index for a validated FAQ and save it as the current build of ``index_dir``."""
     built = faq_index.build(faq, embedder, analyzer, settings, progress)
-    faq_index.save(built, index_dir)
+    raw = Path(faq.source).read_bytes() if Path(faq.source).is_file() else None
+    if raw is not None and hashlib.sha256(raw).hexdigest() != faq.sha256:
+        raw = None  # the file changed meanwhile: do not keep a TSV that does not match
+    faq_index.save(built, index_dir, settings.keep_versions, tsv=raw)
     return built

@@ -35,6 +35,7 @@ FORMAT_VERSION = 1
 KIND_QUESTION, KIND_ALTERNATE, KIND_QUESTION_ANSWER = 0, 1, 2
 KIND_NAMES = {KIND_QUESTION: "question", KIND_ALTERNATE: "alternate", KIND_QUESTION_ANSWER: "answer"}
 CURRENT_FILE = "CURRENT"
+TSV_FILE = "faq.tsv"
 #: Questions and alternates are embedded like visitor questions (a symmetric, question-to-question
 #: match); question+answer as a passage. Changing this changes every vector.
 VECTOR_SCHEME = "question,alternates:query;question+answer:passage"
@@ -215,8 +216,10 @@ def _entry_to_json(e: FaqEntry) -> dict[str, Any]:
             "alternates": list(e.alternates), "line": e.line}  # fmt: skip
 
 
-def save(index: FaqIndex, index_dir: Path, keep: int = KEEP_BUILDS) -> Path:
-    """Write the index as a new build under ``index_dir`` and make it current, atomically."""
+def save(
+    index: FaqIndex, index_dir: Path, keep: int = KEEP_BUILDS, tsv: bytes | None = None, make_current: bool = True
+) -> Path:
+    """Write the index (and the TSV it came from) as a new build; make it current, atomically."""
     builds = index_dir / "builds"
     builds.mkdir(parents=True, exist_ok=True)
     build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + index.manifest.tsv_sha256[:8]
@@ -230,6 +233,8 @@ def save(index: FaqIndex, index_dir: Path, keep: int = KEEP_BUILDS) -> Path:
         index.words.save(tmp / "words.npz")
         index.readings.save(tmp / "readings.npz")
         _write_json(tmp / "entries.json", [_entry_to_json(e) for e in index.entries])
+        if tsv is not None:
+            write_bytes_atomic(tmp / TSV_FILE, tsv)
         _write_json(tmp / "manifest.json", asdict(index.manifest))  # last: its presence marks a whole build
         _fsync_dir(tmp)
         final = builds / build_id
@@ -237,10 +242,38 @@ def save(index: FaqIndex, index_dir: Path, keep: int = KEEP_BUILDS) -> Path:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _write_atomic(index_dir / CURRENT_FILE, build_id + "\n")
     index.path = final
-    _prune(builds, build_id, keep)
+    if make_current:
+        set_current(index_dir, build_id)
+    _prune(builds, current_id(index_dir) or build_id, keep)
     return final
+
+
+def set_current(index_dir: Path, build_id: str) -> None:
+    """Make a saved build the one in use (an atomic replace of ``CURRENT``)."""
+    if not (index_dir / "builds" / build_id / "manifest.json").is_file():
+        raise IndexMismatchError(f"no build {build_id} in {index_dir}")
+    write_bytes_atomic(index_dir / CURRENT_FILE, (build_id + "\n").encode())
+
+
+def current_id(index_dir: Path) -> str | None:
+    """The id of the build in use."""
+    folder = current_build(index_dir)
+    return folder.name if folder else None
+
+
+def list_builds(index_dir: Path) -> list[tuple[str, Manifest]]:
+    """Whole saved builds, newest first, with their manifests."""
+    builds = index_dir / "builds"
+    if not builds.is_dir():
+        return []
+    out = []
+    for folder in sorted((p for p in builds.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True):
+        try:
+            out.append((folder.name, read_manifest(folder)))
+        except IndexMismatchError:
+            continue  # not a whole build
+    return out
 
 
 def _write_json(path: Path, obj: object) -> None:
@@ -250,11 +283,13 @@ def _write_json(path: Path, obj: object) -> None:
         os.fsync(fh.fileno())
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Replace a file's content all at once (temp file in the same folder, fsync, rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -274,7 +309,8 @@ def _fsync_dir(path: Path) -> None:
 
 def _prune(builds: Path, current: str, keep: int) -> None:
     done = sorted(p for p in builds.iterdir() if p.is_dir() and not p.name.startswith("."))
-    for old in [p for p in done if p.name != current][: max(0, len(done) - keep)]:
+    # The newest `keep` builds stay, and the current one always (it may be an older one after a rollback).
+    for old in [p for p in done[: max(0, len(done) - keep)] if p.name != current]:
         shutil.rmtree(old, ignore_errors=True)
     for stale in builds.glob(".tmp-*"):  # left by a crash mid-build
         if time.time() - stale.stat().st_mtime > 3600:

@@ -113,3 +113,74 @@ class ErrorReply(BaseModel):
     """Every error: FastAPI's shape, a Japanese message for visitors."""
 
     detail: str
+
+
+class Problem(BaseModel):
+    """One problem of an uploaded FAQ file."""
+
+    line: int | None
+    column: str | None
+    message: str
+
+
+class EntryChangeOut(BaseModel):
+    """An entry added, removed or changed by a publish."""
+
+    id: str
+    kind: Literal["added", "removed", "changed"]
+    question: str
+    fields: list[str]
+
+
+class RegressionChangeOut(BaseModel):
+    """A regression question whose outcome changes."""
+
+    query: str
+    expected: list[str]
+    before: str
+    after: str
+    verdict: str
+
+
+class VersionOut(BaseModel):
+    """A kept FAQ version."""
+
+    build_id: str
+    faq_version: str
+    built_at: str
+    entries: int
+    source: str
+    current: bool
+
+
+class PublishReply(BaseModel):
+    """What a publish (or dry run) did."""
+
+    published: bool
+    dry_run: bool
+    encoding: str
+    entries: int
+    added: int
+    removed: int
+    changed: int
+    changes: list[EntryChangeOut]
+    regressions: list[RegressionChangeOut]
+    regression_total: int
+    warnings: list[Problem]
+    version: VersionOut | None
+    seconds: float
+
+
+class RollbackRequest(BaseModel):
+    """Which kept version to serve again."""
+
+    model_config = ConfigDict(extra="forbid")
+    build_id: str = Field(min_length=1, max_length=100)
+
+
+class FormatErrorReply(BaseModel):
+    """A FAQ file was refused: ``detail`` says why, ``problems`` where."""
+
+    detail: str
+    encoding: str | None = None
+    problems: list[Problem]

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from faq_bot.cli import main
+from faq_bot.config import PROJECT_ROOT
 from tests.conftest import SMALL_FAQ, write
 
 
@@ -57,3 +58,20 @@ def test_eval_on_another_faq_builds_a_cached_index_and_writes_rankings(
     lines = [json.loads(x) for x in rankings.read_text(encoding="utf-8").splitlines()]
     assert lines[0]["hits"][0]["id"] == "A"
     assert list((tmp_path / "cache" / "faq-bot" / "indexes").iterdir())
+
+
+@pytest.mark.integration
+def test_reload_dry_run_prints_the_diff_and_publishes_nothing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    faq = tmp_path / "faq.tsv"
+    faq.write_bytes((PROJECT_ROOT / "data" / "faq.tsv").read_bytes())
+    monkeypatch.setenv("FAQ_BOT_FAQ_PATH", str(faq))
+    monkeypatch.setenv("FAQ_BOT_INDEX_DIR", str(tmp_path / "idx"))
+    assert main(["reload"]) == 0  # first publish of this file: builds its index
+    faq.write_text(
+        faq.read_text(encoding="utf-8") + "99\tその他\t営業時間を教えてください\t平日9時から17時です。\t\n", "utf-8"
+    )
+    assert main(["reload", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "追加 1件" in out and "[99] 営業時間を教えてください" in out and "公開していません" in out

@@ -45,3 +45,16 @@ def test_opening_twice_reuses_the_saved_index(settings: Settings) -> None:
     first = Engine.open(settings, FakeEmbedder())
     second = Engine.open(settings, FakeEmbedder())
     assert first.current.index.path == second.current.index.path
+
+
+def test_a_broken_file_on_disk_at_start_up_serves_the_last_good_build(settings: Settings) -> None:
+    good = Engine.open(settings, FakeEmbedder()).current.faq_version
+    settings.faq_path.write_bytes(b"id\tquestion\n1\tno answer column\n")
+    assert Engine.open(settings, FakeEmbedder()).current.faq_version == good
+
+
+def test_without_follow_file_the_current_build_is_used_even_if_the_file_changed(settings: Settings) -> None:
+    good = Engine.open(settings, FakeEmbedder()).current.faq_version
+    settings.faq_path.write_text(SMALL_FAQ + "7\tx\t追加の質問\t追加の回答\t\n", encoding="utf-8")
+    assert Engine.open(settings, FakeEmbedder(), follow_file=False).current.faq_version == good
+    assert Engine.open(settings, FakeEmbedder()).current.faq_version != good

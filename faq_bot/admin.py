@@ -233,13 +233,20 @@ def _staged(settings: Settings, sha: str) -> bytes:
         ) from exc
 
 
-def _lines_of(raw: bytes) -> list[str]:
-    for encoding in ("utf-8-sig", "cp932"):
-        try:
-            return raw.decode(encoding).splitlines()
-        except UnicodeDecodeError:
-            continue
-    return raw.decode("utf-8", errors="replace").splitlines()
+def _error_page(
+    request: Request, publisher: Publisher, exc: FaqFormatError, raw: bytes | None, **ctx: Any
+) -> HTMLResponse:
+    """The admin page with each problem next to the text of its line."""
+    lines: list[str] = []
+    if raw is not None:
+        for encoding in ("utf-8-sig", "cp932", "latin-1"):
+            try:
+                lines = raw.decode(encoding).splitlines()
+                break
+            except UnicodeDecodeError:
+                continue
+    problems = [(p, lines[p.line - 1] if p.line and 0 < p.line <= len(lines) else "") for p in exc.problems]
+    return _page(request, publisher, format_error=exc, problems=problems, **ctx)
 
 
 @pages.post("/ui/upload", response_class=HTMLResponse)
@@ -257,9 +264,7 @@ async def ui_upload(
     try:
         outcome = await run_in_threadpool(lambda: publisher.publish_bytes(raw, name, dry_run=True))
     except FaqFormatError as exc:
-        lines = _lines_of(raw)
-        problems = [(p, lines[p.line - 1] if p.line and 0 < p.line <= len(lines) else "") for p in exc.problems]
-        return _page(request, publisher, filename=name, format_error=exc, problems=problems)
+        return _error_page(request, publisher, exc, raw, filename=name)
     sha = hashlib.sha256(raw).hexdigest()
     await run_in_threadpool(write_bytes_atomic, publisher.settings.index_dir / STAGING / f"{sha}.tsv", raw)
     return _page(request, publisher, filename=name, preview=outcome.preview, warnings=outcome.warnings, staged=sha)
@@ -279,7 +284,7 @@ async def ui_publish(
     try:
         outcome = await run_in_threadpool(lambda: publisher.publish_bytes(raw, "管理画面からのアップロード"))
     except FaqFormatError as exc:
-        return _page(request, publisher, format_error=exc, problems=[(p, "") for p in exc.problems])
+        return _error_page(request, publisher, exc, raw)
     (publisher.settings.index_dir / STAGING / f"{staged}.tsv").unlink(missing_ok=True)
     message = "公開しました。" if outcome.published else "公開中の内容と同じため、変更はありません。"
     return _page(request, publisher, message=message)
@@ -294,9 +299,8 @@ async def ui_reload(
     try:
         outcome = await run_in_threadpool(publisher.reload)
     except FaqFormatError as exc:
-        lines = _lines_of(publisher.settings.faq_path.read_bytes()) if publisher.settings.faq_path.is_file() else []
-        problems = [(p, lines[p.line - 1] if p.line and 0 < p.line <= len(lines) else "") for p in exc.problems]
-        return _page(request, publisher, format_error=exc, problems=problems)
+        path = publisher.settings.faq_path
+        return _error_page(request, publisher, exc, path.read_bytes() if path.is_file() else None)
     message = "ディスク上のTSVを公開しました。" if outcome.published else "ディスク上のTSVは公開中の内容と同じです。"
     return _page(request, publisher, message=message)
 

@@ -163,7 +163,7 @@ templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
 
 def _page(request: Request, publisher: Publisher | None, **context: Any) -> HTMLResponse:
     auth = _auth(request)
-    data: dict[str, Any] = {"csrf": auth.csrf_token(request), "publisher": publisher, **context}
+    data: dict[str, Any] = {"csrf": auth.csrf_token(request), "publisher": publisher, "active": "publish", **context}
     if publisher is not None:
         loaded = publisher.engine.current
         data.update(

@@ -26,6 +26,7 @@ from faq_bot.engine import Engine, Loaded
 from faq_bot.faq import FaqEntry
 from faq_bot.publish import Publisher, Watcher
 from faq_bot.retrieve import UnknownCategoryError
+from faq_bot.staff import add_staff
 from faq_bot.web import add_pages
 
 log = logging.getLogger("faq_bot.api")
@@ -99,7 +100,7 @@ async def chat(body: schemas.ChatRequest, engine: EngineDep, chatlog: ChatLogDep
                 request_id,
                 message,
                 reply.decision.value,
-                reply.hit.entry.id if reply.hit else None,
+                reply.search.hits[0].entry.id if reply.search.hits else None,  # top entry, whatever the decision
                 reply.confidence,
                 loaded.faq_version,
                 tuple(categories or ()),
@@ -240,7 +241,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.chatlog = ChatLog(settings.log_path)
+        app.state.chatlog = ChatLog(settings.log_path, settings.log_mask_personal_data, settings.log_retention_days)
         engine = await run_in_threadpool(_open_engine(settings, embedder))
         app.state.publisher = Publisher(engine, settings)
         # Follows CURRENT (publishes by other workers) and, with faq_watch, the TSV file.
@@ -267,6 +268,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     app.include_router(health)
     add_pages(app, settings)
     add_admin(app, settings)
+    add_staff(app)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -136,6 +136,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
         with Path(args.rankings).open("w", encoding="utf-8") as fh:
             for o in report.outcomes:
                 fh.write(json.dumps(ranking_line(o), ensure_ascii=False) + "\n")
+    if args.html or args.csv:
+        from faq_bot import report as batch_report
+        from faq_bot.calibrate import propose
+        from faq_bot.evaluate import scored
+
+        if args.html:
+            proposal = propose(scored(report.outcomes), 0.02)
+            html = batch_report.render_html(report, settings, Path(args.queries).name, proposal)
+            Path(args.html).write_text(html, encoding="utf-8")
+            _err(f"報告を書き出しました: {args.html}")
+        if args.csv:
+            Path(args.csv).write_text(batch_report.to_csv(batch_report.rows(report)), encoding="utf-8")
     if args.json:
         print(json.dumps(report_dict(report), ensure_ascii=False))
         return 0
@@ -152,6 +164,28 @@ def cmd_eval(args: argparse.Namespace) -> int:
             f"  {m['query']}  正解={m['gold']}  判定={m['decision']}  "
             f"1位={m['top']} ({m['score']})  正解順位={m['rank']}"
         )
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from faq_bot.calibrate import figures, propose
+    from faq_bot.config import SETTINGS_FILE, write_settings
+    from faq_bot.evaluate import evaluate, read_queries, scored
+
+    settings = _settings(args)
+    engine = _engine(settings, quiet=True)
+    data = scored(evaluate(engine, read_queries(Path(args.queries))).outcomes)
+    now = figures(data, settings.answer_threshold, settings.suggest_threshold)
+    best = propose(data, args.max_wrong)
+    print(f"{'':10}{'回答':>8}{'候補':>8}{'正しく回答':>12}{'誤回答':>10}{'範囲外を案内':>14}")
+    for label, t in (("現在", now), ("提案", best)):
+        print(
+            f"{label:10}{t.answer:>8.3f}{t.suggest:>8.3f}{t.answered_correctly:>12.1%}"
+            f"{t.wrong_answers:>10.1%}{t.oos_rejection:>14.1%}"
+        )
+    if args.write:
+        write_settings({"answer_threshold": f"{best.answer:.4f}", "suggest_threshold": f"{best.suggest:.4f}"})
+        print(f"{SETTINGS_FILE} に書き込みました（サーバーの再起動で反映されます）。")
     return 0
 
 
@@ -237,7 +271,16 @@ def parser() -> argparse.ArgumentParser:
     ev.add_argument("--top-k", type=int, default=10)
     ev.add_argument("--json", action="store_true")
     ev.add_argument("--rankings", help="1問1行のJSONLを書き出す")
+    ev.add_argument("--html", help="グラフつきのHTML報告を書き出す")
+    ev.add_argument("--csv", help="結果一覧をCSVで書き出す")
     ev.set_defaults(func=cmd_eval)
+
+    cal = sub.add_parser("calibrate", help="質問集からしきい値を提案する")
+    cal.add_argument("queries", help="query と gold の列を持つTSV")
+    cal.add_argument("--max-wrong", type=float, default=0.02, help="許容する誤回答の割合（既定 0.02）")
+    cal.add_argument("--faq", help="別のFAQ TSVで測る")
+    cal.add_argument("--write", action="store_true", help="提案を設定ファイル faq-bot.env に書き込む")
+    cal.set_defaults(func=cmd_calibrate)
 
     rel = sub.add_parser("reload", help="FAQ TSVを検証して公開する（起動中のサーバーも切り替わる）")
     rel.add_argument("--dry-run", action="store_true", help="差分と回帰テストの結果だけを表示する")

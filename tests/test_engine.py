@@ -58,3 +58,25 @@ def test_without_follow_file_the_current_build_is_used_even_if_the_file_changed(
     settings.faq_path.write_text(SMALL_FAQ + "7\tx\t追加の質問\t追加の回答\t\n", encoding="utf-8")
     assert Engine.open(settings, FakeEmbedder(), follow_file=False).current.faq_version == good
     assert Engine.open(settings, FakeEmbedder()).current.faq_version != good
+
+
+def test_repeated_questions_are_served_from_the_cache_of_their_own_faq_version(settings: Settings) -> None:
+    emb = FakeEmbedder()
+    engine = Engine.open(settings, emb)
+    first = engine.ask("クレジットカードは使えますか")
+    calls = emb.calls
+    assert engine.ask("クレジットカードは使えますか") is first and emb.calls == calls  # cached: no encoder call
+    assert engine.ask("クレジットカードは使えますか？").decision == first.decision
+    text = SMALL_FAQ.replace("VISAとJCBに対応しています。", "VISAのみ対応しています。")
+    engine.publish(faq_index.build(faq_table.parse(text), emb, engine.analyzer, settings))
+    after = engine.ask("クレジットカードは使えますか")
+    assert after is not first and after.answer == "VISAのみ対応しています。"
+
+
+def test_cache_can_be_disabled(settings: Settings) -> None:
+    emb = FakeEmbedder()
+    engine = Engine.open(settings.model_copy(update={"reply_cache_size": 0}), emb)
+    engine.ask("クレジットカードは使えますか")
+    calls = emb.calls
+    engine.ask("クレジットカードは使えますか")
+    assert emb.calls == calls + 1

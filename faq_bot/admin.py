@@ -87,6 +87,8 @@ def format_error(exc: FaqFormatError) -> dict[str, Any]:
 ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": schemas.ErrorReply, "description": "認証が必要"},
     403: {"model": schemas.ErrorReply, "description": "トークンが正しくない"},
+    404: {"model": schemas.ErrorReply, "description": "指定されたバージョンやFAQがない"},
+    413: {"model": schemas.ErrorReply, "description": "ファイルが大きすぎる"},
     422: {"model": schemas.FormatErrorReply, "description": "FAQファイルの問題（行・列つき）"},
     503: {"model": schemas.ErrorReply, "description": "管理機能が無効（トークン未設定）"},
 }
@@ -199,7 +201,7 @@ async def login(request: Request, auth: AuthDep, token: Annotated[str, Form(max_
         max_age=auth.session_seconds,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=True,  # browsers accept Secure cookies from http://localhost and 127.0.0.1 too
         path="/admin",
     )
     return response

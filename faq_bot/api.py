@@ -26,12 +26,15 @@ from faq_bot.engine import Engine, Loaded
 from faq_bot.faq import FaqEntry
 from faq_bot.publish import Publisher, Watcher
 from faq_bot.retrieve import UnknownCategoryError
+from faq_bot.security import RateLimited, SecurityHeaders, add_security
 from faq_bot.staff import add_staff
 from faq_bot.web import add_pages
 
 log = logging.getLogger("faq_bot.api")
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": schemas.ErrorReply, "description": "JSONとして読めない"},
+    404: {"model": schemas.ErrorReply, "description": "指定されたFAQや返答がない"},
+    429: {"model": schemas.ErrorReply, "description": "短時間のリクエストが多すぎる（Retry-After 秒後に再試行）"},
     413: {"model": schemas.ErrorReply, "description": "リクエストが大きすぎる"},
     422: {"model": schemas.ErrorReply, "description": "入力が正しくない（空・長すぎる・不明な分類など）"},
     503: {"model": schemas.ErrorReply, "description": "起動中"},
@@ -88,6 +91,7 @@ async def chat(
     chatlog: ChatLogDep,
     settings: SettingsDep,
     background: BackgroundTasks,
+    _limited: RateLimited,
 ) -> Any:
     """The best FAQ answer, "もしかして" candidates, or the escalation answer."""
     message = body.message.strip()
@@ -123,6 +127,7 @@ async def faq_entry(
     entry_id: str,
     engine: EngineDep,
     chatlog: ChatLogDep,
+    _limited: RateLimited,
     request_id: Annotated[str | None, Query(max_length=64, description="候補をクリックした返答のID")] = None,
 ) -> Any:
     """One entry with its answer; with ``request_id`` the click is logged as a resolved question."""
@@ -149,7 +154,7 @@ async def categories(engine: EngineDep) -> Any:
 
 
 @api.post("/feedback", summary="返答への👍/👎", response_model=schemas.FeedbackReply)
-async def feedback(body: schemas.FeedbackRequest, chatlog: ChatLogDep) -> Any:
+async def feedback(body: schemas.FeedbackRequest, chatlog: ChatLogDep, _limited: RateLimited) -> Any:
     """Record a rating of one reply (one per reply: sending again replaces it)."""
     if not await run_in_threadpool(chatlog.record_feedback, body.request_id, body.rating, body.comment):
         raise HTTPException(404, "評価する返答が見つかりません。")
@@ -232,8 +237,12 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": "JSONの形式が正しくありません。"}, status_code=400)
     first = errors[0] if errors else {}
     where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
-    if where == "message" and first.get("type") == "missing":
+    kind = first.get("type")
+    if where == "message" and kind in ("missing", "string_too_short", "string_pattern_mismatch"):
         return JSONResponse({"detail": "メッセージを入力してください。"}, status_code=422)
+    if where == "message" and kind == "string_too_long":
+        limit = request.app.state.settings.max_message_chars
+        return JSONResponse({"detail": f"メッセージは{limit}文字以内で入力してください。"}, status_code=422)
     return JSONResponse({"detail": f"入力が正しくありません（{where or '本文'}）。"}, status_code=422)
 
 
@@ -279,6 +288,8 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
             allow_headers=["Content-Type"],
             max_age=600,
         )
+    add_security(app, settings)
+    app.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors)
     # An upload may be a whole FAQ file plus multipart framing.
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, admin_limit=settings.max_faq_bytes + 65_536)
     return app

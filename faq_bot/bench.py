@@ -320,6 +320,7 @@ def measure_service(settings: Settings, qs: Sequence[str], seconds: float, publi
             "FAQ_BOT_INDEX_DIR": str(tmp / "index"),
             "FAQ_BOT_LOG_PATH": str(tmp / "log.sqlite3"),
             "FAQ_BOT_ADMIN_TOKEN": TOKEN,
+            "FAQ_BOT_RATE_LIMIT": "",  # one load generator is not a visitor
         }
         port = free_port()
         proc, _ = start_server(port, env)  # first start builds the index

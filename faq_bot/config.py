@@ -92,9 +92,13 @@ class Settings(BaseSettings):
     log_path: Path = PROJECT_ROOT / "var" / "chat.sqlite3"
     log_mask_personal_data: bool = True
     log_retention_days: int = Field(180, ge=0)  # 0 keeps everything
-    max_message_chars: int = Field(500, ge=1, le=100_000)
+    max_message_chars: int = Field(500, ge=1, le=2000)  # 2000: the bound documented in the API schema
     max_body_bytes: int = Field(16_384, ge=1024)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Sites allowed to show our pages in a frame (CSP frame-ancestors), e.g. "'self' https://shop.example".
+    frame_ancestors: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["'self'"])
+    rate_limit: str = "60/minute"  # per client on the visitor API; empty disables
+    trust_forwarded_for: bool = False  # behind a reverse proxy: key the rate limit on X-Forwarded-For
     bot_title: str = "サポートチャット"
     greeting: str = "こんにちは。オンラインマーケットについてのご質問にお答えします。"
     example_questions: Annotated[list[str], NoDecode] = Field(
@@ -105,7 +109,19 @@ class Settings(BaseSettings):
         ]
     )
 
-    @field_validator("cors_origins", "example_questions", mode="before")
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        if value.strip():
+            from limits import parse
+
+            try:
+                parse(value)
+            except ValueError as exc:
+                raise ValueError(f"rate_limit {value!r} is not like '30/minute': {exc}") from exc
+        return value
+
+    @field_validator("cors_origins", "example_questions", "frame_ancestors", mode="before")
     @classmethod
     def _list(cls, value: object) -> object:
         # FAQ_BOT_CORS_ORIGINS="https://a.example, https://b.example" (or a JSON list)

@@ -6,6 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+#: The documented upper bound of a message; ``max_message_chars`` can only make it stricter.
+MAX_MESSAGE_CHARS = 2000
+
 
 class ChatRequest(BaseModel):
     """A visitor's question."""
@@ -15,7 +18,9 @@ class ChatRequest(BaseModel):
         json_schema_extra={"examples": [{"message": "クレジットカードは使えますか", "categories": ["契約"]}]},
     )
 
-    message: str = Field(description="訪問者の質問（前後の空白は無視）")
+    message: str = Field(
+        min_length=1, max_length=MAX_MESSAGE_CHARS, pattern=r"\S", description="訪問者の質問（前後の空白は無視）"
+    )
     categories: list[str] | None = Field(default=None, description="この分類の中だけから答える", max_length=50)
     session_id: str | None = Field(default=None, max_length=100, description="会話をまとめるための任意のID")
 
@@ -183,7 +188,7 @@ class FormatErrorReply(BaseModel):
 
     detail: str
     encoding: str | None = None
-    problems: list[Problem]
+    problems: list[Problem] = []
 
 
 class ExplainedHitOut(BaseModel):

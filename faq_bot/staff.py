@@ -109,7 +109,10 @@ async def batch_api(
         html = await run_in_threadpool(
             batch_report.render_html, report, publisher.settings, file.filename or "batch.tsv", proposal
         )
-        return HTMLResponse(html)
+        # The standalone report carries its own <style> (it is also written to files); no scripts.
+        return HTMLResponse(
+            html, headers={"Content-Security-Policy": "default-src 'none'; img-src data:; style-src 'unsafe-inline'"}
+        )
     if format == "csv":
         return _csv(batch_report.to_csv(batch_report.rows(report)), "batch-result.csv")
     return schemas.BatchReply(

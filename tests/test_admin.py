@@ -26,7 +26,7 @@ def admin_settings(settings: Settings, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def client(admin_settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(admin_settings, FakeEmbedder())) as c:
+    with TestClient(create_app(admin_settings, FakeEmbedder()), base_url="https://testserver") as c:
         yield c
 
 

@@ -20,7 +20,7 @@ QUERIES = "query\tgold\n請求書はいつ発行されますか\t1\nクレジッ
 @pytest.fixture
 def client(settings: Settings, tmp_path: Path) -> Iterator[TestClient]:
     s = settings.model_copy(update={"log_path": tmp_path / "log.db", "admin_token": SecretStr(TOKEN)})
-    with TestClient(create_app(s, FakeEmbedder())) as c:
+    with TestClient(create_app(s, FakeEmbedder()), base_url="https://testserver") as c:
         yield c
 
 

@@ -43,6 +43,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         answer_threshold=0.9,  # wide bands so each decision is easy to reach from the page
         suggest_threshold=0.3,
         contact_url="https://example.com/contact",
+        rate_limit="",
     )
     port = free_port()
     srv = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))

@@ -61,8 +61,9 @@ class Retriever:
         n_entries = len(index.entries)
         order = np.argsort(index.vector_entry, kind="stable")
         bounds = np.searchsorted(index.vector_entry[order], np.arange(n_entries + 1))
-        self._entry_vectors = [order[bounds[i] : bounds[i + 1]] for i in range(n_entries)]
-        self._max_per_entry = max((len(v) for v in self._entry_vectors), default=1)
+        self._vectors_by_entry = order.astype(np.int64)  # vector ids grouped by entry (CSR with _bounds)
+        self._bounds = bounds.astype(np.int64)
+        self._max_per_entry = int(np.diff(bounds).max()) if n_entries else 1
         self._category_of = np.array([e.category for e in index.entries], dtype=object)
 
     def dense_to_unit(self, relative: npt.NDArray[np.float32] | float) -> npt.NDArray[np.float32]:
@@ -117,8 +118,13 @@ class Retriever:
             bound[found] = -np.inf
             if allowed is not None:
                 bound[~allowed] = -np.inf
-            for pos in np.flatnonzero(bound >= kth).tolist():
-                dense[pos] = self._dense_exact(query_vector, pos)
+            need = np.flatnonzero(bound >= kth)
+            cap = self.settings.hnsw_rescore_cap
+            if isinstance(self.index.vectors, faiss.IndexHNSW) and len(need) > cap:
+                # HNSW is approximate anyway: on very large FAQs re-score only the lexically
+                # strongest of those entries, not all of them (recall is measured in the bench).
+                need = need[np.argpartition(-lexical[need], cap)[:cap]]
+            dense.update(self._dense_exact(query_vector, need))
         if not dense:
             return Search(query, analysis, ())
         positions = np.fromiter(dense, dtype=np.int64, count=len(dense))
@@ -180,9 +186,22 @@ class Retriever:
         result: faiss.SearchParameters = params
         return result
 
-    def _dense_exact(self, vector: npt.NDArray[np.float32], entry_pos: int) -> tuple[float, int]:
-        ids = self._entry_vectors[entry_pos]
-        stored = self.index.vectors.reconstruct_batch(ids)
-        sims = stored @ vector
-        best = int(np.argmax(sims))
-        return float(sims[best]), int(ids[best])
+    def _dense_exact(
+        self, vector: npt.NDArray[np.float32], positions: npt.NDArray[np.int64]
+    ) -> dict[int, tuple[float, int]]:
+        """Best (cosine, vector position) of each given entry, computed over all its vectors at once."""
+        if len(positions) == 0:
+            return {}
+        starts, ends = self._bounds[positions], self._bounds[positions + 1]
+        lengths = ends - starts
+        # All vector ids of these entries, in entry order, without a Python loop over entries.
+        offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+        ids = self._vectors_by_entry[np.arange(int(lengths.sum())) + offsets]
+        sims = self.index.vectors.reconstruct_batch(ids) @ vector
+        group_starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        best = np.maximum.reduceat(sims, group_starts)
+        out = {}
+        for k, pos in enumerate(positions.tolist()):
+            seg = sims[group_starts[k] : group_starts[k] + lengths[k]]
+            out[pos] = (float(best[k]), int(ids[group_starts[k] + int(np.argmax(seg))]))
+        return out

@@ -56,7 +56,22 @@ def folder_fingerprint(folder: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-class SentenceTransformerEmbedder:
+class _Identified:
+    """``model_id`` and ``dim`` of a loaded model, shared by the backends."""
+
+    _id: str
+    _dim: int
+
+    @property
+    def model_id(self) -> str:
+        return self._id
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+
+class SentenceTransformerEmbedder(_Identified):
     """Any sentence-transformers model folder, loaded offline on the CPU."""
 
     def __init__(self, model_dir: Path, batch_size: int = 32, max_seq_length: int = 256) -> None:
@@ -85,14 +100,6 @@ class SentenceTransformerEmbedder:
         if dim is None:
             raise ModelError(f"the model in {model_dir} does not say its embedding size")
         self._dim = int(dim)
-
-    @property
-    def model_id(self) -> str:
-        return self._id
-
-    @property
-    def dim(self) -> int:
-        return self._dim
 
     def _encode(self, texts: Sequence[str], prompt: str, progress: bool = False) -> Vectors:
         kwargs: dict[str, Any] = {"prompt_name": prompt} if prompt in self._prompts else {}
@@ -123,7 +130,7 @@ def _model_name(model_dir: Path) -> str:
     return model_dir.name
 
 
-class OnnxEmbedder:
+class OnnxEmbedder(_Identified):
     """The same model exported to ONNX, run by ONNX Runtime directly (no torch in the process)."""
 
     def __init__(
@@ -159,14 +166,6 @@ class OnnxEmbedder:
         self._id = f"{_model_name(model_dir)}@{folder_fingerprint(model_dir)}" + ("+int8" if int8 else "")
         self._int8 = int8
         self._dim = int(self.encode_raw(["x"]).shape[1])
-
-    @property
-    def model_id(self) -> str:
-        return self._id
-
-    @property
-    def dim(self) -> int:
-        return self._dim
 
     def encode_raw(self, texts: Sequence[str]) -> Vectors:
         """Vectors for texts taken as they are (prompts already applied)."""

@@ -153,7 +153,10 @@ def ensure_index(
             raise
         if progress:
             progress(f"FAQファイルを使えないため、公開中の版を使います: {exc}")
-        return _current_if_compatible(folder, embedder, analyzer, settings) or _raise(exc)
+        current = _current_if_compatible(folder, embedder, analyzer, settings)
+        if current is None:
+            raise
+        return current
     if not follow_file and folder is not None:
         current = _current_if_compatible(folder, embedder, analyzer, settings)
         if current is not None:
@@ -201,10 +204,6 @@ def _current_if_compatible(
         return faq_index.load(folder)
     except IndexMismatchError:
         return None
-
-
-def _raise(exc: Exception) -> FaqIndex:
-    raise exc
 
 
 def build_and_save(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -160,9 +160,6 @@ def miss_line(o: Outcome) -> dict[str, Any]:
 def report_dict(report: Report) -> dict[str, Any]:
     """Everything as plain data (for ``--json``)."""
     return {**report.metrics, "categories": report.categories, "misses": [miss_line(o) for o in report.misses]}
-
-
-__all__ = ["LabelledQuery", "Outcome", "Report", "asdict", "evaluate", "read_queries", "report_dict"]
 
 
 def scored(outcomes: Sequence[Outcome], top: int = 3) -> list[Scored]:

@@ -8,6 +8,7 @@ point leaves the previous build serving and no half-written one in use.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -70,8 +71,6 @@ def index_settings(settings: Settings, analyzer: TextAnalyzer) -> dict[str, Any]
 
 
 def _short_hash(text: str) -> str:
-    import hashlib
-
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 

@@ -10,6 +10,7 @@ Other worker processes sharing the index folder follow ``CURRENT`` (``sync``).
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import logging
 import threading
 import time
@@ -248,8 +249,6 @@ class Publisher:
         return self.publish_bytes(raw, str(path), dry_run=dry_run)
 
     def _disk_sha(self) -> str | None:
-        import hashlib
-
         try:
             return hashlib.sha256(self.settings.faq_path.read_bytes()).hexdigest()
         except OSError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from faq_bot.asked import unanswered_kinds
 from faq_bot.config import Settings
 from faq_bot.retrieve import Hit, Search
 
@@ -35,6 +36,9 @@ class Reply:
     hit: Hit | None  # the answering entry's hit, for ANSWER
     suggestions: tuple[Hit, ...]
     escalation: Escalation | None
+    # Labels of what the question asks for (a time, a price) that the best entry does not
+    # say: why a high-scoring entry was not used (see ``faq_bot.asked``).
+    unanswered: tuple[str, ...] = ()
 
     @property
     def confidence(self) -> float:
@@ -43,12 +47,21 @@ class Reply:
 
 
 def decide(search: Search, settings: Settings) -> Reply:
-    """Apply the two thresholds (and the answer margin) to a search."""
+    """Apply the two thresholds (and the answer margin) to a search.
+
+    A question that asks for a time or a price is escalated when its best entry says nothing of
+    the kind, however close in meaning: the FAQ does not answer it.
+    """
     hits = search.hits
     escalation = Escalation(settings.escalation_text, settings.contact_url)
     if not hits or hits[0].score < settings.suggest_threshold:
         return Reply(Decision.ESCALATE, search, settings.escalation_text, None, (), escalation)
     top = hits[0]
+    if settings.check_asked_kind:
+        missing = unanswered_kinds(search.analysis.normalized, top.entry)
+        if missing:
+            labels = tuple(k.label for k in missing)
+            return Reply(Decision.ESCALATE, search, settings.escalation_text, None, (), escalation, labels)
     margin = top.score - hits[1].score if len(hits) > 1 else 1.0
     if top.score >= settings.answer_threshold and margin >= settings.answer_margin:
         return Reply(Decision.ANSWER, search, top.entry.answer, top, (), None)

@@ -56,6 +56,7 @@ def reply_dict(reply: Reply) -> dict[str, Any]:
         "escalation": {"text": reply.escalation.text, "contact_url": reply.escalation.contact_url}
         if reply.escalation
         else None,
+        "unanswered": list(reply.unanswered),
         "normalized": reply.search.analysis.normalized,
         "tokens": list(reply.search.analysis.words),
         "hits": [
@@ -89,6 +90,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(f"\n[{reply.hit.entry.id}] {reply.hit.entry.question}\n{reply.answer}")
     for h in reply.suggestions:
         print(f"  候補 [{h.entry.id}] {h.entry.question}")
+    if reply.unanswered:
+        print(f"理由: 質問は「{'」「'.join(reply.unanswered)}」を尋ねていますが、1位の回答にその記載がありません")
     if reply.escalation:
         print(f"\n{reply.escalation.text}\n{reply.escalation.contact_url}")
     print("\n順位  id    総合   密    語彙   一致   質問")

@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     answer_threshold: float = Field(0.46, ge=0.0, le=1.0)
     suggest_threshold: float = Field(0.45, ge=0.0, le=1.0)
     answer_margin: float = Field(0.0, ge=0.0, le=1.0)
+    # Escalate when the question asks for a time or a price and the best entry names none.
+    check_asked_kind: bool = True
     suggestion_count: int = Field(3, ge=1, le=10)
     escalation_text: str = "弊社担当者、またはお問い合わせフォームにお問い合わせください。"
     contact_url: str = "https://example.com/contact"

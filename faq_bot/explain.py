@@ -38,6 +38,7 @@ class Explanation:
     confidence: float
     answer_threshold: float
     suggest_threshold: float
+    unanswered: tuple[str, ...]  # what the question asks for that the best entry does not say
     hits: tuple[ExplainedHit, ...]
     faq_version: str
     reply: Reply
@@ -77,6 +78,7 @@ def explain(loaded: Loaded, query: str, categories: Sequence[str] | None = None,
         confidence=round(reply.confidence, 4),
         answer_threshold=settings.answer_threshold,
         suggest_threshold=settings.suggest_threshold,
+        unanswered=reply.unanswered,
         hits=tuple(hits),
         faq_version=loaded.faq_version,
         reply=reply,

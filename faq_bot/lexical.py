@@ -60,6 +60,11 @@ class Bm25:
         """How many documents are indexed."""
         return int(self.weights.shape[0])
 
+    def document_frequencies(self) -> list[tuple[str, int]]:
+        """Every term with the number of documents it occurs in."""
+        df = np.diff(self.weights.indptr)
+        return [(term, int(df[col])) for term, col in self.vocabulary.items()]
+
     def scores(self, query: Iterable[str]) -> Scores:
         """Score of every document for the query, each in [0, 1]."""
         counts = Counter(query)

@@ -139,12 +139,14 @@ def regression_changes(queries: Sequence[LabelledQuery], old: Retriever, new: Re
     """Regression questions whose decision or answer differs between two indexes."""
     if not queries:
         return []
-    analyzer = old.analyzer
-    vectors = old.embedder.encode_queries([analyzer.analyze(q.query).normalized for q in queries])
+    # Each FAQ may respell a hiragana question differently: one batch for both sides' texts.
+    texts = [(old.analyze(q.query).normalized, new.analyze(q.query).normalized) for q in queries]
+    unique = list(dict.fromkeys(t for pair in texts for t in pair))
+    vectors = dict(zip(unique, old.embedder.encode_queries(unique), strict=True))
     out = []
-    for q, vec in zip(queries, vectors, strict=True):
-        a = _outcome(decide(old.search(q.query, query_vector=vec), old.settings))
-        b = _outcome(decide(new.search(q.query, query_vector=vec), new.settings))
+    for q, (old_text, new_text) in zip(queries, texts, strict=True):
+        a = _outcome(decide(old.search(q.query, query_vector=vectors[old_text]), old.settings))
+        b = _outcome(decide(new.search(q.query, query_vector=vectors[new_text]), new.settings))
         if a != b:
             ra, rb = _right(a, q.gold), _right(b, q.gold)
             verdict = "改善" if rb and not ra else "悪化" if ra and not rb else "変化"

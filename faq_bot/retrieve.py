@@ -14,6 +14,7 @@ from faq_bot.embed import Embedder
 from faq_bot.errors import FaqBotError
 from faq_bot.faq import FaqEntry
 from faq_bot.index import FaqIndex
+from faq_bot.kana import LazyRespeller, needs_respelling
 from faq_bot.text import Analysis, TextAnalyzer, is_meaningful, reading_bigrams
 
 #: How much the reading-bigram score counts next to the word score (it is noisier).
@@ -65,6 +66,13 @@ class Retriever:
         self._bounds = bounds.astype(np.int64)
         self._max_per_entry = int(np.diff(bounds).max()) if n_entries else 1
         self._category_of = np.array([e.category for e in index.entries], dtype=object)
+        self._respeller = LazyRespeller(index.words.document_frequencies(), analyzer)
+
+    def analyze(self, query: str) -> Analysis:
+        """What the query becomes for both sides; hiragana-only questions respelled in kanji first."""
+        if needs_respelling(query):
+            return self.analyzer.analyze(self._respeller.get().respell(self.analyzer.prepare(query)))
+        return self.analyzer.analyze(query)
 
     def dense_to_unit(self, relative: npt.NDArray[np.float32] | float) -> npt.NDArray[np.float32]:
         """Map relative cosine onto 0..1 with the configured floor and ceiling."""
@@ -89,7 +97,7 @@ class Retriever:
         query_vector: npt.NDArray[np.float32] | None = None,
     ) -> Search:
         """The best ``k`` entries for the query (restricted to ``categories`` if given)."""
-        analysis = self.analyzer.analyze(query)
+        analysis = self.analyze(query)
         allowed = self._allowed(categories)
         if not is_meaningful(query) or not self.index.entries:
             return Search(query, analysis, ())

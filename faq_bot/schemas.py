@@ -217,6 +217,9 @@ class ExplainReply(BaseModel):
     confidence: float
     answer_threshold: float
     suggest_threshold: float
+    unanswered: list[str] = Field(
+        description="質問が求める情報（時期・料金など）のうち、最上位の回答に書かれていないもの"
+    )
     hits: list[ExplainedHitOut]
     faq_version: str
 

@@ -130,6 +130,16 @@ class TextAnalyzer:
         """Normalised text with synonyms applied: what both index and query sides embed."""
         return self.synonyms.apply(normalize(text))
 
+    def noun_reading(self, word: str) -> str | None:
+        """Katakana reading of a word that janome reads as nouns only (None otherwise)."""
+        parts = []
+        for token in self._tokens(word):
+            pos = token.part_of_speech
+            if not pos.startswith(("名詞", "接頭詞")) or pos.startswith(_SKIPPED_POS) or token.reading == "*":
+                return None
+            parts.append(token.reading)
+        return to_katakana("".join(parts)) or None
+
     def analyze(self, text: str) -> Analysis:
         """Normalised text, content words (base forms) and katakana reading."""
         prepared = self.prepare(text)

@@ -42,3 +42,21 @@ def test_answer_margin_turns_a_close_call_into_suggestions() -> None:
     strict = SETTINGS.model_copy(update={"answer_margin": 0.05})
     assert decide(search(0.7, 0.68), strict).decision == Decision.SUGGEST
     assert decide(search(0.7, 0.6), strict).decision == Decision.ANSWER
+
+
+def timed_search(query: str, answer: str, score: float = 0.9) -> Search:
+    hit = Hit(FaqEntry("7", "c", "見積書は何度でも発行できますか", answer), score, 0.9, 0.5, "question", "q")
+    return Search(query, Analysis(query, (), ""), (hit,))
+
+
+def test_a_when_question_is_escalated_if_the_best_entry_names_no_time() -> None:
+    reply = decide(timed_search("見積書の有効期限はいつまで", "はい、可能です。"), SETTINGS)
+    assert reply.decision == Decision.ESCALATE and reply.unanswered == ("時期・期間",)
+    assert reply.hit is None and reply.escalation is not None
+    answered = decide(timed_search("見積書の有効期限はいつまで", "発行日から30日間有効です。"), SETTINGS)
+    assert answered.decision == Decision.ANSWER and answered.unanswered == ()
+
+
+def test_the_asked_kind_check_can_be_turned_off() -> None:
+    off = SETTINGS.model_copy(update={"check_asked_kind": False})
+    assert decide(timed_search("見積書の有効期限はいつまで", "はい、可能です。"), off).decision == Decision.ANSWER

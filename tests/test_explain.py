@@ -11,3 +11,10 @@ def test_explanation_has_tokens_shared_tokens_and_thresholds(fake_engine: Engine
     assert top.id == "2" and "ダウンロード" in top.shared_tokens and top.rank == 1
     assert e.answer_threshold == fake_engine.settings.answer_threshold and e.decision in {"answer", "suggest"}
     assert top.matched in {"question", "alternate", "answer"}
+
+
+def test_explanation_says_what_the_best_entry_does_not_answer(fake_engine: Engine) -> None:
+    e = explain(fake_engine.current, "見積書の料金はいくらですか")
+    assert e.hits[0].id == "3"  # 見積書を発行できますか: names no price
+    assert e.decision == "escalate" and e.unanswered == ("料金・費用",)
+    assert explain(fake_engine.current, "請求書をダウンロードしたい").unanswered == ()

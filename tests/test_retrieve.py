@@ -102,3 +102,11 @@ def test_hits_report_which_phrasing_matched(settings: Settings) -> None:
     entry = next(e for e in r.index.entries if e.alternates)
     hit = r.search(entry.alternates[0], k=1).hits[0]
     assert hit.entry.id == entry.id and hit.matched == "alternate" and hit.matched_text == entry.alternates[0]
+
+
+def test_a_hiragana_only_question_is_searched_in_the_faqs_spelling(settings: Settings) -> None:
+    r = retriever(settings, n=60)
+    assert r.analyze("けいやくへんこう").normalized == "契約変更"
+    assert r.analyze("けいやくへんこう").words == r.analyzer.analyze("契約変更").words
+    assert r.search("けいやくへんこう").analysis.normalized == "契約変更"
+    assert r.analyze("契約のへんこう").normalized == "契約のへんこう"  # kanji present: typed as meant

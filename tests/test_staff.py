@@ -73,6 +73,8 @@ def test_staff_pages_render_console_batch_and_log(client: TestClient) -> None:
     client.post("/admin/login", data={"token": TOKEN})
     console = client.get("/admin/console", params={"q": "請求書をダウンロードしたい"})
     assert console.status_code == 200 and "<mark>ダウンロード</mark>" in console.text and "<svg" in console.text
+    priced = client.get("/admin/console", params={"q": "見積書の料金はいくらですか"})
+    assert "担当者へ案内した理由" in priced.text and "料金・費用" in priced.text
     csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', console.text)
     assert csrf
     page = client.post("/admin/ui/batch", data={"csrf": csrf.group(1)}, files={"file": ("q.tsv", QUERIES.encode())})

@@ -28,7 +28,9 @@ STOP_WORDS = frozenset(
     "こと もの ため よう ん お ご "
     # English function words (janome tags every English word as a noun)
     "a an the to of for in on at by with and or is are be do does can could how what where when "
-    "which who why i you my me we our it this that please want need".split()
+    "which who why i you my me we our it this that please want need there here any some get got have has "
+    "am was were been your its their they them us from about into if so not no yes as would should will "
+    "may might must let much many more very also just only tell know find see use make go like".split()
 )
 _MEANINGFUL = re.compile(r"[0-9A-Za-z\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 

@@ -25,6 +25,8 @@ DEV_SET = PROJECT_ROOT.parent / "shared" / "eval" / "dev_queries.tsv"
         ("せいきゅうしょ だうんろーど", {"31"}),
         ("しはらいほうほうをおしえて", {"20"}),
         ("ゆーざーをついかしたい", {"41", "42"}),
+        ("Which credit cards do you take?", {"21"}),
+        ("Can I add more users?", {"41", "42"}),
     ],
 )
 def test_paraphrases_find_their_entry_first(real_engine: Engine, question: str, expected: set[str]) -> None:

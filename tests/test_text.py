@@ -49,3 +49,14 @@ def test_synonym_table_ignores_comments_and_blank_lines(tmp_path) -> None:  # ty
     path = tmp_path / "s.tsv"
     path.write_text("# comment\n\n正\t誤\n", encoding="utf-8")
     assert SynonymTable.load(path).apply("誤字") == "正字"
+
+
+def test_english_domain_words_meet_the_faqs_japanese_terms() -> None:
+    assert SYNONYMS.apply(normalize("Can I get a quotation for my contract?")) == "can i get a 見積 for my 契約?"
+    assert SYNONYMS.apply(normalize("Where is the user manual")) == "where is the ユーザー マニュアル"
+    assert SYNONYMS.apply(normalize("payment deadline")) == "支払い 期限"
+    assert SYNONYMS.apply(normalize("reorder")) == "reorder"  # whole words only
+
+
+def test_english_function_words_are_not_content() -> None:
+    assert TextAnalyzer(SYNONYMS).analyze("Is there a free trial?").words == ("トライアル",)

@@ -172,5 +172,5 @@ def scored(outcomes: Sequence[Outcome], top: int = 3) -> list[Scored]:
             label = Label.OUT_OF_SCOPE
         else:
             label = Label.RIGHT if hits and hits[0].entry.id in o.query.gold else Label.WRONG
-        out.append(Scored(score, label, o.rank is not None and o.rank <= top))
+        out.append(Scored(score, label, o.rank is not None and o.rank <= top, bool(o.reply.unanswered)))
     return out

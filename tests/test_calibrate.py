@@ -22,3 +22,11 @@ def test_suggest_threshold_separates_out_of_scope_from_useful_candidates() -> No
 def test_figures_count_on_the_given_thresholds() -> None:
     f = figures([Scored(0.9, R), Scored(0.8, OOS), Scored(0.1, OOS)], answer=0.85, suggest=0.5)
     assert (f.answered_correctly, f.wrong_answers, f.oos_rejection) == (1.0, 0.0, 0.5)
+
+
+def test_blocked_questions_escalate_whatever_the_thresholds() -> None:
+    # An out-of-scope question with a high score that the asked-kind check escalates.
+    data = [Scored(0.9, R), Scored(0.8, OOS, blocked=True), Scored(0.7, R), Scored(0.2, OOS)]
+    f = figures(data, answer=0.5, suggest=0.4)
+    assert f.wrong_answers == 0.0 and f.oos_rejection == 1.0 and f.answered_correctly == 1.0
+    assert propose(data, max_wrong=0.0).answer < 0.7

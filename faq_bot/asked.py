@@ -1,12 +1,13 @@
 """What kind of information a question asks for (a time, a price) and whether an entry gives it.
 
-A classic check of question answering ("expected answer type"): 「見積書の有効期限はいつまで
-ですか」 is close in meaning to 「見積書は何度でも発行できますか」, but an answer that names no
-time at all cannot answer a question that asks *when*. The bot does not answer with such an
+A classic check of question answering ("expected answer type"): 「ロールの設定変更はいつ反映
+されますか」 is close in meaning to 「ロール(権限)の設定はできますか」, but an answer that names
+no time at all cannot answer a question that asks *when*. The bot does not answer with such an
 entry; the visitor is sent to a person instead, who can say what the FAQ does not.
 
 Only kinds that a question marks unmistakably are checked: interrogatives (いつ, 何日, いくら,
-how long, how much, ...) and cost nouns (料金, 費用, 手数料). Any mention of the kind in the
+how long, how much, ...) and cost nouns as the topic of the question (料金は, 費用がかかりますか,
+無料ですか; not 料金プランの資料がほしい). Any mention of the kind in the
 entry (question, alternates or answer) counts as giving it, so the check only stops an answer
 whose text has nothing of the kind.
 """
@@ -44,7 +45,10 @@ KINDS = (
     AskedKind(
         "price",
         "料金・費用",
-        re.compile(r"いくら|料金|費用|値段|手数料|有料|無料|\bhow much\b|\bcost|\bprice|\bfees?\b"),
+        re.compile(
+            r"いくら|(料金|費用|値段|手数料)(は|が|って|を(教|知)|[?？]|$)|(有料|無料)(です|でしょう|なの|[?？]|$)|"
+            r"\bhow much\b|\bcost|\bprice|\bfees?\b"
+        ),
         re.compile(r"円|料金|費用|値段|価格|金額|手数料|有料|無料|負担|割引|値引|price|fee|cost|free"),
     ),
 )

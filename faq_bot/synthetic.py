@@ -121,5 +121,5 @@ def write(path: Path, n: int, seed: int = 0, categories: int = 0, queries: Path 
     if queries is not None:
         lines = ["query\tgold"]
         lines += [f"{paraphrase(e, seed)}\t{e.id}" for e in items[:: max(1, n // 200)] if "（その" not in e.question]
-        lines += ["今日の天気を教えて\t", "おすすめの本はありますか\t"]
+        lines += ["明日の天気はどうですか\t", "おすすめの本はありますか\t"]
         queries.write_text("\n".join(lines) + "\n", encoding="utf-8")

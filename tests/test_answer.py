@@ -45,18 +45,18 @@ def test_answer_margin_turns_a_close_call_into_suggestions() -> None:
 
 
 def timed_search(query: str, answer: str, score: float = 0.9) -> Search:
-    hit = Hit(FaqEntry("7", "c", "見積書は何度でも発行できますか", answer), score, 0.9, 0.5, "question", "q")
+    hit = Hit(FaqEntry("7", "c", "ロールの設定はできますか", answer), score, 0.9, 0.5, "question", "q")
     return Search(query, Analysis(query, (), ""), (hit,))
 
 
 def test_a_when_question_is_escalated_if_the_best_entry_names_no_time() -> None:
-    reply = decide(timed_search("見積書の有効期限はいつまで", "はい、可能です。"), SETTINGS)
+    reply = decide(timed_search("ロールの変更はいつ反映されますか", "はい、可能です。"), SETTINGS)
     assert reply.decision == Decision.ESCALATE and reply.unanswered == ("時期・期間",)
     assert reply.hit is None and reply.escalation is not None
-    answered = decide(timed_search("見積書の有効期限はいつまで", "発行日から30日間有効です。"), SETTINGS)
+    answered = decide(timed_search("ロールの変更はいつ反映されますか", "変更は翌日に反映されます。"), SETTINGS)
     assert answered.decision == Decision.ANSWER and answered.unanswered == ()
 
 
 def test_the_asked_kind_check_can_be_turned_off() -> None:
     off = SETTINGS.model_copy(update={"check_asked_kind": False})
-    assert decide(timed_search("見積書の有効期限はいつまで", "はい、可能です。"), off).decision == Decision.ANSWER
+    assert decide(timed_search("ロールの変更はいつ反映されますか", "はい、可能です。"), off).decision == Decision.ANSWER

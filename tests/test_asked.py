@@ -20,6 +20,10 @@ def kinds(question: str) -> set[str]:
         ("How long does shipping take?", {"time"}),
         ("年会費はいくらですか", {"price"}),
         ("振込手数料は誰が払うの", {"price"}),
+        ("会員登録は無料ですか", {"price"}),
+        ("利用料金を教えて", {"price"}),
+        ("料金プランの資料がほしい", set()),  # about plans, not asking a price
+        ("無料トライアルを始めたい", set()),
         ("Is it free?", set()),  # "free" alone is too loose a mark
         ("How much is the license?", {"price"}),
         ("いつでも発行できますか", set()),  # いつでも is "any time", not "when"
@@ -35,10 +39,10 @@ def entry(answer: str, question: str = "質問", alternates: tuple[str, ...] = (
 
 
 def test_an_entry_that_names_no_time_does_not_answer_when() -> None:
-    plain = entry("はい、何度でも発行できます。マイページからご確認ください。")
-    assert [k.name for k in unanswered_kinds(normalize("有効期限はいつまで？"), plain)] == ["time"]
-    timed = entry("発行から30日以内にお手続きください。")
-    assert unanswered_kinds(normalize("有効期限はいつまで？"), timed) == ()
+    plain = entry("はい、マイページのロール設定から変更できます。")
+    assert [k.name for k in unanswered_kinds(normalize("反映はいつ？"), plain)] == ["time"]
+    timed = entry("変更は翌日に反映されます。")
+    assert unanswered_kinds(normalize("反映はいつ？"), timed) == ()
 
 
 def test_the_kind_may_come_from_the_question_or_an_alternate() -> None:

@@ -11,7 +11,7 @@ def q(text: str, entry: str | None = None, t: float = 0.0) -> LoggedQuestion:
 
 def test_similar_questions_form_one_group_with_a_count() -> None:
     asked = [q("領収書を発行してほしい", "2"), q("領収書を発行してほしいです", "2"), q("領収書を発行してほしい", "2")]
-    asked += [q("駐車場はありますか", None, 5.0)]
+    asked += [q("社員食堂はありますか", None, 5.0)]
     groups = group_questions(asked, FakeEmbedder(), similarity=0.75)
     assert [g.count for g in groups] == [3, 1]
     assert groups[0].representative == "領収書を発行してほしい" and groups[0].nearest_entry == "2"

@@ -20,7 +20,7 @@ def respeller() -> Respeller:
         ("しはらいほうほう", "支払い方法"),
         ("けいやくへんこうしたい", "契約変更したい"),
         ("せいきゅうしょ", "請求書"),  # a one-kanji suffix after a word
-        ("ぱすわーどをへんこうしたい", "パスワードを変更したい"),  # loanwords come back in katakana
+        ("ぱすわーどをへんこうする", "パスワードを変更する"),  # loanwords come back in katakana
         ("ゆーざーをついかしたい", "ユーザーを追加したい"),
         ("たいかいしたい", "たいかいしたい"),  # 開始 would sit inside a word: left as typed
         ("しょ", "しょ"),  # a lone one-kanji word is never produced

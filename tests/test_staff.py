@@ -25,7 +25,7 @@ def client(settings: Settings, tmp_path: Path) -> Iterator[TestClient]:
 
 
 def test_explain_endpoint_shows_scores_tokens_and_thresholds(client: TestClient) -> None:
-    body = client.get("/admin/explain", params={"q": "請求書をダウンロードしたい"}, headers=AUTH).json()
+    body = client.get("/admin/explain", params={"q": "請求書をダウンロードする方法"}, headers=AUTH).json()
     assert body["decision"] in {"answer", "suggest"} and len(body["hits"]) == 5
     top = body["hits"][0]
     assert top["id"] == "2" and {"dense", "lexical", "score", "matched", "shared_tokens"} <= set(top)
@@ -48,14 +48,14 @@ def test_batch_endpoint_gives_metrics_rows_and_formats(client: TestClient) -> No
 
 
 def test_log_endpoints_group_unanswered_count_entries_and_export(client: TestClient) -> None:
-    for text in ["駐車場はありますか", "駐車場はありますか？", "請求書をダウンロードできますか"]:
+    for text in ["社員食堂はありますか", "社員食堂はありますか？", "請求書をダウンロードできますか"]:
         client.post("/api/chat", json={"message": text})
     groups = client.get("/admin/log/unanswered", headers=AUTH).json()
     assert groups and groups[0]["count"] >= 2
     entries = {e["id"]: e for e in client.get("/admin/log/entries", headers=AUTH).json()}
     assert entries["2"]["answered"] == 1 and entries["6"]["answered"] == 0 and len(entries) == 6
     csv_text = client.get("/admin/log.csv", headers=AUTH).text
-    assert csv_text.count("\n") == 4 and "駐車場" in csv_text
+    assert csv_text.count("\n") == 4 and "社員食堂" in csv_text
 
 
 def test_adding_an_alternate_goes_through_the_publish_path(client: TestClient) -> None:
@@ -71,7 +71,7 @@ def test_adding_an_alternate_goes_through_the_publish_path(client: TestClient) -
 
 def test_staff_pages_render_console_batch_and_log(client: TestClient) -> None:
     client.post("/admin/login", data={"token": TOKEN})
-    console = client.get("/admin/console", params={"q": "請求書をダウンロードしたい"})
+    console = client.get("/admin/console", params={"q": "請求書をダウンロードする方法"})
     assert console.status_code == 200 and "<mark>ダウンロード</mark>" in console.text and "<svg" in console.text
     priced = client.get("/admin/console", params={"q": "見積書の料金はいくらですか"})
     assert "担当者へ案内した理由" in priced.text and "料金・費用" in priced.text
@@ -81,10 +81,10 @@ def test_staff_pages_render_console_batch_and_log(client: TestClient) -> None:
     assert "スコアの分布" in page.text
     link = re.search(r'href="(/admin/batch/[0-9a-f]{32}\.csv)"', page.text)
     assert link and client.get(link.group(1)).text.startswith("\ufeff質問")
-    client.post("/api/chat", json={"message": "駐車場はありますか"})
+    client.post("/api/chat", json={"message": "社員食堂はありますか"})
     log = client.get("/admin/log")
-    assert "駐車場はありますか" in log.text and "追加して公開" in log.text
+    assert "社員食堂はありますか" in log.text and "追加して公開" in log.text
     added = client.post(
-        "/admin/ui/alternate", data={"csrf": csrf.group(1), "entry_id": "5", "text": "駐車場はありますか"}
+        "/admin/ui/alternate", data={"csrf": csrf.group(1), "entry_id": "5", "text": "社員食堂はありますか"}
     )
     assert "言い換えとして公開しました" in added.text

@@ -60,9 +60,8 @@ def test_a_broken_file_changes_nothing(publisher: Publisher, settings: Settings,
 
 def test_dry_run_previews_the_diff_and_publishes_nothing(publisher: Publisher, settings: Settings) -> None:
     live = publisher.engine.current
-    outcome = publisher.publish_bytes(
-        NEW_FAQ.replace("6\t会員\tパスワードを変更できますか", "6\t会員\tパスワードを変えたい").encode(), "x", dry_run=True
-    )
+    edited = NEW_FAQ.replace("6\t会員\tパスワードを変更できますか", "6\t会員\tパスワードを変えたい")
+    outcome = publisher.publish_bytes(edited.encode(), "x", dry_run=True)
     kinds = {c.id: (c.kind, c.fields) for c in outcome.preview.changes}
     assert kinds["1"] == ("changed", ("answer",)) and kinds["7"] == ("added", ())
     assert kinds["6"] == ("changed", ("question",))

@@ -29,7 +29,7 @@ from faq_bot.embed import Embedder
 from faq_bot.errors import IndexMismatchError
 from faq_bot.faq import Faq, FaqEntry
 from faq_bot.lexical import Bm25
-from faq_bot.text import TextAnalyzer, reading_bigrams
+from faq_bot.text import STOP_WORDS, TextAnalyzer, reading_bigrams
 
 FORMAT_VERSION = 1
 #: What each vector of an entry was made from.
@@ -66,6 +66,7 @@ def index_settings(settings: Settings, analyzer: TextAnalyzer) -> dict[str, Any]
         "bm25_k1": settings.bm25_k1,
         "bm25_b": settings.bm25_b,
         "synonyms": _short_hash(analyzer.synonyms.fingerprint),
+        "stop_words": _short_hash(" ".join(sorted(STOP_WORDS))),
         "vectors": VECTOR_SCHEME,
     }
 

@@ -18,8 +18,6 @@ from faq_bot.text import TextAnalyzer, to_katakana
 
 _KANJI = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _HIRAGANA = re.compile(r"[\u3041-\u3096ー]+")
-_NOUN_POS = ("名詞", "接頭詞")
-_SKIPPED_POS = ("名詞,非自立", "名詞,代名詞", "名詞,数")
 _KATAKANA_WORD = re.compile(r"[\u30a1-\u30faー]+")
 MIN_READING = 2  # one-mora words would match inside any particle
 # A word must sit between phrase boundaries: after the start, another word or a particle, and

@@ -39,6 +39,8 @@ class Reply:
     # Labels of what the question asks for (a time, a price) that the best entry does not
     # say: why a high-scoring entry was not used (see ``faq_bot.asked``).
     unanswered: tuple[str, ...] = ()
+    # With an escalation: entries that may still help ("関連する質問"), never an answer.
+    related: tuple[Hit, ...] = ()
 
     @property
     def confidence(self) -> float:
@@ -50,20 +52,27 @@ def decide(search: Search, settings: Settings) -> Reply:
     """Apply the two thresholds (and the answer margin) to a search.
 
     A question that asks for a time or a price is escalated when its best entry says nothing of
-    the kind, however close in meaning: the FAQ does not answer it.
+    the kind, however close in meaning: the FAQ does not answer it. An escalation lists the
+    entries above ``related_threshold`` as related questions the visitor may open.
     """
     hits = search.hits
-    escalation = Escalation(settings.escalation_text, settings.contact_url)
     if not hits or hits[0].score < settings.suggest_threshold:
-        return Reply(Decision.ESCALATE, search, settings.escalation_text, None, (), escalation)
+        return _escalate(search, settings)
     top = hits[0]
     if settings.check_asked_kind:
         missing = unanswered_kinds(search.analysis.normalized, top.entry)
         if missing:
-            labels = tuple(k.label for k in missing)
-            return Reply(Decision.ESCALATE, search, settings.escalation_text, None, (), escalation, labels)
+            return _escalate(search, settings, tuple(k.label for k in missing))
     margin = top.score - hits[1].score if len(hits) > 1 else 1.0
     if top.score >= settings.answer_threshold and margin >= settings.answer_margin:
         return Reply(Decision.ANSWER, search, top.entry.answer, top, (), None)
     suggestions = tuple(h for h in hits[: settings.suggestion_count] if h.score >= settings.suggest_threshold)
     return Reply(Decision.SUGGEST, search, "", None, suggestions, None)
+
+
+def _escalate(search: Search, settings: Settings, unanswered: tuple[str, ...] = ()) -> Reply:
+    related: tuple[Hit, ...] = ()
+    if settings.show_related:
+        related = tuple(h for h in search.hits[: settings.suggestion_count] if h.score >= settings.related_threshold)
+    escalation = Escalation(settings.escalation_text, settings.contact_url)
+    return Reply(Decision.ESCALATE, search, settings.escalation_text, None, (), escalation, unanswered, related)

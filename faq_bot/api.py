@@ -79,6 +79,7 @@ def chat_reply(reply: Reply, request_id: str, faq_version: str) -> schemas.ChatR
         confidence=round(min(max(reply.confidence, 0.0), 1.0), 4),
         suggestions=[_ref(h.entry) for h in reply.suggestions],
         escalation=schemas.Escalation(text=escalation.text, contact_url=escalation.contact_url) if escalation else None,
+        related=[_ref(h.entry) for h in reply.related],
         request_id=request_id,
         faq_version=faq_version,
     )

@@ -57,6 +57,7 @@ def reply_dict(reply: Reply) -> dict[str, Any]:
         if reply.escalation
         else None,
         "unanswered": list(reply.unanswered),
+        "related": [_entry_ref(h.entry) for h in reply.related],
         "normalized": reply.search.analysis.normalized,
         "tokens": list(reply.search.analysis.words),
         "hits": [
@@ -94,6 +95,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(f"理由: 質問は「{'」「'.join(reply.unanswered)}」を尋ねていますが、1位の回答にその記載がありません")
     if reply.escalation:
         print(f"\n{reply.escalation.text}\n{reply.escalation.contact_url}")
+    for h in reply.related:
+        print(f"  関連 [{h.entry.id}] {h.entry.question}")
     print("\n順位  id    総合   密    語彙   一致   質問")
     for rank, h in enumerate(reply.search.hits, 1):
         print(

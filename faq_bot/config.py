@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     # Escalate when the question asks for a time or a price and the best entry names none.
     check_asked_kind: bool = True
     suggestion_count: int = Field(3, ge=1, le=10)
+    # An escalation still lists the entries scoring at least this as "関連するご質問" (small
+    # talk scores at most ~0.30 on the dev set, so it gets none); show_related=false turns it off.
+    related_threshold: float = Field(0.35, ge=0.0, le=1.0)
+    show_related: bool = True
     escalation_text: str = "弊社担当者、またはお問い合わせフォームにお問い合わせください。"
     contact_url: str = "https://example.com/contact"
 

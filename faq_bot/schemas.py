@@ -53,6 +53,7 @@ class ChatReply(BaseModel):
                     "confidence": 0.82,
                     "suggestions": [],
                     "escalation": None,
+                    "related": [],
                     "request_id": "5f0c0e1d9a2b4c7e8f6a1b2c3d4e5f60",
                     "faq_version": "6bf6b4527c1d",
                 }
@@ -66,6 +67,9 @@ class ChatReply(BaseModel):
     confidence: float = Field(ge=0, le=1)
     suggestions: list[EntryRef]
     escalation: Escalation | None
+    related: list[EntryRef] = Field(
+        default_factory=list, description="escalate のとき、参考になるかもしれないFAQの質問（回答ではない）"
+    )
     request_id: str
     faq_version: str
 

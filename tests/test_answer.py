@@ -60,3 +60,17 @@ def test_a_when_question_is_escalated_if_the_best_entry_names_no_time() -> None:
 def test_the_asked_kind_check_can_be_turned_off() -> None:
     off = SETTINGS.model_copy(update={"check_asked_kind": False})
     assert decide(timed_search("ロールの変更はいつ反映されますか", "はい、可能です。"), off).decision == Decision.ANSWER
+
+
+def test_an_escalation_lists_related_entries_above_their_threshold() -> None:
+    s = SETTINGS.model_copy(update={"suggest_threshold": 0.5, "related_threshold": 0.3})
+    reply = decide(search(0.45, 0.35, 0.2), s)
+    assert reply.decision == Decision.ESCALATE and [h.entry.id for h in reply.related] == ["0", "1"]
+    assert decide(search(0.25, 0.2), s).related == ()
+    assert decide(search(0.45), s.model_copy(update={"show_related": False})).related == ()
+    assert decide(search(0.7, 0.5), SETTINGS).related == ()  # answers and suggestions have none
+
+
+def test_an_asked_kind_escalation_offers_the_close_entry_as_related() -> None:
+    reply = decide(timed_search("ロールの変更はいつ反映されますか", "はい、可能です。"), SETTINGS)
+    assert [h.entry.id for h in reply.related] == ["7"]

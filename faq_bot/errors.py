@@ -1,7 +1,13 @@
-"""The error hierarchy: everything faq-bot raises on purpose is a ``FaqBotError``."""
+"""The error hierarchy: everything faq-bot raises on purpose is a ``FaqBotError``.
+
+Lower layers raise these; only the edges translate them (``faq_bot.service.handlers``
+to HTTP status codes, ``faq_bot.cli`` to exit codes). Messages meant for visitors and
+editors are Japanese.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
@@ -15,6 +21,70 @@ class ConfigError(FaqBotError):
 
 class ModelError(FaqBotError):
     """The embedding model is missing, unreadable or not the expected one."""
+
+
+class IndexMismatchError(FaqBotError):
+    """The index on disk was built from another FAQ, model or settings, or is damaged."""
+
+
+class InvalidQuestionError(FaqBotError):
+    """A visitor's or staff member's question is empty or too long."""
+
+
+class UnknownCategoryError(FaqBotError):
+    """A search named a category the FAQ does not have."""
+
+    def __init__(self, unknown: Sequence[str], known: Sequence[str]) -> None:
+        self.unknown = list(unknown)
+        self.known = list(known)
+        super().__init__(f"不明な分類です: {'、'.join(self.unknown)}")
+
+
+class NotFoundError(FaqBotError):
+    """Something named by id does not exist."""
+
+
+class EntryNotFoundError(NotFoundError):
+    """No FAQ entry has this id."""
+
+    def __init__(self, entry_id: str) -> None:
+        self.entry_id = entry_id
+        super().__init__(f"指定されたFAQ（id: {entry_id[:40]}）は見つかりません。")
+
+
+class VersionNotFoundError(NotFoundError):
+    """A rollback named a version that is not kept."""
+
+
+class TooLargeError(FaqBotError):
+    """An uploaded file is over the size limit."""
+
+
+class NotReadyError(FaqBotError):
+    """The service is still loading the model or the index."""
+
+    def __init__(self) -> None:
+        super().__init__("ただいま準備中です。しばらくしてからもう一度お試しください。")
+
+
+class RateLimitedError(FaqBotError):
+    """A client sent more requests than the limit allows; ``retry_after`` seconds until the next."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"短時間に多くの質問が送られました。{retry_after}秒ほど待ってから、もう一度お試しください。")
+
+
+class AuthError(FaqBotError):
+    """Admin credentials are missing (401), wrong (403), or admin is disabled (503)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        self.status = status
+        super().__init__(message)
+
+
+class LoginRequiredError(FaqBotError):
+    """An admin page needs a logged-in editor (answered with a redirect to the login page)."""
 
 
 @dataclass(frozen=True)
@@ -41,12 +111,18 @@ class FaqFormatError(FaqBotError):
     source: str
     problems: list[FormatProblem] = field(default_factory=list)
     encoding: str | None = None
+    what: str = "FAQファイル"  # or 質問集 (a labelled question set)
 
     def __post_init__(self) -> None:
         super().__init__(str(self))
 
+    @property
+    def summary(self) -> str:
+        """The first line of the message: which file, how many problems."""
+        return str(self).splitlines()[0]
+
     def __str__(self) -> str:
-        head = f"FAQファイル {self.source} を読み込めません"
+        head = f"{self.what} {self.source} を読み込めません"
         if self.encoding:
             head += f"（文字コード: {self.encoding}）"
         lines = [head + f": {len(self.problems)}件の問題があります。"]
@@ -54,7 +130,3 @@ class FaqFormatError(FaqBotError):
         if len(self.problems) > 50:
             lines.append(f"  …ほか{len(self.problems) - 50}件")
         return "\n".join(lines)
-
-
-class IndexMismatchError(FaqBotError):
-    """The index on disk was built from another FAQ, model or settings, or is damaged."""

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from faq_bot.config import PROJECT_ROOT, Settings
-from faq_bot.engine import Engine
+from faq_bot.retrieval.engine import Engine
+from faq_bot.runtime import open_engine
 from tests.fakes import FakeEmbedder
 
 SMALL_FAQ = """id\tcategory\tquestion\tanswer\talternates
@@ -48,7 +49,7 @@ def settings(tmp_path: Path, faq_file: Path) -> Settings:
 
 @pytest.fixture
 def fake_engine(settings: Settings) -> Engine:
-    return Engine.open(settings, FakeEmbedder())
+    return open_engine(settings, FakeEmbedder())
 
 
 @pytest.fixture(scope="session")
@@ -62,4 +63,4 @@ def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="session")
 def real_engine(real_settings: Settings) -> Iterator[Engine]:
-    yield Engine.open(real_settings)
+    yield open_engine(real_settings)

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from faq_bot.embed import Vectors
-from faq_bot.text import normalize
+from faq_bot.model.embedder import Vectors
+from faq_bot.text.normalize import normalize
 
 
 class FakeEmbedder:

@@ -1,0 +1,206 @@
+"""The benchmark suite (``faq-bot bench`` / ``python -m benchmarks``): encoder backends, engine, HTTP under
+load, start-up, scale.
+
+Everything is measured in one run on the machine at hand, one part after the
+other (never two loads at once), and reported as medians and percentiles.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+from collections.abc import Sequence
+from dataclasses import asdict
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from benchmarks.harness import Timing, machine, questions, time_calls
+from benchmarks.load import measure_service
+from benchmarks.scale import measure_scale
+from faq_bot.config import Settings
+
+
+def _encode_one(enc: Any, qs: Sequence[str], i: int) -> object:
+    return enc.encode_queries([qs[i % len(qs)]])
+
+
+def _encode_batch(enc: Any, batch: Sequence[str], _i: int) -> object:
+    return enc.encode_queries(batch)
+
+
+def measure_encoders(settings: Settings, qs: Sequence[str], n: int) -> list[Timing]:
+    """One query per call through each backend (ONNX first: torch's thread pool would fight it)."""
+    from faq_bot.model.onnx import OnnxEmbedder, is_exported
+    from faq_bot.model.sentence_transformer import SentenceTransformerEmbedder
+
+    out = []
+    if is_exported(settings.model_dir):
+        for int8 in (False, True):
+            enc = OnnxEmbedder(settings.model_dir, int8=int8)
+            label = f"encoder onnx {'int8' if int8 else 'fp32'}"
+            out.append(time_calls(label, partial(_encode_one, enc, qs), n))
+            batch = [qs[i % len(qs)] for i in range(32)]
+            t = time_calls("batch", partial(_encode_batch, enc, batch), max(3, n // 20), warmup=1)
+            out.append(
+                Timing(
+                    f"{label}, per query in a batch of 32",
+                    32,
+                    t.p50 / 32,
+                    t.p95 / 32,
+                    t.p99 / 32,
+                    0.0,
+                )
+            )
+    torch_enc = SentenceTransformerEmbedder(settings.model_dir)
+    out.append(
+        time_calls(
+            "encoder torch fp32 (sentence-transformers)", lambda i: torch_enc.encode_queries([qs[i % len(qs)]]), n
+        )
+    )
+    return out
+
+
+def measure_engine(settings: Settings, qs: Sequence[str], n: int) -> Timing:
+    """The bare in-process ``Engine.ask`` with the default backend (no reply cache)."""
+    from faq_bot.runtime import open_engine
+
+    engine = open_engine(settings.model_copy(update={"reply_cache_size": 0}))
+    return time_calls("engine.ask (in-process, default backend)", lambda i: engine.ask(qs[i % len(qs)]), n)
+
+
+def run(quick: bool = False, sizes: Sequence[int] = (1_000, 10_000, 100_000)) -> dict[str, Any]:
+    """The whole suite; ``quick`` (under a minute) skips the other backends, scale and long runs."""
+    settings = Settings()  # the defaults and the environment; never a calibrated settings file
+    qs = questions(settings)
+    generator = "wrk (Debian package)" if shutil.which("wrk") else "httpx threads in this process (apt-get install wrk)"
+    out: dict[str, Any] = {"machine": machine(), "quick": quick, "load_generator": generator}
+    n = 60 if quick else 300
+    if quick:
+        from faq_bot.model.loader import load_embedder
+
+        enc = load_embedder(settings.encoder_params(micro_batch=False))
+        out["encoders"] = [time_calls("encoder (default backend)", lambda i: enc.encode_queries([qs[i % len(qs)]]), n)]
+    else:
+        out["encoders"] = measure_encoders(settings, qs, n)
+    out["engine"] = measure_engine(settings, qs, n)
+    out["service"] = measure_service(settings, qs, 4.0 if quick else 15.0, 1 if quick else 4)
+    if not quick:
+        from faq_bot.model.loader import load_embedder
+
+        base = load_embedder(settings.encoder_params(micro_batch=False)).encode_queries(qs)
+        out["scale"] = measure_scale(settings, sizes, base)
+    return out
+
+
+def summary_json(results: dict[str, Any]) -> dict[str, Any]:
+    """The ``--json`` object."""
+    http = {t.name.rsplit(" ", 1)[-1]: t for t in results["service"]["http"]}
+    return {
+        "encoder_ms_p50": round(results["encoders"][0].p50, 3),
+        "engine_ms_p50": round(results["engine"].p50, 3),
+        "chat_ms_p50_c1": round(http["1"].p50, 3),
+        "chat_ms_p95_c1": round(http["1"].p95, 3),
+        "chat_ms_p50_c8": round(http["8"].p50, 3),
+        "rps_c1": round(http["1"].rps, 1),
+        "rps_c8": round(http["8"].rps, 1),
+        "rps_c32": round(http["32"].rps, 1),
+        "chat_ms_p50_cached": round(results["service"]["cached"].p50, 3),
+        "cold_start_s": round(results["service"]["cold_start_s"], 2),
+        "rss_mb": round(results["service"]["rss_mb"], 1),
+        "publish_s": round(statistics.median(results["service"]["reload"].publish_seconds), 2),
+        "failed_during_publish": results["service"]["reload"].failed,
+    }
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The report as markdown tables."""
+    lines = [
+        f"Machine: {results['machine']}",
+        f"HTTP load generator: {results.get('load_generator', 'httpx')}",
+        "",
+        "| series | n | p50 ms | p95 ms | p99 ms | req/s | failed |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for t in [*results["encoders"], results["engine"], *results["service"]["http"], results["service"]["cached"]]:
+        lines.append(f"| {t.name} | {t.n} | {t.p50:.2f} | {t.p95:.2f} | {t.p99:.2f} | {t.rps:.1f} | {t.failures} |")
+    s = summary_json(results)
+    svc = results["service"]
+    lines += [
+        "",
+        f"- chat p50 at concurrency 1 / engine.ask p50: {s['chat_ms_p50_c1'] / s['engine_ms_p50']:.2f}; "
+        f"/ bare encoder p50: {s['chat_ms_p50_c1'] / s['encoder_ms_p50']:.2f}",
+        f"- throughput at concurrency 32 / at concurrency 1: {s['rps_c32'] / max(s['rps_c1'], 1e-9):.2f}",
+        f"- cold start to /readyz: {s['cold_start_s']:.2f} s; server RSS after warm-up: {s['rss_mb']:.0f} MB",
+        f"- publish of the 47-entry FAQ under chat load (concurrency 8): median {s['publish_s']:.2f} s "
+        f"({len(svc['reload'].publish_seconds)} publishes), {svc['reload'].chats} chats meanwhile, "
+        f"{svc['reload'].failed} failed",
+    ]
+    if "scale" in results:
+        lines += [
+            "",
+            "| entries | index | build s | load s | index MB | RSS growth MB | search p50 ms | search p95 ms "
+            "| HNSW recall@10 |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for row in results["scale"]:
+            for kind in ("flat", "hnsw"):
+                r = row[kind]
+                recall = row["hnsw_recall_at_10"] if kind == "hnsw" else "-"
+                lines.append(
+                    f"| {row['entries']:,} | {kind} | {r['build_s']} | {r['load_s']} | {r['index_mb']} | "
+                    f"{r['rss_growth_mb']} | {r['search_ms_p50']} | {r['search_ms_p95']} | {recall} |"
+                )
+    return "\n".join(lines)
+
+
+def plot(results: dict[str, Any], path: Path) -> None:
+    """A PNG: latency percentiles and throughput of the HTTP series."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    http = results["service"]["http"]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.6))
+    xs = [t.name.rsplit(" ", 1)[-1] for t in http]
+    for key, color in (("p50", "#0b5cad"), ("p95", "#d97706"), ("p99", "#cf222e")):
+        a.plot(xs, [getattr(t, key) for t in http], marker="o", label=key, color=color)
+    a.axhline(results["encoders"][0].p50, color="#8c959f", linestyle="--", label="bare encoder p50")
+    a.set_xlabel("concurrency")
+    a.set_ylabel("ms")
+    a.set_title("POST /api/chat latency")
+    a.legend()
+    b.bar(xs, [t.rps for t in http], color="#1a7f37")
+    b.set_xlabel("concurrency")
+    b.set_ylabel("requests / s")
+    b.set_title("throughput")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def to_jsonable(results: dict[str, Any]) -> Any:
+    """Results with dataclasses turned into dicts."""
+    return json.loads(
+        json.dumps(results, default=lambda o: asdict(o) if hasattr(o, "__dataclass_fields__") else str(o))
+    )
+
+
+def main(quick: bool, as_json: bool, out: Path | None, png: Path | None) -> int:
+    """``faq-bot bench``."""
+    results = run(quick=quick)
+    if as_json:
+        print(json.dumps(summary_json(results)))
+    else:
+        print(markdown(results))
+    if out is not None:
+        text = "# Benchmarks\n\n`faq-bot bench` (one run, one part after the other).\n\n" + markdown(results) + "\n"
+        if png is not None:
+            text += f"\n![latency and throughput]({png.name})\n"
+        out.write_text(text, encoding="utf-8")
+        (out.with_suffix(".json")).write_text(json.dumps(to_jsonable(results), indent=1), encoding="utf-8")
+    if png is not None:
+        plot(results, png)
+    return 0

@@ -1,0 +1,114 @@
+"""Exporting the sentence-transformers model to ONNX (fp32, and dynamic int8) for ONNX Runtime.
+
+The graph is the transformer plus mean pooling and L2 normalisation, so ONNX
+Runtime returns the same vectors as sentence-transformers (checked on export).
+torch's dynamo exporter is used: the legacy tracer bakes parts of
+transformers 5's attention-mask code into the graph and drifts (cosine ~0.99).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from faq_bot.errors import ModelError
+from faq_bot.model.onnx import FP32_FILE, INT8_FILE, ONNX_DIR, OnnxEmbedder
+
+#: Sentences every export is checked on against the torch model.
+CHECK_SENTENCES = [
+    "query: 請求書はダウンロードできますか",
+    "query: クレジットカードは使えますか？",
+    "passage: 見積書をPDFで出力できます。\n①商品を選択します。",
+    "query: How do I change my password?",
+    "query: みつもりしょ",
+]
+
+
+def _torch_module(model_dir: Path) -> Any:
+    import torch
+    from transformers import AutoModel
+
+    class Pooled(torch.nn.Module):
+        """Transformer + mean pooling over the mask + L2 normalisation (sentence-transformers' modules)."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = AutoModel.from_pretrained(str(model_dir))
+
+        def forward(self, input_ids: Any, attention_mask: Any) -> Any:
+            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled, dim=-1)
+
+    return Pooled().eval()  # eval: no dropout, and torch.export does not warn about training mode
+
+
+def export(model_dir: Path, int8: bool = True) -> Path:
+    """Write ``onnx/model.onnx`` (and ``model-int8.onnx``) into the model folder, atomically."""
+    import torch
+    from tokenizers import Tokenizer
+
+    torch.set_num_threads(1)  # torch and ONNX Runtime thread pools fight otherwise
+    module = _torch_module(model_dir)
+    tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    tok.enable_padding(pad_id=tok.token_to_id("<pad>") or 1, pad_token="<pad>")
+    sample = tok.encode_batch(["query: 例文です", "query: もう少し長い例文をここに書きます"])
+    ids = torch.tensor([e.ids for e in sample], dtype=torch.int64)
+    mask = torch.tensor([e.attention_mask for e in sample], dtype=torch.int64)
+    out_dir = model_dir / ONNX_DIR
+    tmp = Path(tempfile.mkdtemp(prefix=".onnx-", dir=model_dir))
+    try:
+        batch, seq = torch.export.Dim("batch"), torch.export.Dim("seq", max=512)
+        program = torch.onnx.export(
+            module,
+            (ids, mask),
+            input_names=["input_ids", "attention_mask"],
+            dynamic_shapes={"input_ids": {0: batch, 1: seq}, "attention_mask": {0: batch, 1: seq}},
+            dynamo=True,
+        )
+        if program is None:
+            raise ModelError("torch.onnx.export returned nothing")
+        program.save(str(tmp / FP32_FILE), external_data=True)
+        _check(tmp / FP32_FILE, model_dir, module, min_cosine=0.9999)
+        if int8:
+            quantize(tmp / FP32_FILE, tmp / INT8_FILE)
+            _check(tmp / INT8_FILE, model_dir, module, min_cosine=0.98)
+        (tmp / "export.json").write_text(json.dumps({"int8": int8, "torch": torch.__version__}), encoding="utf-8")
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        tmp.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir / FP32_FILE
+
+
+def quantize(fp32: Path, int8: Path) -> None:
+    """Dynamic int8 quantisation of the weights (activations stay float)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
+
+
+def _check(path: Path, model_dir: Path, module: Any, min_cosine: float) -> float:
+    """Compare ONNX Runtime's vectors with torch's on fixed sentences; raise if they drift."""
+    import torch
+
+    onnx = OnnxEmbedder(model_dir, path)
+    tok = onnx.tokenizer
+    worst = 1.0
+    for text in CHECK_SENTENCES:  # one by one: no padding effects
+        enc = tok.encode(text)
+        with torch.no_grad():
+            ref = module(torch.tensor([enc.ids]), torch.tensor([enc.attention_mask])).numpy()[0]
+        got = onnx.encode_raw([text])[0]
+        worst = min(worst, float(np.dot(ref, got)))
+    if worst < min_cosine:
+        raise ModelError(f"exported {path.name} drifts from the torch model (cosine {worst:.5f} < {min_cosine})")
+    return worst

@@ -1,0 +1,223 @@
+"""Publishing a new FAQ without downtime: validate, build off to the side, swap; versions and rollback.
+
+Every path (reload from disk, upload, watch, add-as-alternate, rollback) goes through ``Publisher``:
+the new index is built while the old one keeps answering, saved as a new build,
+the TSV on disk is replaced (temp file + rename) and only then ``CURRENT``
+moves and the engine swaps. A failure at any step leaves the old FAQ serving.
+Other worker processes sharing the index folder follow ``CURRENT`` (``sync``, polled by
+``faq_bot.publishing.watcher``).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from faq_bot.content import faq as faq_table
+from faq_bot.content.diff import EntryChange, diff
+from faq_bot.content.faq import Faq, FaqEntry
+from faq_bot.errors import EntryNotFoundError, FaqBotError, FaqFormatError, FormatProblem, VersionNotFoundError
+from faq_bot.files import write_bytes_atomic
+from faq_bot.publishing.regression import RegressionChange, regression_changes, regression_set
+from faq_bot.retrieval import store
+from faq_bot.retrieval.engine import Engine, faq_version_of
+from faq_bot.retrieval.index import FaqIndex, Manifest
+
+log = logging.getLogger("faq_bot.publishing")
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What publishing a FAQ would change."""
+
+    faq: Faq
+    changes: tuple[EntryChange, ...]
+    regressions: tuple[RegressionChange, ...]
+    regression_total: int
+
+    @property
+    def unchanged(self) -> bool:
+        """True when the new FAQ has exactly the live entries."""
+        return not self.changes
+
+    def counts(self) -> dict[str, int]:
+        """Added / removed / changed entry counts."""
+        out = {"added": 0, "removed": 0, "changed": 0}
+        for c in self.changes:
+            out[c.kind] += 1
+        return out
+
+
+@dataclass(frozen=True)
+class Version:
+    """One kept FAQ version (a saved build and its TSV)."""
+
+    build_id: str
+    faq_version: str
+    built_at: str
+    entries: int
+    source: str
+    current: bool
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """The result of a publish, dry run or not."""
+
+    preview: Preview
+    published: bool
+    version: Version | None
+    seconds: float
+    warnings: tuple[FormatProblem, ...] = field(default=())
+
+
+class Publisher:
+    """The one way a FAQ gets published, rolled back or picked up by another worker."""
+
+    def __init__(self, engine: Engine, regression_path: Path | None = None) -> None:
+        self.engine = engine
+        self.paths = engine.params.store
+        self.regression_path = regression_path
+        self._lock = threading.Lock()
+        self.last_error: str | None = None
+        self.last_published: float | None = None
+
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """One publish at a time, across threads and across processes sharing the index folder."""
+        self.paths.index_dir.mkdir(parents=True, exist_ok=True)
+        with self._lock, (self.paths.index_dir / ".publish.lock").open("a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _prepare(self, faq: Faq) -> tuple[FaqIndex, Preview]:
+        live = self.engine.current
+        built = self.engine.build(faq)
+        queries = regression_set(self.regression_path)
+        changes = regression_changes(queries, live.retriever, self.engine.retriever_for(built), live.params.decision)
+        preview = Preview(faq, tuple(diff(live.index.entries, faq.entries)), tuple(changes), len(queries))
+        return built, preview
+
+    def publish_bytes(self, raw: bytes, source: str, *, dry_run: bool = False) -> PublishResult:
+        """Validate and build a FAQ from bytes; unless ``dry_run``, make it live and write it to disk."""
+        started = time.perf_counter()
+        try:
+            with self._exclusive():
+                faq = faq_table.read_bytes(raw, source, self.paths.max_faq_bytes)
+                live = self.engine.current
+                if faq.sha256 == live.index.manifest.tsv_sha256 and not dry_run:
+                    preview = Preview(faq, (), (), 0)  # nothing to do: the same bytes are live
+                    return PublishResult(
+                        preview, False, self._live_version(), time.perf_counter() - started, faq.warnings
+                    )
+                built, preview = self._prepare(faq)
+                if dry_run:
+                    return PublishResult(preview, False, None, time.perf_counter() - started, faq.warnings)
+                folder = store.save(built, self.paths.index_dir, self.paths.keep_versions, tsv=raw, make_current=False)
+                if self._disk_sha() != faq.sha256:
+                    write_bytes_atomic(self.paths.faq_path, raw)
+                store.set_current(self.paths.index_dir, folder.name)
+                self.engine.publish(built)
+        except FaqBotError as exc:
+            self.last_error = str(exc)
+            raise
+        self.last_error = None
+        self.last_published = time.time()
+        log.info("published FAQ %s (%d entries) from %s", faq_version_of(built), len(faq.entries), source)
+        return PublishResult(preview, True, self._version(folder.name, built.manifest), time.perf_counter() - started,
+                       faq.warnings)  # fmt: skip
+
+    def add_alternate(self, entry_id: str, text: str, *, dry_run: bool = False) -> PublishResult:
+        """Publish the live FAQ with one more alternate phrasing for an entry (validated like any publish)."""
+        entries = list(self.engine.current.index.entries)
+        pos = next((i for i, e in enumerate(entries) if e.id == entry_id), None)
+        if pos is None:
+            raise EntryNotFoundError(entry_id)
+        e = entries[pos]
+        phrase = " ".join(text.split()).replace("|", "／")  # "|" separates alternates in the TSV
+        entries[pos] = FaqEntry(e.id, e.category, e.question, e.answer, (*e.alternates, phrase))
+        raw = faq_table.dump(entries).encode("utf-8")
+        return self.publish_bytes(raw, f"言い換えの追加（id {entry_id}）", dry_run=dry_run)
+
+    def reload(self, *, dry_run: bool = False) -> PublishResult:
+        """Publish the configured TSV file as it is on disk now."""
+        path = self.paths.faq_path
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise FaqFormatError(
+                str(path), [FormatProblem(None, None, f"ファイルを読めません: {exc.strerror}")]
+            ) from exc
+        return self.publish_bytes(raw, str(path), dry_run=dry_run)
+
+    def _disk_sha(self) -> str | None:
+        try:
+            return hashlib.sha256(self.paths.faq_path.read_bytes()).hexdigest()
+        except OSError:
+            return None
+
+    def rollback(self, build_id: str) -> Version:
+        """Serve a kept version again (and put its TSV back on disk)."""
+        with self._exclusive():
+            folder = self.paths.index_dir / "builds" / build_id
+            if "/" in build_id or build_id.startswith(".") or not (folder / "manifest.json").is_file():
+                raise VersionNotFoundError(f"バージョン {build_id[:60]} は保存されていません。")
+            tsv = folder / store.TSV_FILE
+            if not tsv.is_file():
+                raise VersionNotFoundError(f"バージョン {build_id} にはTSVが保存されていないため戻せません。")
+            loaded = store.load(folder)
+            write_bytes_atomic(self.paths.faq_path, tsv.read_bytes())
+            store.set_current(self.paths.index_dir, build_id)
+            self.engine.publish(loaded)
+        log.info("rolled back to %s", build_id)
+        return self._version(build_id, loaded.manifest)
+
+    def versions(self) -> list[Version]:
+        """Kept versions, newest first."""
+        return [self._version(bid, m) for bid, m in store.list_builds(self.paths.index_dir)]
+
+    def _live_version(self) -> Version | None:
+        path = self.engine.current.index.path
+        return self._version(path.name, self.engine.current.index.manifest) if path else None
+
+    def _version(self, build_id: str, manifest: Manifest) -> Version:
+        current = store.current_id(self.paths.index_dir)
+        return Version(
+            build_id,
+            manifest.tsv_sha256[:12],
+            manifest.built_at,
+            manifest.counts.get("entries", 0),
+            manifest.source,
+            build_id == current,
+        )
+
+    def current_tsv(self) -> bytes:
+        """The TSV of the version being served."""
+        path = self.engine.current.index.path
+        if path is not None and (path / store.TSV_FILE).is_file():
+            return (path / store.TSV_FILE).read_bytes()
+        return self.paths.faq_path.read_bytes()
+
+    def sync(self) -> bool:
+        """Follow ``CURRENT`` if another process moved it; True when this process switched."""
+        current = store.current_build(self.paths.index_dir)
+        live = self.engine.current.index.path
+        if current is None or (live is not None and current.name == live.name):
+            return False
+        try:
+            self.engine.publish(store.load(current))
+        except FaqBotError as exc:
+            log.error("cannot follow %s: %s", current.name, exc)
+            return False
+        log.info("switched to %s published by another process", current.name)
+        return True

@@ -1,0 +1,101 @@
+"""The batch report's two plots: score distributions against the thresholds, and the threshold trade-off."""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from faq_bot.quality.evaluate import Outcome
+
+JAPANESE_FONTS = ["IPAGothic", "IPAPGothic", "Noto Sans CJK JP", "TakaoGothic", "DejaVu Sans"]
+
+
+def tradeoff(outcomes: Sequence[Outcome], thresholds: Sequence[float]) -> dict[str, list[float]]:
+    """Answered-correctly, wrong-answer and not-answered rates as the answer threshold moves."""
+    n = len(outcomes) or 1
+    n_in = sum(o.in_scope for o in outcomes) or 1
+    scores = np.array([o.reply.search.hits[0].score if o.reply.search.hits else 0.0 for o in outcomes])
+    right = np.array([o.in_scope and bool(o.reply.search.hits) and o.reply.search.hits[0].entry.id in o.query.gold
+                      for o in outcomes])  # fmt: skip
+    out: dict[str, list[float]] = {"threshold": [], "answered_correctly": [], "wrong_answers": [], "not_answered": []}
+    for t in thresholds:
+        answered = scores >= t
+        out["threshold"].append(float(t))
+        out["answered_correctly"].append(float((answered & right).sum() / n_in))
+        out["wrong_answers"].append(float((answered & ~right).sum() / n))
+        out["not_answered"].append(float((~answered).sum() / n))
+    return out
+
+
+def _png(fig: Any) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def plots(outcomes: Sequence[Outcome], answer_threshold: float, suggest_threshold: float) -> dict[str, str]:
+    """Two PNG plots as data URLs: score distributions and the threshold trade-off."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    # Fonts for these figures only (rc_context): nothing global changes for other matplotlib users.
+    with plt.rc_context({"font.family": "sans-serif", "font.sans-serif": JAPANESE_FONTS}):
+        return {
+            "distribution": _distribution(plt, outcomes, answer_threshold, suggest_threshold),
+            "tradeoff": _tradeoff_plot(plt, outcomes, answer_threshold),
+        }
+
+
+def _distribution(plt: Any, outcomes: Sequence[Outcome], answer_threshold: float, suggest_threshold: float) -> str:
+    groups: dict[str, list[float]] = {"範囲内・1位が正解": [], "範囲内・1位が誤り": [], "範囲外": []}
+    for o in outcomes:
+        s = o.reply.search.hits[0].score if o.reply.search.hits else 0.0
+        if not o.in_scope:
+            groups["範囲外"].append(s)
+        elif o.reply.search.hits and o.reply.search.hits[0].entry.id in o.query.gold:
+            groups["範囲内・1位が正解"].append(s)
+        else:
+            groups["範囲内・1位が誤り"].append(s)
+    bins = np.linspace(0, 1, 41).tolist()
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    for (label, values), color in zip(groups.items(), ["#1a7f37", "#d97706", "#cf222e"], strict=True):
+        if values:
+            ax.hist(values, bins=bins, alpha=0.6, label=f"{label}（{len(values)}）", color=color)
+    top = ax.get_ylim()[1]
+    for t, name, style, y, ha in (
+        (answer_threshold, "回答", "-", 0.97, "left"),
+        (suggest_threshold, "候補", "--", 0.85, "right"),
+    ):
+        ax.axvline(t, color="#0b5cad", linestyle=style, linewidth=1.5)
+        ax.text(t, top * y, f" {name} {t:.2f} ", color="#0b5cad", va="top", ha=ha, fontsize=8)
+    ax.set_xlabel("1位の総合スコア")
+    ax.set_ylabel("質問数")
+    ax.legend(loc="upper left", fontsize=8)
+    ax.set_title("スコアの分布としきい値")
+    dist = _png(fig)
+    plt.close(fig)
+    return dist
+
+
+def _tradeoff_plot(plt: Any, outcomes: Sequence[Outcome], answer_threshold: float) -> str:
+    ts = np.linspace(0, 1, 101).tolist()
+    curve = tradeoff(outcomes, ts)
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    ax.plot(ts, curve["answered_correctly"], label="正しく回答（範囲内の割合）", color="#1a7f37")
+    ax.plot(ts, curve["wrong_answers"], label="誤った回答（全体の割合）", color="#cf222e")
+    ax.plot(ts, curve["not_answered"], label="回答しない（候補・担当者へ）", color="#8c959f")
+    ax.axvline(answer_threshold, color="#0b5cad", linewidth=1.5)
+    ax.set_xlabel("回答しきい値")
+    ax.set_ylabel("割合")
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=8)
+    ax.set_title("回答しきい値を動かしたときのトレードオフ")
+    trade = _png(fig)
+    plt.close(fig)
+    return trade

@@ -1,0 +1,104 @@
+"""The batch coverage report: result table, summaries, confused pairs, CSV and HTML (plots in ``plots``)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from faq_bot import assets
+from faq_bot.quality.evaluate import Outcome, Report
+from faq_bot.quality.plots import plots
+from faq_bot.retrieval.params import DecisionParams
+
+
+@dataclass(frozen=True)
+class Row:
+    """One question of a batch test."""
+
+    query: str
+    expected: str
+    got: str
+    decision: str
+    rank: int | None
+    score: float
+    dense: float
+    lexical: float
+    ok: bool
+
+
+def rows(report: Report) -> list[Row]:
+    """The result table."""
+    out = []
+    for o in report.outcomes:
+        top = o.reply.search.hits[0] if o.reply.search.hits else None
+        got = o.reply.hit.entry.id if o.reply.hit else (top.entry.id if top else "")
+        out.append(
+            Row(
+                o.query.query,
+                ",".join(o.query.gold),
+                got,
+                o.reply.decision.value,
+                o.rank,
+                round(top.score, 4) if top else 0.0,
+                round(top.dense, 4) if top else 0.0,
+                round(top.lexical, 4) if top else 0.0,
+                o.ok,
+            )
+        )
+    return out
+
+
+def confused_pairs(outcomes: Sequence[Outcome], top: int = 10) -> list[tuple[str, str, int]]:
+    """(expected id, id ranked first instead, count), most frequent first."""
+    pairs: Counter[tuple[str, str]] = Counter()
+    for o in outcomes:
+        hits = o.reply.search.hits
+        if o.in_scope and hits and hits[0].entry.id not in o.query.gold:
+            pairs[(o.query.gold[0], hits[0].entry.id)] += 1
+    return [(a, b, n) for (a, b), n in pairs.most_common(top)]
+
+
+def to_csv(table: Sequence[Row]) -> str:
+    """The result table as CSV (UTF-8 with BOM so that Excel opens it right)."""
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["質問", "期待", "結果", "判定", "期待の順位", "総合", "密", "語彙", "正しい"])
+    for r in table:
+        w.writerow([r.query, r.expected, r.got, r.decision, r.rank or "", r.score, r.dense, r.lexical, int(r.ok)])
+    return "\ufeff" + out.getvalue()
+
+
+def context(
+    report: Report, decision: DecisionParams, source: str, proposal: Any = None, max_wrong: float = 0.02,
+    timezone: str = "Asia/Tokyo",
+) -> dict[str, Any]:  # fmt: skip
+    """Everything the HTML report template shows."""
+    return {
+        "source": source,
+        "generated": datetime.now(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M %Z"),
+        "metrics": report.metrics,
+        "categories": report.categories,
+        "rows": rows(report),
+        "confused": confused_pairs(report.outcomes),
+        "plots": plots(report.outcomes, decision.answer_threshold, decision.suggest_threshold),
+        "answer_threshold": decision.answer_threshold,
+        "suggest_threshold": decision.suggest_threshold,
+        "proposal": proposal,
+        "max_wrong": max_wrong,
+    }
+
+
+def render_html(
+    report: Report, decision: DecisionParams, source: str, proposal: Any = None, max_wrong: float = 0.02,
+    timezone: str = "Asia/Tokyo",
+) -> str:  # fmt: skip
+    """A self-contained HTML report (plots embedded, no scripts)."""
+    page = assets.environment().get_template("report.html")
+    html: str = page.render(**context(report, decision, source, proposal, max_wrong, timezone))
+    return html

@@ -1,0 +1,73 @@
+"""What kind of information a question asks for (a time, a price) and whether an entry gives it.
+
+A classic check of question answering ("expected answer type"): 「ロールの設定変更はいつ反映
+されますか」 is close in meaning to 「ロール(権限)の設定はできますか」, but an answer that names
+no time at all cannot answer a question that asks *when*. The bot does not answer with such an
+entry; the visitor is sent to a person instead, who can say what the FAQ does not.
+
+Only kinds that a question marks unmistakably are checked: interrogatives (いつ, 何日, いくら,
+how long, how much, ...) and cost nouns as the topic of the question (料金は, 費用がかかりますか,
+無料ですか; not 料金プランの資料がほしい). Any mention of the kind in the
+entry (question, alternates or answer) counts as giving it, so the check only stops an answer
+whose text has nothing of the kind.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from faq_bot.content.faq import FaqEntry
+from faq_bot.text.normalize import normalize
+
+
+@dataclass(frozen=True)
+class AskedKind:
+    """One kind of information: how a question asks for it and how an entry gives it."""
+
+    name: str
+    label: str  # Japanese, for staff tools
+    asks: re.Pattern[str]  # on the normalised question
+    gives: re.Pattern[str]  # on the normalised entry text
+
+
+KINDS = (
+    AskedKind(
+        "time",
+        "時期・期間",
+        re.compile(
+            r"いつ(?!でも|も)|何日|何時|何[かヶカケ]月|何週|何年|何営業日|"
+            r"(どの|どれ)(くらい|ぐらい|位)(の)?(時間|期間|日数|日|かか)|"
+            r"\bwhen\b|\bhow long\b"
+        ),
+        re.compile(r"いつ|日|時間|期間|期限|すぐ|即|直後|以内|まで|タイミング|[0-9]+[かヶカケ]?月|週|年|when|how long"),
+    ),
+    AskedKind(
+        "price",
+        "料金・費用",
+        re.compile(
+            r"いくら|(料金|費用|値段|手数料)(は|が|って|を(教|知)|[?？]|$)|(有料|無料)(です|でしょう|なの|[?？]|$)|"
+            r"\bhow much\b|\bcost|\bprice|\bfees?\b"
+        ),
+        re.compile(r"円|料金|費用|値段|価格|金額|手数料|有料|無料|負担|割引|値引|price|fee|cost|free"),
+    ),
+)
+
+
+def asked_kinds(normalized_query: str) -> tuple[AskedKind, ...]:
+    """The kinds of information a (normalised) question asks for."""
+    return tuple(k for k in KINDS if k.asks.search(normalized_query))
+
+
+def entry_text(entry: FaqEntry) -> str:
+    """Everything an entry says, normalised: question, alternates and answer."""
+    return normalize(" ".join((entry.question, *entry.alternates, entry.answer)))
+
+
+def unanswered_kinds(normalized_query: str, entry: FaqEntry) -> tuple[AskedKind, ...]:
+    """The kinds the question asks for that the entry says nothing of."""
+    asked = asked_kinds(normalized_query)
+    if not asked:
+        return ()
+    text = entry_text(entry)
+    return tuple(k for k in asked if not k.gives.search(text))

@@ -1,0 +1,217 @@
+"""The engine: encoder, analyzer and the current FAQ index behind one ``ask`` call.
+
+Everything above the engine (CLI, HTTP service, publishing, quality tools) talks to this
+class. It takes an ``Embedder`` from its caller, so the core never loads a model itself.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Any
+
+from faq_bot.content import faq as faq_table
+from faq_bot.content.faq import Faq, FaqEntry, entries_by_id
+from faq_bot.errors import FaqFormatError, IndexMismatchError
+from faq_bot.model.embedder import Embedder
+from faq_bot.retrieval import store
+from faq_bot.retrieval.decision import Reply, decide
+from faq_bot.retrieval.index import FaqIndex, build, index_settings
+from faq_bot.retrieval.params import RetrievalParams
+from faq_bot.retrieval.retriever import Retriever, Search
+from faq_bot.text.analyzer import TextAnalyzer
+from faq_bot.text.normalize import normalize
+from faq_bot.text.synonyms import SynonymTable
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """One published FAQ and what searches it; replaced as a whole, never mutated."""
+
+    faq_version: str
+    index: FaqIndex
+    retriever: Retriever
+    params: RetrievalParams
+
+    def ask(self, query: str, categories: Sequence[str] | None = None, k: int = 5) -> Reply:
+        """Search this FAQ and decide (a request keeps one ``Loaded`` for a consistent version).
+
+        Replies are cached per ``Loaded``, i.e. per FAQ version: a publish starts a new,
+        empty cache, so a cached reply never comes from an older FAQ.
+        """
+        if self.params.reply_cache_size <= 0:
+            return self._ask(query, tuple(categories or ()), k)
+        return self._cached_ask(normalize(query), tuple(sorted(categories or ())), k)
+
+    def _ask(self, query: str, categories: tuple[str, ...], k: int) -> Reply:
+        return decide(self.retriever.search(query, categories or None, k), self.params.decision)
+
+    @cached_property
+    def _cached_ask(self) -> Callable[[str, tuple[str, ...], int], Reply]:
+        return lru_cache(maxsize=self.params.reply_cache_size)(self._ask)
+
+    def entry(self, entry_id: str) -> FaqEntry | None:
+        """The entry with this id."""
+        return self._by_id.get(entry_id)
+
+    @cached_property
+    def _by_id(self) -> dict[str, FaqEntry]:
+        return entries_by_id(self.index.entries)
+
+
+def faq_version_of(index: FaqIndex) -> str:
+    """A short id of the FAQ content an index serves."""
+    return index.manifest.tsv_sha256[:12]
+
+
+class Engine:
+    """Answers questions from the current FAQ index."""
+
+    def __init__(self, params: RetrievalParams, embedder: Embedder, analyzer: TextAnalyzer, loaded: Loaded) -> None:
+        self.params = params
+        self.embedder = embedder
+        self.analyzer = analyzer
+        self._loaded = loaded
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(
+        cls,
+        params: RetrievalParams,
+        embedder: Embedder,
+        *,
+        rebuild: bool = True,
+        follow_file: bool = True,
+        progress: Progress | None = None,
+    ) -> Engine:
+        """Open the index for the configured FAQ file (see ``ensure_index``)."""
+        synonyms = params.store.synonyms_path
+        analyzer = TextAnalyzer(SynonymTable.load(synonyms) if synonyms else SynonymTable())
+        index = ensure_index(params, embedder, analyzer, rebuild=rebuild, follow_file=follow_file, progress=progress)
+        engine = cls(params, embedder, analyzer, _loaded(index, embedder, analyzer, params))
+        return engine
+
+    @property
+    def current(self) -> Loaded:
+        """The FAQ being served now (take it once per request for a consistent view)."""
+        return self._loaded
+
+    def search(self, query: str, categories: Sequence[str] | None = None, k: int = 5) -> Search:
+        """The top ``k`` hits for a query."""
+        return self.current.retriever.search(query, categories, k)
+
+    def ask(self, query: str, categories: Sequence[str] | None = None, k: int = 5) -> Reply:
+        """Search and decide: answer, suggest or escalate."""
+        return self.current.ask(query, categories, k)
+
+    def entry(self, entry_id: str) -> FaqEntry | None:
+        """The entry with this id in the current FAQ."""
+        return self.current.entry(entry_id)
+
+    def retriever_for(self, index: FaqIndex) -> Retriever:
+        """A retriever over another index with this engine's encoder, analyzer and parameters."""
+        return Retriever(index, self.embedder, self.analyzer, self.params.search)
+
+    def build(self, faq: Faq, progress: Progress | None = None) -> FaqIndex:
+        """Build an index for a validated FAQ with this engine's encoder and parameters (in memory)."""
+        return build(faq, self.embedder, self.analyzer, self.params.index, progress)
+
+    def publish(self, index: FaqIndex) -> Loaded:
+        """Serve a new index from now on (requests in flight finish on the old one)."""
+        loaded = _loaded(index, self.embedder, self.analyzer, self.params)
+        with self._lock:
+            self._loaded = loaded
+        return loaded
+
+    def close(self) -> None:
+        """Stop the encoder's worker thread, if it has one."""
+        close: Any = getattr(self.embedder, "close", None)
+        if callable(close):
+            close()
+
+
+def _loaded(index: FaqIndex, embedder: Embedder, analyzer: TextAnalyzer, params: RetrievalParams) -> Loaded:
+    return Loaded(faq_version_of(index), index, Retriever(index, embedder, analyzer, params.search), params)
+
+
+def ensure_index(
+    params: RetrievalParams,
+    embedder: Embedder,
+    analyzer: TextAnalyzer,
+    *,
+    rebuild: bool = True,
+    follow_file: bool = True,
+    progress: Progress | None = None,
+) -> FaqIndex:
+    """The index to serve for the configured FAQ file.
+
+    With ``follow_file`` the file decides: the saved build of exactly its content, else
+    (with ``rebuild``) a new build. If the file is unusable (an editor saved a broken
+    TSV), the current build keeps serving. Without ``follow_file`` the current build
+    is used as long as it fits the model and settings (what ``reload`` compares against).
+    """
+    faq_path, index_dir = params.store.faq_path, params.store.index_dir
+    folder = store.current_build(index_dir)
+    wanted_settings = index_settings(params.index, analyzer)
+    try:
+        faq = faq_table.load(faq_path, params.store.max_faq_bytes)
+    except FaqFormatError as exc:
+        if folder is None:
+            raise
+        if progress:
+            progress(f"FAQファイルを使えないため、公開中の版を使います: {exc}")
+        current = _current_if_compatible(folder, embedder.model_id, wanted_settings)
+        if current is None:
+            raise
+        return current
+    if not follow_file and folder is not None:
+        current = _current_if_compatible(folder, embedder.model_id, wanted_settings)
+        if current is not None:
+            return current
+    expected: dict[str, Any] = {"tsv_sha256": faq.sha256, "model_id": embedder.model_id, "settings": wanted_settings}
+    try:
+        if folder is None:
+            raise IndexMismatchError(f"no index in {index_dir}. Build it with `faq-bot build-index`.")
+        store.check(store.read_manifest(folder), **expected)
+        return store.load(folder)
+    except IndexMismatchError as exc:
+        # A kept build of exactly this file (e.g. a publish interrupted between writing
+        # the TSV and moving CURRENT) is made current instead of rebuilt.
+        for build_id, manifest in store.list_builds(index_dir):
+            try:
+                store.check(manifest, **expected)
+                loaded = store.load(index_dir / "builds" / build_id)
+            except IndexMismatchError:
+                continue
+            store.set_current(index_dir, build_id)
+            return loaded
+        if not rebuild:
+            raise
+        if progress:
+            progress(f"索引を作り直します: {exc}")
+    return build_and_save(faq, params, embedder, analyzer, progress)
+
+
+def _current_if_compatible(folder: Path, model_id: str, settings: dict[str, Any]) -> FaqIndex | None:
+    """The build in ``folder`` if it was made with this model and these settings."""
+    try:
+        manifest = store.read_manifest(folder)
+        store.check(manifest, tsv_sha256=manifest.tsv_sha256, model_id=model_id, settings=settings)
+        return store.load(folder)
+    except IndexMismatchError:
+        return None
+
+
+def build_and_save(
+    faq: Faq, params: RetrievalParams, embedder: Embedder, analyzer: TextAnalyzer, progress: Progress | None = None
+) -> FaqIndex:
+    """Build an index for a validated FAQ and save it (with the file's bytes) as the current build."""
+    built = build(faq, embedder, analyzer, params.index, progress)
+    raw = faq_table.source_bytes(faq)
+    store.save(built, params.store.index_dir, params.store.keep_versions, tsv=raw)
+    return built

@@ -1,0 +1,83 @@
+"""The app factory: ``create_app(settings)`` wires routers, middleware and error handlers; no work at import.
+
+The model and the index load in the lifespan, onto ``app.state``; until then the
+visitor API answers 503 and ``/readyz`` says ``loading``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+
+from faq_bot import assets
+from faq_bot.config import Settings, load_settings
+from faq_bot.model.embedder import Embedder
+from faq_bot.publishing.publisher import Publisher
+from faq_bot.publishing.watcher import Watcher
+from faq_bot.runtime import open_engine
+from faq_bot.service.auth import AdminAuth
+from faq_bot.service.clients import ClientAddresses
+from faq_bot.service.handlers import add_exception_handlers
+from faq_bot.service.middleware import BodyLimit, SecurityHeaders
+from faq_bot.service.pages.editor import editor_pages
+from faq_bot.service.pages.staff import staff_pages
+from faq_bot.service.pages.visitor import visitor_pages
+from faq_bot.service.ratelimit import RateLimit
+from faq_bot.service.routes.chat import visitor_api
+from faq_bot.service.routes.health import health
+from faq_bot.service.routes.publishing import publishing_api
+from faq_bot.service.routes.staff import staff_api
+from faq_bot.storage.chatlog import ChatLog
+
+log = logging.getLogger("faq_bot.service")
+
+
+def create_app(settings: Settings | None = None, embedder: Embedder | None = None) -> FastAPI:
+    """The application; the model and index load in the lifespan, onto ``app.state``."""
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.chatlog = ChatLog(settings.log_path, settings.log_mask_personal_data, settings.log_retention_days)
+        engine = await run_in_threadpool(lambda: open_engine(settings, embedder, progress=log.info))
+        app.state.publisher = Publisher(engine, settings.regression_path)
+        # Follows CURRENT (publishes by other workers) and, with faq_watch, the TSV file.
+        watcher = Watcher(app.state.publisher, settings.faq_watch, settings.watch_interval)
+        watcher.start()
+        app.state.engine = engine
+        log.info("ready: FAQ %s", engine.current.faq_version)
+        try:
+            yield
+        finally:
+            watcher.stop()
+            engine.close()
+            app.state.chatlog.close()
+
+    app = FastAPI(title="faq-bot", summary="FAQだけから答える日本語FAQボットのAPI", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.engine = None
+    app.state.admin_auth = AdminAuth(settings.admin_token, settings.admin_session_hours)
+    app.state.rate_limit = RateLimit(settings.rate_limit)
+    app.state.clients = ClientAddresses(settings.trust_forwarded_for)
+    add_exception_handlers(app)
+    for router in (visitor_api, health, visitor_pages, publishing_api, editor_pages, staff_api, staff_pages):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=str(assets.static_dir())), name="static")
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type"],
+            max_age=600,
+        )
+    app.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors)
+    # An upload may be a whole FAQ file plus multipart framing.
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, admin_limit=settings.max_faq_bytes + 65_536)
+    return app

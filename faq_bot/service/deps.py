@@ -1,0 +1,65 @@
+"""FastAPI dependencies, declared once as ``Annotated`` aliases for every router."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from faq_bot.config import Settings
+from faq_bot.errors import NotReadyError
+from faq_bot.publishing.publisher import Publisher
+from faq_bot.retrieval.engine import Engine
+from faq_bot.service.auth import AdminAuth
+from faq_bot.service.clients import client_address
+from faq_bot.service.ratelimit import RateLimit
+from faq_bot.storage.chatlog import ChatLog
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _engine(request: Request) -> Engine:
+    engine: Engine | None = getattr(request.app.state, "engine", None)
+    if engine is None:
+        raise NotReadyError
+    return engine
+
+
+def _publisher(request: Request) -> Publisher:
+    publisher: Publisher | None = getattr(request.app.state, "publisher", None)
+    if publisher is None:
+        raise NotReadyError
+    return publisher
+
+
+def _chatlog(request: Request) -> ChatLog:
+    chatlog: ChatLog | None = getattr(request.app.state, "chatlog", None)
+    if chatlog is None:
+        raise NotReadyError
+    return chatlog
+
+
+def _auth(request: Request) -> AdminAuth:
+    auth: AdminAuth = request.app.state.admin_auth
+    return auth
+
+
+def _rate_limited(request: Request) -> None:
+    limiter: RateLimit = request.app.state.rate_limit
+    limiter.check(client_address(request))
+
+
+def require_token(request: Request) -> None:
+    """Admin API routes: a valid bearer token (or a logged-in admin page session)."""
+    _auth(request).check_bearer(request)
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+EngineDep = Annotated[Engine, Depends(_engine)]
+PublisherDep = Annotated[Publisher, Depends(_publisher)]
+ChatLogDep = Annotated[ChatLog, Depends(_chatlog)]
+AuthDep = Annotated[AdminAuth, Depends(_auth)]
+RateLimited = Annotated[None, Depends(_rate_limited)]

@@ -1,0 +1,84 @@
+"""Errors translated to HTTP at the edge: one exception handler per error family, FastAPI's ``{"detail"}`` shape."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from faq_bot.errors import (
+    AuthError,
+    ConfigError,
+    FaqBotError,
+    FaqFormatError,
+    IndexMismatchError,
+    LoginRequiredError,
+    ModelError,
+    NotFoundError,
+    NotReadyError,
+    RateLimitedError,
+    TooLargeError,
+)
+from faq_bot.service import questions
+
+log = logging.getLogger("faq_bot.service")
+
+
+def format_error_body(exc: FaqFormatError) -> dict[str, object]:
+    """A refused FAQ file as ``{"detail", "encoding", "problems"}``: each problem with line and column."""
+    return {
+        "detail": exc.summary,
+        "encoding": exc.encoding,
+        "problems": [{"line": p.line, "column": p.column, "message": p.message} for p in exc.problems],
+    }
+
+
+def _detail(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"detail": message}, status_code=status, headers=headers)
+
+
+async def _faq_bot_error(request: Request, exc: Exception) -> Response:
+    """Every ``FaqBotError``, by family (the most specific first)."""
+    if isinstance(exc, LoginRequiredError):
+        return RedirectResponse("/admin/login", status_code=303)
+    if isinstance(exc, FaqFormatError):
+        return JSONResponse(format_error_body(exc), status_code=422)
+    if isinstance(exc, AuthError):
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return _detail(exc.status, str(exc), headers)
+    if isinstance(exc, RateLimitedError):
+        return _detail(429, str(exc), {"Retry-After": str(exc.retry_after)})
+    if isinstance(exc, NotFoundError):
+        return _detail(404, str(exc))
+    if isinstance(exc, TooLargeError):
+        return _detail(413, str(exc))
+    if isinstance(exc, NotReadyError):
+        return _detail(503, str(exc))
+    if isinstance(exc, ModelError | ConfigError | IndexMismatchError):
+        log.error("%s %s: %s", request.method, request.url.path, exc)
+        return _detail(503, "サーバーの準備ができていません。管理者にお問い合わせください。")
+    return _detail(422, str(exc))  # a request the domain refused: bad question, unknown category, ...
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    """Pydantic's request validation, in Japanese: broken JSON is a 400, the rest 422."""
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return _detail(400, "JSONの形式が正しくありません。")
+    first = errors[0] if errors else {}
+    where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+    kind = first.get("type")
+    if where == "message" and kind in ("missing", "string_too_short", "string_pattern_mismatch"):
+        return _detail(422, questions.EMPTY)
+    if where == "message" and kind == "string_too_long":
+        return _detail(422, questions.too_long(request.app.state.settings.max_message_chars))
+    return _detail(422, f"入力が正しくありません（{where or '本文'}）。")
+
+
+def add_exception_handlers(app: FastAPI) -> None:
+    """Register the translations (the app factory calls this)."""
+    app.add_exception_handler(FaqBotError, _faq_bot_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)

@@ -1,0 +1,172 @@
+"""The content editors' pages: login, upload → problems or diff preview → publish, versions and rollback."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from faq_bot.errors import AuthError, FaqFormatError, NotFoundError
+from faq_bot.publishing.publisher import Publisher
+from faq_bot.service.auth import COOKIE
+from faq_bot.service.clients import client_address
+from faq_bot.service.deps import AuthDep, PublisherDep
+from faq_bot.service.templating import render, templates
+from faq_bot.service.uploads import Staging, read_upload
+
+log = logging.getLogger("faq_bot.auth")
+editor_pages = APIRouter(prefix="/admin", include_in_schema=False)
+
+
+def _home(request: Request, auth: Any, publisher: Publisher, **context: Any) -> HTMLResponse:
+    loaded = publisher.engine.current
+    return render(
+        request, auth, "admin.html", "publish",
+        manifest=loaded.index.manifest, faq_version=loaded.faq_version, categories=loaded.index.categories,
+        versions=publisher.versions(), watch=request.app.state.settings.faq_watch, last_error=publisher.last_error,
+        **context,
+    )  # fmt: skip
+
+
+def _problems_page(
+    request: Request, auth: Any, publisher: Publisher, exc: FaqFormatError, raw: bytes | None, **ctx: Any
+) -> HTMLResponse:
+    """The admin page with each problem next to the text of its line."""
+    lines: list[str] = []
+    if raw is not None:
+        for encoding in ("utf-8-sig", "cp932", "latin-1"):
+            try:
+                lines = raw.decode(encoding).splitlines()
+                break
+            except UnicodeDecodeError:
+                continue
+    problems = [(p, lines[p.line - 1] if p.line and 0 < p.line <= len(lines) else "") for p in exc.problems]
+    return _home(request, auth, publisher, format_error=exc, problems=problems, **ctx)
+
+
+@editor_pages.get("/login", response_class=HTMLResponse)
+async def login_form(request: Request, auth: AuthDep) -> HTMLResponse:
+    """The login page (or a note that admin is disabled)."""
+    return templates().TemplateResponse(request, "login.html", {"enabled": auth.enabled, "error": None})
+
+
+@editor_pages.post("/login", response_model=None)
+async def login(request: Request, auth: AuthDep, token: Annotated[str, Form(max_length=500)]) -> Response:
+    """Check the token; on success set the session cookie (HttpOnly, SameSite=Strict, Secure on https)."""
+    if not auth.enabled:
+        raise AuthError(503, "管理機能は無効です。")
+    if not auth.token_ok(token.strip()):
+        log.warning("admin login failed from %s", client_address(request))
+        return templates().TemplateResponse(
+            request, "login.html", {"enabled": True, "error": "トークンが正しくありません。"}, status_code=403
+        )
+    response = RedirectResponse("/admin", status_code=303)
+    response.set_cookie(
+        COOKIE,
+        auth.new_session(),
+        max_age=auth.session_seconds,
+        httponly=True,
+        samesite="strict",
+        secure=True,  # browsers accept Secure cookies from http://localhost and 127.0.0.1 too
+        path="/admin",
+    )
+    return response
+
+
+@editor_pages.post("/logout", response_model=None)
+async def logout(request: Request, auth: AuthDep, csrf: Annotated[str, Form()] = "") -> Response:
+    """End the session."""
+    auth.check_csrf(request, csrf)
+    response = RedirectResponse("/admin/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/admin")
+    return response
+
+
+@editor_pages.get("", response_class=HTMLResponse)
+async def admin_home(request: Request, auth: AuthDep, publisher: PublisherDep) -> HTMLResponse:
+    """Status, upload, versions."""
+    auth.check_page(request)
+    return _home(request, auth, publisher)
+
+
+@editor_pages.post("/ui/upload", response_class=HTMLResponse)
+async def ui_upload(
+    request: Request,
+    auth: AuthDep,
+    publisher: PublisherDep,
+    file: Annotated[UploadFile, File()],
+    csrf: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    """Validate an uploaded file and show the diff preview (nothing is published yet)."""
+    auth.check_csrf(request, csrf)
+    raw = await read_upload(file, publisher.paths.max_faq_bytes)
+    name = file.filename or "upload.tsv"
+    try:
+        result = await run_in_threadpool(lambda: publisher.publish_bytes(raw, name, dry_run=True))
+    except FaqFormatError as exc:
+        return _problems_page(request, auth, publisher, exc, raw, filename=name)
+    staged = await run_in_threadpool(Staging(publisher.paths.index_dir).put, raw)
+    return _home(
+        request, auth, publisher, filename=name, preview=result.preview, warnings=result.warnings, staged=staged
+    )
+
+
+@editor_pages.post("/ui/publish", response_class=HTMLResponse)
+async def ui_publish(
+    request: Request,
+    auth: AuthDep,
+    publisher: PublisherDep,
+    staged: Annotated[str, Form()],
+    csrf: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    """Publish the file previewed before."""
+    auth.check_csrf(request, csrf)
+    staging = Staging(publisher.paths.index_dir)
+    try:
+        raw = staging.get(staged)
+    except NotFoundError as exc:
+        return _home(request, auth, publisher, message=str(exc))
+    try:
+        result = await run_in_threadpool(lambda: publisher.publish_bytes(raw, "管理画面からのアップロード"))
+    except FaqFormatError as exc:
+        return _problems_page(request, auth, publisher, exc, raw)
+    staging.drop(staged)
+    message = "公開しました。" if result.published else "公開中の内容と同じため、変更はありません。"
+    return _home(request, auth, publisher, message=message)
+
+
+@editor_pages.post("/ui/reload", response_class=HTMLResponse)
+async def ui_reload(
+    request: Request, auth: AuthDep, publisher: PublisherDep, csrf: Annotated[str, Form()] = ""
+) -> HTMLResponse:
+    """Publish the TSV on disk."""
+    auth.check_csrf(request, csrf)
+    try:
+        result = await run_in_threadpool(publisher.reload)
+    except FaqFormatError as exc:
+        path = publisher.paths.faq_path
+        return _problems_page(request, auth, publisher, exc, path.read_bytes() if path.is_file() else None)
+    message = "ディスク上のTSVを公開しました。" if result.published else "ディスク上のTSVは公開中の内容と同じです。"
+    return _home(request, auth, publisher, message=message)
+
+
+@editor_pages.post("/ui/rollback", response_class=HTMLResponse)
+async def ui_rollback(
+    request: Request,
+    auth: AuthDep,
+    publisher: PublisherDep,
+    build_id: Annotated[str, Form()],
+    csrf: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    """Serve a kept version again."""
+    auth.check_csrf(request, csrf)
+    try:
+        version = await run_in_threadpool(publisher.rollback, build_id)
+    except NotFoundError as exc:
+        return _home(request, auth, publisher, message=str(exc))
+    return _home(
+        request, auth, publisher, message=f"バージョン {version.faq_version}（{version.built_at}）に戻しました。"
+    )

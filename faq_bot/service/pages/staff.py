@@ -1,0 +1,129 @@
+"""The support staff's pages: test console, batch test with its report, the question log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from faq_bot.errors import FaqBotError, FaqFormatError, NotFoundError
+from faq_bot.quality import report as batch_report
+from faq_bot.quality.insights import entry_usage
+from faq_bot.service.deps import AuthDep, ChatLogDep, PublisherDep, SettingsDep
+from faq_bot.service.routes.staff import batch_run, csv_download, explain_question, question_groups
+from faq_bot.service.templating import render
+from faq_bot.service.uploads import Staging
+
+staff_pages = APIRouter(prefix="/admin", include_in_schema=False)
+_RESULT = {"prefix": "result-", "suffix": ".csv"}
+
+
+@staff_pages.get("/console", response_class=HTMLResponse)
+async def console_page(
+    request: Request,
+    auth: AuthDep,
+    publisher: PublisherDep,
+    settings: SettingsDep,
+    q: Annotated[str, Query(max_length=2000)] = "",
+    category: Annotated[list[str] | None, Query()] = None,
+) -> HTMLResponse:
+    """Type a question, see the decision and why."""
+    auth.check_page(request)
+    result = error = None
+    if q.strip():
+        try:
+            result = await run_in_threadpool(explain_question, publisher, q, category, settings.max_message_chars)
+        except FaqBotError as exc:  # an empty or too long question, an unknown category: shown on the page
+            error = str(exc)
+    return render(
+        request, auth, "console.html", "console", q=q, chosen=category or [],
+        categories=publisher.engine.current.index.categories, result=result, error=error,
+    )  # fmt: skip
+
+
+@staff_pages.get("/batch", response_class=HTMLResponse)
+async def batch_page(request: Request, auth: AuthDep) -> HTMLResponse:
+    """Upload a question set."""
+    auth.check_page(request)
+    return render(request, auth, "batch.html", "batch")
+
+
+@staff_pages.post("/ui/batch", response_class=HTMLResponse)
+async def batch_ui(
+    request: Request,
+    auth: AuthDep,
+    publisher: PublisherDep,
+    file: Annotated[UploadFile, File()],
+    csrf: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    """Run an uploaded question set and show the report (with a CSV download)."""
+    auth.check_csrf(request, csrf)
+    try:
+        result = await batch_run(publisher, file)
+    except FaqFormatError as exc:
+        return render(request, auth, "batch.html", "batch", error=exc.summary)
+    except FaqBotError as exc:
+        return render(request, auth, "batch.html", "batch", error=str(exc))
+    csv_text = batch_report.to_csv(batch_report.rows(result.report))
+    staging = Staging(publisher.paths.index_dir)
+    key = await run_in_threadpool(lambda: staging.put(csv_text.encode("utf-8"), length=32, **_RESULT))
+    name = file.filename or "batch.tsv"
+    decision = publisher.engine.params.decision
+    ctx = await run_in_threadpool(batch_report.context, result.report, decision, name, result.proposal)
+    return render(request, auth, "batch.html", "batch", csv_key=key, **ctx)
+
+
+@staff_pages.get("/batch/{key}.csv", response_model=None)
+async def batch_csv(request: Request, auth: AuthDep, publisher: PublisherDep, key: str) -> Response:
+    """The result table of a batch run on the page."""
+    auth.check_page(request)
+    try:
+        data = Staging(publisher.paths.index_dir).get(key, **_RESULT)
+    except NotFoundError as exc:
+        raise NotFoundError("結果の有効期限が切れました。もう一度実行してください。") from exc
+    return csv_download(data.decode("utf-8"), "batch-result.csv")
+
+
+@staff_pages.get("/log", response_class=HTMLResponse)
+async def log_page(
+    request: Request,
+    auth: AuthDep,
+    publisher: PublisherDep,
+    chatlog: ChatLogDep,
+    days: Annotated[int, Query(ge=0, le=3650)] = 30,
+    message: str | None = None,
+) -> HTMLResponse:
+    """Unanswered questions grouped by meaning, per-entry use and ratings."""
+    auth.check_page(request)
+    await run_in_threadpool(chatlog.purge)
+    groups = await run_in_threadpool(question_groups, publisher, chatlog, days)
+    entries = publisher.engine.current.index.entries
+    usage = entry_usage(entries, await run_in_threadpool(chatlog.entry_stats))
+    return render(
+        request, auth, "log.html", "log", groups=groups, entries=usage, days=days, message=message,
+        all_entries=entries, total=chatlog.count(),
+    )  # fmt: skip
+
+
+@staff_pages.post("/ui/alternate", response_class=HTMLResponse)
+async def alternate_ui(
+    request: Request,
+    auth: AuthDep,
+    publisher: PublisherDep,
+    chatlog: ChatLogDep,
+    entry_id: Annotated[str, Form(max_length=64)],
+    text: Annotated[str, Form(max_length=500)],
+    csrf: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    """Add a grouped question as an alternate of an entry, through the validated publish path."""
+    auth.check_csrf(request, csrf)
+    try:
+        await run_in_threadpool(lambda: publisher.add_alternate(entry_id, text))
+        message = f"「{text}」を FAQ {entry_id} の言い換えとして公開しました。"
+    except FaqFormatError as exc:
+        message = "追加できませんでした: " + "; ".join(p.message for p in exc.problems)
+    except FaqBotError as exc:
+        message = f"追加できませんでした: {exc}"
+    return await log_page(request, auth, publisher, chatlog, 30, message)

@@ -1,0 +1,92 @@
+"""The visitor API: ask a question, open an entry, list categories, rate a reply."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Query
+from starlette.concurrency import run_in_threadpool
+
+from faq_bot.errors import EntryNotFoundError, NotFoundError
+from faq_bot.service import schemas
+from faq_bot.service.deps import ChatLogDep, EngineDep, RateLimited, SettingsDep
+from faq_bot.service.questions import checked_question
+from faq_bot.storage.chatlog import ChatRecord
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": schemas.ErrorReply, "description": "JSONとして読めない"},
+    404: {"model": schemas.ErrorReply, "description": "指定されたFAQや返答がない"},
+    429: {"model": schemas.ErrorReply, "description": "短時間のリクエストが多すぎる（Retry-After 秒後に再試行）"},
+    413: {"model": schemas.ErrorReply, "description": "リクエストが大きすぎる"},
+    422: {"model": schemas.ErrorReply, "description": "入力が正しくない（空・長すぎる・不明な分類など）"},
+    503: {"model": schemas.ErrorReply, "description": "起動中"},
+}
+
+visitor_api = APIRouter(prefix="/api", responses=ERRORS)
+
+
+@visitor_api.post("/chat", summary="質問に答える", response_model=schemas.ChatReply)
+async def chat(
+    body: schemas.ChatRequest,
+    engine: EngineDep,
+    chatlog: ChatLogDep,
+    settings: SettingsDep,
+    background: BackgroundTasks,
+    _limited: RateLimited,
+) -> Any:
+    """The best FAQ answer, "もしかして" candidates, or the escalation answer."""
+    message = checked_question(body.message, settings.max_message_chars)
+    categories = body.categories or None
+    loaded = engine.current  # one FAQ version for the whole request
+    request_id = uuid.uuid4().hex
+    # Encoding is CPU-bound: keep the event loop free.
+    reply = await run_in_threadpool(loaded.ask, message, categories)
+    record = ChatRecord(
+        request_id,
+        message,
+        reply.decision.value,
+        reply.search.hits[0].entry.id if reply.search.hits else None,  # top entry, whatever the decision
+        reply.confidence,
+        loaded.faq_version,
+        tuple(categories or ()),
+        body.session_id,
+    )
+    background.add_task(chatlog.record_chat, record)  # written right after the reply is sent
+    return schemas.ChatReply.of(reply, request_id, loaded.faq_version)
+
+
+@visitor_api.get("/faqs/{entry_id}", summary="FAQを1件返す", response_model=schemas.FaqAnswer)
+async def faq_entry(
+    entry_id: str,
+    engine: EngineDep,
+    chatlog: ChatLogDep,
+    _limited: RateLimited,
+    request_id: Annotated[str | None, Query(max_length=64, description="候補をクリックした返答のID")] = None,
+) -> Any:
+    """One entry with its answer; with ``request_id`` the click is logged as a resolved question."""
+    loaded = engine.current
+    entry = loaded.entry(entry_id)
+    if entry is None:
+        raise EntryNotFoundError(entry_id)
+    if request_id:
+        await run_in_threadpool(chatlog.record_click, request_id, entry.id)
+    return schemas.FaqAnswer(
+        id=entry.id, category=entry.category, question=entry.question, answer=entry.answer,
+        faq_version=loaded.faq_version,
+    )  # fmt: skip
+
+
+@visitor_api.get("/categories", summary="分類の一覧", response_model=schemas.Categories)
+async def categories(engine: EngineDep) -> Any:
+    """Categories of the published FAQ, in FAQ order."""
+    loaded = engine.current
+    return schemas.Categories(categories=loaded.index.categories, faq_version=loaded.faq_version)
+
+
+@visitor_api.post("/feedback", summary="返答への👍/👎", response_model=schemas.FeedbackReply)
+async def feedback(body: schemas.FeedbackRequest, chatlog: ChatLogDep, _limited: RateLimited) -> Any:
+    """Record a rating of one reply (one per reply: sending again replaces it)."""
+    if not await run_in_threadpool(chatlog.record_feedback, body.request_id, body.rating, body.comment):
+        raise NotFoundError("評価する返答が見つかりません。")
+    return schemas.FeedbackReply()

@@ -1,0 +1,68 @@
+"""The content editors' API (bearer token): publish an upload or the file on disk, versions, rollback."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from faq_bot.service import schemas
+from faq_bot.service.deps import PublisherDep, require_token
+from faq_bot.service.uploads import read_upload
+
+ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": schemas.ErrorReply, "description": "認証が必要"},
+    403: {"model": schemas.ErrorReply, "description": "トークンが正しくない"},
+    404: {"model": schemas.ErrorReply, "description": "指定されたバージョンやFAQがない"},
+    413: {"model": schemas.ErrorReply, "description": "ファイルが大きすぎる"},
+    422: {"model": schemas.FormatErrorReply, "description": "FAQファイルの問題（行・列つき）"},
+    503: {"model": schemas.ErrorReply, "description": "管理機能が無効（トークン未設定）"},
+}
+publishing_api = APIRouter(
+    prefix="/admin", tags=["admin"], dependencies=[Depends(require_token)], responses=ADMIN_ERRORS
+)
+
+
+@publishing_api.post("/reload", summary="ディスク上のTSVを再読み込みして公開", response_model=schemas.PublishReply)
+async def reload(publisher: PublisherDep, dry_run: Annotated[bool, Query()] = False) -> Any:
+    """Validate the configured TSV, build off to the side, then swap (``dry_run=1``: only the preview)."""
+    result = await run_in_threadpool(lambda: publisher.reload(dry_run=dry_run))
+    return schemas.PublishReply.of(result, dry_run)
+
+
+@publishing_api.post("/faq", summary="TSVをアップロードして公開", response_model=schemas.PublishReply)
+async def upload(
+    publisher: PublisherDep,
+    file: Annotated[UploadFile, File(description="FAQ TSV（UTF-8、BOM付きUTF-8、CP932）")],
+    dry_run: Annotated[bool, Query()] = False,
+) -> Any:
+    """Publish an uploaded TSV; the file on disk is replaced only after success."""
+    raw = await read_upload(file, publisher.paths.max_faq_bytes)
+    name = file.filename or "upload.tsv"
+    result = await run_in_threadpool(lambda: publisher.publish_bytes(raw, name, dry_run=dry_run))
+    return schemas.PublishReply.of(result, dry_run)
+
+
+@publishing_api.get("/versions", summary="保存されているバージョン", response_model=list[schemas.VersionOut])
+async def versions(publisher: PublisherDep) -> Any:
+    """Kept versions, newest first."""
+    return [schemas.VersionOut.of(v) for v in await run_in_threadpool(publisher.versions)]
+
+
+@publishing_api.post("/rollback", summary="以前のバージョンに戻す", response_model=schemas.VersionOut)
+async def rollback(body: schemas.RollbackRequest, publisher: PublisherDep) -> Any:
+    """Serve a kept version again, with the same atomic swap."""
+    return schemas.VersionOut.of(await run_in_threadpool(publisher.rollback, body.build_id))
+
+
+@publishing_api.get("/faq.tsv", summary="公開中のTSVをダウンロード", response_class=Response)
+async def download(publisher: PublisherDep) -> Response:
+    """The TSV of the version being served, as it was published."""
+    data = await run_in_threadpool(publisher.current_tsv)
+    return Response(
+        data,
+        media_type="text/tab-separated-values",
+        headers={"Content-Disposition": f'attachment; filename="faq-{publisher.engine.current.faq_version}.tsv"'},
+    )

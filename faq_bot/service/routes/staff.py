@@ -1,0 +1,129 @@
+"""The support staff's API (bearer token): test console, batch coverage tests, the question log."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from faq_bot.publishing.publisher import Publisher
+from faq_bot.quality import report as batch_report
+from faq_bot.quality.batch import BatchResult, batch_queries, run_batch
+from faq_bot.quality.explain import Explanation, explain
+from faq_bot.quality.insights import QuestionGroup, entry_usage, group_questions
+from faq_bot.service import schemas
+from faq_bot.service.deps import ChatLogDep, PublisherDep, SettingsDep, require_token
+from faq_bot.service.questions import checked_question
+from faq_bot.service.routes.publishing import ADMIN_ERRORS
+from faq_bot.service.uploads import read_upload
+from faq_bot.storage.chatlog import ChatLog
+
+staff_api = APIRouter(prefix="/admin", tags=["staff"], dependencies=[Depends(require_token)], responses=ADMIN_ERRORS)
+
+
+def explain_question(publisher: Publisher, q: str, categories: list[str] | None, max_chars: int) -> Explanation:
+    """The test console's view of one question (validated like a visitor's)."""
+    return explain(publisher.engine.current, checked_question(q, max_chars), categories or None)
+
+
+@staff_api.get("/explain", summary="テストコンソール: 判定の根拠", response_model=schemas.ExplainReply)
+async def explain_api(
+    publisher: PublisherDep,
+    settings: SettingsDep,
+    q: Annotated[str, Query(max_length=2000, description="質問")],
+    category: Annotated[list[str] | None, Query(description="分類で絞る（複数可）")] = None,
+) -> Any:
+    """Decision, top 5 with dense / lexical / combined scores, thresholds, normalised query and tokens."""
+    explanation = await run_in_threadpool(explain_question, publisher, q, category, settings.max_message_chars)
+    return schemas.ExplainReply.of(explanation)
+
+
+async def batch_run(publisher: Publisher, file: UploadFile) -> BatchResult:
+    """Read an uploaded question set and run it against the live FAQ."""
+    raw = await read_upload(file, publisher.paths.max_faq_bytes)
+    queries = batch_queries(raw, file.filename or "batch.tsv")
+    return await run_in_threadpool(run_batch, publisher.engine, queries)
+
+
+@staff_api.post("/batch", summary="一括テスト", response_model=schemas.BatchReply)
+async def batch_api(
+    publisher: PublisherDep,
+    settings: SettingsDep,
+    file: Annotated[UploadFile, File(description="query と gold の列を持つTSV（gold が空 = 担当者へ案内が正解）")],
+    format: Annotated[str, Query(pattern="^(json|html|csv)$")] = "json",
+) -> Any:
+    """Run a question set: metrics, per-category table, confused pairs, rows; ``format=html`` or ``csv`` too."""
+    result = await batch_run(publisher, file)
+    report = result.report
+    if format == "html":
+        decision = publisher.engine.params.decision
+        name = file.filename or "batch.tsv"
+        html = await run_in_threadpool(batch_report.render_html, report, decision, name, result.proposal)
+        # The standalone report carries its own <style> (it is also written to files); no scripts.
+        return HTMLResponse(
+            html, headers={"Content-Security-Policy": "default-src 'none'; img-src data:; style-src 'unsafe-inline'"}
+        )
+    if format == "csv":
+        return csv_download(batch_report.to_csv(batch_report.rows(report)), "batch-result.csv")
+    return schemas.BatchReply(
+        metrics=report.metrics,
+        categories=report.categories,
+        confused=batch_report.confused_pairs(report.outcomes),
+        rows=[schemas.BatchRow(**asdict(r)) for r in batch_report.rows(report)],
+        proposal=schemas.ThresholdProposal(**asdict(result.proposal)),
+    )
+
+
+def csv_download(text: str, name: str) -> Response:
+    """A CSV file download."""
+    return Response(
+        text.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def question_groups(publisher: Publisher, chatlog: ChatLog, days: int) -> list[QuestionGroup]:
+    """Unanswered questions of the last ``days`` days (0: all), grouped by meaning."""
+    since = time.time() - days * 86400 if days > 0 else 0.0
+    return group_questions(chatlog.unanswered(since), publisher.engine.embedder)
+
+
+@staff_api.get(
+    "/log/unanswered", summary="答えられなかった質問（似た質問ごと）", response_model=list[schemas.QuestionGroupOut]
+)
+async def unanswered_api(
+    publisher: PublisherDep, chatlog: ChatLogDep, days: Annotated[int, Query(ge=0, le=3650)] = 30
+) -> Any:
+    """Escalated questions and suggestions nobody opened, grouped by meaning, biggest group first."""
+    groups = await run_in_threadpool(question_groups, publisher, chatlog, days)
+    return [schemas.QuestionGroupOut(**asdict(g)) for g in groups]
+
+
+@staff_api.get("/log/entries", summary="FAQごとの利用回数と評価", response_model=list[schemas.EntryStatsOut])
+async def entries_api(publisher: PublisherDep, chatlog: ChatLogDep) -> Any:
+    """Every entry of the live FAQ with answer counts, suggestion clicks and 👍/👎 (0 = never hit)."""
+    stats = await run_in_threadpool(chatlog.entry_stats)
+    return [schemas.EntryStatsOut(**asdict(u)) for u in entry_usage(publisher.engine.current.index.entries, stats)]
+
+
+@staff_api.get("/log.csv", summary="質問ログをCSVで書き出す", response_class=StreamingResponse)
+async def log_csv(chatlog: ChatLogDep) -> StreamingResponse:
+    """Every logged question with its feedback."""
+    rows = await run_in_threadpool(lambda: list(chatlog.export_csv()))
+    return StreamingResponse(
+        iter(rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="questions.csv"'},
+    )
+
+
+@staff_api.post("/log/alternate", summary="質問を言い換えとしてFAQに追加", response_model=schemas.PublishReply)
+async def alternate_api(body: schemas.AlternateRequest, publisher: PublisherDep) -> Any:
+    """Publish the live FAQ with the visitor's wording as one more alternate of an entry (validated reload path)."""
+    result = await run_in_threadpool(lambda: publisher.add_alternate(body.entry_id, body.text, dry_run=body.dry_run))
+    return schemas.PublishReply.of(result, body.dry_run)

@@ -1,0 +1,343 @@
+"""Request and response models of the HTTP API (what OpenAPI documents)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from faq_bot.publishing.publisher import PublishResult, Version
+from faq_bot.quality.explain import Explanation
+from faq_bot.retrieval.decision import Reply, reply_data
+
+#: The documented upper bound of a message; ``max_message_chars`` can only make it stricter.
+MAX_MESSAGE_CHARS = 2000
+
+
+class ChatRequest(BaseModel):
+    """A visitor's question."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"message": "クレジットカードは使えますか", "categories": ["契約"]}]},
+    )
+
+    message: str = Field(
+        min_length=1, max_length=MAX_MESSAGE_CHARS, pattern=r"\S", description="訪問者の質問（前後の空白は無視）"
+    )
+    categories: list[str] | None = Field(default=None, description="この分類の中だけから答える", max_length=50)
+    session_id: str | None = Field(default=None, max_length=100, description="会話をまとめるための任意のID")
+
+
+class EntryRef(BaseModel):
+    """An FAQ entry as a reference (no answer)."""
+
+    id: str
+    category: str
+    question: str
+
+
+class Escalation(BaseModel):
+    """Where the visitor goes when the FAQ has no answer."""
+
+    text: str
+    contact_url: str
+
+
+class ChatReply(BaseModel):
+    """The bot's reply to one question."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "decision": "answer",
+                    "answer": "クレジットカードは、VISA、Master、JCB、AMEX、DINERSに対応しています。…",
+                    "entry": {"id": "21", "category": "契約", "question": "クレジットカードは対応していますか"},
+                    "confidence": 0.82,
+                    "suggestions": [],
+                    "escalation": None,
+                    "related": [],
+                    "request_id": "5f0c0e1d9a2b4c7e8f6a1b2c3d4e5f60",
+                    "faq_version": "6bf6b4527c1d",
+                }
+            ]
+        }
+    )
+
+    decision: Literal["answer", "suggest", "escalate"]
+    answer: str = Field(description="回答文（suggest のときは空）")
+    entry: EntryRef | None
+    confidence: float = Field(ge=0, le=1)
+    suggestions: list[EntryRef]
+    escalation: Escalation | None
+    related: list[EntryRef] = Field(
+        default_factory=list, description="escalate のとき、参考になるかもしれないFAQの質問（回答ではない）"
+    )
+    request_id: str
+    faq_version: str
+
+    @classmethod
+    def of(cls, reply: Reply, request_id: str, faq_version: str) -> ChatReply:
+        """The API's view of an engine reply."""
+        return cls.model_validate({**reply_data(reply), "request_id": request_id, "faq_version": faq_version})
+
+
+class FaqAnswer(BaseModel):
+    """One entry with its answer (a clicked suggestion)."""
+
+    id: str
+    category: str
+    question: str
+    answer: str
+    faq_version: str
+
+
+class Categories(BaseModel):
+    """The categories of the published FAQ."""
+
+    categories: list[str]
+    faq_version: str
+
+
+class FeedbackRequest(BaseModel):
+    """👍 / 👎 on one reply."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"request_id": "5f0c0e1d9a2b4c7e8f6a1b2c3d4e5f60", "rating": "up"}]},
+    )
+
+    request_id: str = Field(min_length=1, max_length=64)
+    rating: Literal["up", "down"]
+    comment: str | None = Field(default=None, max_length=1000)
+
+
+class FeedbackReply(BaseModel):
+    """The feedback was recorded."""
+
+    ok: bool = True
+
+
+class Health(BaseModel):
+    """Liveness / readiness."""
+
+    status: Literal["ok", "loading"]
+    faq_version: str | None = None
+    entries: int | None = None
+
+
+class ErrorReply(BaseModel):
+    """Every error: FastAPI's shape, a Japanese message for visitors."""
+
+    detail: str
+
+
+class Problem(BaseModel):
+    """One problem of an uploaded FAQ file."""
+
+    line: int | None
+    column: str | None
+    message: str
+
+
+class EntryChangeOut(BaseModel):
+    """An entry added, removed or changed by a publish."""
+
+    id: str
+    kind: Literal["added", "removed", "changed"]
+    question: str
+    fields: list[str]
+
+
+class RegressionChangeOut(BaseModel):
+    """A regression question whose outcome changes."""
+
+    query: str
+    expected: list[str]
+    before: str
+    after: str
+    verdict: str
+
+
+class VersionOut(BaseModel):
+    """A kept FAQ version."""
+
+    build_id: str
+    faq_version: str
+    built_at: str
+    entries: int
+    source: str
+    current: bool
+
+    @classmethod
+    def of(cls, version: Version) -> VersionOut:
+        """The API's view of a kept version."""
+        return cls(**asdict(version))
+
+
+class PublishReply(BaseModel):
+    """What a publish (or dry run) did."""
+
+    published: bool
+    dry_run: bool
+    encoding: str
+    entries: int
+    added: int
+    removed: int
+    changed: int
+    changes: list[EntryChangeOut]
+    regressions: list[RegressionChangeOut]
+    regression_total: int
+    warnings: list[Problem]
+    version: VersionOut | None
+    seconds: float
+
+    @classmethod
+    def of(cls, result: PublishResult, dry_run: bool) -> PublishReply:
+        """The API's view of a publish (or a dry run)."""
+        p = result.preview
+        counts = p.counts()
+        return cls(
+            published=result.published,
+            dry_run=dry_run,
+            encoding=p.faq.encoding,
+            entries=len(p.faq.entries),
+            added=counts["added"],
+            removed=counts["removed"],
+            changed=counts["changed"],
+            changes=[
+                EntryChangeOut(id=c.id, kind=c.kind, question=c.question, fields=list(c.fields)) for c in p.changes
+            ],
+            regressions=[
+                RegressionChangeOut(
+                    query=r.query, expected=list(r.expected), before=r.before, after=r.after, verdict=r.verdict
+                )
+                for r in p.regressions
+            ],
+            regression_total=p.regression_total,
+            warnings=[Problem(line=w.line, column=w.column, message=w.message) for w in result.warnings],
+            version=VersionOut.of(result.version) if result.version else None,
+            seconds=round(result.seconds, 3),
+        )
+
+
+class RollbackRequest(BaseModel):
+    """Which kept version to serve again."""
+
+    model_config = ConfigDict(extra="forbid")
+    build_id: str = Field(min_length=1, max_length=100)
+
+
+class FormatErrorReply(BaseModel):
+    """A FAQ file was refused: ``detail`` says why, ``problems`` where."""
+
+    detail: str
+    encoding: str | None = None
+    problems: list[Problem] = []
+
+
+class ExplainedHitOut(BaseModel):
+    """One top entry in the test console."""
+
+    rank: int
+    id: str
+    category: str
+    question: str
+    score: float
+    dense: float
+    lexical: float
+    matched: str
+    matched_text: str
+    shared_tokens: list[str]
+
+
+class ExplainReply(BaseModel):
+    """The test console's view of one question."""
+
+    query: str
+    normalized: str
+    tokens: list[str]
+    reading: str
+    decision: Literal["answer", "suggest", "escalate"]
+    confidence: float
+    answer_threshold: float
+    suggest_threshold: float
+    unanswered: list[str] = Field(
+        description="質問が求める情報（時期・料金など）のうち、最上位の回答に書かれていないもの"
+    )
+    hits: list[ExplainedHitOut]
+    faq_version: str
+
+    @classmethod
+    def of(cls, explanation: Explanation) -> ExplainReply:
+        """The API's view of an explanation."""
+        data = asdict(explanation)
+        data.pop("reply")
+        return cls(**data)
+
+
+class BatchRow(BaseModel):
+    """One question of a batch test."""
+
+    query: str
+    expected: str
+    got: str
+    decision: str
+    rank: int | None
+    score: float
+    dense: float
+    lexical: float
+    ok: bool
+
+
+class ThresholdProposal(BaseModel):
+    """Thresholds proposed from a batch and what they give on it."""
+
+    answer: float
+    suggest: float
+    answered_correctly: float
+    wrong_answers: float
+    oos_rejection: float
+
+
+class BatchReply(BaseModel):
+    """A batch coverage test."""
+
+    metrics: dict[str, float | int]
+    categories: list[dict[str, str | float | int]]
+    confused: list[tuple[str, str, int]]
+    rows: list[BatchRow]
+    proposal: ThresholdProposal
+
+
+class QuestionGroupOut(BaseModel):
+    """Similar questions the FAQ did not answer."""
+
+    representative: str
+    count: int
+    examples: list[str]
+    last_seen: float
+    nearest_entry: str | None
+
+
+class EntryStatsOut(BaseModel):
+    """Use and ratings of one entry."""
+
+    id: str
+    question: str
+    answered: int
+    clicked: int
+    up: int
+    down: int
+    comments: list[str]
+
+
+class AlternateRequest(BaseModel):
+    """Add a visitor's wording as an alternate question of an entry."""
+
+    model_config = ConfigDict(extra="forbid")
+    entry_id: str = Field(min_length=1, max_length=64)
+    text: str = Field(min_length=1, max_length=500)
+    dry_run: bool = False

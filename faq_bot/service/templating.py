@@ -1,0 +1,25 @@
+"""The Jinja2 templates of the pages (from the ``faq_bot.web`` data package), built on first use."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from faq_bot import assets
+from faq_bot.service.auth import AdminAuth
+
+
+@cache
+def templates() -> Jinja2Templates:
+    """The pages' templates, sharing the autoescaped environment of the HTML report."""
+    return Jinja2Templates(env=assets.environment())
+
+
+def render(request: Request, auth: AdminAuth, name: str, active: str, **context: Any) -> HTMLResponse:
+    """An admin page (any of them) with the session's CSRF token and the active tab."""
+    page = {"csrf": auth.csrf_token(request), "active": active, **context}
+    return templates().TemplateResponse(request, name, page)

@@ -1,0 +1,54 @@
+"""Uploaded files: size-checked reads, and the staging folder that keeps a previewed file until it is published."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+from fastapi import UploadFile
+
+from faq_bot.errors import NotFoundError, TooLargeError
+from faq_bot.files import write_bytes_atomic
+
+STAGING = "staging"
+_KEY = re.compile(r"^[0-9a-f]{16,64}$")
+GONE = "アップロードされたファイルが見つかりません。もう一度アップロードしてください。"
+
+
+async def read_upload(file: UploadFile, max_bytes: int) -> bytes:
+    """The uploaded bytes; ``TooLargeError`` past ``max_bytes`` (read no further than that)."""
+    raw = await file.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise TooLargeError(f"ファイルが大きすぎます（上限{max_bytes:,}バイト）。")
+    return raw
+
+
+class Staging:
+    """Files kept between a preview and the publish (or a batch run and its CSV download), by content hash."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.folder = index_dir / STAGING
+
+    def put(self, data: bytes, prefix: str = "", suffix: str = ".tsv", length: int = 64) -> str:
+        """Keep ``data``; returns its key."""
+        key = hashlib.sha256(data).hexdigest()[:length]
+        write_bytes_atomic(self._path(prefix, key, suffix), data)
+        return key
+
+    def get(self, key: str, prefix: str = "", suffix: str = ".tsv") -> bytes:
+        """The data kept under ``key``; ``NotFoundError`` if it is unknown or gone."""
+        if not _KEY.match(key):
+            raise NotFoundError(GONE)
+        try:
+            return self._path(prefix, key, suffix).read_bytes()
+        except OSError as exc:
+            raise NotFoundError(GONE) from exc
+
+    def drop(self, key: str, prefix: str = "", suffix: str = ".tsv") -> None:
+        """Forget the data kept under ``key``."""
+        if _KEY.match(key):
+            self._path(prefix, key, suffix).unlink(missing_ok=True)
+
+    def _path(self, prefix: str, key: str, suffix: str) -> Path:
+        return self.folder / f"{prefix}{key}{suffix}"

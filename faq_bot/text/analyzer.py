@@ -1,0 +1,89 @@
+"""What the lexical side sees of a text: normalised, synonyms applied, janome content words, reading."""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from janome.tokenizer import Tokenizer
+
+from faq_bot.text.normalize import is_kana, is_meaningful, normalize, to_katakana
+from faq_bot.text.synonyms import SynonymTable
+
+# Parts of speech that carry content (janome's IPADIC tags, first two levels).
+_CONTENT_POS = ("名詞", "動詞,自立", "形容詞,自立", "副詞", "接頭詞,名詞接続")
+_SKIPPED_POS = ("名詞,非自立", "名詞,代名詞", "名詞,数", "名詞,接尾,助数詞")
+# Light verbs and fillers that every FAQ question contains; they say nothing about the topic.
+STOP_WORDS = frozenset(
+    "する ある いる なる できる 出来る れる られる せる させる くださる 下さる いただく 頂く おる "
+    "もらう いう 言う 思う 教える 知る 分かる わかる 何 どこ いつ どう どの どれ ない よい いい "
+    "こと もの ため よう ん お ご "
+    # English function words (janome tags every English word as a noun)
+    "a an the to of for in on at by with and or is are be do does can could how what where when "
+    "which who why i you my me we our it this that please want need there here any some get got have has "
+    "am was were been your its their they them us from about into if so not no yes as would should will "
+    "may might must let much many more very also just only tell know find see use make go like".split()
+)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What the lexical side sees of one text."""
+
+    normalized: str
+    words: tuple[str, ...]  # content base forms
+    reading: str  # katakana reading of the whole text (for hiragana-only queries)
+
+
+class TextAnalyzer:
+    """Normalise, apply synonyms and tokenise with janome; safe to share between threads."""
+
+    def __init__(self, synonyms: SynonymTable | None = None) -> None:
+        self.synonyms = synonyms or SynonymTable()
+        # One janome Tokenizer (~20 MB each) shared under a lock: janome is pure Python, so
+        # the GIL serialises it anyway, and one per worker thread cost hundreds of MB.
+        self._tokenizer = Tokenizer()
+        self._lock = threading.Lock()
+
+    def _tokens(self, text: str) -> list[Any]:
+        with self._lock:
+            return list(self._tokenizer.tokenize(text))
+
+    def prepare(self, text: str) -> str:
+        """Normalised text with synonyms applied: what both index and query sides embed."""
+        return self.synonyms.apply(normalize(text))
+
+    def noun_reading(self, word: str) -> str | None:
+        """Katakana reading of a word that janome reads as nouns only (None otherwise)."""
+        parts = []
+        for token in self._tokens(word):
+            pos = token.part_of_speech
+            if not pos.startswith(("名詞", "接頭詞")) or pos.startswith(_SKIPPED_POS) or token.reading == "*":
+                return None
+            parts.append(token.reading)
+        return to_katakana("".join(parts)) or None
+
+    def analyze(self, text: str) -> Analysis:
+        """Normalised text, content words (base forms) and katakana reading."""
+        prepared = self.prepare(text)
+        words: list[str] = []
+        reading: list[str] = []
+        for token in self._tokens(prepared):
+            if isinstance(token, str):  # only with wakati=True, which is not used
+                continue
+            surface = token.surface
+            pos = token.part_of_speech
+            reading.append(token.reading if token.reading != "*" else surface)
+            if pos.startswith("記号") or not surface.strip():
+                continue
+            if not pos.startswith(_CONTENT_POS) or pos.startswith(_SKIPPED_POS):
+                continue
+            base = token.base_form if token.base_form != "*" else surface
+            base = self.synonyms.apply(base.lower())
+            if base in STOP_WORDS or not is_meaningful(base):
+                continue
+            words.append(to_katakana(base) if is_kana(base) else base)
+        joined = to_katakana("".join(reading))
+        return Analysis(prepared, tuple(words), re.sub(r"[^\u30a0-\u30ff\u3400-\u9fff0-9a-z]", "", joined))

@@ -1,0 +1,110 @@
+"""Questions typed in hiragana only, respelled with the FAQ's own words (しはらいほうほう → 支払い方法).
+
+Visitors on phones often send a question before converting it to kanji. The embedding model
+reads 「けいやくへんこう」 far worse than 「契約変更」, so such a question is rewritten: its
+hiragana runs are matched, by reading, against the kanji words of the FAQ itself (nouns only,
+so particles and verb endings stay as typed), longest words first. The FAQ is the dictionary:
+a word the FAQ does not use is never produced, and every FAQ reloads its own.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from faq_bot.text.analyzer import TextAnalyzer
+from faq_bot.text.normalize import to_katakana
+
+_KANJI = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_HIRAGANA = re.compile(r"[\u3041-\u3096ー]+")
+_KATAKANA_WORD = re.compile(r"[\u30a1-\u30faー]+")
+MIN_READING = 2  # one-mora words would match inside any particle
+# A word must sit between phrase boundaries: after the start, another word or a particle, and
+# before the end, another word, a particle or する/だ; else たいかいしたい would yield 開始.
+_BEFORE_WORD = frozenset("をがはのにでともへやかねよ")
+_AFTER_WORD = frozenset("をがはのにでともへやかしすさせだじな")
+MIN_KATAKANA = 3  # shorter katakana words are mostly kana spellings of common words
+
+
+def needs_respelling(text: str) -> bool:
+    """True for a question with hiragana and no kanji at all."""
+    return not _KANJI.search(text) and bool(_HIRAGANA.search(text))
+
+
+@dataclass(frozen=True)
+class Respeller:
+    """Katakana reading -> the FAQ word spelled that way (the most frequent one on a tie)."""
+
+    spellings: Mapping[str, str]
+
+    @classmethod
+    def from_words(cls, words: Iterable[tuple[str, float]], analyzer: TextAnalyzer) -> Respeller:
+        """Build from (word, frequency) pairs: kanji nouns only, read by janome."""
+        best: dict[str, tuple[float, str]] = {}
+        for word, frequency in words:
+            if _KANJI.search(word):
+                reading = analyzer.noun_reading(word)
+            elif _KATAKANA_WORD.fullmatch(word) and len(word) >= MIN_KATAKANA:
+                reading = word  # a loanword typed in hiragana: ぱすわーど → パスワード
+            else:
+                continue
+            if reading is None or len(reading) < MIN_READING:
+                continue
+            if reading not in best or frequency > best[reading][0]:
+                best[reading] = (frequency, word)
+        return cls({r: w for r, (_, w) in best.items()})
+
+    def respell(self, text: str) -> str:
+        """The text with each hiragana run respelled where FAQ words cover it."""
+        return _HIRAGANA.sub(lambda m: self._run(m.group(0)), text)
+
+    def _run(self, hiragana: str) -> str:
+        reading = to_katakana(hiragana)
+        n = len(reading)
+        longest = max((len(r) for r in self.spellings), default=0)
+        # Dynamic programming over (position, whether the last piece was an FAQ word): a word
+        # of reading length L scores L*L, so one long word beats two short ones covering the
+        # same characters; a one-kanji word (書, 先) only follows another word, as a suffix,
+        # or it would turn ordinary hiragana into stray kanji (れすとらん → れすと欄).
+        best: list[list[tuple[int, int, tuple[str, ...]] | None]] = [[None, None] for _ in range(n + 1)]
+        best[0][0] = (0, 0, ())
+        for i in range(n):
+            for after_word in (0, 1):
+                state = best[i][after_word]
+                if state is None:
+                    continue
+                score, neg, pieces = state
+                options = []
+                if not after_word or hiragana[i] in _AFTER_WORD:
+                    options.append((i + 1, hiragana[i], 0, 0))
+                if i == 0 or after_word or hiragana[i - 1] in _BEFORE_WORD:
+                    for j in range(i + MIN_READING, min(n, i + longest) + 1):
+                        word = self.spellings.get(reading[i:j])
+                        if word is not None and (len(word) > 1 or after_word):
+                            options.append((j, word, (j - i) ** 2, 1))
+                for j, piece, gain, is_word in options:
+                    candidate = (score + gain, neg - 1, (*pieces, piece))
+                    current = best[j][is_word]
+                    if current is None or candidate[:2] > current[:2]:
+                        best[j][is_word] = candidate
+        ends = [s for s in best[n] if s is not None]
+        return "".join(max(ends, key=lambda s: s[:2])[2]) if ends else hiragana
+
+
+class LazyRespeller:
+    """A ``Respeller`` built on first use (most FAQs never see a hiragana-only question)."""
+
+    def __init__(self, words: Iterable[tuple[str, float]], analyzer: TextAnalyzer) -> None:
+        self._words = words
+        self._analyzer = analyzer
+        self._built: Respeller | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Respeller:
+        """The respeller, built once."""
+        with self._lock:
+            if self._built is None:
+                self._built = Respeller.from_words(self._words, self._analyzer)
+            return self._built

@@ -1,0 +1,65 @@
+"""The ONNX export against the torch model it came from (real model, run by CI)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from faq_bot.config import Settings
+from faq_bot.model.loader import load_embedder
+from faq_bot.model.onnx import OnnxEmbedder, is_exported
+from faq_bot.model.sentence_transformer import SentenceTransformerEmbedder
+
+pytestmark = pytest.mark.integration
+SENTENCES = [
+    "請求書はいつ発行されますか",
+    "クレカ使える？",
+    "ユーザー追加(会員追加)をしたのですが、ログインできません",
+    "Can I pay by bank transfer?",
+    "みつもりしょをだしたい",
+    "①まずは、お客様(招待者)にてユーザー追加を行います。\n②招待されたユーザーへは招待メールが送られます。",
+]
+
+
+@pytest.fixture(scope="module")
+def settings() -> Settings:
+    s = Settings()
+    if not is_exported(s.model_dir):
+        pytest.fail("no ONNX export: run `make model`")
+    return s
+
+
+@pytest.fixture(scope="module")
+def torch_embedder(settings: Settings) -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder(settings.model_dir)
+
+
+def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a * b).sum(axis=1)  # type: ignore[no-any-return]
+
+
+def test_fp32_export_matches_torch_on_queries_and_passages(
+    settings: Settings, torch_embedder: SentenceTransformerEmbedder
+) -> None:
+    onnx = OnnxEmbedder(settings.model_dir)
+    for encode in ("encode_queries", "encode_passages"):
+        ref = getattr(torch_embedder, encode)(SENTENCES)
+        got = getattr(onnx, encode)(SENTENCES)  # one padded batch: padding must not matter either
+        assert cosines(ref, got).min() >= 0.9999
+    assert onnx.model_id == torch_embedder.model_id  # same vectors: the same index serves both
+
+
+def test_int8_export_is_close_and_identifies_itself(
+    settings: Settings, torch_embedder: SentenceTransformerEmbedder
+) -> None:
+    int8 = OnnxEmbedder(settings.model_dir, int8=True)
+    assert cosines(torch_embedder.encode_queries(SENTENCES), int8.encode_queries(SENTENCES)).min() >= 0.98
+    assert int8.model_id.endswith("+int8")
+
+
+def test_auto_backend_is_onnx_fp32_once_exported(settings: Settings) -> None:
+    assert isinstance(load_embedder(settings.encoder_params(micro_batch=False)), OnnxEmbedder)
+    assert isinstance(
+        load_embedder(settings.model_copy(update={"encoder_backend": "torch"}).encoder_params(micro_batch=False)),
+        SentenceTransformerEmbedder,
+    )

@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from faq_bot.config import Settings
+from faq_bot.content.diff import diff
+from faq_bot.content.faq import FaqEntry
+from faq_bot.errors import FaqFormatError, VersionNotFoundError
+from faq_bot.publishing.publisher import Publisher
+from faq_bot.publishing.watcher import Watcher
+from faq_bot.retrieval import index as faq_index
+from faq_bot.retrieval import store
+from faq_bot.retrieval.engine import Engine
+from faq_bot.runtime import open_engine
+from tests.conftest import SMALL_FAQ
+from tests.fakes import FakeEmbedder
+
+NEW_FAQ = (
+    SMALL_FAQ.replace("毎月10日頃に発行します。", "毎月15日頃に発行します。")
+    + "7\t会員\t退会できますか\t退会はお問い合わせください。\t\n"
+)
+
+
+@pytest.fixture
+def publisher(fake_engine: Engine, settings: Settings) -> Publisher:
+    return Publisher(fake_engine, settings.regression_path)
+
+
+def test_publish_swaps_the_engine_writes_the_file_and_keeps_versions(publisher: Publisher, settings: Settings) -> None:
+    old_version = publisher.engine.current.faq_version
+    outcome = publisher.publish_bytes(NEW_FAQ.encode(), "upload.tsv")
+    assert outcome.published and outcome.preview.counts() == {"added": 1, "removed": 0, "changed": 1}
+    assert publisher.engine.current.faq_version != old_version
+    assert publisher.engine.entry("7") is not None
+    assert settings.faq_path.read_text(encoding="utf-8") == NEW_FAQ
+    versions = publisher.versions()
+    assert (
+        len(versions) == 2 and versions[0].current and versions[0].faq_version == publisher.engine.current.faq_version
+    )
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        b"id\tquestion\tanswer\n1\tq\t\n",
+        b"\xff\xfe\x00garbage",
+        SMALL_FAQ.encode() + b"1\tdup\tdup id\t\t\n",
+        b"",
+        b'id\tquestion\tanswer\n1\t"unterminated\tx\n',
+    ],
+)
+def test_a_broken_file_changes_nothing(publisher: Publisher, settings: Settings, broken: bytes) -> None:
+    before = (publisher.engine.current, settings.faq_path.read_bytes(), publisher.versions())
+    with pytest.raises(FaqFormatError):
+        publisher.publish_bytes(broken, "broken.tsv")
+    assert publisher.engine.current is before[0]
+    assert settings.faq_path.read_bytes() == before[1]
+    assert publisher.versions() == before[2]
+    assert publisher.last_error
+
+
+def test_dry_run_previews_the_diff_and_publishes_nothing(publisher: Publisher, settings: Settings) -> None:
+    live = publisher.engine.current
+    edited = NEW_FAQ.replace("6\t会員\tパスワードを変更できますか", "6\t会員\tパスワードを変えたい")
+    outcome = publisher.publish_bytes(edited.encode(), "x", dry_run=True)
+    kinds = {c.id: (c.kind, c.fields) for c in outcome.preview.changes}
+    assert kinds["1"] == ("changed", ("answer",)) and kinds["7"] == ("added", ())
+    assert kinds["6"] == ("changed", ("question",))
+    assert not outcome.published and publisher.engine.current is live
+    assert settings.faq_path.read_text(encoding="utf-8") == SMALL_FAQ
+
+
+def test_removed_entries_are_listed() -> None:
+    a = FaqEntry("1", "c", "q1", "a1")
+    b = FaqEntry("2", "c", "q2", "a2")
+    assert [(c.id, c.kind) for c in diff([a, b], [b])] == [("1", "removed")]
+
+
+def test_regression_set_reports_questions_whose_answer_changes(
+    publisher: Publisher, settings: Settings, tmp_path: Path
+) -> None:
+    reg = tmp_path / "reg.tsv"
+    reg.write_text("query\tgold\nクレジットカードは使えますか\t4\n銀行振込はできますか\t5\n", encoding="utf-8")
+    publisher.regression_path = reg
+    without_4 = "\n".join(line for line in SMALL_FAQ.splitlines() if not line.startswith("4\t")) + "\n"
+    outcome = publisher.publish_bytes(without_4.encode(), "x", dry_run=True)
+    changed = {r.query: r for r in outcome.preview.regressions}
+    assert list(changed) == ["クレジットカードは使えますか"]
+    assert changed["クレジットカードは使えますか"].verdict == "悪化" and outcome.preview.regression_total == 2
+
+
+def test_rollback_restores_the_old_answers_and_file(publisher: Publisher, settings: Settings) -> None:
+    first = publisher.engine.current.faq_version
+    old_build = publisher.versions()[0].build_id
+    publisher.publish_bytes(NEW_FAQ.encode(), "upload.tsv")
+    version = publisher.rollback(old_build)
+    assert version.current and publisher.engine.current.faq_version == first
+    assert publisher.engine.entry("7") is None
+    assert settings.faq_path.read_text(encoding="utf-8") == SMALL_FAQ
+    assert store.current_id(settings.index_dir) == old_build
+    with pytest.raises(VersionNotFoundError):
+        publisher.rollback("../../etc")
+
+
+def test_reload_publishes_the_file_on_disk_once(publisher: Publisher, settings: Settings) -> None:
+    settings.faq_path.write_text(NEW_FAQ, encoding="utf-8")
+    assert publisher.reload().published
+    again = publisher.reload()
+    assert not again.published and again.preview.unchanged
+
+
+def test_cp932_upload_round_trips_through_download(publisher: Publisher, settings: Settings) -> None:
+    raw = NEW_FAQ.encode("cp932")
+    outcome = publisher.publish_bytes(raw, "excel.tsv")
+    assert outcome.preview.faq.encoding == "CP932 (Shift_JIS)"
+    assert publisher.current_tsv() == raw and settings.faq_path.read_bytes() == raw
+
+
+def test_crash_while_saving_keeps_everything_as_it_was(
+    publisher: Publisher, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    live = publisher.engine.current
+
+    def disk_full(*_a: object, **_k: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(faq_index.Bm25, "save", disk_full)
+    with pytest.raises(OSError):
+        publisher.publish_bytes(NEW_FAQ.encode(), "x")
+    assert publisher.engine.current is live and settings.faq_path.read_text(encoding="utf-8") == SMALL_FAQ
+
+
+def test_another_worker_follows_current(publisher: Publisher, settings: Settings) -> None:
+    other = Publisher(open_engine(settings, FakeEmbedder()), settings.regression_path)
+    publisher.publish_bytes(NEW_FAQ.encode(), "x")
+    assert other.engine.entry("7") is None
+    assert other.sync() and other.engine.entry("7") is not None
+    assert not other.sync()
+
+
+def test_watcher_reloads_a_changed_file_and_survives_a_broken_one(publisher: Publisher, settings: Settings) -> None:
+    watcher = Watcher(publisher, watch_file=True, interval=0.05)
+    watcher.start()
+    try:
+        settings.faq_path.write_bytes(b"id\tquestion\n1\tonly\n")  # broken: keeps serving
+        wait_until(lambda: publisher.last_error is not None)
+        assert publisher.engine.entry("7") is None
+        settings.faq_path.write_text(NEW_FAQ, encoding="utf-8")
+        wait_until(lambda: publisher.engine.entry("7") is not None)
+    finally:
+        watcher.stop()
+
+
+def wait_until(condition: object, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            pytest.fail("condition not reached")
+        time.sleep(0.02)

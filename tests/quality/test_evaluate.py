@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from faq_bot.content.queries import read_queries
+from faq_bot.errors import FaqFormatError
+from faq_bot.quality.evaluate import evaluate, ranking_line, report_dict
+from faq_bot.retrieval.engine import Engine
+from tests.conftest import write
+
+
+def test_queries_file_needs_query_and_gold_and_ignores_other_columns(tmp_path: Path) -> None:
+    path = write(tmp_path / "q.tsv", "query\tgold\tnote\n請求書\t1,2\tx\n天気\t\t\n\n")
+    qs = read_queries(path)
+    assert [(q.query, q.gold) for q in qs] == [("請求書", ("1", "2")), ("天気", ())]
+    with pytest.raises(FaqFormatError):
+        read_queries(write(tmp_path / "bad.tsv", "q\tg\nx\t1\n"))
+
+
+def test_metrics_count_answers_wrong_answers_and_rejections(fake_engine: Engine, tmp_path: Path) -> None:
+    queries = read_queries(
+        write(
+            tmp_path / "q.tsv",
+            "query\tgold\n請求書はいつ発行されますか\t1\n請求書はいつ発行されますか\t4\n見積書を発行できますか\t3\n"
+            "全く無関係な話題ですね\t\n？？\t\n",
+        )
+    )
+    report = evaluate(fake_engine, queries)
+    m = report.metrics
+    assert (m["n_in_scope"], m["n_out_of_scope"]) == (3, 2)
+    assert m["top1"] == pytest.approx(2 / 3, abs=1e-3)
+    assert m["wrong_answers"] == pytest.approx(1 / 5, abs=1e-3)
+    assert m["answered_correctly"] == pytest.approx(2 / 3, abs=1e-3)
+    assert m["oos_rejection"] == 1.0
+    assert {o.query.query for o in report.misses} == {"請求書はいつ発行されますか"}
+    data = report_dict(report)
+    assert data["categories"] and data["misses"][0]["gold"] == "4"
+    line = ranking_line(report.outcomes[0])
+    assert line["hits"][0] == {"id": "1", "score": line["hits"][0]["score"]} and line["decision"] == "answer"

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from faq_bot.quality.explain import explain
+from faq_bot.retrieval.engine import Engine
+
+
+def test_explanation_has_tokens_shared_tokens_and_thresholds(fake_engine: Engine) -> None:
+    e = explain(fake_engine.current, "請求書をダウンロードする方法")
+    assert "ダウンロード" in e.tokens and e.normalized == "請求書をダウンロードする方法"
+    top = e.hits[0]
+    assert top.id == "2" and "ダウンロード" in top.shared_tokens and top.rank == 1
+    assert e.answer_threshold == fake_engine.params.decision.answer_threshold and e.decision in {"answer", "suggest"}
+    assert top.matched in {"question", "alternate", "answer"}
+
+
+def test_explanation_says_what_the_best_entry_does_not_answer(fake_engine: Engine) -> None:
+    e = explain(fake_engine.current, "見積書の料金はいくらですか")
+    assert e.hits[0].id == "3"  # 見積書を発行できますか: names no price
+    assert e.decision == "escalate" and e.unanswered == ("料金・費用",)
+    assert explain(fake_engine.current, "請求書をダウンロードする方法").unanswered == ()

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from faq_bot.content.queries import read_queries
+from faq_bot.quality import plots
+from faq_bot.quality import report as batch_report
+from faq_bot.quality.evaluate import evaluate
+from faq_bot.retrieval.engine import Engine
+from tests.conftest import write
+
+
+def run(fake_engine: Engine, tmp_path: Path):  # type: ignore[no-untyped-def]
+    path = write(
+        tmp_path / "q.tsv",
+        "query\tgold\n請求書はいつ発行されますか\t1\n請求書はいつ発行されますか\t2\n銀行振込はできますか\t5\n関係ない話\t\n",
+    )
+    return evaluate(fake_engine, read_queries(path))
+
+
+def test_html_report_embeds_both_plots_and_the_table(fake_engine: Engine, tmp_path: Path) -> None:
+    html = batch_report.render_html(run(fake_engine, tmp_path), fake_engine.params.decision, "q.tsv")
+    assert html.count('src="data:image/png;base64,') == 2
+    assert "スコアの分布" in html and "結果一覧" in html and "関係ない話" in html and "<script" not in html
+
+
+def test_confused_pairs_and_csv(fake_engine: Engine, tmp_path: Path) -> None:
+    report = run(fake_engine, tmp_path)
+    assert batch_report.confused_pairs(report.outcomes) == [("2", "1", 1)]
+    csv_text = batch_report.to_csv(batch_report.rows(report))
+    assert csv_text.startswith("\ufeff質問,期待,結果") and len(csv_text.strip().splitlines()) == 5
+
+
+def test_tradeoff_moves_the_right_way(fake_engine: Engine, tmp_path: Path) -> None:
+    curve = plots.tradeoff(run(fake_engine, tmp_path).outcomes, [0.0, 0.5, 1.01])
+    assert curve["not_answered"][0] == 0.0 and curve["not_answered"][-1] == 1.0
+    assert curve["wrong_answers"][0] >= curve["wrong_answers"][-1] == 0.0

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import pytest
+
+from faq_bot.content.faq import FaqEntry
+from faq_bot.retrieval.asked import asked_kinds, unanswered_kinds
+from faq_bot.text.normalize import normalize
+
+
+def kinds(question: str) -> set[str]:
+    return {k.name for k in asked_kinds(normalize(question))}
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("契約はいつ確定しますか", {"time"}),
+        ("登録には何日かかる？", {"time"}),
+        ("審査はどれくらいかかりますか", {"time"}),
+        ("How long does shipping take?", {"time"}),
+        ("年会費はいくらですか", {"price"}),
+        ("振込手数料は誰が払うの", {"price"}),
+        ("会員登録は無料ですか", {"price"}),
+        ("利用料金を教えて", {"price"}),
+        ("料金プランの資料がほしい", set()),  # about plans, not asking a price
+        ("無料トライアルを始めたい", set()),
+        ("Is it free?", set()),  # "free" alone is too loose a mark
+        ("How much is the license?", {"price"}),
+        ("いつでも発行できますか", set()),  # いつでも is "any time", not "when"
+        ("見積書をダウンロードしたい", set()),
+    ],
+)
+def test_questions_mark_what_they_ask_for(question: str, expected: set[str]) -> None:
+    assert kinds(question) == expected
+
+
+def entry(answer: str, question: str = "質問", alternates: tuple[str, ...] = ()) -> FaqEntry:
+    return FaqEntry("1", "c", question, answer, alternates)
+
+
+def test_an_entry_that_names_no_time_does_not_answer_when() -> None:
+    plain = entry("はい、マイページのロール設定から変更できます。")
+    assert [k.name for k in unanswered_kinds(normalize("反映はいつ？"), plain)] == ["time"]
+    timed = entry("変更は翌日に反映されます。")
+    assert unanswered_kinds(normalize("反映はいつ？"), timed) == ()
+
+
+def test_the_kind_may_come_from_the_question_or_an_alternate() -> None:
+    assert unanswered_kinds(normalize("いつ使えますか"), entry("ご案内します。", "利用開始日はいつですか")) == ()
+    assert unanswered_kinds(normalize("費用は？"), entry("ご案内します。", "q", ("料金について",))) == ()
+
+
+def test_questions_that_ask_nothing_particular_are_never_stopped() -> None:
+    assert unanswered_kinds(normalize("見積書を発行したい"), entry("はい、可能です。")) == ()
+
+
+def test_labels_are_japanese_for_staff() -> None:
+    (kind,) = unanswered_kinds(normalize("料金はいくら"), entry("はい、可能です。"))
+    assert kind.label == "料金・費用"

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from dataclasses import replace
+
+from faq_bot.content.faq import FaqEntry
+from faq_bot.retrieval.decision import Decision, decide
+from faq_bot.retrieval.params import DecisionParams
+from faq_bot.retrieval.retriever import Hit, Search
+from faq_bot.text.analyzer import Analysis
+
+
+def search(*scores: float) -> Search:
+    hits = tuple(
+        Hit(FaqEntry(str(i), "c", f"q{i}", f"a{i}"), s, 0.9, 0.5, "question", f"q{i}") for i, s in enumerate(scores)
+    )
+    return Search("q", Analysis("q", (), ""), hits)
+
+
+SETTINGS = DecisionParams(answer_threshold=0.6, suggest_threshold=0.4, suggestion_count=3)
+
+
+def test_high_score_answers_with_the_top_entry() -> None:
+    reply = decide(search(0.7, 0.5), SETTINGS)
+    assert reply.decision == Decision.ANSWER and reply.answer == "a0" and reply.escalation is None
+
+
+def test_middle_score_suggests_up_to_three_candidates_above_the_suggest_threshold() -> None:
+    reply = decide(search(0.55, 0.5, 0.45, 0.44, 0.2), SETTINGS)
+    assert reply.decision == Decision.SUGGEST
+    assert [h.entry.id for h in reply.suggestions] == ["0", "1", "2"]
+    short = decide(search(0.55, 0.3), SETTINGS)
+    assert [h.entry.id for h in short.suggestions] == ["0"]
+
+
+def test_low_score_or_no_hit_escalates_with_the_configured_text() -> None:
+    for s in (search(0.3), search()):
+        reply = decide(s, SETTINGS)
+        assert reply.decision == Decision.ESCALATE
+        assert reply.escalation is not None and reply.escalation.text == SETTINGS.escalation_text
+        assert reply.answer == SETTINGS.escalation_text
+
+
+def test_answer_margin_turns_a_close_call_into_suggestions() -> None:
+    strict = replace(SETTINGS, answer_margin=0.05)
+    assert decide(search(0.7, 0.68), strict).decision == Decision.SUGGEST
+    assert decide(search(0.7, 0.6), strict).decision == Decision.ANSWER
+
+
+def timed_search(query: str, answer: str, score: float = 0.9) -> Search:
+    hit = Hit(FaqEntry("7", "c", "ロールの設定はできますか", answer), score, 0.9, 0.5, "question", "q")
+    return Search(query, Analysis(query, (), ""), (hit,))
+
+
+def test_a_when_question_is_escalated_if_the_best_entry_names_no_time() -> None:
+    reply = decide(timed_search("ロールの変更はいつ反映されますか", "はい、可能です。"), SETTINGS)
+    assert reply.decision == Decision.ESCALATE and reply.unanswered == ("時期・期間",)
+    assert reply.hit is None and reply.escalation is not None
+    answered = decide(timed_search("ロールの変更はいつ反映されますか", "変更は翌日に反映されます。"), SETTINGS)
+    assert answered.decision == Decision.ANSWER and answered.unanswered == ()
+
+
+def test_the_asked_kind_check_can_be_turned_off() -> None:
+    off = replace(SETTINGS, check_asked_kind=False)
+    assert decide(timed_search("ロールの変更はいつ反映されますか", "はい、可能です。"), off).decision == Decision.ANSWER
+
+
+def test_an_escalation_lists_related_entries_above_their_threshold() -> None:
+    s = replace(SETTINGS, suggest_threshold=0.5, related_threshold=0.3)
+    reply = decide(search(0.45, 0.35, 0.2), s)
+    assert reply.decision == Decision.ESCALATE and [h.entry.id for h in reply.related] == ["0", "1"]
+    assert decide(search(0.25, 0.2), s).related == ()
+    assert decide(search(0.45), replace(s, show_related=False)).related == ()
+    assert decide(search(0.7, 0.5), SETTINGS).related == ()  # answers and suggestions have none
+
+
+def test_an_asked_kind_escalation_offers_the_close_entry_as_related() -> None:
+    reply = decide(timed_search("ロールの変更はいつ反映されますか", "はい、可能です。"), SETTINGS)
+    assert [h.entry.id for h in reply.related] == ["7"]

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from faq_bot.config import Settings
+from faq_bot.content import faq as faq_table
+from faq_bot.retrieval.decision import Decision
+from faq_bot.retrieval.engine import Engine
+from faq_bot.runtime import open_engine
+from tests.conftest import SMALL_FAQ
+from tests.fakes import FakeEmbedder
+
+
+def test_exact_question_is_answered_from_its_entry(fake_engine: Engine) -> None:
+    reply = fake_engine.ask("請求書をダウンロードできますか")
+    assert reply.decision == Decision.ANSWER and reply.hit is not None and reply.hit.entry.id == "2"
+
+
+def test_empty_and_meaningless_input_escalates_without_error(fake_engine: Engine) -> None:
+    for text in ("", "   ", "？！…", "\n\t"):
+        reply = fake_engine.ask(text)
+        assert reply.decision == Decision.ESCALATE and reply.confidence == 0.0
+
+
+def test_category_restricted_ask_only_answers_from_those_categories(fake_engine: Engine) -> None:
+    reply = fake_engine.ask("請求書をダウンロードできますか", ["支払い"])
+    assert all(h.entry.category == "支払い" for h in reply.search.hits)
+
+
+def test_entry_lookup_by_id(fake_engine: Engine) -> None:
+    entry = fake_engine.entry("4")
+    assert entry is not None and entry.question == "クレジットカードは使えますか"
+    assert fake_engine.entry("404") is None
+
+
+def test_publish_switches_to_the_new_faq_and_version(fake_engine: Engine, settings: Settings) -> None:
+    old = fake_engine.current
+    text = SMALL_FAQ + "7\t新\t新しい質問です\t新しい回答です\t\n"
+    new_index = fake_engine.build(faq_table.parse(text))
+    loaded = fake_engine.publish(new_index)
+    assert fake_engine.current is loaded and loaded.faq_version != old.faq_version
+    assert fake_engine.entry("7") is not None
+    assert old.retriever.search("新しい質問です").hits[0].entry.id != "7"  # old view stays intact
+
+
+def test_opening_twice_reuses_the_saved_index(settings: Settings) -> None:
+    first = open_engine(settings, FakeEmbedder())
+    second = open_engine(settings, FakeEmbedder())
+    assert first.current.index.path == second.current.index.path
+
+
+def test_a_broken_file_on_disk_at_start_up_serves_the_last_good_build(settings: Settings) -> None:
+    good = open_engine(settings, FakeEmbedder()).current.faq_version
+    settings.faq_path.write_bytes(b"id\tquestion\n1\tno answer column\n")
+    assert open_engine(settings, FakeEmbedder()).current.faq_version == good
+
+
+def test_without_follow_file_the_current_build_is_used_even_if_the_file_changed(settings: Settings) -> None:
+    good = open_engine(settings, FakeEmbedder()).current.faq_version
+    settings.faq_path.write_text(SMALL_FAQ + "7\tx\t追加の質問\t追加の回答\t\n", encoding="utf-8")
+    assert open_engine(settings, FakeEmbedder(), follow_file=False).current.faq_version == good
+    assert open_engine(settings, FakeEmbedder()).current.faq_version != good
+
+
+def test_repeated_questions_are_served_from_the_cache_of_their_own_faq_version(settings: Settings) -> None:
+    emb = FakeEmbedder()
+    engine = open_engine(settings, emb)
+    first = engine.ask("クレジットカードは使えますか")
+    calls = emb.calls
+    assert engine.ask("クレジットカードは使えますか") is first and emb.calls == calls  # cached: no encoder call
+    assert engine.ask("クレジットカードは使えますか？").decision == first.decision
+    text = SMALL_FAQ.replace("VISAとJCBに対応しています。", "VISAのみ対応しています。")
+    engine.publish(engine.build(faq_table.parse(text)))
+    after = engine.ask("クレジットカードは使えますか")
+    assert after is not first and after.answer == "VISAのみ対応しています。"
+
+
+def test_cache_can_be_disabled(settings: Settings) -> None:
+    emb = FakeEmbedder()
+    engine = open_engine(settings.model_copy(update={"reply_cache_size": 0}), emb)
+    engine.ask("クレジットカードは使えますか")
+    calls = emb.calls
+    engine.ask("クレジットカードは使えますか")
+    assert emb.calls == calls + 1

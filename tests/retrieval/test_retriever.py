@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from faq_bot.config import Settings
+from faq_bot.content import faq as faq_table
+from faq_bot.content.faq import FaqEntry
+from faq_bot.errors import UnknownCategoryError
+from faq_bot.retrieval import index as faq_index
+from faq_bot.retrieval.retriever import Retriever
+from faq_bot.text.analyzer import TextAnalyzer
+from tests.fakes import FakeEmbedder
+
+
+def synthetic_faq(n: int, categories: int = 5) -> faq_table.Faq:
+    rng = np.random.default_rng(0)
+    words = ["請求", "見積", "契約", "支払", "会員", "注文", "ログイン", "通知", "権限", "マニュアル", "口座", "変更"]
+    entries = tuple(
+        FaqEntry(
+            str(i),
+            f"分類{i % categories}",
+            "".join(rng.choice(words, 3)) + f"について{i}",
+            "".join(rng.choice(words, 6)) + "です。",
+            tuple("".join(rng.choice(words, 2)) + f"の件{i}-{j}" for j in range(int(rng.integers(0, 3)))),
+        )
+        for i in range(n)
+    )
+    return faq_table.Faq(entries, "synthetic", "UTF-8", "0" * 64)
+
+
+def retriever(settings: Settings, n: int = 300, index_type: str = "flat") -> Retriever:
+    s = settings.model_copy(update={"index_type": index_type, "candidates": 20})
+    emb = FakeEmbedder()
+    params = s.retrieval_params()
+    idx = faq_index.build(synthetic_faq(n), emb, TextAnalyzer(), params.index)
+    return Retriever(idx, emb, TextAnalyzer(), params.search)
+
+
+def brute_force(r: Retriever, query: str, allowed: set[str] | None, k: int) -> list[tuple[str, float]]:
+    """Reference: every entry's hybrid score computed with plain numpy."""
+    analysis = r.analyzer.analyze(query)
+    q = r.embedder.encode_queries([analysis.normalized])[0]
+    stored = r.index.vectors.reconstruct_n(0, r.index.vectors.ntotal)
+    cos = stored @ q
+    best = np.full(len(r.index.entries), -np.inf)
+    np.maximum.at(best, r.index.vector_entry, cos)
+    lexical = r.lexical_scores(analysis)
+    w = r.params.dense_weight
+    combined = w * r.dense_to_unit(best - q @ r.index.centroid) + (1 - w) * lexical
+    order = np.lexsort((np.arange(len(best)), -combined)).tolist()
+    entries = r.index.entries
+    return [(entries[i].id, float(combined[i])) for i in order if allowed is None or entries[i].category in allowed][:k]
+
+
+def assert_same_ranking(hits: tuple, reference: list[tuple[str, float]]) -> None:  # type: ignore[type-arg]
+    """Same scores in the same order; ids may swap only within float-level ties."""
+    np.testing.assert_allclose([h.score for h in hits], [s for _, s in reference], atol=1e-5)
+    got = {h.entry.id for h in hits}
+    want = {eid for eid, _ in reference}
+    tied_at_the_end = {eid for eid, s in reference if abs(s - reference[-1][1]) < 1e-5}
+    assert got == want or (got ^ want) - tied_at_the_end <= {
+        h.entry.id for h in hits if abs(h.score - reference[-1][1]) < 1e-5
+    }
+
+
+@pytest.mark.parametrize("query", ["請求の変更", "見積契約について12", "ログイン通知", "口座"])
+def test_flat_search_matches_brute_force(settings: Settings, query: str) -> None:
+    r = retriever(settings)
+    assert_same_ranking(r.search(query, k=10).hits, brute_force(r, query, None, 10))
+
+
+@pytest.mark.parametrize("categories", [["分類1"], ["分類2", "分類4"]])
+def test_category_filter_returns_the_best_entries_within_exactly(settings: Settings, categories: list[str]) -> None:
+    r = retriever(settings)
+    got = r.search("請求の変更", categories, k=10).hits
+    assert {h.entry.category for h in got} <= set(categories)
+    assert_same_ranking(got, brute_force(r, "請求の変更", set(categories), 10))
+
+
+def test_category_with_few_entries_still_fills_k(settings: Settings) -> None:
+    r = retriever(settings, n=200, index_type="flat")
+    small = r.search("まったく関係ない文", ["分類3"], k=5).hits
+    assert len(small) == 5
+
+
+def test_hnsw_agrees_with_flat_on_top_results(settings: Settings) -> None:
+    flat, hnsw = retriever(settings, 400, "flat"), retriever(settings, 400, "hnsw")
+    for q in ["請求の変更", "権限マニュアル", "会員の注文"]:
+        assert [h.entry.id for h in flat.search(q, k=3).hits] == [h.entry.id for h in hnsw.search(q, k=3).hits]
+
+
+def test_unknown_category_is_an_error(settings: Settings) -> None:
+    with pytest.raises(UnknownCategoryError, match="分類X"):
+        retriever(settings, 20).search("請求", ["分類X"])
+
+
+def test_meaningless_query_has_no_hits(settings: Settings) -> None:
+    assert retriever(settings, 20).search("？？？").hits == ()
+
+
+def test_hits_report_which_phrasing_matched(settings: Settings) -> None:
+    r = retriever(settings, 50)
+    entry = next(e for e in r.index.entries if e.alternates)
+    hit = r.search(entry.alternates[0], k=1).hits[0]
+    assert hit.entry.id == entry.id and hit.matched == "alternate" and hit.matched_text == entry.alternates[0]
+
+
+def test_a_hiragana_only_question_is_searched_in_the_faqs_spelling(settings: Settings) -> None:
+    r = retriever(settings, n=60)
+    assert r.analyze("けいやくへんこう").normalized == "契約変更"
+    assert r.analyze("けいやくへんこう").words == r.analyzer.analyze("契約変更").words
+    assert r.search("けいやくへんこう").analysis.normalized == "契約変更"
+    assert r.analyze("契約のへんこう").normalized == "契約のへんこう"  # kanji present: typed as meant

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from faq_bot.storage.chatlog import ChatLog, ChatRecord
+from faq_bot.storage.masking import mask_personal_data
+
+
+def record(i: int, decision: str = "answer", entry: str | None = "1", message: str = "質問") -> ChatRecord:
+    return ChatRecord(f"r{i}", message, decision, entry, 0.5, "v1")
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("返信は taro.yamada+faq@example.co.jp へ", "返信は [メールアドレス] へ"),
+        ("電話は03-1234-5678です", "電話は[電話番号]です"),
+        ("携帯 090 1234 5678", "携帯 [電話番号]"),
+        ("+81-90-1234-5678 まで", "[電話番号] まで"),
+        ("(03)1234-5678", "[電話番号]"),
+        ("注文番号12345、2024-10-15、1,234,567円", "注文番号12345、2024-10-15、1,234,567円"),
+    ],
+)
+def test_personal_data_is_masked(text: str, masked: str) -> None:
+    assert mask_personal_data(text) == masked
+
+
+def test_masking_applies_to_stored_questions_and_comments_unless_disabled(tmp_path: Path) -> None:
+    log = ChatLog(tmp_path / "a.db")
+    log.record_chat(record(1, message="連絡は a@b.jp か 03-1234-5678 に"))
+    log.record_feedback("r1", "down", "電話 090-1234-5678 に連絡がほしい")
+    q = log.questions()[0]
+    assert q.message == "連絡は [メールアドレス] か [電話番号] に" and q.comment == "電話 [電話番号] に連絡がほしい"
+    raw = ChatLog(tmp_path / "b.db", mask=False)
+    raw.record_chat(record(1, message="a@b.jp"))
+    assert raw.questions()[0].message == "a@b.jp"
+
+
+def test_concurrent_writes_lose_no_rows(tmp_path: Path) -> None:
+    log = ChatLog(tmp_path / "c.db")
+
+    def writer(k: int) -> None:
+        for i in range(50):
+            log.record_chat(record(k * 1000 + i))
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert log.count() == 400 and len(log.questions()) == 400
+
+
+def test_feedback_is_one_per_reply_and_needs_a_logged_reply(tmp_path: Path) -> None:
+    log = ChatLog(tmp_path / "d.db")
+    log.record_chat(record(1))
+    for _ in range(5):
+        assert log.record_feedback("r1", "up", None)
+    assert not log.record_feedback("unknown", "up", None)
+    assert log.count("feedback") == 1 and log.entry_stats()["1"].up == 1
+
+
+def test_unanswered_lists_escalations_and_unopened_suggestions(tmp_path: Path) -> None:
+    log = ChatLog(tmp_path / "e.db")
+    log.record_chat(record(1, "escalate", "3", "天気"))
+    log.record_chat(record(2, "suggest", "4", "候補を見た"))
+    log.record_chat(record(3, "suggest", "4", "候補を見ていない"))
+    log.record_chat(record(4, "answer", "1", "答えた"))
+    log.record_click("r2", "4")
+    assert {q.message for q in log.unanswered()} == {"天気", "候補を見ていない"}
+    stats = log.entry_stats()
+    assert (stats["1"].answered == 1 and stats["4"].clicked == 1 and "3" not in stats) or stats["3"].answered == 0
+
+
+def test_retention_purges_old_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = ChatLog(tmp_path / "f.db", retention_days=30)
+    real = time.time()
+    monkeypatch.setattr(time, "time", lambda: real - 40 * 86400)
+    log.record_chat(record(1))
+    log.record_feedback("r1", "up", None)
+    monkeypatch.setattr(time, "time", lambda: real)
+    log.record_chat(record(2))
+    assert log.purge() == 1 and log.count() == 1 and log.count("feedback") == 0
+
+
+def test_schema_migrations_are_applied_once(tmp_path: Path) -> None:
+    ChatLog(tmp_path / "g.db").record_chat(record(1))
+    again = ChatLog(tmp_path / "g.db")
+    assert again.count() == 1
+
+
+def test_csv_export_has_a_bom_header_and_one_line_per_question(tmp_path: Path) -> None:
+    log = ChatLog(tmp_path / "h.db")
+    log.record_chat(record(1, message='引用符"と,カンマ'))
+    lines = list(log.export_csv())
+    assert lines[0] == "\ufeff" and lines[1].startswith("日時(UTC),質問") and '"引用符""と,カンマ"' in lines[2]

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from faq_bot.config import PROJECT_ROOT
+from faq_bot.text.analyzer import TextAnalyzer
+from faq_bot.text.normalize import is_meaningful, normalize, reading_bigrams
+from faq_bot.text.synonyms import SynonymTable
+
+SYNONYMS = SynonymTable.load(PROJECT_ROOT / "data" / "synonyms.tsv")
+
+
+def test_normalize_unifies_width_case_and_spaces() -> None:
+    assert normalize("  ＰＤＦ　ﾀﾞｳﾝﾛｰﾄﾞ\n ") == "pdf ダウンロード"
+
+
+def test_meaningless_input_is_detected() -> None:
+    assert not is_meaningful("？？？ ... ！")
+    assert is_meaningful("見積")
+    assert is_meaningful("a")
+
+
+def test_synonym_variants_become_the_canonical_spelling() -> None:
+    a = TextAnalyzer(SYNONYMS)
+    assert a.prepare("見積もりと見積りをクレカで") == "見積と見積をクレジットカードで"
+
+
+def test_a_canonical_word_containing_a_variant_is_left_alone() -> None:
+    table = SynonymTable.from_groups([["クレジットカード", "クレジット"]])
+    assert table.apply("クレジットカード") == "クレジットカード"
+    assert table.apply("クレジット払い") == "クレジットカード払い"
+
+
+def test_ascii_variants_match_whole_words_only() -> None:
+    table = SynonymTable.from_groups([["ダウンロード", "dl"]])
+    assert table.apply("dl したい handle") == "ダウンロード したい handle"
+
+
+def test_analyzer_keeps_content_base_forms_only() -> None:
+    words = TextAnalyzer().analyze("請求書をダウンロードする方法を知りたいのですが").words
+    assert "請求" in words and "ダウンロード" in words
+    assert not {"を", "たい", "です", "の", "する"} & set(words)
+
+
+def test_hiragana_query_shares_reading_bigrams_with_kanji_text() -> None:
+    a = TextAnalyzer()
+    kanji = set(reading_bigrams(a.analyze("見積書").reading))
+    kana = set(reading_bigrams(a.analyze("みつもりしょ").reading))
+    assert len(kanji & kana) >= 3
+
+
+def test_synonym_table_ignores_comments_and_blank_lines(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "s.tsv"
+    path.write_text("# comment\n\n正\t誤\n", encoding="utf-8")
+    assert SynonymTable.load(path).apply("誤字") == "正字"
+
+
+def test_english_domain_words_meet_the_faqs_japanese_terms() -> None:
+    assert SYNONYMS.apply(normalize("Can I get a quotation for my contract?")) == "can i get a 見積 for my 契約?"
+    assert SYNONYMS.apply(normalize("Where is the user manual")) == "where is the ユーザー マニュアル"
+    assert SYNONYMS.apply(normalize("payment deadline")) == "支払い 期限"
+    assert SYNONYMS.apply(normalize("reorder")) == "reorder"  # whole words only
+
+
+def test_english_function_words_are_not_content() -> None:
+    assert TextAnalyzer(SYNONYMS).analyze("Is there a free trial?").words == ("トライアル",)

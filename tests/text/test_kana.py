@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import pytest
+
+from faq_bot.text.analyzer import TextAnalyzer
+from faq_bot.text.kana import Respeller, needs_respelling
+
+WORDS = [("支払い", 3), ("方法", 5), ("請求", 4), ("書", 6), ("契約", 9), ("変更", 7), ("開始", 1), ("パスワード", 2)]
+WORDS += [("追加", 2), ("ユーザー", 3), ("する", 9), ("スグ", 2)]
+
+
+@pytest.fixture(scope="module")
+def respeller() -> Respeller:
+    return Respeller.from_words(WORDS, TextAnalyzer())
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("しはらいほうほう", "支払い方法"),
+        ("けいやくへんこうしたい", "契約変更したい"),
+        ("せいきゅうしょ", "請求書"),  # a one-kanji suffix after a word
+        ("ぱすわーどをへんこうする", "パスワードを変更する"),  # loanwords come back in katakana
+        ("ゆーざーをついかしたい", "ユーザーを追加したい"),
+        ("たいかいしたい", "たいかいしたい"),  # 開始 would sit inside a word: left as typed
+        ("しょ", "しょ"),  # a lone one-kanji word is never produced
+        ("すぐつかえる", "すぐつかえる"),  # kana words of the FAQ are not "respelled"
+    ],
+)
+def test_hiragana_runs_become_the_faqs_own_words(respeller: Respeller, typed: str, expected: str) -> None:
+    assert respeller.respell(typed) == expected
+
+
+def test_words_the_faq_does_not_use_are_never_produced(respeller: Respeller) -> None:
+    assert respeller.respell("きょうのてんき") == "きょうのてんき"
+
+
+def test_the_more_frequent_word_wins_a_shared_reading() -> None:
+    r = Respeller.from_words([("口座", 1), ("講座", 5)], TextAnalyzer())
+    assert r.respell("こうざ") == "講座"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("しはらいほうほう", True),
+        ("パスワードをかえたい", True),
+        ("支払い方法", False),
+        ("マニュアル", False),
+        ("pdf", False),
+    ],
+)
+def test_only_questions_without_kanji_are_respelled(text: str, expected: bool) -> None:
+    assert needs_respelling(text) is expected

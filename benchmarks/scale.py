@@ -21,7 +21,7 @@ from faq_bot.model.embedder import Vectors
 
 
 def _search(r: Any, texts: Sequence[str], vectors: Vectors, i: int) -> object:
-    return r.search(texts[i % len(texts)], query_vector=vectors[i % len(texts)], k=10)
+    return r.search(texts[i % len(texts)], query_vectors=vectors[i % len(texts)].reshape(1, -1), k=10)
 
 
 class MixtureEmbedder:
@@ -104,7 +104,8 @@ def measure_scale(settings: Settings, sizes: Sequence[int], base: Vectors, queri
                 queries,
             )
             ids[kind] = [
-                [h.entry.id for h in r.search(q, query_vector=v, k=10).hits] for q, v in zip(qtexts, qvecs, strict=True)
+                [h.entry.id for h in r.search(q, query_vectors=v.reshape(1, -1), k=10).hits]
+                for q, v in zip(qtexts, qvecs, strict=True)
             ]
             result[kind] = {
                 "build_s": round(build_s, 2),

@@ -31,6 +31,8 @@ PROJECT_ROOT = _project_root()
 
 #: Optional settings file (written by `faq-bot calibrate --write`); not kept in git.
 SETTINGS_FILE = PROJECT_ROOT / "faq-bot.env"
+#: Where `faq-bot calibrate --write` puts a decision model fitted for this installation.
+DEFAULT_MODEL_FILE = PROJECT_ROOT / "var" / "decision_model.json"
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -94,17 +96,24 @@ class Settings(BaseSettings):
     reply_cache_size: int = Field(2048, ge=0)  # replies kept per FAQ version; 0 disables
 
     # Decision
-    answer_threshold: float = Field(0.46, ge=0.0, le=1.0)
-    suggest_threshold: float = Field(0.45, ge=0.0, le=1.0)
+    # Probabilities that an entry answers the question, from the decision model (see the README).
+    decision_model_path: Path | None = None  # None: the model shipped with faq-bot
+    answer_threshold: float = Field(0.43, ge=0.0, le=1.0)
+    suggest_threshold: float = Field(0.5, ge=0.0, le=3.0)  # the candidates' probabilities summed
+    candidate_threshold: float = Field(0.05, ge=0.0, le=1.0)
     answer_margin: float = Field(0.0, ge=0.0, le=1.0)
     # Escalate when the question asks for a time or a price and the best entry names none.
     check_asked_kind: bool = True
     suggestion_count: int = Field(3, ge=1, le=10)
     # An escalation still lists the entries scoring at least this as "関連するご質問" (small
     # talk scores at most ~0.30 on the dev set, so it gets none); show_related=false turns it off.
-    related_threshold: float = Field(0.35, ge=0.0, le=1.0)
+    related_threshold: float = Field(0.1, ge=0.0, le=1.0)
     show_related: bool = True
     escalation_text: str = "弊社担当者、またはお問い合わせフォームにお問い合わせください。"
+    # Replies to greetings, thanks and goodbyes (an empty text: treat that kind like any question).
+    smalltalk_greeting: str = "こんにちは。ご質問をどうぞ。"
+    smalltalk_thanks: str = "どういたしまして。ほかにもご質問があればどうぞ。"
+    smalltalk_goodbye: str = "ご利用ありがとうございました。"
     contact_url: str = "https://example.com/contact"
 
     # Publishing (content editors)
@@ -168,19 +177,16 @@ class Settings(BaseSettings):
             raise ValueError("admin_token must be at least 16 characters")
         return value
 
-    @field_validator("faq_path", "synonyms_path", "index_dir", "model_dir", "log_path", "regression_path")
+    @field_validator(
+        "faq_path", "synonyms_path", "index_dir", "model_dir", "log_path", "regression_path", "decision_model_path"
+    )
     @classmethod
-    def _absolute(cls, value: Path) -> Path:
+    def _absolute(cls, value: Path | None) -> Path | None:
         # User-given relative paths mean "relative to where I am"; defaults are absolute already.
-        return value.expanduser().resolve()
+        return value.expanduser().resolve() if value is not None else None
 
     @model_validator(mode="after")
     def _ordered(self) -> Settings:
-        if self.suggest_threshold > self.answer_threshold:
-            raise ValueError(
-                f"suggest_threshold ({self.suggest_threshold}) must not exceed "
-                f"answer_threshold ({self.answer_threshold})"
-            )
         if self.dense_floor >= self.dense_ceiling:
             raise ValueError(f"dense_floor ({self.dense_floor}) must be below dense_ceiling ({self.dense_ceiling})")
         return self
@@ -202,10 +208,17 @@ class Settings(BaseSettings):
                 self.hnsw_rescore_cap,
             ),
             decision=DecisionParams(
-                self.answer_threshold, self.suggest_threshold, self.answer_margin, self.check_asked_kind,
-                self.suggestion_count, self.related_threshold, self.show_related, self.escalation_text,
-                self.contact_url,
+                answer_threshold=self.answer_threshold, suggest_threshold=self.suggest_threshold,
+                candidate_threshold=self.candidate_threshold, answer_margin=self.answer_margin,
+                check_asked_kind=self.check_asked_kind, suggestion_count=self.suggestion_count,
+                related_threshold=self.related_threshold, show_related=self.show_related,
+                escalation_text=self.escalation_text, contact_url=self.contact_url,
+                smalltalk_replies=(
+                    ("greeting", self.smalltalk_greeting), ("thanks", self.smalltalk_thanks),
+                    ("goodbye", self.smalltalk_goodbye),
+                ),
             ),
+            decision_model=self.decision_model_path,
             reply_cache_size=self.reply_cache_size,
         )  # fmt: skip
 

@@ -10,7 +10,7 @@ import pytest
 from faq_bot.config import PROJECT_ROOT, Settings
 from faq_bot.retrieval.engine import Engine
 from faq_bot.runtime import open_engine
-from tests.fakes import FakeEmbedder
+from tests.fakes import FAKE_DECISION_MODEL, FakeEmbedder
 
 SMALL_FAQ = """id\tcategory\tquestion\tanswer\talternates
 1\t請求\t請求書はいつ発行されますか\t毎月10日頃に発行します。\t請求書の発行日
@@ -34,7 +34,10 @@ def faq_file(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(tmp_path: Path, faq_file: Path) -> Settings:
+    model = tmp_path / "decision_model.json"
+    FAKE_DECISION_MODEL.save(model)
     return Settings(
+        decision_model_path=model,
         faq_path=faq_file,
         index_dir=tmp_path / "index",
         synonyms_path=PROJECT_ROOT / "data" / "synonyms.tsv",

@@ -1,4 +1,4 @@
-"""Test doubles: a deterministic embedder that needs no model."""
+"""Test doubles: a deterministic embedder that needs no model, and a decision model with round weights."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from faq_bot.model.embedder import Vectors
+from faq_bot.retrieval.confidence import ConfidenceModel
 from faq_bot.text.normalize import normalize
 
 
@@ -42,3 +43,8 @@ class FakeEmbedder:
 
     def encode_passages(self, texts: Sequence[str], progress: bool = False) -> Vectors:
         return self.encode_queries(texts)
+
+
+#: A decision model for unit tests: the probability grows with the share of the question's words
+#: an entry contains and with its lead over the other candidates (p = sigmoid(4 coverage + 4 margin - 3.5)).
+FAKE_DECISION_MODEL = ConfidenceModel(("coverage", "margin"), (0.0, 0.0), (1.0, 1.0), (4.0, 4.0), -3.5, "tests")

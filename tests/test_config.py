@@ -36,6 +36,7 @@ def test_bad_values_fail_fast_naming_the_field(monkeypatch: pytest.MonkeyPatch) 
         Settings()
 
 
-def test_suggest_threshold_may_not_exceed_answer_threshold() -> None:
-    with pytest.raises(ValidationError, match="suggest_threshold"):
-        Settings(answer_threshold=0.3, suggest_threshold=0.5)
+def test_thresholds_are_probabilities_and_the_suggest_sum_may_exceed_one() -> None:
+    assert Settings(suggest_threshold=1.2).suggest_threshold == 1.2
+    with pytest.raises(ValidationError, match="answer_threshold"):
+        Settings(answer_threshold=1.5)

@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
+
 from faq_bot.content.queries import LabelledQuery, read_queries
 from faq_bot.errors import FaqFormatError
 from faq_bot.quality.judging import is_right_label, outcome_label
-from faq_bot.retrieval.decision import decide
-from faq_bot.retrieval.params import DecisionParams
-from faq_bot.retrieval.retriever import Retriever
+from faq_bot.retrieval.engine import Loaded
 
 log = logging.getLogger("faq_bot.publishing")
 
@@ -39,20 +40,22 @@ def regression_set(path: Path | None) -> list[LabelledQuery]:
         return []
 
 
-def regression_changes(
-    queries: Sequence[LabelledQuery], old: Retriever, new: Retriever, decision: DecisionParams
-) -> list[RegressionChange]:
-    """Regression questions whose decision or answer differs between two indexes."""
+def regression_changes(queries: Sequence[LabelledQuery], old: Loaded, new: Loaded) -> list[RegressionChange]:
+    """Regression questions whose decision or answer differs between two versions of the FAQ."""
     if not queries:
         return []
     # Each FAQ may respell a hiragana question differently: one batch for both sides' texts.
-    texts = [(old.analyze(q.query).normalized, new.analyze(q.query).normalized) for q in queries]
-    unique = list(dict.fromkeys(t for pair in texts for t in pair))
-    vectors = dict(zip(unique, old.embedder.encode_queries(unique), strict=True))
+    texts = [(old.retriever.views(q.query), new.retriever.views(q.query)) for q in queries]
+    unique = list(dict.fromkeys(t for pair in texts for side in pair for t in side))
+    encoded = dict(zip(unique, old.retriever.embedder.encode_queries(unique), strict=True))
+
+    def vectors(views: list[str]) -> npt.NDArray[np.float32]:
+        return np.stack([encoded[t] for t in views])
+
     out = []
-    for q, (old_text, new_text) in zip(queries, texts, strict=True):
-        a = outcome_label(decide(old.search(q.query, query_vector=vectors[old_text]), decision))
-        b = outcome_label(decide(new.search(q.query, query_vector=vectors[new_text]), decision))
+    for q, (old_views, new_views) in zip(queries, texts, strict=True):
+        a = outcome_label(old.reply(old.retriever.search(q.query, query_vectors=vectors(old_views))))
+        b = outcome_label(new.reply(new.retriever.search(q.query, query_vectors=vectors(new_views))))
         if a != b:
             ra, rb = is_right_label(a, q.gold), is_right_label(b, q.gold)
             verdict = "改善" if rb and not ra else "悪化" if ra and not rb else "変化"

@@ -1,13 +1,12 @@
-"""Choosing the two decision thresholds from labelled data.
+"""Choosing the decision thresholds from labelled data (probabilities from the decision model).
 
-Each labelled question contributes its best hit's score and what answering with
-that hit would be: right, wrong (an in-scope question whose best hit is not
-gold) or out of scope. The answer threshold is the lowest that keeps wrong
-answers (wrong + out of scope above it) within a target rate, so the most
-questions are answered (the middle of the range that answers that many); the suggest threshold, below it, best separates
-questions worth offering candidates for from those that should escalate.
-Each threshold sits midway in the gap between neighbouring scores, so small
-score shifts do not flip decisions.
+Each labelled question contributes its best hit's probability, what answering with that hit
+would be (right, wrong — an in-scope question whose best hit is not gold — or out of scope),
+and the probabilities of its first candidates summed (what the もしかして threshold sees). The
+answer threshold answers the most questions right while wrong answers (wrong + out of scope
+above it) stay within a target rate, taking the middle of the range of thresholds that do so;
+the suggest threshold, for the questions left, best separates those whose candidates hold
+the right entry from out-of-scope ones, which should escalate.
 """
 
 from __future__ import annotations
@@ -27,14 +26,18 @@ class Label(StrEnum):
 
 @dataclass(frozen=True)
 class Scored:
-    """One labelled question's best score; ``gold_in_top`` says suggestions would contain gold."""
+    """One labelled question: best probability, the candidates' sum, and what answering would be."""
 
     score: float
     label: Label
-    gold_in_top: bool = False
+    gold_in_top: bool = False  # the suggestions would contain a gold entry
     # Escalated whatever the thresholds (the best entry does not give what was asked, see
-    # ``faq_bot.asked``): never answered or suggested.
+    # ``faq_bot.retrieval.asked``): never answered or suggested.
     blocked: bool = False
+    candidates: float = 0.0  # the first candidates' probabilities summed
+    # A near miss (style near-oos): the FAQ talks about its topic, so もしかして candidates are
+    # harmless; only an answer would be wrong. Other out-of-scope questions should escalate.
+    near_miss: bool = False
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class Thresholds:
     answered_correctly: float  # over in-scope questions
     wrong_answers: float  # over all questions
     oos_rejection: float
+    helpful: float = 0.0  # answered right or right entry suggested, over in-scope questions
 
 
 def _midpoint(sorted_scores: Sequence[float], i: int) -> float:
@@ -60,28 +64,38 @@ def _midpoint(sorted_scores: Sequence[float], i: int) -> float:
 def figures(data: Sequence[Scored], answer: float, suggest: float) -> Thresholds:
     """What a threshold pair gives on labelled data."""
     n = len(data) or 1
-    in_scope = [d for d in data if d.label != Label.OUT_OF_SCOPE] or []
+    in_scope = [d for d in data if d.label != Label.OUT_OF_SCOPE]
     oos = [d for d in data if d.label == Label.OUT_OF_SCOPE]
-    right = sum(d.label == Label.RIGHT and d.score >= answer and not d.blocked for d in in_scope)
-    wrong = sum(d.label != Label.RIGHT and d.score >= answer and not d.blocked for d in data)
-    rejected = sum(d.score < suggest or d.blocked for d in oos)
+
+    def answered(d: Scored) -> bool:
+        return d.score >= answer and not d.blocked
+
+    def suggested(d: Scored) -> bool:
+        return not answered(d) and not d.blocked and d.candidates >= suggest
+
+    right = sum(d.label == Label.RIGHT and answered(d) for d in in_scope)
+    wrong = sum(d.label != Label.RIGHT and answered(d) for d in data)
+    helped = right + sum(suggested(d) and d.gold_in_top for d in in_scope)
+    rejected = sum(not answered(d) and not suggested(d) for d in oos)
     return Thresholds(
         round(answer, 4),
         round(suggest, 4),
         round(right / len(in_scope), 4) if in_scope else 0.0,
         round(wrong / n, 4),
         round(rejected / len(oos), 4) if oos else 1.0,
+        round(helped / len(in_scope), 4) if in_scope else 0.0,
     )
 
 
-def propose(data: Sequence[Scored], max_wrong: float = 0.02) -> Thresholds:
-    """Thresholds with the most right answers whose wrong-answer rate is at most ``max_wrong``."""
+def propose(data: Sequence[Scored], max_wrong: float = 0.03, min_rejection: float = 0.9) -> Thresholds:
+    """Thresholds with the most right answers whose wrong-answer rate is at most ``max_wrong``, then the most
+    helpful もしかして that still escalates ``min_rejection`` of the out-of-scope questions."""
     scores = sorted({round(d.score, 6) for d in data})
     best_right = -1
     tied: list[float] = []  # thresholds giving the most right answers within the rate
     for i in range(len(scores) + 1):
         t = _midpoint(scores, i)
-        f = figures(data, t, t)
+        f = figures(data, t, 10.0)
         if f.wrong_answers <= max_wrong + 1e-9:
             right = round(f.answered_correctly * 10_000)
             if right > best_right:
@@ -91,18 +105,19 @@ def propose(data: Sequence[Scored], max_wrong: float = 0.02) -> Thresholds:
     # Equally many right answers over a range of thresholds: take its middle, the widest
     # margin to the scores on either side (a question a little off either way keeps its fate).
     best_answer = (min(tied) + max(tied)) / 2 if tied else 1.0
-    # Suggest: below the answer threshold, maximise escalated out-of-scope questions plus
-    # in-scope ones that would get useful candidates (gold among them).
-    below = [s for s in scores if s < best_answer]
-    best_suggest, best_gain = best_answer, -1
-    for i in range(len(below) + 1):
-        t = _midpoint(below, i) if below else best_answer
-        t = min(t, best_answer)
-        gain = sum(
-            (d.label == Label.OUT_OF_SCOPE and (d.score < t or d.blocked))
-            or (d.label != Label.OUT_OF_SCOPE and t <= d.score < best_answer and d.gold_in_top and not d.blocked)
-            for d in data
-        )
-        if gain > best_gain:
-            best_gain, best_suggest = gain, t
+    # Suggest: among questions not answered, offer candidates to as many in-scope questions whose
+    # candidates hold the right entry as possible, while at least ``min_rejection`` of the
+    # out-of-scope questions (near misses aside: candidates do them no harm) still escalate.
+    left = [d for d in data if not (d.score >= best_answer and not d.blocked) and not d.blocked]
+    off_topic = [d for d in data if d.label == Label.OUT_OF_SCOPE and not d.near_miss]
+    sums = sorted({round(d.candidates, 6) for d in left})
+    best_suggest, best_key = 10.0, (False, -1, -1)
+    for i in range(len(sums) + 1):
+        t = _midpoint(sums, i) if sums else 10.0
+        escalated = sum(d.blocked or (d.score < best_answer and d.candidates < t) for d in off_topic)
+        helped = sum(d.label != Label.OUT_OF_SCOPE and d.candidates >= t and d.gold_in_top for d in left)
+        enough = escalated >= min_rejection * len(off_topic)
+        key = (enough, helped if enough else escalated, -i if enough else i)
+        if key > best_key:
+            best_key, best_suggest = key, t
     return figures(data, best_answer, best_suggest)

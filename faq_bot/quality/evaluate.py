@@ -1,4 +1,12 @@
-"""Measuring retrieval quality on a query set with expected ("gold") entry ids."""
+"""Measuring answer quality on a labelled question set, overall, per style of question and per category.
+
+Figures (``faq-bot eval``): ``top1``/``top3``/``mrr`` rank the entries; ``answered_correctly``
+(answered with a gold entry, over in-scope questions), ``helpful`` (that, or a gold entry among
+the もしかして candidates), ``wrong_answers`` (answered with a non-gold entry, over all
+questions), ``oos_rejection`` (out-of-scope questions not answered or suggested), and
+``near_oos_safe`` for questions of style ``near-oos``: not answered, or answered with an
+entry that only refers the visitor to a person (``faq_bot.retrieval.decision.is_referral``).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +17,14 @@ from typing import Any
 from faq_bot.content.queries import LabelledQuery
 from faq_bot.quality.calibrate import Label, Scored
 from faq_bot.quality.judging import is_right
-from faq_bot.retrieval.decision import Decision, Reply
+from faq_bot.retrieval.decision import Decision, Reply, is_referral
 from faq_bot.retrieval.engine import Engine
+from faq_bot.retrieval.params import DecisionParams
+
+#: The style of questions the FAQ talks around but does not answer.
+NEAR_OOS = "near-oos"
+#: Decisions that neither answer nor offer candidates.
+_NOT_ANSWERED = (Decision.ESCALATE, Decision.SMALLTALK)
 
 
 @dataclass(frozen=True)
@@ -19,6 +33,7 @@ class Outcome:
 
     query: LabelledQuery
     reply: Reply
+    referral: bool = False  # the answer only refers the visitor to a person
 
     @property
     def ranked_ids(self) -> list[str]:
@@ -50,6 +65,16 @@ class Outcome:
         )
 
     @property
+    def helpful(self) -> bool:
+        """Answered right, or the right entry among the もしかして candidates."""
+        return self.answered_correctly or self.suggest_hit
+
+    @property
+    def safe(self) -> bool:
+        """For a question the FAQ does not answer: no answer, or one that only refers to a person."""
+        return self.reply.decision != Decision.ANSWER or self.referral
+
+    @property
     def ok(self) -> bool:
         """The right outcome: a correct answer in scope, escalation out of scope."""
         return is_right(self.reply, self.query.gold)
@@ -57,9 +82,10 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Report:
-    """Metrics over a query set, a per-category table and the outcomes themselves."""
+    """Metrics over a query set, per style, per category, and the outcomes themselves."""
 
     metrics: dict[str, float | int]
+    styles: list[dict[str, Any]]
     categories: list[dict[str, Any]]
     outcomes: list[Outcome]
 
@@ -74,37 +100,68 @@ def _ratio(n: int, d: int) -> float:
 
 
 def metrics_of(outcomes: Sequence[Outcome]) -> dict[str, float | int]:
-    """The summary metrics of ``faq-bot eval``."""
+    """The summary metrics of ``faq-bot eval`` (see the module docstring)."""
     ins = [o for o in outcomes if o.in_scope]
     oos = [o for o in outcomes if not o.in_scope]
-    return {
+    near = [o for o in oos if o.query.style == NEAR_OOS]
+    out: dict[str, float | int] = {
+        "n": len(outcomes),
         "n_in_scope": len(ins),
         "n_out_of_scope": len(oos),
         "top1": _ratio(sum(o.rank == 1 for o in ins), len(ins)),
         "top3": _ratio(sum(o.rank is not None and o.rank <= 3 for o in ins), len(ins)),
         "mrr": round(sum(1 / o.rank for o in ins if o.rank) / len(ins), 4) if ins else 0.0,
         "answered_correctly": _ratio(sum(o.answered_correctly for o in ins), len(ins)),
+        "helpful": _ratio(sum(o.helpful for o in ins), len(ins)),
         "wrong_answers": _ratio(sum(o.wrong_answer for o in outcomes), len(outcomes)),
         "suggest_hit": _ratio(sum(o.suggest_hit for o in ins), len(ins)),
-        "oos_rejection": _ratio(sum(o.reply.decision == Decision.ESCALATE for o in oos), len(oos)),
+        "oos_rejection": _ratio(sum(o.reply.decision in _NOT_ANSWERED for o in oos), len(oos)),
     }
+    if near:
+        out["near_oos_safe"] = _ratio(sum(o.safe for o in near), len(near))
+    return out
+
+
+#: Per group (style, category), the figures that apply to in-scope and to out-of-scope questions.
+IN_SCOPE_KEYS = ("top1", "top3", "answered_correctly", "helpful", "wrong_answers")
+OUT_OF_SCOPE_KEYS = ("oos_rejection", "near_oos_safe", "wrong_answers")
+
+
+def _table(groups: dict[str, list[Outcome]], label: str) -> list[dict[str, Any]]:
+    rows = []
+    for name, group in groups.items():
+        m = metrics_of(group)
+        keys = IN_SCOPE_KEYS if m["n_in_scope"] else OUT_OF_SCOPE_KEYS
+        rows.append({label: name, "n": len(group), **{k: m[k] for k in keys if k in m}})
+    return rows
+
+
+def outcomes_of(queries: Sequence[LabelledQuery], replies: Sequence[Reply], decision: DecisionParams) -> list[Outcome]:
+    """Pair labelled questions with the replies they got."""
+    return [
+        Outcome(q, r, r.hit is not None and is_referral(r.hit.entry, decision))
+        for q, r in zip(queries, replies, strict=True)
+    ]
+
+
+def report_of(outcomes: list[Outcome], category_of: dict[str, str]) -> Report:
+    """Metrics overall, per style (when the set has a ``style`` column) and per category."""
+    styles: dict[str, list[Outcome]] = {}
+    categories: dict[str, list[Outcome]] = {}
+    for o in outcomes:
+        if o.query.style:
+            styles.setdefault(o.query.style, []).append(o)
+        key = category_of.get(o.query.gold[0], "?") if o.in_scope else "(対象外)"
+        categories.setdefault(key or "(分類なし)", []).append(o)
+    return Report(metrics_of(outcomes), _table(styles, "style"), _table(categories, "category"), outcomes)
 
 
 def evaluate(engine: Engine, queries: Sequence[LabelledQuery], top_k: int = 10) -> Report:
     """Ask every query and measure."""
-    outcomes = [Outcome(q, engine.ask(q.query, k=top_k)) for q in queries]
-    categories_of = {e.id: e.category for e in engine.current.index.entries}
-    table: dict[str, list[Outcome]] = {}
-    for o in outcomes:
-        key = categories_of.get(o.query.gold[0], "?") if o.in_scope else "(対象外)"
-        table.setdefault(key or "(分類なし)", []).append(o)
-    in_scope_keys = ("n_in_scope", "top1", "top3", "mrr", "answered_correctly", "wrong_answers", "suggest_hit")
-    categories = []
-    for name, group in table.items():
-        m = metrics_of(group)
-        keys = in_scope_keys if name != "(対象外)" else ("n_out_of_scope", "oos_rejection")
-        categories.append({"category": name, **{k: m[k] for k in keys}})
-    return Report(metrics_of(outcomes), categories, outcomes)
+    loaded = engine.current
+    replies = [loaded.ask(q.query, k=top_k) for q in queries]
+    outcomes = outcomes_of(queries, replies, loaded.params.decision)
+    return report_of(outcomes, {e.id: e.category for e in loaded.index.entries})
 
 
 def ranking_line(o: Outcome) -> dict[str, Any]:
@@ -113,7 +170,7 @@ def ranking_line(o: Outcome) -> dict[str, Any]:
         "query": o.query.query,
         "gold": list(o.query.gold),
         "decision": str(o.reply.decision),
-        "hits": [{"id": h.entry.id, "score": round(h.score, 4)} for h in o.reply.search.hits],
+        "hits": [{"id": h.entry.id, "score": round(h.confidence, 4)} for h in o.reply.search.hits],
     }
 
 
@@ -122,28 +179,38 @@ def miss_line(o: Outcome) -> dict[str, Any]:
     top = o.reply.search.hits[0] if o.reply.search.hits else None
     return {
         "query": o.query.query,
+        "style": o.query.style,
         "gold": ",".join(o.query.gold) or "(escalate)",
         "decision": str(o.reply.decision),
         "top": top.entry.id if top else "-",
-        "score": round(top.score, 3) if top else 0.0,
+        "score": round(top.confidence, 3) if top else 0.0,
         "rank": o.rank,
     }
 
 
 def report_dict(report: Report) -> dict[str, Any]:
     """Everything as plain data (for ``--json``)."""
-    return {**report.metrics, "categories": report.categories, "misses": [miss_line(o) for o in report.misses]}
+    return {
+        **report.metrics,
+        "styles": report.styles,
+        "categories": report.categories,
+        "misses": [miss_line(o) for o in report.misses],
+    }
 
 
 def scored(outcomes: Sequence[Outcome], top: int = 3) -> list[Scored]:
-    """The calibration input of each outcome: best score and what answering with it would be."""
+    """The calibration input of each outcome: best probability, candidates' sum, and what answering would be."""
     out = []
     for o in outcomes:
         hits = o.reply.search.hits
-        score = hits[0].score if hits else 0.0
+        score = hits[0].confidence if hits else 0.0
         if not o.in_scope:
             label = Label.OUT_OF_SCOPE
         else:
             label = Label.RIGHT if hits and hits[0].entry.id in o.query.gold else Label.WRONG
-        out.append(Scored(score, label, o.rank is not None and o.rank <= top, bool(o.reply.unanswered)))
+        candidates = sum(h.confidence for h in hits[:top])
+        near = o.query.style == NEAR_OOS
+        out.append(
+            Scored(score, label, o.rank is not None and o.rank <= top, bool(o.reply.unanswered), candidates, near)
+        )
     return out

@@ -1,4 +1,9 @@
-"""Why the bot answers what it answers: the test console's view of one question."""
+"""Why the bot answers what it answers: the test console's view of one question.
+
+For each of the top entries: the scores that ranked it, the probability that it answers
+the question, and what each signal contributed to that probability (the decision model is
+linear in its standardised signals, so the contributions add up to the log-odds).
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,33 @@ from faq_bot.retrieval.decision import Reply
 from faq_bot.retrieval.engine import Loaded
 from faq_bot.retrieval.index import lexical_words
 
+#: Japanese names of the signals, for staff.
+SIGNAL_LABELS = {
+    "dense": "意味の近さ",
+    "dense_question": "質問・言い換えとの意味の近さ",
+    "dense_passage": "質問＋回答との意味の近さ",
+    "coverage": "質問の語をFAQ項目が含む割合",
+    "unknown": "尋ねている語のうちFAQ全体にない語の割合",
+    "margin": "2位以下との差",
+    "agreement": "意味と語の両方で1位",
+    "asked_missing": "尋ねている時期・料金が回答にない",
+    "length": "メッセージの長さ",
+}
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One signal: its value and its share of the log-odds (+ toward answering, − against)."""
+
+    name: str
+    label: str
+    value: float
+    contribution: float
+
 
 @dataclass(frozen=True)
 class ExplainedHit:
-    """One of the top entries with every score and the query tokens it shares."""
+    """One of the top entries with every score, its probability and the query tokens it shares."""
 
     rank: int
     id: str
@@ -21,9 +49,11 @@ class ExplainedHit:
     score: float
     dense: float
     lexical: float
+    probability: float
     matched: str  # question | alternate | answer
     matched_text: str
     shared_tokens: tuple[str, ...]
+    contributions: tuple[Contribution, ...]
 
 
 @dataclass(frozen=True)
@@ -32,12 +62,14 @@ class Explanation:
 
     query: str
     normalized: str
+    focus: str | None  # the asking sentence of a message of several sentences
     tokens: tuple[str, ...]
     reading: str
     decision: str
     confidence: float
     answer_threshold: float
     suggest_threshold: float
+    intercept: float  # the decision model's log-odds before any signal
     unanswered: tuple[str, ...]  # what the question asks for that the best entry does not say
     hits: tuple[ExplainedHit, ...]
     faq_version: str
@@ -51,33 +83,32 @@ def explain(loaded: Loaded, query: str, categories: Sequence[str] | None = None,
     analysis = reply.search.analysis
     query_tokens = set(analysis.words)
     hits = []
-    for rank, h in enumerate(reply.search.hits, 1):
+    for rank, h in enumerate(reply.search.hits[:k], 1):
         entry_tokens = set(lexical_words(h.entry, retriever.analyzer))
         shared = tuple(t for t in dict.fromkeys(analysis.words) if t in entry_tokens and t in query_tokens)
+        signals = h.signals.as_dict() if h.signals else {}
+        contributions = tuple(
+            Contribution(name, SIGNAL_LABELS.get(name, name), round(signals[name], 4), round(c, 4))
+            for name, c in (loaded.model.contributions(h.signals) if h.signals else [])
+        )
         hits.append(
             ExplainedHit(
-                rank,
-                h.entry.id,
-                h.entry.category,
-                h.entry.question,
-                round(h.score, 4),
-                round(h.dense, 4),
-                round(h.lexical, 4),
-                h.matched,
-                h.matched_text,
-                shared,
+                rank, h.entry.id, h.entry.category, h.entry.question, round(h.score, 4), round(h.dense, 4),
+                round(h.lexical, 4), round(h.confidence, 4), h.matched, h.matched_text, shared, contributions,
             )
-        )
+        )  # fmt: skip
     decision = loaded.params.decision
     return Explanation(
         query=query,
         normalized=analysis.normalized,
+        focus=reply.search.focus,
         tokens=analysis.words,
         reading=analysis.reading,
         decision=reply.decision.value,
         confidence=round(reply.confidence, 4),
         answer_threshold=decision.answer_threshold,
         suggest_threshold=decision.suggest_threshold,
+        intercept=round(loaded.model.intercept, 4),
         unanswered=reply.unanswered,
         hits=tuple(hits),
         faq_version=loaded.faq_version,

@@ -13,13 +13,15 @@ def outcome_label(reply: Reply) -> str:
         return f"answer:{reply.hit.entry.id}"
     if reply.decision == Decision.SUGGEST:
         return "suggest:" + ",".join(h.entry.id for h in reply.suggestions)
+    if reply.decision == Decision.SMALLTALK:
+        return "smalltalk"
     return "escalate"
 
 
 def is_right_label(label: str, gold: Sequence[str]) -> bool:
     """The right outcome: answered with a gold entry in scope, escalated out of scope."""
     if not gold:
-        return label == "escalate"
+        return label in ("escalate", "smalltalk")
     return label.startswith("answer:") and label.split(":", 1)[1] in gold
 
 

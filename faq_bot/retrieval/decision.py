@@ -10,6 +10,12 @@ from faq_bot.content.faq import FaqEntry
 from faq_bot.retrieval.asked import unanswered_kinds
 from faq_bot.retrieval.params import DecisionParams
 from faq_bot.retrieval.retriever import Hit, Search
+from faq_bot.retrieval.smalltalk import recognise
+from faq_bot.text.normalize import normalize
+
+#: How much more than the escalation text a referral answer may say (a lead-in such as
+#: 「対応方法を検討させていただきますので、」).
+REFERRAL_SLACK = 40
 
 
 class Decision(StrEnum):
@@ -18,6 +24,7 @@ class Decision(StrEnum):
     ANSWER = "answer"  # one entry is confidently right
     SUGGEST = "suggest"  # "もしかして": a few candidate questions
     ESCALATE = "escalate"  # the FAQ does not cover it: contact a person
+    SMALLTALK = "smalltalk"  # a greeting, thanks or goodbye: a friendly reply, not a question
 
 
 @dataclass(frozen=True)
@@ -46,38 +53,61 @@ class Reply:
 
     @property
     def confidence(self) -> float:
-        """The best hit's score on the 0..1 scale (0 with no hit)."""
-        return self.search.hits[0].score if self.search.hits else 0.0
+        """The best hit's probability of answering the question, 0..1 (0 with no hit)."""
+        return self.search.hits[0].confidence if self.search.hits else 0.0
 
 
 def decide(search: Search, params: DecisionParams) -> Reply:
-    """Apply the two thresholds (and the answer margin) to a search.
+    """Answer, suggest or escalate, from the hits' probabilities (most probable first).
 
-    A question that asks for a time or a price is escalated when its best entry says nothing of
-    the kind, however close in meaning: the FAQ does not answer it. An escalation lists the
-    entries above ``related_threshold`` as related questions the visitor may open.
+    A greeting, thanks or goodbye (``faq_bot.retrieval.smalltalk``) gets its friendly reply.
+    ``answer`` when the best entry very likely answers (``answer_threshold``, and a lead of
+    ``answer_margin`` over the next); ``suggest`` ("もしかして") when one of the first few
+    very likely does (their probabilities add up to ``suggest_threshold``); else
+    ``escalate``, listing entries above ``related_threshold`` as related questions. A question
+    that asks for a time or a price is escalated when its best entry names none, however
+    probable: the FAQ does not say what was asked.
     """
+    talk = recognise(search.query) if params.smalltalk_replies else None
+    if talk is not None:
+        reply_text = dict(params.smalltalk_replies).get(talk.kind.value, "")
+        if reply_text:
+            return Reply(Decision.SMALLTALK, search, reply_text, None, (), None)
     hits = search.hits
-    if not hits or hits[0].score < params.suggest_threshold:
+    if not hits:
         return _escalate(search, params)
     top = hits[0]
     if params.check_asked_kind:
         missing = unanswered_kinds(search.analysis.normalized, top.entry)
         if missing:
             return _escalate(search, params, tuple(k.label for k in missing))
-    margin = top.score - hits[1].score if len(hits) > 1 else 1.0
-    if top.score >= params.answer_threshold and margin >= params.answer_margin:
+    p = [h.confidence for h in hits]
+    lead = p[0] - p[1] if len(p) > 1 else p[0]
+    if p[0] >= params.answer_threshold and lead >= params.answer_margin:
         return Reply(Decision.ANSWER, search, top.entry.answer, top, (), None)
-    suggestions = tuple(h for h in hits[: params.suggestion_count] if h.score >= params.suggest_threshold)
-    return Reply(Decision.SUGGEST, search, "", None, suggestions, None)
+    n = params.suggestion_count
+    candidates = tuple(h for h in hits[:n] if h.confidence >= params.candidate_threshold)
+    if candidates and sum(p[:n]) >= params.suggest_threshold:
+        # The escalation rides along: 「どれにも当てはまらない」 leads to a person.
+        escalation = Escalation(params.escalation_text, params.contact_url)
+        return Reply(Decision.SUGGEST, search, "", None, candidates, escalation)
+    return _escalate(search, params)
 
 
 def _escalate(search: Search, params: DecisionParams, unanswered: tuple[str, ...] = ()) -> Reply:
     related: tuple[Hit, ...] = ()
     if params.show_related:
-        related = tuple(h for h in search.hits[: params.suggestion_count] if h.score >= params.related_threshold)
+        n = params.suggestion_count
+        related = tuple(h for h in search.hits[:n] if h.confidence >= params.related_threshold)
     escalation = Escalation(params.escalation_text, params.contact_url)
     return Reply(Decision.ESCALATE, search, params.escalation_text, None, (), escalation, unanswered, related)
+
+
+def is_referral(entry: FaqEntry, params: DecisionParams) -> bool:
+    """True when an entry's answer only refers the visitor to a person (the escalation text, little else)."""
+    answer = normalize(entry.answer)
+    core = normalize(params.escalation_text).rstrip("。.")
+    return bool(core) and core in answer and len(answer) - len(core) <= REFERRAL_SLACK
 
 
 def entry_ref(entry: FaqEntry) -> dict[str, str]:

@@ -18,10 +18,12 @@ from faq_bot.content.faq import Faq, FaqEntry, entries_by_id
 from faq_bot.errors import FaqFormatError, IndexMismatchError
 from faq_bot.model.embedder import Embedder
 from faq_bot.retrieval import store
+from faq_bot.retrieval.confidence import ConfidenceModel, judge
 from faq_bot.retrieval.decision import Reply, decide
 from faq_bot.retrieval.index import FaqIndex, build, index_settings
 from faq_bot.retrieval.params import RetrievalParams
 from faq_bot.retrieval.retriever import Retriever, Search
+from faq_bot.retrieval.smalltalk import recognise
 from faq_bot.text.analyzer import TextAnalyzer
 from faq_bot.text.normalize import normalize
 from faq_bot.text.synonyms import SynonymTable
@@ -37,6 +39,7 @@ class Loaded:
     index: FaqIndex
     retriever: Retriever
     params: RetrievalParams
+    model: ConfidenceModel
 
     def ask(self, query: str, categories: Sequence[str] | None = None, k: int = 5) -> Reply:
         """Search this FAQ and decide (a request keeps one ``Loaded`` for a consistent version).
@@ -49,7 +52,14 @@ class Loaded:
         return self._cached_ask(normalize(query), tuple(sorted(categories or ())), k)
 
     def _ask(self, query: str, categories: tuple[str, ...], k: int) -> Reply:
-        return decide(self.retriever.search(query, categories or None, k), self.params.decision)
+        if self.params.decision.smalltalk_replies and recognise(query) is not None:
+            # A greeting or thanks: nothing to search (and nothing to encode).
+            return decide(Search(query, self.retriever.analyze(query), ()), self.params.decision)
+        return self.reply(self.retriever.search(query, categories or None, k))
+
+    def reply(self, search: Search) -> Reply:
+        """The decision for a search: each hit judged by the decision model, then answer / suggest / escalate."""
+        return decide(judge(search, self.model), self.params.decision)
 
     @cached_property
     def _cached_ask(self) -> Callable[[str, tuple[str, ...], int], Reply]:
@@ -72,11 +82,19 @@ def faq_version_of(index: FaqIndex) -> str:
 class Engine:
     """Answers questions from the current FAQ index."""
 
-    def __init__(self, params: RetrievalParams, embedder: Embedder, analyzer: TextAnalyzer, loaded: Loaded) -> None:
+    def __init__(
+        self,
+        params: RetrievalParams,
+        embedder: Embedder,
+        analyzer: TextAnalyzer,
+        model: ConfidenceModel,
+        index: FaqIndex,
+    ) -> None:
         self.params = params
         self.embedder = embedder
         self.analyzer = analyzer
-        self._loaded = loaded
+        self.model = model
+        self._loaded = self.loaded_for(index)
         self._lock = threading.Lock()
 
     @classmethod
@@ -92,9 +110,9 @@ class Engine:
         """Open the index for the configured FAQ file (see ``ensure_index``)."""
         synonyms = params.store.synonyms_path
         analyzer = TextAnalyzer(SynonymTable.load(synonyms) if synonyms else SynonymTable())
+        model = ConfidenceModel.load(params.decision_model)
         index = ensure_index(params, embedder, analyzer, rebuild=rebuild, follow_file=follow_file, progress=progress)
-        engine = cls(params, embedder, analyzer, _loaded(index, embedder, analyzer, params))
-        return engine
+        return cls(params, embedder, analyzer, model, index)
 
     @property
     def current(self) -> Loaded:
@@ -113,9 +131,10 @@ class Engine:
         """The entry with this id in the current FAQ."""
         return self.current.entry(entry_id)
 
-    def retriever_for(self, index: FaqIndex) -> Retriever:
-        """A retriever over another index with this engine's encoder, analyzer and parameters."""
-        return Retriever(index, self.embedder, self.analyzer, self.params.search)
+    def loaded_for(self, index: FaqIndex) -> Loaded:
+        """An index made ready to answer with this engine's encoder, analyzer, parameters and model."""
+        retriever = Retriever(index, self.embedder, self.analyzer, self.params.search)
+        return Loaded(faq_version_of(index), index, retriever, self.params, self.model)
 
     def build(self, faq: Faq, progress: Progress | None = None) -> FaqIndex:
         """Build an index for a validated FAQ with this engine's encoder and parameters (in memory)."""
@@ -123,7 +142,7 @@ class Engine:
 
     def publish(self, index: FaqIndex) -> Loaded:
         """Serve a new index from now on (requests in flight finish on the old one)."""
-        loaded = _loaded(index, self.embedder, self.analyzer, self.params)
+        loaded = self.loaded_for(index)
         with self._lock:
             self._loaded = loaded
         return loaded
@@ -133,10 +152,6 @@ class Engine:
         close: Any = getattr(self.embedder, "close", None)
         if callable(close):
             close()
-
-
-def _loaded(index: FaqIndex, embedder: Embedder, analyzer: TextAnalyzer, params: RetrievalParams) -> Loaded:
-    return Loaded(faq_version_of(index), index, Retriever(index, embedder, analyzer, params.search), params)
 
 
 def ensure_index(

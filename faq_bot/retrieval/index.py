@@ -21,7 +21,7 @@ from faq_bot.content.faq import Faq, FaqEntry, categories_in_order
 from faq_bot.model.embedder import Embedder
 from faq_bot.retrieval.lexical import Bm25
 from faq_bot.retrieval.params import IndexParams
-from faq_bot.text.analyzer import STOP_WORDS, TextAnalyzer
+from faq_bot.text.analyzer import ANALYZER_VERSION, STOP_WORDS, TextAnalyzer
 from faq_bot.text.normalize import reading_bigrams
 
 FORMAT_VERSION = 1
@@ -58,6 +58,7 @@ def index_settings(params: IndexParams, analyzer: TextAnalyzer) -> dict[str, Any
         "bm25_b": params.bm25_b,
         "synonyms": _short_hash(analyzer.synonyms.fingerprint),
         "stop_words": _short_hash(" ".join(sorted(STOP_WORDS))),
+        "analyzer": ANALYZER_VERSION,
         "vectors": VECTOR_SCHEME,
     }
 

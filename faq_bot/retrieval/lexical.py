@@ -83,6 +83,25 @@ class Bm25:
             out[self.weights.indices[start:end]] += weight * self.weights.data[start:end]
         return out / total if total > 0 else out
 
+    def coverage(self, query: Iterable[str]) -> tuple[Scores, float]:
+        """Per document, the IDF-weighted share of the query's distinct terms it contains (no saturation);
+        and the share of terms no document contains (what the FAQ never talks about)."""
+        out = np.zeros(self.n_documents, dtype=np.float32)
+        terms = set(query)
+        if not terms:
+            return out, 0.0
+        total = unknown = 0.0
+        for term in terms:
+            col = self.vocabulary.get(term)
+            if col is None:
+                total += self.unknown_idf
+                unknown += self.unknown_idf
+                continue
+            weight = float(self.idf[col])
+            total += weight
+            out[self.weights.indices[self.weights.indptr[col] : self.weights.indptr[col + 1]]] += weight
+        return out / total, unknown / total
+
     def save(self, path: Path) -> None:
         """Write to one ``.npz`` file."""
         terms = np.array(sorted(self.vocabulary, key=self.vocabulary.__getitem__), dtype=object)

@@ -41,15 +41,23 @@ class SearchParams:
 class DecisionParams:
     """How a search becomes answer / suggest / escalate, and what an escalation says."""
 
-    answer_threshold: float = 0.46
-    suggest_threshold: float = 0.45
+    # Probabilities that an entry answers the question (``faq_bot.retrieval.confidence``).
+    answer_threshold: float = 0.43
+    suggest_threshold: float = 0.5  # the first ``suggestion_count`` candidates' probabilities, summed
+    candidate_threshold: float = 0.05  # a candidate below this is not offered
     answer_margin: float = 0.0
     check_asked_kind: bool = True
     suggestion_count: int = 3
-    related_threshold: float = 0.35
+    related_threshold: float = 0.1
     show_related: bool = True
     escalation_text: str = "弊社担当者、またはお問い合わせフォームにお問い合わせください。"
     contact_url: str = "https://example.com/contact"
+    # (kind, reply) for greetings, thanks and goodbyes; empty: small talk is treated like any question.
+    smalltalk_replies: tuple[tuple[str, str], ...] = (
+        ("greeting", "こんにちは。ご質問をどうぞ。"),
+        ("thanks", "どういたしまして。ほかにもご質問があればどうぞ。"),
+        ("goodbye", "ご利用ありがとうございました。"),
+    )
 
 
 @dataclass(frozen=True)
@@ -71,4 +79,5 @@ class RetrievalParams:
     index: IndexParams = field(default_factory=IndexParams)
     search: SearchParams = field(default_factory=SearchParams)
     decision: DecisionParams = field(default_factory=DecisionParams)
+    decision_model: Path | None = None  # the fitted decision model; None: the shipped one
     reply_cache_size: int = 2048

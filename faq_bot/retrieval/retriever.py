@@ -1,25 +1,37 @@
-"""Hybrid search over one ``FaqIndex``: dense (FAISS) + lexical (BM25), exact within categories."""
+"""Hybrid search over one ``FaqIndex``: dense (FAISS) + lexical (BM25), exact within categories.
+
+A message of several sentences is seen twice: as a whole, and by its asking sentence
+(``faq_bot.retrieval.views``). The whole message ranks the entries; both views feed the
+signals of the best candidates (``faq_bot.retrieval.signals``) that the decision weighs.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-import faiss
 import numpy as np
 import numpy.typing as npt
 
 from faq_bot.content.faq import FaqEntry
 from faq_bot.errors import UnknownCategoryError
 from faq_bot.model.embedder import Embedder
+from faq_bot.retrieval.asked import unanswered_kinds
+from faq_bot.retrieval.dense import Candidates, DenseSearch
 from faq_bot.retrieval.index import FaqIndex
 from faq_bot.retrieval.params import SearchParams
+from faq_bot.retrieval.signals import Signals, ViewScores, candidate_signals
+from faq_bot.retrieval.views import focus
 from faq_bot.text.analyzer import Analysis, TextAnalyzer
 from faq_bot.text.kana import LazyRespeller, needs_respelling
 from faq_bot.text.normalize import is_meaningful, reading_bigrams
 
 #: How much the reading-bigram score counts next to the word score (it is noisier).
 READING_WEIGHT = 0.85
+#: Candidates that get signals (and a probability) whatever ``k`` is asked for.
+SIGNAL_CANDIDATES = 10
+#: Weight of the asking sentence's score next to the whole message's (1) in a long message's ranking.
+FOCUS_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -27,20 +39,34 @@ class Hit:
     """One FAQ entry found for a query, with the scores that ranked it."""
 
     entry: FaqEntry
-    score: float  # the hybrid score on the fixed 0..1 scale the thresholds use
+    score: float  # the hybrid score on the fixed 0..1 scale the ranking uses
     dense: float  # best cosine similarity among the entry's vectors
     lexical: float  # 0..1 share of the query's terms found in the entry
     matched: str  # which phrasing gave the best cosine: question, alternate or answer
     matched_text: str
+    signals: Signals | None = None
+    # Probability that this entry answers the question (``faq_bot.retrieval.confidence``);
+    # until a model has judged the hit, the hybrid score stands in.
+    probability: float | None = None
+
+    @property
+    def confidence(self) -> float:
+        """The probability if judged, else the hybrid score."""
+        return self.score if self.probability is None else self.probability
 
 
 @dataclass(frozen=True)
 class Search:
-    """The outcome of one search: what the query became and the hits, best first."""
+    """The outcome of one search: what the query became, its asking sentence, and the hits, best first."""
 
     query: str
     analysis: Analysis
     hits: tuple[Hit, ...]
+    focus: str | None = None  # the asking sentence of a message of several sentences
+
+    def with_hits(self, hits: Sequence[Hit]) -> Search:
+        """The same search with other (e.g. re-ranked) hits."""
+        return replace(self, hits=tuple(hits))
 
 
 class Retriever:
@@ -51,12 +77,7 @@ class Retriever:
         self.embedder = embedder
         self.analyzer = analyzer
         self.params = params
-        n_entries = len(index.entries)
-        order = np.argsort(index.vector_entry, kind="stable")
-        bounds = np.searchsorted(index.vector_entry[order], np.arange(n_entries + 1))
-        self._vectors_by_entry = order.astype(np.int64)  # vector ids grouped by entry (CSR with _bounds)
-        self._bounds = bounds.astype(np.int64)
-        self._max_per_entry = int(np.diff(bounds).max()) if n_entries else 1
+        self.dense = DenseSearch(index, params)
         self._category_of = np.array([e.category for e in index.entries], dtype=object)
         self._respeller = LazyRespeller(index.words.document_frequencies(), analyzer)
 
@@ -65,6 +86,14 @@ class Retriever:
         if needs_respelling(query):
             return self.analyzer.analyze(self._respeller.get().respell(self.analyzer.prepare(query)))
         return self.analyzer.analyze(query)
+
+    def views(self, query: str) -> list[str]:
+        """The texts to embed for a query: the whole message, then its asking sentence if it has several."""
+        texts = [self.analyze(query).normalized]
+        asking = focus(query)
+        if asking is not None:
+            texts.append(self.analyze(asking).normalized)
+        return texts
 
     def dense_to_unit(self, relative: npt.NDArray[np.float32] | float) -> npt.NDArray[np.float32]:
         """Map relative cosine onto 0..1 with the configured floor and ceiling."""
@@ -86,122 +115,129 @@ class Retriever:
         query: str,
         categories: Sequence[str] | None = None,
         k: int = 5,
-        query_vector: npt.NDArray[np.float32] | None = None,
+        query_vectors: npt.NDArray[np.float32] | None = None,
     ) -> Search:
-        """The best ``k`` entries for the query (restricted to ``categories`` if given)."""
+        """The best ``max(k, SIGNAL_CANDIDATES)`` entries for the query (within ``categories`` if given).
+
+        ``query_vectors`` may carry the embeddings of ``views(query)`` (batched by the caller).
+        """
         analysis = self.analyze(query)
         allowed = self._allowed(categories)
+        asking = focus(query)
         if not is_meaningful(query) or not self.index.entries:
-            return Search(query, analysis, ())
-        if query_vector is None:
-            query_vector = self.embedder.encode_queries([analysis.normalized])[0]
+            return Search(query, analysis, (), asking)
+        focus_analysis = self.analyze(asking) if asking is not None else analysis
+        if query_vectors is None:
+            query_vectors = self.embedder.encode_queries(self.views(query))
+        vector = query_vectors[0]
+        focus_vector = query_vectors[1] if asking is not None and len(query_vectors) > 1 else vector
+        k = max(k, SIGNAL_CANDIDATES)
         lexical = self.lexical_scores(analysis)
         if allowed is not None:
             lexical = np.where(allowed, lexical, -np.inf).astype(np.float32)
-        dense, cutoff = self._dense_candidates(query_vector, categories if allowed is not None else None, k)
+        dense = self._dense_top(vector, lexical, allowed, categories, k)
+        if not dense:
+            return Search(query, analysis, (), asking)
         # Some questions are close to everything (greetings, generic wording): judge a
         # cosine against the query's mean cosine to the whole FAQ, not in absolute terms.
-        background = float(query_vector @ self.index.centroid)
-        w = self.params.dense_weight
-
-        def hybrid(cos: npt.NDArray[np.float32], lex: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-            return (w * self.dense_to_unit(cos - background) + (1 - w) * np.maximum(lex, 0)).astype(np.float32)
-
-        if cutoff is not None:
-            # Entries the dense search did not reach have every cosine <= cutoff, so
-            # hybrid(cutoff, lexical) bounds their score: score exactly those that could
-            # still enter the top k (threshold algorithm), the rest cannot.
-            found = np.fromiter(dense, dtype=np.int64, count=len(dense))
-            scores = hybrid(np.array([dense[p][0] for p in found.tolist()], dtype=np.float32), lexical[found])
-            kth = np.sort(scores)[-k] if len(scores) >= k else -np.inf
-            bound = hybrid(np.full(len(lexical), cutoff, dtype=np.float32), lexical)
-            bound[found] = -np.inf
+        background = float(vector @ self.index.centroid)
+        if asking is not None:
+            # The asking sentence's own best entries are candidates too, scored in both views.
+            focus_lexical = self.lexical_scores(focus_analysis)
             if allowed is not None:
-                bound[~allowed] = -np.inf
-            need = np.flatnonzero(bound >= kth)
-            cap = self.params.hnsw_rescore_cap
-            if isinstance(self.index.vectors, faiss.IndexHNSW) and len(need) > cap:
-                # HNSW is approximate anyway: on very large FAQs re-score only the lexically
-                # strongest of those entries, not all of them (recall is measured in the bench).
-                need = need[np.argpartition(-lexical[need], cap)[:cap]]
-            dense.update(self._dense_exact(query_vector, need))
-        if not dense:
-            return Search(query, analysis, ())
+                focus_lexical = np.where(allowed, focus_lexical, -np.inf).astype(np.float32)
+            focus_dense = self._dense_top(focus_vector, focus_lexical, allowed, categories, k)
+            dense.update(self.dense.exact(vector, np.array(sorted(set(focus_dense) - set(dense)), dtype=np.int64)))
         positions = np.fromiter(dense, dtype=np.int64, count=len(dense))
         cosines = np.array([dense[p][0] for p in positions.tolist()], dtype=np.float32)
         lex = np.maximum(lexical[positions], 0)
-        combined = hybrid(cosines, lex)
+        combined = self._hybrid(cosines - background, lex)
+        if asking is not None:
+            # A long message ranks by its whole text and, with half the weight, by its asking
+            # sentence: the context disambiguates, the question says what is asked.
+            focus_cos = self.dense.exact(focus_vector, positions)
+            cos_f = np.array([focus_cos[p][0] for p in positions.tolist()], dtype=np.float32)
+            focus_background = float(focus_vector @ self.index.centroid)
+            on_focus = self._hybrid(cos_f - focus_background, np.maximum(focus_lexical[positions], 0))
+            combined = ((combined + FOCUS_WEIGHT * on_focus) / (1 + FOCUS_WEIGHT)).astype(np.float32)
         order = np.lexsort((positions, -combined))[:k]
+        top = positions[order]
+        signals = self._signals(
+            query, analysis, focus_analysis, np.stack([vector, focus_vector]), top, combined[order], lexical, dense
+        )
         hits = []
-        for i in order.tolist():
-            pos = int(positions[i])
+        for rank, pos in enumerate(top.tolist()):
+            i = int(order[rank])
             matched, text = self.index.phrasing(dense[pos][1])
-            hits.append(
-                Hit(self.index.entries[pos], float(combined[i]), float(cosines[i]), float(lex[i]), matched, text)
-            )
-        return Search(query, analysis, tuple(hits))
+            hits.append(Hit(self.index.entries[pos], float(combined[i]), float(cosines[i]), float(lex[i]), matched,
+                            text, signals[rank]))  # fmt: skip
+        return Search(query, analysis, tuple(hits), asking)
+
+    def _hybrid(self, relative: npt.NDArray[np.float32], lex: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        w = self.params.dense_weight
+        return (w * self.dense_to_unit(relative) + (1 - w) * np.maximum(lex, 0)).astype(np.float32)
+
+    def _dense_top(
+        self,
+        vector: npt.NDArray[np.float32],
+        lexical: npt.NDArray[np.float32],
+        allowed: npt.NDArray[np.bool_] | None,
+        categories: Sequence[str] | None,
+        k: int,
+    ) -> Candidates:
+        """Dense candidates, completed so that the top ``k`` by hybrid score is exact."""
+        dense, cutoff = self.dense.candidates(vector, categories if allowed is not None else None, k)
+        if cutoff is None:
+            return dense
+        background = float(vector @ self.index.centroid)
+        # Entries the dense search did not reach have every cosine <= cutoff, so
+        # hybrid(cutoff, lexical) bounds their score: score exactly those that could
+        # still enter the top k (threshold algorithm), the rest cannot.
+        found = np.fromiter(dense, dtype=np.int64, count=len(dense))
+        scores = self._hybrid(np.array([dense[p][0] for p in found.tolist()], np.float32) - background, lexical[found])
+        kth = np.sort(scores)[-k] if len(scores) >= k else -np.inf
+        bound = self._hybrid(np.full(len(lexical), cutoff - background, dtype=np.float32), lexical)
+        bound[found] = -np.inf
+        if allowed is not None:
+            bound[~allowed] = -np.inf
+        need = np.flatnonzero(bound >= kth)
+        cap = self.params.hnsw_rescore_cap
+        if self.dense.is_hnsw and len(need) > cap:
+            # HNSW is approximate anyway: on very large FAQs re-score only the lexically
+            # strongest of those entries, not all of them (recall is measured in the bench).
+            need = need[np.argpartition(-lexical[need], cap)[:cap]]
+        dense.update(self.dense.exact(vector, need))
+        return dense
+
+    def _signals(
+        self,
+        query: str,
+        analysis: Analysis,
+        focus_analysis: Analysis,
+        vectors: npt.NDArray[np.float32],
+        top: npt.NDArray[np.int64],
+        hybrid: npt.NDArray[np.float32],
+        lexical: npt.NDArray[np.float32],
+        dense: Candidates,
+    ) -> list[Signals]:
+        """The decision signals of the top candidates (see ``faq_bot.retrieval.signals``)."""
+        kinds = self.dense.kind_cosines(vectors, top)
+        views: list[ViewScores] = []
+        for view, words in zip(kinds, (analysis.words, focus_analysis.words), strict=True):
+            background = float(vectors[len(views)] @ self.index.centroid)
+            coverage, unknown = self.index.words.coverage(words)
+            views.append(
+                ViewScores(view.best - background, view.question - background, view.passage - background,
+                           coverage[top], unknown)
+            )  # fmt: skip
+        best_dense = max(dense, key=lambda p: dense[p][0])
+        best_lexical = int(np.argmax(lexical))
+        agreement = np.array([p == best_dense and p == best_lexical for p in top.tolist()])
+        asked_missing = np.array([bool(unanswered_kinds(analysis.normalized, self.index.entries[p])) for p in top])
+        return candidate_signals(hybrid, views[0], views[1], agreement, asked_missing, len(query))
 
     def lexical_scores(self, analysis: Analysis) -> npt.NDArray[np.float32]:
         """Lexical score of every entry: the better of content words and reading bigrams."""
         words = self.index.words.scores(analysis.words)
         readings = self.index.readings.scores(reading_bigrams(analysis.reading))
         return np.asarray(np.maximum(words, READING_WEIGHT * readings), dtype=np.float32)
-
-    def _dense_candidates(
-        self, vector: npt.NDArray[np.float32], categories: Sequence[str] | None, k: int
-    ) -> tuple[dict[int, tuple[float, int]], float | None]:
-        """Best (cosine, vector position) of the entries the dense search reaches, and its cutoff.
-
-        Fetching n x (most vectors of one entry) vectors always reaches the best vector
-        of each of the top n entries, and an entry reached has its best vector among
-        those fetched. The cutoff is the lowest cosine fetched (None: every vector was).
-        """
-        vi = self.index.vectors
-        if categories is not None:
-            ids = self.index.vectors_in(categories)
-            total = len(ids)
-            if total == 0:
-                return {}, None
-            params = self._params(faiss.IDSelectorBatch(ids))
-        else:
-            total = vi.ntotal
-            params = self._params(None)
-        kv = min(total, max(self.params.candidates, k) * self._max_per_entry)
-        scores, ids_found = vi.search(vector.reshape(1, -1), kv, params=params)
-        best: dict[int, tuple[float, int]] = {}
-        for score, vid in zip(scores[0].tolist(), ids_found[0].tolist(), strict=True):
-            if vid >= 0:
-                best.setdefault(int(self.index.vector_entry[vid]), (score, vid))
-        exhaustive = kv >= total and isinstance(vi, faiss.IndexFlat)
-        return best, None if exhaustive else float(scores[0][kv - 1])
-
-    def _params(self, selector: faiss.IDSelector | None) -> faiss.SearchParameters:
-        if isinstance(self.index.vectors, faiss.IndexHNSW):
-            params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]  # missing from faiss's stubs
-            params.efSearch = self.params.hnsw_ef_search
-        else:
-            params = faiss.SearchParameters()
-        if selector is not None:
-            params.sel = selector
-        result: faiss.SearchParameters = params
-        return result
-
-    def _dense_exact(
-        self, vector: npt.NDArray[np.float32], positions: npt.NDArray[np.int64]
-    ) -> dict[int, tuple[float, int]]:
-        """Best (cosine, vector position) of each given entry, computed over all its vectors at once."""
-        if len(positions) == 0:
-            return {}
-        starts, ends = self._bounds[positions], self._bounds[positions + 1]
-        lengths = ends - starts
-        # All vector ids of these entries, in entry order, without a Python loop over entries.
-        offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
-        ids = self._vectors_by_entry[np.arange(int(lengths.sum())) + offsets]
-        sims = self.index.vectors.reconstruct_batch(ids) @ vector
-        group_starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-        best = np.maximum.reduceat(sims, group_starts)
-        out = {}
-        for k, pos in enumerate(positions.tolist()):
-            seg = sims[group_starts[k] : group_starts[k] + lengths[k]]
-            out[pos] = (float(best[k]), int(ids[group_starts[k] + int(np.argmax(seg))]))
-        return out

@@ -39,7 +39,7 @@ class EntryRef(BaseModel):
 
 
 class Escalation(BaseModel):
-    """Where the visitor goes when the FAQ has no answer."""
+    """Where the visitor goes when the FAQ has no answer (with もしかして: when none of the candidates fits)."""
 
     text: str
     contact_url: str
@@ -66,8 +66,10 @@ class ChatReply(BaseModel):
         }
     )
 
-    decision: Literal["answer", "suggest", "escalate"]
-    answer: str = Field(description="回答文（suggest のときは空）")
+    decision: Literal["answer", "suggest", "escalate", "smalltalk"] = Field(
+        description="answer: 回答 / suggest: もしかして（候補） / escalate: 担当者へ案内 / smalltalk: あいさつへの返事"
+    )
+    answer: str = Field(description="回答文（suggest のときは空、smalltalk のときはあいさつの返事）")
     entry: EntryRef | None
     confidence: float = Field(ge=0, le=1)
     suggestions: list[EntryRef]
@@ -238,6 +240,15 @@ class FormatErrorReply(BaseModel):
     problems: list[Problem] = []
 
 
+class ContributionOut(BaseModel):
+    """One signal's value and its share of the decision's log-odds (+ toward answering)."""
+
+    name: str
+    label: str
+    value: float
+    contribution: float
+
+
 class ExplainedHitOut(BaseModel):
     """One top entry in the test console."""
 
@@ -248,9 +259,11 @@ class ExplainedHitOut(BaseModel):
     score: float
     dense: float
     lexical: float
+    probability: float = Field(description="このFAQ項目が質問に答えている確率（判定モデル）")
     matched: str
     matched_text: str
     shared_tokens: list[str]
+    contributions: list[ContributionOut]
 
 
 class ExplainReply(BaseModel):
@@ -258,12 +271,14 @@ class ExplainReply(BaseModel):
 
     query: str
     normalized: str
+    focus: str | None = Field(description="複数の文のメッセージで、尋ねている文")
     tokens: list[str]
     reading: str
-    decision: Literal["answer", "suggest", "escalate"]
+    decision: Literal["answer", "suggest", "escalate", "smalltalk"]
     confidence: float
     answer_threshold: float
     suggest_threshold: float
+    intercept: float = Field(description="判定モデルの切片（どの信号も加える前の対数オッズ）")
     unanswered: list[str] = Field(
         description="質問が求める情報（時期・料金など）のうち、最上位の回答に書かれていないもの"
     )

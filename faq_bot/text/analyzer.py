@@ -15,6 +15,10 @@ from faq_bot.text.synonyms import SynonymTable
 # Parts of speech that carry content (janome's IPADIC tags, first two levels).
 _CONTENT_POS = ("名詞", "動詞,自立", "形容詞,自立", "副詞", "接頭詞,名詞接続")
 _SKIPPED_POS = ("名詞,非自立", "名詞,代名詞", "名詞,数", "名詞,接尾,助数詞")
+# Suffixes that form a compound noun with the noun before them (請求+書, ライセンス+数, 利用+者).
+_SUFFIX_POS = ("名詞,接尾,一般", "名詞,接尾,サ変接続", "名詞,接尾,形容動詞語幹")
+#: Changes whenever ``analyze`` splits words differently (goes into the index manifest).
+ANALYZER_VERSION = 2
 # Light verbs and fillers that every FAQ question contains; they say nothing about the topic.
 STOP_WORDS = frozenset(
     "する ある いる なる できる 出来る れる られる せる させる くださる 下さる いただく 頂く おる "
@@ -70,12 +74,20 @@ class TextAnalyzer:
         prepared = self.prepare(text)
         words: list[str] = []
         reading: list[str] = []
+        noun_before = ""  # the content noun right before this token, if any (for 請求+書)
         for token in self._tokens(prepared):
             if isinstance(token, str):  # only with wakati=True, which is not used
                 continue
             surface = token.surface
             pos = token.part_of_speech
             reading.append(token.reading if token.reading != "*" else surface)
+            follows, noun_before = noun_before, ""
+            if pos.startswith(_SUFFIX_POS):
+                # A suffix makes a compound with the noun before it: 請求書 and 見積書 are
+                # different documents, so 書 alone must not match; the head (請求) stays a word.
+                if follows:
+                    words.append(follows + surface)
+                continue
             if pos.startswith("記号") or not surface.strip():
                 continue
             if not pos.startswith(_CONTENT_POS) or pos.startswith(_SKIPPED_POS):
@@ -84,6 +96,9 @@ class TextAnalyzer:
             base = self.synonyms.apply(base.lower())
             if base in STOP_WORDS or not is_meaningful(base):
                 continue
-            words.append(to_katakana(base) if is_kana(base) else base)
+            word = to_katakana(base) if is_kana(base) else base
+            words.append(word)
+            if pos.startswith("名詞"):
+                noun_before = word
         joined = to_katakana("".join(reading))
         return Analysis(prepared, tuple(words), re.sub(r"[^\u30a0-\u30ff\u3400-\u9fff0-9a-z]", "", joined))

@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from faq_bot.content.faq import FaqEntry
-from faq_bot.retrieval.decision import Decision, decide
+from faq_bot.retrieval.decision import Decision, decide, is_referral
 from faq_bot.retrieval.params import DecisionParams
 from faq_bot.retrieval.retriever import Hit, Search
 from faq_bot.text.analyzer import Analysis
@@ -24,12 +24,24 @@ def test_high_score_answers_with_the_top_entry() -> None:
     assert reply.decision == Decision.ANSWER and reply.answer == "a0" and reply.escalation is None
 
 
-def test_middle_score_suggests_up_to_three_candidates_above_the_suggest_threshold() -> None:
+def test_unsure_but_likely_among_three_suggests_those_candidates() -> None:
     reply = decide(search(0.55, 0.5, 0.45, 0.44, 0.2), SETTINGS)
     assert reply.decision == Decision.SUGGEST
     assert [h.entry.id for h in reply.suggestions] == ["0", "1", "2"]
-    short = decide(search(0.55, 0.3), SETTINGS)
-    assert [h.entry.id for h in short.suggestions] == ["0"]
+    # Candidates below candidate_threshold (0.05) are not offered, even when the sum suggests.
+    short = decide(search(0.35, 0.2, 0.01), SETTINGS)
+    assert short.decision == Decision.SUGGEST and [h.entry.id for h in short.suggestions] == ["0", "1"]
+
+
+def test_suggestions_carry_the_way_to_a_person_for_none_of_these() -> None:
+    reply = decide(search(0.55, 0.5), SETTINGS)
+    assert reply.decision == Decision.SUGGEST and reply.answer == ""
+    assert reply.escalation is not None and reply.escalation.contact_url == SETTINGS.contact_url
+
+
+def test_the_suggest_threshold_applies_to_the_candidates_probabilities_summed() -> None:
+    assert decide(search(0.2, 0.15, 0.1), SETTINGS).decision == Decision.SUGGEST  # 0.45 >= 0.4
+    assert decide(search(0.2, 0.1, 0.05), SETTINGS).decision == Decision.ESCALATE  # 0.35 < 0.4
 
 
 def test_low_score_or_no_hit_escalates_with_the_configured_text() -> None:
@@ -65,14 +77,34 @@ def test_the_asked_kind_check_can_be_turned_off() -> None:
 
 
 def test_an_escalation_lists_related_entries_above_their_threshold() -> None:
-    s = replace(SETTINGS, suggest_threshold=0.5, related_threshold=0.3)
-    reply = decide(search(0.45, 0.35, 0.2), s)
+    s = replace(SETTINGS, suggest_threshold=0.6, related_threshold=0.12)
+    reply = decide(search(0.3, 0.15, 0.04), s)
     assert reply.decision == Decision.ESCALATE and [h.entry.id for h in reply.related] == ["0", "1"]
-    assert decide(search(0.25, 0.2), s).related == ()
-    assert decide(search(0.45), replace(s, show_related=False)).related == ()
+    assert decide(search(0.1, 0.05), s).related == ()
+    assert decide(search(0.3), replace(s, show_related=False)).related == ()
     assert decide(search(0.7, 0.5), SETTINGS).related == ()  # answers and suggestions have none
 
 
 def test_an_asked_kind_escalation_offers_the_close_entry_as_related() -> None:
     reply = decide(timed_search("ロールの変更はいつ反映されますか", "はい、可能です。"), SETTINGS)
     assert [h.entry.id for h in reply.related] == ["7"]
+
+
+def test_greetings_and_thanks_get_the_configured_friendly_reply() -> None:
+    empty = Search("こんにちは！", Analysis("こんにちは!", (), ""), ())
+    reply = decide(empty, SETTINGS)
+    assert reply.decision == Decision.SMALLTALK and reply.answer == dict(SETTINGS.smalltalk_replies)["greeting"]
+    assert reply.escalation is None and reply.hit is None
+    thanks = decide(Search("ありがとうございました", Analysis("", (), ""), ()), SETTINGS)
+    assert thanks.answer == dict(SETTINGS.smalltalk_replies)["thanks"]
+    off = decide(empty, replace(SETTINGS, smalltalk_replies=()))
+    assert off.decision == Decision.ESCALATE
+
+
+def test_an_answer_that_only_refers_to_a_person_is_a_referral() -> None:
+    referral = FaqEntry("9", "c", "相談したい", "内容を確認しますので、" + SETTINGS.escalation_text)
+    assert is_referral(referral, SETTINGS)
+    assert not is_referral(
+        FaqEntry("8", "c", "q", "マイページから変更できます。" * 3 + SETTINGS.escalation_text), SETTINGS
+    )
+    assert not is_referral(FaqEntry("7", "c", "q", "マイページから変更できます。"), SETTINGS)

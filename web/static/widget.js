@@ -163,9 +163,18 @@
   }
 
   function showSuggestions(reply) {
-    bubble("bot suggest", [
-      el("p", { text: "もしかして、次のご質問ですか？" }), entryButtons(reply.suggestions, reply.request_id, "もしかして"),
-    ]);
+    var none = el("button", { type: "button", class: "suggestion none", text: "どれにも当てはまらない" });
+    none.addEventListener("click", function () {
+      none.disabled = true;
+      showEscalation(reply.escalation || { text: "", contact_url: "" }, null);
+    });
+    var list = entryButtons(reply.suggestions, reply.request_id, "もしかして");
+    list.appendChild(none);
+    bubble("bot suggest", [el("p", { text: "もしかして、次のご質問ですか？" }), list]);
+  }
+
+  function showSmallTalk(text) {
+    bubble("bot smalltalk", [richText(text)]);
   }
 
   function entryButtons(entries, requestId, label) {
@@ -221,6 +230,7 @@
     request("POST", "/api/chat", body).then(function (reply) {
       if (reply.decision === "answer") showAnswer(reply.entry && reply.entry.question, reply.answer, reply.request_id);
       else if (reply.decision === "suggest") showSuggestions(reply);
+      else if (reply.decision === "smalltalk") showSmallTalk(reply.answer);
       else showEscalation(reply.escalation || { text: reply.answer, contact_url: "" }, reply);
     }, function (err) {
       showError(err.message, err.status === 0 || err.status >= 500 ? function () { ask(text); } : null);

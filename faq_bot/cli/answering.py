@@ -1,0 +1,75 @@
+"""``faq-bot ask``: one question, the decision and the scores behind it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from faq_bot.cli.common import engine_for, settings_from
+from faq_bot.quality.explain import SIGNAL_LABELS
+from faq_bot.retrieval.decision import Reply, entry_ref, reply_data
+
+
+def reply_dict(reply: Reply) -> dict[str, Any]:
+    """A reply as plain data with the workings (``ask --json``)."""
+
+    return {
+        "query": reply.search.query,
+        **reply_data(reply),
+        "unanswered": list(reply.unanswered),
+        "normalized": reply.search.analysis.normalized,
+        "tokens": list(reply.search.analysis.words),
+        "hits": [
+            {
+                **entry_ref(h.entry),
+                "score": round(h.score, 4),
+                "dense": round(h.dense, 4),
+                "lexical": round(h.lexical, 4),
+                "probability": round(h.confidence, 4),
+                "matched": h.matched,
+            }
+            for h in reply.search.hits
+        ],
+    }
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    engine = engine_for(settings, quiet=args.json)
+    reply = engine.ask(args.question, args.category or None, k=args.top_k)
+    if args.json:
+        print(json.dumps(reply_dict(reply), ensure_ascii=False, indent=2))
+        return 0
+    labels = {"answer": "回答", "suggest": "もしかして", "escalate": "担当者へ案内", "smalltalk": "あいさつ"}
+    print(f"判定: {labels[reply.decision]} ({reply.decision})  確信度: {reply.confidence:.3f}")
+    print(
+        f"しきい値: 回答 ≥ {settings.answer_threshold:.3f}（確率）, "
+        f"もしかして: 上位{settings.suggestion_count}件の確率の合計 ≥ {settings.suggest_threshold:.3f}"
+    )
+    if reply.search.focus:
+        print(f"尋ねている文: {reply.search.focus}")
+    if reply.decision == "smalltalk":
+        print(f"\n{reply.answer}")
+    if reply.hit:
+        print(f"\n[{reply.hit.entry.id}] {reply.hit.entry.question}\n{reply.answer}")
+    for h in reply.suggestions:
+        print(f"  候補 [{h.entry.id}] {h.entry.question}")
+    if reply.unanswered:
+        print(f"理由: 質問は「{'」「'.join(reply.unanswered)}」を尋ねていますが、1位の回答にその記載がありません")
+    if reply.escalation:
+        print(f"\n{reply.escalation.text}\n{reply.escalation.contact_url}")
+    for h in reply.related:
+        print(f"  関連 [{h.entry.id}] {h.entry.question}")
+    print("\n順位  id    確率   総合   密    語彙   一致   質問")
+    for rank, h in enumerate(reply.search.hits[: args.top_k], 1):
+        print(
+            f"{rank:>3}  {h.entry.id:>4}  {h.confidence:.3f}  {h.score:.3f}  {h.dense:.3f}  {h.lexical:.2f}  "
+            f"{h.matched:<9}  {h.entry.question}"
+        )
+    top = reply.search.hits[0] if reply.search.hits else None
+    if top is not None and top.signals is not None:
+        print(f"\n1位の判定の内訳（対数オッズへの寄与、切片 {engine.model.intercept:+.2f}）:")
+        for name, value in sorted(engine.model.contributions(top.signals), key=lambda c: -abs(c[1])):
+            print(f"  {value:+.2f}  {SIGNAL_LABELS.get(name, name)}（{name} = {top.signals.as_dict()[name]:.3f}）")
+    return 0

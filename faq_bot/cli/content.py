@@ -1,0 +1,66 @@
+"""The FAQ file's commands: ``validate``, ``build-index`` and ``reload`` (publish the file on disk)."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from faq_bot.cli.common import engine_for, say, settings_from
+from faq_bot.config import load_settings
+from faq_bot.content import faq as faq_table
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    faq = faq_table.load(Path(args.path), settings.max_faq_bytes)
+    print(f"OK: {args.path}（文字コード: {faq.encoding}、{len(faq.entries)}件、分類{len(faq.categories)}件）")
+    for w in faq.warnings:
+        print(f"  注意: {w}")
+    return 0
+
+
+def cmd_build_index(args: argparse.Namespace) -> int:
+    from faq_bot.model.loader import load_embedder
+    from faq_bot.retrieval.engine import build_and_save
+    from faq_bot.text.analyzer import TextAnalyzer
+    from faq_bot.text.synonyms import SynonymTable
+
+    settings = settings_from(args)
+    started = time.perf_counter()
+    faq = faq_table.load(settings.faq_path, settings.max_faq_bytes)
+    say(f"{settings.faq_path}: {len(faq.entries)}件（{faq.encoding}）")
+    embedder = load_embedder(settings.encoder_params(micro_batch=False))
+    analyzer = TextAnalyzer(SynonymTable.load(settings.synonyms_path))
+    built = build_and_save(faq, settings.retrieval_params(), embedder, analyzer, say)
+    say(f"索引を保存しました: {built.path}（{time.perf_counter() - started:.1f}秒）")
+    return 0
+
+
+def cmd_reload(args: argparse.Namespace) -> int:
+    from faq_bot.publishing.publisher import Publisher
+
+    settings = settings_from(args)
+    engine = engine_for(settings, quiet=True, follow_file=False)  # compare with what is live, not the file
+    outcome = Publisher(engine, settings.regression_path).reload(dry_run=args.dry_run)
+    p = outcome.preview
+    counts = p.counts()
+    print(f"{settings.faq_path}: {len(p.faq.entries)}件（{p.faq.encoding}）")
+    print(f"追加 {counts['added']}件・削除 {counts['removed']}件・変更 {counts['changed']}件")
+    for c in p.changes:
+        label = {"added": "追加", "removed": "削除", "changed": "変更"}[c.kind]
+        print(f"  {label} [{c.id}] {c.question}" + (f"（{'、'.join(c.fields)}）" if c.fields else ""))
+    for r in p.regressions:
+        print(f"  回帰 {r.verdict}: {r.query}  {r.before} → {r.after}（期待: {','.join(r.expected) or '担当者へ'}）")
+    for w in outcome.warnings:
+        print(f"  注意: {w}")
+    if args.dry_run:
+        print("（試行のみ: 公開していません）")
+    elif outcome.published and outcome.version:
+        print(
+            f"公開しました: {outcome.version.faq_version}（{outcome.seconds:.1f}秒）。"
+            "起動中のサーバーは数秒以内に切り替わります。"
+        )
+    else:
+        print("公開中の内容と同じため、変更はありません。")
+    return 0

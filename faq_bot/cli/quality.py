@@ -1,0 +1,105 @@
+"""Measuring and fitting: ``eval`` (figures per style and category) and ``calibrate`` (the decision model)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from faq_bot.cli.common import engine_for, say, settings_from
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from faq_bot.content.queries import read_queries
+    from faq_bot.quality.evaluate import evaluate, miss_line, ranking_line, report_dict
+
+    settings = settings_from(args)
+    queries = read_queries(Path(args.queries))
+    engine = engine_for(settings, quiet=args.json)
+    report = evaluate(engine, queries, top_k=args.top_k)
+    if args.rankings:
+        with Path(args.rankings).open("w", encoding="utf-8") as fh:
+            for o in report.outcomes:
+                fh.write(json.dumps(ranking_line(o), ensure_ascii=False) + "\n")
+    if args.html or args.csv:
+        from faq_bot.quality import report as batch_report
+        from faq_bot.quality.calibrate import propose
+        from faq_bot.quality.evaluate import scored
+
+        if args.html:
+            proposal = propose(scored(report.outcomes), 0.02)
+            decision = settings.retrieval_params().decision
+            html = batch_report.render_html(report, decision, Path(args.queries).name, proposal)
+            Path(args.html).write_text(html, encoding="utf-8")
+            say(f"報告を書き出しました: {args.html}")
+        if args.csv:
+            Path(args.csv).write_text(batch_report.to_csv(batch_report.rows(report)), encoding="utf-8")
+    if args.json:
+        print(json.dumps(report_dict(report), ensure_ascii=False))
+        return 0
+    for key, value in report.metrics.items():
+        print(f"{key:>20}: {value}")
+    print("\n分類別:")
+    for row in report.categories:
+        cells = ", ".join(f"{k}={v}" for k, v in row.items() if k != "category")
+        print(f"  {row['category']}: {cells}")
+    print(f"\n誤り ({len(report.misses)}件):")
+    for o in report.misses:
+        m = miss_line(o)
+        print(
+            f"  {m['query']}  正解={m['gold']}  判定={m['decision']}  "
+            f"1位={m['top']} ({m['score']})  正解順位={m['rank']}"
+        )
+    return 0
+
+
+def _figures_line(label: str, m: Mapping[str, object]) -> str:
+    cells = [f"{k}={m[k]}" for k in ("n", *SHOWN) if k in m]
+    return f"  {label:<14} " + "  ".join(cells)
+
+
+#: The figures printed per style (those that apply to a group are shown).
+SHOWN = ("top1", "answered_correctly", "helpful", "wrong_answers", "oos_rejection", "near_oos_safe")
+
+
+def print_styles(title: str, rows: Sequence[Mapping[str, object]], overall: Mapping[str, object]) -> None:
+    """A figures table: overall, then one line per style."""
+    print(title)
+    print(_figures_line("(全体)", overall))
+    for row in rows:
+        print(_figures_line(str(row["style"]), row))
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from faq_bot.config import DEFAULT_MODEL_FILE, SETTINGS_FILE, write_settings
+    from faq_bot.content.queries import read_queries
+    from faq_bot.quality.fitting import calibrate
+
+    settings = settings_from(args)
+    engine = engine_for(settings, quiet=True)
+    queries = [q for path in args.queries for q in read_queries(Path(path))]
+    result = calibrate(
+        engine, queries, folds=args.folds, max_wrong=args.max_wrong, use_faq=not args.no_faq, progress=say
+    )
+    t = result.thresholds
+    print(f"判定モデル: ラベル付き {result.labelled}問 + FAQ自身の質問 {result.from_faq}問で学習")
+    print(f"提案するしきい値: 回答 ≥ {t.answer:.3f}（確率）、もしかして: 上位の確率の合計 ≥ {t.suggest:.3f}")
+    print_styles(f"\n交差検証（{args.folds}分割、FAQ項目ごと）:", result.cross_validated.styles,
+                 result.cross_validated.metrics)  # fmt: skip
+    print_styles("\n学習データそのもの（参考）:", result.in_sample.styles, result.in_sample.metrics)
+    if args.model_out:
+        result.model.save(Path(args.model_out))
+        print(f"\n判定モデルを書き出しました: {args.model_out}")
+    if args.write:
+        out = Path(args.model_out) if args.model_out else DEFAULT_MODEL_FILE
+        if not args.model_out:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            result.model.save(out)
+        write_settings({
+            "decision_model_path": str(out.resolve()),
+            "answer_threshold": f"{t.answer:.4f}",
+            "suggest_threshold": f"{t.suggest:.4f}",
+        })  # fmt: skip
+        print(f"{SETTINGS_FILE} に書き込みました（サーバーの再起動で反映されます）。")
+    return 0

@@ -1,0 +1,215 @@
+"""Fitting the decision model: labelled questions and the FAQ's own questions, with cross-validation.
+
+Training examples are (question, candidate entry) pairs: every candidate of a question's
+search, labelled 1 if it is a gold entry of the question. They come from two sources:
+
+- labelled question sets (``query`` / ``gold`` [/ ``style``] files): real visitor wording;
+- the FAQ itself: each alternate phrasing, removed from its entry, is a question that entry
+  answers; each entry removed from the index makes its question and alternates realistic
+  near misses for the others (same nouns, another question).
+
+Cross-validation keeps every question about one entry (or one out-of-scope question) in
+one fold, so a figure says how the model does on entries it was not fitted on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from faq_bot.content.faq import Faq, FaqEntry
+from faq_bot.content.queries import LabelledQuery
+from faq_bot.model.cache import CachedEmbedder
+from faq_bot.quality.calibrate import Thresholds, propose
+from faq_bot.quality.evaluate import Report, outcomes_of, report_of, scored
+from faq_bot.retrieval.confidence import ConfidenceModel, judge
+from faq_bot.retrieval.decision import decide
+from faq_bot.retrieval.engine import Engine, Loaded, faq_version_of
+from faq_bot.retrieval.index import build
+from faq_bot.retrieval.params import DecisionParams
+from faq_bot.retrieval.retriever import Retriever, Search
+
+#: Styles of the examples the FAQ provides itself.
+FAQ_ALTERNATE = "faq-alternate"
+FAQ_NEAR_MISS = "faq-near-miss"
+#: Candidates per question that become training examples (the decision looks at this many).
+TRAIN_CANDIDATES = 5
+#: The signals the model weighs. ``dense`` is left out: it is the larger of ``dense_question`` and
+#: ``dense_passage``, and two weights on one quantity would make the contributions unreadable.
+FEATURES = ("dense_question", "dense_passage", "coverage", "unknown", "margin", "agreement", "asked_missing", "length")
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Case:
+    """A labelled question and its search (hits with signals, not yet judged)."""
+
+    query: LabelledQuery
+    search: Search
+
+    @property
+    def group(self) -> str:
+        """What must stay in one cross-validation fold: the gold entry, or the question itself."""
+        return f"entry:{self.query.gold[0]}" if self.query.gold else f"question:{self.query.query}"
+
+
+def searches(loaded: Loaded, queries: Sequence[LabelledQuery], batch: int = 64) -> list[Search]:
+    """The search of each question against one FAQ, encoding the questions in batches."""
+    retriever = loaded.retriever
+    out: list[Search] = []
+    for start in range(0, len(queries), batch):
+        chunk = queries[start : start + batch]
+        views = [retriever.views(q.query) for q in chunk]
+        flat = [t for v in views for t in v]
+        vectors = retriever.embedder.encode_queries(flat) if flat else np.zeros((0, retriever.embedder.dim), np.float32)
+        at = 0
+        for q, v in zip(chunk, views, strict=True):
+            out.append(retriever.search(q.query, query_vectors=vectors[at : at + len(v)]))
+            at += len(v)
+    return out
+
+
+def labelled_cases(loaded: Loaded, queries: Sequence[LabelledQuery]) -> list[Case]:
+    """Cases from a labelled question set."""
+    return [Case(q, s) for q, s in zip(queries, searches(loaded, queries), strict=True)]
+
+
+def _fold(key: str, folds: int) -> int:
+    return zlib.crc32(key.encode("utf-8")) % folds
+
+
+def _reduced(entries: Sequence[FaqEntry], label: str) -> Faq:
+    digest = hashlib.sha256(("\x00".join(f"{e.id}\x01{e.question}\x01{'|'.join(e.alternates)}" for e in entries)
+                             + label).encode()).hexdigest()  # fmt: skip
+    return Faq(tuple(entries), f"self-supervision:{label}", "UTF-8", digest)
+
+
+def faq_cases(engine: Engine, folds: int = 5, progress: Progress | None = None) -> list[Case]:
+    """Cases the FAQ provides itself (see the module docstring); each text is encoded once."""
+    entries = engine.current.index.entries
+    embedder = CachedEmbedder(engine.embedder)
+    cases: list[Case] = []
+    for fold in range(folds):
+        held = {e.id for e in entries if _fold(e.id, folds) == fold}
+        # Near misses: the held-out entries' questions against the FAQ without them.
+        rest = [e for e in entries if e.id not in held]
+        asked = [LabelledQuery(text, (), 0, FAQ_NEAR_MISS) for e in entries if e.id in held
+                 for text in (e.question, *e.alternates)]  # fmt: skip
+        if rest and asked:
+            cases += labelled_cases(_loaded(engine, embedder, _reduced(rest, f"without-{fold}")), asked)
+        # Paraphrases: the held-out entries' alternates against the FAQ without those alternates.
+        stripped = [FaqEntry(e.id, e.category, e.question, e.answer, (), e.line) if e.id in held else e
+                    for e in entries]  # fmt: skip
+        alternates = [LabelledQuery(a, (e.id,), 0, FAQ_ALTERNATE) for e in entries if e.id in held
+                      for a in e.alternates]  # fmt: skip
+        if alternates:
+            cases += labelled_cases(_loaded(engine, embedder, _reduced(stripped, f"alternates-{fold}")), alternates)
+        if progress:
+            progress(f"  FAQ自身の質問: {fold + 1}/{folds}")
+    return cases
+
+
+def _loaded(engine: Engine, embedder: CachedEmbedder, faq: Faq) -> Loaded:
+    index = build(faq, embedder, engine.analyzer, engine.params.index)
+    retriever = Retriever(index, embedder, engine.analyzer, engine.params.search)
+    return Loaded(faq_version_of(index), index, retriever, engine.params, engine.model)
+
+
+def examples(cases: Sequence[Case], features: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Feature matrix and labels: the first ``TRAIN_CANDIDATES`` candidates of every case."""
+    rows: list[list[float]] = []
+    labels: list[int] = []
+    for case in cases:
+        for hit in case.search.hits[:TRAIN_CANDIDATES]:
+            if hit.signals is None:
+                continue
+            values = hit.signals.as_dict()
+            rows.append([values[f] for f in features])
+            labels.append(int(hit.entry.id in case.query.gold))
+    return np.asarray(rows, dtype=np.float64).reshape(-1, len(features)), np.asarray(labels, dtype=np.int64)
+
+
+def fit(
+    cases: Sequence[Case], features: Sequence[str] | None = None, strength: float = 1.0, fitted_on: str = ""
+) -> ConfidenceModel:
+    """A logistic model of "this candidate answers the question", fitted on the cases' candidates."""
+    from sklearn.linear_model import LogisticRegression
+
+    names = tuple(features or FEATURES)
+    x, y = examples(cases, names)
+    if len(set(y.tolist())) < 2:
+        raise ValueError("the training data needs questions that are answered and ones that are not")
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    model = LogisticRegression(C=strength, max_iter=5000).fit((x - mean) / scale, y)
+    return ConfidenceModel(
+        names, tuple(mean.tolist()), tuple(scale.tolist()), tuple(model.coef_[0].tolist()),
+        float(model.intercept_[0]), fitted_on,
+    )  # fmt: skip
+
+
+def cross_validated(
+    cases: Sequence[Case],
+    score: Sequence[Case],
+    folds: int = 5,
+    features: Sequence[str] | None = None,
+    strength: float = 1.0,
+) -> list[Search]:
+    """Each search of ``score`` judged by a model fitted on the ``cases`` outside its fold."""
+    models = {
+        fold: fit([c for c in cases if _fold(c.group, folds) != fold], features, strength) for fold in range(folds)
+    }
+    return [judge(case.search, models[_fold(case.group, folds)]) for case in score]
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A fitted decision model, thresholds proposed for it, and what they give (cross-validated and in-sample)."""
+
+    model: ConfidenceModel
+    thresholds: Thresholds
+    cross_validated: Report
+    in_sample: Report
+    labelled: int  # labelled questions used
+    from_faq: int  # questions the FAQ provided itself
+
+
+def calibrate(
+    engine: Engine,
+    queries: Sequence[LabelledQuery],
+    *,
+    folds: int = 5,
+    max_wrong: float = 0.04,
+    use_faq: bool = True,
+    progress: Progress | None = None,
+) -> Calibration:
+    """Fit the decision model on labelled questions (and the FAQ's own), choose thresholds, measure both ways.
+
+    The thresholds are chosen on cross-validated probabilities: a model never judges the
+    questions about an entry it was fitted on, so the figures say what to expect of new
+    questions, not how well the model remembers these.
+    """
+    loaded = engine.current
+    if progress:
+        progress(f"ラベル付きの質問 {len(queries)}件を検索します…")
+    labelled = labelled_cases(loaded, queries)
+    own = faq_cases(engine, folds, progress) if use_faq else []
+    cases = [*labelled, *own]
+    judged = cross_validated(cases, labelled, folds)
+    decision = loaded.params.decision
+    category_of = {e.id: e.category for e in loaded.index.entries}
+
+    def report(searches: Sequence[Search], params: DecisionParams) -> Report:
+        replies = [decide(search, params) for search in searches]
+        return report_of(outcomes_of([c.query for c in labelled], replies, params), category_of)
+
+    proposal = propose(scored(report(judged, decision).outcomes), max_wrong)
+    chosen = replace(decision, answer_threshold=proposal.answer, suggest_threshold=proposal.suggest)
+    model = fit(cases, fitted_on=f"{len(labelled)} labelled questions + {len(own)} from the FAQ itself")
+    in_sample = report([judge(c.search, model) for c in labelled], chosen)
+    return Calibration(model, proposal, report(judged, chosen), in_sample, len(labelled), len(own))

@@ -1,0 +1,92 @@
+"""The signals behind a decision: how well one FAQ entry matches one question, as numbers.
+
+Every signal is on a scale that does not depend on the FAQ's size or wording (cosines
+relative to the question's mean cosine to the FAQ, IDF-weighted shares, margins), so a
+decision model fitted on one FAQ transfers to another. ``faq_bot.retrieval.confidence``
+turns them into the probability that the entry answers the question.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import astuple, dataclass, fields
+
+import numpy as np
+import numpy.typing as npt
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What the decision model sees of one (question, entry) pair.
+
+    A message of several sentences is seen whole and by its asking sentence; each
+    similarity takes the better of the two views, so context never hurts a match.
+    """
+
+    dense: float  # best cosine over the entry's vectors, minus the question's mean cosine to the FAQ
+    dense_question: float  # the same over the entry's question and alternates only (question to question)
+    dense_passage: float  # the same over question + answer (does the answer talk about it?)
+    coverage: float  # IDF-weighted share of the question's distinct words the entry contains
+    unknown: float  # IDF-weighted share of the asking sentence's words the whole FAQ never uses
+    margin: float  # the ranking score minus the best other candidate's (positive for the leader)
+    agreement: float  # 1 when the entry is first by dense and by lexical score alike
+    asked_missing: float  # 1 when the question asks for a time or a price the entry never names
+    length: float  # log of the message's length in characters (long messages score lower)
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """The signal names, in order."""
+        return tuple(f.name for f in fields(cls))
+
+    def values(self) -> tuple[float, ...]:
+        """The signal values, in ``names()`` order."""
+        return tuple(float(v) for v in astuple(self))
+
+    def as_dict(self) -> dict[str, float]:
+        """Name -> value."""
+        return dict(zip(self.names(), self.values(), strict=True))
+
+
+@dataclass(frozen=True)
+class ViewScores:
+    """One view of the question (the whole message, or its asking sentence) against the candidates."""
+
+    dense: npt.NDArray[np.float32]  # relative best cosine per candidate
+    dense_question: npt.NDArray[np.float32]
+    dense_passage: npt.NDArray[np.float32]
+    coverage: npt.NDArray[np.float32]
+    unknown: float
+
+
+def candidate_signals(
+    hybrid: npt.NDArray[np.float32],
+    whole: ViewScores,
+    focus: ViewScores,
+    agreement: npt.NDArray[np.bool_],
+    asked_missing: npt.NDArray[np.bool_],
+    message_chars: int,
+) -> list[Signals]:
+    """Signals of each candidate (arrays in candidate order, best ranking score first)."""
+    n = len(hybrid)
+    length = math.log(max(message_chars, 1))
+    dense = np.maximum(whole.dense, focus.dense)
+    question = np.maximum(whole.dense_question, focus.dense_question)
+    passage = np.maximum(whole.dense_passage, focus.dense_passage)
+    coverage = np.maximum(whole.coverage, focus.coverage)
+    out = []
+    for i in range(n):
+        best_other = float(np.delete(hybrid, i).max()) if n > 1 else 0.0
+        out.append(
+            Signals(
+                dense=float(dense[i]),
+                dense_question=float(question[i]),
+                dense_passage=float(passage[i]),
+                coverage=float(coverage[i]),
+                unknown=focus.unknown,
+                margin=float(hybrid[i]) - best_other,
+                agreement=float(agreement[i]),
+                asked_missing=float(asked_missing[i]),
+                length=length,
+            )
+        )
+    return out

@@ -1,0 +1,122 @@
+"""Small talk: greetings, thanks and goodbyes get a short friendly reply, not "the FAQ has no answer".
+
+A message is small talk when it consists of nothing but such phrases (and punctuation,
+emoji, long vowels): 「こんにちは！」, 「ありがとうございました🙏」, 「では失礼します」.
+Anything with a question in it goes to the FAQ as usual. The phrases are ordinary
+Japanese and English courtesies, not any FAQ's wording; the replies are settings.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from faq_bot.text.normalize import normalize
+
+
+class SmallTalkKind(StrEnum):
+    """What kind of courtesy a message is."""
+
+    GREETING = "greeting"
+    THANKS = "thanks"
+    GOODBYE = "goodbye"
+
+
+#: Courtesy phrases by kind (after normalisation: NFKC, lower case).
+PHRASES: dict[SmallTalkKind, tuple[str, ...]] = {
+    SmallTalkKind.GREETING: (
+        "こんにちは",
+        "こんにちわ",
+        "こんばんは",
+        "こんばんわ",
+        "おはようございます",
+        "おはよう",
+        "はじめまして",
+        "初めまして",
+        "よろしくお願いいたします",
+        "よろしくお願いします",
+        "よろしくおねがいします",
+        "よろしく",
+        "お世話になっております",
+        "お疲れ様です",
+        "おつかれさまです",
+        "もしもし",
+        "hello",
+        "hi",
+        "hey",
+        "good morning",
+        "good afternoon",
+        "good evening",
+    ),
+    SmallTalkKind.THANKS: (
+        "ありがとうございました",
+        "ありがとうございます",
+        "ありがとう",
+        "有難うございました",
+        "有難うございます",
+        "助かりました",
+        "助かります",
+        "了解しました",
+        "了解です",
+        "承知しました",
+        "わかりました",
+        "分かりました",
+        "どうも",
+        "thank you",
+        "thanks",
+        "thx",
+        "ok",
+        "okay",
+    ),
+    SmallTalkKind.GOODBYE: (
+        "さようなら",
+        "さよなら",
+        "失礼します",
+        "失礼いたします",
+        "それでは",
+        "では",
+        "またね",
+        "また来ます",
+        "bye",
+        "goodbye",
+        "see you",
+    ),
+}
+# What may sit between courtesy phrases: punctuation, symbols, emoji, long vowels, spaces.
+_FILLER = re.compile(r"[\s、。,.!?！？ー〜~…・♪☆★]+|[\U0001F300-\U0001FAFF\u2600-\u27BF]+")
+_ORDER = sorted(((p, k) for k, ps in PHRASES.items() for p in ps), key=lambda pk: -len(pk[0]))
+
+
+@dataclass(frozen=True)
+class SmallTalk:
+    """A recognised courtesy and the kind that decides the reply (thanks, then goodbye, then greeting)."""
+
+    kind: SmallTalkKind
+    phrases: tuple[str, ...]
+
+
+def recognise(message: str) -> SmallTalk | None:
+    """The courtesy a message consists of, or None when it says anything else."""
+    text = _FILLER.sub(" ", normalize(message)).strip()
+    if not text or len(text) > 40:
+        return None
+    found: list[tuple[str, SmallTalkKind]] = []
+    while text:
+        for phrase, kind in _ORDER:
+            if text.startswith(phrase) and _ends_word(text, len(phrase)):
+                found.append((phrase, kind))
+                text = text[len(phrase) :].strip()
+                break
+        else:
+            return None
+    kinds = {k for _, k in found}
+    for kind in (SmallTalkKind.THANKS, SmallTalkKind.GOODBYE, SmallTalkKind.GREETING):
+        if kind in kinds:
+            return SmallTalk(kind, tuple(p for p, _ in found))
+    return None
+
+
+def _ends_word(text: str, end: int) -> bool:
+    """An ASCII phrase must end at a word boundary ("hi" is not the start of "hint")."""
+    return end >= len(text) or not (text[end - 1].isascii() and text[end].isascii() and text[end].isalnum())

@@ -1,0 +1,55 @@
+"""The parts of a visitor's message: sentences, and the one that asks.
+
+A long message often starts with a greeting and context (「いつもお世話になっております。
+社内で〜を検討しております。」) and ends with the question. The whole message is still the
+main view of the question (its context disambiguates); the asking sentence is a second view,
+which the decision weighs next to the whole (see ``faq_bot.retrieval.signals``).
+"""
+
+from __future__ import annotations
+
+import re
+
+_SENTENCE_END = re.compile(r"(?<=[。．！!？?\n])")
+# How Japanese (and English) sentences end when they ask or request: a question particle,
+# a request or a wish, or a question mark. Grammar, not vocabulary of any FAQ.
+_ASKING = re.compile(
+    r"(か|かね|の|でしょうか|ますか|ですか|ください|下さい|くれ|たい|たいです|ほしい|欲しい|ほしいです|願います|"
+    r"教えて|いただけますか|頂けますか)[。．.！!？?\s]*$|[?？]\s*$"
+)
+MIN_SENTENCE_CHARS = 4
+
+
+def sentences(text: str) -> list[str]:
+    """The message cut after 。！？ and line breaks (fragments shorter than 4 characters join the next)."""
+    out: list[str] = []
+    carry = ""
+    for part in _SENTENCE_END.split(text):
+        part = carry + part.strip()
+        if len(part) < MIN_SENTENCE_CHARS:
+            carry = part
+            continue
+        out.append(part)
+        carry = ""
+    if carry and out:
+        out[-1] += carry
+    elif carry:
+        out.append(carry)
+    return out
+
+
+def is_asking(sentence: str) -> bool:
+    """True when a sentence asks or requests something."""
+    return bool(_ASKING.search(sentence.strip()))
+
+
+def focus(text: str) -> str | None:
+    """The asking sentence of a message of several sentences (the last one that asks, else the last one).
+
+    None for a message of one sentence: it is its own focus.
+    """
+    parts = sentences(text)
+    if len(parts) < 2:
+        return None
+    asking = [s for s in parts if is_asking(s)]
+    return (asking or parts)[-1]

@@ -4,29 +4,20 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from faq_bot.config import PROJECT_ROOT, Settings
 from faq_bot.service.app import create_app
+from tests.servers import uvicorn_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 MARKUP_QUESTION = '<img src=x onerror="window.__pwned=1">テスト用の特別な質問'
 MARKUP_ANSWER = '<script>window.__pwned=2</script><b id="bold">太字</b> & &lt;エスケープ&gt;'
 SCREENSHOT = PROJECT_ROOT / "docs" / "widget.png"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -45,18 +36,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         contact_url="https://example.com/contact",
         rate_limit="",
     )
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 120
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("server did not start")
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with uvicorn_thread(create_app(settings)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

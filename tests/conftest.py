@@ -1,16 +1,26 @@
-"""Shared fixtures: settings in temporary folders, a small FAQ, fake and real engines."""
+"""Shared fixtures: settings in temporary folders, a small FAQ, fake and real engines, the app with admin enabled."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from faq_bot.config import PROJECT_ROOT, Settings
 from faq_bot.retrieval.engine import Engine
 from faq_bot.runtime import open_engine
+from faq_bot.service.app import create_app
 from tests.fakes import FAKE_DECISION_MODEL, FakeEmbedder
+
+#: The admin token of every test that enables admin (16+ characters, as the settings require).
+ADMIN_TOKEN = "test-admin-token-0123456789"
+ADMIN_AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+_CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
 
 SMALL_FAQ = """id\tcategory\tquestion\tanswer\talternates
 1\t請求\t請求書はいつ発行されますか\t毎月10日頃に発行します。\t請求書の発行日
@@ -25,6 +35,21 @@ SMALL_FAQ = """id\tcategory\tquestion\tanswer\talternates
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
     path.write_bytes(text.encode(encoding))
     return path
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token the forms of an admin page carry."""
+    m = _CSRF.search(html)
+    assert m, "no CSRF token on the page"
+    return m.group(1)
+
+
+@contextmanager
+def app_client(settings: Settings, *, https: bool = False) -> Iterator[TestClient]:
+    """The app on the fake embedder, its lifespan running (``https``: so that Secure cookies come back)."""
+    base_url = "https://testserver" if https else "http://testserver"
+    with TestClient(create_app(settings, FakeEmbedder()), base_url=base_url) as client:
+        yield client
 
 
 @pytest.fixture
@@ -67,3 +92,24 @@ def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="session")
 def real_engine(real_settings: Settings) -> Iterator[Engine]:
     yield open_engine(real_settings)
+
+
+@pytest.fixture
+def admin_settings(settings: Settings, tmp_path: Path) -> Settings:
+    """Test settings with a chat log and admin enabled (``ADMIN_TOKEN``)."""
+    return settings.model_copy(update={"log_path": tmp_path / "log.sqlite3", "admin_token": SecretStr(ADMIN_TOKEN)})
+
+
+@pytest.fixture
+def admin_client(admin_settings: Settings) -> Iterator[TestClient]:
+    """The app over https with admin enabled; not logged in."""
+    with app_client(admin_settings, https=True) as client:
+        yield client
+
+
+@pytest.fixture
+def logged_in_client(admin_client: TestClient) -> TestClient:
+    """``admin_client`` with an editor's session cookie (logged in through the login form)."""
+    res = admin_client.post("/admin/login", data={"token": ADMIN_TOKEN}, follow_redirects=False)
+    assert res.status_code == 303, res.text
+    return admin_client

@@ -132,7 +132,8 @@ def _table(groups: dict[str, list[Outcome]], label: str) -> list[dict[str, Any]]
     for name, group in groups.items():
         m = metrics_of(group)
         keys = IN_SCOPE_KEYS if m["n_in_scope"] else OUT_OF_SCOPE_KEYS
-        rows.append({label: name, "n": len(group), **{k: m[k] for k in keys if k in m}})
+        counts = {k: m[k] for k in ("n_in_scope", "n_out_of_scope")}
+        rows.append({label: name, "n": len(group), **counts, **{k: m[k] for k in keys if k in m}})
     return rows
 
 

@@ -83,6 +83,7 @@ def context(
         "source": source,
         "generated": datetime.now(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M %Z"),
         "metrics": report.metrics,
+        "styles": report.styles,
         "categories": report.categories,
         "rows": rows(report),
         "confused": confused_pairs(report.outcomes),

@@ -321,6 +321,7 @@ class BatchReply(BaseModel):
     """A batch coverage test."""
 
     metrics: dict[str, float | int]
+    styles: list[dict[str, str | float | int]] = Field(default_factory=list, description="書き方（style 列）ごとの集計")
     categories: list[dict[str, str | float | int]]
     confused: list[tuple[str, str, int]]
     rows: list[BatchRow]

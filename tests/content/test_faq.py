@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
 
 from faq_bot.config import PROJECT_ROOT
 from faq_bot.content import faq
-from faq_bot.errors import FaqFormatError
+from faq_bot.errors import FaqFormatError, FormatProblem
 from tests.conftest import SMALL_FAQ, write
 
 HEADER = "id\tcategory\tquestion\tanswer\talternates\n"
@@ -116,3 +117,97 @@ def test_alternates_split_on_bar_and_dump_round_trips() -> None:
     assert faq.parse(faq.dump(loaded.entries)).entries == tuple(
         e.__class__(e.id, e.category, e.question, e.answer, e.alternates, e.line) for e in loaded.entries
     )
+
+
+def format_problems(text: str) -> list[FormatProblem]:
+    with pytest.raises(FaqFormatError) as info:
+        faq.parse(text, "t.tsv")
+    assert info.value.source == "t.tsv"
+    return info.value.problems
+
+
+@pytest.mark.parametrize(
+    ("header", "column"),
+    [
+        ("id\tquestion\tanswer\tquestion", "question"),
+        ("id\t質問\tanswer\tquestion", "question"),  # two names of the same column
+        ("No.\tid\tquestion\tanswer", "id"),
+    ],
+)
+def test_a_header_column_given_twice_is_reported_on_line_1_with_its_name(header: str, column: str) -> None:
+    found = format_problems(header + "\n1\tq\ta\tb\n")
+    assert found == [FormatProblem(1, column, f"列「{column}」が2回あります。")]
+
+
+@pytest.mark.parametrize(
+    ("row", "column"),
+    [
+        ("1\tc\t請求書\x07の発行\ta\t", "質問"),
+        ("1\tc\tq\t回答\x1b[31m赤字\t", "回答"),
+        ("1\t分類\x7f\tq\ta\t", "分類"),
+        ("1\tc\tq\ta\t言い換え\x0cです", "言い換え"),
+        ("1\x00\tc\tq\ta\t", "id"),
+    ],
+)
+def test_control_characters_are_reported_with_line_and_column(row: str, column: str) -> None:
+    found = format_problems(HEADER + "9\tc\t別の質問\t別の回答\t\n" + row + "\n")
+    assert FormatProblem(3, column, "制御文字が含まれています。") in found
+    assert {p.line for p in found} == {3}
+
+
+@pytest.mark.parametrize("empty", ["", " ", "　"])
+def test_an_empty_id_is_reported_with_line_and_column(empty: str) -> None:
+    found = format_problems(HEADER + "1\tc\tq1\ta\t\n" + f"{empty}\tc\tq2\ta\t\n")
+    assert found == [FormatProblem(3, "id", "idが空です。")]
+
+
+@pytest.mark.parametrize("bad_id", ["1 2", "a/b", "番号1", "x" * 65, "1;DROP"])
+def test_a_badly_formed_id_is_reported_with_line_and_column(bad_id: str) -> None:
+    found = format_problems(HEADER + "1\tc\tq1\ta\t\n" + f"{bad_id}\tc\tq2\ta\t\n")
+    assert found == [FormatProblem(3, "id", f"id「{bad_id[:20]}」は英数字と _ . - の64文字以内にしてください。")]
+
+
+def test_well_formed_ids_of_every_allowed_character_are_accepted() -> None:
+    loaded = faq.parse(HEADER + "A-1\tc\tq1\ta\t\nb_2.3\tc\tq2\ta\t\n" + "z" * 64 + "\tc\tq3\ta\t\n")
+    assert [e.id for e in loaded.entries] == ["A-1", "b_2.3", "z" * 64]
+
+
+@pytest.mark.parametrize(("name", "reason"), [("folder", "Is a directory"), ("missing.tsv", "No such file")])
+def test_an_unreadable_file_is_a_format_error_naming_the_file(tmp_path: Path, name: str, reason: str) -> None:
+    # A folder or a missing file: unreadable even as root (chmod 000 does not stop root).
+    path = tmp_path / name
+    if name == "folder":
+        path.mkdir()
+    with pytest.raises(FaqFormatError) as info:
+        faq.load(path)
+    assert info.value.source == str(path)
+    [problem] = info.value.problems
+    assert (problem.line, problem.column) == (None, None)
+    assert problem.message.startswith("ファイルを読めません: ") and reason in problem.message
+
+
+CRLF_SOURCE = (
+    HEADER
+    + "1\t請求\t請求書の郵送はいつ頃ですか\t毎月10日頃です。\t請求書の到着日|請求書の送付日を教えて\n"
+    + '2\t請求\t請求書の宛名を変えたい\t"手順:\n1. マイページを開く\n2. 宛名を編集する"\t\n'
+    + "3\t会員\t退会の方法は\t会員情報の画面からできます。\t\n"
+)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp932"])
+def test_crlf_files_read_from_bytes_give_the_same_entries_as_lf_files(encoding: str) -> None:
+    raw = CRLF_SOURCE.replace("\n", "\r\n").encode(encoding)
+    loaded = faq.read_bytes(raw, "windows.tsv")
+    assert loaded.entries == faq.parse(CRLF_SOURCE).entries  # same fields and the same line numbers
+    assert loaded.by_id()["2"].answer == "手順:\n1. マイページを開く\n2. 宛名を編集する"
+    assert loaded.by_id()["1"].alternates == ("請求書の到着日", "請求書の送付日を教えて")
+    assert not any("\r" in e.question + e.answer + "".join(e.alternates) for e in loaded.entries)
+    assert loaded.sha256 == hashlib.sha256(raw).hexdigest()  # identified by the bytes as uploaded
+
+
+def test_a_crlf_file_with_a_problem_names_the_same_line_as_the_lf_file() -> None:
+    broken = CRLF_SOURCE + "4\tc\t\t回答だけ\t\n"
+    with pytest.raises(FaqFormatError) as info:
+        faq.read_bytes(broken.replace("\n", "\r\n").encode(), "t.tsv")
+    crlf = info.value.problems
+    assert crlf == [FormatProblem(7, "質問", "質問が空です。")] == format_problems(broken)

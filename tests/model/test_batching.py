@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
+import pytest
 
 from faq_bot.model.batching import MicroBatcher
 from faq_bot.model.embedder import Vectors
 from tests.fakes import FakeEmbedder
+from tests.waiting import wait_until
 
 
 class SlowFake(FakeEmbedder):
@@ -42,8 +45,7 @@ def test_micro_batched_vectors_equal_one_by_one_vectors() -> None:
     threads = [threading.Thread(target=ask, args=(t,)) for t in texts]
     for th in threads:
         th.start()
-    while batcher._queue.qsize() + slow.held < len(texts):  # every question is queued or held
-        threading.Event().wait(0.001)
+    wait_until(lambda: batcher._queue.qsize() + slow.held == len(texts), what="every question queued or held")
     slow.gate.set()
     for th in threads:
         th.join()
@@ -54,14 +56,62 @@ def test_micro_batched_vectors_equal_one_by_one_vectors() -> None:
 
 
 def test_a_failing_encoder_call_reaches_every_waiting_caller() -> None:
-    class Broken(FakeEmbedder):
-        def encode_queries(self, texts: Sequence[str]) -> Vectors:
-            raise RuntimeError("encoder down")
+    class Broken(SlowFake):
+        """Holds the first call until released; every call fails."""
 
-    batcher = MicroBatcher(Broken())
-    try:
+        def encode_queries(self, texts: Sequence[str]) -> Vectors:
+            super().encode_queries(texts)
+            raise RuntimeError(f"encoder down ({len(texts)} questions)")
+
+    broken = Broken()
+    batcher = MicroBatcher(broken, max_batch=32)
+    outcomes: dict[int, BaseException | None] = {}
+    lock = threading.Lock()
+
+    def ask(i: int) -> None:
+        try:
+            batcher.encode_queries([f"質問{i}"])
+        except BaseException as exc:  # what this caller got
+            with lock:
+                outcomes[i] = exc
+        else:
+            with lock:
+                outcomes[i] = None
+
+    callers = [threading.Thread(target=ask, args=(i,)) for i in range(8)]
+    for c in callers:
+        c.start()
+    # The first question(s) are inside the held call; the rest wait behind it and share the next call.
+    wait_until(lambda: batcher._queue.qsize() + broken.held == len(callers), what="every caller waiting")
+    broken.gate.set()
+    for c in callers:
+        c.join(timeout=20)
+        assert not c.is_alive(), "a caller was never answered"
+    assert sum(broken.sizes) == len(callers) and max(broken.sizes) > 1  # calls really held several callers
+    assert sorted(outcomes) == list(range(len(callers)))
+    assert all(isinstance(exc, RuntimeError) for exc in outcomes.values()), outcomes
+    # Each failing call reached every caller it held: n callers got "encoder down (n questions)".
+    expected: Counter[str] = Counter()
+    for n in broken.sizes:
+        expected[f"encoder down ({n} questions)"] += n
+    assert Counter(str(exc) for exc in outcomes.values()) == expected
+    batcher.close()
+
+
+def test_the_encoder_thread_keeps_serving_after_a_failed_call() -> None:
+    class FailsOnce(FakeEmbedder):
+        def __init__(self) -> None:
+            super().__init__()
+            self.failed = False
+
+        def encode_queries(self, texts: Sequence[str]) -> Vectors:
+            if not self.failed:
+                self.failed = True
+                raise RuntimeError("encoder down")
+            return super().encode_queries(texts)
+
+    batcher = MicroBatcher(FailsOnce())
+    with pytest.raises(RuntimeError, match="encoder down"):
         batcher.encode_queries(["x"])
-    except RuntimeError as exc:
-        assert "encoder down" in str(exc)
-    else:
-        raise AssertionError("expected the encoder's error")
+    np.testing.assert_allclose(batcher.encode_queries(["質問"])[0], FakeEmbedder().encode_queries(["質問"])[0])
+    batcher.close()

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from faq_bot.retrieval.engine import Engine
 from faq_bot.runtime import open_engine
 from tests.conftest import SMALL_FAQ
 from tests.fakes import FakeEmbedder
+from tests.waiting import wait_until
 
 NEW_FAQ = (
     SMALL_FAQ.replace("毎月10日頃に発行します。", "毎月15日頃に発行します。")
@@ -152,11 +152,3 @@ def test_watcher_reloads_a_changed_file_and_survives_a_broken_one(publisher: Pub
         wait_until(lambda: publisher.engine.entry("7") is not None)
     finally:
         watcher.stop()
-
-
-def wait_until(condition: object, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            pytest.fail("condition not reached")
-        time.sleep(0.02)

@@ -38,4 +38,10 @@ def test_metrics_count_answers_wrong_answers_and_rejections(fake_engine: Engine,
     data = report_dict(report)
     assert data["categories"] and data["misses"][0]["gold"] == "4"
     line = ranking_line(report.outcomes[0])
-    assert line["hits"][0] == {"id": "1", "score": line["hits"][0]["score"]} and line["decision"] == "answer"
+    # The same question searched and judged directly, outside evaluate(): the line lists exactly these hits,
+    # most probable first, with their probabilities.
+    loaded = fake_engine.current
+    direct = loaded.reply(loaded.retriever.search("請求書はいつ発行されますか", k=10)).search.hits
+    assert direct[0].entry.id == "1" and direct[0].probability is not None
+    assert line["hits"] == [{"id": h.entry.id, "score": round(h.confidence, 4)} for h in direct]
+    assert (line["query"], line["gold"], line["decision"]) == ("請求書はいつ発行されますか", ["1"], "answer")

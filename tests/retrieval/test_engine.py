@@ -21,8 +21,14 @@ def test_empty_and_meaningless_input_escalates_without_error(fake_engine: Engine
 
 
 def test_category_restricted_ask_only_answers_from_those_categories(fake_engine: Engine) -> None:
+    unrestricted = fake_engine.ask("請求書をダウンロードできますか")
+    assert unrestricted.hit is not None and unrestricted.hit.entry.category == "請求"
     reply = fake_engine.ask("請求書をダウンロードできますか", ["支払い"])
+    assert reply.search.hits, "the category has entries: the search must return them"
+    assert {h.entry.id for h in reply.search.hits} == {"4", "5"}  # every entry of 支払い, nothing else
     assert all(h.entry.category == "支払い" for h in reply.search.hits)
+    assert reply.hit is None or reply.hit.entry.category == "支払い"
+    assert all(h.entry.category == "支払い" for h in (*reply.suggestions, *reply.related))
 
 
 def test_entry_lookup_by_id(fake_engine: Engine) -> None:

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from pydantic import SecretStr
@@ -18,23 +14,15 @@ from schemathesis import checks
 
 from faq_bot.config import Settings
 from faq_bot.service.app import create_app
+from tests.conftest import ADMIN_AUTH, ADMIN_TOKEN, SMALL_FAQ
 from tests.fakes import FakeEmbedder
+from tests.servers import uvicorn_thread
 
-pytestmark = pytest.mark.fuzz
-
-TOKEN = "fuzz-admin-token-0123456789"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+pytestmark = [pytest.mark.fuzz, pytest.mark.slow]  # a live server in a thread, hundreds of requests
 
 
 @pytest.fixture(scope="module")
 def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from tests.conftest import SMALL_FAQ
-
     tmp = tmp_path_factory.mktemp("fuzz")
     faq = tmp / "faq.tsv"
     faq.write_text(SMALL_FAQ, encoding="utf-8")
@@ -42,19 +30,12 @@ def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         faq_path=faq,
         index_dir=tmp / "index",
         log_path=tmp / "log.db",
-        admin_token=SecretStr(TOKEN),
+        admin_token=SecretStr(ADMIN_TOKEN),
         rate_limit="",
         regression_path=Path("/nonexistent"),
     )
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, FakeEmbedder()), port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with uvicorn_thread(create_app(settings, FakeEmbedder())) as url:  # waits for /readyz, with a deadline
+        yield url
 
 
 def test_every_endpoint_keeps_its_schema_and_never_fails_with_5xx(live_url: str) -> None:
@@ -70,7 +51,7 @@ def test_every_endpoint_keeps_its_schema_and_never_fails_with_5xx(live_url: str)
             examples[case.operation.label] = examples.get(case.operation.label, 0) + 1
             case.call_and_validate(
                 base_url=live_url,
-                headers={"Authorization": f"Bearer {TOKEN}"},
+                headers=ADMIN_AUTH,
                 # Content rules the schema cannot express (an unknown category, a broken TSV in a
                 # well-formed upload) are refused with a documented 4xx; that is not a failure.
                 excluded_checks=[checks.positive_data_acceptance],

@@ -3,6 +3,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -10,6 +11,7 @@ from fastapi.testclient import TestClient
 from faq_bot.config import Settings
 from faq_bot.service.app import create_app
 from faq_bot.storage.chatlog import ChatLog
+from tests.conftest import app_client
 from tests.fakes import FakeEmbedder
 
 
@@ -20,7 +22,7 @@ def api_settings(settings: Settings, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def client(api_settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(api_settings, FakeEmbedder())) as c:
+    with app_client(api_settings) as c:
         yield c
 
 
@@ -47,16 +49,37 @@ def test_meaningless_message_escalates_with_text_and_contact_url(client: TestCli
 
 def test_an_escalation_can_carry_related_questions_but_no_answer(api_settings: Settings) -> None:
     s = api_settings.model_copy(update={"related_threshold": 0.05})  # the fake embedder's scores are low
-    with TestClient(create_app(s, FakeEmbedder())) as client:
+    with app_client(s) as client:
         reply = chat(client, "見積書の料金はいくらですか")  # entry 3 (見積書を発行できますか) names no price
         assert reply["decision"] == "escalate" and reply["entry"] is None and reply["suggestions"] == []
         assert reply["related"][0] == {"id": "3", "category": "見積", "question": "見積書を発行できますか"}
         assert chat(client, "？？？")["related"] == []
 
 
-def test_categories_filter_the_answer(client: TestClient) -> None:
-    reply = chat(client, "請求書をダウンロードできますか", categories=["支払い"])
-    assert reply["entry"] is None or reply["entry"]["category"] == "支払い"
+def offered(reply: dict[str, Any]) -> list[dict[str, Any]]:
+    """The entries a reply puts in front of the visitor: its answer's entry, else its suggestions."""
+    return [reply["entry"]] if reply["entry"] else list(reply["suggestions"])
+
+
+@pytest.mark.parametrize(
+    ("message", "category", "expected", "unfiltered_category"),
+    [
+        ("パスワードとクレジットカードを変更できますか", "支払い", "4", "会員"),
+        ("見積書をダウンロードできますか", "請求", "2", "見積"),
+    ],
+)
+def test_categories_filter_the_answer(
+    client: TestClient, message: str, category: str, expected: str, unfiltered_category: str
+) -> None:
+    """A question closest to another category is answered (or suggested) from the chosen one."""
+    unfiltered = chat(client, message)
+    assert unfiltered["decision"] in {"answer", "suggest"}
+    assert offered(unfiltered)[0]["category"] == unfiltered_category != category
+    filtered = chat(client, message, categories=[category])
+    assert filtered["decision"] in {"answer", "suggest"}
+    shown = offered(filtered)
+    assert shown and shown[0]["id"] == expected
+    assert {e["category"] for e in shown} == {category}
 
 
 @pytest.mark.parametrize(

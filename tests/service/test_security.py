@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,27 +12,22 @@ from pydantic import SecretStr
 
 from faq_bot.config import Settings
 from faq_bot.service.app import create_app
+from faq_bot.service.auth import COOKIE, AdminAuth
 from faq_bot.storage.chatlog import ChatLog
+from tests.conftest import ADMIN_AUTH, ADMIN_TOKEN, app_client, csrf_of
 from tests.fakes import FakeEmbedder
-
-TOKEN = "security-token-0123456789abcdef"
 
 
 @pytest.fixture
-def secure_settings(settings: Settings, tmp_path: Path) -> Settings:
-    return settings.model_copy(
-        update={
-            "log_path": tmp_path / "log.db",
-            "admin_token": SecretStr(TOKEN),
-            "rate_limit": "5/minute",
-            "frame_ancestors": ["'self'", "https://shop.example"],
-        }
+def secure_settings(admin_settings: Settings) -> Settings:
+    return admin_settings.model_copy(
+        update={"rate_limit": "5/minute", "frame_ancestors": ["'self'", "https://shop.example"]}
     )
 
 
 @pytest.fixture
 def client(secure_settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(secure_settings, FakeEmbedder()), base_url="https://testserver") as c:
+    with app_client(secure_settings, https=True) as c:
         yield c
 
 
@@ -56,7 +52,7 @@ def test_chat_rate_limit_answers_429_with_retry_after_in_japanese(client: TestCl
 
 def test_empty_rate_limit_disables_it(settings: Settings, tmp_path: Path) -> None:
     s = settings.model_copy(update={"log_path": tmp_path / "l.db", "rate_limit": ""})
-    with TestClient(create_app(s, FakeEmbedder())) as c:
+    with app_client(s) as c:
         assert all(c.post("/api/chat", json={"message": "請求"}).status_code == 200 for _ in range(20))
 
 
@@ -71,13 +67,15 @@ def test_admin_cookie_is_secure_httponly_samesite_and_the_token_is_never_logged(
     caplog.set_level(logging.DEBUG)
     client.post("/admin/reload", headers={"Authorization": "Bearer not-the-right-token-at-all"})
     client.post("/admin/login", data={"token": "wrong-login-token-value"})
-    res = client.post("/admin/login", data={"token": TOKEN}, follow_redirects=False)
+    res = client.post("/admin/login", data={"token": ADMIN_TOKEN}, follow_redirects=False)
     cookie = res.headers["set-cookie"].lower()
     assert "secure" in cookie and "httponly" in cookie and "samesite=strict" in cookie
-    client.get("/admin/versions", headers={"Authorization": f"Bearer {TOKEN}"})
+    client.get("/admin/versions", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
     text = caplog.text
     assert "wrong token" in text and "login failed" in text
-    assert TOKEN not in text and "not-the-right-token-at-all" not in text and "wrong-login-token-value" not in text
+    assert (
+        ADMIN_TOKEN not in text and "not-the-right-token-at-all" not in text and "wrong-login-token-value" not in text
+    )
 
 
 def test_feedback_cannot_be_replayed_to_inflate_counts(client: TestClient, secure_settings: Settings) -> None:
@@ -90,7 +88,7 @@ def test_feedback_cannot_be_replayed_to_inflate_counts(client: TestClient, secur
 
 def test_concurrent_chats_produce_exactly_one_log_row_each(settings: Settings, tmp_path: Path) -> None:
     s = settings.model_copy(update={"log_path": tmp_path / "rows.db", "rate_limit": ""})
-    with TestClient(create_app(s, FakeEmbedder())) as c:
+    with app_client(s) as c:
         ids: list[str] = []
         lock = threading.Lock()
 
@@ -107,3 +105,109 @@ def test_concurrent_chats_produce_exactly_one_log_row_each(settings: Settings, t
             t.join()
     log = ChatLog(s.log_path)
     assert log.count() == 80 and {q.request_id for q in log.questions()} == set(ids)
+
+
+def chat_status(client: TestClient, headers: dict[str, str] | None = None) -> int:
+    return client.post("/api/chat", json={"message": "請求書をダウンロードできますか"}, headers=headers).status_code
+
+
+def test_each_client_address_has_its_own_rate_limit_budget(settings: Settings, tmp_path: Path) -> None:
+    s = settings.model_copy(update={"log_path": tmp_path / "log.db", "rate_limit": "3/minute"})
+    app = create_app(s, FakeEmbedder())
+    with TestClient(app, client=("192.0.2.1", 40001)) as first:
+        second = TestClient(app, client=("192.0.2.2", 40002))  # the same running app, another address
+        assert [chat_status(first) for _ in range(4)] == [200, 200, 200, 429]
+        assert [chat_status(second) for _ in range(4)] == [200, 200, 200, 429]  # not spent by the first
+        assert chat_status(first) == 429
+
+
+def test_forwarded_for_names_the_client_only_behind_a_trusted_proxy(settings: Settings, tmp_path: Path) -> None:
+    s = settings.model_copy(update={"log_path": tmp_path / "log.db", "rate_limit": "2/minute"})
+    with app_client(s.model_copy(update={"trust_forwarded_for": True})) as proxied:
+        for visitor in ("198.51.100.1", "198.51.100.2"):
+            hop = {"X-Forwarded-For": f"{visitor}, 10.0.0.1"}  # the proxy appends itself
+            assert [chat_status(proxied, hop) for _ in range(3)] == [200, 200, 429]
+    with app_client(s) as direct:  # not behind a proxy: a forged header buys no fresh budget
+        assert [chat_status(direct, {"X-Forwarded-For": f"203.0.113.{i}"}) for i in range(3)] == [200, 200, 429]
+
+
+def signed_session(monkeypatch: pytest.MonkeyPatch, issued_hours_ago: float) -> str:
+    """A session cookie signed with the test token, as if issued ``issued_hours_ago`` hours ago (8-hour sessions)."""
+    now = time.time()
+    with monkeypatch.context() as clock:
+        clock.setattr(time, "time", lambda: now - issued_hours_ago * 3600)
+        return AdminAuth(SecretStr(ADMIN_TOKEN), session_hours=8).new_session()
+
+
+def logged_in_with(client: TestClient, cookie: str) -> bool:
+    """Whether the admin page and the admin API accept this session cookie (and agree on it)."""
+    client.cookies.clear()
+    client.cookies.set(COOKIE, cookie, domain="testserver.local", path="/admin")
+    page = client.get("/admin", follow_redirects=False)
+    api = client.get("/admin/versions")  # no bearer token: the session alone
+    assert (page.status_code == 200) == (api.status_code == 200), (page.status_code, api.status_code)
+    if page.status_code != 200:
+        assert page.status_code == 303 and page.headers["location"] == "/admin/login" and api.status_code == 401
+    return page.status_code == 200
+
+
+def test_a_fresh_session_cookie_is_accepted_and_an_expired_one_refused(
+    admin_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert logged_in_with(admin_client, signed_session(monkeypatch, issued_hours_ago=7.5))
+    assert not logged_in_with(admin_client, signed_session(monkeypatch, issued_hours_ago=8.5))
+
+
+def test_tampered_or_foreign_session_cookies_are_refused(admin_client: TestClient) -> None:
+    login = admin_client.post("/admin/login", data={"token": ADMIN_TOKEN}, follow_redirects=False)
+    assert login.status_code == 303
+    valid = admin_client.cookies[COOKIE]
+    expires, signature = valid.split(".")
+    flipped = signature[:-1] + ("0" if signature[-1] != "0" else "1")
+    assert logged_in_with(admin_client, valid)
+    for forged in (
+        f"{int(expires) + 86400}.{signature}",  # a longer session with the old signature
+        f"{expires}.{flipped}",
+        f"{expires}.",
+        AdminAuth(SecretStr("some-other-token-0123456789")).new_session(),  # signed with another token
+        "not-a-session",
+        "",
+    ):
+        assert not logged_in_with(admin_client, forged), forged
+
+
+def test_logout_needs_its_csrf_token_and_deletes_the_session_cookie(logged_in_client: TestClient) -> None:
+    page = logged_in_client.get("/admin")
+    assert page.status_code == 200 and 'action="/admin/logout"' in page.text
+    forged = logged_in_client.post("/admin/logout", data={"csrf": "0" * 64}, follow_redirects=False)
+    assert forged.status_code == 403
+    assert logged_in_client.get("/admin", follow_redirects=False).status_code == 200  # still logged in
+    res = logged_in_client.post("/admin/logout", data={"csrf": csrf_of(page.text)}, follow_redirects=False)
+    assert res.status_code == 303 and res.headers["location"] == "/admin/login"
+    deleted = res.headers["set-cookie"]
+    assert deleted.startswith(f"{COOKIE}=") and "Max-Age=0" in deleted and "Path=/admin" in deleted
+    assert COOKIE not in logged_in_client.cookies
+    assert logged_in_client.get("/admin", follow_redirects=False).headers["location"] == "/admin/login"
+    assert logged_in_client.get("/admin/versions").status_code == 401
+
+
+def test_personal_data_sent_to_the_chat_is_masked_in_the_stored_row_and_the_csv(
+    admin_client: TestClient, admin_settings: Settings
+) -> None:
+    message = "注文の件でご連絡ください。メールは hanako.sato@example.jp、電話は 080-9876-5432 です"
+    reply = admin_client.post("/api/chat", json={"message": message})
+    assert reply.status_code == 200
+    rid = reply.json()["request_id"]
+    comment = "折り返しは 03-5555-0199 か hanako.sato@example.jp まで"
+    assert admin_client.post("/api/feedback", json={"request_id": rid, "rating": "down", "comment": comment}).is_success
+
+    masked = "注文の件でご連絡ください。メールは [メールアドレス]、電話は [電話番号] です"
+    masked_comment = "折り返しは [電話番号] か [メールアドレス] まで"
+    rows = ChatLog(admin_settings.log_path).questions()
+    assert [(q.request_id, q.message, q.comment) for q in rows] == [(rid, masked, masked_comment)]
+    csv_text = admin_client.get("/admin/log.csv", headers=ADMIN_AUTH).text
+    assert masked in csv_text and masked_comment in csv_text
+    for secret in ("hanako.sato", "example.jp", "9876", "5555"):
+        assert secret not in csv_text
+        for stored in admin_settings.log_path.parent.glob(admin_settings.log_path.name + "*"):  # with -wal, -shm
+            assert secret.encode() not in stored.read_bytes(), stored

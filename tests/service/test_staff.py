@@ -1,90 +1,79 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
 
-from faq_bot.config import Settings
-from faq_bot.service.app import create_app
-from tests.fakes import FakeEmbedder
+from tests.conftest import ADMIN_AUTH, csrf_of
 
-TOKEN = "staff-token-0123456789abcdef"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 QUERIES = "query\tgold\n請求書はいつ発行されますか\t1\nクレジットカードは使えますか\t4\n全然関係ない話題\t\n"
 
 
-@pytest.fixture
-def client(settings: Settings, tmp_path: Path) -> Iterator[TestClient]:
-    s = settings.model_copy(update={"log_path": tmp_path / "log.db", "admin_token": SecretStr(TOKEN)})
-    with TestClient(create_app(s, FakeEmbedder()), base_url="https://testserver") as c:
-        yield c
-
-
-def test_explain_endpoint_shows_scores_tokens_and_thresholds(client: TestClient) -> None:
-    body = client.get("/admin/explain", params={"q": "請求書をダウンロードする方法"}, headers=AUTH).json()
+def test_explain_endpoint_shows_scores_tokens_and_thresholds(admin_client: TestClient) -> None:
+    body = admin_client.get("/admin/explain", params={"q": "請求書をダウンロードする方法"}, headers=ADMIN_AUTH).json()
     assert body["decision"] in {"answer", "suggest"} and len(body["hits"]) == 5
     top = body["hits"][0]
     assert top["id"] == "2" and {"dense", "lexical", "score", "matched", "shared_tokens"} <= set(top)
     assert "ダウンロード" in body["tokens"] and body["answer_threshold"] > body["suggest_threshold"]
-    assert client.get("/admin/explain", params={"q": "x", "category": "無い"}, headers=AUTH).status_code == 422
-    assert client.get("/admin/explain", params={"q": "x"}).status_code == 401
+    assert (
+        admin_client.get("/admin/explain", params={"q": "x", "category": "無い"}, headers=ADMIN_AUTH).status_code == 422
+    )
+    assert admin_client.get("/admin/explain", params={"q": "x"}).status_code == 401
 
 
-def test_batch_endpoint_gives_metrics_rows_and_formats(client: TestClient) -> None:
+def test_batch_endpoint_gives_metrics_rows_and_formats(admin_client: TestClient) -> None:
     files = {"file": ("q.tsv", QUERIES.encode("cp932"))}
-    body = client.post("/admin/batch", files=files, headers=AUTH).json()
+    body = admin_client.post("/admin/batch", files=files, headers=ADMIN_AUTH).json()
     assert body["metrics"]["n_in_scope"] == 2 and body["metrics"]["n_out_of_scope"] == 1
     assert len(body["rows"]) == 3 and {"answer", "suggest"} & set(body["proposal"])
-    html = client.post("/admin/batch?format=html", files=files, headers=AUTH)
+    html = admin_client.post("/admin/batch?format=html", files=files, headers=ADMIN_AUTH)
     assert html.headers["content-type"].startswith("text/html") and "data:image/png;base64," in html.text
-    csv_res = client.post("/admin/batch?format=csv", files=files, headers=AUTH)
+    csv_res = admin_client.post("/admin/batch?format=csv", files=files, headers=ADMIN_AUTH)
     assert csv_res.text.startswith("\ufeff質問")
-    bad = client.post("/admin/batch", files={"file": ("q.tsv", b"q\tx\n1\t2\n")}, headers=AUTH)
+    bad = admin_client.post("/admin/batch", files={"file": ("q.tsv", b"q\tx\n1\t2\n")}, headers=ADMIN_AUTH)
     assert bad.status_code == 422
 
 
-def test_log_endpoints_group_unanswered_count_entries_and_export(client: TestClient) -> None:
+def test_log_endpoints_group_unanswered_count_entries_and_export(admin_client: TestClient) -> None:
     for text in ["社員食堂はありますか", "社員食堂はありますか？", "請求書をダウンロードできますか"]:
-        client.post("/api/chat", json={"message": text})
-    groups = client.get("/admin/log/unanswered", headers=AUTH).json()
+        admin_client.post("/api/chat", json={"message": text})
+    groups = admin_client.get("/admin/log/unanswered", headers=ADMIN_AUTH).json()
     assert groups and groups[0]["count"] >= 2
-    entries = {e["id"]: e for e in client.get("/admin/log/entries", headers=AUTH).json()}
+    entries = {e["id"]: e for e in admin_client.get("/admin/log/entries", headers=ADMIN_AUTH).json()}
     assert entries["2"]["answered"] == 1 and entries["6"]["answered"] == 0 and len(entries) == 6
-    csv_text = client.get("/admin/log.csv", headers=AUTH).text
+    csv_text = admin_client.get("/admin/log.csv", headers=ADMIN_AUTH).text
     assert csv_text.count("\n") == 4 and "社員食堂" in csv_text
 
 
-def test_adding_an_alternate_goes_through_the_publish_path(client: TestClient) -> None:
-    before = client.get("/readyz").json()["faq_version"]
-    res = client.post("/admin/log/alternate", json={"entry_id": "5", "text": "振り込みで払いたい"}, headers=AUTH)
+def test_adding_an_alternate_goes_through_the_publish_path(admin_client: TestClient) -> None:
+    before = admin_client.get("/readyz").json()["faq_version"]
+    res = admin_client.post(
+        "/admin/log/alternate", json={"entry_id": "5", "text": "振り込みで払いたい"}, headers=ADMIN_AUTH
+    )
     assert res.status_code == 200 and res.json()["published"] and res.json()["changes"][0]["fields"] == ["alternates"]
-    assert client.get("/readyz").json()["faq_version"] != before
-    dup = client.post("/admin/log/alternate", json={"entry_id": "4", "text": "銀行振込はできますか"}, headers=AUTH)
+    assert admin_client.get("/readyz").json()["faq_version"] != before
+    dup = admin_client.post(
+        "/admin/log/alternate", json={"entry_id": "4", "text": "銀行振込はできますか"}, headers=ADMIN_AUTH
+    )
     assert dup.status_code == 422 and "重複" in str(dup.json()["problems"])
-    missing = client.post("/admin/log/alternate", json={"entry_id": "99", "text": "x"}, headers=AUTH)
+    missing = admin_client.post("/admin/log/alternate", json={"entry_id": "99", "text": "x"}, headers=ADMIN_AUTH)
     assert missing.status_code == 404
 
 
-def test_staff_pages_render_console_batch_and_log(client: TestClient) -> None:
-    client.post("/admin/login", data={"token": TOKEN})
-    console = client.get("/admin/console", params={"q": "請求書をダウンロードする方法"})
+def test_staff_pages_render_console_batch_and_log(logged_in_client: TestClient) -> None:
+    console = logged_in_client.get("/admin/console", params={"q": "請求書をダウンロードする方法"})
     assert console.status_code == 200 and "<mark>ダウンロード</mark>" in console.text and "<svg" in console.text
-    priced = client.get("/admin/console", params={"q": "見積書の料金はいくらですか"})
+    priced = logged_in_client.get("/admin/console", params={"q": "見積書の料金はいくらですか"})
     assert "担当者へ案内した理由" in priced.text and "料金・費用" in priced.text
-    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', console.text)
-    assert csrf
-    page = client.post("/admin/ui/batch", data={"csrf": csrf.group(1)}, files={"file": ("q.tsv", QUERIES.encode())})
+    csrf = csrf_of(console.text)
+    page = logged_in_client.post("/admin/ui/batch", data={"csrf": csrf}, files={"file": ("q.tsv", QUERIES.encode())})
     assert "スコアの分布" in page.text
     link = re.search(r'href="(/admin/batch/[0-9a-f]{32}\.csv)"', page.text)
-    assert link and client.get(link.group(1)).text.startswith("\ufeff質問")
-    client.post("/api/chat", json={"message": "社員食堂はありますか"})
-    log = client.get("/admin/log")
+    assert link and logged_in_client.get(link.group(1)).text.startswith("\ufeff質問")
+    logged_in_client.post("/api/chat", json={"message": "社員食堂はありますか"})
+    log = logged_in_client.get("/admin/log")
     assert "社員食堂はありますか" in log.text and "追加して公開" in log.text
-    added = client.post(
-        "/admin/ui/alternate", data={"csrf": csrf.group(1), "entry_id": "5", "text": "社員食堂はありますか"}
+    added = logged_in_client.post(
+        "/admin/ui/alternate", data={"csrf": csrf, "entry_id": "5", "text": "社員食堂はありますか"}
     )
     assert "言い換えとして公開しました" in added.text

@@ -4,29 +4,20 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from faq_bot.config import PROJECT_ROOT, Settings
 from faq_bot.service.app import create_app
+from tests.servers import uvicorn_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 MARKUP_QUESTION = '<img src=x onerror="window.__pwned=1">テスト用の特別な質問'
 MARKUP_ANSWER = '<script>window.__pwned=2</script><b id="bold">太字</b> & &lt;エスケープ&gt;'
 SCREENSHOT = PROJECT_ROOT / "docs" / "widget.png"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -41,22 +32,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         index_dir=tmp / "index",
         log_path=tmp / "log.sqlite3",
         answer_threshold=0.9,  # wide bands so each decision is easy to reach from the page
-        suggest_threshold=0.3,
+        suggest_threshold=0.5,
         contact_url="https://example.com/contact",
         rate_limit="",
     )
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 120
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("server did not start")
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with uvicorn_thread(create_app(settings)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +104,28 @@ def test_suggestion_click_shows_that_entry(page: object) -> None:
     answer = page.locator(".msg.answer").last  # type: ignore[attr-defined]
     answer.wait_for()
     assert question in answer.inner_text()
+
+
+def test_none_of_these_under_suggestions_leads_to_the_contact_form(page: object) -> None:
+    ask(page, "請求書のPDFが欲しい")
+    card = page.locator(".msg.suggest").last  # type: ignore[attr-defined]
+    card.wait_for()
+    none = card.get_by_role("button", name="どれにも当てはまらない")
+    none.click()
+    escalation = page.locator(".msg.escalate").last  # type: ignore[attr-defined]
+    escalation.wait_for()
+    assert "お問い合わせフォーム" in escalation.inner_text()
+    assert escalation.get_by_role("link").get_attribute("href") == "https://example.com/contact"
+    assert none.is_disabled()
+
+
+def test_a_greeting_gets_a_friendly_reply_not_an_escalation(page: object) -> None:
+    ask(page, "こんにちは！")
+    reply = page.locator(".msg.smalltalk").last  # type: ignore[attr-defined]
+    reply.wait_for()
+    assert "ご質問をどうぞ" in reply.inner_text()
+    assert page.locator(".msg.escalate").count() == 0  # type: ignore[attr-defined]
+    assert reply.locator(".feedback").count() == 0  # nothing to rate
 
 
 def test_out_of_scope_question_shows_the_escalation_card(page: object) -> None:

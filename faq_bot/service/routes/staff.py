@@ -71,6 +71,7 @@ async def batch_api(
         return csv_download(batch_report.to_csv(batch_report.rows(report)), "batch-result.csv")
     return schemas.BatchReply(
         metrics=report.metrics,
+        styles=report.styles,
         categories=report.categories,
         confused=batch_report.confused_pairs(report.outcomes),
         rows=[schemas.BatchRow(**asdict(r)) for r in batch_report.rows(report)],

@@ -83,9 +83,37 @@ _SENTENCES = [
 ]
 
 
-def entries(n: int, seed: int = 0, categories: int = 0, answer_sentences: int = 6) -> list[FaqEntry]:
-    """``n`` distinct entries; ``categories`` > 0 spreads them over that many categories."""
+_LONG_SENTENCES = [
+    "お手続きの前に、対象となる{thing}が有効な状態であることをご確認ください。",
+    "{thing}の{verb}は、担当窓口の営業時間（平日9時〜17時）内に受け付けた分から順に対応いたします。",
+    "申請内容に不備があった場合は、担当者から折り返しご連絡し、修正をお願いすることがあります。",
+    "①マイページにログインします。②「{thing}」を選択します。③画面の案内に従って{verb}の内容を入力します。",
+    "法人名義でご利用の場合は、契約者情報に登録された部署名とご担当者名をあわせてご記入ください。",
+    "なお、{thing}に関する記録は法令に基づき一定期間保存され、期間経過後に削除されます。",
+    "年度末や月末は申請が集中するため、通常より処理にお時間をいただく場合がございます。",
+    "複数の{thing}をまとめて{verb}する場合は、一覧画面のチェックボックスで対象を選択してから実行してください。",
+    "スマートフォンからも操作できますが、一部の機能はパソコンのブラウザからのみご利用いただけます。",
+    "ご本人以外による手続きには、委任状または管理者による承認が必要です。",
+]
+
+
+def answer_lengths(n: int, seed: int = 0) -> list[int]:
+    """Sentences per answer, like a real municipal FAQ: median about 7 sentences (about 300 characters), a few up to 40 (1,500)."""
+    rng = random.Random(f"lengths:{seed}")
+    return [min(40, max(2, round(rng.lognormvariate(2.0, 0.55)))) for _ in range(n)]
+
+
+def entries(
+    n: int, seed: int = 0, categories: int = 0, answer_sentences: int = 6, long_answers: bool = False
+) -> list[FaqEntry]:
+    """``n`` distinct entries; ``categories`` > 0 spreads them over that many categories.
+
+    ``long_answers``: answers of realistic, varied length (see ``answer_lengths``) instead of
+    ``answer_sentences`` short sentences each.
+    """
     rng = random.Random(seed)
+    lengths = answer_lengths(n, seed) if long_answers else [answer_sentences] * n
+    pool = _SENTENCES + _LONG_SENTENCES if long_answers else _SENTENCES
     combos = [(t, a, c) for c in _CONTEXTS for t in _THINGS for a in _ACTIONS]
     out: list[FaqEntry] = []
     for i in range(n):
@@ -93,6 +121,8 @@ def entries(n: int, seed: int = 0, categories: int = 0, answer_sentences: int = 
         suffix = f"（その{i // len(combos) + 1}）" if i >= len(combos) else ""
         question = f"{context}{thing}{tail}{suffix}"
         body = [
+            rng.choice(pool).format(thing=thing, verb=verb, n=rng.randint(1, 10)) for _ in range(lengths[i])
+        ] if long_answers else [
             s.format(thing=thing, verb=verb, n=rng.randint(1, 10)) for s in rng.sample(_SENTENCES, answer_sentences)
         ]
         category = f"分類{i % categories + 1}" if categories else ""
@@ -114,9 +144,11 @@ def paraphrase(entry: FaqEntry, seed: int = 0) -> str:
     return entry.question
 
 
-def write(path: Path, n: int, seed: int = 0, categories: int = 0, queries: Path | None = None) -> None:
+def write(
+    path: Path, n: int, seed: int = 0, categories: int = 0, queries: Path | None = None, long_answers: bool = False
+) -> None:
     """Write a synthetic FAQ TSV (and, optionally, a query set with one paraphrase per 10 entries)."""
-    items = entries(n, seed, categories)
+    items = entries(n, seed, categories, long_answers=long_answers)
     path.write_text(dump(items), encoding="utf-8")
     if queries is not None:
         lines = ["query\tgold"]

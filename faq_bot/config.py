@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     encoder_backend: Literal["auto", "torch", "onnx", "onnx-int8"] = "auto"
     encoder_threads: int = Field(0, ge=0)  # 0: one per core
     max_seq_length: int = Field(256, ge=16, le=512)
+    # Tokens of question + answer embedded as a passage (0: max_seq_length). Shorter passages build
+    # faster; measured figures in docs/benchmarks.md.
+    passage_max_length: int = Field(0, ge=0, le=512)
     micro_batch: bool = True  # coalesce concurrent questions into one encoder call
     reply_cache_size: int = Field(2048, ge=0)  # replies kept per FAQ version; 0 disables
 
@@ -226,5 +229,5 @@ class Settings(BaseSettings):
         """Which model and encoder backend, and how it runs."""
         return EncoderParams(
             self.model_dir, self.encoder_backend, self.encode_batch_size, self.max_seq_length, self.encoder_threads,
-            self.micro_batch if micro_batch is None else micro_batch,
+            self.micro_batch if micro_batch is None else micro_batch, self.passage_max_length or None,
         )  # fmt: skip

@@ -39,6 +39,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 def engine_for(settings: Settings, quiet: bool = False, follow_file: bool = True) -> Engine:
     """The engine for the configured FAQ (loads the model; imported here, only for commands that need it)."""
+    from faq_bot.progress import printing
     from faq_bot.runtime import open_engine
 
-    return open_engine(settings, follow_file=follow_file, progress=None if quiet else say)
+    return open_engine(settings, follow_file=follow_file, progress=None if quiet else printing(say))

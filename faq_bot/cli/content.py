@@ -9,6 +9,7 @@ from pathlib import Path
 from faq_bot.cli.common import engine_for, say, settings_from
 from faq_bot.config import load_settings
 from faq_bot.content import faq as faq_table
+from faq_bot.progress import printing
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -32,7 +33,7 @@ def cmd_build_index(args: argparse.Namespace) -> int:
     say(f"{settings.faq_path}: {len(faq.entries)}件（{faq.encoding}）")
     embedder = load_embedder(settings.encoder_params(micro_batch=False))
     analyzer = TextAnalyzer(SynonymTable.load(settings.synonyms_path))
-    built = build_and_save(faq, settings.retrieval_params(), embedder, analyzer, say)
+    built = build_and_save(faq, settings.retrieval_params(), embedder, analyzer, printing(say))
     say(f"索引を保存しました: {built.path}（{time.perf_counter() - started:.1f}秒）")
     return 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from faq_bot.model.background import BackgroundEncoder
 from faq_bot.model.batching import MicroBatcher
 from faq_bot.model.embedder import Embedder
 from faq_bot.model.onnx import OnnxEmbedder, is_exported
@@ -9,20 +10,38 @@ from faq_bot.model.params import EncoderParams
 from faq_bot.model.sentence_transformer import SentenceTransformerEmbedder
 
 
+def _backend(params: EncoderParams) -> str:
+    if params.backend == "auto":
+        return "onnx" if is_exported(params.model_dir) else "torch"
+    return params.backend
+
+
+def _encoder(params: EncoderParams, threads: int) -> Embedder:
+    if _backend(params) == "torch":
+        return SentenceTransformerEmbedder(params.model_dir, params.batch_size, params.max_seq_length)
+    return OnnxEmbedder(
+        params.model_dir,
+        batch_size=params.batch_size,
+        max_seq_length=params.max_seq_length,
+        threads=threads,
+        int8=_backend(params) == "onnx-int8",
+        max_passage_length=params.max_passage_length,
+    )
+
+
 def load_embedder(params: EncoderParams) -> Embedder:
     """The configured backend (``auto``: ONNX fp32 when exported, else torch), micro-batched if asked."""
-    backend = params.backend
-    if backend == "auto":
-        backend = "onnx" if is_exported(params.model_dir) else "torch"
-    embedder: Embedder
-    if backend == "torch":
-        embedder = SentenceTransformerEmbedder(params.model_dir, params.batch_size, params.max_seq_length)
-    else:
-        embedder = OnnxEmbedder(
-            params.model_dir,
-            batch_size=params.batch_size,
-            max_seq_length=params.max_seq_length,
-            threads=params.threads,
-            int8=backend == "onnx-int8",
-        )
+    embedder = _encoder(params, params.threads)
     return MicroBatcher(embedder, params.batch_size) if params.micro_batch else embedder
+
+
+def load_bulk_embedder(params: EncoderParams, interactive: Embedder) -> Embedder:
+    """The encoder for bulk work (builds, batch tests) next to the visitors' ``interactive`` one.
+
+    With ONNX: a second session created and run in a low-priority thread (``BackgroundEncoder``),
+    about 90 MB more (the embedding table is memory-mapped and shared); with torch, the
+    interactive encoder itself.
+    """
+    if _backend(params) == "torch":
+        return interactive
+    return BackgroundEncoder(lambda: _encoder(params, params.threads), like=interactive)

@@ -19,3 +19,4 @@ class EncoderParams:
     max_seq_length: int = 256
     threads: int = 0  # 0: one per core
     micro_batch: bool = False  # coalesce concurrent questions into one encoder call
+    max_passage_length: int | None = None  # tokens of question + answer embedded (None: max_seq_length)

@@ -104,7 +104,7 @@ class Publisher:
         live = self.engine.current
         built = self.engine.build(faq)
         queries = regression_set(self.regression_path)
-        changes = regression_changes(queries, live, self.engine.loaded_for(built))
+        changes = regression_changes(queries, live, self.engine.loaded_for(built), self.engine.bulk)
         preview = Preview(faq, tuple(diff(live.index.entries, faq.entries)), tuple(changes), len(queries))
         return built, preview
 

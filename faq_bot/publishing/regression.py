@@ -12,6 +12,7 @@ import numpy.typing as npt
 
 from faq_bot.content.queries import LabelledQuery, read_queries
 from faq_bot.errors import FaqFormatError
+from faq_bot.model.embedder import Embedder
 from faq_bot.quality.judging import is_right_label, outcome_label
 from faq_bot.retrieval.engine import Loaded
 
@@ -40,14 +41,16 @@ def regression_set(path: Path | None) -> list[LabelledQuery]:
         return []
 
 
-def regression_changes(queries: Sequence[LabelledQuery], old: Loaded, new: Loaded) -> list[RegressionChange]:
+def regression_changes(
+    queries: Sequence[LabelledQuery], old: Loaded, new: Loaded, encoder: Embedder
+) -> list[RegressionChange]:
     """Regression questions whose decision or answer differs between two versions of the FAQ."""
     if not queries:
         return []
     # Each FAQ may respell a hiragana question differently: one batch for both sides' texts.
     texts = [(old.retriever.views(q.query), new.retriever.views(q.query)) for q in queries]
     unique = list(dict.fromkeys(t for pair in texts for side in pair for t in side))
-    encoded = dict(zip(unique, old.retriever.embedder.encode_queries(unique), strict=True))
+    encoded = dict(zip(unique, encoder.encode_queries(unique), strict=True))
 
     def vectors(views: list[str]) -> npt.NDArray[np.float32]:
         return np.stack([encoded[t] for t in views])

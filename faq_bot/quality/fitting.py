@@ -41,7 +41,7 @@ TRAIN_CANDIDATES = 5
 #: The signals the model weighs. ``dense`` is left out: it is the larger of ``dense_question`` and
 #: ``dense_passage``, and two weights on one quantity would make the contributions unreadable.
 FEATURES = ("dense_question", "dense_passage", "coverage", "unknown", "margin", "agreement", "asked_missing", "length")
-Progress = Callable[[str], None]
+Say = Callable[[str], None]  # a line for the person running calibrate
 
 
 @dataclass(frozen=True)
@@ -57,25 +57,10 @@ class Case:
         return f"entry:{self.query.gold[0]}" if self.query.gold else f"question:{self.query.query}"
 
 
-def searches(loaded: Loaded, queries: Sequence[LabelledQuery], batch: int = 64) -> list[Search]:
-    """The search of each question against one FAQ, encoding the questions in batches."""
-    retriever = loaded.retriever
-    out: list[Search] = []
-    for start in range(0, len(queries), batch):
-        chunk = queries[start : start + batch]
-        views = [retriever.views(q.query) for q in chunk]
-        flat = [t for v in views for t in v]
-        vectors = retriever.embedder.encode_queries(flat) if flat else np.zeros((0, retriever.embedder.dim), np.float32)
-        at = 0
-        for q, v in zip(chunk, views, strict=True):
-            out.append(retriever.search(q.query, query_vectors=vectors[at : at + len(v)]))
-            at += len(v)
-    return out
-
-
 def labelled_cases(loaded: Loaded, queries: Sequence[LabelledQuery]) -> list[Case]:
     """Cases from a labelled question set."""
-    return [Case(q, s) for q, s in zip(queries, searches(loaded, queries), strict=True)]
+    found = loaded.search_many([q.query for q in queries], loaded.retriever.embedder)
+    return [Case(q, s) for q, s in zip(queries, found, strict=True)]
 
 
 def _fold(key: str, folds: int) -> int:
@@ -88,7 +73,7 @@ def _reduced(entries: Sequence[FaqEntry], label: str) -> Faq:
     return Faq(tuple(entries), f"self-supervision:{label}", "UTF-8", digest)
 
 
-def faq_cases(engine: Engine, folds: int = 5, progress: Progress | None = None) -> list[Case]:
+def faq_cases(engine: Engine, folds: int = 5, progress: Say | None = None) -> list[Case]:
     """Cases the FAQ provides itself (see the module docstring); each text is encoded once."""
     entries = engine.current.index.entries
     embedder = CachedEmbedder(engine.embedder)
@@ -186,7 +171,7 @@ def calibrate(
     folds: int = 5,
     max_wrong: float = 0.04,
     use_faq: bool = True,
-    progress: Progress | None = None,
+    progress: Say | None = None,
 ) -> Calibration:
     """Fit the decision model on labelled questions (and the FAQ's own), choose thresholds, measure both ways.
 

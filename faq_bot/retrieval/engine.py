@@ -13,11 +13,15 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from faq_bot.content import faq as faq_table
 from faq_bot.content.faq import Faq, FaqEntry, entries_by_id
 from faq_bot.errors import FaqFormatError, IndexMismatchError
 from faq_bot.model.embedder import Embedder
+from faq_bot.progress import Progress, Step
 from faq_bot.retrieval import store
+from faq_bot.retrieval.cache import BuildCache
 from faq_bot.retrieval.confidence import ConfidenceModel, judge
 from faq_bot.retrieval.decision import Reply, decide
 from faq_bot.retrieval.index import FaqIndex, build, index_settings
@@ -27,8 +31,6 @@ from faq_bot.retrieval.smalltalk import recognise
 from faq_bot.text.analyzer import TextAnalyzer
 from faq_bot.text.normalize import normalize
 from faq_bot.text.synonyms import SynonymTable
-
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,21 @@ class Loaded:
             # A greeting or thanks: nothing to search (and nothing to encode).
             return decide(Search(query, self.retriever.analyze(query), ()), self.params.decision)
         return self.reply(self.retriever.search(query, categories or None, k))
+
+    def search_many(self, queries: Sequence[str], encoder: Embedder, batch: int = 64) -> list[Search]:
+        """The search of each question, encoding them in batches with ``encoder`` (e.g. the bulk one)."""
+        retriever = self.retriever
+        out: list[Search] = []
+        for start in range(0, len(queries), batch):
+            chunk = queries[start : start + batch]
+            views = [retriever.views(q) for q in chunk]
+            flat = [t for v in views for t in v]
+            vectors = encoder.encode_queries(flat) if flat else np.zeros((0, encoder.dim), np.float32)
+            at = 0
+            for q, v in zip(chunk, views, strict=True):
+                out.append(retriever.search(q, query_vectors=vectors[at : at + len(v)]))
+                at += len(v)
+        return out
 
     def reply(self, search: Search) -> Reply:
         """The decision for a search: each hit judged by the decision model, then answer / suggest / escalate."""
@@ -89,9 +106,11 @@ class Engine:
         analyzer: TextAnalyzer,
         model: ConfidenceModel,
         index: FaqIndex,
+        bulk: Embedder | None = None,
     ) -> None:
         self.params = params
-        self.embedder = embedder
+        self.embedder = embedder  # visitors' questions
+        self.bulk = bulk or embedder  # builds, batch tests, log grouping: never in the visitors' way
         self.analyzer = analyzer
         self.model = model
         self._loaded = self.loaded_for(index)
@@ -103,6 +122,7 @@ class Engine:
         params: RetrievalParams,
         embedder: Embedder,
         *,
+        bulk: Embedder | None = None,
         rebuild: bool = True,
         follow_file: bool = True,
         progress: Progress | None = None,
@@ -111,8 +131,9 @@ class Engine:
         synonyms = params.store.synonyms_path
         analyzer = TextAnalyzer(SynonymTable.load(synonyms) if synonyms else SynonymTable())
         model = ConfidenceModel.load(params.decision_model)
+        # The first build happens before any visitor is served: the full-speed encoder does it.
         index = ensure_index(params, embedder, analyzer, rebuild=rebuild, follow_file=follow_file, progress=progress)
-        return cls(params, embedder, analyzer, model, index)
+        return cls(params, embedder, analyzer, model, index, bulk)
 
     @property
     def current(self) -> Loaded:
@@ -137,8 +158,16 @@ class Engine:
         return Loaded(faq_version_of(index), index, retriever, self.params, self.model)
 
     def build(self, faq: Faq, progress: Progress | None = None) -> FaqIndex:
-        """Build an index for a validated FAQ with this engine's encoder and parameters (in memory)."""
-        return build(faq, self.embedder, self.analyzer, self.params.index, progress)
+        """Build an index for a validated FAQ with this engine's encoder and parameters (in memory).
+
+        Texts any earlier build in the index folder has encoded are not encoded again.
+        """
+        return build(faq, self.bulk, self.analyzer, self.params.index, progress, self.cache)
+
+    @cached_property
+    def cache(self) -> BuildCache | None:
+        """The build cache beside the index folder (opened on first use)."""
+        return BuildCache.beside(self.params.store.index_dir)
 
     def publish(self, index: FaqIndex) -> Loaded:
         """Serve a new index from now on (requests in flight finish on the old one)."""
@@ -149,9 +178,12 @@ class Engine:
 
     def close(self) -> None:
         """Stop the encoder's worker thread, if it has one."""
-        close: Any = getattr(self.embedder, "close", None)
-        if callable(close):
-            close()
+        for encoder in {id(self.embedder): self.embedder, id(self.bulk): self.bulk}.values():
+            close: Any = getattr(encoder, "close", None)
+            if callable(close):
+                close()
+        if "cache" in self.__dict__ and self.cache is not None:
+            self.cache.close()
 
 
 def ensure_index(
@@ -179,7 +211,7 @@ def ensure_index(
         if folder is None:
             raise
         if progress:
-            progress(f"FAQファイルを使えないため、公開中の版を使います: {exc}")
+            progress(Step(f"FAQファイルを使えないため、公開中の版を使います: {exc}"))
         current = _current_if_compatible(folder, embedder.model_id, wanted_settings)
         if current is None:
             raise
@@ -208,7 +240,7 @@ def ensure_index(
         if not rebuild:
             raise
         if progress:
-            progress(f"索引を作り直します: {exc}")
+            progress(Step(f"索引を作り直します: {exc}"))
     return build_and_save(faq, params, embedder, analyzer, progress)
 
 
@@ -225,8 +257,16 @@ def _current_if_compatible(folder: Path, model_id: str, settings: dict[str, Any]
 def build_and_save(
     faq: Faq, params: RetrievalParams, embedder: Embedder, analyzer: TextAnalyzer, progress: Progress | None = None
 ) -> FaqIndex:
-    """Build an index for a validated FAQ and save it (with the file's bytes) as the current build."""
-    built = build(faq, embedder, analyzer, params.index, progress)
+    """Build an index for a validated FAQ and save it (with the file's bytes) as the current build.
+
+    Texts earlier builds in the same index folder have encoded are taken from its cache.
+    """
+    cache = BuildCache.beside(params.store.index_dir)
+    try:
+        built = build(faq, embedder, analyzer, params.index, progress, cache)
+    finally:
+        if cache is not None:
+            cache.close()
     raw = faq_table.source_bytes(faq)
     store.save(built, params.store.index_dir, params.store.keep_versions, tsv=raw)
     return built

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,9 +19,11 @@ import numpy.typing as npt
 
 from faq_bot.content.faq import Faq, FaqEntry, categories_in_order
 from faq_bot.model.embedder import Embedder
+from faq_bot.progress import Progress, Step, quiet
+from faq_bot.retrieval.cache import BuildCache, analysis_key, vector_key
 from faq_bot.retrieval.lexical import Bm25
 from faq_bot.retrieval.params import IndexParams
-from faq_bot.text.analyzer import ANALYZER_VERSION, STOP_WORDS, TextAnalyzer
+from faq_bot.text.analyzer import ANALYZER_VERSION, STOP_WORDS, Analysis, TextAnalyzer
 from faq_bot.text.normalize import reading_bigrams
 
 FORMAT_VERSION = 1
@@ -31,6 +33,8 @@ KIND_NAMES = {KIND_QUESTION: "question", KIND_ALTERNATE: "alternate", KIND_QUEST
 #: Questions and alternates are embedded like visitor questions (a symmetric, question-to-question
 #: match); question+answer as a passage. Changing this changes every vector.
 VECTOR_SCHEME = "question,alternates:query;question+answer:passage"
+#: Texts encoded per call in a build (shortest first): progress is reported after each chunk.
+CHUNK = 256
 
 
 @dataclass(frozen=True)
@@ -111,19 +115,26 @@ class FaqIndex:
         return KIND_NAMES[kind], entry.question
 
 
-def lexical_words(entry: FaqEntry, analyzer: TextAnalyzer) -> list[str]:
+Analyses = TextAnalyzer | Mapping[str, Analysis]  # an analyser, or what it made of each text
+
+
+def _analysis(text: str, analyses: Analyses) -> Analysis:
+    return analyses.analyze(text) if isinstance(analyses, TextAnalyzer) else analyses[text]
+
+
+def lexical_words(entry: FaqEntry, analyses: Analyses) -> list[str]:
     """Content words of an entry's question, alternates and answer."""
     words: list[str] = []
     for text in (entry.question, *entry.alternates, entry.answer):
-        words += analyzer.analyze(text).words
+        words += _analysis(text, analyses).words
     return words
 
 
-def lexical_readings(entry: FaqEntry, analyzer: TextAnalyzer) -> list[str]:
+def lexical_readings(entry: FaqEntry, analyses: Analyses) -> list[str]:
     """Reading bigrams of an entry's question and alternates (answers are too long to help)."""
     grams: list[str] = []
     for text in (entry.question, *entry.alternates):
-        grams += reading_bigrams(analyzer.analyze(text).reading)
+        grams += reading_bigrams(_analysis(text, analyses).reading)
     return grams
 
 
@@ -137,13 +148,65 @@ def _phrasings(entries: Sequence[FaqEntry], analyzer: TextAnalyzer) -> list[tupl
     return out
 
 
-def _embed(embedder: Embedder, batch: Sequence[tuple[int, int, int, str]]) -> npt.NDArray[np.float32]:
-    """Vectors for a batch of phrasings, in order: questions as queries, the rest as passages."""
-    out = np.zeros((len(batch), embedder.dim), dtype=np.float32)
-    as_query = np.array([kind != KIND_QUESTION_ANSWER for _, kind, _, _ in batch])
-    for mask, encode in ((as_query, embedder.encode_queries), (~as_query, embedder.encode_passages)):
-        if mask.any():
-            out[mask] = encode([batch[i][3] for i in np.flatnonzero(mask).tolist()])
+def _embed(
+    embedder: Embedder,
+    phrasings: Sequence[tuple[int, int, int, str]],
+    cache: BuildCache | None,
+    progress: Progress,
+) -> npt.NDArray[np.float32]:
+    """Vectors of every phrasing, in order: questions and alternates as queries, question+answer as passages.
+
+    Texts the cache knows are not encoded again; the rest are encoded in chunks, shortest
+    first (the encoder pads a batch to its longest text), reporting progress per chunk.
+    """
+    out = np.zeros((len(phrasings), embedder.dim), dtype=np.float32)
+    kinds = ["passage" if kind == KIND_QUESTION_ANSWER else "query" for _, kind, _, _ in phrasings]
+    keys = [vector_key(embedder.model_id, k, p[3]) for k, p in zip(kinds, phrasings, strict=True)]
+    known = cache.vectors(keys) if cache is not None else {}
+    todo: dict[bytes, tuple[str, str]] = {}
+    for i, key in enumerate(keys):
+        if key in known:
+            out[i] = known[key]
+        else:
+            todo.setdefault(key, (kinds[i], phrasings[i][3]))
+    fresh: dict[bytes, npt.NDArray[np.float32]] = {}
+    order = sorted(todo, key=lambda k: (todo[k][0], len(todo[k][1])))
+    step = CHUNK
+    for start in range(0, len(order), step):
+        progress(Step("ベクトルを作成しています", start, len(order)))
+        chunk = order[start : start + step]
+        for kind, encode in (("query", embedder.encode_queries), ("passage", embedder.encode_passages)):
+            part = [k for k in chunk if todo[k][0] == kind]
+            if part:
+                fresh.update(zip(part, encode([todo[k][1] for k in part]), strict=True))
+    progress(Step("ベクトルを作成しています", len(order), len(order)))
+    for i, key in enumerate(keys):
+        if key in fresh:
+            out[i] = fresh[key]
+    if cache is not None and fresh:
+        cache.put_vectors(fresh)
+    return out
+
+
+def _analyses(
+    texts: Sequence[str], analyzer: TextAnalyzer, cache: BuildCache | None, progress: Progress
+) -> dict[str, Analysis]:
+    """janome's analysis of each distinct text, from the cache where it has one."""
+    distinct = list(dict.fromkeys(texts))
+    fingerprint = analyzer.synonyms.fingerprint
+    keys = {t: analysis_key(fingerprint, t) for t in distinct}
+    known = cache.analyses(list(keys.values())) if cache is not None else {}
+    out: dict[str, Analysis] = {}
+    fresh: dict[bytes, Analysis] = {}
+    missing = [t for t in distinct if keys[t] not in known]
+    for n, text in enumerate(missing):
+        if n % 200 == 0:
+            progress(Step("語を解析しています", n, len(missing)))
+        fresh[keys[text]] = analyzer.analyze(text)
+    for text in distinct:
+        out[text] = known.get(keys[text]) or fresh[keys[text]]
+    if cache is not None and fresh:
+        cache.put_analyses(fresh)
     return out
 
 
@@ -161,25 +224,22 @@ def build(
     embedder: Embedder,
     analyzer: TextAnalyzer,
     params: IndexParams,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
+    cache: BuildCache | None = None,
 ) -> FaqIndex:
-    """Embed and index every entry of a validated FAQ (in memory)."""
+    """Embed and index every entry of a validated FAQ (in memory); ``cache`` spares texts seen before."""
     started = time.perf_counter()
-    say = progress or (lambda _msg: None)
+    say = progress or quiet
     entries = faq.entries
     phrasings = _phrasings(entries, analyzer)
-    say(f"{len(entries)}件のFAQから{len(phrasings)}本のベクトルを作成します…")
+    vectors = _embed(embedder, phrasings, cache, say)
     index = new_vector_index(embedder.dim, params)
-    total = np.zeros(embedder.dim, dtype=np.float64)
-    step = max(params.encode_batch_size * 8, 256)
-    for start in range(0, len(phrasings), step):
-        vectors = _embed(embedder, phrasings[start : start + step])
-        index.add(vectors)
-        total += vectors.sum(axis=0, dtype=np.float64)
-        say(f"  ベクトル {min(start + step, len(phrasings))}/{len(phrasings)}")
-    say("BM25の統計を作成します…")
-    words = Bm25.build([lexical_words(e, analyzer) for e in entries], params.bm25_k1, params.bm25_b)
-    readings = Bm25.build([lexical_readings(e, analyzer) for e in entries], params.bm25_k1, params.bm25_b)
+    say(Step("索引を作成しています"))
+    index.add(vectors)
+    texts = [t for e in entries for t in (e.question, *e.alternates, e.answer)]
+    analysed = _analyses(texts, analyzer, cache, say)
+    words = Bm25.build([lexical_words(e, analysed) for e in entries], params.bm25_k1, params.bm25_b)
+    readings = Bm25.build([lexical_readings(e, analysed) for e in entries], params.bm25_k1, params.bm25_b)
     arr = np.asarray([p[:3] for p in phrasings], dtype=np.int64).reshape(-1, 3)
     manifest = Manifest(
         model_id=embedder.model_id,
@@ -196,7 +256,7 @@ def build(
         vector_entry=arr[:, 0].astype(np.int32),
         vector_kind=arr[:, 1].astype(np.int8),
         vector_sub=arr[:, 2].astype(np.int16),
-        centroid=(total / max(len(phrasings), 1)).astype(np.float32),
+        centroid=vectors.mean(axis=0).astype(np.float32) if len(vectors) else np.zeros(embedder.dim, np.float32),
         words=words,
         readings=readings,
         manifest=manifest,

@@ -91,7 +91,7 @@ def csv_download(text: str, name: str) -> Response:
 def question_groups(publisher: Publisher, chatlog: ChatLog, days: int) -> list[QuestionGroup]:
     """Unanswered questions of the last ``days`` days (0: all), grouped by meaning."""
     since = time.time() - days * 86400 if days > 0 else 0.0
-    return group_questions(chatlog.unanswered(since), publisher.engine.embedder)
+    return group_questions(chatlog.unanswered(since), publisher.engine.bulk)
 
 
 @staff_api.get(

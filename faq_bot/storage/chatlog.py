@@ -11,8 +11,6 @@ deleted.
 
 from __future__ import annotations
 
-import csv
-import io
 import sqlite3
 import threading
 import time
@@ -20,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from faq_bot.spreadsheet import BOM, csv_line
 from faq_bot.storage.masking import mask_personal_data
 
 #: Schema migrations, applied in order; ``PRAGMA user_version`` counts those applied.
@@ -234,8 +233,8 @@ class ChatLog:
         return out
 
     def export_csv(self) -> Iterator[str]:
-        """Every logged question with its feedback, as CSV lines (with a BOM for Excel)."""
-        yield "\ufeff"
+        """Every logged question with its feedback, as CSV lines (with a BOM for Excel; no cell runs as a formula)."""
+        yield BOM
         head = ["日時(UTC)", "質問", "判定", "回答したFAQ", "確信度", "FAQ版", "評価", "コメント", "開いた候補"]
         rows = [head] + [
             [
@@ -252,6 +251,4 @@ class ChatLog:
             for q in self.questions()
         ]
         for row in rows:
-            out = io.StringIO()
-            csv.writer(out).writerow(row)
-            yield out.getvalue()
+            yield csv_line(row)

@@ -1,7 +1,7 @@
 """The conversation log: every visitor question, suggestion click and feedback, in SQLite.
 
-What is stored per question: time, the question text (e-mail addresses and phone
-numbers masked when ``log_mask_personal_data`` is on, the default), the
+What is stored per question: time, the question text (e-mail addresses, phone, card
+and postal numbers masked when ``log_mask_personal_data`` is on, the default), the
 categories it was restricted to, the decision, the answering entry, the
 confidence, the FAQ version and the widget's random session id; per reply at most
 one 👍/👎 with an optional comment; which suggestions were opened. No IP

@@ -69,6 +69,9 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     for router in (visitor_api, health, visitor_pages, publishing_api, editor_pages, staff_api, staff_pages):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(assets.static_dir())), name="static")
+    # Innermost first: the 413 of the body limit still carries CORS and security headers.
+    # An upload may be a whole FAQ file plus multipart framing.
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, admin_limit=settings.max_faq_bytes + 65_536)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -78,6 +81,4 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
             max_age=600,
         )
     app.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors)
-    # An upload may be a whole FAQ file plus multipart framing.
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, admin_limit=settings.max_faq_bytes + 65_536)
     return app

@@ -283,14 +283,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     limit_malloc_arenas()
+    # uvicorn would otherwise replace the peer address with X-Forwarded-For from any loopback peer;
+    # the app reads forwarded addresses itself, from FAQ_BOT_TRUSTED_PROXIES only.
+    options: dict[str, Any] = {"host": args.host, "port": args.port, "proxy_headers": False}
     if args.workers > 1:
-        uvicorn.run(
-            "faq_bot.service.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers
-        )
+        uvicorn.run("faq_bot.service.app:create_app", factory=True, workers=args.workers, **options)
     else:
         from faq_bot.service.app import create_app
 
-        uvicorn.run(create_app(), host=args.host, port=args.port)
+        uvicorn.run(create_app(), **options)
     return 0
 
 

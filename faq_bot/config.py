@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -125,7 +126,10 @@ class Settings(BaseSettings):
     # Sites allowed to show our pages in a frame (CSP frame-ancestors), e.g. "'self' https://shop.example".
     frame_ancestors: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["'self'"])
     rate_limit: str = "60/minute"  # per client on the visitor API; empty disables
-    trust_forwarded_for: bool = False  # behind a reverse proxy: key the rate limit on X-Forwarded-For
+    # Reverse proxies whose X-Forwarded-For hops are believed, e.g. "127.0.0.1,10.0.0.0/8"; empty: the peer
+    # address is the client whatever the headers say. The client is the right-most hop not added by one of them.
+    trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(default_factory=list)
+    trust_forwarded_for: bool = False  # deprecated: true trusts a proxy on this machine (127.0.0.1, ::1)
     bot_title: str = "サポートチャット"
     greeting: str = "こんにちは。オンラインマーケットについてのご質問にお答えします。"
     example_questions: Annotated[list[str], NoDecode] = Field(
@@ -158,6 +162,32 @@ class Settings(BaseSettings):
                 return json.loads(text)
             return [part.strip() for part in text.split("," if "," in text else "|") if part.strip()]
         return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> object:
+        parts = value.split(",") if isinstance(value, str) else value
+        if not isinstance(parts, list | tuple):
+            return value
+        networks = []
+        for part in parts:
+            if isinstance(part, IPv4Network | IPv6Network):
+                networks.append(part)
+            elif str(part).strip():
+                try:
+                    networks.append(ip_network(str(part).strip(), strict=False))
+                except ValueError as exc:
+                    raise ValueError(
+                        f"trusted_proxies: {str(part).strip()!r} is not an IP address or network "
+                        "(like 127.0.0.1 or 10.0.0.0/8)"
+                    ) from exc
+        return networks
+
+    def proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """The trusted proxies (the deprecated ``trust_forwarded_for`` means a proxy on this machine)."""
+        if not self.trusted_proxies and self.trust_forwarded_for:
+            return (ip_network("127.0.0.1/32"), ip_network("::1/128"))
+        return tuple(self.trusted_proxies)
 
     @field_validator("admin_token", mode="before")
     @classmethod

@@ -64,7 +64,9 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     app.state.engine = None
     app.state.admin_auth = AdminAuth(settings.admin_token, settings.admin_session_hours)
     app.state.rate_limit = RateLimit(settings.rate_limit)
-    app.state.clients = ClientAddresses(settings.trust_forwarded_for)
+    app.state.clients = ClientAddresses(settings.proxy_networks())
+    if settings.trust_forwarded_for and not settings.trusted_proxies:
+        log.warning("FAQ_BOT_TRUST_FORWARDED_FOR is deprecated: set FAQ_BOT_TRUSTED_PROXIES=127.0.0.1,::1 instead")
     add_exception_handlers(app)
     for router in (visitor_api, health, visitor_pages, publishing_api, editor_pages, staff_api, staff_pages):
         app.include_router(router)

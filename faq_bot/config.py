@@ -120,6 +120,10 @@ class Settings(BaseSettings):
     log_path: Path = PROJECT_ROOT / "var" / "chat.sqlite3"
     log_mask_personal_data: bool = True
     log_retention_days: int = Field(180, ge=0)  # 0 keeps everything
+    # Rows wait in memory while the log is slow or failing (disk full, locked); past the queue size or
+    # log_retry_seconds of failed retries they are dropped, counted and warned about. Chat never waits.
+    log_queue_size: int = Field(50_000, ge=1)
+    log_retry_seconds: float = Field(300.0, ge=0.0)
     max_message_chars: int = Field(500, ge=1, le=2000)  # 2000: the bound documented in the API schema
     max_body_bytes: int = Field(16_384, ge=1024)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)

@@ -27,6 +27,10 @@ class IndexMismatchError(FaqBotError):
     """The index on disk was built from another FAQ, model or settings, or is damaged."""
 
 
+class LogUnavailableError(FaqBotError):
+    """The conversation log cannot be read or written (disk full, locked, unwritable path); chat goes on."""
+
+
 class InvalidQuestionError(FaqBotError):
     """A visitor's or staff member's question is empty or too long."""
 

@@ -6,10 +6,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from faq_bot.config import PROJECT_ROOT, Settings
 from faq_bot.retrieval.engine import Engine
 from faq_bot.runtime import open_engine
+from faq_bot.storage.chatlog import ChatLog
+from faq_bot.storage.logwriter import LogWriter
 from tests.fakes import FakeEmbedder
 
 SMALL_FAQ = """id\tcategory\tquestion\tanswer\talternates
@@ -20,6 +23,13 @@ SMALL_FAQ = """id\tcategory\tquestion\tanswer\talternates
 5\t支払い\t銀行振込はできますか\tはい、銀行振込に対応しています。\t
 6\t会員\tパスワードを変更できますか\tマイページの会員情報から変更できます。\t
 """
+
+
+def written_log(client: TestClient) -> ChatLog:
+    """The app's question log for reading, once every row queued so far is written."""
+    writer: LogWriter = client.app.state.log_writer  # type: ignore[attr-defined]
+    assert writer.flush(timeout=30), writer.health()
+    return ChatLog(writer.store.path)
 
 
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:

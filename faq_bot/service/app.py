@@ -34,6 +34,7 @@ from faq_bot.service.routes.health import health
 from faq_bot.service.routes.publishing import publishing_api
 from faq_bot.service.routes.staff import staff_api
 from faq_bot.storage.chatlog import ChatLog
+from faq_bot.storage.logwriter import LogWriter
 
 log = logging.getLogger("faq_bot.service")
 
@@ -44,20 +45,26 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.chatlog = ChatLog(settings.log_path, settings.log_mask_personal_data, settings.log_retention_days)
-        engine = await run_in_threadpool(lambda: open_engine(settings, embedder, progress=log.info))
-        app.state.publisher = Publisher(engine, settings.regression_path)
-        # Follows CURRENT (publishes by other workers) and, with faq_watch, the TSV file.
-        watcher = Watcher(app.state.publisher, settings.faq_watch, settings.watch_interval)
-        watcher.start()
-        app.state.engine = engine
-        log.info("ready: FAQ %s", engine.current.faq_version)
+        chatlog = ChatLog(settings.log_path, settings.log_mask_personal_data, settings.log_retention_days)
+        log_writer = LogWriter(chatlog, settings.log_queue_size, settings.log_retry_seconds)
+        log_writer.start()  # an unusable log is a warning: the bot answers without it
+        log_writer.purge()
+        app.state.chatlog, app.state.log_writer = chatlog, log_writer
         try:
-            yield
+            engine = await run_in_threadpool(lambda: open_engine(settings, embedder, progress=log.info))
+            app.state.publisher = Publisher(engine, settings.regression_path)
+            # Follows CURRENT (publishes by other workers) and, with faq_watch, the TSV file.
+            watcher = Watcher(app.state.publisher, settings.faq_watch, settings.watch_interval)
+            watcher.start()
+            app.state.engine = engine
+            log.info("ready: FAQ %s", engine.current.faq_version)
+            try:
+                yield
+            finally:
+                watcher.stop()
+                engine.close()
         finally:
-            watcher.stop()
-            engine.close()
-            app.state.chatlog.close()
+            await run_in_threadpool(log_writer.close)
 
     app = FastAPI(title="faq-bot", summary="FAQだけから答える日本語FAQボットのAPI", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings

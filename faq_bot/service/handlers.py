@@ -15,6 +15,7 @@ from faq_bot.errors import (
     FaqFormatError,
     IndexMismatchError,
     LoginRequiredError,
+    LogUnavailableError,
     ModelError,
     NotFoundError,
     NotReadyError,
@@ -56,6 +57,11 @@ async def _faq_bot_error(request: Request, exc: Exception) -> Response:
         return _detail(413, str(exc))
     if isinstance(exc, NotReadyError):
         return _detail(503, str(exc))
+    if isinstance(exc, LogUnavailableError):
+        log.error("%s %s: %s", request.method, request.url.path, exc)
+        return _detail(
+            503, "質問ログを読み込めません。しばらくしてからもう一度お試しください（チャットは回答を続けます）。"
+        )
     if isinstance(exc, ModelError | ConfigError | IndexMismatchError):
         log.error("%s %s: %s", request.method, request.url.path, exc)
         return _detail(503, "サーバーの準備ができていません。管理者にお問い合わせください。")

@@ -12,6 +12,7 @@ from pydantic import SecretStr
 from faq_bot.config import Settings
 from faq_bot.service.app import create_app
 from faq_bot.storage.chatlog import ChatLog
+from tests.conftest import written_log
 from tests.fakes import FakeEmbedder
 
 TOKEN = "security-token-0123456789abcdef"
@@ -84,7 +85,7 @@ def test_feedback_cannot_be_replayed_to_inflate_counts(client: TestClient, secur
     rid = client.post("/api/chat", json={"message": "請求書をダウンロードできますか"}).json()["request_id"]
     for _ in range(3):
         client.post("/api/feedback", json={"request_id": rid, "rating": "up"})
-    stats = ChatLog(secure_settings.log_path).entry_stats()
+    stats = written_log(client).entry_stats()
     assert sum(s.up for s in stats.values()) == 1
 
 

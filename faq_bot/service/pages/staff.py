@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from faq_bot.errors import FaqBotError, FaqFormatError, NotFoundError
 from faq_bot.quality import report as batch_report
 from faq_bot.quality.insights import entry_usage
-from faq_bot.service.deps import AuthDep, ChatLogDep, PublisherDep, SettingsDep
+from faq_bot.service.deps import AuthDep, ChatLogDep, LogWriterDep, PublisherDep, SettingsDep
 from faq_bot.service.routes.staff import batch_run, csv_download, explain_question, question_groups
 from faq_bot.service.templating import render
 from faq_bot.service.uploads import Staging
@@ -92,18 +92,20 @@ async def log_page(
     auth: AuthDep,
     publisher: PublisherDep,
     chatlog: ChatLogDep,
+    log_writer: LogWriterDep,
     days: Annotated[int, Query(ge=0, le=3650)] = 30,
     message: str | None = None,
 ) -> HTMLResponse:
     """Unanswered questions grouped by meaning, per-entry use and ratings."""
     auth.check_page(request)
-    await run_in_threadpool(chatlog.purge)
+    log_writer.purge()  # retention, in the background
     groups = await run_in_threadpool(question_groups, publisher, chatlog, days)
     entries = publisher.engine.current.index.entries
     usage = entry_usage(entries, await run_in_threadpool(chatlog.entry_stats))
+    total = await run_in_threadpool(chatlog.count)
     return render(
         request, auth, "log.html", "log", groups=groups, entries=usage, days=days, message=message,
-        all_entries=entries, total=chatlog.count(),
+        all_entries=entries, total=total,
     )  # fmt: skip
 
 
@@ -113,6 +115,7 @@ async def alternate_ui(
     auth: AuthDep,
     publisher: PublisherDep,
     chatlog: ChatLogDep,
+    log_writer: LogWriterDep,
     entry_id: Annotated[str, Form(max_length=64)],
     text: Annotated[str, Form(max_length=500)],
     csrf: Annotated[str, Form()] = "",
@@ -126,4 +129,4 @@ async def alternate_ui(
         message = "追加できませんでした: " + "; ".join(p.message for p in exc.problems)
     except FaqBotError as exc:
         message = f"追加できませんでした: {exc}"
-    return await log_page(request, auth, publisher, chatlog, 30, message)
+    return await log_page(request, auth, publisher, chatlog, log_writer, 30, message)

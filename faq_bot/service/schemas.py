@@ -185,7 +185,8 @@ class VersionOut(BaseModel):
     built_at: str
     entries: int
     source: str
-    current: bool
+    current: bool = Field(description="このサーバーが今配信している版")
+    problem: str | None = Field(None, description="CURRENT が指しているのに配信できない理由（壊れた版）")
 
     @classmethod
     def of(cls, version: Version) -> VersionOut:

@@ -95,7 +95,8 @@ def serve_options(monkeypatch: pytest.MonkeyPatch, app: FastAPI) -> dict[str, An
     monkeypatch.setattr(app_module, "create_app", lambda *a, **k: app)
     monkeypatch.setattr(uvicorn, "run", lambda target, **options: captured.update(options))
     assert cli.main(["serve", "--port", "1"]) == 0
-    return {k: v for k, v in captured.items() if k not in ("host", "port")}
+    assert captured["log_config"]["loggers"]["faq_bot"]["level"] == "INFO"  # warnings and recoveries are seen
+    return {k: v for k, v in captured.items() if k not in ("host", "port", "log_config")}
 
 
 def test_served_as_faq_bot_serve_does_120_requests_with_new_forwarded_for_headers_are_limited(

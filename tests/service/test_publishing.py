@@ -187,3 +187,21 @@ def test_uploads_may_exceed_the_chat_body_limit_but_not_the_faq_size_limit(
     assert res.status_code == 422 and "20000文字" in str(res.json()["problems"])  # refused by validation, not 413
     too_big = upload(client, b"x" * (admin_settings.max_faq_bytes + 100_000))
     assert too_big.status_code == 413
+
+
+def test_versions_api_reports_the_build_really_served_when_current_names_a_damaged_one(
+    client: TestClient, admin_settings: Settings
+) -> None:
+    from faq_bot.content import faq as faq_table
+    from faq_bot.retrieval import store
+
+    publisher = client.app.state.publisher  # type: ignore[attr-defined]
+    served = client.get("/admin/versions", headers=AUTH).json()[0]
+    folder = store.save(publisher.engine.build(faq_table.parse(NEW_FAQ)), admin_settings.index_dir, make_current=False)
+    (folder / "vectors.faiss").write_bytes(b"damaged")
+    store.set_current(admin_settings.index_dir, folder.name)  # what another process's publish + a bad disk leave
+    publisher.sync()  # the watcher's poll, without waiting for it
+    versions = {v["build_id"]: v for v in client.get("/admin/versions", headers=AUTH).json()}
+    assert versions[served["build_id"]]["current"] and not versions[folder.name]["current"]
+    assert "壊れている" in versions[folder.name]["problem"]
+    assert client.get("/readyz").json()["faq_version"] == served["faq_version"]

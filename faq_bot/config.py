@@ -14,7 +14,7 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from faq_bot.model.params import EncoderParams
@@ -115,6 +115,10 @@ class Settings(BaseSettings):
     faq_watch: bool = False
     watch_interval: float = Field(1.0, gt=0.0)
     admin_session_hours: float = Field(8.0, gt=0.0)
+    # Live admin sessions (logout ends one at once), shared by the processes of this machine.
+    session_path: Path = PROJECT_ROOT / "var" / "sessions.sqlite3"
+    # Failed admin logins (login form or bearer token) per client before 429; empty disables.
+    admin_login_limit: str = "10/15minutes"
 
     # Chat service
     log_path: Path = PROJECT_ROOT / "var" / "chat.sqlite3"
@@ -144,16 +148,16 @@ class Settings(BaseSettings):
         ]
     )
 
-    @field_validator("rate_limit")
+    @field_validator("rate_limit", "admin_login_limit")
     @classmethod
-    def _rate(cls, value: str) -> str:
+    def _rate(cls, value: str, info: ValidationInfo) -> str:
         if value.strip():
             from limits import parse
 
             try:
                 parse(value)
             except ValueError as exc:
-                raise ValueError(f"rate_limit {value!r} is not like '30/minute': {exc}") from exc
+                raise ValueError(f"{info.field_name} {value!r} is not like '30/minute': {exc}") from exc
         return value
 
     @field_validator("cors_origins", "example_questions", "frame_ancestors", mode="before")
@@ -202,7 +206,9 @@ class Settings(BaseSettings):
             raise ValueError("admin_token must be at least 16 characters")
         return value
 
-    @field_validator("faq_path", "synonyms_path", "index_dir", "model_dir", "log_path", "regression_path")
+    @field_validator(
+        "faq_path", "synonyms_path", "index_dir", "model_dir", "log_path", "regression_path", "session_path"
+    )
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         # User-given relative paths mean "relative to where I am"; defaults are absolute already.

@@ -54,6 +54,8 @@ def settings(tmp_path: Path, faq_file: Path) -> Settings:
         dense_floor=0.0,
         dense_ceiling=0.6,
         rate_limit="",  # tests send bursts from one client; the limit has tests of its own
+        log_path=tmp_path / "chat.sqlite3",
+        session_path=tmp_path / "sessions.sqlite3",
     )
 
 
@@ -65,7 +67,10 @@ def fake_engine(settings: Settings) -> Engine:
 @pytest.fixture(scope="session")
 def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The shipped FAQ and model, with a private index folder."""
-    settings = Settings(index_dir=tmp_path_factory.mktemp("real-index"), rate_limit="")
+    private = tmp_path_factory.mktemp("real-index")
+    settings = Settings(
+        index_dir=private, rate_limit="", log_path=private / "chat.sqlite3", session_path=private / "sessions.sqlite3"
+    )
     if not (settings.model_dir / "modules.json").is_file():
         pytest.fail(f"model missing in {settings.model_dir}: run `make model` first")
     return settings

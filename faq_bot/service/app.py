@@ -25,16 +25,17 @@ from faq_bot.service.auth import AdminAuth
 from faq_bot.service.clients import ClientAddresses
 from faq_bot.service.handlers import add_exception_handlers
 from faq_bot.service.middleware import BodyLimit, SecurityHeaders
-from faq_bot.service.pages.editor import editor_pages
+from faq_bot.service.pages.editor import editor_pages, login_pages
 from faq_bot.service.pages.staff import staff_pages
 from faq_bot.service.pages.visitor import visitor_pages
-from faq_bot.service.ratelimit import RateLimit
+from faq_bot.service.ratelimit import LoginThrottle, RateLimit
 from faq_bot.service.routes.chat import visitor_api
 from faq_bot.service.routes.health import health
 from faq_bot.service.routes.publishing import publishing_api
 from faq_bot.service.routes.staff import staff_api
 from faq_bot.storage.chatlog import ChatLog
 from faq_bot.storage.logwriter import LogWriter
+from faq_bot.storage.sessions import SqliteSessions
 
 log = logging.getLogger("faq_bot.service")
 
@@ -69,13 +70,27 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     app = FastAPI(title="faq-bot", summary="FAQだけから答える日本語FAQボットのAPI", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.engine = None
-    app.state.admin_auth = AdminAuth(settings.admin_token, settings.admin_session_hours)
+    app.state.admin_auth = AdminAuth(
+        settings.admin_token,
+        SqliteSessions(settings.session_path),
+        LoginThrottle(settings.admin_login_limit),
+        settings.admin_session_hours,
+    )
     app.state.rate_limit = RateLimit(settings.rate_limit)
     app.state.clients = ClientAddresses(settings.proxy_networks())
     if settings.trust_forwarded_for and not settings.trusted_proxies:
         log.warning("FAQ_BOT_TRUST_FORWARDED_FOR is deprecated: set FAQ_BOT_TRUSTED_PROXIES=127.0.0.1,::1 instead")
     add_exception_handlers(app)
-    for router in (visitor_api, health, visitor_pages, publishing_api, editor_pages, staff_api, staff_pages):
+    for router in (
+        visitor_api,
+        health,
+        visitor_pages,
+        login_pages,
+        publishing_api,
+        editor_pages,
+        staff_api,
+        staff_pages,
+    ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(assets.static_dir())), name="static")
     # Innermost first: the 413 of the body limit still carries CORS and security headers.

@@ -66,11 +66,6 @@ def _rate_limited(request: Request) -> None:
     limiter.check(client_address(request))
 
 
-def require_token(request: Request) -> None:
-    """Admin API routes: a valid bearer token (or a logged-in admin page session)."""
-    _auth(request).check_bearer(request)
-
-
 SettingsDep = Annotated[Settings, Depends(_settings)]
 EngineDep = Annotated[Engine, Depends(_engine)]
 PublisherDep = Annotated[Publisher, Depends(_publisher)]

@@ -150,8 +150,9 @@ class ChatLog:
     def _connect(self) -> sqlite3.Connection:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
-            db.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_ms)}")
+            db = sqlite3.connect(
+                str(self.path), check_same_thread=False, isolation_level=None, timeout=self.busy_timeout_ms / 1000
+            )
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             version = int(db.execute("PRAGMA user_version").fetchone()[0])

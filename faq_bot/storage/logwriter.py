@@ -230,7 +230,7 @@ class LogWriter:
             was, self._error = self._error, None
             self._state.notify_all()
         if was:
-            log.warning("question log writes again (%d rows lost while it failed)", self._lost)
+            log.warning("question log writes again (lost since start: %d rows)", self._lost)
 
     def _failed(self, error: str) -> None:
         with self._state:

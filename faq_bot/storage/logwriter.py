@@ -119,7 +119,7 @@ class LogWriter:
             with self._state:
                 self._unfinished -= 1
                 self._queued -= is_row
-                self._lost += 1
+                self._lost += is_row
                 warn, self._full_warned = not self._full_warned, True
                 self._state.notify_all()
             if warn:

@@ -271,6 +271,18 @@ def report(
         "",
         f"Machine: {bench.machine()}",
         "",
+        "How: two `faq-bot serve` processes, A and B, share one index folder and one question log (SQLite on a "
+        "256 MB tmpfs), one encoder thread each. "
+        f"{args.concurrency} visitor threads ask unique questions (no cache hits) without pause. The visitors' client "
+        "plays the load balancer: round robin over the servers that are up; when a server refuses the connection or "
+        "closes it without an answer (a restart), the same request goes to the other server at once, and the failed "
+        "one is left out until its `/readyz` answers 200 (what nginx does with `proxy_next_upstream error` and a "
+        "health check). HTTP errors are never retried: any answer but 200 counts as failed. Faults come from outside "
+        "the servers: the log's tmpfs filled to the last byte and freed again, `BEGIN EXCLUSIVE` held on the log by "
+        "another process, publishes and rollbacks through the admin API, and a SIGTERM (uvicorn finishes the "
+        "requests in flight, the log writer writes what it holds) followed by a new `faq-bot serve` on the same port. "
+        "Reproduce (root, for the tmpfs): `.venv/bin/python -m benchmarks.soak --out docs/soak.md`.",
+        "",
         f"- visitor requests: {len(samples)}, failed: {failed} (a request fails when no server answers it with 200)",
         f"- requests the client sent again to the other server after a connection failure: {failovers}",
         f"- question log: {rows} rows for {ok_count} answered requests; rows reported lost by the servers: {sum(lost)}",

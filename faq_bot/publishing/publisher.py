@@ -23,7 +23,14 @@ from pathlib import Path
 from faq_bot.content import faq as faq_table
 from faq_bot.content.diff import EntryChange, diff
 from faq_bot.content.faq import Faq, FaqEntry
-from faq_bot.errors import EntryNotFoundError, FaqBotError, FaqFormatError, FormatProblem, VersionNotFoundError
+from faq_bot.errors import (
+    EntryNotFoundError,
+    FaqBotError,
+    FaqFormatError,
+    FormatProblem,
+    IndexMismatchError,
+    VersionNotFoundError,
+)
 from faq_bot.files import write_bytes_atomic
 from faq_bot.publishing.regression import RegressionChange, regression_changes, regression_set
 from faq_bot.retrieval import store
@@ -64,7 +71,8 @@ class Version:
     built_at: str
     entries: int
     source: str
-    current: bool
+    current: bool  # served by this process now
+    problem: str | None = None  # why it is not served although CURRENT names it (a damaged build)
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,9 @@ class Publisher:
         self._lock = threading.Lock()
         self.last_error: str | None = None
         self.last_published: float | None = None
+        # What CURRENT named that could not be followed (the key it was seen under, the problem):
+        # logged once, and not reloaded every second.
+        self.follow_error: tuple[tuple[str, int], str] | None = None
 
     @contextmanager
     def _exclusive(self) -> Iterator[None]:
@@ -191,14 +202,18 @@ class Publisher:
         return self._version(path.name, self.engine.current.index.manifest) if path else None
 
     def _version(self, build_id: str, manifest: Manifest) -> Version:
-        current = store.current_id(self.paths.index_dir)
+        served = self.engine.current.index.path
+        problem = None
+        if self.follow_error is not None and self.follow_error[0][0] == build_id:
+            problem = f"この版は壊れているため配信できません（公開中の版を配信し続けています）: {self.follow_error[1]}"
         return Version(
             build_id,
             manifest.tsv_sha256[:12],
             manifest.built_at,
             manifest.counts.get("entries", 0),
             manifest.source,
-            build_id == current,
+            served is not None and build_id == served.name,
+            problem,
         )
 
     def current_tsv(self) -> bytes:
@@ -209,15 +224,45 @@ class Publisher:
         return self.paths.faq_path.read_bytes()
 
     def sync(self) -> bool:
-        """Follow ``CURRENT`` if another process moved it; True when this process switched."""
-        current = store.current_build(self.paths.index_dir)
+        """Follow ``CURRENT`` if another process moved it; True when this process switched.
+
+        A damaged ``CURRENT`` or build is logged once (not at every poll) and not retried until
+        ``CURRENT`` is written again; the build being served keeps serving.
+        """
+        path = self.paths.index_dir / store.CURRENT_FILE
+        try:
+            written = path.stat().st_mtime_ns
+            current = store.current_build(self.paths.index_dir)
+        except FileNotFoundError:
+            return False
+        except (IndexMismatchError, OSError) as exc:
+            self._cannot_follow(("CURRENT", 0), str(exc))
+            return False
         live = self.engine.current.index.path
         if current is None or (live is not None and current.name == live.name):
+            self._followed()
             return False
+        key = (current.name, written)
+        if self.follow_error is not None and self.follow_error[0] == key:
+            return False  # already tried and reported
         try:
             self.engine.publish(store.load(current))
         except FaqBotError as exc:
-            log.error("cannot follow %s: %s", current.name, exc)
+            self._cannot_follow(key, str(exc))
             return False
+        self._followed()
         log.info("switched to %s published by another process", current.name)
         return True
+
+    def _cannot_follow(self, key: tuple[str, int], problem: str) -> None:
+        known = self.follow_error is not None and self.follow_error[0][0] == key[0] and self.follow_error[1] == problem
+        self.follow_error = (key, problem)
+        if known:
+            return  # the same build with the same problem: said once already
+        served = self.engine.current.index.path
+        log.error("cannot follow %s: %s; still serving %s", key[0], problem, served.name if served else "?")
+
+    def _followed(self) -> None:
+        if self.follow_error is not None:
+            log.info("CURRENT is readable again (was: %s)", self.follow_error[1])
+            self.follow_error = None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +13,7 @@ from faq_bot import assets
 from faq_bot.quality.evaluate import Outcome, Report
 from faq_bot.quality.plots import plots
 from faq_bot.retrieval.params import DecisionParams
+from faq_bot.spreadsheet import csv_text
 
 
 @dataclass(frozen=True)
@@ -65,13 +64,12 @@ def confused_pairs(outcomes: Sequence[Outcome], top: int = 10) -> list[tuple[str
 
 
 def to_csv(table: Sequence[Row]) -> str:
-    """The result table as CSV (UTF-8 with BOM so that Excel opens it right)."""
-    out = io.StringIO()
-    w = csv.writer(out)
-    w.writerow(["質問", "期待", "結果", "判定", "期待の順位", "総合", "密", "語彙", "正しい"])
-    for r in table:
-        w.writerow([r.query, r.expected, r.got, r.decision, r.rank or "", r.score, r.dense, r.lexical, int(r.ok)])
-    return "\ufeff" + out.getvalue()
+    """The result table as CSV (UTF-8 with BOM so that Excel opens it right; no cell runs as a formula)."""
+    head = ["質問", "期待", "結果", "判定", "期待の順位", "総合", "密", "語彙", "正しい"]
+    body = (
+        [r.query, r.expected, r.got, r.decision, r.rank or "", r.score, r.dense, r.lexical, int(r.ok)] for r in table
+    )
+    return csv_text([head, *body])
 
 
 def context(

@@ -130,6 +130,22 @@ class Health(BaseModel):
     entries: int | None = None
 
 
+class LogStatus(BaseModel):
+    """The question log: ``degraded`` while writes fail (rows queued and retried); chat answers either way."""
+
+    status: Literal["ok", "degraded"]
+    queued: int = Field(description="書き込み待ちの行数")
+    written: int = Field(description="起動後に書き込んだ行数")
+    lost: int = Field(description="起動後に失われた行数（再試行の期限切れ・キューあふれ）")
+    reason: Literal["disk_full", "locked", "unavailable", "write_failed"] | None = None
+
+
+class Readiness(Health):
+    """Readiness: ``ok`` once the FAQ is loaded (whatever the log's state), with the log's state."""
+
+    log: LogStatus | None = None
+
+
 class ErrorReply(BaseModel):
     """Every error: FastAPI's shape, a Japanese message for visitors."""
 
@@ -171,7 +187,8 @@ class VersionOut(BaseModel):
     built_at: str
     entries: int
     source: str
-    current: bool
+    current: bool = Field(description="このサーバーが今配信している版")
+    problem: str | None = Field(None, description="CURRENT が指しているのに配信できない理由（壊れた版）")
 
     @classmethod
     def of(cls, version: Version) -> VersionOut:

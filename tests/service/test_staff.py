@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 from fastapi.testclient import TestClient
@@ -43,6 +45,19 @@ def test_log_endpoints_group_unanswered_count_entries_and_export(admin_client: T
     assert entries["2"]["answered"] == 1 and entries["6"]["answered"] == 0 and len(entries) == 6
     csv_text = admin_client.get("/admin/log.csv", headers=ADMIN_AUTH).text
     assert csv_text.count("\n") == 4 and "社員食堂" in csv_text
+
+
+def test_csv_downloads_never_carry_a_live_formula(admin_client: TestClient) -> None:
+    """Visitor text and uploaded questions that start like a formula are text in every CSV staff download."""
+    evil = '=HYPERLINK("http://evil.example","x")'
+    rid = admin_client.post("/api/chat", json={"message": evil}).json()["request_id"]
+    admin_client.post("/api/feedback", json={"request_id": rid, "rating": "down", "comment": "+cmd|' /C calc'!A0"})
+    rows = list(csv.reader(io.StringIO(admin_client.get("/admin/log.csv", headers=ADMIN_AUTH).text.lstrip("\ufeff"))))
+    assert rows[1][1] == "'" + evil and rows[1][7] == "'+cmd|' /C calc'!A0"
+    queries = b"query\tgold\n@SUM(A1:A9)\t1\n-1+1\t\n"
+    batch = admin_client.post("/admin/batch?format=csv", files={"file": ("q.tsv", queries)}, headers=ADMIN_AUTH).text
+    cells = [row[0] for row in csv.reader(io.StringIO(batch.lstrip("\ufeff")))][1:]
+    assert cells == ["'@SUM(A1:A9)", "'-1+1"]
 
 
 def test_adding_an_alternate_goes_through_the_publish_path(admin_client: TestClient) -> None:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import csv
+import io
 import threading
 import time
 from pathlib import Path
@@ -101,3 +103,11 @@ def test_csv_export_has_a_bom_header_and_one_line_per_question(tmp_path: Path) -
     log.record_chat(record(1, message='引用符"と,カンマ'))
     lines = list(log.export_csv())
     assert lines[0] == "\ufeff" and lines[1].startswith("日時(UTC),質問") and '"引用符""と,カンマ"' in lines[2]
+
+
+def test_csv_export_neutralises_formulas_in_questions_and_comments(tmp_path: Path) -> None:
+    log = ChatLog(tmp_path / "i.db")
+    log.record_chat(record(1, message='=HYPERLINK("http://evil.example","x")'))
+    log.record_feedback("r1", "down", "@SUM(1+1)*cmd|' /C calc'!A0")
+    rows = list(csv.reader(io.StringIO("".join(log.export_csv()).lstrip("\ufeff"))))
+    assert rows[1][1] == '\'=HYPERLINK("http://evil.example","x")' and rows[1][7].startswith("'@SUM")

@@ -11,12 +11,13 @@ from starlette.concurrency import run_in_threadpool
 from faq_bot.errors import FaqBotError, FaqFormatError, NotFoundError
 from faq_bot.quality import report as batch_report
 from faq_bot.quality.insights import entry_usage
-from faq_bot.service.deps import AuthDep, ChatLogDep, PublisherDep, SettingsDep
+from faq_bot.service.auth import AdminPageRoute
+from faq_bot.service.deps import AuthDep, ChatLogDep, LogWriterDep, PublisherDep, SettingsDep
 from faq_bot.service.routes.staff import batch_run, csv_download, explain_question, question_groups
 from faq_bot.service.templating import render
 from faq_bot.service.uploads import Staging
 
-staff_pages = APIRouter(prefix="/admin", include_in_schema=False)
+staff_pages = APIRouter(prefix="/admin", include_in_schema=False, route_class=AdminPageRoute)
 _RESULT = {"prefix": "result-", "suffix": ".csv"}
 
 
@@ -30,7 +31,6 @@ async def console_page(
     category: Annotated[list[str] | None, Query()] = None,
 ) -> HTMLResponse:
     """Type a question, see the decision and why."""
-    auth.check_page(request)
     result = error = None
     if q.strip():
         try:
@@ -46,7 +46,6 @@ async def console_page(
 @staff_pages.get("/batch", response_class=HTMLResponse)
 async def batch_page(request: Request, auth: AuthDep) -> HTMLResponse:
     """Upload a question set."""
-    auth.check_page(request)
     return render(request, auth, "batch.html", "batch")
 
 
@@ -78,7 +77,6 @@ async def batch_ui(
 @staff_pages.get("/batch/{key}.csv", response_model=None)
 async def batch_csv(request: Request, auth: AuthDep, publisher: PublisherDep, key: str) -> Response:
     """The result table of a batch run on the page."""
-    auth.check_page(request)
     try:
         data = Staging(publisher.paths.index_dir).get(key, **_RESULT)
     except NotFoundError as exc:
@@ -92,18 +90,19 @@ async def log_page(
     auth: AuthDep,
     publisher: PublisherDep,
     chatlog: ChatLogDep,
+    log_writer: LogWriterDep,
     days: Annotated[int, Query(ge=0, le=3650)] = 30,
     message: str | None = None,
 ) -> HTMLResponse:
     """Unanswered questions grouped by meaning, per-entry use and ratings."""
-    auth.check_page(request)
-    await run_in_threadpool(chatlog.purge)
+    log_writer.purge()  # retention, in the background
     groups = await run_in_threadpool(question_groups, publisher, chatlog, days)
     entries = publisher.engine.current.index.entries
     usage = entry_usage(entries, await run_in_threadpool(chatlog.entry_stats))
+    total = await run_in_threadpool(chatlog.count)
     return render(
         request, auth, "log.html", "log", groups=groups, entries=usage, days=days, message=message,
-        all_entries=entries, total=chatlog.count(),
+        all_entries=entries, total=total,
     )  # fmt: skip
 
 
@@ -113,6 +112,7 @@ async def alternate_ui(
     auth: AuthDep,
     publisher: PublisherDep,
     chatlog: ChatLogDep,
+    log_writer: LogWriterDep,
     entry_id: Annotated[str, Form(max_length=64)],
     text: Annotated[str, Form(max_length=500)],
     csrf: Annotated[str, Form()] = "",
@@ -126,4 +126,4 @@ async def alternate_ui(
         message = "追加できませんでした: " + "; ".join(p.message for p in exc.problems)
     except FaqBotError as exc:
         message = f"追加できませんでした: {exc}"
-    return await log_page(request, auth, publisher, chatlog, 30, message)
+    return await log_page(request, auth, publisher, chatlog, log_writer, 30, message)

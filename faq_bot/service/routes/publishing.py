@@ -1,28 +1,29 @@
-"""The content editors' API (bearer token): publish an upload or the file on disk, versions, rollback."""
+"""The content editors' API (bearer token, or a page session with its CSRF token): publish, versions, rollback."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from faq_bot.service import schemas
-from faq_bot.service.deps import PublisherDep, require_token
+from faq_bot.service.auth import AdminApiRoute
+from faq_bot.service.deps import PublisherDep
 from faq_bot.service.uploads import read_upload
 
 ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": schemas.ErrorReply, "description": "認証が必要"},
-    403: {"model": schemas.ErrorReply, "description": "トークンが正しくない"},
+    403: {"model": schemas.ErrorReply, "description": "トークンが正しくない・Cookie認証でCSRFトークンがない"},
+    429: {"model": schemas.ErrorReply, "description": "認証の失敗が続いた（Retry-After 秒後に再試行）"},
     404: {"model": schemas.ErrorReply, "description": "指定されたバージョンやFAQがない"},
     413: {"model": schemas.ErrorReply, "description": "ファイルが大きすぎる"},
     422: {"model": schemas.FormatErrorReply, "description": "FAQファイルの問題（行・列つき）"},
     503: {"model": schemas.ErrorReply, "description": "管理機能が無効（トークン未設定）"},
 }
-publishing_api = APIRouter(
-    prefix="/admin", tags=["admin"], dependencies=[Depends(require_token)], responses=ADMIN_ERRORS
-)
+# Credentials are checked before a body is read: an unauthenticated upload is refused unread.
+publishing_api = APIRouter(prefix="/admin", tags=["admin"], responses=ADMIN_ERRORS, route_class=AdminApiRoute)
 
 
 @publishing_api.post("/reload", summary="ディスク上のTSVを再読み込みして公開", response_model=schemas.PublishReply)

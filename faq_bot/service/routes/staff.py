@@ -6,7 +6,7 @@ import time
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -16,13 +16,14 @@ from faq_bot.quality.batch import BatchResult, batch_queries, run_batch
 from faq_bot.quality.explain import Explanation, explain
 from faq_bot.quality.insights import QuestionGroup, entry_usage, group_questions
 from faq_bot.service import schemas
-from faq_bot.service.deps import ChatLogDep, PublisherDep, SettingsDep, require_token
+from faq_bot.service.auth import AdminApiRoute
+from faq_bot.service.deps import ChatLogDep, PublisherDep, SettingsDep
 from faq_bot.service.questions import checked_question
 from faq_bot.service.routes.publishing import ADMIN_ERRORS
 from faq_bot.service.uploads import read_upload
 from faq_bot.storage.chatlog import ChatLog
 
-staff_api = APIRouter(prefix="/admin", tags=["staff"], dependencies=[Depends(require_token)], responses=ADMIN_ERRORS)
+staff_api = APIRouter(prefix="/admin", tags=["staff"], responses=ADMIN_ERRORS, route_class=AdminApiRoute)
 
 
 def explain_question(publisher: Publisher, q: str, categories: list[str] | None, max_chars: int) -> Explanation:

@@ -9,7 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from faq_bot.publishing.publisher import PublishResult, Version
 from faq_bot.quality.explain import Explanation
-from faq_bot.retrieval.decision import Reply, reply_data
+from faq_bot.retrieval.contact import contact_link, refers_to_contact
+from faq_bot.retrieval.decision import Decision, Reply, reply_data
+from faq_bot.retrieval.params import DecisionParams
 
 #: The documented upper bound of a message; ``max_message_chars`` can only make it stricter.
 MAX_MESSAGE_CHARS = 2000
@@ -61,6 +63,8 @@ class ChatReply(BaseModel):
                     "related": [],
                     "request_id": "5f0c0e1d9a2b4c7e8f6a1b2c3d4e5f60",
                     "faq_version": "6bf6b4527c1d",
+                    "contact_url": "https://example.com/contact?q=%E3%82%AF%E3%83%AC%E3%82%AB",
+                    "refers_to_contact": True,
                 }
             ]
         }
@@ -79,11 +83,25 @@ class ChatReply(BaseModel):
     )
     request_id: str
     faq_version: str
+    contact_url: str = Field(
+        default="", description="この質問を添えたお問い合わせフォームのURL（👎のあと・担当者への案内で使う）"
+    )
+    refers_to_contact: bool = Field(
+        default=False,
+        description="この返答が訪問者をお問い合わせフォームへ案内している（担当者へ案内、またはそう書いた回答）",
+    )
 
     @classmethod
-    def of(cls, reply: Reply, request_id: str, faq_version: str) -> ChatReply:
-        """The API's view of an engine reply."""
-        return cls.model_validate({**reply_data(reply), "request_id": request_id, "faq_version": faq_version})
+    def of(cls, reply: Reply, request_id: str, faq_version: str, question: str, params: DecisionParams) -> ChatReply:
+        """The API's view of an engine reply, with the contact link prefilled with the visitor's question."""
+        data = {**reply_data(reply), "request_id": request_id, "faq_version": faq_version}
+        link = contact_link(params.contact_url, question, request_id)
+        if data["escalation"] is not None:
+            data["escalation"] = {**data["escalation"], "contact_url": link}
+        refers = reply.decision == Decision.ESCALATE or (
+            reply.decision == Decision.ANSWER and refers_to_contact(reply.answer, params.escalation_text)
+        )
+        return cls.model_validate({**data, "contact_url": link, "refers_to_contact": refers})
 
 
 class FaqAnswer(BaseModel):
@@ -94,6 +112,8 @@ class FaqAnswer(BaseModel):
     question: str
     answer: str
     faq_version: str
+    contact_url: str = Field(default="", description="お問い合わせフォームのURL（質問を添えて）")
+    refers_to_contact: bool = Field(default=False, description="回答がお問い合わせフォームへ案内している")
 
 
 class Categories(BaseModel):

@@ -160,6 +160,12 @@ class ChatLog:
             )
             return True
 
+    def message_of(self, request_id: str) -> str | None:
+        """The logged question of a reply (masked as stored), or None."""
+        with self._lock:
+            row = self._db.execute("SELECT message FROM chats WHERE request_id = ?", (request_id,)).fetchone()
+        return str(row[0]) if row else None
+
     def _known(self, request_id: str) -> bool:
         return self._db.execute("SELECT 1 FROM chats WHERE request_id = ?", (request_id,)).fetchone() is not None
 

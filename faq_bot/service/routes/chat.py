@@ -9,6 +9,7 @@ from fastapi import APIRouter, BackgroundTasks, Query
 from starlette.concurrency import run_in_threadpool
 
 from faq_bot.errors import EntryNotFoundError, NotFoundError
+from faq_bot.retrieval.contact import contact_link, refers_to_contact
 from faq_bot.service import schemas
 from faq_bot.service.deps import ChatLogDep, EngineDep, RateLimited, SettingsDep
 from faq_bot.service.questions import checked_question
@@ -53,7 +54,7 @@ async def chat(
         body.session_id,
     )
     background.add_task(chatlog.record_chat, record)  # written right after the reply is sent
-    return schemas.ChatReply.of(reply, request_id, loaded.faq_version)
+    return schemas.ChatReply.of(reply, request_id, loaded.faq_version, message, engine.params.decision)
 
 
 @visitor_api.get("/faqs/{entry_id}", summary="FAQを1件返す", response_model=schemas.FaqAnswer)
@@ -69,11 +70,16 @@ async def faq_entry(
     entry = loaded.entry(entry_id)
     if entry is None:
         raise EntryNotFoundError(entry_id)
+    asked = ""
     if request_id:
         await run_in_threadpool(chatlog.record_click, request_id, entry.id)
+        logged: str | None = await run_in_threadpool(chatlog.message_of, request_id)
+        asked = logged or ""  # the question as logged (personal data masked)
+    decision = engine.params.decision
     return schemas.FaqAnswer(
         id=entry.id, category=entry.category, question=entry.question, answer=entry.answer,
-        faq_version=loaded.faq_version,
+        faq_version=loaded.faq_version, contact_url=contact_link(decision.contact_url, asked, request_id or ""),
+        refers_to_contact=refers_to_contact(entry.answer, decision.escalation_text),
     )  # fmt: skip
 
 

@@ -26,6 +26,7 @@ from faq_bot.service.clients import ClientAddresses
 from faq_bot.service.handlers import add_exception_handlers
 from faq_bot.service.middleware import BodyLimit, SecurityHeaders
 from faq_bot.service.pages.editor import editor_pages
+from faq_bot.service.pages.entries import entry_pages
 from faq_bot.service.pages.staff import staff_pages
 from faq_bot.service.pages.visitor import visitor_pages
 from faq_bot.service.ratelimit import RateLimit
@@ -66,7 +67,16 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     app.state.rate_limit = RateLimit(settings.rate_limit)
     app.state.clients = ClientAddresses(settings.trust_forwarded_for)
     add_exception_handlers(app)
-    for router in (visitor_api, health, visitor_pages, publishing_api, editor_pages, staff_api, staff_pages):
+    for router in (
+        visitor_api,
+        health,
+        visitor_pages,
+        publishing_api,
+        editor_pages,
+        entry_pages,
+        staff_api,
+        staff_pages,
+    ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(assets.static_dir())), name="static")
     if settings.cors_origins:

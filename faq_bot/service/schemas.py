@@ -12,6 +12,7 @@ from faq_bot.quality.explain import Explanation
 from faq_bot.retrieval.contact import contact_link, refers_to_contact
 from faq_bot.retrieval.decision import Decision, Reply, reply_data
 from faq_bot.retrieval.params import DecisionParams
+from faq_bot.service.diffs import EntryChangeOut
 
 #: The documented upper bound of a message; ``max_message_chars`` can only make it stricter.
 MAX_MESSAGE_CHARS = 2000
@@ -164,15 +165,6 @@ class Problem(BaseModel):
     message: str
 
 
-class EntryChangeOut(BaseModel):
-    """An entry added, removed or changed by a publish."""
-
-    id: str
-    kind: Literal["added", "removed", "changed"]
-    question: str
-    fields: list[str]
-
-
 class RegressionChangeOut(BaseModel):
     """A regression question whose outcome changes."""
 
@@ -210,6 +202,9 @@ class PublishReply(BaseModel):
     removed: int
     changed: int
     changes: list[EntryChangeOut]
+    lookalike: list[str] = Field(
+        default_factory=list, description="見た目が同じ文字（〜/～ など）だけが違うため変更に数えないFAQのid"
+    )
     regressions: list[RegressionChangeOut]
     regression_total: int
     warnings: list[Problem]
@@ -229,9 +224,8 @@ class PublishReply(BaseModel):
             added=counts["added"],
             removed=counts["removed"],
             changed=counts["changed"],
-            changes=[
-                EntryChangeOut(id=c.id, kind=c.kind, question=c.question, fields=list(c.fields)) for c in p.changes
-            ],
+            changes=[EntryChangeOut.of(c) for c in p.changes],
+            lookalike=list(p.lookalike),
             regressions=[
                 RegressionChangeOut(
                     query=r.query, expected=list(r.expected), before=r.before, after=r.after, verdict=r.verdict
@@ -356,6 +350,7 @@ class QuestionGroupOut(BaseModel):
     examples: list[str]
     last_seen: float
     nearest_entry: str | None
+    request_ids: list[str] = Field(default_factory=list, description="この群の質問（まとめて「対応不要」にするとき）")
 
 
 class EntryStatsOut(BaseModel):
@@ -370,6 +365,19 @@ class EntryStatsOut(BaseModel):
     comments: list[str]
 
 
+class DismissRequest(BaseModel):
+    """Take logged questions off the unanswered list."""
+
+    model_config = ConfigDict(extra="forbid")
+    request_ids: list[str] = Field(min_length=1, max_length=10_000)
+
+
+class DismissReply(BaseModel):
+    """How many questions were taken off the list."""
+
+    dismissed: int
+
+
 class AlternateRequest(BaseModel):
     """Add a visitor's wording as an alternate question of an entry."""
 
@@ -377,3 +385,6 @@ class AlternateRequest(BaseModel):
     entry_id: str = Field(min_length=1, max_length=64)
     text: str = Field(min_length=1, max_length=500)
     dry_run: bool = False
+    request_ids: list[str] = Field(
+        default_factory=list, max_length=10_000, description="公開できたら未回答の一覧から外す質問"
+    )

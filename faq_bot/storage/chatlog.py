@@ -50,6 +50,14 @@ MIGRATIONS = (
         created REAL NOT NULL
     );
     """,
+    # Unanswered questions staff have dealt with (added as an alternate, or dismissed): off the list.
+    """
+    CREATE TABLE dismissals (
+        request_id TEXT PRIMARY KEY,
+        reason TEXT NOT NULL CHECK (reason IN ('alternate', 'dismissed')),
+        created REAL NOT NULL
+    );
+    """,
 )
 
 
@@ -171,7 +179,7 @@ class ChatLog:
 
     def count(self, table: str = "chats") -> int:
         """Rows in one of the log's tables."""
-        if table not in {"chats", "clicks", "feedback"}:
+        if table not in {"chats", "clicks", "feedback", "dismissals"}:
             raise ValueError(table)
         with self._lock:
             return int(
@@ -187,6 +195,7 @@ class ChatLog:
             old = "SELECT request_id FROM chats WHERE created < ?"
             self._db.execute(f"DELETE FROM feedback WHERE request_id IN ({old})", (cutoff,))
             self._db.execute(f"DELETE FROM clicks WHERE request_id IN ({old})", (cutoff,))
+            self._db.execute(f"DELETE FROM dismissals WHERE request_id IN ({old})", (cutoff,))
             return int(self._db.execute("DELETE FROM chats WHERE created < ?", (cutoff,)).rowcount)
 
     _QUESTIONS = (
@@ -204,12 +213,27 @@ class ChatLog:
         return [LoggedQuestion(*r) for r in rows]
 
     def unanswered(self, since: float = 0.0, limit: int = 5000) -> list[LoggedQuestion]:
-        """Questions the FAQ did not settle: escalated, or suggestions none of which was opened."""
+        """Questions the FAQ did not settle (escalated, or no suggestion opened) that staff have not dealt with."""
+        with self._lock:
+            done = {r[0] for r in self._db.execute("SELECT request_id FROM dismissals").fetchall()}
         return [
             q
             for q in self.questions(since, limit * 4)
-            if q.decision == "escalate" or (q.decision == "suggest" and q.clicked is None)
+            if (q.decision == "escalate" or (q.decision == "suggest" and q.clicked is None))
+            and q.request_id not in done
         ][:limit]
+
+    def dismiss(self, request_ids: list[str], reason: str) -> int:
+        """Take logged questions off the unanswered list (``alternate``: now answered; ``dismissed``: not wanted)."""
+        ids = [r.strip() for r in request_ids if r.strip()]
+        now = time.time()
+        with self._lock:
+            before = self._db.total_changes
+            self._db.executemany(
+                "INSERT OR IGNORE INTO dismissals SELECT request_id, ?, ? FROM chats WHERE request_id = ?",
+                [(reason, now, r) for r in ids],
+            )
+            return self._db.total_changes - before
 
     def entry_stats(self) -> dict[str, EntryStats]:
         """Per-entry answer counts, suggestion clicks and ratings."""

@@ -72,8 +72,8 @@ def test_staff_pages_render_console_batch_and_log(logged_in_client: TestClient) 
     assert link and logged_in_client.get(link.group(1)).text.startswith("\ufeff質問")
     logged_in_client.post("/api/chat", json={"message": "社員食堂はありますか"})
     log = logged_in_client.get("/admin/log")
-    assert "社員食堂はありますか" in log.text and "追加して公開" in log.text
+    assert "社員食堂はありますか" in log.text and "言い換えとして追加（確認へ）" in log.text
     added = logged_in_client.post(
         "/admin/ui/alternate", data={"csrf": csrf, "entry_id": "5", "text": "社員食堂はありますか"}
     )
-    assert "言い換えとして公開しました" in added.text
+    assert "この内容で公開する" in added.text and "社員食堂はありますか" in added.text  # a preview, not a publish

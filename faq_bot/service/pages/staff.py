@@ -8,9 +8,12 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from faq_bot.content.faq import dump
 from faq_bot.errors import FaqBotError, FaqFormatError, NotFoundError
+from faq_bot.publishing.publisher import alternate_source
 from faq_bot.quality import report as batch_report
-from faq_bot.quality.insights import entry_usage
+from faq_bot.quality.insights import QuestionGroup, entry_usage
+from faq_bot.retrieval.smalltalk import recognise
 from faq_bot.service.deps import AuthDep, ChatLogDep, PublisherDep, SettingsDep
 from faq_bot.service.routes.staff import batch_run, csv_download, explain_question, question_groups
 from faq_bot.service.templating import render
@@ -101,10 +104,18 @@ async def log_page(
     groups = await run_in_threadpool(question_groups, publisher, chatlog, days)
     entries = publisher.engine.current.index.entries
     usage = entry_usage(entries, await run_in_threadpool(chatlog.entry_stats))
+    floor = publisher.engine.params.decision.related_threshold
     return render(
-        request, auth, "log.html", "log", groups=groups, entries=usage, days=days, message=message,
-        all_entries=entries, total=chatlog.count(),
+        request, auth, "log.html", "log", groups=[(g, likely_entry(g, floor)) for g in groups], entries=usage,
+        days=days, message=message, all_entries=entries, total=chatlog.count(),
     )  # fmt: skip
+
+
+def likely_entry(group: QuestionGroup, floor: float) -> str | None:
+    """The entry to offer first for a group's alternate: none for small talk or junk (nothing came close)."""
+    if recognise(group.representative) is not None or group.nearest_confidence < floor:
+        return None
+    return group.nearest_entry
 
 
 @staff_pages.post("/ui/alternate", response_class=HTMLResponse)
@@ -115,15 +126,43 @@ async def alternate_ui(
     chatlog: ChatLogDep,
     entry_id: Annotated[str, Form(max_length=64)],
     text: Annotated[str, Form(max_length=500)],
+    ids: Annotated[str, Form(max_length=2_000_000)] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
-    """Add a grouped question as an alternate of an entry, through the validated publish path."""
+    """Preview a grouped question as an alternate of an entry: the diff and the regression set, then confirm."""
     auth.check_csrf(request, csrf)
+    if not entry_id:
+        return await log_page(request, auth, publisher, chatlog, 30, "追加先のFAQを選んでください。")
+    base = publisher.engine.current.faq_version
     try:
-        await run_in_threadpool(lambda: publisher.add_alternate(entry_id, text))
-        message = f"「{text}」を FAQ {entry_id} の言い換えとして公開しました。"
+        entries = publisher.with_alternate(entry_id, text)
+        raw = dump(entries).encode("utf-8")
+        source = alternate_source(entry_id)
+        result = await run_in_threadpool(lambda: publisher.publish_bytes(raw, source, dry_run=True))
     except FaqFormatError as exc:
         message = "追加できませんでした: " + "; ".join(p.message for p in exc.problems)
+        return await log_page(request, auth, publisher, chatlog, 30, message)
     except FaqBotError as exc:
-        message = f"追加できませんでした: {exc}"
-    return await log_page(request, auth, publisher, chatlog, 30, message)
+        return await log_page(request, auth, publisher, chatlog, 30, f"追加できませんでした: {exc}")
+    staged = await run_in_threadpool(Staging(publisher.paths.index_dir).put, raw)
+    return render(
+        request, auth, "preview.html", "log", heading=f"「{text}」をFAQ {entry_id} の言い換えに追加",
+        preview=result.preview, warnings=result.warnings, staged=staged, base=base, source_label=source,
+        dismiss=ids, back="/admin/log", title="追加したときの差分と回帰テスト",
+    )  # fmt: skip
+
+
+@staff_pages.post("/ui/dismiss", response_class=HTMLResponse)
+async def dismiss_ui(
+    request: Request,
+    auth: AuthDep,
+    publisher: PublisherDep,
+    chatlog: ChatLogDep,
+    ids: Annotated[str, Form(max_length=2_000_000)],
+    text: Annotated[str, Form(max_length=500)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    """Take a group off the unanswered list (small talk, spam, a topic the FAQ will not cover)."""
+    auth.check_csrf(request, csrf)
+    count = await run_in_threadpool(chatlog.dismiss, ids.split(","), "dismissed")
+    return await log_page(request, auth, publisher, chatlog, 30, f"「{text}」ほか{count}件を対応不要にしました。")

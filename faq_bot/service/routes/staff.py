@@ -124,7 +124,15 @@ async def log_csv(chatlog: ChatLogDep) -> StreamingResponse:
 
 
 @staff_api.post("/log/alternate", summary="質問を言い換えとしてFAQに追加", response_model=schemas.PublishReply)
-async def alternate_api(body: schemas.AlternateRequest, publisher: PublisherDep) -> Any:
+async def alternate_api(body: schemas.AlternateRequest, publisher: PublisherDep, chatlog: ChatLogDep) -> Any:
     """Publish the live FAQ with the visitor's wording as one more alternate of an entry (validated reload path)."""
     result = await run_in_threadpool(lambda: publisher.add_alternate(body.entry_id, body.text, dry_run=body.dry_run))
+    if result.published and body.request_ids:
+        await run_in_threadpool(chatlog.dismiss, body.request_ids, "alternate")
     return schemas.PublishReply.of(result, body.dry_run)
+
+
+@staff_api.post("/log/dismiss", summary="質問を未回答の一覧から外す", response_model=schemas.DismissReply)
+async def dismiss_api(body: schemas.DismissRequest, chatlog: ChatLogDep) -> Any:
+    """Mark logged questions as dealt with (not for the FAQ); they leave the unanswered list."""
+    return schemas.DismissReply(dismissed=await run_in_threadpool(chatlog.dismiss, body.request_ids, "dismissed"))

@@ -25,6 +25,7 @@ from faq_bot.service.auth import AdminAuth
 from faq_bot.service.clients import ClientAddresses
 from faq_bot.service.handlers import add_exception_handlers
 from faq_bot.service.middleware import BodyLimit, SecurityHeaders
+from faq_bot.service.pages.docs import ASSETS_URL, bundle_dir, docs_pages
 from faq_bot.service.pages.editor import editor_pages
 from faq_bot.service.pages.entries import entry_pages
 from faq_bot.service.pages.staff import staff_pages
@@ -60,7 +61,10 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
             engine.close()
             app.state.chatlog.close()
 
-    app = FastAPI(title="faq-bot", summary="FAQだけから答える日本語FAQボットのAPI", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="faq-bot", summary="FAQだけから答える日本語FAQボットのAPI", version="0.1.0", lifespan=lifespan,
+        docs_url=None, redoc_url=None,  # served offline by pages.docs (no CDN, no inline script)
+    )  # fmt: skip
     app.state.settings = settings
     app.state.engine = None
     app.state.admin_auth = AdminAuth(settings.admin_token, settings.admin_session_hours)
@@ -68,6 +72,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     app.state.clients = ClientAddresses(settings.trust_forwarded_for)
     add_exception_handlers(app)
     for router in (
+        docs_pages,
         visitor_api,
         health,
         visitor_pages,
@@ -79,6 +84,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(assets.static_dir())), name="static")
+    app.mount(ASSETS_URL, StaticFiles(directory=str(bundle_dir())), name="docs-assets")
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from faq_bot.localtime import DEFAULT_ZONE, local_time
 from faq_bot.storage.masking import mask_personal_data
 
 #: Schema migrations, applied in order; ``PRAGMA user_version`` counts those applied.
@@ -89,6 +90,7 @@ class LoggedQuestion:
     rating: str | None
     comment: str | None
     clicked: str | None
+    categories: str = ""  # the categories the question was restricted to, "|"-separated
 
 
 @dataclass(frozen=True)
@@ -200,7 +202,7 @@ class ChatLog:
 
     _QUESTIONS = (
         "SELECT c.request_id, c.created, c.message, c.decision, c.entry_id, c.confidence, c.faq_version, "
-        "f.rating, f.comment, (SELECT MIN(entry_id) FROM clicks k WHERE k.request_id = c.request_id) "
+        "f.rating, f.comment, (SELECT MIN(entry_id) FROM clicks k WHERE k.request_id = c.request_id), c.categories "
         "FROM chats c LEFT JOIN feedback f ON f.request_id = c.request_id"
     )
 
@@ -263,25 +265,32 @@ class ChatLog:
             )
         return out
 
-    def export_csv(self) -> Iterator[str]:
-        """Every logged question with its feedback, as CSV lines (with a BOM for Excel)."""
+    def export_csv(self, zone: str = DEFAULT_ZONE) -> Iterator[str]:
+        """Every logged question with its feedback, as CSV lines (with a BOM for Excel), times in ``zone``."""
         yield "\ufeff"
-        head = ["日時(UTC)", "質問", "判定", "回答したFAQ", "確信度", "FAQ版", "評価", "コメント", "開いた候補"]
-        rows = [head] + [
-            [
-                time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(q.created)),
-                q.message,
-                q.decision,
-                q.entry_id or "",
-                f"{q.confidence:.3f}",
-                q.faq_version,
-                q.rating or "",
-                q.comment or "",
-                q.clicked or "",
-            ]
-            for q in self.questions()
-        ]
+        rows = [csv_head(zone)] + [csv_row(q, zone) for q in self.questions()]
         for row in rows:
             out = io.StringIO()
             csv.writer(out).writerow(row)
             yield out.getvalue()
+
+
+def csv_head(zone: str) -> list[str]:
+    """The log CSV's header row."""
+    return [f"日時({zone})", "質問", "分類", "判定", "回答したFAQ", "確信度", "FAQ版", "評価", "コメント", "開いた候補"]
+
+
+def csv_row(q: LoggedQuestion, zone: str) -> list[str]:
+    """One logged question as a log CSV row (time in ``zone``, categories as 「請求、見積」)."""
+    return [
+        local_time(q.created, zone, with_zone=False),
+        q.message,
+        "、".join(c for c in q.categories.split("|") if c),
+        q.decision,
+        q.entry_id or "",
+        f"{q.confidence:.3f}",
+        q.faq_version,
+        q.rating or "",
+        q.comment or "",
+        q.clicked or "",
+    ]

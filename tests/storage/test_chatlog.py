@@ -100,4 +100,5 @@ def test_csv_export_has_a_bom_header_and_one_line_per_question(tmp_path: Path) -
     log = ChatLog(tmp_path / "h.db")
     log.record_chat(record(1, message='引用符"と,カンマ'))
     lines = list(log.export_csv())
-    assert lines[0] == "\ufeff" and lines[1].startswith("日時(UTC),質問") and '"引用符""と,カンマ"' in lines[2]
+    assert lines[0] == "\ufeff" and lines[1].startswith("日時(Asia/Tokyo),質問,分類")
+    assert '"引用符""と,カンマ"' in lines[2]

@@ -12,6 +12,7 @@ from faq_bot.content.faq import dump
 from faq_bot.errors import FaqBotError, FaqFormatError, NotFoundError
 from faq_bot.publishing.publisher import alternate_source
 from faq_bot.quality import report as batch_report
+from faq_bot.quality.batch import batch_queries, run_batch
 from faq_bot.quality.insights import QuestionGroup, entry_usage
 from faq_bot.retrieval.smalltalk import recognise
 from faq_bot.service.deps import AuthDep, ChatLogDep, PublisherDep, SettingsDep
@@ -58,23 +59,36 @@ async def batch_ui(
     request: Request,
     auth: AuthDep,
     publisher: PublisherDep,
-    file: Annotated[UploadFile, File()],
+    settings: SettingsDep,
+    file: Annotated[UploadFile | None, File()] = None,
+    pasted: Annotated[str, Form(max_length=2_000_000)] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
-    """Run an uploaded question set and show the report (with a CSV download)."""
+    """Run an uploaded or pasted question set and show the report (with a CSV download)."""
     auth.check_csrf(request, csrf)
+    has_file = file is not None and bool(file.filename)
+    if not has_file and not pasted.strip():
+        return render(request, auth, "batch.html", "batch", error="TSVファイルを選ぶか、質問集を貼り付けてください。")
     try:
-        result = await batch_run(publisher, file)
+        if has_file:
+            assert file is not None
+            result = await batch_run(publisher, file)
+        else:
+            # Pasted text: the same reader as a file (tabs from Excel, line breaks normalised).
+            raw = pasted.replace("\r\n", "\n").encode("utf-8")
+            result = await run_in_threadpool(run_batch, publisher.engine, batch_queries(raw, "貼り付け"))
     except FaqFormatError as exc:
-        return render(request, auth, "batch.html", "batch", error=exc.summary)
+        return render(request, auth, "batch.html", "batch", error=exc.summary, pasted=pasted)
     except FaqBotError as exc:
-        return render(request, auth, "batch.html", "batch", error=str(exc))
+        return render(request, auth, "batch.html", "batch", error=str(exc), pasted=pasted)
     csv_text = batch_report.to_csv(batch_report.rows(result.report))
     staging = Staging(publisher.paths.index_dir)
     key = await run_in_threadpool(lambda: staging.put(csv_text.encode("utf-8"), length=32, **_RESULT))
-    name = file.filename or "batch.tsv"
+    name = file.filename if file is not None and file.filename else "貼り付けた質問集"
     decision = publisher.engine.params.decision
-    ctx = await run_in_threadpool(batch_report.context, result.report, decision, name, result.proposal)
+    ctx = await run_in_threadpool(
+        lambda: batch_report.context(result.report, decision, name, result.proposal, timezone=settings.timezone)
+    )
     return render(request, auth, "batch.html", "batch", csv_key=key, **ctx)
 
 

@@ -62,7 +62,9 @@ async def batch_api(
     if format == "html":
         decision = publisher.engine.params.decision
         name = file.filename or "batch.tsv"
-        html = await run_in_threadpool(batch_report.render_html, report, decision, name, result.proposal)
+        html = await run_in_threadpool(
+            lambda: batch_report.render_html(report, decision, name, result.proposal, timezone=settings.timezone)
+        )
         # The standalone report carries its own <style> (it is also written to files); no scripts.
         return HTMLResponse(
             html, headers={"Content-Security-Policy": "default-src 'none'; img-src data:; style-src 'unsafe-inline'"}
@@ -113,9 +115,9 @@ async def entries_api(publisher: PublisherDep, chatlog: ChatLogDep) -> Any:
 
 
 @staff_api.get("/log.csv", summary="質問ログをCSVで書き出す", response_class=StreamingResponse)
-async def log_csv(chatlog: ChatLogDep) -> StreamingResponse:
-    """Every logged question with its feedback."""
-    rows = await run_in_threadpool(lambda: list(chatlog.export_csv()))
+async def log_csv(chatlog: ChatLogDep, settings: SettingsDep) -> StreamingResponse:
+    """Every logged question with its feedback (times in ``FAQ_BOT_TIMEZONE``)."""
+    rows = await run_in_threadpool(lambda: list(chatlog.export_csv(settings.timezone)))
     return StreamingResponse(
         iter(rows),
         media_type="text/csv; charset=utf-8",

@@ -18,6 +18,7 @@ from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_va
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from faq_bot.model.params import EncoderParams
+from faq_bot.retrieval.contact import check_contact_url
 from faq_bot.retrieval.params import DecisionParams, IndexParams, RetrievalParams, SearchParams, StoreParams
 
 
@@ -115,6 +116,7 @@ class Settings(BaseSettings):
     smalltalk_greeting: str = "こんにちは。ご質問をどうぞ。"
     smalltalk_thanks: str = "どういたしまして。ほかにもご質問があればどうぞ。"
     smalltalk_goodbye: str = "ご利用ありがとうございました。"
+    # May hold {question} and {request_id}: the contact form opens with the visitor's question filled in.
     contact_url: str = "https://example.com/contact"
 
     # Publishing (content editors)
@@ -128,6 +130,9 @@ class Settings(BaseSettings):
     session_path: Path = PROJECT_ROOT / "var" / "sessions.sqlite3"
     # Failed admin logins (login form or bearer token) per client before 429; empty disables.
     admin_login_limit: str = "10/15minutes"
+
+    # Times on the admin pages and in CSV files (an IANA zone name)
+    timezone: str = "Asia/Tokyo"
 
     # Chat service
     log_path: Path = PROJECT_ROOT / "var" / "chat.sqlite3"
@@ -167,6 +172,22 @@ class Settings(BaseSettings):
                 parse(value)
             except ValueError as exc:
                 raise ValueError(f"{info.field_name} {value!r} is not like '30/minute': {exc}") from exc
+        return value
+
+    @field_validator("contact_url")
+    @classmethod
+    def _contact(cls, value: str) -> str:
+        return check_contact_url(value.strip())
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"timezone {value!r} is not a time zone name such as Asia/Tokyo or UTC") from exc
         return value
 
     @field_validator("cors_origins", "example_questions", "frame_ancestors", mode="before")

@@ -15,14 +15,14 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from faq_bot.content import faq as faq_table
-from faq_bot.content.diff import EntryChange, diff
-from faq_bot.content.faq import Faq, FaqEntry
+from faq_bot.content.diff import EntryChange, diff, lookalike_only
+from faq_bot.content.faq import Faq, FaqEntry, alternate_key
 from faq_bot.errors import (
     EntryNotFoundError,
     FaqBotError,
@@ -48,6 +48,7 @@ class Preview:
     changes: tuple[EntryChange, ...]
     regressions: tuple[RegressionChange, ...]
     regression_total: int
+    lookalike: tuple[str, ...] = ()  # ids that differ only in look-alike characters (〜/～ …): not changes
 
     @property
     def unchanged(self) -> bool:
@@ -86,6 +87,11 @@ class PublishResult:
     warnings: tuple[FormatProblem, ...] = field(default=())
 
 
+def alternate_source(entry_id: str) -> str:
+    """How a version made by adding an alternate names its source."""
+    return f"言い換えの追加（id {entry_id}）"
+
+
 class Publisher:
     """The one way a FAQ gets published, rolled back or picked up by another worker."""
 
@@ -116,7 +122,8 @@ class Publisher:
         built = self.engine.build(faq)
         queries = regression_set(self.regression_path)
         changes = regression_changes(queries, live, self.engine.loaded_for(built))
-        preview = Preview(faq, tuple(diff(live.index.entries, faq.entries)), tuple(changes), len(queries))
+        old, new = live.index.entries, faq.entries
+        preview = Preview(faq, tuple(diff(old, new)), tuple(changes), len(queries), tuple(lookalike_only(old, new)))
         return built, preview
 
     def publish_bytes(self, raw: bytes, source: str, *, dry_run: bool = False) -> PublishResult:
@@ -132,33 +139,59 @@ class Publisher:
                         preview, False, self._live_version(), time.perf_counter() - started, faq.warnings
                     )
                 built, preview = self._prepare(faq)
-                if dry_run:
-                    return PublishResult(preview, False, None, time.perf_counter() - started, faq.warnings)
-                folder = store.save(built, self.paths.index_dir, self.paths.keep_versions, tsv=raw, make_current=False)
-                if self._disk_sha() != faq.sha256:
-                    write_bytes_atomic(self.paths.faq_path, raw)
-                store.set_current(self.paths.index_dir, folder.name)
-                self.engine.publish(built)
+                if not dry_run:
+                    folder = store.save(
+                        built, self.paths.index_dir, self.paths.keep_versions, tsv=raw, make_current=False
+                    )
+                    if self._disk_sha() != faq.sha256:
+                        write_bytes_atomic(self.paths.faq_path, raw)
+                    store.set_current(self.paths.index_dir, folder.name)
+                    self.engine.publish(built)
+        except FaqFormatError:
+            raise  # a file that does not validate was never published: the banner is for failed publishes
         except FaqBotError as exc:
-            self.last_error = str(exc)
+            if not dry_run:
+                self.last_error = str(exc)
             raise
-        self.last_error = None
+        self.last_error = None  # a published or cleanly previewed file: the last failure is history
+        if dry_run:
+            return PublishResult(preview, False, None, time.perf_counter() - started, faq.warnings)
         self.last_published = time.time()
         log.info("published FAQ %s (%d entries) from %s", faq_version_of(built), len(faq.entries), source)
         return PublishResult(preview, True, self._version(folder.name, built.manifest), time.perf_counter() - started,
                        faq.warnings)  # fmt: skip
 
+    def publish_entries(self, entries: Sequence[FaqEntry], source: str, *, dry_run: bool = False) -> PublishResult:
+        """Publish entries edited in place (the editor, add-as-alternate, a workbook) as canonical UTF-8 TSV."""
+        return self.publish_bytes(faq_table.dump(entries).encode("utf-8"), source, dry_run=dry_run)
+
+    def with_entry(self, edited: FaqEntry) -> list[FaqEntry]:
+        """The live entries with one replaced (same id); ``EntryNotFoundError`` for an unknown id."""
+        entries = list(self.engine.current.index.entries)
+        pos = next((i for i, e in enumerate(entries) if e.id == edited.id), None)
+        if pos is None:
+            raise EntryNotFoundError(edited.id)
+        entries[pos] = edited
+        return entries
+
+    def with_alternate(self, entry_id: str, text: str) -> list[FaqEntry]:
+        """The live entries with one more alternate for an entry; refused if the entry already has that phrasing."""
+        e = self.engine.current.entry(entry_id)
+        if e is None:
+            raise EntryNotFoundError(entry_id)
+        phrase = " ".join(text.split()).replace("|", "／")  # "|" separates alternates in the TSV
+        key = alternate_key(phrase)
+        if any(alternate_key(t) == key for t in (e.question, *e.alternates)):
+            problem = FormatProblem(
+                None, "言い換え", f"「{phrase[:40]}」はFAQ {entry_id} の質問か言い換えにすでにあります。"
+            )
+            raise FaqFormatError(alternate_source(entry_id), [problem])
+        return self.with_entry(FaqEntry(e.id, e.category, e.question, e.answer, (*e.alternates, phrase)))
+
     def add_alternate(self, entry_id: str, text: str, *, dry_run: bool = False) -> PublishResult:
         """Publish the live FAQ with one more alternate phrasing for an entry (validated like any publish)."""
-        entries = list(self.engine.current.index.entries)
-        pos = next((i for i, e in enumerate(entries) if e.id == entry_id), None)
-        if pos is None:
-            raise EntryNotFoundError(entry_id)
-        e = entries[pos]
-        phrase = " ".join(text.split()).replace("|", "／")  # "|" separates alternates in the TSV
-        entries[pos] = FaqEntry(e.id, e.category, e.question, e.answer, (*e.alternates, phrase))
-        raw = faq_table.dump(entries).encode("utf-8")
-        return self.publish_bytes(raw, f"言い換えの追加（id {entry_id}）", dry_run=dry_run)
+        entries = self.with_alternate(entry_id, text)
+        return self.publish_entries(entries, alternate_source(entry_id), dry_run=dry_run)
 
     def reload(self, *, dry_run: bool = False) -> PublishResult:
         """Publish the configured TSV file as it is on disk now."""

@@ -15,6 +15,8 @@ from faq_bot.quality.plots import plots
 from faq_bot.retrieval.params import DecisionParams
 from faq_bot.spreadsheet import csv_text
 
+DECISION_LABELS = {"answer": "回答", "suggest": "もしかして", "escalate": "担当者へ", "smalltalk": "あいさつ"}
+
 
 @dataclass(frozen=True)
 class Row:
@@ -36,7 +38,8 @@ def rows(report: Report) -> list[Row]:
     out = []
     for o in report.outcomes:
         top = o.reply.search.hits[0] if o.reply.search.hits else None
-        got = o.reply.hit.entry.id if o.reply.hit else (top.entry.id if top else "")
+        # 結果 is what the visitor got: the answering entry, the もしかして candidates, or nothing (a person).
+        got = o.reply.hit.entry.id if o.reply.hit else ",".join(h.entry.id for h in o.reply.suggestions)
         out.append(
             Row(
                 o.query.query,
@@ -78,6 +81,7 @@ def context(
 ) -> dict[str, Any]:  # fmt: skip
     """Everything the HTML report template shows."""
     return {
+        "decision_labels": DECISION_LABELS,
         "source": source,
         "generated": datetime.now(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M %Z"),
         "metrics": report.metrics,

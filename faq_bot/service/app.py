@@ -25,7 +25,9 @@ from faq_bot.service.auth import AdminAuth
 from faq_bot.service.clients import ClientAddresses
 from faq_bot.service.handlers import add_exception_handlers
 from faq_bot.service.middleware import BodyLimit, SecurityHeaders
+from faq_bot.service.pages.docs import ASSETS_URL, bundle_dir, docs_pages
 from faq_bot.service.pages.editor import editor_pages, login_pages
+from faq_bot.service.pages.entries import entry_pages
 from faq_bot.service.pages.staff import staff_pages
 from faq_bot.service.pages.visitor import visitor_pages
 from faq_bot.service.ratelimit import LoginThrottle, RateLimit
@@ -67,7 +69,10 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         finally:
             await run_in_threadpool(log_writer.close)
 
-    app = FastAPI(title="faq-bot", summary="FAQだけから答える日本語FAQボットのAPI", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="faq-bot", summary="FAQだけから答える日本語FAQボットのAPI", version="0.1.0", lifespan=lifespan,
+        docs_url=None, redoc_url=None,  # served offline by pages.docs (no CDN, no inline script)
+    )  # fmt: skip
     app.state.settings = settings
     app.state.engine = None
     app.state.admin_auth = AdminAuth(
@@ -82,17 +87,20 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         log.warning("FAQ_BOT_TRUST_FORWARDED_FOR is deprecated: set FAQ_BOT_TRUSTED_PROXIES=127.0.0.1,::1 instead")
     add_exception_handlers(app)
     for router in (
+        docs_pages,
         visitor_api,
         health,
         visitor_pages,
         login_pages,
         publishing_api,
         editor_pages,
+        entry_pages,
         staff_api,
         staff_pages,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(assets.static_dir())), name="static")
+    app.mount(ASSETS_URL, StaticFiles(directory=str(bundle_dir())), name="docs-assets")
     # Innermost first: the 413 of the body limit still carries CORS and security headers.
     # An upload may be a whole FAQ file plus multipart framing.
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, admin_limit=settings.max_faq_bytes + 65_536)

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from faq_bot.errors import LogUnavailableError
+from faq_bot.localtime import DEFAULT_ZONE, local_time
 from faq_bot.spreadsheet import BOM, csv_line
 from faq_bot.storage.masking import mask_personal_data
 
@@ -55,6 +56,14 @@ MIGRATIONS = (
         request_id TEXT PRIMARY KEY REFERENCES chats(request_id),
         rating TEXT NOT NULL CHECK (rating IN ('up', 'down')),
         comment TEXT,
+        created REAL NOT NULL
+    );
+    """,
+    # Unanswered questions staff have dealt with (added as an alternate, or dismissed): off the list.
+    """
+    CREATE TABLE dismissals (
+        request_id TEXT PRIMARY KEY,
+        reason TEXT NOT NULL CHECK (reason IN ('alternate', 'dismissed')),
         created REAL NOT NULL
     );
     """,
@@ -96,12 +105,21 @@ class Feedback:
 
 
 @dataclass(frozen=True)
+class Dismissal:
+    """Logged questions staff have dealt with: ``alternate`` (now answered) or ``dismissed`` (not wanted)."""
+
+    request_ids: tuple[str, ...]
+    reason: str
+    created: float = field(default_factory=lambda: time.time())
+
+
+@dataclass(frozen=True)
 class Purge:
     """Delete the rows older than the retention period."""
 
 
 #: What can be written to the log.
-LogRow = ChatRecord | Click | Feedback | Purge
+LogRow = ChatRecord | Click | Feedback | Dismissal | Purge
 T = TypeVar("T")
 
 
@@ -119,6 +137,7 @@ class LoggedQuestion:
     rating: str | None
     comment: str | None
     clicked: str | None
+    categories: str = ""  # the categories the question was restricted to, "|"-separated
 
 
 @dataclass(frozen=True)
@@ -217,11 +236,17 @@ class ChatLog:
                 "rating = excluded.rating, comment = excluded.comment, created = excluded.created",
                 (row.request_id, row.rating, self._masked(row.comment), row.created, row.request_id),
             )
+        elif isinstance(row, Dismissal):
+            db.executemany(
+                "INSERT OR IGNORE INTO dismissals SELECT request_id, ?, ? FROM chats WHERE request_id = ?",
+                [(row.reason, row.created, r) for r in row.request_ids],
+            )
         elif self.retention_days > 0:  # Purge
             cutoff = time.time() - self.retention_days * 86400
             old = "SELECT request_id FROM chats WHERE created < ?"
             db.execute(f"DELETE FROM feedback WHERE request_id IN ({old})", (cutoff,))
             db.execute(f"DELETE FROM clicks WHERE request_id IN ({old})", (cutoff,))
+            db.execute(f"DELETE FROM dismissals WHERE request_id IN ({old})", (cutoff,))
             db.execute("DELETE FROM chats WHERE created < ?", (cutoff,))
 
     def _masked(self, text: str | None) -> str | None:
@@ -261,9 +286,16 @@ class ChatLog:
             lambda db: db.execute("SELECT 1 FROM chats WHERE request_id = ?", (request_id,)).fetchone() is not None
         )
 
+    def message_of(self, request_id: str) -> str | None:
+        """The logged question of a reply (masked as stored), or None."""
+        row = self._read(
+            lambda db: db.execute("SELECT message FROM chats WHERE request_id = ?", (request_id,)).fetchone()
+        )
+        return str(row[0]) if row else None
+
     def count(self, table: str = "chats") -> int:
         """Rows in one of the log's tables."""
-        if table not in {"chats", "clicks", "feedback"}:
+        if table not in {"chats", "clicks", "feedback", "dismissals"}:
             raise ValueError(table)
         # table is from the fixed set above
         return self._read(lambda db: int(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]))
@@ -278,7 +310,7 @@ class ChatLog:
 
     _QUESTIONS = (
         "SELECT c.request_id, c.created, c.message, c.decision, c.entry_id, c.confidence, c.faq_version, "
-        "f.rating, f.comment, (SELECT MIN(entry_id) FROM clicks k WHERE k.request_id = c.request_id) "
+        "f.rating, f.comment, (SELECT MIN(entry_id) FROM clicks k WHERE k.request_id = c.request_id), c.categories "
         "FROM chats c LEFT JOIN feedback f ON f.request_id = c.request_id"
     )
 
@@ -292,12 +324,21 @@ class ChatLog:
         return [LoggedQuestion(*r) for r in rows]
 
     def unanswered(self, since: float = 0.0, limit: int = 5000) -> list[LoggedQuestion]:
-        """Questions the FAQ did not settle: escalated, or suggestions none of which was opened."""
+        """Questions the FAQ did not settle (escalated, or no suggestion opened) that staff have not dealt with."""
+        done = self._read(lambda db: {r[0] for r in db.execute("SELECT request_id FROM dismissals").fetchall()})
         return [
             q
             for q in self.questions(since, limit * 4)
-            if q.decision == "escalate" or (q.decision == "suggest" and q.clicked is None)
+            if (q.decision == "escalate" or (q.decision == "suggest" and q.clicked is None))
+            and q.request_id not in done
         ][:limit]
+
+    def dismiss(self, request_ids: list[str], reason: str) -> int:
+        """Take logged questions off the unanswered list (``alternate``: now answered; ``dismissed``: not wanted)."""
+        ids = tuple(r.strip() for r in request_ids if r.strip())
+        before = self.count("dismissals")
+        self.write([Dismissal(ids, reason)])
+        return self.count("dismissals") - before
 
     def entry_stats(self) -> dict[str, EntryStats]:
         """Per-entry answer counts, suggestion clicks and ratings."""
@@ -329,23 +370,30 @@ class ChatLog:
         ).fetchall()
         return answered, clicked, ratings
 
-    def export_csv(self) -> Iterator[str]:
-        """Every logged question with its feedback, as CSV lines (with a BOM for Excel; no cell runs as a formula)."""
+    def export_csv(self, zone: str = DEFAULT_ZONE) -> Iterator[str]:
+        """Every logged question with its feedback, as CSV lines (BOM for Excel; no cell runs as a formula)."""
         yield BOM
-        head = ["日時(UTC)", "質問", "判定", "回答したFAQ", "確信度", "FAQ版", "評価", "コメント", "開いた候補"]
-        rows = [head] + [
-            [
-                time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(q.created)),
-                q.message,
-                q.decision,
-                q.entry_id or "",
-                f"{q.confidence:.3f}",
-                q.faq_version,
-                q.rating or "",
-                q.comment or "",
-                q.clicked or "",
-            ]
-            for q in self.questions()
-        ]
-        for row in rows:
-            yield csv_line(row)
+        yield csv_line(csv_head(zone))
+        for q in self.questions():
+            yield csv_line(csv_row(q, zone))
+
+
+def csv_head(zone: str) -> list[str]:
+    """The log CSV's header row."""
+    return [f"日時({zone})", "質問", "分類", "判定", "回答したFAQ", "確信度", "FAQ版", "評価", "コメント", "開いた候補"]
+
+
+def csv_row(q: LoggedQuestion, zone: str) -> list[str]:
+    """One logged question as a log CSV row (time in ``zone``, categories as 「請求、見積」)."""
+    return [
+        local_time(q.created, zone, with_zone=False),
+        q.message,
+        "、".join(c for c in q.categories.split("|") if c),
+        q.decision,
+        q.entry_id or "",
+        f"{q.confidence:.3f}",
+        q.faq_version,
+        q.rating or "",
+        q.comment or "",
+        q.clicked or "",
+    ]

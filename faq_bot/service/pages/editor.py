@@ -16,9 +16,9 @@ from starlette.concurrency import run_in_threadpool
 from faq_bot.errors import AuthError, FaqFormatError, NotFoundError, RateLimitedError
 from faq_bot.publishing.publisher import Publisher
 from faq_bot.service.auth import COOKIE, AdminPageRoute
-from faq_bot.service.deps import AuthDep, PublisherDep
+from faq_bot.service.deps import AuthDep, ChatLogDep, PublisherDep
 from faq_bot.service.templating import render, templates
-from faq_bot.service.uploads import Staging, read_upload
+from faq_bot.service.uploads import Staging, as_tsv, as_uploaded, read_upload
 
 log = logging.getLogger("faq_bot.auth")
 login_pages = APIRouter(prefix="/admin", include_in_schema=False)  # the only admin pages open to everyone
@@ -110,14 +110,18 @@ async def ui_upload(
     auth.check_csrf(request, csrf)
     raw = await read_upload(file, publisher.paths.max_faq_bytes)
     name = file.filename or "upload.tsv"
+    base = publisher.engine.current.faq_version
     try:
-        result = await run_in_threadpool(lambda: publisher.publish_bytes(raw, name, dry_run=True))
+        tsv, book = await run_in_threadpool(as_tsv, raw, name)
+        result = as_uploaded(await run_in_threadpool(lambda: publisher.publish_bytes(tsv, name, dry_run=True)), book)
     except FaqFormatError as exc:
-        return _problems_page(request, auth, publisher, exc, raw, filename=name)
-    staged = await run_in_threadpool(Staging(publisher.paths.index_dir).put, raw)
+        return _problems_page(request, auth, publisher, exc, None if exc.encoding == "Excel (.xlsx)" else raw,
+                              filename=name)  # fmt: skip
+    staged = await run_in_threadpool(Staging(publisher.paths.index_dir).put, tsv)
     return _home(
-        request, auth, publisher, filename=name, preview=result.preview, warnings=result.warnings, staged=staged
-    )
+        request, auth, publisher, filename=name, preview=result.preview, warnings=result.warnings, staged=staged,
+        base=base,
+    )  # fmt: skip
 
 
 @editor_pages.post("/ui/publish", response_class=HTMLResponse)
@@ -125,21 +129,30 @@ async def ui_publish(
     request: Request,
     auth: AuthDep,
     publisher: PublisherDep,
+    chatlog: ChatLogDep,
     staged: Annotated[str, Form()],
     csrf: Annotated[str, Form()] = "",
+    base: Annotated[str, Form(max_length=64)] = "",
+    source: Annotated[str, Form(max_length=200)] = "管理画面からのアップロード",
+    dismiss: Annotated[str, Form(max_length=2_000_000)] = "",
 ) -> HTMLResponse:
-    """Publish the file previewed before."""
+    """Publish the file previewed before (unless the live FAQ changed since: that preview is out of date)."""
     auth.check_csrf(request, csrf)
     staging = Staging(publisher.paths.index_dir)
     try:
         raw = staging.get(staged)
     except NotFoundError as exc:
         return _home(request, auth, publisher, message=str(exc))
+    if base and base != publisher.engine.current.faq_version:
+        message = "確認のあとで公開中のFAQが変わりました（別の人の公開など）。もう一度、差分を確認してください。"
+        return _home(request, auth, publisher, message=message)
     try:
-        result = await run_in_threadpool(lambda: publisher.publish_bytes(raw, "管理画面からのアップロード"))
+        result = await run_in_threadpool(lambda: publisher.publish_bytes(raw, source))
     except FaqFormatError as exc:
         return _problems_page(request, auth, publisher, exc, raw)
     staging.drop(staged)
+    if dismiss:  # added as an alternate: these questions are answered now
+        await run_in_threadpool(chatlog.dismiss, dismiss.split(","), "alternate")
     message = "公開しました。" if result.published else "公開中の内容と同じため、変更はありません。"
     return _home(request, auth, publisher, message=message)
 

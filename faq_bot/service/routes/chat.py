@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
-from faq_bot.errors import EntryNotFoundError, NotFoundError
+from faq_bot.errors import EntryNotFoundError, LogUnavailableError, NotFoundError
+from faq_bot.retrieval.contact import contact_link, refers_to_contact
 from faq_bot.service import schemas
 from faq_bot.service.deps import EngineDep, LogWriterDep, RateLimited, SettingsDep
 from faq_bot.service.questions import checked_question
@@ -52,7 +54,7 @@ async def chat(
         body.session_id,
     )
     log_writer.record_chat(record)  # queued: written off the request path, a failing log never fails a reply
-    return schemas.ChatReply.of(reply, request_id, loaded.faq_version)
+    return schemas.ChatReply.of(reply, request_id, loaded.faq_version, message, engine.params.decision)
 
 
 @visitor_api.get("/faqs/{entry_id}", summary="FAQを1件返す", response_model=schemas.FaqAnswer)
@@ -68,11 +70,19 @@ async def faq_entry(
     entry = loaded.entry(entry_id)
     if entry is None:
         raise EntryNotFoundError(entry_id)
+    asked = ""
     if request_id:
         log_writer.record_click(request_id, entry.id)
+        # The question as logged (personal data masked) for the contact link; not there yet if its row
+        # is still queued, and a log that cannot be read costs only the prefill.
+        with contextlib.suppress(LogUnavailableError):
+            logged: str | None = await run_in_threadpool(log_writer.store.message_of, request_id)
+            asked = logged or ""
+    decision = engine.params.decision
     return schemas.FaqAnswer(
         id=entry.id, category=entry.category, question=entry.question, answer=entry.answer,
-        faq_version=loaded.faq_version,
+        faq_version=loaded.faq_version, contact_url=contact_link(decision.contact_url, asked, request_id or ""),
+        refers_to_contact=refers_to_contact(entry.answer, decision.escalation_text),
     )  # fmt: skip
 
 

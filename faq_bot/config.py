@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import json
 import os
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from faq_bot.model.params import EncoderParams
+from faq_bot.retrieval.contact import check_contact_url
 from faq_bot.retrieval.params import DecisionParams, IndexParams, RetrievalParams, SearchParams, StoreParams
 
 
@@ -117,6 +119,7 @@ class Settings(BaseSettings):
     smalltalk_greeting: str = "こんにちは。ご質問をどうぞ。"
     smalltalk_thanks: str = "どういたしまして。ほかにもご質問があればどうぞ。"
     smalltalk_goodbye: str = "ご利用ありがとうございました。"
+    # May hold {question} and {request_id}: the contact form opens with the visitor's question filled in.
     contact_url: str = "https://example.com/contact"
 
     # Publishing (content editors)
@@ -126,18 +129,32 @@ class Settings(BaseSettings):
     faq_watch: bool = False
     watch_interval: float = Field(1.0, gt=0.0)
     admin_session_hours: float = Field(8.0, gt=0.0)
+    # Live admin sessions (logout ends one at once), shared by the processes of this machine.
+    session_path: Path = PROJECT_ROOT / "var" / "sessions.sqlite3"
+    # Failed admin logins (login form or bearer token) per client before 429; empty disables.
+    admin_login_limit: str = "10/15minutes"
+
+    # Times on the admin pages and in CSV files (an IANA zone name)
+    timezone: str = "Asia/Tokyo"
 
     # Chat service
     log_path: Path = PROJECT_ROOT / "var" / "chat.sqlite3"
     log_mask_personal_data: bool = True
     log_retention_days: int = Field(180, ge=0)  # 0 keeps everything
+    # Rows wait in memory while the log is slow or failing (disk full, locked); past the queue size or
+    # log_retry_seconds of failed retries they are dropped, counted and warned about. Chat never waits.
+    log_queue_size: int = Field(50_000, ge=1)
+    log_retry_seconds: float = Field(300.0, ge=0.0)
     max_message_chars: int = Field(500, ge=1, le=2000)  # 2000: the bound documented in the API schema
     max_body_bytes: int = Field(16_384, ge=1024)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Sites allowed to show our pages in a frame (CSP frame-ancestors), e.g. "'self' https://shop.example".
     frame_ancestors: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["'self'"])
     rate_limit: str = "60/minute"  # per client on the visitor API; empty disables
-    trust_forwarded_for: bool = False  # behind a reverse proxy: key the rate limit on X-Forwarded-For
+    # Reverse proxies whose X-Forwarded-For hops are believed, e.g. "127.0.0.1,10.0.0.0/8"; empty: the peer
+    # address is the client whatever the headers say. The client is the right-most hop not added by one of them.
+    trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(default_factory=list)
+    trust_forwarded_for: bool = False  # deprecated: true trusts a proxy on this machine (127.0.0.1, ::1)
     bot_title: str = "サポートチャット"
     greeting: str = "こんにちは。オンラインマーケットについてのご質問にお答えします。"
     example_questions: Annotated[list[str], NoDecode] = Field(
@@ -148,16 +165,32 @@ class Settings(BaseSettings):
         ]
     )
 
-    @field_validator("rate_limit")
+    @field_validator("rate_limit", "admin_login_limit")
     @classmethod
-    def _rate(cls, value: str) -> str:
+    def _rate(cls, value: str, info: ValidationInfo) -> str:
         if value.strip():
             from limits import parse
 
             try:
                 parse(value)
             except ValueError as exc:
-                raise ValueError(f"rate_limit {value!r} is not like '30/minute': {exc}") from exc
+                raise ValueError(f"{info.field_name} {value!r} is not like '30/minute': {exc}") from exc
+        return value
+
+    @field_validator("contact_url")
+    @classmethod
+    def _contact(cls, value: str) -> str:
+        return check_contact_url(value.strip())
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"timezone {value!r} is not a time zone name such as Asia/Tokyo or UTC") from exc
         return value
 
     @field_validator("cors_origins", "example_questions", "frame_ancestors", mode="before")
@@ -171,6 +204,32 @@ class Settings(BaseSettings):
             return [part.strip() for part in text.split("," if "," in text else "|") if part.strip()]
         return value
 
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> object:
+        parts = value.split(",") if isinstance(value, str) else value
+        if not isinstance(parts, list | tuple):
+            return value
+        networks = []
+        for part in parts:
+            if isinstance(part, IPv4Network | IPv6Network):
+                networks.append(part)
+            elif str(part).strip():
+                try:
+                    networks.append(ip_network(str(part).strip(), strict=False))
+                except ValueError as exc:
+                    raise ValueError(
+                        f"trusted_proxies: {str(part).strip()!r} is not an IP address or network "
+                        "(like 127.0.0.1 or 10.0.0.0/8)"
+                    ) from exc
+        return networks
+
+    def proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """The trusted proxies (the deprecated ``trust_forwarded_for`` means a proxy on this machine)."""
+        if not self.trusted_proxies and self.trust_forwarded_for:
+            return (ip_network("127.0.0.1/32"), ip_network("::1/128"))
+        return tuple(self.trusted_proxies)
+
     @field_validator("admin_token", mode="before")
     @classmethod
     def _token(cls, value: object) -> object:
@@ -181,7 +240,14 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "faq_path", "synonyms_path", "index_dir", "model_dir", "log_path", "regression_path", "decision_model_path"
+        "faq_path",
+        "synonyms_path",
+        "index_dir",
+        "model_dir",
+        "log_path",
+        "regression_path",
+        "session_path",
+        "decision_model_path",
     )
     @classmethod
     def _absolute(cls, value: Path | None) -> Path | None:

@@ -27,6 +27,14 @@ class IndexMismatchError(FaqBotError):
     """The index on disk was built from another FAQ, model or settings, or is damaged."""
 
 
+class LogUnavailableError(FaqBotError):
+    """The conversation log cannot be read or written (disk full, locked, unwritable path); chat goes on."""
+
+
+class SessionStoreError(FaqBotError):
+    """The admin session store cannot be read or written."""
+
+
 class InvalidQuestionError(FaqBotError):
     """A visitor's or staff member's question is empty or too long."""
 
@@ -70,9 +78,21 @@ class NotReadyError(FaqBotError):
 class RateLimitedError(FaqBotError):
     """A client sent more requests than the limit allows; ``retry_after`` seconds until the next."""
 
-    def __init__(self, retry_after: int) -> None:
+    def __init__(self, retry_after: int, message: str | None = None) -> None:
         self.retry_after = retry_after
-        super().__init__(f"短時間に多くの質問が送られました。{retry_after}秒ほど待ってから、もう一度お試しください。")
+        super().__init__(
+            message or f"短時間に多くの質問が送られました。{retry_after}秒ほど待ってから、もう一度お試しください。"
+        )
+
+
+class LoginThrottledError(RateLimitedError):
+    """A client failed to log in (wrong admin token) too often; ``retry_after`` seconds until it may try again."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            retry_after,
+            f"ログインの失敗が続いたため、しばらくログインできません。{retry_after}秒ほど待ってから、もう一度お試しください。",
+        )
 
 
 class AuthError(FaqBotError):

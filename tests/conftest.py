@@ -15,6 +15,8 @@ from faq_bot.config import PROJECT_ROOT, Settings
 from faq_bot.retrieval.engine import Engine
 from faq_bot.runtime import open_engine
 from faq_bot.service.app import create_app
+from faq_bot.storage.chatlog import ChatLog
+from faq_bot.storage.logwriter import LogWriter
 from tests.fakes import FAKE_DECISION_MODEL, FakeEmbedder
 
 #: The admin token of every test that enables admin (16+ characters, as the settings require).
@@ -30,6 +32,13 @@ SMALL_FAQ = """id\tcategory\tquestion\tanswer\talternates
 5\t支払い\t銀行振込はできますか\tはい、銀行振込に対応しています。\t
 6\t会員\tパスワードを変更できますか\tマイページの会員情報から変更できます。\t
 """
+
+
+def written_log(client: TestClient) -> ChatLog:
+    """The app's question log for reading, once every row queued so far is written."""
+    writer: LogWriter = client.app.state.log_writer  # type: ignore[attr-defined]
+    assert writer.flush(timeout=30), writer.health()
+    return ChatLog(writer.store.path)
 
 
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
@@ -72,6 +81,8 @@ def settings(tmp_path: Path, faq_file: Path) -> Settings:
         dense_floor=0.0,
         dense_ceiling=0.6,
         rate_limit="",  # tests send bursts from one client; the limit has tests of its own
+        log_path=tmp_path / "chat.sqlite3",
+        session_path=tmp_path / "sessions.sqlite3",
     )
 
 
@@ -83,7 +94,10 @@ def fake_engine(settings: Settings) -> Engine:
 @pytest.fixture(scope="session")
 def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The shipped FAQ and model, with a private index folder."""
-    settings = Settings(index_dir=tmp_path_factory.mktemp("real-index"), rate_limit="")
+    private = tmp_path_factory.mktemp("real-index")
+    settings = Settings(
+        index_dir=private, rate_limit="", log_path=private / "chat.sqlite3", session_path=private / "sessions.sqlite3"
+    )
     if not (settings.model_dir / "modules.json").is_file():
         pytest.fail(f"model missing in {settings.model_dir}: run `make model` first")
     return settings

@@ -18,6 +18,7 @@ class FakeEmbedder:
     def __init__(self, dim: int = 64) -> None:
         self._dim = dim
         self.calls = 0
+        self.encoded: list[str] = []  # every text encoded, in order (queries and passages)
 
     @property
     def model_id(self) -> str:
@@ -39,6 +40,7 @@ class FakeEmbedder:
 
     def encode_queries(self, texts: Sequence[str]) -> Vectors:
         self.calls += 1
+        self.encoded += texts
         return np.stack([self._vector(t) for t in texts]).astype(np.float32)
 
     def encode_passages(self, texts: Sequence[str], progress: bool = False) -> Vectors:

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import uvicorn
@@ -41,10 +42,11 @@ def wait_ready(port: int, proc: subprocess.Popen[bytes] | None = None, timeout: 
 
 
 @contextmanager
-def uvicorn_thread(app: FastAPI) -> Iterator[str]:
-    """Serve an app on a free loopback port in a thread; yields its base URL once ready."""
+def uvicorn_thread(app: FastAPI, **options: Any) -> Iterator[str]:
+    """Serve an app on a free loopback port in a thread (with these uvicorn options); yields its base URL once ready."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    options = {"log_level": "warning", **options, "host": "127.0.0.1", "port": port}
+    server = uvicorn.Server(uvicorn.Config(app, **options))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from faq_bot.errors import FaqBotError
 
@@ -39,16 +40,34 @@ def limit_malloc_arenas(arenas: int = 2) -> None:
         ctypes.CDLL(name).mallopt(-8, arenas)  # M_ARENA_MAX
 
 
+def serve_log_config() -> dict[str, Any]:
+    """uvicorn's logging set-up plus faq-bot's own loggers at INFO, with time, level and logger name."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["faq_bot"] = {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+    config["handlers"]["faq_bot"] = {
+        "formatter": "faq_bot", "class": "logging.StreamHandler", "stream": "ext://sys.stderr",
+    }  # fmt: skip
+    config["loggers"]["faq_bot"] = {"handlers": ["faq_bot"], "level": "INFO", "propagate": False}
+    return config
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     limit_malloc_arenas()
+    # uvicorn would otherwise replace the peer address with X-Forwarded-For from any loopback peer;
+    # the app reads forwarded addresses itself, from FAQ_BOT_TRUSTED_PROXIES only.
+    options: dict[str, Any] = {
+        "host": args.host, "port": args.port, "proxy_headers": False, "log_config": serve_log_config(),
+    }  # fmt: skip
     if args.workers > 1:
-        uvicorn.run(
-            "faq_bot.service.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers
-        )
+        uvicorn.run("faq_bot.service.app:create_app", factory=True, workers=args.workers, **options)
     else:
         from faq_bot.service.app import create_app
 
-        uvicorn.run(create_app(), host=args.host, port=args.port)
+        uvicorn.run(create_app(), **options)
     return 0

@@ -1,14 +1,41 @@
-"""How two versions of a FAQ differ, entry by entry."""
+"""How two versions of a FAQ differ, entry by entry, and character by character within a field.
+
+Fields are compared after folding look-alike characters (``faq_bot.text.lookalike``): an
+entry that came back from Excel with ～ for 〜 is not a change an editor needs to review.
+"""
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from faq_bot.content.faq import FaqEntry
+from faq_bot.text.lookalike import same_looking
 
 #: The fields an editor can change, in the order they are shown.
 FIELDS = ("category", "question", "answer", "alternates")
+FIELD_LABELS = {"category": "分類", "question": "質問", "answer": "回答", "alternates": "言い換え"}
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of text in one side of a field diff; ``changed`` runs are marked."""
+
+    text: str
+    changed: bool
+
+
+@dataclass(frozen=True)
+class FieldDiff:
+    """One field before and after, each side cut into marked and unmarked runs."""
+
+    field: str
+    label: str
+    before: str
+    after: str
+    before_segments: tuple[Segment, ...]
+    after_segments: tuple[Segment, ...]
 
 
 @dataclass(frozen=True)
@@ -22,6 +49,49 @@ class EntryChange:
     before: FaqEntry | None = None
     after: FaqEntry | None = None
 
+    def field_diffs(self) -> list[FieldDiff]:
+        """Each changed field side by side (every non-empty field for an added or removed entry)."""
+        names = self.fields if self.kind == "changed" else FIELDS
+        out = []
+        for name in names:
+            old = field_text(self.before, name)
+            new = field_text(self.after, name)
+            if old or new:
+                before, after = marked(old, new)
+                out.append(FieldDiff(name, FIELD_LABELS[name], old, new, before, after))
+        return out
+
+
+def field_text(entry: FaqEntry | None, name: str) -> str:
+    """A field as an editor reads it (alternates one per line)."""
+    if entry is None:
+        return ""
+    return "\n".join(entry.alternates) if name == "alternates" else str(getattr(entry, name))
+
+
+def marked(old: str, new: str) -> tuple[tuple[Segment, ...], tuple[Segment, ...]]:
+    """Both texts cut into runs, the characters that differ marked (difflib, character by character)."""
+    before: list[Segment] = []
+    after: list[Segment] = []
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for op, a1, a2, b1, b2 in matcher.get_opcodes():
+        _append(before, old[a1:a2], op != "equal")
+        _append(after, new[b1:b2], op != "equal")
+    return tuple(before), tuple(after)
+
+
+def _append(runs: list[Segment], text: str, changed: bool) -> None:
+    if not text:
+        return
+    if runs and runs[-1].changed == changed:
+        runs[-1] = Segment(runs[-1].text + text, changed)
+    else:
+        runs.append(Segment(text, changed))
+
+
+def _differs(old: FaqEntry, new: FaqEntry, name: str) -> bool:
+    return not same_looking(field_text(old, name), field_text(new, name))
+
 
 def diff(old: Sequence[FaqEntry], new: Sequence[FaqEntry]) -> list[EntryChange]:
     """Added, removed and changed entries, by id, in the new FAQ's order (removed last)."""
@@ -33,8 +103,20 @@ def diff(old: Sequence[FaqEntry], new: Sequence[FaqEntry]) -> list[EntryChange]:
         if o is None:
             out.append(EntryChange(e.id, "added", e.question, after=e))
             continue
-        changed = tuple(f for f in FIELDS if getattr(o, f) != getattr(e, f))
+        changed = tuple(f for f in FIELDS if _differs(o, e, f))
         if changed:
             out.append(EntryChange(e.id, "changed", e.question, changed, o, e))
     out += [EntryChange(o.id, "removed", o.question, before=o) for o in old if o.id not in after]
     return out
+
+
+def lookalike_only(old: Sequence[FaqEntry], new: Sequence[FaqEntry]) -> list[str]:
+    """Ids of entries whose text differs only in look-alike characters (not shown as changes)."""
+    before = {e.id: e for e in old}
+    return [
+        e.id
+        for e in new
+        if (o := before.get(e.id)) is not None
+        and any(field_text(o, f) != field_text(e, f) for f in FIELDS)
+        and not any(_differs(o, e, f) for f in FIELDS)
+    ]

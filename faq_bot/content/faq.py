@@ -6,7 +6,7 @@ import csv
 import hashlib
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,8 +28,13 @@ ENCODING_LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (BOM付き)", "cp932": 
 
 _ID = re.compile(r"^[0-9A-Za-z_.\-]{1,64}$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>|&(?:[a-zA-Z]+|#\d+);")
+# Every repeat is bounded and a tag cannot run past the next "<": a match attempt looks at a bounded
+# number of characters, so the check is linear in the field's length ("<a" * 200_000 took 21 s with
+# the unbounded `<\s*/?\s*[a-zA-Z][^>]*>`, "<" and 40,000 spaces 8.6 s).
+_MARKUP = re.compile(r"<\s{0,8}(?:/\s{0,8})?[a-zA-Z][^<>]{0,2000}>|&(?:[a-zA-Z]{1,32}|#\d{1,8});")
 MAX_FIELD_CHARS = 20_000
+#: A cell starting with one of these is a formula to Excel; files for Excel get a leading ' (see ``excel_safe``).
+FORMULA_START = ("=", "+", "-", "@")
 
 
 @dataclass(frozen=True)
@@ -121,19 +126,42 @@ def _header(row: list[str], source: str) -> dict[str, int]:
 
 def parse(text: str, source: str = "<faq>", encoding: str = "UTF-8", sha256: str | None = None) -> Faq:
     """Parse and validate TSV text; raises ``FaqFormatError`` listing every problem."""
+    sha = sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return parse_rows(_tsv_rows(text), source, encoding, sha)
+
+
+class _UnreadableError(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def _tsv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
+    """The TSV's rows with the line each starts on (a quoted field may span lines)."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t", strict=True)
+    start = 1
+    try:
+        for row in reader:
+            yield start, row
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise _UnreadableError(reader.line_num, f"TSVとして読めません（引用符の閉じ忘れなど）: {exc}") from exc
+
+
+def parse_rows(rows: Iterable[tuple[int, list[str]]], source: str, encoding: str, sha256: str) -> Faq:
+    """Validate a table of (line or row number, cells), header first; ``FaqFormatError`` lists every problem."""
     problems: list[FormatProblem] = []
     warnings: list[FormatProblem] = []
     entries: list[FaqEntry] = []
+    numbered = iter(rows)
     try:
-        header = next(reader, None)
+        first = next(numbered, None)
+        header = first[1] if first is not None else None
         if header is None or not any(c.strip() for c in header):
             raise FaqFormatError(source, [FormatProblem(1, None, "ファイルが空です。見出し行が必要です。")], encoding)
         columns = _header(header, source)
         width = len(header)
-        start = reader.line_num + 1
-        for row in reader:
-            line, start = start, reader.line_num + 1
+        for line, row in numbered:
             if not any(cell.strip() for cell in row):
                 continue  # blank rows (Excel leaves them) are not entries
             # Fewer cells are fine when only optional columns are missing (Excel drops empty tails).
@@ -144,8 +172,8 @@ def parse(text: str, source: str = "<faq>", encoding: str = "UTF-8", sha256: str
             entry = _entry(row, columns, line, problems, warnings)
             if entry is not None:
                 entries.append(entry)
-    except csv.Error as exc:
-        problems.append(FormatProblem(reader.line_num, None, f"TSVとして読めません（引用符の閉じ忘れなど）: {exc}"))
+    except _UnreadableError as exc:
+        problems.append(FormatProblem(exc.line, None, str(exc)))
     except FaqFormatError as exc:
         exc.encoding = encoding
         raise
@@ -154,8 +182,7 @@ def parse(text: str, source: str = "<faq>", encoding: str = "UTF-8", sha256: str
         problems.append(FormatProblem(None, None, "FAQの行が1件もありません。"))
     if problems:
         raise FaqFormatError(source, problems, encoding)
-    sha = sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return Faq(tuple(entries), source, encoding, sha, tuple(warnings))
+    return Faq(tuple(entries), source, encoding, sha256, tuple(warnings))
 
 
 def _entry(
@@ -165,7 +192,7 @@ def _entry(
     problems: list[FormatProblem],
     warnings: list[FormatProblem],
 ) -> FaqEntry | None:
-    cells = {name: (row[i] if i < len(row) else "") for name, i in columns.items()}
+    cells = {name: unescape_formula(row[i]) if i < len(row) else "" for name, i in columns.items()}
     before = len(problems)
     for name, value in cells.items():
         label = COLUMN_LABELS[name]
@@ -205,6 +232,21 @@ def _clean(value: str) -> str:
     return "\n".join(lines).strip()
 
 
+def excel_safe(cell: str) -> str:
+    """A cell Excel will not run as a formula: a leading ' before = + - @ (``unescape_formula`` takes it off)."""
+    return "'" + cell if cell.startswith(FORMULA_START) else cell
+
+
+def unescape_formula(cell: str) -> str:
+    """A cell as written before ``excel_safe``: the ' Excel kept in front of = + - @ goes."""
+    return cell[1:] if cell.startswith("'") and cell[1:2] in FORMULA_START and cell[1:2] else cell
+
+
+def alternate_key(text: str) -> str:
+    """What two phrasings must not share: the text normalised, without closing punctuation."""
+    return normalize(text).rstrip("?？。.!！ ")
+
+
 def _duplicates(entries: Sequence[FaqEntry]) -> list[FormatProblem]:
     problems = []
     seen_ids: dict[str, int] = {}
@@ -216,8 +258,15 @@ def _duplicates(entries: Sequence[FaqEntry]) -> list[FormatProblem]:
             )
         else:
             seen_ids[e.id] = e.line
+        mine: set[str] = set()
         for column, text in [("質問", e.question), *(("言い換え", a) for a in e.alternates)]:
-            key = normalize(text).rstrip("?？。.!！ ")
+            key = alternate_key(text)
+            if key in mine:
+                problems.append(
+                    FormatProblem(e.line, column, f"「{text[:40]}」が同じFAQの質問か言い換えと重複しています。")
+                )
+                continue
+            mine.add(key)
             other = seen_questions.get(key)
             if other is not None and other[0] != e.id:
                 problems.append(
@@ -264,9 +313,12 @@ def source_bytes(faq: Faq) -> bytes | None:
 
 def dump(entries: Sequence[FaqEntry]) -> str:
     """The canonical TSV text of entries (UTF-8, header, quoted multi-line fields)."""
+    rows = ([e.id, e.category, e.question, e.answer, ALTERNATE_SEPARATOR.join(e.alternates)] for e in entries)
+    return dump_rows([["id", "category", "question", "answer", "alternates"], *rows])
+
+
+def dump_rows(rows: Iterable[Sequence[str]]) -> str:
+    """Rows as TSV text (quoted where a field holds a tab, a quote or a line break)."""
     out = io.StringIO()
-    writer = csv.writer(out, delimiter="\t", lineterminator="\n")
-    writer.writerow(["id", "category", "question", "answer", "alternates"])
-    for e in entries:
-        writer.writerow([e.id, e.category, e.question, e.answer, ALTERNATE_SEPARATOR.join(e.alternates)])
+    csv.writer(out, delimiter="\t", lineterminator="\n").writerows(rows)
     return out.getvalue()

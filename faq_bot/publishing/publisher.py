@@ -15,15 +15,22 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from faq_bot.content import faq as faq_table
-from faq_bot.content.diff import EntryChange, diff
-from faq_bot.content.faq import Faq, FaqEntry
-from faq_bot.errors import EntryNotFoundError, FaqBotError, FaqFormatError, FormatProblem, VersionNotFoundError
+from faq_bot.content.diff import EntryChange, diff, lookalike_only
+from faq_bot.content.faq import Faq, FaqEntry, alternate_key
+from faq_bot.errors import (
+    EntryNotFoundError,
+    FaqBotError,
+    FaqFormatError,
+    FormatProblem,
+    IndexMismatchError,
+    VersionNotFoundError,
+)
 from faq_bot.files import write_bytes_atomic
 from faq_bot.publishing.regression import RegressionChange, regression_changes, regression_set
 from faq_bot.retrieval import store
@@ -41,6 +48,7 @@ class Preview:
     changes: tuple[EntryChange, ...]
     regressions: tuple[RegressionChange, ...]
     regression_total: int
+    lookalike: tuple[str, ...] = ()  # ids that differ only in look-alike characters (〜/～ …): not changes
 
     @property
     def unchanged(self) -> bool:
@@ -64,7 +72,8 @@ class Version:
     built_at: str
     entries: int
     source: str
-    current: bool
+    current: bool  # served by this process now
+    problem: str | None = None  # why it is not served although CURRENT names it (a damaged build)
 
 
 @dataclass(frozen=True)
@@ -78,6 +87,11 @@ class PublishResult:
     warnings: tuple[FormatProblem, ...] = field(default=())
 
 
+def alternate_source(entry_id: str) -> str:
+    """How a version made by adding an alternate names its source."""
+    return f"言い換えの追加（id {entry_id}）"
+
+
 class Publisher:
     """The one way a FAQ gets published, rolled back or picked up by another worker."""
 
@@ -88,6 +102,9 @@ class Publisher:
         self._lock = threading.Lock()
         self.last_error: str | None = None
         self.last_published: float | None = None
+        # What CURRENT named that could not be followed (the key it was seen under, the problem):
+        # logged once, and not reloaded every second.
+        self.follow_error: tuple[tuple[str, int], str] | None = None
 
     @contextmanager
     def _exclusive(self) -> Iterator[None]:
@@ -105,7 +122,8 @@ class Publisher:
         built = self.engine.build(faq)
         queries = regression_set(self.regression_path)
         changes = regression_changes(queries, live, self.engine.loaded_for(built), self.engine.bulk)
-        preview = Preview(faq, tuple(diff(live.index.entries, faq.entries)), tuple(changes), len(queries))
+        old, new = live.index.entries, faq.entries
+        preview = Preview(faq, tuple(diff(old, new)), tuple(changes), len(queries), tuple(lookalike_only(old, new)))
         return built, preview
 
     def publish_bytes(self, raw: bytes, source: str, *, dry_run: bool = False) -> PublishResult:
@@ -121,33 +139,59 @@ class Publisher:
                         preview, False, self._live_version(), time.perf_counter() - started, faq.warnings
                     )
                 built, preview = self._prepare(faq)
-                if dry_run:
-                    return PublishResult(preview, False, None, time.perf_counter() - started, faq.warnings)
-                folder = store.save(built, self.paths.index_dir, self.paths.keep_versions, tsv=raw, make_current=False)
-                if self._disk_sha() != faq.sha256:
-                    write_bytes_atomic(self.paths.faq_path, raw)
-                store.set_current(self.paths.index_dir, folder.name)
-                self.engine.publish(built)
+                if not dry_run:
+                    folder = store.save(
+                        built, self.paths.index_dir, self.paths.keep_versions, tsv=raw, make_current=False
+                    )
+                    if self._disk_sha() != faq.sha256:
+                        write_bytes_atomic(self.paths.faq_path, raw)
+                    store.set_current(self.paths.index_dir, folder.name)
+                    self.engine.publish(built)
+        except FaqFormatError:
+            raise  # a file that does not validate was never published: the banner is for failed publishes
         except FaqBotError as exc:
-            self.last_error = str(exc)
+            if not dry_run:
+                self.last_error = str(exc)
             raise
-        self.last_error = None
+        self.last_error = None  # a published or cleanly previewed file: the last failure is history
+        if dry_run:
+            return PublishResult(preview, False, None, time.perf_counter() - started, faq.warnings)
         self.last_published = time.time()
         log.info("published FAQ %s (%d entries) from %s", faq_version_of(built), len(faq.entries), source)
         return PublishResult(preview, True, self._version(folder.name, built.manifest), time.perf_counter() - started,
                        faq.warnings)  # fmt: skip
 
+    def publish_entries(self, entries: Sequence[FaqEntry], source: str, *, dry_run: bool = False) -> PublishResult:
+        """Publish entries edited in place (the editor, add-as-alternate, a workbook) as canonical UTF-8 TSV."""
+        return self.publish_bytes(faq_table.dump(entries).encode("utf-8"), source, dry_run=dry_run)
+
+    def with_entry(self, edited: FaqEntry) -> list[FaqEntry]:
+        """The live entries with one replaced (same id); ``EntryNotFoundError`` for an unknown id."""
+        entries = list(self.engine.current.index.entries)
+        pos = next((i for i, e in enumerate(entries) if e.id == edited.id), None)
+        if pos is None:
+            raise EntryNotFoundError(edited.id)
+        entries[pos] = edited
+        return entries
+
+    def with_alternate(self, entry_id: str, text: str) -> list[FaqEntry]:
+        """The live entries with one more alternate for an entry; refused if the entry already has that phrasing."""
+        e = self.engine.current.entry(entry_id)
+        if e is None:
+            raise EntryNotFoundError(entry_id)
+        phrase = " ".join(text.split()).replace("|", "／")  # "|" separates alternates in the TSV
+        key = alternate_key(phrase)
+        if any(alternate_key(t) == key for t in (e.question, *e.alternates)):
+            problem = FormatProblem(
+                None, "言い換え", f"「{phrase[:40]}」はFAQ {entry_id} の質問か言い換えにすでにあります。"
+            )
+            raise FaqFormatError(alternate_source(entry_id), [problem])
+        return self.with_entry(FaqEntry(e.id, e.category, e.question, e.answer, (*e.alternates, phrase)))
+
     def add_alternate(self, entry_id: str, text: str, *, dry_run: bool = False) -> PublishResult:
         """Publish the live FAQ with one more alternate phrasing for an entry (validated like any publish)."""
-        entries = list(self.engine.current.index.entries)
-        pos = next((i for i, e in enumerate(entries) if e.id == entry_id), None)
-        if pos is None:
-            raise EntryNotFoundError(entry_id)
-        e = entries[pos]
-        phrase = " ".join(text.split()).replace("|", "／")  # "|" separates alternates in the TSV
-        entries[pos] = FaqEntry(e.id, e.category, e.question, e.answer, (*e.alternates, phrase))
-        raw = faq_table.dump(entries).encode("utf-8")
-        return self.publish_bytes(raw, f"言い換えの追加（id {entry_id}）", dry_run=dry_run)
+        entries = self.with_alternate(entry_id, text)
+        return self.publish_entries(entries, alternate_source(entry_id), dry_run=dry_run)
 
     def reload(self, *, dry_run: bool = False) -> PublishResult:
         """Publish the configured TSV file as it is on disk now."""
@@ -191,14 +235,18 @@ class Publisher:
         return self._version(path.name, self.engine.current.index.manifest) if path else None
 
     def _version(self, build_id: str, manifest: Manifest) -> Version:
-        current = store.current_id(self.paths.index_dir)
+        served = self.engine.current.index.path
+        problem = None
+        if self.follow_error is not None and self.follow_error[0][0] == build_id:
+            problem = f"この版は壊れているため配信できません（公開中の版を配信し続けています）: {self.follow_error[1]}"
         return Version(
             build_id,
             manifest.tsv_sha256[:12],
             manifest.built_at,
             manifest.counts.get("entries", 0),
             manifest.source,
-            build_id == current,
+            served is not None and build_id == served.name,
+            problem,
         )
 
     def current_tsv(self) -> bytes:
@@ -209,15 +257,45 @@ class Publisher:
         return self.paths.faq_path.read_bytes()
 
     def sync(self) -> bool:
-        """Follow ``CURRENT`` if another process moved it; True when this process switched."""
-        current = store.current_build(self.paths.index_dir)
+        """Follow ``CURRENT`` if another process moved it; True when this process switched.
+
+        A damaged ``CURRENT`` or build is logged once (not at every poll) and not retried until
+        ``CURRENT`` is written again; the build being served keeps serving.
+        """
+        path = self.paths.index_dir / store.CURRENT_FILE
+        try:
+            written = path.stat().st_mtime_ns
+            current = store.current_build(self.paths.index_dir)
+        except FileNotFoundError:
+            return False
+        except (IndexMismatchError, OSError) as exc:
+            self._cannot_follow(("CURRENT", 0), str(exc))
+            return False
         live = self.engine.current.index.path
         if current is None or (live is not None and current.name == live.name):
+            self._followed()
             return False
+        key = (current.name, written)
+        if self.follow_error is not None and self.follow_error[0] == key:
+            return False  # already tried and reported
         try:
             self.engine.publish(store.load(current))
         except FaqBotError as exc:
-            log.error("cannot follow %s: %s", current.name, exc)
+            self._cannot_follow(key, str(exc))
             return False
+        self._followed()
         log.info("switched to %s published by another process", current.name)
         return True
+
+    def _cannot_follow(self, key: tuple[str, int], problem: str) -> None:
+        known = self.follow_error is not None and self.follow_error[0][0] == key[0] and self.follow_error[1] == problem
+        self.follow_error = (key, problem)
+        if known:
+            return  # the same build with the same problem: said once already
+        served = self.engine.current.index.path
+        log.error("cannot follow %s: %s; still serving %s", key[0], problem, served.name if served else "?")
+
+    def _followed(self) -> None:
+        if self.follow_error is not None:
+            log.info("CURRENT is readable again (was: %s)", self.follow_error[1])
+            self.follow_error = None

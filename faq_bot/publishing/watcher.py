@@ -56,6 +56,8 @@ class Watcher:
                 try:
                     self.publisher.reload()
                 except FaqBotError as exc:
+                    # Nobody previewed this file: its refusal is a failed publish, shown on the admin page.
+                    self.publisher.last_error = str(exc)
                     log.error("watched FAQ not published: %s", exc)
             except Exception:  # the watcher must survive anything and keep the live FAQ serving
                 log.exception("watcher error")

@@ -25,6 +25,8 @@ class QuestionGroup:
     examples: tuple[str, ...]
     last_seen: float
     nearest_entry: str | None  # the entry most of them came closest to, a candidate for an alternate
+    request_ids: tuple[str, ...] = ()  # every logged question of the group (to dismiss them together)
+    nearest_confidence: float = 0.0  # the best probability any of them had for ``nearest_entry``
 
 
 def group_questions(
@@ -63,6 +65,8 @@ def group_questions(
                 examples=tuple(by_text[t][0].message for t in members[:5]),
                 last_seen=max(q.created for q in asked),
                 nearest_entry=nearest,
+                request_ids=tuple(q.request_id for q in asked),
+                nearest_confidence=max((q.confidence for q in asked if q.entry_id == nearest), default=0.0),
             )
         )
     return sorted(out, key=lambda g: (-g.count, -g.last_seen))

@@ -53,6 +53,16 @@ def plots(outcomes: Sequence[Outcome], answer_threshold: float, suggest_threshol
 
 
 def _distribution(plt: Any, outcomes: Sequence[Outcome], answer_threshold: float, suggest_threshold: float) -> str:
+    fig = distribution_figure(plt, outcomes, answer_threshold, suggest_threshold)
+    dist = _png(fig)
+    plt.close(fig)
+    return dist
+
+
+def distribution_figure(
+    plt: Any, outcomes: Sequence[Outcome], answer_threshold: float, suggest_threshold: float
+) -> Any:
+    """The score histogram of in-scope and out-of-scope questions, with the thresholds (a matplotlib figure)."""
     groups: dict[str, list[float]] = {"範囲内・1位が正解": [], "範囲内・1位が誤り": [], "範囲外": []}
     for o in outcomes:
         s = o.reply.search.hits[0].score if o.reply.search.hits else 0.0
@@ -76,11 +86,12 @@ def _distribution(plt: Any, outcomes: Sequence[Outcome], answer_threshold: float
         ax.text(t, top * y, f" {name} {t:.2f} ", color="#0b5cad", va="top", ha=ha, fontsize=8)
     ax.set_xlabel("1位の総合スコア")
     ax.set_ylabel("質問数")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # a count of questions has no halves
     ax.legend(loc="upper left", fontsize=8)
     ax.set_title("スコアの分布としきい値")
-    dist = _png(fig)
-    plt.close(fig)
-    return dist
+    return fig
 
 
 def _tradeoff_plot(plt: Any, outcomes: Sequence[Outcome], answer_threshold: float) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +13,9 @@ from faq_bot import assets
 from faq_bot.quality.evaluate import Outcome, Report
 from faq_bot.quality.plots import plots
 from faq_bot.retrieval.params import DecisionParams
+from faq_bot.spreadsheet import csv_text
+
+DECISION_LABELS = {"answer": "回答", "suggest": "もしかして", "escalate": "担当者へ", "smalltalk": "あいさつ"}
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,8 @@ def rows(report: Report) -> list[Row]:
     out = []
     for o in report.outcomes:
         top = o.reply.search.hits[0] if o.reply.search.hits else None
-        got = o.reply.hit.entry.id if o.reply.hit else (top.entry.id if top else "")
+        # 結果 is what the visitor got: the answering entry, the もしかして candidates, or nothing (a person).
+        got = o.reply.hit.entry.id if o.reply.hit else ",".join(h.entry.id for h in o.reply.suggestions)
         out.append(
             Row(
                 o.query.query,
@@ -65,13 +67,12 @@ def confused_pairs(outcomes: Sequence[Outcome], top: int = 10) -> list[tuple[str
 
 
 def to_csv(table: Sequence[Row]) -> str:
-    """The result table as CSV (UTF-8 with BOM so that Excel opens it right)."""
-    out = io.StringIO()
-    w = csv.writer(out)
-    w.writerow(["質問", "期待", "結果", "判定", "期待の順位", "総合", "密", "語彙", "正しい"])
-    for r in table:
-        w.writerow([r.query, r.expected, r.got, r.decision, r.rank or "", r.score, r.dense, r.lexical, int(r.ok)])
-    return "\ufeff" + out.getvalue()
+    """The result table as CSV (UTF-8 with BOM so that Excel opens it right; no cell runs as a formula)."""
+    head = ["質問", "期待", "結果", "判定", "期待の順位", "総合", "密", "語彙", "正しい"]
+    body = (
+        [r.query, r.expected, r.got, r.decision, r.rank or "", r.score, r.dense, r.lexical, int(r.ok)] for r in table
+    )
+    return csv_text([head, *body])
 
 
 def context(
@@ -80,6 +81,7 @@ def context(
 ) -> dict[str, Any]:  # fmt: skip
     """Everything the HTML report template shows."""
     return {
+        "decision_labels": DECISION_LABELS,
         "source": source,
         "generated": datetime.now(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M %Z"),
         "metrics": report.metrics,

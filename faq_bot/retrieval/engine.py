@@ -6,6 +6,7 @@ class. It takes an ``Embedder`` from its caller, so the core never loads a model
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,13 +25,15 @@ from faq_bot.retrieval import store
 from faq_bot.retrieval.cache import BuildCache
 from faq_bot.retrieval.confidence import ConfidenceModel, judge
 from faq_bot.retrieval.decision import Reply, decide
-from faq_bot.retrieval.index import FaqIndex, build, index_settings
+from faq_bot.retrieval.index import FaqIndex, Manifest, build, index_settings
 from faq_bot.retrieval.params import RetrievalParams
 from faq_bot.retrieval.retriever import Retriever, Search
 from faq_bot.retrieval.smalltalk import recognise
 from faq_bot.text.analyzer import TextAnalyzer
 from faq_bot.text.normalize import normalize
 from faq_bot.text.synonyms import SynonymTable
+
+log = logging.getLogger("faq_bot.index")
 
 
 @dataclass(frozen=True)
@@ -199,20 +202,26 @@ def ensure_index(
 
     With ``follow_file`` the file decides: the saved build of exactly its content, else
     (with ``rebuild``) a new build. If the file is unusable (an editor saved a broken
-    TSV), the current build keeps serving. Without ``follow_file`` the current build
-    is used as long as it fits the model and settings (what ``reload`` compares against).
+    TSV), the current build keeps serving (or, when ``CURRENT`` is damaged, the newest
+    whole build). Without ``follow_file`` the current build is used as long as it fits
+    the model and settings (what ``reload`` compares against). A damaged ``CURRENT`` or
+    build is logged as a warning and never served.
     """
     faq_path, index_dir = params.store.faq_path, params.store.index_dir
-    folder = store.current_build(index_dir)
     wanted_settings = index_settings(params.index, analyzer)
+    try:
+        folder = store.current_build(index_dir)
+    except IndexMismatchError as exc:
+        log.warning("%s: ignoring it, serving the build of the FAQ file (or the newest whole build)", exc)
+        folder = None
     try:
         faq = faq_table.load(faq_path, params.store.max_faq_bytes)
     except FaqFormatError as exc:
-        if folder is None:
-            raise
         if progress:
             progress(Step(f"FAQファイルを使えないため、公開中の版を使います: {exc}"))
-        current = _current_if_compatible(folder, embedder.model_id, wanted_settings)
+        current = _current_if_compatible(folder, embedder.model_id, wanted_settings) if folder else None
+        if current is None:
+            current = _newest_compatible(index_dir, embedder.model_id, wanted_settings, skip=folder)
         if current is None:
             raise
         return current
@@ -221,27 +230,65 @@ def ensure_index(
         if current is not None:
             return current
     expected: dict[str, Any] = {"tsv_sha256": faq.sha256, "model_id": embedder.model_id, "settings": wanted_settings}
-    try:
-        if folder is None:
-            raise IndexMismatchError(f"no index in {index_dir}. Build it with `faq-bot build-index`.")
-        store.check(store.read_manifest(folder), **expected)
-        return store.load(folder)
-    except IndexMismatchError as exc:
-        # A kept build of exactly this file (e.g. a publish interrupted between writing
-        # the TSV and moving CURRENT) is made current instead of rebuilt.
-        for build_id, manifest in store.list_builds(index_dir):
-            try:
-                store.check(manifest, **expected)
-                loaded = store.load(index_dir / "builds" / build_id)
-            except IndexMismatchError:
-                continue
-            store.set_current(index_dir, build_id)
-            return loaded
-        if not rebuild:
-            raise
-        if progress:
-            progress(Step(f"索引を作り直します: {exc}"))
-    return build_and_save(faq, params, embedder, analyzer, progress)
+
+    damaged: str | None = None
+
+    def fits(build_id: str | None, manifest: Manifest) -> bool:
+        if build_id is not None and build_id == damaged:
+            return False  # already found damaged (and logged) above
+        try:
+            store.check(manifest, **expected)
+        except IndexMismatchError:
+            return False
+        return True
+
+    # The current build if it is of exactly this file; else a kept build of it (e.g. a publish interrupted
+    # between writing the TSV and moving CURRENT, or CURRENT damaged), made current instead of rebuilt.
+    reason = f"no index of {faq_path.name} in {index_dir}"
+    if folder is not None:
+        try:
+            if fits(None, store.read_manifest(folder)):
+                return store.load(folder)
+            reason = f"the current build {folder.name} is of another FAQ file, model or settings"
+        except IndexMismatchError as exc:
+            log.warning("index build %s is damaged, not served: %s", folder.name, exc)
+            reason, damaged = f"the build {folder.name} is damaged", folder.name
+    found = store.newest_build(index_dir, fits)
+    if found is not None:
+        build_id, loaded = found
+        store.set_current(index_dir, build_id)
+        return loaded
+    if not rebuild:
+        raise IndexMismatchError(f"{reason}. Rebuild it with `faq-bot build-index`.")
+    if progress:
+        progress(Step(f"索引を作り直します: {reason}"))
+    built = build_and_save(faq, params, embedder, analyzer, progress)
+    if damaged:
+        log.warning("rebuilt the index of %s because %s", faq_path.name, reason)
+    return built
+
+
+def _newest_compatible(
+    index_dir: Path, model_id: str, settings: dict[str, Any], skip: Path | None = None
+) -> FaqIndex | None:
+    """The newest whole build made with this model and these settings, made current (CURRENT was unusable)."""
+
+    def compatible(build_id: str, manifest: Manifest) -> bool:
+        if skip is not None and build_id == skip.name:
+            return False
+        try:
+            store.check(manifest, tsv_sha256=manifest.tsv_sha256, model_id=model_id, settings=settings)
+        except IndexMismatchError:
+            return False
+        return True
+
+    found = store.newest_build(index_dir, compatible)
+    if found is None:
+        return None
+    build_id, loaded = found
+    store.set_current(index_dir, build_id)
+    log.warning("serving the newest whole build %s (made current)", build_id)
+    return loaded
 
 
 def _current_if_compatible(folder: Path, model_id: str, settings: dict[str, Any]) -> FaqIndex | None:
@@ -249,8 +296,12 @@ def _current_if_compatible(folder: Path, model_id: str, settings: dict[str, Any]
     try:
         manifest = store.read_manifest(folder)
         store.check(manifest, tsv_sha256=manifest.tsv_sha256, model_id=model_id, settings=settings)
-        return store.load(folder)
     except IndexMismatchError:
+        return None
+    try:
+        return store.load(folder)
+    except IndexMismatchError as exc:
+        log.warning("index build %s is damaged, not served: %s", folder.name, exc)
         return None
 
 

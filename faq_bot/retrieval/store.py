@@ -8,10 +8,13 @@ half-written one in use.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +29,9 @@ from faq_bot.files import fsync_dir, write_bytes_atomic
 from faq_bot.retrieval.index import FORMAT_VERSION, FaqIndex, Manifest
 from faq_bot.retrieval.lexical import Bm25
 
+log = logging.getLogger("faq_bot.index")
 CURRENT_FILE = "CURRENT"
+_BUILD_ID = re.compile(r"[0-9A-Za-z_-][0-9A-Za-z_.-]{0,127}")  # never "." or "..": no way out of builds/
 TSV_FILE = "faq.tsv"
 KEEP_BUILDS = 3
 
@@ -77,8 +82,11 @@ def set_current(index_dir: Path, build_id: str) -> None:
 
 
 def current_id(index_dir: Path) -> str | None:
-    """The id of the build in use."""
-    folder = current_build(index_dir)
+    """The id of the build in use; None when there is none or ``CURRENT`` is damaged."""
+    try:
+        folder = current_build(index_dir)
+    except IndexMismatchError:
+        return None
     return folder.name if folder else None
 
 
@@ -113,14 +121,44 @@ def _prune(builds: Path, current: str, keep: int) -> None:
             shutil.rmtree(stale, ignore_errors=True)
 
 
-def current_build(index_dir: Path) -> Path | None:
-    """The folder of the build in use, or None if there is none."""
+def read_current(index_dir: Path) -> str | None:
+    """The build id ``CURRENT`` names; None without ``CURRENT``; ``IndexMismatchError`` when it is damaged."""
+    path = index_dir / CURRENT_FILE
     try:
-        build_id = (index_dir / CURRENT_FILE).read_text(encoding="utf-8").strip()
-    except OSError:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise IndexMismatchError(f"{path} is unreadable: {exc.strerror}") from exc
+    try:
+        build_id = raw.decode("ascii").strip()
+    except UnicodeDecodeError:
+        build_id = None
+    if build_id is None or not _BUILD_ID.fullmatch(build_id):
+        # Never echo the bytes: they are not ours and may be anything.
+        raise IndexMismatchError(f"{path} is damaged ({len(raw)} bytes that are not a build id)")
+    return build_id
+
+
+def current_build(index_dir: Path) -> Path | None:
+    """The folder of the build in use; None if there is none; ``IndexMismatchError`` if ``CURRENT`` is damaged."""
+    build_id = read_current(index_dir)
+    if build_id is None:
         return None
     folder = index_dir / "builds" / build_id
-    return folder if build_id and (folder / "manifest.json").is_file() else None
+    return folder if (folder / "manifest.json").is_file() else None
+
+
+def newest_build(index_dir: Path, accept: Callable[[str, Manifest], bool]) -> tuple[str, FaqIndex] | None:
+    """The newest whole, loadable build ``accept`` takes (by id and manifest); damaged ones are logged and skipped."""
+    for build_id, manifest in list_builds(index_dir):
+        if not accept(build_id, manifest):
+            continue
+        try:
+            return build_id, load(index_dir / "builds" / build_id)
+        except IndexMismatchError as exc:
+            log.warning("index build %s is damaged, not served: %s", build_id, exc)
+    return None
 
 
 def read_manifest(folder: Path) -> Manifest:

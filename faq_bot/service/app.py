@@ -25,15 +25,19 @@ from faq_bot.service.auth import AdminAuth
 from faq_bot.service.clients import ClientAddresses
 from faq_bot.service.handlers import add_exception_handlers
 from faq_bot.service.middleware import BodyLimit, SecurityHeaders
-from faq_bot.service.pages.editor import editor_pages
+from faq_bot.service.pages.docs import ASSETS_URL, bundle_dir, docs_pages
+from faq_bot.service.pages.editor import editor_pages, login_pages
+from faq_bot.service.pages.entries import entry_pages
 from faq_bot.service.pages.staff import staff_pages
 from faq_bot.service.pages.visitor import visitor_pages
-from faq_bot.service.ratelimit import RateLimit
+from faq_bot.service.ratelimit import LoginThrottle, RateLimit
 from faq_bot.service.routes.chat import visitor_api
 from faq_bot.service.routes.health import health
 from faq_bot.service.routes.publishing import publishing_api
 from faq_bot.service.routes.staff import staff_api
 from faq_bot.storage.chatlog import ChatLog
+from faq_bot.storage.logwriter import LogWriter
+from faq_bot.storage.sessions import SqliteSessions
 
 log = logging.getLogger("faq_bot.service")
 
@@ -44,31 +48,62 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.chatlog = ChatLog(settings.log_path, settings.log_mask_personal_data, settings.log_retention_days)
-        engine = await run_in_threadpool(lambda: open_engine(settings, embedder, progress=log.info))
-        app.state.publisher = Publisher(engine, settings.regression_path)
-        # Follows CURRENT (publishes by other workers) and, with faq_watch, the TSV file.
-        watcher = Watcher(app.state.publisher, settings.faq_watch, settings.watch_interval)
-        watcher.start()
-        app.state.engine = engine
-        log.info("ready: FAQ %s", engine.current.faq_version)
+        chatlog = ChatLog(settings.log_path, settings.log_mask_personal_data, settings.log_retention_days)
+        log_writer = LogWriter(chatlog, settings.log_queue_size, settings.log_retry_seconds)
+        log_writer.start()  # an unusable log is a warning: the bot answers without it
+        log_writer.purge()
+        app.state.chatlog, app.state.log_writer = chatlog, log_writer
         try:
-            yield
+            engine = await run_in_threadpool(lambda: open_engine(settings, embedder, progress=log.info))
+            app.state.publisher = Publisher(engine, settings.regression_path)
+            # Follows CURRENT (publishes by other workers) and, with faq_watch, the TSV file.
+            watcher = Watcher(app.state.publisher, settings.faq_watch, settings.watch_interval)
+            watcher.start()
+            app.state.engine = engine
+            log.info("ready: FAQ %s", engine.current.faq_version)
+            try:
+                yield
+            finally:
+                watcher.stop()
+                engine.close()
         finally:
-            watcher.stop()
-            engine.close()
-            app.state.chatlog.close()
+            await run_in_threadpool(log_writer.close)
 
-    app = FastAPI(title="faq-bot", summary="FAQだけから答える日本語FAQボットのAPI", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="faq-bot", summary="FAQだけから答える日本語FAQボットのAPI", version="0.1.0", lifespan=lifespan,
+        docs_url=None, redoc_url=None,  # served offline by pages.docs (no CDN, no inline script)
+    )  # fmt: skip
     app.state.settings = settings
     app.state.engine = None
-    app.state.admin_auth = AdminAuth(settings.admin_token, settings.admin_session_hours)
+    app.state.admin_auth = AdminAuth(
+        settings.admin_token,
+        SqliteSessions(settings.session_path),
+        LoginThrottle(settings.admin_login_limit),
+        settings.admin_session_hours,
+    )
     app.state.rate_limit = RateLimit(settings.rate_limit)
-    app.state.clients = ClientAddresses(settings.trust_forwarded_for)
+    app.state.clients = ClientAddresses(settings.proxy_networks())
+    if settings.trust_forwarded_for and not settings.trusted_proxies:
+        log.warning("FAQ_BOT_TRUST_FORWARDED_FOR is deprecated: set FAQ_BOT_TRUSTED_PROXIES=127.0.0.1,::1 instead")
     add_exception_handlers(app)
-    for router in (visitor_api, health, visitor_pages, publishing_api, editor_pages, staff_api, staff_pages):
+    for router in (
+        docs_pages,
+        visitor_api,
+        health,
+        visitor_pages,
+        login_pages,
+        publishing_api,
+        editor_pages,
+        entry_pages,
+        staff_api,
+        staff_pages,
+    ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(assets.static_dir())), name="static")
+    app.mount(ASSETS_URL, StaticFiles(directory=str(bundle_dir())), name="docs-assets")
+    # Innermost first: the 413 of the body limit still carries CORS and security headers.
+    # An upload may be a whole FAQ file plus multipart framing.
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, admin_limit=settings.max_faq_bytes + 65_536)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -78,6 +113,4 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
             max_age=600,
         )
     app.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors)
-    # An upload may be a whole FAQ file plus multipart framing.
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, admin_limit=settings.max_faq_bytes + 65_536)
     return app

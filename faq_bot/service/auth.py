@@ -1,8 +1,22 @@
-"""Admin authentication: a bearer token for the API, a signed session cookie and CSRF tokens for pages.
+"""Admin authentication: a bearer token for the API, server-side sessions and CSRF tokens for the pages.
 
 There is no default token: without ``FAQ_BOT_ADMIN_TOKEN`` every admin endpoint
 answers 503 and says how to enable it. Comparisons are constant-time and the
 token is never logged.
+
+- **Before the body.** Admin routes use ``AdminApiRoute`` / ``AdminPageRoute``: the
+  credentials are checked before FastAPI reads (or parses) the request body, so an
+  unauthenticated upload is refused without being read.
+- **Sessions.** The login form sets a cookie ``<session id>.<expiry>.<signature>``;
+  the id must also be live in the server-side ``SessionStore``, so logging out ends
+  the session at once. The CSRF token is bound to the session id.
+- **CSRF.** A state change (POST, PUT, PATCH, DELETE) authenticated by the cookie
+  must carry the CSRF token: the ``csrf`` form field on the pages, the
+  ``X-CSRF-Token`` header on the API; and a browser saying the request comes from
+  another site (``Sec-Fetch-Site``) is refused outright. A bearer token needs none of
+  this: a browser never sends it by itself.
+- **Guessing.** Failed attempts (wrong bearer token, wrong login) are limited per
+  client (``LoginThrottle``): past the limit, 429 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -11,23 +25,39 @@ import hashlib
 import hmac
 import logging
 import time
+from collections.abc import Callable, Coroutine
+from typing import Any
 
-from fastapi import Request
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
 from pydantic import SecretStr
+from starlette.concurrency import run_in_threadpool
 
 from faq_bot.errors import AuthError, LoginRequiredError
 from faq_bot.service.clients import client_address
+from faq_bot.service.ratelimit import LoginThrottle
+from faq_bot.storage.sessions import SessionStore
 
 log = logging.getLogger("faq_bot.auth")
 COOKIE = "faq_bot_admin"
+CSRF_HEADER = "x-csrf-token"
 DISABLED = "管理機能は無効です。サーバーに FAQ_BOT_ADMIN_TOKEN（16文字以上）を設定してください。"
+WRONG_TOKEN = "トークンが正しくありません。"
+#: Methods that change state: with a cookie they need the CSRF token.
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: What a browser says of a request it sends from our own pages (or typed in the address bar).
+SAME_ORIGIN = frozenset({"same-origin", "none"})
 
 
 class AdminAuth:
-    """Checks admin credentials against the configured token."""
+    """Checks admin credentials: the configured token, live sessions, CSRF tokens, failed-attempt limits."""
 
-    def __init__(self, token: SecretStr | None, session_hours: float = 8.0) -> None:
+    def __init__(
+        self, token: SecretStr | None, sessions: SessionStore, throttle: LoginThrottle, session_hours: float = 8.0
+    ) -> None:
         self._key = token.get_secret_value().encode() if token else None
+        self.sessions = sessions
+        self.throttle = throttle
         self.session_seconds = int(session_hours * 3600)
 
     @property
@@ -41,52 +71,124 @@ class AdminAuth:
 
     def token_ok(self, candidate: str) -> bool:
         """Constant-time comparison with the configured token."""
-        if self._key is None:
-            return False
-        return hmac.compare_digest(candidate.encode(), self._key)
+        return self._key is not None and hmac.compare_digest(candidate.encode(), self._key)
 
-    def check_bearer(self, request: Request) -> None:
-        """Raise ``AuthError`` 503 (disabled), 401 (no credentials) or 403 (wrong token) unless the token is right."""
+    def _require_enabled(self) -> None:
         if not self.enabled:
             raise AuthError(503, DISABLED)
-        header = request.headers.get("authorization", "")
-        scheme, _, credentials = header.partition(" ")
-        if scheme.lower() != "bearer" or not credentials:
-            if self.session_ok(request):
-                return  # a logged-in page may download and read through the API too
-            log.warning("admin API without credentials from %s %s", client_address(request), request.url.path)
-            raise AuthError(401, "認証が必要です（Authorization: Bearer <token>）。")
-        if not self.token_ok(credentials.strip()):
-            log.warning("admin API with a wrong token from %s %s", client_address(request), request.url.path)
-            raise AuthError(403, "トークンが正しくありません。")
 
-    def new_session(self) -> str:
-        """A signed session cookie value, valid for ``session_seconds``."""
-        expires = str(int(time.time()) + self.session_seconds)
-        return f"{expires}.{self._sign('session', expires)}"
+    def check_token(self, request: Request, candidate: str, what: str = "admin API with a wrong token") -> None:
+        """The admin token, tried by a client: 429 while it has failed too often, 403 (and counted) if wrong."""
+        self._require_enabled()
+        client = client_address(request)
+        self.throttle.check(client)
+        if not self.token_ok(candidate):
+            self.throttle.failed(client)
+            log.warning("%s from %s %s", what, client, request.url.path)
+            raise AuthError(403, WRONG_TOKEN)
 
-    def session_ok(self, request: Request) -> bool:
-        """The request carries a valid, unexpired session cookie."""
-        value = request.cookies.get(COOKIE, "")
-        expires, _, signature = value.partition(".")
-        if not self.enabled or not expires.isdigit() or int(expires) < time.time():
-            return False
-        return hmac.compare_digest(signature, self._sign("session", expires))
+    # Sessions
+
+    def login(self, request: Request, candidate: str) -> str:
+        """Check the token typed into the login form; a new session's cookie value."""
+        self.check_token(request, candidate, "admin login failed")
+        expires = int(time.time()) + self.session_seconds
+        session_id = self.sessions.create(expires)
+        return f"{session_id}.{expires}.{self._sign('session', f'{session_id}.{expires}')}"
+
+    def session_id(self, request: Request) -> str | None:
+        """The id of the request's live session, if its cookie is valid, unexpired and not logged out."""
+        if not self.enabled:
+            return None
+        session_id, _, rest = request.cookies.get(COOKIE, "").partition(".")
+        expires, _, signature = rest.partition(".")
+        if not session_id or not expires.isdigit() or int(expires) < time.time():
+            return None
+        if not _same(signature, self._sign("session", f"{session_id}.{expires}")):
+            return None
+        cached: dict[str, bool] = request.scope.setdefault("faq_bot.sessions", {})  # one lookup per request
+        if session_id not in cached:
+            cached[session_id] = self.sessions.active(session_id)
+        return session_id if cached[session_id] else None
+
+    def logout(self, request: Request) -> None:
+        """End the request's session server-side: its cookie no longer works, wherever it was copied to."""
+        session_id = self.session_id(request)
+        if session_id is not None:
+            self.sessions.revoke(session_id)
+            request.scope.get("faq_bot.sessions", {}).pop(session_id, None)
 
     def csrf_token(self, request: Request) -> str:
         """The CSRF token bound to the request's session."""
-        return self._sign("csrf", request.cookies.get(COOKIE, ""))
+        return self._sign("csrf", self.session_id(request) or "")
+
+    def _check_cross_site(self, request: Request) -> None:
+        site = request.headers.get("sec-fetch-site")
+        if request.method in UNSAFE and site is not None and site not in SAME_ORIGIN:
+            log.warning("admin %s sent from another site, refused: %s", request.url.path, client_address(request))
+            raise AuthError(403, "他のサイトからの操作は受け付けません。管理画面から操作してください。")
+
+    # What each kind of route requires
+
+    def check_api(self, request: Request) -> None:
+        """API routes: a bearer token; or a session cookie, with the CSRF header on state changes."""
+        self._require_enabled()
+        scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and credentials.strip():
+            self.check_token(request, credentials.strip())
+            return
+        if self.session_id(request) is None:
+            log.warning("admin API without credentials from %s %s", client_address(request), request.url.path)
+            raise AuthError(401, "認証が必要です（Authorization: Bearer <token>）。")
+        self._check_cross_site(request)
+        if request.method in UNSAFE and not _same(request.headers.get(CSRF_HEADER, ""), self.csrf_token(request)):
+            log.warning("admin API cookie request without its CSRF token from %s %s", client_address(request),
+                        request.url.path)  # fmt: skip
+            raise AuthError(403, "CSRFトークンがありません。管理画面から操作するか、Bearer トークンを使ってください。")
 
     def check_page(self, request: Request) -> None:
-        """Pages: redirect to the login page unless logged in (503 when admin is disabled)."""
-        if not self.enabled:
-            raise AuthError(503, DISABLED)
-        if not self.session_ok(request):
+        """Pages: redirect to the login page unless logged in (503 when admin is disabled); no cross-site posts."""
+        self._require_enabled()
+        if self.session_id(request) is None:
             raise LoginRequiredError
+        self._check_cross_site(request)
 
     def check_csrf(self, request: Request, token: str) -> None:
-        """Form posts: the session must be valid and the form must carry its CSRF token."""
+        """Form posts (once their body is read): the form must carry the session's CSRF token."""
         self.check_page(request)
-        if not hmac.compare_digest(token, self.csrf_token(request)):
+        if not _same(token, self.csrf_token(request)):
             log.warning("admin form with a bad CSRF token from %s %s", client_address(request), request.url.path)
             raise AuthError(403, "フォームの有効期限が切れました。ページを再読み込みしてください。")
+
+
+def _same(given: str, expected: str) -> bool:
+    """Constant-time comparison of a client-given string (any characters) with ours."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode())
+
+
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+def _checked(handler: Handler, check: Callable[[AdminAuth, Request], None]) -> Handler:
+    async def checked(request: Request) -> Response:
+        # Before the handler reads the body; in a worker thread, as the session store is a file.
+        await run_in_threadpool(check, request.app.state.admin_auth, request)
+        return await handler(request)
+
+    return checked
+
+
+class AdminApiRoute(APIRoute):
+    """An admin API route: credentials are checked before the body is read (``AdminAuth.check_api``)."""
+
+    def get_route_handler(self) -> Handler:
+        """The route's handler behind the credentials check."""
+        return _checked(super().get_route_handler(), AdminAuth.check_api)
+
+
+class AdminPageRoute(APIRoute):
+    """An admin page or form: a live session is required before the body is read (``AdminAuth.check_page``)."""
+
+    def get_route_handler(self) -> Handler:
+        """The route's handler behind the session check."""
+        return _checked(super().get_route_handler(), AdminAuth.check_page)

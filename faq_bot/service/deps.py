@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from faq_bot.config import Settings
 from faq_bot.errors import NotReadyError
@@ -14,6 +15,7 @@ from faq_bot.service.auth import AdminAuth
 from faq_bot.service.clients import client_address
 from faq_bot.service.ratelimit import RateLimit
 from faq_bot.storage.chatlog import ChatLog
+from faq_bot.storage.logwriter import LogWriter
 
 
 def _settings(request: Request) -> Settings:
@@ -35,11 +37,23 @@ def _publisher(request: Request) -> Publisher:
     return publisher
 
 
-def _chatlog(request: Request) -> ChatLog:
-    chatlog: ChatLog | None = getattr(request.app.state, "chatlog", None)
-    if chatlog is None:
+#: Staff reads wait at most this long for queued log rows, so that they see every question answered so far.
+READ_AFTER_WRITES_SECONDS = 5.0
+
+
+def _log_writer(request: Request) -> LogWriter:
+    writer: LogWriter | None = getattr(request.app.state, "log_writer", None)
+    if writer is None:
         raise NotReadyError
-    return chatlog
+    return writer
+
+
+async def _chatlog(request: Request) -> ChatLog:
+    """The log for reading, once the rows queued so far are written (unless writes are failing now)."""
+    writer = _log_writer(request)
+    if writer.health().status == "ok":
+        await run_in_threadpool(writer.flush, READ_AFTER_WRITES_SECONDS)
+    return writer.store
 
 
 def _auth(request: Request) -> AdminAuth:
@@ -52,14 +66,10 @@ def _rate_limited(request: Request) -> None:
     limiter.check(client_address(request))
 
 
-def require_token(request: Request) -> None:
-    """Admin API routes: a valid bearer token (or a logged-in admin page session)."""
-    _auth(request).check_bearer(request)
-
-
 SettingsDep = Annotated[Settings, Depends(_settings)]
 EngineDep = Annotated[Engine, Depends(_engine)]
 PublisherDep = Annotated[Publisher, Depends(_publisher)]
 ChatLogDep = Annotated[ChatLog, Depends(_chatlog)]
+LogWriterDep = Annotated[LogWriter, Depends(_log_writer)]
 AuthDep = Annotated[AdminAuth, Depends(_auth)]
 RateLimited = Annotated[None, Depends(_rate_limited)]

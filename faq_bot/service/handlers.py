@@ -15,10 +15,12 @@ from faq_bot.errors import (
     FaqFormatError,
     IndexMismatchError,
     LoginRequiredError,
+    LogUnavailableError,
     ModelError,
     NotFoundError,
     NotReadyError,
     RateLimitedError,
+    SessionStoreError,
     TooLargeError,
 )
 from faq_bot.service import questions
@@ -56,6 +58,14 @@ async def _faq_bot_error(request: Request, exc: Exception) -> Response:
         return _detail(413, str(exc))
     if isinstance(exc, NotReadyError):
         return _detail(503, str(exc))
+    if isinstance(exc, LogUnavailableError):
+        log.error("%s %s: %s", request.method, request.url.path, exc)
+        return _detail(
+            503, "質問ログを読み込めません。しばらくしてからもう一度お試しください（チャットは回答を続けます）。"
+        )
+    if isinstance(exc, SessionStoreError):
+        log.error("%s %s: %s", request.method, request.url.path, exc)
+        return _detail(503, "ログイン情報を保存できません。しばらくしてからもう一度お試しください。")
     if isinstance(exc, ModelError | ConfigError | IndexMismatchError):
         log.error("%s %s: %s", request.method, request.url.path, exc)
         return _detail(503, "サーバーの準備ができていません。管理者にお問い合わせください。")

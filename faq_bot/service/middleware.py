@@ -6,8 +6,14 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-#: Pages whose scripts FastAPI serves from a CDN: they keep FastAPI's defaults.
+#: The API documentation pages: scripts from this server only, like every page, but Swagger UI and ReDoc set
+#: inline styles (and ReDoc starts a worker from a blob), so they get a policy of their own.
 _DOCS = ("/docs", "/redoc")
+DOCS_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; worker-src 'self' blob:; font-src 'self' data:; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
 
 
 def content_security_policy(frame_ancestors: list[str]) -> str:
@@ -32,23 +38,29 @@ class SecurityHeaders:
         ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(_DOCS):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        headers = self.headers
+        if scope["path"] in _DOCS:
+            headers = [(b"content-security-policy", DOCS_POLICY.encode()), *self.headers[1:]]
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {k.lower() for k, _ in message.get("headers", [])}
-                message["headers"] = [*message.get("headers", []), *(h for h in self.headers if h[0] not in present)]
+                message["headers"] = [*message.get("headers", []), *(h for h in headers if h[0] not in present)]
             await send(message)
 
         await self.app(scope, receive, with_headers)
 
 
 class BodyLimit:
-    """Refuse request bodies over the limit with 413, whether declared or streamed.
+    """Refuse request bodies over the limit with 413, whether declared or streamed (chunked).
 
-    Visitor endpoints get ``limit``; ``/admin`` (FAQ uploads) gets ``admin_limit``.
+    Visitor endpoints get ``limit``; ``/admin`` (FAQ uploads) gets ``admin_limit``, except
+    the login form. A streamed body is answered with 413 the moment it crosses the limit,
+    before the app's JSON or multipart parser sees the error (FastAPI would turn any error
+    while reading a body into a 400); whatever the app answers after that is dropped.
     """
 
     def __init__(self, app: ASGIApp, limit: int, admin_limit: int) -> None:
@@ -56,30 +68,47 @@ class BodyLimit:
         self.limit = limit
         self.admin_limit = admin_limit
 
+    def limit_for(self, path: str) -> int:
+        """The body limit of a path."""
+        return self.admin_limit if path.startswith("/admin/") and path != "/admin/login" else self.limit
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.admin_limit if scope["path"].startswith("/admin") else self.limit
+        limit = self.limit_for(scope["path"])
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await _too_large(send)
             return
         seen = 0
+        started = refused = False
 
         async def limited() -> Message:
-            nonlocal seen
+            nonlocal seen, refused
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
+                    if not started and not refused:
+                        refused = True
+                        await _too_large(send)
                     raise _TooLargeError
             return message
 
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            if refused:
+                return  # the 413 is sent; the app's own answer to the aborted read is not
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
         try:
-            await self.app(scope, limited, send)
+            await self.app(scope, limited, tracked)
         except _TooLargeError:
-            await _too_large(send)
+            if not refused:
+                raise  # the response had already started: nothing left to do but drop the connection
 
 
 class _TooLargeError(Exception):

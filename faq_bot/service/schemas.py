@@ -9,7 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from faq_bot.publishing.publisher import PublishResult, Version
 from faq_bot.quality.explain import Explanation
-from faq_bot.retrieval.decision import Reply, reply_data
+from faq_bot.retrieval.contact import contact_link, refers_to_contact
+from faq_bot.retrieval.decision import Decision, Reply, reply_data
+from faq_bot.retrieval.params import DecisionParams
+from faq_bot.service.diffs import EntryChangeOut
 
 #: The documented upper bound of a message; ``max_message_chars`` can only make it stricter.
 MAX_MESSAGE_CHARS = 2000
@@ -61,6 +64,8 @@ class ChatReply(BaseModel):
                     "related": [],
                     "request_id": "5f0c0e1d9a2b4c7e8f6a1b2c3d4e5f60",
                     "faq_version": "6bf6b4527c1d",
+                    "contact_url": "https://example.com/contact?q=%E3%82%AF%E3%83%AC%E3%82%AB",
+                    "refers_to_contact": True,
                 }
             ]
         }
@@ -79,11 +84,25 @@ class ChatReply(BaseModel):
     )
     request_id: str
     faq_version: str
+    contact_url: str = Field(
+        default="", description="この質問を添えたお問い合わせフォームのURL（👎のあと・担当者への案内で使う）"
+    )
+    refers_to_contact: bool = Field(
+        default=False,
+        description="この返答が訪問者をお問い合わせフォームへ案内している（担当者へ案内、またはそう書いた回答）",
+    )
 
     @classmethod
-    def of(cls, reply: Reply, request_id: str, faq_version: str) -> ChatReply:
-        """The API's view of an engine reply."""
-        return cls.model_validate({**reply_data(reply), "request_id": request_id, "faq_version": faq_version})
+    def of(cls, reply: Reply, request_id: str, faq_version: str, question: str, params: DecisionParams) -> ChatReply:
+        """The API's view of an engine reply, with the contact link prefilled with the visitor's question."""
+        data = {**reply_data(reply), "request_id": request_id, "faq_version": faq_version}
+        link = contact_link(params.contact_url, question, request_id)
+        if data["escalation"] is not None:
+            data["escalation"] = {**data["escalation"], "contact_url": link}
+        refers = reply.decision == Decision.ESCALATE or (
+            reply.decision == Decision.ANSWER and refers_to_contact(reply.answer, params.escalation_text)
+        )
+        return cls.model_validate({**data, "contact_url": link, "refers_to_contact": refers})
 
 
 class FaqAnswer(BaseModel):
@@ -94,6 +113,8 @@ class FaqAnswer(BaseModel):
     question: str
     answer: str
     faq_version: str
+    contact_url: str = Field(default="", description="お問い合わせフォームのURL（質問を添えて）")
+    refers_to_contact: bool = Field(default=False, description="回答がお問い合わせフォームへ案内している")
 
 
 class Categories(BaseModel):
@@ -130,6 +151,22 @@ class Health(BaseModel):
     entries: int | None = None
 
 
+class LogStatus(BaseModel):
+    """The question log: ``degraded`` while writes fail (rows queued and retried); chat answers either way."""
+
+    status: Literal["ok", "degraded"]
+    queued: int = Field(description="書き込み待ちの行数")
+    written: int = Field(description="起動後に書き込んだ行数")
+    lost: int = Field(description="起動後に失われた行数（再試行の期限切れ・キューあふれ）")
+    reason: Literal["disk_full", "locked", "unavailable", "write_failed"] | None = None
+
+
+class Readiness(Health):
+    """Readiness: ``ok`` once the FAQ is loaded (whatever the log's state), with the log's state."""
+
+    log: LogStatus | None = None
+
+
 class ErrorReply(BaseModel):
     """Every error: FastAPI's shape, a Japanese message for visitors."""
 
@@ -142,15 +179,6 @@ class Problem(BaseModel):
     line: int | None
     column: str | None
     message: str
-
-
-class EntryChangeOut(BaseModel):
-    """An entry added, removed or changed by a publish."""
-
-    id: str
-    kind: Literal["added", "removed", "changed"]
-    question: str
-    fields: list[str]
 
 
 class RegressionChangeOut(BaseModel):
@@ -171,7 +199,8 @@ class VersionOut(BaseModel):
     built_at: str
     entries: int
     source: str
-    current: bool
+    current: bool = Field(description="このサーバーが今配信している版")
+    problem: str | None = Field(None, description="CURRENT が指しているのに配信できない理由（壊れた版）")
 
     @classmethod
     def of(cls, version: Version) -> VersionOut:
@@ -190,6 +219,9 @@ class PublishReply(BaseModel):
     removed: int
     changed: int
     changes: list[EntryChangeOut]
+    lookalike: list[str] = Field(
+        default_factory=list, description="見た目が同じ文字（〜/～ など）だけが違うため変更に数えないFAQのid"
+    )
     regressions: list[RegressionChangeOut]
     regression_total: int
     warnings: list[Problem]
@@ -209,9 +241,8 @@ class PublishReply(BaseModel):
             added=counts["added"],
             removed=counts["removed"],
             changed=counts["changed"],
-            changes=[
-                EntryChangeOut(id=c.id, kind=c.kind, question=c.question, fields=list(c.fields)) for c in p.changes
-            ],
+            changes=[EntryChangeOut.of(c) for c in p.changes],
+            lookalike=list(p.lookalike),
             regressions=[
                 RegressionChangeOut(
                     query=r.query, expected=list(r.expected), before=r.before, after=r.after, verdict=r.verdict
@@ -336,6 +367,7 @@ class QuestionGroupOut(BaseModel):
     examples: list[str]
     last_seen: float
     nearest_entry: str | None
+    request_ids: list[str] = Field(default_factory=list, description="この群の質問（まとめて「対応不要」にするとき）")
 
 
 class EntryStatsOut(BaseModel):
@@ -350,6 +382,19 @@ class EntryStatsOut(BaseModel):
     comments: list[str]
 
 
+class DismissRequest(BaseModel):
+    """Take logged questions off the unanswered list."""
+
+    model_config = ConfigDict(extra="forbid")
+    request_ids: list[str] = Field(min_length=1, max_length=10_000)
+
+
+class DismissReply(BaseModel):
+    """How many questions were taken off the list."""
+
+    dismissed: int
+
+
 class AlternateRequest(BaseModel):
     """Add a visitor's wording as an alternate question of an entry."""
 
@@ -357,3 +402,6 @@ class AlternateRequest(BaseModel):
     entry_id: str = Field(min_length=1, max_length=64)
     text: str = Field(min_length=1, max_length=500)
     dry_run: bool = False
+    request_ids: list[str] = Field(
+        default_factory=list, max_length=10_000, description="公開できたら未回答の一覧から外す質問"
+    )

@@ -10,16 +10,19 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from faq_bot import assets
+from faq_bot.localtime import local_time
 from faq_bot.service.auth import AdminAuth
 
 
 @cache
 def templates() -> Jinja2Templates:
     """The pages' templates, sharing the autoescaped environment of the HTML report."""
-    return Jinja2Templates(env=assets.environment())
+    env = assets.environment()
+    env.filters["local_time"] = local_time  # {{ t | local_time(tz) }}: times in FAQ_BOT_TIMEZONE
+    return Jinja2Templates(env=env)
 
 
 def render(request: Request, auth: AdminAuth, name: str, active: str, **context: Any) -> HTMLResponse:
     """An admin page (any of them) with the session's CSRF token and the active tab."""
-    page = {"csrf": auth.csrf_token(request), "active": active, **context}
+    page = {"csrf": auth.csrf_token(request), "active": active, "tz": request.app.state.settings.timezone, **context}
     return templates().TemplateResponse(request, name, page)

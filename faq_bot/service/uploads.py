@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from fastapi import UploadFile
 
+from faq_bot.content.faq import Faq, dump
+from faq_bot.content.workbook import is_workbook, read_workbook
 from faq_bot.errors import NotFoundError, TooLargeError
 from faq_bot.files import write_bytes_atomic
+from faq_bot.publishing.publisher import PublishResult
 
 STAGING = "staging"
 _KEY = re.compile(r"^[0-9a-f]{16,64}$")
@@ -22,6 +26,22 @@ async def read_upload(file: UploadFile, max_bytes: int) -> bytes:
     if len(raw) > max_bytes:
         raise TooLargeError(f"ファイルが大きすぎます（上限{max_bytes:,}バイト）。")
     return raw
+
+
+def as_tsv(raw: bytes, name: str) -> tuple[bytes, Faq | None]:
+    """An uploaded FAQ as TSV bytes; a workbook is validated (row/column problems) and written as canonical TSV."""
+    if not is_workbook(raw):
+        return raw, None
+    book = read_workbook(raw, name)
+    return dump(book.entries).encode("utf-8"), book
+
+
+def as_uploaded(result: PublishResult, book: Faq | None) -> PublishResult:
+    """The result as the editor's file says it: a workbook's encoding and row numbers, not the TSV's."""
+    if book is None:
+        return result
+    faq = replace(result.preview.faq, encoding=book.encoding)
+    return replace(result, preview=replace(result.preview, faq=faq), warnings=book.warnings)
 
 
 class Staging:

@@ -1,25 +1,34 @@
 """The conversation log: every visitor question, suggestion click and feedback, in SQLite.
 
-What is stored per question: time, the question text (e-mail addresses and phone
-numbers masked when ``log_mask_personal_data`` is on, the default), the
+What is stored per question: time, the question text (e-mail addresses, phone, card
+and postal numbers masked when ``log_mask_personal_data`` is on, the default), the
 categories it was restricted to, the decision, the answering entry, the
 confidence, the FAQ version and the widget's random session id; per reply at most
 one 👍/👎 with an optional comment; which suggestions were opened. No IP
 addresses, cookies or user agents. Rows older than ``log_retention_days`` are
 deleted.
+
+``ChatLog`` is the store: synchronous, opened on first use (so an unwritable path
+does not stop the bot from starting), with one connection for writes and one for
+reads so that staff pages never wait behind a write. The service does not write
+through it on the request path: ``faq_bot.storage.logwriter`` queues the rows and
+writes them from a background thread.
 """
 
 from __future__ import annotations
 
-import csv
-import io
+import contextlib
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
+from faq_bot.errors import LogUnavailableError
+from faq_bot.localtime import DEFAULT_ZONE, local_time
+from faq_bot.spreadsheet import BOM, csv_line
 from faq_bot.storage.masking import mask_personal_data
 
 #: Schema migrations, applied in order; ``PRAGMA user_version`` counts those applied.
@@ -50,6 +59,14 @@ MIGRATIONS = (
         created REAL NOT NULL
     );
     """,
+    # Unanswered questions staff have dealt with (added as an alternate, or dismissed): off the list.
+    """
+    CREATE TABLE dismissals (
+        request_id TEXT PRIMARY KEY,
+        reason TEXT NOT NULL CHECK (reason IN ('alternate', 'dismissed')),
+        created REAL NOT NULL
+    );
+    """,
 )
 
 
@@ -65,6 +82,45 @@ class ChatRecord:
     faq_version: str
     categories: tuple[str, ...] = ()
     session_id: str | None = None
+    created: float = field(default_factory=lambda: time.time())  # when asked, not when written
+
+
+@dataclass(frozen=True)
+class Click:
+    """A suggestion of a logged reply was opened (the question counts as resolved)."""
+
+    request_id: str
+    entry_id: str
+    created: float = field(default_factory=lambda: time.time())
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """👍/👎 and an optional comment on a logged reply."""
+
+    request_id: str
+    rating: str
+    comment: str | None
+    created: float = field(default_factory=lambda: time.time())
+
+
+@dataclass(frozen=True)
+class Dismissal:
+    """Logged questions staff have dealt with: ``alternate`` (now answered) or ``dismissed`` (not wanted)."""
+
+    request_ids: tuple[str, ...]
+    reason: str
+    created: float = field(default_factory=lambda: time.time())
+
+
+@dataclass(frozen=True)
+class Purge:
+    """Delete the rows older than the retention period."""
+
+
+#: What can be written to the log.
+LogRow = ChatRecord | Click | Feedback | Dismissal | Purge
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -81,6 +137,7 @@ class LoggedQuestion:
     rating: str | None
     comment: str | None
     clicked: str | None
+    categories: str = ""  # the categories the question was restricted to, "|"-separated
 
 
 @dataclass(frozen=True)
@@ -96,129 +153,196 @@ class EntryStats:
 
 
 class ChatLog:
-    """A thread-safe SQLite log (one connection, serialised writes, WAL)."""
+    """The SQLite store of the log (WAL; one connection for writes, one for reads; thread-safe)."""
 
-    def __init__(self, path: Path, mask: bool = True, retention_days: int = 0) -> None:
+    def __init__(self, path: Path, mask: bool = True, retention_days: int = 0, busy_timeout_ms: int = 1000) -> None:
         self.path = path
         self.mask = mask
         self.retention_days = retention_days
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._migrate()
-        self.purge()
+        # Short: a locked log must cost a retry in the background, not a stuck worker thread.
+        self.busy_timeout_ms = busy_timeout_ms
+        self._write_lock = threading.Lock()
+        self._read_lock = threading.Lock()
+        self._writer: sqlite3.Connection | None = None
+        self._reader: sqlite3.Connection | None = None
 
-    def _migrate(self) -> None:
-        with self._lock:
-            version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(
+                str(self.path), check_same_thread=False, isolation_level=None, timeout=self.busy_timeout_ms / 1000
+            )
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            version = int(db.execute("PRAGMA user_version").fetchone()[0])
             for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                self._db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+                db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+        except (sqlite3.Error, OSError) as exc:
+            raise LogUnavailableError(f"question log {self.path} cannot be opened: {exc}") from exc
+        return db
+
+    def open(self) -> None:
+        """Open the log now (it opens on first use otherwise); ``LogUnavailableError`` if it cannot be."""
+        with self._write_lock:
+            if self._writer is None:
+                self._writer = self._connect()
 
     def close(self) -> None:
-        """Close the connection."""
-        with self._lock:
-            self._db.close()
+        """Close the connections."""
+        for lock, name in ((self._write_lock, "_writer"), (self._read_lock, "_reader")):
+            with lock:
+                db = getattr(self, name)
+                if db is not None:
+                    db.close()
+                    setattr(self, name, None)
+
+    def write(self, rows: Sequence[LogRow]) -> None:
+        """Store rows in one transaction, all or none; ``LogUnavailableError`` (retry later) if the log refuses."""
+        with self._write_lock:
+            if self._writer is None:
+                self._writer = self._connect()
+            db = self._writer
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                for row in rows:
+                    self._apply(db, row)
+                db.execute("COMMIT")
+            except (sqlite3.Error, OSError) as exc:
+                # A fresh connection next time: after a full disk or an I/O error this one may be unusable.
+                self._writer = None
+                with contextlib.suppress(sqlite3.Error):
+                    db.close()
+                raise LogUnavailableError(f"question log {self.path}: {exc}") from exc
+
+    def _apply(self, db: sqlite3.Connection, row: LogRow) -> None:
+        if isinstance(row, ChatRecord):
+            db.execute(
+                "INSERT OR IGNORE INTO chats VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    row.request_id, row.created, row.session_id, self._masked(row.message), "|".join(row.categories),
+                    row.decision, row.entry_id, row.confidence, row.faq_version,
+                ),
+            )  # fmt: skip
+        elif isinstance(row, Click):
+            # Only for a logged reply (rows of one process are written in order, so its chat row came first).
+            db.execute(
+                "INSERT OR IGNORE INTO clicks SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM chats WHERE request_id = ?)",
+                (row.request_id, row.entry_id, row.created, row.request_id),
+            )
+        elif isinstance(row, Feedback):
+            db.execute(
+                "INSERT INTO feedback SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM chats WHERE request_id = ?) "
+                "ON CONFLICT(request_id) DO UPDATE SET "
+                "rating = excluded.rating, comment = excluded.comment, created = excluded.created",
+                (row.request_id, row.rating, self._masked(row.comment), row.created, row.request_id),
+            )
+        elif isinstance(row, Dismissal):
+            db.executemany(
+                "INSERT OR IGNORE INTO dismissals SELECT request_id, ?, ? FROM chats WHERE request_id = ?",
+                [(row.reason, row.created, r) for r in row.request_ids],
+            )
+        elif self.retention_days > 0:  # Purge
+            cutoff = time.time() - self.retention_days * 86400
+            old = "SELECT request_id FROM chats WHERE created < ?"
+            db.execute(f"DELETE FROM feedback WHERE request_id IN ({old})", (cutoff,))
+            db.execute(f"DELETE FROM clicks WHERE request_id IN ({old})", (cutoff,))
+            db.execute(f"DELETE FROM dismissals WHERE request_id IN ({old})", (cutoff,))
+            db.execute("DELETE FROM chats WHERE created < ?", (cutoff,))
+
+    def _masked(self, text: str | None) -> str | None:
+        return mask_personal_data(text) if text and self.mask else text
+
+    def _read(self, query: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a read on the read connection; ``LogUnavailableError`` when the log cannot be read."""
+        with self._read_lock:
+            try:
+                if self._reader is None:
+                    self._reader = self._connect()
+                return query(self._reader)
+            except sqlite3.Error as exc:
+                raise LogUnavailableError(f"question log {self.path}: {exc}") from exc
 
     def record_chat(self, rec: ChatRecord) -> None:
         """Store one question and the decision it got."""
-        with self._lock:
-            self._db.execute(
-                "INSERT INTO chats VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    rec.request_id,
-                    time.time(),
-                    rec.session_id,
-                    mask_personal_data(rec.message) if self.mask else rec.message,
-                    "|".join(rec.categories),
-                    rec.decision,
-                    rec.entry_id,
-                    rec.confidence,
-                    rec.faq_version,
-                ),
-            )
+        self.write([rec])
 
     def record_click(self, request_id: str, entry_id: str) -> bool:
-        """A suggestion of a logged reply was opened (the question counts as resolved)."""
-        with self._lock:
-            if not self._known(request_id):
-                return False
-            self._db.execute("INSERT OR IGNORE INTO clicks VALUES (?, ?, ?)", (request_id, entry_id, time.time()))
-            return True
+        """A suggestion of a logged reply was opened (the question counts as resolved). False: unknown reply."""
+        if not self.known(request_id):
+            return False
+        self.write([Click(request_id, entry_id)])
+        return True
 
     def record_feedback(self, request_id: str, rating: str, comment: str | None) -> bool:
         """👍/👎 on a logged reply; one per reply (sending again replaces it). False: unknown reply."""
-        with self._lock:
-            if not self._known(request_id):
-                return False
-            self._db.execute(
-                "INSERT INTO feedback VALUES (?, ?, ?, ?) ON CONFLICT(request_id) DO UPDATE SET "
-                "rating = excluded.rating, comment = excluded.comment, created = excluded.created",
-                (request_id, rating, mask_personal_data(comment) if comment and self.mask else comment, time.time()),
-            )
-            return True
+        if not self.known(request_id):
+            return False
+        self.write([Feedback(request_id, rating, comment)])
+        return True
 
-    def _known(self, request_id: str) -> bool:
-        return self._db.execute("SELECT 1 FROM chats WHERE request_id = ?", (request_id,)).fetchone() is not None
+    def known(self, request_id: str) -> bool:
+        """A question with this request id is stored."""
+        return self._read(
+            lambda db: db.execute("SELECT 1 FROM chats WHERE request_id = ?", (request_id,)).fetchone() is not None
+        )
+
+    def message_of(self, request_id: str) -> str | None:
+        """The logged question of a reply (masked as stored), or None."""
+        row = self._read(
+            lambda db: db.execute("SELECT message FROM chats WHERE request_id = ?", (request_id,)).fetchone()
+        )
+        return str(row[0]) if row else None
 
     def count(self, table: str = "chats") -> int:
         """Rows in one of the log's tables."""
-        if table not in {"chats", "clicks", "feedback"}:
+        if table not in {"chats", "clicks", "feedback", "dismissals"}:
             raise ValueError(table)
-        with self._lock:
-            return int(
-                self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-            )  # table is from the fixed set above
+        # table is from the fixed set above
+        return self._read(lambda db: int(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]))
 
     def purge(self) -> int:
         """Delete rows older than the retention period; returns how many questions went."""
         if self.retention_days <= 0:
             return 0
-        cutoff = time.time() - self.retention_days * 86400
-        with self._lock:
-            old = "SELECT request_id FROM chats WHERE created < ?"
-            self._db.execute(f"DELETE FROM feedback WHERE request_id IN ({old})", (cutoff,))
-            self._db.execute(f"DELETE FROM clicks WHERE request_id IN ({old})", (cutoff,))
-            return int(self._db.execute("DELETE FROM chats WHERE created < ?", (cutoff,)).rowcount)
+        before = self.count()
+        self.write([Purge()])
+        return before - self.count()
 
     _QUESTIONS = (
         "SELECT c.request_id, c.created, c.message, c.decision, c.entry_id, c.confidence, c.faq_version, "
-        "f.rating, f.comment, (SELECT MIN(entry_id) FROM clicks k WHERE k.request_id = c.request_id) "
+        "f.rating, f.comment, (SELECT MIN(entry_id) FROM clicks k WHERE k.request_id = c.request_id), c.categories "
         "FROM chats c LEFT JOIN feedback f ON f.request_id = c.request_id"
     )
 
     def questions(self, since: float = 0.0, limit: int = 100_000) -> list[LoggedQuestion]:
         """Logged questions, newest first."""
-        with self._lock:
-            rows = self._db.execute(
+        rows = self._read(
+            lambda db: db.execute(
                 self._QUESTIONS + " WHERE c.created >= ? ORDER BY c.created DESC LIMIT ?", (since, limit)
             ).fetchall()
+        )
         return [LoggedQuestion(*r) for r in rows]
 
     def unanswered(self, since: float = 0.0, limit: int = 5000) -> list[LoggedQuestion]:
-        """Questions the FAQ did not settle: escalated, or suggestions none of which was opened."""
+        """Questions the FAQ did not settle (escalated, or no suggestion opened) that staff have not dealt with."""
+        done = self._read(lambda db: {r[0] for r in db.execute("SELECT request_id FROM dismissals").fetchall()})
         return [
             q
             for q in self.questions(since, limit * 4)
-            if q.decision == "escalate" or (q.decision == "suggest" and q.clicked is None)
+            if (q.decision == "escalate" or (q.decision == "suggest" and q.clicked is None))
+            and q.request_id not in done
         ][:limit]
+
+    def dismiss(self, request_ids: list[str], reason: str) -> int:
+        """Take logged questions off the unanswered list (``alternate``: now answered; ``dismissed``: not wanted)."""
+        ids = tuple(r.strip() for r in request_ids if r.strip())
+        before = self.count("dismissals")
+        self.write([Dismissal(ids, reason)])
+        return self.count("dismissals") - before
 
     def entry_stats(self) -> dict[str, EntryStats]:
         """Per-entry answer counts, suggestion clicks and ratings."""
-        with self._lock:
-            answered = dict(
-                self._db.execute(
-                    "SELECT entry_id, COUNT(*) FROM chats WHERE decision = 'answer' GROUP BY entry_id"
-                ).fetchall()
-            )
-            clicked = dict(self._db.execute("SELECT entry_id, COUNT(*) FROM clicks GROUP BY entry_id").fetchall())
-            ratings = self._db.execute(
-                "SELECT COALESCE((SELECT MIN(entry_id) FROM clicks k WHERE k.request_id = f.request_id), "
-                "CASE WHEN c.decision = 'answer' THEN c.entry_id END), "
-                "f.rating, f.comment FROM feedback f JOIN chats c ON c.request_id = f.request_id"
-            ).fetchall()
+        answered, clicked, ratings = self._read(self._stats)
         ids = set(answered) | set(clicked) | {r[0] for r in ratings if r[0]}
         out = {}
         for eid in ids:
@@ -233,25 +357,43 @@ class ChatLog:
             )
         return out
 
-    def export_csv(self) -> Iterator[str]:
-        """Every logged question with its feedback, as CSV lines (with a BOM for Excel)."""
-        yield "\ufeff"
-        head = ["日時(UTC)", "質問", "判定", "回答したFAQ", "確信度", "FAQ版", "評価", "コメント", "開いた候補"]
-        rows = [head] + [
-            [
-                time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(q.created)),
-                q.message,
-                q.decision,
-                q.entry_id or "",
-                f"{q.confidence:.3f}",
-                q.faq_version,
-                q.rating or "",
-                q.comment or "",
-                q.clicked or "",
-            ]
-            for q in self.questions()
-        ]
-        for row in rows:
-            out = io.StringIO()
-            csv.writer(out).writerow(row)
-            yield out.getvalue()
+    @staticmethod
+    def _stats(db: sqlite3.Connection) -> tuple[dict[str, int], dict[str, int], list[tuple[str | None, str, str]]]:
+        answered = dict(
+            db.execute("SELECT entry_id, COUNT(*) FROM chats WHERE decision = 'answer' GROUP BY entry_id").fetchall()
+        )
+        clicked = dict(db.execute("SELECT entry_id, COUNT(*) FROM clicks GROUP BY entry_id").fetchall())
+        ratings = db.execute(
+            "SELECT COALESCE((SELECT MIN(entry_id) FROM clicks k WHERE k.request_id = f.request_id), "
+            "CASE WHEN c.decision = 'answer' THEN c.entry_id END), "
+            "f.rating, f.comment FROM feedback f JOIN chats c ON c.request_id = f.request_id"
+        ).fetchall()
+        return answered, clicked, ratings
+
+    def export_csv(self, zone: str = DEFAULT_ZONE) -> Iterator[str]:
+        """Every logged question with its feedback, as CSV lines (BOM for Excel; no cell runs as a formula)."""
+        yield BOM
+        yield csv_line(csv_head(zone))
+        for q in self.questions():
+            yield csv_line(csv_row(q, zone))
+
+
+def csv_head(zone: str) -> list[str]:
+    """The log CSV's header row."""
+    return [f"日時({zone})", "質問", "分類", "判定", "回答したFAQ", "確信度", "FAQ版", "評価", "コメント", "開いた候補"]
+
+
+def csv_row(q: LoggedQuestion, zone: str) -> list[str]:
+    """One logged question as a log CSV row (time in ``zone``, categories as 「請求、見積」)."""
+    return [
+        local_time(q.created, zone, with_zone=False),
+        q.message,
+        "、".join(c for c in q.categories.split("|") if c),
+        q.decision,
+        q.entry_id or "",
+        f"{q.confidence:.3f}",
+        q.faq_version,
+        q.rating or "",
+        q.comment or "",
+        q.clicked or "",
+    ]

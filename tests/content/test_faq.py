@@ -101,6 +101,57 @@ def test_markup_is_kept_as_text_with_a_warning() -> None:
     assert loaded.warnings and loaded.warnings[0].column == "回答"
 
 
+@pytest.mark.parametrize(
+    "field", ["<b>太字</b>", "< / p >", "&amp;", "&#12354;", '<a href="https://example.com">リンク</a>']
+)
+def test_tags_and_character_references_are_found(field: str) -> None:
+    assert faq.parse(HEADER + f"1\tc\tq\t{field}\t\n").warnings
+
+
+@pytest.mark.parametrize("field", ["5<6", "1 < 2", "AT&T", "&#;", "<>"])
+def test_comparisons_and_ampersands_are_not_markup(field: str) -> None:
+    assert not faq.parse(HEADER + f"1\tc\tq\t{field}\t\n").warnings
+
+
+def _unbounded_repeats(pattern: str) -> list[str]:
+    """Repeats in a regex with no upper bound (what lets one match attempt scan the rest of the text)."""
+    from re import _constants, _parser  # type: ignore[attr-defined]
+
+    found: list[str] = []
+
+    def walk(sub: object) -> None:
+        for op, av in sub:  # type: ignore[attr-defined]
+            if op in (_constants.MAX_REPEAT, _constants.MIN_REPEAT):
+                low, high, inner = av
+                if high == _constants.MAXREPEAT:
+                    found.append(f"{op} {low}..")
+                walk(inner)
+            elif op is _constants.BRANCH:
+                for branch in av[1]:
+                    walk(branch)
+            elif op is _constants.SUBPATTERN:
+                walk(av[3])
+
+    walk(_parser.parse(pattern))
+    return found
+
+
+def test_markup_check_is_linear_every_repeat_is_bounded() -> None:
+    """Each match attempt of the markup pattern sees a bounded number of characters, so a field costs linear time.
+
+    The old pattern ``<\\s*/?\\s*[a-zA-Z][^>]*>`` scanned to the end of the field from every "<":
+    a 400 KB field of "<a" took 21 s (benchmark note in the commit; no timing in tests).
+    """
+    assert _unbounded_repeats(faq._MARKUP.pattern) == []
+    assert _unbounded_repeats(r"<\s*/?\s*[a-zA-Z][^>]*>") != []  # the check itself can fail
+
+
+def test_a_400_kb_upload_of_repeated_tag_starts_is_validated() -> None:
+    rows = "".join(f"{i}\tc\t質問{i}\t{'<a' * 50_000}\t\n" for i in range(4))  # 4 answers of 100 KB
+    found = problems_of(HEADER + rows)
+    assert len(found) == 4 and all("20000文字を超えています" in p for p in found)
+
+
 def test_oversized_file_is_refused_before_parsing() -> None:
     with pytest.raises(FaqFormatError, match="大きすぎます"):
         faq.read_bytes(b"x" * 100, "big.tsv", max_bytes=10)

@@ -63,3 +63,28 @@ def test_auto_backend_is_onnx_fp32_once_exported(settings: Settings) -> None:
         load_embedder(settings.model_copy(update={"encoder_backend": "torch"}).encoder_params(micro_batch=False)),
         SentenceTransformerEmbedder,
     )
+
+
+def test_length_sorted_batches_give_each_text_the_vector_it_gets_alone(settings: Settings) -> None:
+    encoder = OnnxEmbedder(settings.model_dir, batch_size=4)
+    texts = [
+        "短い",
+        "もう少し長い文章です。" * 3,
+        "とても長い文章、" * 200,
+        "x",
+        "請求書はいつ発行されますか",
+        "中くらい" * 10,
+    ]
+    together = encoder.encode_passages(texts)
+    for text, vector in zip(texts, together, strict=True):
+        alone = encoder.encode_passages([text])[0]
+        assert float(alone @ vector) > 0.99999
+
+
+def test_a_shorter_passage_length_is_another_model_id_and_truncates_passages_only(settings: Settings) -> None:
+    full = OnnxEmbedder(settings.model_dir)
+    short = OnnxEmbedder(settings.model_dir, max_passage_length=32)
+    assert short.model_id != full.model_id and short.model_id.endswith("+p32")
+    long_text = "オンラインマーケットでの見積書の発行と、その後の注文の流れについて。" * 10
+    assert float(full.encode_queries([long_text])[0] @ short.encode_queries([long_text])[0]) > 0.99999
+    assert float(full.encode_passages([long_text])[0] @ short.encode_passages([long_text])[0]) < 0.999

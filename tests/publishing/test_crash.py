@@ -157,7 +157,7 @@ def test_sigkill_during_a_cli_index_build_leaves_the_previous_build_current(tmp_
         )
     half = kill_while_saving_a_build(proc, index_dir, half_builds(index_dir))
     said = log.read_text(encoding="utf-8")
-    assert "BM25の統計を作成します" in said and "索引を保存しました" not in said  # built, never finished saving
+    assert "語を解析しています" in said and "索引を保存しました" not in said  # built, never finished saving
     assert store.current_build(index_dir) == good
     store.load(good)  # whole and loadable
     assert [bid for bid, _ in list_builds(index_dir)] == [good.name]  # the half build is not listed

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -59,7 +60,7 @@ def test_a_broken_file_changes_nothing(publisher: Publisher, settings: Settings,
     assert publisher.engine.current is before[0]
     assert settings.faq_path.read_bytes() == before[1]
     assert publisher.versions() == before[2]
-    assert publisher.last_error
+    assert publisher.last_error is None  # refused by validation: nothing failed to publish
 
 
 def test_dry_run_previews_the_diff_and_publishes_nothing(publisher: Publisher, settings: Settings) -> None:
@@ -152,3 +153,46 @@ def test_watcher_reloads_a_changed_file_and_survives_a_broken_one(publisher: Pub
         wait_until(lambda: publisher.engine.entry("7") is not None)
     finally:
         watcher.stop()
+
+
+def damaged_build_made_current(publisher: Publisher, settings: Settings) -> str:
+    """Another process published a build that then got damaged on disk: CURRENT names it."""
+    from faq_bot.content import faq as faq_table
+
+    built = publisher.engine.build(faq_table.parse(NEW_FAQ, "new.tsv"))
+    folder = store.save(built, settings.index_dir, make_current=False)
+    (folder / "vectors.faiss").write_bytes(b"damaged")
+    store.set_current(settings.index_dir, folder.name)
+    return folder.name
+
+
+def errors_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_current_pointing_at_a_damaged_build_keeps_the_old_one_served_and_says_so_once(
+    publisher: Publisher, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    served = publisher.engine.current
+    damaged = damaged_build_made_current(publisher, settings)
+    for _ in range(5):  # the watcher polls every second
+        assert not publisher.sync()
+    assert publisher.engine.current is served
+    assert len(errors_logged(caplog)) == 1 and damaged in errors_logged(caplog)[0]
+    versions = {v.build_id: v for v in publisher.versions()}
+    assert served.index.path is not None and versions[served.index.path.name].current
+    assert not versions[damaged].current and versions[damaged].problem and "壊れている" in versions[damaged].problem
+
+
+def test_random_bytes_in_current_while_running_are_logged_once_and_change_nothing(
+    publisher: Publisher, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    served = publisher.engine.current
+    (settings.index_dir / store.CURRENT_FILE).write_bytes(b"\xff\xfe\x00\x89PNG")
+    for _ in range(5):
+        assert not publisher.sync()
+    assert publisher.engine.current is served
+    assert len(errors_logged(caplog)) == 1 and "CURRENT is damaged" in errors_logged(caplog)[0]
+    assert [v.current for v in publisher.versions()] == [True]
+    publisher.publish_bytes(NEW_FAQ.encode(), "x")  # a publish writes CURRENT again
+    assert not publisher.sync() and publisher.follow_error is None

@@ -35,3 +35,25 @@ def test_tradeoff_moves_the_right_way(fake_engine: Engine, tmp_path: Path) -> No
     curve = plots.tradeoff(run(fake_engine, tmp_path).outcomes, [0.0, 0.5, 1.01])
     assert curve["not_answered"][0] == 0.0 and curve["not_answered"][-1] == 1.0
     assert curve["wrong_answers"][0] >= curve["wrong_answers"][-1] == 0.0
+
+
+def test_escalations_show_no_entry_id_and_rates_are_percentages(fake_engine: Engine, tmp_path: Path) -> None:
+    report = run(fake_engine, tmp_path)
+    table = batch_report.rows(report)
+    escalated = [r for r in table if r.decision == "escalate"]
+    assert escalated and all(r.got == "" for r in escalated)  # item 10: 結果 is what the visitor got
+    html = batch_report.render_html(report, fake_engine.params.decision, "q.tsv")
+    body = html[html.index('id="cats"') :]
+    assert "%</td>" in body and "0.5</td>" not in body and "1.0</td>" not in body  # one number format
+
+
+def test_the_histogram_counts_in_whole_numbers(fake_engine: Engine, tmp_path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = plots.distribution_figure(plt, run(fake_engine, tmp_path).outcomes, 0.5, 0.5)
+    ticks = list(fig.axes[0].get_yticks())
+    plt.close(fig)
+    assert ticks and all(float(t).is_integer() for t in ticks), ticks

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from faq_bot.config import Settings
 from faq_bot.service.app import create_app
 from faq_bot.storage.chatlog import ChatLog
-from tests.conftest import app_client
+from tests.conftest import app_client, written_log
 from tests.fakes import FakeEmbedder
 
 
@@ -132,8 +132,24 @@ def test_feedback_and_suggestion_clicks_are_logged_once_per_reply(client: TestCl
     assert unknown.status_code == 404
     bad = client.post("/api/feedback", json={"request_id": rid, "rating": "meh"})
     assert bad.status_code == 422
-    log = ChatLog(api_settings.log_path)
+    log = written_log(client)
     assert (log.count("chats"), log.count("feedback"), log.count("clicks")) == (1, 1, 1)
+
+
+def test_personal_data_typed_in_full_width_never_reaches_the_log_or_its_csv(
+    client: TestClient, api_settings: Settings
+) -> None:
+    message = "電話は０９０－１２３４－５６７８、カードは4111 1111 1111 1111です"
+    rid = chat(client, message)["request_id"]
+    comment = "ｔａｒｏ＠ｅｘａｍｐｌｅ．ｃｏｍ か 090ー1234ー5678、〒100-0001 へ"
+    rated = client.post("/api/feedback", json={"request_id": rid, "rating": "down", "comment": comment})
+    assert rated.status_code == 200
+    stored = written_log(client).questions()[0]
+    assert stored.message == "電話は[電話番号]、カードは[カード番号]です"
+    assert stored.comment == "[メールアドレス] か [電話番号]、[郵便番号] へ"
+    exported = "".join(ChatLog(api_settings.log_path).export_csv())
+    for raw in ("１２３４", "1111", "ｅｘａｍｐｌｅ", "1234", "0001"):
+        assert raw not in exported
 
 
 def test_health_and_readiness(client: TestClient) -> None:

@@ -230,3 +230,21 @@ def test_rollback_page_serves_a_kept_version_again_only_with_login_and_csrf(
     unknown = admin_client.post("/admin/ui/rollback", data={"csrf": csrf_of(page), "build_id": "no-such-build"})
     assert unknown.status_code == 200 and "保存されていません" in unknown.text
     assert admin_client.get("/readyz").json()["faq_version"] == first
+
+
+def test_versions_api_reports_the_build_really_served_when_current_names_a_damaged_one(
+    admin_client: TestClient, admin_settings: Settings
+) -> None:
+    from faq_bot.content import faq as faq_table
+    from faq_bot.retrieval import store
+
+    publisher = admin_client.app.state.publisher  # type: ignore[attr-defined]
+    served = admin_client.get("/admin/versions", headers=ADMIN_AUTH).json()[0]
+    folder = store.save(publisher.engine.build(faq_table.parse(NEW_FAQ)), admin_settings.index_dir, make_current=False)
+    (folder / "vectors.faiss").write_bytes(b"damaged")
+    store.set_current(admin_settings.index_dir, folder.name)  # what another process's publish + a bad disk leave
+    publisher.sync()  # the watcher's poll, without waiting for it
+    versions = {v["build_id"]: v for v in admin_client.get("/admin/versions", headers=ADMIN_AUTH).json()}
+    assert versions[served["build_id"]]["current"] and not versions[folder.name]["current"]
+    assert "壊れている" in versions[folder.name]["problem"]
+    assert admin_client.get("/readyz").json()["faq_version"] == served["faq_version"]

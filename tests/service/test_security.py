@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ipaddress
 import logging
 import threading
 import time
@@ -14,7 +15,7 @@ from faq_bot.config import Settings
 from faq_bot.service.app import create_app
 from faq_bot.service.auth import COOKIE, AdminAuth
 from faq_bot.storage.chatlog import ChatLog
-from tests.conftest import ADMIN_AUTH, ADMIN_TOKEN, app_client, csrf_of
+from tests.conftest import ADMIN_AUTH, ADMIN_TOKEN, app_client, csrf_of, written_log
 from tests.fakes import FakeEmbedder
 
 
@@ -82,7 +83,7 @@ def test_feedback_cannot_be_replayed_to_inflate_counts(client: TestClient, secur
     rid = client.post("/api/chat", json={"message": "請求書をダウンロードできますか"}).json()["request_id"]
     for _ in range(3):
         client.post("/api/feedback", json={"request_id": rid, "rating": "up"})
-    stats = ChatLog(secure_settings.log_path).entry_stats()
+    stats = written_log(client).entry_stats()
     assert sum(s.up for s in stats.values()) == 1
 
 
@@ -123,20 +124,25 @@ def test_each_client_address_has_its_own_rate_limit_budget(settings: Settings, t
 
 def test_forwarded_for_names_the_client_only_behind_a_trusted_proxy(settings: Settings, tmp_path: Path) -> None:
     s = settings.model_copy(update={"log_path": tmp_path / "log.db", "rate_limit": "2/minute"})
-    with app_client(s.model_copy(update={"trust_forwarded_for": True})) as proxied:
+    networks = [ipaddress.ip_network("127.0.0.1/32"), ipaddress.ip_network("10.0.0.0/8")]
+    behind = s.model_copy(update={"trusted_proxies": networks})
+    with TestClient(create_app(behind, FakeEmbedder()), client=("127.0.0.1", 40003)) as proxied:
         for visitor in ("198.51.100.1", "198.51.100.2"):
-            hop = {"X-Forwarded-For": f"{visitor}, 10.0.0.1"}  # the proxy appends itself
+            hop = {"X-Forwarded-For": f"{visitor}, 10.0.0.1"}  # an inner proxy appended itself
             assert [chat_status(proxied, hop) for _ in range(3)] == [200, 200, 429]
     with app_client(s) as direct:  # not behind a proxy: a forged header buys no fresh budget
         assert [chat_status(direct, {"X-Forwarded-For": f"203.0.113.{i}"}) for i in range(3)] == [200, 200, 429]
 
 
-def signed_session(monkeypatch: pytest.MonkeyPatch, issued_hours_ago: float) -> str:
-    """A session cookie signed with the test token, as if issued ``issued_hours_ago`` hours ago (8-hour sessions)."""
+def session_cookie(client: TestClient, monkeypatch: pytest.MonkeyPatch, issued_hours_ago: float) -> str:
+    """A session cookie from the login form, as if the editor had logged in ``issued_hours_ago`` hours ago."""
     now = time.time()
+    client.cookies.clear()
     with monkeypatch.context() as clock:
         clock.setattr(time, "time", lambda: now - issued_hours_ago * 3600)
-        return AdminAuth(SecretStr(ADMIN_TOKEN), session_hours=8).new_session()
+        login = client.post("/admin/login", data={"token": ADMIN_TOKEN}, follow_redirects=False)
+    assert login.status_code == 303, login.text
+    return str(client.cookies[COOKIE])
 
 
 def logged_in_with(client: TestClient, cookie: str) -> bool:
@@ -154,22 +160,25 @@ def logged_in_with(client: TestClient, cookie: str) -> bool:
 def test_a_fresh_session_cookie_is_accepted_and_an_expired_one_refused(
     admin_client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert logged_in_with(admin_client, signed_session(monkeypatch, issued_hours_ago=7.5))
-    assert not logged_in_with(admin_client, signed_session(monkeypatch, issued_hours_ago=8.5))
+    assert logged_in_with(admin_client, session_cookie(admin_client, monkeypatch, issued_hours_ago=7.5))
+    assert not logged_in_with(admin_client, session_cookie(admin_client, monkeypatch, issued_hours_ago=8.5))
 
 
 def test_tampered_or_foreign_session_cookies_are_refused(admin_client: TestClient) -> None:
     login = admin_client.post("/admin/login", data={"token": ADMIN_TOKEN}, follow_redirects=False)
     assert login.status_code == 303
-    valid = admin_client.cookies[COOKIE]
-    expires, signature = valid.split(".")
+    valid = str(admin_client.cookies[COOKIE])
+    session_id, expires, signature = valid.split(".")
     flipped = signature[:-1] + ("0" if signature[-1] != "0" else "1")
+    auth: AdminAuth = admin_client.app.state.admin_auth  # type: ignore[attr-defined]
+    other = AdminAuth(SecretStr("some-other-token-0123456789"), auth.sessions, auth.throttle)
     assert logged_in_with(admin_client, valid)
     for forged in (
-        f"{int(expires) + 86400}.{signature}",  # a longer session with the old signature
-        f"{expires}.{flipped}",
-        f"{expires}.",
-        AdminAuth(SecretStr("some-other-token-0123456789")).new_session(),  # signed with another token
+        f"{session_id}.{int(expires) + 86400}.{signature}",  # a longer session with the old signature
+        f"{session_id}.{expires}.{flipped}",
+        f"{session_id}.{expires}.",
+        f"{session_id}.{expires}.{other._sign('session', f'{session_id}.{expires}')}",  # signed with another token
+        f"{'0' * len(session_id)}.{expires}.{signature}",  # another session id under the same signature
         "not-a-session",
         "",
     ):

@@ -1,10 +1,17 @@
 from __future__ import annotations
 
+import csv
+import io
 import re
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 
-from tests.conftest import ADMIN_AUTH, csrf_of
+from faq_bot.config import Settings
+from tests.conftest import ADMIN_AUTH, ADMIN_TOKEN, app_client, csrf_of
 
 QUERIES = "query\tgold\n請求書はいつ発行されますか\t1\nクレジットカードは使えますか\t4\n全然関係ない話題\t\n"
 
@@ -45,6 +52,19 @@ def test_log_endpoints_group_unanswered_count_entries_and_export(admin_client: T
     assert csv_text.count("\n") == 4 and "社員食堂" in csv_text
 
 
+def test_csv_downloads_never_carry_a_live_formula(admin_client: TestClient) -> None:
+    """Visitor text and uploaded questions that start like a formula are text in every CSV staff download."""
+    evil = '=HYPERLINK("http://evil.example","x")'
+    rid = admin_client.post("/api/chat", json={"message": evil}).json()["request_id"]
+    admin_client.post("/api/feedback", json={"request_id": rid, "rating": "down", "comment": "+cmd|' /C calc'!A0"})
+    rows = list(csv.reader(io.StringIO(admin_client.get("/admin/log.csv", headers=ADMIN_AUTH).text.lstrip("\ufeff"))))
+    assert rows[0][8] == "コメント" and rows[1][1] == "'" + evil and rows[1][8] == "'+cmd|' /C calc'!A0"
+    queries = b"query\tgold\n@SUM(A1:A9)\t1\n-1+1\t\n"
+    batch = admin_client.post("/admin/batch?format=csv", files={"file": ("q.tsv", queries)}, headers=ADMIN_AUTH).text
+    cells = [row[0] for row in csv.reader(io.StringIO(batch.lstrip("\ufeff")))][1:]
+    assert cells == ["'@SUM(A1:A9)", "'-1+1"]
+
+
 def test_adding_an_alternate_goes_through_the_publish_path(admin_client: TestClient) -> None:
     before = admin_client.get("/readyz").json()["faq_version"]
     res = admin_client.post(
@@ -72,8 +92,36 @@ def test_staff_pages_render_console_batch_and_log(logged_in_client: TestClient) 
     assert link and logged_in_client.get(link.group(1)).text.startswith("\ufeff質問")
     logged_in_client.post("/api/chat", json={"message": "社員食堂はありますか"})
     log = logged_in_client.get("/admin/log")
-    assert "社員食堂はありますか" in log.text and "追加して公開" in log.text
+    assert "社員食堂はありますか" in log.text and "言い換えとして追加（確認へ）" in log.text
     added = logged_in_client.post(
         "/admin/ui/alternate", data={"csrf": csrf, "entry_id": "5", "text": "社員食堂はありますか"}
     )
-    assert "言い換えとして公開しました" in added.text
+    assert "この内容で公開する" in added.text and "社員食堂はありますか" in added.text  # a preview, not a publish
+
+
+def test_pasted_questions_run_like_an_uploaded_file(logged_in_client: TestClient) -> None:
+    csrf = csrf_of(logged_in_client.get("/admin/batch").text)
+    pasted = "query\tgold\r\n請求書はいつ発行されますか\t1\r\n社員食堂はありますか\t\r\n"
+    page = logged_in_client.post("/admin/ui/batch", data={"csrf": csrf, "pasted": pasted})
+    assert "スコアの分布" in page.text and "社員食堂はありますか" in page.text and "貼り付けた質問集" in page.text
+    empty = logged_in_client.post("/admin/ui/batch", data={"csrf": csrf, "pasted": " "})
+    assert "貼り付けてください" in empty.text
+
+
+def test_times_are_in_the_configured_zone_and_the_log_csv_has_categories(
+    admin_settings: Settings, tmp_path: Path
+) -> None:
+    with app_client(admin_settings.model_copy(update={"timezone": "America/New_York"}), https=True) as client:
+        client.post("/api/chat", json={"message": "請求書はいつ発行されますか", "categories": ["請求", "見積"]})
+        lines = client.get("/admin/log.csv", headers=ADMIN_AUTH).text.splitlines()
+        assert (
+            lines[0] == "\ufeff日時(America/New_York),質問,分類,判定,回答したFAQ,確信度,FAQ版,評価,コメント,開いた候補"
+        )
+        assert ",請求、見積," in lines[1]
+        with sqlite3.connect(admin_settings.log_path) as db:
+            (created,) = db.execute("SELECT created FROM chats").fetchone()
+        local = datetime.fromtimestamp(created, ZoneInfo("America/New_York"))
+        assert lines[1].split(",")[0] == local.strftime("%Y-%m-%d %H:%M:%S")
+        client.post("/admin/login", data={"token": ADMIN_TOKEN})
+        page = client.get("/admin").text
+        assert re.search(r"<dd>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d E[SD]T（", page), "built_at in the zone, not UTC ISO"

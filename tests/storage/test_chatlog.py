@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import csv
+import io
 import threading
 import time
 from pathlib import Path
@@ -100,4 +102,14 @@ def test_csv_export_has_a_bom_header_and_one_line_per_question(tmp_path: Path) -
     log = ChatLog(tmp_path / "h.db")
     log.record_chat(record(1, message='引用符"と,カンマ'))
     lines = list(log.export_csv())
-    assert lines[0] == "\ufeff" and lines[1].startswith("日時(UTC),質問") and '"引用符""と,カンマ"' in lines[2]
+    assert lines[0] == "\ufeff" and lines[1].startswith("日時(Asia/Tokyo),質問,分類")
+    assert '"引用符""と,カンマ"' in lines[2]
+
+
+def test_csv_export_neutralises_formulas_in_questions_and_comments(tmp_path: Path) -> None:
+    log = ChatLog(tmp_path / "i.db")
+    log.record_chat(record(1, message='=HYPERLINK("http://evil.example","x")'))
+    log.record_feedback("r1", "down", "@SUM(1+1)*cmd|' /C calc'!A0")
+    rows = list(csv.reader(io.StringIO("".join(log.export_csv()).lstrip("\ufeff"))))
+    assert rows[0][8] == "コメント"
+    assert rows[1][1] == '\'=HYPERLINK("http://evil.example","x")' and rows[1][8].startswith("'@SUM")

@@ -61,7 +61,12 @@
     "aria-label": title + "を開く",
   }, [el("span", { "aria-hidden": "true", text: "💬" }), el("span", { class: "launcher-label", text: title })]);
   var closeBtn = el("button", { class: "close", type: "button", "aria-label": "チャットを閉じる", text: "×" });
-  var chips = el("div", { class: "chips", role: "group", "aria-label": "分類で絞り込む" });
+  // Chips scroll sideways; the fades say there are more, the filter line says which are on.
+  var chips = el("div", { class: "chips", role: "toolbar", "aria-label": "分類で絞り込む" });
+  var chipsWrap = el("div", { class: "chips-wrap", hidden: "" }, [chips]);
+  var filterText = el("span", { class: "filter-text" });
+  var clearFilter = el("button", { type: "button", class: "clear-filter", "aria-label": "絞り込みを解除", text: "✕" });
+  var filterLine = el("div", { class: "filter", hidden: "" }, [filterText, clearFilter]);
   var log = el("div", { class: "log", role: "log", "aria-live": "polite", "aria-relevant": "additions", tabindex: "0",
     "aria-label": "会話" });
   var typing = el("div", { class: "typing", hidden: "" }, [
@@ -75,7 +80,7 @@
   var hint = el("p", { id: "fb-hint", class: "hint", text: "Enterで送信・Shift+Enterで改行" });
   var form = el("form", { class: "composer" }, [label, input, send]);
   var panel = el("section", { id: "fb-panel", class: "panel", role: "dialog", "aria-label": title, hidden: "" }, [
-    el("header", { class: "head" }, [el("h2", { text: title }), closeBtn]), chips, log, typing, form, hint,
+    el("header", { class: "head" }, [el("h2", { text: title }), closeBtn]), chipsWrap, filterLine, log, typing, form, hint,
   ]);
   root.appendChild(style);
   root.appendChild(launcher);
@@ -89,16 +94,24 @@
 
   function scrollDown() { log.scrollTop = log.scrollHeight; }
 
+  /** A long reply opens at its start: the visitor's question above it and its first lines in view. */
+  function showStart(node) {
+    var prev = node.previousElementSibling;
+    var anchor = prev && prev.classList.contains("user") && prev.offsetHeight < log.clientHeight / 2 ? prev : node;
+    log.scrollTop += anchor.getBoundingClientRect().top - log.getBoundingClientRect().top - 8;
+  }
+
   function bubble(kind, children) {
     var node = el("div", { class: "msg " + kind }, children);
     log.appendChild(node);
-    scrollDown();
+    if (/^bot/.test(kind)) showStart(node); else scrollDown();
     return node;
   }
 
   function open(focus) {
     panel.hidden = false;
     launcher.setAttribute("aria-expanded", "true");
+    updateCues();
     if (focus !== false) input.focus();
   }
 
@@ -136,9 +149,37 @@
   }
 
   // ---------------------------------------------------------------- replies
-  function feedbackBar(requestId) {
+  function contactLink(url) {
+    return /^https?:\/\//.test(url || "")
+      ? el("a", { class: "contact", href: url, target: "_blank", rel: "noopener noreferrer", text: "お問い合わせフォームへ" })
+      : null;
+  }
+
+  /** After 👎: a short comment box and the way to a person. */
+  function afterThumbsDown(requestId, contactUrl) {
+    var box = el("textarea", { class: "comment", rows: "2", maxlength: "1000", "aria-label": "ご意見（任意）",
+      placeholder: "どこが分かりにくかったか、よろしければお聞かせください（任意）" });
+    var sendComment = el("button", { type: "submit", class: "send-comment", text: "送信" });
+    var status = el("span", { class: "thanks", "aria-live": "polite" });
+    var form = el("form", { class: "comment-form" }, [box, sendComment]);
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      if (!box.value.trim()) { box.focus(); return; }
+      request("POST", "/api/feedback", { request_id: requestId, rating: "down", comment: box.value.trim() })
+        .then(function () { form.remove(); status.textContent = "ご意見を送信しました。ありがとうございます。"; },
+          function (err) { status.textContent = err.message; });
+    });
+    var link = contactLink(contactUrl);
+    return el("div", { class: "after-down" }, [
+      form, status, link ? el("p", { class: "contact-note", text: "解決しない場合は、担当者がお答えします。" }) : null, link,
+    ]);
+  }
+
+  function feedbackBar(requestId, contactUrl) {
     var bar = el("div", { class: "feedback", role: "group", "aria-label": "この回答は役に立ちましたか" });
     var thanks = el("span", { class: "thanks", "aria-live": "polite" });
+    var wrap = el("div", { class: "feedback-wrap" }, [bar]);
+    var extra = null;
     [["up", "👍", "役に立った"], ["down", "👎", "役に立たなかった"]].forEach(function (f) {
       var b = el("button", { type: "button", class: "rate", "aria-label": f[2], "aria-pressed": "false", "data-rating": f[0],
         text: f[1] });
@@ -146,19 +187,25 @@
         request("POST", "/api/feedback", { request_id: requestId, rating: f[0] }).then(function () {
           bar.querySelectorAll("button").forEach(function (x) { x.setAttribute("aria-pressed", String(x === b)); });
           thanks.textContent = "ご意見ありがとうございます。";
+          if (f[0] === "down" && !extra) {
+            extra = afterThumbsDown(requestId, contactUrl);
+            wrap.appendChild(extra);
+            extra.querySelector("textarea").focus();
+          } else if (f[0] === "up" && extra) { extra.remove(); extra = null; }
         }, function (err) { thanks.textContent = err.message; });
       });
       bar.appendChild(b);
     });
     bar.appendChild(thanks);
-    return bar;
+    return wrap;
   }
 
-  function showAnswer(question, answer, requestId) {
+  function showAnswer(question, reply) {
     bubble("bot answer", [
       question ? el("p", { class: "q", text: "「" + question + "」への回答" }) : null,
-      richText(answer),
-      feedbackBar(requestId),
+      richText(reply.answer),
+      reply.refers_to_contact ? contactLink(reply.contact_url) : null,
+      feedbackBar(reply.request_id, reply.contact_url),
     ]);
   }
 
@@ -166,7 +213,8 @@
     var none = el("button", { type: "button", class: "suggestion none", text: "どれにも当てはまらない" });
     none.addEventListener("click", function () {
       none.disabled = true;
-      showEscalation(reply.escalation || { text: "", contact_url: "" }, null);
+      showEscalation(reply.escalation || { text: "", contact_url: "" }, { question: reply.question,
+        categories: reply.categories });
     });
     var list = entryButtons(reply.suggestions, reply.request_id, "もしかして");
     list.appendChild(none);
@@ -188,16 +236,24 @@
   }
 
   function showEscalation(esc, reply) {
-    var link = /^https?:\/\//.test(esc.contact_url)
-      ? el("a", { class: "contact", href: esc.contact_url, target: "_blank", rel: "noopener noreferrer",
-        text: "お問い合わせフォームへ" })
-      : null;
     var related = reply && reply.related && reply.related.length
       ? [el("p", { class: "related-title", text: "関連するご質問（参考）" }),
         entryButtons(reply.related, reply.request_id, "関連するご質問")]
       : [];
+    // Asked inside a category filter: the answer may be in another category.
+    var everywhere = null;
+    if (reply && reply.categories && reply.categories.length && reply.question) {
+      everywhere = el("button", { type: "button", class: "everywhere", text: "全ての分類で探す" });
+      everywhere.addEventListener("click", function () {
+        everywhere.disabled = true;
+        setSelected([]);
+        bubble("user", [el("p", { text: reply.question })]);
+        ask(reply.question);
+      });
+    }
     bubble("bot escalate", [
-      el("p", { class: "esc-title", text: "FAQではお答えできませんでした" }), richText(esc.text), link,
+      el("p", { class: "esc-title", text: "FAQではお答えできませんでした" }), richText(esc.text),
+      el("div", { class: "actions" }, [contactLink(esc.contact_url), everywhere]),
     ].concat(related));
   }
 
@@ -218,7 +274,7 @@
     bubble("user", [el("p", { text: s.question })]);
     setBusy(true);
     request("GET", "/api/faqs/" + encodeURIComponent(s.id) + "?request_id=" + encodeURIComponent(requestId))
-      .then(function (entry) { showAnswer(entry.question, entry.answer, requestId); },
+      .then(function (entry) { entry.request_id = requestId; showAnswer(entry.question, entry); },
         function (err) { showError(err.message, err.status === 0 ? function () { openEntry(s, requestId); } : null); })
       .then(function () { setBusy(false); });
   }
@@ -228,7 +284,9 @@
     var body = { message: text, session_id: sessionId };
     if (selected.length) body.categories = selected.slice();
     request("POST", "/api/chat", body).then(function (reply) {
-      if (reply.decision === "answer") showAnswer(reply.entry && reply.entry.question, reply.answer, reply.request_id);
+      reply.question = text;
+      reply.categories = body.categories || [];
+      if (reply.decision === "answer") showAnswer(reply.entry && reply.entry.question, reply);
       else if (reply.decision === "suggest") showSuggestions(reply);
       else if (reply.decision === "smalltalk") showSmallTalk(reply.answer);
       else showEscalation(reply.escalation || { text: reply.answer, contact_url: "" }, reply);
@@ -259,19 +317,73 @@
     submit();
   });
 
+  // ---------------------------------------------------------------- category chips
+  function chipList() { return Array.prototype.slice.call(chips.querySelectorAll(".chip")); }
+
+  function setSelected(list) {
+    selected = list.slice();
+    chipList().forEach(function (chip) {
+      chip.setAttribute("aria-pressed", String(selected.indexOf(chip.dataset.category) >= 0));
+    });
+    filterLine.hidden = !selected.length;
+    filterText.textContent = "絞り込み中: " + selected.join("、");
+  }
+
+  /** Keep a chip inside the visible part of the row. */
+  function reveal(chip) {
+    var left = chip.offsetLeft - chips.offsetLeft;
+    if (left < chips.scrollLeft + 24) chips.scrollLeft = left - 24;
+    else if (left + chip.offsetWidth > chips.scrollLeft + chips.clientWidth - 24) {
+      chips.scrollLeft = left + chip.offsetWidth - chips.clientWidth + 24;
+    }
+    updateCues();
+  }
+
+  function updateCues() {
+    chipsWrap.classList.toggle("more-left", chips.scrollLeft > 1);
+    chipsWrap.classList.toggle("more-right", chips.scrollLeft + chips.clientWidth < chips.scrollWidth - 1);
+  }
+
+  /** One tab stop for the whole row (arrow keys move between chips), so the input is a Tab or two away. */
+  function rove(chip) {
+    chipList().forEach(function (c) { c.tabIndex = c === chip ? 0 : -1; });
+  }
+
   function loadCategories() {
     request("GET", "/api/categories").then(function (res) {
       res.categories.forEach(function (c) {
-        var chip = el("button", { type: "button", class: "chip", "aria-pressed": "false", text: c });
+        var chip = el("button", { type: "button", class: "chip", "aria-pressed": "false", "data-category": c,
+          tabindex: "-1", text: c });
         chip.addEventListener("click", function () {
-          var i = selected.indexOf(c);
-          if (i >= 0) selected.splice(i, 1); else selected.push(c);
-          chip.setAttribute("aria-pressed", String(i < 0));
+          var next = selected.slice();
+          var i = next.indexOf(c);
+          if (i >= 0) next.splice(i, 1); else next.push(c);
+          setSelected(next);
+          rove(chip);
+          reveal(chip);
         });
         chips.appendChild(chip);
       });
+      var first = chipList()[0];
+      if (first) { first.tabIndex = 0; chipsWrap.hidden = false; updateCues(); }
     }, function () { /* chips are optional; the chat itself reports connection errors */ });
   }
+
+  chips.addEventListener("scroll", updateCues);
+  chips.addEventListener("keydown", function (e) {
+    var list = chipList();
+    var i = list.indexOf(e.target);
+    if (i < 0) return;
+    var to = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: list.length - 1 }[e.key];
+    if (to === undefined) return;
+    e.preventDefault();
+    var chip = list[Math.max(0, Math.min(list.length - 1, to))];
+    rove(chip);
+    chip.focus();
+    reveal(chip);
+  });
+  clearFilter.addEventListener("click", function () { setSelected([]); input.focus(); });
+  window.addEventListener("resize", updateCues);
 
   function greet() {
     var list = el("div", { class: "examples", role: "group", "aria-label": "質問の例" });

@@ -1,4 +1,8 @@
-"""The content editors' pages: login, upload → problems or diff preview → publish, versions and rollback."""
+"""The content editors' pages: login, upload → problems or diff preview → publish, versions and rollback.
+
+Every page but the login form needs a live session, checked before a form body is read
+(``AdminPageRoute``); each form post then checks its CSRF token.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +13,16 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from faq_bot.errors import AuthError, FaqFormatError, NotFoundError
+from faq_bot.errors import AuthError, FaqFormatError, NotFoundError, RateLimitedError
 from faq_bot.publishing.publisher import Publisher
-from faq_bot.service.auth import COOKIE
-from faq_bot.service.clients import client_address
-from faq_bot.service.deps import AuthDep, PublisherDep
+from faq_bot.service.auth import COOKIE, AdminPageRoute
+from faq_bot.service.deps import AuthDep, ChatLogDep, PublisherDep
 from faq_bot.service.templating import render, templates
-from faq_bot.service.uploads import Staging, read_upload
+from faq_bot.service.uploads import Staging, as_tsv, as_uploaded, read_upload
 
 log = logging.getLogger("faq_bot.auth")
-editor_pages = APIRouter(prefix="/admin", include_in_schema=False)
+login_pages = APIRouter(prefix="/admin", include_in_schema=False)  # the only admin pages open to everyone
+editor_pages = APIRouter(prefix="/admin", include_in_schema=False, route_class=AdminPageRoute)
 
 
 def _home(request: Request, auth: Any, publisher: Publisher, **context: Any) -> HTMLResponse:
@@ -47,26 +51,28 @@ def _problems_page(
     return _home(request, auth, publisher, format_error=exc, problems=problems, **ctx)
 
 
-@editor_pages.get("/login", response_class=HTMLResponse)
+@login_pages.get("/login", response_class=HTMLResponse)
 async def login_form(request: Request, auth: AuthDep) -> HTMLResponse:
     """The login page (or a note that admin is disabled)."""
     return templates().TemplateResponse(request, "login.html", {"enabled": auth.enabled, "error": None})
 
 
-@editor_pages.post("/login", response_model=None)
+@login_pages.post("/login", response_model=None)
 async def login(request: Request, auth: AuthDep, token: Annotated[str, Form(max_length=500)]) -> Response:
     """Check the token; on success set the session cookie (HttpOnly, SameSite=Strict, Secure on https)."""
     if not auth.enabled:
         raise AuthError(503, "管理機能は無効です。")
-    if not auth.token_ok(token.strip()):
-        log.warning("admin login failed from %s", client_address(request))
-        return templates().TemplateResponse(
-            request, "login.html", {"enabled": True, "error": "トークンが正しくありません。"}, status_code=403
-        )
+    try:
+        cookie = await run_in_threadpool(auth.login, request, token.strip())
+    except (AuthError, RateLimitedError) as exc:  # shown on the login page, with the status the API would give
+        status = 429 if isinstance(exc, RateLimitedError) else exc.status
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimitedError) else None
+        page = {"enabled": True, "error": str(exc)}
+        return templates().TemplateResponse(request, "login.html", page, status_code=status, headers=headers)
     response = RedirectResponse("/admin", status_code=303)
     response.set_cookie(
         COOKIE,
-        auth.new_session(),
+        cookie,
         max_age=auth.session_seconds,
         httponly=True,
         samesite="strict",
@@ -78,8 +84,9 @@ async def login(request: Request, auth: AuthDep, token: Annotated[str, Form(max_
 
 @editor_pages.post("/logout", response_model=None)
 async def logout(request: Request, auth: AuthDep, csrf: Annotated[str, Form()] = "") -> Response:
-    """End the session."""
+    """End the session, server-side too: the cookie stops working wherever it was copied."""
     auth.check_csrf(request, csrf)
+    await run_in_threadpool(auth.logout, request)
     response = RedirectResponse("/admin/login", status_code=303)
     response.delete_cookie(COOKIE, path="/admin")
     return response
@@ -88,7 +95,6 @@ async def logout(request: Request, auth: AuthDep, csrf: Annotated[str, Form()] =
 @editor_pages.get("", response_class=HTMLResponse)
 async def admin_home(request: Request, auth: AuthDep, publisher: PublisherDep) -> HTMLResponse:
     """Status, upload, versions."""
-    auth.check_page(request)
     return _home(request, auth, publisher)
 
 
@@ -104,14 +110,18 @@ async def ui_upload(
     auth.check_csrf(request, csrf)
     raw = await read_upload(file, publisher.paths.max_faq_bytes)
     name = file.filename or "upload.tsv"
+    base = publisher.engine.current.faq_version
     try:
-        result = await run_in_threadpool(lambda: publisher.publish_bytes(raw, name, dry_run=True))
+        tsv, book = await run_in_threadpool(as_tsv, raw, name)
+        result = as_uploaded(await run_in_threadpool(lambda: publisher.publish_bytes(tsv, name, dry_run=True)), book)
     except FaqFormatError as exc:
-        return _problems_page(request, auth, publisher, exc, raw, filename=name)
-    staged = await run_in_threadpool(Staging(publisher.paths.index_dir).put, raw)
+        return _problems_page(request, auth, publisher, exc, None if exc.encoding == "Excel (.xlsx)" else raw,
+                              filename=name)  # fmt: skip
+    staged = await run_in_threadpool(Staging(publisher.paths.index_dir).put, tsv)
     return _home(
-        request, auth, publisher, filename=name, preview=result.preview, warnings=result.warnings, staged=staged
-    )
+        request, auth, publisher, filename=name, preview=result.preview, warnings=result.warnings, staged=staged,
+        base=base,
+    )  # fmt: skip
 
 
 @editor_pages.post("/ui/publish", response_class=HTMLResponse)
@@ -119,21 +129,30 @@ async def ui_publish(
     request: Request,
     auth: AuthDep,
     publisher: PublisherDep,
+    chatlog: ChatLogDep,
     staged: Annotated[str, Form()],
     csrf: Annotated[str, Form()] = "",
+    base: Annotated[str, Form(max_length=64)] = "",
+    source: Annotated[str, Form(max_length=200)] = "管理画面からのアップロード",
+    dismiss: Annotated[str, Form(max_length=2_000_000)] = "",
 ) -> HTMLResponse:
-    """Publish the file previewed before."""
+    """Publish the file previewed before (unless the live FAQ changed since: that preview is out of date)."""
     auth.check_csrf(request, csrf)
     staging = Staging(publisher.paths.index_dir)
     try:
         raw = staging.get(staged)
     except NotFoundError as exc:
         return _home(request, auth, publisher, message=str(exc))
+    if base and base != publisher.engine.current.faq_version:
+        message = "確認のあとで公開中のFAQが変わりました（別の人の公開など）。もう一度、差分を確認してください。"
+        return _home(request, auth, publisher, message=message)
     try:
-        result = await run_in_threadpool(lambda: publisher.publish_bytes(raw, "管理画面からのアップロード"))
+        result = await run_in_threadpool(lambda: publisher.publish_bytes(raw, source))
     except FaqFormatError as exc:
         return _problems_page(request, auth, publisher, exc, raw)
     staging.drop(staged)
+    if dismiss:  # added as an alternate: these questions are answered now
+        await run_in_threadpool(chatlog.dismiss, dismiss.split(","), "alternate")
     message = "公開しました。" if result.published else "公開中の内容と同じため、変更はありません。"
     return _home(request, auth, publisher, message=message)
 

@@ -8,15 +8,21 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from faq_bot.content.faq import dump
 from faq_bot.errors import FaqBotError, FaqFormatError, NotFoundError
+from faq_bot.publishing.publisher import Publisher, alternate_source
 from faq_bot.quality import report as batch_report
-from faq_bot.quality.insights import entry_usage
-from faq_bot.service.deps import AuthDep, ChatLogDep, PublisherDep, SettingsDep
+from faq_bot.quality.batch import batch_queries, run_batch
+from faq_bot.quality.insights import QuestionGroup, entry_usage
+from faq_bot.retrieval.smalltalk import recognise
+from faq_bot.service.auth import AdminAuth, AdminPageRoute
+from faq_bot.service.deps import AuthDep, ChatLogDep, LogWriterDep, PublisherDep, SettingsDep
 from faq_bot.service.routes.staff import batch_run, csv_download, explain_question, question_groups
 from faq_bot.service.templating import render
 from faq_bot.service.uploads import Staging
+from faq_bot.storage.chatlog import ChatLog
 
-staff_pages = APIRouter(prefix="/admin", include_in_schema=False)
+staff_pages = APIRouter(prefix="/admin", include_in_schema=False, route_class=AdminPageRoute)
 _RESULT = {"prefix": "result-", "suffix": ".csv"}
 
 
@@ -30,7 +36,6 @@ async def console_page(
     category: Annotated[list[str] | None, Query()] = None,
 ) -> HTMLResponse:
     """Type a question, see the decision and why."""
-    auth.check_page(request)
     result = error = None
     if q.strip():
         try:
@@ -46,7 +51,6 @@ async def console_page(
 @staff_pages.get("/batch", response_class=HTMLResponse)
 async def batch_page(request: Request, auth: AuthDep) -> HTMLResponse:
     """Upload a question set."""
-    auth.check_page(request)
     return render(request, auth, "batch.html", "batch")
 
 
@@ -55,30 +59,42 @@ async def batch_ui(
     request: Request,
     auth: AuthDep,
     publisher: PublisherDep,
-    file: Annotated[UploadFile, File()],
+    settings: SettingsDep,
+    file: Annotated[UploadFile | None, File()] = None,
+    pasted: Annotated[str, Form(max_length=2_000_000)] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
-    """Run an uploaded question set and show the report (with a CSV download)."""
+    """Run an uploaded or pasted question set and show the report (with a CSV download)."""
     auth.check_csrf(request, csrf)
+    has_file = file is not None and bool(file.filename)
+    if not has_file and not pasted.strip():
+        return render(request, auth, "batch.html", "batch", error="TSVファイルを選ぶか、質問集を貼り付けてください。")
     try:
-        result = await batch_run(publisher, file)
+        if has_file:
+            assert file is not None
+            result = await batch_run(publisher, file)
+        else:
+            # Pasted text: the same reader as a file (tabs from Excel, line breaks normalised).
+            raw = pasted.replace("\r\n", "\n").encode("utf-8")
+            result = await run_in_threadpool(run_batch, publisher.engine, batch_queries(raw, "貼り付け"))
     except FaqFormatError as exc:
-        return render(request, auth, "batch.html", "batch", error=exc.summary)
+        return render(request, auth, "batch.html", "batch", error=exc.summary, pasted=pasted)
     except FaqBotError as exc:
-        return render(request, auth, "batch.html", "batch", error=str(exc))
+        return render(request, auth, "batch.html", "batch", error=str(exc), pasted=pasted)
     csv_text = batch_report.to_csv(batch_report.rows(result.report))
     staging = Staging(publisher.paths.index_dir)
     key = await run_in_threadpool(lambda: staging.put(csv_text.encode("utf-8"), length=32, **_RESULT))
-    name = file.filename or "batch.tsv"
+    name = file.filename if file is not None and file.filename else "貼り付けた質問集"
     decision = publisher.engine.params.decision
-    ctx = await run_in_threadpool(batch_report.context, result.report, decision, name, result.proposal)
+    ctx = await run_in_threadpool(
+        lambda: batch_report.context(result.report, decision, name, result.proposal, timezone=settings.timezone)
+    )
     return render(request, auth, "batch.html", "batch", csv_key=key, **ctx)
 
 
 @staff_pages.get("/batch/{key}.csv", response_model=None)
 async def batch_csv(request: Request, auth: AuthDep, publisher: PublisherDep, key: str) -> Response:
     """The result table of a batch run on the page."""
-    auth.check_page(request)
     try:
         data = Staging(publisher.paths.index_dir).get(key, **_RESULT)
     except NotFoundError as exc:
@@ -92,19 +108,35 @@ async def log_page(
     auth: AuthDep,
     publisher: PublisherDep,
     chatlog: ChatLogDep,
+    log_writer: LogWriterDep,
     days: Annotated[int, Query(ge=0, le=3650)] = 30,
     message: str | None = None,
 ) -> HTMLResponse:
     """Unanswered questions grouped by meaning, per-entry use and ratings."""
-    auth.check_page(request)
-    await run_in_threadpool(chatlog.purge)
+    log_writer.purge()  # retention, in the background
+    return await render_log(request, auth, publisher, chatlog, days, message)
+
+
+async def render_log(
+    request: Request, auth: AdminAuth, publisher: Publisher, chatlog: ChatLog, days: int, message: str | None
+) -> HTMLResponse:
+    """The log page (what the page shows after an action too)."""
     groups = await run_in_threadpool(question_groups, publisher, chatlog, days)
     entries = publisher.engine.current.index.entries
     usage = entry_usage(entries, await run_in_threadpool(chatlog.entry_stats))
+    floor = publisher.engine.params.decision.related_threshold
+    total = await run_in_threadpool(chatlog.count)
     return render(
-        request, auth, "log.html", "log", groups=groups, entries=usage, days=days, message=message,
-        all_entries=entries, total=chatlog.count(),
+        request, auth, "log.html", "log", groups=[(g, likely_entry(g, floor)) for g in groups], entries=usage,
+        days=days, message=message, all_entries=entries, total=total,
     )  # fmt: skip
+
+
+def likely_entry(group: QuestionGroup, floor: float) -> str | None:
+    """The entry to offer first for a group's alternate: none for small talk or junk (nothing came close)."""
+    if recognise(group.representative) is not None or group.nearest_confidence < floor:
+        return None
+    return group.nearest_entry
 
 
 @staff_pages.post("/ui/alternate", response_class=HTMLResponse)
@@ -115,15 +147,43 @@ async def alternate_ui(
     chatlog: ChatLogDep,
     entry_id: Annotated[str, Form(max_length=64)],
     text: Annotated[str, Form(max_length=500)],
+    ids: Annotated[str, Form(max_length=2_000_000)] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
-    """Add a grouped question as an alternate of an entry, through the validated publish path."""
+    """Preview a grouped question as an alternate of an entry: the diff and the regression set, then confirm."""
     auth.check_csrf(request, csrf)
+    if not entry_id:
+        return await render_log(request, auth, publisher, chatlog, 30, "追加先のFAQを選んでください。")
+    base = publisher.engine.current.faq_version
     try:
-        await run_in_threadpool(lambda: publisher.add_alternate(entry_id, text))
-        message = f"「{text}」を FAQ {entry_id} の言い換えとして公開しました。"
+        entries = publisher.with_alternate(entry_id, text)
+        raw = dump(entries).encode("utf-8")
+        source = alternate_source(entry_id)
+        result = await run_in_threadpool(lambda: publisher.publish_bytes(raw, source, dry_run=True))
     except FaqFormatError as exc:
         message = "追加できませんでした: " + "; ".join(p.message for p in exc.problems)
+        return await render_log(request, auth, publisher, chatlog, 30, message)
     except FaqBotError as exc:
-        message = f"追加できませんでした: {exc}"
-    return await log_page(request, auth, publisher, chatlog, 30, message)
+        return await render_log(request, auth, publisher, chatlog, 30, f"追加できませんでした: {exc}")
+    staged = await run_in_threadpool(Staging(publisher.paths.index_dir).put, raw)
+    return render(
+        request, auth, "preview.html", "log", heading=f"「{text}」をFAQ {entry_id} の言い換えに追加",
+        preview=result.preview, warnings=result.warnings, staged=staged, base=base, source_label=source,
+        dismiss=ids, back="/admin/log", title="追加したときの差分と回帰テスト",
+    )  # fmt: skip
+
+
+@staff_pages.post("/ui/dismiss", response_class=HTMLResponse)
+async def dismiss_ui(
+    request: Request,
+    auth: AuthDep,
+    publisher: PublisherDep,
+    chatlog: ChatLogDep,
+    ids: Annotated[str, Form(max_length=2_000_000)],
+    text: Annotated[str, Form(max_length=500)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    """Take a group off the unanswered list (small talk, spam, a topic the FAQ will not cover)."""
+    auth.check_csrf(request, csrf)
+    count = await run_in_threadpool(chatlog.dismiss, ids.split(","), "dismissed")
+    return await render_log(request, auth, publisher, chatlog, 30, f"「{text}」ほか{count}件を対応不要にしました。")

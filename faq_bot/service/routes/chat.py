@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Query
+from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
-from faq_bot.errors import EntryNotFoundError, NotFoundError
+from faq_bot.errors import EntryNotFoundError, LogUnavailableError, NotFoundError
+from faq_bot.retrieval.contact import contact_link, refers_to_contact
 from faq_bot.service import schemas
-from faq_bot.service.deps import ChatLogDep, EngineDep, RateLimited, SettingsDep
+from faq_bot.service.deps import EngineDep, LogWriterDep, RateLimited, SettingsDep
 from faq_bot.service.questions import checked_question
 from faq_bot.storage.chatlog import ChatRecord
 
@@ -30,9 +32,8 @@ visitor_api = APIRouter(prefix="/api", responses=ERRORS)
 async def chat(
     body: schemas.ChatRequest,
     engine: EngineDep,
-    chatlog: ChatLogDep,
+    log_writer: LogWriterDep,
     settings: SettingsDep,
-    background: BackgroundTasks,
     _limited: RateLimited,
 ) -> Any:
     """The best FAQ answer, "もしかして" candidates, or the escalation answer."""
@@ -52,15 +53,15 @@ async def chat(
         tuple(categories or ()),
         body.session_id,
     )
-    background.add_task(chatlog.record_chat, record)  # written right after the reply is sent
-    return schemas.ChatReply.of(reply, request_id, loaded.faq_version)
+    log_writer.record_chat(record)  # queued: written off the request path, a failing log never fails a reply
+    return schemas.ChatReply.of(reply, request_id, loaded.faq_version, message, engine.params.decision)
 
 
 @visitor_api.get("/faqs/{entry_id}", summary="FAQを1件返す", response_model=schemas.FaqAnswer)
 async def faq_entry(
     entry_id: str,
     engine: EngineDep,
-    chatlog: ChatLogDep,
+    log_writer: LogWriterDep,
     _limited: RateLimited,
     request_id: Annotated[str | None, Query(max_length=64, description="候補をクリックした返答のID")] = None,
 ) -> Any:
@@ -69,11 +70,19 @@ async def faq_entry(
     entry = loaded.entry(entry_id)
     if entry is None:
         raise EntryNotFoundError(entry_id)
+    asked = ""
     if request_id:
-        await run_in_threadpool(chatlog.record_click, request_id, entry.id)
+        log_writer.record_click(request_id, entry.id)
+        # The question as logged (personal data masked) for the contact link; not there yet if its row
+        # is still queued, and a log that cannot be read costs only the prefill.
+        with contextlib.suppress(LogUnavailableError):
+            logged: str | None = await run_in_threadpool(log_writer.store.message_of, request_id)
+            asked = logged or ""
+    decision = engine.params.decision
     return schemas.FaqAnswer(
         id=entry.id, category=entry.category, question=entry.question, answer=entry.answer,
-        faq_version=loaded.faq_version,
+        faq_version=loaded.faq_version, contact_url=contact_link(decision.contact_url, asked, request_id or ""),
+        refers_to_contact=refers_to_contact(entry.answer, decision.escalation_text),
     )  # fmt: skip
 
 
@@ -85,8 +94,8 @@ async def categories(engine: EngineDep) -> Any:
 
 
 @visitor_api.post("/feedback", summary="返答への👍/👎", response_model=schemas.FeedbackReply)
-async def feedback(body: schemas.FeedbackRequest, chatlog: ChatLogDep, _limited: RateLimited) -> Any:
+async def feedback(body: schemas.FeedbackRequest, log_writer: LogWriterDep, _limited: RateLimited) -> Any:
     """Record a rating of one reply (one per reply: sending again replaces it)."""
-    if not await run_in_threadpool(chatlog.record_feedback, body.request_id, body.rating, body.comment):
+    if not await run_in_threadpool(log_writer.record_feedback, body.request_id, body.rating, body.comment):
         raise NotFoundError("評価する返答が見つかりません。")
     return schemas.FeedbackReply()

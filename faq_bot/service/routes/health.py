@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from faq_bot.retrieval.engine import Engine
 from faq_bot.service import schemas
+from faq_bot.storage.logwriter import LogWriter
 
 health = APIRouter(tags=["health"])
 
@@ -20,12 +21,17 @@ async def healthz() -> Any:
 
 
 @health.get(
-    "/readyz", summary="準備完了確認", response_model=schemas.Health, responses={503: {"model": schemas.Health}}
+    "/readyz", summary="準備完了確認", response_model=schemas.Readiness, responses={503: {"model": schemas.Readiness}}
 )
 async def readyz(request: Request) -> Any:
-    """Model and index are loaded."""
+    """Model and index are loaded; the question log's state is reported but never makes chat unready."""
     engine: Engine | None = getattr(request.app.state, "engine", None)
+    writer: LogWriter | None = getattr(request.app.state, "log_writer", None)
+    log = None
+    if writer is not None:
+        h = writer.health()
+        log = schemas.LogStatus(status=h.status, queued=h.queued, written=h.written, lost=h.lost, reason=h.reason)
     if engine is None:
-        return JSONResponse(schemas.Health(status="loading").model_dump(), status_code=503)
+        return JSONResponse(schemas.Readiness(status="loading", log=log).model_dump(), status_code=503)
     loaded = engine.current
-    return schemas.Health(status="ok", faq_version=loaded.faq_version, entries=len(loaded.index.entries))
+    return schemas.Readiness(status="ok", faq_version=loaded.faq_version, entries=len(loaded.index.entries), log=log)

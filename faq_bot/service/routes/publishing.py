@@ -1,28 +1,30 @@
-"""The content editors' API (bearer token): publish an upload or the file on disk, versions, rollback."""
+"""The content editors' API (bearer token, or a page session with its CSRF token): publish, versions, rollback."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from faq_bot.content.workbook import XLSX_MEDIA_TYPE, excel_tsv, write_workbook
 from faq_bot.service import schemas
-from faq_bot.service.deps import PublisherDep, require_token
-from faq_bot.service.uploads import read_upload
+from faq_bot.service.auth import AdminApiRoute
+from faq_bot.service.deps import PublisherDep
+from faq_bot.service.uploads import as_tsv, as_uploaded, read_upload
 
 ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": schemas.ErrorReply, "description": "認証が必要"},
-    403: {"model": schemas.ErrorReply, "description": "トークンが正しくない"},
+    403: {"model": schemas.ErrorReply, "description": "トークンが正しくない・Cookie認証でCSRFトークンがない"},
+    429: {"model": schemas.ErrorReply, "description": "認証の失敗が続いた（Retry-After 秒後に再試行）"},
     404: {"model": schemas.ErrorReply, "description": "指定されたバージョンやFAQがない"},
     413: {"model": schemas.ErrorReply, "description": "ファイルが大きすぎる"},
     422: {"model": schemas.FormatErrorReply, "description": "FAQファイルの問題（行・列つき）"},
     503: {"model": schemas.ErrorReply, "description": "管理機能が無効（トークン未設定）"},
 }
-publishing_api = APIRouter(
-    prefix="/admin", tags=["admin"], dependencies=[Depends(require_token)], responses=ADMIN_ERRORS
-)
+# Credentials are checked before a body is read: an unauthenticated upload is refused unread.
+publishing_api = APIRouter(prefix="/admin", tags=["admin"], responses=ADMIN_ERRORS, route_class=AdminApiRoute)
 
 
 @publishing_api.post("/reload", summary="ディスク上のTSVを再読み込みして公開", response_model=schemas.PublishReply)
@@ -35,14 +37,17 @@ async def reload(publisher: PublisherDep, dry_run: Annotated[bool, Query()] = Fa
 @publishing_api.post("/faq", summary="TSVをアップロードして公開", response_model=schemas.PublishReply)
 async def upload(
     publisher: PublisherDep,
-    file: Annotated[UploadFile, File(description="FAQ TSV（UTF-8、BOM付きUTF-8、CP932）")],
+    file: Annotated[
+        UploadFile, File(description="FAQ TSV（UTF-8、BOM付きUTF-8、CP932）またはExcel（.xlsx、最初のシート）")
+    ],
     dry_run: Annotated[bool, Query()] = False,
 ) -> Any:
-    """Publish an uploaded TSV; the file on disk is replaced only after success."""
+    """Publish an uploaded TSV or workbook; the file on disk (always TSV) is replaced only after success."""
     raw = await read_upload(file, publisher.paths.max_faq_bytes)
     name = file.filename or "upload.tsv"
-    result = await run_in_threadpool(lambda: publisher.publish_bytes(raw, name, dry_run=dry_run))
-    return schemas.PublishReply.of(result, dry_run)
+    tsv, book = await run_in_threadpool(as_tsv, raw, name)
+    result = await run_in_threadpool(lambda: publisher.publish_bytes(tsv, name, dry_run=dry_run))
+    return schemas.PublishReply.of(as_uploaded(result, book), dry_run)
 
 
 @publishing_api.get("/versions", summary="保存されているバージョン", response_model=list[schemas.VersionOut])
@@ -58,11 +63,28 @@ async def rollback(body: schemas.RollbackRequest, publisher: PublisherDep) -> An
 
 
 @publishing_api.get("/faq.tsv", summary="公開中のTSVをダウンロード", response_class=Response)
-async def download(publisher: PublisherDep) -> Response:
-    """The TSV of the version being served, as it was published."""
-    data = await run_in_threadpool(publisher.current_tsv)
+async def download(
+    publisher: PublisherDep,
+    excel: Annotated[bool, Query(description="Excel用: BOM付きUTF-8、数式に見えるセルの前に '")] = False,
+) -> Response:
+    """The TSV of the version being served, as it was published (``excel=1``: for Excel on Japanese Windows)."""
+    loaded = publisher.engine.current
+    data = excel_tsv(loaded.index.entries) if excel else await run_in_threadpool(publisher.current_tsv)
+    name = f"faq-{loaded.faq_version}{'-excel' if excel else ''}.tsv"
     return Response(
         data,
-        media_type="text/tab-separated-values",
-        headers={"Content-Disposition": f'attachment; filename="faq-{publisher.engine.current.faq_version}.tsv"'},
+        media_type="text/tab-separated-values; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@publishing_api.get("/faq.xlsx", summary="公開中のFAQをExcelでダウンロード", response_class=Response)
+async def download_workbook(publisher: PublisherDep) -> Response:
+    """The entries being served as an .xlsx (every cell text; upload it again as it is)."""
+    loaded = publisher.engine.current
+    data = await run_in_threadpool(write_workbook, loaded.index.entries)
+    return Response(
+        data,
+        media_type=XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="faq-{loaded.faq_version}.xlsx"'},
     )

@@ -6,7 +6,7 @@ import time
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -16,13 +16,14 @@ from faq_bot.quality.batch import BatchResult, batch_queries, run_batch
 from faq_bot.quality.explain import Explanation, explain
 from faq_bot.quality.insights import QuestionGroup, entry_usage, group_questions
 from faq_bot.service import schemas
-from faq_bot.service.deps import ChatLogDep, PublisherDep, SettingsDep, require_token
+from faq_bot.service.auth import AdminApiRoute
+from faq_bot.service.deps import ChatLogDep, PublisherDep, SettingsDep
 from faq_bot.service.questions import checked_question
 from faq_bot.service.routes.publishing import ADMIN_ERRORS
 from faq_bot.service.uploads import read_upload
 from faq_bot.storage.chatlog import ChatLog
 
-staff_api = APIRouter(prefix="/admin", tags=["staff"], dependencies=[Depends(require_token)], responses=ADMIN_ERRORS)
+staff_api = APIRouter(prefix="/admin", tags=["staff"], responses=ADMIN_ERRORS, route_class=AdminApiRoute)
 
 
 def explain_question(publisher: Publisher, q: str, categories: list[str] | None, max_chars: int) -> Explanation:
@@ -62,7 +63,9 @@ async def batch_api(
     if format == "html":
         decision = publisher.engine.params.decision
         name = file.filename or "batch.tsv"
-        html = await run_in_threadpool(batch_report.render_html, report, decision, name, result.proposal)
+        html = await run_in_threadpool(
+            lambda: batch_report.render_html(report, decision, name, result.proposal, timezone=settings.timezone)
+        )
         # The standalone report carries its own <style> (it is also written to files); no scripts.
         return HTMLResponse(
             html, headers={"Content-Security-Policy": "default-src 'none'; img-src data:; style-src 'unsafe-inline'"}
@@ -113,9 +116,9 @@ async def entries_api(publisher: PublisherDep, chatlog: ChatLogDep) -> Any:
 
 
 @staff_api.get("/log.csv", summary="質問ログをCSVで書き出す", response_class=StreamingResponse)
-async def log_csv(chatlog: ChatLogDep) -> StreamingResponse:
-    """Every logged question with its feedback."""
-    rows = await run_in_threadpool(lambda: list(chatlog.export_csv()))
+async def log_csv(chatlog: ChatLogDep, settings: SettingsDep) -> StreamingResponse:
+    """Every logged question with its feedback (times in ``FAQ_BOT_TIMEZONE``)."""
+    rows = await run_in_threadpool(lambda: list(chatlog.export_csv(settings.timezone)))
     return StreamingResponse(
         iter(rows),
         media_type="text/csv; charset=utf-8",
@@ -124,7 +127,15 @@ async def log_csv(chatlog: ChatLogDep) -> StreamingResponse:
 
 
 @staff_api.post("/log/alternate", summary="質問を言い換えとしてFAQに追加", response_model=schemas.PublishReply)
-async def alternate_api(body: schemas.AlternateRequest, publisher: PublisherDep) -> Any:
+async def alternate_api(body: schemas.AlternateRequest, publisher: PublisherDep, chatlog: ChatLogDep) -> Any:
     """Publish the live FAQ with the visitor's wording as one more alternate of an entry (validated reload path)."""
     result = await run_in_threadpool(lambda: publisher.add_alternate(body.entry_id, body.text, dry_run=body.dry_run))
+    if result.published and body.request_ids:
+        await run_in_threadpool(chatlog.dismiss, body.request_ids, "alternate")
     return schemas.PublishReply.of(result, body.dry_run)
+
+
+@staff_api.post("/log/dismiss", summary="質問を未回答の一覧から外す", response_model=schemas.DismissReply)
+async def dismiss_api(body: schemas.DismissRequest, chatlog: ChatLogDep) -> Any:
+    """Mark logged questions as dealt with (not for the FAQ); they leave the unanswered list."""
+    return schemas.DismissReply(dismissed=await run_in_threadpool(chatlog.dismiss, body.request_ids, "dismissed"))

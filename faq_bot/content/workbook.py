@@ -1,0 +1,153 @@
+"""The FAQ in Excel: read the first sheet of an .xlsx, write one, and a TSV that Excel opens without mojibake.
+
+Both ways keep formulas out: a workbook cell holding a formula is refused (its value is
+not what the editor sees), cells written to a workbook are plain text even when they
+start with ``=``, and the TSV for Excel puts a ``'`` before = + - @ (taken off on upload).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from faq_bot.content.faq import (
+    COLUMN_ALIASES,
+    COLUMN_LABELS,
+    Faq,
+    FaqEntry,
+    dump_rows,
+    excel_safe,
+    parse_rows,
+)
+from faq_bot.errors import FaqFormatError, FormatProblem
+from faq_bot.text.normalize import normalize
+
+XLSX_MAGIC = b"PK\x03\x04"
+ENCODING = "Excel (.xlsx)"
+HEADER = ("id", "分類", "質問", "回答", "言い換え")
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def is_workbook(raw: bytes) -> bool:
+    """True for an .xlsx file (a zip archive); a TSV never starts like one."""
+    return raw.startswith(XLSX_MAGIC)
+
+
+def column_letter(index: int) -> str:
+    """Excel's name of a 0-based column: A … Z, AA …"""
+    name = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        name = chr(65 + rest) + name
+    return name
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # an id typed as a number: 12, not 12.0
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    return str(value)
+
+
+def read_workbook(raw: bytes, source: str) -> Faq:
+    """The FAQ on the first sheet of an .xlsx (same columns and checks as a TSV); problems name row and column."""
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(raw), data_only=False)
+    except Exception as exc:  # openpyxl raises zip, XML and key errors alike for a damaged file
+        problem = FormatProblem(None, None, f"Excelファイル（.xlsx）として読めません: {type(exc).__name__}")
+        raise FaqFormatError(source, [problem], ENCODING) from exc
+    sheet = book.worksheets[0]
+    rows: list[tuple[int, list[str]]] = []
+    formula_cells: list[tuple[int, int]] = []
+    for cells in sheet.iter_rows():
+        values = []
+        for cell in cells:
+            if cell.data_type == "f":
+                formula_cells.append((cell.row, cell.column - 1))
+            values.append(_text(cell.value))
+        while values and not values[-1].strip():
+            values.pop()  # formatting can make a sheet wider than its text
+        rows.append((cells[0].row if cells else len(rows) + 1, values))
+    header = rows[0][1] if rows else []
+    labels = _labels(header)
+    formulas = [
+        FormatProblem(row, _where(col, labels), "数式は使えません。値として貼り付けてください。")
+        for row, col in formula_cells
+    ]
+    sha = hashlib.sha256(raw).hexdigest()
+    try:
+        faq = parse_rows(rows, source, ENCODING, sha)
+    except FaqFormatError as exc:
+        exc.problems = sorted([*formulas, *_with_letters(exc.problems, header)], key=lambda p: p.line or 0)
+        raise
+    if formulas:
+        raise FaqFormatError(source, formulas, ENCODING)
+    return Faq(faq.entries, faq.source, faq.encoding, faq.sha256, tuple(_with_letters(faq.warnings, header)))
+
+
+def _labels(header: Sequence[str]) -> dict[int, str]:
+    """The FAQ column label (質問, 回答 …) of each sheet column the header names."""
+    lookup = {alias: name for name, aliases in COLUMN_ALIASES.items() for alias in aliases}
+    return {i: COLUMN_LABELS[lookup[normalize(cell)]] for i, cell in enumerate(header) if normalize(cell) in lookup}
+
+
+def _where(col: int, labels: dict[int, str]) -> str:
+    letter = f"{column_letter(col)}列"
+    return f"{letter}（{labels[col]}）" if col in labels else letter
+
+
+def _with_letters(problems: Sequence[FormatProblem], header: Sequence[str]) -> list[FormatProblem]:
+    """Column labels (質問, 回答 …) as Excel names them too: 「C列（質問）」."""
+    letters = {label: column_letter(i) for i, label in _labels(header).items()}
+    return [
+        FormatProblem(p.line, f"{letters[p.column]}列（{p.column}）", p.message) if p.column in letters else p
+        for p in problems
+    ]
+
+
+def write_workbook(entries: Sequence[FaqEntry]) -> bytes:
+    """An .xlsx of the entries: one sheet, a header row, every cell plain text (never a formula)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "FAQ"
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for r, row in enumerate(_table(entries), start=1):
+        for c, value in enumerate(row, start=1):
+            cell = sheet.cell(row=r, column=c)
+            cell.value = value
+            cell.data_type = "s"  # openpyxl would store "=…" as a formula
+            cell.alignment = wrap
+            if r == 1:
+                cell.font = Font(bold=True)
+    for letter, width in zip("ABCDE", (8, 14, 40, 70, 40), strict=True):
+        sheet.column_dimensions[letter].width = width
+    sheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _table(entries: Sequence[FaqEntry]) -> Iterator[list[str]]:
+    yield list(HEADER)
+    for e in entries:
+        yield [e.id, e.category, e.question, e.answer, "\n".join(e.alternates)]
+
+
+def excel_tsv(entries: Sequence[FaqEntry]) -> bytes:
+    """The TSV for Excel on Japanese Windows: UTF-8 with a BOM, formula-looking cells behind a '."""
+    rows = ([excel_safe(cell) for cell in row] for row in _table(entries))
+    return ("\ufeff" + dump_rows(rows)).encode("utf-8")

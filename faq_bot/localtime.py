@@ -1,0 +1,28 @@
+"""Times as people read them: in the installation's time zone (``FAQ_BOT_TIMEZONE``), not UTC ISO strings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+DEFAULT_ZONE = "Asia/Tokyo"
+FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def local_time(value: float | str | dt.datetime | None, zone: str = DEFAULT_ZONE, with_zone: bool = True) -> str:
+    """An epoch, ISO string or datetime as ``2025-04-01 09:30:00 JST`` in ``zone`` ('' for none; naive = UTC)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, int | float):
+        moment = dt.datetime.fromtimestamp(value, dt.UTC)
+    elif isinstance(value, str):
+        try:
+            moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value  # not a time we wrote: show it as it is
+    else:
+        moment = value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    local = moment.astimezone(ZoneInfo(zone))
+    return local.strftime(FORMAT + (" %Z" if with_zone else ""))

@@ -1,0 +1,70 @@
+"""Editing one entry in the browser: the form, then the diff and the regression set, then the usual publish."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
+
+from faq_bot.content.faq import FaqEntry, dump
+from faq_bot.errors import EntryNotFoundError, FaqFormatError
+from faq_bot.service.deps import AuthDep, PublisherDep
+from faq_bot.service.templating import render
+from faq_bot.service.uploads import Staging
+
+entry_pages = APIRouter(prefix="/admin", include_in_schema=False)
+
+
+@entry_pages.get("/entries", response_class=HTMLResponse)
+async def entries_page(request: Request, auth: AuthDep, publisher: PublisherDep) -> HTMLResponse:
+    """Every entry of the live FAQ with a link to edit it."""
+    auth.check_page(request)
+    return render(request, auth, "entries.html", "entries", entries=publisher.engine.current.index.entries)
+
+
+@entry_pages.get("/entries/{entry_id}", response_class=HTMLResponse)
+async def entry_page(request: Request, auth: AuthDep, publisher: PublisherDep, entry_id: str) -> HTMLResponse:
+    """The form for one entry."""
+    auth.check_page(request)
+    entry = publisher.engine.current.entry(entry_id)
+    if entry is None:
+        raise EntryNotFoundError(entry_id)
+    return render(
+        request, auth, "entry.html", "entries", entry=entry, categories=publisher.engine.current.index.categories
+    )
+
+
+@entry_pages.post("/ui/entries/{entry_id}", response_class=HTMLResponse)
+async def entry_preview(
+    request: Request,
+    auth: AuthDep,
+    publisher: PublisherDep,
+    entry_id: str,
+    question: Annotated[str, Form(max_length=2000)],
+    answer: Annotated[str, Form(max_length=20000)],
+    category: Annotated[str, Form(max_length=200)] = "",
+    alternates: Annotated[str, Form(max_length=20000)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    """The edited entry validated and built aside: its diff and regression changes, and the publish button."""
+    auth.check_csrf(request, csrf)
+    live = publisher.engine.current
+    if live.entry(entry_id) is None:
+        raise EntryNotFoundError(entry_id)
+    # One alternate per line; a pasted "|" list works too (the TSV's own separator).
+    phrases = tuple(p.strip() for p in alternates.replace("|", "\n").splitlines() if p.strip())
+    edited = FaqEntry(entry_id, category, question, answer, phrases)
+    raw = dump(publisher.with_entry(edited)).encode("utf-8")
+    source = f"FAQ {entry_id} の編集（管理画面）"
+    context = {"entry": edited, "categories": live.index.categories}
+    try:
+        result = await run_in_threadpool(lambda: publisher.publish_bytes(raw, source, dry_run=True))
+    except FaqFormatError as exc:
+        return render(request, auth, "entry.html", "entries", format_error=exc, **context)
+    staged = await run_in_threadpool(Staging(publisher.paths.index_dir).put, raw)
+    return render(
+        request, auth, "entry.html", "entries", preview=result.preview, warnings=result.warnings, staged=staged,
+        base=live.faq_version, source_label=source, title=f"FAQ {entry_id} の変更の確認", **context,
+    )  # fmt: skip

@@ -1,0 +1,169 @@
+"""The editors' and staff pages in Debian's headless Chromium (issue 14, items 5-9): what an editor sees and clicks."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from pydantic import SecretStr
+
+from faq_bot.config import PROJECT_ROOT, Settings
+from faq_bot.errors import ModelError
+from faq_bot.service.app import create_app
+from tests.conftest import ADMIN_TOKEN, SMALL_FAQ, write
+from tests.fakes import FakeEmbedder
+from tests.servers import uvicorn_thread
+
+pytestmark = [pytest.mark.browser]
+SCREENSHOTS = os.environ.get("FAQ_BOT_UPDATE_SCREENSHOT")
+
+
+@pytest.fixture
+def admin_app(settings: Settings, tmp_path: Path) -> FastAPI:
+    regression = write(tmp_path / "regression.tsv", "query\tgold\n請求書の発行日はいつ\t1\n見積を作りたい\t3\n")
+    s = settings.model_copy(
+        update={"log_path": tmp_path / "log.sqlite3", "admin_token": SecretStr(ADMIN_TOKEN),
+                "regression_path": regression}
+    )  # fmt: skip
+    return create_app(s, FakeEmbedder())
+
+
+@pytest.fixture
+def site(admin_app: FastAPI) -> Iterator[str]:
+    with uvicorn_thread(admin_app) as url:
+        yield url
+
+
+@pytest.fixture
+def admin(browser: object, site: str) -> Iterator[object]:
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ja-JP")  # type: ignore[attr-defined]
+    pg = ctx.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(site + "/admin/login")
+    pg.get_by_label("管理トークン").fill(ADMIN_TOKEN)
+    pg.get_by_role("button", name="ログイン").click()
+    pg.get_by_role("heading", name="公開中のFAQ").wait_for()
+    yield pg
+    ctx.close()
+    assert not errors, errors
+
+
+def _shot(page: object, name: str) -> None:
+    if SCREENSHOTS:
+        page.screenshot(path=str(PROJECT_ROOT / "docs" / name), full_page=True)  # type: ignore[attr-defined]
+
+
+def test_an_uploaded_file_shows_old_and_new_side_by_side_with_marked_characters(admin: object, tmp_path: Path) -> None:
+    new = SMALL_FAQ.replace("毎月10日頃に発行します。", "毎月15日頃に発行いたします。").replace(
+        "6\t会員", "6\t会員情報"
+    )
+    admin.locator("#file").set_input_files(str(write(tmp_path / "new.tsv", new)))  # type: ignore[attr-defined]
+    admin.get_by_role("button", name="検証して差分を表示").click()  # type: ignore[attr-defined]
+    change = admin.get_by_role("article", name="FAQ 1 の変更")  # type: ignore[attr-defined]
+    row = change.get_by_role("row", name="回答")
+    assert row.locator("td.old del").all_inner_texts() == ["0"]
+    assert row.locator("td.new ins").all_inner_texts() == ["5", "いた"]
+    assert "変更された項目" not in admin.content()  # type: ignore[attr-defined]
+    category = admin.get_by_role("article", name="FAQ 6 の変更").get_by_role("row", name="分類")  # type: ignore[attr-defined]
+    assert category.locator("td.new ins").inner_text() == "情報"
+    _shot(admin, "admin-diff.png")  # item 5
+
+
+def test_an_editor_edits_one_entry_sees_the_diff_and_regressions_and_publishes(admin: object, site: str) -> None:
+    admin.get_by_role("navigation").get_by_role("link", name="FAQの編集").click()  # type: ignore[attr-defined]
+    admin.get_by_role("link", name="FAQ 3 を編集").click()  # type: ignore[attr-defined]
+    admin.get_by_label("回答").fill("カート画面の[見積書を作成]から見積書(PDF)を作成できます。")  # type: ignore[attr-defined]
+    admin.get_by_label("言い換え（1行に1つ）").fill("見積を作りたい\nquotation\n見積書が欲しい")  # type: ignore[attr-defined]
+    admin.get_by_label("分類").fill("見積・注文")  # type: ignore[attr-defined]
+    admin.get_by_role("button", name="差分と回帰テストを確認").click()  # type: ignore[attr-defined]
+    change = admin.get_by_role("article", name="FAQ 3 の変更")  # type: ignore[attr-defined]
+    assert change.get_by_role("row", name="言い換え").locator("td.new ins").inner_text() == "\n見積書が欲しい"
+    assert change.get_by_role("row", name="分類").locator("td.new ins").inner_text() == "・注文"
+    assert admin.get_by_role("heading", name="回帰テスト（2問）").is_visible()  # type: ignore[attr-defined]
+    assert httpx.get(site + "/api/faqs/3").json()["answer"] == "カート画面から見積書を作成できます。"  # not yet
+    _shot(admin, "entry-editor.png")  # item 7
+    admin.get_by_role("button", name="この内容で公開する").click()  # type: ignore[attr-defined]
+    admin.get_by_text("公開しました。").wait_for()  # type: ignore[attr-defined]
+    published = httpx.get(site + "/api/faqs/3").json()
+    assert published["answer"].startswith("カート画面の[見積書を作成]") and published["category"] == "見積・注文"
+    assert "FAQ 3 の編集（管理画面）" in admin.locator("#versions-h + table").inner_text()  # type: ignore[attr-defined]
+
+
+def test_a_workbook_uploads_and_the_excel_downloads_are_offered(admin: object, site: str, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    assert (
+        admin.get_by_role("link", name="TSV（Excel用・BOM付きUTF-8）").get_attribute("href") == "/admin/faq.tsv?excel=1"
+    )  # type: ignore[attr-defined]
+    with admin.expect_download() as download:  # type: ignore[attr-defined]
+        admin.get_by_role("link", name="Excel（.xlsx）").click()  # type: ignore[attr-defined]
+    book = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
+    book.worksheets[0]["D3"] = "マイページの請求一覧からPDFで出力できます〜。"
+    path = tmp_path / "faq.xlsx"
+    book.save(path)
+    admin.locator("#file").set_input_files(str(path))  # type: ignore[attr-defined]
+    admin.get_by_role("button", name="検証して差分を表示").click()  # type: ignore[attr-defined]
+    assert "文字コード: Excel (.xlsx)" in admin.locator(".preview").inner_text()  # type: ignore[attr-defined]
+    assert admin.get_by_role("article", name="FAQ 2 の変更").locator("ins").inner_text() == "〜"  # type: ignore[attr-defined]
+    out = io.BytesIO()
+    book.worksheets[0]["C4"] = None
+    book.save(out)
+    path.write_bytes(out.getvalue())
+    admin.locator("#file").set_input_files(str(path))  # type: ignore[attr-defined]
+    admin.get_by_role("button", name="検証して差分を表示").click()  # type: ignore[attr-defined]
+    problem = admin.locator("table.problems tbody tr").first  # type: ignore[attr-defined]
+    assert problem.locator("td").all_inner_texts()[:3] == ["4", "C列（質問）", "質問が空です。"]
+
+
+def test_adding_an_alternate_previews_first_then_the_group_leaves_the_list(admin: object, site: str) -> None:
+    for message in ("社員食堂はありますか", "社員食堂はありますか", "あいうえおかきくけこ"):
+        httpx.post(site + "/api/chat", json={"message": message})
+    admin.goto(site + "/admin/log")  # type: ignore[attr-defined]
+    rows = admin.locator("table.groups tbody tr")  # type: ignore[attr-defined]
+    junk = rows.filter(has_text="あいうえおかきくけこ")
+    assert junk.get_by_label("追加先のFAQ").input_value() == ""  # nothing pre-selected for junk
+    canteen = rows.filter(has_text="社員食堂はありますか")
+    canteen.get_by_label("追加先のFAQ").select_option("5")
+    canteen.get_by_role("button", name="言い換えとして追加（確認へ）").click()
+    admin.get_by_role("heading", name="「社員食堂はありますか」をFAQ 5 の言い換えに追加").wait_for()  # type: ignore[attr-defined]
+    assert httpx.get(site + "/api/faqs/5").json()["question"] == "銀行振込はできますか"
+    assert "社員食堂はありますか" not in str(httpx.post(site + "/api/chat", json={"message": "x"}).json())
+    admin.get_by_role("button", name="この内容で公開する").click()  # type: ignore[attr-defined]
+    admin.get_by_text("公開しました。").wait_for()  # type: ignore[attr-defined]
+    admin.goto(site + "/admin/log")  # type: ignore[attr-defined]
+    assert admin.locator("table.groups tbody tr").filter(has_text="社員食堂").count() == 0  # type: ignore[attr-defined]
+    junk = admin.locator("table.groups tbody tr").filter(has_text="あいうえおかきくけこ")  # type: ignore[attr-defined]
+    junk.get_by_role("button", name="対応不要にする").click()
+    admin.get_by_text("対応不要にしました").wait_for()  # type: ignore[attr-defined]
+    assert admin.locator("table.groups tbody tr").filter(has_text="あいうえお").count() == 0  # type: ignore[attr-defined]
+
+
+def test_the_failed_publish_banner_only_after_a_failed_publish(
+    admin: object, admin_app: FastAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    banner = admin.get_by_text("直近の公開に失敗しました")  # type: ignore[attr-defined]
+    admin.locator("#file").set_input_files(str(write(tmp_path / "bad.tsv", "id\tquestion\n1\tq\n")))  # type: ignore[attr-defined]
+    admin.get_by_role("button", name="検証して差分を表示").click()  # type: ignore[attr-defined]
+    admin.get_by_text("は公開できません").wait_for()  # type: ignore[attr-defined]
+    assert banner.count() == 0  # a refused file is a validation, not a failed publish
+    publisher = admin_app.state.publisher
+
+    def broken_build(*args: object, **kwargs: object) -> None:
+        raise ModelError("モデルファイルが読めません")
+
+    monkeypatch.setattr(publisher.engine, "build", broken_build)
+    with pytest.raises(ModelError):
+        publisher.publish_bytes(SMALL_FAQ.replace("10日", "20日").encode(), "x")
+    monkeypatch.undo()
+    admin.reload()  # type: ignore[attr-defined]
+    assert banner.is_visible()
+    admin.locator("#file").set_input_files(str(write(tmp_path / "ok.tsv", SMALL_FAQ.replace("10日", "20日"))))  # type: ignore[attr-defined]
+    admin.get_by_role("button", name="検証して差分を表示").click()  # type: ignore[attr-defined]
+    admin.get_by_role("button", name="この内容で公開する").wait_for()  # type: ignore[attr-defined]
+    assert banner.count() == 0

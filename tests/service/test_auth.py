@@ -1,0 +1,174 @@
+"""Admin authentication under attack: CSRF with the cookie, logout, token guessing, unauthenticated uploads."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from faq_bot.config import Settings
+from faq_bot.service.app import create_app
+from faq_bot.service.auth import COOKIE
+from tests.conftest import SMALL_FAQ
+from tests.fakes import FakeEmbedder
+
+TOKEN = "auth-token-0123456789abcdef"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+PHISHING = SMALL_FAQ.replace("毎月10日頃に発行します。", "こちらでログインしてください: http://evil.example/login")
+
+
+@pytest.fixture
+def auth_settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"admin_token": SecretStr(TOKEN), "admin_login_limit": "10/15minutes"})
+
+
+@pytest.fixture
+def client(auth_settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(auth_settings, FakeEmbedder()), base_url="https://testserver") as c:
+        yield c
+
+
+def log_in(client: TestClient) -> str:
+    """Log in through the form; the CSRF token of the admin page."""
+    assert client.post("/admin/login", data={"token": TOKEN}, follow_redirects=False).status_code == 303
+    found = re.search(r'name="csrf" value="([0-9a-f]+)"', client.get("/admin").text)
+    assert found
+    return found.group(1)
+
+
+def upload(client: TestClient, text: str, headers: dict[str, str] | None = None) -> Any:
+    return client.post("/admin/faq", files={"file": ("faq.tsv", text.encode())}, headers=headers or {})
+
+
+# Finding 1: CSRF on the admin API with a cookie
+
+
+def test_a_cross_origin_upload_with_only_the_session_cookie_is_refused_and_the_faq_is_unchanged(
+    client: TestClient, auth_settings: Settings
+) -> None:
+    log_in(client)
+    version = client.get("/readyz").json()["faq_version"]
+    forged = upload(client, PHISHING, {"Origin": "https://testserver:8443"})  # what another page's form sends
+    assert forged.status_code == 403 and "CSRF" in forged.json()["detail"]
+    assert client.get("/readyz").json()["faq_version"] == version
+    assert auth_settings.faq_path.read_text(encoding="utf-8") == SMALL_FAQ
+    for path, body in (("/admin/reload", None), ("/admin/rollback", {"build_id": "x"})):
+        assert client.post(path, json=body).status_code == 403
+
+
+def test_a_logged_in_page_may_use_the_api_with_its_csrf_token_but_not_from_another_site(
+    client: TestClient,
+) -> None:
+    csrf = log_in(client)
+    assert upload(client, SMALL_FAQ, {"X-CSRF-Token": csrf, "Sec-Fetch-Site": "same-site"}).status_code == 403
+    assert upload(client, SMALL_FAQ, {"X-CSRF-Token": "f" * 64}).status_code == 403
+    assert upload(client, SMALL_FAQ, {"X-CSRF-Token": csrf, "Sec-Fetch-Site": "same-origin"}).status_code == 200
+    assert client.get("/admin/versions").status_code == 200  # reading needs no token
+
+
+def test_bearer_requests_need_no_csrf_token(client: TestClient) -> None:
+    assert upload(client, SMALL_FAQ, AUTH).status_code == 200
+
+
+def test_a_page_form_posted_from_another_site_is_refused_even_with_its_token(client: TestClient) -> None:
+    csrf = log_in(client)
+    refused = client.post("/admin/ui/reload", data={"csrf": csrf}, headers={"Sec-Fetch-Site": "cross-site"})
+    assert refused.status_code == 403
+    assert (
+        client.post("/admin/ui/reload", data={"csrf": csrf}, headers={"Sec-Fetch-Site": "same-origin"}).status_code
+        == 200
+    )
+
+
+# Finding 6: sessions end at logout, guessing is throttled, the body is not read before authentication
+
+
+def test_logout_ends_the_session_server_side_so_a_copied_cookie_stops_working(
+    client: TestClient, auth_settings: Settings
+) -> None:
+    csrf = log_in(client)
+    stolen = client.cookies.get(COOKIE)
+    assert stolen
+    assert client.post("/admin/logout", data={"csrf": csrf}, follow_redirects=False).status_code == 303
+    with TestClient(client.app, base_url="https://testserver", cookies={COOKIE: stolen}) as attacker:
+        assert attacker.get("/admin", follow_redirects=False).headers["location"] == "/admin/login"
+        assert attacker.get("/admin/versions").status_code == 401
+        assert attacker.post("/admin/ui/reload", data={"csrf": csrf}, follow_redirects=False).status_code == 303
+
+
+def test_failed_bearer_tokens_are_throttled_per_client_with_retry_after_in_japanese(auth_settings: Settings) -> None:
+    app = create_app(auth_settings, FakeEmbedder())
+    with TestClient(app, client=("203.0.113.5", 1)) as guesser, TestClient(app, client=("203.0.113.6", 1)) as other:
+        wrong = {"Authorization": "Bearer not-the-token-0123456789"}
+        assert [guesser.post("/admin/reload", headers=wrong).status_code for _ in range(10)] == [403] * 10
+        limited = guesser.post("/admin/reload", headers=wrong)
+        assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
+        assert "ログインの失敗が続いた" in limited.json()["detail"]
+        assert guesser.get("/admin/versions", headers=AUTH).status_code == 429  # even the right token, for now
+        assert guesser.post("/admin/login", data={"token": TOKEN}).status_code == 429  # the form shares the count
+        assert other.get("/admin/versions", headers=AUTH).status_code == 200  # another client is not locked out
+
+
+def test_failed_logins_on_the_form_are_throttled_too(auth_settings: Settings) -> None:
+    with TestClient(create_app(auth_settings, FakeEmbedder()), base_url="https://testserver") as c:
+        codes = [c.post("/admin/login", data={"token": f"guess-{i:020d}"}).status_code for i in range(11)]
+        assert codes == [403] * 10 + [429]
+        page = c.post("/admin/login", data={"token": TOKEN})
+        assert page.status_code == 429 and "ログインの失敗が続いた" in page.text and page.headers["retry-after"]
+
+
+def test_the_login_limit_setting_is_checked() -> None:
+    with pytest.raises(ValueError, match="admin_login_limit"):
+        Settings(admin_login_limit="often")
+
+
+def asgi_upload(client: TestClient, path: str, headers: list[tuple[bytes, bytes]]) -> tuple[int, int]:
+    """POST a 19 MB multipart body straight to the ASGI app; (status, chunks of the body the app read)."""
+    reads = 0
+
+    async def receive() -> dict[str, Any]:
+        nonlocal reads
+        reads += 1
+        if reads == 1:
+            head = b'--b\r\nContent-Disposition: form-data; name="file"; filename="f.tsv"\r\n\r\n'
+            return {"type": "http.request", "body": head, "more_body": True}
+        return {"type": "http.request", "body": b"x" * 1_000_000, "more_body": reads < 20}
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "https",
+        "path": path, "raw_path": path.encode(), "root_path": "", "query_string": b"",
+        "headers": [(b"host", b"testserver"), (b"content-type", b"multipart/form-data; boundary=b"), *headers],
+        "client": ("203.0.113.9", 1), "server": ("testserver", 443), "state": {},
+    }  # fmt: skip
+    assert client.portal is not None
+    client.portal.call(client.app, scope, receive, send)
+    return sent[0]["status"], reads
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "status"),
+    [
+        ("/admin/faq", [], 401),
+        ("/admin/faq", [(b"authorization", b"Bearer not-the-token-0123456789")], 403),
+        ("/admin/batch", [], 401),
+        ("/admin/ui/upload", [], 303),  # the page form: to the login page
+    ],
+)
+def test_an_unauthenticated_19_mb_upload_is_refused_without_reading_its_body(
+    client: TestClient, path: str, headers: list[tuple[bytes, bytes]], status: int
+) -> None:
+    assert asgi_upload(client, path, headers) == (status, 0)
+
+
+def test_an_authenticated_upload_is_read(client: TestClient) -> None:
+    status, reads = asgi_upload(client, "/admin/faq", [(b"authorization", f"Bearer {TOKEN}".encode())])
+    assert reads == 20 and status == 422  # read in full (the counting works); the form lacks its closing line

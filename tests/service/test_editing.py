@@ -1,0 +1,133 @@
+"""Editors' changes they can see (issue 14, items 5, 6, 8, 9): readable diffs, Excel both ways, alternates, banners."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from fastapi.testclient import TestClient
+
+from faq_bot.content.workbook import read_workbook
+from faq_bot.errors import ModelError
+from tests.conftest import ADMIN_AUTH, SMALL_FAQ, csrf_of
+
+WAVE_FAQ = SMALL_FAQ.replace("毎月10日頃に発行します。", "毎月10日〜15日に発行します。")
+
+
+def upload(client: TestClient, data: bytes, name: str = "faq.tsv", dry_run: bool = True) -> dict:  # type: ignore[type-arg]
+    res = client.post("/admin/faq", params={"dry_run": int(dry_run)}, files={"file": (name, data)}, headers=ADMIN_AUTH)
+    assert res.status_code in (200, 422), res.text
+    return res.json()  # type: ignore[no-any-return]
+
+
+def test_the_dry_run_shows_each_changed_field_side_by_side_with_the_changed_characters(
+    admin_client: TestClient,
+) -> None:
+    new = SMALL_FAQ.replace("毎月10日頃に発行します。", "毎月15日頃に発行します。").replace("6\t会員", "6\t会員情報")
+    reply = upload(admin_client, new.encode())
+    first, second = reply["changes"]
+    assert (first["id"], first["kind"], first["fields"]) == ("1", "changed", ["answer"])  # the old fields stay
+    (answer,) = first["diff"]
+    assert (answer["field"], answer["before"], answer["after"]) == (
+        "answer",
+        "毎月10日頃に発行します。",
+        "毎月15日頃に発行します。",
+    )
+    assert [s for s in answer["before_segments"] if s["changed"]] == [{"text": "0", "changed": True}]
+    assert [s for s in answer["after_segments"] if s["changed"]] == [{"text": "5", "changed": True}]
+    assert first["before"]["answer"] == "毎月10日頃に発行します。" and first["after"]["alternates"] == [
+        "請求書の発行日"
+    ]
+    assert second["diff"][0]["field"] == "category" and second["diff"][0]["after"] == "会員情報"
+
+
+def test_a_cp932_round_trip_of_look_alike_characters_is_not_a_change(admin_client: TestClient) -> None:
+    upload(admin_client, WAVE_FAQ.encode(), dry_run=False)
+    excel_saved = WAVE_FAQ.replace("〜", "～").encode("cp932")  # what Excel on Japanese Windows writes back
+    reply = upload(admin_client, excel_saved)
+    assert reply["encoding"] == "CP932 (Shift_JIS)"
+    assert reply["changed"] == 0 and reply["changes"] == [] and reply["lookalike"] == ["1"]
+
+
+def test_the_excel_tsv_has_a_bom_and_keeps_formulas_from_running(admin_client: TestClient) -> None:
+    formula = "7\t支払い\t計算式は使えますか\t=SUM(A1:A3) のような式は使えません。\t+1\n"
+    upload(admin_client, (SMALL_FAQ + formula).encode(), dry_run=False)
+    data = admin_client.get("/admin/faq.tsv", params={"excel": 1}, headers=ADMIN_AUTH).content
+    assert data.startswith(b"\xef\xbb\xbfid\t") and "\t'=SUM(A1:A3)" in data.decode("utf-8-sig")
+    assert "\t'+1" in data.decode("utf-8-sig")
+    again = upload(admin_client, data)  # Excel keeps the ' as text; the upload takes it off again
+    assert again["changed"] == 0 and again["added"] == 0 and again["removed"] == 0
+
+
+def test_a_workbook_downloads_and_uploads_with_row_and_column_problems(admin_client: TestClient) -> None:
+    from openpyxl import load_workbook
+
+    upload(admin_client, (SMALL_FAQ + "7\t支払い\t計算式は使えますか\t=1+1 は文字です。\t\n").encode(), dry_run=False)
+    xlsx = admin_client.get("/admin/faq.xlsx", headers=ADMIN_AUTH).content
+    book = load_workbook(io.BytesIO(xlsx))
+    sheet = book.worksheets[0]
+    assert [c.value for c in sheet[1]] == ["id", "分類", "質問", "回答", "言い換え"]
+    assert sheet["D8"].value == "=1+1 は文字です。" and sheet["D8"].data_type == "s"  # text, never a formula
+    assert read_workbook(xlsx, "faq.xlsx").by_id()["7"].answer == "=1+1 は文字です。"
+    assert upload(admin_client, xlsx, "faq.xlsx")["changed"] == 0
+    sheet["C3"] = ""  # an empty question
+    sheet["D4"] = "=A1&A2"  # a formula
+    sheet["A5"] = 1  # the id of row 2 again, typed as a number
+    out = io.BytesIO()
+    book.save(out)
+    problems = upload(admin_client, out.getvalue(), "faq.xlsx")["problems"]
+    assert {(p["line"], p["column"]) for p in problems} == {(3, "C列（質問）"), (4, "D列（回答）"), (5, "A列（id）")}
+
+
+def test_an_alternate_goes_through_a_preview_and_an_existing_one_is_refused(admin_client: TestClient) -> None:
+    asked = admin_client.post("/api/chat", json={"message": "社員食堂はありますか"}).json()
+    body = {"entry_id": "5", "text": "社員食堂はありますか", "request_ids": [asked["request_id"]]}
+    preview = admin_client.post("/admin/log/alternate", json={**body, "dry_run": True}, headers=ADMIN_AUTH).json()
+    assert not preview["published"] and preview["changes"][0]["diff"][0]["after"].endswith("社員食堂はありますか")
+    groups = admin_client.get("/admin/log/unanswered", params={"days": 0}, headers=ADMIN_AUTH).json()
+    assert groups[0]["request_ids"] == [asked["request_id"]]
+    done = admin_client.post("/admin/log/alternate", json=body, headers=ADMIN_AUTH).json()
+    assert done["published"]
+    assert admin_client.get("/admin/log/unanswered", params={"days": 0}, headers=ADMIN_AUTH).json() == []
+    again = admin_client.post(
+        "/admin/log/alternate", json={**body, "text": "社員食堂はありますか？"}, headers=ADMIN_AUTH
+    )
+    assert again.status_code == 422 and "すでにあります" in again.json()["problems"][0]["message"]
+
+
+def test_staff_can_dismiss_a_group(admin_client: TestClient) -> None:
+    ids = [admin_client.post("/api/chat", json={"message": m}).json()["request_id"] for m in ("あああ", "今日の天気")]
+    res = admin_client.post("/admin/log/dismiss", json={"request_ids": ids[:1]}, headers=ADMIN_AUTH)
+    assert res.json() == {"dismissed": 1}
+    groups = admin_client.get("/admin/log/unanswered", params={"days": 0}, headers=ADMIN_AUTH).json()
+    assert [g["representative"] for g in groups] == ["今日の天気"]
+
+
+def test_validate_refuses_the_same_alternate_twice_in_one_entry(admin_client: TestClient) -> None:
+    dup = SMALL_FAQ.replace("見積を作りたい|quotation", "見積を作りたい|quotation|見積を作りたい。")
+    problems = upload(admin_client, dup.encode())["problems"]
+    assert [(p["line"], p["column"]) for p in problems] == [(4, "言い換え")] and "同じFAQ" in problems[0]["message"]
+
+
+def test_the_failed_publish_banner_needs_a_failed_publish_and_a_good_preview_clears_it(
+    logged_in_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = logged_in_client
+    csrf = csrf_of(client.get("/admin").text)
+    banner = "直近の公開に失敗しました"
+    bad = client.post("/admin/ui/upload", data={"csrf": csrf}, files={"file": ("bad.tsv", b"id\tquestion\n1\tq\n")})
+    assert "公開できません" in bad.text and banner not in bad.text  # a refused file is not a failed publish
+    engine = client.app.state.publisher.engine  # type: ignore[attr-defined]
+
+    def broken_build(*args: object, **kwargs: object) -> None:
+        raise ModelError("model file vanished")
+
+    monkeypatch.setattr(engine, "build", broken_build)
+    with pytest.raises(ModelError):
+        client.app.state.publisher.publish_bytes(SMALL_FAQ.replace("10日", "20日").encode(), "x")  # type: ignore[attr-defined]
+    assert banner in client.get("/admin").text
+    monkeypatch.undo()
+    good = client.post(
+        "/admin/ui/upload", data={"csrf": csrf}, files={"file": ("ok.tsv", SMALL_FAQ.replace("10日", "20日").encode())}
+    )
+    assert "差分プレビュー" in good.text and banner not in good.text

@@ -1,0 +1,143 @@
+"""The widget leaves no dead ends (issue 14, items 1-4): contact links, 👎 comments, long answers, category filters."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from faq_bot.config import PROJECT_ROOT, Settings
+from tests.service.conftest import ask, open_widget
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+SCREENSHOTS = os.environ.get("FAQ_BOT_UPDATE_SCREENSHOT")
+LONG_ANSWER_QUESTION = "ご注文の流れについて知りたい"  # entry 15: steps ①–⑨
+
+
+def _query(href: str | None) -> dict[str, list[str]]:
+    assert href is not None
+    return parse_qs(urlsplit(href).query)
+
+
+def test_escalation_link_carries_the_question_and_the_request_id(page: object) -> None:  # item 1
+    with page.expect_response("**/api/chat") as reply_info:  # type: ignore[attr-defined]
+        ask(page, "今日は良い天気ですね & 明日は?")
+    reply = reply_info.value.json()
+    card = page.locator(".msg.escalate").last  # type: ignore[attr-defined]
+    card.wait_for()
+    query = _query(card.get_by_role("link", name="お問い合わせフォームへ").get_attribute("href"))
+    assert query == {"q": ["今日は良い天気ですね & 明日は?"], "id": [reply["request_id"]]}
+    if SCREENSHOTS:
+        page.screenshot(path=str(PROJECT_ROOT / "docs" / "escalation.png"))  # type: ignore[attr-defined]
+
+
+def test_an_answer_that_names_the_contact_form_gets_the_link_button(page: object) -> None:  # item 1
+    ask(
+        page, "クレジットカードは対応していますか"
+    )  # entry 21 ends with 「…お問い合わせフォームにお問い合わせください。」
+    answer = page.locator(".msg.answer").last  # type: ignore[attr-defined]
+    answer.wait_for()
+    link = answer.get_by_role("link", name="お問い合わせフォームへ")
+    assert _query(link.get_attribute("href"))["q"] == ["クレジットカードは対応していますか"]
+    ask(page, "ご注文の流れについて知りたい")  # an answer that names no contact form: no button
+    plain = page.locator(".msg.answer").nth(1)  # type: ignore[attr-defined]
+    plain.wait_for()
+    assert plain.get_by_role("link", name="お問い合わせフォームへ").count() == 0
+
+
+def test_thumbs_down_opens_a_comment_box_and_the_contact_link(page: object, widget_settings: Settings) -> None:
+    ask(page, "請求書はダウンロードできますか")  # item 1
+    answer = page.locator(".msg.answer").last  # type: ignore[attr-defined]
+    answer.wait_for()
+    answer.get_by_role("button", name="役に立たなかった").click()
+    box = answer.get_by_label("ご意見（任意）")
+    box.wait_for()
+    assert _query(answer.get_by_role("link", name="お問い合わせフォームへ").get_attribute("href"))["q"] == [
+        "請求書はダウンロードできますか"
+    ]
+    box.fill("PDFの場所が見つかりませんでした")
+    answer.get_by_role("button", name="送信").click()
+    answer.get_by_text("ご意見を送信しました").wait_for()
+    with sqlite3.connect(widget_settings.log_path) as db:
+        rows = db.execute("SELECT rating, comment FROM feedback").fetchall()
+    assert ("down", "PDFの場所が見つかりませんでした") in rows
+
+
+def test_a_long_answer_opens_at_its_start(browser: object, server: str) -> None:  # item 3
+    ctx, pg, errors = open_widget(browser, server, viewport={"width": 375, "height": 667}, is_mobile=True,
+                                  has_touch=True)  # fmt: skip
+    ask(pg, LONG_ANSWER_QUESTION)
+    answer = pg.locator(".msg.answer").last  # type: ignore[attr-defined]
+    answer.wait_for()
+    log = pg.locator(".log").bounding_box()  # type: ignore[attr-defined]
+    question = pg.locator(".msg.user").last.bounding_box()  # type: ignore[attr-defined]
+    first_line = answer.locator(".q").bounding_box()
+    bottom = answer.bounding_box()
+    assert log and question and first_line and bottom
+    assert question["y"] >= log["y"] - 1  # the visitor's question is in view ...
+    assert first_line["y"] + first_line["height"] <= log["y"] + log["height"]  # ... and the answer's first lines
+    assert bottom["y"] + bottom["height"] > log["y"] + log["height"]  # the end (steps ⑦-⑨) is below: scroll down
+    if SCREENSHOTS:
+        pg.screenshot(path=str(PROJECT_ROOT / "docs" / "widget-phone.png"))  # type: ignore[attr-defined]
+    ctx.close()  # type: ignore[attr-defined]
+    assert not errors, errors
+
+
+def test_the_selected_chip_stays_visible_and_a_filter_line_says_so(browser: object, server: str) -> None:  # item 4
+    ctx, pg, errors = open_widget(browser, server, viewport={"width": 375, "height": 667})
+    wrap = pg.locator(".chips-wrap")  # type: ignore[attr-defined]
+    pg.locator(".chip").first.wait_for()  # type: ignore[attr-defined]
+    assert "more-right" in (wrap.get_attribute("class") or "")  # the cue: more chips to the right
+    pg.locator(".chip").first.focus()  # type: ignore[attr-defined]
+    pg.keyboard.press("End")  # type: ignore[attr-defined]
+    pg.keyboard.press("Enter")  # type: ignore[attr-defined]
+    last = pg.locator(".chip").last  # type: ignore[attr-defined]
+    assert last.get_attribute("aria-pressed") == "true"
+    chip_box, wrap_box = last.bounding_box(), wrap.bounding_box()
+    assert chip_box and wrap_box
+    assert wrap_box["x"] <= chip_box["x"] and chip_box["x"] + chip_box["width"] <= wrap_box["x"] + wrap_box["width"]
+    line = pg.locator(".filter")  # type: ignore[attr-defined]
+    assert line.inner_text().startswith(f"絞り込み中: {last.inner_text()}")
+    line.get_by_role("button", name="絞り込みを解除").click()
+    assert line.is_hidden() and last.get_attribute("aria-pressed") == "false"
+    ctx.close()  # type: ignore[attr-defined]
+    assert not errors, errors
+
+
+def test_an_escalation_inside_a_filter_offers_all_categories(page: object) -> None:  # item 4
+    page.get_by_role("button", name="請求", exact=True).click()  # type: ignore[attr-defined]
+    bodies: list[str] = []
+    page.on("request", lambda r: bodies.append(r.post_data or "") if r.url.endswith("/api/chat") else None)  # type: ignore[attr-defined]
+    ask(page, "クレジットカードは使えますか")  # entry 21 is in 契約, not in 請求
+    card = page.locator(".msg.escalate").last  # type: ignore[attr-defined]
+    card.wait_for()
+    card.get_by_role("button", name="全ての分類で探す").click()
+    page.locator(".msg.bot").nth(2).wait_for()  # type: ignore[attr-defined]
+    assert '"categories"' in bodies[0] and '"categories"' not in bodies[1]
+    assert page.locator(".filter").is_hidden()  # type: ignore[attr-defined]
+    assert "クレジットカード" in page.locator(".msg.bot").nth(2).inner_text()  # type: ignore[attr-defined]
+
+
+def test_the_input_is_a_few_tabs_away_not_behind_every_chip(page: object) -> None:  # item 4
+    page.locator(".chip").nth(3).wait_for()  # type: ignore[attr-defined]
+    page.locator(".close").focus()  # type: ignore[attr-defined]
+    stops: list[str] = []
+    while not page.locator("#fb-input").evaluate("el => el.getRootNode().activeElement === el"):  # type: ignore[attr-defined]
+        page.keyboard.press("Tab")  # type: ignore[attr-defined]
+        stops.append(page.locator("#faq-bot-widget").evaluate("h => h.shadowRoot.activeElement.className"))  # type: ignore[attr-defined]
+        assert len(stops) <= 10, stops
+    assert stops.count("chip") == 1, stops  # the whole row is one stop; arrow keys move inside it
+    page.locator(".chip").first.focus()  # type: ignore[attr-defined]
+    page.keyboard.press("ArrowRight")  # type: ignore[attr-defined]
+    assert page.locator(".chip").nth(1).evaluate("el => el.getRootNode().activeElement === el")  # type: ignore[attr-defined]
+
+
+def test_the_shift_enter_hint_is_hidden_on_touch_devices(browser: object, server: str, page: object) -> None:
+    assert page.locator("#fb-hint").is_visible()  # type: ignore[attr-defined]  # item 4: a desktop has a keyboard
+    ctx, pg, errors = open_widget(browser, server, viewport={"width": 375, "height": 667}, is_mobile=True,
+                                  has_touch=True)  # fmt: skip
+    assert pg.locator("#fb-hint").is_hidden()  # type: ignore[attr-defined]
+    ctx.close()  # type: ignore[attr-defined]
+    assert not errors, errors

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from faq_bot.storage.chatlog import ChatLog, ChatRecord
+from faq_bot.storage.logwriter import LogWriter, failure_reason
+
+
+def record(i: int) -> ChatRecord:
+    return ChatRecord(f"r{i}", f"質問{i}", "answer", "1", 0.5, "v1")
+
+
+def test_close_writes_every_queued_row(tmp_path: Path) -> None:
+    writer = LogWriter(ChatLog(tmp_path / "a.db"))
+    writer.start()
+    for i in range(300):
+        writer.record_chat(record(i))
+    writer.close()
+    assert ChatLog(tmp_path / "a.db").count() == 300 and writer.health().written == 300
+
+
+def test_a_full_queue_drops_new_rows_counts_them_and_warns_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    writer = LogWriter(ChatLog(tmp_path / "b.db"), capacity=3)  # not started: nothing drains the queue
+    for i in range(5):
+        writer.record_chat(record(i))
+    health = writer.health()
+    assert (health.queued, health.lost) == (3, 2)
+    assert caplog.text.count("queue is full") == 1
+
+
+def test_rows_that_cannot_be_written_by_shutdown_are_lost_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def locked(self: ChatLog, db: sqlite3.Connection, row: Any) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(ChatLog, "_apply", locked)
+    writer = LogWriter(ChatLog(tmp_path / "c.db"))
+    writer.start()
+    writer.record_chat(record(1))
+    writer.close(timeout=10)
+    assert writer.health().lost == 1 and "lost at shutdown" in caplog.text
+
+
+def test_feedback_needs_a_logged_or_queued_reply(tmp_path: Path) -> None:
+    writer = LogWriter(ChatLog(tmp_path / "d.db"))  # not started: the reply is only queued
+    writer.record_chat(record(1))
+    assert writer.record_feedback("r1", "up", None)
+    assert not writer.record_feedback("unknown", "up", None)
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        ("question log /x/log.db: database or disk is full", "disk_full"),
+        ("question log /x/log.db: database is locked", "locked"),
+        ("question log /x/log.db cannot be opened: unable to open database file", "unavailable"),
+        ("question log /x/log.db: disk I/O error", "write_failed"),
+    ],
+)
+def test_failures_have_a_short_reason_without_the_path(error: str, reason: str) -> None:
+    assert failure_reason(error) == reason

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import pytest
+
+from faq_bot.storage.masking import luhn_ok, mask_personal_data
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        # Full-width digits and dashes, and the long dash a kana keyboard gives for "-".
+        ("電話は０９０－１２３４－５６７８です", "電話は[電話番号]です"),
+        ("090ー1234ー5678 に折り返しを", "[電話番号] に折り返しを"),
+        ("０３‐１２３４―５６７８", "[電話番号]"),
+        ("（０３）１２３４ｰ５６７８", "[電話番号]"),
+        # Full-width e-mail addresses, wholly or only the at sign; text around them stays as typed.
+        ("ｔａｒｏ＠ｅｘａｍｐｌｅ．ｃｏｍまで", "[メールアドレス]まで"),
+        ("連絡はtaro＠example.comへ", "連絡は[メールアドレス]へ"),
+        # Card numbers (Luhn-checked), with or without spaces and dashes, in any width.
+        ("カード 4111111111111111 で払いました", "カード [カード番号] で払いました"),
+        ("4111 1111 1111 1111", "[カード番号]"),
+        ("５５００－００００－００００－０００４", "[カード番号]"),
+        ("3714 496353 98431", "[カード番号]"),
+        # Postal codes.
+        ("〒100-0001 東京都千代田区", "[郵便番号] 東京都千代田区"),
+        ("〒１００－０００１", "[郵便番号]"),
+        ("住所は123-4567の近く", "住所は[郵便番号]の近く"),
+        # Not personal data: dates, prices, order numbers, katakana long vowels, short digit runs.
+        ("注文番号12345、2024-10-15、1,234,567円", "注文番号12345、2024-10-15、1,234,567円"),
+        ("メールアドレスを変更したい", "メールアドレスを変更したい"),
+        ("ＡＢＣ－１２３の型番", "ＡＢＣ－１２３の型番"),
+    ],
+)
+def test_personal_data_is_masked_in_any_width(text: str, masked: str) -> None:
+    assert mask_personal_data(text) == masked
+
+
+def test_numbers_that_fail_the_luhn_check_are_not_card_numbers() -> None:
+    assert luhn_ok("4111111111111111") and not luhn_ok("4111111111111112")
+    assert "[カード番号]" not in mask_personal_data("問い合わせ番号 4111111111111112")
+
+
+def test_text_around_a_mask_keeps_its_full_width_characters() -> None:
+    assert mask_personal_data("ＴＥＬ：０９０－１２３４－５６７８（平日）") == "ＴＥＬ：[電話番号]（平日）"

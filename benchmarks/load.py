@@ -8,15 +8,18 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from benchmarks.harness import TOKEN, Timing, free_port, rss_mb, start_server, summarize, unique
+from benchmarks.publishing import one_edit
 from faq_bot.config import Settings
+from faq_bot.content.faq import load
 
 
 def measure_http(url: str, qs: Sequence[str], concurrency: int, seconds: float, offset: int = 0) -> Timing:
@@ -98,6 +101,49 @@ def measure_wrk(url: str, qs: Sequence[str], concurrency: int, seconds: float, r
     return Timing(name, int(data["requests"]), data["p50"], data["p95"], data["p99"], rps, failed)
 
 
+def chat_during(url: str, qs: Sequence[str], name: str, work: Callable[[], object], offset: int) -> Timing:
+    """One visitor chatting (unique questions, one after another) for as long as ``work`` runs."""
+    samples: list[float] = []
+    failures = 0
+    done = threading.Event()
+
+    def worker() -> None:
+        try:
+            work()
+        finally:
+            done.set()
+
+    started = time.perf_counter()
+    thread = threading.Thread(target=worker)
+    thread.start()
+    with httpx.Client(base_url=url, timeout=60) as http:
+        i = offset
+        while not done.is_set():
+            t = time.perf_counter()
+            try:
+                ok = http.post("/api/chat", json={"message": unique(qs, i)}).status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            if ok:
+                samples.append((time.perf_counter() - t) * 1000)
+            else:
+                failures += 1
+            i += 1
+    thread.join()
+    return summarize(name, samples, time.perf_counter() - started, failures)
+
+
+def publish_in_turn(url: str, variants: Sequence[bytes], publishes: int) -> list[float]:
+    """Upload FAQ variants one after another (as an editor would); the seconds each took."""
+    took = []
+    with httpx.Client(base_url=url, timeout=900, headers={"Authorization": f"Bearer {TOKEN}"}) as admin:
+        for i in range(publishes):
+            t = time.perf_counter()
+            admin.post("/admin/faq", files={"file": ("faq.tsv", variants[i % len(variants)])}).raise_for_status()
+            took.append(time.perf_counter() - t)
+    return took
+
+
 @dataclass(frozen=True)
 class ReloadTiming:
     """Publishes under chat load: how long each took and how many chats failed meanwhile."""
@@ -130,13 +176,8 @@ def measure_reload_under_load(
     threads = [threading.Thread(target=visitor, args=(k,)) for k in range(concurrency)]
     for th in threads:
         th.start()
-    took = []
     try:
-        with httpx.Client(base_url=url, timeout=900, headers={"Authorization": f"Bearer {TOKEN}"}) as admin:
-            for i in range(publishes):
-                t = time.perf_counter()
-                admin.post("/admin/faq", files={"file": ("faq.tsv", variants[i % len(variants)])}).raise_for_status()
-                took.append(time.perf_counter() - t)
+        took = publish_in_turn(url, variants, publishes)
     finally:
         stop.set()
         for th in threads:
@@ -174,11 +215,26 @@ def measure_service(settings: Settings, qs: Sequence[str], seconds: float, publi
                 series = [measure_http(url, qs, c, seconds, offset=c * 100_000) for c in (1, 8, 32)]
                 cached = measure_http(url, list(qs[:1]) * len(qs), 1, min(seconds, 3.0), offset=0)
             rss = rss_mb(proc.pid)
-            variant = shipped.replace("毎月10日~15日頃".encode(), "毎月10日〜15日頃".encode())
-            reload = measure_reload_under_load(url, [variant, shipped], qs, publishes)
+            entries = list(load(settings.faq_path).entries)
+            variants = [one_edit(entries, k) for k in range(1, publishes + 1)]
+            idle = chat_during(url, qs, "chat, one visitor, idle", partial(time.sleep, seconds), 2_000_000)
+            publishing = chat_during(
+                url, qs, "chat, one visitor, while publishing", partial(publish_in_turn, url, variants, 5), 3_000_000
+            )
+            reload = measure_reload_under_load(url, variants, qs, publishes)
+            rss_after = rss_mb(proc.pid)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
-        return {"cold_start_s": cold, "http": series, "rss_mb": rss, "cached": cached, "reload": reload}
+        return {
+            "cold_start_s": cold,
+            "http": series,
+            "rss_mb": rss,
+            "rss_after_publishes_mb": rss_after,
+            "cached": cached,
+            "reload": reload,
+            "idle": idle,
+            "while_publishing": publishing,
+        }
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

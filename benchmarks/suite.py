@@ -16,14 +16,20 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from benchmarks.harness import Timing, machine, questions, time_calls
+from benchmarks.harness import Timing, machine, questions, time_calls, unique
 from benchmarks.load import measure_service
+from benchmarks.publishing import measure_publishing
 from benchmarks.scale import measure_scale
 from faq_bot.config import Settings
 
 
+def _asked(qs: Sequence[str], i: int) -> str:
+    """The i-th question as the HTTP series send it (made unique: a number appended)."""
+    return unique(qs, len(qs) + i)
+
+
 def _encode_one(enc: Any, qs: Sequence[str], i: int) -> object:
-    return enc.encode_queries([qs[i % len(qs)]])
+    return enc.encode_queries([_asked(qs, i)])
 
 
 def _encode_batch(enc: Any, batch: Sequence[str], _i: int) -> object:
@@ -54,11 +60,7 @@ def measure_encoders(settings: Settings, qs: Sequence[str], n: int) -> list[Timi
                 )
             )
     torch_enc = SentenceTransformerEmbedder(settings.model_dir)
-    out.append(
-        time_calls(
-            "encoder torch fp32 (sentence-transformers)", lambda i: torch_enc.encode_queries([qs[i % len(qs)]]), n
-        )
-    )
+    out.append(time_calls("encoder torch fp32 (sentence-transformers)", partial(_encode_one, torch_enc, qs), n))
     return out
 
 
@@ -67,7 +69,7 @@ def measure_engine(settings: Settings, qs: Sequence[str], n: int) -> Timing:
     from faq_bot.runtime import open_engine
 
     engine = open_engine(settings.model_copy(update={"reply_cache_size": 0}))
-    return time_calls("engine.ask (in-process, default backend)", lambda i: engine.ask(qs[i % len(qs)]), n)
+    return time_calls("engine.ask (in-process, default backend)", lambda i: engine.ask(_asked(qs, i)), n)
 
 
 def run(quick: bool = False, sizes: Sequence[int] = (1_000, 10_000, 100_000)) -> dict[str, Any]:
@@ -81,11 +83,12 @@ def run(quick: bool = False, sizes: Sequence[int] = (1_000, 10_000, 100_000)) ->
         from faq_bot.model.loader import load_embedder
 
         enc = load_embedder(settings.encoder_params(micro_batch=False))
-        out["encoders"] = [time_calls("encoder (default backend)", lambda i: enc.encode_queries([qs[i % len(qs)]]), n)]
+        out["encoders"] = [time_calls("encoder (default backend)", partial(_encode_one, enc, qs), n)]
     else:
         out["encoders"] = measure_encoders(settings, qs, n)
     out["engine"] = measure_engine(settings, qs, n)
-    out["service"] = measure_service(settings, qs, 4.0 if quick else 15.0, 1 if quick else 4)
+    out["service"] = measure_service(settings, qs, 4.0 if quick else 15.0, 2 if quick else 10)
+    out["publishing"] = measure_publishing(settings, quick)
     if not quick:
         from faq_bot.model.loader import load_embedder
 
@@ -94,9 +97,13 @@ def run(quick: bool = False, sizes: Sequence[int] = (1_000, 10_000, 100_000)) ->
     return out
 
 
+_EDIT_KEYS = ("cold_build_s", "dry_run_s", "publish_s", "publish_after_dry_run_s")
+
+
 def summary_json(results: dict[str, Any]) -> dict[str, Any]:
     """The ``--json`` object."""
     http = {t.name.rsplit(" ", 1)[-1]: t for t in results["service"]["http"]}
+    svc = results["service"]
     return {
         "encoder_ms_p50": round(results["encoders"][0].p50, 3),
         "engine_ms_p50": round(results["engine"].p50, 3),
@@ -111,6 +118,10 @@ def summary_json(results: dict[str, Any]) -> dict[str, Any]:
         "rss_mb": round(results["service"]["rss_mb"], 1),
         "publish_s": round(statistics.median(results["service"]["reload"].publish_seconds), 2),
         "failed_during_publish": results["service"]["reload"].failed,
+        "rss_after_publishes_mb": round(svc["rss_after_publishes_mb"], 1),
+        "chat_ms_p95_idle": round(svc["idle"].p95, 3),
+        "chat_ms_p95_while_publishing": round(svc["while_publishing"].p95, 3),
+        **{f"{k}_{t.entries}": round(getattr(t, k), 3) for t in results["publishing"] for k in _EDIT_KEYS},
     }
 
 
@@ -123,10 +134,18 @@ def markdown(results: dict[str, Any]) -> str:
         "| series | n | p50 ms | p95 ms | p99 ms | req/s | failed |",
         "|---|---|---|---|---|---|---|",
     ]
-    for t in [*results["encoders"], results["engine"], *results["service"]["http"], results["service"]["cached"]]:
+    svc = results["service"]
+    series = [
+        *results["encoders"],
+        results["engine"],
+        *svc["http"],
+        svc["cached"],
+        svc["idle"],
+        svc["while_publishing"],
+    ]
+    for t in series:
         lines.append(f"| {t.name} | {t.n} | {t.p50:.2f} | {t.p95:.2f} | {t.p99:.2f} | {t.rps:.1f} | {t.failures} |")
     s = summary_json(results)
-    svc = results["service"]
     lines += [
         "",
         f"- chat p50 at concurrency 1 / engine.ask p50: {s['chat_ms_p50_c1'] / s['engine_ms_p50']:.2f}; "
@@ -135,8 +154,20 @@ def markdown(results: dict[str, Any]) -> str:
         f"- cold start to /readyz: {s['cold_start_s']:.2f} s; server RSS after warm-up: {s['rss_mb']:.0f} MB",
         f"- publish of the 47-entry FAQ under chat load (concurrency 8): median {s['publish_s']:.2f} s "
         f"({len(svc['reload'].publish_seconds)} publishes), {svc['reload'].chats} chats meanwhile, "
-        f"{svc['reload'].failed} failed",
+        f"{svc['reload'].failed} failed; server RSS after them: {s['rss_after_publishes_mb']:.0f} MB "
+        f"({s['rss_after_publishes_mb'] / s['rss_mb']:.2f}× after warm-up)",
+        f"- chat p95 of one visitor while an editor publishes one-entry edits / idle: "
+        f"{s['chat_ms_p95_while_publishing'] / s['chat_ms_p95_idle']:.2f}",
+        "",
+        "| FAQ | answer chars | cold build s | dry run of a one-entry edit s | its publish after the dry run s "
+        "| publish of a one-entry edit s |",
+        "|---|---|---|---|---|---|",
     ]
+    for t in results["publishing"]:
+        lines.append(
+            f"| {t.entries:,} entries | {t.answer_chars:,} | {t.cold_build_s:.1f} | {t.dry_run_s:.2f} | "
+            f"{t.publish_after_dry_run_s:.2f} | {t.publish_s:.2f} |"
+        )
     if "scale" in results:
         lines += [
             "",

@@ -43,7 +43,7 @@ def cmd_reload(args: argparse.Namespace) -> int:
 
     settings = settings_from(args)
     engine = engine_for(settings, quiet=True, follow_file=False)  # compare with what is live, not the file
-    outcome = Publisher(engine, settings.regression_path).reload(dry_run=args.dry_run)
+    outcome = Publisher(engine, settings.regression_path).reload(dry_run=args.dry_run, progress=printing(say))
     p = outcome.preview
     counts = p.counts()
     print(f"{settings.faq_path}: {len(p.faq.entries)}件（{p.faq.encoding}）")

@@ -17,6 +17,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from faq_bot.errors import ModelError
+from faq_bot.memory import give_back
 from faq_bot.model.embedder import Embedder, Vectors
 
 log = logging.getLogger("faq_bot.model")
@@ -58,7 +59,7 @@ class BackgroundEncoder:
             self.embedder = self._create()
         return self.embedder
 
-    def _submit(self, run: Callable[[], Vectors]) -> Vectors:
+    def _enqueue(self, run: Callable[[], Vectors]) -> Future[Vectors]:
         with self._lock:
             if self._closed:
                 raise ModelError("the background encoder is shut down")
@@ -67,7 +68,14 @@ class BackgroundEncoder:
                 self._thread.start()
         work = _Work(run)
         self._queue.put(work)
-        return work.future.result()
+        return work.future
+
+    def _submit(self, run: Callable[[], Vectors]) -> Vectors:
+        return self._enqueue(run).result()
+
+    def start(self) -> None:
+        """Create the encoder now, in the background (a server's memory is then all there after start-up)."""
+        self._enqueue(lambda: self._encoder().encode_queries(["x"]))
 
     def encode_queries(self, texts: Sequence[str]) -> Vectors:
         return self._submit(lambda: self._encoder().encode_queries(texts))
@@ -97,3 +105,5 @@ class BackgroundEncoder:
                 work.future.set_result(work.run())
             except BaseException as exc:  # the caller gets the failure; the thread goes on
                 work.future.set_exception(exc)
+            if self._queue.empty():  # idle: what the work used goes back to the system, not kept by the heap
+                give_back()

@@ -16,9 +16,11 @@ def _backend(params: EncoderParams) -> str:
     return params.backend
 
 
-def _encoder(params: EncoderParams, threads: int) -> Embedder:
+def _encoder(params: EncoderParams, threads: int, like: Embedder | None = None) -> Embedder:
+    """The configured encoder; ``like``: the visitors' encoder, when this one is for bulk work."""
     if _backend(params) == "torch":
         return SentenceTransformerEmbedder(params.model_dir, params.batch_size, params.max_seq_length)
+    base = like.embedder if isinstance(like, MicroBatcher) else like
     return OnnxEmbedder(
         params.model_dir,
         batch_size=params.batch_size,
@@ -26,6 +28,8 @@ def _encoder(params: EncoderParams, threads: int) -> Embedder:
         threads=threads,
         int8=_backend(params) == "onnx-int8",
         max_passage_length=params.max_passage_length,
+        tokenizer=base.tokenizer if isinstance(base, OnnxEmbedder) else None,
+        keep_work_memory=like is None,
     )
 
 
@@ -39,9 +43,11 @@ def load_bulk_embedder(params: EncoderParams, interactive: Embedder) -> Embedder
     """The encoder for bulk work (builds, batch tests) next to the visitors' ``interactive`` one.
 
     With ONNX: a second session created and run in a low-priority thread (``BackgroundEncoder``),
-    about 90 MB more (the embedding table is memory-mapped and shared); with torch, the
-    interactive encoder itself.
+    about 90 MB more, created at once (the tokenizer is shared, the embedding table memory-mapped, and the memory
+    a bulk call works in given back when it ends); with torch, the interactive encoder itself.
     """
     if _backend(params) == "torch":
         return interactive
-    return BackgroundEncoder(lambda: _encoder(params, params.threads), like=interactive)
+    bulk = BackgroundEncoder(lambda: _encoder(params, params.threads, like=interactive), like=interactive)
+    bulk.start()  # created now, in the background: the first publish does not grow the process
+    return bulk

@@ -5,13 +5,19 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from faq_bot.errors import ModelError
 from faq_bot.model.embedder import IdentifiedEncoder, Vectors, folder_fingerprint, model_name, read_prompts
 
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
+
 ONNX_DIR = "onnx"
+#: Calls on more tokens than this (padded batch size × length) give their work memory back.
+SHRINK_AFTER_TOKENS = 4096
 FP32_FILE = "model.onnx"
 INT8_FILE = "model-int8.onnx"
 
@@ -43,14 +49,20 @@ class OnnxEmbedder(IdentifiedEncoder):
         threads: int = 0,
         int8: bool = False,
         max_passage_length: int | None = None,
+        *,
+        tokenizer: Tokenizer | None = None,
+        keep_work_memory: bool = True,
     ) -> None:
+        """``tokenizer``: another encoder's, shared (a tokenizer of this vocabulary is ~280 MB);
+        ``keep_work_memory=False``: give back the memory a call worked in when it ends (for bulk
+        encoders, whose batches of long passages would otherwise keep hundreds of MB)."""
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
         path = path or onnx_path(model_dir, int8)
         if not path.is_file():
             raise ModelError(f"no ONNX export at {path}; run `make model` (or `faq-bot export-onnx`)")
-        self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self.tokenizer = tokenizer or Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.no_padding()
         self.tokenizer.no_truncation()
         self._pad_id = self.tokenizer.token_to_id("<pad>") or 0
@@ -60,7 +72,12 @@ class OnnxEmbedder(IdentifiedEncoder):
         options.intra_op_num_threads = threads or os.cpu_count() or 1
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.enable_cpu_mem_arena = self._keeps_work_memory = keep_work_memory
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        # After a large call, the arena gives back what it grew by, so that one burst of long
+        # messages does not keep the process hundreds of MB bigger for good.
+        self._shrink = ort.RunOptions()
+        self._shrink.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
         self._prompts = read_prompts(model_dir)
         self._batch_size = batch_size
         # Same weights and pooling as the torch path (checked at export): the same index serves both,
@@ -92,7 +109,9 @@ class OnnxEmbedder(IdentifiedEncoder):
             for row, i in enumerate(chunk):
                 ids[row, : len(tokens[i])] = tokens[i]
                 mask[row, : len(tokens[i])] = 1
-            vectors = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+            large = self._keeps_work_memory and ids.size > SHRINK_AFTER_TOKENS
+            inputs = {"input_ids": ids, "attention_mask": mask}
+            vectors = self.session.run(None, inputs, self._shrink if large else None)[0]
             if out is None:
                 out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
             out[chunk] = vectors

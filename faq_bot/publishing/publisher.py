@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from faq_bot.content import faq as faq_table
@@ -32,6 +32,7 @@ from faq_bot.errors import (
     VersionNotFoundError,
 )
 from faq_bot.files import write_bytes_atomic
+from faq_bot.progress import Progress, Step, quiet
 from faq_bot.publishing.regression import RegressionChange, regression_changes, regression_set
 from faq_bot.retrieval import store
 from faq_bot.retrieval.engine import Engine, faq_version_of
@@ -77,6 +78,16 @@ class Version:
 
 
 @dataclass(frozen=True)
+class _Prepared:
+    """A dry run's work: the build and the preview of exactly these bytes against exactly that live version."""
+
+    sha256: str
+    live_version: str
+    built: FaqIndex
+    preview: Preview
+
+
+@dataclass(frozen=True)
 class PublishResult:
     """The result of a publish, dry run or not."""
 
@@ -100,6 +111,7 @@ class Publisher:
         self.paths = engine.params.store
         self.regression_path = regression_path
         self._lock = threading.Lock()
+        self._prepared: _Prepared | None = None  # the last dry run's build, for the publish that follows
         self.last_error: str | None = None
         self.last_published: float | None = None
         # What CURRENT named that could not be followed (the key it was seen under, the problem):
@@ -117,20 +129,36 @@ class Publisher:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
-    def _prepare(self, faq: Faq) -> tuple[FaqIndex, Preview]:
+    def _prepare(self, faq: Faq, progress: Progress) -> tuple[FaqIndex, Preview]:
+        """The new FAQ's index and what publishing it would change; a dry run's work is kept for its publish."""
         live = self.engine.current
-        built = self.engine.build(faq)
+        kept = self._prepared
+        if kept is not None and kept.sha256 == faq.sha256 and kept.live_version == live.faq_version:
+            progress(Step("確認済みの内容を使います", 1, 1))
+            return kept.built, replace(kept.preview, faq=faq)
+        built = self.engine.build(faq, progress)
         queries = regression_set(self.regression_path)
+        progress(Step("回帰テストの質問を確認しています", 0, len(queries)))
         changes = regression_changes(queries, live, self.engine.loaded_for(built), self.engine.bulk)
         old, new = live.index.entries, faq.entries
         preview = Preview(faq, tuple(diff(old, new)), tuple(changes), len(queries), tuple(lookalike_only(old, new)))
+        self._prepared = _Prepared(faq.sha256, live.faq_version, built, preview)
         return built, preview
 
-    def publish_bytes(self, raw: bytes, source: str, *, dry_run: bool = False) -> PublishResult:
-        """Validate and build a FAQ from bytes; unless ``dry_run``, make it live and write it to disk."""
+    def publish_bytes(
+        self, raw: bytes, source: str, *, dry_run: bool = False, progress: Progress | None = None
+    ) -> PublishResult:
+        """Validate and build a FAQ from bytes; unless ``dry_run``, make it live and write it to disk.
+
+        A publish right after the dry run of the same bytes (nothing published in between) reuses
+        the dry run's build and regression check instead of doing them again.
+        """
+        say = progress or quiet
         started = time.perf_counter()
         try:
+            say(Step("公開の順番を待っています"))
             with self._exclusive():
+                say(Step("ファイルを検証しています"))
                 faq = faq_table.read_bytes(raw, source, self.paths.max_faq_bytes)
                 live = self.engine.current
                 if faq.sha256 == live.index.manifest.tsv_sha256 and not dry_run:
@@ -138,8 +166,10 @@ class Publisher:
                     return PublishResult(
                         preview, False, self._live_version(), time.perf_counter() - started, faq.warnings
                     )
-                built, preview = self._prepare(faq)
+                built, preview = self._prepare(faq, say)
                 if not dry_run:
+                    say(Step("保存して切り替えています"))
+                    self._prepared = None
                     folder = store.save(
                         built, self.paths.index_dir, self.paths.keep_versions, tsv=raw, make_current=False
                     )
@@ -161,9 +191,11 @@ class Publisher:
         return PublishResult(preview, True, self._version(folder.name, built.manifest), time.perf_counter() - started,
                        faq.warnings)  # fmt: skip
 
-    def publish_entries(self, entries: Sequence[FaqEntry], source: str, *, dry_run: bool = False) -> PublishResult:
+    def publish_entries(
+        self, entries: Sequence[FaqEntry], source: str, *, dry_run: bool = False, progress: Progress | None = None
+    ) -> PublishResult:
         """Publish entries edited in place (the editor, add-as-alternate, a workbook) as canonical UTF-8 TSV."""
-        return self.publish_bytes(faq_table.dump(entries).encode("utf-8"), source, dry_run=dry_run)
+        return self.publish_bytes(faq_table.dump(entries).encode("utf-8"), source, dry_run=dry_run, progress=progress)
 
     def with_entry(self, edited: FaqEntry) -> list[FaqEntry]:
         """The live entries with one replaced (same id); ``EntryNotFoundError`` for an unknown id."""
@@ -188,12 +220,14 @@ class Publisher:
             raise FaqFormatError(alternate_source(entry_id), [problem])
         return self.with_entry(FaqEntry(e.id, e.category, e.question, e.answer, (*e.alternates, phrase)))
 
-    def add_alternate(self, entry_id: str, text: str, *, dry_run: bool = False) -> PublishResult:
+    def add_alternate(
+        self, entry_id: str, text: str, *, dry_run: bool = False, progress: Progress | None = None
+    ) -> PublishResult:
         """Publish the live FAQ with one more alternate phrasing for an entry (validated like any publish)."""
         entries = self.with_alternate(entry_id, text)
-        return self.publish_entries(entries, alternate_source(entry_id), dry_run=dry_run)
+        return self.publish_entries(entries, alternate_source(entry_id), dry_run=dry_run, progress=progress)
 
-    def reload(self, *, dry_run: bool = False) -> PublishResult:
+    def reload(self, *, dry_run: bool = False, progress: Progress | None = None) -> PublishResult:
         """Publish the configured TSV file as it is on disk now."""
         path = self.paths.faq_path
         try:
@@ -202,7 +236,7 @@ class Publisher:
             raise FaqFormatError(
                 str(path), [FormatProblem(None, None, f"ファイルを読めません: {exc.strerror}")]
             ) from exc
-        return self.publish_bytes(raw, str(path), dry_run=dry_run)
+        return self.publish_bytes(raw, str(path), dry_run=dry_run, progress=progress)
 
     def _disk_sha(self) -> str | None:
         try:
@@ -210,9 +244,12 @@ class Publisher:
         except OSError:
             return None
 
-    def rollback(self, build_id: str) -> Version:
+    def rollback(self, build_id: str, progress: Progress | None = None) -> Version:
         """Serve a kept version again (and put its TSV back on disk)."""
+        say = progress or quiet
+        say(Step("公開の順番を待っています"))
         with self._exclusive():
+            say(Step("保存されたバージョンを読み込んでいます"))
             folder = self.paths.index_dir / "builds" / build_id
             if "/" in build_id or build_id.startswith(".") or not (folder / "manifest.json").is_file():
                 raise VersionNotFoundError(f"バージョン {build_id[:60]} は保存されていません。")
@@ -223,6 +260,7 @@ class Publisher:
             write_bytes_atomic(self.paths.faq_path, tsv.read_bytes())
             store.set_current(self.paths.index_dir, build_id)
             self.engine.publish(loaded)
+            self._prepared = None
         log.info("rolled back to %s", build_id)
         return self._version(build_id, loaded.manifest)
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from faq_bot.content.queries import QUERY_SET, LabelledQuery, decode_queries, parse_queries
 from faq_bot.errors import FaqFormatError, FormatProblem
+from faq_bot.progress import Progress
 from faq_bot.quality.calibrate import Thresholds, propose
 from faq_bot.quality.evaluate import Report, evaluate, scored
 from faq_bot.retrieval.engine import Engine
@@ -32,7 +33,9 @@ def batch_queries(raw: bytes, source: str) -> list[LabelledQuery]:
     return queries
 
 
-def run_batch(engine: Engine, queries: list[LabelledQuery], max_wrong: float = 0.02) -> BatchResult:
+def run_batch(
+    engine: Engine, queries: list[LabelledQuery], max_wrong: float = 0.02, progress: Progress | None = None
+) -> BatchResult:
     """Ask every question; measure; propose thresholds."""
-    report = evaluate(engine, queries)
+    report = evaluate(engine, queries, progress=progress)
     return BatchResult(report, propose(scored(report.outcomes), max_wrong))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from faq_bot.content.queries import LabelledQuery
+from faq_bot.progress import Progress
 from faq_bot.quality.calibrate import Label, Scored
 from faq_bot.quality.judging import is_right
 from faq_bot.retrieval.decision import Decision, Reply, is_referral
@@ -157,10 +158,12 @@ def report_of(outcomes: list[Outcome], category_of: dict[str, str]) -> Report:
     return Report(metrics_of(outcomes), _table(styles, "style"), _table(categories, "category"), outcomes)
 
 
-def evaluate(engine: Engine, queries: Sequence[LabelledQuery], top_k: int = 10) -> Report:
+def evaluate(
+    engine: Engine, queries: Sequence[LabelledQuery], top_k: int = 10, progress: Progress | None = None
+) -> Report:
     """Ask every query (encoded in batches by the bulk encoder, out of the visitors' way) and measure."""
     loaded = engine.current
-    searches = loaded.search_many([q.query for q in queries], engine.bulk)
+    searches = loaded.search_many([q.query for q in queries], engine.bulk, progress=progress)
     replies = [loaded.reply(s) for s in searches]
     outcomes = outcomes_of(queries, replies, loaded.params.decision)
     return report_of(outcomes, {e.id: e.category for e in loaded.index.entries})

@@ -49,8 +49,7 @@ class ConfidenceModel:
             raise ConfigError(f"decision model is inconsistent (unknown signals: {unknown or 'none'})")
 
     def _standardised(self, signals: Signals) -> list[float]:
-        values = signals.as_dict()
-        return [(values[f] - m) / s for f, m, s in zip(self.features, self.mean, self.scale, strict=True)]
+        return [(getattr(signals, f) - m) / s for f, m, s in zip(self.features, self.mean, self.scale, strict=True)]
 
     def contributions(self, signals: Signals) -> list[tuple[str, float]]:
         """Each signal's share of the log-odds (weight x standardised value), in model order."""
@@ -59,7 +58,7 @@ class ConfidenceModel:
 
     def log_odds(self, signals: Signals) -> float:
         """The intercept plus every contribution."""
-        return self.intercept + sum(c for _, c in self.contributions(signals))
+        return self.intercept + sum(w * x for w, x in zip(self.weights, self._standardised(signals), strict=True))
 
     def probability(self, signals: Signals) -> float:
         """The probability that the entry answers the question."""

@@ -19,6 +19,7 @@ import numpy as np
 from faq_bot.content import faq as faq_table
 from faq_bot.content.faq import Faq, FaqEntry, entries_by_id
 from faq_bot.errors import FaqFormatError, IndexMismatchError
+from faq_bot.memory import give_back
 from faq_bot.model.embedder import Embedder
 from faq_bot.progress import Progress, Step
 from faq_bot.retrieval import store
@@ -62,11 +63,15 @@ class Loaded:
             return decide(Search(query, self.retriever.analyze(query), ()), self.params.decision)
         return self.reply(self.retriever.search(query, categories or None, k))
 
-    def search_many(self, queries: Sequence[str], encoder: Embedder, batch: int = 64) -> list[Search]:
+    def search_many(
+        self, queries: Sequence[str], encoder: Embedder, batch: int = 64, progress: Progress | None = None
+    ) -> list[Search]:
         """The search of each question, encoding them in batches with ``encoder`` (e.g. the bulk one)."""
         retriever = self.retriever
         out: list[Search] = []
         for start in range(0, len(queries), batch):
+            if progress is not None:
+                progress(Step("質問を検索しています", start, len(queries)))
             chunk = queries[start : start + batch]
             views = [retriever.views(q) for q in chunk]
             flat = [t for v in views for t in v]
@@ -165,7 +170,10 @@ class Engine:
 
         Texts any earlier build in the index folder has encoded are not encoded again.
         """
-        return build(faq, self.bulk, self.analyzer, self.params.index, progress, self.cache)
+        try:
+            return build(faq, self.bulk, self.analyzer, self.params.index, progress, self.cache)
+        finally:
+            give_back()  # what the build worked in (analyses, batches), not kept by the heap
 
     @cached_property
     def cache(self) -> BuildCache | None:
@@ -176,7 +184,9 @@ class Engine:
         """Serve a new index from now on (requests in flight finish on the old one)."""
         loaded = self.loaded_for(index)
         with self._lock:
-            self._loaded = loaded
+            old, self._loaded = self._loaded, loaded
+        del old  # freed once requests still on it finish
+        give_back()
         return loaded
 
     def close(self) -> None:

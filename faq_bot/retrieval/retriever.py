@@ -87,13 +87,16 @@ class Retriever:
             return self.analyzer.analyze(self._respeller.get().respell(self.analyzer.prepare(query)))
         return self.analyzer.analyze(query)
 
+    def _embedded_text(self, text: str) -> str:
+        """What is embedded for a text: prepared (normalised, synonyms), respelled if hiragana only."""
+        if needs_respelling(text):
+            return self._respeller.get().respell(self.analyzer.prepare(text))
+        return self.analyzer.prepare(text)  # = analyze(text).normalized, without janome
+
     def views(self, query: str) -> list[str]:
         """The texts to embed for a query: the whole message, then its asking sentence if it has several."""
-        texts = [self.analyze(query).normalized]
         asking = focus(query)
-        if asking is not None:
-            texts.append(self.analyze(asking).normalized)
-        return texts
+        return [self._embedded_text(t) for t in (query, *([asking] if asking is not None else []))]
 
     def dense_to_unit(self, relative: npt.NDArray[np.float32] | float) -> npt.NDArray[np.float32]:
         """Map relative cosine onto 0..1 with the configured floor and ceiling."""
@@ -121,14 +124,23 @@ class Retriever:
 
         ``query_vectors`` may carry the embeddings of ``views(query)`` (batched by the caller).
         """
-        analysis = self.analyze(query)
         allowed = self._allowed(categories)
         asking = focus(query)
         if not is_meaningful(query) or not self.index.entries:
-            return Search(query, analysis, (), asking)
-        focus_analysis = self.analyze(asking) if asking is not None else analysis
+            return Search(query, self.analyze(query), (), asking)
+        pending = None
         if query_vectors is None:
-            query_vectors = self.embedder.encode_queries(self.views(query))
+            # The encoder works (in its own thread, without the GIL) while janome analyses the text here.
+            submit = getattr(self.embedder, "submit_queries", None)
+            views = self.views(query)
+            pending = submit(views) if submit is not None else None
+            if pending is None:
+                query_vectors = self.embedder.encode_queries(views)
+        analysis = self.analyze(query)
+        focus_analysis = self.analyze(asking) if asking is not None else analysis
+        if pending is not None:
+            query_vectors = pending.result()
+        assert query_vectors is not None
         vector = query_vectors[0]
         focus_vector = query_vectors[1] if asking is not None and len(query_vectors) > 1 else vector
         k = max(k, SIGNAL_CANDIDATES)

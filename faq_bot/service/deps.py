@@ -17,20 +17,23 @@ from faq_bot.service.ratelimit import RateLimit
 from faq_bot.storage.chatlog import ChatLog
 from faq_bot.storage.logwriter import LogWriter
 
+# Dependencies that only read app state are ``async``: FastAPI runs a plain ``def`` dependency in the
+# thread pool, a hop per dependency per request that the chat route cannot afford.
 
-def _settings(request: Request) -> Settings:
+
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def _engine(request: Request) -> Engine:
+async def _engine(request: Request) -> Engine:
     engine: Engine | None = getattr(request.app.state, "engine", None)
     if engine is None:
         raise NotReadyError
     return engine
 
 
-def _publisher(request: Request) -> Publisher:
+async def _publisher(request: Request) -> Publisher:
     publisher: Publisher | None = getattr(request.app.state, "publisher", None)
     if publisher is None:
         raise NotReadyError
@@ -41,29 +44,36 @@ def _publisher(request: Request) -> Publisher:
 READ_AFTER_WRITES_SECONDS = 5.0
 
 
-def _log_writer(request: Request) -> LogWriter:
+def _writer_of(request: Request) -> LogWriter:
     writer: LogWriter | None = getattr(request.app.state, "log_writer", None)
     if writer is None:
         raise NotReadyError
     return writer
 
 
+async def _log_writer(request: Request) -> LogWriter:
+    return _writer_of(request)
+
+
 async def _chatlog(request: Request) -> ChatLog:
     """The log for reading, once the rows queued so far are written (unless writes are failing now)."""
-    writer = _log_writer(request)
+    writer = _writer_of(request)
     if writer.health().status == "ok":
         await run_in_threadpool(writer.flush, READ_AFTER_WRITES_SECONDS)
     return writer.store
 
 
-def _auth(request: Request) -> AdminAuth:
+async def _auth(request: Request) -> AdminAuth:
     auth: AdminAuth = request.app.state.admin_auth
     return auth
 
 
-def _rate_limited(request: Request) -> None:
+async def _rate_limited(request: Request) -> None:
     limiter: RateLimit = request.app.state.rate_limit
-    limiter.check(client_address(request))
+    if limiter.shared:  # a network call: off the event loop
+        await run_in_threadpool(limiter.check, client_address(request))
+    else:
+        limiter.check(client_address(request))
 
 
 SettingsDep = Annotated[Settings, Depends(_settings)]

@@ -22,6 +22,7 @@ class _Window:
 
     def __init__(self, spec: str, storage: Storage | None = None) -> None:
         self.item: RateLimitItem | None = parse(spec) if spec.strip() else None
+        self.shared = storage is not None
         self.limiter = MovingWindowRateLimiter(storage or MemoryStorage())
 
     def retry_after(self, client: str) -> int:

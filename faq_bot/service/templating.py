@@ -22,7 +22,11 @@ def templates() -> Jinja2Templates:
     return Jinja2Templates(env=env)
 
 
+def page_context(request: Request, auth: AdminAuth, active: str) -> dict[str, Any]:
+    """What every admin page needs: the session's CSRF token, the active tab, the time zone."""
+    return {"csrf": auth.csrf_token(request), "active": active, "tz": request.app.state.settings.timezone}
+
+
 def render(request: Request, auth: AdminAuth, name: str, active: str, **context: Any) -> HTMLResponse:
     """An admin page (any of them) with the session's CSRF token and the active tab."""
-    page = {"csrf": auth.csrf_token(request), "active": active, "tz": request.app.state.settings.timezone, **context}
-    return templates().TemplateResponse(request, name, page)
+    return templates().TemplateResponse(request, name, {**page_context(request, auth, active), **context})

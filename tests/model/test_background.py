@@ -43,6 +43,14 @@ def test_bulk_work_runs_in_a_lowest_priority_thread_on_an_encoder_made_there() -
     bulk.close()
 
 
+def test_start_creates_the_encoder_in_the_background_before_any_bulk_call() -> None:
+    made: list[ThreadRecorder] = []
+    bulk = BackgroundEncoder(lambda: made.append(ThreadRecorder()) or made[-1], like=FakeEmbedder())
+    bulk.start()
+    bulk.close()  # finishes the queued work first
+    assert len(made) == 1 and made[0].created_in != threading.get_native_id()
+
+
 def test_a_failure_reaches_the_caller_and_the_thread_goes_on() -> None:
     bulk = BackgroundEncoder(ThreadRecorder, like=FakeEmbedder())
     with pytest.raises(ValueError, match="encoder failed"):

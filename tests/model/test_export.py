@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from faq_bot.config import Settings
-from faq_bot.model.loader import load_embedder
+from faq_bot.model.background import BackgroundEncoder
+from faq_bot.model.batching import MicroBatcher
+from faq_bot.model.loader import load_bulk_embedder, load_embedder
 from faq_bot.model.onnx import OnnxEmbedder, is_exported
 from faq_bot.model.sentence_transformer import SentenceTransformerEmbedder
 
@@ -88,3 +90,19 @@ def test_a_shorter_passage_length_is_another_model_id_and_truncates_passages_onl
     long_text = "オンラインマーケットでの見積書の発行と、その後の注文の流れについて。" * 10
     assert float(full.encode_queries([long_text])[0] @ short.encode_queries([long_text])[0]) > 0.99999
     assert float(full.encode_passages([long_text])[0] @ short.encode_passages([long_text])[0]) < 0.999
+
+
+def test_the_bulk_encoder_shares_the_tokenizer_and_gives_the_visitors_vectors(settings: Settings) -> None:
+    params = settings.encoder_params()  # micro-batched, as a server runs
+    interactive = load_embedder(params)
+    bulk = load_bulk_embedder(params, interactive)
+    try:
+        assert isinstance(interactive, MicroBatcher) and isinstance(bulk, BackgroundEncoder)
+        # One call larger than SHRINK_AFTER_TOKENS: its work memory is given back, its vectors are the same.
+        texts = [*SENTENCES, *["オンラインマーケットで見積書を発行する流れ。" * 30] * 16]
+        assert np.allclose(bulk.encode_passages(texts), interactive.embedder.encode_passages(texts), atol=1e-5)
+        assert isinstance(bulk.embedder, OnnxEmbedder) and isinstance(interactive.embedder, OnnxEmbedder)
+        assert bulk.embedder.tokenizer is interactive.embedder.tokenizer
+    finally:
+        bulk.close()
+        interactive.close()

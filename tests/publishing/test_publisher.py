@@ -7,13 +7,15 @@ import pytest
 
 from faq_bot.config import Settings
 from faq_bot.content.diff import diff
-from faq_bot.content.faq import FaqEntry
+from faq_bot.content.faq import Faq, FaqEntry
 from faq_bot.errors import FaqFormatError, VersionNotFoundError
+from faq_bot.progress import Progress, Step
 from faq_bot.publishing.publisher import Publisher
 from faq_bot.publishing.watcher import Watcher
 from faq_bot.retrieval import index as faq_index
 from faq_bot.retrieval import store
 from faq_bot.retrieval.engine import Engine
+from faq_bot.retrieval.index import FaqIndex
 from faq_bot.runtime import open_engine
 from tests.conftest import SMALL_FAQ
 from tests.fakes import FakeEmbedder
@@ -196,3 +198,40 @@ def test_random_bytes_in_current_while_running_are_logged_once_and_change_nothin
     assert [v.current for v in publisher.versions()] == [True]
     publisher.publish_bytes(NEW_FAQ.encode(), "x")  # a publish writes CURRENT again
     assert not publisher.sync() and publisher.follow_error is None
+
+
+def count_builds(publisher: Publisher, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The sha256 of every FAQ the engine builds an index for, from now on."""
+    builds: list[str] = []
+    real_build = publisher.engine.build
+
+    def counted(faq: Faq, progress: Progress | None = None) -> FaqIndex:
+        builds.append(faq.sha256)
+        return real_build(faq, progress)
+
+    monkeypatch.setattr(publisher.engine, "build", counted)
+    return builds
+
+
+def test_a_publish_right_after_its_dry_run_reuses_the_build_and_reports_progress(
+    publisher: Publisher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    builds = count_builds(publisher, monkeypatch)
+    steps: list[Step] = []
+    dry = publisher.publish_bytes(NEW_FAQ.encode(), "x", dry_run=True, progress=steps.append)
+    done = publisher.publish_bytes(NEW_FAQ.encode(), "x", progress=steps.append)
+    assert len(builds) == 1 and done.published and done.preview.changes == dry.preview.changes
+    stages = [s.stage for s in steps]
+    assert "ファイルを検証しています" in stages and "確認済みの内容を使います" in stages
+    assert stages[-1] == "保存して切り替えています"
+    assert any(s.fraction == 1.0 for s in steps if s.stage == "ベクトルを作成しています")
+
+
+def test_a_dry_run_is_not_reused_once_the_live_faq_changed(
+    publisher: Publisher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    builds = count_builds(publisher, monkeypatch)
+    publisher.publish_bytes(NEW_FAQ.encode(), "x", dry_run=True)
+    publisher.publish_bytes(SMALL_FAQ.replace("毎月10日頃", "毎月15日頃").encode(), "other editor")
+    publisher.publish_bytes(NEW_FAQ.encode(), "x")  # previewed against a FAQ no longer live: built again
+    assert len(builds) == 3

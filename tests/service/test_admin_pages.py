@@ -167,3 +167,20 @@ def test_the_failed_publish_banner_only_after_a_failed_publish(
     admin.get_by_role("button", name="検証して差分を表示").click()  # type: ignore[attr-defined]
     admin.get_by_role("button", name="この内容で公開する").wait_for()  # type: ignore[attr-defined]
     assert banner.count() == 0
+
+
+def test_a_long_action_shows_its_steps_then_only_the_result(admin: object, tmp_path: Path) -> None:
+    new = SMALL_FAQ.replace("毎月10日頃に発行します。", "毎月20日頃に発行します。")
+    admin.locator("#file").set_input_files(str(write(tmp_path / "new.tsv", new)))  # type: ignore[attr-defined]
+    admin.get_by_role("button", name="検証して差分を表示").click()  # type: ignore[attr-defined]
+    result = admin.locator(".result")  # type: ignore[attr-defined]
+    result.wait_for()
+    steps = admin.locator(".progress .step").all_inner_texts()  # type: ignore[attr-defined]
+    assert any("ファイルを検証しています" in s for s in steps) and any("ベクトルを作成" in s for s in steps)
+    assert not admin.locator(".progress").is_visible()  # type: ignore[attr-defined]  # the result replaced it
+    assert result.get_by_role("article", name="FAQ 1 の変更").is_visible()
+    admin.get_by_role("button", name="この内容で公開する").click()  # type: ignore[attr-defined]
+    published = admin.locator(".result .notice")  # type: ignore[attr-defined]
+    published.wait_for()
+    assert published.inner_text() == "公開しました。"
+    assert any("確認済みの内容を使います" in s for s in admin.locator(".progress .step").all_inner_texts())  # type: ignore[attr-defined]

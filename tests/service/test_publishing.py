@@ -248,3 +248,16 @@ def test_versions_api_reports_the_build_really_served_when_current_names_a_damag
     assert versions[served["build_id"]]["current"] and not versions[folder.name]["current"]
     assert "壊れている" in versions[folder.name]["problem"]
     assert admin_client.get("/readyz").json()["faq_version"] == served["faq_version"]
+
+
+def test_long_page_actions_stream_their_progress_before_the_result(logged_in_client: TestClient) -> None:
+    page = logged_in_client.get("/admin").text
+    files = {"file": ("new.tsv", NEW_FAQ.encode())}
+    with logged_in_client.stream("POST", "/admin/ui/upload", files=files, data={"csrf": csrf_of(page)}) as res:
+        assert res.status_code == 200 and res.headers["x-accel-buffering"] == "no"
+        chunks = list(res.iter_text())
+    body = "".join(chunks)
+    assert len(chunks) > 3  # a line per step, as they happen, not one page at the end
+    first_step, result = body.index('class="step"'), body.index('class="result"')
+    assert first_step < body.index("ベクトルを作成しています") < result
+    assert "退会できますか" in body[result:] and body.rstrip().endswith("</html>")

@@ -14,9 +14,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from faq_bot.errors import AuthError, FaqFormatError, NotFoundError, RateLimitedError
+from faq_bot.progress import Progress
 from faq_bot.publishing.publisher import Publisher
 from faq_bot.service.auth import COOKIE, AdminPageRoute
 from faq_bot.service.deps import AuthDep, ChatLogDep, PublisherDep
+from faq_bot.service.streaming import View, with_progress
 from faq_bot.service.templating import render, templates
 from faq_bot.service.uploads import Staging, as_tsv, as_uploaded, read_upload
 
@@ -25,20 +27,23 @@ login_pages = APIRouter(prefix="/admin", include_in_schema=False)  # the only ad
 editor_pages = APIRouter(prefix="/admin", include_in_schema=False, route_class=AdminPageRoute)
 
 
-def _home(request: Request, auth: Any, publisher: Publisher, **context: Any) -> HTMLResponse:
+def _home_view(request: Request, publisher: Publisher, **context: Any) -> View:
+    """The publishing page: status, upload, versions (and whatever ``context`` adds: a preview, a message)."""
     loaded = publisher.engine.current
-    return render(
-        request, auth, "admin.html", "publish",
-        manifest=loaded.index.manifest, faq_version=loaded.faq_version, categories=loaded.index.categories,
-        versions=publisher.versions(), watch=request.app.state.settings.faq_watch, last_error=publisher.last_error,
-        **context,
-    )  # fmt: skip
+    return View("admin.html", {
+        "manifest": loaded.index.manifest, "faq_version": loaded.faq_version, "categories": loaded.index.categories,
+        "versions": publisher.versions(), "watch": request.app.state.settings.faq_watch,
+        "last_error": publisher.last_error, **context,
+    })  # fmt: skip
 
 
-def _problems_page(
-    request: Request, auth: Any, publisher: Publisher, exc: FaqFormatError, raw: bytes | None, **ctx: Any
-) -> HTMLResponse:
-    """The admin page with each problem next to the text of its line."""
+def _home(request: Request, auth: Any, publisher: Publisher, **context: Any) -> HTMLResponse:
+    view = _home_view(request, publisher, **context)
+    return render(request, auth, view.template, "publish", **view.context)
+
+
+def _problems_view(request: Request, publisher: Publisher, exc: FaqFormatError, raw: bytes | None, **ctx: Any) -> View:
+    """The publishing page with each problem next to the text of its line."""
     lines: list[str] = []
     if raw is not None:
         for encoding in ("utf-8-sig", "cp932", "latin-1"):
@@ -48,7 +53,7 @@ def _problems_page(
             except UnicodeDecodeError:
                 continue
     problems = [(p, lines[p.line - 1] if p.line and 0 < p.line <= len(lines) else "") for p in exc.problems]
-    return _home(request, auth, publisher, format_error=exc, problems=problems, **ctx)
+    return _home_view(request, publisher, format_error=exc, problems=problems, **ctx)
 
 
 @login_pages.get("/login", response_class=HTMLResponse)
@@ -98,33 +103,37 @@ async def admin_home(request: Request, auth: AuthDep, publisher: PublisherDep) -
     return _home(request, auth, publisher)
 
 
-@editor_pages.post("/ui/upload", response_class=HTMLResponse)
+@editor_pages.post("/ui/upload", response_class=HTMLResponse, response_model=None)
 async def ui_upload(
     request: Request,
     auth: AuthDep,
     publisher: PublisherDep,
     file: Annotated[UploadFile, File()],
     csrf: Annotated[str, Form()] = "",
-) -> HTMLResponse:
-    """Validate an uploaded file and show the diff preview (nothing is published yet)."""
+) -> Response:
+    """Validate an uploaded file and show the diff preview (nothing is published yet), with progress."""
     auth.check_csrf(request, csrf)
     raw = await read_upload(file, publisher.paths.max_faq_bytes)
     name = file.filename or "upload.tsv"
     base = publisher.engine.current.faq_version
-    try:
-        tsv, book = await run_in_threadpool(as_tsv, raw, name)
-        result = as_uploaded(await run_in_threadpool(lambda: publisher.publish_bytes(tsv, name, dry_run=True)), book)
-    except FaqFormatError as exc:
-        return _problems_page(request, auth, publisher, exc, None if exc.encoding == "Excel (.xlsx)" else raw,
-                              filename=name)  # fmt: skip
-    staged = await run_in_threadpool(Staging(publisher.paths.index_dir).put, tsv)
-    return _home(
-        request, auth, publisher, filename=name, preview=result.preview, warnings=result.warnings, staged=staged,
-        base=base,
-    )  # fmt: skip
+
+    def work(progress: Progress) -> View:
+        try:
+            tsv, book = as_tsv(raw, name)
+            result = as_uploaded(publisher.publish_bytes(tsv, name, dry_run=True, progress=progress), book)
+        except FaqFormatError as exc:
+            text = None if exc.encoding == "Excel (.xlsx)" else raw
+            return _problems_view(request, publisher, exc, text, filename=name)
+        staged = Staging(publisher.paths.index_dir).put(tsv)
+        return _home_view(
+            request, publisher, filename=name, preview=result.preview, warnings=result.warnings, staged=staged,
+            base=base,
+        )  # fmt: skip
+
+    return await with_progress(request, auth, "publish", "アップロードされたファイルを確認しています", work)
 
 
-@editor_pages.post("/ui/publish", response_class=HTMLResponse)
+@editor_pages.post("/ui/publish", response_class=HTMLResponse, response_model=None)
 async def ui_publish(
     request: Request,
     auth: AuthDep,
@@ -135,7 +144,7 @@ async def ui_publish(
     base: Annotated[str, Form(max_length=64)] = "",
     source: Annotated[str, Form(max_length=200)] = "管理画面からのアップロード",
     dismiss: Annotated[str, Form(max_length=2_000_000)] = "",
-) -> HTMLResponse:
+) -> Response:
     """Publish the file previewed before (unless the live FAQ changed since: that preview is out of date)."""
     auth.check_csrf(request, csrf)
     staging = Staging(publisher.paths.index_dir)
@@ -146,46 +155,60 @@ async def ui_publish(
     if base and base != publisher.engine.current.faq_version:
         message = "確認のあとで公開中のFAQが変わりました（別の人の公開など）。もう一度、差分を確認してください。"
         return _home(request, auth, publisher, message=message)
-    try:
-        result = await run_in_threadpool(lambda: publisher.publish_bytes(raw, source))
-    except FaqFormatError as exc:
-        return _problems_page(request, auth, publisher, exc, raw)
-    staging.drop(staged)
-    if dismiss:  # added as an alternate: these questions are answered now
-        await run_in_threadpool(chatlog.dismiss, dismiss.split(","), "alternate")
-    message = "公開しました。" if result.published else "公開中の内容と同じため、変更はありません。"
-    return _home(request, auth, publisher, message=message)
+
+    def work(progress: Progress) -> View:
+        try:
+            result = publisher.publish_bytes(raw, source, progress=progress)
+        except FaqFormatError as exc:
+            return _problems_view(request, publisher, exc, raw)
+        staging.drop(staged)
+        if dismiss:  # added as an alternate: these questions are answered now
+            chatlog.dismiss(dismiss.split(","), "alternate")
+        message = "公開しました。" if result.published else "公開中の内容と同じため、変更はありません。"
+        return _home_view(request, publisher, message=message)
+
+    return await with_progress(request, auth, "publish", "公開しています", work)
 
 
-@editor_pages.post("/ui/reload", response_class=HTMLResponse)
+@editor_pages.post("/ui/reload", response_class=HTMLResponse, response_model=None)
 async def ui_reload(
     request: Request, auth: AuthDep, publisher: PublisherDep, csrf: Annotated[str, Form()] = ""
-) -> HTMLResponse:
-    """Publish the TSV on disk."""
+) -> Response:
+    """Publish the TSV on disk, with progress."""
     auth.check_csrf(request, csrf)
-    try:
-        result = await run_in_threadpool(publisher.reload)
-    except FaqFormatError as exc:
-        path = publisher.paths.faq_path
-        return _problems_page(request, auth, publisher, exc, path.read_bytes() if path.is_file() else None)
-    message = "ディスク上のTSVを公開しました。" if result.published else "ディスク上のTSVは公開中の内容と同じです。"
-    return _home(request, auth, publisher, message=message)
+
+    def work(progress: Progress) -> View:
+        try:
+            result = publisher.reload(progress=progress)
+        except FaqFormatError as exc:
+            path = publisher.paths.faq_path
+            return _problems_view(request, publisher, exc, path.read_bytes() if path.is_file() else None)
+        published = "ディスク上のTSVを公開しました。"
+        return _home_view(
+            request, publisher, message=published if result.published else "ディスク上のTSVは公開中の内容と同じです。"
+        )
+
+    return await with_progress(request, auth, "publish", "ディスク上のTSVを公開しています", work)
 
 
-@editor_pages.post("/ui/rollback", response_class=HTMLResponse)
+@editor_pages.post("/ui/rollback", response_class=HTMLResponse, response_model=None)
 async def ui_rollback(
     request: Request,
     auth: AuthDep,
     publisher: PublisherDep,
     build_id: Annotated[str, Form()],
     csrf: Annotated[str, Form()] = "",
-) -> HTMLResponse:
-    """Serve a kept version again."""
+) -> Response:
+    """Serve a kept version again, with progress."""
     auth.check_csrf(request, csrf)
-    try:
-        version = await run_in_threadpool(publisher.rollback, build_id)
-    except NotFoundError as exc:
-        return _home(request, auth, publisher, message=str(exc))
-    return _home(
-        request, auth, publisher, message=f"バージョン {version.faq_version}（{version.built_at}）に戻しました。"
-    )
+
+    def work(progress: Progress) -> View:
+        try:
+            version = publisher.rollback(build_id, progress)
+        except NotFoundError as exc:
+            return _home_view(request, publisher, message=str(exc))
+        return _home_view(
+            request, publisher, message=f"バージョン {version.faq_version}（{version.built_at}）に戻しました。"
+        )
+
+    return await with_progress(request, auth, "publish", "以前のバージョンに戻しています", work)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse
-from starlette.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, Response
 
 from faq_bot.content.faq import FaqEntry, dump
 from faq_bot.errors import EntryNotFoundError, FaqFormatError
+from faq_bot.progress import Progress
 from faq_bot.service.deps import AuthDep, PublisherDep
+from faq_bot.service.streaming import View, with_progress
 from faq_bot.service.templating import render
 from faq_bot.service.uploads import Staging
 
@@ -36,7 +37,7 @@ async def entry_page(request: Request, auth: AuthDep, publisher: PublisherDep, e
     )
 
 
-@entry_pages.post("/ui/entries/{entry_id}", response_class=HTMLResponse)
+@entry_pages.post("/ui/entries/{entry_id}", response_class=HTMLResponse, response_model=None)
 async def entry_preview(
     request: Request,
     auth: AuthDep,
@@ -47,7 +48,7 @@ async def entry_preview(
     category: Annotated[str, Form(max_length=200)] = "",
     alternates: Annotated[str, Form(max_length=20000)] = "",
     csrf: Annotated[str, Form()] = "",
-) -> HTMLResponse:
+) -> Response:
     """The edited entry validated and built aside: its diff and regression changes, and the publish button."""
     auth.check_csrf(request, csrf)
     live = publisher.engine.current
@@ -59,12 +60,16 @@ async def entry_preview(
     raw = dump(publisher.with_entry(edited)).encode("utf-8")
     source = f"FAQ {entry_id} の編集（管理画面）"
     context = {"entry": edited, "categories": live.index.categories}
-    try:
-        result = await run_in_threadpool(lambda: publisher.publish_bytes(raw, source, dry_run=True))
-    except FaqFormatError as exc:
-        return render(request, auth, "entry.html", "entries", format_error=exc, **context)
-    staged = await run_in_threadpool(Staging(publisher.paths.index_dir).put, raw)
-    return render(
-        request, auth, "entry.html", "entries", preview=result.preview, warnings=result.warnings, staged=staged,
-        base=live.faq_version, source_label=source, title=f"FAQ {entry_id} の変更の確認", **context,
-    )  # fmt: skip
+
+    def work(progress: Progress) -> View:
+        try:
+            result = publisher.publish_bytes(raw, source, dry_run=True, progress=progress)
+        except FaqFormatError as exc:
+            return View("entry.html", {"format_error": exc, **context})
+        staged = Staging(publisher.paths.index_dir).put(raw)
+        return View("entry.html", {
+            "preview": result.preview, "warnings": result.warnings, "staged": staged, "base": live.faq_version,
+            "source_label": source, "title": f"FAQ {entry_id} の変更の確認", **context,
+        })  # fmt: skip
+
+    return await with_progress(request, auth, "entries", f"FAQ {entry_id} の変更を確認しています", work)

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from faq_bot.content.faq import dump
 from faq_bot.errors import FaqBotError, FaqFormatError, NotFoundError
+from faq_bot.progress import Progress, Step
 from faq_bot.publishing.publisher import Publisher, alternate_source
 from faq_bot.quality import report as batch_report
 from faq_bot.quality.batch import batch_queries, run_batch
@@ -17,9 +18,10 @@ from faq_bot.quality.insights import QuestionGroup, entry_usage
 from faq_bot.retrieval.smalltalk import recognise
 from faq_bot.service.auth import AdminAuth, AdminPageRoute
 from faq_bot.service.deps import AuthDep, ChatLogDep, LogWriterDep, PublisherDep, SettingsDep
-from faq_bot.service.routes.staff import batch_run, csv_download, explain_question, question_groups
+from faq_bot.service.routes.staff import csv_download, explain_question, question_groups
+from faq_bot.service.streaming import View, with_progress
 from faq_bot.service.templating import render
-from faq_bot.service.uploads import Staging
+from faq_bot.service.uploads import Staging, read_upload
 from faq_bot.storage.chatlog import ChatLog
 
 staff_pages = APIRouter(prefix="/admin", include_in_schema=False, route_class=AdminPageRoute)
@@ -54,7 +56,7 @@ async def batch_page(request: Request, auth: AuthDep) -> HTMLResponse:
     return render(request, auth, "batch.html", "batch")
 
 
-@staff_pages.post("/ui/batch", response_class=HTMLResponse)
+@staff_pages.post("/ui/batch", response_class=HTMLResponse, response_model=None)
 async def batch_ui(
     request: Request,
     auth: AuthDep,
@@ -63,33 +65,34 @@ async def batch_ui(
     file: Annotated[UploadFile | None, File()] = None,
     pasted: Annotated[str, Form(max_length=2_000_000)] = "",
     csrf: Annotated[str, Form()] = "",
-) -> HTMLResponse:
+) -> Response:
     """Run an uploaded or pasted question set and show the report (with a CSV download)."""
     auth.check_csrf(request, csrf)
     has_file = file is not None and bool(file.filename)
     if not has_file and not pasted.strip():
         return render(request, auth, "batch.html", "batch", error="TSVファイルを選ぶか、質問集を貼り付けてください。")
+    name = file.filename if file is not None and file.filename else "貼り付けた質問集"
     try:
-        if has_file:
-            assert file is not None
-            result = await batch_run(publisher, file)
-        else:
-            # Pasted text: the same reader as a file (tabs from Excel, line breaks normalised).
+        if file is not None and has_file:
+            raw = await read_upload(file, publisher.paths.max_faq_bytes)
+        else:  # pasted text: the same reader as a file (tabs from Excel, line breaks normalised)
             raw = pasted.replace("\r\n", "\n").encode("utf-8")
-            result = await run_in_threadpool(run_batch, publisher.engine, batch_queries(raw, "貼り付け"))
+        queries = batch_queries(raw, name)
     except FaqFormatError as exc:
         return render(request, auth, "batch.html", "batch", error=exc.summary, pasted=pasted)
     except FaqBotError as exc:
         return render(request, auth, "batch.html", "batch", error=str(exc), pasted=pasted)
-    csv_text = batch_report.to_csv(batch_report.rows(result.report))
-    staging = Staging(publisher.paths.index_dir)
-    key = await run_in_threadpool(lambda: staging.put(csv_text.encode("utf-8"), length=32, **_RESULT))
-    name = file.filename if file is not None and file.filename else "貼り付けた質問集"
-    decision = publisher.engine.params.decision
-    ctx = await run_in_threadpool(
-        lambda: batch_report.context(result.report, decision, name, result.proposal, timezone=settings.timezone)
-    )
-    return render(request, auth, "batch.html", "batch", csv_key=key, **ctx)
+
+    def work(progress: Progress) -> View:
+        result = run_batch(publisher.engine, queries, progress=progress)
+        progress(Step("報告を作成しています"))
+        csv_text = batch_report.to_csv(batch_report.rows(result.report))
+        key = Staging(publisher.paths.index_dir).put(csv_text.encode("utf-8"), length=32, **_RESULT)
+        decision = publisher.engine.params.decision
+        ctx = batch_report.context(result.report, decision, name, result.proposal, timezone=settings.timezone)
+        return View("batch.html", {"csv_key": key, **ctx})
+
+    return await with_progress(request, auth, "batch", f"一括テスト（{len(queries)}問）を実行しています", work)
 
 
 @staff_pages.get("/batch/{key}.csv", response_model=None)
@@ -139,7 +142,7 @@ def likely_entry(group: QuestionGroup, floor: float) -> str | None:
     return group.nearest_entry
 
 
-@staff_pages.post("/ui/alternate", response_class=HTMLResponse)
+@staff_pages.post("/ui/alternate", response_class=HTMLResponse, response_model=None)
 async def alternate_ui(
     request: Request,
     auth: AuthDep,
@@ -149,28 +152,37 @@ async def alternate_ui(
     text: Annotated[str, Form(max_length=500)],
     ids: Annotated[str, Form(max_length=2_000_000)] = "",
     csrf: Annotated[str, Form()] = "",
-) -> HTMLResponse:
+) -> Response:
     """Preview a grouped question as an alternate of an entry: the diff and the regression set, then confirm."""
     auth.check_csrf(request, csrf)
     if not entry_id:
         return await render_log(request, auth, publisher, chatlog, 30, "追加先のFAQを選んでください。")
     base = publisher.engine.current.faq_version
     try:
-        entries = publisher.with_alternate(entry_id, text)
-        raw = dump(entries).encode("utf-8")
-        source = alternate_source(entry_id)
-        result = await run_in_threadpool(lambda: publisher.publish_bytes(raw, source, dry_run=True))
+        raw = dump(publisher.with_alternate(entry_id, text)).encode("utf-8")
     except FaqFormatError as exc:
         message = "追加できませんでした: " + "; ".join(p.message for p in exc.problems)
         return await render_log(request, auth, publisher, chatlog, 30, message)
     except FaqBotError as exc:
         return await render_log(request, auth, publisher, chatlog, 30, f"追加できませんでした: {exc}")
-    staged = await run_in_threadpool(Staging(publisher.paths.index_dir).put, raw)
-    return render(
-        request, auth, "preview.html", "log", heading=f"「{text}」をFAQ {entry_id} の言い換えに追加",
-        preview=result.preview, warnings=result.warnings, staged=staged, base=base, source_label=source,
-        dismiss=ids, back="/admin/log", title="追加したときの差分と回帰テスト",
-    )  # fmt: skip
+    source = alternate_source(entry_id)
+    heading = f"「{text}」をFAQ {entry_id} の言い換えに追加"
+
+    def work(progress: Progress) -> View:
+        try:
+            result = publisher.publish_bytes(raw, source, dry_run=True, progress=progress)
+        except FaqBotError as exc:
+            return View(
+                "notice.html", {"heading": heading, "error": f"追加できませんでした: {exc}", "back": "/admin/log"}
+            )
+        staged = Staging(publisher.paths.index_dir).put(raw)
+        return View("preview.html", {
+            "heading": heading, "preview": result.preview, "warnings": result.warnings, "staged": staged,
+            "base": base, "source_label": source, "dismiss": ids, "back": "/admin/log",
+            "title": "追加したときの差分と回帰テスト",
+        })  # fmt: skip
+
+    return await with_progress(request, auth, "log", heading, work)
 
 
 @staff_pages.post("/ui/dismiss", response_class=HTMLResponse)

@@ -1,0 +1,95 @@
+"""Admin pages for long actions (builds, publishes, batch tests) that show their progress as it happens.
+
+The page streams: first the layout and a progress line per step (a stage and a bar, from
+the server), then the result. Only the last progress line is shown (CSS), and the whole
+block disappears once the result has arrived, so the page is never frozen and needs no
+script, no polling and no job store: the progress travels on the request's own
+connection, whichever worker or replica serves it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import StreamingResponse
+from markupsafe import escape
+from starlette.concurrency import run_in_threadpool
+
+from faq_bot.progress import Progress, Step
+from faq_bot.service.auth import AdminAuth
+from faq_bot.service.templating import page_context, templates
+
+log = logging.getLogger("faq_bot.service")
+_MARK = "<!--faq-bot:stream-->"
+FAILED = "処理中にエラーが発生しました。公開中のFAQは変わっていません。"
+
+
+@dataclass(frozen=True)
+class View:
+    """A page to show: a template (its ``content`` block) and what it needs."""
+
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+def _step_html(step: Step) -> str:
+    fraction = step.fraction
+    bar = f'<progress max="100" value="{round(fraction * 100)}"></progress> {round(fraction * 100)}%' if (
+        fraction is not None) else '<progress max="100"></progress>'  # fmt: skip
+    return f'<p class="step"><span>{escape(step.stage)}</span> {bar}</p>\n'
+
+
+async def with_progress(
+    request: Request, auth: AdminAuth, active: str, heading: str, work: Callable[[Progress], View]
+) -> StreamingResponse:
+    """Run ``work`` in a worker thread and stream its progress, then the page it returns."""
+    base = page_context(request, auth, active)
+    outline = templates().get_template("stream.html").render({**base, "request": request, "heading": heading})
+    head, _, tail = outline.partition(_MARK)
+    loop = asyncio.get_running_loop()
+    steps: asyncio.Queue[Step] = asyncio.Queue()
+
+    def report(step: Step) -> None:
+        loop.call_soon_threadsafe(steps.put_nowait, step)
+
+    task: asyncio.Future[View] = asyncio.ensure_future(run_in_threadpool(work, report))
+
+    async def body() -> AsyncIterator[str]:
+        yield head + f'<section class="progress" aria-live="polite" aria-label="{escape(heading)}">\n'
+        yield _step_html(Step(heading))
+        shown = ""
+        while not (task.done() and steps.empty()):
+            waiting: asyncio.Future[Any] = asyncio.ensure_future(steps.get())
+            pending: set[asyncio.Future[Any]] = {waiting, task}
+            done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            if waiting not in done:
+                waiting.cancel()
+                continue
+            line = _step_html(waiting.result())
+            if line != shown:
+                shown = line
+                yield line
+        yield "</section>\n"
+        yield _result(request, base, task)
+        yield tail
+
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}  # nginx: pass each line on at once
+    return StreamingResponse(body(), media_type="text/html; charset=utf-8", headers=headers)
+
+
+def _result(request: Request, base: dict[str, Any], task: asyncio.Future[View]) -> str:
+    try:
+        view = task.result()
+    except Exception:  # the work's own errors become views; anything else is a bug, said plainly
+        log.exception("admin action failed")
+        return f'<div class="result"><p class="error" role="alert">{FAILED}</p></div>'
+    page = templates().get_template(view.template)
+    context = page.new_context({**base, "request": request, **view.context})
+    notice = view.context.get("message")
+    lead = f'<p class="notice" role="status">{escape(notice)}</p>' if notice else ""
+    return '<div class="result">' + lead + "".join(page.blocks["content"](context)) + "</div>"

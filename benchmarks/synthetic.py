@@ -98,7 +98,7 @@ _LONG_SENTENCES = [
 
 
 def answer_lengths(n: int, seed: int = 0) -> list[int]:
-    """Sentences per answer, like a real municipal FAQ: median about 7 sentences (about 300 characters), a few up to 40 (1,500)."""
+    """Sentences per answer, like a real municipal FAQ: median about 7 (about 300 characters), a few up to 40."""
     rng = random.Random(f"lengths:{seed}")
     return [min(40, max(2, round(rng.lognormvariate(2.0, 0.55)))) for _ in range(n)]
 
@@ -120,11 +120,13 @@ def entries(
         thing, (verb, _, tail), context = combos[i % len(combos)]
         suffix = f"（その{i // len(combos) + 1}）" if i >= len(combos) else ""
         question = f"{context}{thing}{tail}{suffix}"
-        body = [
-            rng.choice(pool).format(thing=thing, verb=verb, n=rng.randint(1, 10)) for _ in range(lengths[i])
-        ] if long_answers else [
-            s.format(thing=thing, verb=verb, n=rng.randint(1, 10)) for s in rng.sample(_SENTENCES, answer_sentences)
-        ]
+        body = (
+            [rng.choice(pool).format(thing=thing, verb=verb, n=rng.randint(1, 10)) for _ in range(lengths[i])]
+            if long_answers
+            else [
+                s.format(thing=thing, verb=verb, n=rng.randint(1, 10)) for s in rng.sample(_SENTENCES, answer_sentences)
+            ]
+        )
         category = f"分類{i % categories + 1}" if categories else ""
         out.append(FaqEntry(f"S{i + 1}", category, question, "".join(body)))
     return out

@@ -6,15 +6,15 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 FAST := not integration and not browser and not fuzz and not slow
 
-.PHONY: run test test-fast lint model index browser bench clean
+.PHONY: run test test-fast lint model index browser services bench clean
 
 run: model ## start the bot (API + widget demo page) on http://127.0.0.1:8000
 	$(BIN)/faq-bot serve $(ARGS)
 
-test: model browser lint ## run the whole test suite (unit, real-model integration, browser, fuzzing)
+test: model browser services lint ## run the whole test suite (unit, real-model integration, browser, fuzzing)
 	$(BIN)/python -m pytest $(ARGS)
 
-test-fast: $(INSTALLED) ## unit tests only (fake encoder, no model, browser or servers): under a minute
+test-fast: $(INSTALLED) services ## unit tests (fake encoder; PostgreSQL and Redis on loopback, no model, browser or uvicorn servers): under a minute
 	$(BIN)/python -m pytest -m "$(FAST)" -q $(ARGS)
 
 lint: $(INSTALLED) ## ruff, mypy --strict, and the import contracts of pyproject.toml (import-linter)
@@ -39,6 +39,11 @@ browser: ## Debian's headless Chromium for the browser tests (never a downloaded
 	@{ command -v chromium && fc-list | grep -qi ipagothic; } >/dev/null 2>&1 || { \
 	  echo "installing Debian's chromium (root needed)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-ipafont-gothic fonts-noto-color-emoji >/dev/null; }
+
+services: ## Debian's PostgreSQL, Redis and nginx for the several-machines tests (they start them on loopback themselves)
+	@{ ls /usr/lib/postgresql/*/bin/initdb && command -v redis-server && command -v nginx; } >/dev/null 2>&1 || { \
+	  echo "installing Debian's postgresql, redis-server and nginx (root needed)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql redis-server nginx >/dev/null; }
 
 bench: model ## the benchmark suite (installs Debian's wrk, the load generator): ARGS="--quick --json" or "--out docs/benchmarks.md"
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }

@@ -8,6 +8,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -62,12 +63,13 @@ setup = function(thread) thread:set("tid", n); n = n + 1 end
 local qs = {}
 init = function(args)
   for line in io.lines(args[1]) do table.insert(qs, line) end
+  run = args[2]
   counter = 0
 end
 request = function()
   counter = counter + 1
   local q = qs[(counter % #qs) + 1]
-  if REPEAT then q = qs[1] else q = q .. " (" .. tid .. "-" .. counter .. ")" end
+  if REPEAT then q = qs[1] else q = q .. " (" .. run .. "-" .. tid .. "-" .. counter .. ")" end
   local body = '{"message":"' .. q:gsub('\\', '\\\\'):gsub('"', '\\"') .. '"}'
   return wrk.format("POST", "/api/chat", {["Content-Type"] = "application/json"}, body)
 end
@@ -90,7 +92,7 @@ def measure_wrk(url: str, qs: Sequence[str], concurrency: int, seconds: float, r
         (tmp / "qs.txt").write_text(lines + "\n", encoding="utf-8")
         duration = f"-d{max(1, round(seconds))}s"
         cmd = ["wrk", f"-t{min(concurrency, 2)}", f"-c{concurrency}", duration, "--timeout", "30s",
-               "-s", str(script), url, "--", str(tmp / "qs.txt")]  # fmt: skip
+               "-s", str(script), url, "--", str(tmp / "qs.txt"), uuid.uuid4().hex[:8]]  # fmt: skip
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
         data = json.loads(next(ln for ln in out.splitlines() if ln.startswith("WRKJSON ")).split(" ", 1)[1])
     finally:

@@ -51,6 +51,19 @@ def write_settings(values: dict[str, str], path: Path = SETTINGS_FILE) -> None:
     path.write_text("\n".join([*kept, *(f"{k}={v}" for k, v in keys.items())]) + "\n", encoding="utf-8")
 
 
+def _without_password(url: str) -> str:
+    """A URL as it may be shown in an error message: ``user:***@host``."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "(unreadable URL)"
+    if parts.password is None:
+        return url
+    return url.replace(f":{parts.password}@", ":***@", 1)
+
+
 def default_cache_dir() -> Path:
     """faq-bot's per-user cache (converted model, indexes of other FAQ files), outside git."""
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "faq-bot"
@@ -137,6 +150,12 @@ class Settings(BaseSettings):
     # Times on the admin pages and in CSV files (an IANA zone name)
     timezone: str = "Asia/Tokyo"
 
+    # Several machines: PostgreSQL shared by the replicas (log, sessions, published versions).
+    # Unset: a SQLite file and the local index folder (one machine).
+    database_url: SecretStr | None = None  # postgresql://user:password@host:5432/faq_bot
+    # On SIGTERM, requests in flight get this long to finish before the server closes.
+    shutdown_seconds: float = Field(20.0, ge=0.0, le=600.0)
+
     # Chat service
     log_path: Path = PROJECT_ROOT / "var" / "chat.sqlite3"
     log_mask_personal_data: bool = True
@@ -176,6 +195,19 @@ class Settings(BaseSettings):
             except ValueError as exc:
                 raise ValueError(f"{info.field_name} {value!r} is not like '30/minute': {exc}") from exc
         return value
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _service_url(cls, value: object, info: ValidationInfo) -> object:
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if not isinstance(text, str):
+            return value
+        if not text.strip():
+            return None  # FAQ_BOT_DATABASE_URL="" means "one machine", like unset
+        schemes = ("postgresql://", "postgres://", "postgresql+psycopg://")
+        if not text.strip().startswith(schemes):
+            raise ValueError(f"{info.field_name} {_without_password(text)!r} must start with {' or '.join(schemes)}")
+        return text.strip()
 
     @field_validator("contact_url")
     @classmethod

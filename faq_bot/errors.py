@@ -35,6 +35,22 @@ class SessionStoreError(FaqBotError):
     """The admin session store cannot be read or written."""
 
 
+class DatabaseError(FaqBotError):
+    """The database (the SQLite file, or PostgreSQL shared by replicas) cannot be reached or migrated."""
+
+
+class PublishConflictError(FaqBotError):
+    """Another publish or rollback changed the current FAQ version first (answered 409)."""
+
+    def __init__(self, expected: str | None, current: str | None) -> None:
+        self.expected = expected
+        self.current = current
+        super().__init__(
+            "別の公開またはロールバックが先に完了したため、この公開は取り消しました"
+            f"（公開中の版: {current or 'なし'}）。最新の内容を確認してから、もう一度公開してください。"
+        )
+
+
 class InvalidQuestionError(FaqBotError):
     """A visitor's or staff member's question is empty or too long."""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,11 +13,13 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
+from benchmarks.services import Postgres
 from faq_bot.config import PROJECT_ROOT, Settings
 from faq_bot.retrieval.engine import Engine
 from faq_bot.runtime import open_engine
 from faq_bot.service.app import create_app
 from faq_bot.storage.chatlog import ChatLog
+from faq_bot.storage.database import Database, postgres_url
 from faq_bot.storage.logwriter import LogWriter
 from tests.fakes import FAKE_DECISION_MODEL, FakeEmbedder
 
@@ -38,7 +42,7 @@ def written_log(client: TestClient) -> ChatLog:
     """The app's question log for reading, once every row queued so far is written."""
     writer: LogWriter = client.app.state.log_writer  # type: ignore[attr-defined]
     assert writer.flush(timeout=30), writer.health()
-    return ChatLog(writer.store.path)
+    return ChatLog(writer.store.db)
 
 
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
@@ -59,6 +63,38 @@ def app_client(settings: Settings, *, https: bool = False) -> Iterator[TestClien
     base_url = "https://testserver" if https else "http://testserver"
     with TestClient(create_app(settings, FakeEmbedder()), base_url=base_url) as client:
         yield client
+
+
+_databases = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """One PostgreSQL server for the whole run (Debian's, as the postgres user, on a loopback port of its own)."""
+    server = Postgres().start()
+    yield server
+    server.stop()
+
+
+def new_postgres_url(server: Postgres) -> str:
+    """The URL of a fresh, empty database on the test server."""
+    return server.create_database(f"test_{os.getpid()}_{next(_databases)}")
+
+
+def new_postgres_database(server: Postgres) -> Database:
+    """A fresh, empty database on the test server."""
+    return Database(postgres_url(new_postgres_url(server)))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """An empty database of each backend: the stores' tests run on both."""
+    if request.param == "sqlite":
+        db = Database.sqlite(tmp_path / "db.sqlite3")
+    else:
+        db = new_postgres_database(request.getfixturevalue("postgres"))
+    yield db
+    db.dispose()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
-from faq_bot.cli.common import engine_for, say, settings_from
+from faq_bot.cli.common import say, settings_from
 from faq_bot.config import load_settings
 from faq_bot.content import faq as faq_table
 from faq_bot.progress import printing
@@ -39,11 +39,15 @@ def cmd_build_index(args: argparse.Namespace) -> int:
 
 
 def cmd_reload(args: argparse.Namespace) -> int:
-    from faq_bot.publishing.publisher import Publisher
+    from faq_bot.runtime import databases, open_publisher
 
     settings = settings_from(args)
-    engine = engine_for(settings, quiet=True, follow_file=False)  # compare with what is live, not the file
-    outcome = Publisher(engine, settings.regression_path).reload(dry_run=args.dry_run, progress=printing(say))
+    # Compared with what is live (with a shared database: the version every replica serves), not the file.
+    publisher = open_publisher(settings, shared_db=databases(settings).shared, follow_file=False)
+    try:
+        outcome = publisher.reload(dry_run=args.dry_run, progress=printing(say))
+    finally:
+        publisher.engine.close()
     p = outcome.preview
     counts = p.counts()
     print(f"{settings.faq_path}: {len(p.faq.entries)}件（{p.faq.encoding}）")

@@ -5,7 +5,10 @@ the new index is built while the old one keeps answering, saved as a new build,
 the TSV on disk is replaced (temp file + rename) and only then ``CURRENT``
 moves and the engine swaps. A failure at any step leaves the old FAQ serving.
 Other worker processes sharing the index folder follow ``CURRENT`` (``sync``, polled by
-``faq_bot.publishing.watcher``).
+``faq_bot.publishing.watcher``). With a shared database (``SharedVersions``, replicas on
+several machines) the version is stored there and the current pointer moves by
+compare-and-set before this replica swaps; ``sync`` then follows the database, called by
+``faq_bot.publishing.shared.Follower`` whenever PostgreSQL announces a change.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import logging
+import shutil
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -29,14 +33,16 @@ from faq_bot.errors import (
     FaqFormatError,
     FormatProblem,
     IndexMismatchError,
+    PublishConflictError,
     VersionNotFoundError,
 )
 from faq_bot.files import write_bytes_atomic
 from faq_bot.progress import Progress, Step, quiet
 from faq_bot.publishing.regression import RegressionChange, regression_changes, regression_set
+from faq_bot.publishing.shared import SharedVersions
 from faq_bot.retrieval import store
 from faq_bot.retrieval.engine import Engine, faq_version_of
-from faq_bot.retrieval.index import FaqIndex, Manifest
+from faq_bot.retrieval.index import FaqIndex, Manifest, index_settings
 
 log = logging.getLogger("faq_bot.publishing")
 
@@ -106,12 +112,16 @@ def alternate_source(entry_id: str) -> str:
 class Publisher:
     """The one way a FAQ gets published, rolled back or picked up by another worker."""
 
-    def __init__(self, engine: Engine, regression_path: Path | None = None) -> None:
+    def __init__(
+        self, engine: Engine, regression_path: Path | None = None, shared: SharedVersions | None = None
+    ) -> None:
         self.engine = engine
         self.paths = engine.params.store
         self.regression_path = regression_path
+        self.shared = shared  # None: this machine's index folder is the only store
         self._lock = threading.Lock()
         self._prepared: _Prepared | None = None  # the last dry run's build, for the publish that follows
+        self._swap = threading.Lock()  # moving the current version: a publish's last step, or following one
         self.last_error: str | None = None
         self.last_published: float | None = None
         # What CURRENT named that could not be followed (the key it was seen under, the problem):
@@ -173,10 +183,7 @@ class Publisher:
                     folder = store.save(
                         built, self.paths.index_dir, self.paths.keep_versions, tsv=raw, make_current=False
                     )
-                    if self._disk_sha() != faq.sha256:
-                        write_bytes_atomic(self.paths.faq_path, raw)
-                    store.set_current(self.paths.index_dir, folder.name)
-                    self.engine.publish(built)
+                    self._go_live(built, raw, expected=_build_id(live.index), new=True)
         except FaqFormatError:
             raise  # a file that does not validate was never published: the banner is for failed publishes
         except FaqBotError as exc:
@@ -244,28 +251,58 @@ class Publisher:
         except OSError:
             return None
 
+    def _go_live(self, index: FaqIndex, raw: bytes, *, expected: str | None, new: bool) -> None:
+        """Serve a saved build: first in the shared store (compare-and-set on ``expected``), then here."""
+        assert index.path is not None
+        try:
+            with self._swap:
+                if self.shared is not None and new:
+                    self.shared.publish(index, raw, expected=expected)
+                elif self.shared is not None:
+                    self.shared.make_current(index.path.name, expected=expected)
+                if self._disk_sha() != hashlib.sha256(raw).hexdigest():
+                    write_bytes_atomic(self.paths.faq_path, raw)
+                store.set_current(self.paths.index_dir, index.path.name)
+                self.engine.publish(index)
+        except PublishConflictError:
+            if new:  # never current anywhere: not a version to keep
+                shutil.rmtree(index.path, ignore_errors=True)
+            raise
+
     def rollback(self, build_id: str, progress: Progress | None = None) -> Version:
         """Serve a kept version again (and put its TSV back on disk)."""
         say = progress or quiet
         say(Step("公開の順番を待っています"))
         with self._exclusive():
             say(Step("保存されたバージョンを読み込んでいます"))
+            if "/" in build_id or build_id.startswith("."):
+                raise VersionNotFoundError(f"バージョン {build_id[:60]} は保存されていません。")
             folder = self.paths.index_dir / "builds" / build_id
-            if "/" in build_id or build_id.startswith(".") or not (folder / "manifest.json").is_file():
+            if self.shared is not None:
+                folder = self.shared.local(build_id)
+            elif not (folder / "manifest.json").is_file():
                 raise VersionNotFoundError(f"バージョン {build_id[:60]} は保存されていません。")
             tsv = folder / store.TSV_FILE
             if not tsv.is_file():
                 raise VersionNotFoundError(f"バージョン {build_id} にはTSVが保存されていないため戻せません。")
             loaded = store.load(folder)
-            write_bytes_atomic(self.paths.faq_path, tsv.read_bytes())
-            store.set_current(self.paths.index_dir, build_id)
-            self.engine.publish(loaded)
+            self._check_compatible(loaded)
+            say(Step("切り替えています"))
+            self._go_live(loaded, tsv.read_bytes(), expected=_build_id(self.engine.current.index), new=False)
             self._prepared = None
         log.info("rolled back to %s", build_id)
         return self._version(build_id, loaded.manifest)
 
+    def _check_compatible(self, index: FaqIndex) -> None:
+        """``IndexMismatchError`` for a build of another model or index settings (its vectors would not match)."""
+        m = index.manifest
+        wanted = index_settings(self.engine.params.index, self.engine.analyzer)
+        store.check(m, tsv_sha256=m.tsv_sha256, model_id=self.engine.embedder.model_id, settings=wanted)
+
     def versions(self) -> list[Version]:
         """Kept versions, newest first."""
+        if self.shared is not None:
+            return [self._version(v.build_id, Manifest(**v.manifest)) for v in self.shared.listing()]
         return [self._version(bid, m) for bid, m in store.list_builds(self.paths.index_dir)]
 
     def _live_version(self) -> Version | None:
@@ -295,11 +332,14 @@ class Publisher:
         return self.paths.faq_path.read_bytes()
 
     def sync(self) -> bool:
-        """Follow ``CURRENT`` if another process moved it; True when this process switched.
+        """Follow ``CURRENT`` (or the shared database's current version) if another process moved it.
 
-        A damaged ``CURRENT`` or build is logged once (not at every poll) and not retried until
-        ``CURRENT`` is written again; the build being served keeps serving.
+        True when this process switched. A damaged ``CURRENT`` or build is logged once (not at
+        every poll) and not retried until ``CURRENT`` is written again; the build being served
+        keeps serving.
         """
+        if self.shared is not None:
+            return self._sync_shared(self.shared)
         path = self.paths.index_dir / store.CURRENT_FILE
         try:
             written = path.stat().st_mtime_ns
@@ -325,6 +365,40 @@ class Publisher:
         log.info("switched to %s published by another process", current.name)
         return True
 
+    def _sync_shared(self, shared: SharedVersions) -> bool:
+        """Serve the database's current version; the first replica of all makes its own build that version."""
+        with self._swap:
+            live = self.engine.current.index
+            current = shared.current()
+            if current is None and live.path is not None and (live.path / store.TSV_FILE).is_file():
+                try:
+                    shared.publish(live, (live.path / store.TSV_FILE).read_bytes(), expected=None)
+                    log.info("no FAQ version in the database yet: published %s as the first", live.path.name)
+                    return False
+                except PublishConflictError as exc:  # another replica was first: follow it
+                    current = exc.current
+            if current is None or current == _build_id(live):
+                self._followed()
+                return False
+            key = (current, 0)
+            if self.follow_error is not None and self.follow_error[0] == key:
+                return False  # already tried and reported
+            try:
+                folder = shared.local(current)
+                loaded = store.load(folder)
+                self._check_compatible(loaded)
+                raw = (folder / store.TSV_FILE).read_bytes()
+                if self._disk_sha() != hashlib.sha256(raw).hexdigest():
+                    write_bytes_atomic(self.paths.faq_path, raw)
+                store.set_current(self.paths.index_dir, current)
+                self.engine.publish(loaded)
+            except (FaqBotError, OSError) as exc:
+                self._cannot_follow(key, str(exc))
+                return False
+        self._followed()
+        log.info("switched to %s published by another replica", current)
+        return True
+
     def _cannot_follow(self, key: tuple[str, int], problem: str) -> None:
         known = self.follow_error is not None and self.follow_error[0][0] == key[0] and self.follow_error[1] == problem
         self.follow_error = (key, problem)
@@ -337,3 +411,8 @@ class Publisher:
         if self.follow_error is not None:
             log.info("CURRENT is readable again (was: %s)", self.follow_error[1])
             self.follow_error = None
+
+
+def _build_id(index: FaqIndex) -> str | None:
+    """The saved build an index was loaded from (None for one never saved)."""
+    return index.path.name if index.path is not None else None

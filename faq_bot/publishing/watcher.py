@@ -42,7 +42,8 @@ class Watcher:
         pending: tuple[int, int] | None = None
         while not self._stop.wait(self.interval):
             try:
-                self.publisher.sync()
+                if self.publisher.shared is None:  # with a shared database the Follower hears of publishes
+                    self.publisher.sync()
                 if not self.watch_file:
                     continue
                 now = self._stat()

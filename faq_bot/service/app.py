@@ -1,7 +1,10 @@
 """The app factory: ``create_app(settings)`` wires routers, middleware and error handlers; no work at import.
 
 The model and the index load in the lifespan, onto ``app.state``; until then the
-visitor API answers 503 and ``/readyz`` says ``loading``.
+visitor API answers 503 and ``/readyz`` says ``loading``. With a shared database
+(several machines) the lifespan also starts the follower of published versions; at
+shutdown (after uvicorn has let requests in flight finish) it stops the follower and
+the watcher and writes out the queued log rows.
 """
 
 from __future__ import annotations
@@ -18,9 +21,9 @@ from starlette.concurrency import run_in_threadpool
 from faq_bot import assets
 from faq_bot.config import Settings, load_settings
 from faq_bot.model.embedder import Embedder
-from faq_bot.publishing.publisher import Publisher
+from faq_bot.publishing.shared import Follower
 from faq_bot.publishing.watcher import Watcher
-from faq_bot.runtime import open_engine
+from faq_bot.runtime import databases, open_publisher
 from faq_bot.service.auth import AdminAuth
 from faq_bot.service.clients import ClientAddresses
 from faq_bot.service.handlers import add_exception_handlers
@@ -37,37 +40,54 @@ from faq_bot.service.routes.publishing import publishing_api
 from faq_bot.service.routes.staff import staff_api
 from faq_bot.storage.chatlog import ChatLog
 from faq_bot.storage.logwriter import LogWriter
-from faq_bot.storage.sessions import SqliteSessions
+from faq_bot.storage.sessions import DatabaseSessions
 
 log = logging.getLogger("faq_bot.service")
+#: How long start-up waits for the listener of published versions (then /readyz says the database is unreachable).
+FOLLOWER_START_SECONDS = 10.0
 
 
 def create_app(settings: Settings | None = None, embedder: Embedder | None = None) -> FastAPI:
     """The application; the model and index load in the lifespan, onto ``app.state``."""
     settings = settings or load_settings()
 
+    dbs = databases(settings)  # nothing connects before the first use
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        chatlog = ChatLog(settings.log_path, settings.log_mask_personal_data, settings.log_retention_days)
+        chatlog = ChatLog(dbs.log, settings.log_mask_personal_data, settings.log_retention_days)
         log_writer = LogWriter(chatlog, settings.log_queue_size, settings.log_retry_seconds)
         log_writer.start()  # an unusable log is a warning: the bot answers without it
         log_writer.purge()
         app.state.chatlog, app.state.log_writer = chatlog, log_writer
+        follower: Follower | None = None
         try:
-            engine = await run_in_threadpool(lambda: open_engine(settings, embedder, progress=log.info))
-            app.state.publisher = Publisher(engine, settings.regression_path)
-            # Follows CURRENT (publishes by other workers) and, with faq_watch, the TSV file.
-            watcher = Watcher(app.state.publisher, settings.faq_watch, settings.watch_interval)
+            publisher = await run_in_threadpool(
+                lambda: open_publisher(settings, embedder, shared_db=dbs.shared, progress=log.info)
+            )
+            engine = publisher.engine
+            app.state.publisher = publisher
+            # Follows CURRENT (publishes by other workers of this machine) and, with faq_watch, the TSV file.
+            watcher = Watcher(publisher, settings.faq_watch, settings.watch_interval)
             watcher.start()
+            if dbs.shared is not None:  # publishes by other replicas, announced by PostgreSQL
+                follower = app.state.follower = Follower(dbs.shared.libpq_url(), publisher.sync)
+                follower.start()
+                # Ready only once listening: a publish from now on is heard. Without the database, start anyway.
+                await run_in_threadpool(follower.wait_caught_up, FOLLOWER_START_SECONDS)
             app.state.engine = engine
             log.info("ready: FAQ %s", engine.current.faq_version)
             try:
                 yield
             finally:
-                watcher.stop()
+                app.state.engine = None  # not ready any more: a load balancer's probe stops sending visitors
+                if follower is not None:
+                    await run_in_threadpool(follower.stop)
+                await run_in_threadpool(watcher.stop)
                 engine.close()
         finally:
             await run_in_threadpool(log_writer.close)
+            dbs.dispose()
 
     app = FastAPI(
         title="faq-bot", summary="FAQだけから答える日本語FAQボットのAPI", version="0.1.0", lifespan=lifespan,
@@ -75,9 +95,10 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     )  # fmt: skip
     app.state.settings = settings
     app.state.engine = None
+    app.state.follower = None
     app.state.admin_auth = AdminAuth(
         settings.admin_token,
-        SqliteSessions(settings.session_path),
+        DatabaseSessions(dbs.sessions),
         LoginThrottle(settings.admin_login_limit),
         settings.admin_session_hours,
     )

@@ -19,6 +19,7 @@ from faq_bot.errors import (
     ModelError,
     NotFoundError,
     NotReadyError,
+    PublishConflictError,
     RateLimitedError,
     SessionStoreError,
     TooLargeError,
@@ -54,6 +55,8 @@ async def _faq_bot_error(request: Request, exc: Exception) -> Response:
         return _detail(429, str(exc), {"Retry-After": str(exc.retry_after)})
     if isinstance(exc, NotFoundError):
         return _detail(404, str(exc))
+    if isinstance(exc, PublishConflictError):
+        return _detail(409, str(exc))
     if isinstance(exc, TooLargeError):
         return _detail(413, str(exc))
     if isinstance(exc, NotReadyError):

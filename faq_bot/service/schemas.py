@@ -146,7 +146,7 @@ class FeedbackReply(BaseModel):
 class Health(BaseModel):
     """Liveness / readiness."""
 
-    status: Literal["ok", "loading"]
+    status: Literal["ok", "loading", "database_unreachable", "behind"]
     faq_version: str | None = None
     entries: int | None = None
 
@@ -162,9 +162,10 @@ class LogStatus(BaseModel):
 
 
 class Readiness(Health):
-    """Readiness: ``ok`` once the FAQ is loaded (whatever the log's state), with the log's state."""
+    """Readiness: ``ok`` once the FAQ is loaded and, with a shared database, reachable and followed; the log's state."""
 
     log: LogStatus | None = None
+    database: Literal["ok", "unreachable"] | None = Field(None, description="共有データベース（複数台構成のみ）")
 
 
 class ErrorReply(BaseModel):

@@ -1,4 +1,4 @@
-"""The conversation log: every visitor question, suggestion click and feedback, in SQLite.
+"""The conversation log: every visitor question, suggestion click and feedback.
 
 What is stored per question: time, the question text (e-mail addresses, phone, card
 and postal numbers masked when ``log_mask_personal_data`` is on, the default), the
@@ -8,66 +8,35 @@ one 👍/👎 with an optional comment; which suggestions were opened. No IP
 addresses, cookies or user agents. Rows older than ``log_retention_days`` are
 deleted.
 
-``ChatLog`` is the store: synchronous, opened on first use (so an unwritable path
-does not stop the bot from starting), with one connection for writes and one for
-reads so that staff pages never wait behind a write. The service does not write
-through it on the request path: ``faq_bot.storage.logwriter`` queues the rows and
-writes them from a background thread.
+``ChatLog`` is the store, on a ``Database``: a SQLite file on one machine, PostgreSQL
+shared by every replica (so that staff see the questions all of them answered). It is
+synchronous and opened on first use (so an unusable database does not stop the bot from
+starting). The service does not write through it on the request path:
+``faq_bot.storage.logwriter`` queues the rows and writes them from a background thread.
 """
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TypeVar
+from itertools import groupby
+from typing import Any, TypeVar
 
-from faq_bot.errors import LogUnavailableError
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from faq_bot.errors import DatabaseError, LogUnavailableError
 from faq_bot.localtime import DEFAULT_ZONE, local_time
 from faq_bot.spreadsheet import BOM, csv_line
+from faq_bot.storage.database import Database, reason
 from faq_bot.storage.masking import mask_personal_data
+from faq_bot.storage.schema import chats, clicks, dismissals, feedback
 
-#: Schema migrations, applied in order; ``PRAGMA user_version`` counts those applied.
-MIGRATIONS = (
-    """
-    CREATE TABLE chats (
-        request_id TEXT PRIMARY KEY,
-        created REAL NOT NULL,
-        session_id TEXT,
-        message TEXT NOT NULL,
-        categories TEXT NOT NULL DEFAULT '',
-        decision TEXT NOT NULL,
-        entry_id TEXT,
-        confidence REAL NOT NULL,
-        faq_version TEXT NOT NULL
-    );
-    CREATE INDEX chats_created ON chats(created);
-    CREATE TABLE clicks (
-        request_id TEXT NOT NULL,
-        entry_id TEXT NOT NULL,
-        created REAL NOT NULL,
-        PRIMARY KEY (request_id, entry_id)
-    );
-    CREATE TABLE feedback (
-        request_id TEXT PRIMARY KEY REFERENCES chats(request_id),
-        rating TEXT NOT NULL CHECK (rating IN ('up', 'down')),
-        comment TEXT,
-        created REAL NOT NULL
-    );
-    """,
-    # Unanswered questions staff have dealt with (added as an alternate, or dismissed): off the list.
-    """
-    CREATE TABLE dismissals (
-        request_id TEXT PRIMARY KEY,
-        reason TEXT NOT NULL CHECK (reason IN ('alternate', 'dismissed')),
-        created REAL NOT NULL
-    );
-    """,
-)
+#: What a failing database raises, whichever the backend (the driver's own errors may escape SQLAlchemy's).
+DB_ERRORS: tuple[type[BaseException], ...] = (sa.exc.SQLAlchemyError, sqlite3.Error, DatabaseError, OSError)
+TABLES = {"chats": chats, "clicks": clicks, "feedback": feedback, "dismissals": dismissals}
 
 
 @dataclass(frozen=True)
@@ -153,114 +122,113 @@ class EntryStats:
 
 
 class ChatLog:
-    """The SQLite store of the log (WAL; one connection for writes, one for reads; thread-safe)."""
+    """The log's store on a SQLite file or PostgreSQL (thread-safe; reads never wait behind a write)."""
 
-    def __init__(self, path: Path, mask: bool = True, retention_days: int = 0, busy_timeout_ms: int = 1000) -> None:
-        self.path = path
+    def __init__(self, db: Database, mask: bool = True, retention_days: int = 0) -> None:
+        self.db = db
         self.mask = mask
         self.retention_days = retention_days
-        # Short: a locked log must cost a retry in the background, not a stuck worker thread.
-        self.busy_timeout_ms = busy_timeout_ms
-        self._write_lock = threading.Lock()
-        self._read_lock = threading.Lock()
-        self._writer: sqlite3.Connection | None = None
-        self._reader: sqlite3.Connection | None = None
 
-    def _connect(self) -> sqlite3.Connection:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(
-                str(self.path), check_same_thread=False, isolation_level=None, timeout=self.busy_timeout_ms / 1000
-            )
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            version = int(db.execute("PRAGMA user_version").fetchone()[0])
-            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
-        except (sqlite3.Error, OSError) as exc:
-            raise LogUnavailableError(f"question log {self.path} cannot be opened: {exc}") from exc
-        return db
+    def __str__(self) -> str:
+        return f"question log {self.db}"
 
     def open(self) -> None:
-        """Open the log now (it opens on first use otherwise); ``LogUnavailableError`` if it cannot be."""
-        with self._write_lock:
-            if self._writer is None:
-                self._writer = self._connect()
+        """Open (and migrate) the log now; ``LogUnavailableError`` if it cannot be."""
+        try:
+            self.db.engine  # noqa: B018 - connecting and migrating is the point
+        except DatabaseError as exc:
+            raise LogUnavailableError(f"question log {exc}") from exc
 
     def close(self) -> None:
         """Close the connections."""
-        for lock, name in ((self._write_lock, "_writer"), (self._read_lock, "_reader")):
-            with lock:
-                db = getattr(self, name)
-                if db is not None:
-                    db.close()
-                    setattr(self, name, None)
+        self.db.dispose()
 
     def write(self, rows: Sequence[LogRow]) -> None:
         """Store rows in one transaction, all or none; ``LogUnavailableError`` (retry later) if the log refuses."""
-        with self._write_lock:
-            if self._writer is None:
-                self._writer = self._connect()
-            db = self._writer
-            try:
-                db.execute("BEGIN IMMEDIATE")
-                for row in rows:
-                    self._apply(db, row)
-                db.execute("COMMIT")
-            except (sqlite3.Error, OSError) as exc:
-                # A fresh connection next time: after a full disk or an I/O error this one may be unusable.
-                self._writer = None
-                with contextlib.suppress(sqlite3.Error):
-                    db.close()
-                raise LogUnavailableError(f"question log {self.path}: {exc}") from exc
+        try:
+            with self.db.writer() as conn:
+                try:
+                    with conn.begin():
+                        for _, group in groupby(rows, key=type):
+                            self._apply(conn, list(group))
+                except DB_ERRORS:
+                    # A fresh connection next time: after a full disk or an I/O error this one may be unusable.
+                    conn.invalidate()
+                    raise
+        except DatabaseError as exc:
+            raise LogUnavailableError(f"question log {exc}") from exc
+        except DB_ERRORS as exc:
+            raise LogUnavailableError(f"{self}: {reason(exc)}") from exc
 
-    def _apply(self, db: sqlite3.Connection, row: LogRow) -> None:
-        if isinstance(row, ChatRecord):
-            db.execute(
-                "INSERT OR IGNORE INTO chats VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    row.request_id, row.created, row.session_id, self._masked(row.message), "|".join(row.categories),
-                    row.decision, row.entry_id, row.confidence, row.faq_version,
-                ),
-            )  # fmt: skip
-        elif isinstance(row, Click):
-            # Only for a logged reply (rows of one process are written in order, so its chat row came first).
-            db.execute(
-                "INSERT OR IGNORE INTO clicks SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM chats WHERE request_id = ?)",
-                (row.request_id, row.entry_id, row.created, row.request_id),
-            )
-        elif isinstance(row, Feedback):
-            db.execute(
-                "INSERT INTO feedback SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM chats WHERE request_id = ?) "
-                "ON CONFLICT(request_id) DO UPDATE SET "
-                "rating = excluded.rating, comment = excluded.comment, created = excluded.created",
-                (row.request_id, row.rating, self._masked(row.comment), row.created, row.request_id),
-            )
-        elif isinstance(row, Dismissal):
-            db.executemany(
-                "INSERT OR IGNORE INTO dismissals SELECT request_id, ?, ? FROM chats WHERE request_id = ?",
-                [(row.reason, row.created, r) for r in row.request_ids],
-            )
+    def _insert(self, table: sa.Table) -> Any:
+        """INSERT with ON CONFLICT, in the dialect of the database (both speak it)."""
+        dialect = postgresql if self.db.shared else sqlite
+        return dialect.insert(table)
+
+    def _apply(self, conn: sa.Connection, rows: list[LogRow]) -> None:
+        """Write rows of one kind."""
+        first = rows[0]
+        if isinstance(first, ChatRecord):
+            values = [
+                {"request_id": r.request_id, "created": r.created, "session_id": r.session_id,
+                 "message": self.masked(r.message), "categories": "|".join(r.categories), "decision": r.decision,
+                 "entry_id": r.entry_id, "confidence": r.confidence, "faq_version": r.faq_version}
+                for r in rows if isinstance(r, ChatRecord)
+            ]  # fmt: skip
+            conn.execute(self._insert(chats).on_conflict_do_nothing(), values)
+        elif isinstance(first, Click | Feedback | Dismissal):
+            for row in rows:
+                self._apply_reply_row(conn, row)
         elif self.retention_days > 0:  # Purge
             cutoff = time.time() - self.retention_days * 86400
-            old = "SELECT request_id FROM chats WHERE created < ?"
-            db.execute(f"DELETE FROM feedback WHERE request_id IN ({old})", (cutoff,))
-            db.execute(f"DELETE FROM clicks WHERE request_id IN ({old})", (cutoff,))
-            db.execute(f"DELETE FROM dismissals WHERE request_id IN ({old})", (cutoff,))
-            db.execute("DELETE FROM chats WHERE created < ?", (cutoff,))
+            old = sa.select(chats.c.request_id).where(chats.c.created < cutoff).scalar_subquery()
+            for table in (feedback, clicks, dismissals):
+                conn.execute(sa.delete(table).where(table.c.request_id.in_(old)))
+            conn.execute(sa.delete(chats).where(chats.c.created < cutoff))
 
-    def _masked(self, text: str | None) -> str | None:
+    def _apply_reply_row(self, conn: sa.Connection, row: LogRow) -> None:
+        """A click, rating or dismissal: only for a logged reply (a replica's rows are written in order)."""
+        if isinstance(row, Dismissal):
+            ids = list(row.request_ids)
+            logged = conn.scalars(sa.select(chats.c.request_id).where(chats.c.request_id.in_(ids))).all()
+            if logged:
+                values = [{"request_id": r, "reason": row.reason, "created": row.created} for r in logged]
+                conn.execute(self._insert(dismissals).on_conflict_do_nothing(), values)
+            return
+        assert isinstance(row, Click | Feedback)
+        if conn.scalar(sa.select(chats.c.request_id).where(chats.c.request_id == row.request_id)) is None:
+            return
+        if isinstance(row, Click):
+            click = {"request_id": row.request_id, "entry_id": row.entry_id, "created": row.created}
+            conn.execute(self._insert(clicks).values(click).on_conflict_do_nothing())
+            return
+        stmt = self._insert(feedback).values(
+            request_id=row.request_id, rating=row.rating, comment=self.masked(row.comment), created=row.created
+        )
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[feedback.c.request_id],
+                set_={
+                    "rating": stmt.excluded.rating,
+                    "comment": stmt.excluded.comment,
+                    "created": stmt.excluded.created,
+                },
+            )
+        )
+
+    def masked(self, text: str | None) -> str | None:
+        """The text as the log stores it (personal data masked, when masking is on)."""
         return mask_personal_data(text) if text and self.mask else text
 
-    def _read(self, query: Callable[[sqlite3.Connection], T]) -> T:
-        """Run a read on the read connection; ``LogUnavailableError`` when the log cannot be read."""
-        with self._read_lock:
-            try:
-                if self._reader is None:
-                    self._reader = self._connect()
-                return query(self._reader)
-            except sqlite3.Error as exc:
-                raise LogUnavailableError(f"question log {self.path}: {exc}") from exc
+    def _read(self, query: Callable[[sa.Connection], T]) -> T:
+        """Run a read; ``LogUnavailableError`` when the log cannot be read."""
+        try:
+            with self.db.engine.connect() as conn:
+                return query(conn)
+        except DatabaseError as exc:
+            raise LogUnavailableError(f"question log {exc}") from exc
+        except DB_ERRORS as exc:
+            raise LogUnavailableError(f"{self}: {reason(exc)}") from exc
 
     def record_chat(self, rec: ChatRecord) -> None:
         """Store one question and the decision it got."""
@@ -282,23 +250,21 @@ class ChatLog:
 
     def known(self, request_id: str) -> bool:
         """A question with this request id is stored."""
-        return self._read(
-            lambda db: db.execute("SELECT 1 FROM chats WHERE request_id = ?", (request_id,)).fetchone() is not None
-        )
+        query = sa.select(chats.c.request_id).where(chats.c.request_id == request_id)
+        return self._read(lambda conn: conn.scalar(query) is not None)
 
     def message_of(self, request_id: str) -> str | None:
         """The logged question of a reply (masked as stored), or None."""
-        row = self._read(
-            lambda db: db.execute("SELECT message FROM chats WHERE request_id = ?", (request_id,)).fetchone()
-        )
-        return str(row[0]) if row else None
+        query = sa.select(chats.c.message).where(chats.c.request_id == request_id)
+        found = self._read(lambda conn: conn.scalar(query))
+        return str(found) if found is not None else None
 
     def count(self, table: str = "chats") -> int:
         """Rows in one of the log's tables."""
-        if table not in {"chats", "clicks", "feedback", "dismissals"}:
+        if table not in TABLES:
             raise ValueError(table)
-        # table is from the fixed set above
-        return self._read(lambda db: int(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]))
+        query = sa.select(sa.func.count()).select_from(TABLES[table])
+        return self._read(lambda conn: int(conn.scalar(query) or 0))
 
     def purge(self) -> int:
         """Delete rows older than the retention period; returns how many questions went."""
@@ -308,24 +274,26 @@ class ChatLog:
         self.write([Purge()])
         return before - self.count()
 
-    _QUESTIONS = (
-        "SELECT c.request_id, c.created, c.message, c.decision, c.entry_id, c.confidence, c.faq_version, "
-        "f.rating, f.comment, (SELECT MIN(entry_id) FROM clicks k WHERE k.request_id = c.request_id), c.categories "
-        "FROM chats c LEFT JOIN feedback f ON f.request_id = c.request_id"
-    )
+    @staticmethod
+    def _questions_query() -> sa.Select[Any]:
+        first_click = (
+            sa.select(sa.func.min(clicks.c.entry_id)).where(clicks.c.request_id == chats.c.request_id).scalar_subquery()
+        )
+        return sa.select(
+            chats.c.request_id, chats.c.created, chats.c.message, chats.c.decision, chats.c.entry_id,
+            chats.c.confidence, chats.c.faq_version, feedback.c.rating, feedback.c.comment, first_click,
+            chats.c.categories,
+        ).select_from(chats.outerjoin(feedback, feedback.c.request_id == chats.c.request_id))  # fmt: skip
 
     def questions(self, since: float = 0.0, limit: int = 100_000) -> list[LoggedQuestion]:
         """Logged questions, newest first."""
-        rows = self._read(
-            lambda db: db.execute(
-                self._QUESTIONS + " WHERE c.created >= ? ORDER BY c.created DESC LIMIT ?", (since, limit)
-            ).fetchall()
-        )
+        query = self._questions_query().where(chats.c.created >= since).order_by(chats.c.created.desc()).limit(limit)
+        rows = self._read(lambda conn: conn.execute(query).all())
         return [LoggedQuestion(*r) for r in rows]
 
     def unanswered(self, since: float = 0.0, limit: int = 5000) -> list[LoggedQuestion]:
         """Questions the FAQ did not settle (escalated, or no suggestion opened) that staff have not dealt with."""
-        done = self._read(lambda db: {r[0] for r in db.execute("SELECT request_id FROM dismissals").fetchall()})
+        done = set(self._read(lambda conn: conn.scalars(sa.select(dismissals.c.request_id)).all()))
         return [
             q
             for q in self.questions(since, limit * 4)
@@ -358,16 +326,22 @@ class ChatLog:
         return out
 
     @staticmethod
-    def _stats(db: sqlite3.Connection) -> tuple[dict[str, int], dict[str, int], list[tuple[str | None, str, str]]]:
-        answered = dict(
-            db.execute("SELECT entry_id, COUNT(*) FROM chats WHERE decision = 'answer' GROUP BY entry_id").fetchall()
+    def _stats(conn: sa.Connection) -> tuple[dict[str, int], dict[str, int], list[tuple[str | None, str, str]]]:
+        n = sa.func.count()
+        answered_q = sa.select(chats.c.entry_id, n).where(chats.c.decision == "answer").group_by(chats.c.entry_id)
+        clicked_q = sa.select(clicks.c.entry_id, n).group_by(clicks.c.entry_id)
+        first_click = (
+            sa.select(sa.func.min(clicks.c.entry_id))
+            .where(clicks.c.request_id == feedback.c.request_id)
+            .scalar_subquery()
         )
-        clicked = dict(db.execute("SELECT entry_id, COUNT(*) FROM clicks GROUP BY entry_id").fetchall())
-        ratings = db.execute(
-            "SELECT COALESCE((SELECT MIN(entry_id) FROM clicks k WHERE k.request_id = f.request_id), "
-            "CASE WHEN c.decision = 'answer' THEN c.entry_id END), "
-            "f.rating, f.comment FROM feedback f JOIN chats c ON c.request_id = f.request_id"
-        ).fetchall()
+        answered_entry = sa.case((chats.c.decision == "answer", chats.c.entry_id))
+        ratings_q = sa.select(
+            sa.func.coalesce(first_click, answered_entry), feedback.c.rating, feedback.c.comment
+        ).join(chats, chats.c.request_id == feedback.c.request_id)
+        answered = {str(e): int(c) for e, c in conn.execute(answered_q).all() if e is not None}
+        clicked = {str(e): int(c) for e, c in conn.execute(clicked_q).all()}
+        ratings = [(r[0], r[1], r[2]) for r in conn.execute(ratings_q).all()]
         return answered, clicked, ratings
 
     def export_csv(self, zone: str = DEFAULT_ZONE) -> Iterator[str]:

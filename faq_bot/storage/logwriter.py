@@ -28,7 +28,8 @@ log = logging.getLogger("faq_bot.log")
 BATCH = 500
 #: Retry delays grow from the first to the last (seconds).
 BACKOFF = (0.1, 2.0)
-#: Request ids of this process's recent replies, for feedback arriving before its row is written.
+#: This process's recent replies (request id → question), for feedback or a click arriving before its
+#: row is written.
 RECENT = 20_000
 
 
@@ -70,7 +71,7 @@ class LogWriter:
         self.retry_seconds = retry_seconds
         self._queue: queue.Queue[_Queued | None] = queue.Queue(maxsize=capacity)
         self._pending: list[_Queued] = []  # taken from the queue, not yet written
-        self._recent: OrderedDict[str, None] = OrderedDict()
+        self._recent: OrderedDict[str, str] = OrderedDict()
         self._state = threading.Condition()
         self._unfinished = 0  # queued items not yet written or lost (what flush waits for)
         self._queued = 0  # of which log rows (a retention purge is not one)
@@ -128,7 +129,7 @@ class LogWriter:
     def record_chat(self, rec: ChatRecord) -> None:
         """Queue a question and its decision."""
         with self._state:
-            self._recent[rec.request_id] = None
+            self._recent[rec.request_id] = rec.message
             if len(self._recent) > RECENT:
                 self._recent.popitem(last=False)
         self.submit(rec)
@@ -153,6 +154,17 @@ class LogWriter:
             return self.store.known(request_id)
         except LogUnavailableError:
             return True  # the write itself only stores feedback for a logged reply
+
+    def message_of(self, request_id: str) -> str | None:
+        """The question of a reply, masked as the log stores it: from memory while recent, else from the log.
+
+        May read the log (call from a worker thread); ``LogUnavailableError`` when it cannot be read.
+        """
+        with self._state:
+            recent = self._recent.get(request_id)
+        if recent is not None:
+            return self.store.masked(recent)
+        return self.store.message_of(request_id)
 
     def purge(self) -> None:
         """Queue the deletion of rows past the retention period."""

@@ -2,23 +2,27 @@
 
 The session cookie carries a random session id (signed by the service); the store
 knows which ids are live. Logging out deletes the id, so a copied cookie stops
-working at once instead of at its expiry. ``SessionStore`` is the interface a shared
-backend (PostgreSQL for several machines) replaces; ``SqliteSessions`` is shared by
-the worker processes of one machine, which an in-memory store would not be (a login
-on one worker would be unknown to the others).
+working at once instead of at its expiry. ``DatabaseSessions`` keeps them in the
+database: a SQLite file shared by the worker processes of one machine, or PostgreSQL
+shared by replicas on several (an in-memory store would not do: a login on one worker
+would be unknown to the others).
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-import sqlite3
-import threading
 import time
-from pathlib import Path
-from typing import Protocol
+from collections.abc import Callable
+from typing import Protocol, TypeVar
 
-from faq_bot.errors import SessionStoreError
+import sqlalchemy as sa
+
+from faq_bot.errors import DatabaseError, SessionStoreError
+from faq_bot.storage.database import Database, reason
+from faq_bot.storage.schema import sessions
+
+T = TypeVar("T")
 
 
 class SessionStore(Protocol):
@@ -42,51 +46,41 @@ def _key(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()
 
 
-class SqliteSessions:
-    """Sessions in a small SQLite file shared by the processes of one machine."""
+class DatabaseSessions:
+    """Sessions in the database (SQLite for one machine, PostgreSQL for replicas)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-        self._db: sqlite3.Connection | None = None
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
-    def _conn(self) -> sqlite3.Connection:
-        if self._db is None:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=2.0)
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute("CREATE TABLE IF NOT EXISTS sessions (key TEXT PRIMARY KEY, expires REAL NOT NULL)")
-            except (sqlite3.Error, OSError) as exc:
-                raise SessionStoreError(f"session store {self.path} cannot be opened: {exc}") from exc
-            self._db = db
-        return self._db
-
-    def _run(self, sql: str, args: tuple[object, ...]) -> list[tuple[object, ...]]:
-        with self._lock:
-            try:
-                return self._conn().execute(sql, args).fetchall()
-            except sqlite3.Error as exc:
-                raise SessionStoreError(f"session store {self.path}: {exc}") from exc
+    def _run(self, work: Callable[[sa.Connection], T]) -> T:
+        try:
+            with self.db.begin() as conn:
+                return work(conn)
+        except DatabaseError as exc:
+            raise SessionStoreError(f"session store {exc}") from exc
+        except (sa.exc.SQLAlchemyError, OSError) as exc:
+            raise SessionStoreError(f"session store {self.db}: {reason(exc)}") from exc
 
     def create(self, expires: float) -> str:
         """A new live session until ``expires`` (epoch seconds); returns its id."""
-        self._run("DELETE FROM sessions WHERE expires < ?", (time.time(),))
         session_id = secrets.token_urlsafe(32)
-        self._run("INSERT INTO sessions VALUES (?, ?)", (_key(session_id), expires))
+
+        def work(conn: sa.Connection) -> None:
+            conn.execute(sa.delete(sessions).where(sessions.c.expires < time.time()))
+            conn.execute(sa.insert(sessions).values(key=_key(session_id), expires=expires))
+
+        self._run(work)
         return session_id
 
     def active(self, session_id: str) -> bool:
         """The session exists and has not expired."""
-        return bool(self._run("SELECT 1 FROM sessions WHERE key = ? AND expires >= ?", (_key(session_id), time.time())))
+        query = sa.select(sessions.c.key).where(sessions.c.key == _key(session_id), sessions.c.expires >= time.time())
+        return self._run(lambda conn: conn.scalar(query) is not None)
 
     def revoke(self, session_id: str) -> None:
         """End the session (logout)."""
-        self._run("DELETE FROM sessions WHERE key = ?", (_key(session_id),))
+        self._run(lambda conn: conn.execute(sa.delete(sessions).where(sessions.c.key == _key(session_id))))
 
     def close(self) -> None:
-        """Close the file."""
-        with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
+        """Close the connections."""
+        self.db.dispose()

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from faq_bot.config import Settings
 from faq_bot.service.app import create_app
 from faq_bot.storage.chatlog import ChatLog
+from faq_bot.storage.database import Database
 from tests.conftest import app_client, written_log
 from tests.fakes import FakeEmbedder
 
@@ -147,7 +148,7 @@ def test_personal_data_typed_in_full_width_never_reaches_the_log_or_its_csv(
     stored = written_log(client).questions()[0]
     assert stored.message == "電話は[電話番号]、カードは[カード番号]です"
     assert stored.comment == "[メールアドレス] か [電話番号]、[郵便番号] へ"
-    exported = "".join(ChatLog(api_settings.log_path).export_csv())
+    exported = "".join(ChatLog(Database.sqlite(api_settings.log_path)).export_csv())
     for raw in ("１２３４", "1111", "ｅｘａｍｐｌｅ", "1234", "0001"):
         assert raw not in exported
 

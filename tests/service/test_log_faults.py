@@ -36,7 +36,7 @@ def disk_full(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None]]:
     """Every log write fails like SQLite on a full disk, until the returned function frees the disk."""
     real = ChatLog._apply
 
-    def full(self: ChatLog, db: sqlite3.Connection, row: Any) -> None:
+    def full(self: ChatLog, conn: Any, rows: Any) -> None:
         raise sqlite3.OperationalError(DISK_FULL)
 
     monkeypatch.setattr(ChatLog, "_apply", full)

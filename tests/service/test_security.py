@@ -15,6 +15,7 @@ from faq_bot.config import Settings
 from faq_bot.service.app import create_app
 from faq_bot.service.auth import COOKIE, AdminAuth
 from faq_bot.storage.chatlog import ChatLog
+from faq_bot.storage.database import Database
 from tests.conftest import ADMIN_AUTH, ADMIN_TOKEN, app_client, csrf_of, written_log
 from tests.fakes import FakeEmbedder
 
@@ -104,7 +105,7 @@ def test_concurrent_chats_produce_exactly_one_log_row_each(settings: Settings, t
             t.start()
         for t in threads:
             t.join()
-    log = ChatLog(s.log_path)
+    log = ChatLog(Database.sqlite(s.log_path))
     assert log.count() == 80 and {q.request_id for q in log.questions()} == set(ids)
 
 
@@ -212,7 +213,7 @@ def test_personal_data_sent_to_the_chat_is_masked_in_the_stored_row_and_the_csv(
 
     masked = "注文の件でご連絡ください。メールは [メールアドレス]、電話は [電話番号] です"
     masked_comment = "折り返しは [電話番号] か [メールアドレス] まで"
-    rows = ChatLog(admin_settings.log_path).questions()
+    rows = ChatLog(Database.sqlite(admin_settings.log_path)).questions()
     assert [(q.request_id, q.message, q.comment) for q in rows] == [(rid, masked, masked_comment)]
     csv_text = admin_client.get("/admin/log.csv", headers=ADMIN_AUTH).text
     assert masked in csv_text and masked_comment in csv_text

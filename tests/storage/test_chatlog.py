@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from faq_bot.storage.chatlog import ChatLog, ChatRecord, EntryStats
+from faq_bot.storage.database import Database
 from faq_bot.storage.masking import mask_personal_data
 
 
@@ -31,19 +32,19 @@ def test_personal_data_is_masked(text: str, masked: str) -> None:
     assert mask_personal_data(text) == masked
 
 
-def test_masking_applies_to_stored_questions_and_comments_unless_disabled(tmp_path: Path) -> None:
-    log = ChatLog(tmp_path / "a.db")
+def test_masking_applies_to_stored_questions_and_comments_unless_disabled(database: Database) -> None:
+    log = ChatLog(database)
     log.record_chat(record(1, message="連絡は a@b.jp か 03-1234-5678 に"))
     log.record_feedback("r1", "down", "電話 090-1234-5678 に連絡がほしい")
     q = log.questions()[0]
     assert q.message == "連絡は [メールアドレス] か [電話番号] に" and q.comment == "電話 [電話番号] に連絡がほしい"
-    raw = ChatLog(tmp_path / "b.db", mask=False)
-    raw.record_chat(record(1, message="a@b.jp"))
+    raw = ChatLog(database, mask=False)
+    raw.record_chat(record(2, message="a@b.jp"))
     assert raw.questions()[0].message == "a@b.jp"
 
 
-def test_concurrent_writes_lose_no_rows(tmp_path: Path) -> None:
-    log = ChatLog(tmp_path / "c.db")
+def test_concurrent_writes_lose_no_rows(database: Database) -> None:
+    log = ChatLog(database)
 
     def writer(k: int) -> None:
         for i in range(50):
@@ -57,8 +58,8 @@ def test_concurrent_writes_lose_no_rows(tmp_path: Path) -> None:
     assert log.count() == 400 and len(log.questions()) == 400
 
 
-def test_feedback_is_one_per_reply_and_needs_a_logged_reply(tmp_path: Path) -> None:
-    log = ChatLog(tmp_path / "d.db")
+def test_feedback_is_one_per_reply_and_needs_a_logged_reply(database: Database) -> None:
+    log = ChatLog(database)
     log.record_chat(record(1))
     for _ in range(5):
         assert log.record_feedback("r1", "up", None)
@@ -66,8 +67,8 @@ def test_feedback_is_one_per_reply_and_needs_a_logged_reply(tmp_path: Path) -> N
     assert log.count("feedback") == 1 and log.entry_stats()["1"].up == 1
 
 
-def test_unanswered_lists_escalations_and_unopened_suggestions(tmp_path: Path) -> None:
-    log = ChatLog(tmp_path / "e.db")
+def test_unanswered_lists_escalations_and_unopened_suggestions(database: Database) -> None:
+    log = ChatLog(database)
     log.record_chat(record(1, "escalate", "3", "天気"))
     log.record_chat(record(2, "suggest", "4", "候補を見た"))
     log.record_chat(record(3, "suggest", "4", "候補を見ていない"))
@@ -81,8 +82,8 @@ def test_unanswered_lists_escalations_and_unopened_suggestions(tmp_path: Path) -
     }
 
 
-def test_retention_purges_old_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    log = ChatLog(tmp_path / "f.db", retention_days=30)
+def test_retention_purges_old_rows(database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = ChatLog(database, retention_days=30)
     real = time.time()
     monkeypatch.setattr(time, "time", lambda: real - 40 * 86400)
     log.record_chat(record(1))
@@ -93,21 +94,21 @@ def test_retention_purges_old_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 
 def test_schema_migrations_are_applied_once(tmp_path: Path) -> None:
-    ChatLog(tmp_path / "g.db").record_chat(record(1))
-    again = ChatLog(tmp_path / "g.db")
+    ChatLog(Database.sqlite(tmp_path / "g.db")).record_chat(record(1))
+    again = ChatLog(Database.sqlite(tmp_path / "g.db"))
     assert again.count() == 1
 
 
-def test_csv_export_has_a_bom_header_and_one_line_per_question(tmp_path: Path) -> None:
-    log = ChatLog(tmp_path / "h.db")
+def test_csv_export_has_a_bom_header_and_one_line_per_question(database: Database) -> None:
+    log = ChatLog(database)
     log.record_chat(record(1, message='引用符"と,カンマ'))
     lines = list(log.export_csv())
     assert lines[0] == "\ufeff" and lines[1].startswith("日時(Asia/Tokyo),質問,分類")
     assert '"引用符""と,カンマ"' in lines[2]
 
 
-def test_csv_export_neutralises_formulas_in_questions_and_comments(tmp_path: Path) -> None:
-    log = ChatLog(tmp_path / "i.db")
+def test_csv_export_neutralises_formulas_in_questions_and_comments(database: Database) -> None:
+    log = ChatLog(database)
     log.record_chat(record(1, message='=HYPERLINK("http://evil.example","x")'))
     log.record_feedback("r1", "down", "@SUM(1+1)*cmd|' /C calc'!A0")
     rows = list(csv.reader(io.StringIO("".join(log.export_csv()).lstrip("\ufeff"))))

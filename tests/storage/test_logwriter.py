@@ -5,8 +5,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from faq_bot.storage.chatlog import ChatLog, ChatRecord
+from faq_bot.storage.database import Database
 from faq_bot.storage.logwriter import LogWriter, failure_reason
 
 
@@ -14,19 +16,19 @@ def record(i: int) -> ChatRecord:
     return ChatRecord(f"r{i}", f"質問{i}", "answer", "1", 0.5, "v1")
 
 
-def test_close_writes_every_queued_row(tmp_path: Path) -> None:
-    writer = LogWriter(ChatLog(tmp_path / "a.db"))
+def test_close_writes_every_queued_row(database: Database) -> None:
+    writer = LogWriter(ChatLog(database))
     writer.start()
     for i in range(300):
         writer.record_chat(record(i))
     writer.close()
-    assert ChatLog(tmp_path / "a.db").count() == 300 and writer.health().written == 300
+    assert ChatLog(database).count() == 300 and writer.health().written == 300
 
 
 def test_a_full_queue_drops_new_rows_counts_them_and_warns_once(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    writer = LogWriter(ChatLog(tmp_path / "b.db"), capacity=3)  # not started: nothing drains the queue
+    writer = LogWriter(ChatLog(Database.sqlite(tmp_path / "b.db")), capacity=3)  # not started: nothing drains the queue
     for i in range(5):
         writer.record_chat(record(i))
     health = writer.health()
@@ -37,11 +39,11 @@ def test_a_full_queue_drops_new_rows_counts_them_and_warns_once(
 def test_rows_that_cannot_be_written_by_shutdown_are_lost_with_a_warning(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def locked(self: ChatLog, db: sqlite3.Connection, row: Any) -> None:
+    def locked(self: ChatLog, conn: sa.Connection, rows: Any) -> None:
         raise sqlite3.OperationalError("database is locked")
 
     monkeypatch.setattr(ChatLog, "_apply", locked)
-    writer = LogWriter(ChatLog(tmp_path / "c.db"))
+    writer = LogWriter(ChatLog(Database.sqlite(tmp_path / "c.db")))
     writer.start()
     writer.record_chat(record(1))
     writer.close(timeout=10)
@@ -49,10 +51,21 @@ def test_rows_that_cannot_be_written_by_shutdown_are_lost_with_a_warning(
 
 
 def test_feedback_needs_a_logged_or_queued_reply(tmp_path: Path) -> None:
-    writer = LogWriter(ChatLog(tmp_path / "d.db"))  # not started: the reply is only queued
+    writer = LogWriter(ChatLog(Database.sqlite(tmp_path / "d.db")))  # not started: the reply is only queued
     writer.record_chat(record(1))
     assert writer.record_feedback("r1", "up", None)
     assert not writer.record_feedback("unknown", "up", None)
+
+
+def test_a_queued_question_is_found_masked_as_the_log_will_store_it(tmp_path: Path) -> None:
+    writer = LogWriter(ChatLog(Database.sqlite(tmp_path / "e.db")))  # not started: the row is only queued
+    writer.record_chat(ChatRecord("r1", "電話は090-1234-5678です", "answer", "1", 0.5, "v1"))
+    queued = writer.message_of("r1")
+    assert queued is not None and "090-1234-5678" not in queued
+    writer.start()
+    writer.close()
+    assert ChatLog(Database.sqlite(tmp_path / "e.db")).message_of("r1") == queued
+    assert writer.message_of("unknown") is None
 
 
 @pytest.mark.parametrize(

@@ -76,10 +76,10 @@ async def faq_entry(
     asked = ""
     if request_id:
         log_writer.record_click(request_id, entry.id)
-        # The question as logged (personal data masked) for the contact link; not there yet if its row
-        # is still queued, and a log that cannot be read costs only the prefill.
+        # The question as logged (personal data masked) for the contact link; a log that cannot be
+        # read costs only the prefill.
         with contextlib.suppress(LogUnavailableError):
-            logged: str | None = await run_in_threadpool(log_writer.store.message_of, request_id)
+            logged: str | None = await run_in_threadpool(log_writer.message_of, request_id)
             asked = logged or ""
     decision = engine.params.decision
     return schemas.FaqAnswer(

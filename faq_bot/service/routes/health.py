@@ -7,6 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from faq_bot.publishing.publisher import Publisher
+from faq_bot.publishing.shared import Follower
 from faq_bot.retrieval.engine import Engine
 from faq_bot.service import schemas
 from faq_bot.storage.logwriter import LogWriter
@@ -24,7 +26,12 @@ async def healthz() -> Any:
     "/readyz", summary="準備完了確認", response_model=schemas.Readiness, responses={503: {"model": schemas.Readiness}}
 )
 async def readyz(request: Request) -> Any:
-    """Model and index are loaded; the question log's state is reported but never makes chat unready."""
+    """Model and index are loaded and, on several machines, the shared database is reachable and followed.
+
+    The question log's state is reported but never makes chat unready. A replica that cannot
+    reach the shared database (it would not hear of publishes) or cannot serve the current
+    version is not ready, so that an orchestrator sends visitors to the others.
+    """
     engine: Engine | None = getattr(request.app.state, "engine", None)
     writer: LogWriter | None = getattr(request.app.state, "log_writer", None)
     log = None
@@ -34,4 +41,16 @@ async def readyz(request: Request) -> Any:
     if engine is None:
         return JSONResponse(schemas.Readiness(status="loading", log=log).model_dump(), status_code=503)
     loaded = engine.current
-    return schemas.Readiness(status="ok", faq_version=loaded.faq_version, entries=len(loaded.index.entries), log=log)
+    ready = schemas.Readiness(status="ok", faq_version=loaded.faq_version, entries=len(loaded.index.entries), log=log)
+    follower: Follower | None = getattr(request.app.state, "follower", None)
+    if follower is None:
+        return ready
+    publisher: Publisher = request.app.state.publisher
+    ready.database = "ok" if follower.connected else "unreachable"
+    if not follower.connected:
+        ready.status = "database_unreachable"
+    elif publisher.follow_error is not None:
+        ready.status = "behind"  # the current version could not be loaded here (logged once)
+    if ready.status != "ok":
+        return JSONResponse(ready.model_dump(), status_code=503)
+    return ready

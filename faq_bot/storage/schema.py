@@ -1,0 +1,83 @@
+"""The tables, as SQLAlchemy Core metadata: one schema for SQLite (one machine) and PostgreSQL (several).
+
+The migrations in ``faq_bot/storage/migrations/versions`` create exactly these; a test
+compares the two. Times are epoch seconds (``created``), as the SQLite log always kept them.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+#: One row per visitor question (personal data masked before it is stored).
+chats = sa.Table(
+    "chats",
+    metadata,
+    sa.Column("request_id", sa.Text, primary_key=True),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("session_id", sa.Text),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("categories", sa.Text, nullable=False, server_default=""),
+    sa.Column("decision", sa.Text, nullable=False),
+    sa.Column("entry_id", sa.Text),
+    sa.Column("confidence", sa.Float, nullable=False),
+    sa.Column("faq_version", sa.Text, nullable=False),
+    sa.Index("chats_created", "created"),
+)
+
+#: Suggestions opened from a reply (the question counts as resolved).
+clicks = sa.Table(
+    "clicks",
+    metadata,
+    sa.Column("request_id", sa.Text, primary_key=True),
+    sa.Column("entry_id", sa.Text, primary_key=True),
+    sa.Column("created", sa.Float, nullable=False),
+)
+
+#: At most one 👍/👎 per reply.
+feedback = sa.Table(
+    "feedback",
+    metadata,
+    sa.Column("request_id", sa.Text, sa.ForeignKey("chats.request_id"), primary_key=True),
+    sa.Column("rating", sa.Text, sa.CheckConstraint("rating IN ('up', 'down')"), nullable=False),
+    sa.Column("comment", sa.Text),
+    sa.Column("created", sa.Float, nullable=False),
+)
+
+#: Unanswered questions staff have dealt with (added as an alternate, or dismissed).
+dismissals = sa.Table(
+    "dismissals",
+    metadata,
+    sa.Column("request_id", sa.Text, primary_key=True),
+    sa.Column("reason", sa.Text, sa.CheckConstraint("reason IN ('alternate', 'dismissed')"), nullable=False),
+    sa.Column("created", sa.Float, nullable=False),
+)
+
+#: Live admin sessions, by the sha256 of the session id (a copy of the table gives no usable ids).
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("expires", sa.Float, nullable=False),
+)
+
+#: Published FAQ versions shared by replicas: the TSV, the manifest and the build's files (a tar).
+faq_versions = sa.Table(
+    "faq_versions",
+    metadata,
+    sa.Column("build_id", sa.String(128), primary_key=True),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("manifest", sa.Text, nullable=False),  # JSON, as manifest.json in the build folder
+    sa.Column("tsv", sa.LargeBinary, nullable=False),
+    sa.Column("build", sa.LargeBinary, nullable=False),
+)
+
+#: The one version every replica serves: a single row, moved by compare-and-set on ``build_id``.
+faq_current = sa.Table(
+    "faq_current",
+    metadata,
+    sa.Column("id", sa.Integer, sa.CheckConstraint("id = 1"), primary_key=True, autoincrement=False),
+    sa.Column("build_id", sa.String(128), sa.ForeignKey("faq_versions.build_id"), nullable=False),
+    sa.Column("changed", sa.Float, nullable=False),
+)

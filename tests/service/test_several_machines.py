@@ -1,0 +1,107 @@
+"""Replicas of the app sharing one PostgreSQL and one Redis: each app runs its real lifespan in this process."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from benchmarks.services import Postgres
+from faq_bot.config import Settings
+from faq_bot.errors import PublishConflictError
+from tests.conftest import ADMIN_AUTH, ADMIN_TOKEN, app_client, new_postgres_url
+from tests.publishing.test_publisher import NEW_FAQ
+from tests.waiting import wait_until
+
+Start = Callable[..., TestClient]
+
+
+@pytest.fixture
+def replicas(admin_settings: Settings, tmp_path: Path, postgres: Postgres) -> Iterator[Start]:
+    """Starts apps on "machines" of their own (index folder, FAQ file, SQLite paths unused) sharing a database."""
+    url = new_postgres_url(postgres)
+    with ExitStack() as stack:
+
+        def start(name: str, **update: object) -> TestClient:
+            home = tmp_path / name
+            home.mkdir()
+            faq = Path(shutil.copy(admin_settings.faq_path, home / "faq.tsv"))
+            settings = admin_settings.model_copy(
+                update={"database_url": SecretStr(url), "index_dir": home / "index", "faq_path": faq,
+                        "log_path": home / "unused.sqlite3", "session_path": home / "unused-sessions.sqlite3",
+                        **update}
+            )  # fmt: skip
+            return stack.enter_context(app_client(settings, https=True))
+
+        yield start
+
+
+def ask(client: TestClient, message: str, **headers: str) -> int:
+    return client.post("/api/chat", json={"message": message}, headers=headers).status_code
+
+
+def test_staff_on_any_replica_see_the_questions_all_of_them_answered(replicas: Start) -> None:
+    a, b = replicas("a"), replicas("b")
+    assert ask(a, "請求書はいつ発行されますか") == 200 and ask(b, "銀行振込はできますか") == 200
+    for client in (a, b):
+        csv = client.get("/admin/log.csv", headers=ADMIN_AUTH).text
+        assert "請求書はいつ発行されますか" in csv and "銀行振込はできますか" in csv
+    assert not (Path(a.app.state.settings.log_path)).exists()  # type: ignore[attr-defined]
+
+
+def test_a_login_on_one_replica_is_a_session_on_the_others_and_logout_ends_it_everywhere(replicas: Start) -> None:
+    a, b = replicas("a"), replicas("b")
+    assert a.post("/admin/login", data={"token": ADMIN_TOKEN}, follow_redirects=False).status_code == 303
+    b.cookies = a.cookies
+    assert b.get("/admin", follow_redirects=False).status_code == 200
+    a.app.state.admin_auth.sessions.revoke(  # type: ignore[attr-defined]
+        a.cookies.get("faq_bot_admin", "").partition(".")[0]
+    )
+    assert b.get("/admin", follow_redirects=False).headers["location"] == "/admin/login"
+
+
+def test_a_publish_through_one_replica_is_served_by_the_other(replicas: Start) -> None:
+    a, b = replicas("a"), replicas("b")
+    res = a.post("/admin/faq", headers=ADMIN_AUTH, files={"file": ("faq.tsv", NEW_FAQ.encode())})
+    assert res.status_code == 200, res.text
+    version = a.get("/readyz").json()["faq_version"]
+    wait_until(lambda: b.get("/readyz").json()["faq_version"] == version, what="b following a's publish")
+    assert b.get("/api/faqs/7").status_code == 200
+    newest = b.get("/admin/versions", headers=ADMIN_AUTH).json()[0]
+    assert newest["faq_version"] == version and newest["current"]
+
+
+def test_a_publish_that_lost_the_race_is_a_409_with_a_japanese_message(replicas: Start) -> None:
+    a, b = replicas("a"), replicas("b")
+    b.app.state.follower.stop()  # type: ignore[attr-defined]  # b does not hear of a's publish
+    assert a.post("/admin/faq", headers=ADMIN_AUTH, files={"file": ("faq.tsv", NEW_FAQ.encode())}).is_success
+    res = b.post("/admin/faq", headers=ADMIN_AUTH, files={"file": ("faq.tsv", (NEW_FAQ + "9\tx\ty\tz\t\n").encode())})
+    assert res.status_code == 409 and "別の公開またはロールバックが先に完了" in res.json()["detail"]
+    assert PublishConflictError.__name__ not in res.text
+
+
+def test_readiness_follows_the_database_and_chat_answers_through_an_outage(
+    admin_settings: Settings, tmp_path: Path
+) -> None:
+    own = Postgres().start()
+    try:
+        url = own.create_database("outage")
+        settings = admin_settings.model_copy(update={"database_url": SecretStr(url), "index_dir": tmp_path / "i"})
+        with app_client(settings) as client:
+            ready = client.get("/readyz")
+            assert ready.status_code == 200 and ready.json()["database"] == "ok"
+            own.stop_server()
+            wait_until(lambda: client.get("/readyz").status_code == 503, what="not ready without the database")
+            assert client.get("/readyz").json()["status"] == "database_unreachable"
+            assert ask(client, "請求書はいつ発行されますか") == 200  # visitors are still answered from memory
+            own.start_server()
+            wait_until(lambda: client.get("/readyz").status_code == 200, timeout=30, what="ready again")
+            wait_until(lambda: client.get("/readyz").json()["log"]["queued"] == 0, what="queued rows written")
+            assert "請求書はいつ発行されますか" in client.get("/admin/log.csv", headers=ADMIN_AUTH).text
+    finally:
+        own.stop()

@@ -20,6 +20,7 @@ from benchmarks.harness import Timing, machine, questions, time_calls, unique
 from benchmarks.load import measure_service
 from benchmarks.publishing import measure_publishing
 from benchmarks.scale import measure_scale
+from benchmarks.staff import measure_staff
 from faq_bot.config import Settings
 
 
@@ -88,6 +89,7 @@ def run(quick: bool = False, sizes: Sequence[int] = (1_000, 10_000, 100_000)) ->
         out["encoders"] = measure_encoders(settings, qs, n)
     out["engine"] = measure_engine(settings, qs, n)
     out["service"] = measure_service(settings, qs, 4.0 if quick else 15.0, 2 if quick else 10)
+    out["staff"] = measure_staff(settings, qs, 2_000 if quick else 10_000, 3.0 if quick else 8.0)
     out["publishing"] = measure_publishing(settings, quick)
     if not quick:
         from faq_bot.model.loader import load_embedder
@@ -104,6 +106,7 @@ def summary_json(results: dict[str, Any]) -> dict[str, Any]:
     """The ``--json`` object."""
     http = {t.name.rsplit(" ", 1)[-1]: t for t in results["service"]["http"]}
     svc = results["service"]
+    staff = results["staff"]
     return {
         "encoder_ms_p50": round(results["encoders"][0].p50, 3),
         "engine_ms_p50": round(results["engine"].p50, 3),
@@ -122,6 +125,12 @@ def summary_json(results: dict[str, Any]) -> dict[str, Any]:
         "chat_ms_p95_idle": round(svc["idle"].p95, 3),
         "chat_ms_p95_while_publishing": round(svc["while_publishing"].p95, 3),
         **{f"{k}_{t.entries}": round(getattr(t, k), 3) for t in results["publishing"] for k in _EDIT_KEYS},
+        "log_questions": staff.logged,
+        "log_first_page_s": round(staff.first_page_s, 3),
+        "log_page_s": round(staff.page_s, 3),
+        "chat_ms_p95_staff_idle": round(staff.idle.p95, 3),
+        "chat_ms_p95_while_log_pages": round(staff.while_log_pages.p95, 3),
+        "chat_ms_p95_while_batch_test": round(staff.while_batch_test.p95, 3),
     }
 
 
@@ -135,6 +144,7 @@ def markdown(results: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     svc = results["service"]
+    staff = results["staff"]
     series = [
         *results["encoders"],
         results["engine"],
@@ -142,6 +152,9 @@ def markdown(results: dict[str, Any]) -> str:
         svc["cached"],
         svc["idle"],
         svc["while_publishing"],
+        staff.idle,
+        staff.while_log_pages,
+        staff.while_batch_test,
     ]
     for t in series:
         lines.append(f"| {t.name} | {t.n} | {t.p50:.2f} | {t.p95:.2f} | {t.p99:.2f} | {t.rps:.1f} | {t.failures} |")
@@ -158,6 +171,11 @@ def markdown(results: dict[str, Any]) -> str:
         f"({s['rss_after_publishes_mb'] / s['rss_mb']:.2f}× after warm-up)",
         f"- chat p95 of one visitor while an editor publishes one-entry edits / idle: "
         f"{s['chat_ms_p95_while_publishing'] / s['chat_ms_p95_idle']:.2f}",
+        f"- question log of {staff.logged:,} questions ({staff.unsettled:,} escalated or given suggestions): first "
+        f"log page after start-up {staff.first_page_s:.2f} s, later pages {staff.page_s:.2f} s (median); chat p95 of "
+        f"one visitor while staff load log pages / idle: "
+        f"{s['chat_ms_p95_while_log_pages'] / s['chat_ms_p95_staff_idle']:.2f}, while a batch test runs / idle: "
+        f"{s['chat_ms_p95_while_batch_test'] / s['chat_ms_p95_staff_idle']:.2f}",
         "",
         "| FAQ | answer chars | cold build s | dry run of a one-entry edit s | its publish after the dry run s "
         "| publish of a one-entry edit s |",

@@ -8,8 +8,6 @@ being encoded the scheduler gives the cores to it, and the bulk work takes what 
 
 from __future__ import annotations
 
-import logging
-import os
 import queue
 import threading
 from collections.abc import Callable, Sequence
@@ -19,9 +17,7 @@ from dataclasses import dataclass, field
 from faq_bot.errors import ModelError
 from faq_bot.memory import give_back
 from faq_bot.model.embedder import Embedder, Vectors
-
-log = logging.getLogger("faq_bot.model")
-LOWEST_PRIORITY = 19
+from faq_bot.priority import lower_this_thread
 
 
 @dataclass
@@ -93,10 +89,7 @@ class BackgroundEncoder:
             thread.join(timeout)
 
     def _work(self) -> None:
-        try:  # Linux: a thread's nice value is its own (PRIO_PROCESS with the thread id)
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LOWEST_PRIORITY)
-        except (OSError, AttributeError) as exc:
-            log.warning("bulk encoding runs at normal priority: %s", exc)
+        lower_this_thread()
         while True:
             work = self._queue.get()
             if work is None:

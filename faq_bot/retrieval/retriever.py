@@ -63,6 +63,7 @@ class Search:
     analysis: Analysis
     hits: tuple[Hit, ...]
     focus: str | None = None  # the asking sentence of a message of several sentences
+    vector: npt.NDArray[np.float32] | None = None  # the whole message's embedding (None if not encoded)
 
     def with_hits(self, hits: Sequence[Hit]) -> Search:
         """The same search with other (e.g. re-ranked) hits."""
@@ -149,7 +150,7 @@ class Retriever:
             lexical = np.where(allowed, lexical, -np.inf).astype(np.float32)
         dense = self._dense_top(vector, lexical, allowed, categories, k)
         if not dense:
-            return Search(query, analysis, (), asking)
+            return Search(query, analysis, (), asking, vector)
         # Some questions are close to everything (greetings, generic wording): judge a
         # cosine against the query's mean cosine to the whole FAQ, not in absolute terms.
         background = float(vector @ self.index.centroid)
@@ -183,7 +184,7 @@ class Retriever:
             matched, text = self.index.phrasing(dense[pos][1])
             hits.append(Hit(self.index.entries[pos], float(combined[i]), float(cosines[i]), float(lex[i]), matched,
                             text, signals[rank]))  # fmt: skip
-        return Search(query, analysis, tuple(hits), asking)
+        return Search(query, analysis, tuple(hits), asking, vector)
 
     def _hybrid(self, relative: npt.NDArray[np.float32], lex: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         w = self.params.dense_weight

@@ -23,6 +23,7 @@ from faq_bot.config import Settings, load_settings
 from faq_bot.model.embedder import Embedder
 from faq_bot.publishing.shared import Follower
 from faq_bot.publishing.watcher import Watcher
+from faq_bot.quality.unanswered import UnansweredQuestions
 from faq_bot.runtime import databases, open_publisher
 from faq_bot.service.auth import AdminAuth
 from faq_bot.service.clients import ClientAddresses
@@ -75,6 +76,8 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
                 follower.start()
                 # Ready only once listening: a publish from now on is heard. Without the database, start anyway.
                 await run_in_threadpool(follower.wait_caught_up, FOLLOWER_START_SECONDS)
+            app.state.unanswered = UnansweredQuestions(chatlog, engine)
+            app.state.unanswered.start()  # the log read and grouped now, not by the first staff page
             app.state.engine = engine
             log.info("ready: FAQ %s", engine.current.faq_version)
             try:

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from faq_bot.config import Settings
 from faq_bot.errors import NotReadyError
 from faq_bot.publishing.publisher import Publisher
+from faq_bot.quality.unanswered import UnansweredQuestions
 from faq_bot.retrieval.engine import Engine
 from faq_bot.service.auth import AdminAuth
 from faq_bot.service.clients import client_address
@@ -63,6 +64,13 @@ async def _chatlog(request: Request) -> ChatLog:
     return writer.store
 
 
+async def _unanswered(request: Request) -> UnansweredQuestions:
+    unanswered: UnansweredQuestions | None = getattr(request.app.state, "unanswered", None)
+    if unanswered is None:
+        raise NotReadyError
+    return unanswered
+
+
 async def _auth(request: Request) -> AdminAuth:
     auth: AdminAuth = request.app.state.admin_auth
     return auth
@@ -81,5 +89,6 @@ EngineDep = Annotated[Engine, Depends(_engine)]
 PublisherDep = Annotated[Publisher, Depends(_publisher)]
 ChatLogDep = Annotated[ChatLog, Depends(_chatlog)]
 LogWriterDep = Annotated[LogWriter, Depends(_log_writer)]
+UnansweredDep = Annotated[UnansweredQuestions, Depends(_unanswered)]
 AuthDep = Annotated[AdminAuth, Depends(_auth)]
 RateLimited = Annotated[None, Depends(_rate_limited)]

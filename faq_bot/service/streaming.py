@@ -18,10 +18,10 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import StreamingResponse
 from markupsafe import escape
-from starlette.concurrency import run_in_threadpool
 
 from faq_bot.progress import Progress, Step
 from faq_bot.service.auth import AdminAuth
+from faq_bot.service.offload import in_background
 from faq_bot.service.templating import page_context, templates
 
 log = logging.getLogger("faq_bot.service")
@@ -57,7 +57,7 @@ async def with_progress(
     def report(step: Step) -> None:
         loop.call_soon_threadsafe(steps.put_nowait, step)
 
-    task: asyncio.Future[View] = asyncio.ensure_future(run_in_threadpool(work, report))
+    task: asyncio.Future[View] = asyncio.ensure_future(in_background(work, report))
 
     async def body() -> AsyncIterator[str]:
         yield head + f'<section class="progress" aria-live="polite" aria-label="{escape(heading)}">\n'

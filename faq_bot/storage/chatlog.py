@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any, TypeVar
 
+import numpy as np
+import numpy.typing as npt
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -32,11 +34,33 @@ from faq_bot.localtime import DEFAULT_ZONE, local_time
 from faq_bot.spreadsheet import BOM, csv_line
 from faq_bot.storage.database import Database, reason
 from faq_bot.storage.masking import mask_personal_data
-from faq_bot.storage.schema import chats, clicks, dismissals, feedback
+from faq_bot.storage.schema import chats, clicks, dismissals, feedback, question_vectors
 
 #: What a failing database raises, whichever the backend (the driver's own errors may escape SQLAlchemy's).
 DB_ERRORS: tuple[type[BaseException], ...] = (sa.exc.SQLAlchemyError, sqlite3.Error, DatabaseError, OSError)
-TABLES = {"chats": chats, "clicks": clicks, "feedback": feedback, "dismissals": dismissals}
+TABLES = {
+    "chats": chats,
+    "clicks": clicks,
+    "feedback": feedback,
+    "dismissals": dismissals,
+    "question_vectors": question_vectors,
+}
+#: Decisions that leave a question possibly unanswered (escalated; suggestions, until one is opened).
+UNSETTLED = ("escalate", "suggest")
+
+
+def pack_vector(vector: npt.NDArray[np.float32]) -> bytes:
+    """An embedding as stored: float16 (half the size; grouping does not need more)."""
+    return np.asarray(vector, dtype="<f2").tobytes()
+
+
+def unpack_vectors(blobs: Sequence[bytes]) -> npt.NDArray[np.float32]:
+    """Stored embeddings as unit-length float32 rows."""
+    if not blobs:
+        return np.zeros((0, 0), dtype=np.float32)
+    out = np.stack([np.frombuffer(b, dtype="<f2") for b in blobs]).astype(np.float32)
+    out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+    return out
 
 
 @dataclass(frozen=True)
@@ -52,6 +76,8 @@ class ChatRecord:
     categories: tuple[str, ...] = ()
     session_id: str | None = None
     created: float = field(default_factory=lambda: time.time())  # when asked, not when written
+    vector: bytes | None = None  # the question's embedding (float16) when it went unsettled, for grouping
+    model: str = ""  # the encoder of ``vector``
 
 
 @dataclass(frozen=True)
@@ -176,13 +202,20 @@ class ChatLog:
                 for r in rows if isinstance(r, ChatRecord)
             ]  # fmt: skip
             conn.execute(self._insert(chats).on_conflict_do_nothing(), values)
+            vectors = [
+                {"request_id": r.request_id, "model": r.model, "vector": r.vector}
+                for r in rows
+                if isinstance(r, ChatRecord) and r.vector is not None
+            ]
+            if vectors:
+                conn.execute(self._insert(question_vectors).on_conflict_do_nothing(), vectors)
         elif isinstance(first, Click | Feedback | Dismissal):
             for row in rows:
                 self._apply_reply_row(conn, row)
         elif self.retention_days > 0:  # Purge
             cutoff = time.time() - self.retention_days * 86400
             old = sa.select(chats.c.request_id).where(chats.c.created < cutoff).scalar_subquery()
-            for table in (feedback, clicks, dismissals):
+            for table in (feedback, clicks, dismissals, question_vectors):
                 conn.execute(sa.delete(table).where(table.c.request_id.in_(old)))
             conn.execute(sa.delete(chats).where(chats.c.created < cutoff))
 
@@ -290,6 +323,47 @@ class ChatLog:
         query = self._questions_query().where(chats.c.created >= since).order_by(chats.c.created.desc()).limit(limit)
         rows = self._read(lambda conn: conn.execute(query).all())
         return [LoggedQuestion(*r) for r in rows]
+
+    def unsettled(self, after: float, model: str) -> list[tuple[LoggedQuestion, bytes | None]]:
+        """Escalated and suggested questions asked at or after ``after``, oldest first, with their
+        embedding by ``model`` if one is stored (whether they are still unanswered: ``settled``)."""
+        query = (
+            self._questions_query()
+            .add_columns(question_vectors.c.vector)
+            .outerjoin(
+                question_vectors,
+                (question_vectors.c.request_id == chats.c.request_id) & (question_vectors.c.model == model),
+            )
+            .where(chats.c.created >= after, chats.c.decision.in_(UNSETTLED))
+            .order_by(chats.c.created, chats.c.request_id)
+        )
+        rows = self._read(lambda conn: conn.execute(query).all())
+        return [(LoggedQuestion(*r[:-1]), r[-1]) for r in rows]
+
+    def settled(self) -> tuple[set[str], set[str]]:
+        """Request ids with an opened suggestion, and those staff have dealt with (dismissals)."""
+
+        def read(conn: sa.Connection) -> tuple[set[str], set[str]]:
+            clicked = set(conn.scalars(sa.select(clicks.c.request_id).distinct()).all())
+            return clicked, set(conn.scalars(sa.select(dismissals.c.request_id)).all())
+
+        return self._read(read)
+
+    def store_vectors(self, model: str, vectors: dict[str, bytes]) -> None:
+        """Keep embeddings computed later for logged questions (rows of questions since deleted are skipped)."""
+        if not vectors:
+            return
+        ids = list(vectors)
+        try:
+            with self.db.writer() as conn, conn.begin():
+                logged = conn.scalars(sa.select(chats.c.request_id).where(chats.c.request_id.in_(ids))).all()
+                values = [{"request_id": r, "model": model, "vector": vectors[r]} for r in logged]
+                if values:
+                    conn.execute(self._insert(question_vectors).on_conflict_do_nothing(), values)
+        except DatabaseError as exc:
+            raise LogUnavailableError(f"question log {exc}") from exc
+        except DB_ERRORS as exc:
+            raise LogUnavailableError(f"{self}: {reason(exc)}") from exc
 
     def unanswered(self, since: float = 0.0, limit: int = 5000) -> list[LoggedQuestion]:
         """Questions the FAQ did not settle (escalated, or no suggestion opened) that staff have not dealt with."""

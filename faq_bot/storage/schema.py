@@ -81,3 +81,14 @@ faq_current = sa.Table(
     sa.Column("build_id", sa.String(128), sa.ForeignKey("faq_versions.build_id"), nullable=False),
     sa.Column("changed", sa.Float, nullable=False),
 )
+
+#: The embedding of an unsettled question (escalated, or given suggestions), for grouping the
+#: unanswered ones: the chat's own query vector, stored with it (float16), so that the staff
+#: pages never encode the log again. ``model``: the encoder it came from.
+question_vectors = sa.Table(
+    "question_vectors",
+    metadata,
+    sa.Column("request_id", sa.Text, primary_key=True),
+    sa.Column("model", sa.Text, nullable=False),
+    sa.Column("vector", sa.LargeBinary, nullable=False),
+)

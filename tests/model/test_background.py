@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from faq_bot.errors import ModelError
-from faq_bot.model.background import LOWEST_PRIORITY, BackgroundEncoder
+from faq_bot.model.background import BackgroundEncoder
 from faq_bot.model.embedder import Vectors
+from faq_bot.priority import LOWEST_PRIORITY
 from tests.fakes import FakeEmbedder
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
+from playwright.sync_api import expect
 from pydantic import SecretStr
 
 from faq_bot.config import PROJECT_ROOT, Settings
@@ -67,8 +68,8 @@ def test_an_uploaded_file_shows_old_and_new_side_by_side_with_marked_characters(
     admin.get_by_role("button", name="検証して差分を表示").click()  # type: ignore[attr-defined]
     change = admin.get_by_role("article", name="FAQ 1 の変更")  # type: ignore[attr-defined]
     row = change.get_by_role("row", name="回答")
-    assert row.locator("td.old del").all_inner_texts() == ["0"]
-    assert row.locator("td.new ins").all_inner_texts() == ["5", "いた"]
+    expect(row.locator("td.old del")).to_have_text(["0"])  # waits for the streamed result
+    expect(row.locator("td.new ins")).to_have_text(["5", "いた"])
     assert "変更された項目" not in admin.content()  # type: ignore[attr-defined]
     category = admin.get_by_role("article", name="FAQ 6 の変更").get_by_role("row", name="分類")  # type: ignore[attr-defined]
     assert category.locator("td.new ins").inner_text() == "情報"
@@ -118,6 +119,7 @@ def test_a_workbook_uploads_and_the_excel_downloads_are_offered(admin: object, s
     admin.locator("#file").set_input_files(str(path))  # type: ignore[attr-defined]
     admin.get_by_role("button", name="検証して差分を表示").click()  # type: ignore[attr-defined]
     problem = admin.locator("table.problems tbody tr").first  # type: ignore[attr-defined]
+    problem.wait_for()
     assert problem.locator("td").all_inner_texts()[:3] == ["4", "C列（質問）", "質問が空です。"]
 
 
@@ -129,7 +131,7 @@ def test_adding_an_alternate_previews_first_then_the_group_leaves_the_list(admin
     junk = rows.filter(has_text="あいうえおかきくけこ")
     assert junk.get_by_label("追加先のFAQ").input_value() == ""  # nothing pre-selected for junk
     canteen = rows.filter(has_text="社員食堂はありますか")
-    canteen.get_by_label("追加先のFAQ").select_option("5")
+    canteen.get_by_label("追加先のFAQ").fill("5")
     canteen.get_by_role("button", name="言い換えとして追加（確認へ）").click()
     admin.get_by_role("heading", name="「社員食堂はありますか」をFAQ 5 の言い換えに追加").wait_for()  # type: ignore[attr-defined]
     assert httpx.get(site + "/api/faqs/5").json()["question"] == "銀行振込はできますか"

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from fastapi.testclient import TestClient
 
 from faq_bot.config import Settings
-from tests.conftest import ADMIN_AUTH, ADMIN_TOKEN, app_client, csrf_of
+from tests.conftest import ADMIN_AUTH, ADMIN_TOKEN, app_client, csrf_of, written_log
 
 QUERIES = "query\tgold\n請求書はいつ発行されますか\t1\nクレジットカードは使えますか\t4\n全然関係ない話題\t\n"
 
@@ -50,6 +50,35 @@ def test_log_endpoints_group_unanswered_count_entries_and_export(admin_client: T
     assert entries["2"]["answered"] == 1 and entries["6"]["answered"] == 0 and len(entries) == 6
     csv_text = admin_client.get("/admin/log.csv", headers=ADMIN_AUTH).text
     assert csv_text.count("\n") == 4 and "社員食堂" in csv_text
+
+
+def test_unanswered_questions_keep_the_chats_embedding_and_the_log_pages_encode_nothing(
+    logged_in_client: TestClient,
+) -> None:
+    client = logged_in_client
+    replies = [client.post("/api/chat", json={"message": t}).json() for t in ["社員食堂はありますか", "駐車場は何台"]]
+    assert {r["decision"] for r in replies} <= {"escalate", "suggest"}
+    assert written_log(client).count("question_vectors") == 2  # stored with the rows, by the log writer
+    encoder = client.app.state.engine.embedder  # type: ignore[attr-defined]
+    calls = encoder.calls
+    assert len(client.get("/admin/log/unanswered", params={"days": 0}, headers=ADMIN_AUTH).json()) == 2
+    page = client.get("/admin/log", params={"days": 0})
+    assert page.status_code == 200 and "社員食堂はありますか" in page.text and 'list="faq-entries"' in page.text
+    assert encoder.calls == calls
+
+
+def test_the_log_page_shows_groups_a_page_at_a_time(logged_in_client: TestClient) -> None:
+    client = logged_in_client
+    kanji = [chr(0x5B57 + 7 * n) for n in range(140)]  # four unrelated characters each: groups of their own
+    for n in range(35):
+        client.post("/api/chat", json={"message": "".join(kanji[4 * n : 4 * n + 4]) + "について"})
+    api = client.get("/admin/log/unanswered", params={"days": 0, "per_page": 10, "page": 4}, headers=ADMIN_AUTH)
+    total = int(api.headers["X-Total-Count"])
+    assert 30 < total <= 35 and len(api.json()) == total - 30
+    first = client.get("/admin/log", params={"days": 0}).text
+    assert "1 / 2ページ" in first and 'href="/admin/log?days=0&amp;page=2"' in first
+    second = client.get("/admin/log", params={"days": 0, "page": 2}).text
+    assert "2 / 2ページ" in second and 'rel="prev"' in second and 'rel="next"' not in second
 
 
 def test_csv_downloads_never_carry_a_live_formula(admin_client: TestClient) -> None:

@@ -11,13 +11,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from faq_bot.errors import AuthError, FaqFormatError, NotFoundError, RateLimitedError
 from faq_bot.progress import Progress
 from faq_bot.publishing.publisher import Publisher
 from faq_bot.service.auth import COOKIE, AdminPageRoute
 from faq_bot.service.deps import AuthDep, ChatLogDep, PublisherDep
+from faq_bot.service.offload import in_background
 from faq_bot.service.streaming import View, with_progress
 from faq_bot.service.templating import render, templates
 from faq_bot.service.uploads import Staging, as_tsv, as_uploaded, read_upload
@@ -68,7 +68,7 @@ async def login(request: Request, auth: AuthDep, token: Annotated[str, Form(max_
     if not auth.enabled:
         raise AuthError(503, "管理機能は無効です。")
     try:
-        cookie = await run_in_threadpool(auth.login, request, token.strip())
+        cookie = await in_background(auth.login, request, token.strip())
     except (AuthError, RateLimitedError) as exc:  # shown on the login page, with the status the API would give
         status = 429 if isinstance(exc, RateLimitedError) else exc.status
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimitedError) else None
@@ -91,7 +91,7 @@ async def login(request: Request, auth: AuthDep, token: Annotated[str, Form(max_
 async def logout(request: Request, auth: AuthDep, csrf: Annotated[str, Form()] = "") -> Response:
     """End the session, server-side too: the cookie stops working wherever it was copied."""
     auth.check_csrf(request, csrf)
-    await run_in_threadpool(auth.logout, request)
+    await in_background(auth.logout, request)
     response = RedirectResponse("/admin/login", status_code=303)
     response.delete_cookie(COOKIE, path="/admin")
     return response

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from faq_bot.content.faq import dump
 from faq_bot.errors import FaqBotError, FaqFormatError, NotFoundError
@@ -14,11 +13,14 @@ from faq_bot.progress import Progress, Step
 from faq_bot.publishing.publisher import Publisher, alternate_source
 from faq_bot.quality import report as batch_report
 from faq_bot.quality.batch import batch_queries, run_batch
-from faq_bot.quality.insights import QuestionGroup, entry_usage
+from faq_bot.quality.grouping import QuestionGroup
+from faq_bot.quality.insights import entry_usage
+from faq_bot.quality.unanswered import UnansweredQuestions
 from faq_bot.retrieval.smalltalk import recognise
 from faq_bot.service.auth import AdminAuth, AdminPageRoute
-from faq_bot.service.deps import AuthDep, ChatLogDep, LogWriterDep, PublisherDep, SettingsDep
-from faq_bot.service.routes.staff import csv_download, explain_question, question_groups
+from faq_bot.service.deps import AuthDep, ChatLogDep, LogWriterDep, PublisherDep, SettingsDep, UnansweredDep
+from faq_bot.service.offload import in_background
+from faq_bot.service.routes.staff import csv_download, explain_question
 from faq_bot.service.streaming import View, with_progress
 from faq_bot.service.templating import render
 from faq_bot.service.uploads import Staging, read_upload
@@ -41,7 +43,7 @@ async def console_page(
     result = error = None
     if q.strip():
         try:
-            result = await run_in_threadpool(explain_question, publisher, q, category, settings.max_message_chars)
+            result = await in_background(explain_question, publisher, q, category, settings.max_message_chars)
         except FaqBotError as exc:  # an empty or too long question, an unknown category: shown on the page
             error = str(exc)
     return render(
@@ -112,26 +114,40 @@ async def log_page(
     publisher: PublisherDep,
     chatlog: ChatLogDep,
     log_writer: LogWriterDep,
+    unanswered: UnansweredDep,
     days: Annotated[int, Query(ge=0, le=3650)] = 30,
+    page: Annotated[int, Query(ge=1)] = 1,
     message: str | None = None,
 ) -> HTMLResponse:
-    """Unanswered questions grouped by meaning, per-entry use and ratings."""
+    """Unanswered questions grouped by meaning (one page of groups), per-entry use and ratings."""
     log_writer.purge()  # retention, in the background
-    return await render_log(request, auth, publisher, chatlog, days, message)
+    return await render_log(request, auth, publisher, chatlog, unanswered, message, days=days, page=page)
+
+
+#: Groups per page of the question log.
+GROUPS_PER_PAGE = 30
 
 
 async def render_log(
-    request: Request, auth: AdminAuth, publisher: Publisher, chatlog: ChatLog, days: int, message: str | None
+    request: Request,
+    auth: AdminAuth,
+    publisher: Publisher,
+    chatlog: ChatLog,
+    unanswered: UnansweredQuestions,
+    message: str | None,
+    *,
+    days: int = 30,
+    page: int = 1,
 ) -> HTMLResponse:
     """The log page (what the page shows after an action too)."""
-    groups = await run_in_threadpool(question_groups, publisher, chatlog, days)
+    shown = await in_background(unanswered.page, days, page, GROUPS_PER_PAGE)
     entries = publisher.engine.current.index.entries
-    usage = entry_usage(entries, await run_in_threadpool(chatlog.entry_stats))
+    usage = entry_usage(entries, await in_background(chatlog.entry_stats))
     floor = publisher.engine.params.decision.related_threshold
-    total = await run_in_threadpool(chatlog.count)
+    total = await in_background(chatlog.count)
     return render(
-        request, auth, "log.html", "log", groups=[(g, likely_entry(g, floor)) for g in groups], entries=usage,
-        days=days, message=message, all_entries=entries, total=total,
+        request, auth, "log.html", "log", groups=[(g, likely_entry(g, floor)) for g in shown.groups], entries=usage,
+        days=days, message=message, all_entries=entries, total=total, shown=shown, per_page=GROUPS_PER_PAGE,
     )  # fmt: skip
 
 
@@ -148,6 +164,7 @@ async def alternate_ui(
     auth: AuthDep,
     publisher: PublisherDep,
     chatlog: ChatLogDep,
+    unanswered: UnansweredDep,
     entry_id: Annotated[str, Form(max_length=64)],
     text: Annotated[str, Form(max_length=500)],
     ids: Annotated[str, Form(max_length=2_000_000)] = "",
@@ -156,15 +173,15 @@ async def alternate_ui(
     """Preview a grouped question as an alternate of an entry: the diff and the regression set, then confirm."""
     auth.check_csrf(request, csrf)
     if not entry_id:
-        return await render_log(request, auth, publisher, chatlog, 30, "追加先のFAQを選んでください。")
+        return await render_log(request, auth, publisher, chatlog, unanswered, "追加先のFAQを選んでください。")
     base = publisher.engine.current.faq_version
     try:
         raw = dump(publisher.with_alternate(entry_id, text)).encode("utf-8")
     except FaqFormatError as exc:
         message = "追加できませんでした: " + "; ".join(p.message for p in exc.problems)
-        return await render_log(request, auth, publisher, chatlog, 30, message)
+        return await render_log(request, auth, publisher, chatlog, unanswered, message)
     except FaqBotError as exc:
-        return await render_log(request, auth, publisher, chatlog, 30, f"追加できませんでした: {exc}")
+        return await render_log(request, auth, publisher, chatlog, unanswered, f"追加できませんでした: {exc}")
     source = alternate_source(entry_id)
     heading = f"「{text}」をFAQ {entry_id} の言い換えに追加"
 
@@ -191,11 +208,14 @@ async def dismiss_ui(
     auth: AuthDep,
     publisher: PublisherDep,
     chatlog: ChatLogDep,
+    unanswered: UnansweredDep,
     ids: Annotated[str, Form(max_length=2_000_000)],
     text: Annotated[str, Form(max_length=500)] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
     """Take a group off the unanswered list (small talk, spam, a topic the FAQ will not cover)."""
     auth.check_csrf(request, csrf)
-    count = await run_in_threadpool(chatlog.dismiss, ids.split(","), "dismissed")
-    return await render_log(request, auth, publisher, chatlog, 30, f"「{text}」ほか{count}件を対応不要にしました。")
+    count = await in_background(chatlog.dismiss, ids.split(","), "dismissed")
+    return await render_log(
+        request, auth, publisher, chatlog, unanswered, f"「{text}」ほか{count}件を対応不要にしました。"
+    )

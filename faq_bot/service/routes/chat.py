@@ -15,7 +15,7 @@ from faq_bot.retrieval.contact import contact_link, refers_to_contact
 from faq_bot.service import schemas
 from faq_bot.service.deps import EngineDep, LogWriterDep, RateLimited, SettingsDep
 from faq_bot.service.questions import checked_question
-from faq_bot.storage.chatlog import ChatRecord
+from faq_bot.storage.chatlog import UNSETTLED, ChatRecord, pack_vector
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": schemas.ErrorReply, "description": "JSONとして読めない"},
@@ -44,6 +44,8 @@ async def chat(
     request_id = uuid.uuid4().hex
     # Encoding is CPU-bound: keep the event loop free.
     reply = await run_in_threadpool(loaded.ask, message, categories)
+    # An unsettled question keeps its embedding: the staff pages group them without encoding again.
+    vector = reply.search.vector if reply.decision.value in UNSETTLED else None
     record = ChatRecord(
         request_id,
         message,
@@ -53,6 +55,8 @@ async def chat(
         loaded.faq_version,
         tuple(categories or ()),
         body.session_id,
+        vector=pack_vector(vector) if vector is not None else None,
+        model=loaded.retriever.embedder.model_id,
     )
     log_writer.record_chat(record)  # queued: written off the request path, a failing log never fails a reply
     answer = schemas.ChatReply.of(reply, request_id, loaded.faq_version, message, engine.params.decision)

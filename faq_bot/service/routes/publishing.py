@@ -6,12 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from faq_bot.content.workbook import XLSX_MEDIA_TYPE, excel_tsv, write_workbook
 from faq_bot.service import schemas
 from faq_bot.service.auth import AdminApiRoute
 from faq_bot.service.deps import PublisherDep
+from faq_bot.service.offload import in_background
 from faq_bot.service.uploads import as_tsv, as_uploaded, read_upload
 
 ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -30,7 +30,7 @@ publishing_api = APIRouter(prefix="/admin", tags=["admin"], responses=ADMIN_ERRO
 @publishing_api.post("/reload", summary="ディスク上のTSVを再読み込みして公開", response_model=schemas.PublishReply)
 async def reload(publisher: PublisherDep, dry_run: Annotated[bool, Query()] = False) -> Any:
     """Validate the configured TSV, build off to the side, then swap (``dry_run=1``: only the preview)."""
-    result = await run_in_threadpool(lambda: publisher.reload(dry_run=dry_run))
+    result = await in_background(lambda: publisher.reload(dry_run=dry_run))
     return schemas.PublishReply.of(result, dry_run)
 
 
@@ -45,21 +45,21 @@ async def upload(
     """Publish an uploaded TSV or workbook; the file on disk (always TSV) is replaced only after success."""
     raw = await read_upload(file, publisher.paths.max_faq_bytes)
     name = file.filename or "upload.tsv"
-    tsv, book = await run_in_threadpool(as_tsv, raw, name)
-    result = await run_in_threadpool(lambda: publisher.publish_bytes(tsv, name, dry_run=dry_run))
+    tsv, book = await in_background(as_tsv, raw, name)
+    result = await in_background(lambda: publisher.publish_bytes(tsv, name, dry_run=dry_run))
     return schemas.PublishReply.of(as_uploaded(result, book), dry_run)
 
 
 @publishing_api.get("/versions", summary="保存されているバージョン", response_model=list[schemas.VersionOut])
 async def versions(publisher: PublisherDep) -> Any:
     """Kept versions, newest first."""
-    return [schemas.VersionOut.of(v) for v in await run_in_threadpool(publisher.versions)]
+    return [schemas.VersionOut.of(v) for v in await in_background(publisher.versions)]
 
 
 @publishing_api.post("/rollback", summary="以前のバージョンに戻す", response_model=schemas.VersionOut)
 async def rollback(body: schemas.RollbackRequest, publisher: PublisherDep) -> Any:
     """Serve a kept version again, with the same atomic swap."""
-    return schemas.VersionOut.of(await run_in_threadpool(publisher.rollback, body.build_id))
+    return schemas.VersionOut.of(await in_background(publisher.rollback, body.build_id))
 
 
 @publishing_api.get("/faq.tsv", summary="公開中のTSVをダウンロード", response_class=Response)
@@ -69,7 +69,7 @@ async def download(
 ) -> Response:
     """The TSV of the version being served, as it was published (``excel=1``: for Excel on Japanese Windows)."""
     loaded = publisher.engine.current
-    data = excel_tsv(loaded.index.entries) if excel else await run_in_threadpool(publisher.current_tsv)
+    data = excel_tsv(loaded.index.entries) if excel else await in_background(publisher.current_tsv)
     name = f"faq-{loaded.faq_version}{'-excel' if excel else ''}.tsv"
     return Response(
         data,
@@ -82,7 +82,7 @@ async def download(
 async def download_workbook(publisher: PublisherDep) -> Response:
     """The entries being served as an .xlsx (every cell text; upload it again as it is)."""
     loaded = publisher.engine.current
-    data = await run_in_threadpool(write_workbook, loaded.index.entries)
+    data = await in_background(write_workbook, loaded.index.entries)
     return Response(
         data,
         media_type=XLSX_MEDIA_TYPE,

@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
-from starlette.concurrency import run_in_threadpool
 
 from faq_bot.publishing.publisher import Publisher
 from faq_bot.quality import report as batch_report
 from faq_bot.quality.batch import BatchResult, batch_queries, run_batch
 from faq_bot.quality.explain import Explanation, explain
-from faq_bot.quality.insights import QuestionGroup, entry_usage, group_questions
+from faq_bot.quality.insights import entry_usage
 from faq_bot.service import schemas
 from faq_bot.service.auth import AdminApiRoute
-from faq_bot.service.deps import ChatLogDep, PublisherDep, SettingsDep
+from faq_bot.service.deps import ChatLogDep, PublisherDep, SettingsDep, UnansweredDep
+from faq_bot.service.offload import in_background
 from faq_bot.service.questions import checked_question
 from faq_bot.service.routes.publishing import ADMIN_ERRORS
 from faq_bot.service.uploads import read_upload
-from faq_bot.storage.chatlog import ChatLog
 
 staff_api = APIRouter(prefix="/admin", tags=["staff"], responses=ADMIN_ERRORS, route_class=AdminApiRoute)
 
@@ -39,7 +37,7 @@ async def explain_api(
     category: Annotated[list[str] | None, Query(description="分類で絞る（複数可）")] = None,
 ) -> Any:
     """Decision, top 5 with dense / lexical / combined scores, thresholds, normalised query and tokens."""
-    explanation = await run_in_threadpool(explain_question, publisher, q, category, settings.max_message_chars)
+    explanation = await in_background(explain_question, publisher, q, category, settings.max_message_chars)
     return schemas.ExplainReply.of(explanation)
 
 
@@ -47,7 +45,7 @@ async def batch_run(publisher: Publisher, file: UploadFile) -> BatchResult:
     """Read an uploaded question set and run it against the live FAQ."""
     raw = await read_upload(file, publisher.paths.max_faq_bytes)
     queries = batch_queries(raw, file.filename or "batch.tsv")
-    return await run_in_threadpool(run_batch, publisher.engine, queries)
+    return await in_background(run_batch, publisher.engine, queries)
 
 
 @staff_api.post("/batch", summary="一括テスト", response_model=schemas.BatchReply)
@@ -63,7 +61,7 @@ async def batch_api(
     if format == "html":
         decision = publisher.engine.params.decision
         name = file.filename or "batch.tsv"
-        html = await run_in_threadpool(
+        html = await in_background(
             lambda: batch_report.render_html(report, decision, name, result.proposal, timezone=settings.timezone)
         )
         # The standalone report carries its own <style> (it is also written to files); no scripts.
@@ -91,34 +89,38 @@ def csv_download(text: str, name: str) -> Response:
     )
 
 
-def question_groups(publisher: Publisher, chatlog: ChatLog, days: int) -> list[QuestionGroup]:
-    """Unanswered questions of the last ``days`` days (0: all), grouped by meaning."""
-    since = time.time() - days * 86400 if days > 0 else 0.0
-    return group_questions(chatlog.unanswered(since), publisher.engine.bulk)
-
-
 @staff_api.get(
     "/log/unanswered", summary="答えられなかった質問（似た質問ごと）", response_model=list[schemas.QuestionGroupOut]
 )
 async def unanswered_api(
-    publisher: PublisherDep, chatlog: ChatLogDep, days: Annotated[int, Query(ge=0, le=3650)] = 30
+    response: Response,
+    unanswered: UnansweredDep,
+    _chatlog: ChatLogDep,  # the rows queued so far written first
+    days: Annotated[int, Query(ge=0, le=3650, description="直近の日数（0: 全期間）")] = 30,
+    page: Annotated[int, Query(ge=1, description="ページ（1から）")] = 1,
+    per_page: Annotated[int, Query(ge=1, le=1000, description="1ページのグループ数")] = 100,
 ) -> Any:
-    """Escalated questions and suggestions nobody opened, grouped by meaning, biggest group first."""
-    groups = await run_in_threadpool(question_groups, publisher, chatlog, days)
-    return [schemas.QuestionGroupOut(**asdict(g)) for g in groups]
+    """Escalated questions and suggestions nobody opened, grouped by meaning, biggest group first.
+
+    Headers: ``X-Total-Count`` (groups in all pages), ``X-Waiting-Count`` (questions not grouped yet).
+    """
+    shown = await in_background(unanswered.page, days, page, per_page)
+    response.headers["X-Total-Count"] = str(shown.total_groups)
+    response.headers["X-Waiting-Count"] = str(shown.waiting)
+    return [schemas.QuestionGroupOut(**asdict(g)) for g in shown.groups]
 
 
 @staff_api.get("/log/entries", summary="FAQごとの利用回数と評価", response_model=list[schemas.EntryStatsOut])
 async def entries_api(publisher: PublisherDep, chatlog: ChatLogDep) -> Any:
     """Every entry of the live FAQ with answer counts, suggestion clicks and 👍/👎 (0 = never hit)."""
-    stats = await run_in_threadpool(chatlog.entry_stats)
+    stats = await in_background(chatlog.entry_stats)
     return [schemas.EntryStatsOut(**asdict(u)) for u in entry_usage(publisher.engine.current.index.entries, stats)]
 
 
 @staff_api.get("/log.csv", summary="質問ログをCSVで書き出す", response_class=StreamingResponse)
 async def log_csv(chatlog: ChatLogDep, settings: SettingsDep) -> StreamingResponse:
     """Every logged question with its feedback (times in ``FAQ_BOT_TIMEZONE``)."""
-    rows = await run_in_threadpool(lambda: list(chatlog.export_csv(settings.timezone)))
+    rows = await in_background(lambda: list(chatlog.export_csv(settings.timezone)))
     return StreamingResponse(
         iter(rows),
         media_type="text/csv; charset=utf-8",
@@ -129,13 +131,13 @@ async def log_csv(chatlog: ChatLogDep, settings: SettingsDep) -> StreamingRespon
 @staff_api.post("/log/alternate", summary="質問を言い換えとしてFAQに追加", response_model=schemas.PublishReply)
 async def alternate_api(body: schemas.AlternateRequest, publisher: PublisherDep, chatlog: ChatLogDep) -> Any:
     """Publish the live FAQ with the visitor's wording as one more alternate of an entry (validated reload path)."""
-    result = await run_in_threadpool(lambda: publisher.add_alternate(body.entry_id, body.text, dry_run=body.dry_run))
+    result = await in_background(lambda: publisher.add_alternate(body.entry_id, body.text, dry_run=body.dry_run))
     if result.published and body.request_ids:
-        await run_in_threadpool(chatlog.dismiss, body.request_ids, "alternate")
+        await in_background(chatlog.dismiss, body.request_ids, "alternate")
     return schemas.PublishReply.of(result, body.dry_run)
 
 
 @staff_api.post("/log/dismiss", summary="質問を未回答の一覧から外す", response_model=schemas.DismissReply)
 async def dismiss_api(body: schemas.DismissRequest, chatlog: ChatLogDep) -> Any:
     """Mark logged questions as dealt with (not for the FAQ); they leave the unanswered list."""
-    return schemas.DismissReply(dismissed=await run_in_threadpool(chatlog.dismiss, body.request_ids, "dismissed"))
+    return schemas.DismissReply(dismissed=await in_background(chatlog.dismiss, body.request_ids, "dismissed"))

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
-from faq_bot.quality.insights import group_questions
+import itertools
+
+from faq_bot.quality.grouping import group_questions
 from faq_bot.storage.chatlog import LoggedQuestion
 from tests.fakes import FakeEmbedder
 
+_ids = itertools.count()
+
 
 def q(text: str, entry: str | None = None, t: float = 0.0) -> LoggedQuestion:
-    return LoggedQuestion("r", t, text, "escalate", entry, 0.1, "v", None, None, None)
+    return LoggedQuestion(f"r{next(_ids)}", t, text, "escalate", entry, 0.1, "v", None, None, None)
 
 
 def test_similar_questions_form_one_group_with_a_count() -> None:

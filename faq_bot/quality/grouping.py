@@ -1,0 +1,142 @@
+"""Grouping what visitors asked by meaning, one question at a time (so one missing topic shows once).
+
+Each question joins the group whose first question (its leader) is most similar, if that
+cosine reaches ``similarity``; otherwise it starts a group of its own. Unlike clustering
+the whole log again, adding questions costs one matrix product against the leaders, and
+groups never move once formed: the staff pages keep them up to date as questions come in.
+Identical texts (after normalisation) always share a group.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from faq_bot.model.embedder import Embedder
+from faq_bot.storage.chatlog import LoggedQuestion
+from faq_bot.text.normalize import normalize
+
+#: Questions whose embeddings are at least this similar (cosine) to a group's first question join it.
+GROUP_SIMILARITY = 0.9
+#: Questions compared with the leaders in one matrix product.
+CHUNK = 512
+
+
+@dataclass(frozen=True)
+class QuestionGroup:
+    """Similar unanswered questions: a representative, how many, and the nearest FAQ entry."""
+
+    representative: str
+    count: int
+    examples: tuple[str, ...]
+    last_seen: float
+    nearest_entry: str | None  # the entry most of them came closest to, a candidate for an alternate
+    request_ids: tuple[str, ...] = ()  # every logged question of the group (to dismiss them together)
+    nearest_confidence: float = 0.0  # the best probability any of them had for ``nearest_entry``
+
+
+class QuestionGrouper:
+    """Groups that grow as questions are added (not thread-safe: the caller serialises)."""
+
+    def __init__(self, similarity: float = GROUP_SIMILARITY) -> None:
+        self.similarity = similarity
+        self._leaders = np.zeros((0, 0), dtype=np.float32)  # rows [: self._count] are in use
+        self._count = 0
+        self._by_text: dict[str, int] = {}
+        self.members: list[list[LoggedQuestion]] = []
+        self._keys: list[list[str]] = []  # each member's normalised text (computed once)
+        self.seen: set[str] = set()
+
+    def __len__(self) -> int:
+        return sum(len(m) for m in self.members)
+
+    def add(self, questions: Sequence[LoggedQuestion], vectors: npt.NDArray[np.float32]) -> None:
+        """Add questions (not seen before) with their unit-length embeddings, row for row."""
+        fresh = [i for i, q in enumerate(questions) if q.request_id not in self.seen]
+        for start in range(0, len(fresh), CHUNK):
+            rows = fresh[start : start + CHUNK]
+            block = np.asarray(vectors[rows], dtype=np.float32)
+            known = self._count
+            if known:
+                sims = block @ self._leaders[:known].T
+                best = sims.argmax(axis=1)
+                best_sim = sims[np.arange(len(rows)), best]
+            for j, i in enumerate(rows):
+                q = questions[i]
+                if q.request_id in self.seen:  # twice in one call
+                    continue
+                self.seen.add(q.request_id)
+                key = normalize(q.message)
+                group = self._by_text.get(key)
+                if group is None and known and best_sim[j] >= self.similarity:
+                    group = int(best[j])
+                if group is None and self._count > known:  # a leader started earlier in this chunk
+                    recent = block[j] @ self._leaders[known : self._count].T
+                    k = int(recent.argmax())
+                    if recent[k] >= self.similarity:
+                        group = known + k
+                if group is None:
+                    group = self._lead(block[j])
+                self._by_text.setdefault(key, group)
+                self.members[group].append(q)
+                self._keys[group].append(key)
+
+    def _lead(self, vector: npt.NDArray[np.float32]) -> int:
+        if self._count == len(self._leaders):
+            grown = np.zeros((max(64, 2 * self._count), len(vector)), dtype=np.float32)
+            if self._count:
+                grown[: self._count] = self._leaders[: self._count]
+            self._leaders = grown
+        self._leaders[self._count] = vector
+        self._count += 1
+        self.members.append([])
+        self._keys.append([])
+        return self._count - 1
+
+    def groups(self, keep: Callable[[LoggedQuestion], bool] = lambda q: True) -> list[QuestionGroup]:
+        """The groups of the questions ``keep`` accepts, biggest (then most recent) first."""
+        out = []
+        for members, keys in zip(self.members, self._keys, strict=True):
+            kept = [(q, k) for q, k in zip(members, keys, strict=True) if keep(q)]
+            if kept:
+                out.append(_summary(kept))
+        return sorted(out, key=lambda g: (-g.count, -g.last_seen))
+
+
+def _summary(kept: list[tuple[LoggedQuestion, str]]) -> QuestionGroup:
+    asked = [q for q, _ in kept]
+    by_text: dict[str, LoggedQuestion] = {}
+    counts: Counter[str] = Counter()
+    for q, key in kept:
+        by_text.setdefault(key, q)
+        counts[key] += 1
+    texts = [t for t, _ in counts.most_common()]
+    entries = Counter(q.entry_id for q in asked if q.entry_id)
+    nearest = entries.most_common(1)[0][0] if entries else None
+    return QuestionGroup(
+        representative=by_text[texts[0]].message,
+        count=len(asked),
+        examples=tuple(by_text[t].message for t in texts[:5]),
+        last_seen=max(q.created for q in asked),
+        nearest_entry=nearest,
+        request_ids=tuple(q.request_id for q in asked),
+        nearest_confidence=max((q.confidence for q in asked if q.entry_id == nearest), default=0.0),
+    )
+
+
+def group_questions(
+    questions: Sequence[LoggedQuestion], embedder: Embedder, similarity: float = GROUP_SIMILARITY
+) -> list[QuestionGroup]:
+    """Group questions encoded now (the staff pages use the embeddings stored with the log instead)."""
+    if not questions:
+        return []
+    texts = sorted({normalize(q.message) for q in questions})
+    vectors = embedder.encode_queries(texts)
+    row = {t: i for i, t in enumerate(texts)}
+    grouper = QuestionGrouper(similarity)
+    grouper.add(questions, vectors[[row[normalize(q.message)] for q in questions]])
+    return grouper.groups()

@@ -1,0 +1,137 @@
+"""The unanswered questions of the log, grouped by meaning and kept up to date as visitors ask.
+
+A question the bot escalated or answered with suggestions is logged with the embedding
+its chat computed anyway, so the staff pages encode nothing: a page load reads only the
+rows logged since the last one, adds them to the groups (``QuestionGrouper``) and shows
+one page of the groups that are still unanswered (no suggestion opened, not dealt with).
+Questions logged without an embedding (before this existed, or by another encoder) are
+encoded once, in the background on the lowest-priority bulk encoder, and stored; until
+then the page says how many are waiting.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from itertools import islice
+
+from faq_bot.errors import LogUnavailableError
+from faq_bot.quality.grouping import GROUP_SIMILARITY, QuestionGroup, QuestionGrouper
+from faq_bot.retrieval.engine import Engine
+from faq_bot.storage.chatlog import ChatLog, LoggedQuestion, pack_vector, unpack_vectors
+
+log = logging.getLogger("faq_bot.quality")
+#: Rows are written a little after they are asked (a queue per replica): each refresh reads again
+#: this many seconds before the newest row it has seen, skipping the rows it has.
+LAG_SECONDS = 600.0
+#: Questions encoded per bulk call when filling in missing embeddings (between calls, visitors go first).
+BACKFILL_BATCH = 64
+
+
+@dataclass(frozen=True)
+class GroupPage:
+    """One page of unanswered groups, biggest first."""
+
+    groups: list[QuestionGroup]
+    page: int
+    pages: int
+    total_groups: int
+    total_questions: int
+    waiting: int  # logged questions not grouped yet (their embeddings are being computed)
+
+
+class UnansweredQuestions:
+    """Grouped unanswered questions of one log (thread-safe; one per process)."""
+
+    def __init__(self, chatlog: ChatLog, engine: Engine, similarity: float = GROUP_SIMILARITY) -> None:
+        self.chatlog = chatlog
+        self.engine = engine
+        self._grouper = QuestionGrouper(similarity)
+        self._model = ""
+        self._after = 0.0  # rows asked at or after this are read again (those seen are skipped by id)
+        self._waiting: dict[str, LoggedQuestion] = {}
+        self._lock = threading.Lock()
+        self._backfill: threading.Thread | None = None
+
+    def refresh(self) -> None:
+        """Add the rows logged since the last refresh (``LogUnavailableError`` if the log cannot be read)."""
+        with self._lock:
+            model = self.engine.embedder.model_id
+            if model != self._model:  # another encoder: its embeddings are not comparable, start again
+                self._grouper = QuestionGrouper(self._grouper.similarity)
+                self._model, self._after, self._waiting = model, 0.0, {}
+            rows = self.chatlog.unsettled(self._after, model)
+            new = [
+                (q, v) for q, v in rows if q.request_id not in self._grouper.seen and q.request_id not in self._waiting
+            ]
+            ready = [(q, v) for q, v in new if v is not None]
+            if ready:
+                self._grouper.add([q for q, _ in ready], unpack_vectors([v for _, v in ready if v is not None]))
+            for q, v in new:
+                if v is None:
+                    self._waiting[q.request_id] = q
+            if rows:
+                self._after = max(self._after, rows[-1][0].created - LAG_SECONDS)
+            start = bool(self._waiting) and (self._backfill is None or not self._backfill.is_alive())
+            if start:
+                self._backfill = threading.Thread(target=self._fill, name="faq-bot-log-grouping", daemon=True)
+                self._backfill.start()
+
+    def start(self) -> None:
+        """Read the log now, in the background (the first staff page then finds the groups made)."""
+
+        def first() -> None:
+            try:
+                self.refresh()
+            except LogUnavailableError as exc:
+                log.warning("unanswered questions not grouped yet: %s", exc)
+
+        threading.Thread(target=first, name="faq-bot-log-grouping-start", daemon=True).start()
+
+    def page(self, days: int = 30, page: int = 1, per_page: int = 30) -> GroupPage:
+        """Refresh, then one page of the groups still unanswered among the last ``days`` days (0: all)."""
+        self.refresh()
+        clicked, dismissed = self.chatlog.settled()
+        now = time.time()
+        since = now - days * 86400 if days > 0 else 0.0
+        retention = self.chatlog.retention_days
+        if retention > 0:  # rows deleted by the retention purge are no longer shown
+            since = max(since, now - retention * 86400)
+
+        def unanswered(q: LoggedQuestion) -> bool:
+            if q.created < since or q.request_id in dismissed:
+                return False
+            return q.decision == "escalate" or q.request_id not in clicked
+
+        with self._lock:
+            groups = self._grouper.groups(unanswered)
+            waiting = len(self._waiting)
+        pages = max(1, -(-len(groups) // per_page))
+        page = min(max(page, 1), pages)
+        shown = groups[(page - 1) * per_page : page * per_page]
+        return GroupPage(shown, page, pages, len(groups), sum(g.count for g in groups), waiting)
+
+    def _fill(self) -> None:
+        """Encode the waiting questions on the bulk encoder, store their embeddings, group them."""
+        while True:
+            with self._lock:
+                batch = list(islice(self._waiting.values(), BACKFILL_BATCH))
+                model = self._model
+            if not batch:
+                return
+            try:
+                retriever = self.engine.current.retriever
+                vectors = self.engine.bulk.encode_queries([retriever.views(q.message)[0] for q in batch])
+                packed = {q.request_id: pack_vector(v) for q, v in zip(batch, vectors, strict=True)}
+                self.chatlog.store_vectors(model, packed)
+            except Exception as exc:
+                log.warning("unanswered questions not grouped: %s", exc)
+                return
+            with self._lock:
+                if model != self._model:
+                    return
+                self._grouper.add(batch, unpack_vectors(list(packed.values())))  # as a refresh would read them
+                for q in batch:
+                    self._waiting.pop(q.request_id, None)

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import itertools
+import time
+from pathlib import Path
+
+import pytest
+
+from faq_bot.quality.unanswered import UnansweredQuestions
+from faq_bot.retrieval.engine import Engine
+from faq_bot.storage.chatlog import ChatLog, ChatRecord, pack_vector
+from faq_bot.storage.database import Database
+from tests.fakes import FakeEmbedder
+from tests.waiting import wait_until
+
+_ids = itertools.count()
+
+
+def asked(
+    engine: Engine, message: str, decision: str = "escalate", *, with_vector: bool = True, ago: float = 0.0
+) -> ChatRecord:
+    """A logged question as the chat route logs it (with the chat's own embedding, unless not)."""
+    vector = engine.search(message).vector if with_vector else None
+    assert not with_vector or vector is not None
+    return ChatRecord(
+        f"q{next(_ids)}", message, decision, "1", 0.2, "v1", created=time.time() - ago,
+        vector=pack_vector(vector) if vector is not None else None, model=engine.embedder.model_id,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def chatlog(tmp_path: Path) -> ChatLog:
+    return ChatLog(Database.sqlite(tmp_path / "log.sqlite3"))
+
+
+def encoder_of(engine: Engine) -> FakeEmbedder:
+    assert isinstance(engine.embedder, FakeEmbedder)
+    return engine.embedder
+
+
+def test_questions_logged_with_their_embedding_are_grouped_without_encoding(
+    fake_engine: Engine, chatlog: ChatLog
+) -> None:
+    chatlog.write([asked(fake_engine, t) for t in ("社員食堂はありますか", "社員食堂はありますか？", "駐車場は何台")])
+    calls = encoder_of(fake_engine).calls
+    shown = UnansweredQuestions(chatlog, fake_engine, similarity=0.8).page(days=0)
+    assert encoder_of(fake_engine).calls == calls  # the page encoded nothing
+    assert [g.count for g in shown.groups] == [2, 1] and shown.waiting == 0
+    assert shown.groups[0].representative.startswith("社員食堂")
+
+
+def test_new_questions_join_the_groups_formed_and_settled_ones_leave(fake_engine: Engine, chatlog: ChatLog) -> None:
+    unanswered = UnansweredQuestions(chatlog, fake_engine, similarity=0.8)
+    first = asked(fake_engine, "社員食堂はありますか")
+    chatlog.write([first])
+    assert [g.count for g in unanswered.page(days=0).groups] == [1]
+    suggested = asked(fake_engine, "社員食堂はありますか？", "suggest")
+    chatlog.write([suggested, asked(fake_engine, "駐車場は何台")])
+    groups = unanswered.page(days=0).groups
+    assert [g.count for g in groups] == [2, 1] and set(groups[0].request_ids) == {
+        first.request_id,
+        suggested.request_id,
+    }
+    chatlog.record_click(suggested.request_id, "1")  # the visitor opened a suggestion: answered
+    chatlog.dismiss([first.request_id], "dismissed")  # staff dealt with it
+    assert [g.representative for g in unanswered.page(days=0).groups] == ["駐車場は何台"]
+
+
+def test_days_and_pages(fake_engine: Engine, chatlog: ChatLog) -> None:
+    topics = ["社員食堂", "駐車場の台数", "喫煙所の場所", "託児所の有無", "制服の貸与"]
+    chatlog.write([asked(fake_engine, t, ago=40 * 86400 if i == 0 else 0.0) for i, t in enumerate(topics)])
+    unanswered = UnansweredQuestions(chatlog, fake_engine, similarity=0.95)
+    assert unanswered.page(days=30).total_groups == 4  # the old one is outside the last 30 days
+    pages = [unanswered.page(days=0, page=p, per_page=2) for p in (1, 2, 3, 9)]
+    assert [len(p.groups) for p in pages] == [2, 2, 1, 1] and pages[0].pages == 3
+    assert pages[3].page == 3  # past the end: the last page
+    assert {g.representative for p in pages[:3] for g in p.groups} == set(topics)
+
+
+def test_questions_logged_without_an_embedding_are_encoded_once_in_the_background(
+    fake_engine: Engine, chatlog: ChatLog
+) -> None:
+    old = [asked(fake_engine, t, with_vector=False) for t in ("社員食堂はありますか", "駐車場は何台", "喫煙所")]
+    chatlog.write(old)
+    unanswered = UnansweredQuestions(chatlog, fake_engine, similarity=0.8)
+    first = unanswered.page(days=0)
+    assert first.waiting + first.total_questions == 3
+    wait_until(lambda: unanswered.page(days=0).waiting == 0, what="the backfill")
+    assert unanswered.page(days=0).total_questions == 3 and chatlog.count("question_vectors") == 3
+    calls = encoder_of(fake_engine).calls
+    assert UnansweredQuestions(chatlog, fake_engine, similarity=0.8).page(days=0).total_questions == 3
+    assert encoder_of(fake_engine).calls == calls  # after a restart: read, not encoded again

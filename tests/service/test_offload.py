@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+
+from faq_bot.priority import LOWEST_PRIORITY
+from faq_bot.service.offload import in_background
+
+
+def where() -> tuple[int, int]:
+    tid = threading.get_native_id()
+    return tid, os.getpriority(os.PRIO_PROCESS, tid)
+
+
+def test_staff_work_runs_on_a_lowest_priority_thread_and_the_loop_thread_keeps_its_own() -> None:
+    async def main() -> tuple[tuple[int, int], tuple[int, int]]:
+        return where(), await in_background(where)
+
+    (loop_tid, loop_nice), (tid, nice) = asyncio.run(main())
+    assert tid != loop_tid and nice == LOWEST_PRIORITY and loop_nice < LOWEST_PRIORITY

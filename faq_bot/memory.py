@@ -1,9 +1,10 @@
-"""Giving freed memory back to the operating system.
+"""Keeping the process small: fewer glibc heaps, and freed memory given back to the system.
 
-glibc keeps memory that was freed in its heaps (one per thread that allocated) for reuse;
-after a build, whose encoder and analyses worked in hundreds of MB, the process would stay
-that much bigger for good. ``malloc_trim`` returns the free pages of every heap. Elsewhere
-(musl, macOS) this does nothing.
+glibc gives every thread that allocates a heap (an "arena") of its own and keeps memory
+freed in them for reuse: with thread pools, and after a build whose encoder and analyses
+worked in hundreds of MB, the process would stay that much bigger for good.
+``limit_arenas`` caps the heaps; ``give_back`` (``malloc_trim``) returns the free pages of
+every heap. Elsewhere than glibc (musl, macOS) both do nothing.
 """
 
 from __future__ import annotations
@@ -13,19 +14,29 @@ import ctypes.util
 import functools
 from collections.abc import Callable
 
+#: mallopt's parameter for the number of arenas.
+M_ARENA_MAX = -8
+
 
 @functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    name = ctypes.util.find_library("c")
+def _libc_function(name: str) -> Callable[..., int] | None:
+    library = ctypes.util.find_library("c")
     try:
-        trim: Callable[[int], int] | None = getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+        func: Callable[..., int] | None = getattr(ctypes.CDLL(library), name, None) if library else None
     except OSError:
         return None
-    return trim
+    return func
+
+
+def limit_arenas(arenas: int = 2) -> None:
+    """Cap glibc's per-thread heaps (a server's thread pools would otherwise each grow one)."""
+    mallopt = _libc_function("mallopt")
+    if mallopt is not None:
+        mallopt(M_ARENA_MAX, arenas)
 
 
 def give_back() -> None:
     """Return the process's free heap memory to the system (a few ms; after big jobs, not per request)."""
-    trim = _malloc_trim()
+    trim = _libc_function("malloc_trim")
     if trim is not None:
         trim(0)

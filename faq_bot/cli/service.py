@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from faq_bot.errors import FaqBotError
+from faq_bot.memory import limit_arenas
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -30,16 +31,6 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return subprocess.run(argv, cwd=PROJECT_ROOT, env=env, check=False).returncode
 
 
-def limit_malloc_arenas(arenas: int = 2) -> None:
-    """glibc gives every thread its own malloc arena; with a thread pool that bloats RSS. Cap them."""
-    import ctypes
-    import ctypes.util
-
-    name = ctypes.util.find_library("c")
-    if name and sys.platform.startswith("linux"):
-        ctypes.CDLL(name).mallopt(-8, arenas)  # M_ARENA_MAX
-
-
 def serve_log_config() -> dict[str, Any]:
     """uvicorn's logging set-up plus faq-bot's own loggers at INFO, with time, level and logger name."""
     import copy
@@ -58,7 +49,7 @@ def serve_log_config() -> dict[str, Any]:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    limit_malloc_arenas()
+    limit_arenas()
     # uvicorn would otherwise replace the peer address with X-Forwarded-For from any loopback peer;
     # the app reads forwarded addresses itself, from FAQ_BOT_TRUSTED_PROXIES only.
     options: dict[str, Any] = {

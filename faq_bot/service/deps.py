@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
@@ -18,6 +18,8 @@ from faq_bot.service.ratelimit import RateLimit
 from faq_bot.storage.chatlog import ChatLog
 from faq_bot.storage.logwriter import LogWriter
 
+T = TypeVar("T")
+
 # Dependencies that only read app state are ``async``: FastAPI runs a plain ``def`` dependency in the
 # thread pool, a hop per dependency per request that the chat route cannot afford.
 
@@ -27,48 +29,41 @@ async def _settings(request: Request) -> Settings:
     return settings
 
 
-async def _engine(request: Request) -> Engine:
-    engine: Engine | None = getattr(request.app.state, "engine", None)
-    if engine is None:
+def _ready(request: Request, name: str, kind: type[T]) -> T:
+    """What the lifespan put on the app state; ``NotReadyError`` (503) while starting or stopping."""
+    value = getattr(request.app.state, name, None)
+    if value is None:
         raise NotReadyError
-    return engine
+    assert isinstance(value, kind)
+    return value
+
+
+async def _engine(request: Request) -> Engine:
+    return _ready(request, "engine", Engine)
 
 
 async def _publisher(request: Request) -> Publisher:
-    publisher: Publisher | None = getattr(request.app.state, "publisher", None)
-    if publisher is None:
-        raise NotReadyError
-    return publisher
+    return _ready(request, "publisher", Publisher)
 
 
 #: Staff reads wait at most this long for queued log rows, so that they see every question answered so far.
 READ_AFTER_WRITES_SECONDS = 5.0
 
 
-def _writer_of(request: Request) -> LogWriter:
-    writer: LogWriter | None = getattr(request.app.state, "log_writer", None)
-    if writer is None:
-        raise NotReadyError
-    return writer
-
-
 async def _log_writer(request: Request) -> LogWriter:
-    return _writer_of(request)
+    return _ready(request, "log_writer", LogWriter)
 
 
 async def _chatlog(request: Request) -> ChatLog:
     """The log for reading, once the rows queued so far are written (unless writes are failing now)."""
-    writer = _writer_of(request)
+    writer = _ready(request, "log_writer", LogWriter)
     if writer.health().status == "ok":
         await run_in_threadpool(writer.flush, READ_AFTER_WRITES_SECONDS)
     return writer.store
 
 
 async def _unanswered(request: Request) -> UnansweredQuestions:
-    unanswered: UnansweredQuestions | None = getattr(request.app.state, "unanswered", None)
-    if unanswered is None:
-        raise NotReadyError
-    return unanswered
+    return _ready(request, "unanswered", UnansweredQuestions)
 
 
 async def _auth(request: Request) -> AdminAuth:

@@ -17,5 +17,9 @@ def test_staff_work_runs_on_a_lowest_priority_thread_and_the_loop_thread_keeps_i
     async def main() -> tuple[tuple[int, int], tuple[int, int]]:
         return where(), await in_background(where)
 
-    (loop_tid, loop_nice), (tid, nice) = asyncio.run(main())
+    out: list[tuple[tuple[int, int], tuple[int, int]]] = []
+    runner = threading.Thread(target=lambda: out.append(asyncio.run(main())))  # a loop of its own
+    runner.start()
+    runner.join()
+    (loop_tid, loop_nice), (tid, nice) = out[0]
     assert tid != loop_tid and nice == LOWEST_PRIORITY and loop_nice < LOWEST_PRIORITY

@@ -21,7 +21,11 @@ from faq_bot.storage.chatlog import LoggedQuestion
 from faq_bot.text.normalize import normalize
 
 #: Questions whose embeddings are at least this similar (cosine) to a group's first question join it.
-GROUP_SIMILARITY = 0.9
+#: mE5's cosines are bunched high: over the pairs of labelled questions of both dev sets, 0.90 put
+#: 2.3 % of pairs about different entries together (0.92: 0.56 %, 0.95: 0.06 %), and kept 46 % of
+#: pairs about the same entry (0.92: 21 %). Two topics in one group mislead; one topic in two rows
+#: only costs a row, so the stricter side.
+GROUP_SIMILARITY = 0.92
 #: Questions compared with the leaders in one matrix product.
 CHUNK = 512
 

@@ -128,6 +128,31 @@ def test_staff_pages_render_console_batch_and_log(logged_in_client: TestClient) 
     assert "この内容で公開する" in added.text and "社員食堂はありますか" in added.text  # a preview, not a publish
 
 
+def test_actions_on_the_log_come_back_to_the_same_page_and_failures_read_as_failures(
+    logged_in_client: TestClient,
+) -> None:
+    client = logged_in_client
+    rid = client.post("/api/chat", json={"message": "社員食堂はありますか"}).json()["request_id"]
+    csrf = csrf_of(client.get("/admin/log").text)
+    form = {"csrf": csrf, "ids": rid, "days": "7", "page": "2"}
+    wrong = client.post("/admin/ui/alternate", data={**form, "entry_id": "99", "text": "社員食堂はありますか"})
+    assert '<p class="error" role="alert">追加できませんでした' in wrong.text and "直近7日" in wrong.text
+    added = client.post("/admin/ui/alternate", data={**form, "entry_id": "5", "text": "社員食堂はありますか"})
+    assert 'href="/admin/log?days=7&amp;page=2">公開せずに戻る' in added.text
+    staged = re.search(r'name="staged" value="([^"]+)"', added.text)
+    assert staged and 'name="back" value="/admin/log?days=7&amp;page=2"' in added.text
+    done = client.post(
+        "/admin/ui/publish",
+        data={"csrf": csrf, "staged": staged.group(1), "dismiss": rid, "back": "/admin/log?days=7&page=2"},
+    )
+    assert "公開しました。" in done.text and 'href="/admin/log?days=7&amp;page=2">質問ログに戻る' in done.text
+    assert written_log(client).count("dismissals") == 1
+    other = client.post("/api/chat", json={"message": "駐車場は何台ありますか"}).json()["request_id"]
+    gone = client.post("/admin/ui/dismiss", data={**form, "ids": other}, follow_redirects=False)
+    assert gone.status_code == 303 and gone.headers["location"] == "/admin/log?days=7&page=2&dismissed=1"
+    assert "1件の質問を対応不要にしました。" in client.get(gone.headers["location"]).text
+
+
 def test_pasted_questions_run_like_an_uploaded_file(logged_in_client: TestClient) -> None:
     csrf = csrf_of(logged_in_client.get("/admin/batch").text)
     pasted = "query\tgold\r\n請求書はいつ発行されますか\t1\r\n社員食堂はありますか\t\r\n"

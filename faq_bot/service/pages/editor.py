@@ -144,8 +144,13 @@ async def ui_publish(
     base: Annotated[str, Form(max_length=64)] = "",
     source: Annotated[str, Form(max_length=200)] = "管理画面からのアップロード",
     dismiss: Annotated[str, Form(max_length=2_000_000)] = "",
+    back: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    """Publish the file previewed before (unless the live FAQ changed since: that preview is out of date)."""
+    """Publish the file previewed before (unless the live FAQ changed since: that preview is out of date).
+
+    ``dismiss``: the logged questions the published alternate answers now; the page then leads back
+    to the question log (``back``, the page of it the editor came from).
+    """
     auth.check_csrf(request, csrf)
     staging = Staging(publisher.paths.index_dir)
     try:
@@ -162,9 +167,13 @@ async def ui_publish(
         except FaqFormatError as exc:
             return _problems_view(request, publisher, exc, raw)
         staging.drop(staged)
+        message = "公開しました。" if result.published else "公開中の内容と同じため、変更はありません。"
         if dismiss:  # added as an alternate: these questions are answered now
             chatlog.dismiss(dismiss.split(","), "alternate")
-        message = "公開しました。" if result.published else "公開中の内容と同じため、変更はありません。"
+            to_log = back if back.startswith("/admin/log") else "/admin/log"
+            return View("notice.html", {
+                "heading": "言い換えを追加しました", "message": message, "back": to_log, "back_label": "質問ログに戻る",
+            })  # fmt: skip
         return _home_view(request, publisher, message=message)
 
     return await with_progress(request, auth, "publish", "公開しています", work)

@@ -140,6 +140,7 @@ class Reply:
     faq_version: str | None = None
     entry_id: str | None = None
     answer: str | None = None
+    error: str | None = None  # what the client saw instead of an HTTP answer
 
 
 @dataclass
@@ -182,8 +183,8 @@ class Visitors:
                         sent, res.status_code, body.get("decision"), body.get("faq_version"), entry.get("id"),
                         body.get("answer"),
                     )  # fmt: skip
-                except (httpx.HTTPError, ValueError):
-                    reply = Reply(sent, 0)
+                except (httpx.HTTPError, ValueError) as exc:
+                    reply = Reply(sent, 0, error=f"{type(exc).__name__}: {exc}")
                 with self._lock:
                     self.replies.append(reply)
 

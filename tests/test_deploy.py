@@ -107,7 +107,7 @@ def test_a_replica_killed_under_load_fails_no_request_and_catches_up_with_a_publ
         wait_until(lambda: visitors.count() > seen + 60, timeout=60, what="chat load with the replica back")
     finally:
         replies = visitors.stop()
-    assert failed(replies) == []
+    assert failed(replies) == [], cluster.nginx.error_log() if cluster.nginx else ""
     assert mixed(replies, answers_by_version(SHIPPED, variant("v2"), variant("v3"))) == []
     direct = httpx.post(victim.url + "/api/chat", json={"message": questions()[0]}, timeout=30).json()
     assert direct["faq_version"] == version_of(v3)

@@ -353,6 +353,7 @@ class Publisher:
                     write_bytes_atomic(self.paths.faq_path, raw)
                 store.set_current(self.paths.index_dir, current)
                 self.engine.publish(loaded)
+                store.prune(self.paths.index_dir, self.paths.keep_versions)  # downloaded builds are a cache
             except (FaqBotError, OSError) as exc:
                 self._cannot_follow(key, str(exc))
                 return False

@@ -59,6 +59,17 @@ def test_a_publish_on_one_replica_is_served_by_another_without_encoding(replica:
     assert not b.sync()  # already there
 
 
+def test_a_following_replica_keeps_only_as_many_builds_as_versions_are_kept(
+    replica: Replica, settings: Settings
+) -> None:
+    a, b = replica("a"), replica("b")
+    for i in range(settings.keep_versions + 2):
+        a.publish_bytes((SMALL_FAQ + f"9\t会員\t質問{i}ですか\t回答{i}です。\t\n").encode(), "upload.tsv")
+        assert b.sync()
+    kept = sorted(p.name for p in (b.paths.index_dir / "builds").iterdir())
+    assert len(kept) == settings.keep_versions and kept[-1] == b.engine.current.index.path.name
+
+
 def test_a_replica_that_starts_later_serves_the_current_version_without_building(replica: Replica) -> None:
     a = replica("a")
     a.publish_bytes(NEW_FAQ.encode(), "upload.tsv")

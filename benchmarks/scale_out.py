@@ -17,14 +17,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import threading
 import time
+import uuid
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from benchmarks.cluster import Cluster, Visitors, answers_by_version, failed, mixed
+import httpx
+
+from benchmarks.cluster import ADMIN, Cluster, Visitors, answers_by_version, failed, mixed
 from benchmarks.harness import machine, questions
 from benchmarks.load import measure_http, measure_wrk
 from benchmarks.storage_costs import log_write_costs, version_transfer
@@ -99,6 +103,29 @@ def kill_under_load(cluster: Cluster, qs: list[str], seconds: float) -> dict[str
             "restart_to_ready_s": restart_s, "caught_up": caught_up, "nginx_upstream_errors": retried}  # fmt: skip
 
 
+def shared_state(shipped: bytes, limit: int = 30) -> dict[str, Any]:
+    """One visitor over the limit through nginx, and a question asked on each replica read back on each."""
+    cluster = Cluster(3, shipped, rate_limit=f"{limit}/minute").start()
+    try:
+        visitor = {"X-Forwarded-For": "203.0.113.7"}
+        codes = [
+            httpx.post(cluster.url + "/api/chat", json={"message": "支払い方法について教えてください"}, headers=visitor,
+                       timeout=30).status_code
+            for _ in range(limit + 20)
+        ]  # fmt: skip
+        tag = "".join(chr(ord("a") + int(c, 16)) for c in uuid.uuid4().hex[:8])  # digits could be masked
+        asked = [f"請求書はいつ発行されますか {tag} {s.name}" for s in cluster.servers]
+        for server, message in zip(cluster.servers, asked, strict=True):
+            httpx.post(server.url + "/api/chat", json={"message": message}, timeout=30).raise_for_status()
+        time.sleep(1)  # each replica's log writer writes within milliseconds
+        logs = [httpx.get(s.url + "/admin/log.csv", headers=ADMIN, timeout=30).text for s in cluster.servers]
+        seen = [sum(m in log for m in asked) for log in logs]
+    finally:
+        cluster.stop()
+    return {"limit": limit, "sent": len(codes), "ok": codes.count(200), "limited": codes.count(429),
+            "log_questions_seen": seen}  # fmt: skip
+
+
 def throughput(cluster: Cluster, qs: list[str], seconds: float, concurrency: int) -> dict[str, Any]:
     """Unique questions through nginx (wrk if installed: the client then hardly competes for the cores)."""
     if shutil.which("wrk"):
@@ -112,14 +139,45 @@ def throughput(cluster: Cluster, qs: list[str], seconds: float, concurrency: int
     return {"tool": tool, "rps": t.rps, "p50_ms": t.p50, "p95_ms": t.p95, "p99_ms": t.p99, "failed": t.failures}
 
 
-def run(seconds: float, publishes: int, concurrency: int) -> dict[str, Any]:
+#: The throughput set-ups: (replicas, encoder threads per replica; 0 = one per core), by report key.
+SETUPS = {"1 replica, 2 encoder threads": (1, 0), "1 replica, 1 encoder thread": (1, 1),
+          "3 replicas, 1 encoder thread each": (3, 1)}  # fmt: skip
+
+
+def throughputs(shipped: bytes, qs: list[str], seconds: float, concurrency: int, rounds: int) -> dict[str, Any]:
+    """Each set-up ``rounds`` times, taking turns, and the median round of each.
+
+    All set-ups run at once (an idle replica costs nothing), so that whatever else the
+    machine does weighs on each alike.
+    """
+    clusters = {name: Cluster(n, shipped, fast_postgres=False, threads=t) for name, (n, t) in SETUPS.items()}
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in SETUPS}
+    try:
+        for c in clusters.values():
+            c.start()
+        for _ in range(rounds):
+            for name, c in clusters.items():
+                runs[name].append(throughput(c, qs, seconds, concurrency))
+    finally:
+        for c in clusters.values():
+            c.stop()
+    out = {}
+    for name, series in runs.items():
+        ordered = sorted(series, key=lambda t: t["rps"])
+        out[name] = {**ordered[len(ordered) // 2], "rps_all": [t["rps"] for t in series]}
+    return out
+
+
+def run(seconds: float, publishes: int, concurrency: int, rounds: int) -> dict[str, Any]:
     """Every measurement of the report."""
     settings = Settings()
     shipped = settings.faq_path.read_bytes()
     qs = questions(settings)
-    out: dict[str, Any] = {"machine": machine()}
+    # This machine may run other work too: the load average before and after says how quiet it was.
+    out: dict[str, Any] = {"machine": machine(), "loadavg_before": os.getloadavg()[0]}
     out["log_write"] = log_write_costs()
     out["versions"] = version_transfer()
+    out["shared_state"] = shared_state(shipped)
     cluster = Cluster(3, shipped, fast_postgres=False, threads=1)
     t = time.monotonic()
     cluster.start()
@@ -127,24 +185,18 @@ def run(seconds: float, publishes: int, concurrency: int) -> dict[str, Any]:
     try:
         out["publish"] = publishes_under_load(cluster, shipped, qs, publishes)
         out["kill"] = kill_under_load(cluster, qs, seconds)
-        out["throughput_3"] = throughput(cluster, qs, seconds, concurrency)
     finally:
         cluster.stop()
-    for threads, key in ((0, "throughput_1"), (1, "throughput_1_one_thread")):
-        single = Cluster(1, shipped, fast_postgres=False, threads=threads).start()
-        try:
-            out[key] = throughput(single, qs, seconds, concurrency)
-        finally:
-            single.stop()
+    out["throughput"] = throughputs(shipped, qs, seconds, concurrency, rounds)
+    out["loadavg_after"] = os.getloadavg()[0]
     return out
 
 
 def report(r: dict[str, Any], seconds: float, concurrency: int) -> str:
     """The measurements as the markdown tables of docs/scale-out.md."""
-    lines = [
-        f"Machine: {r['machine']}. Cluster start (PostgreSQL, Redis, 3 replicas, nginx): {r['start_s']:.1f} s.",
-        "",
-    ]
+    lines = [f"Machine: {r['machine']}; 1-minute load average {r['loadavg_before']:.1f} before the run, "
+             f"{r['loadavg_after']:.1f} after. Cluster start (PostgreSQL, Redis, 3 replicas, nginx): "
+             f"{r['start_s']:.1f} s.", ""]  # fmt: skip
     p = r["publish"]
     lines += ["### Publish on replica 1 under chat load (4 visitors through nginx)", "",
               "| publish | upload answered | replica 1 | replica 2 | replica 3 |", "|---|---|---|---|---|"]  # fmt: skip
@@ -159,15 +211,22 @@ def report(r: dict[str, Any], seconds: float, concurrency: int) -> str:
               f"Replies: {k['replies']}, failed: {k['failed']}; nginx logged {k['nginx_upstream_errors']} upstream "
               f"errors (each retried on another replica); restart to ready: {k['restart_to_ready_s']:.1f} s; "
               f"serving the current version once ready: {'yes' if k['caught_up'] else 'NO'}.", ""]  # fmt: skip
-    lines += [f"### Throughput through nginx ({r['throughput_3']['tool']}, {concurrency} connections, {seconds:.0f} s, "
-              "unique questions)", "", "| set-up | requests/s | p50 | p95 | p99 | failed |",
-              "|---|---|---|---|---|---|"]  # fmt: skip
-    for key, name in (("throughput_1", "1 replica, 2 encoder threads"),
-                      ("throughput_1_one_thread", "1 replica, 1 encoder thread"),
-                      ("throughput_3", "3 replicas, 1 encoder thread each")):  # fmt: skip
-        t = r[key]
-        lines.append(f"| {name} | {t['rps']:.1f} | {t['p50_ms']:.0f} ms | {t['p95_ms']:.0f} ms | {t['p99_ms']:.0f} ms "
-                     f"| {t['failed']} |")  # fmt: skip
+    st = r["shared_state"]
+    lines += ["### Shared state", "",
+              f"One visitor sent {st['sent']} questions through nginx (round robin over 3 replicas) with a limit of "
+              f"{st['limit']}/minute: {st['ok']} answered, {st['limited']} refused with 429 — the limit, not three "
+              f"times it. A question asked directly on each replica: each replica's staff log (`/admin/log.csv`) "
+              f"showed {', '.join(f'{n} of 3' for n in st['log_questions_seen'])}.", ""]  # fmt: skip
+    tp = r["throughput"]
+    tool = next(iter(tp.values()))["tool"]
+    lines += [f"### Throughput through nginx ({tool}, {concurrency} connections, {seconds:.0f} s per round, "
+              "unique questions; the median of the rounds)", "",
+              "| set-up | requests/s | every round | p50 | p95 | p99 | failed |",
+              "|---|---|---|---|---|---|---|"]  # fmt: skip
+    for name, t in tp.items():
+        every = ", ".join(f"{x:.0f}" for x in t["rps_all"])
+        lines.append(f"| {name} | {t['rps']:.1f} | {every} | {t['p50_ms']:.0f} ms | {t['p95_ms']:.0f} ms "
+                     f"| {t['p99_ms']:.0f} ms | {t['failed']} |")  # fmt: skip
     lines += ["", "### A question log write", "", "| backend | 1 row per transaction, p50 | p95 | 500 rows per "
               "transaction, per row |", "|---|---|---|---|"]  # fmt: skip
     for name, c in r["log_write"].items():
@@ -190,9 +249,10 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=15)
     ap.add_argument("--publishes", type=int, default=5)
     ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--rounds", type=int, default=3, help="throughput rounds per set-up, taking turns")
     ap.add_argument("--json", type=Path, help="write the raw figures here")
     args = ap.parse_args()
-    r = run(args.seconds, args.publishes, args.concurrency)
+    r = run(args.seconds, args.publishes, args.concurrency, args.rounds)
     text = report(r, args.seconds, args.concurrency)
     print(text)
     if args.json:

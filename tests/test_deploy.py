@@ -114,7 +114,7 @@ def test_a_replica_killed_under_load_fails_no_request_and_catches_up_with_a_publ
 
 
 def test_the_staff_log_on_any_replica_shows_the_questions_all_three_answered(cluster: Cluster) -> None:
-    tag = uuid.uuid4().hex[:8]
+    tag = "".join(chr(ord("a") + int(c, 16)) for c in uuid.uuid4().hex[:8])  # digits could be masked as a number
     asked = [f"請求書はいつ発行されますか {tag} {s.name}" for s in cluster.servers]
     for server, message in zip(cluster.servers, asked, strict=True):
         res = httpx.post(server.url + "/api/chat", json={"message": message}, timeout=30)

@@ -166,7 +166,8 @@ class Visitors:
 
     def _visit(self, counter: itertools.count[int]) -> None:
         rng = random.Random()
-        with httpx.Client(base_url=self.url, timeout=60) as http:
+        # Longer than nginx's proxy_read_timeout (60 s): a stuck replica shows as nginx's 504, not a client timeout.
+        with httpx.Client(base_url=self.url, timeout=120) as http:
             while not self._stop.is_set():
                 i = next(counter)
                 address = f"198.18.{rng.randrange(256)}.{rng.randrange(1, 255)}"  # a visitor of its own

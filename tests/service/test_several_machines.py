@@ -100,6 +100,8 @@ def test_readiness_follows_the_database_and_chat_answers_through_an_outage(
             wait_until(lambda: client.get("/readyz").status_code == 503, what="not ready without the database")
             assert client.get("/readyz").json()["status"] == "database_unreachable"
             assert ask(client, "請求書はいつ発行されますか") == 200  # visitors are still answered from memory
+            versions = client.get("/admin/versions", headers=ADMIN_AUTH)
+            assert versions.status_code == 503 and "データベースに接続できません" in versions.json()["detail"]
             own.start_server()
             wait_until(lambda: client.get("/readyz").status_code == 200, timeout=30, what="ready again")
             wait_until(lambda: client.get("/readyz").json()["log"]["queued"] == 0, what="queued rows written")

@@ -158,6 +158,7 @@ def own_postgres() -> Iterator[Postgres]:
     server.stop()
 
 
+@pytest.mark.slow
 def test_the_follower_swaps_as_soon_as_another_replica_publishes(
     settings: Settings, tmp_path: Path, postgres: Postgres
 ) -> None:
@@ -176,6 +177,7 @@ def test_the_follower_swaps_as_soon_as_another_replica_publishes(
     assert not follower.connected
 
 
+@pytest.mark.slow
 def test_the_follower_reconnects_after_a_database_outage_and_catches_up(own_postgres: Postgres) -> None:
     calls: list[int] = []
     follower = Follower(own_postgres.url(), lambda: calls.append(1))

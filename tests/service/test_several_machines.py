@@ -19,6 +19,8 @@ from tests.conftest import ADMIN_AUTH, ADMIN_TOKEN, app_client, new_postgres_url
 from tests.publishing.test_publisher import NEW_FAQ
 from tests.waiting import wait_until
 
+#: Apps with a PostgreSQL listener each, waiting for real state changes: out of `make test-fast`.
+pytestmark = pytest.mark.slow
 Start = Callable[..., TestClient]
 
 

@@ -111,6 +111,12 @@ class Server:
         self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(timeout=120)
 
+    def kill(self) -> None:
+        """SIGKILL: no graceful shutdown, no log flush, connections reset."""
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait()
+
     @property
     def pid(self) -> int:
         """The process id."""

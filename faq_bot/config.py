@@ -150,9 +150,10 @@ class Settings(BaseSettings):
     # Times on the admin pages and in CSV files (an IANA zone name)
     timezone: str = "Asia/Tokyo"
 
-    # Several machines: PostgreSQL shared by the replicas (log, sessions, published versions).
-    # Unset: a SQLite file and the local index folder (one machine).
+    # Several machines: PostgreSQL shared by the replicas (log, sessions, published versions), Redis for limits.
+    # Unset: a SQLite file and the local index folder (one machine), per-process limits.
     database_url: SecretStr | None = None  # postgresql://user:password@host:5432/faq_bot
+    redis_url: SecretStr | None = None  # redis://host:6379/0
     # On SIGTERM, requests in flight get this long to finish before the server closes.
     shutdown_seconds: float = Field(20.0, ge=0.0, le=600.0)
 
@@ -196,7 +197,7 @@ class Settings(BaseSettings):
                 raise ValueError(f"{info.field_name} {value!r} is not like '30/minute': {exc}") from exc
         return value
 
-    @field_validator("database_url", mode="before")
+    @field_validator("database_url", "redis_url", mode="before")
     @classmethod
     def _service_url(cls, value: object, info: ValidationInfo) -> object:
         text = value.get_secret_value() if isinstance(value, SecretStr) else value
@@ -205,6 +206,8 @@ class Settings(BaseSettings):
         if not text.strip():
             return None  # FAQ_BOT_DATABASE_URL="" means "one machine", like unset
         schemes = ("postgresql://", "postgres://", "postgresql+psycopg://")
+        if info.field_name == "redis_url":
+            schemes = ("redis://", "rediss://", "unix://")
         if not text.strip().startswith(schemes):
             raise ValueError(f"{info.field_name} {_without_password(text)!r} must start with {' or '.join(schemes)}")
         return text.strip()

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from benchmarks.services import Postgres
+from benchmarks.services import Postgres, Redis
 from faq_bot.config import PROJECT_ROOT, Settings
 from faq_bot.retrieval.engine import Engine
 from faq_bot.runtime import open_engine
@@ -84,6 +84,14 @@ def new_postgres_url(server: Postgres) -> str:
 def new_postgres_database(server: Postgres) -> Database:
     """A fresh, empty database on the test server."""
     return Database(postgres_url(new_postgres_url(server)))
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[Redis]:
+    """One Redis for the whole run (Debian's redis-server on a loopback port, nothing persisted)."""
+    server = Redis().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

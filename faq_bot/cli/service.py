@@ -49,11 +49,16 @@ def serve_log_config() -> dict[str, Any]:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from faq_bot.config import load_settings
+
     limit_arenas()
     # uvicorn would otherwise replace the peer address with X-Forwarded-For from any loopback peer;
     # the app reads forwarded addresses itself, from FAQ_BOT_TRUSTED_PROXIES only.
+    # On SIGTERM uvicorn stops accepting, lets requests in flight finish (at most shutdown_seconds),
+    # then the app's lifespan writes out the log queue and closes its connections.
     options: dict[str, Any] = {
         "host": args.host, "port": args.port, "proxy_headers": False, "log_config": serve_log_config(),
+        "timeout_graceful_shutdown": load_settings().shutdown_seconds,
     }  # fmt: skip
     if args.workers > 1:
         uvicorn.run("faq_bot.service.app:create_app", factory=True, workers=args.workers, **options)

@@ -28,6 +28,7 @@ from faq_bot.content import faq as faq_table
 from faq_bot.content.diff import EntryChange, diff, lookalike_only
 from faq_bot.content.faq import Faq, FaqEntry, alternate_key
 from faq_bot.errors import (
+    DatabaseError,
     EntryNotFoundError,
     FaqBotError,
     FaqFormatError,
@@ -264,8 +265,8 @@ class Publisher:
                     write_bytes_atomic(self.paths.faq_path, raw)
                 store.set_current(self.paths.index_dir, index.path.name)
                 self.engine.publish(index)
-        except PublishConflictError:
-            if new:  # never current anywhere: not a version to keep
+        except (PublishConflictError, DatabaseError):
+            if new:  # never current anywhere: not a version to keep (if it were, followers download it again)
                 shutil.rmtree(index.path, ignore_errors=True)
             raise
 
@@ -392,6 +393,7 @@ class Publisher:
                     write_bytes_atomic(self.paths.faq_path, raw)
                 store.set_current(self.paths.index_dir, current)
                 self.engine.publish(loaded)
+                store.prune(self.paths.index_dir, self.paths.keep_versions)  # downloaded builds are a cache
             except (FaqBotError, OSError) as exc:
                 self._cannot_follow(key, str(exc))
                 return False

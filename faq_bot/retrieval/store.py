@@ -111,6 +111,14 @@ def _write_json(path: Path, obj: object) -> None:
         os.fsync(fh.fileno())
 
 
+def prune(index_dir: Path, keep: int = KEEP_BUILDS) -> None:
+    """Remove all but the newest ``keep`` builds (never the current one) and stale temporary folders."""
+    builds = index_dir / "builds"
+    current = current_id(index_dir)
+    if builds.is_dir() and current is not None:
+        _prune(builds, current, keep)
+
+
 def _prune(builds: Path, current: str, keep: int) -> None:
     done = sorted(p for p in builds.iterdir() if p.is_dir() and not p.name.startswith("."))
     # The newest `keep` builds stay, and the current one always (it may be an older one after a rollback).

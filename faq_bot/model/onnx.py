@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,9 +28,18 @@ def onnx_path(model_dir: Path, int8: bool = False) -> Path:
     return model_dir / ONNX_DIR / (INT8_FILE if int8 else FP32_FILE)
 
 
+#: The export format this code makes (``faq_bot.model.export.FORMAT``): 2 = fused attention.
+EXPORT_FORMAT = 2
+
+
 def is_exported(model_dir: Path) -> bool:
-    """True when the folder has a checked fp32 export."""
-    return (model_dir / ONNX_DIR / "export.json").is_file() and onnx_path(model_dir).is_file()
+    """True when the folder has a checked fp32 export of the current format."""
+    info = model_dir / ONNX_DIR / "export.json"
+    try:
+        made = json.loads(info.read_text(encoding="utf-8")).get("format", 1)
+    except (OSError, ValueError):
+        return False
+    return made >= EXPORT_FORMAT and onnx_path(model_dir).is_file()
 
 
 class OnnxEmbedder(IdentifiedEncoder):
@@ -73,6 +83,10 @@ class OnnxEmbedder(IdentifiedEncoder):
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.enable_cpu_mem_arena = self._keeps_work_memory = keep_work_memory
+        if os.environ.get("XSPIN"):
+            options.add_session_config_entry("session.intra_op.allow_spinning", os.environ["XSPIN"])
+        if os.environ.get("XTHREADS"):
+            options.intra_op_num_threads = int(os.environ["XTHREADS"])
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         # After a large call, the arena gives back what it grew by, so that one burst of long
         # messages does not keep the process hundreds of MB bigger for good.

@@ -104,10 +104,15 @@ def start_server(port: int, env: dict[str, str] | None = None) -> tuple[subproce
     raise RuntimeError("server did not become ready")
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process, from /proc."""
+def rss_mb(pid: int, kind: str = "VmRSS") -> float:
+    """Resident memory of a process, from /proc: all of it (``VmRSS``), or ``RssAnon`` / ``RssFile``.
+
+    The encoder's weights (``model.onnx.data``, 470 MB) are mapped from the file, read-only: their
+    pages count in ``RssFile`` as the vocabulary seen touches them, are shared by both encoders and
+    by every process on the machine, and are the kernel's to drop. ``RssAnon`` is the process's own.
+    """
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{kind}:"):
             return int(line.split()[1]) / 1024
     return 0.0
 

@@ -216,7 +216,7 @@ def measure_service(settings: Settings, qs: Sequence[str], seconds: float, publi
                 measure_http(url, qs, 4, 2.0, offset=900_000)  # warm-up
                 series = [measure_http(url, qs, c, seconds, offset=c * 100_000) for c in (1, 8, 32)]
                 cached = measure_http(url, list(qs[:1]) * len(qs), 1, min(seconds, 3.0), offset=0)
-            rss = rss_mb(proc.pid)
+            rss, anon = rss_mb(proc.pid), rss_mb(proc.pid, "RssAnon")
             entries = list(load(settings.faq_path).entries)
             variants = [one_edit(entries, k) for k in range(1, publishes + 1)]
             idle = chat_during(url, qs, "chat, one visitor, idle", partial(time.sleep, seconds), 2_000_000)
@@ -224,7 +224,7 @@ def measure_service(settings: Settings, qs: Sequence[str], seconds: float, publi
                 url, qs, "chat, one visitor, while publishing", partial(publish_in_turn, url, variants, 5), 3_000_000
             )
             reload = measure_reload_under_load(url, variants, qs, publishes)
-            rss_after = rss_mb(proc.pid)
+            rss_after, anon_after = rss_mb(proc.pid), rss_mb(proc.pid, "RssAnon")
         finally:
             proc.terminate()
             proc.wait(timeout=30)
@@ -233,6 +233,8 @@ def measure_service(settings: Settings, qs: Sequence[str], seconds: float, publi
             "http": series,
             "rss_mb": rss,
             "rss_after_publishes_mb": rss_after,
+            "rss_anon_mb": anon,
+            "rss_anon_after_publishes_mb": anon_after,
             "cached": cached,
             "reload": reload,
             "idle": idle,

@@ -19,6 +19,11 @@ if TYPE_CHECKING:
 ONNX_DIR = "onnx"
 #: Calls on more tokens than this (padded batch size × length) give their work memory back.
 SHRINK_AFTER_TOKENS = 4096
+#: Padded tokens per encoder call at most: long passages go in small batches, which run faster
+#: (their work fits the CPU's caches: 300 passages of up to 256 tokens encode 25-35 % faster four
+#: at a time than 32 at a time, measured from 512 to 2048 tokens a call), and questions of up to
+#: 32 tokens still go 32 at a time.
+BATCH_TOKENS = 1024
 FP32_FILE = "model.onnx"
 INT8_FILE = "model-int8.onnx"
 
@@ -83,10 +88,6 @@ class OnnxEmbedder(IdentifiedEncoder):
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.enable_cpu_mem_arena = self._keeps_work_memory = keep_work_memory
-        if os.environ.get("XSPIN"):
-            options.add_session_config_entry("session.intra_op.allow_spinning", os.environ["XSPIN"])
-        if os.environ.get("XTHREADS"):
-            options.intra_op_num_threads = int(os.environ["XTHREADS"])
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         # After a large call, the arena gives back what it grew by, so that one burst of long
         # messages does not keep the process hundreds of MB bigger for good.
@@ -115,9 +116,8 @@ class OnnxEmbedder(IdentifiedEncoder):
         # int8 vectors depend on the batch they are computed in (activations are quantised per
         # tensor): one text per call keeps a text's vector the same whatever else is encoded.
         size = 1 if self._int8 else self._batch_size
-        for start in range(0, len(order), size):
-            chunk = order[start : start + size]
-            width = max(len(tokens[i]) for i in chunk)
+        for chunk in _batches(order, [len(t) for t in tokens], size):
+            width = len(tokens[chunk[-1]])
             ids = np.full((len(chunk), width), self._pad_id, dtype=np.int64)
             mask = np.zeros((len(chunk), width), dtype=np.int64)
             for row, i in enumerate(chunk):
@@ -137,6 +137,20 @@ class OnnxEmbedder(IdentifiedEncoder):
 
     def encode_passages(self, texts: Sequence[str], progress: bool = False) -> Vectors:
         return self.encode_raw([self._prompts.get("passage", "") + t for t in texts], self._max_passage_length)
+
+
+def _batches(order: Sequence[int], lengths: Sequence[int], size: int) -> list[list[int]]:
+    """``order`` (shortest first) cut into batches of at most ``size`` texts and ``BATCH_TOKENS`` padded tokens."""
+    batches: list[list[int]] = []
+    chunk: list[int] = []
+    for i in order:
+        if chunk and (len(chunk) >= size or (len(chunk) + 1) * lengths[i] > BATCH_TOKENS):
+            batches.append(chunk)
+            chunk = []
+        chunk.append(i)
+    if chunk:
+        batches.append(chunk)
+    return batches
 
 
 def _truncated(ids: list[int], limit: int) -> list[int]:

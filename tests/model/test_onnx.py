@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from faq_bot.model.onnx import EXPORT_FORMAT, is_exported
+from faq_bot.model.onnx import BATCH_TOKENS, EXPORT_FORMAT, _batches, is_exported
 
 
 def test_an_export_of_an_older_format_counts_as_not_exported(tmp_path: Path) -> None:
@@ -17,3 +17,17 @@ def test_an_export_of_an_older_format_counts_as_not_exported(tmp_path: Path) -> 
     assert is_exported(tmp_path)
     (onnx / "export.json").write_text("{broken", encoding="utf-8")
     assert not is_exported(tmp_path)
+
+
+def test_batches_hold_many_short_texts_but_few_long_ones() -> None:
+    lengths = [20] * 40 + [256] * 10  # questions, then long passages
+    batches = _batches(range(len(lengths)), lengths, size=32)
+    assert [i for b in batches for i in b] == list(range(len(lengths)))  # every text once, in order
+    assert len(batches[0]) == 32  # short texts: the batch size is the limit
+    long = [b for b in batches if lengths[b[0]] == 256]
+    assert long and all(len(b) * 256 <= BATCH_TOKENS for b in long)
+    assert all(len(b) == BATCH_TOKENS // 256 for b in long[:-1])  # as many as the budget allows
+
+
+def test_a_text_longer_than_the_budget_still_gets_a_batch_of_its_own() -> None:
+    assert _batches([0, 1], [BATCH_TOKENS * 2, BATCH_TOKENS * 2], size=32) == [[0], [1]]

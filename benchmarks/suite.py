@@ -252,6 +252,19 @@ def to_jsonable(results: dict[str, Any]) -> Any:
     )
 
 
+#: What follows this line in the markdown file is written by people, and kept when the figures are rerun.
+NOTES = "<!-- notes: kept by faq-bot bench -->"
+
+
+def _notes(out: Path) -> str:
+    try:
+        old = out.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+    at = old.find(NOTES)
+    return "\n" + old[at:] if at >= 0 else ""
+
+
 def main(quick: bool, as_json: bool, out: Path | None, png: Path | None) -> int:
     """``faq-bot bench``."""
     results = run(quick=quick)
@@ -263,6 +276,7 @@ def main(quick: bool, as_json: bool, out: Path | None, png: Path | None) -> int:
         text = "# Benchmarks\n\n`faq-bot bench` (one run, one part after the other).\n\n" + markdown(results) + "\n"
         if png is not None:
             text += f"\n![latency and throughput]({png.name})\n"
+        text += _notes(out)
         out.write_text(text, encoding="utf-8")
         (out.with_suffix(".json")).write_text(json.dumps(to_jsonable(results), indent=1), encoding="utf-8")
     if png is not None:

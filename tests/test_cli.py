@@ -61,6 +61,32 @@ def test_eval_on_another_faq_builds_a_cached_index_and_writes_rankings(
 
 
 @pytest.mark.integration
+def test_eval_prints_every_figure_per_style(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from faq_bot.config import Settings
+
+    monkeypatch.setenv("FAQ_BOT_MODEL_DIR", str(Settings().model_dir))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    faq = write(
+        tmp_path / "other.tsv",
+        "id\tquestion\tanswer\nA\t返品はできますか\t30日以内なら可能です。\nB\t送料はいくらですか\t無料です。\n",
+    )
+    queries = write(
+        tmp_path / "q.tsv",
+        "query\tgold\tstyle\n商品を返したい\tA\tparaphrase\n送料について\tB\tshort\n"
+        "ギフト包装はできますか\t\tnear-oos\n",
+    )
+    assert main(["eval", str(queries), "--faq", str(faq)]) == 0
+    out = capsys.readouterr().out
+    table = out.split("文体別:")[1].split("分類別:")[0]
+    lines = {line.split()[0]: line for line in table.strip().splitlines()}
+    assert set(lines) == {"(全体)", "paraphrase", "short", "near-oos"}
+    assert "answered_correctly=" in lines["paraphrase"] and "helpful=" in lines["paraphrase"]
+    assert "near_oos_safe=" in lines["near-oos"] and "answered_correctly" not in lines["near-oos"]
+
+
+@pytest.mark.integration
 def test_reload_dry_run_prints_the_diff_and_publishes_nothing(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

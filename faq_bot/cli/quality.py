@@ -40,6 +40,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return 0
     for key, value in report.metrics.items():
         print(f"{key:>20}: {value}")
+    if report.styles:
+        print_styles("\n文体別:", report.styles, report.metrics)
     print("\n分類別:")
     for row in report.categories:
         cells = ", ".join(f"{k}={v}" for k, v in row.items() if k != "category")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import httpx
@@ -15,6 +16,7 @@ from pydantic import SecretStr
 
 from faq_bot.config import PROJECT_ROOT, Settings
 from faq_bot.errors import ModelError
+from faq_bot.model.embedder import Vectors
 from faq_bot.service.app import create_app
 from tests.conftest import ADMIN_TOKEN, SMALL_FAQ, write
 from tests.fakes import FakeEmbedder
@@ -186,3 +188,48 @@ def test_a_long_action_shows_its_steps_then_only_the_result(admin: object, tmp_p
     published.wait_for()
     assert published.inner_text() == "公開しました。"
     assert any("確認済みの内容を使います" in s for s in admin.locator(".progress .step").all_inner_texts())  # type: ignore[attr-defined]
+
+
+class _GatedEmbedder(FakeEmbedder):
+    """Encodes passages only once the test lets it (when ``gate`` is armed): a build that takes its time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.armed = False
+        self.gate = threading.Event()
+
+    def encode_passages(self, texts: Sequence[str], progress: bool = False) -> Vectors:
+        if self.armed:
+            assert self.gate.wait(30), "the test never let the build go on"
+        return super().encode_passages(texts, progress)
+
+
+def test_the_latest_step_is_in_view_while_a_long_action_is_still_running(
+    browser: object, settings: Settings, tmp_path: Path
+) -> None:
+    embedder = _GatedEmbedder()
+    s = settings.model_copy(update={"log_path": tmp_path / "log.sqlite3", "admin_token": SecretStr(ADMIN_TOKEN)})
+    with uvicorn_thread(create_app(s, embedder)) as url:
+        ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ja-JP")  # type: ignore[attr-defined]
+        page = ctx.new_page()
+        page.goto(url + "/admin/login")
+        page.get_by_label("管理トークン").fill(ADMIN_TOKEN)
+        page.get_by_role("button", name="ログイン").click()
+        page.get_by_role("heading", name="公開中のFAQ").wait_for()
+        embedder.armed = True
+        try:
+            new = SMALL_FAQ.replace("毎月10日頃に発行します。", "毎月25日頃に発行します。")
+            page.locator("#file").set_input_files(str(write(tmp_path / "new.tsv", new)))
+            page.get_by_role("button", name="検証して差分を表示").click()
+            # The page is still arriving (the build waits): its newest step must be on screen.
+            latest = page.locator(".progress .step", has_text="ベクトルを作成")
+            expect(latest.last).to_be_visible(timeout=15_000)
+            assert page.locator(".result").count() == 0
+            older = page.locator(".progress .step", has_text="ファイルを検証しています")
+            box, over = older.bounding_box(), latest.last.bounding_box()
+            assert box is not None and over is not None and box["y"] == over["y"]  # drawn over, not listed
+        finally:
+            embedder.gate.set()
+        page.locator(".result").wait_for()
+        assert not page.locator(".progress").is_visible()
+        ctx.close()

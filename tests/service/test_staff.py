@@ -160,6 +160,9 @@ def test_pasted_questions_run_like_an_uploaded_file(logged_in_client: TestClient
     assert "スコアの分布" in page.text and "社員食堂はありますか" in page.text and "貼り付けた質問集" in page.text
     empty = logged_in_client.post("/admin/ui/batch", data={"csrf": csrf, "pasted": " "})
     assert "貼り付けてください" in empty.text
+    headless = logged_in_client.post("/admin/ui/batch", data={"csrf": csrf, "pasted": "請求書はいつ\t1\n"})
+    error = headless.text.split('class="error"')[1].split("</p>")[0]
+    assert "1件の問題" in error and "query" in error and "1行" in error  # what is wrong, and where
 
 
 def test_times_are_in_the_configured_zone_and_the_log_csv_has_categories(

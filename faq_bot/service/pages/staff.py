@@ -81,7 +81,7 @@ async def batch_ui(
             raw = pasted.replace("\r\n", "\n").encode("utf-8")
         queries = batch_queries(raw, name)
     except FaqFormatError as exc:
-        return render(request, auth, "batch.html", "batch", error=exc.summary, pasted=pasted)
+        return render(request, auth, "batch.html", "batch", error=str(exc), pasted=pasted)  # each problem, by line
     except FaqBotError as exc:
         return render(request, auth, "batch.html", "batch", error=str(exc), pasted=pasted)
 

@@ -41,8 +41,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(reply_dict(reply), ensure_ascii=False, indent=2))
         return 0
-    labels = {"answer": "回答", "suggest": "もしかして", "escalate": "担当者へ案内", "smalltalk": "あいさつ"}
-    print(f"判定: {labels[reply.decision]} ({reply.decision})  確信度: {reply.confidence:.3f}")
+    print(f"判定: {reply.decision.label} ({reply.decision})  確信度: {reply.confidence:.3f}")
     print(
         f"しきい値: 回答 ≥ {settings.answer_threshold:.3f}（確率）, "
         f"もしかして: 上位{settings.suggestion_count}件の確率の合計 ≥ {settings.suggest_threshold:.3f}"

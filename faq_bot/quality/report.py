@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo
 from faq_bot import assets
 from faq_bot.quality.evaluate import Outcome, Report
 from faq_bot.quality.plots import plots
+from faq_bot.retrieval.decision import Decision
 from faq_bot.retrieval.params import DecisionParams
 from faq_bot.spreadsheet import csv_text
 
-DECISION_LABELS = {"answer": "回答", "suggest": "もしかして", "escalate": "担当者へ", "smalltalk": "あいさつ"}
+DECISION_LABELS = {d.value: d.label for d in Decision}
 
 
 @dataclass(frozen=True)

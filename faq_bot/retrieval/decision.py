@@ -26,6 +26,23 @@ class Decision(StrEnum):
     ESCALATE = "escalate"  # the FAQ does not cover it: contact a person
     SMALLTALK = "smalltalk"  # a greeting, thanks or goodbye: a friendly reply, not a question
 
+    @property
+    def label(self) -> str:
+        """The decision in the words staff read (reports, CSVs, the CLI)."""
+        return _LABELS[self]
+
+
+_LABELS = {Decision.ANSWER: "回答", Decision.SUGGEST: "もしかして", Decision.ESCALATE: "担当者へ案内",
+           Decision.SMALLTALK: "あいさつ"}  # fmt: skip
+
+
+def decision_label(code: str) -> str:
+    """The label of a decision stored as its code (an unknown code as it is)."""
+    try:
+        return Decision(code).label
+    except ValueError:
+        return code
+
 
 @dataclass(frozen=True)
 class Escalation:

@@ -31,6 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from faq_bot.errors import DatabaseError, LogUnavailableError
 from faq_bot.localtime import DEFAULT_ZONE, local_time
+from faq_bot.retrieval.decision import Decision, decision_label
 from faq_bot.spreadsheet import BOM, csv_line
 from faq_bot.storage.database import Database, reason
 from faq_bot.storage.masking import mask_personal_data
@@ -428,7 +429,8 @@ class ChatLog:
 
 def csv_head(zone: str) -> list[str]:
     """The log CSV's header row."""
-    return [f"日時({zone})", "質問", "分類", "判定", "回答したFAQ", "確信度", "FAQ版", "評価", "コメント", "開いた候補"]
+    return [f"日時({zone})", "質問", "分類", "判定", "回答したFAQ", "1位の候補", "確信度", "FAQ版", "評価", "コメント",
+            "開いた候補"]  # fmt: skip
 
 
 def csv_row(q: LoggedQuestion, zone: str) -> list[str]:
@@ -437,8 +439,9 @@ def csv_row(q: LoggedQuestion, zone: str) -> list[str]:
         local_time(q.created, zone, with_zone=False),
         q.message,
         "、".join(c for c in q.categories.split("|") if c),
-        q.decision,
-        q.entry_id or "",
+        decision_label(q.decision),
+        (q.entry_id or "") if q.decision == Decision.ANSWER else "",  # only an answer answered with an entry
+        q.entry_id or "",  # the best candidate, whatever was decided
         f"{q.confidence:.3f}",
         q.faq_version,
         q.rating or "",

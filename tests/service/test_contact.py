@@ -59,6 +59,6 @@ def test_small_talk_gets_the_configured_reply_and_is_not_an_unanswered_question(
     assert (thanks["decision"], bye["decision"]) == ("smalltalk", "smalltalk")
     client.post("/api/chat", json={"message": "？？？ 宇宙"})
     csv = client.get("/admin/log.csv", headers=ADMIN_AUTH).text
-    assert csv.count(",smalltalk,") == 3
+    assert csv.count(",あいさつ,") == 3
     unanswered = client.get("/admin/log/unanswered", params={"days": 0}, headers=ADMIN_AUTH).json()
     assert [g["representative"] for g in unanswered] == ["？？？ 宇宙"]

@@ -87,7 +87,8 @@ def test_csv_downloads_never_carry_a_live_formula(admin_client: TestClient) -> N
     rid = admin_client.post("/api/chat", json={"message": evil}).json()["request_id"]
     admin_client.post("/api/feedback", json={"request_id": rid, "rating": "down", "comment": "+cmd|' /C calc'!A0"})
     rows = list(csv.reader(io.StringIO(admin_client.get("/admin/log.csv", headers=ADMIN_AUTH).text.lstrip("\ufeff"))))
-    assert rows[0][8] == "コメント" and rows[1][1] == "'" + evil and rows[1][8] == "'+cmd|' /C calc'!A0"
+    comment = rows[0].index("コメント")
+    assert rows[1][1] == "'" + evil and rows[1][comment] == "'+cmd|' /C calc'!A0"
     queries = b"query\tgold\n@SUM(A1:A9)\t1\n-1+1\t\n"
     batch = admin_client.post("/admin/batch?format=csv", files={"file": ("q.tsv", queries)}, headers=ADMIN_AUTH).text
     cells = [row[0] for row in csv.reader(io.StringIO(batch.lstrip("\ufeff")))][1:]
@@ -172,9 +173,15 @@ def test_times_are_in_the_configured_zone_and_the_log_csv_has_categories(
         client.post("/api/chat", json={"message": "請求書はいつ発行されますか", "categories": ["請求", "見積"]})
         lines = client.get("/admin/log.csv", headers=ADMIN_AUTH).text.splitlines()
         assert (
-            lines[0] == "\ufeff日時(America/New_York),質問,分類,判定,回答したFAQ,確信度,FAQ版,評価,コメント,開いた候補"
+            lines[0]
+            == "\ufeff日時(America/New_York),質問,分類,判定,回答したFAQ,1位の候補,確信度,FAQ版,評価,コメント,開いた候補"
         )
         assert ",請求、見積," in lines[1]
+        client.post("/api/chat", json={"message": "xyzzy plugh"})  # nothing in the FAQ: escalated
+        rows = [line.split(",") for line in client.get("/admin/log.csv", headers=ADMIN_AUTH).text.splitlines()[1:]]
+        decisions = {r[3] for r in rows}
+        assert decisions <= {"回答", "もしかして", "担当者へ案内", "あいさつ"} and "担当者へ案内" in decisions
+        assert all(bool(r[4]) == (r[3] == "回答") for r in rows)  # an entry "answered" only when it did
         with sqlite3.connect(admin_settings.log_path) as db:
             (created,) = db.execute("SELECT created FROM chats").fetchone()
         local = datetime.fromtimestamp(created, ZoneInfo("America/New_York"))

@@ -112,8 +112,8 @@ def test_csv_export_neutralises_formulas_in_questions_and_comments(database: Dat
     log.record_chat(record(1, message='=HYPERLINK("http://evil.example","x")'))
     log.record_feedback("r1", "down", "@SUM(1+1)*cmd|' /C calc'!A0")
     rows = list(csv.reader(io.StringIO("".join(log.export_csv()).lstrip("\ufeff"))))
-    assert rows[0][8] == "コメント"
-    assert rows[1][1] == '\'=HYPERLINK("http://evil.example","x")' and rows[1][8].startswith("'@SUM")
+    comment = rows[0].index("コメント")
+    assert rows[1][1] == '\'=HYPERLINK("http://evil.example","x")' and rows[1][comment].startswith("'@SUM")
 
 
 def test_unsettled_questions_come_with_their_stored_embedding_of_the_asked_model(database: Database) -> None:

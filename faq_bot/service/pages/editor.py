@@ -13,6 +13,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from faq_bot.errors import AuthError, FaqFormatError, NotFoundError, RateLimitedError
+from faq_bot.localtime import local_time
 from faq_bot.progress import Progress
 from faq_bot.publishing.publisher import Publisher
 from faq_bot.service.auth import COOKIE, AdminPageRoute
@@ -210,6 +211,7 @@ async def ui_rollback(
 ) -> Response:
     """Serve a kept version again, with progress."""
     auth.check_csrf(request, csrf)
+    zone = request.app.state.settings.timezone
 
     def work(progress: Progress) -> View:
         try:
@@ -217,7 +219,9 @@ async def ui_rollback(
         except NotFoundError as exc:
             return _home_view(request, publisher, message=str(exc))
         return _home_view(
-            request, publisher, message=f"バージョン {version.faq_version}（{version.built_at}）に戻しました。"
+            request,
+            publisher,
+            message=f"バージョン {version.faq_version}（{local_time(version.built_at, zone)}）に戻しました。",
         )
 
     return await with_progress(request, auth, "publish", "以前のバージョンに戻しています", work)

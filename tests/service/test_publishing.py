@@ -224,7 +224,8 @@ def test_rollback_page_serves_a_kept_version_again_only_with_login_and_csrf(
 
     done = admin_client.post("/admin/ui/rollback", data={"csrf": csrf_of(page), "build_id": old_build["build_id"]})
     assert done.status_code == 200 and f"バージョン {first}" in done.text and "に戻しました。" in done.text
-    assert re.search(rf"バージョン {first}（\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d JST）に戻しました", done.text)  # not UTC ISO
+    local = rf"バージョン {first}（\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d JST）に戻しました"
+    assert re.search(local, done.text)  # in the configured zone, not UTC ISO
     assert admin_client.get("/readyz").json()["faq_version"] == first
     assert admin_client.get("/api/faqs/7").status_code == 404
     assert admin_settings.faq_path.read_text(encoding="utf-8") == SMALL_FAQ

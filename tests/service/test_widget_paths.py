@@ -141,3 +141,53 @@ def test_the_shift_enter_hint_is_hidden_on_touch_devices(browser: object, server
     assert pg.locator("#fb-hint").is_hidden()  # type: ignore[attr-defined]
     ctx.close()  # type: ignore[attr-defined]
     assert not errors, errors
+
+
+def test_on_a_phone_the_comment_box_and_the_contact_link_come_into_view_after_thumbs_down(
+    browser: object, server: str
+) -> None:
+    ctx, pg, errors = open_widget(browser, server, viewport={"width": 375, "height": 667}, is_mobile=True,
+                                  has_touch=True)  # fmt: skip
+    ask(pg, LONG_ANSWER_QUESTION)  # a long answer: its 👎 is far down the log
+    answer = pg.locator(".msg.answer").last  # type: ignore[attr-defined]
+    answer.wait_for()
+    answer.get_by_role("button", name="役に立たなかった").click()
+    log = pg.locator(".log").bounding_box()  # type: ignore[attr-defined]
+    link = answer.get_by_role("link", name="お問い合わせフォームへ")
+    link.wait_for()
+    pg.wait_for_timeout(300)  # type: ignore[attr-defined]  # a smooth scroll ends
+    box, end = answer.get_by_label("ご意見（任意）").bounding_box(), link.bounding_box()
+    assert log and box and end
+    assert box["y"] >= log["y"] - 1 and end["y"] + end["height"] <= log["y"] + log["height"] + 1  # both in view
+    ctx.close()  # type: ignore[attr-defined]
+    assert not errors, errors
+
+
+def test_thumbs_down_under_an_answer_that_already_links_the_form_adds_no_second_link(page: object) -> None:
+    ask(page, "クレジットカードは対応していますか")  # entry 21 names the contact form: its answer has the link
+    answer = page.locator(".msg.answer").last  # type: ignore[attr-defined]
+    answer.wait_for()
+    answer.get_by_role("button", name="役に立たなかった").click()
+    answer.get_by_label("ご意見（任意）").wait_for()
+    assert answer.get_by_role("link", name="お問い合わせフォームへ").count() == 1
+
+
+def test_when_the_bot_cannot_be_reached_the_error_offers_the_contact_form(page: object) -> None:
+    page.route("**/api/chat", lambda route: route.abort())  # type: ignore[attr-defined]
+    ask(page, "請求書はダウンロードできますか")
+    error = page.locator(".msg.error").last  # type: ignore[attr-defined]
+    error.wait_for()
+    href = error.get_by_role("link", name="お問い合わせフォームへ").get_attribute("href")
+    assert href is not None and href.startswith("http")  # the demo page's data-contact: the form, no question
+
+
+def test_a_question_refused_for_asking_too_often_waits_in_the_input(page: object) -> None:
+    page.route(  # type: ignore[attr-defined]
+        "**/api/chat",
+        lambda route: route.fulfill(
+            status=429, content_type="application/json", body='{"detail": "しばらく時間をおいてお試しください。"}'
+        ),
+    )
+    ask(page, "請求書はダウンロードできますか")
+    page.locator(".msg.error").last.wait_for()  # type: ignore[attr-defined]
+    assert page.locator("#fb-input").input_value() == "請求書はダウンロードできますか"  # type: ignore[attr-defined]

@@ -2,7 +2,9 @@
  * faq-bot chat widget. Embed with one tag:
  *   <script src="https://bot.example.com/widget.js" defer
  *           data-server="https://bot.example.com" data-title="サポートチャット"
- *           data-color="#0b5cad" data-greeting="…" data-examples="質問1|質問2"></script>
+ *           data-color="#0b5cad" data-greeting="…" data-examples="質問1|質問2"
+ *           data-contact="https://example.com/contact"></script>
+ * data-contact (optional): the contact form, offered when the bot itself cannot be reached.
  * Everything the server or the visitor sends is rendered as text (textContent),
  * never as HTML. No inline scripts or styles: it runs under a strict CSP.
  */
@@ -18,6 +20,7 @@
   var title = data.title || "サポートチャット";
   var greeting = data.greeting || "こんにちは。ご質問をどうぞ。";
   var examples = (data.examples || "").split("|").filter(Boolean).slice(0, 5);
+  var contactFallback = data.contact || ""; // the way to a person when the server does not answer
   var color = /^#[0-9a-fA-F]{3,8}$/.test(data.color || "") ? data.color : "#0b5cad";
   var sessionId = window.crypto && crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random();
   var STEP = /^\s*([\u2460-\u2473]|\d+[.)．]|[・•-]\s)/; // ①..⑳, "1." "1)", bullets
@@ -175,7 +178,7 @@
     ]);
   }
 
-  function feedbackBar(requestId, contactUrl) {
+  function feedbackBar(requestId, contactUrl, linkShown) {
     var bar = el("div", { class: "feedback", role: "group", "aria-label": "この回答は役に立ちましたか" });
     var thanks = el("span", { class: "thanks", "aria-live": "polite" });
     var wrap = el("div", { class: "feedback-wrap" }, [bar]);
@@ -188,9 +191,10 @@
           bar.querySelectorAll("button").forEach(function (x) { x.setAttribute("aria-pressed", String(x === b)); });
           thanks.textContent = "ご意見ありがとうございます。";
           if (f[0] === "down" && !extra) {
-            extra = afterThumbsDown(requestId, contactUrl);
+            extra = afterThumbsDown(requestId, linkShown ? "" : contactUrl);
             wrap.appendChild(extra);
-            extra.querySelector("textarea").focus();
+            extra.querySelector("textarea").focus({ preventScroll: true });
+            extra.scrollIntoView({ block: "nearest" }); // the box and the way to a person, not half of it
           } else if (f[0] === "up" && extra) { extra.remove(); extra = null; }
         }, function (err) { thanks.textContent = err.message; });
       });
@@ -205,7 +209,7 @@
       question ? el("p", { class: "q", text: "「" + question + "」への回答" }) : null,
       richText(reply.answer),
       reply.refers_to_contact ? contactLink(reply.contact_url) : null,
-      feedbackBar(reply.request_id, reply.contact_url),
+      feedbackBar(reply.request_id, reply.contact_url, reply.refers_to_contact && !!contactLink(reply.contact_url)),
     ]);
   }
 
@@ -259,7 +263,8 @@
 
   function showError(message, retry) {
     var again = el("button", { type: "button", class: "retry", text: "再試行" });
-    var node = bubble("bot error", [el("p", { role: "alert", text: message }), retry ? again : null]);
+    var node = bubble("bot error", [el("p", { role: "alert", text: message }), retry ? again : null,
+      contactLink(contactFallback)]);
     again.addEventListener("click", function () { node.remove(); retry(); });
   }
 
@@ -291,6 +296,7 @@
       else if (reply.decision === "smalltalk") showSmallTalk(reply.answer);
       else showEscalation(reply.escalation || { text: reply.answer, contact_url: "" }, reply);
     }, function (err) {
+      if (err.status === 429 && !input.value) input.value = text; // asked too often: the question waits in the box
       showError(err.message, err.status === 0 || err.status >= 500 ? function () { ask(text); } : null);
     }).then(function () { setBusy(false); });
   }

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from faq_bot import assets
+from faq_bot.retrieval.contact import contact_link
 from faq_bot.service.deps import SettingsDep
 from faq_bot.service.templating import templates
 
@@ -32,5 +33,6 @@ async def demo(request: Request, settings: SettingsDep) -> HTMLResponse:
             "bot_title": settings.bot_title,
             "greeting": settings.greeting,
             "examples": "|".join(settings.example_questions),
+            "contact": contact_link(settings.contact_url, "", ""),  # for when the bot cannot be reached
         },
     )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from faq_bot.errors import (
     AuthError,
@@ -97,7 +99,26 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return _detail(422, f"入力が正しくありません（{where or '本文'}）。")
 
 
+#: The framework's own errors (an unknown address, a method a route does not take), in Japanese.
+_FRAMEWORK_ERRORS = {
+    404: "ページが見つかりません。アドレスをご確認ください。",
+    405: "この操作はこのアドレスでは受け付けていません。",
+}
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's HTTP errors: its English default texts in Japanese, any other text and the headers kept."""
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail
+    if detail == HTTPStatus(exc.status_code).phrase:
+        detail = _FRAMEWORK_ERRORS.get(exc.status_code, detail)
+    if exc.status_code in (204, 304):
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    return _detail(exc.status_code, detail, dict(exc.headers) if exc.headers else None)
+
+
 def add_exception_handlers(app: FastAPI) -> None:
     """Register the translations (the app factory calls this)."""
     app.add_exception_handler(FaqBotError, _faq_bot_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -23,6 +23,16 @@ async def widget_js() -> FileResponse:
     )
 
 
+@visitor_pages.get("/favicon.ico")
+async def favicon() -> FileResponse:
+    """The icon for browsers that ask for it by its usual name (the pages link ``/static/favicon.svg``)."""
+    return FileResponse(
+        assets.static_dir() / "favicon.svg",
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
 @visitor_pages.get("/", response_class=HTMLResponse)
 async def demo(request: Request, settings: SettingsDep) -> HTMLResponse:
     """A mock marketplace page with the widget on it."""

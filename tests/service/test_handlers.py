@@ -1,0 +1,44 @@
+"""Errors become HTTP in one place, in Japanese: the framework's own errors too."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from faq_bot.config import Settings
+from faq_bot.service.app import create_app
+from tests.fakes import FakeEmbedder
+
+
+@pytest.fixture
+def client(settings: Settings, tmp_path: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(settings.model_copy(update={"log_path": tmp_path / "log.db"}), FakeEmbedder())) as c:
+        yield c
+
+
+def test_an_unknown_address_is_a_404_in_japanese(client: TestClient) -> None:
+    reply = client.get("/no/such/page")
+    assert reply.status_code == 404 and reply.json() == {"detail": "ページが見つかりません。アドレスをご確認ください。"}
+    assert reply.headers["x-content-type-options"] == "nosniff"  # the security headers still apply
+
+
+def test_a_method_a_route_does_not_take_is_a_405_in_japanese_with_its_allow_header(client: TestClient) -> None:
+    reply = client.get("/api/chat")
+    assert reply.status_code == 405 and "受け付けていません" in reply.json()["detail"]
+    assert "POST" in reply.headers["allow"]
+
+
+def test_an_entry_that_does_not_exist_keeps_its_own_message(client: TestClient) -> None:
+    reply = client.get("/api/faqs/no-such-entry")
+    assert reply.status_code == 404 and "no-such-entry" in reply.json()["detail"]
+
+
+def test_the_pages_have_an_icon_and_browsers_asking_for_favicon_ico_get_it(client: TestClient) -> None:
+    assert 'rel="icon" href="/static/favicon.svg"' in client.get("/").text
+    for path in ("/favicon.ico", "/static/favicon.svg"):
+        icon = client.get(path)
+        assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+        assert icon.content.startswith(b"<svg")

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -58,6 +61,19 @@ def test_eval_on_another_faq_builds_a_cached_index_and_writes_rankings(
     lines = [json.loads(x) for x in rankings.read_text(encoding="utf-8").splitlines()]
     assert lines[0]["hits"][0]["id"] == "A"
     assert list((tmp_path / "cache" / "faq-bot" / "indexes").iterdir())
+
+
+@pytest.mark.integration
+def test_ask_exits_cleanly_with_status_0(tmp_path: Path) -> None:
+    """No encoder thread is left for the interpreter to tear down (that aborted with status 134)."""
+    env = {**os.environ, "FAQ_BOT_INDEX_DIR": str(tmp_path / "idx")}
+    done = subprocess.run(
+        [sys.executable, "-m", "faq_bot.cli", "ask", "請求書を再発行したい", "--json"],
+        capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "terminate called" not in done.stderr
+    assert json.loads(done.stdout)["query"] == "請求書を再発行したい"
 
 
 @pytest.mark.integration

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import hashlib
 import sys
 from pathlib import Path
@@ -42,4 +43,13 @@ def engine_for(settings: Settings, quiet: bool = False, follow_file: bool = True
     from faq_bot.progress import printing
     from faq_bot.runtime import open_engine
 
-    return open_engine(settings, follow_file=follow_file, progress=None if quiet else printing(say))
+    # One command, one caller: no micro-batching thread and no low-priority bulk encoder (those
+    # serve visitors next to editors); the engine is closed before the interpreter exits, so no
+    # encoder thread is torn down under it (that aborted `faq-bot ask` with exit status 134).
+    engine = open_engine(
+        settings.model_copy(update={"micro_batch": False}),
+        follow_file=follow_file,
+        progress=None if quiet else printing(say),
+    )
+    atexit.register(engine.close)
+    return engine

@@ -79,6 +79,10 @@ def test_the_log_page_shows_groups_a_page_at_a_time(logged_in_client: TestClient
     assert "1 / 2ページ" in first and 'href="/admin/log?days=0&amp;page=2"' in first
     second = client.get("/admin/log", params={"days": 0, "page": 2}).text
     assert "2 / 2ページ" in second and 'rel="prev"' in second and 'rel="next"' not in second
+    long = "ご相談です。" + "当社の事情を説明します。" * 40
+    client.post("/api/chat", json={"message": long})
+    page = client.get("/admin/log", params={"days": 0}).text
+    assert f'<span class="clamp" title="{long}">' in page  # a few lines shown, all of it on hover
 
 
 def test_csv_downloads_never_carry_a_live_formula(admin_client: TestClient) -> None:

@@ -131,3 +131,17 @@ def test_the_failed_publish_banner_needs_a_failed_publish_and_a_good_preview_cle
         "/admin/ui/upload", data={"csrf": csrf}, files={"file": ("ok.tsv", SMALL_FAQ.replace("10日", "20日").encode())}
     )
     assert "差分プレビュー" in good.text and banner not in good.text
+
+
+def test_a_file_with_many_changes_shows_thirty_in_full_and_folds_the_rest(logged_in_client: TestClient) -> None:
+    client = logged_in_client
+    csrf = csrf_of(client.get("/admin").text)
+    added = "".join(f"{100 + n}\t請求\t追加の質問その{n}ですか\t追加の回答その{n}です。\t\n" for n in range(40))
+    page = client.post(
+        "/admin/ui/upload", data={"csrf": csrf}, files={"file": ("many.tsv", (SMALL_FAQ + added).encode())}
+    ).text
+    assert "追加 40件" in page
+    head, folded = page.split('<details class="more-changes"><summary>ほか 10件の変更を表示</summary>')
+    assert head.count('<article class="change added"') == 30
+    assert folded.split("</details>")[0].count('<article class="change added"') == 10
+    assert "この内容で公開する" in folded.split("</details>")[1]  # the publish button after the fold

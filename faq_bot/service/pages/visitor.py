@@ -13,24 +13,22 @@ from faq_bot.service.templating import templates
 visitor_pages = APIRouter(include_in_schema=False)
 
 
+def _static(name: str, media_type: str, max_age: int) -> FileResponse:
+    return FileResponse(
+        assets.static_dir() / name, media_type=media_type, headers={"Cache-Control": f"public, max-age={max_age}"}
+    )
+
+
 @visitor_pages.get("/widget.js")
 async def widget_js() -> FileResponse:
     """The embeddable widget: ``<script src=".../widget.js" data-server="...">``."""
-    return FileResponse(
-        assets.static_dir() / "widget.js",
-        media_type="text/javascript; charset=utf-8",
-        headers={"Cache-Control": "public, max-age=300"},
-    )
+    return _static("widget.js", "text/javascript; charset=utf-8", 300)
 
 
 @visitor_pages.get("/favicon.ico")
 async def favicon() -> FileResponse:
     """The icon for browsers that ask for it by its usual name (the pages link ``/static/favicon.svg``)."""
-    return FileResponse(
-        assets.static_dir() / "favicon.svg",
-        media_type="image/svg+xml",
-        headers={"Cache-Control": "public, max-age=86400"},
-    )
+    return _static("favicon.svg", "image/svg+xml", 86400)
 
 
 @visitor_pages.get("/", response_class=HTMLResponse)

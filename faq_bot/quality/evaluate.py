@@ -215,7 +215,7 @@ def scored(outcomes: Sequence[Outcome], top: int = 3) -> list[Scored]:
             label = Label.RIGHT if hits and hits[0].entry.id in o.query.gold else Label.WRONG
         candidates = sum(h.confidence for h in hits[:top])
         near = o.query.style == NEAR_OOS
-        out.append(
-            Scored(score, label, o.rank is not None and o.rank <= top, bool(o.reply.unanswered), candidates, near)
-        )
+        # Escalated whatever the thresholds: the best entry lacks what was asked, or the message names nothing.
+        blocked = bool(o.reply.unanswered) or not o.reply.search.analysis.words
+        out.append(Scored(score, label, o.rank is not None and o.rank <= top, blocked, candidates, near))
     return out

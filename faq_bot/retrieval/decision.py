@@ -83,7 +83,7 @@ def decide(search: Search, params: DecisionParams) -> Reply:
     very likely does (their probabilities add up to ``suggest_threshold``); else
     ``escalate``, listing entries above ``related_threshold`` as related questions. A question
     that asks for a time or a price is escalated when its best entry names none, however
-    probable: the FAQ does not say what was asked.
+    probable: the FAQ does not say what was asked; so is a message with no content word at all.
     """
     talk = recognise(search.query) if params.smalltalk_replies else None
     if talk is not None:
@@ -93,6 +93,10 @@ def decide(search: Search, params: DecisionParams) -> Reply:
     hits = search.hits
     if not hits:
         return _escalate(search, params)
+    if not search.analysis.words:
+        # Not one content word (「あああ」, 「できますか？」, emoji): whatever the vectors say, the
+        # message names nothing an entry could be about. Escalate, with no candidates or related entries.
+        return _escalate(search, params, related=False)
     top = hits[0]
     if params.check_asked_kind:
         missing = unanswered_kinds(search.analysis.normalized, top.entry)
@@ -111,13 +115,15 @@ def decide(search: Search, params: DecisionParams) -> Reply:
     return _escalate(search, params)
 
 
-def _escalate(search: Search, params: DecisionParams, unanswered: tuple[str, ...] = ()) -> Reply:
-    related: tuple[Hit, ...] = ()
-    if params.show_related:
+def _escalate(
+    search: Search, params: DecisionParams, unanswered: tuple[str, ...] = (), *, related: bool = True
+) -> Reply:
+    near: tuple[Hit, ...] = ()
+    if related and params.show_related:
         n = params.suggestion_count
-        related = tuple(h for h in search.hits[:n] if h.confidence >= params.related_threshold)
+        near = tuple(h for h in search.hits[:n] if h.confidence >= params.related_threshold)
     escalation = Escalation(params.escalation_text, params.contact_url)
-    return Reply(Decision.ESCALATE, search, params.escalation_text, None, (), escalation, unanswered, related)
+    return Reply(Decision.ESCALATE, search, params.escalation_text, None, (), escalation, unanswered, near)
 
 
 def is_referral(entry: FaqEntry, params: DecisionParams) -> bool:

@@ -9,11 +9,11 @@ from faq_bot.retrieval.retriever import Hit, Search
 from faq_bot.text.analyzer import Analysis
 
 
-def search(*scores: float) -> Search:
+def search(*scores: float, words: tuple[str, ...] = ("請求書",)) -> Search:
     hits = tuple(
         Hit(FaqEntry(str(i), "c", f"q{i}", f"a{i}"), s, 0.9, 0.5, "question", f"q{i}") for i, s in enumerate(scores)
     )
-    return Search("q", Analysis("q", (), ""), hits)
+    return Search("q", Analysis("q", words, ""), hits)
 
 
 SETTINGS = DecisionParams(answer_threshold=0.6, suggest_threshold=0.4, suggestion_count=3)
@@ -60,7 +60,7 @@ def test_answer_margin_turns_a_close_call_into_suggestions() -> None:
 
 def timed_search(query: str, answer: str, score: float = 0.9) -> Search:
     hit = Hit(FaqEntry("7", "c", "ロールの設定はできますか", answer), score, 0.9, 0.5, "question", "q")
-    return Search(query, Analysis(query, (), ""), (hit,))
+    return Search(query, Analysis(query, ("ロール", "変更", "反映"), ""), (hit,))
 
 
 def test_a_when_question_is_escalated_if_the_best_entry_names_no_time() -> None:
@@ -108,3 +108,10 @@ def test_an_answer_that_only_refers_to_a_person_is_a_referral() -> None:
         FaqEntry("8", "c", "q", "マイページから変更できます。" * 3 + SETTINGS.escalation_text), SETTINGS
     )
     assert not is_referral(FaqEntry("7", "c", "q", "マイページから変更できます。"), SETTINGS)
+
+
+def test_a_message_with_no_content_word_escalates_however_probable_its_hits() -> None:
+    params = replace(SETTINGS, related_threshold=0.1)
+    assert decide(search(0.9, 0.5, words=("請求書",)), params).decision == Decision.ANSWER
+    reply = decide(search(0.9, 0.5, words=()), params)  # 「あああ」, 「できますか？」: names nothing
+    assert reply.decision == Decision.ESCALATE and reply.suggestions == () and reply.related == ()

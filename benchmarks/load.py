@@ -219,7 +219,9 @@ def measure_service(settings: Settings, qs: Sequence[str], seconds: float, publi
             rss, anon = rss_mb(proc.pid), rss_mb(proc.pid, "RssAnon")
             entries = list(load(settings.faq_path).entries)
             variants = [one_edit(entries, k) for k in range(1, publishes + 1)]
-            idle = chat_during(url, qs, "chat, one visitor, idle", partial(time.sleep, seconds), 2_000_000)
+            idle = chat_during(
+                url, qs, "chat, one visitor, idle (before the publishes)", partial(time.sleep, seconds), 2_000_000
+            )
             publishing = chat_during(
                 url, qs, "chat, one visitor, while publishing", partial(publish_in_turn, url, variants, 5), 3_000_000
             )

@@ -135,7 +135,13 @@ def measure_staff(settings: Settings, qs: Sequence[str], logged: int, seconds: f
                 first = _timed_page(staff, 1)
                 later = statistics.median(_timed_page(staff, p) for p in (1, 2, 3, 1, 2))
                 queries = ("query\tgold\n" + "".join(f"{q}\t\n" for q in qs[:120])).encode("utf-8")
-                idle = chat_during(url, qs, "chat, one visitor, idle", partial(time.sleep, seconds), 4_000_000)
+                idle = chat_during(
+                    url,
+                    qs,
+                    "chat, one visitor, idle (server with the 10,000-question log)",
+                    partial(time.sleep, seconds),
+                    4_000_000,
+                )
                 pages = chat_during(
                     url, qs, "chat, one visitor, while staff load log pages", partial(_load_pages, staff, seconds),
                     5_000_000,

@@ -17,12 +17,11 @@ if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
 ONNX_DIR = "onnx"
-#: Calls on more tokens than this (padded batch size × length) give their work memory back.
-SHRINK_AFTER_TOKENS = 4096
 #: Padded tokens per encoder call at most: long passages go in small batches, which run faster
 #: (their work fits the CPU's caches: 300 passages of up to 256 tokens encode 25-35 % faster four
 #: at a time than 32 at a time, measured from 512 to 2048 tokens a call), and questions of up to
-#: 32 tokens still go 32 at a time.
+#: 32 tokens still go 32 at a time. It also bounds the memory one call works in, so a burst of
+#: long messages cannot grow the arena (the visitors' encoder keeps one) beyond a call of this size.
 BATCH_TOKENS = 1024
 FP32_FILE = "model.onnx"
 INT8_FILE = "model-int8.onnx"
@@ -87,12 +86,8 @@ class OnnxEmbedder(IdentifiedEncoder):
         options.intra_op_num_threads = threads or os.cpu_count() or 1
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.enable_cpu_mem_arena = self._keeps_work_memory = keep_work_memory
+        options.enable_cpu_mem_arena = keep_work_memory
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        # After a large call, the arena gives back what it grew by, so that one burst of long
-        # messages does not keep the process hundreds of MB bigger for good.
-        self._shrink = ort.RunOptions()
-        self._shrink.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
         self._prompts = read_prompts(model_dir)
         self._batch_size = batch_size
         # Same weights and pooling as the torch path (checked at export): the same index serves both,
@@ -123,9 +118,8 @@ class OnnxEmbedder(IdentifiedEncoder):
             for row, i in enumerate(chunk):
                 ids[row, : len(tokens[i])] = tokens[i]
                 mask[row, : len(tokens[i])] = 1
-            large = self._keeps_work_memory and ids.size > SHRINK_AFTER_TOKENS
             inputs = {"input_ids": ids, "attention_mask": mask}
-            vectors = self.session.run(None, inputs, self._shrink if large else None)[0]
+            vectors = self.session.run(None, inputs)[0]
             if out is None:
                 out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
             out[chunk] = vectors

@@ -18,7 +18,7 @@ from faq_bot.content.queries import LabelledQuery
 from faq_bot.progress import Progress
 from faq_bot.quality.calibrate import Label, Scored
 from faq_bot.quality.judging import is_right
-from faq_bot.retrieval.decision import Decision, Reply, is_referral
+from faq_bot.retrieval.decision import Decision, Reply, is_referral, names_nothing
 from faq_bot.retrieval.engine import Engine
 from faq_bot.retrieval.params import DecisionParams
 
@@ -216,6 +216,6 @@ def scored(outcomes: Sequence[Outcome], top: int = 3) -> list[Scored]:
         candidates = sum(h.confidence for h in hits[:top])
         near = o.query.style == NEAR_OOS
         # Escalated whatever the thresholds: the best entry lacks what was asked, or the message names nothing.
-        blocked = bool(o.reply.unanswered) or not o.reply.search.analysis.words
+        blocked = bool(o.reply.unanswered) or names_nothing(o.reply.search.analysis)
         out.append(Scored(score, label, o.rank is not None and o.rank <= top, blocked, candidates, near))
     return out

@@ -11,6 +11,7 @@ from faq_bot.retrieval.asked import unanswered_kinds
 from faq_bot.retrieval.params import DecisionParams
 from faq_bot.retrieval.retriever import Hit, Search
 from faq_bot.retrieval.smalltalk import recognise
+from faq_bot.text.analyzer import Analysis
 from faq_bot.text.normalize import normalize
 
 #: How much more than the escalation text a referral answer may say (a lead-in such as
@@ -74,6 +75,11 @@ class Reply:
         return self.search.hits[0].confidence if self.search.hits else 0.0
 
 
+def names_nothing(analysis: Analysis) -> bool:
+    """True for a message without one content word (「あああ」, 「できますか？」, emoji): no entry can be meant."""
+    return not analysis.words
+
+
 def decide(search: Search, params: DecisionParams) -> Reply:
     """Answer, suggest or escalate, from the hits' probabilities (most probable first).
 
@@ -93,9 +99,7 @@ def decide(search: Search, params: DecisionParams) -> Reply:
     hits = search.hits
     if not hits:
         return _escalate(search, params)
-    if not search.analysis.words:
-        # Not one content word (「あああ」, 「できますか？」, emoji): whatever the vectors say, the
-        # message names nothing an entry could be about. Escalate, with no candidates or related entries.
+    if names_nothing(search.analysis):  # whatever the vectors say: no candidates, no related entries
         return _escalate(search, params, related=False)
     top = hits[0]
     if params.check_asked_kind:

@@ -8,6 +8,7 @@ from http import HTTPStatus
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.utils import is_body_allowed_for_status_code
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from faq_bot.errors import (
@@ -110,9 +111,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     """Starlette's HTTP errors: its English default texts in Japanese, any other text and the headers kept."""
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail
-    if detail == HTTPStatus(exc.status_code).phrase:
-        detail = _FRAMEWORK_ERRORS.get(exc.status_code, detail)
-    if exc.status_code in (204, 304):
+    if exc.status_code in _FRAMEWORK_ERRORS and detail == HTTPStatus(exc.status_code).phrase:
+        detail = _FRAMEWORK_ERRORS[exc.status_code]
+    if not is_body_allowed_for_status_code(exc.status_code):
         return Response(status_code=exc.status_code, headers=exc.headers)
     return _detail(exc.status_code, detail, dict(exc.headers) if exc.headers else None)
 

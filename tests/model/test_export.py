@@ -98,7 +98,7 @@ def test_the_bulk_encoder_shares_the_tokenizer_and_gives_the_visitors_vectors(se
     bulk = load_bulk_embedder(params, interactive)
     try:
         assert isinstance(interactive, MicroBatcher) and isinstance(bulk, BackgroundEncoder)
-        # One call larger than SHRINK_AFTER_TOKENS: its work memory is given back, its vectors are the same.
+        # Long passages (cut into calls of at most BATCH_TOKENS on the bulk side): the same vectors as the visitors'.
         texts = [*SENTENCES, *["オンラインマーケットで見積書を発行する流れ。" * 30] * 16]
         assert np.allclose(bulk.encode_passages(texts), interactive.embedder.encode_passages(texts), atol=1e-5)
         assert isinstance(bulk.embedder, OnnxEmbedder) and isinstance(interactive.embedder, OnnxEmbedder)

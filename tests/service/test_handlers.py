@@ -42,3 +42,22 @@ def test_the_pages_have_an_icon_and_browsers_asking_for_favicon_ico_get_it(clien
         icon = client.get(path)
         assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
         assert icon.content.startswith(b"<svg")
+
+
+def test_an_unusual_status_keeps_its_text_and_a_status_without_a_body_gets_none(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from fastapi import HTTPException
+
+    app = create_app(settings.model_copy(update={"log_path": tmp_path / "log.db"}), FakeEmbedder())
+
+    def fail(status: int) -> None:
+        raise HTTPException(status, "独自の説明")
+
+    app.add_api_route("/test/fail/{status}", fail)
+    with TestClient(app) as client:
+        odd = client.get("/test/fail/599")
+        assert odd.status_code == 599 and odd.json() == {"detail": "独自の説明"}
+        for status in (204, 205, 304):
+            empty = client.get(f"/test/fail/{status}")
+            assert empty.status_code == status and empty.content == b""

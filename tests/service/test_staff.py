@@ -4,6 +4,7 @@ import csv
 import io
 import re
 import sqlite3
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -182,10 +183,13 @@ def test_times_are_in_the_configured_zone_and_the_log_csv_has_categories(
         )
         assert ",請求、見積," in lines[1]
         client.post("/api/chat", json={"message": "xyzzy plugh"})  # nothing in the FAQ: escalated
-        rows = [line.split(",") for line in client.get("/admin/log.csv", headers=ADMIN_AUTH).text.splitlines()[1:]]
-        decisions = {r[3] for r in rows}
+        text = client.get("/admin/log.csv", headers=ADMIN_AUTH).text.lstrip("\ufeff")
+        rows = list(csv.DictReader(io.StringIO(text)))
+        decisions = {r["判定"] for r in rows}
         assert decisions <= {"回答", "もしかして", "担当者へ案内", "あいさつ"} and "担当者へ案内" in decisions
-        assert all(bool(r[4]) == (r[3] == "回答") for r in rows)  # an entry "answered" only when it did
+        assert all(bool(r["回答したFAQ"]) == (r["判定"] == "回答") for r in rows)  # "answered" only when it did
+        escalated = next(r for r in rows if r["質問"] == "xyzzy plugh")
+        assert escalated["1位の候補"] and not escalated["回答したFAQ"]  # its best candidate, for staff
         with sqlite3.connect(admin_settings.log_path) as db:
             (created,) = db.execute("SELECT created FROM chats").fetchone()
         local = datetime.fromtimestamp(created, ZoneInfo("America/New_York"))
@@ -193,3 +197,19 @@ def test_times_are_in_the_configured_zone_and_the_log_csv_has_categories(
         client.post("/admin/login", data={"token": ADMIN_TOKEN})
         page = client.get("/admin").text
         assert re.search(r"<dd>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d E[SD]T（", page), "built_at in the zone, not UTC ISO"
+
+
+def test_no_entry_is_offered_first_for_small_talk_or_a_message_that_names_nothing() -> None:
+    from faq_bot.quality.grouping import QuestionGroup
+    from faq_bot.service.pages.staff import likely_entry
+    from faq_bot.text.analyzer import TextAnalyzer
+
+    analyzer = TextAnalyzer()
+
+    def group(text: str) -> QuestionGroup:
+        return QuestionGroup(text, 1, (text,), 0.0, "7", ("r1",), nearest_confidence=0.9)
+
+    assert likely_entry(group("請求書の宛名を変えたい"), 0.25, analyzer) == "7"
+    assert likely_entry(group("ありがとうございました"), 0.25, analyzer) is None  # small talk
+    assert likely_entry(group("あ" * 500), 0.25, analyzer) is None  # names nothing
+    assert likely_entry(replace(group("請求書の宛名を変えたい"), nearest_confidence=0.1), 0.25, analyzer) is None

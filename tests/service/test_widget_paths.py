@@ -154,8 +154,7 @@ def test_on_a_phone_the_comment_box_and_the_contact_link_come_into_view_after_th
     answer.get_by_role("button", name="役に立たなかった").click()
     log = pg.locator(".log").bounding_box()  # type: ignore[attr-defined]
     link = answer.get_by_role("link", name="お問い合わせフォームへ")
-    link.wait_for()
-    pg.wait_for_timeout(300)  # type: ignore[attr-defined]  # a smooth scroll ends
+    link.wait_for()  # scrollIntoView ran with the box: no animation to wait for
     box, end = answer.get_by_label("ご意見（任意）").bounding_box(), link.bounding_box()
     assert log and box and end
     assert box["y"] >= log["y"] - 1 and end["y"] + end["height"] <= log["y"] + log["height"] + 1  # both in view

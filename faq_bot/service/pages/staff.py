@@ -15,7 +15,9 @@ from faq_bot.quality import report as batch_report
 from faq_bot.quality.batch import batch_queries, run_batch
 from faq_bot.quality.grouping import QuestionGroup
 from faq_bot.quality.insights import entry_usage
+from faq_bot.quality.report import DECISION_LABELS
 from faq_bot.quality.unanswered import UnansweredQuestions
+from faq_bot.retrieval.decision import names_nothing
 from faq_bot.retrieval.smalltalk import recognise
 from faq_bot.service.auth import AdminAuth, AdminPageRoute
 from faq_bot.service.deps import AuthDep, ChatLogDep, LogWriterDep, PublisherDep, SettingsDep, UnansweredDep
@@ -25,6 +27,7 @@ from faq_bot.service.streaming import View, with_progress
 from faq_bot.service.templating import render
 from faq_bot.service.uploads import Staging, read_upload
 from faq_bot.storage.chatlog import ChatLog
+from faq_bot.text.analyzer import TextAnalyzer
 
 staff_pages = APIRouter(prefix="/admin", include_in_schema=False, route_class=AdminPageRoute)
 _RESULT = {"prefix": "result-", "suffix": ".csv"}
@@ -47,7 +50,7 @@ async def console_page(
         except FaqBotError as exc:  # an empty or too long question, an unknown category: shown on the page
             error = str(exc)
     return render(
-        request, auth, "console.html", "console", q=q, chosen=category or [],
+        request, auth, "console.html", "console", q=q, chosen=category or [], decision_labels=DECISION_LABELS,
         categories=publisher.engine.current.index.categories, result=result, error=error,
     )  # fmt: skip
 
@@ -80,9 +83,7 @@ async def batch_ui(
         else:  # pasted text: the same reader as a file (tabs from Excel, line breaks normalised)
             raw = pasted.replace("\r\n", "\n").encode("utf-8")
         queries = batch_queries(raw, name)
-    except FaqFormatError as exc:
-        return render(request, auth, "batch.html", "batch", error=str(exc), pasted=pasted)  # each problem, by line
-    except FaqBotError as exc:
+    except FaqBotError as exc:  # a set that cannot be read: each problem with its line
         return render(request, auth, "batch.html", "batch", error=str(exc), pasted=pasted)
 
     def work(progress: Progress) -> View:
@@ -151,17 +152,22 @@ async def render_log(
     entries = publisher.engine.current.index.entries
     usage = entry_usage(entries, await in_background(chatlog.entry_stats))
     floor = max(LIKELY_FLOOR, publisher.engine.params.decision.related_threshold)
+    analyzer = publisher.engine.analyzer
     total = await in_background(chatlog.count)
     return render(
-        request, auth, "log.html", "log", groups=[(g, likely_entry(g, floor)) for g in shown.groups], entries=usage,
+        request, auth, "log.html", "log", groups=[(g, likely_entry(g, floor, analyzer)) for g in shown.groups],
+        entries=usage,
         days=days, message=message, error=error, all_entries=entries, total=total, shown=shown,
         per_page=GROUPS_PER_PAGE,
     )  # fmt: skip
 
 
-def likely_entry(group: QuestionGroup, floor: float) -> str | None:
-    """The entry to offer first for a group's alternate: none for small talk or junk (nothing came close)."""
+def likely_entry(group: QuestionGroup, floor: float, analyzer: TextAnalyzer) -> str | None:
+    """The entry to offer first for a group's alternate: none for small talk or junk (nothing came close,
+    or the message names nothing)."""
     if recognise(group.representative) is not None or group.nearest_confidence < floor:
+        return None
+    if names_nothing(analyzer.analyze(group.representative)):
         return None
     return group.nearest_entry
 

@@ -39,9 +39,11 @@ class GatedEmbedder(FakeEmbedder):
 
 
 def refuses_connections(url: str) -> bool:
+    """True once a new request gets no answer: refused, or (caught while the listener closes) accepted
+    and closed unanswered."""
     try:
         httpx.get(url + "/healthz", timeout=1)
-    except httpx.ConnectError:
+    except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError):
         return True
     return False
 

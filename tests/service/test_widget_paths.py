@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from faq_bot.config import PROJECT_ROOT, Settings
 from tests.service.conftest import ask, open_widget
@@ -89,19 +91,20 @@ def test_the_selected_chip_stays_visible_and_a_filter_line_says_so(browser: obje
     ctx, pg, errors = open_widget(browser, server, viewport={"width": 375, "height": 667})
     wrap = pg.locator(".chips-wrap")  # type: ignore[attr-defined]
     pg.locator(".chip").first.wait_for()  # type: ignore[attr-defined]
-    assert "more-right" in (wrap.get_attribute("class") or "")  # the cue: more chips to the right
+    expect(wrap).to_have_class(re.compile(r"\bmore-right\b"))  # the cue: more chips to the right (set after layout)
     pg.locator(".chip").first.focus()  # type: ignore[attr-defined]
     pg.keyboard.press("End")  # type: ignore[attr-defined]
     pg.keyboard.press("Enter")  # type: ignore[attr-defined]
     last = pg.locator(".chip").last  # type: ignore[attr-defined]
-    assert last.get_attribute("aria-pressed") == "true"
+    expect(last).to_have_attribute("aria-pressed", "true")
     chip_box, wrap_box = last.bounding_box(), wrap.bounding_box()
     assert chip_box and wrap_box
     assert wrap_box["x"] <= chip_box["x"] and chip_box["x"] + chip_box["width"] <= wrap_box["x"] + wrap_box["width"]
     line = pg.locator(".filter")  # type: ignore[attr-defined]
     assert line.inner_text().startswith(f"絞り込み中: {last.inner_text()}")
     line.get_by_role("button", name="絞り込みを解除").click()
-    assert line.is_hidden() and last.get_attribute("aria-pressed") == "false"
+    expect(line).to_be_hidden()
+    expect(last).to_have_attribute("aria-pressed", "false")
     ctx.close()  # type: ignore[attr-defined]
     assert not errors, errors
 

@@ -77,7 +77,11 @@ def default_model_dir() -> Path:
 class Settings(BaseSettings):
     """Everything that can be configured; see the README for what each field means."""
 
-    model_config = SettingsConfigDict(env_prefix="FAQ_BOT_", extra="ignore", frozen=True, env_file_encoding="utf-8")
+    # hide_input_in_errors: a refused value is not echoed (a database URL carries its password; the
+    # validators' own messages show what is wrong with secrets masked).
+    model_config = SettingsConfigDict(
+        env_prefix="FAQ_BOT_", extra="ignore", frozen=True, env_file_encoding="utf-8", hide_input_in_errors=True
+    )
 
     # Files
     faq_path: Path = PROJECT_ROOT / "data" / "faq.tsv"

@@ -40,3 +40,14 @@ def test_thresholds_are_probabilities_and_the_suggest_sum_may_exceed_one() -> No
     assert Settings(suggest_threshold=1.2).suggest_threshold == 1.2
     with pytest.raises(ValidationError, match="answer_threshold"):
         Settings(answer_threshold=1.5)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("database_url", "mysql://user:s3cretpw@db.example/faq"), ("redis_url", "http://:s3cretpw@cache.example:6379/0")],
+)
+def test_a_refused_url_never_shows_its_password(monkeypatch: pytest.MonkeyPatch, field: str, value: str) -> None:
+    monkeypatch.setenv(f"FAQ_BOT_{field.upper()}", value)
+    with pytest.raises(ValidationError) as refused:
+        Settings()
+    assert field in str(refused.value) and "s3cretpw" not in str(refused.value)

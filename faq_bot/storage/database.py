@@ -12,10 +12,10 @@ migrated on from there.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from alembic import command
@@ -24,6 +24,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.util import CommandError
 
 from faq_bot.errors import DatabaseError
+
+T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: The revision each ``PRAGMA user_version`` of the pre-Alembic SQLite log matches.
@@ -123,6 +125,17 @@ class Database:
         """A connection in a write transaction (committed at the end, rolled back on an error)."""
         with self.writer() as conn, conn.begin():
             yield conn
+
+    def run(self, work: Callable[[sa.Connection], T], what: str) -> T:
+        """``work`` in a write transaction; a failure of the database is a ``DatabaseError`` naming ``what``.
+
+        Errors ``work`` raises itself (a conflict, a ``DatabaseError``) pass through unchanged.
+        """
+        try:
+            with self.begin() as conn:
+                return work(conn)
+        except (sa.exc.SQLAlchemyError, OSError) as exc:
+            raise DatabaseError(f"{what} {self}: {reason(exc)}") from exc
 
     def dispose(self) -> None:
         """Close every pooled connection."""

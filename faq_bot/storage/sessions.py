@@ -19,7 +19,7 @@ from typing import Protocol, TypeVar
 import sqlalchemy as sa
 
 from faq_bot.errors import DatabaseError, SessionStoreError
-from faq_bot.storage.database import Database, reason
+from faq_bot.storage.database import Database
 from faq_bot.storage.schema import sessions
 
 T = TypeVar("T")
@@ -54,12 +54,11 @@ class DatabaseSessions:
 
     def _run(self, work: Callable[[sa.Connection], T]) -> T:
         try:
-            with self.db.begin() as conn:
-                return work(conn)
-        except DatabaseError as exc:
-            raise SessionStoreError(f"session store {exc}") from exc
-        except (sa.exc.SQLAlchemyError, OSError) as exc:
-            raise SessionStoreError(f"session store {self.db}: {reason(exc)}") from exc
+            return self.db.run(work, "session store")
+        except DatabaseError as exc:  # named by run(), or the database could not even be opened
+            raise SessionStoreError(
+                str(exc) if str(exc).startswith("session store") else f"session store {exc}"
+            ) from exc
 
     def create(self, expires: float) -> str:
         """A new live session until ``expires`` (epoch seconds); returns its id."""

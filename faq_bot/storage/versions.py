@@ -20,8 +20,8 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from faq_bot.errors import DatabaseError, PublishConflictError
-from faq_bot.storage.database import Database, reason
+from faq_bot.errors import PublishConflictError
+from faq_bot.storage.database import Database
 from faq_bot.storage.schema import faq_current, faq_versions
 
 #: The LISTEN/NOTIFY channel of version changes; the payload is the new current build id.
@@ -45,13 +45,7 @@ class VersionStore:
         self.db = db
 
     def _run(self, work: Callable[[sa.Connection], T]) -> T:
-        try:
-            with self.db.begin() as conn:
-                return work(conn)
-        except (DatabaseError, PublishConflictError):
-            raise
-        except (sa.exc.SQLAlchemyError, OSError) as exc:
-            raise DatabaseError(f"FAQ versions in {self.db}: {reason(exc)}") from exc
+        return self.db.run(work, "FAQ versions in")
 
     def current(self) -> str | None:
         """The build id every replica should serve; None before the first publish."""

@@ -153,10 +153,11 @@ async def render_log(
     usage = entry_usage(entries, await in_background(chatlog.entry_stats))
     floor = max(LIKELY_FLOOR, publisher.engine.params.decision.related_threshold)
     analyzer = publisher.engine.analyzer
+    # janome on each representative: staff work, off the event loop like the rest of the page
+    likely = await in_background(lambda: [likely_entry(g, floor, analyzer) for g in shown.groups])
     total = await in_background(chatlog.count)
     return render(
-        request, auth, "log.html", "log", groups=[(g, likely_entry(g, floor, analyzer)) for g in shown.groups],
-        entries=usage,
+        request, auth, "log.html", "log", groups=list(zip(shown.groups, likely, strict=True)), entries=usage,
         days=days, message=message, error=error, all_entries=entries, total=total, shown=shown,
         per_page=GROUPS_PER_PAGE,
     )  # fmt: skip

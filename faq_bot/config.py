@@ -121,7 +121,7 @@ class Settings(BaseSettings):
     # Probabilities that an entry answers the question, from the decision model (see the README).
     decision_model_path: Path | None = None  # None: the model shipped with faq-bot
     answer_threshold: float = Field(0.43, ge=0.0, le=1.0)
-    suggest_threshold: float = Field(0.5, ge=0.0, le=3.0)  # the candidates' probabilities summed
+    suggest_threshold: float = Field(0.4, ge=0.0, le=1.0)  # probability that one of the candidates answers
     candidate_threshold: float = Field(0.05, ge=0.0, le=1.0)
     answer_margin: float = Field(0.0, ge=0.0, le=1.0)
     # Escalate when the question asks for a time or a price and the best entry names none.

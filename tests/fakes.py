@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from faq_bot.model.embedder import Vectors
-from faq_bot.retrieval.confidence import ConfidenceModel
+from faq_bot.retrieval.confidence import ConfidenceModel, DecisionModel
 from faq_bot.text.normalize import normalize
 
 
@@ -48,5 +48,9 @@ class FakeEmbedder:
 
 
 #: A decision model for unit tests: the probability grows with the share of the question's words
-#: an entry contains and with its lead over the other candidates (p = sigmoid(4 coverage + 4 margin - 3.5)).
-FAKE_DECISION_MODEL = ConfidenceModel(("coverage", "margin"), (0.0, 0.0), (1.0, 1.0), (4.0, 4.0), -3.5, "tests")
+#: an entry contains and with its lead over the other candidates (p = sigmoid(4 coverage + 4 margin - 3.5));
+#: the topic probability with the best one's (sigmoid(8 best - 2)).
+FAKE_DECISION_MODEL = DecisionModel(
+    ConfidenceModel(("coverage", "margin"), (0.0, 0.0), (1.0, 1.0), (4.0, 4.0), -3.5, "tests"),
+    ConfidenceModel(("best",), (0.0,), (1.0,), (8.0,), -2.0, "tests"),
+)

@@ -36,10 +36,12 @@ def test_bad_values_fail_fast_naming_the_field(monkeypatch: pytest.MonkeyPatch) 
         Settings()
 
 
-def test_thresholds_are_probabilities_and_the_suggest_sum_may_exceed_one() -> None:
-    assert Settings(suggest_threshold=1.2).suggest_threshold == 1.2
+def test_thresholds_are_probabilities() -> None:
+    assert Settings(suggest_threshold=0.35).suggest_threshold == 0.35
     with pytest.raises(ValidationError, match="answer_threshold"):
         Settings(answer_threshold=1.5)
+    with pytest.raises(ValidationError, match="suggest_threshold"):
+        Settings(suggest_threshold=1.2)
 
 
 @pytest.mark.parametrize(

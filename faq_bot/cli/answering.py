@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from faq_bot.cli.common import engine_for, settings_from
-from faq_bot.quality.explain import SIGNAL_LABELS
+from faq_bot.quality.explain import Contribution, explain
 from faq_bot.retrieval.decision import Reply, entry_ref, reply_data
 
 
@@ -37,14 +38,16 @@ def reply_dict(reply: Reply) -> dict[str, Any]:
 def cmd_ask(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     engine = engine_for(settings, quiet=args.json)
-    reply = engine.ask(args.question, args.category or None, k=args.top_k)
     if args.json:
-        print(json.dumps(reply_dict(reply), ensure_ascii=False, indent=2))
+        print(json.dumps(reply_dict(engine.ask(args.question, args.category or None, k=args.top_k)),
+                         ensure_ascii=False, indent=2))  # fmt: skip
         return 0
+    why = explain(engine.current, args.question, args.category or None, k=args.top_k)
+    reply = why.reply
     print(f"判定: {reply.decision.label} ({reply.decision})  確信度: {reply.confidence:.3f}")
     print(
         f"しきい値: 回答 ≥ {settings.answer_threshold:.3f}（確率）, "
-        f"もしかして: 上位{settings.suggestion_count}件の確率の合計 ≥ {settings.suggest_threshold:.3f}"
+        f"もしかして: 上位{settings.suggestion_count}件のどれかが答えである確率 ≥ {settings.suggest_threshold:.3f}"
     )
     if reply.search.focus:
         print(f"尋ねている文: {reply.search.focus}")
@@ -66,9 +69,15 @@ def cmd_ask(args: argparse.Namespace) -> int:
             f"{rank:>3}  {h.entry.id:>4}  {h.confidence:.3f}  {h.score:.3f}  {h.dense:.3f}  {h.lexical:.2f}  "
             f"{h.matched:<9}  {h.entry.question}"
         )
-    top = reply.search.hits[0] if reply.search.hits else None
-    if top is not None and top.signals is not None:
-        print(f"\n1位の判定の内訳（対数オッズへの寄与、切片 {engine.model.intercept:+.2f}）:")
-        for name, value in sorted(engine.model.contributions(top.signals), key=lambda c: -abs(c[1])):
-            print(f"  {value:+.2f}  {SIGNAL_LABELS.get(name, name)}（{name} = {top.signals.as_dict()[name]:.3f}）")
+    if why.hits and why.hits[0].contributions:
+        _print_contributions("1位の判定の内訳", why.intercept, why.hits[0].contributions)
+    if why.topic_contributions:
+        title = f"もしかしての判定の内訳（上位のどれかが答えである確率 {why.on_topic:.3f}）"
+        _print_contributions(title, why.topic_intercept, why.topic_contributions)
     return 0
+
+
+def _print_contributions(title: str, intercept: float, contributions: Sequence[Contribution]) -> None:
+    print(f"\n{title}（対数オッズへの寄与、切片 {intercept:+.2f}）:")
+    for c in sorted(contributions, key=lambda c: -abs(c.contribution)):
+        print(f"  {c.contribution:+.2f}  {c.label}（{c.name} = {c.value:.3f}）")

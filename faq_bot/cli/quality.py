@@ -86,7 +86,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     )
     t = result.thresholds
     print(f"判定モデル: ラベル付き {result.labelled}問 + FAQ自身の質問 {result.from_faq}問で学習")
-    print(f"提案するしきい値: 回答 ≥ {t.answer:.3f}（確率）、もしかして: 上位の確率の合計 ≥ {t.suggest:.3f}")
+    print(
+        f"提案するしきい値: 回答 ≥ {t.answer:.3f}（確率）、もしかして: 上位のどれかが答えである確率 ≥ {t.suggest:.3f}"
+    )
     print_styles(f"\n交差検証（{args.folds}分割、FAQ項目ごと）:", result.cross_validated.styles,
                  result.cross_validated.metrics)  # fmt: skip
     print_styles("\n学習データそのもの（参考）:", result.in_sample.styles, result.in_sample.metrics)

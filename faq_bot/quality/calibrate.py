@@ -2,7 +2,7 @@
 
 Each labelled question contributes its best hit's probability, what answering with that hit
 would be (right, wrong — an in-scope question whose best hit is not gold — or out of scope),
-and the probabilities of its first candidates summed (what the もしかして threshold sees). The
+and its topic score (``topic_score``: what the もしかして threshold sees). The
 answer threshold answers the most questions right while wrong answers (wrong + out of scope
 above it) stay within a target rate, taking the middle of the range of thresholds that do so;
 the suggest threshold, for the questions left, best separates those whose candidates hold
@@ -26,7 +26,7 @@ class Label(StrEnum):
 
 @dataclass(frozen=True)
 class Scored:
-    """One labelled question: best probability, the candidates' sum, and what answering would be."""
+    """One labelled question: best probability, topic score, and what answering would be."""
 
     score: float
     label: Label
@@ -34,7 +34,7 @@ class Scored:
     # Escalated whatever the thresholds (the best entry does not give what was asked, see
     # ``faq_bot.retrieval.asked``): never answered or suggested.
     blocked: bool = False
-    candidates: float = 0.0  # the first candidates' probabilities summed
+    candidates: float = 0.0  # probability that one of the first candidates answers (``topic_score``)
     # A near miss (style near-oos): the FAQ talks about its topic, so もしかして candidates are
     # harmless; only an answer would be wrong. Other out-of-scope questions should escalate.
     near_miss: bool = False

@@ -18,7 +18,7 @@ from faq_bot.content.queries import LabelledQuery
 from faq_bot.progress import Progress
 from faq_bot.quality.calibrate import Label, Scored
 from faq_bot.quality.judging import is_right
-from faq_bot.retrieval.decision import Decision, Reply, is_referral, names_nothing
+from faq_bot.retrieval.decision import Decision, Reply, is_referral, names_nothing, topic_score
 from faq_bot.retrieval.engine import Engine
 from faq_bot.retrieval.params import DecisionParams
 
@@ -204,7 +204,7 @@ def report_dict(report: Report) -> dict[str, Any]:
 
 
 def scored(outcomes: Sequence[Outcome], top: int = 3) -> list[Scored]:
-    """The calibration input of each outcome: best probability, candidates' sum, and what answering would be."""
+    """The calibration input of each outcome: best probability, topic score, and what answering would be."""
     out = []
     for o in outcomes:
         hits = o.reply.search.hits
@@ -213,7 +213,7 @@ def scored(outcomes: Sequence[Outcome], top: int = 3) -> list[Scored]:
             label = Label.OUT_OF_SCOPE
         else:
             label = Label.RIGHT if hits and hits[0].entry.id in o.query.gold else Label.WRONG
-        candidates = sum(h.confidence for h in hits[:top])
+        candidates = topic_score(o.reply.search, top)
         near = o.query.style == NEAR_OOS
         # Escalated whatever the thresholds: the best entry lacks what was asked, or the message names nothing.
         blocked = bool(o.reply.unanswered) or names_nothing(o.reply.search.analysis)

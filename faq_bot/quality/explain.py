@@ -1,8 +1,10 @@
 """Why the bot answers what it answers: the test console's view of one question.
 
 For each of the top entries: the scores that ranked it, the probability that it answers
-the question, and what each signal contributed to that probability (the decision model is
-linear in its standardised signals, so the contributions add up to the log-odds).
+the question, and what each signal contributed to that probability; and for the question,
+the topic model's probability that one of the first candidates answers (what もしかして
+needs) with its contributions. Both models are linear in their standardised signals, so
+the contributions add up to the log-odds.
 """
 
 from __future__ import annotations
@@ -10,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from faq_bot.retrieval.decision import Reply
+from faq_bot.retrieval.confidence import ConfidenceModel, topic_signals
+from faq_bot.retrieval.decision import Reply, topic_score
 from faq_bot.retrieval.engine import Loaded
 from faq_bot.retrieval.index import lexical_words
+from faq_bot.retrieval.signals import SignalSet
 
 #: Japanese names of the signals, for staff.
 SIGNAL_LABELS = {
@@ -25,6 +29,8 @@ SIGNAL_LABELS = {
     "agreement": "意味と語の両方で1位",
     "asked_missing": "尋ねている時期・料金が回答にない",
     "length": "メッセージの長さ",
+    "domain": "FAQの主題との近さ",
+    "best": "1位が答えである確率",
 }
 
 
@@ -69,7 +75,10 @@ class Explanation:
     confidence: float
     answer_threshold: float
     suggest_threshold: float
-    intercept: float  # the decision model's log-odds before any signal
+    intercept: float  # the answer model's log-odds before any signal
+    on_topic: float  # probability that one of the first candidates answers (the topic model)
+    topic_intercept: float
+    topic_contributions: tuple[Contribution, ...]
     unanswered: tuple[str, ...]  # what the question asks for that the best entry does not say
     hits: tuple[ExplainedHit, ...]
     faq_version: str
@@ -86,11 +95,7 @@ def explain(loaded: Loaded, query: str, categories: Sequence[str] | None = None,
     for rank, h in enumerate(reply.search.hits[:k], 1):
         entry_tokens = set(lexical_words(h.entry, retriever.analyzer))
         shared = tuple(t for t in dict.fromkeys(analysis.words) if t in entry_tokens and t in query_tokens)
-        signals = h.signals.as_dict() if h.signals else {}
-        contributions = tuple(
-            Contribution(name, SIGNAL_LABELS.get(name, name), round(signals[name], 4), round(c, 4))
-            for name, c in (loaded.model.contributions(h.signals) if h.signals else [])
-        )
+        contributions = _contributions(loaded.model.answer, h.signals)
         hits.append(
             ExplainedHit(
                 rank, h.entry.id, h.entry.category, h.entry.question, round(h.score, 4), round(h.dense, 4),
@@ -108,9 +113,22 @@ def explain(loaded: Loaded, query: str, categories: Sequence[str] | None = None,
         confidence=round(reply.confidence, 4),
         answer_threshold=decision.answer_threshold,
         suggest_threshold=decision.suggest_threshold,
-        intercept=round(loaded.model.intercept, 4),
+        intercept=round(loaded.model.answer.intercept, 4),
+        on_topic=round(topic_score(reply.search, decision.suggestion_count), 4),
+        topic_intercept=round(loaded.model.topic.intercept, 4),
+        topic_contributions=_contributions(loaded.model.topic, topic_signals(reply.search)),
         unanswered=reply.unanswered,
         hits=tuple(hits),
         faq_version=loaded.faq_version,
         reply=reply,
+    )
+
+
+def _contributions(model: ConfidenceModel, signals: SignalSet | None) -> tuple[Contribution, ...]:
+    if signals is None:
+        return ()
+    values = signals.as_dict()
+    return tuple(
+        Contribution(name, SIGNAL_LABELS.get(name, name), round(values[name], 4), round(c, 4))
+        for name, c in model.contributions(signals)
     )

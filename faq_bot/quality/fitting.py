@@ -8,6 +8,11 @@ search, labelled 1 if it is a gold entry of the question. They come from two sou
   answers; each entry removed from the index makes its question and alternates realistic
   near misses for the others (same nouns, another question).
 
+The topic model (``faq_bot.retrieval.confidence``) is fitted on the labelled sets only (the
+FAQ provides no chatter): one example per question, labelled 1 when a gold entry is among
+its first candidates, its signals taken from the cross-validated answer model (as a new
+question would meet it).
+
 Cross-validation keeps every question about one entry (or one out-of-scope question) in
 one fold, so a figure says how the model does on entries it was not fitted on.
 """
@@ -26,12 +31,13 @@ from faq_bot.content.queries import LabelledQuery
 from faq_bot.model.cache import CachedEmbedder
 from faq_bot.quality.calibrate import Thresholds, propose
 from faq_bot.quality.evaluate import Report, outcomes_of, report_of, scored
-from faq_bot.retrieval.confidence import ConfidenceModel, judge
+from faq_bot.retrieval.confidence import ConfidenceModel, DecisionModel, judge, judge_hits, judge_topic, topic_signals
 from faq_bot.retrieval.decision import decide
 from faq_bot.retrieval.engine import Engine, Loaded, faq_version_of
 from faq_bot.retrieval.index import build
 from faq_bot.retrieval.params import DecisionParams
 from faq_bot.retrieval.retriever import Retriever, Search
+from faq_bot.retrieval.signals import TopicSignals
 
 #: Styles of the examples the FAQ provides itself.
 FAQ_ALTERNATE = "faq-alternate"
@@ -41,6 +47,9 @@ TRAIN_CANDIDATES = 5
 #: The signals the model weighs. ``dense`` is left out: it is the larger of ``dense_question`` and
 #: ``dense_passage``, and two weights on one quantity would make the contributions unreadable.
 FEATURES = ("dense_question", "dense_passage", "coverage", "unknown", "margin", "agreement", "asked_missing", "length")
+#: The topic model's signals; its label: a gold entry among the first ``TOPIC_CANDIDATES``.
+TOPIC_FEATURES = TopicSignals.names()
+TOPIC_CANDIDATES = 3
 Say = Callable[[str], None]  # a line for the person running calibrate
 
 
@@ -118,14 +127,9 @@ def examples(cases: Sequence[Case], features: Sequence[str]) -> tuple[np.ndarray
     return np.asarray(rows, dtype=np.float64).reshape(-1, len(features)), np.asarray(labels, dtype=np.int64)
 
 
-def fit(
-    cases: Sequence[Case], features: Sequence[str] | None = None, strength: float = 1.0, fitted_on: str = ""
-) -> ConfidenceModel:
-    """A logistic model of "this candidate answers the question", fitted on the cases' candidates."""
+def _logistic(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], strength: float, fitted_on: str) -> ConfidenceModel:
     from sklearn.linear_model import LogisticRegression
 
-    names = tuple(features or FEATURES)
-    x, y = examples(cases, names)
     if len(set(y.tolist())) < 2:
         raise ValueError("the training data needs questions that are answered and ones that are not")
     mean = x.mean(axis=0)
@@ -138,25 +142,79 @@ def fit(
     )  # fmt: skip
 
 
+def fit(
+    cases: Sequence[Case], features: Sequence[str] | None = None, strength: float = 1.0, fitted_on: str = ""
+) -> ConfidenceModel:
+    """The answer model: "this candidate answers the question", fitted on the cases' candidates."""
+    names = tuple(features or FEATURES)
+    x, y = examples(cases, names)
+    return _logistic(x, y, names, strength, fitted_on)
+
+
+def topic_examples(cases: Sequence[Case], judged: Sequence[Search]) -> tuple[np.ndarray, np.ndarray]:
+    """Topic signals and labels: one row per question with a judged hit (``judged`` in ``cases`` order)."""
+    rows: list[list[float]] = []
+    labels: list[int] = []
+    for case, search in zip(cases, judged, strict=True):
+        signals = topic_signals(search)
+        if signals is None:
+            continue
+        rows.append(list(signals.values()))
+        labels.append(int(any(h.entry.id in case.query.gold for h in search.hits[:TOPIC_CANDIDATES])))
+    x = np.asarray(rows, dtype=np.float64).reshape(-1, len(TOPIC_FEATURES))
+    return x, np.asarray(labels, dtype=np.int64)
+
+
+def fit_topic(cases: Sequence[Case], judged: Sequence[Search], fitted_on: str = "") -> ConfidenceModel:
+    """The topic model, fitted on labelled questions judged by an answer model that never saw them."""
+    x, y = topic_examples(cases, judged)
+    return _logistic(x, y, TOPIC_FEATURES, 1.0, fitted_on)
+
+
 def cross_validated(
     cases: Sequence[Case],
     score: Sequence[Case],
     folds: int = 5,
     features: Sequence[str] | None = None,
     strength: float = 1.0,
+    topic: ConfidenceModel | None = None,
 ) -> list[Search]:
-    """Each search of ``score`` judged by a model fitted on the ``cases`` outside its fold."""
-    models = {
+    """Each search of ``score`` judged by models fitted outside its fold.
+
+    The answer model is fitted on the ``cases`` outside the fold; the topic model on the
+    ``score`` questions outside the fold (the labelled ones), judged by those answer models.
+    ``topic``, if given, is used instead where the data cannot fit one (no question on either side).
+    """
+    answer = {
         fold: fit([c for c in cases if _fold(c.group, folds) != fold], features, strength) for fold in range(folds)
     }
-    return [judge(case.search, models[_fold(case.group, folds)]) for case in score]
+    fold_of = [_fold(case.group, folds) for case in score]
+    judged = [judge_hits(case.search, answer[f]) for case, f in zip(score, fold_of, strict=True)]
+    out = list(judged)
+    for fold in range(folds):
+        outside = [i for i, f in enumerate(fold_of) if f != fold]
+        model = _topic_or(topic, [score[i] for i in outside], [judged[i] for i in outside])
+        for i in (i for i, f in enumerate(fold_of) if f == fold):
+            out[i] = judge_topic(judged[i], model)
+    return out
+
+
+def _topic_or(
+    fallback: ConfidenceModel | None, cases: Sequence[Case], judged: Sequence[Search], fitted_on: str = ""
+) -> ConfidenceModel:
+    try:
+        return fit_topic(cases, judged, fitted_on)
+    except ValueError:
+        if fallback is None:
+            raise
+        return fallback
 
 
 @dataclass(frozen=True)
 class Calibration:
     """A fitted decision model, thresholds proposed for it, and what they give (cross-validated and in-sample)."""
 
-    model: ConfidenceModel
+    model: DecisionModel
     thresholds: Thresholds
     cross_validated: Report
     in_sample: Report
@@ -185,7 +243,7 @@ def calibrate(
     labelled = labelled_cases(loaded, queries)
     own = faq_cases(engine, folds, progress) if use_faq else []
     cases = [*labelled, *own]
-    judged = cross_validated(cases, labelled, folds)
+    judged = cross_validated(cases, labelled, folds, topic=loaded.model.topic)
     decision = loaded.params.decision
     category_of = {e.id: e.category for e in loaded.index.entries}
 
@@ -195,6 +253,11 @@ def calibrate(
 
     proposal = propose(scored(report(judged, decision).outcomes), max_wrong)
     chosen = replace(decision, answer_threshold=proposal.answer, suggest_threshold=proposal.suggest)
-    model = fit(cases, fitted_on=f"{len(labelled)} labelled questions + {len(own)} from the FAQ itself")
+    answer = fit(cases, fitted_on=f"{len(labelled)} labelled questions + {len(own)} from the FAQ itself")
+    # The topic model learns from probabilities a new question would get: the cross-validated ones.
+    # (Labelled questions that are all answerable, or none, cannot fit one: the current one stays.)
+    model = DecisionModel(
+        answer, _topic_or(loaded.model.topic, labelled, judged, f"{len(labelled)} labelled questions")
+    )
     in_sample = report([judge(c.search, model) for c in labelled], chosen)
     return Calibration(model, proposal, report(judged, chosen), in_sample, len(labelled), len(own))

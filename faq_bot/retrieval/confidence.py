@@ -1,14 +1,21 @@
-"""The decision model: the probability that a candidate entry answers the question.
+"""The decision model: how probable it is that the FAQ answers a question, and with which entry.
 
-A logistic model over the ``Signals`` of each candidate (standardised, then weighted):
-one number, calibrated on labelled data, so that one threshold means the same for a
-long polite message and a two-word fragment. Being linear, it explains itself: each
-signal's contribution is its weight times its standardised value.
+Two logistic models (signals standardised, then weighted), each one calibrated number, so
+that one threshold means the same for a long polite message and a two-word fragment:
 
-The model is fitted by ``faq-bot calibrate`` (``faq_bot.quality.fitting``) on questions
-the FAQ itself provides (its alternates, and entries held out of the index as near
-misses) plus labelled question sets. Its signals do not depend on a FAQ's size or
-wording, so the shipped model serves any FAQ; re-fit it for a very different one.
+- the *answer* model: over the ``Signals`` of each candidate, the probability that this
+  entry answers the question (the answer threshold applies to the best one);
+- the *topic* model: over ``TopicSignals`` (the best probability, how near the message is
+  to the FAQ's subject, words the FAQ never uses), the probability that one of the first
+  candidates answers it (the もしかして threshold applies to it): chatter and other
+  subjects escalate, a question on the FAQ's subject gets candidates.
+
+Being linear, each explains itself: a signal's contribution is its weight times its
+standardised value. Both are fitted by ``faq-bot calibrate`` (``faq_bot.quality.fitting``):
+the answer model on questions the FAQ itself provides (its alternates, and entries held
+out of the index as near misses) plus labelled question sets; the topic model on the
+labelled sets (only they hold chatter). Their signals do not depend on a FAQ's size or
+wording, so the shipped models serve any FAQ; re-fit them for a very different one.
 """
 
 from __future__ import annotations
@@ -16,16 +23,18 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 from faq_bot.errors import ConfigError
 from faq_bot.retrieval.retriever import Hit, Search
-from faq_bot.retrieval.signals import Signals
+from faq_bot.retrieval.signals import Signals, SignalSet, TopicSignals
 
-FORMAT = 1
-#: The model shipped with faq-bot (fitted on the bundled FAQ and its labelled question sets).
+FORMAT = 1  # one logistic model
+DECISION_FORMAT = 2  # the answer and the topic model in one file (a format-1 file is an answer model)
+#: The models shipped with faq-bot (fitted on the bundled FAQ and its labelled question sets).
 DEFAULT_MODEL = "confidence_model.json"
 
 
@@ -42,54 +51,83 @@ class ConfidenceModel:
     format: int = FORMAT
 
     def __post_init__(self) -> None:
-        known = set(Signals.names())
+        known = set(Signals.names()) | set(TopicSignals.names())
         unknown = [f for f in self.features if f not in known]
         sizes = {len(self.features), len(self.mean), len(self.scale), len(self.weights)}
         if unknown or len(sizes) != 1 or any(s <= 0 for s in self.scale):
             raise ConfigError(f"decision model is inconsistent (unknown signals: {unknown or 'none'})")
 
-    def _standardised(self, signals: Signals) -> list[float]:
+    def _standardised(self, signals: SignalSet) -> list[float]:
         return [(getattr(signals, f) - m) / s for f, m, s in zip(self.features, self.mean, self.scale, strict=True)]
 
-    def contributions(self, signals: Signals) -> list[tuple[str, float]]:
+    def contributions(self, signals: SignalSet) -> list[tuple[str, float]]:
         """Each signal's share of the log-odds (weight x standardised value), in model order."""
         z = self._standardised(signals)
         return [(f, w * x) for f, w, x in zip(self.features, self.weights, z, strict=True)]
 
-    def log_odds(self, signals: Signals) -> float:
+    def log_odds(self, signals: SignalSet) -> float:
         """The intercept plus every contribution."""
         return self.intercept + sum(w * x for w, x in zip(self.weights, self._standardised(signals), strict=True))
 
-    def probability(self, signals: Signals) -> float:
+    def probability(self, signals: SignalSet) -> float:
         """The probability that the entry answers the question."""
         x = self.log_odds(signals)
         return 1.0 / (1.0 + math.exp(-x)) if x >= -50 else 0.0
 
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> ConfidenceModel:
+        """A model from its JSON data (``asdict``)."""
+        if data.get("format") != FORMAT:
+            raise ValueError(f"format {data.get('format')}, expected {FORMAT}")
+        return cls(
+            tuple(data["features"]), tuple(map(float, data["mean"])), tuple(map(float, data["scale"])),
+            tuple(map(float, data["weights"])), float(data["intercept"]), str(data.get("fitted_on", "")),
+        )  # fmt: skip
+
+    def uses_only(self, names: Sequence[str], what: str) -> ConfidenceModel:
+        """This model, checked to weigh only the given signals."""
+        unknown = [f for f in self.features if f not in names]
+        if unknown:
+            raise ConfigError(f"the {what} model weighs signals it cannot have: {unknown}")
+        return self
+
+
+@dataclass(frozen=True)
+class DecisionModel:
+    """The answer model and the topic model (see the module docstring)."""
+
+    answer: ConfidenceModel
+    topic: ConfidenceModel
+
+    def __post_init__(self) -> None:
+        self.answer.uses_only(Signals.names(), "answer")
+        self.topic.uses_only(TopicSignals.names(), "topic")
+
     def to_json(self) -> str:
-        """The model as JSON (what ``save`` writes)."""
-        return json.dumps(asdict(self), ensure_ascii=False, indent=1)
+        """Both models as JSON (what ``save`` writes)."""
+        data = {"format": DECISION_FORMAT, "answer": asdict(self.answer), "topic": asdict(self.topic)}
+        return json.dumps(data, ensure_ascii=False, indent=1)
 
     def save(self, path: Path) -> None:
-        """Write the model to a JSON file."""
+        """Write both models to a JSON file."""
         path.write_text(self.to_json() + "\n", encoding="utf-8")
 
     @classmethod
-    def from_json(cls, text: str, source: str = "<model>") -> ConfidenceModel:
-        """Read a model written by ``to_json``."""
+    def from_json(cls, text: str, source: str = "<model>") -> DecisionModel:
+        """Read what ``to_json`` wrote; a format-1 file (an answer model only) gets the shipped topic model."""
         try:
             data = json.loads(text)
-            if data.get("format") != FORMAT:
-                raise ConfigError(f"decision model {source} has format {data.get('format')}, expected {FORMAT}")
-            return cls(
-                tuple(data["features"]), tuple(map(float, data["mean"])), tuple(map(float, data["scale"])),
-                tuple(map(float, data["weights"])), float(data["intercept"]), str(data.get("fitted_on", "")),
-            )  # fmt: skip
-        except (ValueError, KeyError, TypeError) as exc:
+            if data.get("format") == FORMAT and source != DEFAULT_MODEL:
+                return cls(ConfidenceModel.from_data(data), cls.load().topic)
+            if data.get("format") != DECISION_FORMAT:
+                raise ValueError(f"format {data.get('format')}, expected {DECISION_FORMAT}")
+            return cls(ConfidenceModel.from_data(data["answer"]), ConfidenceModel.from_data(data["topic"]))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ConfigError(f"decision model {source} is unreadable: {exc}") from exc
 
     @classmethod
-    def load(cls, path: Path | None = None) -> ConfidenceModel:
-        """The model in ``path``, or the shipped one."""
+    def load(cls, path: Path | None = None) -> DecisionModel:
+        """The models in ``path``, or the shipped ones."""
         if path is None:
             return cls.from_json(files(__package__).joinpath(DEFAULT_MODEL).read_text(encoding="utf-8"), DEFAULT_MODEL)
         try:
@@ -98,21 +136,35 @@ class ConfidenceModel:
             raise ConfigError(f"decision model {path} is unreadable: {exc}") from exc
 
 
-def judge(search: Search, model: ConfidenceModel) -> Search:
-    """The search with each hit's probability set, most probable first (ties: the ranking's order)."""
-    judged = [_judged(h, model) for h in search.hits]
+def topic_signals(search: Search) -> TopicSignals | None:
+    """The topic model's signals of a judged search (None without a judged hit)."""
+    hits = search.hits
+    if not hits or hits[0].signals is None:
+        return None
+    first = hits[0].signals
+    return TopicSignals(best=hits[0].confidence, domain=first.domain, unknown=first.unknown)
+
+
+def judge(search: Search, model: DecisionModel) -> Search:
+    """The search with each hit's probability set, most probable first (ties: the ranking's order),
+    and the probability that one of its first candidates answers (``Search.on_topic``)."""
+    return judge_topic(judge_hits(search, model.answer), model.topic)
+
+
+def judge_hits(search: Search, answer: ConfidenceModel) -> Search:
+    """The search with each hit's probability set by the answer model, most probable first."""
+    judged = [_judged(h, answer) for h in search.hits]
     order = sorted(range(len(judged)), key=lambda i: (-(judged[i].probability or 0.0), i))
     return search.with_hits([judged[i] for i in order])
+
+
+def judge_topic(search: Search, topic: ConfidenceModel) -> Search:
+    """A search judged by ``judge_hits``, with ``on_topic`` set by the topic model."""
+    signals = topic_signals(search)
+    return replace(search, on_topic=topic.probability(signals) if signals is not None else None)
 
 
 def _judged(hit: Hit, model: ConfidenceModel) -> Hit:
     if hit.signals is None:
         return hit
-    from dataclasses import replace
-
     return replace(hit, probability=model.probability(hit.signals))
-
-
-def top_probabilities(hits: Sequence[Hit], n: int) -> list[float]:
-    """The probabilities of the first ``n`` hits (the hybrid score where a hit was not judged)."""
-    return [h.confidence for h in hits[:n]]

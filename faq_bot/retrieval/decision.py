@@ -80,13 +80,22 @@ def names_nothing(analysis: Analysis) -> bool:
     return not analysis.words
 
 
+def topic_score(search: Search, n: int) -> float:
+    """How likely one of the first ``n`` candidates answers: the topic model's probability
+    (``Search.on_topic``), or, for a search no topic model judged, their probabilities summed."""
+    if search.on_topic is not None:
+        return search.on_topic
+    return sum(h.confidence for h in search.hits[:n])
+
+
 def decide(search: Search, params: DecisionParams) -> Reply:
     """Answer, suggest or escalate, from the hits' probabilities (most probable first).
 
     A greeting, thanks or goodbye (``faq_bot.retrieval.smalltalk``) gets its friendly reply.
     ``answer`` when the best entry very likely answers (``answer_threshold``, and a lead of
     ``answer_margin`` over the next); ``suggest`` ("もしかして") when one of the first few
-    very likely does (their probabilities add up to ``suggest_threshold``); else
+    likely does (``topic_score`` reaches ``suggest_threshold``: on the FAQ's subject, with
+    plausible candidates); else
     ``escalate``, listing entries above ``related_threshold`` as related questions. A question
     that asks for a time or a price is escalated when its best entry names none, however
     probable: the FAQ does not say what was asked; so is a message with no content word at all.
@@ -112,7 +121,7 @@ def decide(search: Search, params: DecisionParams) -> Reply:
         return Reply(Decision.ANSWER, search, top.entry.answer, top, (), None)
     n = params.suggestion_count
     candidates = tuple(h for h in hits[:n] if h.confidence >= params.candidate_threshold)
-    if candidates and sum(p[:n]) >= params.suggest_threshold:
+    if candidates and topic_score(search, n) >= params.suggest_threshold:
         # The escalation rides along: 「どれにも当てはまらない」 leads to a person.
         escalation = Escalation(params.escalation_text, params.contact_url)
         return Reply(Decision.SUGGEST, search, "", None, candidates, escalation)

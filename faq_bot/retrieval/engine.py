@@ -24,7 +24,7 @@ from faq_bot.model.embedder import Embedder
 from faq_bot.progress import Progress, Step
 from faq_bot.retrieval import store
 from faq_bot.retrieval.cache import BuildCache
-from faq_bot.retrieval.confidence import ConfidenceModel, judge
+from faq_bot.retrieval.confidence import DecisionModel, judge
 from faq_bot.retrieval.decision import Reply, decide
 from faq_bot.retrieval.index import FaqIndex, Manifest, build, index_settings
 from faq_bot.retrieval.params import RetrievalParams
@@ -45,7 +45,7 @@ class Loaded:
     index: FaqIndex
     retriever: Retriever
     params: RetrievalParams
-    model: ConfidenceModel
+    model: DecisionModel
 
     def ask(self, query: str, categories: Sequence[str] | None = None, k: int = 5) -> Reply:
         """Search this FAQ and decide (a request keeps one ``Loaded`` for a consistent version).
@@ -112,7 +112,7 @@ class Engine:
         params: RetrievalParams,
         embedder: Embedder,
         analyzer: TextAnalyzer,
-        model: ConfidenceModel,
+        model: DecisionModel,
         index: FaqIndex,
         bulk: Embedder | None = None,
     ) -> None:
@@ -138,7 +138,7 @@ class Engine:
         """Open the index for the configured FAQ file (see ``ensure_index``)."""
         synonyms = params.store.synonyms_path
         analyzer = TextAnalyzer(SynonymTable.load(synonyms) if synonyms else SynonymTable())
-        model = ConfidenceModel.load(params.decision_model)
+        model = DecisionModel.load(params.decision_model)
         # The first build happens before any visitor is served: the full-speed encoder does it.
         index = ensure_index(params, embedder, analyzer, rebuild=rebuild, follow_file=follow_file, progress=progress)
         return cls(params, embedder, analyzer, model, index, bulk)

@@ -86,6 +86,9 @@ class FaqIndex:
     manifest: Manifest
     path: Path | None = None
     _category_vectors: dict[str, npt.NDArray[np.int64]] = field(default_factory=dict, repr=False)
+    # Mean and standard deviation of the FAQ's own questions' cosines to the centroid: the
+    # scale on which a visitor's question is near the FAQ's subject or far from it.
+    own_background: tuple[float, float] = field(default=(0.0, 1.0), init=False)
 
     def __post_init__(self) -> None:
         by_category: dict[str, list[int]] = {}
@@ -93,6 +96,13 @@ class FaqIndex:
         for pos, entry_pos in enumerate(self.vector_entry.tolist()):
             by_category.setdefault(categories[entry_pos], []).append(pos)
         self._category_vectors = {c: np.asarray(v, dtype=np.int64) for c, v in by_category.items()}
+        self.own_background = _own_background(self.vectors, self.vector_kind, self.centroid)
+
+    def domain(self, vector: npt.NDArray[np.float32]) -> float:
+        """How near a question is to the FAQ's subject: its mean cosine to the FAQ, in standard
+        deviations of the FAQ's own questions' (about 0 for a typical FAQ question; chatter is far below)."""
+        mean, std = self.own_background
+        return (float(vector @ self.centroid) - mean) / std
 
     @property
     def categories(self) -> list[str]:
@@ -113,6 +123,17 @@ class FaqIndex:
         if kind == KIND_QUESTION_ANSWER:
             return KIND_NAMES[kind], entry.answer
         return KIND_NAMES[kind], entry.question
+
+
+def _own_background(
+    vectors: faiss.Index, kinds: npt.NDArray[np.int8], centroid: npt.NDArray[np.float32]
+) -> tuple[float, float]:
+    """Mean and standard deviation of the question and alternate vectors' cosines to the centroid."""
+    questions = np.flatnonzero(kinds != KIND_QUESTION_ANSWER)
+    if vectors.ntotal == 0 or len(questions) < 2:
+        return 0.0, 1.0
+    cosines = vectors.reconstruct_n(0, vectors.ntotal)[questions] @ centroid
+    return float(cosines.mean()), max(float(cosines.std()), 1e-3)
 
 
 Analyses = TextAnalyzer | Mapping[str, Analysis]  # an analyser, or what it made of each text

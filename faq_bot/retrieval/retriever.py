@@ -64,6 +64,8 @@ class Search:
     hits: tuple[Hit, ...]
     focus: str | None = None  # the asking sentence of a message of several sentences
     vector: npt.NDArray[np.float32] | None = None  # the whole message's embedding (None if not encoded)
+    # Probability that one of the first candidates answers (the topic model, ``judge``); None until judged.
+    on_topic: float | None = None
 
     def with_hits(self, hits: Sequence[Hit]) -> Search:
         """The same search with other (e.g. re-ranked) hits."""
@@ -247,7 +249,8 @@ class Retriever:
         best_lexical = int(np.argmax(lexical))
         agreement = np.array([p == best_dense and p == best_lexical for p in top.tolist()])
         asked_missing = np.array([bool(unanswered_kinds(analysis.normalized, self.index.entries[p])) for p in top])
-        return candidate_signals(hybrid, views[0], views[1], agreement, asked_missing, len(query))
+        domain = self.index.domain(vectors[0])
+        return candidate_signals(hybrid, views[0], views[1], agreement, asked_missing, len(query), domain)
 
     def lexical_scores(self, analysis: Analysis) -> npt.NDArray[np.float32]:
         """Lexical score of every entry: the better of content words and reading bigrams."""

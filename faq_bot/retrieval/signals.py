@@ -15,8 +15,25 @@ import numpy as np
 import numpy.typing as npt
 
 
+class SignalSet:
+    """Named numbers a logistic model weighs (a frozen dataclass of floats)."""
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """The signal names, in order."""
+        return tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
+
+    def values(self) -> tuple[float, ...]:
+        """The signal values, in ``names()`` order."""
+        return tuple(float(v) for v in astuple(self))  # type: ignore[call-overload]
+
+    def as_dict(self) -> dict[str, float]:
+        """Name -> value."""
+        return dict(zip(self.names(), self.values(), strict=True))
+
+
 @dataclass(frozen=True)
-class Signals:
+class Signals(SignalSet):
     """What the decision model sees of one (question, entry) pair.
 
     A message of several sentences is seen whole and by its asking sentence; each
@@ -32,19 +49,20 @@ class Signals:
     agreement: float  # 1 when the entry is first by dense and by lexical score alike
     asked_missing: float  # 1 when the question asks for a time or a price the entry never names
     length: float  # log of the message's length in characters (long messages score lower)
+    domain: float = 0.0  # how near the whole message is to the FAQ's subject (``FaqIndex.domain``)
 
-    @classmethod
-    def names(cls) -> tuple[str, ...]:
-        """The signal names, in order."""
-        return tuple(f.name for f in fields(cls))
 
-    def values(self) -> tuple[float, ...]:
-        """The signal values, in ``names()`` order."""
-        return tuple(float(v) for v in astuple(self))
+@dataclass(frozen=True)
+class TopicSignals(SignalSet):
+    """What the topic model sees of one question: is one of its first candidates what it asks?
 
-    def as_dict(self) -> dict[str, float]:
-        """Name -> value."""
-        return dict(zip(self.names(), self.values(), strict=True))
+    The もしかして decision: a question on the FAQ's subject whose best candidates are
+    plausible gets candidates; chatter and questions on other subjects escalate.
+    """
+
+    best: float  # the first candidate's probability of answering (``faq_bot.retrieval.confidence``)
+    domain: float  # how near the message is to the FAQ's subject (``FaqIndex.domain``)
+    unknown: float  # share of the asking sentence's words the whole FAQ never uses
 
 
 @dataclass(frozen=True)
@@ -65,6 +83,7 @@ def candidate_signals(
     agreement: npt.NDArray[np.bool_],
     asked_missing: npt.NDArray[np.bool_],
     message_chars: int,
+    domain: float = 0.0,
 ) -> list[Signals]:
     """Signals of each candidate (arrays in candidate order, best ranking score first)."""
     n = len(hybrid)
@@ -87,6 +106,7 @@ def candidate_signals(
                 agreement=float(agreement[i]),
                 asked_missing=float(asked_missing[i]),
                 length=length,
+                domain=domain,
             )
         )
     return out

@@ -310,7 +310,10 @@ class ExplainReply(BaseModel):
     confidence: float
     answer_threshold: float
     suggest_threshold: float
-    intercept: float = Field(description="判定モデルの切片（どの信号も加える前の対数オッズ）")
+    intercept: float = Field(description="回答の判定モデルの切片（どの信号も加える前の対数オッズ）")
+    on_topic: float = Field(description="上位の候補のどれかが答えである確率（もしかしての判定モデル）")
+    topic_intercept: float = Field(description="もしかしての判定モデルの切片")
+    topic_contributions: list[ContributionOut]
     unanswered: list[str] = Field(
         description="質問が求める情報（時期・料金など）のうち、最上位の回答に書かれていないもの"
     )

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import math
+
+import pytest
+
 from faq_bot.quality.explain import explain
 from faq_bot.retrieval.engine import Engine
 
@@ -11,6 +15,10 @@ def test_explanation_has_tokens_shared_tokens_and_thresholds(fake_engine: Engine
     assert top.id == "2" and "ダウンロード" in top.shared_tokens and top.rank == 1
     assert e.answer_threshold == fake_engine.params.decision.answer_threshold and e.decision in {"answer", "suggest"}
     assert top.matched in {"question", "alternate", "answer"}
+    # The もしかして side explains itself too: the topic model's signals add up to its log-odds.
+    assert {c.name for c in e.topic_contributions} == set(fake_engine.model.topic.features)
+    log_odds = e.topic_intercept + sum(c.contribution for c in e.topic_contributions)
+    assert 1 / (1 + math.exp(-log_odds)) == pytest.approx(e.on_topic, abs=1e-3)
 
 
 def test_explanation_says_what_the_best_entry_does_not_answer(fake_engine: Engine) -> None:

@@ -39,7 +39,15 @@ def test_suggestions_carry_the_way_to_a_person_for_none_of_these() -> None:
     assert reply.escalation is not None and reply.escalation.contact_url == SETTINGS.contact_url
 
 
-def test_the_suggest_threshold_applies_to_the_candidates_probabilities_summed() -> None:
+def test_the_suggest_threshold_applies_to_the_topic_probability() -> None:
+    # The topic model says how likely one of the candidates answers: on the FAQ's subject or not.
+    on_subject = replace(search(0.2, 0.1, 0.05), on_topic=0.45)
+    assert decide(on_subject, SETTINGS).decision == Decision.SUGGEST
+    elsewhere = replace(search(0.35, 0.3, 0.3), on_topic=0.2)  # plausible-looking candidates, off the subject
+    assert decide(elsewhere, SETTINGS).decision == Decision.ESCALATE
+
+
+def test_without_a_topic_probability_the_candidates_probabilities_are_summed() -> None:
     assert decide(search(0.2, 0.15, 0.1), SETTINGS).decision == Decision.SUGGEST  # 0.45 >= 0.4
     assert decide(search(0.2, 0.1, 0.05), SETTINGS).decision == Decision.ESCALATE  # 0.35 < 0.4
 

@@ -22,7 +22,8 @@ def test_explain_endpoint_shows_scores_tokens_and_thresholds(admin_client: TestC
     assert body["decision"] in {"answer", "suggest"} and len(body["hits"]) == 5
     top = body["hits"][0]
     assert top["id"] == "2" and {"dense", "lexical", "score", "matched", "shared_tokens"} <= set(top)
-    assert "ダウンロード" in body["tokens"] and body["answer_threshold"] > body["suggest_threshold"]
+    assert "ダウンロード" in body["tokens"] and 0 < body["suggest_threshold"] < 1
+    assert 0 <= body["on_topic"] <= 1 and [c["name"] for c in body["topic_contributions"]] == ["best"]
     assert (
         admin_client.get("/admin/explain", params={"q": "x", "category": "無い"}, headers=ADMIN_AUTH).status_code == 422
     )
@@ -118,6 +119,7 @@ def test_adding_an_alternate_goes_through_the_publish_path(admin_client: TestCli
 def test_staff_pages_render_console_batch_and_log(logged_in_client: TestClient) -> None:
     console = logged_in_client.get("/admin/console", params={"q": "請求書をダウンロードする方法"})
     assert console.status_code == 200 and "<mark>ダウンロード</mark>" in console.text and "<svg" in console.text
+    assert "もしかしての判定の内訳" in console.text and "1位が答えである確率" in console.text
     priced = logged_in_client.get("/admin/console", params={"q": "見積書の料金はいくらですか"})
     assert "担当者へ案内した理由" in priced.text and "料金・費用" in priced.text
     csrf = csrf_of(console.text)

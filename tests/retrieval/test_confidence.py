@@ -1,0 +1,89 @@
+"""The decision model: the answer and topic models, their file, and judging a search."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from faq_bot.content.faq import FaqEntry
+from faq_bot.errors import ConfigError
+from faq_bot.retrieval.confidence import ConfidenceModel, DecisionModel, judge, topic_signals
+from faq_bot.retrieval.retriever import Hit, Search
+from faq_bot.retrieval.signals import Signals
+from faq_bot.text.analyzer import Analysis
+
+ANSWER = ConfidenceModel(("coverage",), (0.0,), (1.0,), (4.0,), -2.0, "test")
+TOPIC = ConfidenceModel(("best", "domain"), (0.0, 0.0), (1.0, 1.0), (3.0, 1.0), -1.0, "test")
+
+
+def signals(coverage: float, domain: float = 0.0, unknown: float = 0.0) -> Signals:
+    return Signals(0.1, 0.1, 0.1, coverage, unknown, 0.0, 0.0, 0.0, 3.0, domain)
+
+
+def search_of(*coverages: float, domain: float = 0.0) -> Search:
+    hits = tuple(
+        Hit(FaqEntry(str(i), "c", f"q{i}", f"a{i}"), 0.5 - i / 100, 0.9, 0.5, "question", f"q{i}", signals(c, domain))
+        for i, c in enumerate(coverages)
+    )
+    return Search("q", Analysis("q", ("q",), ""), hits)
+
+
+def test_judging_orders_hits_by_probability_and_sets_the_topic_probability() -> None:
+    judged = judge(search_of(0.1, 0.9), DecisionModel(ANSWER, TOPIC))
+    assert [h.entry.id for h in judged.hits] == ["1", "0"]
+    best = judged.hits[0].confidence
+    assert best == pytest.approx(1 / (1 + 2.718281828 ** -(4 * 0.9 - 2)), rel=1e-6)
+    assert judged.on_topic == pytest.approx(TOPIC.probability(topic_signals(judged)))  # type: ignore[arg-type]
+
+
+def test_a_question_far_from_the_faqs_subject_gets_a_lower_topic_probability() -> None:
+    model = DecisionModel(ANSWER, TOPIC)
+    near = judge(search_of(0.5, domain=0.0), model).on_topic
+    far = judge(search_of(0.5, domain=-4.0), model).on_topic
+    assert near is not None and far is not None and far < near - 0.3
+
+
+def test_a_search_without_hits_has_no_topic_probability() -> None:
+    assert judge(search_of(), DecisionModel(ANSWER, TOPIC)).on_topic is None
+
+
+def test_both_models_round_trip_through_their_file(tmp_path: Path) -> None:
+    path = tmp_path / "model.json"
+    DecisionModel(ANSWER, TOPIC).save(path)
+    assert DecisionModel.load(path) == DecisionModel(ANSWER, TOPIC)
+    assert json.loads(path.read_text(encoding="utf-8"))["format"] == 2
+
+
+def test_an_answer_model_alone_gets_the_shipped_topic_model(tmp_path: Path) -> None:
+    from dataclasses import asdict
+
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(asdict(ANSWER)), encoding="utf-8")
+    loaded = DecisionModel.load(path)
+    assert loaded.answer == ANSWER and loaded.topic == DecisionModel.load().topic
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["{", '{"format": 9}', '{"format": 2, "answer": {}}', "[]"],
+)
+def test_an_unreadable_model_file_is_a_clear_error(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError, match="decision model"):
+        DecisionModel.load(path)
+
+
+def test_a_model_weighing_signals_its_side_cannot_have_is_refused() -> None:
+    with pytest.raises(ConfigError, match="topic model"):
+        DecisionModel(ANSWER, ANSWER)  # coverage is a signal of an entry, not of a question's topic
+    with pytest.raises(ConfigError, match="answer model"):
+        DecisionModel(TOPIC, TOPIC)
+
+
+def test_the_shipped_topic_model_weighs_the_faqs_subject_in() -> None:
+    topic = DecisionModel.load().topic
+    weights = dict(zip(topic.features, topic.weights, strict=True))
+    assert weights["best"] > 0 and weights["domain"] > 0 and weights["unknown"] < 0

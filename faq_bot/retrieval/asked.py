@@ -7,7 +7,7 @@ entry; the visitor is sent to a person instead, who can say what the FAQ does no
 
 Only kinds that a question marks unmistakably are checked: interrogatives (いつ, 何日, いくら,
 how long, how much, ...) and cost nouns as the topic of the question (料金は, 費用がかかりますか,
-無料ですか; not 料金プランの資料がほしい). Any mention of the kind in the
+無料ですか, the price?; not 料金プランの資料がほしい, a price quote). Any mention of the kind in the
 entry (question, alternates or answer) counts as giving it, so the check only stops an answer
 whose text has nothing of the kind.
 """
@@ -47,7 +47,9 @@ KINDS = (
         "料金・費用",
         re.compile(
             r"いくら|(料金|費用|値段|手数料)(は|が|って|を(教|知)|[?？]|$)|(有料|無料)(です|でしょう|なの|[?？]|$)|"
-            r"\bhow much\b|\bcost|\bprice|\bfees?\b"
+            # English cost nouns likewise only as the topic (the price? / price of …), not as a
+            # modifier of another noun (a price quote is a 見積, not a price).
+            r"\bhow much\b|\bcost|\b(prices?|fees?)\b(?!\s+(?!of\b|for\b)\w)"
         ),
         re.compile(r"円|料金|費用|値段|価格|金額|手数料|有料|無料|負担|割引|値引|price|fee|cost|free"),
     ),

@@ -26,6 +26,12 @@ def kinds(question: str) -> set[str]:
         ("無料トライアルを始めたい", set()),
         ("Is it free?", set()),  # "free" alone is too loose a mark
         ("How much is the license?", {"price"}),
+        ("What is the price of the premium plan?", {"price"}),
+        ("Are there any fees?", {"price"}),
+        ("Does it cost anything?", {"price"}),
+        ("Can you send me a price quote?", set()),  # a quote (見積) is asked for, not a price
+        ("Where is the fee schedule?", set()),
+        ("price 見積 please", set()),  # after synonyms: quote -> 見積
         ("いつでも発行できますか", set()),  # いつでも is "any time", not "when"
         ("見積書をダウンロードしたい", set()),
     ],

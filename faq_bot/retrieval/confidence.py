@@ -159,9 +159,12 @@ def judge_hits(search: Search, answer: ConfidenceModel) -> Search:
 
 
 def judge_topic(search: Search, topic: ConfidenceModel) -> Search:
-    """A search judged by ``judge_hits``, with ``on_topic`` set by the topic model."""
+    """A search judged by ``judge_hits``, with ``on_topic`` set by the topic model: never below the
+    first candidate's own probability (one of the first candidates answers whenever the first does)."""
     signals = topic_signals(search)
-    return replace(search, on_topic=topic.probability(signals) if signals is not None else None)
+    if signals is None:
+        return replace(search, on_topic=None)
+    return replace(search, on_topic=max(topic.probability(signals), signals.best))
 
 
 def _judged(hit: Hit, model: ConfidenceModel) -> Hit:

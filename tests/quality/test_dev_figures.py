@@ -88,7 +88,7 @@ def test_dev_set_figures_stay_above_the_floor(real_engine: Engine) -> None:
 def test_visitor_set_figures_stay_above_the_floor(real_engine: Engine) -> None:
     report = evaluate(real_engine, read_queries(Path(VISITOR_SET)))
     m = report.metrics
-    # Measured: answered 0.6235, helpful 0.8471, wrong 0.0569, near misses safe 0.8571, chatter escalated 0.9259.
+    # Measured: answered 0.6353, helpful 0.8588, wrong 0.0569, near misses safe 0.8571, chatter escalated 0.9259.
     assert m["answered_correctly"] >= 0.6 and m["helpful"] >= 0.8
     assert m["wrong_answers"] <= 0.07 and m["near_oos_safe"] >= 0.8
     styles = {row["style"]: row for row in report.styles}

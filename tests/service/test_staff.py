@@ -119,7 +119,7 @@ def test_adding_an_alternate_goes_through_the_publish_path(admin_client: TestCli
 def test_staff_pages_render_console_batch_and_log(logged_in_client: TestClient) -> None:
     console = logged_in_client.get("/admin/console", params={"q": "請求書をダウンロードする方法"})
     assert console.status_code == 200 and "<mark>ダウンロード</mark>" in console.text and "<svg" in console.text
-    assert "もしかしての判定の内訳" in console.text and "1位が答えである確率" in console.text
+    assert "「もしかして」判定の内訳" in console.text and "1位の候補が答えである確率" in console.text
     priced = logged_in_client.get("/admin/console", params={"q": "見積書の料金はいくらですか"})
     assert "担当者へ案内した理由" in priced.text and "料金・費用" in priced.text
     csrf = csrf_of(console.text)

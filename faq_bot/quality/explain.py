@@ -30,6 +30,7 @@ SIGNAL_LABELS = {
     "asked_missing": "尋ねている時期・料金が回答にない",
     "length": "メッセージの長さ",
     "domain": "FAQの主題との近さ",
+    "unknown_meaning": "FAQにない語が担う意味の大きさ",
     "best": "1位の候補が答えである確率",
 }
 

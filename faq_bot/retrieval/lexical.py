@@ -83,6 +83,10 @@ class Bm25:
             out[self.weights.indices[start:end]] += weight * self.weights.data[start:end]
         return out / total if total > 0 else out
 
+    def unknown_terms(self, query: Iterable[str]) -> set[str]:
+        """The query's terms that no document contains."""
+        return {term for term in query if term not in self.vocabulary}
+
     def coverage(self, query: Iterable[str]) -> tuple[Scores, float]:
         """Per document, the IDF-weighted share of the query's distinct terms it contains (no saturation);
         and the share of terms no document contains (what the FAQ never talks about)."""

@@ -96,10 +96,21 @@ class Retriever:
             return self._respeller.get().respell(self.analyzer.prepare(text))
         return self.analyzer.prepare(text)  # = analyze(text).normalized, without janome
 
-    def views(self, query: str) -> list[str]:
-        """The texts to embed for a query: the whole message, then its asking sentence if it has several."""
+    def views(self, query: str, analysis: Analysis | None = None) -> list[str]:
+        """The texts to embed for a query: the whole message, its asking sentence if it has several,
+        and the message without the words the FAQ never uses if it has any (``masked``)."""
         asking = focus(query)
-        return [self._embedded_text(t) for t in (query, *([asking] if asking is not None else []))]
+        texts = [self._embedded_text(t) for t in (query, *([asking] if asking is not None else []))]
+        masked = self.masked(analysis or self.analyze(query))
+        return texts if masked is None else [*texts, masked]
+
+    def masked(self, analysis: Analysis) -> str | None:
+        """The message without the words the FAQ never uses (None if it uses them all): how much
+        those words mean shows in how far this text's embedding is from the whole message's."""
+        # Only words that stand in the text as written (nouns, names, loanwords): taking out the
+        # stem of an inflected verb leaves a broken sentence, whose embedding moves whatever it meant.
+        unknown = analysis.as_written(self.index.words.unknown_terms(analysis.words))
+        return analysis.without(unknown) if unknown else None
 
     def dense_to_unit(self, relative: npt.NDArray[np.float32] | float) -> npt.NDArray[np.float32]:
         """Map relative cosine onto 0..1 with the configured floor and ceiling."""
@@ -131,21 +142,25 @@ class Retriever:
         asking = focus(query)
         if not is_meaningful(query) or not self.index.entries:
             return Search(query, self.analyze(query), (), asking)
+        analysis = self.analyze(query)
+        views = self.views(query, analysis)
         pending = None
         if query_vectors is None:
-            # The encoder works (in its own thread, without the GIL) while janome analyses the text here.
+            # The encoder works (in its own thread, without the GIL) while janome analyses the asking sentence.
             submit = getattr(self.embedder, "submit_queries", None)
-            views = self.views(query)
             pending = submit(views) if submit is not None else None
             if pending is None:
                 query_vectors = self.embedder.encode_queries(views)
-        analysis = self.analyze(query)
         focus_analysis = self.analyze(asking) if asking is not None else analysis
         if pending is not None:
             query_vectors = pending.result()
         assert query_vectors is not None
         vector = query_vectors[0]
         focus_vector = query_vectors[1] if asking is not None and len(query_vectors) > 1 else vector
+        # The masked view comes after the others; callers that pass only the first vector (benchmarks) go without.
+        n_views = 1 + (asking is not None)
+        has_masked = len(views) > n_views and len(query_vectors) > n_views
+        unknown_meaning = 1.0 - float(vector @ query_vectors[n_views]) if has_masked else 0.0
         k = max(k, SIGNAL_CANDIDATES)
         lexical = self.lexical_scores(analysis)
         if allowed is not None:
@@ -178,8 +193,9 @@ class Retriever:
         order = np.lexsort((positions, -combined))[:k]
         top = positions[order]
         signals = self._signals(
-            query, analysis, focus_analysis, np.stack([vector, focus_vector]), top, combined[order], lexical, dense
-        )
+            query, analysis, focus_analysis, np.stack([vector, focus_vector]), top, combined[order], lexical, dense,
+            unknown_meaning,
+        )  # fmt: skip
         hits = []
         for rank, pos in enumerate(top.tolist()):
             i = int(order[rank])
@@ -234,6 +250,7 @@ class Retriever:
         hybrid: npt.NDArray[np.float32],
         lexical: npt.NDArray[np.float32],
         dense: Candidates,
+        unknown_meaning: float,
     ) -> list[Signals]:
         """The decision signals of the top candidates (see ``faq_bot.retrieval.signals``)."""
         kinds = self.dense.kind_cosines(vectors, top)
@@ -250,7 +267,9 @@ class Retriever:
         agreement = np.array([p == best_dense and p == best_lexical for p in top.tolist()])
         asked_missing = np.array([bool(unanswered_kinds(analysis.normalized, self.index.entries[p])) for p in top])
         domain = self.index.domain(vectors[0])
-        return candidate_signals(hybrid, views[0], views[1], agreement, asked_missing, len(query), domain)
+        return candidate_signals(
+            hybrid, views[0], views[1], agreement, asked_missing, len(query), domain, unknown_meaning
+        )
 
     def lexical_scores(self, analysis: Analysis) -> npt.NDArray[np.float32]:
         """Lexical score of every entry: the better of content words and reading bigrams."""

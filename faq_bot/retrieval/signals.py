@@ -50,6 +50,9 @@ class Signals(SignalSet):
     asked_missing: float  # 1 when the question asks for a time or a price the entry never names
     length: float  # log of the message's length in characters (long messages score lower)
     domain: float = 0.0  # how near the whole message is to the FAQ's subject (``FaqIndex.domain``)
+    # How much the words the FAQ never uses mean: 1 - cosine of the message with and without them
+    # (分割払い in 「クレジットカードの分割払い」 carries the question; やつ in 「無料のやつ」 does not).
+    unknown_meaning: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,7 @@ def candidate_signals(
     asked_missing: npt.NDArray[np.bool_],
     message_chars: int,
     domain: float = 0.0,
+    unknown_meaning: float = 0.0,
 ) -> list[Signals]:
     """Signals of each candidate (arrays in candidate order, best ranking score first)."""
     n = len(hybrid)
@@ -107,6 +111,7 @@ def candidate_signals(
                 asked_missing=float(asked_missing[i]),
                 length=length,
                 domain=domain,
+                unknown_meaning=unknown_meaning,
             )
         )
     return out

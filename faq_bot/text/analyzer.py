@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,24 @@ class Analysis:
     normalized: str
     words: tuple[str, ...]  # content base forms
     reading: str  # katakana reading of the whole text (for hiragana-only queries)
+    # Where each word stands in ``normalized`` (start, end), in ``words`` order; empty when not kept.
+    spans: tuple[tuple[int, int], ...] = ()
+
+    def as_written(self, words: Collection[str]) -> set[str]:
+        """Those of ``words`` that stand in the text exactly as the word (not inflected, not respelled)."""
+        spans = zip(self.words, self.spans, strict=True)
+        return {w for w, (start, end) in spans if w in words and self.normalized[start:end] == w}
+
+    def without(self, dropped: Collection[str]) -> str:
+        """The normalised text with the given words taken out (where they stand)."""
+        cut = sorted(span for word, span in zip(self.words, self.spans, strict=True) if word in dropped)
+        parts, at = [], 0
+        for start, end in cut:
+            if start >= at:
+                parts.append(self.normalized[at:start])
+                at = end
+        parts.append(self.normalized[at:])
+        return re.sub(r"\s+", " ", "".join(parts)).strip()
 
 
 class TextAnalyzer:
@@ -73,12 +92,17 @@ class TextAnalyzer:
         """Normalised text, content words (base forms) and katakana reading."""
         prepared = self.prepare(text)
         words: list[str] = []
+        spans: list[tuple[int, int]] = []
         reading: list[str] = []
         noun_before = ""  # the content noun right before this token, if any (for 請求+書)
+        noun_start = cursor = 0
         for token in self._tokens(prepared):
             if isinstance(token, str):  # only with wakati=True, which is not used
                 continue
             surface = token.surface
+            start = prepared.find(surface, cursor)
+            start = cursor if start < 0 else start
+            cursor = start + len(surface)
             pos = token.part_of_speech
             reading.append(token.reading if token.reading != "*" else surface)
             follows, noun_before = noun_before, ""
@@ -87,6 +111,7 @@ class TextAnalyzer:
                 # different documents, so 書 alone must not match; the head (請求) stays a word.
                 if follows:
                     words.append(follows + surface)
+                    spans.append((noun_start, cursor))
                 continue
             if pos.startswith("記号") or not surface.strip():
                 continue
@@ -98,7 +123,9 @@ class TextAnalyzer:
                 continue
             word = to_katakana(base) if is_kana(base) else base
             words.append(word)
+            spans.append((start, cursor))
             if pos.startswith("名詞"):
-                noun_before = word
+                noun_before, noun_start = word, start
         joined = to_katakana("".join(reading))
-        return Analysis(prepared, tuple(words), re.sub(r"[^\u30a0-\u30ff\u3400-\u9fff0-9a-z]", "", joined))
+        reading_text = re.sub(r"[^\u30a0-\u30ff\u3400-\u9fff0-9a-z]", "", joined)
+        return Analysis(prepared, tuple(words), reading_text, tuple(spans))

@@ -65,6 +65,16 @@ def test_near_misses_asking_a_price_the_faq_never_names_escalate(real_engine: En
     assert reply.decision == Decision.ESCALATE and reply.unanswered == ("料金・費用",)
 
 
+@pytest.mark.parametrize(
+    "question", ["見積書に社印は押されていますか", "ユーザーの一括登録はできますか", "請求書をFAXで送ってもらえますか"]
+)
+def test_a_near_miss_whose_key_word_the_faq_never_uses_is_not_answered(real_engine: Engine, question: str) -> None:
+    reply = real_engine.ask(question)
+    top = reply.search.hits[0].signals
+    assert reply.decision != Decision.ANSWER
+    assert top is not None and top.unknown_meaning > 0.02  # 社印, 一括, FAX carry the question
+
+
 def test_a_when_question_whose_entry_gives_a_time_is_answered(real_engine: Engine) -> None:
     reply = real_engine.ask("契約はいつ確定しますか")
     assert reply.decision == Decision.ANSWER and reply.hit is not None and reply.hit.entry.id == "17"
@@ -79,8 +89,8 @@ def test_category_filter_keeps_the_best_entry_inside_the_category(real_engine: E
 def test_dev_set_figures_stay_above_the_floor(real_engine: Engine) -> None:
     m = evaluate(real_engine, read_queries(Path(DEV_SET))).metrics
     # Floors a little under what the shipped decision model gives (measured: top1 0.9636,
-    # answered 0.7455, helpful 0.9455, wrong 0.0, out of scope escalated 0.9286).
-    assert m["top1"] >= 0.93 and m["answered_correctly"] >= 0.7 and m["helpful"] >= 0.9
+    # answered 0.7818, helpful 0.9455, wrong 0.0, out of scope escalated 1.0).
+    assert m["top1"] >= 0.93 and m["answered_correctly"] >= 0.74 and m["helpful"] >= 0.9
     assert m["wrong_answers"] <= 0.03 and m["oos_rejection"] >= 0.9
 
 
@@ -88,9 +98,9 @@ def test_dev_set_figures_stay_above_the_floor(real_engine: Engine) -> None:
 def test_visitor_set_figures_stay_above_the_floor(real_engine: Engine) -> None:
     report = evaluate(real_engine, read_queries(Path(VISITOR_SET)))
     m = report.metrics
-    # Measured: answered 0.6353, helpful 0.8588, wrong 0.0569, near misses safe 0.8571, chatter escalated 0.9259.
-    assert m["answered_correctly"] >= 0.6 and m["helpful"] >= 0.8
-    assert m["wrong_answers"] <= 0.07 and m["near_oos_safe"] >= 0.8
+    # Measured: answered 0.6471, helpful 0.8529, wrong 0.0447, near misses safe 0.898, chatter escalated 0.9259.
+    assert m["answered_correctly"] >= 0.62 and m["helpful"] >= 0.82
+    assert m["wrong_answers"] <= 0.055 and m["near_oos_safe"] >= 0.86
     styles = {row["style"]: row for row in report.styles}
     assert styles["long"]["answered_correctly"] >= 0.65  # long polite messages are answered, not diluted
     assert styles["oos"]["oos_rejection"] >= 0.88  # chatter escalates, it gets no もしかして

@@ -8,6 +8,7 @@ from faq_bot.content import faq as faq_table
 from faq_bot.content.faq import FaqEntry
 from faq_bot.errors import UnknownCategoryError
 from faq_bot.retrieval import index as faq_index
+from faq_bot.retrieval.engine import Engine
 from faq_bot.retrieval.retriever import SIGNAL_CANDIDATES, Hit, Retriever
 from faq_bot.text.analyzer import TextAnalyzer
 from tests.fakes import FakeEmbedder
@@ -130,3 +131,32 @@ def test_a_hiragana_only_question_is_searched_in_the_faqs_spelling(settings: Set
     assert r.analyze("けいやくへんこう").words == r.analyzer.analyze("契約変更").words
     assert r.search("けいやくへんこう").analysis.normalized == "契約変更"
     assert r.analyze("契約のへんこう").normalized == "契約のへんこう"  # kanji present: typed as meant
+
+
+def test_a_word_the_faq_never_uses_is_weighed_by_what_it_means(fake_engine: Engine) -> None:
+    r = fake_engine.current.retriever
+    question = "請求書の分割払い"
+    assert r.index.words.unknown_terms(r.analyze(question).words) == {"分割払い"}
+    views = r.views(question)
+    assert views[-1] == "請求書の" and len(views) == 2  # the whole message, then it without 分割払い
+    whole, masked = fake_engine.embedder.encode_queries(views)
+    search = r.search(question)
+    assert search.hits and all(h.signals is not None for h in search.hits)
+    expected = 1.0 - float(whole @ masked)
+    assert {round(h.signals.unknown_meaning, 5) for h in search.hits if h.signals} == {round(expected, 5)}
+    assert expected > 0
+
+
+def test_a_question_in_the_faqs_own_words_has_no_masked_view(fake_engine: Engine) -> None:
+    r = fake_engine.current.retriever
+    question = "請求書をダウンロード"
+    assert not r.index.words.unknown_terms(r.analyze(question).words)
+    assert len(r.views(question)) == 1
+    assert all(h.signals is not None and h.signals.unknown_meaning == 0.0 for h in r.search(question).hits)
+
+
+def test_a_caller_passing_only_the_whole_messages_vector_goes_without_the_masked_view(fake_engine: Engine) -> None:
+    r = fake_engine.current.retriever
+    vector = fake_engine.embedder.encode_queries(r.views("請求書の分割払い")[:1])
+    hits = r.search("請求書の分割払い", query_vectors=vector).hits
+    assert hits and all(h.signals is not None and h.signals.unknown_meaning == 0.0 for h in hits)

@@ -62,3 +62,22 @@ def test_english_domain_words_meet_the_faqs_japanese_terms() -> None:
 
 def test_english_function_words_are_not_content() -> None:
     assert TextAnalyzer(SYNONYMS).analyze("Is there a free trial?").words == ("トライアル",)
+
+
+def test_each_word_knows_where_it_stands_and_can_be_taken_out() -> None:
+    analysis = TextAnalyzer().analyze("クレジットカードの分割払いはできますか")
+    assert [analysis.normalized[s:e] for s, e in analysis.spans] == list(analysis.words)
+    assert analysis.without({"分割払い"}) == "クレジットカードのはできますか"
+    assert analysis.without(set()) == analysis.normalized
+
+
+def test_a_compound_stands_where_its_noun_and_suffix_stand() -> None:
+    analysis = TextAnalyzer().analyze("請求書を再発行したい")
+    spans = dict(zip(analysis.words, analysis.spans, strict=True))
+    assert analysis.normalized[slice(*spans["請求書"])] == "請求書"
+    assert analysis.without({"請求書"}) == "を再発行したい"
+
+
+def test_only_words_written_as_they_are_count_as_written() -> None:
+    analysis = TextAnalyzer().analyze("通知メールを止めたい")  # 止める stands inflected: 止め
+    assert analysis.as_written({"通知", "止める"}) == {"通知"}

@@ -19,7 +19,7 @@ _SKIPPED_POS = ("名詞,非自立", "名詞,代名詞", "名詞,数", "名詞,�
 # Suffixes that form a compound noun with the noun before them (請求+書, ライセンス+数, 利用+者).
 _SUFFIX_POS = ("名詞,接尾,一般", "名詞,接尾,サ変接続", "名詞,接尾,形容動詞語幹")
 #: Changes whenever ``analyze`` splits words differently (goes into the index manifest).
-ANALYZER_VERSION = 2
+ANALYZER_VERSION = 3
 # Light verbs and fillers that every FAQ question contains; they say nothing about the topic.
 STOP_WORDS = frozenset(
     "する ある いる なる できる 出来る れる られる せる させる くださる 下さる いただく 頂く おる "
@@ -119,8 +119,8 @@ class TextAnalyzer:
                 continue
             base = token.base_form if token.base_form != "*" else surface
             base = self.synonyms.apply(base.lower())
-            if base in STOP_WORDS or not is_meaningful(base):
-                continue
+            if base in STOP_WORDS or not is_meaningful(base) or (len(base) == 1 and base.isascii()):
+                continue  # (a lone Latin letter is a piece of an identifier or a plan's name, not a topic)
             word = to_katakana(base) if is_kana(base) else base
             words.append(word)
             spans.append((start, cursor))

@@ -81,3 +81,11 @@ def test_a_compound_stands_where_its_noun_and_suffix_stand() -> None:
 def test_only_words_written_as_they_are_count_as_written() -> None:
     analysis = TextAnalyzer().analyze("通知メールを止めたい")  # 止める stands inflected: 止め
     assert analysis.as_written({"通知", "止める"}) == {"通知"}
+
+
+def test_pieces_of_an_identifier_are_not_words() -> None:
+    assert TextAnalyzer().analyze("請求書はダウンロードできますか (a1b2c3d4-0-17)").words == (
+        "請求",
+        "請求書",
+        "ダウンロード",
+    )

@@ -36,12 +36,14 @@ def test_bad_values_fail_fast_naming_the_field(monkeypatch: pytest.MonkeyPatch) 
         Settings()
 
 
-def test_thresholds_are_probabilities() -> None:
-    assert Settings(suggest_threshold=0.35).suggest_threshold == 0.35
+def test_thresholds_are_probabilities_but_an_old_suggest_sum_still_loads() -> None:
+    # A settings file written by an older `calibrate --write` holds a sum of probabilities (for a
+    # format-1 decision model, which still decides that way).
+    assert Settings(suggest_threshold=1.2).suggest_threshold == 1.2
     with pytest.raises(ValidationError, match="answer_threshold"):
         Settings(answer_threshold=1.5)
     with pytest.raises(ValidationError, match="suggest_threshold"):
-        Settings(suggest_threshold=1.2)
+        Settings(suggest_threshold=3.5)
 
 
 @pytest.mark.parametrize(

@@ -47,7 +47,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     print(f"判定: {reply.decision.label} ({reply.decision})  確信度: {reply.confidence:.3f}")
     print(
         f"しきい値: 回答 ≥ {settings.answer_threshold:.3f}（確率）, "
-        f"もしかして: 上位{settings.suggestion_count}件のどれかが答えである確率 ≥ {settings.suggest_threshold:.3f}"
+        f"もしかして: 上位の候補のどれかが答えである確率 ≥ {settings.suggest_threshold:.3f}"
     )
     if reply.search.focus:
         print(f"尋ねている文: {reply.search.focus}")

@@ -86,9 +86,12 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     )
     t = result.thresholds
     print(f"判定モデル: ラベル付き {result.labelled}問 + FAQ自身の質問 {result.from_faq}問で学習")
-    print(
-        f"提案するしきい値: 回答 ≥ {t.answer:.3f}（確率）、もしかして: 上位のどれかが答えである確率 ≥ {t.suggest:.3f}"
-    )
+    if not result.topic_refitted:
+        kept = "現在のものをそのまま使います" if result.model.topic is not None else "候補の確率の合計で判定します"
+        print("もしかしての判定モデルは作れませんでした（ラベル付きの質問に、FAQが答えるものと範囲外のものの"
+              f"両方が必要です）。{kept}。")  # fmt: skip
+    print(f"提案するしきい値: 回答 ≥ {t.answer:.3f}（確率）、"
+          f"もしかして: 上位の候補のどれかが答えである確率 ≥ {t.suggest:.3f}")  # fmt: skip
     print_styles(f"\n交差検証（{args.folds}分割、FAQ項目ごと）:", result.cross_validated.styles,
                  result.cross_validated.metrics)  # fmt: skip
     print_styles("\n学習データそのもの（参考）:", result.in_sample.styles, result.in_sample.metrics)

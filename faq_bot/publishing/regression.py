@@ -47,8 +47,11 @@ def regression_changes(
     """Regression questions whose decision or answer differs between two versions of the FAQ."""
     if not queries:
         return []
-    # Each FAQ may respell a hiragana question differently: one batch for both sides' texts.
-    texts = [(old.retriever.views(q.query), new.retriever.views(q.query)) for q in queries]
+    # Each FAQ may respell a hiragana question differently (and knows other words): one batch for
+    # both sides' texts, each question analysed once per side.
+    analyses = [(old.retriever.analyze(q.query), new.retriever.analyze(q.query)) for q in queries]
+    texts = [(old.retriever.views(q.query, a), new.retriever.views(q.query, b))
+             for q, (a, b) in zip(queries, analyses, strict=True)]  # fmt: skip
     unique = list(dict.fromkeys(t for pair in texts for side in pair for t in side))
     encoded = dict(zip(unique, encoder.encode_queries(unique), strict=True))
 
@@ -56,9 +59,9 @@ def regression_changes(
         return np.stack([encoded[t] for t in views])
 
     out = []
-    for q, (old_views, new_views) in zip(queries, texts, strict=True):
-        a = outcome_label(old.reply(old.retriever.search(q.query, query_vectors=vectors(old_views))))
-        b = outcome_label(new.reply(new.retriever.search(q.query, query_vectors=vectors(new_views))))
+    for q, (old_views, new_views), (seen_old, seen_new) in zip(queries, texts, analyses, strict=True):
+        a = outcome_label(old.reply(old.retriever.search(q.query, query_vectors=vectors(old_views), analysis=seen_old)))
+        b = outcome_label(new.reply(new.retriever.search(q.query, query_vectors=vectors(new_views), analysis=seen_new)))
         if a != b:
             ra, rb = is_right_label(a, q.gold), is_right_label(b, q.gold)
             verdict = "改善" if rb and not ra else "悪化" if ra and not rb else "変化"

@@ -110,10 +110,10 @@ def propose(data: Sequence[Scored], max_wrong: float = 0.03, min_rejection: floa
     # out-of-scope questions (near misses aside: candidates do them no harm) still escalate.
     left = [d for d in data if not (d.score >= best_answer and not d.blocked) and not d.blocked]
     off_topic = [d for d in data if d.label == Label.OUT_OF_SCOPE and not d.near_miss]
-    sums = sorted({round(d.candidates, 6) for d in left})
+    topics = sorted({round(d.candidates, 6) for d in left})
     best_suggest, best_key = 10.0, (False, -1, -1)
-    for i in range(len(sums) + 1):
-        t = _midpoint(sums, i) if sums else 10.0
+    for i in range(len(topics) + 1):
+        t = _midpoint(topics, i) if topics else 10.0
         escalated = sum(d.blocked or (d.score < best_answer and d.candidates < t) for d in off_topic)
         helped = sum(d.label != Label.OUT_OF_SCOPE and d.candidates >= t and d.gold_in_top for d in left)
         enough = escalated >= min_rejection * len(off_topic)

@@ -104,6 +104,7 @@ def explain(loaded: Loaded, query: str, categories: Sequence[str] | None = None,
             )
         )  # fmt: skip
     decision = loaded.params.decision
+    topic = loaded.model.topic
     return Explanation(
         query=query,
         normalized=analysis.normalized,
@@ -116,8 +117,8 @@ def explain(loaded: Loaded, query: str, categories: Sequence[str] | None = None,
         suggest_threshold=decision.suggest_threshold,
         intercept=round(loaded.model.answer.intercept, 4),
         on_topic=round(topic_score(reply.search, decision.suggestion_count), 4),
-        topic_intercept=round(loaded.model.topic.intercept, 4),
-        topic_contributions=_contributions(loaded.model.topic, topic_signals(reply.search)),
+        topic_intercept=round(topic.intercept, 4) if topic is not None else 0.0,
+        topic_contributions=_contributions(topic, topic_signals(reply.search)),
         unanswered=reply.unanswered,
         hits=tuple(hits),
         faq_version=loaded.faq_version,
@@ -125,8 +126,8 @@ def explain(loaded: Loaded, query: str, categories: Sequence[str] | None = None,
     )
 
 
-def _contributions(model: ConfidenceModel, signals: SignalSet | None) -> tuple[Contribution, ...]:
-    if signals is None:
+def _contributions(model: ConfidenceModel | None, signals: SignalSet | None) -> tuple[Contribution, ...]:
+    if model is None or signals is None:
         return ()
     values = signals.as_dict()
     return tuple(

@@ -194,21 +194,21 @@ def cross_validated(
     out = list(judged)
     for fold in range(folds):
         outside = [i for i, f in enumerate(fold_of) if f != fold]
-        model = _topic_or(topic, [score[i] for i in outside], [judged[i] for i in outside])
+        model, _ = _topic_or(topic, [score[i] for i in outside], [judged[i] for i in outside])
         for i in (i for i, f in enumerate(fold_of) if f == fold):
-            out[i] = judge_topic(judged[i], model)
+            out[i] = judge_topic(judged[i], model) if model is not None else judged[i]
     return out
 
 
 def _topic_or(
     fallback: ConfidenceModel | None, cases: Sequence[Case], judged: Sequence[Search], fitted_on: str = ""
-) -> ConfidenceModel:
+) -> tuple[ConfidenceModel | None, bool]:
+    """The topic model fitted on these questions (and True), or ``fallback`` (and False) when they
+    cannot fit one: all answerable, or none."""
     try:
-        return fit_topic(cases, judged, fitted_on)
+        return fit_topic(cases, judged, fitted_on), True
     except ValueError:
-        if fallback is None:
-            raise
-        return fallback
+        return fallback, False
 
 
 @dataclass(frozen=True)
@@ -221,6 +221,7 @@ class Calibration:
     in_sample: Report
     labelled: int  # labelled questions used
     from_faq: int  # questions the FAQ provided itself
+    topic_refitted: bool = True  # False: the labelled questions could not fit one, the current one was kept
 
 
 def calibrate(
@@ -257,8 +258,7 @@ def calibrate(
     answer = fit(cases, fitted_on=f"{len(labelled)} labelled questions + {len(own)} from the FAQ itself")
     # The topic model learns from probabilities a new question would get: the cross-validated ones.
     # (Labelled questions that are all answerable, or none, cannot fit one: the current one stays.)
-    model = DecisionModel(
-        answer, _topic_or(loaded.model.topic, labelled, judged, f"{len(labelled)} labelled questions")
-    )
+    topic, refitted = _topic_or(loaded.model.topic, labelled, judged, f"{len(labelled)} labelled questions")
+    model = DecisionModel(answer, topic)
     in_sample = report([judge(c.search, model) for c in labelled], chosen)
-    return Calibration(model, proposal, report(judged, chosen), in_sample, len(labelled), len(own))
+    return Calibration(model, proposal, report(judged, chosen), in_sample, len(labelled), len(own), refitted)

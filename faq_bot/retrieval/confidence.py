@@ -21,6 +21,7 @@ wording, so the shipped models serve any FAQ; re-fit them for a very different o
 from __future__ import annotations
 
 import json
+import logging
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
@@ -31,6 +32,8 @@ from typing import Any
 from faq_bot.errors import ConfigError
 from faq_bot.retrieval.retriever import Hit, Search
 from faq_bot.retrieval.signals import Signals, SignalSet, TopicSignals
+
+log = logging.getLogger("faq_bot.retrieval")
 
 FORMAT = 1  # one logistic model
 DECISION_FORMAT = 2  # the answer and the topic model in one file (a format-1 file is an answer model)
@@ -94,18 +97,25 @@ class ConfidenceModel:
 
 @dataclass(frozen=True)
 class DecisionModel:
-    """The answer model and the topic model (see the module docstring)."""
+    """The answer model and the topic model (see the module docstring).
+
+    ``topic`` is None for a model file of format 1 (fitted before the topic model existed):
+    then もしかして compares the first candidates' probabilities summed with the threshold, as
+    then; ``faq-bot calibrate --write`` fits both.
+    """
 
     answer: ConfidenceModel
-    topic: ConfidenceModel
+    topic: ConfidenceModel | None
 
     def __post_init__(self) -> None:
         self.answer.uses_only(Signals.names(), "answer")
-        self.topic.uses_only(TopicSignals.names(), "topic")
+        if self.topic is not None:
+            self.topic.uses_only(TopicSignals.names(), "topic")
 
     def to_json(self) -> str:
         """Both models as JSON (what ``save`` writes)."""
-        data = {"format": DECISION_FORMAT, "answer": asdict(self.answer), "topic": asdict(self.topic)}
+        topic = asdict(self.topic) if self.topic is not None else None
+        data = {"format": DECISION_FORMAT, "answer": asdict(self.answer), "topic": topic}
         return json.dumps(data, ensure_ascii=False, indent=1)
 
     def save(self, path: Path) -> None:
@@ -114,16 +124,24 @@ class DecisionModel:
 
     @classmethod
     def from_json(cls, text: str, source: str = "<model>") -> DecisionModel:
-        """Read what ``to_json`` wrote; a format-1 file (an answer model only) gets the shipped topic model."""
+        """Read what ``to_json`` wrote, or a format-1 file (an answer model alone: no topic model)."""
         try:
             data = json.loads(text)
-            if data.get("format") == FORMAT and source != DEFAULT_MODEL:
-                return cls(ConfidenceModel.from_data(data), cls.load().topic)
+            if data.get("format") == FORMAT:
+                log.warning(
+                    "判定モデル %s は古い形式です（もしかしての判定モデルがありません）。"
+                    "`faq-bot calibrate … --write` で作り直してください。", source,
+                )  # fmt: skip
+                return cls(ConfidenceModel.from_data(data), None)
             if data.get("format") != DECISION_FORMAT:
-                raise ValueError(f"format {data.get('format')}, expected {DECISION_FORMAT}")
-            return cls(ConfidenceModel.from_data(data["answer"]), ConfidenceModel.from_data(data["topic"]))
+                raise ValueError(f"format {data.get('format')}, expected {FORMAT} or {DECISION_FORMAT}")
+            topic = data["topic"]
+            return cls(ConfidenceModel.from_data(data["answer"]), ConfidenceModel.from_data(topic) if topic else None)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise ConfigError(f"decision model {source} is unreadable: {exc}") from exc
+            raise ConfigError(
+                f"decision model {source} is unreadable: {exc}. Fit one with `faq-bot calibrate`, or leave "
+                "FAQ_BOT_DECISION_MODEL_PATH unset for the shipped one."
+            ) from exc
 
     @classmethod
     def load(cls, path: Path | None = None) -> DecisionModel:
@@ -147,8 +165,10 @@ def topic_signals(search: Search) -> TopicSignals | None:
 
 def judge(search: Search, model: DecisionModel) -> Search:
     """The search with each hit's probability set, most probable first (ties: the ranking's order),
-    and the probability that one of its first candidates answers (``Search.on_topic``)."""
-    return judge_topic(judge_hits(search, model.answer), model.topic)
+    and the probability that one of its first candidates answers (``Search.on_topic``; None
+    without a topic model)."""
+    judged = judge_hits(search, model.answer)
+    return judge_topic(judged, model.topic) if model.topic is not None else judged
 
 
 def judge_hits(search: Search, answer: ConfidenceModel) -> Search:

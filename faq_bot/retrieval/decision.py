@@ -82,7 +82,8 @@ def names_nothing(analysis: Analysis) -> bool:
 
 def topic_score(search: Search, n: int) -> float:
     """How likely one of the first ``n`` candidates answers: the topic model's probability
-    (``Search.on_topic``), or, for a search no topic model judged, their probabilities summed."""
+    (``Search.on_topic``), or, without a topic model (a decision model file of format 1, as
+    fitted before there was one), their probabilities summed, as the threshold then meant."""
     if search.on_topic is not None:
         return search.on_topic
     return sum(h.confidence for h in search.hits[:n])

@@ -73,12 +73,13 @@ class Loaded:
             if progress is not None:
                 progress(Step("質問を検索しています", start, len(queries)))
             chunk = queries[start : start + batch]
-            views = [retriever.views(q) for q in chunk]
+            analyses = [retriever.analyze(q) for q in chunk]
+            views = [retriever.views(q, a) for q, a in zip(chunk, analyses, strict=True)]
             flat = [t for v in views for t in v]
             vectors = encoder.encode_queries(flat) if flat else np.zeros((0, encoder.dim), np.float32)
             at = 0
-            for q, v in zip(chunk, views, strict=True):
-                out.append(retriever.search(q, query_vectors=vectors[at : at + len(v)]))
+            for q, a, v in zip(chunk, analyses, views, strict=True):
+                out.append(retriever.search(q, query_vectors=vectors[at : at + len(v)], analysis=a))
                 at += len(v)
         return out
 

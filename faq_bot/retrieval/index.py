@@ -35,6 +35,11 @@ KIND_NAMES = {KIND_QUESTION: "question", KIND_ALTERNATE: "alternate", KIND_QUEST
 VECTOR_SCHEME = "question,alternates:query;question+answer:passage"
 #: Texts encoded per call in a build (shortest first): progress is reported after each chunk.
 CHUNK = 256
+#: Fewer questions (and alternates) than this give no scale for ``FaqIndex.domain`` (it is 0 then).
+MIN_DOMAIN_QUESTIONS = 12
+#: The least spread of the FAQ's own questions' cosines to its centroid (the bundled FAQ: 0.0116).
+MIN_DOMAIN_SPREAD = 0.005
+DOMAIN_CHUNK = 8192  # vectors read at a time
 
 
 @dataclass(frozen=True)
@@ -87,8 +92,9 @@ class FaqIndex:
     path: Path | None = None
     _category_vectors: dict[str, npt.NDArray[np.int64]] = field(default_factory=dict, repr=False)
     # Mean and standard deviation of the FAQ's own questions' cosines to the centroid: the
-    # scale on which a visitor's question is near the FAQ's subject or far from it.
-    own_background: tuple[float, float] = field(default=(0.0, 1.0), init=False)
+    # scale on which a visitor's question is near the FAQ's subject or far from it (None: too
+    # few questions to tell; computed from the vectors when not given, e.g. by an older build).
+    own_background: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         by_category: dict[str, list[int]] = {}
@@ -96,11 +102,15 @@ class FaqIndex:
         for pos, entry_pos in enumerate(self.vector_entry.tolist()):
             by_category.setdefault(categories[entry_pos], []).append(pos)
         self._category_vectors = {c: np.asarray(v, dtype=np.int64) for c, v in by_category.items()}
-        self.own_background = _own_background(self.vectors, self.vector_kind, self.centroid)
+        if self.own_background is None:
+            self.own_background = own_background(self.vectors, self.vector_kind, self.centroid)
 
     def domain(self, vector: npt.NDArray[np.float32]) -> float:
         """How near a question is to the FAQ's subject: its mean cosine to the FAQ, in standard
-        deviations of the FAQ's own questions' (about 0 for a typical FAQ question; chatter is far below)."""
+        deviations of the FAQ's own questions' (about 0 for a typical FAQ question; chatter is far
+        below). 0 for an FAQ with too few questions to have a scale (``MIN_DOMAIN_QUESTIONS``)."""
+        if not self.own_background or self.own_background[1] <= 0:
+            return 0.0
         mean, std = self.own_background
         return (float(vector @ self.centroid) - mean) / std
 
@@ -125,15 +135,23 @@ class FaqIndex:
         return KIND_NAMES[kind], entry.question
 
 
-def _own_background(
+def own_background(
     vectors: faiss.Index, kinds: npt.NDArray[np.int8], centroid: npt.NDArray[np.float32]
 ) -> tuple[float, float]:
-    """Mean and standard deviation of the question and alternate vectors' cosines to the centroid."""
+    """Mean and standard deviation of the question and alternate vectors' cosines to the centroid,
+    read in chunks (a large index is never copied whole); (0, 0) with too few questions for a scale.
+    The deviation has a floor: a handful of near-identical questions must not make every visitor
+    question look far off the subject."""
     questions = np.flatnonzero(kinds != KIND_QUESTION_ANSWER)
-    if vectors.ntotal == 0 or len(questions) < 2:
-        return 0.0, 1.0
-    cosines = vectors.reconstruct_n(0, vectors.ntotal)[questions] @ centroid
-    return float(cosines.mean()), max(float(cosines.std()), 1e-3)
+    if vectors.ntotal == 0 or len(questions) < MIN_DOMAIN_QUESTIONS:
+        return 0.0, 0.0
+    cosines = []
+    for start in range(0, vectors.ntotal, DOMAIN_CHUNK):
+        n = min(DOMAIN_CHUNK, vectors.ntotal - start)
+        chunk = vectors.reconstruct_n(start, n)
+        cosines.append(chunk[kinds[start : start + n] != KIND_QUESTION_ANSWER] @ centroid)
+    values = np.concatenate(cosines)
+    return float(values.mean()), max(float(values.std()), MIN_DOMAIN_SPREAD)
 
 
 Analyses = TextAnalyzer | Mapping[str, Analysis]  # an analyser, or what it made of each text

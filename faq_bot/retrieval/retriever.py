@@ -133,16 +133,18 @@ class Retriever:
         categories: Sequence[str] | None = None,
         k: int = 5,
         query_vectors: npt.NDArray[np.float32] | None = None,
+        analysis: Analysis | None = None,
     ) -> Search:
         """The best ``max(k, SIGNAL_CANDIDATES)`` entries for the query (within ``categories`` if given).
 
-        ``query_vectors`` may carry the embeddings of ``views(query)`` (batched by the caller).
+        ``query_vectors`` may carry the embeddings of ``views(query)`` (batched by the caller), and
+        ``analysis`` what ``analyze(query)`` gave (so that a batch analyses each question once).
         """
         allowed = self._allowed(categories)
         asking = focus(query)
         if not is_meaningful(query) or not self.index.entries:
             return Search(query, self.analyze(query), (), asking)
-        analysis = self.analyze(query)
+        analysis = analysis or self.analyze(query)
         views = self.views(query, analysis)
         pending = None
         if query_vectors is None:

@@ -53,8 +53,9 @@ def save(
         faiss.write_index(index.vectors, str(tmp / "vectors.faiss"))
         with (tmp / "vector_meta.npz").open("wb") as fh:
             np.savez(
-                fh, entry=index.vector_entry, kind=index.vector_kind, sub=index.vector_sub, centroid=index.centroid
-            )
+                fh, entry=index.vector_entry, kind=index.vector_kind, sub=index.vector_sub, centroid=index.centroid,
+                background=np.asarray(index.own_background or (0.0, 0.0), dtype=np.float64),
+            )  # fmt: skip
         index.words.save(tmp / "words.npz")
         index.readings.save(tmp / "readings.npz")
         _write_json(tmp / "entries.json", [_entry_to_json(e) for e in index.entries])
@@ -206,6 +207,9 @@ def load(folder: Path) -> FaqIndex:
         vectors = faiss.read_index(str(folder / "vectors.faiss"))
         with np.load(folder / "vector_meta.npz") as meta:
             entry, kind, sub, centroid = meta["entry"], meta["kind"], meta["sub"], meta["centroid"]
+            # (builds older than the topic model have none: it is computed from the vectors)
+            kept = [float(v) for v in meta["background"]] if "background" in meta else None
+        background = (kept[0], kept[1]) if kept is not None and len(kept) == 2 else None
         words = Bm25.load(folder / "words.npz")
         readings = Bm25.load(folder / "readings.npz")
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
@@ -214,4 +218,5 @@ def load(folder: Path) -> FaqIndex:
         ) from exc
     if vectors.ntotal != len(entry) or len(entries) != manifest.counts.get("entries"):
         raise IndexMismatchError(f"index in {folder} is inconsistent. Rebuild it with `faq-bot build-index`.")
-    return FaqIndex(entries, vectors, entry, kind, sub, centroid, words, readings, manifest, folder)
+    return FaqIndex(entries, vectors, entry, kind, sub, centroid, words, readings, manifest, folder,
+                    own_background=background)  # fmt: skip

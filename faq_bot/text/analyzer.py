@@ -52,10 +52,10 @@ class Analysis:
         """The normalised text with the given words taken out (where they stand)."""
         cut = sorted(span for word, span in zip(self.words, self.spans, strict=True) if word in dropped)
         parts, at = [], 0
-        for start, end in cut:
-            if start >= at:
+        for start, end in cut:  # overlapping spans (請求 and 請求書) are cut as one
+            if start > at:
                 parts.append(self.normalized[at:start])
-                at = end
+            at = max(at, end)
         parts.append(self.normalized[at:])
         return re.sub(r"\s+", " ", "".join(parts)).strip()
 

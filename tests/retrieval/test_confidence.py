@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from faq_bot.content.faq import FaqEntry
 from faq_bot.errors import ConfigError
 from faq_bot.retrieval.confidence import ConfidenceModel, DecisionModel, judge, topic_signals
+from faq_bot.retrieval.decision import topic_score
 from faq_bot.retrieval.retriever import Hit, Search
 from faq_bot.retrieval.signals import Signals
 from faq_bot.text.analyzer import Analysis
@@ -62,13 +64,17 @@ def test_both_models_round_trip_through_their_file(tmp_path: Path) -> None:
     assert json.loads(path.read_text(encoding="utf-8"))["format"] == 2
 
 
-def test_an_answer_model_alone_gets_the_shipped_topic_model(tmp_path: Path) -> None:
-    from dataclasses import asdict
-
-    path = tmp_path / "old.json"
+def test_an_answer_model_alone_still_decides_as_before_and_asks_for_a_new_calibration(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "confidence_model.json"  # (even under the shipped model's file name)
     path.write_text(json.dumps(asdict(ANSWER)), encoding="utf-8")
     loaded = DecisionModel.load(path)
-    assert loaded.answer == ANSWER and loaded.topic == DecisionModel.load().topic
+    assert loaded.answer == ANSWER and loaded.topic is None
+    assert "calibrate" in caplog.text
+    judged = judge(search_of(0.1, 0.9), loaded)
+    assert judged.on_topic is None  # もしかして: the candidates' probabilities summed, as that file meant
+    assert topic_score(judged, 3) == pytest.approx(sum(h.confidence for h in judged.hits[:3]))
 
 
 @pytest.mark.parametrize(

@@ -86,3 +86,15 @@ def test_cache_can_be_disabled(settings: Settings) -> None:
     calls = emb.calls
     engine.ask("クレジットカードは使えますか")
     assert emb.calls == calls + 1
+
+
+def test_a_batch_searches_exactly_as_one_question_at_a_time(fake_engine: Engine) -> None:
+    # Whole message, asking sentence and the text without 分割払い: three views, one batch.
+    question = "いつもお世話になっております。請求書の分割払いはできますか"
+    r = fake_engine.current.retriever
+    assert len(r.views(question)) == 3
+    batched = fake_engine.current.search_many([question, "請求書をダウンロード"], fake_engine.embedder)
+    for search, alone in zip(batched, (r.search(question), r.search("請求書をダウンロード")), strict=True):
+        assert [h.entry.id for h in search.hits] == [h.entry.id for h in alone.hits]
+        assert [h.signals for h in search.hits] == [h.signals for h in alone.hits]
+    assert batched[0].hits[0].signals is not None and batched[0].hits[0].signals.unknown_meaning > 0

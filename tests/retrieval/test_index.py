@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from faq_bot.config import Settings
@@ -39,15 +38,10 @@ def test_save_then_load_gives_the_same_index(settings: Settings) -> None:
     assert again.vectors.ntotal == idx.vectors.ntotal
 
 
-def test_domain_is_near_zero_for_the_faqs_own_questions_and_far_below_for_a_text_elsewhere(settings: Settings) -> None:
-    idx = built(settings)
-    questions = [i for i in range(idx.vectors.ntotal) if idx.phrasing(i)[0] != "answer"]
-    own = [idx.domain(idx.vectors.reconstruct(i)) for i in questions]
-    assert abs(sum(own) / len(own)) < 1e-3  # measured against the FAQ's own questions: mean 0 ...
-    assert all(abs(d) < 4 for d in own)  # ... in their standard deviations
-    elsewhere = -idx.centroid / np.linalg.norm(idx.centroid)  # as far from the FAQ as a unit vector gets
-    assert idx.domain(elsewhere) < min(own) - 3
-    assert store.load(store.save(idx, settings.index_dir)).own_background == pytest.approx(idx.own_background)
+def test_an_faq_with_few_questions_has_no_scale_for_domain(settings: Settings) -> None:
+    idx = built(settings)  # 6 questions + 3 alternates: too few to say what is near its subject
+    assert idx.own_background == (0.0, 0.0)
+    assert idx.domain(idx.vectors.reconstruct(0)) == 0.0 and idx.domain(-idx.centroid) == 0.0
 
 
 def test_manifest_mismatch_names_what_differs(settings: Settings) -> None:

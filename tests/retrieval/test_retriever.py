@@ -8,6 +8,7 @@ from faq_bot.content import faq as faq_table
 from faq_bot.content.faq import FaqEntry
 from faq_bot.errors import UnknownCategoryError
 from faq_bot.retrieval import index as faq_index
+from faq_bot.retrieval import store
 from faq_bot.retrieval.engine import Engine
 from faq_bot.retrieval.retriever import SIGNAL_CANDIDATES, Hit, Retriever
 from faq_bot.text.analyzer import TextAnalyzer
@@ -160,3 +161,22 @@ def test_a_caller_passing_only_the_whole_messages_vector_goes_without_the_masked
     vector = fake_engine.embedder.encode_queries(r.views("請求書の分割払い")[:1])
     hits = r.search("請求書の分割払い", query_vectors=vector).hits
     assert hits and all(h.signals is not None and h.signals.unknown_meaning == 0.0 for h in hits)
+
+
+def test_domain_is_near_zero_for_the_faqs_own_questions_and_far_below_for_a_text_elsewhere(
+    settings: Settings,
+) -> None:
+    idx = retriever(settings, n=60).index
+    questions = [i for i in range(idx.vectors.ntotal) if idx.phrasing(i)[0] != "answer"]
+    own = [idx.domain(idx.vectors.reconstruct(i)) for i in questions]
+    assert abs(sum(own) / len(own)) < 1e-3  # measured against the FAQ's own questions: mean 0 ...
+    assert all(abs(d) < 5 for d in own)  # ... in their standard deviations
+    elsewhere = -idx.centroid / np.linalg.norm(idx.centroid)  # as far from the FAQ as a unit vector gets
+    assert idx.domain(elsewhere) < min(own) - 3
+
+
+def test_the_domain_scale_is_kept_with_the_build(settings: Settings) -> None:
+    idx = retriever(settings, n=60).index
+    assert idx.own_background is not None and idx.own_background[1] > 0
+    again = store.load(store.save(idx, settings.index_dir))
+    assert again.own_background == pytest.approx(idx.own_background)

@@ -48,10 +48,9 @@ def regression_changes(
     if not queries:
         return []
     # Each FAQ may respell a hiragana question differently (and knows other words): one batch for
-    # both sides' texts, each question analysed once per side.
-    analyses = [(old.retriever.analyze(q.query), new.retriever.analyze(q.query)) for q in queries]
-    texts = [(old.retriever.views(q.query, a), new.retriever.views(q.query, b))
-             for q, (a, b) in zip(queries, analyses, strict=True)]  # fmt: skip
+    # both sides' texts, each question read once per side.
+    parsed = [(old.retriever.parse(q.query), new.retriever.parse(q.query)) for q in queries]
+    texts = [(old.retriever.views(a), new.retriever.views(b)) for a, b in parsed]
     unique = list(dict.fromkeys(t for pair in texts for side in pair for t in side))
     encoded = dict(zip(unique, encoder.encode_queries(unique), strict=True))
 
@@ -59,9 +58,9 @@ def regression_changes(
         return np.stack([encoded[t] for t in views])
 
     out = []
-    for q, (old_views, new_views), (seen_old, seen_new) in zip(queries, texts, analyses, strict=True):
-        a = outcome_label(old.reply(old.retriever.search(q.query, query_vectors=vectors(old_views), analysis=seen_old)))
-        b = outcome_label(new.reply(new.retriever.search(q.query, query_vectors=vectors(new_views), analysis=seen_new)))
+    for q, (old_views, new_views), (read_old, read_new) in zip(queries, texts, parsed, strict=True):
+        a = outcome_label(old.reply(old.retriever.search(q.query, query_vectors=vectors(old_views), parsed=read_old)))
+        b = outcome_label(new.reply(new.retriever.search(q.query, query_vectors=vectors(new_views), parsed=read_new)))
         if a != b:
             ra, rb = is_right_label(a, q.gold), is_right_label(b, q.gold)
             verdict = "改善" if rb and not ra else "悪化" if ra and not rb else "変化"

@@ -73,13 +73,13 @@ class Loaded:
             if progress is not None:
                 progress(Step("質問を検索しています", start, len(queries)))
             chunk = queries[start : start + batch]
-            analyses = [retriever.analyze(q) for q in chunk]
-            views = [retriever.views(q, a) for q, a in zip(chunk, analyses, strict=True)]
+            parsed = [retriever.parse(q) for q in chunk]
+            views = [retriever.views(p) for p in parsed]
             flat = [t for v in views for t in v]
             vectors = encoder.encode_queries(flat) if flat else np.zeros((0, encoder.dim), np.float32)
             at = 0
-            for q, a, v in zip(chunk, analyses, views, strict=True):
-                out.append(retriever.search(q, query_vectors=vectors[at : at + len(v)], analysis=a))
+            for q, p, v in zip(chunk, parsed, views, strict=True):
+                out.append(retriever.search(q, query_vectors=vectors[at : at + len(v)], parsed=p))
                 at += len(v)
         return out
 

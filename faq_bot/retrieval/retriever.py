@@ -56,6 +56,16 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class Parsed:
+    """A question as the retriever reads it (``Retriever.parse``)."""
+
+    query: str
+    asking: str | None  # the asking sentence of a message of several sentences
+    whole: Analysis  # the whole message's analysis
+    asked: Analysis  # the asking sentence's (the whole message's when it is one sentence)
+
+
+@dataclass(frozen=True)
 class Search:
     """The outcome of one search: what the query became, its asking sentence, and the hits, best first."""
 
@@ -96,17 +106,24 @@ class Retriever:
             return self._respeller.get().respell(self.analyzer.prepare(text))
         return self.analyzer.prepare(text)  # = analyze(text).normalized, without janome
 
-    def views(self, query: str, analysis: Analysis | None = None) -> list[str]:
-        """The texts to embed for a query: the whole message, its asking sentence if it has several,
-        and the message without the words the FAQ never uses if it has any (``masked``)."""
+    def parse(self, query: str) -> Parsed:
+        """What the retriever reads in a question: its asking sentence and both analyses."""
         asking = focus(query)
-        texts = [self._embedded_text(t) for t in (query, *([asking] if asking is not None else []))]
-        masked = self.masked(analysis or self.analyze(query))
+        whole = self.analyze(query)
+        return Parsed(query, asking, whole, self.analyze(asking) if asking is not None else whole)
+
+    def views(self, query: str | Parsed) -> list[str]:
+        """The texts to embed for a question: the whole message, its asking sentence if it has several,
+        and the message without the words the FAQ never uses if it has any (``masked``)."""
+        parsed = query if isinstance(query, Parsed) else self.parse(query)
+        asking = parsed.asking
+        texts = [self._embedded_text(t) for t in (parsed.query, *([asking] if asking is not None else []))]
+        masked = self.masked(parsed.whole)
         return texts if masked is None else [*texts, masked]
 
     def masked(self, analysis: Analysis) -> str | None:
-        """The message without the words the FAQ never uses (None if it uses them all): how much
-        those words mean shows in how far this text's embedding is from the whole message's."""
+        """The text without the words the FAQ never uses (None if it uses them all): how much those
+        words mean shows in how far its embedding is from the text's own."""
         # Only words that stand in the text as written (nouns, names, loanwords): taking out the
         # stem of an inflected verb leaves a broken sentence, whose embedding moves whatever it meant.
         unknown = analysis.as_written(self.index.words.unknown_terms(analysis.words))
@@ -133,30 +150,21 @@ class Retriever:
         categories: Sequence[str] | None = None,
         k: int = 5,
         query_vectors: npt.NDArray[np.float32] | None = None,
-        analysis: Analysis | None = None,
+        parsed: Parsed | None = None,
     ) -> Search:
         """The best ``max(k, SIGNAL_CANDIDATES)`` entries for the query (within ``categories`` if given).
 
         ``query_vectors`` may carry the embeddings of ``views(query)`` (batched by the caller), and
-        ``analysis`` what ``analyze(query)`` gave (so that a batch analyses each question once).
+        ``parsed`` what ``parse(query)`` gave (so that a batch reads each question once).
         """
         allowed = self._allowed(categories)
-        asking = focus(query)
         if not is_meaningful(query) or not self.index.entries:
-            return Search(query, self.analyze(query), (), asking)
-        analysis = analysis or self.analyze(query)
-        views = self.views(query, analysis)
-        pending = None
+            return Search(query, self.analyze(query), (), focus(query))
+        parsed = parsed or self.parse(query)
+        asking, analysis, focus_analysis = parsed.asking, parsed.whole, parsed.asked
+        views = self.views(parsed)
         if query_vectors is None:
-            # The encoder works (in its own thread, without the GIL) while janome analyses the asking sentence.
-            submit = getattr(self.embedder, "submit_queries", None)
-            pending = submit(views) if submit is not None else None
-            if pending is None:
-                query_vectors = self.embedder.encode_queries(views)
-        focus_analysis = self.analyze(asking) if asking is not None else analysis
-        if pending is not None:
-            query_vectors = pending.result()
-        assert query_vectors is not None
+            query_vectors = self.embedder.encode_queries(views)
         vector = query_vectors[0]
         focus_vector = query_vectors[1] if asking is not None and len(query_vectors) > 1 else vector
         # The masked view comes after the others; callers that pass only the first vector (benchmarks) go without.

@@ -19,7 +19,8 @@ def case(n: int, gold: tuple[int, ...], domain: float, coverages: tuple[float, .
     """Question ``n``; its candidates are entries 10n, 10n+1, ...; ``gold`` names candidate positions."""
     hits = tuple(
         Hit(FaqEntry(str(10 * n + i), "c", "q", "a"), 0.5 - i / 100, 0.9, 0.5, "question", "q",
-            Signals(0.1, 0.1, 0.1, c, 0.0, 0.5 - i, float(i == 0), 0.0, 3.0, domain))
+            Signals(dense=0.1, dense_question=0.1, dense_passage=0.1, coverage=c, unknown=0.0, margin=0.5 - i,
+                    agreement=float(i == 0), asked_missing=0.0, length=3.0, domain=domain))
         for i, c in enumerate(coverages)
     )  # fmt: skip
     query = LabelledQuery(f"question {n}", tuple(str(10 * n + g) for g in gold), n, "")

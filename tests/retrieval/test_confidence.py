@@ -21,7 +21,10 @@ TOPIC = ConfidenceModel(("best", "domain"), (0.0, 0.0), (1.0, 1.0), (3.0, 1.0), 
 
 
 def signals(coverage: float, domain: float = 0.0, unknown: float = 0.0) -> Signals:
-    return Signals(0.1, 0.1, 0.1, coverage, unknown, 0.0, 0.0, 0.0, 3.0, domain)
+    return Signals(
+        dense=0.1, dense_question=0.1, dense_passage=0.1, coverage=coverage, unknown=unknown, margin=0.0,
+        agreement=0.0, asked_missing=0.0, length=3.0, domain=domain,
+    )  # fmt: skip
 
 
 def search_of(*coverages: float, domain: float = 0.0) -> Search:

@@ -117,3 +117,28 @@ def test_reload_dry_run_prints_the_diff_and_publishes_nothing(
     assert main(["reload", "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "追加 1件" in out and "[99] 営業時間を教えてください" in out and "公開していません" in out
+
+
+@pytest.mark.integration
+def test_calibrate_fits_both_models_and_writes_a_file_that_serves(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from faq_bot.retrieval.confidence import DecisionModel
+
+    monkeypatch.setenv("FAQ_BOT_INDEX_DIR", str(tmp_path / "idx"))
+    queries = write(
+        tmp_path / "q.tsv",
+        "query\tgold\tstyle\n"
+        "請求書をPDFで取得したい\t31\tparaphrase\nクレジットカードで払えますか\t21\tparaphrase\n"
+        "見積書を出してほしい\t10|11\tparaphrase\nユーザーを増やしたい\t41|42\tparaphrase\n"
+        "パスワードを変えたい\t44\tparaphrase\n契約内容を確認したい\t26\tparaphrase\n"
+        "明日は雨が降りますか\t\toos\nおいしいカレーの作り方\t\toos\nサッカーの試合結果を教えて\t\toos\n"
+        "宇宙の年齢はいくつですか\t\toos\n",
+    )
+    out = tmp_path / "model.json"
+    assert main(["calibrate", str(queries), "--model-out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "提案するしきい値" in printed and "交差検証" in printed
+    model = DecisionModel.load(out)
+    assert model.topic is not None and model.topic.fitted_on == "10 labelled questions"
+    assert "unknown_meaning" in model.answer.features

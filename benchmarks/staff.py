@@ -60,7 +60,7 @@ def fill_log(settings: Settings, path: Path, n: int) -> int:
             decision = ("answer", "answer", "answer", "suggest", "escalate")[rng.randrange(5)]
             records.append((f"bench-{i}", text, decision, now - rng.uniform(0, 20 * 86400)))
         unsettled = [r for r in records if r[2] in UNSETTLED]
-        texts = [retriever.views(r[1])[0] for r in unsettled]
+        texts = [retriever.embedded_text(r[1]) for r in unsettled]
         vectors = dict(zip((r[0] for r in unsettled), engine.embedder.encode_queries(texts), strict=True))
     finally:
         engine.close()

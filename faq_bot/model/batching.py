@@ -51,15 +51,12 @@ class MicroBatcher:
         return self.embedder.dim
 
     def encode_queries(self, texts: Sequence[str]) -> Vectors:
-        return self.submit_queries(texts).result()
-
-    def submit_queries(self, texts: Sequence[str]) -> Future[Vectors]:
-        """Queue texts for the next batch; the caller may do other work before waiting on the result."""
+        """Queue the texts for the next batch and wait for their vectors."""
         if self._closed:
             raise ModelError("the encoder is shut down")
         job = _Job(texts)
         self._queue.put(job)
-        return job.future
+        return job.future.result()
 
     def encode_passages(self, texts: Sequence[str], progress: bool = False) -> Vectors:
         return self.embedder.encode_passages(texts, progress)

@@ -123,7 +123,7 @@ class UnansweredQuestions:
                 return
             try:
                 retriever = self.engine.current.retriever
-                vectors = self.engine.bulk.encode_queries([retriever.views(q.message)[0] for q in batch])
+                vectors = self.engine.bulk.encode_queries([retriever.embedded_text(q.message) for q in batch])
                 packed = {q.request_id: pack_vector(v) for q, v in zip(batch, vectors, strict=True)}
                 self.chatlog.store_vectors(model, packed)
             except Exception as exc:

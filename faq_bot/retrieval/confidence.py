@@ -87,12 +87,11 @@ class ConfidenceModel:
             tuple(map(float, data["weights"])), float(data["intercept"]), str(data.get("fitted_on", "")),
         )  # fmt: skip
 
-    def uses_only(self, names: Sequence[str], what: str) -> ConfidenceModel:
-        """This model, checked to weigh only the given signals."""
+    def check_uses_only(self, names: Sequence[str], what: str) -> None:
+        """Refuse a model that weighs other signals than the given ones."""
         unknown = [f for f in self.features if f not in names]
         if unknown:
             raise ConfigError(f"the {what} model weighs signals it cannot have: {unknown}")
-        return self
 
 
 @dataclass(frozen=True)
@@ -108,9 +107,9 @@ class DecisionModel:
     topic: ConfidenceModel | None
 
     def __post_init__(self) -> None:
-        self.answer.uses_only(Signals.names(), "answer")
+        self.answer.check_uses_only(Signals.names(), "answer")
         if self.topic is not None:
-            self.topic.uses_only(TopicSignals.names(), "topic")
+            self.topic.check_uses_only(TopicSignals.names(), "topic")
 
     def to_json(self) -> str:
         """Both models as JSON (what ``save`` writes)."""

@@ -100,8 +100,9 @@ class Retriever:
             return self.analyzer.analyze(self._respeller.get().respell(self.analyzer.prepare(query)))
         return self.analyzer.analyze(query)
 
-    def _embedded_text(self, text: str) -> str:
-        """What is embedded for a text: prepared (normalised, synonyms), respelled if hiragana only."""
+    def embedded_text(self, text: str) -> str:
+        """What is embedded for a text: prepared (normalised, synonyms), respelled if hiragana only
+        (the whole message's view; no janome)."""
         if needs_respelling(text):
             return self._respeller.get().respell(self.analyzer.prepare(text))
         return self.analyzer.prepare(text)  # = analyze(text).normalized, without janome
@@ -112,12 +113,11 @@ class Retriever:
         whole = self.analyze(query)
         return Parsed(query, asking, whole, self.analyze(asking) if asking is not None else whole)
 
-    def views(self, query: str | Parsed) -> list[str]:
+    def views(self, parsed: Parsed) -> list[str]:
         """The texts to embed for a question: the whole message, its asking sentence if it has several,
         and the message without the words the FAQ never uses if it has any (``masked``)."""
-        parsed = query if isinstance(query, Parsed) else self.parse(query)
         asking = parsed.asking
-        texts = [self._embedded_text(t) for t in (parsed.query, *([asking] if asking is not None else []))]
+        texts = [self.embedded_text(t) for t in (parsed.query, *([asking] if asking is not None else []))]
         masked = self.masked(parsed.whole)
         return texts if masked is None else [*texts, masked]
 
@@ -154,7 +154,7 @@ class Retriever:
     ) -> Search:
         """The best ``max(k, SIGNAL_CANDIDATES)`` entries for the query (within ``categories`` if given).
 
-        ``query_vectors`` may carry the embeddings of ``views(query)`` (batched by the caller), and
+        ``query_vectors`` may carry the embeddings of ``views(parse(query))`` (batched by the caller), and
         ``parsed`` what ``parse(query)`` gave (so that a batch reads each question once).
         """
         allowed = self._allowed(categories)

@@ -138,7 +138,7 @@ def test_a_word_the_faq_never_uses_is_weighed_by_what_it_means(fake_engine: Engi
     r = fake_engine.current.retriever
     question = "請求書の分割払い"
     assert r.index.words.unknown_terms(r.analyze(question).words) == {"分割払い"}
-    views = r.views(question)
+    views = r.views(r.parse(question))
     assert views[-1] == "請求書の" and len(views) == 2  # the whole message, then it without 分割払い
     whole, masked = fake_engine.embedder.encode_queries(views)
     search = r.search(question)
@@ -152,13 +152,13 @@ def test_a_question_in_the_faqs_own_words_has_no_masked_view(fake_engine: Engine
     r = fake_engine.current.retriever
     question = "請求書をダウンロード"
     assert not r.index.words.unknown_terms(r.analyze(question).words)
-    assert len(r.views(question)) == 1
+    assert len(r.views(r.parse(question))) == 1
     assert all(h.signals is not None and h.signals.unknown_meaning == 0.0 for h in r.search(question).hits)
 
 
 def test_a_caller_passing_only_the_whole_messages_vector_goes_without_the_masked_view(fake_engine: Engine) -> None:
     r = fake_engine.current.retriever
-    vector = fake_engine.embedder.encode_queries(r.views("請求書の分割払い")[:1])
+    vector = fake_engine.embedder.encode_queries(r.views(r.parse("請求書の分割払い"))[:1])
     hits = r.search("請求書の分割払い", query_vectors=vector).hits
     assert hits and all(h.signals is not None and h.signals.unknown_meaning == 0.0 for h in hits)
 

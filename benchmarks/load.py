@@ -69,6 +69,7 @@ end
 request = function()
   counter = counter + 1
   local q = qs[(counter % #qs) + 1]
+  -- made unique with digits only: a number in brackets is no word and no sentence of its own
   if REPEAT then q = qs[1] else q = q .. " (" .. run .. "-" .. tid .. "-" .. counter .. ")" end
   local body = '{"message":"' .. q:gsub('\\', '\\\\'):gsub('"', '\\"') .. '"}'
   return wrk.format("POST", "/api/chat", {["Content-Type"] = "application/json"}, body)
@@ -92,7 +93,7 @@ def measure_wrk(url: str, qs: Sequence[str], concurrency: int, seconds: float, r
         (tmp / "qs.txt").write_text(lines + "\n", encoding="utf-8")
         duration = f"-d{max(1, round(seconds))}s"
         cmd = ["wrk", f"-t{min(concurrency, 2)}", f"-c{concurrency}", duration, "--timeout", "30s",
-               "-s", str(script), url, "--", str(tmp / "qs.txt"), uuid.uuid4().hex[:8]]  # fmt: skip
+               "-s", str(script), url, "--", str(tmp / "qs.txt"), str(uuid.uuid4().int % 10**8)]  # fmt: skip
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
         data = json.loads(next(ln for ln in out.splitlines() if ln.startswith("WRKJSON ")).split(" ", 1)[1])
     finally:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from faq_bot.text.analyzer import code_spans
+
 _SENTENCE_END = re.compile(r"(?<=[。．！!？?\n])")
 # How Japanese (and English) sentences end when they ask or request: a question particle,
 # a request or a wish, or a question mark. Grammar, not vocabulary of any FAQ.
@@ -18,14 +20,21 @@ _ASKING = re.compile(
     r"教えて|いただけますか|頂けますか)[。．.！!？?\s]*$|[?？]\s*$"
 )
 MIN_SENTENCE_CHARS = 4
+# A part with no letter of any script outside its codes (digits, signs and references: 「(12345)」,
+# 「※」, 「(INV-2024-001)」) is not a sentence.
+_LETTER = re.compile(r"[^\W\d_]")
 
 
 def sentences(text: str) -> list[str]:
-    """The message cut after 。！？ and line breaks (fragments shorter than 4 characters join the next)."""
+    """The message cut after 。！？ and line breaks (fragments shorter than 4 characters join the next;
+    fragments without a letter, such as a number in brackets, are no sentence: the whole message keeps them)."""
     out: list[str] = []
     carry = ""
     for part in _SENTENCE_END.split(text):
         part = carry + part.strip()
+        if len(part) >= MIN_SENTENCE_CHARS and not _has_letter(part):
+            carry = ""
+            continue
         if len(part) < MIN_SENTENCE_CHARS:
             carry = part
             continue
@@ -36,6 +45,16 @@ def sentences(text: str) -> list[str]:
     elif carry:
         out.append(carry)
     return out
+
+
+def _has_letter(part: str) -> bool:
+    """True when the part has a letter of any script outside its codes."""
+    at = 0
+    for start, end in code_spans(part):
+        if _LETTER.search(part, at, start):
+            return True
+        at = end
+    return bool(_LETTER.search(part, at))
 
 
 def is_asking(sentence: str) -> bool:

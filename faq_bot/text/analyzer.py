@@ -19,7 +19,10 @@ _SKIPPED_POS = ("名詞,非自立", "名詞,代名詞", "名詞,数", "名詞,�
 # Suffixes that form a compound noun with the noun before them (請求+書, ライセンス+数, 利用+者).
 _SUFFIX_POS = ("名詞,接尾,一般", "名詞,接尾,サ変接続", "名詞,接尾,形容動詞語幹")
 #: Changes whenever ``analyze`` splits words differently (goes into the index manifest).
-ANALYZER_VERSION = 3
+ANALYZER_VERSION = 4
+# A run of Latin letters and digits (joined by - _ / .) that holds a digit: an order number, a
+# model number, a reference (a8e034fa, INV-2024-001, b2b). Its letters are pieces of a code, not words.
+_CODE = re.compile(r"(?<![0-9A-Za-z])[0-9A-Za-z]+(?:[-_/.][0-9A-Za-z]+)*")
 # Light verbs and fillers that every FAQ question contains; they say nothing about the topic.
 STOP_WORDS = frozenset(
     "する ある いる なる できる 出来る れる られる せる させる くださる 下さる いただく 頂く おる "
@@ -60,6 +63,11 @@ class Analysis:
         return re.sub(r"\s+", " ", "".join(parts)).strip()
 
 
+def code_spans(text: str) -> list[tuple[int, int]]:
+    """Where the codes stand in a text (runs of Latin letters and digits that hold a digit)."""
+    return [m.span() for m in _CODE.finditer(text) if any(c.isdigit() for c in m.group())]
+
+
 class TextAnalyzer:
     """Normalise, apply synonyms and tokenise with janome; safe to share between threads."""
 
@@ -96,6 +104,7 @@ class TextAnalyzer:
         reading: list[str] = []
         noun_before = ""  # the content noun right before this token, if any (for 請求+書)
         noun_start = cursor = 0
+        codes = code_spans(prepared)
         for token in self._tokens(prepared):
             if isinstance(token, str):  # only with wakati=True, which is not used
                 continue
@@ -121,6 +130,8 @@ class TextAnalyzer:
             base = self.synonyms.apply(base.lower())
             if base in STOP_WORDS or not is_meaningful(base) or (len(base) == 1 and base.isascii()):
                 continue  # (a lone Latin letter is a piece of an identifier or a plan's name, not a topic)
+            if codes and surface.isascii() and any(a <= start and cursor <= b for a, b in codes):
+                continue
             word = to_katakana(base) if is_kana(base) else base
             words.append(word)
             spans.append((start, cursor))

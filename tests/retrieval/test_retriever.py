@@ -156,6 +156,16 @@ def test_a_question_in_the_faqs_own_words_has_no_masked_view(fake_engine: Engine
     assert all(h.signals is not None and h.signals.unknown_meaning == 0.0 for h in r.search(question).hits)
 
 
+def test_a_reference_number_in_the_message_costs_no_second_view(fake_engine: Engine) -> None:
+    # An order number or a pasted reference is neither a word the FAQ lacks nor a sentence that asks:
+    # the message is embedded once.
+    r = fake_engine.current.retriever
+    for question in ("請求書をダウンロードしたい？ (3fa2b9c1-0-17)", "INV-2024-001の請求書をダウンロード"):
+        parsed = r.parse(question)
+        assert parsed.asking is None
+        assert r.views(parsed) == [r.embedded_text(question)]
+
+
 def test_a_caller_passing_only_the_whole_messages_vector_goes_without_the_masked_view(fake_engine: Engine) -> None:
     r = fake_engine.current.retriever
     vector = fake_engine.embedder.encode_queries(r.views(r.parse("請求書の分割払い"))[:1])

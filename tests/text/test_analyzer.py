@@ -90,3 +90,17 @@ def test_pieces_of_an_identifier_are_not_words() -> None:
         "請求書",
         "ダウンロード",
     )
+
+
+def test_letters_glued_to_digits_are_a_code_not_words() -> None:
+    analyzer = TextAnalyzer()
+    # Order numbers, references and run ids: their letter runs (fa, inv) are pieces of a code.
+    assert analyzer.analyze("請求書はダウンロードできますか (3fa2b9c1-0-17)").words == (
+        "請求",
+        "請求書",
+        "ダウンロード",
+    )
+    assert analyzer.analyze("INV-2024-001の請求書").words == ("請求", "請求書")
+    # A word standing on its own stays a word, next to a number or not.
+    assert analyzer.analyze("Windows 11でPDFは見られますか").words == ("windows", "pdf", "見る")
+    assert analyzer.analyze("JCBカードは使えますか").words == ("jcb", "カード", "使える")

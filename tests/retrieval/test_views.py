@@ -1,0 +1,27 @@
+from faq_bot.retrieval.views import focus, is_asking, sentences
+
+
+def test_a_message_is_cut_into_sentences_and_short_fragments_join_the_next() -> None:
+    assert sentences("お世話になります。注文を取り消したいです。よろしく") == [
+        "お世話になります。",
+        "注文を取り消したいです。",
+        "よろしく",
+    ]
+    assert sentences("はい。見積書は出せますか") == ["はい。見積書は出せますか"]
+
+
+def test_a_fragment_without_a_letter_is_no_sentence() -> None:
+    # A reference number after the question is part of the message, not a second sentence.
+    assert sentences("請求書はいつ発行されますか？ (12345-0-17)") == ["請求書はいつ発行されますか？"]
+    assert focus("What is the online market? (150)") is None
+    assert sentences("(12345)") == []
+    assert sentences("注文を取り消したいです。(INV-2024-001)") == ["注文を取り消したいです。"]
+    assert sentences("注文を取り消したいです。(注文番号 12345)") == ["注文を取り消したいです。", "(注文番号 12345)"]
+
+
+def test_the_asking_sentence_is_the_last_one_that_asks() -> None:
+    message = "いつもお世話になっております。先月注文しました。請求書はいつ届きますか。よろしくお願いします。"
+    assert focus(message) == "請求書はいつ届きますか。"
+    assert is_asking("見積書を送ってください")
+    assert not is_asking("よろしくお願いします。")
+    assert focus("注文を取り消したい") is None

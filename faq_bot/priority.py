@@ -14,16 +14,23 @@ from concurrent.futures import ThreadPoolExecutor
 
 log = logging.getLogger("faq_bot")
 LOWEST_PRIORITY = 19
+_this_thread = threading.local()
 
 
 def lower_this_thread(niceness: int = LOWEST_PRIORITY) -> bool:
     """Give the calling thread (and the threads it starts) the lowest CPU priority; False where not possible."""
+    _this_thread.low = True  # staff work, whatever the kernel allows
     try:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
     except (OSError, AttributeError) as exc:
         log.warning("background work runs at normal priority: %s", exc)
         return False
     return True
+
+
+def is_low_priority() -> bool:
+    """True on a thread that does staff and editor work (one that called ``lower_this_thread``)."""
+    return getattr(_this_thread, "low", False)
 
 
 class LowPriorityExecutor(ThreadPoolExecutor):

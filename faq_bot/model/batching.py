@@ -1,10 +1,18 @@
 """Micro-batching: questions arriving together are embedded in one encoder call.
 
-A single worker thread takes the first waiting question at once (no added delay
-when traffic is light) and every question queued behind it, up to
-``max_batch``. Under load, questions pile up while a batch is being encoded and
-the next call takes them all: throughput grows with concurrency instead of each
-request fighting for the two cores.
+Worker threads take the first waiting question at once (no added delay when
+traffic is light) and the questions queued behind it, up to ``max_batch``.
+Under load, questions pile up while a batch is being encoded and the next call
+takes them all: throughput grows with concurrency instead of each request
+fighting for the cores.
+
+Alone, a batch runs on the ``embedder``, whose calls use every core: the
+lowest latency for one visitor. Under load, with a ``lane`` encoder (calls on
+one core each, safe to run at once), one batch per core runs side by side:
+a call spread over both cores waits at every layer for its slower half, and
+the half that shares its core with the requests' own Python work is always
+slower (measured: 155 → 213 questions/s with Python work beside, see
+``docs/benchmarks.md``).
 """
 
 from __future__ import annotations
@@ -27,20 +35,38 @@ class _Job:
     future: Future[Vectors] = field(default_factory=Future)
 
 
-_STOP = _Job(())  # put on the queue by ``close``: the worker ends
+_STOP = _Job(())  # put on the queue by ``close``, once per worker: that worker ends
 
 
 class MicroBatcher:
-    """An ``Embedder`` that coalesces concurrent ``encode_queries`` calls; ``close`` stops its thread."""
+    """An ``Embedder`` that coalesces concurrent ``encode_queries`` calls; ``close`` stops its threads.
 
-    def __init__(self, embedder: Embedder, max_batch: int = 32) -> None:
+    ``lane``: an encoder whose calls each use one core and may run at once, and ``lanes`` how many
+    (the cores ``embedder`` uses); without one, batches run one after the other on ``embedder``.
+    One thread takes the questions and runs every call of ``embedder`` (a session spread over the
+    cores is slower when called from changing threads: its p95 went from 8 to 14 ms); the others
+    only run the lane batches it hands them.
+    """
+
+    def __init__(self, embedder: Embedder, max_batch: int = 32, lane: Embedder | None = None, lanes: int = 1) -> None:
         self.embedder = embedder
+        self.lane = lane
         self.max_batch = max_batch
+        self.lanes = max(1, lanes) if lane is not None else 1
         self._queue: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self._handed: queue.SimpleQueue[list[_Job] | None] = queue.SimpleQueue()  # lane batches for the helpers
         self._closed = False
-        self._worker = threading.Thread(target=self._run, name="faq-bot-encoder", daemon=True)
-        self._worker.start()
+        self._cores = threading.Condition()
+        self._free = self.lanes  # cores not taken by a running call
+        self._threads = [threading.Thread(target=self._run, name="faq-bot-encoder", daemon=True)]
+        self._threads += [
+            threading.Thread(target=self._help, name=f"faq-bot-encoder-lane-{i}", daemon=True)
+            for i in range(1, self.lanes)
+        ]
+        for thread in self._threads:
+            thread.start()
         self.batches = 0  # encoder calls made, for tests and benchmarks
+        self.side_by_side = 0  # of which on a lane
 
     @property
     def model_id(self) -> str:
@@ -52,54 +78,105 @@ class MicroBatcher:
 
     def encode_queries(self, texts: Sequence[str]) -> Vectors:
         """Queue the texts for the next batch and wait for their vectors."""
+        return self.submit(texts).result()
+
+    def submit(self, texts: Sequence[str]) -> Future[Vectors]:
+        """Queue the texts for the next batch; the future gets their vectors (for callers that must not block)."""
         if self._closed:
             raise ModelError("the encoder is shut down")
         job = _Job(texts)
         self._queue.put(job)
-        return job.future.result()
+        return job.future
 
     def encode_passages(self, texts: Sequence[str], progress: bool = False) -> Vectors:
         return self.embedder.encode_passages(texts, progress)
 
     def close(self, timeout: float = 5.0) -> None:
-        """Finish the queued questions, then stop the worker thread."""
+        """Finish the queued questions, then stop the worker threads."""
         if self._closed:
             return
         self._closed = True
         self._queue.put(_STOP)
-        self._worker.join(timeout)
+        for thread in self._threads:
+            thread.join(timeout)
 
     def _run(self) -> None:
-        while True:
-            jobs = [self._queue.get()]
-            if jobs[0] is _STOP:
-                return
-            stop = False
-            size = len(jobs[0].texts)
-            while size < self.max_batch:
-                try:
-                    job = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if job is _STOP:
-                    stop = True
-                    break
-                jobs.append(job)
-                size += len(job.texts)
-            self._encode(jobs)
-            if stop:
-                return
-
-    def _encode(self, jobs: list[_Job]) -> None:
-        texts = [t for j in jobs for t in j.texts]
         try:
-            vectors = self.embedder.encode_queries(texts) if texts else np.zeros((0, self.dim), np.float32)
+            while True:
+                first = self._queue.get()
+                if first is _STOP:
+                    return
+                jobs, stop = self._take(first)
+                if len(jobs) == 1 or self.lane is None:
+                    self._encode(jobs, self.embedder, self.lanes)
+                else:  # several questions at once: one share per core, side by side
+                    shares = _shares(jobs, self.lanes)
+                    for share in shares[1:]:
+                        self._handed.put(share)
+                    self._encode(shares[0], self.lane, 1)
+                if stop:
+                    return
+        finally:
+            for _ in self._threads[1:]:
+                self._handed.put(None)
+
+    def _help(self) -> None:
+        assert self.lane is not None
+        while (share := self._handed.get()) is not None:
+            self._encode(share, self.lane, 1)
+
+    def _take(self, first: _Job) -> tuple[list[_Job], bool]:
+        """The first job and those queued behind it, up to ``max_batch`` texts a core."""
+        jobs = [first]
+        size = len(first.texts)
+        while size < self.max_batch * self.lanes:
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if job is _STOP:
+                return jobs, True
+            jobs.append(job)
+            size += len(job.texts)
+        return jobs, False
+
+    def _encode(self, jobs: list[_Job], encoder: Embedder, cores: int) -> None:
+        texts = [t for j in jobs for t in j.texts]
+        with self._cores:
+            self._cores.wait_for(lambda: self._free >= cores)
+            self._free -= cores
+        try:
+            vectors = encoder.encode_queries(texts) if texts else np.zeros((0, self.dim), np.float32)
         except BaseException as exc:  # hand the failure to every waiting caller
+            self._release(cores)
             for j in jobs:
                 j.future.set_exception(exc)
             return
-        self.batches += 1
+        # The cores are free before the callers wake: the next question, often already on its way,
+        # must find them free.
+        self._release(cores)
+        with self._cores:
+            self.batches += 1
+            self.side_by_side += encoder is not self.embedder
         start = 0
         for j in jobs:
             j.future.set_result(vectors[start : start + len(j.texts)])
             start += len(j.texts)
+
+    def _release(self, cores: int) -> None:
+        with self._cores:
+            self._free += cores
+            self._cores.notify_all()
+
+
+def _shares(jobs: list[_Job], n: int) -> list[list[_Job]]:
+    """The jobs cut into ``n`` shares of about as many texts each (fewer shares if there are fewer jobs)."""
+    total = sum(len(j.texts) for j in jobs)
+    shares: list[list[_Job]] = [[]]
+    size = 0
+    for job in jobs:
+        if shares[-1] and size >= total * len(shares) / n and len(shares) < n:
+            shares.append([])
+        shares[-1].append(job)
+        size += len(job.texts)
+    return shares

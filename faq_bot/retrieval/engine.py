@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from faq_bot.content import faq as faq_table
 from faq_bot.content.faq import Faq, FaqEntry, entries_by_id
@@ -28,13 +30,49 @@ from faq_bot.retrieval.confidence import DecisionModel, judge
 from faq_bot.retrieval.decision import Reply, decide
 from faq_bot.retrieval.index import FaqIndex, Manifest, build, index_settings
 from faq_bot.retrieval.params import RetrievalParams
-from faq_bot.retrieval.retriever import Retriever, Search
+from faq_bot.retrieval.retriever import Parsed, Retriever, Search
 from faq_bot.retrieval.smalltalk import recognise
 from faq_bot.text.analyzer import TextAnalyzer
 from faq_bot.text.normalize import normalize
 from faq_bot.text.synonyms import SynonymTable
 
 log = logging.getLogger("faq_bot.index")
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A question read and waiting for its vectors: ``Loaded.begin``, then the encoder, then ``Loaded.finish``
+    (so that a server can wait for the encoder without holding a thread)."""
+
+    query: str
+    categories: tuple[str, ...]
+    k: int
+    parsed: Parsed
+    views: list[str]  # the texts to encode
+    key: tuple[str, tuple[str, ...], int] | None  # its place in the reply cache
+
+
+class ReplyCache:
+    """The last replies of one FAQ version, least recently asked dropped first; thread-safe."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._replies: OrderedDict[tuple[str, tuple[str, ...], int], Reply] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, tuple[str, ...], int]) -> Reply | None:
+        with self._lock:
+            reply = self._replies.get(key)
+            if reply is not None:
+                self._replies.move_to_end(key)
+            return reply
+
+    def put(self, key: tuple[str, tuple[str, ...], int], reply: Reply) -> None:
+        with self._lock:
+            self._replies[key] = reply
+            self._replies.move_to_end(key)
+            while len(self._replies) > self.size:
+                self._replies.popitem(last=False)
 
 
 @dataclass(frozen=True)
@@ -53,15 +91,47 @@ class Loaded:
         Replies are cached per ``Loaded``, i.e. per FAQ version: a publish starts a new,
         empty cache, so a cached reply never comes from an older FAQ.
         """
-        if self.params.reply_cache_size <= 0:
-            return self._ask(query, tuple(categories or ()), k)
-        return self._cached_ask(normalize(query), tuple(sorted(categories or ())), k)
+        step = self.begin(query, categories, k)
+        if isinstance(step, Reply):
+            return step
+        return self.finish(step, self.retriever.embedder.encode_queries(step.views))
 
-    def _ask(self, query: str, categories: tuple[str, ...], k: int) -> Reply:
+    def begin(self, query: str, categories: Sequence[str] | None = None, k: int = 5) -> Reply | Pending:
+        """The reply if it needs no encoding (cached, small talk, nothing to search), else the texts to encode.
+
+        Raises ``UnknownCategoryError`` before any encoding.
+        """
+        self.retriever.allowed(categories)
+        key = None
+        if self._replies is not None:
+            query = normalize(query)
+            key = (query, tuple(sorted(categories or ())), k)
+            cached = self._replies.get(key)
+            if cached is not None:
+                return cached
         if self.params.decision.smalltalk_replies and recognise(query) is not None:
             # A greeting or thanks: nothing to search (and nothing to encode).
-            return decide(Search(query, self.retriever.analyze(query), ()), self.params.decision)
-        return self.reply(self.retriever.search(query, categories or None, k))
+            return self._keep(key, decide(Search(query, self.retriever.analyze(query), ()), self.params.decision))
+        if not self.retriever.searchable(query):
+            return self._keep(key, self.reply(self.retriever.search(query, categories or None, k)))
+        parsed = self.retriever.parse(query)
+        return Pending(query, tuple(categories or ()), k, parsed, self.retriever.views(parsed), key)
+
+    def finish(self, pending: Pending, vectors: npt.NDArray[np.float32]) -> Reply:
+        """The reply to a question ``begin`` left pending, with the vectors of its ``views``."""
+        search = self.retriever.search(
+            pending.query, pending.categories or None, pending.k, query_vectors=vectors, parsed=pending.parsed
+        )
+        return self._keep(pending.key, self.reply(search))
+
+    def _keep(self, key: tuple[str, tuple[str, ...], int] | None, reply: Reply) -> Reply:
+        if key is not None and self._replies is not None:
+            self._replies.put(key, reply)
+        return reply
+
+    @cached_property
+    def _replies(self) -> ReplyCache | None:
+        return ReplyCache(self.params.reply_cache_size) if self.params.reply_cache_size > 0 else None
 
     def search_many(
         self, queries: Sequence[str], encoder: Embedder, batch: int = 64, progress: Progress | None = None
@@ -86,10 +156,6 @@ class Loaded:
     def reply(self, search: Search) -> Reply:
         """The decision for a search: each hit judged by the decision model, then answer / suggest / escalate."""
         return decide(judge(search, self.model), self.params.decision)
-
-    @cached_property
-    def _cached_ask(self) -> Callable[[str, tuple[str, ...], int], Reply]:
-        return lru_cache(maxsize=self.params.reply_cache_size)(self._ask)
 
     def entry(self, entry_id: str) -> FaqEntry | None:
         """The entry with this id."""

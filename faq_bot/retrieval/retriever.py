@@ -100,6 +100,11 @@ class Retriever:
             return self.analyzer.analyze(self._respeller.get().respell(self.analyzer.prepare(query)))
         return self.analyzer.analyze(query)
 
+    def reads_at_once(self, query: str) -> bool:
+        """False when reading the query first builds the hiragana respeller (seconds on a large FAQ):
+        a server reads such a question off its event loop."""
+        return self._respeller.built or not needs_respelling(query)
+
     def embedded_text(self, text: str) -> str:
         """What is embedded for a text: prepared (normalised, synonyms), respelled if hiragana only
         (the whole message's view; no janome)."""
@@ -135,7 +140,12 @@ class Retriever:
         rel = np.asarray(relative, dtype=np.float32)
         return np.asarray(np.clip((rel - s.dense_floor) / (s.dense_ceiling - s.dense_floor), 0, 1), dtype=np.float32)
 
-    def _allowed(self, categories: Sequence[str] | None) -> npt.NDArray[np.bool_] | None:
+    def searchable(self, query: str) -> bool:
+        """False when a search would find nothing whatever it encoded (no content, or an empty FAQ)."""
+        return is_meaningful(query) and bool(self.index.entries)
+
+    def allowed(self, categories: Sequence[str] | None) -> npt.NDArray[np.bool_] | None:
+        """Which entries a search within ``categories`` may find (None: all); unknown categories are refused."""
         if not categories:
             return None
         known = self.index.categories
@@ -157,8 +167,8 @@ class Retriever:
         ``query_vectors`` may carry the embeddings of ``views(parse(query))`` (batched by the caller), and
         ``parsed`` what ``parse(query)`` gave (so that a batch reads each question once).
         """
-        allowed = self._allowed(categories)
-        if not is_meaningful(query) or not self.index.entries:
+        allowed = self.allowed(categories)
+        if not self.searchable(query):
             return Search(query, self.analyze(query), (), focus(query))
         parsed = parsed or self.parse(query)
         asking, analysis, focus_analysis = parsed.asking, parsed.whole, parsed.asked

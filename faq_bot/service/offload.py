@@ -1,4 +1,9 @@
-"""Where request handlers run blocking work: visitors' on the shared thread pool, staff's at low priority.
+"""Where request handlers run blocking work: visitors' on the event loop and the shared thread pool,
+staff's at low priority.
+
+A visitor's question is read and decided on the event loop (each well under a millisecond) and waits
+for the micro-batched encoder without holding a thread: no thread hop per request, and under load
+the encoder's batches, not a crowd of threads, set the pace.
 
 Staff and editor work (log pages, batch tests, builds and publishes, their progress pages)
 runs in a small pool of lowest-priority threads (``faq_bot.priority``): on a busy machine the
@@ -9,10 +14,15 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import ParamSpec, TypeVar
 
+from starlette.concurrency import run_in_threadpool
+
+from faq_bot.model.batching import MicroBatcher
 from faq_bot.priority import LowPriorityExecutor
+from faq_bot.retrieval.decision import Reply
+from faq_bot.retrieval.engine import Loaded
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -29,3 +39,15 @@ async def in_background(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs)
     """Run staff work on a lowest-priority thread and wait for it without blocking the event loop."""
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(_staff_pool(), functools.partial(func, *args, **kwargs))
+
+
+async def reply_to(loaded: Loaded, message: str, categories: Sequence[str] | None) -> Reply:
+    """A visitor's reply from one FAQ version (``Loaded.ask``, without blocking the event loop)."""
+    encoder = loaded.retriever.embedder
+    if not isinstance(encoder, MicroBatcher) or not loaded.retriever.reads_at_once(message):
+        return await run_in_threadpool(loaded.ask, message, categories)  # e.g. torch: no batcher to wait for
+    step = loaded.begin(message, categories)
+    if isinstance(step, Reply):
+        return step
+    vectors = await asyncio.wrap_future(encoder.submit(step.views))
+    return loaded.finish(step, vectors)

@@ -10,6 +10,7 @@ from typing import Any
 
 from janome.tokenizer import Tokenizer
 
+from faq_bot.priority import is_low_priority
 from faq_bot.text.normalize import is_kana, is_meaningful, normalize, to_katakana
 from faq_bot.text.synonyms import SynonymTable
 
@@ -73,14 +74,16 @@ class TextAnalyzer:
 
     def __init__(self, synonyms: SynonymTable | None = None) -> None:
         self.synonyms = synonyms or SynonymTable()
-        # One janome Tokenizer (~20 MB each) shared under a lock: janome is pure Python, so
-        # the GIL serialises it anyway, and one per worker thread cost hundreds of MB.
-        self._tokenizer = Tokenizer()
-        self._lock = threading.Lock()
+        # janome Tokenizers shared under a lock (janome is pure Python, so the GIL serialises it
+        # anyway, and one per worker thread cost hundreds of MB): one for visitors' questions and
+        # one for staff work (~11 MB more), so that a question never waits for a lowest-priority
+        # thread in the middle of a long answer (the server reads questions on its event loop).
+        self._tokenizers = {low: (Tokenizer(), threading.Lock()) for low in (False, True)}
 
     def _tokens(self, text: str) -> list[Any]:
-        with self._lock:
-            return list(self._tokenizer.tokenize(text))
+        tokenizer, lock = self._tokenizers[is_low_priority()]
+        with lock:
+            return list(tokenizer.tokenize(text))
 
     def prepare(self, text: str) -> str:
         """Normalised text with synonyms applied: what both index and query sides embed."""

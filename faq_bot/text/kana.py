@@ -102,6 +102,11 @@ class LazyRespeller:
         self._built: Respeller | None = None
         self._lock = threading.Lock()
 
+    @property
+    def built(self) -> bool:
+        """True once built (until then, the first ``get`` takes a while on a large FAQ)."""
+        return self._built is not None
+
     def get(self) -> Respeller:
         """The respeller, built once."""
         with self._lock:

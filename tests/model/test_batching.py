@@ -115,3 +115,54 @@ def test_the_encoder_thread_keeps_serving_after_a_failed_call() -> None:
         batcher.encode_queries(["x"])
     np.testing.assert_allclose(batcher.encode_queries(["質問"])[0], FakeEmbedder().encode_queries(["質問"])[0])
     batcher.close()
+
+
+class Recording(FakeEmbedder):
+    """Records which thread made each call, how many calls ran at once, and can hold calls."""
+
+    def __init__(self, together: int = 1) -> None:
+        super().__init__()
+        self.threads: list[int] = []
+        self.active = self.most_active = 0
+        self.together = threading.Barrier(together) if together > 1 else None
+        self.gate = threading.Event()
+        self.gate.set()
+        self.lock = threading.Lock()
+
+    def encode_queries(self, texts: Sequence[str]) -> Vectors:
+        with self.lock:
+            self.threads.append(threading.get_ident())
+            self.active += 1
+            self.most_active = max(self.most_active, self.active)
+        try:
+            self.gate.wait()
+            if self.together is not None:
+                self.together.wait(timeout=20)  # fails unless the calls really overlap
+            return super().encode_queries(texts)
+        finally:
+            with self.lock:
+                self.active -= 1
+
+
+def test_a_question_alone_runs_on_all_cores_and_questions_together_run_side_by_side() -> None:
+    whole, lane = Recording(), Recording(together=2)
+    batcher = MicroBatcher(whole, max_batch=32, lane=lane, lanes=2)
+    reference = FakeEmbedder()
+    np.testing.assert_allclose(batcher.encode_queries(["一つだけ"]), reference.encode_queries(["一つだけ"]), atol=1e-6)
+    assert len(whole.threads) == 1 and not lane.threads  # alone: the encoder that uses every core
+
+    whole.gate.clear()  # the next question is held in its call while ten more queue behind it
+    first = batcher.submit(["先頭"])
+    wait_until(lambda: whole.active == 1, what="the first question held")
+    texts = [f"質問その{i}" for i in range(10)]
+    futures = [batcher.submit([t]) for t in texts]
+    whole.gate.set()
+    for t, f in zip(texts, futures, strict=True):
+        np.testing.assert_allclose(f.result(timeout=20)[0], reference.encode_queries([t])[0], atol=1e-6)
+    first.result(timeout=20)
+    # The ten went in two shares, one per core, at the same time and on two threads.
+    assert lane.most_active == 2 and len(set(lane.threads)) == 2 and batcher.side_by_side == 2
+    # The encoder spread over the cores is only ever called from one thread.
+    assert len(set(whole.threads)) == 1
+    batcher.close()
+    assert not any(t.is_alive() for t in batcher._threads)

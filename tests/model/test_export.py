@@ -103,6 +103,12 @@ def test_the_bulk_encoder_shares_the_tokenizer_and_gives_the_visitors_vectors(se
         assert np.allclose(bulk.encode_passages(texts), interactive.embedder.encode_passages(texts), atol=1e-5)
         assert isinstance(bulk.embedder, OnnxEmbedder) and isinstance(interactive.embedder, OnnxEmbedder)
         assert bulk.embedder.tokenizer is interactive.embedder.tokenizer
+        # Under load, batches also run side by side on a one-thread session (machines here have 2 cores).
+        lane = interactive.lane
+        assert isinstance(lane, OnnxEmbedder) and lane.tokenizer is interactive.embedder.tokenizer
+        assert lane.session.get_session_options().intra_op_num_threads == 1
+        queries = interactive.embedder.encode_queries(SENTENCES)
+        assert np.allclose(lane.encode_queries(SENTENCES), queries, atol=1e-5)
     finally:
         bulk.close()
         interactive.close()

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import pytest
+
 from faq_bot.config import Settings
 from faq_bot.content import faq as faq_table
-from faq_bot.retrieval.decision import Decision
-from faq_bot.retrieval.engine import Engine
+from faq_bot.errors import UnknownCategoryError
+from faq_bot.retrieval.decision import Decision, Reply
+from faq_bot.retrieval.engine import Engine, Pending
 from faq_bot.runtime import open_engine
 from tests.conftest import SMALL_FAQ
 from tests.fakes import FakeEmbedder
@@ -98,3 +101,26 @@ def test_a_batch_searches_exactly_as_one_question_at_a_time(fake_engine: Engine)
         assert [h.entry.id for h in search.hits] == [h.entry.id for h in alone.hits]
         assert [h.signals for h in search.hits] == [h.signals for h in alone.hits]
     assert batched[0].hits[0].signals is not None and batched[0].hits[0].signals.unknown_meaning > 0
+
+
+def test_a_reply_in_two_steps_is_the_reply_of_ask(fake_engine: Engine) -> None:
+    # A server reads and decides on its event loop and waits for the encoder in between.
+    loaded = fake_engine.current
+    question = "請求書はダウンロードできますか"
+    step = loaded.begin(question)
+    assert isinstance(step, Pending) and step.views == loaded.retriever.views(loaded.retriever.parse(question))
+    reply = loaded.finish(step, fake_engine.embedder.encode_queries(step.views))
+    again = fake_engine.ask(question)
+    assert reply.decision == again.decision and reply.search.hits and again.search.hits
+    assert [h.entry.id for h in reply.search.hits] == [h.entry.id for h in again.search.hits]
+    assert reply.confidence == pytest.approx(again.confidence)
+
+
+def test_what_needs_no_encoding_is_replied_at_once(fake_engine: Engine) -> None:
+    loaded = fake_engine.current
+    assert isinstance(loaded.begin("ありがとうございます"), Reply)  # small talk
+    assert isinstance(loaded.begin("！！！"), Reply)  # nothing to search
+    asked = fake_engine.ask("注文方法がよく分かりません")
+    assert loaded.begin("注文方法がよく分かりません") is asked  # the reply cache
+    with pytest.raises(UnknownCategoryError):
+        loaded.begin("見積書の発行", ["存在しない分類"])  # refused before anything is encoded

@@ -3,9 +3,19 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+from collections.abc import Sequence
 
+import pytest
+
+from faq_bot.config import Settings
+from faq_bot.errors import UnknownCategoryError
+from faq_bot.model.batching import MicroBatcher
+from faq_bot.model.embedder import Vectors
 from faq_bot.priority import LOWEST_PRIORITY
-from faq_bot.service.offload import in_background
+from faq_bot.retrieval.decision import Reply
+from faq_bot.runtime import open_engine
+from faq_bot.service.offload import in_background, reply_to
+from tests.fakes import FakeEmbedder
 
 
 def where() -> tuple[int, int]:
@@ -23,3 +33,46 @@ def test_staff_work_runs_on_a_lowest_priority_thread_and_the_loop_thread_keeps_i
     runner.join()
     (loop_tid, loop_nice), (tid, nice) = out[0]
     assert tid != loop_tid and nice == LOWEST_PRIORITY and loop_nice < LOWEST_PRIORITY
+
+
+class CountingFake(FakeEmbedder):
+    """Records the threads its calls ran on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads: set[str] = set()
+
+    def encode_queries(self, texts: Sequence[str]) -> Vectors:
+        self.threads.add(threading.current_thread().name)
+        return super().encode_queries(texts)
+
+
+def test_a_visitors_question_is_read_on_the_loop_and_waits_for_the_batcher_without_a_thread(
+    settings: Settings,
+) -> None:
+    fake = CountingFake()
+    batcher = MicroBatcher(fake)
+    engine = open_engine(settings.model_copy(update={"reply_cache_size": 0}), batcher)
+    loaded = engine.current
+    question = "請求書はダウンロードできますか"
+    fake.threads.clear()  # (the index was built meanwhile)
+
+    async def main() -> tuple[Reply, set[str]]:
+        threads_before = {t.name for t in threading.enumerate()}
+        reply = await reply_to(loaded, question, None)
+        return reply, {t.name for t in threading.enumerate()} - threads_before
+
+    try:
+        reply, new_threads = asyncio.run(main())
+        expected = engine.ask(question)
+        assert [h.entry.id for h in reply.search.hits] == [h.entry.id for h in expected.search.hits]
+        assert reply.decision == expected.decision and reply.confidence == pytest.approx(expected.confidence)
+        assert fake.threads == {"faq-bot-encoder"} and not new_threads  # no worker thread was started
+        # A hiragana-only question builds the respeller first (seconds on a large FAQ): off the loop.
+        assert not loaded.retriever.reads_at_once("せいきゅうしょ")
+        assert asyncio.run(reply_to(loaded, "せいきゅうしょ", None)).search.query == "せいきゅうしょ"
+        assert loaded.retriever.reads_at_once("せいきゅうしょ")
+        with pytest.raises(UnknownCategoryError):
+            asyncio.run(reply_to(loaded, question, ["存在しない分類"]))
+    finally:
+        batcher.close()

@@ -213,7 +213,7 @@ def test_personal_data_sent_to_the_chat_is_masked_in_the_stored_row_and_the_csv(
 
     masked = "注文の件でご連絡ください。メールは [メールアドレス]、電話は [電話番号] です"
     masked_comment = "折り返しは [電話番号] か [メールアドレス] まで"
-    rows = ChatLog(Database.sqlite(admin_settings.log_path)).questions()
+    rows = written_log(admin_client).questions()
     assert [(q.request_id, q.message, q.comment) for q in rows] == [(rid, masked, masked_comment)]
     csv_text = admin_client.get("/admin/log.csv", headers=ADMIN_AUTH).text
     assert masked in csv_text and masked_comment in csv_text

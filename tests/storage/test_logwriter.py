@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from faq_bot.storage import logwriter
 from faq_bot.storage.chatlog import ChatLog, ChatRecord
 from faq_bot.storage.database import Database
 from faq_bot.storage.logwriter import LogWriter, failure_reason
@@ -23,6 +24,39 @@ def test_close_writes_every_queued_row(database: Database) -> None:
         writer.record_chat(record(i))
     writer.close()
     assert ChatLog(database).count() == 300 and writer.health().written == 300
+
+
+class CountingLog(ChatLog):
+    """Counts the transactions and what each wrote."""
+
+    def __init__(self, database: Database) -> None:
+        super().__init__(database)
+        self.transactions: list[list[str]] = []
+
+    def write(self, rows: Any) -> None:
+        rows = list(rows)
+        self.transactions.append([type(r).__name__ for r in rows])
+        super().write(rows)
+
+
+def test_questions_arriving_together_share_one_transaction_and_a_purge_is_not_held(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = CountingLog(database)
+    writer = LogWriter(store)
+    writer.start()
+    for i in range(20):  # a burst of questions: gathered for LINGER seconds, then written at once
+        writer.record_chat(record(i))
+    assert writer.flush(timeout=20)
+    assert store.transactions == [["ChatRecord"] * 20]
+    writer.close()
+    monkeypatch.setattr(logwriter, "LINGER", 60.0)
+    writer = LogWriter(store)
+    writer.start()
+    writer.purge()  # a staff page's retention purge does not wait for questions that may follow
+    assert writer.flush(timeout=20)
+    assert store.transactions[-1] == ["Purge"]
+    writer.close()
 
 
 def test_a_full_queue_drops_new_rows_counts_them_and_warns_once(

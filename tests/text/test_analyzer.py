@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+import threading
+import time
+from typing import Any
+
 from faq_bot.config import PROJECT_ROOT
+from faq_bot.priority import lower_this_thread
 from faq_bot.text.analyzer import TextAnalyzer
 from faq_bot.text.normalize import is_meaningful, normalize, reading_bigrams
 from faq_bot.text.synonyms import SynonymTable
@@ -104,3 +109,33 @@ def test_letters_glued_to_digits_are_a_code_not_words() -> None:
     # A word standing on its own stays a word, next to a number or not.
     assert analyzer.analyze("Windows 11でPDFは見られますか").words == ("windows", "pdf", "見る")
     assert analyzer.analyze("JCBカードは使えますか").words == ("jcb", "カード", "使える")
+
+
+def test_a_question_never_waits_for_staff_work_in_the_middle_of_an_analysis() -> None:
+    analyzer = TextAnalyzer()
+    inside, release = threading.Event(), threading.Event()
+    staff_tokenizer = analyzer._tokenizers[True][0]
+    real_tokenize = staff_tokenizer.tokenize
+
+    def slow_tokenize(text: str, *args: Any, **kwargs: Any) -> Any:
+        inside.set()
+        release.wait(20)  # a long answer being read by a lowest-priority thread
+        return real_tokenize(text, *args, **kwargs)
+
+    staff_tokenizer.tokenize = slow_tokenize  # type: ignore[method-assign]
+
+    def staff() -> None:
+        lower_this_thread()
+        analyzer.analyze("長い回答の本文")
+
+    worker = threading.Thread(target=staff)
+    worker.start()
+    try:
+        assert inside.wait(20)
+        started = time.monotonic()
+        assert analyzer.analyze("請求書をダウンロードしたい").words == ("請求", "請求書", "ダウンロード")
+        assert time.monotonic() - started < 5  # did not wait for the staff analysis to end
+        assert worker.is_alive()
+    finally:
+        release.set()
+        worker.join(20)

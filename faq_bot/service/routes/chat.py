@@ -14,6 +14,7 @@ from faq_bot.errors import EntryNotFoundError, LogUnavailableError, NotFoundErro
 from faq_bot.retrieval.contact import contact_link, refers_to_contact
 from faq_bot.service import schemas
 from faq_bot.service.deps import EngineDep, LogWriterDep, RateLimited, SettingsDep
+from faq_bot.service.offload import reply_to
 from faq_bot.service.questions import checked_question
 from faq_bot.storage.chatlog import UNSETTLED, ChatRecord, pack_vector
 
@@ -42,8 +43,7 @@ async def chat(
     categories = body.categories or None
     loaded = engine.current  # one FAQ version for the whole request
     request_id = uuid.uuid4().hex
-    # Encoding is CPU-bound: keep the event loop free.
-    reply = await run_in_threadpool(loaded.ask, message, categories)
+    reply = await reply_to(loaded, message, categories)
     # An unsettled question keeps its embedding: the staff pages group them without encoding again.
     vector = reply.search.vector if reply.decision.value in UNSETTLED else None
     record = ChatRecord(

@@ -3,7 +3,9 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import pytest
 
@@ -16,6 +18,14 @@ from faq_bot.retrieval.decision import Reply
 from faq_bot.runtime import open_engine
 from faq_bot.service.offload import in_background, reply_to
 from tests.fakes import FakeEmbedder
+
+T = TypeVar("T")
+
+
+def on_a_loop_of_its_own(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine on a new event loop in a thread of its own (other tests may leave one running here)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result(timeout=60)
 
 
 def where() -> tuple[int, int]:
@@ -63,16 +73,16 @@ def test_a_visitors_question_is_read_on_the_loop_and_waits_for_the_batcher_witho
         return reply, {t.name for t in threading.enumerate()} - threads_before
 
     try:
-        reply, new_threads = asyncio.run(main())
+        reply, new_threads = on_a_loop_of_its_own(main())
         expected = engine.ask(question)
         assert [h.entry.id for h in reply.search.hits] == [h.entry.id for h in expected.search.hits]
         assert reply.decision == expected.decision and reply.confidence == pytest.approx(expected.confidence)
         assert fake.threads == {"faq-bot-encoder"} and not new_threads  # no worker thread was started
         # A hiragana-only question builds the respeller first (seconds on a large FAQ): off the loop.
         assert not loaded.retriever.reads_at_once("せいきゅうしょ")
-        assert asyncio.run(reply_to(loaded, "せいきゅうしょ", None)).search.query == "せいきゅうしょ"
+        assert on_a_loop_of_its_own(reply_to(loaded, "せいきゅうしょ", None)).search.query == "せいきゅうしょ"
         assert loaded.retriever.reads_at_once("せいきゅうしょ")
         with pytest.raises(UnknownCategoryError):
-            asyncio.run(reply_to(loaded, question, ["存在しない分類"]))
+            on_a_loop_of_its_own(reply_to(loaded, question, ["存在しない分類"]))
     finally:
         batcher.close()

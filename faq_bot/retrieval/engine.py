@@ -230,6 +230,7 @@ class Engine:
     def loaded_for(self, index: FaqIndex) -> Loaded:
         """An index made ready to answer with this engine's encoder, analyzer, parameters and model."""
         retriever = Retriever(index, self.embedder, self.analyzer, self.params.search)
+        retriever.prepare()  # before it serves: on start-up or in the publish, never in a visitor's request
         return Loaded(faq_version_of(index), index, retriever, self.params, self.model)
 
     def build(self, faq: Faq, progress: Progress | None = None) -> FaqIndex:

@@ -44,7 +44,7 @@ async def in_background(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs)
 async def reply_to(loaded: Loaded, message: str, categories: Sequence[str] | None) -> Reply:
     """A visitor's reply from one FAQ version (``Loaded.ask``, without blocking the event loop)."""
     encoder = loaded.retriever.embedder
-    if not isinstance(encoder, MicroBatcher) or not loaded.retriever.reads_at_once(message):
+    if not isinstance(encoder, MicroBatcher) or not loaded.retriever.reads_at_once():
         return await run_in_threadpool(loaded.ask, message, categories)  # e.g. torch: no batcher to wait for
     step = loaded.begin(message, categories)
     if isinstance(step, Reply):

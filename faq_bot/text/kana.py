@@ -5,16 +5,20 @@ reads 「けいやくへんこう」 far worse than 「契約変更」, so such 
 hiragana runs are matched, by reading, against the kanji words of the FAQ itself (nouns only,
 so particles and verb endings stay as typed), longest words first. The FAQ is the dictionary:
 a word the FAQ does not use is never produced, and every FAQ reloads its own.
+
+The same dictionary mends the commonest typing mistake in kanji: the IME's other word of the same
+reading (海員登録 for 会員登録, 発効 for 発行, 支払い機嫌 for 支払い期限). A word of two kanji or
+more that the FAQ never uses, read the same as a word the FAQ does use, is taken for that word.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass
 
-from faq_bot.text.analyzer import TextAnalyzer
+from faq_bot.text.analyzer import Analysis, TextAnalyzer
 from faq_bot.text.normalize import to_katakana
 
 _KANJI = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -56,6 +60,28 @@ class Respeller:
                 best[reading] = (frequency, word)
         return cls({r: w for r, (_, w) in best.items()})
 
+    def mend_homophones(
+        self, analysis: Analysis, known: Container[str], reading_of: Callable[[str], str | None]
+    ) -> str | None:
+        """The analysed text with each kanji word the FAQ never uses (not in ``known``) replaced by the
+        FAQ's word of the same reading; None when there is none to replace."""
+        replaced: list[tuple[int, int, str]] = []
+        for word, (start, end) in zip(analysis.words, analysis.spans, strict=True):
+            if word in known or len(word) < 2 or not _KANJI.search(word) or analysis.normalized[start:end] != word:
+                continue
+            reading = reading_of(word)
+            target = self.spellings.get(reading) if reading else None
+            if target is not None and len(target) >= 2 and target != word:
+                replaced.append((start, end, target))
+        if not replaced:
+            return None
+        parts, at = [], 0
+        for start, end, target in sorted(replaced):
+            if start >= at:  # overlapping spans (a compound and its head): the first one
+                parts += [analysis.normalized[at:start], target]
+                at = end
+        return "".join([*parts, analysis.normalized[at:]])
+
     def respell(self, text: str) -> str:
         """The text with each hiragana run respelled where FAQ words cover it."""
         return _HIRAGANA.sub(lambda m: self._run(m.group(0)), text)
@@ -94,7 +120,7 @@ class Respeller:
 
 
 class LazyRespeller:
-    """A ``Respeller`` built on first use (most FAQs never see a hiragana-only question)."""
+    """A ``Respeller`` built on first use (an engine builds it before a FAQ version serves)."""
 
     def __init__(self, words: Iterable[tuple[str, float]], analyzer: TextAnalyzer) -> None:
         self._words = words

@@ -134,6 +134,15 @@ def test_a_hiragana_only_question_is_searched_in_the_faqs_spelling(settings: Set
     assert r.analyze("契約のへんこう").normalized == "契約のへんこう"  # kanji present: typed as meant
 
 
+def test_a_kanji_word_typed_with_the_wrong_kanji_is_searched_as_the_faqs_word(fake_engine: Engine) -> None:
+    r = fake_engine.current.retriever
+    assert "会員" in r.index.words.vocabulary and "海員" not in r.index.words.vocabulary
+    parsed = r.parse("海員情報からパスワードを変更したい")
+    assert parsed.whole.normalized == "会員情報からパスワードを変更したい" and "会員" in parsed.whole.words
+    assert r.views(parsed)[0] == parsed.whole.normalized  # embedded as mended, too
+    assert r.search("海員情報からパスワードを変更したい").analysis.normalized == parsed.whole.normalized
+
+
 def test_a_word_the_faq_never_uses_is_weighed_by_what_it_means(fake_engine: Engine) -> None:
     r = fake_engine.current.retriever
     question = "請求書の分割払い"

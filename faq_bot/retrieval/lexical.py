@@ -11,7 +11,7 @@ question about something the FAQ does not cover scores low.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,24 +87,25 @@ class Bm25:
         """The query's terms that no document contains."""
         return {term for term in query if term not in self.vocabulary}
 
-    def coverage(self, query: Iterable[str]) -> tuple[Scores, float]:
+    def coverage(self, query: Iterable[str], unknown: Container[str] = ()) -> tuple[Scores, float]:
         """Per document, the IDF-weighted share of the query's distinct terms it contains (no saturation);
-        and the share of terms no document contains (what the FAQ never talks about)."""
+        and the share of terms no document contains (what the FAQ never talks about), with ``unknown``
+        counted among them whatever the documents say."""
         out = np.zeros(self.n_documents, dtype=np.float32)
         terms = set(query)
         if not terms:
             return out, 0.0
-        total = unknown = 0.0
+        total = never = 0.0
         for term in terms:
-            col = self.vocabulary.get(term)
+            col = None if term in unknown else self.vocabulary.get(term)
             if col is None:
                 total += self.unknown_idf
-                unknown += self.unknown_idf
+                never += self.unknown_idf
                 continue
             weight = float(self.idf[col])
             total += weight
             out[self.weights.indices[self.weights.indptr[col] : self.weights.indptr[col + 1]]] += weight
-        return out / total, unknown / total
+        return out / total, never / total
 
     def save(self, path: Path) -> None:
         """Write to one ``.npz`` file."""

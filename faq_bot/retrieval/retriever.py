@@ -102,7 +102,10 @@ class Retriever:
             return self.analyzer.analyze(respeller.respell(self.analyzer.prepare(query)))
         analysis = self.analyzer.analyze(query)
         mended = respeller.mend_homophones(analysis, self.index.words.vocabulary, self.analyzer.noun_reading)
-        return analysis if mended is None else self.analyzer.analyze(mended)
+        if mended is None:
+            return analysis
+        text, put_in = mended
+        return replace(self.analyzer.analyze(text), mended=put_in)
 
     def prepare(self) -> None:
         """Build now what reading a question needs (the FAQ's words by reading: ~0.04 ms a word), so that
@@ -140,7 +143,8 @@ class Retriever:
         words mean shows in how far its embedding is from the text's own."""
         # Only words that stand in the text as written (nouns, names, loanwords): taking out the
         # stem of an inflected verb leaves a broken sentence, whose embedding moves whatever it meant.
-        unknown = analysis.as_written(self.index.words.unknown_terms(analysis.words))
+        # Mended words count as unknown: the FAQ never uses what the visitor typed.
+        unknown = analysis.as_written(self.index.words.unknown_terms(analysis.words) | analysis.mended)
         return analysis.without(unknown) if unknown else None
 
     def dense_to_unit(self, relative: npt.NDArray[np.float32] | float) -> npt.NDArray[np.float32]:
@@ -284,9 +288,9 @@ class Retriever:
         """The decision signals of the top candidates (see ``faq_bot.retrieval.signals``)."""
         kinds = self.dense.kind_cosines(vectors, top)
         views: list[ViewScores] = []
-        for view, words in zip(kinds, (analysis.words, focus_analysis.words), strict=True):
+        for view, read in zip(kinds, (analysis, focus_analysis), strict=True):
             background = float(vectors[len(views)] @ self.index.centroid)
-            coverage, unknown = self.index.words.coverage(words)
+            coverage, unknown = self.index.words.coverage(read.words, unknown=read.mended)
             views.append(
                 ViewScores(view.best - background, view.question - background, view.passage - background,
                            coverage[top], unknown)

@@ -46,6 +46,9 @@ class Analysis:
     reading: str  # katakana reading of the whole text (for hiragana-only queries)
     # Where each word stands in ``normalized`` (start, end), in ``words`` order; empty when not kept.
     spans: tuple[tuple[int, int], ...] = ()
+    # Words put in for others the visitor typed (``faq_bot.text.kana``: 会員 for 海員): searched as
+    # written here, but the decision still counts them as words the FAQ never uses.
+    mended: frozenset[str] = frozenset()
 
     def as_written(self, words: Collection[str]) -> set[str]:
         """Those of ``words`` that stand in the text exactly as the word (not inflected, not respelled)."""

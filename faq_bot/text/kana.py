@@ -62,9 +62,9 @@ class Respeller:
 
     def mend_homophones(
         self, analysis: Analysis, known: Container[str], reading_of: Callable[[str], str | None]
-    ) -> str | None:
+    ) -> tuple[str, frozenset[str]] | None:
         """The analysed text with each kanji word the FAQ never uses (not in ``known``) replaced by the
-        FAQ's word of the same reading; None when there is none to replace."""
+        FAQ's word of the same reading, and the words put in; None when there is none to replace."""
         replaced: list[tuple[int, int, str]] = []
         for word, (start, end) in zip(analysis.words, analysis.spans, strict=True):
             if word in known or len(word) < 2 or not _KANJI.search(word) or analysis.normalized[start:end] != word:
@@ -75,12 +75,13 @@ class Respeller:
                 replaced.append((start, end, target))
         if not replaced:
             return None
-        parts, at = [], 0
-        for start, end, target in sorted(replaced):
-            if start >= at:  # overlapping spans (a compound and its head): the first one
+        parts, put_in, at = [], set(), 0
+        for start, end, target in sorted(replaced, key=lambda r: (r[0], -r[1])):
+            if start >= at:  # overlapping spans (a compound and its head): the compound
                 parts += [analysis.normalized[at:start], target]
+                put_in.add(target)
                 at = end
-        return "".join([*parts, analysis.normalized[at:]])
+        return "".join([*parts, analysis.normalized[at:]]), frozenset(put_in)
 
     def respell(self, text: str) -> str:
         """The text with each hiragana run respelled where FAQ words cover it."""

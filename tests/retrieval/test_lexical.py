@@ -33,3 +33,13 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
     again = Bm25.load(tmp_path / "b.npz")
     for q in (["請求"], ["書", "発行"], ["x"]):
         np.testing.assert_allclose(bm.scores(q), again.scores(q))
+
+
+def test_coverage_is_the_share_of_the_querys_weight_each_document_holds() -> None:
+    bm = Bm25.build(DOCS)
+    coverage, never = bm.coverage(["請求", "発行", "天気"])
+    assert coverage[0] > coverage[1] > 0 and coverage[2] == 0 and 0 < never < 1
+    assert bm.coverage(["請求", "発行"])[1] == 0.0  # every word known
+    # A word counted as unknown (one the visitor did not type as such) is not covered, whatever the documents hold.
+    as_unknown, never_typed = bm.coverage(["請求", "発行"], unknown={"請求"})
+    assert as_unknown[0] < bm.coverage(["請求", "発行"])[0][0] and never_typed > 0

@@ -140,7 +140,13 @@ def test_a_kanji_word_typed_with_the_wrong_kanji_is_searched_as_the_faqs_word(fa
     parsed = r.parse("海員情報からパスワードを変更したい")
     assert parsed.whole.normalized == "会員情報からパスワードを変更したい" and "会員" in parsed.whole.words
     assert r.views(parsed)[0] == parsed.whole.normalized  # embedded as mended, too
-    assert r.search("海員情報からパスワードを変更したい").analysis.normalized == parsed.whole.normalized
+    search = r.search("海員情報からパスワードを変更したい")
+    assert search.analysis.normalized == parsed.whole.normalized and search.hits
+    # The decision still counts it as a word the FAQ never uses: weighed by what it means, and unknown.
+    assert parsed.whole.mended == {"会員"} and r.views(parsed)[-1] == "情報からパスワードを変更したい"
+    typed_right = r.search("会員情報からパスワードを変更したい")
+    assert all(h.signals is not None and h.signals.unknown_meaning > 0 for h in search.hits)
+    assert all(h.signals is not None and h.signals.unknown_meaning == 0 for h in typed_right.hits)
 
 
 def test_a_word_the_faq_never_uses_is_weighed_by_what_it_means(fake_engine: Engine) -> None:

@@ -19,7 +19,7 @@ _this_thread = threading.local()
 
 def lower_this_thread(niceness: int = LOWEST_PRIORITY) -> bool:
     """Give the calling thread (and the threads it starts) the lowest CPU priority; False where not possible."""
-    _this_thread.low = True  # staff work, whatever the kernel allows
+    mark_staff_thread()
     try:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
     except (OSError, AttributeError) as exc:
@@ -28,9 +28,15 @@ def lower_this_thread(niceness: int = LOWEST_PRIORITY) -> bool:
     return True
 
 
-def is_low_priority() -> bool:
-    """True on a thread that does staff and editor work (one that called ``lower_this_thread``)."""
-    return getattr(_this_thread, "low", False)
+def mark_staff_thread() -> None:
+    """Mark the calling thread as one that does staff and editor work (publishes, reloads, following
+    another replica's publish) without lowering its priority: it keeps off what visitors use (janome)."""
+    _this_thread.staff = True
+
+
+def is_staff_thread() -> bool:
+    """True on a thread that does staff and editor work (``mark_staff_thread`` or ``lower_this_thread``)."""
+    return getattr(_this_thread, "staff", False)
 
 
 class LowPriorityExecutor(ThreadPoolExecutor):

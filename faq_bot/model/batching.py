@@ -17,10 +17,11 @@ slower (measured: 155 → 213 questions/s with Python work beside, see
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections.abc import Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -56,8 +57,10 @@ class MicroBatcher:
         self._queue: queue.SimpleQueue[_Job] = queue.SimpleQueue()
         self._handed: queue.SimpleQueue[list[_Job] | None] = queue.SimpleQueue()  # lane batches for the helpers
         self._closed = False
+        self._state = threading.Lock()  # submit and close: nothing is queued behind the stop
         self._cores = threading.Condition()
         self._free = self.lanes  # cores not taken by a running call
+        self._handed_out = 0  # shares handed to the helpers and not yet taken
         self._threads = [threading.Thread(target=self._run, name="faq-bot-encoder", daemon=True)]
         self._threads += [
             threading.Thread(target=self._help, name=f"faq-bot-encoder-lane-{i}", daemon=True)
@@ -81,24 +84,44 @@ class MicroBatcher:
         return self.submit(texts).result()
 
     def submit(self, texts: Sequence[str]) -> Future[Vectors]:
-        """Queue the texts for the next batch; the future gets their vectors (for callers that must not block)."""
-        if self._closed:
-            raise ModelError("the encoder is shut down")
-        job = _Job(texts)
-        self._queue.put(job)
+        """Queue the texts for the next batch; the future gets their vectors (for callers that must not block).
+
+        A caller that stops waiting may cancel the future: its texts are then left out of the batch.
+        """
+        with self._state:
+            if self._closed or not self._threads[0].is_alive():
+                raise ModelError("the encoder is shut down")
+            job = _Job(texts)
+            self._queue.put(job)
         return job.future
 
     def encode_passages(self, texts: Sequence[str], progress: bool = False) -> Vectors:
         return self.embedder.encode_passages(texts, progress)
 
     def close(self, timeout: float = 5.0) -> None:
-        """Finish the queued questions, then stop the worker threads."""
-        if self._closed:
-            return
-        self._closed = True
-        self._queue.put(_STOP)
+        """Finish the queued questions, then stop the worker threads (what is left then fails)."""
+        with self._state:
+            if self._closed:
+                return
+            self._closed = True
+            self._queue.put(_STOP)
         for thread in self._threads:
             thread.join(timeout)
+        # A call that outlived the timeout: what is still queued fails now; the stop goes back for its thread.
+        left: list[_Job] = []
+        for source in (self._queue, self._handed):
+            while True:
+                try:
+                    item = source.get_nowait()
+                except queue.Empty:
+                    break
+                left += [item] if isinstance(item, _Job) else (item or [])
+        if any(j is _STOP for j in left):
+            self._queue.put(_STOP)
+        if self._threads[1:] and any(t.is_alive() for t in self._threads[1:]):
+            for _ in self._threads[1:]:
+                self._handed.put(None)
+        _fail([j for j in left if j is not _STOP], ModelError("the encoder is shut down"))
 
     def _run(self) -> None:
         try:
@@ -107,23 +130,42 @@ class MicroBatcher:
                 if first is _STOP:
                     return
                 jobs, stop = self._take(first)
-                if len(jobs) == 1 or self.lane is None:
-                    self._encode(jobs, self.embedder, self.lanes)
-                else:  # several questions at once: one share per core, side by side
-                    shares = _shares(jobs, self.lanes)
-                    for share in shares[1:]:
-                        self._handed.put(share)
-                    self._encode(shares[0], self.lane, 1)
+                try:
+                    self._dispatch(jobs)
+                except Exception as exc:  # never leave a caller waiting, never stop serving
+                    _fail(jobs, exc)
                 if stop:
                     return
         finally:
             for _ in self._threads[1:]:
                 self._handed.put(None)
 
+    def _dispatch(self, jobs: list[_Job]) -> None:
+        """Run the jobs: alone on all cores, or one share per core side by side."""
+        jobs = [j for j in jobs if j.future.set_running_or_notify_cancel()]  # cancelled: left out
+        shares = _shares(jobs, self.lanes) if self.lane is not None else [jobs]
+        if len(shares) <= 1:
+            if jobs:
+                self._encode(jobs, self.embedder, self.lanes)
+            return
+        with self._cores:  # the helpers took what was handed to them before (no backlog behind them)
+            self._cores.wait_for(lambda: self._handed_out == 0)
+            self._handed_out += len(shares) - 1
+        for share in shares[1:]:
+            self._handed.put(share)
+        assert self.lane is not None
+        self._encode(shares[0], self.lane, 1)
+
     def _help(self) -> None:
         assert self.lane is not None
         while (share := self._handed.get()) is not None:
-            self._encode(share, self.lane, 1)
+            with self._cores:
+                self._handed_out -= 1
+                self._cores.notify_all()
+            try:
+                self._encode(share, self.lane, 1)
+            except Exception as exc:
+                _fail(share, exc)
 
     def _take(self, first: _Job) -> tuple[list[_Job], bool]:
         """The first job and those queued behind it, up to ``max_batch`` texts a core."""
@@ -149,8 +191,7 @@ class MicroBatcher:
             vectors = encoder.encode_queries(texts) if texts else np.zeros((0, self.dim), np.float32)
         except BaseException as exc:  # hand the failure to every waiting caller
             self._release(cores)
-            for j in jobs:
-                j.future.set_exception(exc)
+            _fail(jobs, exc)
             return
         # The cores are free before the callers wake: the next question, often already on its way,
         # must find them free.
@@ -160,7 +201,8 @@ class MicroBatcher:
             self.side_by_side += encoder is not self.embedder
         start = 0
         for j in jobs:
-            j.future.set_result(vectors[start : start + len(j.texts)])
+            with contextlib.suppress(InvalidStateError):
+                j.future.set_result(vectors[start : start + len(j.texts)])
             start += len(j.texts)
 
     def _release(self, cores: int) -> None:
@@ -169,13 +211,21 @@ class MicroBatcher:
             self._cores.notify_all()
 
 
+def _fail(jobs: Sequence[_Job], exc: BaseException) -> None:
+    """Hand a failure to every job still waiting."""
+    for j in jobs:
+        with contextlib.suppress(InvalidStateError):
+            j.future.set_exception(exc)
+
+
 def _shares(jobs: list[_Job], n: int) -> list[list[_Job]]:
-    """The jobs cut into ``n`` shares of about as many texts each (fewer shares if there are fewer jobs)."""
+    """The jobs cut into at most ``n`` shares of about as many texts each (in order)."""
     total = sum(len(j.texts) for j in jobs)
     shares: list[list[_Job]] = [[]]
     size = 0
     for job in jobs:
-        if shares[-1] and size >= total * len(shares) / n and len(shares) < n:
+        # A new share when this job would take the current one past its part by more than half the job.
+        if shares[-1] and len(shares) < n and size + len(job.texts) / 2 > total * len(shares) / n:
             shares.append([])
         shares[-1].append(job)
         size += len(job.texts)

@@ -27,6 +27,7 @@ import psycopg
 
 from faq_bot.errors import DatabaseError, IndexMismatchError, VersionNotFoundError
 from faq_bot.files import fsync_dir
+from faq_bot.priority import mark_staff_thread
 from faq_bot.retrieval.index import FaqIndex
 from faq_bot.storage.database import reason
 from faq_bot.storage.versions import CHANNEL, StoredVersion, VersionStore
@@ -157,6 +158,7 @@ class Follower:
             log.info("listening for FAQ publishes on %s", CHANNEL)
 
     def _run(self) -> None:
+        mark_staff_thread()  # a followed publish reads with the staff's janome tokenizer, not the visitors'
         delay = RECONNECT[0]
         while not self._stop.is_set():
             try:

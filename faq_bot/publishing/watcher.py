@@ -6,6 +6,7 @@ import logging
 import threading
 
 from faq_bot.errors import FaqBotError
+from faq_bot.priority import mark_staff_thread
 from faq_bot.publishing.publisher import Publisher
 
 log = logging.getLogger("faq_bot.publishing")
@@ -39,6 +40,7 @@ class Watcher:
         self._thread.join(timeout=5)
 
     def _run(self) -> None:
+        mark_staff_thread()  # its reloads read the FAQ with the staff's janome tokenizer, not the visitors'
         pending: tuple[int, int] | None = None
         while not self._stop.wait(self.interval):
             try:

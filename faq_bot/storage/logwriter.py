@@ -198,9 +198,9 @@ class LogWriter:
             if not self._pending:
                 continue
             if all(isinstance(q.row, ChatRecord) for q in self._pending):
-                if self._stop.wait(LINGER):
-                    break
-                self._take(block=False)
+                self._gather(time.monotonic() + LINGER)
+            if self._stop.is_set():
+                break
             if self._write_batch():
                 delay = BACKOFF[0]
             else:
@@ -223,6 +223,20 @@ class LogWriter:
         del self._pending[: len(batch)]
         self._done(batch)
         return True
+
+    def _gather(self, until: float) -> None:
+        """Take more questions until ``until``; a click, a rating or a purge ends it at once (so does stopping)."""
+        while not self._stop.is_set() and (left := until - time.monotonic()) > 0:
+            try:
+                item = self._queue.get(timeout=left)
+            except queue.Empty:
+                return
+            if item is None:  # woken to stop
+                return
+            self._pending.append(item)
+            if not isinstance(item.row, ChatRecord):
+                self._take(block=False)
+                return
 
     def _take(self, block: bool) -> bool:
         """Move queued rows into ``_pending`` (waiting for one if ``block``); False when there were none."""

@@ -10,7 +10,7 @@ from typing import Any
 
 from janome.tokenizer import Tokenizer
 
-from faq_bot.priority import is_low_priority
+from faq_bot.priority import is_staff_thread
 from faq_bot.text.normalize import is_kana, is_meaningful, normalize, to_katakana
 from faq_bot.text.synonyms import SynonymTable
 
@@ -20,9 +20,10 @@ _SKIPPED_POS = ("名詞,非自立", "名詞,代名詞", "名詞,数", "名詞,�
 # Suffixes that form a compound noun with the noun before them (請求+書, ライセンス+数, 利用+者).
 _SUFFIX_POS = ("名詞,接尾,一般", "名詞,接尾,サ変接続", "名詞,接尾,形容動詞語幹")
 #: Changes whenever ``analyze`` splits words differently (goes into the index manifest).
-ANALYZER_VERSION = 4
-# A run of Latin letters and digits (joined by - _ / .) that holds a digit: an order number, a
-# model number, a reference (a8e034fa, INV-2024-001, b2b). Its letters are pieces of a code, not words.
+ANALYZER_VERSION = 5
+# A run of Latin letters and digits (joined by - _ / .) where letters and digits take turns more
+# than once: an order number, a reference, an id (a8e034fa, ab12cd, 3fa2b9c1). Its letters are
+# pieces of a code, not words. A name with one number (office365, windows10, covid-19) stays a word.
 _CODE = re.compile(r"(?<![0-9A-Za-z])[0-9A-Za-z]+(?:[-_/.][0-9A-Za-z]+)*")
 # Light verbs and fillers that every FAQ question contains; they say nothing about the topic.
 STOP_WORDS = frozenset(
@@ -67,9 +68,12 @@ class Analysis:
         return re.sub(r"\s+", " ", "".join(parts)).strip()
 
 
+_TURNS = re.compile(r"(?=[A-Za-z][-_/.]?[0-9]|[0-9][-_/.]?[A-Za-z])")  # each place where they take turns
+
+
 def code_spans(text: str) -> list[tuple[int, int]]:
-    """Where the codes stand in a text (runs of Latin letters and digits that hold a digit)."""
-    return [m.span() for m in _CODE.finditer(text) if any(c.isdigit() for c in m.group())]
+    """Where the codes stand in a text (runs where Latin letters and digits take turns more than once)."""
+    return [m.span() for m in _CODE.finditer(text) if len(_TURNS.findall(m.group())) >= 2]
 
 
 class TextAnalyzer:
@@ -79,12 +83,12 @@ class TextAnalyzer:
         self.synonyms = synonyms or SynonymTable()
         # janome Tokenizers shared under a lock (janome is pure Python, so the GIL serialises it
         # anyway, and one per worker thread cost hundreds of MB): one for visitors' questions and
-        # one for staff work (~11 MB more), so that a question never waits for a lowest-priority
-        # thread in the middle of a long answer (the server reads questions on its event loop).
+        # one for staff work (~11 MB more: publishes, reloads, batch tests, log pages), so that a
+        # question never waits for a lowest-priority thread in the middle of a long answer.
         self._tokenizers = {low: (Tokenizer(), threading.Lock()) for low in (False, True)}
 
     def _tokens(self, text: str) -> list[Any]:
-        tokenizer, lock = self._tokenizers[is_low_priority()]
+        tokenizer, lock = self._tokenizers[is_staff_thread()]
         with lock:
             return list(tokenizer.tokenize(text))
 

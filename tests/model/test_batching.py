@@ -3,11 +3,13 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import Future
 
 import numpy as np
 import pytest
 
-from faq_bot.model.batching import MicroBatcher
+from faq_bot.errors import ModelError
+from faq_bot.model.batching import MicroBatcher, _Job, _shares
 from faq_bot.model.embedder import Vectors
 from tests.fakes import FakeEmbedder
 from tests.waiting import wait_until
@@ -166,3 +168,49 @@ def test_a_question_alone_runs_on_all_cores_and_questions_together_run_side_by_s
     assert len(set(whole.threads)) == 1
     batcher.close()
     assert not any(t.is_alive() for t in batcher._threads)
+
+
+def held_batcher() -> tuple[Recording, MicroBatcher, Future[Vectors]]:
+    """A batcher whose first question is held inside its encoder call (``gate`` releases it)."""
+    whole = Recording()
+    batcher = MicroBatcher(whole)
+    whole.gate.clear()
+    first = batcher.submit(["先頭"])
+    wait_until(lambda: whole.active == 1, what="the first question held")
+    return whole, batcher, first
+
+
+def test_a_caller_that_stops_waiting_leaves_the_encoder_serving_the_others() -> None:
+    whole, batcher, first = held_batcher()
+    gone, kept = batcher.submit(["待ちきれない質問"]), batcher.submit(["待つ質問"])
+    assert gone.cancel()  # e.g. a request cancelled at shutdown or by a timeout
+    whole.gate.set()
+    np.testing.assert_allclose(kept.result(timeout=20)[0], FakeEmbedder().encode_queries(["待つ質問"])[0], atol=1e-6)
+    first.result(timeout=20)
+    assert batcher.encode_queries(["次の質問"]).shape[0] == 1 and batcher._threads[0].is_alive()
+    batcher.close()
+    with pytest.raises(ModelError):
+        batcher.submit(["閉じた後"])
+
+
+def test_questions_queued_when_the_encoder_closes_are_failed_not_left_waiting() -> None:
+    whole, batcher, held = held_batcher()
+    behind = batcher.submit(["後ろの質問"])
+    closing = threading.Thread(target=batcher.close, kwargs={"timeout": 0.2})
+    closing.start()
+    closing.join(20)  # the held call outlives the timeout: what is still queued fails at once
+    with pytest.raises(ModelError):
+        behind.result(timeout=20)
+    whole.gate.set()
+    held.result(timeout=20)
+    batcher._threads[0].join(20)
+    assert not batcher._threads[0].is_alive()  # the stop was kept for it
+
+
+def test_shares_are_cut_so_that_both_cores_get_work() -> None:
+    def sizes(*jobs: int) -> list[list[int]]:
+        return [[len(j.texts) for j in share] for share in _shares([_Job(["x"] * k) for k in jobs], 2)]
+
+    assert sizes(1) == [[1]]
+    assert sizes(1, 2) == [[1], [2]] and sizes(2, 3) == [[2], [3]] and sizes(1, 1, 3) == [[1, 1], [3]]
+    assert sizes(*[1] * 32) == [[1] * 16, [1] * 16]

@@ -124,3 +124,5 @@ def test_what_needs_no_encoding_is_replied_at_once(fake_engine: Engine) -> None:
     assert loaded.begin("注文方法がよく分かりません") is asked  # the reply cache
     with pytest.raises(UnknownCategoryError):
         loaded.begin("見積書の発行", ["存在しない分類"])  # refused before anything is encoded
+    with pytest.raises(UnknownCategoryError):
+        loaded.begin("ありがとうございます", ["存在しない分類"])  # small talk too: a wrong filter is an error

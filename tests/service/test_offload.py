@@ -18,7 +18,7 @@ from faq_bot.priority import LOWEST_PRIORITY
 from faq_bot.retrieval.decision import Reply
 from faq_bot.retrieval.retriever import Retriever
 from faq_bot.runtime import open_engine
-from faq_bot.service.offload import in_background, reply_to
+from faq_bot.service.offload import LOOP_CHARS, in_background, reply_to
 from tests.fakes import FakeEmbedder
 
 T = TypeVar("T")
@@ -60,7 +60,7 @@ class CountingFake(FakeEmbedder):
 
 
 def test_a_visitors_question_is_read_on_the_loop_and_waits_for_the_batcher_without_a_thread(
-    settings: Settings,
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake = CountingFake()
     batcher = MicroBatcher(fake)
@@ -89,6 +89,26 @@ def test_a_visitors_question_is_read_on_the_loop_and_waits_for_the_batcher_witho
         other = on_a_loop_of_its_own(reply_to(unprepared, question, None))
         assert [h.entry.id for h in other.search.hits] == [h.entry.id for h in reply.search.hits]
         assert unprepared.retriever.reads_at_once()
+        # A long message is read on the thread pool (janome takes milliseconds for it), not on the loop.
+        readers: list[str] = []
+        real_parse = Retriever.parse
+
+        def parse(self: Retriever, query: str) -> Any:
+            readers.append(threading.current_thread().name)
+            return real_parse(self, query)
+
+        monkeypatch.setattr(Retriever, "parse", parse)
+
+        async def loop_and_reply(text: str) -> str:
+            await reply_to(loaded, text, None)
+            return threading.current_thread().name
+
+        loop_thread = on_a_loop_of_its_own(loop_and_reply(question))
+        assert readers == [loop_thread]
+        long_message = "いつもお世話になっております。" * 15 + question
+        assert len(long_message) > LOOP_CHARS
+        other_thread = on_a_loop_of_its_own(loop_and_reply(long_message))
+        assert len(readers) == 2 and readers[1] != other_thread
         with pytest.raises(UnknownCategoryError):
             on_a_loop_of_its_own(reply_to(loaded, question, ["存在しない分類"]))
     finally:

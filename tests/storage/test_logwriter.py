@@ -11,6 +11,7 @@ from faq_bot.storage import logwriter
 from faq_bot.storage.chatlog import ChatLog, ChatRecord
 from faq_bot.storage.database import Database
 from faq_bot.storage.logwriter import LogWriter, failure_reason
+from tests.waiting import wait_until
 
 
 def record(i: int) -> ChatRecord:
@@ -44,9 +45,9 @@ def test_questions_arriving_together_share_one_transaction_and_a_purge_is_not_he
 ) -> None:
     store = CountingLog(database)
     writer = LogWriter(store)
-    writer.start()
-    for i in range(20):  # a burst of questions: gathered for LINGER seconds, then written at once
+    for i in range(20):  # a burst of questions, queued before the writer takes the first
         writer.record_chat(record(i))
+    writer.start()
     assert writer.flush(timeout=20)
     assert store.transactions == [["ChatRecord"] * 20]
     writer.close()
@@ -56,6 +57,11 @@ def test_questions_arriving_together_share_one_transaction_and_a_purge_is_not_he
     writer.purge()  # a staff page's retention purge does not wait for questions that may follow
     assert writer.flush(timeout=20)
     assert store.transactions[-1] == ["Purge"]
+    writer.record_chat(record(100))  # the writer gathers questions for a minute ...
+    wait_until(lambda: writer.health().queued == 1 and writer._queue.empty(), what="the question taken")
+    writer.purge()  # ... but a purge arriving meanwhile goes out at once, with the question
+    assert writer.flush(timeout=20)
+    assert store.transactions[-1] == ["ChatRecord", "Purge"]
     writer.close()
 
 

@@ -99,15 +99,18 @@ def test_pieces_of_an_identifier_are_not_words() -> None:
 
 def test_letters_glued_to_digits_are_a_code_not_words() -> None:
     analyzer = TextAnalyzer()
-    # Order numbers, references and run ids: their letter runs (fa, inv) are pieces of a code.
+    # Order numbers, references and run ids: letters and digits take turns, the letter runs are pieces of a code.
     assert analyzer.analyze("請求書はダウンロードできますか (3fa2b9c1-0-17)").words == (
         "請求",
         "請求書",
         "ダウンロード",
     )
-    assert analyzer.analyze("INV-2024-001の請求書").words == ("請求", "請求書")
-    # A word standing on its own stays a word, next to a number or not.
-    assert analyzer.analyze("Windows 11でPDFは見られますか").words == ("windows", "pdf", "見る")
+    assert analyzer.analyze("注文番号ab12cd34の取消").words == ("注文", "番号", "取消")
+    # A name with a number stays a word, written together or apart; so does a word on its own.
+    for typed in ("Windows 11でPDFは見られますか", "Windows11でPDFは見られますか"):
+        assert analyzer.analyze(typed).words == ("windows", "pdf", "見る")
+    assert analyzer.analyze("Office365のライセンス").words == ("office", "ライセンス")
+    assert analyzer.analyze("COVID-19のワクチン接種").words == ("covid", "ワクチン", "接種")
     assert analyzer.analyze("JCBカードは使えますか").words == ("jcb", "カード", "使える")
 
 

@@ -118,11 +118,9 @@ class Retriever:
         return self._respeller.built
 
     def embedded_text(self, text: str) -> str:
-        """What is embedded for a text, without reading it with janome: prepared (normalised, synonyms),
-        respelled if hiragana only (the whole message's view, but for mended homophones)."""
-        if needs_respelling(text):
-            return self._respeller.get().respell(self.analyzer.prepare(text))
-        return self.analyzer.prepare(text)  # = analyze(text).normalized, without janome
+        """What is embedded for a whole message (the first of its ``views``): prepared, respelled if
+        hiragana only, homophones mended — the same vector the chat stored, for a logged question."""
+        return self.analyze(text).normalized
 
     def parse(self, query: str) -> Parsed:
         """What the retriever reads in a question: its asking sentence and both analyses."""

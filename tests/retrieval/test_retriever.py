@@ -140,6 +140,7 @@ def test_a_kanji_word_typed_with_the_wrong_kanji_is_searched_as_the_faqs_word(fa
     parsed = r.parse("海員情報からパスワードを変更したい")
     assert parsed.whole.normalized == "会員情報からパスワードを変更したい" and "会員" in parsed.whole.words
     assert r.views(parsed)[0] == parsed.whole.normalized  # embedded as mended, too
+    assert r.embedded_text("海員情報からパスワードを変更したい") == parsed.whole.normalized  # a logged question's, too
     search = r.search("海員情報からパスワードを変更したい")
     assert search.analysis.normalized == parsed.whole.normalized and search.hits
     # The decision still counts it as a word the FAQ never uses: weighed by what it means, and unknown.

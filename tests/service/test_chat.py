@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from faq_bot.config import Settings
+from faq_bot.errors import ModelError
+from faq_bot.model.batching import MicroBatcher
+from faq_bot.model.embedder import Vectors
 from faq_bot.service.app import create_app
 from faq_bot.storage.chatlog import ChatLog
 from faq_bot.storage.database import Database
@@ -224,3 +227,24 @@ def test_real_engine_over_http_answers_and_escalates(real_settings: Settings, tm
         assert answered["decision"] == "answer" and answered["entry"]["id"] == "31"
         assert chat(client, "明日の天気を教えてください")["decision"] == "escalate"
         assert client.get("/readyz").json()["entries"] == 47
+
+
+def test_a_micro_batched_server_answers_and_a_failing_encoder_is_a_503_not_a_hang(api_settings: Settings) -> None:
+    class Flaky(FakeEmbedder):
+        failing = False
+
+        def encode_queries(self, texts: Sequence[str]) -> Vectors:
+            if self.failing:
+                raise ModelError("encoder down")
+            return super().encode_queries(texts)
+
+    flaky = Flaky()
+    # As `faq-bot serve` runs: the request awaits the micro-batcher on the event loop.
+    with TestClient(create_app(api_settings, MicroBatcher(flaky))) as c:
+        ok = c.post("/api/chat", json={"message": "請求書はダウンロードできますか"})
+        assert ok.status_code == 200 and ok.json()["decision"] in {"answer", "suggest", "escalate"}
+        flaky.failing = True
+        down = c.post("/api/chat", json={"message": "見積書を発行したい"})
+        assert down.status_code == 503 and "準備ができていません" in down.json()["detail"]
+        flaky.failing = False
+        assert c.post("/api/chat", json={"message": "見積書を発行したい"}).status_code == 200

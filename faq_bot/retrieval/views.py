@@ -9,6 +9,7 @@ which the decision weighs next to the whole (see ``faq_bot.retrieval.signals``).
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from faq_bot.text.analyzer import code_spans
 
@@ -48,7 +49,8 @@ def sentences(text: str) -> list[str]:
 
 
 def _has_letter(part: str) -> bool:
-    """True when the part has a letter of any script outside its codes."""
+    """True when the part has a letter of any script outside its codes (full-width ones too)."""
+    part = unicodedata.normalize("NFKC", part)
     at = 0
     for start, end in code_spans(part):
         if _LETTER.search(part, at, start):

@@ -16,6 +16,7 @@ def test_a_fragment_without_a_letter_is_no_sentence() -> None:
     assert focus("What is the online market? (150)") is None
     assert sentences("(12345)") == []
     assert sentences("注文を取り消したいです。(ab12cd34-001)") == ["注文を取り消したいです。"]
+    assert sentences("注文を取り消したいです。（ａｂ１２ｃｄ３４）") == ["注文を取り消したいです。"]  # typed full-width
     assert sentences("注文を取り消したいです。(注文番号 12345)") == ["注文を取り消したいです。", "(注文番号 12345)"]
 
 

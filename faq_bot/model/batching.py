@@ -36,7 +36,7 @@ class _Job:
     future: Future[Vectors] = field(default_factory=Future)
 
 
-_STOP = _Job(())  # put on the queue by ``close``, once per worker: that worker ends
+_STOP = _Job(())  # put on the queue by ``close``: the first thread ends, and tells the helpers to
 
 
 class MicroBatcher:
@@ -61,6 +61,8 @@ class MicroBatcher:
         self._cores = threading.Condition()
         self._free = self.lanes  # cores not taken by a running call
         self._handed_out = 0  # shares handed to the helpers and not yet taken
+        self.batches = 0  # encoder calls made, for tests and benchmarks
+        self.side_by_side = 0  # of which on a lane
         self._threads = [threading.Thread(target=self._run, name="faq-bot-encoder", daemon=True)]
         self._threads += [
             threading.Thread(target=self._help, name=f"faq-bot-encoder-lane-{i}", daemon=True)
@@ -68,8 +70,6 @@ class MicroBatcher:
         ]
         for thread in self._threads:
             thread.start()
-        self.batches = 0  # encoder calls made, for tests and benchmarks
-        self.side_by_side = 0  # of which on a lane
 
     @property
     def model_id(self) -> str:
@@ -118,7 +118,7 @@ class MicroBatcher:
                 left += [item] if isinstance(item, _Job) else (item or [])
         if any(j is _STOP for j in left):
             self._queue.put(_STOP)
-        if self._threads[1:] and any(t.is_alive() for t in self._threads[1:]):
+        if any(t.is_alive() for t in self._threads[1:]):
             for _ in self._threads[1:]:
                 self._handed.put(None)
         _fail([j for j in left if j is not _STOP], ModelError("the encoder is shut down"))

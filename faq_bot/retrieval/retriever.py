@@ -183,15 +183,14 @@ class Retriever:
             return Search(query, self.analyze(query), (), focus(query))
         parsed = parsed or self.parse(query)
         asking, analysis, focus_analysis = parsed.asking, parsed.whole, parsed.asked
-        views = self.views(parsed)
         if query_vectors is None:
-            query_vectors = self.embedder.encode_queries(views)
+            query_vectors = self.embedder.encode_queries(self.views(parsed))
         vector = query_vectors[0]
         focus_vector = query_vectors[1] if asking is not None and len(query_vectors) > 1 else vector
-        # The masked view comes after the others; callers that pass only the first vector (benchmarks) go without.
+        # The masked view, if any, comes after the others; callers that pass only the first vector
+        # (benchmarks) go without.
         n_views = 1 + (asking is not None)
-        has_masked = len(views) > n_views and len(query_vectors) > n_views
-        unknown_meaning = 1.0 - float(vector @ query_vectors[n_views]) if has_masked else 0.0
+        unknown_meaning = 1.0 - float(vector @ query_vectors[n_views]) if len(query_vectors) > n_views else 0.0
         k = max(k, SIGNAL_CANDIDATES)
         lexical = self.lexical_scores(analysis)
         if allowed is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,14 +58,18 @@ class Analysis:
 
     def without(self, dropped: Collection[str]) -> str:
         """The normalised text with the given words taken out (where they stand)."""
-        cut = sorted(span for word, span in zip(self.words, self.spans, strict=True) if word in dropped)
+        cut = [(start, end, "") for word, (start, end) in zip(self.words, self.spans, strict=True) if word in dropped]
+        return re.sub(r"\s+", " ", self.rewritten(cut)).strip()
+
+    def rewritten(self, replacements: Iterable[tuple[int, int, str]]) -> str:
+        """The normalised text with each span (start, end) replaced by its text; of spans that overlap
+        (a compound and its head: 請求書 and 請求), the longer one that starts first."""
         parts, at = [], 0
-        for start, end in cut:  # overlapping spans (請求 and 請求書) are cut as one
-            if start > at:
-                parts.append(self.normalized[at:start])
-            at = max(at, end)
-        parts.append(self.normalized[at:])
-        return re.sub(r"\s+", " ", "".join(parts)).strip()
+        for start, end, text in sorted(replacements, key=lambda r: (r[0], -r[1])):
+            if start >= at:
+                parts += [self.normalized[at:start], text]
+                at = end
+        return "".join([*parts, self.normalized[at:]])
 
 
 _TURNS = re.compile(r"(?=[A-Za-z][-_/.]?[0-9]|[0-9][-_/.]?[A-Za-z])")  # each place where they take turns

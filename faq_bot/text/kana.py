@@ -75,13 +75,8 @@ class Respeller:
                 replaced.append((start, end, target))
         if not replaced:
             return None
-        parts, put_in, at = [], set(), 0
-        for start, end, target in sorted(replaced, key=lambda r: (r[0], -r[1])):
-            if start >= at:  # overlapping spans (a compound and its head): the compound
-                parts += [analysis.normalized[at:start], target]
-                put_in.add(target)
-                at = end
-        return "".join([*parts, analysis.normalized[at:]]), frozenset(put_in)
+        text = analysis.rewritten(replaced)  # a compound and its head both mended: the compound
+        return text, frozenset(t for start, end, t in replaced if not _inside_another(start, end, replaced))
 
     def respell(self, text: str) -> str:
         """The text with each hiragana run respelled where FAQ words cover it."""
@@ -118,6 +113,11 @@ class Respeller:
                         best[j][is_word] = candidate
         ends = [s for s in best[n] if s is not None]
         return "".join(max(ends, key=lambda s: s[:2])[2]) if ends else hiragana
+
+
+def _inside_another(start: int, end: int, spans: Iterable[tuple[int, int, str]]) -> bool:
+    """True when (start, end) lies within another, longer span of ``spans``."""
+    return any(s <= start and end <= e and (s, e) != (start, end) for s, e, _ in spans)
 
 
 class LazyRespeller:

@@ -12,6 +12,7 @@ from faq_bot.cli.model import cmd_convert_model, cmd_export_onnx
 from faq_bot.cli.quality import cmd_calibrate, cmd_eval
 from faq_bot.cli.service import cmd_bench, cmd_serve
 from faq_bot.errors import FaqBotError, FaqFormatError
+from faq_bot.quality.calibrate import MAX_WRONG, MIN_ESCALATED
 
 
 def parser() -> argparse.ArgumentParser:
@@ -48,7 +49,11 @@ def parser() -> argparse.ArgumentParser:
 
     cal = sub.add_parser("calibrate", help="質問集とFAQ自身から判定モデルを学習し、しきい値を提案する")
     cal.add_argument("queries", nargs="+", help="query と gold（任意で style）の列を持つTSV（複数可）")
-    cal.add_argument("--max-wrong", type=float, default=0.04, help="許容する誤回答の割合（既定 0.04）")
+    cal.add_argument("--max-wrong", type=float, default=MAX_WRONG, help=f"許容する誤回答の割合（既定 {MAX_WRONG}）")
+    cal.add_argument(
+        "--min-escalated", type=float, default=MIN_ESCALATED,
+        help=f"FAQと無関係な質問（近い別の質問を除く）を担当者へ案内する最低の割合（既定 {MIN_ESCALATED}）",
+    )  # fmt: skip
     cal.add_argument("--folds", type=int, default=5, help="交差検証の分割数（既定 5）")
     cal.add_argument("--no-faq", action="store_true", help="FAQ自身の質問（言い換え・近い別項目）を学習に使わない")
     cal.add_argument("--faq", help="別のFAQ TSVで測る")

@@ -82,8 +82,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     engine = engine_for(settings, quiet=True)
     queries = [q for path in args.queries for q in read_queries(Path(path))]
     result = calibrate(
-        engine, queries, folds=args.folds, max_wrong=args.max_wrong, use_faq=not args.no_faq, progress=say
-    )
+        engine, queries, folds=args.folds, max_wrong=args.max_wrong, min_escalated=args.min_escalated,
+        use_faq=not args.no_faq, progress=say,
+    )  # fmt: skip
     t = result.thresholds
     print(f"判定モデル: ラベル付き {result.labelled}問 + FAQ自身の質問 {result.from_faq}問で学習")
     if not result.topic_refitted:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from faq_bot.content.queries import QUERY_SET, LabelledQuery, decode_queries, parse_queries
 from faq_bot.errors import FaqFormatError, FormatProblem
 from faq_bot.progress import Progress
-from faq_bot.quality.calibrate import Thresholds, propose
+from faq_bot.quality.calibrate import MAX_WRONG, Thresholds, propose
 from faq_bot.quality.evaluate import Report, evaluate, scored
 from faq_bot.retrieval.engine import Engine
 
@@ -34,7 +34,7 @@ def batch_queries(raw: bytes, source: str) -> list[LabelledQuery]:
 
 
 def run_batch(
-    engine: Engine, queries: list[LabelledQuery], max_wrong: float = 0.02, progress: Progress | None = None
+    engine: Engine, queries: list[LabelledQuery], max_wrong: float = MAX_WRONG, progress: Progress | None = None
 ) -> BatchResult:
     """Ask every question; measure; propose thresholds."""
     report = evaluate(engine, queries, progress=progress)

@@ -52,6 +52,13 @@ class Thresholds:
     helpful: float = 0.0  # answered right or right entry suggested, over in-scope questions
 
 
+#: The product's bars, and what ``propose`` aims for unless told otherwise: at most 3 % of the
+#: questions answered with a wrong entry (the worst outcome for a visitor), and at least 95 % of
+#: the questions that have nothing to do with the FAQ escalated (near misses aside).
+MAX_WRONG = 0.03
+MIN_ESCALATED = 0.95
+
+
 def _midpoint(sorted_scores: Sequence[float], i: int) -> float:
     """A threshold between sorted_scores[i-1] and sorted_scores[i] (below all for i=0)."""
     if i <= 0:
@@ -87,7 +94,7 @@ def figures(data: Sequence[Scored], answer: float, suggest: float) -> Thresholds
     )
 
 
-def propose(data: Sequence[Scored], max_wrong: float = 0.03, min_rejection: float = 0.9) -> Thresholds:
+def propose(data: Sequence[Scored], max_wrong: float = MAX_WRONG, min_rejection: float = MIN_ESCALATED) -> Thresholds:
     """Thresholds with the most right answers whose wrong-answer rate is at most ``max_wrong``, then the most
     helpful もしかして that still escalates ``min_rejection`` of the out-of-scope questions."""
     scores = sorted({round(d.score, 6) for d in data})

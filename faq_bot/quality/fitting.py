@@ -29,7 +29,7 @@ import numpy as np
 from faq_bot.content.faq import Faq, FaqEntry
 from faq_bot.content.queries import LabelledQuery
 from faq_bot.model.cache import CachedEmbedder
-from faq_bot.quality.calibrate import Thresholds, propose
+from faq_bot.quality.calibrate import MAX_WRONG, MIN_ESCALATED, Thresholds, propose
 from faq_bot.quality.evaluate import Report, outcomes_of, report_of, scored
 from faq_bot.retrieval.confidence import ConfidenceModel, DecisionModel, judge, judge_hits, judge_topic, topic_signals
 from faq_bot.retrieval.decision import decide
@@ -229,7 +229,8 @@ def calibrate(
     queries: Sequence[LabelledQuery],
     *,
     folds: int = 5,
-    max_wrong: float = 0.04,
+    max_wrong: float = MAX_WRONG,
+    min_escalated: float = MIN_ESCALATED,
     use_faq: bool = True,
     progress: Say | None = None,
 ) -> Calibration:
@@ -253,7 +254,7 @@ def calibrate(
         replies = [decide(search, params) for search in searches]
         return report_of(outcomes_of([c.query for c in labelled], replies, params), category_of)
 
-    proposal = propose(scored(report(judged, decision).outcomes), max_wrong)
+    proposal = propose(scored(report(judged, decision).outcomes), max_wrong, min_escalated)
     chosen = replace(decision, answer_threshold=proposal.answer, suggest_threshold=proposal.suggest)
     answer = fit(cases, fitted_on=f"{len(labelled)} labelled questions + {len(own)} from the FAQ itself")
     # The topic model learns from probabilities a new question would get: the cross-validated ones.

@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from faq_bot import assets
+from faq_bot.quality.calibrate import MAX_WRONG
 from faq_bot.quality.evaluate import Outcome, Report
 from faq_bot.quality.plots import plots
 from faq_bot.retrieval.decision import Decision
@@ -77,7 +78,7 @@ def to_csv(table: Sequence[Row]) -> str:
 
 
 def context(
-    report: Report, decision: DecisionParams, source: str, proposal: Any = None, max_wrong: float = 0.02,
+    report: Report, decision: DecisionParams, source: str, proposal: Any = None, max_wrong: float = MAX_WRONG,
     timezone: str = "Asia/Tokyo",
 ) -> dict[str, Any]:  # fmt: skip
     """Everything the HTML report template shows."""
@@ -99,7 +100,7 @@ def context(
 
 
 def render_html(
-    report: Report, decision: DecisionParams, source: str, proposal: Any = None, max_wrong: float = 0.02,
+    report: Report, decision: DecisionParams, source: str, proposal: Any = None, max_wrong: float = MAX_WRONG,
     timezone: str = "Asia/Tokyo",
 ) -> str:  # fmt: skip
     """A self-contained HTML report (plots embedded, no scripts)."""

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from faq_bot.quality.calibrate import Label, Scored, figures, propose
+from faq_bot.quality.calibrate import MIN_ESCALATED, Label, Scored, figures, propose
 
 R, W, OOS = Label.RIGHT, Label.WRONG, Label.OUT_OF_SCOPE
 
@@ -48,3 +48,15 @@ def test_blocked_questions_escalate_whatever_the_thresholds() -> None:
     f = figures(data, answer=0.5, suggest=0.4)
     assert f.wrong_answers == 0.0 and f.oos_rejection == 1.0 and f.answered_correctly == 1.0
     assert propose(data, max_wrong=0.0).answer < 0.7
+
+
+def test_by_default_the_proposal_holds_the_products_bars() -> None:
+    # 40 questions: one wrong answer in 40 is 2.5 % (within 3 %), two would be 5 %; of 20 chatter
+    # questions, 19 must escalate (95 %), so candidates may go to at most one of them.
+    right = [Scored(0.9 - i * 0.01, R, True, candidates=1.0) for i in range(16)]
+    right += [Scored(0.55, R, True, candidates=0.7), Scored(0.45, R, True, candidates=0.7)]
+    wrong = [Scored(0.6, W, gold_in_top=True, candidates=0.7), Scored(0.5, W, gold_in_top=True, candidates=0.7)]
+    chatter = [Scored(0.2, OOS, candidates=0.6 - i * 0.02) for i in range(20)]
+    t = propose([*right, *wrong, *chatter])
+    assert t.wrong_answers == 0.025 and 0.5 < t.answer <= 0.55  # the first wrong one is allowed, not the second
+    assert t.oos_rejection >= MIN_ESCALATED and t.suggest > 0.58

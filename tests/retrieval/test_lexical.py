@@ -43,3 +43,23 @@ def test_coverage_is_the_share_of_the_querys_weight_each_document_holds() -> Non
     # A word counted as unknown (one the visitor did not type as such) is not covered, whatever the documents hold.
     as_unknown, never_typed = bm.coverage(["請求", "発行"], unknown={"請求"})
     assert as_unknown[0] < bm.coverage(["請求", "発行"])[0][0] and never_typed > 0
+
+
+def test_scores_and_coverage_equal_the_term_by_term_sums() -> None:
+    rng = np.random.default_rng(7)
+    terms = [f"t{i}" for i in range(40)]
+    docs = [list(rng.choice(terms, size=int(rng.integers(0, 12)))) for _ in range(60)]
+    bm = Bm25.build(docs)
+    dense = bm.weights.toarray()
+    for _ in range(20):
+        query = [*rng.choice(terms, size=int(rng.integers(1, 15))), "未知"]  # repeats and an unknown term
+        counts = {t: query.count(t) for t in set(query)}
+        known = {t: n for t, n in counts.items() if t in bm.vocabulary}
+        total = sum(n * bm.idf[bm.vocabulary[t]] for t, n in known.items()) + bm.unknown_idf
+        expected = sum(n * bm.idf[bm.vocabulary[t]] * dense[:, bm.vocabulary[t]] for t, n in known.items()) / total
+        np.testing.assert_allclose(bm.scores(query), expected, rtol=1e-5, atol=1e-7)
+        held = sum(bm.idf[bm.vocabulary[t]] * (dense[:, bm.vocabulary[t]] > 0) for t in known)
+        share, never = bm.coverage(query)
+        distinct = sum(bm.idf[bm.vocabulary[t]] for t in known) + bm.unknown_idf
+        np.testing.assert_allclose(share, held / distinct, rtol=1e-5, atol=1e-7)
+        assert abs(never - bm.unknown_idf / distinct) < 1e-6

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -136,11 +137,21 @@ def test_calibrate_fits_both_models_and_writes_a_file_that_serves(
         "宇宙の年齢はいくつですか\t\toos\n",
     )
     out = tmp_path / "model.json"
-    assert main(["calibrate", str(queries), "--model-out", str(out), "--max-wrong", "0", "--min-escalated", "1"]) == 0
+    from faq_bot.quality import fitting
+
+    bars: list[tuple[float, float]] = []
+    propose = fitting.propose
+
+    def spy(data: Any, max_wrong: float, min_rejection: float) -> Any:
+        bars.append((max_wrong, min_rejection))
+        return propose(data, max_wrong, min_rejection)
+
+    monkeypatch.setattr(fitting, "propose", spy)
+    bars_given = ["--max-wrong", "0.1", "--min-escalated", "0.5"]
+    assert main(["calibrate", str(queries), "--model-out", str(out), *bars_given]) == 0
     printed = capsys.readouterr().out
     assert "提案するしきい値" in printed and "交差検証" in printed
-    cross_validated = printed.split("交差検証")[1].split("\n")[1]  # the line of all questions
-    assert "wrong_answers=0.0 " in cross_validated and "oos_rejection=1.0" in cross_validated
+    assert bars == [(0.1, 0.5)]  # the options reach the proposal
     model = DecisionModel.load(out)
     assert model.topic is not None and model.topic.fitted_on == "10 labelled questions"
     assert "unknown_meaning" in model.answer.features

@@ -28,7 +28,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from faq_bot.quality.evaluate import scored
 
         if args.html:
-            proposal = propose(scored(report.outcomes), 0.02)
+            proposal = propose(scored(report.outcomes))  # the bars the report names
             decision = settings.retrieval_params().decision
             html = batch_report.render_html(report, decision, Path(args.queries).name, proposal)
             Path(args.html).write_text(html, encoding="utf-8")

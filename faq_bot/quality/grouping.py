@@ -43,6 +43,10 @@ class QuestionGroup:
     nearest_confidence: float = 0.0  # the best probability any of them had for ``nearest_entry``
 
 
+#: A group's questions that a view keeps, each with its normalised text.
+Kept = list[tuple[LoggedQuestion, str]]
+
+
 class QuestionGrouper:
     """Groups that grow as questions are added (not thread-safe: the caller serialises)."""
 
@@ -103,15 +107,21 @@ class QuestionGrouper:
 
     def groups(self, keep: Callable[[LoggedQuestion], bool] = lambda q: True) -> list[QuestionGroup]:
         """The groups of the questions ``keep`` accepts, biggest (then most recent) first."""
+        return [summary(kept) for kept in self.kept(keep)]
+
+    def kept(self, keep: Callable[[LoggedQuestion], bool]) -> list[Kept]:
+        """Of each group, the questions ``keep`` accepts (with their texts), in the order of ``groups``;
+        a page summarises only the groups it shows (``summary``)."""
         out = []
         for members, keys in zip(self.members, self._keys, strict=True):
             kept = [(q, k) for q, k in zip(members, keys, strict=True) if keep(q)]
             if kept:
-                out.append(_summary(kept))
-        return sorted(out, key=lambda g: (-g.count, -g.last_seen))
+                out.append(kept)
+        return sorted(out, key=lambda kept: (-len(kept), -max(q.created for q, _ in kept)))
 
 
-def _summary(kept: list[tuple[LoggedQuestion, str]]) -> QuestionGroup:
+def summary(kept: Kept) -> QuestionGroup:
+    """A group as staff see it, from the questions kept of it (``QuestionGrouper.kept``)."""
     asked = [q for q, _ in kept]
     by_text: dict[str, LoggedQuestion] = {}
     counts: Counter[str] = Counter()

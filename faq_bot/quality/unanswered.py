@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from itertools import islice
 
 from faq_bot.errors import LogUnavailableError
-from faq_bot.quality.grouping import GROUP_SIMILARITY, QuestionGroup, QuestionGrouper
+from faq_bot.quality.grouping import GROUP_SIMILARITY, QuestionGroup, QuestionGrouper, summary
 from faq_bot.retrieval.engine import Engine
 from faq_bot.storage.chatlog import ChatLog, LoggedQuestion, pack_vector, unpack_vectors
 
@@ -106,12 +106,12 @@ class UnansweredQuestions:
             return q.decision == "escalate" or q.request_id not in clicked
 
         with self._lock:
-            groups = self._grouper.groups(unanswered)
+            groups = self._grouper.kept(unanswered)
             waiting = len(self._waiting)
         pages = max(1, -(-len(groups) // per_page))
         page = min(max(page, 1), pages)
-        shown = groups[(page - 1) * per_page : page * per_page]
-        return GroupPage(shown, page, pages, len(groups), sum(g.count for g in groups), waiting)
+        shown = [summary(kept) for kept in groups[(page - 1) * per_page : page * per_page]]
+        return GroupPage(shown, page, pages, len(groups), sum(len(kept) for kept in groups), waiting)
 
     def _fill(self) -> None:
         """Encode the waiting questions on the bulk encoder, store their embeddings, group them."""

@@ -89,8 +89,8 @@ def test_category_filter_keeps_the_best_entry_inside_the_category(real_engine: E
 def test_dev_set_figures_stay_above_the_floor(real_engine: Engine) -> None:
     m = evaluate(real_engine, read_queries(Path(DEV_SET))).metrics
     # Floors a little under what the shipped decision model gives (measured: top1 0.9636,
-    # answered 0.7818, helpful 0.9455, wrong 0.0, out of scope escalated 1.0).
-    assert m["top1"] >= 0.93 and m["answered_correctly"] >= 0.74 and m["helpful"] >= 0.9
+    # answered 0.7455, helpful 0.9455, wrong 0.0, out of scope escalated 1.0).
+    assert m["top1"] >= 0.93 and m["answered_correctly"] >= 0.7 and m["helpful"] >= 0.9
     assert m["wrong_answers"] <= 0.03 and m["oos_rejection"] >= 0.9
 
 
@@ -98,9 +98,9 @@ def test_dev_set_figures_stay_above_the_floor(real_engine: Engine) -> None:
 def test_visitor_set_figures_stay_above_the_floor(real_engine: Engine) -> None:
     report = evaluate(real_engine, read_queries(Path(VISITOR_SET)))
     m = report.metrics
-    # Measured: answered 0.6529, helpful 0.8529, wrong 0.0447, near misses safe 0.898, chatter escalated 0.9259.
-    assert m["answered_correctly"] >= 0.62 and m["helpful"] >= 0.82
-    assert m["wrong_answers"] <= 0.055 and m["near_oos_safe"] >= 0.86
+    # Measured: answered 0.6235, helpful 0.8588, wrong 0.0366, near misses safe 0.918, chatter escalated 0.9259.
+    assert m["answered_correctly"] >= 0.59 and m["helpful"] >= 0.83
+    assert m["wrong_answers"] <= 0.045 and m["near_oos_safe"] >= 0.88
     styles = {row["style"]: row for row in report.styles}
     assert styles["long"]["answered_correctly"] >= 0.65  # long polite messages are answered, not diluted
     assert styles["oos"]["oos_rejection"] >= 0.88  # chatter escalates, it gets no もしかして

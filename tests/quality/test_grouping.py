@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import itertools
 
-from faq_bot.quality.grouping import group_questions
+from faq_bot.quality.grouping import QuestionGrouper, group_questions, summary
 from faq_bot.storage.chatlog import LoggedQuestion
 from tests.fakes import FakeEmbedder
 
@@ -24,3 +24,16 @@ def test_similar_questions_form_one_group_with_a_count() -> None:
 
 def test_no_questions_no_groups() -> None:
     assert group_questions([], FakeEmbedder()) == []
+
+
+def test_a_page_summarises_only_its_groups_in_the_order_of_all_groups() -> None:
+    asked = [q("領収書を発行してほしい", "2", 1.0), q("領収書を発行してほしいです", "2", 2.0)]
+    asked += [q("社員食堂はありますか", None, 5.0)]
+    asked += [q("駐車場はありますか", None, 3.0), q("駐車場はありますか", None, 4.0)]
+    grouper = QuestionGrouper(0.75)
+    grouper.add(asked, FakeEmbedder().encode_queries([a.message for a in asked]))
+    assert [summary(kept) for kept in grouper.kept(lambda _: True)] == grouper.groups()
+    assert [g.count for g in grouper.groups()] == [2, 2, 1]
+    assert grouper.groups()[0].last_seen == 4.0  # equal counts: the most recent first
+    recent = grouper.kept(lambda x: x.created >= 3.0)
+    assert [len(kept) for kept in recent] == [2, 1] and recent[1][0][0].message == "社員食堂はありますか"

@@ -7,8 +7,10 @@ import sqlite3
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from fastapi.testclient import TestClient
 
 from faq_bot.config import Settings
@@ -215,3 +217,22 @@ def test_no_entry_is_offered_first_for_small_talk_or_a_message_that_names_nothin
     assert likely_entry(group("ありがとうございました"), 0.25, analyzer) is None  # small talk
     assert likely_entry(group("あ" * 500), 0.25, analyzer) is None  # names nothing
     assert likely_entry(replace(group("請求書の宛名を変えたい"), nearest_confidence=0.1), 0.25, analyzer) is None
+
+
+def test_a_staff_page_renders_on_a_staff_thread_not_on_the_event_loop(
+    logged_in_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from faq_bot.priority import is_staff_thread
+    from faq_bot.service import templating
+
+    seen: list[bool] = []
+    context = templating.page_context
+
+    def spy(*args: Any) -> dict[str, Any]:
+        seen.append(is_staff_thread())
+        return context(*args)
+
+    monkeypatch.setattr(templating, "page_context", spy)
+    for path in ("/admin/log", "/admin/entries", "/admin/batch", "/admin/"):
+        assert logged_in_client.get(path).status_code == 200, path
+    assert seen == [True, True, True, True]

@@ -38,9 +38,9 @@ def _home_view(request: Request, publisher: Publisher, **context: Any) -> View:
     })  # fmt: skip
 
 
-def _home(request: Request, auth: Any, publisher: Publisher, **context: Any) -> HTMLResponse:
+async def _home(request: Request, auth: Any, publisher: Publisher, **context: Any) -> HTMLResponse:
     view = _home_view(request, publisher, **context)
-    return render(request, auth, view.template, "publish", **view.context)
+    return await render(request, auth, view.template, "publish", **view.context)
 
 
 def _problems_view(request: Request, publisher: Publisher, exc: FaqFormatError, raw: bytes | None, **ctx: Any) -> View:
@@ -101,7 +101,7 @@ async def logout(request: Request, auth: AuthDep, csrf: Annotated[str, Form()] =
 @editor_pages.get("", response_class=HTMLResponse)
 async def admin_home(request: Request, auth: AuthDep, publisher: PublisherDep) -> HTMLResponse:
     """Status, upload, versions."""
-    return _home(request, auth, publisher)
+    return await _home(request, auth, publisher)
 
 
 @editor_pages.post("/ui/upload", response_class=HTMLResponse, response_model=None)
@@ -157,10 +157,10 @@ async def ui_publish(
     try:
         raw = staging.get(staged)
     except NotFoundError as exc:
-        return _home(request, auth, publisher, message=str(exc))
+        return await _home(request, auth, publisher, message=str(exc))
     if base and base != publisher.engine.current.faq_version:
         message = "確認のあとで公開中のFAQが変わりました（別の人の公開など）。もう一度、差分を確認してください。"
-        return _home(request, auth, publisher, message=message)
+        return await _home(request, auth, publisher, message=message)
 
     def work(progress: Progress) -> View:
         try:

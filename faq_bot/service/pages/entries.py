@@ -22,7 +22,7 @@ entry_pages = APIRouter(prefix="/admin", include_in_schema=False)
 async def entries_page(request: Request, auth: AuthDep, publisher: PublisherDep) -> HTMLResponse:
     """Every entry of the live FAQ with a link to edit it."""
     auth.check_page(request)
-    return render(request, auth, "entries.html", "entries", entries=publisher.engine.current.index.entries)
+    return await render(request, auth, "entries.html", "entries", entries=publisher.engine.current.index.entries)
 
 
 @entry_pages.get("/entries/{entry_id}", response_class=HTMLResponse)
@@ -32,7 +32,7 @@ async def entry_page(request: Request, auth: AuthDep, publisher: PublisherDep, e
     entry = publisher.engine.current.entry(entry_id)
     if entry is None:
         raise EntryNotFoundError(entry_id)
-    return render(
+    return await render(
         request, auth, "entry.html", "entries", entry=entry, categories=publisher.engine.current.index.categories
     )
 

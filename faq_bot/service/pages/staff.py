@@ -49,7 +49,7 @@ async def console_page(
             result = await in_background(explain_question, publisher, q, category, settings.max_message_chars)
         except FaqBotError as exc:  # an empty or too long question, an unknown category: shown on the page
             error = str(exc)
-    return render(
+    return await render(
         request, auth, "console.html", "console", q=q, chosen=category or [], decision_labels=DECISION_LABELS,
         categories=publisher.engine.current.index.categories, result=result, error=error,
     )  # fmt: skip
@@ -58,7 +58,7 @@ async def console_page(
 @staff_pages.get("/batch", response_class=HTMLResponse)
 async def batch_page(request: Request, auth: AuthDep) -> HTMLResponse:
     """Upload a question set."""
-    return render(request, auth, "batch.html", "batch")
+    return await render(request, auth, "batch.html", "batch")
 
 
 @staff_pages.post("/ui/batch", response_class=HTMLResponse, response_model=None)
@@ -75,7 +75,8 @@ async def batch_ui(
     auth.check_csrf(request, csrf)
     has_file = file is not None and bool(file.filename)
     if not has_file and not pasted.strip():
-        return render(request, auth, "batch.html", "batch", error="TSVファイルを選ぶか、質問集を貼り付けてください。")
+        missing = "TSVファイルを選ぶか、質問集を貼り付けてください。"
+        return await render(request, auth, "batch.html", "batch", error=missing)
     name = file.filename if file is not None and file.filename else "貼り付けた質問集"
     try:
         if file is not None and has_file:
@@ -84,7 +85,7 @@ async def batch_ui(
             raw = pasted.replace("\r\n", "\n").encode("utf-8")
         queries = batch_queries(raw, name)
     except FaqBotError as exc:  # a set that cannot be read: each problem with its line
-        return render(request, auth, "batch.html", "batch", error=str(exc), pasted=pasted)
+        return await render(request, auth, "batch.html", "batch", error=str(exc), pasted=pasted)
 
     def work(progress: Progress) -> View:
         result = run_batch(publisher.engine, queries, progress=progress)
@@ -156,7 +157,7 @@ async def render_log(
     # janome on each representative: staff work, off the event loop like the rest of the page
     likely = await in_background(lambda: [likely_entry(g, floor, analyzer) for g in shown.groups])
     total = await in_background(chatlog.count)
-    return render(
+    return await render(
         request, auth, "log.html", "log", groups=list(zip(shown.groups, likely, strict=True)), entries=usage,
         days=days, message=message, error=error, all_entries=entries, total=total, shown=shown,
         per_page=GROUPS_PER_PAGE,

@@ -14,11 +14,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Hashable
 from dataclasses import dataclass
 from itertools import islice
 
 from faq_bot.errors import LogUnavailableError
-from faq_bot.quality.grouping import GROUP_SIMILARITY, QuestionGroup, QuestionGrouper, summary
+from faq_bot.quality.grouping import GROUP_SIMILARITY, Kept, QuestionGroup, QuestionGrouper, summary
 from faq_bot.retrieval.engine import Engine
 from faq_bot.storage.chatlog import ChatLog, LoggedQuestion, pack_vector, unpack_vectors
 
@@ -28,6 +29,8 @@ log = logging.getLogger("faq_bot.quality")
 LAG_SECONDS = 600.0
 #: Questions encoded per bulk call when filling in missing embeddings (between calls, visitors go first).
 BACKFILL_BATCH = 64
+#: A page's window of days moves in steps of this many seconds (pages in between reuse their groups).
+WINDOW_STEP = 60.0
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class UnansweredQuestions:
         self._waiting: dict[str, LoggedQuestion] = {}
         self._lock = threading.Lock()
         self._backfill: threading.Thread | None = None
+        self._kept: tuple[Hashable, list[Kept]] | None = None  # the last page's groups, and what they depend on
 
     def refresh(self) -> None:
         """Add the rows logged since the last refresh (``LogUnavailableError`` if the log cannot be read)."""
@@ -105,8 +109,13 @@ class UnansweredQuestions:
                 return False
             return q.decision == "escalate" or q.request_id not in clicked
 
+        # What the groups depend on: the questions grouped, the settled ones, the window (to the minute).
+        key = (self._model, len(self._grouper.seen), hash(frozenset(clicked)), hash(frozenset(dismissed)),
+               int(since // WINDOW_STEP))  # fmt: skip
         with self._lock:
-            groups = self._grouper.kept(unanswered)
+            if self._kept is None or self._kept[0] != key:  # else: paging through an unchanged log
+                self._kept = (key, self._grouper.kept(unanswered))
+            groups = self._kept[1]
             waiting = len(self._waiting)
         pages = max(1, -(-len(groups) // per_page))
         page = min(max(page, 1), pages)

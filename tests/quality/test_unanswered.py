@@ -90,3 +90,17 @@ def test_questions_logged_without_an_embedding_are_encoded_once_in_the_backgroun
     calls = encoder_of(fake_engine).calls
     assert UnansweredQuestions(chatlog, fake_engine, similarity=0.8).page(days=0).total_questions == 3
     assert encoder_of(fake_engine).calls == calls  # after a restart: read, not encoded again
+
+
+def test_paging_through_an_unchanged_log_groups_once(fake_engine: Engine, chatlog: ChatLog) -> None:
+    chatlog.write([asked(fake_engine, t) for t in ("社員食堂", "駐車場の台数", "喫煙所の場所")])
+    unanswered = UnansweredQuestions(chatlog, fake_engine, similarity=0.95)
+    unanswered.refresh()
+    grouper, counted = unanswered._grouper, []
+    kept = grouper.kept
+    grouper.kept = lambda keep: counted.append(1) or kept(keep)  # type: ignore[method-assign]
+    pages = [unanswered.page(days=0, page=p, per_page=1) for p in (1, 2, 3, 1)]
+    assert [p.groups[0].representative for p in pages] == ["喫煙所の場所", "駐車場の台数", "社員食堂", "喫煙所の場所"]
+    assert len(counted) == 1
+    chatlog.dismiss([pages[0].groups[0].request_ids[0]], "dismissed")  # a change: grouped again, without it
+    assert unanswered.page(days=0).total_groups == 2 and len(counted) == 2

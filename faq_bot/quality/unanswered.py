@@ -109,10 +109,10 @@ class UnansweredQuestions:
                 return False
             return q.decision == "escalate" or q.request_id not in clicked
 
-        # What the groups depend on: the questions grouped, the settled ones, the window (to the minute).
-        key = (self._model, len(self._grouper.seen), hash(frozenset(clicked)), hash(frozenset(dismissed)),
-               int(since // WINDOW_STEP))  # fmt: skip
+        settled = (hash(frozenset(clicked)), hash(frozenset(dismissed)), int(since // WINDOW_STEP))
         with self._lock:
+            # What the groups depend on: the questions grouped, the settled ones, the window (to the minute).
+            key = (self._model, len(self._grouper.seen), *settled)
             if self._kept is None or self._kept[0] != key:  # else: paging through an unchanged log
                 self._kept = (key, self._grouper.kept(unanswered))
             groups = self._kept[1]

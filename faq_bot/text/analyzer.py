@@ -89,7 +89,7 @@ class TextAnalyzer:
         # anyway, and one per worker thread cost hundreds of MB): one for visitors' questions and
         # one for staff work (~11 MB more: publishes, reloads, batch tests, log pages), so that a
         # question never waits for a lowest-priority thread in the middle of a long answer.
-        self._tokenizers = {low: (Tokenizer(), threading.Lock()) for low in (False, True)}
+        self._tokenizers = {staff: (Tokenizer(), threading.Lock()) for staff in (False, True)}
 
     def _tokens(self, text: str) -> list[Any]:
         tokenizer, lock = self._tokenizers[is_staff_thread()]

@@ -84,6 +84,7 @@ class LogWriter:
         self._lost = 0
         self._error: str | None = None
         self._full_warned = False
+        self._last_purge: float | None = None  # when a purge was last queued (monotonic)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="faq-bot-log-writer", daemon=True)
 
@@ -171,8 +172,14 @@ class LogWriter:
             return self.store.masked(recent)
         return self.store.message_of(request_id)
 
-    def purge(self) -> None:
-        """Queue the deletion of rows past the retention period."""
+    def purge(self, unless_within: float = 0.0) -> None:
+        """Queue the deletion of rows past the retention period; not again if one was queued less
+        than ``unless_within`` seconds ago (a staff page asks on every view; retention is in days)."""
+        now = time.monotonic()
+        with self._state:
+            if self._last_purge is not None and now - self._last_purge < unless_within:
+                return
+            self._last_purge = now
         self.submit(Purge())
 
     def health(self) -> LogHealth:

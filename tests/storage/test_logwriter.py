@@ -65,6 +65,20 @@ def test_questions_arriving_together_share_one_transaction_and_a_purge_is_not_he
     writer.close()
 
 
+def test_a_purge_asked_for_again_within_the_interval_is_not_queued_again(database: Database) -> None:
+    store = CountingLog(database)
+    writer = LogWriter(store)
+    writer.start()
+    writer.purge(unless_within=600)  # a staff page view: the first one purges
+    writer.purge(unless_within=600)  # the next views within ten minutes do not
+    writer.record_chat(record(1))
+    assert writer.flush(timeout=20)
+    writer.purge()  # asked for without an interval (start-up): always
+    assert writer.flush(timeout=20)
+    writer.close()
+    assert sum(t.count("Purge") for t in store.transactions) == 2
+
+
 def test_a_full_queue_drops_new_rows_counts_them_and_warns_once(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -57,7 +57,8 @@ class UnansweredQuestions:
         self._waiting: dict[str, LoggedQuestion] = {}
         self._lock = threading.Lock()
         self._backfill: threading.Thread | None = None
-        self._kept: tuple[Hashable, list[Kept]] | None = None  # the last page's groups, and what they depend on
+        # The last groups, what they depend on, and the pages summarised from them (page, per page).
+        self._kept: tuple[Hashable, list[Kept], dict[tuple[int, int], list[QuestionGroup]]] | None = None
 
     def refresh(self) -> None:
         """Add the rows logged since the last refresh (``LogUnavailableError`` if the log cannot be read)."""
@@ -114,12 +115,14 @@ class UnansweredQuestions:
             # What the groups depend on: the questions grouped, the settled ones, the window (to the minute).
             key = (self._model, len(self._grouper.seen), *settled)
             if self._kept is None or self._kept[0] != key:  # else: paging through an unchanged log
-                self._kept = (key, self._grouper.kept(unanswered))
-            groups = self._kept[1]
+                self._kept = (key, self._grouper.kept(unanswered), {})
+            groups, summaries = self._kept[1], self._kept[2]
             waiting = len(self._waiting)
-        pages = max(1, -(-len(groups) // per_page))
-        page = min(max(page, 1), pages)
-        shown = [summary(kept) for kept in groups[(page - 1) * per_page : page * per_page]]
+            pages = max(1, -(-len(groups) // per_page))
+            page = min(max(page, 1), pages)
+            if (page, per_page) not in summaries:  # a page seen before shows the same groups
+                summaries[page, per_page] = [summary(kept) for kept in groups[(page - 1) * per_page : page * per_page]]
+            shown = list(summaries[page, per_page])
         return GroupPage(shown, page, pages, len(groups), sum(len(kept) for kept in groups), waiting)
 
     def _fill(self) -> None:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from faq_bot.quality import unanswered as unanswered_module
+from faq_bot.quality.grouping import summary
 from faq_bot.quality.unanswered import UnansweredQuestions
 from faq_bot.retrieval.engine import Engine
 from faq_bot.storage.chatlog import ChatLog, ChatRecord, pack_vector
@@ -92,15 +94,18 @@ def test_questions_logged_without_an_embedding_are_encoded_once_in_the_backgroun
     assert encoder_of(fake_engine).calls == calls  # after a restart: read, not encoded again
 
 
-def test_paging_through_an_unchanged_log_groups_once(fake_engine: Engine, chatlog: ChatLog) -> None:
+def test_paging_through_an_unchanged_log_groups_once(
+    fake_engine: Engine, chatlog: ChatLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
     chatlog.write([asked(fake_engine, t) for t in ("社員食堂", "駐車場の台数", "喫煙所の場所")])
     unanswered = UnansweredQuestions(chatlog, fake_engine, similarity=0.95)
     unanswered.refresh()
-    grouper, counted = unanswered._grouper, []
+    grouper, counted, summarised = unanswered._grouper, [], []
     kept = grouper.kept
     grouper.kept = lambda keep: counted.append(1) or kept(keep)  # type: ignore[method-assign]
+    monkeypatch.setattr(unanswered_module, "summary", lambda k: summarised.append(1) or summary(k))
     pages = [unanswered.page(days=0, page=p, per_page=1) for p in (1, 2, 3, 1)]
     assert [p.groups[0].representative for p in pages] == ["喫煙所の場所", "駐車場の台数", "社員食堂", "喫煙所の場所"]
-    assert len(counted) == 1
+    assert len(counted) == 1 and len(summarised) == 3  # the first page again: its groups as summarised before
     chatlog.dismiss([pages[0].groups[0].request_ids[0]], "dismissed")  # a change: grouped again, without it
     assert unanswered.page(days=0).total_groups == 2 and len(counted) == 2

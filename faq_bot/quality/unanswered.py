@@ -31,6 +31,8 @@ LAG_SECONDS = 600.0
 BACKFILL_BATCH = 64
 #: A page's window of days moves in steps of this many seconds (pages in between reuse their groups).
 WINDOW_STEP = 60.0
+#: Pages of summarised groups kept for paging back (cleared when more are asked for).
+PAGES_KEPT = 50
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,8 @@ class UnansweredQuestions:
             pages = max(1, -(-len(groups) // per_page))
             page = min(max(page, 1), pages)
             if (page, per_page) not in summaries:  # a page seen before shows the same groups
+                if len(summaries) >= PAGES_KEPT:  # any page size may be asked for: keep a bounded few
+                    summaries.clear()
                 summaries[page, per_page] = [summary(kept) for kept in groups[(page - 1) * per_page : page * per_page]]
             shown = list(summaries[page, per_page])
         return GroupPage(shown, page, pages, len(groups), sum(len(kept) for kept in groups), waiting)

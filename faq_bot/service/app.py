@@ -58,8 +58,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         chatlog = ChatLog(dbs.log, settings.log_mask_personal_data, settings.log_retention_days)
         log_writer = LogWriter(chatlog, settings.log_queue_size, settings.log_retry_seconds)
-        log_writer.start()  # an unusable log is a warning: the bot answers without it
-        log_writer.purge()
+        log_writer.start()  # an unusable log is a warning: the bot answers without it (and purges, see LogWriter)
         app.state.chatlog, app.state.log_writer = chatlog, log_writer
         follower: Follower | None = None
         try:

@@ -109,3 +109,5 @@ def test_paging_through_an_unchanged_log_groups_once(
     assert len(counted) == 1 and len(summarised) == 3  # the first page again: its groups as summarised before
     chatlog.dismiss([pages[0].groups[0].request_ids[0]], "dismissed")  # a change: grouped again, without it
     assert unanswered.page(days=0).total_groups == 2 and len(counted) == 2
+    first = unanswered.page(days=0, page=1, per_page=1)  # the page seen before is summarised again
+    assert first.groups[0].representative == "駐車場の台数" and len(summarised) == 3 + 2 + 1

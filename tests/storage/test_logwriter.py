@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -73,10 +75,32 @@ def test_a_purge_asked_for_again_within_the_interval_is_not_queued_again(databas
     writer.purge(unless_within=600)  # the next views within ten minutes do not
     writer.record_chat(record(1))
     assert writer.flush(timeout=20)
-    writer.purge()  # asked for without an interval (start-up): always
+    writer.purge()  # asked for without an interval: always
+    assert writer.flush(timeout=20)
+    assert sum(t.count("Purge") for t in store.transactions) == 2
+    writer._last_purge -= 601  # type: ignore[operator]  # ten minutes on
+    writer.purge(unless_within=600)
     assert writer.flush(timeout=20)
     writer.close()
-    assert sum(t.count("Purge") for t in store.transactions) == 2
+    assert sum(t.count("Purge") for t in store.transactions) == 3
+
+
+def test_with_a_retention_period_the_writer_purges_by_itself(database: Database) -> None:
+    store = CountingLog(database)
+    store.retention_days = 1
+    store.write([dataclasses.replace(record(1), created=time.time() - 2 * 86400), record(2)])
+    writer = LogWriter(store, purge_every=0.05)
+    writer.start()  # nobody asks for a purge: at start, and again and again
+    wait_until(lambda: sum(t.count("Purge") for t in store.transactions) >= 3, what="three purges")
+    writer.close()
+    assert store.count() == 1 and not store.known("r1")
+
+
+def test_a_purge_that_could_not_be_queued_is_due_again(database: Database) -> None:
+    writer = LogWriter(CountingLog(database), capacity=1)  # not started: nothing drains the queue
+    writer.record_chat(record(1))
+    writer.purge(unless_within=600)  # the queue is full: dropped ...
+    assert writer._last_purge is None  # ... so the next page view asks again
 
 
 def test_a_full_queue_drops_new_rows_counts_them_and_warns_once(

@@ -20,7 +20,7 @@ from faq_bot.quality.unanswered import UnansweredQuestions
 from faq_bot.retrieval.decision import names_nothing
 from faq_bot.retrieval.smalltalk import recognise
 from faq_bot.service.auth import AdminAuth, AdminPageRoute
-from faq_bot.service.deps import AuthDep, ChatLogDep, LogWriterDep, PublisherDep, SettingsDep, UnansweredDep
+from faq_bot.service.deps import AuthDep, ChatLogDep, PublisherDep, SettingsDep, UnansweredDep
 from faq_bot.service.offload import in_background
 from faq_bot.service.routes.staff import csv_download, explain_question
 from faq_bot.service.streaming import View, with_progress
@@ -31,10 +31,6 @@ from faq_bot.text.analyzer import TextAnalyzer
 
 staff_pages = APIRouter(prefix="/admin", include_in_schema=False, route_class=AdminPageRoute)
 _RESULT = {"prefix": "result-", "suffix": ".csv"}
-#: Seconds between the retention purges the log page asks for (retention is counted in days, and
-#: the page hides what is past it anyway; a purge on every view cost a staff member paging
-#: through the log ~15 % of each page's interpreter time).
-PURGE_EVERY = 600.0
 
 
 @staff_pages.get("/console", response_class=HTMLResponse)
@@ -119,14 +115,12 @@ async def log_page(
     auth: AuthDep,
     publisher: PublisherDep,
     chatlog: ChatLogDep,
-    log_writer: LogWriterDep,
     unanswered: UnansweredDep,
     days: Annotated[int, Query(ge=0, le=3650)] = 30,
     page: Annotated[int, Query(ge=1)] = 1,
     dismissed: Annotated[int | None, Query(ge=0)] = None,
 ) -> HTMLResponse:
     """Unanswered questions grouped by meaning (one page of groups), per-entry use and ratings."""
-    log_writer.purge(unless_within=PURGE_EVERY)  # retention, in the background
     message = f"{dismissed}件の質問を対応不要にしました。" if dismissed is not None else None
     return await render_log(request, auth, publisher, chatlog, unanswered, message, days=days, page=page)
 

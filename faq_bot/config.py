@@ -171,7 +171,7 @@ class Settings(BaseSettings):
     # log_retry_seconds of failed retries they are dropped, counted and warned about. Chat never waits.
     log_queue_size: int = Field(50_000, ge=1)
     log_retry_seconds: float = Field(300.0, ge=0.0)
-    max_message_chars: int = Field(500, ge=1, le=2000)  # 2000: the bound documented in the API schema
+    max_message_chars: int = Field(1000, ge=1, le=2000)  # 2000: the bound documented in the API schema
     max_body_bytes: int = Field(16_384, ge=1024)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Sites allowed to show our pages in a frame (CSP frame-ancestors), e.g. "'self' https://shop.example".

@@ -53,6 +53,27 @@ def test_none_of_these_under_suggestions_leads_to_the_contact_form(page: object)
         )
     )
     assert none.is_disabled()
+    # The pressed button is gone for the keyboard: focus is on the way to a person.
+    assert escalation.get_by_role("link").evaluate("a => a.getRootNode().activeElement === a")
+
+
+def test_a_message_over_the_limit_is_kept_whole_and_the_visitor_is_asked_to_shorten_it(page: object) -> None:
+    box = page.locator("#fb-input")  # type: ignore[attr-defined]
+    count = page.locator("#fb-count")  # type: ignore[attr-defined]
+    question = "請求書はダウンロードできますか"
+    long = "いつもお世話になっております。" * 70 + question  # 1,065 characters, the question last
+    box.fill(long)
+    assert box.input_value() == long  # nothing cut off (the question is at the end)
+    assert "メッセージが長すぎます（1065 / 1000文字）" in count.inner_text()
+    assert box.get_attribute("aria-invalid") == "true"
+    box.press("Enter")
+    assert page.locator(".msg.user").count() == 0 and box.input_value() == long  # type: ignore[attr-defined]
+    box.fill("いつもお世話になっております。" * 60 + question)  # 915: near the limit, what is left is shown
+    assert count.inner_text() == "残り85文字" and box.get_attribute("aria-invalid") is None
+    box.press("Enter")
+    page.locator(".msg.user").last.wait_for()  # type: ignore[attr-defined]  # sent
+    page.locator(".msg.answer, .msg.suggest, .msg.escalate").last.wait_for()  # type: ignore[attr-defined]
+    assert count.is_hidden() and box.input_value() == ""
 
 
 def test_a_greeting_gets_a_friendly_reply_not_an_escalation(page: object) -> None:

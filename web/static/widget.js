@@ -3,8 +3,11 @@
  *   <script src="https://bot.example.com/widget.js" defer
  *           data-server="https://bot.example.com" data-title="サポートチャット"
  *           data-color="#0b5cad" data-greeting="…" data-examples="質問1|質問2"
- *           data-contact="https://example.com/contact"></script>
+ *           data-contact="https://example.com/contact" data-max-length="1000"></script>
  * data-contact (optional): the contact form, offered when the bot itself cannot be reached.
+ * data-max-length (optional): the server's FAQ_BOT_MAX_MESSAGE_CHARS (default 1000). A longer
+ * message is never cut short (its question is often its last sentence): the widget counts and asks
+ * the visitor to shorten it.
  * Everything the server or the visitor sends is rendered as text (textContent),
  * never as HTML. No inline scripts or styles: it runs under a strict CSP.
  */
@@ -22,6 +25,7 @@
   var examples = (data.examples || "").split("|").filter(Boolean).slice(0, 5);
   var contactFallback = data.contact || ""; // the way to a person when the server does not answer
   var color = /^#[0-9a-fA-F]{3,8}$/.test(data.color || "") ? data.color : "#0b5cad";
+  var maxChars = parseInt(data.maxLength, 10) > 0 ? parseInt(data.maxLength, 10) : 1000;
   var sessionId = window.crypto && crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random();
   var STEP = /^\s*([\u2460-\u2473]|\d+[.)．]|[・•-]\s)/; // ①..⑳, "1." "1)", bullets
   var URL_RE = /(https?:\/\/[^\s<>"'）」】]+)/g;
@@ -76,14 +80,15 @@
     el("span", { class: "dot", "aria-hidden": "true" }), el("span", { class: "dot", "aria-hidden": "true" }),
     el("span", { class: "dot", "aria-hidden": "true" }), el("span", { class: "sr-only", text: "回答を作成しています" }),
   ]);
-  var input = el("textarea", { id: "fb-input", rows: "1", maxlength: "500", autocomplete: "off",
-    placeholder: "ご質問を入力してください", "aria-describedby": "fb-hint" });
+  var input = el("textarea", { id: "fb-input", rows: "1", autocomplete: "off",
+    placeholder: "ご質問を入力してください", "aria-describedby": "fb-count fb-hint" });
   var label = el("label", { for: "fb-input", class: "sr-only", text: "質問" });
   var send = el("button", { class: "send", type: "submit", text: "送信" });
   var hint = el("p", { id: "fb-hint", class: "hint", text: "Enterで送信・Shift+Enterで改行" });
+  var count = el("p", { id: "fb-count", class: "count", "aria-live": "polite", hidden: "" });
   var form = el("form", { class: "composer" }, [label, input, send]);
   var panel = el("section", { id: "fb-panel", class: "panel", role: "dialog", "aria-label": title, hidden: "" }, [
-    el("header", { class: "head" }, [el("h2", { text: title }), closeBtn]), chipsWrap, filterLine, log, typing, form, hint,
+    el("header", { class: "head" }, [el("h2", { text: title }), closeBtn]), chipsWrap, filterLine, log, typing, form, count, hint,
   ]);
   root.appendChild(style);
   root.appendChild(launcher);
@@ -217,8 +222,10 @@
     var none = el("button", { type: "button", class: "suggestion none", text: "どれにも当てはまらない" });
     none.addEventListener("click", function () {
       none.disabled = true;
-      showEscalation(reply.escalation || { text: "", contact_url: "" }, { question: reply.question,
+      var node = showEscalation(reply.escalation || { text: "", contact_url: "" }, { question: reply.question,
         categories: reply.categories });
+      // The button is gone for the keyboard: focus goes on to the way to a person (or back to the box).
+      (node.querySelector("a.contact") || input).focus({ preventScroll: true });
     });
     var list = entryButtons(reply.suggestions, reply.request_id, "もしかして");
     list.appendChild(none);
@@ -250,12 +257,13 @@
       everywhere = el("button", { type: "button", class: "everywhere", text: "全ての分類で探す" });
       everywhere.addEventListener("click", function () {
         everywhere.disabled = true;
+        input.focus({ preventScroll: true }); // the question is asked again: its reply comes below
         setSelected([]);
         bubble("user", [el("p", { text: reply.question })]);
         ask(reply.question);
       });
     }
-    bubble("bot escalate", [
+    return bubble("bot escalate", [
       el("p", { class: "esc-title", text: "FAQではお答えできませんでした" }), richText(esc.text),
       el("div", { class: "actions" }, [contactLink(esc.contact_url), everywhere]),
     ].concat(related));
@@ -296,15 +304,34 @@
       else if (reply.decision === "smalltalk") showSmallTalk(reply.answer);
       else showEscalation(reply.escalation || { text: reply.answer, contact_url: "" }, reply);
     }, function (err) {
-      if (err.status === 429 && !input.value) input.value = text; // asked too often: the question waits in the box
+      // Asked too often, or longer than this server takes: the question waits in the box.
+      if ((err.status === 429 || err.status === 422) && !input.value) { input.value = text; updateCount(); }
       showError(err.message, err.status === 0 || err.status >= 500 ? function () { ask(text); } : null);
     }).then(function () { setBusy(false); });
+  }
+
+  /** Characters as the server counts them (code points: an emoji is one). */
+  function length(text) { return Array.from ? Array.from(text).length : text.length; }
+
+  /** Near the limit, what is left; over it, how much too long (sending waits until it fits). */
+  function updateCount() {
+    var n = length(input.value.trim());
+    var over = n > maxChars;
+    count.hidden = n <= maxChars * 0.8;
+    count.classList.toggle("over", over);
+    count.textContent = over
+      ? "メッセージが長すぎます（" + n + " / " + maxChars + "文字）。短くしてから送信してください。"
+      : "残り" + (maxChars - n) + "文字";
+    if (over) input.setAttribute("aria-invalid", "true"); else input.removeAttribute("aria-invalid");
+    return !over;
   }
 
   function submit() {
     var text = input.value.trim();
     if (!text || busy) return;
+    if (!updateCount()) { input.focus(); return; }
     input.value = "";
+    updateCount();
     bubble("user", [el("p", { text: text })]);
     ask(text);
   }
@@ -314,6 +341,7 @@
   closeBtn.addEventListener("click", close);
   panel.addEventListener("keydown", function (e) { if (e.key === "Escape") close(); });
   form.addEventListener("submit", function (e) { e.preventDefault(); submit(); });
+  input.addEventListener("input", updateCount);
   input.addEventListener("compositionstart", function () { composing = true; });
   input.addEventListener("compositionend", function () { composing = false; });
   input.addEventListener("keydown", function (e) {

@@ -42,5 +42,6 @@ async def demo(request: Request, settings: SettingsDep) -> HTMLResponse:
             "greeting": settings.greeting,
             "examples": "|".join(settings.example_questions),
             "contact": contact_link(settings.contact_url, "", ""),  # for when the bot cannot be reached
+            "max_chars": settings.max_message_chars,
         },
     )

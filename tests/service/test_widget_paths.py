@@ -61,7 +61,7 @@ def test_thumbs_down_opens_a_comment_box_and_the_contact_link(page: object, widg
     ]
     box.fill("PDFの場所が見つかりませんでした")
     answer.get_by_role("button", name="送信").click()
-    answer.get_by_text("ご意見を送信しました").wait_for()
+    answer.get_by_text("コメントを送信しました").wait_for()
     with sqlite3.connect(widget_settings.log_path) as db:
         rows = db.execute("SELECT rating, comment FROM feedback").fetchall()
     assert ("down", "PDFの場所が見つかりませんでした") in rows

@@ -174,7 +174,7 @@
       e.preventDefault();
       if (!box.value.trim()) { box.focus(); return; }
       request("POST", "/api/feedback", { request_id: requestId, rating: "down", comment: box.value.trim() })
-        .then(function () { form.remove(); status.textContent = "ご意見を送信しました。ありがとうございます。"; },
+        .then(function () { form.remove(); status.textContent = "コメントを送信しました。"; },
           function (err) { status.textContent = err.message; });
     });
     var link = contactLink(contactUrl);

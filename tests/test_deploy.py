@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -81,13 +82,14 @@ def test_a_publish_on_one_replica_under_load_reaches_every_replica_without_a_fai
     assert version in versions and before in versions  # the load really spanned the swap
 
 
-def test_a_replica_killed_under_load_fails_no_request_and_catches_up_with_a_publish_it_missed(
+def test_a_replica_killed_under_load_loses_at_most_the_reply_it_was_writing_and_catches_up_with_a_publish(
     cluster: Cluster,
 ) -> None:
     victim, other = cluster.servers[1], cluster.servers[2]
     visitors = Visitors(cluster.url, questions()).start()
     try:
         wait_until(lambda: visitors.count() > 30, timeout=60, what="chat load running")
+        killed = time.monotonic()
         victim.kill()
         seen = visitors.count()
         wait_until(lambda: visitors.count() > seen + 60, timeout=60, what="chat load with a replica dead")
@@ -107,7 +109,13 @@ def test_a_replica_killed_under_load_fails_no_request_and_catches_up_with_a_publ
         wait_until(lambda: visitors.count() > seen + 60, timeout=60, what="chat load with the replica back")
     finally:
         replies = visitors.stop()
-    assert failed(replies) == [], cluster.nginx.error_log() if cluster.nginx else ""
+    # A crash between a reply's header and its body (two writes microseconds apart) cuts that one reply
+    # off after nginx has passed its header on: no proxy can retry it. At most that one, at the crash.
+    cut = [r for r in failed(replies) if "without sending complete message body" in (r.error or "")]
+    at_crash = [r for r in cut if killed - 5 <= r.sent <= killed + 1]
+    assert len(at_crash) <= 1 and [r for r in failed(replies) if r not in at_crash] == [], (
+        cluster.nginx.error_log() if cluster.nginx else ""
+    )
     assert mixed(replies, answers_by_version(SHIPPED, variant("v2"), variant("v3"))) == []
     direct = httpx.post(victim.url + "/api/chat", json={"message": questions()[0]}, timeout=30).json()
     assert direct["faq_version"] == version_of(v3)

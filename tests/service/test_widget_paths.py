@@ -193,3 +193,18 @@ def test_a_question_refused_for_asking_too_often_waits_in_the_input(page: object
     ask(page, "請求書はダウンロードできますか")
     page.locator(".msg.error").last.wait_for()  # type: ignore[attr-defined]
     assert page.locator("#fb-input").input_value() == "請求書はダウンロードできますか"  # type: ignore[attr-defined]
+
+
+def test_a_reply_cut_off_on_the_way_offers_another_try_not_an_empty_card(page: object) -> None:
+    page.route(  # type: ignore[attr-defined]
+        "**/api/chat",  # a 200 whose body stops short: a replica that died mid-reply
+        lambda route: route.fulfill(status=200, content_type="application/json", body='{"decision": "ans'),
+    )
+    ask(page, "請求書はダウンロードできますか")
+    error = page.locator(".msg.error").last  # type: ignore[attr-defined]
+    error.wait_for()
+    assert "回答を受け取れませんでした" in error.inner_text()
+    assert page.locator(".msg.escalate").count() == 0  # type: ignore[attr-defined]
+    page.unroute("**/api/chat")  # type: ignore[attr-defined]
+    error.get_by_role("button", name="再試行").click()
+    page.locator(".msg.answer").last.wait_for()  # type: ignore[attr-defined]

@@ -140,11 +140,16 @@
       signal: ctrl ? ctrl.signal : undefined,
     }).then(function (res) {
       if (timer) clearTimeout(timer);
-      return res.json().catch(function () { return {}; }).then(function (json) {
+      return res.json().catch(function () { return null; }).then(function (json) {
         if (!res.ok) {
-          var err = new Error(typeof json.detail === "string" ? json.detail : "エラーが発生しました（" + res.status + "）。");
+          var err = new Error(json && typeof json.detail === "string" ? json.detail : "エラーが発生しました（" + res.status + "）。");
           err.status = res.status;
           throw err;
+        }
+        if (json === null) { // cut off on the way (a server that stopped mid-reply): worth another try
+          var cut = new Error("回答を受け取れませんでした。もう一度お試しください。");
+          cut.status = 0;
+          throw cut;
         }
         return json;
       });

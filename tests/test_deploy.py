@@ -114,7 +114,8 @@ def test_a_replica_killed_under_load_loses_at_most_the_reply_it_was_writing_and_
     cut = [r for r in failed(replies) if "without sending complete message body" in (r.error or "")]
     at_crash = [r for r in cut if killed - 5 <= r.sent <= killed + 1]
     assert len(at_crash) <= 1 and [r for r in failed(replies) if r not in at_crash] == [], (
-        cluster.nginx.error_log() if cluster.nginx else ""
+        failed(replies),
+        cluster.nginx.error_log() if cluster.nginx else "",
     )
     assert mixed(replies, answers_by_version(SHIPPED, variant("v2"), variant("v3"))) == []
     direct = httpx.post(victim.url + "/api/chat", json={"message": questions()[0]}, timeout=30).json()

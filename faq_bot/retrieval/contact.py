@@ -33,10 +33,32 @@ def check_contact_url(template: str) -> str:
     return template
 
 
+#: Bytes of the URL-encoded question at most: a Japanese character takes 9, and a link much past
+#: ~8 KB is refused by common web servers (nginx's and Apache's request-line limits), so a long
+#: message is prefilled in part (the form's visitor can paste the rest; the log keeps it whole).
+QUESTION_BYTES = 2000
+
+
+def _prefilled(question: str) -> str:
+    """The question URL-encoded, cut on a character boundary (with …) to ``QUESTION_BYTES``."""
+    encoded = quote(question, safe="")
+    if len(encoded) <= QUESTION_BYTES:
+        return encoded
+    cut, size = [], len(quote("…"))
+    for char in question:
+        piece = quote(char, safe="")
+        if size + len(piece) > QUESTION_BYTES:
+            break
+        cut.append(piece)
+        size += len(piece)
+    return "".join(cut) + quote("…")
+
+
 def contact_link(template: str, question: str, request_id: str) -> str:
-    """The contact-form URL with ``{question}`` and ``{request_id}`` filled in, URL-encoded."""
-    values = {"question": question, "request_id": request_id}
-    return re.sub(r"\{(question|request_id)\}", lambda m: quote(values[m.group(1)], safe=""), template)
+    """The contact-form URL with ``{question}`` (at most ``QUESTION_BYTES`` of it) and ``{request_id}``
+    filled in, URL-encoded."""
+    values = {"question": _prefilled(question), "request_id": quote(request_id, safe="")}
+    return re.sub(r"\{(question|request_id)\}", lambda m: values[m.group(1)], template)
 
 
 def refers_to_contact(answer: str, escalation_text: str) -> bool:

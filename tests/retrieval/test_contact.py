@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 import pytest
 from pydantic import ValidationError
 
 from faq_bot.config import Settings
-from faq_bot.retrieval.contact import check_contact_url, contact_link, refers_to_contact
+from faq_bot.retrieval.contact import QUESTION_BYTES, check_contact_url, contact_link, refers_to_contact
 
 ESCALATION = "弊社担当者、またはお問い合わせフォームにお問い合わせください。"
 
@@ -36,3 +38,14 @@ def test_answers_that_send_the_visitor_to_the_contact_form_are_recognised() -> N
     assert refers_to_contact("お手数ですが問合せフォームからご連絡ください。", ESCALATION)
     assert refers_to_contact(ESCALATION, ESCALATION)
     assert not refers_to_contact("マイページの請求一覧からPDFで出力できます。", ESCALATION)
+
+
+def test_a_long_question_is_prefilled_in_part_so_that_the_link_stays_within_what_web_servers_take() -> None:
+    question = "請求書の宛名について" * 100  # 1,000 characters: 9,000 bytes URL-encoded
+    url = contact_link("https://example.com/contact?q={question}&ref={request_id}", question, "r1")
+    prefilled = url.split("q=", 1)[1].split("&ref=", 1)[0]
+    assert len(prefilled) <= QUESTION_BYTES and url.endswith("&ref=r1")
+    text = unquote(prefilled)
+    assert text.endswith("…") and question.startswith(text[:-1]) and len(text) > 200
+    short = "請求書はダウンロードできますか"
+    assert unquote(contact_link("https://example.com/c?q={question}", short, "").split("q=")[1]) == short

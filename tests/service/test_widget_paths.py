@@ -203,8 +203,10 @@ def test_a_reply_cut_off_on_the_way_offers_another_try_not_an_empty_card(page: o
     ask(page, "請求書はダウンロードできますか")
     error = page.locator(".msg.error").last  # type: ignore[attr-defined]
     error.wait_for()
-    assert "回答を受け取れませんでした" in error.inner_text()
+    assert "応答が途中で切れました" in error.inner_text()
     assert page.locator(".msg.escalate").count() == 0  # type: ignore[attr-defined]
     page.unroute("**/api/chat")  # type: ignore[attr-defined]
     error.get_by_role("button", name="再試行").click()
     page.locator(".msg.answer").last.wait_for()  # type: ignore[attr-defined]
+    # The pressed 再試行 is gone with its card: focus is back in the input, not lost on the page.
+    assert page.locator("#fb-input").evaluate("i => i.getRootNode().activeElement === i")  # type: ignore[attr-defined]

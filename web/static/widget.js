@@ -25,7 +25,7 @@
   var examples = (data.examples || "").split("|").filter(Boolean).slice(0, 5);
   var contactFallback = data.contact || ""; // the way to a person when the server does not answer
   var color = /^#[0-9a-fA-F]{3,8}$/.test(data.color || "") ? data.color : "#0b5cad";
-  var maxChars = parseInt(data.maxLength, 10) > 0 ? parseInt(data.maxLength, 10) : 1000;
+  var maxChars = /^[1-9]\d*$/.test(data.maxLength || "") ? Number(data.maxLength) : 1000;
   var sessionId = window.crypto && crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random();
   var STEP = /^\s*([\u2460-\u2473]|\d+[.)．]|[・•-]\s)/; // ①..⑳, "1." "1)", bullets
   var URL_RE = /(https?:\/\/[^\s<>"'）」】]+)/g;
@@ -85,10 +85,12 @@
   var label = el("label", { for: "fb-input", class: "sr-only", text: "質問" });
   var send = el("button", { class: "send", type: "submit", text: "送信" });
   var hint = el("p", { id: "fb-hint", class: "hint", text: "Enterで送信・Shift+Enterで改行" });
-  var count = el("p", { id: "fb-count", class: "count", "aria-live": "polite", hidden: "" });
+  var count = el("p", { id: "fb-count", class: "count", hidden: "" });
+  // Read out only when the message goes over the limit or a send is held back, not on every key.
+  var countNews = el("span", { class: "sr-only", "aria-live": "assertive" });
   var form = el("form", { class: "composer" }, [label, input, send]);
   var panel = el("section", { id: "fb-panel", class: "panel", role: "dialog", "aria-label": title, hidden: "" }, [
-    el("header", { class: "head" }, [el("h2", { text: title }), closeBtn]), chipsWrap, filterLine, log, typing, form, count, hint,
+    el("header", { class: "head" }, [el("h2", { text: title }), closeBtn]), chipsWrap, filterLine, log, typing, form, count, countNews, hint,
   ]);
   root.appendChild(style);
   root.appendChild(launcher);
@@ -99,6 +101,7 @@
   var selected = [];
   var busy = false;
   var composing = false;
+  var coarse = !!(window.matchMedia && window.matchMedia("(pointer: coarse)").matches); // a touch screen
 
   function scrollDown() { log.scrollTop = log.scrollHeight; }
 
@@ -139,15 +142,15 @@
       body: body ? JSON.stringify(body) : undefined,
       signal: ctrl ? ctrl.signal : undefined,
     }).then(function (res) {
-      if (timer) clearTimeout(timer);
-      return res.json().catch(function () { return null; }).then(function (json) {
+      return res.json().catch(function () { return null; }).then(function (json) { // the timeout covers the body too
+        if (timer) clearTimeout(timer);
         if (!res.ok) {
           var err = new Error(json && typeof json.detail === "string" ? json.detail : "エラーが発生しました（" + res.status + "）。");
           err.status = res.status;
           throw err;
         }
         if (json === null) { // cut off on the way (a server that stopped mid-reply): worth another try
-          var cut = new Error("回答を受け取れませんでした。もう一度お試しください。");
+          var cut = new Error("サーバーからの応答が途中で切れました。もう一度お試しください。");
           cut.status = 0;
           throw cut;
         }
@@ -179,7 +182,7 @@
       e.preventDefault();
       if (!box.value.trim()) { box.focus(); return; }
       request("POST", "/api/feedback", { request_id: requestId, rating: "down", comment: box.value.trim() })
-        .then(function () { form.remove(); status.textContent = "コメントを送信しました。"; },
+        .then(function () { form.remove(); input.focus({ preventScroll: true }); status.textContent = "コメントを送信しました。"; },
           function (err) { status.textContent = err.message; });
     });
     var link = contactLink(contactUrl);
@@ -230,7 +233,7 @@
       var node = showEscalation(reply.escalation || { text: "", contact_url: "" }, { question: reply.question,
         categories: reply.categories });
       // The button is gone for the keyboard: focus goes on to the way to a person (or back to the box).
-      (node.querySelector("a.contact") || input).focus({ preventScroll: true });
+      (node.querySelector("a.contact, button.everywhere") || input).focus({ preventScroll: true });
     });
     var list = entryButtons(reply.suggestions, reply.request_id, "もしかして");
     list.appendChild(none);
@@ -262,7 +265,8 @@
       everywhere = el("button", { type: "button", class: "everywhere", text: "全ての分類で探す" });
       everywhere.addEventListener("click", function () {
         everywhere.disabled = true;
-        input.focus({ preventScroll: true }); // the question is asked again: its reply comes below
+        // The question is asked again, its reply comes below (on a phone, not the keyboard over it).
+        (coarse ? log : input).focus({ preventScroll: true });
         setSelected([]);
         bubble("user", [el("p", { text: reply.question })]);
         ask(reply.question);
@@ -278,7 +282,7 @@
     var again = el("button", { type: "button", class: "retry", text: "再試行" });
     var node = bubble("bot error", [el("p", { role: "alert", text: message }), retry ? again : null,
       contactLink(contactFallback)]);
-    again.addEventListener("click", function () { node.remove(); retry(); });
+    again.addEventListener("click", function () { node.remove(); input.focus({ preventScroll: true }); retry(); });
   }
 
   function setBusy(on) {
@@ -318,23 +322,31 @@
   /** Characters as the server counts them (code points: an emoji is one). */
   function length(text) { return Array.from ? Array.from(text).length : text.length; }
 
-  /** Near the limit, what is left; over it, how much too long (sending waits until it fits). */
-  function updateCount() {
+  var wasOver = false;
+
+  /** Near the limit, what is left; over it, how much too long (sending waits until it fits).
+   * ``announce``: say it again (a send held back). */
+  function updateCount(announce) {
     var n = length(input.value.trim());
     var over = n > maxChars;
-    count.hidden = n <= maxChars * 0.8;
+    var near = n > maxChars * 0.8;
+    var tooLong = "メッセージが長すぎます（" + n + " / " + maxChars + "文字）。短くしてから送信してください。";
+    count.hidden = !near;
     count.classList.toggle("over", over);
-    count.textContent = over
-      ? "メッセージが長すぎます（" + n + " / " + maxChars + "文字）。短くしてから送信してください。"
-      : "残り" + (maxChars - n) + "文字";
+    count.textContent = !near ? "" : over ? tooLong : "残り" + (maxChars - n) + "文字"; // hidden: nothing to describe
     if (over) input.setAttribute("aria-invalid", "true"); else input.removeAttribute("aria-invalid");
+    if (over && (announce || !wasOver)) {
+      countNews.textContent = "";
+      setTimeout(function () { countNews.textContent = tooLong; }, 50); // a new text: read again
+    }
+    wasOver = over;
     return !over;
   }
 
   function submit() {
     var text = input.value.trim();
     if (!text || busy) return;
-    if (!updateCount()) { input.focus(); return; }
+    if (!updateCount(true)) { input.focus(); return; }
     input.value = "";
     updateCount();
     bubble("user", [el("p", { text: text })]);
@@ -346,9 +358,10 @@
   closeBtn.addEventListener("click", close);
   panel.addEventListener("keydown", function (e) { if (e.key === "Escape") close(); });
   form.addEventListener("submit", function (e) { e.preventDefault(); submit(); });
-  input.addEventListener("input", updateCount);
+  // Not while a kana-kanji conversion is under way: its reading is longer than the word it becomes.
+  input.addEventListener("input", function (e) { if (!composing && !e.isComposing) updateCount(); });
   input.addEventListener("compositionstart", function () { composing = true; });
-  input.addEventListener("compositionend", function () { composing = false; });
+  input.addEventListener("compositionend", function () { composing = false; updateCount(); });
   input.addEventListener("keydown", function (e) {
     // Enter that confirms a kana-kanji conversion must not send (isComposing; 229 for older Safari).
     if (e.key !== "Enter" || e.shiftKey || e.isComposing || composing || e.keyCode === 229) return;

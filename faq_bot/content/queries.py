@@ -21,6 +21,7 @@ class LabelledQuery:
     gold: tuple[str, ...]
     line: int
     style: str = ""  # optional: how the question is written (long, casual, near-oos, ...)
+    source: str = ""  # the file it came from (calibration holds the wrong-answer bar in each)
 
 
 def parse_queries(text: str, source: str) -> list[LabelledQuery]:
@@ -35,7 +36,7 @@ def parse_queries(text: str, source: str) -> list[LabelledQuery]:
         q = (row.get("query") or "").strip()
         if q:
             gold = tuple(g.strip() for g in (row.get("gold") or "").split(",") if g.strip())
-            queries.append(LabelledQuery(q, gold, reader.line_num, (row.get("style") or "").strip()))
+            queries.append(LabelledQuery(q, gold, reader.line_num, (row.get("style") or "").strip(), source))
     return queries
 
 

@@ -11,6 +11,7 @@ the right entry from out-of-scope ones, which should escalate.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -38,6 +39,9 @@ class Scored:
     # A near miss (style near-oos): the FAQ talks about its topic, so もしかして candidates are
     # harmless; only an answer would be wrong. Other out-of-scope questions should escalate.
     near_miss: bool = False
+    # The labelled file it came from: each file is a kind of traffic (plain questions, real
+    # visitor messages, ...), and the wrong-answer bar holds in each, not only on their sum.
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,7 @@ class Thresholds:
 #: The product's bars, and what ``propose`` aims for unless told otherwise: at most 3 % of the
 #: questions answered with a wrong entry (the worst outcome for a visitor), and at least 95 % of
 #: the questions that have nothing to do with the FAQ escalated (near misses aside).
+#: Both bars hold in each labelled file (``Scored.source``) as well as over all of them.
 MAX_WRONG = 0.03
 MIN_ESCALATED = 0.95
 
@@ -94,16 +99,28 @@ def figures(data: Sequence[Scored], answer: float, suggest: float) -> Thresholds
     )
 
 
+def _wrong_within(data: Sequence[Scored], answer: float, max_wrong: float) -> bool:
+    """True when answering from ``answer`` up stays within ``max_wrong`` wrong answers in every source."""
+    wrong: dict[str, int] = {}
+    total: dict[str, int] = {}
+    for d in data:
+        total[d.source] = total.get(d.source, 0) + 1
+        if d.label != Label.RIGHT and d.score >= answer and not d.blocked:
+            wrong[d.source] = wrong.get(d.source, 0) + 1
+    return all(wrong.get(source, 0) <= max_wrong * n + 1e-9 for source, n in total.items())
+
+
 def propose(data: Sequence[Scored], max_wrong: float = MAX_WRONG, min_rejection: float = MIN_ESCALATED) -> Thresholds:
-    """Thresholds with the most right answers whose wrong-answer rate is at most ``max_wrong``, then the most
-    helpful もしかして that still escalates ``min_rejection`` of the out-of-scope questions."""
+    """Thresholds with the most right answers whose wrong-answer rate is at most ``max_wrong`` in each
+    source (and so over all questions), then the most helpful もしかして that still escalates
+    ``min_rejection`` of the out-of-scope questions."""
     scores = sorted({round(d.score, 6) for d in data})
     best_right = -1
     tied: list[float] = []  # thresholds giving the most right answers within the rate
     for i in range(len(scores) + 1):
         t = _midpoint(scores, i)
         f = figures(data, t, 10.0)
-        if f.wrong_answers <= max_wrong + 1e-9:
+        if _wrong_within(data, t, max_wrong):  # within it in each source, so over all of them
             right = round(f.answered_correctly * 10_000)
             if right > best_right:
                 best_right, tied = right, [t]
@@ -117,13 +134,17 @@ def propose(data: Sequence[Scored], max_wrong: float = MAX_WRONG, min_rejection:
     # out-of-scope questions (near misses aside: candidates do them no harm) still escalate.
     left = [d for d in data if not (d.score >= best_answer and not d.blocked) and not d.blocked]
     off_topic = [d for d in data if d.label == Label.OUT_OF_SCOPE and not d.near_miss]
+    off_topic_in = Counter(d.source for d in off_topic)  # the bar holds in each source too
     topics = sorted({round(d.candidates, 6) for d in left})
     best_suggest, best_key = 10.0, (False, -1, -1)
     for i in range(len(topics) + 1):
         t = _midpoint(topics, i) if topics else 10.0
-        escalated = sum(d.blocked or (d.score < best_answer and d.candidates < t) for d in off_topic)
+        escalated_in: dict[str, int] = {source: 0 for source in off_topic_in}
+        for d in off_topic:
+            escalated_in[d.source] += d.blocked or (d.score < best_answer and d.candidates < t)
+        escalated = sum(escalated_in.values())
         helped = sum(d.label != Label.OUT_OF_SCOPE and d.candidates >= t and d.gold_in_top for d in left)
-        enough = escalated >= min_rejection * len(off_topic)
+        enough = all(escalated_in[source] >= min_rejection * n - 1e-9 for source, n in off_topic_in.items())
         key = (enough, helped if enough else escalated, -i if enough else i)
         if key > best_key:
             best_key, best_suggest = key, t

@@ -60,3 +60,29 @@ def test_by_default_the_proposal_holds_the_products_bars() -> None:
     t = propose([*right, *wrong, *chatter])
     assert t.wrong_answers == 0.025 and 0.5 < t.answer <= 0.55  # the first wrong one is allowed, not the second
     assert t.oos_rejection >= MIN_ESCALATED and t.suggest > 0.58
+
+
+def test_the_wrong_answer_bar_holds_in_each_labelled_file_not_only_over_all() -> None:
+    # Plain questions answer safely from 0.5; in the visitor file a wrong answer scores 0.6. Over
+    # both files one wrong answer in 40 would be within 3 %, but in the visitor file's 10 it is 10 %.
+    plain = [Scored(0.9 - i * 0.01, R, source="plain.tsv") for i in range(30)]
+    visitor = [Scored(0.8, R, source="visitor.tsv"), Scored(0.6, W, source="visitor.tsv")]
+    visitor += [Scored(0.55, R, source="visitor.tsv") for _ in range(8)]
+    pooled = propose([Scored(d.score, d.label) for d in [*plain, *visitor]])
+    assert pooled.answer < 0.55  # as one file, the wrong answer is allowed
+    each = propose([*plain, *visitor])
+    assert 0.6 < each.answer <= 0.8 and each.wrong_answers == 0.0
+
+
+def test_the_escalation_bar_holds_in_each_labelled_file_not_only_over_all() -> None:
+    # 20 chatter questions in one file, 2 unrelated questions in another: candidates for one of the
+    # two would still escalate 21 of 22 overall (95 %), but only half of the second file.
+    right = [Scored(0.9, R, True, candidates=1.0, source="a.tsv")]
+    left = [Scored(0.3, R, True, candidates=0.7, source="a.tsv")]
+    chatter = [Scored(0.2, OOS, candidates=0.1, source="a.tsv") for _ in range(20)]
+    unrelated = [Scored(0.2, OOS, candidates=0.6, source="b.tsv"), Scored(0.2, OOS, candidates=0.1, source="b.tsv")]
+    data = [*right, *left, *chatter, *unrelated]
+    pooled = propose([Scored(d.score, d.label, d.gold_in_top, candidates=d.candidates) for d in data], max_wrong=0.0)
+    assert pooled.suggest < 0.6  # as one file: candidates for the unrelated one, and for the question left
+    each = propose(data, max_wrong=0.0)
+    assert each.suggest > 0.6 and each.oos_rejection == 1.0

@@ -89,18 +89,18 @@ def test_category_filter_keeps_the_best_entry_inside_the_category(real_engine: E
 def test_dev_set_figures_stay_above_the_floor(real_engine: Engine) -> None:
     m = evaluate(real_engine, read_queries(Path(DEV_SET))).metrics
     # Floors a little under what the shipped decision model gives (measured: top1 0.9636,
-    # answered 0.7455, helpful 0.9455, wrong 0.0, out of scope escalated 1.0).
-    assert m["top1"] >= 0.93 and m["answered_correctly"] >= 0.7 and m["helpful"] >= 0.9
-    assert m["wrong_answers"] <= 0.03 and m["oos_rejection"] >= 0.9
+    # answered 0.8727, helpful 0.9636, wrong 0.0, out of scope escalated 1.0).
+    assert m["top1"] >= 0.93 and m["answered_correctly"] >= 0.83 and m["helpful"] >= 0.93
+    assert m["wrong_answers"] <= 0.03 and m["oos_rejection"] >= 0.92
 
 
 @pytest.mark.skipif(not VISITOR_SET.is_file(), reason="shared visitor set not beside the checkout")
 def test_visitor_set_figures_stay_above_the_floor(real_engine: Engine) -> None:
     report = evaluate(real_engine, read_queries(Path(VISITOR_SET)))
     m = report.metrics
-    # Measured: answered 0.6235, helpful 0.8588, wrong 0.0366, near misses safe 0.918, chatter escalated 0.9259.
-    assert m["answered_correctly"] >= 0.59 and m["helpful"] >= 0.83
+    # Measured: answered 0.6471, helpful 0.8765, wrong 0.0366, near misses safe 0.898, chatter escalated 0.963.
+    assert m["answered_correctly"] >= 0.61 and m["helpful"] >= 0.85
     assert m["wrong_answers"] <= 0.045 and m["near_oos_safe"] >= 0.88
     styles = {row["style"]: row for row in report.styles}
     assert styles["long"]["answered_correctly"] >= 0.65  # long polite messages are answered, not diluted
-    assert styles["oos"]["oos_rejection"] >= 0.88  # chatter escalates, it gets no もしかして
+    assert styles["oos"]["oos_rejection"] >= 0.92  # chatter escalates, it gets no もしかして

@@ -15,6 +15,7 @@ def test_queries_file_needs_query_and_gold_and_ignores_other_columns(tmp_path: P
     path = write(tmp_path / "q.tsv", "query\tgold\tnote\n請求書\t1,2\tx\n天気\t\t\n\n")
     qs = read_queries(path)
     assert [(q.query, q.gold) for q in qs] == [("請求書", ("1", "2")), ("天気", ())]
+    assert {q.source for q in qs} == {str(path)}  # calibration holds its bars in each file
     with pytest.raises(FaqFormatError):
         read_queries(write(tmp_path / "bad.tsv", "q\tg\nx\t1\n"))
 

@@ -19,8 +19,8 @@ _CONTENT_POS = ("名詞", "動詞,自立", "形容詞,自立", "副詞", "接頭
 _SKIPPED_POS = ("名詞,非自立", "名詞,代名詞", "名詞,数", "名詞,接尾,助数詞")
 # Suffixes that form a compound noun with the noun before them (請求+書, ライセンス+数, 利用+者).
 _SUFFIX_POS = ("名詞,接尾,一般", "名詞,接尾,サ変接続", "名詞,接尾,形容動詞語幹")
-#: Changes whenever ``analyze`` splits words differently (goes into the index manifest).
-ANALYZER_VERSION = 5
+#: Changes whenever ``analyze`` splits or normalises words differently (goes into the index manifest).
+ANALYZER_VERSION = 6
 # A run of Latin letters and digits (joined by - _ / .) where letters and digits take turns more
 # than once: an order number, a reference, an id (a8e034fa, ab12cd, 3fa2b9c1). Its letters are
 # pieces of a code, not words. A name with one number (office365, windows10, covid-19) stays a word.

@@ -98,7 +98,7 @@ def test_dev_set_figures_stay_above_the_floor(real_engine: Engine) -> None:
 def test_visitor_set_figures_stay_above_the_floor(real_engine: Engine) -> None:
     report = evaluate(real_engine, read_queries(Path(VISITOR_SET)))
     m = report.metrics
-    # Measured: answered 0.6471, helpful 0.8765, wrong 0.0366, near misses safe 0.898, chatter escalated 0.963.
+    # Measured: answered 0.6529, helpful 0.8882, wrong 0.0366, near misses safe 0.898, chatter escalated 0.963.
     assert m["answered_correctly"] >= 0.61 and m["helpful"] >= 0.85
     assert m["wrong_answers"] <= 0.045 and m["near_oos_safe"] >= 0.88
     styles = {row["style"]: row for row in report.styles}

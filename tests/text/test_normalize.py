@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import pytest
+
+from faq_bot.text.normalize import normalize
+
+
+@pytest.mark.parametrize(
+    ("typed", "normalized"),
+    [
+        ("ダウンロ－ド", "ダウンロード"),
+        ("サ‐ビス", "サービス"),
+        ("ユーザ-を追加", "ユーザーを追加"),
+        ("メ−ル", "メール"),
+    ],
+)
+def test_a_dash_typed_for_the_long_vowel_mark_after_katakana_becomes_one(typed: str, normalized: str) -> None:
+    assert normalize(typed) == normalized
+
+
+@pytest.mark.parametrize("text", ["プランa-1", "inv-2024-001", "10日-15日", "データ—それ", "ab-cd"])
+def test_other_dashes_stay(text: str) -> None:
+    assert normalize(text) == text

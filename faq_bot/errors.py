@@ -55,6 +55,15 @@ class InvalidQuestionError(FaqBotError):
     """A visitor's or staff member's question is empty or too long."""
 
 
+class MessageTooLongError(InvalidQuestionError):
+    """A question longer than the server takes (``limit`` characters): the reply names the limit, so
+    that a widget configured for another one counts against this one."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(f"メッセージは{limit}文字以内で入力してください。")
+
+
 class UnknownCategoryError(FaqBotError):
     """A search named a category the FAQ does not have."""
 

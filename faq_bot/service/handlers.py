@@ -20,6 +20,7 @@ from faq_bot.errors import (
     IndexMismatchError,
     LoginRequiredError,
     LogUnavailableError,
+    MessageTooLongError,
     ModelError,
     NotFoundError,
     NotReadyError,
@@ -46,12 +47,19 @@ def _detail(status: int, message: str, headers: dict[str, str] | None = None) ->
     return JSONResponse({"detail": message}, status_code=status, headers=headers)
 
 
+def _too_long(exc: MessageTooLongError) -> JSONResponse:
+    """A 422 that also gives the limit (``max_chars``): the widget counts against it from then on."""
+    return JSONResponse({"detail": str(exc), "max_chars": exc.limit}, status_code=422)
+
+
 async def _faq_bot_error(request: Request, exc: Exception) -> Response:
     """Every ``FaqBotError``, by family (the most specific first)."""
     if isinstance(exc, LoginRequiredError):
         return RedirectResponse("/admin/login", status_code=303)
     if isinstance(exc, FaqFormatError):
         return JSONResponse(format_error_body(exc), status_code=422)
+    if isinstance(exc, MessageTooLongError):
+        return _too_long(exc)
     if isinstance(exc, AuthError):
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return _detail(exc.status, str(exc), headers)
@@ -96,7 +104,7 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     if where == "message" and kind in ("missing", "string_too_short", "string_pattern_mismatch"):
         return _detail(422, questions.EMPTY)
     if where == "message" and kind == "string_too_long":
-        return _detail(422, questions.too_long(request.app.state.settings.max_message_chars))
+        return _too_long(MessageTooLongError(request.app.state.settings.max_message_chars))
     return _detail(422, f"入力が正しくありません（{where or '本文'}）。")
 
 

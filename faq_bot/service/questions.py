@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from faq_bot.errors import InvalidQuestionError
+from faq_bot.errors import InvalidQuestionError, MessageTooLongError
 
 EMPTY = "メッセージを入力してください。"
-
-
-def too_long(limit: int) -> str:
-    """The message for a question over the limit."""
-    return f"メッセージは{limit}文字以内で入力してください。"
 
 
 def checked_question(text: str, max_chars: int) -> str:
@@ -18,5 +13,5 @@ def checked_question(text: str, max_chars: int) -> str:
     if not question:
         raise InvalidQuestionError(EMPTY)
     if len(question) > max_chars:
-        raise InvalidQuestionError(too_long(max_chars))
+        raise MessageTooLongError(max_chars)
     return question

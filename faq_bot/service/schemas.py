@@ -172,6 +172,7 @@ class ErrorReply(BaseModel):
     """Every error: FastAPI's shape, a Japanese message for visitors."""
 
     detail: str
+    max_chars: int | None = Field(None, description="メッセージが長すぎたとき: このサーバーが受け付ける文字数")
 
 
 class Problem(BaseModel):

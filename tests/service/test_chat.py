@@ -104,6 +104,13 @@ def test_bad_chat_requests_get_japanese_4xx(client: TestClient, body: dict, stat
     assert detail in res.json()["detail"]
 
 
+@pytest.mark.parametrize("chars", [1001, 2001])  # over this server's limit / over the documented bound
+def test_a_message_too_long_gets_the_servers_limit_with_the_error(client: TestClient, chars: int) -> None:
+    res = client.post("/api/chat", json={"message": "あ" * chars})
+    assert res.status_code == 422
+    assert res.json() == {"detail": "メッセージは1000文字以内で入力してください。", "max_chars": 1000}
+
+
 def test_invalid_json_is_a_400(client: TestClient) -> None:
     res = client.post("/api/chat", content=b'{"message": ', headers={"Content-Type": "application/json"})
     assert res.status_code == 400 and res.json() == {"detail": "JSONの形式が正しくありません。"}

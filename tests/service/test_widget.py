@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -74,6 +75,26 @@ def test_a_message_over_the_limit_is_kept_whole_and_the_visitor_is_asked_to_shor
     page.locator(".msg.user").last.wait_for()  # type: ignore[attr-defined]  # sent
     page.locator(".msg.answer, .msg.suggest, .msg.escalate").last.wait_for()  # type: ignore[attr-defined]
     assert count.is_hidden() and box.input_value() == ""
+
+
+def test_a_server_with_a_lower_limit_teaches_the_widget_its_limit(page: object) -> None:
+    # A snippet that says 1,000 characters (the demo page's) on a site whose server takes 500.
+    refused = {"detail": "メッセージは500文字以内で入力してください。", "max_chars": 500}
+    page.route(  # type: ignore[attr-defined]
+        "**/api/chat",
+        lambda route: route.fulfill(status=422, content_type="application/json", body=json.dumps(refused)),
+    )
+    box = page.locator("#fb-input")  # type: ignore[attr-defined]
+    long = "いつもお世話になっております。" * 40 + "請求書はダウンロードできますか"  # 615 characters
+    ask(page, long)
+    error = page.locator(".msg.error").last  # type: ignore[attr-defined]
+    error.wait_for()
+    assert "500文字以内" in error.inner_text()
+    assert box.input_value() == long  # the question waits in the box
+    assert "メッセージが長すぎます（615 / 500文字）" in page.locator("#fb-count").inner_text()  # type: ignore[attr-defined]
+    page.unroute("**/api/chat")  # type: ignore[attr-defined]
+    box.press("Enter")
+    assert page.locator(".msg.user").count() == 1  # type: ignore[attr-defined]  # held back, not refused again
 
 
 def test_a_greeting_gets_a_friendly_reply_not_an_escalation(page: object) -> None:

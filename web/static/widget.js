@@ -7,7 +7,8 @@
  * data-contact (optional): the contact form, offered when the bot itself cannot be reached.
  * data-max-length (optional): the server's FAQ_BOT_MAX_MESSAGE_CHARS (default 1000). A longer
  * message is never cut short (its question is often its last sentence): the widget counts and asks
- * the visitor to shorten it.
+ * the visitor to shorten it. A server with a lower limit says so when it refuses a message, and the
+ * widget counts against that limit from then on.
  * Everything the server or the visitor sends is rendered as text (textContent),
  * never as HTML. No inline scripts or styles: it runs under a strict CSP.
  */
@@ -147,6 +148,7 @@
         if (!res.ok) {
           var err = new Error(json && typeof json.detail === "string" ? json.detail : "エラーが発生しました（" + res.status + "）。");
           err.status = res.status;
+          if (json && typeof json.max_chars === "number" && json.max_chars > 0) err.maxChars = json.max_chars;
           throw err;
         }
         if (json === null) { // cut off on the way (a server that stopped mid-reply): worth another try
@@ -313,7 +315,9 @@
       else if (reply.decision === "smalltalk") showSmallTalk(reply.answer);
       else showEscalation(reply.escalation || { text: reply.answer, contact_url: "" }, reply);
     }, function (err) {
-      // Asked too often, or longer than this server takes: the question waits in the box.
+      // Asked too often, or longer than this server takes: the question waits in the box (and the
+      // counter counts against the server's limit from now on, whatever data-max-length said).
+      if (err.maxChars) maxChars = err.maxChars;
       if ((err.status === 429 || err.status === 422) && !input.value) { input.value = text; updateCount(); }
       showError(err.message, err.status === 0 || err.status >= 500 ? function () { ask(text); } : null);
     }).then(function () { setBusy(false); });

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from faq_bot.config import PROJECT_ROOT
-from tests.service.conftest import MARKUP_QUESTION, ask
+from tests.service.conftest import MARKUP_QUESTION, ask, open_widget
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 SCREENSHOT = PROJECT_ROOT / "docs" / "widget.png"
@@ -192,3 +192,21 @@ def test_widget_fits_a_360px_screen(browser: object, server: str) -> None:
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360
     assert pg.evaluate("document.documentElement.scrollWidth") <= 360
     context.close()
+
+
+def test_on_a_phone_tab_stays_in_the_open_panel_and_its_launcher(browser: object, server: str) -> None:
+    # The panel covers the page: the page's links behind it are not Tab stops while it is open.
+    ctx, pg, errors = open_widget(browser, server, viewport={"width": 390, "height": 844})
+    assert pg.locator("#fb-panel").get_attribute("aria-modal") == "true"  # type: ignore[attr-defined]
+    pg.locator("#fb-input").focus()  # type: ignore[attr-defined]
+    seen = set()
+    for key in ["Tab"] * 12 + ["Shift+Tab"] * 12:
+        pg.keyboard.press(key)  # type: ignore[attr-defined]
+        assert pg.evaluate("document.activeElement.id") == "faq-bot-widget", key  # type: ignore[attr-defined]
+        seen.add(pg.evaluate("document.activeElement.shadowRoot.activeElement.className"))  # type: ignore[attr-defined]
+    assert "launcher" in seen and "send" in seen  # round the launcher and the panel
+    ctx.close()  # type: ignore[attr-defined]
+    assert not errors, errors
+    wide, page, _ = open_widget(browser, server)  # beside the page on a desktop: no trap, not modal
+    assert page.locator("#fb-panel").get_attribute("aria-modal") == "false"  # type: ignore[attr-defined]
+    wide.close()  # type: ignore[attr-defined]

@@ -103,6 +103,7 @@
   var busy = false;
   var composing = false;
   var coarse = !!(window.matchMedia && window.matchMedia("(pointer: coarse)").matches); // a touch screen
+  var covers = window.matchMedia ? window.matchMedia("(max-width: 420px)") : null; // the panel covers the page (widget.css)
 
   function scrollDown() { log.scrollTop = log.scrollHeight; }
 
@@ -122,6 +123,7 @@
 
   function open(focus) {
     panel.hidden = false;
+    panel.setAttribute("aria-modal", covers && covers.matches ? "true" : "false");
     launcher.setAttribute("aria-expanded", "true");
     updateCues();
     if (focus !== false) input.focus();
@@ -361,6 +363,17 @@
   launcher.addEventListener("click", function () { if (panel.hidden) open(); else close(); });
   closeBtn.addEventListener("click", close);
   panel.addEventListener("keydown", function (e) { if (e.key === "Escape") close(); });
+  // On a phone the open panel covers the page: Tab goes round the launcher (which closes it) and the
+  // panel, not on to the links of the page hidden behind it.
+  root.addEventListener("keydown", function (e) {
+    if (e.key !== "Tab" || panel.hidden || !covers || !covers.matches) return;
+    var stops = [launcher].concat(Array.prototype.filter.call(
+      panel.querySelectorAll("button, a[href], textarea, input, select, [tabindex]"),
+      function (n) { return n.tabIndex >= 0 && !n.disabled && n.getClientRects().length > 0; }));
+    var at = stops.indexOf(root.activeElement || document.activeElement);
+    var to = at < 0 ? -1 : e.shiftKey ? (at === 0 ? stops.length - 1 : -1) : (at === stops.length - 1 ? 0 : -1);
+    if (to >= 0) { e.preventDefault(); stops[to].focus(); }
+  });
   form.addEventListener("submit", function (e) { e.preventDefault(); submit(); });
   // Not while a kana-kanji conversion is under way: its reading is longer than the word it becomes.
   input.addEventListener("input", function (e) { if (!composing && !e.isComposing) updateCount(); });

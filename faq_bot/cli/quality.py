@@ -76,6 +76,7 @@ def print_styles(title: str, rows: Sequence[Mapping[str, object]], overall: Mapp
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from faq_bot.config import DEFAULT_MODEL_FILE, SETTINGS_FILE, write_settings
     from faq_bot.content.queries import read_queries
+    from faq_bot.quality.evaluate import by_source
     from faq_bot.quality.fitting import calibrate
 
     settings = settings_from(args)
@@ -95,6 +96,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
           f"もしかして: 上位の候補のどれかが答えである確率 ≥ {t.suggest:.3f}")  # fmt: skip
     print_styles(f"\n交差検証（{args.folds}分割、FAQ項目ごと）:", result.cross_validated.styles,
                  result.cross_validated.metrics)  # fmt: skip
+    files = by_source(result.cross_validated.outcomes)
+    if len(files) > 1:  # the bars hold in each file: which one set the thresholds
+        print("\nファイル別（交差検証）:")
+        for row in files:
+            print(_figures_line(Path(str(row["source"])).name, row))
     print_styles("\n学習データそのもの（参考）:", result.in_sample.styles, result.in_sample.metrics)
     if args.model_out:
         result.model.save(Path(args.model_out))

@@ -11,7 +11,7 @@ the right entry from out-of-scope ones, which should escalate.
 
 from __future__ import annotations
 
-from collections import Counter
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -59,9 +59,16 @@ class Thresholds:
 #: The product's bars, and what ``propose`` aims for unless told otherwise: at most 3 % of the
 #: questions answered with a wrong entry (the worst outcome for a visitor), and at least 95 % of
 #: the questions that have nothing to do with the FAQ escalated (near misses aside).
-#: Both bars hold in each labelled file (``Scored.source``) as well as over all of them.
+#: The wrong-answer bar holds in each labelled file (``Scored.source``), the escalation bar over all of
+#: them: a wrong answer is the worst outcome wherever it happens, while candidates offered to an
+#: unrelated question cost a glance (and どれにも当てはまらない still leads to the form), and holding
+#: a small file's escalations at 95 % would take もしかして from the questions it helps.
 MAX_WRONG = 0.03
 MIN_ESCALATED = 0.95
+
+
+#: A suggest threshold no question reaches (the settings' bound: above any sum of three probabilities).
+NEVER_SUGGEST = 3.0
 
 
 def _midpoint(sorted_scores: Sequence[float], i: int) -> float:
@@ -119,7 +126,7 @@ def propose(data: Sequence[Scored], max_wrong: float = MAX_WRONG, min_rejection:
     tied: list[float] = []  # thresholds giving the most right answers within the rate
     for i in range(len(scores) + 1):
         t = _midpoint(scores, i)
-        f = figures(data, t, 10.0)
+        f = figures(data, t, NEVER_SUGGEST)
         if _wrong_within(data, t, max_wrong):  # within it in each source, so over all of them
             right = round(f.answered_correctly * 10_000)
             if right > best_right:
@@ -134,17 +141,17 @@ def propose(data: Sequence[Scored], max_wrong: float = MAX_WRONG, min_rejection:
     # out-of-scope questions (near misses aside: candidates do them no harm) still escalate.
     left = [d for d in data if not (d.score >= best_answer and not d.blocked) and not d.blocked]
     off_topic = [d for d in data if d.label == Label.OUT_OF_SCOPE and not d.near_miss]
-    off_topic_in = Counter(d.source for d in off_topic)  # the bar holds in each source too
+    # As many as the suggest threshold can reach: an off-topic question already answered (counted by
+    # the wrong-answer bar) escalates at no suggest threshold.
+    reachable = sum(d.blocked or d.score < best_answer for d in off_topic)
+    needed = min(math.ceil(min_rejection * len(off_topic) - 1e-9), reachable)
     topics = sorted({round(d.candidates, 6) for d in left})
-    best_suggest, best_key = 10.0, (False, -1, -1)
+    best_suggest, best_key = NEVER_SUGGEST, (False, -1, -1)
     for i in range(len(topics) + 1):
-        t = _midpoint(topics, i) if topics else 10.0
-        escalated_in: dict[str, int] = {source: 0 for source in off_topic_in}
-        for d in off_topic:
-            escalated_in[d.source] += d.blocked or (d.score < best_answer and d.candidates < t)
-        escalated = sum(escalated_in.values())
+        t = _midpoint(topics, i) if topics else NEVER_SUGGEST
+        escalated = sum(d.blocked or (d.score < best_answer and d.candidates < t) for d in off_topic)
         helped = sum(d.label != Label.OUT_OF_SCOPE and d.candidates >= t and d.gold_in_top for d in left)
-        enough = all(escalated_in[source] >= min_rejection * n - 1e-9 for source, n in off_topic_in.items())
+        enough = escalated >= needed
         key = (enough, helped if enough else escalated, -i if enough else i)
         if key > best_key:
             best_key, best_suggest = key, t

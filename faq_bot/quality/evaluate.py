@@ -158,6 +158,14 @@ def report_of(outcomes: list[Outcome], category_of: dict[str, str]) -> Report:
     return Report(metrics_of(outcomes), _table(styles, "style"), _table(categories, "category"), outcomes)
 
 
+def by_source(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
+    """Every figure per labelled file (``LabelledQuery.source``): calibration holds its bars in each."""
+    groups: dict[str, list[Outcome]] = {}
+    for o in outcomes:
+        groups.setdefault(o.query.source, []).append(o)
+    return [{"source": name, "n": len(group), **metrics_of(group)} for name, group in groups.items()]
+
+
 def evaluate(
     engine: Engine, queries: Sequence[LabelledQuery], top_k: int = 10, progress: Progress | None = None
 ) -> Report:

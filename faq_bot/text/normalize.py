@@ -7,15 +7,18 @@ import unicodedata
 
 _SPACES = re.compile(r"\s+")
 _HIRAGANA_TO_KATAKANA = {cp: cp + 0x60 for cp in range(ord("ぁ"), ord("ゖ") + 1)}
-# The long-vowel mark typed as a hyphen or dash (ダウンロ-ド, サ－ビス: NFKC makes the full-width
-# hyphen-minus ASCII): a hyphen, en dash, minus or box line after katakana and not before a letter or
-# digit (プランA-1 stays; em dashes are punctuation).
-_DASH_AS_LONG_VOWEL = re.compile(r"(?<=[\u30a1-\u30fa])[-\u2010-\u2013\u2212\u2500](?![0-9a-z])")
+# The long-vowel mark typed as a hyphen or dash inside a kana word (ダウンロ-ド, ユーザ-を: NFKC makes
+# the full-width hyphen-minus ASCII): a hyphen, en dash, minus or box line between a katakana that can
+# be lengthened (not ン, ッ or a small kana: ログイン-ログアウト joins two words) and more kana.
+# A dash before a letter, a digit, a kanji or the end stays (プランA-1, テスト-環境).
+_DASH_AS_LONG_VOWEL = re.compile(
+    r"(?<=[\u30a1-\u30fa])(?<![ンッァィゥェォャュョヮヵヶ])[-\u2010-\u2013\u2212\u2500](?=[\u3041-\u3096\u30a1-\u30fa])"
+)
 _MEANINGFUL = re.compile(r"[0-9A-Za-z\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 
 
 def normalize(text: str) -> str:
-    """NFKC (full/half width), lower case, one space for any run of white space, ー for a dash after katakana."""
+    """NFKC (full/half width), lower case, one space for any run of white space, ー for a dash typed for it."""
     text = _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip().lower()
     return _DASH_AS_LONG_VOWEL.sub("ー", text)
 

@@ -74,15 +74,23 @@ def test_the_wrong_answer_bar_holds_in_each_labelled_file_not_only_over_all() ->
     assert 0.6 < each.answer <= 0.8 and each.wrong_answers == 0.0
 
 
-def test_the_escalation_bar_holds_in_each_labelled_file_not_only_over_all() -> None:
-    # 20 chatter questions in one file, 2 unrelated questions in another: candidates for one of the
-    # two would still escalate 21 of 22 overall (95 %), but only half of the second file.
+def test_the_escalation_bar_holds_over_all_files_not_in_each() -> None:
+    # 20 chatter questions in one file, 2 unrelated questions in another: candidates for one of the two
+    # still escalate 21 of 22 (95 %), and the question left in file a gets its candidates.
     right = [Scored(0.9, R, True, candidates=1.0, source="a.tsv")]
     left = [Scored(0.3, R, True, candidates=0.7, source="a.tsv")]
     chatter = [Scored(0.2, OOS, candidates=0.1, source="a.tsv") for _ in range(20)]
     unrelated = [Scored(0.2, OOS, candidates=0.6, source="b.tsv"), Scored(0.2, OOS, candidates=0.1, source="b.tsv")]
-    data = [*right, *left, *chatter, *unrelated]
-    pooled = propose([Scored(d.score, d.label, d.gold_in_top, candidates=d.candidates) for d in data], max_wrong=0.0)
-    assert pooled.suggest < 0.6  # as one file: candidates for the unrelated one, and for the question left
-    each = propose(data, max_wrong=0.0)
-    assert each.suggest > 0.6 and each.oos_rejection == 1.0
+    t = propose([*right, *left, *chatter, *unrelated], max_wrong=0.0)
+    assert 0.1 < t.suggest < 0.6 and t.helpful == 1.0 and t.oos_rejection == 0.9545
+
+
+def test_an_escalation_bar_no_suggest_threshold_can_reach_does_not_switch_off_suggestions() -> None:
+    # One of two unrelated questions scores 0.95 and is answered (one wrong answer in 42 is within
+    # 5 %): no suggest threshold escalates it, so the bar asks for the other one only.
+    a = [Scored(0.99, R, True, candidates=1.0, source="a.tsv") for _ in range(40)]
+    a += [Scored(0.95, OOS, candidates=1.0, source="a.tsv"), Scored(0.1, OOS, candidates=0.2, source="a.tsv")]
+    b = [Scored(0.3, W, gold_in_top=True, candidates=0.7, source="b.tsv") for _ in range(20)]  # for もしかして
+    t = propose([*a, *b], max_wrong=0.05)
+    assert 0.3 < t.answer < 0.95
+    assert 0.2 < t.suggest <= 0.7 and t.helpful == 1.0  # file b's questions get their candidates

@@ -89,8 +89,8 @@ def test_category_filter_keeps_the_best_entry_inside_the_category(real_engine: E
 def test_dev_set_figures_stay_above_the_floor(real_engine: Engine) -> None:
     m = evaluate(real_engine, read_queries(Path(DEV_SET))).metrics
     # Floors a little under what the shipped decision model gives (measured: top1 0.9636,
-    # answered 0.8727, helpful 0.9636, wrong 0.0, out of scope escalated 1.0).
-    assert m["top1"] >= 0.93 and m["answered_correctly"] >= 0.83 and m["helpful"] >= 0.93
+    # answered 0.8545, helpful 0.9636, wrong 0.0, out of scope escalated 0.9286).
+    assert m["top1"] >= 0.93 and m["answered_correctly"] >= 0.82 and m["helpful"] >= 0.93
     assert m["wrong_answers"] <= 0.03 and m["oos_rejection"] >= 0.92
 
 
@@ -98,9 +98,9 @@ def test_dev_set_figures_stay_above_the_floor(real_engine: Engine) -> None:
 def test_visitor_set_figures_stay_above_the_floor(real_engine: Engine) -> None:
     report = evaluate(real_engine, read_queries(Path(VISITOR_SET)))
     m = report.metrics
-    # Measured: answered 0.6529, helpful 0.8882, wrong 0.0366, near misses safe 0.898, chatter escalated 0.963.
-    assert m["answered_correctly"] >= 0.61 and m["helpful"] >= 0.85
-    assert m["wrong_answers"] <= 0.045 and m["near_oos_safe"] >= 0.88
+    # Measured: answered 0.6529, helpful 0.9118, wrong 0.0447, near misses safe 0.898, chatter escalated 0.9259.
+    assert m["answered_correctly"] >= 0.62 and m["helpful"] >= 0.89
+    assert m["wrong_answers"] <= 0.05 and m["near_oos_safe"] >= 0.88
     styles = {row["style"]: row for row in report.styles}
     assert styles["long"]["answered_correctly"] >= 0.65  # long polite messages are answered, not diluted
     assert styles["oos"]["oos_rejection"] >= 0.92  # chatter escalates, it gets no もしかして

@@ -6,7 +6,7 @@ import pytest
 
 from faq_bot.content.queries import read_queries
 from faq_bot.errors import FaqFormatError
-from faq_bot.quality.evaluate import evaluate, ranking_line, report_dict
+from faq_bot.quality.evaluate import by_source, evaluate, ranking_line, report_dict
 from faq_bot.retrieval.engine import Engine
 from tests.conftest import write
 
@@ -46,3 +46,15 @@ def test_metrics_count_answers_wrong_answers_and_rejections(fake_engine: Engine,
     assert direct[0].entry.id == "1" and direct[0].probability is not None
     assert line["hits"] == [{"id": h.entry.id, "score": round(h.confidence, 4)} for h in direct]
     assert (line["query"], line["gold"], line["decision"]) == ("請求書はいつ発行されますか", ["1"], "answer")
+
+
+def test_figures_per_labelled_file(fake_engine: Engine, tmp_path: Path) -> None:
+    plain = read_queries(write(tmp_path / "plain.tsv", "query\tgold\n請求書はいつ発行されますか\t1\n"))
+    other = read_queries(
+        write(tmp_path / "other.tsv", "query\tgold\n請求書はいつ発行されますか\t4\n全く無関係な話題ですね\t\n")
+    )
+    rows = {row["source"]: row for row in by_source(evaluate(fake_engine, [*plain, *other]).outcomes)}
+    assert set(rows) == {str(tmp_path / "plain.tsv"), str(tmp_path / "other.tsv")}
+    assert rows[str(tmp_path / "plain.tsv")]["wrong_answers"] == 0.0 and rows[str(tmp_path / "plain.tsv")]["n"] == 1
+    other_row = rows[str(tmp_path / "other.tsv")]
+    assert other_row["wrong_answers"] == 0.5 and other_row["oos_rejection"] == 1.0  # the wrong answer is in this file

@@ -18,6 +18,20 @@ def test_a_dash_typed_for_the_long_vowel_mark_after_katakana_becomes_one(typed: 
     assert normalize(typed) == normalized
 
 
-@pytest.mark.parametrize("text", ["プランa-1", "inv-2024-001", "10日-15日", "データ—それ", "ab-cd"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "プランa-1",
+        "inv-2024-001",
+        "10日-15日",
+        "データ—それ",
+        "ab-cd",
+        "ログイン-ログアウト",  # after ン: two words joined
+        "セキュリティ-ソフト",  # after a small kana
+        "テスト-環境",  # before a kanji
+        "サービス-",  # at the end
+        "ユーザー-1",
+    ],
+)
 def test_other_dashes_stay(text: str) -> None:
     assert normalize(text) == text

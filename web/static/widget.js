@@ -123,7 +123,7 @@
 
   function open(focus) {
     panel.hidden = false;
-    panel.setAttribute("aria-modal", covers && covers.matches ? "true" : "false");
+    markModal();
     launcher.setAttribute("aria-expanded", "true");
     updateCues();
     if (focus !== false) input.focus();
@@ -150,7 +150,7 @@
         if (!res.ok) {
           var err = new Error(json && typeof json.detail === "string" ? json.detail : "エラーが発生しました（" + res.status + "）。");
           err.status = res.status;
-          if (json && typeof json.max_chars === "number" && json.max_chars > 0) err.maxChars = json.max_chars;
+          if (res.status === 422 && json && Number.isInteger(json.max_chars) && json.max_chars >= 1) err.maxChars = json.max_chars;
           throw err;
         }
         if (json === null) { // cut off on the way (a server that stopped mid-reply): worth another try
@@ -319,7 +319,7 @@
     }, function (err) {
       // Asked too often, or longer than this server takes: the question waits in the box (and the
       // counter counts against the server's limit from now on, whatever data-max-length said).
-      if (err.maxChars) maxChars = err.maxChars;
+      if (err.maxChars) maxChars = Math.min(maxChars, err.maxChars);
       if ((err.status === 429 || err.status === 422) && !input.value) { input.value = text; updateCount(); }
       showError(err.message, err.status === 0 || err.status >= 500 ? function () { ask(text); } : null);
     }).then(function () { setBusy(false); });
@@ -363,17 +363,26 @@
   launcher.addEventListener("click", function () { if (panel.hidden) open(); else close(); });
   closeBtn.addEventListener("click", close);
   panel.addEventListener("keydown", function (e) { if (e.key === "Escape") close(); });
-  // On a phone the open panel covers the page: Tab goes round the launcher (which closes it) and the
-  // panel, not on to the links of the page hidden behind it.
-  root.addEventListener("keydown", function (e) {
-    if (e.key !== "Tab" || panel.hidden || !covers || !covers.matches) return;
-    var stops = [launcher].concat(Array.prototype.filter.call(
+  // On a phone the open panel covers the page, a modal dialog: Tab goes round the panel (its × closes
+  // it), and focus that lands on the page hidden behind it comes back to the input.
+  function modal() { return !panel.hidden && !!covers && covers.matches; }
+  function markModal() { panel.setAttribute("aria-modal", modal() ? "true" : "false"); }
+  panel.addEventListener("keydown", function (e) {
+    if (e.key !== "Tab" || !modal()) return;
+    var stops = Array.prototype.filter.call(
       panel.querySelectorAll("button, a[href], textarea, input, select, [tabindex]"),
-      function (n) { return n.tabIndex >= 0 && !n.disabled && n.getClientRects().length > 0; }));
+      function (n) { return n.tabIndex >= 0 && !n.disabled && n.getClientRects().length > 0; });
     var at = stops.indexOf(root.activeElement || document.activeElement);
-    var to = at < 0 ? -1 : e.shiftKey ? (at === 0 ? stops.length - 1 : -1) : (at === stops.length - 1 ? 0 : -1);
+    var to = e.shiftKey ? (at <= 0 ? stops.length - 1 : -1) : (at === stops.length - 1 ? 0 : -1);
     if (to >= 0) { e.preventDefault(); stops[to].focus(); }
   });
+  document.addEventListener("focusin", function (e) {
+    if (modal() && e.target !== host && !host.contains(e.target)) input.focus();
+  });
+  if (covers) {
+    if (covers.addEventListener) covers.addEventListener("change", markModal);
+    else if (covers.addListener) covers.addListener(markModal); // older Safari
+  }
   form.addEventListener("submit", function (e) { e.preventDefault(); submit(); });
   // Not while a kana-kanji conversion is under way: its reading is longer than the word it becomes.
   input.addEventListener("input", function (e) { if (!composing && !e.isComposing) updateCount(); });

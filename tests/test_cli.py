@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -132,9 +133,13 @@ def test_calibrate_fits_both_models_and_writes_a_file_that_serves(
         "query\tgold\tstyle\n"
         "請求書をPDFで取得したい\t31\tparaphrase\nクレジットカードで払えますか\t21\tparaphrase\n"
         "見積書を出してほしい\t10|11\tparaphrase\nユーザーを増やしたい\t41|42\tparaphrase\n"
+        "明日は雨が降りますか\t\toos\nおいしいカレーの作り方\t\toos\n",
+    )
+    more = write(  # a second file: calibrate holds the wrong-answer bar in each, and shows each
+        tmp_path / "more.tsv",
+        "query\tgold\tstyle\n"
         "パスワードを変えたい\t44\tparaphrase\n契約内容を確認したい\t26\tparaphrase\n"
-        "明日は雨が降りますか\t\toos\nおいしいカレーの作り方\t\toos\nサッカーの試合結果を教えて\t\toos\n"
-        "宇宙の年齢はいくつですか\t\toos\n",
+        "サッカーの試合結果を教えて\t\toos\n宇宙の年齢はいくつですか\t\toos\n",
     )
     out = tmp_path / "model.json"
     from faq_bot.quality import fitting
@@ -148,9 +153,11 @@ def test_calibrate_fits_both_models_and_writes_a_file_that_serves(
 
     monkeypatch.setattr(fitting, "propose", spy)
     bars_given = ["--max-wrong", "0.1", "--min-escalated", "0.5"]
-    assert main(["calibrate", str(queries), "--model-out", str(out), *bars_given]) == 0
+    assert main(["calibrate", str(queries), str(more), "--model-out", str(out), *bars_given]) == 0
     printed = capsys.readouterr().out
     assert "提案するしきい値" in printed and "交差検証" in printed
+    per_file = printed.split("ファイル別（交差検証）:")[1]
+    assert re.search(r"\n  q\.tsv +n=6 ", per_file) and re.search(r"\n  more\.tsv +n=4 ", per_file)
     assert bars == [(0.1, 0.5)]  # the options reach the proposal
     model = DecisionModel.load(out)
     assert model.topic is not None and model.topic.fitted_on == "10 labelled questions"

@@ -97,7 +97,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     print_styles(f"\n交差検証（{args.folds}分割、FAQ項目ごと）:", result.cross_validated.styles,
                  result.cross_validated.metrics)  # fmt: skip
     files = by_source(result.cross_validated.outcomes)
-    if len(files) > 1:  # the bars hold in each file: which one set the thresholds
+    if len(files) > 1:  # the wrong-answer bar holds in each file: which one set the answer threshold
         print("\nファイル別（交差検証）:")
         for row in files:
             print(_figures_line(Path(str(row["source"])).name, row))

@@ -159,7 +159,7 @@ def report_of(outcomes: list[Outcome], category_of: dict[str, str]) -> Report:
 
 
 def by_source(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
-    """Every figure per labelled file (``LabelledQuery.source``): calibration holds its bars in each."""
+    """Every figure per labelled file (``LabelledQuery.source``): calibration holds the wrong-answer bar in each."""
     groups: dict[str, list[Outcome]] = {}
     for o in outcomes:
         groups.setdefault(o.query.source, []).append(o)

@@ -66,6 +66,7 @@ def test_a_message_over_the_limit_is_kept_whole_and_the_visitor_is_asked_to_shor
     box.fill(long)
     assert box.input_value() == long  # nothing cut off (the question is at the end)
     assert "メッセージが長すぎます（1065 / 1000文字）" in count.inner_text()
+    assert box.evaluate("b => b.getBoundingClientRect().height") > 150  # the box grew to show it
     assert box.get_attribute("aria-invalid") == "true"
     box.press("Enter")
     assert page.locator(".msg.user").count() == 0 and box.input_value() == long  # type: ignore[attr-defined]
@@ -208,6 +209,8 @@ def test_on_a_phone_the_open_panel_is_modal_and_keeps_the_focus(browser: object,
         assert pg.evaluate("document.activeElement.id") == "faq-bot-widget", key  # type: ignore[attr-defined]
         seen.add(pg.evaluate("document.activeElement.shadowRoot.activeElement.className"))  # type: ignore[attr-defined]
     assert {"close", "send"} <= seen and "launcher" not in seen  # round the panel, its × closes it
+    launcher = pg.locator("button.launcher")  # type: ignore[attr-defined]
+    assert launcher.get_attribute("aria-label") == "サポートチャットを閉じる"
     pg.evaluate("document.querySelector('a[href]').focus()")  # type: ignore[attr-defined]  # e.g. a tap behind
     assert pg.evaluate("document.activeElement.shadowRoot.activeElement.id") == "fb-input"  # type: ignore[attr-defined]
     pg.set_viewport_size({"width": 1280, "height": 860})  # type: ignore[attr-defined]  # turned, or a wider window

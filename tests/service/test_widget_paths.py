@@ -109,6 +109,21 @@ def test_the_selected_chip_stays_visible_and_a_filter_line_says_so(browser: obje
     assert not errors, errors
 
 
+def test_candidates_inside_a_filter_offer_all_categories_too(page: object) -> None:
+    # Asked with the wrong category on: もしかして offers that category's nearest entries, and a way
+    # out of the filter before the visitor has to say none of them fits.
+    page.get_by_role("button", name="請求", exact=True).click()  # type: ignore[attr-defined]
+    ask(page, "クレカ使える？")  # entry 21 is in 契約, not in 請求
+    card = page.locator(".msg.suggest").last  # type: ignore[attr-defined]
+    card.wait_for()
+    replies = page.locator(".msg.bot")  # type: ignore[attr-defined]
+    n = replies.count()
+    card.get_by_role("button", name="全ての分類で探す").click()
+    replies.nth(n).wait_for()  # asked again, without the filter
+    assert "クレジットカード" in replies.nth(n).inner_text()
+    assert page.locator(".filter").is_hidden()  # type: ignore[attr-defined]
+
+
 def test_an_escalation_inside_a_filter_offers_all_categories(page: object) -> None:  # item 4
     page.get_by_role("button", name="請求", exact=True).click()  # type: ignore[attr-defined]
     bodies: list[str] = []

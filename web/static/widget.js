@@ -125,6 +125,7 @@
     panel.hidden = false;
     markModal();
     launcher.setAttribute("aria-expanded", "true");
+    launcher.setAttribute("aria-label", title + "を閉じる");
     updateCues();
     if (focus !== false) input.focus();
   }
@@ -132,6 +133,7 @@
   function close() {
     panel.hidden = true;
     launcher.setAttribute("aria-expanded", "false");
+    launcher.setAttribute("aria-label", title + "を開く");
     launcher.focus();
   }
 
@@ -241,7 +243,24 @@
     });
     var list = entryButtons(reply.suggestions, reply.request_id, "もしかして");
     list.appendChild(none);
-    bubble("bot suggest", [el("p", { text: "もしかして、次のご質問ですか？" }), list]);
+    var everywhere = everywhereButton(reply);
+    bubble("bot suggest", [el("p", { text: "もしかして、次のご質問ですか？" }), list,
+      everywhere ? el("div", { class: "actions" }, [everywhere]) : null]);
+  }
+
+  /** Asked inside a category filter: the answer may be in another category. Asks again without it. */
+  function everywhereButton(reply) {
+    if (!(reply && reply.categories && reply.categories.length && reply.question)) return null;
+    var b = el("button", { type: "button", class: "everywhere", text: "全ての分類で探す" });
+    b.addEventListener("click", function () {
+      b.disabled = true;
+      // The question is asked again, its reply comes below (on a phone, not the keyboard over it).
+      (coarse ? log : input).focus({ preventScroll: true });
+      setSelected([]);
+      bubble("user", [el("p", { text: reply.question })]);
+      ask(reply.question);
+    });
+    return b;
   }
 
   function showSmallTalk(text) {
@@ -263,19 +282,7 @@
       ? [el("p", { class: "related-title", text: "関連するご質問（参考）" }),
         entryButtons(reply.related, reply.request_id, "関連するご質問")]
       : [];
-    // Asked inside a category filter: the answer may be in another category.
-    var everywhere = null;
-    if (reply && reply.categories && reply.categories.length && reply.question) {
-      everywhere = el("button", { type: "button", class: "everywhere", text: "全ての分類で探す" });
-      everywhere.addEventListener("click", function () {
-        everywhere.disabled = true;
-        // The question is asked again, its reply comes below (on a phone, not the keyboard over it).
-        (coarse ? log : input).focus({ preventScroll: true });
-        setSelected([]);
-        bubble("user", [el("p", { text: reply.question })]);
-        ask(reply.question);
-      });
-    }
+    var everywhere = everywhereButton(reply);
     return bubble("bot escalate", [
       el("p", { class: "esc-title", text: "FAQではお答えできませんでした" }), richText(esc.text),
       el("div", { class: "actions" }, [contactLink(esc.contact_url), everywhere]),
@@ -330,9 +337,17 @@
 
   var wasOver = false;
 
+  /** The box grows with the message (up to its CSS max-height, then it scrolls): a long message
+   * that must be shortened stays in view. */
+  function fit() {
+    input.style.height = "auto";
+    input.style.height = input.scrollHeight + 2 + "px"; // + the borders (border-box)
+  }
+
   /** Near the limit, what is left; over it, how much too long (sending waits until it fits).
    * ``announce``: say it again (a send held back). */
   function updateCount(announce) {
+    fit();
     var n = length(input.value.trim());
     var over = n > maxChars;
     var near = n > maxChars * 0.8;
@@ -385,7 +400,7 @@
   }
   form.addEventListener("submit", function (e) { e.preventDefault(); submit(); });
   // Not while a kana-kanji conversion is under way: its reading is longer than the word it becomes.
-  input.addEventListener("input", function (e) { if (!composing && !e.isComposing) updateCount(); });
+  input.addEventListener("input", function (e) { if (!composing && !e.isComposing) updateCount(); else fit(); });
   input.addEventListener("compositionstart", function () { composing = true; });
   input.addEventListener("compositionend", function () { composing = false; updateCount(); });
   input.addEventListener("keydown", function (e) {

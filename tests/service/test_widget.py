@@ -31,10 +31,17 @@ def test_suggestion_click_shows_that_entry(page: object) -> None:
     if os.environ.get("FAQ_BOT_UPDATE_SCREENSHOT"):
         page.screenshot(path=str(SCREENSHOT))  # type: ignore[attr-defined]  # the README's: もしかして
     question = first.inner_text()
-    first.click()
+    first.focus()
+    page.keyboard.press("Enter")  # type: ignore[attr-defined]
     answer = page.locator(".msg.answer").last  # type: ignore[attr-defined]
     answer.wait_for()
     assert question in answer.inner_text()
+    # Focus is back in the box, as after a typed question; the answer's rating is one Shift+Tab away.
+    assert page.evaluate("document.activeElement.shadowRoot.activeElement.id") == "fb-input"  # type: ignore[attr-defined]
+    page.keyboard.press("Shift+Tab")  # type: ignore[attr-defined]
+    assert "役に立たなかった" in page.evaluate(  # type: ignore[attr-defined]
+        "document.activeElement.shadowRoot.activeElement.getAttribute('aria-label') || ''"
+    )
 
 
 def test_none_of_these_under_suggestions_leads_to_the_contact_form(page: object) -> None:

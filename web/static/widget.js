@@ -307,7 +307,13 @@
     bubble("user", [el("p", { text: s.question })]);
     setBusy(true);
     request("GET", "/api/faqs/" + encodeURIComponent(s.id) + "?request_id=" + encodeURIComponent(requestId))
-      .then(function (entry) { entry.request_id = requestId; showAnswer(entry.question, entry); },
+      .then(function (entry) {
+        entry.request_id = requestId;
+        showAnswer(entry.question, entry);
+        // As after a typed question: back in the box (its rating is one Shift+Tab away), on a
+        // phone the conversation (no keyboard popping up over the answer).
+        (coarse ? log : input).focus({ preventScroll: true });
+      },
         function (err) { showError(err.message, err.status === 0 ? function () { openEntry(s, requestId); } : null); })
       .then(function () { setBusy(false); });
   }

@@ -12,6 +12,7 @@ the right entry from out-of-scope ones, which should escalate.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -80,22 +81,24 @@ def _midpoint(sorted_scores: Sequence[float], i: int) -> float:
     return (sorted_scores[i - 1] + sorted_scores[i]) / 2
 
 
+def _answered(d: Scored, answer: float) -> bool:
+    """The question is answered at this answer threshold (a blocked one never is)."""
+    return d.score >= answer and not d.blocked
+
+
 def figures(data: Sequence[Scored], answer: float, suggest: float) -> Thresholds:
     """What a threshold pair gives on labelled data."""
     n = len(data) or 1
     in_scope = [d for d in data if d.label != Label.OUT_OF_SCOPE]
     oos = [d for d in data if d.label == Label.OUT_OF_SCOPE]
 
-    def answered(d: Scored) -> bool:
-        return d.score >= answer and not d.blocked
-
     def suggested(d: Scored) -> bool:
-        return not answered(d) and not d.blocked and d.candidates >= suggest
+        return not _answered(d, answer) and not d.blocked and d.candidates >= suggest
 
-    right = sum(d.label == Label.RIGHT and answered(d) for d in in_scope)
-    wrong = sum(d.label != Label.RIGHT and answered(d) for d in data)
+    right = sum(d.label == Label.RIGHT and _answered(d, answer) for d in in_scope)
+    wrong = sum(d.label != Label.RIGHT and _answered(d, answer) for d in data)
     helped = right + sum(suggested(d) and d.gold_in_top for d in in_scope)
-    rejected = sum(not answered(d) and not suggested(d) for d in oos)
+    rejected = sum(not _answered(d, answer) and not suggested(d) for d in oos)
     return Thresholds(
         round(answer, 4),
         round(suggest, 4),
@@ -106,15 +109,11 @@ def figures(data: Sequence[Scored], answer: float, suggest: float) -> Thresholds
     )
 
 
-def _wrong_within(data: Sequence[Scored], answer: float, max_wrong: float) -> bool:
-    """True when answering from ``answer`` up stays within ``max_wrong`` wrong answers in every source."""
-    wrong: dict[str, int] = {}
-    total: dict[str, int] = {}
-    for d in data:
-        total[d.source] = total.get(d.source, 0) + 1
-        if d.label != Label.RIGHT and d.score >= answer and not d.blocked:
-            wrong[d.source] = wrong.get(d.source, 0) + 1
-    return all(wrong.get(source, 0) <= max_wrong * n + 1e-9 for source, n in total.items())
+def _wrong_within(data: Sequence[Scored], sizes: Counter[str], answer: float, max_wrong: float) -> bool:
+    """True when answering from ``answer`` up stays within ``max_wrong`` wrong answers in every source
+    (``sizes``: questions per source)."""
+    wrong = Counter(d.source for d in data if d.label != Label.RIGHT and _answered(d, answer))
+    return all(wrong[source] <= max_wrong * n + 1e-9 for source, n in sizes.items())
 
 
 def propose(data: Sequence[Scored], max_wrong: float = MAX_WRONG, min_rejection: float = MIN_ESCALATED) -> Thresholds:
@@ -122,12 +121,13 @@ def propose(data: Sequence[Scored], max_wrong: float = MAX_WRONG, min_rejection:
     source (and so over all questions), then the most helpful もしかして that still escalates
     ``min_rejection`` of the out-of-scope questions."""
     scores = sorted({round(d.score, 6) for d in data})
+    sizes = Counter(d.source for d in data)
     best_right = -1
     tied: list[float] = []  # thresholds giving the most right answers within the rate
     for i in range(len(scores) + 1):
         t = _midpoint(scores, i)
         f = figures(data, t, NEVER_SUGGEST)
-        if _wrong_within(data, t, max_wrong):  # within it in each source, so over all of them
+        if _wrong_within(data, sizes, t, max_wrong):  # within it in each source, so over all of them
             right = round(f.answered_correctly * 10_000)
             if right > best_right:
                 best_right, tied = right, [t]
@@ -139,11 +139,11 @@ def propose(data: Sequence[Scored], max_wrong: float = MAX_WRONG, min_rejection:
     # Suggest: among questions not answered, offer candidates to as many in-scope questions whose
     # candidates hold the right entry as possible, while at least ``min_rejection`` of the
     # out-of-scope questions (near misses aside: candidates do them no harm) still escalate.
-    left = [d for d in data if not (d.score >= best_answer and not d.blocked) and not d.blocked]
+    left = [d for d in data if not d.blocked and not _answered(d, best_answer)]
     off_topic = [d for d in data if d.label == Label.OUT_OF_SCOPE and not d.near_miss]
     # As many as the suggest threshold can reach: an off-topic question already answered (counted by
     # the wrong-answer bar) escalates at no suggest threshold.
-    reachable = sum(d.blocked or d.score < best_answer for d in off_topic)
+    reachable = sum(not _answered(d, best_answer) for d in off_topic)
     needed = min(math.ceil(min_rejection * len(off_topic) - 1e-9), reachable)
     topics = sorted({round(d.candidates, 6) for d in left})
     best_suggest, best_key = NEVER_SUGGEST, (False, -1, -1)

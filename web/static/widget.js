@@ -107,6 +107,10 @@
 
   function scrollDown() { log.scrollTop = log.scrollHeight; }
 
+  /** Focus back to the conversation after a button that starts a reply: the box, or on a touch
+   * screen the log (no keyboard popping up over the reply). */
+  function resume() { (coarse ? log : input).focus({ preventScroll: true }); }
+
   /** A long reply opens at its start: the visitor's question above it and its first lines in view. */
   function showStart(node) {
     var prev = node.previousElementSibling;
@@ -254,8 +258,7 @@
     var b = el("button", { type: "button", class: "everywhere", text: "全ての分類で探す" });
     b.addEventListener("click", function () {
       b.disabled = true;
-      // The question is asked again, its reply comes below (on a phone, not the keyboard over it).
-      (coarse ? log : input).focus({ preventScroll: true });
+      resume(); // the question is asked again, its reply comes below
       setSelected([]);
       bubble("user", [el("p", { text: reply.question })]);
       ask(reply.question);
@@ -310,9 +313,7 @@
       .then(function (entry) {
         entry.request_id = requestId;
         showAnswer(entry.question, entry);
-        // As after a typed question: back in the box (its rating is one Shift+Tab away), on a
-        // phone the conversation (no keyboard popping up over the answer).
-        (coarse ? log : input).focus({ preventScroll: true });
+        resume(); // as after a typed question (the answer's rating is one Shift+Tab away)
       },
         function (err) { showError(err.message, err.status === 0 ? function () { openEntry(s, requestId); } : null); })
       .then(function () { setBusy(false); });

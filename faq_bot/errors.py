@@ -149,6 +149,11 @@ class FormatProblem:
         return (" ".join(where) + ": " if where else "") + self.message
 
 
+def encoding_label(encoding: str) -> str:
+    """How a file was read, for editors: 「文字コード: CP932 (Shift_JIS)」 or 「形式: Excel (.xlsx)」."""
+    return f"形式: {encoding}" if encoding.startswith("Excel") else f"文字コード: {encoding}"
+
+
 @dataclass
 class FaqFormatError(FaqBotError):
     """A FAQ file cannot be used; ``problems`` name the line and column of each fault."""
@@ -166,10 +171,15 @@ class FaqFormatError(FaqBotError):
         """The first line of the message: which file, how many problems."""
         return str(self).splitlines()[0]
 
+    @property
+    def encoding_label(self) -> str:
+        """「文字コード: UTF-8」, or 「形式: Excel (.xlsx)」 for a workbook (no text encoding); "" if unknown."""
+        return encoding_label(self.encoding) if self.encoding else ""
+
     def __str__(self) -> str:
         head = f"{self.what} {self.source} を読み込めません"
         if self.encoding:
-            head += f"（文字コード: {self.encoding}）"
+            head += f"（{self.encoding_label}）"
         lines = [head + f": {len(self.problems)}件の問題があります。"]
         lines += [f"  {self.source}: {p}" for p in self.problems[:50]]
         if len(self.problems) > 50:

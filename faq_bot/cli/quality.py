@@ -24,11 +24,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 fh.write(json.dumps(ranking_line(o), ensure_ascii=False) + "\n")
     if args.html or args.csv:
         from faq_bot.quality import report as batch_report
-        from faq_bot.quality.calibrate import propose
+        from faq_bot.quality.calibrate import proposal_for
         from faq_bot.quality.evaluate import scored
 
         if args.html:
-            proposal = propose(scored(report.outcomes))  # the bars the report names
+            proposal = proposal_for(scored(report.outcomes))  # the bars the report names
             decision = settings.retrieval_params().decision
             html = batch_report.render_html(report, decision, Path(args.queries).name, proposal)
             Path(args.html).write_text(html, encoding="utf-8")

@@ -69,14 +69,28 @@ def field_text(entry: FaqEntry | None, name: str) -> str:
     return "\n".join(entry.alternates) if name == "alternates" else str(getattr(entry, name))
 
 
+#: Below this share of characters in common, a field reads as rewritten: shown whole on both sides, not
+#: as scattered struck-through kana that the two texts happen to share.
+REWRITTEN = 0.4
+#: Characters in common between two changes up to this many are marked with them (「を」 between two
+#: rewritten phrases is not an unchanged part worth reading around).
+SHORT_COMMON = 2
+
+
 def marked(old: str, new: str) -> tuple[tuple[Segment, ...], tuple[Segment, ...]]:
-    """Both texts cut into runs, the characters that differ marked (difflib, character by character)."""
+    """Both texts cut into runs, the characters that differ marked (difflib, character by character;
+    a rewritten field marked whole)."""
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    if old and new and matcher.ratio() < REWRITTEN:
+        return (Segment(old, True),), (Segment(new, True),)
     before: list[Segment] = []
     after: list[Segment] = []
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    for op, a1, a2, b1, b2 in matcher.get_opcodes():
-        _append(before, old[a1:a2], op != "equal")
-        _append(after, new[b1:b2], op != "equal")
+    ops = matcher.get_opcodes()
+    for i, (op, a1, a2, b1, b2) in enumerate(ops):
+        between_changes = 0 < i < len(ops) - 1 and a2 - a1 <= SHORT_COMMON
+        changed = op != "equal" or between_changes
+        _append(before, old[a1:a2], changed)
+        _append(after, new[b1:b2], changed)
     return tuple(before), tuple(after)
 
 

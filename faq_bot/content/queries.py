@@ -1,13 +1,15 @@
-"""Labelled question sets (``query`` / ``gold`` [/ ``style``] TSV): eval sets and the regression set."""
+"""Labelled question sets (``query`` / ``gold`` [/ ``style``] columns, TSV or .xlsx): eval sets, the regression set."""
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from faq_bot.content.faq import decode
+from faq_bot.content.workbook import ENCODING, formula_problems, is_workbook, sheet_rows
 from faq_bot.errors import FaqFormatError, FormatProblem
 
 QUERY_SET = "質問集"
@@ -26,29 +28,57 @@ class LabelledQuery:
 
 def parse_queries(text: str, source: str) -> list[LabelledQuery]:
     """Parse TSV text with at least ``query`` and ``gold`` columns (gold: comma-separated ids)."""
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter="\t")
-    if not reader.fieldnames or "query" not in reader.fieldnames or "gold" not in reader.fieldnames:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t")
+    return queries_from_rows(((reader.line_num, row) for row in reader), source)
+
+
+def queries_from_rows(rows: Iterable[tuple[int, list[str]]], source: str) -> list[LabelledQuery]:
+    """The questions of a table (line or row number, cells), whose first row names the columns."""
+    numbered = iter(rows)
+    header = next(numbered, (1, []))[1]
+    columns = {name.strip(): i for i, name in reversed(list(enumerate(header)))}
+    if "query" not in columns or "gold" not in columns:
         raise FaqFormatError(
             source, [FormatProblem(1, None, "見出し行に query と gold の列が必要です。")], what=QUERY_SET
         )
+
+    def cell(row: list[str], name: str) -> str:
+        i = columns.get(name)
+        return row[i].strip() if i is not None and i < len(row) else ""
+
     queries = []
-    for row in reader:
-        q = (row.get("query") or "").strip()
+    for line, row in numbered:
+        q = cell(row, "query")
         if q:
-            gold = tuple(g.strip() for g in (row.get("gold") or "").split(",") if g.strip())
-            queries.append(LabelledQuery(q, gold, reader.line_num, (row.get("style") or "").strip(), source))
+            gold = tuple(g.strip() for g in cell(row, "gold").split(",") if g.strip())
+            queries.append(LabelledQuery(q, gold, line, cell(row, "style"), source))
     return queries
 
 
+def queries_of(raw: bytes, source: str) -> list[LabelledQuery]:
+    """The questions of a file's bytes: a TSV (the FAQ file's encodings) or the first sheet of an .xlsx."""
+    if is_workbook(raw):
+        try:
+            rows, formulas = sheet_rows(raw, source)
+        except FaqFormatError as exc:
+            exc.what = QUERY_SET
+            raise
+        if formulas:
+            header = rows[0][1] if rows else []
+            raise FaqFormatError(source, formula_problems(formulas, header), ENCODING, what=QUERY_SET)
+        return queries_from_rows(rows, source)
+    return parse_queries(decode_queries(raw, source), source)
+
+
 def read_queries(path: Path) -> list[LabelledQuery]:
-    """Read a labelled question set from a file (UTF-8, UTF-8 with BOM or CP932)."""
+    """Read a labelled question set from a file (TSV in UTF-8, UTF-8 with BOM or CP932, or .xlsx)."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise FaqFormatError(
             str(path), [FormatProblem(None, None, f"ファイルを読めません: {exc.strerror}")], what=QUERY_SET
         ) from exc
-    return parse_queries(decode_queries(raw, str(path)), str(path))
+    return queries_of(raw, str(path))
 
 
 def decode_queries(raw: bytes, source: str) -> str:

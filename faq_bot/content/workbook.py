@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -25,7 +26,13 @@ from faq_bot.content.faq import (
 from faq_bot.errors import FaqFormatError, FormatProblem
 from faq_bot.text.normalize import normalize
 
+log = logging.getLogger("faq_bot.content")
+
 XLSX_MAGIC = b"PK\x03\x04"
+UNREADABLE = (
+    "Excelファイル（.xlsx）として読めません。ファイルが壊れているか、途中までしか保存されていません。"
+    "Excelで開けるか確かめ、「名前を付けて保存」で .xlsx として保存し直してください。"
+)
 ENCODING = "Excel (.xlsx)"
 HEADER = ("id", "分類", "質問", "回答", "言い換え")
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -58,15 +65,16 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def read_workbook(raw: bytes, source: str) -> Faq:
-    """The FAQ on the first sheet of an .xlsx (same columns and checks as a TSV); problems name row and column."""
+def sheet_rows(raw: bytes, source: str) -> tuple[list[tuple[int, list[str]]], list[tuple[int, int]]]:
+    """The first sheet's rows (row number, cell texts) and where formulas stand (row, 0-based column);
+    ``FaqFormatError`` for a file that is not a readable workbook."""
     from openpyxl import load_workbook
 
     try:
         book = load_workbook(io.BytesIO(raw), data_only=False)
     except Exception as exc:  # openpyxl raises zip, XML and key errors alike for a damaged file
-        problem = FormatProblem(None, None, f"Excelファイル（.xlsx）として読めません: {type(exc).__name__}")
-        raise FaqFormatError(source, [problem], ENCODING) from exc
+        log.warning("%s: not a readable workbook: %r", source, exc)
+        raise FaqFormatError(source, [FormatProblem(None, None, UNREADABLE)], ENCODING) from exc
     sheet = book.worksheets[0]
     rows: list[tuple[int, list[str]]] = []
     formula_cells: list[tuple[int, int]] = []
@@ -79,12 +87,23 @@ def read_workbook(raw: bytes, source: str) -> Faq:
         while values and not values[-1].strip():
             values.pop()  # formatting can make a sheet wider than its text
         rows.append((cells[0].row if cells else len(rows) + 1, values))
-    header = rows[0][1] if rows else []
+    return rows, formula_cells
+
+
+def formula_problems(formula_cells: Sequence[tuple[int, int]], header: Sequence[str]) -> list[FormatProblem]:
+    """One problem per formula cell: its value is not what the editor sees, so it is refused."""
     labels = _labels(header)
-    formulas = [
+    return [
         FormatProblem(row, _where(col, labels), "数式は使えません。値として貼り付けてください。")
         for row, col in formula_cells
     ]
+
+
+def read_workbook(raw: bytes, source: str) -> Faq:
+    """The FAQ on the first sheet of an .xlsx (same columns and checks as a TSV); problems name row and column."""
+    rows, formula_cells = sheet_rows(raw, source)
+    header = rows[0][1] if rows else []
+    formulas = formula_problems(formula_cells, header)
     sha = hashlib.sha256(raw).hexdigest()
     try:
         faq = parse_rows(rows, source, ENCODING, sha)
@@ -94,6 +113,16 @@ def read_workbook(raw: bytes, source: str) -> Faq:
     if formulas:
         raise FaqFormatError(source, formulas, ENCODING)
     return Faq(faq.entries, faq.source, faq.encoding, faq.sha256, tuple(_with_letters(faq.warnings, header)))
+
+
+def row_texts(raw: bytes) -> dict[int, str]:
+    """What each row of the first sheet holds (cells joined by tabs, formulas as written), by row number;
+    empty for a workbook that cannot be read: what the editor sees next to a problem of that row."""
+    try:
+        rows, _ = sheet_rows(raw, "")
+    except FaqFormatError:  # damaged: its problem says so, there are no rows to show
+        return {}
+    return {number: "\t".join(values) for number, values in rows}
 
 
 def _labels(header: Sequence[str]) -> dict[int, str]:

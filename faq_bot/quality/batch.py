@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
-from faq_bot.content.queries import QUERY_SET, LabelledQuery, decode_queries, parse_queries
+from faq_bot.content.queries import QUERY_SET, LabelledQuery, queries_of
 from faq_bot.errors import FaqFormatError, FormatProblem
 from faq_bot.progress import Progress
-from faq_bot.quality.calibrate import MAX_WRONG, Thresholds, propose
+from faq_bot.quality.calibrate import MAX_WRONG, Thresholds, proposal_for
 from faq_bot.quality.evaluate import Report, evaluate, scored
 from faq_bot.retrieval.engine import Engine
 
@@ -16,20 +17,29 @@ MAX_BATCH = 5000
 
 @dataclass(frozen=True)
 class BatchResult:
-    """The report and the thresholds proposed from it."""
+    """The report and the thresholds proposed from it (None when its questions cannot support a proposal)."""
 
     report: Report
-    proposal: Thresholds
+    proposal: Thresholds | None
 
 
-def batch_queries(raw: bytes, source: str) -> list[LabelledQuery]:
-    """The questions of an uploaded set; ``FaqFormatError`` if it has none or too many."""
-    queries = parse_queries(decode_queries(raw, source), source)
+def batch_queries(raw: bytes, source: str, known_ids: Collection[str] | None = None) -> list[LabelledQuery]:
+    """The questions of an uploaded set (TSV or .xlsx); ``FaqFormatError`` if it has none or too many, or
+    (with ``known_ids``, the live FAQ's) names a gold id the FAQ does not have: a typo would count as a
+    wrong answer and move every figure."""
+    queries = queries_of(raw, source)
     if not queries:
         raise FaqFormatError(source, [FormatProblem(None, None, "質問の行が1件もありません。")], what=QUERY_SET)
     if len(queries) > MAX_BATCH:
         problem = FormatProblem(None, None, f"一度に{MAX_BATCH}問までです（{len(queries)}問あります）。")
         raise FaqFormatError(source, [problem], what=QUERY_SET)
+    if known_ids is not None:
+        unknown = [
+            FormatProblem(q.line, "gold", f"正解のid「{g}」は公開中のFAQにありません。")
+            for q in queries for g in q.gold if g not in known_ids
+        ]  # fmt: skip
+        if unknown:
+            raise FaqFormatError(source, unknown, what=QUERY_SET)
     return queries
 
 
@@ -38,4 +48,4 @@ def run_batch(
 ) -> BatchResult:
     """Ask every question; measure; propose thresholds."""
     report = evaluate(engine, queries, progress=progress)
-    return BatchResult(report, propose(scored(report.outcomes), max_wrong))
+    return BatchResult(report, proposal_for(scored(report.outcomes), max_wrong))

@@ -68,6 +68,10 @@ MAX_WRONG = 0.03
 MIN_ESCALATED = 0.95
 
 
+#: Fewer labelled questions than this: a proposal comes with a warning (one question moves a rate by a point or more).
+FEW_QUESTIONS = 100
+
+
 #: A suggest threshold no question reaches (the settings' bound: above any sum of three probabilities).
 NEVER_SUGGEST = 3.0
 
@@ -81,7 +85,7 @@ def _midpoint(sorted_scores: Sequence[float], i: int) -> float:
     return (sorted_scores[i - 1] + sorted_scores[i]) / 2
 
 
-def _answered(d: Scored, answer: float) -> bool:
+def is_answered(d: Scored, answer: float) -> bool:
     """The question is answered at this answer threshold (a blocked one never is)."""
     return d.score >= answer and not d.blocked
 
@@ -93,12 +97,12 @@ def figures(data: Sequence[Scored], answer: float, suggest: float) -> Thresholds
     oos = [d for d in data if d.label == Label.OUT_OF_SCOPE]
 
     def suggested(d: Scored) -> bool:
-        return not _answered(d, answer) and not d.blocked and d.candidates >= suggest
+        return not is_answered(d, answer) and not d.blocked and d.candidates >= suggest
 
-    right = sum(d.label == Label.RIGHT and _answered(d, answer) for d in in_scope)
-    wrong = sum(d.label != Label.RIGHT and _answered(d, answer) for d in data)
+    right = sum(d.label == Label.RIGHT and is_answered(d, answer) for d in in_scope)
+    wrong = sum(d.label != Label.RIGHT and is_answered(d, answer) for d in data)
     helped = right + sum(suggested(d) and d.gold_in_top for d in in_scope)
-    rejected = sum(not _answered(d, answer) and not suggested(d) for d in oos)
+    rejected = sum(not is_answered(d, answer) and not suggested(d) for d in oos)
     return Thresholds(
         round(answer, 4),
         round(suggest, 4),
@@ -112,7 +116,7 @@ def figures(data: Sequence[Scored], answer: float, suggest: float) -> Thresholds
 def _wrong_within(data: Sequence[Scored], sizes: Counter[str], answer: float, max_wrong: float) -> bool:
     """True when answering from ``answer`` up stays within ``max_wrong`` wrong answers in every source
     (``sizes``: questions per source)."""
-    wrong = Counter(d.source for d in data if d.label != Label.RIGHT and _answered(d, answer))
+    wrong = Counter(d.source for d in data if d.label != Label.RIGHT and is_answered(d, answer))
     return all(wrong[source] <= max_wrong * n + 1e-9 for source, n in sizes.items())
 
 
@@ -139,11 +143,11 @@ def propose(data: Sequence[Scored], max_wrong: float = MAX_WRONG, min_rejection:
     # Suggest: among questions not answered, offer candidates to as many in-scope questions whose
     # candidates hold the right entry as possible, while at least ``min_rejection`` of the
     # out-of-scope questions (near misses aside: candidates do them no harm) still escalate.
-    left = [d for d in data if not d.blocked and not _answered(d, best_answer)]
+    left = [d for d in data if not d.blocked and not is_answered(d, best_answer)]
     off_topic = [d for d in data if d.label == Label.OUT_OF_SCOPE and not d.near_miss]
     # As many as the suggest threshold can reach: an off-topic question already answered (counted by
     # the wrong-answer bar) escalates at no suggest threshold.
-    reachable = sum(not _answered(d, best_answer) for d in off_topic)
+    reachable = sum(not is_answered(d, best_answer) for d in off_topic)
     needed = min(math.ceil(min_rejection * len(off_topic) - 1e-9), reachable)
     topics = sorted({round(d.candidates, 6) for d in left})
     best_suggest, best_key = NEVER_SUGGEST, (False, -1, -1)
@@ -156,3 +160,22 @@ def propose(data: Sequence[Scored], max_wrong: float = MAX_WRONG, min_rejection:
         if key > best_key:
             best_key, best_suggest = key, t
     return figures(data, best_answer, best_suggest)
+
+
+def why_no_proposal(data: Sequence[Scored]) -> str | None:
+    """Why these questions cannot support a threshold proposal (None: they can).
+
+    Without questions the FAQ answers, nothing says how many answers a threshold keeps; without ones it
+    does not answer, nothing says how many wrong answers it lets through (nor where もしかして must stop).
+    """
+    if not any(d.label != Label.OUT_OF_SCOPE for d in data) or not any(d.label == Label.OUT_OF_SCOPE for d in data):
+        return (
+            "しきい値を提案するには、FAQで答えられる質問（gold に正解のid）と、FAQでは答えられない質問"
+            "（gold が空）の両方が必要です。"
+        )
+    return None
+
+
+def proposal_for(data: Sequence[Scored], max_wrong: float = MAX_WRONG) -> Thresholds | None:
+    """``propose`` for questions that can support a proposal (``why_no_proposal``), else None."""
+    return propose(data, max_wrong) if why_no_proposal(data) is None else None

@@ -9,25 +9,24 @@ from typing import Any
 
 import numpy as np
 
-from faq_bot.quality.evaluate import Outcome
+from faq_bot.quality.calibrate import NEVER_SUGGEST, Label, figures, is_answered
+from faq_bot.quality.evaluate import Outcome, scored
 
 JAPANESE_FONTS = ["IPAGothic", "IPAPGothic", "Noto Sans CJK JP", "TakaoGothic", "DejaVu Sans"]
 
 
 def tradeoff(outcomes: Sequence[Outcome], thresholds: Sequence[float]) -> dict[str, list[float]]:
-    """Answered-correctly, wrong-answer and not-answered rates as the answer threshold moves."""
-    n = len(outcomes) or 1
-    n_in = sum(o.in_scope for o in outcomes) or 1
-    scores = np.array([o.reply.search.hits[0].score if o.reply.search.hits else 0.0 for o in outcomes])
-    right = np.array([o.in_scope and bool(o.reply.search.hits) and o.reply.search.hits[0].entry.id in o.query.gold
-                      for o in outcomes])  # fmt: skip
+    """Answered-correctly, wrong-answer and not-answered rates as the answer threshold moves: the same
+    figures (on the best entry's probability) that the report's table and the threshold proposal give."""
+    data = scored(outcomes)
+    n = len(data) or 1
     out: dict[str, list[float]] = {"threshold": [], "answered_correctly": [], "wrong_answers": [], "not_answered": []}
     for t in thresholds:
-        answered = scores >= t
+        f = figures(data, t, NEVER_SUGGEST)
         out["threshold"].append(float(t))
-        out["answered_correctly"].append(float((answered & right).sum() / n_in))
-        out["wrong_answers"].append(float((answered & ~right).sum() / n))
-        out["not_answered"].append(float((~answered).sum() / n))
+        out["answered_correctly"].append(f.answered_correctly)
+        out["wrong_answers"].append(f.wrong_answers)
+        out["not_answered"].append(sum(not is_answered(d, t) for d in data) / n)
     return out
 
 
@@ -37,8 +36,8 @@ def _png(fig: Any) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
-def plots(outcomes: Sequence[Outcome], answer_threshold: float, suggest_threshold: float) -> dict[str, str]:
-    """Two PNG plots as data URLs: score distributions and the threshold trade-off."""
+def plots(outcomes: Sequence[Outcome], answer_threshold: float) -> dict[str, str]:
+    """Two PNG plots as data URLs: the best entries' probabilities and the answer threshold's trade-off."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -47,50 +46,42 @@ def plots(outcomes: Sequence[Outcome], answer_threshold: float, suggest_threshol
     # Fonts for these figures only (rc_context): nothing global changes for other matplotlib users.
     with plt.rc_context({"font.family": "sans-serif", "font.sans-serif": JAPANESE_FONTS}):
         return {
-            "distribution": _distribution(plt, outcomes, answer_threshold, suggest_threshold),
+            "distribution": _distribution(plt, outcomes, answer_threshold),
             "tradeoff": _tradeoff_plot(plt, outcomes, answer_threshold),
         }
 
 
-def _distribution(plt: Any, outcomes: Sequence[Outcome], answer_threshold: float, suggest_threshold: float) -> str:
-    fig = distribution_figure(plt, outcomes, answer_threshold, suggest_threshold)
+def _distribution(plt: Any, outcomes: Sequence[Outcome], answer_threshold: float) -> str:
+    fig = distribution_figure(plt, outcomes, answer_threshold)
     dist = _png(fig)
     plt.close(fig)
     return dist
 
 
-def distribution_figure(
-    plt: Any, outcomes: Sequence[Outcome], answer_threshold: float, suggest_threshold: float
-) -> Any:
-    """The score histogram of in-scope and out-of-scope questions, with the thresholds (a matplotlib figure)."""
+def distribution_figure(plt: Any, outcomes: Sequence[Outcome], answer_threshold: float) -> Any:
+    """The histogram of the best entry's probability for in-scope and out-of-scope questions, with the answer
+    threshold (a matplotlib figure)."""
     groups: dict[str, list[float]] = {"範囲内・1位が正解": [], "範囲内・1位が誤り": [], "範囲外": []}
-    for o in outcomes:
-        s = o.reply.search.hits[0].score if o.reply.search.hits else 0.0
-        if not o.in_scope:
-            groups["範囲外"].append(s)
-        elif o.reply.search.hits and o.reply.search.hits[0].entry.id in o.query.gold:
-            groups["範囲内・1位が正解"].append(s)
-        else:
-            groups["範囲内・1位が誤り"].append(s)
+    names = {Label.RIGHT: "範囲内・1位が正解", Label.WRONG: "範囲内・1位が誤り", Label.OUT_OF_SCOPE: "範囲外"}
+    for d in scored(outcomes):
+        groups[names[d.label]].append(d.score)
     bins = np.linspace(0, 1, 41).tolist()
     fig, ax = plt.subplots(figsize=(7, 3.6))
     for (label, values), color in zip(groups.items(), ["#1a7f37", "#d97706", "#cf222e"], strict=True):
         if values:
             ax.hist(values, bins=bins, alpha=0.6, label=f"{label}（{len(values)}）", color=color)
     top = ax.get_ylim()[1]
-    for t, name, style, y, ha in (
-        (answer_threshold, "回答", "-", 0.97, "left"),
-        (suggest_threshold, "候補", "--", 0.85, "right"),
-    ):
-        ax.axvline(t, color="#0b5cad", linestyle=style, linewidth=1.5)
-        ax.text(t, top * y, f" {name} {t:.2f} ", color="#0b5cad", va="top", ha=ha, fontsize=8)
-    ax.set_xlabel("1位の総合スコア")
+    # Only the answer threshold is on this axis: the もしかして threshold is on another quantity (the
+    # probability that one of the first candidates answers), not the best entry's own probability.
+    ax.axvline(answer_threshold, color="#0b5cad", linestyle="-", linewidth=1.5)
+    ax.text(answer_threshold, top * 0.97, f" 回答 {answer_threshold:.2f} ", color="#0b5cad", va="top", fontsize=8)
+    ax.set_xlabel("1位の項目が答えである確率")
     ax.set_ylabel("質問数")
     from matplotlib.ticker import MaxNLocator
 
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # a count of questions has no halves
     ax.legend(loc="upper left", fontsize=8)
-    ax.set_title("スコアの分布としきい値")
+    ax.set_title("1位の確率の分布と回答しきい値")
     return fig
 
 

@@ -10,8 +10,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from faq_bot import assets
-from faq_bot.quality.calibrate import MAX_WRONG
-from faq_bot.quality.evaluate import Outcome, Report
+from faq_bot.quality.calibrate import FEW_QUESTIONS, MAX_WRONG, NEVER_SUGGEST, why_no_proposal
+from faq_bot.quality.evaluate import Outcome, Report, scored
 from faq_bot.quality.plots import plots
 from faq_bot.retrieval.decision import Decision
 from faq_bot.retrieval.params import DecisionParams
@@ -91,10 +91,13 @@ def context(
         "categories": report.categories,
         "rows": rows(report),
         "confused": confused_pairs(report.outcomes),
-        "plots": plots(report.outcomes, decision.answer_threshold, decision.suggest_threshold),
+        "plots": plots(report.outcomes, decision.answer_threshold),
         "answer_threshold": decision.answer_threshold,
         "suggest_threshold": decision.suggest_threshold,
         "proposal": proposal,
+        "no_proposal": why_no_proposal(scored(report.outcomes)) if proposal is None else None,
+        "few_questions": len(report.outcomes) < FEW_QUESTIONS,
+        "never_suggest": NEVER_SUGGEST,
         "max_wrong": max_wrong,
     }
 

@@ -14,12 +14,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from itertools import islice
 
 from faq_bot.errors import LogUnavailableError
 from faq_bot.quality.grouping import GROUP_SIMILARITY, Kept, QuestionGroup, QuestionGrouper, summary
+from faq_bot.retrieval.decision import Decision
 from faq_bot.retrieval.engine import Engine
 from faq_bot.storage.chatlog import ChatLog, LoggedQuestion, pack_vector, unpack_vectors
 
@@ -151,3 +152,27 @@ class UnansweredQuestions:
                 self._grouper.add(batch, unpack_vectors(list(packed.values())))  # as a refresh would read them
                 for q in batch:
                     self._waiting.pop(q.request_id, None)
+
+
+@dataclass(frozen=True)
+class Settled:
+    """Logged questions asked again of the FAQ being served: those it answers now, and those it still does not."""
+
+    answered: tuple[str, ...]  # request ids
+    still_open: tuple[str, ...]
+
+
+def settle_answered(engine: Engine, chatlog: ChatLog, request_ids: Sequence[str]) -> Settled:
+    """Ask these logged questions again (e.g. after one of them became an alternate) and take the ones the FAQ
+    now answers off the unanswered list; the others stay on it (a group's other wordings may still miss).
+
+    Staff work: encoded on the lowest-priority bulk encoder, never in a visitor's way."""
+    messages = chatlog.messages_of(request_ids)
+    ids = [r for r in dict.fromkeys(request_ids) if r in messages]
+    loaded = engine.current
+    searches = loaded.search_many([messages[r] for r in ids], engine.bulk)
+    answered = [r for r, s in zip(ids, searches, strict=True) if loaded.reply(s).decision == Decision.ANSWER]
+    if answered:
+        chatlog.dismiss(answered, "alternate")
+    done = set(answered)
+    return Settled(tuple(answered), tuple(r for r in ids if r not in done))

@@ -161,6 +161,11 @@ class Loaded:
         """The entry with this id."""
         return self._by_id.get(entry_id)
 
+    @property
+    def entry_ids(self) -> frozenset[str]:
+        """The ids of this FAQ's entries."""
+        return frozenset(self._by_id)
+
     @cached_property
     def _by_id(self) -> dict[str, FaqEntry]:
         return entries_by_id(self.index.entries)

@@ -27,6 +27,7 @@ import logging
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
@@ -192,3 +193,25 @@ class AdminPageRoute(APIRoute):
     def get_route_handler(self) -> Handler:
         """The route's handler behind the session check."""
         return _checked(super().get_route_handler(), AdminAuth.check_page)
+
+
+#: Where the login form sends an editor who asked for no page in particular.
+HOME = "/admin"
+
+
+def page_after_login(wanted: str | None) -> str:
+    """The admin page to go on to after logging in: ``wanted`` if it is one (a path of this site under /admin,
+    nothing else: never another site), else the publishing page."""
+    if not wanted or not wanted.startswith(HOME) or wanted.startswith("/admin/login"):
+        return HOME
+    if wanted[len(HOME) : len(HOME) + 1] not in ("", "/", "?") or any(c in wanted for c in "\\\r\n\t"):
+        return HOME
+    return wanted
+
+
+def login_url(request: Request) -> str:
+    """The login page, remembering the page asked for (a page, not a form post: that goes nowhere after)."""
+    wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method != "GET" or page_after_login(wanted) == HOME:
+        return "/admin/login"
+    return "/admin/login?" + urlencode({"next": wanted})

@@ -30,6 +30,7 @@ from faq_bot.errors import (
     TooLargeError,
 )
 from faq_bot.service import questions
+from faq_bot.service.auth import login_url
 
 log = logging.getLogger("faq_bot.service")
 
@@ -55,7 +56,7 @@ def _too_long(exc: MessageTooLongError) -> JSONResponse:
 async def _faq_bot_error(request: Request, exc: Exception) -> Response:
     """Every ``FaqBotError``, by family (the most specific first)."""
     if isinstance(exc, LoginRequiredError):
-        return RedirectResponse("/admin/login", status_code=303)
+        return RedirectResponse(login_url(request), status_code=303)
     if isinstance(exc, FaqFormatError):
         return JSONResponse(format_error_body(exc), status_code=422)
     if isinstance(exc, MessageTooLongError):

@@ -229,6 +229,10 @@ class PublishReply(BaseModel):
     warnings: list[Problem]
     version: VersionOut | None
     seconds: float
+    settled: list[str] = Field(
+        default_factory=list, description="言い換えの追加で回答できるようになり、未回答の一覧から外した質問"
+    )
+    still_open: list[str] = Field(default_factory=list, description="追加後もまだ回答できず、一覧に残した質問")
 
     @classmethod
     def of(cls, result: PublishResult, dry_run: bool) -> PublishReply:
@@ -351,6 +355,7 @@ class ThresholdProposal(BaseModel):
     answered_correctly: float
     wrong_answers: float
     oos_rejection: float
+    helpful: float = 0.0
 
 
 class BatchReply(BaseModel):
@@ -361,7 +366,10 @@ class BatchReply(BaseModel):
     categories: list[dict[str, str | float | int]]
     confused: list[tuple[str, str, int]]
     rows: list[BatchRow]
-    proposal: ThresholdProposal
+    proposal: ThresholdProposal | None = Field(
+        None, description="しきい値の提案（答えられる質問と答えられない質問の両方がないときは null）"
+    )
+    no_proposal: str | None = Field(None, description="提案がないとき、その理由")
 
 
 class QuestionGroupOut(BaseModel):

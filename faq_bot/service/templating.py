@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from faq_bot import assets
+from faq_bot.errors import encoding_label
 from faq_bot.localtime import local_time
 from faq_bot.service.auth import AdminAuth
 from faq_bot.service.offload import in_background
@@ -20,6 +21,7 @@ def templates() -> Jinja2Templates:
     """The pages' templates, sharing the autoescaped environment of the HTML report."""
     env = assets.environment()
     env.filters["local_time"] = local_time  # {{ t | local_time(tz) }}: times in FAQ_BOT_TIMEZONE
+    env.filters["encoding_label"] = encoding_label  # 文字コード: UTF-8, or 形式: Excel (.xlsx)
     return Jinja2Templates(env=env)
 
 

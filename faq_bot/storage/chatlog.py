@@ -21,6 +21,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import groupby
 from typing import Any, TypeVar
 
@@ -146,6 +147,11 @@ class EntryStats:
     up: int
     down: int
     comments: tuple[str, ...]
+
+
+def _pairs(query: sa.Select[Any], conn: sa.Connection) -> list[tuple[str, str]]:
+    """The rows of a query of two text columns."""
+    return [(str(row[0]), str(row[1])) for row in conn.execute(query)]
 
 
 class ChatLog:
@@ -292,6 +298,15 @@ class ChatLog:
         query = sa.select(chats.c.message).where(chats.c.request_id == request_id)
         found = self._read(lambda conn: conn.scalar(query))
         return str(found) if found is not None else None
+
+    def messages_of(self, request_ids: Sequence[str]) -> dict[str, str]:
+        """The logged questions (masked as stored) of these replies, by request id (unknown ids left out)."""
+        out: dict[str, str] = {}
+        for start in range(0, len(request_ids), 500):  # bounded IN lists
+            chunk = list(request_ids[start : start + 500])
+            query = sa.select(chats.c.request_id, chats.c.message).where(chats.c.request_id.in_(chunk))
+            out.update(self._read(partial(_pairs, query)))
+        return out
 
     def count(self, table: str = "chats") -> int:
         """Rows in one of the log's tables."""

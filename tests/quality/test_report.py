@@ -5,7 +5,8 @@ from pathlib import Path
 from faq_bot.content.queries import read_queries
 from faq_bot.quality import plots
 from faq_bot.quality import report as batch_report
-from faq_bot.quality.evaluate import evaluate
+from faq_bot.quality.calibrate import proposal_for
+from faq_bot.quality.evaluate import evaluate, scored
 from faq_bot.retrieval.engine import Engine
 from tests.conftest import write
 
@@ -21,7 +22,7 @@ def run(fake_engine: Engine, tmp_path: Path):  # type: ignore[no-untyped-def]
 def test_html_report_embeds_both_plots_and_the_table(fake_engine: Engine, tmp_path: Path) -> None:
     html = batch_report.render_html(run(fake_engine, tmp_path), fake_engine.params.decision, "q.tsv")
     assert html.count('src="data:image/png;base64,') == 2
-    assert "スコアの分布" in html and "結果一覧" in html and "関係ない話" in html and "<script" not in html
+    assert "確率の分布" in html and "結果一覧" in html and "関係ない話" in html and "<script" not in html
 
 
 def test_confused_pairs_and_csv(fake_engine: Engine, tmp_path: Path) -> None:
@@ -29,6 +30,31 @@ def test_confused_pairs_and_csv(fake_engine: Engine, tmp_path: Path) -> None:
     assert batch_report.confused_pairs(report.outcomes) == [("2", "1", 1)]
     csv_text = batch_report.to_csv(batch_report.rows(report))
     assert csv_text.startswith("\ufeff質問,期待,結果") and len(csv_text.strip().splitlines()) == 5
+
+
+def test_the_tradeoff_agrees_with_the_table_at_the_current_threshold(fake_engine: Engine, tmp_path: Path) -> None:
+    # The plot is on the best entry's probability, as the decision and the table are (not the ranking score).
+    report = run(fake_engine, tmp_path)
+    at = fake_engine.params.decision.answer_threshold
+    curve = plots.tradeoff(report.outcomes, [at])
+    assert curve["answered_correctly"][0] == report.metrics["answered_correctly"]
+    assert curve["wrong_answers"][0] == report.metrics["wrong_answers"]
+
+
+def test_no_proposal_without_questions_the_faq_cannot_answer(fake_engine: Engine, tmp_path: Path) -> None:
+    path = write(tmp_path / "q.tsv", "query\tgold\n請求書はいつ発行されますか\t1\n銀行振込はできますか\t5\n")
+    report = evaluate(fake_engine, read_queries(path))
+    assert proposal_for(scored(report.outcomes)) is None
+    html = batch_report.render_html(report, fake_engine.params.decision, "q.tsv")
+    assert "しきい値の提案（" not in html and "両方が必要です" in html
+
+
+def test_a_small_set_gets_its_proposal_with_a_warning(fake_engine: Engine, tmp_path: Path) -> None:
+    report = run(fake_engine, tmp_path)
+    proposal = proposal_for(scored(report.outcomes))
+    assert proposal is not None
+    html = batch_report.render_html(report, fake_engine.params.decision, "q.tsv", proposal)
+    assert "しきい値の提案（" in html and "4問と少ないため" in html
 
 
 def test_tradeoff_moves_the_right_way(fake_engine: Engine, tmp_path: Path) -> None:
@@ -53,7 +79,7 @@ def test_the_histogram_counts_in_whole_numbers(fake_engine: Engine, tmp_path: Pa
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig = plots.distribution_figure(plt, run(fake_engine, tmp_path).outcomes, 0.5, 0.5)
+    fig = plots.distribution_figure(plt, run(fake_engine, tmp_path).outcomes, 0.5)
     ticks = list(fig.axes[0].get_yticks())
     plt.close(fig)
     assert ticks and all(float(t).is_integer() for t in ticks), ticks

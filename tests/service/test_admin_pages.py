@@ -92,7 +92,7 @@ def test_an_editor_edits_one_entry_sees_the_diff_and_regressions_and_publishes(a
     assert httpx.get(site + "/api/faqs/3").json()["answer"] == "カート画面から見積書を作成できます。"  # not yet
     _shot(admin, "entry-editor.png")  # item 7
     admin.get_by_role("button", name="この内容で公開する").click()  # type: ignore[attr-defined]
-    admin.get_by_text("公開しました。").wait_for()  # type: ignore[attr-defined]
+    admin.get_by_text("公開しました（").wait_for()  # type: ignore[attr-defined]
     published = httpx.get(site + "/api/faqs/3").json()
     assert published["answer"].startswith("カート画面の[見積書を作成]") and published["category"] == "見積・注文"
     assert "FAQ 3 の編集（管理画面）" in admin.locator("#versions-h + table").inner_text()  # type: ignore[attr-defined]
@@ -112,7 +112,7 @@ def test_a_workbook_uploads_and_the_excel_downloads_are_offered(admin: object, s
     book.save(path)
     admin.locator("#file").set_input_files(str(path))  # type: ignore[attr-defined]
     admin.get_by_role("button", name="検証して差分を表示").click()  # type: ignore[attr-defined]
-    assert "文字コード: Excel (.xlsx)" in admin.locator(".preview").inner_text()  # type: ignore[attr-defined]
+    assert "形式: Excel (.xlsx)" in admin.locator(".preview").inner_text()  # type: ignore[attr-defined]
     assert admin.get_by_role("article", name="FAQ 2 の変更").locator("ins").inner_text() == "〜"  # type: ignore[attr-defined]
     out = io.BytesIO()
     book.worksheets[0]["C4"] = None
@@ -139,7 +139,7 @@ def test_adding_an_alternate_previews_first_then_the_group_leaves_the_list(admin
     assert httpx.get(site + "/api/faqs/5").json()["question"] == "銀行振込はできますか"
     assert "社員食堂はありますか" not in str(httpx.post(site + "/api/chat", json={"message": "x"}).json())
     admin.get_by_role("button", name="この内容で公開する").click()  # type: ignore[attr-defined]
-    admin.get_by_text("公開しました。").wait_for()  # type: ignore[attr-defined]
+    admin.get_by_text("公開しました（").wait_for()  # type: ignore[attr-defined]
     admin.goto(site + "/admin/log")  # type: ignore[attr-defined]
     assert admin.locator("table.groups tbody tr").filter(has_text="社員食堂").count() == 0  # type: ignore[attr-defined]
     junk = admin.locator("table.groups tbody tr").filter(has_text="あいうえおかきくけこ")  # type: ignore[attr-defined]
@@ -186,7 +186,7 @@ def test_a_long_action_shows_its_steps_then_only_the_result(admin: object, tmp_p
     admin.get_by_role("button", name="この内容で公開する").click()  # type: ignore[attr-defined]
     published = admin.locator(".result .notice")  # type: ignore[attr-defined]
     published.wait_for()
-    assert published.inner_text() == "公開しました。"
+    assert published.inner_text() == "公開しました（追加 0件・変更 1件・削除 0件）。"
     assert any("確認済みの内容を使います" in s for s in admin.locator(".progress .step").all_inner_texts())  # type: ignore[attr-defined]
 
 

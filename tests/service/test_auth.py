@@ -172,3 +172,24 @@ def test_an_unauthenticated_19_mb_upload_is_refused_without_reading_its_body(
 def test_an_authenticated_upload_is_read(client: TestClient) -> None:
     status, reads = asgi_upload(client, "/admin/faq", [(b"authorization", f"Bearer {TOKEN}".encode())])
     assert reads == 20 and status == 422  # read in full (the counting works); the form lacks its closing line
+
+
+def test_login_goes_on_to_the_page_asked_for_and_never_to_another_site(client: TestClient) -> None:
+    asked = client.get("/admin/log?page=2", follow_redirects=False)
+    assert asked.headers["location"] == "/admin/login?next=%2Fadmin%2Flog%3Fpage%3D2"
+    form = client.get(asked.headers["location"]).text
+    assert 'name="next" value="/admin/log?page=2"' in form
+    done = client.post("/admin/login", data={"token": TOKEN, "next": "/admin/log?page=2"})
+    assert done.status_code == 200 and str(done.url).endswith("/admin/log?page=2")
+    for elsewhere in ("https://evil.example/admin", "//evil.example/admin", "/administrator", "/admin\\@evil"):
+        res = client.post("/admin/login", data={"token": TOKEN, "next": elsewhere}, follow_redirects=False)
+        check = client.get(res.headers["location"], follow_redirects=False)
+        assert check.headers["location"] == "/admin", elsewhere
+
+
+def test_a_browser_that_drops_the_session_cookie_is_told_why_instead_of_looping(client: TestClient) -> None:
+    # Over plain http on a host other than localhost, browsers silently drop the Secure session cookie.
+    res = client.post("/admin/login", data={"token": TOKEN}, follow_redirects=False)
+    client.cookies.clear()
+    page = client.get(res.headers["location"])
+    assert page.status_code == 400 and "https://" in page.text and "Cookie" in page.text

@@ -49,6 +49,16 @@ def test_a_cp932_round_trip_of_look_alike_characters_is_not_a_change(admin_clien
     assert reply["changed"] == 0 and reply["changes"] == [] and reply["lookalike"] == ["1"]
 
 
+def test_the_file_as_published_downloads_in_its_own_encoding_and_says_which(admin_client: TestClient) -> None:
+    upload(admin_client, WAVE_FAQ.replace("〜", "～").encode("cp932"), dry_run=False)
+    res = admin_client.get("/admin/faq.tsv", headers=ADMIN_AUTH)
+    assert res.content == WAVE_FAQ.replace("〜", "～").encode("cp932")  # byte for byte, as published
+    assert res.headers["content-type"] == "text/tab-separated-values; charset=shift_jis"
+    upload(admin_client, SMALL_FAQ.encode(), dry_run=False)
+    res = admin_client.get("/admin/faq.tsv", headers=ADMIN_AUTH)
+    assert res.headers["content-type"] == "text/tab-separated-values; charset=utf-8"
+
+
 def test_the_excel_tsv_has_a_bom_and_keeps_formulas_from_running(admin_client: TestClient) -> None:
     formula = "7\t支払い\t計算式は使えますか\t=SUM(A1:A3) のような式は使えません。\t+1\n"
     upload(admin_client, (SMALL_FAQ + formula).encode(), dry_run=False)
@@ -93,6 +103,16 @@ def test_an_alternate_goes_through_a_preview_and_an_existing_one_is_refused(admi
         "/admin/log/alternate", json={**body, "text": "社員食堂はありますか？"}, headers=ADMIN_AUTH
     )
     assert again.status_code == 422 and "すでにあります" in again.json()["problems"][0]["message"]
+
+
+def test_after_an_alternate_only_the_questions_the_faq_now_answers_leave_the_list(admin_client: TestClient) -> None:
+    ids = [admin_client.post("/api/chat", json={"message": m}).json()["request_id"]
+           for m in ("社員食堂はありますか", "宇宙旅行の予約はできますか")]  # fmt: skip
+    body = {"entry_id": "5", "text": "社員食堂はありますか", "request_ids": ids}
+    done = admin_client.post("/admin/log/alternate", json=body, headers=ADMIN_AUTH).json()
+    assert done["published"] and done["settled"] == ids[:1] and done["still_open"] == ids[1:]
+    groups = admin_client.get("/admin/log/unanswered", params={"days": 0}, headers=ADMIN_AUTH).json()
+    assert [g["representative"] for g in groups] == ["宇宙旅行の予約はできますか"]
 
 
 def test_staff_can_dismiss_a_group(admin_client: TestClient) -> None:
@@ -145,3 +165,24 @@ def test_a_file_with_many_changes_shows_thirty_in_full_and_folds_the_rest(logged
     assert head.count('<article class="change added"') == 30
     assert folded.split("</details>")[0].count('<article class="change added"') == 10
     assert "この内容で公開する" in folded.split("</details>")[1]  # the publish button after the fold
+
+
+def test_a_broken_workbook_reads_as_a_plain_problem_and_formula_rows_show_their_cells(admin_client: TestClient) -> None:
+    from openpyxl import Workbook
+
+    from tests.conftest import ADMIN_TOKEN
+
+    book = Workbook()
+    for line in SMALL_FAQ.strip().splitlines():
+        book.active.append(line.split("\t"))
+    book.active["D3"] = "=CONCAT(A1,B1)"
+    out = io.BytesIO()
+    book.save(out)
+    xlsx = out.getvalue()
+    cut = upload(admin_client, xlsx[: len(xlsx) // 2], "faq.xlsx")["problems"]
+    assert "壊れているか" in cut[0]["message"] and "BadZipFile" not in cut[0]["message"]
+    admin_client.post("/admin/login", data={"token": ADMIN_TOKEN})
+    csrf = csrf_of(admin_client.get("/admin").text)
+    page = admin_client.post("/admin/ui/upload", data={"csrf": csrf}, files={"file": ("faq.xlsx", xlsx)}).text
+    assert "形式: Excel (.xlsx)" in page and "文字コード: Excel" not in page
+    assert "数式は使えません" in page and "=CONCAT(A1,B1)" in page  # the row as the editor sees it in Excel

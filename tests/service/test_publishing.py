@@ -166,7 +166,7 @@ def test_page_upload_shows_errors_next_to_their_lines_then_previews_and_publishe
     staged = re.search(r'name="staged" value="([0-9a-f]{64})"', preview.text)
     assert staged
     done = admin_client.post("/admin/ui/publish", data={"csrf": csrf, "staged": staged.group(1)})
-    assert "公開しました。" in done.text
+    assert "公開しました（" in done.text
     assert admin_client.post("/api/chat", json={"message": "退会できますか"}).json()["entry"]["id"] == "7"
 
 

@@ -45,6 +45,40 @@ def test_batch_endpoint_gives_metrics_rows_and_formats(admin_client: TestClient)
     assert bad.status_code == 422
 
 
+def test_a_batch_naming_ids_the_faq_does_not_have_is_refused_line_by_line(admin_client: TestClient) -> None:
+    # A typo in gold would count as a wrong answer and move every figure: each line is named instead.
+    data = "query\tgold\n請求書はいつ届きますか\t1\n見積を作りたい\t999\n銀行振込はできますか\t5,abc\n".encode()
+    res = admin_client.post("/admin/batch", files={"file": ("q.tsv", data)}, headers=ADMIN_AUTH)
+    assert res.status_code == 422
+    problems = [(p["line"], p["message"]) for p in res.json()["problems"]]
+    assert problems == [
+        (3, "正解のid「999」は公開中のFAQにありません。"),
+        (4, "正解のid「abc」は公開中のFAQにありません。"),
+    ]
+
+
+def test_a_batch_reads_an_excel_sheet_and_proposes_nothing_without_unanswerable_questions(
+    admin_client: TestClient,
+) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in (["query", "gold"], ["請求書はいつ届きますか", 1], ["銀行振込はできますか", "5"]):
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    body = admin_client.post("/admin/batch", files={"file": ("q.xlsx", out.getvalue())}, headers=ADMIN_AUTH).json()
+    assert body["metrics"]["n_in_scope"] == 2 and body["metrics"]["n_out_of_scope"] == 0
+    assert body["proposal"] is None and "両方が必要です" in body["no_proposal"]
+    book.active["A3"] = "=A2"
+    out = io.BytesIO()
+    book.save(out)
+    formula = admin_client.post("/admin/batch", files={"file": ("q.xlsx", out.getvalue())}, headers=ADMIN_AUTH)
+    assert formula.status_code == 422 and formula.json()["problems"][0]["line"] == 3
+    cut = admin_client.post("/admin/batch", files={"file": ("q.xlsx", out.getvalue()[:300])}, headers=ADMIN_AUTH)
+    assert cut.status_code == 422 and "壊れているか" in cut.json()["problems"][0]["message"]
+
+
 def test_log_endpoints_group_unanswered_count_entries_and_export(admin_client: TestClient) -> None:
     for text in ["社員食堂はありますか", "社員食堂はありますか？", "請求書をダウンロードできますか"]:
         admin_client.post("/api/chat", json={"message": text})
@@ -122,11 +156,13 @@ def test_staff_pages_render_console_batch_and_log(logged_in_client: TestClient) 
     console = logged_in_client.get("/admin/console", params={"q": "請求書をダウンロードする方法"})
     assert console.status_code == 200 and "<mark>ダウンロード</mark>" in console.text and "<svg" in console.text
     assert "「もしかして」判定の内訳" in console.text and "1位の候補が答えである確率" in console.text
+    blank = logged_in_client.get("/admin/console", params={"q": "   "})
+    assert "空白だけでは試せません" in blank.text  # not a page that looks as if nothing happened
     priced = logged_in_client.get("/admin/console", params={"q": "見積書の料金はいくらですか"})
     assert "担当者へ案内した理由" in priced.text and "料金・費用" in priced.text
     csrf = csrf_of(console.text)
     page = logged_in_client.post("/admin/ui/batch", data={"csrf": csrf}, files={"file": ("q.tsv", QUERIES.encode())})
-    assert "スコアの分布" in page.text
+    assert "確率の分布" in page.text
     link = re.search(r'href="(/admin/batch/[0-9a-f]{32}\.csv)"', page.text)
     assert link and logged_in_client.get(link.group(1)).text.startswith("\ufeff質問")
     logged_in_client.post("/api/chat", json={"message": "社員食堂はありますか"})
@@ -155,7 +191,8 @@ def test_actions_on_the_log_come_back_to_the_same_page_and_failures_read_as_fail
         "/admin/ui/publish",
         data={"csrf": csrf, "staged": staged.group(1), "dismiss": rid, "back": "/admin/log?days=7&page=2"},
     )
-    assert "公開しました。" in done.text and 'href="/admin/log?days=7&amp;page=2">質問ログに戻る' in done.text
+    assert "公開しました（" in done.text and 'href="/admin/log?days=7&amp;page=2">質問ログに戻る' in done.text
+    assert "1件の質問に回答できるようになり" in done.text and "まだ回答できない" not in done.text
     assert written_log(client).count("dismissals") == 1
     other = client.post("/api/chat", json={"message": "駐車場は何台ありますか"}).json()["request_id"]
     gone = client.post("/admin/ui/dismiss", data={**form, "ids": other}, follow_redirects=False)
@@ -167,7 +204,7 @@ def test_pasted_questions_run_like_an_uploaded_file(logged_in_client: TestClient
     csrf = csrf_of(logged_in_client.get("/admin/batch").text)
     pasted = "query\tgold\r\n請求書はいつ発行されますか\t1\r\n社員食堂はありますか\t\r\n"
     page = logged_in_client.post("/admin/ui/batch", data={"csrf": csrf, "pasted": pasted})
-    assert "スコアの分布" in page.text and "社員食堂はありますか" in page.text and "貼り付けた質問集" in page.text
+    assert "確率の分布" in page.text and "社員食堂はありますか" in page.text and "貼り付けた質問集" in page.text
     empty = logged_in_client.post("/admin/ui/batch", data={"csrf": csrf, "pasted": " "})
     assert "貼り付けてください" in empty.text
     headless = logged_in_client.post("/admin/ui/batch", data={"csrf": csrf, "pasted": "請求書はいつ\t1\n"})

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import logging
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
+from faq_bot.content.workbook import is_workbook, row_texts
 from faq_bot.errors import AuthError, FaqFormatError, NotFoundError, RateLimitedError
 from faq_bot.localtime import local_time
-from faq_bot.progress import Progress
+from faq_bot.progress import Progress, Step
 from faq_bot.publishing.publisher import Publisher
-from faq_bot.service.auth import COOKIE, AdminPageRoute
+from faq_bot.quality.unanswered import settle_answered
+from faq_bot.service.auth import COOKIE, AdminPageRoute, page_after_login
 from faq_bot.service.deps import AuthDep, ChatLogDep, PublisherDep
 from faq_bot.service.offload import in_background
 from faq_bot.service.streaming import View, with_progress
@@ -45,37 +49,57 @@ async def _home(request: Request, auth: Any, publisher: Publisher, **context: An
 
 def _problems_view(request: Request, publisher: Publisher, exc: FaqFormatError, raw: bytes | None, **ctx: Any) -> View:
     """The publishing page with each problem next to the text of its line."""
-    lines: list[str] = []
-    if raw is not None:
+    lines: dict[int, str] = {}
+    if raw is not None and is_workbook(raw):
+        lines = row_texts(raw)
+    elif raw is not None:
         for encoding in ("utf-8-sig", "cp932", "latin-1"):
             try:
-                lines = raw.decode(encoding).splitlines()
+                lines = dict(enumerate(raw.decode(encoding).splitlines(), start=1))
                 break
             except UnicodeDecodeError:
                 continue
-    problems = [(p, lines[p.line - 1] if p.line and 0 < p.line <= len(lines) else "") for p in exc.problems]
+    problems = [(p, lines.get(p.line, "") if p.line else "") for p in exc.problems]
     return _home_view(request, publisher, format_error=exc, problems=problems, **ctx)
 
 
+#: The login page's message when the browser did not keep the session cookie (it is always Secure).
+COOKIE_NOT_KEPT = (
+    "管理トークンは正しいのですが、ブラウザがログイン状態（Cookie）を保存しませんでした。"
+    "管理画面は https:// で開いてください（http:// で使えるのは、サーバーと同じマシンの localhost だけです）。"
+    "ブラウザでCookieを無効にしている場合は、このサイトだけ有効にしてください。"
+)
+
+
+def _login_page(request: Request, error: str | None = None, status: int = 200, **extra: Any) -> HTMLResponse:
+    page = {"enabled": request.app.state.admin_auth.enabled, "error": error, **extra}
+    return templates().TemplateResponse(request, "login.html", page, status_code=status)
+
+
 @login_pages.get("/login", response_class=HTMLResponse)
-async def login_form(request: Request, auth: AuthDep) -> HTMLResponse:
-    """The login page (or a note that admin is disabled)."""
-    return templates().TemplateResponse(request, "login.html", {"enabled": auth.enabled, "error": None})
+async def login_form(request: Request, next: str = "") -> HTMLResponse:
+    """The login page (or a note that admin is disabled); ``next``: the admin page to go on to."""
+    return _login_page(request, next=page_after_login(next))
 
 
 @login_pages.post("/login", response_model=None)
-async def login(request: Request, auth: AuthDep, token: Annotated[str, Form(max_length=500)]) -> Response:
-    """Check the token; on success set the session cookie (HttpOnly, SameSite=Strict, Secure on https)."""
+async def login(
+    request: Request, auth: AuthDep, token: Annotated[str, Form(max_length=500)], next: Annotated[str, Form()] = ""
+) -> Response:
+    """Check the token; on success set the session cookie (HttpOnly, SameSite=Strict, Secure) and go on to
+    ``next`` by way of a check that the browser kept the cookie (``login_check``)."""
     if not auth.enabled:
         raise AuthError(503, "管理機能は無効です。")
+    wanted = page_after_login(next)
     try:
         cookie = await in_background(auth.login, request, token.strip())
     except (AuthError, RateLimitedError) as exc:  # shown on the login page, with the status the API would give
         status = 429 if isinstance(exc, RateLimitedError) else exc.status
-        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimitedError) else None
-        page = {"enabled": True, "error": str(exc)}
-        return templates().TemplateResponse(request, "login.html", page, status_code=status, headers=headers)
-    response = RedirectResponse("/admin", status_code=303)
+        page = _login_page(request, str(exc), status, next=wanted)
+        if isinstance(exc, RateLimitedError):
+            page.headers["Retry-After"] = str(exc.retry_after)
+        return page
+    response = RedirectResponse("/admin/login/check?" + urlencode({"next": wanted}), status_code=303)
     response.set_cookie(
         COOKIE,
         cookie,
@@ -86,6 +110,16 @@ async def login(request: Request, auth: AuthDep, token: Annotated[str, Form(max_
         path="/admin",
     )
     return response
+
+
+@login_pages.get("/login/check", response_model=None)
+async def login_check(request: Request, auth: AuthDep, next: str = "") -> Response:
+    """Right after a login: on to the page asked for if the browser sent the new session back; else say why
+    not (over plain http on another host than localhost the browser drops a Secure cookie without a word,
+    and the editor would land on the login page again and again)."""
+    if await run_in_threadpool(auth.session_id, request) is not None:
+        return RedirectResponse(page_after_login(next), status_code=303)
+    return _login_page(request, COOKIE_NOT_KEPT, 400, next=page_after_login(next))
 
 
 @editor_pages.post("/logout", response_model=None)
@@ -123,8 +157,7 @@ async def ui_upload(
             tsv, book = as_tsv(raw, name)
             result = as_uploaded(publisher.publish_bytes(tsv, name, dry_run=True, progress=progress), book)
         except FaqFormatError as exc:
-            text = None if exc.encoding == "Excel (.xlsx)" else raw
-            return _problems_view(request, publisher, exc, text, filename=name)
+            return _problems_view(request, publisher, exc, raw, filename=name)
         staged = Staging(publisher.paths.index_dir).put(tsv)
         return _home_view(
             request, publisher, filename=name, preview=result.preview, warnings=result.warnings, staged=staged,
@@ -168,16 +201,28 @@ async def ui_publish(
         except FaqFormatError as exc:
             return _problems_view(request, publisher, exc, raw)
         staging.drop(staged)
-        message = "公開しました。" if result.published else "公開中の内容と同じため、変更はありません。"
-        if dismiss:  # added as an alternate: these questions are answered now
-            chatlog.dismiss(dismiss.split(","), "alternate")
+        counts = result.preview.counts()
+        message = (
+            f"公開しました（追加 {counts['added']}件・変更 {counts['changed']}件・削除 {counts['removed']}件）。"
+            if result.published
+            else "公開中の内容と同じため、変更はありません。"
+        )
+        if dismiss:  # added as an alternate: the group's questions the FAQ answers now leave the unanswered list
+            progress(Step("質問ログの質問を、公開したFAQで確かめています"))
+            settled = settle_answered(publisher.engine, chatlog, dismiss.split(","))
+            message += f" {len(settled.answered)}件の質問に回答できるようになり、未回答の一覧から外しました。"
+            if settled.still_open:
+                message += (
+                    f" {len(settled.still_open)}件はまだ回答できないため、一覧に残しています"
+                    "（別の言い換えとして追加するか、対応不要にしてください）。"
+                )
             to_log = back if back.startswith("/admin/log") else "/admin/log"
             return View("notice.html", {
                 "heading": "言い換えを追加しました", "message": message, "back": to_log, "back_label": "質問ログに戻る",
             })  # fmt: skip
         return _home_view(request, publisher, message=message)
 
-    return await with_progress(request, auth, "publish", "公開しています", work)
+    return await with_progress(request, auth, "log" if dismiss else "publish", "公開しています", work)
 
 
 @editor_pages.post("/ui/reload", response_class=HTMLResponse, response_model=None)

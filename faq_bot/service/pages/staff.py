@@ -49,6 +49,8 @@ async def console_page(
             result = await in_background(explain_question, publisher, q, category, settings.max_message_chars)
         except FaqBotError as exc:  # an empty or too long question, an unknown category: shown on the page
             error = str(exc)
+    elif q:  # only spaces: said so, not a page that looks as if nothing was sent
+        error = "質問を入力してください（空白だけでは試せません）。"
     return await render(
         request, auth, "console.html", "console", q=q, chosen=category or [], decision_labels=DECISION_LABELS,
         categories=publisher.engine.current.index.categories, result=result, error=error,
@@ -83,7 +85,7 @@ async def batch_ui(
             raw = await read_upload(file, publisher.paths.max_faq_bytes)
         else:  # pasted text: the same reader as a file (tabs from Excel, line breaks normalised)
             raw = pasted.replace("\r\n", "\n").encode("utf-8")
-        queries = batch_queries(raw, name)
+        queries = batch_queries(raw, name, publisher.engine.current.entry_ids)
     except FaqBotError as exc:  # a set that cannot be read: each problem with its line
         return await render(request, auth, "batch.html", "batch", error=str(exc), pasted=pasted)
 

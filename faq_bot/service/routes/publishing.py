@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import Response
 
+from faq_bot.content.faq import charset_of
 from faq_bot.content.workbook import XLSX_MEDIA_TYPE, excel_tsv, write_workbook
 from faq_bot.service import schemas
 from faq_bot.service.auth import AdminApiRoute
@@ -72,8 +73,8 @@ async def download(
     data = excel_tsv(loaded.index.entries) if excel else await in_background(publisher.current_tsv)
     name = f"faq-{loaded.faq_version}{'-excel' if excel else ''}.tsv"
     return Response(
-        data,
-        media_type="text/tab-separated-values; charset=utf-8",
+        data,  # as published: in the encoding it was uploaded in (CP932 from Excel on Windows), said so
+        media_type=f"text/tab-separated-values; charset={charset_of(data)}",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 

@@ -11,8 +11,11 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from faq_bot.publishing.publisher import Publisher
 from faq_bot.quality import report as batch_report
 from faq_bot.quality.batch import BatchResult, batch_queries, run_batch
+from faq_bot.quality.calibrate import why_no_proposal
+from faq_bot.quality.evaluate import scored
 from faq_bot.quality.explain import Explanation, explain
 from faq_bot.quality.insights import entry_usage
+from faq_bot.quality.unanswered import settle_answered
 from faq_bot.service import schemas
 from faq_bot.service.auth import AdminApiRoute
 from faq_bot.service.deps import ChatLogDep, PublisherDep, SettingsDep, UnansweredDep
@@ -44,7 +47,7 @@ async def explain_api(
 async def batch_run(publisher: Publisher, file: UploadFile) -> BatchResult:
     """Read an uploaded question set and run it against the live FAQ."""
     raw = await read_upload(file, publisher.paths.max_faq_bytes)
-    queries = batch_queries(raw, file.filename or "batch.tsv")
+    queries = batch_queries(raw, file.filename or "batch.tsv", publisher.engine.current.entry_ids)
     return await in_background(run_batch, publisher.engine, queries)
 
 
@@ -52,7 +55,7 @@ async def batch_run(publisher: Publisher, file: UploadFile) -> BatchResult:
 async def batch_api(
     publisher: PublisherDep,
     settings: SettingsDep,
-    file: Annotated[UploadFile, File(description="query と gold の列を持つTSV（gold が空 = 担当者へ案内が正解）")],
+    file: Annotated[UploadFile, File(description="query と gold の列を持つTSVか.xlsx（gold が空 = 案内が正解）")],
     format: Annotated[str, Query(pattern="^(json|html|csv)$")] = "json",
 ) -> Any:
     """Run a question set: metrics, per-category table, confused pairs, rows; ``format=html`` or ``csv`` too."""
@@ -76,7 +79,8 @@ async def batch_api(
         categories=report.categories,
         confused=batch_report.confused_pairs(report.outcomes),
         rows=[schemas.BatchRow(**asdict(r)) for r in batch_report.rows(report)],
-        proposal=schemas.ThresholdProposal(**asdict(result.proposal)),
+        proposal=schemas.ThresholdProposal(**asdict(result.proposal)) if result.proposal else None,
+        no_proposal=why_no_proposal(scored(report.outcomes)) if result.proposal is None else None,
     )
 
 
@@ -132,9 +136,11 @@ async def log_csv(chatlog: ChatLogDep, settings: SettingsDep) -> StreamingRespon
 async def alternate_api(body: schemas.AlternateRequest, publisher: PublisherDep, chatlog: ChatLogDep) -> Any:
     """Publish the live FAQ with the visitor's wording as one more alternate of an entry (validated reload path)."""
     result = await in_background(lambda: publisher.add_alternate(body.entry_id, body.text, dry_run=body.dry_run))
-    if result.published and body.request_ids:
-        await in_background(chatlog.dismiss, body.request_ids, "alternate")
-    return schemas.PublishReply.of(result, body.dry_run)
+    reply = schemas.PublishReply.of(result, body.dry_run)
+    if result.published and body.request_ids:  # those the FAQ answers now leave the unanswered list
+        settled = await in_background(settle_answered, publisher.engine, chatlog, body.request_ids)
+        reply.settled, reply.still_open = list(settled.answered), list(settled.still_open)
+    return reply
 
 
 @staff_api.post("/log/dismiss", summary="質問を未回答の一覧から外す", response_model=schemas.DismissReply)

@@ -6,8 +6,8 @@ no time at all cannot answer a question that asks *when*. The bot does not answe
 entry; the visitor is sent to a person instead, who can say what the FAQ does not.
 
 Only kinds that a question marks unmistakably are checked: interrogatives (いつ, 何日, いくら,
-how long, how much, ...) and cost nouns as the topic of the question (料金は, 費用がかかりますか,
-無料ですか, the price?; not 料金プランの資料がほしい, a price quote). Any mention of the kind in the
+how long, how much, ...) and time or cost nouns as the topic of the question (期限は？, 料金は,
+費用がかかりますか, 無料ですか, the price?; not 期限切れのURL, 料金プランの資料がほしい, a price quote). Any mention of the kind in the
 entry (question, alternates or answer) counts as giving it, so the check only stops an answer
 whose text has nothing of the kind.
 """
@@ -38,6 +38,9 @@ KINDS = (
         re.compile(
             r"いつ(?!でも|も)|何日|何時|何[かヶカケ]月|何週|何年|何営業日|"
             r"(どの|どれ)(くらい|ぐらい|位)(の)?(時間|期間|日数|日|かか)|"
+            # Time nouns as the topic of the question, as the cost nouns below (期限は？, 納期って); not
+            # as a modifier of another noun (期限切れのURL, 期間限定のプラン).
+            r"(期限|期間|期日|納期|締め?切り?|日程|日時|所要時間)(は|が|って|を(教|知)|[?？]|$)|"
             r"\bwhen\b|\bhow long\b"
         ),
         re.compile(r"いつ|日|時間|期間|期限|すぐ|即|直後|以内|まで|タイミング|[0-9]+[かヶカケ]?月|週|年|when|how long"),

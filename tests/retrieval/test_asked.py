@@ -18,6 +18,11 @@ def kinds(question: str) -> set[str]:
         ("登録には何日かかる？", {"time"}),
         ("審査はどれくらいかかりますか", {"time"}),
         ("How long does shipping take?", {"time"}),
+        ("有効期限は？", {"time"}),  # a time noun as the topic asks for a time, as a cost noun asks a price
+        ("納期って", {"time"}),
+        ("申し込みの締め切りを教えて", {"time"}),
+        ("期限切れのURLをもう一度送ってほしい", set()),  # the noun modifies another: no time is asked
+        ("期間限定のプランはありますか", set()),
         ("年会費はいくらですか", {"price"}),
         ("振込手数料は誰が払うの", {"price"}),
         ("会員登録は無料ですか", {"price"}),

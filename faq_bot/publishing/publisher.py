@@ -276,16 +276,8 @@ class Publisher:
         say(Step("公開の順番を待っています"))
         with self._exclusive():
             say(Step("保存されたバージョンを読み込んでいます"))
-            if "/" in build_id or build_id.startswith("."):
-                raise VersionNotFoundError(f"バージョン {build_id[:60]} は保存されていません。")
-            folder = self.paths.index_dir / "builds" / build_id
-            if self.shared is not None:
-                folder = self.shared.local(build_id)
-            elif not (folder / "manifest.json").is_file():
-                raise VersionNotFoundError(f"バージョン {build_id[:60]} は保存されていません。")
-            tsv = folder / store.TSV_FILE
-            if not tsv.is_file():
-                raise VersionNotFoundError(f"バージョン {build_id} にはTSVが保存されていないため戻せません。")
+            tsv = self._kept_tsv(build_id)
+            folder = tsv.parent
             loaded = store.load(folder)
             self._check_compatible(loaded)
             say(Step("切り替えています"))
@@ -293,6 +285,27 @@ class Publisher:
             self._prepared = None
         log.info("rolled back to %s", build_id)
         return self._version(build_id, loaded.manifest)
+
+    def _kept_tsv(self, build_id: str) -> Path:
+        """The TSV file of a kept version (``VersionNotFoundError`` if there is no such version or it has none)."""
+        if "/" in build_id or build_id.startswith("."):
+            raise VersionNotFoundError(f"バージョン {build_id[:60]} は保存されていません。")
+        folder = self.paths.index_dir / "builds" / build_id
+        if self.shared is not None:
+            folder = self.shared.local(build_id)
+        elif not (folder / "manifest.json").is_file():
+            raise VersionNotFoundError(f"バージョン {build_id[:60]} は保存されていません。")
+        tsv = folder / store.TSV_FILE
+        if not tsv.is_file():
+            raise VersionNotFoundError(f"バージョン {build_id} にはTSVが保存されていないため戻せません。")
+        return tsv
+
+    def rollback_changes(self, build_id: str) -> tuple[Version, list[EntryChange]]:
+        """What rolling back to a kept version would change in the FAQ being served (nothing is changed)."""
+        tsv = self._kept_tsv(build_id)
+        kept = faq_table.read_bytes(tsv.read_bytes(), build_id)
+        version = self._version(build_id, store.read_manifest(tsv.parent))
+        return version, diff(self.engine.current.index.entries, kept.entries)
 
     def _check_compatible(self, index: FaqIndex) -> None:
         """``IndexMismatchError`` for a build of another model or index settings (its vectors would not match)."""

@@ -7,9 +7,9 @@ entry; the visitor is sent to a person instead, who can say what the FAQ does no
 
 Only kinds that a question marks unmistakably are checked: interrogatives (いつ, 何日, いくら,
 how long, how much, ...) and time or cost nouns as the topic of the question (期限は？, 料金は,
-費用がかかりますか, 無料ですか, the price?; not 期限切れのURL, 料金プランの資料がほしい, a price quote). Any mention of the kind in the
-entry (question, alternates or answer) counts as giving it, so the check only stops an answer
-whose text has nothing of the kind.
+費用がかかりますか, 無料ですか, the price?; not 期限切れのURL, 料金プランの資料がほしい, a price
+quote). Any mention of the kind in the entry (question, alternates or answer) counts as giving
+it, so the check only stops an answer whose text has nothing of the kind.
 """
 
 from __future__ import annotations

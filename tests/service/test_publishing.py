@@ -216,8 +216,15 @@ def test_rollback_page_serves_a_kept_version_again_only_with_login_and_csrf(
     assert anonymous.status_code == 303 and anonymous.headers["location"] == "/admin/login"
     admin_client.post("/admin/login", data={"token": ADMIN_TOKEN})
     page = admin_client.get("/admin").text
-    offered = re.findall(r'name="build_id" value="([^"]+)"', page)
+    offered = re.findall(r'href="/admin/rollback/([^"]+)"', page)
     assert offered == [old_build["build_id"]]  # the current version offers no rollback button
+    # First what rolling back would change (NEW_FAQ added entry 7: it would go), then the button.
+    preview = admin_client.get(f"/admin/rollback/{old_build['build_id']}").text
+    assert 'aria-label="FAQ 7 の削除"' in preview and "削除 1件" in preview
+    assert re.findall(r'name="build_id" value="([^"]+)"', preview) == [old_build["build_id"]]
+    assert admin_client.get("/readyz").json()["faq_version"] == newer  # looking changes nothing
+    missing = admin_client.get("/admin/rollback/no-such-build").text
+    assert "戻せません" in missing and "保存されていません" in missing
     forged = admin_client.post("/admin/ui/rollback", data={"csrf": "0" * 64, "build_id": old_build["build_id"]})
     assert forged.status_code == 403
     assert admin_client.get("/readyz").json()["faq_version"] == newer

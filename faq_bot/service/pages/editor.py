@@ -246,6 +246,17 @@ async def ui_reload(
     return await with_progress(request, auth, "publish", "ディスク上のTSVを公開しています", work)
 
 
+@editor_pages.get("/rollback/{build_id}", response_class=HTMLResponse)
+async def rollback_preview(request: Request, auth: AuthDep, publisher: PublisherDep, build_id: str) -> HTMLResponse:
+    """What rolling back to a kept version would change, and the button that does it (nothing changes yet)."""
+    try:
+        version, changes = await in_background(publisher.rollback_changes, build_id)
+    except (NotFoundError, FaqFormatError) as exc:
+        return await _home(request, auth, publisher, message=f"戻せません: {exc}")
+    live = publisher.engine.current.faq_version
+    return await render(request, auth, "rollback.html", "publish", version=version, changes=changes, faq_version=live)
+
+
 @editor_pages.post("/ui/rollback", response_class=HTMLResponse, response_model=None)
 async def ui_rollback(
     request: Request,

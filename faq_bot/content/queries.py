@@ -47,11 +47,16 @@ def queries_from_rows(rows: Iterable[tuple[int, list[str]]], source: str) -> lis
         return row[i].strip() if i is not None and i < len(row) else ""
 
     queries = []
+    problems = []
     for line, row in numbered:
         q = cell(row, "query")
+        gold = tuple(g.strip() for g in cell(row, "gold").split(",") if g.strip())
         if q:
-            gold = tuple(g.strip() for g in cell(row, "gold").split(",") if g.strip())
             queries.append(LabelledQuery(q, gold, line, cell(row, "style"), source))
+        elif gold:  # an answer without its question: a slip, not a blank line
+            problems.append(FormatProblem(line, "query", "質問が空です（gold だけが書かれています）。"))
+    if problems:
+        raise FaqFormatError(source, problems, what=QUERY_SET)
     return queries
 
 

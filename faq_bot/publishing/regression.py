@@ -13,7 +13,7 @@ import numpy.typing as npt
 from faq_bot.content.queries import LabelledQuery, read_queries
 from faq_bot.errors import FaqFormatError
 from faq_bot.model.embedder import Embedder
-from faq_bot.quality.judging import is_right_label, outcome_label
+from faq_bot.quality.judging import is_right_label, outcome_label, outcome_text
 from faq_bot.retrieval.engine import Loaded
 
 log = logging.getLogger("faq_bot.publishing")
@@ -28,6 +28,16 @@ class RegressionChange:
     before: str  # "answer:12", "suggest:3", "escalate"
     after: str
     verdict: str  # 改善 (now right), 悪化 (now wrong), 変化 (changed, still right or still wrong)
+
+    @property
+    def before_label(self) -> str:
+        """The outcome before, as editors read it (回答 12, もしかして 3,4, 担当者へ案内)."""
+        return outcome_text(self.before)
+
+    @property
+    def after_label(self) -> str:
+        """The outcome after, as editors read it."""
+        return outcome_text(self.after)
 
 
 def regression_set(path: Path | None) -> list[LabelledQuery]:

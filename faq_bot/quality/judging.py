@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from faq_bot.retrieval.decision import Decision, Reply
+from faq_bot.retrieval.decision import Decision, Reply, decision_label
 
 
 def outcome_label(reply: Reply) -> str:
@@ -16,6 +16,13 @@ def outcome_label(reply: Reply) -> str:
     if reply.decision == Decision.SMALLTALK:
         return "smalltalk"
     return "escalate"
+
+
+def outcome_text(label: str) -> str:
+    """An ``outcome_label`` in the words of the staff pages: 「回答 12」, 「もしかして 3,5,9」, 「担当者へ案内」."""
+    decision, _, ids = label.partition(":")
+    words = decision_label(decision)
+    return f"{words} {ids}" if ids else words
 
 
 def is_right_label(label: str, gold: Sequence[str]) -> bool:

@@ -13,7 +13,7 @@ from faq_bot import assets
 from faq_bot.quality.calibrate import FEW_QUESTIONS, MAX_WRONG, NEVER_SUGGEST, why_no_proposal
 from faq_bot.quality.evaluate import Outcome, Report, scored
 from faq_bot.quality.plots import plots
-from faq_bot.retrieval.decision import Decision
+from faq_bot.retrieval.decision import Decision, decision_label
 from faq_bot.retrieval.params import DecisionParams
 from faq_bot.spreadsheet import csv_text
 
@@ -29,6 +29,7 @@ class Row:
     got: str
     decision: str
     rank: int | None
+    probability: float  # that the best entry's answer answers: what the answer threshold is compared to
     score: float
     dense: float
     lexical: float
@@ -49,6 +50,7 @@ def rows(report: Report) -> list[Row]:
                 got,
                 o.reply.decision.value,
                 o.rank,
+                round(o.reply.confidence, 4),
                 round(top.score, 4) if top else 0.0,
                 round(top.dense, 4) if top else 0.0,
                 round(top.lexical, 4) if top else 0.0,
@@ -70,10 +72,12 @@ def confused_pairs(outcomes: Sequence[Outcome], top: int = 10) -> list[tuple[str
 
 def to_csv(table: Sequence[Row]) -> str:
     """The result table as CSV (UTF-8 with BOM so that Excel opens it right; no cell runs as a formula)."""
-    head = ["質問", "期待", "結果", "判定", "期待の順位", "総合", "密", "語彙", "正しい"]
+    head = ["質問", "期待", "結果", "判定", "期待の順位", "確率", "総合", "密", "語彙", "正しい"]
     body = (
-        [r.query, r.expected, r.got, r.decision, r.rank or "", r.score, r.dense, r.lexical, int(r.ok)] for r in table
-    )
+        [r.query, r.expected, r.got, decision_label(r.decision), r.rank or "", r.probability, r.score, r.dense,
+         r.lexical, int(r.ok)]
+        for r in table
+    )  # fmt: skip
     return csv_text([head, *body])
 
 

@@ -178,7 +178,7 @@ def test_login_goes_on_to_the_page_asked_for_and_never_to_another_site(client: T
     asked = client.get("/admin/log?page=2", follow_redirects=False)
     assert asked.headers["location"] == "/admin/login?next=%2Fadmin%2Flog%3Fpage%3D2"
     form = client.get(asked.headers["location"]).text
-    assert 'name="next" value="/admin/log?page=2"' in form
+    assert 'name="next" value="/admin/log?page=2"' in form and "このページを開くにはログインしてください" in form
     done = client.post("/admin/login", data={"token": TOKEN, "next": "/admin/log?page=2"})
     assert done.status_code == 200 and str(done.url).endswith("/admin/log?page=2")
     for elsewhere in ("https://evil.example/admin", "//evil.example/admin", "/administrator", "/admin\\@evil"):

@@ -193,7 +193,8 @@ def test_logout_needs_its_csrf_token_and_deletes_the_session_cookie(logged_in_cl
     assert forged.status_code == 403
     assert logged_in_client.get("/admin", follow_redirects=False).status_code == 200  # still logged in
     res = logged_in_client.post("/admin/logout", data={"csrf": csrf_of(page.text)}, follow_redirects=False)
-    assert res.status_code == 303 and res.headers["location"] == "/admin/login"
+    assert res.status_code == 303 and res.headers["location"] == "/admin/login?logged_out=1"
+    assert "ログアウトしました。" in logged_in_client.get(res.headers["location"]).text
     deleted = res.headers["set-cookie"]
     assert deleted.startswith(f"{COOKIE}=") and "Max-Age=0" in deleted and "Path=/admin" in deleted
     assert COOKIE not in logged_in_client.cookies

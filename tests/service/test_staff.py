@@ -200,6 +200,14 @@ def test_actions_on_the_log_come_back_to_the_same_page_and_failures_read_as_fail
     assert "1件の質問を対応不要にしました。" in client.get(gone.headers["location"]).text
 
 
+def test_a_form_result_opened_again_leads_to_its_page_not_an_error(logged_in_client: TestClient) -> None:
+    pages = {"/admin/ui/batch": "/admin/batch", "/admin/ui/publish": "/admin", "/admin/ui/alternate": "/admin/log",
+             "/admin/ui/entries/3": "/admin/entries/3"}  # fmt: skip
+    for address, page in pages.items():
+        res = logged_in_client.get(address, follow_redirects=False)
+        assert (res.status_code, res.headers["location"]) == (303, page)
+
+
 def test_pasted_questions_run_like_an_uploaded_file(logged_in_client: TestClient) -> None:
     csrf = csrf_of(logged_in_client.get("/admin/batch").text)
     pasted = "query\tgold\r\n請求書はいつ発行されますか\t1\r\n社員食堂はありますか\t\r\n"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -20,7 +20,7 @@ from faq_bot.localtime import local_time
 from faq_bot.progress import Progress, Step
 from faq_bot.publishing.publisher import Publisher
 from faq_bot.quality.unanswered import settle_answered
-from faq_bot.service.auth import COOKIE, AdminPageRoute, page_after_login
+from faq_bot.service.auth import COOKIE, HOME, AdminPageRoute, page_after_login
 from faq_bot.service.deps import AuthDep, ChatLogDep, PublisherDep
 from faq_bot.service.offload import in_background
 from faq_bot.service.streaming import View, with_progress
@@ -77,9 +77,16 @@ def _login_page(request: Request, error: str | None = None, status: int = 200, *
 
 
 @login_pages.get("/login", response_class=HTMLResponse)
-async def login_form(request: Request, next: str = "") -> HTMLResponse:
+async def login_form(request: Request, next: str = "", logged_out: bool = False) -> HTMLResponse:
     """The login page (or a note that admin is disabled); ``next``: the admin page to go on to."""
-    return _login_page(request, next=page_after_login(next))
+    wanted = page_after_login(next)
+    if logged_out:
+        notice = "ログアウトしました。"
+    elif wanted != HOME:
+        notice = "このページを開くにはログインしてください。ログインすると、そのページに戻ります。"
+    else:
+        notice = None
+    return _login_page(request, next=wanted, notice=notice)
 
 
 @login_pages.post("/login", response_model=None)
@@ -127,7 +134,7 @@ async def logout(request: Request, auth: AuthDep, csrf: Annotated[str, Form()] =
     """End the session, server-side too: the cookie stops working wherever it was copied."""
     auth.check_csrf(request, csrf)
     await in_background(auth.logout, request)
-    response = RedirectResponse("/admin/login", status_code=303)
+    response = RedirectResponse("/admin/login?logged_out=1", status_code=303)
     response.delete_cookie(COOKIE, path="/admin")
     return response
 
@@ -244,6 +251,21 @@ async def ui_reload(
         )
 
     return await with_progress(request, auth, "publish", "ディスク上のTSVを公開しています", work)
+
+
+#: The page each form posts from: where a result address opened again (back button, bookmark) leads.
+_FORM_PAGES = {"batch": "/admin/batch", "alternate": "/admin/log", "dismiss": "/admin/log", "entries": "/admin/entries"}
+
+
+@editor_pages.get("/ui/{action}/{rest:path}", response_class=RedirectResponse, include_in_schema=False)
+@editor_pages.get("/ui/{action}", response_class=RedirectResponse, include_in_schema=False)
+async def form_result_again(action: str, rest: str = "") -> RedirectResponse:
+    """A form's result address opened again: its page (a form result cannot be shown again without sending
+    the form again, and a raw 405 is no page for an editor)."""
+    page = _FORM_PAGES.get(action, "/admin")
+    if action == "entries" and rest and "/" not in rest:
+        page += "/" + quote(rest)  # the entry's own editing page
+    return RedirectResponse(page, status_code=303)
 
 
 @editor_pages.get("/rollback/{build_id}", response_class=HTMLResponse)

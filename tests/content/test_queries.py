@@ -1,0 +1,43 @@
+"""Labelled question sets: TSV or the first sheet of an .xlsx, every line that cannot be a question named."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from faq_bot.content.queries import queries_of
+from faq_bot.errors import FaqFormatError
+
+
+def test_a_tsv_and_the_same_sheet_give_the_same_questions() -> None:
+    from openpyxl import Workbook
+
+    rows = [["query", "gold", "style"], ["請求書はいつ届きますか", "1,2", "casual"], ["今日の天気は？", "", ""]]
+    tsv = "\n".join("\t".join(r) for r in rows).encode("cp932")
+    book = Workbook()
+    for r in rows:
+        book.active.append([int(c) if c.isdigit() else c for c in r])
+    out = io.BytesIO()
+    book.save(out)
+    from_tsv = queries_of(tsv, "q.tsv")
+    from_sheet = queries_of(out.getvalue(), "q.xlsx")
+    assert [(q.query, q.gold, q.line, q.style) for q in from_tsv] == [
+        ("請求書はいつ届きますか", ("1", "2"), 2, "casual"),
+        ("今日の天気は？", (), 3, ""),
+    ]
+    assert [(q.query, q.gold, q.line, q.style) for q in from_sheet] == [(q.query, q.gold, q.line, q.style)
+                                                                       for q in from_tsv]  # fmt: skip
+
+
+def test_a_gold_without_its_question_is_named_by_line_and_blank_lines_are_skipped() -> None:
+    with pytest.raises(FaqFormatError) as caught:
+        queries_of("query\tgold\n見積を作りたい\t3\n\t5\n\t\n".encode(), "q.tsv")
+    assert [(p.line, p.column) for p in caught.value.problems] == [(3, "query")]
+    assert "質問が空です" in caught.value.problems[0].message and caught.value.what == "質問集"
+
+
+def test_a_damaged_workbook_is_a_question_set_problem_in_japanese() -> None:
+    with pytest.raises(FaqFormatError) as caught:
+        queries_of(b"PK\x03\x04" + b"\x00" * 40, "q.xlsx")
+    assert caught.value.what == "質問集" and "壊れているか" in caught.value.problems[0].message

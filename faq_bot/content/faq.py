@@ -25,19 +25,17 @@ REQUIRED_COLUMNS = ("id", "question", "answer")
 COLUMN_LABELS = {"id": "id", "category": "分類", "question": "質問", "answer": "回答", "alternates": "言い換え"}
 ALTERNATE_SEPARATOR = "|"
 ENCODING_LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (BOM付き)", "cp932": "CP932 (Shift_JIS)"}
-#: The HTTP charset of a file in each encoding (browsers read the label Shift_JIS as CP932, i.e. Windows-31J).
-CHARSETS = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "cp932": "shift_jis"}
+#: The HTTP charset of each encoding label: ``ms932`` is CP932 by that name for browsers and for Python alike
+#: (``shift_jis`` is CP932 to a browser but plain Shift_JIS to Python, which reads ～ as 〜 and loses ①).
+CHARSETS = {"UTF-8": "utf-8", "UTF-8 (BOM付き)": "utf-8", "CP932 (Shift_JIS)": "ms932"}
 
 
 def charset_of(raw: bytes) -> str:
-    """The HTTP charset a file's bytes are in (the encodings a FAQ file may have; UTF-8 if none fits)."""
-    for encoding in ("utf-8", "cp932"):
-        try:
-            raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        return CHARSETS[encoding]
-    return "utf-8"
+    """The HTTP charset of a FAQ file's bytes (as ``decode`` reads them; UTF-8 for bytes it cannot read)."""
+    try:
+        return CHARSETS[decode(raw, "")[1]]
+    except FaqFormatError:
+        return "utf-8"
 
 
 _ID = re.compile(r"^[0-9A-Za-z_.\-]{1,64}$")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from faq_bot.content.workbook import ENCODING, formula_problems, is_workbook, sh
 from faq_bot.errors import FaqFormatError, FormatProblem
 
 QUERY_SET = "質問集"
+log = logging.getLogger("faq_bot.content")
 
 
 @dataclass(frozen=True)
@@ -26,14 +28,19 @@ class LabelledQuery:
     source: str = ""  # the file it came from (calibration holds the wrong-answer bar in each)
 
 
-def parse_queries(text: str, source: str) -> list[LabelledQuery]:
+def parse_queries(text: str, source: str, *, skip_incomplete: bool = False) -> list[LabelledQuery]:
     """Parse TSV text with at least ``query`` and ``gold`` columns (gold: comma-separated ids)."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t")
-    return queries_from_rows(((reader.line_num, row) for row in reader), source)
+    return queries_from_rows(((reader.line_num, row) for row in reader), source, skip_incomplete=skip_incomplete)
 
 
-def queries_from_rows(rows: Iterable[tuple[int, list[str]]], source: str) -> list[LabelledQuery]:
-    """The questions of a table (line or row number, cells), whose first row names the columns."""
+def queries_from_rows(
+    rows: Iterable[tuple[int, list[str]]], source: str, *, skip_incomplete: bool = False
+) -> list[LabelledQuery]:
+    """The questions of a table (line or row number, cells), whose first row names the columns.
+
+    A line with gold ids but no question is an error, or with ``skip_incomplete`` (a set that must keep
+    working, such as the regression set checked on every publish) left out with a warning in the log."""
     numbered = iter(rows)
     header = next(numbered, (1, []))[1]
     columns = {name.strip(): i for i, name in reversed(list(enumerate(header)))}
@@ -55,12 +62,14 @@ def queries_from_rows(rows: Iterable[tuple[int, list[str]]], source: str) -> lis
             queries.append(LabelledQuery(q, gold, line, cell(row, "style"), source))
         elif gold:  # an answer without its question: a slip, not a blank line
             problems.append(FormatProblem(line, "query", "質問が空です（gold だけが書かれています）。"))
-    if problems:
+    if problems and not skip_incomplete:
         raise FaqFormatError(source, problems, what=QUERY_SET)
+    for problem in problems:
+        log.warning("%s: line left out: %s", source, problem)
     return queries
 
 
-def queries_of(raw: bytes, source: str) -> list[LabelledQuery]:
+def queries_of(raw: bytes, source: str, *, skip_incomplete: bool = False) -> list[LabelledQuery]:
     """The questions of a file's bytes: a TSV (the FAQ file's encodings) or the first sheet of an .xlsx."""
     if is_workbook(raw):
         try:
@@ -71,11 +80,11 @@ def queries_of(raw: bytes, source: str) -> list[LabelledQuery]:
         if formulas:
             header = rows[0][1] if rows else []
             raise FaqFormatError(source, formula_problems(formulas, header), ENCODING, what=QUERY_SET)
-        return queries_from_rows(rows, source)
-    return parse_queries(decode_queries(raw, source), source)
+        return queries_from_rows(rows, source, skip_incomplete=skip_incomplete)
+    return parse_queries(decode_queries(raw, source), source, skip_incomplete=skip_incomplete)
 
 
-def read_queries(path: Path) -> list[LabelledQuery]:
+def read_queries(path: Path, *, skip_incomplete: bool = False) -> list[LabelledQuery]:
     """Read a labelled question set from a file (TSV in UTF-8, UTF-8 with BOM or CP932, or .xlsx)."""
     try:
         raw = path.read_bytes()
@@ -83,7 +92,7 @@ def read_queries(path: Path) -> list[LabelledQuery]:
         raise FaqFormatError(
             str(path), [FormatProblem(None, None, f"ファイルを読めません: {exc.strerror}")], what=QUERY_SET
         ) from exc
-    return queries_of(raw, str(path))
+    return queries_of(raw, str(path), skip_incomplete=skip_incomplete)
 
 
 def decode_queries(raw: bytes, source: str) -> str:

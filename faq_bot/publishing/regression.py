@@ -41,11 +41,12 @@ class RegressionChange:
 
 
 def regression_set(path: Path | None) -> list[LabelledQuery]:
-    """The questions of the regression file (none if it is missing or unusable, with a warning)."""
+    """The questions of the regression file (none if it is missing or unusable, with a warning; a line that
+    cannot be a question is left out, not the whole set)."""
     if path is None or not path.is_file():
         return []
     try:
-        return read_queries(path)
+        return read_queries(path, skip_incomplete=True)
     except FaqFormatError as exc:
         log.warning("regression set unusable: %s", exc)
         return []

@@ -17,7 +17,8 @@ JAPANESE_FONTS = ["IPAGothic", "IPAPGothic", "Noto Sans CJK JP", "TakaoGothic", 
 
 def tradeoff(outcomes: Sequence[Outcome], thresholds: Sequence[float]) -> dict[str, list[float]]:
     """Answered-correctly, wrong-answer and not-answered rates as the answer threshold moves: the same
-    figures (on the best entry's probability) that the report's table and the threshold proposal give."""
+    figures (on the best entry's probability) that the report's table and the threshold proposal give.
+    (A non-zero ``answer_margin`` is not drawn: with one, the table may answer a little less than the curve.)"""
     data = scored(outcomes)
     n = len(data) or 1
     out: dict[str, list[float]] = {"threshold": [], "answered_correctly": [], "wrong_answers": [], "not_answered": []}

@@ -39,8 +39,9 @@ KINDS = (
             r"いつ(?!でも|も)|何日|何時|何[かヶカケ]月|何週|何年|何営業日|"
             r"(どの|どれ)(くらい|ぐらい|位)(の)?(時間|期間|日数|日|かか)|"
             # Time nouns as the topic of the question, as the cost nouns below (期限は？, 納期って); not
-            # as a modifier of another noun (期限切れのURL, 期間限定のプラン).
-            r"(期限|期間|期日|納期|締め?切り?|日程|日時|所要時間)(は|が|って|を(教|知)|[?？]|$)|"
+            # as a modifier of another noun (期限切れのURL, 期間限定のプラン), nor as the subject of a
+            # condition (納期が遅れた場合, 期限が切れたクーポン): those ask about something else.
+            r"(期限|期間|期日|納期|締め?切り?|日程|日時|所要時間)(は|って|を(教|知)|[?？]|$)|"
             r"\bwhen\b|\bhow long\b"
         ),
         re.compile(r"いつ|日|時間|期間|期限|すぐ|即|直後|以内|まで|タイミング|[0-9]+[かヶカケ]?月|週|年|when|how long"),

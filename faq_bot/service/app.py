@@ -30,8 +30,9 @@ from faq_bot.service.clients import ClientAddresses
 from faq_bot.service.handlers import add_exception_handlers
 from faq_bot.service.middleware import BodyLimit, SecurityHeaders
 from faq_bot.service.pages.docs import ASSETS_URL, bundle_dir, docs_pages
-from faq_bot.service.pages.editor import editor_pages, login_pages
+from faq_bot.service.pages.editor import editor_pages
 from faq_bot.service.pages.entries import entry_pages
+from faq_bot.service.pages.login import login_pages
 from faq_bot.service.pages.staff import staff_pages
 from faq_bot.service.pages.visitor import visitor_pages
 from faq_bot.service.ratelimit import LoginThrottle, RateLimit, shared_storage

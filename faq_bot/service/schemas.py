@@ -233,6 +233,7 @@ class PublishReply(BaseModel):
         default_factory=list, description="言い換えの追加で回答できるようになり、未回答の一覧から外した質問"
     )
     still_open: list[str] = Field(default_factory=list, description="追加後もまだ回答できず、一覧に残した質問")
+    log_note: str | None = Field(None, description="公開はできたが質問ログを更新できなかったとき、その説明")
 
     @classmethod
     def of(cls, result: PublishResult, dry_run: bool) -> PublishReply:

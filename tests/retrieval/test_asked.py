@@ -23,6 +23,8 @@ def kinds(question: str) -> set[str]:
         ("申し込みの締め切りを教えて", {"time"}),
         ("期限切れのURLをもう一度送ってほしい", set()),  # the noun modifies another: no time is asked
         ("期間限定のプランはありますか", set()),
+        ("納期が遅れた場合の補償はありますか", set()),  # a condition, not a request for a date
+        ("期限が切れたクーポンは使えますか", set()),
         ("年会費はいくらですか", {"price"}),
         ("振込手数料は誰が払うの", {"price"}),
         ("会員登録は無料ですか", {"price"}),

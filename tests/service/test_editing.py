@@ -53,7 +53,8 @@ def test_the_file_as_published_downloads_in_its_own_encoding_and_says_which(admi
     upload(admin_client, WAVE_FAQ.replace("〜", "～").encode("cp932"), dry_run=False)
     res = admin_client.get("/admin/faq.tsv", headers=ADMIN_AUTH)
     assert res.content == WAVE_FAQ.replace("〜", "～").encode("cp932")  # byte for byte, as published
-    assert res.headers["content-type"] == "text/tab-separated-values; charset=shift_jis"
+    assert res.headers["content-type"] == "text/tab-separated-values; charset=ms932"
+    assert "毎月10日～15日" in res.text  # a client that goes by the header reads it right, ～ included
     upload(admin_client, SMALL_FAQ.encode(), dry_run=False)
     res = admin_client.get("/admin/faq.tsv", headers=ADMIN_AUTH)
     assert res.headers["content-type"] == "text/tab-separated-values; charset=utf-8"
@@ -113,6 +114,24 @@ def test_after_an_alternate_only_the_questions_the_faq_now_answers_leave_the_lis
     assert done["published"] and done["settled"] == ids[:1] and done["still_open"] == ids[1:]
     groups = admin_client.get("/admin/log/unanswered", params={"days": 0}, headers=ADMIN_AUTH).json()
     assert [g["representative"] for g in groups] == ["宇宙旅行の予約はできますか"]
+
+
+def test_a_log_that_fails_after_the_alternate_went_live_does_not_undo_or_hide_the_publish(
+    admin_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from faq_bot.errors import LogUnavailableError
+
+    rid = admin_client.post("/api/chat", json={"message": "社員食堂はありますか"}).json()["request_id"]
+
+    def locked(*_: object) -> None:
+        raise LogUnavailableError("question log database is locked")
+
+    monkeypatch.setattr(admin_client.app.state.chatlog, "messages_of", locked)  # type: ignore[attr-defined]
+    body = {"entry_id": "5", "text": "社員食堂はありますか", "request_ids": [rid]}
+    res = admin_client.post("/admin/log/alternate", json=body, headers=ADMIN_AUTH)
+    assert res.status_code == 200 and res.json()["published"] and "質問ログを更新できなかった" in res.json()["log_note"]
+    assert admin_client.get("/api/faqs/5").json()["answer"]  # live, and the FAQ has the alternate
+    assert "社員食堂はありますか" in admin_client.get("/admin/faq.tsv", headers=ADMIN_AUTH).text
 
 
 def test_staff_can_dismiss_a_group(admin_client: TestClient) -> None:

@@ -223,6 +223,12 @@ def test_rollback_page_serves_a_kept_version_again_only_with_login_and_csrf(
     assert 'aria-label="FAQ 7 の削除"' in preview and "削除 1件" in preview
     assert re.findall(r'name="build_id" value="([^"]+)"', preview) == [old_build["build_id"]]
     assert admin_client.get("/readyz").json()["faq_version"] == newer  # looking changes nothing
+    assert f'name="base" value="{newer}"' in preview
+    stale = admin_client.post(
+        "/admin/ui/rollback", data={"csrf": csrf_of(page), "build_id": old_build["build_id"], "base": "0" * 12}
+    )
+    assert "もう一度、差分を確認してください" in stale.text  # someone published since the preview: not rolled back
+    assert admin_client.get("/readyz").json()["faq_version"] == newer
     missing = admin_client.get("/admin/rollback/no-such-build").text
     assert "戻せません" in missing and "保存されていません" in missing
     forged = admin_client.post("/admin/ui/rollback", data={"csrf": "0" * 64, "build_id": old_build["build_id"]})

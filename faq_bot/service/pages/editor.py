@@ -1,34 +1,30 @@
-"""The content editors' pages: login, upload → problems or diff preview → publish, versions and rollback.
+"""The content editors' pages: upload → problems or diff preview → publish, versions and rollback, logout.
 
-Every page but the login form needs a live session, checked before a form body is read
-(``AdminPageRoute``); each form post then checks its CSRF token.
+Every page needs a live session (the login pages are ``faq_bot.service.pages.login``), checked
+before a form body is read (``AdminPageRoute``); each form post then checks its CSRF token.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from faq_bot.content.workbook import is_workbook, row_texts
-from faq_bot.errors import AuthError, FaqFormatError, NotFoundError, RateLimitedError
+from faq_bot.errors import FaqBotError, FaqFormatError, NotFoundError
 from faq_bot.localtime import local_time
 from faq_bot.progress import Progress, Step
 from faq_bot.publishing.publisher import Publisher
-from faq_bot.quality.unanswered import settle_answered
-from faq_bot.service.auth import COOKIE, HOME, AdminPageRoute, page_after_login
+from faq_bot.service.auth import COOKIE, AdminPageRoute
 from faq_bot.service.deps import AuthDep, ChatLogDep, PublisherDep
 from faq_bot.service.offload import in_background
+from faq_bot.service.routes.staff import LOG_NOT_SETTLED, settle_after_publish
 from faq_bot.service.streaming import View, with_progress
-from faq_bot.service.templating import render, templates
+from faq_bot.service.templating import render
 from faq_bot.service.uploads import Staging, as_tsv, as_uploaded, read_upload
 
-log = logging.getLogger("faq_bot.auth")
-login_pages = APIRouter(prefix="/admin", include_in_schema=False)  # the only admin pages open to everyone
 editor_pages = APIRouter(prefix="/admin", include_in_schema=False, route_class=AdminPageRoute)
 
 
@@ -63,70 +59,8 @@ def _problems_view(request: Request, publisher: Publisher, exc: FaqFormatError, 
     return _home_view(request, publisher, format_error=exc, problems=problems, **ctx)
 
 
-#: The login page's message when the browser did not keep the session cookie (it is always Secure).
-COOKIE_NOT_KEPT = (
-    "管理トークンは正しいのですが、ブラウザがログイン状態（Cookie）を保存しませんでした。"
-    "管理画面は https:// で開いてください（http:// で使えるのは、サーバーと同じマシンの localhost だけです）。"
-    "ブラウザでCookieを無効にしている場合は、このサイトだけ有効にしてください。"
-)
-
-
-def _login_page(request: Request, error: str | None = None, status: int = 200, **extra: Any) -> HTMLResponse:
-    page = {"enabled": request.app.state.admin_auth.enabled, "error": error, **extra}
-    return templates().TemplateResponse(request, "login.html", page, status_code=status)
-
-
-@login_pages.get("/login", response_class=HTMLResponse)
-async def login_form(request: Request, next: str = "", logged_out: bool = False) -> HTMLResponse:
-    """The login page (or a note that admin is disabled); ``next``: the admin page to go on to."""
-    wanted = page_after_login(next)
-    if logged_out:
-        notice = "ログアウトしました。"
-    elif wanted != HOME:
-        notice = "このページを開くにはログインしてください。ログインすると、そのページに戻ります。"
-    else:
-        notice = None
-    return _login_page(request, next=wanted, notice=notice)
-
-
-@login_pages.post("/login", response_model=None)
-async def login(
-    request: Request, auth: AuthDep, token: Annotated[str, Form(max_length=500)], next: Annotated[str, Form()] = ""
-) -> Response:
-    """Check the token; on success set the session cookie (HttpOnly, SameSite=Strict, Secure) and go on to
-    ``next`` by way of a check that the browser kept the cookie (``login_check``)."""
-    if not auth.enabled:
-        raise AuthError(503, "管理機能は無効です。")
-    wanted = page_after_login(next)
-    try:
-        cookie = await in_background(auth.login, request, token.strip())
-    except (AuthError, RateLimitedError) as exc:  # shown on the login page, with the status the API would give
-        status = 429 if isinstance(exc, RateLimitedError) else exc.status
-        page = _login_page(request, str(exc), status, next=wanted)
-        if isinstance(exc, RateLimitedError):
-            page.headers["Retry-After"] = str(exc.retry_after)
-        return page
-    response = RedirectResponse("/admin/login/check?" + urlencode({"next": wanted}), status_code=303)
-    response.set_cookie(
-        COOKIE,
-        cookie,
-        max_age=auth.session_seconds,
-        httponly=True,
-        samesite="strict",
-        secure=True,  # browsers accept Secure cookies from http://localhost and 127.0.0.1 too
-        path="/admin",
-    )
-    return response
-
-
-@login_pages.get("/login/check", response_model=None)
-async def login_check(request: Request, auth: AuthDep, next: str = "") -> Response:
-    """Right after a login: on to the page asked for if the browser sent the new session back; else say why
-    not (over plain http on another host than localhost the browser drops a Secure cookie without a word,
-    and the editor would land on the login page again and again)."""
-    if await run_in_threadpool(auth.session_id, request) is not None:
-        return RedirectResponse(page_after_login(next), status_code=303)
-    return _login_page(request, COOKIE_NOT_KEPT, 400, next=page_after_login(next))
+#: Said when the live FAQ changed between a preview and its confirmation (someone else published).
+CHANGED_SINCE = "確認のあとで公開中のFAQが変わりました（別の人の公開など）。もう一度、差分を確認してください。"
 
 
 @editor_pages.post("/logout", response_model=None)
@@ -199,8 +133,7 @@ async def ui_publish(
     except NotFoundError as exc:
         return await _home(request, auth, publisher, message=str(exc))
     if base and base != publisher.engine.current.faq_version:
-        message = "確認のあとで公開中のFAQが変わりました（別の人の公開など）。もう一度、差分を確認してください。"
-        return await _home(request, auth, publisher, message=message)
+        return await _home(request, auth, publisher, message=CHANGED_SINCE)
 
     def work(progress: Progress) -> View:
         try:
@@ -216,9 +149,14 @@ async def ui_publish(
         )
         if dismiss:  # added as an alternate: the group's questions the FAQ answers now leave the unanswered list
             progress(Step("質問ログの質問を、公開したFAQで確かめています"))
-            settled = settle_answered(publisher.engine, chatlog, dismiss.split(","))
-            message += f" {len(settled.answered)}件の質問に回答できるようになり、未回答の一覧から外しました。"
-            if settled.still_open:
+            settled = settle_after_publish(publisher, chatlog, dismiss.split(","))
+            if settled is None:
+                message = LOG_NOT_SETTLED
+            elif settled.answered:
+                message += f" {len(settled.answered)}件の質問に回答できるようになり、未回答の一覧から外しました。"
+            else:
+                message += " この群の質問は、まだどれも回答できません（一覧に残しています）。"
+            if settled is not None and settled.answered and settled.still_open:
                 message += (
                     f" {len(settled.still_open)}件はまだ回答できないため、一覧に残しています"
                     "（別の言い換えとして追加するか、対応不要にしてください）。"
@@ -257,8 +195,8 @@ async def ui_reload(
 _FORM_PAGES = {"batch": "/admin/batch", "alternate": "/admin/log", "dismiss": "/admin/log", "entries": "/admin/entries"}
 
 
-@editor_pages.get("/ui/{action}/{rest:path}", response_class=RedirectResponse, include_in_schema=False)
-@editor_pages.get("/ui/{action}", response_class=RedirectResponse, include_in_schema=False)
+@editor_pages.get("/ui/{action}/{rest:path}", response_class=RedirectResponse)
+@editor_pages.get("/ui/{action}", response_class=RedirectResponse)
 async def form_result_again(action: str, rest: str = "") -> RedirectResponse:
     """A form's result address opened again: its page (a form result cannot be shown again without sending
     the form again, and a raw 405 is no page for an editor)."""
@@ -273,7 +211,7 @@ async def rollback_preview(request: Request, auth: AuthDep, publisher: Publisher
     """What rolling back to a kept version would change, and the button that does it (nothing changes yet)."""
     try:
         version, changes = await in_background(publisher.rollback_changes, build_id)
-    except (NotFoundError, FaqFormatError) as exc:
+    except FaqBotError as exc:  # no such version, an unreadable one, the shared store unreachable
         return await _home(request, auth, publisher, message=f"戻せません: {exc}")
     live = publisher.engine.current.faq_version
     return await render(request, auth, "rollback.html", "publish", version=version, changes=changes, faq_version=live)
@@ -286,9 +224,12 @@ async def ui_rollback(
     publisher: PublisherDep,
     build_id: Annotated[str, Form()],
     csrf: Annotated[str, Form()] = "",
+    base: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    """Serve a kept version again, with progress."""
+    """Serve a kept version again, with progress (``base``: the version the preview compared against)."""
     auth.check_csrf(request, csrf)
+    if base and base != publisher.engine.current.faq_version:
+        return await _home(request, auth, publisher, message=CHANGED_SINCE)
     zone = request.app.state.settings.timezone
 
     def work(progress: Progress) -> View:

@@ -70,11 +70,15 @@ async def download(
 ) -> Response:
     """The TSV of the version being served, as it was published (``excel=1``: for Excel on Japanese Windows)."""
     loaded = publisher.engine.current
-    data = excel_tsv(loaded.index.entries) if excel else await in_background(publisher.current_tsv)
+    if excel:
+        data, charset = excel_tsv(loaded.index.entries), "utf-8"
+    else:  # as published: in the encoding it was uploaded in (CP932 from Excel on Windows), and said so
+        data = await in_background(publisher.current_tsv)
+        charset = await in_background(charset_of, data)
     name = f"faq-{loaded.faq_version}{'-excel' if excel else ''}.tsv"
     return Response(
-        data,  # as published: in the encoding it was uploaded in (CP932 from Excel on Windows), said so
-        media_type=f"text/tab-separated-values; charset={charset_of(data)}",
+        data,
+        media_type=f"text/tab-separated-values; charset={charset}",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 

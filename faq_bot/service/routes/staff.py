@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
+from faq_bot.errors import LogUnavailableError
 from faq_bot.publishing.publisher import Publisher
 from faq_bot.quality import report as batch_report
 from faq_bot.quality.batch import BatchResult, batch_queries, run_batch
@@ -15,7 +18,7 @@ from faq_bot.quality.calibrate import why_no_proposal
 from faq_bot.quality.evaluate import scored
 from faq_bot.quality.explain import Explanation, explain
 from faq_bot.quality.insights import entry_usage
-from faq_bot.quality.unanswered import settle_answered
+from faq_bot.quality.unanswered import Settled, settle_answered
 from faq_bot.service import schemas
 from faq_bot.service.auth import AdminApiRoute
 from faq_bot.service.deps import ChatLogDep, PublisherDep, SettingsDep, UnansweredDep
@@ -23,7 +26,9 @@ from faq_bot.service.offload import in_background
 from faq_bot.service.questions import checked_question
 from faq_bot.service.routes.publishing import ADMIN_ERRORS
 from faq_bot.service.uploads import read_upload
+from faq_bot.storage.chatlog import ChatLog
 
+log = logging.getLogger("faq_bot.service")
 staff_api = APIRouter(prefix="/admin", tags=["staff"], responses=ADMIN_ERRORS, route_class=AdminApiRoute)
 
 
@@ -138,9 +143,29 @@ async def alternate_api(body: schemas.AlternateRequest, publisher: PublisherDep,
     result = await in_background(lambda: publisher.add_alternate(body.entry_id, body.text, dry_run=body.dry_run))
     reply = schemas.PublishReply.of(result, body.dry_run)
     if result.published and body.request_ids:  # those the FAQ answers now leave the unanswered list
-        settled = await in_background(settle_answered, publisher.engine, chatlog, body.request_ids)
-        reply.settled, reply.still_open = list(settled.answered), list(settled.still_open)
+        settled = await in_background(settle_after_publish, publisher, chatlog, body.request_ids)
+        if settled is None:
+            reply.log_note = LOG_NOT_SETTLED
+        else:
+            reply.settled, reply.still_open = list(settled.answered), list(settled.still_open)
     return reply
+
+
+#: Said when an alternate was published but the question log could not be read or written just then.
+LOG_NOT_SETTLED = (
+    "公開しました。ただし質問ログを更新できなかったため、答えられるようになった質問も未回答の一覧に残っています"
+    "（あとで「対応不要にする」で外せます）。"
+)
+
+
+def settle_after_publish(publisher: Publisher, chatlog: ChatLog, request_ids: Sequence[str]) -> Settled | None:
+    """``settle_answered`` after an alternate went live, or None when the log is unavailable (a locked or full
+    database): the publish stands whatever the log does."""
+    try:
+        return settle_answered(publisher.engine, chatlog, request_ids)
+    except LogUnavailableError as exc:
+        log.warning("published, but the question log could not be settled: %s", exc)
+        return None
 
 
 @staff_api.post("/log/dismiss", summary="質問を未回答の一覧から外す", response_model=schemas.DismissReply)

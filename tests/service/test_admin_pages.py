@@ -113,6 +113,8 @@ def test_a_workbook_uploads_and_the_excel_downloads_are_offered(admin: object, s
     admin.locator("#file").set_input_files(str(path))  # type: ignore[attr-defined]
     admin.get_by_role("button", name="検証して差分を表示").click()  # type: ignore[attr-defined]
     assert "形式: Excel (.xlsx)" in admin.locator(".preview").inner_text()  # type: ignore[attr-defined]
+    # A keyboard user starts at the preview, not at the top of the page: Tab goes on through it to 公開.
+    admin.wait_for_function("document.activeElement && document.activeElement.id === 'preview-h'")  # type: ignore[attr-defined]
     assert admin.get_by_role("article", name="FAQ 2 の変更").locator("ins").inner_text() == "〜"  # type: ignore[attr-defined]
     out = io.BytesIO()
     book.worksheets[0]["C4"] = None

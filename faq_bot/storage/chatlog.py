@@ -111,12 +111,19 @@ class Dismissal:
 
 
 @dataclass(frozen=True)
+class Undismissal:
+    """Put questions staff dismissed (``dismissed``, not ``alternate``) back on the unanswered list: an undo."""
+
+    request_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Purge:
     """Delete the rows older than the retention period."""
 
 
 #: What can be written to the log.
-LogRow = ChatRecord | Click | Feedback | Dismissal | Purge
+LogRow = ChatRecord | Click | Feedback | Dismissal | Undismissal | Purge
 T = TypeVar("T")
 
 
@@ -219,6 +226,12 @@ class ChatLog:
         elif isinstance(first, Click | Feedback | Dismissal):
             for row in rows:
                 self._apply_reply_row(conn, row)
+        elif isinstance(first, Undismissal):
+            for row in rows:
+                ids = list(row.request_ids)  # type: ignore[union-attr]
+                conn.execute(
+                    sa.delete(dismissals).where(dismissals.c.request_id.in_(ids), dismissals.c.reason == "dismissed")
+                )
         elif self.retention_days > 0:  # Purge
             cutoff = time.time() - self.retention_days * 86400
             old = sa.select(chats.c.request_id).where(chats.c.created < cutoff).scalar_subquery()
@@ -397,6 +410,13 @@ class ChatLog:
         before = self.count("dismissals")
         self.write([Dismissal(ids, reason)])
         return self.count("dismissals") - before
+
+    def undismiss(self, request_ids: list[str]) -> int:
+        """Put dismissed questions back on the unanswered list (an undo of ``dismiss(…, "dismissed")``)."""
+        ids = tuple(r.strip() for r in request_ids if r.strip())
+        before = self.count("dismissals")
+        self.write([Undismissal(ids)])
+        return before - self.count("dismissals")
 
     def entry_stats(self) -> dict[str, EntryStats]:
         """Per-entry answer counts, suggestion clicks and ratings."""

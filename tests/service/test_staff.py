@@ -196,8 +196,15 @@ def test_actions_on_the_log_come_back_to_the_same_page_and_failures_read_as_fail
     assert written_log(client).count("dismissals") == 1
     other = client.post("/api/chat", json={"message": "駐車場は何台ありますか"}).json()["request_id"]
     gone = client.post("/admin/ui/dismiss", data={**form, "ids": other}, follow_redirects=False)
-    assert gone.status_code == 303 and gone.headers["location"] == "/admin/log?days=7&page=2&dismissed=1"
-    assert "1件の質問を対応不要にしました。" in client.get(gone.headers["location"]).text
+    assert gone.status_code == 303 and gone.headers["location"].startswith("/admin/log?days=7&page=2&dismissed=1&undo=")
+    after = client.get(gone.headers["location"]).text
+    assert "1件の質問を対応不要にしました。" in after and "駐車場は何台ありますか" not in after
+    undo = re.search(r'name="undo" value="([0-9a-f]{32})"', after)
+    assert undo and "元に戻す" in after
+    back = client.post("/admin/ui/undismiss", data={**form, "undo": undo.group(1)})
+    assert "1件の質問を未回答の一覧に戻しました。" in back.text and "駐車場は何台ありますか" in back.text
+    again = client.post("/admin/ui/undismiss", data={**form, "undo": undo.group(1)})  # used up
+    assert "元に戻せる操作がありません。" in again.text
 
 
 def test_a_form_result_opened_again_leads_to_its_page_not_an_error(logged_in_client: TestClient) -> None:

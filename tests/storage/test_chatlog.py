@@ -139,3 +139,12 @@ def test_unsettled_questions_come_with_their_stored_embedding_of_the_asked_model
     log.record_click("b", "2")
     log.dismiss(["a"], "dismissed")
     assert log.settled() == ({"b"}, {"a"})
+
+
+def test_an_undo_puts_back_what_staff_dismissed_but_not_what_an_alternate_answered(database: Database) -> None:
+    log = ChatLog(database)
+    log.write([ChatRecord(r, "質問", "escalate", None, 0.1, "v1") for r in ("a", "b", "c")])
+    log.dismiss(["a", "b"], "dismissed")
+    log.dismiss(["c"], "alternate")
+    assert log.undismiss(["a", "c", "unknown"]) == 1
+    assert log.settled()[1] == {"b", "c"}

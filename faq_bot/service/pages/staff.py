@@ -31,6 +31,7 @@ from faq_bot.text.analyzer import TextAnalyzer
 
 staff_pages = APIRouter(prefix="/admin", include_in_schema=False, route_class=AdminPageRoute)
 _RESULT = {"prefix": "result-", "suffix": ".csv"}
+_UNDO = {"prefix": "dismissed-", "suffix": ".txt"}
 
 
 @staff_pages.get("/console", response_class=HTMLResponse)
@@ -121,10 +122,19 @@ async def log_page(
     days: Annotated[int, Query(ge=0, le=3650)] = 30,
     page: Annotated[int, Query(ge=1)] = 1,
     dismissed: Annotated[int | None, Query(ge=0)] = None,
+    undo: Annotated[str | None, Query(pattern="^[0-9a-f]{32}$")] = None,
+    restored: Annotated[int | None, Query(ge=0)] = None,
 ) -> HTMLResponse:
     """Unanswered questions grouped by meaning (one page of groups), per-entry use and ratings."""
-    message = f"{dismissed}件の質問を対応不要にしました。" if dismissed is not None else None
-    return await render_log(request, auth, publisher, chatlog, unanswered, message, days=days, page=page)
+    if dismissed is not None:
+        message: str | None = f"{dismissed}件の質問を対応不要にしました。"
+    elif restored is not None:
+        message = f"{restored}件の質問を未回答の一覧に戻しました。" if restored else "元に戻せる操作がありません。"
+    else:
+        message = None
+    return await render_log(
+        request, auth, publisher, chatlog, unanswered, message, days=days, page=page, undo=undo if dismissed else None
+    )
 
 
 #: Groups per page of the question log.
@@ -147,8 +157,10 @@ async def render_log(
     error: str | None = None,
     days: int = 30,
     page: int = 1,
+    undo: str | None = None,
 ) -> HTMLResponse:
-    """The log page (what the page shows after an action too: ``message`` a success, ``error`` a failure)."""
+    """The log page (what the page shows after an action too: ``message`` a success, ``error`` a failure,
+    ``undo`` the key of a 対応不要 that can be undone)."""
     shown = await in_background(unanswered.page, days, page, GROUPS_PER_PAGE)
     entries = publisher.engine.current.index.entries
     usage = entry_usage(entries, await in_background(chatlog.entry_stats))
@@ -161,7 +173,7 @@ async def render_log(
     ids = [",".join(g.request_ids) for g in shown.groups]
     return await render(
         request, auth, "log.html", "log", groups=list(zip(shown.groups, likely, ids, strict=True)), entries=usage,
-        days=days, message=message, error=error, all_entries=entries, total=total, shown=shown,
+        days=days, message=message, error=error, all_entries=entries, total=total, shown=shown, undo=undo,
         per_page=GROUPS_PER_PAGE,
     )  # fmt: skip
 
@@ -228,6 +240,7 @@ async def alternate_ui(
 async def dismiss_ui(
     request: Request,
     auth: AuthDep,
+    publisher: PublisherDep,
     chatlog: ChatLogDep,
     ids: Annotated[str, Form(max_length=2_000_000)],
     csrf: Annotated[str, Form()] = "",
@@ -240,4 +253,29 @@ async def dismiss_ui(
     """
     auth.check_csrf(request, csrf)
     count = await in_background(chatlog.dismiss, ids.split(","), "dismissed")
-    return RedirectResponse(f"/admin/log?days={days}&page={page}&dismissed={count}", status_code=303)
+    # The ids wait beside the builds for an undo (a group may hold thousands: not in the address).
+    key = Staging(publisher.paths.index_dir).put(ids.encode("utf-8"), length=32, **_UNDO)
+    return RedirectResponse(f"/admin/log?days={days}&page={page}&dismissed={count}&undo={key}", status_code=303)
+
+
+@staff_pages.post("/ui/undismiss", response_class=RedirectResponse)
+async def undismiss_ui(
+    request: Request,
+    auth: AuthDep,
+    publisher: PublisherDep,
+    chatlog: ChatLogDep,
+    undo: Annotated[str, Form(max_length=64)],
+    csrf: Annotated[str, Form()] = "",
+    days: Annotated[int, Form(ge=0, le=3650)] = 30,
+    page: Annotated[int, Form(ge=1)] = 1,
+) -> RedirectResponse:
+    """Undo the last 対応不要: the questions go back on the unanswered list."""
+    auth.check_csrf(request, csrf)
+    staging = Staging(publisher.paths.index_dir)
+    try:
+        ids = staging.get(undo, **_UNDO).decode("utf-8").split(",")
+    except NotFoundError:
+        return RedirectResponse(f"/admin/log?days={days}&page={page}&restored=0", status_code=303)
+    count = await in_background(chatlog.undismiss, ids)
+    staging.drop(undo, **_UNDO)
+    return RedirectResponse(f"/admin/log?days={days}&page={page}&restored={count}", status_code=303)

@@ -227,11 +227,10 @@ class ChatLog:
             for row in rows:
                 self._apply_reply_row(conn, row)
         elif isinstance(first, Undismissal):
-            for row in rows:
-                ids = list(row.request_ids)  # type: ignore[union-attr]
-                conn.execute(
-                    sa.delete(dismissals).where(dismissals.c.request_id.in_(ids), dismissals.c.reason == "dismissed")
-                )
+            ids = [r for row in rows if isinstance(row, Undismissal) for r in row.request_ids]
+            conn.execute(
+                sa.delete(dismissals).where(dismissals.c.request_id.in_(ids), dismissals.c.reason == "dismissed")
+            )
         elif self.retention_days > 0:  # Purge
             cutoff = time.time() - self.retention_days * 86400
             old = sa.select(chats.c.request_id).where(chats.c.created < cutoff).scalar_subquery()

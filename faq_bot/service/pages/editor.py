@@ -152,15 +152,15 @@ async def ui_publish(
             settled = settle_after_publish(publisher, chatlog, dismiss.split(","))
             if settled is None:
                 message = LOG_NOT_SETTLED
-            elif settled.answered:
-                message += f" {len(settled.answered)}件の質問に回答できるようになり、未回答の一覧から外しました。"
-            else:
+            elif not settled.answered:
                 message += " この群の質問は、まだどれも回答できません（一覧に残しています）。"
-            if settled is not None and settled.answered and settled.still_open:
-                message += (
-                    f" {len(settled.still_open)}件はまだ回答できないため、一覧に残しています"
-                    "（別の言い換えとして追加するか、対応不要にしてください）。"
-                )
+            else:
+                message += f" {len(settled.answered)}件の質問に回答できるようになり、未回答の一覧から外しました。"
+                if settled.still_open:
+                    message += (
+                        f" {len(settled.still_open)}件はまだ回答できないため、一覧に残しています"
+                        "（別の言い換えとして追加するか、対応不要にしてください）。"
+                    )
             to_log = back if back.startswith("/admin/log") else "/admin/log"
             return View("notice.html", {
                 "heading": "言い換えを追加しました", "message": message, "back": to_log, "back_label": "質問ログに戻る",

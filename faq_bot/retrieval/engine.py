@@ -33,7 +33,7 @@ from faq_bot.retrieval.params import RetrievalParams
 from faq_bot.retrieval.retriever import Parsed, Retriever, Search
 from faq_bot.retrieval.smalltalk import recognise
 from faq_bot.text.analyzer import TextAnalyzer
-from faq_bot.text.normalize import normalize
+from faq_bot.text.normalize import normalize_lines
 from faq_bot.text.synonyms import SynonymTable
 
 log = logging.getLogger("faq_bot.index")
@@ -104,7 +104,7 @@ class Loaded:
         self.retriever.allowed(categories)
         key = None
         if self._replies is not None:
-            query = normalize(query)
+            query = normalize_lines(query)  # line breaks end sentences: kept, in the key too
             key = (query, tuple(sorted(categories or ())), k)
             cached = self._replies.get(key)
             if cached is not None:

@@ -82,6 +82,17 @@ def test_repeated_questions_are_served_from_the_cache_of_their_own_faq_version(s
     assert after is not first and after.answer == "VISAのみ対応しています。"
 
 
+def test_a_line_break_ends_a_sentence_in_a_cached_reply_as_in_a_search(settings: Settings) -> None:
+    # A chat message often ends its sentences with line breaks, not 。: the reply cache's key must not
+    # fold them into spaces, or the asking sentence is lost for every visitor (the batch test kept it).
+    engine = open_engine(settings, FakeEmbedder())
+    message = "いつもお世話になっております\r\n\r\nクレジットカードは使えますか"
+    reply = engine.ask(message)
+    assert reply.search.focus == "クレジットカードは使えますか"
+    assert reply.search.focus == engine.current.retriever.search(message).focus
+    assert engine.ask("いつもお世話になっております クレジットカードは使えますか").search.focus is None  # one sentence
+
+
 def test_cache_can_be_disabled(settings: Settings) -> None:
     emb = FakeEmbedder()
     engine = open_engine(settings.model_copy(update={"reply_cache_size": 0}), emb)

@@ -174,6 +174,15 @@ def test_staff_pages_render_console_batch_and_log(logged_in_client: TestClient) 
     assert "この内容で公開する" in added.text and "社員食堂はありますか" in added.text  # a preview, not a publish
 
 
+def test_the_console_tries_a_message_of_several_lines_as_it_was_sent(logged_in_client: TestClient) -> None:
+    message = "いつもお世話になっております\n請求書をダウンロードする方法を教えてください"
+    page = logged_in_client.get("/admin/console", params={"q": message}).text
+    # a textarea keeps the line break (an input would drop it when a message is pasted) ...
+    assert re.search(r'<textarea id="q" name="q" rows="3" maxlength="1000" [^>]*>' + message + "</textarea>", page)
+    # ... and the line break ends a sentence: the second line is what the message asks
+    assert "<dt>尋ねている文</dt><dd>請求書をダウンロードする方法を教えてください</dd>" in page
+
+
 def test_actions_on_the_log_come_back_to_the_same_page_and_failures_read_as_failures(
     logged_in_client: TestClient,
 ) -> None:

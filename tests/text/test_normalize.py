@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from faq_bot.text.normalize import normalize
+from faq_bot.text.normalize import normalize, normalize_lines
 
 
 @pytest.mark.parametrize(
@@ -35,3 +35,10 @@ def test_a_dash_typed_for_the_long_vowel_mark_after_katakana_becomes_one(typed: 
 )
 def test_other_dashes_stay(text: str) -> None:
     assert normalize(text) == text
+
+
+def test_lines_are_normalised_one_by_one_and_kept() -> None:
+    assert normalize_lines("  お世話になっております\r\n\r\n　ＰＤＦ　で  もらえますか？ \n") == (
+        "お世話になっております\npdf で もらえますか?"
+    )
+    assert normalize_lines("一行だけ") == normalize("一行だけ")

@@ -55,6 +55,7 @@ async def console_page(
     return await render(
         request, auth, "console.html", "console", q=q, chosen=category or [], decision_labels=DECISION_LABELS,
         categories=publisher.engine.current.index.categories, result=result, error=error,
+        max_chars=settings.max_message_chars,
     )  # fmt: skip
 
 

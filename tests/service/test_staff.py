@@ -264,6 +264,22 @@ def test_times_are_in_the_configured_zone_and_the_log_csv_has_categories(
         assert re.search(r"<dd>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d E[SD]T（", page), "built_at in the zone, not UTC ISO"
 
 
+def test_a_group_shows_the_entry_offered_first_for_its_alternate(
+    logged_in_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from faq_bot.quality.grouping import QuestionGroup
+    from faq_bot.quality.unanswered import GroupPage
+
+    near = QuestionGroup("振込で払いたい", 2, ("振込で払いたい", "振込できる？"), 0.0, "5", ("r1", "r2"), 0.9)
+    far = QuestionGroup("社員食堂はありますか", 1, ("社員食堂はありますか",), 0.0, "2", ("r3",), 0.05)
+    unanswered = logged_in_client.app.state.unanswered  # type: ignore[attr-defined]
+    monkeypatch.setattr(unanswered, "page", lambda *a, **k: GroupPage([near, far], 1, 1, 2, 3, 0))
+    page = logged_in_client.get("/admin/log").text
+    assert 'value="5" required' in page and "いちばん近いFAQ: 5「銀行振込はできますか」" in page
+    assert 'value="r1,r2"' in page and 'value="r3"' in page
+    assert page.count("いちばん近いFAQ") == 1  # nothing came close to the second: no entry pre-filled
+
+
 def test_no_entry_is_offered_first_for_small_talk_or_a_message_that_names_nothing() -> None:
     from faq_bot.quality.grouping import QuestionGroup
     from faq_bot.service.pages.staff import likely_entry

@@ -169,11 +169,13 @@ async def render_log(
     analyzer = publisher.engine.analyzer
     # janome on each representative: staff work, off the event loop like the rest of the page
     likely = await in_background(lambda: [likely_entry(g, floor, analyzer) for g in shown.groups])
+    by_id = {e.id: e for e in entries}  # each group's likely entry (not a scan of the FAQ per group in the template)
+    near = [by_id.get(i) if i is not None else None for i in likely]
     total = await in_background(chatlog.count)
     # Each group's question ids as one string (escaped once, not id by id in the template: a few ms a page).
     ids = [",".join(g.request_ids) for g in shown.groups]
     return await render(
-        request, auth, "log.html", "log", groups=list(zip(shown.groups, likely, ids, strict=True)), entries=usage,
+        request, auth, "log.html", "log", groups=list(zip(shown.groups, likely, ids, near, strict=True)), entries=usage,
         days=days, message=message, error=error, all_entries=entries, total=total, shown=shown, undo=undo,
         per_page=GROUPS_PER_PAGE,
     )  # fmt: skip

@@ -262,7 +262,9 @@ class ChatLog:
                 index_elements=[feedback.c.request_id],
                 set_={
                     "rating": stmt.excluded.rating,
-                    "comment": stmt.excluded.comment,
+                    # A new rating without a comment keeps the comment written before (👎 with a
+                    # comment, then 👍: the visitor's words are not lost).
+                    "comment": sa.func.coalesce(stmt.excluded.comment, feedback.c.comment),
                     "created": stmt.excluded.created,
                 },
             )

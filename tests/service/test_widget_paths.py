@@ -65,6 +65,25 @@ def test_thumbs_down_opens_a_comment_box_and_the_contact_link(page: object, widg
     with sqlite3.connect(widget_settings.log_path) as db:
         rows = db.execute("SELECT rating, comment FROM feedback").fetchall()
     assert ("down", "PDFの場所が見つかりませんでした") in rows
+    answer.get_by_role("button", name="役に立った").click()  # changed their mind: the comment stays
+    expect(answer.get_by_role("button", name="役に立った")).to_have_attribute("aria-pressed", "true")
+    with sqlite3.connect(widget_settings.log_path) as db:
+        rows = db.execute("SELECT rating, comment FROM feedback").fetchall()
+    assert ("up", "PDFの場所が見つかりませんでした") in rows
+
+
+def test_after_sending_with_the_button_the_focus_is_back_in_the_box(page: object) -> None:
+    box = page.locator("#fb-input")  # type: ignore[attr-defined]
+    box.fill("請求書はダウンロードできますか")
+    send = page.locator("button.send")  # type: ignore[attr-defined]
+    send.focus()
+    send.press("Enter")  # the keyboard on 送信 (a click alike): the button is busy but keeps the focus
+    page.locator(".msg.answer").last.wait_for()  # type: ignore[attr-defined]
+    expect(send).to_have_attribute("aria-disabled", "false")
+    assert box.evaluate("el => el.getRootNode().activeElement === el")  # not dropped to the page
+    # While a reply is made, a status region says so (the dots are for the eyes only).
+    assert page.locator(".typing").get_attribute("aria-hidden") == "true"  # type: ignore[attr-defined]
+    assert page.locator("[role=status]").count() == 1  # type: ignore[attr-defined]
 
 
 def test_a_long_answer_opens_at_its_start(browser: object, server: str) -> None:  # item 3
@@ -176,6 +195,11 @@ def test_on_a_phone_the_comment_box_and_the_contact_link_come_into_view_after_th
     box, end = answer.get_by_label("ご意見（任意）").bounding_box(), link.bounding_box()
     assert log and box and end
     assert box["y"] >= log["y"] - 1 and end["y"] + end["height"] <= log["y"] + log["height"] + 1  # both in view
+    # The box waits for a tap (a keyboard popping up would cover the answer) and, once tapped, is large
+    # enough that the phone does not zoom the page in; so is the question box.
+    assert pg.evaluate("document.activeElement.shadowRoot.activeElement?.tagName") != "TEXTAREA"
+    sizes = answer.get_by_label("ご意見（任意）").evaluate("el => getComputedStyle(el).fontSize")
+    assert sizes == "16px" and pg.locator("#fb-input").evaluate("el => getComputedStyle(el).fontSize") == "16px"
     ctx.close()  # type: ignore[attr-defined]
     assert not errors, errors
 

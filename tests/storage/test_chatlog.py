@@ -67,6 +67,17 @@ def test_feedback_is_one_per_reply_and_needs_a_logged_reply(database: Database) 
     assert log.count("feedback") == 1 and log.entry_stats()["1"].up == 1
 
 
+def test_a_new_rating_without_a_comment_keeps_the_comment_written_before(database: Database) -> None:
+    log = ChatLog(database)
+    log.record_chat(record(1))
+    log.record_feedback("r1", "down", "振込先の支店名が知りたかった")
+    log.record_feedback("r1", "up", None)  # changed their mind: 👍 after 👎 with a comment
+    stats = log.entry_stats()["1"]
+    assert (stats.up, stats.down, stats.comments) == (1, 0, ("振込先の支店名が知りたかった",))
+    log.record_feedback("r1", "down", "やはり分からない")  # a new comment replaces it
+    assert log.entry_stats()["1"].comments == ("やはり分からない",)
+
+
 def test_unanswered_lists_escalations_and_unopened_suggestions(database: Database) -> None:
     log = ChatLog(database)
     log.record_chat(record(1, "escalate", "3", "天気"))

@@ -77,10 +77,12 @@
   var filterLine = el("div", { class: "filter", hidden: "" }, [filterText, clearFilter]);
   var log = el("div", { class: "log", role: "log", "aria-live": "polite", "aria-relevant": "additions", tabindex: "0",
     "aria-label": "会話" });
-  var typing = el("div", { class: "typing", hidden: "" }, [
-    el("span", { class: "dot", "aria-hidden": "true" }), el("span", { class: "dot", "aria-hidden": "true" }),
-    el("span", { class: "dot", "aria-hidden": "true" }), el("span", { class: "sr-only", text: "回答を作成しています" }),
+  // The dots are for the eyes; a screen reader hears 「回答を作成しています」 from a status region that
+  // is always there (text put into it is read; an element that only appears often is not).
+  var typing = el("div", { class: "typing", hidden: "", "aria-hidden": "true" }, [
+    el("span", { class: "dot" }), el("span", { class: "dot" }), el("span", { class: "dot" }),
   ]);
+  var busyNews = el("span", { class: "sr-only", role: "status" });
   var input = el("textarea", { id: "fb-input", rows: "1", autocomplete: "off",
     placeholder: "ご質問を入力してください", "aria-describedby": "fb-count fb-hint" });
   var label = el("label", { for: "fb-input", class: "sr-only", text: "質問" });
@@ -90,8 +92,8 @@
   // Read out only when the message goes over the limit or a send is held back, not on every key.
   var countNews = el("span", { class: "sr-only", "aria-live": "assertive" });
   var form = el("form", { class: "composer" }, [label, input, send]);
-  var panel = el("section", { id: "fb-panel", class: "panel", role: "dialog", "aria-label": title, hidden: "" }, [
-    el("header", { class: "head" }, [el("h2", { text: title }), closeBtn]), chipsWrap, filterLine, log, typing, form, count, countNews, hint,
+  var panel = el("section", { id: "fb-panel", class: "panel", role: "dialog", "aria-label": title, lang: "ja", hidden: "" }, [
+    el("header", { class: "head" }, [el("h2", { text: title }), closeBtn]), chipsWrap, filterLine, log, typing, form, count, countNews, busyNews, hint,
   ]);
   root.appendChild(style);
   root.appendChild(launcher);
@@ -216,7 +218,8 @@
           if (f[0] === "down" && !extra) {
             extra = afterThumbsDown(requestId, linkShown ? "" : contactUrl);
             wrap.appendChild(extra);
-            extra.querySelector("textarea").focus({ preventScroll: true });
+            // On a touch screen the box waits for a tap: focusing it would pop the keyboard up over the answer.
+            if (!coarse) extra.querySelector("textarea").focus({ preventScroll: true });
             extra.scrollIntoView({ block: "nearest" }); // the box and the way to a person, not half of it
           } else if (f[0] === "up" && extra) { extra.remove(); extra = null; }
         }, function (err) { thanks.textContent = err.message; });
@@ -302,8 +305,13 @@
   function setBusy(on) {
     busy = on;
     typing.hidden = !on;
-    send.disabled = on;
+    busyNews.textContent = on ? "回答を作成しています" : "";
+    // aria-disabled, not disabled: a disabled button drops the focus to the page (a click or Enter on
+    // 送信 would leave the keyboard outside the widget); while busy, submit() ignores it.
+    send.setAttribute("aria-disabled", on ? "true" : "false");
     if (on) scrollDown();
+    // The reply is in: from 送信, focus goes where it goes after Enter in the box (see resume()).
+    else if (root.activeElement === send) resume();
   }
 
   function openEntry(s, requestId) {

@@ -49,7 +49,10 @@ def test_none_of_these_under_suggestions_leads_to_the_contact_form(page: object)
     card = page.locator(".msg.suggest").last  # type: ignore[attr-defined]
     card.wait_for()
     none = card.get_by_role("button", name="どれにも当てはまらない")
-    none.click()
+    with page.expect_response("**/api/feedback") as told:  # type: ignore[attr-defined]
+        none.click()
+    # The log learns that the candidates were read and none fitted: a 👎 on this reply.
+    assert told.value.ok and told.value.request.post_data_json["rating"] == "down"
     escalation = page.locator(".msg.escalate").last  # type: ignore[attr-defined]
     escalation.wait_for()
     assert "お問い合わせフォーム" in escalation.inner_text()

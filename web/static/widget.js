@@ -243,6 +243,9 @@
     var none = el("button", { type: "button", class: "suggestion none", text: "どれにも当てはまらない" });
     none.addEventListener("click", function () {
       none.disabled = true;
+      // Told to the log as a 👎 on the candidates: staff see that the visitor read them and none fitted
+      // (not only that none was opened). The way to a person is shown whatever the answer.
+      request("POST", "/api/feedback", { request_id: reply.request_id, rating: "down" }).then(null, function () {});
       var node = showEscalation(reply.escalation || { text: "", contact_url: "" }, { question: reply.question,
         categories: reply.categories });
       // The button is gone for the keyboard: focus goes on to the way to a person (or back to the box).

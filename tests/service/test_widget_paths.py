@@ -249,3 +249,39 @@ def test_a_reply_cut_off_on_the_way_offers_another_try_not_an_empty_card(page: o
     page.locator(".msg.answer").last.wait_for()  # type: ignore[attr-defined]
     # The pressed 再試行 is gone with its card: focus is back in the input, not lost on the page.
     assert page.locator("#fb-input").evaluate("i => i.getRootNode().activeElement === i")  # type: ignore[attr-defined]
+
+
+def test_the_conversation_and_the_panel_stay_as_left_on_the_next_page_of_the_site(browser: object, server: str) -> None:
+    ctx, pg, errors = open_widget(browser, server)
+    ask(pg, "請求書はダウンロードできますか")
+    pg.locator(".msg.answer").last.wait_for()  # type: ignore[attr-defined]
+    ask(pg, "xyzzy plugh")
+    pg.locator(".msg.escalate").last.wait_for()  # type: ignore[attr-defined]
+    with pg.expect_request("**/api/chat") as first:  # type: ignore[attr-defined]
+        ask(pg, "パスワードを変更できますか")
+    replies = pg.locator(".msg.bot:not(.greeting)")  # type: ignore[attr-defined]
+    expect(replies).to_have_count(3)
+    shown = replies.all_inner_texts()
+    pg.goto(server + "/")  # type: ignore[attr-defined]  # another page of the site, the same tab
+    pg.locator("#fb-panel").wait_for(state="visible")  # type: ignore[attr-defined]
+    users = pg.locator(".msg.user").all_inner_texts()  # type: ignore[attr-defined]
+    assert users == ["請求書はダウンロードできますか", "xyzzy plugh", "パスワードを変更できますか"]
+    assert replies.all_inner_texts() == shown  # the same replies, drawn again
+    # The kept replies still work: rate the first answer again; and the log sees one conversation.
+    with pg.expect_response("**/api/feedback") as rated:  # type: ignore[attr-defined]
+        pg.locator(".msg.answer").first.get_by_role("button", name="役に立った").click()  # type: ignore[attr-defined]
+    assert rated.value.ok
+    with pg.expect_request("**/api/chat") as again:  # type: ignore[attr-defined]
+        ask(pg, "銀行振込はできますか")
+    assert again.value.post_data_json["session_id"] == first.value.post_data_json["session_id"]
+    # Closed by the visitor, it stays closed on the next page (data-open only opens it on a first visit).
+    pg.locator("#fb-input").press("Escape")  # type: ignore[attr-defined]
+    pg.goto(server + "/")  # type: ignore[attr-defined]
+    pg.locator("button.launcher").wait_for()  # type: ignore[attr-defined]
+    assert pg.locator("#fb-panel").is_hidden()  # type: ignore[attr-defined]
+    ctx.close()  # type: ignore[attr-defined]
+    assert not errors, errors
+    # A new tab (a new browser context here) starts afresh.
+    ctx, pg, errors = open_widget(browser, server)
+    assert pg.locator(".msg.user").count() == 0  # type: ignore[attr-defined]
+    ctx.close()  # type: ignore[attr-defined]

@@ -127,12 +127,67 @@
     return node;
   }
 
+  function userBubble(text) {
+    remember({ user: text });
+    return bubble("user", [el("p", { text: text })]);
+  }
+
+  // ---------------------------------------------------------------- this tab's conversation
+  // Kept for the browser tab (sessionStorage, gone when the tab closes) so that the visitor who moves
+  // to another page of the site finds the conversation, and the panel open or closed, as they left it.
+  // Without storage (blocked, full) the widget simply starts afresh on each page.
+  var KEPT = "faq-bot:" + server;
+  var MAX_KEPT = 40; // the last questions and replies, not the whole day's
+  var replaying = false;
+  var kept = (function () {
+    try {
+      var value = JSON.parse(window.sessionStorage.getItem(KEPT) || "null");
+      return value && typeof value === "object" && Array.isArray(value.history) ? value : null;
+    } catch (e) { return null; }
+  })();
+  var history = kept ? kept.history.slice(-MAX_KEPT) : [];
+  if (kept && typeof kept.session === "string" && kept.session) sessionId = kept.session; // one conversation in the log
+
+  function save() {
+    try {
+      window.sessionStorage.setItem(KEPT, JSON.stringify({ session: sessionId, open: !panel.hidden, history: history }));
+    } catch (e) { /* storage off or full: the conversation lives as long as the page */ }
+  }
+
+  function remember(item) {
+    if (replaying) return;
+    history.push(item);
+    if (history.length > MAX_KEPT) history = history.slice(-MAX_KEPT);
+    save();
+  }
+
+  /** The kept conversation, drawn again as it was (its buttons work as before; nothing is sent). */
+  function replay() {
+    replaying = true;
+    try {
+      history.forEach(function (h) {
+        if (typeof h.user === "string") userBubble(h.user);
+        else if (h.answer) showAnswer(h.answer[0], h.answer[1]);
+        else if (h.suggest) showSuggestions(h.suggest);
+        else if (typeof h.smalltalk === "string") showSmallTalk(h.smalltalk);
+        else if (h.escalate) showEscalation(h.escalate[0], h.escalate[1]);
+      });
+    } catch (e) {
+      history = []; // written by another version of the widget: start afresh
+      log.textContent = "";
+      greet();
+    }
+    replaying = false;
+    scrollDown();
+  }
+
   function open(focus) {
     panel.hidden = false;
     markModal();
     launcher.setAttribute("aria-expanded", "true");
     launcher.setAttribute("aria-label", title + "を閉じる");
     updateCues();
+    save();
     if (focus !== false) input.focus();
   }
 
@@ -140,6 +195,7 @@
     panel.hidden = true;
     launcher.setAttribute("aria-expanded", "false");
     launcher.setAttribute("aria-label", title + "を開く");
+    save();
     launcher.focus();
   }
 
@@ -231,6 +287,7 @@
   }
 
   function showAnswer(question, reply) {
+    remember({ answer: [question, reply] });
     bubble("bot answer", [
       question ? el("p", { class: "q", text: "「" + question + "」への回答" }) : null,
       richText(reply.answer),
@@ -240,6 +297,7 @@
   }
 
   function showSuggestions(reply) {
+    remember({ suggest: reply });
     var none = el("button", { type: "button", class: "suggestion none", text: "どれにも当てはまらない" });
     none.addEventListener("click", function () {
       none.disabled = true;
@@ -266,13 +324,14 @@
       b.disabled = true;
       resume(); // the question is asked again, its reply comes below
       setSelected([]);
-      bubble("user", [el("p", { text: reply.question })]);
+      userBubble(reply.question);
       ask(reply.question);
     });
     return b;
   }
 
   function showSmallTalk(text) {
+    remember({ smalltalk: text });
     bubble("bot smalltalk", [richText(text)]);
   }
 
@@ -287,6 +346,7 @@
   }
 
   function showEscalation(esc, reply) {
+    remember({ escalate: [esc, reply] });
     var related = reply && reply.related && reply.related.length
       ? [el("p", { class: "related-title", text: "関連するご質問（参考）" }),
         entryButtons(reply.related, reply.request_id, "関連するご質問")]
@@ -318,7 +378,7 @@
   }
 
   function openEntry(s, requestId) {
-    bubble("user", [el("p", { text: s.question })]);
+    userBubble(s.question);
     setBusy(true);
     request("GET", "/api/faqs/" + encodeURIComponent(s.id) + "?request_id=" + encodeURIComponent(requestId))
       .then(function (entry) {
@@ -388,7 +448,7 @@
     if (!updateCount(true)) { input.focus(); return; }
     input.value = "";
     updateCount();
-    bubble("user", [el("p", { text: text })]);
+    userBubble(text);
     ask(text);
   }
 
@@ -509,8 +569,10 @@
   function start() {
     document.body.appendChild(host);
     greet();
+    replay();
     loadCategories();
-    if (data.open === "true") open(false);
+    // data-open opens the panel on a first visit; after that, it stays as the visitor left it.
+    if (kept && typeof kept.open === "boolean" ? kept.open : data.open === "true") open(false);
   }
 
   if (document.body) start(); else document.addEventListener("DOMContentLoaded", start);

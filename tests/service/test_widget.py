@@ -35,7 +35,9 @@ def test_suggestion_click_shows_that_entry(page: object) -> None:
     page.keyboard.press("Enter")  # type: ignore[attr-defined]
     answer = page.locator(".msg.answer").last  # type: ignore[attr-defined]
     answer.wait_for()
-    assert question in answer.inner_text()
+    # The question opened is the visitor's bubble above its answer (not repeated as the answer's heading).
+    assert page.locator(".msg.user").last.inner_text() == question  # type: ignore[attr-defined]
+    assert "への回答" not in answer.inner_text() and answer.get_by_role("button", name="役に立った").count() == 1
     # Focus is back in the box, as after a typed question; the answer's rating is one Shift+Tab away.
     assert page.evaluate("document.activeElement.shadowRoot.activeElement.id") == "fb-input"  # type: ignore[attr-defined]
     page.keyboard.press("Shift+Tab")  # type: ignore[attr-defined]
@@ -134,7 +136,8 @@ def test_escalation_offers_related_questions_that_open_their_entry(page: object)
     related.click()
     answer = page.locator(".msg.answer").last  # type: ignore[attr-defined]
     answer.wait_for()
-    assert "ロール(権限)の設定はできますか" in answer.inner_text()
+    assert page.locator(".msg.user").last.inner_text() == "ロール(権限)の設定はできますか"  # type: ignore[attr-defined]
+    assert "権限" in answer.inner_text()  # entry 40's answer
 
 
 def test_markup_from_the_faq_is_shown_as_text_and_never_runs(page: object) -> None:

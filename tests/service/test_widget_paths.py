@@ -200,6 +200,8 @@ def test_on_a_phone_the_comment_box_and_the_contact_link_come_into_view_after_th
     assert pg.evaluate("document.activeElement.shadowRoot.activeElement?.tagName") != "TEXTAREA"
     sizes = answer.get_by_label("ご意見（任意）").evaluate("el => getComputedStyle(el).fontSize")
     assert sizes == "16px" and pg.locator("#fb-input").evaluate("el => getComputedStyle(el).fontSize") == "16px"
+    thumbs = answer.get_by_role("button", name="役に立った").bounding_box()
+    assert thumbs and thumbs["height"] >= 40 and thumbs["width"] >= 44  # a finger's target, not a pointer's
     ctx.close()  # type: ignore[attr-defined]
     assert not errors, errors
 

@@ -383,7 +383,8 @@
     request("GET", "/api/faqs/" + encodeURIComponent(s.id) + "?request_id=" + encodeURIComponent(requestId))
       .then(function (entry) {
         entry.request_id = requestId;
-        showAnswer(entry.question, entry);
+        // The visitor's bubble already shows the question opened: no 「…」への回答 heading repeating it.
+        showAnswer(entry.question === s.question ? null : entry.question, entry);
         resume(); // as after a typed question (the answer's rating is one Shift+Tab away)
       },
         function (err) { showError(err.message, err.status === 0 ? function () { openEntry(s, requestId); } : null); })

@@ -193,3 +193,22 @@ def test_a_browser_that_drops_the_session_cookie_is_told_why_instead_of_looping(
     client.cookies.clear()
     page = client.get(res.headers["location"])
     assert page.status_code == 400 and "https://" in page.text and "Cookie" in page.text
+
+
+def test_every_admin_page_and_api_asks_for_login_first(client: TestClient) -> None:
+    from fastapi.routing import APIRoute
+
+    # Routers are included as wrappers (FastAPI keeps the router's own routes, prefix included).
+    included = [getattr(r, "original_router", None) for r in client.app.routes]  # type: ignore[attr-defined]
+    routes = [r for router in included if router is not None for r in router.routes
+              if isinstance(r, APIRoute) and r.path.startswith("/admin")]  # fmt: skip
+    assert {"/admin/usage", "/admin/log", "/admin/faq"} <= {r.path for r in routes}  # not empty by mistake
+    for route in routes:
+        if route.path in ("/admin/login", "/admin/login/check"):
+            continue
+        path = re.sub(r"\{[^}]+\}", "x", route.path)
+        for method in route.methods - {"HEAD"}:
+            res = client.request(method, path, follow_redirects=False)
+            assert res.status_code in (303, 401, 403), (method, route.path, res.status_code)
+            if res.status_code == 303:
+                assert res.headers["location"].startswith("/admin/login"), (method, route.path)

@@ -264,6 +264,22 @@ def test_times_are_in_the_configured_zone_and_the_log_csv_has_categories(
         assert re.search(r"<dd>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d E[SD]T（", page), "built_at in the zone, not UTC ISO"
 
 
+def test_the_usage_of_each_entry_has_a_page_of_its_own_linked_from_the_log(logged_in_client: TestClient) -> None:
+    client = logged_in_client
+    reply = client.post("/api/chat", json={"message": "クレジットカードは使えますか"}).json()
+    assert reply["decision"] == "answer" and reply["entry"]["id"] == "4"
+    client.post("/api/feedback", json={"request_id": reply["request_id"], "rating": "down", "comment": "JCB以外は？"})
+    client.post("/api/chat", json={"message": "社員食堂はありますか"})  # escalated: a group on the log page
+    log = client.get("/admin/log").text
+    assert 'href="/admin/usage"' in log and "<th>回答した回数</th>" not in log  # not drawn with every page of groups
+    assert '<option value="4">4: クレジットカードは使えますか</option>' in log  # the entry picker's choices
+    page = client.get("/admin/usage").text
+    row = re.search(r"<tr><td>4</td><td>クレジットカードは使えますか</td>(.*?)</tr>", page)
+    assert row and row.group(1) == "<td>1</td><td>0</td><td>0</td><td>1</td><td>JCB以外は？</td>"
+    assert "一度も使われていないFAQは5件です" in page and page.count('<tr class="ng">') == 5
+    assert 'aria-current="page">質問ログ' in page  # the page belongs to the log's tab
+
+
 def test_a_group_shows_the_entry_offered_first_for_its_alternate(
     logged_in_client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -278,6 +294,12 @@ def test_a_group_shows_the_entry_offered_first_for_its_alternate(
     assert 'value="5" required' in page and "いちばん近いFAQ: 5「銀行振込はできますか」" in page
     assert 'value="r1,r2"' in page and 'value="r3"' in page
     assert page.count("いちばん近いFAQ") == 1  # nothing came close to the second: no entry pre-filled
+
+
+def test_a_long_question_is_cut_for_the_entry_picker() -> None:
+    from faq_bot.service.pages.staff import short
+
+    assert short("あ" * 40) == "あ" * 40 and short("あ" * 41) == "あ" * 39 + "…"
 
 
 def test_no_entry_is_offered_first_for_small_talk_or_a_message_that_names_nothing() -> None:

@@ -10,25 +10,25 @@ from fastapi.responses import HTMLResponse, Response
 from faq_bot.content.faq import FaqEntry, dump
 from faq_bot.errors import EntryNotFoundError, FaqFormatError
 from faq_bot.progress import Progress
+from faq_bot.service.auth import AdminPageRoute
 from faq_bot.service.deps import AuthDep, PublisherDep
 from faq_bot.service.streaming import View, with_progress
 from faq_bot.service.templating import render
 from faq_bot.service.uploads import Staging
 
-entry_pages = APIRouter(prefix="/admin", include_in_schema=False)
+# As the other admin pages: the session is checked before a form's body is read (``AdminPageRoute``).
+entry_pages = APIRouter(prefix="/admin", include_in_schema=False, route_class=AdminPageRoute)
 
 
 @entry_pages.get("/entries", response_class=HTMLResponse)
 async def entries_page(request: Request, auth: AuthDep, publisher: PublisherDep) -> HTMLResponse:
     """Every entry of the live FAQ with a link to edit it."""
-    auth.check_page(request)
     return await render(request, auth, "entries.html", "entries", entries=publisher.engine.current.index.entries)
 
 
 @entry_pages.get("/entries/{entry_id}", response_class=HTMLResponse)
 async def entry_page(request: Request, auth: AuthDep, publisher: PublisherDep, entry_id: str) -> HTMLResponse:
     """The form for one entry."""
-    auth.check_page(request)
     entry = publisher.engine.current.entry(entry_id)
     if entry is None:
         raise EntryNotFoundError(entry_id)

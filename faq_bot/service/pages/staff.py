@@ -138,6 +138,15 @@ async def log_page(
     )
 
 
+@staff_pages.get("/usage", response_class=HTMLResponse)
+async def usage_page(request: Request, auth: AuthDep, publisher: PublisherDep, chatlog: ChatLogDep) -> HTMLResponse:
+    """Per entry of the live FAQ: answers, suggestion clicks, ratings and comments (a page of its own:
+    on a FAQ of 2,000 entries the table is most of the log page's work if drawn with every page of groups)."""
+    usage = entry_usage(publisher.engine.current.index.entries, await in_background(chatlog.entry_stats))
+    unused = sum(1 for e in usage if e.answered == 0 and e.clicked == 0)
+    return await render(request, auth, "usage.html", "log", entries=usage, unused=unused)
+
+
 #: Groups per page of the question log.
 GROUPS_PER_PAGE = 30
 #: A group's entry is offered first for its alternate only when one of its questions had at least this
@@ -164,21 +173,27 @@ async def render_log(
     ``undo`` the key of a 対応不要 that can be undone)."""
     shown = await in_background(unanswered.page, days, page, GROUPS_PER_PAGE)
     entries = publisher.engine.current.index.entries
-    usage = entry_usage(entries, await in_background(chatlog.entry_stats))
     floor = max(LIKELY_FLOOR, publisher.engine.params.decision.related_threshold)
     analyzer = publisher.engine.analyzer
     # janome on each representative: staff work, off the event loop like the rest of the page
     likely = await in_background(lambda: [likely_entry(g, floor, analyzer) for g in shown.groups])
     by_id = {e.id: e for e in entries}  # each group's likely entry (not a scan of the FAQ per group in the template)
     near = [by_id.get(i) if i is not None else None for i in likely]
+    # The entry picker's choices, labelled here (a Jinja filter per option is most of the page on a large FAQ).
+    choices = [(e.id, f"{e.id}: {short(e.question)}") for e in entries]
     total = await in_background(chatlog.count)
     # Each group's question ids as one string (escaped once, not id by id in the template: a few ms a page).
     ids = [",".join(g.request_ids) for g in shown.groups]
     return await render(
-        request, auth, "log.html", "log", groups=list(zip(shown.groups, likely, ids, near, strict=True)), entries=usage,
-        days=days, message=message, error=error, all_entries=entries, total=total, shown=shown, undo=undo,
-        per_page=GROUPS_PER_PAGE,
+        request, auth, "log.html", "log", groups=list(zip(shown.groups, likely, ids, near, strict=True)),
+        days=days, message=message, error=error, all_entries=entries, choices=choices, total=total, shown=shown,
+        undo=undo, per_page=GROUPS_PER_PAGE,
     )  # fmt: skip
+
+
+def short(question: str, limit: int = 40) -> str:
+    """A question cut to ``limit`` characters for a list (… where cut)."""
+    return question if len(question) <= limit else question[: limit - 1] + "…"
 
 
 def likely_entry(group: QuestionGroup, floor: float, analyzer: TextAnalyzer) -> str | None:

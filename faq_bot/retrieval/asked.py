@@ -50,7 +50,10 @@ KINDS = (
         "price",
         "料金・費用",
         re.compile(
-            r"いくら|(料金|費用|値段|手数料|お金|代金)(は|が|って|を(教|知)|[?？]|$)|(有料|無料)(です|でしょう|なの|[?？]|$)|"
+            r"いくら|(料金|費用|値段|手数料)(は|が|って|を(教|知)|[?？]|$)|(有料|無料)(です|でしょう|なの|[?？]|$)|"
+            # お金 only with a verb of costing (お金はかかりますか): as a topic it is as often about how to
+            # pay (お金はカードで払えますか), which is not a price.
+            r"お金(は|が|って)?(かか|必要|要り|いる)|"
             # English cost nouns likewise only as the topic (the price? / price of …), not as a
             # modifier of another noun (a price quote is a 見積, not a price).
             r"\bhow much\b|\bcost|\b(prices?|fees?)\b(?!\s+(?!of\b|for\b)\w)"

@@ -12,8 +12,12 @@ import re
 import unicodedata
 
 from faq_bot.text.analyzer import code_spans
+from faq_bot.text.normalize import normalize_lines
 
-_SENTENCE_END = re.compile(r"(?<=[。．！!？?\n])")
+# Also a full-width ．, which normalisation (NFKC) turns into "." — after a Japanese character only, so that
+# 1.5, Ver.2 or Co.,Ltd. are no sentence ends, nor an ellipsis (NFKC makes … "...": 注文ミスった…どうしよう is
+# one sentence). The text is cut as ``normalize_lines`` gives it (``focus``).
+_SENTENCE_END = re.compile(r"(?<=[。．！!？?\n])|(?<=[^\x00-\x7f]\.)(?!\.)")
 # How Japanese (and English) sentences end when they ask or request: a question particle,
 # a request or a wish, or a question mark. Grammar, not vocabulary of any FAQ.
 _ASKING = re.compile(
@@ -67,9 +71,11 @@ def is_asking(sentence: str) -> bool:
 def focus(text: str) -> str | None:
     """The asking sentence of a message of several sentences (the last one that asks, else the last one).
 
-    None for a message of one sentence: it is its own focus.
+    None for a message of one sentence: it is its own focus. The message is cut as normalised line by line
+    (``normalize_lines``), whichever way it came (chat, batch test, evaluation): any line break (\r\n, \r,
+    U+2028) is a line break, ｡ is 。.
     """
-    parts = sentences(text)
+    parts = sentences(normalize_lines(text))
     if len(parts) < 2:
         return None
     asking = [s for s in parts if is_asking(s)]

@@ -29,9 +29,12 @@ def kinds(question: str) -> set[str]:
         ("振込手数料は誰が払うの", {"price"}),
         ("会員登録は無料ですか", {"price"}),
         ("利用料金を教えて", {"price"}),
-        ("登録にお金はかかりますか", {"price"}),  # the everyday words for a cost, as the topic
-        ("代金って後払い？", {"price"}),
-        ("代金を振り込む口座はどこ", set()),  # what is paid, not how much
+        ("登録にお金はかかりますか", {"price"}),  # the everyday word with a verb of costing
+        ("お金が必要ですか", {"price"}),
+        ("お金はクレジットカードで払えますか", set()),  # how to pay, not how much
+        ("代金は銀行振込できますか", set()),
+        ("代金はいつまでに払えばいいですか", {"time"}),
+        ("代金って後払い？", set()),
         ("料金プランの資料がほしい", set()),  # about plans, not asking a price
         ("無料トライアルを始めたい", set()),
         ("Is it free?", set()),  # "free" alone is too loose a mark

@@ -91,6 +91,11 @@ def test_a_line_break_ends_a_sentence_in_a_cached_reply_as_in_a_search(settings:
     assert reply.search.focus == "クレジットカードは使えますか"
     assert reply.search.focus == engine.current.retriever.search(message).focus
     assert engine.ask("いつもお世話になっております クレジットカードは使えますか").search.focus is None  # one sentence
+    uncached = open_engine(settings.model_copy(update={"reply_cache_size": 0}), FakeEmbedder())
+    assert uncached.ask(message).search.focus == reply.search.focus  # the same without the reply cache
+    other_break = "いつもお世話になっております\u2028クレジットカードは使えますか"
+    batched = uncached.current.search_many([other_break], uncached.embedder)
+    assert batched[0].focus == reply.search.focus  # and in a batch test, whatever the line break
 
 
 def test_cache_can_be_disabled(settings: Settings) -> None:

@@ -1,3 +1,5 @@
+import pytest
+
 from faq_bot.retrieval.views import focus, is_asking, sentences
 
 
@@ -26,3 +28,15 @@ def test_the_asking_sentence_is_the_last_one_that_asks() -> None:
     assert is_asking("見積書を送ってください")
     assert not is_asking("よろしくお願いします。")
     assert focus("注文を取り消したい") is None
+
+
+@pytest.mark.parametrize("between", ["\n", "\r\n", "\r", "\u2028", "\u2029", "\n\n\n", "\n　\n", "｡", "．"])
+def test_any_line_break_or_japanese_full_stop_ends_a_sentence(between: str) -> None:
+    assert focus(f"いつもお世話になっております{between}請求書はいつ届きますか") == "請求書はいつ届きますか"
+
+
+@pytest.mark.parametrize(
+    "message", ["1.5倍の数量で見積もりたい", "Sample Co.,Ltd.の者ですが見積もりたい", "注文ミスった…どうしよう"]
+)
+def test_a_point_in_a_number_a_name_or_an_ellipsis_ends_no_sentence(message: str) -> None:
+    assert focus(message) is None

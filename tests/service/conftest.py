@@ -62,7 +62,11 @@ def browser() -> Iterator[object]:
                 "--disable-component-update",
                 "--disable-sync",
                 "--no-first-run",
+                "--enable-features=BackForwardCache",
             ],
+            # As in a visitor's browser, Back may show a page from the back/forward cache (Playwright's
+            # default switches that off).
+            ignore_default_args=["--disable-back-forward-cache"],
         )
         yield b
         b.close()

@@ -181,6 +181,12 @@ def test_the_console_tries_a_message_of_several_lines_as_it_was_sent(logged_in_c
     assert re.search(r'<textarea id="q" name="q" rows="3" maxlength="1000" [^>]*>' + message + "</textarea>", page)
     # ... and the line break ends a sentence: the second line is what the message asks
     assert "<dt>尋ねている文</dt><dd>請求書をダウンロードする方法を教えてください</dd>" in page
+    # A browser sends a textarea's line breaks as \r\n: counted as one character each, as the widget counts.
+    fits = "\r\n".join(["請求書をダウンロードしたい"] * 71)  # 993 characters as the widget counts, 1,063 raw
+    assert len(fits.replace("\r\n", "\n")) == 993 and len(fits) > 1000
+    assert "文字以内" not in logged_in_client.get("/admin/console", params={"q": fits}).text
+    over = "\r\n".join(["請求書をダウンロードしたい"] * 72)  # 1,007 characters: over the limit either way
+    assert "1000文字以内" in logged_in_client.get("/admin/console", params={"q": over}).text
 
 
 def test_actions_on_the_log_come_back_to_the_same_page_and_failures_read_as_failures(

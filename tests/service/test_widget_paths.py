@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from faq_bot.config import PROJECT_ROOT, Settings
 from tests.service.conftest import ask, open_widget
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 SCREENSHOTS = os.environ.get("FAQ_BOT_UPDATE_SCREENSHOT")
@@ -49,6 +50,18 @@ def test_an_answer_that_names_the_contact_form_gets_the_link_button(page: object
     assert plain.get_by_role("link", name="お問い合わせフォームへ").count() == 0
 
 
+def answered(page: object, question: str) -> None:
+    """Ask and wait for the answer bubble."""
+    ask(page, question)
+    page.locator(".msg.answer").last.wait_for()  # type: ignore[attr-defined]
+
+
+def ratings(settings: Settings) -> list[tuple[str, str]]:
+    """The feedback rows of the log (written by a queue: poll for them)."""
+    with sqlite3.connect(settings.log_path) as db:
+        return db.execute("SELECT rating, comment FROM feedback").fetchall()
+
+
 def test_thumbs_down_opens_a_comment_box_and_the_contact_link(page: object, widget_settings: Settings) -> None:
     ask(page, "請求書はダウンロードできますか")  # item 1
     answer = page.locator(".msg.answer").last  # type: ignore[attr-defined]
@@ -62,14 +75,10 @@ def test_thumbs_down_opens_a_comment_box_and_the_contact_link(page: object, widg
     box.fill("PDFの場所が見つかりませんでした")
     answer.get_by_role("button", name="送信").click()
     answer.get_by_text("コメントを送信しました").wait_for()
-    with sqlite3.connect(widget_settings.log_path) as db:
-        rows = db.execute("SELECT rating, comment FROM feedback").fetchall()
-    assert ("down", "PDFの場所が見つかりませんでした") in rows
+    comment = ("down", "PDFの場所が見つかりませんでした")
+    wait_until(lambda: comment in ratings(widget_settings), what="the comment logged")
     answer.get_by_role("button", name="役に立った").click()  # changed their mind: the comment stays
-    expect(answer.get_by_role("button", name="役に立った")).to_have_attribute("aria-pressed", "true")
-    with sqlite3.connect(widget_settings.log_path) as db:
-        rows = db.execute("SELECT rating, comment FROM feedback").fetchall()
-    assert ("up", "PDFの場所が見つかりませんでした") in rows
+    wait_until(lambda: ("up", "PDFの場所が見つかりませんでした") in ratings(widget_settings), what="the 👍 logged")
 
 
 def test_after_sending_with_the_button_the_focus_is_back_in_the_box(page: object) -> None:
@@ -255,8 +264,7 @@ def test_a_reply_cut_off_on_the_way_offers_another_try_not_an_empty_card(page: o
 
 def test_the_conversation_and_the_panel_stay_as_left_on_the_next_page_of_the_site(browser: object, server: str) -> None:
     ctx, pg, errors = open_widget(browser, server)
-    ask(pg, "請求書はダウンロードできますか")
-    pg.locator(".msg.answer").last.wait_for()  # type: ignore[attr-defined]
+    answered(pg, "請求書はダウンロードできますか")
     ask(pg, "xyzzy plugh")
     pg.locator(".msg.escalate").last.wait_for()  # type: ignore[attr-defined]
     with pg.expect_request("**/api/chat") as first:  # type: ignore[attr-defined]
@@ -269,6 +277,8 @@ def test_the_conversation_and_the_panel_stay_as_left_on_the_next_page_of_the_sit
     users = pg.locator(".msg.user").all_inner_texts()  # type: ignore[attr-defined]
     assert users == ["請求書はダウンロードできますか", "xyzzy plugh", "パスワードを変更できますか"]
     assert replies.all_inner_texts() == shown  # the same replies, drawn again
+    end = pg.locator(".log").evaluate("l => l.scrollHeight - l.clientHeight - l.scrollTop")  # type: ignore[attr-defined]
+    assert end <= 2  # where the visitor left off, not at the greeting
     # The kept replies still work: rate the first answer again; and the log sees one conversation.
     with pg.expect_response("**/api/feedback") as rated:  # type: ignore[attr-defined]
         pg.locator(".msg.answer").first.get_by_role("button", name="役に立った").click()  # type: ignore[attr-defined]
@@ -283,7 +293,75 @@ def test_the_conversation_and_the_panel_stay_as_left_on_the_next_page_of_the_sit
     assert pg.locator("#fb-panel").is_hidden()  # type: ignore[attr-defined]
     ctx.close()  # type: ignore[attr-defined]
     assert not errors, errors
-    # A new tab (a new browser context here) starts afresh.
+
+
+def test_only_questions_that_got_their_reply_are_kept_for_the_next_page(browser: object, server: str) -> None:
     ctx, pg, errors = open_widget(browser, server)
-    assert pg.locator(".msg.user").count() == 0  # type: ignore[attr-defined]
+    answered(pg, "請求書はダウンロードできますか")
+    pg.route("**/api/chat", lambda route: None)  # type: ignore[attr-defined]  # the next reply never comes
+    ask(pg, "パスワードを変更できますか")
+    pg.locator(".typing").wait_for(state="visible")  # type: ignore[attr-defined]
+    pg.goto(server + "/")  # type: ignore[attr-defined]  # left while it was waiting
+    pg.locator("#fb-panel").wait_for(state="visible")  # type: ignore[attr-defined]
+    assert pg.locator(".msg.user").all_inner_texts() == ["請求書はダウンロードできますか"]  # type: ignore[attr-defined]
     ctx.close()  # type: ignore[attr-defined]
+    assert not errors, errors
+
+
+def test_a_candidate_opened_then_none_of_these_sends_no_thumbs_down(browser: object, server: str) -> None:
+    ctx, pg, errors = open_widget(browser, server)
+    sent: list[str] = []
+    pg.on("request", lambda r: sent.append(r.url) if r.url.endswith("/api/feedback") else None)  # type: ignore[attr-defined]
+    ask(pg, "請求書のPDFが欲しい")
+    card = pg.locator(".msg.suggest").last  # type: ignore[attr-defined]
+    card.locator(".suggestion:not(.none)").first.click()
+    pg.locator(".msg.answer").last.wait_for()  # type: ignore[attr-defined]
+    card.get_by_role("button", name="どれにも当てはまらない").click()
+    pg.locator(".msg.escalate").last.wait_for()  # type: ignore[attr-defined]
+    assert sent == []  # the reply's rating is the opened answer's, not a 👎 on every candidate
+    pg.goto(server + "/")  # type: ignore[attr-defined]
+    again = pg.locator(".msg.suggest").last.get_by_role("button", name="どれにも当てはまらない")  # type: ignore[attr-defined]
+    assert again.is_disabled()  # drawn as it was left: chosen once
+    ctx.close()  # type: ignore[attr-defined]
+    assert not errors, errors
+
+
+def test_kept_data_the_widget_did_not_write_is_never_drawn_nor_sent(browser: object, server: str) -> None:
+    import json
+
+    junk = {"session": "x" * 300, "open": True, "history": [
+        {"user": "前の質問"}, {"answer": "abc"}, {"answer": ["q", {"request_id": "r", "answer": "<b>前の回答</b>"}]},
+        {"suggest": {"request_id": "r"}}, None, 7, {"escalate": [None]}, {"unknown": 1},
+    ]}  # fmt: skip
+    ctx, pg, errors = open_widget(browser, server)
+    pg.evaluate("k => sessionStorage.setItem(k[0], k[1])", [f"faq-bot:{server}", json.dumps(junk)])  # type: ignore[attr-defined]
+    pg.goto(server + "/")  # type: ignore[attr-defined]
+    pg.locator("#fb-panel").wait_for(state="visible")  # type: ignore[attr-defined]
+    texts = pg.locator(".log").inner_text()  # type: ignore[attr-defined]
+    assert "前の質問" in texts and "<b>前の回答</b>" in texts and "undefined" not in texts  # as text, junk skipped
+    with pg.expect_request("**/api/chat") as chat:  # type: ignore[attr-defined]
+        ask(pg, "請求書はダウンロードできますか")
+    assert chat.value.post_data_json["session_id"] != "x" * 300  # an id the API refuses is not reused
+    pg.locator(".msg.answer").last.wait_for()  # type: ignore[attr-defined]
+    ctx.close()  # type: ignore[attr-defined]
+    assert not errors, errors
+
+
+def test_a_page_shown_again_by_back_shows_what_was_asked_on_the_page_after_it(browser: object, server: str) -> None:
+    ctx, pg, errors = open_widget(browser, server)
+    answered(pg, "請求書はダウンロードできますか")
+    pg.evaluate("window.__sameDocument = true")  # type: ignore[attr-defined]
+    pg.goto(server + "/?another=page")  # type: ignore[attr-defined]
+    ask(pg, "銀行振込はできますか")
+    expect(pg.locator(".msg.bot:not(.greeting)")).to_have_count(2)  # type: ignore[attr-defined]
+    pg.go_back(wait_until="commit")  # type: ignore[attr-defined]  # from the cache: no "load" event
+    assert pg.evaluate("window.__sameDocument === true"), "the page came back from the back/forward cache"  # type: ignore[attr-defined]
+    users = pg.locator(".msg.user")  # type: ignore[attr-defined]
+    expect(users).to_have_count(2)
+    assert users.all_inner_texts() == ["請求書はダウンロードできますか", "銀行振込はできますか"]
+    ask(pg, "パスワードを変更できますか")  # and nothing asked on the other page is lost from the kept conversation
+    expect(pg.locator(".msg.bot:not(.greeting)")).to_have_count(3)  # type: ignore[attr-defined]
+    pg.goto(server + "/")  # type: ignore[attr-defined]
+    expect(users).to_have_count(3)
+    ctx.close()  # type: ignore[attr-defined]
+    assert not errors, errors

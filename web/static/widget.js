@@ -127,50 +127,72 @@
     return node;
   }
 
+  /** The visitor's message. Kept for the next page only with its reply (``remember`` in the reply's
+   * show… function): a question whose reply never came (the visitor left, an error) is not drawn again. */
   function userBubble(text) {
-    remember({ user: text });
+    pendingUser = text;
     return bubble("user", [el("p", { text: text })]);
   }
 
   // ---------------------------------------------------------------- this tab's conversation
-  // Kept for the browser tab (sessionStorage, gone when the tab closes) so that the visitor who moves
-  // to another page of the site finds the conversation, and the panel open or closed, as they left it.
-  // Without storage (blocked, full) the widget simply starts afresh on each page.
+  // Kept in the tab's sessionStorage, so that the visitor who moves to another page of the site finds the
+  // conversation, and the panel open or closed, as they left it. Without storage (blocked, full) the widget
+  // starts afresh on each page, as it always did.
   var KEPT = "faq-bot:" + server;
   var MAX_KEPT = 40; // the last questions and replies, not the whole day's
+  var SESSION_ID = /^[\w-]{1,100}$/; // what the API accepts
   var replaying = false;
-  var kept = (function () {
+  var pendingUser = null; // the visitor's message waiting for its reply
+  var needsScroll = false; // a replay drawn while the panel was hidden: scroll to its end when shown
+  var kept = null;
+  var history = [];
+
+  function readKept() {
     try {
       var value = JSON.parse(window.sessionStorage.getItem(KEPT) || "null");
-      return value && typeof value === "object" && Array.isArray(value.history) ? value : null;
-    } catch (e) { return null; }
-  })();
-  var history = kept ? kept.history.slice(-MAX_KEPT) : [];
-  if (kept && typeof kept.session === "string" && kept.session) sessionId = kept.session; // one conversation in the log
+      kept = value && typeof value === "object" && Array.isArray(value.history) ? value : null;
+    } catch (e) { kept = null; }
+    history = kept ? kept.history.slice(-MAX_KEPT) : [];
+    if (kept && typeof kept.session === "string" && SESSION_ID.test(kept.session)) sessionId = kept.session; // one conversation in the log
+  }
 
   function save() {
     try {
       window.sessionStorage.setItem(KEPT, JSON.stringify({ session: sessionId, open: !panel.hidden, history: history }));
-    } catch (e) { /* storage off or full: the conversation lives as long as the page */ }
+    } catch (e) {
+      // Storage off or full: no older copy left behind to be drawn on the next page instead.
+      try { window.sessionStorage.removeItem(KEPT); } catch (e2) { /* nothing kept at all */ }
+    }
   }
 
+  /** Keep one reply (with the visitor's message it answers, if any) for the next page. */
   function remember(item) {
-    if (replaying) return;
+    if (replaying) return item;
+    if (pendingUser !== null) { history.push({ user: pendingUser }); pendingUser = null; }
     history.push(item);
     if (history.length > MAX_KEPT) history = history.slice(-MAX_KEPT);
     save();
+    return item;
   }
 
-  /** The kept conversation, drawn again as it was (its buttons work as before; nothing is sent). */
+  function isReply(r) { return !!r && typeof r === "object" && typeof r.request_id === "string"; }
+  function isText(t) { return typeof t === "string"; }
+
+  /** The kept conversation, drawn again as it was (its buttons work as before; nothing is sent). Items
+   * that are not what this version writes are skipped. */
   function replay() {
     replaying = true;
     try {
       history.forEach(function (h) {
-        if (typeof h.user === "string") userBubble(h.user);
-        else if (h.answer) showAnswer(h.answer[0], h.answer[1]);
-        else if (h.suggest) showSuggestions(h.suggest);
-        else if (typeof h.smalltalk === "string") showSmallTalk(h.smalltalk);
-        else if (h.escalate) showEscalation(h.escalate[0], h.escalate[1]);
+        if (!h || typeof h !== "object") return;
+        if (isText(h.user)) userBubble(h.user);
+        else if (Array.isArray(h.answer) && isReply(h.answer[1]) && isText(h.answer[1].answer)) {
+          showAnswer(isText(h.answer[0]) ? h.answer[0] : null, h.answer[1]);
+        } else if (isReply(h.suggest) && Array.isArray(h.suggest.suggestions)) showSuggestions(h.suggest, h);
+        else if (isText(h.smalltalk)) showSmallTalk(h.smalltalk);
+        else if (Array.isArray(h.escalate) && h.escalate[0] && isText(h.escalate[0].text)) {
+          showEscalation(h.escalate[0], h.escalate[1]);
+        }
       });
     } catch (e) {
       history = []; // written by another version of the widget: start afresh
@@ -178,7 +200,21 @@
       greet();
     }
     replaying = false;
+    pendingUser = null;
+    needsScroll = history.length > 0;
     scrollDown();
+  }
+
+  /** The conversation as stored now (this page shown again from the browser's back/forward cache: another
+   * page of the tab may have added to it meanwhile). */
+  function restore() {
+    readKept();
+    log.textContent = "";
+    greet();
+    replay();
+    var wantOpen = kept && typeof kept.open === "boolean" ? kept.open : !panel.hidden;
+    if (wantOpen && panel.hidden) open(false);
+    else if (!wantOpen && !panel.hidden) { panel.hidden = true; launcher.setAttribute("aria-expanded", "false"); }
   }
 
   function open(focus) {
@@ -187,6 +223,7 @@
     launcher.setAttribute("aria-expanded", "true");
     launcher.setAttribute("aria-label", title + "を閉じる");
     updateCues();
+    if (needsScroll) { needsScroll = false; scrollDown(); } // where the visitor left off, not the greeting
     save();
     if (focus !== false) input.focus();
   }
@@ -296,20 +333,27 @@
     ]);
   }
 
-  function showSuggestions(reply) {
-    remember({ suggest: reply });
+  /** もしかして. ``item``: its kept record (replayed), which also keeps whether a candidate was opened
+   * and whether 「どれにも当てはまらない」 was chosen. */
+  function showSuggestions(reply, item) {
+    var state = item || remember({ suggest: reply });
     var none = el("button", { type: "button", class: "suggestion none", text: "どれにも当てはまらない" });
+    none.disabled = !!state.none;
     none.addEventListener("click", function () {
       none.disabled = true;
-      // Told to the log as a 👎 on the candidates: staff see that the visitor read them and none fitted
-      // (not only that none was opened). The way to a person is shown whatever the answer.
-      request("POST", "/api/feedback", { request_id: reply.request_id, rating: "down" }).then(null, function () {});
+      state.none = true;
+      save();
+      // Told to the log as a 👎 on the candidates (staff see they were read and none fitted), unless one was
+      // opened: the reply's rating is then that answer's. The way to a person is shown whatever the answer.
+      if (!state.opened) {
+        request("POST", "/api/feedback", { request_id: reply.request_id, rating: "down" }).then(null, function () {});
+      }
       var node = showEscalation(reply.escalation || { text: "", contact_url: "" }, { question: reply.question,
         categories: reply.categories });
       // The button is gone for the keyboard: focus goes on to the way to a person (or back to the box).
       (node.querySelector("a.contact, button.everywhere") || input).focus({ preventScroll: true });
     });
-    var list = entryButtons(reply.suggestions, reply.request_id, "もしかして");
+    var list = entryButtons(reply.suggestions, reply.request_id, "もしかして", function () { state.opened = true; save(); });
     list.appendChild(none);
     var everywhere = everywhereButton(reply);
     bubble("bot suggest", [el("p", { text: "もしかして、次のご質問ですか？" }), list,
@@ -335,11 +379,11 @@
     bubble("bot smalltalk", [richText(text)]);
   }
 
-  function entryButtons(entries, requestId, label) {
+  function entryButtons(entries, requestId, label, onOpen) {
     var list = el("div", { class: "suggestions", role: "group", "aria-label": label });
     entries.forEach(function (s) {
       var b = el("button", { type: "button", class: "suggestion", text: s.question });
-      b.addEventListener("click", function () { openEntry(s, requestId); });
+      b.addEventListener("click", function () { if (onOpen) onOpen(); openEntry(s, requestId); });
       list.appendChild(b);
     });
     return list;
@@ -359,6 +403,7 @@
   }
 
   function showError(message, retry) {
+    if (!retry) pendingUser = null; // refused (too long, too often): that message is not kept for the next page
     var again = el("button", { type: "button", class: "retry", text: "再試行" });
     var node = bubble("bot error", [el("p", { role: "alert", text: message }), retry ? again : null,
       contactLink(contactFallback)]);
@@ -537,7 +582,10 @@
         chips.appendChild(chip);
       });
       var first = chipList()[0];
+      var atEnd = log.scrollHeight - log.clientHeight - log.scrollTop <= 2;
       if (first) { first.tabIndex = 0; chipsWrap.hidden = false; updateCues(); }
+      if (atEnd) scrollDown(); // the row of chips took some of the log's height: still at its end
+
     }, function () { /* chips are optional; the chat itself reports connection errors */ });
   }
 
@@ -569,11 +617,13 @@
 
   function start() {
     document.body.appendChild(host);
+    readKept();
     greet();
     replay();
     loadCategories();
     // data-open opens the panel on a first visit; after that, it stays as the visitor left it.
     if (kept && typeof kept.open === "boolean" ? kept.open : data.open === "true") open(false);
+    window.addEventListener("pageshow", function (e) { if (e.persisted) restore(); });
   }
 
   if (document.body) start(); else document.addEventListener("DOMContentLoaded", start);

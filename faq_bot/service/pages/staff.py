@@ -40,10 +40,11 @@ async def console_page(
     auth: AuthDep,
     publisher: PublisherDep,
     settings: SettingsDep,
-    q: Annotated[str, Query(max_length=2000)] = "",
+    q: Annotated[str, Query(max_length=4000)] = "",  # line breaks come as \r\n: two characters each
     category: Annotated[list[str] | None, Query()] = None,
 ) -> HTMLResponse:
     """Type a question, see the decision and why."""
+    q = q.replace("\r\n", "\n")  # a textarea's line breaks, counted as the widget counts them (one each)
     result = error = None
     if q.strip():
         try:

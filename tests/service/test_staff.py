@@ -284,6 +284,11 @@ def test_the_usage_of_each_entry_has_a_page_of_its_own_linked_from_the_log(logge
     assert row and row.group(1) == "<td>1</td><td>0</td><td>0</td><td>1</td><td>JCB以外は？</td>"
     assert "一度も使われていないFAQは5件です" in page and page.count('<tr class="ng">') == 5
     assert 'aria-current="page">質問ログ' in page  # the page belongs to the log's tab
+    by_down = client.get("/admin/usage", params={"sort": "down"}).text
+    ids = re.findall(r"<tr(?: class=\"ng\")?><td>(\w+)</td>", by_down)
+    assert ids[0] == "4" and ids[1:] == ["1", "2", "3", "5", "6"]  # most 👎 first, ties in the FAQ's order
+    assert '<th aria-sort="descending">👎</th>' in by_down and 'href="/admin/usage?sort=answered"' in by_down
+    assert client.get("/admin/usage", params={"sort": "x"}).status_code == 422
 
 
 def test_a_group_shows_the_entry_offered_first_for_its_alternate(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -14,7 +15,7 @@ from faq_bot.publishing.publisher import Publisher, alternate_source
 from faq_bot.quality import report as batch_report
 from faq_bot.quality.batch import batch_queries, run_batch
 from faq_bot.quality.grouping import QuestionGroup
-from faq_bot.quality.insights import entry_usage
+from faq_bot.quality.insights import EntryUsage, entry_usage
 from faq_bot.quality.report import DECISION_LABELS
 from faq_bot.quality.unanswered import UnansweredQuestions
 from faq_bot.retrieval.decision import names_nothing
@@ -139,13 +140,32 @@ async def log_page(
     )
 
 
+#: The usage table's orders: most answered, most opened from candidates, most 👎 (then fewest 👍), most 👍;
+#: the FAQ's own order otherwise.
+USAGE_ORDERS: dict[str, Callable[[EntryUsage], tuple[int, ...]]] = {
+    "answered": lambda e: (-e.answered,),
+    "clicked": lambda e: (-e.clicked,),
+    "down": lambda e: (-e.down, e.up),
+    "up": lambda e: (-e.up,),
+}
+
+
 @staff_pages.get("/usage", response_class=HTMLResponse)
-async def usage_page(request: Request, auth: AuthDep, publisher: PublisherDep, chatlog: ChatLogDep) -> HTMLResponse:
+async def usage_page(
+    request: Request,
+    auth: AuthDep,
+    publisher: PublisherDep,
+    chatlog: ChatLogDep,
+    sort: Annotated[Literal["faq", "answered", "clicked", "down", "up"], Query()] = "faq",
+) -> HTMLResponse:
     """Per entry of the live FAQ: answers, suggestion clicks, ratings and comments (a page of its own:
-    on a FAQ of 2,000 entries the table is most of the log page's work if drawn with every page of groups)."""
+    on a FAQ of 2,000 entries the table is most of the log page's work if drawn with every page of groups),
+    in the FAQ's order or by a column (stable: ties keep the FAQ's order)."""
     usage = entry_usage(publisher.engine.current.index.entries, await in_background(chatlog.entry_stats))
     unused = sum(1 for e in usage if e.answered == 0 and e.clicked == 0)
-    return await render(request, auth, "usage.html", "log", entries=usage, unused=unused)
+    if sort in USAGE_ORDERS:
+        usage.sort(key=USAGE_ORDERS[sort])
+    return await render(request, auth, "usage.html", "log", entries=usage, unused=unused, sort=sort)
 
 
 #: Groups per page of the question log.

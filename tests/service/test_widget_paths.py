@@ -301,6 +301,9 @@ def test_only_questions_that_got_their_reply_are_kept_for_the_next_page(browser:
     pg.route("**/api/chat", lambda route: None)  # type: ignore[attr-defined]  # the next reply never comes
     ask(pg, "パスワードを変更できますか")
     pg.locator(".typing").wait_for(state="visible")  # type: ignore[attr-defined]
+    ask(pg, "銀行振込はできますか")  # sent while waiting: it stays in the box, and the visitor is told why
+    assert pg.locator("#fb-input").input_value() == "銀行振込はできますか"  # type: ignore[attr-defined]
+    expect(pg.locator(".count")).to_have_text("前のご質問への回答を作成しています。表示されてから送信してください。")  # type: ignore[attr-defined]
     pg.goto(server + "/")  # type: ignore[attr-defined]  # left while it was waiting
     pg.locator("#fb-panel").wait_for(state="visible")  # type: ignore[attr-defined]
     assert pg.locator(".msg.user").all_inner_texts() == ["請求書はダウンロードできますか"]  # type: ignore[attr-defined]

@@ -417,9 +417,10 @@
     // aria-disabled, not disabled: a disabled button drops the focus to the page (a click or Enter on
     // 送信 would leave the keyboard outside the widget); while busy, submit() ignores it.
     send.setAttribute("aria-disabled", on ? "true" : "false");
-    if (on) scrollDown();
+    if (on) { scrollDown(); return; }
+    updateCount(); // the counter line again (it may have said to wait)
     // The reply is in: from 送信, focus goes where it goes after Enter in the box (see resume()).
-    else if (root.activeElement === send) resume();
+    if (root.activeElement === send) resume();
   }
 
   function openEntry(s, requestId) {
@@ -490,7 +491,15 @@
 
   function submit() {
     var text = input.value.trim();
-    if (!text || busy) return;
+    if (!text) return;
+    if (busy) { // the message waits in the box: say why nothing happened (shown, and read out)
+      var wait = "前のご質問への回答を作成しています。表示されてから送信してください。";
+      count.hidden = false;
+      count.textContent = wait;
+      countNews.textContent = "";
+      setTimeout(function () { countNews.textContent = wait; }, 50);
+      return;
+    }
     if (!updateCount(true)) { input.focus(); return; }
     input.value = "";
     updateCount();

@@ -21,7 +21,7 @@ from faq_bot.retrieval.dense import Candidates, DenseSearch
 from faq_bot.retrieval.index import FaqIndex
 from faq_bot.retrieval.params import SearchParams
 from faq_bot.retrieval.signals import Signals, ViewScores, candidate_signals
-from faq_bot.retrieval.views import focus
+from faq_bot.retrieval.views import as_sentences, focus
 from faq_bot.text.analyzer import Analysis, TextAnalyzer
 from faq_bot.text.kana import LazyRespeller, needs_respelling
 from faq_bot.text.normalize import is_meaningful, reading_bigrams
@@ -120,12 +120,14 @@ class Retriever:
     def embedded_text(self, text: str) -> str:
         """What is embedded for a whole message (the first of its ``views``): prepared, respelled if
         hiragana only, homophones mended — the same vector the chat stored, for a logged question."""
-        return self.analyze(text).normalized
+        return self.analyze(as_sentences(text)).normalized
 
     def parse(self, query: str) -> Parsed:
-        """What the retriever reads in a question: its asking sentence and both analyses."""
-        asking = focus(query)
-        whole = self.analyze(query)
+        """What the retriever reads in a question: its asking sentence and both analyses (a line break
+        that ends a sentence read as 。: ``as_sentences``)."""
+        text = as_sentences(query)
+        asking = focus(text)
+        whole = self.analyze(text)
         return Parsed(query, asking, whole, self.analyze(asking) if asking is not None else whole)
 
     def views(self, parsed: Parsed) -> list[str]:

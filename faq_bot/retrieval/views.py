@@ -68,6 +68,16 @@ def is_asking(sentence: str) -> bool:
     return bool(_ASKING.search(sentence.strip()))
 
 
+_ENDS_SENTENCE = re.compile(r"[。．.！!？?、,]$")
+
+
+def as_sentences(text: str) -> str:
+    """The message as one text whose line breaks that end a sentence are written 。 (lines normalised): a
+    message typed with line breaks reads — and is embedded — as the same message typed with 。."""
+    lines = normalize_lines(text).split("\n")
+    return "".join(line if _ENDS_SENTENCE.search(line) else line + "。" for line in lines[:-1]) + lines[-1]
+
+
 def focus(text: str) -> str | None:
     """The asking sentence of a message of several sentences (the last one that asks, else the last one).
 

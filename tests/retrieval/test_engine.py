@@ -96,6 +96,14 @@ def test_a_line_break_ends_a_sentence_in_a_cached_reply_as_in_a_search(settings:
     other_break = "いつもお世話になっております\u2028クレジットカードは使えますか"
     batched = uncached.current.search_many([other_break], uncached.embedder)
     assert batched[0].focus == reply.search.focus  # and in a batch test, whatever the line break
+    # The whole message reads as with 。: the same text embedded, the same reply.
+    stops = engine.ask("いつもお世話になっております。クレジットカードは使えますか")
+    assert reply.search.analysis.normalized == stops.search.analysis.normalized
+
+    def ranked(r: Reply) -> list[tuple[str, float | None]]:
+        return [(h.entry.id, h.probability) for h in r.search.hits]
+
+    assert ranked(reply) == ranked(stops)
 
 
 def test_cache_can_be_disabled(settings: Settings) -> None:

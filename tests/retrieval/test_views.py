@@ -1,6 +1,6 @@
 import pytest
 
-from faq_bot.retrieval.views import focus, is_asking, sentences
+from faq_bot.retrieval.views import as_sentences, focus, is_asking, sentences
 
 
 def test_a_message_is_cut_into_sentences_and_short_fragments_join_the_next() -> None:
@@ -40,3 +40,12 @@ def test_any_line_break_or_japanese_full_stop_ends_a_sentence(between: str) -> N
 )
 def test_a_point_in_a_number_a_name_or_an_ellipsis_ends_no_sentence(message: str) -> None:
     assert focus(message) is None
+
+
+def test_a_message_typed_with_line_breaks_reads_as_the_same_message_typed_with_full_stops() -> None:
+    assert as_sentences("お世話になっております\r\n見積書を郵送してほしいです\n\n可能でしょうか") == (
+        "お世話になっております。見積書を郵送してほしいです。可能でしょうか"
+    )
+    # A line that ends a sentence already, or a clause (、), gets no 。; NFKC makes ！ !
+    assert as_sentences("はい。\n請求書の件で、\nご連絡しました！\n") == "はい。請求書の件で、ご連絡しました!"
+    assert as_sentences("請求書はいつ届きますか") == "請求書はいつ届きますか"

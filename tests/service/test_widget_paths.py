@@ -209,6 +209,9 @@ def test_on_a_phone_the_comment_box_and_the_contact_link_come_into_view_after_th
     assert pg.evaluate("document.activeElement.shadowRoot.activeElement?.tagName") != "TEXTAREA"
     sizes = answer.get_by_label("ご意見（任意）").evaluate("el => getComputedStyle(el).fontSize")
     assert sizes == "16px" and pg.locator("#fb-input").evaluate("el => getComputedStyle(el).fontSize") == "16px"
+    pg.locator("button.launcher").tap()  # type: ignore[attr-defined]  # closed, and opened again:
+    pg.locator("button.launcher").tap()  # type: ignore[attr-defined]
+    assert pg.evaluate("document.activeElement.shadowRoot.activeElement.className") == "log"  # no keyboard popping up
     thumbs = answer.get_by_role("button", name="役に立った").bounding_box()
     assert thumbs and thumbs["height"] >= 40 and thumbs["width"] >= 44  # a finger's target, not a pointer's
     ctx.close()  # type: ignore[attr-defined]
@@ -279,10 +282,14 @@ def test_the_conversation_and_the_panel_stay_as_left_on_the_next_page_of_the_sit
     assert replies.all_inner_texts() == shown  # the same replies, drawn again
     end = pg.locator(".log").evaluate("l => l.scrollHeight - l.clientHeight - l.scrollTop")  # type: ignore[attr-defined]
     assert end <= 2  # where the visitor left off, not at the greeting
-    # The kept replies still work: rate the first answer again; and the log sees one conversation.
+    # The kept replies still work: rate the first answer; the rating is kept for the next page too.
+    first_answer = pg.locator(".msg.answer").first  # type: ignore[attr-defined]
     with pg.expect_response("**/api/feedback") as rated:  # type: ignore[attr-defined]
-        pg.locator(".msg.answer").first.get_by_role("button", name="役に立った").click()  # type: ignore[attr-defined]
+        first_answer.get_by_role("button", name="役に立った").click()
     assert rated.value.ok
+    expect(first_answer.get_by_role("button", name="役に立った")).to_have_attribute("aria-pressed", "true")
+    pg.goto(server + "/?page=2")  # type: ignore[attr-defined]
+    expect(first_answer.get_by_role("button", name="役に立った")).to_have_attribute("aria-pressed", "true")
     with pg.expect_request("**/api/chat") as again:  # type: ignore[attr-defined]
         ask(pg, "銀行振込はできますか")
     assert again.value.post_data_json["session_id"] == first.value.post_data_json["session_id"]
@@ -357,6 +364,8 @@ def test_a_page_shown_again_by_back_shows_what_was_asked_on_the_page_after_it(br
     pg.goto(server + "/?another=page")  # type: ignore[attr-defined]
     ask(pg, "銀行振込はできますか")
     expect(pg.locator(".msg.bot:not(.greeting)")).to_have_count(2)  # type: ignore[attr-defined]
+    pg.locator(".msg.answer").last.get_by_role("button", name="役に立たなかった").click()  # type: ignore[attr-defined]
+    pg.locator(".msg.answer").last.get_by_label("ご意見（任意）").fill("書きかけ")  # type: ignore[attr-defined]
     pg.go_back(wait_until="commit")  # type: ignore[attr-defined]  # from the cache: no "load" event
     assert pg.evaluate("window.__sameDocument === true"), "the page came back from the back/forward cache"  # type: ignore[attr-defined]
     users = pg.locator(".msg.user")  # type: ignore[attr-defined]
@@ -364,7 +373,12 @@ def test_a_page_shown_again_by_back_shows_what_was_asked_on_the_page_after_it(br
     assert users.all_inner_texts() == ["請求書はダウンロードできますか", "銀行振込はできますか"]
     ask(pg, "パスワードを変更できますか")  # and nothing asked on the other page is lost from the kept conversation
     expect(pg.locator(".msg.bot:not(.greeting)")).to_have_count(3)  # type: ignore[attr-defined]
-    pg.goto(server + "/")  # type: ignore[attr-defined]
+    pg.goto(server + "/?another=page")  # type: ignore[attr-defined]
     expect(users).to_have_count(3)
+    pg.locator(".msg.answer").last.get_by_role("button", name="役に立たなかった").click()  # type: ignore[attr-defined]
+    pg.locator(".msg.answer").last.get_by_label("ご意見（任意）").fill("書きかけ")  # type: ignore[attr-defined]
+    pg.goto(server + "/")  # type: ignore[attr-defined]
+    pg.go_back(wait_until="commit")  # type: ignore[attr-defined]  # nothing new asked meanwhile: ...
+    expect(pg.locator(".msg.answer").last.get_by_label("ご意見（任意）")).to_have_value("書きかけ")  # type: ignore[attr-defined]  # ... kept as it was
     ctx.close()  # type: ignore[attr-defined]
     assert not errors, errors

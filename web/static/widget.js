@@ -187,11 +187,11 @@
         if (!h || typeof h !== "object") return;
         if (isText(h.user)) userBubble(h.user);
         else if (Array.isArray(h.answer) && isReply(h.answer[1]) && isText(h.answer[1].answer)) {
-          showAnswer(isText(h.answer[0]) ? h.answer[0] : null, h.answer[1]);
+          showAnswer(isText(h.answer[0]) ? h.answer[0] : null, h.answer[1], h);
         } else if (isReply(h.suggest) && Array.isArray(h.suggest.suggestions)) showSuggestions(h.suggest, h);
         else if (isText(h.smalltalk)) showSmallTalk(h.smalltalk);
         else if (Array.isArray(h.escalate) && h.escalate[0] && isText(h.escalate[0].text)) {
-          showEscalation(h.escalate[0], h.escalate[1]);
+          showEscalation(h.escalate[0], h.escalate[1], h);
         }
       });
     } catch (e) {
@@ -208,10 +208,13 @@
   /** The conversation as stored now (this page shown again from the browser's back/forward cache: another
    * page of the tab may have added to it meanwhile). */
   function restore() {
+    var drawn = JSON.stringify(history);
     readKept();
-    log.textContent = "";
-    greet();
-    replay();
+    if (JSON.stringify(history) !== drawn) { // else what is on screen stays (a half-typed comment, too)
+      log.textContent = "";
+      greet();
+      replay();
+    }
     var wantOpen = kept && typeof kept.open === "boolean" ? kept.open : !panel.hidden;
     if (wantOpen && panel.hidden) open(false);
     else if (!wantOpen && !panel.hidden) { panel.hidden = true; launcher.setAttribute("aria-expanded", "false"); }
@@ -225,7 +228,7 @@
     updateCues();
     if (needsScroll) { needsScroll = false; scrollDown(); } // where the visitor left off, not the greeting
     save();
-    if (focus !== false) input.focus();
+    if (focus !== false) resume(); // on a phone the log, not the box: no keyboard over the conversation
   }
 
   function close() {
@@ -287,7 +290,7 @@
       e.preventDefault();
       if (!box.value.trim()) { box.focus(); return; }
       request("POST", "/api/feedback", { request_id: requestId, rating: "down", comment: box.value.trim() })
-        .then(function () { form.remove(); input.focus({ preventScroll: true }); status.textContent = "コメントを送信しました。"; },
+        .then(function () { form.remove(); resume(); status.textContent = "コメントを送信しました。"; },
           function (err) { status.textContent = err.message; });
     });
     var link = contactLink(contactUrl);
@@ -296,7 +299,8 @@
     ]);
   }
 
-  function feedbackBar(requestId, contactUrl, linkShown) {
+  /** 👍/👎 under an answer; ``state`` (its kept record) keeps the rating for the next page. */
+  function feedbackBar(requestId, contactUrl, linkShown, state) {
     var bar = el("div", { class: "feedback", role: "group", "aria-label": "この回答は役に立ちましたか" });
     var thanks = el("span", { class: "thanks", "aria-live": "polite" });
     var wrap = el("div", { class: "feedback-wrap" }, [bar]);
@@ -304,9 +308,12 @@
     [["up", "👍", "役に立った"], ["down", "👎", "役に立たなかった"]].forEach(function (f) {
       var b = el("button", { type: "button", class: "rate", "aria-label": f[2], "aria-pressed": "false", "data-rating": f[0],
         text: f[1] });
+      if (state.rating === f[0]) b.setAttribute("aria-pressed", "true"); // as rated on an earlier page
       b.addEventListener("click", function () {
         request("POST", "/api/feedback", { request_id: requestId, rating: f[0] }).then(function () {
           bar.querySelectorAll("button").forEach(function (x) { x.setAttribute("aria-pressed", String(x === b)); });
+          state.rating = f[0];
+          save();
           thanks.textContent = "ご意見ありがとうございます。";
           if (f[0] === "down" && !extra) {
             extra = afterThumbsDown(requestId, linkShown ? "" : contactUrl);
@@ -323,13 +330,13 @@
     return wrap;
   }
 
-  function showAnswer(question, reply) {
-    remember({ answer: [question, reply] });
+  function showAnswer(question, reply, item) {
+    var state = item || remember({ answer: [question, reply] });
     bubble("bot answer", [
       question ? el("p", { class: "q", text: "「" + question + "」への回答" }) : null,
       richText(reply.answer),
       reply.refers_to_contact ? contactLink(reply.contact_url) : null,
-      feedbackBar(reply.request_id, reply.contact_url, reply.refers_to_contact && !!contactLink(reply.contact_url)),
+      feedbackBar(reply.request_id, reply.contact_url, reply.refers_to_contact && !!contactLink(reply.contact_url), state),
     ]);
   }
 
@@ -355,17 +362,20 @@
     });
     var list = entryButtons(reply.suggestions, reply.request_id, "もしかして", function () { state.opened = true; save(); });
     list.appendChild(none);
-    var everywhere = everywhereButton(reply);
+    var everywhere = everywhereButton(reply, state);
     bubble("bot suggest", [el("p", { text: "もしかして、次のご質問ですか？" }), list,
       everywhere ? el("div", { class: "actions" }, [everywhere]) : null]);
   }
 
   /** Asked inside a category filter: the answer may be in another category. Asks again without it. */
-  function everywhereButton(reply) {
+  function everywhereButton(reply, state) {
     if (!(reply && reply.categories && reply.categories.length && reply.question)) return null;
     var b = el("button", { type: "button", class: "everywhere", text: "全ての分類で探す" });
+    b.disabled = !!state.everywhere; // used once already, on this page or an earlier one
     b.addEventListener("click", function () {
       b.disabled = true;
+      state.everywhere = true;
+      save();
       resume(); // the question is asked again, its reply comes below
       setSelected([]);
       userBubble(reply.question);
@@ -389,13 +399,13 @@
     return list;
   }
 
-  function showEscalation(esc, reply) {
-    remember({ escalate: [esc, reply] });
+  function showEscalation(esc, reply, item) {
+    var state = item || remember({ escalate: [esc, reply] });
     var related = reply && reply.related && reply.related.length
       ? [el("p", { class: "related-title", text: "関連するご質問（参考）" }),
         entryButtons(reply.related, reply.request_id, "関連するご質問")]
       : [];
-    var everywhere = everywhereButton(reply);
+    var everywhere = everywhereButton(reply, state);
     return bubble("bot escalate", [
       el("p", { class: "esc-title", text: "FAQではお答えできませんでした" }), richText(esc.text),
       el("div", { class: "actions" }, [contactLink(esc.contact_url), everywhere]),
@@ -618,7 +628,7 @@
     var list = el("div", { class: "examples", role: "group", "aria-label": "質問の例" });
     examples.forEach(function (q) {
       var b = el("button", { type: "button", class: "example", text: q });
-      b.addEventListener("click", function () { input.value = q; submit(); });
+      b.addEventListener("click", function () { input.value = q; submit(); resume(); });
       list.appendChild(b);
     });
     bubble("bot greeting", [richText(greeting), examples.length ? el("p", { text: "例えば:" }) : null, list]);
@@ -633,6 +643,8 @@
     // data-open opens the panel on a first visit; after that, it stays as the visitor left it.
     if (kept && typeof kept.open === "boolean" ? kept.open : data.open === "true") open(false);
     window.addEventListener("pageshow", function (e) { if (e.persisted) restore(); });
+    // Laid out only once the stylesheet is in: a kept conversation scrolled to its end before has to be again.
+    style.addEventListener("load", function () { if (history.length) scrollDown(); updateCues(); });
   }
 
   if (document.body) start(); else document.addEventListener("DOMContentLoaded", start);

@@ -126,7 +126,7 @@ class Settings(BaseSettings):
     suggest_threshold: float = Field(0.279, ge=0.0, le=3.0)
     candidate_threshold: float = Field(0.05, ge=0.0, le=1.0)
     answer_margin: float = Field(0.0, ge=0.0, le=1.0)
-    # Escalate when the question asks for a time or a price and the best entry names none.
+    # Escalate when the question asks for a time, a price or a number and the best entry names none.
     check_asked_kind: bool = True
     suggestion_count: int = Field(3, ge=1, le=10)
     # An escalation still lists the entries scoring at least this as "関連するご質問" (small

@@ -1,15 +1,16 @@
-"""What kind of information a question asks for (a time, a price) and whether an entry gives it.
+"""What kind of information a question asks for (a time, a price, a number) and whether an entry gives it.
 
 A classic check of question answering ("expected answer type"): 「ロールの設定変更はいつ反映
 されますか」 is close in meaning to 「ロール(権限)の設定はできますか」, but an answer that names
 no time at all cannot answer a question that asks *when*. The bot does not answer with such an
 entry; the visitor is sent to a person instead, who can say what the FAQ does not.
 
-Only kinds that a question marks unmistakably are checked: interrogatives (いつ, 何日, いくら,
-how long, how much, ...) and time or cost nouns as the topic of the question (期限は？, 料金は,
-費用がかかりますか, 無料ですか, the price?; not 期限切れのURL, 料金プランの資料がほしい, a price
-quote). Any mention of the kind in the entry (question, alternates or answer) counts as giving
-it, so the check only stops an answer whose text has nothing of the kind.
+Only kinds that a question marks unmistakably are checked: interrogatives (いつ, 何日, いくら, 何人,
+いくつ, how long, how much, how many, ...) and time, cost or limit nouns as the topic of the question
+(期限は？, 料金は, キャンセル料は, 費用がかかりますか, お金はかかりますか, 無料ですか, 上限は, the price?;
+not 期限切れのURL, 料金プランの資料がほしい, 資料は, a price quote). Any mention of the kind in the entry
+(question, alternates or answer) counts as giving it, so the check only stops an answer whose text has
+nothing of the kind.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ KINDS = (
             # Time nouns as the topic of the question, as the cost nouns below (期限は？, 納期って); not
             # as a modifier of another noun (期限切れのURL, 期間限定のプラン), nor as the subject of a
             # condition (納期が遅れた場合, 期限が切れたクーポン): those ask about something else.
-            r"(期限|期間|期日|納期|締め?切り?|日程|日時|所要時間)(は|って|を(教|知)|[?？]|$)|"
+            r"(期限|期間|期日|納期|締め?切り?|日程|日時|時間|時期|曜日)(は|って|を(教|知)|[?？]|$)|"
             r"\bwhen\b|\bhow long\b"
         ),
         re.compile(r"いつ|日|時間|期間|期限|すぐ|即|直後|以内|まで|タイミング|[0-9]+[かヶカケ]?月|週|年|when|how long"),
@@ -54,11 +55,22 @@ KINDS = (
             # お金 only with a verb of costing (お金はかかりますか): as a topic it is as often about how to
             # pay (お金はカードで払えますか), which is not a price.
             r"お金(は|が|って)?(かか|必要|要り|いる)|"
+            # A charge named by its suffix (キャンセル料, 送料, 年会費), not 資料 or 材料.
+            r"(?<![資材原無有])料(は|が|って|[?？]|$)|(?<![消経])費(は|が|って|[?？]|$)|"
             # English cost nouns likewise only as the topic (the price? / price of …), not as a
             # modifier of another noun (a price quote is a 見積, not a price).
             r"\bhow much\b|\bcost|\b(prices?|fees?)\b(?!\s+(?!of\b|for\b)\w)"
         ),
         re.compile(r"円|料金|費用|値段|価格|金額|手数料|有料|無料|負担|割引|値引|price|fee|cost|free"),
+    ),
+    AskedKind(
+        "quantity",
+        "数・上限",
+        re.compile(
+            r"何(人|名|個|件|台|社|アカウント|ユーザー)|いくつ(?!か)|(上限|最大|最低)(は|って|[?？]|$|が(あ|決))|"
+            r"\bhow many\b|\blimit\b"
+        ),
+        re.compile(r"[0-9]|上限|制限|何(度|回|人|件|個|台)(でも|も)|いくつでも|最大|最低|以上|以下|複数|limit|unlimited"),
     ),
 )
 

@@ -98,7 +98,7 @@ def decide(search: Search, params: DecisionParams) -> Reply:
     likely does (``topic_score`` reaches ``suggest_threshold``: on the FAQ's subject, with
     plausible candidates); else
     ``escalate``, listing entries above ``related_threshold`` as related questions. A question
-    that asks for a time or a price is escalated when its best entry names none, however
+    that asks for a time, a price or a number is escalated when its best entry names none, however
     probable: the FAQ does not say what was asked; so is a message with no content word at all.
     """
     talk = recognise(search.query) if params.smalltalk_replies else None

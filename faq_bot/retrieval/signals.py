@@ -47,7 +47,7 @@ class Signals(SignalSet):
     unknown: float  # IDF-weighted share of the asking sentence's words the whole FAQ never uses
     margin: float  # the ranking score minus the best other candidate's (positive for the leader)
     agreement: float  # 1 when the entry is first by dense and by lexical score alike
-    asked_missing: float  # 1 when the question asks for a time or a price the entry never names
+    asked_missing: float  # 1 when the question asks for a time, a price or a number the entry never names
     length: float  # log of the message's length in characters (long messages score lower)
     domain: float = 0.0  # how near the whole message is to the FAQ's subject (``FaqIndex.domain``)
     # How much the words the FAQ never uses mean: 1 - cosine of the message with and without them

@@ -321,7 +321,7 @@ class ExplainReply(BaseModel):
     topic_intercept: float = Field(description="もしかしての判定モデルの切片")
     topic_contributions: list[ContributionOut]
     unanswered: list[str] = Field(
-        description="質問が求める情報（時期・料金など）のうち、最上位の回答に書かれていないもの"
+        description="質問が求める情報（時期・料金・数など）のうち、最上位の回答に書かれていないもの"
     )
     hits: list[ExplainedHitOut]
     faq_version: str

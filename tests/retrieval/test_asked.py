@@ -35,6 +35,16 @@ def kinds(question: str) -> set[str]:
         ("代金は銀行振込できますか", set()),
         ("代金はいつまでに払えばいいですか", {"time"}),
         ("代金って後払い？", set()),
+        ("注文後にキャンセル料はかかりますか", {"price"}),  # a charge named by its suffix
+        ("年会費は？", {"price"}),
+        ("資料はありますか", set()),  # 資料 is no charge
+        ("営業時間は？", {"time"}),
+        ("ユーザーは何人まで追加できますか", {"quantity"}),
+        ("ロールはいくつまで作れますか", {"quantity"}),
+        ("発行回数に上限はありますか", {"quantity"}),
+        ("How many users can I add?", {"quantity"}),
+        ("いくつか質問があります", set()),  # "a few", not "how many"
+        ("見積書は何回でも発行できますか", set()),
         ("料金プランの資料がほしい", set()),  # about plans, not asking a price
         ("無料トライアルを始めたい", set()),
         ("Is it free?", set()),  # "free" alone is too loose a mark
@@ -76,3 +86,11 @@ def test_questions_that_ask_nothing_particular_are_never_stopped() -> None:
 def test_labels_are_japanese_for_staff() -> None:
     (kind,) = unanswered_kinds(normalize("料金はいくら"), entry("はい、可能です。"))
     assert kind.label == "料金・費用"
+
+
+def test_an_entry_that_says_no_number_does_not_answer_how_many() -> None:
+    plain = entry("はい、可能です。業務にあわせユーザーを追加できます。")
+    assert [k.name for k in unanswered_kinds(normalize("ユーザーは何人まで追加できますか"), plain)] == ["quantity"]
+    assert unanswered_kinds(normalize("何人まで追加できますか"), entry("最大100人まで追加できます。")) == ()
+    as_often_as_you_like = entry("何度も発行できます。")
+    assert unanswered_kinds(normalize("上限はありますか"), as_often_as_you_like) == ()

@@ -463,6 +463,10 @@ class ChatLog:
             yield csv_line(csv_row(q, zone))
 
 
+#: The visitor's rating as the CSV says it (in Japanese, as the other columns).
+RATING_LABELS = {"up": "👍 役に立った", "down": "👎 役に立たなかった"}
+
+
 def csv_head(zone: str) -> list[str]:
     """The log CSV's header row."""
     return [f"日時({zone})", "質問", "分類", "判定", "回答したFAQ", "1位の候補", "確信度", "FAQ版", "評価", "コメント",
@@ -480,7 +484,7 @@ def csv_row(q: LoggedQuestion, zone: str) -> list[str]:
         q.entry_id or "",  # the best candidate, whatever was decided
         f"{q.confidence:.3f}",
         q.faq_version,
-        q.rating or "",
+        RATING_LABELS.get(q.rating or "", q.rating or ""),
         q.comment or "",
         q.clicked or "",
     ]

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from faq_bot.config import Settings
 from tests.conftest import ADMIN_AUTH, ADMIN_TOKEN, app_client, csrf_of, written_log
+from tests.waiting import wait_until
 
 QUERIES = "query\tgold\n請求書はいつ発行されますか\t1\nクレジットカードは使えますか\t4\n全然関係ない話題\t\n"
 
@@ -253,6 +254,10 @@ def test_times_are_in_the_configured_zone_and_the_log_csv_has_categories(
             == "\ufeff日時(America/New_York),質問,分類,判定,回答したFAQ,1位の候補,確信度,FAQ版,評価,コメント,開いた候補"
         )
         assert ",請求、見積," in lines[1]
+        asked = client.post("/api/chat", json={"message": "請求書はダウンロードできますか"}).json()
+        client.post("/api/feedback", json={"request_id": asked["request_id"], "rating": "down"})
+        csv_text = lambda: client.get("/admin/log.csv", headers=ADMIN_AUTH).text  # noqa: E731
+        wait_until(lambda: ",👎 役に立たなかった," in csv_text(), what="the rating in Japanese")
         client.post("/api/chat", json={"message": "xyzzy plugh"})  # nothing in the FAQ: escalated
         text = client.get("/admin/log.csv", headers=ADMIN_AUTH).text.lstrip("\ufeff")
         rows = list(csv.DictReader(io.StringIO(text)))
@@ -287,7 +292,7 @@ def test_the_usage_of_each_entry_has_a_page_of_its_own_linked_from_the_log(logge
     by_down = client.get("/admin/usage", params={"sort": "down"}).text
     ids = re.findall(r"<tr(?: class=\"ng\")?><td>(\w+)</td>", by_down)
     assert ids[0] == "4" and ids[1:] == ["1", "2", "3", "5", "6"]  # most 👎 first, ties in the FAQ's order
-    assert '<th aria-sort="descending">👎</th>' in by_down and 'href="/admin/usage?sort=answered"' in by_down
+    assert '<th aria-sort="descending">👎 ▼</th>' in by_down and 'href="/admin/usage?sort=answered"' in by_down
     assert client.get("/admin/usage", params={"sort": "x"}).status_code == 422
 
 

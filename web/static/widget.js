@@ -282,7 +282,7 @@
   /** After 👎: a short comment box and the way to a person. */
   function afterThumbsDown(requestId, contactUrl) {
     var box = el("textarea", { class: "comment", rows: "2", maxlength: "1000", "aria-label": "ご意見（任意）",
-      placeholder: "どこが分かりにくかったか、よろしければお聞かせください（任意）" });
+      placeholder: "分かりにくかった点をお聞かせください（任意）" });
     var sendComment = el("button", { type: "submit", class: "send-comment", text: "送信" });
     var status = el("span", { class: "thanks", "aria-live": "polite" });
     var form = el("form", { class: "comment-form" }, [box, sendComment]);

@@ -28,7 +28,9 @@ MIN_READING = 2  # one-mora words would match inside any particle
 # A word must sit between phrase boundaries: after the start, another word or a particle, and
 # before the end, another word, a particle or する/だ; else たいかいしたい would yield 開始.
 _BEFORE_WORD = frozenset("をがはのにでともへやかねよ")
-_AFTER_WORD = frozenset("をがはのにでともへやかしすさせだじなま")  # ま: まで
+# ま: まで; つおあほわ: a verb or adjective typed straight after the word, without a particle, as in chat
+# (くれじっとかーどつかえる, しはらいほうほうおしえて, けいやくほしい, ぱすわーどわすれた, せいきゅうあります).
+_AFTER_WORD = frozenset("をがはのにでともへやかしすさせだじなまつおあほわ")
 MIN_KATAKANA = 3  # shorter katakana words are mostly kana spellings of common words
 
 

@@ -25,6 +25,12 @@ def respeller() -> Respeller:
         ("たいかいしたい", "たいかいしたい"),  # 開始 would sit inside a word: left as typed
         ("しょ", "しょ"),  # a lone one-kanji word is never produced
         ("すぐつかえる", "すぐつかえる"),  # kana words of the FAQ are not "respelled"
+        # A word directly followed by a verb typed without a particle (chat style): つかえる, おしえて, ...
+        ("ぱすわーどつかえない", "パスワードつかえない"),
+        ("しはらいほうほうおしえて", "支払い方法おしえて"),
+        ("けいやくほしい", "契約ほしい"),
+        ("ぱすわーどわすれた", "パスワードわすれた"),
+        ("せいきゅうあります", "請求あります"),
     ],
 )
 def test_hiragana_runs_become_the_faqs_own_words(respeller: Respeller, typed: str, expected: str) -> None:

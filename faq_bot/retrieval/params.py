@@ -52,11 +52,16 @@ class DecisionParams:
     show_related: bool = True
     escalation_text: str = "弊社担当者、またはお問い合わせフォームにお問い合わせください。"
     contact_url: str = "https://example.com/contact"
-    # (kind, reply) for greetings, thanks and goodbyes; empty: small talk is treated like any question.
+    # (kind, reply) for greetings, thanks, goodbyes and "who are you?"; empty: treated like any question.
     smalltalk_replies: tuple[tuple[str, str], ...] = (
         ("greeting", "こんにちは。ご質問をどうぞ。"),
         ("thanks", "どういたしまして。ほかにもご質問があればどうぞ。"),
         ("goodbye", "ご利用ありがとうございました。"),
+        (
+            "about_bot",
+            "FAQの内容をもとに自動でお答えするチャットボットです。ご質問をどうぞ。"
+            "担当者とのやり取りをご希望の場合は、お問い合わせフォームからお問い合わせください。",
+        ),
     )
 
 

@@ -1,4 +1,5 @@
-"""Small talk: greetings, thanks and goodbyes get a short friendly reply, not "the FAQ has no answer".
+"""Small talk: greetings, thanks, goodbyes and "who are you?" get a short friendly reply, not "the FAQ has
+no answer".
 
 A message is small talk when it consists of nothing but such phrases (and punctuation,
 emoji, long vowels): 「こんにちは！」, 「ありがとうございました🙏」, 「では失礼します」.
@@ -21,6 +22,7 @@ class SmallTalkKind(StrEnum):
     GREETING = "greeting"
     THANKS = "thanks"
     GOODBYE = "goodbye"
+    ABOUT_BOT = "about_bot"  # who or what is answering (a person? a robot?)
 
 
 #: Courtesy phrases by kind (after normalisation: NFKC, lower case).
@@ -82,6 +84,26 @@ PHRASES: dict[SmallTalkKind, tuple[str, ...]] = {
         "goodbye",
         "see you",
     ),
+    SmallTalkKind.ABOUT_BOT: (
+        "あなたは誰ですか",
+        "あなたは誰",
+        "あなたはだれ",
+        "あなたは何者ですか",
+        "あなたは何者",
+        "あなたはロボットですか",
+        "あなたはaiですか",
+        "あなたは人間ですか",
+        "ロボットですか",
+        "aiですか",
+        "人間ですか",
+        "botですか",
+        "ボットですか",
+        "who are you",
+        "are you a bot",
+        "are you a robot",
+        "are you human",
+        "are you a human",
+    ),
 }
 # What may sit between courtesy phrases: punctuation, symbols, emoji, long vowels, spaces.
 _FILLER = re.compile(r"[\s、。,.!?！？ー〜~…・♪☆★]+|[\U0001F300-\U0001FAFF\u2600-\u27BF]+")
@@ -90,7 +112,7 @@ _ORDER = sorted(((p, k) for k, ps in PHRASES.items() for p in ps), key=lambda pk
 
 @dataclass(frozen=True)
 class SmallTalk:
-    """A recognised courtesy and the kind that decides the reply (thanks, then goodbye, then greeting)."""
+    """A recognised courtesy and the kind that decides the reply (about the bot, thanks, goodbye, greeting)."""
 
     kind: SmallTalkKind
     phrases: tuple[str, ...]
@@ -111,7 +133,7 @@ def recognise(message: str) -> SmallTalk | None:
         else:
             return None
     kinds = {k for _, k in found}
-    for kind in (SmallTalkKind.THANKS, SmallTalkKind.GOODBYE, SmallTalkKind.GREETING):
+    for kind in (SmallTalkKind.ABOUT_BOT, SmallTalkKind.THANKS, SmallTalkKind.GOODBYE, SmallTalkKind.GREETING):
         if kind in kinds:
             return SmallTalk(kind, tuple(p for p, _ in found))
     return None

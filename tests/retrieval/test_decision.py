@@ -107,6 +107,9 @@ def test_greetings_and_thanks_get_the_configured_friendly_reply() -> None:
     assert thanks.answer == dict(SETTINGS.smalltalk_replies)["thanks"]
     off = decide(empty, replace(SETTINGS, smalltalk_replies=()))
     assert off.decision == Decision.ESCALATE
+    who = decide(Search("あなたは誰ですか", Analysis("", (), ""), ()), SETTINGS)
+    assert who.decision == Decision.SMALLTALK
+    assert "チャットボット" in who.answer and "お問い合わせフォーム" in who.answer  # what it is, and the way on
 
 
 def test_an_answer_that_only_refers_to_a_person_is_a_referral() -> None:

@@ -217,7 +217,11 @@
     }
     var wantOpen = kept && typeof kept.open === "boolean" ? kept.open : !panel.hidden;
     if (wantOpen && panel.hidden) open(false);
-    else if (!wantOpen && !panel.hidden) { panel.hidden = true; launcher.setAttribute("aria-expanded", "false"); }
+    else if (!wantOpen && !panel.hidden) { // closed on another page: closed here too, the focus left where it is
+      panel.hidden = true;
+      launcher.setAttribute("aria-expanded", "false");
+      launcher.setAttribute("aria-label", title + "を開く");
+    }
   }
 
   function open(focus) {

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from faq_bot.retrieval.confidence import ConfidenceModel, topic_signals
-from faq_bot.retrieval.decision import Reply, topic_score
+from faq_bot.retrieval.decision import Decision, Reply, topic_score
 from faq_bot.retrieval.engine import Loaded
 from faq_bot.retrieval.index import lexical_words
 from faq_bot.retrieval.signals import SignalSet
@@ -81,6 +81,8 @@ class Explanation:
     topic_intercept: float
     topic_contributions: tuple[Contribution, ...]
     unanswered: tuple[str, ...]  # what the question asks for that the best entry does not say
+    # The best entry was probable enough, but the topic model's own probability was not: far from the FAQ's subject.
+    off_subject: bool
     hits: tuple[ExplainedHit, ...]
     faq_version: str
     reply: Reply
@@ -120,6 +122,13 @@ def explain(loaded: Loaded, query: str, categories: Sequence[str] | None = None,
         topic_intercept=round(topic.intercept, 4) if topic is not None else 0.0,
         topic_contributions=_contributions(topic, topic_signals(reply.search)),
         unanswered=reply.unanswered,
+        off_subject=(
+            reply.decision != Decision.ANSWER
+            and not reply.unanswered
+            and reply.confidence >= decision.answer_threshold
+            and reply.search.topic_probability is not None
+            and reply.search.topic_probability < decision.answer_threshold
+        ),
         hits=tuple(hits),
         faq_version=loaded.faq_version,
         reply=reply,

@@ -183,7 +183,8 @@ def judge_topic(search: Search, topic: ConfidenceModel) -> Search:
     signals = topic_signals(search)
     if signals is None:
         return replace(search, on_topic=None)
-    return replace(search, on_topic=max(topic.probability(signals), signals.best))
+    own = topic.probability(signals)
+    return replace(search, on_topic=max(own, signals.best), topic_probability=own)
 
 
 def _judged(hit: Hit, model: ConfidenceModel) -> Hit:

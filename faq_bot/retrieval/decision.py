@@ -118,7 +118,10 @@ def decide(search: Search, params: DecisionParams) -> Reply:
             return _escalate(search, params, tuple(k.label for k in missing))
     p = [h.confidence for h in hits]
     lead = p[0] - p[1] if len(p) > 1 else p[0]
-    if p[0] >= params.answer_threshold and lead >= params.answer_margin:
+    # Both models must find it answerable: a one-word message far from the FAQ's subject (「ねこ」) can
+    # look like a clear single match to the answer model, which does not see how far the subject is.
+    on_subject = search.topic_probability is None or search.topic_probability >= params.answer_threshold
+    if p[0] >= params.answer_threshold and lead >= params.answer_margin and on_subject:
         return Reply(Decision.ANSWER, search, top.entry.answer, top, (), None)
     n = params.suggestion_count
     candidates = tuple(h for h in hits[:n] if h.confidence >= params.candidate_threshold)

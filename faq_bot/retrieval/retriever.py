@@ -76,6 +76,9 @@ class Search:
     vector: npt.NDArray[np.float32] | None = None  # the whole message's embedding (None if not encoded)
     # Probability that one of the first candidates answers (the topic model, ``judge``); None until judged.
     on_topic: float | None = None
+    # The topic model's own probability, before ``on_topic`` is raised to the best candidate's: low when the
+    # message is far from the FAQ's subject (chatter), whatever one candidate's signals say.
+    topic_probability: float | None = None
 
     def with_hits(self, hits: Sequence[Hit]) -> Search:
         """The same search with other (e.g. re-ranked) hits."""

@@ -320,6 +320,9 @@ class ExplainReply(BaseModel):
     on_topic: float = Field(description="上位の候補のどれかが答えである確率（もしかしての判定モデル）")
     topic_intercept: float = Field(description="もしかしての判定モデルの切片")
     topic_contributions: list[ContributionOut]
+    off_subject: bool = Field(
+        description="1位の確率は回答しきい値に届いたが、FAQの主題から遠いと判定されたため回答しなかった"
+    )
     unanswered: list[str] = Field(
         description="質問が求める情報（時期・料金・数など）のうち、最上位の回答に書かれていないもの"
     )

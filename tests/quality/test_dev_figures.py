@@ -9,6 +9,7 @@ import pytest
 from faq_bot.config import PROJECT_ROOT
 from faq_bot.content.queries import read_queries
 from faq_bot.quality.evaluate import evaluate
+from faq_bot.quality.explain import explain
 from faq_bot.retrieval.decision import Decision
 from faq_bot.retrieval.engine import Engine
 
@@ -38,6 +39,15 @@ def test_paraphrases_find_their_entry_first(real_engine: Engine, question: str, 
 @pytest.mark.parametrize("question", ["明日の天気は晴れますか", "おいしいラーメン屋を教えて", "", "？？？"])
 def test_chatter_and_empty_input_escalate(real_engine: Engine, question: str) -> None:
     assert real_engine.ask(question).decision == Decision.ESCALATE
+
+
+@pytest.mark.parametrize("word", ["ねこ", "いぬ"])
+def test_a_lone_word_far_from_the_faqs_subject_is_never_answered(real_engine: Engine, word: str) -> None:
+    reply = real_engine.ask(word)  # the answer model alone was sure of one entry (0.43, 0.45)
+    assert reply.decision != Decision.ANSWER
+    assert reply.search.topic_probability is not None and reply.search.topic_probability < 0.431
+    why = explain(real_engine.current, word)  # the console says why: far from the FAQ's subject
+    assert why.off_subject and why.confidence >= why.answer_threshold
 
 
 @pytest.mark.parametrize(("message", "kind"), [("こんにちは！", "greeting"), ("ありがとうございました", "thanks")])

@@ -47,6 +47,14 @@ def test_the_suggest_threshold_applies_to_the_topic_probability() -> None:
     assert decide(elsewhere, SETTINGS).decision == Decision.ESCALATE
 
 
+def test_an_answer_needs_the_topic_model_to_find_the_message_on_the_faqs_subject_too() -> None:
+    # 「ねこ」: one candidate far ahead of the others, so the answer model is sure; the topic model is not.
+    lone = replace(search(0.7, 0.05), on_topic=0.7, topic_probability=0.3)
+    reply = decide(lone, SETTINGS)
+    assert reply.decision == Decision.SUGGEST and [h.entry.id for h in reply.suggestions] == ["0", "1"]
+    assert decide(replace(lone, topic_probability=0.65), SETTINGS).decision == Decision.ANSWER
+
+
 def test_without_a_topic_probability_the_candidates_probabilities_are_summed() -> None:
     assert decide(search(0.2, 0.15, 0.1), SETTINGS).decision == Decision.SUGGEST  # 0.45 >= 0.4
     assert decide(search(0.2, 0.1, 0.05), SETTINGS).decision == Decision.ESCALATE  # 0.35 < 0.4

@@ -43,6 +43,8 @@ class Scored:
     # The labelled file it came from: each file is a kind of traffic (plain questions, real
     # visitor messages, ...), and the wrong-answer bar holds in each, not only on their sum.
     source: str = ""
+    # The topic model's own probability (None without one): an answer needs it at the answer threshold too.
+    topic: float | None = None
 
 
 @dataclass(frozen=True)
@@ -86,8 +88,9 @@ def _midpoint(sorted_scores: Sequence[float], i: int) -> float:
 
 
 def is_answered(d: Scored, answer: float) -> bool:
-    """The question is answered at this answer threshold (a blocked one never is)."""
-    return d.score >= answer and not d.blocked
+    """The question is answered at this answer threshold (a blocked one never is), as ``decide`` answers: the
+    best probability and the topic model's own both reach it."""
+    return d.score >= answer and not d.blocked and (d.topic is None or d.topic >= answer)
 
 
 def figures(data: Sequence[Scored], answer: float, suggest: float) -> Thresholds:

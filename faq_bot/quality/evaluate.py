@@ -225,7 +225,7 @@ def scored(outcomes: Sequence[Outcome], top: int = 3) -> list[Scored]:
         near = o.query.style == NEAR_OOS
         # Escalated whatever the thresholds: the best entry lacks what was asked, or the message names nothing.
         blocked = bool(o.reply.unanswered) or names_nothing(o.reply.search.analysis)
-        out.append(
-            Scored(score, label, o.rank is not None and o.rank <= top, blocked, candidates, near, o.query.source)
-        )
+        in_top = o.rank is not None and o.rank <= top
+        topic = o.reply.search.topic_probability
+        out.append(Scored(score, label, in_top, blocked, candidates, near, o.query.source, topic))
     return out

@@ -10,10 +10,10 @@ the contributions add up to the log-odds.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from faq_bot.retrieval.confidence import ConfidenceModel, topic_signals
-from faq_bot.retrieval.decision import Decision, Reply, topic_score
+from faq_bot.retrieval.decision import Decision, Reply, decide, topic_score
 from faq_bot.retrieval.engine import Loaded
 from faq_bot.retrieval.index import lexical_words
 from faq_bot.retrieval.signals import SignalSet
@@ -122,12 +122,10 @@ def explain(loaded: Loaded, query: str, categories: Sequence[str] | None = None,
         topic_intercept=round(topic.intercept, 4) if topic is not None else 0.0,
         topic_contributions=_contributions(topic, topic_signals(reply.search)),
         unanswered=reply.unanswered,
+        # Only when the topic model's bar was the reason: without it, the same search would be answered.
         off_subject=(
             reply.decision != Decision.ANSWER
-            and not reply.unanswered
-            and reply.confidence >= decision.answer_threshold
-            and reply.search.topic_probability is not None
-            and reply.search.topic_probability < decision.answer_threshold
+            and decide(replace(reply.search, topic_probability=None), decision).decision == Decision.ANSWER
         ),
         hits=tuple(hits),
         faq_version=loaded.faq_version,

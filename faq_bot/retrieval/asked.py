@@ -56,7 +56,7 @@ KINDS = (
             # pay (お金はカードで払えますか), which is not a price.
             r"お金(は|が|って)?(かか|必要|要り|いる)|"
             # A charge named by its suffix (キャンセル料, 送料, 年会費), not 資料 or 材料.
-            r"(?<![資材原無有])料(は|が|って|[?？]|$)|(?<![消経])費(は|が|って|[?？]|$)|"
+            r"(?<![資材原無有])料(は|って|[?？]|$)|(?<![消経])費(は|って|[?？]|$)|"
             # English cost nouns likewise only as the topic (the price? / price of …), not as a
             # modifier of another noun (a price quote is a 見積, not a price).
             r"\bhow much\b|\bcost|\b(prices?|fees?)\b(?!\s+(?!of\b|for\b)\w)"
@@ -67,11 +67,13 @@ KINDS = (
         "quantity",
         "数・上限",
         re.compile(
-            r"何(人|名|個|件|台|社|アカウント|ユーザー)|いくつ(?!か)|(上限|最大|最低)(は|って|[?？]|$|が(あ|決))|"
+            r"何(人|名|個|件|台|社|アカウント|ユーザー)(?!か(?![?？]|$))|いくつ(?!か(?![?？]|$))|(上限|最大|最低)(は|って|[?？]|$|が(あ|決))|"
             r"\bhow many\b|\blimit\b"
         ),
         re.compile(
-            r"[0-9]|上限|制限|何(度|回|人|件|個|台)(でも|も)|いくつでも|最大|最低|以上|以下|複数|limit|unlimited"
+            # a count (5人, 10件; not step numbers or 30分), a limit, or "as many as you like"
+            r"[0-9]+\s*(人|名|件|個|台|社|つ|回|アカウント|ユーザー)|上限|制限|何(度|回|人|件|個|台)(でも|も)|いくつでも|"
+            r"最大|最低|複数|limit|unlimited"  # not 以下/以上: 「以下の手順」 is "the following steps"
         ),
     ),
 )

@@ -113,7 +113,9 @@ def decide(search: Search, params: DecisionParams) -> Reply:
         return _escalate(search, params, related=False)
     top = hits[0]
     if params.check_asked_kind:
-        missing = unanswered_kinds(search.analysis.normalized, top.entry)
+        # What the asking sentence asks for (a charge or a date in the context, 「年会費は払っています。」,
+        # is not what the message asks).
+        missing = unanswered_kinds(normalize(search.focus) if search.focus else search.analysis.normalized, top.entry)
         if missing:
             return _escalate(search, params, tuple(k.label for k in missing))
     p = [h.confidence for h in hits]

@@ -94,3 +94,11 @@ def test_an_escalation_bar_no_suggest_threshold_can_reach_does_not_switch_off_su
     t = propose([*a, *b], max_wrong=0.05)
     assert 0.3 < t.answer < 0.95
     assert 0.2 < t.suggest <= 0.7 and t.helpful == 1.0  # file b's questions get their candidates
+
+
+def test_a_question_the_topic_model_puts_off_the_subject_is_not_counted_as_answered() -> None:
+    from faq_bot.quality.calibrate import is_answered
+
+    assert is_answered(Scored(0.6, R, topic=0.7), 0.5)
+    assert not is_answered(Scored(0.6, R, topic=0.3), 0.5)  # as decide(): the topic model's bar too
+    assert is_answered(Scored(0.6, R), 0.5)  # no topic model

@@ -44,6 +44,9 @@ def kinds(question: str) -> set[str]:
         ("発行回数に上限はありますか", {"quantity"}),
         ("How many users can I add?", {"quantity"}),
         ("いくつか質問があります", set()),  # "a few", not "how many"
+        ("何人かで使っています", set()),
+        ("何社かと契約しています", set()),
+        ("キャンセル料が発生した場合", set()),
         ("見積書は何回でも発行できますか", set()),
         ("料金プランの資料がほしい", set()),  # about plans, not asking a price
         ("無料トライアルを始めたい", set()),
@@ -94,3 +97,9 @@ def test_an_entry_that_says_no_number_does_not_answer_how_many() -> None:
     assert unanswered_kinds(normalize("何人まで追加できますか"), entry("最大100人まで追加できます。")) == ()
     as_often_as_you_like = entry("何度も発行できます。")
     assert unanswered_kinds(normalize("上限はありますか"), as_often_as_you_like) == ()
+
+
+def test_a_step_number_or_a_duration_is_no_count() -> None:
+    steps = entry("以下の手順をご確認ください。1.招待メールを開く 2.登録する 3.30分以内にログインする")
+    assert [k.name for k in unanswered_kinds(normalize("上限は？"), steps)] == ["quantity"]
+    assert unanswered_kinds(normalize("上限は？"), entry("1契約あたり最大100ユーザーです。")) == ()

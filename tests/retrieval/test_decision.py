@@ -134,3 +134,14 @@ def test_a_message_with_no_content_word_escalates_however_probable_its_hits() ->
     assert decide(search(0.9, 0.5, words=("請求書",)), params).decision == Decision.ANSWER
     reply = decide(search(0.9, 0.5, words=()), params)  # 「あああ」, 「できますか？」: names nothing
     assert reply.decision == Decision.ESCALATE and reply.suggestions == () and reply.related == ()
+
+
+def test_the_asked_kind_is_read_from_the_asking_sentence_not_the_context() -> None:
+    entry = FaqEntry("0", "c", "請求書はダウンロードできますか", "マイページの請求一覧からPDFで出力できます。")
+    hit = Hit(entry, 0.9, 0.9, 0.5, "question", entry.question)
+    context = Search("年会費は払っています。請求書はダウンロードできますか",
+                     Analysis("年会費は払っています。請求書はダウンロードできますか", ("請求書",), ""), (hit,),
+                     focus="請求書はダウンロードできますか")  # fmt: skip
+    assert decide(context, SETTINGS).decision == Decision.ANSWER  # the charge is context, not the question
+    asked = replace(context, focus="年会費はいくらですか")
+    assert decide(asked, SETTINGS).decision == Decision.ESCALATE

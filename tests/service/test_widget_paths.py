@@ -380,5 +380,10 @@ def test_a_page_shown_again_by_back_shows_what_was_asked_on_the_page_after_it(br
     pg.goto(server + "/")  # type: ignore[attr-defined]
     pg.go_back(wait_until="commit")  # type: ignore[attr-defined]  # nothing new asked meanwhile: ...
     expect(pg.locator(".msg.answer").last.get_by_label("ご意見（任意）")).to_have_value("書きかけ")  # type: ignore[attr-defined]  # ... kept as it was
+    first = pg.locator(".msg.answer").first  # type: ignore[attr-defined]
+    with pg.expect_response("**/api/feedback"):  # type: ignore[attr-defined]
+        first.get_by_role("button", name="役に立った").click()  # on the page kept as it was: still kept for the next
+    pg.goto(server + "/?third=page")  # type: ignore[attr-defined]
+    expect(first.get_by_role("button", name="役に立った")).to_have_attribute("aria-pressed", "true")
     ctx.close()  # type: ignore[attr-defined]
     assert not errors, errors

@@ -208,9 +208,11 @@
   /** The conversation as stored now (this page shown again from the browser's back/forward cache: another
    * page of the tab may have added to it meanwhile). */
   function restore() {
-    var drawn = JSON.stringify(history);
+    var drawn = history;
     readKept();
-    if (JSON.stringify(history) !== drawn) { // else what is on screen stays (a half-typed comment, too)
+    if (JSON.stringify(history) === JSON.stringify(drawn)) {
+      history = drawn; // what is on screen stays (a half-typed comment, too), its buttons writing to these records
+    } else {
       log.textContent = "";
       greet();
       replay();
@@ -632,7 +634,8 @@
     var list = el("div", { class: "examples", role: "group", "aria-label": "質問の例" });
     examples.forEach(function (q) {
       var b = el("button", { type: "button", class: "example", text: q });
-      b.addEventListener("click", function () { input.value = q; submit(); resume(); });
+      // While a reply is being made, what the visitor typed stays in the box (submit() says to wait).
+      b.addEventListener("click", function () { if (!busy) input.value = q; submit(); resume(); });
       list.appendChild(b);
     });
     bubble("bot greeting", [richText(greeting), examples.length ? el("p", { text: "例えば:" }) : null, list]);

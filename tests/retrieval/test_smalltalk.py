@@ -16,6 +16,8 @@ from faq_bot.retrieval.smalltalk import SmallTalkKind, recognise
         ("ロボットですか？", SmallTalkKind.ABOUT_BOT),
         ("こんにちは、あなたはAIですか", SmallTalkKind.ABOUT_BOT),  # the question decides the reply
         ("Who are you?", SmallTalkKind.ABOUT_BOT),
+        ("あなたはだれですか", SmallTalkKind.ABOUT_BOT),
+        ("誰ですか？", SmallTalkKind.ABOUT_BOT),
     ],
 )
 def test_courtesies_and_who_are_you_are_small_talk(message: str, kind: SmallTalkKind) -> None:

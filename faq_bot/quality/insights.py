@@ -21,6 +21,11 @@ class EntryUsage:
     down: int
     comments: tuple[str, ...]
 
+    @property
+    def unused(self) -> bool:
+        """Never answered with and never opened from candidates."""
+        return self.answered == 0 and self.clicked == 0
+
 
 def entry_usage(entries: Sequence[FaqEntry], stats: Mapping[str, EntryStats]) -> list[EntryUsage]:
     """Every entry with its counts (0 for entries never hit), in FAQ order."""

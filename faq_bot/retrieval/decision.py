@@ -114,8 +114,8 @@ def decide(search: Search, params: DecisionParams) -> Reply:
     top = hits[0]
     if params.check_asked_kind:
         # What the asking sentence asks for (a charge or a date in the context, 「年会費は払っています。」,
-        # is not what the message asks).
-        missing = unanswered_kinds(normalize(search.focus) if search.focus else search.analysis.normalized, top.entry)
+        # is not what the message asks); ``focus`` gives it normalised already.
+        missing = unanswered_kinds(search.focus or search.analysis.normalized, top.entry)
         if missing:
             return _escalate(search, params, tuple(k.label for k in missing))
     p = [h.confidence for h in hits]

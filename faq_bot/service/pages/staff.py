@@ -162,7 +162,7 @@ async def usage_page(
     on a FAQ of 2,000 entries the table is most of the log page's work if drawn with every page of groups),
     in the FAQ's order or by a column (stable: ties keep the FAQ's order)."""
     usage = entry_usage(publisher.engine.current.index.entries, await in_background(chatlog.entry_stats))
-    unused = sum(1 for e in usage if e.answered == 0 and e.clicked == 0)
+    unused = sum(e.unused for e in usage)
     if sort in USAGE_ORDERS:
         usage.sort(key=USAGE_ORDERS[sort])
     else:
@@ -195,13 +195,14 @@ async def render_log(
     """The log page (what the page shows after an action too: ``message`` a success, ``error`` a failure,
     ``undo`` the key of a 対応不要 that can be undone)."""
     shown = await in_background(unanswered.page, days, page, GROUPS_PER_PAGE)
-    entries = publisher.engine.current.index.entries
+    loaded = publisher.engine.current  # one FAQ version for the whole page
+    entries = loaded.index.entries
     floor = max(LIKELY_FLOOR, publisher.engine.params.decision.related_threshold)
     analyzer = publisher.engine.analyzer
     # janome on each representative: staff work, off the event loop like the rest of the page
     likely = await in_background(lambda: [likely_entry(g, floor, analyzer) for g in shown.groups])
-    by_id = {e.id: e for e in entries}  # each group's likely entry (not a scan of the FAQ per group in the template)
-    near = [by_id.get(i) if i is not None else None for i in likely]
+    # Each group's likely entry, looked up here (not a scan of the FAQ per group in the template).
+    near = [loaded.entry(i) if i is not None else None for i in likely]
     # The entry picker's choices, labelled here (a Jinja filter per option is most of the page on a large FAQ).
     choices = [(e.id, f"{e.id}: {short(e.question)}") for e in entries]
     total = await in_background(chatlog.count)

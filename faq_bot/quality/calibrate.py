@@ -45,6 +45,8 @@ class Scored:
     source: str = ""
     # The topic model's own probability (None without one): an answer needs it at the answer threshold too.
     topic: float | None = None
+    # The best entry has a word or a reading in common with the question: an answer needs it (``grounded``).
+    grounded: bool = True
 
 
 @dataclass(frozen=True)
@@ -89,8 +91,8 @@ def _midpoint(sorted_scores: Sequence[float], i: int) -> float:
 
 def is_answered(d: Scored, answer: float) -> bool:
     """The question is answered at this answer threshold (a blocked one never is), as ``decide`` answers: the
-    best probability and the topic model's own both reach it."""
-    return d.score >= answer and not d.blocked and (d.topic is None or d.topic >= answer)
+    best probability and the topic model's own both reach it, and the best entry shares a word with it."""
+    return d.score >= answer and not d.blocked and d.grounded and (d.topic is None or d.topic >= answer)
 
 
 def figures(data: Sequence[Scored], answer: float, suggest: float) -> Thresholds:

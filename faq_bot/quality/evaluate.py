@@ -18,7 +18,15 @@ from faq_bot.content.queries import LabelledQuery
 from faq_bot.progress import Progress
 from faq_bot.quality.calibrate import Label, Scored
 from faq_bot.quality.judging import is_right
-from faq_bot.retrieval.decision import Decision, Reply, is_referral, names_nothing, topic_score
+from faq_bot.retrieval.decision import (
+    Decision,
+    Reply,
+    grounded,
+    is_referral,
+    names_nothing,
+    shares_nothing,
+    topic_score,
+)
 from faq_bot.retrieval.engine import Engine
 from faq_bot.retrieval.params import DecisionParams
 
@@ -223,9 +231,12 @@ def scored(outcomes: Sequence[Outcome], top: int = 3) -> list[Scored]:
             label = Label.RIGHT if hits and hits[0].entry.id in o.query.gold else Label.WRONG
         candidates = topic_score(o.reply.search, top)
         near = o.query.style == NEAR_OOS
-        # Escalated whatever the thresholds: the best entry lacks what was asked, or the message names nothing.
-        blocked = bool(o.reply.unanswered) or names_nothing(o.reply.search.analysis)
+        # Escalated whatever the thresholds: the best entry lacks what was asked, the message names nothing or
+        # shares nothing with its candidates.
+        search = o.reply.search
+        blocked = bool(o.reply.unanswered) or names_nothing(search.analysis) or shares_nothing(search, top)
         in_top = o.rank is not None and o.rank <= top
-        topic = o.reply.search.topic_probability
-        out.append(Scored(score, label, in_top, blocked, candidates, near, o.query.source, topic))
+        topic = search.topic_probability
+        rooted = bool(hits) and grounded(hits[0])
+        out.append(Scored(score, label, in_top, blocked, candidates, near, o.query.source, topic, rooted))
     return out

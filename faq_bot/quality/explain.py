@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from faq_bot.retrieval.confidence import ConfidenceModel, topic_signals
-from faq_bot.retrieval.decision import Decision, Reply, decide, topic_score
+from faq_bot.retrieval.decision import Decision, Reply, decide, grounded, names_nothing, shares_nothing, topic_score
 from faq_bot.retrieval.engine import Loaded
 from faq_bot.retrieval.index import lexical_words
+from faq_bot.retrieval.params import DecisionParams
 from faq_bot.retrieval.signals import SignalSet
 
 #: Japanese names of the signals, for staff.
@@ -83,6 +84,9 @@ class Explanation:
     unanswered: tuple[str, ...]  # what the question asks for that the best entry does not say
     # The best entry was probable enough, but the topic model's own probability was not: far from the FAQ's subject.
     off_subject: bool
+    # Not answered because the best entry shares no word or reading with the question (``grounded``), or escalated
+    # because no candidate does (``shares_nothing``).
+    no_shared_words: bool
     hits: tuple[ExplainedHit, ...]
     faq_version: str
     reply: Reply
@@ -127,10 +131,20 @@ def explain(loaded: Loaded, query: str, categories: Sequence[str] | None = None,
             reply.decision != Decision.ANSWER
             and decide(replace(reply.search, topic_probability=None), decision).decision == Decision.ANSWER
         ),
+        no_shared_words=_no_shared_words(reply, decision),
         hits=tuple(hits),
         faq_version=loaded.faq_version,
         reply=reply,
     )
+
+
+def _no_shared_words(reply: Reply, params: DecisionParams) -> bool:
+    hits = reply.search.hits
+    if reply.decision in (Decision.ANSWER, Decision.SMALLTALK) or not hits or grounded(hits[0]):
+        return False
+    if names_nothing(reply.search.analysis):
+        return False
+    return shares_nothing(reply.search, params.suggestion_count) or reply.confidence >= params.answer_threshold
 
 
 def _contributions(model: ConfidenceModel | None, signals: SignalSet | None) -> tuple[Contribution, ...]:

@@ -12,7 +12,7 @@ from faq_bot.retrieval.params import DecisionParams
 from faq_bot.retrieval.retriever import Hit, Search
 from faq_bot.retrieval.smalltalk import recognise
 from faq_bot.text.analyzer import Analysis
-from faq_bot.text.normalize import normalize
+from faq_bot.text.normalize import normalize, writes_japanese
 
 #: How much more than the escalation text a referral answer may say (a lead-in such as
 #: 「対応方法を検討させていただきますので、」).
@@ -80,6 +80,21 @@ def names_nothing(analysis: Analysis) -> bool:
     return not analysis.words
 
 
+def grounded(hit: Hit) -> bool:
+    """True when the entry has a word or a reading in common with the message (its lexical score): an
+    answer needs that much besides the vectors. A message sharing nothing with its best entry can still
+    be near it in meaning (a paraphrase in other words, another language), so it may get もしかして."""
+    return hit.lexical > 0
+
+
+def shares_nothing(search: Search, n: int) -> bool:
+    """True for a message in Japanese that has no word and no reading in common with any of its first
+    ``n`` candidates (「あほ」, 「役立たず」): whatever the vectors say, it does not ask about them.
+    A message in another language may share nothing with Japanese entries and still mean the same
+    (the encoder reads across languages): it is left to the models."""
+    return writes_japanese(search.analysis.normalized) and not any(grounded(h) for h in search.hits[:n])
+
+
 def topic_score(search: Search, n: int) -> float:
     """How likely one of the first ``n`` candidates answers: the topic model's probability
     (``Search.on_topic``), or, without a topic model (a decision model file of format 1, as
@@ -99,7 +114,9 @@ def decide(search: Search, params: DecisionParams) -> Reply:
     plausible candidates); else
     ``escalate``, listing entries above ``related_threshold`` as related questions. A question
     that asks for a time, a price or a number is escalated when its best entry names none, however
-    probable: the FAQ does not say what was asked; so is a message with no content word at all.
+    probable: the FAQ does not say what was asked; so is a message with no content word at all, and a
+    Japanese message that shares no word or reading with its candidates (``shares_nothing``). An answer
+    needs a word or a reading in common with its entry (``grounded``); without one it is もしかして at most.
     """
     talk = recognise(search.query) if params.smalltalk_replies else None
     if talk is not None:
@@ -109,7 +126,8 @@ def decide(search: Search, params: DecisionParams) -> Reply:
     hits = search.hits
     if not hits:
         return _escalate(search, params)
-    if names_nothing(search.analysis):  # whatever the vectors say: no candidates, no related entries
+    # Whatever the vectors say: no candidates, no related entries.
+    if names_nothing(search.analysis) or shares_nothing(search, params.suggestion_count):
         return _escalate(search, params, related=False)
     top = hits[0]
     if params.check_asked_kind:
@@ -123,7 +141,7 @@ def decide(search: Search, params: DecisionParams) -> Reply:
     # Both models must find it answerable: a one-word message far from the FAQ's subject (「ねこ」) can
     # look like a clear single match to the answer model, which does not see how far the subject is.
     on_subject = search.topic_probability is None or search.topic_probability >= params.answer_threshold
-    if p[0] >= params.answer_threshold and lead >= params.answer_margin and on_subject:
+    if p[0] >= params.answer_threshold and lead >= params.answer_margin and on_subject and grounded(top):
         return Reply(Decision.ANSWER, search, top.entry.answer, top, (), None)
     n = params.suggestion_count
     candidates = tuple(h for h in hits[:n] if h.confidence >= params.candidate_threshold)

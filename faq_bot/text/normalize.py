@@ -39,6 +39,15 @@ def to_katakana(text: str) -> str:
     return text.translate(_HIRAGANA_TO_KATAKANA)
 
 
+#: Kana and CJK ideographs: the scripts a Japanese message is written in.
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+
+
+def writes_japanese(text: str) -> bool:
+    """True when the text has a kana or a kanji (NFKC has made half-width kana full-width)."""
+    return _JAPANESE.search(text) is not None
+
+
 def is_kana(word: str) -> bool:
     """True when every character is hiragana or katakana."""
     return all("\u3040" <= ch <= "\u30ff" for ch in word)

@@ -102,3 +102,11 @@ def test_a_question_the_topic_model_puts_off_the_subject_is_not_counted_as_answe
     assert is_answered(Scored(0.6, R, topic=0.7), 0.5)
     assert not is_answered(Scored(0.6, R, topic=0.3), 0.5)  # as decide(): the topic model's bar too
     assert is_answered(Scored(0.6, R), 0.5)  # no topic model
+
+
+def test_a_question_whose_best_entry_shares_no_word_with_it_is_not_counted_as_answered() -> None:
+    from faq_bot.quality.calibrate import is_answered
+
+    assert not is_answered(Scored(0.9, R, topic=0.9, grounded=False), 0.5)  # as decide(): an answer needs a word
+    figures_ = figures([Scored(0.9, R, True, candidates=0.9, grounded=False), Scored(0.9, R)], 0.5, 0.1)
+    assert figures_.answered_correctly == 0.5 and figures_.helpful == 1.0  # still offered as もしかして

@@ -27,3 +27,10 @@ def test_explanation_says_what_the_best_entry_does_not_answer(fake_engine: Engin
     assert e.hits[0].id == "3"  # 見積書を発行できますか: names no price
     assert e.decision == "escalate" and e.unanswered == ("料金・費用",)
     assert explain(fake_engine.current, "請求書をダウンロードする方法").unanswered == ()
+
+
+def test_explanation_says_when_nothing_is_shared_with_the_candidates(fake_engine: Engine) -> None:
+    unrelated = explain(fake_engine.current, "関係ない話")
+    assert unrelated.decision == "escalate" and unrelated.no_shared_words
+    assert all(not h.shared_tokens for h in unrelated.hits)
+    assert not explain(fake_engine.current, "請求書をダウンロードする方法").no_shared_words

@@ -145,3 +145,27 @@ def test_the_asked_kind_is_read_from_the_asking_sentence_not_the_context() -> No
     assert decide(context, SETTINGS).decision == Decision.ANSWER  # the charge is context, not the question
     asked = replace(context, focus="年会費はいくらですか")
     assert decide(asked, SETTINGS).decision == Decision.ESCALATE
+
+
+def sharing(*lexical: float, text: str = "請求書") -> Search:
+    """Hits of probabilities 0.7, 0.1, 0.05… whose lexical scores are ``lexical`` (0: no word or reading shared)."""
+    hits = tuple(
+        Hit(FaqEntry(str(i), "c", f"q{i}", f"a{i}"), p, 0.9, lex, "question", f"q{i}")
+        for i, (p, lex) in enumerate(zip((0.7, 0.1, 0.05), lexical, strict=False))
+    )
+    return Search(text, Analysis(text, ("語",), ""), hits)
+
+
+def test_an_answer_needs_a_word_or_a_reading_in_common_with_its_entry() -> None:
+    assert decide(sharing(0.4, 0.0, 0.0), SETTINGS).decision == Decision.ANSWER
+    # 「あほ」 was answered with 「注文を誤ってしまいました」 at 0.55: one entry near in the vectors, nothing shared.
+    alone = decide(sharing(0.0, 0.3, 0.0), SETTINGS)
+    assert alone.decision == Decision.SUGGEST and [h.entry.id for h in alone.suggestions] == ["0", "1", "2"]
+
+
+def test_a_japanese_message_that_shares_nothing_with_its_candidates_escalates_without_related_entries() -> None:
+    reply = decide(sharing(0.0, 0.0, 0.0, text="ばか"), SETTINGS)
+    assert reply.decision == Decision.ESCALATE and reply.related == () and reply.escalation is not None
+    # In another language nothing is shared with Japanese entries, yet the encoder may still find the meaning.
+    english = decide(sharing(0.0, 0.0, 0.0, text="how can i pay"), SETTINGS)
+    assert english.decision == Decision.SUGGEST

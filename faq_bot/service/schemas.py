@@ -89,18 +89,21 @@ class ChatReply(BaseModel):
     )
     refers_to_contact: bool = Field(
         default=False,
-        description="この返答が訪問者をお問い合わせフォームへ案内している（担当者へ案内、またはそう書いた回答）",
+        description="この返答が訪問者をお問い合わせフォームへ案内している（担当者へ案内、またはそう書いた回答・あいさつ）",
     )
 
     @classmethod
     def of(cls, reply: Reply, request_id: str, faq_version: str, question: str, params: DecisionParams) -> ChatReply:
         """The API's view of an engine reply, with the contact link prefilled with the visitor's question."""
         data = {**reply_data(reply), "request_id": request_id, "faq_version": faq_version}
-        link = contact_link(params.contact_url, question, request_id)
+        # Small talk is no question for the form: its link (「あなたは誰？」 names the form) is not prefilled with it.
+        talk = reply.decision == Decision.SMALLTALK
+        link = contact_link(params.contact_url, "" if talk else question, request_id)
         if data["escalation"] is not None:
             data["escalation"] = {**data["escalation"], "contact_url": link}
         refers = reply.decision == Decision.ESCALATE or (
-            reply.decision == Decision.ANSWER and refers_to_contact(reply.answer, params.escalation_text)
+            reply.decision in (Decision.ANSWER, Decision.SMALLTALK)
+            and refers_to_contact(reply.answer, params.escalation_text)
         )
         return cls.model_validate({**data, "contact_url": link, "refers_to_contact": refers})
 

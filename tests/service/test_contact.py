@@ -57,8 +57,16 @@ def test_small_talk_gets_the_configured_reply_and_is_not_an_unanswered_question(
     thanks = client.post("/api/chat", json={"message": "ありがとうございました"}).json()
     bye = client.post("/api/chat", json={"message": "さようなら"}).json()
     assert (thanks["decision"], bye["decision"]) == ("smalltalk", "smalltalk")
+    assert thanks["refers_to_contact"] is False
     client.post("/api/chat", json={"message": "？？？ 宇宙"})
     csv = client.get("/admin/log.csv", headers=ADMIN_AUTH).text
     assert csv.count(",あいさつ,") == 3
     unanswered = client.get("/admin/log/unanswered", params={"days": 0}, headers=ADMIN_AUTH).json()
     assert [g["representative"] for g in unanswered] == ["？？？ 宇宙"]
+
+
+def test_who_are_you_names_the_form_and_links_to_it_without_the_small_talk_as_its_question(client: TestClient) -> None:
+    who = client.post("/api/chat", json={"message": "あなたは誰ですか"}).json()
+    assert who["decision"] == "smalltalk" and "お問い合わせフォーム" in who["answer"]
+    assert who["refers_to_contact"] is True and who["escalation"] is None
+    assert parse_qs(urlsplit(who["contact_url"]).query) == {"rid": [who["request_id"]]}  # q= left empty

@@ -117,6 +117,19 @@ def test_a_greeting_gets_a_friendly_reply_not_an_escalation(page: object) -> Non
     assert "ご質問をどうぞ" in reply.inner_text()
     assert page.locator(".msg.escalate").count() == 0  # type: ignore[attr-defined]
     assert reply.locator(".feedback").count() == 0  # nothing to rate
+    assert reply.locator("a.contact").count() == 0  # a greeting is no way to a person
+
+
+def test_who_are_you_says_a_bot_answers_and_shows_the_way_to_a_person(page: object) -> None:
+    ask(page, "あなたは誰ですか")
+    reply = page.locator(".msg.smalltalk").last  # type: ignore[attr-defined]
+    reply.wait_for()
+    assert "チャットボット" in reply.inner_text()
+    assert reply.locator("a.contact").get_attribute("href").startswith("http")
+    page.reload()  # type: ignore[attr-defined]  # the kept conversation keeps the link
+    kept = page.locator(".msg.smalltalk").last  # type: ignore[attr-defined]
+    kept.wait_for()
+    assert kept.locator("a.contact").count() == 1
 
 
 def test_out_of_scope_question_shows_the_escalation_card(page: object) -> None:

@@ -189,7 +189,7 @@
         else if (Array.isArray(h.answer) && isReply(h.answer[1]) && isText(h.answer[1].answer)) {
           showAnswer(isText(h.answer[0]) ? h.answer[0] : null, h.answer[1], h);
         } else if (isReply(h.suggest) && Array.isArray(h.suggest.suggestions)) showSuggestions(h.suggest, h);
-        else if (isText(h.smalltalk)) showSmallTalk(h.smalltalk);
+        else if (isText(h.smalltalk)) showSmallTalk(h.smalltalk, isText(h.contact) ? h.contact : "");
         else if (Array.isArray(h.escalate) && h.escalate[0] && isText(h.escalate[0].text)) {
           showEscalation(h.escalate[0], h.escalate[1], h);
         }
@@ -390,9 +390,10 @@
     return b;
   }
 
-  function showSmallTalk(text) {
-    remember({ smalltalk: text });
-    bubble("bot smalltalk", [richText(text)]);
+  /** A greeting, thanks or "who are you?": its reply, with the way to a person when the reply names the form. */
+  function showSmallTalk(text, contactUrl) {
+    remember(contactUrl ? { smalltalk: text, contact: contactUrl } : { smalltalk: text });
+    bubble("bot smalltalk", [richText(text), contactUrl ? contactLink(contactUrl) : null]);
   }
 
   function entryButtons(entries, requestId, label, onOpen) {
@@ -462,7 +463,7 @@
       reply.categories = body.categories || [];
       if (reply.decision === "answer") showAnswer(reply.entry && reply.entry.question, reply);
       else if (reply.decision === "suggest") showSuggestions(reply);
-      else if (reply.decision === "smalltalk") showSmallTalk(reply.answer);
+      else if (reply.decision === "smalltalk") showSmallTalk(reply.answer, reply.refers_to_contact ? reply.contact_url : "");
       else showEscalation(reply.escalation || { text: reply.answer, contact_url: "" }, reply);
     }, function (err) {
       // Asked too often, or longer than this server takes: the question waits in the box (and the

@@ -93,26 +93,47 @@ def categories_in_order(entries: Sequence[FaqEntry]) -> list[str]:
 
 def decode(raw: bytes, source: str) -> tuple[str, str]:
     """Text and encoding label of a FAQ file: UTF-8 (with or without BOM), else CP932."""
-    candidates = ["utf-8-sig"] if raw.startswith(b"\xef\xbb\xbf") else ["utf-8", "cp932"]
-    first_error: UnicodeDecodeError | None = None
-    for encoding in candidates:
+    errors: list[tuple[str, UnicodeDecodeError]] = []
+    for encoding in _candidates(raw):
         try:
             return raw.decode(encoding), ENCODING_LABELS[encoding]
         except UnicodeDecodeError as exc:
-            first_error = first_error or exc
-    assert first_error is not None
-    line = raw[: first_error.start].count(b"\n") + 1
+            errors.append((encoding, exc))
+    # The file is most likely in the encoding that read furthest into it (a CP932 file with one broken
+    # character fails as UTF-8 at its first Japanese character, as CP932 only at the broken one).
+    encoding, error = max(errors, key=lambda e: e[1].start)
+    line = raw[: error.start].count(b"\n") + 1
+    bad = " ".join(f"0x{b:02x}" for b in raw[error.start : error.end])
     raise FaqFormatError(
         source,
         [
             FormatProblem(
                 line,
                 None,
-                "文字コードを判定できません。UTF-8 (BOM付き可) または CP932 (Shift_JIS) で保存してください"
-                f"（{first_error.start}バイト目の 0x{raw[first_error.start]:02x} が不正です）。",
+                f"{ENCODING_LABELS[encoding]} として読めない文字があります（{bad}）。その文字を入力し直すか、"
+                "UTF-8 (BOM付き可) または CP932 (Shift_JIS) で保存し直してください。",
             )
         ],
     )
+
+
+def _candidates(raw: bytes) -> list[str]:
+    return ["utf-8-sig"] if raw.startswith(b"\xef\xbb\xbf") else ["utf-8", "cp932"]
+
+
+def readable_text(raw: bytes) -> str:
+    """A FAQ file's text for showing next to its problems, even when it cannot be decoded: read in the
+    encoding that gets furthest, with what cannot be read as U+FFFD."""
+
+    def reach(encoding: str) -> int:
+        try:
+            raw.decode(encoding)
+        except UnicodeDecodeError as exc:
+            return exc.start
+        return len(raw) + 1
+
+    encoding = max(_candidates(raw), key=reach)
+    return raw.decode(encoding, errors="replace")
 
 
 def _header(row: list[str], source: str) -> dict[str, int]:
@@ -262,7 +283,7 @@ def alternate_key(text: str) -> str:
 def _duplicates(entries: Sequence[FaqEntry]) -> list[FormatProblem]:
     problems = []
     seen_ids: dict[str, int] = {}
-    seen_questions: dict[str, tuple[str, int]] = {}
+    seen_questions: dict[str, tuple[str, int, str]] = {}  # phrasing -> (id, line, 質問 or 言い換え)
     for e in entries:
         if e.id in seen_ids:
             problems.append(
@@ -281,13 +302,17 @@ def _duplicates(entries: Sequence[FaqEntry]) -> list[FormatProblem]:
             mine.add(key)
             other = seen_questions.get(key)
             if other is not None and other[0] != e.id:
+                # Both sides named by id and field: the entry editor shows it without the file's lines.
                 problems.append(
                     FormatProblem(
-                        e.line, column, f"「{text[:40]}」は{other[1]}行目（id {other[0]}）の質問と重複しています。"
+                        e.line,
+                        column,
+                        f"id {e.id} の{column}「{text[:40]}」は id {other[0]}（{other[1]}行目）の{other[2]}と"
+                        "同じです。どちらかを変えてください。",
                     )
                 )
             else:
-                seen_questions.setdefault(key, (e.id, e.line))
+                seen_questions.setdefault(key, (e.id, e.line, column))
     return problems
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
 
 from fastapi import FastAPI, Request
@@ -31,6 +33,7 @@ from faq_bot.errors import (
 )
 from faq_bot.service import questions
 from faq_bot.service.auth import login_url
+from faq_bot.service.templating import templates
 
 log = logging.getLogger("faq_bot.service")
 
@@ -53,8 +56,47 @@ def _too_long(exc: MessageTooLongError) -> JSONResponse:
     return JSONResponse({"detail": str(exc), "max_chars": exc.limit}, status_code=422)
 
 
+#: The heading of an error page, by status (a browser's page or form; scripts get the JSON).
+_PAGE_HEADINGS = {
+    400: "入力を受け付けられません", 403: "この操作はできません", 404: "ページが見つかりません",
+    405: "この操作はできません", 409: "先に別の変更が公開されました", 413: "ファイルが大きすぎます",
+    422: "入力を受け付けられません", 429: "しばらくお待ちください", 503: "ただいま利用できません",
+}  # fmt: skip
+
+
+def wants_page(headers: Mapping[str, str], path: str) -> bool:
+    """True for what a browser opened or posted as a page (it accepts HTML), outside the visitors' JSON API."""
+    return "text/html" in headers.get("accept", "") and not path.startswith("/api/")
+
+
+def back_link(path: str) -> tuple[str, str]:
+    """Where an error page leads on: the admin home for admin pages, else the site's top page."""
+    return ("/admin", "管理画面に戻る") if path.startswith("/admin") else ("/", "トップページに戻る")
+
+
+def _as_page(request: Request, response: Response) -> Response:
+    """A JSON error as a page in Japanese with the way back, when a browser asked for a page."""
+    if not isinstance(response, JSONResponse) or not wants_page(request.headers, request.url.path):
+        return response
+    detail = json.loads(bytes(response.body)).get("detail")
+    if not isinstance(detail, str):
+        return response
+    back, label = back_link(request.url.path)
+    heading = _PAGE_HEADINGS.get(response.status_code, "エラーが発生しました")
+    context = {"heading": heading, "error": detail, "back": back, "back_label": label, "csrf": "", "active": ""}
+    page = templates().TemplateResponse(request, "notice.html", context, status_code=response.status_code)
+    for name in ("retry-after", "www-authenticate"):
+        if name in response.headers:
+            page.headers[name] = response.headers[name]
+    return page
+
+
 async def _faq_bot_error(request: Request, exc: Exception) -> Response:
-    """Every ``FaqBotError``, by family (the most specific first)."""
+    """Every ``FaqBotError``, by family (the most specific first); a browser's page gets a page."""
+    return _as_page(request, _faq_bot_response(request, exc))
+
+
+def _faq_bot_response(request: Request, exc: Exception) -> Response:
     if isinstance(exc, LoginRequiredError):
         return RedirectResponse(login_url(request), status_code=303)
     if isinstance(exc, FaqFormatError):
@@ -95,6 +137,10 @@ async def _faq_bot_error(request: Request, exc: Exception) -> Response:
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
     """Pydantic's request validation, in Japanese: broken JSON is a 400, the rest 422."""
+    return _as_page(request, _validation_response(request, exc))
+
+
+def _validation_response(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
@@ -124,7 +170,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         detail = _FRAMEWORK_ERRORS[exc.status_code]
     if not is_body_allowed_for_status_code(exc.status_code):
         return Response(status_code=exc.status_code, headers=exc.headers)
-    return _detail(exc.status_code, detail, dict(exc.headers) if exc.headers else None)
+    return _as_page(request, _detail(exc.status_code, detail, dict(exc.headers) if exc.headers else None))
 
 
 def add_exception_handlers(app: FastAPI) -> None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from html import escape
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from faq_bot.service.handlers import back_link, wants_page
 
 #: The API documentation pages: scripts from this server only, like every page, but Swagger UI and ReDoc set
 #: inline styles (and ReDoc starts a worker from a blob), so they get a policy of their own.
@@ -79,7 +82,7 @@ class BodyLimit:
         limit = self.limit_for(scope["path"])
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            await _too_large(send)
+            await _too_large(scope, send, limit)
             return
         seen = 0
         started = refused = False
@@ -92,7 +95,7 @@ class BodyLimit:
                 if seen > limit:
                     if not started and not refused:
                         refused = True
-                        await _too_large(send)
+                        await _too_large(scope, send, limit)
                     raise _TooLargeError
             return message
 
@@ -115,8 +118,28 @@ class _TooLargeError(Exception):
     pass
 
 
-async def _too_large(send: Send) -> None:
-    body = json.dumps({"detail": "リクエストが大きすぎます。"}, ensure_ascii=False).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+#: What a browser shows for a form it posted over the limit (an FAQ file too large): the app's pages are not
+#: reached, so the page is written here, with the admin pages' stylesheet and the way back.
+_TOO_LARGE_PAGE = """<!doctype html>
+<html lang="ja"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>ファイルが大きすぎます - faq-bot</title><link rel="stylesheet" href="/static/admin.css"></head>
+<body><main><section aria-labelledby="h"><h2 id="h">ファイルが大きすぎます</h2>
+<p class="error" role="alert">送られたデータが上限（約{limit}）を超えているため受け付けられません。
+公開中のFAQはそのままです。ファイルを分けるか、不要な行や列を削除してからもう一度お試しください。</p>
+<p><a href="{back}">{label}</a></p></section></main></body></html>
+"""
+
+
+async def _too_large(scope: Scope, send: Send, limit: int) -> None:
+    headers_in = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+    if wants_page(headers_in, scope["path"]):
+        back, label = back_link(scope["path"])
+        size = f"{limit / 1_000_000:.0f} MB" if limit >= 1_000_000 else f"{limit // 1000} KB"
+        page = _TOO_LARGE_PAGE.format(limit=size, back=escape(back), label=escape(label))
+        body, content_type = page.encode(), b"text/html; charset=utf-8"
+    else:
+        body = json.dumps({"detail": "リクエストが大きすぎます。"}, ensure_ascii=False).encode()
+        content_type = b"application/json"
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": 413, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -58,6 +58,19 @@ def test_undecodable_bytes_name_the_line(tmp_path: Path) -> None:
     assert "UTF-8" in str(info.value) and "CP932" in str(info.value)
 
 
+def test_a_cp932_file_with_one_broken_character_names_its_line_not_the_first_japanese_one() -> None:
+    # Read as UTF-8 it fails at its first Japanese character (line 2); as CP932 only at the broken one.
+    lines = SMALL_FAQ.encode("cp932").split(b"\n")
+    lines[4] = lines[4].replace(b"\t", b"\t\x85\x40", 1)  # 0x85 0x40: no character in CP932
+    raw = b"\n".join(lines)
+    with pytest.raises(FaqFormatError) as info:
+        faq.read_bytes(raw, "sjis.tsv")
+    problem = info.value.problems[0]
+    assert problem.line == 5 and "CP932 (Shift_JIS) として読めない文字" in problem.message and "0x85" in problem.message
+    shown = faq.readable_text(raw).splitlines()  # the page shows the lines as CP932, the broken one marked
+    assert shown[1] == SMALL_FAQ.splitlines()[1] and "\ufffd" in shown[4]
+
+
 def test_wrong_column_count_is_reported_with_line() -> None:
     assert any("3行目" in p and "列の数" in p for p in problems_of(HEADER + "1\tc\tq\ta\t\n2\tc\tq2\n"))
 
@@ -79,11 +92,15 @@ def test_duplicate_id_names_both_lines() -> None:
 
 def test_duplicate_question_after_normalisation_is_reported() -> None:
     found = problems_of(HEADER + "1\tc\tＰＤＦは使えますか？\ta\t\n2\tc\tpdfは使えますか\tb\t\n")
-    assert any("3行目" in p and "重複" in p for p in found)
+    assert any("3行目" in p and "id 1（2行目）の質問と同じ" in p for p in found)
 
 
 def test_alternate_equal_to_another_question_is_a_duplicate() -> None:
-    assert problems_of(HEADER + "1\tc\tq1\ta\t\n2\tc\tq2\tb\tq1\n")
+    assert any("id 2 の言い換え「q1」は id 1（2行目）の質問と同じ" in p
+               for p in problems_of(HEADER + "1\tc\tq1\ta\t\n2\tc\tq2\tb\tq1\n"))  # fmt: skip
+    # An alternate added above another entry's question: both fields named, as the entry editor shows it.
+    found = problems_of(HEADER + "20\tc\tq20\ta\tq21\n21\tc\tq21\tb\t\n")
+    assert any("id 21 の質問「q21」は id 20（2行目）の言い換えと同じ" in p for p in found)
 
 
 def test_unknown_and_missing_header_columns_are_reported() -> None:

@@ -61,3 +61,21 @@ def test_an_unusual_status_keeps_its_text_and_a_status_without_a_body_gets_none(
         for status in (204, 205, 304):
             empty = client.get(f"/test/fail/{status}")
             assert empty.status_code == status and empty.content == b""
+
+
+PAGE = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}  # what a browser sends for a page or a form
+
+
+def test_a_browser_gets_an_error_page_in_japanese_with_the_way_back_not_json(logged_in_client: TestClient) -> None:
+    # An old bookmark of a deleted entry, a mistyped admin address: the editor was left on raw JSON.
+    for path in ("/admin/entries/9999", "/admin/no-such-page"):
+        page = logged_in_client.get(path, headers=PAGE)
+        assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+        assert "<h2" in page.text and 'href="/admin"' in page.text and "管理画面に戻る" in page.text
+        assert "ログアウト" not in page.text  # no session form on an error page
+    assert "9999" in logged_in_client.get("/admin/entries/9999", headers=PAGE).text  # the error's own message
+    visitor = logged_in_client.get("/no/such/page", headers=PAGE)
+    assert visitor.status_code == 404 and "トップページに戻る" in visitor.text
+    # Scripts keep the JSON: the visitor API whatever it accepts, everything that does not ask for HTML.
+    assert logged_in_client.get("/api/faqs/9999", headers=PAGE).json()["detail"]
+    assert logged_in_client.get("/admin/entries/9999").json()["detail"]

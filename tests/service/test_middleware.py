@@ -52,6 +52,18 @@ def test_a_chunked_multipart_upload_over_the_limit_gets_413(client: TestClient) 
     assert res.status_code == 413 and "大きすぎます" in res.json()["detail"]
 
 
+def test_a_browser_posting_a_file_over_the_limit_gets_a_page_with_the_limit_and_the_way_back(
+    client: TestClient,
+) -> None:
+    # The editor was left on a bare {"detail": …}: the form's own page never ran.
+    headers = {**AUTH, "Accept": "text/html,*/*;q=0.8", "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
+    for body in (chunks(multipart(b"x" * 200_000), 16_384), multipart(b"x" * 200_000)):  # streamed, then declared
+        page = client.post("/admin/faq", content=body, headers=headers)
+        assert page.status_code == 413 and page.headers["content-type"].startswith("text/html")
+        assert "ファイルが大きすぎます" in page.text and "上限（約75 KB）" in page.text
+        assert 'href="/admin"' in page.text and "公開中のFAQはそのままです" in page.text
+
+
 def test_a_chunked_body_under_the_limit_is_served(client: TestClient) -> None:
     body = json.dumps({"message": "請求書はいつ発行されますか"}).encode()
     res = client.post("/api/chat", content=chunks(body, 8), headers={"Content-Type": "application/json"})

@@ -12,6 +12,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from faq_bot.content.faq import readable_text
 from faq_bot.content.workbook import is_workbook, row_texts
 from faq_bot.errors import FaqBotError, FaqFormatError, NotFoundError
 from faq_bot.localtime import local_time
@@ -49,12 +50,7 @@ def _problems_view(request: Request, publisher: Publisher, exc: FaqFormatError, 
     if raw is not None and is_workbook(raw):
         lines = row_texts(raw)
     elif raw is not None:
-        for encoding in ("utf-8-sig", "cp932", "latin-1"):
-            try:
-                lines = dict(enumerate(raw.decode(encoding).splitlines(), start=1))
-                break
-            except UnicodeDecodeError:
-                continue
+        lines = dict(enumerate(readable_text(raw).splitlines(), start=1))
     problems = [(p, lines.get(p.line, "") if p.line else "") for p in exc.problems]
     return _home_view(request, publisher, format_error=exc, problems=problems, **ctx)
 

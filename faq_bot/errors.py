@@ -145,7 +145,8 @@ class FormatProblem:
         if self.line is not None:
             where.append(f"{self.line}行目")
         if self.column:
-            where.append(f"列「{self.column}」")
+            # An Excel column is named already (「C列（質問）」); a TSV column by its heading.
+            where.append(self.column if "列（" in self.column else f"列「{self.column}」")
         return (" ".join(where) + ": " if where else "") + self.message
 
 

@@ -138,6 +138,8 @@ def readable_text(raw: bytes) -> str:
 
 def _header(row: list[str], source: str) -> dict[str, int]:
     lookup = {alias: name for name, aliases in COLUMN_ALIASES.items() for alias in aliases}
+    if len(row) == 1 and any(normalize(cell) in lookup for cell in row[0].split(",")[:8]):
+        raise FaqFormatError(source, [FormatProblem(1, None, CSV_HEADER)])  # a CSV: one cell of known names
     columns: dict[str, int] = {}
     problems = []
     for i, cell in enumerate(row):
@@ -280,6 +282,13 @@ def alternate_key(text: str) -> str:
     return normalize(text).rstrip("?？。.!！ ")
 
 
+def entry_problems(faq: Faq, problems: Sequence[FormatProblem], entry_id: str) -> tuple[FormatProblem, ...]:
+    """The problems on one entry, told without the file's lines: what an editor of that one entry needs to
+    see (the rest of the FAQ is as it was published, its warnings are not this edit's)."""
+    line = next((e.line for e in faq.entries if e.id == entry_id), None)
+    return tuple(FormatProblem(None, p.column, p.message) for p in problems if line is not None and p.line == line)
+
+
 def _duplicates(entries: Sequence[FaqEntry]) -> list[FormatProblem]:
     problems = []
     seen_ids: dict[str, int] = {}
@@ -316,6 +325,23 @@ def _duplicates(entries: Sequence[FaqEntry]) -> list[FormatProblem]:
     return problems
 
 
+#: Files that are not what a FAQ upload takes, told apart from a broken TSV.
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97–2003 (.xls) and other OLE documents
+_EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+LEGACY_EXCEL = (
+    "古い形式のExcelファイル（.xls）は読めません。Excelで「Excel ブック (*.xlsx)」として保存し直してから"
+    "アップロードしてください。"
+)
+NOT_A_WORKBOOK = (
+    "Excelブック（.xlsx）として読めません（名前は .xlsx ですが中身が違います）。Excelで開いて「Excel ブック"
+    " (*.xlsx)」として保存し直すか、タブ区切りのテキスト（.tsv）としてアップロードしてください。"
+)
+CSV_HEADER = (
+    "カンマ区切り（CSV）のファイルは読めません。Excelで「テキスト (タブ区切り) (*.txt)」または「Excel ブック"
+    " (*.xlsx)」として保存し直してからアップロードしてください。"
+)
+
+
 def read_bytes(raw: bytes, source: str, max_bytes: int | None = None) -> Faq:
     """Decode and parse a FAQ file's bytes."""
     if max_bytes is not None and len(raw) > max_bytes:
@@ -323,8 +349,15 @@ def read_bytes(raw: bytes, source: str, max_bytes: int | None = None) -> Faq:
             source,
             [FormatProblem(None, None, f"ファイルが大きすぎます（{len(raw):,}バイト、上限{max_bytes:,}バイト）。")],
         )
-    text, encoding = decode(raw, source)
-    return parse(text, source, encoding, hashlib.sha256(raw).hexdigest())
+    if raw.startswith(_OLE_MAGIC):
+        raise FaqFormatError(source, [FormatProblem(None, None, LEGACY_EXCEL)])
+    try:
+        text, encoding = decode(raw, source)
+        return parse(text, source, encoding, hashlib.sha256(raw).hexdigest())
+    except FaqFormatError:
+        if source.lower().endswith(_EXCEL_SUFFIXES):  # its problems would be about a text it never meant to be
+            raise FaqFormatError(source, [FormatProblem(None, None, NOT_A_WORKBOOK)]) from None
+        raise
 
 
 def load(path: Path, max_bytes: int | None = None) -> Faq:

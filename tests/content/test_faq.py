@@ -279,3 +279,27 @@ def test_a_crlf_file_with_a_problem_names_the_same_line_as_the_lf_file() -> None
         faq.read_bytes(broken.replace("\n", "\r\n").encode(), "t.tsv")
     crlf = info.value.problems
     assert crlf == [FormatProblem(7, "質問", "質問が空です。")] == format_problems(broken)
+
+
+def test_a_csv_saved_from_excel_is_told_to_be_saved_as_tab_separated_or_xlsx() -> None:
+    found = problems_of("No.,分類,質問,回答\n1,c,q,a\n")
+    assert len(found) == 1 and "カンマ区切り（CSV）" in found[0] and "タブ区切り" in found[0]
+
+
+def test_files_that_are_not_a_tsv_say_what_they_are() -> None:
+    legacy = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100  # an Excel 97-2003 workbook
+    with pytest.raises(FaqFormatError) as info:
+        faq.read_bytes(legacy, "faq.xls")
+    assert [p.message for p in info.value.problems] == [faq.LEGACY_EXCEL]
+    with pytest.raises(FaqFormatError) as info:
+        faq.read_bytes("メモ\n明日までに確認する\n".encode(), "faq.xlsx")  # a text file named .xlsx
+    assert [p.message for p in info.value.problems] == [faq.NOT_A_WORKBOOK]
+    assert faq.read_bytes(SMALL_FAQ.encode(), "faq.xlsx").entries  # a good TSV under that name is still read
+
+
+def test_an_entrys_problems_are_its_own_told_without_file_lines() -> None:
+    parsed = faq.parse(HEADER + "1\tc\t<b>q1</b>\ta\t\n2\tc\tq2\t<i>b</i>\t\n")
+    assert len(parsed.warnings) == 2  # markup in entry 1's question and entry 2's answer
+    mine = faq.entry_problems(parsed, parsed.warnings, "2")
+    assert len(mine) == 1 and mine[0].line is None and str(mine[0]).startswith("列「回答」")
+    assert faq.entry_problems(parsed, parsed.warnings, "9") == ()

@@ -89,6 +89,7 @@ def test_an_editor_edits_one_entry_sees_the_diff_and_regressions_and_publishes(a
     assert change.get_by_role("row", name="言い換え").locator("td.new ins").inner_text() == "\n見積書が欲しい"
     assert change.get_by_role("row", name="分類").locator("td.new ins").inner_text() == "・注文"
     assert admin.get_by_role("heading", name="回帰テスト（2問）").is_visible()  # type: ignore[attr-defined]
+    assert "文字コード" not in admin.locator(".preview").inner_text()  # type: ignore[attr-defined]  # no file here
     assert httpx.get(site + "/api/faqs/3").json()["answer"] == "カート画面から見積書を作成できます。"  # not yet
     _shot(admin, "entry-editor.png")  # item 7
     admin.get_by_role("button", name="この内容で公開する").click()  # type: ignore[attr-defined]

@@ -161,6 +161,8 @@ def test_page_upload_shows_errors_next_to_their_lines_then_previews_and_publishe
     broken = (SMALL_FAQ + "8\tc\t\t回答だけの行\t\n").encode()
     page = admin_client.post("/admin/ui/upload", data={"csrf": csrf}, files={"file": ("faq.tsv", broken)})
     assert "質問が空です。" in page.text and "回答だけの行" in page.text and "<td>8</td>" in page.text
+    memo = admin_client.post("/admin/ui/upload", data={"csrf": csrf}, files={"file": ("faq.xlsx", "メモ\n".encode())})
+    assert "Excelブック（.xlsx）として読めません" in memo.text and "見出し" not in memo.text  # one clear cause
     preview = admin_client.post("/admin/ui/upload", data={"csrf": csrf}, files={"file": ("faq.tsv", NEW_FAQ.encode())})
     assert "追加 1件" in preview.text and "この内容で公開する" in preview.text
     staged = re.search(r'name="staged" value="([0-9a-f]{64})"', preview.text)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from faq_bot.content.faq import FaqEntry, dump
+from faq_bot.content.faq import FaqEntry, dump, entry_problems
 from faq_bot.errors import EntryNotFoundError, FaqFormatError
 from faq_bot.progress import Progress
 from faq_bot.service.auth import AdminPageRoute
@@ -68,7 +68,8 @@ async def entry_preview(
             return View("entry.html", {"format_error": exc, **context})
         staged = Staging(publisher.paths.index_dir).put(raw)
         return View("entry.html", {
-            "preview": result.preview, "warnings": result.warnings, "staged": staged, "base": live.faq_version,
+            "preview": result.preview, "warnings": entry_problems(result.preview.faq, result.warnings, entry_id),
+            "one_entry": True, "staged": staged, "base": live.faq_version,
             "source_label": source, "title": f"FAQ {entry_id} の変更の確認", **context,
         })  # fmt: skip
 

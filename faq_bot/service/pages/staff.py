@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from faq_bot.content.faq import dump
+from faq_bot.content.faq import dump, entry_problems
 from faq_bot.errors import FaqBotError, FaqFormatError, NotFoundError
 from faq_bot.progress import Progress, Step
 from faq_bot.publishing.publisher import Publisher, alternate_source
@@ -270,8 +270,8 @@ async def alternate_ui(
             return View("notice.html", {"heading": heading, "error": f"追加できませんでした: {exc}", "back": back})
         staged = Staging(publisher.paths.index_dir).put(raw)
         return View("preview.html", {
-            "heading": heading, "preview": result.preview, "warnings": result.warnings, "staged": staged,
-            "base": base, "source_label": source, "dismiss": ids, "back": back,
+            "heading": heading, "preview": result.preview, "staged": staged, "one_entry": True,
+            "warnings": entry_problems(result.preview.faq, result.warnings, entry_id), "base": base, "source_label": source, "dismiss": ids, "back": back,
             "title": "追加したときの差分と回帰テスト",
         })  # fmt: skip
 

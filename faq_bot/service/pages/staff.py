@@ -271,7 +271,8 @@ async def alternate_ui(
         staged = Staging(publisher.paths.index_dir).put(raw)
         return View("preview.html", {
             "heading": heading, "preview": result.preview, "staged": staged, "one_entry": True,
-            "warnings": entry_problems(result.preview.faq, result.warnings, entry_id), "base": base, "source_label": source, "dismiss": ids, "back": back,
+            "warnings": entry_problems(result.preview.faq, result.warnings, entry_id), "base": base,
+            "source_label": source, "dismiss": ids, "back": back,
             "title": "追加したときの差分と回帰テスト",
         })  # fmt: skip
 

@@ -178,7 +178,7 @@ class FaqFormatError(FaqBotError):
         return encoding_label(self.encoding) if self.encoding else ""
 
     def __str__(self) -> str:
-        head = f"{self.what} {self.source} を読み込めません"
+        head = f"{self.what}「{self.source}」を読み込めません"
         if self.encoding:
             head += f"（{self.encoding_label}）"
         lines = [head + f": {len(self.problems)}件の問題があります。"]

@@ -12,8 +12,15 @@ from pathlib import Path
 from faq_bot.content.faq import decode
 from faq_bot.content.workbook import ENCODING, formula_problems, is_workbook, sheet_rows
 from faq_bot.errors import FaqFormatError, FormatProblem
+from faq_bot.text.normalize import normalize
 
 QUERY_SET = "質問集"
+#: Column headings: the English names, or the Japanese ones an editor writes in Excel (case and width ignored).
+QUERY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "query": ("query", "質問"),
+    "gold": ("gold", "正解", "正解id", "期待", "期待するid"),
+    "style": ("style", "文体"),
+}
 log = logging.getLogger("faq_bot.content")
 
 
@@ -43,10 +50,17 @@ def queries_from_rows(
     working, such as the regression set checked on every publish) left out with a warning in the log."""
     numbered = iter(rows)
     header = next(numbered, (1, []))[1]
-    columns = {name.strip(): i for i, name in reversed(list(enumerate(header)))}
+    lookup = {alias: name for name, aliases in QUERY_COLUMNS.items() for alias in aliases}
+    columns: dict[str, int] = {}
+    for i, heading in enumerate(header):
+        name = lookup.get(normalize(heading))
+        if name is not None:
+            columns.setdefault(name, i)
     if "query" not in columns or "gold" not in columns:
         raise FaqFormatError(
-            source, [FormatProblem(1, None, "見出し行に query と gold の列が必要です。")], what=QUERY_SET
+            source,
+            [FormatProblem(1, None, "見出し行に質問（query）と正解のid（gold）の列が必要です。")],
+            what=QUERY_SET,
         )
 
     def cell(row: list[str], name: str) -> str:

@@ -70,6 +70,11 @@ def confused_pairs(outcomes: Sequence[Outcome], top: int = 10) -> list[tuple[str
     return [(a, b, n) for (a, b), n in pairs.most_common(top)]
 
 
+def entry_questions(outcomes: Sequence[Outcome]) -> dict[str, str]:
+    """The question of every entry the searches met (id -> question), to name the entries by more than an id."""
+    return {h.entry.id: h.entry.question for o in outcomes for h in o.reply.search.hits}
+
+
 def to_csv(table: Sequence[Row]) -> str:
     """The result table as CSV (UTF-8 with BOM so that Excel opens it right; no cell runs as a formula)."""
     head = ["質問", "期待", "結果", "判定", "期待の順位", "確率", "総合", "密", "語彙", "正しい"]
@@ -95,6 +100,7 @@ def context(
         "categories": report.categories,
         "rows": rows(report),
         "confused": confused_pairs(report.outcomes),
+        "entry_questions": entry_questions(report.outcomes),
         "plots": plots(report.outcomes, decision.answer_threshold),
         "answer_threshold": decision.answer_threshold,
         "suggest_threshold": decision.suggest_threshold,

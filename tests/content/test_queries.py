@@ -41,3 +41,11 @@ def test_a_damaged_workbook_is_a_question_set_problem_in_japanese() -> None:
     with pytest.raises(FaqFormatError) as caught:
         queries_of(b"PK\x03\x04" + b"\x00" * 40, "q.xlsx")
     assert caught.value.what == "質問集" and "壊れているか" in caught.value.problems[0].message
+
+
+def test_japanese_headings_and_any_case_or_width_name_the_columns() -> None:
+    from faq_bot.content.queries import parse_queries
+
+    rows = parse_queries("質問\t正解\t文体\nいつ届く？\t3\tcasual\n", "q.tsv")
+    assert [(q.query, q.gold, q.style) for q in rows] == [("いつ届く？", ("3",), "casual")]
+    assert parse_queries("Query\tＧＯＬＤ\nx\t1\n", "q.tsv")[0].gold == ("1",)

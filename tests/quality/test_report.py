@@ -28,6 +28,9 @@ def test_html_report_embeds_both_plots_and_the_table(fake_engine: Engine, tmp_pa
 def test_confused_pairs_and_csv(fake_engine: Engine, tmp_path: Path) -> None:
     report = run(fake_engine, tmp_path)
     assert batch_report.confused_pairs(report.outcomes) == [("2", "1", 1)]
+    named = batch_report.entry_questions(report.outcomes)  # the report names the pair by their questions too
+    html = batch_report.render_html(report, fake_engine.params.decision, "q.tsv")
+    assert f"<td>2 {named['2']}</td><td>1 {named['1']}</td>" in html
     csv_text = batch_report.to_csv(batch_report.rows(report))
     assert csv_text.startswith("\ufeff質問,期待,結果") and len(csv_text.strip().splitlines()) == 5
 

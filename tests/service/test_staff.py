@@ -235,12 +235,16 @@ def test_pasted_questions_run_like_an_uploaded_file(logged_in_client: TestClient
     csrf = csrf_of(logged_in_client.get("/admin/batch").text)
     pasted = "query\tgold\r\n請求書はいつ発行されますか\t1\r\n社員食堂はありますか\t\r\n"
     page = logged_in_client.post("/admin/ui/batch", data={"csrf": csrf, "pasted": pasted})
-    assert "確率の分布" in page.text and "社員食堂はありますか" in page.text and "貼り付けた質問集" in page.text
+    assert "確率の分布" in page.text and "社員食堂はありますか" in page.text and "貼り付けた表" in page.text
+    assert "社員食堂はありますか\t" in page.text.split('id="pasted"')[1].split("</textarea>")[0]  # kept, to rerun
+    japanese = logged_in_client.post("/admin/ui/batch", data={"csrf": csrf, "pasted": "質問\t正解\n請求書はいつ\t1\n"})
+    assert "確率の分布" in japanese.text  # the headings an editor writes in Excel
     empty = logged_in_client.post("/admin/ui/batch", data={"csrf": csrf, "pasted": " "})
     assert "貼り付けてください" in empty.text
     headless = logged_in_client.post("/admin/ui/batch", data={"csrf": csrf, "pasted": "請求書はいつ\t1\n"})
     error = headless.text.split('class="error"')[1].split("</p>")[0]
-    assert "1件の問題" in error and "query" in error and "1行" in error  # what is wrong, and where
+    assert "1件の問題" in error and "質問（query）" in error and "1行" in error  # what is wrong, and where
+    assert "質問集「貼り付けた表」を読み込めません" in error
 
 
 def test_times_are_in_the_configured_zone_and_the_log_csv_has_categories(

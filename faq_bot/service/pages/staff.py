@@ -83,7 +83,7 @@ async def batch_ui(
     if not has_file and not pasted.strip():
         missing = "TSVファイルを選ぶか、質問集を貼り付けてください。"
         return await render(request, auth, "batch.html", "batch", error=missing)
-    name = file.filename if file is not None and file.filename else "貼り付けた質問集"
+    name = file.filename if file is not None and file.filename else "貼り付けた表"
     try:
         if file is not None and has_file:
             raw = await read_upload(file, publisher.paths.max_faq_bytes)
@@ -100,7 +100,7 @@ async def batch_ui(
         key = Staging(publisher.paths.index_dir).put(csv_text.encode("utf-8"), length=32, **_RESULT)
         decision = publisher.engine.params.decision
         ctx = batch_report.context(result.report, decision, name, result.proposal, timezone=settings.timezone)
-        return View("batch.html", {"csv_key": key, **ctx})
+        return View("batch.html", {"csv_key": key, "pasted": pasted, **ctx})  # the table stays, to change and rerun
 
     return await with_progress(request, auth, "batch", f"一括テスト（{len(queries)}問）を実行しています", work)
 

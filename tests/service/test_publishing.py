@@ -278,3 +278,25 @@ def test_long_page_actions_stream_their_progress_before_the_result(logged_in_cli
     first_step, result = body.index('class="step"'), body.index('class="result"')
     assert first_step < body.index("ベクトルを作成しています") < result
     assert "退会できますか" in body[result:] and body.rstrip().endswith("</html>")
+
+
+def test_the_tsv_on_disk_is_previewed_like_an_upload_before_it_is_published(
+    admin_client: TestClient, admin_settings: Settings
+) -> None:
+    admin_client.post("/admin/login", data={"token": ADMIN_TOKEN})
+    csrf = csrf_of(admin_client.get("/admin").text)
+    same = admin_client.post("/admin/ui/reload", data={"csrf": csrf})
+    assert "ディスク上のTSVは公開中の内容と同じです" in same.text
+    admin_settings.faq_path.write_text(NEW_FAQ, encoding="utf-8")  # an editor changed the file on the server
+    preview = admin_client.post("/admin/ui/reload", data={"csrf": csrf})
+    assert "追加 1件" in preview.text and "この内容で公開する" in preview.text and "回帰テスト" in preview.text
+    assert admin_client.post("/api/chat", json={"message": "退会できますか"}).json()["entry"] is None  # not yet
+    staged = re.search(r'name="staged" value="([0-9a-f]{64})"', preview.text)
+    base = re.search(r'name="base" value="([0-9a-f]+)"', preview.text)
+    assert staged and base
+    done = admin_client.post(
+        "/admin/ui/publish",
+        data={"csrf": csrf, "staged": staged.group(1), "base": base.group(1), "source": "ディスク上のTSV"},
+    )
+    assert "公開しました（追加 1件" in done.text
+    assert admin_client.post("/api/chat", json={"message": "退会できますか"}).json()["entry"]["id"] == "7"

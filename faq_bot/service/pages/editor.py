@@ -170,21 +170,30 @@ async def ui_publish(
 async def ui_reload(
     request: Request, auth: AuthDep, publisher: PublisherDep, csrf: Annotated[str, Form()] = ""
 ) -> Response:
-    """Publish the TSV on disk, with progress."""
+    """The TSV on disk validated and previewed like an upload (diff, regression set, then 公開), with progress."""
     auth.check_csrf(request, csrf)
+    path = publisher.paths.faq_path
+    base = publisher.engine.current.faq_version
+    source = f"ディスク上のTSV（{path.name}）の再読み込み"
 
     def work(progress: Progress) -> View:
         try:
-            result = publisher.reload(progress=progress)
+            raw = path.read_bytes()
+        except OSError as exc:
+            return _home_view(request, publisher, message=f"ディスク上のTSV（{path}）を読めません: {exc.strerror}")
+        try:
+            result = publisher.publish_bytes(raw, str(path), dry_run=True, progress=progress)
         except FaqFormatError as exc:
-            path = publisher.paths.faq_path
-            return _problems_view(request, publisher, exc, path.read_bytes() if path.is_file() else None)
-        published = "ディスク上のTSVを公開しました。"
+            return _problems_view(request, publisher, exc, raw, filename=path.name)
+        if result.preview.unchanged:
+            return _home_view(request, publisher, message="ディスク上のTSVは公開中の内容と同じです。")
+        staged = Staging(publisher.paths.index_dir).put(raw)
         return _home_view(
-            request, publisher, message=published if result.published else "ディスク上のTSVは公開中の内容と同じです。"
-        )
+            request, publisher, filename=path.name, preview=result.preview, warnings=result.warnings, staged=staged,
+            base=base, source_label=source,
+        )  # fmt: skip
 
-    return await with_progress(request, auth, "publish", "ディスク上のTSVを公開しています", work)
+    return await with_progress(request, auth, "publish", "ディスク上のTSVを確認しています", work)
 
 
 #: The page each form posts from: where a result address opened again (back button, bookmark) leads.

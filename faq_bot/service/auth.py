@@ -27,7 +27,7 @@ import logging
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
@@ -210,8 +210,14 @@ def page_after_login(wanted: str | None) -> str:
 
 
 def login_url(request: Request) -> str:
-    """The login page, remembering the page asked for (a page, not a form post: that goes nowhere after)."""
+    """The login page, remembering the page asked for; for a form sent without a session (it ended, or the editor
+    logged out in another tab), the page the form was on, and a note that what was sent was not kept."""
+    if request.method != "GET":
+        referer = urlsplit(request.headers.get("referer", ""))
+        same_site = referer.netloc == request.url.netloc
+        back = page_after_login(referer.path if same_site else "")
+        return "/admin/login?" + urlencode({"next": back, "expired": "1"} if back != HOME else {"expired": "1"})
     wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    if request.method != "GET" or page_after_login(wanted) == HOME:
+    if page_after_login(wanted) == HOME:
         return "/admin/login"
     return "/admin/login?" + urlencode({"next": wanted})

@@ -187,6 +187,20 @@ def test_login_goes_on_to_the_page_asked_for_and_never_to_another_site(client: T
         assert check.headers["location"] == "/admin", elsewhere
 
 
+def test_a_form_sent_after_the_session_ended_leads_back_to_its_page_and_says_nothing_was_kept(
+    client: TestClient,
+) -> None:
+    base = str(client.base_url)
+    sent = client.post("/admin/ui/entries/3", data={"question": "q", "answer": "a"},
+                       headers={"Referer": base + "/admin/entries/3"}, follow_redirects=False)  # fmt: skip
+    assert sent.headers["location"] == "/admin/login?next=%2Fadmin%2Fentries%2F3&expired=1"
+    page = client.get(sent.headers["location"]).text
+    assert "送信した内容は受け付けていません" in page and 'name="next" value="/admin/entries/3"' in page
+    other = client.post("/admin/ui/reload", headers={"Referer": "https://evil.example/admin/entries/3"},
+                        follow_redirects=False)  # fmt: skip
+    assert other.headers["location"] == "/admin/login?expired=1"  # never back to another site's address
+
+
 def test_a_browser_that_drops_the_session_cookie_is_told_why_instead_of_looping(client: TestClient) -> None:
     # Over plain http on a host other than localhost, browsers silently drop the Secure session cookie.
     res = client.post("/admin/login", data={"token": TOKEN}, follow_redirects=False)

@@ -300,3 +300,18 @@ def test_the_tsv_on_disk_is_previewed_like_an_upload_before_it_is_published(
     )
     assert "公開しました（追加 1件" in done.text
     assert admin_client.post("/api/chat", json={"message": "退会できますか"}).json()["entry"]["id"] == "7"
+
+
+def test_an_entry_edit_whose_preview_went_stale_comes_back_in_its_form_not_lost(admin_client: TestClient) -> None:
+    admin_client.post("/admin/login", data={"token": ADMIN_TOKEN})
+    csrf = csrf_of(admin_client.get("/admin").text)
+    form = {"csrf": csrf, "question": "見積書を発行できますか", "answer": "カート画面から見積書を作成できます。",
+            "category": "見積", "alternates": "見積を作りたい\nquotation\n見積書が欲しい"}  # fmt: skip
+    preview = admin_client.post("/admin/ui/entries/3", data=form).text
+    fields = dict(re.findall(r'name="(staged|base|source|edited)" value="([^"]*)"', preview))
+    assert fields["edited"] == "3"
+    assert upload(admin_client, NEW_FAQ.encode()).json()["published"]  # someone else publishes meanwhile
+    page = admin_client.post("/admin/ui/publish", data={"csrf": csrf, **fields}).text
+    assert "あなたの編集は下に残しています" in page and "見積書が欲しい" in page.split('id="alternates"')[1]
+    assert admin_client.get("/api/faqs/3").json()["question"] == "見積書を発行できますか"
+    assert "見積書が欲しい" not in str(admin_client.get("/api/faqs/3").json())  # nothing published behind their back

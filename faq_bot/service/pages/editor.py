@@ -12,7 +12,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from faq_bot.content.faq import readable_text
+from faq_bot.content.faq import FaqEntry, read_bytes, readable_text
 from faq_bot.content.workbook import is_workbook, row_texts
 from faq_bot.errors import FaqBotError, FaqFormatError, NotFoundError
 from faq_bot.localtime import local_time
@@ -57,6 +57,18 @@ def _problems_view(request: Request, publisher: Publisher, exc: FaqFormatError, 
 
 #: Said when the live FAQ changed between a preview and its confirmation (someone else published).
 CHANGED_SINCE = "確認のあとで公開中のFAQが変わりました（別の人の公開など）。もう一度、差分を確認してください。"
+CHANGED_SINCE_KEPT = (
+    "確認のあとで公開中のFAQが変わりました（別の人の公開など）。あなたの編集は下に残しています。"
+    "「差分と回帰テストを確認」で、今の公開内容との差分を確かめてから公開してください。"
+)
+
+
+def _edited_entry(raw: bytes, entry_id: str) -> FaqEntry | None:
+    """The entry as the editor left it, from the previewed file (None if it cannot be read back)."""
+    try:
+        return read_bytes(raw, "staged").by_id().get(entry_id)
+    except FaqFormatError:
+        return None
 
 
 @editor_pages.post("/logout", response_model=None)
@@ -116,6 +128,7 @@ async def ui_publish(
     source: Annotated[str, Form(max_length=200)] = "管理画面からのアップロード",
     dismiss: Annotated[str, Form(max_length=2_000_000)] = "",
     back: Annotated[str, Form(max_length=200)] = "",
+    edited: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     """Publish the file previewed before (unless the live FAQ changed since: that preview is out of date).
 
@@ -129,6 +142,11 @@ async def ui_publish(
     except NotFoundError as exc:
         return await _home(request, auth, publisher, message=str(exc))
     if base and base != publisher.engine.current.faq_version:
+        kept = _edited_entry(raw, edited) if edited else None
+        if kept is not None:  # one entry edited in the browser: its form again, with the edit in it
+            categories = publisher.engine.current.index.categories
+            return await render(request, auth, "entry.html", "entries", entry=kept, categories=categories,
+                                message=CHANGED_SINCE_KEPT)  # fmt: skip
         return await _home(request, auth, publisher, message=CHANGED_SINCE)
 
     def work(progress: Progress) -> View:

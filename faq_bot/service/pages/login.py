@@ -33,11 +33,17 @@ def _login_page(request: Request, error: str | None = None, status: int = 200, *
 
 
 @login_pages.get("/login", response_class=HTMLResponse)
-async def login_form(request: Request, next: str = "", logged_out: bool = False) -> HTMLResponse:
-    """The login page (or a note that admin is disabled); ``next``: the admin page to go on to."""
+async def login_form(request: Request, next: str = "", logged_out: bool = False, expired: bool = False) -> HTMLResponse:
+    """The login page (or a note that admin is disabled); ``next``: the admin page to go on to; ``expired``: a form
+    was sent without a session."""
     wanted = page_after_login(next)
     if logged_out:
         notice = "ログアウトしました。"
+    elif expired:
+        notice = (
+            "ログインの有効期限が切れたか、別の画面でログアウトされたため、送信した内容は受け付けていません。"
+            "もう一度ログインしてから、操作をやり直してください。"
+        )
     elif wanted != HOME:
         notice = "このページを開くにはログインしてください。ログインすると、そのページに戻ります。"
     else:

@@ -63,6 +63,11 @@ class Preview:
         """True when the new FAQ has exactly the live entries."""
         return not self.changes
 
+    @property
+    def removed_ids(self) -> frozenset[str]:
+        """The ids of the entries this publish deletes (a regression question expecting one cannot be answered)."""
+        return frozenset(c.id for c in self.changes if c.kind == "removed")
+
     def counts(self) -> dict[str, int]:
         """Added / removed / changed entry counts."""
         out = {"added": 0, "removed": 0, "changed": 0}

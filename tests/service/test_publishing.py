@@ -215,7 +215,7 @@ def test_rollback_page_serves_a_kept_version_again_only_with_login_and_csrf(
     anonymous = admin_client.post(
         "/admin/ui/rollback", data={"csrf": "0" * 64, "build_id": old_build["build_id"]}, follow_redirects=False
     )
-    assert anonymous.status_code == 303 and anonymous.headers["location"] == "/admin/login"
+    assert anonymous.status_code == 303 and anonymous.headers["location"] == "/admin/login?expired=1"
     admin_client.post("/admin/login", data={"token": ADMIN_TOKEN})
     page = admin_client.get("/admin").text
     offered = re.findall(r'href="/admin/rollback/([^"]+)"', page)
@@ -315,3 +315,16 @@ def test_an_entry_edit_whose_preview_went_stale_comes_back_in_its_form_not_lost(
     assert "あなたの編集は下に残しています" in page and "見積書が欲しい" in page.split('id="alternates"')[1]
     assert admin_client.get("/api/faqs/3").json()["question"] == "見積書を発行できますか"
     assert "見積書が欲しい" not in str(admin_client.get("/api/faqs/3").json())  # nothing published behind their back
+
+
+def test_a_regression_question_expecting_a_deleted_entry_says_so(admin_settings: Settings, tmp_path: Path) -> None:
+    regression = tmp_path / "regression.tsv"
+    regression.write_text("query\tgold\n銀行振込はできますか\t5\n", encoding="utf-8")
+    with app_client(admin_settings.model_copy(update={"regression_path": regression}), https=True) as client:
+        client.post("/admin/login", data={"token": ADMIN_TOKEN})
+        csrf = csrf_of(client.get("/admin").text)
+        without_5 = "".join(line + "\n" for line in SMALL_FAQ.splitlines() if not line.startswith("5\t"))
+        page = client.post("/admin/ui/upload", data={"csrf": csrf}, files={"file": ("faq.tsv", without_5.encode())})
+    assert "削除 1件" in page.text
+    rows = [r for r in page.text.split("<tr") if "銀行振込はできますか" in r and "verdict-" in r]
+    assert rows and "id 5 は削除されます" in rows[0]  # the regression set's expectation needs mending too

@@ -173,6 +173,8 @@ def test_staff_pages_render_console_batch_and_log(logged_in_client: TestClient) 
         "/admin/ui/alternate", data={"csrf": csrf, "entry_id": "5", "text": "社員食堂はありますか"}
     )
     assert "この内容で公開する" in added.text and "社員食堂はありますか" in added.text  # a preview, not a publish
+    # The entry it would answer with is shown with its answer, to check it fits the question.
+    assert "追加先のFAQ（id 5）" in added.text and "はい、銀行振込に対応しています。" in added.text
 
 
 def test_the_console_tries_a_message_of_several_lines_as_it_was_sent(logged_in_client: TestClient) -> None:

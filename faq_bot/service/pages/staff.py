@@ -260,6 +260,7 @@ async def alternate_ui(
     if error is not None:  # the same page of the log again, with the error
         return await render_log(request, auth, publisher, chatlog, unanswered, None, error=error, days=days, page=page)
     base = publisher.engine.current.faq_version
+    target = publisher.engine.current.entry(entry_id)  # shown with its answer: does it answer the question?
     source = alternate_source(entry_id)
     heading = f"「{text}」をFAQ {entry_id} の言い換えに追加"
 
@@ -270,7 +271,7 @@ async def alternate_ui(
             return View("notice.html", {"heading": heading, "error": f"追加できませんでした: {exc}", "back": back})
         staged = Staging(publisher.paths.index_dir).put(raw)
         return View("preview.html", {
-            "heading": heading, "preview": result.preview, "staged": staged, "one_entry": True,
+            "heading": heading, "preview": result.preview, "staged": staged, "one_entry": True, "target": target,
             "warnings": entry_problems(result.preview.faq, result.warnings, entry_id), "base": base,
             "source_label": source, "dismiss": ids, "back": back,
             "title": "追加したときの差分と回帰テスト",

@@ -73,7 +73,8 @@ def sheet_rows(raw: bytes, source: str) -> tuple[list[tuple[int, list[str]]], li
     try:
         book = load_workbook(io.BytesIO(raw), data_only=False)
     except Exception as exc:  # openpyxl raises zip, XML and key errors alike for a damaged file
-        log.warning("%s: not a readable workbook: %r", source, exc)
+        if source:  # (``row_texts`` reads it again to show the rows: once in the log is enough)
+            log.warning("%s: not a readable workbook: %r", source, exc)
         raise FaqFormatError(source, [FormatProblem(None, None, UNREADABLE)], ENCODING) from exc
     sheet = book.worksheets[0]
     rows: list[tuple[int, list[str]]] = []

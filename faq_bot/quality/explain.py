@@ -72,6 +72,7 @@ class Explanation:
     normalized: str
     focus: str | None  # the asking sentence of a message of several sentences
     tokens: tuple[str, ...]
+    unknown_words: tuple[str, ...]  # the question's words the whole FAQ never uses (a mended typo among them)
     reading: str
     decision: str
     confidence: float
@@ -116,6 +117,9 @@ def explain(loaded: Loaded, query: str, categories: Sequence[str] | None = None,
         normalized=analysis.normalized,
         focus=reply.search.focus,
         tokens=analysis.words,
+        unknown_words=tuple(
+            w for w in dict.fromkeys(analysis.words) if w in retriever.index.words.unknown_terms([w]) | analysis.mended
+        ),
         reading=analysis.reading,
         decision=reply.decision.value,
         confidence=round(reply.confidence, 4),

@@ -314,6 +314,7 @@ class ExplainReply(BaseModel):
     normalized: str
     focus: str | None = Field(description="複数の文のメッセージで、尋ねている文")
     tokens: list[str]
+    unknown_words: list[str] = Field(description="質問の語のうち、FAQ全体のどこにも出てこない語")
     reading: str
     decision: Literal["answer", "suggest", "escalate", "smalltalk"]
     confidence: float

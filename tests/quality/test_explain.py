@@ -34,3 +34,10 @@ def test_explanation_says_when_nothing_is_shared_with_the_candidates(fake_engine
     assert unrelated.decision == "escalate" and unrelated.no_shared_words
     assert all(not h.shared_tokens for h in unrelated.hits)
     assert not explain(fake_engine.current, "請求書をダウンロードする方法").no_shared_words
+
+
+def test_explanation_lists_the_words_the_faq_never_uses(fake_engine: Engine) -> None:
+    e = explain(fake_engine.current, "請求書を宇宙で受け取りたい")
+    assert "宇宙" in e.unknown_words and "請求書" not in e.unknown_words
+    known = explain(fake_engine.current, "請求書をダウンロードする方法").unknown_words
+    assert known == ("方法",)  # 請求書 and ダウンロード are the FAQ's words; 方法 is in none of its entries

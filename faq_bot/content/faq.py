@@ -282,6 +282,14 @@ def alternate_key(text: str) -> str:
     return normalize(text).rstrip("?？。.!！ ")
 
 
+def entry_contains(entry: FaqEntry, text: str) -> bool:
+    """True when any field of the entry (id, category, question, alternates, answer) contains ``text``,
+    widths and case ignored (what an editor types to find an entry)."""
+    wanted = normalize(text)
+    fields = (entry.id, entry.category, entry.question, entry.answer, *entry.alternates)
+    return any(wanted in normalize(f) for f in fields)
+
+
 def entry_problems(faq: Faq, problems: Sequence[FormatProblem], entry_id: str) -> tuple[FormatProblem, ...]:
     """The problems on one entry, told without the file's lines: what an editor of that one entry needs to
     see (the rest of the FAQ is as it was published, its warnings are not this edit's)."""

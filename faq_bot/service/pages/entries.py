@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from faq_bot.content.faq import FaqEntry, dump, entry_problems
+from faq_bot.content.faq import FaqEntry, dump, entry_contains, entry_problems
 from faq_bot.errors import EntryNotFoundError, FaqFormatError
 from faq_bot.progress import Progress
 from faq_bot.service.auth import AdminPageRoute
@@ -21,9 +21,14 @@ entry_pages = APIRouter(prefix="/admin", include_in_schema=False, route_class=Ad
 
 
 @entry_pages.get("/entries", response_class=HTMLResponse)
-async def entries_page(request: Request, auth: AuthDep, publisher: PublisherDep) -> HTMLResponse:
-    """Every entry of the live FAQ with a link to edit it."""
-    return await render(request, auth, "entries.html", "entries", entries=publisher.engine.current.index.entries)
+async def entries_page(
+    request: Request, auth: AuthDep, publisher: PublisherDep, q: Annotated[str, Query(max_length=200)] = ""
+) -> HTMLResponse:
+    """The entries of the live FAQ with a link to edit each; ``q``: only those that contain it (any field,
+    widths and case ignored)."""
+    entries = publisher.engine.current.index.entries
+    found = [e for e in entries if entry_contains(e, q)] if q.strip() else list(entries)
+    return await render(request, auth, "entries.html", "entries", entries=found, q=q.strip(), total=len(entries))
 
 
 @entry_pages.get("/entries/{entry_id}", response_class=HTMLResponse)

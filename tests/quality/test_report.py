@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from faq_bot.content.queries import read_queries
@@ -58,6 +59,10 @@ def test_a_small_set_gets_its_proposal_with_a_warning(fake_engine: Engine, tmp_p
     assert proposal is not None
     html = batch_report.render_html(report, fake_engine.params.decision, "q.tsv", proposal)
     assert "しきい値の提案（" in html and "4問と少ないため" in html
+    # A proposal well under the current threshold comes with a caution: an easy set proposes answering everything.
+    for answer, cautioned in ((0.07, True), (0.9, False)):
+        shown = batch_report.render_html(report, fake_engine.params.decision, "q.tsv", replace(proposal, answer=answer))
+        assert ("回答を増やす方向です" in shown) == cautioned
 
 
 def test_tradeoff_moves_the_right_way(fake_engine: Engine, tmp_path: Path) -> None:

@@ -75,11 +75,12 @@ def distribution_figure(plt: Any, outcomes: Sequence[Outcome], answer_threshold:
     # Only the answer threshold is on this axis: the もしかして threshold is on another quantity (the
     # probability that one of the first candidates answers), not the best entry's own probability.
     ax.axvline(answer_threshold, color="#0b5cad", linestyle="-", linewidth=1.5)
-    ax.text(answer_threshold, top * 0.97, f" 回答 {answer_threshold:.2f} ", color="#0b5cad", va="top", fontsize=8)
+    ax.text(answer_threshold, top * 0.97, f" 回答 {answer_threshold:.0%} ", color="#0b5cad", va="top", fontsize=8)
     ax.set_xlabel("1位の項目が答えである確率")
     ax.set_ylabel("質問数")
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib.ticker import MaxNLocator, PercentFormatter
 
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))  # in % as the tables and the console say it
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # a count of questions has no halves
     ax.legend(loc="upper left", fontsize=8)
     ax.set_title("1位の確率の分布と回答しきい値")
@@ -97,6 +98,10 @@ def _tradeoff_plot(plt: Any, outcomes: Sequence[Outcome], answer_threshold: floa
     ax.set_xlabel("回答しきい値")
     ax.set_ylabel("割合")
     ax.set_ylim(0, 1.02)
+    from matplotlib.ticker import PercentFormatter
+
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.legend(fontsize=8)
     ax.set_title("回答しきい値を動かしたときのトレードオフ")
     trade = _png(fig)

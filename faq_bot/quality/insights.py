@@ -19,7 +19,7 @@ class EntryUsage:
     clicked: int
     up: int
     down: int
-    comments: tuple[str, ...]
+    comments: tuple[tuple[str, str], ...]  # (question, comment)
 
     @property
     def unused(self) -> bool:

@@ -153,7 +153,7 @@ class EntryStats:
     clicked: int
     up: int
     down: int
-    comments: tuple[str, ...]
+    comments: tuple[tuple[str, str], ...]  # (the visitor's question, their comment on the reply)
 
 
 def _pairs(query: sa.Select[Any], conn: sa.Connection) -> list[tuple[str, str]]:
@@ -432,12 +432,14 @@ class ChatLog:
                 int(clicked.get(eid, 0)),
                 sum(r[1] == "up" for r in mine),
                 sum(r[1] == "down" for r in mine),
-                tuple(r[2] for r in mine if r[2]),
+                tuple((r[3], r[2]) for r in mine if r[2]),
             )
         return out
 
     @staticmethod
-    def _stats(conn: sa.Connection) -> tuple[dict[str, int], dict[str, int], list[tuple[str | None, str, str]]]:
+    def _stats(
+        conn: sa.Connection,
+    ) -> tuple[dict[str, int], dict[str, int], list[tuple[str | None, str, str, str]]]:
         n = sa.func.count()
         answered_q = sa.select(chats.c.entry_id, n).where(chats.c.decision == "answer").group_by(chats.c.entry_id)
         clicked_q = sa.select(clicks.c.entry_id, n).group_by(clicks.c.entry_id)
@@ -448,11 +450,11 @@ class ChatLog:
         )
         answered_entry = sa.case((chats.c.decision == "answer", chats.c.entry_id))
         ratings_q = sa.select(
-            sa.func.coalesce(first_click, answered_entry), feedback.c.rating, feedback.c.comment
+            sa.func.coalesce(first_click, answered_entry), feedback.c.rating, feedback.c.comment, chats.c.message
         ).join(chats, chats.c.request_id == feedback.c.request_id)
         answered = {str(e): int(c) for e, c in conn.execute(answered_q).all() if e is not None}
         clicked = {str(e): int(c) for e, c in conn.execute(clicked_q).all()}
-        ratings = [(r[0], r[1], r[2]) for r in conn.execute(ratings_q).all()]
+        ratings = [(r[0], r[1], r[2], r[3]) for r in conn.execute(ratings_q).all()]
         return answered, clicked, ratings
 
     def export_csv(self, zone: str = DEFAULT_ZONE) -> Iterator[str]:

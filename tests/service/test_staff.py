@@ -292,7 +292,11 @@ def test_the_usage_of_each_entry_has_a_page_of_its_own_linked_from_the_log(logge
     assert '<option value="4">4: クレジットカードは使えますか</option>' in log  # the entry picker's choices
     page = client.get("/admin/usage").text
     row = re.search(r"<tr><td>4</td><td>クレジットカードは使えますか</td>(.*?)</tr>", page)
-    assert row and row.group(1) == "<td>1</td><td>0</td><td>0</td><td>1</td><td>JCB以外は？</td>"
+    # the comment with the question it was about
+    assert row and row.group(1) == (
+        "<td>1</td><td>0</td><td>0</td><td>1</td>"
+        '<td><p class="comment">JCB以外は？<br><small>質問:「クレジットカードは使えますか」</small></p></td>'
+    )
     assert "一度も使われていないFAQは5件です" in page and page.count('<tr class="ng">') == 5
     assert 'aria-current="page">質問ログ' in page  # the page belongs to the log's tab
     by_down = client.get("/admin/usage", params={"sort": "down"}).text

@@ -73,9 +73,10 @@ def test_a_new_rating_without_a_comment_keeps_the_comment_written_before(databas
     log.record_feedback("r1", "down", "振込先の支店名が知りたかった")
     log.record_feedback("r1", "up", None)  # changed their mind: 👍 after 👎 with a comment
     stats = log.entry_stats()["1"]
-    assert (stats.up, stats.down, stats.comments) == (1, 0, ("振込先の支店名が知りたかった",))
+    asked = record(1).message
+    assert (stats.up, stats.down, stats.comments) == (1, 0, ((asked, "振込先の支店名が知りたかった"),))
     log.record_feedback("r1", "down", "やはり分からない")  # a new comment replaces it
-    assert log.entry_stats()["1"].comments == ("やはり分からない",)
+    assert log.entry_stats()["1"].comments == ((asked, "やはり分からない"),)  # with what the visitor asked
 
 
 def test_unanswered_lists_escalations_and_unopened_suggestions(database: Database) -> None:

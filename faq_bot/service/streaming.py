@@ -37,11 +37,17 @@ class View:
     context: dict[str, Any] = field(default_factory=dict)
 
 
-def _step_html(step: Step) -> str:
+#: Seconds without a new step after which the last one is shown again with the time gone by: a long stage
+#: (a big FAQ's vectors) never looks frozen.
+HEARTBEAT = 2.0
+
+
+def _step_html(step: Step, number: int = 0, elapsed: float = 0.0) -> str:
     fraction = step.fraction
     bar = f'<progress max="100" value="{round(fraction * 100)}"></progress> {round(fraction * 100)}%' if (
         fraction is not None) else '<progress max="100"></progress>'  # fmt: skip
-    return f'<p class="step"><span>{escape(step.stage)}</span> {bar}</p>\n'
+    label = f"手順{number}: {step.stage}" if number else step.stage
+    return f'<p class="step"><span>{escape(label)}</span> {bar} <small>経過 {elapsed:.0f}秒</small></p>\n'
 
 
 async def with_progress(
@@ -60,17 +66,25 @@ async def with_progress(
     task: asyncio.Future[View] = asyncio.ensure_future(in_background(work, report))
 
     async def body() -> AsyncIterator[str]:
+        started = loop.time()
         yield head + f'<section class="progress" aria-live="polite" aria-label="{escape(heading)}">\n'
         yield _step_html(Step(heading))
-        shown = ""
+        stages: list[str] = []  # numbered as they come: the editor sees the work move on from stage to stage
+        last, shown = Step(heading), ""
         while not (task.done() and steps.empty()):
             waiting: asyncio.Future[Any] = asyncio.ensure_future(steps.get())
             pending: set[asyncio.Future[Any]] = {waiting, task}
-            done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            if waiting not in done:
+            done, _ = await asyncio.wait(pending, timeout=HEARTBEAT, return_when=asyncio.FIRST_COMPLETED)
+            if waiting in done:
+                last = waiting.result()
+                if last.stage not in stages:
+                    stages.append(last.stage)
+            else:
                 waiting.cancel()
-                continue
-            line = _step_html(waiting.result())
+                if done:  # the work is over: its last steps, if any, come on the next turns
+                    continue
+            number = stages.index(last.stage) + 1 if last.stage in stages else 0
+            line = _step_html(last, number, loop.time() - started)
             if line != shown:
                 shown = line
                 yield line

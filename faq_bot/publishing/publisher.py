@@ -305,12 +305,21 @@ class Publisher:
             raise VersionNotFoundError(f"バージョン {build_id} にはTSVが保存されていないため戻せません。")
         return tsv
 
-    def rollback_changes(self, build_id: str) -> tuple[Version, list[EntryChange]]:
-        """What rolling back to a kept version would change in the FAQ being served (nothing is changed)."""
+    def rollback_preview(self, build_id: str) -> tuple[Version, Preview]:
+        """What rolling back to a kept version would change in the FAQ being served, entries and the regression
+        set's answers alike, as a publish's preview says it (nothing is changed)."""
         tsv = self._kept_tsv(build_id)
         kept = faq_table.read_bytes(tsv.read_bytes(), build_id)
         version = self._version(build_id, store.read_manifest(tsv.parent))
-        return version, diff(self.engine.current.index.entries, kept.entries)
+        live = self.engine.current
+        loaded = store.load(tsv.parent)
+        self._check_compatible(loaded)  # a build the rollback would refuse is refused here already
+        queries = regression_set(self.regression_path)
+        changes = regression_changes(queries, live, self.engine.loaded_for(loaded), self.engine.bulk)
+        old, new = live.index.entries, kept.entries
+        return version, Preview(
+            kept, tuple(diff(old, new)), tuple(changes), len(queries), tuple(lookalike_only(old, new))
+        )
 
     def _check_compatible(self, index: FaqIndex) -> None:
         """``IndexMismatchError`` for a build of another model or index settings (its vectors would not match)."""

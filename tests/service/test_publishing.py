@@ -223,6 +223,7 @@ def test_rollback_page_serves_a_kept_version_again_only_with_login_and_csrf(
     # First what rolling back would change (NEW_FAQ added entry 7: it would go), then the button.
     preview = admin_client.get(f"/admin/rollback/{old_build['build_id']}").text
     assert 'aria-label="FAQ 7 の削除"' in preview and "削除 1件" in preview
+    assert "回帰テスト（" in preview  # the regression set is checked as for any publish
     assert re.findall(r'name="build_id" value="([^"]+)"', preview) == [old_build["build_id"]]
     assert admin_client.get("/readyz").json()["faq_version"] == newer  # looking changes nothing
     assert f'name="base" value="{newer}"' in preview

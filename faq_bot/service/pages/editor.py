@@ -233,11 +233,12 @@ async def form_result_again(action: str, rest: str = "") -> RedirectResponse:
 async def rollback_preview(request: Request, auth: AuthDep, publisher: PublisherDep, build_id: str) -> HTMLResponse:
     """What rolling back to a kept version would change, and the button that does it (nothing changes yet)."""
     try:
-        version, changes = await in_background(publisher.rollback_changes, build_id)
-    except FaqBotError as exc:  # no such version, an unreadable one, the shared store unreachable
+        version, preview = await in_background(publisher.rollback_preview, build_id)
+    except FaqBotError as exc:  # no such version, an unreadable or incompatible one, the shared store unreachable
         return await _home(request, auth, publisher, message=f"戻せません: {exc}")
     live = publisher.engine.current.faq_version
-    return await render(request, auth, "rollback.html", "publish", version=version, changes=changes, faq_version=live)
+    return await render(request, auth, "rollback.html", "publish", version=version, preview=preview,
+                        changes=preview.changes, faq_version=live)  # fmt: skip
 
 
 @editor_pages.post("/ui/rollback", response_class=HTMLResponse, response_model=None)

@@ -45,7 +45,7 @@ class Scored:
     source: str = ""
     # The topic model's own probability (None without one): an answer needs it at the answer threshold too.
     topic: float | None = None
-    # The best entry has a word or a reading in common with the question: an answer needs it (``grounded``).
+    # The best entry has a content word in common with the question: an answer needs it (``grounded``).
     grounded: bool = True
 
 

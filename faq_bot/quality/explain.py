@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from faq_bot.retrieval.confidence import ConfidenceModel, topic_signals
-from faq_bot.retrieval.decision import Decision, Reply, decide, grounded, names_nothing, shares_nothing, topic_score
+from faq_bot.retrieval.decision import Decision, Reply, decide, topic_score
 from faq_bot.retrieval.engine import Loaded
 from faq_bot.retrieval.index import lexical_words
 from faq_bot.retrieval.params import DecisionParams
@@ -85,8 +85,8 @@ class Explanation:
     unanswered: tuple[str, ...]  # what the question asks for that the best entry does not say
     # The best entry was probable enough, but the topic model's own probability was not: far from the FAQ's subject.
     off_subject: bool
-    # Not answered because the best entry shares no word or reading with the question (``grounded``), or escalated
-    # because no candidate does (``shares_nothing``).
+    # Not answered because the best entry shares no word with the question (``grounded``), or escalated because
+    # no candidate does (``shares_nothing``): with shared words the reply would have been another.
     no_shared_words: bool
     hits: tuple[ExplainedHit, ...]
     faq_version: str
@@ -143,12 +143,19 @@ def explain(loaded: Loaded, query: str, categories: Sequence[str] | None = None,
 
 
 def _no_shared_words(reply: Reply, params: DecisionParams) -> bool:
-    hits = reply.search.hits
-    if reply.decision in (Decision.ANSWER, Decision.SMALLTALK) or not hits or grounded(hits[0]):
+    """True when the rule on shared words decided: the same search, every candidate sharing a word, would get
+    another reply (an answer instead of もしかして, candidates or related questions with an escalation)."""
+    if reply.decision in (Decision.ANSWER, Decision.SMALLTALK):
         return False
-    if names_nothing(reply.search.analysis):
-        return False
-    return shares_nothing(reply.search, params.suggestion_count) or reply.confidence >= params.answer_threshold
+    sharing = [replace(h, signals=replace(h.signals, coverage=1.0)) if h.signals else replace(h, lexical=1.0)
+               for h in reply.search.hits]  # fmt: skip
+    other = decide(reply.search.with_hits(sharing), params)
+    return _shown(other) != _shown(reply)
+
+
+def _shown(reply: Reply) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """What a visitor sees of a reply: the decision, the candidates offered, the related questions listed."""
+    return reply.decision.value, tuple(h.entry.id for h in reply.suggestions), tuple(h.entry.id for h in reply.related)
 
 
 def _contributions(model: ConfidenceModel | None, signals: SignalSet | None) -> tuple[Contribution, ...]:

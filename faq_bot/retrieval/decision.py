@@ -81,15 +81,17 @@ def names_nothing(analysis: Analysis) -> bool:
 
 
 def grounded(hit: Hit) -> bool:
-    """True when the entry has a word or a reading in common with the message (its lexical score): an
-    answer needs that much besides the vectors. A message sharing nothing with its best entry can still
-    be near it in meaning (a paraphrase in other words, another language), so it may get もしかして."""
-    return hit.lexical > 0
+    """True when the entry has a content word in common with the message (``Signals.coverage``; a respelled
+    or mended word counts as the FAQ's word): an answer needs that much besides the vectors. Readings do not
+    count: です and ですか give sound pairs nearly every entry has (「ねこですか」). A message sharing no word
+    with its best entry can still be near it in meaning (a paraphrase in other words, another language), so
+    it may get もしかして. A hit without signals is judged by its lexical score."""
+    return hit.signals.coverage > 0 if hit.signals is not None else hit.lexical > 0
 
 
 def shares_nothing(search: Search, n: int) -> bool:
-    """True for a message in Japanese that has no word and no reading in common with any of its first
-    ``n`` candidates (「あほ」, 「役立たず」): whatever the vectors say, it does not ask about them.
+    """True for a message in Japanese that has no content word in common with any of its first ``n``
+    candidates (「あほ」, 「役立たず」, 「ねこですか」): whatever the vectors say, it does not ask about them.
     A message in another language may share nothing with Japanese entries and still mean the same
     (the encoder reads across languages): it is left to the models."""
     return writes_japanese(search.analysis.normalized) and not any(grounded(h) for h in search.hits[:n])
@@ -116,7 +118,7 @@ def decide(search: Search, params: DecisionParams) -> Reply:
     that asks for a time, a price or a number is escalated when its best entry names none, however
     probable: the FAQ does not say what was asked; so is a message with no content word at all, and a
     Japanese message that shares no word or reading with its candidates (``shares_nothing``). An answer
-    needs a word or a reading in common with its entry (``grounded``); without one it is もしかして at most.
+    needs a content word in common with its entry (``grounded``); without one it is もしかして at most.
     """
     talk = recognise(search.query) if params.smalltalk_replies else None
     if talk is not None:

@@ -328,7 +328,8 @@ class ExplainReply(BaseModel):
         description="1位の確率は回答しきい値に届いたが、FAQの主題から遠いと判定されたため回答しなかった"
     )
     no_shared_words: bool = Field(
-        description="1位の項目（確率が回答しきい値に届かなかった場合は上位の候補のどれも）と共通の語・読みがないため回答しなかった"
+        description="共通の語がないことが判定を変えた（1位の項目と共通の語がないため回答しなかった、"
+        "または上位の候補のどれとも共通の語がないため候補を出さなかった）"
     )
     unanswered: list[str] = Field(
         description="質問が求める情報（時期・料金・数など）のうち、最上位の回答に書かれていないもの"

@@ -29,11 +29,24 @@ def test_explanation_says_what_the_best_entry_does_not_answer(fake_engine: Engin
     assert explain(fake_engine.current, "請求書をダウンロードする方法").unanswered == ()
 
 
-def test_explanation_says_when_nothing_is_shared_with_the_candidates(fake_engine: Engine) -> None:
-    unrelated = explain(fake_engine.current, "関係ない話")
-    assert unrelated.decision == "escalate" and unrelated.no_shared_words
-    assert all(not h.shared_tokens for h in unrelated.hits)
-    assert not explain(fake_engine.current, "請求書をダウンロードする方法").no_shared_words
+def test_explanation_says_when_sharing_no_word_changed_the_reply() -> None:
+    from faq_bot.content.faq import FaqEntry
+    from faq_bot.quality.explain import _no_shared_words
+    from faq_bot.retrieval.decision import decide
+    from faq_bot.retrieval.params import DecisionParams
+    from faq_bot.retrieval.retriever import Hit, Search
+    from faq_bot.text.analyzer import Analysis
+
+    params = DecisionParams(answer_threshold=0.6, suggest_threshold=0.4, suggestion_count=3)
+
+    def search(text: str, *probabilities: float) -> Search:
+        hits = tuple(Hit(FaqEntry(str(i), "c", f"q{i}", f"a{i}"), p, 0.9, 0.0, "question", f"q{i}")
+                     for i, p in enumerate(probabilities))  # fmt: skip  # no word in common with any
+        return Search(text, Analysis(text, ("語",), ""), hits)
+
+    assert _no_shared_words(decide(search("あほ", 0.7, 0.1, 0.05), params), params)  # else answered / listed
+    assert _no_shared_words(decide(search("how can i pay", 0.7, 0.1), params), params)  # else answered
+    assert not _no_shared_words(decide(search("ねこ", 0.01, 0.01), params), params)  # escalated either way
 
 
 def test_explanation_lists_the_words_the_faq_never_uses(fake_engine: Engine) -> None:

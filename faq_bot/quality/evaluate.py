@@ -43,6 +43,7 @@ class Outcome:
     query: LabelledQuery
     reply: Reply
     referral: bool = False  # the answer only refers the visitor to a person
+    candidates: int = 3  # how many もしかして candidates the decision offers (``DecisionParams.suggestion_count``)
 
     @property
     def ranked_ids(self) -> list[str]:
@@ -149,7 +150,7 @@ def _table(groups: dict[str, list[Outcome]], label: str) -> list[dict[str, Any]]
 def outcomes_of(queries: Sequence[LabelledQuery], replies: Sequence[Reply], decision: DecisionParams) -> list[Outcome]:
     """Pair labelled questions with the replies they got."""
     return [
-        Outcome(q, r, r.hit is not None and is_referral(r.hit.entry, decision))
+        Outcome(q, r, r.hit is not None and is_referral(r.hit.entry, decision), decision.suggestion_count)
         for q, r in zip(queries, replies, strict=True)
     ]
 
@@ -219,23 +220,25 @@ def report_dict(report: Report) -> dict[str, Any]:
     }
 
 
-def scored(outcomes: Sequence[Outcome], top: int = 3) -> list[Scored]:
-    """The calibration input of each outcome: best probability, topic score, and what answering would be."""
+def scored(outcomes: Sequence[Outcome], top: int | None = None) -> list[Scored]:
+    """The calibration input of each outcome: best probability, topic score, and what answering would be;
+    ``top`` candidates count as offered (default: as many as the decision offered, ``Outcome.candidates``)."""
     out = []
     for o in outcomes:
+        n = top if top is not None else o.candidates
         hits = o.reply.search.hits
         score = hits[0].confidence if hits else 0.0
         if not o.in_scope:
             label = Label.OUT_OF_SCOPE
         else:
             label = Label.RIGHT if hits and hits[0].entry.id in o.query.gold else Label.WRONG
-        candidates = topic_score(o.reply.search, top)
+        candidates = topic_score(o.reply.search, n)
         near = o.query.style == NEAR_OOS
         # Escalated whatever the thresholds: the best entry lacks what was asked, the message names nothing or
         # shares nothing with its candidates.
         search = o.reply.search
-        blocked = bool(o.reply.unanswered) or names_nothing(search.analysis) or shares_nothing(search, top)
-        in_top = o.rank is not None and o.rank <= top
+        blocked = bool(o.reply.unanswered) or names_nothing(search.analysis) or shares_nothing(search, n)
+        in_top = o.rank is not None and o.rank <= n
         topic = search.topic_probability
         rooted = bool(hits) and grounded(hits[0])
         out.append(Scored(score, label, in_top, blocked, candidates, near, o.query.source, topic, rooted))

@@ -58,3 +58,18 @@ def test_figures_per_labelled_file(fake_engine: Engine, tmp_path: Path) -> None:
     assert rows[str(tmp_path / "plain.tsv")]["wrong_answers"] == 0.0 and rows[str(tmp_path / "plain.tsv")]["n"] == 1
     other_row = rows[str(tmp_path / "other.tsv")]
     assert other_row["wrong_answers"] == 0.5 and other_row["oos_rejection"] == 1.0  # the wrong answer is in this file
+
+
+def test_calibration_counts_as_many_candidates_as_the_decision_offers(fake_engine: Engine) -> None:
+    from dataclasses import replace
+
+    from faq_bot.content.queries import LabelledQuery
+    from faq_bot.quality.evaluate import outcomes_of, scored
+
+    question = LabelledQuery("請求書をダウンロードする方法", ("1",), 2)  # entry 1 ranks second here
+    reply = fake_engine.ask(question.query)
+    assert [h.entry.id for h in reply.search.hits][:2] == ["2", "1"]
+    params = fake_engine.params.decision
+    for offered, in_top in ((1, False), (3, True)):
+        outcome = outcomes_of([question], [reply], replace(params, suggestion_count=offered))
+        assert scored(outcome)[0].gold_in_top is in_top

@@ -138,7 +138,7 @@ def readable_text(raw: bytes) -> str:
 
 def _header(row: list[str], source: str) -> dict[str, int]:
     lookup = {alias: name for name, aliases in COLUMN_ALIASES.items() for alias in aliases}
-    if len(row) == 1 and any(normalize(cell) in lookup for cell in row[0].split(",")[:8]):
+    if len(row) == 1 and sum(normalize(cell) in lookup for cell in row[0].split(",")[:8]) >= 2:
         raise FaqFormatError(source, [FormatProblem(1, None, CSV_HEADER)])  # a CSV: one cell of known names
     columns: dict[str, int] = {}
     problems = []
@@ -341,7 +341,7 @@ LEGACY_EXCEL = (
     "アップロードしてください。"
 )
 NOT_A_WORKBOOK = (
-    "Excelブック（.xlsx）として読めません（名前は .xlsx ですが中身が違います）。Excelで開いて「Excel ブック"
+    "Excelブック（.xlsx）として読めません（名前は {suffix} ですが中身が違います）。Excelで開いて「Excel ブック"
     " (*.xlsx)」として保存し直すか、タブ区切りのテキスト（.tsv）としてアップロードしてください。"
 )
 CSV_HEADER = (
@@ -363,8 +363,9 @@ def read_bytes(raw: bytes, source: str, max_bytes: int | None = None) -> Faq:
         text, encoding = decode(raw, source)
         return parse(text, source, encoding, hashlib.sha256(raw).hexdigest())
     except FaqFormatError:
-        if source.lower().endswith(_EXCEL_SUFFIXES):  # its problems would be about a text it never meant to be
-            raise FaqFormatError(source, [FormatProblem(None, None, NOT_A_WORKBOOK)]) from None
+        suffix = Path(source).suffix.lower()
+        if suffix in _EXCEL_SUFFIXES:  # its problems would be about a text it never meant to be
+            raise FaqFormatError(source, [FormatProblem(None, None, NOT_A_WORKBOOK.format(suffix=suffix))]) from None
         raise
 
 

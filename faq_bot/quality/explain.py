@@ -72,7 +72,8 @@ class Explanation:
     normalized: str
     focus: str | None  # the asking sentence of a message of several sentences
     tokens: tuple[str, ...]
-    unknown_words: tuple[str, ...]  # the question's words the whole FAQ never uses (a mended typo among them)
+    unknown_words: tuple[str, ...]  # the question's words the whole FAQ never uses
+    mended_words: tuple[str, ...]  # FAQ words put in for words typed with the IME's other choice (会員 for 海員)
     reading: str
     decision: str
     confidence: float
@@ -99,6 +100,7 @@ def explain(loaded: Loaded, query: str, categories: Sequence[str] | None = None,
     retriever = loaded.retriever
     analysis = reply.search.analysis
     query_tokens = set(analysis.words)
+    unknown = retriever.index.words.unknown_terms(analysis.words)
     hits = []
     for rank, h in enumerate(reply.search.hits[:k], 1):
         entry_tokens = set(lexical_words(h.entry, retriever.analyzer))
@@ -117,9 +119,8 @@ def explain(loaded: Loaded, query: str, categories: Sequence[str] | None = None,
         normalized=analysis.normalized,
         focus=reply.search.focus,
         tokens=analysis.words,
-        unknown_words=tuple(
-            w for w in dict.fromkeys(analysis.words) if w in retriever.index.words.unknown_terms([w]) | analysis.mended
-        ),
+        unknown_words=tuple(w for w in dict.fromkeys(analysis.words) if w in unknown),
+        mended_words=tuple(w for w in dict.fromkeys(analysis.words) if w in analysis.mended),
         reading=analysis.reading,
         decision=reply.decision.value,
         confidence=round(reply.confidence, 4),

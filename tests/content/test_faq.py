@@ -284,6 +284,8 @@ def test_a_crlf_file_with_a_problem_names_the_same_line_as_the_lf_file() -> None
 def test_a_csv_saved_from_excel_is_told_to_be_saved_as_tab_separated_or_xlsx() -> None:
     found = problems_of("No.,分類,質問,回答\n1,c,q,a\n")
     assert len(found) == 1 and "カンマ区切り（CSV）" in found[0] and "タブ区切り" in found[0]
+    lone = problems_of("質問\nq\n")  # one heading alone is a file missing columns, not a CSV
+    assert not any("CSV" in p for p in lone) and any("必須の列" in p for p in lone)
 
 
 def test_files_that_are_not_a_tsv_say_what_they_are() -> None:
@@ -293,7 +295,10 @@ def test_files_that_are_not_a_tsv_say_what_they_are() -> None:
     assert [p.message for p in info.value.problems] == [faq.LEGACY_EXCEL]
     with pytest.raises(FaqFormatError) as info:
         faq.read_bytes("メモ\n明日までに確認する\n".encode(), "faq.xlsx")  # a text file named .xlsx
-    assert [p.message for p in info.value.problems] == [faq.NOT_A_WORKBOOK]
+    assert [p.message for p in info.value.problems] == [faq.NOT_A_WORKBOOK.format(suffix=".xlsx")]
+    with pytest.raises(FaqFormatError) as info:
+        faq.read_bytes("メモ\n".encode(), "faq.XLSM")
+    assert "名前は .xlsm ですが" in info.value.problems[0].message
     assert faq.read_bytes(SMALL_FAQ.encode(), "faq.xlsx").entries  # a good TSV under that name is still read
 
 

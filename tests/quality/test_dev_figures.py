@@ -117,3 +117,8 @@ def test_visitor_set_figures_stay_above_the_floor(real_engine: Engine) -> None:
     styles = {row["style"]: row for row in report.styles}
     assert styles["long"]["answered_correctly"] >= 0.65  # long polite messages are answered, not diluted
     assert styles["oos"]["oos_rejection"] >= 0.92  # chatter escalates, it gets no もしかして
+
+
+def test_the_console_shows_a_mended_word_as_read_not_as_unknown(real_engine: Engine) -> None:
+    why = explain(real_engine.current, "海員登録の方法を教えて")  # the IME's other choice for 会員
+    assert "会員" in why.mended_words and "会員" not in why.unknown_words

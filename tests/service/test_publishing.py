@@ -294,13 +294,14 @@ def test_the_tsv_on_disk_is_previewed_like_an_upload_before_it_is_published(
     preview = admin_client.post("/admin/ui/reload", data={"csrf": csrf})
     assert "追加 1件" in preview.text and "この内容で公開する" in preview.text and "回帰テスト" in preview.text
     assert admin_client.post("/api/chat", json={"message": "退会できますか"}).json()["entry"] is None  # not yet
-    staged = re.search(r'name="staged" value="([0-9a-f]{64})"', preview.text)
-    base = re.search(r'name="base" value="([0-9a-f]+)"', preview.text)
-    assert staged and base
-    done = admin_client.post(
-        "/admin/ui/publish",
-        data={"csrf": csrf, "staged": staged.group(1), "base": base.group(1), "source": "ディスク上のTSV"},
-    )
+    form = dict(re.findall(r'name="(staged|base|source|from_disk)" value="([^"]*)"', preview.text))
+    assert form["from_disk"] == "1"
+    # Edited on the server again after the preview: publishing the preview would write the older file back.
+    admin_settings.faq_path.write_text(NEW_FAQ + "8\t会員\t休会できますか\tできません。\t\n", encoding="utf-8")
+    refused = admin_client.post("/admin/ui/publish", data={"csrf": csrf, **form})
+    assert "確認のあとでディスク上のTSVが変わりました" in refused.text
+    admin_settings.faq_path.write_text(NEW_FAQ, encoding="utf-8")  # as previewed again
+    done = admin_client.post("/admin/ui/publish", data={"csrf": csrf, **form})
     assert "公開しました（追加 1件" in done.text
     assert admin_client.post("/api/chat", json={"message": "退会できますか"}).json()["entry"]["id"] == "7"
 

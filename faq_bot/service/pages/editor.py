@@ -6,6 +6,8 @@ before a form body is read (``AdminPageRoute``); each form post then checks its 
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -61,6 +63,21 @@ CHANGED_SINCE_KEPT = (
     "確認のあとで公開中のFAQが変わりました（別の人の公開など）。あなたの編集は下に残しています。"
     "「差分と回帰テストを確認」で、今の公開内容との差分を確かめてから公開してください。"
 )
+
+
+DISK_CHANGED = (
+    "確認のあとでディスク上のTSVが変わりました（サーバー上で編集されたなど）。公開していません。"
+    "もう一度「ディスク上のTSVを確認して公開」から確かめてください。"
+)
+
+
+def _still_on_disk(path: Path, staged: str) -> bool:
+    """True when the TSV on disk is still the file that was previewed (its staging key is its sha256): publishing
+    the preview would otherwise write an older file over an edit made on the server since."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest() == staged
+    except OSError:
+        return False
 
 
 def _edited_entry(raw: bytes, entry_id: str) -> FaqEntry | None:
@@ -129,6 +146,7 @@ async def ui_publish(
     dismiss: Annotated[str, Form(max_length=2_000_000)] = "",
     back: Annotated[str, Form(max_length=200)] = "",
     edited: Annotated[str, Form(max_length=200)] = "",
+    from_disk: Annotated[bool, Form()] = False,
 ) -> Response:
     """Publish the file previewed before (unless the live FAQ changed since: that preview is out of date).
 
@@ -141,6 +159,8 @@ async def ui_publish(
         raw = staging.get(staged)
     except NotFoundError as exc:
         return await _home(request, auth, publisher, message=str(exc))
+    if from_disk and not _still_on_disk(publisher.paths.faq_path, staged):
+        return await _home(request, auth, publisher, message=DISK_CHANGED)
     if base and base != publisher.engine.current.faq_version:
         kept = _edited_entry(raw, edited) if edited else None
         if kept is not None:  # one entry edited in the browser: its form again, with the edit in it
@@ -197,8 +217,9 @@ async def ui_reload(
     def work(progress: Progress) -> View:
         try:
             raw = path.read_bytes()
-        except OSError as exc:
-            return _home_view(request, publisher, message=f"ディスク上のTSV（{path}）を読めません: {exc.strerror}")
+        except OSError:
+            return _home_view(request, publisher, message=f"ディスク上のTSV（{path}）を読めません（ファイルがないか、"
+                              "読む権限がありません）。公開中のFAQはそのままです。")  # fmt: skip
         try:
             result = publisher.publish_bytes(raw, str(path), dry_run=True, progress=progress)
         except FaqFormatError as exc:
@@ -208,7 +229,7 @@ async def ui_reload(
         staged = Staging(publisher.paths.index_dir).put(raw)
         return _home_view(
             request, publisher, filename=path.name, preview=result.preview, warnings=result.warnings, staged=staged,
-            base=base, source_label=source,
+            base=base, source_label=source, from_disk=True,
         )  # fmt: skip
 
     return await with_progress(request, auth, "publish", "ディスク上のTSVを確認しています", work)

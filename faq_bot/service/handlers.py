@@ -74,6 +74,13 @@ def back_link(path: str) -> tuple[str, str]:
     return ("/admin", "管理画面に戻る") if path.startswith("/admin") else ("/", "トップページに戻る")
 
 
+def error_context(status: int, message: str, path: str) -> dict[str, str]:
+    """What an error page shows: a heading for the status, the message, and the way back."""
+    back, label = back_link(path)
+    heading = _PAGE_HEADINGS.get(status, "エラーが発生しました")
+    return {"heading": heading, "error": message, "back": back, "back_label": label, "csrf": "", "active": ""}
+
+
 def _as_page(request: Request, response: Response) -> Response:
     """A JSON error as a page in Japanese with the way back, when a browser asked for a page."""
     if not isinstance(response, JSONResponse) or not wants_page(request.headers, request.url.path):
@@ -81,10 +88,10 @@ def _as_page(request: Request, response: Response) -> Response:
     detail = json.loads(bytes(response.body)).get("detail")
     if not isinstance(detail, str):
         return response
-    back, label = back_link(request.url.path)
-    heading = _PAGE_HEADINGS.get(response.status_code, "エラーが発生しました")
-    context = {"heading": heading, "error": detail, "back": back, "back_label": label, "csrf": "", "active": ""}
-    page = templates().TemplateResponse(request, "notice.html", context, status_code=response.status_code)
+    # Inside the admin pages with their menu; elsewhere plain (a visitor who mistyped an address sees no admin menu).
+    name = "notice.html" if request.url.path.startswith("/admin") else "error.html"
+    context = error_context(response.status_code, detail, request.url.path)
+    page = templates().TemplateResponse(request, name, context, status_code=response.status_code)
     for name in ("retry-after", "www-authenticate"):
         if name in response.headers:
             page.headers[name] = response.headers[name]

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import json
-from html import escape
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from faq_bot.service.handlers import back_link, wants_page
+from faq_bot.service.handlers import error_context, wants_page
+from faq_bot.service.templating import templates
+
+#: What a browser is told of a form it posted over the limit (an FAQ file or a question set too large).
+TOO_LARGE_PAGE = (
+    "送られたデータが上限（約{limit}）を超えているため受け付けられません。何も変更していません。"
+    "Excelのファイルなら、書式や画像、使っていない列を消して（値だけを新しいブックに貼り付けて）保存し直してください。"
+    "それでも大きい場合は、管理者に上限の引き上げを相談してください。"
+)
 
 #: The API documentation pages: scripts from this server only, like every page, but Swagger UI and ReDoc set
 #: inline styles (and ReDoc starts a worker from a blob), so they get a policy of their own.
@@ -118,25 +125,15 @@ class _TooLargeError(Exception):
     pass
 
 
-#: What a browser shows for a form it posted over the limit (an FAQ file too large): the app's pages are not
-#: reached, so the page is written here, with the admin pages' stylesheet and the way back.
-_TOO_LARGE_PAGE = """<!doctype html>
-<html lang="ja"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>ファイルが大きすぎます - faq-bot</title><link rel="stylesheet" href="/static/admin.css"></head>
-<body><main><section aria-labelledby="h"><h2 id="h">ファイルが大きすぎます</h2>
-<p class="error" role="alert">送られたデータが上限（約{limit}）を超えているため受け付けられません。
-公開中のFAQはそのままです。ファイルを分けるか、不要な行や列を削除してからもう一度お試しください。</p>
-<p><a href="{back}">{label}</a></p></section></main></body></html>
-"""
-
-
 async def _too_large(scope: Scope, send: Send, limit: int) -> None:
     headers_in = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-    if wants_page(headers_in, scope["path"]):
-        back, label = back_link(scope["path"])
+    if wants_page(headers_in, scope["path"]):  # a form a browser posted: a page, not JSON (no route ran)
         size = f"{limit / 1_000_000:.0f} MB" if limit >= 1_000_000 else f"{limit // 1000} KB"
-        page = _TOO_LARGE_PAGE.format(limit=size, back=escape(back), label=escape(label))
-        body, content_type = page.encode(), b"text/html; charset=utf-8"
+        context = error_context(413, TOO_LARGE_PAGE.format(limit=size), scope["path"])
+        body, content_type = (
+            templates().get_template("error.html").render(context).encode(),
+            b"text/html; charset=utf-8",
+        )
     else:
         body = json.dumps({"detail": "リクエストが大きすぎます。"}, ensure_ascii=False).encode()
         content_type = b"application/json"

@@ -42,12 +42,14 @@ class View:
 HEARTBEAT = 2.0
 
 
-def _step_html(step: Step, number: int = 0, elapsed: float = 0.0) -> str:
+def _step_html(step: Step, number: int = 0, elapsed: float = 0.0, *, again: bool = False) -> str:
     fraction = step.fraction
     bar = f'<progress max="100" value="{round(fraction * 100)}"></progress> {round(fraction * 100)}%' if (
         fraction is not None) else '<progress max="100"></progress>'  # fmt: skip
     label = f"手順{number}: {step.stage}" if number else step.stage
-    return f'<p class="step"><span>{escape(label)}</span> {bar} <small>経過 {elapsed:.0f}秒</small></p>\n'
+    # A line shown again only for the time gone by is not read out again (the region is aria-live).
+    hidden = ' aria-hidden="true"' if again else ""
+    return f'<p class="step"{hidden}><span>{escape(label)}</span> {bar} <small>経過 {elapsed:.0f}秒</small></p>\n'
 
 
 async def with_progress(
@@ -75,7 +77,8 @@ async def with_progress(
             waiting: asyncio.Future[Any] = asyncio.ensure_future(steps.get())
             pending: set[asyncio.Future[Any]] = {waiting, task}
             done, _ = await asyncio.wait(pending, timeout=HEARTBEAT, return_when=asyncio.FIRST_COMPLETED)
-            if waiting in done:
+            again = waiting not in done
+            if not again:
                 last = waiting.result()
                 if last.stage not in stages:
                     stages.append(last.stage)
@@ -84,7 +87,7 @@ async def with_progress(
                 if done:  # the work is over: its last steps, if any, come on the next turns
                     continue
             number = stages.index(last.stage) + 1 if last.stage in stages else 0
-            line = _step_html(last, number, loop.time() - started)
+            line = _step_html(last, number, loop.time() - started, again=again)
             if line != shown:
                 shown = line
                 yield line

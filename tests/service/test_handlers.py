@@ -76,6 +76,8 @@ def test_a_browser_gets_an_error_page_in_japanese_with_the_way_back_not_json(log
     assert "9999" in logged_in_client.get("/admin/entries/9999", headers=PAGE).text  # the error's own message
     visitor = logged_in_client.get("/no/such/page", headers=PAGE)
     assert visitor.status_code == 404 and "トップページに戻る" in visitor.text
+    assert "faq-bot 管理" not in visitor.text and "/admin/log" not in visitor.text  # no admin menu for visitors
+    assert "faq-bot 管理" in logged_in_client.get("/admin/no-such-page", headers=PAGE).text
     # Scripts keep the JSON: the visitor API whatever it accepts, everything that does not ask for HTML.
     assert logged_in_client.get("/api/faqs/9999", headers=PAGE).json()["detail"]
     assert logged_in_client.get("/admin/entries/9999").json()["detail"]

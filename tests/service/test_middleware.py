@@ -61,7 +61,7 @@ def test_a_browser_posting_a_file_over_the_limit_gets_a_page_with_the_limit_and_
         page = client.post("/admin/faq", content=body, headers=headers)
         assert page.status_code == 413 and page.headers["content-type"].startswith("text/html")
         assert "ファイルが大きすぎます" in page.text and "上限（約75 KB）" in page.text
-        assert 'href="/admin"' in page.text and "公開中のFAQはそのままです" in page.text
+        assert 'href="/admin"' in page.text and "何も変更していません" in page.text and "分けて" not in page.text
 
 
 def test_a_chunked_body_under_the_limit_is_served(client: TestClient) -> None:

@@ -6,7 +6,6 @@ import time
 
 import pytest
 from fastapi import Request
-from fastapi.testclient import TestClient
 
 from faq_bot.config import Settings
 from faq_bot.progress import Progress, Step

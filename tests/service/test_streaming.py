@@ -18,6 +18,7 @@ def test_a_long_stage_shows_its_line_again_with_the_time_gone_by_without_reading
     admin_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(streaming, "HEARTBEAT", 0.05)
+
     def work(progress: Progress) -> View:
         progress(Step("ベクトルを作成しています", 1, 10))
         time.sleep(1.3)  # a long stage: no new step for over a second

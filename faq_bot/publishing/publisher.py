@@ -153,13 +153,19 @@ class Publisher:
             progress(Step("確認済みの内容を使います", 1, 1))
             return kept.built, replace(kept.preview, faq=faq)
         built = self.engine.build(faq, progress)
+        preview = self._preview_of(faq, built, progress)
+        self._prepared = _Prepared(faq.sha256, live.faq_version, built, preview)
+        return built, preview
+
+    def _preview_of(self, faq: Faq, built: FaqIndex, progress: Progress) -> Preview:
+        """What serving ``faq`` (its index ``built``) instead of the live FAQ would change: entries, and the
+        regression set's answers."""
+        live = self.engine.current
         queries = regression_set(self.regression_path)
         progress(Step("回帰テストの質問を確認しています", 0, len(queries)))
         changes = regression_changes(queries, live, self.engine.loaded_for(built), self.engine.bulk)
         old, new = live.index.entries, faq.entries
-        preview = Preview(faq, tuple(diff(old, new)), tuple(changes), len(queries), tuple(lookalike_only(old, new)))
-        self._prepared = _Prepared(faq.sha256, live.faq_version, built, preview)
-        return built, preview
+        return Preview(faq, tuple(diff(old, new)), tuple(changes), len(queries), tuple(lookalike_only(old, new)))
 
     def publish_bytes(
         self, raw: bytes, source: str, *, dry_run: bool = False, progress: Progress | None = None
@@ -305,21 +311,17 @@ class Publisher:
             raise VersionNotFoundError(f"バージョン {build_id} にはTSVが保存されていないため戻せません。")
         return tsv
 
-    def rollback_preview(self, build_id: str) -> tuple[Version, Preview]:
+    def rollback_preview(self, build_id: str, progress: Progress | None = None) -> tuple[Version, Preview]:
         """What rolling back to a kept version would change in the FAQ being served, entries and the regression
         set's answers alike, as a publish's preview says it (nothing is changed)."""
+        say = progress or quiet
+        say(Step("保存されたバージョンを読み込んでいます"))
         tsv = self._kept_tsv(build_id)
         kept = faq_table.read_bytes(tsv.read_bytes(), build_id)
         version = self._version(build_id, store.read_manifest(tsv.parent))
-        live = self.engine.current
         loaded = store.load(tsv.parent)
         self._check_compatible(loaded)  # a build the rollback would refuse is refused here already
-        queries = regression_set(self.regression_path)
-        changes = regression_changes(queries, live, self.engine.loaded_for(loaded), self.engine.bulk)
-        old, new = live.index.entries, kept.entries
-        return version, Preview(
-            kept, tuple(diff(old, new)), tuple(changes), len(queries), tuple(lookalike_only(old, new))
-        )
+        return version, self._preview_of(kept, loaded, say)
 
     def _check_compatible(self, index: FaqIndex) -> None:
         """``IndexMismatchError`` for a build of another model or index settings (its vectors would not match)."""

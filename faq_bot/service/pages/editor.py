@@ -250,16 +250,21 @@ async def form_result_again(action: str, rest: str = "") -> RedirectResponse:
     return RedirectResponse(page, status_code=303)
 
 
-@editor_pages.get("/rollback/{build_id}", response_class=HTMLResponse)
-async def rollback_preview(request: Request, auth: AuthDep, publisher: PublisherDep, build_id: str) -> HTMLResponse:
-    """What rolling back to a kept version would change, and the button that does it (nothing changes yet)."""
-    try:
-        version, preview = await in_background(publisher.rollback_preview, build_id)
-    except FaqBotError as exc:  # no such version, an unreadable or incompatible one, the shared store unreachable
-        return await _home(request, auth, publisher, message=f"戻せません: {exc}")
+@editor_pages.get("/rollback/{build_id}", response_class=HTMLResponse, response_model=None)
+async def rollback_preview(request: Request, auth: AuthDep, publisher: PublisherDep, build_id: str) -> Response:
+    """What rolling back to a kept version would change (entries, the regression set), and the button that does
+    it (nothing changes yet), with progress: the regression set runs against the kept build."""
     live = publisher.engine.current.faq_version
-    return await render(request, auth, "rollback.html", "publish", version=version, preview=preview,
-                        changes=preview.changes, faq_version=live)  # fmt: skip
+
+    def work(progress: Progress) -> View:
+        try:
+            version, preview = publisher.rollback_preview(build_id, progress)
+        except FaqBotError as exc:  # no such version, an unreadable or incompatible one, the shared store unreachable
+            return _home_view(request, publisher, message=f"戻せません: {exc}")
+        return View("rollback.html", {"version": version, "preview": preview, "changes": preview.changes,
+                                      "faq_version": live})  # fmt: skip
+
+    return await with_progress(request, auth, "publish", "戻したときの変更を確認しています", work)
 
 
 @editor_pages.post("/ui/rollback", response_class=HTMLResponse, response_model=None)

@@ -300,7 +300,7 @@ def entry_problems(faq: Faq, problems: Sequence[FormatProblem], entry_id: str) -
 def _duplicates(entries: Sequence[FaqEntry]) -> list[FormatProblem]:
     problems = []
     seen_ids: dict[str, int] = {}
-    seen_questions: dict[str, tuple[str, int, str]] = {}  # phrasing -> (id, line, 質問 or 言い換え)
+    seen_questions: dict[str, tuple[str, str]] = {}  # phrasing -> (id, 質問 or 言い換え)
     for e in entries:
         if e.id in seen_ids:
             problems.append(
@@ -319,17 +319,17 @@ def _duplicates(entries: Sequence[FaqEntry]) -> list[FormatProblem]:
             mine.add(key)
             other = seen_questions.get(key)
             if other is not None and other[0] != e.id:
-                # Both sides named by id and field: the entry editor shows it without the file's lines.
+                # Both sides named by id and field (no file line: the entry editor has none to show).
                 problems.append(
                     FormatProblem(
                         e.line,
                         column,
-                        f"id {e.id} の{column}「{text[:40]}」は id {other[0]}（{other[1]}行目）の{other[2]}と"
-                        "同じです。どちらかを変えてください。",
+                        f"id {e.id} の{column}「{text[:40]}」は id {other[0]} の{other[1]}と同じです。"
+                        "どちらかを変えてください。",
                     )
                 )
             else:
-                seen_questions.setdefault(key, (e.id, e.line, column))
+                seen_questions.setdefault(key, (e.id, column))
     return problems
 
 

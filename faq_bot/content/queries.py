@@ -75,7 +75,7 @@ def queries_from_rows(
         if q:
             queries.append(LabelledQuery(q, gold, line, cell(row, "style"), source))
         elif gold:  # an answer without its question: a slip, not a blank line
-            problems.append(FormatProblem(line, "query", "質問が空です（gold だけが書かれています）。"))
+            problems.append(FormatProblem(line, "質問", "質問が空です（正解のidだけが書かれています）。"))
     if problems and not skip_incomplete:
         raise FaqFormatError(source, problems, what=QUERY_SET)
     for problem in problems:

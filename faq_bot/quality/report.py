@@ -86,6 +86,11 @@ def to_csv(table: Sequence[Row]) -> str:
     return csv_text([head, *body])
 
 
+#: A proposed answer threshold this far under the current one is shown with a caution: a set of questions close
+#: to the FAQ's own wording makes every answer look safe (five points: more than a proposal's usual wobble).
+CAUTION_BELOW = 0.05
+
+
 def context(
     report: Report, decision: DecisionParams, source: str, proposal: Any = None, max_wrong: float = MAX_WRONG,
     timezone: str = "Asia/Tokyo",
@@ -103,6 +108,7 @@ def context(
         "entry_questions": entry_questions(report.outcomes),
         "plots": plots(report.outcomes, decision.answer_threshold),
         "answer_threshold": decision.answer_threshold,
+        "caution_below": CAUTION_BELOW,
         "suggest_threshold": decision.suggest_threshold,
         "proposal": proposal,
         "no_proposal": why_no_proposal(scored(report.outcomes)) if proposal is None else None,

@@ -214,8 +214,10 @@ def login_url(request: Request) -> str:
     logged out in another tab), the page the form was on, and a note that what was sent was not kept."""
     if request.method != "GET":
         referer = urlsplit(request.headers.get("referer", ""))
-        same_site = referer.netloc == request.url.netloc
-        back = page_after_login(referer.path if same_site else "")
+        # The host alone: a proxy may drop a non-standard port from Host; page_after_login keeps it under /admin.
+        same_site = referer.hostname is not None and referer.hostname == request.url.hostname
+        page = referer.path + (f"?{referer.query}" if referer.query else "")
+        back = page_after_login(page if same_site else "")
         return "/admin/login?" + urlencode({"next": back, "expired": "1"} if back != HOME else {"expired": "1"})
     wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     if page_after_login(wanted) == HOME:

@@ -33,7 +33,7 @@ def test_a_tsv_and_the_same_sheet_give_the_same_questions() -> None:
 def test_a_gold_without_its_question_is_named_by_line_and_blank_lines_are_skipped() -> None:
     with pytest.raises(FaqFormatError) as caught:
         queries_of("query\tgold\n見積を作りたい\t3\n\t5\n\t\n".encode(), "q.tsv")
-    assert [(p.line, p.column) for p in caught.value.problems] == [(3, "query")]
+    assert [(p.line, p.column) for p in caught.value.problems] == [(3, "質問")]
     assert "質問が空です" in caught.value.problems[0].message and caught.value.what == "質問集"
 
 

@@ -41,7 +41,7 @@ async def login_form(request: Request, next: str = "", logged_out: bool = False,
         notice = "ログアウトしました。"
     elif expired:
         notice = (
-            "ログインの有効期限が切れたか、別の画面でログアウトされたため、送信した内容は受け付けていません。"
+            "ログインの有効期限が切れたか、別の画面でログアウトされたため、送信した内容は反映されていません。"
             "もう一度ログインしてから、操作をやり直してください。"
         )
     elif wanted != HOME:

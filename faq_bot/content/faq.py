@@ -204,6 +204,13 @@ def parse_rows(rows: Iterable[tuple[int, list[str]]], source: str, encoding: str
             if len(row) > width or cut_required:
                 problems.append(FormatProblem(line, None, f"列の数が{len(row)}です（見出しは{width}列）。"))
                 continue
+            if _repeats_header(row, columns):  # two files pasted together: the second one's header row
+                problems.append(
+                    FormatProblem(
+                        line, None, "見出し行と同じ行です。見出し行は1行目だけにして、この行は削除してください。"
+                    )
+                )
+                continue
             entry = _entry(row, columns, line, problems, warnings)
             if entry is not None:
                 entries.append(entry)
@@ -218,6 +225,15 @@ def parse_rows(rows: Iterable[tuple[int, list[str]]], source: str, encoding: str
     if problems:
         raise FaqFormatError(source, problems, encoding)
     return Faq(tuple(entries), source, encoding, sha256, tuple(warnings))
+
+
+def _repeats_header(row: list[str], columns: dict[str, int]) -> bool:
+    """True for a row whose required cells are column headings (「id」「質問」「回答」 or their aliases)."""
+    return all(
+        i < len(row) and normalize(row[i]) in COLUMN_ALIASES[name]
+        for name, i in columns.items()
+        if name in REQUIRED_COLUMNS
+    )
 
 
 def _entry(

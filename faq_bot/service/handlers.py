@@ -69,9 +69,25 @@ def wants_page(headers: Mapping[str, str], path: str) -> bool:
     return "text/html" in headers.get("accept", "") and not path.startswith("/api/")
 
 
+#: The page each admin form posts from (``/admin/ui/<action>``): where its error page, or its result address
+#: opened again, leads back to.
+FORM_PAGES = {"batch": "/admin/batch", "alternate": "/admin/log", "dismiss": "/admin/log", "entries": "/admin/entries"}
+_PAGE_NAMES = {"/admin/batch": "一括テストに戻る", "/admin/log": "質問ログに戻る", "/admin/entries": "FAQの一覧に戻る"}
+
+
 def back_link(path: str) -> tuple[str, str]:
-    """Where an error page leads on: the admin home for admin pages, else the site's top page."""
-    return ("/admin", "管理画面に戻る") if path.startswith("/admin") else ("/", "トップページに戻る")
+    """Where an error page leads on (address, label): the page a form was sent from, the entry list for an entry,
+    the admin home for other admin pages, else the site's top page."""
+    parts = path.split("/")
+    if not path.startswith("/admin"):
+        return "/", "トップページに戻る"
+    if len(parts) > 3 and parts[2] == "ui":
+        page = FORM_PAGES.get(parts[3], "/admin")
+    elif len(parts) > 2 and f"/admin/{parts[2]}" in _PAGE_NAMES:
+        page = f"/admin/{parts[2]}"
+    else:
+        page = "/admin"
+    return page, _PAGE_NAMES.get(page, "管理画面に戻る")
 
 
 def error_context(status: int, message: str, path: str) -> dict[str, str]:

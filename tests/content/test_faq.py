@@ -308,3 +308,8 @@ def test_an_entrys_problems_are_its_own_told_without_file_lines() -> None:
     mine = faq.entry_problems(parsed, parsed.warnings, "2")
     assert len(mine) == 1 and mine[0].line is None and str(mine[0]).startswith("列「回答」")
     assert faq.entry_problems(parsed, parsed.warnings, "9") == ()
+
+
+def test_a_header_row_repeated_below_is_refused_not_published_as_an_entry() -> None:
+    found = problems_of(HEADER + "1\tc\tq1\ta\t\n" + HEADER + "2\tc\tq2\tb\t\n")
+    assert len(found) == 1 and "3行目" in found[0] and "見出し行と同じ行です" in found[0]

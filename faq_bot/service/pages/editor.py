@@ -22,6 +22,7 @@ from faq_bot.progress import Progress, Step
 from faq_bot.publishing.publisher import Publisher
 from faq_bot.service.auth import COOKIE, AdminPageRoute
 from faq_bot.service.deps import AuthDep, ChatLogDep, PublisherDep
+from faq_bot.service.handlers import FORM_PAGES
 from faq_bot.service.offload import in_background
 from faq_bot.service.routes.staff import LOG_NOT_SETTLED, settle_after_publish
 from faq_bot.service.streaming import View, with_progress
@@ -235,16 +236,12 @@ async def ui_reload(
     return await with_progress(request, auth, "publish", "ディスク上のTSVを確認しています", work)
 
 
-#: The page each form posts from: where a result address opened again (back button, bookmark) leads.
-_FORM_PAGES = {"batch": "/admin/batch", "alternate": "/admin/log", "dismiss": "/admin/log", "entries": "/admin/entries"}
-
-
 @editor_pages.get("/ui/{action}/{rest:path}", response_class=RedirectResponse)
 @editor_pages.get("/ui/{action}", response_class=RedirectResponse)
 async def form_result_again(action: str, rest: str = "") -> RedirectResponse:
     """A form's result address opened again: its page (a form result cannot be shown again without sending
     the form again, and a raw 405 is no page for an editor)."""
-    page = _FORM_PAGES.get(action, "/admin")
+    page = FORM_PAGES.get(action, "/admin")
     if action == "entries" and rest and "/" not in rest:
         page += "/" + quote(rest)  # the entry's own editing page
     return RedirectResponse(page, status_code=303)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +17,7 @@ from faq_bot.errors import FaqFormatError, FormatProblem
 from faq_bot.text.normalize import normalize
 
 QUERY_SET = "質問集"
+_ID_SEPARATORS = re.compile(r"[,、]")
 #: Column headings: the English names, or the Japanese ones an editor writes in Excel (case and width ignored).
 QUERY_COLUMNS: dict[str, tuple[str, ...]] = {
     "query": ("query", "質問"),
@@ -71,7 +74,10 @@ def queries_from_rows(
     problems = []
     for line, row in numbered:
         q = cell(row, "query")
-        gold = tuple(g.strip() for g in cell(row, "gold").split(",") if g.strip())
+        # Ids as typed in Excel too: full width (２１) and Japanese commas (11、12).
+        gold = tuple(
+            g.strip() for g in _ID_SEPARATORS.split(unicodedata.normalize("NFKC", cell(row, "gold"))) if g.strip()
+        )
         if q:
             queries.append(LabelledQuery(q, gold, line, cell(row, "style"), source))
         elif gold:  # an answer without its question: a slip, not a blank line

@@ -35,7 +35,7 @@ def batch_queries(raw: bytes, source: str, known_ids: Collection[str] | None = N
         raise FaqFormatError(source, [problem], what=QUERY_SET)
     if known_ids is not None:
         unknown = [
-            FormatProblem(q.line, "gold", f"正解のid「{g}」は公開中のFAQにありません。")
+            FormatProblem(q.line, "正解", f"正解のid「{g}」は公開中のFAQにありません。")
             for q in queries for g in q.gold if g not in known_ids
         ]  # fmt: skip
         if unknown:

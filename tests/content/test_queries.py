@@ -49,3 +49,9 @@ def test_japanese_headings_and_any_case_or_width_name_the_columns() -> None:
     rows = parse_queries("質問\t正解\t文体\nいつ届く？\t3\tcasual\n", "q.tsv")
     assert [(q.query, q.gold, q.style) for q in rows] == [("いつ届く？", ("3",), "casual")]
     assert parse_queries("Query\tＧＯＬＤ\nx\t1\n", "q.tsv")[0].gold == ("1",)
+
+
+def test_gold_ids_typed_in_full_width_or_with_japanese_commas_are_read() -> None:
+    from faq_bot.content.queries import parse_queries
+
+    assert parse_queries("質問\t正解\nx\t１１、１２\n", "q.tsv")[0].gold == ("11", "12")

@@ -108,5 +108,6 @@ def _result(request: Request, base: dict[str, Any], task: asyncio.Future[View]) 
     page = templates().get_template(view.template)
     context = page.new_context({**base, "request": request, **view.context})
     notice = view.context.get("message")
-    lead = f'<p class="notice" role="status">{escape(notice)}</p>' if notice else ""
+    kind, role = ("warn", "alert") if view.context.get("warn") else ("notice", "status")  # 公開しませんでした …
+    lead = f'<p class="{kind}" role="{role}">{escape(notice)}</p>' if notice else ""
     return '<div class="result">' + lead + "".join(page.blocks["content"](context)) + "</div>"

@@ -196,6 +196,7 @@ def test_a_form_sent_after_the_session_ended_leads_back_to_its_page_and_says_not
     assert sent.headers["location"] == "/admin/login?next=%2Fadmin%2Fentries%2F3&expired=1"
     page = client.get(sent.headers["location"]).text
     assert "送信した内容は反映されていません" in page and 'name="next" value="/admin/entries/3"' in page
+    assert '<p class="warn" role="status">ログインの有効期限が切れたか' in page
     paged = client.post("/admin/ui/dismiss", headers={"Referer": base + "/admin/log?days=7&page=3"},
                         follow_redirects=False)  # fmt: skip
     assert paged.headers["location"] == "/admin/login?next=%2Fadmin%2Flog%3Fdays%3D7%26page%3D3&expired=1"

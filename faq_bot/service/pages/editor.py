@@ -161,14 +161,14 @@ async def ui_publish(
     except NotFoundError as exc:
         return await _home(request, auth, publisher, message=str(exc))
     if from_disk and not _still_on_disk(publisher.paths.faq_path, staged):
-        return await _home(request, auth, publisher, message=DISK_CHANGED)
+        return await _home(request, auth, publisher, message=DISK_CHANGED, warn=True)
     if base and base != publisher.engine.current.faq_version:
         kept = _edited_entry(raw, edited) if edited else None
         if kept is not None:  # one entry edited in the browser: its form again, with the edit in it
             categories = publisher.engine.current.index.categories
             return await render(request, auth, "entry.html", "entries", entry=kept, categories=categories,
-                                message=CHANGED_SINCE_KEPT)  # fmt: skip
-        return await _home(request, auth, publisher, message=CHANGED_SINCE)
+                                message=CHANGED_SINCE_KEPT, warn=True)  # fmt: skip
+        return await _home(request, auth, publisher, message=CHANGED_SINCE, warn=True)
 
     def work(progress: Progress) -> View:
         try:
@@ -220,7 +220,7 @@ async def ui_reload(
             raw = path.read_bytes()
         except OSError:
             return _home_view(request, publisher, message=f"ディスク上のTSV（{path}）を読めません（ファイルがないか、"
-                              "読む権限がありません）。公開中のFAQはそのままです。")  # fmt: skip
+                              "読む権限がありません）。公開中のFAQはそのままです。", warn=True)  # fmt: skip
         try:
             result = publisher.publish_bytes(raw, str(path), dry_run=True, progress=progress)
         except FaqFormatError as exc:
@@ -257,7 +257,7 @@ async def rollback_preview(request: Request, auth: AuthDep, publisher: Publisher
         try:
             version, preview = publisher.rollback_preview(build_id, progress)
         except FaqBotError as exc:  # no such version, an unreadable or incompatible one, the shared store unreachable
-            return _home_view(request, publisher, message=f"戻せません: {exc}")
+            return _home_view(request, publisher, message=f"戻せません: {exc}", warn=True)
         return View("rollback.html", {"version": version, "preview": preview, "changes": preview.changes,
                                       "faq_version": live})  # fmt: skip
 
@@ -276,7 +276,7 @@ async def ui_rollback(
     """Serve a kept version again, with progress (``base``: the version the preview compared against)."""
     auth.check_csrf(request, csrf)
     if base and base != publisher.engine.current.faq_version:
-        return await _home(request, auth, publisher, message=CHANGED_SINCE)
+        return await _home(request, auth, publisher, message=CHANGED_SINCE, warn=True)
     zone = request.app.state.settings.timezone
 
     def work(progress: Progress) -> View:

@@ -48,7 +48,7 @@ async def login_form(request: Request, next: str = "", logged_out: bool = False,
         notice = "このページを開くにはログインしてください。ログインすると、そのページに戻ります。"
     else:
         notice = None
-    return _login_page(request, next=wanted, notice=notice)
+    return _login_page(request, next=wanted, notice=notice, warn=expired and not logged_out)
 
 
 @login_pages.post("/login", response_model=None)

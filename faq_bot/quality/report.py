@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from faq_bot import assets
-from faq_bot.quality.calibrate import FEW_QUESTIONS, MAX_WRONG, NEVER_SUGGEST, why_no_proposal
+from faq_bot.quality.calibrate import FEW_QUESTIONS, MAX_WRONG, NEVER_SUGGEST, Thresholds, figures, why_no_proposal
 from faq_bot.quality.evaluate import Outcome, Report, scored
 from faq_bot.quality.plots import plots
 from faq_bot.retrieval.decision import Decision, decision_label
@@ -91,11 +91,22 @@ def to_csv(table: Sequence[Row]) -> str:
 CAUTION_BELOW = 0.05
 
 
+def _gains(proposal: Thresholds, current: Thresholds) -> bool:
+    """True when the proposed thresholds change anything for the better on these questions: fewer wrong answers,
+    or more answered right, helped or out-of-scope questions escalated."""
+    pairs = [
+        (proposal.answered_correctly, current.answered_correctly), (proposal.helpful, current.helpful),
+        (proposal.oos_rejection, current.oos_rejection), (-proposal.wrong_answers, -current.wrong_answers),
+    ]  # fmt: skip
+    return any(p > c for p, c in pairs)
+
+
 def context(
     report: Report, decision: DecisionParams, source: str, proposal: Any = None, max_wrong: float = MAX_WRONG,
     timezone: str = "Asia/Tokyo",
 ) -> dict[str, Any]:  # fmt: skip
     """Everything the HTML report template shows."""
+    data = scored(report.outcomes)
     return {
         "decision_labels": DECISION_LABELS,
         "source": source,
@@ -111,7 +122,9 @@ def context(
         "caution_below": CAUTION_BELOW,
         "suggest_threshold": decision.suggest_threshold,
         "proposal": proposal,
-        "no_proposal": why_no_proposal(scored(report.outcomes)) if proposal is None else None,
+        "no_gain": proposal is not None
+        and not _gains(proposal, figures(data, decision.answer_threshold, decision.suggest_threshold)),
+        "no_proposal": why_no_proposal(data) if proposal is None else None,
         "few_questions": len(report.outcomes) < FEW_QUESTIONS,
         "never_suggest": NEVER_SUGGEST,
         "max_wrong": max_wrong,

@@ -6,7 +6,7 @@ from pathlib import Path
 from faq_bot.content.queries import read_queries
 from faq_bot.quality import plots
 from faq_bot.quality import report as batch_report
-from faq_bot.quality.calibrate import proposal_for
+from faq_bot.quality.calibrate import figures, proposal_for
 from faq_bot.quality.evaluate import evaluate, scored
 from faq_bot.retrieval.engine import Engine
 from tests.conftest import write
@@ -59,10 +59,16 @@ def test_a_small_set_gets_its_proposal_with_a_warning(fake_engine: Engine, tmp_p
     assert proposal is not None
     html = batch_report.render_html(report, fake_engine.params.decision, "q.tsv", proposal)
     assert "しきい値の提案（" in html and "4問と少ないため" in html
-    # A proposal well under the current threshold comes with a caution: an easy set proposes answering everything.
+    # A proposal well under the current thresholds comes with a caution: an easy set proposes answering everything.
+    better = replace(proposal, answered_correctly=1.0, helpful=1.0, wrong_answers=0.0)
     for answer, cautioned in ((0.07, True), (0.9, False)):
-        shown = batch_report.render_html(report, fake_engine.params.decision, "q.tsv", replace(proposal, answer=answer))
-        assert ("回答を増やす方向です" in shown) == cautioned
+        shown = batch_report.render_html(report, fake_engine.params.decision, "q.tsv", replace(better, answer=answer))
+        assert ("回答や候補を増やす方向です" in shown) == cautioned and "変える必要はありません" not in shown
+    # A proposal that changes nothing for the better on these questions says so instead.
+    decision = fake_engine.params.decision
+    current = figures(scored(report.outcomes), decision.answer_threshold, decision.suggest_threshold)
+    same = batch_report.render_html(report, fake_engine.params.decision, "q.tsv", replace(current, answer=0.07))
+    assert "変える必要はありません" in same and "回答や候補を増やす方向です" not in same
 
 
 def test_tradeoff_moves_the_right_way(fake_engine: Engine, tmp_path: Path) -> None:

@@ -333,3 +333,15 @@ def test_a_regression_question_expecting_a_deleted_entry_says_so(admin_settings:
     assert "削除 1件" in page.text
     rows = [r for r in page.text.split("<tr") if "銀行振込はできますか" in r and "verdict-" in r]
     assert rows and "id 5 は削除されます" in rows[0]  # the regression set's expectation needs mending too
+
+
+def test_a_preview_of_thousands_of_changes_diffs_the_first_ones_and_lists_the_rest(
+    logged_in_client: TestClient,
+) -> None:
+    rows = "".join(f"{100 + i}\t会員\t質問その{i}ですか\t回答{i}です。\t\n" for i in range(400))
+    csrf = csrf_of(logged_in_client.get("/admin").text)
+    page = logged_in_client.post(
+        "/admin/ui/upload", data={"csrf": csrf}, files={"file": ("big.tsv", (SMALL_FAQ + rows).encode())}
+    ).text
+    assert "追加 400件" in page and page.count('<article class="change') == 200
+    assert "さらにほか 200件（idと質問のみ）" in page and "id 499: 質問その399ですか" in page

@@ -298,6 +298,12 @@ def alternate_key(text: str) -> str:
     return normalize(text).rstrip("?？。.!！ ")
 
 
+def entry_fingerprint(entry: FaqEntry) -> str:
+    """A short digest of an entry's content (category, question, answer, alternates): did it change since?"""
+    fields = (entry.category, entry.question, entry.answer, *entry.alternates)
+    return hashlib.sha256("\x00".join(fields).encode("utf-8")).hexdigest()[:16]
+
+
 def entry_contains(entry: FaqEntry, text: str) -> bool:
     """True when any field of the entry (id, category, question, alternates, answer) contains ``text``,
     widths and case ignored (what an editor types to find an entry)."""

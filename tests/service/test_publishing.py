@@ -320,6 +320,14 @@ def test_an_entry_edit_whose_preview_went_stale_comes_back_in_its_form_not_lost(
     assert '<p class="warn" role="alert">確認のあとで公開中のFAQが変わりました' in page  # not a success note
     assert admin_client.get("/api/faqs/3").json()["question"] == "見積書を発行できますか"
     assert "見積書が欲しい" not in str(admin_client.get("/api/faqs/3").json())  # nothing published behind their back
+    assert "このFAQ（id 3）自体も" not in page  # another entry was published meanwhile, not this one
+    # This time someone changes entry 3 itself meanwhile: the note says so.
+    preview = admin_client.post("/admin/ui/entries/3", data=form).text
+    fields = dict(re.findall(r'name="(staged|base|source|edited|entry_base)" value="([^"]*)"', preview))
+    changed_3 = NEW_FAQ.replace("カート画面から見積書を作成できます。", "カート画面の見積ボタンから作成できます。")
+    assert upload(admin_client, changed_3.encode()).json()["published"]
+    page = admin_client.post("/admin/ui/publish", data={"csrf": csrf, **fields}).text
+    assert "このFAQ（id 3）自体も別の人が変更して公開しました" in page
 
 
 def test_a_regression_question_expecting_a_deleted_entry_says_so(admin_settings: Settings, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from faq_bot.content.faq import FaqEntry, read_bytes, readable_text
+from faq_bot.content.faq import FaqEntry, entry_fingerprint, read_bytes, readable_text
 from faq_bot.content.workbook import is_workbook, row_texts
 from faq_bot.errors import FaqBotError, FaqFormatError, NotFoundError
 from faq_bot.localtime import local_time
@@ -66,6 +66,10 @@ CHANGED_SINCE_KEPT = (
 )
 
 
+CHANGED_SINCE_SAME_ENTRY = (
+    "確認のあとで、このFAQ（id {id}）自体も別の人が変更して公開しました。下はあなたの編集で、その変更は入っていません。"
+    "FAQの一覧から公開中の内容を開いて見比べ、必要な変更を取り込んでから、もう一度確認してください。"
+)
 DISK_CHANGED = (
     "確認のあとでディスク上のTSVが変わりました（サーバー上で編集されたなど）。公開していません。"
     "もう一度「ディスク上のTSVを確認して公開」から確かめてください。"
@@ -148,6 +152,7 @@ async def ui_publish(
     back: Annotated[str, Form(max_length=200)] = "",
     edited: Annotated[str, Form(max_length=200)] = "",
     from_disk: Annotated[bool, Form()] = False,
+    entry_base: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Publish the file previewed before (unless the live FAQ changed since: that preview is out of date).
 
@@ -165,9 +170,12 @@ async def ui_publish(
     if base and base != publisher.engine.current.faq_version:
         kept = _edited_entry(raw, edited) if edited else None
         if kept is not None:  # one entry edited in the browser: its form again, with the edit in it
-            categories = publisher.engine.current.index.categories
-            return await render(request, auth, "entry.html", "entries", entry=kept, categories=categories,
-                                message=CHANGED_SINCE_KEPT, warn=True)  # fmt: skip
+            live = publisher.engine.current
+            now = live.entry(kept.id)
+            same_entry = entry_base and (now is None or entry_fingerprint(now) != entry_base)
+            message = CHANGED_SINCE_SAME_ENTRY.format(id=kept.id) if same_entry else CHANGED_SINCE_KEPT
+            return await render(request, auth, "entry.html", "entries", entry=kept, categories=live.index.categories,
+                                message=message, warn=True)  # fmt: skip
         return await _home(request, auth, publisher, message=CHANGED_SINCE, warn=True)
 
     def work(progress: Progress) -> View:

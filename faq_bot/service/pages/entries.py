@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from faq_bot.content.faq import FaqEntry, dump, entry_contains, entry_problems
+from faq_bot.content.faq import FaqEntry, dump, entry_contains, entry_fingerprint, entry_problems
 from faq_bot.errors import EntryNotFoundError, FaqFormatError
 from faq_bot.progress import Progress
 from faq_bot.service.auth import AdminPageRoute
@@ -57,7 +57,8 @@ async def entry_preview(
     """The edited entry validated and built aside: its diff and regression changes, and the publish button."""
     auth.check_csrf(request, csrf)
     live = publisher.engine.current
-    if live.entry(entry_id) is None:
+    before = live.entry(entry_id)
+    if before is None:
         raise EntryNotFoundError(entry_id)
     # One alternate per line; a pasted "|" list works too (the TSV's own separator).
     phrases = tuple(p.strip() for p in alternates.replace("|", "\n").splitlines() if p.strip())
@@ -74,7 +75,7 @@ async def entry_preview(
         staged = Staging(publisher.paths.index_dir).put(raw)
         return View("entry.html", {
             "preview": result.preview, "warnings": entry_problems(result.preview.faq, result.warnings, entry_id),
-            "one_entry": True, "staged": staged, "base": live.faq_version,
+            "one_entry": True, "staged": staged, "base": live.faq_version, "entry_base": entry_fingerprint(before),
             "source_label": source, "title": f"FAQ {entry_id} の変更の確認", **context,
         })  # fmt: skip
 

@@ -103,18 +103,24 @@ def decode(raw: bytes, source: str) -> tuple[str, str]:
     # character fails as UTF-8 at its first Japanese character, as CP932 only at the broken one).
     encoding, error = max(errors, key=lambda e: e[1].start)
     line = raw[: error.start].count(b"\n") + 1
-    bad = " ".join(f"0x{b:02x}" for b in raw[error.start : error.end])
-    raise FaqFormatError(
-        source,
-        [
-            FormatProblem(
-                line,
-                None,
-                f"{ENCODING_LABELS[encoding]} として読めない文字があります（{bad}）。その文字を入力し直すか、"
-                "UTF-8 (BOM付き可) または CP932 (Shift_JIS) で保存し直してください。",
-            )
-        ],
+    bad = " ".join(f"0x{b:02x}" for b in raw[error.start : error.start + 2])  # the byte and the next: a pair in CP932
+    problem = FormatProblem(
+        line,
+        _column_at(raw, error.start, encoding),
+        f"{ENCODING_LABELS[encoding]} として読めない文字があります（{bad}）。この行のその文字を入力し直してください。"
+        "それでも読めないときは、UTF-8 (BOM付き可) か CP932 (Shift_JIS) で保存し直してください。",
     )
+    raise FaqFormatError(source, [problem])
+
+
+def _column_at(raw: bytes, position: int, encoding: str) -> str | None:
+    """The heading of the column a byte stands in (by the tabs before it on its line), if the header names it."""
+    start = raw.rfind(b"\n", 0, position) + 1
+    index = raw[start:position].count(b"\t")
+    header = raw.split(b"\n", 1)[0].decode(encoding, errors="replace").split("\t")
+    lookup = {alias: name for name, aliases in COLUMN_ALIASES.items() for alias in aliases}
+    name = lookup.get(normalize(header[index])) if index < len(header) else None
+    return COLUMN_LABELS[name] if name else None
 
 
 def _candidates(raw: bytes) -> list[str]:

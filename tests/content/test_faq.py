@@ -66,7 +66,8 @@ def test_a_cp932_file_with_one_broken_character_names_its_line_not_the_first_jap
     with pytest.raises(FaqFormatError) as info:
         faq.read_bytes(raw, "sjis.tsv")
     problem = info.value.problems[0]
-    assert problem.line == 5 and "CP932 (Shift_JIS) として読めない文字" in problem.message and "0x85" in problem.message
+    assert problem.line == 5 and "CP932 (Shift_JIS) として読めない文字" in problem.message
+    assert "0x85 0x40" in problem.message and problem.column == "分類"  # the pair, in the column it stands in
     shown = faq.readable_text(raw).splitlines()  # the page shows the lines as CP932, the broken one marked
     assert shown[1] == SMALL_FAQ.splitlines()[1] and "\ufffd" in shown[4]
 

@@ -96,6 +96,10 @@ def test_an_editor_edits_one_entry_sees_the_diff_and_regressions_and_publishes(a
     admin.get_by_text("公開しました（").wait_for()  # type: ignore[attr-defined]
     published = httpx.get(site + "/api/faqs/3").json()
     assert published["answer"].startswith("カート画面の[見積書を作成]") and published["category"] == "見積・注文"
+    assert admin.get_by_role("heading", name="FAQ 3 を公開しました").is_visible()  # type: ignore[attr-defined]
+    admin.get_by_role("link", name="FAQの一覧に戻る").click()  # type: ignore[attr-defined]  # back where editing goes on
+    admin.get_by_role("heading", name="FAQの編集（6件）").wait_for()  # type: ignore[attr-defined]
+    admin.get_by_role("navigation").get_by_role("link", name="FAQの公開").click()  # type: ignore[attr-defined]
     assert "FAQ 3 の編集（管理画面）" in admin.locator("#versions-h + table").inner_text()  # type: ignore[attr-defined]
 
 

@@ -208,6 +208,11 @@ async def ui_publish(
             return View("notice.html", {
                 "heading": "言い換えを追加しました", "message": message, "back": to_log, "back_label": "質問ログに戻る",
             })  # fmt: skip
+        if edited:  # one entry edited in the browser: back to where the editor works, the entry list
+            return View("notice.html", {
+                "heading": f"FAQ {edited} を公開しました", "message": message, "back": f"/admin/entries/{quote(edited)}",
+                "back_label": f"FAQ {edited} をもう一度開く", "more": "/admin/entries", "more_label": "FAQの一覧に戻る",
+            })  # fmt: skip
         return _home_view(request, publisher, message=message)
 
     return await with_progress(request, auth, "log" if dismiss else "publish", "公開しています", work)

@@ -210,8 +210,9 @@ async def ui_publish(
             })  # fmt: skip
         if edited:  # one entry edited in the browser: back to where the editor works, the entry list
             return View("notice.html", {
-                "heading": f"FAQ {edited} を公開しました", "message": message, "back": f"/admin/entries/{quote(edited)}",
-                "back_label": f"FAQ {edited} をもう一度開く", "more": "/admin/entries", "more_label": "FAQの一覧に戻る",
+                "heading": f"FAQ {edited} を公開しました", "message": message,
+                "back": f"/admin/entries/{quote(edited)}", "back_label": f"FAQ {edited} をもう一度開く",
+                "more": "/admin/entries", "more_label": "FAQの一覧に戻る",
             })  # fmt: skip
         return _home_view(request, publisher, message=message)
 

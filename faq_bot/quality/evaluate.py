@@ -24,7 +24,6 @@ from faq_bot.retrieval.decision import (
     grounded,
     is_referral,
     names_nothing,
-    shares_nothing,
     topic_score,
 )
 from faq_bot.retrieval.engine import Engine
@@ -234,10 +233,9 @@ def scored(outcomes: Sequence[Outcome], top: int | None = None) -> list[Scored]:
             label = Label.RIGHT if hits and hits[0].entry.id in o.query.gold else Label.WRONG
         candidates = topic_score(o.reply.search, n)
         near = o.query.style == NEAR_OOS
-        # Escalated whatever the thresholds: the best entry lacks what was asked, the message names nothing or
-        # shares nothing with its candidates.
+        # Escalated whatever the thresholds: the best entry lacks what was asked, or the message names nothing.
         search = o.reply.search
-        blocked = bool(o.reply.unanswered) or names_nothing(search.analysis) or shares_nothing(search, n)
+        blocked = bool(o.reply.unanswered) or names_nothing(search.analysis)
         in_top = o.rank is not None and o.rank <= n
         topic = search.topic_probability
         rooted = bool(hits) and grounded(hits[0])

@@ -17,6 +17,7 @@ from faq_bot.retrieval.decision import Decision, Reply, decide, topic_score
 from faq_bot.retrieval.engine import Loaded
 from faq_bot.retrieval.index import lexical_words
 from faq_bot.retrieval.params import DecisionParams
+from faq_bot.retrieval.retriever import Search
 from faq_bot.retrieval.signals import SignalSet
 
 #: Japanese names of the signals, for staff.
@@ -86,8 +87,8 @@ class Explanation:
     unanswered: tuple[str, ...]  # what the question asks for that the best entry does not say
     # The best entry was probable enough, but the topic model's own probability was not: far from the FAQ's subject.
     off_subject: bool
-    # Not answered because the best entry shares no word with the question (``grounded``), or escalated because
-    # no candidate does (``shares_nothing``): with shared words the reply would have been another.
+    # Not answered because the best entry shares no word with the question (``grounded``), or no candidates because
+    # none shares one (``topic_score``): with shared words the reply would have been another.
     no_shared_words: bool
     hits: tuple[ExplainedHit, ...]
     faq_version: str
@@ -132,10 +133,7 @@ def explain(loaded: Loaded, query: str, categories: Sequence[str] | None = None,
         topic_contributions=_contributions(topic, topic_signals(reply.search)),
         unanswered=reply.unanswered,
         # Only when the topic model's bar was the reason: without it, the same search would be answered.
-        off_subject=(
-            reply.decision != Decision.ANSWER
-            and decide(replace(reply.search, topic_probability=None), decision).decision == Decision.ANSWER
-        ),
+        off_subject=_off_subject(reply, decision),
         no_shared_words=_no_shared_words(reply, decision),
         hits=tuple(hits),
         faq_version=loaded.faq_version,
@@ -143,15 +141,32 @@ def explain(loaded: Loaded, query: str, categories: Sequence[str] | None = None,
     )
 
 
+def _sharing(search: Search) -> Search:
+    """The same search as if every candidate had a word in common with the message."""
+    return search.with_hits(
+        [
+            replace(h, signals=replace(h.signals, coverage=1.0)) if h.signals else replace(h, lexical=1.0)
+            for h in search.hits
+        ]
+    )
+
+
 def _no_shared_words(reply: Reply, params: DecisionParams) -> bool:
     """True when the rule on shared words decided: the same search, every candidate sharing a word, would get
-    another reply (an answer instead of もしかして, candidates or related questions with an escalation)."""
+    another reply (an answer instead of もしかして, candidates instead of an escalation)."""
     if reply.decision in (Decision.ANSWER, Decision.SMALLTALK):
         return False
-    sharing = [replace(h, signals=replace(h.signals, coverage=1.0)) if h.signals else replace(h, lexical=1.0)
-               for h in reply.search.hits]  # fmt: skip
-    other = decide(reply.search.with_hits(sharing), params)
-    return _shown(other) != _shown(reply)
+    return _shown(decide(_sharing(reply.search), params)) != _shown(reply)
+
+
+def _off_subject(reply: Reply, params: DecisionParams) -> bool:
+    """True when the topic model's bar kept an answer back: with shared words (that rule aside), the search would
+    be answered without that bar and is not with it."""
+    if reply.decision == Decision.ANSWER:
+        return False
+    sharing = _sharing(reply.search)
+    lifted = decide(replace(sharing, topic_probability=None), params).decision == Decision.ANSWER
+    return lifted and decide(sharing, params).decision != Decision.ANSWER
 
 
 def _shown(reply: Reply) -> tuple[str, tuple[str, ...], tuple[str, ...]]:

@@ -90,19 +90,22 @@ def grounded(hit: Hit) -> bool:
 
 
 def shares_nothing(search: Search, n: int) -> bool:
-    """True for a message in Japanese that has no content word in common with any of its first ``n``
-    candidates (「あほ」, 「役立たず」, 「ねこですか」): whatever the vectors say, it does not ask about them.
-    A message in another language may share nothing with Japanese entries and still mean the same
-    (the encoder reads across languages): it is left to the models."""
+    """True for a message in Japanese that has no content word in common with any of its first ``n`` candidates.
+    A message in another language may share nothing with Japanese entries and still mean the same (the encoder
+    reads across languages): it is left to the models."""
     return writes_japanese(search.analysis.normalized) and not any(grounded(h) for h in search.hits[:n])
 
 
 def topic_score(search: Search, n: int) -> float:
-    """How likely one of the first ``n`` candidates answers: the topic model's probability
-    (``Search.on_topic``), or, without a topic model (a decision model file of format 1, as
-    fitted before there was one), their probabilities summed, as the threshold then meant."""
+    """How likely one of the first ``n`` candidates answers, what the もしかして threshold sees: the topic model's
+    probability (``Search.on_topic``, never below the best candidate's own), or, without a topic model (a
+    decision model file of format 1, as fitted before there was one), their probabilities summed, as the
+    threshold then meant. When the candidates share no word with a Japanese message (``shares_nothing``), the
+    best one's probability is no sign that the message is about them (「ばか」 near 「分からないことがあり、
+    相談したいです」): the topic model's own probability alone counts."""
     if search.on_topic is not None:
-        return search.on_topic
+        own = search.topic_probability
+        return own if own is not None and shares_nothing(search, n) else search.on_topic
     return sum(h.confidence for h in search.hits[:n])
 
 
@@ -116,9 +119,9 @@ def decide(search: Search, params: DecisionParams) -> Reply:
     plausible candidates); else
     ``escalate``, listing entries above ``related_threshold`` as related questions. A question
     that asks for a time, a price or a number is escalated when its best entry names none, however
-    probable: the FAQ does not say what was asked; so is a message with no content word at all, and a
-    Japanese message that shares no word or reading with its candidates (``shares_nothing``). An answer
-    needs a content word in common with its entry (``grounded``); without one it is もしかして at most.
+    probable: the FAQ does not say what was asked; so is a message with no content word at all. An answer
+    needs a content word in common with its entry (``grounded``); without one it is もしかして at most, and
+    only if the topic model alone finds the message on the FAQ's subject (``topic_score``).
     """
     talk = recognise(search.query) if params.smalltalk_replies else None
     if talk is not None:
@@ -128,8 +131,7 @@ def decide(search: Search, params: DecisionParams) -> Reply:
     hits = search.hits
     if not hits:
         return _escalate(search, params)
-    # Whatever the vectors say: no candidates, no related entries.
-    if names_nothing(search.analysis) or shares_nothing(search, params.suggestion_count):
+    if names_nothing(search.analysis):  # whatever the vectors say: no candidates, no related entries
         return _escalate(search, params, related=False)
     top = hits[0]
     if params.check_asked_kind:

@@ -163,9 +163,13 @@ def test_an_answer_needs_a_word_or_a_reading_in_common_with_its_entry() -> None:
     assert alone.decision == Decision.SUGGEST and [h.entry.id for h in alone.suggestions] == ["0", "1", "2"]
 
 
-def test_a_japanese_message_that_shares_nothing_with_its_candidates_escalates_without_related_entries() -> None:
-    reply = decide(sharing(0.0, 0.0, 0.0, text="ばか"), SETTINGS)
-    assert reply.decision == Decision.ESCALATE and reply.related == () and reply.escalation is not None
+def test_candidates_sharing_no_word_with_a_japanese_message_need_the_topic_models_own_probability() -> None:
+    # 「ばか」: the best candidate's probability raised the topic score (on_topic) over the もしかして threshold.
+    unrelated = replace(sharing(0.0, 0.0, 0.0, text="ばか"), on_topic=0.7, topic_probability=0.2)
+    assert decide(unrelated, SETTINGS).decision == Decision.ESCALATE
+    assert decide(replace(unrelated, topic_probability=0.5), SETTINGS).decision == Decision.SUGGEST
+    # One candidate sharing a word: the usual topic score.
+    assert decide(replace(unrelated, hits=sharing(0.0, 0.2, 0.0).hits), SETTINGS).decision == Decision.SUGGEST
     # In another language nothing is shared with Japanese entries, yet the encoder may still find the meaning.
-    english = decide(sharing(0.0, 0.0, 0.0, text="how can i pay"), SETTINGS)
-    assert english.decision == Decision.SUGGEST
+    english = replace(sharing(0.0, 0.0, 0.0, text="how can i pay"), on_topic=0.7, topic_probability=0.2)
+    assert decide(english, SETTINGS).decision == Decision.SUGGEST

@@ -43,6 +43,7 @@ class Outcome:
     reply: Reply
     referral: bool = False  # the answer only refers the visitor to a person
     candidates: int = 3  # how many もしかして candidates the decision offers (``DecisionParams.suggestion_count``)
+    candidate_threshold: float = 0.05  # and how probable each must be (``DecisionParams.candidate_threshold``)
 
     @property
     def ranked_ids(self) -> list[str]:
@@ -149,7 +150,13 @@ def _table(groups: dict[str, list[Outcome]], label: str) -> list[dict[str, Any]]
 def outcomes_of(queries: Sequence[LabelledQuery], replies: Sequence[Reply], decision: DecisionParams) -> list[Outcome]:
     """Pair labelled questions with the replies they got."""
     return [
-        Outcome(q, r, r.hit is not None and is_referral(r.hit.entry, decision), decision.suggestion_count)
+        Outcome(
+            q,
+            r,
+            r.hit is not None and is_referral(r.hit.entry, decision),
+            decision.suggestion_count,
+            decision.candidate_threshold,
+        )
         for q, r in zip(queries, replies, strict=True)
     ]
 
@@ -219,6 +226,10 @@ def report_dict(report: Report) -> dict[str, Any]:
     }
 
 
+#: The topic score of a question with no candidate probable enough to offer: under any もしかして threshold.
+NO_CANDIDATES = -1.0
+
+
 def scored(outcomes: Sequence[Outcome], top: int | None = None) -> list[Scored]:
     """The calibration input of each outcome: best probability, topic score, and what answering would be;
     ``top`` candidates count as offered (default: as many as the decision offered, ``Outcome.candidates``)."""
@@ -231,12 +242,15 @@ def scored(outcomes: Sequence[Outcome], top: int | None = None) -> list[Scored]:
             label = Label.OUT_OF_SCOPE
         else:
             label = Label.RIGHT if hits and hits[0].entry.id in o.query.gold else Label.WRONG
-        candidates = topic_score(o.reply.search, n)
+        # The candidates decide() would offer: the first n probable enough (none: never もしかして, whatever the
+        # threshold, so the topic score is put below any).
+        offered = [h for h in hits[:n] if h.confidence >= o.candidate_threshold]
+        candidates = topic_score(o.reply.search, n) if offered else NO_CANDIDATES
         near = o.query.style == NEAR_OOS
         # Escalated whatever the thresholds: the best entry lacks what was asked, or the message names nothing.
         search = o.reply.search
         blocked = bool(o.reply.unanswered) or names_nothing(search.analysis)
-        in_top = o.rank is not None and o.rank <= n
+        in_top = any(h.entry.id in o.query.gold for h in offered)
         topic = search.topic_probability
         rooted = bool(hits) and grounded(hits[0])
         out.append(Scored(score, label, in_top, blocked, candidates, near, o.query.source, topic, rooted))

@@ -60,7 +60,7 @@ def test_figures_per_labelled_file(fake_engine: Engine, tmp_path: Path) -> None:
     assert other_row["wrong_answers"] == 0.5 and other_row["oos_rejection"] == 1.0  # the wrong answer is in this file
 
 
-def test_calibration_counts_as_many_candidates_as_the_decision_offers(fake_engine: Engine) -> None:
+def test_calibration_counts_the_candidates_the_decision_offers(fake_engine: Engine) -> None:
     from dataclasses import replace
 
     from faq_bot.content.queries import LabelledQuery
@@ -70,6 +70,6 @@ def test_calibration_counts_as_many_candidates_as_the_decision_offers(fake_engin
     reply = fake_engine.ask(question.query)
     assert [h.entry.id for h in reply.search.hits][:2] == ["2", "1"]
     params = fake_engine.params.decision
-    for offered, in_top in ((1, False), (3, True)):
-        outcome = outcomes_of([question], [reply], replace(params, suggestion_count=offered))
+    for offered, least, in_top in ((1, 0.0, False), (3, 0.0, True), (3, 1.01, False)):  # and as probable as it asks
+        outcome = outcomes_of([question], [reply], replace(params, suggestion_count=offered, candidate_threshold=least))
         assert scored(outcome)[0].gold_in_top is in_top

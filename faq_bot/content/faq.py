@@ -114,12 +114,14 @@ def decode(raw: bytes, source: str) -> tuple[str, str]:
 
 
 def _column_at(raw: bytes, position: int, encoding: str) -> str | None:
-    """The heading of the column a byte stands in (by the tabs before it on its line), if the header names it."""
+    """The heading of the column a byte stands in (by the tabs before it on its line), if the header names it;
+    None inside a quoted cell of several lines (a line that does not start a row) or past the header."""
     start = raw.rfind(b"\n", 0, position) + 1
+    if raw[:start].count(b'"') % 2:  # an odd number of quotes before the line: it continues a quoted cell
+        return None
     index = raw[start:position].count(b"\t")
     header = raw.split(b"\n", 1)[0].decode(encoding, errors="replace").split("\t")
-    lookup = {alias: name for name, aliases in COLUMN_ALIASES.items() for alias in aliases}
-    name = lookup.get(normalize(header[index])) if index < len(header) else None
+    name = _COLUMN_OF.get(normalize(header[index].strip('"'))) if index < len(header) else None
     return COLUMN_LABELS[name] if name else None
 
 
@@ -142,8 +144,12 @@ def readable_text(raw: bytes) -> str:
     return raw.decode(encoding, errors="replace")
 
 
+#: A heading (normalised) -> its column's name.
+_COLUMN_OF = {alias: name for name, aliases in COLUMN_ALIASES.items() for alias in aliases}
+
+
 def _header(row: list[str], source: str) -> dict[str, int]:
-    lookup = {alias: name for name, aliases in COLUMN_ALIASES.items() for alias in aliases}
+    lookup = _COLUMN_OF
     if len(row) == 1 and sum(normalize(cell) in lookup for cell in row[0].split(",")[:8]) >= 2:
         raise FaqFormatError(source, [FormatProblem(1, None, CSV_HEADER)])  # a CSV: one cell of known names
     columns: dict[str, int] = {}

@@ -81,8 +81,9 @@ def names_nothing(analysis: Analysis) -> bool:
 
 
 def grounded(hit: Hit) -> bool:
-    """True when the entry has a content word in common with the message (``Signals.coverage``; a respelled
-    or mended word counts as the FAQ's word): an answer needs that much besides the vectors. Readings do not
+    """True when the entry has a content word in common with the message (``Signals.coverage``; a hiragana word
+    respelled with the FAQ's word counts, a kanji typo mended to it does not: the visitor did not write it):
+    an answer needs that much besides the vectors. Readings do not
     count: です and ですか give sound pairs nearly every entry has (「ねこですか」). A message sharing no word
     with its best entry can still be near it in meaning (a paraphrase in other words, another language), so
     it may get もしかして. A hit without signals is judged by its lexical score."""

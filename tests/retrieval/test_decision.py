@@ -156,7 +156,7 @@ def sharing(*lexical: float, text: str = "請求書") -> Search:
     return Search(text, Analysis(text, ("語",), ""), hits)
 
 
-def test_an_answer_needs_a_word_or_a_reading_in_common_with_its_entry() -> None:
+def test_an_answer_needs_a_content_word_in_common_with_its_entry() -> None:
     assert decide(sharing(0.4, 0.0, 0.0), SETTINGS).decision == Decision.ANSWER
     # 「あほ」 was answered with 「注文を誤ってしまいました」 at 0.55: one entry near in the vectors, nothing shared.
     alone = decide(sharing(0.0, 0.3, 0.0), SETTINGS)
@@ -173,3 +173,15 @@ def test_candidates_sharing_no_word_with_a_japanese_message_need_the_topic_model
     # In another language nothing is shared with Japanese entries, yet the encoder may still find the meaning.
     english = replace(sharing(0.0, 0.0, 0.0, text="how can i pay"), on_topic=0.7, topic_probability=0.2)
     assert decide(english, SETTINGS).decision == Decision.SUGGEST
+
+
+def test_a_reading_in_common_does_not_ground_an_answer_a_content_word_does() -> None:
+    from faq_bot.retrieval.decision import grounded
+    from faq_bot.retrieval.signals import Signals
+
+    def hit(coverage: float, lexical: float) -> Hit:
+        signals = Signals(0.1, 0.1, 0.1, coverage, 0.0, 0.3, 1.0, 0.0, 2.0)
+        return Hit(FaqEntry("1", "c", "q", "a"), 0.7, 0.9, lexical, "question", "q", signals)
+
+    assert not grounded(hit(0.0, 0.12))  # 「ねこですか」: デス/スカ match a reading, no word is shared
+    assert grounded(hit(0.3, 0.12))

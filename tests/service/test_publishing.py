@@ -328,6 +328,14 @@ def test_an_entry_edit_whose_preview_went_stale_comes_back_in_its_form_not_lost(
     assert upload(admin_client, changed_3.encode()).json()["published"]
     page = admin_client.post("/admin/ui/publish", data={"csrf": csrf, **fields}).text
     assert "このFAQ（id 3）自体も別の人が変更して公開しました" in page
+    assert "公開中の内容（id 3" in page and "カート画面の見積ボタンから作成できます。" in page  # shown beside the form
+    # And if the entry is deleted meanwhile, the editor is told so (not shown a form for a FAQ that is gone).
+    preview = admin_client.post("/admin/ui/entries/3", data=form).text
+    fields = dict(re.findall(r'name="(staged|base|source|edited|entry_base)" value="([^"]*)"', preview))
+    without_3 = "".join(line + "\n" for line in NEW_FAQ.splitlines() if not line.startswith("3\t"))
+    assert upload(admin_client, without_3.encode()).json()["published"]
+    gone = admin_client.post("/admin/ui/publish", data={"csrf": csrf, **fields}).text
+    assert "FAQ（id 3）は別の人の公開で削除されました" in gone
 
 
 def test_a_regression_question_expecting_a_deleted_entry_says_so(admin_settings: Settings, tmp_path: Path) -> None:

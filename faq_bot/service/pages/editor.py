@@ -67,9 +67,10 @@ CHANGED_SINCE_KEPT = (
 
 
 CHANGED_SINCE_SAME_ENTRY = (
-    "確認のあとで、このFAQ（id {id}）自体も別の人が変更して公開しました。下はあなたの編集で、その変更は入っていません。"
-    "FAQの一覧から公開中の内容を開いて見比べ、必要な変更を取り込んでから、もう一度確認してください。"
+    "確認のあとで、このFAQ（id {id}）自体も別の人が変更して公開しました。フォームはあなたの編集のままで、その変更は"
+    "入っていません。下の「公開中の内容」と見比べ、必要な変更を取り込んでから、もう一度確認してください。"
 )
+ENTRY_GONE = "確認のあとで、FAQ（id {id}）は別の人の公開で削除されました。編集は公開していません。"
 DISK_CHANGED = (
     "確認のあとでディスク上のTSVが変わりました（サーバー上で編集されたなど）。公開していません。"
     "もう一度「ディスク上のTSVを確認して公開」から確かめてください。"
@@ -77,8 +78,8 @@ DISK_CHANGED = (
 
 
 def _still_on_disk(path: Path, staged: str) -> bool:
-    """True when the TSV on disk is still the file that was previewed (its staging key is its sha256): publishing
-    the preview would otherwise write an older file over an edit made on the server since."""
+    """True when the TSV on disk is still the file that was previewed (``Staging.put`` keys a file by its whole
+    sha256): publishing the preview would otherwise write an older file over an edit made on the server since."""
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest() == staged
     except OSError:
@@ -165,17 +166,19 @@ async def ui_publish(
         raw = staging.get(staged)
     except NotFoundError as exc:
         return await _home(request, auth, publisher, message=str(exc))
-    if from_disk and not _still_on_disk(publisher.paths.faq_path, staged):
+    if from_disk and not await in_background(_still_on_disk, publisher.paths.faq_path, staged):
         return await _home(request, auth, publisher, message=DISK_CHANGED, warn=True)
     if base and base != publisher.engine.current.faq_version:
         kept = _edited_entry(raw, edited) if edited else None
         if kept is not None:  # one entry edited in the browser: its form again, with the edit in it
             live = publisher.engine.current
             now = live.entry(kept.id)
-            same_entry = entry_base and (now is None or entry_fingerprint(now) != entry_base)
+            if now is None:  # deleted meanwhile: nothing to edit any more
+                return await _home(request, auth, publisher, message=ENTRY_GONE.format(id=kept.id), warn=True)
+            same_entry = bool(entry_base) and entry_fingerprint(now) != entry_base
             message = CHANGED_SINCE_SAME_ENTRY.format(id=kept.id) if same_entry else CHANGED_SINCE_KEPT
             return await render(request, auth, "entry.html", "entries", entry=kept, categories=live.index.categories,
-                                message=message, warn=True)  # fmt: skip
+                                message=message, warn=True, live_entry=now if same_entry else None)  # fmt: skip
         return await _home(request, auth, publisher, message=CHANGED_SINCE, warn=True)
 
     def work(progress: Progress) -> View:
@@ -210,7 +213,8 @@ async def ui_publish(
             })  # fmt: skip
         if edited:  # one entry edited in the browser: back to where the editor works, the entry list
             return View("notice.html", {
-                "heading": f"FAQ {edited} を公開しました", "message": message,
+                "heading": f"FAQ {edited} を公開しました" if result.published else f"FAQ {edited} は変わっていません",
+                "message": message,
                 "back": f"/admin/entries/{quote(edited)}", "back_label": f"FAQ {edited} をもう一度開く",
                 "more": "/admin/entries", "more_label": "FAQの一覧に戻る",
             })  # fmt: skip

@@ -316,12 +316,13 @@ def entry_fingerprint(entry: FaqEntry) -> str:
     return hashlib.sha256("\x00".join(fields).encode("utf-8")).hexdigest()[:16]
 
 
-def entry_contains(entry: FaqEntry, text: str) -> bool:
-    """True when any field of the entry (id, category, question, alternates, answer) contains ``text``,
-    widths and case ignored (what an editor types to find an entry)."""
+def entry_contains(entry: FaqEntry, text: str) -> str | None:
+    """The label of the first field of the entry (id, 分類, 質問, 言い換え, 回答) that contains ``text``, widths and
+    case ignored (what an editor types to find an entry); None if none does."""
     wanted = normalize(text)
-    fields = (entry.id, entry.category, entry.question, entry.answer, *entry.alternates)
-    return any(wanted in normalize(f) for f in fields)
+    fields = [("id", entry.id), ("分類", entry.category), ("質問", entry.question),
+              *(("言い換え", a) for a in entry.alternates), ("回答", entry.answer)]  # fmt: skip
+    return next((label for label, value in fields if wanted in normalize(value)), None)
 
 
 def entry_problems(faq: Faq, problems: Sequence[FormatProblem], entry_id: str) -> tuple[FormatProblem, ...]:

@@ -120,7 +120,12 @@ def explain(loaded: Loaded, query: str, categories: Sequence[str] | None = None,
         normalized=analysis.normalized,
         focus=reply.search.focus,
         tokens=analysis.words,
-        unknown_words=tuple(w for w in dict.fromkeys(analysis.words) if w in unknown),
+        # A compound and its parts are all words (領収書, 領収): the longest says it.
+        unknown_words=tuple(
+            w
+            for w in dict.fromkeys(analysis.words)
+            if w in unknown and not any(w != other and w in other for other in unknown)
+        ),
         mended_words=tuple(w for w in dict.fromkeys(analysis.words) if w in analysis.mended),
         reading=analysis.reading,
         decision=reply.decision.value,

@@ -52,5 +52,7 @@ def test_explanation_says_when_sharing_no_word_changed_the_reply() -> None:
 def test_explanation_lists_the_words_the_faq_never_uses(fake_engine: Engine) -> None:
     e = explain(fake_engine.current, "請求書を宇宙で受け取りたい")
     assert "宇宙" in e.unknown_words and "請求書" not in e.unknown_words
+    compound = explain(fake_engine.current, "領収書は出ますか").unknown_words  # 領収書 and its part 領収: once
+    assert "領収書" in compound and "領収" not in compound
     known = explain(fake_engine.current, "請求書をダウンロードする方法").unknown_words
     assert known == ("方法",)  # 請求書 and ダウンロード are the FAQ's words; 方法 is in none of its entries

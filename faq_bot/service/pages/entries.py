@@ -27,8 +27,10 @@ async def entries_page(
     """The entries of the live FAQ with a link to edit each; ``q``: only those that contain it (any field,
     widths and case ignored)."""
     entries = publisher.engine.current.index.entries
-    found = [e for e in entries if entry_contains(e, q)] if q.strip() else list(entries)
-    return await render(request, auth, "entries.html", "entries", entries=found, q=q.strip(), total=len(entries))
+    matched = {e.id: where for e in entries if (where := entry_contains(e, q))} if q.strip() else {}
+    found = [e for e in entries if e.id in matched] if q.strip() else list(entries)
+    return await render(request, auth, "entries.html", "entries", entries=found, q=q.strip(), total=len(entries),
+                        matched=matched)  # fmt: skip
 
 
 @entry_pages.get("/entries/{entry_id}", response_class=HTMLResponse)

@@ -225,6 +225,17 @@ class Publisher:
         entries[pos] = edited
         return entries
 
+    def with_new_entry(self, entry: FaqEntry) -> list[FaqEntry]:
+        """The live entries with a new one at the end (a taken id is a duplicate the validation reports)."""
+        return [*self.engine.current.index.entries, entry]
+
+    def without_entry(self, entry_id: str) -> list[FaqEntry]:
+        """The live entries without one; ``EntryNotFoundError`` for an unknown id."""
+        entries = list(self.engine.current.index.entries)
+        if not any(e.id == entry_id for e in entries):
+            raise EntryNotFoundError(entry_id)
+        return [e for e in entries if e.id != entry_id]
+
     def with_alternate(self, entry_id: str, text: str) -> list[FaqEntry]:
         """The live entries with one more alternate for an entry; refused if the entry already has that phrasing."""
         e = self.engine.current.entry(entry_id)

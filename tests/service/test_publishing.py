@@ -361,3 +361,27 @@ def test_a_preview_of_thousands_of_changes_diffs_the_first_ones_and_lists_the_re
     ).text
     assert "追加 400件" in page and page.count('<article class="change') == 200
     assert "さらにほか 200件（idと質問のみ）" in page and "id 499: 質問その399ですか" in page
+
+
+def test_an_entry_is_added_and_deleted_in_the_browser_through_the_same_preview_and_publish(
+    admin_client: TestClient,
+) -> None:
+    admin_client.post("/admin/login", data={"token": ADMIN_TOKEN})
+    csrf = csrf_of(admin_client.get("/admin").text)
+    form = admin_client.get("/admin/new-entry").text
+    assert 'name="entry_id" type="text" value="7"' in form  # the next number, to change if wanted
+    new = {"csrf": csrf, "entry_id": "6", "question": "休会できますか", "answer": "休会はできません。"}
+    taken = admin_client.post("/admin/ui/new-entry", data=new).text
+    assert "id「6」が重複しています" in taken and "休会できますか" in taken  # what was typed stays in the form
+    preview = admin_client.post("/admin/ui/new-entry", data={**new, "entry_id": "7", "category": "会員"}).text
+    assert "追加 1件" in preview and "FAQ 7 の追加の確認" in preview
+    fields = dict(re.findall(r'name="(staged|base|source|edited|entry_base)" value="([^"]*)"', preview))
+    done = admin_client.post("/admin/ui/publish", data={"csrf": csrf, **fields}).text
+    assert "FAQ 7 を公開しました" in done and admin_client.get("/api/faqs/7").json()["answer"] == "休会はできません。"
+    deleting = admin_client.post("/admin/ui/entries/7/delete", data={"csrf": csrf}).text
+    assert "削除 1件" in deleting and "この内容で公開する" in deleting
+    assert admin_client.get("/api/faqs/7").status_code == 200  # not yet
+    fields = dict(re.findall(r'name="(staged|base|source)" value="([^"]*)"', deleting))
+    admin_client.post("/admin/ui/publish", data={"csrf": csrf, **fields})
+    assert admin_client.get("/api/faqs/7").status_code == 404
+    assert admin_client.post("/admin/ui/entries/99/delete", data={"csrf": csrf}).status_code == 404

@@ -173,6 +173,9 @@ async def ui_publish(
         if kept is not None:  # one entry edited in the browser: its form again, with the edit in it
             live = publisher.engine.current
             now = live.entry(kept.id)
+            if now is None and not entry_base:  # a new entry: its form again, with what was typed
+                return await render(request, auth, "entry.html", "entries", entry=kept, new=True, warn=True,
+                                    categories=live.index.categories, message=CHANGED_SINCE_KEPT)  # fmt: skip
             if now is None:  # deleted meanwhile: nothing to edit any more
                 return await _home(request, auth, publisher, message=ENTRY_GONE.format(id=kept.id), warn=True)
             same_entry = bool(entry_base) and entry_fingerprint(now) != entry_base

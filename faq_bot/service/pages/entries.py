@@ -1,16 +1,20 @@
-"""Editing one entry in the browser: the form, then the diff and the regression set, then the usual publish."""
+"""Editing, adding or deleting one entry in the browser: the form, then the diff and the regression set, then the
+usual publish."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from faq_bot.content.faq import FaqEntry, dump, entry_contains, entry_fingerprint, entry_problems
 from faq_bot.errors import EntryNotFoundError, FaqFormatError
 from faq_bot.progress import Progress
-from faq_bot.service.auth import AdminPageRoute
+from faq_bot.publishing.publisher import Publisher
+from faq_bot.service.auth import AdminAuth, AdminPageRoute
 from faq_bot.service.deps import AuthDep, PublisherDep
 from faq_bot.service.streaming import View, with_progress
 from faq_bot.service.templating import render
@@ -44,16 +48,71 @@ async def entry_page(request: Request, auth: AuthDep, publisher: PublisherDep, e
     )
 
 
+@entry_pages.get("/new-entry", response_class=HTMLResponse)
+async def new_entry_page(request: Request, auth: AuthDep, publisher: PublisherDep) -> HTMLResponse:
+    """The form for a new entry (its id, category, question, answer, alternates)."""
+    live = publisher.engine.current
+    blank = FaqEntry(_next_id([e.id for e in live.index.entries]), "", "", "", ())
+    return await render(request, auth, "entry.html", "entries", entry=blank, new=True, categories=live.index.categories)
+
+
+def _next_id(ids: list[str]) -> str:
+    """One more than the largest numeric id (the usual No. column), or empty for ids that are not numbers."""
+    numbers = [int(i) for i in ids if i.isdigit()]
+    return str(max(numbers) + 1) if numbers else ""
+
+
+@dataclass(frozen=True)
+class EntryFields:
+    """What the entry form sends (its id aside): category, question, answer, alternates."""
+
+    category: str
+    question: str
+    answer: str
+    alternates: tuple[str, ...]
+
+    def entry(self, entry_id: str) -> FaqEntry:
+        """The entry with this id."""
+        return FaqEntry(entry_id, self.category, self.question, self.answer, self.alternates)
+
+
+def _entry_fields(
+    question: Annotated[str, Form(max_length=2000)],
+    answer: Annotated[str, Form(max_length=20000)],
+    category: Annotated[str, Form(max_length=200)] = "",
+    alternates: Annotated[str, Form(max_length=20000)] = "",
+) -> EntryFields:
+    # One alternate per line; a pasted "|" list works too (the TSV's own separator).
+    phrases = tuple(p.strip() for p in alternates.replace("|", "\n").splitlines() if p.strip())
+    return EntryFields(category, question, answer, phrases)
+
+
+EntryFieldsDep = Annotated[EntryFields, Depends(_entry_fields)]
+
+
+@entry_pages.post("/ui/new-entry", response_class=HTMLResponse, response_model=None)
+async def new_entry_preview(
+    request: Request,
+    auth: AuthDep,
+    publisher: PublisherDep,
+    fields: EntryFieldsDep,
+    entry_id: Annotated[str, Form(max_length=64)],
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """A new entry validated and built aside (a taken id is reported as a duplicate): diff, regression set, 公開."""
+    auth.check_csrf(request, csrf)
+    entry = fields.entry(entry_id.strip())
+    entries = publisher.with_new_entry(entry)
+    return await _preview_entry(request, auth, publisher, entry, entries, new=True)
+
+
 @entry_pages.post("/ui/entries/{entry_id}", response_class=HTMLResponse, response_model=None)
 async def entry_preview(
     request: Request,
     auth: AuthDep,
     publisher: PublisherDep,
     entry_id: str,
-    question: Annotated[str, Form(max_length=2000)],
-    answer: Annotated[str, Form(max_length=20000)],
-    category: Annotated[str, Form(max_length=200)] = "",
-    alternates: Annotated[str, Form(max_length=20000)] = "",
+    fields: EntryFieldsDep,
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """The edited entry validated and built aside: its diff and regression changes, and the publish button."""
@@ -62,12 +121,21 @@ async def entry_preview(
     before = live.entry(entry_id)
     if before is None:
         raise EntryNotFoundError(entry_id)
-    # One alternate per line; a pasted "|" list works too (the TSV's own separator).
-    phrases = tuple(p.strip() for p in alternates.replace("|", "\n").splitlines() if p.strip())
-    edited = FaqEntry(entry_id, category, question, answer, phrases)
-    raw = dump(publisher.with_entry(edited)).encode("utf-8")
-    source = f"FAQ {entry_id} の編集（管理画面）"
-    context = {"entry": edited, "categories": live.index.categories}
+    edited = fields.entry(entry_id)
+    return await _preview_entry(request, auth, publisher, edited, publisher.with_entry(edited), before=before)
+
+
+async def _preview_entry(
+    request: Request, auth: AdminAuth, publisher: Publisher, entry: FaqEntry, entries: list[FaqEntry],
+    *, before: FaqEntry | None = None, new: bool = False,
+) -> Response:  # fmt: skip
+    """The FAQ with one entry edited or added, validated and built aside: the entry's form with its diff, the
+    regression set and the publish button (or its problems)."""
+    live = publisher.engine.current
+    raw = dump(entries).encode("utf-8")
+    what = "追加" if new else "編集"
+    source = f"FAQ {entry.id} の{what}（管理画面）"
+    context = {"entry": entry, "new": new, "categories": live.index.categories}
 
     def work(progress: Progress) -> View:
         try:
@@ -76,9 +144,33 @@ async def entry_preview(
             return View("entry.html", {"format_error": exc, **context})
         staged = Staging(publisher.paths.index_dir).put(raw)
         return View("entry.html", {
-            "preview": result.preview, "warnings": entry_problems(result.preview.faq, result.warnings, entry_id),
-            "one_entry": True, "staged": staged, "base": live.faq_version, "entry_base": entry_fingerprint(before),
-            "source_label": source, "title": f"FAQ {entry_id} の変更の確認", **context,
+            "preview": result.preview, "warnings": entry_problems(result.preview.faq, result.warnings, entry.id),
+            "one_entry": True, "staged": staged, "base": live.faq_version,
+            "entry_base": entry_fingerprint(before) if before is not None else "",
+            "source_label": source, "title": f"FAQ {entry.id} の{what}の確認", **context,
         })  # fmt: skip
 
-    return await with_progress(request, auth, "entries", f"FAQ {entry_id} の変更を確認しています", work)
+    return await with_progress(request, auth, "entries", f"FAQ {entry.id} の{what}を確認しています", work)
+
+
+@entry_pages.post("/ui/entries/{entry_id}/delete", response_class=HTMLResponse, response_model=None)
+async def delete_preview(
+    request: Request, auth: AuthDep, publisher: PublisherDep, entry_id: str, csrf: Annotated[str, Form()] = ""
+) -> Response:
+    """What deleting one entry would change (the regression set too), and the button that publishes it."""
+    auth.check_csrf(request, csrf)
+    raw = dump(publisher.without_entry(entry_id)).encode("utf-8")
+    source = f"FAQ {entry_id} の削除（管理画面）"
+    heading = f"FAQ {entry_id} の削除"
+    back = f"/admin/entries/{quote(entry_id)}"
+    base = publisher.engine.current.faq_version
+
+    def work(progress: Progress) -> View:
+        result = publisher.publish_bytes(raw, source, dry_run=True, progress=progress)
+        staged = Staging(publisher.paths.index_dir).put(raw)
+        return View("preview.html", {
+            "heading": heading, "preview": result.preview, "staged": staged, "base": base,
+            "source_label": source, "back": back, "title": "削除したときの差分と回帰テスト", "warnings": (),
+        })  # fmt: skip
+
+    return await with_progress(request, auth, "entries", f"{heading}を確認しています", work)

@@ -91,17 +91,26 @@ def categories_in_order(entries: Sequence[FaqEntry]) -> list[str]:
     return list(dict.fromkeys(e.category for e in entries if e.category))
 
 
-def decode(raw: bytes, source: str) -> tuple[str, str]:
-    """Text and encoding label of a FAQ file: UTF-8 (with or without BOM), else CP932."""
+def _reading(raw: bytes) -> tuple[str, str | None, UnicodeDecodeError | None]:
+    """The encoding a FAQ file is most likely in, with its text: the first candidate that reads it whole; else
+    the one that reads furthest (a CP932 file with one broken character fails as UTF-8 at its first Japanese
+    character, as CP932 only at the broken one), with no text and its error."""
     errors: list[tuple[str, UnicodeDecodeError]] = []
     for encoding in _candidates(raw):
         try:
-            return raw.decode(encoding), ENCODING_LABELS[encoding]
+            return encoding, raw.decode(encoding), None
         except UnicodeDecodeError as exc:
             errors.append((encoding, exc))
-    # The file is most likely in the encoding that read furthest into it (a CP932 file with one broken
-    # character fails as UTF-8 at its first Japanese character, as CP932 only at the broken one).
     encoding, error = max(errors, key=lambda e: e[1].start)
+    return encoding, None, error
+
+
+def decode(raw: bytes, source: str) -> tuple[str, str]:
+    """Text and encoding label of a FAQ file: UTF-8 (with or without BOM), else CP932."""
+    encoding, text, error = _reading(raw)
+    if text is not None:
+        return text, ENCODING_LABELS[encoding]
+    assert error is not None
     line = raw[: error.start].count(b"\n") + 1
     bad = " ".join(f"0x{b:02x}" for b in raw[error.start : error.start + 2])  # the byte and the next: a pair in CP932
     problem = FormatProblem(
@@ -121,7 +130,7 @@ def _column_at(raw: bytes, position: int, encoding: str) -> str | None:
         return None
     index = raw[start:position].count(b"\t")
     header = raw.split(b"\n", 1)[0].decode(encoding, errors="replace").split("\t")
-    name = _COLUMN_OF.get(normalize(header[index].strip('"'))) if index < len(header) else None
+    name = COLUMN_OF.get(normalize(header[index].strip('"'))) if index < len(header) else None
     return COLUMN_LABELS[name] if name else None
 
 
@@ -132,30 +141,21 @@ def _candidates(raw: bytes) -> list[str]:
 def readable_text(raw: bytes) -> str:
     """A FAQ file's text for showing next to its problems, even when it cannot be decoded: read in the
     encoding that gets furthest, with what cannot be read as U+FFFD."""
-
-    def reach(encoding: str) -> int:
-        try:
-            raw.decode(encoding)
-        except UnicodeDecodeError as exc:
-            return exc.start
-        return len(raw) + 1
-
-    encoding = max(_candidates(raw), key=reach)
-    return raw.decode(encoding, errors="replace")
+    encoding, text, _ = _reading(raw)
+    return text if text is not None else raw.decode(encoding, errors="replace")
 
 
 #: A heading (normalised) -> its column's name.
-_COLUMN_OF = {alias: name for name, aliases in COLUMN_ALIASES.items() for alias in aliases}
+COLUMN_OF = {alias: name for name, aliases in COLUMN_ALIASES.items() for alias in aliases}
 
 
 def _header(row: list[str], source: str) -> dict[str, int]:
-    lookup = _COLUMN_OF
-    if len(row) == 1 and sum(normalize(cell) in lookup for cell in row[0].split(",")[:8]) >= 2:
+    if len(row) == 1 and sum(normalize(cell) in COLUMN_OF for cell in row[0].split(",")[:8]) >= 2:
         raise FaqFormatError(source, [FormatProblem(1, None, CSV_HEADER)])  # a CSV: one cell of known names
     columns: dict[str, int] = {}
     problems = []
     for i, cell in enumerate(row):
-        name = lookup.get(normalize(cell))
+        name = COLUMN_OF.get(normalize(cell))
         if name is None:
             problems.append(FormatProblem(1, cell or f"{i + 1}列目", f"見出し「{cell}」は不明な列です。"))
         elif name in columns:

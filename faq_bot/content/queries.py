@@ -24,6 +24,7 @@ QUERY_COLUMNS: dict[str, tuple[str, ...]] = {
     "gold": ("gold", "正解", "正解id", "期待", "期待するid"),
     "style": ("style", "文体"),
 }
+_QUERY_COLUMN_OF = {alias: name for name, aliases in QUERY_COLUMNS.items() for alias in aliases}
 log = logging.getLogger("faq_bot.content")
 
 
@@ -53,10 +54,9 @@ def queries_from_rows(
     working, such as the regression set checked on every publish) left out with a warning in the log."""
     numbered = iter(rows)
     header = next(numbered, (1, []))[1]
-    lookup = {alias: name for name, aliases in QUERY_COLUMNS.items() for alias in aliases}
     columns: dict[str, int] = {}
     for i, heading in enumerate(header):
-        name = lookup.get(normalize(heading))
+        name = _QUERY_COLUMN_OF.get(normalize(heading))
         if name is not None:
             columns.setdefault(name, i)
     if "query" not in columns or "gold" not in columns:

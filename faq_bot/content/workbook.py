@@ -15,8 +15,8 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from faq_bot.content.faq import (
-    COLUMN_ALIASES,
     COLUMN_LABELS,
+    COLUMN_OF,
     Faq,
     FaqEntry,
     dump_rows,
@@ -128,8 +128,9 @@ def row_texts(raw: bytes) -> dict[int, str]:
 
 def _labels(header: Sequence[str]) -> dict[int, str]:
     """The FAQ column label (質問, 回答 …) of each sheet column the header names."""
-    lookup = {alias: name for name, aliases in COLUMN_ALIASES.items() for alias in aliases}
-    return {i: COLUMN_LABELS[lookup[normalize(cell)]] for i, cell in enumerate(header) if normalize(cell) in lookup}
+    return {
+        i: COLUMN_LABELS[COLUMN_OF[normalize(cell)]] for i, cell in enumerate(header) if normalize(cell) in COLUMN_OF
+    }
 
 
 def _where(col: int, labels: dict[int, str]) -> str:

@@ -236,7 +236,8 @@ def scored(outcomes: Sequence[Outcome], top: int | None = None) -> list[Scored]:
     out = []
     for o in outcomes:
         n = top if top is not None else o.candidates
-        hits = o.reply.search.hits
+        search = o.reply.search
+        hits = search.hits
         score = hits[0].confidence if hits else 0.0
         if not o.in_scope:
             label = Label.OUT_OF_SCOPE
@@ -245,10 +246,9 @@ def scored(outcomes: Sequence[Outcome], top: int | None = None) -> list[Scored]:
         # The candidates decide() would offer: the first n probable enough (none: never もしかして, whatever the
         # threshold, so the topic score is put below any).
         offered = [h for h in hits[:n] if h.confidence >= o.candidate_threshold]
-        candidates = topic_score(o.reply.search, n) if offered else NO_CANDIDATES
+        candidates = topic_score(search, n) if offered else NO_CANDIDATES
         near = o.query.style == NEAR_OOS
         # Escalated whatever the thresholds: the best entry lacks what was asked, or the message names nothing.
-        search = o.reply.search
         blocked = bool(o.reply.unanswered) or names_nothing(search.analysis)
         in_top = any(h.entry.id in o.query.gold for h in offered)
         topic = search.topic_probability

@@ -83,10 +83,10 @@ def names_nothing(analysis: Analysis) -> bool:
 def grounded(hit: Hit) -> bool:
     """True when the entry has a content word in common with the message (``Signals.coverage``; a hiragana word
     respelled with the FAQ's word counts, a kanji typo mended to it does not: the visitor did not write it):
-    an answer needs that much besides the vectors. Readings do not
-    count: です and ですか give sound pairs nearly every entry has (「ねこですか」). A message sharing no word
-    with its best entry can still be near it in meaning (a paraphrase in other words, another language), so
-    it may get もしかして. A hit without signals is judged by its lexical score."""
+    an answer needs that much besides the vectors. Readings do not count: です and ですか give sound pairs
+    nearly every entry has (「ねこですか」). A message sharing no word with its best entry can still be near it
+    in meaning (a paraphrase in other words, another language), so it may get もしかして. A hit without
+    signals is judged by its lexical score."""
     return hit.signals.coverage > 0 if hit.signals is not None else hit.lexical > 0
 
 

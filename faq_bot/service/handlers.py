@@ -109,9 +109,9 @@ def _as_page(request: Request, response: Response) -> Response:
     name = "notice.html" if request.url.path.startswith("/admin") else "error.html"
     context = error_context(response.status_code, detail, request.url.path)
     page = templates().TemplateResponse(request, name, context, status_code=response.status_code)
-    for name in ("retry-after", "www-authenticate"):
-        if name in response.headers:
-            page.headers[name] = response.headers[name]
+    for header in ("retry-after", "www-authenticate"):
+        if header in response.headers:
+            page.headers[header] = response.headers[header]
     return page
 
 

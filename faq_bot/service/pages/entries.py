@@ -31,9 +31,10 @@ async def entries_page(
     """The entries of the live FAQ with a link to edit each; ``q``: only those that contain it (any field,
     widths and case ignored)."""
     entries = publisher.engine.current.index.entries
-    matched = {e.id: where for e in entries if (where := entry_contains(e, q))} if q.strip() else {}
-    found = [e for e in entries if e.id in matched] if q.strip() else list(entries)
-    return await render(request, auth, "entries.html", "entries", entries=found, q=q.strip(), total=len(entries),
+    wanted = q.strip()
+    matched = {e.id: where for e in entries if (where := entry_contains(e, wanted))} if wanted else {}
+    found = [e for e in entries if e.id in matched] if wanted else list(entries)
+    return await render(request, auth, "entries.html", "entries", entries=found, q=wanted, total=len(entries),
                         matched=matched)  # fmt: skip
 
 

@@ -98,12 +98,13 @@ class Retriever:
         self._respeller = LazyRespeller(index.words.document_frequencies(), analyzer)
 
     def analyze(self, query: str) -> Analysis:
-        """What the query becomes for both sides: hiragana-only questions respelled in kanji first, and
-        a kanji word the FAQ never uses mended to the FAQ's word of the same reading (海員 → 会員)."""
+        """What the query becomes for both sides: hiragana-only questions respelled in kanji first; in a
+        question with kanji, the FAQ's katakana words typed in hiragana put back (利用まにゅある → 利用マニュアル)
+        and a kanji word the FAQ never uses mended to the FAQ's word of the same reading (海員 → 会員)."""
         respeller = self._respeller.get()
         if needs_respelling(query):
             return self.analyzer.analyze(respeller.respell(self.analyzer.prepare(query)))
-        analysis = self.analyzer.analyze(query)
+        analysis = self.analyzer.analyze(respeller.respell_loanwords(self.analyzer.prepare(query)))
         mended = respeller.mend_homophones(analysis, self.index.words.vocabulary, self.analyzer.noun_reading)
         if mended is None:
             return analysis
@@ -144,8 +145,9 @@ class Retriever:
     def masked(self, analysis: Analysis) -> str | None:
         """The text without the words the FAQ never uses (None if it uses them all): how much those
         words mean shows in how far its embedding is from the text's own."""
-        # Only words that stand in the text as written (nouns, names, loanwords): taking out the
-        # stem of an inflected verb leaves a broken sentence, whose embedding moves whatever it meant.
+        # Only words that stand in the text as written (nouns, names, loanwords, a noun typed in hiragana):
+        # taking out the stem of an inflected verb leaves a broken sentence, whose embedding moves
+        # whatever it meant.
         # Mended words count as unknown: the FAQ never uses what the visitor typed.
         unknown = analysis.as_written(self.index.words.unknown_terms(analysis.words) | analysis.mended)
         return analysis.without(unknown) if unknown else None

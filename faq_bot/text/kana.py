@@ -6,6 +6,10 @@ hiragana runs are matched, by reading, against the kanji words of the FAQ itself
 so particles and verb endings stay as typed), longest words first. The FAQ is the dictionary:
 a word the FAQ does not use is never produced, and every FAQ reloads its own.
 
+In a question that has kanji too, only the FAQ's katakana words are put back where they were typed in
+hiragana (利用まにゅあるありますか → 利用マニュアルありますか): there the hiragana runs are mostly particles
+and verb endings, which a kanji word must not swallow, while a loanword's kana are unmistakable.
+
 The same dictionary mends the commonest typing mistake in kanji: the IME's other word of the same
 reading (海員登録 for 会員登録, 発効 for 発行, 支払い機嫌 for 支払い期限). A word of two kanji or
 more that the FAQ never uses, read the same as a word the FAQ does use, is taken for that word.
@@ -17,6 +21,7 @@ import re
 import threading
 from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from faq_bot.text.analyzer import Analysis, TextAnalyzer
 from faq_bot.text.normalize import to_katakana
@@ -44,6 +49,17 @@ class Respeller:
     """Katakana reading -> the FAQ word spelled that way (the most frequent one on a tie)."""
 
     spellings: Mapping[str, str]
+
+    @cached_property
+    def loanwords(self) -> Mapping[str, str]:
+        """The katakana words among the spellings (パスワード, マニュアル)."""
+        return {r: w for r, w in self.spellings.items() if _KATAKANA_WORD.fullmatch(w)}
+
+    @cached_property
+    def _longest(self) -> dict[bool, int]:
+        """The longest reading of the spellings (False) and of the loanwords (True)."""
+        return {only: max((len(r) for r in words), default=0) for only, words in
+                ((False, self.spellings), (True, self.loanwords))}  # fmt: skip
 
     @classmethod
     def from_words(cls, words: Iterable[tuple[str, float]], analyzer: TextAnalyzer) -> Respeller:
@@ -82,12 +98,18 @@ class Respeller:
 
     def respell(self, text: str) -> str:
         """The text with each hiragana run respelled where FAQ words cover it."""
-        return _HIRAGANA.sub(lambda m: self._run(m.group(0)), text)
+        return _HIRAGANA.sub(lambda m: self._run(m.group(0), loanwords=False), text)
 
-    def _run(self, hiragana: str) -> str:
+    def respell_loanwords(self, text: str) -> str:
+        """The text with the FAQ's katakana words typed in hiragana put back in katakana, in a text that
+        has kanji too (利用まにゅある → 利用マニュアル): kanji words are left alone there, the visitor chose them."""
+        return _HIRAGANA.sub(lambda m: self._run(m.group(0), loanwords=True), text) if self.loanwords else text
+
+    def _run(self, hiragana: str, loanwords: bool) -> str:
+        spellings = self.loanwords if loanwords else self.spellings
+        longest = self._longest[loanwords]
         reading = to_katakana(hiragana)
         n = len(reading)
-        longest = max((len(r) for r in self.spellings), default=0)
         # Dynamic programming over (position, whether the last piece was an FAQ word): a word
         # of reading length L scores L*L, so one long word beats two short ones covering the
         # same characters; a one-kanji word (書, 先) only follows another word, as a suffix,
@@ -105,7 +127,7 @@ class Respeller:
                     options.append((i + 1, hiragana[i], 0, 0))
                 if i == 0 or after_word or hiragana[i - 1] in _BEFORE_WORD:
                     for j in range(i + MIN_READING, min(n, i + longest) + 1):
-                        word = self.spellings.get(reading[i:j])
+                        word = spellings.get(reading[i:j])
                         if word is not None and (len(word) > 1 or after_word):
                             options.append((j, word, (j - i) ** 2, 1))
                 for j, piece, gain, is_word in options:

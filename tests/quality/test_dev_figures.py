@@ -65,6 +65,20 @@ def test_candidates_sharing_no_word_are_offered_only_if_the_topic_model_alone_fi
     assert real_engine.ask("何が買える？").decision == Decision.SUGGEST
 
 
+@pytest.mark.parametrize("word", ["ねこ", "いぬ", "なんで？"])
+def test_a_lone_word_typed_in_hiragana_that_the_faq_never_uses_escalates(real_engine: Engine, word: str) -> None:
+    # Its kana stand as typed: taken out, nothing is left of the message, so the word carries all of its
+    # meaning (``unknown_meaning``). Counted as meaning nothing, 「ねこ」 got three unrelated candidates.
+    reply = real_engine.ask(word)
+    assert reply.decision == Decision.ESCALATE and reply.suggestions == ()
+
+
+def test_a_loanword_typed_in_hiragana_beside_kanji_is_read_as_the_faqs_katakana_word(real_engine: Engine) -> None:
+    search = real_engine.ask("ぱすわーどを変更したい").search
+    assert search.analysis.normalized == "パスワードを変更したい" and "パスワード" in search.analysis.words
+    assert search.hits[0].signals is not None and search.hits[0].signals.coverage == 1.0
+
+
 @pytest.mark.parametrize(("message", "kind"), [("こんにちは！", "greeting"), ("ありがとうございました", "thanks")])
 def test_small_talk_gets_a_friendly_reply_not_an_escalation(real_engine: Engine, message: str, kind: str) -> None:
     reply = real_engine.ask(message)

@@ -132,6 +132,8 @@ def test_a_hiragana_only_question_is_searched_in_the_faqs_spelling(settings: Set
     assert r.analyze("けいやくへんこう").words == r.analyzer.analyze("契約変更").words
     assert r.search("けいやくへんこう").analysis.normalized == "契約変更"
     assert r.analyze("契約のへんこう").normalized == "契約のへんこう"  # kanji present: typed as meant
+    assert r.analyze("契約のまにゅある").normalized == "契約のマニュアル"  # ... but a loanword comes back
+    assert "マニュアル" in r.analyze("契約のまにゅある").words
 
 
 def test_a_kanji_word_typed_with_the_wrong_kanji_is_searched_as_the_faqs_word(fake_engine: Engine) -> None:

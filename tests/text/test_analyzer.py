@@ -89,6 +89,12 @@ def test_only_words_written_as_they_are_count_as_written() -> None:
     assert analysis.as_written({"通知", "止める"}) == {"通知"}
 
 
+def test_a_noun_typed_in_hiragana_stands_as_written() -> None:
+    analysis = TextAnalyzer().analyze("ねこの写真がほしい")  # kept as ネコ, typed ねこ
+    assert "ネコ" in analysis.words and analysis.as_written({"ネコ", "写真"}) == {"ネコ", "写真"}
+    assert analysis.without({"ネコ"}) == "の写真がほしい"
+
+
 def test_pieces_of_an_identifier_are_not_words() -> None:
     assert TextAnalyzer().analyze("請求書はダウンロードできますか (a1b2c3d4-0-17)").words == (
         "請求",

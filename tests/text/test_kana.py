@@ -77,3 +77,17 @@ def test_a_word_the_faq_never_uses_is_mended_to_the_faq_word_read_the_same(
     words = ["会員", "登録", "方法", "期限", "仕様書", "仕様", "書"]
     respeller = Respeller.from_words([(w, 1.0) for w in words], analyzer)
     assert respeller.mend_homophones(analyzer.analyze(typed), set(words), analyzer.noun_reading) == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("利用ぱすわーどを変更", "利用パスワードを変更"),  # the FAQ's loanword typed in hiragana beside kanji
+        ("ゆーざーを追加したい", "ユーザーを追加したい"),
+        ("けいやくを変更", "けいやくを変更"),  # kanji words are not put in where the visitor typed kanji too
+        ("支払いについて", "支払いについて"),  # particles and endings stay as typed
+        ("天気のいい日", "天気のいい日"),
+    ],
+)
+def test_in_a_text_with_kanji_only_loanwords_come_back(respeller: Respeller, typed: str, expected: str) -> None:
+    assert respeller.respell_loanwords(typed) == expected

@@ -40,6 +40,10 @@ MIN_DOMAIN_QUESTIONS = 12
 #: The least spread of the FAQ's own questions' cosines to its centroid (the bundled FAQ: 0.0116).
 MIN_DOMAIN_SPREAD = 0.005
 DOMAIN_CHUNK = 8192  # vectors read at a time
+#: Fewer entries than this give no scale for how alike two entries are (``FaqIndex.alike``: 0 then).
+MIN_PAIR_ENTRIES = 12
+#: Entries whose pairs give that scale on a large FAQ (evenly spread over it): 2,000 make 2 million pairs.
+PAIR_SAMPLE = 2000
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,10 @@ class FaqIndex:
     # scale on which a visitor's question is near the FAQ's subject or far from it (None: too
     # few questions to tell; computed from the vectors when not given, e.g. by an older build).
     own_background: tuple[float, float] | None = None
+    # Mean and standard deviation of the cosines between two entries' question+answer vectors: the
+    # scale on which two entries say nearly the same (computed from the vectors when not given).
+    pair_background: tuple[float, float] | None = None
+    _passage_of: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64), repr=False)
 
     def __post_init__(self) -> None:
         by_category: dict[str, list[int]] = {}
@@ -104,6 +112,22 @@ class FaqIndex:
         self._category_vectors = {c: np.asarray(v, dtype=np.int64) for c, v in by_category.items()}
         if self.own_background is None:
             self.own_background = own_background(self.vectors, self.vector_kind, self.centroid)
+        passages = np.flatnonzero(self.vector_kind == KIND_QUESTION_ANSWER)
+        self._passage_of = np.full(len(self.entries), -1, dtype=np.int64)
+        self._passage_of[self.vector_entry[passages]] = passages
+        if self.pair_background is None:
+            self.pair_background = pair_background(self.vectors, self._passage_of)
+
+    def alike(self, positions: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
+        """How alike the given entries are, pairwise: the cosine of their question+answer vectors in standard
+        deviations above the FAQ's mean pair (``pair_background``); 0 everywhere without a scale. Two
+        entries far above it say nearly the same (an order placed by mistake, asked two ways)."""
+        n = len(positions)
+        if not self.pair_background or self.pair_background[1] <= 0 or n == 0:
+            return np.zeros((n, n), dtype=np.float32)
+        vectors = self.vectors.reconstruct_batch(self._passage_of[positions])
+        mean, std = self.pair_background
+        return np.asarray(((vectors @ vectors.T) - mean) / std, dtype=np.float32)
 
     def domain(self, vector: npt.NDArray[np.float32]) -> float:
         """How near a question is to the FAQ's subject: its mean cosine to the FAQ, in standard
@@ -152,6 +176,18 @@ def own_background(
         cosines.append(chunk[kinds[start : start + n] != KIND_QUESTION_ANSWER] @ centroid)
     values = np.concatenate(cosines)
     return float(values.mean()), max(float(values.std()), MIN_DOMAIN_SPREAD)
+
+
+def pair_background(vectors: faiss.Index, passage_of: npt.NDArray[np.int64]) -> tuple[float, float]:
+    """Mean and standard deviation of the cosines between two different entries' question+answer vectors
+    (of ``PAIR_SAMPLE`` entries spread evenly over a larger FAQ); (0, 0) with too few entries for a scale."""
+    n = len(passage_of)
+    if n < MIN_PAIR_ENTRIES or (passage_of < 0).any():
+        return 0.0, 0.0
+    sample = passage_of[np.linspace(0, n - 1, min(n, PAIR_SAMPLE)).astype(np.int64)]
+    chunk = vectors.reconstruct_batch(sample)
+    cosines = (chunk @ chunk.T)[~np.eye(len(sample), dtype=bool)]
+    return float(cosines.mean()), float(cosines.std())
 
 
 Analyses = TextAnalyzer | Mapping[str, Analysis]  # an analyser, or what it made of each text

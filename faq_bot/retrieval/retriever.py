@@ -305,8 +305,9 @@ class Retriever:
         asked_missing = np.array([bool(unanswered_kinds(analysis.normalized, self.index.entries[p])) for p in top])
         domain = self.index.domain(vectors[0])
         return candidate_signals(
-            hybrid, views[0], views[1], agreement, asked_missing, len(query), domain, unknown_meaning
-        )
+            hybrid, views[0], views[1], agreement, asked_missing, len(query), domain, unknown_meaning,
+            self.index.alike(top),
+        )  # fmt: skip
 
     def lexical_scores(self, analysis: Analysis) -> npt.NDArray[np.float32]:
         """Lexical score of every entry: the better of content words and reading bigrams."""

@@ -55,6 +55,15 @@ class Signals(SignalSet):
     # Only words written as they are count (``Retriever.masked``; a noun typed in hiragana is, for ネコ),
     # not inflected verbs; without such a word it is 0.
     unknown_meaning: float = 0.0
+    # The margin over the best other candidate that does not say nearly the same as this one (not its
+    # ``TWIN_SPREADS`` twin): two entries that both answer a question (an order placed by mistake, asked
+    # in two entries with one answer) leave each other no ``margin``, though either answers.
+    distinct_margin: float = 0.0
+
+
+#: Two entries whose question+answer vectors are this many standard deviations closer than the FAQ's mean
+#: pair (``FaqIndex.alike``) say nearly the same: about the closest 1 % of pairs.
+TWIN_SPREADS = 2.5
 
 
 @dataclass(frozen=True)
@@ -90,9 +99,12 @@ def candidate_signals(
     message_chars: int,
     domain: float = 0.0,
     unknown_meaning: float = 0.0,
+    alike: npt.NDArray[np.float32] | None = None,
 ) -> list[Signals]:
-    """Signals of each candidate (arrays in candidate order, best ranking score first)."""
+    """Signals of each candidate (arrays in candidate order, best ranking score first; ``alike``: how alike
+    the candidates are, pairwise, as ``FaqIndex.alike`` gives it)."""
     n = len(hybrid)
+    distinct = alike < TWIN_SPREADS if alike is not None else np.ones((n, n), dtype=bool)
     length = math.log(max(message_chars, 1))
     dense = np.maximum(whole.dense, focus.dense)
     question = np.maximum(whole.dense_question, focus.dense_question)
@@ -101,6 +113,8 @@ def candidate_signals(
     out = []
     for i in range(n):
         best_other = float(np.delete(hybrid, i).max()) if n > 1 else 0.0
+        others = distinct[i] & (np.arange(n) != i)
+        best_distinct = float(hybrid[others].max()) if others.any() else 0.0
         out.append(
             Signals(
                 dense=float(dense[i]),
@@ -114,6 +128,7 @@ def candidate_signals(
                 length=length,
                 domain=domain,
                 unknown_meaning=unknown_meaning,
+                distinct_margin=float(hybrid[i]) - best_distinct,
             )
         )
     return out

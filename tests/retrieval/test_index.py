@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from faq_bot.config import Settings
@@ -42,6 +43,12 @@ def test_an_faq_with_few_questions_has_no_scale_for_domain(settings: Settings) -
     idx = built(settings)  # 6 questions + 3 alternates: too few to say what is near its subject
     assert idx.own_background == (0.0, 0.0)
     assert idx.domain(idx.vectors.reconstruct(0)) == 0.0 and idx.domain(-idx.centroid) == 0.0
+
+
+def test_an_faq_with_few_entries_has_no_scale_for_how_alike_two_are(settings: Settings) -> None:
+    idx = built(settings)  # 6 entries
+    assert idx.pair_background == (0.0, 0.0)
+    assert not idx.alike(np.arange(6)).any()
 
 
 def test_manifest_mismatch_names_what_differs(settings: Settings) -> None:

@@ -11,6 +11,7 @@ from faq_bot.retrieval import index as faq_index
 from faq_bot.retrieval import store
 from faq_bot.retrieval.engine import Engine
 from faq_bot.retrieval.retriever import SIGNAL_CANDIDATES, Hit, Retriever
+from faq_bot.retrieval.signals import TWIN_SPREADS
 from faq_bot.text.analyzer import TextAnalyzer
 from tests.fakes import FakeEmbedder
 
@@ -201,6 +202,22 @@ def test_domain_is_near_zero_for_the_faqs_own_questions_and_far_below_for_a_text
     assert all(abs(d) < 5 for d in own)  # ... in their standard deviations
     elsewhere = -idx.centroid / np.linalg.norm(idx.centroid)  # as far from the FAQ as a unit vector gets
     assert idx.domain(elsewhere) < min(own) - 3
+
+
+def test_two_entries_that_say_the_same_are_far_more_alike_than_the_faqs_pairs(settings: Settings) -> None:
+    faq = synthetic_faq(40)
+    said = ("注文を取り消したい", "お問い合わせフォームからご連絡ください。")
+    twins = tuple(FaqEntry(i, "分類0", *said) for i in ("t1", "t2"))
+    idx = faq_index.build(faq_table.Faq(faq.entries + twins, "synthetic", "UTF-8", "0" * 64), FakeEmbedder(),
+                          TextAnalyzer(), settings.retrieval_params().index)  # fmt: skip
+    assert idx.pair_background is not None and idx.pair_background[1] > 0
+    positions = np.array([40, 41, 0, 1, 2], dtype=np.int64)
+    alike = idx.alike(positions)
+    assert alike.shape == (5, 5) and np.allclose(alike, alike.T, atol=1e-5)
+    assert alike[0, 1] >= TWIN_SPREADS  # the same question and answer
+    assert (alike[2:, 2:][~np.eye(3, dtype=bool)] < TWIN_SPREADS).all()  # the synthetic entries are not twins
+    again = store.load(store.save(idx, settings.index_dir))  # a loaded build measures the same scale
+    assert again.pair_background == pytest.approx(idx.pair_background)
 
 
 def test_the_domain_scale_is_kept_with_the_build(settings: Settings) -> None:

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from faq_bot.retrieval.signals import TWIN_SPREADS, Signals, ViewScores, candidate_signals
+
+
+def view(n: int) -> ViewScores:
+    zeros = np.zeros(n, dtype=np.float32)
+    return ViewScores(zeros, zeros, zeros, zeros, 0.0)
+
+
+def signals(hybrid: list[float], alike: np.ndarray | None = None) -> list[Signals]:
+    n = len(hybrid)
+    flags = np.zeros(n, dtype=bool)
+    return candidate_signals(np.asarray(hybrid, np.float32), view(n), view(n), flags, flags, 20, alike=alike)
+
+
+def test_the_margin_over_an_entry_that_says_the_same_does_not_count_against_answering() -> None:
+    alike = np.zeros((3, 3), dtype=np.float32)
+    alike[0, 1] = alike[1, 0] = TWIN_SPREADS + 0.5  # the first two say nearly the same (one answer, asked two ways)
+    first, second, third = signals([0.9, 0.85, 0.5], alike)
+    assert first.margin == pytest.approx(0.05) and first.distinct_margin == pytest.approx(0.4)
+    assert second.margin == pytest.approx(-0.05) and second.distinct_margin == pytest.approx(0.35)
+    assert third.distinct_margin == pytest.approx(third.margin) == pytest.approx(-0.4)
+
+
+def test_without_twins_the_distinct_margin_is_the_margin() -> None:
+    alike = np.full((3, 3), TWIN_SPREADS - 0.1, dtype=np.float32)  # close, but not twins
+    for s in (*signals([0.9, 0.6, 0.5], alike), *signals([0.9, 0.6, 0.5])):
+        assert s.distinct_margin == pytest.approx(s.margin)
+
+
+def test_an_entry_whose_every_rival_is_its_twin_leads_by_its_whole_score() -> None:
+    alike = np.full((2, 2), TWIN_SPREADS + 1, dtype=np.float32)
+    assert signals([0.7, 0.65], alike)[0].distinct_margin == pytest.approx(0.7)

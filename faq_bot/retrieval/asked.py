@@ -45,7 +45,11 @@ KINDS = (
             r"(期限|期間|期日|納期|締め?切り?|日程|日時|時間|時期|曜日)(は|って|を(教|知)|[?？]|$)|"
             r"\bwhen\b|\bhow long\b"
         ),
-        re.compile(r"いつ|日|時間|期間|期限|すぐ|即|直後|以内|まで|タイミング|[0-9]+[かヶカケ]?月|週|年|when|how long"),
+        # まで only after a time (月末まで, 3日まで, 期限まで): 「契約から決済まで」 is a range of steps, not a time.
+        re.compile(
+            r"いつ|日|時間|期間|期限|すぐ|即|直後|以内|(?:[0-9日月末時週年]|期日)まで|タイミング|[0-9]+[かヶカケ]?月|週|年|"
+            r"when|how long"
+        ),
     ),
     AskedKind(
         "price",

@@ -77,6 +77,13 @@ def test_an_entry_that_names_no_time_does_not_answer_when() -> None:
     assert unanswered_kinds(normalize("反映はいつ？"), timed) == ()
 
 
+def test_a_range_of_steps_is_no_time_but_a_date_it_runs_to_is() -> None:
+    steps = entry("オンラインで契約から決済まで完結できます。")  # まで of a range of steps
+    assert [k.name for k in unanswered_kinds(normalize("トライアルは何日間使える？"), steps)] == ["time"]
+    for answer in ("翌月末までにお支払いください。", "3日までにご連絡ください。", "期日までに振り込んでください。"):
+        assert unanswered_kinds(normalize("支払いはいつまで？"), entry(answer)) == ()
+
+
 def test_the_kind_may_come_from_the_question_or_an_alternate() -> None:
     assert unanswered_kinds(normalize("いつ使えますか"), entry("ご案内します。", "利用開始日はいつですか")) == ()
     assert unanswered_kinds(normalize("費用は？"), entry("ご案内します。", "q", ("料金について",))) == ()

@@ -28,7 +28,7 @@ SIGNAL_LABELS = {
     "coverage": "質問の語をFAQ項目が含む割合",
     "unknown": "尋ねている語のうちFAQ全体にない語の割合",
     "margin": "2位以下との差",
-    "distinct_margin": "同じことを言う項目を除いた2位以下との差",
+    "twin_lead": "内容のごく近い項目を除くと広がる差",
     "agreement": "意味と語の両方で1位",
     "asked_missing": "尋ねている時期・料金が回答にない",
     "length": "メッセージの長さ",

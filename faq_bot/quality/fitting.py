@@ -46,7 +46,7 @@ FAQ_NEAR_MISS = "faq-near-miss"
 TRAIN_CANDIDATES = 5
 #: The signals the model weighs. ``dense`` is left out: it is the larger of ``dense_question`` and
 #: ``dense_passage``, and two weights on one quantity would make the contributions unreadable.
-FEATURES = ("dense_question", "dense_passage", "coverage", "unknown", "unknown_meaning", "margin", "distinct_margin",
+FEATURES = ("dense_question", "dense_passage", "coverage", "unknown", "unknown_meaning", "margin", "twin_lead",
             "agreement", "asked_missing", "length")  # fmt: skip
 #: The topic model's signals; its label: a gold entry among the first ``TOPIC_CANDIDATES``.
 TOPIC_FEATURES = TopicSignals.names()

@@ -44,6 +44,9 @@ DOMAIN_CHUNK = 8192  # vectors read at a time
 MIN_PAIR_ENTRIES = 12
 #: Entries whose pairs give that scale on a large FAQ (evenly spread over it): 2,000 make 2 million pairs.
 PAIR_SAMPLE = 2000
+#: The least spread of those cosines (the bundled FAQ: 0.029): a FAQ of near-copies must not make every
+#: pair look alike.
+MIN_PAIR_SPREAD = 0.005
 
 
 @dataclass(frozen=True)
@@ -100,9 +103,10 @@ class FaqIndex:
     # few questions to tell; computed from the vectors when not given, e.g. by an older build).
     own_background: tuple[float, float] | None = None
     # Mean and standard deviation of the cosines between two entries' question+answer vectors: the
-    # scale on which two entries say nearly the same (computed from the vectors when not given).
+    # scale on which two entries are about nearly the same thing (``alike``). Not kept with a build:
+    # computed from the vectors when not given (a sample of ``PAIR_SAMPLE`` entries, ~30 ms at 100,000).
     pair_background: tuple[float, float] | None = None
-    _passage_of: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64), repr=False)
+    _passage_of: npt.NDArray[np.int64] = field(init=False, repr=False, compare=False)  # entry -> its passage vector
 
     def __post_init__(self) -> None:
         by_category: dict[str, list[int]] = {}
@@ -121,7 +125,7 @@ class FaqIndex:
     def alike(self, positions: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
         """How alike the given entries are, pairwise: the cosine of their question+answer vectors in standard
         deviations above the FAQ's mean pair (``pair_background``); 0 everywhere without a scale. Two
-        entries far above it say nearly the same (an order placed by mistake, asked two ways)."""
+        entries far above it are about nearly the same thing (支払い方法 and クレジットカード)."""
         n = len(positions)
         if not self.pair_background or self.pair_background[1] <= 0 or n == 0:
             return np.zeros((n, n), dtype=np.float32)
@@ -187,7 +191,7 @@ def pair_background(vectors: faiss.Index, passage_of: npt.NDArray[np.int64]) -> 
     sample = passage_of[np.linspace(0, n - 1, min(n, PAIR_SAMPLE)).astype(np.int64)]
     chunk = vectors.reconstruct_batch(sample)
     cosines = (chunk @ chunk.T)[~np.eye(len(sample), dtype=bool)]
-    return float(cosines.mean()), float(cosines.std())
+    return float(cosines.mean()), max(float(cosines.std()), MIN_PAIR_SPREAD)
 
 
 Analyses = TextAnalyzer | Mapping[str, Analysis]  # an analyser, or what it made of each text

@@ -7,7 +7,7 @@ signals of the best candidates (``faq_bot.retrieval.signals``) that the decision
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -95,7 +95,11 @@ class Retriever:
         self.params = params
         self.dense = DenseSearch(index, params)
         self._category_of = np.array([e.category for e in index.entries], dtype=object)
-        self._respeller = LazyRespeller(index.words.document_frequencies(), analyzer)
+        self._respeller = LazyRespeller(index.words.document_frequencies(), analyzer, self._prepared_texts)
+
+    def _prepared_texts(self) -> Iterator[str]:
+        """Every text of the FAQ as the analyser prepares it (where its katakana words are read from)."""
+        return (self.analyzer.prepare(t) for e in self.index.entries for t in (e.question, *e.alternates, e.answer))
 
     def analyze(self, query: str) -> Analysis:
         """What the query becomes for both sides: hiragana-only questions respelled in kanji first; in a
@@ -122,8 +126,8 @@ class Retriever:
         return self._respeller.built
 
     def embedded_text(self, text: str) -> str:
-        """What is embedded for a whole message (the first of its ``views``): prepared, respelled if
-        hiragana only, homophones mended — the same vector the chat stored, for a logged question."""
+        """What is embedded for a whole message (the first of its ``views``): prepared, respelled (``analyze``),
+        homophones mended — the same vector the chat stored, for a logged question."""
         return self.analyze(as_sentences(text)).normalized
 
     def parse(self, query: str) -> Parsed:
@@ -268,7 +272,7 @@ class Retriever:
         bound[found] = -np.inf
         if allowed is not None:
             bound[~allowed] = -np.inf
-        need = np.flatnonzero(bound >= kth)
+        need = np.flatnonzero(np.isfinite(bound) & (bound >= kth))  # (kth is -inf when fewer than k were found)
         cap = self.params.hnsw_rescore_cap
         if self.dense.is_hnsw and len(need) > cap:
             # HNSW is approximate anyway: on very large FAQs re-score only the lexically

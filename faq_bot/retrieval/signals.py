@@ -55,14 +55,16 @@ class Signals(SignalSet):
     # Only words written as they are count (``Retriever.masked``; a noun typed in hiragana is, for ネコ),
     # not inflected verbs; without such a word it is 0.
     unknown_meaning: float = 0.0
-    # The margin over the best other candidate that does not say nearly the same as this one (not its
-    # ``TWIN_SPREADS`` twin): two entries that both answer a question (an order placed by mistake, asked
-    # in two entries with one answer) leave each other no ``margin``, though either answers.
-    distinct_margin: float = 0.0
+    # How much more the entry leads when the candidates about nearly the same thing are set aside (its
+    # ``TWIN_SPREADS`` twins: 支払い方法 and クレジットカード, 会員の追加 and 追加した会員のログイン): the lead
+    # over the best other candidate that is no twin, minus ``margin``; 0 without a twin among them. Two
+    # entries that both answer many a question leave each other no ``margin``, though either answers.
+    twin_lead: float = 0.0
 
 
 #: Two entries whose question+answer vectors are this many standard deviations closer than the FAQ's mean
-#: pair (``FaqIndex.alike``) say nearly the same: about the closest 1 % of pairs.
+#: pair (``FaqIndex.alike``) are about nearly the same thing: 24 of the bundled FAQ's 1,081 pairs, six of
+#: them with one answer; the others are neighbours whose questions one another often answers too.
 TWIN_SPREADS = 2.5
 
 
@@ -128,7 +130,7 @@ def candidate_signals(
                 length=length,
                 domain=domain,
                 unknown_meaning=unknown_meaning,
-                distinct_margin=float(hybrid[i]) - best_distinct,
+                twin_lead=best_other - best_distinct,
             )
         )
     return out

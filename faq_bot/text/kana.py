@@ -20,8 +20,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Container, Iterable, Mapping
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 
 from faq_bot.text.analyzer import Analysis, TextAnalyzer
 from faq_bot.text.normalize import to_katakana
@@ -49,26 +48,21 @@ class Respeller:
     """Katakana reading -> the FAQ word spelled that way (the most frequent one on a tie)."""
 
     spellings: Mapping[str, str]
-
-    @cached_property
-    def loanwords(self) -> Mapping[str, str]:
-        """The katakana words among the spellings (パスワード, マニュアル)."""
-        return {r: w for r, w in self.spellings.items() if _KATAKANA_WORD.fullmatch(w)}
-
-    @cached_property
-    def _longest(self) -> dict[bool, int]:
-        """The longest reading of the spellings (False) and of the loanwords (True)."""
-        return {only: max((len(r) for r in words), default=0) for only, words in
-                ((False, self.spellings), (True, self.loanwords))}  # fmt: skip
+    loanwords: Mapping[str, str] = field(default_factory=dict)  # the katakana words among them (パスワード)
+    longest: int = 0  # the longest reading of the spellings
+    longest_loanword: int = 0
 
     @classmethod
-    def from_words(cls, words: Iterable[tuple[str, float]], analyzer: TextAnalyzer) -> Respeller:
-        """Build from (word, frequency) pairs: kanji nouns only, read by janome."""
+    def from_words(cls, words: Iterable[tuple[str, float]], analyzer: TextAnalyzer, katakana: str) -> Respeller:
+        """Build from (word, frequency) pairs: kanji nouns, read by janome, and the katakana words the FAQ
+        writes in katakana (``katakana``: its katakana runs, ``katakana_runs``). A word janome read from
+        hiragana is kept in katakana too (ほしい as ホシイ, かかる as カカル), but it is no loanword: a
+        question's ほしい must stay ほしい."""
         best: dict[str, tuple[float, str]] = {}
         for word, frequency in words:
             if _KANJI.search(word):
                 reading = analyzer.noun_reading(word)
-            elif _KATAKANA_WORD.fullmatch(word) and len(word) >= MIN_KATAKANA:
+            elif _KATAKANA_WORD.fullmatch(word) and len(word) >= MIN_KATAKANA and word in katakana:
                 reading = word  # a loanword typed in hiragana: ぱすわーど → パスワード
             else:
                 continue
@@ -76,7 +70,9 @@ class Respeller:
                 continue
             if reading not in best or frequency > best[reading][0]:
                 best[reading] = (frequency, word)
-        return cls({r: w for r, (_, w) in best.items()})
+        spellings = {r: w for r, (_, w) in best.items()}
+        loanwords = {r: w for r, w in spellings.items() if _KATAKANA_WORD.fullmatch(w)}
+        return cls(spellings, loanwords, max(map(len, spellings), default=0), max(map(len, loanwords), default=0))
 
     def mend_homophones(
         self, analysis: Analysis, known: Container[str], reading_of: Callable[[str], str | None]
@@ -106,8 +102,7 @@ class Respeller:
         return _HIRAGANA.sub(lambda m: self._run(m.group(0), loanwords=True), text) if self.loanwords else text
 
     def _run(self, hiragana: str, loanwords: bool) -> str:
-        spellings = self.loanwords if loanwords else self.spellings
-        longest = self._longest[loanwords]
+        spellings, longest = (self.loanwords, self.longest_loanword) if loanwords else (self.spellings, self.longest)
         reading = to_katakana(hiragana)
         n = len(reading)
         # Dynamic programming over (position, whether the last piece was an FAQ word): a word
@@ -144,11 +139,20 @@ def _inside_another(start: int, end: int, spans: Iterable[tuple[int, int, str]])
     return any(s <= start and end <= e and (s, e) != (start, end) for s, e, _ in spans)
 
 
+def katakana_runs(texts: Iterable[str]) -> str:
+    """The distinct katakana runs of the texts, one per line: what ``Respeller.from_words`` takes as the words a
+    FAQ writes in katakana (a word is one if it stands in a run: オンライン in オンラインマーケット)."""
+    return "\n".join(sorted({run for text in texts for run in _KATAKANA_WORD.findall(text)}))
+
+
 class LazyRespeller:
     """A ``Respeller`` built on first use (an engine builds it before a FAQ version serves)."""
 
-    def __init__(self, words: Iterable[tuple[str, float]], analyzer: TextAnalyzer) -> None:
+    def __init__(
+        self, words: Iterable[tuple[str, float]], analyzer: TextAnalyzer, texts: Callable[[], Iterable[str]]
+    ) -> None:
         self._words = words
+        self._texts = texts  # the FAQ's texts as the analyser prepares them (for ``katakana_runs``)
         self._analyzer = analyzer
         self._built: Respeller | None = None
         self._lock = threading.Lock()
@@ -162,5 +166,5 @@ class LazyRespeller:
         """The respeller, built once."""
         with self._lock:
             if self._built is None:
-                self._built = Respeller.from_words(self._words, self._analyzer)
+                self._built = Respeller.from_words(self._words, self._analyzer, katakana_runs(self._texts()))
             return self._built

@@ -80,7 +80,8 @@ def test_an_entry_that_names_no_time_does_not_answer_when() -> None:
 def test_a_range_of_steps_is_no_time_but_a_date_it_runs_to_is() -> None:
     steps = entry("オンラインで契約から決済まで完結できます。")  # まで of a range of steps
     assert [k.name for k in unanswered_kinds(normalize("トライアルは何日間使える？"), steps)] == ["time"]
-    for answer in ("翌月末までにお支払いください。", "3日までにご連絡ください。", "期日までに振り込んでください。"):
+    answers = ("翌月末までにお支払いください。", "受付は17時30分までです。", "発送前までにご連絡ください。", "夕方まで")
+    for answer in answers:
         assert unanswered_kinds(normalize("支払いはいつまで？"), entry(answer)) == ()
 
 

@@ -204,7 +204,7 @@ def test_domain_is_near_zero_for_the_faqs_own_questions_and_far_below_for_a_text
     assert idx.domain(elsewhere) < min(own) - 3
 
 
-def test_two_entries_that_say_the_same_are_far_more_alike_than_the_faqs_pairs(settings: Settings) -> None:
+def test_two_entries_about_the_same_thing_are_far_more_alike_than_the_faqs_pairs(settings: Settings) -> None:
     faq = synthetic_faq(40)
     said = ("注文を取り消したい", "お問い合わせフォームからご連絡ください。")
     twins = tuple(FaqEntry(i, "分類0", *said) for i in ("t1", "t2"))
@@ -220,8 +220,32 @@ def test_two_entries_that_say_the_same_are_far_more_alike_than_the_faqs_pairs(se
     assert again.pair_background == pytest.approx(idx.pair_background)
 
 
+def test_an_faq_of_near_copies_makes_no_pair_look_alike(settings: Settings) -> None:
+    copies = tuple(FaqEntry(str(i), "分類0", "請求書を発行したい", "マイページから発行できます。") for i in range(15))
+    idx = faq_index.build(faq_table.Faq(copies, "copies", "UTF-8", "0" * 64), FakeEmbedder(), TextAnalyzer(),
+                          settings.retrieval_params().index)  # fmt: skip
+    assert idx.pair_background is not None and idx.pair_background[1] == faq_index.MIN_PAIR_SPREAD
+    assert (idx.alike(np.arange(15, dtype=np.int64)) < TWIN_SPREADS).all()
+
+
 def test_the_domain_scale_is_kept_with_the_build(settings: Settings) -> None:
     idx = retriever(settings, n=60).index
     assert idx.own_background is not None and idx.own_background[1] > 0
     again = store.load(store.save(idx, settings.index_dir))
     assert again.own_background == pytest.approx(idx.own_background)
+
+
+@pytest.mark.parametrize("index_type", ["flat", "hnsw"])
+def test_a_category_with_fewer_entries_than_asked_for_keeps_the_search_inside_it(
+    settings: Settings, index_type: str
+) -> None:
+    # With HNSW, fewer than k entries found left the bound of every other entry at -inf, and -inf >= -inf:
+    # entries of other categories were scored and returned.
+    few = tuple(FaqEntry(f"f{i}", "少数", f"請求の変更について{i}", "請求変更です。") for i in range(3))
+    faq = faq_table.Faq(synthetic_faq(60).entries + few, "synthetic", "UTF-8", "0" * 64)
+    s = settings.model_copy(update={"index_type": index_type, "candidates": 20})
+    params = s.retrieval_params()
+    r = Retriever(faq_index.build(faq, FakeEmbedder(), TextAnalyzer(), params.index), FakeEmbedder(), TextAnalyzer(),
+                  params.search)  # fmt: skip
+    hits = r.search("請求の変更", categories=["少数"]).hits
+    assert hits and {h.entry.category for h in hits} == {"少数"}

@@ -19,19 +19,20 @@ def signals(hybrid: list[float], alike: np.ndarray | None = None) -> list[Signal
 
 def test_the_margin_over_an_entry_that_says_the_same_does_not_count_against_answering() -> None:
     alike = np.zeros((3, 3), dtype=np.float32)
-    alike[0, 1] = alike[1, 0] = TWIN_SPREADS + 0.5  # the first two say nearly the same (one answer, asked two ways)
+    alike[0, 1] = alike[1, 0] = TWIN_SPREADS + 0.5  # the first two are about nearly the same thing
     first, second, third = signals([0.9, 0.85, 0.5], alike)
-    assert first.margin == pytest.approx(0.05) and first.distinct_margin == pytest.approx(0.4)
-    assert second.margin == pytest.approx(-0.05) and second.distinct_margin == pytest.approx(0.35)
-    assert third.distinct_margin == pytest.approx(third.margin) == pytest.approx(-0.4)
+    assert first.margin == pytest.approx(0.05) and first.twin_lead == pytest.approx(0.35)  # 0.4 over the third
+    assert second.margin == pytest.approx(-0.05) and second.twin_lead == pytest.approx(0.4)  # 0.35 over the third
+    assert third.margin == pytest.approx(-0.4) and third.twin_lead == 0.0
 
 
-def test_without_twins_the_distinct_margin_is_the_margin() -> None:
+def test_without_twins_there_is_no_twin_lead() -> None:
     alike = np.full((3, 3), TWIN_SPREADS - 0.1, dtype=np.float32)  # close, but not twins
     for s in (*signals([0.9, 0.6, 0.5], alike), *signals([0.9, 0.6, 0.5])):
-        assert s.distinct_margin == pytest.approx(s.margin)
+        assert s.twin_lead == 0.0
 
 
 def test_an_entry_whose_every_rival_is_its_twin_leads_by_its_whole_score() -> None:
     alike = np.full((2, 2), TWIN_SPREADS + 1, dtype=np.float32)
-    assert signals([0.7, 0.65], alike)[0].distinct_margin == pytest.approx(0.7)
+    first = signals([0.7, 0.65], alike)[0]
+    assert first.margin + first.twin_lead == pytest.approx(0.7)

@@ -123,7 +123,7 @@ class Settings(BaseSettings):
     answer_threshold: float = Field(0.447, ge=0.0, le=1.0)
     # The topic model's probability that one of the first candidates answers; with a decision model
     # file of format 1 (no topic model), the candidates' probabilities summed, as before (up to 3).
-    suggest_threshold: float = Field(0.289, ge=0.0, le=3.0)
+    suggest_threshold: float = Field(0.284, ge=0.0, le=3.0)
     candidate_threshold: float = Field(0.05, ge=0.0, le=1.0)
     answer_margin: float = Field(0.0, ge=0.0, le=1.0)
     # Escalate when the question asks for a time, a price or a number and the best entry names none.

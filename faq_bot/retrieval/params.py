@@ -43,7 +43,7 @@ class DecisionParams:
 
     # Probabilities that an entry answers the question (``faq_bot.retrieval.confidence``).
     answer_threshold: float = 0.447
-    suggest_threshold: float = 0.289  # probability that one of the first ``suggestion_count`` candidates answers
+    suggest_threshold: float = 0.284  # probability that one of the first ``suggestion_count`` candidates answers
     candidate_threshold: float = 0.05  # a candidate below this is not offered
     answer_margin: float = 0.0
     check_asked_kind: bool = True

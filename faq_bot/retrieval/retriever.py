@@ -149,9 +149,9 @@ class Retriever:
     def masked(self, analysis: Analysis) -> str | None:
         """The text without the words the FAQ never uses (None if it uses them all): how much those
         words mean shows in how far its embedding is from the text's own."""
-        # Only words that stand in the text as written (nouns, names, loanwords, a noun typed in hiragana):
-        # taking out the stem of an inflected verb leaves a broken sentence, whose embedding moves
-        # whatever it meant.
+        # Only words that stand in the text as written (nouns, names, loanwords): taking out the stem of an
+        # inflected verb, or a piece janome cut from hiragana, leaves a broken sentence, whose embedding
+        # moves whatever it meant.
         # Mended words count as unknown: the FAQ never uses what the visitor typed.
         unknown = analysis.as_written(self.index.words.unknown_terms(analysis.words) | analysis.mended)
         return analysis.without(unknown) if unknown else None

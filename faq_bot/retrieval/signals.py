@@ -52,8 +52,8 @@ class Signals(SignalSet):
     domain: float = 0.0  # how near the whole message is to the FAQ's subject (``FaqIndex.domain``)
     # How much the words the FAQ never uses mean: 1 - cosine of the message with and without them
     # (分割払い in 「クレジットカードの分割払い」 carries the question; お世話 in a greeting does not).
-    # Only words written as they are count (``Retriever.masked``; a noun typed in hiragana is, for ネコ),
-    # not inflected verbs; without such a word it is 0.
+    # Only words written as they are count (``Retriever.masked``): not inflected verbs, not words
+    # typed in hiragana (kept as katakana); without such a word it is 0.
     unknown_meaning: float = 0.0
     # How much more the entry leads when the candidates about nearly the same thing are set aside (its
     # ``TWIN_SPREADS`` twins: 支払い方法 and クレジットカード, 会員の追加 and 追加した会員のログイン): the lead

@@ -52,10 +52,11 @@ class Analysis:
     mended: frozenset[str] = frozenset()
 
     def as_written(self, words: Collection[str]) -> set[str]:
-        """Those of ``words`` that stand in the text exactly as the word (not inflected, not respelled; a kana
-        word typed in hiragana, kept as katakana, stands as typed: ねこ for ネコ)."""
+        """Those of ``words`` that stand in the text exactly as the word (not inflected, not respelled, not typed
+        in hiragana: janome cuts hiragana into pieces that are rarely words, and taking them out moves the
+        embedding whatever they meant)."""
         spans = zip(self.words, self.spans, strict=True)
-        return {w for w, (start, end) in spans if w in words and _written(self.normalized[start:end], w)}
+        return {w for w, (start, end) in spans if w in words and self.normalized[start:end] == w}
 
     def without(self, dropped: Collection[str]) -> str:
         """The normalised text with the given words taken out (where they stand)."""
@@ -71,11 +72,6 @@ class Analysis:
                 parts += [self.normalized[at:start], text]
                 at = end
         return "".join([*parts, self.normalized[at:]])
-
-
-def _written(surface: str, word: str) -> bool:
-    """True when the word stands in the text as typed: the same, or a kana word typed in hiragana (ねこ for ネコ)."""
-    return surface == word or (is_kana(surface) and to_katakana(surface) == word)
 
 
 _TURNS = re.compile(r"(?=[A-Za-z][-_/.]?[0-9]|[0-9][-_/.]?[A-Za-z])")  # each place where they take turns

@@ -89,10 +89,11 @@ def test_only_words_written_as_they_are_count_as_written() -> None:
     assert analysis.as_written({"通知", "止める"}) == {"通知"}
 
 
-def test_a_noun_typed_in_hiragana_stands_as_written() -> None:
+def test_a_word_typed_in_hiragana_does_not_stand_as_written() -> None:
+    # janome cuts hiragana into pieces that are rarely words (しかた, さっぱり): taken out of a casual message,
+    # they moved its embedding and cost right candidates, so only words typed as they are kept count.
     analysis = TextAnalyzer().analyze("ねこの写真がほしい")  # kept as ネコ, typed ねこ
-    assert "ネコ" in analysis.words and analysis.as_written({"ネコ", "写真"}) == {"ネコ", "写真"}
-    assert analysis.without({"ネコ"}) == "の写真がほしい"
+    assert "ネコ" in analysis.words and analysis.as_written({"ネコ", "写真"}) == {"写真"}
 
 
 def test_pieces_of_an_identifier_are_not_words() -> None:

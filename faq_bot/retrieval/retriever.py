@@ -106,14 +106,15 @@ class Retriever:
         question with kanji, the FAQ's katakana words typed in hiragana put back (利用まにゅある → 利用マニュアル)
         and a kanji word the FAQ never uses mended to the FAQ's word of the same reading (海員 → 会員)."""
         respeller = self._respeller.get()
+        prepared = self.analyzer.prepare(query)
         if needs_respelling(query):
-            return self.analyzer.analyze(respeller.respell(self.analyzer.prepare(query)))
-        analysis = self.analyzer.analyze(respeller.respell_loanwords(self.analyzer.prepare(query)))
+            return self.analyzer.analyze_prepared(respeller.respell(prepared))
+        analysis = self.analyzer.analyze_prepared(respeller.respell_loanwords(prepared))
         mended = respeller.mend_homophones(analysis, self.index.words.vocabulary, self.analyzer.noun_reading)
         if mended is None:
             return analysis
         text, put_in = mended
-        return replace(self.analyzer.analyze(text), mended=put_in)
+        return replace(self.analyzer.analyze_prepared(text), mended=put_in)
 
     def prepare(self) -> None:
         """Build now what reading a question needs (the FAQ's words by reading: ~0.04 ms a word), so that

@@ -114,7 +114,11 @@ class TextAnalyzer:
 
     def analyze(self, text: str) -> Analysis:
         """Normalised text, content words (base forms) and katakana reading."""
-        prepared = self.prepare(text)
+        return self.analyze_prepared(self.prepare(text))
+
+    def analyze_prepared(self, prepared: str) -> Analysis:
+        """``analyze`` of a text ``prepare`` already gave (and that was at most respelled with the FAQ's words
+        since): normalising and applying synonyms twice is work, not a change."""
         words: list[str] = []
         spans: list[tuple[int, int]] = []
         reading: list[str] = []

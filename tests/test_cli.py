@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import subprocess
@@ -162,3 +163,5 @@ def test_calibrate_fits_both_models_and_writes_a_file_that_serves(
     model = DecisionModel.load(out)
     assert model.topic is not None and model.topic.fitted_on == "10 labelled questions"
     assert "unknown_meaning" in model.answer.features
+    # With the level its own FAQ's near misses score at: what another FAQ is compared with when it is loaded.
+    assert model.own_near_miss is not None and math.isfinite(model.own_near_miss) and model.faq_offset == 0.0

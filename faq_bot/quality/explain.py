@@ -21,6 +21,8 @@ from faq_bot.retrieval.retriever import Search
 from faq_bot.retrieval.signals import SignalSet
 
 #: Japanese names of the signals, for staff.
+#: The contribution row of the FAQ the answer model is adapted to (``faq_bot.retrieval.adaptation``).
+FAQ_OFFSET = "faq_offset"
 SIGNAL_LABELS = {
     "dense": "意味の近さ",
     "dense_question": "質問・言い換えとの意味の近さ",
@@ -35,6 +37,7 @@ SIGNAL_LABELS = {
     "domain": "FAQの主題との近さ",
     "unknown_meaning": "FAQにない語が担う意味の大きさ",
     "best": "1位の候補が答えである確率",
+    FAQ_OFFSET: "このFAQへの調整（FAQ自身の近い別の質問の出方から）",
 }
 
 
@@ -108,6 +111,9 @@ def explain(loaded: Loaded, query: str, categories: Sequence[str] | None = None,
         entry_tokens = set(lexical_words(h.entry, retriever.analyzer))
         shared = tuple(t for t in dict.fromkeys(analysis.words) if t in entry_tokens and t in query_tokens)
         contributions = _contributions(loaded.model.answer, h.signals)
+        if contributions and loaded.model.faq_offset:
+            offset = round(loaded.model.faq_offset, 4)
+            contributions += (Contribution(FAQ_OFFSET, SIGNAL_LABELS[FAQ_OFFSET], offset, offset),)
         hits.append(
             ExplainedHit(
                 rank, h.entry.id, h.entry.category, h.entry.question, round(h.score, 4), round(h.dense, 4),
@@ -133,7 +139,7 @@ def explain(loaded: Loaded, query: str, categories: Sequence[str] | None = None,
         confidence=round(reply.confidence, 4),
         answer_threshold=decision.answer_threshold,
         suggest_threshold=decision.suggest_threshold,
-        intercept=round(loaded.model.answer.intercept, 4),
+        intercept=round(loaded.model.answer.intercept - loaded.model.faq_offset, 4),  # as fitted: the offset is a row
         on_topic=round(topic_score(reply.search, decision.suggestion_count), 4),
         topic_intercept=round(topic.intercept, 4) if topic is not None else 0.0,
         topic_contributions=_contributions(topic, topic_signals(reply.search)),

@@ -31,6 +31,7 @@ from faq_bot.content.queries import LabelledQuery
 from faq_bot.model.cache import CachedEmbedder
 from faq_bot.quality.calibrate import MAX_WRONG, MIN_ESCALATED, Thresholds, propose
 from faq_bot.quality.evaluate import Report, outcomes_of, report_of, scored
+from faq_bot.retrieval.adaptation import median_log_odds
 from faq_bot.retrieval.confidence import ConfidenceModel, DecisionModel, judge, judge_hits, judge_topic, topic_signals
 from faq_bot.retrieval.decision import decide
 from faq_bot.retrieval.engine import Engine, Loaded, faq_version_of
@@ -260,6 +261,7 @@ def calibrate(
     # The topic model learns from probabilities a new question would get: the cross-validated ones.
     # (Labelled questions that are all answerable, or none, cannot fit one: the current one stays.)
     topic, refitted = _topic_or(loaded.model.topic, labelled, judged, f"{len(labelled)} labelled questions")
-    model = DecisionModel(answer, topic)
+    # What this FAQ's own near misses score under the new model: the level another FAQ is compared with on load.
+    model = DecisionModel(answer, topic, median_log_odds(loaded.retriever, answer))
     in_sample = report([judge(c.search, model) for c in labelled], chosen)
     return Calibration(model, proposal, report(judged, chosen), in_sample, len(labelled), len(own), refitted)

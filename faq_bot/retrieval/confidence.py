@@ -14,8 +14,9 @@ Being linear, each explains itself: a signal's contribution is its weight times 
 standardised value. Both are fitted by ``faq-bot calibrate`` (``faq_bot.quality.fitting``):
 the answer model on questions the FAQ itself provides (its alternates, and entries held
 out of the index as near misses) plus labelled question sets; the topic model on the
-labelled sets (only they hold chatter). Their signals do not depend on a FAQ's size or
-wording, so the shipped models serve any FAQ; re-fit them for a very different one.
+labelled sets (only they hold chatter). Their signals are measured against each FAQ's own
+background, so the shipped models serve any FAQ; on load, the answer model is also fitted to
+the FAQ it serves (``faq_bot.retrieval.adaptation``), and re-fit for a FAQ with labelled questions.
 """
 
 from __future__ import annotations
@@ -105,16 +106,30 @@ class DecisionModel:
 
     answer: ConfidenceModel
     topic: ConfidenceModel | None
+    # The answer model's median log-odds over the near misses the FAQ it was fitted on provides itself
+    # (``faq_bot.retrieval.adaptation``; None: a model fitted before, never adapted to another FAQ).
+    own_near_miss: float | None = None
+    # What ``adapted_to`` added to the answer model's intercept for the FAQ it serves (0: as fitted).
+    faq_offset: float = 0.0
 
     def __post_init__(self) -> None:
         self.answer.check_uses_only(Signals.names(), "answer")
         if self.topic is not None:
             self.topic.check_uses_only(TopicSignals.names(), "topic")
 
+    def adapted_to(self, offset: float) -> DecisionModel:
+        """The models as fitted, the answer model's log-odds moved by ``offset`` (for one FAQ)."""
+        if offset == self.faq_offset:
+            return self
+        answer = replace(self.answer, intercept=self.answer.intercept - self.faq_offset + offset)
+        return replace(self, answer=answer, faq_offset=offset)
+
     def to_json(self) -> str:
-        """Both models as JSON (what ``save`` writes)."""
-        topic = asdict(self.topic) if self.topic is not None else None
-        data = {"format": DECISION_FORMAT, "answer": asdict(self.answer), "topic": topic}
+        """Both models as JSON (what ``save`` writes): as fitted, whatever FAQ they were adapted to."""
+        fitted = self.adapted_to(0.0)
+        topic = asdict(fitted.topic) if fitted.topic is not None else None
+        data = {"format": DECISION_FORMAT, "answer": asdict(fitted.answer), "topic": topic,
+                "own_near_miss": fitted.own_near_miss}  # fmt: skip
         return json.dumps(data, ensure_ascii=False, indent=1)
 
     def save(self, path: Path) -> None:
@@ -135,7 +150,11 @@ class DecisionModel:
             if data.get("format") != DECISION_FORMAT:
                 raise ValueError(f"format {data.get('format')}, expected {FORMAT} or {DECISION_FORMAT}")
             topic = data["topic"]
-            return cls(ConfidenceModel.from_data(data["answer"]), ConfidenceModel.from_data(topic) if topic else None)
+            reference = data.get("own_near_miss")
+            return cls(
+                ConfidenceModel.from_data(data["answer"]), ConfidenceModel.from_data(topic) if topic else None,
+                float(reference) if reference is not None else None,
+            )  # fmt: skip
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ConfigError(
                 f"decision model {source} is unreadable: {exc}. Fit one with `faq-bot calibrate`, or leave "

@@ -25,6 +25,7 @@ from faq_bot.memory import give_back
 from faq_bot.model.embedder import Embedder
 from faq_bot.progress import Progress, Step
 from faq_bot.retrieval import store
+from faq_bot.retrieval.adaptation import adapted
 from faq_bot.retrieval.cache import BuildCache
 from faq_bot.retrieval.confidence import DecisionModel, judge
 from faq_bot.retrieval.decision import Reply, decide
@@ -176,6 +177,10 @@ def faq_version_of(index: FaqIndex) -> str:
     return index.manifest.tsv_sha256[:12]
 
 
+#: FAQ versions whose adapted decision model an engine keeps (the live one, a dry run's, the one before).
+ADAPTED_KEPT = 4
+
+
 class Engine:
     """Answers questions from the current FAQ index."""
 
@@ -193,6 +198,7 @@ class Engine:
         self.bulk = bulk or embedder  # builds, batch tests, log grouping: never in the visitors' way
         self.analyzer = analyzer
         self.model = model
+        self._adapted: dict[str, DecisionModel] = {}  # per FAQ version: a dry run's, reused by its publish
         self._loaded = self.loaded_for(index)
         self._lock = threading.Lock()
 
@@ -236,7 +242,10 @@ class Engine:
         """An index made ready to answer with this engine's encoder, analyzer, parameters and model."""
         retriever = Retriever(index, self.embedder, self.analyzer, self.params.search)
         retriever.prepare()  # before it serves: on start-up or in the publish, never in a visitor's request
-        return Loaded(faq_version_of(index), index, retriever, self.params, self.model)
+        version = faq_version_of(index)
+        model = self._adapted.get(version) or adapted(self.model, retriever)
+        self._adapted = {**dict(list(self._adapted.items())[-(ADAPTED_KEPT - 1) :]), version: model}
+        return Loaded(version, index, retriever, self.params, model)
 
     def build(self, faq: Faq, progress: Progress | None = None) -> FaqIndex:
         """Build an index for a validated FAQ with this engine's encoder and parameters (in memory).

@@ -184,13 +184,18 @@ class Retriever:
         k: int = 5,
         query_vectors: npt.NDArray[np.float32] | None = None,
         parsed: Parsed | None = None,
+        left_out: int | None = None,
     ) -> Search:
         """The best ``max(k, SIGNAL_CANDIDATES)`` entries for the query (within ``categories`` if given).
 
         ``query_vectors`` may carry the embeddings of ``views(parse(query))`` (batched by the caller), and
-        ``parsed`` what ``parse(query)`` gave (so that a batch reads each question once).
+        ``parsed`` what ``parse(query)`` gave (so that a batch reads each question once). ``left_out``: the
+        position of an entry the search acts as if the FAQ did not have (``faq_bot.retrieval.adaptation``).
         """
         allowed = self.allowed(categories)
+        if left_out is not None:
+            allowed = np.ones(len(self.index.entries), dtype=bool) if allowed is None else allowed.copy()
+            allowed[left_out] = False
         if not self.searchable(query):
             return Search(query, self.analyze(query), (), focus(query))
         parsed = parsed or self.parse(query)
@@ -259,7 +264,9 @@ class Retriever:
         k: int,
     ) -> Candidates:
         """Dense candidates, completed so that the top ``k`` by hybrid score is exact."""
-        dense, cutoff = self.dense.candidates(vector, categories if allowed is not None else None, k)
+        dense, cutoff = self.dense.candidates(vector, categories or None, k)
+        if allowed is not None and not categories:  # an entry left out: FAISS still holds its vectors
+            dense = {p: found for p, found in dense.items() if allowed[p]}
         if cutoff is None:
             return dense
         background = float(vector @ self.index.centroid)

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
-from faq_bot.quality.explain import explain
+from faq_bot.config import Settings
+from faq_bot.quality.explain import FAQ_OFFSET, explain
 from faq_bot.retrieval.engine import Engine
+from faq_bot.runtime import open_engine
+from tests.fakes import FAKE_DECISION_MODEL, FakeEmbedder
 
 
 def test_explanation_has_tokens_shared_tokens_and_thresholds(fake_engine: Engine) -> None:
@@ -56,3 +61,18 @@ def test_explanation_lists_the_words_the_faq_never_uses(fake_engine: Engine) -> 
     assert "領収書" in compound and "領収" not in compound
     known = explain(fake_engine.current, "請求書をダウンロードする方法").unknown_words
     assert known == ("方法",)  # 請求書 and ダウンロード are the FAQ's words; 方法 is in none of its entries
+
+
+def test_the_adaptation_to_this_faq_is_one_more_row_and_the_rows_add_up(settings: Settings, tmp_path: Path) -> None:
+    cautious = tmp_path / "cautious.json"
+    replace(FAKE_DECISION_MODEL, own_near_miss=-10.0).save(cautious)  # fitted where near misses scored very low
+    loaded = open_engine(settings.model_copy(update={"decision_model_path": cautious}), FakeEmbedder()).current
+    e = explain(loaded, "請求書をダウンロードする方法")
+    rows = {c.name: c for c in e.hits[0].contributions}
+    assert loaded.model.faq_offset < 0
+    assert rows[FAQ_OFFSET].contribution == pytest.approx(loaded.model.faq_offset, abs=1e-4)
+    assert e.intercept == pytest.approx(FAKE_DECISION_MODEL.answer.intercept, abs=1e-4)  # as fitted
+    log_odds = e.intercept + sum(c.contribution for c in rows.values())
+    assert 1 / (1 + math.exp(-log_odds)) == pytest.approx(e.hits[0].probability, abs=1e-3)
+    plain = explain(open_engine(settings, FakeEmbedder()).current, "請求書をダウンロードする方法")
+    assert FAQ_OFFSET not in {c.name for c in plain.hits[0].contributions}

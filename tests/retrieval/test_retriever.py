@@ -95,6 +95,23 @@ def test_category_filter_returns_the_best_entries_within_exactly(
         assert_same_ranking(got, brute_force(r, query, set(categories), 10), r, query)
 
 
+@pytest.mark.parametrize("categories", [None, ["分類1", "分類3"]])
+@pytest.mark.parametrize("index_type", ["flat", "hnsw"])
+def test_a_search_without_one_entry_is_exactly_the_search_of_the_others(
+    settings: Settings, categories: list[str] | None, index_type: str
+) -> None:
+    """``left_out`` (how an entry's own question is searched as a near miss): the others' exact top k."""
+    r = retriever(settings, index_type=index_type)
+    for query in ("請求の変更", "ログイン通知", "口座"):
+        best = r.search(query, categories, k=10).hits[0].entry
+        position = r.index.entries.index(best)
+        got = r.search(query, categories, k=10, left_out=position).hits
+        assert best not in [h.entry for h in got]
+        allowed = set(categories) if categories else None
+        reference = [(i, s) for i, s in exact_scores(r, query, allowed) if i != best.id][:10]
+        assert_same_ranking(got, reference, r, query)
+
+
 @pytest.mark.parametrize("index_type", ["flat", "hnsw"])
 def test_category_with_few_entries_still_fills_k(settings: Settings, index_type: str) -> None:
     """A category far from the query still yields its best entries (at least the candidates the decision weighs)."""

@@ -1,0 +1,77 @@
+"""The decision fitted to the FAQ it serves: its own near misses against the fitted FAQ's."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from faq_bot.config import Settings
+from faq_bot.retrieval.adaptation import LIMIT, SHRINK, adapted, median_log_odds, offset_for, own_near_misses
+from faq_bot.retrieval.confidence import DecisionModel
+from faq_bot.retrieval.engine import Engine
+from faq_bot.runtime import open_engine
+from tests.fakes import FAKE_DECISION_MODEL, FakeEmbedder
+
+
+def test_a_faq_whose_near_misses_score_higher_is_answered_more_cautiously() -> None:
+    values = [0.5, 1.0, 1.5] * 20  # median 1.0, 60 near misses
+    assert offset_for(values, reference=0.0) == pytest.approx(-1.0 * 60 / (60 + SHRINK))
+
+
+def test_never_bolder_and_never_beyond_the_limit() -> None:
+    assert offset_for([-3.0] * 100, reference=0.0) == 0.0  # lower near misses: as fitted
+    assert offset_for([9.0] * 100, reference=0.0) == -LIMIT
+
+
+def test_a_small_faq_moves_less_and_no_reference_or_no_near_misses_not_at_all() -> None:
+    assert offset_for([1.0] * 10, reference=0.0) == pytest.approx(-1.0 / 3)
+    assert offset_for([1.0] * 10, reference=None) == 0.0
+    assert offset_for([], reference=0.0) == 0.0
+
+
+def test_the_offset_moves_the_answer_log_odds_and_the_file_keeps_the_model_as_fitted() -> None:
+    model = replace(FAKE_DECISION_MODEL, own_near_miss=-0.5)
+    moved = model.adapted_to(-0.8)
+    assert moved.answer.intercept == pytest.approx(model.answer.intercept - 0.8) and moved.faq_offset == -0.8
+    assert moved.adapted_to(-0.3).answer.intercept == pytest.approx(model.answer.intercept - 0.3)
+    assert moved.topic == model.topic  # the topic model sees the (lower) best probability, not a second offset
+    again = DecisionModel.from_json(moved.to_json())
+    assert again == model  # as fitted, with its reference
+
+
+def test_each_entrys_own_question_is_searched_without_that_entry(fake_engine: Engine) -> None:
+    retriever = fake_engine.current.retriever
+    searched = []
+    search = retriever.search
+
+    def spy(query: str, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        found = search(query, *args, **kwargs)  # type: ignore[arg-type]
+        searched.append((kwargs["left_out"], [h.entry for h in found.hits]))
+        return found
+
+    retriever.search = spy  # type: ignore[method-assign]
+    values = own_near_misses(retriever, FAKE_DECISION_MODEL.answer)
+    entries = retriever.index.entries
+    assert len(values) == len(entries) == len(searched)
+    for position, hits in searched:
+        assert hits and entries[position] not in hits
+    assert median_log_odds(retriever, FAKE_DECISION_MODEL.answer) == pytest.approx(statistics.median(values))
+
+
+def test_a_model_without_a_reference_is_served_as_fitted(fake_engine: Engine) -> None:
+    assert adapted(FAKE_DECISION_MODEL, fake_engine.current.retriever) is FAKE_DECISION_MODEL
+
+
+def test_the_engine_adapts_the_model_to_each_faq_it_loads_once_per_version(settings: Settings, tmp_path: Path) -> None:
+    cautious = tmp_path / "cautious.json"
+    replace(FAKE_DECISION_MODEL, own_near_miss=-10.0).save(cautious)  # fitted where near misses scored very low
+    embedder = FakeEmbedder()
+    engine = open_engine(settings.model_copy(update={"decision_model_path": cautious}), embedder)
+    loaded = engine.current
+    assert loaded.model.faq_offset < 0
+    fitted = FAKE_DECISION_MODEL.answer.intercept
+    assert loaded.model.answer.intercept == pytest.approx(fitted + loaded.model.faq_offset)
+    assert engine.loaded_for(loaded.index).model is loaded.model  # a dry run's build, published: not measured again

@@ -37,7 +37,7 @@ SIGNAL_LABELS = {
     "domain": "FAQの主題との近さ",
     "unknown_meaning": "FAQにない語が担う意味の大きさ",
     "best": "1位の候補が答えである確率",
-    FAQ_OFFSET: "このFAQへの調整（FAQ自身の近い別の質問の出方から）",
+    FAQ_OFFSET: "このFAQ向けの一律の補正（回答を控えめにする）",
 }
 
 
@@ -85,6 +85,8 @@ class Explanation:
     answer_threshold: float
     suggest_threshold: float
     intercept: float  # the answer model's log-odds before any signal
+    # Added to every candidate's log-odds on this FAQ (``faq_bot.retrieval.adaptation``; 0: as fitted).
+    faq_offset: float
     on_topic: float  # probability that one of the first candidates answers (the topic model)
     topic_intercept: float
     topic_contributions: tuple[Contribution, ...]
@@ -111,7 +113,7 @@ def explain(loaded: Loaded, query: str, categories: Sequence[str] | None = None,
         entry_tokens = set(lexical_words(h.entry, retriever.analyzer))
         shared = tuple(t for t in dict.fromkeys(analysis.words) if t in entry_tokens and t in query_tokens)
         contributions = _contributions(loaded.model.answer, h.signals)
-        if contributions and loaded.model.faq_offset:
+        if contributions and loaded.model.faq_offset:  # one more row, the same for every candidate
             offset = round(loaded.model.faq_offset, 4)
             contributions += (Contribution(FAQ_OFFSET, SIGNAL_LABELS[FAQ_OFFSET], offset, offset),)
         hits.append(
@@ -140,6 +142,7 @@ def explain(loaded: Loaded, query: str, categories: Sequence[str] | None = None,
         answer_threshold=decision.answer_threshold,
         suggest_threshold=decision.suggest_threshold,
         intercept=round(loaded.model.answer.intercept - loaded.model.faq_offset, 4),  # as fitted: the offset is a row
+        faq_offset=round(loaded.model.faq_offset, 4),
         on_topic=round(topic_score(reply.search, decision.suggestion_count), 4),
         topic_intercept=round(topic.intercept, 4) if topic is not None else 0.0,
         topic_contributions=_contributions(topic, topic_signals(reply.search)),

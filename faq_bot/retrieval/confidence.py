@@ -25,7 +25,7 @@ import json
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -111,6 +111,8 @@ class DecisionModel:
     own_near_miss: float | None = None
     # What ``adapted_to`` added to the answer model's intercept for the FAQ it serves (0: as fitted).
     faq_offset: float = 0.0
+    # The answer model as fitted, when ``answer`` is adapted (kept, not recomputed: floats do not round-trip).
+    fitted_answer: ConfidenceModel | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self.answer.check_uses_only(Signals.names(), "answer")
@@ -121,15 +123,17 @@ class DecisionModel:
         """The models as fitted, the answer model's log-odds moved by ``offset`` (for one FAQ)."""
         if offset == self.faq_offset:
             return self
-        answer = replace(self.answer, intercept=self.answer.intercept - self.faq_offset + offset)
-        return replace(self, answer=answer, faq_offset=offset)
+        fitted = self.fitted_answer or self.answer
+        if offset == 0:
+            return replace(self, answer=fitted, faq_offset=0.0, fitted_answer=None)
+        answer = replace(fitted, intercept=fitted.intercept + offset)
+        return replace(self, answer=answer, faq_offset=offset, fitted_answer=fitted)
 
     def to_json(self) -> str:
         """Both models as JSON (what ``save`` writes): as fitted, whatever FAQ they were adapted to."""
-        fitted = self.adapted_to(0.0)
-        topic = asdict(fitted.topic) if fitted.topic is not None else None
-        data = {"format": DECISION_FORMAT, "answer": asdict(fitted.answer), "topic": topic,
-                "own_near_miss": fitted.own_near_miss}  # fmt: skip
+        topic = asdict(self.topic) if self.topic is not None else None
+        data = {"format": DECISION_FORMAT, "answer": asdict(self.fitted_answer or self.answer), "topic": topic,
+                "own_near_miss": self.own_near_miss}  # fmt: skip
         return json.dumps(data, ensure_ascii=False, indent=1)
 
     def save(self, path: Path) -> None:

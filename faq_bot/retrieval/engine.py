@@ -198,9 +198,10 @@ class Engine:
         self.bulk = bulk or embedder  # builds, batch tests, log grouping: never in the visitors' way
         self.analyzer = analyzer
         self.model = model
-        self._adapted: dict[str, DecisionModel] = {}  # per FAQ version: a dry run's, reused by its publish
-        self._loaded = self.loaded_for(index)
         self._lock = threading.Lock()
+        # The decision model adapted to each FAQ version loaded lately (a dry run's, reused by its publish).
+        self._adapted: OrderedDict[str, DecisionModel] = OrderedDict()
+        self._loaded = self.loaded_for(index)
 
     @classmethod
     def open(
@@ -243,8 +244,15 @@ class Engine:
         retriever = Retriever(index, self.embedder, self.analyzer, self.params.search)
         retriever.prepare()  # before it serves: on start-up or in the publish, never in a visitor's request
         version = faq_version_of(index)
-        model = self._adapted.get(version) or adapted(self.model, retriever)
-        self._adapted = {**dict(list(self._adapted.items())[-(ADAPTED_KEPT - 1) :]), version: model}
+        with self._lock:
+            model = self._adapted.get(version)
+        if model is None:
+            model = adapted(self.model, retriever)  # (outside the lock: a publish never waits for a dry run)
+        with self._lock:
+            self._adapted[version] = model
+            self._adapted.move_to_end(version)
+            while len(self._adapted) > ADAPTED_KEPT:
+                self._adapted.popitem(last=False)
         return Loaded(version, index, retriever, self.params, model)
 
     def build(self, faq: Faq, progress: Progress | None = None) -> FaqIndex:

@@ -190,10 +190,13 @@ class Retriever:
 
         ``query_vectors`` may carry the embeddings of ``views(parse(query))`` (batched by the caller), and
         ``parsed`` what ``parse(query)`` gave (so that a batch reads each question once). ``left_out``: the
-        position of an entry the search acts as if the FAQ did not have (``faq_bot.retrieval.adaptation``).
+        position of an entry never to return (``faq_bot.retrieval.adaptation``); the FAQ's word statistics and
+        background still count it.
         """
         allowed = self.allowed(categories)
         if left_out is not None:
+            if not 0 <= left_out < len(self.index.entries):
+                raise IndexError(f"no entry at position {left_out}")
             allowed = np.ones(len(self.index.entries), dtype=bool) if allowed is None else allowed.copy()
             allowed[left_out] = False
         if not self.searchable(query):
@@ -265,7 +268,7 @@ class Retriever:
     ) -> Candidates:
         """Dense candidates, completed so that the top ``k`` by hybrid score is exact."""
         dense, cutoff = self.dense.candidates(vector, categories or None, k)
-        if allowed is not None and not categories:  # an entry left out: FAISS still holds its vectors
+        if allowed is not None:  # (an entry left out: FAISS still holds its vectors)
             dense = {p: found for p, found in dense.items() if allowed[p]}
         if cutoff is None:
             return dense

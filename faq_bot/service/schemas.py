@@ -322,6 +322,10 @@ class ExplainReply(BaseModel):
     answer_threshold: float
     suggest_threshold: float
     intercept: float = Field(description="回答の判定モデルの切片（どの信号も加える前の対数オッズ）")
+    faq_offset: float = Field(
+        description="このFAQ向けの一律の補正（対数オッズ、0 なら補正なし）: FAQ自身の項目どうしが判定モデルを"
+        "学習したFAQより近く見えるとき、どの質問のどの候補にも加えて回答を控えめにする"
+    )
     on_topic: float = Field(description="上位の候補のどれかが答えである確率（もしかしての判定モデル）")
     topic_intercept: float = Field(description="もしかしての判定モデルの切片")
     topic_contributions: list[ContributionOut]

@@ -69,10 +69,10 @@ def test_the_adaptation_to_this_faq_is_one_more_row_and_the_rows_add_up(settings
     loaded = open_engine(settings.model_copy(update={"decision_model_path": cautious}), FakeEmbedder()).current
     e = explain(loaded, "請求書をダウンロードする方法")
     rows = {c.name: c for c in e.hits[0].contributions}
-    assert loaded.model.faq_offset < 0
+    assert loaded.model.faq_offset < 0 and e.faq_offset == pytest.approx(loaded.model.faq_offset, abs=1e-4)
     assert rows[FAQ_OFFSET].contribution == pytest.approx(loaded.model.faq_offset, abs=1e-4)
     assert e.intercept == pytest.approx(FAKE_DECISION_MODEL.answer.intercept, abs=1e-4)  # as fitted
     log_odds = e.intercept + sum(c.contribution for c in rows.values())
     assert 1 / (1 + math.exp(-log_odds)) == pytest.approx(e.hits[0].probability, abs=1e-3)
     plain = explain(open_engine(settings, FakeEmbedder()).current, "請求書をダウンロードする方法")
-    assert FAQ_OFFSET not in {c.name for c in plain.hits[0].contributions}
+    assert FAQ_OFFSET not in {c.name for c in plain.hits[0].contributions} and plain.faq_offset == 0

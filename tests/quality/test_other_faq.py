@@ -1,4 +1,5 @@
-"""The shipped decision model on an FAQ it was never fitted on (a small municipal one, written for this test)."""
+"""The shipped decision model on FAQs it was never fitted on (written for measurement: a small municipal one
+here, two larger ones with their questions in data/other_faqs/)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from faq_bot.retrieval.engine import Engine
 from faq_bot.runtime import open_engine
 
 pytestmark = pytest.mark.integration
+OTHER_FAQS = PROJECT_ROOT / "data" / "other_faqs"
 
 MUNICIPAL_FAQ = """id\tcategory\tquestion\tanswer\talternates
 1\tごみ\t粗大ごみはどうやって出せばよいですか\t粗大ごみ受付センターに申し込み、処理券を購入して指定日に出してください。\t大きな家具を捨てたい
@@ -53,29 +55,42 @@ def test_chatter_is_far_from_its_subject_and_escalates(municipal: Engine, questi
 
 
 @pytest.fixture(scope="module")
-def measured(real_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    """data/municipal/: a 150-entry municipal FAQ (answers of ~300 characters, up to ~1,500, no categories, no
-    alternates) and 230 questions, both written for measurement by people who saw neither the bundled FAQ's
-    evaluation sets nor the decision; nothing is fitted on them."""
-    settings = Settings(
-        faq_path=PROJECT_ROOT / "data" / "municipal" / "faq.tsv",
-        index_dir=tmp_path_factory.mktemp("municipal-150") / "index",
-        reply_cache_size=0,
-    )
-    return open_engine(settings, real_engine.embedder)
+def measured(real_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Engine]:
+    """data/other_faqs/: a municipal FAQ (150 entries, answers of median 312 characters, up to ~1,500, no
+    categories) and a university's (120 entries, median 289, 10 categories), neither with alternates, each with
+    questions in the bundled sets' styles, all written for measurement by people who saw neither the bundled
+    FAQ's evaluation sets nor the decision; nothing is fitted on them."""
+    out = {}
+    for name in ("municipal", "university"):
+        folder = tmp_path_factory.mktemp(name)
+        settings = Settings(faq_path=OTHER_FAQS / name / "faq.tsv", index_dir=folder / "index", reply_cache_size=0)
+        out[name] = open_engine(settings, real_engine.embedder)
+    return out
 
 
 def test_the_shipped_faq_is_served_as_fitted(real_engine: Engine) -> None:
     assert real_engine.current.model.faq_offset == 0.0  # its own near misses score what they scored in the fit
 
 
-def test_a_faq_with_long_answers_is_answered_more_cautiously_and_stays_above_the_floor(measured: Engine) -> None:
-    # Its own near misses score higher than the bundled FAQ's (median log-odds -0.004 against -0.643): the
-    # answer model's log-odds are lowered by 0.56 there. Measured: top1 0.8966, answered 0.7379, helpful 0.9034,
-    # wrong answers 0.1348 (0.1783 as fitted), near misses safe 0.48 (0.36), chatter escalated 0.8857.
-    assert measured.current.model.faq_offset < -0.3
-    report = evaluate(measured, read_queries(PROJECT_ROOT / "data" / "municipal" / "queries.tsv"))
+@pytest.mark.parametrize(
+    ("name", "offset", "floors", "wrong"),
+    [
+        # Its own near misses score higher than the bundled FAQ's (median log-odds -0.004 against -0.643): lowered
+        # by 0.5. Measured: top1 0.8966, answered 0.7724, helpful 0.9034, wrong 0.1348 (0.1783 as fitted), near
+        # misses safe 0.48 (0.36), chatter escalated 0.8857.
+        ("municipal", -0.5, {"top1": 0.87, "helpful": 0.88, "answered_correctly": 0.74, "near_oos_safe": 0.44}, 0.15),
+        # Its own near misses score lower (-1.008): served as fitted. Measured: top1 0.9167, answered 0.7167,
+        # helpful 0.9167, wrong 0.135, near misses safe 0.54, chatter escalated 1.0.
+        ("university", 0.0, {"top1": 0.89, "helpful": 0.89, "answered_correctly": 0.68, "near_oos_safe": 0.5}, 0.15),
+    ],
+)
+def test_faqs_it_was_never_fitted_on_stay_above_their_floors(
+    measured: dict[str, Engine], name: str, offset: float, floors: dict[str, float], wrong: float
+) -> None:
+    engine = measured[name]
+    assert engine.current.model.faq_offset == pytest.approx(offset)
+    report = evaluate(engine, read_queries(OTHER_FAQS / name / "queries.tsv"))
     m = report.metrics
-    assert m["top1"] >= 0.87 and m["helpful"] >= 0.88 and m["answered_correctly"] >= 0.68
-    assert m["wrong_answers"] <= 0.15 and m["near_oos_safe"] >= 0.44
+    assert all(m[figure] >= floor for figure, floor in floors.items()), m
+    assert m["wrong_answers"] <= wrong
     assert {row["style"]: row for row in report.styles}["oos"]["oos_rejection"] >= 0.85

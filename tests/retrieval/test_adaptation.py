@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from faq_bot.config import Settings
-from faq_bot.retrieval.adaptation import LIMIT, SHRINK, adapted, median_log_odds, offset_for, own_near_misses
+from faq_bot.retrieval.adaptation import (
+    DEAD_ZONE,
+    LIMIT,
+    SHRINK,
+    STEP,
+    _sampled,
+    adapted,
+    log_odds,
+    offset_for,
+    own_near_misses,
+)
 from faq_bot.retrieval.confidence import DecisionModel
 from faq_bot.retrieval.engine import Engine
 from faq_bot.runtime import open_engine
@@ -17,19 +26,30 @@ from tests.fakes import FAKE_DECISION_MODEL, FakeEmbedder
 
 
 def test_a_faq_whose_near_misses_score_higher_is_answered_more_cautiously() -> None:
-    values = [0.5, 1.0, 1.5] * 20  # median 1.0, 60 near misses
-    assert offset_for(values, reference=0.0) == pytest.approx(-1.0 * 60 / (60 + SHRINK))
+    values = [0.5, 1.0, 1.5] * 20  # median 1.0, 60 near misses: (1.0 - DEAD_ZONE) x 60 / 80, in steps
+    expected = round((1.0 - DEAD_ZONE) * 60 / (60 + SHRINK) / STEP) * STEP
+    assert offset_for(values, reference=0.0) == pytest.approx(-expected)
 
 
-def test_never_bolder_and_never_beyond_the_limit() -> None:
+def test_never_bolder_never_for_a_rounding_and_never_beyond_the_limit() -> None:
     assert offset_for([-3.0] * 100, reference=0.0) == 0.0  # lower near misses: as fitted
+    assert offset_for([DEAD_ZONE * 0.9] * 100, reference=0.0) == 0.0  # another encoder's rounding: as fitted
     assert offset_for([9.0] * 100, reference=0.0) == -LIMIT
 
 
 def test_a_small_faq_moves_less_and_no_reference_or_no_near_misses_not_at_all() -> None:
-    assert offset_for([1.0] * 10, reference=0.0) == pytest.approx(-1.0 / 3)
+    assert offset_for([1.1] * 10, reference=0.0) == pytest.approx(-round(1.0 / 3 / STEP) * STEP)
     assert offset_for([1.0] * 10, reference=None) == 0.0
     assert offset_for([], reference=0.0) == 0.0
+
+
+def test_the_sample_is_chosen_by_id_so_an_edit_keeps_the_others() -> None:
+    ids = [str(i) for i in range(1000)]
+    before = {ids[i] for i in _sampled(ids, 200)}
+    edited = [*ids[:500], "new", *ids[500:]]
+    after = {edited[i] for i in _sampled(edited, 200)}
+    assert len(before) == 200 and len(before - after) <= 1
+    assert _sampled(ids[:50], 200) == list(range(50))
 
 
 def test_the_offset_moves_the_answer_log_odds_and_the_file_keeps_the_model_as_fitted() -> None:
@@ -40,6 +60,7 @@ def test_the_offset_moves_the_answer_log_odds_and_the_file_keeps_the_model_as_fi
     assert moved.topic == model.topic  # the topic model sees the (lower) best probability, not a second offset
     again = DecisionModel.from_json(moved.to_json())
     assert again == model  # as fitted, with its reference
+    assert moved.adapted_to(0.0).answer == model.answer  # exactly (kept, not computed back)
 
 
 def test_each_entrys_own_question_is_searched_without_that_entry(fake_engine: Engine) -> None:
@@ -53,12 +74,13 @@ def test_each_entrys_own_question_is_searched_without_that_entry(fake_engine: En
         return found
 
     retriever.search = spy  # type: ignore[method-assign]
-    values = own_near_misses(retriever, FAKE_DECISION_MODEL.answer)
+    found = own_near_misses(retriever)
     entries = retriever.index.entries
-    assert len(values) == len(entries) == len(searched)
+    assert len(found) == len(entries) == len(searched)
     for position, hits in searched:
         assert hits and entries[position] not in hits
-    assert median_log_odds(retriever, FAKE_DECISION_MODEL.answer) == pytest.approx(statistics.median(values))
+    values = log_odds(found, lambda _: FAKE_DECISION_MODEL.answer)
+    assert values == [FAKE_DECISION_MODEL.answer.log_odds(s.hits[0].signals) for s in found]  # type: ignore[arg-type]
 
 
 def test_a_model_without_a_reference_is_served_as_fitted(fake_engine: Engine) -> None:

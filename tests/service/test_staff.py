@@ -370,3 +370,17 @@ def test_the_entry_list_finds_entries_by_any_field(logged_in_client: TestClient)
     assert "<td>回答</td>" in page  # where it was found: VISA is in entry 4's answer
     assert "「宇宙」を含むFAQはありません" in logged_in_client.get("/admin/entries", params={"q": "宇宙"}).text
     assert "FAQの編集（6件）" in logged_in_client.get("/admin/entries").text
+
+
+def test_the_console_says_when_this_faq_is_answered_more_cautiously(admin_settings: Settings, tmp_path: Path) -> None:
+    from tests.fakes import FAKE_DECISION_MODEL
+
+    cautious = tmp_path / "cautious.json"
+    replace(FAKE_DECISION_MODEL, own_near_miss=-10.0).save(cautious)  # fitted where near misses scored very low
+    with app_client(admin_settings.model_copy(update={"decision_model_path": cautious}), https=True) as client:
+        assert client.post("/admin/login", data={"token": ADMIN_TOKEN}, follow_redirects=False).status_code == 303
+        page = client.get("/admin/console", params={"q": "請求書をダウンロードする方法"}).text
+        why = client.get("/admin/explain", params={"q": "請求書をダウンロードする方法"}, headers=ADMIN_AUTH).json()
+    assert why["faq_offset"] < 0
+    assert "このFAQ向けの一律の補正" in page and f"（{why['faq_offset']:+.2f}）は質問によらず同じです" in page
+    assert re.search(r"<code>faq_offset</code></small></td><td>—</td>", page)  # no value of its own

@@ -20,9 +20,9 @@ from faq_bot.retrieval.params import DecisionParams
 from faq_bot.retrieval.retriever import Search
 from faq_bot.retrieval.signals import SignalSet
 
-#: Japanese names of the signals, for staff.
 #: The contribution row of the FAQ the answer model is adapted to (``faq_bot.retrieval.adaptation``).
 FAQ_OFFSET = "faq_offset"
+#: Japanese names of the signals, for staff.
 SIGNAL_LABELS = {
     "dense": "意味の近さ",
     "dense_question": "質問・言い換えとの意味の近さ",

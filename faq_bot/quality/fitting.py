@@ -20,7 +20,6 @@ one fold, so a figure says how the model does on entries it was not fitted on.
 from __future__ import annotations
 
 import hashlib
-import statistics
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -32,7 +31,7 @@ from faq_bot.content.queries import LabelledQuery
 from faq_bot.model.cache import CachedEmbedder
 from faq_bot.quality.calibrate import MAX_WRONG, MIN_ESCALATED, Thresholds, propose
 from faq_bot.quality.evaluate import Report, outcomes_of, report_of, scored
-from faq_bot.retrieval.adaptation import log_odds, own_near_misses
+from faq_bot.retrieval.adaptation import own_level
 from faq_bot.retrieval.confidence import ConfidenceModel, DecisionModel, judge, judge_hits, judge_topic, topic_signals
 from faq_bot.retrieval.decision import decide
 from faq_bot.retrieval.engine import Engine, Loaded, faq_version_of
@@ -213,18 +212,6 @@ def _topic_or(
         return fallback, False
 
 
-def own_near_miss_level(loaded: Loaded, answer: ConfidenceModel) -> float | None:
-    """The level another FAQ's own near misses are compared with when it is loaded
-    (``faq_bot.retrieval.adaptation``): the median log-odds of this FAQ's, under the model it serves.
-
-    (Under models fitted without each near miss's fold the bundled FAQ's median is lower, -0.822 against
-    -0.643: the model as fitted does not score its own near misses low, so this level does not make
-    other FAQs look riskier than they are.)
-    """
-    values = log_odds(own_near_misses(loaded.retriever), lambda _: answer)
-    return statistics.median(values) if values else None
-
-
 @dataclass(frozen=True)
 class Calibration:
     """A fitted decision model, thresholds proposed for it, and what they give (cross-validated and in-sample)."""
@@ -274,6 +261,10 @@ def calibrate(
     # The topic model learns from probabilities a new question would get: the cross-validated ones.
     # (Labelled questions that are all answerable, or none, cannot fit one: the current one stays.)
     topic, refitted = _topic_or(loaded.model.topic, labelled, judged, f"{len(labelled)} labelled questions")
-    model = DecisionModel(answer, topic, own_near_miss_level(loaded, answer))
+    # The level another FAQ's own near misses are compared with when it is loaded, under the model it serves.
+    # (Under models fitted without each near miss's fold the bundled FAQ's is lower, -0.822 against -0.643:
+    # the model as fitted does not score its own near misses low, so this level does not make other FAQs
+    # look riskier than they are.)
+    model = DecisionModel(answer, topic, own_level(loaded.retriever, answer))
     in_sample = report([judge(c.search, model) for c in labelled], chosen)
     return Calibration(model, proposal, report(judged, chosen), in_sample, len(labelled), len(own), refitted)

@@ -7,7 +7,7 @@ model answered 32 of 50 questions on its nouns that it does not answer. That FAQ
 itself: each entry's question, searched with that entry left out of the candidates, is a near
 miss the FAQ provides (what ``faq_bot.quality.fitting`` learns near misses from, there with the
 entry taken out of the index), and the answer model's median log-odds over them is higher there
-than on the FAQ the model was fitted on (measured out of fold, by calibrate).
+than on the FAQ the model was fitted on (measured there by calibrate, ``own_level``).
 
 So on every load of a FAQ (start-up, dry run, publish) the answer model's log-odds are lowered by
 that difference (``DecisionModel.adapted_to``): less a dead zone (an encoder's rounding, such as
@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import statistics
 import time
-from collections.abc import Callable
 
 import numpy as np
 
@@ -76,9 +75,16 @@ def own_near_misses(retriever: Retriever, sample: int = SAMPLE) -> list[Search]:
     return out
 
 
-def log_odds(searches: list[Search], model_for: Callable[[Search], ConfidenceModel]) -> list[float]:
-    """The best candidate's log-odds of each search, under the answer model ``model_for`` gives for it."""
-    return [model_for(s).log_odds(s.hits[0].signals) for s in searches if s.hits and s.hits[0].signals is not None]
+def own_log_odds(retriever: Retriever, answer: ConfidenceModel) -> list[float]:
+    """The answer model's log-odds of the best candidate of each of ``own_near_misses``."""
+    return [answer.log_odds(s.hits[0].signals) for s in own_near_misses(retriever) if s.hits[0].signals is not None]
+
+
+def own_level(retriever: Retriever, answer: ConfidenceModel) -> float | None:
+    """The median of ``own_log_odds`` (None for a FAQ without near misses): what calibrate stores with a model
+    (``DecisionModel.own_near_miss``) for the FAQ it was fitted on."""
+    values = own_log_odds(retriever, answer)
+    return statistics.median(values) if values else None
 
 
 def offset_for(values: list[float], reference: float | None) -> float:
@@ -94,6 +100,5 @@ def adapted(model: DecisionModel, retriever: Retriever) -> DecisionModel:
     """The decision model for the FAQ the retriever searches (as fitted when it has no reference)."""
     if model.own_near_miss is None:
         return model
-    fitted = model.adapted_to(0.0).answer
-    values = log_odds(own_near_misses(retriever), lambda _: fitted)
+    values = own_log_odds(retriever, model.adapted_to(0.0).answer)
     return model.adapted_to(offset_for(values, model.own_near_miss))

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -40,6 +40,11 @@ from faq_bot.text.synonyms import SynonymTable
 log = logging.getLogger("faq_bot.index")
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+ReplyKey = tuple[str, tuple[str, ...], int]  # a question, its categories and k
+
+
 @dataclass(frozen=True)
 class Pending:
     """A question read and waiting for its vectors: ``Loaded.begin``, then the encoder, then ``Loaded.finish``
@@ -50,30 +55,34 @@ class Pending:
     k: int
     parsed: Parsed
     views: list[str]  # the texts to encode
-    key: tuple[str, tuple[str, ...], int] | None  # its place in the reply cache
+    key: ReplyKey | None  # its place in the reply cache
 
 
-class ReplyCache:
-    """The last replies of one FAQ version, least recently asked dropped first; thread-safe."""
+class Recent(Generic[K, V]):
+    """The last ``size`` values put, the least recently used dropped first; thread-safe."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._replies: OrderedDict[tuple[str, tuple[str, ...], int], Reply] = OrderedDict()
+        self._values: OrderedDict[K, V] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, tuple[str, ...], int]) -> Reply | None:
+    def get(self, key: K) -> V | None:
         with self._lock:
-            reply = self._replies.get(key)
-            if reply is not None:
-                self._replies.move_to_end(key)
-            return reply
+            value = self._values.get(key)
+            if value is not None:
+                self._values.move_to_end(key)
+            return value
 
-    def put(self, key: tuple[str, tuple[str, ...], int], reply: Reply) -> None:
+    def put(self, key: K, value: V) -> None:
         with self._lock:
-            self._replies[key] = reply
-            self._replies.move_to_end(key)
-            while len(self._replies) > self.size:
-                self._replies.popitem(last=False)
+            self._values[key] = value
+            self._values.move_to_end(key)
+            while len(self._values) > self.size:
+                self._values.popitem(last=False)
+
+
+#: The last replies of one FAQ version.
+ReplyCache = Recent[ReplyKey, Reply]
 
 
 @dataclass(frozen=True)
@@ -125,7 +134,7 @@ class Loaded:
         )
         return self._keep(pending.key, self.reply(search))
 
-    def _keep(self, key: tuple[str, tuple[str, ...], int] | None, reply: Reply) -> Reply:
+    def _keep(self, key: ReplyKey | None, reply: Reply) -> Reply:
         if key is not None and self._replies is not None:
             self._replies.put(key, reply)
         return reply
@@ -200,7 +209,7 @@ class Engine:
         self.model = model
         self._lock = threading.Lock()
         # The decision model adapted to each FAQ version loaded lately (a dry run's, reused by its publish).
-        self._adapted: OrderedDict[str, DecisionModel] = OrderedDict()
+        self._adapted: Recent[str, DecisionModel] = Recent(ADAPTED_KEPT)
         self._loaded = self.loaded_for(index)
 
     @classmethod
@@ -244,15 +253,8 @@ class Engine:
         retriever = Retriever(index, self.embedder, self.analyzer, self.params.search)
         retriever.prepare()  # before it serves: on start-up or in the publish, never in a visitor's request
         version = faq_version_of(index)
-        with self._lock:
-            model = self._adapted.get(version)
-        if model is None:
-            model = adapted(self.model, retriever)  # (outside the lock: a publish never waits for a dry run)
-        with self._lock:
-            self._adapted[version] = model
-            self._adapted.move_to_end(version)
-            while len(self._adapted) > ADAPTED_KEPT:
-                self._adapted.popitem(last=False)
+        model = self._adapted.get(version) or adapted(self.model, retriever)
+        self._adapted.put(version, model)
         return Loaded(version, index, retriever, self.params, model)
 
     def build(self, faq: Faq, progress: Progress | None = None) -> FaqIndex:

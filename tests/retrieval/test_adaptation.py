@@ -15,8 +15,8 @@ from faq_bot.retrieval.adaptation import (
     STEP,
     _sampled,
     adapted,
-    log_odds,
     offset_for,
+    own_log_odds,
     own_near_misses,
 )
 from faq_bot.retrieval.confidence import DecisionModel
@@ -79,7 +79,7 @@ def test_each_entrys_own_question_is_searched_without_that_entry(fake_engine: En
     assert len(found) == len(entries) == len(searched)
     for position, hits in searched:
         assert hits and entries[position] not in hits
-    values = log_odds(found, lambda _: FAKE_DECISION_MODEL.answer)
+    values = own_log_odds(retriever, FAKE_DECISION_MODEL.answer)
     assert values == [FAKE_DECISION_MODEL.answer.log_odds(s.hits[0].signals) for s in found]  # type: ignore[arg-type]
 
 

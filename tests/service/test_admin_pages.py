@@ -240,3 +240,24 @@ def test_the_latest_step_is_in_view_while_a_long_action_is_still_running(
         page.locator(".result").wait_for()
         assert not page.locator(".progress").is_visible()
         ctx.close()
+
+
+def test_on_a_phone_the_decisions_contributions_fit_the_screen_with_their_bars(browser: object, site: str) -> None:
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="ja-JP")  # type: ignore[attr-defined]
+    page = ctx.new_page()
+    page.goto(site + "/admin/login")
+    page.get_by_label("管理トークン").fill(ADMIN_TOKEN)
+    page.get_by_role("button", name="ログイン").click()
+    page.get_by_role("heading", name="公開中のFAQ").wait_for()
+    page.goto(site + "/admin/console?q=請求書の発行日はいつですか")
+    tables = page.locator("table.contrib")
+    assert tables.count() >= 1
+    for i in range(tables.count()):
+        table = tables.nth(i)
+        table.evaluate("t => t.closest('details').open = true")
+        # Nothing to scroll sideways, and every bar (with its zero line) inside the screen.
+        assert table.evaluate("t => t.scrollWidth <= t.clientWidth + 1")
+        for bar in table.locator("svg").all():
+            box = bar.bounding_box()
+            assert box is not None and box["width"] > 20 and box["x"] + box["width"] <= 390
+    ctx.close()

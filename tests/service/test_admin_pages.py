@@ -48,13 +48,18 @@ def admin(browser: object, site: str) -> Iterator[object]:
     pg = ctx.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.goto(site + "/admin/login")
-    pg.get_by_label("管理トークン").fill(ADMIN_TOKEN)
-    pg.get_by_role("button", name="ログイン").click()
-    pg.get_by_role("heading", name="公開中のFAQ").wait_for()
+    _log_in(pg, site)
     yield pg
     ctx.close()
     assert not errors, errors
+
+
+def _log_in(page: object, site: str) -> None:
+    """Log in through the form, as an editor does, and wait for the admin page."""
+    page.goto(site + "/admin/login")  # type: ignore[attr-defined]
+    page.get_by_label("管理トークン").fill(ADMIN_TOKEN)  # type: ignore[attr-defined]
+    page.get_by_role("button", name="ログイン").click()  # type: ignore[attr-defined]
+    page.get_by_role("heading", name="公開中のFAQ").wait_for()  # type: ignore[attr-defined]
 
 
 def _shot(page: object, name: str) -> None:
@@ -219,10 +224,7 @@ def test_the_latest_step_is_in_view_while_a_long_action_is_still_running(
     with uvicorn_thread(create_app(s, embedder)) as url:
         ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ja-JP")  # type: ignore[attr-defined]
         page = ctx.new_page()
-        page.goto(url + "/admin/login")
-        page.get_by_label("管理トークン").fill(ADMIN_TOKEN)
-        page.get_by_role("button", name="ログイン").click()
-        page.get_by_role("heading", name="公開中のFAQ").wait_for()
+        _log_in(page, url)
         embedder.armed = True
         try:
             new = SMALL_FAQ.replace("毎月10日頃に発行します。", "毎月25日頃に発行します。")
@@ -245,10 +247,7 @@ def test_the_latest_step_is_in_view_while_a_long_action_is_still_running(
 def test_on_a_phone_the_decisions_contributions_fit_the_screen_with_their_bars(browser: object, site: str) -> None:
     ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="ja-JP")  # type: ignore[attr-defined]
     page = ctx.new_page()
-    page.goto(site + "/admin/login")
-    page.get_by_label("管理トークン").fill(ADMIN_TOKEN)
-    page.get_by_role("button", name="ログイン").click()
-    page.get_by_role("heading", name="公開中のFAQ").wait_for()
+    _log_in(page, site)
     page.goto(site + "/admin/console?q=請求書の発行日はいつですか")
     tables = page.locator("table.contrib")
     assert tables.count() >= 1

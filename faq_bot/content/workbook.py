@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import io
 import logging
+import zipfile
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -36,6 +37,13 @@ UNREADABLE = (
 ENCODING = "Excel (.xlsx)"
 HEADER = ("id", "分類", "質問", "回答", "言い換え")
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: Rows and columns of the first sheet that are read: far more than a FAQ or a question set has (a FAQ of
+#: 100,000 entries is past what one machine serves; the columns are five, and notes beside them).
+MAX_ROWS = 200_000
+MAX_COLUMNS = 64
+#: What a workbook may unpack to: a 2,000-entry FAQ is ~3 MB of sheet XML; a 20-MB upload of compressed
+#: repetition could otherwise unpack to gigabytes.
+MAX_UNPACKED = 200_000_000
 
 
 def is_workbook(raw: bytes) -> bool:
@@ -66,29 +74,69 @@ def _text(value: Any) -> str:
 
 
 def sheet_rows(raw: bytes, source: str) -> tuple[list[tuple[int, list[str]]], list[tuple[int, int]]]:
-    """The first sheet's rows (row number, cell texts) and where formulas stand (row, 0-based column);
-    ``FaqFormatError`` for a file that is not a readable workbook."""
+    """The first sheet's rows that hold text (row number, cell texts) and where formulas stand (row, 0-based
+    column); ``FaqFormatError`` for a file that is not a readable workbook, or one larger than a FAQ can be.
+
+    Read as a stream (openpyxl's read-only mode): a sheet is never built in memory, so a file of a few KB
+    whose one stray cell stands at row 1,048,576 costs what its rows of text cost, not a billion cells.
+    """
     from openpyxl import load_workbook
 
+    _check_unpacked_size(raw, source)
     try:
-        book = load_workbook(io.BytesIO(raw), data_only=False)
+        book = load_workbook(io.BytesIO(raw), read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises zip, XML and key errors alike for a damaged file
-        if source:  # (``row_texts`` reads it again to show the rows: once in the log is enough)
-            log.warning("%s: not a readable workbook: %r", source, exc)
-        raise FaqFormatError(source, [FormatProblem(None, None, UNREADABLE)], ENCODING) from exc
-    sheet = book.worksheets[0]
-    rows: list[tuple[int, list[str]]] = []
-    formula_cells: list[tuple[int, int]] = []
-    for cells in sheet.iter_rows():
-        values = []
-        for cell in cells:
-            if cell.data_type == "f":
-                formula_cells.append((cell.row, cell.column - 1))
-            values.append(_text(cell.value))
-        while values and not values[-1].strip():
-            values.pop()  # formatting can make a sheet wider than its text
-        rows.append((cells[0].row if cells else len(rows) + 1, values))
+        raise _unreadable(source, exc) from exc
+    try:
+        sheet = book.worksheets[0]
+        rows: list[tuple[int, list[str]]] = []
+        formula_cells: list[tuple[int, int]] = []
+        for number, cells in enumerate(sheet.iter_rows(min_row=1, max_row=MAX_ROWS, max_col=MAX_COLUMNS), start=1):
+            if all(cell.value is None for cell in cells):
+                continue  # an empty row, or the rows between two far apart (the reader fills them in)
+            values = []
+            for col, cell in enumerate(cells):
+                if cell.data_type == "f":
+                    formula_cells.append((number, col))
+                values.append(_text(cell.value))
+            while values and not values[-1].strip():
+                values.pop()  # formatting can make a sheet wider than its text
+            rows.append((number, values))
+        rest = sheet.iter_rows(min_row=MAX_ROWS + 1, max_col=MAX_COLUMNS, values_only=True)
+        beyond = next((n for n, v in enumerate(rest, start=MAX_ROWS + 1) if any(x is not None for x in v)), None)
+    except Exception as exc:  # a sheet damaged past its start
+        raise _unreadable(source, exc) from exc
+    finally:
+        book.close()
+    if beyond is not None:
+        message = (
+            f"{beyond}行目に値があります。読み込めるのは{MAX_ROWS:,}行目までです。"
+            "離れた場所に入力された値や書式を消して（行を削除して）保存し直してください。"
+        )
+        raise FaqFormatError(source, [FormatProblem(beyond, None, message)], ENCODING)
     return rows, formula_cells
+
+
+def _check_unpacked_size(raw: bytes, source: str) -> None:
+    """Refuse a workbook whose parts unpack to more than ``MAX_UNPACKED`` bytes (a zip bomb, or not a FAQ)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise _unreadable(source, exc) from exc
+    if unpacked > MAX_UNPACKED:
+        message = (
+            f"展開すると{unpacked / 1e6:,.0f} MBになり、"
+            f"上限（{MAX_UNPACKED / 1e6:,.0f} MB）を超えるため読み込めません。"
+            "書式や画像、使っていないシートを消して（値だけを新しいブックに貼り付けて）保存し直してください。"
+        )
+        raise FaqFormatError(source, [FormatProblem(None, None, message)], ENCODING)
+
+
+def _unreadable(source: str, exc: BaseException) -> FaqFormatError:
+    if source:  # (``row_texts`` reads it again to show the rows: once in the log is enough)
+        log.warning("%s: not a readable workbook: %r", source, exc)
+    return FaqFormatError(source, [FormatProblem(None, None, UNREADABLE)], ENCODING)
 
 
 def formula_problems(formula_cells: Sequence[tuple[int, int]], header: Sequence[str]) -> list[FormatProblem]:

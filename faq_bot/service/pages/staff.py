@@ -89,7 +89,7 @@ async def batch_ui(
             raw = await read_upload(file, publisher.paths.max_faq_bytes)
         else:  # pasted text: the same reader as a file (tabs from Excel, line breaks normalised)
             raw = pasted.replace("\r\n", "\n").encode("utf-8")
-        queries = batch_queries(raw, name, publisher.engine.current.entry_ids)
+        queries = await in_background(batch_queries, raw, name, publisher.engine.current.entry_ids)
     except FaqBotError as exc:  # a set that cannot be read: each problem with its line
         return await render(request, auth, "batch.html", "batch", error=str(exc), pasted=pasted)
 

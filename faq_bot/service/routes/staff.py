@@ -52,7 +52,8 @@ async def explain_api(
 async def batch_run(publisher: Publisher, file: UploadFile) -> BatchResult:
     """Read an uploaded question set and run it against the live FAQ."""
     raw = await read_upload(file, publisher.paths.max_faq_bytes)
-    queries = batch_queries(raw, file.filename or "batch.tsv", publisher.engine.current.entry_ids)
+    # Read on a staff thread too: a large workbook takes a while, and the event loop serves visitors.
+    queries = await in_background(batch_queries, raw, file.filename or "batch.tsv", publisher.engine.current.entry_ids)
     return await in_background(run_batch, publisher.engine, queries)
 
 

@@ -145,3 +145,17 @@ def test_the_visitor_rate_limit_holds_across_replicas(cluster: Cluster) -> None:
     ]  # fmt: skip
     # nginx spreads the requests over three replicas: the limit, not three times it.
     assert codes.count(200) == LIMIT and codes[LIMIT:] == [429] * 6
+
+
+def test_nginx_refuses_large_bodies_except_the_consoles_uploads(cluster: Cluster) -> None:
+    big = b'{"message": "' + b"a" * 100_000 + b'"}'
+    for path in ("/api/chat", "/admin/login"):
+        res = httpx.post(cluster.url + path, content=big, headers={"Content-Type": "application/json"}, timeout=30)
+        # nginx's own refusal (the app's would be JSON): the body is never read into a replica or spooled.
+        assert res.status_code == 413 and "json" not in res.headers.get("content-type", ""), (path, res.text[:200])
+    # An upload of a few hundred KB reaches the app through the console's location (a broken file: nothing published).
+    broken = ("id\t質問\n" + "x\ty\n" * 60_000).encode("utf-8")
+    res = httpx.post(cluster.url + "/admin/faq", headers=ADMIN, files={"file": ("faq.tsv", broken)}, timeout=120)
+    assert len(broken) > 200_000 and res.status_code == 422 and "json" in res.headers["content-type"], res.text[:300]
+    # Without the login it is refused by the app at once (passed on unbuffered, so not spooled first).
+    assert httpx.post(cluster.url + "/admin/faq", files={"file": ("faq.tsv", broken)}, timeout=30).status_code == 401

@@ -35,7 +35,7 @@ from pydantic import SecretStr
 from starlette.concurrency import run_in_threadpool
 
 from faq_bot.errors import AuthError, LoginRequiredError
-from faq_bot.service.clients import client_address
+from faq_bot.service.clients import client_address, limit_key
 from faq_bot.service.ratelimit import LoginThrottle
 from faq_bot.storage.sessions import SessionStore
 
@@ -82,9 +82,9 @@ class AdminAuth:
         """The admin token, tried by a client: 429 while it has failed too often, 403 (and counted) if wrong."""
         self._require_enabled()
         client = client_address(request)
-        self.throttle.check(client)
+        self.throttle.check(limit_key(client))
         if not self.token_ok(candidate):
-            self.throttle.failed(client)
+            self.throttle.failed(limit_key(client))
             log.warning("%s from %s %s", what, client, request.url.path)
             raise AuthError(403, WRONG_TOKEN)
 

@@ -69,3 +69,23 @@ def client_address(request: Request) -> str:
     """The client address of a request, as the app is configured to read it."""
     clients: ClientAddresses = getattr(request.app.state, "clients", None) or ClientAddresses()
     return clients.of(request)
+
+
+#: An IPv6 client usually holds a whole /64 (its provider hands out the network, the host picks addresses
+#: in it at will): counted by address, one client could take a fresh one for every request.
+IPV6_CLIENT_PREFIX = 64
+
+
+def limit_key(address: str) -> str:
+    """What a rate limit counts for a client address: an IPv4 address, or the /64 network of an IPv6 one."""
+    parsed = parse_address(address)
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, IPV6_CLIENT_PREFIX), strict=False))
+    return address
+
+
+def client_limit_key(request: Request) -> str:
+    """``limit_key`` of the request's client address."""
+    return limit_key(client_address(request))

@@ -13,7 +13,7 @@ from faq_bot.publishing.publisher import Publisher
 from faq_bot.quality.unanswered import UnansweredQuestions
 from faq_bot.retrieval.engine import Engine
 from faq_bot.service.auth import AdminAuth
-from faq_bot.service.clients import client_address
+from faq_bot.service.clients import client_limit_key
 from faq_bot.service.ratelimit import RateLimit
 from faq_bot.storage.chatlog import ChatLog
 from faq_bot.storage.logwriter import LogWriter
@@ -74,9 +74,9 @@ async def _auth(request: Request) -> AdminAuth:
 async def _rate_limited(request: Request) -> None:
     limiter: RateLimit = request.app.state.rate_limit
     if limiter.shared:  # a network call: off the event loop
-        await run_in_threadpool(limiter.check, client_address(request))
+        await run_in_threadpool(limiter.check, client_limit_key(request))
     else:
-        limiter.check(client_address(request))
+        limiter.check(client_limit_key(request))
 
 
 SettingsDep = Annotated[Settings, Depends(_settings)]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from faq_bot import cli
 from faq_bot.config import Settings
 from faq_bot.service import app as app_module
 from faq_bot.service.app import create_app
-from faq_bot.service.clients import ClientAddresses
+from faq_bot.service.clients import ClientAddresses, limit_key
 from tests.fakes import FakeEmbedder
 from tests.servers import uvicorn_thread
 
@@ -66,18 +67,40 @@ def proxied(settings: Settings, tmp_path: Path) -> Settings:
     )
 
 
-def test_behind_a_trusted_proxy_the_left_most_spoofed_value_does_not_escape_the_limit(proxied: Settings) -> None:
-    """An appending proxy: the visitor writes the left part, the proxy adds the real address on the right."""
+@pytest.mark.parametrize(
+    ("forwarded", "other"),
+    [
+        # An appending proxy: the visitor writes the left part, the proxy adds the real address on the right.
+        (lambda i: f"198.51.100.{i}, 203.0.113.7", "203.0.113.8"),
+        # An IPv6 visitor taking a new address of its /64 for every request; the next /64 is someone else.
+        (lambda i: f"2001:db8:7:7::{i + 1:x}", "2001:db8:7:8::1"),
+    ],
+)
+def test_behind_a_trusted_proxy_a_visitor_changing_what_it_can_does_not_escape_the_limit(
+    proxied: Settings, forwarded: Callable[[int], str], other: str
+) -> None:
     with TestClient(create_app(proxied, FakeEmbedder()), client=("127.0.0.1", 40000)) as c:
         codes = [
-            c.post(
-                "/api/chat", json={"message": f"質問{i}"}, headers={"X-Forwarded-For": f"198.51.100.{i}, 203.0.113.7"}
-            ).status_code
+            c.post("/api/chat", json={"message": f"質問{i}"}, headers={"X-Forwarded-For": forwarded(i)}).status_code
             for i in range(8)
         ]
         assert codes == [200] * 5 + [429] * 3
-        other = c.post("/api/chat", json={"message": "別の人"}, headers={"X-Forwarded-For": "203.0.113.8"})
-        assert other.status_code == 200  # a different real client has a limit of its own
+        again = c.post("/api/chat", json={"message": "別の人"}, headers={"X-Forwarded-For": other})
+        assert again.status_code == 200  # a different real client has a limit of its own
+
+
+@pytest.mark.parametrize(
+    ("address", "key"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff:1:2:3", "2001:db8:1:2::/64"),  # the same visitor, another address of its network
+        ("::ffff:203.0.113.7", "203.0.113.7"),  # IPv4 seen through an IPv6 socket
+        ("unknown", "unknown"),
+    ],
+)
+def test_a_rate_limit_counts_an_ipv6_client_by_its_64_network(address: str, key: str) -> None:
+    assert limit_key(address) == key
 
 
 def test_spoofed_header_text_never_reaches_the_log(proxied: Settings, caplog: pytest.LogCaptureFixture) -> None:

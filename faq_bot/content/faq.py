@@ -1,4 +1,4 @@
-"""The FAQ table: reading a TSV (UTF-8, UTF-8 with BOM or CP932) and validating it."""
+"""The FAQ table: reading a TSV (UTF-8 with or without BOM, CP932, UTF-16 with a BOM, EUC-JP) and validating it."""
 
 from __future__ import annotations
 
@@ -24,10 +24,22 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
 REQUIRED_COLUMNS = ("id", "question", "answer")
 COLUMN_LABELS = {"id": "id", "category": "分類", "question": "質問", "answer": "回答", "alternates": "言い換え"}
 ALTERNATE_SEPARATOR = "|"
-ENCODING_LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (BOM付き)", "cp932": "CP932 (Shift_JIS)"}
+ENCODING_LABELS = {
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8 (BOM付き)",
+    "cp932": "CP932 (Shift_JIS)",
+    "utf-16": "UTF-16 (Excelの「Unicode テキスト」)",
+    "euc_jp": "EUC-JP",
+}
 #: The HTTP charset of each encoding label: ``ms932`` is CP932 by that name for browsers and for Python alike
 #: (``shift_jis`` is CP932 to a browser but plain Shift_JIS to Python, which reads ～ as 〜 and loses ①).
-CHARSETS = {"UTF-8": "utf-8", "UTF-8 (BOM付き)": "utf-8", "CP932 (Shift_JIS)": "ms932"}
+CHARSETS = {
+    "UTF-8": "utf-8",
+    "UTF-8 (BOM付き)": "utf-8",
+    "CP932 (Shift_JIS)": "ms932",
+    "UTF-16 (Excelの「Unicode テキスト」)": "utf-16",
+    "EUC-JP": "euc-jp",
+}
 
 
 def charset_of(raw: bytes) -> str:
@@ -106,7 +118,7 @@ def _reading(raw: bytes) -> tuple[str, str | None, UnicodeDecodeError | None]:
 
 
 def decode(raw: bytes, source: str) -> tuple[str, str]:
-    """Text and encoding label of a FAQ file: UTF-8 (with or without BOM), else CP932."""
+    """Text and encoding label of a FAQ file: UTF-8 (with or without BOM), UTF-16 with a BOM, EUC-JP or CP932."""
     encoding, text, error = _reading(raw)
     if text is not None:
         return text, ENCODING_LABELS[encoding]
@@ -135,7 +147,14 @@ def _column_at(raw: bytes, position: int, encoding: str) -> str | None:
 
 
 def _candidates(raw: bytes) -> list[str]:
-    return ["utf-8-sig"] if raw.startswith(b"\xef\xbb\xbf") else ["utf-8", "cp932"]
+    """The encodings a file may be in, in the order tried. Excel saves "Unicode テキスト" as UTF-16 with a BOM.
+    EUC-JP before CP932: EUC-JP text often reads as CP932 without an error (as half-width katakana), while
+    Japanese in CP932 never reads as EUC-JP (its 、。 and hiragana start with bytes EUC-JP does not use)."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return ["utf-8-sig"]
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return ["utf-16"]
+    return ["utf-8", "euc_jp", "cp932"]
 
 
 def readable_text(raw: bytes) -> str:

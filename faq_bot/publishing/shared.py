@@ -16,7 +16,6 @@ import logging
 import os
 import shutil
 import tarfile
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -26,7 +25,7 @@ from pathlib import Path
 import psycopg
 
 from faq_bot.errors import DatabaseError, IndexMismatchError, VersionNotFoundError
-from faq_bot.files import fsync_dir
+from faq_bot.files import fsync_dir, temp_dir
 from faq_bot.priority import mark_staff_thread
 from faq_bot.retrieval.index import FaqIndex
 from faq_bot.storage.database import reason
@@ -57,7 +56,7 @@ def unpack(data: bytes, index_dir: Path, build_id: str) -> Path:
     if (final / "manifest.json").is_file():
         return final
     builds.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=builds))
+    tmp = temp_dir(builds)
     try:
         with tarfile.open(fileobj=io.BytesIO(data), mode="r") as tar:
             tar.extractall(tmp, filter="data")

@@ -12,7 +12,6 @@ import logging
 import os
 import re
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict
@@ -25,7 +24,7 @@ import numpy as np
 
 from faq_bot.content.faq import FaqEntry
 from faq_bot.errors import IndexMismatchError
-from faq_bot.files import fsync_dir, write_bytes_atomic
+from faq_bot.files import fsync_dir, temp_dir, write_bytes_atomic
 from faq_bot.retrieval.index import FORMAT_VERSION, FaqIndex, Manifest
 from faq_bot.retrieval.lexical import Bm25
 
@@ -48,7 +47,7 @@ def save(
     builds = index_dir / "builds"
     builds.mkdir(parents=True, exist_ok=True)
     build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + index.manifest.tsv_sha256[:8]
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=builds))
+    tmp = temp_dir(builds)
     try:
         faiss.write_index(index.vectors, str(tmp / "vectors.faiss"))
         with (tmp / "vector_meta.npz").open("wb") as fh:

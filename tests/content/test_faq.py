@@ -72,6 +72,31 @@ def test_a_cp932_file_with_one_broken_character_names_its_line_not_the_first_jap
     assert shown[1] == SMALL_FAQ.splitlines()[1] and "\ufffd" in shown[4]
 
 
+@pytest.mark.parametrize(
+    ("encoding", "label"),
+    [
+        ("utf-16", "UTF-16 (Excelの「Unicode テキスト」)"),  # Excel's "Unicode テキスト": UTF-16 LE with a BOM
+        ("utf-16-be", "UTF-16 (Excelの「Unicode テキスト」)"),
+        ("euc_jp", "EUC-JP"),
+    ],
+)
+def test_a_faq_saved_as_utf16_or_euc_jp_reads_whole(encoding: str, label: str) -> None:
+    raw = SMALL_FAQ.encode(encoding)
+    if encoding == "utf-16-be":
+        raw = b"\xfe\xff" + raw
+    read = faq.read_bytes(raw, "faq.txt")
+    assert read.encoding == label
+    assert [(e.id, e.question, e.answer) for e in read.entries] == [
+        (e.id, e.question, e.answer) for e in faq.read_bytes(SMALL_FAQ.encode("utf-8"), "faq.tsv").entries
+    ]
+    assert raw.decode(faq.charset_of(raw)).lstrip("\ufeff") == SMALL_FAQ  # served back in its own encoding
+
+
+def test_a_cp932_file_never_reads_as_euc_jp() -> None:
+    # 、。 and hiragana start with bytes EUC-JP does not use: CP932 text is never taken for EUC-JP mojibake.
+    assert faq.read_bytes(SMALL_FAQ.encode("cp932"), "sjis.tsv").encoding == "CP932 (Shift_JIS)"
+
+
 def test_wrong_column_count_is_reported_with_line() -> None:
     assert any("3行目" in p and "列の数" in p for p in problems_of(HEADER + "1\tc\tq\ta\t\n2\tc\tq2\n"))
 

@@ -134,13 +134,18 @@ class Settings(BaseSettings):
     related_threshold: float = Field(0.1, ge=0.0, le=1.0)
     show_related: bool = True
     escalation_text: str = "弊社担当者、またはお問い合わせフォームにお問い合わせください。"
-    # Replies to greetings, thanks, goodbyes and "who are you?" (an empty text: treat that kind like any question).
+    # Replies to greetings, thanks, goodbyes and "who are you?" (an empty text: treat that kind like any question;
+    # a greeting's opening salutation is returned in kind: 「おはようございます。ご質問をどうぞ。」).
     smalltalk_greeting: str = "こんにちは。ご質問をどうぞ。"
     smalltalk_thanks: str = "どういたしまして。ほかにもご質問があればどうぞ。"
     smalltalk_goodbye: str = "ご利用ありがとうございました。"
     smalltalk_about_bot: str = (
         "FAQの内容をもとに自動でお答えするチャットボットです。ご質問をどうぞ。"
         "担当者とのやり取りをご希望の場合は、お問い合わせフォームからお問い合わせください。"
+    )
+    # A message with no content word at all (「すみません」, 「はい」, 「？」, 「123」): nothing asked yet.
+    smalltalk_no_question: str = (
+        "ご質問の内容を入力してください。担当者へのお問い合わせは、お問い合わせフォームからどうぞ。"
     )
     # May hold {question} and {request_id}: the contact form opens with the visitor's question filled in.
     contact_url: str = "https://example.com/contact"
@@ -330,6 +335,7 @@ class Settings(BaseSettings):
                 smalltalk_replies=(
                     ("greeting", self.smalltalk_greeting), ("thanks", self.smalltalk_thanks),
                     ("goodbye", self.smalltalk_goodbye), ("about_bot", self.smalltalk_about_bot),
+                    ("no_question", self.smalltalk_no_question),
                 ),
             ),
             decision_model=self.decision_model_path,

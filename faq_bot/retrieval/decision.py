@@ -10,7 +10,7 @@ from faq_bot.content.faq import FaqEntry
 from faq_bot.retrieval.asked import unanswered_kinds
 from faq_bot.retrieval.params import DecisionParams
 from faq_bot.retrieval.retriever import Hit, Search
-from faq_bot.retrieval.smalltalk import recognise
+from faq_bot.retrieval.smalltalk import SmallTalkKind, greeting_reply, recognise
 from faq_bot.text.analyzer import Analysis
 from faq_bot.text.normalize import normalize, writes_japanese
 
@@ -124,16 +124,23 @@ def decide(search: Search, params: DecisionParams) -> Reply:
     needs a content word in common with its entry (``grounded``); without one it is もしかして at most, and
     only if the topic model alone finds the message on the FAQ's subject (``topic_score``).
     """
-    talk = recognise(search.query) if params.smalltalk_replies else None
+    replies = dict(params.smalltalk_replies)
+    talk = recognise(search.query) if replies else None
     if talk is not None:
-        reply_text = dict(params.smalltalk_replies).get(talk.kind.value, "")
+        reply_text = replies.get(talk.kind.value, "")
+        if talk.kind is SmallTalkKind.GREETING:
+            reply_text = greeting_reply(talk, reply_text)
         if reply_text:
             return Reply(Decision.SMALLTALK, search, reply_text, None, (), None)
+    if names_nothing(search.analysis):  # whatever the vectors say: no candidates, no related entries
+        # Nothing asked yet (「すみません」, 「はい」, 「？」): ask for the question, not "the FAQ has no answer".
+        prompt = replies.get(SmallTalkKind.NO_QUESTION.value, "")
+        if prompt:
+            return Reply(Decision.SMALLTALK, search, prompt, None, (), None)
+        return _escalate(search, params, related=False)
     hits = search.hits
     if not hits:
         return _escalate(search, params)
-    if names_nothing(search.analysis):  # whatever the vectors say: no candidates, no related entries
-        return _escalate(search, params, related=False)
     top = hits[0]
     if params.check_asked_kind:
         # What the asking sentence asks for (a charge or a date in the context, 「年会費は払っています。」,

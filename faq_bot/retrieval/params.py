@@ -52,7 +52,8 @@ class DecisionParams:
     show_related: bool = True
     escalation_text: str = "弊社担当者、またはお問い合わせフォームにお問い合わせください。"
     contact_url: str = "https://example.com/contact"
-    # (kind, reply) for greetings, thanks, goodbyes and "who are you?"; empty: treated like any question.
+    # (kind, reply) for greetings, thanks, goodbyes, "who are you?" and a message that asks nothing
+    # (「すみません」, 「はい」); empty: treated like any question (a message that asks nothing: escalated).
     smalltalk_replies: tuple[tuple[str, str], ...] = (
         ("greeting", "こんにちは。ご質問をどうぞ。"),
         ("thanks", "どういたしまして。ほかにもご質問があればどうぞ。"),
@@ -62,6 +63,7 @@ class DecisionParams:
             "FAQの内容をもとに自動でお答えするチャットボットです。ご質問をどうぞ。"
             "担当者とのやり取りをご希望の場合は、お問い合わせフォームからお問い合わせください。",
         ),
+        ("no_question", "ご質問の内容を入力してください。担当者へのお問い合わせは、お問い合わせフォームからどうぞ。"),
     )
 
 

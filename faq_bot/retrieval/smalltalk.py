@@ -23,6 +23,7 @@ class SmallTalkKind(StrEnum):
     THANKS = "thanks"
     GOODBYE = "goodbye"
     ABOUT_BOT = "about_bot"  # who or what is answering (a person? a robot?)
+    NO_QUESTION = "no_question"  # no content word at all (「すみません」, 「はい」, 「？」): nothing was asked yet
 
 
 #: Courtesy phrases by kind (after normalisation: NFKC, lower case).
@@ -141,6 +142,37 @@ def recognise(message: str) -> SmallTalk | None:
         if kind in kinds:
             return SmallTalk(kind, tuple(p for p, _ in found))
     return None
+
+
+#: A greeting is returned in kind: 「おはようございます」 to a morning greeting, not 「こんにちは」.
+_RETURNED = {
+    "おはよう": "おはようございます。",
+    "おはようございます": "おはようございます。",
+    "good morning": "おはようございます。",
+    "こんばんは": "こんばんは。",
+    "こんばんわ": "こんばんは。",
+    "good evening": "こんばんは。",
+    "はじめまして": "はじめまして。",
+    "初めまして": "はじめまして。",
+    "よろしく": "よろしくお願いいたします。",
+    "よろしくお願いします": "よろしくお願いいたします。",
+    "よろしくおねがいします": "よろしくお願いいたします。",
+    "よろしくお願いいたします": "よろしくお願いいたします。",
+    "お世話になっております": "お世話になっております。",
+    "お疲れ様です": "お疲れさまです。",
+    "おつかれさまです": "お疲れさまです。",
+}
+
+
+def greeting_reply(talk: SmallTalk, configured: str) -> str:
+    """The configured reply to a greeting with its opening salutation (「こんにちは。」) returned in kind
+    (「おはようございます。ご質問をどうぞ。」); a reply that opens otherwise is kept as it is written."""
+    returned = next((_RETURNED[p] for p in talk.phrases if p in _RETURNED), None)
+    head, stop, rest = configured.partition("。")
+    opening = recognise(head) if stop else None
+    if returned is None or opening is None or opening.kind is not SmallTalkKind.GREETING:
+        return configured
+    return returned + rest
 
 
 def _ends_word(text: str, end: int) -> bool:

@@ -129,10 +129,16 @@ def test_an_answer_that_only_refers_to_a_person_is_a_referral() -> None:
     assert not is_referral(FaqEntry("7", "c", "q", "マイページから変更できます。"), SETTINGS)
 
 
-def test_a_message_with_no_content_word_escalates_however_probable_its_hits() -> None:
+def test_a_message_with_no_content_word_is_asked_for_its_question_however_probable_its_hits() -> None:
     params = replace(SETTINGS, related_threshold=0.1)
     assert decide(search(0.9, 0.5, words=("請求書",)), params).decision == Decision.ANSWER
-    reply = decide(search(0.9, 0.5, words=()), params)  # 「あああ」, 「できますか？」: names nothing
+    reply = decide(search(0.9, 0.5, words=()), params)  # 「すみません」, 「できますか？」: names nothing
+    assert reply.decision == Decision.SMALLTALK and reply.suggestions == () and reply.related == ()
+    assert reply.answer == dict(SETTINGS.smalltalk_replies)["no_question"]
+    assert "入力してください" in reply.answer and "お問い合わせフォーム" in reply.answer  # and the way on to a person
+    # Without that reply configured it is escalated, as any question the FAQ cannot answer.
+    quiet = replace(params, smalltalk_replies=tuple(r for r in params.smalltalk_replies if r[0] != "no_question"))
+    reply = decide(search(0.9, 0.5, words=()), quiet)
     assert reply.decision == Decision.ESCALATE and reply.suggestions == () and reply.related == ()
 
 

@@ -17,10 +17,11 @@ def test_exact_question_is_answered_from_its_entry(fake_engine: Engine) -> None:
     assert reply.decision == Decision.ANSWER and reply.hit is not None and reply.hit.entry.id == "2"
 
 
-def test_empty_and_meaningless_input_escalates_without_error(fake_engine: Engine) -> None:
+def test_empty_and_meaningless_input_is_asked_for_a_question_without_error(fake_engine: Engine) -> None:
     for text in ("", "   ", "？！…", "\n\t"):
         reply = fake_engine.ask(text)
-        assert reply.decision == Decision.ESCALATE and reply.confidence == 0.0
+        assert reply.decision == Decision.SMALLTALK and reply.confidence == 0.0 and reply.hit is None, text
+        assert reply.answer == dict(fake_engine.params.decision.smalltalk_replies)["no_question"]
 
 
 def test_category_restricted_ask_only_answers_from_those_categories(fake_engine: Engine) -> None:

@@ -45,10 +45,18 @@ def test_answer_reply_has_the_documented_shape(client: TestClient) -> None:
     assert len(reply["request_id"]) == 32 and reply["faq_version"]
 
 
-def test_meaningless_message_escalates_with_text_and_contact_url(client: TestClient, api_settings: Settings) -> None:
-    reply = chat(client, "？？？")
+def test_an_unanswerable_message_escalates_with_its_text_and_link(client: TestClient, api_settings: Settings) -> None:
+    reply = chat(client, "？？？ 宇宙")
     assert reply["decision"] == "escalate" and reply["entry"] is None
     assert reply["escalation"] == {"text": api_settings.escalation_text, "contact_url": api_settings.contact_url}
+
+
+@pytest.mark.parametrize("message", ["？？？", "すみません", "はい", "123"])
+def test_a_message_asking_nothing_is_asked_for_its_question_with_the_way_on(client: TestClient, message: str) -> None:
+    reply = chat(client, message)
+    assert reply["decision"] == "smalltalk" and reply["entry"] is None and reply["suggestions"] == []
+    assert "ご質問の内容を入力してください" in reply["answer"]  # not 「FAQではお答えできませんでした」
+    assert reply["refers_to_contact"] is True and reply["contact_url"]  # never a dead end
 
 
 def test_an_escalation_can_carry_related_questions_but_no_answer(api_settings: Settings) -> None:

@@ -24,9 +24,10 @@ from faq_bot.retrieval.signals import SignalSet
 FAQ_OFFSET = "faq_offset"
 #: Japanese names of the signals, for staff.
 SIGNAL_LABELS = {
-    "dense": "意味の近さ",
-    "dense_question": "質問・言い換えとの意味の近さ",
-    "dense_passage": "質問＋回答との意味の近さ",
+    # The dense signals are cosines less the question's mean cosine to the whole FAQ (not the 密 column's score).
+    "dense": "意味の近さ（FAQ全体との平均より上の分）",
+    "dense_question": "質問・言い換えとの意味の近さ（FAQ全体との平均より上の分）",
+    "dense_passage": "質問＋回答との意味の近さ（FAQ全体との平均より上の分）",
     "coverage": "質問の語をFAQ項目が含む割合",
     "unknown": "尋ねている語のうちFAQ全体にない語の割合",
     "margin": "2位以下との差",

@@ -67,7 +67,9 @@ def distribution_figure(plt: Any, outcomes: Sequence[Outcome], answer_threshold:
     for d in scored(outcomes):
         groups[names[d.label]].append(d.score)
     bins = np.linspace(0, 1, 41).tolist()
-    fig, ax = plt.subplots(figsize=(7, 3.6))
+    # Constrained layout makes room for the legend under the plot (``outside``): inside it, the legend hid the
+    # bars at 0-20 %, where out-of-scope questions gather.
+    fig, ax = plt.subplots(figsize=(7, 3.6), layout="constrained")
     for (label, values), color in zip(groups.items(), ["#1a7f37", "#d97706", "#cf222e"], strict=True):
         if values:
             ax.hist(values, bins=bins, alpha=0.6, label=f"{label}（{len(values)}）", color=color)
@@ -82,7 +84,7 @@ def distribution_figure(plt: Any, outcomes: Sequence[Outcome], answer_threshold:
 
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))  # in % as the tables and the console say it
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # a count of questions has no halves
-    ax.legend(loc="upper left", fontsize=8)
+    fig.legend(loc="outside lower center", ncols=3, fontsize=8, frameon=False)
     ax.set_title("1位の確率の分布と回答しきい値")
     return fig
 
@@ -90,7 +92,7 @@ def distribution_figure(plt: Any, outcomes: Sequence[Outcome], answer_threshold:
 def _tradeoff_plot(plt: Any, outcomes: Sequence[Outcome], answer_threshold: float) -> str:
     ts = np.linspace(0, 1, 101).tolist()
     curve = tradeoff(outcomes, ts)
-    fig, ax = plt.subplots(figsize=(7, 3.6))
+    fig, ax = plt.subplots(figsize=(7, 3.6), layout="constrained")  # the legend under it too: no curve hidden
     ax.plot(ts, curve["answered_correctly"], label="正しく回答（範囲内の割合）", color="#1a7f37")
     ax.plot(ts, curve["wrong_answers"], label="誤った回答（全体の割合）", color="#cf222e")
     ax.plot(ts, curve["not_answered"], label="回答しない（候補・担当者へ）", color="#8c959f")
@@ -102,7 +104,7 @@ def _tradeoff_plot(plt: Any, outcomes: Sequence[Outcome], answer_threshold: floa
 
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.legend(fontsize=8)
+    fig.legend(loc="outside lower center", ncols=3, fontsize=8, frameon=False)
     ax.set_title("回答しきい値を動かしたときのトレードオフ")
     trade = _png(fig)
     plt.close(fig)

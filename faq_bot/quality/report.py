@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -91,6 +91,11 @@ def to_csv(table: Sequence[Row]) -> str:
 CAUTION_BELOW = 0.05
 
 
+#: A proposed suggest threshold under this shows as 0 %: candidates for every question not answered, which no
+#: question set argues for; it only comes out when the set has too few questions to place the threshold.
+NO_SUGGEST_BASIS = 0.005
+
+
 def _gains(proposal: Thresholds, current: Thresholds) -> bool:
     """True when the proposed thresholds change anything for the better on these questions: fewer wrong answers,
     or more answered right, helped or out-of-scope questions escalated."""
@@ -101,12 +106,28 @@ def _gains(proposal: Thresholds, current: Thresholds) -> bool:
     return any(p > c for p, c in pairs)
 
 
+def one_question_moves(metrics: Mapping[str, float | int]) -> str:
+    """How many points one question moves a rate of the report at most, as the warning says it (「約33」, 「25」):
+    100 over the smaller of the groups the rates are over (in-scope, out-of-scope questions)."""
+    groups = [n for n in (metrics["n_in_scope"], metrics["n_out_of_scope"]) if n]
+    points = 100 / min(groups) if groups else 100.0
+    shown = f"{points:.0f}" if points >= 10 else f"{points:.1f}"  # 33 or 1.7: as precise as the claim needs
+    return shown if float(shown) == points else f"約{shown}"
+
+
 def context(
     report: Report, decision: DecisionParams, source: str, proposal: Any = None, max_wrong: float = MAX_WRONG,
     timezone: str = "Asia/Tokyo",
 ) -> dict[str, Any]:  # fmt: skip
-    """Everything the HTML report template shows."""
+    """Everything the HTML report template shows.
+
+    A proposed suggest threshold of 0 % is not shown as one: the report keeps the current one and shows the
+    figures the proposed answer threshold gives with it (``suggest_not_proposed``).
+    """
     data = scored(report.outcomes)
+    suggest_not_proposed = proposal is not None and proposal.suggest < NO_SUGGEST_BASIS
+    if suggest_not_proposed:
+        proposal = figures(data, proposal.answer, decision.suggest_threshold)
     return {
         "decision_labels": DECISION_LABELS,
         "source": source,
@@ -126,6 +147,8 @@ def context(
         and not _gains(proposal, figures(data, decision.answer_threshold, decision.suggest_threshold)),
         "no_proposal": why_no_proposal(data) if proposal is None else None,
         "few_questions": len(report.outcomes) < FEW_QUESTIONS,
+        "one_question_moves": one_question_moves(report.metrics),
+        "suggest_not_proposed": suggest_not_proposed,
         "never_suggest": NEVER_SUGGEST,
         "max_wrong": max_wrong,
     }

@@ -58,7 +58,7 @@ def test_a_small_set_gets_its_proposal_with_a_warning(fake_engine: Engine, tmp_p
     proposal = proposal_for(scored(report.outcomes))
     assert proposal is not None
     html = batch_report.render_html(report, fake_engine.params.decision, "q.tsv", proposal)
-    assert "しきい値の提案（" in html and "4問と少ないため" in html
+    assert "しきい値の提案（" in html and "4問（" in html and "と少ないため" in html
     # A proposal well under the current thresholds comes with a caution: an easy set proposes answering everything.
     better = replace(proposal, answered_correctly=1.0, helpful=1.0, wrong_answers=0.0)
     for answer, cautioned in ((0.07, True), (0.9, False)):
@@ -98,3 +98,60 @@ def test_the_histogram_counts_in_whole_numbers(fake_engine: Engine, tmp_path: Pa
     ticks = list(fig.axes[0].get_yticks())
     plt.close(fig)
     assert ticks and all(float(t).is_integer() for t in ticks), ticks
+
+
+def test_the_histograms_legend_hides_no_bar(fake_engine: Engine, tmp_path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    # Out-of-scope questions gather at 0-20 %, the tallest bar there: where a legend inside the plot sat.
+    path = write(
+        tmp_path / "q.tsv",
+        "query\tgold\n請求書はいつ発行されますか\t1\n関係ない話\t\n全然関係ない話題\t\n今日の天気\t\n好きな食べ物\t\n",
+    )
+    outcomes = evaluate(fake_engine, read_queries(path)).outcomes
+    with plt.rc_context({"font.family": "sans-serif", "font.sans-serif": plots.JAPANESE_FONTS}):  # as the report
+        fig = plots.distribution_figure(plt, outcomes, 0.6)
+        fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    legends = [*fig.legends, *([ax.get_legend()] if ax.get_legend() else [])]
+    bars = [bar for bars in ax.containers for bar in bars if bar.get_height() > 0]
+    low = [bar for bar in bars if bar.get_x() < 0.2 and bar.get_height() == max(b.get_height() for b in bars)]
+    assert len(legends) == 1 and low  # the case that was hidden: the tallest bar at 0-20 %
+    box = legends[0].get_window_extent(renderer)
+    hidden = [bar.get_x() for bar in bars if box.overlaps(bar.get_window_extent(renderer))]
+    plt.close(fig)
+    assert not hidden, hidden
+
+
+def test_the_small_set_warning_says_how_far_one_question_moves_a_rate(fake_engine: Engine, tmp_path: Path) -> None:
+    # Rates are over the in-scope or the out-of-scope questions: the smaller group says how far one question moves.
+    assert [
+        batch_report.one_question_moves({"n_in_scope": a, "n_out_of_scope": b})
+        for a, b in ((4, 1), (4, 5), (3, 40), (60, 200), (40, 90), (7, 0))
+    ] == ["100", "25", "約33", "約1.7", "2.5", "約14"]
+    report = run(fake_engine, tmp_path)  # 3 in scope, 1 out of scope
+    proposal = proposal_for(scored(report.outcomes))
+    html = batch_report.render_html(report, fake_engine.params.decision, "q.tsv", proposal)
+    assert "質問が4問（範囲内3問・範囲外1問）と少ないため、1問で割合が最大100ポイント動きます。" in html
+    assert "1ポイント以上" not in html
+
+
+def test_a_suggest_threshold_of_zero_is_not_proposed(fake_engine: Engine, tmp_path: Path) -> None:
+    # Too few questions to place もしかして: the proposal's 0 % would offer candidates for every question not answered.
+    report = run(fake_engine, tmp_path)
+    proposal = proposal_for(scored(report.outcomes))
+    assert proposal is not None
+    decision = fake_engine.params.decision
+    html = batch_report.render_html(report, decision, "q.tsv", replace(proposal, suggest=0.0))
+    assert "もしかして <strong>提案できません</strong>" in html and "今の 30% のままの場合です" in html
+    assert "<strong>0%</strong>" not in html and "（0.0）" not in html
+    # The figures shown are those of the proposed answer threshold with the current もしかして threshold.
+    kept = figures(scored(report.outcomes), proposal.answer, decision.suggest_threshold)
+    assert f"役に立った {kept.helpful * 100:.1f}%、範囲外を案内 {kept.oos_rejection * 100:.1f}%" in html
+    # A proposal that places it is shown as before.
+    placed = batch_report.render_html(report, decision, "q.tsv", replace(proposal, suggest=0.42))
+    assert "提案できません" not in placed and "<strong>42%</strong>（0.42）" in placed

@@ -260,3 +260,32 @@ def test_on_a_phone_the_decisions_contributions_fit_the_screen_with_their_bars(b
             box = bar.bounding_box()
             assert box is not None and box["width"] > 20 and box["x"] + box["width"] <= 390
     ctx.close()
+
+
+def test_the_entry_editors_boxes_show_all_their_text_in_whole_lines(
+    browser: object, settings: Settings, tmp_path: Path
+) -> None:
+    # Six alternates and an answer of about ten wrapped lines: each box is as tall as its text (at least five
+    # lines) and shows whole lines (with line-height "normal", a Japanese line was taller than the line rows=
+    # counts, and the fifth alternate showed cut in half).
+    alternates = "見積を作りたい|quotation|見積書が欲しい|見積もりの出し方|見積書をPDFで|見積の有効期限"
+    answer = "カート画面の[見積書を作成]から見積書(PDF)を作成できます。" * 20
+    write(settings.faq_path, SMALL_FAQ.replace("見積を作りたい|quotation", alternates).replace(
+        "カート画面から見積書を作成できます。", answer
+    ))  # fmt: skip
+    app = create_app(settings.model_copy(update={"admin_token": SecretStr(ADMIN_TOKEN)}), FakeEmbedder())
+    with uvicorn_thread(app) as site:
+        ctx = browser.new_context(viewport={"width": 1280, "height": 800}, locale="ja-JP")  # type: ignore[attr-defined]
+        page = ctx.new_page()
+        _log_in(page, site)
+        page.goto(site + "/admin/entries/3")
+        for box in ("#alternates", "#answer"):
+            shown = page.locator(box).evaluate(
+                """e => { const c = getComputedStyle(e);
+                          return {line: parseFloat(c.lineHeight), scroll: e.scrollHeight, client: e.clientHeight,
+                                  inner: e.clientHeight - parseFloat(c.paddingTop) - parseFloat(c.paddingBottom)}; }"""
+            )
+            lines = shown["inner"] / shown["line"] if shown["line"] else 0.0
+            assert shown["scroll"] <= shown["client"], (box, shown)  # nothing to scroll to: all of it in sight
+            assert lines >= 5 and lines == round(lines), (box, shown)  # whole lines, none cut in half
+        ctx.close()

@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from faq_bot.config import Settings
-from tests.conftest import ADMIN_AUTH, ADMIN_TOKEN, app_client, csrf_of, written_log
+from tests.conftest import ADMIN_AUTH, ADMIN_TOKEN, SMALL_FAQ, app_client, csrf_of, written_log
 from tests.waiting import wait_until
 
 QUERIES = "query\tgold\n請求書はいつ発行されますか\t1\nクレジットカードは使えますか\t4\n全然関係ない話題\t\n"
@@ -233,6 +233,17 @@ def test_a_form_result_opened_again_leads_to_its_page_not_an_error(logged_in_cli
         assert (res.status_code, res.headers["location"]) == (303, page)
 
 
+def test_an_upload_preview_leads_back_without_publishing(logged_in_client: TestClient) -> None:
+    # As the question log's preview does: a way back to the page that leaves the live FAQ as it is.
+    csrf = csrf_of(logged_in_client.get("/admin").text)
+    changed = SMALL_FAQ.replace("毎月10日頃に発行します。", "毎月15日頃に発行します。").encode()
+    preview = logged_in_client.post("/admin/ui/upload", data={"csrf": csrf}, files={"file": ("faq.tsv", changed)})
+    assert "この内容で公開する" in preview.text and '<a href="/admin">公開せずに戻る</a>' in preview.text
+    back = logged_in_client.get("/admin")
+    assert "この内容で公開する" not in back.text and "公開せずに戻る" not in back.text
+    assert logged_in_client.get("/api/faqs/1").json()["answer"] == "毎月10日頃に発行します。"
+
+
 def test_pasted_questions_run_like_an_uploaded_file(logged_in_client: TestClient) -> None:
     csrf = csrf_of(logged_in_client.get("/admin/batch").text)
     pasted = "query\tgold\r\n請求書はいつ発行されますか\t1\r\n社員食堂はありますか\t\r\n"
@@ -384,3 +395,24 @@ def test_the_console_says_when_this_faq_is_answered_more_cautiously(admin_settin
     assert why["faq_offset"] < 0
     assert "このFAQ向けの一律の補正" in page and f"（{why['faq_offset']:+.2f}）は質問によらず同じです" in page
     assert re.search(r"<code>faq_offset</code></small></td><td>—</td>", page)  # no value of its own
+
+
+def test_the_console_explains_when_the_topic_probability_is_below_the_first_candidates(
+    admin_settings: Settings, tmp_path: Path
+) -> None:
+    """A message sharing no word with its candidates is judged by the topic model alone (``topic_score``):
+    the page must not then claim that the figure is never below the first candidate's probability."""
+    from tests.fakes import FAKE_DECISION_MODEL
+
+    assert FAKE_DECISION_MODEL.topic is not None
+    doubtful = tmp_path / "doubtful.json"
+    replace(FAKE_DECISION_MODEL, topic=replace(FAKE_DECISION_MODEL.topic, intercept=-12.0)).save(doubtful)
+    with app_client(admin_settings.model_copy(update={"decision_model_path": doubtful}), https=True) as client:
+        assert client.post("/admin/login", data={"token": ADMIN_TOKEN}, follow_redirects=False).status_code == 303
+        for q, shares_words in (("今日の天気は？", False), ("請求書をダウンロードする方法", True)):
+            page = client.get("/admin/console", params={"q": q}).text
+            why = client.get("/admin/explain", params={"q": q}, headers=ADMIN_AUTH).json()
+            below = why["on_topic"] < why["confidence"]
+            assert below is not shares_words, (q, why["on_topic"], why["confidence"])
+            assert ("低くはなりません" in page) is not below
+            assert ("内容語が候補のどれにもないため" in page) is below

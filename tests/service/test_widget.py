@@ -36,7 +36,7 @@ def test_suggestion_click_shows_that_entry(page: object) -> None:
     answer = page.locator(".msg.answer").last  # type: ignore[attr-defined]
     answer.wait_for()
     # The question opened is the visitor's bubble above its answer (not repeated as the answer's heading).
-    assert page.locator(".msg.user").last.inner_text() == question  # type: ignore[attr-defined]
+    assert page.locator(".msg.user p").last.inner_text() == question  # type: ignore[attr-defined]
     assert "への回答" not in answer.inner_text() and answer.get_by_role("button", name="役に立った").count() == 1
     # Focus is back in the box, as after a typed question; the answer's rating is one Shift+Tab away.
     assert page.evaluate("document.activeElement.shadowRoot.activeElement.id") == "fb-input"  # type: ignore[attr-defined]
@@ -88,6 +88,32 @@ def test_a_message_over_the_limit_is_kept_whole_and_the_visitor_is_asked_to_shor
     page.locator(".msg.user").last.wait_for()  # type: ignore[attr-defined]  # sent
     page.locator(".msg.answer, .msg.suggest, .msg.escalate").last.wait_for()  # type: ignore[attr-defined]
     assert count.is_hidden() and box.input_value() == ""
+
+
+def test_an_empty_send_empties_the_box_and_asks_for_a_question(page: object) -> None:
+    from playwright.sync_api import expect
+
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url) if r.url.endswith("/api/chat") else None)  # type: ignore[attr-defined]
+    box = page.locator("#fb-input")  # type: ignore[attr-defined]
+    count = page.locator("#fb-count")  # type: ignore[attr-defined]
+    read_out = page.locator(".sr-only[aria-live]")  # type: ignore[attr-defined]
+    height = box.evaluate("b => b.getBoundingClientRect().height")
+    for send in ("Enter", "送信"):
+        box.fill("  \n\n\u3000 \n")  # spaces (a full-width one too) and line breaks only
+        if send == "Enter":
+            box.press("Enter")
+        else:
+            page.get_by_role("button", name="送信", exact=True).click()  # type: ignore[attr-defined]
+        expect(count).to_be_visible()
+        expect(count).to_have_text("ご質問を入力してください。")
+        expect(read_out).to_have_text("ご質問を入力してください。")  # read out, not only shown
+        assert box.input_value() == ""  # the blanks are gone, and the box is back to one line
+        assert box.evaluate("b => b.getBoundingClientRect().height") == height
+        assert box.evaluate("b => b.getRootNode().activeElement === b")  # ready for the question
+    assert page.locator(".msg.user").count() == 0 and sent == []  # type: ignore[attr-defined]
+    box.press_sequentially("請求")
+    expect(count).to_be_hidden()  # gone once the visitor types
 
 
 def test_a_server_with_a_lower_limit_teaches_the_widget_its_limit(page: object) -> None:
@@ -149,7 +175,7 @@ def test_escalation_offers_related_questions_that_open_their_entry(page: object)
     related.click()
     answer = page.locator(".msg.answer").last  # type: ignore[attr-defined]
     answer.wait_for()
-    assert page.locator(".msg.user").last.inner_text() == "ロール(権限)の設定はできますか"  # type: ignore[attr-defined]
+    assert page.locator(".msg.user p").last.inner_text() == "ロール(権限)の設定はできますか"  # type: ignore[attr-defined]
     assert "権限" in answer.inner_text()  # entry 40's answer
 
 
@@ -195,6 +221,65 @@ def test_category_chip_filters_and_server_errors_offer_retry(page: object) -> No
     page.unroute("**/api/chat")  # type: ignore[attr-defined]
     error.get_by_role("button", name="再試行").click()
     page.locator(".msg.answer").last.wait_for()  # type: ignore[attr-defined]
+
+
+def test_a_server_error_is_told_in_words_without_its_status_code(page: object) -> None:
+    page.route(  # type: ignore[attr-defined]
+        "**/api/chat",
+        lambda route: route.fulfill(status=500, content_type="text/plain", body="Internal Server Error"),
+    )
+    ask(page, "請求書はダウンロードできますか")
+    error = page.locator(".msg.error").last  # type: ignore[attr-defined]
+    error.wait_for()
+    text = error.inner_text()
+    assert "ただいま応答できませんでした。もう一度お試しいただくか、お問い合わせフォームからご連絡ください。" in text
+    assert "500" not in text and "エラーが発生しました" not in text
+    href = error.get_by_role("link", name="お問い合わせフォームへ").get_attribute("href")  # the way to a person
+    assert href and href.startswith("https://example.com/contact")
+    page.unroute("**/api/chat")  # type: ignore[attr-defined]
+    error.get_by_role("button", name="再試行").click()
+    page.locator(".msg.answer").last.wait_for()  # type: ignore[attr-defined]
+
+
+def test_messages_say_who_speaks_to_a_screen_reader(page: object) -> None:
+    ask(page, "請求書はダウンロードできますか")
+    answer = page.locator(".msg.answer").last  # type: ignore[attr-defined]
+    answer.wait_for()
+    question = page.locator(".msg.user").last  # type: ignore[attr-defined]
+    # The first thing a screen reader says of each message.
+    assert question.aria_snapshot().startswith("- text: あなた：\n- paragraph: 請求書はダウンロードできますか")
+    assert answer.aria_snapshot().startswith("- text: 回答：\n")
+    for label in (question.locator(".sr-only"), answer.locator(".sr-only").first):
+        # Read, not seen: laid out (display: none would hide it from screen readers too), one pixel wide.
+        assert label.evaluate("s => getComputedStyle(s).display !== 'none' && s.getBoundingClientRect().width <= 1")
+
+
+def test_chip_row_arrows_are_named_buttons_whose_glyphs_are_not_read(browser: object, server: str) -> None:
+    from playwright.sync_api import expect
+
+    ctx, pg, errors = open_widget(browser, server, viewport={"width": 375, "height": 667})
+    pg.locator(".chip").first.wait_for()  # type: ignore[attr-defined]
+    before, after = pg.get_by_role("button", name="前の分類"), pg.get_by_role("button", name="次の分類")  # type: ignore[attr-defined]
+    expect(after).to_be_visible()  # more chips to the right
+    expect(before).to_be_hidden()
+    assert after.locator("[aria-hidden=true]").inner_text() == "›"
+    after.click()
+    expect(before).to_be_visible()  # scrolled: now there are chips to the left too
+    pg.locator(".chip").last.click()  # type: ignore[attr-defined]  # the filter line under the row (read after it)
+    expect(pg.locator(".filter")).to_be_visible()  # type: ignore[attr-defined]
+    read = pg.locator("#fb-panel").aria_snapshot()  # type: ignore[attr-defined]
+    assert 'button "前の分類"' in read and "‹" not in read and "›" not in read
+    ctx.close()  # type: ignore[attr-defined]
+    assert not errors, errors
+
+
+def test_japanese_text_has_full_width_colons(page: object) -> None:
+    from playwright.sync_api import expect
+
+    assert "例えば：" in page.locator(".msg.greeting").inner_text()  # type: ignore[attr-defined]
+    page.get_by_role("button", name="請求", exact=True).click()  # type: ignore[attr-defined]
+    expect(page.locator(".filter-text")).to_have_text("絞り込み中：請求")  # type: ignore[attr-defined]
+    assert ":" not in page.locator("#fb-panel").inner_text()  # type: ignore[attr-defined]
 
 
 def test_keyboard_only_use_and_accessible_structure(page: object) -> None:

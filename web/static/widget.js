@@ -71,7 +71,17 @@
   var closeBtn = el("button", { class: "close", type: "button", "aria-label": "チャットを閉じる", text: "×" });
   // Chips scroll sideways; the fades say there are more, the filter line says which are on.
   var chips = el("div", { class: "chips", role: "toolbar", "aria-label": "分類で絞り込む" });
-  var chipsWrap = el("div", { class: "chips-wrap", hidden: "" }, [chips]);
+  /** An arrow on the faded side where more chips are: a click scrolls the row. Named for a screen reader (its
+   * glyph is not read); no tab stop, as the keyboard moves along the row with the arrow keys. */
+  function chipScroller(side, name, glyph, direction) {
+    var b = el("button", { type: "button", class: "scroll " + side, tabindex: "-1", "aria-label": name },
+      [el("span", { "aria-hidden": "true", text: glyph })]);
+    b.addEventListener("click", function () { chips.scrollLeft += direction * chips.clientWidth * 0.7; });
+    return b;
+  }
+  var chipsWrap = el("div", { class: "chips-wrap", hidden: "" }, [
+    chipScroller("prev", "前の分類", "‹", -1), chips, chipScroller("next", "次の分類", "›", 1),
+  ]);
   var filterText = el("span", { class: "filter-text" });
   var clearFilter = el("button", { type: "button", class: "clear-filter", "aria-label": "絞り込みを解除", text: "✕" });
   var filterLine = el("div", { class: "filter", hidden: "" }, [filterText, clearFilter]);
@@ -120,8 +130,11 @@
     log.scrollTop += anchor.getBoundingClientRect().top - log.getBoundingClientRect().top - 8;
   }
 
+  /** A message; a screen reader hears who speaks first (the greeting opens the log: no label). */
   function bubble(kind, children) {
-    var node = el("div", { class: "msg " + kind }, children);
+    var speaker = kind === "user" ? "あなた：" : kind === "bot greeting" ? "" : "回答：";
+    var node = el("div", { class: "msg " + kind }, [speaker ? el("span", { class: "sr-only", text: speaker }) : null]
+      .concat(children));
     log.appendChild(node);
     if (/^bot/.test(kind)) showStart(node); else scrollDown();
     return node;
@@ -246,6 +259,11 @@
   }
 
   // ---------------------------------------------------------------- server
+  // A failure the server did not explain (a crash, a proxy's error page): no status code for the visitor.
+  var UNANSWERED = contactFallback
+    ? "ただいま応答できませんでした。もう一度お試しいただくか、お問い合わせフォームからご連絡ください。"
+    : "ただいま応答できませんでした。しばらくしてからもう一度お試しください。";
+
   function request(method, path, body) {
     var ctrl = window.AbortController ? new AbortController() : null;
     var timer = ctrl ? setTimeout(function () { ctrl.abort(); }, 20000) : null;
@@ -258,7 +276,7 @@
       return res.json().catch(function () { return null; }).then(function (json) { // the timeout covers the body too
         if (timer) clearTimeout(timer);
         if (!res.ok) {
-          var err = new Error(json && typeof json.detail === "string" ? json.detail : "エラーが発生しました（" + res.status + "）。");
+          var err = new Error(json && typeof json.detail === "string" ? json.detail : UNANSWERED);
           err.status = res.status;
           if (res.status === 422 && json && Number.isInteger(json.max_chars) && json.max_chars >= 1) err.maxChars = json.max_chars;
           throw err;
@@ -506,15 +524,25 @@
     return !over;
   }
 
+  /** Why nothing was sent, under the box and read out; the counter line again once the visitor types. */
+  function tell(text) {
+    count.hidden = false;
+    count.textContent = text;
+    countNews.textContent = "";
+    setTimeout(function () { countNews.textContent = text; }, 50); // a new text: read again
+  }
+
   function submit() {
     var text = input.value.trim();
-    if (!text) return;
-    if (busy) { // the message waits in the box: say why nothing happened (shown, and read out)
-      var wait = "前のご質問への回答を作成しています。表示されてから送信してください。";
-      count.hidden = false;
-      count.textContent = wait;
-      countNews.textContent = "";
-      setTimeout(function () { countNews.textContent = wait; }, 50);
+    if (!text) { // nothing, or only spaces and line breaks: the box emptied, and a word on what it wants
+      input.value = "";
+      updateCount();
+      tell("ご質問を入力してください。");
+      input.focus({ preventScroll: true });
+      return;
+    }
+    if (busy) { // the message waits in the box: say why nothing happened
+      tell("前のご質問への回答を作成しています。表示されてから送信してください。");
       return;
     }
     if (!updateCount(true)) { input.focus(); return; }
@@ -569,7 +597,7 @@
       chip.setAttribute("aria-pressed", String(selected.indexOf(chip.dataset.category) >= 0));
     });
     filterLine.hidden = !selected.length;
-    filterText.textContent = "絞り込み中: " + selected.join("、");
+    filterText.textContent = "絞り込み中：" + selected.join("、");
   }
 
   /** Keep a chip inside the visible part of the row. */
@@ -639,7 +667,7 @@
       b.addEventListener("click", function () { if (!busy) input.value = q; submit(); resume(); });
       list.appendChild(b);
     });
-    bubble("bot greeting", [richText(greeting), examples.length ? el("p", { text: "例えば:" }) : null, list]);
+    bubble("bot greeting", [richText(greeting), examples.length ? el("p", { text: "例えば：" }) : null, list]);
   }
 
   function start() {

@@ -36,9 +36,15 @@ def test_paraphrases_find_their_entry_first(real_engine: Engine, question: str, 
     assert real_engine.search(question).hits[0].entry.id in expected
 
 
-@pytest.mark.parametrize("question", ["明日の天気は晴れますか", "おいしいラーメン屋を教えて", "", "？？？"])
-def test_chatter_and_empty_input_escalate(real_engine: Engine, question: str) -> None:
+@pytest.mark.parametrize("question", ["明日の天気は晴れますか", "おいしいラーメン屋を教えて"])
+def test_chatter_escalates(real_engine: Engine, question: str) -> None:
     assert real_engine.ask(question).decision == Decision.ESCALATE
+
+
+@pytest.mark.parametrize("question", ["", "？？？", "すみません", "はい"])
+def test_input_that_asks_nothing_is_asked_for_its_question_never_answered(real_engine: Engine, question: str) -> None:
+    reply = real_engine.ask(question)
+    assert reply.decision == Decision.SMALLTALK and reply.hit is None and reply.suggestions == ()
 
 
 CHATTER_WORDS = ["ねこ", "いぬ", "あほ", "ばか", "うざい", "なんで？", "ねこですか", "ばかですね"]

@@ -240,7 +240,9 @@ class Retriever:
             focus_background = float(focus_vector @ self.index.centroid)
             on_focus = self._hybrid(cos_f - focus_background, np.maximum(focus_lexical[positions], 0))
             combined = ((combined + FOCUS_WEIGHT * on_focus) / (1 + FOCUS_WEIGHT)).astype(np.float32)
-        order = np.lexsort((positions, -combined))[:k]
+        # Ties (near-copies of a question both reach the top of the dense and the lexical scale) go to the
+        # higher cosine: 「…では何ができますか」 is 「…では、何が出来ますか」, not 「…とは、何ですか」 before it.
+        order = np.lexsort((positions, -cosines, -combined))[:k]
         top = positions[order]
         signals = self._signals(
             query, analysis, focus_analysis, np.stack([vector, focus_vector]), top, combined[order], lexical, dense,

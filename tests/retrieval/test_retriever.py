@@ -270,3 +270,17 @@ def test_a_category_with_fewer_entries_than_asked_for_keeps_the_search_inside_it
                   params.search)  # fmt: skip
     hits = r.search("請求の変更", categories=["少数"]).hits
     assert hits and {h.entry.category for h in hits} == {"少数"}
+
+
+def test_candidates_tied_at_the_top_of_both_scales_rank_by_their_cosine(settings: Settings) -> None:
+    # Near-copies of a question reach the top of the dense scale (clipped at its ceiling) and of the lexical one
+    # alike; their tie goes to the closer wording, not to the entry that comes first in the FAQ.
+    s = settings.model_copy(update={"index_type": "flat", "candidates": 20, "dense_ceiling": 1e-6, "dense_weight": 1.0})
+    emb = FakeEmbedder()
+    params = s.retrieval_params()
+    r = Retriever(faq_index.build(synthetic_faq(60), emb, TextAnalyzer(), params.index), emb, TextAnalyzer(),
+                  params.search)  # fmt: skip
+    hits = r.search("請求見積契約について3", k=10).hits
+    tied = [h for h in hits if h.score == hits[0].score]
+    assert len(tied) >= 2, "the clipped dense scale must tie several candidates for this test to mean anything"
+    assert [h.dense for h in tied] == sorted((h.dense for h in tied), reverse=True)

@@ -145,7 +145,8 @@ class Settings(BaseSettings):
     )
     # A message with no content word at all (「すみません」, 「はい」, 「？」, 「123」): nothing asked yet.
     smalltalk_no_question: str = (
-        "ご質問の内容を入力してください。担当者へのお問い合わせは、お問い合わせフォームからどうぞ。"
+        "どのようなご用件でしょうか。お知りになりたいことを具体的に入力してください。"
+        "担当者へのお問い合わせは、お問い合わせフォームからどうぞ。"
     )
     # May hold {question} and {request_id}: the contact form opens with the visitor's question filled in.
     contact_url: str = "https://example.com/contact"

@@ -55,7 +55,7 @@ def test_an_unanswerable_message_escalates_with_its_text_and_link(client: TestCl
 def test_a_message_asking_nothing_is_asked_for_its_question_with_the_way_on(client: TestClient, message: str) -> None:
     reply = chat(client, message)
     assert reply["decision"] == "smalltalk" and reply["entry"] is None and reply["suggestions"] == []
-    assert "ご質問の内容を入力してください" in reply["answer"]  # not 「FAQではお答えできませんでした」
+    assert "具体的に入力してください" in reply["answer"]  # not 「FAQではお答えできませんでした」
     assert reply["refers_to_contact"] is True and reply["contact_url"]  # never a dead end
 
 

@@ -330,3 +330,22 @@ def test_on_a_phone_the_open_panel_is_modal_and_keeps_the_focus(browser: object,
     assert pg.evaluate("document.activeElement.tagName") == "A"  # type: ignore[attr-defined]  # beside the page: free
     ctx.close()  # type: ignore[attr-defined]
     assert not errors, errors
+
+
+@pytest.mark.parametrize("viewport", [{"width": 844, "height": 390}, {"width": 667, "height": 375}])
+def test_a_phone_on_its_side_gives_the_conversation_room(
+    browser: object, server: str, viewport: dict[str, int]
+) -> None:
+    # Kept above the launcher, the panel was 294 px high at 844 x 390 and its log ~124 px: two lines of an answer.
+    ctx, pg, errors = open_widget(browser, server, viewport=viewport)
+    ask(pg, "請求書をダウンロードできますか")
+    pg.locator(".msg.answer").last.wait_for()  # type: ignore[attr-defined]
+    panel = pg.locator("#fb-panel").bounding_box()  # type: ignore[attr-defined]
+    log = pg.locator("#fb-panel .log").bounding_box()  # type: ignore[attr-defined]
+    assert panel["y"] >= 0 and panel["y"] + panel["height"] <= viewport["height"]  # all of it on the screen
+    assert panel["height"] >= viewport["height"] - 20
+    assert log["height"] >= 0.45 * viewport["height"], log  # room for several lines of an answer
+    pg.locator("#fb-panel").get_by_role("button", name="チャットを閉じる").click()  # type: ignore[attr-defined]
+    assert pg.locator("#fb-panel").is_hidden()  # type: ignore[attr-defined]
+    ctx.close()  # type: ignore[attr-defined]
+    assert not errors, errors

@@ -7,6 +7,7 @@ editors are Japanese.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -100,13 +101,19 @@ class NotReadyError(FaqBotError):
         super().__init__("ただいま準備中です。しばらくしてからもう一度お試しください。")
 
 
+def waiting_time(seconds: int) -> str:
+    """A wait as people say it: 「40秒」 up to a minute and a half, then 「約15分」 (never 「898秒」)."""
+    return f"{seconds}秒" if seconds < 90 else f"約{math.ceil(seconds / 60)}分"
+
+
 class RateLimitedError(FaqBotError):
     """A client sent more requests than the limit allows; ``retry_after`` seconds until the next."""
 
     def __init__(self, retry_after: int, message: str | None = None) -> None:
         self.retry_after = retry_after
         super().__init__(
-            message or f"短時間に多くの質問が送られました。{retry_after}秒ほど待ってから、もう一度お試しください。"
+            message
+            or f"短時間に多くの質問が送られました。{waiting_time(retry_after)}ほど待ってから、もう一度お試しください。"
         )
 
 
@@ -116,7 +123,8 @@ class LoginThrottledError(RateLimitedError):
     def __init__(self, retry_after: int) -> None:
         super().__init__(
             retry_after,
-            f"ログインの失敗が続いたため、しばらくログインできません。{retry_after}秒ほど待ってから、もう一度お試しください。",
+            f"ログインの失敗が続いたため、しばらくログインできません。{waiting_time(retry_after)}ほど待ってから、"
+            "もう一度お試しください。",
         )
 
 

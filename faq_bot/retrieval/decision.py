@@ -124,17 +124,16 @@ def decide(search: Search, params: DecisionParams) -> Reply:
     needs a content word in common with its entry (``grounded``); without one it is もしかして at most, and
     only if the topic model alone finds the message on the FAQ's subject (``topic_score``).
     """
-    replies = dict(params.smalltalk_replies)
-    talk = recognise(search.query) if replies else None
+    talk = recognise(search.query) if params.smalltalk_replies else None
     if talk is not None:
-        reply_text = replies.get(talk.kind.value, "")
+        reply_text = _smalltalk_reply(params, talk.kind)
         if talk.kind is SmallTalkKind.GREETING:
             reply_text = greeting_reply(talk, reply_text)
         if reply_text:
             return Reply(Decision.SMALLTALK, search, reply_text, None, (), None)
     if names_nothing(search.analysis):  # whatever the vectors say: no candidates, no related entries
         # Nothing asked yet (「すみません」, 「はい」, 「？」): ask for the question, not "the FAQ has no answer".
-        prompt = replies.get(SmallTalkKind.NO_QUESTION.value, "")
+        prompt = _smalltalk_reply(params, SmallTalkKind.NO_QUESTION)
         if prompt:
             return Reply(Decision.SMALLTALK, search, prompt, None, (), None)
         return _escalate(search, params, related=False)
@@ -162,6 +161,11 @@ def decide(search: Search, params: DecisionParams) -> Reply:
         escalation = Escalation(params.escalation_text, params.contact_url)
         return Reply(Decision.SUGGEST, search, "", None, candidates, escalation)
     return _escalate(search, params)
+
+
+def _smalltalk_reply(params: DecisionParams, kind: SmallTalkKind) -> str:
+    """The configured reply to a kind of small talk ("": none, treat it as a question)."""
+    return next((text for k, text in params.smalltalk_replies if k == kind.value), "")
 
 
 def _escalate(

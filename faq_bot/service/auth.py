@@ -82,9 +82,10 @@ class AdminAuth:
         """The admin token, tried by a client: 429 while it has failed too often, 403 (and counted) if wrong."""
         self._require_enabled()
         client = client_address(request)
-        self.throttle.check(limit_key(client))
+        key = limit_key(client)  # the client's /64 for IPv6; the log names the address itself
+        self.throttle.check(key)
         if not self.token_ok(candidate):
-            self.throttle.failed(limit_key(client))
+            self.throttle.failed(key)
             log.warning("%s from %s %s", what, client, request.url.path)
             raise AuthError(403, WRONG_TOKEN)
 

@@ -49,15 +49,19 @@ class SecurityHeaders:
         # The sites allowed to frame the widget never frame the console: a site on the same domain would
         # get the staff's session cookie inside its frame (clickjacking of the admin forms).
         self.admin_headers = [(b"content-security-policy", content_security_policy([]).encode()), *self.headers[1:]]
+        self.docs_headers = [(b"content-security-policy", DOCS_POLICY.encode()), *self.headers[1:]]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path = scope["path"]
-        headers = self.admin_headers if path == "/admin" or path.startswith("/admin/") else self.headers
         if path in _DOCS:
-            headers = [(b"content-security-policy", DOCS_POLICY.encode()), *self.headers[1:]]
+            headers = self.docs_headers
+        elif path == "/admin" or path.startswith("/admin/"):
+            headers = self.admin_headers
+        else:
+            headers = self.headers
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

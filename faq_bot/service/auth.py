@@ -83,9 +83,7 @@ class AdminAuth:
         self._require_enabled()
         client = client_address(request)
         key = limit_key(client)  # the client's /64 for IPv6; the log names the address itself
-        self.throttle.check(key)
-        if not self.token_ok(candidate):
-            self.throttle.failed(key)
+        if not self.throttle.attempt(key, lambda: self.token_ok(candidate)):
             log.warning("%s from %s %s", what, client, request.url.path)
             raise AuthError(403, WRONG_TOKEN)
 

@@ -13,6 +13,7 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 
 from limits import RateLimitItem, parse
 from limits.errors import StorageError
@@ -92,12 +93,23 @@ class LoginThrottle(_Window):
 
     kind = "failed-logins"
 
+    def attempt(self, client: str, succeeds: Callable[[], bool]) -> bool:
+        """One try: ``succeeds()``, refused with ``LoginThrottledError`` while the client has used up its failed
+        attempts, whatever the outcome (a right token past the limit looks like a wrong one).
+
+        A failure is checked and counted in one step of the storage (``hit``: a lock in this process, a
+        script in Redis), so parallel guesses cannot all pass a check before the first of them is counted:
+        past the limit none of them is told it was wrong."""
+        ok = succeeds()
+        if self.item is None:
+            return ok
+        if ok:
+            self.check(client)
+        elif not self._call("hit", client):
+            raise LoginThrottledError(self.retry_after(client))
+        return ok
+
     def check(self, client: str) -> None:
         """Raise ``LoginThrottledError`` while the client has used up its failed attempts."""
         if self.item is not None and not self._call("test", client):
             raise LoginThrottledError(self.retry_after(client))
-
-    def failed(self, client: str) -> None:
-        """Count a failed attempt."""
-        if self.item is not None:
-            self._call("hit", client)

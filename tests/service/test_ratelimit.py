@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -23,11 +26,50 @@ def test_two_replicas_on_one_redis_share_one_counter(redis_server: Redis) -> Non
 
 def test_an_unreachable_redis_falls_back_to_counting_in_the_process(caplog: pytest.LogCaptureFixture) -> None:
     throttle = LoginThrottle("1/minute", shared_storage("redis://127.0.0.1:1/0"))
-    throttle.check("198.51.100.1")
-    throttle.failed("198.51.100.1")
+    assert throttle.attempt("198.51.100.1", lambda: False) is False
     with pytest.raises(LoginThrottledError):
         throttle.check("198.51.100.1")  # still throttled, per replica
     assert caplog.text.count("Redis unreachable") == 1
+
+
+def _parallel_guesses(throttle: LoginThrottle, client: str, n: int) -> list[str]:
+    """``n`` wrong guesses tried at once, each taking a while to be judged: what each was told."""
+    start = threading.Barrier(n)
+
+    def slow_wrong_guess() -> bool:
+        time.sleep(0.05)  # all of them are being judged at once
+        return False
+
+    def guess(_: int) -> str:
+        start.wait()
+        try:
+            return "wrong" if throttle.attempt(client, slow_wrong_guess) is False else "right"
+        except LoginThrottledError:
+            return "throttled"
+
+    with ThreadPoolExecutor(n) as pool:
+        return sorted(pool.map(guess, range(n)))
+
+
+def test_parallel_guesses_are_told_wrong_no_more_often_than_the_limit() -> None:
+    # A check before the guess and a count after it let every parallel guess pass the check.
+    told = _parallel_guesses(LoginThrottle("3/minute"), "198.51.100.7", 20)
+    assert told.count("wrong") == 3 and told.count("throttled") == 17
+
+
+def test_parallel_guesses_across_replicas_on_one_redis_share_the_limit(redis_server: Redis) -> None:
+    replicas = [LoginThrottle("3/minute", shared_storage(redis_server.url)) for _ in range(2)]
+    client = f"198.51.100.8-{uuid.uuid4().hex}"
+    told = _parallel_guesses(replicas[0], client, 10) + _parallel_guesses(replicas[1], client, 10)
+    assert told.count("wrong") == 3
+
+
+def test_a_right_token_past_the_limit_is_refused_like_a_wrong_one() -> None:
+    throttle = LoginThrottle("2/minute")
+    assert throttle.attempt("198.51.100.9", lambda: True) is True  # a right token is never counted
+    assert [throttle.attempt("198.51.100.9", lambda: False) for _ in range(2)] == [False, False]
+    with pytest.raises(LoginThrottledError):
+        throttle.attempt("198.51.100.9", lambda: True)
 
 
 def test_the_settings_refuse_a_redis_url_that_is_not_one() -> None:

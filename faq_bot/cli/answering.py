@@ -78,6 +78,6 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def _print_contributions(title: str, intercept: float, contributions: Sequence[Contribution]) -> None:
-    print(f"\n{title}（対数オッズへの寄与、切片 {intercept:+.2f}）:")
+    print(f"\n{title}（対数オッズへの寄与、基準 {intercept:+.2f}）:")
     for c in sorted(contributions, key=lambda c: -abs(c.contribution)):
         print(f"  {c.contribution:+.2f}  {c.label}（{c.name} = {c.value:.3f}）")

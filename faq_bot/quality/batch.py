@@ -46,6 +46,8 @@ def batch_queries(raw: bytes, source: str, known_ids: Collection[str] | None = N
 def run_batch(
     engine: Engine, queries: list[LabelledQuery], max_wrong: float = MAX_WRONG, progress: Progress | None = None
 ) -> BatchResult:
-    """Ask every question; measure; propose thresholds."""
+    """Ask every question; measure; propose thresholds (a もしかして threshold only where the questions place one:
+    ``calibrate.settled``)."""
     report = evaluate(engine, queries, progress=progress)
-    return BatchResult(report, proposal_for(scored(report.outcomes), max_wrong))
+    current = engine.params.decision.suggest_threshold
+    return BatchResult(report, proposal_for(scored(report.outcomes), max_wrong, current))

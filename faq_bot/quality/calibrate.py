@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 
@@ -59,6 +59,9 @@ class Thresholds:
     wrong_answers: float  # over all questions
     oos_rejection: float
     helpful: float = 0.0  # answered right or right entry suggested, over in-scope questions
+    # False when the questions could not place the もしかして threshold (``settled``): ``suggest`` is then the
+    # current one, and the figures are those it gives with the proposed answer threshold.
+    suggest_proposed: bool = True
 
 
 #: The product's bars, and what ``propose`` aims for unless told otherwise: at most 3 % of the
@@ -72,8 +75,13 @@ MAX_WRONG = 0.03
 MIN_ESCALATED = 0.95
 
 
-#: Fewer labelled questions than this: a proposal comes with a warning (one question moves a rate by a point or more).
+#: Fewer in-scope or fewer out-of-scope questions than this: a proposal comes with a warning (one question moves
+#: a rate over them by a point or more).
 FEW_QUESTIONS = 100
+
+#: A proposed suggest threshold under this is no proposal: 0 % offers candidates for every question not answered,
+#: which no question set argues for; it only comes out when the set has too few questions to place the threshold.
+NO_SUGGEST_BASIS = 0.005
 
 
 #: A suggest threshold no question reaches (the settings' bound: above any sum of three probabilities).
@@ -181,6 +189,20 @@ def why_no_proposal(data: Sequence[Scored]) -> str | None:
     return None
 
 
-def proposal_for(data: Sequence[Scored], max_wrong: float = MAX_WRONG) -> Thresholds | None:
-    """``propose`` for questions that can support a proposal (``why_no_proposal``), else None."""
-    return propose(data, max_wrong) if why_no_proposal(data) is None else None
+def settled(proposal: Thresholds, data: Sequence[Scored], current_suggest: float) -> Thresholds:
+    """The proposal, or, when its もしかして threshold came out under ``NO_SUGGEST_BASIS``, the proposed answer
+    threshold with the current もしかして one and the figures they give (``suggest_proposed`` False)."""
+    if not proposal.suggest_proposed or proposal.suggest >= NO_SUGGEST_BASIS:
+        return proposal
+    return replace(figures(data, proposal.answer, current_suggest), suggest_proposed=False)
+
+
+def proposal_for(
+    data: Sequence[Scored], max_wrong: float = MAX_WRONG, current_suggest: float | None = None
+) -> Thresholds | None:
+    """``propose`` for questions that can support a proposal (``why_no_proposal``), else None; with the current
+    もしかして threshold, ``settled``."""
+    if why_no_proposal(data) is not None:
+        return None
+    proposal = propose(data, max_wrong)
+    return settled(proposal, data, current_suggest) if current_suggest is not None else proposal

@@ -9,6 +9,7 @@ the contributions add up to the log-odds.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -18,8 +19,14 @@ from faq_bot.retrieval.engine import Loaded
 from faq_bot.retrieval.index import lexical_words
 from faq_bot.retrieval.params import DecisionParams
 from faq_bot.retrieval.retriever import Search
-from faq_bot.retrieval.signals import SignalSet
+from faq_bot.retrieval.signals import Signals, SignalSet, TopicSignals
 
+#: Where each signal's contribution is measured from: its 0, which says "none of it" (no word the FAQ never
+#: uses, no time asked for that the answer lacks, no lead, a cosine at the FAQ's mean, no shared word), so a
+#: row reads 0 when its signal says nothing. (The models weigh distances from the mean of their training data:
+#: 「FAQにない語の割合 0」 would otherwise show as a share of the log-odds.) The message's length has no such
+#: 0: it is measured from the mean.
+ORIGIN = {name: 0.0 for name in (*Signals.names(), *TopicSignals.names()) if name != "length"}
 #: The contribution row of the FAQ the answer model is adapted to (``faq_bot.retrieval.adaptation``).
 FAQ_OFFSET = "faq_offset"
 #: Japanese names of the signals, for staff.
@@ -85,7 +92,7 @@ class Explanation:
     confidence: float
     answer_threshold: float
     suggest_threshold: float
-    intercept: float  # the answer model's log-odds before any signal
+    intercept: float  # the answer model's log-odds where the contributions start (``ORIGIN``)
     # Added to every candidate's log-odds on this FAQ (``faq_bot.retrieval.adaptation``; 0: as fitted).
     faq_offset: float
     on_topic: float  # probability that one of the first candidates answers (the topic model)
@@ -100,6 +107,11 @@ class Explanation:
     hits: tuple[ExplainedHit, ...]
     faq_version: str
     reply: Reply
+
+    @property
+    def base_probability(self) -> float:
+        """The answer model's probability where the contributions start (``intercept``: every signal at ``ORIGIN``)."""
+        return 1.0 / (1.0 + math.exp(-self.intercept))
 
 
 def explain(loaded: Loaded, query: str, categories: Sequence[str] | None = None, k: int = 5) -> Explanation:
@@ -142,10 +154,11 @@ def explain(loaded: Loaded, query: str, categories: Sequence[str] | None = None,
         confidence=round(reply.confidence, 4),
         answer_threshold=decision.answer_threshold,
         suggest_threshold=decision.suggest_threshold,
-        intercept=round(loaded.model.answer.intercept - loaded.model.faq_offset, 4),  # as fitted: the offset is a row
+        # As fitted: the offset is a row.
+        intercept=round(loaded.model.answer.base(ORIGIN) - loaded.model.faq_offset, 4),
         faq_offset=round(loaded.model.faq_offset, 4),
         on_topic=round(topic_score(reply.search, decision.suggestion_count), 4),
-        topic_intercept=round(topic.intercept, 4) if topic is not None else 0.0,
+        topic_intercept=round(topic.base(ORIGIN), 4) if topic is not None else 0.0,
         topic_contributions=_contributions(topic, topic_signals(reply.search)),
         unanswered=reply.unanswered,
         # Only when the topic model's bar was the reason: without it, the same search would be answered.
@@ -195,6 +208,6 @@ def _contributions(model: ConfidenceModel | None, signals: SignalSet | None) -> 
         return ()
     values = signals.as_dict()
     return tuple(
-        Contribution(name, SIGNAL_LABELS.get(name, name), round(values[name], 4), round(c, 4))
-        for name, c in model.contributions(signals)
+        Contribution(name, SIGNAL_LABELS.get(name, name), round(values[name], 4), round(c, 4) + 0.0)
+        for name, c in model.contributions(signals, ORIGIN)
     )

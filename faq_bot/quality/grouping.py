@@ -38,9 +38,9 @@ class QuestionGroup:
     count: int
     examples: tuple[str, ...]
     last_seen: float
-    nearest_entry: str | None  # the entry most of them came closest to, a candidate for an alternate
+    nearest_entry: str | None  # the entry the representative came closest to, a candidate for an alternate
     request_ids: tuple[str, ...] = ()  # every logged question of the group (to dismiss them together)
-    nearest_confidence: float = 0.0  # the best probability any of them had for ``nearest_entry``
+    nearest_confidence: float = 0.0  # the probability the representative had for ``nearest_entry``
 
 
 #: A group's questions that a view keeps, each with its normalised text.
@@ -129,16 +129,19 @@ def summary(kept: Kept) -> QuestionGroup:
         by_text.setdefault(key, q)
         counts[key] += 1
     texts = [t for t, _ in counts.most_common()]
-    entries = Counter(q.entry_id for q in asked if q.entry_id)
-    nearest = entries.most_common(1)[0][0] if entries else None
+    # The entry offered for the representative is the one the bot found most likely for that very text (its
+    # latest asking: the FAQ it was searched in is the nearest to the live one), not a vote over the group:
+    # a group's questions may each be closest to another entry, and the representative is what gets added.
+    found = [q for q, key in kept if key == texts[0] and q.entry_id]
+    nearest = max(found, key=lambda q: q.created) if found else None
     return QuestionGroup(
         representative=by_text[texts[0]].message,
         count=len(asked),
         examples=tuple(by_text[t].message for t in texts[:5]),
         last_seen=max(q.created for q in asked),
-        nearest_entry=nearest,
+        nearest_entry=nearest.entry_id if nearest else None,
         request_ids=tuple(q.request_id for q in asked),
-        nearest_confidence=max((q.confidence for q in asked if q.entry_id == nearest), default=0.0),
+        nearest_confidence=nearest.confidence if nearest else 0.0,
     )
 
 

@@ -10,7 +10,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from faq_bot import assets
-from faq_bot.quality.calibrate import FEW_QUESTIONS, MAX_WRONG, NEVER_SUGGEST, Thresholds, figures, why_no_proposal
+from faq_bot.quality.calibrate import (
+    FEW_QUESTIONS,
+    MAX_WRONG,
+    NEVER_SUGGEST,
+    Thresholds,
+    figures,
+    settled,
+    why_no_proposal,
+)
 from faq_bot.quality.evaluate import Outcome, Report, scored
 from faq_bot.quality.plots import plots
 from faq_bot.retrieval.decision import Decision, decision_label
@@ -91,11 +99,6 @@ def to_csv(table: Sequence[Row]) -> str:
 CAUTION_BELOW = 0.05
 
 
-#: A proposed suggest threshold under this shows as 0 %: candidates for every question not answered, which no
-#: question set argues for; it only comes out when the set has too few questions to place the threshold.
-NO_SUGGEST_BASIS = 0.005
-
-
 def _gains(proposal: Thresholds, current: Thresholds) -> bool:
     """True when the proposed thresholds change anything for the better on these questions: fewer wrong answers,
     or more answered right, helped or out-of-scope questions escalated."""
@@ -106,10 +109,21 @@ def _gains(proposal: Thresholds, current: Thresholds) -> bool:
     return any(p > c for p, c in pairs)
 
 
+def _groups(metrics: Mapping[str, float | int]) -> list[float | int]:
+    """The sizes of the groups the report's rates are over (in-scope, out-of-scope questions), those it has."""
+    return [n for n in (metrics["n_in_scope"], metrics["n_out_of_scope"]) if n]
+
+
+def few_questions(metrics: Mapping[str, float | int]) -> bool:
+    """True when one question moves a rate of the report by a point or more: the in-scope or the out-of-scope
+    questions are fewer than ``FEW_QUESTIONS`` (150 answerable questions and 5 unanswerable ones are few)."""
+    return min(_groups(metrics), default=0) < FEW_QUESTIONS
+
+
 def one_question_moves(metrics: Mapping[str, float | int]) -> str:
     """How many points one question moves a rate of the report at most, as the warning says it (「約33」, 「25」):
     100 over the smaller of the groups the rates are over (in-scope, out-of-scope questions)."""
-    groups = [n for n in (metrics["n_in_scope"], metrics["n_out_of_scope"]) if n]
+    groups = _groups(metrics)
     points = 100 / min(groups) if groups else 100.0
     shown = f"{points:.0f}" if points >= 10 else f"{points:.1f}"  # 33 or 1.7: as precise as the claim needs
     return shown if float(shown) == points else f"約{shown}"
@@ -122,12 +136,11 @@ def context(
     """Everything the HTML report template shows.
 
     A proposed suggest threshold of 0 % is not shown as one: the report keeps the current one and shows the
-    figures the proposed answer threshold gives with it (``suggest_not_proposed``).
+    figures the proposed answer threshold gives with it (``calibrate.settled``).
     """
     data = scored(report.outcomes)
-    suggest_not_proposed = proposal is not None and proposal.suggest < NO_SUGGEST_BASIS
-    if suggest_not_proposed:
-        proposal = figures(data, proposal.answer, decision.suggest_threshold)
+    if proposal is not None:
+        proposal = settled(proposal, data, decision.suggest_threshold)
     return {
         "decision_labels": DECISION_LABELS,
         "source": source,
@@ -146,9 +159,9 @@ def context(
         "no_gain": proposal is not None
         and not _gains(proposal, figures(data, decision.answer_threshold, decision.suggest_threshold)),
         "no_proposal": why_no_proposal(data) if proposal is None else None,
-        "few_questions": len(report.outcomes) < FEW_QUESTIONS,
+        "few_questions": few_questions(report.metrics),
         "one_question_moves": one_question_moves(report.metrics),
-        "suggest_not_proposed": suggest_not_proposed,
+        "suggest_not_proposed": proposal is not None and not proposal.suggest_proposed,
         "never_suggest": NEVER_SUGGEST,
         "max_wrong": max_wrong,
     }

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from importlib.resources import files
 from pathlib import Path
@@ -64,10 +64,22 @@ class ConfidenceModel:
     def _standardised(self, signals: SignalSet) -> list[float]:
         return [(getattr(signals, f) - m) / s for f, m, s in zip(self.features, self.mean, self.scale, strict=True)]
 
-    def contributions(self, signals: SignalSet) -> list[tuple[str, float]]:
-        """Each signal's share of the log-odds (weight x standardised value), in model order."""
-        z = self._standardised(signals)
-        return [(f, w * x) for f, w, x in zip(self.features, self.weights, z, strict=True)]
+    def contributions(self, signals: SignalSet, origin: Mapping[str, float] | None = None) -> list[tuple[str, float]]:
+        """Each signal's share of the log-odds, in model order: its weight times its distance from ``origin``
+        in standard deviations (from the mean of the data the model was fitted on for a signal ``origin`` does
+        not name). ``base(origin)`` plus their sum is ``log_odds``."""
+        origin = origin or {}
+        values = signals.as_dict()
+        return [
+            (f, w * (values[f] - origin.get(f, m)) / s)
+            for f, m, s, w in zip(self.features, self.mean, self.scale, self.weights, strict=True)
+        ]
+
+    def base(self, origin: Mapping[str, float] | None = None) -> float:
+        """The log-odds of signals all at ``origin`` (at the means, the intercept): where ``contributions`` start."""
+        origin = origin or {}
+        terms = zip(self.features, self.mean, self.scale, self.weights, strict=True)
+        return self.intercept + sum(w * (origin.get(f, m) - m) / s for f, m, s, w in terms)
 
     def log_odds(self, signals: SignalSet) -> float:
         """The intercept plus every contribution."""

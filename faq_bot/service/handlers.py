@@ -6,6 +6,7 @@ import json
 import logging
 from collections.abc import Mapping
 from http import HTTPStatus
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -176,7 +177,46 @@ def _validation_response(request: Request, exc: Exception) -> Response:
         return _detail(422, questions.EMPTY)
     if where == "message" and kind == "string_too_long":
         return _too_long(MessageTooLongError(request.app.state.settings.max_message_chars))
-    return _detail(422, f"入力が正しくありません（{where or '本文'}）。")
+    return _detail(422, invalid_input(first))
+
+
+#: Parameters as an error message names them (others by the name they have in the address or the JSON).
+_FIELD_NAMES = {"page": "ページ番号", "days": "期間の日数", "per_page": "1ページの件数", "q": "検索する文字",
+                "message": "質問", "categories": "分類"}  # fmt: skip
+
+
+#: pydantic's bound errors: the limit's key in the error's ``ctx`` and how it is said.
+_BOUNDS = {"greater_than_equal": ("ge", "以上"), "greater_than": ("gt", "より大きい値"),
+           "less_than_equal": ("le", "以下"), "less_than": ("lt", "未満")}  # fmt: skip
+
+
+def _reason(kind: str, limits: Mapping[str, object]) -> str:
+    """What was wrong with a value, in Japanese, from pydantic's error type and its limits."""
+    if kind in ("int_parsing", "int_from_float", "int_type"):
+        return "整数で指定してください"
+    if kind in _BOUNDS and _BOUNDS[kind][0] in limits:
+        key, word = _BOUNDS[kind]
+        return f"{limits[key]}{word}で指定してください"
+    if kind == "string_too_long":
+        return f"{limits.get('max_length')}文字以内にしてください"
+    if kind == "missing":
+        return "指定してください"
+    if kind == "extra_forbidden":
+        return "この項目は受け付けていません"
+    return "値の形式が正しくありません"
+
+
+def invalid_input(error: Mapping[str, Any]) -> str:
+    """A request validation error in Japanese: the parameter by the name people know it by and what to give,
+    never where the framework found it (``query.page``)."""
+    loc = [str(p) for p in error.get("loc", ())]
+    if loc and loc[0] in ("body", "query", "path", "header", "cookie"):
+        loc = loc[1:]
+    if not loc:
+        return "入力が正しくありません（本文の形式が正しくありません）。"
+    name = _FIELD_NAMES.get(loc[0], loc[0]) + "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in loc[1:])
+    reason = _reason(str(error.get("type", "")), error.get("ctx") or {})
+    return f"入力が正しくありません（{name}: {reason}）。"
 
 
 #: The framework's own errors (an unknown address, a method a route does not take), in Japanese.

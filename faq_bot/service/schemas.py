@@ -321,13 +321,16 @@ class ExplainReply(BaseModel):
     confidence: float
     answer_threshold: float
     suggest_threshold: float
-    intercept: float = Field(description="回答の判定モデルの切片（どの信号も加える前の対数オッズ）")
+    intercept: float = Field(
+        description="回答の判定モデルの基準の対数オッズ（どの信号も0のとき。メッセージの長さだけは平均）。"
+        "各信号の寄与はここから足します"
+    )
     faq_offset: float = Field(
         description="このFAQ向けの一律の補正（対数オッズ、0 なら補正なし）: FAQ自身の項目どうしが判定モデルを"
         "学習したFAQより近く見えるとき、どの質問のどの候補にも加えて回答を控えめにする"
     )
     on_topic: float = Field(description="上位の候補のどれかが答えである確率（もしかしての判定モデル）")
-    topic_intercept: float = Field(description="もしかしての判定モデルの切片")
+    topic_intercept: float = Field(description="もしかしての判定モデルの基準の対数オッズ（どの信号も0のとき）")
     topic_contributions: list[ContributionOut]
     off_subject: bool = Field(
         description="1位の確率は回答しきい値に届いたが、FAQの主題から遠いと判定されたため回答しなかった"
@@ -373,6 +376,11 @@ class ThresholdProposal(BaseModel):
     wrong_answers: float
     oos_rejection: float
     helpful: float = 0.0
+    suggest_proposed: bool = Field(
+        True,
+        description="false: この質問集では もしかして のしきい値を決められません（0% しか出ません）。"
+        "suggest は今のしきい値で、数字は提案した回答のしきい値とそれを使った場合のものです",
+    )
 
 
 class BatchReply(BaseModel):

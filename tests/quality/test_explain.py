@@ -8,6 +8,7 @@ import pytest
 
 from faq_bot.config import Settings
 from faq_bot.quality.explain import FAQ_OFFSET, explain
+from faq_bot.retrieval.confidence import ConfidenceModel
 from faq_bot.retrieval.engine import Engine
 from faq_bot.runtime import open_engine
 from tests.fakes import FAKE_DECISION_MODEL, FakeEmbedder
@@ -25,6 +26,23 @@ def test_explanation_has_tokens_shared_tokens_and_thresholds(fake_engine: Engine
     log_odds = e.topic_intercept + sum(c.contribution for c in e.topic_contributions)
     # (never below the first candidate's own probability)
     assert max(1 / (1 + math.exp(-log_odds)), e.hits[0].probability) == pytest.approx(e.on_topic, abs=1e-3)
+
+
+def test_a_signal_that_says_nothing_contributes_nothing(settings: Settings, tmp_path: Path) -> None:
+    # Measured from the mean of the training data, 「FAQにない語の割合 0」 showed as a push one way or the other.
+    answer = ConfidenceModel(("coverage", "unknown", "asked_missing"), (0.3, 0.3, 0.05), (0.3, 0.3, 0.2),
+                             (2.0, 0.5, -0.5), -1.0, "tests")  # fmt: skip
+    path = tmp_path / "model.json"
+    replace(FAKE_DECISION_MODEL, answer=answer).save(path)
+    loaded = open_engine(settings.model_copy(update={"decision_model_path": path}), FakeEmbedder()).current
+    e = explain(loaded, "請求書はダウンロードできますか")
+    rows = {c.name: c for c in e.hits[0].contributions}
+    assert rows["unknown"].value == rows["asked_missing"].value == 0
+    assert rows["unknown"].contribution == rows["asked_missing"].contribution == 0
+    assert rows["coverage"].contribution == pytest.approx(2.0 * rows["coverage"].value / 0.3, abs=1e-3)
+    log_odds = e.intercept + sum(c.contribution for c in rows.values())
+    assert 1 / (1 + math.exp(-log_odds)) == pytest.approx(e.hits[0].probability, abs=1e-3)
+    assert e.base_probability == pytest.approx(1 / (1 + math.exp(-e.intercept)))
 
 
 def test_explanation_says_what_the_best_entry_does_not_answer(fake_engine: Engine) -> None:

@@ -4,6 +4,7 @@ import itertools
 
 from faq_bot.quality.grouping import QuestionGrouper, group_questions, summary
 from faq_bot.storage.chatlog import LoggedQuestion
+from faq_bot.text.normalize import normalize
 from tests.fakes import FakeEmbedder
 
 _ids = itertools.count()
@@ -37,3 +38,20 @@ def test_a_page_summarises_only_its_groups_in_the_order_of_all_groups() -> None:
     assert grouper.groups()[0].last_seen == 4.0  # equal counts: the most recent first
     recent = grouper.kept(lambda x: x.created >= 3.0)
     assert [len(kept) for kept in recent] == [2, 1] and recent[1][0][0].message == "社員食堂はありますか"
+
+
+def test_the_entry_offered_is_the_one_found_for_the_representative_not_a_vote_of_the_group() -> None:
+    def asked(text: str, entry: str, confidence: float, t: float) -> tuple[LoggedQuestion, str]:
+        question = LoggedQuestion(f"r{next(_ids)}", t, text, "suggest", entry, confidence, "v", None, None, None)
+        return question, normalize(text)
+
+    # Asked twice (the representative), closest to 28; three other phrasings each once, each closest to 14:
+    # a vote over the group offered 14 for the text that gets added, which the bot found for other texts.
+    kept = [asked("請求書を再発行してほしい", "28", 0.55, 1.0), asked("請求書を再発行してほしい", "28", 0.6, 2.0)]
+    kept += [asked(f"見積書を再発行してほしい{i}", "14", 0.3, 3.0 + i) for i in range(3)]
+    group = summary(kept)
+    assert group.representative == "請求書を再発行してほしい"
+    assert (group.nearest_entry, group.nearest_confidence) == ("28", 0.6)
+    # Asked again after a publish: the latest search of that text is the one nearest to the live FAQ.
+    group = summary([*kept, asked("請求書を再発行してほしい", "31", 0.4, 9.0)])
+    assert (group.nearest_entry, group.nearest_confidence) == ("31", 0.4)

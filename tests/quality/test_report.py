@@ -58,7 +58,7 @@ def test_a_small_set_gets_its_proposal_with_a_warning(fake_engine: Engine, tmp_p
     proposal = proposal_for(scored(report.outcomes))
     assert proposal is not None
     html = batch_report.render_html(report, fake_engine.params.decision, "q.tsv", proposal)
-    assert "しきい値の提案（" in html and "4問（" in html and "と少ないため" in html
+    assert "しきい値の提案（" in html and "4問（" in html and "提案は参考程度に" in html
     # A proposal well under the current thresholds comes with a caution: an easy set proposes answering everything.
     better = replace(proposal, answered_correctly=1.0, helpful=1.0, wrong_answers=0.0)
     for answer, cautioned in ((0.07, True), (0.9, False)):
@@ -136,8 +136,12 @@ def test_the_small_set_warning_says_how_far_one_question_moves_a_rate(fake_engin
     report = run(fake_engine, tmp_path)  # 3 in scope, 1 out of scope
     proposal = proposal_for(scored(report.outcomes))
     html = batch_report.render_html(report, fake_engine.params.decision, "q.tsv", proposal)
-    assert "質問が4問（範囲内3問・範囲外1問）と少ないため、1問で割合が最大100ポイント動きます。" in html
+    assert "質問が4問（範囲内3問・範囲外1問）で、1問で割合が最大100ポイント動きます。" in html
     assert "1ポイント以上" not in html
+    # Many questions, but few of one kind: a rate over the five unanswerable ones moves 20 points a question.
+    assert batch_report.few_questions({"n_in_scope": 150, "n_out_of_scope": 5})
+    assert not batch_report.few_questions({"n_in_scope": 150, "n_out_of_scope": 100})
+    assert not batch_report.few_questions({"n_in_scope": 120, "n_out_of_scope": 0})  # no rate over none
 
 
 def test_a_suggest_threshold_of_zero_is_not_proposed(fake_engine: Engine, tmp_path: Path) -> None:
@@ -152,6 +156,11 @@ def test_a_suggest_threshold_of_zero_is_not_proposed(fake_engine: Engine, tmp_pa
     # The figures shown are those of the proposed answer threshold with the current もしかして threshold.
     kept = figures(scored(report.outcomes), proposal.answer, decision.suggest_threshold)
     assert f"役に立った {kept.helpful * 100:.1f}%、範囲外を案内 {kept.oos_rejection * 100:.1f}%" in html
+    # What the batch test itself proposes says so too (the JSON API shows it as it is).
+    settled = proposal_for(scored(report.outcomes), current_suggest=decision.suggest_threshold)
+    assert settled is not None
+    if proposal.suggest < 0.005:
+        assert not settled.suggest_proposed and settled.suggest == decision.suggest_threshold
     # A proposal that places it is shown as before.
     placed = batch_report.render_html(report, decision, "q.tsv", replace(proposal, suggest=0.42))
     assert "提案できません" not in placed and "<strong>42%</strong>（0.42）" in placed

@@ -102,3 +102,16 @@ def test_the_shipped_topic_model_weighs_the_faqs_subject_in() -> None:
     topic = DecisionModel.load().topic
     weights = dict(zip(topic.features, topic.weights, strict=True))
     assert weights["best"] > 0 and weights["domain"] > 0 and weights["unknown"] < 0
+
+
+def test_contributions_measured_from_an_origin_still_add_up_to_the_log_odds() -> None:
+    model = ConfidenceModel(("unknown", "length"), (0.3, 3.0), (0.2, 0.5), (0.8, -0.4), -1.0, "test")
+    s = signals(0.5, unknown=0.0)
+    from_mean = dict(model.contributions(s))
+    assert from_mean["unknown"] == pytest.approx(0.8 * (0.0 - 0.3) / 0.2)  # no unknown word, yet a share
+    from_zero = dict(model.contributions(s, {"unknown": 0.0}))
+    assert from_zero["unknown"] == 0 and from_zero["length"] == from_mean["length"]  # length: from its mean
+    for origin in (None, {"unknown": 0.0}, {"unknown": 0.0, "length": 0.0}):
+        total = model.base(origin) + sum(c for _, c in model.contributions(s, origin))
+        assert total == pytest.approx(model.log_odds(s))
+    assert model.base() == model.intercept

@@ -18,7 +18,7 @@ from faq_bot.config import PROJECT_ROOT, Settings
 from faq_bot.errors import ModelError
 from faq_bot.model.embedder import Vectors
 from faq_bot.service.app import create_app
-from tests.conftest import ADMIN_TOKEN, SMALL_FAQ, write
+from tests.conftest import ADMIN_AUTH, ADMIN_TOKEN, SMALL_FAQ, write
 from tests.fakes import FakeEmbedder
 from tests.servers import uvicorn_thread
 
@@ -145,7 +145,10 @@ def test_adding_an_alternate_previews_first_then_the_group_leaves_the_list(admin
     junk = rows.filter(has_text="あいうえおかきくけこ")
     assert junk.get_by_label("追加先のFAQ").input_value() == ""  # nothing pre-selected for junk
     canteen = rows.filter(has_text="社員食堂はありますか")
+    canteen.get_by_label("追加先のFAQ").fill("99")
+    expect(canteen.locator(".hint")).to_have_text("一覧にないFAQ番号です（番号か質問の一部を入力すると候補が出ます）")
     canteen.get_by_label("追加先のFAQ").fill("5")
+    expect(canteen.locator(".hint")).to_have_text("追加先: 5: 銀行振込はできますか")  # the choice, by its question
     canteen.get_by_role("button", name="言い換えとして追加（確認へ）").click()
     admin.get_by_role("heading", name="「社員食堂はありますか」をFAQ 5 の言い換えに追加").wait_for()  # type: ignore[attr-defined]
     assert httpx.get(site + "/api/faqs/5").json()["question"] == "銀行振込はできますか"
@@ -158,6 +161,59 @@ def test_adding_an_alternate_previews_first_then_the_group_leaves_the_list(admin
     junk.get_by_role("button", name="対応不要にする").click()
     admin.get_by_text("対応不要にしました").wait_for()  # type: ignore[attr-defined]
     assert admin.locator("table.groups tbody tr").filter(has_text="あいうえお").count() == 0  # type: ignore[attr-defined]
+
+
+def _end_session_elsewhere(page: object, site: str) -> None:
+    """The editor's session ends while a page is open: here by logging out in another tab of the same browser."""
+    other = page.context.new_page()  # type: ignore[attr-defined]
+    other.goto(site + "/admin")
+    other.get_by_role("button", name="ログアウト").click()
+    other.get_by_text("ログアウトしました。").wait_for()
+    other.close()
+
+
+def test_an_edit_typed_while_the_session_ended_comes_back_after_logging_in_until_it_is_published(
+    admin: object, site: str
+) -> None:
+    answer = "カート画面の[見積書を作成]から、見積書(PDF)をいつでも作成できます。" * 5
+    admin.goto(site + "/admin/entries/3")  # type: ignore[attr-defined]
+    admin.get_by_label("回答").fill(answer)  # type: ignore[attr-defined]
+    admin.get_by_label("言い換え（1行に1つ）").fill("見積を作りたい\nquotation\n見積書が欲しい")  # type: ignore[attr-defined]
+    _end_session_elsewhere(admin, site)
+    admin.get_by_role("button", name="差分と回帰テストを確認").click()  # type: ignore[attr-defined]
+    admin.get_by_text("ログインするとその画面に復元されます").wait_for()  # type: ignore[attr-defined]
+    admin.get_by_label("管理トークン").fill(ADMIN_TOKEN)  # type: ignore[attr-defined]
+    admin.get_by_role("button", name="ログイン").click()  # type: ignore[attr-defined]
+    admin.get_by_role("heading", name="FAQ 3 の編集").wait_for()  # type: ignore[attr-defined]
+    expect(admin.get_by_label("回答")).to_have_value(answer)  # type: ignore[attr-defined]  # nothing typed is lost
+    expect(admin.get_by_label("言い換え（1行に1つ）")).to_have_value("見積を作りたい\nquotation\n見積書が欲しい")  # type: ignore[attr-defined]
+    expect(admin.get_by_role("status")).to_contain_text("保存されていない編集内容")  # type: ignore[attr-defined]
+    assert httpx.get(site + "/api/faqs/3").json()["answer"] == "カート画面から見積書を作成できます。"  # not yet
+    admin.get_by_role("button", name="差分と回帰テストを確認").click()  # type: ignore[attr-defined]
+    admin.get_by_role("button", name="この内容で公開する").click()  # type: ignore[attr-defined]
+    admin.get_by_role("heading", name="FAQ 3 を公開しました").wait_for()  # type: ignore[attr-defined]
+    assert httpx.get(site + "/api/faqs/3").json()["answer"] == answer
+    assert admin.evaluate("sessionStorage.length") == 0  # type: ignore[attr-defined]  # published: the draft is done
+    admin.get_by_role("link", name="FAQ 3 をもう一度開く").click()  # type: ignore[attr-defined]
+    expect(admin.get_by_label("回答")).to_have_value(answer)  # type: ignore[attr-defined]
+    assert admin.locator("div.draft").count() == 0  # type: ignore[attr-defined]
+
+
+def test_a_draft_is_not_put_back_unasked_over_an_entry_someone_else_published_since(admin: object, site: str) -> None:
+    admin.goto(site + "/admin/entries/3")  # type: ignore[attr-defined]
+    admin.get_by_label("回答").fill("わたしの編集です。")  # type: ignore[attr-defined]
+    theirs = SMALL_FAQ.replace("カート画面から見積書を作成できます。", "見積書はカート画面で作れます。")
+    published = httpx.post(site + "/admin/faq", files={"file": ("faq.tsv", theirs.encode())}, headers=ADMIN_AUTH)
+    assert published.status_code == 200  # another editor published entry 3 meanwhile
+    admin.reload()  # type: ignore[attr-defined]
+    offer = admin.locator("div.draft")  # type: ignore[attr-defined]
+    expect(offer).to_contain_text("別の人の公開で変わっています")
+    expect(admin.get_by_label("回答")).to_have_value("見積書はカート画面で作れます。")  # type: ignore[attr-defined]
+    offer.get_by_role("button", name="編集内容を復元する").click()
+    expect(admin.get_by_label("回答")).to_have_value("わたしの編集です。")  # type: ignore[attr-defined]
+    offer.get_by_role("button", name="復元を取り消す（公開中の内容に戻す）").click()
+    expect(admin.get_by_label("回答")).to_have_value("見積書はカート画面で作れます。")  # type: ignore[attr-defined]
+    assert admin.evaluate("sessionStorage.length") == 0  # type: ignore[attr-defined]
 
 
 def test_the_failed_publish_banner_only_after_a_failed_publish(

@@ -82,3 +82,19 @@ def test_a_browser_gets_an_error_page_in_japanese_with_the_way_back_not_json(log
     # Scripts keep the JSON: the visitor API whatever it accepts, everything that does not ask for HTML.
     assert logged_in_client.get("/api/faqs/9999", headers=PAGE).json()["detail"]
     assert logged_in_client.get("/admin/entries/9999").json()["detail"]
+
+
+def test_a_refused_parameter_is_named_as_people_know_it_and_said_what_to_give(client: TestClient) -> None:
+    from faq_bot.service.handlers import invalid_input
+
+    assert invalid_input({"loc": ("query", "page"), "type": "int_parsing"}) == (
+        "入力が正しくありません（ページ番号: 整数で指定してください）。"
+    )
+    assert invalid_input({"loc": ("query", "days"), "type": "less_than_equal", "ctx": {"le": 3650}}) == (
+        "入力が正しくありません（期間の日数: 3650以下で指定してください）。"
+    )
+    assert invalid_input({"loc": ("body", "categories", 0), "type": "string_type"}) == (
+        "入力が正しくありません（分類[0]: 値の形式が正しくありません）。"
+    )
+    reply = client.post("/api/chat", json={"message": "請求書", "categories": "請求"})
+    assert reply.status_code == 422 and reply.json()["detail"].startswith("入力が正しくありません（分類: ")

@@ -232,8 +232,9 @@ def test_rollback_page_serves_a_kept_version_again_only_with_login_and_csrf(
     )
     assert "もう一度、差分を確認してください" in stale.text  # someone published since the preview: not rolled back
     assert admin_client.get("/readyz").json()["faq_version"] == newer
-    missing = admin_client.get("/admin/rollback/no-such-build").text
-    assert "戻せません" in missing and "保存されていません" in missing
+    missing = admin_client.get("/admin/rollback/no-such-build", headers={"accept": "text/html"})
+    assert missing.status_code == 404 and "そのバージョン（no-such-build）は見つかりません。" in missing.text
+    assert '<a href="/admin">管理画面に戻る</a>' in missing.text  # the way back to the versions
     forged = admin_client.post("/admin/ui/rollback", data={"csrf": "0" * 64, "build_id": old_build["build_id"]})
     assert forged.status_code == 403
     assert admin_client.get("/readyz").json()["faq_version"] == newer
@@ -246,7 +247,7 @@ def test_rollback_page_serves_a_kept_version_again_only_with_login_and_csrf(
     assert admin_client.get("/api/faqs/7").status_code == 404
     assert admin_settings.faq_path.read_text(encoding="utf-8") == SMALL_FAQ
     unknown = admin_client.post("/admin/ui/rollback", data={"csrf": csrf_of(page), "build_id": "no-such-build"})
-    assert unknown.status_code == 200 and "保存されていません" in unknown.text
+    assert unknown.status_code == 404 and "そのバージョン（no-such-build）は見つかりません。" in unknown.text
     assert admin_client.get("/readyz").json()["faq_version"] == first
 
 

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from faq_bot.content.faq import FaqEntry, entry_fingerprint, read_bytes, readable_text
 from faq_bot.content.workbook import is_workbook, row_texts
-from faq_bot.errors import FaqBotError, FaqFormatError, NotFoundError
+from faq_bot.errors import FaqBotError, FaqFormatError, NotFoundError, VersionNotFoundError
 from faq_bot.localtime import local_time
 from faq_bot.progress import Progress, Step
 from faq_bot.publishing.publisher import Publisher
@@ -175,13 +175,15 @@ async def ui_publish(
             now = live.entry(kept.id)
             if now is None and not entry_base:  # a new entry: its form again, with what was typed
                 return await render(request, auth, "entry.html", "entries", entry=kept, new=True, warn=True,
-                                    categories=live.index.categories, message=CHANGED_SINCE_KEPT)  # fmt: skip
+                                    categories=live.index.categories, message=CHANGED_SINCE_KEPT,
+                                    sent=True)  # fmt: skip
             if now is None:  # deleted meanwhile: nothing to edit any more
                 return await _home(request, auth, publisher, message=ENTRY_GONE.format(id=kept.id), warn=True)
             same_entry = bool(entry_base) and entry_fingerprint(now) != entry_base
             message = CHANGED_SINCE_SAME_ENTRY.format(id=kept.id) if same_entry else CHANGED_SINCE_KEPT
             return await render(request, auth, "entry.html", "entries", entry=kept, categories=live.index.categories,
-                                message=message, warn=True, live_entry=now if same_entry else None)  # fmt: skip
+                                message=message, warn=True, live_entry=now if same_entry else None, sent=True,
+                                draft_base=entry_base)  # fmt: skip
         return await _home(request, auth, publisher, message=CHANGED_SINCE, warn=True)
 
     def work(progress: Progress) -> View:
@@ -220,6 +222,8 @@ async def ui_publish(
                 "message": message,
                 "back": f"/admin/entries/{quote(edited)}", "back_label": f"FAQ {edited} をもう一度開く",
                 "more": "/admin/entries", "more_label": "FAQの一覧に戻る",
+                # the draft the editor's browser kept of the form (entry.html's data-draft) is done with
+                "draft_done": f"entry:{edited}" if entry_base else "new",
             })  # fmt: skip
         return _home_view(request, publisher, message=message)
 
@@ -265,13 +269,30 @@ async def form_result_again(action: str, rest: str = "") -> RedirectResponse:
     page = FORM_PAGES.get(action, "/admin")
     if action == "entries" and rest and "/" not in rest:
         page += "/" + quote(rest)  # the entry's own editing page
+    elif action == "new-entry":
+        page = "/admin/new-entry"  # the new entry's form: the draft the browser kept of it is put back there
     return RedirectResponse(page, status_code=303)
+
+
+#: A version asked for by an address or a form that is not kept (a mistyped or old address, pruned since).
+VERSION_NOT_FOUND = (
+    "そのバージョン（{id}）は見つかりません。戻せるバージョンは「FAQの公開」ページの「バージョン」の一覧から"
+    "選んでください。"
+)
+
+
+async def _check_kept(publisher: Publisher, build_id: str) -> None:
+    """``VersionNotFoundError`` (404, before any progress is streamed) unless a version with this id is kept."""
+    kept = await in_background(publisher.versions)
+    if not any(v.build_id == build_id for v in kept):
+        raise VersionNotFoundError(VERSION_NOT_FOUND.format(id=build_id[:60]))
 
 
 @editor_pages.get("/rollback/{build_id}", response_class=HTMLResponse, response_model=None)
 async def rollback_preview(request: Request, auth: AuthDep, publisher: PublisherDep, build_id: str) -> Response:
     """What rolling back to a kept version would change (entries, the regression set), and the button that does
     it (nothing changes yet), with progress: the regression set runs against the kept build."""
+    await _check_kept(publisher, build_id)
     live = publisher.engine.current.faq_version
 
     def work(progress: Progress) -> View:
@@ -296,6 +317,7 @@ async def ui_rollback(
 ) -> Response:
     """Serve a kept version again, with progress (``base``: the version the preview compared against)."""
     auth.check_csrf(request, csrf)
+    await _check_kept(publisher, build_id)
     if base and base != publisher.engine.current.faq_version:
         return await _home(request, auth, publisher, message=CHANGED_SINCE, warn=True)
     zone = request.app.state.settings.timezone

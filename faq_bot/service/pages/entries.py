@@ -45,8 +45,9 @@ async def entry_page(request: Request, auth: AuthDep, publisher: PublisherDep, e
     if entry is None:
         raise EntryNotFoundError(entry_id)
     return await render(
-        request, auth, "entry.html", "entries", entry=entry, categories=publisher.engine.current.index.categories
-    )
+        request, auth, "entry.html", "entries", entry=entry, categories=publisher.engine.current.index.categories,
+        draft_base=entry_fingerprint(entry),  # a draft kept of another text of this entry is not restored unasked
+    )  # fmt: skip
 
 
 @entry_pages.get("/new-entry", response_class=HTMLResponse)
@@ -136,7 +137,9 @@ async def _preview_entry(
     raw = dump(entries).encode("utf-8")
     what = "追加" if new else "編集"
     source = f"FAQ {entry.id} の{what}（管理画面）"
-    context = {"entry": entry, "new": new, "categories": live.index.categories}
+    base = entry_fingerprint(before) if before is not None else ""
+    # The form as the editor sent it: the page's script keeps it as the draft until it is published.
+    context = {"entry": entry, "new": new, "categories": live.index.categories, "sent": True, "draft_base": base}
 
     def work(progress: Progress) -> View:
         try:
@@ -147,7 +150,7 @@ async def _preview_entry(
         return View("entry.html", {
             "preview": result.preview, "warnings": entry_problems(result.preview.faq, result.warnings, entry.id),
             "one_entry": True, "staged": staged, "base": live.faq_version,
-            "entry_base": entry_fingerprint(before) if before is not None else "",
+            "entry_base": base,
             "source_label": source, "title": f"FAQ {entry.id} の{what}の確認", **context,
         })  # fmt: skip
 

@@ -27,6 +27,12 @@ COOKIE_NOT_KEPT = (
 )
 
 
+#: The entry editor's pages (and its forms' addresses, which lead back to them): their browser script keeps what
+#: was typed until it is published, and puts it back after a login.
+EDITOR_PAGES = ("/admin/entries/", "/admin/new-entry", "/admin/ui/entries/", "/admin/ui/new-entry")
+DRAFT_KEPT = "このタブでFAQの編集画面に入力していた内容は、ログインするとその画面に復元されます。"
+
+
 def _login_page(request: Request, error: str | None = None, status: int = 200, **extra: Any) -> HTMLResponse:
     page = {"enabled": request.app.state.admin_auth.enabled, "error": error, **extra}
     return templates().TemplateResponse(request, "login.html", page, status_code=status)
@@ -44,6 +50,8 @@ async def login_form(request: Request, next: str = "", logged_out: bool = False,
             "ログインの有効期限が切れたか、別の画面でログアウトされたため、送信した内容は反映されていません。"
             "もう一度ログインしてから、操作をやり直してください。"
         )
+        if wanted.startswith(EDITOR_PAGES):
+            notice += DRAFT_KEPT
     elif wanted != HOME:
         notice = "このページを開くにはログインしてください。ログインすると、そのページに戻ります。"
     else:

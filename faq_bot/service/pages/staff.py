@@ -123,7 +123,7 @@ async def log_page(
     chatlog: ChatLogDep,
     unanswered: UnansweredDep,
     days: Annotated[int, Query(ge=0, le=3650)] = 30,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: str = "1",  # as typed into the address: read by ``page_number``, never refused
     dismissed: Annotated[int | None, Query(ge=0)] = None,
     undo: Annotated[str | None, Query(pattern="^[0-9a-f]{32}$")] = None,
     restored: Annotated[int | None, Query(ge=0)] = None,
@@ -136,8 +136,22 @@ async def log_page(
     else:
         message = None
     return await render_log(
-        request, auth, publisher, chatlog, unanswered, message, days=days, page=page, undo=undo if dismissed else None
-    )
+        request, auth, publisher, chatlog, unanswered, message, days=days, page=page_number(page),
+        undo=undo if dismissed else None,
+    )  # fmt: skip
+
+
+#: Page numbers beyond this are read as this (any page past the last shows the last).
+MAX_PAGE = 10**9
+
+
+def page_number(asked: str) -> int:
+    """The page an address asks for: a whole number from 1; anything else (「abc」, 「-1」, 「2.5」, a hand-edited
+    address) is the first page, and a page past the last is the last (``UnansweredQuestions.page``)."""
+    asked = asked.strip()
+    if not (asked.isascii() and asked.isdigit()):
+        return 1
+    return max(1, int(asked) if len(asked) <= 9 else MAX_PAGE)
 
 
 #: The usage table's orders: most answered, most opened from candidates, most 👎 (then fewest 👍), most 👍;
@@ -201,8 +215,10 @@ async def render_log(
     analyzer = publisher.engine.analyzer
     # janome on each representative: staff work, off the event loop like the rest of the page
     likely = await in_background(lambda: [likely_entry(g, floor, analyzer) for g in shown.groups])
-    # Each group's likely entry, looked up here (not a scan of the FAQ per group in the template).
+    # Each group's likely entry, looked up here (not a scan of the FAQ per group in the template); an id the live
+    # FAQ no longer has (the question was asked before a publish that removed it) is not offered.
     near = [loaded.entry(i) if i is not None else None for i in likely]
+    likely = [e.id if e is not None else None for e in near]
     # The entry picker's choices, labelled here (a Jinja filter per option is most of the page on a large FAQ).
     choices = [(e.id, f"{e.id}: {short(e.question)}") for e in entries]
     total = await in_background(chatlog.count)
@@ -211,7 +227,7 @@ async def render_log(
     return await render(
         request, auth, "log.html", "log", groups=list(zip(shown.groups, likely, ids, near, strict=True)),
         days=days, message=message, error=error, all_entries=entries, choices=choices, total=total, shown=shown,
-        undo=undo, per_page=GROUPS_PER_PAGE,
+        undo=undo, per_page=GROUPS_PER_PAGE, asked_page=page,
     )  # fmt: skip
 
 

@@ -78,6 +78,7 @@ def test_every_admin_page_starts_with_a_skip_link_to_its_content(browser: Browse
         box = skip.bounding_box()
         assert box is not None and box["y"] >= 0 and box["height"] > 0, path  # on screen while focused
         page.keyboard.press("Enter")
+        assert page.evaluate(FOCUS)["tag"] == "MAIN", path  # the focus itself moves (main has tabindex="-1")
         page.keyboard.press("Tab")
         assert page.evaluate(FOCUS)["main"], (path, page.evaluate(FOCUS))  # the menu passed over
         box = skip.bounding_box()

@@ -7,10 +7,12 @@
  * says so. A reload or a page closed by mistake loses nothing either. The page that says an entry was
  * published names its draft ([data-draft-done]), which then goes. A draft remembers the entry it was typed
  * over (data-draft-base: the entry's fingerprint): if someone else published the entry since, the page asks
- * before it restores.
+ * before it restores. An explicit logout ends the tab's drafts ([data-drafts-end] on the login page it leads to):
+ * on a shared PC the next editor must not be offered the last one's text. A session that merely ended keeps
+ * them: that is what they are for.
  *
  * The question log (input[data-entry-pick]): the hint under 「追加先のFAQ番号」 says which entry the number
- * typed is, by its question.
+ * typed is, by its question, worded as the server words the entry it pre-selects.
  */
 (function () {
   "use strict";
@@ -65,6 +67,14 @@
   function keepDrafts() {
     var store = sessionStore();
     if (!store) return;
+    if (document.querySelector("[data-drafts-end]")) {
+      // backwards: removing a key renumbers the ones after it
+      for (var i = store.length - 1; i >= 0; i--) {
+        var name = store.key(i);
+        if (name && name.indexOf(PREFIX) === 0) store.removeItem(name);
+      }
+      return;
+    }
     Array.prototype.forEach.call(document.querySelectorAll("[data-draft-done]"), function (done) {
       store.removeItem(PREFIX + done.getAttribute("data-draft-done"));
     });
@@ -97,17 +107,21 @@
     }
 
     var shown = values(); // what the server put in the form
-    function save() {
+    // at: when the text was typed, which a later restore names (not when it was last put back)
+    function keep(at) {
       var now = values();
       if (!sent && same(now, shown)) {
         store.removeItem(key); // the entry as it is published: nothing to keep
         return;
       }
       try {
-        store.setItem(key, JSON.stringify({ values: now, base: base, at: Date.now() }));
+        store.setItem(key, JSON.stringify({ values: now, base: base, at: at }));
       } catch (e) {
         // storage full: the form still holds the text
       }
+    }
+    function save() {
+      keep(Date.now());
     }
     form.addEventListener("input", save);
     form.addEventListener("submit", save);
@@ -129,43 +143,48 @@
 
     function restore(message) {
       fill(draft.values);
-      save(); // kept on, now over the entry this page shows
+      keep(draft.at); // kept on, now over the entry this page shows, still dated when it was typed
       say(box, false, message, [
         [
           "復元を取り消す（公開中の内容に戻す）",
           function () {
             fill(shown);
             store.removeItem(key);
-            say(box, false, "公開中の内容に戻しました。保存されていなかった編集内容は破棄しました。", []);
+            say(box, false, "公開中の内容に戻しました。復元した編集内容は破棄しました。", []);
           },
         ],
       ]);
     }
 
+    // The editor has no "save", only 公開: a draft is what was typed and not yet published.
     if (draft.base === base) {
       restore(
-        "保存されていない編集内容" + typed + "を復元しました。まだ公開されていません。" +
-          "「差分と回帰テストを確認」から確認して公開してください。"
+        "まだ公開していない編集内容" + typed + "を復元しました。" +
+          "「差分と回帰テストを確認」で確認してから公開してください。"
       );
       return;
     }
     say(
       box,
       true,
-      "保存されていない編集内容" + typed + "があります。ただし、そのあとでこのFAQは別の人の公開で変わっています" +
-        "（下のフォームは今の公開内容です）。編集内容を復元しますか？",
+      "まだ公開していない編集内容" + typed + "があります。ただし、その後ほかの人がこのFAQを変更して公開しました" +
+        "（下のフォームは現在公開中の内容です）。入力していた内容を復元しますか？",
       [
         [
-          "編集内容を復元する",
+          "入力していた内容を復元する",
           function () {
-            restore("編集内容を復元しました。まだ公開されていません。別の人の変更と見比べてから確認してください。");
+            // The page no longer shows the other editor's version: the preview's diff is where to compare.
+            restore(
+              "入力していた内容を復元しました（まだ公開していません）。" +
+                "「差分と回帰テストを確認」で、ほかの人の変更を上書きしていないか確かめてから公開してください。"
+            );
           },
         ],
         [
-          "破棄する",
+          "入力していた内容を破棄する",
           function () {
             store.removeItem(key);
-            say(box, false, "保存されていなかった編集内容を破棄しました。", []);
+            say(box, false, "入力していた内容を破棄しました。下のフォームは現在公開中の内容です。", []);
           },
         ],
       ]
@@ -175,27 +194,40 @@
   function nameEntries() {
     var picks = document.querySelectorAll("input[data-entry-pick]");
     if (!picks.length) return;
-    var labels = null; // id -> "id: question", from the shared datalist, read once when first needed
-    function label(id) {
-      if (labels === null) {
-        labels = {};
+    var questions = null; // id -> question, from the shared datalist ("id: question"), read once when first needed
+    function question(id) {
+      if (questions === null) {
+        questions = {};
         var list = document.getElementById(picks[0].getAttribute("list"));
         Array.prototype.forEach.call(list ? list.options : [], function (o) {
-          labels[o.value] = o.textContent;
+          var text = o.textContent;
+          questions[o.value] = text.indexOf(o.value + ": ") === 0 ? text.slice(o.value.length + 2) : text;
         });
       }
-      return Object.prototype.hasOwnProperty.call(labels, id) ? labels[id] : null;
+      return Object.prototype.hasOwnProperty.call(questions, id) ? questions[id] : null;
     }
     Array.prototype.forEach.call(picks, function (input) {
       var hint = document.getElementById(input.getAttribute("aria-describedby"));
       if (!hint) return;
       var first = { value: input.value, text: hint.textContent };
-      input.addEventListener("input", function () {
+      // done: the editor has left the box or picked (change), not typing a search that is still short of an
+      // entry: only then may the hint say the text names none.
+      function name(done) {
         var id = input.value.trim();
-        if (id === first.value) hint.textContent = first.text;
-        else if (!id) hint.textContent = "";
-        else if (label(id) !== null) hint.textContent = "追加先: " + label(id);
-        else hint.textContent = "一覧にないFAQ番号です（番号か質問の一部を入力すると候補が出ます）";
+        var text;
+        if (id === first.value) text = first.text;
+        else if (!id) text = "";
+        else if (question(id) !== null) text = "追加先: FAQ " + id + "「" + question(id) + "」";
+        else if (!done) text = "";
+        else if (/^[A-Za-z0-9_.\-]+$/.test(id)) text = "一覧にないFAQ番号です（番号か質問の一部を入力すると候補が出ます）";
+        else text = "候補からFAQを選んでください（番号か質問の一部を入力すると候補が出ます）";
+        if (hint.textContent !== text) hint.textContent = text; // an unchanged live region is not read again
+      }
+      input.addEventListener("input", function () {
+        name(false);
+      });
+      input.addEventListener("change", function () {
+        name(true);
       });
     });
   }

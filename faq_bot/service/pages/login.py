@@ -56,7 +56,8 @@ async def login_form(request: Request, next: str = "", logged_out: bool = False,
         notice = "このページを開くにはログインしてください。ログインすると、そのページに戻ります。"
     else:
         notice = None
-    return _login_page(request, next=wanted, notice=notice, warn=expired and not logged_out)
+    # logged_out: the page forgets this tab's drafts of the entry editor (a shared PC's next editor is not offered them)
+    return _login_page(request, next=wanted, notice=notice, warn=expired and not logged_out, logged_out=logged_out)
 
 
 @login_pages.post("/login", response_model=None)

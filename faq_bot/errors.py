@@ -89,6 +89,14 @@ class EntryNotFoundError(NotFoundError):
 class VersionNotFoundError(NotFoundError):
     """A rollback named a version that is not kept."""
 
+    @classmethod
+    def unknown(cls, build_id: str) -> VersionNotFoundError:
+        """The error for an id no kept version has (a mistyped or old address, a version pruned since)."""
+        return cls(
+            f"そのバージョン（{build_id[:60]}）は見つかりません。戻せるバージョンは「FAQの公開」ページの「バージョン」の"
+            "一覧（GET /admin/versions）から選んでください。"
+        )
+
 
 class TooLargeError(FaqBotError):
     """An uploaded file is over the size limit."""

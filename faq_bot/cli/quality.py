@@ -92,8 +92,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         kept = "現在のものをそのまま使います" if result.model.topic is not None else "候補の確率の合計で判定します"
         print("もしかしての判定モデルは作れませんでした（ラベル付きの質問に、FAQが答えるものと範囲外のものの"
               f"両方が必要です）。{kept}。")  # fmt: skip
+    kept = "" if t.suggest_proposed else "（この質問では決められないため今の値のまま）"
     print(f"提案するしきい値: 回答 ≥ {t.answer:.3f}（確率）、"
-          f"もしかして: 上位の候補のどれかが答えである確率 ≥ {t.suggest:.3f}")  # fmt: skip
+          f"もしかして: 上位の候補のどれかが答えである確率 ≥ {t.suggest:.3f}{kept}")  # fmt: skip
     print_styles(f"\n交差検証（{args.folds}分割、FAQ項目ごと）:", result.cross_validated.styles,
                  result.cross_validated.metrics)  # fmt: skip
     files = by_source(result.cross_validated.outcomes)

@@ -311,12 +311,12 @@ class Publisher:
     def _kept_tsv(self, build_id: str) -> Path:
         """The TSV file of a kept version (``VersionNotFoundError`` if there is no such version or it has none)."""
         if "/" in build_id or build_id.startswith("."):
-            raise VersionNotFoundError(f"バージョン {build_id[:60]} は保存されていません。")
+            raise VersionNotFoundError.unknown(build_id)
         folder = self.paths.index_dir / "builds" / build_id
         if self.shared is not None:
             folder = self.shared.local(build_id)
         elif not (folder / "manifest.json").is_file():
-            raise VersionNotFoundError(f"バージョン {build_id[:60]} は保存されていません。")
+            raise VersionNotFoundError.unknown(build_id)
         tsv = folder / store.TSV_FILE
         if not tsv.is_file():
             raise VersionNotFoundError(f"バージョン {build_id} にはTSVが保存されていないため戻せません。")

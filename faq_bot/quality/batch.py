@@ -47,7 +47,7 @@ def run_batch(
     engine: Engine, queries: list[LabelledQuery], max_wrong: float = MAX_WRONG, progress: Progress | None = None
 ) -> BatchResult:
     """Ask every question; measure; propose thresholds (a もしかして threshold only where the questions place one:
-    ``calibrate.settled``)."""
+    ``calibrate.with_current_suggest``)."""
     report = evaluate(engine, queries, progress=progress)
     current = engine.params.decision.suggest_threshold
     return BatchResult(report, proposal_for(scored(report.outcomes), max_wrong, current))

@@ -59,8 +59,8 @@ class Thresholds:
     wrong_answers: float  # over all questions
     oos_rejection: float
     helpful: float = 0.0  # answered right or right entry suggested, over in-scope questions
-    # False when the questions could not place the もしかして threshold (``settled``): ``suggest`` is then the
-    # current one, and the figures are those it gives with the proposed answer threshold.
+    # False when the questions could not place the もしかして threshold (``with_current_suggest``): ``suggest`` is
+    # then the current one, and the figures are those it gives with the proposed answer threshold.
     suggest_proposed: bool = True
 
 
@@ -189,7 +189,7 @@ def why_no_proposal(data: Sequence[Scored]) -> str | None:
     return None
 
 
-def settled(proposal: Thresholds, data: Sequence[Scored], current_suggest: float) -> Thresholds:
+def with_current_suggest(proposal: Thresholds, data: Sequence[Scored], current_suggest: float) -> Thresholds:
     """The proposal, or, when its もしかして threshold came out under ``NO_SUGGEST_BASIS``, the proposed answer
     threshold with the current もしかして one and the figures they give (``suggest_proposed`` False)."""
     if not proposal.suggest_proposed or proposal.suggest >= NO_SUGGEST_BASIS:
@@ -201,8 +201,8 @@ def proposal_for(
     data: Sequence[Scored], max_wrong: float = MAX_WRONG, current_suggest: float | None = None
 ) -> Thresholds | None:
     """``propose`` for questions that can support a proposal (``why_no_proposal``), else None; with the current
-    もしかして threshold, ``settled``."""
+    もしかして threshold, ``with_current_suggest``."""
     if why_no_proposal(data) is not None:
         return None
     proposal = propose(data, max_wrong)
-    return settled(proposal, data, current_suggest) if current_suggest is not None else proposal
+    return with_current_suggest(proposal, data, current_suggest) if current_suggest is not None else proposal

@@ -9,11 +9,10 @@ the contributions add up to the log-odds.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from faq_bot.retrieval.confidence import ConfidenceModel, topic_signals
+from faq_bot.retrieval.confidence import ConfidenceModel, probability_of, topic_signals
 from faq_bot.retrieval.decision import Decision, Reply, decide, topic_score
 from faq_bot.retrieval.engine import Loaded
 from faq_bot.retrieval.index import lexical_words
@@ -21,12 +20,15 @@ from faq_bot.retrieval.params import DecisionParams
 from faq_bot.retrieval.retriever import Search
 from faq_bot.retrieval.signals import Signals, SignalSet, TopicSignals
 
-#: Where each signal's contribution is measured from: its 0, which says "none of it" (no word the FAQ never
-#: uses, no time asked for that the answer lacks, no lead, a cosine at the FAQ's mean, no shared word), so a
-#: row reads 0 when its signal says nothing. (The models weigh distances from the mean of their training data:
-#: 「FAQにない語の割合 0」 would otherwise show as a share of the log-odds.) The message's length has no such
-#: 0: it is measured from the mean.
-ORIGIN = {name: 0.0 for name in (*Signals.names(), *TopicSignals.names()) if name != "length"}
+#: Where each signal's contribution is measured from: 0 for a signal whose 0 says "none of it" (no word the FAQ
+#: never uses, no time asked for that the answer lacks, no lead over the second, a cosine at the FAQ's mean, the
+#: FAQ's own distance from its subject), so such a row reads 0 when its signal says nothing. The models weigh
+#: distances from the mean of their training data: 「FAQにない語の割合 0」 showed as a push one way or the other.
+#: The others are measured from that mean, as the models do: the first candidate's probability and the share of
+#: words in common (0 is no answer and no word: a low probability must still push toward 担当者へ案内), and the
+#: message's length.
+FROM_MEAN = frozenset({"best", "coverage", "length"})
+ORIGIN = {name: 0.0 for name in (*Signals.names(), *TopicSignals.names()) if name not in FROM_MEAN}
 #: The contribution row of the FAQ the answer model is adapted to (``faq_bot.retrieval.adaptation``).
 FAQ_OFFSET = "faq_offset"
 #: Japanese names of the signals, for staff.
@@ -111,7 +113,7 @@ class Explanation:
     @property
     def base_probability(self) -> float:
         """The answer model's probability where the contributions start (``intercept``: every signal at ``ORIGIN``)."""
-        return 1.0 / (1.0 + math.exp(-self.intercept))
+        return probability_of(self.intercept)
 
 
 def explain(loaded: Loaded, query: str, categories: Sequence[str] | None = None, k: int = 5) -> Explanation:
@@ -207,6 +209,7 @@ def _contributions(model: ConfidenceModel | None, signals: SignalSet | None) -> 
     if model is None or signals is None:
         return ()
     values = signals.as_dict()
+    # (+ 0.0: a -0.0 would show as 「-0.00」)
     return tuple(
         Contribution(name, SIGNAL_LABELS.get(name, name), round(values[name], 4), round(c, 4) + 0.0)
         for name, c in model.contributions(signals, ORIGIN)

@@ -29,7 +29,7 @@ import numpy as np
 from faq_bot.content.faq import Faq, FaqEntry
 from faq_bot.content.queries import LabelledQuery
 from faq_bot.model.cache import CachedEmbedder
-from faq_bot.quality.calibrate import MAX_WRONG, MIN_ESCALATED, Thresholds, propose
+from faq_bot.quality.calibrate import MAX_WRONG, MIN_ESCALATED, Thresholds, propose, with_current_suggest
 from faq_bot.quality.evaluate import Report, outcomes_of, report_of, scored
 from faq_bot.retrieval.adaptation import own_level
 from faq_bot.retrieval.confidence import ConfidenceModel, DecisionModel, judge, judge_hits, judge_topic, topic_signals
@@ -255,7 +255,8 @@ def calibrate(
         replies = [decide(search, params) for search in searches]
         return report_of(outcomes_of([c.query for c in labelled], replies, params), category_of)
 
-    proposal = propose(scored(report(judged, decision).outcomes), max_wrong, min_escalated)
+    data = scored(report(judged, decision).outcomes)
+    proposal = with_current_suggest(propose(data, max_wrong, min_escalated), data, decision.suggest_threshold)
     chosen = replace(decision, answer_threshold=proposal.answer, suggest_threshold=proposal.suggest)
     answer = fit(cases, fitted_on=f"{len(labelled)} labelled questions + {len(own)} from the FAQ itself")
     # The topic model learns from probabilities a new question would get: the cross-validated ones.

@@ -130,7 +130,8 @@ def summary(kept: Kept) -> QuestionGroup:
         counts[key] += 1
     texts = [t for t, _ in counts.most_common()]
     # The entry offered for the representative is the one the bot found most likely for that very text (its
-    # latest asking: the FAQ it was searched in is the nearest to the live one), not a vote over the group:
+    # latest asking that found one: the FAQ it was searched in is the nearest to the live one), not a vote over
+    # the group:
     # a group's questions may each be closest to another entry, and the representative is what gets added.
     found = [q for q, key in kept if key == texts[0] and q.entry_id]
     nearest = max(found, key=lambda q: q.created) if found else None

@@ -16,8 +16,8 @@ from faq_bot.quality.calibrate import (
     NEVER_SUGGEST,
     Thresholds,
     figures,
-    settled,
     why_no_proposal,
+    with_current_suggest,
 )
 from faq_bot.quality.evaluate import Outcome, Report, scored
 from faq_bot.quality.plots import plots
@@ -136,11 +136,11 @@ def context(
     """Everything the HTML report template shows.
 
     A proposed suggest threshold of 0 % is not shown as one: the report keeps the current one and shows the
-    figures the proposed answer threshold gives with it (``calibrate.settled``).
+    figures the proposed answer threshold gives with it (``calibrate.with_current_suggest``).
     """
     data = scored(report.outcomes)
     if proposal is not None:
-        proposal = settled(proposal, data, decision.suggest_threshold)
+        proposal = with_current_suggest(proposal, data, decision.suggest_threshold)
     return {
         "decision_labels": DECISION_LABELS,
         "source": source,

@@ -42,6 +42,11 @@ DECISION_FORMAT = 2  # the answer and the topic model in one file (a format-1 fi
 DEFAULT_MODEL = "confidence_model.json"
 
 
+def probability_of(log_odds: float) -> float:
+    """The probability of these log-odds (0 far below: ``exp`` would overflow)."""
+    return 1.0 / (1.0 + math.exp(-log_odds)) if log_odds >= -50 else 0.0
+
+
 @dataclass(frozen=True)
 class ConfidenceModel:
     """A fitted logistic model over named signals."""
@@ -87,8 +92,7 @@ class ConfidenceModel:
 
     def probability(self, signals: SignalSet) -> float:
         """The probability that the entry answers the question."""
-        x = self.log_odds(signals)
-        return 1.0 / (1.0 + math.exp(-x)) if x >= -50 else 0.0
+        return probability_of(self.log_odds(signals))
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> ConfidenceModel:

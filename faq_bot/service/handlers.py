@@ -177,12 +177,25 @@ def _validation_response(request: Request, exc: Exception) -> Response:
         return _detail(422, questions.EMPTY)
     if where == "message" and kind == "string_too_long":
         return _too_long(MessageTooLongError(request.app.state.settings.max_message_chars))
-    return _detail(422, invalid_input(first))
+    return _detail(422, invalid_input(first, request.url.path))
 
 
 #: Parameters as an error message names them (others by the name they have in the address or the JSON).
-_FIELD_NAMES = {"page": "ページ番号", "days": "期間の日数", "per_page": "1ページの件数", "q": "検索する文字",
-                "message": "質問", "categories": "分類"}  # fmt: skip
+_FIELD_NAMES = {"page": "ページ番号", "days": "期間の日数", "per_page": "1ページの件数", "q": "質問",
+                "message": "質問", "categories": "分類", "category": "分類", "question": "質問", "answer": "回答",
+                "alternates": "言い換え", "text": "言い換え", "entry_id": "FAQ番号", "id": "FAQ番号",
+                "request_id": "質問のID", "request_ids": "質問のID", "rating": "評価", "comment": "コメント",
+                "token": "トークン", "csrf": "フォームの確認コード", "file": "ファイル"}  # fmt: skip
+#: Where a parameter means something else (the start of the address, then the parameter's names there).
+_FIELD_NAMES_AT = {"/admin/entries": {"q": "検索する文字"}}
+
+
+def _field_name(name: str, path: str) -> str:
+    """A parameter as people know it on the page at ``path``."""
+    for prefix, names in _FIELD_NAMES_AT.items():
+        if path.startswith(prefix) and name in names:
+            return names[name]
+    return _FIELD_NAMES.get(name, name)
 
 
 #: pydantic's bound errors: the limit's key in the error's ``ctx`` and how it is said.
@@ -199,6 +212,15 @@ def _reason(kind: str, limits: Mapping[str, object]) -> str:
         return f"{limits[key]}{word}で指定してください"
     if kind == "string_too_long":
         return f"{limits.get('max_length')}文字以内にしてください"
+    if kind == "string_too_short":
+        shortest = limits.get("min_length", 1)
+        return "空にしないでください" if shortest == 1 else f"{shortest}文字以上にしてください"
+    if kind == "too_short":
+        return f"{limits.get('min_length', 1)}件以上指定してください"
+    if kind == "too_long":
+        return f"{limits.get('max_length')}件以内にしてください"
+    if kind == "bool_parsing":
+        return "true か false で指定してください"
     if kind == "missing":
         return "指定してください"
     if kind == "extra_forbidden":
@@ -206,15 +228,15 @@ def _reason(kind: str, limits: Mapping[str, object]) -> str:
     return "値の形式が正しくありません"
 
 
-def invalid_input(error: Mapping[str, Any]) -> str:
-    """A request validation error in Japanese: the parameter by the name people know it by and what to give,
-    never where the framework found it (``query.page``)."""
+def invalid_input(error: Mapping[str, Any], path: str = "") -> str:
+    """A request validation error in Japanese: the parameter by the name people know it by on the page at ``path``
+    and what to give, never where the framework found it (``query.page``)."""
     loc = [str(p) for p in error.get("loc", ())]
     if loc and loc[0] in ("body", "query", "path", "header", "cookie"):
         loc = loc[1:]
     if not loc:
-        return "入力が正しくありません（本文の形式が正しくありません）。"
-    name = _FIELD_NAMES.get(loc[0], loc[0]) + "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in loc[1:])
+        return "送信された内容が空か、形式が正しくありません。"
+    name = _field_name(loc[0], path) + "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in loc[1:])
     reason = _reason(str(error.get("type", "")), error.get("ctx") or {})
     return f"入力が正しくありません（{name}: {reason}）。"
 

@@ -94,18 +94,17 @@ class LoginThrottle(_Window):
     kind = "failed-logins"
 
     def attempt(self, client: str, succeeds: Callable[[], bool]) -> bool:
-        """One try: ``succeeds()``, refused with ``LoginThrottledError`` while the client has used up its failed
-        attempts, whatever the outcome (a right token past the limit looks like a wrong one).
+        """One try: refused with ``LoginThrottledError`` while the client has used up its failed attempts (the
+        token is then never compared), else ``succeeds()``; a failure counted.
 
-        A failure is checked and counted in one step of the storage (``hit``: a lock in this process, a
-        script in Redis), so parallel guesses cannot all pass a check before the first of them is counted:
-        past the limit none of them is told it was wrong."""
-        ok = succeeds()
+        A failure is counted and checked against the limit again in one step of the storage (``hit``: a lock in
+        this process, a script in Redis): parallel guesses that all passed the first check are told "wrong" no
+        more often than the limit allows; the others get the throttled answer."""
         if self.item is None:
-            return ok
-        if ok:
-            self.check(client)
-        elif not self._call("hit", client):
+            return succeeds()
+        self.check(client)
+        ok = succeeds()
+        if not ok and not self._call("hit", client):
             raise LoginThrottledError(self.retry_after(client))
         return ok
 

@@ -322,15 +322,17 @@ class ExplainReply(BaseModel):
     answer_threshold: float
     suggest_threshold: float
     intercept: float = Field(
-        description="回答の判定モデルの基準の対数オッズ（どの信号も0のとき。メッセージの長さだけは平均）。"
-        "各信号の寄与はここから足します"
+        description="回答の判定モデルの基準の対数オッズ（切片ではなく、どの信号もないとき。語の一致の割合とメッセージの長さは"
+        "学習データの平均）。各信号の寄与はここから足します"
     )
     faq_offset: float = Field(
         description="このFAQ向けの一律の補正（対数オッズ、0 なら補正なし）: FAQ自身の項目どうしが判定モデルを"
         "学習したFAQより近く見えるとき、どの質問のどの候補にも加えて回答を控えめにする"
     )
     on_topic: float = Field(description="上位の候補のどれかが答えである確率（もしかしての判定モデル）")
-    topic_intercept: float = Field(description="もしかしての判定モデルの基準の対数オッズ（どの信号も0のとき）")
+    topic_intercept: float = Field(
+        description="もしかしての判定モデルの基準の対数オッズ（1位の確率は学習データの平均、ほかは0のとき）"
+    )
     topic_contributions: list[ContributionOut]
     off_subject: bool = Field(
         description="1位の確率は回答しきい値に届いたが、FAQの主題から遠いと判定されたため回答しなかった"

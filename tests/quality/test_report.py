@@ -6,7 +6,7 @@ from pathlib import Path
 from faq_bot.content.queries import read_queries
 from faq_bot.quality import plots
 from faq_bot.quality import report as batch_report
-from faq_bot.quality.calibrate import figures, proposal_for
+from faq_bot.quality.calibrate import figures, proposal_for, with_current_suggest
 from faq_bot.quality.evaluate import evaluate, scored
 from faq_bot.retrieval.engine import Engine
 from tests.conftest import write
@@ -136,7 +136,7 @@ def test_the_small_set_warning_says_how_far_one_question_moves_a_rate(fake_engin
     report = run(fake_engine, tmp_path)  # 3 in scope, 1 out of scope
     proposal = proposal_for(scored(report.outcomes))
     html = batch_report.render_html(report, fake_engine.params.decision, "q.tsv", proposal)
-    assert "質問が4問（範囲内3問・範囲外1問）で、1問で割合が最大100ポイント動きます。" in html
+    assert "質問が4問（範囲内3問・範囲外1問）のため、1問で割合が最大100ポイント動きます。" in html
     assert "1ポイント以上" not in html
     # Many questions, but few of one kind: a rate over the five unanswerable ones moves 20 points a question.
     assert batch_report.few_questions({"n_in_scope": 150, "n_out_of_scope": 5})
@@ -156,11 +156,11 @@ def test_a_suggest_threshold_of_zero_is_not_proposed(fake_engine: Engine, tmp_pa
     # The figures shown are those of the proposed answer threshold with the current もしかして threshold.
     kept = figures(scored(report.outcomes), proposal.answer, decision.suggest_threshold)
     assert f"役に立った {kept.helpful * 100:.1f}%、範囲外を案内 {kept.oos_rejection * 100:.1f}%" in html
-    # What the batch test itself proposes says so too (the JSON API shows it as it is).
-    settled = proposal_for(scored(report.outcomes), current_suggest=decision.suggest_threshold)
-    assert settled is not None
-    if proposal.suggest < 0.005:
-        assert not settled.suggest_proposed and settled.suggest == decision.suggest_threshold
+    # The proposal itself says so (what the JSON API shows): the current threshold, not proposed.
+    kept_proposal = with_current_suggest(replace(proposal, suggest=0.0), scored(report.outcomes), 0.3)
+    assert not kept_proposal.suggest_proposed and kept_proposal.suggest == 0.3
+    assert kept_proposal == replace(figures(scored(report.outcomes), proposal.answer, 0.3), suggest_proposed=False)
+    assert with_current_suggest(proposal, scored(report.outcomes), 0.3) == proposal  # a placed one stays
     # A proposal that places it is shown as before.
     placed = batch_report.render_html(report, decision, "q.tsv", replace(proposal, suggest=0.42))
     assert "提案できません" not in placed and "<strong>42%</strong>（0.42）" in placed

@@ -210,7 +210,7 @@ def test_a_broken_workbook_reads_as_a_plain_problem_and_formula_rows_show_their_
 def test_the_home_page_says_what_editors_need_and_folds_the_technical_facts(logged_in_client: TestClient) -> None:
     page = logged_in_client.get("/admin").text
     facts, _, folded = page.partition('<details class="tech">')
-    assert "公開した日時" in facts and "件数" in facts and "自動では公開しません" in facts
+    assert "このバージョンの作成日時" in facts and "件数" in facts and "自動では公開しません" in facts
     model_id = logged_in_client.app.state.publisher.engine.current.index.manifest.model_id  # type: ignore[attr-defined]
     assert model_id not in facts and "ベクトル" not in facts
     assert model_id in folded and "技術情報" in folded

@@ -98,3 +98,16 @@ def test_a_refused_parameter_is_named_as_people_know_it_and_said_what_to_give(cl
     )
     reply = client.post("/api/chat", json={"message": "請求書", "categories": "請求"})
     assert reply.status_code == 422 and reply.json()["detail"].startswith("入力が正しくありません（分類: ")
+
+
+def test_a_parameter_is_named_as_the_page_it_is_on_names_it() -> None:
+    from faq_bot.service.handlers import invalid_input
+
+    missing = {"loc": ("query", "q"), "type": "missing"}
+    assert invalid_input(missing, "/admin/explain") == "入力が正しくありません（質問: 指定してください）。"
+    assert invalid_input(missing, "/admin/entries") == "入力が正しくありません（検索する文字: 指定してください）。"
+    empty = {"loc": ("body", "text"), "type": "string_too_short", "ctx": {"min_length": 1}}
+    assert invalid_input(empty) == "入力が正しくありません（言い換え: 空にしないでください）。"
+    many = {"loc": ("body", "request_ids"), "type": "too_long", "ctx": {"max_length": 500}}
+    assert invalid_input(many) == "入力が正しくありません（質問のID: 500件以内にしてください）。"
+    assert invalid_input({"loc": ("body",), "type": "missing"}) == "送信された内容が空か、形式が正しくありません。"

@@ -329,7 +329,7 @@ def test_a_group_shows_the_entry_offered_first_for_its_alternate(
     unanswered = logged_in_client.app.state.unanswered  # type: ignore[attr-defined]
     monkeypatch.setattr(unanswered, "page", lambda *a, **k: GroupPage([near, far], 1, 1, 2, 3, 0))
     page = logged_in_client.get("/admin/log").text
-    assert 'value="5" required' in page and "いちばん近いFAQ: 5「銀行振込はできますか」" in page
+    assert 'value="5" required' in page and "追加先: FAQ 5「銀行振込はできますか」（いちばん近いFAQ）" in page
     assert 'value="r1,r2"' in page and 'value="r3"' in page
     assert page.count("いちばん近いFAQ") == 1  # nothing came close to the second: no entry pre-filled
 
@@ -485,3 +485,14 @@ def test_undoing_a_dismissal_leads_back_to_the_page_it_was_made_on_even_when_tha
                        follow_redirects=False)  # fmt: skip
     assert back.headers["location"] == "/admin/log?days=7&page=2&restored=1"
     assert "駐車場は何台ありますか" in client.get(back.headers["location"]).text
+
+
+@pytest.mark.parametrize(
+    ("asked", "page"),
+    [("1", 1), ("2", 2), (" 3 ", 3), ("0002", 2), ("0000000002", 2), ("0", 1), ("-1", 1), ("2.5", 1), ("abc", 1),
+     ("２", 1), ("", 1), ("9" * 40, 10**9), ("1" + "0" * 5000, 10**9)],
+)  # fmt: skip
+def test_a_page_number_typed_into_the_address_is_read_never_refused(asked: str, page: int) -> None:
+    from faq_bot.service.pages.staff import page_number
+
+    assert page_number(asked) == page

@@ -274,18 +274,11 @@ async def form_result_again(action: str, rest: str = "") -> RedirectResponse:
     return RedirectResponse(page, status_code=303)
 
 
-#: A version asked for by an address or a form that is not kept (a mistyped or old address, pruned since).
-VERSION_NOT_FOUND = (
-    "そのバージョン（{id}）は見つかりません。戻せるバージョンは「FAQの公開」ページの「バージョン」の一覧から"
-    "選んでください。"
-)
-
-
 async def _check_kept(publisher: Publisher, build_id: str) -> None:
     """``VersionNotFoundError`` (404, before any progress is streamed) unless a version with this id is kept."""
     kept = await in_background(publisher.versions)
     if not any(v.build_id == build_id for v in kept):
-        raise VersionNotFoundError(VERSION_NOT_FOUND.format(id=build_id[:60]))
+        raise VersionNotFoundError.unknown(build_id)
 
 
 @editor_pages.get("/rollback/{build_id}", response_class=HTMLResponse, response_model=None)

@@ -148,10 +148,11 @@ MAX_PAGE = 10**9
 def page_number(asked: str) -> int:
     """The page an address asks for: a whole number from 1; anything else (「abc」, 「-1」, 「2.5」, a hand-edited
     address) is the first page, and a page past the last is the last (``UnansweredQuestions.page``)."""
-    asked = asked.strip()
-    if not (asked.isascii() and asked.isdigit()):
+    digits = asked.strip()
+    if not (digits.isascii() and digits.isdigit()):
         return 1
-    return max(1, int(asked) if len(asked) <= 9 else MAX_PAGE)
+    digits = digits.lstrip("0") or "0"  # 「02」 is page 2
+    return max(1, int(digits) if len(digits) <= 9 else MAX_PAGE)  # (never int() of a thousand digits)
 
 
 #: The usage table's orders: most answered, most opened from candidates, most 👎 (then fewest 👍), most 👍;

@@ -120,7 +120,7 @@ class Settings(BaseSettings):
     # Decision
     # Probabilities that an entry answers the question, from the decision model (see the README).
     decision_model_path: Path | None = None  # None: the model shipped with faq-bot
-    answer_threshold: float = Field(0.447, ge=0.0, le=1.0)
+    answer_threshold: float = Field(0.455, ge=0.0, le=1.0)
     # The topic model's probability that one of the first candidates answers; with a decision model
     # file of format 1 (no topic model), the candidates' probabilities summed, as before (up to 3).
     suggest_threshold: float = Field(0.284, ge=0.0, le=3.0)

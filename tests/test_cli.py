@@ -146,11 +146,13 @@ def test_calibrate_fits_both_models_and_writes_a_file_that_serves(
     from faq_bot.quality import fitting
 
     bars: list[tuple[float, float]] = []
+    shipped_given: list[int] = []
     propose = fitting.propose
 
-    def spy(data: Any, max_wrong: float, min_rejection: float) -> Any:
+    def spy(data: Any, max_wrong: float, min_rejection: float, shipped: Any = ()) -> Any:
         bars.append((max_wrong, min_rejection))
-        return propose(data, max_wrong, min_rejection)
+        shipped_given.append(len(shipped))  # the shipped model's judgement of every labelled question
+        return propose(data, max_wrong, min_rejection, shipped)
 
     monkeypatch.setattr(fitting, "propose", spy)
     bars_given = ["--max-wrong", "0.1", "--min-escalated", "0.5"]
@@ -159,7 +161,7 @@ def test_calibrate_fits_both_models_and_writes_a_file_that_serves(
     assert "提案するしきい値" in printed and "交差検証" in printed
     per_file = printed.split("ファイル別（交差検証）:")[1]
     assert re.search(r"\n  q\.tsv +n=6 ", per_file) and re.search(r"\n  more\.tsv +n=4 ", per_file)
-    assert bars == [(0.1, 0.5)]  # the options reach the proposal
+    assert bars == [(0.1, 0.5)] and shipped_given == [10]  # the options, and the shipped model, reach the proposal
     model = DecisionModel.load(out)
     assert model.topic is not None and model.topic.fitted_on == "10 labelled questions"
     assert "unknown_meaning" in model.answer.features

@@ -133,18 +133,30 @@ def _wrong_within(data: Sequence[Scored], sizes: Counter[str], answer: float, ma
     return all(wrong[source] <= max_wrong * n + 1e-9 for source, n in sizes.items())
 
 
-def propose(data: Sequence[Scored], max_wrong: float = MAX_WRONG, min_rejection: float = MIN_ESCALATED) -> Thresholds:
+def propose(
+    data: Sequence[Scored],
+    max_wrong: float = MAX_WRONG,
+    min_rejection: float = MIN_ESCALATED,
+    shipped: Sequence[Scored] = (),
+) -> Thresholds:
     """Thresholds with the most right answers whose wrong-answer rate is at most ``max_wrong`` in each
     source (and so over all questions), then the most helpful もしかして that still escalates
-    ``min_rejection`` of the out-of-scope questions."""
+    ``min_rejection`` of the out-of-scope questions.
+
+    ``shipped``: the same questions judged by the model that will be shipped (fitted on them all). The
+    wrong-answer bar must hold for it too: ``data``'s cross-validated models say what new questions meet,
+    but the shipped one judges the questions it was fitted on a little more boldly, and a wrong answer
+    to one of them is as wrong as any."""
     scores = sorted({round(d.score, 6) for d in data})
     sizes = Counter(d.source for d in data)
+    shipped_sizes = Counter(d.source for d in shipped)
     best_right = -1
     tied: list[float] = []  # thresholds giving the most right answers within the rate
     for i in range(len(scores) + 1):
         t = _midpoint(scores, i)
         f = figures(data, t, NEVER_SUGGEST)
-        if _wrong_within(data, sizes, t, max_wrong):  # within it in each source, so over all of them
+        # Within it in each source, so over all of them; and for the shipped model too.
+        if _wrong_within(data, sizes, t, max_wrong) and _wrong_within(shipped, shipped_sizes, t, max_wrong):
             right = round(f.answered_correctly * 10_000)
             if right > best_right:
                 best_right, tied = right, [t]

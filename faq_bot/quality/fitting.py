@@ -239,7 +239,8 @@ def calibrate(
 
     The thresholds are chosen on cross-validated probabilities: a model never judges the
     questions about an entry it was fitted on, so the figures say what to expect of new
-    questions, not how well the model remembers these.
+    questions, not how well the model remembers these. The wrong-answer bar also holds for the model
+    as shipped, on the questions it was fitted on (``propose``'s ``shipped``).
     """
     loaded = engine.current
     if progress:
@@ -255,9 +256,6 @@ def calibrate(
         replies = [decide(search, params) for search in searches]
         return report_of(outcomes_of([c.query for c in labelled], replies, params), category_of)
 
-    data = scored(report(judged, decision).outcomes)
-    proposal = with_current_suggest(propose(data, max_wrong, min_escalated), data, decision.suggest_threshold)
-    chosen = replace(decision, answer_threshold=proposal.answer, suggest_threshold=proposal.suggest)
     answer = fit(cases, fitted_on=f"{len(labelled)} labelled questions + {len(own)} from the FAQ itself")
     # The topic model learns from probabilities a new question would get: the cross-validated ones.
     # (Labelled questions that are all answerable, or none, cannot fit one: the current one stays.)
@@ -267,5 +265,10 @@ def calibrate(
     # the model as fitted does not score its own near misses low, so this level does not make other FAQs
     # look riskier than they are.)
     model = DecisionModel(answer, topic, own_level(loaded.retriever, answer))
-    in_sample = report([judge(c.search, model) for c in labelled], chosen)
+    shipped = [judge(c.search, model) for c in labelled]
+    data = scored(report(judged, decision).outcomes)
+    proposal = propose(data, max_wrong, min_escalated, shipped=scored(report(shipped, decision).outcomes))
+    proposal = with_current_suggest(proposal, data, decision.suggest_threshold)
+    chosen = replace(decision, answer_threshold=proposal.answer, suggest_threshold=proposal.suggest)
+    in_sample = report(shipped, chosen)
     return Calibration(model, proposal, report(judged, chosen), in_sample, len(labelled), len(own), refitted)

@@ -42,7 +42,7 @@ class DecisionParams:
     """How a search becomes answer / suggest / escalate, and what an escalation says."""
 
     # Probabilities that an entry answers the question (``faq_bot.retrieval.confidence``).
-    answer_threshold: float = 0.447
+    answer_threshold: float = 0.455
     suggest_threshold: float = 0.284  # probability that one of the first ``suggestion_count`` candidates answers
     candidate_threshold: float = 0.05  # a candidate below this is not offered
     answer_margin: float = 0.0

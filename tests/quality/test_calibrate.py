@@ -74,6 +74,18 @@ def test_the_wrong_answer_bar_holds_in_each_labelled_file_not_only_over_all() ->
     assert 0.6 < each.answer <= 0.8 and each.wrong_answers == 0.0
 
 
+def test_the_wrong_answer_bar_holds_for_the_shipped_model_too() -> None:
+    # Cross-validated, the wrong answer scores 0.5 and a threshold of 0.56 keeps it out; the model fitted on
+    # every question (the one shipped) judges it 0.6, so the threshold must be above that as well. Thresholds
+    # still fall between cross-validated scores, and the figures are the cross-validated ones.
+    crossed = [Scored(0.9, R), Scored(0.8, R), Scored(0.7, R), Scored(0.62, R), Scored(0.5, W), Scored(0.3, OOS)]
+    shipped = [Scored(0.95, R), Scored(0.85, R), Scored(0.75, R), Scored(0.65, R), Scored(0.6, W), Scored(0.3, OOS)]
+    alone = propose(crossed, max_wrong=0.0)
+    assert 0.5 < alone.answer < 0.6 and alone.answered_correctly == 0.8
+    both = propose(crossed, max_wrong=0.0, shipped=shipped)
+    assert 0.6 < both.answer < 0.7 and both.answered_correctly == 0.6 and both.wrong_answers == 0.0
+
+
 def test_the_escalation_bar_holds_over_all_files_not_in_each() -> None:
     # 20 chatter questions in one file, 2 unrelated questions in another: candidates for one of the two
     # still escalate 21 of 22 (95 %), and the question left in file a gets its candidates.

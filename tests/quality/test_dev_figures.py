@@ -135,7 +135,7 @@ def test_dev_set_figures_stay_above_the_floor(real_engine: Engine) -> None:
 def test_visitor_set_figures_stay_above_the_floor(real_engine: Engine) -> None:
     report = evaluate(real_engine, read_queries(Path(VISITOR_SET)))
     m = report.metrics
-    # Measured: answered 0.6176, helpful 0.9176, wrong 0.0325, near misses safe 0.898, chatter escalated 0.9259.
+    # Measured: answered 0.6059, helpful 0.9235, wrong 0.0285, near misses safe 0.898, chatter escalated 0.9259.
     assert m["answered_correctly"] >= 0.58 and m["helpful"] >= 0.89
     assert m["wrong_answers"] <= 0.05 and m["near_oos_safe"] >= 0.88
     styles = {row["style"]: row for row in report.styles}
@@ -145,8 +145,8 @@ def test_visitor_set_figures_stay_above_the_floor(real_engine: Engine) -> None:
 
 def test_a_set_written_blind_stays_above_the_floor(real_engine: Engine) -> None:
     # data/blind_queries.tsv: written from the FAQ alone by someone who never saw the evaluation sets or the
-    # decision's rules, and never fitted on. Measured: answered 0.70, helpful 0.94, wrong 0.0199, near misses
-    # safe 0.9355, chatter escalated 0.90.
+    # decision's rules, and never fitted on. Measured: answered 0.70, helpful 0.94, wrong 0.0132, near misses
+    # safe 0.9677, chatter escalated 0.90.
     report = evaluate(real_engine, read_queries(PROJECT_ROOT / "data" / "blind_queries.tsv"))
     m = report.metrics
     assert m["top1"] >= 0.93 and m["answered_correctly"] >= 0.66 and m["helpful"] >= 0.9

@@ -74,6 +74,11 @@ def default_model_dir() -> Path:
     return default_cache_dir() / "models" / "multilingual-e5-small"
 
 
+#: The decision's defaults, kept in one place (``DecisionParams``): the settings offer each of them as it is there.
+_DECISION = DecisionParams()
+_REPLIES = dict(_DECISION.smalltalk_replies)
+
+
 class Settings(BaseSettings):
     """Everything that can be configured; see the README for what each field means."""
 
@@ -120,36 +125,30 @@ class Settings(BaseSettings):
     # Decision
     # Probabilities that an entry answers the question, from the decision model (see the README).
     decision_model_path: Path | None = None  # None: the model shipped with faq-bot
-    answer_threshold: float = Field(0.455, ge=0.0, le=1.0)
+    answer_threshold: float = Field(_DECISION.answer_threshold, ge=0.0, le=1.0)
     # The topic model's probability that one of the first candidates answers; with a decision model
     # file of format 1 (no topic model), the candidates' probabilities summed, as before (up to 3).
-    suggest_threshold: float = Field(0.284, ge=0.0, le=3.0)
-    candidate_threshold: float = Field(0.05, ge=0.0, le=1.0)
-    answer_margin: float = Field(0.0, ge=0.0, le=1.0)
+    suggest_threshold: float = Field(_DECISION.suggest_threshold, ge=0.0, le=3.0)
+    candidate_threshold: float = Field(_DECISION.candidate_threshold, ge=0.0, le=1.0)
+    answer_margin: float = Field(_DECISION.answer_margin, ge=0.0, le=1.0)
     # Escalate when the question asks for a time, a price or a number and the best entry names none.
-    check_asked_kind: bool = True
-    suggestion_count: int = Field(3, ge=1, le=10)
+    check_asked_kind: bool = _DECISION.check_asked_kind
+    suggestion_count: int = Field(_DECISION.suggestion_count, ge=1, le=10)
     # An escalation still lists the entries scoring at least this as "関連するご質問" (small
     # talk scores at most ~0.30 on the dev set, so it gets none); show_related=false turns it off.
-    related_threshold: float = Field(0.1, ge=0.0, le=1.0)
-    show_related: bool = True
-    escalation_text: str = "弊社担当者、またはお問い合わせフォームにお問い合わせください。"
+    related_threshold: float = Field(_DECISION.related_threshold, ge=0.0, le=1.0)
+    show_related: bool = _DECISION.show_related
+    escalation_text: str = _DECISION.escalation_text
     # Replies to greetings, thanks, goodbyes and "who are you?" (an empty text: treat that kind like any question;
     # a greeting's opening salutation is returned in kind: 「おはようございます。ご質問をどうぞ。」).
-    smalltalk_greeting: str = "こんにちは。ご質問をどうぞ。"
-    smalltalk_thanks: str = "どういたしまして。ほかにもご質問があればどうぞ。"
-    smalltalk_goodbye: str = "ご利用ありがとうございました。"
-    smalltalk_about_bot: str = (
-        "FAQの内容をもとに自動でお答えするチャットボットです。ご質問をどうぞ。"
-        "担当者とのやり取りをご希望の場合は、お問い合わせフォームからお問い合わせください。"
-    )
+    smalltalk_greeting: str = _REPLIES["greeting"]
+    smalltalk_thanks: str = _REPLIES["thanks"]
+    smalltalk_goodbye: str = _REPLIES["goodbye"]
+    smalltalk_about_bot: str = _REPLIES["about_bot"]
     # A message with no content word at all (「すみません」, 「はい」, 「？」, 「123」): nothing asked yet.
-    smalltalk_no_question: str = (
-        "どのようなご用件でしょうか。お知りになりたいことを具体的に入力してください。"
-        "担当者へのお問い合わせは、お問い合わせフォームからどうぞ。"
-    )
+    smalltalk_no_question: str = _REPLIES["no_question"]
     # May hold {question} and {request_id}: the contact form opens with the visitor's question filled in.
-    contact_url: str = "https://example.com/contact"
+    contact_url: str = _DECISION.contact_url
 
     # Publishing (content editors)
     admin_token: SecretStr | None = None

@@ -36,7 +36,8 @@ def content_security_policy(frame_ancestors: list[str]) -> str:
 
 
 class SecurityHeaders:
-    """Adds CSP, nosniff, referrer and permissions policies to every response (unless already set)."""
+    """Adds CSP, nosniff, referrer and permissions policies to every response, and ``no-store`` to the admin
+    ones (each unless already set)."""
 
     def __init__(self, app: ASGIApp, frame_ancestors: list[str]) -> None:
         self.app = app
@@ -48,7 +49,12 @@ class SecurityHeaders:
         ]
         # The sites allowed to frame the widget never frame the console: a site on the same domain would
         # get the staff's session cookie inside its frame (clickjacking of the admin forms).
-        self.admin_headers = [(b"content-security-policy", content_security_policy([]).encode()), *self.headers[1:]]
+        # Admin pages, downloads and API replies carry visitors' questions and the FAQ being edited: nothing of
+        # them stays in the browser's cache (or its back-forward cache) once staff log out of a shared PC.
+        self.admin_headers = [
+            (b"content-security-policy", content_security_policy([]).encode()), *self.headers[1:],
+            (b"cache-control", b"no-store"),
+        ]  # fmt: skip
         self.docs_headers = [(b"content-security-policy", DOCS_POLICY.encode()), *self.headers[1:]]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,6 +20,9 @@ from faq_bot.publishing.publisher import PublishResult
 STAGING = "staging"
 _KEY = re.compile(r"^[0-9a-f]{16,64}$")
 GONE = "アップロードされたファイルが見つかりません。もう一度アップロードしてください。"
+#: How long a staged file is kept: a preview left unpublished, a batch result, the undo of a dismissal. Longer
+#: than an admin session (8 hours by default), so what a page offers still works the next working day.
+KEEP_SECONDS = 2 * 86400
 
 
 async def read_upload(file: UploadFile, max_bytes: int) -> bytes:
@@ -51,10 +56,30 @@ class Staging:
         self.folder = index_dir / STAGING
 
     def put(self, data: bytes, prefix: str = "", suffix: str = ".tsv", length: int = 64) -> str:
-        """Keep ``data``; returns its key."""
+        """Keep ``data`` (for ``KEEP_SECONDS``); returns its key. Files kept longer than that are deleted."""
         key = hashlib.sha256(data).hexdigest()[:length]
-        write_bytes_atomic(self._path(prefix, key, suffix), data)
+        write_bytes_atomic(self._path(prefix, key, suffix), data)  # kept again from now if it was there
+        self.prune()
         return key
+
+    def prune(self, now: float | None = None) -> int:
+        """Delete the files kept longer than ``KEEP_SECONDS`` (previews never published, results never
+        downloaded): they would pile up without end, and hold visitors' questions past the log's retention.
+        Returns how many were deleted."""
+        oldest = (time.time() if now is None else now) - KEEP_SECONDS
+        deleted = 0
+        try:
+            with os.scandir(self.folder) as found:
+                for item in found:
+                    try:
+                        if item.is_file() and item.stat().st_mtime < oldest:
+                            os.unlink(item.path)
+                            deleted += 1
+                    except OSError:
+                        continue  # gone meanwhile (another replica's prune), or not ours to delete: left
+        except OSError:
+            return deleted
+        return deleted
 
     def get(self, key: str, prefix: str = "", suffix: str = ".tsv") -> bytes:
         """The data kept under ``key``; ``NotFoundError`` if it is unknown or gone."""

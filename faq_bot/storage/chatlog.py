@@ -209,17 +209,21 @@ class ChatLog:
         """Write rows of one kind."""
         first = rows[0]
         if isinstance(first, ChatRecord):
+            chat_rows = [r for r in rows if isinstance(r, ChatRecord)]
+            stored = [self.masked(r.message) for r in chat_rows]
             values = [
                 {"request_id": r.request_id, "created": r.created, "session_id": r.session_id,
-                 "message": self.masked(r.message), "categories": "|".join(r.categories), "decision": r.decision,
+                 "message": text, "categories": "|".join(r.categories), "decision": r.decision,
                  "entry_id": r.entry_id, "confidence": r.confidence, "faq_version": r.faq_version}
-                for r in rows if isinstance(r, ChatRecord)
+                for r, text in zip(chat_rows, stored, strict=True)
             ]  # fmt: skip
             conn.execute(self._insert(chats).on_conflict_do_nothing(), values)
+            # The embedding of a message whose personal data was masked is the unmasked text's: not kept (the
+            # staff pages encode the stored, masked text when they group it).
             vectors = [
                 {"request_id": r.request_id, "model": r.model, "vector": r.vector}
-                for r in rows
-                if isinstance(r, ChatRecord) and r.vector is not None
+                for r, text in zip(chat_rows, stored, strict=True)
+                if r.vector is not None and text == r.message
             ]
             if vectors:
                 conn.execute(self._insert(question_vectors).on_conflict_do_nothing(), vectors)

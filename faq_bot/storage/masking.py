@@ -22,10 +22,16 @@ _DASHES = dict.fromkeys(map(ord, "‐‑‒–—―−﹣ー－ｰ⁃"), "-")
 
 # Starts only where a run of address characters starts, so a long run without "@" is scanned once, not once per char.
 _EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-# 13-19 digits, single spaces or dashes allowed between them (4111 1111 1111 1111, 4111-1111-1111-1111).
-_CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
-# Japanese and international phone numbers: 03-1234-5678, 090 1234 5678, 09012345678, +81-90-1234-5678, (03)1234-5678
-_PHONE = re.compile(r"(?<![\d+])(?:\+\d{1,3}[-\s]?)?\(?\d{1,5}\)?[-\s]?\d{1,4}[-\s]?\d{3,4}(?!\d)")
+# 13-19 digits, a single space, dash or dot allowed between them (4111 1111 1111 1111, 4111-1111-1111-1111).
+_CARD = re.compile(r"(?<![\d.-])\d(?:[ .-]?\d){12,18}(?![\d-]|\.\d)")
+# Between a phone number's groups: a dash (spaces around it allowed), a space, a dot or a slash, or nothing.
+_GAP = r"(?:[ \t]*-[ \t]*|[\s./])?"
+# Japanese and international phone numbers: 03-1234-5678, 090 1234 5678, 09012345678, 090.1234.5678,
+# 090 - 1234 - 5678, +81-90-1234-5678, +81(0)90-1234-5678, and brackets around any group: (03)1234-5678,
+# 03(1234)5678 (how a landline is most often written: 市外局番(市内局番)番号), 0467(12)3456.
+_PHONE = re.compile(
+    rf"(?<![\d+])(?:\+\d{{1,3}}{_GAP}(?:\(0\){_GAP})?)?\(?\d{{1,5}}\)?{_GAP}\(?\d{{1,4}}\)?{_GAP}\d{{3,4}}(?!\d)"
+)
 # 〒123-4567, 〒1234567, 123-4567 (a bare seven-digit number is too often something else).
 _POSTAL = re.compile(r"〒\s?\d{3}-?\d{4}(?![\d-])|(?<![\d-])\d{3}-\d{4}(?![\d-])")
 

@@ -18,6 +18,7 @@ from faq_bot.storage.chatlog import ChatLog
 from faq_bot.storage.database import Database
 from tests.conftest import ADMIN_AUTH, ADMIN_TOKEN, app_client, csrf_of, written_log
 from tests.fakes import FakeEmbedder
+from tests.waiting import wait_until
 
 
 @pytest.fixture
@@ -43,6 +44,30 @@ def test_pages_send_a_strict_csp_nosniff_and_frame_ancestors(client: TestClient)
         ancestors = "'none'" if path.startswith("/admin") else "'self' https://shop.example"
         assert csp.endswith(f"frame-ancestors {ancestors}"), (path, csp)
         assert res.headers["x-content-type-options"] == "nosniff"
+
+
+def test_nothing_an_admin_sees_stays_in_the_browsers_cache(logged_in_client: TestClient) -> None:
+    """A shared PC: after logout, the log, downloads and API replies must not come back from the cache."""
+    client = logged_in_client
+    client.post("/api/chat", json={"message": "社員食堂はありますか"})
+    for path in ("/admin", "/admin/log?days=0", "/admin/log.csv?days=0", "/admin/faq.tsv", "/admin/console?q=送料"):
+        res = client.get(path)
+        assert res.status_code == 200 and res.headers["cache-control"] == "no-store", path
+    assert client.get("/admin/log/unanswered", params={"days": 0}, headers=ADMIN_AUTH).headers["cache-control"] == (
+        "no-store"
+    )
+    assert "no-store" not in client.get("/widget.js").headers["cache-control"]  # the visitors' files stay cacheable
+
+
+def test_pages_link_their_scripts_and_styles_by_path_whatever_host_and_scheme_the_server_sees(
+    logged_in_client: TestClient,
+) -> None:
+    """Behind nginx's TLS the app sees http and the Host header as sent: an absolute link built from them
+    would be blocked as mixed content (and copies any Host into the page)."""
+    client = logged_in_client
+    for path in ("/", "/admin/login?logged_out=1", "/admin", "/admin/log?days=0", "/admin/console", "/admin/entries"):
+        page = client.get(path, headers={"host": "evil.example"}).text
+        assert "/static/" in page and "evil.example" not in page and "http://" not in page.split("<body")[0], path
 
 
 def test_chat_rate_limit_answers_429_with_retry_after_in_japanese(client: TestClient) -> None:
@@ -202,6 +227,23 @@ def test_logout_needs_its_csrf_token_and_deletes_the_session_cookie(logged_in_cl
     assert COOKIE not in logged_in_client.cookies
     assert logged_in_client.get("/admin", follow_redirects=False).headers["location"] == "/admin/login"
     assert logged_in_client.get("/admin/versions").status_code == 401
+
+
+def test_the_embedding_of_a_message_with_personal_data_is_not_kept_the_masked_text_is_encoded(
+    admin_client: TestClient,
+) -> None:
+    """An unsettled question keeps its embedding for grouping, unless masking changed it: that embedding is the
+    unmasked text's. The staff pages encode the stored, masked text instead."""
+    messages = ["社員食堂はありますか", "社員食堂について 090-1111-2222 に電話ください"]
+    replies = [admin_client.post("/api/chat", json={"message": m}).json() for m in messages]
+    assert {r["decision"] for r in replies} <= {"escalate", "suggest"}
+    assert written_log(admin_client).count("question_vectors") == 1
+
+    def grouped() -> str:
+        return str(admin_client.get("/admin/log/unanswered", params={"days": 0}, headers=ADMIN_AUTH).json())
+
+    wait_until(lambda: "社員食堂について [電話番号] に電話ください" in grouped(), what="the masked text grouped")
+    assert written_log(admin_client).count("question_vectors") == 2
 
 
 def test_personal_data_sent_to_the_chat_is_masked_in_the_stored_row_and_the_csv(

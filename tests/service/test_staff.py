@@ -118,6 +118,9 @@ def test_the_log_page_shows_groups_a_page_at_a_time(logged_in_client: TestClient
     assert "1 / 2ページ" in first and 'href="/admin/log?days=0&amp;page=2"' in first
     second = client.get("/admin/log", params={"days": 0, "page": 2}).text
     assert "2 / 2ページ" in second and 'rel="prev"' in second and 'rel="next"' not in second
+    past = client.get("/admin/log", params={"days": 0, "page": 99}).text  # past the end: the last page, not page 1
+    on_second = [n for n in range(35) if "".join(kanji[4 * n : 4 * n + 4]) in second]
+    assert "2 / 2ページ" in past and on_second and all("".join(kanji[4 * n : 4 * n + 4]) in past for n in on_second)
     long = "ご相談です。" + "当社の事情を説明します。" * 40
     client.post("/api/chat", json={"message": long})
     page = client.get("/admin/log", params={"days": 0}).text

@@ -13,6 +13,15 @@ from faq_bot.storage.masking import luhn_ok, mask_personal_data
         ("090ー1234ー5678 に折り返しを", "[電話番号] に折り返しを"),
         ("０３‐１２３４―５６７８", "[電話番号]"),
         ("（０３）１２３４ｰ５６７８", "[電話番号]"),
+        # Brackets around any group (市外局番(市内局番)番号, the usual way to write a landline), dots, slashes,
+        # spaces around a dash, and the international form with the trunk 0 in brackets.
+        ("電話番号は03（1234）5678です", "電話番号は[電話番号]です"),
+        ("090(1234)5678", "[電話番号]"),
+        ("0467(12)3456まで", "[電話番号]まで"),
+        ("090 - 1234 - 5678", "[電話番号]"),
+        ("090.1234.5678 / 090/1234/5678", "[電話番号] / [電話番号]"),
+        ("+81(0)90-1234-5678", "[電話番号]"),
+        ("4111.1111.1111.1111", "[カード番号]"),
         # Full-width e-mail addresses, wholly or only the at sign; text around them stays as typed.
         ("ｔａｒｏ＠ｅｘａｍｐｌｅ．ｃｏｍまで", "[メールアドレス]まで"),
         ("連絡はtaro＠example.comへ", "連絡は[メールアドレス]へ"),
@@ -27,6 +36,8 @@ from faq_bot.storage.masking import luhn_ok, mask_personal_data
         ("住所は123-4567の近く", "住所は[郵便番号]の近く"),
         # Not personal data: dates, prices, order numbers, katakana long vowels, short digit runs.
         ("注文番号12345、2024-10-15、1,234,567円", "注文番号12345、2024-10-15、1,234,567円"),
+        ("2024.10.15と2024/10/15 12:30", "2024.10.15と2024/10/15 12:30"),
+        ("円周率3.14159265358979、版1.2.3", "円周率3.14159265358979、版1.2.3"),
         ("メールアドレスを変更したい", "メールアドレスを変更したい"),
         ("ＡＢＣ－１２３の型番", "ＡＢＣ－１２３の型番"),
     ],

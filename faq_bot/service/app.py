@@ -43,6 +43,7 @@ from faq_bot.service.routes.staff import staff_api
 from faq_bot.storage.chatlog import ChatLog
 from faq_bot.storage.logwriter import LogWriter
 from faq_bot.storage.sessions import DatabaseSessions
+from faq_bot.storage.staging import staging_for
 
 log = logging.getLogger("faq_bot.service")
 #: How long start-up waits for the listener of published versions (then /readyz says the database is unreachable).
@@ -107,6 +108,9 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         LoginThrottle(settings.admin_login_limit, limits_storage),
         settings.admin_session_hours,
     )
+    # Previews, batch results and undos between two admin requests: shared by replicas (the next request may
+    # reach another one), else in a folder of this machine.
+    app.state.staging = staging_for(settings.index_dir, dbs.shared)
     app.state.rate_limit = RateLimit(settings.rate_limit, limits_storage)
     app.state.clients = ClientAddresses(settings.proxy_networks())
     if settings.trust_forwarded_for and not settings.trusted_proxies:

@@ -17,6 +17,7 @@ from faq_bot.service.clients import client_limit_key
 from faq_bot.service.ratelimit import RateLimit
 from faq_bot.storage.chatlog import ChatLog
 from faq_bot.storage.logwriter import LogWriter
+from faq_bot.storage.staging import Staging
 
 T = TypeVar("T")
 
@@ -66,6 +67,11 @@ async def _unanswered(request: Request) -> UnansweredQuestions:
     return _ready(request, "unanswered", UnansweredQuestions)
 
 
+async def _staging(request: Request) -> Staging:
+    staging: Staging = request.app.state.staging
+    return staging
+
+
 async def _auth(request: Request) -> AdminAuth:
     auth: AdminAuth = request.app.state.admin_auth
     return auth
@@ -86,4 +92,5 @@ ChatLogDep = Annotated[ChatLog, Depends(_chatlog)]
 LogWriterDep = Annotated[LogWriter, Depends(_log_writer)]
 UnansweredDep = Annotated[UnansweredQuestions, Depends(_unanswered)]
 AuthDep = Annotated[AdminAuth, Depends(_auth)]
+StagingDep = Annotated[Staging, Depends(_staging)]
 RateLimited = Annotated[None, Depends(_rate_limited)]

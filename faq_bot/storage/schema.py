@@ -92,3 +92,14 @@ question_vectors = sa.Table(
     sa.Column("model", sa.Text, nullable=False),
     sa.Column("vector", sa.LargeBinary, nullable=False),
 )
+
+#: Files kept between two admin requests (a previewed upload, a batch result, an undo) when replicas share
+#: the database: the request that publishes a preview may reach another replica (``faq_bot.storage.staging``).
+staged_files = sa.Table(
+    "staged_files",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Index("staged_files_created", "created"),
+)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
@@ -16,7 +17,7 @@ from pydantic import SecretStr
 from benchmarks.services import Postgres, Redis
 from faq_bot.config import Settings
 from faq_bot.errors import PublishConflictError
-from tests.conftest import ADMIN_AUTH, ADMIN_TOKEN, app_client, new_postgres_url
+from tests.conftest import ADMIN_AUTH, ADMIN_TOKEN, app_client, csrf_of, new_postgres_url
 from tests.publishing.test_publisher import NEW_FAQ
 from tests.waiting import wait_until
 
@@ -82,6 +83,26 @@ def test_a_publish_through_one_replica_is_served_by_the_other(replicas: Start) -
     assert b.get("/api/faqs/7").status_code == 200
     newest = b.get("/admin/versions", headers=ADMIN_AUTH).json()[0]
     assert newest["faq_version"] == version and newest["current"]
+
+
+def test_a_preview_made_on_one_replica_is_published_from_another(replicas: Start) -> None:
+    """Behind a load balancer the editor's next request may reach any replica: what the preview staged (and a
+    batch result, an undo) is kept in the shared database, not on the disk of the replica that made it."""
+    a, b = replicas("a"), replicas("b")
+    assert a.post("/admin/login", data={"token": ADMIN_TOKEN}, follow_redirects=False).status_code == 303
+    b.cookies = a.cookies
+    csrf = csrf_of(a.get("/admin").text)
+    preview = a.post("/admin/ui/upload", data={"csrf": csrf}, files={"file": ("faq.tsv", NEW_FAQ.encode())}).text
+    staged = re.search(r'name="staged" value="([0-9a-f]+)"', preview)
+    base = re.search(r'name="base" value="([^"]+)"', preview)
+    assert staged and base and not (Path(a.app.state.settings.index_dir) / "staging").exists()  # type: ignore[attr-defined]
+    done = b.post("/admin/ui/publish", data={"csrf": csrf, "staged": staged.group(1), "base": base.group(1)})
+    assert "公開しました" in done.text, done.text[-2000:]
+    wait_until(lambda: a.get("/readyz").json()["faq_version"] == b.get("/readyz").json()["faq_version"],
+               what="both replicas on the published version")  # fmt: skip
+    assert a.get("/readyz").json()["faq_version"] != base.group(1)
+    again = a.post("/admin/ui/publish", data={"csrf": csrf, "staged": staged.group(1), "base": base.group(1)})
+    assert "アップロードされたファイルが見つかりません" in again.text  # published: dropped for every replica
 
 
 def test_a_publish_that_lost_the_race_is_a_409_with_a_japanese_message(replicas: Start) -> None:

@@ -108,6 +108,4 @@ def test_replicas_starting_together_migrate_once(postgres: Postgres) -> None:
         t.join()
     assert errors == []
     with sa.create_engine(url).connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all() == [
-            "0004_question_vectors"
-        ]
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all() == ["0005_staged_files"]

@@ -21,13 +21,13 @@ from faq_bot.localtime import local_time
 from faq_bot.progress import Progress, Step
 from faq_bot.publishing.publisher import Publisher
 from faq_bot.service.auth import COOKIE, AdminPageRoute
-from faq_bot.service.deps import AuthDep, ChatLogDep, PublisherDep
+from faq_bot.service.deps import AuthDep, ChatLogDep, PublisherDep, StagingDep
 from faq_bot.service.handlers import FORM_PAGES
 from faq_bot.service.offload import in_background
 from faq_bot.service.routes.staff import LOG_NOT_SETTLED, settle_after_publish
 from faq_bot.service.streaming import View, with_progress
 from faq_bot.service.templating import render
-from faq_bot.service.uploads import Staging, as_tsv, as_uploaded, read_upload
+from faq_bot.service.uploads import as_tsv, as_uploaded, read_upload
 
 editor_pages = APIRouter(prefix="/admin", include_in_schema=False, route_class=AdminPageRoute)
 
@@ -115,6 +115,7 @@ async def ui_upload(
     request: Request,
     auth: AuthDep,
     publisher: PublisherDep,
+    staging: StagingDep,
     file: Annotated[UploadFile, File()],
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
@@ -130,7 +131,7 @@ async def ui_upload(
             result = as_uploaded(publisher.publish_bytes(tsv, name, dry_run=True, progress=progress), book)
         except FaqFormatError as exc:
             return _problems_view(request, publisher, exc, raw, filename=name)
-        staged = Staging(publisher.paths.index_dir).put(tsv)
+        staged = staging.put(tsv)
         return _home_view(
             request, publisher, filename=name, preview=result.preview, warnings=result.warnings, staged=staged,
             base=base,
@@ -144,6 +145,7 @@ async def ui_publish(
     request: Request,
     auth: AuthDep,
     publisher: PublisherDep,
+    staging: StagingDep,
     chatlog: ChatLogDep,
     staged: Annotated[str, Form()],
     csrf: Annotated[str, Form()] = "",
@@ -161,9 +163,8 @@ async def ui_publish(
     to the question log (``back``, the page of it the editor came from).
     """
     auth.check_csrf(request, csrf)
-    staging = Staging(publisher.paths.index_dir)
     try:
-        raw = staging.get(staged)
+        raw = await in_background(staging.get, staged)
     except NotFoundError as exc:
         return await _home(request, auth, publisher, message=str(exc))
     if from_disk and not await in_background(_still_on_disk, publisher.paths.faq_path, staged):
@@ -232,7 +233,7 @@ async def ui_publish(
 
 @editor_pages.post("/ui/reload", response_class=HTMLResponse, response_model=None)
 async def ui_reload(
-    request: Request, auth: AuthDep, publisher: PublisherDep, csrf: Annotated[str, Form()] = ""
+    request: Request, auth: AuthDep, publisher: PublisherDep, staging: StagingDep, csrf: Annotated[str, Form()] = ""
 ) -> Response:
     """The TSV on disk validated and previewed like an upload (diff, regression set, then 公開), with progress."""
     auth.check_csrf(request, csrf)
@@ -252,7 +253,7 @@ async def ui_reload(
             return _problems_view(request, publisher, exc, raw, filename=path.name)
         if result.preview.unchanged:
             return _home_view(request, publisher, message="ディスク上のTSVは公開中の内容と同じです。")
-        staged = Staging(publisher.paths.index_dir).put(raw)
+        staged = staging.put(raw)
         return _home_view(
             request, publisher, filename=path.name, preview=result.preview, warnings=result.warnings, staged=staged,
             base=base, source_label=source, from_disk=True,

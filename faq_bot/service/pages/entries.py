@@ -15,10 +15,10 @@ from faq_bot.errors import EntryNotFoundError, FaqFormatError
 from faq_bot.progress import Progress
 from faq_bot.publishing.publisher import Publisher
 from faq_bot.service.auth import AdminAuth, AdminPageRoute
-from faq_bot.service.deps import AuthDep, PublisherDep
+from faq_bot.service.deps import AuthDep, PublisherDep, StagingDep
 from faq_bot.service.streaming import View, with_progress
 from faq_bot.service.templating import render
-from faq_bot.service.uploads import Staging
+from faq_bot.storage.staging import Staging
 
 # As the other admin pages: the session is checked before a form's body is read (``AdminPageRoute``).
 entry_pages = APIRouter(prefix="/admin", include_in_schema=False, route_class=AdminPageRoute)
@@ -97,6 +97,7 @@ async def new_entry_preview(
     request: Request,
     auth: AuthDep,
     publisher: PublisherDep,
+    staging: StagingDep,
     fields: EntryFieldsDep,
     entry_id: Annotated[str, Form(max_length=64)],
     csrf: Annotated[str, Form()] = "",
@@ -105,7 +106,7 @@ async def new_entry_preview(
     auth.check_csrf(request, csrf)
     entry = fields.entry(entry_id.strip())
     entries = publisher.with_new_entry(entry)
-    return await _preview_entry(request, auth, publisher, entry, entries, new=True)
+    return await _preview_entry(request, auth, publisher, staging, entry, entries, new=True)
 
 
 @entry_pages.post("/ui/entries/{entry_id}", response_class=HTMLResponse, response_model=None)
@@ -113,6 +114,7 @@ async def entry_preview(
     request: Request,
     auth: AuthDep,
     publisher: PublisherDep,
+    staging: StagingDep,
     entry_id: str,
     fields: EntryFieldsDep,
     csrf: Annotated[str, Form()] = "",
@@ -124,12 +126,12 @@ async def entry_preview(
     if before is None:
         raise EntryNotFoundError(entry_id)
     edited = fields.entry(entry_id)
-    return await _preview_entry(request, auth, publisher, edited, publisher.with_entry(edited), before=before)
+    return await _preview_entry(request, auth, publisher, staging, edited, publisher.with_entry(edited), before=before)
 
 
 async def _preview_entry(
-    request: Request, auth: AdminAuth, publisher: Publisher, entry: FaqEntry, entries: list[FaqEntry],
-    *, before: FaqEntry | None = None, new: bool = False,
+    request: Request, auth: AdminAuth, publisher: Publisher, staging: Staging, entry: FaqEntry,
+    entries: list[FaqEntry], *, before: FaqEntry | None = None, new: bool = False,
 ) -> Response:  # fmt: skip
     """The FAQ with one entry edited or added, validated and built aside: the entry's form with its diff, the
     regression set and the publish button (or its problems)."""
@@ -146,7 +148,7 @@ async def _preview_entry(
             result = publisher.publish_bytes(raw, source, dry_run=True, progress=progress)
         except FaqFormatError as exc:
             return View("entry.html", {"format_error": exc, **context})
-        staged = Staging(publisher.paths.index_dir).put(raw)
+        staged = staging.put(raw)
         return View("entry.html", {
             "preview": result.preview, "warnings": entry_problems(result.preview.faq, result.warnings, entry.id),
             "one_entry": True, "staged": staged, "base": live.faq_version,
@@ -159,7 +161,12 @@ async def _preview_entry(
 
 @entry_pages.post("/ui/entries/{entry_id}/delete", response_class=HTMLResponse, response_model=None)
 async def delete_preview(
-    request: Request, auth: AuthDep, publisher: PublisherDep, entry_id: str, csrf: Annotated[str, Form()] = ""
+    request: Request,
+    auth: AuthDep,
+    publisher: PublisherDep,
+    staging: StagingDep,
+    entry_id: str,
+    csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """What deleting one entry would change (the regression set too), and the button that publishes it."""
     auth.check_csrf(request, csrf)
@@ -171,7 +178,7 @@ async def delete_preview(
 
     def work(progress: Progress) -> View:
         result = publisher.publish_bytes(raw, source, dry_run=True, progress=progress)
-        staged = Staging(publisher.paths.index_dir).put(raw)
+        staged = staging.put(raw)
         return View("preview.html", {
             "heading": heading, "preview": result.preview, "staged": staged, "base": base,
             "source_label": source, "back": back, "title": "削除したときの差分と回帰テスト", "warnings": (),

@@ -21,12 +21,12 @@ from faq_bot.quality.unanswered import UnansweredQuestions
 from faq_bot.retrieval.decision import names_nothing
 from faq_bot.retrieval.smalltalk import recognise
 from faq_bot.service.auth import AdminAuth, AdminPageRoute
-from faq_bot.service.deps import AuthDep, ChatLogDep, PublisherDep, SettingsDep, UnansweredDep
+from faq_bot.service.deps import AuthDep, ChatLogDep, PublisherDep, SettingsDep, StagingDep, UnansweredDep
 from faq_bot.service.offload import in_background
 from faq_bot.service.routes.staff import csv_download, explain_question
 from faq_bot.service.streaming import View, with_progress
 from faq_bot.service.templating import render
-from faq_bot.service.uploads import Staging, read_upload
+from faq_bot.service.uploads import read_upload
 from faq_bot.storage.chatlog import ChatLog
 from faq_bot.text.analyzer import TextAnalyzer
 
@@ -72,6 +72,7 @@ async def batch_ui(
     request: Request,
     auth: AuthDep,
     publisher: PublisherDep,
+    staging: StagingDep,
     settings: SettingsDep,
     file: Annotated[UploadFile | None, File()] = None,
     pasted: Annotated[str, Form(max_length=2_000_000)] = "",
@@ -97,7 +98,7 @@ async def batch_ui(
         result = run_batch(publisher.engine, queries, progress=progress)
         progress(Step("報告を作成しています"))
         csv_text = batch_report.to_csv(batch_report.rows(result.report))
-        key = Staging(publisher.paths.index_dir).put(csv_text.encode("utf-8"), length=32, **_RESULT)
+        key = staging.put(csv_text.encode("utf-8"), length=32, **_RESULT)
         decision = publisher.engine.params.decision
         ctx = batch_report.context(result.report, decision, name, result.proposal, timezone=settings.timezone)
         return View("batch.html", {"csv_key": key, "pasted": pasted, **ctx})  # the table stays, to change and rerun
@@ -106,10 +107,10 @@ async def batch_ui(
 
 
 @staff_pages.get("/batch/{key}.csv", response_model=None)
-async def batch_csv(request: Request, auth: AuthDep, publisher: PublisherDep, key: str) -> Response:
+async def batch_csv(request: Request, auth: AuthDep, staging: StagingDep, key: str) -> Response:
     """The result table of a batch run on the page."""
     try:
-        data = Staging(publisher.paths.index_dir).get(key, **_RESULT)
+        data = await in_background(staging.get, key, **_RESULT)
     except NotFoundError as exc:
         raise NotFoundError("結果の有効期限が切れました。もう一度実行してください。") from exc
     return csv_download(data.decode("utf-8"), "batch-result.csv")
@@ -252,6 +253,7 @@ async def alternate_ui(
     request: Request,
     auth: AuthDep,
     publisher: PublisherDep,
+    staging: StagingDep,
     chatlog: ChatLogDep,
     unanswered: UnansweredDep,
     entry_id: Annotated[str, Form(max_length=64)],
@@ -286,7 +288,7 @@ async def alternate_ui(
             result = publisher.publish_bytes(raw, source, dry_run=True, progress=progress)
         except FaqBotError as exc:
             return View("notice.html", {"heading": heading, "error": f"追加できませんでした: {exc}", "back": back})
-        staged = Staging(publisher.paths.index_dir).put(raw)
+        staged = staging.put(raw)
         return View("preview.html", {
             "heading": heading, "preview": result.preview, "staged": staged, "one_entry": True, "target": target,
             "warnings": entry_problems(result.preview.faq, result.warnings, entry_id), "base": base,
@@ -301,7 +303,7 @@ async def alternate_ui(
 async def dismiss_ui(
     request: Request,
     auth: AuthDep,
-    publisher: PublisherDep,
+    staging: StagingDep,
     chatlog: ChatLogDep,
     ids: Annotated[str, Form(max_length=2_000_000)],
     csrf: Annotated[str, Form()] = "",
@@ -314,8 +316,8 @@ async def dismiss_ui(
     """
     auth.check_csrf(request, csrf)
     count = await in_background(chatlog.dismiss, ids.split(","), "dismissed")
-    # The ids wait beside the builds for an undo (a group may hold thousands: not in the address).
-    key = Staging(publisher.paths.index_dir).put(ids.encode("utf-8"), length=32, **_UNDO)
+    # The ids are staged for an undo (a group may hold thousands: not in the address).
+    key = await in_background(staging.put, ids.encode("utf-8"), length=32, **_UNDO)
     return RedirectResponse(f"/admin/log?days={days}&page={page}&dismissed={count}&undo={key}", status_code=303)
 
 
@@ -323,7 +325,7 @@ async def dismiss_ui(
 async def undismiss_ui(
     request: Request,
     auth: AuthDep,
-    publisher: PublisherDep,
+    staging: StagingDep,
     chatlog: ChatLogDep,
     undo: Annotated[str, Form(max_length=64)],
     csrf: Annotated[str, Form()] = "",
@@ -332,11 +334,10 @@ async def undismiss_ui(
 ) -> RedirectResponse:
     """Undo the last 対応不要: the questions go back on the unanswered list."""
     auth.check_csrf(request, csrf)
-    staging = Staging(publisher.paths.index_dir)
     try:
-        ids = staging.get(undo, **_UNDO).decode("utf-8").split(",")
+        ids = (await in_background(staging.get, undo, **_UNDO)).decode("utf-8").split(",")
     except NotFoundError:
         return RedirectResponse(f"/admin/log?days={days}&page={page}&restored=0", status_code=303)
     count = await in_background(chatlog.undismiss, ids)
-    staging.drop(undo, **_UNDO)
+    await in_background(staging.drop, undo, **_UNDO)
     return RedirectResponse(f"/admin/log?days={days}&page={page}&restored={count}", status_code=303)

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from faq_bot.errors import NotFoundError
+from faq_bot.storage.database import Database
+from faq_bot.storage.schema import staged_files
+from faq_bot.storage.staging import GONE, KEEP_SECONDS, DatabaseStaging, FolderStaging, Staging, staging_for
+
+#: Makes what is kept under a name (prefix + key + suffix) look this many seconds old.
+Age = Callable[[str, float], None]
+
+
+@pytest.fixture(params=["folder", "database"])
+def kept(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Staging, Age]]:
+    """Both places files are staged: a folder of this machine, the database replicas share (SQLite here; the
+    replicas' test runs it on PostgreSQL)."""
+    if request.param == "folder":
+        folder = FolderStaging.beside(tmp_path / "index")
+
+        def age_file(name: str, seconds: float) -> None:
+            then = time.time() - seconds
+            os.utime(folder.folder / name, (then, then))
+
+        yield folder, age_file
+        return
+    db = Database.sqlite(tmp_path / "state.sqlite3")
+
+    def age_row(name: str, seconds: float) -> None:
+        aged = sa.update(staged_files).where(staged_files.c.name == name).values(created=time.time() - seconds)
+        with db.begin() as conn:
+            conn.execute(aged)
+
+    yield DatabaseStaging(db), age_row
+    db.dispose()
+
+
+def test_a_staged_file_is_kept_by_its_content_until_dropped(kept: tuple[Staging, Age]) -> None:
+    staging, _ = kept
+    key = staging.put(b"id\tquestion\n")
+    assert staging.put(b"id\tquestion\n") == key and staging.get(key) == b"id\tquestion\n"
+    assert staging.put(b"a,b", prefix="result-", suffix=".csv", length=32) != key
+    staging.drop(key)
+    with pytest.raises(NotFoundError, match=GONE):
+        staging.get(key)
+
+
+@pytest.mark.parametrize("key", ["../faq", "CURRENT", "", "0" * 15, "g" * 16, "0" * 65])
+def test_a_key_that_is_not_a_content_hash_names_nothing(kept: tuple[Staging, Age], key: str) -> None:
+    staging, _ = kept
+    with pytest.raises(NotFoundError):
+        staging.get(key)
+    staging.drop(key)  # nothing to drop, no error
+
+
+def test_what_was_kept_longer_than_the_limit_is_gone_and_deleted_when_something_new_is_staged(
+    kept: tuple[Staging, Age],
+) -> None:
+    """Previews never published and results never downloaded do not pile up (nor outlive the log's retention)."""
+    staging, age = kept
+    old = staging.put(b"an abandoned preview")
+    recent = staging.put(b"a result from this morning", prefix="result-", suffix=".csv", length=32)
+    age(f"{old}.tsv", KEEP_SECONDS + 60)
+    age(f"result-{recent}.csv", 3600)
+    with pytest.raises(NotFoundError, match=GONE):  # expired, whether or not deleted yet
+        staging.get(old)
+    new = staging.put(b"a new upload")
+    assert staging.prune() == 0  # the put deleted it already
+    assert staging.get(recent, prefix="result-", suffix=".csv") == b"a result from this morning"
+    # Staging the same content again keeps it from then on.
+    age(f"{new}.tsv", KEEP_SECONDS + 60)
+    staging.put(b"a new upload")
+    assert staging.get(new) == b"a new upload"
+    age(f"{new}.tsv", KEEP_SECONDS + 60)
+    assert staging.prune() == 1
+
+
+def test_the_folder_holds_exactly_what_is_kept(tmp_path: Path) -> None:
+    staging = FolderStaging.beside(tmp_path)
+    key = staging.put(b"x")
+    assert [p.name for p in staging.folder.iterdir()] == [f"{key}.tsv"]
+    assert FolderStaging(tmp_path / "nowhere").prune() == 0  # no folder yet: nothing to delete
+
+
+def test_replicas_that_share_a_database_stage_there_one_machine_in_its_index_folder(tmp_path: Path) -> None:
+    db = Database.sqlite(tmp_path / "shared.sqlite3")
+    assert isinstance(staging_for(tmp_path / "index", db), DatabaseStaging)
+    alone = staging_for(tmp_path / "index", None)
+    assert isinstance(alone, FolderStaging) and alone.folder == tmp_path / "index" / "staging"

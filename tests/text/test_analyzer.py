@@ -26,6 +26,8 @@ def test_meaningless_input_is_detected() -> None:
 def test_synonym_variants_become_the_canonical_spelling() -> None:
     a = TextAnalyzer(SYNONYMS)
     assert a.prepare("見積もりと見積りをクレカで") == "見積と見積をクレジットカードで"
+    # Card brands in katakana read as the FAQ writes them (VISA, Master, JCB, AMEX, DINERS).
+    assert a.analyze("アメックスやダイナースクラブは使えますか").words == a.analyze("AMEXやDINERSは使えますか").words
 
 
 def test_a_canonical_word_containing_a_variant_is_left_alone() -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from faq_bot.config import PROJECT_ROOT
 from tests.service.conftest import MARKUP_QUESTION, ask, open_widget
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 SCREENSHOT = PROJECT_ROOT / "docs" / "widget.png"
@@ -129,11 +130,14 @@ def test_a_server_with_a_lower_limit_teaches_the_widget_its_limit(page: object) 
     error = page.locator(".msg.error").last  # type: ignore[attr-defined]
     error.wait_for()
     assert "500文字以内" in error.inner_text()
-    assert box.input_value() == long  # the question waits in the box
+    assert box.input_value() == long  # the question waits in the box, not in the log
+    assert page.locator(".msg.user").count() == 0  # type: ignore[attr-defined]
     assert "メッセージが長すぎます（615 / 500文字）" in page.locator("#fb-count").inner_text()  # type: ignore[attr-defined]
     page.unroute("**/api/chat")  # type: ignore[attr-defined]
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url) if r.url.endswith("/api/chat") else None)  # type: ignore[attr-defined]
     box.press("Enter")
-    assert page.locator(".msg.user").count() == 1  # type: ignore[attr-defined]  # held back, not refused again
+    assert page.locator(".msg.user").count() == 0 and sent == []  # type: ignore[attr-defined]  # held back
 
 
 def test_a_greeting_gets_a_friendly_reply_not_an_escalation(page: object) -> None:
@@ -349,3 +353,203 @@ def test_a_phone_on_its_side_gives_the_conversation_room(
     assert pg.locator("#fb-panel").is_hidden()  # type: ignore[attr-defined]
     ctx.close()  # type: ignore[attr-defined]
     assert not errors, errors
+
+
+def test_an_escalation_inside_a_filter_says_so_and_offers_all_categories_first(page: object) -> None:
+    page.get_by_role("button", name="見積", exact=True).click()  # type: ignore[attr-defined]
+    ask(page, "クレジットカードは使えますか")  # entry 21 is in 契約, not in 見積
+    card = page.locator(".msg.escalate").last  # type: ignore[attr-defined]
+    card.wait_for()
+    text = card.inner_text()
+    assert "選んだ分類（見積）では見つかりませんでした。" in text and "FAQではお答えできませんでした" not in text
+    # All categories first (the answer may well be in another one), the way to a person still there after it.
+    ways = card.locator("button.everywhere, a.contact")
+    assert ways.evaluate_all("ns => ns.map(n => n.className)") == ["everywhere", "contact"]
+    card.get_by_role("button", name="全ての分類で探す").click()
+    again = page.locator(".msg.bot").nth(2)  # type: ignore[attr-defined]  # asked again, without the filter
+    again.wait_for()
+    assert "クレジットカード" in again.inner_text()
+    ask(page, "今日は良い天気ですね")  # no filter now: the FAQ itself has no answer
+    plain = page.locator(".msg.escalate").nth(1)  # type: ignore[attr-defined]
+    plain.wait_for()
+    assert "FAQではお答えできませんでした" in plain.inner_text()
+    assert plain.get_by_role("button", name="全ての分類で探す").count() == 0
+
+
+def test_none_of_these_inside_a_filter_puts_all_categories_first_and_focuses_it(page: object) -> None:
+    page.get_by_role("button", name="見積", exact=True).click()  # type: ignore[attr-defined]
+    ask(page, "支払い方法を教えて")  # only 見積's entries to offer: もしかして
+    card = page.locator(".msg.suggest").last  # type: ignore[attr-defined]
+    card.wait_for()
+    card.get_by_role("button", name="どれにも当てはまらない").click()
+    escalation = page.locator(".msg.escalate").last  # type: ignore[attr-defined]
+    escalation.wait_for()
+    assert "選んだ分類（見積）では見つかりませんでした。" in escalation.inner_text()
+    everywhere = escalation.get_by_role("button", name="全ての分類で探す")
+    assert everywhere.evaluate("b => b.getRootNode().activeElement === b")  # the next step, under the keyboard
+    assert escalation.get_by_role("link", name="お問い合わせフォームへ").count() == 1  # never a dead end
+
+
+def test_retry_after_a_failed_candidate_shows_the_question_once(page: object) -> None:
+    ask(page, "請求書のPDFが欲しい")
+    card = page.locator(".msg.suggest").last  # type: ignore[attr-defined]
+    first = card.locator(".suggestion:not(.none)").first
+    first.wait_for()
+    question = first.inner_text()
+    page.route("**/api/faqs/*", lambda route: route.abort())  # type: ignore[attr-defined]
+    first.click()
+    error = page.locator(".msg.error").last  # type: ignore[attr-defined]
+    error.wait_for()
+    page.unroute("**/api/faqs/*")  # type: ignore[attr-defined]
+    error.get_by_role("button", name="再試行").click()
+    page.locator(".msg.answer").last.wait_for()  # type: ignore[attr-defined]
+    assert page.locator(".msg.user p").all_inner_texts() == ["請求書のPDFが欲しい", question]  # type: ignore[attr-defined]
+    page.reload()  # type: ignore[attr-defined]  # kept for the next page once, too
+    page.locator(".msg.answer").last.wait_for()  # type: ignore[attr-defined]
+    assert page.locator(".msg.user p").all_inner_texts() == ["請求書のPDFが欲しい", question]  # type: ignore[attr-defined]
+
+
+def test_a_question_refused_for_asking_too_often_is_one_bubble_when_sent_again(page: object) -> None:
+    busy = {"detail": "しばらく時間をおいてお試しください。"}
+    page.route(  # type: ignore[attr-defined]
+        "**/api/chat",
+        lambda route: route.fulfill(status=429, content_type="application/json", body=json.dumps(busy)),
+    )
+    box = page.locator("#fb-input")  # type: ignore[attr-defined]
+    ask(page, "請求書はダウンロードできますか")
+    page.locator(".msg.error").last.wait_for()  # type: ignore[attr-defined]
+    assert box.input_value() == "請求書はダウンロードできますか"  # not sent: back in the box, not in the log
+    assert page.locator(".msg.user").count() == 0  # type: ignore[attr-defined]
+    page.unroute("**/api/chat")  # type: ignore[attr-defined]
+    box.press("Enter")
+    page.locator(".msg.answer").last.wait_for()  # type: ignore[attr-defined]
+    assert page.locator(".msg.user p").all_inner_texts() == ["請求書はダウンロードできますか"]  # type: ignore[attr-defined]
+
+
+def test_a_server_that_takes_too_long_is_not_blamed_on_the_connection(page: object) -> None:
+    page.clock.install()  # type: ignore[attr-defined]  # the widget's 20-second timeout, without waiting 20 s
+    page.route("**/api/chat", lambda route: None)  # type: ignore[attr-defined]  # the server hangs
+    ask(page, "請求書はダウンロードできますか")
+    page.locator(".typing").wait_for(state="visible")  # type: ignore[attr-defined]
+    page.clock.run_for(21_000)  # type: ignore[attr-defined]
+    error = page.locator(".msg.error").last  # type: ignore[attr-defined]
+    error.wait_for()
+    text = error.inner_text()
+    assert "応答に時間がかかっています。しばらくしてからもう一度お試しください。" in text
+    assert "サーバーに接続できません" not in text and "通信環境" not in text
+    page.unroute("**/api/chat")  # type: ignore[attr-defined]
+    error.get_by_role("button", name="再試行").click()
+    page.locator(".msg.answer").last.wait_for()  # type: ignore[attr-defined]
+    assert page.locator(".msg.user").count() == 1  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("then", ["opened again", "next reply"])
+def test_categories_that_failed_to_load_are_asked_for_again(browser: object, server: str, then: str) -> None:
+    from playwright.sync_api import expect
+
+    ctx = browser.new_context(viewport={"width": 1280, "height": 860}, locale="ja-JP")  # type: ignore[attr-defined]
+    pg = ctx.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    down = {"on": True}
+    pg.route(
+        "**/api/categories",
+        lambda route: route.abort() if down["on"] else route.continue_(),
+    )
+    pg.goto(server + "/")
+    pg.locator("#fb-panel").wait_for(state="visible")
+    launcher = pg.locator("button.launcher")
+    if then == "opened again":
+        with pg.expect_event("requestfailed"):
+            launcher.click()  # closed ...
+            launcher.click()  # ... and opened again while the server still fails: asked, nothing shown
+        expect(pg.locator(".chips-wrap")).to_be_hidden()
+        down["on"] = False
+        launcher.click()
+        launcher.click()
+    else:
+        down["on"] = False
+        ask(pg, "請求書はダウンロードできますか")
+        pg.locator(".msg.answer").last.wait_for()
+    expect(pg.locator(".chips-wrap")).to_be_visible()
+    assert pg.get_by_role("button", name="請求", exact=True).count() == 1
+    ctx.close()
+    assert not errors, errors
+
+
+LOG_END = "l => l.scrollHeight - l.clientHeight - l.scrollTop"  # 0: the newest message in view
+
+
+def test_the_newest_message_stays_in_view_when_the_log_gets_shorter(browser: object, server: str) -> None:
+    ctx, pg, errors = open_widget(browser, server, viewport={"width": 390, "height": 844})
+    log = pg.locator(".log")  # type: ignore[attr-defined]
+    box = pg.locator("#fb-input")  # type: ignore[attr-defined]
+    for question in ("請求書はダウンロードできますか", "パスワードを変更できますか", "請求書のPDFが欲しい"):
+        ask(pg, question)
+        pg.locator(".msg.user").last.wait_for()  # type: ignore[attr-defined]
+        pg.locator(".typing").wait_for(state="hidden")  # type: ignore[attr-defined]
+    log.evaluate("l => { l.scrollTop = l.scrollHeight; }")
+    assert log.evaluate("l => l.scrollHeight > l.clientHeight + 100")  # a log longer than its room
+    height = log.evaluate("l => l.clientHeight")
+    box.fill("見積書の宛名について。\n" * 6)  # the box grows with the message
+    wait_until(lambda: log.evaluate("l => l.clientHeight") < height - 60, what="the log shorter")
+    wait_until(lambda: log.evaluate(LOG_END) <= 2, what="the log kept at its end")
+    box.fill("")
+    pg.route("**/api/chat", lambda route: None)  # type: ignore[attr-defined]  # a reply that takes its time
+    ask(pg, "銀行振込はできますか")
+    pg.locator(".typing").wait_for(state="visible")  # type: ignore[attr-defined]
+    ask(pg, "領収書は発行できますか")  # 「前のご質問への回答を作成しています…」 under the box
+    pg.locator(".count").wait_for(state="visible")  # type: ignore[attr-defined]
+    wait_until(lambda: log.evaluate(LOG_END) <= 2, what="the log kept at its end")
+    pg.set_viewport_size({"width": 844, "height": 390})  # type: ignore[attr-defined]  # the phone turned sideways
+    wait_until(lambda: log.evaluate("l => l.clientHeight") < 250, what="the log shorter")
+    wait_until(lambda: log.evaluate(LOG_END) <= 2, what="the log kept at its end")
+    # A visitor who scrolled up to read an earlier reply is left there.
+    log.evaluate("l => { l.scrollTop = 0; }")
+    pg.set_viewport_size({"width": 844, "height": 360})  # type: ignore[attr-defined]
+    pg.wait_for_timeout(300)  # type: ignore[attr-defined]  # (a wrong scroll would come within a frame or two)
+    assert log.evaluate("l => l.scrollTop") == 0
+    ctx.close()  # type: ignore[attr-defined]
+    assert not errors, errors
+
+
+def test_the_focus_ring_of_the_log_is_drawn_inside_the_panel(page: object) -> None:
+    page.locator(".chip").first.wait_for()  # type: ignore[attr-defined]
+    page.locator(".chip[tabindex='0']").focus()  # type: ignore[attr-defined]
+    page.keyboard.press("Tab")  # type: ignore[attr-defined]  # the log, from the keyboard: the ring shows
+    log = page.locator(".log")  # type: ignore[attr-defined]
+    assert log.evaluate("l => l.getRootNode().activeElement === l && l.matches(':focus-visible')")
+    ring = log.evaluate(
+        "l => { const s = getComputedStyle(l);"
+        " return [s.outlineStyle, parseFloat(s.outlineWidth), parseFloat(s.outlineOffset), s.boxShadow]; }"
+    )
+    style, width, offset, shadow = ring
+    assert style == "solid" and width >= 2
+    # The panel clips what lies outside the log (overflow: hidden): the whole ring lies inside it.
+    assert offset + width <= 0, ring
+    assert shadow == "none" or "inset" in shadow, ring
+
+
+def test_candidate_buttons_of_two_lines_read_well(browser: object, server: str) -> None:
+    ctx, pg, errors = open_widget(browser, server, viewport={"width": 390, "height": 844})
+    ask(pg, "請求書のPDFが欲しい")
+    button = pg.locator(".msg.suggest .suggestion").first  # type: ignore[attr-defined]
+    button.wait_for()
+    for b in (button, pg.locator(".example").first):  # type: ignore[attr-defined]
+        style = b.evaluate(
+            "b => { const s = getComputedStyle(b);"
+            " return [parseFloat(s.lineHeight) / parseFloat(s.fontSize), s.wordBreak, s.lineBreak]; }"
+        )
+        assert style[0] >= 1.4, style  # room between the two lines
+        assert style[1:] == ["auto-phrase", "strict"], style  # broken between phrases (lang="ja"), not inside
+    ctx.close()  # type: ignore[attr-defined]
+    assert not errors, errors
+
+
+def test_an_example_question_answer_does_not_repeat_the_question_as_its_heading(page: object) -> None:
+    # The demo page's third example is the FAQ's own question: the visitor's bubble already says it.
+    page.get_by_role("button", name="請求書はいつ発行されますか").click()  # type: ignore[attr-defined]
+    answer = page.locator(".msg.answer").last  # type: ignore[attr-defined]
+    answer.wait_for()
+    assert page.locator(".msg.user p").all_inner_texts() == ["請求書はいつ発行されますか"]  # type: ignore[attr-defined]
+    assert "への回答" not in answer.inner_text() and "毎月10日" in answer.inner_text()

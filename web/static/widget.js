@@ -119,6 +119,14 @@
 
   function scrollDown() { log.scrollTop = log.scrollHeight; }
 
+  // The log gets shorter (the box grows with a long message, a line appears under it, a phone is turned
+  // sideways): the newest message stays in view if it was before. A visitor reading further up is left there.
+  var atEnd = true;
+  log.addEventListener("scroll", function () { atEnd = log.scrollHeight - log.clientHeight - log.scrollTop <= 2; });
+  function keepEnd() { if (atEnd) scrollDown(); }
+  if (window.ResizeObserver) new ResizeObserver(keepEnd).observe(log);
+  else window.addEventListener("resize", keepEnd); // an older browser: the window's changes at least
+
   /** Focus back to the conversation after a button that starts a reply: the box, or on a touch
    * screen the log (no keyboard popping up over the reply). */
   function resume() { (coarse ? log : input).focus({ preventScroll: true }); }
@@ -242,6 +250,7 @@
   function open(focus) {
     panel.hidden = false;
     markModal();
+    loadCategories(); // if they failed to come before
     launcher.setAttribute("aria-expanded", "true");
     launcher.setAttribute("aria-label", title + "を閉じる");
     updateCues();
@@ -264,9 +273,13 @@
     ? "ただいま応答できませんでした。もう一度お試しいただくか、お問い合わせフォームからご連絡ください。"
     : "ただいま応答できませんでした。しばらくしてからもう一度お試しください。";
 
+  // No reply within 20 seconds: the server is slow (or hangs), the visitor's connection is not to blame.
+  var SLOW = "応答に時間がかかっています。しばらくしてからもう一度お試しください。";
+
   function request(method, path, body) {
     var ctrl = window.AbortController ? new AbortController() : null;
     var timer = ctrl ? setTimeout(function () { ctrl.abort(); }, 20000) : null;
+    function late() { return !!ctrl && ctrl.signal.aborted; }
     return fetch(server + path, {
       method: method,
       headers: body ? { "Content-Type": "application/json" } : {},
@@ -281,8 +294,8 @@
           if (res.status === 422 && json && Number.isInteger(json.max_chars) && json.max_chars >= 1) err.maxChars = json.max_chars;
           throw err;
         }
-        if (json === null) { // cut off on the way (a server that stopped mid-reply): worth another try
-          var cut = new Error("サーバーからの応答が途中で切れました。もう一度お試しください。");
+        if (json === null) { // cut off on the way (a server that stopped mid-reply), or too slow: worth another try
+          var cut = new Error(late() ? SLOW : "サーバーからの応答が途中で切れました。もう一度お試しください。");
           cut.status = 0;
           throw cut;
         }
@@ -290,7 +303,7 @@
       });
     }, function () {
       if (timer) clearTimeout(timer);
-      var err = new Error("サーバーに接続できません。通信環境をご確認のうえ、もう一度お試しください。");
+      var err = new Error(late() ? SLOW : "サーバーに接続できません。通信環境をご確認のうえ、もう一度お試しください。");
       err.status = 0;
       throw err;
     });
@@ -402,8 +415,7 @@
       save();
       resume(); // the question is asked again, its reply comes below
       setSelected([]);
-      userBubble(reply.question);
-      ask(reply.question);
+      ask(reply.question, userBubble(reply.question));
     });
     return b;
   }
@@ -431,9 +443,12 @@
         entryButtons(reply.related, reply.request_id, "関連するご質問")]
       : [];
     var everywhere = everywhereButton(reply, state);
+    // Asked inside a filter: said so, and all categories searched first (the answer may well be in another one).
     return bubble("bot escalate", [
-      el("p", { class: "esc-title", text: "FAQではお答えできませんでした" }), richText(esc.text),
-      el("div", { class: "actions" }, [contactLink(esc.contact_url), everywhere]),
+      el("p", { class: "esc-title", text: everywhere
+        ? "選んだ分類（" + reply.categories.join("、") + "）では見つかりませんでした。" : "FAQではお答えできませんでした" }),
+      everywhere ? el("div", { class: "actions" }, [everywhere]) : null, richText(esc.text),
+      el("div", { class: "actions" }, [contactLink(esc.contact_url)]),
     ].concat(related));
   }
 
@@ -460,6 +475,11 @@
 
   function openEntry(s, requestId) {
     userBubble(s.question);
+    fetchEntry(s, requestId);
+  }
+
+  /** The answer of an entry opened from a button (again with 再試行: the question is in the log already). */
+  function fetchEntry(s, requestId) {
     setBusy(true);
     request("GET", "/api/faqs/" + encodeURIComponent(s.id) + "?request_id=" + encodeURIComponent(requestId))
       .then(function (entry) {
@@ -468,18 +488,22 @@
         showAnswer(entry.question === s.question ? null : entry.question, entry);
         resume(); // as after a typed question (the answer's rating is one Shift+Tab away)
       },
-        function (err) { showError(err.message, err.status === 0 ? function () { openEntry(s, requestId); } : null); })
+        function (err) { showError(err.message, err.status === 0 ? function () { fetchEntry(s, requestId); } : null); })
       .then(function () { setBusy(false); });
   }
 
-  function ask(text) {
+  /** ``mine``: the visitor's bubble of this question; ``chosen``: the question is a button's (an example),
+   * not typed: an answer to that very question needs no 「…」への回答 heading under it. */
+  function ask(text, mine, chosen) {
     setBusy(true);
     var body = { message: text, session_id: sessionId };
     if (selected.length) body.categories = selected.slice();
     request("POST", "/api/chat", body).then(function (reply) {
+      loadCategories(); // the server answers again: the chips too, if they failed to come before
       reply.question = text;
       reply.categories = body.categories || [];
-      if (reply.decision === "answer") showAnswer(reply.entry && reply.entry.question, reply);
+      var entryQuestion = reply.entry && reply.entry.question;
+      if (reply.decision === "answer") showAnswer(chosen && entryQuestion === text ? null : entryQuestion, reply);
       else if (reply.decision === "suggest") showSuggestions(reply);
       else if (reply.decision === "smalltalk") showSmallTalk(reply.answer, reply.refers_to_contact ? reply.contact_url : "");
       else showEscalation(reply.escalation || { text: reply.answer, contact_url: "" }, reply);
@@ -487,8 +511,13 @@
       // Asked too often, or longer than this server takes: the question waits in the box (and the
       // counter counts against the server's limit from now on, whatever data-max-length said).
       if (err.maxChars) maxChars = Math.min(maxChars, err.maxChars);
-      if ((err.status === 429 || err.status === 422) && !input.value) { input.value = text; updateCount(); }
-      showError(err.message, err.status === 0 || err.status >= 500 ? function () { ask(text); } : null);
+      // Back in the box, it is no longer in the log: sent again, it is shown once.
+      if ((err.status === 429 || err.status === 422) && !input.value) {
+        input.value = text;
+        updateCount();
+        if (mine) mine.remove();
+      }
+      showError(err.message, err.status === 0 || err.status >= 500 ? function () { ask(text, mine, chosen); } : null);
     }).then(function () { setBusy(false); });
   }
 
@@ -532,7 +561,8 @@
     setTimeout(function () { countNews.textContent = text; }, 50); // a new text: read again
   }
 
-  function submit() {
+  /** ``example``: the example question whose button sent it. */
+  function submit(example) {
     var text = input.value.trim();
     if (!text) { // nothing, or only spaces and line breaks: the box emptied, and a word on what it wants
       input.value = "";
@@ -548,8 +578,7 @@
     if (!updateCount(true)) { input.focus(); return; }
     input.value = "";
     updateCount();
-    userBubble(text);
-    ask(text);
+    ask(text, userBubble(text), text === example);
   }
 
   // ---------------------------------------------------------------- events
@@ -620,7 +649,13 @@
     chipList().forEach(function (c) { c.tabIndex = c === chip ? 0 : -1; });
   }
 
+  var chipsAsked = false; // the categories asked for (and not failed): asked once per page
+
+  /** The chips. Failed (the server or the network down for a moment), they are asked for again when the
+   * panel is opened again and after the next reply. */
   function loadCategories() {
+    if (chipsAsked) return;
+    chipsAsked = true;
     request("GET", "/api/categories").then(function (res) {
       res.categories.forEach(function (c) {
         var chip = el("button", { type: "button", class: "chip", "aria-pressed": "false", "data-category": c,
@@ -640,7 +675,7 @@
       if (first) { first.tabIndex = 0; chipsWrap.hidden = false; updateCues(); }
       if (atEnd) scrollDown(); // the row of chips took some of the log's height: still at its end
 
-    }, function () { /* chips are optional; the chat itself reports connection errors */ });
+    }, function () { chipsAsked = false; /* chips are optional; the chat itself reports connection errors */ });
   }
 
   chips.addEventListener("scroll", updateCues);
@@ -664,7 +699,7 @@
     examples.forEach(function (q) {
       var b = el("button", { type: "button", class: "example", text: q });
       // While a reply is being made, what the visitor typed stays in the box (submit() says to wait).
-      b.addEventListener("click", function () { if (!busy) input.value = q; submit(); resume(); });
+      b.addEventListener("click", function () { if (!busy) input.value = q; submit(q); resume(); });
       list.appendChild(b);
     });
     bubble("bot greeting", [richText(greeting), examples.length ? el("p", { text: "例えば：" }) : null, list]);

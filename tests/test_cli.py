@@ -22,6 +22,13 @@ def test_validate_reports_entries_and_encoding(tmp_path: Path, capsys: pytest.Ca
     assert "6件" in out and "CP932" in out
 
 
+def test_serve_refuses_an_empty_host_instead_of_listening_everywhere(capsys: pytest.CaptureFixture[str]) -> None:
+    """uvicorn listens on every interface for host "": what a unit's ``--host ${FAQ_BOT_LISTEN_HOST}`` gives when
+    the variable is missing from the env file."""
+    assert main(["serve", "--host", ""]) == 2
+    assert "--host が空です" in capsys.readouterr().err
+
+
 def test_validate_prints_every_problem_with_line_and_exits_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from faq_bot.cli.common import say
 from faq_bot.errors import FaqBotError
 from faq_bot.memory import limit_arenas
 
@@ -47,6 +48,12 @@ def serve_log_config() -> dict[str, Any]:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    if not args.host.strip():
+        # uvicorn would listen on every interface: e.g. a unit's --host ${FAQ_BOT_LISTEN_HOST} with the variable unset.
+        say(
+            "--host が空です。待ち受けるアドレス（127.0.0.1、このマシンのプライベートアドレスなど）を指定してください。"
+        )
+        return 2
     import uvicorn
 
     from faq_bot.config import load_settings

@@ -9,6 +9,8 @@ the watcher and writes out the queued log rows.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from faq_bot import assets
 from faq_bot.config import Settings, load_settings
+from faq_bot.errors import DatabaseError
 from faq_bot.model.embedder import Embedder
 from faq_bot.publishing.shared import Follower
 from faq_bot.publishing.watcher import Watcher
@@ -29,6 +32,7 @@ from faq_bot.service.auth import AdminAuth
 from faq_bot.service.clients import ClientAddresses
 from faq_bot.service.handlers import add_exception_handlers
 from faq_bot.service.middleware import BodyLimit, SecurityHeaders
+from faq_bot.service.offload import in_background
 from faq_bot.service.pages.docs import ASSETS_URL, bundle_dir, docs_pages
 from faq_bot.service.pages.editor import editor_pages
 from faq_bot.service.pages.entries import entry_pages
@@ -43,11 +47,24 @@ from faq_bot.service.routes.staff import staff_api
 from faq_bot.storage.chatlog import ChatLog
 from faq_bot.storage.logwriter import LogWriter
 from faq_bot.storage.sessions import DatabaseSessions
-from faq_bot.storage.staging import staging_for
+from faq_bot.storage.staging import Staging, staging_for
 
 log = logging.getLogger("faq_bot.service")
 #: How long start-up waits for the listener of published versions (then /readyz says the database is unreachable).
 FOLLOWER_START_SECONDS = 10.0
+#: Seconds between two deletions of expired staged files (a preview, a batch result, an undo: kept two days).
+PRUNE_EVERY = 3600.0
+
+
+async def _prune_staged(staging: Staging, every: float = PRUNE_EVERY) -> None:
+    """Expired staged files deleted at start-up and then every ``every`` seconds, whether or not anything new
+    is staged (a staging also deletes them): abandoned batch results hold visitors' questions."""
+    while True:
+        try:
+            await in_background(staging.prune)
+        except DatabaseError as exc:  # the next round tries again; nothing waits for it
+            log.warning("%s", exc)
+        await asyncio.sleep(every)
 
 
 def create_app(settings: Settings | None = None, embedder: Embedder | None = None) -> FastAPI:
@@ -62,6 +79,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         log_writer = LogWriter(chatlog, settings.log_queue_size, settings.log_retry_seconds)
         log_writer.start()  # an unusable log is a warning: the bot answers without it (and purges, see LogWriter)
         app.state.chatlog, app.state.log_writer = chatlog, log_writer
+        pruning = asyncio.create_task(_prune_staged(app.state.staging))
         follower: Follower | None = None
         try:
             publisher = await run_in_threadpool(
@@ -90,6 +108,9 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
                 await run_in_threadpool(watcher.stop)
                 engine.close()
         finally:
+            pruning.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pruning
             await run_in_threadpool(log_writer.close)
             dbs.dispose()
 

@@ -23,14 +23,17 @@ _DASHES = dict.fromkeys(map(ord, "‐‑‒–—―−﹣ー－ｰ⁃"), "-")
 # Starts only where a run of address characters starts, so a long run without "@" is scanned once, not once per char.
 _EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 # 13-19 digits, a single space, dash or dot allowed between them (4111 1111 1111 1111, 4111-1111-1111-1111).
-_CARD = re.compile(r"(?<![\d.-])\d(?:[ .-]?\d){12,18}(?![\d-]|\.\d)")
+_CARD = re.compile(r"(?<![\d-])(?<!\d\.)\d(?:[ .-]?\d){12,18}(?![\d-]|\.\d)")  # after "No." too
 # Between a phone number's groups: a dash (spaces around it allowed), a space, a dot or a slash, or nothing.
 _GAP = r"(?:[ \t]*-[ \t]*|[\s./])?"
 # Japanese and international phone numbers: 03-1234-5678, 090 1234 5678, 09012345678, 090.1234.5678,
 # 090 - 1234 - 5678, +81-90-1234-5678, +81(0)90-1234-5678, and brackets around any group: (03)1234-5678,
-# 03(1234)5678 (how a landline is most often written: 市外局番(市内局番)番号), 0467(12)3456.
+# 03(1234)5678 (how a landline is most often written: 市外局番(市内局番)番号), 0467(12)3456. A number without
+# a country code starts with the trunk 0, so that IP addresses, prices (980/1980/2980円), sizes and
+# version strings, which dots and slashes would otherwise join into nine digits, are not phone numbers.
 _PHONE = re.compile(
-    rf"(?<![\d+])(?:\+\d{{1,3}}{_GAP}(?:\(0\){_GAP})?)?\(?\d{{1,5}}\)?{_GAP}\(?\d{{1,4}}\)?{_GAP}\d{{3,4}}(?!\d)"
+    rf"(?<![\d+])(?:\+\d{{1,3}}{_GAP}(?:\(0\){_GAP})?\(?\d{{1,5}}\)?|\(?0\d{{0,4}}\)?)"
+    rf"{_GAP}\(?\d{{1,4}}\)?{_GAP}\d{{3,4}}(?!\d)"
 )
 # 〒123-4567, 〒1234567, 123-4567 (a bare seven-digit number is too often something else).
 _POSTAL = re.compile(r"〒\s?\d{3}-?\d{4}(?![\d-])|(?<![\d-])\d{3}-\d{4}(?![\d-])")
@@ -86,11 +89,16 @@ def mask_personal_data(text: str) -> str:
     spans: list[tuple[int, int, str]] = []  # in the typed text
     taken = [False] * len(view)
     for pattern, accept, placeholder in _KINDS:
-        for m in pattern.finditer(view):
+        at = 0
+        while (m := pattern.search(view, at)) is not None:
             if any(taken[m.start() : m.end()]) or not accept(m.group(0)):
+                # Not this kind (a date before a phone number: 10/15 090…): look again one character on,
+                # not after the refused text, which may hold the start of the real one.
+                at = m.start() + 1
                 continue
             taken[m.start() : m.end()] = [True] * (m.end() - m.start())
             spans.append((origin[m.start()], origin[m.end() - 1] + 1, placeholder))
+            at = m.end()
     for start, end, placeholder in sorted(spans, reverse=True):
         text = text[:start] + placeholder + text[end:]
     return text

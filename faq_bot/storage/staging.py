@@ -14,6 +14,7 @@ the one that made it: there they are kept in the shared database (``DatabaseStag
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import time
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from faq_bot.errors import DatabaseError, NotFoundError
 from faq_bot.files import write_bytes_atomic
@@ -29,6 +31,7 @@ from faq_bot.storage.database import Database
 from faq_bot.storage.schema import staged_files
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 #: The folder beside the index that ``FolderStaging`` keeps its files in.
 FOLDER = "staging"
@@ -61,7 +64,8 @@ class Staging(Protocol):
         ...
 
     def drop(self, key: str, prefix: str = "", suffix: str = ".tsv") -> None:
-        """Forget the data kept under ``key``."""
+        """Forget the data kept under ``key``; never fails (what is not deleted now expires): it follows a
+        publish or an undo that is done already."""
         ...
 
     def prune(self, now: float | None = None) -> int:
@@ -99,7 +103,10 @@ class FolderStaging:
 
     def drop(self, key: str, prefix: str = "", suffix: str = ".tsv") -> None:
         if _KEY.match(key):
-            (self.folder / _name(prefix, key, suffix)).unlink(missing_ok=True)
+            try:
+                (self.folder / _name(prefix, key, suffix)).unlink(missing_ok=True)
+            except OSError as exc:
+                log.warning("staged file not deleted (it expires): %s", exc)
 
     def prune(self, now: float | None = None) -> int:
         oldest = (time.time() if now is None else now) - KEEP_SECONDS
@@ -132,14 +139,17 @@ class DatabaseStaging:
 
     def put(self, data: bytes, prefix: str = "", suffix: str = ".tsv", length: int = 64) -> str:
         key = content_key(data, length)
-        name, now = _name(prefix, key, suffix), time.time()
-
-        def work(conn: sa.Connection) -> None:
-            conn.execute(sa.delete(staged_files).where(staged_files.c.name == name))
-            conn.execute(sa.insert(staged_files).values(name=name, data=data, created=now))
-            conn.execute(sa.delete(staged_files).where(staged_files.c.created < now - KEEP_SECONDS))
-
-        self._run(work)
+        dialect = postgresql if self.db.shared else sqlite
+        # One statement: two replicas staging the same file at once (a form sent twice) both succeed.
+        row = dialect.insert(staged_files).values(name=_name(prefix, key, suffix), data=data, created=time.time())
+        upsert = row.on_conflict_do_update(
+            index_elements=[staged_files.c.name], set_={"data": row.excluded.data, "created": row.excluded.created}
+        )
+        self._run(lambda conn: conn.execute(upsert))
+        try:
+            self.prune()
+        except DatabaseError as exc:  # the file is kept; the old ones wait for the next prune
+            log.warning("%s", exc)
         return key
 
     def get(self, key: str, prefix: str = "", suffix: str = ".tsv") -> bytes:
@@ -156,11 +166,19 @@ class DatabaseStaging:
     def drop(self, key: str, prefix: str = "", suffix: str = ".tsv") -> None:
         if _KEY.match(key):
             name = _name(prefix, key, suffix)
-            self._run(lambda conn: conn.execute(sa.delete(staged_files).where(staged_files.c.name == name)))
+            try:
+                self._run(lambda conn: conn.execute(sa.delete(staged_files).where(staged_files.c.name == name)))
+            except DatabaseError as exc:
+                log.warning("%s (it expires)", exc)
 
     def prune(self, now: float | None = None) -> int:
         oldest = (time.time() if now is None else now) - KEEP_SECONDS
-        result = self._run(lambda conn: conn.execute(sa.delete(staged_files).where(staged_files.c.created < oldest)))
+        # Rows another replica is deleting (or staging again) right now are skipped, not waited for: two
+        # prunes at once neither block nor deadlock each other (SQLite has one writer: no such clause).
+        expired = (
+            sa.select(staged_files.c.name).where(staged_files.c.created < oldest).with_for_update(skip_locked=True)
+        )
+        result = self._run(lambda conn: conn.execute(sa.delete(staged_files).where(staged_files.c.name.in_(expired))))
         return int(result.rowcount)
 
 

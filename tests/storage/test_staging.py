@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -8,19 +9,21 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from benchmarks.services import Postgres
 from faq_bot.errors import NotFoundError
 from faq_bot.storage.database import Database
 from faq_bot.storage.schema import staged_files
 from faq_bot.storage.staging import GONE, KEEP_SECONDS, DatabaseStaging, FolderStaging, Staging, staging_for
+from tests.conftest import new_postgres_database
 
 #: Makes what is kept under a name (prefix + key + suffix) look this many seconds old.
 Age = Callable[[str, float], None]
 
 
-@pytest.fixture(params=["folder", "database"])
+@pytest.fixture(params=["folder", "sqlite", "postgresql"])
 def kept(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Staging, Age]]:
-    """Both places files are staged: a folder of this machine, the database replicas share (SQLite here; the
-    replicas' test runs it on PostgreSQL)."""
+    """Both places files are staged: a folder of this machine, a database (PostgreSQL, shared by replicas;
+    SQLite works the same)."""
     if request.param == "folder":
         folder = FolderStaging.beside(tmp_path / "index")
 
@@ -30,7 +33,11 @@ def kept(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Stagi
 
         yield folder, age_file
         return
-    db = Database.sqlite(tmp_path / "state.sqlite3")
+    db = (
+        Database.sqlite(tmp_path / "state.sqlite3")
+        if request.param == "sqlite"
+        else new_postgres_database(request.getfixturevalue("postgres"))
+    )
 
     def age_row(name: str, seconds: float) -> None:
         aged = sa.update(staged_files).where(staged_files.c.name == name).values(created=time.time() - seconds)
@@ -93,3 +100,36 @@ def test_replicas_that_share_a_database_stage_there_one_machine_in_its_index_fol
     assert isinstance(staging_for(tmp_path / "index", db), DatabaseStaging)
     alone = staging_for(tmp_path / "index", None)
     assert isinstance(alone, FolderStaging) and alone.folder == tmp_path / "index" / "staging"
+
+
+def test_replicas_staging_and_pruning_at_once_all_succeed(postgres: Postgres) -> None:
+    """A form sent twice reaches two replicas: both stage the same file, and both prune, at the same moment."""
+    db = new_postgres_database(postgres)
+    staging = DatabaseStaging(db)
+    expired = [staging.put(f"old {n}".encode()) for n in range(20)]
+    with db.begin() as conn:
+        conn.execute(sa.update(staged_files).values(created=time.time() - KEEP_SECONDS - 60))
+    start = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def twice() -> None:
+        try:
+            start.wait()
+            staging.put(b"the same preview")
+            staging.prune()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=twice) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert staging.get(staging.put(b"the same preview")) == b"the same preview"
+    for key in expired:
+        with pytest.raises(NotFoundError):
+            staging.get(key)
+    with db.begin() as conn:
+        assert conn.scalar(sa.select(sa.func.count()).select_from(staged_files)) == 1
+    db.dispose()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-import threading
 import time
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from faq_bot.storage.database import Database
 from faq_bot.storage.schema import metadata
 from faq_bot.storage.sessions import DatabaseSessions
 from tests.conftest import new_postgres_database
+from tests.together import errors_together
 
 #: The schema scripts of the SQLite log before Alembic, as the last release applied them (PRAGMA user_version).
 LEGACY_MIGRATIONS = (
@@ -93,19 +93,10 @@ def test_migrations_create_exactly_the_schema_the_code_uses(database: Database) 
 
 def test_replicas_starting_together_migrate_once(postgres: Postgres) -> None:
     url = new_postgres_database(postgres).url
-    errors: list[BaseException] = []
 
     def start() -> None:
-        try:
-            ChatLog(Database(url.render_as_string(hide_password=False))).count()
-        except BaseException as exc:
-            errors.append(exc)
+        ChatLog(Database(url.render_as_string(hide_password=False))).count()
 
-    threads = [threading.Thread(target=start) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert errors_together(start, 4) == []
     with sa.create_engine(url).connect() as conn:
         assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all() == ["0005_staged_files"]

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,6 +14,7 @@ from faq_bot.storage.database import Database
 from faq_bot.storage.schema import staged_files
 from faq_bot.storage.staging import GONE, KEEP_SECONDS, DatabaseStaging, FolderStaging, Staging, staging_for
 from tests.conftest import new_postgres_database
+from tests.together import errors_together
 
 #: Makes what is kept under a name (prefix + key + suffix) look this many seconds old.
 Age = Callable[[str, float], None]
@@ -109,23 +109,12 @@ def test_replicas_staging_and_pruning_at_once_all_succeed(postgres: Postgres) ->
     expired = [staging.put(f"old {n}".encode()) for n in range(20)]
     with db.begin() as conn:
         conn.execute(sa.update(staged_files).values(created=time.time() - KEEP_SECONDS - 60))
-    start = threading.Barrier(8)
-    errors: list[BaseException] = []
 
     def twice() -> None:
-        try:
-            start.wait()
-            staging.put(b"the same preview")
-            staging.prune()
-        except BaseException as exc:
-            errors.append(exc)
+        staging.put(b"the same preview")
+        staging.prune()
 
-    threads = [threading.Thread(target=twice) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert errors_together(twice, 8) == []
     assert staging.get(staging.put(b"the same preview")) == b"the same preview"
     for key in expired:
         with pytest.raises(NotFoundError):

@@ -1,4 +1,7 @@
-"""The FAQ in Excel: read the first sheet of an .xlsx, write one, and a TSV that Excel opens without mojibake.
+"""The FAQ in Excel: read the FAQ's sheet of an .xlsx, write one, and a TSV that Excel opens without mojibake.
+
+The FAQ's sheet is the one whose header row has the FAQ's columns (a memo sheet may stand in front of it);
+a workbook of one sheet is read as it is.
 
 Both ways keep formulas out: a workbook cell holding a formula is refused (its value is
 not what the editor sees), cells written to a workbook are plain text even when they
@@ -13,11 +16,14 @@ import io
 import logging
 import zipfile
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from faq_bot.content.faq import (
+    COLUMN_ALIASES,
     COLUMN_LABELS,
     COLUMN_OF,
+    REQUIRED_COLUMNS,
     Faq,
     FaqEntry,
     dump_rows,
@@ -37,7 +43,7 @@ UNREADABLE = (
 ENCODING = "Excel (.xlsx)"
 HEADER = ("id", "分類", "質問", "回答", "言い換え")
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-#: Rows and columns of the first sheet that are read: far more than a FAQ or a question set has (a FAQ of
+#: Rows and columns of a sheet that are read: far more than a FAQ or a question set has (a FAQ of
 #: 100,000 entries is past what one machine serves; the columns are five, and notes beside them).
 MAX_ROWS = 200_000
 MAX_COLUMNS = 64
@@ -73,9 +79,30 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def sheet_rows(raw: bytes, source: str) -> tuple[list[tuple[int, list[str]]], list[tuple[int, int]]]:
+Rows = list[tuple[int, list[str]]]
+"""A sheet's rows that hold text: (row number, cell texts)."""
+
+
+def sheet_rows(raw: bytes, source: str) -> tuple[Rows, list[tuple[int, int]]]:
     """The first sheet's rows that hold text (row number, cell texts) and where formulas stand (row, 0-based
-    column); ``FaqFormatError`` for a file that is not a readable workbook, or one larger than a FAQ can be.
+    column); ``FaqFormatError`` for a file that is not a readable workbook, or one larger than a FAQ can be."""
+    with _opened(raw, source) as book:
+        return _rows_of(book.worksheets[0], source)
+
+
+def faq_sheet_rows(raw: bytes, source: str) -> tuple[Rows, list[tuple[int, int]], tuple[FormatProblem, ...]]:
+    """The rows and formula cells (as ``sheet_rows``) of the FAQ's sheet, with warnings saying which sheet
+    that is when the workbook has several; ``FaqFormatError`` when no sheet has the FAQ's columns."""
+    with _opened(raw, source) as book:
+        sheet, warnings = _faq_sheet(book, source)
+        rows, formula_cells = _rows_of(sheet, source)
+    return rows, formula_cells, warnings
+
+
+@contextmanager
+def _opened(raw: bytes, source: str) -> Iterator[Any]:
+    """The workbook, open while the block reads it; whatever goes wrong reading it but a ``FaqFormatError``
+    (a value too far down, no FAQ sheet) is a damaged file.
 
     Read as a stream (openpyxl's read-only mode): a sheet is never built in memory, so a file of a few KB
     whose one stray cell stands at row 1,048,576 costs what its rows of text cost, not a billion cells.
@@ -88,26 +115,32 @@ def sheet_rows(raw: bytes, source: str) -> tuple[list[tuple[int, list[str]]], li
     except Exception as exc:  # openpyxl raises zip, XML and key errors alike for a damaged file
         raise _unreadable(source, exc) from exc
     try:
-        sheet = book.worksheets[0]
-        rows: list[tuple[int, list[str]]] = []
-        formula_cells: list[tuple[int, int]] = []
-        for number, cells in enumerate(sheet.iter_rows(min_row=1, max_row=MAX_ROWS, max_col=MAX_COLUMNS), start=1):
-            if all(cell.value is None for cell in cells):
-                continue  # an empty row, or the rows between two far apart (the reader fills them in)
-            values = []
-            for col, cell in enumerate(cells):
-                if cell.data_type == "f":
-                    formula_cells.append((number, col))
-                values.append(_text(cell.value))
-            while values and not values[-1].strip():
-                values.pop()  # formatting can make a sheet wider than its text
-            rows.append((number, values))
-        rest = sheet.iter_rows(min_row=MAX_ROWS + 1, max_col=MAX_COLUMNS, values_only=True)
-        beyond = next((n for n, v in enumerate(rest, start=MAX_ROWS + 1) if any(x is not None for x in v)), None)
-    except Exception as exc:  # a sheet damaged past its start
+        yield book
+    except FaqFormatError:
+        raise
+    except Exception as exc:  # a sheet damaged past its start, or a workbook without one
         raise _unreadable(source, exc) from exc
     finally:
         book.close()
+
+
+def _rows_of(sheet: Any, source: str) -> tuple[Rows, list[tuple[int, int]]]:
+    """A sheet's rows that hold text and its formula cells; ``FaqFormatError`` for a value past ``MAX_ROWS``."""
+    rows: Rows = []
+    formula_cells: list[tuple[int, int]] = []
+    for number, cells in enumerate(sheet.iter_rows(min_row=1, max_row=MAX_ROWS, max_col=MAX_COLUMNS), start=1):
+        if all(cell.value is None for cell in cells):
+            continue  # an empty row, or the rows between two far apart (the reader fills them in)
+        values = []
+        for col, cell in enumerate(cells):
+            if cell.data_type == "f":
+                formula_cells.append((number, col))
+            values.append(_text(cell.value))
+        while values and not values[-1].strip():
+            values.pop()  # formatting can make a sheet wider than its text
+        rows.append((number, values))
+    rest = sheet.iter_rows(min_row=MAX_ROWS + 1, max_col=MAX_COLUMNS, values_only=True)
+    beyond = next((n for n, v in enumerate(rest, start=MAX_ROWS + 1) if any(x is not None for x in v)), None)
     if beyond is not None:
         message = (
             f"{beyond}行目に値があります。読み込めるのは{MAX_ROWS:,}行目までです。"
@@ -115,6 +148,64 @@ def sheet_rows(raw: bytes, source: str) -> tuple[list[tuple[int, list[str]]], li
         )
         raise FaqFormatError(source, [FormatProblem(beyond, None, message)], ENCODING)
     return rows, formula_cells
+
+
+def _faq_sheet(book: Any, source: str) -> tuple[Any, tuple[FormatProblem, ...]]:
+    """The sheet whose header row has the FAQ's required columns, and warnings naming it (none for a workbook of
+    one sheet, which is read as it is). Visible sheets first, hidden ones only when no visible sheet has them;
+    among several, the active sheet, else the first."""
+    sheets = list(book.worksheets)
+    if len(sheets) <= 1:  # (none: only chart sheets, a workbook that cannot be read, as before)
+        return sheets[0], ()
+    with_columns = [s for s in sheets if _has_faq_columns(_header_of(s))]
+    candidates = [s for s in with_columns if s.sheet_state == "visible"] or with_columns
+    if not candidates:
+        looked = "、".join(_name(s) for s in sheets)
+        wanted = "".join(f"「{_wanted(name)}」" for name in REQUIRED_COLUMNS)
+        message = (
+            f"FAQのシートが見つかりません（見たシート: {looked}）。"
+            f"FAQのシートには、必須の列{wanted}のある見出し行が必要です。"
+        )
+        raise FaqFormatError(source, [FormatProblem(None, None, message)], ENCODING)
+    chosen = book.active if any(book.active is s for s in candidates) else candidates[0]
+    others = "、".join(_name(s) for s in sheets if s is not chosen)
+    hidden = "非表示の" if chosen.sheet_state != "visible" else ""
+    read = f"{hidden}シート「{chosen.title}」を読み込みました（ほかのシート: {others}）。"
+    warnings = [FormatProblem(None, None, read)]
+    ignored = [s for s in candidates if s is not chosen]
+    if ignored:
+        names = "、".join(f"「{s.title}」" for s in ignored)
+        warnings.append(
+            FormatProblem(
+                None,
+                None,
+                f"シート{names}もFAQの見出し行がありますが、読み込んでいません。"
+                "別のシートを読み込むには、そのシートを選んだ状態で保存してください。",
+            )
+        )
+    return chosen, tuple(warnings)
+
+
+def _header_of(sheet: Any) -> list[str]:
+    """A sheet's header row: its first row that holds text (as ``parse_rows`` takes it); empty if it has none."""
+    rows = sheet.iter_rows(min_row=1, max_row=MAX_ROWS, max_col=MAX_COLUMNS, values_only=True)
+    first = next((row for row in rows if any(value is not None for value in row)), ())
+    return [_text(value) for value in first]
+
+
+def _has_faq_columns(header: Sequence[str]) -> bool:
+    """True for a header row that names every required FAQ column (id, 質問, 回答 or their aliases)."""
+    return set(REQUIRED_COLUMNS) <= {COLUMN_OF.get(normalize(cell)) for cell in header}
+
+
+def _wanted(name: str) -> str:
+    """A required column as ``parse_rows`` names it when it is missing: 「id / No.」, 「question / 質問」 …"""
+    return " / ".join(COLUMN_ALIASES[name][:2] if name != "id" else ("id", "No."))
+
+
+def _name(sheet: Any) -> str:
+    """A sheet's name as a message lists it: 「編集メモ」, or 「旧FAQ（非表示）」 for a hidden one."""
+    return sheet.title if sheet.sheet_state == "visible" else f"{sheet.title}（非表示）"
 
 
 def _check_unpacked_size(raw: bytes, source: str) -> None:
@@ -149,8 +240,9 @@ def formula_problems(formula_cells: Sequence[tuple[int, int]], header: Sequence[
 
 
 def read_workbook(raw: bytes, source: str) -> Faq:
-    """The FAQ on the first sheet of an .xlsx (same columns and checks as a TSV); problems name row and column."""
-    rows, formula_cells = sheet_rows(raw, source)
+    """The FAQ on its sheet of an .xlsx (same columns and checks as a TSV); problems name row and column, a warning
+    the sheet read when the workbook has several."""
+    rows, formula_cells, sheet_warnings = faq_sheet_rows(raw, source)
     header = rows[0][1] if rows else []
     formulas = formula_problems(formula_cells, header)
     sha = hashlib.sha256(raw).hexdigest()
@@ -161,14 +253,15 @@ def read_workbook(raw: bytes, source: str) -> Faq:
         raise
     if formulas:
         raise FaqFormatError(source, formulas, ENCODING)
-    return Faq(faq.entries, faq.source, faq.encoding, faq.sha256, tuple(_with_letters(faq.warnings, header)))
+    warnings = (*sheet_warnings, *_with_letters(faq.warnings, header))
+    return Faq(faq.entries, faq.source, faq.encoding, faq.sha256, warnings)
 
 
 def row_texts(raw: bytes) -> dict[int, str]:
-    """What each row of the first sheet holds (cells joined by tabs, formulas as written), by row number;
+    """What each row of the FAQ's sheet holds (cells joined by tabs, formulas as written), by row number;
     empty for a workbook that cannot be read: what the editor sees next to a problem of that row."""
     try:
-        rows, _ = sheet_rows(raw, "")
+        rows, _, _ = faq_sheet_rows(raw, "")
     except FaqFormatError:  # damaged: its problem says so, there are no rows to show
         return {}
     return {number: "\t".join(values) for number, values in rows}

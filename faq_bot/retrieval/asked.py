@@ -94,10 +94,35 @@ def entry_text(entry: FaqEntry) -> str:
     return normalize(" ".join((entry.question, *entry.alternates, entry.answer)))
 
 
+#: A charge the question names by its suffix, as the topic (送料は, キャンセル料って, 年会費は？): not 資料, 材料,
+#: 無料, 有料, 消費, 経費 (as ``asks`` above).
+_NAMED_CHARGE = re.compile(r"([ァ-ヶー一-龥]*(?<![資材原無有])料|[ァ-ヶー一-龥]*(?<![消経])費)(?=は|って|が|[?？]|$)")
+
+
+#: A question for an amount (いくら), not whether there is a charge: only an amount (or 無料) answers it.
+_AMOUNT = re.compile(r"いくら|何円|金額|\bhow much\b")
+
+
+def named_charges(normalized_query: str) -> tuple[str, ...]:
+    """The charges a question asks about by name (送料, キャンセル料, 年会費), when it asks whether there is
+    one (送料はかかりますか), not how much it is (授業料はいくら: an entry that names 授業料 without an amount
+    does not answer that)."""
+    if _AMOUNT.search(normalized_query):
+        return ()
+    return tuple(m.group(1) for m in _NAMED_CHARGE.finditer(normalized_query) if len(m.group(1)) > 1)
+
+
 def unanswered_kinds(normalized_query: str, entry: FaqEntry) -> tuple[AskedKind, ...]:
-    """The kinds the question asks for that the entry says nothing of."""
+    """The kinds the question asks for that the entry says nothing of.
+
+    A charge the question names (送料は？) is also given by an entry that names that same charge (送料は
+    かかりません): the general price words (円, 料金, 無料 …) miss it, and a wider pattern (any X料) would let
+    every long answer that names some fee answer every price question."""
     asked = asked_kinds(normalized_query)
     if not asked:
         return ()
     text = entry_text(entry)
-    return tuple(k for k in asked if not k.gives.search(text))
+    charges = named_charges(normalized_query)
+    return tuple(
+        k for k in asked if not k.gives.search(text) and not (k.name == "price" and any(c in text for c in charges))
+    )

@@ -30,15 +30,22 @@ _GAP = r"(?:[ \t]*-[ \t]*|[\s./])?"
 # 090 - 1234 - 5678, +81-90-1234-5678, +81(0)90-1234-5678, and brackets around any group: (03)1234-5678,
 # 03(1234)5678 (how a landline is most often written: 市外局番(市内局番)番号), 0467(12)3456. A number without
 # a country code starts with the trunk 0, so that IP addresses, prices (980/1980/2980円), sizes and
-# version strings, which dots and slashes would otherwise join into nine digits, are not phone numbers.
+# version strings, which dots and slashes would otherwise join into nine digits, are not phone numbers; nor
+# are digits inside a word of letters (a reference in a URL: inquiry_ABC0123456789_x).
 _PHONE = re.compile(
-    rf"(?<![\d+])(?:\+\d{{1,3}}{_GAP}(?:\(0\){_GAP})?\(?\d{{1,5}}\)?|\(?0\d{{0,4}}\)?)"
-    rf"{_GAP}\(?\d{{1,4}}\)?{_GAP}\d{{3,4}}(?!\d)"
+    rf"(?<![0-9A-Za-z_+])(?:\+\d{{1,3}}{_GAP}(?:\(0\){_GAP})?\(?\d{{1,5}}\)?|\(?0\d{{0,4}}\)?)"
+    rf"{_GAP}\(?\d{{1,4}}\)?{_GAP}\d{{3,4}}(?![\dA-Za-z_])"
 )
 # 〒123-4567, 〒1234567, 123-4567 (a bare seven-digit number is too often something else).
 _POSTAL = re.compile(r"〒\s?\d{3}-?\d{4}(?![\d-])|(?<![\d-])\d{3}-\d{4}(?![\d-])")
 
 EMAIL, PHONE, CARD, POSTAL = "[メールアドレス]", "[電話番号]", "[カード番号]", "[郵便番号]"
+PLACEHOLDERS = (EMAIL, PHONE, CARD, POSTAL)
+
+
+def masked_parts(text: str) -> list[str]:
+    """The placeholders of masked personal data in a logged text (what it stands for is not in the log)."""
+    return [p for p in PLACEHOLDERS if p in text]
 
 
 def luhn_ok(digits: str) -> bool:

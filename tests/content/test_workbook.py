@@ -1,4 +1,5 @@
-"""Reading an FAQ or a question set from .xlsx: stray far cells, oversized and damaged workbooks."""
+"""Reading an FAQ or a question set from .xlsx: the FAQ's sheet among several, stray far cells, oversized and damaged
+workbooks."""
 
 from __future__ import annotations
 
@@ -6,15 +7,18 @@ import io
 import resource
 import time
 import zipfile
+from collections.abc import Sequence
 
 import pytest
 from openpyxl import Workbook
 
 from faq_bot.content import workbook
-from faq_bot.content.workbook import read_workbook, sheet_rows
-from faq_bot.errors import FaqFormatError
+from faq_bot.content.workbook import read_workbook, row_texts, sheet_rows
+from faq_bot.errors import FaqFormatError, FormatProblem
 
 HEADER = ["id", "分類", "質問", "回答"]
+ENTRY = ["1", "見積", "見積書は何度でも発行できますか", "はい、何度でも発行できます。"]
+MEMO = ("編集メモ", [["メモ"], ["回答は敬体で書く"]])
 
 
 def _book(*cells: tuple[str, str], rows: list[list[str]] | None = None) -> bytes:
@@ -75,3 +79,81 @@ def test_a_zip_that_is_no_workbook_reads_as_unreadable() -> None:
     with pytest.raises(FaqFormatError) as caught:
         sheet_rows(out.getvalue(), "faq.xlsx")
     assert caught.value.problems[0].message == workbook.UNREADABLE
+
+
+def _sheets(*sheets: tuple[str, list[list[str]]], active: int = 0, hidden: tuple[str, ...] = ()) -> bytes:
+    """A workbook of the named sheets and their rows, in order; ``active`` is the selected one."""
+    book = Workbook()
+    book.remove(book.active)
+    for title, rows in sheets:
+        sheet = book.create_sheet(title)
+        sheet.sheet_state = "hidden" if title in hidden else "visible"
+        for row in rows:
+            sheet.append(row)
+    book.active = active
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _messages(problems: Sequence[FormatProblem]) -> list[str]:
+    return [p.message for p in problems]
+
+
+def test_the_faq_sheet_behind_a_memo_sheet_is_read_and_named() -> None:
+    raw = _sheets(MEMO, ("FAQ", [["No.", "カテゴリ", "question", "answer"], ENTRY]))
+    faq = read_workbook(raw, "faq.xlsx")
+    assert [e.question for e in faq.entries] == ["見積書は何度でも発行できますか"]
+    assert _messages(faq.warnings) == ["シート「FAQ」を読み込みました（ほかのシート: 編集メモ）。"]
+    assert row_texts(raw)[2].startswith("1\t見積")  # the rows shown next to a problem are the FAQ sheet's
+
+
+def test_of_two_faq_sheets_the_active_one_is_read_and_the_other_said_ignored() -> None:
+    old = ["1", "見積", "古い質問", "古い回答"]
+    raw = _sheets(MEMO, ("FAQ旧", [HEADER, old]), ("FAQ", [HEADER, ENTRY]), active=2)
+    faq = read_workbook(raw, "faq.xlsx")
+    assert [e.question for e in faq.entries] == ["見積書は何度でも発行できますか"]
+    read, ignored = _messages(faq.warnings)
+    assert read == "シート「FAQ」を読み込みました（ほかのシート: 編集メモ、FAQ旧）。"
+    assert "「FAQ旧」" in ignored and "読み込んでいません" in ignored
+    # The memo sheet selected: the first sheet with the FAQ's columns.
+    raw = _sheets(MEMO, ("FAQ旧", [HEADER, old]), ("FAQ", [HEADER, ENTRY]), active=0)
+    assert [e.question for e in read_workbook(raw, "faq.xlsx").entries] == ["古い質問"]
+
+
+def test_a_hidden_faq_sheet_is_read_only_when_no_visible_sheet_has_the_columns() -> None:
+    old = ["1", "見積", "古い質問", "古い回答"]
+    raw = _sheets(("FAQ", [HEADER, ENTRY]), ("FAQ旧", [HEADER, old]), hidden=("FAQ旧",))
+    faq = read_workbook(raw, "faq.xlsx")
+    assert [e.question for e in faq.entries] == ["見積書は何度でも発行できますか"]
+    assert _messages(faq.warnings) == ["シート「FAQ」を読み込みました（ほかのシート: FAQ旧（非表示））。"]
+    raw = _sheets(MEMO, ("FAQ", [HEADER, ENTRY]), hidden=("FAQ",))
+    faq = read_workbook(raw, "faq.xlsx")
+    assert [e.id for e in faq.entries] == ["1"]
+    assert _messages(faq.warnings) == ["非表示のシート「FAQ」を読み込みました（ほかのシート: 編集メモ）。"]
+
+
+def test_without_a_faq_sheet_the_error_names_the_sheets_and_the_columns_needed() -> None:
+    tally = ("集計", [["分類", "件数"], ["見積", "3"]])
+    raw = _sheets(MEMO, tally, ("下書き", [["質問", "回答"], ["見積は？", "はい"]]), hidden=("下書き",))
+    with pytest.raises(FaqFormatError) as caught:
+        read_workbook(raw, "faq.xlsx")
+    assert _messages(caught.value.problems) == [
+        "FAQのシートが見つかりません（見たシート: 編集メモ、集計、下書き（非表示））。"
+        "FAQのシートには、必須の列「id / No.」「question / 質問」「answer / 回答」のある見出し行が必要です。"
+    ]
+    assert caught.value.problems[0].line is None and row_texts(raw) == {}
+
+
+def test_a_workbook_of_one_sheet_reads_as_before() -> None:
+    faq = read_workbook(_book(), "faq.xlsx")
+    assert [e.id for e in faq.entries] == ["1"] and faq.warnings == ()
+    raw = _sheets(MEMO)
+    with pytest.raises(FaqFormatError) as caught:
+        read_workbook(raw, "faq.xlsx")
+    assert _messages(caught.value.problems) == [
+        "見出し「メモ」は不明な列です。",
+        "必須の列「id / No.」が見出し行にありません。",
+        "必須の列「question / 質問」が見出し行にありません。",
+        "必須の列「answer / 回答」が見出し行にありません。",
+    ]

@@ -90,6 +90,19 @@ def test_the_kind_may_come_from_the_question_or_an_alternate() -> None:
     assert unanswered_kinds(normalize("費用は？"), entry("ご案内します。", "q", ("料金について",))) == ()
 
 
+def test_a_charge_named_by_its_suffix_is_given_as_it_is_asked_for() -> None:
+    """「送料はかかりますか」 asks for a price; an answer saying 送料はかかりません gives one (was: escalated)."""
+    for question, answer in (("送料はかかりますか", "送料はかかりません。"), ("年会費は？", "年会費は不要です。")):
+        assert unanswered_kinds(normalize(question), entry(answer)) == ()
+    # Another charge, or a word that only ends like one, does not.
+    for answer in ("資料をお送りします。", "キャンセル料は発生しません。"):
+        assert [k.name for k in unanswered_kinds(normalize("送料は？"), entry(answer))] == ["price"]
+    # How much it is, not whether there is one: the charge named without an amount does not answer that.
+    assert [k.name for k in unanswered_kinds(normalize("授業料はいくらですか"), entry("授業料は口座振替です。"))] == [
+        "price"
+    ]
+
+
 def test_questions_that_ask_nothing_particular_are_never_stopped() -> None:
     assert unanswered_kinds(normalize("見積書を発行したい"), entry("はい、可能です。")) == ()
 

@@ -7,9 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
+from pydantic import SecretStr
 
 from faq_bot.config import PROJECT_ROOT, Settings
 from faq_bot.service.app import create_app
+from tests.conftest import ADMIN_TOKEN
+from tests.fakes import FakeEmbedder
 from tests.servers import uvicorn_thread
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -96,3 +100,17 @@ def ask(page: object, text: str) -> None:
     box = page.locator("#fb-input")  # type: ignore[attr-defined]
     box.fill(text)
     box.press("Enter")
+
+
+@pytest.fixture
+def app(settings: Settings, tmp_path: Path) -> FastAPI:
+    """An app with an admin token, the fake encoder and a log of its own: the admin pages in a browser."""
+    s = settings.model_copy(update={"log_path": tmp_path / "log.sqlite3", "admin_token": SecretStr(ADMIN_TOKEN)})
+    return create_app(s, FakeEmbedder())
+
+
+@pytest.fixture
+def site(app: FastAPI) -> Iterator[str]:
+    """``app`` served by uvicorn on a loopback port (its address)."""
+    with uvicorn_thread(app) as url:
+        yield url

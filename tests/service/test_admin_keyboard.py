@@ -4,8 +4,6 @@ pager, Enter in the test console, and pages that never scroll sideways."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -13,14 +11,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from playwright.sync_api import Browser, BrowserContext, Page, expect
-from pydantic import SecretStr
 
-from faq_bot.config import Settings
-from faq_bot.service.app import create_app
 from faq_bot.service.pages import staff
 from tests.conftest import ADMIN_TOKEN
-from tests.fakes import FakeEmbedder
-from tests.servers import uvicorn_thread
 
 pytestmark = [pytest.mark.browser]
 
@@ -32,18 +25,6 @@ KANJI = [chr(0x5B57 + 7 * n) for n in range(160)]
 FOCUS = """() => { const e = document.activeElement;
   return {tag: e.tagName, text: (e.innerText || '').trim(), pager: !!e.closest('nav.pager'),
           groups: !!e.closest('table.groups'), main: !!e.closest('main')}; }"""
-
-
-@pytest.fixture
-def app(settings: Settings, tmp_path: Path) -> FastAPI:
-    s = settings.model_copy(update={"log_path": tmp_path / "log.sqlite3", "admin_token": SecretStr(ADMIN_TOKEN)})
-    return create_app(s, FakeEmbedder())
-
-
-@pytest.fixture
-def site(app: FastAPI) -> Iterator[str]:
-    with uvicorn_thread(app) as url:
-        yield url
 
 
 def _staff_page(

@@ -170,6 +170,9 @@ def test_page_upload_shows_errors_next_to_their_lines_then_previews_and_publishe
     done = admin_client.post("/admin/ui/publish", data={"csrf": csrf, "staged": staged.group(1)})
     assert "公開しました（" in done.text
     assert admin_client.post("/api/chat", json={"message": "退会できますか"}).json()["entry"]["id"] == "7"
+    # The result page reloaded (the browser sends the form again): published already, not an error.
+    again = admin_client.post("/admin/ui/publish", data={"csrf": csrf, "staged": staged.group(1)}).text
+    assert "この内容はすでに公開されています" in again and "アップロードされたファイルが見つかりません" not in again
 
 
 def test_markup_in_uploaded_questions_is_escaped_on_the_admin_page(admin_client: TestClient) -> None:

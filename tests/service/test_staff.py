@@ -195,6 +195,21 @@ def test_the_console_tries_a_message_of_several_lines_as_it_was_sent(logged_in_c
     assert "1000文字以内" in logged_in_client.get("/admin/console", params={"q": over}).text
 
 
+def test_a_question_with_masked_personal_data_is_not_added_as_an_alternate(logged_in_client: TestClient) -> None:
+    """The log keeps [電話番号] where the visitor typed a number: as an alternate it would become FAQ wording."""
+    client = logged_in_client
+    text = "社員食堂について [電話番号] に連絡ください"
+    rid = client.post("/api/chat", json={"message": "社員食堂について 090-1111-2222 に連絡ください"}).json()
+    csrf = csrf_of(client.get("/admin/log").text)
+    before = client.get("/admin/faq.tsv").text
+    refused = client.post(
+        "/admin/ui/alternate", data={"csrf": csrf, "ids": rid["request_id"], "entry_id": "5", "text": text}
+    )
+    assert '<p class="error" role="alert">この質問には伏せた個人情報（[電話番号]）が含まれる' in refused.text
+    assert "FAQ 5 の編集画面で言い換えに追加してください" in refused.text and 'name="staged"' not in refused.text
+    assert client.get("/admin/faq.tsv").text == before
+
+
 def test_actions_on_the_log_come_back_to_the_same_page_and_failures_read_as_failures(
     logged_in_client: TestClient,
 ) -> None:

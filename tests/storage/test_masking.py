@@ -46,6 +46,8 @@ from faq_bot.storage.masking import luhn_ok, mask_personal_data
         ("192.168.100.200から接続", "192.168.100.200から接続"),
         ("プランは980/1980/2980円、1200/600/700mm", "プランは980/1980/2980円、1200/600/700mm"),
         ("注文番号 2024/1015/0001、版12.345.6789", "注文番号 2024/1015/0001、版12.345.6789"),
+        # Digits inside a word of letters: a reference in a URL, not a phone number.
+        ("https://example.com/form_ABC0123456789_x", "https://example.com/form_ABC0123456789_x"),
         ("メールアドレスを変更したい", "メールアドレスを変更したい"),
         ("ＡＢＣ－１２３の型番", "ＡＢＣ－１２３の型番"),
     ],

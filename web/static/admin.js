@@ -11,6 +11,12 @@
  * on a shared PC the next editor must not be offered the last one's text. A session that merely ended keeps
  * them: that is what they are for.
  *
+ * A preview's 公開 (form[data-publish-previewed]) publishes the file that was previewed, not the form above it:
+ * once the form says something else, the button is held back (aria-disabled) and a notice asks for a new
+ * preview; the form back at the previewed text, it works again. A draft remembers what its page's 公開 sent
+ * (published): the page that says it was published drops the draft only if nothing else was typed since, and
+ * the entry's page then puts that later text back as a draft over the entry this tab published.
+ *
  * The question log (input[data-entry-pick]): the hint under 「追加先のFAQ番号」 says which entry the number
  * typed is, by its question, worded as the server words the entry it pre-selects.
  */
@@ -64,6 +70,15 @@
     box.hidden = false;
   }
 
+  // Two drafts' values alike (a field missing is an empty one).
+  function sameValues(a, b) {
+    return Object.keys(a)
+      .concat(Object.keys(b))
+      .every(function (name) {
+        return (a[name] || "") === (b[name] || "");
+      });
+  }
+
   function keepDrafts() {
     var store = sessionStore();
     if (!store) return;
@@ -76,7 +91,11 @@
       return;
     }
     Array.prototype.forEach.call(document.querySelectorAll("[data-draft-done]"), function (done) {
-      store.removeItem(PREFIX + done.getAttribute("data-draft-done"));
+      var doneKey = PREFIX + done.getAttribute("data-draft-done");
+      var kept = readDraft(store, doneKey);
+      // typed after the preview that was published (while it was being sent): not published, still a draft
+      if (kept && kept.published && !sameValues(kept.values, kept.published)) return;
+      store.removeItem(doneKey);
     });
     var form = document.querySelector("form[data-draft]");
     if (!form) return;
@@ -107,6 +126,7 @@
     }
 
     var shown = values(); // what the server put in the form
+    var published = null; // the previewed text this page's 公開 sent, once it is sent
     // at: when the text was typed, which a later restore names (not when it was last put back)
     function keep(at) {
       var now = values();
@@ -114,8 +134,10 @@
         store.removeItem(key); // the entry as it is published: nothing to keep
         return;
       }
+      var kept = { values: now, base: base, at: at };
+      if (published) kept.published = published;
       try {
-        store.setItem(key, JSON.stringify({ values: now, base: base, at: at }));
+        store.setItem(key, JSON.stringify(kept));
       } catch (e) {
         // storage full: the form still holds the text
       }
@@ -125,6 +147,63 @@
     }
     form.addEventListener("input", save);
     form.addEventListener("submit", save);
+
+    // The preview's 公開 sends the staged file: the form as the server sent it back (its default values, whatever
+    // the browser may have put back into the boxes since).
+    function holdStalePublish(publish) {
+      var previewed = {};
+      fields.forEach(function (el) {
+        previewed[el.name] = el.defaultValue;
+      });
+      var button = publish.querySelector("button[type=submit]");
+      var again = form.querySelector("button[type=submit]");
+      var label = again ? again.textContent.trim() : "確認する";
+      var text =
+        "プレビューの後に内容が変わりました。公開する前に、もう一度「" + label + "」を押してください。" +
+        "（下のボタンで公開されるのは、プレビューした内容です）";
+      var stale = false;
+      // A live region there from the start (one that appears with its text is often not read), empty while the
+      // preview is up to date; its text changes only when the state does: typing does not repeat it.
+      var note = document.createElement("p");
+      note.id = "preview-stale";
+      note.className = "stale-note";
+      note.setAttribute("role", "status");
+      publish.insertBefore(note, button);
+
+      function check() {
+        var now = !same(values(), previewed);
+        if (now === stale) return;
+        stale = now;
+        note.textContent = stale ? text : "";
+        publish.classList.toggle("stale", stale);
+        if (!button) return;
+        if (stale) {
+          button.setAttribute("aria-disabled", "true");
+          button.setAttribute("aria-describedby", note.id);
+        } else {
+          button.removeAttribute("aria-disabled");
+          button.removeAttribute("aria-describedby");
+        }
+      }
+      form.addEventListener("input", check);
+      publish.addEventListener("submit", function (event) {
+        check();
+        if (stale) {
+          event.preventDefault(); // the focus stays on the button: the notice says why nothing happened
+          note.textContent = "";
+          setTimeout(function () {
+            note.textContent = text; // read out again
+          }, 100);
+          return;
+        }
+        published = previewed;
+        save();
+      });
+      check();
+    }
+
+    var publish = document.querySelector("form[data-publish-previewed]");
+    if (sent && publish) holdStalePublish(publish);
 
     var draft = readDraft(store, key);
     if (sent) {
@@ -156,8 +235,9 @@
       ]);
     }
 
-    // The editor has no "save", only 公開: a draft is what was typed and not yet published.
-    if (draft.base === base) {
+    // The editor has no "save", only 公開: a draft is what was typed and not yet published. One typed after this
+    // tab's own 公開 is over the entry this page shows, if it shows what was published.
+    if (draft.base === base || (draft.published && same(draft.published, shown))) {
       restore(
         "まだ公開していない編集内容" + typed + "を復元しました。" +
           "「差分と回帰テストを確認」で確認してから公開してください。"

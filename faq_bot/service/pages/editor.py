@@ -60,6 +60,8 @@ def _problems_view(request: Request, publisher: Publisher, exc: FaqFormatError, 
 
 #: Said when the live FAQ changed between a preview and its confirmation (someone else published).
 CHANGED_SINCE = "確認のあとで公開中のFAQが変わりました（別の人の公開など）。もう一度、差分を確認してください。"
+#: The publish form sent again (the page reloaded) after it published: nothing to do, and nothing went wrong.
+ALREADY_PUBLISHED = "この内容はすでに公開されています（公開中のFAQと同じです）。"
 CHANGED_SINCE_KEPT = (
     "確認のあとで公開中のFAQが変わりました（別の人の公開など）。あなたの編集は下に残しています。"
     "「差分と回帰テストを確認」で、今の公開内容との差分を確かめてから公開してください。"
@@ -166,6 +168,8 @@ async def ui_publish(
     try:
         raw = await in_background(staging.get, staged)
     except NotFoundError as exc:
+        if await in_background(_still_on_disk, publisher.paths.faq_path, staged):  # the page sent again (F5)
+            return await _home(request, auth, publisher, message=ALREADY_PUBLISHED)
         return await _home(request, auth, publisher, message=str(exc))
     if from_disk and not await in_background(_still_on_disk, publisher.paths.faq_path, staged):
         return await _home(request, auth, publisher, message=DISK_CHANGED, warn=True)

@@ -28,6 +28,7 @@ from faq_bot.service.streaming import View, with_progress
 from faq_bot.service.templating import render
 from faq_bot.service.uploads import read_upload
 from faq_bot.storage.chatlog import ChatLog
+from faq_bot.storage.masking import masked_parts
 from faq_bot.text.analyzer import TextAnalyzer
 
 staff_pages = APIRouter(prefix="/admin", include_in_schema=False, route_class=AdminPageRoute)
@@ -266,8 +267,14 @@ async def alternate_ui(
     """Preview a grouped question as an alternate of an entry: the diff and the regression set, then confirm."""
     auth.check_csrf(request, csrf)
     back = f"/admin/log?days={days}&page={page}"
+    masked = masked_parts(text)
     if not entry_id:
         error: str | None = "追加先のFAQを選んでください。"
+    elif masked:  # the log masked the visitor's data: the placeholder would become the FAQ's wording
+        error = (
+            f"この質問には伏せた個人情報（{'、'.join(masked)}）が含まれるため、そのままでは言い換えに追加できません。"
+            f"個人情報を除いた言い方を、FAQ {entry_id} の編集画面で言い換えに追加してください。"
+        )
     else:
         try:
             raw = dump(publisher.with_alternate(entry_id, text)).encode("utf-8")

@@ -1,9 +1,15 @@
-"""Work started on several threads at the same moment, as several replicas or requests would."""
+"""Concurrency for tests: work started on several threads at the same moment (as several replicas or requests
+would), and a coroutine on an event loop of its own."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 def errors_together(work: Callable[[], object], times: int) -> list[BaseException]:
@@ -24,3 +30,10 @@ def errors_together(work: Callable[[], object], times: int) -> list[BaseExceptio
     for t in threads:
         t.join()
     return errors
+
+
+def on_a_loop_of_its_own(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine on a new event loop in a thread of its own (other tests may leave one running here:
+    Playwright's sync API keeps one in the main thread)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result(timeout=60)

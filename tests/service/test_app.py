@@ -6,6 +6,7 @@ import pytest
 
 from faq_bot.errors import DatabaseError
 from faq_bot.service.app import _prune_staged
+from tests.together import on_a_loop_of_its_own
 
 
 class Staged:
@@ -30,5 +31,5 @@ def test_expired_staged_files_are_deleted_now_and_then_even_after_a_failure(capl
             await asyncio.sleep(0.01)
         task.cancel()
 
-    asyncio.run(asyncio.wait_for(run(), timeout=10))
+    on_a_loop_of_its_own(asyncio.wait_for(run(), timeout=10))
     assert staging.calls >= 3 and "connection refused" in caplog.text

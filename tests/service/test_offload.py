@@ -4,8 +4,7 @@ import asyncio
 import dataclasses
 import os
 import threading
-from collections.abc import Coroutine, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import pytest
@@ -20,14 +19,9 @@ from faq_bot.retrieval.retriever import Retriever
 from faq_bot.runtime import open_engine
 from faq_bot.service.offload import LOOP_CHARS, in_background, reply_to
 from tests.fakes import FakeEmbedder
+from tests.together import on_a_loop_of_its_own
 
 T = TypeVar("T")
-
-
-def on_a_loop_of_its_own(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine on a new event loop in a thread of its own (other tests may leave one running here)."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coroutine).result(timeout=60)
 
 
 def where() -> tuple[int, int]:

@@ -102,7 +102,7 @@ def test_a_preview_made_on_one_replica_is_published_from_another(replicas: Start
                what="both replicas on the published version")  # fmt: skip
     assert a.get("/readyz").json()["faq_version"] != base.group(1)
     again = a.post("/admin/ui/publish", data={"csrf": csrf, "staged": staged.group(1), "base": base.group(1)})
-    assert "アップロードされたファイルが見つかりません" in again.text  # published: dropped for every replica
+    assert "この内容はすでに公開されています" in again.text  # sent again (a reload): published, said so on any replica
 
 
 def test_a_publish_that_lost_the_race_is_a_409_with_a_japanese_message(replicas: Start) -> None:

@@ -44,5 +44,10 @@ class CachedEmbedder:
     def encode_queries(self, texts: Sequence[str]) -> Vectors:
         return self._encode(texts, self._queries, passages=False)
 
+    def remember_queries(self, vectors: dict[str, Vectors]) -> None:
+        """Take these texts' query vectors as known (e.g. from an index that holds them): not encoded again."""
+        with self._lock:
+            self._queries.update(vectors)
+
     def encode_passages(self, texts: Sequence[str], progress: bool = False) -> Vectors:
         return self._encode(texts, self._passages, passages=True)

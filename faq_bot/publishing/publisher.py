@@ -39,7 +39,13 @@ from faq_bot.errors import (
 )
 from faq_bot.files import write_bytes_atomic
 from faq_bot.progress import Progress, Step, quiet
-from faq_bot.publishing.regression import RegressionChange, regression_changes, regression_set
+from faq_bot.publishing.regression import (
+    OwnPhrasingMiss,
+    RegressionChange,
+    own_phrasing_misses,
+    regression_changes,
+    regression_set,
+)
 from faq_bot.publishing.shared import SharedVersions
 from faq_bot.retrieval import store
 from faq_bot.retrieval.engine import Engine, faq_version_of
@@ -57,6 +63,7 @@ class Preview:
     regressions: tuple[RegressionChange, ...]
     regression_total: int
     lookalike: tuple[str, ...] = ()  # ids that differ only in look-alike characters (〜/～ …): not changes
+    own_misses: tuple[OwnPhrasingMiss, ...] = ()  # new or edited entries' phrasings their entry would not answer
 
     @property
     def unchanged(self) -> bool:
@@ -163,9 +170,14 @@ class Publisher:
         live = self.engine.current
         queries = regression_set(self.regression_path)
         progress(Step("回帰テストの質問を確認しています", 0, len(queries)))
-        changes = regression_changes(queries, live, self.engine.loaded_for(built), self.engine.bulk)
+        loaded = self.engine.loaded_for(built)
+        changes = regression_changes(queries, live, loaded, self.engine.bulk)
         old, new = live.index.entries, faq.entries
-        return Preview(faq, tuple(diff(old, new)), tuple(changes), len(queries), tuple(lookalike_only(old, new)))
+        entry_changes = tuple(diff(old, new))
+        touched = {c.id for c in entry_changes if c.kind != "removed"}
+        progress(Step("追加・変更したFAQの質問を確認しています"))
+        misses = own_phrasing_misses([e for e in new if e.id in touched], loaded, self.engine.bulk)
+        return Preview(faq, entry_changes, tuple(changes), len(queries), tuple(lookalike_only(old, new)), tuple(misses))
 
     def publish_bytes(
         self, raw: bytes, source: str, *, dry_run: bool = False, progress: Progress | None = None

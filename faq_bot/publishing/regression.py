@@ -1,4 +1,5 @@
-"""The regression set: questions whose outcome a publish must not change unnoticed."""
+"""What a publish is checked against before it goes live: the regression set (questions whose outcome it must not
+change unnoticed), and the new or edited entries' own phrasings (each must reach its entry)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from faq_bot.content.faq import FaqEntry
 from faq_bot.content.queries import LabelledQuery, read_queries
 from faq_bot.errors import FaqFormatError
+from faq_bot.model.cache import CachedEmbedder
 from faq_bot.model.embedder import Embedder
 from faq_bot.quality.judging import is_right_label, outcome_label, outcome_text
 from faq_bot.retrieval.engine import Loaded
+from faq_bot.retrieval.index import KIND_ALTERNATE, KIND_QUESTION
 
 log = logging.getLogger("faq_bot.publishing")
 
@@ -38,6 +42,64 @@ class RegressionChange:
     def after_label(self) -> str:
         """The outcome after, as editors read it."""
         return outcome_text(self.after)
+
+
+@dataclass(frozen=True)
+class OwnPhrasingMiss:
+    """A new or edited entry's question (or alternate) that the published FAQ would not answer with that entry."""
+
+    entry_id: str
+    text: str
+    outcome: str  # "suggest:3,5", "escalate", "answer:7"
+
+    @property
+    def outcome_label(self) -> str:
+        """The outcome as editors read it (もしかして 3,5, 担当者へ案内, 回答 7)."""
+        return outcome_text(self.outcome)
+
+
+#: At most this many phrasings are asked per publish (a whole new FAQ: its first ones; each costs an encoding).
+OWN_PHRASINGS = 60
+
+
+def own_phrasing_misses(
+    entries: Sequence[FaqEntry], new: Loaded, encoder: Embedder, limit: int = OWN_PHRASINGS
+) -> list[OwnPhrasingMiss]:
+    """The phrasings of these (new or edited) entries that ``new`` would not answer with their own entry: an
+    editor's entry that nobody's question reaches — a time or price asked for that its answer lacks, wording
+    another entry shares — is found before it is published, not in the question log afterwards."""
+    asked = [(e.id, text) for e in entries for text in (e.question, *e.alternates)][:limit]
+    if not asked:
+        return []
+    found = new.search_many([text for _, text in asked], _knowing_phrasings(new, encoder, {i for i, _ in asked}))
+    labels = [outcome_label(new.reply(search)) for search in found]
+    return [
+        OwnPhrasingMiss(entry_id, text, label)
+        for (entry_id, text), label in zip(asked, labels, strict=True)
+        if label != f"answer:{entry_id}"
+    ]
+
+
+def _knowing_phrasings(loaded: Loaded, encoder: Embedder, entry_ids: set[str]) -> CachedEmbedder:
+    """``encoder``, knowing the query vector the index holds of these entries' questions and alternates: asking
+    an entry's own phrasing encodes nothing (the build encoded it as a question already)."""
+    index, retriever = loaded.index, loaded.retriever
+    wanted = np.flatnonzero(np.isin(index.vector_entry, [i for i, e in enumerate(index.entries) if e.id in entry_ids]))
+    known: dict[str, npt.NDArray[np.float32]] = {}
+    for position in wanted.tolist():
+        entry = index.entries[int(index.vector_entry[position])]
+        kind, sub = int(index.vector_kind[position]), int(index.vector_sub[position])
+        if kind == KIND_QUESTION:
+            text = entry.question
+        elif kind == KIND_ALTERNATE and 0 <= sub < len(entry.alternates):
+            text = entry.alternates[sub]
+        else:
+            continue
+        views = retriever.views(retriever.parse(text))
+        known[views[0]] = np.asarray(index.vectors.reconstruct(position), dtype=np.float32)
+    cached = CachedEmbedder(encoder)
+    cached.remember_queries(known)
+    return cached
 
 
 def regression_set(path: Path | None) -> list[LabelledQuery]:

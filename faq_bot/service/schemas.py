@@ -196,6 +196,14 @@ class RegressionChangeOut(BaseModel):
     verdict: str
 
 
+class OwnPhrasingMissOut(BaseModel):
+    """A new or edited entry's question or alternate that the published FAQ would not answer with that entry."""
+
+    entry_id: str
+    text: str
+    outcome: str = Field(description="公開後の判定（suggest:3,5 / escalate / answer:7）")
+
+
 class VersionOut(BaseModel):
     """A kept FAQ version."""
 
@@ -229,6 +237,10 @@ class PublishReply(BaseModel):
     )
     regressions: list[RegressionChangeOut]
     regression_total: int
+    own_misses: list[OwnPhrasingMissOut] = Field(
+        default_factory=list,
+        description="追加・変更したFAQの質問・言い換えのうち、公開後にそのFAQで回答されないもの",
+    )
     warnings: list[Problem]
     version: VersionOut | None
     seconds: float
@@ -260,6 +272,7 @@ class PublishReply(BaseModel):
                 for r in p.regressions
             ],
             regression_total=p.regression_total,
+            own_misses=[OwnPhrasingMissOut(entry_id=m.entry_id, text=m.text, outcome=m.outcome) for m in p.own_misses],
             warnings=[Problem(line=w.line, column=w.column, message=w.message) for w in result.warnings],
             version=VersionOut.of(result.version) if result.version else None,
             seconds=round(result.seconds, 3),

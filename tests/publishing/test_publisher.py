@@ -76,6 +76,23 @@ def test_dry_run_previews_the_diff_and_publishes_nothing(publisher: Publisher, s
     assert settings.faq_path.read_text(encoding="utf-8") == SMALL_FAQ
 
 
+def test_a_new_or_edited_entry_whose_own_question_it_would_not_answer_is_named_in_the_preview(
+    publisher: Publisher,
+) -> None:
+    """An editor adds 「送料はいくらですか」 with an answer that names no price: the bot would send that very
+    question to a person. The preview says so before it is published; entries left as they are are not asked."""
+    added = (
+        "7\t配送\t送料はいくらですか\t配送方法は注文画面で選べます。\t送料を知りたい\n"
+        "8\t配送\t配送業者は選べますか\t注文画面で選べます。\t\n"
+    )
+    outcome = publisher.publish_bytes((SMALL_FAQ + added).encode(), "x", dry_run=True)
+    misses = {(m.entry_id, m.text): m for m in outcome.preview.own_misses}
+    assert ("7", "送料はいくらですか") in misses and not any(entry == "8" for entry, _ in misses)
+    label = misses["7", "送料はいくらですか"].outcome_label  # in the staff pages' words
+    assert label == "担当者へ案内" or label.startswith("もしかして")
+    assert all(entry in ("7", "8") for entry, _ in misses)  # the six live entries were not asked again
+
+
 def test_removed_entries_are_listed() -> None:
     a = FaqEntry("1", "c", "q1", "a1")
     b = FaqEntry("2", "c", "q2", "a2")

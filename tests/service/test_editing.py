@@ -214,3 +214,21 @@ def test_the_home_page_says_what_editors_need_and_folds_the_technical_facts(logg
     model_id = logged_in_client.app.state.publisher.engine.current.index.manifest.model_id  # type: ignore[attr-defined]
     assert model_id not in facts and "ベクトル" not in facts
     assert model_id in folded and "技術情報" in folded
+
+
+def test_the_preview_names_a_new_entrys_question_that_entry_would_not_answer(logged_in_client: TestClient) -> None:
+    client = logged_in_client
+    added = SMALL_FAQ + "7\t配送\t送料はいくらですか\t配送方法は注文画面で選べます。\t\n"
+    reply = upload(client, added.encode())
+    assert [(m["entry_id"], m["text"]) for m in reply["own_misses"]] == [("7", "送料はいくらですか")]
+    csrf = csrf_of(client.get("/admin").text)
+    page = client.post("/admin/ui/upload", data={"csrf": csrf}, files={"file": ("faq.tsv", added.encode())}).text
+    assert "追加・変更したFAQの質問で確かめた結果" in page and "<td>送料はいくらですか</td>" in page
+    assert (
+        "追加・変更したFAQの質問で確かめた結果"
+        not in client.post(  # nothing to say: no section
+            "/admin/ui/upload",
+            data={"csrf": csrf},
+            files={"file": ("faq.tsv", SMALL_FAQ.replace("10日", "20日").encode())},
+        ).text
+    )

@@ -43,7 +43,10 @@ log = logging.getLogger("faq_bot.auth")
 COOKIE = "faq_bot_admin"
 CSRF_HEADER = "x-csrf-token"
 DISABLED = "管理機能は無効です。サーバーに FAQ_BOT_ADMIN_TOKEN（16文字以上）を設定してください。"
-WRONG_TOKEN = "トークンが正しくありません。"
+WRONG_TOKEN = (
+    "トークンが正しくありません。サーバーに設定された FAQ_BOT_ADMIN_TOKEN の値を、大文字・小文字もそのまま入力して"
+    "ください（わからないときは、サーバーの管理者に確認してください）。"
+)
 #: Methods that change state: with a cookie they need the CSRF token.
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: What a browser says of a request it sends from our own pages (or typed in the address bar).

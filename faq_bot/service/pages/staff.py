@@ -83,7 +83,7 @@ async def batch_ui(
     auth.check_csrf(request, csrf)
     has_file = file is not None and bool(file.filename)
     if not has_file and not pasted.strip():
-        missing = "TSVファイルを選ぶか、質問集を貼り付けてください。"
+        missing = "質問集のファイル（TSV、またはExcelの.xlsx）を選ぶか、表を貼り付けてください。"
         return await render(request, auth, "batch.html", "batch", error=missing)
     name = file.filename if file is not None and file.filename else "貼り付けた表"
     try:

@@ -42,6 +42,11 @@ CHARSETS = {
 }
 
 
+def column_label(name: str) -> str:
+    """A column as a message names it, by its first two spellings: 「question / 質問」, 「id / No.」."""
+    return " / ".join(COLUMN_ALIASES[name][:2] if name != "id" else ("id", "No."))
+
+
 def charset_of(raw: bytes) -> str:
     """The HTTP charset of a FAQ file's bytes (as ``decode`` reads them; UTF-8 for bytes it cannot read)."""
     try:
@@ -183,8 +188,7 @@ def _header(row: list[str], source: str) -> dict[str, int]:
             columns[name] = i
     for name in REQUIRED_COLUMNS:
         if name not in columns:
-            wanted = " / ".join(COLUMN_ALIASES[name][:2] if name != "id" else ("id", "No."))
-            problems.append(FormatProblem(1, None, f"必須の列「{wanted}」が見出し行にありません。"))
+            problems.append(FormatProblem(1, None, f"必須の列「{column_label(name)}」が見出し行にありません。"))
     if problems:
         raise FaqFormatError(source, problems)
     return columns

@@ -20,12 +20,12 @@ from contextlib import contextmanager
 from typing import Any
 
 from faq_bot.content.faq import (
-    COLUMN_ALIASES,
     COLUMN_LABELS,
     COLUMN_OF,
     REQUIRED_COLUMNS,
     Faq,
     FaqEntry,
+    column_label,
     dump_rows,
     excel_safe,
     parse_rows,
@@ -161,7 +161,7 @@ def _faq_sheet(book: Any, source: str) -> tuple[Any, tuple[FormatProblem, ...]]:
     candidates = [s for s in with_columns if s.sheet_state == "visible"] or with_columns
     if not candidates:
         looked = "、".join(_name(s) for s in sheets)
-        wanted = "".join(f"「{_wanted(name)}」" for name in REQUIRED_COLUMNS)
+        wanted = "".join(f"「{column_label(name)}」" for name in REQUIRED_COLUMNS)
         message = (
             f"FAQのシートが見つかりません（見たシート: {looked}）。"
             f"FAQのシートには、必須の列{wanted}のある見出し行が必要です。"
@@ -196,11 +196,6 @@ def _header_of(sheet: Any) -> list[str]:
 def _has_faq_columns(header: Sequence[str]) -> bool:
     """True for a header row that names every required FAQ column (id, 質問, 回答 or their aliases)."""
     return set(REQUIRED_COLUMNS) <= {COLUMN_OF.get(normalize(cell)) for cell in header}
-
-
-def _wanted(name: str) -> str:
-    """A required column as ``parse_rows`` names it when it is missing: 「id / No.」, 「question / 質問」 …"""
-    return " / ".join(COLUMN_ALIASES[name][:2] if name != "id" else ("id", "No."))
 
 
 def _name(sheet: Any) -> str:

@@ -28,7 +28,6 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from faq_bot.errors import DatabaseError, LogUnavailableError
 from faq_bot.localtime import DEFAULT_ZONE, local_time
@@ -200,11 +199,6 @@ class ChatLog:
         except DB_ERRORS as exc:
             raise LogUnavailableError(f"{self}: {reason(exc)}") from exc
 
-    def _insert(self, table: sa.Table) -> Any:
-        """INSERT with ON CONFLICT, in the dialect of the database (both speak it)."""
-        dialect = postgresql if self.db.shared else sqlite
-        return dialect.insert(table)
-
     def _apply(self, conn: sa.Connection, rows: list[LogRow]) -> None:
         """Write rows of one kind."""
         first = rows[0]
@@ -217,7 +211,7 @@ class ChatLog:
                  "entry_id": r.entry_id, "confidence": r.confidence, "faq_version": r.faq_version}
                 for r, text in zip(chat_rows, stored, strict=True)
             ]  # fmt: skip
-            conn.execute(self._insert(chats).on_conflict_do_nothing(), values)
+            conn.execute(self.db.insert(chats).on_conflict_do_nothing(), values)
             # The embedding of a message whose personal data was masked is the unmasked text's: not kept (the
             # staff pages encode the stored, masked text when they group it).
             vectors = [
@@ -226,7 +220,7 @@ class ChatLog:
                 if r.vector is not None and text == r.message
             ]
             if vectors:
-                conn.execute(self._insert(question_vectors).on_conflict_do_nothing(), vectors)
+                conn.execute(self.db.insert(question_vectors).on_conflict_do_nothing(), vectors)
         elif isinstance(first, Click | Feedback | Dismissal):
             for row in rows:
                 self._apply_reply_row(conn, row)
@@ -249,16 +243,16 @@ class ChatLog:
             logged = conn.scalars(sa.select(chats.c.request_id).where(chats.c.request_id.in_(ids))).all()
             if logged:
                 values = [{"request_id": r, "reason": row.reason, "created": row.created} for r in logged]
-                conn.execute(self._insert(dismissals).on_conflict_do_nothing(), values)
+                conn.execute(self.db.insert(dismissals).on_conflict_do_nothing(), values)
             return
         assert isinstance(row, Click | Feedback)
         if conn.scalar(sa.select(chats.c.request_id).where(chats.c.request_id == row.request_id)) is None:
             return
         if isinstance(row, Click):
             click = {"request_id": row.request_id, "entry_id": row.entry_id, "created": row.created}
-            conn.execute(self._insert(clicks).values(click).on_conflict_do_nothing())
+            conn.execute(self.db.insert(clicks).values(click).on_conflict_do_nothing())
             return
-        stmt = self._insert(feedback).values(
+        stmt = self.db.insert(feedback).values(
             request_id=row.request_id, rating=row.rating, comment=self.masked(row.comment), created=row.created
         )
         conn.execute(
@@ -393,7 +387,7 @@ class ChatLog:
                 logged = conn.scalars(sa.select(chats.c.request_id).where(chats.c.request_id.in_(ids))).all()
                 values = [{"request_id": r, "model": model, "vector": vectors[r]} for r in logged]
                 if values:
-                    conn.execute(self._insert(question_vectors).on_conflict_do_nothing(), values)
+                    conn.execute(self.db.insert(question_vectors).on_conflict_do_nothing(), values)
         except DatabaseError as exc:
             raise LogUnavailableError(f"question log {exc}") from exc
         except DB_ERRORS as exc:

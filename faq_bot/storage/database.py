@@ -22,6 +22,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.util import CommandError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from faq_bot.errors import DatabaseError
 
@@ -63,6 +64,10 @@ class Database:
     def shared(self) -> bool:
         """True for PostgreSQL: replicas on several machines see the same data."""
         return self.url.get_backend_name() == "postgresql"
+
+    def insert(self, table: sa.Table) -> Any:
+        """INSERT with ON CONFLICT (do nothing / do update), in this database's dialect (both speak it)."""
+        return (postgresql if self.shared else sqlite).insert(table)
 
     @property
     def path(self) -> Path | None:

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from faq_bot.errors import DatabaseError, NotFoundError
 from faq_bot.files import write_bytes_atomic
@@ -139,9 +138,8 @@ class DatabaseStaging:
 
     def put(self, data: bytes, prefix: str = "", suffix: str = ".tsv", length: int = 64) -> str:
         key = content_key(data, length)
-        dialect = postgresql if self.db.shared else sqlite
         # One statement: two replicas staging the same file at once (a form sent twice) both succeed.
-        row = dialect.insert(staged_files).values(name=_name(prefix, key, suffix), data=data, created=time.time())
+        row = self.db.insert(staged_files).values(name=_name(prefix, key, suffix), data=data, created=time.time())
         upsert = row.on_conflict_do_update(
             index_elements=[staged_files.c.name], set_={"data": row.excluded.data, "created": row.excluded.created}
         )

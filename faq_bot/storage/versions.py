@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from faq_bot.errors import PublishConflictError
 from faq_bot.storage.database import Database
@@ -90,8 +89,7 @@ class VersionStore:
         """Compare-and-set of the current pointer, and the notification (sent by PostgreSQL at commit)."""
         now = time.time()
         if expected is None:  # the first version of all: only if there is none yet
-            dialect = postgresql if self.db.shared else sqlite
-            insert = dialect.insert(faq_current).values(id=1, build_id=build_id, changed=now)
+            insert = self.db.insert(faq_current).values(id=1, build_id=build_id, changed=now)
             moved = conn.execute(insert.on_conflict_do_nothing().returning(faq_current.c.id)).first() is not None
         else:
             update = (

@@ -6,7 +6,6 @@ before a form body is read (``AdminPageRoute``); each form post then checks its 
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -28,6 +27,7 @@ from faq_bot.service.routes.staff import LOG_NOT_SETTLED, settle_after_publish
 from faq_bot.service.streaming import View, with_progress
 from faq_bot.service.templating import render
 from faq_bot.service.uploads import as_tsv, as_uploaded, read_upload
+from faq_bot.storage.staging import content_key
 
 editor_pages = APIRouter(prefix="/admin", include_in_schema=False, route_class=AdminPageRoute)
 
@@ -81,9 +81,10 @@ DISK_CHANGED = (
 
 def _still_on_disk(path: Path, staged: str) -> bool:
     """True when the TSV on disk is still the file that was previewed (``Staging.put`` keys a file by its whole
-    sha256): publishing the preview would otherwise write an older file over an edit made on the server since."""
+    sha256, ``content_key``): publishing the preview would otherwise write an older file over an edit made on the
+    server since."""
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest() == staged
+        return content_key(path.read_bytes()) == staged
     except OSError:
         return False
 

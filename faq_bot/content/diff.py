@@ -107,6 +107,13 @@ def _differs(old: FaqEntry, new: FaqEntry, name: str) -> bool:
     return not same_looking(field_text(old, name), field_text(new, name))
 
 
+def same_entry(a: FaqEntry | None, b: FaqEntry | None) -> bool:
+    """True when both are missing, or neither differs in a field an editor changes (look-alikes folded)."""
+    if a is None or b is None:
+        return a is b
+    return not any(_differs(a, b, f) for f in FIELDS)
+
+
 def diff(old: Sequence[FaqEntry], new: Sequence[FaqEntry]) -> list[EntryChange]:
     """Added, removed and changed entries, by id, in the new FAQ's order (removed last)."""
     before = {e.id: e for e in old}

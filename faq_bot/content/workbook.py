@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import io
 import logging
+import re
 import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -50,6 +51,9 @@ MAX_COLUMNS = 64
 #: What a workbook may unpack to: a 2,000-entry FAQ is ~3 MB of sheet XML; a 20-MB upload of compressed
 #: repetition could otherwise unpack to gigabytes.
 MAX_UNPACKED = 200_000_000
+#: The document property that says which FAQ version a downloaded workbook holds (``faq_bot.content.merge``).
+ORIGIN_PROPERTY = "faq-bot-version"
+ORIGIN_PATTERN = re.compile(r"[0-9a-f]{6,64}")
 
 
 def is_workbook(raw: bytes) -> bool:
@@ -283,12 +287,16 @@ def _with_letters(problems: Sequence[FormatProblem], header: Sequence[str]) -> l
     ]
 
 
-def write_workbook(entries: Sequence[FaqEntry]) -> bytes:
-    """An .xlsx of the entries: one sheet, a header row, every cell plain text (never a formula)."""
+def write_workbook(entries: Sequence[FaqEntry], origin: str | None = None) -> bytes:
+    """An .xlsx of the entries: one sheet, a header row, every cell plain text (never a formula); ``origin``, the
+    FAQ version they are, is kept as a document property (Excel keeps it through saves) for ``workbook_origin``."""
     from openpyxl import Workbook
+    from openpyxl.packaging.custom import StringProperty
     from openpyxl.styles import Alignment, Font
 
     book = Workbook()
+    if origin:
+        book.custom_doc_props.append(StringProperty(name=ORIGIN_PROPERTY, value=origin))
     sheet = book.active
     sheet.title = "FAQ"
     wrap = Alignment(wrap_text=True, vertical="top")
@@ -306,6 +314,18 @@ def write_workbook(entries: Sequence[FaqEntry]) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def workbook_origin(raw: bytes) -> str | None:
+    """The FAQ version a workbook was downloaded as (``write_workbook``'s ``origin``); None for any other workbook,
+    or one that cannot be read (its problems are reported when its rows are read)."""
+    try:
+        with _opened(raw, "") as book:
+            prop = next((p for p in book.custom_doc_props if p.name == ORIGIN_PROPERTY), None)
+            value = str(getattr(prop, "value", "") or "")
+    except FaqFormatError:
+        return None
+    return value if ORIGIN_PATTERN.fullmatch(value) else None
 
 
 def _table(entries: Sequence[FaqEntry]) -> Iterator[list[str]]:

@@ -27,6 +27,7 @@ from pathlib import Path
 from faq_bot.content import faq as faq_table
 from faq_bot.content.diff import EntryChange, diff, lookalike_only
 from faq_bot.content.faq import Faq, FaqEntry, alternate_key
+from faq_bot.content.merge import Drift, drift, merged, unknown_drift
 from faq_bot.errors import (
     DatabaseError,
     EntryNotFoundError,
@@ -35,6 +36,7 @@ from faq_bot.errors import (
     FormatProblem,
     IndexMismatchError,
     PublishConflictError,
+    StaleFileError,
     VersionNotFoundError,
 )
 from faq_bot.files import write_bytes_atomic
@@ -64,6 +66,7 @@ class Preview:
     regression_total: int
     lookalike: tuple[str, ...] = ()  # ids that differ only in look-alike characters (〜/～ …): not changes
     own_misses: tuple[OwnPhrasingMiss, ...] = ()  # new or edited entries' phrasings their entry would not answer
+    drift: Drift | None = None  # a file made from an older version: what was published since that it undoes
 
     @property
     def unchanged(self) -> bool:
@@ -180,12 +183,22 @@ class Publisher:
         return Preview(faq, entry_changes, tuple(changes), len(queries), tuple(lookalike_only(old, new)), tuple(misses))
 
     def publish_bytes(
-        self, raw: bytes, source: str, *, dry_run: bool = False, progress: Progress | None = None
+        self,
+        raw: bytes,
+        source: str,
+        *,
+        dry_run: bool = False,
+        progress: Progress | None = None,
+        origin: str | None = None,
+        overwrite: bool = True,
     ) -> PublishResult:
         """Validate and build a FAQ from bytes; unless ``dry_run``, make it live and write it to disk.
 
         A publish right after the dry run of the same bytes (nothing published in between) reuses
-        the dry run's build and regression check instead of doing them again.
+        the dry run's build and regression check instead of doing them again. ``origin``: the FAQ
+        version the file was made from (a downloaded workbook says it), for the preview's ``drift``;
+        without ``overwrite``, a file that would undo what was published since is refused
+        (``StaleFileError``).
         """
         say = progress or quiet
         started = time.perf_counter()
@@ -201,6 +214,11 @@ class Publisher:
                         preview, False, self._live_version(), time.perf_counter() - started, faq.warnings
                     )
                 built, preview = self._prepare(faq, say)
+                if origin is not None and origin != live.faq_version:
+                    preview = replace(preview, drift=self.drift_since(origin, faq.entries))
+                    if not dry_run and not overwrite and preview.drift is not None and preview.drift.harmful:
+                        d = preview.drift
+                        raise StaleFileError([e.id for e in d.undone], [e.id for e in d.conflicts], d.known)
                 if not dry_run:
                     say(Step("保存して切り替えています"))
                     self._prepared = None
@@ -227,6 +245,35 @@ class Publisher:
     ) -> PublishResult:
         """Publish entries edited in place (the editor, add-as-alternate, a workbook) as canonical UTF-8 TSV."""
         return self.publish_bytes(faq_table.dump(entries).encode("utf-8"), source, dry_run=dry_run, progress=progress)
+
+    def origin_entries(self, origin: str) -> tuple[FaqEntry, ...] | None:
+        """The entries of a kept version of this content (``faq_version``), newest first; None if none is kept."""
+        for version in self.versions():
+            if version.faq_version != origin:
+                continue
+            try:
+                tsv = self._kept_tsv(version.build_id)
+                return faq_table.read_bytes(tsv.read_bytes(), version.build_id).entries
+            except (FaqBotError, OSError) as exc:  # a damaged or vanished version: try an older one
+                log.warning("kept version %s unreadable for a comparison: %s", version.build_id, exc)
+        return None
+
+    def drift_since(self, origin: str, entries: Sequence[FaqEntry]) -> Drift:
+        """How ``entries``, made from the version ``origin``, relate to what was published since."""
+        before = self.origin_entries(origin)
+        if before is None:
+            return unknown_drift(origin)
+        return drift(origin, before, self.engine.current.index.entries, entries)
+
+    def merged_with_live(self, origin: str, entries: Sequence[FaqEntry]) -> list[FaqEntry]:
+        """The live entries with the changes ``entries`` made to ``origin`` (``VersionNotFoundError``: not kept)."""
+        before = self.origin_entries(origin)
+        if before is None:
+            raise VersionNotFoundError(
+                f"このファイルの元になった版（{origin}）はもう保存されていないため、変更だけを取り出せません。"
+                "公開中のFAQをダウンロードし直して、同じ変更をしてからアップロードしてください。"
+            )
+        return merged(before, self.engine.current.index.entries, entries)
 
     def with_entry(self, edited: FaqEntry) -> list[FaqEntry]:
         """The live entries with one replaced (same id); ``EntryNotFoundError`` for an unknown id."""

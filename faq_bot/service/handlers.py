@@ -30,6 +30,7 @@ from faq_bot.errors import (
     PublishConflictError,
     RateLimitedError,
     SessionStoreError,
+    StaleFileError,
     TooLargeError,
 )
 from faq_bot.service import questions
@@ -135,7 +136,7 @@ def _faq_bot_response(request: Request, exc: Exception) -> Response:
         return _detail(429, str(exc), {"Retry-After": str(exc.retry_after)})
     if isinstance(exc, NotFoundError):
         return _detail(404, str(exc))
-    if isinstance(exc, PublishConflictError):
+    if isinstance(exc, PublishConflictError | StaleFileError):
         return _detail(409, str(exc))
     if isinstance(exc, TooLargeError):
         return _detail(413, str(exc))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from faq_bot.content.merge import Drift, DriftEntry
 from faq_bot.publishing.publisher import PublishResult, Version
 from faq_bot.quality.explain import Explanation
 from faq_bot.retrieval.contact import contact_link, refers_to_contact
@@ -204,6 +206,33 @@ class OwnPhrasingMissOut(BaseModel):
     outcome: str = Field(description="公開後の判定（suggest:3,5 / escalate / answer:7）")
 
 
+class DriftEntryOut(BaseModel):
+    """An entry published since the file's origin."""
+
+    entry_id: str
+    question: str
+    live_change: str = Field(description="その後の公開でのこのFAQの変化（added / changed / removed）")
+
+
+class DriftOut(BaseModel):
+    """A workbook made from an older version: what was published since, and what the file would undo."""
+
+    origin: str = Field(description="ファイルの元になった版（faq_version）")
+    known: bool = Field(description="false: その版はもう保存されておらず、比べられない")
+    since: int = Field(description="その後の公開で変わったFAQの数")
+    undone: list[DriftEntryOut] = Field(description="このファイルを公開すると元に戻る、その後の変更")
+    conflicts: list[DriftEntryOut] = Field(description="その後の公開とこのファイルの両方で、違う内容に変えたFAQ")
+
+    @classmethod
+    def of(cls, d: Drift) -> DriftOut:
+        """The API's view of a drift."""
+
+        def out(entries: Sequence[DriftEntry]) -> list[DriftEntryOut]:
+            return [DriftEntryOut(entry_id=e.id, question=e.question, live_change=e.live_change) for e in entries]
+
+        return cls(origin=d.origin, known=d.known, since=d.since, undone=out(d.undone), conflicts=out(d.conflicts))
+
+
 class VersionOut(BaseModel):
     """A kept FAQ version."""
 
@@ -241,6 +270,9 @@ class PublishReply(BaseModel):
         default_factory=list,
         description="追加・変更したFAQの質問・言い換えのうち、公開後にそのFAQで回答されないもの",
     )
+    drift: DriftOut | None = Field(
+        None, description="ダウンロードしたときより後に公開があった.xlsxのとき: その後の変更との関係"
+    )
     warnings: list[Problem]
     version: VersionOut | None
     seconds: float
@@ -273,6 +305,7 @@ class PublishReply(BaseModel):
             ],
             regression_total=p.regression_total,
             own_misses=[OwnPhrasingMissOut(entry_id=m.entry_id, text=m.text, outcome=m.outcome) for m in p.own_misses],
+            drift=DriftOut.of(p.drift) if p.drift is not None else None,
             warnings=[Problem(line=w.line, column=w.column, message=w.message) for w in result.warnings],
             version=VersionOut.of(result.version) if result.version else None,
             seconds=round(result.seconds, 3),

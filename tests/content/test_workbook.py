@@ -157,3 +157,32 @@ def test_a_workbook_of_one_sheet_reads_as_before() -> None:
         "必須の列「question / 質問」が見出し行にありません。",
         "必須の列「answer / 回答」が見出し行にありません。",
     ]
+
+
+def test_a_downloaded_workbook_says_which_version_it_was_made_from_after_it_is_saved_again() -> None:
+    """Excel keeps a workbook's document properties through a save; here openpyxl's full (not read-only) load and
+    save stands in for one, as an editor's edit would."""
+    entries = read_workbook(_book(), "faq.xlsx").entries
+    raw = workbook.write_workbook(entries, "0123456789ab")
+    assert workbook.workbook_origin(raw) == "0123456789ab"
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(raw))
+    book.active["C2"] = "編集した質問"
+    out = io.BytesIO()
+    book.save(out)
+    assert workbook.workbook_origin(out.getvalue()) == "0123456789ab"
+    assert read_workbook(out.getvalue(), "faq.xlsx").entries[0].question == "編集した質問"
+
+
+def test_a_workbook_without_a_version_or_with_another_value_has_no_origin() -> None:
+    from openpyxl.packaging.custom import StringProperty
+
+    assert workbook.workbook_origin(workbook.write_workbook([])) is None
+    assert workbook.workbook_origin(_book()) is None
+    assert workbook.workbook_origin(b"PK\x03\x04 damaged") is None
+    book = Workbook()
+    book.custom_doc_props.append(StringProperty(name=workbook.ORIGIN_PROPERTY, value="<script>"))
+    out = io.BytesIO()
+    book.save(out)
+    assert workbook.workbook_origin(out.getvalue()) is None

@@ -7,8 +7,8 @@ import pytest
 
 from faq_bot.config import Settings
 from faq_bot.content.diff import diff
-from faq_bot.content.faq import Faq, FaqEntry
-from faq_bot.errors import FaqFormatError, VersionNotFoundError
+from faq_bot.content.faq import Faq, FaqEntry, read_bytes
+from faq_bot.errors import FaqFormatError, StaleFileError, VersionNotFoundError
 from faq_bot.progress import Progress, Step
 from faq_bot.publishing.publisher import Publisher
 from faq_bot.publishing.watcher import Watcher
@@ -91,6 +91,40 @@ def test_a_new_or_edited_entry_whose_own_question_it_would_not_answer_is_named_i
     label = misses["7", "送料はいくらですか"].outcome_label  # in the staff pages' words
     assert label == "担当者へ案内" or label.startswith("もしかして")
     assert all(entry in ("7", "8") for entry, _ in misses)  # the six live entries were not asked again
+
+
+def test_a_file_made_from_an_older_version_says_what_it_undoes_is_refused_unless_overwriting_and_merges(
+    publisher: Publisher,
+) -> None:
+    """An editor downloads the FAQ, a colleague publishes (entry 1 edited, 7 added), then the editor uploads the
+    download with one question reworded: published as it is, the colleague's work would silently go."""
+    origin = publisher.engine.current.faq_version
+    publisher.publish_bytes(NEW_FAQ.encode(), "colleague.tsv")
+    mine = SMALL_FAQ.replace("6\t会員\tパスワードを変更できますか", "6\t会員\tパスワードを変えたい").encode()
+    drift = publisher.publish_bytes(mine, "mine.xlsx", dry_run=True, origin=origin).preview.drift
+    assert drift is not None and drift.harmful and drift.conflicts == ()
+    assert {(e.id, e.live_change) for e in drift.undone} == {("1", "changed"), ("7", "added")}
+    live = publisher.engine.current
+    with pytest.raises(StaleFileError) as refused:
+        publisher.publish_bytes(mine, "mine.xlsx", origin=origin, overwrite=False)
+    assert "1、7" in str(refused.value) and publisher.engine.current is live
+    merged = publisher.publish_entries(publisher.merged_with_live(origin, read_bytes(mine, "mine").entries), "m")
+    assert merged.published and [c.id for c in merged.preview.changes] == ["6"]  # only the editor's own change
+    kept = publisher.engine.entry("1")
+    assert publisher.engine.entry("7") is not None and kept is not None and "15日" in kept.answer
+
+
+def test_a_file_of_the_live_version_has_no_drift_and_one_of_a_version_not_kept_cannot_be_merged(
+    publisher: Publisher,
+) -> None:
+    live = publisher.engine.current.faq_version
+    assert publisher.publish_bytes(NEW_FAQ.encode(), "x", dry_run=True, origin=live).preview.drift is None
+    gone = publisher.publish_bytes(NEW_FAQ.encode(), "x", dry_run=True, origin="0badc0ffee00").preview.drift
+    assert gone is not None and not gone.known and gone.harmful
+    with pytest.raises(StaleFileError):
+        publisher.publish_bytes(NEW_FAQ.encode(), "x", origin="0badc0ffee00", overwrite=False)
+    with pytest.raises(VersionNotFoundError, match="ダウンロードし直して"):
+        publisher.merged_with_live("0badc0ffee00", [])
 
 
 def test_removed_entries_are_listed() -> None:

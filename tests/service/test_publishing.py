@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 import re
 import threading
 from functools import partial
@@ -8,6 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 
 from faq_bot.config import Settings
 from tests.conftest import ADMIN_AUTH, ADMIN_TOKEN, SMALL_FAQ, app_client, csrf_of
@@ -389,3 +391,45 @@ def test_an_entry_is_added_and_deleted_in_the_browser_through_the_same_preview_a
     admin_client.post("/admin/ui/publish", data={"csrf": csrf, **fields})
     assert admin_client.get("/api/faqs/7").status_code == 404
     assert admin_client.post("/admin/ui/entries/99/delete", data={"csrf": csrf}).status_code == 404
+
+
+def _edited_workbook(raw: bytes, entry_id: str, answer: str) -> bytes:
+    """The workbook as an editor saves it after changing one entry's answer."""
+    book = load_workbook(io.BytesIO(raw))
+    sheet = book.active
+    row = next(r for r in sheet.iter_rows(min_row=2) if str(r[0].value) == entry_id)
+    row[3].value = answer
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_an_old_excel_download_uploaded_after_a_colleagues_publish_warns_refuses_and_merges(
+    logged_in_client: TestClient,
+) -> None:
+    client = logged_in_client
+    old = client.get("/admin/faq.xlsx").content
+    assert upload(client, NEW_FAQ.encode()).json()["published"]  # meanwhile a colleague adds entry 7
+    mine = _edited_workbook(old, "1", "毎月20日頃に発行します。")
+    files = {"file": ("faq.xlsx", mine)}
+    dry = client.post("/admin/faq?dry_run=1", files=files, headers=ADMIN_AUTH).json()
+    assert [(e["entry_id"], e["live_change"]) for e in dry["drift"]["undone"]] == [("7", "added")]
+    refused = client.post("/admin/faq", files=files, headers=ADMIN_AUTH)
+    assert refused.status_code == 409 and "7" in refused.json()["detail"] and "overwrite=1" in refused.json()["detail"]
+    assert client.post("/api/chat", json={"message": "退会できますか"}).json()["entry"]["id"] == "7"  # still live
+
+    csrf = csrf_of(client.get("/admin").text)
+    page = client.post("/admin/ui/upload", data={"csrf": csrf}, files=files).text
+    assert "公開中より前の版" in page and "その後に追加されたFAQです。このファイルにないため、削除されます。" in page
+    assert "上の変更も元に戻して、このまま公開する" in page  # not the usual primary button
+    merge_form = r'action="/admin/ui/merge">.*?name="staged" value="([0-9a-f]{64})".*?name="origin" value="(\w+)"'
+    staged = re.search(merge_form, page, re.S)
+    assert staged
+    merge = client.post("/admin/ui/merge", data={"csrf": csrf, "staged": staged[1], "origin": staged[2],
+                                                 "filename": "faq.xlsx"}).text  # fmt: skip
+    assert "ファイルで変えたFAQだけを反映した内容です" in merge and "追加 0件・削除 0件・変更 1件" in merge
+    merged = re.search(r'action="/admin/ui/publish".*?name="staged" value="([0-9a-f]{64})"', merge, re.S)
+    assert merged and "公開しました" in client.post("/admin/ui/publish", data={"csrf": csrf, "staged": merged[1]}).text
+    assert client.post("/api/chat", json={"message": "退会できますか"}).json()["entry"]["id"] == "7"  # kept
+    tsv = client.get("/admin/faq.tsv", headers=ADMIN_AUTH).content.decode()
+    assert "毎月20日頃に発行します。" in tsv  # and the editor's change is live

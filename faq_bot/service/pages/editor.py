@@ -13,7 +13,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from faq_bot.content.faq import FaqEntry, entry_fingerprint, read_bytes, readable_text
+from faq_bot.content.faq import FaqEntry, dump, entry_fingerprint, read_bytes, readable_text
 from faq_bot.content.workbook import is_workbook, row_texts
 from faq_bot.errors import FaqBotError, FaqFormatError, NotFoundError, VersionNotFoundError
 from faq_bot.localtime import local_time
@@ -26,7 +26,7 @@ from faq_bot.service.offload import in_background
 from faq_bot.service.routes.staff import LOG_NOT_SETTLED, settle_after_publish
 from faq_bot.service.streaming import View, with_progress
 from faq_bot.service.templating import render
-from faq_bot.service.uploads import as_tsv, as_uploaded, read_upload
+from faq_bot.service.uploads import as_tsv, as_uploaded, origin_of, read_upload
 from faq_bot.storage.staging import content_key
 
 editor_pages = APIRouter(prefix="/admin", include_in_schema=False, route_class=AdminPageRoute)
@@ -131,7 +131,9 @@ async def ui_upload(
     def work(progress: Progress) -> View:
         try:
             tsv, book = as_tsv(raw, name)
-            result = as_uploaded(publisher.publish_bytes(tsv, name, dry_run=True, progress=progress), book)
+            origin = origin_of(raw)
+            result = publisher.publish_bytes(tsv, name, dry_run=True, progress=progress, origin=origin)
+            result = as_uploaded(result, book)
         except FaqFormatError as exc:
             return _problems_view(request, publisher, exc, raw, filename=name)
         staged = staging.put(tsv)
@@ -141,6 +143,44 @@ async def ui_upload(
         )  # fmt: skip
 
     return await with_progress(request, auth, "publish", "アップロードされたファイルを確認しています", work)
+
+
+@editor_pages.post("/ui/merge", response_class=HTMLResponse, response_model=None)
+async def ui_merge(
+    request: Request,
+    auth: AuthDep,
+    publisher: PublisherDep,
+    staging: StagingDep,
+    staged: Annotated[str, Form(max_length=200)],
+    origin: Annotated[str, Form(max_length=64)],
+    filename: Annotated[str, Form(max_length=300)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """A file made from an older version: only its own changes, applied to the live FAQ, previewed (not published)."""
+    auth.check_csrf(request, csrf)
+    try:
+        raw = await in_background(staging.get, staged)
+    except NotFoundError as exc:
+        return await _home(request, auth, publisher, message=str(exc), warn=True)
+    base = publisher.engine.current.faq_version
+    name = filename or "upload.xlsx"
+
+    def work(progress: Progress) -> View:
+        try:
+            entries = publisher.merged_with_live(origin, read_bytes(raw, name).entries)
+            tsv = dump(entries).encode("utf-8")
+            result = publisher.publish_bytes(tsv, name, dry_run=True, progress=progress)
+        except FaqFormatError as exc:  # the file's own changes clash with the live FAQ (an id taken twice …)
+            return _problems_view(request, publisher, exc, None, filename=name)
+        except VersionNotFoundError as exc:
+            return _home_view(request, publisher, message=str(exc), warn=True)
+        merged = staging.put(tsv)
+        return _home_view(
+            request, publisher, filename=name, preview=result.preview, warnings=result.warnings, staged=merged,
+            base=base, merged=True, source_label=f"{name}（公開中のFAQに変更だけを反映）",
+        )  # fmt: skip
+
+    return await with_progress(request, auth, "publish", "このファイルでの変更を公開中のFAQに反映しています", work)
 
 
 @editor_pages.post("/ui/publish", response_class=HTMLResponse, response_model=None)

@@ -13,7 +13,7 @@ from faq_bot.service import schemas
 from faq_bot.service.auth import AdminApiRoute
 from faq_bot.service.deps import PublisherDep
 from faq_bot.service.offload import in_background
-from faq_bot.service.uploads import as_tsv, as_uploaded, read_upload
+from faq_bot.service.uploads import as_tsv, as_uploaded, origin_of, read_upload
 
 ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": schemas.ErrorReply, "description": "認証が必要"},
@@ -42,12 +42,22 @@ async def upload(
         UploadFile, File(description="FAQ TSV（UTF-8、BOM付きUTF-8、CP932）またはExcel（.xlsx、最初のシート）")
     ],
     dry_run: Annotated[bool, Query()] = False,
+    overwrite: Annotated[
+        bool,
+        Query(description="ダウンロードしたときより後に公開された変更を、このファイルが元に戻す場合も公開する"),
+    ] = False,
 ) -> Any:
-    """Publish an uploaded TSV or workbook; the file on disk (always TSV) is replaced only after success."""
+    """Publish an uploaded TSV or workbook; the file on disk (always TSV) is replaced only after success.
+
+    A workbook downloaded from /admin/faq.xlsx knows the version it was made from: if publishing it would undo
+    changes published since, it is refused (409) unless ``overwrite=1``; ``drift`` in the reply says which."""
     raw = await read_upload(file, publisher.paths.max_faq_bytes)
     name = file.filename or "upload.tsv"
     tsv, book = await in_background(as_tsv, raw, name)
-    result = await in_background(lambda: publisher.publish_bytes(tsv, name, dry_run=dry_run))
+    origin = await in_background(origin_of, raw)
+    result = await in_background(
+        lambda: publisher.publish_bytes(tsv, name, dry_run=dry_run, origin=origin, overwrite=overwrite)
+    )
     return schemas.PublishReply.of(as_uploaded(result, book), dry_run)
 
 
@@ -87,7 +97,7 @@ async def download(
 async def download_workbook(publisher: PublisherDep) -> Response:
     """The entries being served as an .xlsx (every cell text; upload it again as it is)."""
     loaded = publisher.engine.current
-    data = await in_background(write_workbook, loaded.index.entries)
+    data = await in_background(write_workbook, loaded.index.entries, loaded.faq_version)
     return Response(
         data,
         media_type=XLSX_MEDIA_TYPE,

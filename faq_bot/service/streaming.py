@@ -44,7 +44,8 @@ HEARTBEAT = 2.0
 
 def _step_html(step: Step, number: int = 0, elapsed: float = 0.0, *, again: bool = False) -> str:
     fraction = step.fraction
-    bar = f'<progress max="100" value="{round(fraction * 100)}"></progress> {round(fraction * 100)}%' if (
+    bar = (f'<progress max="100" value="{round(fraction * 100)}"></progress> {round(fraction * 100)}%'
+           f'<small>（{step.done:,} / {step.total:,}）</small>') if (
         fraction is not None) else '<progress max="100"></progress>'  # fmt: skip
     label = f"手順{number}: {step.stage}" if number else step.stage
     # A line shown again only for the time gone by is not read out again (the region is aria-live).

@@ -69,6 +69,7 @@ def test_a_small_set_gets_its_proposal_with_a_warning(fake_engine: Engine, tmp_p
     current = figures(scored(report.outcomes), decision.answer_threshold, decision.suggest_threshold)
     same = batch_report.render_html(report, fake_engine.params.decision, "q.tsv", replace(current, answer=0.07))
     assert "変える必要はありません" in same and "回答や候補を増やす方向です" not in same
+    assert "しきい値の提案（" not in same  # one message: no green proposal beside it
 
 
 def test_tradeoff_moves_the_right_way(fake_engine: Engine, tmp_path: Path) -> None:

@@ -41,5 +41,6 @@ def test_a_long_stage_shows_its_line_again_without_reading_it_out_again(
     body = "\n".join(lines)
     first = [line for line in lines if "手順1: ベクトルを作成しています" in line]
     assert len(first) >= 2 and all("経過 " in line for line in first)  # shown again while the stage lasts
+    assert "10%<small>（1 / 10）</small>" in first[0]  # how far, and of how many
     assert 'aria-hidden="true"' not in first[0] and all('aria-hidden="true"' in line for line in first[1:])
     assert any("手順2: 語を解析しています" in line for line in lines) and "終わりました" in body

@@ -53,22 +53,29 @@ class PublishConflictError(FaqBotError):
 
 
 class StaleFileError(FaqBotError):
-    """A file made from an older FAQ version would undo what was published since (answered 409)."""
+    """A file made from an older FAQ version would undo what was published since (answered 409, with the ids)."""
 
-    def __init__(self, undone: Sequence[str], conflicts: Sequence[str], known: bool = True) -> None:
+    def __init__(self, undone: Sequence[str], conflicts: Sequence[str], *, known: bool = True) -> None:
         self.undone = list(undone)
         self.conflicts = list(conflicts)
+        self.known = known
         if not known:
             what = "その版はもう保存されていないため、その後の変更を元に戻さないか確かめられません"
         else:
-            parts = [f"その後に公開された変更を元に戻すFAQ（id: {'、'.join(self.undone[:10])}）"] if self.undone else []
+            parts = [f"その後に公開された変更を元に戻すFAQ（id: {_some(self.undone)}）"] if self.undone else []
             if self.conflicts:
-                parts.append(f"その後に公開された内容と違う内容に変えたFAQ（id: {'、'.join(self.conflicts[:10])}）")
+                parts.append(f"その後に公開された内容と違う内容に変えたFAQ（id: {_some(self.conflicts)}）")
             what = "、".join(parts) + "があります"
         super().__init__(
-            f"このファイルは公開中より前の版から作られており、{what}。"
+            f"このファイルは公開中とは別の版から作られており、{what}。"
             "管理画面でアップロードして差分を確かめるか、上書きしてよければ overwrite=1 を付けて公開してください。"
         )
+
+
+def _some(ids: Sequence[str], shown: int = 10) -> str:
+    """Ids for a message: the first ``shown``, then how many more."""
+    more = f" ほか{len(ids) - shown}件" if len(ids) > shown else ""
+    return "、".join(ids[:shown]) + more
 
 
 class InvalidQuestionError(FaqBotError):

@@ -103,6 +103,12 @@ def entries_by_id(entries: Sequence[FaqEntry]) -> dict[str, FaqEntry]:
     return {e.id: e for e in entries}
 
 
+def next_id(ids: Iterable[str]) -> str:
+    """One more than the largest numeric id (the usual No. column), or empty when no id is a number."""
+    numbers = [int(i) for i in ids if i.isdigit()]
+    return str(max(numbers) + 1) if numbers else ""
+
+
 def categories_in_order(entries: Sequence[FaqEntry]) -> list[str]:
     """The entries' categories in order of first appearance (empty category left out)."""
     return list(dict.fromkeys(e.category for e in entries if e.category))

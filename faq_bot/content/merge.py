@@ -7,23 +7,37 @@ workbook carries), a three-way comparison tells them apart, entry by entry:
 
 - the live FAQ changed an entry since the origin and the file did not: publishing the file
   *undoes* that change (a new entry deleted, an edit reverted, a deleted entry back);
-- both changed it, differently: a *conflict* (the file's text would replace the live one);
+- both changed it, differently: a *conflict* (the file's text would replace the live one, a
+  deletion would delete the colleague's edit, two new entries share an id);
 - only the file changed it: the editor's own change.
 
-``merged`` applies only the editor's own changes to the live FAQ (in a conflict, the file's
-text): what the editor meant to publish.
+``merged`` applies only the editor's own changes to the live FAQ; each conflict is settled
+as the editor chose (``Keep``): the live entry, the file's, or, for two new entries that
+share an id, both (the file's under the next free id). Whether an entry changed is judged
+with look-alike characters folded (Excel swaps 〜 for ～); what is taken is the file's text
+as the editor wrote it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from enum import StrEnum
 
 from faq_bot.content.diff import same_entry
-from faq_bot.content.faq import FaqEntry
+from faq_bot.content.faq import FaqEntry, next_id
 
-#: What happened to an entry in the live FAQ since the origin.
-LIVE_CHANGE_LABELS = {"added": "追加", "changed": "変更", "removed": "削除"}
+
+class Keep(StrEnum):
+    """How the editor settles a conflict."""
+
+    LIVE = "live"  # the live entry as it is (the file's change to it is dropped)
+    FILE = "file"  # the file's entry (or its deletion)
+    BOTH = "both"  # two new entries that share an id: the live one, and the file's under a new id
+
+
+def _change(old: FaqEntry | None, new: FaqEntry | None) -> str:
+    return "added" if old is None else "removed" if new is None else "changed"
 
 
 @dataclass(frozen=True)
@@ -31,13 +45,14 @@ class DriftEntry:
     """An entry the live FAQ changed since the file's origin."""
 
     id: str
-    question: str  # the live one (the origin's for an entry deleted since)
+    question: str  # the live one (else the file's, else the origin's)
     live_change: str  # added | changed | removed: what was published since the origin
+    file_change: str = ""  # for a conflict, what the file did to it (added | changed | removed)
 
     @property
-    def label(self) -> str:
-        """The live change in the editor's words (追加 / 変更 / 削除)."""
-        return LIVE_CHANGE_LABELS[self.live_change]
+    def both_added(self) -> bool:
+        """Two new entries under one id: both can be kept (``Keep.BOTH``)."""
+        return self.live_change == "added" and self.file_change == "added"
 
 
 @dataclass(frozen=True)
@@ -49,6 +64,7 @@ class Drift:
     undone: tuple[DriftEntry, ...] = ()  # published since, and put back by the file
     conflicts: tuple[DriftEntry, ...] = ()  # published since, and changed otherwise by the file
     since: int = 0  # entries the live FAQ changed since the origin (the file may already have some of them)
+    origin_built_at: str = ""  # when the origin was built (ISO time), for people
 
     @property
     def harmful(self) -> bool:
@@ -60,29 +76,26 @@ def _by_id(entries: Sequence[FaqEntry]) -> dict[str, FaqEntry]:
     return {e.id: e for e in entries}
 
 
-def _live_change(old: FaqEntry | None, new: FaqEntry | None) -> str:
-    return "added" if old is None else "removed" if new is None else "changed"
-
-
-def drift(origin: str, before: Sequence[FaqEntry], live: Sequence[FaqEntry], file: Sequence[FaqEntry]) -> Drift:
+def drift(
+    origin: str, before: Sequence[FaqEntry], live: Sequence[FaqEntry], file: Sequence[FaqEntry], built_at: str = ""
+) -> Drift:
     """The three-way comparison of a file with the live FAQ, ``before`` being the origin's entries."""
     o, lv, f = _by_id(before), _by_id(live), _by_id(file)
-    ids = [*lv, *(i for i in o if i not in lv)]
     undone: list[DriftEntry] = []
     conflicts: list[DriftEntry] = []
     since = 0
-    for i in ids:
+    for i in [*lv, *(i for i in o if i not in lv)]:
         old, now, mine = o.get(i), lv.get(i), f.get(i)
         if same_entry(old, now):
             continue
         since += 1
-        shown = now or old  # (one of them is an entry: they differ)
-        entry = DriftEntry(i, shown.question if shown else "", _live_change(old, now))
+        shown = now or mine or old  # (one of them is an entry: old and now differ)
+        question = shown.question if shown else ""
         if same_entry(mine, old):
-            undone.append(entry)
+            undone.append(DriftEntry(i, question, _change(old, now)))
         elif not same_entry(mine, now):
-            conflicts.append(entry)
-    return Drift(origin, True, tuple(undone), tuple(conflicts), since)
+            conflicts.append(DriftEntry(i, question, _change(old, now), _change(old, mine)))
+    return Drift(origin, True, tuple(undone), tuple(conflicts), since, built_at)
 
 
 def unknown_drift(origin: str) -> Drift:
@@ -90,18 +103,41 @@ def unknown_drift(origin: str) -> Drift:
     return Drift(origin, False)
 
 
-def merged(before: Sequence[FaqEntry], live: Sequence[FaqEntry], file: Sequence[FaqEntry]) -> list[FaqEntry]:
-    """The live entries with the file's own changes (against ``before``, its origin) applied: the file's text
-    where both changed an entry. The live order; an entry the file adds follows the one it follows in the file."""
-    o, f = _by_id(before), _by_id(file)
-    mine = {i for i in {*o, *f} if not same_entry(o.get(i), f.get(i))}  # what the editor changed
-    out = [f[e.id] if e.id in mine else e for e in live if not (e.id in mine and e.id not in f)]
+def merged(
+    before: Sequence[FaqEntry],
+    live: Sequence[FaqEntry],
+    file: Sequence[FaqEntry],
+    keep: Mapping[str, Keep] | None = None,
+) -> list[FaqEntry]:
+    """The live entries with the file's own changes (against ``before``, its origin) applied, each conflict as
+    ``keep`` says (``Keep.LIVE`` for one it does not name). The live order; an entry the file adds follows the
+    one it follows in the file (at the end, the file's entry of two new ones that share an id)."""
+    keep = keep or {}
+    o, lv, f = _by_id(before), _by_id(live), _by_id(file)
+
+    def chosen(i: str) -> FaqEntry | None:
+        """What stands for id ``i`` in the result (None: no entry)."""
+        old, now, mine = o.get(i), lv.get(i), f.get(i)
+        if same_entry(old, now):
+            return mine  # the live FAQ left it alone: the file's, exactly as written (or its deletion)
+        if same_entry(mine, old) or same_entry(mine, now):
+            return now  # the file left it alone (or made the same change): what was published since
+        return mine if keep.get(i, Keep.LIVE) == Keep.FILE else now
+
+    out = [e for e in (chosen(x.id) for x in live) if e is not None]
     present = {e.id for e in out}
     for pos, e in enumerate(file):
-        if e.id in present or e.id not in mine:
-            continue  # (an entry deleted since that the file left as it was stays deleted)
+        if e.id in present or chosen(e.id) is None:
+            continue
         after = next((file[j].id for j in range(pos - 1, -1, -1) if file[j].id in present), None)
         at = 0 if after is None else next(k for k, x in enumerate(out) if x.id == after) + 1
         out.insert(at, e)
         present.add(e.id)
+    for i, how in keep.items():  # two new entries, one id: the file's under the next free number
+        if how == Keep.BOTH and i in f and i in lv and i not in o and not same_entry(f[i], lv[i]):
+            new = next_id(present) or f"{i}-2"
+            while new in present:  # (ids that are not numbers: 「A」, 「A-2」, 「A-2-2」 …)
+                new += "-2"
+            out.append(replace(f[i], id=new))
+            present.add(new)
     return out

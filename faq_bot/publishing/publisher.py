@@ -19,7 +19,7 @@ import logging
 import shutil
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -27,7 +27,7 @@ from pathlib import Path
 from faq_bot.content import faq as faq_table
 from faq_bot.content.diff import EntryChange, diff, lookalike_only
 from faq_bot.content.faq import Faq, FaqEntry, alternate_key
-from faq_bot.content.merge import Drift, drift, merged, unknown_drift
+from faq_bot.content.merge import Drift, Keep, drift, merged, unknown_drift
 from faq_bot.errors import (
     DatabaseError,
     EntryNotFoundError,
@@ -213,12 +213,15 @@ class Publisher:
                     return PublishResult(
                         preview, False, self._live_version(), time.perf_counter() - started, faq.warnings
                     )
-                built, preview = self._prepare(faq, say)
+                drifted = None
                 if origin is not None and origin != live.faq_version:
-                    preview = replace(preview, drift=self.drift_since(origin, faq.entries))
-                    if not dry_run and not overwrite and preview.drift is not None and preview.drift.harmful:
-                        d = preview.drift
-                        raise StaleFileError([e.id for e in d.undone], [e.id for e in d.conflicts], d.known)
+                    say(Step("ダウンロードした版からの変更を確認しています"))
+                    drifted = self.drift_since(origin, faq.entries)
+                    if not dry_run and not overwrite and drifted.harmful:  # refused before anything is built
+                        raise StaleFileError([e.id for e in drifted.undone], [e.id for e in drifted.conflicts],
+                                             known=drifted.known)  # fmt: skip
+                built, preview = self._prepare(faq, say)
+                preview = replace(preview, drift=drifted)
                 if not dry_run:
                     say(Step("保存して切り替えています"))
                     self._prepared = None
@@ -226,8 +229,8 @@ class Publisher:
                         built, self.paths.index_dir, self.paths.keep_versions, tsv=raw, make_current=False
                     )
                     self._go_live(built, raw, expected=_build_id(live.index), new=True)
-        except FaqFormatError:
-            raise  # a file that does not validate was never published: the banner is for failed publishes
+        except (FaqFormatError, StaleFileError):
+            raise  # a file refused as it is was never published: the banner is for failed publishes
         except FaqBotError as exc:
             if not dry_run:
                 self.last_error = str(exc)
@@ -246,34 +249,52 @@ class Publisher:
         """Publish entries edited in place (the editor, add-as-alternate, a workbook) as canonical UTF-8 TSV."""
         return self.publish_bytes(faq_table.dump(entries).encode("utf-8"), source, dry_run=dry_run, progress=progress)
 
-    def origin_entries(self, origin: str) -> tuple[FaqEntry, ...] | None:
-        """The entries of a kept version of this content (``faq_version``), newest first; None if none is kept."""
+    def origin_entries(self, origin: str) -> tuple[tuple[FaqEntry, ...], str] | None:
+        """The entries of the newest kept version of this content (``faq_version``), and when it was built;
+        None if none is kept (or none can be read: the database down, a damaged version)."""
         for version in self.versions():
             if version.faq_version != origin:
                 continue
             try:
-                tsv = self._kept_tsv(version.build_id)
-                return faq_table.read_bytes(tsv.read_bytes(), version.build_id).entries
+                raw = self._kept_tsv_bytes(version.build_id)
+                return faq_table.read_bytes(raw, version.build_id).entries, version.built_at
             except (FaqBotError, OSError) as exc:  # a damaged or vanished version: try an older one
                 log.warning("kept version %s unreadable for a comparison: %s", version.build_id, exc)
         return None
 
+    def _kept_tsv_bytes(self, build_id: str) -> bytes:
+        """A kept version's TSV (with replicas, from the database: not its whole build)."""
+        if self.shared is not None:
+            raw = self.shared.tsv(build_id)
+            if raw is None:
+                raise VersionNotFoundError.unknown(build_id)
+            return raw
+        return self._kept_tsv(build_id).read_bytes()
+
     def drift_since(self, origin: str, entries: Sequence[FaqEntry]) -> Drift:
         """How ``entries``, made from the version ``origin``, relate to what was published since."""
-        before = self.origin_entries(origin)
-        if before is None:
+        try:
+            found = self.origin_entries(origin)
+        except DatabaseError as exc:  # the versions cannot be listed: as if it were not kept, and said so
+            log.warning("versions unreadable for a comparison: %s", exc)
+            found = None
+        if found is None:
             return unknown_drift(origin)
-        return drift(origin, before, self.engine.current.index.entries, entries)
+        before, built_at = found
+        return drift(origin, before, self.engine.current.index.entries, entries, built_at)
 
-    def merged_with_live(self, origin: str, entries: Sequence[FaqEntry]) -> list[FaqEntry]:
-        """The live entries with the changes ``entries`` made to ``origin`` (``VersionNotFoundError``: not kept)."""
-        before = self.origin_entries(origin)
-        if before is None:
+    def merged_with_live(
+        self, origin: str, entries: Sequence[FaqEntry], keep: Mapping[str, Keep] | None = None
+    ) -> list[FaqEntry]:
+        """The live entries with the changes ``entries`` made to ``origin``, each conflict as ``keep`` says
+        (``VersionNotFoundError``: that version is no longer kept)."""
+        found = self.origin_entries(origin)
+        if found is None:
             raise VersionNotFoundError(
-                f"このファイルの元になった版（{origin}）はもう保存されていないため、変更だけを取り出せません。"
+                "このファイルの元になった版はもう保存されていないため、変更だけを取り出せません。"
                 "公開中のFAQをダウンロードし直して、同じ変更をしてからアップロードしてください。"
             )
-        return merged(before, self.engine.current.index.entries, entries)
+        return merged(found[0], self.engine.current.index.entries, entries, keep)
 
     def with_entry(self, edited: FaqEntry) -> list[FaqEntry]:
         """The live entries with one replaced (same id); ``EntryNotFoundError`` for an unknown id."""

@@ -28,6 +28,7 @@ from faq_bot.errors import DatabaseError, IndexMismatchError, VersionNotFoundErr
 from faq_bot.files import fsync_dir, temp_dir
 from faq_bot.priority import mark_staff_thread
 from faq_bot.retrieval.index import FaqIndex
+from faq_bot.retrieval.store import TSV_FILE
 from faq_bot.storage.database import reason
 from faq_bot.storage.versions import CHANNEL, StoredVersion, VersionStore
 
@@ -104,6 +105,13 @@ class SharedVersions:
         if files is None:
             raise VersionNotFoundError(f"バージョン {build_id[:60]} は保存されていません。")
         return unpack(files[1], self.index_dir, build_id)
+
+    def tsv(self, build_id: str) -> bytes | None:
+        """A kept version's TSV alone (not its build), from this replica's folder or the database."""
+        local = self.index_dir / "builds" / build_id / TSV_FILE
+        if local.is_file():
+            return local.read_bytes()
+        return self.versions.tsv(build_id)
 
     def listing(self) -> list[StoredVersion]:
         """Kept versions, newest first."""

@@ -233,6 +233,16 @@ class DriftOut(BaseModel):
         return cls(origin=d.origin, known=d.known, since=d.since, undone=out(d.undone), conflicts=out(d.conflicts))
 
 
+class StaleFileReply(BaseModel):
+    """A workbook refused because publishing it would undo changes published after it was downloaded."""
+
+    detail: str
+    reason: Literal["stale_file"]
+    undone: list[str] = Field(description="このファイルを公開すると、その後の変更が元に戻るFAQのid")
+    conflicts: list[str] = Field(description="その後の公開とこのファイルの両方で、違う内容に変えたFAQのid")
+    origin_known: bool = Field(description="false: 元になった版がもう保存されておらず、比べられない")
+
+
 class VersionOut(BaseModel):
     """A kept FAQ version."""
 

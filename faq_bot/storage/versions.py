@@ -62,6 +62,12 @@ class VersionStore:
         row = self._run(lambda conn: conn.execute(query).first())
         return (bytes(row[0]), bytes(row[1])) if row else None
 
+    def tsv(self, build_id: str) -> bytes | None:
+        """A version's TSV alone (not its build), or None if it is not kept."""
+        query = sa.select(faq_versions.c.tsv).where(faq_versions.c.build_id == build_id)
+        value = self._run(lambda conn: conn.scalar(query))
+        return bytes(value) if value is not None else None
+
     def publish(
         self, build_id: str, manifest: dict[str, Any], tsv: bytes, build: bytes, *, expected: str | None, keep: int
     ) -> None:

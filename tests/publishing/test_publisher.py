@@ -107,7 +107,8 @@ def test_a_file_made_from_an_older_version_says_what_it_undoes_is_refused_unless
     live = publisher.engine.current
     with pytest.raises(StaleFileError) as refused:
         publisher.publish_bytes(mine, "mine.xlsx", origin=origin, overwrite=False)
-    assert "1、7" in str(refused.value) and publisher.engine.current is live
+    assert refused.value.undone == ["1", "7"] and "1、7" in str(refused.value) and publisher.engine.current is live
+    assert publisher.last_error is None  # refused as it is, like a file that does not validate: no failure banner
     merged = publisher.publish_entries(publisher.merged_with_live(origin, read_bytes(mine, "mine").entries), "m")
     assert merged.published and [c.id for c in merged.preview.changes] == ["6"]  # only the editor's own change
     kept = publisher.engine.entry("1")

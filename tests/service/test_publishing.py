@@ -393,6 +393,10 @@ def test_an_entry_is_added_and_deleted_in_the_browser_through_the_same_preview_a
     assert admin_client.post("/admin/ui/entries/99/delete", data={"csrf": csrf}).status_code == 404
 
 
+#: The merge form of a preview: its staged file and the version the file was made from.
+MERGE_FORM = r'action="/admin/ui/merge">.*?name="staged" value="([0-9a-f]{64})".*?name="origin" value="(\w+)"'
+
+
 def _edited_workbook(raw: bytes, entry_id: str, answer: str) -> bytes:
     """The workbook as an editor saves it after changing one entry's answer."""
     book = load_workbook(io.BytesIO(raw))
@@ -415,15 +419,16 @@ def test_an_old_excel_download_uploaded_after_a_colleagues_publish_warns_refuses
     dry = client.post("/admin/faq?dry_run=1", files=files, headers=ADMIN_AUTH).json()
     assert [(e["entry_id"], e["live_change"]) for e in dry["drift"]["undone"]] == [("7", "added")]
     refused = client.post("/admin/faq", files=files, headers=ADMIN_AUTH)
-    assert refused.status_code == 409 and "7" in refused.json()["detail"] and "overwrite=1" in refused.json()["detail"]
+    body = refused.json()
+    assert refused.status_code == 409 and body["reason"] == "stale_file" and body["undone"] == ["7"]
+    assert "overwrite=1" in body["detail"] and "直近の公開に失敗しました" not in client.get("/admin").text
     assert client.post("/api/chat", json={"message": "退会できますか"}).json()["entry"]["id"] == "7"  # still live
 
     csrf = csrf_of(client.get("/admin").text)
     page = client.post("/admin/ui/upload", data={"csrf": csrf}, files=files).text
-    assert "公開中より前の版" in page and "その後に追加されたFAQです。このファイルにないため、削除されます。" in page
-    assert "上の変更も元に戻して、このまま公開する" in page  # not the usual primary button
-    merge_form = r'action="/admin/ui/merge">.*?name="staged" value="([0-9a-f]{64})".*?name="origin" value="(\w+)"'
-    staged = re.search(merge_form, page, re.S)
+    assert "公開中とは別の版" in page and "その後に追加されたFAQです。このファイルにないため、削除されます。" in page
+    assert "その後の変更を元に戻して、このファイルのまま公開する" in page  # not the usual primary button
+    staged = re.search(MERGE_FORM, page, re.S)
     assert staged
     merge = client.post("/admin/ui/merge", data={"csrf": csrf, "staged": staged[1], "origin": staged[2],
                                                  "filename": "faq.xlsx"}).text  # fmt: skip
@@ -433,3 +438,54 @@ def test_an_old_excel_download_uploaded_after_a_colleagues_publish_warns_refuses
     assert client.post("/api/chat", json={"message": "退会できますか"}).json()["entry"]["id"] == "7"  # kept
     tsv = client.get("/admin/faq.tsv", headers=ADMIN_AUTH).content.decode()
     assert "毎月20日頃に発行します。" in tsv  # and the editor's change is live
+
+
+def test_a_conflict_is_settled_as_the_editor_chooses_and_a_clash_is_told_by_entry_not_by_line(
+    logged_in_client: TestClient,
+) -> None:
+    client = logged_in_client
+    old = client.get("/admin/faq.xlsx").content
+    colleague = SMALL_FAQ.replace("毎月10日頃に発行します。", "毎月15日頃に発行します。") + (
+        "7\t配送\t配送料はいくらですか\t一律500円です。\t\n"
+    )
+    assert upload(client, colleague.encode()).json()["published"]
+    book = load_workbook(io.BytesIO(_edited_workbook(old, "1", "毎月20日頃に発行します。")))
+    book.active.append(["7", "配送", "配送業者は選べますか", "選べません。", ""])  # the next number: taken since
+    out = io.BytesIO()
+    book.save(out)
+    csrf = csrf_of(client.get("/admin").text)
+    page = client.post("/admin/ui/upload", data={"csrf": csrf}, files={"file": ("faq.xlsx", out.getvalue())}).text
+    assert "その後に変更されたFAQを、このファイルでも別の内容に変えています" in page
+    assert 'name="keep:1" value="live" required' in page and 'name="keep:7" value="both"' in page
+    form = re.search(
+        r'action="/admin/ui/merge">.*?name="staged" value="(\w+)".*?name="origin" value="(\w+)"', page, re.S
+    )
+    assert form
+    fields = {"csrf": csrf, "staged": form[1], "origin": form[2], "filename": "faq.xlsx"}
+    merge = client.post("/admin/ui/merge", data={**fields, "keep:1": "file", "keep:7": "both"}).text
+    assert "id 1 は、選んだとおりこのファイルの内容です" in merge and "新しい番号で追加しています" in merge
+    merged = re.search(r'action="/admin/ui/publish".*?name="staged" value="(\w+)"', merge, re.S)
+    assert merged and "公開しました" in client.post("/admin/ui/publish", data={"csrf": csrf, "staged": merged[1]}).text
+    tsv = client.get("/admin/faq.tsv", headers=ADMIN_AUTH).content.decode()
+    assert (
+        "毎月20日頃に発行します。" in tsv
+        and "7\t配送\t配送料はいくらですか" in tsv
+        and "8\t配送\t配送業者は選べますか" in tsv
+    )
+    # A merge whose result cannot be published (two entries asking the same) names the entries, not file lines.
+    old = client.get("/admin/faq.xlsx").content
+    assert upload(client, (tsv + "9\t会員\t退会できますか\t退会はお問い合わせください。\t\n").encode()).json()[
+        "published"
+    ]
+    book = load_workbook(io.BytesIO(old))
+    book.active.append(["10", "会員", "退会できますか", "マイページから退会できます。", ""])
+    out = io.BytesIO()
+    book.save(out)
+    page = client.post("/admin/ui/upload", data={"csrf": csrf}, files={"file": ("faq.xlsx", out.getvalue())}).text
+    form = re.search(
+        r'action="/admin/ui/merge">.*?name="staged" value="(\w+)".*?name="origin" value="(\w+)"', page, re.S
+    )
+    assert form
+    clash = client.post("/admin/ui/merge", data={**fields, "staged": form[1], "origin": form[2]}).text
+    assert "の変更を公開中のFAQに反映した内容</strong> は公開できません。" in clash  # (no encoding of a file to name)
+    assert "id 9 の質問「退会できますか」は id 10 の質問と同じです" in clash and "Excelブック" not in clash

@@ -105,6 +105,22 @@ def test_a_preview_made_on_one_replica_is_published_from_another(replicas: Start
     assert "この内容はすでに公開されています" in again.text  # sent again (a reload): published, said so on any replica
 
 
+def test_a_workbook_downloaded_before_a_publish_is_compared_on_a_replica_that_never_served_its_version(
+    replicas: Start,
+) -> None:
+    """The version a workbook was made from is read from the database (its TSV alone, not its whole build)."""
+    a = replicas("a")
+    old = a.get("/admin/faq.xlsx", headers=ADMIN_AUTH).content
+    origin = a.get("/readyz").json()["faq_version"]
+    assert a.post("/admin/faq", headers=ADMIN_AUTH, files={"file": ("faq.tsv", NEW_FAQ.encode())}).status_code == 200
+    c = replicas("c")  # started after the publish: it serves the new version and has never had the old one
+    dry = c.post("/admin/faq?dry_run=1", headers=ADMIN_AUTH, files={"file": ("faq.xlsx", old)}).json()
+    assert dry["drift"]["origin"] == origin and [e["entry_id"] for e in dry["drift"]["undone"]] == ["1", "7"]
+    kept = {v["faq_version"]: v["build_id"] for v in c.get("/admin/versions", headers=ADMIN_AUTH).json()}
+    builds = Path(c.app.state.settings.index_dir) / "builds"  # type: ignore[attr-defined]
+    assert not (builds / kept[origin]).exists()
+
+
 def test_a_publish_that_lost_the_race_is_a_409_with_a_japanese_message(replicas: Start) -> None:
     a, b = replicas("a"), replicas("b")
     b.app.state.follower.stop()  # type: ignore[attr-defined]  # b does not hear of a's publish

@@ -22,6 +22,7 @@ def test_the_first_version_becomes_current_then_each_publish_moves_it(database: 
     assert versions.current() == "b2"
     assert [v.build_id for v in versions.versions()] == ["b2", "b1"]
     assert versions.files("b1") == (b"tsv b1", b"tar") and versions.files("nope") is None
+    assert versions.tsv("b1") == b"tsv b1" and versions.tsv("nope") is None  # the TSV alone, for a comparison
 
 
 def test_of_two_publishes_from_the_same_version_one_wins_and_the_other_stores_nothing(database: Database) -> None:

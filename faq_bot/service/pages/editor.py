@@ -14,8 +14,9 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from faq_bot.content.faq import FaqEntry, dump, entry_fingerprint, read_bytes, readable_text
-from faq_bot.content.workbook import is_workbook, row_texts
-from faq_bot.errors import FaqBotError, FaqFormatError, NotFoundError, VersionNotFoundError
+from faq_bot.content.merge import Keep
+from faq_bot.content.workbook import ORIGIN_PATTERN, is_workbook, row_texts
+from faq_bot.errors import FaqBotError, FaqFormatError, FormatProblem, NotFoundError, VersionNotFoundError
 from faq_bot.localtime import local_time
 from faq_bot.progress import Progress, Step
 from faq_bot.publishing.publisher import Publisher
@@ -28,6 +29,11 @@ from faq_bot.service.streaming import View, with_progress
 from faq_bot.service.templating import render
 from faq_bot.service.uploads import as_tsv, as_uploaded, origin_of, read_upload
 from faq_bot.storage.staging import content_key
+
+#: The preview's form fields that settle a conflict (``keep:<entry id>``); the name a merged FAQ is checked as.
+KEEP_FIELD = "keep:"
+MERGED_SOURCE = "公開中のFAQへの反映"
+MERGE_NO_ORIGIN = "どの版から作られたファイルか分からないため、反映できません。もう一度アップロードしてください。"
 
 editor_pages = APIRouter(prefix="/admin", include_in_schema=False, route_class=AdminPageRoute)
 
@@ -156,28 +162,41 @@ async def ui_merge(
     filename: Annotated[str, Form(max_length=300)] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    """A file made from an older version: only its own changes, applied to the live FAQ, previewed (not published)."""
+    """A file made from an older version: only its own changes, applied to the live FAQ, previewed (not published).
+
+    Each conflict is settled as the editor chose in the preview (``keep:<id>`` = live | file | both)."""
     auth.check_csrf(request, csrf)
+    if not ORIGIN_PATTERN.fullmatch(origin):
+        return await _home(request, auth, publisher, message=MERGE_NO_ORIGIN, warn=True)
     try:
         raw = await in_background(staging.get, staged)
     except NotFoundError as exc:
         return await _home(request, auth, publisher, message=str(exc), warn=True)
+    form = await request.form()
+    keep = {str(k)[len(KEEP_FIELD) :]: Keep(str(v)) for k, v in form.multi_items()
+            if str(k).startswith(KEEP_FIELD) and str(v) in set(Keep)}  # fmt: skip
     base = publisher.engine.current.faq_version
-    name = filename or "upload.xlsx"
+    name = (filename or "upload.xlsx")[:100]
 
     def work(progress: Progress) -> View:
+        own = read_bytes(raw, MERGED_SOURCE).entries  # the staged file: the workbook's rows as TSV
+        drifted = publisher.drift_since(origin, own)
         try:
-            entries = publisher.merged_with_live(origin, read_bytes(raw, name).entries)
-            tsv = dump(entries).encode("utf-8")
-            result = publisher.publish_bytes(tsv, name, dry_run=True, progress=progress)
-        except FaqFormatError as exc:  # the file's own changes clash with the live FAQ (an id taken twice …)
-            return _problems_view(request, publisher, exc, None, filename=name)
+            entries = publisher.merged_with_live(origin, own, keep)
         except VersionNotFoundError as exc:
             return _home_view(request, publisher, message=str(exc), warn=True)
-        merged = staging.put(tsv)
+        tsv = dump(entries).encode("utf-8")
+        try:
+            result = publisher.publish_bytes(tsv, MERGED_SOURCE, dry_run=True, progress=progress)
+        except FaqFormatError as exc:  # the file's changes clash with what was published since (one question twice …)
+            exc.problems = [FormatProblem(None, p.column, p.message) for p in exc.problems]  # no file's lines
+            exc.encoding = ""  # nor its encoding: the editor's file was read, this is what the merge made
+            return _problems_view(request, publisher, exc, None, filename=f"{name} の変更を公開中のFAQに反映した内容")
+        choices = [(c, keep.get(c.id, Keep.LIVE)) for c in drifted.conflicts]
         return _home_view(
-            request, publisher, filename=name, preview=result.preview, warnings=result.warnings, staged=merged,
-            base=base, merged=True, source_label=f"{name}（公開中のFAQに変更だけを反映）",
+            request, publisher, filename=name, preview=result.preview, warnings=result.warnings,
+            staged=staging.put(tsv), base=base, merged=True, choices=choices,
+            source_label=f"{name}（公開中のFAQに変更だけを反映）",
         )  # fmt: skip
 
     return await with_progress(request, auth, "publish", "このファイルでの変更を公開中のFAQに反映しています", work)

@@ -10,7 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from faq_bot.content.faq import FaqEntry, dump, entry_contains, entry_fingerprint, entry_problems
+from faq_bot.content.faq import FaqEntry, dump, entry_contains, entry_fingerprint, entry_problems, next_id
 from faq_bot.errors import EntryNotFoundError, FaqFormatError
 from faq_bot.progress import Progress
 from faq_bot.publishing.publisher import Publisher
@@ -54,14 +54,8 @@ async def entry_page(request: Request, auth: AuthDep, publisher: PublisherDep, e
 async def new_entry_page(request: Request, auth: AuthDep, publisher: PublisherDep) -> HTMLResponse:
     """The form for a new entry (its id, category, question, answer, alternates)."""
     live = publisher.engine.current
-    blank = FaqEntry(_next_id([e.id for e in live.index.entries]), "", "", "", ())
+    blank = FaqEntry(next_id(e.id for e in live.index.entries), "", "", "", ())
     return await render(request, auth, "entry.html", "entries", entry=blank, new=True, categories=live.index.categories)
-
-
-def _next_id(ids: list[str]) -> str:
-    """One more than the largest numeric id (the usual No. column), or empty for ids that are not numbers."""
-    numbers = [int(i) for i in ids if i.isdigit()]
-    return str(max(numbers) + 1) if numbers else ""
 
 
 @dataclass(frozen=True)

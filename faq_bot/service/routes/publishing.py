@@ -35,7 +35,14 @@ async def reload(publisher: PublisherDep, dry_run: Annotated[bool, Query()] = Fa
     return schemas.PublishReply.of(result, dry_run)
 
 
-@publishing_api.post("/faq", summary="TSVをアップロードして公開", response_model=schemas.PublishReply)
+@publishing_api.post(
+    "/faq",
+    summary="TSVをアップロードして公開",
+    response_model=schemas.PublishReply,
+    responses={
+        409: {"model": schemas.StaleFileReply, "description": "ダウンロード後に公開された変更を元に戻すファイル"}
+    },
+)
 async def upload(
     publisher: PublisherDep,
     file: Annotated[

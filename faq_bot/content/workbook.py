@@ -10,14 +10,17 @@ start with ``=``, and the TSV for Excel puts a ``'`` before = + - @ (taken off o
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import io
 import logging
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from faq_bot.content.faq import (
@@ -54,6 +57,10 @@ MAX_UNPACKED = 200_000_000
 #: The document property that says which FAQ version a downloaded workbook holds (``faq_bot.content.merge``).
 ORIGIN_PROPERTY = "faq-bot-version"
 ORIGIN_PATTERN = re.compile(r"[0-9a-f]{6,64}")
+#: The very hidden sheet that holds that version's file (zlib, base64, in cells of at most ORIGIN_CHUNK characters:
+#: Excel keeps 32,767 characters in a cell).
+ORIGIN_SHEET = "faq-bot-origin"
+ORIGIN_CHUNK = 30_000
 
 
 def is_workbook(raw: bytes) -> bool:
@@ -158,7 +165,7 @@ def _faq_sheet(book: Any, source: str) -> tuple[Any, tuple[FormatProblem, ...]]:
     """The sheet whose header row has the FAQ's required columns, and warnings naming it (none for a workbook of
     one sheet, which is read as it is). Visible sheets first, hidden ones only when no visible sheet has them;
     among several, the active sheet, else the first."""
-    sheets = list(book.worksheets)
+    sheets = [s for s in book.worksheets if s.title != ORIGIN_SHEET]  # (what a download was made from: not the FAQ)
     if len(sheets) <= 1:  # (none: only chart sheets, a workbook that cannot be read, as before)
         return sheets[0], ()
     with_columns = [s for s in sheets if _has_faq_columns(_header_of(s))]
@@ -287,9 +294,13 @@ def _with_letters(problems: Sequence[FormatProblem], header: Sequence[str]) -> l
     ]
 
 
-def write_workbook(entries: Sequence[FaqEntry], origin: str | None = None) -> bytes:
-    """An .xlsx of the entries: one sheet, a header row, every cell plain text (never a formula); ``origin``, the
-    FAQ version they are, is kept as a document property (Excel keeps it through saves) for ``workbook_origin``."""
+def write_workbook(entries: Sequence[FaqEntry], origin: str | None = None, origin_tsv: bytes | None = None) -> bytes:
+    """An .xlsx of the entries: one sheet, a header row, every cell plain text (never a formula).
+
+    ``origin``, the FAQ version they are, is kept as a document property (Excel keeps it through saves), and
+    ``origin_tsv``, that version's file as published, packed on a very hidden sheet: uploaded again later, the
+    workbook says what it was made from even when the server no longer keeps that version (``workbook_origin``).
+    """
     from openpyxl import Workbook
     from openpyxl.packaging.custom import StringProperty
     from openpyxl.styles import Alignment, Font
@@ -297,6 +308,12 @@ def write_workbook(entries: Sequence[FaqEntry], origin: str | None = None) -> by
     book = Workbook()
     if origin:
         book.custom_doc_props.append(StringProperty(name=ORIGIN_PROPERTY, value=origin))
+        if origin_tsv is not None:
+            packed = base64.b64encode(zlib.compress(origin_tsv, 9)).decode("ascii")
+            kept = book.create_sheet(ORIGIN_SHEET)
+            kept.sheet_state = "veryHidden"  # not in Excel's 「再表示」 list: an editor cannot change it by accident
+            for at in range(0, len(packed), ORIGIN_CHUNK):
+                kept.append([packed[at : at + ORIGIN_CHUNK]])
     sheet = book.active
     sheet.title = "FAQ"
     wrap = Alignment(wrap_text=True, vertical="top")
@@ -316,16 +333,47 @@ def write_workbook(entries: Sequence[FaqEntry], origin: str | None = None) -> by
     return out.getvalue()
 
 
-def workbook_origin(raw: bytes) -> str | None:
-    """The FAQ version a workbook was downloaded as (``write_workbook``'s ``origin``); None for any other workbook,
-    or one that cannot be read (its problems are reported when its rows are read)."""
+@dataclass(frozen=True)
+class WorkbookOrigin:
+    """The FAQ version a downloaded workbook was made from, and that version's file when the workbook holds it."""
+
+    version: str
+    tsv: bytes | None  # None: not in the workbook, or not that version's (damaged, changed)
+
+
+def workbook_origin(raw: bytes, max_bytes: int = MAX_UNPACKED) -> WorkbookOrigin | None:
+    """What ``write_workbook`` recorded of the version a workbook was made from; None for any other workbook, or
+    one that cannot be read (its problems are reported when its rows are read)."""
     try:
         with _opened(raw, "") as book:
             prop = next((p for p in book.custom_doc_props if p.name == ORIGIN_PROPERTY), None)
-            value = str(getattr(prop, "value", "") or "")
+            version = str(getattr(prop, "value", "") or "")
+            if not ORIGIN_PATTERN.fullmatch(version):
+                return None
+            rows = book[ORIGIN_SHEET].iter_rows(values_only=True) if ORIGIN_SHEET in book.sheetnames else ()
+            packed = "".join(str(row[0]) for row in rows if row and row[0])
     except FaqFormatError:
         return None
-    return value if ORIGIN_PATTERN.fullmatch(value) else None
+    return WorkbookOrigin(version, _unpacked(packed, version, max_bytes))
+
+
+def _unpacked(packed: str, version: str, max_bytes: int) -> bytes | None:
+    """The file packed on the origin sheet, if it is the version's (its hash starts with it), else None."""
+    if not packed:
+        return None
+    try:
+        inflate = zlib.decompressobj()
+        tsv = inflate.decompress(base64.b64decode(packed, validate=True), max_bytes + 1)
+    except (ValueError, zlib.error):
+        return None
+    if len(tsv) > max_bytes or not inflate.eof or not is_version_of(tsv, version):
+        return None
+    return tsv
+
+
+def is_version_of(tsv: bytes, version: str) -> bool:
+    """True when ``tsv`` is the file of the FAQ version ``version`` (its content hash starts with it)."""
+    return hashlib.sha256(tsv).hexdigest().startswith(version)
 
 
 def _table(entries: Sequence[FaqEntry]) -> Iterator[list[str]]:

@@ -28,6 +28,7 @@ from faq_bot.content import faq as faq_table
 from faq_bot.content.diff import EntryChange, diff, lookalike_only
 from faq_bot.content.faq import Faq, FaqEntry, alternate_key
 from faq_bot.content.merge import Drift, Keep, drift, merged, unknown_drift
+from faq_bot.content.workbook import WorkbookOrigin
 from faq_bot.errors import (
     DatabaseError,
     EntryNotFoundError,
@@ -189,7 +190,7 @@ class Publisher:
         *,
         dry_run: bool = False,
         progress: Progress | None = None,
-        origin: str | None = None,
+        origin: WorkbookOrigin | None = None,
         overwrite: bool = True,
     ) -> PublishResult:
         """Validate and build a FAQ from bytes; unless ``dry_run``, make it live and write it to disk.
@@ -214,7 +215,7 @@ class Publisher:
                         preview, False, self._live_version(), time.perf_counter() - started, faq.warnings
                     )
                 drifted = None
-                if origin is not None and origin != live.faq_version:
+                if origin is not None and origin.version != live.faq_version:
                     say(Step("ダウンロードした版からの変更を確認しています"))
                     drifted = self.drift_since(origin, faq.entries)
                     if not dry_run and not overwrite and drifted.harmful:  # refused before anything is built
@@ -249,17 +250,28 @@ class Publisher:
         """Publish entries edited in place (the editor, add-as-alternate, a workbook) as canonical UTF-8 TSV."""
         return self.publish_bytes(faq_table.dump(entries).encode("utf-8"), source, dry_run=dry_run, progress=progress)
 
-    def origin_entries(self, origin: str) -> tuple[tuple[FaqEntry, ...], str] | None:
-        """The entries of the newest kept version of this content (``faq_version``), and when it was built;
-        None if none is kept (or none can be read: the database down, a damaged version)."""
-        for version in self.versions():
-            if version.faq_version != origin:
+    def origin_entries(self, origin: WorkbookOrigin) -> tuple[tuple[FaqEntry, ...], str] | None:
+        """The entries of the version a file was made from, and when it was built (empty when not known): the
+        newest kept version of that content, else the copy the file carries; None if neither can be read (the
+        database down, a damaged version, a file without its copy)."""
+        try:
+            versions = self.versions()
+        except DatabaseError as exc:  # the copy in the file may still do
+            log.warning("versions unreadable for a comparison: %s", exc)
+            versions = []
+        for version in versions:
+            if version.faq_version != origin.version:
                 continue
             try:
                 raw = self._kept_tsv_bytes(version.build_id)
                 return faq_table.read_bytes(raw, version.build_id).entries, version.built_at
             except (FaqBotError, OSError) as exc:  # a damaged or vanished version: try an older one
                 log.warning("kept version %s unreadable for a comparison: %s", version.build_id, exc)
+        if origin.tsv is not None:
+            try:
+                return faq_table.read_bytes(origin.tsv, "ダウンロードした版").entries, ""
+            except FaqFormatError as exc:  # published once, so it was valid then: a rule since made stricter
+                log.warning("the version a workbook carries is unreadable now: %s", exc)
         return None
 
     def _kept_tsv_bytes(self, build_id: str) -> bytes:
@@ -271,23 +283,19 @@ class Publisher:
             return raw
         return self._kept_tsv(build_id).read_bytes()
 
-    def drift_since(self, origin: str, entries: Sequence[FaqEntry]) -> Drift:
+    def drift_since(self, origin: WorkbookOrigin, entries: Sequence[FaqEntry]) -> Drift:
         """How ``entries``, made from the version ``origin``, relate to what was published since."""
-        try:
-            found = self.origin_entries(origin)
-        except DatabaseError as exc:  # the versions cannot be listed: as if it were not kept, and said so
-            log.warning("versions unreadable for a comparison: %s", exc)
-            found = None
+        found = self.origin_entries(origin)
         if found is None:
-            return unknown_drift(origin)
+            return unknown_drift(origin.version)
         before, built_at = found
-        return drift(origin, before, self.engine.current.index.entries, entries, built_at)
+        return drift(origin.version, before, self.engine.current.index.entries, entries, built_at)
 
     def merged_with_live(
-        self, origin: str, entries: Sequence[FaqEntry], keep: Mapping[str, Keep] | None = None
+        self, origin: WorkbookOrigin, entries: Sequence[FaqEntry], keep: Mapping[str, Keep] | None = None
     ) -> list[FaqEntry]:
         """The live entries with the changes ``entries`` made to ``origin``, each conflict as ``keep`` says
-        (``VersionNotFoundError``: that version is no longer kept)."""
+        (``VersionNotFoundError``: that version is neither kept nor in the file)."""
         found = self.origin_entries(origin)
         if found is None:
             raise VersionNotFoundError(

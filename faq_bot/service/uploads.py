@@ -8,7 +8,7 @@ from dataclasses import replace
 from fastapi import UploadFile
 
 from faq_bot.content.faq import Faq, dump
-from faq_bot.content.workbook import is_workbook, read_workbook, workbook_origin
+from faq_bot.content.workbook import WorkbookOrigin, is_workbook, read_workbook, workbook_origin
 from faq_bot.errors import TooLargeError
 from faq_bot.publishing.publisher import PublishResult
 
@@ -29,9 +29,9 @@ def as_tsv(raw: bytes, name: str) -> tuple[bytes, Faq | None]:
     return dump(book.entries).encode("utf-8"), book
 
 
-def origin_of(raw: bytes) -> str | None:
+def origin_of(raw: bytes, max_bytes: int) -> WorkbookOrigin | None:
     """The FAQ version an uploaded file was downloaded as (a workbook from 「Excelでダウンロード」), or None."""
-    return workbook_origin(raw) if is_workbook(raw) else None
+    return workbook_origin(raw, max_bytes) if is_workbook(raw) else None
 
 
 def as_uploaded(result: PublishResult, book: Faq | None) -> PublishResult:

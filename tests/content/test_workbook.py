@@ -3,6 +3,7 @@ workbooks."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import resource
 import time
@@ -160,22 +161,27 @@ def test_a_workbook_of_one_sheet_reads_as_before() -> None:
 
 
 def test_a_downloaded_workbook_says_which_version_it_was_made_from_after_it_is_saved_again() -> None:
-    """Excel keeps a workbook's document properties through a save; here openpyxl's full (not read-only) load and
-    save stands in for one, as an editor's edit would."""
+    """Excel keeps a workbook's document properties and its very hidden sheets through a save; here openpyxl's full
+    (not read-only) load and save stands in for one, as an editor's edit would."""
+    noise = (hashlib.sha256(str(n).encode()).hexdigest() * 2 for n in range(600))  # does not compress to one cell
+    published = ("id\t質問\t回答\n" + "".join(f"{n}\t質問{n}\t{x}\n" for n, x in enumerate(noise))).encode()
+    version = hashlib.sha256(published).hexdigest()[:12]
     entries = read_workbook(_book(), "faq.xlsx").entries
-    raw = workbook.write_workbook(entries, "0123456789ab")
-    assert workbook.workbook_origin(raw) == "0123456789ab"
+    raw = workbook.write_workbook(entries, version, published)
     from openpyxl import load_workbook
 
     book = load_workbook(io.BytesIO(raw))
+    assert book[workbook.ORIGIN_SHEET].sheet_state == "veryHidden" and book[workbook.ORIGIN_SHEET].max_row > 1
     book.active["C2"] = "編集した質問"
     out = io.BytesIO()
     book.save(out)
-    assert workbook.workbook_origin(out.getvalue()) == "0123456789ab"
-    assert read_workbook(out.getvalue(), "faq.xlsx").entries[0].question == "編集した質問"
+    assert workbook.workbook_origin(out.getvalue()) == workbook.WorkbookOrigin(version, published)
+    again = read_workbook(out.getvalue(), "faq.xlsx")
+    assert again.entries[0].question == "編集した質問" and again.warnings == ()  # not "one of two sheets read"
 
 
-def test_a_workbook_without_a_version_or_with_another_value_has_no_origin() -> None:
+def test_a_workbook_without_a_version_or_with_another_value_has_no_origin_and_a_changed_copy_is_not_trusted() -> None:
+    from openpyxl import load_workbook
     from openpyxl.packaging.custom import StringProperty
 
     assert workbook.workbook_origin(workbook.write_workbook([])) is None
@@ -186,3 +192,13 @@ def test_a_workbook_without_a_version_or_with_another_value_has_no_origin() -> N
     out = io.BytesIO()
     book.save(out)
     assert workbook.workbook_origin(out.getvalue()) is None
+    published = b"id\tquestion\tanswer\n1\tq\ta\n"
+    version = hashlib.sha256(published).hexdigest()[:12]
+    assert workbook.workbook_origin(workbook.write_workbook([], version)) == workbook.WorkbookOrigin(version, None)
+    other = workbook.write_workbook([], version, published.replace(b"q", b"x"))  # not that version's file
+    assert workbook.workbook_origin(other) == workbook.WorkbookOrigin(version, None)
+    book = load_workbook(io.BytesIO(workbook.write_workbook([], version, published)))
+    book[workbook.ORIGIN_SHEET]["A1"] = "not base64 at all!"
+    out = io.BytesIO()
+    book.save(out)
+    assert workbook.workbook_origin(out.getvalue()) == workbook.WorkbookOrigin(version, None)

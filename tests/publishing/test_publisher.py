@@ -8,6 +8,7 @@ import pytest
 from faq_bot.config import Settings
 from faq_bot.content.diff import diff
 from faq_bot.content.faq import Faq, FaqEntry, read_bytes
+from faq_bot.content.workbook import WorkbookOrigin
 from faq_bot.errors import FaqFormatError, StaleFileError, VersionNotFoundError
 from faq_bot.progress import Progress, Step
 from faq_bot.publishing.publisher import Publisher
@@ -98,11 +99,11 @@ def test_a_file_made_from_an_older_version_says_what_it_undoes_is_refused_unless
 ) -> None:
     """An editor downloads the FAQ, a colleague publishes (entry 1 edited, 7 added), then the editor uploads the
     download with one question reworded: published as it is, the colleague's work would silently go."""
-    origin = publisher.engine.current.faq_version
+    origin = WorkbookOrigin(publisher.engine.current.faq_version, None)
     publisher.publish_bytes(NEW_FAQ.encode(), "colleague.tsv")
     mine = SMALL_FAQ.replace("6\t会員\tパスワードを変更できますか", "6\t会員\tパスワードを変えたい").encode()
     drift = publisher.publish_bytes(mine, "mine.xlsx", dry_run=True, origin=origin).preview.drift
-    assert drift is not None and drift.harmful and drift.conflicts == ()
+    assert drift is not None and drift.harmful and drift.conflicts == () and drift.origin_built_at
     assert {(e.id, e.live_change) for e in drift.undone} == {("1", "changed"), ("7", "added")}
     live = publisher.engine.current
     with pytest.raises(StaleFileError) as refused:
@@ -115,17 +116,24 @@ def test_a_file_made_from_an_older_version_says_what_it_undoes_is_refused_unless
     assert publisher.engine.entry("7") is not None and kept is not None and "15日" in kept.answer
 
 
-def test_a_file_of_the_live_version_has_no_drift_and_one_of_a_version_not_kept_cannot_be_merged(
-    publisher: Publisher,
+def test_a_version_no_longer_kept_is_read_from_the_copy_the_file_carries_and_unknown_without_one(
+    publisher: Publisher, settings: Settings
 ) -> None:
-    live = publisher.engine.current.faq_version
+    live = WorkbookOrigin(publisher.engine.current.faq_version, None)
     assert publisher.publish_bytes(NEW_FAQ.encode(), "x", dry_run=True, origin=live).preview.drift is None
-    gone = publisher.publish_bytes(NEW_FAQ.encode(), "x", dry_run=True, origin="0badc0ffee00").preview.drift
-    assert gone is not None and not gone.known and gone.harmful
+    carried = WorkbookOrigin(publisher.engine.current.faq_version, settings.faq_path.read_bytes())
+    for n in range(publisher.paths.keep_versions + 1):  # the original version is pruned
+        publisher.publish_bytes(f"{SMALL_FAQ}9\t会員\t質問{n}ですか\t回答{n}です。\t\n".encode(), f"{n}.tsv")
+    assert carried.version not in {v.faq_version for v in publisher.versions()}
+    drift = publisher.publish_bytes(NEW_FAQ.encode(), "x", dry_run=True, origin=carried).preview.drift
+    assert drift is not None and drift.known and [e.id for e in drift.undone] == ["9"]
+    gone = WorkbookOrigin(carried.version, None)
+    unknown = publisher.publish_bytes(NEW_FAQ.encode(), "x", dry_run=True, origin=gone).preview.drift
+    assert unknown is not None and not unknown.known and unknown.harmful
     with pytest.raises(StaleFileError):
-        publisher.publish_bytes(NEW_FAQ.encode(), "x", origin="0badc0ffee00", overwrite=False)
+        publisher.publish_bytes(NEW_FAQ.encode(), "x", origin=gone, overwrite=False)
     with pytest.raises(VersionNotFoundError, match="ダウンロードし直して"):
-        publisher.merged_with_live("0badc0ffee00", [])
+        publisher.merged_with_live(gone, [])
 
 
 def test_removed_entries_are_listed() -> None:

@@ -137,6 +137,38 @@ def test_a_workbook_uploads_and_the_excel_downloads_are_offered(admin: object, s
     assert problem.locator("td").all_inner_texts()[:3] == ["4", "C列（質問）", "質問が空です。"]
 
 
+def test_an_old_download_uploaded_after_a_colleagues_publish_is_merged_with_a_choice_for_each_conflict(
+    admin: object, site: str, tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    with admin.expect_download() as download:  # type: ignore[attr-defined]
+        admin.get_by_role("link", name="Excel（.xlsx）").click()  # type: ignore[attr-defined]
+    colleague = (
+        SMALL_FAQ.replace("毎月10日頃に発行します。", "毎月15日頃に発行します。")
+        + "7\t会員\t退会できますか\tはい。\t\n"
+    )
+    assert httpx.post(site + "/admin/faq", files={"file": ("c.tsv", colleague.encode())}, headers=ADMIN_AUTH).is_success
+    book = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
+    book.worksheets[0]["D2"] = "毎月20日頃に発行します。"  # entry 1, which the colleague changed too
+    path = tmp_path / "mine.xlsx"
+    book.save(path)
+    admin.locator("#file").set_input_files(str(path))  # type: ignore[attr-defined]
+    admin.get_by_role("button", name="検証して差分を表示").click()  # type: ignore[attr-defined]
+    drift = admin.locator(".drift")  # type: ignore[attr-defined]
+    expect(drift).to_contain_text("その後に追加されたFAQです。このファイルにないため、削除されます。")
+    merge = drift.get_by_role("button", name="このファイルで変えたFAQだけを公開中のFAQに反映する（確認へ）")
+    merge.click()  # nothing chosen for entry 1: the browser asks first, nothing is sent
+    assert drift.get_by_label("公開中の内容を残す").evaluate("e => !e.checkValidity()")
+    drift.get_by_label("このファイルの内容にする").check()
+    merge.click()
+    expect(admin.locator(".preview .notice")).to_contain_text("id 1 は、選んだとおりこのファイルの内容です")  # type: ignore[attr-defined]
+    admin.get_by_role("button", name="この内容で公開する").click()  # type: ignore[attr-defined]
+    admin.get_by_text("公開しました（").wait_for()  # type: ignore[attr-defined]
+    assert httpx.get(site + "/api/faqs/1").json()["answer"] == "毎月20日頃に発行します。"
+    assert httpx.get(site + "/api/faqs/7").status_code == 200  # the colleague's entry is still there
+
+
 def test_adding_an_alternate_previews_first_then_the_group_leaves_the_list(admin: object, site: str) -> None:
     for message in ("社員食堂はありますか", "社員食堂はありますか", "あいうえおかきくけこ"):
         httpx.post(site + "/api/chat", json={"message": message})

@@ -489,3 +489,21 @@ def test_a_conflict_is_settled_as_the_editor_chooses_and_a_clash_is_told_by_entr
     clash = client.post("/admin/ui/merge", data={**fields, "staged": form[1], "origin": form[2]}).text
     assert "の変更を公開中のFAQに反映した内容</strong> は公開できません。" in clash  # (no encoding of a file to name)
     assert "id 9 の質問「退会できますか」は id 10 の質問と同じです" in clash and "Excelブック" not in clash
+
+
+def test_a_workbook_whose_version_is_no_longer_kept_merges_from_the_copy_it_carries(admin_settings: Settings) -> None:
+    with app_client(admin_settings.model_copy(update={"keep_versions": 2}), https=True) as client:
+        assert client.post("/admin/login", data={"token": ADMIN_TOKEN}, follow_redirects=False).status_code == 303
+        old = client.get("/admin/faq.xlsx").content
+        for n in (7, 8, 9):  # three publishes: the version the workbook was made from is pruned
+            added = "".join(f"{i}\tc\t質問{i}ですか\t回答{i}です。\t\n" for i in range(7, n + 1))
+            assert upload(client, (SMALL_FAQ + added).encode()).json()["published"]
+        csrf = csrf_of(client.get("/admin").text)
+        mine = _edited_workbook(old, "1", "毎月20日頃に発行します。")
+        page = client.post("/admin/ui/upload", data={"csrf": csrf}, files={"file": ("faq.xlsx", mine)}).text
+        assert "その後に追加されたFAQです。このファイルにないため、削除されます。" in page  # told, not "unknown"
+        form = re.search(MERGE_FORM + r'.*?name="origin_file" value="(\w+)"', page, re.S)
+        assert form
+        fields = {"csrf": csrf, "staged": form[1], "origin": form[2], "origin_file": form[3], "filename": "faq.xlsx"}
+        merge = client.post("/admin/ui/merge", data=fields).text
+        assert "追加 0件・削除 0件・変更 1件" in merge

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from faq_bot.content.faq import FaqEntry, dump, entry_fingerprint, read_bytes, readable_text
 from faq_bot.content.merge import Keep
-from faq_bot.content.workbook import ORIGIN_PATTERN, is_workbook, row_texts
+from faq_bot.content.workbook import ORIGIN_PATTERN, WorkbookOrigin, is_version_of, is_workbook, row_texts
 from faq_bot.errors import FaqBotError, FaqFormatError, FormatProblem, NotFoundError, VersionNotFoundError
 from faq_bot.localtime import local_time
 from faq_bot.progress import Progress, Step
@@ -137,15 +137,17 @@ async def ui_upload(
     def work(progress: Progress) -> View:
         try:
             tsv, book = as_tsv(raw, name)
-            origin = origin_of(raw)
+            origin = origin_of(raw, publisher.paths.max_faq_bytes)
             result = publisher.publish_bytes(tsv, name, dry_run=True, progress=progress, origin=origin)
             result = as_uploaded(result, book)
         except FaqFormatError as exc:
             return _problems_view(request, publisher, exc, raw, filename=name)
         staged = staging.put(tsv)
+        # the version the workbook carries, for 反映 (which reads the staged TSV, not the workbook)
+        origin_file = staging.put(origin.tsv) if origin is not None and origin.tsv is not None else ""
         return _home_view(
             request, publisher, filename=name, preview=result.preview, warnings=result.warnings, staged=staged,
-            base=base,
+            base=base, origin_file=origin_file,
         )  # fmt: skip
 
     return await with_progress(request, auth, "publish", "アップロードされたファイルを確認しています", work)
@@ -159,19 +161,25 @@ async def ui_merge(
     staging: StagingDep,
     staged: Annotated[str, Form(max_length=200)],
     origin: Annotated[str, Form(max_length=64)],
+    origin_file: Annotated[str, Form(max_length=200)] = "",
     filename: Annotated[str, Form(max_length=300)] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """A file made from an older version: only its own changes, applied to the live FAQ, previewed (not published).
 
-    Each conflict is settled as the editor chose in the preview (``keep:<id>`` = live | file | both)."""
+    Each conflict is settled as the editor chose in the preview (``keep:<id>`` = live | file | both);
+    ``origin_file``: the staged copy of the version the workbook carried (if it did)."""
     auth.check_csrf(request, csrf)
     if not ORIGIN_PATTERN.fullmatch(origin):
         return await _home(request, auth, publisher, message=MERGE_NO_ORIGIN, warn=True)
     try:
         raw = await in_background(staging.get, staged)
+        carried = await in_background(staging.get, origin_file) if origin_file else None
     except NotFoundError as exc:
         return await _home(request, auth, publisher, message=str(exc), warn=True)
+    if carried is not None and not is_version_of(carried, origin):
+        carried = None  # (not that version's file: as if the workbook had carried none)
+    made_from = WorkbookOrigin(origin, carried)
     form = await request.form()
     keep = {str(k)[len(KEEP_FIELD) :]: Keep(str(v)) for k, v in form.multi_items()
             if str(k).startswith(KEEP_FIELD) and str(v) in set(Keep)}  # fmt: skip
@@ -180,9 +188,9 @@ async def ui_merge(
 
     def work(progress: Progress) -> View:
         own = read_bytes(raw, MERGED_SOURCE).entries  # the staged file: the workbook's rows as TSV
-        drifted = publisher.drift_since(origin, own)
+        drifted = publisher.drift_since(made_from, own)
         try:
-            entries = publisher.merged_with_live(origin, own, keep)
+            entries = publisher.merged_with_live(made_from, own, keep)
         except VersionNotFoundError as exc:
             return _home_view(request, publisher, message=str(exc), warn=True)
         tsv = dump(entries).encode("utf-8")

@@ -61,7 +61,7 @@ async def upload(
     raw = await read_upload(file, publisher.paths.max_faq_bytes)
     name = file.filename or "upload.tsv"
     tsv, book = await in_background(as_tsv, raw, name)
-    origin = await in_background(origin_of, raw)
+    origin = await in_background(origin_of, raw, publisher.paths.max_faq_bytes)
     result = await in_background(
         lambda: publisher.publish_bytes(tsv, name, dry_run=dry_run, origin=origin, overwrite=overwrite)
     )
@@ -104,7 +104,8 @@ async def download(
 async def download_workbook(publisher: PublisherDep) -> Response:
     """The entries being served as an .xlsx (every cell text; upload it again as it is)."""
     loaded = publisher.engine.current
-    data = await in_background(write_workbook, loaded.index.entries, loaded.faq_version)
+    published = await in_background(publisher.current_tsv)
+    data = await in_background(write_workbook, loaded.index.entries, loaded.faq_version, published)
     return Response(
         data,
         media_type=XLSX_MEDIA_TYPE,

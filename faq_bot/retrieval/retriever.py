@@ -104,12 +104,12 @@ class Retriever:
     def analyze(self, query: str) -> Analysis:
         """What the query becomes for both sides: hiragana-only questions respelled in kanji first; in a
         question with kanji, the FAQ's katakana words typed in hiragana put back (利用まにゅある → 利用マニュアル)
-        and a kanji word the FAQ never uses mended to the FAQ's word of the same reading (海員 → 会員)."""
+        and, in either, a word the FAQ never uses mended to the FAQ's word of the same reading (海員 → 会員,
+        セキュリテイ → セキュリティ)."""
         respeller = self._respeller.get()
         prepared = self.analyzer.prepare(query)
-        if needs_respelling(query):
-            return self.analyzer.analyze_prepared(respeller.respell(prepared))
-        analysis = self.analyzer.analyze_prepared(respeller.respell_loanwords(prepared))
+        respelled = respeller.respell(prepared) if needs_respelling(query) else respeller.respell_loanwords(prepared)
+        analysis = self.analyzer.analyze_prepared(respelled)
         mended = respeller.mend_homophones(analysis, self.index.words.vocabulary, self.analyzer.noun_reading)
         if mended is None:
             return analysis

@@ -13,6 +13,9 @@ and verb endings, which a kanji word must not swallow, while a loanword's kana a
 The same dictionary mends the commonest typing mistake in kanji: the IME's other word of the same
 reading (海員登録 for 会員登録, 発効 for 発行, 支払い機嫌 for 支払い期限). A word of two kanji or
 more that the FAQ never uses, read the same as a word the FAQ does use, is taken for that word.
+So is a katakana word the FAQ never uses that differs from one of the FAQ's only in a small kana typed
+large or the other way round (セキュリテイ, クレジツト) or in a long-vowel mark left off at its end
+(ユーザ for ユーザー, as JIS-style writing does).
 """
 
 from __future__ import annotations
@@ -36,6 +39,12 @@ _BEFORE_WORD = frozenset("をがはのにでともへやかねよ")
 # (くれじっとかーどつかえる, しはらいほうほうおしえて, けいやくほしい, ぱすわーどわすれた, せいきゅうあります).
 _AFTER_WORD = frozenset("をがはのにでともへやかしすさせだじなまつおあほわ")
 MIN_KATAKANA = 3  # shorter katakana words are mostly kana spellings of common words
+_SMALL_TO_LARGE = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ")
+
+
+def katakana_key(word: str) -> str:
+    """A katakana word with small kana made large and a final long-vowel mark dropped: how its typos still match."""
+    return word.translate(_SMALL_TO_LARGE).rstrip("ー")
 
 
 def needs_respelling(text: str) -> bool:
@@ -51,6 +60,8 @@ class Respeller:
     loanwords: Mapping[str, str] = field(default_factory=dict)  # the katakana words among them (パスワード)
     longest: int = 0  # the longest reading of the spellings
     longest_loanword: int = 0
+    # ``katakana_key`` -> the FAQ's katakana word with that key (only keys one word has)
+    loanword_keys: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_words(cls, words: Iterable[tuple[str, float]], analyzer: TextAnalyzer, katakana: str) -> Respeller:
@@ -72,7 +83,12 @@ class Respeller:
                 best[reading] = (frequency, word)
         spellings = {r: w for r, (_, w) in best.items()}
         loanwords = {r: w for r, w in spellings.items() if _KATAKANA_WORD.fullmatch(w)}
-        return cls(spellings, loanwords, max(map(len, spellings), default=0), max(map(len, loanwords), default=0))
+        keys: dict[str, set[str]] = {}
+        for w in loanwords.values():
+            keys.setdefault(katakana_key(w), set()).add(w)
+        unique = {k: next(iter(ws)) for k, ws in keys.items() if len(ws) == 1}
+        longest = max(map(len, spellings), default=0)
+        return cls(spellings, loanwords, longest, max(map(len, loanwords), default=0), unique)
 
     def mend_homophones(
         self, analysis: Analysis, known: Container[str], reading_of: Callable[[str], str | None]
@@ -81,10 +97,15 @@ class Respeller:
         FAQ's word of the same reading, and the words put in; None when there is none to replace."""
         replaced: list[tuple[int, int, str]] = []
         for word, (start, end) in zip(analysis.words, analysis.spans, strict=True):
-            if word in known or len(word) < 2 or not _KANJI.search(word) or analysis.normalized[start:end] != word:
+            if word in known or len(word) < 2 or analysis.normalized[start:end] != word:
                 continue
-            reading = reading_of(word)
-            target = self.spellings.get(reading) if reading else None
+            if _KATAKANA_WORD.fullmatch(word) and len(word) >= MIN_KATAKANA:
+                target = self.loanword_keys.get(katakana_key(word))  # セキュリテイ → セキュリティ
+            elif _KANJI.search(word):
+                reading = reading_of(word)
+                target = self.spellings.get(reading) if reading else None
+            else:
+                continue
             if target is not None and len(target) >= 2 and target != word:
                 replaced.append((start, end, target))
         if not replaced:

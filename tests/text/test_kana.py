@@ -82,6 +82,35 @@ def test_a_word_the_faq_never_uses_is_mended_to_the_faq_word_read_the_same(
 @pytest.mark.parametrize(
     ("typed", "expected"),
     [
+        ("セキュリテイ対策", ("セキュリティ対策", {"セキュリティ"})),  # a small kana typed large
+        ("クレジツトカードの登録", ("クレジットカードの登録", {"クレジットカード"})),
+        ("マニユアルが見たい", ("マニュアルが見たい", {"マニュアル"})),
+        ("プリンタの登録", ("プリンターの登録", {"プリンター"})),  # the final long-vowel mark left off (JIS style)
+        ("ログインの方法", None),  # the FAQ's own word
+        ("アイテムの登録", None),  # another word altogether
+        ("ドア", None),  # too short to take for a typo
+    ],
+)
+def test_a_katakana_word_the_faq_never_uses_is_mended_when_only_small_kana_or_a_final_bar_differ(
+    typed: str, expected: tuple[str, set[str]] | None
+) -> None:
+    analyzer = TextAnalyzer()
+    words = ["セキュリティ", "クレジットカード", "マニュアル", "プリンター", "ログイン", "登録", "方法", "対策"]
+    katakana = katakana_runs(["セキュリティ、クレジットカード、マニュアル、プリンター、ログイン"])
+    respeller = Respeller.from_words([(w, 1.0) for w in words], analyzer, katakana)
+    assert respeller.mend_homophones(analyzer.analyze(typed), set(words), analyzer.noun_reading) == expected
+
+
+def test_two_faq_words_that_look_alike_once_folded_are_never_guessed_between() -> None:
+    analyzer = TextAnalyzer()
+    words = ["サーバー", "サーバ"]  # both in the FAQ: サーバ typed is the FAQ's own word; no key for the pair
+    respeller = Respeller.from_words([(w, 1.0) for w in words], analyzer, katakana_runs(["サーバー サーバ"]))
+    assert respeller.loanword_keys == {}
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
         ("利用ぱすわーどを変更", "利用パスワードを変更"),  # the FAQ's loanword typed in hiragana beside kanji
         ("ゆーざーを追加したい", "ユーザーを追加したい"),
         ("けいやくを変更", "けいやくを変更"),  # kanji words are not put in where the visitor typed kanji too

@@ -40,10 +40,10 @@ browser: ## Debian's headless Chromium for the browser tests (never a downloaded
 	  echo "installing Debian's chromium (root needed)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-ipafont-gothic fonts-noto-color-emoji >/dev/null; }
 
-services: ## Debian's PostgreSQL, Redis and nginx for the several-machines tests (they start them on loopback themselves)
-	@{ ls /usr/lib/postgresql/*/bin/initdb && command -v redis-server && command -v nginx; } >/dev/null 2>&1 || { \
-	  echo "installing Debian's postgresql, redis-server and nginx (root needed)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql redis-server nginx >/dev/null; }
+services: ## Debian's PostgreSQL, Redis, nginx and openssl (nginx's test certificate) for the several-machines tests (they start them on loopback themselves)
+	@{ ls /usr/lib/postgresql/*/bin/initdb && command -v redis-server && command -v nginx && command -v openssl; } >/dev/null 2>&1 || { \
+	  echo "installing Debian's postgresql, redis-server, nginx and openssl (root needed)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql redis-server nginx openssl >/dev/null; }
 
 bench: model ## the benchmark suite (installs Debian's wrk, the load generator): ARGS="--quick --json" or "--out docs/benchmarks.md"
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }

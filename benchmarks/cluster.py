@@ -4,9 +4,11 @@ Used by the deployment test (``tests/test_deploy.py``) and the scale-out benchma
 (``benchmarks/scale_out.py``). Each replica has a "machine" of its own: its own FAQ
 file, index folder and SQLite paths (unused: the database is PostgreSQL), as on
 separate hosts; only PostgreSQL and Redis are shared. nginx runs the shipped site
-configuration (``deploy/nginx/faq-bot.conf``) with loopback addresses filled in.
-``Visitors`` is the chat load: threads that post questions through nginx and keep
-every reply, to check afterwards that none failed and none mixed two FAQ versions.
+configuration (``deploy/nginx/faq-bot.conf``) with loopback addresses and a self-signed
+certificate filled in: ``Cluster.url`` is https, and clients pass ``verify=cluster.verify``
+(an SSL context that trusts that certificate alone). ``Visitors`` is the chat load: threads
+that post questions through nginx and keep every reply, to check afterwards that none
+failed and none mixed two FAQ versions.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import itertools
 import random
 import shutil
+import ssl
 import tempfile
 import threading
 import time
@@ -92,9 +95,15 @@ class Cluster:
 
     @property
     def url(self) -> str:
-        """nginx: where visitors go."""
+        """nginx: where visitors go (https)."""
         assert self.nginx is not None
         return self.nginx.url
+
+    @property
+    def verify(self) -> ssl.SSLContext:
+        """For httpx's ``verify=`` on ``url``: trusts nginx's self-signed certificate and nothing else."""
+        assert self.nginx is not None
+        return self.nginx.verify
 
     def version_of(self, server: Server) -> str | None:
         """The FAQ version a replica serves (None while it does not answer)."""
@@ -145,11 +154,15 @@ class Reply:
 
 @dataclass
 class Visitors:
-    """``concurrency`` visitors chatting through nginx (each request from a different address) until stopped."""
+    """``concurrency`` visitors chatting through nginx (each request from a different address) until stopped.
+
+    ``verify`` is httpx's: ``Cluster.verify`` for the cluster's https URL.
+    """
 
     url: str
     questions: list[str]
     concurrency: int = 4
+    verify: ssl.SSLContext | bool = True
     replies: list[Reply] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -167,7 +180,7 @@ class Visitors:
     def _visit(self, counter: itertools.count[int]) -> None:
         rng = random.Random()
         # Longer than nginx's proxy_read_timeout (60 s): a stuck replica shows as nginx's 504, not a client timeout.
-        with httpx.Client(base_url=self.url, timeout=120) as http:
+        with httpx.Client(base_url=self.url, timeout=120, verify=self.verify) as http:
             while not self._stop.is_set():
                 i = next(counter)
                 address = f"198.18.{rng.randrange(256)}.{rng.randrange(1, 255)}"  # a visitor of its own

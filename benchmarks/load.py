@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -23,8 +24,10 @@ from faq_bot.config import Settings
 from faq_bot.content.faq import load
 
 
-def measure_http(url: str, qs: Sequence[str], concurrency: int, seconds: float, offset: int = 0) -> Timing:
-    """``POST /api/chat`` from ``concurrency`` clients for ``seconds`` (unique questions)."""
+def measure_http(
+    url: str, qs: Sequence[str], concurrency: int, seconds: float, offset: int = 0, verify: ssl.SSLContext | bool = True
+) -> Timing:
+    """``POST /api/chat`` from ``concurrency`` clients for ``seconds`` (unique questions; ``verify``: httpx's)."""
     samples: list[float] = []
     failures = 0
     lock = threading.Lock()
@@ -33,7 +36,7 @@ def measure_http(url: str, qs: Sequence[str], concurrency: int, seconds: float, 
 
     def client() -> None:
         nonlocal failures
-        with httpx.Client(base_url=url, timeout=30) as http:
+        with httpx.Client(base_url=url, timeout=30, verify=verify) as http:
             while time.perf_counter() < deadline:
                 i = next(counter)
                 t = time.perf_counter()

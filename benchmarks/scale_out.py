@@ -65,7 +65,7 @@ def follow_times(cluster: Cluster, version: str, timeout: float = 60.0) -> list[
 def publishes_under_load(cluster: Cluster, shipped: bytes, qs: list[str], publishes: int) -> dict[str, Any]:
     """Publish variants on replica 1 while visitors chat through nginx."""
     variants = [variant(shipped, f"v{i}") for i in range(publishes)]
-    visitors = Visitors(cluster.url, qs, concurrency=4).start()
+    visitors = Visitors(cluster.url, qs, concurrency=4, verify=cluster.verify).start()
     rounds = []
     try:
         time.sleep(3)
@@ -86,7 +86,7 @@ def kill_under_load(cluster: Cluster, qs: list[str], seconds: float) -> dict[str
     """SIGKILL replica 2 under load, keep chatting, restart it; what the visitors saw."""
     victim = cluster.servers[1]
     assert cluster.nginx is not None
-    visitors = Visitors(cluster.url, qs, concurrency=8).start()
+    visitors = Visitors(cluster.url, qs, concurrency=8, verify=cluster.verify).start()
     try:
         time.sleep(seconds / 3)
         before_kill = visitors.count()
@@ -110,7 +110,7 @@ def shared_state(shipped: bytes, limit: int = 30) -> dict[str, Any]:
         visitor = {"X-Forwarded-For": "203.0.113.7"}
         codes = [
             httpx.post(cluster.url + "/api/chat", json={"message": "支払い方法について教えてください"}, headers=visitor,
-                       timeout=30).status_code
+                       timeout=30, verify=cluster.verify).status_code
             for _ in range(limit + 20)
         ]  # fmt: skip
         tag = "".join(chr(ord("a") + int(c, 16)) for c in uuid.uuid4().hex[:8])  # digits could be masked
@@ -127,14 +127,17 @@ def shared_state(shipped: bytes, limit: int = 30) -> dict[str, Any]:
 
 
 def throughput(cluster: Cluster, qs: list[str], seconds: float, concurrency: int) -> dict[str, Any]:
-    """Unique questions through nginx (wrk if installed: the client then hardly competes for the cores)."""
+    """Unique questions through nginx over https (wrk if installed: the client then hardly competes for the cores).
+
+    wrk does not verify certificates (nothing to configure); the httpx clients trust nginx's alone.
+    """
     if shutil.which("wrk"):
         measure_wrk(cluster.url, qs, 4, 2.0)  # warm-up
         t = measure_wrk(cluster.url, qs, concurrency, seconds)
         tool = "wrk"
     else:
-        measure_http(cluster.url, qs, 4, 2.0, offset=900_000)
-        t = measure_http(cluster.url, qs, concurrency, seconds)
+        measure_http(cluster.url, qs, 4, 2.0, offset=900_000, verify=cluster.verify)
+        t = measure_http(cluster.url, qs, concurrency, seconds, verify=cluster.verify)
         tool = "httpx threads"
     return {"tool": tool, "rps": t.rps, "p50_ms": t.p50, "p95_ms": t.p95, "p99_ms": t.p99, "failed": t.failures}
 

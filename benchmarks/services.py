@@ -3,6 +3,8 @@
 For tests and benchmarks (``make services`` installs the packages; nothing is downloaded
 here). PostgreSQL refuses to run as root: as root, ``initdb`` and the server run as the
 ``postgres`` user, on a data folder it owns, with a socket folder and port of their own.
+nginx serves https with a self-signed certificate made by the ``openssl`` command for the
+run; clients trust that certificate alone (``Nginx.verify``), verification is never off.
 Each ``start()`` waits until the service answers; ``stop()`` ends it and removes its folder.
 """
 
@@ -14,6 +16,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -21,7 +24,7 @@ from pathlib import Path
 
 from faq_bot.config import PROJECT_ROOT
 
-#: The deployment's nginx site, tested as it is shipped (only addresses are filled in).
+#: The deployment's nginx site, tested as it is shipped (only addresses and the certificate are filled in).
 NGINX_SITE = PROJECT_ROOT / "deploy" / "nginx" / "faq-bot.conf"
 START_TIMEOUT = 60.0
 
@@ -182,8 +185,25 @@ class Redis:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def nginx_site(upstreams: list[int], port: int) -> str:
-    """``deploy/nginx/faq-bot.conf`` with its replica and listen addresses replaced by loopback ports."""
+def _replace_line(site: str, pattern: str, line: str) -> str:
+    """``site`` with its one line matching ``pattern`` (after the indent) replaced by ``line``, same indent.
+
+    A line that is missing or repeated raises: a changed shipped site must fail the tests, not be
+    tested half-filled (e.g. still pointing at /etc/ssl).
+    """
+    out, n = re.subn(rf"^( *){pattern}$", lambda m: m.group(1) + line, site, flags=re.M)
+    if n != 1:
+        raise RuntimeError(f"{NGINX_SITE}: expected one line matching {pattern!r}, found {n}")
+    return out
+
+
+def nginx_site(upstreams: list[int], port: int, http_port: int, certificate: Path, key: Path) -> str:
+    """``deploy/nginx/faq-bot.conf`` with loopback addresses and a test certificate filled in.
+
+    The replicas become loopback ports, the https server listens on ``port``, the redirecting
+    plain http server on ``http_port``, and the certificate and key paths name ``certificate``
+    and ``key``. Everything else is as shipped; a line that is no longer there raises.
+    """
     site = NGINX_SITE.read_text(encoding="utf-8")
     servers = re.findall(r"^( *)server [0-9.]+:\d+( .*);$", site, flags=re.M)
     if not servers:
@@ -191,30 +211,67 @@ def nginx_site(upstreams: list[int], port: int) -> str:
     indent, options = servers[0]
     lines = "\n".join(f"{indent}server 127.0.0.1:{p}{options};" for p in upstreams)
     site = re.sub(r"(^ *server [0-9.]+:\d+ .*;\n)+", lines + "\n", site, count=1, flags=re.M)
-    return re.sub(r"^( *)listen \d+;", rf"\g<1>listen 127.0.0.1:{port};", site, count=1, flags=re.M)
+    site = _replace_line(site, r"listen 80;", f"listen 127.0.0.1:{http_port};")
+    site = _replace_line(site, r"listen 443 ssl;", f"listen 127.0.0.1:{port} ssl;")
+    site = _replace_line(site, r"ssl_certificate \S+;", f"ssl_certificate {certificate};")
+    return _replace_line(site, r"ssl_certificate_key \S+;", f"ssl_certificate_key {key};")
 
 
 class Nginx:
-    """nginx in front of replicas on loopback ports, with the deployment's site configuration."""
+    """nginx in front of replicas on loopback ports, with the deployment's site configuration.
+
+    It serves https on ``url`` with a self-signed certificate for 127.0.0.1 made at ``start()``
+    (``certificate``; ``verify`` is an SSL context trusting it alone, for httpx's ``verify=``),
+    and redirects plain http on ``http_url`` as the shipped site does.
+    """
 
     def __init__(self, upstreams: list[int]) -> None:
         self.port = free_port()
+        self.http_port = free_port()
         self.folder = _folder("faq-bot-nginx-")
+        self.certificate = self.folder / "faq-bot.pem"
+        self.key = self.folder / "faq-bot.key"
         self.upstreams = upstreams
         self.proc: subprocess.Popen[bytes] | None = None
+        self._verify: ssl.SSLContext | None = None
 
     @property
     def url(self) -> str:
-        """Its base URL."""
-        return f"http://127.0.0.1:{self.port}"
+        """Its base URL (https)."""
+        return f"https://127.0.0.1:{self.port}"
+
+    @property
+    def http_url(self) -> str:
+        """The plain http listener's base URL (it only redirects to https)."""
+        return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def verify(self) -> ssl.SSLContext:
+        """A client SSL context that trusts this nginx's certificate and nothing else (after ``start()``)."""
+        if self._verify is None:
+            raise RuntimeError("nginx has no certificate before start()")
+        return self._verify
+
+    def _make_certificate(self) -> None:
+        openssl = shutil.which("openssl")
+        if openssl is None:
+            raise RuntimeError("openssl is missing: run `make services`")
+        subprocess.run(
+            [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+             "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(self.key), "-out", str(self.certificate)],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        self._verify = ssl.create_default_context(cafile=str(self.certificate))
 
     def start(self) -> Nginx:
-        """Write the configuration, check it (``nginx -t``) and start nginx in the foreground."""
+        """Make the certificate, write the configuration, check it (``nginx -t``) and start nginx in the foreground."""
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
         if not Path(nginx).exists():
             raise RuntimeError("nginx is missing: run `make services`")
+        self._make_certificate()
         f = self.folder
-        (f / "faq-bot.conf").write_text(nginx_site(self.upstreams, self.port), encoding="utf-8")
+        site = nginx_site(self.upstreams, self.port, self.http_port, self.certificate, self.key)
+        (f / "faq-bot.conf").write_text(site, encoding="utf-8")
         (f / "nginx.conf").write_text(
             f"worker_processes 1;\npid {f}/nginx.pid;\nerror_log {f}/error.log warn;\n"
             "events { worker_connections 1024; }\n"
@@ -226,9 +283,12 @@ class Nginx:
             encoding="utf-8",
         )
         argv = [nginx, "-p", str(f), "-c", str(f / "nginx.conf"), "-g", "daemon off;"]
-        subprocess.run([*argv[:-2], "-t"], check=True, capture_output=True)
+        checked = subprocess.run([*argv[:-2], "-t"], capture_output=True, text=True)
+        if checked.returncode != 0:
+            raise RuntimeError(f"nginx -t refused the site: {checked.stderr[-2000:]}")
         self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         _wait_port(self.port, self.proc, "nginx", f / "error.log")
+        _wait_port(self.http_port, self.proc, "nginx", f / "error.log")
         return self
 
     def error_log(self) -> str:

@@ -1,6 +1,8 @@
 """The deployment of ``deploy/``: three `faq-bot serve` replicas behind nginx, one PostgreSQL, one Redis, on loopback.
 
-Real processes and the real model; nothing mocked. Visitors chat through nginx while a
+Real processes and the real model; nothing mocked. nginx serves https as shipped, with a
+self-signed certificate for the run that every client here verifies (``cluster.verify``);
+its plain http listener only redirects. Visitors chat through nginx while a
 FAQ is published on one replica, while a replica is SIGKILLed and restarted (and misses
 a publish made from the CLI meanwhile); the staff log and the visitor rate limit are
 checked across replicas. Timings are the benchmark's business (``benchmarks/scale_out.py``):
@@ -65,7 +67,7 @@ def test_a_publish_on_one_replica_under_load_reaches_every_replica_without_a_fai
 ) -> None:
     before = cluster.version_of(cluster.servers[0])
     v2 = variant("v2")
-    visitors = Visitors(cluster.url, questions()).start()
+    visitors = Visitors(cluster.url, questions(), verify=cluster.verify).start()
     try:
         wait_until(lambda: visitors.count() > 30, timeout=60, what="chat load running")
         version = cluster.publish(cluster.servers[0], v2)
@@ -86,7 +88,7 @@ def test_a_replica_killed_under_load_loses_at_most_the_reply_it_was_writing_and_
     cluster: Cluster,
 ) -> None:
     victim, other = cluster.servers[1], cluster.servers[2]
-    visitors = Visitors(cluster.url, questions()).start()
+    visitors = Visitors(cluster.url, questions(), verify=cluster.verify).start()
     try:
         wait_until(lambda: visitors.count() > 30, timeout=60, what="chat load running")
         killed = time.monotonic()
@@ -140,7 +142,7 @@ def test_the_visitor_rate_limit_holds_across_replicas(cluster: Cluster) -> None:
     visitor = {"X-Forwarded-For": f"203.0.113.{uuid.uuid4().int % 250 + 1}"}
     codes = [
         httpx.post(cluster.url + "/api/chat", json={"message": "支払い方法について教えてください"}, headers=visitor,
-                   timeout=30).status_code
+                   timeout=30, verify=cluster.verify).status_code
         for _ in range(LIMIT + 6)
     ]  # fmt: skip
     # nginx spreads the requests over three replicas: the limit, not three times it.
@@ -150,12 +152,41 @@ def test_the_visitor_rate_limit_holds_across_replicas(cluster: Cluster) -> None:
 def test_nginx_refuses_large_bodies_except_the_consoles_uploads(cluster: Cluster) -> None:
     big = b'{"message": "' + b"a" * 100_000 + b'"}'
     for path in ("/api/chat", "/admin/login"):
-        res = httpx.post(cluster.url + path, content=big, headers={"Content-Type": "application/json"}, timeout=30)
+        res = httpx.post(
+            cluster.url + path, content=big, headers={"Content-Type": "application/json"}, timeout=30,
+            verify=cluster.verify,
+        )  # fmt: skip
         # nginx's own refusal (the app's would be JSON): the body is never read into a replica or spooled.
         assert res.status_code == 413 and "json" not in res.headers.get("content-type", ""), (path, res.text[:200])
     # An upload of a few hundred KB reaches the app through the console's location (a broken file: nothing published).
     broken = ("id\t質問\n" + "x\ty\n" * 60_000).encode("utf-8")
-    res = httpx.post(cluster.url + "/admin/faq", headers=ADMIN, files={"file": ("faq.tsv", broken)}, timeout=120)
+    res = httpx.post(
+        cluster.url + "/admin/faq", headers=ADMIN, files={"file": ("faq.tsv", broken)}, timeout=120,
+        verify=cluster.verify,
+    )  # fmt: skip
     assert len(broken) > 200_000 and res.status_code == 422 and "json" in res.headers["content-type"], res.text[:300]
     # Without the login it is refused by the app at once (passed on unbuffered, so not spooled first).
-    assert httpx.post(cluster.url + "/admin/faq", files={"file": ("faq.tsv", broken)}, timeout=30).status_code == 401
+    anonymous = httpx.post(
+        cluster.url + "/admin/faq", files={"file": ("faq.tsv", broken)}, timeout=30, verify=cluster.verify
+    )
+    assert anonymous.status_code == 401
+
+
+def test_plain_http_only_redirects_to_https_and_https_replies_keep_browsers_off_plain_http(cluster: Cluster) -> None:
+    assert cluster.nginx is not None
+    # Nothing is served or passed on over plain http, a visitor's POST included: a permanent redirect to https.
+    for res in (
+        httpx.get(cluster.nginx.http_url + "/admin/login?next=%2Fadmin%2F", timeout=30),
+        httpx.post(cluster.nginx.http_url + "/api/chat", json={"message": questions()[0]}, timeout=30),
+    ):
+        path = res.request.url.raw_path.decode("ascii")
+        assert res.status_code == 301 and res.headers["location"] == f"https://127.0.0.1{path}", res.headers
+    # Over https, replies tell browsers never to try plain http again: the app's, and nginx's own refusals too.
+    ready = httpx.get(cluster.url + "/readyz", timeout=30, verify=cluster.verify)
+    refused = httpx.post(cluster.url + "/api/chat", content=b"a" * 100_000, timeout=30, verify=cluster.verify)
+    assert (ready.status_code, refused.status_code) == (200, 413)
+    for res in (ready, refused):
+        assert res.headers["strict-transport-security"] == "max-age=31536000", res.headers
+    # The certificate is really checked: a client that trusts only the usual authorities is refused.
+    with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+        httpx.get(cluster.url + "/readyz", timeout=30)

@@ -212,12 +212,14 @@ class DriftEntryOut(BaseModel):
     entry_id: str
     question: str
     live_change: str = Field(description="その後の公開でのこのFAQの変化（added / changed / removed）")
+    file_change: str = Field("", description="両方で変わったFAQで、このファイルでの変化（added / changed / removed）")
 
 
 class DriftOut(BaseModel):
     """A workbook made from an older version: what was published since, and what the file would undo."""
 
     origin: str = Field(description="ファイルの元になった版（faq_version）")
+    origin_built_at: str = Field("", description="その版の作成日時（ISO 8601。分からないときは空）")
     known: bool = Field(description="false: その版はもう保存されておらず、比べられない")
     since: int = Field(description="その後の公開で変わったFAQの数")
     undone: list[DriftEntryOut] = Field(description="このファイルを公開すると元に戻る、その後の変更")
@@ -228,9 +230,15 @@ class DriftOut(BaseModel):
         """The API's view of a drift."""
 
         def out(entries: Sequence[DriftEntry]) -> list[DriftEntryOut]:
-            return [DriftEntryOut(entry_id=e.id, question=e.question, live_change=e.live_change) for e in entries]
+            return [
+                DriftEntryOut(entry_id=e.id, question=e.question, live_change=e.live_change, file_change=e.file_change)
+                for e in entries
+            ]
 
-        return cls(origin=d.origin, known=d.known, since=d.since, undone=out(d.undone), conflicts=out(d.conflicts))
+        return cls(
+            origin=d.origin, origin_built_at=d.origin_built_at, known=d.known, since=d.since, undone=out(d.undone),
+            conflicts=out(d.conflicts),
+        )  # fmt: skip
 
 
 class StaleFileReply(BaseModel):

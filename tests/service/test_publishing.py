@@ -418,6 +418,7 @@ def test_an_old_excel_download_uploaded_after_a_colleagues_publish_warns_refuses
     files = {"file": ("faq.xlsx", mine)}
     dry = client.post("/admin/faq?dry_run=1", files=files, headers=ADMIN_AUTH).json()
     assert [(e["entry_id"], e["live_change"]) for e in dry["drift"]["undone"]] == [("7", "added")]
+    assert dry["drift"]["origin_built_at"] and dry["drift"]["conflicts"] == []
     refused = client.post("/admin/faq", files=files, headers=ADMIN_AUTH)
     body = refused.json()
     assert refused.status_code == 409 and body["reason"] == "stale_file" and body["undone"] == ["7"]

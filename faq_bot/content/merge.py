@@ -24,8 +24,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from faq_bot.content.diff import same_entry
+from faq_bot.content.diff import FIELDS, field_text, same_entry
 from faq_bot.content.faq import FaqEntry, next_id
+from faq_bot.text.lookalike import lookalike_key
 
 
 class Keep(StrEnum):
@@ -76,11 +77,21 @@ def _by_id(entries: Sequence[FaqEntry]) -> dict[str, FaqEntry]:
     return {e.id: e for e in entries}
 
 
+def _content(entry: FaqEntry) -> tuple[str, ...]:
+    """An entry's fields as the comparison reads them, without its id: the same entry under another number."""
+    return tuple(lookalike_key(field_text(entry, name)) for name in FIELDS)
+
+
 def drift(
     origin: str, before: Sequence[FaqEntry], live: Sequence[FaqEntry], file: Sequence[FaqEntry], built_at: str = ""
 ) -> Drift:
-    """The three-way comparison of a file with the live FAQ, ``before`` being the origin's entries."""
+    """The three-way comparison of a file with the live FAQ, ``before`` being the origin's entries.
+
+    A new entry of the file already published under another number (the file was uploaded, merged with
+    「両方残す」, and is uploaded again) is the file's, not a change to undo or a conflict."""
     o, lv, f = _by_id(before), _by_id(live), _by_id(file)
+    in_file = {_content(e) for e in file}
+    in_live = {_content(e) for e in live}
     undone: list[DriftEntry] = []
     conflicts: list[DriftEntry] = []
     since = 0
@@ -89,6 +100,10 @@ def drift(
         if same_entry(old, now):
             continue
         since += 1
+        if old is None and now is not None and _content(now) in in_file:
+            continue  # added since, and the file has it (under another number)
+        if old is None and mine is not None and _content(mine) in in_live:
+            continue  # the file's new entry is published already (under another number)
         shown = now or mine or old  # (one of them is an entry: old and now differ)
         question = shown.question if shown else ""
         if same_entry(mine, old):
@@ -126,18 +141,26 @@ def merged(
 
     out = [e for e in (chosen(x.id) for x in live) if e is not None]
     present = {e.id for e in out}
+    contents = {_content(e) for e in out}
     for pos, e in enumerate(file):
-        if e.id in present or chosen(e.id) is None:
-            continue
+        if e.id in present or chosen(e.id) is None or (e.id not in o and _content(e) in contents):
+            continue  # (a new entry of the file published already under another number is not added twice)
         after = next((file[j].id for j in range(pos - 1, -1, -1) if file[j].id in present), None)
         at = 0 if after is None else next(k for k, x in enumerate(out) if x.id == after) + 1
         out.insert(at, e)
         present.add(e.id)
+    contents = {_content(e) for e in out}  # (with the entries just put in)
     for i, how in keep.items():  # two new entries, one id: the file's under the next free number
-        if how == Keep.BOTH and i in f and i in lv and i not in o and not same_entry(f[i], lv[i]):
+        if how == Keep.BOTH and i in f and i in lv and i not in o and _content(f[i]) not in contents:
             new = next_id(present) or f"{i}-2"
             while new in present:  # (ids that are not numbers: 「A」, 「A-2」, 「A-2-2」 …)
                 new += "-2"
             out.append(replace(f[i], id=new))
             present.add(new)
     return out
+
+
+def renumbered(file: Sequence[FaqEntry], result: Sequence[FaqEntry]) -> dict[str, str]:
+    """The file's entries that stand in ``result`` under another number (「両方残す」): file id -> its id there."""
+    at = {_content(e): e.id for e in result}
+    return {e.id: at[_content(e)] for e in file if at.get(_content(e), e.id) != e.id}

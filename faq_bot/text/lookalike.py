@@ -2,15 +2,14 @@
 
 A round trip through Excel on Japanese Windows (CP932) swaps some characters for their
 look-alikes: 〜 (U+301C WAVE DASH) comes back as ～ (U+FF5E), − (U+2212) as － (U+FF0D), and so
-on. ``lookalike_key`` folds those pairs and then applies NFKC (full-width ＡＢＣ１２３ and
-half-width ｶﾅ fold to ABC123 and カナ), so a diff shows only changes a reader can see.
+on. ``lookalike_key`` folds those pairs, so a diff shows only changes a reader can see. Width is
+not folded: ｸﾚｼﾞｯﾄｶｰﾄﾞ made クレジットカード, or ＡＢＣ made ABC, is an edit an editor sees and means
+(and must be able to publish).
 """
 
 from __future__ import annotations
 
-import unicodedata
-
-#: The CP932 round-trip pairs (JIS X 0208 mapping → Microsoft's), folded before NFKC.
+#: The CP932 round-trip pairs (JIS X 0208 mapping → Microsoft's).
 CP932_PAIRS = {
     "\u301c": "\uff5e",  # 〜 WAVE DASH → ～ FULLWIDTH TILDE
     "\u2016": "\u2225",  # ‖ DOUBLE VERTICAL LINE → ∥ PARALLEL TO
@@ -24,8 +23,8 @@ _TABLE = str.maketrans(CP932_PAIRS)
 
 
 def lookalike_key(text: str) -> str:
-    """The text with look-alike characters folded (CP932 round-trip pairs, then NFKC)."""
-    return unicodedata.normalize("NFKC", text.translate(_TABLE))
+    """The text with look-alike characters folded (the CP932 round-trip pairs)."""
+    return text.translate(_TABLE)
 
 
 def same_looking(a: str, b: str) -> bool:

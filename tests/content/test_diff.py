@@ -31,3 +31,14 @@ def test_a_character_or_two_left_between_two_changes_is_marked_with_them() -> No
 def test_an_added_or_emptied_field_is_one_run() -> None:
     assert marked("", "新しい言い換え") == ((), (Segment("新しい言い換え", True),))
     assert marked("古い言い換え", "") == ((Segment("古い言い換え", True),), ())
+
+
+def test_a_cp932_look_alike_is_no_change_but_a_width_fix_is_one() -> None:
+    from faq_bot.content.diff import diff
+    from faq_bot.content.faq import FaqEntry
+
+    live = FaqEntry("1", "支払い", "ｸﾚｼﾞｯﾄｶｰﾄﾞは使えますか", "VISA〜JCBに対応しています。")
+    excel = FaqEntry("1", "支払い", "ｸﾚｼﾞｯﾄｶｰﾄﾞは使えますか", "VISA～JCBに対応しています。")  # what CP932 brings back
+    fixed = FaqEntry("1", "支払い", "クレジットカードは使えますか", "VISA〜JCBに対応しています。")
+    assert diff([live], [excel]) == []
+    assert [(c.id, c.fields) for c in diff([live], [fixed])] == [("1", ("question",))]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from faq_bot.content.faq import FaqEntry
-from faq_bot.content.merge import Keep, drift, merged, unknown_drift
+from faq_bot.content.merge import Keep, drift, merged, renumbered, unknown_drift
 
 A = FaqEntry("1", "会員", "退会できますか", "お問い合わせください。")
 B = FaqEntry("2", "請求", "請求書はいつ届きますか", "毎月10日頃に発行します。")
@@ -85,6 +85,7 @@ def test_each_conflict_is_settled_as_the_editor_chose_and_the_live_entry_is_kept
         ("5", added_file.answer),
     ]  # fmt: skip  (1 back where the file has it: first)
     assert ids(merged(ORIGIN, live, file, {"4": Keep.FILE})) == ["2", "3", "4"]
+    assert renumbered(file, chosen) == {"4": "5"}  # what the preview tells the editor
 
 
 def test_the_files_own_text_is_taken_as_written_even_when_it_differs_only_in_width() -> None:
@@ -97,3 +98,14 @@ def test_the_files_own_text_is_taken_as_written_even_when_it_differs_only_in_wid
 def test_a_new_entry_at_the_top_of_the_file_goes_first() -> None:
     first = FaqEntry("0", "案内", "このサイトは何ですか", "法人向けの通販サイトです。")
     assert ids(merged(ORIGIN, ORIGIN, [first, *ORIGIN])) == ["0", "1", "2", "3"]
+
+
+def test_a_file_uploaded_again_after_its_new_entry_was_published_under_another_number_is_not_in_conflict() -> None:
+    """The editor merged with 「両方残す」 (their entry 4 went live as 5) and uploads the same workbook again."""
+    colleague = FaqEntry("4", "会員", "パスワードを忘れました", "ログイン画面から再設定できます。")
+    mine = FaqEntry("4", "注文", "注文を変更できますか", "発送前なら変更できます。")
+    live = [*ORIGIN, colleague, FaqEntry("5", mine.category, mine.question, mine.answer)]
+    d = drift("abc123", ORIGIN, live, [*ORIGIN, mine])
+    assert d.undone == () and d.conflicts == () and not d.harmful and d.since == 2
+    assert merged(ORIGIN, live, [*ORIGIN, mine], {"4": Keep.BOTH}) == live  # nothing added twice
+    assert merged(ORIGIN, [*ORIGIN, live[-1]], [*ORIGIN, mine]) == [*ORIGIN, live[-1]]

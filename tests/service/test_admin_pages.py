@@ -162,7 +162,7 @@ def test_an_old_download_uploaded_after_a_colleagues_publish_is_merged_with_a_ch
     assert drift.get_by_label("公開中の内容を残す").evaluate("e => !e.checkValidity()")
     drift.get_by_label("このファイルの内容にする").check()
     merge.click()
-    expect(admin.locator(".preview .notice")).to_contain_text("id 1 は、選んだとおりこのファイルの内容です")  # type: ignore[attr-defined]
+    expect(admin.locator(".preview .notice")).to_contain_text("id 1: 選んだとおり、このファイルの内容にします。")  # type: ignore[attr-defined]
     admin.get_by_role("button", name="この内容で公開する").click()  # type: ignore[attr-defined]
     admin.get_by_text("公開しました（").wait_for()  # type: ignore[attr-defined]
     assert httpx.get(site + "/api/faqs/1").json()["answer"] == "毎月20日頃に発行します。"

@@ -464,7 +464,8 @@ def test_a_conflict_is_settled_as_the_editor_chooses_and_a_clash_is_told_by_entr
     assert form
     fields = {"csrf": csrf, "staged": form[1], "origin": form[2], "filename": "faq.xlsx"}
     merge = client.post("/admin/ui/merge", data={**fields, "keep:1": "file", "keep:7": "both"}).text
-    assert "id 1 は、選んだとおりこのファイルの内容です" in merge and "新しい番号で追加しています" in merge
+    assert "id 1: 選んだとおり、このファイルの内容にします。" in merge
+    assert "このファイルの id 7 は、id 8 として追加します" in merge and "選び直す" in merge
     merged = re.search(r'action="/admin/ui/publish".*?name="staged" value="(\w+)"', merge, re.S)
     assert merged and "公開しました" in client.post("/admin/ui/publish", data={"csrf": csrf, "staged": merged[1]}).text
     tsv = client.get("/admin/faq.tsv", headers=ADMIN_AUTH).content.decode()
@@ -508,3 +509,39 @@ def test_a_workbook_whose_version_is_no_longer_kept_merges_from_the_copy_it_carr
         fields = {"csrf": csrf, "staged": form[1], "origin": form[2], "origin_file": form[3], "filename": "faq.xlsx"}
         merge = client.post("/admin/ui/merge", data=fields).text
         assert "追加 0件・削除 0件・変更 1件" in merge
+
+
+def test_a_conflict_that_came_up_after_the_preview_is_asked_again_not_settled_silently(
+    logged_in_client: TestClient,
+) -> None:
+    client = logged_in_client
+    old = client.get("/admin/faq.xlsx").content
+    book = load_workbook(io.BytesIO(_edited_workbook(old, "1", "毎月20日頃に発行します。")))
+    book.active["D3"] = "請求一覧からPDFで出力できます。"  # entry 2 too
+    out = io.BytesIO()
+    book.save(out)
+    colleague = SMALL_FAQ + "7\t会員\t退会できますか\tはい。\t\n"
+    assert upload(client, colleague.encode()).json()["published"]
+    csrf = csrf_of(client.get("/admin").text)
+    page = client.post("/admin/ui/upload", data={"csrf": csrf}, files={"file": ("faq.xlsx", out.getvalue())}).text
+    form = re.search(MERGE_FORM, page, re.S)
+    assert form and 'name="keep:' not in page  # no conflict yet
+    later = colleague.replace("毎月10日頃に発行します。", "毎月15日頃に発行します。")  # meanwhile, entry 1 again
+    assert upload(client, later.encode()).json()["published"]
+    fields = {"csrf": csrf, "staged": form[1], "origin": form[2], "filename": "faq.xlsx"}
+    asked = client.post("/admin/ui/merge", data=fields).text
+    assert (
+        "id 1 は、その公開とこのファイルの両方で変わっています" in asked
+        and 'name="keep:1" value="live" required' in asked
+    )
+    merged = client.post("/admin/ui/merge", data={**fields, "keep:1": "file"}).text
+    assert "id 1: 選んだとおり、このファイルの内容にします。" in merged
+    back = client.post("/admin/ui/merge", data={**fields, "review": "1"}).text  # 選び直す
+    assert 'name="keep:1" value="live" required' in back and "確認のあとで" not in back
+    publish_form = r'action="/admin/ui/publish".*?name="staged" value="(\w+)".*?name="source" value="([^"]+)"'
+    staged = re.search(publish_form, merged, re.S)
+    assert staged
+    done = client.post("/admin/ui/publish", data={"csrf": csrf, "staged": staged[1], "source": staged[2]}).text
+    assert "公開しました" in done and "Excelで続けて編集するときは、公開中のFAQをダウンロードし直してください" in done
+    versions = client.get("/admin/versions", headers=ADMIN_AUTH).json()
+    assert versions[0]["source"] == "faq.xlsx（公開中のFAQに変更だけを反映）"  # the editor's file named

@@ -14,7 +14,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from faq_bot.content.faq import FaqEntry, dump, entry_fingerprint, read_bytes, readable_text
-from faq_bot.content.merge import Keep
+from faq_bot.content.merge import Keep, renumbered
 from faq_bot.content.workbook import ORIGIN_PATTERN, WorkbookOrigin, is_version_of, is_workbook, row_texts
 from faq_bot.errors import FaqBotError, FaqFormatError, FormatProblem, NotFoundError, VersionNotFoundError
 from faq_bot.localtime import local_time
@@ -33,7 +33,12 @@ from faq_bot.storage.staging import content_key
 #: The preview's form fields that settle a conflict (``keep:<entry id>``); the name a merged FAQ is checked as.
 KEEP_FIELD = "keep:"
 MERGED_SOURCE = "公開中のFAQへの反映"
+MERGED_SUFFIX = "（公開中のFAQに変更だけを反映）"  # after the file's name: the version a merge published
 MERGE_NO_ORIGIN = "どの版から作られたファイルか分からないため、反映できません。もう一度アップロードしてください。"
+MERGE_NEW_CONFLICT = (
+    "確認のあとで、ほかの人がFAQを公開しました。id {ids} は、その公開とこのファイルの両方で変わっています。"
+    "下で、どちらを残すか選んでから、もう一度「反映する」を押してください。"
+)
 
 editor_pages = APIRouter(prefix="/admin", include_in_schema=False, route_class=AdminPageRoute)
 
@@ -83,6 +88,11 @@ DISK_CHANGED = (
     "確認のあとでディスク上のTSVが変わりました（サーバー上で編集されたなど）。公開していません。"
     "もう一度「ディスク上のTSVを確認して公開」から確かめてください。"
 )
+
+
+def is_workbook_source(source: str) -> bool:
+    """True for a version published from a workbook (its name, or the merge of one)."""
+    return source.lower().endswith(".xlsx") or source.endswith(MERGED_SUFFIX)
 
 
 def _still_on_disk(path: Path, staged: str) -> bool:
@@ -147,7 +157,7 @@ async def ui_upload(
         origin_file = staging.put(origin.tsv) if origin is not None and origin.tsv is not None else ""
         return _home_view(
             request, publisher, filename=name, preview=result.preview, warnings=result.warnings, staged=staged,
-            base=base, origin_file=origin_file,
+            base=base, origin_file=origin_file, source_label=name[:200],
         )  # fmt: skip
 
     return await with_progress(request, auth, "publish", "アップロードされたファイルを確認しています", work)
@@ -163,12 +173,14 @@ async def ui_merge(
     origin: Annotated[str, Form(max_length=64)],
     origin_file: Annotated[str, Form(max_length=200)] = "",
     filename: Annotated[str, Form(max_length=300)] = "",
+    review: Annotated[bool, Form()] = False,
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """A file made from an older version: only its own changes, applied to the live FAQ, previewed (not published).
 
     Each conflict is settled as the editor chose in the preview (``keep:<id>`` = live | file | both);
-    ``origin_file``: the staged copy of the version the workbook carried (if it did)."""
+    ``origin_file``: the staged copy of the version the workbook carried (if it did). ``review`` (「選び直す」),
+    or a conflict that came up after the preview and was never chosen, shows the file's preview again."""
     auth.check_csrf(request, csrf)
     if not ORIGIN_PATTERN.fullmatch(origin):
         return await _home(request, auth, publisher, message=MERGE_NO_ORIGIN, warn=True)
@@ -185,26 +197,37 @@ async def ui_merge(
             if str(k).startswith(KEEP_FIELD) and str(v) in set(Keep)}  # fmt: skip
     base = publisher.engine.current.faq_version
     name = (filename or "upload.xlsx")[:100]
+    again = {"staged": staged, "origin": origin, "origin_file": origin_file, "filename": name}  # 「選び直す」
 
     def work(progress: Progress) -> View:
         own = read_bytes(raw, MERGED_SOURCE).entries  # the staged file: the workbook's rows as TSV
         drifted = publisher.drift_since(made_from, own)
+        unchosen = [c.id for c in drifted.conflicts if c.id not in keep]
+        if review or unchosen:  # the file's preview, with its choices, once more
+            result = publisher.publish_bytes(raw, name, dry_run=True, progress=progress, origin=made_from)
+            message = MERGE_NEW_CONFLICT.format(ids="、".join(unchosen)) if unchosen and not review else None
+            return _home_view(
+                request, publisher, filename=name, preview=result.preview, warnings=result.warnings, staged=staged,
+                base=base, origin_file=origin_file, message=message, warn=bool(message),
+            )  # fmt: skip
         try:
             entries = publisher.merged_with_live(made_from, own, keep)
         except VersionNotFoundError as exc:
             return _home_view(request, publisher, message=str(exc), warn=True)
         tsv = dump(entries).encode("utf-8")
+        source = f"{name}{MERGED_SUFFIX}"
         try:
-            result = publisher.publish_bytes(tsv, MERGED_SOURCE, dry_run=True, progress=progress)
+            result = publisher.publish_bytes(tsv, source, dry_run=True, progress=progress)
         except FaqFormatError as exc:  # the file's changes clash with what was published since (one question twice …)
             exc.problems = [FormatProblem(None, p.column, p.message) for p in exc.problems]  # no file's lines
             exc.encoding = ""  # nor its encoding: the editor's file was read, this is what the merge made
-            return _problems_view(request, publisher, exc, None, filename=f"{name} の変更を公開中のFAQに反映した内容")
-        choices = [(c, keep.get(c.id, Keep.LIVE)) for c in drifted.conflicts]
+            heading = f"{name} の変更を公開中のFAQに反映した内容"
+            return _problems_view(request, publisher, exc, None, filename=heading, again=again)
+        choices = [(c, keep[c.id]) for c in drifted.conflicts]
         return _home_view(
             request, publisher, filename=name, preview=result.preview, warnings=result.warnings,
-            staged=staging.put(tsv), base=base, merged=True, choices=choices,
-            source_label=f"{name}（公開中のFAQに変更だけを反映）",
+            staged=staging.put(tsv), base=base, merged=True, choices=choices, again=again,
+            renumbered=renumbered(own, entries), source_label=source,
         )  # fmt: skip
 
     return await with_progress(request, auth, "publish", "このファイルでの変更を公開中のFAQに反映しています", work)
@@ -271,6 +294,8 @@ async def ui_publish(
             if result.published
             else "公開中の内容と同じため、変更はありません。"
         )
+        if result.published and is_workbook_source(result.preview.faq.source):
+            message += " Excelで続けて編集するときは、公開中のFAQをダウンロードし直してください。"
         if dismiss:  # added as an alternate: the group's questions the FAQ answers now leave the unanswered list
             progress(Step("質問ログの質問を、公開したFAQで確かめています"))
             settled = settle_after_publish(publisher, chatlog, dismiss.split(","))

@@ -252,13 +252,13 @@ def _embed(
     order = sorted(todo, key=lambda k: (todo[k][0], len(todo[k][1])))
     step = CHUNK
     for start in range(0, len(order), step):
-        progress(Step("ベクトルを作成しています", start, len(order)))
+        progress(Step("文章を検索用の数値に変換しています", start, len(order)))
         chunk = order[start : start + step]
         for kind, encode in (("query", embedder.encode_queries), ("passage", embedder.encode_passages)):
             part = [k for k in chunk if todo[k][0] == kind]
             if part:
                 fresh.update(zip(part, encode([todo[k][1] for k in part]), strict=True))
-    progress(Step("ベクトルを作成しています", len(order), len(order)))
+    progress(Step("文章を検索用の数値に変換しています", len(order), len(order)))
     for i, key in enumerate(keys):
         if key in fresh:
             out[i] = fresh[key]
@@ -313,7 +313,7 @@ def build(
     phrasings = _phrasings(entries, analyzer)
     vectors = _embed(embedder, phrasings, cache, say)
     index = new_vector_index(embedder.dim, params)
-    say(Step("索引を作成しています"))
+    say(Step("検索の準備をしています"))
     index.add(vectors)
     texts = [t for e in entries for t in (e.question, *e.alternates, e.answer)]
     analysed = _analyses(texts, analyzer, cache, say)

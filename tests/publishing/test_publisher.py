@@ -284,7 +284,7 @@ def test_a_publish_right_after_its_dry_run_reuses_the_build_and_reports_progress
     stages = [s.stage for s in steps]
     assert "ファイルを検証しています" in stages and "確認済みの内容を使います" in stages
     assert stages[-1] == "保存して切り替えています"
-    assert any(s.fraction == 1.0 for s in steps if s.stage == "ベクトルを作成しています")
+    assert any(s.fraction == 1.0 for s in steps if s.stage == "文章を検索用の数値に変換しています")
 
 
 def test_a_dry_run_is_not_reused_once_the_live_faq_changed(

@@ -283,7 +283,7 @@ def test_long_page_actions_stream_their_progress_before_the_result(logged_in_cli
     body = "".join(chunks)
     assert len(chunks) > 3  # a line per step, as they happen, not one page at the end
     first_step, result = body.index('class="step"'), body.index('class="result"')
-    assert first_step < body.index("ベクトルを作成しています") < result
+    assert first_step < body.index("文章を検索用の数値に変換しています") < result
     # Stages are numbered as they come and every line says how long it has been (no stage looks frozen).
     assert "手順1: " in body and "手順2: " in body and "経過 " in body
     assert "退会できますか" in body[result:] and body.rstrip().endswith("</html>")

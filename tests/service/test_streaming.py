@@ -21,7 +21,7 @@ def test_a_long_stage_shows_its_line_again_without_reading_it_out_again(
     seen_again = threading.Event()  # the work's long stage lasts until the page has shown its line again
 
     def work(progress: Progress) -> View:
-        progress(Step("ベクトルを作成しています", 1, 10))
+        progress(Step("文章を検索用の数値に変換しています", 1, 10))
         assert seen_again.wait(30)
         progress(Step("語を解析しています", 1, 2))
         return View("notice.html", {"heading": "済み", "message": "終わりました"})
@@ -39,7 +39,7 @@ def test_a_long_stage_shows_its_line_again_without_reading_it_out_again(
                 if 'aria-hidden="true"' in line:
                     seen_again.set()
     body = "\n".join(lines)
-    first = [line for line in lines if "手順1: ベクトルを作成しています" in line]
+    first = [line for line in lines if "手順1: 文章を検索用の数値に変換しています" in line]
     assert len(first) >= 2 and all("経過 " in line for line in first)  # shown again while the stage lasts
     assert "10%<small>（1 / 10）</small>" in first[0]  # how far, and of how many
     assert 'aria-hidden="true"' not in first[0] and all('aria-hidden="true"' in line for line in first[1:])

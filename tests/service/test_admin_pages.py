@@ -328,7 +328,7 @@ def test_a_long_action_shows_its_steps_then_only_the_result(admin: object, tmp_p
     result = admin.locator(".result")  # type: ignore[attr-defined]
     result.wait_for()
     steps = admin.locator(".progress .step").all_inner_texts()  # type: ignore[attr-defined]
-    assert any("ファイルを検証しています" in s for s in steps) and any("ベクトルを作成" in s for s in steps)
+    assert any("ファイルを検証しています" in s for s in steps) and any("検索用の数値に変換" in s for s in steps)
     assert not admin.locator(".progress").is_visible()  # type: ignore[attr-defined]  # the result replaced it
     assert result.get_by_role("article", name="FAQ 1 の変更").is_visible()
     admin.get_by_role("button", name="この内容で公開する").click()  # type: ignore[attr-defined]
@@ -367,7 +367,7 @@ def test_the_latest_step_is_in_view_while_a_long_action_is_still_running(
             page.locator("#file").set_input_files(str(write(tmp_path / "new.tsv", new)))
             page.get_by_role("button", name="検証して差分を表示").click()
             # The page is still arriving (the build waits): its newest step must be on screen.
-            latest = page.locator(".progress .step", has_text="ベクトルを作成")
+            latest = page.locator(".progress .step", has_text="検索用の数値に変換")
             expect(latest.last).to_be_visible(timeout=15_000)
             assert page.locator(".result").count() == 0
             older = page.locator(".progress .step", has_text="ファイルを検証しています")

@@ -27,6 +27,7 @@ import httpx
 
 from benchmarks.faults import Server
 from benchmarks.harness import TOKEN
+from benchmarks.load import own_context
 from benchmarks.services import Nginx, Postgres, Redis, free_port
 from faq_bot.content import faq as faq_table
 
@@ -180,7 +181,7 @@ class Visitors:
     def _visit(self, counter: itertools.count[int]) -> None:
         rng = random.Random()
         # Longer than nginx's proxy_read_timeout (60 s): a stuck replica shows as nginx's 504, not a client timeout.
-        with httpx.Client(base_url=self.url, timeout=120, verify=self.verify) as http:
+        with httpx.Client(base_url=self.url, timeout=120, verify=own_context(self.verify)) as http:
             while not self._stop.is_set():
                 i = next(counter)
                 address = f"198.18.{rng.randrange(256)}.{rng.randrange(1, 255)}"  # a visitor of its own

@@ -24,6 +24,19 @@ from faq_bot.config import Settings
 from faq_bot.content.faq import load
 
 
+def own_context(verify: ssl.SSLContext | bool) -> ssl.SSLContext | bool:
+    """A context of its own for one client thread, trusting what ``verify`` trusts.
+
+    httpcore sets ALPN on the context at every connection: threads sharing one context race in OpenSSL, and a
+    handshake now and then goes out malformed (nginx answers "decode error")."""
+    if not isinstance(verify, ssl.SSLContext):
+        return verify
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies the certificate and the host name
+    for der in verify.get_ca_certs(binary_form=True):
+        context.load_verify_locations(cadata=der)
+    return context
+
+
 def measure_http(
     url: str, qs: Sequence[str], concurrency: int, seconds: float, offset: int = 0, verify: ssl.SSLContext | bool = True
 ) -> Timing:
@@ -36,7 +49,7 @@ def measure_http(
 
     def client() -> None:
         nonlocal failures
-        with httpx.Client(base_url=url, timeout=30, verify=verify) as http:
+        with httpx.Client(base_url=url, timeout=30, verify=own_context(verify)) as http:
             while time.perf_counter() < deadline:
                 i = next(counter)
                 t = time.perf_counter()

@@ -296,13 +296,21 @@ class Publisher:
     ) -> list[FaqEntry]:
         """The live entries with the changes ``entries`` made to ``origin``, each conflict as ``keep`` says
         (``VersionNotFoundError``: that version is neither kept nor in the file)."""
+        return self.merge_onto_live(origin, entries, keep)[1]
+
+    def merge_onto_live(
+        self, origin: WorkbookOrigin, entries: Sequence[FaqEntry], keep: Mapping[str, Keep] | None = None
+    ) -> tuple[Drift, list[FaqEntry]]:
+        """The drift and the merge from one read of the origin (``VersionNotFoundError``: not known)."""
         found = self.origin_entries(origin)
         if found is None:
             raise VersionNotFoundError(
                 "このファイルの元になった版はもう保存されていないため、変更だけを取り出せません。"
                 "公開中のFAQをダウンロードし直して、同じ変更をしてからアップロードしてください。"
             )
-        return merged(found[0], self.engine.current.index.entries, entries, keep)
+        before, built_at = found
+        live = self.engine.current.index.entries
+        return drift(origin.version, before, live, entries, built_at), merged(before, live, entries, keep)
 
     def with_entry(self, edited: FaqEntry) -> list[FaqEntry]:
         """The live entries with one replaced (same id); ``EntryNotFoundError`` for an unknown id."""

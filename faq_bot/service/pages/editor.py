@@ -201,7 +201,10 @@ async def ui_merge(
 
     def work(progress: Progress) -> View:
         own = read_bytes(raw, MERGED_SOURCE).entries  # the staged file: the workbook's rows as TSV
-        drifted = publisher.drift_since(made_from, own)
+        try:
+            drifted, entries = publisher.merge_onto_live(made_from, own, keep)
+        except VersionNotFoundError as exc:
+            return _home_view(request, publisher, message=str(exc), warn=True)
         unchosen = [c.id for c in drifted.conflicts if c.id not in keep]
         if review or unchosen:  # the file's preview, with its choices, once more
             result = publisher.publish_bytes(raw, name, dry_run=True, progress=progress, origin=made_from)
@@ -210,10 +213,6 @@ async def ui_merge(
                 request, publisher, filename=name, preview=result.preview, warnings=result.warnings, staged=staged,
                 base=base, origin_file=origin_file, message=message, warn=bool(message),
             )  # fmt: skip
-        try:
-            entries = publisher.merged_with_live(made_from, own, keep)
-        except VersionNotFoundError as exc:
-            return _home_view(request, publisher, message=str(exc), warn=True)
         tsv = dump(entries).encode("utf-8")
         source = f"{name}{MERGED_SUFFIX}"
         try:

@@ -109,12 +109,12 @@ class Retriever:
         respeller = self._respeller.get()
         prepared = self.analyzer.prepare(query)
         respelled = respeller.respell(prepared) if needs_respelling(query) else respeller.respell_loanwords(prepared)
-        analysis = self.analyzer.analyze_prepared(respelled)
+        analysis = self.analyzer.analyze_prepared(respelled, keep=True)
         mended = respeller.mend_homophones(analysis, self.index.words.vocabulary, self.analyzer.noun_reading)
         if mended is None:
             return analysis
         text, put_in = mended
-        return replace(self.analyzer.analyze_prepared(text), mended=put_in)
+        return replace(self.analyzer.analyze_prepared(text, keep=True), mended=put_in)
 
     def prepare(self) -> None:
         """Build now what reading a question needs (the FAQ's words by reading: ~0.04 ms a word), so that

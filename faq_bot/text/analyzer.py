@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections.abc import Collection, Iterable
@@ -21,6 +22,11 @@ _SKIPPED_POS = ("名詞,非自立", "名詞,代名詞", "名詞,数", "名詞,�
 _SUFFIX_POS = ("名詞,接尾,一般", "名詞,接尾,サ変接続", "名詞,接尾,形容動詞語幹")
 #: Changes whenever ``analyze`` splits or normalises words differently (goes into the index manifest).
 ANALYZER_VERSION = 6
+#: Analyses of this many short questions (up to ``KEPT_LENGTH`` characters) are kept, the latest read
+#: (``analyze_prepared(keep=True)``): a publish reads the FAQ's own questions and the crossed ones again
+#: (``faq_bot.retrieval.adaptation``). ~2–8 KB each. Builds, answers and long messages are not kept.
+KEPT_ANALYSES = 1024
+KEPT_LENGTH = 200
 # A run of Latin letters and digits (joined by - _ / .) where letters and digits take turns more
 # than once: an order number, a reference, an id (a8e034fa, ab12cd, 3fa2b9c1). Its letters are
 # pieces of a code, not words. A name with one number (office365, windows10, covid-19) stays a word.
@@ -92,6 +98,7 @@ class TextAnalyzer:
         # one for staff work (~11 MB more: publishes, reloads, batch tests, log pages), so that a
         # question never waits for a lowest-priority thread in the middle of a long answer.
         self._tokenizers = {staff: (Tokenizer(), threading.Lock()) for staff in (False, True)}
+        self._kept = functools.lru_cache(maxsize=KEPT_ANALYSES)(self._analysis)
 
     def _tokens(self, text: str) -> list[Any]:
         tokenizer, lock = self._tokenizers[is_staff_thread()]
@@ -116,9 +123,13 @@ class TextAnalyzer:
         """Normalised text, content words (base forms) and katakana reading."""
         return self.analyze_prepared(self.prepare(text))
 
-    def analyze_prepared(self, prepared: str) -> Analysis:
+    def analyze_prepared(self, prepared: str, keep: bool = False) -> Analysis:
         """``analyze`` of a text ``prepare`` already gave (and that was at most respelled with the FAQ's words
-        since): normalising and applying synonyms twice is work, not a change."""
+        since): normalising and applying synonyms twice is work, not a change. ``keep``: a question, whose
+        analysis is kept if it is short (``KEPT_ANALYSES``)."""
+        return self._kept(prepared) if keep and len(prepared) <= KEPT_LENGTH else self._analysis(prepared)
+
+    def _analysis(self, prepared: str) -> Analysis:
         words: list[str] = []
         spans: list[tuple[int, int]] = []
         reading: list[str] = []

@@ -6,7 +6,7 @@ from typing import Any
 
 from faq_bot.config import PROJECT_ROOT
 from faq_bot.priority import lower_this_thread
-from faq_bot.text.analyzer import TextAnalyzer
+from faq_bot.text.analyzer import KEPT_LENGTH, TextAnalyzer
 from faq_bot.text.normalize import is_meaningful, normalize, reading_bigrams
 from faq_bot.text.synonyms import SynonymTable
 
@@ -151,3 +151,17 @@ def test_a_question_never_waits_for_staff_work_in_the_middle_of_an_analysis() ->
     finally:
         release.set()
         worker.join(20)
+
+
+def test_short_questions_read_lately_are_not_read_again_and_nothing_else_is_kept() -> None:
+    analyzer = TextAnalyzer()
+    short = analyzer.prepare("請求書をダウンロードできますか")
+    first = analyzer.analyze_prepared(short, keep=True)
+    assert analyzer.analyze_prepared(short, keep=True) is first  # kept
+    assert analyzer.analyze_prepared(short) == first and analyzer.analyze_prepared(short) is not first  # a build's
+    long = analyzer.prepare("請求書について。" * (KEPT_LENGTH // 8 + 1))
+    assert len(long) > KEPT_LENGTH
+    once = analyzer.analyze_prepared(long, keep=True)
+    again = analyzer.analyze_prepared(long, keep=True)
+    assert again == once and again is not once  # read again: the same analysis, not kept
+    assert TextAnalyzer().analyze_prepared(short, keep=True) is not first  # kept per analyser (its synonyms)

@@ -174,3 +174,4 @@ def test_calibrate_fits_both_models_and_writes_a_file_that_serves(
     assert "unknown_meaning" in model.answer.features
     # With the level its own FAQ's near misses score at: what another FAQ is compared with when it is loaded.
     assert model.own_near_miss is not None and math.isfinite(model.own_near_miss) and model.faq_offset == 0.0
+    assert model.crossed_near_miss is not None and math.isfinite(model.crossed_near_miss)

@@ -31,7 +31,7 @@ from faq_bot.content.queries import LabelledQuery
 from faq_bot.model.cache import CachedEmbedder
 from faq_bot.quality.calibrate import MAX_WRONG, MIN_ESCALATED, Thresholds, propose, with_current_suggest
 from faq_bot.quality.evaluate import Report, outcomes_of, report_of, scored
-from faq_bot.retrieval.adaptation import own_level
+from faq_bot.retrieval.adaptation import crossed_level, own_level
 from faq_bot.retrieval.confidence import ConfidenceModel, DecisionModel, judge, judge_hits, judge_topic, topic_signals
 from faq_bot.retrieval.decision import decide
 from faq_bot.retrieval.engine import Engine, Loaded, faq_version_of
@@ -264,7 +264,9 @@ def calibrate(
     # (Under models fitted without each near miss's fold the bundled FAQ's is lower, -0.822 against -0.643:
     # the model as fitted does not score its own near misses low, so this level does not make other FAQs
     # look riskier than they are.)
-    model = DecisionModel(answer, topic, own_level(loaded.retriever, answer))
+    # The same for the crossed questions (``faq_bot.retrieval.crossings``).
+    crossed = crossed_level(loaded.retriever, answer, engine.encode_prepared)
+    model = DecisionModel(answer, topic, own_level(loaded.retriever, answer), crossed)
     shipped = [judge(c.search, model) for c in labelled]
     data = scored(report(judged, decision).outcomes)
     proposal = propose(data, max_wrong, min_escalated, shipped=scored(report(shipped, decision).outcomes))

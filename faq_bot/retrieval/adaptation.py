@@ -4,19 +4,23 @@ The answer model is fitted on one FAQ (``faq-bot calibrate``). On another, its s
 higher for every question, near misses included: on a municipal FAQ written for measurement
 (``data/other_faqs/municipal/``: 150 entries, answers of 300 characters and more, no alternates) the shipped
 model answered 32 of 50 questions on its nouns that it does not answer. That FAQ says so
-itself: each entry's question, searched with that entry left out of the candidates, is a near
-miss the FAQ provides (what ``faq_bot.quality.fitting`` learns near misses from, there with the
-entry taken out of the index), and the answer model's median log-odds over them is higher there
-than on the FAQ the model was fitted on (measured there by calibrate, ``own_level``).
+itself, with two kinds of near misses it provides:
+- each entry's question, searched with that entry left out of the candidates (what
+  ``faq_bot.quality.fitting`` learns near misses from, there with the entry taken out of the index);
+- its crossed questions (``faq_bot.retrieval.crossings``): one question's subject with another's
+  predicate, the FAQ's nouns asked what it says of something else.
+The answer model's median log-odds over each kind is higher there than on the FAQ the model was
+fitted on (measured there by calibrate: ``own_level``, ``crossed_level``).
 
 So on every load of a FAQ (start-up, dry run, publish) the answer model's log-odds are lowered by
-that difference (``DecisionModel.adapted_to``): less a dead zone (an encoder's rounding, such as
-int8 against fp32, moves the median by ~0.09), shrunk on a small FAQ whose median says little, in
+the larger of the two differences (``DecisionModel.adapted_to``): less a dead zone (an encoder's rounding,
+such as int8 against fp32, moves the median by ~0.09), shrunk on a small FAQ whose median says little, in
 steps of ``STEP`` (a one-entry edit rarely moves it, so a dry run's regression check shows the
 edit, not the adjustment). Never raised: a FAQ whose near misses score lower than the fitted one's
 gives no evidence that a confident answer is safer there (a wrong answer is the worst outcome).
-The sample is chosen by a hash of the entry ids, so an edit does not reshuffle it. It costs one
-search per sampled entry (~1.2 ms: no encoding, the index holds each question's vector).
+The samples are chosen by a hash of the entry ids, so an edit does not reshuffle them. Own questions
+cost one search each (~1.2 ms: no encoding, the index holds each question's vector); crossed ones
+a janome analysis too, and an encoding the first time (the build cache keeps their vectors).
 """
 
 from __future__ import annotations
@@ -24,11 +28,14 @@ from __future__ import annotations
 import hashlib
 import statistics
 import time
+from collections.abc import Callable, Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 from faq_bot.priority import is_staff_thread
 from faq_bot.retrieval.confidence import ConfidenceModel, DecisionModel
+from faq_bot.retrieval.crossings import crossed_questions
 from faq_bot.retrieval.index import KIND_QUESTION
 from faq_bot.retrieval.retriever import Retriever, Search
 
@@ -70,8 +77,7 @@ def own_near_misses(retriever: Retriever, sample: int = SAMPLE) -> list[Search]:
         search = retriever.search(question, query_vectors=vector, parsed=retriever.parse(question), left_out=position)
         if search.hits and search.hits[0].signals is not None:
             out.append(search)
-        if is_staff_thread():
-            time.sleep(0)  # a publish: let a visitor's request take the interpreter between two searches
+        _let_visitors_in()
     return out
 
 
@@ -87,18 +93,75 @@ def own_level(retriever: Retriever, answer: ConfidenceModel) -> float | None:
     return statistics.median(values) if values else None
 
 
-def offset_for(values: list[float], reference: float | None) -> float:
-    """How far to move the answer model's log-odds for a FAQ whose own near misses scored ``values``."""
+#: Texts (prepared) to their vectors as questions, through the build cache.
+Encode = Callable[[Sequence[str]], npt.NDArray[np.float32]]
+
+
+def crossed_log_odds(
+    retriever: Retriever, answer: ConfidenceModel, encode: Encode, questions: Sequence[str]
+) -> list[float]:
+    """The answer model's log-odds of the best candidate of each crossed question, searched as a visitor's is.
+
+    ``questions``: ``crossed_questions`` of the retriever's FAQ (``faq_bot.retrieval.crossings``).
+    """
+    parsed = []
+    for question in questions:
+        if retriever.searchable(question):
+            parsed.append(retriever.parse(question))
+        _let_visitors_in()
+    views = [retriever.views(p) for p in parsed]
+    vectors = encode([text for texts in views for text in texts])
+    out = []
+    start = 0
+    for p, texts in zip(parsed, views, strict=True):
+        search = retriever.search(p.query, query_vectors=vectors[start : start + len(texts)], parsed=p)
+        start += len(texts)
+        if search.hits and search.hits[0].signals is not None:
+            out.append(answer.log_odds(search.hits[0].signals))
+        _let_visitors_in()
+    return out
+
+
+def crossed_level(retriever: Retriever, answer: ConfidenceModel, encode: Encode) -> float | None:
+    """The median of ``crossed_log_odds`` (None for a FAQ that makes none): stored with a model by calibrate
+    (``DecisionModel.crossed_near_miss``)."""
+    crossings = crossed_questions(retriever.index.entries)
+    values = crossed_log_odds(retriever, answer, encode, crossings.questions)
+    return statistics.median(values) if values else None
+
+
+def offset_for(values: list[float], reference: float | None, sources: int | None = None) -> float:
+    """How far to move the answer model's log-odds for a FAQ whose own near misses scored ``values``.
+
+    ``sources``: how many questions of the FAQ they were made of, if fewer than ``values`` (crossings):
+    the shrink for a small FAQ counts those, not the crossings.
+    """
     if reference is None or not values:
         return 0.0
     higher = statistics.median(values) - reference - DEAD_ZONE
-    lowered = max(0.0, higher) * len(values) / (len(values) + SHRINK)
+    n = len(values) if sources is None else min(len(values), sources)
+    lowered = max(0.0, higher) * n / (n + SHRINK)
     return -min(LIMIT, round(lowered / STEP) * STEP)
 
 
-def adapted(model: DecisionModel, retriever: Retriever) -> DecisionModel:
-    """The decision model for the FAQ the retriever searches (as fitted when it has no reference)."""
-    if model.own_near_miss is None:
+def adapted(model: DecisionModel, retriever: Retriever, encode: Encode) -> DecisionModel:
+    """The decision model for the FAQ the retriever searches (as fitted when it has no reference): lowered by
+    the more cautious of the two kinds of near misses the FAQ provides, its own questions searched without
+    their entries and its crossed questions (``encode`` gives their vectors)."""
+    if model.own_near_miss is None and model.crossed_near_miss is None:
         return model
-    values = own_log_odds(retriever, model.adapted_to(0.0).answer)
-    return model.adapted_to(offset_for(values, model.own_near_miss))
+    fitted = model.adapted_to(0.0).answer
+    offset = 0.0
+    if model.own_near_miss is not None:
+        offset = offset_for(own_log_odds(retriever, fitted), model.own_near_miss)
+    if model.crossed_near_miss is not None:
+        crossings = crossed_questions(retriever.index.entries)
+        values = crossed_log_odds(retriever, fitted, encode, crossings.questions)
+        offset = min(offset, offset_for(values, model.crossed_near_miss, crossings.sources))
+    return model.adapted_to(offset)
+
+
+def _let_visitors_in() -> None:
+    """Between two searches of a publish (a staff thread): let a visitor's request take the interpreter."""
+    if is_staff_thread():
+        time.sleep(0)

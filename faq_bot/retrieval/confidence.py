@@ -125,6 +125,8 @@ class DecisionModel:
     # The answer model's median log-odds over the near misses the FAQ it was fitted on provides itself
     # (``faq_bot.retrieval.adaptation``; None: a model fitted before, never adapted to another FAQ).
     own_near_miss: float | None = None
+    # The same over the FAQ's crossed questions (``faq_bot.retrieval.crossings``; None: not measured).
+    crossed_near_miss: float | None = None
     # What ``adapted_to`` added to the answer model's intercept for the FAQ it serves (0: as fitted).
     faq_offset: float = 0.0
     # The answer model as fitted, when ``answer`` is adapted (kept, not recomputed: floats do not round-trip).
@@ -149,7 +151,7 @@ class DecisionModel:
         """Both models as JSON (what ``save`` writes): as fitted, whatever FAQ they were adapted to."""
         topic = asdict(self.topic) if self.topic is not None else None
         data = {"format": DECISION_FORMAT, "answer": asdict(self.fitted_answer or self.answer), "topic": topic,
-                "own_near_miss": self.own_near_miss}  # fmt: skip
+                "own_near_miss": self.own_near_miss, "crossed_near_miss": self.crossed_near_miss}  # fmt: skip
         return json.dumps(data, ensure_ascii=False, indent=1)
 
     def save(self, path: Path) -> None:
@@ -170,10 +172,11 @@ class DecisionModel:
             if data.get("format") != DECISION_FORMAT:
                 raise ValueError(f"format {data.get('format')}, expected {FORMAT} or {DECISION_FORMAT}")
             topic = data["topic"]
-            reference = data.get("own_near_miss")
+            reference, crossed = data.get("own_near_miss"), data.get("crossed_near_miss")
             return cls(
                 ConfidenceModel.from_data(data["answer"]), ConfidenceModel.from_data(topic) if topic else None,
                 float(reference) if reference is not None else None,
+                float(crossed) if crossed is not None else None,
             )  # fmt: skip
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ConfigError(

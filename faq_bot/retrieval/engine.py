@@ -11,7 +11,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -29,7 +29,7 @@ from faq_bot.retrieval.adaptation import adapted
 from faq_bot.retrieval.cache import BuildCache
 from faq_bot.retrieval.confidence import DecisionModel, judge
 from faq_bot.retrieval.decision import Reply, decide
-from faq_bot.retrieval.index import FaqIndex, Manifest, build, index_settings
+from faq_bot.retrieval.index import FaqIndex, Manifest, build, embed_queries, index_settings
 from faq_bot.retrieval.params import RetrievalParams
 from faq_bot.retrieval.retriever import Parsed, Retriever, Search
 from faq_bot.retrieval.smalltalk import recognise
@@ -210,7 +210,8 @@ class Engine:
         self._lock = threading.Lock()
         # The decision model adapted to each FAQ version loaded lately (a dry run's, reused by its publish).
         self._adapted: Recent[str, DecisionModel] = Recent(ADAPTED_KEPT)
-        self._loaded = self.loaded_for(index)
+        # Before any visitor is served: the full-speed encoder encodes what the adaptation needs.
+        self._loaded = self.loaded_for(index, self.embedder)
 
     @classmethod
     def open(
@@ -248,12 +249,15 @@ class Engine:
         """The entry with this id in the current FAQ."""
         return self.current.entry(entry_id)
 
-    def loaded_for(self, index: FaqIndex) -> Loaded:
-        """An index made ready to answer with this engine's encoder, analyzer, parameters and model."""
+    def loaded_for(self, index: FaqIndex, encoder: Embedder | None = None) -> Loaded:
+        """An index made ready to answer with this engine's encoder, analyzer, parameters and model (adapted to
+        it: the few texts that needs encoded by ``encoder``, by default the bulk one)."""
         retriever = Retriever(index, self.embedder, self.analyzer, self.params.search)
         retriever.prepare()  # before it serves: on start-up or in the publish, never in a visitor's request
         version = faq_version_of(index)
-        model = self._adapted.get(version) or adapted(self.model, retriever)
+        model = self._adapted.get(version) or adapted(
+            self.model, retriever, partial(embed_queries, encoder or self.bulk, cache=self.cache)
+        )
         self._adapted.put(version, model)
         return Loaded(version, index, retriever, self.params, model)
 
@@ -266,6 +270,10 @@ class Engine:
             return build(faq, self.bulk, self.analyzer, self.params.index, progress, self.cache)
         finally:
             give_back()  # what the build worked in (analyses, batches), not kept by the heap
+
+    def encode_prepared(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        """Vectors of prepared texts as questions, made by the build's encoder (through the build cache)."""
+        return embed_queries(self.bulk, texts, self.cache)
 
     @cached_property
     def cache(self) -> BuildCache | None:

@@ -267,6 +267,11 @@ def _embed(
     return out
 
 
+def embed_queries(embedder: Embedder, texts: Sequence[str], cache: BuildCache | None) -> npt.NDArray[np.float32]:
+    """Vectors of texts embedded as questions are (prepared already), those the cache knows not encoded again."""
+    return _embed(embedder, [(0, KIND_QUESTION, 0, t) for t in texts], cache, quiet)
+
+
 def _analyses(
     texts: Sequence[str], analyzer: TextAnalyzer, cache: BuildCache | None, progress: Progress
 ) -> dict[str, Analysis]:

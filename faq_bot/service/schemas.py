@@ -390,8 +390,9 @@ class ExplainReply(BaseModel):
         "学習データの平均）。各信号の寄与はここから足します"
     )
     faq_offset: float = Field(
-        description="このFAQ向けの一律の補正（対数オッズ、0 なら補正なし）: FAQ自身の項目どうしが判定モデルを"
-        "学習したFAQより近く見えるとき、どの質問のどの候補にも加えて回答を控えめにする"
+        description="このFAQ向けの一律の補正（対数オッズ、0 なら補正なし）: FAQが答えていない質問（項目の質問を"
+        "別の項目で引いたもの、ある質問の主語に別の質問の述語をつないだもの）の確率が判定モデルを学習したFAQより高く出るとき、"
+        "どの質問のどの候補にも加えて回答を控えめにする"
     )
     on_topic: float = Field(description="上位の候補のどれかが答えである確率（もしかしての判定モデル）")
     topic_intercept: float = Field(

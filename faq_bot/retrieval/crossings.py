@@ -67,25 +67,22 @@ def crossed_questions(entries: Sequence[FaqEntry], sample: int = SAMPLE) -> Cros
     on, until there are enough. A crossing that is one of the FAQ's own questions or alternates (normalised),
     or whose two halves share their subject or their predicate, is left out.
     """
-    parts = [
-        (_key(subject), _key(predicate), subject, predicate)
-        for e in sorted(entries, key=lambda e: _hash(e.id))
-        if (halves := subject_and_predicate(e.question)) is not None
-        for subject, predicate in [halves]
-    ]
+    halves = [h for e in sorted(entries, key=lambda e: _hash(e.id)) if (h := subject_and_predicate(e.question))]
+    keys = [(_key(subject), _key(predicate)) for subject, predicate in halves]
     own = {_key(t) for e in entries for t in (e.question, *e.alternates)}
+    n = len(halves)
     out: list[str] = []
     seen: set[str] = set()
-    for distance in range(1, len(parts)):
-        for i, (subject_key, predicate_key, subject, _) in enumerate(parts):
-            other_subject_key, other_predicate_key, _, predicate = parts[(i + distance) % len(parts)]
-            if subject_key == other_subject_key or predicate_key == other_predicate_key:
+    for distance in range(1, n):
+        for i in range(n):
+            j = (i + distance) % n
+            if keys[i][0] == keys[j][0] or keys[i][1] == keys[j][1]:
                 continue
-            text = subject + predicate
+            text = halves[i][0] + halves[j][1]
             if _key(text) in own or text in seen:
                 continue
             seen.add(text)
             out.append(text)
             if len(out) >= sample:
-                return Crossings(tuple(out), len(parts))
-    return Crossings(tuple(out), len(parts))
+                return Crossings(tuple(out), n)
+    return Crossings(tuple(out), n)

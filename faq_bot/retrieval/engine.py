@@ -256,7 +256,7 @@ class Engine:
         retriever.prepare()  # before it serves: on start-up or in the publish, never in a visitor's request
         version = faq_version_of(index)
         model = self._adapted.get(version) or adapted(
-            self.model, retriever, partial(embed_queries, encoder or self.bulk, cache=self.cache)
+            self.model, retriever, partial(self.encode_prepared, encoder=encoder)
         )
         self._adapted.put(version, model)
         return Loaded(version, index, retriever, self.params, model)
@@ -271,9 +271,10 @@ class Engine:
         finally:
             give_back()  # what the build worked in (analyses, batches), not kept by the heap
 
-    def encode_prepared(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
-        """Vectors of prepared texts as questions, made by the build's encoder (through the build cache)."""
-        return embed_queries(self.bulk, texts, self.cache)
+    def encode_prepared(self, texts: Sequence[str], encoder: Embedder | None = None) -> npt.NDArray[np.float32]:
+        """Vectors of prepared texts as questions, through the build cache; made by ``encoder``, by default the
+        build's (bulk) one."""
+        return embed_queries(encoder or self.bulk, texts, self.cache)
 
     @cached_property
     def cache(self) -> BuildCache | None:

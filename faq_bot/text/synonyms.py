@@ -55,8 +55,12 @@ class SynonymTable:
 
     @cached_property
     def _pattern(self) -> re.Pattern[str]:
-        # One alternation, longest first, so a long variant wins over a prefix of it.
-        return re.compile("|".join(_bounded(a) for a, _ in self.pairs))
+        # One alternation, longest first, so a long variant wins over a prefix of it. The lookahead on the
+        # variants' first characters lets the engine skip every other position at once: the alternation
+        # alone (its branches start with lookbehinds) was tried branch by branch at each character, ~10×
+        # slower on a long answer, and every load prepares all of a FAQ's texts.
+        firsts = "".join(sorted({re.escape(a[0]) for a, _ in self.pairs}))
+        return re.compile(f"(?=[{firsts}])(?:" + "|".join(_bounded(a) for a, _ in self.pairs) + ")")
 
     @property
     def fingerprint(self) -> str:

@@ -51,7 +51,7 @@ from faq_bot.publishing.regression import (
 )
 from faq_bot.publishing.shared import SharedVersions
 from faq_bot.retrieval import store
-from faq_bot.retrieval.engine import Engine, faq_version_of
+from faq_bot.retrieval.engine import Engine, Loaded, faq_version_of
 from faq_bot.retrieval.index import FaqIndex, Manifest, index_settings
 
 log = logging.getLogger("faq_bot.publishing")
@@ -107,6 +107,7 @@ class _Prepared:
     sha256: str
     live_version: str
     built: FaqIndex
+    loaded: Loaded  # the build made ready to answer (its adaptation and respeller): served as it is if published
     preview: Preview
 
 
@@ -156,25 +157,30 @@ class Publisher:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
-    def _prepare(self, faq: Faq, progress: Progress) -> tuple[FaqIndex, Preview]:
-        """The new FAQ's index and what publishing it would change; a dry run's work is kept for its publish."""
+    def _prepare(self, faq: Faq, progress: Progress) -> _Prepared:
+        """The new FAQ's index, made ready, and what publishing it would change; a dry run's work is kept for its
+        publish."""
         live = self.engine.current
         kept = self._prepared
         if kept is not None and kept.sha256 == faq.sha256 and kept.live_version == live.faq_version:
             progress(Step("確認済みの内容を使います", 1, 1))
-            return kept.built, replace(kept.preview, faq=faq)
+            return replace(kept, preview=replace(kept.preview, faq=faq))
         built = self.engine.build(faq, progress)
-        preview = self._preview_of(faq, built, progress)
-        self._prepared = _Prepared(faq.sha256, live.faq_version, built, preview)
-        return built, preview
+        loaded = self._ready(built, progress)
+        self._prepared = _Prepared(faq.sha256, live.faq_version, built, loaded, self._preview_of(faq, loaded, progress))
+        return self._prepared
 
-    def _preview_of(self, faq: Faq, built: FaqIndex, progress: Progress) -> Preview:
-        """What serving ``faq`` (its index ``built``) instead of the live FAQ would change: entries, and the
-        regression set's answers."""
+    def _ready(self, index: FaqIndex, progress: Progress) -> Loaded:
+        """An index made ready to answer (``Engine.loaded_for``: the decision adapted to it)."""
+        progress(Step("回答の判定をこのFAQに合わせています"))
+        return self.engine.loaded_for(index)
+
+    def _preview_of(self, faq: Faq, loaded: Loaded, progress: Progress) -> Preview:
+        """What serving ``faq`` (its index made ready, ``loaded``) instead of the live FAQ would change: entries,
+        and the regression set's answers."""
         live = self.engine.current
         queries = regression_set(self.regression_path)
         progress(Step("回帰テストの質問を確認しています", 0, len(queries)))
-        loaded = self.engine.loaded_for(built)
         changes = regression_changes(queries, live, loaded, self.engine.bulk)
         old, new = live.index.entries, faq.entries
         entry_changes = tuple(diff(old, new))
@@ -221,15 +227,15 @@ class Publisher:
                     if not dry_run and not overwrite and drifted.harmful:  # refused before anything is built
                         raise StaleFileError([e.id for e in drifted.undone], [e.id for e in drifted.conflicts],
                                              known=drifted.known)  # fmt: skip
-                built, preview = self._prepare(faq, say)
-                preview = replace(preview, drift=drifted)
+                prepared = self._prepare(faq, say)
+                built, preview = prepared.built, replace(prepared.preview, drift=drifted)
                 if not dry_run:
                     say(Step("保存して切り替えています"))
                     self._prepared = None
                     folder = store.save(
                         built, self.paths.index_dir, self.paths.keep_versions, tsv=raw, make_current=False
                     )
-                    self._go_live(built, raw, expected=_build_id(live.index), new=True)
+                    self._go_live(built, raw, expected=_build_id(live.index), new=True, ready=prepared.loaded)
         except (FaqFormatError, StaleFileError):
             raise  # a file refused as it is was never published: the banner is for failed publishes
         except FaqBotError as exc:
@@ -370,8 +376,11 @@ class Publisher:
         except OSError:
             return None
 
-    def _go_live(self, index: FaqIndex, raw: bytes, *, expected: str | None, new: bool) -> None:
-        """Serve a saved build: first in the shared store (compare-and-set on ``expected``), then here."""
+    def _go_live(
+        self, index: FaqIndex, raw: bytes, *, expected: str | None, new: bool, ready: Loaded | None = None
+    ) -> None:
+        """Serve a saved build: first in the shared store (compare-and-set on ``expected``), then here (``ready``:
+        the build already made ready to answer, by its preview)."""
         assert index.path is not None
         try:
             with self._swap:
@@ -382,7 +391,7 @@ class Publisher:
                 if self._disk_sha() != hashlib.sha256(raw).hexdigest():
                     write_bytes_atomic(self.paths.faq_path, raw)
                 store.set_current(self.paths.index_dir, index.path.name)
-                self.engine.publish(index)
+                self.engine.publish(index, ready)
         except (PublishConflictError, DatabaseError):
             if new:  # never current anywhere: not a version to keep (if it were, followers download it again)
                 shutil.rmtree(index.path, ignore_errors=True)
@@ -426,9 +435,9 @@ class Publisher:
         tsv = self._kept_tsv(build_id)
         kept = faq_table.read_bytes(tsv.read_bytes(), build_id)
         version = self._version(build_id, store.read_manifest(tsv.parent))
-        loaded = store.load(tsv.parent)
-        self._check_compatible(loaded)  # a build the rollback would refuse is refused here already
-        return version, self._preview_of(kept, loaded, say)
+        index = store.load(tsv.parent)
+        self._check_compatible(index)  # a build the rollback would refuse is refused here already
+        return version, self._preview_of(kept, self._ready(index, say), say)
 
     def _check_compatible(self, index: FaqIndex) -> None:
         """``IndexMismatchError`` for a build of another model or index settings (its vectors would not match)."""

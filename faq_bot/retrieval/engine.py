@@ -281,9 +281,10 @@ class Engine:
         """The build cache beside the index folder (opened on first use)."""
         return BuildCache.beside(self.params.store.index_dir)
 
-    def publish(self, index: FaqIndex) -> Loaded:
-        """Serve a new index from now on (requests in flight finish on the old one)."""
-        loaded = self.loaded_for(index)
+    def publish(self, index: FaqIndex, ready: Loaded | None = None) -> Loaded:
+        """Serve a new index from now on (requests in flight finish on the old one); ``ready``: this index already
+        made ready (``loaded_for``, by a publish's preview), not made ready again."""
+        loaded = ready if ready is not None and ready.index is index else self.loaded_for(index)
         with self._lock:
             old, self._loaded = self._loaded, loaded
         del old  # freed once requests still on it finish

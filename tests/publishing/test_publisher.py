@@ -10,12 +10,13 @@ from faq_bot.content.diff import diff
 from faq_bot.content.faq import Faq, FaqEntry, read_bytes
 from faq_bot.content.workbook import WorkbookOrigin
 from faq_bot.errors import FaqFormatError, StaleFileError, VersionNotFoundError
+from faq_bot.model.embedder import Embedder
 from faq_bot.progress import Progress, Step
 from faq_bot.publishing.publisher import Publisher
 from faq_bot.publishing.watcher import Watcher
 from faq_bot.retrieval import index as faq_index
 from faq_bot.retrieval import store
-from faq_bot.retrieval.engine import Engine
+from faq_bot.retrieval.engine import Engine, Loaded
 from faq_bot.retrieval.index import FaqIndex
 from faq_bot.runtime import open_engine
 from tests.conftest import SMALL_FAQ
@@ -285,6 +286,26 @@ def test_a_publish_right_after_its_dry_run_reuses_the_build_and_reports_progress
     assert "ファイルを検証しています" in stages and "確認済みの内容を使います" in stages
     assert stages[-1] == "保存して切り替えています"
     assert any(s.fraction == 1.0 for s in steps if s.stage == "文章を検索用の数値に変換しています")
+
+
+def test_the_version_published_is_the_one_its_preview_made_ready_not_made_ready_again(
+    publisher: Publisher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made_ready: list[Loaded] = []
+    real = publisher.engine.loaded_for
+
+    def counted(index: FaqIndex, encoder: Embedder | None = None) -> Loaded:
+        made_ready.append(real(index, encoder))
+        return made_ready[-1]
+
+    monkeypatch.setattr(publisher.engine, "loaded_for", counted)
+    publisher.publish_bytes(NEW_FAQ.encode(), "direct")
+    assert len(made_ready) == 1 and publisher.engine.current is made_ready[0]
+    edited = NEW_FAQ.replace("退会はお問い合わせください。", "退会はマイページから手続きできます。").encode()
+    publisher.publish_bytes(edited, "x", dry_run=True)
+    publisher.publish_bytes(edited, "x")
+    assert len(made_ready) == 2 and publisher.engine.current is made_ready[1]
+    assert "マイページから" in publisher.engine.ask("退会できますか").search.hits[0].entry.answer
 
 
 def test_a_dry_run_is_not_reused_once_the_live_faq_changed(

@@ -59,6 +59,8 @@ class SynonymTable:
         # variants' first characters lets the engine skip every other position at once: the alternation
         # alone (its branches start with lookbehinds) was tried branch by branch at each character, ~10×
         # slower on a long answer, and every load prepares all of a FAQ's texts.
+        if not self.pairs:
+            return re.compile("(?!)")  # matches nothing
         firsts = "".join(sorted({re.escape(a[0]) for a, _ in self.pairs}))
         return re.compile(f"(?=[{firsts}])(?:" + "|".join(_bounded(a) for a, _ in self.pairs) + ")")
 

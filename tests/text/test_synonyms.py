@@ -34,6 +34,11 @@ def test_english_domain_words_meet_the_faqs_japanese_terms() -> None:
     assert SYNONYMS.apply(normalize("reorder")) == "reorder"  # whole words only
 
 
+def test_an_empty_table_changes_nothing() -> None:
+    assert SynonymTable().apply("見積もり dl") == "見積もり dl"
+    assert SynonymTable()._pattern.sub("x", "見積もり") == "見積もり"
+
+
 def test_variants_starting_with_characters_a_regex_treats_specially_are_found() -> None:
     table = SynonymTable.from_groups([["ハイフン", "-x"], ["括弧", "]閉じ"], ["山形", "^上"], ["円記号", "\\円"]])
     assert table.apply("a -x ]閉じ ^上 \\円 x") == "a ハイフン 括弧 山形 円記号 x"

@@ -51,6 +51,16 @@ def test_publish_switches_to_the_new_faq_and_version(fake_engine: Engine, settin
     assert old.retriever.search("新しい質問です").hits[0].entry.id != "7"  # old view stays intact
 
 
+def test_publish_serves_the_version_made_ready_for_that_index_and_no_other(fake_engine: Engine) -> None:
+    text = SMALL_FAQ + "7\t新\t新しい質問です\t新しい回答です\t\n"
+    new_index = fake_engine.build(faq_table.parse(text))
+    ready = fake_engine.loaded_for(new_index)
+    assert fake_engine.publish(new_index, ready) is ready and fake_engine.current is ready
+    other = fake_engine.build(faq_table.parse(SMALL_FAQ))  # made ready for ``new_index``, not for this one
+    served = fake_engine.publish(other, ready)
+    assert served is not ready and served.index is other and fake_engine.entry("7") is None
+
+
 def test_opening_twice_reuses_the_saved_index(settings: Settings) -> None:
     first = open_engine(settings, FakeEmbedder())
     second = open_engine(settings, FakeEmbedder())

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from faq_bot.assets import percent
 from faq_bot.quality.calibrate import NEVER_SUGGEST, Label, figures, is_answered
 from faq_bot.quality.evaluate import Outcome, scored
 
@@ -77,7 +78,7 @@ def distribution_figure(plt: Any, outcomes: Sequence[Outcome], answer_threshold:
     # Only the answer threshold is on this axis: the もしかして threshold is on another quantity (the
     # probability that one of the first candidates answers), not the best entry's own probability.
     ax.axvline(answer_threshold, color="#0b5cad", linestyle="-", linewidth=1.5)
-    ax.text(answer_threshold, top * 0.97, f" 回答 {answer_threshold:.0%} ", color="#0b5cad", va="top", fontsize=8)
+    ax.text(answer_threshold, top * 0.97, f" 回答 {percent(answer_threshold)} ", color="#0b5cad", va="top", fontsize=8)
     ax.set_xlabel("1位の項目が答えである確率")
     ax.set_ylabel("質問数")
     from matplotlib.ticker import MaxNLocator, PercentFormatter

@@ -152,8 +152,8 @@ def test_a_suggest_threshold_of_zero_is_not_proposed(fake_engine: Engine, tmp_pa
     assert proposal is not None
     decision = fake_engine.params.decision
     html = batch_report.render_html(report, decision, "q.tsv", replace(proposal, suggest=0.0))
-    assert "もしかして <strong>提案できません</strong>" in html and "今の 30% のままの場合です" in html
-    assert "<strong>0%</strong>" not in html and "（0.0）" not in html
+    assert "もしかして <strong>提案できません</strong>" in html and "今の 30.0% のままの場合です" in html
+    assert "<strong>0.0%</strong>" not in html and "（0.0）" not in html
     # The figures shown are those of the proposed answer threshold with the current もしかして threshold.
     kept = figures(scored(report.outcomes), proposal.answer, decision.suggest_threshold)
     assert f"役に立った {kept.helpful * 100:.1f}%、範囲外を案内 {kept.oos_rejection * 100:.1f}%" in html
@@ -164,4 +164,4 @@ def test_a_suggest_threshold_of_zero_is_not_proposed(fake_engine: Engine, tmp_pa
     assert with_current_suggest(proposal, scored(report.outcomes), 0.3) == proposal  # a placed one stays
     # A proposal that places it is shown as before.
     placed = batch_report.render_html(report, decision, "q.tsv", replace(proposal, suggest=0.42))
-    assert "提案できません" not in placed and "<strong>42%</strong>（0.42）" in placed
+    assert "提案できません" not in placed and "<strong>42.0%</strong>（0.42）" in placed

@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from faq_bot.config import Settings
+from faq_bot.retrieval.confidence import ConfidenceModel
 from tests.conftest import ADMIN_AUTH, ADMIN_TOKEN, SMALL_FAQ, app_client, csrf_of, written_log
 from tests.waiting import wait_until
 
@@ -415,6 +416,39 @@ def test_the_console_says_when_this_faq_is_answered_more_cautiously(admin_settin
     assert why["faq_offset"] < 0
     assert "このFAQ向けの一律の補正" in page and f"（{why['faq_offset']:+.2f}）は質問によらず同じです" in page
     assert re.search(r"<code>faq_offset</code></small></td><td>—</td>", page)  # no value of its own
+
+
+def test_the_console_shows_probabilities_and_thresholds_as_the_decision_compares_them(
+    admin_settings: Settings, tmp_path: Path
+) -> None:
+    """One decimal for a probability and its threshold alike (an answered 45.6 % once read under a threshold
+    shown as 46 %), the starting log-odds the contributions add to, and why words the FAQ never uses can push
+    toward an answer when the model weighs them so."""
+    from tests.fakes import FAKE_DECISION_MODEL
+
+    def console(weight: float) -> tuple[str, dict[str, Any]]:
+        answer = ConfidenceModel(
+            ("coverage", "margin", "unknown", "unknown_meaning"), (0.0,) * 4, (1.0,) * 4, (4.0, 4.0, weight, -1.0),
+            -3.5, "tests",
+        )  # fmt: skip
+        path = tmp_path / f"model{weight}.json"
+        replace(FAKE_DECISION_MODEL, answer=answer).save(path)
+        with app_client(admin_settings.model_copy(update={"decision_model_path": path}), https=True) as client:
+            assert client.post("/admin/login", data={"token": ADMIN_TOKEN}, follow_redirects=False).status_code == 303
+            q = "宇宙旅行の請求書をダウンロードする方法"  # 宇宙旅行: words the FAQ never uses
+            return client.get("/admin/console", params={"q": q}).text, client.get(
+                "/admin/explain", params={"q": q}, headers=ADMIN_AUTH
+            ).json()
+
+    page, why = console(2.0)
+    assert f"回答: 確率 ≥ {why['answer_threshold'] * 100:.1f}%" in page
+    assert f"（確率 {why['hits'][0]['probability'] * 100:.1f}%）</h2>" in page
+    assert f"基準（対数オッズ {why['intercept']:+.2f}、確率" in page
+    unknown = next(c for c in why["hits"][0]["contributions"] if c["name"] == "unknown")
+    assert unknown["value"] > 0 and unknown["contribution"] > 0
+    assert "が「回答する」側に働くのは" in page
+    page, why = console(-2.0)  # weighed against an answer: nothing to explain
+    assert "が「回答する」側に働くのは" not in page
 
 
 def test_the_console_explains_when_the_topic_probability_is_below_the_first_candidates(

@@ -197,5 +197,9 @@ def test_on_a_phone_the_batch_report_never_scrolls_sideways(browser: Browser, si
         page.get_by_role("heading", name="結果一覧").wait_for()
         assert page.locator("table.results").get_by_role("row").count() == 5
         assert page.evaluate(SIDEWAYS) == 0, (width, height)
+        # The figures two to a line on a narrow phone: squeezed into four columns, the thresholds' cell was
+        # eight lines tall.
+        thresholds = page.locator("table.metrics td", has_text="もしかして").bounding_box()
+        assert thresholds and thresholds["height"] < 110 and thresholds["width"] >= 120, (width, thresholds)
         ctx.close()
         assert not errors, errors

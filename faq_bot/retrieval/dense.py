@@ -58,10 +58,15 @@ class DenseSearch:
             params = self._search_params(None)
         kv = min(total, max(self.params.candidates, k) * self.max_per_entry)
         scores, ids_found = vi.search(vector.reshape(1, -1), kv, params=params)
-        best: Candidates = {}
-        for score, vid in zip(scores[0].tolist(), ids_found[0].tolist(), strict=True):
-            if vid >= 0:
-                best.setdefault(int(self.index.vector_entry[vid]), (score, vid))
+        found = ids_found[0] >= 0
+        vids, cosines = ids_found[0][found], scores[0][found]
+        entries = self.index.vector_entry[vids]
+        # Each entry's first vector in the (best first) results is its best: kept in that order, without a
+        # Python step per vector fetched (a 47-entry FAQ fetches all its 272).
+        first = np.sort(np.unique(entries, return_index=True)[1])
+        best: Candidates = dict(
+            zip(entries[first].tolist(), zip(cosines[first].tolist(), vids[first].tolist(), strict=True), strict=True)
+        )
         exhaustive = kv >= total and isinstance(vi, faiss.IndexFlat)
         return best, None if exhaustive else float(scores[0][kv - 1])
 

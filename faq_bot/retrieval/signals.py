@@ -106,31 +106,28 @@ def candidate_signals(
     """Signals of each candidate (arrays in candidate order, best ranking score first; ``alike``: how alike
     the candidates are, pairwise, as ``FaqIndex.alike`` gives it)."""
     n = len(hybrid)
-    distinct = alike < TWIN_SPREADS if alike is not None else np.ones((n, n), dtype=bool)
+    others = ~np.eye(n, dtype=bool)
+    distinct = (alike < TWIN_SPREADS if alike is not None else np.ones((n, n), dtype=bool)) & others
     length = math.log(max(message_chars, 1))
-    dense = np.maximum(whole.dense, focus.dense)
-    question = np.maximum(whole.dense_question, focus.dense_question)
-    passage = np.maximum(whole.dense_passage, focus.dense_passage)
-    coverage = np.maximum(whole.coverage, focus.coverage)
+    # Each candidate's best other score, and best other that is no twin (0 without one), all at once.
+    best_other = np.where(others, hybrid, -np.inf).max(axis=1) if n > 1 else np.zeros(n)
+    best_distinct = np.where(distinct, hybrid, -np.inf).max(axis=1, initial=-np.inf)
+    best_distinct[~distinct.any(axis=1)] = 0.0
+    columns = zip(
+        np.maximum(whole.dense, focus.dense).tolist(),
+        np.maximum(whole.dense_question, focus.dense_question).tolist(),
+        np.maximum(whole.dense_passage, focus.dense_passage).tolist(),
+        np.maximum(whole.coverage, focus.coverage).tolist(),
+        hybrid.tolist(), best_other.tolist(), best_distinct.tolist(),
+        np.asarray(agreement, dtype=float).tolist(), np.asarray(asked_missing, dtype=float).tolist(),
+        strict=True,
+    )  # fmt: skip
     out = []
-    for i in range(n):
-        best_other = float(np.delete(hybrid, i).max()) if n > 1 else 0.0
-        others = distinct[i] & (np.arange(n) != i)
-        best_distinct = float(hybrid[others].max()) if others.any() else 0.0
-        out.append(
-            Signals(
-                dense=float(dense[i]),
-                dense_question=float(question[i]),
-                dense_passage=float(passage[i]),
-                coverage=float(coverage[i]),
-                unknown=focus.unknown,
-                margin=float(hybrid[i]) - best_other,
-                agreement=float(agreement[i]),
-                asked_missing=float(asked_missing[i]),
-                length=length,
-                domain=domain,
-                unknown_meaning=unknown_meaning,
-                twin_lead=best_other - best_distinct,
-            )
-        )
+    for dense, question, passage, coverage, score, other, other_distinct, agree, missing in columns:
+        signals = Signals(
+            dense=dense, dense_question=question, dense_passage=passage, coverage=coverage, unknown=focus.unknown,
+            margin=score - other, agreement=agree, asked_missing=missing, length=length, domain=domain,
+            unknown_meaning=unknown_meaning, twin_lead=other - other_distinct,
+        )  # fmt: skip
+        out.append(signals)
     return out

@@ -36,3 +36,18 @@ def test_an_entry_whose_every_rival_is_its_twin_leads_by_its_whole_score() -> No
     alike = np.full((2, 2), TWIN_SPREADS + 1, dtype=np.float32)
     first = signals([0.7, 0.65], alike)[0]
     assert first.margin + first.twin_lead == pytest.approx(0.7)
+
+
+def test_margins_are_those_of_one_candidate_at_a_time() -> None:
+    # All candidates at once (one array step, not one per candidate): each margin and twin lead is the plain
+    # definition's, for any number of candidates, ties and twins.
+    rng = np.random.default_rng(5)
+    for n in range(12):
+        hybrid = rng.choice([0.2, 0.5, 0.5, 0.7, 0.9], n).astype(np.float32)
+        alike = rng.choice([0.0, TWIN_SPREADS + 1], (n, n)).astype(np.float32)
+        for got, i in zip(signals(hybrid.tolist(), alike), range(n), strict=True):
+            rest = [float(hybrid[j]) for j in range(n) if j != i]
+            distinct = [float(hybrid[j]) for j in range(n) if j != i and alike[i, j] < TWIN_SPREADS]
+            best_other = max(rest) if rest else 0.0
+            assert got.margin == float(hybrid[i]) - best_other
+            assert got.twin_lead == best_other - (max(distinct) if distinct else 0.0)

@@ -44,10 +44,11 @@ def test_margins_are_those_of_one_candidate_at_a_time() -> None:
     rng = np.random.default_rng(5)
     for n in range(12):
         hybrid = rng.choice([0.2, 0.5, 0.5, 0.7, 0.9], n).astype(np.float32)
-        alike = rng.choice([0.0, TWIN_SPREADS + 1], (n, n)).astype(np.float32)
-        for got, i in zip(signals(hybrid.tolist(), alike), range(n), strict=True):
-            rest = [float(hybrid[j]) for j in range(n) if j != i]
-            distinct = [float(hybrid[j]) for j in range(n) if j != i and alike[i, j] < TWIN_SPREADS]
-            best_other = max(rest) if rest else 0.0
-            assert got.margin == float(hybrid[i]) - best_other
-            assert got.twin_lead == best_other - (max(distinct) if distinct else 0.0)
+        for alike in (rng.choice([0.0, TWIN_SPREADS + 1], (n, n)).astype(np.float32), None):
+            for got, i in zip(signals(hybrid.tolist(), alike), range(n), strict=True):
+                rest = [float(hybrid[j]) for j in range(n) if j != i]
+                twin = [alike is not None and alike[i, j] >= TWIN_SPREADS for j in range(n)]
+                distinct = [float(hybrid[j]) for j in range(n) if j != i and not twin[j]]
+                best_other = max(rest) if rest else 0.0
+                assert got.margin == float(hybrid[i]) - best_other
+                assert got.twin_lead == best_other - (max(distinct) if distinct else 0.0)

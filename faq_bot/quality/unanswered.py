@@ -20,7 +20,7 @@ from itertools import islice
 
 from faq_bot.errors import LogUnavailableError
 from faq_bot.quality.grouping import GROUP_SIMILARITY, Kept, QuestionGroup, QuestionGrouper, summary
-from faq_bot.retrieval.decision import Decision
+from faq_bot.retrieval.decision import Decision, Reply
 from faq_bot.retrieval.engine import Engine
 from faq_bot.storage.chatlog import ChatLog, LoggedQuestion, pack_vector, unpack_vectors
 
@@ -162,17 +162,28 @@ class Settled:
     still_open: tuple[str, ...]
 
 
-def settle_answered(engine: Engine, chatlog: ChatLog, request_ids: Sequence[str]) -> Settled:
-    """Ask these logged questions again (e.g. after one of them became an alternate) and take the ones the FAQ
-    now answers off the unanswered list; the others stay on it (a group's other wordings may still miss).
+def settle_answered(
+    engine: Engine, chatlog: ChatLog, request_ids: Sequence[str], entry_id: str | None = None
+) -> Settled:
+    """Ask these logged questions again (e.g. after one of them became an alternate of ``entry_id``) and take the
+    ones the FAQ now answers (with that entry, if given) off the unanswered list, and off the answers to check
+    (``faq_bot.quality.doubtful``: a question answered wrongly before is answered still, but by another entry);
+    the others stay (a group's other wordings may still miss).
 
     Staff work: encoded on the lowest-priority bulk encoder, never in a visitor's way."""
     messages = chatlog.messages_of(request_ids)
     ids = [r for r in dict.fromkeys(request_ids) if r in messages]
     loaded = engine.current
     searches = loaded.search_many([messages[r] for r in ids], engine.bulk)
-    answered = [r for r, s in zip(ids, searches, strict=True) if loaded.reply(s).decision == Decision.ANSWER]
+    answered = [r for r, s in zip(ids, searches, strict=True) if _answers(loaded.reply(s), entry_id)]
     if answered:
         chatlog.dismiss(answered, "alternate")
     done = set(answered)
     return Settled(tuple(answered), tuple(r for r in ids if r not in done))
+
+
+def _answers(reply: Reply, entry_id: str | None) -> bool:
+    """True when a reply answers (with the entry ``entry_id``, if given)."""
+    if reply.decision != Decision.ANSWER:
+        return False
+    return entry_id is None or (reply.hit is not None and reply.hit.entry.id == entry_id)

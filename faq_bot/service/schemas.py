@@ -475,6 +475,19 @@ class QuestionGroupOut(BaseModel):
     request_ids: list[str] = Field(default_factory=list, description="この群の質問（まとめて「対応不要」にするとき）")
 
 
+class DoubtfulAnswerOut(BaseModel):
+    """An answered question to check: a low probability or a 👎 (the same words with the same entry counted once)."""
+
+    message: str
+    entry_id: str
+    confidence: float = Field(description="回答したときの確信度（いちばん低かったもの）")
+    count: int
+    down: int = Field(description="👎の数")
+    comments: list[str]
+    last_seen: float
+    request_ids: list[str] = Field(description="この質問の記録（「正しい」として外すとき）")
+
+
 class EntryStatsOut(BaseModel):
     """Use and ratings of one entry."""
 

@@ -403,6 +403,24 @@ class ChatLog:
             and q.request_id not in done
         ][:limit]
 
+    def doubtful_answers(self, since: float, below: float, limit: int = 5000) -> list[LoggedQuestion]:
+        """Answered questions asked at or after ``since`` that got a probability under ``below`` or a 👎, and that
+        staff have not dealt with (confirmed as right, or added as an alternate), the least probable first."""
+        dealt = sa.select(dismissals.c.request_id).where(dismissals.c.request_id == chats.c.request_id)
+        query = (
+            self._questions_query()
+            .where(
+                chats.c.created >= since,
+                chats.c.decision == "answer",
+                (chats.c.confidence < below) | (feedback.c.rating == "down"),
+                ~dealt.exists(),
+            )
+            .order_by(chats.c.confidence, chats.c.created.desc(), chats.c.request_id)
+            .limit(limit)
+        )
+        rows = self._read(lambda conn: conn.execute(query).all())
+        return [LoggedQuestion(*r) for r in rows]
+
     def dismiss(self, request_ids: list[str], reason: str) -> int:
         """Take logged questions off the unanswered list (``alternate``: now answered; ``dismissed``: not wanted)."""
         ids = tuple(r.strip() for r in request_ids if r.strip())

@@ -8,7 +8,7 @@ import pytest
 
 from faq_bot.quality import unanswered as unanswered_module
 from faq_bot.quality.grouping import summary
-from faq_bot.quality.unanswered import UnansweredQuestions
+from faq_bot.quality.unanswered import UnansweredQuestions, settle_answered
 from faq_bot.retrieval.engine import Engine
 from faq_bot.storage.chatlog import ChatLog, ChatRecord, pack_vector
 from faq_bot.storage.database import Database
@@ -111,3 +111,20 @@ def test_paging_through_an_unchanged_log_groups_once(
     assert unanswered.page(days=0).total_groups == 2 and len(counted) == 2
     first = unanswered.page(days=0, page=1, per_page=1)  # the page seen before is summarised again
     assert first.groups[0].representative == "駐車場の台数" and len(summarised) == 3 + 2 + 1
+
+
+def test_a_question_is_settled_only_when_answered_with_the_entry_it_was_added_to(
+    fake_engine: Engine, chatlog: ChatLog
+) -> None:
+    card = fake_engine.ask("クレジットカードは使えますか")
+    assert card.decision.value == "answer" and card.hit is not None and card.hit.entry.id == "4"
+    first = asked(fake_engine, "クレジットカードは使えますか", "answer")
+    second = asked(fake_engine, "社員食堂はありますか")
+    chatlog.write([first, second])
+    ids = [first.request_id, second.request_id]
+    elsewhere = settle_answered(fake_engine, chatlog, ids, "5")  # answered, but still with entry 4: not settled
+    assert elsewhere.answered == () and elsewhere.still_open == tuple(ids)
+    assert chatlog.count("dismissals") == 0
+    settled = settle_answered(fake_engine, chatlog, ids, "4")
+    assert settled.answered == (first.request_id,) and settled.still_open == (second.request_id,)
+    assert settle_answered(fake_engine, chatlog, [second.request_id]).answered == ()  # any entry: escalated still

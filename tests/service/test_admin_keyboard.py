@@ -51,7 +51,8 @@ def _ask(app: FastAPI, site: str, messages: list[str]) -> None:
 
 def test_every_admin_page_starts_with_a_skip_link_to_its_content(browser: Browser, site: str) -> None:
     ctx, page, errors = _staff_page(browser, site)
-    for path in ("/admin", "/admin/entries", "/admin/console", "/admin/batch", "/admin/log", "/admin/usage"):
+    for path in ("/admin", "/admin/entries", "/admin/console", "/admin/batch", "/admin/log", "/admin/usage",
+                 "/admin/answers"):  # fmt: skip
         page.goto(site + path)
         page.keyboard.press("Tab")  # the first stop, before the menu
         assert page.evaluate(FOCUS)["text"] == "本文へスキップ", (path, page.evaluate(FOCUS))
@@ -181,6 +182,31 @@ def test_on_a_phone_the_log_page_never_scrolls_sideways(browser: Browser, app: F
         page.goto(site + "/admin/log?days=0")
         expect(page.locator("table.groups tbody tr")).to_have_count(3)
         assert page.evaluate(SIDEWAYS) == 0, (width, height)
+        ctx.close()
+        assert not errors, errors
+
+
+def test_the_answers_to_check_fit_every_screen_and_enter_in_the_entry_box_previews_the_alternate(
+    browser: Browser, app: FastAPI, site: str
+) -> None:
+    # Six columns (the question, the entry answered, its probability, 👎 and comments, the time, the actions):
+    # their widths once made the page scroll sideways on a 1280-pixel screen.
+    _ask(app, site, ["クレジットカードは使えますか", "パスワードを変更できますか"])
+    for width, height in [*PHONES, (1280, 800)]:
+        ctx, page, errors = _staff_page(browser, site, width, height)
+        page.goto(site + "/admin/answers?days=0&below=100")
+        expect(page.locator("table.answers tbody tr")).to_have_count(2)
+        assert page.evaluate(SIDEWAYS) == 0, (width, height)
+        if width == 1280:
+            box = page.locator("table.answers tbody tr").first.get_by_label("答えるべきFAQの番号")
+            box.fill("5")
+            # Enter sends the form's first button: the alternate (refused here: the question is another entry's
+            # own), never 「この回答で正しい」, which would take the answer off the list.
+            box.press("Enter")
+            expect(page.get_by_role("alert")).to_contain_text("追加できませんでした")
+            page.get_by_role("link", name="戻る").click()  # back to the same list, nothing taken off it
+            expect(page.locator("table.answers tbody tr")).to_have_count(2)
+            assert page.url.endswith("/admin/answers?days=0&below=100&page=1")
         ctx.close()
         assert not errors, errors
 

@@ -51,3 +51,11 @@ def test_the_pager_is_a_labelled_navigation_with_the_current_page_marked() -> No
     assert '<nav class="pager" aria-label="ページ送り（一覧の上）">' in html
     assert '<a href="/admin/log?days=7&amp;page=3" aria-label="3ページ目" aria-current="page">3</a>' in html
     assert html.count("aria-current") == 1 and "← 前の30グループ" in html and "次の30グループ →" in html
+
+
+def test_the_pager_leads_to_the_list_it_is_drawn_for() -> None:
+    macro = assets.environment().get_template("_pager.html").module.pager  # type: ignore[attr-defined]
+    html = str(macro(SimpleNamespace(page=2, pages=3), 7, 30, "ページ送り", "/admin/answers?below=80&", "件"))
+    assert 'href="/admin/answers?below=80&amp;days=7&amp;page=1" rel="prev">← 前の30件' in html
+    assert 'href="/admin/answers?below=80&amp;days=7&amp;page=3" rel="next">次の30件 →' in html
+    assert "/admin/log" not in html

@@ -533,10 +533,7 @@ def test_undoing_a_dismissal_leads_back_to_the_page_it_was_made_on_even_when_tha
     gone = client.post("/admin/ui/dismiss", data=form, follow_redirects=False)
     after = client.get(gone.headers["location"]).text  # page 2 is empty now: the last page, 1, is shown
     assert "1件の質問を対応不要にしました。" in after and "駐車場は何台ありますか" not in after
-    undo = re.search(r'<form method="post" action="/admin/ui/undismiss".*?</form>', after, re.S)
-    assert undo
-    back = client.post("/admin/ui/undismiss", data=dict(re.findall(r'name="(\w+)" value="([^"]*)"', undo.group(0))),
-                       follow_redirects=False)  # fmt: skip
+    back = _undo_on(client, after)
     assert back.headers["location"] == "/admin/log?days=7&page=2&restored=1"
     assert "駐車場は何台ありますか" in client.get(back.headers["location"]).text
 
@@ -550,3 +547,90 @@ def test_a_page_number_typed_into_the_address_is_read_never_refused(asked: str, 
     from faq_bot.service.pages.staff import page_number
 
     assert page_number(asked) == page
+
+
+def test_the_answers_to_check_list_unsure_and_down_rated_answers_and_lead_to_the_console(
+    logged_in_client: TestClient,
+) -> None:
+    client = logged_in_client
+    card = client.post("/api/chat", json={"message": "クレジットカードは使えますか"}).json()
+    assert card["decision"] == "answer" and card["confidence"] > 0.9
+    client.post("/api/chat", json={"message": "社員食堂はありますか"})  # escalated: the other list's
+    assert 'href="/admin/answers"' in client.get("/admin/log").text
+    assert "ありません。" in client.get("/admin/answers", params={"days": 0}).text  # sure, not rated: nothing to check
+    client.post("/api/feedback", json={"request_id": card["request_id"], "rating": "down", "comment": "JCB以外は？"})
+    rows = client.get("/admin/log/answers", params={"days": 0, "below": 0.01}, headers=ADMIN_AUTH)
+    assert rows.headers["X-Total-Count"] == "1"
+    assert [(r["message"], r["entry_id"], r["down"], r["comments"], r["request_ids"]) for r in rows.json()] == [
+        ("クレジットカードは使えますか", "4", 1, ["JCB以外は？"], [card["request_id"]])
+    ]
+    page = client.get("/admin/answers", params={"days": 0}).text
+    row = re.search(r"<tbody>(.*)</tbody>", page, re.S)
+    assert row and "社員食堂" not in row.group(1) and row.group(1).count("<tr>") == 1
+    assert '<a href="/admin/entries/4">FAQ 4</a>「クレジットカードは使えますか」' in row.group(1)
+    assert f">{card['confidence'] * 100:.1f}%</td>" in row.group(1) and "👎 1" in row.group(1)
+    assert '<p class="comment">JCB以外は？</p>' in row.group(1)
+    console = re.search(r'href="(/admin/console\?q=[^"]+)"', row.group(1))
+    assert console and "クレジットカードは使えますか" in client.get(console.group(1)).text
+    assert 'aria-current="page">質問ログ' in page  # under the log's tab
+    levels = client.get("/admin/answers", params={"days": 7, "below": 70}).text
+    assert 'href="/admin/answers?days=7&amp;below=70" aria-current="true">70%未満' in levels
+
+
+def _undo_on(client: TestClient, page: str) -> Any:
+    """Send the undo form a list shows after a 対応不要 (without following its redirect)."""
+    undo = re.search(r'<form method="post" action="/admin/ui/undismiss".*?</form>', page, re.S)
+    assert undo
+    fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', undo.group(0)))
+    return client.post("/admin/ui/undismiss", data=fields, follow_redirects=False)
+
+
+def _an_answer_listed(client: TestClient) -> dict[str, str]:
+    """Ask a question the bot answers, see it on the answers to check (everything under 100 %): the form of its row."""
+    rid = client.post("/api/chat", json={"message": "クレジットカードは使えますか"}).json()["request_id"]
+    listed = client.get("/admin/answers", params={"days": 7, "below": 100}).text
+    assert "クレジットカードは使えますか" in listed
+    return {"csrf": csrf_of(listed), "ids": rid, "days": "7", "page": "1", "view": "answers", "below": "100"}
+
+
+def test_an_answer_confirmed_as_right_leaves_the_list_and_its_undo_comes_back_to_the_same_page(
+    logged_in_client: TestClient,
+) -> None:
+    client = logged_in_client
+    form = _an_answer_listed(client)
+    gone = client.post("/admin/ui/dismiss", data=form, follow_redirects=False)
+    assert gone.headers["location"].startswith("/admin/answers?days=7&below=100&page=1&dismissed=1&undo=")
+    after = client.get(gone.headers["location"]).text
+    assert "1件の回答を正しい回答として一覧から外しました。" in after and "ありません。" in after
+    back = _undo_on(client, after)
+    assert back.headers["location"] == "/admin/answers?days=7&below=100&page=1&restored=1"
+    assert "1件の回答を一覧に戻しました。" in client.get(back.headers["location"]).text
+
+
+def test_an_answer_added_as_an_alternate_leaves_the_list_only_once_that_entry_answers_it(
+    logged_in_client: TestClient,
+) -> None:
+    client = logged_in_client
+    form = _an_answer_listed(client)
+    text = "クレジットカードは使えますか"
+    refused = client.post("/admin/ui/alternate", data={**form, "entry_id": "99", "text": text})
+    assert '<p class="error" role="alert">追加できませんでした' in refused.text
+    assert "確認したい回答（直近7日）" in refused.text  # the same list again, with the error
+
+    def publish(entry_id: str, text: str) -> str:
+        preview = client.post("/admin/ui/alternate", data={**form, "entry_id": entry_id, "text": text}).text
+        back = "/admin/answers?days=7&amp;below=100&amp;page=1"
+        assert f'href="{back}">公開せずに戻る' in preview and f'name="back" value="{back}"' in preview
+        assert f'name="dismiss_entry" value="{entry_id}"' in preview
+        fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', preview.split('action="/admin/ui/publish"')[1]))
+        return client.post("/admin/ui/publish", data={**fields, "back": back.replace("&amp;", "&")}).text
+
+    # Another wording added to entry 5: the question is answered with entry 4 still, so it stays on the list.
+    stays = publish("5", "カードか振込で払いたい")
+    assert "この質問は、まだFAQ 5 で回答されません（一覧に残しています）。" in stays
+    assert written_log(client).count("dismissals") == 0
+    # Added to the entry that answers it: off the list.
+    done = publish("4", "カードで払える？")
+    assert "1件の質問にFAQ 4 で回答するようになり、確認したい回答の一覧から外しました。" in done
+    assert 'href="/admin/answers?days=7&amp;below=100&amp;page=1">確認したい回答に戻る' in done
+    assert "ありません。" in client.get("/admin/answers", params={"days": 7, "below": 100}).text

@@ -94,6 +94,26 @@ def test_unanswered_lists_escalations_and_unopened_suggestions(database: Databas
     }
 
 
+def test_doubtful_answers_are_answers_under_the_level_or_rated_down_and_not_yet_dealt_with(database: Database) -> None:
+    log = ChatLog(database)
+    now = time.time()
+    rows = [("sure", "answer", 0.95), ("unsure", "answer", 0.5), ("less sure", "answer", 0.41),
+            ("sure but rated down", "answer", 0.9), ("escalated", "escalate", 0.1), ("suggested", "suggest", 0.3),
+            ("confirmed", "answer", 0.45), ("old", "answer", 0.3)]  # fmt: skip
+    for i, (message, decision, p) in enumerate(rows):
+        created = now - 40 * 86400 if message == "old" else now - i
+        log.record_chat(ChatRecord(f"r{i}", message, decision, "1", p, "v1", created=created))
+    log.record_feedback("r3", "down", "違う")
+    log.dismiss(["r6"], "dismissed")
+    found = log.doubtful_answers(now - 30 * 86400, 0.8)
+    assert [q.message for q in found] == ["less sure", "unsure", "sure but rated down"]  # the least probable first
+    assert found[2].rating == "down" and found[2].comment == "違う"
+    assert log.doubtful_answers(0.0, 0.8)[0].message == "old"  # every day
+    assert [q.message for q in log.doubtful_answers(0.0, 0.42, limit=2)] == ["old", "less sure"]
+    log.undismiss(["r6"])  # the undo of 「この回答で正しい」: on the list again
+    assert "confirmed" in [q.message for q in log.doubtful_answers(0.0, 0.8)]
+
+
 def test_retention_purges_old_rows(database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     log = ChatLog(database, retention_days=30)
     real = time.time()

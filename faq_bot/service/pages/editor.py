@@ -244,6 +244,7 @@ async def ui_publish(
     base: Annotated[str, Form(max_length=64)] = "",
     source: Annotated[str, Form(max_length=200)] = "管理画面からのアップロード",
     dismiss: Annotated[str, Form(max_length=2_000_000)] = "",
+    dismiss_entry: Annotated[str, Form(max_length=64)] = "",
     back: Annotated[str, Form(max_length=200)] = "",
     edited: Annotated[str, Form(max_length=200)] = "",
     from_disk: Annotated[bool, Form()] = False,
@@ -251,8 +252,9 @@ async def ui_publish(
 ) -> Response:
     """Publish the file previewed before (unless the live FAQ changed since: that preview is out of date).
 
-    ``dismiss``: the logged questions the published alternate answers now; the page then leads back
-    to the question log (``back``, the page of it the editor came from).
+    ``dismiss``: the logged questions the published alternate (of ``dismiss_entry``) answers now; the page then
+    leads back to the list of the log they came from (``back``: the page of the unanswered questions or of the
+    answers to check).
     """
     auth.check_csrf(request, csrf)
     try:
@@ -295,23 +297,34 @@ async def ui_publish(
         )
         if result.published and is_workbook_source(result.preview.faq.source):
             message += " Excelで続けて編集するときは、公開中のFAQをダウンロードし直してください。"
-        if dismiss:  # added as an alternate: the group's questions the FAQ answers now leave the unanswered list
+        if dismiss:  # added as an alternate: the questions the FAQ answers now with that entry leave their list
             progress(Step("質問ログの質問を、公開したFAQで確かめています"))
-            settled = settle_after_publish(publisher, chatlog, dismiss.split(","))
+            settled = settle_after_publish(publisher, chatlog, dismiss.split(","), dismiss_entry or None)
+            checking = back.startswith("/admin/answers")
             if settled is None:
                 message = LOG_NOT_SETTLED
             elif not settled.answered:
-                message += " この群の質問は、まだどれも回答できません（一覧に残しています）。"
+                message += (
+                    f" この質問は、まだFAQ {dismiss_entry} で回答されません（一覧に残しています）。"
+                    if checking and dismiss_entry
+                    else " この群の質問は、まだどれも回答できません（一覧に残しています）。"
+                )
             else:
-                message += f" {len(settled.answered)}件の質問に回答できるようになり、未回答の一覧から外しました。"
+                message += (
+                    f" {len(settled.answered)}件の質問にFAQ {dismiss_entry} で回答するようになり、"
+                    "確認したい回答の一覧から外しました。"
+                    if checking
+                    else f" {len(settled.answered)}件の質問に回答できるようになり、未回答の一覧から外しました。"
+                )
                 if settled.still_open:
                     message += (
                         f" {len(settled.still_open)}件はまだ回答できないため、一覧に残しています"
                         "（別の言い換えとして追加するか、対応不要にしてください）。"
                     )
-            to_log = back if back.startswith("/admin/log") else "/admin/log"
+            to_list = back if back.startswith(("/admin/log", "/admin/answers")) else "/admin/log"
+            label = "確認したい回答に戻る" if checking else "質問ログに戻る"
             return View("notice.html", {
-                "heading": "言い換えを追加しました", "message": message, "back": to_log, "back_label": "質問ログに戻る",
+                "heading": "言い換えを追加しました", "message": message, "back": to_list, "back_label": label,
             })  # fmt: skip
         if edited:  # one entry edited in the browser: back to where the editor works, the entry list
             return View("notice.html", {

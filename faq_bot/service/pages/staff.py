@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -14,6 +14,7 @@ from faq_bot.progress import Progress, Step
 from faq_bot.publishing.publisher import Publisher, alternate_source
 from faq_bot.quality import report as batch_report
 from faq_bot.quality.batch import batch_queries, run_batch
+from faq_bot.quality.doubtful import REVIEW_BELOW, REVIEW_LEVELS, REVIEW_LIMIT, review
 from faq_bot.quality.grouping import QuestionGroup
 from faq_bot.quality.insights import EntryUsage, entry_usage
 from faq_bot.quality.report import DECISION_LABELS
@@ -131,16 +132,83 @@ async def log_page(
     restored: Annotated[int | None, Query(ge=0)] = None,
 ) -> HTMLResponse:
     """Unanswered questions grouped by meaning (one page of groups), per-entry use and ratings."""
-    if dismissed is not None:
-        message: str | None = f"{dismissed}件の質問を対応不要にしました。"
-    elif restored is not None:
-        message = f"{restored}件の質問を未回答の一覧に戻しました。" if restored else "元に戻せる操作がありません。"
-    else:
-        message = None
+    message = action_message(
+        dismissed, restored, "{}件の質問を対応不要にしました。", "{}件の質問を未回答の一覧に戻しました。"
+    )
     return await render_log(
         request, auth, publisher, chatlog, unanswered, message, days=days, page=page_number(page),
         undo=undo if dismissed else None,
     )  # fmt: skip
+
+
+def action_message(dismissed: int | None, restored: int | None, dismissed_text: str, restored_text: str) -> str | None:
+    """What a list says after a redirect from an action on it: how many were taken off, or put back by an undo."""
+    if dismissed is not None:
+        return dismissed_text.format(dismissed)
+    if restored is not None:
+        return restored_text.format(restored) if restored else "元に戻せる操作がありません。"
+    return None
+
+
+#: Which list an action on a logged question came from (and goes back to).
+LogView = Literal["log", "answers"]
+
+
+@staff_pages.get("/answers", response_class=HTMLResponse)
+async def answers_page(
+    request: Request,
+    auth: AuthDep,
+    publisher: PublisherDep,
+    chatlog: ChatLogDep,
+    days: Annotated[int, Query(ge=0, le=3650)] = 30,
+    below: Annotated[int, Query(ge=1, le=100)] = round(REVIEW_BELOW * 100),
+    page: str = "1",
+    dismissed: Annotated[int | None, Query(ge=0)] = None,
+    undo: Annotated[str | None, Query(pattern="^[0-9a-f]{32}$")] = None,
+    restored: Annotated[int | None, Query(ge=0)] = None,
+) -> HTMLResponse:
+    """Answers to check: answered questions with a probability under ``below`` % or a 👎
+    (``faq_bot.quality.doubtful``)."""
+    message = action_message(
+        dismissed, restored, "{}件の回答を正しい回答として一覧から外しました。", "{}件の回答を一覧に戻しました。"
+    )
+    return await render_answers(
+        request, auth, publisher, chatlog, message, days=days, below=below, page=page_number(page),
+        undo=undo if dismissed else None,
+    )  # fmt: skip
+
+
+async def render_answers(
+    request: Request,
+    auth: AdminAuth,
+    publisher: Publisher,
+    chatlog: ChatLog,
+    message: str | None,
+    *,
+    error: str | None = None,
+    days: int = 30,
+    below: int = round(REVIEW_BELOW * 100),
+    page: int = 1,
+    undo: str | None = None,
+) -> HTMLResponse:
+    """The answers to check (what the page shows after an action too, as ``render_log``)."""
+    shown = await in_background(review, chatlog, days, below / 100, page, GROUPS_PER_PAGE)
+    loaded = publisher.engine.current  # one FAQ version for the whole page
+    rows = [(r, loaded.entry(r.entry_id), ",".join(r.request_ids)) for r in shown.rows]
+    choices = [(e.id, f"{e.id}: {short(e.question)}") for e in loaded.index.entries]
+    levels = sorted({round(level * 100) for level in REVIEW_LEVELS} | {below})
+    return await render(
+        request, auth, "answers.html", "log", rows=rows, shown=shown, days=days, below=below, levels=levels,
+        message=message, error=error, undo=undo, choices=choices, all_entries=loaded.index.entries,
+        per_page=GROUPS_PER_PAGE, asked_page=page, limit=REVIEW_LIMIT,
+    )  # fmt: skip
+
+
+def back_to(view: LogView, days: int, page: int, below: int) -> str:
+    """The address of the list an action came from, at the page it was on."""
+    if view == "answers":
+        return f"/admin/answers?days={days}&below={below}&page={page}"
+    return f"/admin/log?days={days}&page={page}"
 
 
 #: Page numbers beyond this are read as this (any page past the last shows the last).
@@ -263,10 +331,13 @@ async def alternate_ui(
     csrf: Annotated[str, Form()] = "",
     days: Annotated[int, Form(ge=0, le=3650)] = 30,
     page: Annotated[int, Form(ge=1)] = 1,
+    view: Annotated[LogView, Form()] = "log",
+    below: Annotated[int, Form(ge=1, le=100)] = round(REVIEW_BELOW * 100),
 ) -> Response:
-    """Preview a grouped question as an alternate of an entry: the diff and the regression set, then confirm."""
+    """Preview a logged question (a group's, or an answer to check) as an alternate of an entry: the diff and the
+    regression set, then confirm."""
     auth.check_csrf(request, csrf)
-    back = f"/admin/log?days={days}&page={page}"
+    back = back_to(view, days, page, below)
     masked = masked_parts(text)
     if not entry_id:
         error: str | None = "追加先のFAQを選んでください。"
@@ -283,7 +354,11 @@ async def alternate_ui(
             error = "追加できませんでした: " + "; ".join(p.message for p in exc.problems)
         except FaqBotError as exc:
             error = f"追加できませんでした: {exc}"
-    if error is not None:  # the same page of the log again, with the error
+    if error is not None:  # the same page of the list again, with the error
+        if view == "answers":
+            return await render_answers(
+                request, auth, publisher, chatlog, None, error=error, days=days, below=below, page=page
+            )
         return await render_log(request, auth, publisher, chatlog, unanswered, None, error=error, days=days, page=page)
     base = publisher.engine.current.faq_version
     target = publisher.engine.current.entry(entry_id)  # shown with its answer: does it answer the question?
@@ -299,7 +374,7 @@ async def alternate_ui(
         return View("preview.html", {
             "heading": heading, "preview": result.preview, "staged": staged, "one_entry": True, "target": target,
             "warnings": entry_problems(result.preview.faq, result.warnings, entry_id), "base": base,
-            "source_label": source, "dismiss": ids, "back": back,
+            "source_label": source, "dismiss": ids, "dismiss_entry": entry_id, "back": back,
             "title": "追加したときの差分と回帰テスト",
         })  # fmt: skip
 
@@ -316,16 +391,19 @@ async def dismiss_ui(
     csrf: Annotated[str, Form()] = "",
     days: Annotated[int, Form(ge=0, le=3650)] = 30,
     page: Annotated[int, Form(ge=1)] = 1,
+    view: Annotated[LogView, Form()] = "log",
+    below: Annotated[int, Form(ge=1, le=100)] = round(REVIEW_BELOW * 100),
 ) -> RedirectResponse:
-    """Take a group off the unanswered list (small talk, spam, a topic the FAQ will not cover).
+    """Take a group off the unanswered list (small talk, spam, a topic the FAQ will not cover), or an answer off
+    the answers to check (it was right).
 
-    Then back to the same page of the log (a redirect: reloading it does not send the form again).
+    Then back to the same page of the list (a redirect: reloading it does not send the form again).
     """
     auth.check_csrf(request, csrf)
     count = await in_background(chatlog.dismiss, ids.split(","), "dismissed")
     # The ids are staged for an undo (a group may hold thousands: not in the address).
     key = await in_background(staging.put, ids.encode("utf-8"), length=32, **_UNDO)
-    return RedirectResponse(f"/admin/log?days={days}&page={page}&dismissed={count}&undo={key}", status_code=303)
+    return RedirectResponse(f"{back_to(view, days, page, below)}&dismissed={count}&undo={key}", status_code=303)
 
 
 @staff_pages.post("/ui/undismiss", response_class=RedirectResponse)
@@ -338,13 +416,16 @@ async def undismiss_ui(
     csrf: Annotated[str, Form()] = "",
     days: Annotated[int, Form(ge=0, le=3650)] = 30,
     page: Annotated[int, Form(ge=1)] = 1,
+    view: Annotated[LogView, Form()] = "log",
+    below: Annotated[int, Form(ge=1, le=100)] = round(REVIEW_BELOW * 100),
 ) -> RedirectResponse:
-    """Undo the last 対応不要: the questions go back on the unanswered list."""
+    """Undo the last 対応不要 (or 「正しい」): the questions go back on their list."""
     auth.check_csrf(request, csrf)
+    back = back_to(view, days, page, below)
     try:
         ids = (await in_background(staging.get, undo, **_UNDO)).decode("utf-8").split(",")
     except NotFoundError:
-        return RedirectResponse(f"/admin/log?days={days}&page={page}&restored=0", status_code=303)
+        return RedirectResponse(f"{back}&restored=0", status_code=303)
     count = await in_background(chatlog.undismiss, ids)
     await in_background(staging.drop, undo, **_UNDO)
-    return RedirectResponse(f"/admin/log?days={days}&page={page}&restored={count}", status_code=303)
+    return RedirectResponse(f"{back}&restored={count}", status_code=303)

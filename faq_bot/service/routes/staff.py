@@ -15,6 +15,7 @@ from faq_bot.publishing.publisher import Publisher
 from faq_bot.quality import report as batch_report
 from faq_bot.quality.batch import BatchResult, batch_queries, run_batch
 from faq_bot.quality.calibrate import why_no_proposal
+from faq_bot.quality.doubtful import REVIEW_BELOW, review
 from faq_bot.quality.evaluate import scored
 from faq_bot.quality.explain import Explanation, explain
 from faq_bot.quality.insights import entry_usage
@@ -120,6 +121,27 @@ async def unanswered_api(
     return [schemas.QuestionGroupOut(**asdict(g)) for g in shown.groups]
 
 
+@staff_api.get(
+    "/log/answers", summary="確認したい回答（確信度の低い回答・👎）", response_model=list[schemas.DoubtfulAnswerOut]
+)
+async def doubtful_api(
+    response: Response,
+    chatlog: ChatLogDep,
+    days: Annotated[int, Query(ge=0, le=3650, description="直近の日数（0: 全期間）")] = 30,
+    below: Annotated[float, Query(gt=0, le=1, description="この確信度未満の回答")] = REVIEW_BELOW,
+    page: Annotated[int, Query(ge=1, description="ページ（1から）")] = 1,
+    per_page: Annotated[int, Query(ge=1, le=1000, description="1ページの件数")] = 100,
+) -> Any:
+    """Answered questions with a probability under ``below`` or a 👎, not yet confirmed or added as an alternate:
+    those with a 👎 first, then the least probable (``faq_bot.quality.doubtful``).
+
+    Header: ``X-Total-Count`` (rows in all pages).
+    """
+    shown = await in_background(review, chatlog, days, below, page, per_page)
+    response.headers["X-Total-Count"] = str(shown.total_rows)
+    return [schemas.DoubtfulAnswerOut(**asdict(r)) for r in shown.rows]
+
+
 @staff_api.get("/log/entries", summary="FAQごとの利用回数と評価", response_model=list[schemas.EntryStatsOut])
 async def entries_api(publisher: PublisherDep, chatlog: ChatLogDep) -> Any:
     """Every entry of the live FAQ with answer counts, suggestion clicks and 👍/👎 (0 = never hit)."""
@@ -144,7 +166,7 @@ async def alternate_api(body: schemas.AlternateRequest, publisher: PublisherDep,
     result = await in_background(lambda: publisher.add_alternate(body.entry_id, body.text, dry_run=body.dry_run))
     reply = schemas.PublishReply.of(result, body.dry_run)
     if result.published and body.request_ids:  # those the FAQ answers now leave the unanswered list
-        settled = await in_background(settle_after_publish, publisher, chatlog, body.request_ids)
+        settled = await in_background(settle_after_publish, publisher, chatlog, body.request_ids, body.entry_id)
         if settled is None:
             reply.log_note = LOG_NOT_SETTLED
         else:
@@ -159,11 +181,13 @@ LOG_NOT_SETTLED = (
 )
 
 
-def settle_after_publish(publisher: Publisher, chatlog: ChatLog, request_ids: Sequence[str]) -> Settled | None:
+def settle_after_publish(
+    publisher: Publisher, chatlog: ChatLog, request_ids: Sequence[str], entry_id: str | None = None
+) -> Settled | None:
     """``settle_answered`` after an alternate went live, or None when the log is unavailable (a locked or full
     database): the publish stands whatever the log does."""
     try:
-        return settle_answered(publisher.engine, chatlog, request_ids)
+        return settle_answered(publisher.engine, chatlog, request_ids, entry_id)
     except LogUnavailableError as exc:
         log.warning("published, but the question log could not be settled: %s", exc)
         return None

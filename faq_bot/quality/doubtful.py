@@ -5,8 +5,8 @@ A wrong confident answer is the worst a visitor can get, and the question log's 
 five labelled sets of three FAQs (the bundled one, a municipal and a university FAQ), 41 of the 47 wrong ones had
 a probability under 80 %, against 60 % of all answers (under 70 %: 28 of 47, and 40 %). So staff review the
 answered questions under a probability they choose (``REVIEW_LEVELS``), the least probable first, and every
-answer a visitor rated 👎; each is confirmed as right (it leaves the list) or added as an alternate of the entry
-that answers it.
+answer a visitor rated 👎; each is confirmed (right, or nothing the FAQ should answer: it leaves the list) or
+added as an alternate of the entry that should answer it.
 """
 
 from __future__ import annotations
@@ -26,10 +26,11 @@ REVIEW_LIMIT = 5000
 
 @dataclass(frozen=True)
 class DoubtfulAnswer:
-    """One question (the same words, answered with the same entry, counted once) to check."""
+    """One question (the same words, answered with the same entry in the same categories, counted once) to check."""
 
     message: str
     entry_id: str
+    categories: tuple[str, ...]  # the categories the visitor narrowed the question to (none: the whole FAQ)
     confidence: float  # the lowest probability it was answered with
     count: int
     down: int  # 👎 ratings
@@ -50,15 +51,16 @@ class DoubtfulPage:
 
 
 def doubtful_answers(questions: Sequence[LoggedQuestion]) -> list[DoubtfulAnswer]:
-    """The logged answers as rows to check, the same words with the same entry as one row: a row with a 👎 first,
-    then the least probable, then the most recently asked."""
-    merged: dict[tuple[str, str], list[LoggedQuestion]] = {}
+    """The logged answers as rows to check, the same words answered with the same entry (in the same categories) as
+    one row: a row with a 👎 first, then the least probable, then the most recently asked."""
+    merged: dict[tuple[str, str, str], list[LoggedQuestion]] = {}
     for q in questions:
-        merged.setdefault((q.message, q.entry_id or ""), []).append(q)
+        merged.setdefault((q.message, q.entry_id or "", q.categories), []).append(q)
     rows = [
         DoubtfulAnswer(
             message=message,
             entry_id=entry_id,
+            categories=tuple(c for c in categories.split("|") if c),
             confidence=min(q.confidence for q in asked),
             count=len(asked),
             down=sum(q.rating == "down" for q in asked),
@@ -66,7 +68,7 @@ def doubtful_answers(questions: Sequence[LoggedQuestion]) -> list[DoubtfulAnswer
             last_seen=max(q.created for q in asked),
             request_ids=tuple(q.request_id for q in asked),
         )
-        for (message, entry_id), asked in merged.items()
+        for (message, entry_id, categories), asked in merged.items()
     ]
     rows.sort(key=lambda r: (r.down == 0, r.confidence, -r.last_seen))
     return rows

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -73,18 +74,26 @@ def wants_page(headers: Mapping[str, str], path: str) -> bool:
 
 #: The page each admin form posts from (``/admin/ui/<action>``): where its error page, or its result address
 #: opened again, leads back to.
-FORM_PAGES = {"batch": "/admin/batch", "alternate": "/admin/log", "dismiss": "/admin/log", "entries": "/admin/entries",
-              "new-entry": "/admin/entries"}  # fmt: skip
-_PAGE_NAMES = {"/admin/batch": "一括テストに戻る", "/admin/log": "質問ログに戻る", "/admin/entries": "FAQの一覧に戻る"}
+FORM_PAGES = {"batch": "/admin/batch", "alternate": "/admin/log", "dismiss": "/admin/log", "undismiss": "/admin/log",
+              "entries": "/admin/entries", "new-entry": "/admin/entries"}  # fmt: skip
+_PAGE_NAMES = {"/admin/batch": "一括テストに戻る", "/admin/log": "質問ログに戻る", "/admin/entries": "FAQの一覧に戻る",
+               "/admin/answers": "確認したい回答に戻る"}  # fmt: skip
+#: What of a list's address says where in the list a form was sent from (not the message of an action before).
+_LIST_PLACE = ("days", "below", "page", "sort")
 
 
-def back_link(path: str) -> tuple[str, str]:
-    """Where an error page leads on (address, label): the page a form was sent from, the entry list for an entry,
-    the admin home for other admin pages, else the site's top page."""
+def back_link(path: str, referer: str = "") -> tuple[str, str]:
+    """Where an error page leads on (address, label): the page a form was sent from (the list it was sent from,
+    at the same page, when the browser says so: the log's actions are sent from two lists), the entry list for
+    an entry, the admin home for other admin pages, else the site's top page."""
     parts = path.split("/")
     if not path.startswith("/admin"):
         return "/", "トップページに戻る"
     if len(parts) > 3 and parts[2] == "ui":
+        came = urlsplit(referer)
+        if came.path in _PAGE_NAMES:  # only an address of this site's own pages, and only which page of a list
+            kept = urlencode([(k, v) for k, v in parse_qsl(came.query) if k in _LIST_PLACE])
+            return came.path + (f"?{kept}" if kept else ""), _PAGE_NAMES[came.path]
         page = FORM_PAGES.get(parts[3], "/admin")
     elif len(parts) > 2 and f"/admin/{parts[2]}" in _PAGE_NAMES:
         page = f"/admin/{parts[2]}"
@@ -93,9 +102,9 @@ def back_link(path: str) -> tuple[str, str]:
     return page, _PAGE_NAMES.get(page, "管理画面に戻る")
 
 
-def error_context(status: int, message: str, path: str) -> dict[str, str]:
-    """What an error page shows: a heading for the status, the message, and the way back."""
-    back, label = back_link(path)
+def error_context(status: int, message: str, path: str, referer: str = "") -> dict[str, str]:
+    """What an error page shows: a heading for the status, the message, and the way back (``back_link``)."""
+    back, label = back_link(path, referer)
     heading = _PAGE_HEADINGS.get(status, "エラーが発生しました")
     return {"heading": heading, "error": message, "back": back, "back_label": label, "csrf": "", "active": ""}
 
@@ -109,7 +118,7 @@ def _as_page(request: Request, response: Response) -> Response:
         return response
     # Inside the admin pages with their menu; elsewhere plain (a visitor who mistyped an address sees no admin menu).
     name = "notice.html" if request.url.path.startswith("/admin") else "error.html"
-    context = error_context(response.status_code, detail, request.url.path)
+    context = error_context(response.status_code, detail, request.url.path, request.headers.get("referer", ""))
     page = templates().TemplateResponse(request, name, context, status_code=response.status_code)
     for header in ("retry-after", "www-authenticate"):
         if header in response.headers:
@@ -190,7 +199,8 @@ _FIELD_NAMES = {"page": "ページ番号", "days": "期間の日数", "per_page"
                 "message": "質問", "categories": "分類", "category": "分類", "question": "質問", "answer": "回答",
                 "alternates": "言い換え", "text": "言い換え", "entry_id": "FAQ番号", "id": "FAQ番号",
                 "request_id": "質問のID", "request_ids": "質問のID", "rating": "評価", "comment": "コメント",
-                "token": "トークン", "csrf": "フォームの確認コード", "file": "ファイル"}  # fmt: skip
+                "token": "トークン", "csrf": "フォームの確認コード", "file": "ファイル", "below": "確信度の上限",
+                "view": "一覧の種類"}  # fmt: skip
 #: Where a parameter means something else (the start of the address, then the parameter's names there).
 _FIELD_NAMES_AT = {"/admin/entries": {"q": "検索する文字"}}
 

@@ -19,6 +19,9 @@ from faq_bot.service.diffs import EntryChangeOut
 #: The documented upper bound of a message; ``max_message_chars`` can only make it stricter.
 MAX_MESSAGE_CHARS = 2000
 
+#: The longest visitor question that can become an alternate as it is (a longer one is a message, not a phrasing).
+ALTERNATE_CHARS = 500
+
 
 class ChatRequest(BaseModel):
     """A visitor's question."""
@@ -480,12 +483,13 @@ class DoubtfulAnswerOut(BaseModel):
 
     message: str
     entry_id: str
+    categories: list[str] = Field(description="訪問者が絞り込んだ分類（空: FAQ全体）")
     confidence: float = Field(description="回答したときの確信度（いちばん低かったもの）")
     count: int
     down: int = Field(description="👎の数")
     comments: list[str]
     last_seen: float
-    request_ids: list[str] = Field(description="この質問の記録（「正しい」として外すとき）")
+    request_ids: list[str] = Field(description="この質問の記録（確認済みとして一覧から外すとき）")
 
 
 class EntryStatsOut(BaseModel):
@@ -518,8 +522,10 @@ class AlternateRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     entry_id: str = Field(min_length=1, max_length=64)
-    text: str = Field(min_length=1, max_length=500)
+    text: str = Field(min_length=1, max_length=ALTERNATE_CHARS)
     dry_run: bool = False
     request_ids: list[str] = Field(
-        default_factory=list, max_length=10_000, description="公開できたら未回答の一覧から外す質問"
+        default_factory=list,
+        max_length=10_000,
+        description="公開後にこのFAQ（entry_id）で回答されるようになった質問を、未回答の一覧・確認したい回答から外す",
     )

@@ -405,7 +405,8 @@ class ChatLog:
 
     def doubtful_answers(self, since: float, below: float, limit: int = 5000) -> list[LoggedQuestion]:
         """Answered questions asked at or after ``since`` that got a probability under ``below`` or a 👎, and that
-        staff have not dealt with (confirmed as right, or added as an alternate), the least probable first."""
+        staff have not dealt with (confirmed, or added as an alternate): those with a 👎 first (however probable:
+        never cut off by ``limit`` behind less probable ones), then the least probable."""
         dealt = sa.select(dismissals.c.request_id).where(dismissals.c.request_id == chats.c.request_id)
         query = (
             self._questions_query()
@@ -415,7 +416,12 @@ class ChatLog:
                 (chats.c.confidence < below) | (feedback.c.rating == "down"),
                 ~dealt.exists(),
             )
-            .order_by(chats.c.confidence, chats.c.created.desc(), chats.c.request_id)
+            .order_by(
+                sa.case((feedback.c.rating == "down", 0), else_=1),
+                chats.c.confidence,
+                chats.c.created.desc(),
+                chats.c.request_id,
+            )
             .limit(limit)
         )
         rows = self._read(lambda conn: conn.execute(query).all())

@@ -190,13 +190,18 @@ def test_the_answers_to_check_fit_every_screen_and_enter_in_the_entry_box_previe
     browser: Browser, app: FastAPI, site: str
 ) -> None:
     # Six columns (the question, the entry answered, its probability, 👎 and comments, the time, the actions):
-    # their widths once made the page scroll sideways on a 1280-pixel screen.
+    # their widths once made the page scroll sideways on a 1280-pixel screen, then from 1041 to ~1170 pixels,
+    # and ran over the edge of their box at 1280.
     _ask(app, site, ["クレジットカードは使えますか", "パスワードを変更できますか"])
-    for width, height in [*PHONES, (1280, 800)]:
+    for width, height in [*PHONES, (1041, 800), (1100, 800), (1181, 800), (1280, 800), (1920, 1080)]:
         ctx, page, errors = _staff_page(browser, site, width, height)
         page.goto(site + "/admin/answers?days=0&below=100")
         expect(page.locator("table.answers tbody tr")).to_have_count(2)
         assert page.evaluate(SIDEWAYS) == 0, (width, height)
+        inside = """() => { const t = document.querySelector('table.answers').getBoundingClientRect();
+          const s = document.querySelector('table.answers').closest('section').getBoundingClientRect();
+          return t.right <= s.right + 0.5 && t.left >= s.left - 0.5; }"""
+        assert page.evaluate(inside), (width, height)
         if width == 1280:
             box = page.locator("table.answers tbody tr").first.get_by_label("答えるべきFAQの番号")
             box.fill("5")

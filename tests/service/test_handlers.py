@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from faq_bot.config import Settings
 from faq_bot.service.app import create_app
+from tests.conftest import csrf_of
 from tests.fakes import FakeEmbedder
 
 
@@ -111,3 +112,20 @@ def test_a_parameter_is_named_as_the_page_it_is_on_names_it() -> None:
     many = {"loc": ("body", "request_ids"), "type": "too_long", "ctx": {"max_length": 500}}
     assert invalid_input(many) == "入力が正しくありません（質問のID: 500件以内にしてください）。"
     assert invalid_input({"loc": ("body",), "type": "missing"}) == "送信された内容が空か、形式が正しくありません。"
+
+
+def test_an_error_on_a_form_leads_back_to_the_list_and_page_it_was_sent_from(logged_in_client: TestClient) -> None:
+    # The log's actions are sent from two lists: the error page of one sent from the answers to check led to the
+    # other list (and an undo's error to the admin home).
+    client = logged_in_client
+    csrf = csrf_of(client.get("/admin/answers").text)
+    sent_from = "http://testserver/admin/answers?days=7&below=70&page=2&dismissed=1&undo=" + "a" * 32
+    refused = client.post("/admin/ui/alternate", data={"csrf": csrf, "entry_id": "1", "text": "あ" * 501},
+                          headers={**PAGE, "Referer": sent_from})  # fmt: skip
+    assert refused.status_code == 422 and "言い換え" in refused.text
+    assert '<a href="/admin/answers?days=7&amp;below=70&amp;page=2">確認したい回答に戻る' in refused.text
+    elsewhere = client.post("/admin/ui/alternate", data={"csrf": csrf, "entry_id": "1", "text": "あ" * 501},
+                            headers={**PAGE, "Referer": "https://evil.example/admin/nowhere"})  # fmt: skip
+    assert '<a href="/admin/log">質問ログに戻る' in elsewhere.text  # not a page of this site's lists: the form's own
+    undo = client.post("/admin/ui/undismiss", data={"csrf": csrf}, headers=PAGE)
+    assert undo.status_code == 422 and '<a href="/admin/log">質問ログに戻る' in undo.text

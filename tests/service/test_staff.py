@@ -228,10 +228,18 @@ def test_actions_on_the_log_come_back_to_the_same_page_and_failures_read_as_fail
     assert staged and 'name="back" value="/admin/log?days=7&amp;page=2"' in added.text
     done = client.post(
         "/admin/ui/publish",
-        data={"csrf": csrf, "staged": staged.group(1), "dismiss": rid, "back": "/admin/log?days=7&page=2"},
+        data={
+            "csrf": csrf,
+            "staged": staged.group(1),
+            "dismiss": rid,
+            "dismiss_entry": "5",
+            "back": "/admin/log?days=7&page=2",
+        },
     )
     assert "公開しました（" in done.text and 'href="/admin/log?days=7&amp;page=2">質問ログに戻る' in done.text
-    assert "1件の質問に回答できるようになり" in done.text and "まだ回答できない" not in done.text
+    assert (
+        "1件の質問にFAQ 5 で回答するようになり、未回答の一覧から外しました。" in done.text and "まだ" not in done.text
+    )
     assert written_log(client).count("dismissals") == 1
     other = client.post("/api/chat", json={"message": "駐車場は何台ありますか"}).json()["request_id"]
     gone = client.post("/admin/ui/dismiss", data={**form, "ids": other}, follow_redirects=False)
@@ -556,8 +564,9 @@ def test_the_answers_to_check_list_unsure_and_down_rated_answers_and_lead_to_the
     card = client.post("/api/chat", json={"message": "クレジットカードは使えますか"}).json()
     assert card["decision"] == "answer" and card["confidence"] > 0.9
     client.post("/api/chat", json={"message": "社員食堂はありますか"})  # escalated: the other list's
-    assert 'href="/admin/answers"' in client.get("/admin/log").text
-    assert "ありません。" in client.get("/admin/answers", params={"days": 0}).text  # sure, not rated: nothing to check
+    assert 'href="/admin/answers?days=30"' in client.get("/admin/log").text  # the same period
+    nothing = client.get("/admin/answers", params={"days": 0}).text  # sure and not rated: nothing to check
+    assert '<p class="empty">ありません。</p>' in nothing
     client.post("/api/feedback", json={"request_id": card["request_id"], "rating": "down", "comment": "JCB以外は？"})
     rows = client.get("/admin/log/answers", params={"days": 0, "below": 0.01}, headers=ADMIN_AUTH)
     assert rows.headers["X-Total-Count"] == "1"
@@ -601,36 +610,65 @@ def test_an_answer_confirmed_as_right_leaves_the_list_and_its_undo_comes_back_to
     gone = client.post("/admin/ui/dismiss", data=form, follow_redirects=False)
     assert gone.headers["location"].startswith("/admin/answers?days=7&below=100&page=1&dismissed=1&undo=")
     after = client.get(gone.headers["location"]).text
-    assert "1件の回答を正しい回答として一覧から外しました。" in after and "ありません。" in after
+    assert "確認済みとして一覧から外しました（質問 1回分）。" in after and '<p class="empty">ありません。</p>' in after
     back = _undo_on(client, after)
     assert back.headers["location"] == "/admin/answers?days=7&below=100&page=1&restored=1"
-    assert "1件の回答を一覧に戻しました。" in client.get(back.headers["location"]).text
+    assert "一覧に戻しました（質問 1回分）。" in client.get(back.headers["location"]).text
 
 
 def test_an_answer_added_as_an_alternate_leaves_the_list_only_once_that_entry_answers_it(
     logged_in_client: TestClient,
 ) -> None:
     client = logged_in_client
-    form = _an_answer_listed(client)
-    text = "クレジットカードは使えますか"
-    refused = client.post("/admin/ui/alternate", data={**form, "entry_id": "99", "text": text})
+    # When an invoice is issued (entry 1), asked with a wish to download it: answered with entry 2, under 80 %.
+    asked = "請求書はいつ発行されますか。ダウンロードしたい"
+    reply = client.post("/api/chat", json={"message": asked}).json()
+    assert reply["decision"] == "answer" and reply["entry"]["id"] == "2" and reply["confidence"] < 0.8
+    listed = client.get("/admin/answers", params={"days": 7}).text
+    assert f'title="{asked}"' in listed and '<a href="/admin/entries/2">FAQ 2</a>' in listed
+    form = {"csrf": csrf_of(listed), "ids": reply["request_id"], "days": "7", "page": "1", "view": "answers",
+            "below": "80"}  # fmt: skip
+    refused = client.post("/admin/ui/alternate", data={**form, "entry_id": "99", "text": asked})
     assert '<p class="error" role="alert">追加できませんでした' in refused.text
     assert "確認したい回答（直近7日）" in refused.text  # the same list again, with the error
 
     def publish(entry_id: str, text: str) -> str:
         preview = client.post("/admin/ui/alternate", data={**form, "entry_id": entry_id, "text": text}).text
-        back = "/admin/answers?days=7&amp;below=100&amp;page=1"
+        back = "/admin/answers?days=7&amp;below=80&amp;page=1"
         assert f'href="{back}">公開せずに戻る' in preview and f'name="back" value="{back}"' in preview
         assert f'name="dismiss_entry" value="{entry_id}"' in preview
         fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', preview.split('action="/admin/ui/publish"')[1]))
         return client.post("/admin/ui/publish", data={**fields, "back": back.replace("&amp;", "&")}).text
 
-    # Another wording added to entry 5: the question is answered with entry 4 still, so it stays on the list.
+    # A publish that does not make entry 5 answer it (another wording added there): it stays on the list.
     stays = publish("5", "カードか振込で払いたい")
     assert "この質問は、まだFAQ 5 で回答されません（一覧に残しています）。" in stays
     assert written_log(client).count("dismissals") == 0
-    # Added to the entry that answers it: off the list.
-    done = publish("4", "カードで払える？")
-    assert "1件の質問にFAQ 4 で回答するようになり、確認したい回答の一覧から外しました。" in done
-    assert 'href="/admin/answers?days=7&amp;below=100&amp;page=1">確認したい回答に戻る' in done
-    assert "ありません。" in client.get("/admin/answers", params={"days": 7, "below": 100}).text
+    # The question itself added to entry 1, which should answer it: entry 1 answers it now, and it leaves the list.
+    done = publish("1", asked)
+    assert "1件の質問にFAQ 1 で回答するようになり、確認したい回答の一覧から外しました。" in done
+    assert 'href="/admin/answers?days=7&amp;below=80&amp;page=1">確認したい回答に戻る' in done
+    assert client.post("/api/chat", json={"message": asked}).json()["entry"]["id"] == "1"
+    assert '<p class="empty">ありません。</p>' in client.get("/admin/answers", params={"days": 7}).text
+
+
+def test_an_answer_to_check_shows_its_answer_its_categories_and_says_when_it_is_too_long_for_an_alternate(
+    logged_in_client: TestClient,
+) -> None:
+    client = logged_in_client
+    client.post("/api/chat", json={"message": "クレジットカードは使えますか", "categories": ["支払い"]})
+    long = (
+        "お世話になっております。" * 45 + "クレジットカードは使えますか"
+    )  # over 500 characters, under the chat's limit
+    assert len(long) > 500 and client.post("/api/chat", json={"message": long}).json()["decision"] == "answer"
+    page = client.get("/admin/answers", params={"days": 0, "below": 100}).text
+    rows = re.findall(r"<tr><td data-label=\"質問\">.*?</tr>", page, re.S)
+    narrowed = next(r for r in rows if "分類: 支払い" in r)
+    # the console asks it as the visitor did, in a tab of its own (the list stays where it was)
+    assert 'href="/admin/console?q=%E3%82%AF' in narrowed and "&amp;category=%E6%94%AF%E6%89%95%E3%81%84" in narrowed
+    assert 'target="_blank" rel="noopener"' in narrowed
+    assert '<summary>回答を見る</summary><p class="answer-text">VISAとJCBに対応しています。</p>' in narrowed
+    assert 'name="entry_id"' in narrowed
+    too_long = next(r for r in rows if "分類" not in r)
+    assert 'name="entry_id"' not in too_long and "500文字を超える質問は、そのままでは言い換えにできません。" in too_long
+    assert "確認済みにする（一覧から外す）" in too_long  # it can still leave the list

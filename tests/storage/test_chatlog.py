@@ -106,10 +106,12 @@ def test_doubtful_answers_are_answers_under_the_level_or_rated_down_and_not_yet_
     log.record_feedback("r3", "down", "違う")
     log.dismiss(["r6"], "dismissed")
     found = log.doubtful_answers(now - 30 * 86400, 0.8)
-    assert [q.message for q in found] == ["less sure", "unsure", "sure but rated down"]  # the least probable first
-    assert found[2].rating == "down" and found[2].comment == "違う"
-    assert log.doubtful_answers(0.0, 0.8)[0].message == "old"  # every day
-    assert [q.message for q in log.doubtful_answers(0.0, 0.42, limit=2)] == ["old", "less sure"]
+    # 👎 first, however probable, then the least probable
+    assert [q.message for q in found] == ["sure but rated down", "less sure", "unsure"]
+    assert found[0].rating == "down" and found[0].comment == "違う"
+    assert log.doubtful_answers(0.0, 0.8)[1].message == "old"  # every day
+    # a 👎 is never cut off behind less probable answers
+    assert [q.message for q in log.doubtful_answers(0.0, 0.42, limit=2)] == ["sure but rated down", "old"]
     log.undismiss(["r6"])  # the undo of 「この回答で正しい」: on the list again
     assert "confirmed" in [q.message for q in log.doubtful_answers(0.0, 0.8)]
 

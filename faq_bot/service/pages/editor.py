@@ -301,24 +301,18 @@ async def ui_publish(
             progress(Step("質問ログの質問を、公開したFAQで確かめています"))
             settled = settle_after_publish(publisher, chatlog, dismiss.split(","), dismiss_entry or None)
             checking = back.startswith("/admin/answers")
+            listed = "確認したい回答" if checking else "未回答"
+            by = f"FAQ {dismiss_entry} で" if dismiss_entry else ""
             if settled is None:
                 message = LOG_NOT_SETTLED
             elif not settled.answered:
-                message += (
-                    f" この質問は、まだFAQ {dismiss_entry} で回答されません（一覧に残しています）。"
-                    if checking and dismiss_entry
-                    else " この群の質問は、まだどれも回答できません（一覧に残しています）。"
-                )
+                subject = "この質問は、まだ" if checking else "この群の質問は、まだどれも"
+                message += f" {subject}{by}回答されません（一覧に残しています）。"
             else:
-                message += (
-                    f" {len(settled.answered)}件の質問にFAQ {dismiss_entry} で回答するようになり、"
-                    "確認したい回答の一覧から外しました。"
-                    if checking
-                    else f" {len(settled.answered)}件の質問に回答できるようになり、未回答の一覧から外しました。"
-                )
+                message += f" {len(settled.answered)}件の質問に{by}回答するようになり、{listed}の一覧から外しました。"
                 if settled.still_open:
                     message += (
-                        f" {len(settled.still_open)}件はまだ回答できないため、一覧に残しています"
+                        f" {len(settled.still_open)}件はまだ{by}回答されないため、一覧に残しています"
                         "（別の言い換えとして追加するか、対応不要にしてください）。"
                     )
             to_list = back if back.startswith(("/admin/log", "/admin/answers")) else "/admin/log"

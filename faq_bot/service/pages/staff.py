@@ -25,6 +25,7 @@ from faq_bot.service.auth import AdminAuth, AdminPageRoute
 from faq_bot.service.deps import AuthDep, ChatLogDep, PublisherDep, SettingsDep, StagingDep, UnansweredDep
 from faq_bot.service.offload import in_background
 from faq_bot.service.routes.staff import csv_download, explain_question
+from faq_bot.service.schemas import ALTERNATE_CHARS
 from faq_bot.service.streaming import View, with_progress
 from faq_bot.service.templating import render
 from faq_bot.service.uploads import read_upload
@@ -170,7 +171,7 @@ async def answers_page(
     """Answers to check: answered questions with a probability under ``below`` % or a 👎
     (``faq_bot.quality.doubtful``)."""
     message = action_message(
-        dismissed, restored, "{}件の回答を正しい回答として一覧から外しました。", "{}件の回答を一覧に戻しました。"
+        dismissed, restored, "確認済みとして一覧から外しました（質問 {}回分）。", "一覧に戻しました（質問 {}回分）。"
     )
     return await render_answers(
         request, auth, publisher, chatlog, message, days=days, below=below, page=page_number(page),
@@ -200,6 +201,7 @@ async def render_answers(
     return await render(
         request, auth, "answers.html", "log", rows=rows, shown=shown, days=days, below=below, levels=levels,
         message=message, error=error, undo=undo, choices=choices, all_entries=loaded.index.entries,
+        alternate_chars=ALTERNATE_CHARS,
         per_page=GROUPS_PER_PAGE, asked_page=page, limit=REVIEW_LIMIT,
     )  # fmt: skip
 
@@ -298,7 +300,7 @@ async def render_log(
     return await render(
         request, auth, "log.html", "log", groups=list(zip(shown.groups, likely, ids, near, strict=True)),
         days=days, message=message, error=error, all_entries=entries, choices=choices, total=total, shown=shown,
-        undo=undo, per_page=GROUPS_PER_PAGE, asked_page=page,
+        undo=undo, per_page=GROUPS_PER_PAGE, asked_page=page, alternate_chars=ALTERNATE_CHARS,
     )  # fmt: skip
 
 
@@ -326,7 +328,7 @@ async def alternate_ui(
     chatlog: ChatLogDep,
     unanswered: UnansweredDep,
     entry_id: Annotated[str, Form(max_length=64)],
-    text: Annotated[str, Form(max_length=500)],
+    text: Annotated[str, Form(max_length=ALTERNATE_CHARS)],
     ids: Annotated[str, Form(max_length=2_000_000)] = "",
     csrf: Annotated[str, Form()] = "",
     days: Annotated[int, Form(ge=0, le=3650)] = 30,

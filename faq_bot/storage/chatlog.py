@@ -144,6 +144,22 @@ class LoggedQuestion:
 
 
 @dataclass(frozen=True)
+class DoubtfulAnswer:
+    """An answered question to check (``ChatLog.doubtful_answers``): the same words, answered with the same entry in
+    the same categories, counted once."""
+
+    message: str
+    entry_id: str
+    categories: tuple[str, ...]  # the categories the visitor narrowed the question to (none: the whole FAQ)
+    confidence: float  # the lowest probability it was answered with
+    count: int
+    down: int  # 👎 ratings
+    comments: tuple[str, ...]  # what visitors wrote with their 👎
+    last_seen: float
+    request_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class EntryStats:
     """How often an entry answered, was picked from suggestions, and how it was rated."""
 
@@ -403,29 +419,66 @@ class ChatLog:
             and q.request_id not in done
         ][:limit]
 
-    def doubtful_answers(self, since: float, below: float, limit: int = 5000) -> list[LoggedQuestion]:
+    def doubtful_answers(
+        self, since: float, below: float, offset: int = 0, limit: int = 30
+    ) -> tuple[list[DoubtfulAnswer], int, int]:
         """Answered questions asked at or after ``since`` that got a probability under ``below`` or a 👎, and that
-        staff have not dealt with (confirmed, or added as an alternate): those with a 👎 first (however probable:
-        never cut off by ``limit`` behind less probable ones), then the least probable."""
+        staff have not dealt with (confirmed, or added as an alternate): the same words answered with the same
+        entry in the same categories as one row; rows with a 👎 first (however probable), then the least probable,
+        then the most recently asked. One page of rows (``offset``, ``limit``), the rows in all pages and the
+        questions in them: grouped and paged by the database (a month's log can hold thousands)."""
+        down = sa.case((feedback.c.rating == "down", 1), else_=0)
         dealt = sa.select(dismissals.c.request_id).where(dismissals.c.request_id == chats.c.request_id)
-        query = (
-            self._questions_query()
+        grouped = (
+            sa.select(
+                chats.c.message, chats.c.entry_id, chats.c.categories,
+                sa.func.min(chats.c.confidence).label("confidence"), sa.func.count().label("count"),
+                sa.func.sum(down).label("down"), sa.func.max(chats.c.created).label("last_seen"),
+                sa.func.aggregate_strings(chats.c.request_id, ",").label("ids"),
+            )
+            .select_from(chats.outerjoin(feedback, feedback.c.request_id == chats.c.request_id))
             .where(
-                chats.c.created >= since,
-                chats.c.decision == "answer",
-                (chats.c.confidence < below) | (feedback.c.rating == "down"),
-                ~dealt.exists(),
+                chats.c.created >= since, chats.c.decision == "answer",
+                (chats.c.confidence < below) | (feedback.c.rating == "down"), ~dealt.exists(),
             )
+            .group_by(chats.c.message, chats.c.entry_id, chats.c.categories)
+        ).subquery()  # fmt: skip
+        page = (
+            sa.select(grouped)
             .order_by(
-                sa.case((feedback.c.rating == "down", 0), else_=1),
-                chats.c.confidence,
-                chats.c.created.desc(),
-                chats.c.request_id,
+                sa.case((grouped.c.down > 0, 0), else_=1), grouped.c.confidence, grouped.c.last_seen.desc(),
+                grouped.c.message, grouped.c.entry_id, grouped.c.categories,
             )
+            .offset(offset)
             .limit(limit)
-        )
-        rows = self._read(lambda conn: conn.execute(query).all())
-        return [LoggedQuestion(*r) for r in rows]
+        )  # fmt: skip
+        totals = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(grouped.c.count), 0))
+
+        def read(conn: sa.Connection) -> tuple[Sequence[Any], dict[str, str], tuple[int, int]]:
+            rows = conn.execute(page).all()
+            ids = [r for row in rows for r in str(row.ids).split(",")]
+            comments: dict[str, str] = {}
+            for start in range(0, len(ids), 500):  # bounded IN lists (a question asked a thousand times)
+                rated = sa.select(feedback.c.request_id, feedback.c.comment).where(
+                    feedback.c.request_id.in_(ids[start : start + 500]), feedback.c.rating == "down",
+                    feedback.c.comment.is_not(None),
+                )  # fmt: skip
+                comments.update(_pairs(rated, conn))
+            n_rows, n_questions = conn.execute(totals).one()
+            return rows, comments, (int(n_rows), int(n_questions))
+
+        rows, comments, (total_rows, total_questions) = self._read(read)
+        out = []
+        for row in rows:
+            ids = tuple(sorted(str(row.ids).split(",")))
+            out.append(DoubtfulAnswer(
+                message=row.message, entry_id=row.entry_id or "",
+                categories=tuple(c for c in (row.categories or "").split("|") if c),
+                confidence=float(row.confidence), count=int(row.count), down=int(row.down or 0),
+                comments=tuple(comments[r] for r in ids if r in comments), last_seen=float(row.last_seen),
+                request_ids=ids,
+            ))  # fmt: skip
+        return out, total_rows, total_questions
 
     def dismiss(self, request_ids: list[str], reason: str) -> int:
         """Take logged questions off the unanswered list (``alternate``: now answered; ``dismissed``: not wanted)."""

@@ -105,15 +105,42 @@ def test_doubtful_answers_are_answers_under_the_level_or_rated_down_and_not_yet_
         log.record_chat(ChatRecord(f"r{i}", message, decision, "1", p, "v1", created=created))
     log.record_feedback("r3", "down", "違う")
     log.dismiss(["r6"], "dismissed")
-    found = log.doubtful_answers(now - 30 * 86400, 0.8)
+
+    def listed(since: float, below: float, **page: int) -> list[str]:
+        return [row.message for row in log.doubtful_answers(since, below, **page)[0]]
+
+    found, total_rows, total_questions = log.doubtful_answers(now - 30 * 86400, 0.8)
     # 👎 first, however probable, then the least probable
-    assert [q.message for q in found] == ["sure but rated down", "less sure", "unsure"]
-    assert found[0].rating == "down" and found[0].comment == "違う"
-    assert log.doubtful_answers(0.0, 0.8)[1].message == "old"  # every day
-    # a 👎 is never cut off behind less probable answers
-    assert [q.message for q in log.doubtful_answers(0.0, 0.42, limit=2)] == ["sure but rated down", "old"]
-    log.undismiss(["r6"])  # the undo of 「この回答で正しい」: on the list again
-    assert "confirmed" in [q.message for q in log.doubtful_answers(0.0, 0.8)]
+    assert [row.message for row in found] == ["sure but rated down", "less sure", "unsure"]
+    assert (total_rows, total_questions) == (3, 3)
+    assert found[0].down == 1 and found[0].comments == ("違う",) and found[1].down == 0 and not found[1].comments
+    assert listed(0.0, 0.8)[1] == "old"  # every day
+    # a 👎 is never paged behind less probable answers
+    assert listed(0.0, 0.42, limit=2) == ["sure but rated down", "old"]
+    assert listed(0.0, 0.42, offset=2) == ["less sure"]
+    log.undismiss(["r6"])  # the undo of 「確認済みにする」: on the list again
+    assert "confirmed" in listed(0.0, 0.8)
+
+
+def test_doubtful_answers_count_the_same_words_answered_with_the_same_entry_in_the_same_categories_once(
+    database: Database,
+) -> None:
+    log = ChatLog(database)
+    asked = [("a", "4", "", 0.7, 10.0), ("b", "4", "", 0.5, 20.0), ("c", "5", "", 0.6, 30.0),
+             ("d", "4", "", 0.65, 5.0), ("e", "4", "支払い", 0.75, 40.0)]  # fmt: skip
+    log.write([ChatRecord(rid, "カードは使える？", "answer", entry, p, "v1", created=created,
+                          categories=tuple(c for c in (categories,) if c))
+               for rid, entry, categories, p, created in asked])  # fmt: skip
+    log.record_feedback("b", "down", "JCBは？")
+    log.record_feedback("d", "down", None)
+    rows, total_rows, total_questions = log.doubtful_answers(0.0, 0.8)
+    assert [(r.entry_id, r.categories, r.count, r.confidence, r.down, r.last_seen) for r in rows] == [
+        ("4", (), 3, 0.5, 2, 20.0),  # 👎 first
+        ("5", (), 1, 0.6, 0, 30.0),
+        ("4", ("支払い",), 1, 0.75, 0, 40.0),
+    ]
+    assert rows[0].comments == ("JCBは？",) and rows[0].request_ids == ("a", "b", "d")
+    assert (total_rows, total_questions) == (3, 5)
 
 
 def test_retention_purges_old_rows(database: Database, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,7 +14,7 @@ from faq_bot.progress import Progress, Step
 from faq_bot.publishing.publisher import Publisher, alternate_source
 from faq_bot.quality import report as batch_report
 from faq_bot.quality.batch import batch_queries, run_batch
-from faq_bot.quality.doubtful import REVIEW_BELOW, REVIEW_LEVELS, REVIEW_LIMIT, review
+from faq_bot.quality.doubtful import REVIEW_BELOW, REVIEW_LEVELS, review
 from faq_bot.quality.grouping import QuestionGroup
 from faq_bot.quality.insights import EntryUsage, entry_usage
 from faq_bot.quality.report import DECISION_LABELS
@@ -202,7 +202,7 @@ async def render_answers(
         request, auth, "answers.html", "log", rows=rows, shown=shown, days=days, below=below, levels=levels,
         message=message, error=error, undo=undo, choices=choices, all_entries=loaded.index.entries,
         alternate_chars=ALTERNATE_CHARS,
-        per_page=GROUPS_PER_PAGE, asked_page=page, limit=REVIEW_LIMIT,
+        per_page=GROUPS_PER_PAGE, asked_page=page,
     )  # fmt: skip
 
 

@@ -41,13 +41,16 @@ class StaffTiming:
     unsettled: int
     first_page_s: float  # the first log page after start-up
     page_s: float  # later pages (median)
+    answers: int  # answered questions under 80 % (the answers to check)
+    answers_page_s: float  # a page of the answers to check (median)
     idle: Timing
     while_log_pages: Timing
     while_batch_test: Timing
 
 
 def fill_log(settings: Settings, path: Path, n: int) -> int:
-    """A log of ``n`` questions as the chat route writes them; returns how many are unsettled."""
+    """A log of ``n`` questions as the chat route writes them (answers with probabilities from 0.45 to 1); returns
+    how many are unsettled."""
     rng = random.Random(7)
     stems = [e.question for e in synthetic.entries(max(50, n // 5))]
     engine = open_engine(settings.model_copy(update={"micro_batch": False, "reply_cache_size": 0}))
@@ -68,7 +71,8 @@ def fill_log(settings: Settings, path: Path, n: int) -> int:
     rows = []
     for rid, text, decision, created in records:
         vector = pack_vector(vectors[rid]) if rid in vectors else None
-        rows.append(ChatRecord(rid, text, decision, "1", 0.2, "bench", created=created, vector=vector, model=model))
+        p = rng.uniform(0.45, 1.0) if decision == "answer" else 0.2
+        rows.append(ChatRecord(rid, text, decision, "1", p, "bench", created=created, vector=vector, model=model))
     for start in range(0, len(rows), 1000):
         log.write(rows[start : start + 1000])
     log.close()
@@ -94,11 +98,21 @@ def _timed_page(staff: httpx.Client, page: int) -> float:
     return time.perf_counter() - t
 
 
+def _timed_answers(staff: httpx.Client, page: int) -> float:
+    t = time.perf_counter()
+    res = staff.get("/admin/answers", params={"days": 0, "page": page})
+    res.raise_for_status()
+    if "回答したFAQ" not in res.text:
+        raise RuntimeError("the answers to check show no answers")
+    return time.perf_counter() - t
+
+
 def _load_pages(staff: httpx.Client, seconds: float) -> None:
-    """One staff member paging through the log, one page after another, for ``seconds``."""
+    """One staff member paging through the log's two lists (unanswered questions, answers to check), one page
+    after another, for ``seconds``."""
     deadline, k = time.perf_counter() + seconds, 0
     while time.perf_counter() < deadline:
-        _timed_page(staff, 1 + k % 5)
+        (_timed_page if k % 2 == 0 else _timed_answers)(staff, 1 + k // 2 % 5)
         k += 1
 
 
@@ -134,6 +148,10 @@ def measure_staff(settings: Settings, qs: Sequence[str], logged: int, seconds: f
             try:
                 first = _timed_page(staff, 1)
                 later = statistics.median(_timed_page(staff, p) for p in (1, 2, 3, 1, 2))
+                answers_page = statistics.median(_timed_answers(staff, p) for p in (1, 2, 3, 1, 2))
+                reader = ChatLog(Database.sqlite(log))
+                answers = reader.doubtful_answers(0.0, 0.8, limit=1)[2]
+                reader.close()
                 queries = ("query\tgold\n" + "".join(f"{q}\t\n" for q in qs[:120])).encode("utf-8")
                 idle = chat_during(
                     url,
@@ -143,7 +161,8 @@ def measure_staff(settings: Settings, qs: Sequence[str], logged: int, seconds: f
                     4_000_000,
                 )
                 pages = chat_during(
-                    url, qs, "chat, one visitor, while staff load log pages", partial(_load_pages, staff, seconds),
+                    url, qs, "chat, one visitor, while staff page through the log's two lists",
+                    partial(_load_pages, staff, seconds),
                     5_000_000,
                 )  # fmt: skip
                 batch = chat_during(
@@ -155,6 +174,6 @@ def measure_staff(settings: Settings, qs: Sequence[str], logged: int, seconds: f
         finally:
             proc.terminate()
             proc.wait(timeout=30)
-        return StaffTiming(logged, unsettled, first, later, idle, pages, batch)
+        return StaffTiming(logged, unsettled, first, later, answers, answers_page, idle, pages, batch)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -130,6 +130,7 @@ def summary_json(results: dict[str, Any]) -> dict[str, Any]:
         "log_questions": staff.logged,
         "log_first_page_s": round(staff.first_page_s, 3),
         "log_page_s": round(staff.page_s, 3),
+        "answers_page_s": round(staff.answers_page_s, 3),
         "chat_ms_p95_staff_idle": round(staff.idle.p95, 3),
         "chat_ms_p95_while_log_pages": round(staff.while_log_pages.p95, 3),
         "chat_ms_p95_while_batch_test": round(staff.while_batch_test.p95, 3),
@@ -177,8 +178,9 @@ def markdown(results: dict[str, Any]) -> str:
         f"- chat p95 of one visitor while an editor publishes one-entry edits / idle: "
         f"{s['chat_ms_p95_while_publishing'] / s['chat_ms_p95_idle']:.2f}",
         f"- question log of {staff.logged:,} questions ({staff.unsettled:,} escalated or given suggestions): first "
-        f"log page after start-up {staff.first_page_s:.2f} s, later pages {staff.page_s:.2f} s (median); chat p95 of "
-        f"one visitor while staff load log pages / idle: "
+        f"log page after start-up {staff.first_page_s:.2f} s, later pages {staff.page_s:.2f} s (median); a page of the "
+        f"answers to check ({staff.answers:,} answered under 80 %) {staff.answers_page_s:.2f} s (median); chat p95 of "
+        f"one visitor while staff page through both lists / idle: "
         f"{s['chat_ms_p95_while_log_pages'] / s['chat_ms_p95_staff_idle']:.2f}, while a batch test runs / idle: "
         f"{s['chat_ms_p95_while_batch_test'] / s['chat_ms_p95_staff_idle']:.2f}",
         "",

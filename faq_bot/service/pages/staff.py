@@ -397,7 +397,7 @@ async def dismiss_ui(
     below: Annotated[int, Form(ge=1, le=100)] = round(REVIEW_BELOW * 100),
 ) -> RedirectResponse:
     """Take a group off the unanswered list (small talk, spam, a topic the FAQ will not cover), or an answer off
-    the answers to check (it was right).
+    the answers to check (確認済み: it was right, or the question is nothing for the FAQ).
 
     Then back to the same page of the list (a redirect: reloading it does not send the form again).
     """
@@ -421,7 +421,7 @@ async def undismiss_ui(
     view: Annotated[LogView, Form()] = "log",
     below: Annotated[int, Form(ge=1, le=100)] = round(REVIEW_BELOW * 100),
 ) -> RedirectResponse:
-    """Undo the last 対応不要 (or 「正しい」): the questions go back on their list."""
+    """Undo the last 対応不要 (or 確認済み): the questions go back on their list."""
     auth.check_csrf(request, csrf)
     back = back_to(view, days, page, below)
     try:

@@ -182,6 +182,9 @@ def test_on_a_phone_the_log_page_never_scrolls_sideways(browser: Browser, app: F
         page.goto(site + "/admin/log?days=0")
         expect(page.locator("table.groups tbody tr")).to_have_count(3)
         assert page.evaluate(SIDEWAYS) == 0, (width, height)
+        row = page.locator("table.groups tbody tr").first
+        dismiss = row.get_by_role("button", name="対応不要にする")
+        expect(dismiss).to_have_accessible_description(row.locator(".clamp").first.inner_text())
         ctx.close()
         assert not errors, errors
 
@@ -203,7 +206,12 @@ def test_the_answers_to_check_fit_every_screen_and_enter_in_the_entry_box_previe
           return t.right <= s.right + 0.5 && t.left >= s.left - 0.5; }"""
         assert page.evaluate(inside), (width, height)
         if width == 1280:
-            box = page.locator("table.answers tbody tr").first.get_by_label("答えるべきFAQの番号")
+            row = page.locator("table.answers tbody tr").first
+            # Thirty rows of the same two buttons: each is described by its row's question.
+            question = row.locator(".clamp").inner_text()
+            for name in ("言い換えとして追加（確認へ）", "確認済みにする（一覧から外す）"):
+                expect(row.get_by_role("button", name=name)).to_have_accessible_description(question)
+            box = row.get_by_label("答えるべきFAQの番号")
             box.fill("5")
             # Enter sends the form's first button: the alternate (refused here: the question is another entry's
             # own), never 「この回答で正しい」, which would take the answer off the list.

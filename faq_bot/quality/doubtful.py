@@ -19,6 +19,8 @@ from faq_bot.storage.chatlog import ChatLog, DoubtfulAnswer
 #: The probabilities staff can review answers under; ``REVIEW_BELOW`` is the page's first choice.
 REVIEW_LEVELS = (0.6, 0.7, 0.8, 0.9)
 REVIEW_BELOW = 0.8
+#: Pages past this are read as this (the database's offsets are 64-bit integers).
+MAX_PAGE = 10**9
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ def review(chatlog: ChatLog, days: int, below: float, page: int = 1, per_page: i
     """One page of the answers to check of the last ``days`` days (0: all), answered under ``below`` or rated 👎
     (a page past the last is the last)."""
     since = time.time() - days * 86400 if days else 0.0
+    page = min(max(page, 1), MAX_PAGE)  # an offset the database can hold (a page past the last is the last anyway)
     rows, total_rows, total_questions = chatlog.doubtful_answers(since, below, (page - 1) * per_page, per_page)
     pages = max(1, -(-total_rows // per_page))
     if page > pages:  # past the end (the list shrank, or a hand-typed page): the last page

@@ -20,4 +20,5 @@ def test_a_page_past_the_last_is_the_last_and_counts_rows_and_questions(tmp_path
     assert (shown.page, shown.pages, shown.total_rows, shown.total_questions) == (3, 3, 25, 26)
     assert [r.message for r in shown.rows] == [f"質問{n}" for n in range(20, 25)]
     assert review(log, days=0, below=0.8).total_rows == 26  # every day: the old one too
+    assert review(log, days=30, below=0.8, page=379045953308579584, per_page=298).page == 1  # no offset overflow
     assert review(log, days=30, below=0.01, page=2).pages == 1 and not review(log, days=30, below=0.01).rows

@@ -89,21 +89,18 @@ def _login(url: str) -> httpx.Client:
     return staff
 
 
-def _timed_page(staff: httpx.Client, page: int) -> float:
-    t = time.perf_counter()
-    res = staff.get("/admin/log", params={"days": 0, "page": page})
-    res.raise_for_status()
-    if "代表的な質問" not in res.text:
-        raise RuntimeError("the log page shows no groups")
-    return time.perf_counter() - t
+#: The log's two lists: address, and what each page of them shows when it lists something.
+LOG_PAGE = ("/admin/log", "代表的な質問")
+ANSWERS_PAGE = ("/admin/answers", "回答したFAQ")
 
 
-def _timed_answers(staff: httpx.Client, page: int) -> float:
+def _timed_page(staff: httpx.Client, page: int, shown: tuple[str, str] = LOG_PAGE) -> float:
+    path, marker = shown
     t = time.perf_counter()
-    res = staff.get("/admin/answers", params={"days": 0, "page": page})
+    res = staff.get(path, params={"days": 0, "page": page})
     res.raise_for_status()
-    if "回答したFAQ" not in res.text:
-        raise RuntimeError("the answers to check show no answers")
+    if marker not in res.text:
+        raise RuntimeError(f"{path} lists nothing")
     return time.perf_counter() - t
 
 
@@ -112,7 +109,7 @@ def _load_pages(staff: httpx.Client, seconds: float) -> None:
     after another, for ``seconds``."""
     deadline, k = time.perf_counter() + seconds, 0
     while time.perf_counter() < deadline:
-        (_timed_page if k % 2 == 0 else _timed_answers)(staff, 1 + k // 2 % 5)
+        _timed_page(staff, 1 + k // 2 % 5, LOG_PAGE if k % 2 == 0 else ANSWERS_PAGE)
         k += 1
 
 
@@ -148,7 +145,7 @@ def measure_staff(settings: Settings, qs: Sequence[str], logged: int, seconds: f
             try:
                 first = _timed_page(staff, 1)
                 later = statistics.median(_timed_page(staff, p) for p in (1, 2, 3, 1, 2))
-                answers_page = statistics.median(_timed_answers(staff, p) for p in (1, 2, 3, 1, 2))
+                answers_page = statistics.median(_timed_page(staff, p, ANSWERS_PAGE) for p in (1, 2, 3, 1, 2))
                 reader = ChatLog(Database.sqlite(log))
                 answers = reader.doubtful_answers(0.0, 0.8, limit=1)[2]
                 reader.close()

@@ -443,8 +443,13 @@ class ChatLog:
             )
             .group_by(chats.c.message, chats.c.entry_id, chats.c.categories)
         ).subquery()  # fmt: skip
+        # The totals over every row ride along with the page (one grouping, not a second query's).
         page = (
-            sa.select(grouped)
+            sa.select(
+                grouped,
+                sa.func.count().over().label("n_rows"),
+                sa.func.sum(grouped.c.count).over().label("n_questions"),
+            )
             .order_by(
                 sa.case((grouped.c.down > 0, 0), else_=1), grouped.c.confidence, grouped.c.last_seen.desc(),
                 grouped.c.message, grouped.c.entry_id, grouped.c.categories,
@@ -464,8 +469,9 @@ class ChatLog:
                     feedback.c.comment.is_not(None),
                 )  # fmt: skip
                 comments.update(_pairs(rated, conn))
-            n_rows, n_questions = conn.execute(totals).one()
-            return rows, comments, (int(n_rows), int(n_questions))
+            # A page past the last has no rows to carry the totals: counted on their own then.
+            n_rows, n_questions = (rows[0].n_rows, rows[0].n_questions) if rows else conn.execute(totals).one()
+            return rows, comments, (int(n_rows), int(n_questions or 0))
 
         rows, comments, (total_rows, total_questions) = self._read(read)
         out = []

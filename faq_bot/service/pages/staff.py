@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Literal
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from faq_bot.content.faq import dump, entry_problems
+from faq_bot.content.faq import FaqEntry, dump, entry_problems
 from faq_bot.errors import FaqBotError, FaqFormatError, NotFoundError
 from faq_bot.progress import Progress, Step
 from faq_bot.publishing.publisher import Publisher, alternate_source
@@ -196,13 +196,11 @@ async def render_answers(
     shown = await in_background(review, chatlog, days, below / 100, page, GROUPS_PER_PAGE)
     loaded = publisher.engine.current  # one FAQ version for the whole page
     rows = [(r, loaded.entry(r.entry_id), ",".join(r.request_ids)) for r in shown.rows]
-    choices = [(e.id, f"{e.id}: {short(e.question)}") for e in loaded.index.entries]
     levels = sorted({round(level * 100) for level in REVIEW_LEVELS} | {below})
     return await render(
         request, auth, "answers.html", "log", rows=rows, shown=shown, days=days, below=below, levels=levels,
-        message=message, error=error, undo=undo, choices=choices, all_entries=loaded.index.entries,
-        alternate_chars=ALTERNATE_CHARS,
-        per_page=GROUPS_PER_PAGE, asked_page=page,
+        message=message, error=error, undo=undo, alternate_chars=ALTERNATE_CHARS, per_page=GROUPS_PER_PAGE,
+        asked_page=page, **entry_picker(loaded.index.entries),
     )  # fmt: skip
 
 
@@ -292,16 +290,27 @@ async def render_log(
     # FAQ no longer has (the question was asked before a publish that removed it) is not offered.
     near = [loaded.entry(i) if i is not None else None for i in likely]
     likely = [e.id if e is not None else None for e in near]
-    # The entry picker's choices, labelled here (a Jinja filter per option is most of the page on a large FAQ).
-    choices = [(e.id, f"{e.id}: {short(e.question)}") for e in entries]
     total = await in_background(chatlog.count)
     # Each group's question ids as one string (escaped once, not id by id in the template: a few ms a page).
     ids = [",".join(g.request_ids) for g in shown.groups]
     return await render(
         request, auth, "log.html", "log", groups=list(zip(shown.groups, likely, ids, near, strict=True)),
-        days=days, message=message, error=error, all_entries=entries, choices=choices, total=total, shown=shown,
-        undo=undo, per_page=GROUPS_PER_PAGE, asked_page=page, alternate_chars=ALTERNATE_CHARS,
+        days=days, message=message, error=error, total=total, shown=shown, undo=undo, per_page=GROUPS_PER_PAGE,
+        asked_page=page, alternate_chars=ALTERNATE_CHARS, **entry_picker(entries),
     )  # fmt: skip
+
+
+#: The entry picker checks a typed id against every id only for a FAQ up to this size (a pattern of 2,000 ids is
+#: work on every page).
+PATTERN_ENTRIES = 300
+
+
+def entry_picker(entries: Sequence[FaqEntry]) -> dict[str, Any]:
+    """What the log's lists need for their entry pickers: the choices, labelled here (a Jinja filter per option is
+    most of the page on a large FAQ), and the ids as an input pattern ("" for a larger FAQ)."""
+    choices = [(e.id, f"{e.id}: {short(e.question)}") for e in entries]
+    pattern = "|".join(e.id.replace(".", "\\.") for e in entries) if len(entries) <= PATTERN_ENTRIES else ""
+    return {"choices": choices, "id_pattern": pattern}
 
 
 def short(question: str, limit: int = 40) -> str:

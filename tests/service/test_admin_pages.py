@@ -242,6 +242,34 @@ def test_an_edit_typed_while_the_session_ended_comes_back_after_logging_in_until
     assert admin.locator("div.draft").count() == 0  # type: ignore[attr-defined]
 
 
+def test_a_new_entry_made_from_the_log_keeps_its_draft_through_an_ended_session_and_answers_the_question(
+    admin: object, site: str
+) -> None:
+    asked = "社員食堂はありますか"
+    httpx.post(site + "/api/chat", json={"message": asked})
+    admin.goto(site + "/admin/log?days=7")  # type: ignore[attr-defined]
+    admin.get_by_role("button", name="新しいFAQとして作る").click()  # type: ignore[attr-defined]
+    admin.get_by_role("heading", name="新しいFAQの追加").wait_for()  # type: ignore[attr-defined]
+    expect(admin.get_by_label("質問")).to_have_value(asked)  # type: ignore[attr-defined]
+    admin.get_by_label("回答").fill("社員食堂はございません。近隣の飲食店をご利用ください。")  # type: ignore[attr-defined]
+    _end_session_elsewhere(admin, site)
+    admin.get_by_role("button", name="差分と回帰テストを確認").click()  # type: ignore[attr-defined]
+    admin.get_by_label("管理トークン").fill(ADMIN_TOKEN)  # type: ignore[attr-defined]
+    admin.get_by_role("button", name="ログイン").click()  # type: ignore[attr-defined]
+    # Back at the same form, made from the same question, with what was typed put back.
+    admin.get_by_text("質問ログの質問から作っています").wait_for()  # type: ignore[attr-defined]
+    expect(admin.get_by_label("質問")).to_have_value(asked)  # type: ignore[attr-defined]
+    expect(admin.get_by_label("回答")).to_have_value("社員食堂はございません。近隣の飲食店をご利用ください。")  # type: ignore[attr-defined]
+    admin.get_by_role("button", name="差分と回帰テストを確認").click()  # type: ignore[attr-defined]
+    admin.get_by_role("button", name="この内容で公開する").click()  # type: ignore[attr-defined]
+    admin.get_by_role("heading", name="FAQ 7 を追加しました").wait_for()  # type: ignore[attr-defined]
+    expect(admin.get_by_role("status")).to_contain_text("1件の質問にFAQ 7 で回答するようになり")  # type: ignore[attr-defined]
+    assert admin.evaluate("sessionStorage.length") == 0  # type: ignore[attr-defined]  # published: the draft is done
+    assert httpx.post(site + "/api/chat", json={"message": asked}).json()["entry"]["id"] == "7"
+    admin.get_by_role("link", name="質問ログに戻る").click()  # type: ignore[attr-defined]
+    assert admin.locator("table.groups tbody tr").filter(has_text=asked).count() == 0  # type: ignore[attr-defined]
+
+
 def test_a_draft_is_not_put_back_unasked_over_an_entry_someone_else_published_since(admin: object, site: str) -> None:
     admin.goto(site + "/admin/entries/3")  # type: ignore[attr-defined]
     admin.get_by_label("回答").fill("わたしの編集です。")  # type: ignore[attr-defined]

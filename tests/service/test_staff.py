@@ -672,3 +672,73 @@ def test_an_answer_to_check_shows_its_answer_its_categories_and_says_when_it_is_
     too_long = next(r for r in rows if "分類" not in r)
     assert 'name="entry_id"' not in too_long and "500文字を超える質問は、そのままでは言い換えにできません。" in too_long
     assert "確認済みにする（一覧から外す）" in too_long  # it can still leave the list
+
+
+def _fields_of(page: str, action: str) -> dict[str, str]:
+    """The named values of the form a page sends to ``action`` (its text boxes and hidden fields)."""
+    form = re.search(rf'<form method="post" action="{re.escape(action)}".*?</form>', page, re.S)
+    assert form, action
+    return dict(re.findall(r'name="(\w+)"[^>]*? value="([^"]*)"', form.group(0)))
+
+
+def _new_entry_from(client: TestClient, row: dict[str, str]) -> tuple[str, str]:
+    """Send a log row's 「新しいFAQとして作る」: the key its form's address names, and the form."""
+    made = client.post("/admin/ui/log/new-entry", data=row, follow_redirects=False)
+    assert made.status_code == 303
+    key = re.fullmatch(r"/admin/new-entry\?log=([0-9a-f]{32})", made.headers["location"])
+    assert key
+    return key.group(1), client.get(made.headers["location"]).text
+
+
+def test_a_new_entry_made_from_an_unanswered_question_answers_it_and_takes_it_off_the_list(
+    logged_in_client: TestClient,
+) -> None:
+    client = logged_in_client
+    asked = "社員食堂はありますか"
+    rid = client.post("/api/chat", json={"message": asked}).json()["request_id"]
+    listed = client.get("/admin/log", params={"days": 7}).text
+    assert 'formaction="/admin/ui/log/new-entry"' in listed and "新しいFAQとして作る" in listed
+    key, form = _new_entry_from(client, {"csrf": csrf_of(listed), "ids": rid, "text": asked, "days": "7", "page": "1"})
+    # The entry editor's new-entry form, with the question in it, the next free id, and the way back to the log.
+    assert "新しいFAQの追加" in form and f'id="question" name="question" type="text" value="{asked}"' in form
+    assert 'name="entry_id" type="text" value="7"' in form and "未回答の一覧から外れます" in form
+    assert 'href="/admin/log?days=7&amp;page=1">質問ログに戻る' in form
+    assert f'data-draft="new:log:{key}"' in form  # its own draft: not the one of a new entry written from scratch
+    # Opened again (a reload, a login after the session ended): the same form.
+    again = client.get(f"/admin/ui/new-entry?log={key}", follow_redirects=False)
+    assert again.headers["location"] == f"/admin/new-entry?log={key}"
+    fields = _fields_of(form, f"/admin/ui/new-entry?log={key}")
+    answer = {"category": "施設", "answer": "社員食堂はございません。", "alternates": ""}
+    preview = client.post(f"/admin/ui/new-entry?log={key}", data={**fields, **answer}).text
+    assert "FAQ 7 の追加の確認" in preview and f'data-draft="new:log:{key}"' in preview
+    publish = _fields_of(preview, "/admin/ui/publish")
+    assert (publish["dismiss"], publish["dismiss_entry"], publish["edited"], publish["log"]) == (rid, "7", "7", key)
+    done = client.post("/admin/ui/publish", data={**publish, "back": "/admin/log?days=7&page=1"}).text
+    assert '<h2 id="notice-h">FAQ 7 を追加しました</h2>' in done
+    assert "1件の質問にFAQ 7 で回答するようになり、未回答の一覧から外しました。" in done
+    assert 'href="/admin/log?days=7&amp;page=1">質問ログに戻る' in done
+    assert 'href="/admin/entries/7">FAQ 7 を開く' in done and f'data-draft-done="new:log:{key}"' in done
+    assert client.post("/api/chat", json={"message": asked}).json()["entry"]["id"] == "7"
+    assert asked not in client.get("/admin/log", params={"days": 7}).text
+
+
+def test_a_new_entry_is_made_from_an_answer_to_check_and_warns_of_masked_data(logged_in_client: TestClient) -> None:
+    client = logged_in_client
+    form = _an_answer_listed(client)
+    assert 'formaction="/admin/ui/log/new-entry"' in client.get("/admin/answers", params={"days": 7, "below": 100}).text
+    _, made = _new_entry_from(client, {**form, "text": "クレジットカードは使えますか"})
+    assert "確認したい回答の一覧から外れます" in made
+    assert 'href="/admin/answers?days=7&amp;below=100&amp;page=1">確認したい回答に戻る' in made
+    _, masked = _new_entry_from(client, {**form, "text": "[電話番号] に連絡できますか"})
+    assert 'role="alert">この質問には伏せた個人情報（[電話番号]）が含まれます。' in masked
+
+
+def test_a_new_entry_form_whose_logged_question_is_gone_says_so_and_is_a_plain_new_entry(
+    logged_in_client: TestClient,
+) -> None:
+    page = logged_in_client.get("/admin/new-entry", params={"log": "0" * 32}).text
+    assert "質問ログから引き継いだ質問が見つかりません" in page
+    assert 'action="/admin/ui/new-entry"' in page and 'data-draft="new"' in page
+    assert logged_in_client.get("/admin/ui/log/new-entry", follow_redirects=False).headers["location"] == "/admin/log"
+    made_up = logged_in_client.get("/admin/ui/new-entry", params={"log": "../x"}, follow_redirects=False)
+    assert made_up.headers["location"] == "/admin/new-entry"  # a hand-edited address: the plain form, never a 422

@@ -6,11 +6,12 @@ before a form body is read (``AdminPageRoute``); each form post then checks its 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from faq_bot.content.faq import FaqEntry, dump, entry_fingerprint, read_bytes, readable_text
@@ -24,6 +25,7 @@ from faq_bot.service.auth import COOKIE, AdminPageRoute
 from faq_bot.service.deps import AuthDep, ChatLogDep, PublisherDep, StagingDep
 from faq_bot.service.handlers import FORM_PAGES
 from faq_bot.service.offload import in_background
+from faq_bot.service.pages.entries import LOG_LISTS, from_log, log_draft, log_list, read_logged
 from faq_bot.service.routes.staff import LOG_NOT_SETTLED, settle_after_publish
 from faq_bot.service.streaming import View, with_progress
 from faq_bot.service.templating import render
@@ -249,12 +251,13 @@ async def ui_publish(
     edited: Annotated[str, Form(max_length=200)] = "",
     from_disk: Annotated[bool, Form()] = False,
     entry_base: Annotated[str, Form(max_length=64)] = "",
+    log: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Publish the file previewed before (unless the live FAQ changed since: that preview is out of date).
 
-    ``dismiss``: the logged questions the published alternate (of ``dismiss_entry``) answers now; the page then
-    leads back to the list of the log they came from (``back``: the page of the unanswered questions or of the
-    answers to check).
+    ``dismiss``: the logged questions the published alternate or new entry (``dismiss_entry``) answers now; the page
+    then leads back to the list of the log they came from (``back``: the page of the unanswered questions or of the
+    answers to check). ``log``: the new entry was made from a logged question (``stage_logged``).
     """
     auth.check_csrf(request, csrf)
     try:
@@ -271,9 +274,10 @@ async def ui_publish(
             live = publisher.engine.current
             now = live.entry(kept.id)
             if now is None and not entry_base:  # a new entry: its form again, with what was typed
+                logged = from_log(log, await in_background(read_logged, staging, log)) if log else {}
                 return await render(request, auth, "entry.html", "entries", entry=kept, new=True, warn=True,
-                                    categories=live.index.categories, message=CHANGED_SINCE_KEPT,
-                                    sent=True)  # fmt: skip
+                                    categories=live.index.categories, sent=True,
+                                    **{**logged, "message": CHANGED_SINCE_KEPT})  # fmt: skip
             if now is None:  # deleted meanwhile: nothing to edit any more
                 return await _home(request, auth, publisher, message=ENTRY_GONE.format(id=kept.id), warn=True)
             same_entry = bool(entry_base) and entry_fingerprint(now) != entry_base
@@ -297,11 +301,11 @@ async def ui_publish(
         )
         if result.published and is_workbook_source(result.preview.faq.source):
             message += " Excelで続けて編集するときは、公開中のFAQをダウンロードし直してください。"
-        if dismiss:  # added as an alternate: the questions the FAQ answers now with that entry leave their list
+        if dismiss:  # added as an alternate, or a new entry: the questions the FAQ answers now with it leave the list
             progress(Step("質問ログの質問を、公開したFAQで確かめています"))
             settled = settle_after_publish(publisher, chatlog, dismiss.split(","), dismiss_entry or None)
-            checking = back.startswith("/admin/answers")
-            listed = "確認したい回答" if checking else "未回答"
+            listed, label = log_list(back) or LOG_LISTS["/admin/log"]
+            checking = listed == LOG_LISTS["/admin/answers"][0]
             by = f"FAQ {dismiss_entry} で" if dismiss_entry else ""
             if settled is None:
                 message = LOG_NOT_SETTLED
@@ -315,11 +319,14 @@ async def ui_publish(
                         f" {len(settled.still_open)}件はまだ{by}回答されないため、一覧に残しています"
                         "（別の言い換えとして追加するか、対応不要にしてください）。"
                     )
-            to_list = back if back.startswith(("/admin/log", "/admin/answers")) else "/admin/log"
-            label = "確認したい回答に戻る" if checking else "質問ログに戻る"
-            return View("notice.html", {
-                "heading": "言い換えを追加しました", "message": message, "back": to_list, "back_label": label,
-            })  # fmt: skip
+            to_list = back if log_list(back) else "/admin/log"
+            view = {"message": message, "back": to_list, "back_label": label}
+            if log and edited:  # a new entry made from the question: its draft is done with, and the entry a link away
+                return View("notice.html", {
+                    **view, "heading": f"FAQ {edited} を追加しました", "draft_done": log_draft(log),
+                    "more": f"/admin/entries/{quote(edited)}", "more_label": f"FAQ {edited} を開く",
+                })  # fmt: skip
+            return View("notice.html", {**view, "heading": "言い換えを追加しました"})
         if edited:  # one entry edited in the browser: back to where the editor works, the entry list
             return View("notice.html", {
                 "heading": f"FAQ {edited} を公開しました" if result.published else f"FAQ {edited} は変わっていません",
@@ -367,14 +374,17 @@ async def ui_reload(
 
 @editor_pages.get("/ui/{action}/{rest:path}", response_class=RedirectResponse)
 @editor_pages.get("/ui/{action}", response_class=RedirectResponse)
-async def form_result_again(action: str, rest: str = "") -> RedirectResponse:
+async def form_result_again(
+    action: str, rest: str = "", log: Annotated[str, Query(max_length=200)] = ""
+) -> RedirectResponse:
     """A form's result address opened again: its page (a form result cannot be shown again without sending
     the form again, and a raw 405 is no page for an editor)."""
     page = FORM_PAGES.get(action, "/admin")
     if action == "entries" and rest and "/" not in rest:
         page += "/" + quote(rest)  # the entry's own editing page
     elif action == "new-entry":
-        page = "/admin/new-entry"  # the new entry's form: the draft the browser kept of it is put back there
+        # the new entry's form (made from a logged question: that one): the draft the browser kept of it is put back
+        page = "/admin/new-entry" + (f"?log={log}" if re.fullmatch("[0-9a-f]{16,64}", log) else "")
     return RedirectResponse(page, status_code=303)
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from faq_bot.content.faq import FaqEntry, dump, entry_problems
@@ -24,6 +25,7 @@ from faq_bot.retrieval.smalltalk import recognise
 from faq_bot.service.auth import AdminAuth, AdminPageRoute
 from faq_bot.service.deps import AuthDep, ChatLogDep, PublisherDep, SettingsDep, StagingDep, UnansweredDep
 from faq_bot.service.offload import in_background
+from faq_bot.service.pages.entries import LoggedQuestion, stage_logged
 from faq_bot.service.routes.staff import csv_download, explain_question
 from faq_bot.service.schemas import ALTERNATE_CHARS
 from faq_bot.service.streaming import View, with_progress
@@ -204,11 +206,33 @@ async def render_answers(
     )  # fmt: skip
 
 
-def back_to(view: LogView, days: int, page: int, below: int) -> str:
-    """The address of the list an action came from, at the page it was on."""
-    if view == "answers":
-        return f"/admin/answers?days={days}&below={below}&page={page}"
-    return f"/admin/log?days={days}&page={page}"
+@dataclass(frozen=True)
+class ListPlace:
+    """Where in the log's two lists a row's form was sent from: the list, its period, page and (the answers to
+    check) level."""
+
+    view: LogView
+    days: int
+    page: int
+    below: int
+
+    def address(self) -> str:
+        """The address of that list, at that page."""
+        if self.view == "answers":
+            return f"/admin/answers?days={self.days}&below={self.below}&page={self.page}"
+        return f"/admin/log?days={self.days}&page={self.page}"
+
+
+def _list_place(
+    days: Annotated[int, Form(ge=0, le=3650)] = 30,
+    page: Annotated[int, Form(ge=1)] = 1,
+    view: Annotated[LogView, Form()] = "log",
+    below: Annotated[int, Form(ge=1, le=100)] = round(REVIEW_BELOW * 100),
+) -> ListPlace:
+    return ListPlace(view, days, page, below)
+
+
+ListPlaceDep = Annotated[ListPlace, Depends(_list_place)]
 
 
 #: Page numbers beyond this are read as this (any page past the last shows the last).
@@ -332,6 +356,7 @@ def likely_entry(group: QuestionGroup, floor: float, analyzer: TextAnalyzer) -> 
 async def alternate_ui(
     request: Request,
     auth: AuthDep,
+    place: ListPlaceDep,
     publisher: PublisherDep,
     staging: StagingDep,
     chatlog: ChatLogDep,
@@ -340,15 +365,11 @@ async def alternate_ui(
     text: Annotated[str, Form(max_length=ALTERNATE_CHARS)],
     ids: Annotated[str, Form(max_length=2_000_000)] = "",
     csrf: Annotated[str, Form()] = "",
-    days: Annotated[int, Form(ge=0, le=3650)] = 30,
-    page: Annotated[int, Form(ge=1)] = 1,
-    view: Annotated[LogView, Form()] = "log",
-    below: Annotated[int, Form(ge=1, le=100)] = round(REVIEW_BELOW * 100),
 ) -> Response:
     """Preview a logged question (a group's, or an answer to check) as an alternate of an entry: the diff and the
     regression set, then confirm."""
     auth.check_csrf(request, csrf)
-    back = back_to(view, days, page, below)
+    back = place.address()
     masked = masked_parts(text)
     if not entry_id:
         error: str | None = "追加先のFAQを選んでください。"
@@ -366,11 +387,14 @@ async def alternate_ui(
         except FaqBotError as exc:
             error = f"追加できませんでした: {exc}"
     if error is not None:  # the same page of the list again, with the error
-        if view == "answers":
+        if place.view == "answers":
             return await render_answers(
-                request, auth, publisher, chatlog, None, error=error, days=days, below=below, page=page
-            )
-        return await render_log(request, auth, publisher, chatlog, unanswered, None, error=error, days=days, page=page)
+                request, auth, publisher, chatlog, None, error=error, days=place.days, below=place.below,
+                page=place.page,
+            )  # fmt: skip
+        return await render_log(
+            request, auth, publisher, chatlog, unanswered, None, error=error, days=place.days, page=place.page
+        )
     base = publisher.engine.current.faq_version
     target = publisher.engine.current.entry(entry_id)  # shown with its answer: does it answer the question?
     source = alternate_source(entry_id)
@@ -392,18 +416,36 @@ async def alternate_ui(
     return await with_progress(request, auth, "log", heading, work)
 
 
+@staff_pages.post("/ui/log/new-entry", response_class=RedirectResponse)
+async def new_entry_from_log(
+    request: Request,
+    auth: AuthDep,
+    place: ListPlaceDep,
+    staging: StagingDep,
+    text: Annotated[str, Form(max_length=2000)],
+    ids: Annotated[str, Form(max_length=2_000_000)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> RedirectResponse:
+    """A new entry for what the FAQ does not cover yet, made from a logged question (a group's, or an answer to
+    check): the entry editor's form with it as the question. Its preview and 公開 are the editor's; after 公開, the
+    questions the new entry answers leave their list.
+
+    The form has an address of its own (a reload, or a login after the session ended, finds it and its draft)."""
+    auth.check_csrf(request, csrf)
+    logged = LoggedQuestion(text.strip(), ids, place.address())
+    key = await in_background(stage_logged, staging, logged)
+    return RedirectResponse(f"/admin/new-entry?log={key}", status_code=303)
+
+
 @staff_pages.post("/ui/dismiss", response_class=RedirectResponse)
 async def dismiss_ui(
     request: Request,
     auth: AuthDep,
+    place: ListPlaceDep,
     staging: StagingDep,
     chatlog: ChatLogDep,
     ids: Annotated[str, Form(max_length=2_000_000)],
     csrf: Annotated[str, Form()] = "",
-    days: Annotated[int, Form(ge=0, le=3650)] = 30,
-    page: Annotated[int, Form(ge=1)] = 1,
-    view: Annotated[LogView, Form()] = "log",
-    below: Annotated[int, Form(ge=1, le=100)] = round(REVIEW_BELOW * 100),
 ) -> RedirectResponse:
     """Take a group off the unanswered list (small talk, spam, a topic the FAQ will not cover), or an answer off
     the answers to check (確認済み: it was right, or the question is nothing for the FAQ).
@@ -414,25 +456,22 @@ async def dismiss_ui(
     count = await in_background(chatlog.dismiss, ids.split(","), "dismissed")
     # The ids are staged for an undo (a group may hold thousands: not in the address).
     key = await in_background(staging.put, ids.encode("utf-8"), length=32, **_UNDO)
-    return RedirectResponse(f"{back_to(view, days, page, below)}&dismissed={count}&undo={key}", status_code=303)
+    return RedirectResponse(f"{place.address()}&dismissed={count}&undo={key}", status_code=303)
 
 
 @staff_pages.post("/ui/undismiss", response_class=RedirectResponse)
 async def undismiss_ui(
     request: Request,
     auth: AuthDep,
+    place: ListPlaceDep,
     staging: StagingDep,
     chatlog: ChatLogDep,
     undo: Annotated[str, Form(max_length=64)],
     csrf: Annotated[str, Form()] = "",
-    days: Annotated[int, Form(ge=0, le=3650)] = 30,
-    page: Annotated[int, Form(ge=1)] = 1,
-    view: Annotated[LogView, Form()] = "log",
-    below: Annotated[int, Form(ge=1, le=100)] = round(REVIEW_BELOW * 100),
 ) -> RedirectResponse:
     """Undo the last 対応不要 (or 確認済み): the questions go back on their list."""
     auth.check_csrf(request, csrf)
-    back = back_to(view, days, page, below)
+    back = place.address()
     try:
         ids = (await in_background(staging.get, undo, **_UNDO)).decode("utf-8").split(",")
     except NotFoundError:

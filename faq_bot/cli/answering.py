@@ -44,7 +44,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 0
     why = explain(engine.current, args.question, args.category or None, k=args.top_k)
     reply = why.reply
-    print(f"判定: {reply.decision.label} ({reply.decision})  確信度: {reply.confidence:.3f}")
+    print(f"判定: {reply.decision.label} ({reply.decision})  1位の確率: {reply.confidence:.3f}")
     print(
         f"しきい値: 回答 ≥ {settings.answer_threshold:.3f}（確率）, "
         f"もしかして: 上位の候補のどれかが答えである確率 ≥ {settings.suggest_threshold:.3f}"

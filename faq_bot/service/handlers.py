@@ -199,7 +199,7 @@ _FIELD_NAMES = {"page": "ページ番号", "days": "期間の日数", "per_page"
                 "message": "質問", "categories": "分類", "category": "分類", "question": "質問", "answer": "回答",
                 "alternates": "言い換え", "text": "言い換え", "entry_id": "FAQ番号", "id": "FAQ番号",
                 "request_id": "質問のID", "request_ids": "質問のID", "rating": "評価", "comment": "コメント",
-                "token": "トークン", "csrf": "フォームの確認コード", "file": "ファイル", "below": "確信度の上限",
+                "token": "トークン", "csrf": "フォームの確認コード", "file": "ファイル", "below": "確率の上限",
                 "view": "一覧の種類"}  # fmt: skip
 #: Where a parameter means something else (the start of the address, then the parameter's names there).
 _FIELD_NAMES_AT = {"/admin/entries": {"q": "検索する文字"}}

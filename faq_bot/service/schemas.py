@@ -484,7 +484,7 @@ class DoubtfulAnswerOut(BaseModel):
     message: str
     entry_id: str
     categories: list[str] = Field(description="訪問者が絞り込んだ分類（空: FAQ全体）")
-    confidence: float = Field(description="回答したときの確信度（いちばん低かったもの）")
+    confidence: float = Field(description="回答したときの確率（いちばん低かったもの）")
     count: int
     down: int = Field(description="👎の数")
     comments: list[str]

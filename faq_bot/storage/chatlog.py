@@ -552,7 +552,7 @@ RATING_LABELS = {"up": "👍 役に立った", "down": "👎 役に立たなか�
 
 def csv_head(zone: str) -> list[str]:
     """The log CSV's header row."""
-    return [f"日時({zone})", "質問", "分類", "判定", "回答したFAQ", "1位の候補", "確信度", "FAQ版", "評価", "コメント",
+    return [f"日時({zone})", "質問", "分類", "判定", "回答したFAQ", "1位の候補", "1位の確率", "FAQ版", "評価", "コメント",
             "開いた候補"]  # fmt: skip
 
 

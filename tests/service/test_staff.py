@@ -297,7 +297,7 @@ def test_times_are_in_the_configured_zone_and_the_log_csv_has_categories(
         lines = client.get("/admin/log.csv", headers=ADMIN_AUTH).text.splitlines()
         assert (
             lines[0]
-            == "\ufeff日時(America/New_York),質問,分類,判定,回答したFAQ,1位の候補,確信度,FAQ版,評価,コメント,開いた候補"
+            == "\ufeff日時(America/New_York),質問,分類,判定,回答したFAQ,1位の候補,1位の確率,FAQ版,評価,コメント,開いた候補"
         )
         assert ",請求、見積," in lines[1]
         asked = client.post("/api/chat", json={"message": "請求書はダウンロードできますか"}).json()

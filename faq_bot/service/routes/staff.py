@@ -122,13 +122,13 @@ async def unanswered_api(
 
 
 @staff_api.get(
-    "/log/answers", summary="確認したい回答（確信度の低い回答・👎）", response_model=list[schemas.DoubtfulAnswerOut]
+    "/log/answers", summary="確認したい回答（確率の低い回答・👎）", response_model=list[schemas.DoubtfulAnswerOut]
 )
 async def doubtful_api(
     response: Response,
     chatlog: ChatLogDep,
     days: Annotated[int, Query(ge=0, le=3650, description="直近の日数（0: 全期間）")] = 30,
-    below: Annotated[float, Query(gt=0, le=1, description="この確信度未満の回答")] = REVIEW_BELOW,
+    below: Annotated[float, Query(gt=0, le=1, description="この確率未満の回答")] = REVIEW_BELOW,
     page: Annotated[int, Query(ge=1, description="ページ（1から）")] = 1,
     per_page: Annotated[int, Query(ge=1, le=1000, description="1ページの件数")] = 100,
 ) -> Any:

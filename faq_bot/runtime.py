@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from faq_bot.config import Settings
+from faq_bot.content.queries import LabelledQuery
 from faq_bot.errors import DatabaseError, VersionNotFoundError
 from faq_bot.model.embedder import Embedder
 from faq_bot.model.loader import load_bulk_embedder, load_embedder
@@ -68,6 +70,7 @@ def open_publisher(
     shared_db: Database | None = None,
     follow_file: bool = True,
     progress: Progress | None = None,
+    confirmed: Callable[[], Sequence[LabelledQuery]] | None = None,
 ) -> Publisher:
     """The engine and its publisher; with a shared database, the version it names is served from the start.
 
@@ -86,7 +89,7 @@ def open_publisher(
         except (DatabaseError, VersionNotFoundError) as exc:
             log.warning("%s; starting from the local index folder, catching up once the database answers", exc)
     engine = open_engine(settings, embedder, follow_file=follow_file and current is None, progress=progress)
-    publisher = Publisher(engine, settings.regression_path, shared)
+    publisher = Publisher(engine, settings.regression_path, shared, confirmed)
     if shared is not None:
         try:
             # The first version of all if there is none yet; and a current version this replica cannot

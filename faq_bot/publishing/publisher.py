@@ -19,7 +19,7 @@ import logging
 import shutil
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -28,6 +28,7 @@ from faq_bot.content import faq as faq_table
 from faq_bot.content.diff import EntryChange, diff, lookalike_only
 from faq_bot.content.faq import Faq, FaqEntry, alternate_key
 from faq_bot.content.merge import Drift, Keep, drift, merged, unknown_drift
+from faq_bot.content.queries import LabelledQuery
 from faq_bot.content.workbook import WorkbookOrigin
 from faq_bot.errors import (
     DatabaseError,
@@ -36,6 +37,7 @@ from faq_bot.errors import (
     FaqFormatError,
     FormatProblem,
     IndexMismatchError,
+    LogUnavailableError,
     PublishConflictError,
     StaleFileError,
     VersionNotFoundError,
@@ -64,10 +66,11 @@ class Preview:
     faq: Faq
     changes: tuple[EntryChange, ...]
     regressions: tuple[RegressionChange, ...]
-    regression_total: int
+    regression_total: int  # the regression file's questions and the confirmed answers asked again
     lookalike: tuple[str, ...] = ()  # ids that differ only in look-alike characters (〜/～ …): not changes
     own_misses: tuple[OwnPhrasingMiss, ...] = ()  # new or edited entries' phrasings their entry would not answer
     drift: Drift | None = None  # a file made from an older version: what was published since that it undoes
+    regression_confirmed: int = 0  # of ``regression_total``, the answers staff confirmed (確認済み) in the log
 
     @property
     def unchanged(self) -> bool:
@@ -131,11 +134,17 @@ class Publisher:
     """The one way a FAQ gets published, rolled back or picked up by another worker."""
 
     def __init__(
-        self, engine: Engine, regression_path: Path | None = None, shared: SharedVersions | None = None
+        self,
+        engine: Engine,
+        regression_path: Path | None = None,
+        shared: SharedVersions | None = None,
+        confirmed: Callable[[], Sequence[LabelledQuery]] | None = None,
     ) -> None:
         self.engine = engine
         self.paths = engine.params.store
         self.regression_path = regression_path
+        # The answers staff confirmed in the question log, asked again like the regression file's questions.
+        self.confirmed = confirmed
         self.shared = shared  # None: this machine's index folder is the only store
         self._lock = threading.Lock()
         self._prepared: _Prepared | None = None  # the last dry run's build, for the publish that follows
@@ -180,14 +189,29 @@ class Publisher:
         and the regression set's answers."""
         live = self.engine.current
         queries = regression_set(self.regression_path)
+        asked = {q.query for q in queries}
+        confirmed = [q for q in self._confirmed() if q.query not in asked]
+        queries += confirmed
         progress(Step("回帰テストの質問を確認しています", 0, len(queries)))
-        changes = regression_changes(queries, live, loaded, self.engine.bulk)
+        sources = frozenset(q.source for q in confirmed)
+        changes = regression_changes(queries, live, loaded, self.engine.encode_prepared, sources)
         old, new = live.index.entries, faq.entries
         entry_changes = tuple(diff(old, new))
         touched = {c.id for c in entry_changes if c.kind != "removed"}
         progress(Step("追加・変更したFAQの質問を確認しています"))
         misses = own_phrasing_misses([e for e in new if e.id in touched], loaded, self.engine.bulk)
-        return Preview(faq, entry_changes, tuple(changes), len(queries), tuple(lookalike_only(old, new)), tuple(misses))
+        return Preview(faq, entry_changes, tuple(changes), len(queries), tuple(lookalike_only(old, new)), tuple(misses),
+                       regression_confirmed=len(confirmed))  # fmt: skip
+
+    def _confirmed(self) -> Sequence[LabelledQuery]:
+        """The answers staff confirmed, or none when the question log cannot be read (the publish goes on)."""
+        if self.confirmed is None:
+            return []
+        try:
+            return self.confirmed()
+        except LogUnavailableError as exc:
+            log.warning("the confirmed answers are not checked in this preview: %s", exc)
+            return []
 
     def publish_bytes(
         self,

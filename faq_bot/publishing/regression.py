@@ -4,7 +4,7 @@ change unnoticed), and the new or edited entries' own phrasings (each must reach
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +32,7 @@ class RegressionChange:
     before: str  # "answer:12", "suggest:3", "escalate"
     after: str
     verdict: str  # 改善 (now right), 悪化 (now wrong), 変化 (changed, still right or still wrong)
+    confirmed: bool = False  # a visitor's question whose answer staff confirmed as right (not the regression file's)
 
     @property
     def before_label(self) -> str:
@@ -114,10 +115,16 @@ def regression_set(path: Path | None) -> list[LabelledQuery]:
         return []
 
 
+#: Vectors of prepared texts as questions (``Engine.encode_prepared``: through the build cache, so that the same
+#: regression questions asked again at every publish are encoded once).
+Encode = Callable[[Sequence[str]], npt.NDArray[np.float32]]
+
+
 def regression_changes(
-    queries: Sequence[LabelledQuery], old: Loaded, new: Loaded, encoder: Embedder
+    queries: Sequence[LabelledQuery], old: Loaded, new: Loaded, encode: Encode, confirmed: frozenset[str] = frozenset()
 ) -> list[RegressionChange]:
-    """Regression questions whose decision or answer differs between two versions of the FAQ."""
+    """Regression questions whose decision or answer differs between two versions of the FAQ (``confirmed``: the
+    sources whose questions are answers staff confirmed)."""
     if not queries:
         return []
     # Each FAQ may respell a hiragana question differently (and knows other words): one batch for
@@ -125,7 +132,7 @@ def regression_changes(
     parsed = [(old.retriever.parse(q.query), new.retriever.parse(q.query)) for q in queries]
     texts = [(old.retriever.views(a), new.retriever.views(b)) for a, b in parsed]
     unique = list(dict.fromkeys(t for pair in texts for side in pair for t in side))
-    encoded = dict(zip(unique, encoder.encode_queries(unique), strict=True))
+    encoded = dict(zip(unique, encode(unique), strict=True)) if unique else {}
 
     def vectors(views: list[str]) -> npt.NDArray[np.float32]:
         return np.stack([encoded[t] for t in views])
@@ -137,5 +144,5 @@ def regression_changes(
         if a != b:
             ra, rb = is_right_label(a, q.gold), is_right_label(b, q.gold)
             verdict = "改善" if rb and not ra else "悪化" if ra and not rb else "変化"
-            out.append(RegressionChange(q.query, q.gold, a, b, verdict))
+            out.append(RegressionChange(q.query, q.gold, a, b, verdict, confirmed=q.source in confirmed))
     return out

@@ -83,7 +83,9 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         follower: Follower | None = None
         try:
             publisher = await run_in_threadpool(
-                lambda: open_publisher(settings, embedder, shared_db=dbs.shared, progress=log.info)
+                lambda: open_publisher(
+                    settings, embedder, shared_db=dbs.shared, progress=log.info, confirmed=chatlog.confirmed_answers
+                )
             )
             engine = publisher.engine
             app.state.publisher = publisher

@@ -199,6 +199,7 @@ class RegressionChangeOut(BaseModel):
     before: str
     after: str
     verdict: str
+    confirmed: bool = Field(False, description="質問ログで確認済みにした回答（回帰テストのファイルではなく）")
 
 
 class OwnPhrasingMissOut(BaseModel):
@@ -287,6 +288,7 @@ class PublishReply(BaseModel):
     )
     regressions: list[RegressionChangeOut]
     regression_total: int
+    regression_confirmed: int = Field(0, description="regression_total のうち、質問ログで確認済みにした回答の数")
     own_misses: list[OwnPhrasingMissOut] = Field(
         default_factory=list,
         description="追加・変更したFAQの質問・言い換えのうち、公開後にそのFAQで回答されないもの",
@@ -320,11 +322,17 @@ class PublishReply(BaseModel):
             lookalike=list(p.lookalike),
             regressions=[
                 RegressionChangeOut(
-                    query=r.query, expected=list(r.expected), before=r.before, after=r.after, verdict=r.verdict
+                    query=r.query,
+                    expected=list(r.expected),
+                    before=r.before,
+                    after=r.after,
+                    verdict=r.verdict,
+                    confirmed=r.confirmed,
                 )
                 for r in p.regressions
             ],
             regression_total=p.regression_total,
+            regression_confirmed=p.regression_confirmed,
             own_misses=[OwnPhrasingMissOut(entry_id=m.entry_id, text=m.text, outcome=m.outcome) for m in p.own_misses],
             drift=DriftOut.of(p.drift) if p.drift is not None else None,
             warnings=[Problem(line=w.line, column=w.column, message=w.message) for w in result.warnings],

@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 import sqlalchemy as sa
 
+from faq_bot.content.queries import LabelledQuery
 from faq_bot.errors import DatabaseError, LogUnavailableError
 from faq_bot.localtime import DEFAULT_ZONE, local_time
 from faq_bot.retrieval.decision import Decision, decision_label
@@ -36,6 +37,13 @@ from faq_bot.spreadsheet import BOM, csv_line
 from faq_bot.storage.database import Database, reason
 from faq_bot.storage.masking import mask_personal_data
 from faq_bot.storage.schema import chats, clicks, dismissals, feedback, question_vectors
+
+#: The reasons an undo takes back (対応不要 and 確認済み; not an alternate or entry that was published).
+UNDOABLE = ("dismissed", "confirmed")
+#: At most this many confirmed answers are asked again before each publish (each new wording costs an encoding once).
+CONFIRMED_LIMIT = 200
+#: What a confirmed answer is, as a regression question's source.
+CONFIRMED_SOURCE = "確認済みの回答"
 
 #: What a failing database raises, whichever the backend (the driver's own errors may escape SQLAlchemy's).
 DB_ERRORS: tuple[type[BaseException], ...] = (sa.exc.SQLAlchemyError, sqlite3.Error, DatabaseError, OSError)
@@ -243,7 +251,7 @@ class ChatLog:
         elif isinstance(first, Undismissal):
             ids = [r for row in rows if isinstance(row, Undismissal) for r in row.request_ids]
             conn.execute(
-                sa.delete(dismissals).where(dismissals.c.request_id.in_(ids), dismissals.c.reason == "dismissed")
+                sa.delete(dismissals).where(dismissals.c.request_id.in_(ids), dismissals.c.reason.in_(UNDOABLE))
             )
         elif self.retention_days > 0:  # Purge
             cutoff = time.time() - self.retention_days * 86400
@@ -487,18 +495,40 @@ class ChatLog:
         return out, total_rows, total_questions
 
     def dismiss(self, request_ids: list[str], reason: str) -> int:
-        """Take logged questions off the unanswered list (``alternate``: now answered; ``dismissed``: not wanted)."""
+        """Take logged questions off their list (``alternate``: now answered by the entry they were added to;
+        ``dismissed``: nothing for the FAQ; ``confirmed``: an answer checked and found right)."""
         ids = tuple(r.strip() for r in request_ids if r.strip())
         before = self.count("dismissals")
         self.write([Dismissal(ids, reason)])
         return self.count("dismissals") - before
 
     def undismiss(self, request_ids: list[str]) -> int:
-        """Put dismissed questions back on the unanswered list (an undo of ``dismiss(…, "dismissed")``)."""
+        """Put dismissed or confirmed questions back on their list (an undo of 対応不要 or 確認済み)."""
         ids = tuple(r.strip() for r in request_ids if r.strip())
         before = self.count("dismissals")
         self.write([Undismissal(ids)])
         return before - self.count("dismissals")
+
+    def confirmed_answers(self, limit: int = CONFIRMED_LIMIT) -> list[LabelledQuery]:
+        """The questions whose answer staff confirmed as right (確認済み), as questions for a regression check: each
+        wording once with the entry it was answered with, the most recently confirmed first (at most ``limit``)."""
+
+        def query(conn: sa.Connection) -> list[LabelledQuery]:
+            latest = sa.func.max(dismissals.c.created)
+            rows = conn.execute(
+                sa.select(chats.c.message, chats.c.entry_id)
+                .join(dismissals, dismissals.c.request_id == chats.c.request_id)
+                .where(dismissals.c.reason == "confirmed", chats.c.decision == "answer", chats.c.entry_id.is_not(None))
+                .group_by(chats.c.message, chats.c.entry_id)
+                .order_by(latest.desc(), chats.c.message)
+                .limit(limit)
+            ).all()
+            return [
+                LabelledQuery(message, (entry_id,), line, source=CONFIRMED_SOURCE)
+                for line, (message, entry_id) in enumerate(rows, 1)
+            ]
+
+        return self._read(query)
 
     def entry_stats(self) -> dict[str, EntryStats]:
         """Per-entry answer counts, suggestion clicks and ratings."""
@@ -552,8 +582,8 @@ RATING_LABELS = {"up": "👍 役に立った", "down": "👎 役に立たなか�
 
 def csv_head(zone: str) -> list[str]:
     """The log CSV's header row."""
-    return [f"日時({zone})", "質問", "分類", "判定", "回答したFAQ", "1位の候補", "1位の確率", "FAQ版", "評価", "コメント",
-            "開いた候補"]  # fmt: skip
+    return [f"日時({zone})", "質問", "分類", "判定", "回答したFAQ", "1位の候補", "1位の確率", "FAQ版", "評価",
+            "コメント", "開いた候補"]  # fmt: skip
 
 
 def csv_row(q: LoggedQuestion, zone: str) -> list[str]:

@@ -50,7 +50,11 @@ dismissals = sa.Table(
     "dismissals",
     metadata,
     sa.Column("request_id", sa.Text, primary_key=True),
-    sa.Column("reason", sa.Text, sa.CheckConstraint("reason IN ('alternate', 'dismissed')"), nullable=False),
+    # alternate: answered since an alternate or entry was published; dismissed: nothing for the FAQ (対応不要);
+    # confirmed: an answer staff checked and found right (確認済み), which later publishes are checked against
+    sa.Column(
+        "reason", sa.Text, sa.CheckConstraint("reason IN ('alternate', 'dismissed', 'confirmed')"), nullable=False
+    ),
     sa.Column("created", sa.Float, nullable=False),
 )
 

@@ -8,8 +8,9 @@ import pytest
 from faq_bot.config import Settings
 from faq_bot.content.diff import diff
 from faq_bot.content.faq import Faq, FaqEntry, read_bytes
+from faq_bot.content.queries import LabelledQuery
 from faq_bot.content.workbook import WorkbookOrigin
-from faq_bot.errors import FaqFormatError, StaleFileError, VersionNotFoundError
+from faq_bot.errors import FaqFormatError, LogUnavailableError, StaleFileError, VersionNotFoundError
 from faq_bot.model.embedder import Embedder
 from faq_bot.progress import Progress, Step
 from faq_bot.publishing.publisher import Publisher
@@ -154,6 +155,30 @@ def test_regression_set_reports_questions_whose_answer_changes(
     changed = {r.query: r for r in outcome.preview.regressions}
     assert list(changed) == ["クレジットカードは使えますか"]
     assert changed["クレジットカードは使えますか"].verdict == "悪化" and outcome.preview.regression_total == 2
+
+
+def test_answers_confirmed_in_the_log_are_asked_again_beside_the_regression_set_and_a_log_down_skips_them(
+    fake_engine: Engine, tmp_path: Path
+) -> None:
+    reg = tmp_path / "reg.tsv"
+    reg.write_text("query\tgold\n銀行振込はできますか\t5\n", encoding="utf-8")
+    confirmed = [LabelledQuery("クレジットカードは使えますか", ("4",), 1, source="確認済みの回答"),
+                 LabelledQuery("銀行振込はできますか", ("5",), 2, source="確認済みの回答")]  # fmt: skip
+    publisher = Publisher(fake_engine, reg, confirmed=lambda: confirmed)
+    without_4 = "\n".join(line for line in SMALL_FAQ.splitlines() if not line.startswith("4\t")) + "\n"
+    preview = publisher.publish_bytes(without_4.encode(), "x", dry_run=True).preview
+    # the file's question once, the confirmed one beside it
+    assert (preview.regression_total, preview.regression_confirmed) == (2, 1)
+    changed = [(r.query, r.verdict, r.confirmed) for r in preview.regressions]
+    assert changed == [("クレジットカードは使えますか", "悪化", True)]
+
+    def log_down() -> list[LabelledQuery]:
+        raise LogUnavailableError("database is locked")
+
+    publisher.confirmed = log_down
+    other_edit = without_4.replace("毎月10日頃に発行します。", "毎月20日頃に発行します。")
+    preview = publisher.publish_bytes(other_edit.encode(), "y", dry_run=True).preview
+    assert (preview.regression_total, preview.regression_confirmed, preview.regressions) == (1, 0, ())
 
 
 def test_rollback_restores_the_old_answers_and_file(publisher: Publisher, settings: Settings) -> None:

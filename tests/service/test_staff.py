@@ -296,8 +296,8 @@ def test_times_are_in_the_configured_zone_and_the_log_csv_has_categories(
         client.post("/api/chat", json={"message": "請求書はいつ発行されますか", "categories": ["請求", "見積"]})
         lines = client.get("/admin/log.csv", headers=ADMIN_AUTH).text.splitlines()
         assert (
-            lines[0]
-            == "\ufeff日時(America/New_York),質問,分類,判定,回答したFAQ,1位の候補,1位の確率,FAQ版,評価,コメント,開いた候補"
+            lines[0] == "\ufeff日時(America/New_York),質問,分類,判定,回答したFAQ,1位の候補,1位の確率,FAQ版,評価,"
+            "コメント,開いた候補"
         )
         assert ",請求、見積," in lines[1]
         asked = client.post("/api/chat", json={"message": "請求書はダウンロードできますか"}).json()
@@ -607,13 +607,42 @@ def test_an_answer_confirmed_as_right_leaves_the_list_and_its_undo_comes_back_to
 ) -> None:
     client = logged_in_client
     form = _an_answer_listed(client)
-    gone = client.post("/admin/ui/dismiss", data=form, follow_redirects=False)
-    assert gone.headers["location"].startswith("/admin/answers?days=7&below=100&page=1&dismissed=1&undo=")
+    gone = client.post("/admin/ui/dismiss", data={**form, "reason": "confirmed"}, follow_redirects=False)
+    assert gone.headers["location"].startswith("/admin/answers?days=7&below=100&page=1&confirmed=1&undo=")
     after = client.get(gone.headers["location"]).text
-    assert "確認済みとして一覧から外しました（質問 1回分）。" in after and '<p class="empty">ありません。</p>' in after
+    assert "回答が正しいことを確認し、一覧から外しました（質問 1回分）。" in after
+    assert '<p class="empty">ありません。</p>' in after
+    assert [q.query for q in written_log(client).confirmed_answers()] == ["クレジットカードは使えますか"]
     back = _undo_on(client, after)
     assert back.headers["location"] == "/admin/answers?days=7&below=100&page=1&restored=1"
     assert "一覧に戻しました（質問 1回分）。" in client.get(back.headers["location"]).text
+    assert written_log(client).confirmed_answers() == []  # the undo takes the confirmation back too
+
+
+def test_an_answer_taken_off_as_nothing_for_the_faq_is_no_confirmed_answer(logged_in_client: TestClient) -> None:
+    client = logged_in_client
+    gone = client.post("/admin/ui/dismiss", data=_an_answer_listed(client), follow_redirects=False)
+    assert gone.headers["location"].startswith("/admin/answers?days=7&below=100&page=1&dismissed=1&undo=")
+    assert "対応不要として一覧から外しました（質問 1回分）。" in client.get(gone.headers["location"]).text
+    assert written_log(client).confirmed_answers() == []
+
+
+def test_a_publish_that_changes_a_confirmed_answer_says_so_in_its_preview(logged_in_client: TestClient) -> None:
+    client = logged_in_client
+    form = _an_answer_listed(client)  # クレジットカードは使えますか, answered with entry 4
+    client.post("/admin/ui/dismiss", data={**form, "reason": "confirmed"})
+    assert written_log(client).count("dismissals") == 1
+    # Entry 4 deleted: the confirmed answer cannot be given any more.
+    csrf = csrf_of(client.get("/admin/entries/4").text)
+    preview = client.post("/admin/ui/entries/4/delete", data={"csrf": csrf}).text
+    assert "うち質問ログで確認済みにした回答 1問" in preview
+    row = re.search(r"<tr class=\"verdict-悪化\">.*?</tr>", preview, re.S)
+    assert row and "クレジットカードは使えますか" in row.group(0) and "質問ログで確認済みにした回答" in row.group(0)
+    assert "id 4 は削除されます</small>" in row.group(0)  # no file's expectation to fix: it is the log's
+    edited = client.get("/admin/faq.tsv").text.replace("\tVISAとJCBに対応しています。", "\t請求書は月末に発行します。")
+    files = {"file": ("faq.tsv", edited.encode("utf-8"))}
+    api = client.post("/admin/faq?dry_run=1", files=files, headers=ADMIN_AUTH).json()  # the API says the same
+    assert api["regression_confirmed"] == 1 and api["regression_total"] >= 1
 
 
 def test_an_answer_added_as_an_alternate_leaves_the_list_only_once_that_entry_answers_it(
@@ -671,7 +700,7 @@ def test_an_answer_to_check_shows_its_answer_its_categories_and_says_when_it_is_
     assert 'name="entry_id"' in narrowed
     too_long = next(r for r in rows if "分類" not in r)
     assert 'name="entry_id"' not in too_long and "500文字を超える質問は、そのままでは言い換えにできません。" in too_long
-    assert "確認済みにする（一覧から外す）" in too_long  # it can still leave the list
+    assert "回答は正しい（確認済みにする）" in too_long and "対応不要にする" in too_long  # it can still leave the list
 
 
 def _fields_of(page: str, action: str) -> dict[str, str]:

@@ -120,6 +120,26 @@ def test_doubtful_answers_are_answers_under_the_level_or_rated_down_and_not_yet_
     assert listed(0.0, 0.42, offset=2) == ["less sure"]
     log.undismiss(["r6"])  # the undo of 「確認済みにする」: on the list again
     assert "confirmed" in listed(0.0, 0.8)
+    log.dismiss(["r6"], "confirmed")  # 「回答は正しい」: off the list too
+    assert "confirmed" not in listed(0.0, 0.8)
+
+
+def test_confirmed_answers_are_each_wording_once_with_its_entry_the_latest_first(database: Database) -> None:
+    log = ChatLog(database)
+    rows = [("r1", "カードは使えますか", "answer", "4"), ("r2", "カードは使えますか", "answer", "4"),
+            ("r3", "振込できますか", "answer", "5"), ("r4", "社員食堂はありますか", "escalate", None),
+            ("r5", "請求書はいつ", "answer", "1")]  # fmt: skip
+    for request_id, message, decision, entry_id in rows:
+        log.record_chat(ChatRecord(request_id, message, decision, entry_id, 0.6, "v1"))
+    log.dismiss(["r1", "r2", "r4"], "confirmed")  # an escalation confirmed by hand is no answer to check again
+    log.dismiss(["r5"], "dismissed")  # 対応不要: nothing for the FAQ, no answer to keep
+    time.sleep(0.01)
+    log.dismiss(["r3"], "confirmed")
+    confirmed = [(q.query, q.gold) for q in log.confirmed_answers()]
+    assert confirmed == [("振込できますか", ("5",)), ("カードは使えますか", ("4",))]
+    assert [q.query for q in log.confirmed_answers(limit=1)] == ["振込できますか"]
+    log.undismiss(["r3"])
+    assert [q.query for q in log.confirmed_answers()] == ["カードは使えますか"]
 
 
 def test_doubtful_answers_count_the_same_words_answered_with_the_same_entry_in_the_same_categories_once(

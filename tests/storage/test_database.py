@@ -7,16 +7,18 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from benchmarks.services import Postgres
 from faq_bot.storage.chatlog import ChatLog, ChatRecord
-from faq_bot.storage.database import Database
+from faq_bot.storage.database import Database, alembic_config, postgres_url
 from faq_bot.storage.schema import metadata
 from faq_bot.storage.sessions import DatabaseSessions
-from tests.conftest import new_postgres_database
+from tests.conftest import new_postgres_database, new_postgres_url
 from tests.together import errors_together
 
 #: The schema scripts of the SQLite log before Alembic, as the last release applied them (PRAGMA user_version).
@@ -99,4 +101,35 @@ def test_replicas_starting_together_migrate_once(postgres: Postgres) -> None:
 
     assert errors_together(start, 4) == []
     with sa.create_engine(url).connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all() == ["0005_staged_files"]
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all() == [
+            "0006_confirmed_answers"
+        ]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_answers_confirmed_get_a_reason_of_their_own_and_the_dismissals_before_are_kept(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if backend == "sqlite":
+        engine = sa.create_engine(f"sqlite:///{tmp_path / 'log.sqlite3'}")
+    else:
+        engine = sa.create_engine(postgres_url(new_postgres_url(request.getfixturevalue("postgres"))))
+    rows = "SELECT request_id, reason FROM dismissals ORDER BY request_id"
+
+    def to(revision: str, upgrade: bool = True) -> None:
+        with engine.begin() as conn:
+            (command.upgrade if upgrade else command.downgrade)(alembic_config(conn), revision)
+
+    to("0005_staged_files")
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO dismissals VALUES ('a', 'alternate', 1), ('d', 'dismissed', 2)"))
+    to("head")
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO dismissals VALUES ('c', 'confirmed', 3)"))
+        assert conn.execute(sa.text(rows)).all() == [("a", "alternate"), ("c", "confirmed"), ("d", "dismissed")]
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:  # still checked
+        conn.execute(sa.text("INSERT INTO dismissals VALUES ('x', 'maybe', 4)"))
+    to("0005_staged_files", upgrade=False)  # back: a confirmed answer was a dismissed one
+    with engine.begin() as conn:
+        assert conn.execute(sa.text(rows)).all() == [("a", "alternate"), ("c", "dismissed"), ("d", "dismissed")]
+    engine.dispose()

@@ -167,18 +167,29 @@ async def answers_page(
     below: Annotated[int, Query(ge=1, le=100)] = round(REVIEW_BELOW * 100),
     page: str = "1",
     dismissed: Annotated[int | None, Query(ge=0)] = None,
+    confirmed: Annotated[int | None, Query(ge=0)] = None,
     undo: Annotated[str | None, Query(pattern="^[0-9a-f]{32}$")] = None,
     restored: Annotated[int | None, Query(ge=0)] = None,
 ) -> HTMLResponse:
     """Answers to check: answered questions with a probability under ``below`` % or a 👎
-    (``faq_bot.quality.doubtful``)."""
-    message = action_message(
-        dismissed, restored, "確認済みとして一覧から外しました（質問 {}回分）。", "一覧に戻しました（質問 {}回分）。"
-    )
+    (``faq_bot.quality.doubtful``); ``dismissed`` / ``confirmed``: how many the last action took off the list as
+    対応不要 / 確認済み."""
+    if confirmed is not None:
+        message = action_message(confirmed, None, CONFIRMED_MESSAGE, "")
+    else:
+        message = action_message(dismissed, restored, DISMISSED_MESSAGE, "一覧に戻しました（質問 {}回分）。")
     return await render_answers(
         request, auth, publisher, chatlog, message, days=days, below=below, page=page_number(page),
-        undo=undo if dismissed else None,
+        undo=undo if dismissed or confirmed else None,
     )  # fmt: skip
+
+
+#: What the answers to check say after a row was taken off as 確認済み, or as 対応不要.
+CONFIRMED_MESSAGE = (
+    "回答が正しいことを確認し、一覧から外しました（質問 {}回分）。"
+    "この先の公開では、この回答が変わらないかも確かめます。"
+)
+DISMISSED_MESSAGE = "対応不要として一覧から外しました（質問 {}回分）。"
 
 
 async def render_answers(
@@ -446,17 +457,19 @@ async def dismiss_ui(
     chatlog: ChatLogDep,
     ids: Annotated[str, Form(max_length=2_000_000)],
     csrf: Annotated[str, Form()] = "",
+    reason: Annotated[Literal["dismissed", "confirmed"], Form()] = "dismissed",
 ) -> RedirectResponse:
     """Take a group off the unanswered list (small talk, spam, a topic the FAQ will not cover), or an answer off
-    the answers to check (確認済み: it was right, or the question is nothing for the FAQ).
+    the answers to check (``reason``: dismissed, 対応不要: the question is nothing for the FAQ; confirmed, 確認済み:
+    the answer was right, which later publishes are then checked against).
 
     Then back to the same page of the list (a redirect: reloading it does not send the form again).
     """
     auth.check_csrf(request, csrf)
-    count = await in_background(chatlog.dismiss, ids.split(","), "dismissed")
+    count = await in_background(chatlog.dismiss, ids.split(","), reason)
     # The ids are staged for an undo (a group may hold thousands: not in the address).
     key = await in_background(staging.put, ids.encode("utf-8"), length=32, **_UNDO)
-    return RedirectResponse(f"{place.address()}&dismissed={count}&undo={key}", status_code=303)
+    return RedirectResponse(f"{place.address()}&{reason}={count}&undo={key}", status_code=303)
 
 
 @staff_pages.post("/ui/undismiss", response_class=RedirectResponse)

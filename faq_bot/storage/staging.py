@@ -41,6 +41,11 @@ GONE = "アップロードされたファイルが見つかりません。もう
 _KEY = re.compile(r"^[0-9a-f]{16,64}$")
 
 
+def is_key(text: str) -> bool:
+    """True for a string made like the keys ``Staging.put`` gives (not that anything is kept under it)."""
+    return bool(_KEY.match(text))
+
+
 def content_key(data: bytes, length: int = 64) -> str:
     """The key of ``data``: the first ``length`` hex digits of its sha256."""
     return hashlib.sha256(data).hexdigest()[:length]

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from faq_bot.content.workbook import read_workbook
 from faq_bot.errors import ModelError
-from faq_bot.service.pages.entries import LoggedQuestion, from_log, log_draft, read_logged, stage_logged
-from faq_bot.storage.staging import FolderStaging
 from tests.conftest import ADMIN_AUTH, SMALL_FAQ, csrf_of
 
 WAVE_FAQ = SMALL_FAQ.replace("毎月10日頃に発行します。", "毎月10日〜15日に発行します。")
@@ -235,18 +232,3 @@ def test_the_preview_names_a_new_entrys_question_that_entry_would_not_answer(log
             files={"file": ("faq.tsv", SMALL_FAQ.replace("10日", "20日").encode())},
         ).text
     )
-
-
-def test_a_new_entry_written_from_scratch_carries_no_logged_question(tmp_path: Path) -> None:
-    staging = FolderStaging(tmp_path)
-    assert from_log("k", None) == {}
-    foreign = LoggedQuestion("社員食堂はありますか", "r1", "https://example.com/admin/log")
-    assert from_log("k", foreign) == {}  # only a list of this site's log
-    logged = LoggedQuestion("社員食堂はありますか", "r1,r2", "/admin/answers?days=7&below=80&page=2")
-    key = stage_logged(staging, logged)
-    assert read_logged(staging, key) == logged and read_logged(staging, "f" * 32) is None
-    carried = from_log(key, logged)
-    assert carried["dismiss"] == "r1,r2" and carried["draft_key"] == log_draft(key) != "new"
-    assert (carried["log_list"], carried["back_label"]) == ("確認したい回答", "確認したい回答に戻る")
-    (tmp_path / f"from-log-{key}.json").write_text("[1, 2]", encoding="utf-8")  # kept, but not what was kept
-    assert read_logged(staging, key) is None

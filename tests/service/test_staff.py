@@ -762,12 +762,88 @@ def test_a_new_entry_is_made_from_an_answer_to_check_and_warns_of_masked_data(lo
     assert 'role="alert">この質問には伏せた個人情報（[電話番号]）が含まれます。' in masked
 
 
-def test_a_new_entry_form_whose_logged_question_is_gone_says_so_and_is_a_plain_new_entry(
+def test_a_new_entry_form_whose_logged_question_is_gone_says_so_and_keeps_its_draft(
     logged_in_client: TestClient,
 ) -> None:
-    page = logged_in_client.get("/admin/new-entry", params={"log": "0" * 32}).text
+    client = logged_in_client
+    gone = "0" * 32
+    page = client.get("/admin/new-entry", params={"log": gone}).text
     assert "質問ログから引き継いだ質問が見つかりません" in page
-    assert 'action="/admin/ui/new-entry"' in page and 'data-draft="new"' in page
-    assert logged_in_client.get("/admin/ui/log/new-entry", follow_redirects=False).headers["location"] == "/admin/log"
-    made_up = logged_in_client.get("/admin/ui/new-entry", params={"log": "../x"}, follow_redirects=False)
-    assert made_up.headers["location"] == "/admin/new-entry"  # a hand-edited address: the plain form, never a 422
+    # what was typed under that question is still put back; there is nothing to settle
+    assert f'data-draft="new:log:{gone}"' in page and 'name="dismiss"' not in page
+    made_up = client.get("/admin/new-entry", params={"log": "x" * 500}).text  # any address: the plain form
+    assert "質問ログから引き継いだ質問が見つかりません" in made_up and 'data-draft="new"' in made_up
+    assert client.get("/admin/ui/log/new-entry", follow_redirects=False).headers["location"] == "/admin/log"
+    for asked in ("../x", "y" * 300):
+        again = client.get("/admin/ui/new-entry", params={"log": asked}, follow_redirects=False)
+        assert again.headers["location"] == "/admin/new-entry"  # a hand-edited address: the plain form, never a 422
+
+
+def _a_group_made_into_a_new_entry(
+    client: TestClient, asked: str, logged: str | None = None
+) -> tuple[str, str, dict[str, str]]:
+    """A question asked, 「新しいFAQとして作る」 on its group (``logged``: its words as the log keeps them): its request
+    id, its form's key and its fields."""
+    rid = client.post("/api/chat", json={"message": asked}).json()["request_id"]
+    listed = client.get("/admin/log", params={"days": 7}).text
+    row = {"csrf": csrf_of(listed), "ids": rid, "text": logged or asked, "days": "7", "page": "1"}
+    key, form = _new_entry_from(client, row)
+    return rid, key, _fields_of(form, f"/admin/ui/new-entry?log={key}")
+
+
+def test_a_new_entry_whose_id_someone_took_meanwhile_comes_back_with_the_next_id_and_its_logged_question(
+    logged_in_client: TestClient,
+) -> None:
+    client = logged_in_client
+    rid, key, fields = _a_group_made_into_a_new_entry(client, "社員食堂はありますか")
+    assert fields["entry_id"] == "7"
+    preview = client.post(f"/admin/ui/new-entry?log={key}", data={**fields, "answer": "ございません。"}).text
+    publish = _fields_of(preview, "/admin/ui/publish")
+    # Someone else publishes a new entry 7 first (the same next free id).
+    _, other_key, other = _a_group_made_into_a_new_entry(client, "駐車場はありますか")
+    theirs = client.post(f"/admin/ui/new-entry?log={other_key}", data={**other, "answer": "ございます。"}).text
+    client.post("/admin/ui/publish", data=_fields_of(theirs, "/admin/ui/publish"))
+    assert client.get("/api/faqs/7").json()["question"] == "駐車場はありますか"
+    again = client.post("/admin/ui/publish", data=publish).text
+    # Never entry 7's editor (that would overwrite the other FAQ): the new-entry form, id 8, the log kept.
+    assert "確認のあとで、ほかの人が id 7 のFAQを公開しました。" in again and "新しいFAQの追加" in again
+    assert 'name="entry_id" type="text" value="8"' in again and f'action="/admin/ui/new-entry?log={key}"' in again
+    assert f'data-draft="new:log:{key}"' in again and 'aria-current="page">質問ログ' in again
+    assert client.get("/api/faqs/7").json()["question"] == "駐車場はありますか"  # theirs, untouched
+    fields = {**_fields_of(again, f"/admin/ui/new-entry?log={key}"), "answer": "ございません。"}
+    done = client.post("/admin/ui/publish", data=_fields_of(
+        client.post(f"/admin/ui/new-entry?log={key}", data=fields).text, "/admin/ui/publish"
+    )).text  # fmt: skip
+    assert "1件の質問にFAQ 8 で回答するようになり、未回答の一覧から外しました。" in done
+    assert written_log(client).count("dismissals") == 2 and rid
+
+
+def test_a_new_entry_never_carries_the_logs_placeholder_for_personal_data_into_the_faq(
+    logged_in_client: TestClient,
+) -> None:
+    client = logged_in_client
+    asked = "折り返しは090-1111-2222までお願いします。社員食堂はありますか"
+    rid, key, fields = _a_group_made_into_a_new_entry(client, asked, asked.replace("090-1111-2222", "[電話番号]"))
+    form = client.get(f"/admin/new-entry?log={key}").text
+    assert "この質問には伏せた個人情報（[電話番号]）が含まれます。" in form
+    assert 'aria-describedby="question-long"' not in form  # 37 characters: no word on its length
+    before = client.get("/admin/faq.tsv").text
+    refused = client.post(f"/admin/ui/new-entry?log={key}", data={**fields, "answer": "ございません。"}).text
+    assert "質問・言い換えに伏せた個人情報（[電話番号]）が含まれています。" in refused
+    assert 'name="staged"' not in refused and f'data-draft="new:log:{key}"' in refused  # the form, as it was typed
+    fixed = {**fields, "question": "社員食堂はありますか", "answer": "ございません。"}
+    preview = client.post(f"/admin/ui/new-entry?log={key}", data=fixed).text
+    assert "伏せた個人情報" not in preview and 'name="staged"' in preview
+    assert client.get("/admin/faq.tsv").text == before
+    # The questions to settle and their list are the ones kept with the key, whatever the form says.
+    sent = {**_fields_of(preview, "/admin/ui/publish"), "dismiss": "someone-else", "back": "/admin/login"}
+    done = client.post("/admin/ui/publish", data=sent).text
+    assert 'href="/admin/log?days=7&amp;page=1">質問ログに戻る' in done
+    assert "1件の質問にFAQ 7 で回答するようになり" in done and rid
+
+
+def test_a_long_logged_question_is_flagged_on_its_new_entry_form(logged_in_client: TestClient) -> None:
+    long = "いつもお世話になっております。" * 8 + "社員食堂はありますか"
+    _, key, _ = _a_group_made_into_a_new_entry(logged_in_client, long)
+    form = logged_in_client.get(f"/admin/new-entry?log={key}").text
+    assert f"訪問者の質問は{len(long)}文字あります。FAQの質問は、要点だけの短い文にしてください。" in form

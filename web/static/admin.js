@@ -100,6 +100,8 @@
     var form = document.querySelector("form[data-draft]");
     if (!form) return;
     var key = PREFIX + form.getAttribute("data-draft");
+    // A new entry's form (written from scratch or from a logged question): nothing of it is published yet.
+    var fresh = form.getAttribute("data-draft").indexOf("new") === 0;
     var base = form.getAttribute("data-draft-base") || "";
     // The page shows the form as the editor sent it (a preview, its problems): that is the latest edit.
     var sent = form.hasAttribute("data-draft-sent");
@@ -225,11 +227,11 @@
       keep(draft.at); // kept on, now over the entry this page shows, still dated when it was typed
       say(box, false, message, [
         [
-          "復元を取り消す（公開中の内容に戻す）",
+          fresh ? "復元を取り消す（入力前の状態に戻す）" : "復元を取り消す（公開中の内容に戻す）",
           function () {
             fill(shown);
             store.removeItem(key);
-            say(box, false, "公開中の内容に戻しました。復元した編集内容は破棄しました。", []);
+            say(box, false, (fresh ? "入力前の状態" : "公開中の内容") + "に戻しました。復元した編集内容は破棄しました。", []);
           },
         ],
       ]);

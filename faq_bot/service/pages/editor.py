@@ -6,15 +6,15 @@ before a form body is read (``AdminPageRoute``); each form post then checks its 
 
 from __future__ import annotations
 
-import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from faq_bot.content.faq import FaqEntry, dump, entry_fingerprint, read_bytes, readable_text
+from faq_bot.content.faq import FaqEntry, dump, entry_fingerprint, next_id, read_bytes, readable_text
 from faq_bot.content.merge import Keep, renumbered
 from faq_bot.content.workbook import ORIGIN_PATTERN, WorkbookOrigin, is_version_of, is_workbook, row_texts
 from faq_bot.errors import FaqBotError, FaqFormatError, FormatProblem, NotFoundError, VersionNotFoundError
@@ -25,12 +25,12 @@ from faq_bot.service.auth import COOKIE, AdminPageRoute
 from faq_bot.service.deps import AuthDep, ChatLogDep, PublisherDep, StagingDep
 from faq_bot.service.handlers import FORM_PAGES
 from faq_bot.service.offload import in_background
-from faq_bot.service.pages.entries import LOG_LISTS, from_log, log_draft, log_list, read_logged
+from faq_bot.service.pages.logged import TO_CHECK, UNANSWERED, from_log, log_draft, log_list, read_logged
 from faq_bot.service.routes.staff import LOG_NOT_SETTLED, settle_after_publish
 from faq_bot.service.streaming import View, with_progress
 from faq_bot.service.templating import render
 from faq_bot.service.uploads import as_tsv, as_uploaded, origin_of, read_upload
-from faq_bot.storage.staging import content_key
+from faq_bot.storage.staging import content_key, is_key
 
 #: The preview's form fields that settle a conflict (``keep:<entry id>``); the name a merged FAQ is checked as.
 KEEP_FIELD = "keep:"
@@ -86,6 +86,10 @@ CHANGED_SINCE_SAME_ENTRY = (
     "入っていません。下の「公開中の内容」と見比べ、必要な変更を取り込んでから、もう一度確認してください。"
 )
 ENTRY_GONE = "確認のあとで、FAQ（id {id}）は別の人の公開で削除されました。編集は公開していません。"
+NEW_ID_TAKEN = (
+    "確認のあとで、ほかの人が id {id} のFAQを公開しました。この新しいFAQのidを次の空き番号に変えたので、"
+    "「差分と回帰テストを確認」でもう一度確かめてから公開してください。"
+)
 DISK_CHANGED = (
     "確認のあとでディスク上のTSVが変わりました（サーバー上で編集されたなど）。公開していません。"
     "もう一度「ディスク上のTSVを確認して公開」から確かめてください。"
@@ -252,14 +256,20 @@ async def ui_publish(
     from_disk: Annotated[bool, Form()] = False,
     entry_base: Annotated[str, Form(max_length=64)] = "",
     log: Annotated[str, Form(max_length=64)] = "",
+    new_entry: Annotated[bool, Form()] = False,
 ) -> Response:
     """Publish the file previewed before (unless the live FAQ changed since: that preview is out of date).
 
     ``dismiss``: the logged questions the published alternate or new entry (``dismiss_entry``) answers now; the page
     then leads back to the list of the log they came from (``back``: the page of the unanswered questions or of the
-    answers to check). ``log``: the new entry was made from a logged question (``stage_logged``).
+    answers to check). ``log``: the new entry was made from a logged question (``stage_logged``); ``new_entry``: the
+    entry previewed is a new one (should its id be taken meanwhile, its form comes back with the next free id).
     """
     auth.check_csrf(request, csrf)
+    if log:  # a new entry made from a logged question: its questions and their list as kept, not as sent
+        logged_question = await in_background(read_logged, staging, log)
+        if logged_question is not None:
+            dismiss, back = logged_question.ids, logged_question.back
     try:
         raw = await in_background(staging.get, staged)
     except NotFoundError as exc:
@@ -273,11 +283,15 @@ async def ui_publish(
         if kept is not None:  # one entry edited in the browser: its form again, with the edit in it
             live = publisher.engine.current
             now = live.entry(kept.id)
-            if now is None and not entry_base:  # a new entry: its form again, with what was typed
+            if new_entry or (now is None and not entry_base):  # a new entry (from scratch or a logged question)
                 logged = from_log(log, await in_background(read_logged, staging, log)) if log else {}
-                return await render(request, auth, "entry.html", "entries", entry=kept, new=True, warn=True,
-                                    categories=live.index.categories, sent=True,
-                                    **{**logged, "message": CHANGED_SINCE_KEPT})  # fmt: skip
+                message = CHANGED_SINCE_KEPT
+                if now is not None:  # its id was taken meanwhile: the next free one, with a word on it
+                    message = NEW_ID_TAKEN.format(id=kept.id)
+                    kept = replace(kept, id=next_id(e.id for e in live.index.entries))
+                return await render(request, auth, "entry.html", "log" if "dismiss" in logged else "entries",
+                                    entry=kept, new=True, warn=True, categories=live.index.categories, sent=True,
+                                    message=message, **logged)  # fmt: skip
             if now is None:  # deleted meanwhile: nothing to edit any more
                 return await _home(request, auth, publisher, message=ENTRY_GONE.format(id=kept.id), warn=True)
             same_entry = bool(entry_base) and entry_fingerprint(now) != entry_base
@@ -304,13 +318,13 @@ async def ui_publish(
         if dismiss:  # added as an alternate, or a new entry: the questions the FAQ answers now with it leave the list
             progress(Step("質問ログの質問を、公開したFAQで確かめています"))
             settled = settle_after_publish(publisher, chatlog, dismiss.split(","), dismiss_entry or None)
-            listed, label = log_list(back) or LOG_LISTS["/admin/log"]
-            checking = listed == LOG_LISTS["/admin/answers"][0]
+            target = log_list(back) or UNANSWERED
+            checking, listed, label = target is TO_CHECK, target.name, target.back_label
             by = f"FAQ {dismiss_entry} で" if dismiss_entry else ""
             if settled is None:
                 message = LOG_NOT_SETTLED
             elif not settled.answered:
-                subject = "この質問は、まだ" if checking else "この群の質問は、まだどれも"
+                subject = "この質問は、まだ" if checking else "このグループの質問は、まだどれも"
                 message += f" {subject}{by}回答されません（一覧に残しています）。"
             else:
                 message += f" {len(settled.answered)}件の質問に{by}回答するようになり、{listed}の一覧から外しました。"
@@ -319,7 +333,7 @@ async def ui_publish(
                         f" {len(settled.still_open)}件はまだ{by}回答されないため、一覧に残しています"
                         "（別の言い換えとして追加するか、対応不要にしてください）。"
                     )
-            to_list = back if log_list(back) else "/admin/log"
+            to_list = back if log_list(back) else UNANSWERED.path
             view = {"message": message, "back": to_list, "back_label": label}
             if log and edited:  # a new entry made from the question: its draft is done with, and the entry a link away
                 return View("notice.html", {
@@ -334,7 +348,7 @@ async def ui_publish(
                 "back": f"/admin/entries/{quote(edited)}", "back_label": f"FAQ {edited} をもう一度開く",
                 "more": "/admin/entries", "more_label": "FAQの一覧に戻る",
                 # the draft the editor's browser kept of the form (entry.html's data-draft) is done with
-                "draft_done": f"entry:{edited}" if entry_base else "new",
+                "draft_done": f"entry:{edited}" if entry_base else log_draft(log) if is_key(log) else "new",
             })  # fmt: skip
         return _home_view(request, publisher, message=message)
 
@@ -374,9 +388,7 @@ async def ui_reload(
 
 @editor_pages.get("/ui/{action}/{rest:path}", response_class=RedirectResponse)
 @editor_pages.get("/ui/{action}", response_class=RedirectResponse)
-async def form_result_again(
-    action: str, rest: str = "", log: Annotated[str, Query(max_length=200)] = ""
-) -> RedirectResponse:
+async def form_result_again(action: str, rest: str = "", log: str = "") -> RedirectResponse:
     """A form's result address opened again: its page (a form result cannot be shown again without sending
     the form again, and a raw 405 is no page for an editor)."""
     page = FORM_PAGES.get(action, "/admin")
@@ -384,7 +396,7 @@ async def form_result_again(
         page += "/" + quote(rest)  # the entry's own editing page
     elif action == "new-entry":
         # the new entry's form (made from a logged question: that one): the draft the browser kept of it is put back
-        page = "/admin/new-entry" + (f"?log={log}" if re.fullmatch("[0-9a-f]{16,64}", log) else "")
+        page = "/admin/new-entry" + (f"?log={log}" if is_key(log) else "")
     return RedirectResponse(page, status_code=303)
 
 

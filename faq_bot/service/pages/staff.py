@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from faq_bot.content.faq import FaqEntry, dump, entry_problems
@@ -25,7 +24,7 @@ from faq_bot.retrieval.smalltalk import recognise
 from faq_bot.service.auth import AdminAuth, AdminPageRoute
 from faq_bot.service.deps import AuthDep, ChatLogDep, PublisherDep, SettingsDep, StagingDep, UnansweredDep
 from faq_bot.service.offload import in_background
-from faq_bot.service.pages.entries import LoggedQuestion, stage_logged
+from faq_bot.service.pages.logged import ListPlaceDep, LoggedQuestion, stage_logged
 from faq_bot.service.routes.staff import csv_download, explain_question
 from faq_bot.service.schemas import ALTERNATE_CHARS
 from faq_bot.service.streaming import View, with_progress
@@ -153,10 +152,6 @@ def action_message(dismissed: int | None, restored: int | None, dismissed_text: 
     return None
 
 
-#: Which list an action on a logged question came from (and goes back to).
-LogView = Literal["log", "answers"]
-
-
 @staff_pages.get("/answers", response_class=HTMLResponse)
 async def answers_page(
     request: Request,
@@ -215,35 +210,6 @@ async def render_answers(
         message=message, error=error, undo=undo, alternate_chars=ALTERNATE_CHARS, per_page=GROUPS_PER_PAGE,
         asked_page=page, **entry_picker(loaded.index.entries),
     )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class ListPlace:
-    """Where in the log's two lists a row's form was sent from: the list, its period, page and (the answers to
-    check) level."""
-
-    view: LogView
-    days: int
-    page: int
-    below: int
-
-    def address(self) -> str:
-        """The address of that list, at that page."""
-        if self.view == "answers":
-            return f"/admin/answers?days={self.days}&below={self.below}&page={self.page}"
-        return f"/admin/log?days={self.days}&page={self.page}"
-
-
-def _list_place(
-    days: Annotated[int, Form(ge=0, le=3650)] = 30,
-    page: Annotated[int, Form(ge=1)] = 1,
-    view: Annotated[LogView, Form()] = "log",
-    below: Annotated[int, Form(ge=1, le=100)] = round(REVIEW_BELOW * 100),
-) -> ListPlace:
-    return ListPlace(view, days, page, below)
-
-
-ListPlaceDep = Annotated[ListPlace, Depends(_list_place)]
 
 
 #: Page numbers beyond this are read as this (any page past the last shows the last).
@@ -433,7 +399,7 @@ async def new_entry_from_log(
     auth: AuthDep,
     place: ListPlaceDep,
     staging: StagingDep,
-    text: Annotated[str, Form(max_length=2000)],
+    text: Annotated[str, Form(max_length=20_000)],
     ids: Annotated[str, Form(max_length=2_000_000)] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> RedirectResponse:

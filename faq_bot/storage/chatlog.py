@@ -41,7 +41,7 @@ from faq_bot.storage.schema import chats, clicks, dismissals, feedback, question
 #: The reasons an undo takes back (対応不要 and 確認済み; not an alternate or entry that was published).
 UNDOABLE = ("dismissed", "confirmed")
 #: At most this many confirmed answers are asked again before each publish (each new wording costs an encoding once).
-CONFIRMED_LIMIT = 200
+CONFIRMED_LIMIT = 100
 #: What a confirmed answer is, as a regression question's source.
 CONFIRMED_SOURCE = "確認済みの回答"
 

@@ -148,6 +148,9 @@ class Publisher:
         self.shared = shared  # None: this machine's index folder is the only store
         self._lock = threading.Lock()
         self._prepared: _Prepared | None = None  # the last dry run's build, for the publish that follows
+        # The regression questions' outcomes on the live FAQ (its version, question -> outcome): the same until
+        # it changes, so a preview asks each only of the FAQ it would publish.
+        self._live_outcomes: tuple[str, dict[str, str]] = ("", {})
         self._swap = threading.Lock()  # moving the current version: a publish's last step, or following one
         self.last_error: str | None = None
         self.last_published: float | None = None
@@ -194,7 +197,10 @@ class Publisher:
         queries += confirmed
         progress(Step("回帰テストの質問を確認しています", 0, len(queries)))
         sources = frozenset(q.source for q in confirmed)
-        changes = regression_changes(queries, live, loaded, self.engine.encode_prepared, sources)
+        if self._live_outcomes[0] != live.faq_version:
+            self._live_outcomes = (live.faq_version, {})
+        before = self._live_outcomes[1]
+        changes = regression_changes(queries, live, loaded, self.engine.encode_prepared, sources, before)
         old, new = live.index.entries, faq.entries
         entry_changes = tuple(diff(old, new))
         touched = {c.id for c in entry_changes if c.kind != "removed"}

@@ -121,26 +121,38 @@ Encode = Callable[[Sequence[str]], npt.NDArray[np.float32]]
 
 
 def regression_changes(
-    queries: Sequence[LabelledQuery], old: Loaded, new: Loaded, encode: Encode, confirmed: frozenset[str] = frozenset()
+    queries: Sequence[LabelledQuery],
+    old: Loaded,
+    new: Loaded,
+    encode: Encode,
+    confirmed: frozenset[str] = frozenset(),
+    before: dict[str, str] | None = None,
 ) -> list[RegressionChange]:
     """Regression questions whose decision or answer differs between two versions of the FAQ (``confirmed``: the
-    sources whose questions are answers staff confirmed)."""
+    sources whose questions are answers staff confirmed; ``before``: the outcomes on ``old`` known already, by
+    question, filled in with those asked here: the live FAQ answers the same until it changes)."""
     if not queries:
         return []
-    # Each FAQ may respell a hiragana question differently (and knows other words): one batch for
-    # both sides' texts, each question read once per side.
-    parsed = [(old.retriever.parse(q.query), new.retriever.parse(q.query)) for q in queries]
-    texts = [(old.retriever.views(a), new.retriever.views(b)) for a, b in parsed]
-    unique = list(dict.fromkeys(t for pair in texts for side in pair for t in side))
+    known = before if before is not None else {}
+    # Each FAQ may respell a hiragana question differently (and knows other words): one batch for both sides'
+    # texts, each question read once per side (on the old side, only those whose outcome is not known).
+    old_parsed = {q.query: old.retriever.parse(q.query) for q in queries if q.query not in known}
+    new_parsed = [new.retriever.parse(q.query) for q in queries]
+    old_views = {text: old.retriever.views(parsed) for text, parsed in old_parsed.items()}
+    new_views = [new.retriever.views(parsed) for parsed in new_parsed]
+    unique = list(dict.fromkeys([t for v in old_views.values() for t in v] + [t for v in new_views for t in v]))
     encoded = dict(zip(unique, encode(unique), strict=True)) if unique else {}
 
     def vectors(views: list[str]) -> npt.NDArray[np.float32]:
         return np.stack([encoded[t] for t in views])
 
+    for text, parsed in old_parsed.items():
+        known[text] = outcome_label(old.reply(old.retriever.search(text, query_vectors=vectors(old_views[text]),
+                                                                   parsed=parsed)))  # fmt: skip
     out = []
-    for q, (old_views, new_views), (read_old, read_new) in zip(queries, texts, parsed, strict=True):
-        a = outcome_label(old.reply(old.retriever.search(q.query, query_vectors=vectors(old_views), parsed=read_old)))
-        b = outcome_label(new.reply(new.retriever.search(q.query, query_vectors=vectors(new_views), parsed=read_new)))
+    for q, views, parsed in zip(queries, new_views, new_parsed, strict=True):
+        a = known[q.query]
+        b = outcome_label(new.reply(new.retriever.search(q.query, query_vectors=vectors(views), parsed=parsed)))
         if a != b:
             ra, rb = is_right_label(a, q.gold), is_right_label(b, q.gold)
             verdict = "改善" if rb and not ra else "悪化" if ra and not rb else "変化"

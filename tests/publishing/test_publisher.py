@@ -181,6 +181,25 @@ def test_answers_confirmed_in_the_log_are_asked_again_beside_the_regression_set_
     assert (preview.regression_total, preview.regression_confirmed, preview.regressions) == (1, 0, ())
 
 
+def test_a_preview_asks_the_live_faq_only_the_regression_questions_it_has_not_answered_since_it_went_live(
+    publisher: Publisher, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reg = tmp_path / "reg.tsv"
+    reg.write_text("query\tgold\nクレジットカードは使えますか\t4\n銀行振込はできますか\t5\n", encoding="utf-8")
+    publisher.regression_path = reg
+    live = publisher.engine.current
+    asked: list[str] = []
+    parse = live.retriever.parse
+    monkeypatch.setattr(live.retriever, "parse", lambda text: asked.append(text) or parse(text))
+    without_4 = "\n".join(line for line in SMALL_FAQ.splitlines() if not line.startswith("4\t")) + "\n"
+    first = publisher.publish_bytes(without_4.encode(), "x", dry_run=True).preview
+    assert sorted(asked) == ["クレジットカードは使えますか", "銀行振込はできますか"]
+    other = SMALL_FAQ.replace("はい、銀行振込に対応しています。", "いいえ、対応していません。")
+    second = publisher.publish_bytes(other.encode(), "y", dry_run=True).preview
+    assert len(asked) == 2  # known from the first preview: the live FAQ is the same
+    assert [r.query for r in first.regressions] == ["クレジットカードは使えますか"] and second.regression_total == 2
+
+
 def test_rollback_restores_the_old_answers_and_file(publisher: Publisher, settings: Settings) -> None:
     first = publisher.engine.current.faq_version
     old_build = publisher.versions()[0].build_id

@@ -40,10 +40,14 @@ def cmd_build_index(args: argparse.Namespace) -> int:
 
 def cmd_reload(args: argparse.Namespace) -> int:
     from faq_bot.runtime import databases, open_publisher
+    from faq_bot.storage.chatlog import ChatLog
 
     settings = settings_from(args)
-    # Compared with what is live (with a shared database: the version every replica serves), not the file.
-    publisher = open_publisher(settings, shared_db=databases(settings).shared, follow_file=False)
+    dbs = databases(settings)
+    # Compared with what is live (with a shared database: the version every replica serves), not the file; the
+    # answers staff confirmed in the question log are asked again, as in the admin page.
+    confirmed = ChatLog(dbs.log).confirmed_answers
+    publisher = open_publisher(settings, shared_db=dbs.shared, follow_file=False, confirmed=confirmed)
     try:
         outcome = publisher.reload(dry_run=args.dry_run, progress=printing(say))
     finally:
@@ -55,8 +59,12 @@ def cmd_reload(args: argparse.Namespace) -> int:
     for c in p.changes:
         label = {"added": "追加", "removed": "削除", "changed": "変更"}[c.kind]
         print(f"  {label} [{c.id}] {c.question}" + (f"（{'、'.join(c.fields)}）" if c.fields else ""))
+    if p.confirmed_unread:
+        print("  質問ログを読めなかったため、確認済みにした回答は確かめていません。")
     for r in p.regressions:
-        print(f"  回帰 {r.verdict}: {r.query}  {r.before} → {r.after}（期待: {','.join(r.expected) or '担当者へ'}）")
+        mark = "（確認済みの回答）" if r.confirmed else ""
+        expected = ",".join(r.expected) or "担当者へ"
+        print(f"  回帰 {r.verdict}: {r.query}{mark}  {r.before} → {r.after}（期待: {expected}）")
     for w in outcome.warnings:
         print(f"  注意: {w}")
     if args.dry_run:

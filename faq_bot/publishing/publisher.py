@@ -71,6 +71,7 @@ class Preview:
     own_misses: tuple[OwnPhrasingMiss, ...] = ()  # new or edited entries' phrasings their entry would not answer
     drift: Drift | None = None  # a file made from an older version: what was published since that it undoes
     regression_confirmed: int = 0  # of ``regression_total``, the answers staff confirmed (確認済み) in the log
+    confirmed_unread: bool = False  # the log could not be read: the confirmed answers were not asked
 
     @property
     def unchanged(self) -> bool:
@@ -193,7 +194,9 @@ class Publisher:
         live = self.engine.current
         queries = regression_set(self.regression_path)
         asked = {q.query for q in queries}
-        confirmed = [q for q in self._confirmed() if q.query not in asked]
+        kept = self._confirmed()
+        # An answer confirmed with an entry the live FAQ no longer has cannot be right again: not asked
+        confirmed = [q for q in kept or () if q.query not in asked and all(live.entry(g) is not None for g in q.gold)]
         queries += confirmed
         progress(Step("回帰テストの質問を確認しています", 0, len(queries)))
         sources = frozenset(q.source for q in confirmed)
@@ -207,17 +210,18 @@ class Publisher:
         progress(Step("追加・変更したFAQの質問を確認しています"))
         misses = own_phrasing_misses([e for e in new if e.id in touched], loaded, self.engine.bulk)
         return Preview(faq, entry_changes, tuple(changes), len(queries), tuple(lookalike_only(old, new)), tuple(misses),
-                       regression_confirmed=len(confirmed))  # fmt: skip
+                       regression_confirmed=len(confirmed), confirmed_unread=kept is None)  # fmt: skip
 
-    def _confirmed(self) -> Sequence[LabelledQuery]:
-        """The answers staff confirmed, or none when the question log cannot be read (the publish goes on)."""
+    def _confirmed(self) -> Sequence[LabelledQuery] | None:
+        """The answers staff confirmed, or None when the question log cannot be read (the publish goes on, and its
+        preview says so)."""
         if self.confirmed is None:
             return []
         try:
             return self.confirmed()
         except LogUnavailableError as exc:
             log.warning("the confirmed answers are not checked in this preview: %s", exc)
-            return []
+            return None
 
     def publish_bytes(
         self,

@@ -5,8 +5,9 @@ A wrong confident answer is the worst a visitor can get, and the question log's 
 five labelled sets of three FAQs (the bundled one, a municipal and a university FAQ), 41 of the 47 wrong ones had
 a probability under 80 %, against 60 % of all answers (under 70 %: 28 of 47, and 40 %). So staff review the
 answered questions under a probability they choose (``REVIEW_LEVELS``), the least probable first, and every
-answer a visitor rated 👎; each is confirmed (right, or nothing the FAQ should answer: it leaves the list) or
-added as an alternate of the entry that should answer it.
+answer a visitor rated 👎; each is confirmed as right (確認済み: later publishes are checked against it), taken off
+as nothing the FAQ should answer (対応不要), added as an alternate of the entry that should answer it, or made into
+a new entry.
 """
 
 from __future__ import annotations

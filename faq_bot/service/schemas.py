@@ -287,8 +287,9 @@ class PublishReply(BaseModel):
         default_factory=list, description="見た目が同じ文字（〜/～ など）だけが違うため変更に数えないFAQのid"
     )
     regressions: list[RegressionChangeOut]
-    regression_total: int
+    regression_total: int = Field(description="回帰テストで確かめた質問の数（ファイルの質問と、確認済みにした回答）")
     regression_confirmed: int = Field(0, description="regression_total のうち、質問ログで確認済みにした回答の数")
+    confirmed_unread: bool = Field(False, description="質問ログを読めず、確認済みにした回答を確かめていないとき true")
     own_misses: list[OwnPhrasingMissOut] = Field(
         default_factory=list,
         description="追加・変更したFAQの質問・言い換えのうち、公開後にそのFAQで回答されないもの",
@@ -333,6 +334,7 @@ class PublishReply(BaseModel):
             ],
             regression_total=p.regression_total,
             regression_confirmed=p.regression_confirmed,
+            confirmed_unread=p.confirmed_unread,
             own_misses=[OwnPhrasingMissOut(entry_id=m.entry_id, text=m.text, outcome=m.outcome) for m in p.own_misses],
             drift=DriftOut.of(p.drift) if p.drift is not None else None,
             warnings=[Problem(line=w.line, column=w.column, message=w.message) for w in result.warnings],
@@ -513,10 +515,14 @@ class EntryStatsOut(BaseModel):
 
 
 class DismissRequest(BaseModel):
-    """Take logged questions off the unanswered list."""
+    """Take logged questions off their list: the unanswered list (dismissed), or the answers to check (dismissed,
+    or confirmed: the answer was right, and later publishes are checked against it)."""
 
     model_config = ConfigDict(extra="forbid")
     request_ids: list[str] = Field(min_length=1, max_length=10_000)
+    reason: Literal["dismissed", "confirmed"] = Field(
+        "dismissed", description="dismissed: 対応不要／confirmed: 回答は正しい（以後の公開の回帰テストに加わる）"
+    )
 
 
 class DismissReply(BaseModel):

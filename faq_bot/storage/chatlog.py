@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import groupby
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -35,11 +35,13 @@ from faq_bot.localtime import DEFAULT_ZONE, local_time
 from faq_bot.retrieval.decision import Decision, decision_label
 from faq_bot.spreadsheet import BOM, csv_line
 from faq_bot.storage.database import Database, reason
-from faq_bot.storage.masking import mask_personal_data
+from faq_bot.storage.masking import mask_personal_data, masked_parts
 from faq_bot.storage.schema import chats, clicks, dismissals, feedback, question_vectors
 
+#: Why staff took a logged question off its list (``Dismissal``).
+Reason = Literal["alternate", "dismissed", "confirmed"]
 #: The reasons an undo takes back (対応不要 and 確認済み; not an alternate or entry that was published).
-UNDOABLE = ("dismissed", "confirmed")
+UNDOABLE: tuple[Reason, ...] = ("dismissed", "confirmed")
 #: At most this many confirmed answers are asked again before each publish (each new wording costs an encoding once).
 CONFIRMED_LIMIT = 100
 #: What a confirmed answer is, as a regression question's source.
@@ -110,18 +112,21 @@ class Feedback:
 
 @dataclass(frozen=True)
 class Dismissal:
-    """Logged questions staff have dealt with: ``alternate`` (now answered) or ``dismissed`` (not wanted)."""
+    """Logged questions staff have dealt with: ``alternate`` (now answered by the entry they were added to),
+    ``dismissed`` (対応不要: nothing for the FAQ) or ``confirmed`` (確認済み: an answer checked and found right, which
+    takes the place of a 対応不要 made before)."""
 
     request_ids: tuple[str, ...]
-    reason: str
+    reason: Reason
     created: float = field(default_factory=lambda: time.time())
 
 
 @dataclass(frozen=True)
 class Undismissal:
-    """Put questions staff dismissed (``dismissed``, not ``alternate``) back on the unanswered list: an undo."""
+    """Put questions staff dismissed or confirmed (``reasons``; never ``alternate``) back on their list: an undo."""
 
     request_ids: tuple[str, ...]
+    reasons: tuple[Reason, ...] = ("dismissed", "confirmed")
 
 
 @dataclass(frozen=True)
@@ -249,10 +254,13 @@ class ChatLog:
             for row in rows:
                 self._apply_reply_row(conn, row)
         elif isinstance(first, Undismissal):
-            ids = [r for row in rows if isinstance(row, Undismissal) for r in row.request_ids]
-            conn.execute(
-                sa.delete(dismissals).where(dismissals.c.request_id.in_(ids), dismissals.c.reason.in_(UNDOABLE))
-            )
+            for row in rows:
+                assert isinstance(row, Undismissal)
+                conn.execute(
+                    sa.delete(dismissals).where(
+                        dismissals.c.request_id.in_(row.request_ids), dismissals.c.reason.in_(row.reasons)
+                    )
+                )
         elif self.retention_days > 0:  # Purge
             cutoff = time.time() - self.retention_days * 86400
             old = sa.select(chats.c.request_id).where(chats.c.created < cutoff).scalar_subquery()
@@ -267,7 +275,16 @@ class ChatLog:
             logged = conn.scalars(sa.select(chats.c.request_id).where(chats.c.request_id.in_(ids))).all()
             if logged:
                 values = [{"request_id": r, "reason": row.reason, "created": row.created} for r in logged]
-                conn.execute(self.db.insert(dismissals).on_conflict_do_nothing(), values)
+                stmt = self.db.insert(dismissals)
+                if row.reason == "confirmed":  # 確認済み after a 対応不要 (a colleague's, a page gone stale): now right
+                    stmt = stmt.on_conflict_do_update(
+                        index_elements=[dismissals.c.request_id],
+                        set_={"reason": stmt.excluded.reason, "created": stmt.excluded.created},
+                        where=dismissals.c.reason == "dismissed",
+                    )
+                else:
+                    stmt = stmt.on_conflict_do_nothing()
+                conn.execute(stmt, values)
             return
         assert isinstance(row, Click | Feedback)
         if conn.scalar(sa.select(chats.c.request_id).where(chats.c.request_id == row.request_id)) is None:
@@ -494,41 +511,58 @@ class ChatLog:
             ))  # fmt: skip
         return out, total_rows, total_questions
 
-    def dismiss(self, request_ids: list[str], reason: str) -> int:
-        """Take logged questions off their list (``alternate``: now answered by the entry they were added to;
-        ``dismissed``: nothing for the FAQ; ``confirmed``: an answer checked and found right)."""
+    def dismiss(self, request_ids: list[str], reason: Reason) -> tuple[str, ...]:
+        """Take logged questions off their list (``Dismissal``); the ids this marked with ``reason`` (not those
+        someone dealt with before: an undo takes back only these)."""
         ids = tuple(r.strip() for r in request_ids if r.strip())
-        before = self.count("dismissals")
+        before = self._marked(ids, reason)
         self.write([Dismissal(ids, reason)])
-        return self.count("dismissals") - before
+        after = self._marked(ids, reason)
+        return tuple(r for r in ids if r in after and r not in before)
 
-    def undismiss(self, request_ids: list[str]) -> int:
-        """Put dismissed or confirmed questions back on their list (an undo of 対応不要 or 確認済み)."""
+    def _marked(self, ids: Sequence[str], reason: Reason) -> set[str]:
+        """Which of ``ids`` are dealt with for this reason."""
+        return set(self._read(lambda conn: conn.scalars(sa.select(dismissals.c.request_id).where(
+            dismissals.c.request_id.in_(ids), dismissals.c.reason == reason
+        )).all()))  # fmt: skip
+
+    def undismiss(self, request_ids: list[str], reasons: tuple[Reason, ...] = UNDOABLE) -> int:
+        """Put questions dealt with for one of ``reasons`` back on their list (an undo of 対応不要 or 確認済み)."""
         ids = tuple(r.strip() for r in request_ids if r.strip())
         before = self.count("dismissals")
-        self.write([Undismissal(ids)])
+        self.write([Undismissal(ids, reasons)])
         return before - self.count("dismissals")
 
     def confirmed_answers(self, limit: int = CONFIRMED_LIMIT) -> list[LabelledQuery]:
         """The questions whose answer staff confirmed as right (確認済み), as questions for a regression check: each
-        wording once with the entry it was answered with, the most recently confirmed first (at most ``limit``)."""
+        wording once, with the entry it was last confirmed with, the most recently confirmed first (at most
+        ``limit``). Wordings the log masked are left out: asked again with 「[電話番号]」 in place of the number, they
+        are not what the visitor asked (and may be answered otherwise)."""
 
-        def query(conn: sa.Connection) -> list[LabelledQuery]:
+        def query(conn: sa.Connection) -> list[tuple[str, str]]:
             latest = sa.func.max(dismissals.c.created)
-            rows = conn.execute(
-                sa.select(chats.c.message, chats.c.entry_id)
-                .join(dismissals, dismissals.c.request_id == chats.c.request_id)
-                .where(dismissals.c.reason == "confirmed", chats.c.decision == "answer", chats.c.entry_id.is_not(None))
-                .group_by(chats.c.message, chats.c.entry_id)
-                .order_by(latest.desc(), chats.c.message)
-                .limit(limit)
-            ).all()
             return [
-                LabelledQuery(message, (entry_id,), line, source=CONFIRMED_SOURCE)
-                for line, (message, entry_id) in enumerate(rows, 1)
+                (message, entry_id)
+                for message, entry_id in conn.execute(
+                    sa.select(chats.c.message, chats.c.entry_id)
+                    .join(dismissals, dismissals.c.request_id == chats.c.request_id)
+                    .where(dismissals.c.reason == "confirmed", chats.c.decision == "answer")
+                    .where(chats.c.entry_id.is_not(None))
+                    .group_by(chats.c.message, chats.c.entry_id)
+                    .order_by(latest.desc(), chats.c.message)
+                )
             ]
 
-        return self._read(query)
+        kept: dict[str, str] = {}
+        for message, entry_id in self._read(query):
+            if message not in kept and not masked_parts(message):
+                kept[message] = entry_id
+            if len(kept) >= limit:
+                break
+        return [
+            LabelledQuery(message, (entry_id,), line, source=CONFIRMED_SOURCE)
+            for line, (message, entry_id) in enumerate(kept.items(), 1)
+        ]
 
     def entry_stats(self) -> dict[str, EntryStats]:
         """Per-entry answer counts, suggestion clicks and ratings."""

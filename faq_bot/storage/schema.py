@@ -53,7 +53,10 @@ dismissals = sa.Table(
     # alternate: answered since an alternate or entry was published; dismissed: nothing for the FAQ (対応不要);
     # confirmed: an answer staff checked and found right (確認済み), which later publishes are checked against
     sa.Column(
-        "reason", sa.Text, sa.CheckConstraint("reason IN ('alternate', 'dismissed', 'confirmed')"), nullable=False
+        "reason",
+        sa.Text,
+        sa.CheckConstraint("reason IN ('alternate', 'dismissed', 'confirmed')", name="dismissals_reason_check"),
+        nullable=False,
     ),
     sa.Column("created", sa.Float, nullable=False),
 )

@@ -179,6 +179,12 @@ def test_answers_confirmed_in_the_log_are_asked_again_beside_the_regression_set_
     other_edit = without_4.replace("毎月10日頃に発行します。", "毎月20日頃に発行します。")
     preview = publisher.publish_bytes(other_edit.encode(), "y", dry_run=True).preview
     assert (preview.regression_total, preview.regression_confirmed, preview.regressions) == (1, 0, ())
+    assert preview.confirmed_unread  # and the preview says so
+    # Once entry 4 is gone from the live FAQ, an answer confirmed with it cannot be right again: not asked.
+    publisher.confirmed = lambda: confirmed
+    publisher.publish_bytes(without_4.encode(), "z")
+    preview = publisher.publish_bytes(other_edit.encode(), "w", dry_run=True).preview
+    assert (preview.regression_total, preview.regression_confirmed, preview.confirmed_unread) == (1, 0, False)
 
 
 def test_a_preview_asks_the_live_faq_only_the_regression_questions_it_has_not_answered_since_it_went_live(

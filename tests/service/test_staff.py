@@ -627,6 +627,39 @@ def test_an_answer_taken_off_as_nothing_for_the_faq_is_no_confirmed_answer(logge
     assert written_log(client).confirmed_answers() == []
 
 
+def test_a_stale_page_neither_undoes_nor_claims_a_colleagues_confirmation(logged_in_client: TestClient) -> None:
+    client = logged_in_client
+    form = _an_answer_listed(client)  # two staff members have this row on their page
+    mine = client.post("/admin/ui/dismiss", data={**form, "reason": "confirmed"}, follow_redirects=False)
+    assert "&confirmed=1&" in mine.headers["location"]
+    theirs = client.post("/admin/ui/dismiss", data=form, follow_redirects=False)  # 対応不要 on a stale page
+    assert "&dismissed=0&" in theirs.headers["location"]
+    page = client.get(theirs.headers["location"]).text
+    assert "ほかの人がすでに対応していたため、変わったものはありません。" in page
+    assert 'action="/admin/ui/undismiss"' not in page  # nothing of theirs to undo (and never mine)
+    assert [q.query for q in written_log(client).confirmed_answers()] == ["クレジットカードは使えますか"]
+
+
+def test_a_dismissal_made_before_gives_way_to_a_confirmation_and_only_answers_are_confirmed(
+    logged_in_client: TestClient,
+) -> None:
+    client = logged_in_client
+    form = _an_answer_listed(client)
+    client.post("/admin/ui/dismiss", data=form)  # 対応不要 first (a stale page, or a second thought)
+    again = client.post("/admin/ui/dismiss", data={**form, "reason": "confirmed"}, follow_redirects=False)
+    assert "&confirmed=1&" in again.headers["location"]
+    assert [q.query for q in written_log(client).confirmed_answers()] == ["クレジットカードは使えますか"]
+    # From the unanswered list a 確認済み is no answer: it is 対応不要.
+    rid = client.post("/api/chat", json={"message": "社員食堂はありますか"}).json()["request_id"]
+    csrf = csrf_of(client.get("/admin/log").text)
+    sent = {"csrf": csrf, "ids": rid, "reason": "confirmed", "days": "7", "page": "1"}
+    made = client.post("/admin/ui/dismiss", data=sent, follow_redirects=False)
+    assert "&dismissed=1&" in made.headers["location"]
+    api = client.post("/admin/log/dismiss", json={"request_ids": [rid], "reason": "confirmed"}, headers=ADMIN_AUTH)
+    assert api.json() == {"dismissed": 1}  # the API can confirm; an escalation is still no answer to ask again
+    assert [q.query for q in written_log(client).confirmed_answers()] == ["クレジットカードは使えますか"]
+
+
 def test_a_publish_that_changes_a_confirmed_answer_says_so_in_its_preview(logged_in_client: TestClient) -> None:
     client = logged_in_client
     form = _an_answer_listed(client)  # クレジットカードは使えますか, answered with entry 4
@@ -635,10 +668,11 @@ def test_a_publish_that_changes_a_confirmed_answer_says_so_in_its_preview(logged
     # Entry 4 deleted: the confirmed answer cannot be given any more.
     csrf = csrf_of(client.get("/admin/entries/4").text)
     preview = client.post("/admin/ui/entries/4/delete", data={"csrf": csrf}).text
-    assert "うち質問ログで確認済みにした回答 1問" in preview
+    assert "うち質問ログで回答を確認済みのもの 1問" in preview
     row = re.search(r"<tr class=\"verdict-悪化\">.*?</tr>", preview, re.S)
-    assert row and "クレジットカードは使えますか" in row.group(0) and "質問ログで確認済みにした回答" in row.group(0)
-    assert "id 4 は削除されます</small>" in row.group(0)  # no file's expectation to fix: it is the log's
+    assert row and "クレジットカードは使えますか" in row.group(0) and "質問ログで回答を確認済み" in row.group(0)
+    # no file's expectation to fix: it is the log's, and no longer asked once the entry is gone
+    assert "id 4 は削除されます（公開後は、この確認済みの回答を確かめません）</small>" in row.group(0)
     edited = client.get("/admin/faq.tsv").text.replace("\tVISAとJCBに対応しています。", "\t請求書は月末に発行します。")
     files = {"file": ("faq.tsv", edited.encode("utf-8"))}
     api = client.post("/admin/faq?dry_run=1", files=files, headers=ADMIN_AUTH).json()  # the API says the same
@@ -847,3 +881,18 @@ def test_a_long_logged_question_is_flagged_on_its_new_entry_form(logged_in_clien
     _, key, _ = _a_group_made_into_a_new_entry(logged_in_client, long)
     form = logged_in_client.get(f"/admin/new-entry?log={key}").text
     assert f"訪問者の質問は{len(long)}文字あります。FAQの質問は、要点だけの短い文にしてください。" in form
+
+
+def test_an_entry_published_with_a_placeholder_before_can_still_have_its_answer_edited(
+    logged_in_client: TestClient,
+) -> None:
+    client = logged_in_client
+    tsv = SMALL_FAQ + "7\t会員\t[電話番号] に折り返しできますか\tできます。\t\n"
+    files = {"file": ("faq.tsv", tsv.encode("utf-8"))}
+    assert client.post("/admin/faq", files=files, headers=ADMIN_AUTH).json()["published"]  # a file is the editor's
+    csrf = csrf_of(client.get("/admin/entries/7").text)
+    form = {"csrf": csrf, "question": "[電話番号] に折り返しできますか", "answer": "平日のみできます。",
+            "category": "会員"}  # fmt: skip
+    assert 'name="staged"' in client.post("/admin/ui/entries/7", data=form).text  # the answer alone: previewed
+    added = client.post("/admin/ui/entries/7", data={**form, "alternates": "[メールアドレス] に返信できますか"}).text
+    assert "質問・言い換えに伏せた個人情報（[メールアドレス]）が含まれています。" in added  # what this edit adds

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from faq_bot.storage.chatlog import ChatLog, ChatRecord, EntryStats
+from faq_bot.storage.chatlog import ChatLog, ChatRecord, Dismissal, EntryStats
 from faq_bot.storage.database import Database
 from faq_bot.storage.masking import mask_personal_data
 
@@ -124,22 +124,40 @@ def test_doubtful_answers_are_answers_under_the_level_or_rated_down_and_not_yet_
     assert "confirmed" not in listed(0.0, 0.8)
 
 
-def test_confirmed_answers_are_each_wording_once_with_its_entry_the_latest_first(database: Database) -> None:
+def test_confirmed_answers_are_each_wording_once_with_its_latest_entry_the_latest_first(database: Database) -> None:
     log = ChatLog(database)
-    rows = [("r1", "カードは使えますか", "answer", "4"), ("r2", "カードは使えますか", "answer", "4"),
-            ("r3", "振込できますか", "answer", "5"), ("r4", "社員食堂はありますか", "escalate", None),
-            ("r5", "請求書はいつ", "answer", "1")]  # fmt: skip
-    for request_id, message, decision, entry_id in rows:
+    rows = [("r1", "カードは使えますか", "4"), ("r2", "カードは使えますか", "4"), ("r3", "振込できますか", "5"),
+            ("r4", "社員食堂はありますか", None), ("r5", "請求書はいつ", "1"), ("r6", "振込できますか", "3"),
+            ("r7", "[電話番号] に折り返しできますか", "2")]  # fmt: skip
+    for request_id, message, entry_id in rows:
+        decision = "answer" if entry_id else "escalate"
         log.record_chat(ChatRecord(request_id, message, decision, entry_id, 0.6, "v1"))
-    log.dismiss(["r1", "r2", "r4"], "confirmed")  # an escalation confirmed by hand is no answer to check again
-    log.dismiss(["r5"], "dismissed")  # 対応不要: nothing for the FAQ, no answer to keep
-    time.sleep(0.01)
-    log.dismiss(["r3"], "confirmed")
+    # an escalation confirmed by hand is no answer to ask again; 対応不要 is no answer to keep; a wording the log
+    # masked is not what the visitor asked
+    log.write([Dismissal(("r1", "r2", "r4", "r7"), "confirmed", created=10.0), Dismissal(("r5",), "dismissed"),
+               Dismissal(("r6",), "confirmed", created=20.0),
+               Dismissal(("r3",), "confirmed", created=30.0)])  # fmt: skip
     confirmed = [(q.query, q.gold) for q in log.confirmed_answers()]
-    assert confirmed == [("振込できますか", ("5",)), ("カードは使えますか", ("4",))]
+    assert confirmed == [("振込できますか", ("5",)), ("カードは使えますか", ("4",))]  # 5: confirmed last
     assert [q.query for q in log.confirmed_answers(limit=1)] == ["振込できますか"]
-    log.undismiss(["r3"])
+    log.undismiss(["r3", "r6"])
     assert [q.query for q in log.confirmed_answers()] == ["カードは使えますか"]
+
+
+def test_a_confirmation_takes_the_place_of_a_dismissal_and_an_undo_takes_back_only_its_own_reason(
+    database: Database,
+) -> None:
+    log = ChatLog(database)
+    for request_id in ("r1", "r2", "r3"):
+        log.record_chat(ChatRecord(request_id, "カードは使えますか", "answer", "4", 0.6, "v1"))
+    assert log.dismiss(["r1"], "dismissed") == ("r1",)
+    assert log.dismiss(["r1"], "dismissed") == ()  # dealt with already: nothing marked
+    assert log.dismiss(["r1", "r2"], "confirmed") == ("r1", "r2")  # 対応不要 before, right now
+    assert log.dismiss(["r3"], "alternate") == ("r3",)
+    assert log.dismiss(["r3"], "confirmed") == ()  # an alternate published stays what it was
+    assert log.undismiss(["r1", "r2", "r3"], ("dismissed",)) == 0  # nobody's 対応不要 any more
+    assert log.undismiss(["r1", "r2", "r3"]) == 2  # 確認済み taken back, the alternate kept
+    assert [q.query for q in log.confirmed_answers()] == []
 
 
 def test_doubtful_answers_count_the_same_words_answered_with_the_same_entry_in_the_same_categories_once(

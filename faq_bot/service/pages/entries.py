@@ -175,7 +175,9 @@ async def _preview_entry(
     if logged:  # 公開 then settles the logged questions the new entry answers
         context["dismiss_entry"] = entry.id
     active = "log" if logged and "dismiss" in logged else "entries"
-    if masked := masked_parts("\n".join((entry.question, *entry.alternates))):
+    # (only wording this edit adds: an entry published with a placeholder before can still have its answer edited)
+    had = {before.question, *before.alternates} if before is not None else set()
+    if masked := masked_parts("\n".join(t for t in (entry.question, *entry.alternates) if t not in had)):
         message = MASKED_IN_ENTRY.format(parts="、".join(masked))
         return await render(request, auth, "entry.html", active, **context, message=message, warn=True)
     raw = dump(publisher.with_new_entry(entry) if new else publisher.with_entry(entry)).encode("utf-8")

@@ -30,7 +30,7 @@ from faq_bot.service.schemas import ALTERNATE_CHARS
 from faq_bot.service.streaming import View, with_progress
 from faq_bot.service.templating import render
 from faq_bot.service.uploads import read_upload
-from faq_bot.storage.chatlog import ChatLog
+from faq_bot.storage.chatlog import UNDOABLE, ChatLog
 from faq_bot.storage.masking import masked_parts
 from faq_bot.text.analyzer import TextAnalyzer
 
@@ -143,8 +143,14 @@ async def log_page(
     )  # fmt: skip
 
 
+#: After an action on rows someone else had dealt with meanwhile (their page was up to date, this one was not).
+ALREADY_DEALT_WITH = "ほかの人がすでに対応していたため、変わったものはありません。"
+
+
 def action_message(dismissed: int | None, restored: int | None, dismissed_text: str, restored_text: str) -> str | None:
     """What a list says after a redirect from an action on it: how many were taken off, or put back by an undo."""
+    if dismissed == 0:
+        return ALREADY_DEALT_WITH
     if dismissed is not None:
         return dismissed_text.format(dismissed)
     if restored is not None:
@@ -432,10 +438,13 @@ async def dismiss_ui(
     Then back to the same page of the list (a redirect: reloading it does not send the form again).
     """
     auth.check_csrf(request, csrf)
-    count = await in_background(chatlog.dismiss, ids.split(","), reason)
-    # The ids are staged for an undo (a group may hold thousands: not in the address).
-    key = await in_background(staging.put, ids.encode("utf-8"), length=32, **_UNDO)
-    return RedirectResponse(f"{place.address()}&{reason}={count}&undo={key}", status_code=303)
+    if place.view != "answers":  # only an answer can be right; an unanswered question is 対応不要
+        reason = "dismissed"
+    marked = await in_background(chatlog.dismiss, ids.split(","), reason)
+    # The ids this marked (not those a colleague dealt with before) are staged for an undo, with the reason (a
+    # group may hold thousands: not in the address).
+    key = await in_background(staging.put, f"{reason}:{','.join(marked)}".encode(), length=32, **_UNDO)
+    return RedirectResponse(f"{place.address()}&{reason}={len(marked)}&undo={key}", status_code=303)
 
 
 @staff_pages.post("/ui/undismiss", response_class=RedirectResponse)
@@ -452,9 +461,10 @@ async def undismiss_ui(
     auth.check_csrf(request, csrf)
     back = place.address()
     try:
-        ids = (await in_background(staging.get, undo, **_UNDO)).decode("utf-8").split(",")
+        reason, _, ids = (await in_background(staging.get, undo, **_UNDO)).decode("utf-8").rpartition(":")
     except NotFoundError:
         return RedirectResponse(f"{back}&restored=0", status_code=303)
-    count = await in_background(chatlog.undismiss, ids)
+    reasons = tuple(r for r in UNDOABLE if r == reason) or UNDOABLE  # (an undo staged before reasons were: both)
+    count = await in_background(chatlog.undismiss, ids.split(","), reasons)
     await in_background(staging.drop, undo, **_UNDO)
     return RedirectResponse(f"{back}&restored={count}", status_code=303)

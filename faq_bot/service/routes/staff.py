@@ -193,7 +193,9 @@ def settle_after_publish(
         return None
 
 
-@staff_api.post("/log/dismiss", summary="質問を未回答の一覧から外す", response_model=schemas.DismissReply)
+@staff_api.post("/log/dismiss", summary="質問を一覧から外す（対応不要・確認済み）", response_model=schemas.DismissReply)
 async def dismiss_api(body: schemas.DismissRequest, chatlog: ChatLogDep) -> Any:
-    """Mark logged questions as dealt with (not for the FAQ); they leave the unanswered list."""
-    return schemas.DismissReply(dismissed=await in_background(chatlog.dismiss, body.request_ids, "dismissed"))
+    """Mark logged questions as dealt with: not for the FAQ (``dismissed``), or answered right (``confirmed``); they
+    leave their list. ``dismissed`` in the reply: how many this marked (not those dealt with before)."""
+    marked = await in_background(chatlog.dismiss, body.request_ids, body.reason)
+    return schemas.DismissReply(dismissed=len(marked))

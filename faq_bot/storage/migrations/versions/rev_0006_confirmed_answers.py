@@ -1,8 +1,10 @@
 """Answers staff confirmed as right (「確認済み」 on the answers to check): a reason of their own, apart from questions
 dismissed as nothing for the FAQ, so that later publishes can be checked against them.
 
-The reason's check constraint changes: the table is made again with it (the portable way, SQLite and PostgreSQL
-alike) and its rows copied over.
+The reason's check constraint changes. PostgreSQL names a column's check ``dismissals_reason_check``: it is dropped
+and added again in the migration's transaction (the table locked meanwhile: a replica's write waits, none is lost).
+SQLite cannot alter a constraint: the table is made again with it and its rows copied over, in the migration's
+``BEGIN IMMEDIATE`` transaction (no write comes in between).
 
 Revision ID: 0006_confirmed_answers
 Revises: 0005_staged_files
@@ -18,18 +20,23 @@ down_revision = "0005_staged_files"
 branch_labels = None
 depends_on = None
 
+CHECK = "dismissals_reason_check"
 
-def _remake(reasons: str, copied_reason: str) -> None:
-    """The dismissals table again, with a check on ``reasons``; each row's reason as ``copied_reason`` gives it."""
+
+def _check_reasons(reasons: str) -> None:
+    """The reason's check allows ``reasons`` from now on."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_constraint(CHECK, "dismissals", type_="check")
+        op.create_check_constraint(CHECK, "dismissals", f"reason IN ({reasons})")
+        return
     op.create_table(
         "dismissals_next",
         sa.Column("request_id", sa.Text, primary_key=True),
-        sa.Column("reason", sa.Text, sa.CheckConstraint(f"reason IN ({reasons})"), nullable=False),
+        sa.Column("reason", sa.Text, sa.CheckConstraint(f"reason IN ({reasons})", name=CHECK), nullable=False),
         sa.Column("created", sa.Float, nullable=False),
     )
     op.execute(
-        f"INSERT INTO dismissals_next (request_id, reason, created) SELECT request_id, {copied_reason}, created "
-        "FROM dismissals"
+        "INSERT INTO dismissals_next (request_id, reason, created) SELECT request_id, reason, created FROM dismissals"
     )
     op.drop_table("dismissals")
     op.rename_table("dismissals_next", "dismissals")
@@ -37,9 +44,10 @@ def _remake(reasons: str, copied_reason: str) -> None:
 
 def upgrade() -> None:
     """Allow the reason ``confirmed``."""
-    _remake("'alternate', 'dismissed', 'confirmed'", "reason")
+    _check_reasons("'alternate', 'dismissed', 'confirmed'")
 
 
 def downgrade() -> None:
     """Back to two reasons: a confirmed answer was dismissed before."""
-    _remake("'alternate', 'dismissed'", "CASE WHEN reason = 'confirmed' THEN 'dismissed' ELSE reason END")
+    op.execute("UPDATE dismissals SET reason = 'dismissed' WHERE reason = 'confirmed'")
+    _check_reasons("'alternate', 'dismissed'")

@@ -157,6 +157,18 @@ class LoggedQuestion:
 
 
 @dataclass(frozen=True)
+class ConfirmedAnswer:
+    """Answers staff confirmed as right (``ChatLog.confirmed_rows``): the same words answered with the same entry,
+    counted once."""
+
+    message: str
+    entry_id: str
+    count: int
+    confirmed: float  # when it was last confirmed
+    request_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class DoubtfulAnswer:
     """An answered question to check (``ChatLog.doubtful_answers``): the same words, answered with the same entry in
     the same categories, counted once."""
@@ -533,32 +545,39 @@ class ChatLog:
         self.write([Undismissal(ids, reasons)])
         return before - self.count("dismissals")
 
-    def confirmed_answers(self, limit: int = CONFIRMED_LIMIT) -> list[LabelledQuery]:
-        """The questions whose answer staff confirmed as right (確認済み), as questions for a regression check: each
-        wording once, with the entry it was last confirmed with, the most recently confirmed first (at most
-        ``limit``). Wordings the log masked are left out: asked again with 「[電話番号]」 in place of the number, they
-        are not what the visitor asked (and may be answered otherwise)."""
+    def confirmed_rows(self, limit: int | None = None) -> list[ConfirmedAnswer]:
+        """The answers staff confirmed as right (確認済み), the most recently confirmed first (at most ``limit``)."""
 
-        def query(conn: sa.Connection) -> list[tuple[str, str]]:
+        def query(conn: sa.Connection) -> list[ConfirmedAnswer]:
             latest = sa.func.max(dismissals.c.created)
+            ids = sa.func.aggregate_strings(chats.c.request_id, ",")
+            rows = conn.execute(
+                sa.select(chats.c.message, chats.c.entry_id, sa.func.count(), latest, ids)
+                .join(dismissals, dismissals.c.request_id == chats.c.request_id)
+                .where(dismissals.c.reason == "confirmed", chats.c.decision == "answer")
+                .where(chats.c.entry_id.is_not(None))
+                .group_by(chats.c.message, chats.c.entry_id)
+                .order_by(latest.desc(), chats.c.message)
+                .limit(limit)
+            ).all()
             return [
-                (message, entry_id)
-                for message, entry_id in conn.execute(
-                    sa.select(chats.c.message, chats.c.entry_id)
-                    .join(dismissals, dismissals.c.request_id == chats.c.request_id)
-                    .where(dismissals.c.reason == "confirmed", chats.c.decision == "answer")
-                    .where(chats.c.entry_id.is_not(None))
-                    .group_by(chats.c.message, chats.c.entry_id)
-                    .order_by(latest.desc(), chats.c.message)
-                )
+                ConfirmedAnswer(message, entry_id, count, confirmed, tuple(sorted(ids.split(","))))
+                for message, entry_id, count, confirmed, ids in rows
             ]
 
+        return self._read(query)
+
+    def confirmed_answers(self, limit: int = CONFIRMED_LIMIT) -> list[LabelledQuery]:
+        """The confirmed answers (``confirmed_rows``) as questions for a regression check: each wording once, with
+        the entry it was last confirmed with, the most recently confirmed first (at most ``limit``). Wordings the
+        log masked are left out: asked again with 「[電話番号]」 in place of the number, they are not what the
+        visitor asked (and may be answered otherwise)."""
         kept: dict[str, str] = {}
-        for message, entry_id in self._read(query):
-            if message not in kept and not masked_parts(message):
-                kept[message] = entry_id
+        for row in self.confirmed_rows():
             if len(kept) >= limit:
                 break
+            if row.message not in kept and not masked_parts(row.message):
+                kept[row.message] = row.entry_id
         return [
             LabelledQuery(message, (entry_id,), line, source=CONFIRMED_SOURCE)
             for line, (message, entry_id) in enumerate(kept.items(), 1)

@@ -896,3 +896,28 @@ def test_an_entry_published_with_a_placeholder_before_can_still_have_its_answer_
     assert 'name="staged"' in client.post("/admin/ui/entries/7", data=form).text  # the answer alone: previewed
     added = client.post("/admin/ui/entries/7", data={**form, "alternates": "[メールアドレス] に返信できますか"}).text
     assert "質問・言い換えに伏せた個人情報（[メールアドレス]）が含まれています。" in added  # what this edit adds
+
+
+def test_confirmed_answers_are_listed_with_whether_publishes_ask_them_and_a_confirmation_can_be_taken_back(
+    logged_in_client: TestClient,
+) -> None:
+    client = logged_in_client
+    form = _an_answer_listed(client)
+    client.post("/admin/ui/dismiss", data={**form, "reason": "confirmed"})
+    masked = client.post("/api/chat", json={"message": "090-1111-2222 ですがクレジットカードは使えますか"}).json()
+    client.post("/admin/ui/dismiss", data={**form, "ids": masked["request_id"], "reason": "confirmed"})
+    assert 'href="/admin/confirmed">確認済みにした回答' in client.get("/admin/answers").text
+    page = client.get("/admin/confirmed").text
+    assert "確認済みの回答 2件" in page and '<a href="/admin/entries/4">FAQ 4</a>' in page
+    assert page.count("公開では確かめていません（個人情報を伏せた質問のため）") == 1
+    rows = re.findall(r"<tr><td data-label=\"質問\">.*?</tr>", page, re.S)
+    plain = next(r for r in rows if "[電話番号]" not in r)
+    assert "公開では確かめていません" not in plain
+    ids = re.search(r'name="ids" value="([^"]+)"', plain)
+    assert ids and ids.group(1) == form["ids"]
+    back = client.post("/admin/ui/unconfirm", data={"csrf": csrf_of(page), "ids": ids.group(1)}, follow_redirects=False)
+    assert back.headers["location"] == "/admin/confirmed?restored=1"
+    after = client.get(back.headers["location"]).text
+    assert "1件の質問の確認を取り消し、確認したい回答に戻しました。" in after and "確認済みの回答 1件" in after
+    assert written_log(client).confirmed_answers() == []  # the masked one was never asked
+    assert "クレジットカードは使えますか" in client.get("/admin/answers", params={"days": 7, "below": 100}).text

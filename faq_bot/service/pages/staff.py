@@ -30,7 +30,7 @@ from faq_bot.service.schemas import ALTERNATE_CHARS
 from faq_bot.service.streaming import View, with_progress
 from faq_bot.service.templating import render
 from faq_bot.service.uploads import read_upload
-from faq_bot.storage.chatlog import UNDOABLE, ChatLog
+from faq_bot.storage.chatlog import CONFIRMED_LIMIT, UNDOABLE, ChatLog, ConfirmedAnswer
 from faq_bot.storage.masking import masked_parts
 from faq_bot.text.analyzer import TextAnalyzer
 
@@ -240,6 +240,60 @@ USAGE_ORDERS: dict[str, Callable[[EntryUsage], tuple[int, ...]]] = {
     "down": lambda e: (-e.down, e.up),
     "up": lambda e: (-e.up,),
 }
+
+
+#: The confirmed answers page shows at most this many (the most recent first).
+CONFIRMED_SHOWN = 300
+
+
+@staff_pages.get("/confirmed", response_class=HTMLResponse)
+async def confirmed_page(
+    request: Request,
+    auth: AuthDep,
+    publisher: PublisherDep,
+    chatlog: ChatLogDep,
+    restored: Annotated[int | None, Query(ge=0)] = None,
+) -> HTMLResponse:
+    """The answers staff confirmed as right (確認済み), the most recent first: what every publish asks again, and a
+    way to take back a confirmation made by mistake (its undo gone with the page it was made on)."""
+    rows = await in_background(chatlog.confirmed_rows, CONFIRMED_SHOWN)
+    asked = {(q.query, q.gold[0]) for q in await in_background(chatlog.confirmed_answers)}
+    loaded = publisher.engine.current
+    message = action_message(None, restored, "", "{}件の質問の確認を取り消し、確認したい回答に戻しました。")
+    shown = [
+        (row, entry, ",".join(row.request_ids), not_asked_because(row, entry, asked))
+        for row in rows
+        for entry in [loaded.entry(row.entry_id)]
+    ]
+    return await render(request, auth, "confirmed.html", "log", message=message, rows=shown, shown=CONFIRMED_SHOWN,
+                        asked_again=CONFIRMED_LIMIT)  # fmt: skip
+
+
+def not_asked_because(row: ConfirmedAnswer, entry: FaqEntry | None, asked: set[tuple[str, str]]) -> str:
+    """Why a publish does not ask a confirmed answer again (``ChatLog.confirmed_answers``), or "" when it does."""
+    if entry is None:
+        return "公開中のFAQにない回答のため"
+    if (row.message, row.entry_id) in asked:
+        return ""
+    if masked_parts(row.message):
+        return "個人情報を伏せた質問のため"
+    if any(message == row.message for message, _ in asked):
+        return "同じ質問を、より新しく別のFAQで確認済みのため"
+    return f"新しいものから{CONFIRMED_LIMIT}件に入らないため"
+
+
+@staff_pages.post("/ui/unconfirm", response_class=RedirectResponse)
+async def unconfirm_ui(
+    request: Request,
+    auth: AuthDep,
+    chatlog: ChatLogDep,
+    ids: Annotated[str, Form(max_length=2_000_000)],
+    csrf: Annotated[str, Form()] = "",
+) -> RedirectResponse:
+    """Take back a 確認済み: the answer is checked no more at publishes, and back on the answers to check."""
+    auth.check_csrf(request, csrf)
+    count = await in_background(chatlog.undismiss, ids.split(","), ("confirmed",))
+    return RedirectResponse(f"/admin/confirmed?restored={count}", status_code=303)
 
 
 @staff_pages.get("/usage", response_class=HTMLResponse)

@@ -176,8 +176,8 @@ async def alternate_api(body: schemas.AlternateRequest, publisher: PublisherDep,
 
 #: Said when an alternate was published but the question log could not be read or written just then.
 LOG_NOT_SETTLED = (
-    "公開しました。ただし質問ログを更新できなかったため、答えられるようになった質問も未回答の一覧に残っています"
-    "（あとで「対応不要にする」で外せます）。"
+    "公開しました。ただし質問ログを更新できなかったため、答えられるようになった質問も質問ログの一覧に残っています"
+    "（あとで一覧から外せます）。"
 )
 
 

@@ -921,3 +921,19 @@ def test_confirmed_answers_are_listed_with_whether_publishes_ask_them_and_a_conf
     assert "1件の質問の確認を取り消し、確認したい回答に戻しました。" in after and "確認済みの回答 1件" in after
     assert written_log(client).confirmed_answers() == []  # the masked one was never asked
     assert "クレジットカードは使えますか" in client.get("/admin/answers", params={"days": 7, "below": 100}).text
+
+
+def test_a_new_entry_from_a_group_shows_the_groups_other_wordings_the_most_asked_first(
+    logged_in_client: TestClient,
+) -> None:
+    client = logged_in_client
+    asked = ["社員食堂はありますか", "社食ってある？", "ランチを食べる場所は", "社食ってある？"]
+    ids = [client.post("/api/chat", json={"message": m}).json()["request_id"] for m in asked]
+    listed = client.get("/admin/log", params={"days": 7}).text
+    row = {"csrf": csrf_of(listed), "ids": ",".join(ids), "text": asked[0], "days": "7", "page": "1"}
+    _, form = _new_entry_from(client, row)
+    wordings = re.search(r'<details class="other-wordings">.*?</details>', form, re.S)
+    assert wordings and "同じグループのほかの聞き方（2件）" in wordings.group(0)
+    assert re.findall(r"<li>(.*?)</li>", wordings.group(0)) == ["社食ってある？", "ランチを食べる場所は"]
+    _, alone = _new_entry_from(client, {**row, "ids": ids[0]})
+    assert "other-wordings" not in alone  # a group of one: nothing more to show

@@ -3,6 +3,7 @@ usual publish."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -11,11 +12,11 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from faq_bot.content.faq import FaqEntry, dump, entry_contains, entry_fingerprint, entry_problems, next_id
-from faq_bot.errors import EntryNotFoundError, FaqFormatError
+from faq_bot.errors import EntryNotFoundError, FaqFormatError, LogUnavailableError
 from faq_bot.progress import Progress
 from faq_bot.publishing.publisher import Publisher
 from faq_bot.service.auth import AdminAuth, AdminPageRoute
-from faq_bot.service.deps import AuthDep, PublisherDep, StagingDep
+from faq_bot.service.deps import AuthDep, ChatLogDep, PublisherDep, StagingDep
 from faq_bot.service.offload import in_background
 from faq_bot.service.pages.logged import from_log, read_logged
 from faq_bot.service.streaming import View, with_progress
@@ -59,6 +60,7 @@ async def new_entry_page(
     auth: AuthDep,
     publisher: PublisherDep,
     staging: StagingDep,
+    chatlog: ChatLogDep,
     log: Annotated[str, Query(max_length=1000)] = "",
 ) -> HTMLResponse:
     """The form for a new entry (its id, category, question, answer, alternates); ``log``: made from a logged
@@ -70,11 +72,22 @@ async def new_entry_page(
         context |= {"message": LOGGED_GONE, "warn": True}
     elif logged is not None and (masked := masked_parts(logged.text)):
         context |= {"message": MASKED_IN_LOGGED.format(parts="、".join(masked)), "warn": True}
+    if logged is not None:  # the group's other wordings, the most asked first: which ask the same, before 公開
+        try:
+            asked = await in_background(chatlog.messages_of, logged.ids.split(",")[:WORDINGS_READ])
+        except LogUnavailableError:
+            asked = {}
+        counts = Counter(text for text in asked.values() if text != logged.text)
+        context["other_wordings"] = [text for text, _ in counts.most_common(OTHER_WORDINGS)]
     blank = FaqEntry(next_id(e.id for e in live.index.entries), "", logged.text if logged else "", "", ())
     return await render(request, auth, "entry.html", "log" if logged else "entries", entry=blank, new=True,
                         categories=live.index.categories, **context)  # fmt: skip
 
 
+#: A new entry's form made from a question group shows at most this many of the group's other wordings, read from
+#: at most this many of its questions (a group may hold thousands).
+OTHER_WORDINGS = 10
+WORDINGS_READ = 2000
 #: The new entry's form when the logged question it was to be made from is not kept (any more).
 LOGGED_GONE = (
     "質問ログから引き継いだ質問が見つかりません（時間が経ったか、アドレスが正しくありません）。"

@@ -126,7 +126,7 @@ class Undismissal:
     """Put questions staff dismissed or confirmed (``reasons``; never ``alternate``) back on their list: an undo."""
 
     request_ids: tuple[str, ...]
-    reasons: tuple[Reason, ...] = ("dismissed", "confirmed")
+    reasons: tuple[Reason, ...] = UNDOABLE
 
 
 @dataclass(frozen=True)
@@ -568,20 +568,8 @@ class ChatLog:
         return self._read(query)
 
     def confirmed_answers(self, limit: int = CONFIRMED_LIMIT) -> list[LabelledQuery]:
-        """The confirmed answers (``confirmed_rows``) as questions for a regression check: each wording once, with
-        the entry it was last confirmed with, the most recently confirmed first (at most ``limit``). Wordings the
-        log masked are left out: asked again with 「[電話番号]」 in place of the number, they are not what the
-        visitor asked (and may be answered otherwise)."""
-        kept: dict[str, str] = {}
-        for row in self.confirmed_rows():
-            if len(kept) >= limit:
-                break
-            if row.message not in kept and not masked_parts(row.message):
-                kept[row.message] = row.entry_id
-        return [
-            LabelledQuery(message, (entry_id,), line, source=CONFIRMED_SOURCE)
-            for line, (message, entry_id) in enumerate(kept.items(), 1)
-        ]
+        """The confirmed answers as questions for a regression check (``confirmed_questions``)."""
+        return confirmed_questions(self.confirmed_rows(), limit)
 
     def entry_stats(self) -> dict[str, EntryStats]:
         """Per-entry answer counts, suggestion clicks and ratings."""
@@ -631,6 +619,24 @@ class ChatLog:
 
 #: The visitor's rating as the CSV says it (in Japanese, as the other columns).
 RATING_LABELS = {"up": "👍 役に立った", "down": "👎 役に立たなかった"}
+
+
+def confirmed_questions(rows: Sequence[ConfirmedAnswer], limit: int = CONFIRMED_LIMIT) -> list[LabelledQuery]:
+    """Confirmed answers (``ChatLog.confirmed_rows``, the most recent first) as questions for a regression check:
+    each wording once, with the entry it was last confirmed with (at most ``limit``). Wordings the log masked are
+    left out: asked again with 「[電話番号]」 in place of the number, they are not what the visitor asked (and may be
+    answered otherwise). Whether a row is asked depends only on the rows before it: the first rows give the same
+    answer for themselves as all of them."""
+    kept: dict[str, str] = {}
+    for row in rows:
+        if len(kept) >= limit:
+            break
+        if row.message not in kept and not masked_parts(row.message):
+            kept[row.message] = row.entry_id
+    return [
+        LabelledQuery(message, (entry_id,), line, source=CONFIRMED_SOURCE)
+        for line, (message, entry_id) in enumerate(kept.items(), 1)
+    ]
 
 
 def csv_head(zone: str) -> list[str]:

@@ -266,10 +266,10 @@ async def ui_publish(
     entry previewed is a new one (should its id be taken meanwhile, its form comes back with the next free id).
     """
     auth.check_csrf(request, csrf)
-    if log:  # a new entry made from a logged question: its questions and their list as kept, not as sent
-        logged_question = await in_background(read_logged, staging, log)
-        if logged_question is not None:
-            dismiss, back = logged_question.ids, logged_question.back
+    # A new entry made from a logged question: its questions and their list as kept, not as sent.
+    logged_question = await in_background(read_logged, staging, log) if log else None
+    if logged_question is not None:
+        dismiss, back = logged_question.ids, logged_question.back
     try:
         raw = await in_background(staging.get, staged)
     except NotFoundError as exc:
@@ -284,7 +284,7 @@ async def ui_publish(
             live = publisher.engine.current
             now = live.entry(kept.id)
             if new_entry or (now is None and not entry_base):  # a new entry (from scratch or a logged question)
-                logged = from_log(log, await in_background(read_logged, staging, log)) if log else {}
+                logged = from_log(log, logged_question)
                 message = CHANGED_SINCE_KEPT
                 if now is not None:  # its id was taken meanwhile: the next free one, with a word on it
                     message = NEW_ID_TAKEN.format(id=kept.id)

@@ -30,7 +30,7 @@ from faq_bot.service.schemas import ALTERNATE_CHARS
 from faq_bot.service.streaming import View, with_progress
 from faq_bot.service.templating import render
 from faq_bot.service.uploads import read_upload
-from faq_bot.storage.chatlog import CONFIRMED_LIMIT, UNDOABLE, ChatLog, ConfirmedAnswer
+from faq_bot.storage.chatlog import CONFIRMED_LIMIT, UNDOABLE, ChatLog, ConfirmedAnswer, confirmed_questions
 from faq_bot.storage.masking import masked_parts
 from faq_bot.text.analyzer import TextAnalyzer
 
@@ -257,7 +257,8 @@ async def confirmed_page(
     """The answers staff confirmed as right (確認済み), the most recent first: what every publish asks again, and a
     way to take back a confirmation made by mistake (its undo gone with the page it was made on)."""
     rows = await in_background(chatlog.confirmed_rows, CONFIRMED_SHOWN)
-    asked = {(q.query, q.gold[0]) for q in await in_background(chatlog.confirmed_answers)}
+    # (the rows shown decide, for themselves, what a publish asks: no second read of the log)
+    asked = {(q.query, q.gold[0]) for q in confirmed_questions(rows)}
     loaded = publisher.engine.current
     message = action_message(None, restored, "", "{}件の質問の確認を取り消し、確認したい回答に戻しました。")
     shown = [
@@ -270,7 +271,7 @@ async def confirmed_page(
 
 
 def not_asked_because(row: ConfirmedAnswer, entry: FaqEntry | None, asked: set[tuple[str, str]]) -> str:
-    """Why a publish does not ask a confirmed answer again (``ChatLog.confirmed_answers``), or "" when it does."""
+    """Why a publish does not ask a confirmed answer again (``confirmed_questions``), or "" when it does."""
     if entry is None:
         return "公開中のFAQにない回答のため"
     if (row.message, row.entry_id) in asked:

@@ -363,15 +363,15 @@ def entry_problems(faq: Faq, problems: Sequence[FormatProblem], entry_id: str) -
 
 def _duplicates(entries: Sequence[FaqEntry]) -> list[FormatProblem]:
     problems = []
-    seen_ids: dict[str, int] = {}
+    seen_ids: dict[str, FaqEntry] = {}
     seen_questions: dict[str, tuple[str, str]] = {}  # phrasing -> (id, 質問 or 言い換え)
     for e in entries:
         if e.id in seen_ids:
-            problems.append(
-                FormatProblem(e.line, "id", f"id「{e.id}」が重複しています（{seen_ids[e.id]}行目と同じ）。")
-            )
+            # The other entry named by its question, not by a line: the entry editor shows no file's lines.
+            first = seen_ids[e.id].question[:40]
+            problems.append(FormatProblem(e.line, "id", f"id「{e.id}」が重複しています（質問「{first}」と同じid）。"))
         else:
-            seen_ids[e.id] = e.line
+            seen_ids[e.id] = e
         mine: set[str] = set()
         for column, text in [("質問", e.question), *(("言い換え", a) for a in e.alternates)]:
             key = alternate_key(text)

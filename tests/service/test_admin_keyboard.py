@@ -189,6 +189,32 @@ def test_on_a_phone_the_log_page_never_scrolls_sideways(browser: Browser, app: F
         assert not errors, errors
 
 
+def test_after_a_list_action_the_focus_is_on_what_it_did_and_the_next_tab_is_its_undo(
+    browser: Browser, app: FastAPI, site: str
+) -> None:
+    # The page a row's action returns began at the top: a keyboard user heard nothing of what happened and
+    # tabbed through the menu again to reach the undo or the list.
+    _ask(app, site, ["社員食堂はありますか", "駐車場は何台停められますか"])
+    ctx, page, errors = _staff_page(browser, site)
+    page.goto(site + "/admin/log?days=0")
+    expect(page.locator("table.groups tbody tr")).to_have_count(2)
+    page.locator("table.groups tbody tr").first.get_by_role("button", name="対応不要にする").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("table.groups tbody tr")).to_have_count(1)
+    focused = page.evaluate(FOCUS)
+    assert focused["tag"] == "P" and "対応不要にしました" in focused["text"], focused
+    page.keyboard.press("Tab")
+    assert page.evaluate(FOCUS)["text"] == "元に戻す（一覧に戻す）"
+    page.keyboard.press("Enter")
+    expect(page.locator("table.groups tbody tr")).to_have_count(2)
+    assert page.evaluate(FOCUS)["tag"] == "P", page.evaluate(FOCUS)
+    page.goto(site + "/admin/log?days=0")  # a page only looked at keeps its skip link first
+    page.keyboard.press("Tab")
+    assert page.evaluate(FOCUS)["text"] == "本文へスキップ"
+    ctx.close()
+    assert not errors, errors
+
+
 def test_the_answers_to_check_fit_every_screen_and_enter_in_the_entry_box_previews_the_alternate(
     browser: Browser, app: FastAPI, site: str
 ) -> None:

@@ -323,7 +323,8 @@ def test_an_entry_edit_whose_preview_went_stale_comes_back_in_its_form_not_lost(
     assert upload(admin_client, NEW_FAQ.encode()).json()["published"]  # someone else publishes meanwhile
     page = admin_client.post("/admin/ui/publish", data={"csrf": csrf, **fields}).text
     assert "あなたの編集は下に残しています" in page and "見積書が欲しい" in page.split('id="alternates"')[1]
-    assert '<p class="warn" role="alert">確認のあとで公開中のFAQが変わりました' in page  # not a success note
+    # not a success note; it has the focus (the form below is where the editor goes on)
+    assert '<p class="warn" role="alert" tabindex="-1" autofocus>確認のあとで公開中のFAQが変わりました' in page
     assert admin_client.get("/api/faqs/3").json()["question"] == "見積書を発行できますか"
     assert "見積書が欲しい" not in str(admin_client.get("/api/faqs/3").json())  # nothing published behind their back
     assert "このFAQ（id 3）自体も" not in page  # another entry was published meanwhile, not this one

@@ -793,7 +793,7 @@ def test_a_new_entry_is_made_from_an_answer_to_check_and_warns_of_masked_data(lo
     assert "確認したい回答の一覧から外れます" in made
     assert 'href="/admin/answers?days=7&amp;below=100&amp;page=1">確認したい回答に戻る' in made
     _, masked = _new_entry_from(client, {**form, "text": "[電話番号] に連絡できますか"})
-    assert 'role="alert">この質問には伏せた個人情報（[電話番号]）が含まれます。' in masked
+    assert 'role="alert" tabindex="-1" autofocus>この質問には伏せた個人情報（[電話番号]）が含まれます。' in masked
 
 
 def test_a_new_entry_form_whose_logged_question_is_gone_says_so_and_keeps_its_draft(

@@ -62,7 +62,9 @@ def cmd_reload(args: argparse.Namespace) -> int:
     if p.confirmed_unread:
         print("  質問ログを読めなかったため、確認済みにした回答は確かめていません。")
     for r in p.regressions:
-        mark = "（確認済みの回答）" if r.confirmed else ""
+        mark = (f"（分類: {'、'.join(r.categories)}）" if r.categories else "") + (
+            "（確認済みの回答）" if r.confirmed else ""
+        )
         expected = ",".join(r.expected) or "担当者へ"
         print(f"  回帰 {r.verdict}: {r.query}{mark}  {r.before} → {r.after}（期待: {expected}）")
     for w in outcome.warnings:

@@ -37,6 +37,12 @@ class LabelledQuery:
     line: int
     style: str = ""  # optional: how the question is written (long, casual, near-oos, ...)
     source: str = ""  # the file it came from (calibration holds the wrong-answer bar in each)
+    categories: tuple[str, ...] = ()  # asked within these categories (a visitor's narrowed question; none: all)
+
+    @property
+    def asked(self) -> tuple[str, tuple[str, ...]]:
+        """What is asked: the words and the categories (the same words in other categories are another question)."""
+        return self.query, self.categories
 
 
 def parse_queries(text: str, source: str, *, skip_incomplete: bool = False) -> list[LabelledQuery]:

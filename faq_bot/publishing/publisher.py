@@ -45,6 +45,7 @@ from faq_bot.errors import (
 from faq_bot.files import write_bytes_atomic
 from faq_bot.progress import Progress, Step, quiet
 from faq_bot.publishing.regression import (
+    Outcomes,
     OwnPhrasingMiss,
     RegressionChange,
     own_phrasing_misses,
@@ -151,7 +152,7 @@ class Publisher:
         self._prepared: _Prepared | None = None  # the last dry run's build, for the publish that follows
         # The regression questions' outcomes on the live FAQ (its version, question -> outcome): the same until
         # it changes, so a preview asks each only of the FAQ it would publish.
-        self._live_outcomes: tuple[str, dict[str, str]] = ("", {})
+        self._live_outcomes: tuple[str, Outcomes] = ("", {})
         self._swap = threading.Lock()  # moving the current version: a publish's last step, or following one
         self.last_error: str | None = None
         self.last_published: float | None = None
@@ -193,10 +194,10 @@ class Publisher:
         and the regression set's answers."""
         live = self.engine.current
         queries = regression_set(self.regression_path)
-        asked = {q.query for q in queries}
+        asked = {q.asked for q in queries}
         kept = self._confirmed()
         # An answer confirmed with an entry the live FAQ no longer has cannot be right again: not asked
-        confirmed = [q for q in kept or () if q.query not in asked and all(live.entry(g) is not None for g in q.gold)]
+        confirmed = [q for q in kept or () if q.asked not in asked and all(live.entry(g) is not None for g in q.gold)]
         queries += confirmed
         progress(Step("回帰テストの質問を確認しています", 0, len(queries)))
         sources = frozenset(q.source for q in confirmed)

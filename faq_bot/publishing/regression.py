@@ -33,6 +33,7 @@ class RegressionChange:
     after: str
     verdict: str  # 改善 (now right), 悪化 (now wrong), 変化 (changed, still right or still wrong)
     confirmed: bool = False  # a visitor's question whose answer staff confirmed as right (not the regression file's)
+    categories: tuple[str, ...] = ()  # asked within these categories (as the visitor narrowed it)
 
     @property
     def before_label(self) -> str:
@@ -115,6 +116,17 @@ def regression_set(path: Path | None) -> list[LabelledQuery]:
         return []
 
 
+#: What was asked (``LabelledQuery.asked``: the words and the categories) -> its outcome label.
+Outcomes = dict[tuple[str, tuple[str, ...]], str]
+
+
+def _within(loaded: Loaded, categories: tuple[str, ...]) -> tuple[str, ...]:
+    """The categories of a question that this FAQ has: a category since renamed or gone is no longer offered to
+    visitors, so the question is asked without it (in all of them, when none is left)."""
+    known = set(loaded.index.categories) if categories else set()
+    return tuple(c for c in categories if c in known)
+
+
 #: Vectors of prepared texts as questions (``Engine.encode_prepared``: through the build cache, so that the same
 #: regression questions asked again at every publish are encoded once).
 Encode = Callable[[Sequence[str]], npt.NDArray[np.float32]]
@@ -126,19 +138,19 @@ def regression_changes(
     new: Loaded,
     encode: Encode,
     confirmed: frozenset[str] = frozenset(),
-    before: dict[str, str] | None = None,
+    before: Outcomes | None = None,
 ) -> list[RegressionChange]:
-    """Regression questions whose decision or answer differs between two versions of the FAQ (``confirmed``: the
-    sources whose questions are answers staff confirmed; ``before``: the outcomes on ``old`` known already, by
-    question, filled in with those asked here: the live FAQ answers the same until it changes)."""
+    """Regression questions whose decision or answer differs between two versions of the FAQ, each asked in its
+    categories (``confirmed``: the sources whose questions are answers staff confirmed; ``before``: the outcomes on
+    ``old`` known already, filled in with those asked here: the live FAQ answers the same until it changes)."""
     if not queries:
         return []
     known = before if before is not None else {}
     # Each FAQ may respell a hiragana question differently (and knows other words): one batch for both sides'
     # texts, each question read once per side (on the old side, only those whose outcome is not known).
-    old_parsed = {q.query: old.retriever.parse(q.query) for q in queries if q.query not in known}
+    old_parsed = {q.asked: old.retriever.parse(q.query) for q in queries if q.asked not in known}
     new_parsed = [new.retriever.parse(q.query) for q in queries]
-    old_views = {text: old.retriever.views(parsed) for text, parsed in old_parsed.items()}
+    old_views = {asked: old.retriever.views(parsed) for asked, parsed in old_parsed.items()}
     new_views = [new.retriever.views(parsed) for parsed in new_parsed]
     unique = list(dict.fromkeys([t for v in old_views.values() for t in v] + [t for v in new_views for t in v]))
     encoded = dict(zip(unique, encode(unique), strict=True)) if unique else {}
@@ -146,15 +158,17 @@ def regression_changes(
     def vectors(views: list[str]) -> npt.NDArray[np.float32]:
         return np.stack([encoded[t] for t in views])
 
-    for text, parsed in old_parsed.items():
-        known[text] = outcome_label(old.reply(old.retriever.search(text, query_vectors=vectors(old_views[text]),
-                                                                   parsed=parsed)))  # fmt: skip
+    for (text, categories), parsed in old_parsed.items():
+        found = old.retriever.search(text, _within(old, categories), query_vectors=vectors(old_views[text, categories]),
+                                     parsed=parsed)  # fmt: skip
+        known[text, categories] = outcome_label(old.reply(found))
     out = []
     for q, views, parsed in zip(queries, new_views, new_parsed, strict=True):
-        a = known[q.query]
-        b = outcome_label(new.reply(new.retriever.search(q.query, query_vectors=vectors(views), parsed=parsed)))
+        a = known[q.asked]
+        found = new.retriever.search(q.query, _within(new, q.categories), query_vectors=vectors(views), parsed=parsed)
+        b = outcome_label(new.reply(found))
         if a != b:
             ra, rb = is_right_label(a, q.gold), is_right_label(b, q.gold)
             verdict = "改善" if rb and not ra else "悪化" if ra and not rb else "変化"
-            out.append(RegressionChange(q.query, q.gold, a, b, verdict, confirmed=q.source in confirmed))
+            out.append(RegressionChange(q.query, q.gold, a, b, verdict, q.source in confirmed, q.categories))
     return out

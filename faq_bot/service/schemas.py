@@ -200,6 +200,7 @@ class RegressionChangeOut(BaseModel):
     after: str
     verdict: str
     confirmed: bool = Field(False, description="質問ログで確認済みにした回答（回帰テストのファイルではなく）")
+    categories: list[str] = Field(default_factory=list, description="この分類に絞って聞いた質問（空: FAQ全体）")
 
 
 class OwnPhrasingMissOut(BaseModel):
@@ -329,6 +330,7 @@ class PublishReply(BaseModel):
                     after=r.after,
                     verdict=r.verdict,
                     confirmed=r.confirmed,
+                    categories=list(r.categories),
                 )
                 for r in p.regressions
             ],

@@ -166,6 +166,7 @@ class ConfirmedAnswer:
     count: int
     confirmed: float  # when it was last confirmed
     request_ids: tuple[str, ...]
+    categories: tuple[str, ...] = ()  # the categories the visitor narrowed the question to (none: the whole FAQ)
 
 
 @dataclass(frozen=True)
@@ -552,18 +553,19 @@ class ChatLog:
             latest = sa.func.max(dismissals.c.created)
             ids = sa.func.aggregate_strings(chats.c.request_id, ",")
             rows = conn.execute(
-                sa.select(chats.c.message, chats.c.entry_id, sa.func.count(), latest, ids)
+                sa.select(chats.c.message, chats.c.entry_id, chats.c.categories, sa.func.count(), latest, ids)
                 .join(dismissals, dismissals.c.request_id == chats.c.request_id)
                 .where(dismissals.c.reason == "confirmed", chats.c.decision == "answer")
                 .where(chats.c.entry_id.is_not(None))
-                .group_by(chats.c.message, chats.c.entry_id)
-                .order_by(latest.desc(), chats.c.message)
+                .group_by(chats.c.message, chats.c.entry_id, chats.c.categories)
+                .order_by(latest.desc(), chats.c.message, chats.c.categories)
                 .limit(limit)
             ).all()
             return [
-                ConfirmedAnswer(message, entry_id, count, confirmed, tuple(sorted(ids.split(","))))
-                for message, entry_id, count, confirmed, ids in rows
-            ]
+                ConfirmedAnswer(message, entry_id, count, confirmed, tuple(sorted(ids.split(","))),
+                                tuple(c for c in (categories or "").split("|") if c))
+                for message, entry_id, categories, count, confirmed, ids in rows
+            ]  # fmt: skip
 
         return self._read(query)
 
@@ -623,19 +625,19 @@ RATING_LABELS = {"up": "👍 役に立った", "down": "👎 役に立たなか�
 
 def confirmed_questions(rows: Sequence[ConfirmedAnswer], limit: int = CONFIRMED_LIMIT) -> list[LabelledQuery]:
     """Confirmed answers (``ChatLog.confirmed_rows``, the most recent first) as questions for a regression check:
-    each wording once, with the entry it was last confirmed with (at most ``limit``). Wordings the log masked are
-    left out: asked again with 「[電話番号]」 in place of the number, they are not what the visitor asked (and may be
-    answered otherwise). Whether a row is asked depends only on the rows before it: the first rows give the same
-    answer for themselves as all of them."""
-    kept: dict[str, str] = {}
+    each wording once in the categories the visitor narrowed it to, with the entry it was last confirmed with (at
+    most ``limit``). Wordings the log masked are left out: asked again with 「[電話番号]」 in place of the number,
+    they are not what the visitor asked (and may be answered otherwise). Whether a row is asked depends only on
+    the rows before it: the first rows give the same answer for themselves as all of them."""
+    kept: dict[tuple[str, tuple[str, ...]], str] = {}
     for row in rows:
         if len(kept) >= limit:
             break
-        if row.message not in kept and not masked_parts(row.message):
-            kept[row.message] = row.entry_id
+        if (row.message, row.categories) not in kept and not masked_parts(row.message):
+            kept[row.message, row.categories] = row.entry_id
     return [
-        LabelledQuery(message, (entry_id,), line, source=CONFIRMED_SOURCE)
-        for line, (message, entry_id) in enumerate(kept.items(), 1)
+        LabelledQuery(message, (entry_id,), line, source=CONFIRMED_SOURCE, categories=categories)
+        for line, ((message, categories), entry_id) in enumerate(kept.items(), 1)
     ]
 
 

@@ -187,6 +187,28 @@ def test_answers_confirmed_in_the_log_are_asked_again_beside_the_regression_set_
     assert (preview.regression_total, preview.regression_confirmed, preview.confirmed_unread) == (1, 0, False)
 
 
+def test_a_confirmed_answer_is_asked_again_in_the_categories_the_visitor_narrowed_it_to(
+    fake_engine: Engine, tmp_path: Path
+) -> None:
+    confirmed = [LabelledQuery("銀行振込はできますか", ("5",), 1, source="確認済みの回答", categories=("支払い",))]
+    publisher = Publisher(fake_engine, tmp_path / "none.tsv", confirmed=lambda: confirmed)
+    # Entry 5 moved to 会員: asked in the whole FAQ it is still the answer, asked in 支払い it cannot be.
+    moved = SMALL_FAQ.replace("5\t支払い\t", "5\t会員\t")
+    preview = publisher.publish_bytes(moved.encode(), "x", dry_run=True).preview
+    changed = [(r.query, r.categories, r.before, r.verdict, r.confirmed) for r in preview.regressions]
+    assert changed == [("銀行振込はできますか", ("支払い",), "answer:5", "悪化", True)]
+    # 支払い renamed: no visitor can narrow to it any more, so the question is asked in the whole FAQ (and is
+    # answered as before), not refused as an unknown category.
+    renamed = SMALL_FAQ.replace("\t支払い\t", "\tお支払い\t")
+    preview = publisher.publish_bytes(renamed.encode(), "y", dry_run=True).preview
+    assert (preview.regression_total, preview.regression_confirmed, preview.regressions) == (1, 1, ())
+    # The same words confirmed in the whole FAQ are another question, asked beside it.
+    confirmed.append(LabelledQuery("銀行振込はできますか", ("5",), 2, source="確認済みの回答"))
+    preview = publisher.publish_bytes(moved.encode(), "z", dry_run=True).preview
+    assert preview.regression_total == 2
+    assert [(r.categories, r.verdict) for r in preview.regressions] == [(("支払い",), "悪化")]
+
+
 def test_a_preview_asks_the_live_faq_only_the_regression_questions_it_has_not_answered_since_it_went_live(
     publisher: Publisher, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -679,6 +679,31 @@ def test_a_publish_that_changes_a_confirmed_answer_says_so_in_its_preview(logged
     assert api["regression_confirmed"] == 1 and api["regression_total"] >= 1
 
 
+def test_an_answer_confirmed_within_a_category_is_checked_within_it_and_shown_with_it(
+    logged_in_client: TestClient,
+) -> None:
+    client = logged_in_client
+    asked = {"message": "クレジットカードは使えますか", "categories": ["支払い"]}
+    rid = client.post("/api/chat", json=asked).json()["request_id"]
+    listed = client.get("/admin/answers", params={"days": 7, "below": 100}).text
+    form = {"csrf": csrf_of(listed), "ids": rid, "days": "7", "page": "1", "view": "answers", "below": "100"}
+    client.post("/admin/ui/dismiss", data={**form, "reason": "confirmed"})
+    page = client.get("/admin/confirmed").text
+    row = re.search(r"<tr><td data-label=\"質問\">.*?</tr>", page, re.S)
+    assert row and "分類: 支払い" in row.group(0) and "公開では確かめていません" not in row.group(0)
+    # Entry 4 moved to 会員: the whole FAQ would still answer with it, a visitor in 支払い no longer gets it.
+    moved = client.get("/admin/faq.tsv").text.replace("4\t支払い\t", "4\t会員\t")
+    preview = client.post("/admin/ui/upload", data={"csrf": csrf_of(page)},
+                          files={"file": ("faq.tsv", moved.encode("utf-8"))}).text  # fmt: skip
+    changed = re.search(r"<tr class=\"verdict-悪化\">.*?</tr>", preview, re.S)
+    assert changed and "クレジットカードは使えますか" in changed.group(0) and "分類: 支払い" in changed.group(0)
+    files = {"file": ("faq.tsv", moved.encode("utf-8"))}
+    api = client.post("/admin/faq?dry_run=1", files=files, headers=ADMIN_AUTH).json()
+    assert [(r["query"], r["categories"], r["verdict"]) for r in api["regressions"]] == [
+        ("クレジットカードは使えますか", ["支払い"], "悪化")
+    ]
+
+
 def test_an_answer_added_as_an_alternate_leaves_the_list_only_once_that_entry_answers_it(
     logged_in_client: TestClient,
 ) -> None:

@@ -144,6 +144,17 @@ def test_confirmed_answers_are_each_wording_once_with_its_latest_entry_the_lates
     assert [q.query for q in log.confirmed_answers()] == ["カードは使えますか"]
 
 
+def test_the_same_words_confirmed_in_other_categories_are_another_question_asked_in_them(database: Database) -> None:
+    log = ChatLog(database)
+    for request_id, categories in [("r1", ()), ("r2", ("支払い",)), ("r3", ("支払い", "請求")), ("r4", ("支払い",))]:
+        log.record_chat(ChatRecord(request_id, "振込できますか", "answer", "5", 0.6, "v1", categories=categories))
+    log.write([Dismissal(("r1", "r2", "r3", "r4"), "confirmed", created=10.0)])
+    rows = {row.categories: (row.count, row.request_ids) for row in log.confirmed_rows()}
+    assert rows == {(): (1, ("r1",)), ("支払い",): (2, ("r2", "r4")), ("支払い", "請求"): (1, ("r3",))}
+    asked = sorted(q.categories for q in log.confirmed_answers())
+    assert asked == [(), ("支払い",), ("支払い", "請求")]
+
+
 def test_a_confirmation_takes_the_place_of_a_dismissal_and_an_undo_takes_back_only_its_own_reason(
     database: Database,
 ) -> None:

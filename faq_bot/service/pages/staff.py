@@ -258,7 +258,7 @@ async def confirmed_page(
     way to take back a confirmation made by mistake (its undo gone with the page it was made on)."""
     rows = await in_background(chatlog.confirmed_rows, CONFIRMED_SHOWN)
     # (the rows shown decide, for themselves, what a publish asks: no second read of the log)
-    asked = {(q.query, q.gold[0]) for q in confirmed_questions(rows)}
+    asked = {(q.query, q.categories, q.gold[0]) for q in confirmed_questions(rows)}
     loaded = publisher.engine.current
     message = action_message(None, restored, "", "{}件の質問の確認を取り消し、確認したい回答に戻しました。")
     shown = [
@@ -270,15 +270,18 @@ async def confirmed_page(
                         asked_again=CONFIRMED_LIMIT)  # fmt: skip
 
 
-def not_asked_because(row: ConfirmedAnswer, entry: FaqEntry | None, asked: set[tuple[str, str]]) -> str:
-    """Why a publish does not ask a confirmed answer again (``confirmed_questions``), or "" when it does."""
+def not_asked_because(
+    row: ConfirmedAnswer, entry: FaqEntry | None, asked: set[tuple[str, tuple[str, ...], str]]
+) -> str:
+    """Why a publish does not ask a confirmed answer again (``confirmed_questions``: (words, categories, entry)
+    asked), or "" when it does."""
     if entry is None:
         return "公開中のFAQにない回答のため"
-    if (row.message, row.entry_id) in asked:
+    if (row.message, row.categories, row.entry_id) in asked:
         return ""
     if masked_parts(row.message):
         return "個人情報を伏せた質問のため"
-    if any(message == row.message for message, _ in asked):
+    if any((message, categories) == (row.message, row.categories) for message, categories, _ in asked):
         return "同じ質問を、より新しく別のFAQで確認済みのため"
     return f"新しいものから{CONFIRMED_LIMIT}件に入らないため"
 

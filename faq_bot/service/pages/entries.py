@@ -3,7 +3,6 @@ usual publish."""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -12,13 +11,12 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from faq_bot.content.faq import FaqEntry, dump, entry_contains, entry_fingerprint, entry_problems, next_id
-from faq_bot.errors import EntryNotFoundError, FaqFormatError, LogUnavailableError
+from faq_bot.errors import EntryNotFoundError, FaqFormatError
 from faq_bot.progress import Progress
 from faq_bot.publishing.publisher import Publisher
 from faq_bot.service.auth import AdminAuth, AdminPageRoute
 from faq_bot.service.deps import AuthDep, ChatLogDep, PublisherDep, StagingDep
-from faq_bot.service.offload import in_background
-from faq_bot.service.pages.logged import from_log, read_logged
+from faq_bot.service.pages.logged import carried_from_log
 from faq_bot.service.streaming import View, with_progress
 from faq_bot.service.templating import render
 from faq_bot.storage.masking import masked_parts
@@ -66,28 +64,16 @@ async def new_entry_page(
     """The form for a new entry (its id, category, question, answer, alternates); ``log``: made from a logged
     question (``faq_bot.service.pages.logged``), which is then its question."""
     live = publisher.engine.current
-    logged = await in_background(read_logged, staging, log) if log else None
-    context = from_log(log, logged)
+    logged, context = await carried_from_log(staging, chatlog, log)
     if log and logged is None:
         context |= {"message": LOGGED_GONE, "warn": True}
     elif logged is not None and (masked := masked_parts(logged.text)):
         context |= {"message": MASKED_IN_LOGGED.format(parts="、".join(masked)), "warn": True}
-    if logged is not None:  # the group's other wordings, the most asked first: which ask the same, before 公開
-        try:
-            asked = await in_background(chatlog.messages_of, logged.ids.split(",")[:WORDINGS_READ])
-        except LogUnavailableError:
-            asked = {}
-        counts = Counter(text for text in asked.values() if text != logged.text)
-        context["other_wordings"] = [text for text, _ in counts.most_common(OTHER_WORDINGS)]
     blank = FaqEntry(next_id(e.id for e in live.index.entries), "", logged.text if logged else "", "", ())
     return await render(request, auth, "entry.html", "log" if logged else "entries", entry=blank, new=True,
                         categories=live.index.categories, **context)  # fmt: skip
 
 
-#: A new entry's form made from a question group shows at most this many of the group's other wordings, read from
-#: at most this many of its questions (a group may hold thousands).
-OTHER_WORDINGS = 10
-WORDINGS_READ = 2000
 #: The new entry's form when the logged question it was to be made from is not kept (any more).
 LOGGED_GONE = (
     "質問ログから引き継いだ質問が見つかりません（時間が経ったか、アドレスが正しくありません）。"
@@ -136,6 +122,7 @@ async def new_entry_preview(
     auth: AuthDep,
     publisher: PublisherDep,
     staging: StagingDep,
+    chatlog: ChatLogDep,
     fields: EntryFieldsDep,
     entry_id: Annotated[str, Form(max_length=64)],
     csrf: Annotated[str, Form()] = "",
@@ -147,7 +134,7 @@ async def new_entry_preview(
     stands for."""
     auth.check_csrf(request, csrf)
     entry = fields.entry(entry_id.strip())
-    logged = from_log(log, await in_background(read_logged, staging, log)) if log else {}
+    _, logged = await carried_from_log(staging, chatlog, log)
     return await _preview_entry(request, auth, publisher, staging, entry, new=True, logged=logged)
 
 

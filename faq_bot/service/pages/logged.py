@@ -5,14 +5,17 @@ kept between the row's button and the entry's 公開 (``/admin/new-entry?log=<ke
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Form
 
-from faq_bot.errors import NotFoundError
+from faq_bot.errors import LogUnavailableError, NotFoundError
 from faq_bot.quality.doubtful import REVIEW_BELOW
+from faq_bot.service.offload import in_background
+from faq_bot.storage.chatlog import ChatLog
 from faq_bot.storage.staging import Staging, is_key
 
 #: Which list an action on a logged question came from (and goes back to).
@@ -115,3 +118,32 @@ def from_log(key: str, logged: LoggedQuestion | None) -> dict[str, Any]:
         carried |= {"dismiss": logged.ids, "back": logged.back, "log_list": target.name,
                     "back_label": target.back_label}  # fmt: skip
     return carried
+
+
+#: A new entry made from a question group shows at most this many of the group's other wordings, read from at most
+#: this many of its questions (a group may hold thousands).
+OTHER_WORDINGS = 10
+WORDINGS_READ = 2000
+
+
+async def other_wordings(chatlog: ChatLog, logged: LoggedQuestion) -> list[str]:
+    """The other wordings of the group a new entry is made from, the most asked first: beside its question on the
+    form and in its preview, so that staff see which ask the same before 公開 (none when the log cannot be read)."""
+    try:
+        asked = await in_background(chatlog.messages_of, logged.ids.split(",")[:WORDINGS_READ])
+    except LogUnavailableError:
+        return []
+    counts = Counter(text for text in asked.values() if text != logged.text)
+    return [text for text, _ in counts.most_common(OTHER_WORDINGS)]
+
+
+async def carried_from_log(
+    staging: Staging, chatlog: ChatLog, key: str
+) -> tuple[LoggedQuestion | None, dict[str, Any]]:
+    """The logged question kept under ``key`` (None if it is not) and what its new entry's pages carry of it
+    (``from_log``, and the group's other wordings)."""
+    logged = await in_background(read_logged, staging, key) if key else None
+    carried = from_log(key, logged)
+    if logged is not None:
+        carried["other_wordings"] = await other_wordings(chatlog, logged)
+    return logged, carried

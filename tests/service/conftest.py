@@ -77,13 +77,18 @@ def browser() -> Iterator[object]:
 
 
 def open_widget(browser: object, server: str, **context: object) -> tuple[object, object, list[str]]:
-    """A new browser context on the demo page with the widget open; (context, page, page errors)."""
+    """A new browser context on the demo page with the widget open (on a phone, where the demo's data-open does not
+    open it, opened with its launcher); (context, page, page errors)."""
     options: dict[str, object] = {"viewport": {"width": 1280, "height": 860}, "locale": "ja-JP", **context}
     ctx = browser.new_context(**options)  # type: ignore[attr-defined]
     pg = ctx.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
     pg.goto(server + "/")
+    launcher = pg.locator("button.launcher")
+    launcher.wait_for()
+    if pg.locator("#fb-panel").is_hidden():
+        launcher.click()
     pg.locator("#fb-panel").wait_for(state="visible")
     return ctx, pg, errors
 

@@ -6,6 +6,7 @@ import json
 import os
 
 import pytest
+from playwright.sync_api import expect
 
 from faq_bot.config import PROJECT_ROOT
 from tests.service.conftest import MARKUP_QUESTION, ask, open_widget
@@ -92,8 +93,6 @@ def test_a_message_over_the_limit_is_kept_whole_and_the_visitor_is_asked_to_shor
 
 
 def test_an_empty_send_empties_the_box_and_asks_for_a_question(page: object) -> None:
-    from playwright.sync_api import expect
-
     sent: list[str] = []
     page.on("request", lambda r: sent.append(r.url) if r.url.endswith("/api/chat") else None)  # type: ignore[attr-defined]
     box = page.locator("#fb-input")  # type: ignore[attr-defined]
@@ -227,6 +226,26 @@ def test_category_chip_filters_and_server_errors_offer_retry(page: object) -> No
     page.locator(".msg.answer").last.wait_for()  # type: ignore[attr-defined]
 
 
+def test_a_proxys_english_error_is_not_shown_to_the_visitor_the_servers_own_words_are(page: object) -> None:
+    page.route(  # type: ignore[attr-defined]
+        "**/api/chat",
+        lambda route: route.fulfill(status=503, json={"detail": "Service Unavailable"}),
+    )
+    ask(page, "請求書はダウンロードできますか")
+    error = page.locator(".msg.error").last  # type: ignore[attr-defined]
+    error.wait_for()
+    assert "Service Unavailable" not in error.inner_text()
+    assert "ただいま応答できませんでした。" in error.inner_text()
+    page.unroute("**/api/chat")  # type: ignore[attr-defined]
+    page.route(  # type: ignore[attr-defined]
+        "**/api/chat",
+        lambda route: route.fulfill(status=503, json={"detail": "ただいま混み合っています。"}),
+    )
+    ask(page, "銀行振込はできますか")
+    expect(page.locator(".msg.error").last).to_contain_text("ただいま混み合っています。")  # type: ignore[attr-defined]
+    page.unroute("**/api/chat")  # type: ignore[attr-defined]
+
+
 def test_a_server_error_is_told_in_words_without_its_status_code(page: object) -> None:
     page.route(  # type: ignore[attr-defined]
         "**/api/chat",
@@ -259,8 +278,6 @@ def test_messages_say_who_speaks_to_a_screen_reader(page: object) -> None:
 
 
 def test_chip_row_arrows_are_named_buttons_whose_glyphs_are_not_read(browser: object, server: str) -> None:
-    from playwright.sync_api import expect
-
     ctx, pg, errors = open_widget(browser, server, viewport={"width": 375, "height": 667})
     pg.locator(".chip").first.wait_for()  # type: ignore[attr-defined]
     before, after = pg.get_by_role("button", name="前の分類"), pg.get_by_role("button", name="次の分類")  # type: ignore[attr-defined]
@@ -278,8 +295,6 @@ def test_chip_row_arrows_are_named_buttons_whose_glyphs_are_not_read(browser: ob
 
 
 def test_japanese_text_has_full_width_colons(page: object) -> None:
-    from playwright.sync_api import expect
-
     assert "例えば：" in page.locator(".msg.greeting").inner_text()  # type: ignore[attr-defined]
     page.get_by_role("button", name="請求", exact=True).click()  # type: ignore[attr-defined]
     expect(page.locator(".filter-text")).to_have_text("絞り込み中：請求")  # type: ignore[attr-defined]
@@ -302,6 +317,11 @@ def test_widget_fits_a_360px_screen(browser: object, server: str) -> None:
     context = browser.new_context(viewport={"width": 360, "height": 640})  # type: ignore[attr-defined]
     pg = context.new_page()
     pg.goto(server + "/")
+    launcher = pg.locator("button.launcher")
+    launcher.wait_for()
+    # data-open does not open it on a phone: it would cover the page the visitor came to see.
+    assert pg.locator("#fb-panel").is_hidden()
+    launcher.click()
     panel = pg.locator("#fb-panel")
     panel.wait_for(state="visible")
     box = panel.bounding_box()
@@ -311,8 +331,6 @@ def test_widget_fits_a_360px_screen(browser: object, server: str) -> None:
 
 
 def test_on_a_phone_the_open_panel_is_modal_and_keeps_the_focus(browser: object, server: str) -> None:
-    from playwright.sync_api import expect
-
     # The panel covers the page: the page's links behind it are not Tab stops while it is open.
     ctx, pg, errors = open_widget(browser, server, viewport={"width": 390, "height": 844})
     panel = pg.locator("#fb-panel")  # type: ignore[attr-defined]
@@ -445,8 +463,6 @@ def test_a_server_that_takes_too_long_is_not_blamed_on_the_connection(page: obje
 
 @pytest.mark.parametrize("then", ["opened again", "next reply"])
 def test_categories_that_failed_to_load_are_asked_for_again(browser: object, server: str, then: str) -> None:
-    from playwright.sync_api import expect
-
     ctx = browser.new_context(viewport={"width": 1280, "height": 860}, locale="ja-JP")  # type: ignore[attr-defined]
     pg = ctx.new_page()
     errors: list[str] = []

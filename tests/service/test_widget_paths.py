@@ -81,6 +81,31 @@ def test_thumbs_down_opens_a_comment_box_and_the_contact_link(page: object, widg
     wait_until(lambda: ("up", "PDFの場所が見つかりませんでした") in ratings(widget_settings), what="the 👍 logged")
 
 
+def test_after_thumbs_down_the_way_to_a_person_is_still_there_on_the_next_page(browser: object, server: str) -> None:
+    ctx, pg, errors = open_widget(browser, server)
+    answered(pg, "請求書はダウンロードできますか")
+    answer = pg.locator(".msg.answer").last  # type: ignore[attr-defined]
+    answer.get_by_role("button", name="役に立たなかった").click()
+    answer.get_by_label("ご意見（任意）").wait_for()
+    answer.get_by_role("button", name="送信").click()  # nothing typed: said so, nothing sent
+    expect(answer).to_contain_text("コメントを入力してから送信してください。")
+    pg.goto(server + "/?page=2")  # type: ignore[attr-defined]  # the next page of the site: rated, not commented
+    answer = pg.locator(".msg.answer").last  # type: ignore[attr-defined]
+    expect(answer.get_by_role("button", name="役に立たなかった")).to_have_attribute("aria-pressed", "true")
+    expect(answer.get_by_role("link", name="お問い合わせフォームへ")).to_be_visible()
+    box = answer.get_by_label("ご意見（任意）")
+    box.fill("PDFが見つかりません")
+    with pg.expect_response("**/api/feedback") as sent:  # type: ignore[attr-defined]
+        answer.get_by_role("button", name="送信").click()
+    assert sent.value.ok
+    pg.goto(server + "/?page=3")  # type: ignore[attr-defined]  # commented: the box is gone, the way to a person stays
+    answer = pg.locator(".msg.answer").last  # type: ignore[attr-defined]
+    expect(answer.get_by_role("link", name="お問い合わせフォームへ")).to_be_visible()
+    expect(answer.get_by_label("ご意見（任意）")).to_have_count(0)
+    ctx.close()  # type: ignore[attr-defined]
+    assert not errors, errors
+
+
 def test_after_sending_with_the_button_the_focus_is_back_in_the_box(page: object) -> None:
     box = page.locator("#fb-input")  # type: ignore[attr-defined]
     box.fill("請求書はダウンロードできますか")

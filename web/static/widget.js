@@ -273,6 +273,7 @@
     ? "ただいま応答できませんでした。もう一度お試しいただくか、お問い合わせフォームからご連絡ください。"
     : "ただいま応答できませんでした。しばらくしてからもう一度お試しください。";
 
+  var JAPANESE = /[\u3040-\u30ff\u3400-\u9fff]/;
   // No reply within 20 seconds: the server is slow (or hangs), the visitor's connection is not to blame.
   var SLOW = "応答に時間がかかっています。しばらくしてからもう一度お試しください。";
 
@@ -289,7 +290,10 @@
       return res.json().catch(function () { return null; }).then(function (json) { // the timeout covers the body too
         if (timer) clearTimeout(timer);
         if (!res.ok) {
-          var err = new Error(json && typeof json.detail === "string" ? json.detail : UNANSWERED);
+          // The server's own errors are written for visitors (in Japanese); a proxy's or a framework's words
+          // (「Service Unavailable」, 「Not Found」) are not shown as they are.
+          var told = json && typeof json.detail === "string" && JAPANESE.test(json.detail) ? json.detail : UNANSWERED;
+          var err = new Error(told);
           err.status = res.status;
           if (res.status === 422 && json && Number.isInteger(json.max_chars) && json.max_chars >= 1) err.maxChars = json.max_chars;
           throw err;
@@ -316,8 +320,8 @@
       : null;
   }
 
-  /** After 👎: a short comment box and the way to a person. */
-  function afterThumbsDown(requestId, contactUrl) {
+  /** After 👎: a short comment box (until a comment is sent: ``state.commented``) and the way to a person. */
+  function afterThumbsDown(requestId, contactUrl, state) {
     var box = el("textarea", { class: "comment", rows: "2", maxlength: "1000", "aria-label": "ご意見（任意）",
       placeholder: "分かりにくかった点をお聞かせください（任意）" });
     var sendComment = el("button", { type: "submit", class: "send-comment", text: "送信" });
@@ -325,14 +329,18 @@
     var form = el("form", { class: "comment-form" }, [box, sendComment]);
     form.addEventListener("submit", function (e) {
       e.preventDefault();
-      if (!box.value.trim()) { box.focus(); return; }
+      if (!box.value.trim()) { status.textContent = "コメントを入力してから送信してください。"; box.focus(); return; }
       request("POST", "/api/feedback", { request_id: requestId, rating: "down", comment: box.value.trim() })
-        .then(function () { form.remove(); resume(); status.textContent = "コメントを送信しました。"; },
+        .then(function () {
+          form.remove(); resume(); status.textContent = "コメントを送信しました。";
+          state.commented = true;
+          save();
+        },
           function (err) { status.textContent = err.message; });
     });
     var link = contactLink(contactUrl);
     return el("div", { class: "after-down" }, [
-      form, status, link ? el("p", { class: "contact-note", text: "解決しない場合は、担当者がお答えします。" }) : null, link,
+      state.commented ? null : form, status, link ? el("p", { class: "contact-note", text: "解決しない場合は、担当者がお答えします。" }) : null, link,
     ]);
   }
 
@@ -353,7 +361,7 @@
           save();
           thanks.textContent = "ご意見ありがとうございます。";
           if (f[0] === "down" && !extra) {
-            extra = afterThumbsDown(requestId, linkShown ? "" : contactUrl);
+            extra = afterThumbsDown(requestId, linkShown ? "" : contactUrl, state);
             wrap.appendChild(extra);
             // On a touch screen the box waits for a tap: focusing it would pop the keyboard up over the answer.
             if (!coarse) extra.querySelector("textarea").focus({ preventScroll: true });
@@ -364,6 +372,11 @@
       bar.appendChild(b);
     });
     bar.appendChild(thanks);
+    // Rated 👎 on an earlier page: the way to a person (and the comment box, until a comment is sent) stays.
+    if (state.rating === "down") {
+      extra = afterThumbsDown(requestId, linkShown ? "" : contactUrl, state);
+      wrap.appendChild(extra);
+    }
     return wrap;
   }
 
@@ -711,8 +724,10 @@
     greet();
     replay();
     loadCategories();
-    // data-open opens the panel on a first visit; after that, it stays as the visitor left it.
-    if (kept && typeof kept.open === "boolean" ? kept.open : data.open === "true") open(false);
+    // data-open opens the panel on a first visit, but not on a phone, where it would cover the whole page; after
+    // that, it stays as the visitor left it.
+    var phone = window.matchMedia && window.matchMedia("(max-width: 420px)").matches;
+    if (kept && typeof kept.open === "boolean" ? kept.open : data.open === "true" && !phone) open(false);
     window.addEventListener("pageshow", function (e) { if (e.persisted) restore(); });
     // Laid out only once the stylesheet is in: a kept conversation scrolled to its end before has to be again.
     style.addEventListener("load", function () { if (history.length) scrollDown(); updateCues(); });

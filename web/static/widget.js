@@ -505,15 +505,9 @@
       .then(function () { setBusy(false); });
   }
 
-  /** The words of a question, as a visitor may type the FAQ's own: widths, spaces and closing marks aside. */
-  function sameQuestion(a, b) {
-    function words(s) { return String(s || "").normalize("NFKC").replace(/[\s?？。.!！]+/g, ""); }
-    return !!a && words(a) === words(b);
-  }
-
-  /** ``mine``: the visitor's bubble of this question. An answer to the very question asked (an example's button,
-   * or typed as the FAQ words it) needs no 「…」への回答 heading under it. */
-  function ask(text, mine) {
+  /** ``mine``: the visitor's bubble of this question; ``chosen``: the question is a button's (an example),
+   * not typed: an answer to that very question needs no 「…」への回答 heading under it. */
+  function ask(text, mine, chosen) {
     setBusy(true);
     var body = { message: text, session_id: sessionId };
     if (selected.length) body.categories = selected.slice();
@@ -522,7 +516,7 @@
       reply.question = text;
       reply.categories = body.categories || [];
       var entryQuestion = reply.entry && reply.entry.question;
-      if (reply.decision === "answer") showAnswer(sameQuestion(entryQuestion, text) ? null : entryQuestion, reply);
+      if (reply.decision === "answer") showAnswer(chosen && entryQuestion === text ? null : entryQuestion, reply);
       else if (reply.decision === "suggest") showSuggestions(reply);
       else if (reply.decision === "smalltalk") showSmallTalk(reply.answer, reply.refers_to_contact ? reply.contact_url : "");
       else showEscalation(reply.escalation || { text: reply.answer, contact_url: "" }, reply);
@@ -536,7 +530,7 @@
         updateCount();
         if (mine) mine.remove();
       }
-      showError(err.message, err.status === 0 || err.status >= 500 ? function () { ask(text, mine); } : null);
+      showError(err.message, err.status === 0 || err.status >= 500 ? function () { ask(text, mine, chosen); } : null);
     }).then(function () { setBusy(false); });
   }
 
@@ -581,7 +575,7 @@
   }
 
   /** ``example``: the example question whose button sent it. */
-  function submit() {
+  function submit(example) {
     var text = input.value.trim();
     if (!text) { // nothing, or only spaces and line breaks: the box emptied, and a word on what it wants
       input.value = "";
@@ -597,7 +591,7 @@
     if (!updateCount(true)) { input.focus(); return; }
     input.value = "";
     updateCount();
-    ask(text, userBubble(text));
+    ask(text, userBubble(text), text === example);
   }
 
   // ---------------------------------------------------------------- events
@@ -718,7 +712,7 @@
     examples.forEach(function (q) {
       var b = el("button", { type: "button", class: "example", text: q });
       // While a reply is being made, what the visitor typed stays in the box (submit() says to wait).
-      b.addEventListener("click", function () { if (!busy) input.value = q; submit(); resume(); });
+      b.addEventListener("click", function () { if (!busy) input.value = q; submit(q); resume(); });
       list.appendChild(b);
     });
     bubble("bot greeting", [richText(greeting), examples.length ? el("p", { text: "例えば：" }) : null, list]);

@@ -181,6 +181,11 @@ class FormatProblem:
     line: int | None
     column: str | None
     message: str
+    apart: str = ""  # the message without the file's lines, if it names one (the entry editor shows no file)
+
+    def without_line(self) -> FormatProblem:
+        """The problem told without the file's lines (to the editor of one entry)."""
+        return FormatProblem(None, self.column, self.apart or self.message)
 
     def __str__(self) -> str:
         where = []

@@ -358,7 +358,7 @@ def entry_problems(faq: Faq, problems: Sequence[FormatProblem], entry_id: str) -
     """The problems on one entry, told without the file's lines: what an editor of that one entry needs to
     see (the rest of the FAQ is as it was published, its warnings are not this edit's)."""
     line = next((e.line for e in faq.entries if e.id == entry_id), None)
-    return tuple(FormatProblem(None, p.column, p.message) for p in problems if line is not None and p.line == line)
+    return tuple(p.without_line() for p in problems if line is not None and p.line == line)
 
 
 def _duplicates(entries: Sequence[FaqEntry]) -> list[FormatProblem]:
@@ -367,9 +367,14 @@ def _duplicates(entries: Sequence[FaqEntry]) -> list[FormatProblem]:
     seen_questions: dict[str, tuple[str, str]] = {}  # phrasing -> (id, 質問 or 言い換え)
     for e in entries:
         if e.id in seen_ids:
-            # The other entry named by its question, not by a line: the entry editor shows no file's lines.
-            first = seen_ids[e.id].question[:40]
-            problems.append(FormatProblem(e.line, "id", f"id「{e.id}」が重複しています（質問「{first}」と同じid）。"))
+            # The other entry named by its line and its question; to the entry editor, which shows no file's
+            # lines, by its question alone.
+            first = seen_ids[e.id]
+            question = first.question if len(first.question) <= 40 else first.question[:39] + "…"
+            problems.append(FormatProblem(
+                e.line, "id", f"id「{e.id}」が重複しています（{first.line}行目、質問「{question}」と同じid）。",
+                apart=f"id「{e.id}」が重複しています（質問「{question}」と同じid）。",
+            ))  # fmt: skip
         else:
             seen_ids[e.id] = e
         mine: set[str] = set()

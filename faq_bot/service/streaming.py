@@ -110,5 +110,7 @@ def _result(request: Request, base: dict[str, Any], task: asyncio.Future[View]) 
     context = page.new_context({**base, "request": request, **view.context})
     notice = view.context.get("message")
     kind, role = ("warn", "alert") if view.context.get("warn") else ("notice", "status")  # 公開しませんでした …
-    lead = f'<p class="{kind}" role="{role}">{escape(notice)}</p>' if notice else ""
+    # What the action did takes the focus, as on every page (``_layout.html``); a preview's heading takes it instead.
+    focus = "" if view.context.get("preview") else ' tabindex="-1" autofocus'
+    lead = f'<p class="{kind}" role="{role}"{focus}>{escape(notice)}</p>' if notice else ""
     return '<div class="result">' + lead + "".join(page.blocks["content"](context)) + "</div>"

@@ -111,9 +111,15 @@ def test_empty_question_and_answer_are_reported_with_column() -> None:
     assert any("3行目" in p and "回答" in p for p in found)
 
 
-def test_duplicate_id_names_its_line_and_the_first_entry_by_its_question() -> None:
+def test_duplicate_id_names_both_lines_and_the_first_entry_by_its_question() -> None:
     found = problems_of(HEADER + "1\tc\tq1\ta\t\n1\tc\tq2\ta\t\n")
-    assert found == ["3行目 列「id」: id「1」が重複しています（質問「q1」と同じid）。"]
+    assert found == ["3行目 列「id」: id「1」が重複しています（2行目、質問「q1」と同じid）。"]
+    with pytest.raises(FaqFormatError) as info:
+        faq.parse(HEADER + f"1\tc\t{'長' * 50}\ta\t\n1\tc\tq2\ta\t\n", "t.tsv")
+    # to the editor of one entry, who sees no file: its question alone, a long one cut with …
+    assert info.value.problems[0].without_line() == FormatProblem(
+        None, "id", f"id「1」が重複しています（質問「{'長' * 39}…」と同じid）。"
+    )
 
 
 def test_duplicate_question_after_normalisation_is_reported() -> None:

@@ -215,6 +215,30 @@ def test_after_a_list_action_the_focus_is_on_what_it_did_and_the_next_tab_is_its
     assert not errors, errors
 
 
+def test_a_click_on_a_button_under_the_entry_box_lands_where_it_was_aimed(
+    browser: Browser, app: FastAPI, site: str
+) -> None:
+    # An empty hint line that collapsed when the entry box lost the focus moved the buttons under it up between
+    # the press and the release of a click: the click went nowhere.
+    _ask(app, site, ["クレジットカードは使えますか"])
+    ctx, page, errors = _staff_page(browser, site)
+    page.goto(site + "/admin/answers?days=0&below=100")
+    row = page.locator("table.answers tbody tr").first
+    button = row.get_by_role("button", name="新しいFAQとして作る")
+    unfocused = button.bounding_box()
+    row.get_by_label("答えるべきFAQの番号").click()
+    aimed = button.bounding_box()
+    assert aimed == unfocused  # the focus alone moves nothing
+    assert aimed is not None
+    page.mouse.move(aimed["x"] + aimed["width"] / 2, aimed["y"] + aimed["height"] / 2)
+    page.mouse.down()
+    assert button.bounding_box() == aimed
+    page.mouse.up()
+    page.wait_for_url("**/admin/new-entry?log=*")
+    ctx.close()
+    assert not errors, errors
+
+
 def test_the_answers_to_check_fit_every_screen_and_enter_in_the_entry_box_previews_the_alternate(
     browser: Browser, app: FastAPI, site: str
 ) -> None:

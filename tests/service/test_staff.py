@@ -208,7 +208,10 @@ def test_a_question_with_masked_personal_data_is_not_added_as_an_alternate(logge
     refused = client.post(
         "/admin/ui/alternate", data={"csrf": csrf, "ids": rid["request_id"], "entry_id": "5", "text": text}
     )
-    assert '<p class="error" role="alert">この質問には伏せた個人情報（[電話番号]）が含まれる' in refused.text
+    assert (
+        '<p class="error" role="alert" tabindex="-1" autofocus>この質問には伏せた個人情報（[電話番号]）が含まれる'
+        in refused.text
+    )
     assert "FAQ 5 の編集画面で言い換えに追加してください" in refused.text and 'name="staged"' not in refused.text
     assert client.get("/admin/faq.tsv").text == before
 
@@ -221,7 +224,10 @@ def test_actions_on_the_log_come_back_to_the_same_page_and_failures_read_as_fail
     csrf = csrf_of(client.get("/admin/log").text)
     form = {"csrf": csrf, "ids": rid, "days": "7", "page": "2"}
     wrong = client.post("/admin/ui/alternate", data={**form, "entry_id": "99", "text": "社員食堂はありますか"})
-    assert '<p class="error" role="alert">追加できませんでした' in wrong.text and "直近7日" in wrong.text
+    assert (
+        '<p class="error" role="alert" tabindex="-1" autofocus>追加できませんでした' in wrong.text
+        and "直近7日" in wrong.text
+    )
     added = client.post("/admin/ui/alternate", data={**form, "entry_id": "5", "text": "社員食堂はありますか"})
     assert 'href="/admin/log?days=7&amp;page=2">公開せずに戻る' in added.text
     staged = re.search(r'name="staged" value="([^"]+)"', added.text)
@@ -717,7 +723,7 @@ def test_an_answer_added_as_an_alternate_leaves_the_list_only_once_that_entry_an
     form = {"csrf": csrf_of(listed), "ids": reply["request_id"], "days": "7", "page": "1", "view": "answers",
             "below": "80"}  # fmt: skip
     refused = client.post("/admin/ui/alternate", data={**form, "entry_id": "99", "text": asked})
-    assert '<p class="error" role="alert">追加できませんでした' in refused.text
+    assert '<p class="error" role="alert" tabindex="-1" autofocus>追加できませんでした' in refused.text
     assert "確認したい回答（直近7日）" in refused.text  # the same list again, with the error
 
     def publish(entry_id: str, text: str) -> str:

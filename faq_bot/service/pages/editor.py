@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from faq_bot.content.faq import FaqEntry, dump, entry_fingerprint, next_id, read_bytes, readable_text
 from faq_bot.content.merge import Keep, renumbered
 from faq_bot.content.workbook import ORIGIN_PATTERN, WorkbookOrigin, is_version_of, is_workbook, row_texts
-from faq_bot.errors import FaqBotError, FaqFormatError, FormatProblem, NotFoundError, VersionNotFoundError
+from faq_bot.errors import FaqBotError, FaqFormatError, NotFoundError, VersionNotFoundError
 from faq_bot.localtime import local_time
 from faq_bot.progress import Progress, Step
 from faq_bot.publishing.publisher import Publisher
@@ -232,7 +232,7 @@ async def ui_merge(
         try:
             result = publisher.publish_bytes(tsv, source, dry_run=True, progress=progress)
         except FaqFormatError as exc:  # the file's changes clash with what was published since (one question twice …)
-            exc.problems = [FormatProblem(None, p.column, p.message) for p in exc.problems]  # no file's lines
+            exc.problems = [p.without_line() for p in exc.problems]  # no file's lines
             exc.encoding = ""  # nor its encoding: the editor's file was read, this is what the merge made
             heading = f"{name} の変更を公開中のFAQに反映した内容"
             return _problems_view(request, publisher, exc, None, filename=heading, again=again)

@@ -15,7 +15,7 @@ from faq_bot.errors import EntryNotFoundError, FaqFormatError
 from faq_bot.progress import Progress
 from faq_bot.publishing.publisher import Publisher
 from faq_bot.service.auth import AdminAuth, AdminPageRoute
-from faq_bot.service.deps import AuthDep, ChatLogDep, PublisherDep, StagingDep
+from faq_bot.service.deps import AuthDep, LogWriterDep, PublisherDep, StagingDep
 from faq_bot.service.pages.logged import carried_from_log
 from faq_bot.service.streaming import View, with_progress
 from faq_bot.service.templating import render
@@ -58,13 +58,13 @@ async def new_entry_page(
     auth: AuthDep,
     publisher: PublisherDep,
     staging: StagingDep,
-    chatlog: ChatLogDep,
+    log_writer: LogWriterDep,  # (read as it is: a group's wordings need no flush of the latest questions)
     log: Annotated[str, Query(max_length=1000)] = "",
 ) -> HTMLResponse:
     """The form for a new entry (its id, category, question, answer, alternates); ``log``: made from a logged
     question (``faq_bot.service.pages.logged``), which is then its question."""
     live = publisher.engine.current
-    logged, context = await carried_from_log(staging, chatlog, log)
+    logged, context = await carried_from_log(staging, log_writer.store, log)
     if log and logged is None:
         context |= {"message": LOGGED_GONE, "warn": True}
     elif logged is not None and (masked := masked_parts(logged.text)):
@@ -122,7 +122,7 @@ async def new_entry_preview(
     auth: AuthDep,
     publisher: PublisherDep,
     staging: StagingDep,
-    chatlog: ChatLogDep,
+    log_writer: LogWriterDep,  # (read as it is: a group's wordings need no flush of the latest questions)
     fields: EntryFieldsDep,
     entry_id: Annotated[str, Form(max_length=64)],
     csrf: Annotated[str, Form()] = "",
@@ -134,7 +134,7 @@ async def new_entry_preview(
     stands for."""
     auth.check_csrf(request, csrf)
     entry = fields.entry(entry_id.strip())
-    _, logged = await carried_from_log(staging, chatlog, log)
+    _, logged = await carried_from_log(staging, log_writer.store, log)
     return await _preview_entry(request, auth, publisher, staging, entry, new=True, logged=logged)
 
 

@@ -120,13 +120,6 @@ def regression_set(path: Path | None) -> list[LabelledQuery]:
 Outcomes = dict[tuple[str, tuple[str, ...]], str]
 
 
-def _within(loaded: Loaded, categories: tuple[str, ...]) -> tuple[str, ...]:
-    """The categories of a question that this FAQ has: a category since renamed or gone is no longer offered to
-    visitors, so the question is asked without it (in all of them, when none is left)."""
-    known = set(loaded.index.categories) if categories else set()
-    return tuple(c for c in categories if c in known)
-
-
 #: Vectors of prepared texts as questions (``Engine.encode_prepared``: through the build cache, so that the same
 #: regression questions asked again at every publish are encoded once).
 Encode = Callable[[Sequence[str]], npt.NDArray[np.float32]]
@@ -159,13 +152,14 @@ def regression_changes(
         return np.stack([encoded[t] for t in views])
 
     for (text, categories), parsed in old_parsed.items():
-        found = old.retriever.search(text, _within(old, categories), query_vectors=vectors(old_views[text, categories]),
-                                     parsed=parsed)  # fmt: skip
+        found = old.retriever.search(text, old.retriever.within(categories),
+                                     query_vectors=vectors(old_views[text, categories]), parsed=parsed)  # fmt: skip
         known[text, categories] = outcome_label(old.reply(found))
     out = []
     for q, views, parsed in zip(queries, new_views, new_parsed, strict=True):
         a = known[q.asked]
-        found = new.retriever.search(q.query, _within(new, q.categories), query_vectors=vectors(views), parsed=parsed)
+        found = new.retriever.search(q.query, new.retriever.within(q.categories), query_vectors=vectors(views),
+                                     parsed=parsed)  # fmt: skip
         b = outcome_label(new.reply(found))
         if a != b:
             ra, rb = is_right_label(a, q.gold), is_right_label(b, q.gold)

@@ -171,10 +171,11 @@ def settle_answered(
     the others stay (a group's other wordings may still miss).
 
     Staff work: encoded on the lowest-priority bulk encoder, never in a visitor's way."""
-    messages = chatlog.messages_of(request_ids)
-    ids = [r for r in dict.fromkeys(request_ids) if r in messages]
+    asked = chatlog.asked_of(request_ids)
+    ids = [r for r in dict.fromkeys(request_ids) if r in asked]
     loaded = engine.current
-    searches = loaded.search_many([messages[r] for r in ids], engine.bulk)
+    # Each asked again as the visitor asked it: in the categories they narrowed it to.
+    searches = loaded.search_many([asked[r][0] for r in ids], engine.bulk, categories=[asked[r][1] for r in ids])
     answered = [r for r, s in zip(ids, searches, strict=True) if _answers(loaded.reply(s), entry_id)]
     if answered:
         chatlog.dismiss(answered, "alternate")

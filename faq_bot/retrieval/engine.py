@@ -144,22 +144,30 @@ class Loaded:
         return ReplyCache(self.params.reply_cache_size) if self.params.reply_cache_size > 0 else None
 
     def search_many(
-        self, queries: Sequence[str], encoder: Embedder, batch: int = 64, progress: Progress | None = None
+        self,
+        queries: Sequence[str],
+        encoder: Embedder,
+        batch: int = 64,
+        progress: Progress | None = None,
+        categories: Sequence[Sequence[str]] | None = None,
     ) -> list[Search]:
-        """The search of each question, encoding them in batches with ``encoder`` (e.g. the bulk one)."""
+        """The search of each question, encoding them in batches with ``encoder`` (e.g. the bulk one); ``categories``:
+        each question's, as a visitor narrowed it (those this FAQ no longer has left out: ``Retriever.within``)."""
         retriever = self.retriever
         out: list[Search] = []
         for start in range(0, len(queries), batch):
             if progress is not None:
                 progress(Step("質問を検索しています", start, len(queries)))
             chunk = queries[start : start + batch]
+            narrowed = categories[start : start + batch] if categories is not None else [()] * len(chunk)
             parsed = [retriever.parse(q) for q in chunk]
             views = [retriever.views(p) for p in parsed]
             flat = [t for v in views for t in v]
             vectors = encoder.encode_queries(flat) if flat else np.zeros((0, encoder.dim), np.float32)
             at = 0
-            for q, p, v in zip(chunk, parsed, views, strict=True):
-                out.append(retriever.search(q, query_vectors=vectors[at : at + len(v)], parsed=p))
+            for q, c, p, v in zip(chunk, narrowed, parsed, views, strict=True):
+                found = retriever.search(q, retriever.within(c), query_vectors=vectors[at : at + len(v)], parsed=p)
+                out.append(found)
                 at += len(v)
         return out
 

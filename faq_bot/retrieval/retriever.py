@@ -167,6 +167,13 @@ class Retriever:
         """False when a search would find nothing whatever it encoded (no content, or an empty FAQ)."""
         return is_meaningful(query) and bool(self.index.entries)
 
+    def within(self, categories: Sequence[str]) -> tuple[str, ...]:
+        """The categories a logged question was narrowed to that this FAQ still has: one since renamed or gone is
+        no longer offered to visitors, so asked again the question is asked without it (in the whole FAQ, when
+        none is left)."""
+        known = set(self.index.categories) if categories else set()
+        return tuple(c for c in categories if c in known)
+
     def allowed(self, categories: Sequence[str] | None) -> npt.NDArray[np.bool_] | None:
         """Which entries a search within ``categories`` may find (None: all); unknown categories are refused."""
         if not categories:

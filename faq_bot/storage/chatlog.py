@@ -197,6 +197,16 @@ class EntryStats:
     comments: tuple[tuple[str, str], ...]  # (the visitor's question, their comment on the reply)
 
 
+def stored_categories(stored: str | None) -> tuple[str, ...]:
+    """The categories of a logged question as stored (「請求|見積」; "" or none: the whole FAQ)."""
+    return tuple(c for c in (stored or "").split("|") if c)
+
+
+def _triples(query: sa.Select[Any], conn: sa.Connection) -> list[tuple[str, str, str]]:
+    """The rows of a query of three text columns."""
+    return [(str(row[0]), str(row[1]), str(row[2] or "")) for row in conn.execute(query)]
+
+
 def _pairs(query: sa.Select[Any], conn: sa.Connection) -> list[tuple[str, str]]:
     """The rows of a query of two text columns."""
     return [(str(row[0]), str(row[1])) for row in conn.execute(query)]
@@ -367,11 +377,17 @@ class ChatLog:
 
     def messages_of(self, request_ids: Sequence[str]) -> dict[str, str]:
         """The logged questions (masked as stored) of these replies, by request id (unknown ids left out)."""
-        out: dict[str, str] = {}
+        return {request_id: message for request_id, (message, _) in self.asked_of(request_ids).items()}
+
+    def asked_of(self, request_ids: Sequence[str]) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """The logged questions (masked as stored) of these replies and the categories they were narrowed to, by
+        request id (unknown ids left out)."""
+        out: dict[str, tuple[str, tuple[str, ...]]] = {}
         for start in range(0, len(request_ids), 500):  # bounded IN lists
             chunk = list(request_ids[start : start + 500])
-            query = sa.select(chats.c.request_id, chats.c.message).where(chats.c.request_id.in_(chunk))
-            out.update(self._read(partial(_pairs, query)))
+            query = sa.select(chats.c.request_id, chats.c.message, chats.c.categories)
+            rows = self._read(partial(_triples, query.where(chats.c.request_id.in_(chunk))))
+            out.update({r: (m, stored_categories(c)) for r, m, c in rows})
         return out
 
     def count(self, table: str = "chats") -> int:
@@ -517,7 +533,7 @@ class ChatLog:
             ids = tuple(sorted(str(row.ids).split(",")))
             out.append(DoubtfulAnswer(
                 message=row.message, entry_id=row.entry_id or "",
-                categories=tuple(c for c in (row.categories or "").split("|") if c),
+                categories=stored_categories(row.categories),
                 confidence=float(row.confidence), count=int(row.count), down=int(row.down or 0),
                 comments=tuple(comments[r] for r in ids if r in comments), last_seen=float(row.last_seen),
                 request_ids=ids,
@@ -558,12 +574,12 @@ class ChatLog:
                 .where(dismissals.c.reason == "confirmed", chats.c.decision == "answer")
                 .where(chats.c.entry_id.is_not(None))
                 .group_by(chats.c.message, chats.c.entry_id, chats.c.categories)
-                .order_by(latest.desc(), chats.c.message, chats.c.categories)
+                .order_by(latest.desc(), chats.c.message, chats.c.categories, chats.c.entry_id)
                 .limit(limit)
             ).all()
             return [
                 ConfirmedAnswer(message, entry_id, count, confirmed, tuple(sorted(ids.split(","))),
-                                tuple(c for c in (categories or "").split("|") if c))
+                                tuple(sorted(set(stored_categories(categories)))))
                 for message, entry_id, categories, count, confirmed, ids in rows
             ]  # fmt: skip
 
@@ -652,7 +668,7 @@ def csv_row(q: LoggedQuestion, zone: str) -> list[str]:
     return [
         local_time(q.created, zone, with_zone=False),
         q.message,
-        "、".join(c for c in q.categories.split("|") if c),
+        "、".join(stored_categories(q.categories)),
         decision_label(q.decision),
         (q.entry_id or "") if q.decision == Decision.ANSWER else "",  # only an answer answered with an entry
         q.entry_id or "",  # the best candidate, whatever was decided

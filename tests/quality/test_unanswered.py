@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,15 @@ def test_a_question_is_settled_only_when_answered_with_the_entry_it_was_added_to
     settled = settle_answered(fake_engine, chatlog, ids, "4")
     assert settled.answered == (first.request_id,) and settled.still_open == (second.request_id,)
     assert settle_answered(fake_engine, chatlog, [second.request_id]).answered == ()  # any entry: escalated still
+
+
+def test_a_question_narrowed_to_categories_is_asked_again_in_them_and_a_gone_category_is_left_out(
+    fake_engine: Engine, chatlog: ChatLog
+) -> None:
+    # Narrowed to 会員, the visitor cannot get entry 4 (支払い): entry 4 answering the words in the whole FAQ
+    # does not settle it. A category the FAQ no longer has is no longer offered: the question asked without it.
+    narrowed = replace(asked(fake_engine, "クレジットカードは使えますか", "answer"), categories=("会員",))
+    gone = replace(asked(fake_engine, "クレジットカードは使えますか", "answer"), categories=("旧分類",))
+    chatlog.write([narrowed, gone])
+    settled = settle_answered(fake_engine, chatlog, [narrowed.request_id, gone.request_id], "4")
+    assert settled.answered == (gone.request_id,) and settled.still_open == (narrowed.request_id,)

@@ -126,7 +126,7 @@ def test_a_log_that_fails_after_the_alternate_went_live_does_not_undo_or_hide_th
     def locked(*_: object) -> None:
         raise LogUnavailableError("question log database is locked")
 
-    monkeypatch.setattr(admin_client.app.state.chatlog, "messages_of", locked)  # type: ignore[attr-defined]
+    monkeypatch.setattr(admin_client.app.state.chatlog, "asked_of", locked)  # type: ignore[attr-defined]
     body = {"entry_id": "5", "text": "社員食堂はありますか", "request_ids": [rid]}
     res = admin_client.post("/admin/log/alternate", json=body, headers=ADMIN_AUTH)
     assert res.status_code == 200 and res.json()["published"] and "質問ログを更新できなかった" in res.json()["log_note"]

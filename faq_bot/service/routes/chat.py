@@ -46,6 +46,7 @@ async def chat(
     reply = await reply_to(loaded, message, categories)
     # An unsettled question keeps its embedding: the staff pages group them without encoding again.
     vector = reply.search.vector if reply.decision.value in UNSETTLED else None
+    chosen = set(categories or ())
     record = ChatRecord(
         request_id,
         message,
@@ -53,7 +54,8 @@ async def chat(
         reply.search.hits[0].entry.id if reply.search.hits else None,  # top entry, whatever the decision
         reply.confidence,
         loaded.faq_version,
-        tuple(categories or ()),
+        # In the FAQ's order (the chips'): clicked the other way round, they ask the same question.
+        tuple(c for c in loaded.index.categories if c in chosen),
         body.session_id,
         vector=pack_vector(vector) if vector is not None else None,
         model=loaded.retriever.embedder.model_id,

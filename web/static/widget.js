@@ -320,8 +320,8 @@
       : null;
   }
 
-  /** After 👎: a short comment box (until a comment is sent: ``state.commented``) and the way to a person. */
-  function afterThumbsDown(requestId, contactUrl, state) {
+  /** After 👎: a short comment box (``withBox``) and the way to a person. */
+  function afterThumbsDown(requestId, contactUrl, withBox) {
     var box = el("textarea", { class: "comment", rows: "2", maxlength: "1000", "aria-label": "ご意見（任意）",
       placeholder: "分かりにくかった点をお聞かせください（任意）" });
     var sendComment = el("button", { type: "submit", class: "send-comment", text: "送信" });
@@ -331,16 +331,12 @@
       e.preventDefault();
       if (!box.value.trim()) { status.textContent = "コメントを入力してから送信してください。"; box.focus(); return; }
       request("POST", "/api/feedback", { request_id: requestId, rating: "down", comment: box.value.trim() })
-        .then(function () {
-          form.remove(); resume(); status.textContent = "コメントを送信しました。";
-          state.commented = true;
-          save();
-        },
+        .then(function () { form.remove(); resume(); status.textContent = "コメントを送信しました。"; },
           function (err) { status.textContent = err.message; });
     });
     var link = contactLink(contactUrl);
     return el("div", { class: "after-down" }, [
-      state.commented ? null : form, status, link ? el("p", { class: "contact-note", text: "解決しない場合は、担当者がお答えします。" }) : null, link,
+      withBox ? form : null, status, link ? el("p", { class: "contact-note", text: "解決しない場合は、担当者がお答えします。" }) : null, link,
     ]);
   }
 
@@ -360,8 +356,10 @@
           state.rating = f[0];
           save();
           thanks.textContent = "ご意見ありがとうございます。";
-          if (f[0] === "down" && !extra) {
-            extra = afterThumbsDown(requestId, linkShown ? "" : contactUrl, state);
+          // (👎 again under one rated on an earlier page, where only the way to a person was kept: the box too)
+          if (f[0] === "down" && !(extra && extra.querySelector("form"))) {
+            if (extra) extra.remove();
+            extra = afterThumbsDown(requestId, linkShown ? "" : contactUrl, true);
             wrap.appendChild(extra);
             // On a touch screen the box waits for a tap: focusing it would pop the keyboard up over the answer.
             if (!coarse) extra.querySelector("textarea").focus({ preventScroll: true });
@@ -372,9 +370,9 @@
       bar.appendChild(b);
     });
     bar.appendChild(thanks);
-    // Rated 👎 on an earlier page: the way to a person (and the comment box, until a comment is sent) stays.
-    if (state.rating === "down") {
-      extra = afterThumbsDown(requestId, linkShown ? "" : contactUrl, state);
+    // Rated 👎 on an earlier page: the way to a person stays (the comment box, optional, was there to use).
+    if (state.rating === "down" && !linkShown && contactLink(contactUrl)) {
+      extra = afterThumbsDown(requestId, contactUrl, false);
       wrap.appendChild(extra);
     }
     return wrap;

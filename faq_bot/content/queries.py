@@ -1,4 +1,5 @@
-"""Labelled question sets (``query`` / ``gold`` [/ ``style``] columns, TSV or .xlsx): eval sets, the regression set."""
+"""Labelled question sets (``query`` / ``gold`` [/ ``style`` / ``categories``] columns, TSV or .xlsx): eval sets, batch
+tests, the regression set."""
 
 from __future__ import annotations
 
@@ -23,7 +24,11 @@ QUERY_COLUMNS: dict[str, tuple[str, ...]] = {
     "query": ("query", "質問"),
     "gold": ("gold", "正解", "正解id", "期待", "期待するid"),
     "style": ("style", "文体"),
+    # The categories a visitor narrowed the question to (「請求|見積」 or 「請求、見積」); not 分類, which a table
+    # copied from the FAQ uses for the gold entry's category.
+    "categories": ("categories", "絞り込み", "絞り込む分類"),
 }
+_CATEGORY_SEPARATORS = re.compile(r"[|、]")
 _QUERY_COLUMN_OF = {alias: name for name, aliases in QUERY_COLUMNS.items() for alias in aliases}
 log = logging.getLogger("faq_bot.content")
 
@@ -84,8 +89,11 @@ def queries_from_rows(
         gold = tuple(
             g.strip() for g in _ID_SEPARATORS.split(unicodedata.normalize("NFKC", cell(row, "gold"))) if g.strip()
         )
+        narrowed = tuple(
+            dict.fromkeys(c.strip() for c in _CATEGORY_SEPARATORS.split(cell(row, "categories")) if c.strip())
+        )
         if q:
-            queries.append(LabelledQuery(q, gold, line, cell(row, "style"), source))
+            queries.append(LabelledQuery(q, gold, line, cell(row, "style"), source, narrowed))
         elif gold:  # an answer without its question: a slip, not a blank line
             problems.append(FormatProblem(line, "質問", "質問が空です（正解のidだけが書かれています）。"))
     if problems and not skip_incomplete:

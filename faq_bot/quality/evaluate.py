@@ -184,9 +184,11 @@ def by_source(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
 def evaluate(
     engine: Engine, queries: Sequence[LabelledQuery], top_k: int = 10, progress: Progress | None = None
 ) -> Report:
-    """Ask every query (encoded in batches by the bulk encoder, out of the visitors' way) and measure."""
+    """Ask every query (encoded in batches by the bulk encoder, out of the visitors' way; in its categories, if it
+    names any) and measure."""
     loaded = engine.current
-    searches = loaded.search_many([q.query for q in queries], engine.bulk, progress=progress)
+    narrowed = [q.categories for q in queries]
+    searches = loaded.search_many([q.query for q in queries], engine.bulk, progress=progress, categories=narrowed)
     replies = [loaded.reply(s) for s in searches]
     outcomes = outcomes_of(queries, replies, loaded.params.decision)
     return report_of(outcomes, {e.id: e.category for e in loaded.index.entries})

@@ -70,7 +70,8 @@ class Case:
 
 def labelled_cases(loaded: Loaded, queries: Sequence[LabelledQuery]) -> list[Case]:
     """Cases from a labelled question set."""
-    found = loaded.search_many([q.query for q in queries], loaded.retriever.embedder)
+    found = loaded.search_many([q.query for q in queries], loaded.retriever.embedder,
+                               categories=[q.categories for q in queries])  # fmt: skip
     return [Case(q, s) for q, s in zip(queries, found, strict=True)]
 
 

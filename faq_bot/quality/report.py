@@ -42,6 +42,7 @@ class Row:
     dense: float
     lexical: float
     ok: bool
+    categories: tuple[str, ...] = ()  # asked within these (the file's 絞り込み)
 
 
 def rows(report: Report) -> list[Row]:
@@ -63,6 +64,7 @@ def rows(report: Report) -> list[Row]:
                 round(top.dense, 4) if top else 0.0,
                 round(top.lexical, 4) if top else 0.0,
                 o.ok,
+                o.query.categories,
             )
         )
     return out
@@ -85,10 +87,10 @@ def entry_questions(outcomes: Sequence[Outcome]) -> dict[str, str]:
 
 def to_csv(table: Sequence[Row]) -> str:
     """The result table as CSV (UTF-8 with BOM so that Excel opens it right; no cell runs as a formula)."""
-    head = ["質問", "期待", "結果", "判定", "期待の順位", "確率", "総合", "密", "語彙", "正しい"]
+    head = ["質問", "期待", "結果", "判定", "期待の順位", "確率", "総合", "密", "語彙", "正しい", "絞り込み"]
     body = (
         [r.query, r.expected, r.got, decision_label(r.decision), r.rank or "", r.probability, r.score, r.dense,
-         r.lexical, int(r.ok)]
+         r.lexical, int(r.ok), "、".join(r.categories)]
         for r in table
     )  # fmt: skip
     return csv_text([head, *body])

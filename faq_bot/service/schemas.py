@@ -447,6 +447,9 @@ class BatchRow(BaseModel):
     dense: float
     lexical: float
     ok: bool
+    categories: list[str] = Field(
+        default_factory=list, description="この分類に絞って聞いた質問（ファイルの「絞り込み」列）"
+    )
 
 
 class ThresholdProposal(BaseModel):

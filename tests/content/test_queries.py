@@ -51,6 +51,11 @@ def test_japanese_headings_and_any_case_or_width_name_the_columns() -> None:
     assert parse_queries("Query\tＧＯＬＤ\nx\t1\n", "q.tsv")[0].gold == ("1",)
 
 
+def test_the_categories_to_narrow_to_are_read_with_either_separator_once_each() -> None:
+    raw = "質問\t正解\t絞り込み\n請求書は？\t1\t請求|見積\n見積は？\t3\t 見積、請求、見積 \n振込は？\t5\t\n".encode()
+    assert [q.categories for q in queries_of(raw, "q.tsv")] == [("請求", "見積"), ("見積", "請求"), ()]
+
+
 def test_gold_ids_typed_in_full_width_or_with_japanese_commas_are_read() -> None:
     from faq_bot.content.queries import parse_queries
 

@@ -59,6 +59,26 @@ def test_a_batch_naming_ids_the_faq_does_not_have_is_refused_line_by_line(admin_
     ]
 
 
+def test_a_batch_asks_each_question_in_the_categories_its_file_narrows_it_to(admin_client: TestClient) -> None:
+    # 絞り込み: as a visitor who clicked those chips asks it. In 会員, the card entry (支払い) cannot answer.
+    data = "質問\t正解\t絞り込み\nクレジットカードは使えますか\t4\t会員\nクレジットカードは使えますか\t4\t支払い|会員\n"
+    res = admin_client.post("/admin/batch", files={"file": ("q.tsv", data.encode())}, headers=ADMIN_AUTH).json()
+    assert [(r["categories"], r["ok"]) for r in res["rows"]] == [(["会員"], False), (["支払い", "会員"], True)]
+    csv_text = admin_client.post("/admin/batch?format=csv", files={"file": ("q.tsv", data.encode())},
+                                 headers=ADMIN_AUTH).text  # fmt: skip
+    assert csv_text.splitlines()[0].endswith(",正しい,絞り込み") and csv_text.splitlines()[2].endswith(
+        ",1,支払い、会員"
+    )
+    html = admin_client.post("/admin/batch?format=html", files={"file": ("q.tsv", data.encode())}, headers=ADMIN_AUTH)
+    assert "絞り込み: 支払い、会員" in html.text
+    typo = "質問\t正解\t絞り込み\nクレジットカードは使えますか\t4\t支払\n"
+    refused = admin_client.post("/admin/batch", files={"file": ("q.tsv", typo.encode())}, headers=ADMIN_AUTH)
+    assert refused.status_code == 422
+    assert [(p["line"], p["message"]) for p in refused.json()["problems"]] == [
+        (2, "分類「支払」は公開中のFAQにありません。")
+    ]
+
+
 def test_a_batch_reads_an_excel_sheet_and_proposes_nothing_without_unanswerable_questions(
     admin_client: TestClient,
 ) -> None:

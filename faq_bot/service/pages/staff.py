@@ -94,7 +94,8 @@ async def batch_ui(
             raw = await read_upload(file, publisher.paths.max_faq_bytes)
         else:  # pasted text: the same reader as a file (tabs from Excel, line breaks normalised)
             raw = pasted.replace("\r\n", "\n").encode("utf-8")
-        queries = await in_background(batch_queries, raw, name, publisher.engine.current.entry_ids)
+        live = publisher.engine.current
+        queries = await in_background(batch_queries, raw, name, live.entry_ids, live.index.categories)
     except FaqBotError as exc:  # a set that cannot be read: each problem with its line
         return await render(request, auth, "batch.html", "batch", error=str(exc), pasted=pasted)
 

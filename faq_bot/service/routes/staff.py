@@ -54,7 +54,10 @@ async def batch_run(publisher: Publisher, file: UploadFile) -> BatchResult:
     """Read an uploaded question set and run it against the live FAQ."""
     raw = await read_upload(file, publisher.paths.max_faq_bytes)
     # Read on a staff thread too: a large workbook takes a while, and the event loop serves visitors.
-    queries = await in_background(batch_queries, raw, file.filename or "batch.tsv", publisher.engine.current.entry_ids)
+    live = publisher.engine.current
+    queries = await in_background(
+        batch_queries, raw, file.filename or "batch.tsv", live.entry_ids, live.index.categories
+    )
     return await in_background(run_batch, publisher.engine, queries)
 
 

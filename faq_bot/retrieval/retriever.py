@@ -95,6 +95,7 @@ class Retriever:
         self.params = params
         self.dense = DenseSearch(index, params)
         self._category_of = np.array([e.category for e in index.entries], dtype=object)
+        self._categories = tuple(index.categories)  # in the FAQ's order, read once (not at every search)
         self._respeller = LazyRespeller(index.words.document_frequencies(), analyzer, self._prepared_texts)
 
     def _prepared_texts(self) -> Iterator[str]:
@@ -168,17 +169,19 @@ class Retriever:
         return is_meaningful(query) and bool(self.index.entries)
 
     def within(self, categories: Sequence[str]) -> tuple[str, ...]:
-        """The categories a logged question was narrowed to that this FAQ still has: one since renamed or gone is
-        no longer offered to visitors, so asked again the question is asked without it (in the whole FAQ, when
-        none is left)."""
-        known = set(self.index.categories) if categories else set()
-        return tuple(c for c in categories if c in known)
+        """The categories a question was narrowed to that this FAQ has, once each, in the FAQ's order (the chips'):
+        the same whichever order they were clicked in. A category since renamed or gone is no longer offered to
+        visitors, so a logged question asked again is asked without it (in the whole FAQ, when none is left)."""
+        if not categories:
+            return ()
+        chosen = set(categories)
+        return tuple(c for c in self._categories if c in chosen)
 
     def allowed(self, categories: Sequence[str] | None) -> npt.NDArray[np.bool_] | None:
         """Which entries a search within ``categories`` may find (None: all); unknown categories are refused."""
         if not categories:
             return None
-        known = self.index.categories
+        known = self._categories
         unknown = [c for c in categories if c not in known]
         if unknown:
             raise UnknownCategoryError(unknown, known)

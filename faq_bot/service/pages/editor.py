@@ -28,10 +28,9 @@ from faq_bot.service.offload import in_background
 from faq_bot.service.pages.logged import (
     TO_CHECK,
     UNANSWERED,
-    from_log,
+    carried,
     log_draft,
     log_list,
-    other_wordings,
     read_logged,
 )
 from faq_bot.service.routes.staff import LOG_NOT_SETTLED, settle_after_publish
@@ -292,9 +291,7 @@ async def ui_publish(
             live = publisher.engine.current
             now = live.entry(kept.id)
             if new_entry or (now is None and not entry_base):  # a new entry (from scratch or a logged question)
-                logged = from_log(log, logged_question)
-                if logged_question is not None:
-                    logged["other_wordings"] = await other_wordings(chatlog, logged_question)
+                logged = await carried(chatlog, log, logged_question)
                 message = CHANGED_SINCE_KEPT
                 if now is not None:  # its id was taken meanwhile: the next free one, with a word on it
                     message = NEW_ID_TAKEN.format(id=kept.id)

@@ -137,13 +137,18 @@ async def other_wordings(chatlog: ChatLog, logged: LoggedQuestion) -> list[str]:
     return [text for text, _ in counts.most_common(OTHER_WORDINGS)]
 
 
+async def carried(chatlog: ChatLog, key: str, logged: LoggedQuestion | None) -> dict[str, Any]:
+    """What a new entry's pages carry of the logged question it is made from: ``from_log``, and the group's other
+    wordings."""
+    out = from_log(key, logged)
+    if logged is not None:
+        out["other_wordings"] = await other_wordings(chatlog, logged)
+    return out
+
+
 async def carried_from_log(
     staging: Staging, chatlog: ChatLog, key: str
 ) -> tuple[LoggedQuestion | None, dict[str, Any]]:
-    """The logged question kept under ``key`` (None if it is not) and what its new entry's pages carry of it
-    (``from_log``, and the group's other wordings)."""
+    """The logged question kept under ``key`` (None if it is not) and what its new entry's pages carry of it."""
     logged = await in_background(read_logged, staging, key) if key else None
-    carried = from_log(key, logged)
-    if logged is not None:
-        carried["other_wordings"] = await other_wordings(chatlog, logged)
-    return logged, carried
+    return logged, await carried(chatlog, key, logged)

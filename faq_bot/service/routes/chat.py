@@ -46,7 +46,6 @@ async def chat(
     reply = await reply_to(loaded, message, categories)
     # An unsettled question keeps its embedding: the staff pages group them without encoding again.
     vector = reply.search.vector if reply.decision.value in UNSETTLED else None
-    chosen = set(categories or ())
     record = ChatRecord(
         request_id,
         message,
@@ -54,8 +53,7 @@ async def chat(
         reply.search.hits[0].entry.id if reply.search.hits else None,  # top entry, whatever the decision
         reply.confidence,
         loaded.faq_version,
-        # In the FAQ's order (the chips'): clicked the other way round, they ask the same question.
-        tuple(c for c in loaded.index.categories if c in chosen),
+        loaded.retriever.within(categories or ()),  # in the FAQ's order: clicked either way round, the same question
         body.session_id,
         vector=pack_vector(vector) if vector is not None else None,
         model=loaded.retriever.embedder.model_id,

@@ -74,6 +74,30 @@ def test_eval_on_another_faq_builds_a_cached_index_and_writes_rankings(
 
 
 @pytest.mark.integration
+def test_eval_and_calibrate_refuse_a_set_naming_ids_or_categories_the_faq_lacks(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A typo in a gold id would count as a wrong answer, and a category as a question asked elsewhere: refused, as
+    the staff batch test refuses them, before anything is measured or fitted."""
+    from faq_bot.config import Settings
+
+    monkeypatch.setenv("FAQ_BOT_MODEL_DIR", str(Settings().model_dir))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    faq = write(
+        tmp_path / "other.tsv",
+        "id\tcategory\tquestion\tanswer\nA\t返品\t返品はできますか\t30日以内なら可能です。\n"
+        "B\t配送\t送料はいくらですか\t無料です。\n",
+    )
+    queries = write(tmp_path / "q.tsv", "質問\t正解\t絞り込み\n商品を返したい\tA\t返品\n送料について\tC\t配送|支払い\n")
+    for args in (["eval", str(queries), "--faq", str(faq)], ["calibrate", str(queries), "--faq", str(faq)]):
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert "3行目 列「正解」: 正解のid「C」はFAQ「other.tsv」にありません。" in err
+        assert "3行目 列「絞り込み」: 分類「支払い」はFAQ「other.tsv」にありません。" in err
+        assert "2行目" not in err
+
+
+@pytest.mark.integration
 def test_ask_exits_cleanly_with_status_0(tmp_path: Path) -> None:
     """No encoder thread is left for the interpreter to tear down (that aborted with status 134)."""
     env = {**os.environ, "FAQ_BOT_INDEX_DIR": str(tmp_path / "idx")}

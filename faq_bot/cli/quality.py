@@ -6,8 +6,14 @@ import argparse
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from faq_bot.cli.common import engine_for, say, settings_from
+
+if TYPE_CHECKING:
+    from faq_bot.config import Settings
+    from faq_bot.content.queries import LabelledQuery
+    from faq_bot.retrieval.engine import Loaded
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -17,6 +23,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     queries = read_queries(Path(args.queries))
     engine = engine_for(settings, quiet=args.json)
+    check(Path(args.queries), queries, settings, engine.current)
     report = evaluate(engine, queries, top_k=args.top_k)
     if args.rankings:
         with Path(args.rankings).open("w", encoding="utf-8") as fh:
@@ -56,6 +63,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def check(path: Path, queries: Sequence[LabelledQuery], settings: Settings, live: Loaded) -> None:
+    """Refuse a file whose questions name a gold id or a category the FAQ measured does not have
+    (``check_labels``)."""
+    from faq_bot.content.queries import check_labels
+
+    check_labels(queries, str(path), live.entry_ids, live.index.categories, f"FAQ「{settings.faq_path.name}」")
+
+
 def _figures_line(label: str, m: Mapping[str, object]) -> str:
     cells = [f"{k}={m[k]}" for k in ("n", *SHOWN) if k in m]
     return f"  {label:<14} " + "  ".join(cells)
@@ -80,8 +95,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from faq_bot.quality.fitting import calibrate
 
     settings = settings_from(args)
+    sets = {Path(p): read_queries(Path(p)) for p in args.queries}
     engine = engine_for(settings, quiet=True)
-    queries = [q for path in args.queries for q in read_queries(Path(path))]
+    for path, read in sets.items():
+        check(path, read, settings, engine.current)
+    queries = [q for read in sets.values() for q in read]
     result = calibrate(
         engine, queries, folds=args.folds, max_wrong=args.max_wrong, min_escalated=args.min_escalated,
         use_faq=not args.no_faq, progress=say,

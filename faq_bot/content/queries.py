@@ -8,7 +8,7 @@ import io
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,6 +127,30 @@ def read_queries(path: Path, *, skip_incomplete: bool = False) -> list[LabelledQ
             str(path), [FormatProblem(None, None, f"ファイルを読めません: {exc.strerror}")], what=QUERY_SET
         ) from exc
     return queries_of(raw, str(path), skip_incomplete=skip_incomplete)
+
+
+def check_labels(
+    queries: Sequence[LabelledQuery],
+    source: str,
+    known_ids: Collection[str],
+    known_categories: Collection[str],
+    faq: str = "公開中のFAQ",
+) -> None:
+    """``FaqFormatError`` naming each line whose gold ids or categories to narrow to the FAQ (``faq``: how the
+    message names it) does not have, in line order: a typo in an id would count as a wrong answer and move every
+    figure, and a category would ask the question somewhere else."""
+    unknown = [
+        problem
+        for q in queries
+        for problem in (
+            *(FormatProblem(q.line, "正解", f"正解のid「{g}」は{faq}にありません。")
+              for g in q.gold if g not in known_ids),
+            *(FormatProblem(q.line, "絞り込み", f"分類「{c}」は{faq}にありません。")
+              for c in q.categories if c not in known_categories),
+        )
+    ]  # fmt: skip
+    if unknown:
+        raise FaqFormatError(source, unknown, what=QUERY_SET)
 
 
 def decode_queries(raw: bytes, source: str) -> str:

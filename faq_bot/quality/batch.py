@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from faq_bot.content.queries import QUERY_SET, LabelledQuery, queries_of
+from faq_bot.content.queries import QUERY_SET, LabelledQuery, check_labels, queries_of
 from faq_bot.errors import FaqFormatError, FormatProblem
 from faq_bot.progress import Progress
 from faq_bot.quality.calibrate import MAX_WRONG, Thresholds, proposal_for
@@ -24,31 +24,17 @@ class BatchResult:
 
 
 def batch_queries(
-    raw: bytes, source: str, known_ids: Collection[str] | None = None, known_categories: Collection[str] | None = None
+    raw: bytes, source: str, known_ids: Collection[str], known_categories: Collection[str]
 ) -> list[LabelledQuery]:
-    """The questions of an uploaded set (TSV or .xlsx); ``FaqFormatError`` if it has none or too many, or
-    (with ``known_ids``, the live FAQ's) names a gold id the FAQ does not have: a typo would count as a
-    wrong answer and move every figure; so (with ``known_categories``) does a category to narrow to that the FAQ
-    does not have."""
+    """The questions of an uploaded set (TSV or .xlsx); ``FaqFormatError`` if it has none or too many, or names
+    a gold id or a category the live FAQ (``known_ids``, ``known_categories``) does not have (``check_labels``)."""
     queries = queries_of(raw, source)
     if not queries:
         raise FaqFormatError(source, [FormatProblem(None, None, "質問の行が1件もありません。")], what=QUERY_SET)
     if len(queries) > MAX_BATCH:
         problem = FormatProblem(None, None, f"一度に{MAX_BATCH}問までです（{len(queries)}問あります）。")
         raise FaqFormatError(source, [problem], what=QUERY_SET)
-    # Each line's unknown ids and categories, in line order.
-    unknown = [
-        problem
-        for q in queries
-        for problem in (
-            *(FormatProblem(q.line, "正解", f"正解のid「{g}」は公開中のFAQにありません。")
-              for g in q.gold if known_ids is not None and g not in known_ids),
-            *(FormatProblem(q.line, "絞り込み", f"分類「{c}」は公開中のFAQにありません。")
-              for c in q.categories if known_categories is not None and c not in known_categories),
-        )
-    ]  # fmt: skip
-    if unknown:
-        raise FaqFormatError(source, unknown, what=QUERY_SET)
+    check_labels(queries, source, known_ids, known_categories)
     return queries
 
 

@@ -60,3 +60,15 @@ def test_gold_ids_typed_in_full_width_or_with_japanese_commas_are_read() -> None
     from faq_bot.content.queries import parse_queries
 
     assert parse_queries("質問\t正解\nx\t１１、１２\n", "q.tsv")[0].gold == ("11", "12")
+
+
+def test_gold_ids_and_categories_the_faq_lacks_are_named_line_by_line_with_the_faq() -> None:
+    from faq_bot.content.queries import check_labels, parse_queries
+
+    rows = parse_queries("質問\t正解\t絞り込み\n請求書は？\t1\t請求\n見積は？\t9\t見積|契約\n振込は？\t\t\n", "q.tsv")
+    check_labels(rows[:1] + rows[2:], "q.tsv", {"1", "3"}, {"請求", "見積"})  # nothing unknown: no error
+    with pytest.raises(FaqFormatError) as caught:
+        check_labels(rows, "q.tsv", {"1", "3"}, {"請求", "見積"}, faq="FAQ「other.tsv」")
+    assert [(p.line, p.column) for p in caught.value.problems] == [(3, "正解"), (3, "絞り込み")]
+    assert caught.value.problems[0].message == "正解のid「9」はFAQ「other.tsv」にありません。"
+    assert "分類「契約」" in caught.value.problems[1].message and caught.value.what == "質問集"

@@ -237,6 +237,14 @@ def test_a_proxys_english_error_is_not_shown_to_the_visitor_the_servers_own_word
     assert "Service Unavailable" not in error.inner_text()
     assert "ただいま応答できませんでした。" in error.inner_text()
     page.unroute("**/api/chat")  # type: ignore[attr-defined]
+    page.route(  # type: ignore[attr-defined]  # a Chinese proxy: kanji, but no kana
+        "**/api/chat",
+        lambda route: route.fulfill(status=503, json={"detail": "服务暂时不可用"}),
+    )
+    ask(page, "見積書を再発行したい")
+    expect(page.locator(".msg.error").last).to_contain_text("ただいま応答できませんでした。")  # type: ignore[attr-defined]
+    assert "服务" not in page.locator(".msg.error").last.inner_text()  # type: ignore[attr-defined]
+    page.unroute("**/api/chat")  # type: ignore[attr-defined]
     page.route(  # type: ignore[attr-defined]
         "**/api/chat",
         lambda route: route.fulfill(status=503, json={"detail": "ただいま混み合っています。"}),

@@ -273,7 +273,8 @@
     ? "ただいま応答できませんでした。もう一度お試しいただくか、お問い合わせフォームからご連絡ください。"
     : "ただいま応答できませんでした。しばらくしてからもう一度お試しください。";
 
-  var JAPANESE = /[\u3040-\u30ff\u3400-\u9fff]/;
+  // Japanese as the server writes it: with kana (a Chinese proxy's 「服务不可用」 has kanji only).
+  var JAPANESE = /[\u3040-\u30ff]/;
   // No reply within 20 seconds: the server is slow (or hangs), the visitor's connection is not to blame.
   var SLOW = "応答に時間がかかっています。しばらくしてからもう一度お試しください。";
 

@@ -18,7 +18,7 @@ from faq_bot.errors import FaqFormatError, FormatProblem
 from faq_bot.text.normalize import normalize
 
 QUERY_SET = "質問集"
-_ID_SEPARATORS = re.compile(r"[,、]")
+_ID_SEPARATORS = re.compile(r"[,、|]")
 #: Column headings: the English names, or the Japanese ones an editor writes in Excel (case and width ignored).
 QUERY_COLUMNS: dict[str, tuple[str, ...]] = {
     "query": ("query", "質問"),
@@ -85,7 +85,7 @@ def queries_from_rows(
     problems = []
     for line, row in numbered:
         q = cell(row, "query")
-        # Ids as typed in Excel too: full width (２１) and Japanese commas (11、12).
+        # Ids as typed in Excel too: full width (２１), Japanese commas (11、12), or | as between alternates (11|12).
         gold = tuple(
             g.strip() for g in _ID_SEPARATORS.split(unicodedata.normalize("NFKC", cell(row, "gold"))) if g.strip()
         )

@@ -21,7 +21,7 @@ _SKIPPED_POS = ("名詞,非自立", "名詞,代名詞", "名詞,数", "名詞,�
 # Suffixes that form a compound noun with the noun before them (請求+書, ライセンス+数, 利用+者).
 _SUFFIX_POS = ("名詞,接尾,一般", "名詞,接尾,サ変接続", "名詞,接尾,形容動詞語幹")
 #: Changes whenever ``analyze`` splits or normalises words differently (goes into the index manifest).
-ANALYZER_VERSION = 6
+ANALYZER_VERSION = 7
 #: Analyses of this many short questions (up to ``KEPT_LENGTH`` characters) are kept, the latest read
 #: (``analyze_prepared(keep=True)``): a publish reads the FAQ's own questions and the crossed ones again
 #: (``faq_bot.retrieval.adaptation``). ~2–8 KB each. Builds, answers and long messages are not kept.
@@ -36,6 +36,10 @@ STOP_WORDS = frozenset(
     "する ある いる なる できる 出来る れる られる せる させる くださる 下さる いただく 頂く おる "
     "もらう いう 言う 思う 教える 知る 分かる わかる 何 どこ いつ どう どの どれ ない よい いい "
     "こと もの ため よう ん お ご "
+    # The polite forms of the same: humble and honorific verbs (いただけますか, ございます, いたします,
+    # なさいますか), よろしいでしょうか, よろしくお願いいたします, ご教示 (教える); 頃 (いつごろ)
+    "いただける 頂ける もらえる 貰う 貰える くれる いたす 致す なさる ござる 御座る 存じる 申し上げる "
+    "よろしい 宜しい よろしく 宜しく お願い 教示 ごろ 頃 "
     # English function words (janome tags every English word as a noun)
     "a an the to of for in on at by with and or is are be do does can could how what where when "
     "which who why i you my me we our it this that please want need there here any some get got have has "

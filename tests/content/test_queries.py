@@ -60,6 +60,7 @@ def test_gold_ids_typed_in_full_width_or_with_japanese_commas_are_read() -> None
     from faq_bot.content.queries import parse_queries
 
     assert parse_queries("質問\t正解\nx\t１１、１２\n", "q.tsv")[0].gold == ("11", "12")
+    assert parse_queries("質問\t正解\nx\t11|12\n", "q.tsv")[0].gold == ("11", "12")  # as between alternates
 
 
 def test_gold_ids_and_categories_the_faq_lacks_are_named_line_by_line_with_the_faq() -> None:

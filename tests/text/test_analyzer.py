@@ -36,6 +36,21 @@ def test_analyzer_keeps_content_base_forms_only() -> None:
     assert not {"を", "たい", "です", "の", "する"} & set(words)
 
 
+def test_a_polite_message_has_the_words_of_the_plain_question() -> None:
+    """Keigo is no topic: ございます, いただけますでしょうか, よろしいでしょうか, お願い, ご教示 and いつごろ added
+    words the FAQ never uses (ヨロシイ, ゴザル), which a long polite message was marked down for."""
+    a = TextAnalyzer()
+    plain = a.analyze("見積書の発行方法を教えてください").words
+    for polite in (
+        "見積書の発行方法をご教示いただけますでしょうか",
+        "見積書の発行方法を教えていただけますか。よろしくお願いいたします",
+        "見積書の発行方法を教えてもらえますか",
+        "見積書の発行方法はございますでしょうか。どうすればよろしいでしょうか",
+    ):
+        assert a.analyze(polite).words == plain, polite
+    assert a.analyze("請求書はいつごろ届きますか").words == a.analyze("請求書はいつ届きますか").words
+
+
 def test_hiragana_query_shares_reading_bigrams_with_kanji_text() -> None:
     a = TextAnalyzer()
     kanji = set(reading_bigrams(a.analyze("見積書").reading))

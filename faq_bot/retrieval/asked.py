@@ -10,7 +10,7 @@ Only kinds that a question marks unmistakably are checked: interrogatives (い�
 (期限は？, 料金は, キャンセル料は, 費用がかかりますか, お金はかかりますか, 無料ですか, 上限は, the price?;
 not 期限切れのURL, 料金プランの資料がほしい, 資料は, a price quote). Any mention of the kind in the entry
 (question, alternates or answer) counts as giving it, so the check only stops an answer whose text has
-nothing of the kind; except how much (いくら): only an amount, or the entry's own question for one, gives that.
+nothing of the kind; except how much (いくら): only an amount, or where the amounts are listed, gives that.
 """
 
 from __future__ import annotations
@@ -112,15 +112,12 @@ def named_charges(normalized_query: str) -> tuple[str, ...]:
     return tuple(m.group(1) for m in _NAMED_CHARGE.finditer(normalized_query) if len(m.group(1)) > 1)
 
 
-#: An amount an entry states: a sum of money (3,000円, 1万円, ¥500, $20) or that it costs nothing.
-_AMOUNT_GIVEN = re.compile(r"[0-9][0-9,.]*\s*[万千百]?\s*円|[¥$€£]\s*[0-9]|無料|0円|\bfree\b|\bno charge\b|\byen\b")
-
-
-def gives_amount(entry: FaqEntry) -> bool:
-    """The entry states an amount, or asks for one itself (its own question 「料金はいくらですか」 is answered by
-    its answer, even one that only says whom to ask)."""
-    asks_itself = _AMOUNT.search(normalize(" ".join((entry.question, *entry.alternates))))
-    return bool(asks_itself or _AMOUNT_GIVEN.search(normalize(entry.answer)))
+#: An amount an entry states: a sum of money (3,000円, 1万円, ¥500, $20), that it costs nothing, or where the
+#: amounts are listed (料金表, 価格表, price list).
+_AMOUNT_GIVEN = re.compile(
+    r"[0-9][0-9,.]*\s*[万千百]?\s*円|[¥$€£]\s*[0-9]|無料|0円|(料金|価格|金額)(表|一覧)|"
+    r"\bfree\b|\bno charge\b|\byen\b|\bprice list\b|\bpricing\b"
+)
 
 
 def unanswered_kinds(normalized_query: str, entry: FaqEntry) -> tuple[AskedKind, ...]:
@@ -129,8 +126,9 @@ def unanswered_kinds(normalized_query: str, entry: FaqEntry) -> tuple[AskedKind,
     A charge the question names (送料は？) is also given by an entry that names that same charge (送料は
     かかりません): the general price words (円, 料金, 無料 …) miss it, and a wider pattern (any X料) would let
     every long answer that names some fee answer every price question. How much (いくら, 金額, how much) is
-    only given by an amount (``gives_amount``): 「国民年金保険料は月額いくらですか」 is not answered by how
-    the 保険料 is paid, although that entry speaks of 保険料 and 納付."""
+    only given by an amount: 「国民年金保険料は月額いくらですか」 is not answered by how the 保険料 is paid,
+    although that entry speaks of 保険料 and 割引; nor is an entry's own 「送料はいくらですか」 by an answer
+    that names no price (the publish preview names such an entry)."""
     asked = asked_kinds(normalized_query)
     if not asked:
         return ()
@@ -142,7 +140,7 @@ def unanswered_kinds(normalized_query: str, entry: FaqEntry) -> tuple[AskedKind,
         if kind.name != "price":
             return bool(kind.gives.search(text))
         if amount:
-            return gives_amount(entry)
+            return bool(_AMOUNT_GIVEN.search(text))
         return bool(kind.gives.search(text)) or any(c in text for c in charges)
 
     return tuple(k for k in asked if not gives(k))

@@ -126,15 +126,21 @@ def test_a_step_number_or_a_duration_is_no_count() -> None:
     assert unanswered_kinds(normalize("上限は？"), entry("1契約あたり最大100ユーザーです。")) == ()
 
 
-def test_how_much_is_answered_only_by_an_amount_or_by_an_entry_that_asks_it_itself() -> None:
+def test_how_much_is_answered_only_by_an_amount() -> None:
     """「いくら」 asks for an amount: an entry on the same charge that says how it is paid, not what it costs, does not
     answer it, however many price words it has (was: answered, 料金 and 割引 counted as giving a price)."""
     how_paid = entry("保険料は口座振替または納付書で納めます。口座振替にすると割引があります。")
     assert [k.name for k in unanswered_kinds(normalize("保険料は月額いくらですか"), how_paid)] == ["price"]
     assert unanswered_kinds(normalize("保険料の払い方は？"), how_paid) == ()  # not how much: as before
-    for answer in ("月額16,980円です。", "1万円です。", "¥500 per month.", "手数料は無料です。"):
+    for answer in (
+        "月額16,980円です。",
+        "1万円です。",
+        "¥500 per month.",
+        "手数料は無料です。",
+        "料金表をご覧ください。",
+    ):
         assert unanswered_kinds(normalize("手数料はいくらですか"), entry(answer)) == (), answer
-    # The FAQ's own question for the amount is answered by its answer, even one that names whom to ask.
+    # Not even by an entry that asks it itself: its answer names no amount (the publish preview names it).
     own = entry("製品ごとに異なります。担当者にお問い合わせください。", "料金はいくらですか")
-    assert unanswered_kinds(normalize("利用料金っていくら？"), own) == ()
+    assert [k.name for k in unanswered_kinds(normalize("料金はいくらですか"), own)] == ["price"]
     assert [k.name for k in unanswered_kinds(normalize("How much is the fee?"), how_paid)] == ["price"]

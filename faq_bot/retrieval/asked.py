@@ -115,7 +115,7 @@ def named_charges(normalized_query: str) -> tuple[str, ...]:
 #: An amount an entry states: a sum of money (3,000円, 1万円, ¥500, $20), that it costs nothing, or where the
 #: amounts are listed (料金表, 価格表, price list).
 _AMOUNT_GIVEN = re.compile(
-    r"[0-9][0-9,.]*\s*[万千百]?\s*円|[¥$€£]\s*[0-9]|無料|0円|(料金|価格|金額)(表|一覧)|"
+    r"[0-9][0-9,.]*\s*[万千百]?\s*円|[¥$€£]\s*[0-9]|無料|(料金|価格|金額)(表|一覧)|"
     r"\bfree\b|\bno charge\b|\byen\b|\bprice list\b|\bpricing\b"
 )
 

@@ -95,11 +95,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from faq_bot.quality.fitting import calibrate
 
     settings = settings_from(args)
-    sets = {Path(p): read_queries(Path(p)) for p in args.queries}
+    sets = [(Path(p), read_queries(Path(p))) for p in args.queries]  # a file given twice counts twice, as before
     engine = engine_for(settings, quiet=True)
-    for path, read in sets.items():
+    for path, read in sets:
         check(path, read, settings, engine.current)
-    queries = [q for read in sets.values() for q in read]
+    queries = [q for _, read in sets for q in read]
     result = calibrate(
         engine, queries, folds=args.folds, max_wrong=args.max_wrong, min_escalated=args.min_escalated,
         use_faq=not args.no_faq, progress=say,

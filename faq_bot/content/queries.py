@@ -90,7 +90,7 @@ def queries_from_rows(
             g.strip() for g in _ID_SEPARATORS.split(unicodedata.normalize("NFKC", cell(row, "gold"))) if g.strip()
         )
         narrowed = tuple(
-            dict.fromkeys(c.strip() for c in _CATEGORY_SEPARATORS.split(cell(row, "categories")) if c.strip())
+            dict.fromkeys(" ".join(c.split()) for c in _CATEGORY_SEPARATORS.split(cell(row, "categories")) if c.strip())
         )
         if q:
             queries.append(LabelledQuery(q, gold, line, cell(row, "style"), source, narrowed))

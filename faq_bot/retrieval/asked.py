@@ -10,7 +10,8 @@ Only kinds that a question marks unmistakably are checked: interrogatives (い�
 (期限は？, 料金は, キャンセル料は, 費用がかかりますか, お金はかかりますか, 無料ですか, 上限は, the price?;
 not 期限切れのURL, 料金プランの資料がほしい, 資料は, a price quote). Any mention of the kind in the entry
 (question, alternates or answer) counts as giving it, so the check only stops an answer whose text has
-nothing of the kind; except how much (いくら): only an amount, or where the amounts are listed, gives that.
+nothing of the kind; except how much (いくら): only an answer that states an amount (a sum, a rate, 無料, 実費)
+or says where the amounts are listed gives that.
 """
 
 from __future__ import annotations
@@ -32,6 +33,13 @@ class AskedKind:
     gives: re.Pattern[str]  # on the normalised entry text
 
 
+#: A question for an amount of money: いくら (not いくらでも, nor いくら…ても: 「いくら待っても届かない」),
+#: 何円, 金額 as the topic, how much (not how much time, storage, data …).
+_ASKS_AMOUNT = (
+    r"いくら(?!でも)(?![^。?？、\s]{0,6}?[てで]も(?![らえ]))|何円|金額(は|って|を(教|知)|[?？]|$)|"
+    r"\bhow much\b(?!\s+(?:time|longer|storage|space|data|memory|stock|work|effort)\b)"
+)
+
 KINDS = (
     AskedKind(
         "time",
@@ -43,7 +51,7 @@ KINDS = (
             # as a modifier of another noun (期限切れのURL, 期間限定のプラン), nor as the subject of a
             # condition (納期が遅れた場合, 期限が切れたクーポン): those ask about something else.
             r"(期限|期間|期日|納期|締め?切り?|日程|日時|時間|時期|曜日)(は|って|を(教|知)|[?？]|$)|"
-            r"\bwhen\b|\bhow long\b"
+            r"\bwhen\b|\bhow long\b|\bhow much time\b"
         ),
         # まで only after a time (月末まで, 17時30分まで, 発送前まで, 夕方まで): 「契約から決済まで」 is a range of
         # steps, not a time.
@@ -56,7 +64,8 @@ KINDS = (
         "price",
         "料金・費用",
         re.compile(
-            r"いくら|(料金|費用|値段|手数料)(は|が|って|を(教|知)|[?？]|$)|(有料|無料)(です|でしょう|なの|[?？]|$)|"
+            _ASKS_AMOUNT
+            + r"|(料金|費用|値段|手数料)(は|が|って|を(教|知)|[?？]|$)|(有料|無料)(です|でしょう|なの|[?？]|$)|"
             # お金 only with a verb of costing (お金はかかりますか): as a topic it is as often about how to
             # pay (お金はカードで払えますか), which is not a price.
             r"お金(は|が|って)?(かか|必要|要り|いる)|"
@@ -64,7 +73,7 @@ KINDS = (
             r"(?<![資材原無有])料(は|って|[?？]|$)|(?<![消経])費(は|って|[?？]|$)|"
             # English cost nouns likewise only as the topic (the price? / price of …), not as a
             # modifier of another noun (a price quote is a 見積, not a price).
-            r"\bhow much\b|\bcost|\b(prices?|fees?)\b(?!\s+(?!of\b|for\b)\w)"
+            r"\bcost|\b(prices?|fees?)\b(?!\s+(?!of\b|for\b)\w)"
         ),
         re.compile(r"円|料金|費用|値段|価格|金額|手数料|有料|無料|負担|割引|値引|price|fee|cost|free"),
     ),
@@ -100,7 +109,7 @@ _NAMED_CHARGE = re.compile(r"([ァ-ヶー一-龥]*(?<![資材原無有])料|[ァ
 
 
 #: A question for an amount (いくら), not whether there is a charge: only an amount (or 無料) answers it.
-_AMOUNT = re.compile(r"いくら|何円|金額|\bhow much\b")
+_AMOUNT = re.compile(_ASKS_AMOUNT)
 
 
 def named_charges(normalized_query: str) -> tuple[str, ...]:
@@ -115,8 +124,12 @@ def named_charges(normalized_query: str) -> tuple[str, ...]:
 #: An amount an entry states: a sum of money (3,000円, 1万円, ¥500, $20), that it costs nothing, or where the
 #: amounts are listed (料金表, 価格表, price list).
 _AMOUNT_GIVEN = re.compile(
-    r"[0-9][0-9,.]*\s*[万千百]?\s*円|[¥$€£]\s*[0-9]|無料|(料金|価格|金額)(表|一覧)|"
-    r"\bfree\b|\bno charge\b|\byen\b|\bprice list\b|\bpricing\b"
+    # a sum in figures or in kanji (3,000円, 1万円, 一万二千円, 数百円, 5億円, 20ドル), a rate (3.6%), a sign
+    r"[0-9一二三四五六七八九十百千万億数][0-9,.一二三四五六七八九十百千万億]*\s*(円|ドル|ユーロ)|[0-9]\s*%|"
+    r"[¥$€£]\s*[0-9]|"
+    # nothing (無料), the actual cost (実費), or where the amounts are listed
+    r"無料|実費|(料金|価格|金額)(表|一覧)|"
+    r"\bfree\b|\bno charge\b|\byen\b|\bdollars?\b|\bprice list\b|\bpricing\b"
 )
 
 
@@ -139,8 +152,8 @@ def unanswered_kinds(normalized_query: str, entry: FaqEntry) -> tuple[AskedKind,
     def gives(kind: AskedKind) -> bool:
         if kind.name != "price":
             return bool(kind.gives.search(text))
-        if amount:
-            return bool(_AMOUNT_GIVEN.search(text))
+        if amount:  # in the answer: a question or alternate that names a sum asks it, it does not give it
+            return bool(_AMOUNT_GIVEN.search(normalize(entry.answer)))
         return bool(kind.gives.search(text)) or any(c in text for c in charges)
 
     return tuple(k for k in asked if not gives(k))

@@ -21,7 +21,7 @@ _SKIPPED_POS = ("名詞,非自立", "名詞,代名詞", "名詞,数", "名詞,�
 # Suffixes that form a compound noun with the noun before them (請求+書, ライセンス+数, 利用+者).
 _SUFFIX_POS = ("名詞,接尾,一般", "名詞,接尾,サ変接続", "名詞,接尾,形容動詞語幹")
 #: Changes whenever ``analyze`` splits or normalises words differently (goes into the index manifest).
-ANALYZER_VERSION = 7
+ANALYZER_VERSION = 8
 #: Analyses of this many short questions (up to ``KEPT_LENGTH`` characters) are kept, the latest read
 #: (``analyze_prepared(keep=True)``): a publish reads the FAQ's own questions and the crossed ones again
 #: (``faq_bot.retrieval.adaptation``). ~2–8 KB each. Builds, answers and long messages are not kept.
@@ -39,13 +39,18 @@ STOP_WORDS = frozenset(
     # The polite forms of the same: humble and honorific verbs (いただけますか, ございます, いたします,
     # なさいますか), よろしいでしょうか, よろしくお願いいたします, ご教示 (教える); 頃 (いつごろ)
     "いただける 頂ける もらえる 貰う 貰える くれる いたす 致す なさる ござる 御座る 存じる 申し上げる "
-    "よろしい 宜しい よろしく 宜しく お願い 教示 ごろ 頃 "
+    "よろしい 宜しい よろしく 宜しく お願い ごろ 頃 "
     # English function words (janome tags every English word as a noun)
     "a an the to of for in on at by with and or is are be do does can could how what where when "
     "which who why i you my me we our it this that please want need there here any some get got have has "
     "am was were been your its their they them us from about into if so not no yes as would should will "
     "may might must let much many more very also just only tell know find see use make go like".split()
 )
+
+#: Words that are keigo only after the honorific prefix ご/御 (ご教示ください = 教えてください); on their own
+#: they are a topic (不服申立ての教示).
+HONORIFIC_STOP_WORDS = frozenset({"教示"})
+_HONORIFIC_PREFIXES = ("ご", "御")
 
 
 @dataclass(frozen=True)
@@ -139,6 +144,7 @@ class TextAnalyzer:
         reading: list[str] = []
         noun_before = ""  # the content noun right before this token, if any (for 請求+書)
         noun_start = cursor = 0
+        before = ""
         codes = code_spans(prepared)
         for token in self._tokens(prepared):
             if isinstance(token, str):  # only with wakati=True, which is not used
@@ -150,6 +156,7 @@ class TextAnalyzer:
             pos = token.part_of_speech
             reading.append(token.reading if token.reading != "*" else surface)
             follows, noun_before = noun_before, ""
+            after, before = before, surface  # the token before this one (ご of ご教示)
             if pos.startswith(_SUFFIX_POS):
                 # A suffix makes a compound with the noun before it: 請求書 and 見積書 are
                 # different documents, so 書 alone must not match; the head (請求) stays a word.
@@ -163,7 +170,12 @@ class TextAnalyzer:
                 continue
             base = token.base_form if token.base_form != "*" else surface
             base = self.synonyms.apply(base.lower())
-            if base in STOP_WORDS or not is_meaningful(base) or (len(base) == 1 and base.isascii()):
+            keigo = base in HONORIFIC_STOP_WORDS and after in _HONORIFIC_PREFIXES
+            if base in STOP_WORDS or keigo:
+                if pos.startswith("名詞"):  # still the head of a compound: お願い書 is a document
+                    noun_before, noun_start = base, start
+                continue
+            if not is_meaningful(base) or (len(base) == 1 and base.isascii()):
                 continue  # (a lone Latin letter is a piece of an identifier or a plan's name, not a topic)
             if codes and surface.isascii() and any(a <= start and cursor <= b for a, b in codes):
                 continue

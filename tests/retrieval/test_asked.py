@@ -59,6 +59,12 @@ def kinds(question: str) -> set[str]:
         ("Where is the fee schedule?", set()),
         ("price 見積 please", set()),  # after synonyms: quote -> 見積
         ("いつでも発行できますか", set()),  # いつでも is "any time", not "when"
+        ("ユーザーはいくらでも追加できますか", set()),  # いくらでも is "as many as you like", not "how much"
+        ("いくら待っても届きません", set()),  # いくら…ても is "however long", not "how much"
+        ("何円かかりますか", {"price"}),
+        ("金額を教えてください", {"price"}),
+        ("How much time does shipping take?", {"time"}),  # how much time is a time, not a price
+        ("How much storage do I get?", set()),
         ("見積書をダウンロードしたい", set()),
     ],
 )
@@ -138,9 +144,22 @@ def test_how_much_is_answered_only_by_an_amount() -> None:
         "¥500 per month.",
         "手数料は無料です。",
         "料金表をご覧ください。",
+        "決済額の3.6%です。",  # a rate
+        "一万二千円です。",  # in kanji
+        "数百円程度です。",
+        "1件20ドルです。",
+        "実費をご負担いただきます。",
     ):
         assert unanswered_kinds(normalize("手数料はいくらですか"), entry(answer)) == (), answer
     # Not even by an entry that asks it itself: its answer names no amount (the publish preview names it).
     own = entry("製品ごとに異なります。担当者にお問い合わせください。", "料金はいくらですか")
     assert [k.name for k in unanswered_kinds(normalize("料金はいくらですか"), own)] == ["price"]
     assert [k.name for k in unanswered_kinds(normalize("How much is the fee?"), how_paid)] == ["price"]
+
+
+def test_an_amount_is_given_by_the_answer_not_by_a_question_that_names_one() -> None:
+    """An alternate that names a sum asks about it (「1万円以上は送料無料？」); only the answer gives the amount."""
+    asks_it = entry(
+        "条件によって異なります。担当者にお問い合わせください。", "送料はいくらですか", ("1万円以上で送料無料ですか",)
+    )
+    assert [k.name for k in unanswered_kinds(normalize("送料はいくらですか"), asks_it)] == ["price"]

@@ -51,6 +51,16 @@ def test_a_polite_message_has_the_words_of_the_plain_question() -> None:
     assert a.analyze("請求書はいつごろ届きますか").words == a.analyze("請求書はいつ届きますか").words
 
 
+def test_keigo_words_are_no_topic_only_where_they_are_keigo() -> None:
+    """教示 is keigo after ご (ご教示ください), but a topic on its own (不服申立ての教示); お願い is keigo, but the head
+    of a compound noun (お願い書) is part of a document's name, not left out with its suffix."""
+    a = TextAnalyzer()
+    assert "教示" in a.analyze("不服申立ての教示はありますか").words
+    assert "教示" not in a.analyze("手順をご教示ください").words
+    assert "お願い書" in a.analyze("お願い書の書き方は").words
+    assert "お願い" not in a.analyze("よろしくお願いします").words
+
+
 def test_hiragana_query_shares_reading_bigrams_with_kanji_text() -> None:
     a = TextAnalyzer()
     kanji = set(reading_bigrams(a.analyze("見積書").reading))

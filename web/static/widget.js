@@ -274,7 +274,7 @@
     : "ただいま応答できませんでした。しばらくしてからもう一度お試しください。";
 
   // Japanese as the server writes it: with kana (a Chinese proxy's 「服务不可用」 has kanji only).
-  var JAPANESE = /[\u3040-\u30ff]/;
+  var JAPANESE = /[\u3040-\u30ff\uff66-\uff9f]/;  // kana, half-width katakana too
   // No reply within 20 seconds: the server is slow (or hangs), the visitor's connection is not to blame.
   var SLOW = "応答に時間がかかっています。しばらくしてからもう一度お試しください。";
 

@@ -22,6 +22,10 @@ from scipy import sparse
 Scores = npt.NDArray[np.float32]
 
 
+# A word in more than this share of the documents says nothing about which topic a question is on.
+TELLING_SHARE = 0.2
+
+
 @dataclass(frozen=True)
 class Bm25:
     """Per-document capped BM25 term weights (documents x vocabulary) and IDF values."""
@@ -64,6 +68,24 @@ class Bm25:
         """Every term with the number of documents it occurs in."""
         df = np.diff(self.weights.indptr)
         return [(term, int(df[col])) for term, col in self.vocabulary.items()]
+
+    def documents_with(self, term: str) -> npt.NDArray[np.int32]:
+        """The documents a term occurs in (empty for a term the FAQ never uses)."""
+        col = self.vocabulary.get(term)
+        if col is None:
+            return np.zeros(0, dtype=np.int32)
+        indices: npt.NDArray[np.int32] = self.weights.indices[self.weights.indptr[col] : self.weights.indptr[col + 1]]
+        return indices
+
+    def together(self, term: str, others: Iterable[str]) -> bool:
+        """Whether some document holds ``term`` with one of ``others`` that tells a topic (a word in
+        more than ``TELLING_SHARE`` of the documents does not: 申請, 確認). True when none of the others
+        does: nothing speaks against the term then."""
+        most = TELLING_SHARE * self.n_documents
+        docs = [d for o in set(others) - {term} for d in [self.documents_with(o)] if 0 < len(d) <= most]
+        if not docs:
+            return True
+        return bool(np.intersect1d(self.documents_with(term), np.concatenate(docs)).size)
 
     def scores(self, query: Iterable[str]) -> Scores:
         """Score of every document for the query, each in [0, 1]."""

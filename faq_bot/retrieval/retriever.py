@@ -106,12 +106,14 @@ class Retriever:
         """What the query becomes for both sides: hiragana-only questions respelled in kanji first; in a
         question with kanji, the FAQ's katakana words typed in hiragana put back (利用まにゅある → 利用マニュアル)
         and, in either, a word the FAQ never uses mended to the FAQ's word of the same reading (海員 → 会員,
-        セキュリテイ → セキュリティ)."""
+        セキュリテイ → セキュリティ) where an entry uses that word with one of the question's telling words
+        (``Bm25.together``)."""
         respeller = self._respeller.get()
         prepared = self.analyzer.prepare(query)
         respelled = respeller.respell(prepared) if needs_respelling(query) else respeller.respell_loanwords(prepared)
         analysis = self.analyzer.analyze_prepared(respelled, keep=True)
-        mended = respeller.mend_homophones(analysis, self.index.words.vocabulary, self.analyzer.noun_reading)
+        words = self.index.words
+        mended = respeller.mend_homophones(analysis, words.vocabulary, self.analyzer.noun_reading, words.together)
         if mended is None:
             return analysis
         text, put_in = mended

@@ -91,11 +91,19 @@ class Respeller:
         return cls(spellings, loanwords, longest, max(map(len, loanwords), default=0), unique)
 
     def mend_homophones(
-        self, analysis: Analysis, known: Container[str], reading_of: Callable[[str], str | None]
+        self,
+        analysis: Analysis,
+        known: Container[str],
+        reading_of: Callable[[str], str | None],
+        fits: Callable[[str, list[str]], bool] | None = None,
     ) -> tuple[str, frozenset[str]] | None:
         """The analysed text with each kanji word the FAQ never uses (not in ``known``) replaced by the
-        FAQ's word of the same reading, and the words put in; None when there is none to replace."""
+        FAQ's word of the same reading, and the words put in; None when there is none to replace.
+
+        ``fits(word, others)`` says whether the FAQ's word belongs with the question's other known words
+        (an entry uses them together): 街灯 切れた is not 該当, however the IME reads it."""
         replaced: list[tuple[int, int, str]] = []
+        others = [w for w in analysis.words if w in known]
         for word, (start, end) in zip(analysis.words, analysis.spans, strict=True):
             if word in known or len(word) < 2 or analysis.normalized[start:end] != word:
                 continue
@@ -106,7 +114,9 @@ class Respeller:
                 target = self.spellings.get(reading) if reading else None
             else:
                 continue
-            if target is not None and len(target) >= 2 and target != word:
+            if target is None or len(target) < 2 or target == word:
+                continue
+            if fits is None or fits(target, others):
                 replaced.append((start, end, target))
         if not replaced:
             return None

@@ -174,6 +174,16 @@ def test_a_kanji_word_typed_with_the_wrong_kanji_is_searched_as_the_faqs_word(fa
     assert all(h.signals is not None and h.signals.unknown_meaning == 0 for h in typed_right.hits)
 
 
+def test_a_homophone_is_mended_only_into_an_entry_that_shares_a_telling_word_with_the_question(
+    fake_engine: Engine,
+) -> None:
+    r = fake_engine.current.retriever
+    words = r.index.words
+    assert not set(words.documents_with("会員")) & set(words.documents_with("見積書"))  # no entry has both
+    assert r.analyze("海員の見積書").mended == frozenset() and "海員" in r.analyze("海員の見積書").words
+    assert r.analyze("海員とパスワード").mended == {"会員"}  # the entry on 会員情報 speaks of パスワード
+
+
 def test_a_word_the_faq_never_uses_is_weighed_by_what_it_means(fake_engine: Engine) -> None:
     r = fake_engine.current.retriever
     question = "請求書の分割払い"

@@ -79,6 +79,23 @@ def test_a_word_the_faq_never_uses_is_mended_to_the_faq_word_read_the_same(
     assert respeller.mend_homophones(analyzer.analyze(typed), set(words), analyzer.noun_reading) == expected
 
 
+def test_a_homophone_is_mended_only_where_the_faq_uses_it_with_the_questions_other_words() -> None:
+    analyzer = TextAnalyzer()
+    words = ["会員", "登録", "方法", "契約", "道路"]
+    respeller = Respeller.from_words([(w, 1.0) for w in words], analyzer, "")
+    typed = analyzer.analyze("海員の登録方法")
+    seen: list[tuple[str, list[str]]] = []
+
+    def fits(word: str, others: list[str]) -> bool:
+        seen.append((word, others))
+        return "登録" in others
+
+    assert respeller.mend_homophones(typed, set(words), analyzer.noun_reading, fits) == ("会員の登録方法", {"会員"})
+    assert seen == [("会員", ["登録", "方法"])]  # the question's known words, the unknown 海員 not among them
+    never = respeller.mend_homophones(typed, set(words), analyzer.noun_reading, lambda word, others: False)
+    assert never is None
+
+
 @pytest.mark.parametrize(
     ("typed", "expected"),
     [

@@ -78,14 +78,14 @@ class Bm25:
         return indices
 
     def together(self, term: str, others: Iterable[str]) -> bool:
-        """Whether some document holds ``term`` with one of ``others`` that tells a topic (a word in
-        more than ``TELLING_SHARE`` of the documents does not: 申請, 確認). True when none of the others
-        does: nothing speaks against the term then."""
+        """Whether ``term`` shares a document with at least half of those of ``others`` that tell a
+        topic (a word in more than ``TELLING_SHARE`` of the documents does not: 申請, 確認). True when
+        none of the others does: nothing speaks against the term then."""
         most = TELLING_SHARE * self.n_documents
-        docs = [d for o in set(others) - {term} for d in [self.documents_with(o)] if 0 < len(d) <= most]
-        if not docs:
-            return True
-        return bool(np.intersect1d(self.documents_with(term), np.concatenate(docs)).size)
+        telling = [d for o in set(others) - {term} for d in [self.documents_with(o)] if 0 < len(d) <= most]
+        mine = self.documents_with(term)
+        shared = sum(bool(np.intersect1d(mine, d).size) for d in telling)
+        return 2 * shared >= len(telling)
 
     def scores(self, query: Iterable[str]) -> Scores:
         """Score of every document for the query, each in [0, 1]."""

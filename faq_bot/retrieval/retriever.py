@@ -106,8 +106,8 @@ class Retriever:
         """What the query becomes for both sides: hiragana-only questions respelled in kanji first; in a
         question with kanji, the FAQ's katakana words typed in hiragana put back (利用まにゅある → 利用マニュアル)
         and, in either, a word the FAQ never uses mended to the FAQ's word of the same reading (海員 → 会員,
-        セキュリテイ → セキュリティ) where an entry uses that word with one of the question's telling words
-        (``Bm25.together``)."""
+        セキュリテイ → セキュリティ), a homophone only where entries use that word with the question's telling
+        words (``Bm25.together``)."""
         respeller = self._respeller.get()
         prepared = self.analyzer.prepare(query)
         respelled = respeller.respell(prepared) if needs_respelling(query) else respeller.respell_loanwords(prepared)

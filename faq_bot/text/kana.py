@@ -101,22 +101,25 @@ class Respeller:
         FAQ's word of the same reading, and the words put in; None when there is none to replace.
 
         ``fits(word, others)`` says whether the FAQ's word belongs with the question's other known words
-        (an entry uses them together): 街灯 切れた is not 該当, however the IME reads it."""
+        (entries use them together): 街灯 切れた is not 該当, however the IME reads it. A katakana word
+        that differs only in small kana or a final bar (ソファ, ソファー) is the same word: it needs no fit."""
         replaced: list[tuple[int, int, str]] = []
         others = [w for w in analysis.words if w in known]
         for word, (start, end) in zip(analysis.words, analysis.spans, strict=True):
             if word in known or len(word) < 2 or analysis.normalized[start:end] != word:
                 continue
+            homophone = False
             if _KATAKANA_WORD.fullmatch(word) and len(word) >= MIN_KATAKANA:
-                target = self.loanword_keys.get(katakana_key(word))  # セキュリテイ → セキュリティ
+                target = self.loanword_keys.get(katakana_key(word))  # セキュリテイ → セキュリティ: the same word
             elif _KANJI.search(word):
                 reading = reading_of(word)
                 target = self.spellings.get(reading) if reading else None
+                homophone = True  # another word read the same: 海員 → 会員, 昨日 → 機能
             else:
                 continue
             if target is None or len(target) < 2 or target == word:
                 continue
-            if fits is None or fits(target, others):
+            if not homophone or fits is None or fits(target, others):
                 replaced.append((start, end, target))
         if not replaced:
             return None

@@ -66,11 +66,12 @@ def test_scores_and_coverage_equal_the_term_by_term_sums() -> None:
         assert abs(never - bm.unknown_idf / distinct) < 1e-6
 
 
-def test_a_term_is_together_with_a_telling_word_only_where_one_document_holds_both() -> None:
+def test_a_term_is_together_with_the_telling_words_when_it_shares_a_document_with_half_of_them() -> None:
     docs = [["街路灯", "道路"], ["該当", "手当"], ["申請"], ["申請"], ["申請"], ["申請", "手当"], *[[]] * 6]
     bm = Bm25.build(docs)
     assert bm.together("該当", ["道路"]) is False  # no document has both: 街灯 切れた is not 該当
-    assert bm.together("該当", ["手当", "道路"]) is True
+    assert bm.together("該当", ["手当", "道路"]) is True  # half of the telling words
+    assert bm.together("該当", ["手当", "道路", "街路灯"]) is False  # ... but not a third
     assert bm.together("該当", ["申請"]) is True  # 申請 is in a third of the documents: it tells nothing
     assert bm.together("該当", ["申請", "道路"]) is False  # ... and does not outvote a word that tells
     assert bm.together("該当", []) is True and bm.together("該当", ["天気"]) is True  # nothing speaks against it

@@ -94,6 +94,11 @@ def test_a_homophone_is_mended_only_where_the_faq_uses_it_with_the_questions_oth
     assert seen == [("会員", ["登録", "方法"])]  # the question's known words, the unknown 海員 not among them
     never = respeller.mend_homophones(typed, set(words), analyzer.noun_reading, lambda word, others: False)
     assert never is None
+    # A katakana word that differs in small kana only is the same word, not a homophone: it needs no fit.
+    loanword = Respeller.from_words([("セキュリティ", 1.0)], analyzer, katakana_runs(["セキュリティ"]))
+    typo = analyzer.analyze("セキュリテイ対策")
+    mended = loanword.mend_homophones(typo, {"セキュリティ"}, analyzer.noun_reading, lambda word, others: False)
+    assert mended == ("セキュリティ対策", {"セキュリティ"})
 
 
 @pytest.mark.parametrize(

@@ -105,19 +105,26 @@ class Retriever:
     def analyze(self, query: str) -> Analysis:
         """What the query becomes for both sides: hiragana-only questions respelled in kanji first; in a
         question with kanji, the FAQ's katakana words typed in hiragana put back (利用まにゅある → 利用マニュアル)
-        and, in either, a word the FAQ never uses mended to the FAQ's word of the same reading (海員 → 会員,
-        セキュリテイ → セキュリティ), a homophone only where entries use that word with the question's telling
-        words (``Bm25.together``)."""
+        and a word left in hiragana respelled where the analyser could not read it (ゆうそう → 郵送); in either,
+        a word the FAQ never uses mended to the FAQ's word of the same reading (海員 → 会員, セキュリテイ →
+        セキュリティ), a homophone only where entries use that word with the question's telling words
+        (``Bm25.together``)."""
         respeller = self._respeller.get()
         prepared = self.analyzer.prepare(query)
-        respelled = respeller.respell(prepared) if needs_respelling(query) else respeller.respell_loanwords(prepared)
-        analysis = self.analyzer.analyze_prepared(respelled, keep=True)
         words = self.index.words
+        if needs_respelling(query):
+            analysis = self.analyzer.analyze_prepared(respeller.respell(prepared), keep=True)
+        else:
+            analysis = self.analyzer.analyze_prepared(respeller.respell_loanwords(prepared), keep=True)
+            analysis = respeller.respell_unconverted(analysis, words.vocabulary, self._analyze_kept)
         mended = respeller.mend_homophones(analysis, words.vocabulary, self.analyzer.noun_reading, words.together)
         if mended is None:
             return analysis
         text, put_in = mended
         return replace(self.analyzer.analyze_prepared(text, keep=True), mended=put_in)
+
+    def _analyze_kept(self, prepared: str) -> Analysis:
+        return self.analyzer.analyze_prepared(prepared, keep=True)
 
     def prepare(self) -> None:
         """Build now what reading a question needs (the FAQ's words by reading: ~0.04 ms a word), so that

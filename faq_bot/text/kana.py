@@ -6,9 +6,11 @@ hiragana runs are matched, by reading, against the kanji words of the FAQ itself
 so particles and verb endings stay as typed), longest words first. The FAQ is the dictionary:
 a word the FAQ does not use is never produced, and every FAQ reloads its own.
 
-In a question that has kanji too, only the FAQ's katakana words are put back where they were typed in
+In a question that has kanji too, the FAQ's katakana words are put back where they were typed in
 hiragana (利用まにゅあるありますか → 利用マニュアルありますか): there the hiragana runs are mostly particles
-and verb endings, which a kanji word must not swallow, while a loanword's kana are unmistakable.
+and verb endings, which a kanji word must not swallow, while a loanword's kana are unmistakable. A kanji
+word is put back there only where the analyser read the hiragana as words the FAQ never uses and the
+FAQ's word leaves fewer of them (見積書をゆうそうして → 見積書を郵送して; したい never becomes 死体).
 
 The same dictionary mends the commonest typing mistake in kanji: the IME's other word of the same
 reading (海員登録 for 会員登録, 発効 for 発行, 支払い機嫌 for 支払い期限). A word of two kanji or
@@ -125,6 +127,39 @@ class Respeller:
             return None
         text = analysis.rewritten(replaced)  # a compound and its head both mended: the compound
         return text, frozenset(t for start, end, t in replaced if not _inside_another(start, end, replaced))
+
+    def respell_unconverted(
+        self, analysis: Analysis, known: Container[str], analyze: Callable[[str], Analysis]
+    ) -> Analysis:
+        """In a question with kanji, a word left in hiragana (見積書をゆうそうして: the IME never asked)
+        respelled with the FAQ's word of that reading: only a hiragana run in which the analyser found
+        words the FAQ never uses (ユウ, ソウ), and only where the respelled run leaves fewer such words and no
+        new unknown one (したい stays したい: 死体 would gain nothing). ``analyze`` reads a rewritten text."""
+        unknown = {w for w in analysis.words if w not in known}
+        stray = self._stray_spans(analysis, unknown)
+        if not stray:
+            return analysis
+        for run in reversed(list(_HIRAGANA.finditer(analysis.normalized))):
+            if not any(run.start() <= start and end <= run.end() for start, end in stray):
+                continue
+            respelled = self._run(run.group(0), loanwords=False)
+            if respelled == run.group(0):
+                continue
+            text = analysis.normalized
+            candidate = analyze(text[: run.start()] + respelled + text[run.end() :])
+            still = {w for w in candidate.words if w not in known}
+            if still <= unknown and len(self._stray_spans(candidate, still)) < len(stray):
+                analysis, unknown, stray = candidate, still, self._stray_spans(candidate, still)
+        return analysis
+
+    @staticmethod
+    def _stray_spans(analysis: Analysis, unknown: Container[str]) -> list[tuple[int, int]]:
+        """Where the analysis found, in hiragana, a word the FAQ never uses."""
+        return [
+            (start, end)
+            for word, (start, end) in zip(analysis.words, analysis.spans, strict=True)
+            if word in unknown and _HIRAGANA.fullmatch(analysis.normalized[start:end])
+        ]
 
     def respell(self, text: str) -> str:
         """The text with each hiragana run respelled where FAQ words cover it."""

@@ -153,7 +153,8 @@ def test_a_hiragana_only_question_is_searched_in_the_faqs_spelling(settings: Set
     assert r.analyze("けいやくへんこう").normalized == "契約変更"
     assert r.analyze("けいやくへんこう").words == r.analyzer.analyze("契約変更").words
     assert r.search("けいやくへんこう").analysis.normalized == "契約変更"
-    assert r.analyze("契約のへんこう").normalized == "契約のへんこう"  # kanji present: typed as meant
+    assert r.analyze("契約のへんこう").normalized == "契約の変更"  # kanji present: a word the analyser cannot read
+    assert r.analyze("契約をかえたい").normalized == "契約をかえたい"  # ... but what it reads stays as typed
     assert r.analyze("契約のまにゅある").normalized == "契約のマニュアル"  # ... but a loanword comes back
     assert "マニュアル" in r.analyze("契約のまにゅある").words
 
@@ -294,3 +295,12 @@ def test_candidates_tied_at_the_top_of_both_scales_rank_by_their_cosine(settings
     tied = [h for h in hits if h.score == hits[0].score]
     assert len(tied) >= 2, "the clipped dense scale must tie several candidates for this test to mean anything"
     assert [h.dense for h in tied] == sorted((h.dense for h in tied), reverse=True)
+
+
+def test_a_word_left_in_hiragana_beside_kanji_is_searched_as_the_faqs_word(fake_engine: Engine) -> None:
+    r = fake_engine.current.retriever
+    typed = r.analyze("見積書をはっこうしたい")
+    assert typed.normalized == "見積書を発行したい" and "発行" in typed.words
+    assert typed.words == r.analyze("見積書を発行したい").words  # as if typed in kanji
+    assert r.views(r.parse("見積書をはっこうしたい"))[0] == "見積書を発行したい"  # embedded so, too
+    assert r.analyze("見積書を変更したい").normalized == "見積書を変更したい"  # what was read stays

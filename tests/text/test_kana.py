@@ -153,3 +153,24 @@ def test_a_word_janome_read_from_hiragana_is_no_loanword() -> None:
     assert r.respell_loanwords("料金はかかる？") == "料金はかかる？"
     assert r.respell_loanwords("利用まにゅあるがほしい") == "利用マニュアルがほしい"
     assert r.respell("みつもりがほしい") == "見積がほしい"
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("見積書をゆうそうしてもらえますか", "見積書を郵送してもらえますか"),  # ゆうそう read as ユウ + ソウ
+        ("会員のもうしこみ", "会員の申込"),
+        ("見積書を発行したいです", "見積書を発行したいです"),  # したい is read: never 死体
+        ("見積書はゆうびんで", "見積書はゆうびんで"),  # no FAQ word is read so
+    ],
+)
+def test_a_word_left_in_hiragana_in_a_question_with_kanji_is_respelled_only_where_it_was_not_read(
+    typed: str, expected: str
+) -> None:
+    analyzer = TextAnalyzer()
+    words = ["見積書", "見積", "郵送", "会員", "申込", "発行", "死体"]
+    respeller = Respeller.from_words([(w, 1.0) for w in words], analyzer, "")
+    analysis = analyzer.analyze_prepared(analyzer.prepare(typed), keep=True)
+    respelled = respeller.respell_unconverted(analysis, set(words), lambda t: analyzer.analyze_prepared(t, keep=True))
+    assert respelled.normalized == expected
+    assert (respelled is analysis) == (typed == expected)

@@ -77,12 +77,14 @@ class Bm25:
         indices: npt.NDArray[np.int32] = self.weights.indices[self.weights.indptr[col] : self.weights.indptr[col + 1]]
         return indices
 
-    def together(self, term: str, others: Iterable[str]) -> bool:
+    def together(self, term: str, others: Iterable[str], evidence: bool = False) -> bool:
         """Whether ``term`` shares a document with at least half of those of ``others`` that tell a
-        topic (a word in more than ``TELLING_SHARE`` of the documents does not: 申請, 確認). True when
-        none of the others does: nothing speaks against the term then."""
+        topic (a word in more than ``TELLING_SHARE`` of the documents does not: 申請, 確認). When none
+        of the others does, True (nothing speaks against the term), or False if ``evidence`` is asked for."""
         most = TELLING_SHARE * self.n_documents
         telling = [d for o in set(others) - {term} for d in [self.documents_with(o)] if 0 < len(d) <= most]
+        if not telling:
+            return not evidence
         mine = self.documents_with(term)
         shared = sum(bool(np.intersect1d(mine, d).size) for d in telling)
         return 2 * shared >= len(telling)

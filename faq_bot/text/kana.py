@@ -14,7 +14,9 @@ FAQ's word leaves fewer of them (見積書をゆうそうして → 見積書を
 
 The same dictionary mends the commonest typing mistake in kanji: the IME's other word of the same
 reading (海員登録 for 会員登録, 発効 for 発行, 支払い機嫌 for 支払い期限). A word of two kanji or
-more that the FAQ never uses, read the same as a word the FAQ does use, is taken for that word.
+more that the FAQ never uses, read the same as a word the FAQ does use, is taken for that word, where
+entries use that word with the question's other words; so is one read the same but for a small っ the
+visitor left out (主張 for 出張), only where an entry uses the FAQ's word with the question's telling words.
 So is a katakana word the FAQ never uses that differs from one of the FAQ's only in a small kana typed
 large or the other way round (セキュリテイ, クレジツト) or in a long-vowel mark left off at its end
 (ユーザ for ユーザー, as JIS-style writing does).
@@ -42,11 +44,19 @@ _BEFORE_WORD = frozenset("をがはのにでともへやかねよ")
 _AFTER_WORD = frozenset("をがはのにでともへやかしすさせだじなまつおあほわ")
 MIN_KATAKANA = 3  # shorter katakana words are mostly kana spellings of common words
 _SMALL_TO_LARGE = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ")
+_HELD_SOUND = str.maketrans("", "", "ッ")
+MIN_HELD_KEY = 3  # a reading shorter than this without its double consonants is too common to tell a word
 
 
 def katakana_key(word: str) -> str:
     """A katakana word with small kana made large and a final long-vowel mark dropped: how its typos still match."""
     return word.translate(_SMALL_TO_LARGE).rstrip("ー")
+
+
+def held_key(reading: str) -> str:
+    """A reading without its double consonants (シュッチョウ → シュチョウ): the small っ is the kana a visitor most
+    often leaves out when typing a word's reading, and the IME then gives another word (主張 for 出張)."""
+    return reading.translate(_HELD_SOUND)
 
 
 def needs_respelling(text: str) -> bool:
@@ -64,6 +74,8 @@ class Respeller:
     longest_loanword: int = 0
     # ``katakana_key`` -> the FAQ's katakana word with that key (only keys one word has)
     loanword_keys: Mapping[str, str] = field(default_factory=dict)
+    # ``held_key`` -> the FAQ's kanji word with that key (only keys one word has, of ``MIN_HELD_KEY`` kana or more)
+    held_keys: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_words(cls, words: Iterable[tuple[str, float]], analyzer: TextAnalyzer, katakana: str) -> Respeller:
@@ -89,39 +101,52 @@ class Respeller:
         for w in loanwords.values():
             keys.setdefault(katakana_key(w), set()).add(w)
         unique = {k: next(iter(ws)) for k, ws in keys.items() if len(ws) == 1}
+        held: dict[str, set[str]] = {}
+        for r, w in spellings.items():
+            if _KANJI.search(w) and len(held_key(r)) >= MIN_HELD_KEY:
+                held.setdefault(held_key(r), set()).add(w)
+        held_unique = {k: next(iter(ws)) for k, ws in held.items() if len(ws) == 1}
         longest = max(map(len, spellings), default=0)
-        return cls(spellings, loanwords, longest, max(map(len, loanwords), default=0), unique)
+        return cls(spellings, loanwords, longest, max(map(len, loanwords), default=0), unique, held_unique)
 
     def mend_homophones(
         self,
         analysis: Analysis,
         known: Container[str],
         reading_of: Callable[[str], str | None],
-        fits: Callable[[str, list[str]], bool] | None = None,
+        fits: Callable[[str, list[str], bool], bool] | None = None,
     ) -> tuple[str, frozenset[str]] | None:
         """The analysed text with each kanji word the FAQ never uses (not in ``known``) replaced by the
         FAQ's word of the same reading, and the words put in; None when there is none to replace.
 
-        ``fits(word, others)`` says whether the FAQ's word belongs with the question's other known words
-        (entries use them together): 街灯 切れた is not 該当, however the IME reads it. A katakana word
-        that differs only in small kana or a final bar (ソファ, ソファー) is the same word: it needs no fit."""
+        ``fits(word, others, evidence)`` says whether the FAQ's word belongs with the question's other known
+        words (entries use them together): 街灯 切れた is not 該当, however the IME reads it. A word read
+        the same but for a small っ left out (主張 for 出張) is a bolder guess: it needs ``evidence``, an
+        entry that uses the FAQ's word with the question's telling words (主張 alone is never 出張). A
+        katakana word that differs only in small kana or a final bar (ソファ, ソファー) is the same word:
+        it needs no fit."""
         replaced: list[tuple[int, int, str]] = []
         others = [w for w in analysis.words if w in known]
         for word, (start, end) in zip(analysis.words, analysis.spans, strict=True):
             if word in known or len(word) < 2 or analysis.normalized[start:end] != word:
                 continue
-            homophone = False
+            homophone = held = False
             if _KATAKANA_WORD.fullmatch(word) and len(word) >= MIN_KATAKANA:
                 target = self.loanword_keys.get(katakana_key(word))  # セキュリテイ → セキュリティ: the same word
             elif _KANJI.search(word):
                 reading = reading_of(word)
-                target = self.spellings.get(reading) if reading else None
-                homophone = True  # another word read the same: 海員 → 会員, 昨日 → 機能
+                if reading is None:
+                    continue
+                # another word read the same (海員 → 会員, 昨日 → 機能), or but for a small っ (主張 → 出張)
+                target = self.spellings.get(reading)
+                if target is None:
+                    target, held = self.held_keys.get(held_key(reading)), True
+                homophone = True
             else:
                 continue
             if target is None or len(target) < 2 or target == word:
                 continue
-            if not homophone or fits is None or fits(target, others):
+            if not homophone or fits is None or fits(target, others, held):
                 replaced.append((start, end, target))
         if not replaced:
             return None

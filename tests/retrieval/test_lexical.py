@@ -76,4 +76,9 @@ def test_a_term_is_together_with_the_telling_words_when_it_shares_a_document_wit
     assert bm.together("該当", ["申請", "道路"]) is False  # ... and does not outvote a word that tells
     assert bm.together("該当", []) is True and bm.together("該当", ["天気"]) is True  # nothing speaks against it
     assert bm.together("該当", ["該当"]) is True  # the term itself is no other word
+    # Asked for evidence, a term needs a telling word it shares a document with: nothing against it is not enough.
+    assert bm.together("該当", [], evidence=True) is False
+    assert bm.together("該当", ["申請"], evidence=True) is False
+    assert bm.together("該当", ["手当"], evidence=True) is True
+    assert bm.together("該当", ["道路"], evidence=True) is False
     assert list(bm.documents_with("申請")) == [2, 3, 4, 5] and len(bm.documents_with("天気")) == 0

@@ -185,6 +185,17 @@ def test_a_homophone_is_mended_only_into_an_entry_that_shares_a_telling_word_wit
     assert r.analyze("海員とパスワード").mended == {"会員"}  # the entry on 会員情報 speaks of パスワード
 
 
+def test_a_word_typed_without_its_small_tsu_is_mended_where_an_entry_uses_the_faq_word_with_the_question(
+    fake_engine: Engine,
+) -> None:
+    r = fake_engine.current.retriever
+    assert "波高" not in r.index.words.vocabulary  # はこう typed for はっこう (発行): the IME gives 波高
+    typed = r.analyze("毎月の請求書を波高してほしい")  # 毎月 tells a topic; 請求書, in a third of the entries, does not
+    assert typed.normalized == "毎月の請求書を発行してほしい" and typed.mended == {"発行"}
+    assert r.analyze("請求書を波高してほしい").mended == frozenset()
+    assert r.analyze("波高の予報").mended == frozenset()  # no word of the question says it is about 発行
+
+
 def test_a_word_the_faq_never_uses_is_weighed_by_what_it_means(fake_engine: Engine) -> None:
     r = fake_engine.current.retriever
     question = "請求書の分割払い"

@@ -86,19 +86,44 @@ def test_a_homophone_is_mended_only_where_the_faq_uses_it_with_the_questions_oth
     typed = analyzer.analyze("海員の登録方法")
     seen: list[tuple[str, list[str]]] = []
 
-    def fits(word: str, others: list[str]) -> bool:
+    def fits(word: str, others: list[str], evidence: bool) -> bool:
         seen.append((word, others))
-        return "登録" in others
+        return "登録" in others and not evidence
 
     assert respeller.mend_homophones(typed, set(words), analyzer.noun_reading, fits) == ("会員の登録方法", {"会員"})
     assert seen == [("会員", ["登録", "方法"])]  # the question's known words, the unknown 海員 not among them
-    never = respeller.mend_homophones(typed, set(words), analyzer.noun_reading, lambda word, others: False)
+    never = respeller.mend_homophones(typed, set(words), analyzer.noun_reading, lambda word, others, evidence: False)
     assert never is None
     # A katakana word that differs in small kana only is the same word, not a homophone: it needs no fit.
     loanword = Respeller.from_words([("セキュリティ", 1.0)], analyzer, katakana_runs(["セキュリティ"]))
     typo = analyzer.analyze("セキュリテイ対策")
-    mended = loanword.mend_homophones(typo, {"セキュリティ"}, analyzer.noun_reading, lambda word, others: False)
+    mended = loanword.mend_homophones(
+        typo, {"セキュリティ"}, analyzer.noun_reading, lambda word, others, evidence: False
+    )
     assert mended == ("セキュリティ対策", {"セキュリティ"})
+
+
+def test_a_word_read_the_same_but_for_a_small_tsu_is_mended_only_with_evidence_that_it_belongs() -> None:
+    analyzer = TextAnalyzer()
+    words = ["出張", "旅費", "精算", "事項", "実行"]  # 事項 and 実行 differ only in っ: neither is guessed
+    respeller = Respeller.from_words([(w, 1.0) for w in words], analyzer, "")
+    assert respeller.held_keys == {"シュチョウ": "出張", "リョヒ": "旅費", "セイサン": "精算"}
+    typed = analyzer.analyze("主張旅費の精算")  # しゅちょう typed for しゅっちょう
+    asked: list[tuple[str, list[str], bool]] = []
+
+    def fits(word: str, others: list[str], evidence: bool) -> bool:
+        asked.append((word, others, evidence))
+        return "旅費" in others
+
+    mended = respeller.mend_homophones(typed, set(words), analyzer.noun_reading, fits)
+    assert mended == ("出張旅費の精算", {"出張"})
+    assert asked == [("出張", ["旅費", "精算"], True)]  # a bolder guess than a homophone: evidence asked for
+    alone = analyzer.analyze("主張の根拠")
+    without = respeller.mend_homophones(alone, set(words), analyzer.noun_reading, lambda w, o, evidence: not evidence)
+    assert without is None
+    short = Respeller.from_words([("一致", 1.0)], analyzer, "")  # イッチ without っ is イチ: too short to tell a word
+    assert short.held_keys == {}
+    assert short.mend_homophones(analyzer.analyze("位置の確認"), {"一致"}, analyzer.noun_reading) is None
 
 
 @pytest.mark.parametrize(

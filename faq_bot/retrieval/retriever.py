@@ -163,7 +163,7 @@ class Retriever:
         # Only words that stand in the text as written (nouns, names, loanwords): taking out the stem of an
         # inflected verb, or a piece janome cut from hiragana, leaves a broken sentence, whose embedding
         # moves whatever it meant.
-        # Mended words count as unknown: the FAQ never uses what the visitor typed.
+        # Guessed words (homophones mended) count as unknown: the FAQ never uses what the visitor typed.
         unknown = analysis.as_written(self.index.words.unknown_terms(analysis.words) | analysis.mended)
         return analysis.without(unknown) if unknown else None
 

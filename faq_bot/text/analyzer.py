@@ -62,8 +62,9 @@ class Analysis:
     reading: str  # katakana reading of the whole text (for hiragana-only queries)
     # Where each word stands in ``normalized`` (start, end), in ``words`` order; empty when not kept.
     spans: tuple[tuple[int, int], ...] = ()
-    # Words put in for others the visitor typed (``faq_bot.text.kana``: 会員 for 海員): searched as
-    # written here, but the decision still counts them as words the FAQ never uses.
+    # Words guessed for others the visitor typed (``faq_bot.text.kana``: 会員 for 海員): searched as
+    # written here, but the decision still counts them as words the FAQ never uses. A katakana word
+    # put back from a small-kana typo (セキュリテイ) is the same word, no guess: it is not among them.
     mended: frozenset[str] = frozenset()
 
     def as_written(self, words: Collection[str]) -> set[str]:

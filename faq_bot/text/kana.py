@@ -117,15 +117,17 @@ class Respeller:
         fits: Callable[[str, list[str], bool], bool] | None = None,
     ) -> tuple[str, frozenset[str]] | None:
         """The analysed text with each kanji word the FAQ never uses (not in ``known``) replaced by the
-        FAQ's word of the same reading, and the words put in; None when there is none to replace.
+        FAQ's word of the same reading, and the words guessed (homophones put in, which the decision counts
+        as words the FAQ never uses); None when there is none to replace.
 
         ``fits(word, others, evidence)`` says whether the FAQ's word belongs with the question's other known
         words (entries use them together): 街灯 切れた is not 該当, however the IME reads it. A word read
         the same but for a small っ left out (主張 for 出張) is a bolder guess: it needs ``evidence``, an
         entry that uses the FAQ's word with the question's telling words (主張 alone is never 出張). A
         katakana word that differs only in small kana or a final bar (ソファ, ソファー) is the same word:
-        it needs no fit."""
+        it needs no fit, and is no guess (as ぱすわーど respelled パスワード is none)."""
         replaced: list[tuple[int, int, str]] = []
+        guessed: set[tuple[int, int]] = set()
         others = [w for w in analysis.words if w in known]
         for word, (start, end) in zip(analysis.words, analysis.spans, strict=True):
             if word in known or len(word) < 2 or analysis.normalized[start:end] != word:
@@ -148,10 +150,14 @@ class Respeller:
                 continue
             if not homophone or fits is None or fits(target, others, held):
                 replaced.append((start, end, target))
+                if homophone:
+                    guessed.add((start, end))
         if not replaced:
             return None
         text = analysis.rewritten(replaced)  # a compound and its head both mended: the compound
-        return text, frozenset(t for start, end, t in replaced if not _inside_another(start, end, replaced))
+        return text, frozenset(
+            t for start, end, t in replaced if (start, end) in guessed and not _inside_another(start, end, replaced)
+        )
 
     def respell_unconverted(
         self, analysis: Analysis, known: Container[str], analyze: Callable[[str], Analysis]

@@ -185,6 +185,15 @@ def test_a_homophone_is_mended_only_into_an_entry_that_shares_a_telling_word_wit
     assert r.analyze("海員とパスワード").mended == {"会員"}  # the entry on 会員情報 speaks of パスワード
 
 
+def test_a_katakana_word_typed_with_a_large_kana_is_read_as_the_faqs_word_not_as_an_unknown_one(
+    fake_engine: Engine,
+) -> None:
+    r = fake_engine.current.retriever
+    parsed = r.parse("クレジツトカードは使えますか")
+    assert parsed.whole.normalized == "クレジットカードは使えますか" and parsed.whole.mended == frozenset()
+    assert r.views(parsed) == ["クレジットカードは使えますか"]  # nothing masked: every word is the FAQ's
+
+
 def test_a_word_typed_without_its_small_tsu_is_mended_where_an_entry_uses_the_faq_word_with_the_question(
     fake_engine: Engine,
 ) -> None:

@@ -79,6 +79,10 @@ _DECISION = DecisionParams()
 _REPLIES = dict(_DECISION.smalltalk_replies)
 
 
+MAX_SUBJECT_NAMES = 20
+MAX_SUBJECT_NAME = 100
+
+
 class Settings(BaseSettings):
     """Everything that can be configured; see the README for what each field means."""
 
@@ -121,6 +125,9 @@ class Settings(BaseSettings):
     passage_max_length: int = Field(0, ge=0, le=512)
     micro_batch: bool = True  # coalesce concurrent questions into one encoder call
     reply_cache_size: int = Field(2048, ge=0)  # replies kept per FAQ version; 0 disables
+    # What visitors call what the FAQ is about (the site, the service, the company): in the asking sentence of
+    # a long message, context and not the topic. In the environment as JSON: FAQ_BOT_SUBJECT_NAMES='["…"]'.
+    subject_names: tuple[str, ...] = ("NECソリューションイノベータ", "オンラインマーケット")
 
     # Decision
     # Probabilities that an entry answers the question, from the decision model (see the README).
@@ -304,6 +311,16 @@ class Settings(BaseSettings):
         # User-given relative paths mean "relative to where I am"; defaults are absolute already.
         return value.expanduser().resolve() if value is not None else None
 
+    @field_validator("subject_names")
+    @classmethod
+    def _names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        names = tuple(dict.fromkeys(n.strip() for n in value if n.strip()))
+        if len(names) > MAX_SUBJECT_NAMES or any(len(n) > MAX_SUBJECT_NAME for n in names):
+            raise ValueError(
+                f"subject_names: at most {MAX_SUBJECT_NAMES} names of at most {MAX_SUBJECT_NAME} characters"
+            )
+        return names
+
     @model_validator(mode="after")
     def _ordered(self) -> Settings:
         if self.dense_floor >= self.dense_ceiling:
@@ -324,7 +341,7 @@ class Settings(BaseSettings):
             ),
             search=SearchParams(
                 self.dense_weight, self.dense_floor, self.dense_ceiling, self.candidates, self.hnsw_ef_search,
-                self.hnsw_rescore_cap,
+                self.hnsw_rescore_cap, self.subject_names,
             ),
             decision=DecisionParams(
                 answer_threshold=self.answer_threshold, suggest_threshold=self.suggest_threshold,

@@ -22,6 +22,20 @@ def test_environment_overrides_every_field(monkeypatch: pytest.MonkeyPatch, tmp_
     assert s.faq_path == tmp_path / "x.tsv" and s.answer_threshold == 0.7 and s.index_type == "hnsw"
 
 
+def test_the_subject_names_come_from_the_environment_as_json_trimmed_and_once_each(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FAQ_BOT_SUBJECT_NAMES", '["若葉市", " 若葉市 ", "", "若葉市役所"]')
+    s = Settings()
+    assert s.subject_names == ("若葉市", "若葉市役所")
+    assert s.retrieval_params().search.subject_names == ("若葉市", "若葉市役所")
+    monkeypatch.setenv("FAQ_BOT_SUBJECT_NAMES", "[]")
+    assert Settings().subject_names == ()  # none: every asking sentence is read as typed
+    monkeypatch.setenv("FAQ_BOT_SUBJECT_NAMES", '["' + "あ" * 101 + '"]')
+    with pytest.raises(ValidationError, match="subject_names"):
+        Settings()
+
+
 def test_relative_paths_from_the_environment_resolve_against_the_working_folder(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

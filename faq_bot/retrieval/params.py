@@ -35,6 +35,9 @@ class SearchParams:
     candidates: int = 50
     hnsw_ef_search: int = 128
     hnsw_rescore_cap: int = 3000
+    # Names of what the FAQ is about (site, service, company): context, not topic, in the asking
+    # sentence of a long message (``faq_bot.retrieval.views.without_subject``).
+    subject_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

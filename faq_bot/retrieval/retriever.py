@@ -21,7 +21,7 @@ from faq_bot.retrieval.dense import Candidates, DenseSearch
 from faq_bot.retrieval.index import FaqIndex
 from faq_bot.retrieval.params import SearchParams
 from faq_bot.retrieval.signals import Signals, ViewScores, candidate_signals
-from faq_bot.retrieval.views import as_sentences, focus
+from faq_bot.retrieval.views import as_sentences, focus, without_subject
 from faq_bot.text.analyzer import Analysis, TextAnalyzer
 from faq_bot.text.kana import LazyRespeller, needs_respelling
 from faq_bot.text.normalize import is_meaningful, reading_bigrams
@@ -146,6 +146,8 @@ class Retriever:
         that ends a sentence read as 。: ``as_sentences``)."""
         text = as_sentences(query)
         asking = focus(text)
+        if asking is not None:
+            asking = without_subject(asking, self.params.subject_names)
         whole = self.analyze(text)
         return Parsed(query, asking, whole, self.analyze(asking) if asking is not None else whole)
 

@@ -3,16 +3,19 @@
 A long message often starts with a greeting and context (「いつもお世話になっております。
 社内で〜を検討しております。」) and ends with the question. The whole message is still the
 main view of the question (its context disambiguates); the asking sentence is a second view,
-which the decision weighs next to the whole (see ``faq_bot.retrieval.signals``).
+which the decision weighs next to the whole (see ``faq_bot.retrieval.signals``). In the asking
+sentence the name of what the FAQ is about is context too (``without_subject``).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
+from functools import lru_cache
 
 from faq_bot.text.analyzer import code_spans
-from faq_bot.text.normalize import normalize_lines
+from faq_bot.text.normalize import normalize, normalize_lines
 
 # Also a full-width ．, which normalisation (NFKC) turns into "." — after a Japanese character only, so that
 # 1.5, Ver.2 or Co.,Ltd. are no sentence ends, nor an ellipsis (NFKC makes … "...": 注文ミスった…どうしよう is
@@ -90,3 +93,35 @@ def focus(text: str) -> str | None:
         return None
     asking = [s for s in parts if is_asking(s)]
     return (asking or parts)[-1]
+
+
+# A name stands alone: not inside a longer word (オンラインマーケットプレイス, ○○オンラインマーケット).
+_WORD_CHAR = r"ァ-ヶー\u3400-\u9fffa-z0-9"
+# What may follow a name in the sentence and goes with it: 上/内 (サイト上で) and a particle.
+_AFTER_NAME = r"(?:上|内)?(?:では|でも|には|にも|から|での|への|で|の|に|を|は|へ|が|も)"
+
+
+@lru_cache(maxsize=8)
+def _names_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
+    spelled = sorted({normalize(n) for n in names if normalize(n)}, key=len, reverse=True)  # longest first
+    if not spelled:
+        return None
+    alternatives = "|".join(map(re.escape, spelled))
+    return re.compile(f"(?<![{_WORD_CHAR}])(?:{alternatives})(?:{_AFTER_NAME}|(?![{_WORD_CHAR}]))")
+
+
+def without_subject(sentence: str, names: Sequence[str]) -> str:
+    """The asking sentence of a long message without the names of what the FAQ is about (the site, the
+    service, the company: ``SearchParams.subject_names``) and the particle after them.
+
+    In a message of several sentences the name is context: 「オンラインマーケットのログインパスワードは
+    どちらから変更できますか」 asks about the password, but the name draws the entries about the site
+    itself (「オンラインマーケットとは」), whose questions carry it. The whole message keeps the name
+    (the decision still sees everything); a sentence that would keep fewer than ``MIN_SENTENCE_CHARS``
+    letters without it (「オンラインマーケットとは？」) is kept as it is: the name is what it asks about.
+    """
+    pattern = _names_pattern(tuple(names))
+    if pattern is None:
+        return sentence
+    left = pattern.sub("", sentence).strip()
+    return left if len(_LETTER.findall(left)) >= MIN_SENTENCE_CHARS else sentence

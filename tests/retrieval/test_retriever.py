@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -183,6 +185,26 @@ def test_a_homophone_is_mended_only_into_an_entry_that_shares_a_telling_word_wit
     assert not set(words.documents_with("会員")) & set(words.documents_with("見積書"))  # no entry has both
     assert r.analyze("海員の見積書").mended == frozenset() and "海員" in r.analyze("海員の見積書").words
     assert r.analyze("海員とパスワード").mended == {"会員"}  # the entry on 会員情報 speaks of パスワード
+
+
+def test_a_long_messages_asking_sentence_is_read_without_the_sites_name_but_the_whole_message_keeps_it(
+    fake_engine: Engine,
+) -> None:
+    shipped = fake_engine.current.retriever
+    r = Retriever(
+        shipped.index,
+        shipped.embedder,
+        shipped.analyzer,
+        replace(shipped.params, subject_names=("オンラインマーケット",)),
+    )
+    message = "いつもお世話になっております。オンラインマーケットのパスワードを変更できますか。"
+    parsed = r.parse(message)
+    assert parsed.asking == "パスワードを変更できますか。" and "マーケット" not in parsed.asked.words
+    assert parsed.whole.normalized == message  # the context keeps the name
+    assert r.views(parsed)[:2] == [message, "パスワードを変更できますか。"]
+    assert r.search(message).focus == "パスワードを変更できますか。"
+    one = r.parse("オンラインマーケットのパスワードを変更できますか")  # one sentence: the name may be the topic
+    assert one.asking is None and "マーケット" in one.whole.words
 
 
 def test_a_katakana_word_typed_with_a_large_kana_is_read_as_the_faqs_word_not_as_an_unknown_one(

@@ -1,6 +1,6 @@
 import pytest
 
-from faq_bot.retrieval.views import as_sentences, focus, is_asking, sentences
+from faq_bot.retrieval.views import as_sentences, focus, is_asking, sentences, without_subject
 
 
 def test_a_message_is_cut_into_sentences_and_short_fragments_join_the_next() -> None:
@@ -49,3 +49,31 @@ def test_a_message_typed_with_line_breaks_reads_as_the_same_message_typed_with_f
     # A line that ends a sentence already, or a clause (、), gets no 。; NFKC makes ！ !
     assert as_sentences("はい。\n請求書の件で、\nご連絡しました！\n") == "はい。請求書の件で、ご連絡しました!"
     assert as_sentences("請求書はいつ届きますか") == "請求書はいつ届きますか"
+
+
+NAMES = ("若葉市", "若葉市役所")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        (
+            "若葉市の粗大ごみの出し方を教えてください。",
+            "粗大ごみの出し方を教えてください。",
+        ),  # the name and its particle
+        ("若葉市では粗大ごみを回収していますか", "粗大ごみを回収していますか"),
+        ("若葉市役所で住民票を取れますか", "住民票を取れますか"),  # the longest name first
+        ("住民票は若葉市でも取れますか", "住民票は取れますか"),
+        ("若葉市営住宅の申込みはいつですか", "若葉市営住宅の申込みはいつですか"),  # inside a longer word: kept
+        ("新若葉市の住民票はどこで取れますか", "新若葉市の住民票はどこで取れますか"),
+        ("若葉市とは？", "若葉市とは？"),  # the name is what it asks about: too little left without it
+        ("粗大ごみの出し方を教えてください", "粗大ごみの出し方を教えてください"),
+    ],
+)
+def test_the_asking_sentence_is_read_without_the_name_of_what_the_faq_is_about(sentence: str, expected: str) -> None:
+    assert without_subject(sentence, NAMES) == expected
+
+
+def test_names_are_matched_as_normalised_text_and_none_leaves_the_sentence_alone() -> None:
+    assert without_subject("abcマーケットのパスワードを変えたい", ("ＡＢＣマーケット",)) == "パスワードを変えたい"
+    assert without_subject("若葉市の粗大ごみの出し方", ()) == "若葉市の粗大ごみの出し方"

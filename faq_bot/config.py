@@ -316,8 +316,10 @@ class Settings(BaseSettings):
     def _names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         names = tuple(dict.fromkeys(n.strip() for n in value if n.strip()))
         if len(names) > MAX_SUBJECT_NAMES or any(len(n) > MAX_SUBJECT_NAME for n in names):
+            longest = max(names, key=len)
             raise ValueError(
-                f"subject_names: at most {MAX_SUBJECT_NAMES} names of at most {MAX_SUBJECT_NAME} characters"
+                f"subject_names: at most {MAX_SUBJECT_NAMES} names of at most {MAX_SUBJECT_NAME} characters "
+                f"(given {len(names)}, the longest {len(longest)}: {longest[:20]!r})"
             )
         return names
 

@@ -34,6 +34,9 @@ def test_the_subject_names_come_from_the_environment_as_json_trimmed_and_once_ea
     monkeypatch.setenv("FAQ_BOT_SUBJECT_NAMES", '["' + "あ" * 101 + '"]')
     with pytest.raises(ValidationError, match="subject_names"):
         Settings()
+    monkeypatch.setenv("FAQ_BOT_SUBJECT_NAMES", "[" + ",".join(f'"名前{i}"' for i in range(21)) + "]")
+    with pytest.raises(ValidationError, match="given 21"):
+        Settings()
 
 
 def test_relative_paths_from_the_environment_resolve_against_the_working_folder(

@@ -108,7 +108,8 @@ class Retriever:
         and a word left in hiragana respelled where the analyser could not read it (ゆうそう → 郵送); in either,
         a word the FAQ never uses mended to the FAQ's word of the same reading (海員 → 会員, セキュリテイ →
         セキュリティ), a homophone only where entries use that word with the question's telling words
-        (``Bm25.together``)."""
+        (``Bm25.together``), one read the same but for a small っ left out (主張 → 出張) only where the question
+        has such words. Kanji mended are guesses (``Analysis.mended``); a katakana spelling put right is not."""
         respeller = self._respeller.get()
         prepared = self.analyzer.prepare(query)
         words = self.index.words
@@ -143,13 +144,20 @@ class Retriever:
 
     def parse(self, query: str) -> Parsed:
         """What the retriever reads in a question: its asking sentence and both analyses (a line break
-        that ends a sentence read as 。: ``as_sentences``)."""
+        that ends a sentence read as 。: ``as_sentences``). The asking sentence is read without the names
+        of what the FAQ is about where they are context (``without_subject``) and something is asked
+        besides them: 「…オンラインマーケットでできることを教えてください」 asks about the site."""
         text = as_sentences(query)
-        asking = focus(text)
-        if asking is not None:
-            asking = without_subject(asking, self.params.subject_names)
         whole = self.analyze(text)
-        return Parsed(query, asking, whole, self.analyze(asking) if asking is not None else whole)
+        asking = focus(text)
+        if asking is None:
+            return Parsed(query, None, whole, whole)
+        read = without_subject(asking, self.params.subject_names)
+        if read != asking:
+            asked = self.analyze(read)
+            if asked.words:
+                return Parsed(query, read, whole, asked)
+        return Parsed(query, asking, whole, self.analyze(asking))
 
     def views(self, parsed: Parsed) -> list[str]:
         """The texts to embed for a question: the whole message, its asking sentence if it has several,

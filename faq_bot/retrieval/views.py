@@ -95,33 +95,41 @@ def focus(text: str) -> str | None:
     return (asking or parts)[-1]
 
 
-# A name stands alone: not inside a longer word (オンラインマーケットプレイス, ○○オンラインマーケット).
-_WORD_CHAR = r"ァ-ヶー\u3400-\u9fffa-z0-9"
-# What may follow a name in the sentence and goes with it: 上/内 (サイト上で) and a particle.
-_AFTER_NAME = r"(?:上|内)?(?:では|でも|には|にも|から|での|への|で|の|に|を|は|へ|が|も)"
+# A name stands alone: not inside a longer word (オンラインマーケットプレイス, ○○オンラインマーケット), a code or an
+# address (info@abc.co.jp).
+_WORD_CHAR = r"ァ-ヶー々\u3400-\u9fff\U00020000-\U0002fa1fa-z0-9@._/\-"
+# The name is what the sentence asks about (「…とは」, 「…について」, 「…は法人向けですか」, 「…ですか」): kept then.
+_ABOUT_NAME = r"\s?(?:とは|について|に(?:関|対)して|って|は|が|です|でしょう|だ)"
+# The particles that make the name context (…のパスワード, …で使える, …に登録した, …でも払える; サイト上で): each
+# only where it ends there (で not in でき, の not in のみ, に not in について).
+_CONTEXT_NAME = r"(?:上|内)?\s?(?:では|でも|での|で(?!す|しょ|き)|には|にも|に(?!つ|関|対)|からの|から|の(?!み))"
 
 
-@lru_cache(maxsize=8)
-def _names_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
+@lru_cache(maxsize=8)  # one tuple of names per configuration: compiled once, not for every question
+def _name_patterns(names: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]] | None:
     spelled = sorted({normalize(n) for n in names if normalize(n)}, key=len, reverse=True)  # longest first
     if not spelled:
         return None
-    alternatives = "|".join(map(re.escape, spelled))
-    return re.compile(f"(?<![{_WORD_CHAR}])(?:{alternatives})(?:{_AFTER_NAME}|(?![{_WORD_CHAR}]))")
+    name = f"(?<![{_WORD_CHAR}])(?:{'|'.join(map(re.escape, spelled))})"
+    return re.compile(name + _ABOUT_NAME), re.compile(name + _CONTEXT_NAME)
 
 
 def without_subject(sentence: str, names: Sequence[str]) -> str:
     """The asking sentence of a long message without the names of what the FAQ is about (the site, the
-    service, the company: ``SearchParams.subject_names``) and the particle after them.
+    service, the company: ``SearchParams.subject_names``) where they are context, with their particle.
 
-    In a message of several sentences the name is context: 「オンラインマーケットのログインパスワードは
+    In a message of several sentences the name is mostly context: 「オンラインマーケットのログインパスワードは
     どちらから変更できますか」 asks about the password, but the name draws the entries about the site
     itself (「オンラインマーケットとは」), whose questions carry it. The whole message keeps the name
-    (the decision still sees everything); a sentence that would keep fewer than ``MIN_SENTENCE_CHARS``
-    letters without it (「オンラインマーケットとは？」) is kept as it is: the name is what it asks about.
+    (the decision still sees everything). A sentence about the name itself (「オンラインマーケットとは何ですか」,
+    「…について」, 「…は法人向けですか」) is kept as it is, and so is one that would keep fewer than
+    ``MIN_SENTENCE_CHARS`` letters without it.
     """
-    pattern = _names_pattern(tuple(names))
-    if pattern is None:
+    patterns = _name_patterns(tuple(names))
+    if patterns is None:
         return sentence
-    left = pattern.sub("", sentence).strip()
+    about, context = patterns
+    if about.search(sentence):
+        return sentence
+    left = context.sub("", sentence).strip()
     return left if len(_LETTER.findall(left)) >= MIN_SENTENCE_CHARS else sentence

@@ -394,7 +394,9 @@ class ExplainReply(BaseModel):
     focus: str | None = Field(description="複数の文のメッセージで、尋ねている文")
     tokens: list[str]
     unknown_words: list[str] = Field(description="質問の語のうち、FAQ全体のどこにも出てこない語")
-    mended_words: list[str] = Field(description="入力の変換違い（海員→会員など）を、同じ読みのFAQの語に読み替えた語")
+    mended_words: list[str] = Field(
+        description="入力の変換違い（海員→会員、小さい「っ」の抜けた主張→出張など）を、同じ読みのFAQの語に読み替えた語"
+    )
     reading: str
     decision: Literal["answer", "suggest", "escalate", "smalltalk"]
     confidence: float

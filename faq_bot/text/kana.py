@@ -16,7 +16,8 @@ The same dictionary mends the commonest typing mistake in kanji: the IME's other
 reading (海員登録 for 会員登録, 発効 for 発行, 支払い機嫌 for 支払い期限). A word of two kanji or
 more that the FAQ never uses, read the same as a word the FAQ does use, is taken for that word, where
 entries use that word with the question's other words; so is one read the same but for a small っ the
-visitor left out (主張 for 出張), only where an entry uses the FAQ's word with the question's telling words.
+visitor left out (主張 for 出張), only where the question has telling words and the FAQ's word shares
+entries with at least half of them.
 So is a katakana word the FAQ never uses that differs from one of the FAQ's only in a small kana typed
 large or the other way round (セキュリテイ, クレジツト) or in a long-vowel mark left off at its end
 (ユーザ for ユーザー, as JIS-style writing does).
@@ -74,7 +75,8 @@ class Respeller:
     longest_loanword: int = 0
     # ``katakana_key`` -> the FAQ's katakana word with that key (only keys one word has)
     loanword_keys: Mapping[str, str] = field(default_factory=dict)
-    # ``held_key`` -> the FAQ's kanji word with that key (only keys one word has, of ``MIN_HELD_KEY`` kana or more)
+    # ``held_key`` -> the reading with っ of the FAQ's kanji word with that key (only keys one such reading has,
+    # of ``MIN_HELD_KEY`` kana or more)
     held_keys: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -103,8 +105,8 @@ class Respeller:
         unique = {k: next(iter(ws)) for k, ws in keys.items() if len(ws) == 1}
         held: dict[str, set[str]] = {}
         for r, w in spellings.items():
-            if _KANJI.search(w) and len(held_key(r)) >= MIN_HELD_KEY:
-                held.setdefault(held_key(r), set()).add(w)
+            if "ッ" in r and _KANJI.search(w) and len(held_key(r)) >= MIN_HELD_KEY:
+                held.setdefault(held_key(r), set()).add(r)
         held_unique = {k: next(iter(ws)) for k, ws in held.items() if len(ws) == 1}
         longest = max(map(len, spellings), default=0)
         return cls(spellings, loanwords, longest, max(map(len, loanwords), default=0), unique, held_unique)
@@ -122,8 +124,8 @@ class Respeller:
 
         ``fits(word, others, evidence)`` says whether the FAQ's word belongs with the question's other known
         words (entries use them together): 街灯 切れた is not 該当, however the IME reads it. A word read
-        the same but for a small っ left out (主張 for 出張) is a bolder guess: it needs ``evidence``, an
-        entry that uses the FAQ's word with the question's telling words (主張 alone is never 出張). A
+        the same but for a small っ left out (主張 for 出張) is a bolder guess: it needs ``evidence``, telling
+        words in the question that entries use with the FAQ's word (主張 alone is never 出張). A
         katakana word that differs only in small kana or a final bar (ソファ, ソファー) is the same word:
         it needs no fit, and is no guess (as ぱすわーど respelled パスワード is none)."""
         replaced: list[tuple[int, int, str]] = []
@@ -141,8 +143,9 @@ class Respeller:
                     continue
                 # another word read the same (海員 → 会員, 昨日 → 機能), or but for a small っ (主張 → 出張)
                 target = self.spellings.get(reading)
-                if target is None:
-                    target, held = self.held_keys.get(held_key(reading)), True
+                with_tsu = self.held_keys.get(held_key(reading), "") if target is None else ""
+                if reading.count("ッ") < with_tsu.count("ッ"):  # っ left out, never one typed too many
+                    target, held = self.spellings[with_tsu], True
                 homophone = True
             else:
                 continue

@@ -205,6 +205,9 @@ def test_a_long_messages_asking_sentence_is_read_without_the_sites_name_but_the_
     assert r.search(message).focus == "パスワードを変更できますか。"
     one = r.parse("オンラインマーケットのパスワードを変更できますか")  # one sentence: the name may be the topic
     assert one.asking is None and "マーケット" in one.whole.words
+    # Nothing asked besides the name (できる, 教える are no content words): the name is what it asks about.
+    about = r.parse("お世話になっております。オンラインマーケットでできることを教えてください。")
+    assert about.asking == "オンラインマーケットでできることを教えてください。" and "マーケット" in about.asked.words
 
 
 def test_a_katakana_word_typed_with_a_large_kana_is_read_as_the_faqs_word_not_as_an_unknown_one(

@@ -203,6 +203,17 @@ def test_staff_pages_render_console_batch_and_log(logged_in_client: TestClient) 
     assert "追加先のFAQ（id 5）" in added.text and "はい、銀行振込に対応しています。" in added.text
 
 
+def test_the_console_lists_a_mended_word_and_says_the_decision_counts_it_as_one_the_faq_never_uses(
+    logged_in_client: TestClient,
+) -> None:
+    page = logged_in_client.get("/admin/console", params={"q": "海員情報からパスワードを変更したい"}).text
+    assert "<dt>正規化した質問</dt><dd>会員情報からパスワードを変更したい</dd>" in page
+    assert re.search(r"<dt>読み替えた語</dt><dd><mark>会員</mark>", page)
+    assert "（読み替えた語のほかはなし。読み替えた語も判定ではここに数えます）" in page  # not 「なし」 alone
+    spelled = logged_in_client.get("/admin/console", params={"q": "クレジツトカードは使えますか"}).text
+    assert "クレジットカードは使えますか" in spelled and "<dt>読み替えた語</dt>" not in spelled  # no guess
+
+
 def test_the_console_tries_a_message_of_several_lines_as_it_was_sent(logged_in_client: TestClient) -> None:
     message = "いつもお世話になっております\n請求書をダウンロードする方法を教えてください"
     page = logged_in_client.get("/admin/console", params={"q": message}).text

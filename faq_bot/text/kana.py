@@ -99,17 +99,14 @@ class Respeller:
                 best[reading] = (frequency, word)
         spellings = {r: w for r, (_, w) in best.items()}
         loanwords = {r: w for r, w in spellings.items() if _KATAKANA_WORD.fullmatch(w)}
-        keys: dict[str, set[str]] = {}
-        for w in loanwords.values():
-            keys.setdefault(katakana_key(w), set()).add(w)
-        unique = {k: next(iter(ws)) for k, ws in keys.items() if len(ws) == 1}
-        held: dict[str, set[str]] = {}
-        for r, w in spellings.items():
-            if "ッ" in r and _KANJI.search(w) and len(held_key(r)) >= MIN_HELD_KEY:
-                held.setdefault(held_key(r), set()).add(r)
-        held_unique = {k: next(iter(ws)) for k, ws in held.items() if len(ws) == 1}
+        unique = _one_per_key((katakana_key(w), w) for w in loanwords.values())
+        held = _one_per_key(
+            (held_key(r), r)
+            for r, w in spellings.items()
+            if "ッ" in r and _KANJI.search(w) and len(held_key(r)) >= MIN_HELD_KEY
+        )
         longest = max(map(len, spellings), default=0)
-        return cls(spellings, loanwords, longest, max(map(len, loanwords), default=0), unique, held_unique)
+        return cls(spellings, loanwords, longest, max(map(len, loanwords), default=0), unique, held)
 
     def mend_homophones(
         self,
@@ -143,9 +140,10 @@ class Respeller:
                     continue
                 # another word read the same (海員 → 会員, 昨日 → 機能), or but for a small っ (主張 → 出張)
                 target = self.spellings.get(reading)
-                with_tsu = self.held_keys.get(held_key(reading), "") if target is None else ""
-                if reading.count("ッ") < with_tsu.count("ッ"):  # っ left out, never one typed too many
-                    target, held = self.spellings[with_tsu], True
+                if target is None:
+                    with_tsu = self.held_keys.get(held_key(reading), "")
+                    if reading.count("ッ") < with_tsu.count("ッ"):  # っ left out, never one typed too many
+                        target, held = self.spellings[with_tsu], True
                 homophone = True
             else:
                 continue
@@ -235,6 +233,14 @@ class Respeller:
                         best[j][is_word] = candidate
         ends = [s for s in best[n] if s is not None]
         return "".join(max(ends, key=lambda s: s[:2])[2]) if ends else hiragana
+
+
+def _one_per_key(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """key -> value for the keys that only one value has (a key two values share guesses neither)."""
+    values: dict[str, set[str]] = {}
+    for key, value in pairs:
+        values.setdefault(key, set()).add(value)
+    return {k: next(iter(vs)) for k, vs in values.items() if len(vs) == 1}
 
 
 def _inside_another(start: int, end: int, spans: Iterable[tuple[int, int, str]]) -> bool:

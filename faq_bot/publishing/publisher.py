@@ -209,7 +209,7 @@ class Publisher:
         entry_changes = tuple(diff(old, new))
         touched = {c.id for c in entry_changes if c.kind != "removed"}
         progress(Step("追加・変更したFAQの質問を確認しています"))
-        misses = own_phrasing_misses([e for e in new if e.id in touched], loaded, self.engine.bulk)
+        misses = own_phrasing_misses([e for e in new if e.id in touched], loaded, self.engine.bulk, live=live)
         return Preview(faq, entry_changes, tuple(changes), len(queries), tuple(lookalike_only(old, new)), tuple(misses),
                        regression_confirmed=len(confirmed), confirmed_unread=kept is None)  # fmt: skip
 

@@ -53,11 +53,23 @@ class OwnPhrasingMiss:
     entry_id: str
     text: str
     outcome: str  # "suggest:3,5", "escalate", "answer:7"
+    # What the live FAQ does with it, where the live entry has this phrasing too (None: a new phrasing).
+    before: str | None = None
 
     @property
     def outcome_label(self) -> str:
         """The outcome as editors read it (もしかして 3,5, 担当者へ案内, 回答 7)."""
         return outcome_text(self.outcome)
+
+    @property
+    def before_label(self) -> str:
+        """The live FAQ's outcome as editors read it ("" for a new phrasing)."""
+        return outcome_text(self.before) if self.before is not None else ""
+
+    @property
+    def worse(self) -> bool:
+        """The live FAQ answers this phrasing with its entry and the change would stop that: the edit breaks it."""
+        return self.before == f"answer:{self.entry_id}"
 
 
 #: At most this many phrasings are asked per publish (a whole new FAQ: its first ones; each costs an encoding).
@@ -65,21 +77,33 @@ OWN_PHRASINGS = 60
 
 
 def own_phrasing_misses(
-    entries: Sequence[FaqEntry], new: Loaded, encoder: Embedder, limit: int = OWN_PHRASINGS
+    entries: Sequence[FaqEntry], new: Loaded, encoder: Embedder, limit: int = OWN_PHRASINGS, live: Loaded | None = None
 ) -> list[OwnPhrasingMiss]:
     """The phrasings of these (new or edited) entries that ``new`` would not answer with their own entry: an
     editor's entry that nobody's question reaches — a time or price asked for that its answer lacks, wording
-    another entry shares — is found before it is published, not in the question log afterwards."""
+    another entry shares — is found before it is published, not in the question log afterwards.
+
+    With ``live`` (the FAQ served now), a phrasing its entry already had is asked there too: one the live FAQ
+    answers with that entry is a regression of this change (``OwnPhrasingMiss.worse``), not an old miss."""
     asked = [(e.id, text) for e in entries for text in (e.question, *e.alternates)][:limit]
     if not asked:
         return []
     found = new.search_many([text for _, text in asked], _knowing_phrasings(new, encoder, {i for i, _ in asked}))
     labels = [outcome_label(new.reply(search)) for search in found]
-    return [
-        OwnPhrasingMiss(entry_id, text, label)
-        for (entry_id, text), label in zip(asked, labels, strict=True)
-        if label != f"answer:{entry_id}"
-    ]
+    misses = [(i, text, label) for (i, text), label in zip(asked, labels, strict=True) if label != f"answer:{i}"]
+    before: dict[tuple[str, str], str] = {}
+    if live is not None:
+        had = [
+            (i, text)
+            for i, text, _ in misses
+            if (old := live.entry(i)) is not None and text in (old.question, *old.alternates)
+        ]
+        if had:
+            searches = live.search_many(
+                [text for _, text in had], _knowing_phrasings(live, encoder, {i for i, _ in had})
+            )
+            before = {key: outcome_label(live.reply(s)) for key, s in zip(had, searches, strict=True)}
+    return [OwnPhrasingMiss(i, text, label, before.get((i, text))) for i, text, label in misses]
 
 
 def _knowing_phrasings(loaded: Loaded, encoder: Embedder, entry_ids: set[str]) -> CachedEmbedder:

@@ -88,6 +88,9 @@ class Explanation:
     focus: str | None  # the asking sentence of a message of several sentences
     tokens: tuple[str, ...]
     unknown_words: tuple[str, ...]  # the question's words the whole FAQ never uses
+    # Of those, the ones only in the message's other sentences (greeting, circumstances): not counted in the share
+    # of words the FAQ never uses, which is the asking sentence's; empty for a message of one sentence.
+    unknown_elsewhere: tuple[str, ...]
     mended_words: tuple[str, ...]  # FAQ words put in for words typed with the IME's other choice (会員 for 海員)
     reading: str
     decision: str
@@ -115,6 +118,18 @@ class Explanation:
         """The answer model's probability where the contributions start (``intercept``: every signal at ``ORIGIN``)."""
         return probability_of(self.intercept)
 
+    @property
+    def topic_base_probability(self) -> float:
+        """The topic model's probability where its contributions start (``topic_intercept``)."""
+        return probability_of(self.topic_intercept)
+
+    @property
+    def topic_sum(self) -> float:
+        """The topic model's own probability: its base plus every contribution (``on_topic`` is never below the
+        first candidate's probability, so it may be higher)."""
+        # Rounded as ``on_topic`` is, so that the two read the same where they are the same.
+        return round(probability_of(self.topic_intercept + sum(c.contribution for c in self.topic_contributions)), 4)
+
 
 def explain(loaded: Loaded, query: str, categories: Sequence[str] | None = None, k: int = 5) -> Explanation:
     """Ask and show the workings."""
@@ -139,17 +154,19 @@ def explain(loaded: Loaded, query: str, categories: Sequence[str] | None = None,
         )  # fmt: skip
     decision = loaded.params.decision
     topic = loaded.model.topic
+    # A compound and its parts are all words (領収書, 領収): the longest says it.
+    unknown_words = tuple(
+        w for w in dict.fromkeys(analysis.words) if w in unknown and not any(w != o and w in o for o in unknown)
+    )
+    focus = reply.search.focus
+    asked = set(retriever.analyze(focus).words) if focus else set(analysis.words)
     return Explanation(
         query=query,
         normalized=analysis.normalized,
-        focus=reply.search.focus,
+        focus=focus,
         tokens=analysis.words,
-        # A compound and its parts are all words (領収書, 領収): the longest says it.
-        unknown_words=tuple(
-            w
-            for w in dict.fromkeys(analysis.words)
-            if w in unknown and not any(w != other and w in other for other in unknown)
-        ),
+        unknown_words=unknown_words,
+        unknown_elsewhere=tuple(w for w in unknown_words if w not in asked),
         mended_words=tuple(w for w in dict.fromkeys(analysis.words) if w in analysis.mended),
         reading=analysis.reading,
         decision=reply.decision.value,

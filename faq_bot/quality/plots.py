@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import functools
 import io
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,6 +16,33 @@ from faq_bot.quality.calibrate import NEVER_SUGGEST, Label, figures, is_answered
 from faq_bot.quality.evaluate import Outcome, scored
 
 JAPANESE_FONTS = ["IPAGothic", "IPAPGothic", "Noto Sans CJK JP", "TakaoGothic", "DejaVu Sans"]
+#: File names of those fonts (lower case, without the extension's dot): ipag.ttf, ipagp.ttf, NotoSansCJK-Regular.ttc …
+_JAPANESE_FILES = ("ipag", "ipagp", "notosanscjk", "takaogothic")
+
+
+@functools.cache
+def japanese_font_known() -> bool:
+    """Make sure matplotlib knows a Japanese font, and say whether it does.
+
+    matplotlib lists the system's fonts once and keeps the list in a cache file: a font installed after
+    that first listing (`make test` installs IPA Gothic, perhaps after some other tool drew a plot) is not
+    in it, and every Japanese character is drawn as a box. Such fonts are added from the system's font
+    folders (once per process)."""
+    from matplotlib import font_manager
+
+    def known() -> bool:
+        names = {f.name for f in font_manager.fontManager.ttflist}
+        return any(n in names for n in JAPANESE_FONTS[:-1])
+
+    if known():
+        return True
+    for path in font_manager.findSystemFonts():
+        if Path(path).stem.lower().replace("-regular", "") in _JAPANESE_FILES or "notosanscjk" in path.lower():
+            try:
+                font_manager.fontManager.addfont(path)
+            except (OSError, RuntimeError, ValueError):  # an unreadable font file: the next one
+                continue
+    return known()
 
 
 def tradeoff(outcomes: Sequence[Outcome], thresholds: Sequence[float]) -> dict[str, list[float]]:
@@ -45,6 +74,7 @@ def plots(outcomes: Sequence[Outcome], answer_threshold: float) -> dict[str, str
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    japanese_font_known()
     # Fonts for these figures only (rc_context): nothing global changes for other matplotlib users.
     with plt.rc_context({"font.family": "sans-serif", "font.sans-serif": JAPANESE_FONTS}):
         return {

@@ -209,6 +209,12 @@ class OwnPhrasingMissOut(BaseModel):
     entry_id: str
     text: str
     outcome: str = Field(description="公開後の判定（suggest:3,5 / escalate / answer:7）")
+    before: str | None = Field(
+        None, description="現在の公開版での判定（その項目に前からある質問・言い換えのとき。新しいものは null）"
+    )
+    worse: bool = Field(
+        False, description="現在はその項目で回答しているのに、公開後は回答しなくなるとき true（この変更による悪化）"
+    )
 
 
 class DriftEntryOut(BaseModel):
@@ -337,7 +343,10 @@ class PublishReply(BaseModel):
             regression_total=p.regression_total,
             regression_confirmed=p.regression_confirmed,
             confirmed_unread=p.confirmed_unread,
-            own_misses=[OwnPhrasingMissOut(entry_id=m.entry_id, text=m.text, outcome=m.outcome) for m in p.own_misses],
+            own_misses=[
+                OwnPhrasingMissOut(entry_id=m.entry_id, text=m.text, outcome=m.outcome, before=m.before, worse=m.worse)
+                for m in p.own_misses
+            ],
             drift=DriftOut.of(p.drift) if p.drift is not None else None,
             warnings=[Problem(line=w.line, column=w.column, message=w.message) for w in result.warnings],
             version=VersionOut.of(result.version) if result.version else None,
@@ -394,6 +403,10 @@ class ExplainReply(BaseModel):
     focus: str | None = Field(description="複数の文のメッセージで、尋ねている文")
     tokens: list[str]
     unknown_words: list[str] = Field(description="質問の語のうち、FAQ全体のどこにも出てこない語")
+    unknown_elsewhere: list[str] = Field(
+        description="unknown_words のうち、尋ねている文にはなく、ほかの文（あいさつ・事情の説明）にだけある語"
+        "（「FAQにない語の割合」には数えない）"
+    )
     mended_words: list[str] = Field(
         description="入力の変換違い（海員→会員、小さい「っ」の抜けた主張→出張など）を、同じ読みのFAQの語に読み替えた語"
     )

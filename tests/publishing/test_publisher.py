@@ -15,6 +15,7 @@ from faq_bot.model.embedder import Embedder
 from faq_bot.progress import Progress, Step
 from faq_bot.publishing.publisher import Publisher
 from faq_bot.publishing.watcher import Watcher
+from faq_bot.quality.judging import outcome_label
 from faq_bot.retrieval import index as faq_index
 from faq_bot.retrieval import store
 from faq_bot.retrieval.engine import Engine, Loaded
@@ -94,6 +95,22 @@ def test_a_new_or_edited_entry_whose_own_question_it_would_not_answer_is_named_i
     label = misses["7", "送料はいくらですか"].outcome_label  # in the staff pages' words
     assert label == "担当者へ案内" or label.startswith("もしかして")
     assert all(entry in ("7", "8") for entry, _ in misses)  # the six live entries were not asked again
+
+
+def test_an_existing_phrasing_the_edit_stops_answering_is_a_regression_a_new_one_is_not(publisher: Publisher) -> None:
+    """Entry 3 gets a new alternate, and a new entry 7 asks nearly what entry 3's alternate 「見積を作りたい」 asks:
+    the live FAQ answers that alternate with 3, the edited one would not. That is this change breaking an answer
+    (悪化), not an old miss; a new phrasing that misses has nothing to compare with."""
+    live = publisher.engine.current
+    assert outcome_label(live.ask("見積を作りたい")) == "answer:3"
+    edited = SMALL_FAQ.replace("見積を作りたい|quotation", "見積を作りたい|quotation|送料はいくらですか")
+    edited += "7\t見積\t見積を作りたいです\t担当者が見積書を作成します。\t\n"
+    misses = {m.text: m for m in publisher.publish_bytes(edited.encode(), "x", dry_run=True).preview.own_misses}
+    broken = misses["見積を作りたい"]
+    assert broken.entry_id == "3" and broken.before == "answer:3" and broken.worse
+    assert broken.before_label == "回答 3" and broken.outcome != "answer:3"
+    fresh = misses["送料はいくらですか"]  # entry 3 never had it: no live outcome, no regression
+    assert fresh.before is None and not fresh.worse and fresh.before_label == ""
 
 
 def test_a_file_made_from_an_older_version_says_what_it_undoes_is_refused_unless_overwriting_and_merges(

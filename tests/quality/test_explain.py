@@ -26,6 +26,8 @@ def test_explanation_has_tokens_shared_tokens_and_thresholds(fake_engine: Engine
     log_odds = e.topic_intercept + sum(c.contribution for c in e.topic_contributions)
     # (never below the first candidate's own probability)
     assert max(1 / (1 + math.exp(-log_odds)), e.hits[0].probability) == pytest.approx(e.on_topic, abs=1e-3)
+    assert e.topic_sum == pytest.approx(1 / (1 + math.exp(-log_odds)), abs=1e-4)  # what the console says the sum is
+    assert e.topic_base_probability == pytest.approx(1 / (1 + math.exp(-e.topic_intercept)))
 
 
 def test_a_signal_that_says_nothing_contributes_nothing(settings: Settings, tmp_path: Path) -> None:
@@ -80,6 +82,15 @@ def test_explanation_lists_the_words_the_faq_never_uses(fake_engine: Engine) -> 
     assert "領収書" in compound and "領収" not in compound
     known = explain(fake_engine.current, "請求書をダウンロードする方法").unknown_words
     assert known == ("方法",)  # 請求書 and ダウンロード are the FAQ's words; 方法 is in none of its entries
+
+
+def test_words_the_faq_never_uses_outside_the_asking_sentence_are_told_apart(fake_engine: Engine) -> None:
+    """The share of unknown words is the asking sentence's: a greeting's words the FAQ never uses are listed
+    apart, so staff do not read them as what kept the answer back."""
+    e = explain(fake_engine.current, "宇宙旅行を計画しています。請求書をダウンロードしたいのですが、方法はありますか。")
+    assert e.focus and "宇宙" in e.unknown_words and "方法" in e.unknown_words
+    assert "宇宙" in e.unknown_elsewhere and "方法" not in e.unknown_elsewhere
+    assert explain(fake_engine.current, "請求書を宇宙で受け取りたい").unknown_elsewhere == ()  # one sentence
 
 
 def test_the_adaptation_to_this_faq_is_one_more_row_and_the_rows_add_up(settings: Settings, tmp_path: Path) -> None:

@@ -207,6 +207,22 @@ def test_a_broken_workbook_reads_as_a_plain_problem_and_formula_rows_show_their_
     assert "数式は使えません" in page and "=CONCAT(A1,B1)" in page  # the row as the editor sees it in Excel
 
 
+def test_the_preview_marks_a_phrasing_the_edit_stops_answering_as_worse(logged_in_client: TestClient) -> None:
+    """The live FAQ answers entry 3's alternate 「見積を作りたい」 with 3; after this edit it would not. The page says
+    so as a regression (悪化, with the outcome now), not only as a phrasing that misses."""
+    client = logged_in_client
+    edited = SMALL_FAQ.replace("見積を作りたい|quotation", "見積を作りたい|quotation|見積の有効期限")
+    edited += "7\t見積\t見積を作りたいです\t担当者が見積書を作成します。\t\n"
+    reply = upload(client, edited.encode())
+    worse = [m for m in reply["own_misses"] if m["worse"]]
+    assert [(m["entry_id"], m["text"], m["before"]) for m in worse] == [("3", "見積を作りたい", "answer:3")]
+    csrf = csrf_of(client.get("/admin").text)
+    page = client.post("/admin/ui/upload", data={"csrf": csrf}, files={"file": ("faq.tsv", edited.encode())}).text
+    assert "うち悪化 1件:" in page
+    assert '<tr class="verdict-悪化"><td>3</td><td>見積を作りたい</td><td>回答 3</td>' in page
+    assert "回帰テストの質問で、回答が変わるものはありません" in page  # the regression file's questions: unchanged
+
+
 def test_the_home_page_says_what_editors_need_and_folds_the_technical_facts(logged_in_client: TestClient) -> None:
     page = logged_in_client.get("/admin").text
     facts, _, folded = page.partition('<details class="tech">')

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -181,6 +182,19 @@ def test_staff_pages_render_console_batch_and_log(logged_in_client: TestClient) 
     console = logged_in_client.get("/admin/console", params={"q": "請求書をダウンロードする方法"})
     assert console.status_code == 200 and "<mark>ダウンロード</mark>" in console.text and "<svg" in console.text
     assert "「もしかして」判定の内訳" in console.text and "1位の候補が答えである確率" in console.text
+    topic = console.text.partition('id="why-topic"')[2]
+    assert re.search(
+        r"基準（対数オッズ [+-]\d+\.\d\d、確率 \d+(\.\d)?%）に寄与をすべて足すと \d+(\.\d)?% です", topic
+    ), topic[:2000]
+    # 方法: no entry has it
+    tokens = console.text.partition("<dt>語（辞書の基本形）</dt>")[2].partition("</dd>")[0]
+    assert "<mark>ダウンロード</mark>" in tokens and '<span class="token">方法</span>' in tokens
+    long = logged_in_client.get(
+        "/admin/console", params={"q": "宇宙旅行を計画しています。請求書をダウンロードしたいです。"}
+    )
+    words = long.text.partition("<dt>FAQにない語</dt>")[2].partition("</dd>")[0]
+    assert "（尋ねている文にはなし）" in words and "FAQのどこにも出てこない語です" not in words
+    assert 'ほかの文（あいさつ・事情の説明など）の語: <mark class="unknown elsewhere">宇宙</mark>' in words
     blank = logged_in_client.get("/admin/console", params={"q": "   "})
     assert "空白だけでは試せません" in blank.text  # not a page that looks as if nothing happened
     priced = logged_in_client.get("/admin/console", params={"q": "見積書の料金はいくらですか"})
@@ -221,6 +235,12 @@ def test_the_console_tries_a_message_of_several_lines_as_it_was_sent(logged_in_c
     assert re.search(r'<textarea id="q" name="q" rows="3" maxlength="1000" [^>]*>' + message + "</textarea>", page)
     # ... and the line break ends a sentence: the second line is what the message asks
     assert "<dt>尋ねている文</dt><dd>請求書をダウンロードする方法を教えてください</dd>" in page
+    # A long message on one line gets the rows it wraps to (~40 characters a row) and one to type into.
+    one_line = "いつもお世話になっております。" + "請求書をダウンロードする方法を教えてください。" * 4  # 107 characters
+    rows = re.search(
+        r'<textarea id="q" name="q" rows="(\d+)"', logged_in_client.get("/admin/console", params={"q": one_line}).text
+    )
+    assert rows and rows.group(1) == "4"
     # A browser sends a textarea's line breaks as \r\n: counted as one character each, as the widget counts.
     fits = "\r\n".join(["請求書をダウンロードしたい"] * 71)  # 993 characters as the widget counts, 1,063 raw
     assert len(fits.replace("\r\n", "\n")) == 993 and len(fits) > 1000
@@ -245,6 +265,31 @@ def test_a_question_with_masked_personal_data_is_not_added_as_an_alternate(logge
     )
     assert "FAQ 5 の編集画面で言い換えに追加してください" in refused.text and 'name="staged"' not in refused.text
     assert client.get("/admin/faq.tsv").text == before
+
+
+def test_a_long_message_added_as_an_alternate_can_be_cut_to_its_asking_sentence(logged_in_client: TestClient) -> None:
+    """A visitor's greeting, name and circumstances would all become FAQ wording: the preview offers the asking
+    sentence alone, with the same list place and questions to settle; a one-sentence question gets no such offer."""
+    client = logged_in_client
+    message = (
+        "いつもお世話になっております。株式会社サンプルの山田です。社員食堂について伺います。社員食堂はありますか。"
+    )
+    rid = client.post("/api/chat", json={"message": message}).json()["request_id"]
+    csrf = csrf_of(client.get("/admin/log").text)
+    form = {"csrf": csrf, "ids": rid, "days": "7", "page": "2"}
+    page = client.post("/admin/ui/alternate", data={**form, "entry_id": "5", "text": message}).text
+    offer = page.partition('<div class="warn asking-only">')[2].partition("</div>")[0]
+    assert f"この質問は{len(message)}文字・複数の文からなり" in offer and "「社員食堂はありますか。」" in offer
+    for name, value in {
+        "entry_id": "5",
+        "text": "社員食堂はありますか。",
+        "ids": rid,
+        "days": "7",
+        "page": "2",
+    }.items():
+        assert f'name="{name}" value="{value}"' in offer, name
+    cut = client.post("/admin/ui/alternate", data={**form, "entry_id": "5", "text": "社員食堂はありますか。"}).text
+    assert "「社員食堂はありますか。」をFAQ 5 の言い換えに追加" in cut and "asking-only" not in cut
 
 
 def test_actions_on_the_log_come_back_to_the_same_page_and_failures_read_as_failures(
@@ -399,6 +444,9 @@ def test_a_group_shows_the_entry_offered_first_for_its_alternate(
     assert 'value="5" required' in page and "追加先: FAQ 5「銀行振込はできますか」（いちばん近いFAQ）" in page
     assert 'value="r1,r2"' in page and 'value="r3"' in page
     assert page.count("いちばん近いFAQ") == 1  # nothing came close to the second: no entry pre-filled
+    # each group can be tried in the test console, as the answers to check can (why was it not answered?)
+    assert f'href="/admin/console?q={quote("社員食堂はありますか")}"' in page
+    assert page.count("テストコンソールで理由を見る") == 2
 
 
 def test_a_long_question_is_cut_for_the_entry_picker() -> None:

@@ -81,6 +81,11 @@ def test_a_message_over_the_limit_is_kept_whole_and_the_visitor_is_asked_to_shor
     assert box.input_value() == long  # nothing cut off (the question is at the end)
     assert "メッセージが長すぎます（1065 / 1000文字）" in count.inner_text()
     assert box.evaluate("b => b.getBoundingClientRect().height") > 150  # the box grew to show it
+    # ... the send button did not grow with it: it stays a button at the box's last line
+    send = page.locator("button.send")  # type: ignore[attr-defined]
+    grown = send.evaluate("s => s.getBoundingClientRect().height")
+    bottoms = [e.evaluate("e => Math.round(e.getBoundingClientRect().bottom)") for e in (send, box)]
+    assert grown <= 48 and abs(bottoms[0] - bottoms[1]) <= 2, (grown, bottoms)
     assert box.get_attribute("aria-invalid") == "true"
     box.press("Enter")
     assert page.locator(".msg.user").count() == 0 and box.input_value() == long  # type: ignore[attr-defined]

@@ -21,6 +21,7 @@ from faq_bot.quality.report import DECISION_LABELS
 from faq_bot.quality.unanswered import UnansweredQuestions
 from faq_bot.retrieval.decision import names_nothing
 from faq_bot.retrieval.smalltalk import recognise
+from faq_bot.retrieval.views import as_sentences, focus
 from faq_bot.service.auth import AdminAuth, AdminPageRoute
 from faq_bot.service.deps import AuthDep, ChatLogDep, PublisherDep, SettingsDep, StagingDep, UnansweredDep
 from faq_bot.service.offload import in_background
@@ -441,6 +442,9 @@ async def alternate_ui(
     target = publisher.engine.current.entry(entry_id)  # shown with its answer: does it answer the question?
     source = alternate_source(entry_id)
     heading = f"「{text}」をFAQ {entry_id} の言い換えに追加"
+    # A message of several sentences (greeting, the visitor's circumstances, a name …) would become FAQ wording
+    # as a whole: the page offers its asking sentence alone instead.
+    asking = focus(as_sentences(text))
 
     def work(progress: Progress) -> View:
         try:
@@ -452,7 +456,7 @@ async def alternate_ui(
             "heading": heading, "preview": result.preview, "staged": staged, "one_entry": True, "target": target,
             "warnings": entry_problems(result.preview.faq, result.warnings, entry_id), "base": base,
             "source_label": source, "dismiss": ids, "dismiss_entry": entry_id, "back": back,
-            "title": "追加したときの差分と回帰テスト",
+            "title": "追加したときの差分と回帰テスト", "asking": asking, "added": text, "place": place,
         })  # fmt: skip
 
     return await with_progress(request, auth, "log", heading, work)

@@ -84,6 +84,21 @@ class Preview:
         """The ids of the entries this publish deletes (a regression question expecting one cannot be answered)."""
         return frozenset(c.id for c in self.changes if c.kind == "removed")
 
+    @property
+    def worse(self) -> int:
+        """How many questions answered right now would not be after this publish: the regression set's 悪化 and the
+        edited entries' own phrasings that the live FAQ answers with them (``OwnPhrasingMiss.worse``)."""
+        return sum(r.verdict == "悪化" for r in self.regressions) + sum(m.worse for m in self.own_misses)
+
+    def question(self, entry_id: str, before: bool = False) -> str | None:
+        """An entry's question, as the new FAQ has it, or with ``before`` as the live one does (None if absent)."""
+        for c in self.changes:
+            if c.id == entry_id:
+                entry = c.before if before else c.after
+                return entry.question if entry is not None else None
+        found = next((e for e in self.faq.entries if e.id == entry_id), None)
+        return found.question if found is not None else None
+
     def counts(self) -> dict[str, int]:
         """Added / removed / changed entry counts."""
         out = {"added": 0, "removed": 0, "changed": 0}

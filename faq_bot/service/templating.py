@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 
 from faq_bot import assets
 from faq_bot.errors import encoding_label
@@ -22,7 +23,27 @@ def templates() -> Jinja2Templates:
     env = assets.environment()
     env.filters["local_time"] = local_time  # {{ t | local_time(tz) }}: times in FAQ_BOT_TIMEZONE
     env.filters["encoding_label"] = encoding_label  # 文字コード: UTF-8, or 形式: Excel (.xlsx)
+    env.filters["blanks_shown"] = blanks_shown  # a diff's changed run: line breaks and spaces made visible
     return Jinja2Templates(env=env)
+
+
+#: Marks for the blank characters of a changed run, with what a screen reader says for them.
+_BLANKS = {"\n": ("↵", "改行"), " ": ("␣", "半角スペース"), "\u3000": ("□", "全角スペース"), "\t": ("→", "タブ")}
+
+
+def blanks_shown(text: str) -> Markup:
+    """A changed run of a diff, escaped, with each line break, space and tab marked: an edit that only adds a line
+    break (Alt+Enter in an Excel cell) or a space is otherwise nothing to see. A line break stays one after its mark."""
+    out = []
+    for ch in text:
+        mark = _BLANKS.get(ch)
+        if mark is None:
+            out.append(str(escape(ch)))
+            continue
+        out.append(f'<span class="blank" title="{mark[1]}" aria-label="{mark[1]}">{mark[0]}</span>')
+        if ch == "\n":
+            out.append("\n")
+    return Markup("".join(out))
 
 
 def page_context(request: Request, auth: AdminAuth, active: str) -> dict[str, Any]:

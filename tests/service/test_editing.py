@@ -219,7 +219,13 @@ def test_the_preview_marks_a_phrasing_the_edit_stops_answering_as_worse(logged_i
     csrf = csrf_of(client.get("/admin").text)
     page = client.post("/admin/ui/upload", data={"csrf": csrf}, files={"file": ("faq.tsv", edited.encode())}).text
     assert "うち悪化 1件:" in page
-    assert '<tr class="verdict-悪化"><td>3</td><td>見積を作りたい</td><td>回答 3</td>' in page
+    # the outcomes name their entries' questions (「回答 3」 alone says little)
+    row = '<tr class="verdict-悪化"><td>3</td><td>見積を作りたい</td><td>回答 3<br><small class="meta">3「見積書を発行'
+    assert row in page
+    # said at the top too, and 公開 needs the editor to say they saw it
+    top = page.partition('<h3 id="preview-h"')[2].partition("<table")[0]
+    assert '<p class="warn" role="alert"><strong>悪化 1件:</strong>' in top
+    assert '<input type="checkbox" name="accept_worse" value="1" required> 悪化 1件を確かめたうえで公開します' in page
     assert "回帰テストの質問で、回答が変わるものはありません" in page  # the regression file's questions: unchanged
 
 
@@ -240,6 +246,7 @@ def test_the_preview_names_a_new_entrys_question_that_entry_would_not_answer(log
     csrf = csrf_of(client.get("/admin").text)
     page = client.post("/admin/ui/upload", data={"csrf": csrf}, files={"file": ("faq.tsv", added.encode())}).text
     assert "追加・変更したFAQの質問で確かめた結果" in page and "<td>送料はいくらですか</td>" in page
+    assert "accept_worse" not in page  # a new entry's miss is no regression: 公開 asks nothing more
     assert (
         "追加・変更したFAQの質問で確かめた結果"
         not in client.post(  # nothing to say: no section

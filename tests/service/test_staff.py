@@ -754,11 +754,13 @@ def test_a_publish_that_changes_a_confirmed_answer_says_so_in_its_preview(logged
     # Entry 4 deleted: the confirmed answer cannot be given any more.
     csrf = csrf_of(client.get("/admin/entries/4").text)
     preview = client.post("/admin/ui/entries/4/delete", data={"csrf": csrf}).text
-    assert "うち質問ログで回答を確認済みのもの 1問" in preview
+    assert "うち質問ログで回答を確認済みのもの 1問" in preview and '<span class="worse">悪化 1件</span>' in preview
     row = re.search(r"<tr class=\"verdict-悪化\">.*?</tr>", preview, re.S)
     assert row and "クレジットカードは使えますか" in row.group(0) and "質問ログで回答を確認済み" in row.group(0)
     # no file's expectation to fix: it is the log's, and no longer asked once the entry is gone
     assert "id 4 は削除されます（公開後は、この確認済みの回答を確かめません）</small>" in row.group(0)
+    assert '<small class="meta">4「クレジットカードは使えますか」</small>' in row.group(0)  # 現在: 回答 4, named
+    assert 'name="accept_worse"' in preview  # 公開 asks the editor to say they saw it
     edited = client.get("/admin/faq.tsv").text.replace("\tVISAとJCBに対応しています。", "\t請求書は月末に発行します。")
     files = {"file": ("faq.tsv", edited.encode("utf-8"))}
     api = client.post("/admin/faq?dry_run=1", files=files, headers=ADMIN_AUTH).json()  # the API says the same

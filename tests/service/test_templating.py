@@ -1,0 +1,30 @@
+"""The pages' template filters."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from faq_bot.service.templating import blanks_shown
+from tests.conftest import SMALL_FAQ, csrf_of
+
+
+def test_blanks_of_a_changed_run_are_marked_and_the_rest_escaped() -> None:
+    shown = str(blanks_shown("a <b>\n　 \t"))
+    assert shown.startswith("a")
+    assert '<span class="blank" title="半角スペース" aria-label="半角スペース">␣</span>&lt;b&gt;' in shown
+    assert '<span class="blank" title="改行" aria-label="改行">↵</span>\n' in shown  # still a line break after it
+    assert "全角スペース" in shown and "タブ" in shown and "<b>" not in shown
+    assert str(blanks_shown("請求書")) == "請求書"
+
+
+def test_a_line_break_added_in_a_cell_shows_in_the_preview(logged_in_client: TestClient) -> None:
+    """Alt+Enter in an Excel cell changes the answer: the diff must show where, not an empty highlight."""
+    edited = SMALL_FAQ.replace("毎月10日頃に発行します。", "毎月10日頃に\n発行します。").replace(
+        "\t毎月10日頃に\n発行します。", '\t"毎月10日頃に\n発行します。"'
+    )
+    csrf = csrf_of(logged_in_client.get("/admin").text)
+    page = logged_in_client.post(
+        "/admin/ui/upload", data={"csrf": csrf}, files={"file": ("faq.tsv", edited.encode())}
+    ).text
+    assert "変更 1件" in page
+    assert '毎月10日頃に<ins><span class="blank" title="改行" aria-label="改行">↵</span>\n</ins>発行します。' in page

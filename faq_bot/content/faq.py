@@ -286,6 +286,7 @@ def _entry(
 ) -> FaqEntry | None:
     cells = {name: unescape_formula(row[i]) if i < len(row) else "" for name, i in columns.items()}
     before = len(problems)
+    marked: list[str] = []
     for name, value in cells.items():
         label = COLUMN_LABELS[name]
         if _CONTROL.search(value):
@@ -293,10 +294,17 @@ def _entry(
         if len(value) > MAX_FIELD_CHARS:
             problems.append(FormatProblem(line, label, f"{MAX_FIELD_CHARS}文字を超えています。"))
         if name in ("question", "answer", "alternates") and _MARKUP.search(value):
-            warnings.append(
-                FormatProblem(line, label, "HTMLタグや文字参照が含まれています（そのまま文字として表示されます）。")
-            )
+            marked.append(label)
     entry_id = cells["id"].strip()
+    # A warning names the entry too: a line number is a TSV's text line (a cell with line breaks spans several), not
+    # the row Excel shows, and in a merged file it is a line of a file the editor never saw.
+    named = f"id {entry_id[:20]} の" if entry_id else ""
+    warnings += [
+        FormatProblem(
+            line, label, f"{named}{label}にHTMLタグや文字参照が含まれています（そのまま文字として表示されます）。"
+        )
+        for label in marked
+    ]
     if not entry_id:
         problems.append(FormatProblem(line, "id", "idが空です。"))
     elif not _ID.match(entry_id):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from pathlib import PureWindowsPath
 from typing import Any
 
 from fastapi import Request
@@ -24,6 +25,7 @@ def templates() -> Jinja2Templates:
     env.filters["local_time"] = local_time  # {{ t | local_time(tz) }}: times in FAQ_BOT_TIMEZONE
     env.filters["encoding_label"] = encoding_label  # 文字コード: UTF-8, or 形式: Excel (.xlsx)
     env.filters["blanks_shown"] = blanks_shown  # a diff's changed run: line breaks and spaces made visible
+    env.filters["source_shown"] = source_shown  # where a version came from, without the server's folders
     return Jinja2Templates(env=env)
 
 
@@ -61,3 +63,13 @@ async def render(request: Request, auth: AdminAuth, name: str, active: str, **co
         return templates().TemplateResponse(request, name, {**page_context(request, auth, active), **context})
 
     return await in_background(page)
+
+
+def source_shown(source: str | None) -> str:
+    """Where a version came from, as editors read it: an upload's file name or an action (「FAQ 3 の編集（管理画面）」)
+    as it is; a file on the server (a reload from disk, watch mode) by its name, not the server's folders."""
+    if not source:
+        return "-"
+    if source.startswith("/") or (len(source) > 2 and source[1] == ":" and source[2] in "\\/"):
+        return f"{PureWindowsPath(source).name}（サーバー上のファイル）"  # splits at / and \\ alike
+    return source

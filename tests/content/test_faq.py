@@ -148,6 +148,8 @@ def test_markup_is_kept_as_text_with_a_warning() -> None:
     loaded = faq.parse(HEADER + "1\tc\tq\t<script>alert(1)</script>\t\n")
     assert loaded.entries[0].answer == "<script>alert(1)</script>"
     assert loaded.warnings and loaded.warnings[0].column == "回答"
+    # named by its id: a line number is no row an editor finds in Excel or in a merged file
+    assert loaded.warnings[0].message.startswith("id 1 の回答にHTMLタグや文字参照が含まれています")
 
 
 @pytest.mark.parametrize(

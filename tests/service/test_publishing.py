@@ -388,7 +388,8 @@ def test_an_entry_is_added_and_deleted_in_the_browser_through_the_same_preview_a
     done = admin_client.post("/admin/ui/publish", data={"csrf": csrf, **fields}).text
     assert "FAQ 7 を公開しました" in done and admin_client.get("/api/faqs/7").json()["answer"] == "休会はできません。"
     deleting = admin_client.post("/admin/ui/entries/7/delete", data={"csrf": csrf}).text
-    assert "削除 1件" in deleting and "この内容で公開する" in deleting
+    assert "削除 1件" in deleting and "FAQ 7 を削除して公開する</button>" in deleting
+    assert "文字コード" not in deleting  # no file was uploaded: nothing to say of its encoding
     assert admin_client.get("/api/faqs/7").status_code == 200  # not yet
     fields = dict(re.findall(r'name="(staged|base|source)" value="([^"]*)"', deleting))
     admin_client.post("/admin/ui/publish", data={"csrf": csrf, **fields})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from faq_bot.service.templating import blanks_shown
+from faq_bot.service.templating import blanks_shown, source_shown
 from tests.conftest import SMALL_FAQ, csrf_of
 
 
@@ -28,3 +28,12 @@ def test_a_line_break_added_in_a_cell_shows_in_the_preview(logged_in_client: Tes
     ).text
     assert "変更 1件" in page
     assert '毎月10日頃に<ins><span class="blank" title="改行" aria-label="改行">↵</span>\n</ins>発行します。' in page
+
+
+def test_a_version_from_a_file_on_the_server_is_named_by_the_file_not_its_folders() -> None:
+    assert source_shown("/srv/faq/data/faq.tsv") == "faq.tsv（サーバー上のファイル）"
+    assert source_shown("C:\\faq\\faq.tsv") == "faq.tsv（サーバー上のファイル）"
+    assert source_shown("faq_2026-12.xlsx") == "faq_2026-12.xlsx" and source_shown(
+        "FAQ 3 の編集（管理画面）"
+    ).startswith("FAQ 3")
+    assert source_shown(None) == source_shown("") == "-"

@@ -221,6 +221,7 @@ async def delete_preview(
         return View("preview.html", {
             "heading": heading, "preview": result.preview, "staged": staged, "base": base,
             "source_label": source, "back": back, "title": "削除したときの差分と回帰テスト", "warnings": (),
+            "one_entry": True, "deleting": entry_id,
         })  # fmt: skip
 
     return await with_progress(request, auth, "entries", f"{heading}を確認しています", work)

@@ -34,8 +34,12 @@ _BLANKS = {"\n": ("↵", "改行"), " ": ("␣", "半角スペース"), "\u3000"
 
 
 def blanks_shown(text: str) -> Markup:
-    """A changed run of a diff, escaped, with each line break, space and tab marked: an edit that only adds a line
-    break (Alt+Enter in an Excel cell) or a space is otherwise nothing to see. A line break stays one after its mark."""
+    """A changed run of a diff, escaped; a run of nothing but line breaks, spaces and tabs with each of them marked:
+    an edit that only adds a line break (Alt+Enter in an Excel cell) or a space is otherwise nothing to see. A run
+    with text shows as it is (marks in every space of an added entry would only clutter it). A line break stays one
+    after its mark."""
+    if any(ch not in _BLANKS for ch in text):
+        return escape(text)
     out = []
     for ch in text:
         mark = _BLANKS.get(ch)

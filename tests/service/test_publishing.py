@@ -165,6 +165,9 @@ def test_page_upload_shows_errors_next_to_their_lines_then_previews_and_publishe
     assert "質問が空です。" in page.text and "回答だけの行" in page.text and "<td>8</td>" in page.text
     memo = admin_client.post("/admin/ui/upload", data={"csrf": csrf}, files={"file": ("faq.xlsx", "メモ\n".encode())})
     assert "Excelブック（.xlsx）として読めません" in memo.text and "見出し" not in memo.text  # one clear cause
+    # a problem of the whole file is said as a sentence, not as a table row of 「-」 and an empty line's content
+    said = memo.text.partition('<div class="error" role="alert">')[2].partition("</div>")[0]
+    assert '<table class="problems">' not in said and re.search(r"<p>[^<]*Excelブック（.xlsx）として読めません", said)
     preview = admin_client.post("/admin/ui/upload", data={"csrf": csrf}, files={"file": ("faq.tsv", NEW_FAQ.encode())})
     assert "追加 1件" in preview.text and "この内容で公開する" in preview.text
     staged = re.search(r'name="staged" value="([0-9a-f]{64})"', preview.text)

@@ -151,6 +151,21 @@ def test_reload_dry_run_prints_the_diff_and_publishes_nothing(
     assert main(["reload", "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "追加 1件" in out and "[99] 営業時間を教えてください" in out and "公開していません" in out
+    # A visitor's whole long message added as an alternate of 38 pulls 38's English alternate to 39: the dry run
+    # says so, as the admin page's preview does (not only the regression file's questions).
+    long = (
+        "いつもお世話になっております。株式会社サンプルの山田です。"
+        "現在、契約中のサービスの利用人数が来月から増える予定です。"
+        "契約変更の手続きはどのように進めればよろしいでしょうか。"
+        "お忙しいところ恐れ入りますが、ご教示いただけますと幸いです。"
+    )
+    lines = faq.read_text(encoding="utf-8").split("\n")
+    at = next(i for i, line in enumerate(lines) if line.startswith("38\t"))
+    lines[at] += "|" + long
+    faq.write_text("\n".join(lines), "utf-8")
+    assert main(["reload", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "回帰 悪化: Where do I change my contract?（FAQ 38 の質問・言い換え）  answer:38 → answer:39" in out, out
 
 
 @pytest.mark.integration

@@ -14,6 +14,7 @@ compare-and-set before this replica swaps; ``sync`` then follows the database, c
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import logging
 import shutil
@@ -92,12 +93,19 @@ class Preview:
 
     def question(self, entry_id: str, before: bool = False) -> str | None:
         """An entry's question, as the new FAQ has it, or with ``before`` as the live one does (None if absent)."""
+        return self._questions[1 if before else 0].get(entry_id)
+
+    @functools.cached_property
+    def _questions(self) -> tuple[dict[str, str], dict[str, str]]:
+        """Id -> question in the new FAQ, and in the live one (built once: a preview's rows ask for many)."""
+        after = {e.id: e.question for e in self.faq.entries}
+        before = dict(after)
         for c in self.changes:
-            if c.id == entry_id:
-                entry = c.before if before else c.after
-                return entry.question if entry is not None else None
-        found = next((e for e in self.faq.entries if e.id == entry_id), None)
-        return found.question if found is not None else None
+            if c.before is None:
+                before.pop(c.id, None)
+            else:
+                before[c.id] = c.before.question
+        return after, before
 
     def counts(self) -> dict[str, int]:
         """Added / removed / changed entry counts."""

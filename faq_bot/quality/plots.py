@@ -16,8 +16,9 @@ from faq_bot.quality.calibrate import NEVER_SUGGEST, Label, figures, is_answered
 from faq_bot.quality.evaluate import Outcome, scored
 
 JAPANESE_FONTS = ["IPAGothic", "IPAPGothic", "Noto Sans CJK JP", "TakaoGothic", "DejaVu Sans"]
-#: File names of those fonts (lower case, without the extension's dot): ipag.ttf, ipagp.ttf, NotoSansCJK-Regular.ttc …
-_JAPANESE_FILES = ("ipag", "ipagp", "notosanscjk", "takaogothic")
+#: File names of those fonts, lower case without the extension (ipag.ttf, NotoSansCJK-Regular.ttc): the regular face
+#: only, not every weight's collection.
+_JAPANESE_FILES = ("ipag", "ipagp", "notosanscjk-regular", "notosanscjkjp-regular", "takaogothic")
 
 
 @functools.cache
@@ -37,7 +38,7 @@ def japanese_font_known() -> bool:
     if known():
         return True
     for path in font_manager.findSystemFonts():
-        if Path(path).stem.lower().replace("-regular", "") in _JAPANESE_FILES or "notosanscjk" in path.lower():
+        if Path(path).stem.lower() in _JAPANESE_FILES:
             try:
                 font_manager.fontManager.addfont(path)
             except (OSError, RuntimeError, ValueError):  # an unreadable font file: the next one

@@ -42,10 +42,7 @@ def blanks_shown(text: str) -> Markup:
         return escape(text)
     out = []
     for ch in text:
-        mark = _BLANKS.get(ch)
-        if mark is None:
-            out.append(str(escape(ch)))
-            continue
+        mark = _BLANKS[ch]
         out.append(f'<span class="blank" title="{mark[1]}" aria-label="{mark[1]}">{mark[0]}</span>')
         if ch == "\n":
             out.append("\n")

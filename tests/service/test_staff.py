@@ -279,7 +279,7 @@ def test_a_long_message_added_as_an_alternate_can_be_cut_to_its_asking_sentence(
     form = {"csrf": csrf, "ids": rid, "days": "7", "page": "2"}
     page = client.post("/admin/ui/alternate", data={**form, "entry_id": "5", "text": message}).text
     offer = page.partition('<div class="warn asking-only">')[2].partition("</div>")[0]
-    assert f"この質問は{len(message)}文字・複数の文からなり" in offer and "「社員食堂はありますか。」" in offer
+    assert f"この質問は複数の文（{len(message)}文字）からなり" in offer and "「社員食堂はありますか。」" in offer
     for name, value in {
         "entry_id": "5",
         "text": "社員食堂はありますか。",
@@ -290,6 +290,11 @@ def test_a_long_message_added_as_an_alternate_can_be_cut_to_its_asking_sentence(
         assert f'name="{name}" value="{value}"' in offer, name
     cut = client.post("/admin/ui/alternate", data={**form, "entry_id": "5", "text": "社員食堂はありますか。"}).text
     assert "「社員食堂はありますか。」をFAQ 5 の言い換えに追加" in cut and "asking-only" not in cut
+    # no sentence asks: the last one is a closing greeting, nothing to offer instead of the message
+    closing = client.post(
+        "/admin/ui/alternate", data={**form, "entry_id": "5", "text": "社員食堂を探しています。よろしくお願いします。"}
+    ).text
+    assert "をFAQ 5 の言い換えに追加" in closing and "asking-only" not in closing
 
 
 def test_actions_on_the_log_come_back_to_the_same_page_and_failures_read_as_failures(

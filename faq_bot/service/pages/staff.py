@@ -21,7 +21,7 @@ from faq_bot.quality.report import DECISION_LABELS
 from faq_bot.quality.unanswered import UnansweredQuestions
 from faq_bot.retrieval.decision import names_nothing
 from faq_bot.retrieval.smalltalk import recognise
-from faq_bot.retrieval.views import as_sentences, focus
+from faq_bot.retrieval.views import as_sentences, focus, is_asking
 from faq_bot.service.auth import AdminAuth, AdminPageRoute
 from faq_bot.service.deps import AuthDep, ChatLogDep, PublisherDep, SettingsDep, StagingDep, UnansweredDep
 from faq_bot.service.offload import in_background
@@ -445,6 +445,8 @@ async def alternate_ui(
     # A message of several sentences (greeting, the visitor's circumstances, a name …) would become FAQ wording
     # as a whole: the page offers its asking sentence alone instead.
     asking = focus(as_sentences(text))
+    if asking is not None and (recognise(asking) is not None or not is_asking(asking)):
+        asking = None  # no sentence asks: the last one is as likely a closing greeting (よろしくお願いします。)
 
     def work(progress: Progress) -> View:
         try:

@@ -67,9 +67,8 @@ def cmd_reload(args: argparse.Namespace) -> int:
         )
         expected = ",".join(r.expected) or "担当者へ"
         print(f"  回帰 {r.verdict}: {r.query}{mark}  {r.before} → {r.after}（期待: {expected}）")
-    for m in p.own_misses:
-        if m.worse:  # a phrasing the live FAQ answers with its entry, which this edit would not
-            print(f"  回帰 悪化: {m.text}（FAQ {m.entry_id} の質問・言い換え）  {m.before} → {m.outcome}")
+    for m in p.worse_own:  # a phrasing the live FAQ answers with its entry, which this edit would not
+        print(f"  回帰 悪化: {m.text}（FAQ {m.entry_id} の質問・言い換え）  {m.before} → {m.outcome}")
     for w in outcome.warnings:
         print(f"  注意: {w}")
     if args.dry_run:

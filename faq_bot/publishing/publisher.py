@@ -86,10 +86,19 @@ class Preview:
         return frozenset(c.id for c in self.changes if c.kind == "removed")
 
     @property
+    def worse_regressions(self) -> tuple[RegressionChange, ...]:
+        """The regression set's questions this publish would stop answering right (悪化)."""
+        return tuple(r for r in self.regressions if r.verdict == "悪化")
+
+    @property
+    def worse_own(self) -> tuple[OwnPhrasingMiss, ...]:
+        """The edited entries' own phrasings the live FAQ answers with them and this publish would not."""
+        return tuple(m for m in self.own_misses if m.worse)
+
+    @property
     def worse(self) -> int:
-        """How many questions answered right now would not be after this publish: the regression set's 悪化 and the
-        edited entries' own phrasings that the live FAQ answers with them (``OwnPhrasingMiss.worse``)."""
-        return sum(r.verdict == "悪化" for r in self.regressions) + sum(m.worse for m in self.own_misses)
+        """How many questions answered right now would not be after this publish (both kinds above)."""
+        return len(self.worse_regressions) + len(self.worse_own)
 
     def question(self, entry_id: str, before: bool = False) -> str | None:
         """An entry's question, as the new FAQ has it, or with ``before`` as the live one does (None if absent)."""

@@ -86,10 +86,7 @@ def own_phrasing_misses(
     With ``live`` (the FAQ served now), a phrasing its entry already had is asked there too: one the live FAQ
     answers with that entry is a regression of this change (``OwnPhrasingMiss.worse``), not an old miss."""
     asked = [(e.id, text) for e in entries for text in (e.question, *e.alternates)][:limit]
-    if not asked:
-        return []
-    found = new.search_many([text for _, text in asked], _knowing_phrasings(new, encoder, {i for i, _ in asked}))
-    labels = [outcome_label(new.reply(search)) for search in found]
+    labels = _outcomes(new, encoder, asked)
     misses = [(i, text, label) for (i, text), label in zip(asked, labels, strict=True) if label != f"answer:{i}"]
     before: dict[tuple[str, str], str] = {}
     if live is not None:
@@ -98,12 +95,17 @@ def own_phrasing_misses(
             for i, text, _ in misses
             if (old := live.entry(i)) is not None and text in (old.question, *old.alternates)
         ]
-        if had:
-            searches = live.search_many(
-                [text for _, text in had], _knowing_phrasings(live, encoder, {i for i, _ in had})
-            )
-            before = {key: outcome_label(live.reply(s)) for key, s in zip(had, searches, strict=True)}
+        before = dict(zip(had, _outcomes(live, encoder, had), strict=True))
     return [OwnPhrasingMiss(i, text, label, before.get((i, text))) for i, text, label in misses]
+
+
+def _outcomes(loaded: Loaded, encoder: Embedder, asked: Sequence[tuple[str, str]]) -> list[str]:
+    """The outcome label ``loaded`` gives each (entry id, phrasing of that entry), without encoding the phrasings
+    its index holds."""
+    if not asked:
+        return []
+    found = loaded.search_many([text for _, text in asked], _knowing_phrasings(loaded, encoder, {i for i, _ in asked}))
+    return [outcome_label(loaded.reply(search)) for search in found]
 
 
 def _knowing_phrasings(loaded: Loaded, encoder: Embedder, entry_ids: set[str]) -> CachedEmbedder:

@@ -29,6 +29,13 @@ QUERY_COLUMNS: dict[str, tuple[str, ...]] = {
     "categories": ("categories", "絞り込み", "絞り込む分類"),
 }
 _CATEGORY_SEPARATORS = re.compile(r"[|、]")
+#: A gold cell that says "no entry answers this" in words rather than by staying empty, as a set written in Excel
+#: often does (compared after NFKC and case folding): the question is out of scope, its right outcome a person.
+NO_ANSWER_MARKS = frozenset({"-", "–", "—", "―", "なし", "無し", "該当なし", "none", "n/a", "oos", "担当者へ案内"})
+#: The style whose questions ``near_oos_safe`` counts: near misses (the FAQ's topic, a question it does not answer).
+NEAR_MISS_STYLE = "near-oos"
+#: Other spellings of it (compared lower case, with ``_`` and spaces read as ``-``).
+_STYLE_ALIASES = {"near-miss": NEAR_MISS_STYLE, "nearmiss": NEAR_MISS_STYLE, "nearoos": NEAR_MISS_STYLE}
 _QUERY_COLUMN_OF = {alias: name for name, aliases in QUERY_COLUMNS.items() for alias in aliases}
 log = logging.getLogger("faq_bot.content")
 
@@ -86,14 +93,12 @@ def queries_from_rows(
     for line, row in numbered:
         q = cell(row, "query")
         # Ids as typed in Excel too: full width (２１), Japanese commas (11、12), or | as between alternates (11|12).
-        gold = tuple(
-            g.strip() for g in _ID_SEPARATORS.split(unicodedata.normalize("NFKC", cell(row, "gold"))) if g.strip()
-        )
+        gold = gold_ids(cell(row, "gold"))
         narrowed = tuple(
             dict.fromkeys(" ".join(c.split()) for c in _CATEGORY_SEPARATORS.split(cell(row, "categories")) if c.strip())
         )
         if q:
-            queries.append(LabelledQuery(q, gold, line, cell(row, "style"), source, narrowed))
+            queries.append(LabelledQuery(q, gold, line, style_of(cell(row, "style")), source, narrowed))
         elif gold:  # an answer without its question: a slip, not a blank line
             problems.append(FormatProblem(line, "質問", "質問が空です（正解のidだけが書かれています）。"))
     if problems and not skip_incomplete:
@@ -101,6 +106,20 @@ def queries_from_rows(
     for problem in problems:
         log.warning("%s: line left out: %s", source, problem)
     return queries
+
+
+def gold_ids(text: str) -> tuple[str, ...]:
+    """The ids of a gold cell as typed in Excel too: full width (２１), Japanese commas (11、12), or | as between
+    alternates (11|12); empty, or a word for "none" alone (``NO_ANSWER_MARKS``: 「なし」, 「-」), for a question that
+    should go to a person."""
+    ids = tuple(g.strip() for g in _ID_SEPARATORS.split(unicodedata.normalize("NFKC", text)) if g.strip())
+    return () if len(ids) == 1 and ids[0].casefold() in NO_ANSWER_MARKS else ids
+
+
+def style_of(text: str) -> str:
+    """A style as written, but a near miss's under its one name whatever the spelling (near-miss, Near_OOS)."""
+    key = "-".join(text.replace("_", " ").split()).casefold()
+    return NEAR_MISS_STYLE if key == NEAR_MISS_STYLE else _STYLE_ALIASES.get(key, text)
 
 
 def queries_of(raw: bytes, source: str, *, skip_incomplete: bool = False) -> list[LabelledQuery]:

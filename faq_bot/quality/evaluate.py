@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from faq_bot.content.queries import LabelledQuery
+from faq_bot.content.queries import NEAR_MISS_STYLE, LabelledQuery
 from faq_bot.progress import Progress
 from faq_bot.quality.calibrate import Label, Scored
 from faq_bot.quality.judging import is_right
@@ -29,8 +29,6 @@ from faq_bot.retrieval.decision import (
 from faq_bot.retrieval.engine import Engine
 from faq_bot.retrieval.params import DecisionParams
 
-#: The style of questions the FAQ talks around but does not answer.
-NEAR_OOS = "near-oos"
 #: Decisions that neither answer nor offer candidates.
 _NOT_ANSWERED = (Decision.ESCALATE, Decision.SMALLTALK)
 
@@ -113,7 +111,7 @@ def metrics_of(outcomes: Sequence[Outcome]) -> dict[str, float | int]:
     """The summary metrics of ``faq-bot eval`` (see the module docstring)."""
     ins = [o for o in outcomes if o.in_scope]
     oos = [o for o in outcomes if not o.in_scope]
-    near = [o for o in oos if o.query.style == NEAR_OOS]
+    near = [o for o in oos if o.query.style == NEAR_MISS_STYLE]
     out: dict[str, float | int] = {
         "n": len(outcomes),
         "n_in_scope": len(ins),
@@ -249,7 +247,7 @@ def scored(outcomes: Sequence[Outcome], top: int | None = None) -> list[Scored]:
         # threshold, so the topic score is put below any).
         offered = [h for h in hits[:n] if h.confidence >= o.candidate_threshold]
         candidates = topic_score(search, n) if offered else NO_CANDIDATES
-        near = o.query.style == NEAR_OOS
+        near = o.query.style == NEAR_MISS_STYLE
         # Escalated whatever the thresholds: the best entry lacks what was asked, or the message names nothing.
         blocked = bool(o.reply.unanswered) or names_nothing(search.analysis)
         in_top = any(h.entry.id in o.query.gold for h in offered)

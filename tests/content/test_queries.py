@@ -63,6 +63,23 @@ def test_gold_ids_typed_in_full_width_or_with_japanese_commas_are_read() -> None
     assert parse_queries("質問\t正解\nx\t11|12\n", "q.tsv")[0].gold == ("11", "12")  # as between alternates
 
 
+def test_a_gold_cell_that_says_none_in_words_is_a_question_for_a_person() -> None:
+    from faq_bot.content.queries import parse_queries
+
+    text = (
+        "質問\t正解\n天気は？\tなし\n株価は？\t－\n相場は？\tNone\n為替は？\t該当なし\n"
+        "見積は？\t-1\n請求は？\tなし、3\n"
+    )
+    assert [q.gold for q in parse_queries(text, "q.tsv")] == [(), (), (), (), ("-1",), ("なし", "3")]
+
+
+def test_a_near_miss_style_is_read_under_one_name_whatever_its_spelling() -> None:
+    from faq_bot.content.queries import NEAR_MISS_STYLE, parse_queries
+
+    text = "質問\t正解\t文体\na\t\tnear-miss\nb\t\tNear_OOS\nc\t\tnear oos\nd\t1\tLong\ne\t1\t言い換え\n"
+    assert [q.style for q in parse_queries(text, "q.tsv")] == [NEAR_MISS_STYLE] * 3 + ["Long", "言い換え"]
+
+
 def test_gold_ids_and_categories_the_faq_lacks_are_named_line_by_line_with_the_faq() -> None:
     from faq_bot.content.queries import check_labels, parse_queries
 

@@ -120,7 +120,7 @@ class VersionNotFoundError(NotFoundError):
         """The error for an id no kept version has (a mistyped or old address, a version pruned since)."""
         return cls(
             f"そのバージョン（{build_id[:60]}）は見つかりません。戻せるバージョンは「FAQの公開」ページの「バージョン」の"
-            "一覧（GET /admin/versions）から選んでください。"
+            "一覧から選んでください。"
         )
 
 

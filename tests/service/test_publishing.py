@@ -243,6 +243,7 @@ def test_rollback_page_serves_a_kept_version_again_only_with_login_and_csrf(
     missing = admin_client.get("/admin/rollback/no-such-build", headers={"accept": "text/html"})
     assert missing.status_code == 404 and "そのバージョン（no-such-build）は見つかりません。" in missing.text
     assert '<a href="/admin">管理画面に戻る</a>' in missing.text  # the way back to the versions
+    assert "/admin/versions" not in missing.text  # an editor is told the page, not the API's path
     forged = admin_client.post("/admin/ui/rollback", data={"csrf": "0" * 64, "build_id": old_build["build_id"]})
     assert forged.status_code == 403
     assert admin_client.get("/readyz").json()["faq_version"] == newer

@@ -139,7 +139,8 @@ def _table(groups: dict[str, list[Outcome]], label: str) -> list[dict[str, Any]]
     rows = []
     for name, group in groups.items():
         m = metrics_of(group)
-        keys = IN_SCOPE_KEYS if m["n_in_scope"] else OUT_OF_SCOPE_KEYS
+        # A group of both kinds (a paraphrase that should go to a person) gets both kinds of figures.
+        keys = (IN_SCOPE_KEYS if m["n_in_scope"] else ()) + (OUT_OF_SCOPE_KEYS if m["n_out_of_scope"] else ())
         counts = {k: m[k] for k in ("n_in_scope", "n_out_of_scope")}
         rows.append({label: name, "n": len(group), **counts, **{k: m[k] for k in keys if k in m}})
     return rows

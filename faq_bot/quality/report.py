@@ -143,6 +143,7 @@ def context(
     data = scored(report.outcomes)
     if proposal is not None:
         proposal = with_current_suggest(proposal, data, decision.suggest_threshold)
+    current = figures(data, decision.answer_threshold, decision.suggest_threshold)
     return {
         "decision_labels": DECISION_LABELS,
         "source": source,
@@ -158,8 +159,8 @@ def context(
         "caution_below": CAUTION_BELOW,
         "suggest_threshold": decision.suggest_threshold,
         "proposal": proposal,
-        "no_gain": proposal is not None
-        and not _gains(proposal, figures(data, decision.answer_threshold, decision.suggest_threshold)),
+        "current": current,  # what the current thresholds give, beside the proposal
+        "no_gain": proposal is not None and not _gains(proposal, current),
         "no_proposal": why_no_proposal(data) if proposal is None else None,
         "few_questions": few_questions(report.metrics),
         "one_question_moves": one_question_moves(report.metrics),

@@ -73,3 +73,18 @@ def test_calibration_counts_the_candidates_the_decision_offers(fake_engine: Engi
     for offered, least, in_top in ((1, 0.0, False), (3, 0.0, True), (3, 1.01, False)):  # and as probable as it asks
         outcome = outcomes_of([question], [reply], replace(params, suggestion_count=offered, candidate_threshold=least))
         assert scored(outcome)[0].gold_in_top is in_top
+
+
+def test_a_style_with_questions_of_both_kinds_gets_the_figures_of_both(fake_engine: Engine, tmp_path: Path) -> None:
+    queries = read_queries(
+        write(
+            tmp_path / "q.tsv",
+            "query\tgold\tstyle\n請求書はいつ発行されますか\t1\tparaphrase\n全く無関係な話題ですね\t\tparaphrase\n"
+            "？？\t\toos\n",
+        )
+    )
+    styles = {row["style"]: row for row in evaluate(fake_engine, queries).styles}
+    mixed = styles["paraphrase"]  # the out-of-scope paraphrase is not left out of its style's row
+    assert (mixed["n_in_scope"], mixed["n_out_of_scope"]) == (1, 1)
+    assert mixed["answered_correctly"] == 1.0 and mixed["oos_rejection"] == 1.0
+    assert "answered_correctly" not in styles["oos"] and styles["oos"]["oos_rejection"] == 1.0

@@ -61,14 +61,24 @@ def test_a_small_set_gets_its_proposal_with_a_warning(fake_engine: Engine, tmp_p
     assert "しきい値の提案（" in html and "4問（" in html and "提案は参考程度に" in html
     # A proposal well under the current thresholds comes with a caution: an easy set proposes answering everything.
     better = replace(proposal, answered_correctly=1.0, helpful=1.0, wrong_answers=0.0)
-    for answer, cautioned in ((0.07, True), (0.9, False)):
-        shown = batch_report.render_html(report, fake_engine.params.decision, "q.tsv", replace(better, answer=answer))
-        assert ("回答や候補を増やす方向です" in shown) == cautioned and "変える必要はありません" not in shown
-    # A proposal that changes nothing for the better on these questions says so instead.
     decision = fake_engine.params.decision
+    for answer, cautioned in ((0.07, True), (0.9, False)):
+        shown = batch_report.render_html(report, decision, "q.tsv", replace(better, answer=answer))
+        assert ("回答のしきい値を今より低く" in shown) == cautioned and "変える必要はありません" not in shown
+    # Each threshold's direction is said as it is: a higher もしかして threshold offers fewer candidates, not more.
+    higher_suggest = replace(better, answer=0.07, suggest=decision.suggest_threshold + 0.3)
+    shown = batch_report.render_html(report, decision, "q.tsv", higher_suggest)
+    assert "回答を増やす方向です" in shown and "もしかしてのしきい値を今より低く" not in shown
+    lower_suggest = replace(better, answer=decision.answer_threshold, suggest=0.01)
+    shown = batch_report.render_html(report, decision, "q.tsv", lower_suggest)
+    assert "候補を出す質問を増やす方向です" in shown and "回答のしきい値を今より低く" not in shown
+    # The proposal's figures stand beside the current ones, its wrong answers among them.
+    table = shown.split("今のしきい値と提案のしきい値を比べると", 1)[1].split("</table>", 1)[0]
+    assert "誤回答" in table and ">今<" in table and ">提案<" in table
+    # A proposal that changes nothing for the better on these questions says so instead.
     current = figures(scored(report.outcomes), decision.answer_threshold, decision.suggest_threshold)
     same = batch_report.render_html(report, fake_engine.params.decision, "q.tsv", replace(current, answer=0.07))
-    assert "変える必要はありません" in same and "回答や候補を増やす方向です" not in same
+    assert "変える必要はありません" in same and "増やす方向です" not in same
     assert "しきい値の提案（" not in same  # one message: no green proposal beside it
 
 
@@ -156,7 +166,8 @@ def test_a_suggest_threshold_of_zero_is_not_proposed(fake_engine: Engine, tmp_pa
     assert "<strong>0.0%</strong>" not in html and "（0.0）" not in html
     # The figures shown are those of the proposed answer threshold with the current もしかして threshold.
     kept = figures(scored(report.outcomes), proposal.answer, decision.suggest_threshold)
-    assert f"役に立った {kept.helpful * 100:.1f}%、範囲外を案内 {kept.oos_rejection * 100:.1f}%" in html
+    row = html.split(">提案<", 1)[1].split("</tr>", 1)[0]
+    assert f"<td>{kept.helpful * 100:.1f}%</td>" in row and f"<td>{kept.oos_rejection * 100:.1f}%</td>" in row
     # The proposal itself says so (what the JSON API shows): the current threshold, not proposed.
     kept_proposal = with_current_suggest(replace(proposal, suggest=0.0), scored(report.outcomes), 0.3)
     assert not kept_proposal.suggest_proposed and kept_proposal.suggest == 0.3

@@ -38,7 +38,7 @@ def parser() -> argparse.ArgumentParser:
     build.set_defaults(func=cmd_build_index)
 
     ev = sub.add_parser("eval", help="質問集で精度を測る")
-    ev.add_argument("queries", help="query と gold の列を持つTSV")
+    ev.add_argument("queries", help="query と gold の列を持つTSV・CSV・.xlsx")
     ev.add_argument("--faq", help="別のFAQ TSVで測る（索引はキャッシュされます）")
     ev.add_argument("--top-k", type=int, default=10)
     ev.add_argument("--json", action="store_true")
@@ -48,7 +48,7 @@ def parser() -> argparse.ArgumentParser:
     ev.set_defaults(func=cmd_eval)
 
     cal = sub.add_parser("calibrate", help="質問集とFAQ自身から判定モデルを学習し、しきい値を提案する")
-    cal.add_argument("queries", nargs="+", help="query と gold（任意で style）の列を持つTSV（複数可）")
+    cal.add_argument("queries", nargs="+", help="query と gold（任意で style）の列を持つTSV・CSV・.xlsx（複数可）")
     cal.add_argument("--max-wrong", type=float, default=MAX_WRONG, help=f"許容する誤回答の割合（既定 {MAX_WRONG}）")
     cal.add_argument(
         "--min-escalated", type=float, default=MIN_ESCALATED,

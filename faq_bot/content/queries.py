@@ -58,8 +58,11 @@ class LabelledQuery:
 
 
 def parse_queries(text: str, source: str, *, skip_incomplete: bool = False) -> list[LabelledQuery]:
-    """Parse TSV text with at least ``query`` and ``gold`` columns (gold: comma-separated ids)."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t")
+    """Parse TSV text with at least ``query`` and ``gold`` columns (gold: comma-separated ids); a heading line with
+    commas and no tab is CSV, as Excel saves it (several ids then stand in quotes: "11,12")."""
+    heading = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = "," if "\t" not in heading and "," in heading else "\t"
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     return queries_from_rows(((reader.line_num, row) for row in reader), source, skip_incomplete=skip_incomplete)
 
 
@@ -123,7 +126,7 @@ def style_of(text: str) -> str:
 
 
 def queries_of(raw: bytes, source: str, *, skip_incomplete: bool = False) -> list[LabelledQuery]:
-    """The questions of a file's bytes: a TSV (the FAQ file's encodings) or the first sheet of an .xlsx."""
+    """The questions of a file's bytes: a TSV or CSV (the FAQ file's encodings) or the first sheet of an .xlsx."""
     if is_workbook(raw):
         try:
             rows, formulas = sheet_rows(raw, source)
@@ -138,7 +141,7 @@ def queries_of(raw: bytes, source: str, *, skip_incomplete: bool = False) -> lis
 
 
 def read_queries(path: Path, *, skip_incomplete: bool = False) -> list[LabelledQuery]:
-    """Read a labelled question set from a file (TSV in UTF-8, UTF-8 with BOM or CP932, or .xlsx)."""
+    """Read a labelled question set from a file (TSV or CSV in UTF-8, UTF-8 with BOM or CP932, or .xlsx)."""
     try:
         raw = path.read_bytes()
     except OSError as exc:

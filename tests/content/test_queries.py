@@ -73,6 +73,14 @@ def test_a_gold_cell_that_says_none_in_words_is_a_question_for_a_person() -> Non
     assert [q.gold for q in parse_queries(text, "q.tsv")] == [(), (), (), (), ("-1",), ("なし", "3")]
 
 
+def test_a_csv_as_excel_saves_it_is_read_like_a_tsv() -> None:
+    raw = '質問,正解,文体\r\n請求書は？,"11,12",casual\r\n"天気は、どう？",なし,oos\r\n'.encode("cp932")
+    assert [(q.query, q.gold, q.style) for q in queries_of(raw, "q.csv")] == [
+        ("請求書は？", ("11", "12"), "casual"),
+        ("天気は、どう？", (), "oos"),
+    ]
+
+
 def test_a_near_miss_style_is_read_under_one_name_whatever_its_spelling() -> None:
     from faq_bot.content.queries import NEAR_MISS_STYLE, parse_queries
 

@@ -374,6 +374,15 @@ def test_pasted_questions_run_like_an_uploaded_file(logged_in_client: TestClient
     error = headless.text.split('class="error"')[1].split("</p>")[0]
     assert "1件の問題" in error and "質問（query）" in error and "1行" in error  # what is wrong, and where
     assert "質問集「貼り付けた表」を読み込めません" in error
+    # A file chosen beside a pasted table runs the file, and the page says the table was not used (it stays).
+    csv_file = "質問,正解\r\n請求書はいつ発行されますか,1\r\n".encode("cp932")
+    both = logged_in_client.post(
+        "/admin/ui/batch", data={"csrf": csrf, "pasted": pasted}, files={"file": ("q.csv", csv_file)}
+    )
+    assert (
+        "ファイル「q.csv」で実行しました。貼り付け欄の表は使っていません。" in both.text and "確率の分布" in both.text
+    )
+    assert "社員食堂はありますか\t" in both.text.split('id="pasted"')[1].split("</textarea>")[0]
 
 
 def test_times_are_in_the_configured_zone_and_the_log_csv_has_categories(

@@ -87,7 +87,7 @@ async def batch_ui(
     auth.check_csrf(request, csrf)
     has_file = file is not None and bool(file.filename)
     if not has_file and not pasted.strip():
-        missing = "質問集のファイル（TSV、またはExcelの.xlsx）を選ぶか、表を貼り付けてください。"
+        missing = "質問集のファイル（TSV・CSV、またはExcelの.xlsx）を選ぶか、表を貼り付けてください。"
         return await render(request, auth, "batch.html", "batch", error=missing)
     name = file.filename if file is not None and file.filename else "貼り付けた表"
     try:
@@ -107,7 +107,10 @@ async def batch_ui(
         key = staging.put(csv_text.encode("utf-8"), length=32, **_RESULT)
         decision = publisher.engine.params.decision
         ctx = batch_report.context(result.report, decision, name, result.proposal, timezone=settings.timezone)
-        return View("batch.html", {"csv_key": key, "pasted": pasted, **ctx})  # the table stays, to change and rerun
+        # The table stays, to change and rerun; beside a file it was not used, and the page says so.
+        unused = has_file and bool(pasted.strip())
+        notice = f"ファイル「{name}」で実行しました。貼り付け欄の表は使っていません。" if unused else ""
+        return View("batch.html", {"csv_key": key, "pasted": pasted, "notice": notice, **ctx})
 
     return await with_progress(request, auth, "batch", f"一括テスト（{len(queries)}問）を実行しています", work)
 

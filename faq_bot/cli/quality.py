@@ -41,7 +41,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
             Path(args.html).write_text(html, encoding="utf-8")
             say(f"報告を書き出しました: {args.html}")
         if args.csv:
-            Path(args.csv).write_text(batch_report.to_csv(batch_report.rows(report)), encoding="utf-8")
+            table = batch_report.rows(report, settings.retrieval_params().decision)
+            Path(args.csv).write_text(batch_report.to_csv(table), encoding="utf-8")
     if args.json:
         print(json.dumps(report_dict(report), ensure_ascii=False))
         return 0

@@ -217,6 +217,24 @@ def _off_subject(reply: Reply, params: DecisionParams) -> bool:
     return lifted and decide(sharing, params).decision != Decision.ANSWER
 
 
+def reason(reply: Reply, params: DecisionParams) -> str:
+    """Why a probable enough entry was not the answer, as the test console says it (empty when nothing but the
+    probabilities decided): what was asked is not in its answer, the message is far from the FAQ's subject, or it
+    shares no word with the entry (or with any candidate)."""
+    if reply.decision in (Decision.ANSWER, Decision.SMALLTALK) or not reply.search.hits:
+        return ""
+    first = f"1位の確率 {reply.confidence * 100:.1f}% ですが、"
+    if reply.unanswered:
+        return f"尋ねている{'・'.join(reply.unanswered)}が回答にありません"
+    if _off_subject(reply, params):
+        return first + "FAQの主題から遠いため回答しません"
+    if _no_shared_words(reply, params):
+        if reply.decision == Decision.ESCALATE:
+            return "上位の候補のどれとも共通の語がありません"
+        return first + "1位の項目と共通の語がないため回答しません"
+    return ""
+
+
 def _shown(reply: Reply) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
     """What a visitor sees of a reply: the decision, the candidates offered, the related questions listed."""
     return reply.decision.value, tuple(h.entry.id for h in reply.suggestions), tuple(h.entry.id for h in reply.related)

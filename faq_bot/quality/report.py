@@ -20,6 +20,7 @@ from faq_bot.quality.calibrate import (
     with_current_suggest,
 )
 from faq_bot.quality.evaluate import Outcome, Report, scored
+from faq_bot.quality.explain import reason
 from faq_bot.quality.plots import plots
 from faq_bot.retrieval.decision import Decision, decision_label
 from faq_bot.retrieval.params import DecisionParams
@@ -43,9 +44,12 @@ class Row:
     lexical: float
     ok: bool
     categories: tuple[str, ...] = ()  # asked within these (the file's 絞り込み)
+    reason: str = ""  # why a probable entry was not the answer (``explain.reason``), as the test console says it
+    style: str = ""  # the file's 文体
+    line: int = 0  # where the question stands in its file (the row Excel shows)
 
 
-def rows(report: Report) -> list[Row]:
+def rows(report: Report, decision: DecisionParams) -> list[Row]:
     """The result table."""
     out = []
     for o in report.outcomes:
@@ -65,6 +69,9 @@ def rows(report: Report) -> list[Row]:
                 round(top.lexical, 4) if top else 0.0,
                 o.ok,
                 o.query.categories,
+                reason(o.reply, decision),
+                o.query.style,
+                o.query.line,
             )
         )
     return out
@@ -85,12 +92,22 @@ def entry_questions(outcomes: Sequence[Outcome]) -> dict[str, str]:
     return {h.entry.id: h.entry.question for o in outcomes for h in o.reply.search.hits}
 
 
+def _got(row: Row) -> str:
+    """What the visitor got, as the page's 結果 column says it."""
+    if row.decision == Decision.ESCALATE.value:
+        return "担当者へ"
+    if row.decision == Decision.SUGGEST.value:
+        return f"候補 {row.got}"
+    return row.got
+
+
 def to_csv(table: Sequence[Row]) -> str:
     """The result table as CSV (UTF-8 with BOM so that Excel opens it right; no cell runs as a formula)."""
-    head = ["質問", "期待", "結果", "判定", "期待の順位", "確率", "総合", "密", "語彙", "正しい", "絞り込み"]
+    head = ["行", "質問", "期待", "結果", "判定", "理由", "期待の順位", "確率", "総合", "密", "語彙", "正しい",
+            "絞り込み", "文体"]  # fmt: skip
     body = (
-        [r.query, r.expected, r.got, decision_label(r.decision), r.rank or "", r.probability, r.score, r.dense,
-         r.lexical, int(r.ok), "、".join(r.categories)]
+        [r.line or "", r.query, r.expected or "担当者へ", _got(r), decision_label(r.decision), r.reason, r.rank or "",
+         r.probability, r.score, r.dense, r.lexical, "○" if r.ok else "×", "、".join(r.categories), r.style]
         for r in table
     )  # fmt: skip
     return csv_text([head, *body])
@@ -151,7 +168,7 @@ def context(
         "metrics": report.metrics,
         "styles": report.styles,
         "categories": report.categories,
-        "rows": rows(report),
+        "rows": rows(report, decision),
         "confused": confused_pairs(report.outcomes),
         "entry_questions": entry_questions(report.outcomes),
         "plots": plots(report.outcomes, decision.answer_threshold),

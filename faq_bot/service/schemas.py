@@ -465,6 +465,11 @@ class BatchRow(BaseModel):
     categories: list[str] = Field(
         default_factory=list, description="この分類に絞って聞いた質問（ファイルの「絞り込み」列）"
     )
+    reason: str = Field(
+        "", description="確率が足りていたのに回答しなかった理由（テストコンソールと同じ文。なければ空）"
+    )
+    style: str = Field("", description="ファイルの「文体」列")
+    line: int = Field(0, description="質問がファイルの何行目か（Excelの行番号）")
 
 
 class ThresholdProposal(BaseModel):

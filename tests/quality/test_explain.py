@@ -73,6 +73,13 @@ def test_explanation_says_when_sharing_no_word_changed_the_reply() -> None:
     assert _no_shared_words(decide(search("あほ", 0.7, 0.1, 0.05), params), params)  # else answered / listed
     assert _no_shared_words(decide(search("how can i pay", 0.7, 0.1), params), params)  # else answered
     assert not _no_shared_words(decide(search("ねこ", 0.01, 0.01), params), params)  # escalated either way
+    # The batch test's rows say it as the console does (``reason``); an answer or a plain escalation needs none.
+    from faq_bot.quality.explain import reason
+
+    assert reason(decide(search("how can i pay", 0.7, 0.1), params), params) == (
+        "1位の確率 70.0% ですが、1位の項目と共通の語がないため回答しません"
+    )
+    assert reason(decide(search("ねこ", 0.01, 0.01), params), params) == ""
 
 
 def test_explanation_lists_the_words_the_faq_never_uses(fake_engine: Engine) -> None:

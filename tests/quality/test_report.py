@@ -32,8 +32,12 @@ def test_confused_pairs_and_csv(fake_engine: Engine, tmp_path: Path) -> None:
     named = batch_report.entry_questions(report.outcomes)  # the report names the pair by their questions too
     html = batch_report.render_html(report, fake_engine.params.decision, "q.tsv")
     assert f"<td>2 {named['2']}</td><td>1 {named['1']}</td>" in html
-    csv_text = batch_report.to_csv(batch_report.rows(report))
-    assert csv_text.startswith("\ufeff質問,期待,結果") and len(csv_text.strip().splitlines()) == 5
+    csv_text = batch_report.to_csv(batch_report.rows(report, fake_engine.params.decision))
+    assert csv_text.startswith("\ufeff行,質問,期待,結果,判定,理由") and len(csv_text.strip().splitlines()) == 5
+    # As the page says it: the line in the file, 担当者へ for an escalation, ○ / × for right, the style.
+    lines = csv_text.strip().splitlines()[1:]
+    assert all(line.split(",")[0].isdigit() for line in lines) and any(",担当者へ," in line for line in lines)
+    assert all(line.split(",")[11] in ("○", "×") for line in lines)
 
 
 def test_the_tradeoff_agrees_with_the_table_at_the_current_threshold(fake_engine: Engine, tmp_path: Path) -> None:
@@ -91,7 +95,7 @@ def test_tradeoff_moves_the_right_way(fake_engine: Engine, tmp_path: Path) -> No
 
 def test_escalations_show_no_entry_id_and_rates_are_percentages(fake_engine: Engine, tmp_path: Path) -> None:
     report = run(fake_engine, tmp_path)
-    table = batch_report.rows(report)
+    table = batch_report.rows(report, fake_engine.params.decision)
     escalated = [r for r in table if r.decision == "escalate"]
     assert escalated and all(r.got == "" for r in escalated)  # item 10: 結果 is what the visitor got
     html = batch_report.render_html(report, fake_engine.params.decision, "q.tsv")
@@ -176,3 +180,14 @@ def test_a_suggest_threshold_of_zero_is_not_proposed(fake_engine: Engine, tmp_pa
     # A proposal that places it is shown as before.
     placed = batch_report.render_html(report, decision, "q.tsv", replace(proposal, suggest=0.42))
     assert "提案できません" not in placed and "<strong>42.0%</strong>（0.42）" in placed
+
+
+def test_a_row_says_why_a_probable_entry_was_not_the_answer(fake_engine: Engine, tmp_path: Path) -> None:
+    # 見積書を発行できますか names no price: the row says so, as the test console does, and links to it on the page.
+    path = write(tmp_path / "q.tsv", "query\tgold\tstyle\n見積書の料金はいくらですか\t3\tshort\n")
+    report = evaluate(fake_engine, read_queries(path))
+    (row,) = batch_report.rows(report, fake_engine.params.decision)
+    assert (row.reason, row.style, row.line) == ("尋ねている料金・費用が回答にありません", "short", 2)
+    html = batch_report.render_html(report, fake_engine.params.decision, "q.tsv")
+    assert "尋ねている料金・費用が回答にありません" in html and "2行目" in html
+    assert "/admin/console?" not in html  # a report saved as a file has no console to link to

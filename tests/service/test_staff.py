@@ -43,7 +43,7 @@ def test_batch_endpoint_gives_metrics_rows_and_formats(admin_client: TestClient)
     html = admin_client.post("/admin/batch?format=html", files=files, headers=ADMIN_AUTH)
     assert html.headers["content-type"].startswith("text/html") and "data:image/png;base64," in html.text
     csv_res = admin_client.post("/admin/batch?format=csv", files=files, headers=ADMIN_AUTH)
-    assert csv_res.text.startswith("\ufeff質問")
+    assert csv_res.text.startswith("\ufeff行,質問")
     bad = admin_client.post("/admin/batch", files={"file": ("q.tsv", b"q\tx\n1\t2\n")}, headers=ADMIN_AUTH)
     assert bad.status_code == 422
 
@@ -67,8 +67,8 @@ def test_a_batch_asks_each_question_in_the_categories_its_file_narrows_it_to(adm
     assert [(r["categories"], r["ok"]) for r in res["rows"]] == [(["会員"], False), (["支払い", "会員"], True)]
     csv_text = admin_client.post("/admin/batch?format=csv", files={"file": ("q.tsv", data.encode())},
                                  headers=ADMIN_AUTH).text  # fmt: skip
-    assert csv_text.splitlines()[0].endswith(",正しい,絞り込み") and csv_text.splitlines()[2].endswith(
-        ",1,支払い、会員"
+    assert csv_text.splitlines()[0].endswith(",正しい,絞り込み,文体") and csv_text.splitlines()[2].endswith(
+        ",○,支払い、会員,"
     )
     html = admin_client.post("/admin/batch?format=html", files={"file": ("q.tsv", data.encode())}, headers=ADMIN_AUTH)
     assert "絞り込み: 支払い、会員" in html.text
@@ -159,7 +159,7 @@ def test_csv_downloads_never_carry_a_live_formula(admin_client: TestClient) -> N
     assert rows[1][1] == "'" + evil and rows[1][comment] == "'+cmd|' /C calc'!A0"
     queries = b"query\tgold\n@SUM(A1:A9)\t1\n-1+1\t\n"
     batch = admin_client.post("/admin/batch?format=csv", files={"file": ("q.tsv", queries)}, headers=ADMIN_AUTH).text
-    cells = [row[0] for row in csv.reader(io.StringIO(batch.lstrip("\ufeff")))][1:]
+    cells = [row[1] for row in csv.reader(io.StringIO(batch.lstrip("\ufeff")))][1:]
     assert cells == ["'@SUM(A1:A9)", "'-1+1"]
 
 
@@ -205,7 +205,7 @@ def test_staff_pages_render_console_batch_and_log(logged_in_client: TestClient) 
     page = logged_in_client.post("/admin/ui/batch", data={"csrf": csrf}, files={"file": ("q.tsv", QUERIES.encode())})
     assert "確率の分布" in page.text
     link = re.search(r'href="(/admin/batch/[0-9a-f]{32}\.csv)"', page.text)
-    assert link and logged_in_client.get(link.group(1)).text.startswith("\ufeff質問")
+    assert link and logged_in_client.get(link.group(1)).text.startswith("\ufeff行,質問")
     logged_in_client.post("/api/chat", json={"message": "社員食堂はありますか"})
     log = logged_in_client.get("/admin/log")
     assert "社員食堂はありますか" in log.text and "言い換えとして追加（確認へ）" in log.text
@@ -383,6 +383,10 @@ def test_pasted_questions_run_like_an_uploaded_file(logged_in_client: TestClient
         "ファイル「q.csv」で実行しました。貼り付け欄の表は使っていません。" in both.text and "確率の分布" in both.text
     )
     assert "社員食堂はありますか\t" in both.text.split('id="pasted"')[1].split("</textarea>")[0]
+    wrong = "質問\t正解\n請求書はいつ発行されますか\t3\n"
+    missed = logged_in_client.post("/admin/ui/batch", data={"csrf": csrf, "pasted": wrong})
+    row = missed.text.split('<tr class="ng">')[1].split("</tr>")[0]  # a row not right: its why, one click away
+    assert "2行目" in row and 'href="/admin/console?q=' in row and "テストコンソールで理由を見る" in row
 
 
 def test_times_are_in_the_configured_zone_and_the_log_csv_has_categories(

@@ -103,14 +103,15 @@ async def batch_ui(
     def work(progress: Progress) -> View:
         result = run_batch(publisher.engine, queries, progress=progress)
         progress(Step("報告を作成しています"))
-        csv_text = batch_report.to_csv(batch_report.rows(result.report))
-        key = staging.put(csv_text.encode("utf-8"), length=32, **_RESULT)
         decision = publisher.engine.params.decision
+        csv_text = batch_report.to_csv(batch_report.rows(result.report, decision))
+        key = staging.put(csv_text.encode("utf-8"), length=32, **_RESULT)
         ctx = batch_report.context(result.report, decision, name, result.proposal, timezone=settings.timezone)
         # The table stays, to change and rerun; beside a file it was not used, and the page says so.
         unused = has_file and bool(pasted.strip())
         notice = f"ファイル「{name}」で実行しました。貼り付け欄の表は使っていません。" if unused else ""
-        return View("batch.html", {"csv_key": key, "pasted": pasted, "notice": notice, **ctx})
+        # On the admin page (not in a report saved as a file) a row not right links to the test console.
+        return View("batch.html", {"csv_key": key, "pasted": pasted, "notice": notice, "console_links": True, **ctx})
 
     return await with_progress(request, auth, "batch", f"一括テスト（{len(queries)}問）を実行しています", work)
 

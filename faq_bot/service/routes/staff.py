@@ -65,14 +65,16 @@ async def batch_run(publisher: Publisher, file: UploadFile) -> BatchResult:
 async def batch_api(
     publisher: PublisherDep,
     settings: SettingsDep,
-    file: Annotated[UploadFile, File(description="query と gold の列を持つTSVか.xlsx（gold が空 = 案内が正解）")],
+    file: Annotated[
+        UploadFile, File(description="query と gold の列を持つTSV・CSV・.xlsx（gold が空か「なし」 = 案内が正解）")
+    ],
     format: Annotated[str, Query(pattern="^(json|html|csv)$")] = "json",
 ) -> Any:
     """Run a question set: metrics, per-category table, confused pairs, rows; ``format=html`` or ``csv`` too."""
     result = await batch_run(publisher, file)
     report = result.report
+    decision = publisher.engine.params.decision
     if format == "html":
-        decision = publisher.engine.params.decision
         name = file.filename or "batch.tsv"
         html = await in_background(
             lambda: batch_report.render_html(report, decision, name, result.proposal, timezone=settings.timezone)
@@ -82,13 +84,13 @@ async def batch_api(
             html, headers={"Content-Security-Policy": "default-src 'none'; img-src data:; style-src 'unsafe-inline'"}
         )
     if format == "csv":
-        return csv_download(batch_report.to_csv(batch_report.rows(report)), "batch-result.csv")
+        return csv_download(batch_report.to_csv(batch_report.rows(report, decision)), "batch-result.csv")
     return schemas.BatchReply(
         metrics=report.metrics,
         styles=report.styles,
         categories=report.categories,
         confused=batch_report.confused_pairs(report.outcomes),
-        rows=[schemas.BatchRow(**asdict(r)) for r in batch_report.rows(report)],
+        rows=[schemas.BatchRow(**asdict(r)) for r in batch_report.rows(report, decision)],
         proposal=schemas.ThresholdProposal(**asdict(result.proposal)) if result.proposal else None,
         no_proposal=why_no_proposal(scored(report.outcomes)) if result.proposal is None else None,
     )

@@ -109,6 +109,8 @@ class Explanation:
     # Not answered because the best entry shares no word with the question (``grounded``), or no candidates because
     # none shares one (``topic_score``): with shared words the reply would have been another.
     no_shared_words: bool
+    # Why a probable enough entry was not the answer, in the words the console and the batch test use (``reason``).
+    reason: str
     hits: tuple[ExplainedHit, ...]
     faq_version: str
     reply: Reply
@@ -183,6 +185,7 @@ def explain(loaded: Loaded, query: str, categories: Sequence[str] | None = None,
         # Only when the topic model's bar was the reason: without it, the same search would be answered.
         off_subject=_off_subject(reply, decision),
         no_shared_words=_no_shared_words(reply, decision),
+        reason=reason(reply, decision),
         hits=tuple(hits),
         faq_version=loaded.faq_version,
         reply=reply,

@@ -439,6 +439,7 @@ class ExplainReply(BaseModel):
     unanswered: list[str] = Field(
         description="質問が求める情報（時期・料金・数など）のうち、最上位の回答に書かれていないもの"
     )
+    reason: str = Field(description="確率が足りていたのに回答しなかった理由（一括テストの結果と同じ文。なければ空）")
     hits: list[ExplainedHitOut]
     faq_version: str
 

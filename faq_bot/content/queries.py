@@ -81,11 +81,7 @@ def queries_from_rows(
         if name is not None:
             columns.setdefault(name, i)
     if "query" not in columns or "gold" not in columns:
-        raise FaqFormatError(
-            source,
-            [FormatProblem(1, None, "見出し行に質問（query）と正解のid（gold）の列が必要です。")],
-            what=QUERY_SET,
-        )
+        raise FaqFormatError(source, [FormatProblem(1, None, _heading_problem(header))], what=QUERY_SET)
 
     def cell(row: list[str], name: str) -> str:
         i = columns.get(name)
@@ -109,6 +105,21 @@ def queries_from_rows(
     for problem in problems:
         log.warning("%s: line left out: %s", source, problem)
     return queries
+
+
+def _heading_problem(header: list[str]) -> str:
+    """What is wrong with a first row that does not name the question and gold columns, and what would."""
+    found = [h.strip() for h in header if h.strip()]
+    if not found:
+        return (
+            "1行目に見出し行がありません（空のファイルか、1行目が空です）。1行目に「質問」「正解」の見出し、"
+            "2行目から質問を1行に1問書いてください。"
+        )
+    named = "、".join(f"「{h[:20]}」" for h in found[:6]) + ("…" if len(found) > 6 else "")
+    return (
+        f"見出し行に質問（query）と正解のid（gold）の列が必要です（1行目は {named}）。"
+        "質問の列は「質問」か「query」、正解の列は「正解」「正解id」「期待」か「gold」と書いてください。"
+    )
 
 
 def gold_ids(text: str) -> tuple[str, ...]:

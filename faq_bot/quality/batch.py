@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from faq_bot.content.faq import FaqEntry
 from faq_bot.content.queries import QUERY_SET, LabelledQuery, check_labels, queries_of
 from faq_bot.errors import FaqFormatError, FormatProblem
 from faq_bot.progress import Progress
@@ -21,6 +22,22 @@ class BatchResult:
 
     report: Report
     proposal: Thresholds | None
+
+
+def template_rows(entries: Sequence[FaqEntry]) -> list[list[str]]:
+    """A question set to start from, for the FAQ given: the headings, one of its questions as it is, and a line
+    for each kind of question worth asking (to be replaced with the staff's own)."""
+    first = entries[0] if entries else None
+    id_ = first.id if first else "1"
+    rows = [["質問", "正解", "文体", "絞り込み"]]
+    if first is not None:
+        rows.append([first.question, id_, "FAQの質問そのまま", ""])
+    rows += [
+        [f"（訪問者が書きそうな言い方で、FAQ {id_} が答える質問）", id_, "言い換え", ""],
+        ["（FAQの話題に近いが、FAQでは答えられない質問）", "なし", "near-oos", ""],
+        ["（FAQとは関係のない質問）", "なし", "", ""],
+    ]
+    return rows
 
 
 def batch_queries(

@@ -73,6 +73,17 @@ def test_a_gold_cell_that_says_none_in_words_is_a_question_for_a_person() -> Non
     assert [q.gold for q in parse_queries(text, "q.tsv")] == [(), (), (), (), ("-1",), ("なし", "3")]
 
 
+def test_a_first_row_without_the_columns_says_what_it_holds_and_what_would_do() -> None:
+    for raw, said in (
+        (b"", "1行目に見出し行がありません（空のファイルか"),
+        ("タイトル\t\n質問\t正解\n".encode(), "（1行目は 「タイトル」）"),
+        ("質問\t正解のFAQ番号\nx\t1\n".encode(), "正解の列は「正解」「正解id」「期待」か「gold」"),
+    ):
+        with pytest.raises(FaqFormatError) as caught:
+            queries_of(raw, "q.tsv")
+        assert said in caught.value.problems[0].message and caught.value.problems[0].line == 1
+
+
 def test_a_csv_as_excel_saves_it_is_read_like_a_tsv() -> None:
     raw = '質問,正解,文体\r\n請求書は？,"11,12",casual\r\n"天気は、どう？",なし,oos\r\n'.encode("cp932")
     assert [(q.query, q.gold, q.style) for q in queries_of(raw, "q.csv")] == [

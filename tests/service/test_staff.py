@@ -360,6 +360,18 @@ def test_an_upload_preview_leads_back_without_publishing(logged_in_client: TestC
     assert logged_in_client.get("/api/faqs/1").json()["answer"] == "毎月10日頃に発行します。"
 
 
+def test_the_batch_page_offers_a_template_that_runs_as_it_is(logged_in_client: TestClient) -> None:
+    page = logged_in_client.get("/admin/batch")
+    assert "一度に5,000問までです" in page.text and "near-oos" in page.text and "質問ログにも残りません" in page.text
+    template = logged_in_client.get("/admin/batch-template.csv")
+    assert template.headers["content-type"].startswith("text/csv") and template.text.startswith("\ufeff質問,正解,文体")
+    csrf = csrf_of(page.text)
+    run = logged_in_client.post("/admin/ui/batch", data={"csrf": csrf}, files={"file": ("t.csv", template.content)})
+    assert "確率の分布" in run.text and "near-oos" in run.text  # read back as it was written
+    logged_in_client.cookies.clear()
+    assert logged_in_client.get("/admin/batch-template.csv", follow_redirects=False).status_code in (303, 401)
+
+
 def test_pasted_questions_run_like_an_uploaded_file(logged_in_client: TestClient) -> None:
     csrf = csrf_of(logged_in_client.get("/admin/batch").text)
     pasted = "query\tgold\r\n請求書はいつ発行されますか\t1\r\n社員食堂はありますか\t\r\n"

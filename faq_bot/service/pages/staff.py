@@ -13,7 +13,7 @@ from faq_bot.errors import FaqBotError, FaqFormatError, NotFoundError
 from faq_bot.progress import Progress, Step
 from faq_bot.publishing.publisher import Publisher, alternate_source
 from faq_bot.quality import report as batch_report
-from faq_bot.quality.batch import batch_queries, run_batch
+from faq_bot.quality.batch import MAX_BATCH, batch_queries, run_batch, template_rows
 from faq_bot.quality.doubtful import REVIEW_BELOW, REVIEW_LEVELS, review
 from faq_bot.quality.grouping import QuestionGroup
 from faq_bot.quality.insights import EntryUsage, entry_usage
@@ -31,6 +31,7 @@ from faq_bot.service.schemas import ALTERNATE_CHARS
 from faq_bot.service.streaming import View, with_progress
 from faq_bot.service.templating import render
 from faq_bot.service.uploads import read_upload
+from faq_bot.spreadsheet import csv_text
 from faq_bot.storage.chatlog import CONFIRMED_LIMIT, UNDOABLE, ChatLog, ConfirmedAnswer, confirmed_questions
 from faq_bot.storage.masking import masked_parts
 from faq_bot.text.analyzer import TextAnalyzer
@@ -69,7 +70,13 @@ async def console_page(
 @staff_pages.get("/batch", response_class=HTMLResponse)
 async def batch_page(request: Request, auth: AuthDep) -> HTMLResponse:
     """Upload a question set."""
-    return await render(request, auth, "batch.html", "batch")
+    return await render(request, auth, "batch.html", "batch", max_batch=MAX_BATCH)
+
+
+@staff_pages.get("/batch-template.csv", response_model=None)
+async def batch_template(auth: AuthDep, publisher: PublisherDep) -> Response:
+    """A question set to start from (CSV, as Excel opens it): the headings and a line of each kind."""
+    return csv_download(csv_text(template_rows(publisher.engine.current.index.entries)), "batch-template.csv")
 
 
 @staff_pages.post("/ui/batch", response_class=HTMLResponse, response_model=None)
@@ -88,7 +95,7 @@ async def batch_ui(
     has_file = file is not None and bool(file.filename)
     if not has_file and not pasted.strip():
         missing = "質問集のファイル（TSV・CSV、またはExcelの.xlsx）を選ぶか、表を貼り付けてください。"
-        return await render(request, auth, "batch.html", "batch", error=missing)
+        return await render(request, auth, "batch.html", "batch", error=missing, max_batch=MAX_BATCH)
     name = file.filename if file is not None and file.filename else "貼り付けた表"
     try:
         if file is not None and has_file:
@@ -98,7 +105,8 @@ async def batch_ui(
         live = publisher.engine.current
         queries = await in_background(batch_queries, raw, name, live.entry_ids, live.index.categories)
     except FaqBotError as exc:  # a set that cannot be read: each problem with its line
-        return await render(request, auth, "batch.html", "batch", error=str(exc), pasted=pasted)
+        page = {"error": str(exc), "pasted": pasted, "max_batch": MAX_BATCH}
+        return await render(request, auth, "batch.html", "batch", **page)
 
     def work(progress: Progress) -> View:
         result = run_batch(publisher.engine, queries, progress=progress)
@@ -111,7 +119,8 @@ async def batch_ui(
         unused = has_file and bool(pasted.strip())
         notice = f"ファイル「{name}」で実行しました。貼り付け欄の表は使っていません。" if unused else ""
         # On the admin page (not in a report saved as a file) a row not right links to the test console.
-        return View("batch.html", {"csv_key": key, "pasted": pasted, "notice": notice, "console_links": True, **ctx})
+        extra = {"notice": notice, "console_links": True, "max_batch": MAX_BATCH}
+        return View("batch.html", {"csv_key": key, "pasted": pasted, **extra, **ctx})
 
     return await with_progress(request, auth, "batch", f"一括テスト（{len(queries)}問）を実行しています", work)
 

@@ -237,8 +237,10 @@ def _unreadable(source: str, exc: BaseException) -> FaqFormatError:
 
 
 def formula_problems(formula_cells: Sequence[tuple[int, int]], header: Sequence[str]) -> list[FormatProblem]:
-    """One problem per formula cell: its value is not what the editor sees, so it is refused."""
-    labels = _labels(header)
+    """One problem per formula cell: its value is not what the editor sees, so it is refused. The column is named
+    by its letter and its heading as written where it is no FAQ column (a question set's 正解: 「B列（正解）」)."""
+    written = {i: str(cell).strip()[:20] for i, cell in enumerate(header) if str(cell).strip()}
+    labels = written | _labels(header)
     return [
         FormatProblem(row, _where(col, labels), "数式は使えません。値として貼り付けてください。")
         for row, col in formula_cells

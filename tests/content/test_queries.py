@@ -37,6 +37,19 @@ def test_a_gold_without_its_question_is_named_by_line_and_blank_lines_are_skippe
     assert "質問が空です" in caught.value.problems[0].message and caught.value.what == "質問集"
 
 
+def test_a_formula_in_a_question_set_is_named_by_its_column_letter_and_heading() -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in (["質問", "正解"], ["請求書はいつ届きますか", "=1+1"]):
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    with pytest.raises(FaqFormatError) as caught:
+        queries_of(out.getvalue(), "q.xlsx")
+    assert [(p.line, p.column) for p in caught.value.problems] == [(2, "B列（正解）")]
+
+
 def test_a_damaged_workbook_is_a_question_set_problem_in_japanese() -> None:
     with pytest.raises(FaqFormatError) as caught:
         queries_of(b"PK\x03\x04" + b"\x00" * 40, "q.xlsx")

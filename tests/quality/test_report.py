@@ -24,6 +24,9 @@ def test_html_report_embeds_both_plots_and_the_table(fake_engine: Engine, tmp_pa
     html = batch_report.render_html(run(fake_engine, tmp_path), fake_engine.params.decision, "q.tsv")
     assert html.count('src="data:image/png;base64,') == 2
     assert "確率の分布" in html and "結果一覧" in html and "関係ない話" in html and "<script" not in html
+    # The rows not right can be shown alone, without a script: the checkbox's state hides the right ones.
+    assert 'id="only-missed"' in html and "正しくなかった行（1件）だけ表示" in html
+    assert ".only-missed:checked ~ .table-scroll table.results tr.ok { display: none; }" in html
 
 
 def test_confused_pairs_and_csv(fake_engine: Engine, tmp_path: Path) -> None:

@@ -62,14 +62,24 @@ def tradeoff(outcomes: Sequence[Outcome], thresholds: Sequence[float]) -> dict[s
     return out
 
 
+#: The proposed threshold's line: dashed, in the report's amber (the current one is blue and solid).
+PROPOSED_COLOR = "#9a6700"
+
+
+def _shown_apart(proposed: float | None, current: float) -> bool:
+    """True when a proposed threshold is one to draw: there is one, and it is not the current one as shown."""
+    return proposed is not None and percent(proposed) != percent(current)
+
+
 def _png(fig: Any) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
-def plots(outcomes: Sequence[Outcome], answer_threshold: float) -> dict[str, str]:
-    """Two PNG plots as data URLs: the best entries' probabilities and the answer threshold's trade-off."""
+def plots(outcomes: Sequence[Outcome], answer_threshold: float, proposed: float | None = None) -> dict[str, str]:
+    """Two PNG plots as data URLs: the best entries' probabilities and the answer threshold's trade-off, each with
+    the current answer threshold and, if one is proposed, the proposed one (dashed)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -79,19 +89,21 @@ def plots(outcomes: Sequence[Outcome], answer_threshold: float) -> dict[str, str
     # Fonts for these figures only (rc_context): nothing global changes for other matplotlib users.
     with plt.rc_context({"font.family": "sans-serif", "font.sans-serif": JAPANESE_FONTS}):
         return {
-            "distribution": _distribution(plt, outcomes, answer_threshold),
-            "tradeoff": _tradeoff_plot(plt, outcomes, answer_threshold),
+            "distribution": _distribution(plt, outcomes, answer_threshold, proposed),
+            "tradeoff": _tradeoff_plot(plt, outcomes, answer_threshold, proposed),
         }
 
 
-def _distribution(plt: Any, outcomes: Sequence[Outcome], answer_threshold: float) -> str:
-    fig = distribution_figure(plt, outcomes, answer_threshold)
+def _distribution(plt: Any, outcomes: Sequence[Outcome], answer_threshold: float, proposed: float | None) -> str:
+    fig = distribution_figure(plt, outcomes, answer_threshold, proposed)
     dist = _png(fig)
     plt.close(fig)
     return dist
 
 
-def distribution_figure(plt: Any, outcomes: Sequence[Outcome], answer_threshold: float) -> Any:
+def distribution_figure(
+    plt: Any, outcomes: Sequence[Outcome], answer_threshold: float, proposed: float | None = None
+) -> Any:
     """The histogram of the best entry's probability for in-scope and out-of-scope questions, with the answer
     threshold (a matplotlib figure)."""
     groups: dict[str, list[float]] = {"範囲内・1位が正解": [], "範囲内・1位が誤り": [], "範囲外": []}
@@ -110,6 +122,10 @@ def distribution_figure(plt: Any, outcomes: Sequence[Outcome], answer_threshold:
     # probability that one of the first candidates answers), not the best entry's own probability.
     ax.axvline(answer_threshold, color="#0b5cad", linestyle="-", linewidth=1.5)
     ax.text(answer_threshold, top * 0.97, f" 回答 {percent(answer_threshold)} ", color="#0b5cad", va="top", fontsize=8)
+    if _shown_apart(proposed, answer_threshold):
+        assert proposed is not None
+        ax.axvline(proposed, color=PROPOSED_COLOR, linestyle="--", linewidth=1.5)
+        ax.text(proposed, top * 0.85, f" 提案 {percent(proposed)} ", color=PROPOSED_COLOR, va="top", fontsize=8)
     ax.set_xlabel("1位の項目が答えである確率")
     ax.set_ylabel("質問数")
     from matplotlib.ticker import MaxNLocator, PercentFormatter
@@ -121,14 +137,17 @@ def distribution_figure(plt: Any, outcomes: Sequence[Outcome], answer_threshold:
     return fig
 
 
-def _tradeoff_plot(plt: Any, outcomes: Sequence[Outcome], answer_threshold: float) -> str:
+def _tradeoff_plot(plt: Any, outcomes: Sequence[Outcome], answer_threshold: float, proposed: float | None) -> str:
     ts = np.linspace(0, 1, 101).tolist()
     curve = tradeoff(outcomes, ts)
     fig, ax = plt.subplots(figsize=(7, 3.6), layout="constrained")  # the legend under it too: no curve hidden
     ax.plot(ts, curve["answered_correctly"], label="正しく回答（範囲内の割合）", color="#1a7f37")
     ax.plot(ts, curve["wrong_answers"], label="誤った回答（全体の割合）", color="#cf222e")
     ax.plot(ts, curve["not_answered"], label="回答しない（候補・担当者へ）", color="#8c959f")
-    ax.axvline(answer_threshold, color="#0b5cad", linewidth=1.5)
+    ax.axvline(answer_threshold, color="#0b5cad", linewidth=1.5, label=f"今のしきい値 {percent(answer_threshold)}")
+    if _shown_apart(proposed, answer_threshold):
+        assert proposed is not None
+        ax.axvline(proposed, color=PROPOSED_COLOR, linestyle="--", linewidth=1.5, label=f"提案 {percent(proposed)}")
     ax.set_xlabel("回答しきい値")
     ax.set_ylabel("割合")
     ax.set_ylim(0, 1.02)

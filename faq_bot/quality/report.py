@@ -161,6 +161,8 @@ def context(
     if proposal is not None:
         proposal = with_current_suggest(proposal, data, decision.suggest_threshold)
     current = figures(data, decision.answer_threshold, decision.suggest_threshold)
+    no_gain = proposal is not None and not _gains(proposal, current)
+    shown = proposal.answer if proposal is not None and not no_gain else None  # drawn only where it is proposed
     return {
         "decision_labels": DECISION_LABELS,
         "source": source,
@@ -171,13 +173,13 @@ def context(
         "rows": rows(report, decision),
         "confused": confused_pairs(report.outcomes),
         "entry_questions": entry_questions(report.outcomes),
-        "plots": plots(report.outcomes, decision.answer_threshold),
+        "plots": plots(report.outcomes, decision.answer_threshold, shown),
         "answer_threshold": decision.answer_threshold,
         "caution_below": CAUTION_BELOW,
         "suggest_threshold": decision.suggest_threshold,
         "proposal": proposal,
         "current": current,  # what the current thresholds give, beside the proposal
-        "no_gain": proposal is not None and not _gains(proposal, current),
+        "no_gain": no_gain,
         "no_proposal": why_no_proposal(data) if proposal is None else None,
         "few_questions": few_questions(report.metrics),
         "one_question_moves": one_question_moves(report.metrics),

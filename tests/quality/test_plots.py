@@ -53,6 +53,6 @@ def test_the_plots_draw_every_japanese_character(fake_engine: Engine, tmp_path: 
     outcomes = evaluate(fake_engine, queries).outcomes
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        drawn = plots.plots(outcomes, 0.5)
+        drawn = plots.plots(outcomes, 0.5, 0.3)  # the proposed threshold's label too
     missing = [str(w.message) for w in caught if "missing from font" in str(w.message)]
     assert set(drawn) == {"distribution", "tradeoff"} and not missing, missing[:3]

@@ -118,6 +118,21 @@ def test_the_histogram_counts_in_whole_numbers(fake_engine: Engine, tmp_path: Pa
     assert ticks and all(float(t).is_integer() for t in ticks), ticks
 
 
+def test_a_proposed_threshold_is_drawn_beside_the_current_one(fake_engine: Engine, tmp_path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    outcomes = run(fake_engine, tmp_path).outcomes
+    for proposed, lines in ((None, 1), (0.5, 1), (0.3, 2)):  # none, or the current one as shown: one line
+        fig = plots.distribution_figure(plt, outcomes, 0.5, proposed)
+        drawn = [line for line in fig.axes[0].get_lines() if len(set(line.get_xdata())) == 1]
+        texts = [t.get_text() for t in fig.axes[0].texts]
+        plt.close(fig)
+        assert len(drawn) == lines and any("提案 30.0%" in t for t in texts) == (lines == 2)
+
+
 def test_the_histograms_legend_hides_no_bar(fake_engine: Engine, tmp_path: Path) -> None:
     import matplotlib
 

@@ -31,7 +31,10 @@ QUERY_COLUMNS: dict[str, tuple[str, ...]] = {
 _CATEGORY_SEPARATORS = re.compile(r"[|、]")
 #: A gold cell that says "no entry answers this" in words rather than by staying empty, as a set written in Excel
 #: often does (compared after NFKC and case folding): the question is out of scope, its right outcome a person.
-NO_ANSWER_MARKS = frozenset({"-", "–", "—", "―", "なし", "無し", "該当なし", "none", "n/a", "oos", "担当者へ案内"})
+NO_ANSWER_MARKS = frozenset(
+    {"-", "–", "—", "―", "ー", "なし", "無し", "該当なし", "該当無し", "対象外", "範囲外", "none", "n/a", "oos",
+     "担当者へ", "担当者へ案内"}  # 担当者へ: what the batch test's own CSV says, so that it can be run again
+)  # fmt: skip
 #: The style whose questions ``near_oos_safe`` counts: near misses (the FAQ's topic, a question it does not answer).
 NEAR_MISS_STYLE = "near-oos"
 #: Other spellings of it (compared lower case, with ``_`` and spaces read as ``-``).
@@ -98,7 +101,7 @@ def queries_from_rows(
         )
         if q:
             queries.append(LabelledQuery(q, gold, line, style_of(cell(row, "style")), source, narrowed))
-        elif gold:  # an answer without its question: a slip, not a blank line
+        elif cell(row, "gold"):  # an answer (なし too) without its question: a slip, not a blank line
             problems.append(FormatProblem(line, "質問", "質問が空です（正解のidだけが書かれています）。"))
     if problems and not skip_incomplete:
         raise FaqFormatError(source, problems, what=QUERY_SET)
@@ -132,7 +135,7 @@ def gold_ids(text: str) -> tuple[str, ...]:
 
 def style_of(text: str) -> str:
     """A style as written, but a near miss's under its one name whatever the spelling (near-miss, Near_OOS)."""
-    key = "-".join(text.replace("_", " ").split()).casefold()
+    key = "-".join(unicodedata.normalize("NFKC", text).replace("_", " ").replace("‐", "-").split()).casefold()
     return NEAR_MISS_STYLE if key == NEAR_MISS_STYLE else _STYLE_ALIASES.get(key, text)
 
 

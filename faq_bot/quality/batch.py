@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from faq_bot.content.faq import FaqEntry
-from faq_bot.content.queries import QUERY_SET, LabelledQuery, check_labels, queries_of
+from faq_bot.content.queries import NEAR_MISS_STYLE, QUERY_SET, LabelledQuery, check_labels, queries_of
 from faq_bot.errors import FaqFormatError, FormatProblem
 from faq_bot.progress import Progress
 from faq_bot.quality.calibrate import MAX_WRONG, Thresholds, proposal_for
@@ -34,7 +34,7 @@ def template_rows(entries: Sequence[FaqEntry]) -> list[list[str]]:
         rows.append([first.question, id_, "FAQの質問そのまま", ""])
     rows += [
         [f"（訪問者が書きそうな言い方で、FAQ {id_} が答える質問）", id_, "言い換え", ""],
-        ["（FAQの話題に近いが、FAQでは答えられない質問）", "なし", "near-oos", ""],
+        ["（FAQの話題に近いが、FAQでは答えられない質問）", "なし", NEAR_MISS_STYLE, ""],
         ["（FAQとは関係のない質問）", "なし", "", ""],
     ]
     return rows

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from faq_bot.assets import percent
 from faq_bot.retrieval.confidence import ConfidenceModel, probability_of, topic_signals
 from faq_bot.retrieval.decision import Decision, Reply, decide, topic_score
 from faq_bot.retrieval.engine import Loaded
@@ -226,7 +227,7 @@ def reason(reply: Reply, params: DecisionParams) -> str:
     shares no word with the entry (or with any candidate)."""
     if reply.decision in (Decision.ANSWER, Decision.SMALLTALK) or not reply.search.hits:
         return ""
-    first = f"1位の確率 {reply.confidence * 100:.1f}% ですが、"
+    first = f"1位の確率 {percent(reply.confidence)} ですが、"
     if reply.unanswered:
         return f"尋ねている{'・'.join(reply.unanswered)}が回答にありません"
     if _off_subject(reply, params):

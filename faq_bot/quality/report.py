@@ -150,9 +150,9 @@ def one_question_moves(metrics: Mapping[str, float | int]) -> str:
 
 def context(
     report: Report, decision: DecisionParams, source: str, proposal: Any = None, max_wrong: float = MAX_WRONG,
-    timezone: str = "Asia/Tokyo",
+    timezone: str = "Asia/Tokyo", table: Sequence[Row] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """Everything the HTML report template shows.
+    """Everything the HTML report template shows (``table``: its ``rows``, when already made for the CSV).
 
     A proposed suggest threshold of 0 % is not shown as one: the report keeps the current one and shows the
     figures the proposed answer threshold gives with it (``calibrate.with_current_suggest``).
@@ -170,7 +170,7 @@ def context(
         "metrics": report.metrics,
         "styles": report.styles,
         "categories": report.categories,
-        "rows": rows(report, decision),
+        "rows": rows(report, decision) if table is None else table,
         "confused": confused_pairs(report.outcomes),
         "entry_questions": entry_questions(report.outcomes),
         "plots": plots(report.outcomes, decision.answer_threshold, shown),

@@ -439,7 +439,7 @@ class ExplainReply(BaseModel):
     unanswered: list[str] = Field(
         description="質問が求める情報（時期・料金・数など）のうち、最上位の回答に書かれていないもの"
     )
-    reason: str = Field(description="確率が足りていたのに回答しなかった理由（一括テストの結果と同じ文。なければ空）")
+    reason: str = Field(description="確率以外で回答しなかった理由（一括テストの結果と同じ文。なければ空）")
     hits: list[ExplainedHitOut]
     faq_version: str
 
@@ -466,11 +466,9 @@ class BatchRow(BaseModel):
     categories: list[str] = Field(
         default_factory=list, description="この分類に絞って聞いた質問（ファイルの「絞り込み」列）"
     )
-    reason: str = Field(
-        "", description="確率が足りていたのに回答しなかった理由（テストコンソールと同じ文。なければ空）"
-    )
+    reason: str = Field("", description="確率以外で回答しなかった理由（テストコンソールと同じ文。なければ空）")
     style: str = Field("", description="ファイルの「文体」列")
-    line: int = Field(0, description="質問がファイルの何行目か（Excelの行番号）")
+    line: int = Field(0, description="質問がファイルの何行目にあるか（.xlsxではExcelの行番号）")
 
 
 class ThresholdProposal(BaseModel):

@@ -84,6 +84,9 @@ def test_a_gold_cell_that_says_none_in_words_is_a_question_for_a_person() -> Non
         "見積は？\t-1\n請求は？\tなし、3\n"
     )
     assert [q.gold for q in parse_queries(text, "q.tsv")] == [(), (), (), (), ("-1",), ("なし", "3")]
+    with pytest.raises(FaqFormatError) as caught:  # なし without its question is a slip too, as an id is
+        parse_queries("質問\t正解\nx\t1\n\tなし\n", "q.tsv")
+    assert [(p.line, p.column) for p in caught.value.problems] == [(3, "質問")]
 
 
 def test_a_first_row_without_the_columns_says_what_it_holds_and_what_would_do() -> None:
@@ -108,8 +111,15 @@ def test_a_csv_as_excel_saves_it_is_read_like_a_tsv() -> None:
 def test_a_near_miss_style_is_read_under_one_name_whatever_its_spelling() -> None:
     from faq_bot.content.queries import NEAR_MISS_STYLE, parse_queries
 
-    text = "質問\t正解\t文体\na\t\tnear-miss\nb\t\tNear_OOS\nc\t\tnear oos\nd\t1\tLong\ne\t1\t言い換え\n"
-    assert [q.style for q in parse_queries(text, "q.tsv")] == [NEAR_MISS_STYLE] * 3 + ["Long", "言い換え"]
+    text = (
+        "質問\t正解\t文体\na\t\tnear-miss\nb\t\tNear_OOS\nc\t\tnear oos\nd\t1\tLong\ne\t1\t言い換え\n"
+        "f\t\tｎｅａｒ－ｏｏｓ\n"
+    )
+    assert [q.style for q in parse_queries(text, "q.tsv")] == [NEAR_MISS_STYLE] * 3 + [
+        "Long",
+        "言い換え",
+        NEAR_MISS_STYLE,
+    ]
 
 
 def test_gold_ids_and_categories_the_faq_lacks_are_named_line_by_line_with_the_faq() -> None:

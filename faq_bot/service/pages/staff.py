@@ -112,9 +112,11 @@ async def batch_ui(
         result = run_batch(publisher.engine, queries, progress=progress)
         progress(Step("報告を作成しています"))
         decision = publisher.engine.params.decision
-        csv_text = batch_report.to_csv(batch_report.rows(result.report, decision))
-        key = staging.put(csv_text.encode("utf-8"), length=32, **_RESULT)
-        ctx = batch_report.context(result.report, decision, name, result.proposal, timezone=settings.timezone)
+        table = batch_report.rows(result.report, decision)  # once, for the CSV and the page
+        key = staging.put(batch_report.to_csv(table).encode("utf-8"), length=32, **_RESULT)
+        ctx = batch_report.context(
+            result.report, decision, name, result.proposal, timezone=settings.timezone, table=table
+        )
         # The table stays, to change and rerun; beside a file it was not used, and the page says so.
         unused = has_file and bool(pasted.strip())
         notice = f"ファイル「{name}」で実行しました。貼り付け欄の表は使っていません。" if unused else ""

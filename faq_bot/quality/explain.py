@@ -163,6 +163,7 @@ def explain(loaded: Loaded, query: str, categories: Sequence[str] | None = None,
     )
     focus = reply.search.focus
     asked = set(retriever.analyze(focus).words) if focus else set(analysis.words)
+    off_subject, no_shared_words = _off_subject(reply, decision), _no_shared_words(reply, decision)
     return Explanation(
         query=query,
         normalized=analysis.normalized,
@@ -184,9 +185,9 @@ def explain(loaded: Loaded, query: str, categories: Sequence[str] | None = None,
         topic_contributions=_contributions(topic, topic_signals(reply.search)),
         unanswered=reply.unanswered,
         # Only when the topic model's bar was the reason: without it, the same search would be answered.
-        off_subject=_off_subject(reply, decision),
-        no_shared_words=_no_shared_words(reply, decision),
-        reason=reason(reply, decision),
+        off_subject=off_subject,
+        no_shared_words=no_shared_words,
+        reason=_worded(reply, off_subject, no_shared_words),
         hits=tuple(hits),
         faq_version=loaded.faq_version,
         reply=reply,
@@ -227,12 +228,18 @@ def reason(reply: Reply, params: DecisionParams) -> str:
     shares no word with the entry (or with any candidate)."""
     if reply.decision in (Decision.ANSWER, Decision.SMALLTALK) or not reply.search.hits:
         return ""
+    return _worded(reply, _off_subject(reply, params), _no_shared_words(reply, params))
+
+
+def _worded(reply: Reply, off_subject: bool, no_shared_words: bool) -> str:
+    """``reason`` from the rules that decided (``_off_subject``, ``_no_shared_words``: never for an answer or small
+    talk), measured once."""
     first = f"1位の確率 {percent(reply.confidence)} ですが、"
     if reply.unanswered:
         return f"尋ねている{'・'.join(reply.unanswered)}が回答にありません"
-    if _off_subject(reply, params):
+    if off_subject:
         return first + "FAQの主題から遠いため回答しません"
-    if _no_shared_words(reply, params):
+    if no_shared_words:
         if reply.decision == Decision.ESCALATE:
             return "上位の候補のどれとも共通の語がありません"
         return first + "1位の項目と共通の語がないため回答しません"

@@ -66,9 +66,9 @@ def tradeoff(outcomes: Sequence[Outcome], thresholds: Sequence[float]) -> dict[s
 PROPOSED_COLOR = "#9a6700"
 
 
-def _shown_apart(proposed: float | None, current: float) -> bool:
-    """True when a proposed threshold is one to draw: there is one, and it is not the current one as shown."""
-    return proposed is not None and percent(proposed) != percent(current)
+def _apart(proposed: float | None, current: float) -> float | None:
+    """The proposed threshold if it is one to draw: not the current one as shown (else None)."""
+    return proposed if proposed is not None and percent(proposed) != percent(current) else None
 
 
 def _png(fig: Any) -> str:
@@ -122,8 +122,7 @@ def distribution_figure(
     # probability that one of the first candidates answers), not the best entry's own probability.
     ax.axvline(answer_threshold, color="#0b5cad", linestyle="-", linewidth=1.5)
     ax.text(answer_threshold, top * 0.97, f" 回答 {percent(answer_threshold)} ", color="#0b5cad", va="top", fontsize=8)
-    if _shown_apart(proposed, answer_threshold):
-        assert proposed is not None
+    if (proposed := _apart(proposed, answer_threshold)) is not None:
         ax.axvline(proposed, color=PROPOSED_COLOR, linestyle="--", linewidth=1.5)
         ax.text(proposed, top * 0.85, f" 提案 {percent(proposed)} ", color=PROPOSED_COLOR, va="top", fontsize=8)
     ax.set_xlabel("1位の項目が答えである確率")
@@ -145,8 +144,7 @@ def _tradeoff_plot(plt: Any, outcomes: Sequence[Outcome], answer_threshold: floa
     ax.plot(ts, curve["wrong_answers"], label="誤った回答（全体の割合）", color="#cf222e")
     ax.plot(ts, curve["not_answered"], label="回答しない（候補・担当者へ）", color="#8c959f")
     ax.axvline(answer_threshold, color="#0b5cad", linewidth=1.5, label=f"今のしきい値 {percent(answer_threshold)}")
-    if _shown_apart(proposed, answer_threshold):
-        assert proposed is not None
+    if (proposed := _apart(proposed, answer_threshold)) is not None:
         ax.axvline(proposed, color=PROPOSED_COLOR, linestyle="--", linewidth=1.5, label=f"提案 {percent(proposed)}")
     ax.set_xlabel("回答しきい値")
     ax.set_ylabel("割合")

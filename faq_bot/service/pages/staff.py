@@ -70,7 +70,12 @@ async def console_page(
 @staff_pages.get("/batch", response_class=HTMLResponse)
 async def batch_page(request: Request, auth: AuthDep) -> HTMLResponse:
     """Upload a question set."""
-    return await render(request, auth, "batch.html", "batch", max_batch=MAX_BATCH)
+    return await _batch_page(request, auth)
+
+
+async def _batch_page(request: Request, auth: AdminAuth, **context: Any) -> HTMLResponse:
+    """The batch test page (with how many questions a run takes)."""
+    return await render(request, auth, "batch.html", "batch", max_batch=MAX_BATCH, **context)
 
 
 @staff_pages.get("/batch-template.csv", response_model=None)
@@ -95,7 +100,7 @@ async def batch_ui(
     has_file = file is not None and bool(file.filename)
     if not has_file and not pasted.strip():
         missing = "質問集のファイル（TSV・CSV、またはExcelの.xlsx）を選ぶか、表を貼り付けてください。"
-        return await render(request, auth, "batch.html", "batch", error=missing, max_batch=MAX_BATCH)
+        return await _batch_page(request, auth, error=missing)
     name = file.filename if file is not None and file.filename else "貼り付けた表"
     try:
         if file is not None and has_file:
@@ -105,8 +110,7 @@ async def batch_ui(
         live = publisher.engine.current
         queries = await in_background(batch_queries, raw, name, live.entry_ids, live.index.categories)
     except FaqBotError as exc:  # a set that cannot be read: each problem with its line
-        page = {"error": str(exc), "pasted": pasted, "max_batch": MAX_BATCH}
-        return await render(request, auth, "batch.html", "batch", **page)
+        return await _batch_page(request, auth, error=str(exc), pasted=pasted)
 
     def work(progress: Progress) -> View:
         result = run_batch(publisher.engine, queries, progress=progress)

@@ -17,6 +17,7 @@ from faq_bot.publishing.shared import SharedVersions
 from faq_bot.retrieval import store
 from faq_bot.retrieval.engine import Engine
 from faq_bot.storage.database import Database, postgres_url
+from faq_bot.storage.history import PublishHistory
 from faq_bot.storage.versions import VersionStore
 
 log = logging.getLogger("faq_bot.service")
@@ -71,6 +72,7 @@ def open_publisher(
     follow_file: bool = True,
     progress: Progress | None = None,
     confirmed: Callable[[], Sequence[LabelledQuery]] | None = None,
+    history: PublishHistory | None = None,
 ) -> Publisher:
     """The engine and its publisher; with a shared database, the version it names is served from the start.
 
@@ -89,7 +91,7 @@ def open_publisher(
         except (DatabaseError, VersionNotFoundError) as exc:
             log.warning("%s; starting from the local index folder, catching up once the database answers", exc)
     engine = open_engine(settings, embedder, follow_file=follow_file and current is None, progress=progress)
-    publisher = Publisher(engine, settings.regression_path, shared, confirmed)
+    publisher = Publisher(engine, settings.regression_path, shared, confirmed, history)
     if shared is not None:
         try:
             # The first version of all if there is none yet; and a current version this replica cannot

@@ -41,13 +41,16 @@ def cmd_build_index(args: argparse.Namespace) -> int:
 def cmd_reload(args: argparse.Namespace) -> int:
     from faq_bot.runtime import databases, open_publisher
     from faq_bot.storage.chatlog import ChatLog
+    from faq_bot.storage.history import PublishHistory
 
     settings = settings_from(args)
     dbs = databases(settings)
     # Compared with what is live (with a shared database: the version every replica serves), not the file; the
     # answers staff confirmed in the question log are asked again, as in the admin page.
     confirmed = ChatLog(dbs.log).confirmed_answers
-    publisher = open_publisher(settings, shared_db=dbs.shared, follow_file=False, confirmed=confirmed)
+    publisher = open_publisher(
+        settings, shared_db=dbs.shared, follow_file=False, confirmed=confirmed, history=PublishHistory(dbs.log)
+    )
     try:
         outcome = publisher.reload(dry_run=args.dry_run, progress=printing(say))
     finally:

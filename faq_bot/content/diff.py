@@ -7,7 +7,7 @@ entry that came back from Excel with ～ for 〜 is not a change an editor needs
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from faq_bot.content.faq import FaqEntry
@@ -112,6 +112,14 @@ def same_entry(a: FaqEntry | None, b: FaqEntry | None) -> bool:
     if a is None or b is None:
         return a is b
     return not any(_differs(a, b, f) for f in FIELDS)
+
+
+def change_counts(changes: Iterable[EntryChange]) -> dict[str, int]:
+    """Added / removed / changed entry counts."""
+    out = {"added": 0, "removed": 0, "changed": 0}
+    for c in changes:
+        out[c.kind] += 1
+    return out
 
 
 def diff(old: Sequence[FaqEntry], new: Sequence[FaqEntry]) -> list[EntryChange]:

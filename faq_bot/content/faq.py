@@ -9,9 +9,13 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from faq_bot.errors import FaqFormatError, FormatProblem
 from faq_bot.text.normalize import normalize
+
+if TYPE_CHECKING:
+    from _csv import Reader
 
 #: Accepted header names (after normalisation) for each column.
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
@@ -212,14 +216,20 @@ class _UnreadableError(Exception):
         self.line = line
 
 
-def _tsv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
-    """The TSV's rows with the line each starts on (a quoted field may span lines)."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t", strict=True)
+def numbered_rows(reader: Reader) -> Iterator[tuple[int, list[str]]]:
+    """A ``csv.reader``'s rows with the line each starts on: a quoted cell may span lines, and ``line_num`` is
+    where a row ends (the line an editor looks for is where it starts)."""
     start = 1
+    for row in reader:
+        yield start, row
+        start = reader.line_num + 1
+
+
+def _tsv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
+    """The TSV's rows with the line each starts on."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t", strict=True)
     try:
-        for row in reader:
-            yield start, row
-            start = reader.line_num + 1
+        yield from numbered_rows(reader)
     except csv.Error as exc:
         raise _UnreadableError(reader.line_num, f"TSVとして読めません（引用符の閉じ忘れなど）: {exc}") from exc
 

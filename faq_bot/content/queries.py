@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from faq_bot.content.faq import decode
+from faq_bot.content.faq import decode, numbered_rows
 from faq_bot.content.workbook import ENCODING, formula_problems, is_workbook, sheet_rows
 from faq_bot.errors import FaqFormatError, FormatProblem
 from faq_bot.text.normalize import normalize
@@ -66,7 +66,7 @@ def parse_queries(text: str, source: str, *, skip_incomplete: bool = False) -> l
     heading = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = "," if "\t" not in heading and "," in heading else "\t"
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    return queries_from_rows(((reader.line_num, row) for row in reader), source, skip_incomplete=skip_incomplete)
+    return queries_from_rows(numbered_rows(reader), source, skip_incomplete=skip_incomplete)
 
 
 def queries_from_rows(
@@ -99,7 +99,13 @@ def queries_from_rows(
         narrowed = tuple(
             dict.fromkeys(" ".join(c.split()) for c in _CATEGORY_SEPARATORS.split(cell(row, "categories")) if c.strip())
         )
-        if q:
+        marks = [g for g in gold if g.casefold() in NO_ANSWER_MARKS]
+        if q and marks:  # 「なし、3」: which one is meant? (else 「id「なし」はFAQにありません」, a puzzle)
+            problems.append(FormatProblem(line, "正解", (
+                f"正解に「{marks[0]}」とidが両方書かれています。担当者へ案内すべき質問なら「{marks[0]}」だけ、"
+                "FAQで答えるべき質問ならidだけを書いてください。"
+            )))  # fmt: skip
+        elif q:
             queries.append(LabelledQuery(q, gold, line, style_of(cell(row, "style")), source, narrowed))
         elif cell(row, "gold"):  # an answer (なし too) without its question: a slip, not a blank line
             problems.append(FormatProblem(line, "質問", "質問が空です（正解のidだけが書かれています）。"))

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from faq_bot.content import faq as faq_table
-from faq_bot.content.diff import EntryChange, diff, lookalike_only
+from faq_bot.content.diff import EntryChange, change_counts, diff, lookalike_only
 from faq_bot.content.faq import Faq, FaqEntry, alternate_key
 from faq_bot.content.merge import Drift, Keep, drift, merged, unknown_drift
 from faq_bot.content.queries import LabelledQuery
@@ -57,6 +57,7 @@ from faq_bot.publishing.shared import SharedVersions
 from faq_bot.retrieval import store
 from faq_bot.retrieval.engine import Engine, Loaded, faq_version_of
 from faq_bot.retrieval.index import FaqIndex, Manifest, index_settings
+from faq_bot.storage.history import Action, PublishEvent, PublishHistory
 
 log = logging.getLogger("faq_bot.publishing")
 
@@ -118,10 +119,7 @@ class Preview:
 
     def counts(self) -> dict[str, int]:
         """Added / removed / changed entry counts."""
-        out = {"added": 0, "removed": 0, "changed": 0}
-        for c in self.changes:
-            out[c.kind] += 1
-        return out
+        return change_counts(self.changes)
 
 
 @dataclass(frozen=True)
@@ -173,8 +171,10 @@ class Publisher:
         regression_path: Path | None = None,
         shared: SharedVersions | None = None,
         confirmed: Callable[[], Sequence[LabelledQuery]] | None = None,
+        history: PublishHistory | None = None,
     ) -> None:
         self.engine = engine
+        self.history = history  # None: publishes and rollbacks are not recorded (``faq_bot.storage.history``)
         self.paths = engine.params.store
         self.regression_path = regression_path
         # The answers staff confirmed in the question log, asked again like the regression file's questions.
@@ -314,6 +314,7 @@ class Publisher:
             return PublishResult(preview, False, None, time.perf_counter() - started, faq.warnings)
         self.last_published = time.time()
         log.info("published FAQ %s (%d entries) from %s", faq_version_of(built), len(faq.entries), source)
+        self._record("publish", folder.name, built.manifest, preview.counts())
         return PublishResult(preview, True, self._version(folder.name, built.manifest), time.perf_counter() - started,
                        faq.warnings)  # fmt: skip
 
@@ -475,10 +476,35 @@ class Publisher:
             loaded = store.load(folder)
             self._check_compatible(loaded)
             say(Step("切り替えています"))
+            before = self.engine.current.index.entries
             self._go_live(loaded, tsv.read_bytes(), expected=_build_id(self.engine.current.index), new=False)
             self._prepared = None
         log.info("rolled back to %s", build_id)
+        self._record("rollback", build_id, loaded.manifest, change_counts(diff(before, loaded.entries)))
         return self._version(build_id, loaded.manifest)
+
+    def _record(self, action: Action, build_id: str, manifest: Manifest, counts: Mapping[str, int]) -> None:
+        """Add a publish or rollback to the history; the FAQ is live whatever the database says (a warning)."""
+        if self.history is None:
+            return
+        event = PublishEvent(
+            action, build_id, manifest.tsv_sha256[:12], manifest.source, manifest.counts.get("entries", 0),
+            counts.get("added", 0), counts.get("changed", 0), counts.get("removed", 0),
+        )  # fmt: skip
+        try:
+            self.history.record(event)
+        except DatabaseError as exc:
+            log.warning("the publish history did not record %s of %s: %s", action, build_id, exc)
+
+    def recent(self, limit: int = 20) -> list[PublishEvent] | None:
+        """The history's newest events (None: not kept, or the database cannot be read now: a warning)."""
+        if self.history is None:
+            return None
+        try:
+            return self.history.recent(limit)
+        except DatabaseError as exc:
+            log.warning("the publish history is unreadable: %s", exc)
+            return None
 
     def _kept_tsv(self, build_id: str) -> Path:
         """The TSV file of a kept version (``VersionNotFoundError`` if there is no such version or it has none)."""

@@ -45,6 +45,7 @@ from faq_bot.service.routes.health import health
 from faq_bot.service.routes.publishing import publishing_api
 from faq_bot.service.routes.staff import staff_api
 from faq_bot.storage.chatlog import ChatLog
+from faq_bot.storage.history import PublishHistory
 from faq_bot.storage.logwriter import LogWriter
 from faq_bot.storage.sessions import DatabaseSessions
 from faq_bot.storage.staging import Staging, staging_for
@@ -84,7 +85,12 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         try:
             publisher = await run_in_threadpool(
                 lambda: open_publisher(
-                    settings, embedder, shared_db=dbs.shared, progress=log.info, confirmed=chatlog.confirmed_answers
+                    settings,
+                    embedder,
+                    shared_db=dbs.shared,
+                    progress=log.info,
+                    confirmed=chatlog.confirmed_answers,
+                    history=PublishHistory(dbs.log),
                 )
             )
             engine = publisher.engine

@@ -110,3 +110,19 @@ staged_files = sa.Table(
     sa.Column("created", sa.Float, nullable=False),
     sa.Index("staged_files_created", "created"),
 )
+
+#: What went live when: each publish and each rollback, with what it changed (the admin page's 公開の履歴).
+publish_events = sa.Table(
+    "publish_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("action", sa.Text, sa.CheckConstraint("action IN ('publish', 'rollback')"), nullable=False),
+    sa.Column("build_id", sa.Text, nullable=False),
+    sa.Column("faq_version", sa.Text, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("entries", sa.Integer, nullable=False),
+    sa.Column("added", sa.Integer, nullable=False),
+    sa.Column("changed", sa.Integer, nullable=False),
+    sa.Column("removed", sa.Integer, nullable=False),
+)

@@ -79,11 +79,8 @@ def test_gold_ids_typed_in_full_width_or_with_japanese_commas_are_read() -> None
 def test_a_gold_cell_that_says_none_in_words_is_a_question_for_a_person() -> None:
     from faq_bot.content.queries import parse_queries
 
-    text = (
-        "質問\t正解\n天気は？\tなし\n株価は？\t－\n相場は？\tNone\n為替は？\t該当なし\n"
-        "見積は？\t-1\n請求は？\tなし、3\n"
-    )
-    assert [q.gold for q in parse_queries(text, "q.tsv")] == [(), (), (), (), ("-1",), ("なし", "3")]
+    text = "質問\t正解\n天気は？\tなし\n株価は？\t－\n相場は？\tNone\n為替は？\t該当なし\n見積は？\t-1\n"
+    assert [q.gold for q in parse_queries(text, "q.tsv")] == [(), (), (), (), ("-1",)]
     with pytest.raises(FaqFormatError) as caught:  # なし without its question is a slip too, as an id is
         parse_queries("質問\t正解\nx\t1\n\tなし\n", "q.tsv")
     assert [(p.line, p.column) for p in caught.value.problems] == [(3, "質問")]
@@ -132,3 +129,23 @@ def test_gold_ids_and_categories_the_faq_lacks_are_named_line_by_line_with_the_f
     assert [(p.line, p.column) for p in caught.value.problems] == [(3, "正解"), (3, "絞り込み")]
     assert caught.value.problems[0].message == "正解のid「9」はFAQ「other.tsv」にありません。"
     assert "分類「契約」" in caught.value.problems[1].message and caught.value.what == "質問集"
+
+
+def test_a_question_of_several_lines_is_numbered_by_the_line_it_starts_on() -> None:
+    # Excel writes a cell with line breaks in quotes: the rows after it keep the lines an editor's text editor shows.
+    raw = '質問,正解\r\n"お世話になっております。\r\n見積の期限は？",12\r\n請求書は？,\r\n,5\r\n'.encode()
+    with pytest.raises(FaqFormatError) as caught:
+        queries_of(raw, "q.csv")
+    assert [(p.line, p.column) for p in caught.value.problems] == [(5, "質問")]
+    from faq_bot.content.queries import parse_queries
+
+    rows = parse_queries('質問\t正解\n"一行目\n二行目"\t1\n次\t2\n', "q.tsv")
+    assert [(q.query, q.line) for q in rows] == [("一行目\n二行目", 2), ("次", 4)]
+
+
+def test_a_gold_cell_with_none_and_ids_together_asks_which_is_meant() -> None:
+    with pytest.raises(FaqFormatError) as caught:
+        queries_of("質問\t正解\n請求書は？\tなし、3\n見積は？\t2\n".encode(), "q.tsv")
+    [problem] = caught.value.problems
+    assert (problem.line, problem.column) == (2, "正解")
+    assert "「なし」とidが両方" in problem.message and "idだけ" in problem.message

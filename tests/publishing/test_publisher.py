@@ -405,3 +405,33 @@ def test_a_dry_run_is_not_reused_once_the_live_faq_changed(
     publisher.publish_bytes(SMALL_FAQ.replace("毎月10日頃", "毎月15日頃").encode(), "other editor")
     publisher.publish_bytes(NEW_FAQ.encode(), "x")  # previewed against a FAQ no longer live: built again
     assert len(builds) == 3
+
+
+def test_publishes_and_rollbacks_are_recorded_in_order_and_a_history_down_publishes_anyway(
+    fake_engine: Engine, settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from faq_bot.storage.database import Database
+    from faq_bot.storage.history import PublishHistory
+
+    history = PublishHistory(Database.sqlite(tmp_path / "log.sqlite3"))
+    publisher = Publisher(fake_engine, settings.regression_path, history=history)
+    old_build = publisher.versions()[0].build_id
+    publisher.publish_bytes(NEW_FAQ.encode(), "upload.tsv", dry_run=True)  # a dry run is no step of the live FAQ
+    new = publisher.publish_bytes(NEW_FAQ.encode(), "upload.tsv")
+    assert new.version is not None
+    publisher.rollback(old_build)
+    events = publisher.recent()
+    assert events is not None
+    assert [(e.action, e.build_id, e.added, e.changed, e.removed, e.entries) for e in events] == [
+        ("rollback", old_build, 0, 1, 1, 6),
+        ("publish", new.version.build_id, 1, 1, 0, 7),
+    ]
+    assert events[1].source == "upload.tsv" and events[1].faq_version == new.version.faq_version
+
+    (tmp_path / "down.sqlite3").mkdir()  # a database that cannot take the row
+    unusable = PublishHistory(Database.sqlite(tmp_path / "down.sqlite3"))
+    down = Publisher(fake_engine, settings.regression_path, history=unusable)
+    with caplog.at_level(logging.WARNING, logger="faq_bot.publishing"):
+        assert down.publish_bytes(NEW_FAQ.encode(), "again.tsv").published
+    assert down.engine.entry("7") is not None and down.recent() is None
+    assert "publish history" in caplog.text

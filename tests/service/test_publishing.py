@@ -258,6 +258,10 @@ def test_rollback_page_serves_a_kept_version_again_only_with_login_and_csrf(
     unknown = admin_client.post("/admin/ui/rollback", data={"csrf": csrf_of(page), "build_id": "no-such-build"})
     assert unknown.status_code == 404 and "そのバージョン（no-such-build）は見つかりません。" in unknown.text
     assert admin_client.get("/readyz").json()["faq_version"] == first
+    # The history says what went live when: the upload, then the rollback (newest first), with what each changed.
+    history = admin_client.get("/admin").text.split('id="history-h"')[1]
+    rows = re.findall(r"<td>(公開|バージョンを戻す)</td>\s*<td>(\w+)</td><td>\d+</td>\s*<td>([^<]+)</td>", history)
+    assert rows == [("バージョンを戻す", first, "追加 0・変更 0・削除 1"), ("公開", newer, "追加 1・変更 0・削除 0")]
 
 
 def test_versions_api_reports_the_build_really_served_when_current_names_a_damaged_one(

@@ -57,13 +57,13 @@ def _home_view(request: Request, publisher: Publisher, **context: Any) -> View:
     loaded = publisher.engine.current
     return View("admin.html", {
         "manifest": loaded.index.manifest, "faq_version": loaded.faq_version, "categories": loaded.index.categories,
-        "versions": publisher.versions(), "watch": request.app.state.settings.faq_watch,
+        "versions": publisher.versions(), "history": publisher.recent(), "watch": request.app.state.settings.faq_watch,
         "last_error": publisher.last_error, **context,
     })  # fmt: skip
 
 
 async def _home(request: Request, auth: Any, publisher: Publisher, **context: Any) -> HTMLResponse:
-    view = _home_view(request, publisher, **context)
+    view = await in_background(_home_view, request, publisher, **context)  # the kept versions and the history: I/O
     return await render(request, auth, view.template, "publish", **view.context)
 
 

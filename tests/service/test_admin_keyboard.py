@@ -294,3 +294,34 @@ def test_on_a_phone_the_batch_report_never_scrolls_sideways(browser: Browser, si
         assert thresholds and thresholds["height"] < 110 and thresholds["width"] >= 120, (width, thresholds)
         ctx.close()
         assert not errors, errors
+
+
+def test_the_batch_results_sort_by_a_column_heading_from_the_keyboard_too(browser: Browser, site: str) -> None:
+    questions = "質問\t正解\n請求書はいつ発行されますか\t1\n社員食堂はありますか\t\n見積を作りたい\t3\n退会したい\t\n"
+    ctx, page, errors = _staff_page(browser, site)
+    page.goto(site + "/admin/batch")
+    page.get_by_label("または貼り付け").fill(questions)
+    page.get_by_role("button", name="実行").click()
+    page.get_by_role("heading", name="結果一覧").wait_for()
+    table = page.locator("table.results")
+
+    def column(n: int) -> list[str]:
+        return [c.strip() for c in table.locator(f"tbody tr td:nth-child({n})").all_inner_texts()]
+
+    def percents() -> list[float]:
+        return [float(p.rstrip("%")) for p in column(6)]
+
+    in_file_order = column(1)
+    heading = table.get_by_role("button", name="確率")
+    heading.click()
+    assert percents() == sorted(percents()) and len(set(percents())) > 1
+    expect(table.locator("th[aria-sort='ascending']")).to_have_text("確率")
+    heading.focus()
+    page.keyboard.press("Enter")  # a button: Enter sorts again, the other way
+    assert percents() == sorted(percents(), reverse=True)
+    expect(table.locator("th[aria-sort='descending']")).to_have_text("確率")
+    table.get_by_role("button", name="質問").click()  # the file's order again (by line)
+    assert column(1) == in_file_order and "2行目" in in_file_order[0]
+    assert table.locator("th[aria-sort]").count() == 1
+    ctx.close()
+    assert not errors, errors

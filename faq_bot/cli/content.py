@@ -1,15 +1,22 @@
-"""The FAQ file's commands: ``validate``, ``build-index`` and ``reload`` (publish the file on disk)."""
+"""The FAQ file's commands: ``validate``, ``build-index``, ``reload`` (publish the file on disk), ``versions`` (the kept
+versions and the publish history) and ``rollback`` (serve a kept version again)."""
 
 from __future__ import annotations
 
 import argparse
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from faq_bot.cli.common import say, settings_from
-from faq_bot.config import load_settings
+from faq_bot.config import Settings, load_settings
 from faq_bot.content import faq as faq_table
+from faq_bot.content.diff import FIELD_LABELS
+from faq_bot.errors import VersionNotFoundError
 from faq_bot.progress import printing
+
+if TYPE_CHECKING:
+    from faq_bot.publishing.publisher import Preview, Publisher
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -38,30 +45,29 @@ def cmd_build_index(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_reload(args: argparse.Namespace) -> int:
+def _publisher(settings: Settings) -> Publisher:
+    """The publisher a command publishes or rolls back with: compared with what is live (with a shared database:
+    the version every replica serves), not the file; the answers staff confirmed in the question log are asked
+    again, as in the admin page; what goes live is recorded in the publish history."""
     from faq_bot.runtime import databases, open_publisher
     from faq_bot.storage.chatlog import ChatLog
     from faq_bot.storage.history import PublishHistory
 
-    settings = settings_from(args)
     dbs = databases(settings)
-    # Compared with what is live (with a shared database: the version every replica serves), not the file; the
-    # answers staff confirmed in the question log are asked again, as in the admin page.
-    confirmed = ChatLog(dbs.log).confirmed_answers
-    publisher = open_publisher(
-        settings, shared_db=dbs.shared, follow_file=False, confirmed=confirmed, history=PublishHistory(dbs.log)
-    )
-    try:
-        outcome = publisher.reload(dry_run=args.dry_run, progress=printing(say))
-    finally:
-        publisher.engine.close()
-    p = outcome.preview
+    return open_publisher(
+        settings, shared_db=dbs.shared, follow_file=False, confirmed=ChatLog(dbs.log).confirmed_answers,
+        history=PublishHistory(dbs.log),
+    )  # fmt: skip
+
+
+def _print_changes(p: Preview) -> None:
+    """What a publish or rollback changes: entries, the regression set's answers, the edited phrasings."""
     counts = p.counts()
-    print(f"{settings.faq_path}: {len(p.faq.entries)}件（{p.faq.encoding}）")
     print(f"追加 {counts['added']}件・削除 {counts['removed']}件・変更 {counts['changed']}件")
     for c in p.changes:
         label = {"added": "追加", "removed": "削除", "changed": "変更"}[c.kind]
-        print(f"  {label} [{c.id}] {c.question}" + (f"（{'、'.join(c.fields)}）" if c.fields else ""))
+        fields = "、".join(FIELD_LABELS.get(f, f) for f in c.fields)
+        print(f"  {label} [{c.id}] {c.question}" + (f"（{fields}）" if fields else ""))
     if p.confirmed_unread:
         print("  質問ログを読めなかったため、確認済みにした回答は確かめていません。")
     for r in p.regressions:
@@ -72,6 +78,18 @@ def cmd_reload(args: argparse.Namespace) -> int:
         print(f"  回帰 {r.verdict}: {r.query}{mark}  {r.before} → {r.after}（期待: {expected}）")
     for m in p.worse_own:  # a phrasing the live FAQ answers with its entry, which this edit would not
         print(f"  回帰 悪化: {m.text}（FAQ {m.entry_id} の質問・言い換え）  {m.before} → {m.outcome}")
+
+
+def cmd_reload(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    publisher = _publisher(settings)
+    try:
+        outcome = publisher.reload(dry_run=args.dry_run, progress=printing(say))
+    finally:
+        publisher.engine.close()
+    p = outcome.preview
+    print(f"{settings.faq_path}: {len(p.faq.entries)}件（{p.faq.encoding}）")
+    _print_changes(p)
     for w in outcome.warnings:
         print(f"  注意: {w}")
     if args.dry_run:
@@ -84,3 +102,60 @@ def cmd_reload(args: argparse.Namespace) -> int:
     else:
         print("公開中の内容と同じため、変更はありません。")
     return 0
+
+
+def cmd_versions(args: argparse.Namespace) -> int:
+    from faq_bot.localtime import local_time
+
+    settings = settings_from(args)
+    publisher = _publisher(settings)
+    try:
+        versions, history = publisher.versions(), publisher.recent(args.history)
+    finally:
+        publisher.engine.close()
+    print("保存されているバージョン（新しい順。戻すときは faq-bot rollback バージョン）:")
+    for v in versions:
+        mark = "公開中" if v.current else (v.problem or "")
+        built = local_time(v.built_at, settings.timezone)
+        print(f"  {v.faq_version}  {built}  {v.entries}件  {v.source}  {mark}".rstrip())
+    if history is None:
+        print("公開の履歴を読めません（質問ログのデータベースを確かめてください）。")
+    elif history:
+        print("公開の履歴（新しい順）:")
+        for e in history:
+            action = "公開" if e.action == "publish" else "バージョンを戻す"
+            print(
+                f"  {local_time(e.created, settings.timezone)}  {action}  {e.faq_version}  {e.entries}件  "
+                f"追加 {e.added}・変更 {e.changed}・削除 {e.removed}  {e.source}"
+            )
+    return 0
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    publisher = _publisher(settings)
+    try:
+        build_id = _kept_build(publisher, args.version)
+        version, preview = publisher.rollback_preview(build_id, progress=printing(say))
+        print(f"バージョン {version.faq_version}（{version.entries}件、{version.source}）に戻すと:")
+        _print_changes(preview)
+        if args.dry_run:
+            print("（試行のみ: 戻していません）")
+            return 0
+        publisher.rollback(build_id, progress=printing(say))
+    finally:
+        publisher.engine.close()
+    print(f"バージョン {version.faq_version} に戻しました。起動中のサーバーは数秒以内に切り替わります。")
+    return 0
+
+
+def _kept_build(publisher: Publisher, wanted: str) -> str:
+    """The build id of a kept version named by its build id or its version (the newest build of that content)."""
+    versions = publisher.versions()
+    found = next((v for v in versions if wanted in (v.build_id, v.faq_version)), None)
+    if found is None:
+        raise VersionNotFoundError(
+            f"バージョン「{wanted}」は保存されていません。"
+            "faq-bot versions で保存されているバージョンを確かめてください。"
+        )
+    return found.build_id

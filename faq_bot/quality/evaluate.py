@@ -246,7 +246,7 @@ def scored(outcomes: Sequence[Outcome], top: int | None = None) -> list[Scored]:
             label = Label.RIGHT if hits and hits[0].entry.id in o.query.gold else Label.WRONG
         # The candidates decide() would offer: the first n probable enough (none: never もしかして, whatever the
         # threshold, so the topic score is put below any).
-        offered = [h for h in hits[:n] if h.confidence >= o.candidate_threshold]
+        offered = [h for h in hits[:n] if h.candidate_confidence >= o.candidate_threshold]
         candidates = topic_score(search, n) if offered else NO_CANDIDATES
         near = o.query.style == NEAR_MISS_STYLE
         # Escalated whatever the thresholds: the best entry lacks what was asked, or the message names nothing.

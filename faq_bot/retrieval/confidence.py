@@ -201,20 +201,22 @@ def topic_signals(search: Search) -> TopicSignals | None:
     if not hits or hits[0].signals is None:
         return None
     first = hits[0].signals
-    return TopicSignals(best=hits[0].confidence, domain=first.domain, unknown=first.unknown)
+    return TopicSignals(best=hits[0].candidate_confidence, domain=first.domain, unknown=first.unknown)
 
 
 def judge(search: Search, model: DecisionModel) -> Search:
     """The search with each hit's probability set, most probable first (ties: the ranking's order),
     and the probability that one of its first candidates answers (``Search.on_topic``; None
     without a topic model)."""
-    judged = judge_hits(search, model.answer)
+    judged = judge_hits(search, model.answer, model.fitted_answer)
     return judge_topic(judged, model.topic) if model.topic is not None else judged
 
 
-def judge_hits(search: Search, answer: ConfidenceModel) -> Search:
-    """The search with each hit's probability set by the answer model, most probable first."""
-    judged = [_judged(h, answer) for h in search.hits]
+def judge_hits(search: Search, answer: ConfidenceModel, fitted: ConfidenceModel | None = None) -> Search:
+    """The search with each hit's probability set by the answer model, most probable first (``fitted``: the answer
+    model as fitted, when ``answer`` is adapted to the FAQ: each hit's ``fitted_probability``; the order is the
+    same, an adaptation moves every log-odds alike)."""
+    judged = [_judged(h, answer, fitted) for h in search.hits]
     order = sorted(range(len(judged)), key=lambda i: (-(judged[i].probability or 0.0), i))
     return search.with_hits([judged[i] for i in order])
 
@@ -229,7 +231,8 @@ def judge_topic(search: Search, topic: ConfidenceModel) -> Search:
     return replace(search, on_topic=max(own, signals.best), topic_probability=own)
 
 
-def _judged(hit: Hit, model: ConfidenceModel) -> Hit:
+def _judged(hit: Hit, model: ConfidenceModel, fitted: ConfidenceModel | None = None) -> Hit:
     if hit.signals is None:
         return hit
-    return replace(hit, probability=model.probability(hit.signals))
+    as_fitted = fitted.probability(hit.signals) if fitted is not None else None
+    return replace(hit, probability=model.probability(hit.signals), fitted_probability=as_fitted)

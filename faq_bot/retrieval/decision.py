@@ -107,7 +107,7 @@ def topic_score(search: Search, n: int) -> float:
     if search.on_topic is not None:
         own = search.topic_probability
         return own if own is not None and shares_nothing(search, n) else search.on_topic
-    return sum(h.confidence for h in search.hits[:n])
+    return sum(h.candidate_confidence for h in search.hits[:n])
 
 
 def decide(search: Search, params: DecisionParams) -> Reply:
@@ -155,7 +155,7 @@ def decide(search: Search, params: DecisionParams) -> Reply:
     if p[0] >= params.answer_threshold and lead >= params.answer_margin and on_subject and grounded(top):
         return Reply(Decision.ANSWER, search, top.entry.answer, top, (), None)
     n = params.suggestion_count
-    candidates = tuple(h for h in hits[:n] if h.confidence >= params.candidate_threshold)
+    candidates = tuple(h for h in hits[:n] if h.candidate_confidence >= params.candidate_threshold)
     if candidates and topic_score(search, n) >= params.suggest_threshold:
         # The escalation rides along: 「どれにも当てはまらない」 leads to a person.
         escalation = Escalation(params.escalation_text, params.contact_url)
@@ -174,7 +174,7 @@ def _escalate(
     near: tuple[Hit, ...] = ()
     if related and params.show_related:
         n = params.suggestion_count
-        near = tuple(h for h in search.hits[:n] if h.confidence >= params.related_threshold)
+        near = tuple(h for h in search.hits[:n] if h.candidate_confidence >= params.related_threshold)
     escalation = Escalation(params.escalation_text, params.contact_url)
     return Reply(Decision.ESCALATE, search, params.escalation_text, None, (), escalation, unanswered, near)
 

@@ -48,11 +48,21 @@ class Hit:
     # Probability that this entry answers the question (``faq_bot.retrieval.confidence``);
     # until a model has judged the hit, the hybrid score stands in.
     probability: float | None = None
+    # The probability as the answer model was fitted, where the FAQ it serves lowered ``probability``
+    # (``faq_bot.retrieval.adaptation``); None: not lowered, the same as ``probability``.
+    fitted_probability: float | None = None
 
     @property
     def confidence(self) -> float:
-        """The probability if judged, else the hybrid score."""
+        """The probability if judged, else the hybrid score: what an answer needs."""
         return self.score if self.probability is None else self.probability
+
+    @property
+    def candidate_confidence(self) -> float:
+        """What もしかして and the related entries weigh: the probability as fitted. A FAQ's adjustment holds
+        *answers* to more confidence where its near misses score higher; the topic model, fitted on the
+        fitted probabilities, judges whether one of the candidates is what was asked as before."""
+        return self.confidence if self.fitted_probability is None else self.fitted_probability
 
 
 @dataclass(frozen=True)

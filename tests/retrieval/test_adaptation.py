@@ -10,6 +10,7 @@ import pytest
 
 from faq_bot.config import Settings
 from faq_bot.retrieval.adaptation import (
+    CAUTION,
     DEAD_ZONE,
     LIMIT,
     SHRINK,
@@ -29,8 +30,8 @@ from tests.fakes import FAKE_DECISION_MODEL, FakeEmbedder
 
 
 def test_a_faq_whose_near_misses_score_higher_is_answered_more_cautiously() -> None:
-    values = [0.5, 1.0, 1.5] * 20  # median 1.0, 60 near misses: (1.0 - DEAD_ZONE) x 60 / 80, in steps
-    expected = round((1.0 - DEAD_ZONE) * 60 / (60 + SHRINK) / STEP) * STEP
+    values = [0.5, 1.0, 1.5] * 20  # median 1.0, 60 near misses: (1.0 - DEAD_ZONE) x CAUTION x 60 / 80, in steps
+    expected = round((1.0 - DEAD_ZONE) * CAUTION * 60 / (60 + SHRINK) / STEP) * STEP
     assert offset_for(values, reference=0.0) == pytest.approx(-expected)
 
 
@@ -41,7 +42,7 @@ def test_never_bolder_never_for_a_rounding_and_never_beyond_the_limit() -> None:
 
 
 def test_a_small_faq_moves_less_and_no_reference_or_no_near_misses_not_at_all() -> None:
-    assert offset_for([1.1] * 10, reference=0.0) == pytest.approx(-round(1.0 / 3 / STEP) * STEP)
+    assert offset_for([1.1] * 10, reference=0.0) == pytest.approx(-round(CAUTION / 3 / STEP) * STEP)
     assert offset_for([1.0] * 10, reference=None) == 0.0
     assert offset_for([], reference=0.0) == 0.0
 
@@ -60,7 +61,7 @@ def test_the_offset_moves_the_answer_log_odds_and_the_file_keeps_the_model_as_fi
     moved = model.adapted_to(-0.8)
     assert moved.answer.intercept == pytest.approx(model.answer.intercept - 0.8) and moved.faq_offset == -0.8
     assert moved.adapted_to(-0.3).answer.intercept == pytest.approx(model.answer.intercept - 0.3)
-    assert moved.topic == model.topic  # the topic model sees the (lower) best probability, not a second offset
+    assert moved.topic == model.topic  # the topic model as fitted: it sees the best probability as fitted too
     again = DecisionModel.from_json(moved.to_json())
     assert again == model  # as fitted, with its reference
     assert moved.adapted_to(0.0).answer == model.answer  # exactly (kept, not computed back)

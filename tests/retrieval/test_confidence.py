@@ -56,6 +56,22 @@ def test_the_topic_probability_is_never_below_the_first_candidates_own() -> None
     assert sure.on_topic == sure.hits[0].confidence > TOPIC.probability(topic_signals(sure))  # type: ignore[arg-type]
 
 
+def test_a_faqs_adjustment_lowers_what_an_answer_needs_and_leaves_the_candidates_as_fitted() -> None:
+    from faq_bot.retrieval.decision import decide
+    from faq_bot.retrieval.params import DecisionParams
+
+    model = DecisionModel(ANSWER, TOPIC)
+    fitted = judge(search_of(0.7, 0.1, domain=1.0), model)
+    lowered = judge(search_of(0.7, 0.1, domain=1.0), model.adapted_to(-2.0))
+    first, same = lowered.hits[0], fitted.hits[0]
+    assert first.confidence < same.confidence - 0.3 and first.fitted_probability == pytest.approx(same.confidence)
+    assert lowered.on_topic == pytest.approx(fitted.on_topic) and fitted.hits[0].fitted_probability is None
+    params = DecisionParams(answer_threshold=0.6, suggest_threshold=0.3, candidate_threshold=0.2)
+    assert decide(fitted, params).decision.value == "answer"  # p = 0.69 as fitted
+    lowered_reply = decide(lowered, params)  # p = 0.23 adjusted: no answer, the same candidate offered instead
+    assert lowered_reply.decision.value == "suggest" and [h.entry.id for h in lowered_reply.suggestions] == ["0"]
+
+
 def test_a_search_without_hits_has_no_topic_probability() -> None:
     assert judge(search_of(), DecisionModel(ANSWER, TOPIC)).on_topic is None
 

@@ -238,13 +238,18 @@ def test_versions_lists_what_is_kept_and_published_and_rollback_serves_a_kept_ve
     assert main(["rollback", first[0], "--dry-run"]) == 0  # what it would change, and nothing changed
     out = capsys.readouterr().out
     assert "変更 1件" in out and "変更 [14] 見積書は何度でも発行できますか（質問）" in out and "戻していません" in out
+    assert "回帰テスト（" in out and "）: " in out  # said even when no answer changes
     assert "何回でも" in faq.read_text(encoding="utf-8")
+    assert main(["rollback", first[0][:6], "--dry-run"]) == 0  # the start of a version names it, as git's ids
+    assert f"バージョン {first[0]}" in capsys.readouterr().out
     assert main(["rollback", "000000000000"]) == 1
     assert "「000000000000」は保存されていません" in capsys.readouterr().err
 
     assert main(["rollback", first[0]]) == 0
     assert f"バージョン {first[0]} に戻しました" in capsys.readouterr().out
     assert faq.read_bytes() == original  # the kept version's file is back on disk
+    assert main(["rollback", first[0]]) == 0  # the live version: nothing to do, nothing recorded
+    assert "公開中です" in capsys.readouterr().out
     assert main(["versions"]) == 0
     out = capsys.readouterr().out
     kept = re.findall(r"^  ([0-9a-f]{12})  .*?(公開中)?$", out.split("公開の履歴")[0], re.M)

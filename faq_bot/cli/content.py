@@ -68,6 +68,11 @@ def _print_changes(p: Preview) -> None:
         label = {"added": "追加", "removed": "削除", "changed": "変更"}[c.kind]
         fields = "、".join(FIELD_LABELS.get(f, f) for f in c.fields)
         print(f"  {label} [{c.id}] {c.question}" + (f"（{fields}）" if fields else ""))
+    if p.regression_total:
+        confirmed = f"、うち質問ログで確認済みの回答 {p.regression_confirmed}問" if p.regression_confirmed else ""
+        changed = (f"回答が変わる質問 {len(p.regressions)}件（悪化 {len(p.worse_regressions)}件）" if p.regressions
+                   else "回答が変わる質問はありません")  # fmt: skip
+        print(f"回帰テスト（{p.regression_total}問{confirmed}）: {changed}")
     if p.confirmed_unread:
         print("  質問ログを読めなかったため、確認済みにした回答は確かめていません。")
     for r in p.regressions:
@@ -121,12 +126,13 @@ def cmd_versions(args: argparse.Namespace) -> int:
     if history is None:
         print("公開の履歴を読めません（質問ログのデータベースを確かめてください）。")
     elif history:
-        print("公開の履歴（新しい順）:")
+        newest = f"、最新{len(history)}件（--history で件数を変えられます）" if len(history) == args.history else ""
+        print(f"公開の履歴（新しい順{newest}）:")
         for e in history:
             action = "公開" if e.action == "publish" else "バージョンを戻す"
             print(
                 f"  {local_time(e.created, settings.timezone)}  {action}  {e.faq_version}  {e.entries}件  "
-                f"追加 {e.added}・変更 {e.changed}・削除 {e.removed}  {e.source}"
+                f"追加 {e.added}・削除 {e.removed}・変更 {e.changed}  {e.source}"
             )
     return 0
 
@@ -136,6 +142,9 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     publisher = _publisher(settings)
     try:
         build_id = _kept_build(publisher, args.version)
+        if publisher.engine.current.index.path is not None and publisher.engine.current.index.path.name == build_id:
+            print(f"バージョン {publisher.engine.current.faq_version} は公開中です。何も変えていません。")
+            return 0
         version, preview = publisher.rollback_preview(build_id, progress=printing(say))
         print(f"バージョン {version.faq_version}（{version.entries}件、{version.source}）に戻すと:")
         _print_changes(preview)
@@ -149,13 +158,25 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The fewest characters of a version that name it (as git's short ids: unique among the kept versions).
+MIN_PREFIX = 4
+
+
 def _kept_build(publisher: Publisher, wanted: str) -> str:
-    """The build id of a kept version named by its build id or its version (the newest build of that content)."""
+    """The build id of a kept version named by its build id, its version or the start of it (at least
+    ``MIN_PREFIX`` characters naming one version); the newest build of that content."""
     versions = publisher.versions()
-    found = next((v for v in versions if wanted in (v.build_id, v.faq_version)), None)
-    if found is None:
+    found = [v for v in versions if wanted in (v.build_id, v.faq_version)]
+    if not found and len(wanted) >= MIN_PREFIX:
+        found = [v for v in versions if v.faq_version.startswith(wanted)]
+    if len({v.faq_version for v in found}) > 1:
+        named = "、".join(sorted({v.faq_version for v in found}))
         raise VersionNotFoundError(
-            f"バージョン「{wanted}」は保存されていません。"
-            "faq-bot versions で保存されているバージョンを確かめてください。"
+            f"「{wanted}」で始まるバージョンが複数あります（{named}）。もう少し長く指定してください。"
         )
-    return found.build_id
+    if not found:
+        raise VersionNotFoundError(
+            f"バージョン「{wanted}」は保存されていません（faq-bot versions に表示される12桁か、その最初の"
+            f"{MIN_PREFIX}桁以上で指定してください）。"
+        )
+    return found[0].build_id

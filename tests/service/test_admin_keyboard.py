@@ -320,6 +320,11 @@ def test_the_batch_results_sort_by_a_column_heading_from_the_keyboard_too(browse
     page.keyboard.press("Enter")  # a button: Enter sorts again, the other way
     assert percents() == sorted(percents(), reverse=True)
     expect(table.locator("th[aria-sort='descending']")).to_have_text("確率")
+    rank = table.get_by_role("button", name="期待の順位")
+    rank.click()
+    rank.click()  # descending: the rows without a rank (「-」, questions for a person) stay last either way
+    ranks = column(5)
+    assert ranks[-1] == "-" and ranks[0] != "-" and ranks.index("-") == len(ranks) - ranks.count("-")
     table.get_by_role("button", name="質問").click()  # the file's order again (by line)
     assert column(1) == in_file_order and "2行目" in in_file_order[0]
     assert table.locator("th[aria-sort]").count() == 1

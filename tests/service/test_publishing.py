@@ -260,8 +260,9 @@ def test_rollback_page_serves_a_kept_version_again_only_with_login_and_csrf(
     assert admin_client.get("/readyz").json()["faq_version"] == first
     # The history says what went live when: the upload, then the rollback (newest first), with what each changed.
     history = admin_client.get("/admin").text.split('id="history-h"')[1]
-    rows = re.findall(r"<td>(公開|バージョンを戻す)</td>\s*<td>(\w+)</td><td>\d+</td>\s*<td>([^<]+)</td>", history)
-    assert rows == [("バージョンを戻す", first, "追加 0・変更 0・削除 1"), ("公開", newer, "追加 1・変更 0・削除 0")]
+    cells = r'<td data-label="操作">(公開|バージョンを戻す)</td>\s*<td data-label="バージョン">(\w+)</td>'
+    rows = re.findall(cells + r'<td data-label="件数">\d+</td>\s*<td data-label="変更">([^<]+)</td>', history)
+    assert rows == [("バージョンを戻す", first, "追加 0・削除 1・変更 0"), ("公開", newer, "追加 1・削除 0・変更 0")]
 
 
 def test_versions_api_reports_the_build_really_served_when_current_names_a_damaged_one(

@@ -332,13 +332,14 @@
         button.textContent = th.textContent;
         th.textContent = "";
         th.appendChild(button);
+        // A number column's cell without a number (「-」) sorts last either way: null.
         function key(row) {
           var cell = row.cells[col];
           var value = cell.getAttribute("data-sort");
           if (value === null) value = cell.textContent.trim();
           if (type !== "number") return value;
           var n = parseFloat(value);
-          return isNaN(n) ? Infinity : n;
+          return isNaN(n) ? null : n;
         }
         button.addEventListener("click", function () {
           var descending = th.getAttribute("aria-sort") === "ascending";
@@ -351,7 +352,10 @@
             return { row: row, key: key(row), at: i };
           });
           rows.sort(function (a, b) {
-            var c = type === "number" ? (a.key === b.key ? 0 : a.key < b.key ? -1 : 1) : a.key.localeCompare(b.key, "ja");
+            if (a.key === null || b.key === null) return (a.key === null) - (b.key === null) || a.at - b.at;
+            // Text as people read it: ids 5 before 11, 「候補 12」 after 「候補 9」.
+            var c = type === "number" ? (a.key === b.key ? 0 : a.key < b.key ? -1 : 1)
+              : a.key.localeCompare(b.key, "ja", { numeric: true });
             return (descending ? -c : c) || a.at - b.at;
           });
           rows.forEach(function (r) {

@@ -255,6 +255,10 @@ def test_rollback_page_serves_a_kept_version_again_only_with_login_and_csrf(
     assert admin_client.get("/readyz").json()["faq_version"] == first
     assert admin_client.get("/api/faqs/7").status_code == 404
     assert admin_settings.faq_path.read_text(encoding="utf-8") == SMALL_FAQ
+    again = admin_client.post(  # the result page reloaded: the form sent again, with the base it was sent with
+        "/admin/ui/rollback", data={"csrf": csrf_of(page), "build_id": old_build["build_id"], "base": newer}
+    )
+    assert f"バージョン {first}" in again.text and "は公開中です。" in again.text and "変わりました" not in again.text
     unknown = admin_client.post("/admin/ui/rollback", data={"csrf": csrf_of(page), "build_id": "no-such-build"})
     assert unknown.status_code == 404 and "そのバージョン（no-such-build）は見つかりません。" in unknown.text
     assert admin_client.get("/readyz").json()["faq_version"] == first

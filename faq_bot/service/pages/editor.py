@@ -444,9 +444,13 @@ async def ui_rollback(
     """Serve a kept version again, with progress (``base``: the version the preview compared against)."""
     auth.check_csrf(request, csrf)
     await _check_kept(publisher, build_id)
-    if base and base != publisher.engine.current.faq_version:
-        return await _home(request, auth, publisher, message=CHANGED_SINCE, warn=True)
+    live = publisher.engine.current
     zone = request.app.state.settings.timezone
+    if live.index.path is not None and live.index.path.name == build_id:  # done already (a reload of the result page)
+        built = local_time(live.index.manifest.built_at, zone)
+        return await _home(request, auth, publisher, message=f"バージョン {live.faq_version}（{built}）は公開中です。")
+    if base and base != live.faq_version:
+        return await _home(request, auth, publisher, message=CHANGED_SINCE, warn=True)
 
     def work(progress: Progress) -> View:
         try:

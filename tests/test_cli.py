@@ -227,9 +227,14 @@ def test_versions_lists_what_is_kept_and_published_and_rollback_serves_a_kept_ve
     monkeypatch.setenv("FAQ_BOT_FAQ_PATH", str(faq))
     monkeypatch.setenv("FAQ_BOT_INDEX_DIR", str(tmp_path / "idx"))
     monkeypatch.setenv("FAQ_BOT_LOG_PATH", str(tmp_path / "log.sqlite3"))
-    assert main(["versions"]) == 0  # the first build: kept, but nothing published yet
-    first = re.findall(r"^  ([0-9a-f]{12})  .*公開中$", capsys.readouterr().out, re.M)
-    assert len(first) == 1
+    assert main(["versions"]) == 0  # nothing built yet: said, no model loaded
+    assert "まだありません" in capsys.readouterr().out
+    assert main(["reload"]) == 0  # the first build, of the file as it is: nothing to publish
+    capsys.readouterr()
+    assert main(["versions"]) == 0
+    out = capsys.readouterr().out
+    first = re.findall(r"^  ([0-9a-f]{12})  .*公開中$", out, re.M)
+    assert len(first) == 1 and "公開の履歴: まだ記録されていません" in out
     edited = faq.read_text(encoding="utf-8").replace("見積書は何度でも発行できますか", "見積書は何回でも発行できますか")
     faq.write_text(edited, encoding="utf-8")
     assert main(["reload"]) == 0
@@ -257,3 +262,29 @@ def test_versions_lists_what_is_kept_and_published_and_rollback_serves_a_kept_ve
     history = out.split("公開の履歴（新しい順）:")[1].strip().splitlines()
     assert [line.split()[3] for line in history] == ["バージョンを戻す", "公開"]
     assert "変更 1" in history[0] and history[0].split()[4] == first[0]
+
+
+def test_a_version_is_named_by_its_build_its_version_or_a_start_that_names_one() -> None:
+    from faq_bot.cli.content import _kept_build
+    from faq_bot.errors import VersionNotFoundError
+    from faq_bot.publishing.publisher import Version
+
+    class Kept:
+        def versions(self) -> list[Version]:
+            return [
+                Version("b3", "abc123456789", "", 1, "x.tsv", True),
+                Version("b2", "abc1ffffffff", "", 1, "x.tsv", False),
+                Version("b1", "abc123456789", "", 1, "x.tsv", False),  # an older build of the same content
+            ]
+
+    kept: Any = Kept()
+    assert _kept_build(kept, "b1") == "b1"
+    assert _kept_build(kept, "abc123456789") == "b3"  # the newest build of that content
+    assert _kept_build(kept, "abc12") == "b3" and _kept_build(kept, "abc1f") == "b2"
+    with pytest.raises(
+        VersionNotFoundError, match="「abc1」で始まるバージョンが複数あります（abc123456789、abc1ffffffff）"
+    ):
+        _kept_build(kept, "abc1")
+    for wanted in ("abc", "abc9", "b"):  # too short to name one, or names none
+        with pytest.raises(VersionNotFoundError, match=f"バージョン「{wanted}」は保存されていません"):
+            _kept_build(kept, wanted)

@@ -15,6 +15,17 @@ from faq_bot.errors import FaqBotError, FaqFormatError
 from faq_bot.quality.calibrate import MAX_WRONG, MIN_ESCALATED
 
 
+def _positive(text: str) -> int:
+    """A count of 1 or more (argparse's type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"1以上の整数を指定してください: {text}")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser of ``faq-bot``."""
     p = argparse.ArgumentParser(prog="faq-bot", description="FAQだけから答える日本語FAQボット")
@@ -70,7 +81,7 @@ def parser() -> argparse.ArgumentParser:
     rel.set_defaults(func=cmd_reload)
 
     ver = sub.add_parser("versions", help="保存されているバージョンと公開の履歴を表示する")
-    ver.add_argument("--history", type=int, default=10, help="表示する履歴の件数（既定 10）")
+    ver.add_argument("--history", type=_positive, default=10, help="表示する履歴の件数（既定 10）")
     ver.set_defaults(func=cmd_versions)
 
     back = sub.add_parser("rollback", help="保存されているバージョンに戻す（起動中のサーバーも切り替わる）")

@@ -110,39 +110,54 @@ def cmd_reload(args: argparse.Namespace) -> int:
 
 
 def cmd_versions(args: argparse.Namespace) -> int:
+    """The kept versions and the publish history, read where they are kept (no model, no index loaded)."""
     from faq_bot.localtime import local_time
+    from faq_bot.retrieval import store
+    from faq_bot.retrieval.index import Manifest
+    from faq_bot.runtime import databases
+    from faq_bot.storage.history import PublishHistory
+    from faq_bot.storage.versions import VersionStore
 
     settings = settings_from(args)
-    publisher = _publisher(settings)
+    dbs = databases(settings)
     try:
-        versions, history = publisher.versions(), publisher.recent(args.history)
+        if dbs.shared is not None:  # replicas: the versions every one of them can serve
+            shared = VersionStore(dbs.shared)
+            kept = [(v.build_id, Manifest(**v.manifest)) for v in shared.versions()]
+            current = shared.current()
+        else:
+            kept, current = store.list_builds(settings.index_dir), store.current_id(settings.index_dir)
+        print("保存されているバージョン（新しい順。戻すときは faq-bot rollback バージョン）:")
+        for build_id, m in kept:
+            mark = "  公開中" if build_id == current else ""
+            built = local_time(m.built_at, settings.timezone)
+            print(f"  {m.tsv_sha256[:12]}  {built}  {m.counts.get('entries', 0)}件  {m.source}{mark}")
+        if not kept:
+            print("  （まだありません。faq-bot build-index か faq-bot serve で最初の版を作ります）")
+        history = PublishHistory(dbs.log).recent(args.history)
     finally:
-        publisher.engine.close()
-    print("保存されているバージョン（新しい順。戻すときは faq-bot rollback バージョン）:")
-    for v in versions:
-        mark = "公開中" if v.current else (v.problem or "")
-        built = local_time(v.built_at, settings.timezone)
-        print(f"  {v.faq_version}  {built}  {v.entries}件  {v.source}  {mark}".rstrip())
-    if history is None:
-        print("公開の履歴を読めません（質問ログのデータベースを確かめてください）。")
-    elif history:
-        newest = f"、最新{len(history)}件（--history で件数を変えられます）" if len(history) == args.history else ""
-        print(f"公開の履歴（新しい順{newest}）:")
-        for e in history:
-            action = "公開" if e.action == "publish" else "バージョンを戻す"
-            print(
-                f"  {local_time(e.created, settings.timezone)}  {action}  {e.faq_version}  {e.entries}件  "
-                f"追加 {e.added}・削除 {e.removed}・変更 {e.changed}  {e.source}"
-            )
+        dbs.dispose()
+    if not history:
+        print("公開の履歴: まだ記録されていません（公開やバージョンを戻す操作をすると記録されます）。")
+        return 0
+    newest = f"、最新{len(history)}件（--history で件数を変えられます）" if len(history) == args.history else ""
+    print(f"公開の履歴（新しい順{newest}）:")
+    for e in history:
+        action = "公開" if e.action == "publish" else "バージョンを戻す"
+        print(
+            f"  {local_time(e.created, settings.timezone)}  {action}  {e.faq_version}  {e.entries}件  "
+            f"追加 {e.added}・削除 {e.removed}・変更 {e.changed}  {e.source}"
+        )
     return 0
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
+    """Serve a kept version again, after printing what it changes (or only that, with --dry-run)."""
     settings = settings_from(args)
     publisher = _publisher(settings)
     try:
         build_id = _kept_build(publisher, args.version)
-        if publisher.engine.current.index.path is not None and publisher.engine.current.index.path.name == build_id:
+        if publisher.serves(build_id):
             print(f"バージョン {publisher.engine.current.faq_version} は公開中です。何も変えていません。")
             return 0
         version, preview = publisher.rollback_preview(build_id, progress=printing(say))

@@ -100,6 +100,8 @@ def queries_from_rows(
             dict.fromkeys(" ".join(c.split()) for c in _CATEGORY_SEPARATORS.split(cell(row, "categories")) if c.strip())
         )
         marks = [g for g in gold if g.casefold() in NO_ANSWER_MARKS]
+        if marks and len(marks) == len(gold):  # 「なし、該当なし」: none, said twice
+            gold, marks = (), []
         if q and marks:  # 「なし、3」: which one is meant? (else 「id「なし」はFAQにありません」, a puzzle)
             problems.append(FormatProblem(line, "正解", (
                 f"正解に「{marks[0]}」とidが両方書かれています。担当者へ案内すべき質問なら「{marks[0]}」だけ、"

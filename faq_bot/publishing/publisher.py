@@ -465,11 +465,22 @@ class Publisher:
                 shutil.rmtree(index.path, ignore_errors=True)
             raise
 
+    def serves(self, build_id: str) -> bool:
+        """True when the FAQ being served is that build, or another build of the same content."""
+        live = self.engine.current
+        if live.index.path is not None and live.index.path.name == build_id:
+            return True
+        return any(v.build_id == build_id and v.faq_version == live.faq_version for v in self.versions())
+
     def rollback(self, build_id: str, progress: Progress | None = None) -> Version:
-        """Serve a kept version again (and put its TSV back on disk)."""
+        """Serve a kept version again (and put its TSV back on disk); the content being served already (a page
+        sent again, a version named twice) changes nothing and is not recorded."""
         say = progress or quiet
         say(Step("公開の順番を待っています"))
         with self._exclusive():
+            if self.serves(build_id):
+                live = self.engine.current.index
+                return self._version(live.path.name if live.path is not None else build_id, live.manifest)
             say(Step("保存されたバージョンを読み込んでいます"))
             tsv = self._kept_tsv(build_id)
             folder = tsv.parent
@@ -497,14 +508,8 @@ class Publisher:
             log.warning("the publish history did not record %s of %s: %s", action, build_id, exc)
 
     def recent(self, limit: int = 20) -> list[PublishEvent] | None:
-        """The history's newest events (None: not kept, or the database cannot be read now: a warning)."""
-        if self.history is None:
-            return None
-        try:
-            return self.history.recent(limit)
-        except DatabaseError as exc:
-            log.warning("the publish history is unreadable: %s", exc)
-            return None
+        """The history's newest events (None: not kept; ``DatabaseError``: it cannot be read now)."""
+        return self.history.recent(limit) if self.history is not None else None
 
     def _kept_tsv(self, build_id: str) -> Path:
         """The TSV file of a kept version (``VersionNotFoundError`` if there is no such version or it has none)."""

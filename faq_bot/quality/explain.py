@@ -96,6 +96,9 @@ class Explanation:
     reading: str
     decision: str
     confidence: float
+    # The first candidate's probability as fitted, what もしかして weighs (``Hit.candidate_confidence``): the same as
+    # ``confidence`` unless this FAQ's adjustment (``faq_offset``) lowered what an answer gets.
+    candidate_confidence: float
     answer_threshold: float
     suggest_threshold: float
     intercept: float  # the answer model's log-odds where the contributions start (``ORIGIN``)
@@ -175,6 +178,7 @@ def explain(loaded: Loaded, query: str, categories: Sequence[str] | None = None,
         reading=analysis.reading,
         decision=reply.decision.value,
         confidence=round(reply.confidence, 4),
+        candidate_confidence=round(reply.search.hits[0].candidate_confidence if reply.search.hits else 0.0, 4),
         answer_threshold=decision.answer_threshold,
         suggest_threshold=decision.suggest_threshold,
         # As fitted: the offset is a row.

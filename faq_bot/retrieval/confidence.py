@@ -5,7 +5,7 @@ that one threshold means the same for a long polite message and a two-word fragm
 
 - the *answer* model: over the ``Signals`` of each candidate, the probability that this
   entry answers the question (the answer threshold applies to the best one);
-- the *topic* model: over ``TopicSignals`` (the best probability, how near the message is
+- the *topic* model: over ``TopicSignals`` (the best probability as fitted, how near the message is
   to the FAQ's subject, words the FAQ never uses), the probability that one of the first
   candidates answers it (the もしかして threshold applies to it): chatter and other
   subjects escalate, a question on the FAQ's subject gets candidates.
@@ -45,6 +45,13 @@ DEFAULT_MODEL = "confidence_model.json"
 def probability_of(log_odds: float) -> float:
     """The probability of these log-odds (0 far below: ``exp`` would overflow)."""
     return 1.0 / (1.0 + math.exp(-log_odds)) if log_odds >= -50 else 0.0
+
+
+def moved(probability: float, offset: float) -> float:
+    """A probability with ``offset`` added to its log-odds (a FAQ's adjustment, ``DecisionModel.faq_offset``)."""
+    if probability <= 0.0 or probability >= 1.0 or offset == 0:
+        return probability
+    return probability_of(math.log(probability / (1.0 - probability)) + offset)
 
 
 @dataclass(frozen=True)
@@ -234,5 +241,7 @@ def judge_topic(search: Search, topic: ConfidenceModel) -> Search:
 def _judged(hit: Hit, model: ConfidenceModel, fitted: ConfidenceModel | None = None) -> Hit:
     if hit.signals is None:
         return hit
-    as_fitted = fitted.probability(hit.signals) if fitted is not None else None
-    return replace(hit, probability=model.probability(hit.signals), fitted_probability=as_fitted)
+    log_odds = model.log_odds(hit.signals)
+    # An adaptation moves the intercept alone: the fitted log-odds are these less that move.
+    as_fitted = probability_of(log_odds - (model.intercept - fitted.intercept)) if fitted is not None else None
+    return replace(hit, probability=probability_of(log_odds), fitted_probability=as_fitted)

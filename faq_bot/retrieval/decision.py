@@ -150,7 +150,8 @@ def decide(search: Search, params: DecisionParams) -> Reply:
     p = [h.confidence for h in hits]
     lead = p[0] - p[1] if len(p) > 1 else p[0]
     # Both models must find it answerable: a one-word message far from the FAQ's subject (「ねこ」) can
-    # look like a clear single match to the answer model, which does not see how far the subject is.
+    # look like a clear single match to the answer model, which does not see how far the subject is. (The topic
+    # model sees the best probability as fitted: on a FAQ whose adjustment lowered ``p``, ``p`` is the stricter bar.)
     on_subject = search.topic_probability is None or search.topic_probability >= params.answer_threshold
     if p[0] >= params.answer_threshold and lead >= params.answer_margin and on_subject and grounded(top):
         return Reply(Decision.ANSWER, search, top.entry.answer, top, (), None)

@@ -10,7 +10,7 @@ the database cannot take the row (``DatabaseError``).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Literal
 
 import sqlalchemy as sa
@@ -47,7 +47,7 @@ class PublishHistory:
 
     def record(self, event: PublishEvent) -> None:
         """Add an event (now, unless it says when) and forget those beyond the newest ``keep``."""
-        values = {**event.__dict__, "created": event.created or time.time()}
+        values = {**asdict(event), "created": event.created or time.time()}
 
         def work(conn: sa.Connection) -> None:
             conn.execute(sa.insert(publish_events).values(**values))

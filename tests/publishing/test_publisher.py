@@ -10,7 +10,7 @@ from faq_bot.content.diff import diff
 from faq_bot.content.faq import Faq, FaqEntry, read_bytes
 from faq_bot.content.queries import LabelledQuery
 from faq_bot.content.workbook import WorkbookOrigin
-from faq_bot.errors import FaqFormatError, LogUnavailableError, StaleFileError, VersionNotFoundError
+from faq_bot.errors import DatabaseError, FaqFormatError, LogUnavailableError, StaleFileError, VersionNotFoundError
 from faq_bot.model.embedder import Embedder
 from faq_bot.progress import Progress, Step
 from faq_bot.publishing.publisher import Publisher
@@ -427,11 +427,14 @@ def test_publishes_and_rollbacks_are_recorded_in_order_and_a_history_down_publis
         ("publish", new.version.build_id, 1, 1, 0, 7),
     ]
     assert events[1].source == "upload.tsv" and events[1].faq_version == new.version.faq_version
+    assert publisher.rollback(old_build).current  # the version served already: nothing done, nothing recorded
+    assert publisher.recent() == events
 
     (tmp_path / "down.sqlite3").mkdir()  # a database that cannot take the row
     unusable = PublishHistory(Database.sqlite(tmp_path / "down.sqlite3"))
     down = Publisher(fake_engine, settings.regression_path, history=unusable)
     with caplog.at_level(logging.WARNING, logger="faq_bot.publishing"):
         assert down.publish_bytes(NEW_FAQ.encode(), "again.tsv").published
-    assert down.engine.entry("7") is not None and down.recent() is None
-    assert "publish history" in caplog.text
+    assert down.engine.entry("7") is not None and "publish history" in caplog.text
+    with pytest.raises(DatabaseError):  # said as such: the admin page tells it from a history not kept
+        down.recent()

@@ -562,3 +562,20 @@ def test_a_conflict_that_came_up_after_the_preview_is_asked_again_not_settled_si
     assert "公開しました" in done and "Excelで続けて編集するときは、公開中のFAQをダウンロードし直してください" in done
     versions = client.get("/admin/versions", headers=ADMIN_AUTH).json()
     assert versions[0]["source"] == "faq.xlsx（公開中のFAQに変更だけを反映）"  # the editor's file named
+
+
+def test_the_admin_page_says_the_history_cannot_be_read_and_still_offers_publishing(
+    admin_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from faq_bot.errors import DatabaseError
+
+    publisher = admin_client.app.state.publisher  # type: ignore[attr-defined]
+
+    def down(limit: int = 20) -> list[object]:
+        raise DatabaseError("database is locked")
+
+    monkeypatch.setattr(publisher.history, "recent", down)
+    admin_client.post("/admin/login", data={"token": ADMIN_TOKEN})
+    page = admin_client.get("/admin")
+    assert page.status_code == 200 and "公開の履歴を今は読めません" in page.text
+    assert "このバージョンに戻す" in page.text or "公開中" in page.text  # the versions are still there

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,18 +9,6 @@ import pytest
 from faq_bot.errors import DatabaseError
 from faq_bot.storage.database import Database
 from faq_bot.storage.history import PublishEvent, PublishHistory
-from tests.conftest import new_postgres_database
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    db = (
-        Database.sqlite(tmp_path / "log.sqlite3")
-        if request.param == "sqlite"
-        else new_postgres_database(request.getfixturevalue("postgres"))
-    )
-    yield db
-    db.dispose()
 
 
 def event(n: int, action: str = "publish") -> PublishEvent:

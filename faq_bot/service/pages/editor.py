@@ -6,6 +6,7 @@ before a form body is read (``AdminPageRoute``); each form post then checks its 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from faq_bot.content.faq import FaqEntry, dump, entry_fingerprint, next_id, read_bytes, readable_text
 from faq_bot.content.merge import Keep, renumbered
 from faq_bot.content.workbook import ORIGIN_PATTERN, WorkbookOrigin, is_version_of, is_workbook, row_texts
-from faq_bot.errors import FaqBotError, FaqFormatError, NotFoundError, VersionNotFoundError
+from faq_bot.errors import DatabaseError, FaqBotError, FaqFormatError, NotFoundError, VersionNotFoundError
 from faq_bot.localtime import local_time
 from faq_bot.progress import Progress, Step
 from faq_bot.publishing.publisher import Publisher
@@ -50,6 +51,7 @@ MERGE_NEW_CONFLICT = (
 )
 
 editor_pages = APIRouter(prefix="/admin", include_in_schema=False, route_class=AdminPageRoute)
+log = logging.getLogger("faq_bot.service")
 
 
 def _home_view(request: Request, publisher: Publisher, **context: Any) -> View:
@@ -57,9 +59,18 @@ def _home_view(request: Request, publisher: Publisher, **context: Any) -> View:
     loaded = publisher.engine.current
     return View("admin.html", {
         "manifest": loaded.index.manifest, "faq_version": loaded.faq_version, "categories": loaded.index.categories,
-        "versions": publisher.versions(), "history": publisher.recent(), "watch": request.app.state.settings.faq_watch,
+        "versions": publisher.versions(), **_history(publisher), "watch": request.app.state.settings.faq_watch,
         "last_error": publisher.last_error, **context,
     })  # fmt: skip
+
+
+def _history(publisher: Publisher) -> dict[str, Any]:
+    """The publish history for the page, or that it cannot be read now (the database down: the page still shows)."""
+    try:
+        return {"history": publisher.recent(), "history_error": False}
+    except DatabaseError as exc:
+        log.warning("the publish history is unreadable: %s", exc)
+        return {"history": None, "history_error": True}
 
 
 async def _home(request: Request, auth: Any, publisher: Publisher, **context: Any) -> HTMLResponse:
@@ -316,7 +327,7 @@ async def ui_publish(
         staging.drop(staged)
         counts = result.preview.counts()
         message = (
-            f"公開しました（追加 {counts['added']}件・変更 {counts['changed']}件・削除 {counts['removed']}件）。"
+            f"公開しました（追加 {counts['added']}件・削除 {counts['removed']}件・変更 {counts['changed']}件）。"
             if result.published
             else "公開中の内容と同じため、変更はありません。"
         )
@@ -446,7 +457,7 @@ async def ui_rollback(
     await _check_kept(publisher, build_id)
     live = publisher.engine.current
     zone = request.app.state.settings.timezone
-    if live.index.path is not None and live.index.path.name == build_id:  # done already (a reload of the result page)
+    if await in_background(publisher.serves, build_id):  # done already (the result page reloaded)
         built = local_time(live.index.manifest.built_at, zone)
         return await _home(request, auth, publisher, message=f"バージョン {live.faq_version}（{built}）は公開中です。")
     if base and base != live.faq_version:

@@ -19,6 +19,7 @@ from faq_bot.quality.grouping import QuestionGroup
 from faq_bot.quality.insights import EntryUsage, entry_usage
 from faq_bot.quality.report import DECISION_LABELS
 from faq_bot.quality.unanswered import UnansweredQuestions
+from faq_bot.retrieval.confidence import moved
 from faq_bot.retrieval.decision import names_nothing
 from faq_bot.retrieval.smalltalk import recognise
 from faq_bot.retrieval.views import as_sentences, focus, is_asking
@@ -368,7 +369,9 @@ async def render_log(
     shown = await in_background(unanswered.page, days, page, GROUPS_PER_PAGE)
     loaded = publisher.engine.current  # one FAQ version for the whole page
     entries = loaded.index.entries
-    floor = max(LIKELY_FLOOR, publisher.engine.params.decision.related_threshold)
+    # The log keeps the probability an answer needed, lowered on a FAQ the model was not fitted on; the floor is one
+    # as fitted (as the related entries' threshold is weighed), so it is lowered alike.
+    floor = moved(max(LIKELY_FLOOR, publisher.engine.params.decision.related_threshold), loaded.model.faq_offset)
     analyzer = publisher.engine.analyzer
     # janome on each representative: staff work, off the event loop like the rest of the page
     likely = await in_background(lambda: [likely_entry(g, floor, analyzer) for g in shown.groups])

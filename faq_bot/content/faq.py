@@ -216,9 +216,13 @@ class _UnreadableError(Exception):
         self.line = line
 
 
-def numbered_rows(reader: Reader) -> Iterator[tuple[int, list[str]]]:
+def numbered_rows(reader: Reader, *, by_row: bool = False) -> Iterator[tuple[int, list[str]]]:
     """A ``csv.reader``'s rows with the line each starts on: a quoted cell may span lines, and ``line_num`` is
-    where a row ends (the line an editor looks for is where it starts)."""
+    where a row ends (the line an editor looks for is where it starts). ``by_row``: numbered as the table's rows
+    instead, as Excel shows a range that was copied from it (a cell with a line break is still one row)."""
+    if by_row:
+        yield from enumerate(reader, start=1)
+        return
     start = 1
     for row in reader:
         yield start, row

@@ -60,13 +60,16 @@ class LabelledQuery:
         return self.query, self.categories
 
 
-def parse_queries(text: str, source: str, *, skip_incomplete: bool = False) -> list[LabelledQuery]:
+def parse_queries(
+    text: str, source: str, *, skip_incomplete: bool = False, by_row: bool = False
+) -> list[LabelledQuery]:
     """Parse TSV text with at least ``query`` and ``gold`` columns (gold: comma-separated ids); a heading line with
-    commas and no tab is CSV, as Excel saves it (several ids then stand in quotes: "11,12")."""
+    commas and no tab is CSV, as Excel saves it (several ids then stand in quotes: "11,12"). Lines are numbered as
+    a file's text lines, or with ``by_row`` as the table's rows (a range pasted from Excel: its rows)."""
     heading = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = "," if "\t" not in heading and "," in heading else "\t"
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    return queries_from_rows(numbered_rows(reader), source, skip_incomplete=skip_incomplete)
+    return queries_from_rows(numbered_rows(reader, by_row=by_row), source, skip_incomplete=skip_incomplete)
 
 
 def queries_from_rows(
@@ -147,7 +150,7 @@ def style_of(text: str) -> str:
     return NEAR_MISS_STYLE if key == NEAR_MISS_STYLE else _STYLE_ALIASES.get(key, text)
 
 
-def queries_of(raw: bytes, source: str, *, skip_incomplete: bool = False) -> list[LabelledQuery]:
+def queries_of(raw: bytes, source: str, *, skip_incomplete: bool = False, by_row: bool = False) -> list[LabelledQuery]:
     """The questions of a file's bytes: a TSV or CSV (the FAQ file's encodings) or the first sheet of an .xlsx."""
     if is_workbook(raw):
         try:
@@ -159,7 +162,7 @@ def queries_of(raw: bytes, source: str, *, skip_incomplete: bool = False) -> lis
             header = rows[0][1] if rows else []
             raise FaqFormatError(source, formula_problems(formulas, header), ENCODING, what=QUERY_SET)
         return queries_from_rows(rows, source, skip_incomplete=skip_incomplete)
-    return parse_queries(decode_queries(raw, source), source, skip_incomplete=skip_incomplete)
+    return parse_queries(decode_queries(raw, source), source, skip_incomplete=skip_incomplete, by_row=by_row)
 
 
 def read_queries(path: Path, *, skip_incomplete: bool = False) -> list[LabelledQuery]:

@@ -41,11 +41,12 @@ def template_rows(entries: Sequence[FaqEntry]) -> list[list[str]]:
 
 
 def batch_queries(
-    raw: bytes, source: str, known_ids: Collection[str], known_categories: Collection[str]
+    raw: bytes, source: str, known_ids: Collection[str], known_categories: Collection[str], *, pasted: bool = False
 ) -> list[LabelledQuery]:
     """The questions of an uploaded set (TSV or .xlsx); ``FaqFormatError`` if it has none or too many, or names
-    a gold id or a category the live FAQ (``known_ids``, ``known_categories``) does not have (``check_labels``)."""
-    queries = queries_of(raw, source)
+    a gold id or a category the live FAQ (``known_ids``, ``known_categories``) does not have (``check_labels``).
+    ``pasted``: a table pasted from Excel, numbered by its rows (a box of text shows no line numbers)."""
+    queries = queries_of(raw, source, by_row=pasted)
     if not queries:
         raise FaqFormatError(source, [FormatProblem(None, None, "質問の行が1件もありません。")], what=QUERY_SET)
     if len(queries) > MAX_BATCH:

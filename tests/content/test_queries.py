@@ -149,3 +149,11 @@ def test_a_gold_cell_with_none_and_ids_together_asks_which_is_meant() -> None:
     [problem] = caught.value.problems
     assert (problem.line, problem.column) == (2, "正解")
     assert "「なし」とidが両方" in problem.message and "idだけ" in problem.message
+
+
+def test_a_range_pasted_from_excel_is_numbered_by_its_rows() -> None:
+    from faq_bot.content.queries import parse_queries
+
+    text = '質問\t正解\n"お世話になっております。\n見積の期限は？"\t12\n請求書は？\t\n'
+    assert [q.line for q in parse_queries(text, "貼り付けた表", by_row=True)] == [2, 3]  # Excel's rows 2 and 3
+    assert [q.line for q in parse_queries(text, "q.tsv")] == [2, 4]  # a file's text lines

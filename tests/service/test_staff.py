@@ -386,6 +386,11 @@ def test_pasted_questions_run_like_an_uploaded_file(logged_in_client: TestClient
     error = headless.text.split('class="error"')[1].split("</p>")[0]
     assert "1件の問題" in error and "質問（query）" in error and "1行" in error  # what is wrong, and where
     assert "質問集「貼り付けた表」を読み込めません" in error
+    # A cell with a line break, copied from Excel, is one row: the problem is named by Excel's row (3), not by the
+    # box's text line (4), which the box does not show.
+    excel = '質問\t正解\r\n"お世話になっております。\r\n請求書はいつ？"\t1\r\n見積は？\tなし、3\r\n'
+    mixed = logged_in_client.post("/admin/ui/batch", data={"csrf": csrf, "pasted": excel})
+    assert "3行目" in mixed.text and "「なし」とidが両方" in mixed.text and "4行目" not in mixed.text
     # A file chosen beside a pasted table runs the file, and the page says the table was not used (it stays).
     csv_file = "質問,正解\r\n請求書はいつ発行されますか,1\r\n".encode("cp932")
     both = logged_in_client.post(

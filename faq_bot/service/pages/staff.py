@@ -109,7 +109,9 @@ async def batch_ui(
         else:  # pasted text: the same reader as a file (tabs from Excel, line breaks normalised)
             raw = pasted.replace("\r\n", "\n").encode("utf-8")
         live = publisher.engine.current
-        queries = await in_background(batch_queries, raw, name, live.entry_ids, live.index.categories)
+        queries = await in_background(
+            batch_queries, raw, name, live.entry_ids, live.index.categories, pasted=not has_file
+        )
     except FaqBotError as exc:  # a set that cannot be read: each problem with its line
         return await _batch_page(request, auth, error=str(exc), pasted=pasted)
 

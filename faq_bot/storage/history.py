@@ -15,7 +15,8 @@ from typing import Literal
 
 import sqlalchemy as sa
 
-from faq_bot.storage.database import Database
+from faq_bot.errors import DatabaseError
+from faq_bot.storage.database import Database, reason
 from faq_bot.storage.schema import publish_events
 
 #: Events kept: the oldest beyond these are deleted when one is recorded.
@@ -60,5 +61,9 @@ class PublishHistory:
         """The newest ``limit`` events, newest first."""
         columns = [publish_events.c[name] for name in PublishEvent.__dataclass_fields__]
         query = sa.select(*columns).order_by(publish_events.c.id.desc()).limit(limit)
-        rows = self.db.run(lambda conn: conn.execute(query).all(), "the publish history in")
+        try:  # a read: not the write lock the log's writer takes turns on (an admin page must not hold it up)
+            with self.db.engine.connect() as conn:
+                rows = conn.execute(query).all()
+        except (sa.exc.SQLAlchemyError, OSError) as exc:
+            raise DatabaseError(f"the publish history in {self.db}: {reason(exc)}") from exc
         return [PublishEvent(*row) for row in rows]

@@ -362,7 +362,7 @@ def test_a_long_action_shows_its_steps_then_only_the_result(admin: object, tmp_p
     admin.get_by_role("button", name="この内容で公開する").click()  # type: ignore[attr-defined]
     published = admin.locator(".result .notice")  # type: ignore[attr-defined]
     published.wait_for()
-    assert published.inner_text() == "公開しました（追加 0件・変更 1件・削除 0件）。"
+    assert published.inner_text() == "公開しました（追加 0件・削除 0件・変更 1件）。"
     assert any("確認済みの内容を使います" in s for s in admin.locator(".progress .step").all_inner_texts())  # type: ignore[attr-defined]
 
 

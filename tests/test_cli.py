@@ -288,3 +288,19 @@ def test_a_version_is_named_by_its_build_its_version_or_a_start_that_names_one()
     for wanted in ("abc", "abc9", "b"):  # too short to name one, or names none
         with pytest.raises(VersionNotFoundError, match=f"バージョン「{wanted}」は保存されていません"):
             _kept_build(kept, wanted)
+
+
+def test_the_commands_help_and_usage_errors_are_in_japanese(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as missing:
+        main(["rollback"])
+    assert missing.value.code == 2
+    err = capsys.readouterr().err
+    assert "使い方: faq-bot rollback" in err and "エラー: 次の引数が必要です: version" in err
+    with pytest.raises(SystemExit):
+        main(["versions", "--history", "0"])
+    assert "1以上の整数を指定してください: 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as helped:
+        main(["versions", "--help"])
+    out = capsys.readouterr().out
+    assert helped.value.code == 0 and "オプション:" in out and "このヘルプを表示して終了する" in out
+    assert "show this help" not in out and "options:" not in out

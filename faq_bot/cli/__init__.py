@@ -14,6 +14,28 @@ from faq_bot.cli.service import cmd_bench, cmd_serve
 from faq_bot.errors import FaqBotError, FaqFormatError
 from faq_bot.quality.calibrate import MAX_WRONG, MIN_ESCALATED
 
+#: argparse's own words in Japanese: the help's headings and the usage errors an operator meets. argparse looks
+#: each up through its module's ``_`` (gettext) as it prints, so this one table covers every command's parser.
+_ARGPARSE_JA = {
+    "usage: ": "使い方: ",
+    "positional arguments": "引数",
+    "options": "オプション",
+    "show this help message and exit": "このヘルプを表示して終了する",
+    "%(prog)s: error: %(message)s\n": "%(prog)s: エラー: %(message)s\n",
+    "the following arguments are required: %s": "次の引数が必要です: %s",
+    "unrecognized arguments: %s": "知らない引数です: %s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "%(value)r は選べません（選べるもの: %(choices)s）",
+    "argument %(argument_name)s: %(message)s": "%(argument_name)s: %(message)s",
+    "invalid %(type)s value: %(value)r": "%(value)r は使えない値です（%(type)s）",
+    "expected one argument": "値が1つ必要です",
+    "ambiguous option: %(option)s could match %(matches)s": "%(option)s はどのオプションか決まりません: %(matches)s",
+}
+
+
+def _japanese(message: str) -> str:
+    """argparse's message in Japanese (as it is, if the table lacks it)."""
+    return _ARGPARSE_JA.get(message, message)
+
 
 def _positive(text: str) -> int:
     """A count of 1 or more (argparse's type)."""
@@ -28,6 +50,7 @@ def _positive(text: str) -> int:
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser of ``faq-bot``."""
+    setattr(argparse, "_", _japanese)  # noqa: B010 (argparse reads its words through this name when it prints)
     p = argparse.ArgumentParser(prog="faq-bot", description="FAQだけから答える日本語FAQボット")
     sub = p.add_subparsers(dest="command", required=True)
 

@@ -112,8 +112,8 @@ def cmd_reload(args: argparse.Namespace) -> int:
 def cmd_versions(args: argparse.Namespace) -> int:
     """The kept versions and the publish history, read where they are kept (no model, no index loaded)."""
     from faq_bot.localtime import local_time
+    from faq_bot.publishing.shared import SharedVersions
     from faq_bot.retrieval import store
-    from faq_bot.retrieval.index import Manifest
     from faq_bot.runtime import databases
     from faq_bot.storage.history import PublishHistory
     from faq_bot.storage.versions import VersionStore
@@ -122,9 +122,8 @@ def cmd_versions(args: argparse.Namespace) -> int:
     dbs = databases(settings)
     try:
         if dbs.shared is not None:  # replicas: the versions every one of them can serve
-            shared = VersionStore(dbs.shared)
-            kept = [(v.build_id, Manifest(**v.manifest)) for v in shared.versions()]
-            current = shared.current()
+            shared = SharedVersions(VersionStore(dbs.shared), settings.index_dir, settings.keep_versions)
+            kept, current = shared.builds(), shared.current()
         else:
             kept, current = store.list_builds(settings.index_dir), store.current_id(settings.index_dir)
         print("保存されているバージョン（新しい順。戻すときは faq-bot rollback バージョン）:")
@@ -143,9 +142,8 @@ def cmd_versions(args: argparse.Namespace) -> int:
     newest = f"、最新{len(history)}件（--history で件数を変えられます）" if len(history) == args.history else ""
     print(f"公開の履歴（新しい順{newest}）:")
     for e in history:
-        action = "公開" if e.action == "publish" else "バージョンを戻す"
         print(
-            f"  {local_time(e.created, settings.timezone)}  {action}  {e.faq_version}  {e.entries}件  "
+            f"  {local_time(e.created, settings.timezone)}  {e.label}  {e.faq_version}  {e.entries}件  "
             f"追加 {e.added}・削除 {e.removed}・変更 {e.changed}  {e.source}"
         )
     return 0

@@ -545,9 +545,8 @@ class Publisher:
 
     def versions(self) -> list[Version]:
         """Kept versions, newest first."""
-        if self.shared is not None:
-            return [self._version(v.build_id, Manifest(**v.manifest)) for v in self.shared.listing()]
-        return [self._version(bid, m) for bid, m in store.list_builds(self.paths.index_dir)]
+        kept = self.shared.builds() if self.shared is not None else store.list_builds(self.paths.index_dir)
+        return [self._version(build_id, m) for build_id, m in kept]
 
     def _live_version(self) -> Version | None:
         path = self.engine.current.index.path

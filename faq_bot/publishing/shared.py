@@ -27,7 +27,7 @@ import psycopg
 from faq_bot.errors import DatabaseError, IndexMismatchError, VersionNotFoundError
 from faq_bot.files import fsync_dir, temp_dir
 from faq_bot.priority import mark_staff_thread
-from faq_bot.retrieval.index import FaqIndex
+from faq_bot.retrieval.index import FaqIndex, Manifest
 from faq_bot.retrieval.store import TSV_FILE
 from faq_bot.storage.database import reason
 from faq_bot.storage.versions import CHANNEL, StoredVersion, VersionStore
@@ -116,6 +116,10 @@ class SharedVersions:
     def listing(self) -> list[StoredVersion]:
         """Kept versions, newest first."""
         return self.versions.versions()
+
+    def builds(self) -> list[tuple[str, Manifest]]:
+        """Kept versions, newest first, as ``retrieval.store.list_builds`` gives a folder's: id and manifest."""
+        return [(v.build_id, Manifest(**v.manifest)) for v in self.listing()]
 
 
 class Follower:

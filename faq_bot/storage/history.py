@@ -38,6 +38,11 @@ class PublishEvent:
     removed: int = 0
     created: float = 0.0  # epoch seconds; 0: now, when recorded
 
+    @property
+    def label(self) -> str:
+        """The step as editors read it."""
+        return "公開" if self.action == "publish" else "バージョンを戻す"
+
 
 class PublishHistory:
     """The publish_events table; every failure is a ``DatabaseError``."""

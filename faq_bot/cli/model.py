@@ -28,7 +28,7 @@ def cmd_export_onnx(args: argparse.Namespace) -> int:
     from faq_bot.model.onnx import ONNX_DIR, is_exported
 
     settings = load_settings()
-    if is_exported(settings.model_dir) and not args.force:
+    if is_exported(settings.model_dir, int8=not args.no_int8) and not args.force:
         say(f"書き出し済みです: {settings.model_dir / ONNX_DIR}")
         return 0
     started = time.perf_counter()

@@ -34,16 +34,22 @@ def onnx_path(model_dir: Path, int8: bool = False) -> Path:
 
 #: The export format this code makes (``faq_bot.model.export.FORMAT``): 2 = fused attention.
 EXPORT_FORMAT = 2
+#: The int8 copy's format (``export.json``'s ``int8``; ``faq_bot.model.export.quantize``): 2 = weights
+#: quantised per output channel, the feed-forward down-projections left in float (1 = per tensor, every
+#: MatMul: cosine to fp32 ~0.988, its vectors moved answers by points; a true there is 1).
+INT8_FORMAT = 2
 
 
-def is_exported(model_dir: Path) -> bool:
-    """True when the folder has a checked fp32 export of the current format."""
+def is_exported(model_dir: Path, int8: bool = False) -> bool:
+    """True when the folder has a checked fp32 export of the current format (``int8``: and an int8 copy of its)."""
     info = model_dir / ONNX_DIR / "export.json"
     try:
-        made = json.loads(info.read_text(encoding="utf-8")).get("format", 1)
+        made = json.loads(info.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return made >= EXPORT_FORMAT and onnx_path(model_dir).is_file()
+    if not isinstance(made, dict) or made.get("format", 1) < EXPORT_FORMAT or not onnx_path(model_dir).is_file():
+        return False
+    return not int8 or (int(made.get("int8") or 0) >= INT8_FORMAT and onnx_path(model_dir, int8=True).is_file())
 
 
 class OnnxEmbedder(IdentifiedEncoder):
@@ -73,6 +79,11 @@ class OnnxEmbedder(IdentifiedEncoder):
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
+        if path is None and int8 and not is_exported(model_dir, int8=True):
+            raise ModelError(
+                f"no int8 export of the current format in {model_dir / ONNX_DIR}; run `make model` "
+                "(or `faq-bot export-onnx --force`)"
+            )
         path = path or onnx_path(model_dir, int8)
         if not path.is_file():
             raise ModelError(f"no ONNX export at {path}; run `make model` (or `faq-bot export-onnx`)")
@@ -92,7 +103,7 @@ class OnnxEmbedder(IdentifiedEncoder):
         self._batch_size = batch_size
         # Same weights and pooling as the torch path (checked at export): the same index serves both,
         # except int8, whose vectors differ a little, and shorter passages, which are other vectors.
-        suffix = ("+int8" if int8 else "") + (
+        suffix = (f"+int8-{INT8_FORMAT}" if int8 else "") + (
             f"+p{self._max_passage_length}" if self._max_passage_length < max_seq_length else ""
         )
         self._id = f"{model_name(model_dir)}@{folder_fingerprint(model_dir)}{suffix}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pytest
 
@@ -9,7 +11,7 @@ from faq_bot.config import Settings
 from faq_bot.model.background import BackgroundEncoder
 from faq_bot.model.batching import MicroBatcher
 from faq_bot.model.loader import load_bulk_embedder, load_embedder
-from faq_bot.model.onnx import OnnxEmbedder, is_exported
+from faq_bot.model.onnx import INT8_FORMAT, OnnxEmbedder, is_exported, onnx_path
 from faq_bot.model.sentence_transformer import SentenceTransformerEmbedder
 
 pytestmark = pytest.mark.integration
@@ -55,8 +57,20 @@ def test_int8_export_is_close_and_identifies_itself(
     settings: Settings, torch_embedder: SentenceTransformerEmbedder
 ) -> None:
     int8 = OnnxEmbedder(settings.model_dir, int8=True)
-    assert cosines(torch_embedder.encode_queries(SENTENCES), int8.encode_queries(SENTENCES)).min() >= 0.98
-    assert int8.model_id.endswith("+int8")
+    for encode in ("encode_queries", "encode_passages"):
+        assert cosines(getattr(torch_embedder, encode)(SENTENCES), getattr(int8, encode)(SENTENCES)).min() >= 0.995
+    assert int8.model_id.endswith(f"+int8-{INT8_FORMAT}")  # not the vectors of an earlier int8 copy
+
+
+def test_int8_copy_keeps_the_down_projections_in_float_and_its_weights_in_a_mapped_file(settings: Settings) -> None:
+    import onnx
+
+    path = onnx_path(settings.model_dir, int8=True)
+    graph = onnx.load(str(path), load_external_data=False).graph
+    ops = Counter(n.op_type for n in graph.node)
+    assert ops["MatMulInteger"] == 24 and ops["MatMul"] == 12  # per layer: two quantised, the down-projection not
+    assert ops["EmbedLayerNormalization"] == 1 and ops["Attention"] == 12  # embeddings and attention in float
+    assert path.with_name(path.name + ".data").stat().st_size > path.stat().st_size  # weights beside the graph
 
 
 def test_auto_backend_is_onnx_fp32_once_exported(settings: Settings) -> None:

@@ -3,7 +3,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from faq_bot.model.onnx import BATCH_TOKENS, EXPORT_FORMAT, _batches, is_exported
+import pytest
+
+from faq_bot.errors import ModelError
+from faq_bot.model.onnx import BATCH_TOKENS, EXPORT_FORMAT, INT8_FILE, INT8_FORMAT, OnnxEmbedder, _batches, is_exported
 
 
 def test_an_export_of_an_older_format_counts_as_not_exported(tmp_path: Path) -> None:
@@ -17,6 +20,22 @@ def test_an_export_of_an_older_format_counts_as_not_exported(tmp_path: Path) -> 
     assert is_exported(tmp_path)
     (onnx / "export.json").write_text("{broken", encoding="utf-8")
     assert not is_exported(tmp_path)
+
+
+def test_an_int8_copy_quantised_per_tensor_counts_as_not_exported(tmp_path: Path) -> None:
+    onnx = tmp_path / "onnx"
+    onnx.mkdir()
+    (onnx / "model.onnx").write_bytes(b"graph")
+    (onnx / INT8_FILE).write_bytes(b"graph")
+    (onnx / "export.json").write_text(json.dumps({"format": EXPORT_FORMAT, "int8": True}), encoding="utf-8")
+    assert is_exported(tmp_path)  # the fp32 graph is current ...
+    assert not is_exported(tmp_path, int8=True)  # ... its int8 copy (format 1) is exported again
+    with pytest.raises(ModelError, match="make model"):  # not served under the new copy's identity
+        OnnxEmbedder(tmp_path, int8=True)
+    (onnx / "export.json").write_text(json.dumps({"format": EXPORT_FORMAT, "int8": INT8_FORMAT}), encoding="utf-8")
+    assert is_exported(tmp_path, int8=True)
+    (onnx / INT8_FILE).unlink()
+    assert not is_exported(tmp_path, int8=True)
 
 
 def test_batches_hold_many_short_texts_but_few_long_ones() -> None:

@@ -211,6 +211,7 @@ def test_calibrate_fits_both_models_and_writes_a_file_that_serves(
     assert bars == [(0.1, 0.5)] and shipped_given == [10]  # the options, and the shipped model, reach the proposal
     model = DecisionModel.load(out)
     assert model.topic is not None and model.topic.fitted_on == "10 labelled questions"
+    assert model.encoder == DecisionModel.load().encoder  # the vectors it was fitted on: the default fp32 encoder's
     assert "unknown_meaning" in model.answer.features
     # With the level its own FAQ's near misses score at: what another FAQ is compared with when it is loaded.
     assert model.own_near_miss is not None and math.isfinite(model.own_near_miss) and model.faq_offset == 0.0

@@ -134,6 +134,9 @@ class DecisionModel:
     own_near_miss: float | None = None
     # The same over the FAQ's crossed questions (``faq_bot.retrieval.crossings``; None: not measured).
     crossed_near_miss: float | None = None
+    # The encoder whose vectors it was fitted on (``Embedder.model_id``; None: not recorded). Another
+    # encoder's vectors (the int8 copy's, say) move every similarity a little, and the probabilities with them.
+    encoder: str | None = None
     # What ``adapted_to`` added to the answer model's intercept for the FAQ it serves (0: as fitted).
     faq_offset: float = 0.0
     # The answer model as fitted, when ``answer`` is adapted (kept, not recomputed: floats do not round-trip).
@@ -158,7 +161,8 @@ class DecisionModel:
         """Both models as JSON (what ``save`` writes): as fitted, whatever FAQ they were adapted to."""
         topic = asdict(self.topic) if self.topic is not None else None
         data = {"format": DECISION_FORMAT, "answer": asdict(self.fitted_answer or self.answer), "topic": topic,
-                "own_near_miss": self.own_near_miss, "crossed_near_miss": self.crossed_near_miss}  # fmt: skip
+                "own_near_miss": self.own_near_miss, "crossed_near_miss": self.crossed_near_miss,
+                "encoder": self.encoder}  # fmt: skip
         return json.dumps(data, ensure_ascii=False, indent=1)
 
     def save(self, path: Path) -> None:
@@ -180,16 +184,22 @@ class DecisionModel:
                 raise ValueError(f"format {data.get('format')}, expected {FORMAT} or {DECISION_FORMAT}")
             topic = data["topic"]
             reference, crossed = data.get("own_near_miss"), data.get("crossed_near_miss")
+            encoder = data.get("encoder")
             return cls(
                 ConfidenceModel.from_data(data["answer"]), ConfidenceModel.from_data(topic) if topic else None,
                 float(reference) if reference is not None else None,
                 float(crossed) if crossed is not None else None,
+                str(encoder) if encoder is not None else None,
             )  # fmt: skip
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ConfigError(
                 f"decision model {source} is unreadable: {exc}. Fit one with `faq-bot calibrate`, or leave "
                 "FAQ_BOT_DECISION_MODEL_PATH unset for the shipped one."
             ) from exc
+
+    def fitted_on_other_vectors(self, encoder: str) -> bool:
+        """True when the model records an encoder and it is not ``encoder`` (a model id)."""
+        return self.encoder is not None and self.encoder != encoder
 
     @classmethod
     def load(cls, path: Path | None = None) -> DecisionModel:

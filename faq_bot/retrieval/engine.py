@@ -236,6 +236,12 @@ class Engine:
         synonyms = params.store.synonyms_path
         analyzer = TextAnalyzer(SynonymTable.load(synonyms) if synonyms else SynonymTable())
         model = DecisionModel.load(params.decision_model)
+        if model.fitted_on_other_vectors(embedder.model_id):
+            log.warning(
+                "判定モデル%sは別のエンコーダー（%s）のベクトルで学習されています。いまのエンコーダー（%s）では"
+                "確率が少しずれます。`faq-bot calibrate … --write` で学習し直してください。",
+                f" {params.decision_model}" if params.decision_model else "（同梱）", model.encoder, embedder.model_id,
+            )  # fmt: skip
         # The first build happens before any visitor is served: the full-speed encoder does it.
         index = ensure_index(params, embedder, analyzer, rebuild=rebuild, follow_file=follow_file, progress=progress)
         return cls(params, embedder, analyzer, model, index, bulk)

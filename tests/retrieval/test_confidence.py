@@ -81,6 +81,17 @@ def test_both_models_round_trip_through_their_file(tmp_path: Path) -> None:
     DecisionModel(ANSWER, TOPIC).save(path)
     assert DecisionModel.load(path) == DecisionModel(ANSWER, TOPIC)
     assert json.loads(path.read_text(encoding="utf-8"))["format"] == 2
+    fitted = DecisionModel(ANSWER, TOPIC, -0.6, -0.3, "e5@abc+int8-2")
+    fitted.save(path)
+    assert DecisionModel.load(path) == fitted and DecisionModel.load(path).encoder == "e5@abc+int8-2"
+
+
+def test_a_model_knows_whether_it_was_fitted_on_other_vectors() -> None:
+    assert DecisionModel(ANSWER, TOPIC, encoder="e5@abc").fitted_on_other_vectors("e5@abc+int8-2")
+    assert not DecisionModel(ANSWER, TOPIC, encoder="e5@abc").fitted_on_other_vectors("e5@abc")
+    assert not DecisionModel(ANSWER, TOPIC).fitted_on_other_vectors("e5@abc")  # not recorded: nothing to say
+    shipped = DecisionModel.load()
+    assert shipped.encoder is not None and "+int8" not in shipped.encoder  # fitted on the default fp32 vectors
 
 
 def test_an_answer_model_alone_still_decides_as_before_and_asks_for_a_new_calibration(

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 
 from faq_bot.config import Settings
 from faq_bot.content import faq as faq_table
 from faq_bot.errors import UnknownCategoryError
+from faq_bot.retrieval.confidence import DecisionModel
 from faq_bot.retrieval.decision import Decision, Reply
 from faq_bot.retrieval.engine import Engine, Pending
 from faq_bot.runtime import open_engine
@@ -161,3 +165,19 @@ def test_what_needs_no_encoding_is_replied_at_once(fake_engine: Engine) -> None:
         loaded.begin("見積書の発行", ["存在しない分類"])  # refused before anything is encoded
     with pytest.raises(UnknownCategoryError):
         loaded.begin("ありがとうございます", ["存在しない分類"])  # small talk too: a wrong filter is an error
+
+
+@pytest.mark.parametrize("fitted_on", ["another-encoder+int8-2", None])
+def test_a_decision_model_fitted_on_other_vectors_is_served_with_a_word_to_calibrate(
+    settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture, fitted_on: str | None
+) -> None:
+    embedder = FakeEmbedder()
+    path = tmp_path / "model.json"
+    for encoder, warned in ((fitted_on, fitted_on is not None), (embedder.model_id, False)):
+        caplog.clear()
+        replace(DecisionModel.load(), encoder=encoder).save(path)
+        engine = open_engine(settings.model_copy(update={"decision_model_path": path}), embedder)
+        assert engine.current.model.encoder == encoder
+        assert ("calibrate" in caplog.text) == warned, encoder  # the log names the way to fit it anew
+        if warned:
+            assert "another-encoder+int8-2" in caplog.text and embedder.model_id in caplog.text

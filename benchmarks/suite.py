@@ -44,7 +44,7 @@ def measure_encoders(settings: Settings, qs: Sequence[str], n: int) -> list[Timi
 
     out = []
     if is_exported(settings.model_dir):
-        for int8 in (False, True):
+        for int8 in (False, True) if is_exported(settings.model_dir, int8=True) else (False,):
             enc = OnnxEmbedder(settings.model_dir, int8=int8)
             label = f"encoder onnx {'int8' if int8 else 'fp32'}"
             out.append(time_calls(label, partial(_encode_one, enc, qs), n))

@@ -123,7 +123,8 @@ def quantize(fp32: Path, int8: Path) -> None:
     down-projections (their inputs, after GELU, span the widest range) stay in float, as do the fused
     attention and the embeddings. Quantised per tensor, every MatMul and the embeddings, the vectors'
     cosine to fp32 was ~0.988 and answers moved by points; this way it is ~0.999 (docs/benchmarks.md).
-    Written with its weights in a data file beside it, which ONNX Runtime maps instead of copying.
+    Written with its weights in data files, which ONNX Runtime maps instead of copying: the int8 ones in its
+    own, the float ones that are the fp32 graph's, byte for byte, in the fp32 graph's (``_share_float_weights``).
     """
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -140,6 +141,44 @@ def quantize(fp32: Path, int8: Path) -> None:
         str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul"],
         nodes_to_exclude=down, use_external_data_format=True, extra_options=extra,
     )  # fmt: skip
+    _share_float_weights(int8, fp32)
+
+
+def _share_float_weights(int8: Path, fp32: Path) -> int:
+    """Point the int8 graph's float weights that are the fp32 graph's byte for byte (embeddings, attention,
+    down-projections: ~430 of its ~440 MB) at the fp32 graph's data file instead of a copy of their own; both
+    files lie in one folder. Returns how many weights are shared."""
+    import hashlib
+
+    import onnx
+    from onnx.external_data_helper import ExternalDataInfo
+
+    stored: dict[str, tuple[str, int, int, str]] = {}  # name -> (file, offset, length, digest)
+    for tensor in onnx.load(str(fp32), load_external_data=False).graph.initializer:
+        info = ExternalDataInfo(tensor) if tensor.data_location == onnx.TensorProto.EXTERNAL else None
+        if info is not None and info.length is not None:  # (a tensor that is a whole file of its own: not shared)
+            offset = info.offset or 0
+            with (fp32.parent / info.location).open("rb") as f:
+                f.seek(offset)
+                blob = f.read(info.length)
+            stored[tensor.name] = (info.location, offset, info.length, hashlib.sha256(blob).hexdigest())
+    model = onnx.load(str(int8))  # with its data, in memory
+    shared = 0
+    for tensor in model.graph.initializer:
+        found = stored.get(tensor.name)
+        if found is None or hashlib.sha256(tensor.raw_data).hexdigest() != found[3]:
+            continue
+        tensor.ClearField("raw_data")
+        tensor.data_location = onnx.TensorProto.EXTERNAL
+        del tensor.external_data[:]
+        for key, value in (("location", found[0]), ("offset", str(found[1])), ("length", str(found[2]))):
+            entry = tensor.external_data.add()
+            entry.key, entry.value = key, value
+        shared += 1
+    own = int8.with_name(int8.name + ".data")
+    own.unlink(missing_ok=True)
+    onnx.save_model(model, str(int8), save_as_external_data=True, all_tensors_to_one_file=True, location=own.name)
+    return shared
 
 
 def _narrows(shape: tuple[int, ...] | None) -> bool:

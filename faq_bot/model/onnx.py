@@ -41,15 +41,19 @@ INT8_FORMAT = 2
 
 
 def is_exported(model_dir: Path, int8: bool = False) -> bool:
-    """True when the folder has a checked fp32 export of the current format (``int8``: and an int8 copy of its)."""
+    """True when the folder has a checked fp32 export of the current format (``int8``: and an int8 copy of the
+    format this code serves: another's vectors are other vectors, under the same model id)."""
     info = model_dir / ONNX_DIR / "export.json"
     try:
         made = json.loads(info.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    if not isinstance(made, dict) or made.get("format", 1) < EXPORT_FORMAT or not onnx_path(model_dir).is_file():
+    if not isinstance(made, dict) or not onnx_path(model_dir).is_file():
         return False
-    return not int8 or (int(made.get("int8") or 0) >= INT8_FORMAT and onnx_path(model_dir, int8=True).is_file())
+    fp32, copy = made.get("format", 1), made.get("int8")
+    if type(fp32) is not int or fp32 < EXPORT_FORMAT:  # (a bool is no format)
+        return False
+    return not int8 or (type(copy) is int and copy == INT8_FORMAT and onnx_path(model_dir, int8=True).is_file())
 
 
 class OnnxEmbedder(IdentifiedEncoder):
@@ -82,7 +86,7 @@ class OnnxEmbedder(IdentifiedEncoder):
         if path is None and int8 and not is_exported(model_dir, int8=True):
             raise ModelError(
                 f"no int8 export of the current format in {model_dir / ONNX_DIR}; run `make model` "
-                "(or `faq-bot export-onnx --force`)"
+                "(or `faq-bot export-onnx`)"
             )
         path = path or onnx_path(model_dir, int8)
         if not path.is_file():

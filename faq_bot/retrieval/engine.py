@@ -238,9 +238,10 @@ class Engine:
         model = DecisionModel.load(params.decision_model)
         if model.fitted_on_other_vectors(embedder.model_id):
             log.warning(
-                "判定モデル%sは別のエンコーダー（%s）のベクトルで学習されています。いまのエンコーダー（%s）では"
+                "%sは別のエンコーダー（%s）のベクトルで学習されています。いまのエンコーダー（%s）では"
                 "確率が少しずれます。`faq-bot calibrate … --write` で学習し直してください。",
-                f" {params.decision_model}" if params.decision_model else "（同梱）", model.encoder, embedder.model_id,
+                f"判定モデル {params.decision_model} " if params.decision_model else "同梱の判定モデル", model.encoder,
+                embedder.model_id,
             )  # fmt: skip
         # The first build happens before any visitor is served: the full-speed encoder does it.
         index = ensure_index(params, embedder, analyzer, rebuild=rebuild, follow_file=follow_file, progress=progress)

@@ -28,8 +28,8 @@ SENTENCES = [
 @pytest.fixture(scope="module")
 def settings() -> Settings:
     s = Settings()
-    if not is_exported(s.model_dir):
-        pytest.fail("no ONNX export: run `make model`")
+    if not is_exported(s.model_dir, int8=True):
+        pytest.fail("no ONNX export (fp32 and int8) of the current format: run `make model`")
     return s
 
 
@@ -70,7 +70,12 @@ def test_int8_copy_keeps_the_down_projections_in_float_and_its_weights_in_a_mapp
     ops = Counter(n.op_type for n in graph.node)
     assert ops["MatMulInteger"] == 24 and ops["MatMul"] == 12  # per layer: two quantised, the down-projection not
     assert ops["EmbedLayerNormalization"] == 1 and ops["Attention"] == 12  # embeddings and attention in float
-    assert path.with_name(path.name + ".data").stat().st_size > path.stat().st_size  # weights beside the graph
+    from onnx.external_data_helper import ExternalDataInfo
+
+    files = Counter(ExternalDataInfo(t).location for t in graph.initializer if t.data_location == t.EXTERNAL)
+    assert files[path.name + ".data"] >= 24  # its own: the int8 weights (and their scales) ...
+    assert files[onnx_path(settings.model_dir).name + ".data"] >= 12 * 3  # ... its float ones: the fp32 graph's file
+    assert path.with_name(path.name + ".data").stat().st_size < 20_000_000  # not a second copy of the embeddings
 
 
 def test_auto_backend_is_onnx_fp32_once_exported(settings: Settings) -> None:

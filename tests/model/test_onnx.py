@@ -34,6 +34,13 @@ def test_an_int8_copy_quantised_per_tensor_counts_as_not_exported(tmp_path: Path
         OnnxEmbedder(tmp_path, int8=True)
     (onnx / "export.json").write_text(json.dumps({"format": EXPORT_FORMAT, "int8": INT8_FORMAT}), encoding="utf-8")
     assert is_exported(tmp_path, int8=True)
+    later = {"format": EXPORT_FORMAT, "int8": INT8_FORMAT + 1}  # a later copy: other vectors, not ours to serve
+    by_hand = [{"format": EXPORT_FORMAT, "int8": "2"}, {"format": EXPORT_FORMAT, "int8": {}},
+               {"format": "2", "int8": INT8_FORMAT}, {"format": True}, [EXPORT_FORMAT]]  # fmt: skip
+    for made in (later, *by_hand):  # edited by hand: no crash either
+        (onnx / "export.json").write_text(json.dumps(made), encoding="utf-8")
+        assert not is_exported(tmp_path, int8=True), made
+    (onnx / "export.json").write_text(json.dumps({"format": EXPORT_FORMAT, "int8": INT8_FORMAT}), encoding="utf-8")
     (onnx / INT8_FILE).unlink()
     assert not is_exported(tmp_path, int8=True)
 

@@ -86,6 +86,13 @@ def test_both_models_round_trip_through_their_file(tmp_path: Path) -> None:
     assert DecisionModel.load(path) == fitted and DecisionModel.load(path).encoder == "e5@abc+int8-2"
 
 
+def test_a_model_file_written_before_the_encoder_was_recorded_still_loads_and_warns_of_nothing() -> None:
+    data = json.loads(DecisionModel(ANSWER, TOPIC, -0.6, -0.3, "e5@abc").to_json())
+    del data["encoder"]  # e.g. var/decision_model.json from an earlier calibrate
+    model = DecisionModel.from_json(json.dumps(data))
+    assert model == DecisionModel(ANSWER, TOPIC, -0.6, -0.3) and not model.fitted_on_other_vectors("e5@abc+int8-2")
+
+
 def test_a_model_knows_whether_it_was_fitted_on_other_vectors() -> None:
     assert DecisionModel(ANSWER, TOPIC, encoder="e5@abc").fitted_on_other_vectors("e5@abc+int8-2")
     assert not DecisionModel(ANSWER, TOPIC, encoder="e5@abc").fitted_on_other_vectors("e5@abc")

@@ -267,7 +267,9 @@ def calibrate(
     # look riskier than they are.)
     # The same for the crossed questions (``faq_bot.retrieval.crossings``).
     crossed = crossed_level(loaded.retriever, answer, engine.encode_prepared)
-    model = DecisionModel(answer, topic, own_level(loaded.retriever, answer), crossed, engine.embedder.model_id)
+    # The vectors both models were fitted on (a topic model kept from before was fitted on the current model's).
+    encoder = engine.embedder.model_id if refitted else loaded.model.encoder
+    model = DecisionModel(answer, topic, own_level(loaded.retriever, answer), crossed, encoder)
     shipped = [judge(c.search, model) for c in labelled]
     data = scored(report(judged, decision).outcomes)
     proposal = propose(data, max_wrong, min_escalated, shipped=scored(report(shipped, decision).outcomes))

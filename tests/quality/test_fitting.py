@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
+from faq_bot.config import Settings
 from faq_bot.content.faq import FaqEntry
 from faq_bot.content.queries import LabelledQuery
-from faq_bot.quality.fitting import Case, cross_validated, fit_topic, topic_examples
+from faq_bot.quality.fitting import Case, calibrate, cross_validated, fit_topic, topic_examples
 from faq_bot.retrieval.confidence import ConfidenceModel, judge_hits, topic_signals
 from faq_bot.retrieval.retriever import Hit, Search
 from faq_bot.retrieval.signals import Signals
+from faq_bot.runtime import open_engine
 from faq_bot.text.analyzer import Analysis
+from tests.fakes import FakeEmbedder
 
 
 def case(n: int, gold: tuple[int, ...], domain: float, coverages: tuple[float, ...]) -> Case:
@@ -69,3 +74,25 @@ def test_a_topic_model_needs_both_kinds_of_question_else_the_given_one_is_kept()
     for s in judged:
         signals = topic_signals(s)
         assert signals is not None and s.on_topic == pytest.approx(max(kept.probability(signals), signals.best))
+
+
+def test_calibrate_records_the_vectors_both_models_were_fitted_on(settings: Settings, tmp_path: Path) -> None:
+    current = tmp_path / "model.json"
+    replace(open_engine(settings, FakeEmbedder()).current.model, encoder="earlier-vectors").save(current)
+    engine = open_engine(settings.model_copy(update={"decision_model_path": current}), FakeEmbedder())
+    texts = [
+        "請求書の発行日はいつ",
+        "請求書のPDFがほしい",
+        "見積書を作りたい",
+        "カードで払えますか",
+        "振込で払いたい",
+        "パスワードを変えたい",
+    ]
+    asked = [LabelledQuery(text, (str(i + 1),), i + 2, "") for i, text in enumerate(texts)]
+    chatter = [LabelledQuery(text, (), i + 20, "") for i, text in enumerate(["明日の天気は", "おいしいカレーの作り方"])]
+    both = calibrate(engine, [*asked, *chatter], folds=2, use_faq=False)
+    assert both.topic_refitted and both.model.encoder == engine.embedder.model_id
+    # All answerable: no topic model can be fitted, the current one stays, and so does the record of the vectors
+    # it was fitted on (the file's encoder would otherwise hide that half of it was fitted on others).
+    kept = calibrate(engine, asked, folds=2, use_faq=False)
+    assert not kept.topic_refitted and kept.model.encoder == "earlier-vectors"

@@ -141,20 +141,20 @@ def quantize(fp32: Path, int8: Path) -> None:
         str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul"],
         nodes_to_exclude=down, use_external_data_format=True, extra_options=extra,
     )  # fmt: skip
-    _share_float_weights(int8, fp32)
+    _share_float_weights(int8, fp32, model)
 
 
-def _share_float_weights(int8: Path, fp32: Path) -> int:
+def _share_float_weights(int8: Path, fp32: Path, fp32_graph: Any) -> None:
     """Point the int8 graph's float weights that are the fp32 graph's byte for byte (embeddings, attention,
-    down-projections: ~430 of its ~440 MB) at the fp32 graph's data file instead of a copy of their own; both
-    files lie in one folder. Returns how many weights are shared."""
+    down-projections: ~430 of its ~440 MB) at the fp32 graph's data file (``fp32_graph``: that graph, loaded
+    without its data) instead of a copy of their own; both files lie in one folder."""
     import hashlib
 
     import onnx
-    from onnx.external_data_helper import ExternalDataInfo
+    from onnx.external_data_helper import ExternalDataInfo, set_external_data
 
     stored: dict[str, tuple[str, int, int, str]] = {}  # name -> (file, offset, length, digest)
-    for tensor in onnx.load(str(fp32), load_external_data=False).graph.initializer:
+    for tensor in fp32_graph.graph.initializer:
         info = ExternalDataInfo(tensor) if tensor.data_location == onnx.TensorProto.EXTERNAL else None
         if info is not None and info.length is not None:  # (a tensor that is a whole file of its own: not shared)
             offset = info.offset or 0
@@ -163,22 +163,14 @@ def _share_float_weights(int8: Path, fp32: Path) -> int:
                 blob = f.read(info.length)
             stored[tensor.name] = (info.location, offset, info.length, hashlib.sha256(blob).hexdigest())
     model = onnx.load(str(int8))  # with its data, in memory
-    shared = 0
     for tensor in model.graph.initializer:
         found = stored.get(tensor.name)
-        if found is None or hashlib.sha256(tensor.raw_data).hexdigest() != found[3]:
-            continue
-        tensor.ClearField("raw_data")
-        tensor.data_location = onnx.TensorProto.EXTERNAL
-        del tensor.external_data[:]
-        for key, value in (("location", found[0]), ("offset", str(found[1])), ("length", str(found[2]))):
-            entry = tensor.external_data.add()
-            entry.key, entry.value = key, value
-        shared += 1
+        if found is not None and hashlib.sha256(tensor.raw_data).hexdigest() == found[3]:
+            set_external_data(tensor, found[0], found[1], found[2])
+            tensor.ClearField("raw_data")  # (saving then leaves it where it points)
     own = int8.with_name(int8.name + ".data")
     own.unlink(missing_ok=True)
     onnx.save_model(model, str(int8), save_as_external_data=True, all_tensors_to_one_file=True, location=own.name)
-    return shared
 
 
 def _narrows(shape: tuple[int, ...] | None) -> bool:

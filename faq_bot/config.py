@@ -14,9 +14,10 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from faq_bot.errors import ConfigError
 from faq_bot.model.params import EncoderParams
 from faq_bot.retrieval.contact import check_contact_url
 from faq_bot.retrieval.params import DecisionParams, IndexParams, RetrievalParams, SearchParams, StoreParams
@@ -40,7 +41,21 @@ DEFAULT_MODEL_FILE = PROJECT_ROOT / "var" / "decision_model.json"
 def load_settings(**overrides: Any) -> Settings:
     """Settings from the environment and the settings file (``FAQ_BOT_SETTINGS_FILE``, default faq-bot.env)."""
     path = Path(os.environ.get("FAQ_BOT_SETTINGS_FILE") or SETTINGS_FILE)
-    return Settings(_env_file=path if path.is_file() else None, **overrides)
+    try:
+        return Settings(_env_file=path if path.is_file() else None, **overrides)
+    except ValidationError as exc:  # one line a setting, not pydantic's traceback (and never a value: it may be secret)
+        raise ConfigError(settings_problem(exc, path)) from None
+
+
+def settings_problem(exc: ValidationError, path: Path) -> str:
+    """What is wrong with the settings, one line per setting, named as it is set (``FAQ_BOT_<FIELD>``)."""
+    lines = []
+    for error in exc.errors(include_input=False, include_url=False):
+        field_name = ".".join(str(part) for part in error["loc"])
+        named = f"FAQ_BOT_{field_name.upper()}" if field_name else "（設定全体）"
+        lines.append(f"  {named}: {error['msg'].removeprefix('Value error, ')}")
+    where = f"環境変数または {path}" if path.is_file() else "環境変数"
+    return f"設定が正しくありません（{where}）:\n" + "\n".join(lines)
 
 
 def write_settings(values: dict[str, str], path: Path = SETTINGS_FILE) -> None:
@@ -293,7 +308,7 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not value.strip():
             return None  # FAQ_BOT_ADMIN_TOKEN="" means "admin disabled", not an empty password
         if isinstance(value, str) and len(value.strip()) < 16:
-            raise ValueError("admin_token must be at least 16 characters")
+            raise ValueError("管理トークンは16文字以上にしてください (admin_token must be at least 16 characters)")
         return value
 
     @field_validator(

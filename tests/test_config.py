@@ -72,3 +72,21 @@ def test_a_refused_url_never_shows_its_password(monkeypatch: pytest.MonkeyPatch,
     with pytest.raises(ValidationError) as refused:
         Settings()
     assert field in str(refused.value) and "s3cretpw" not in str(refused.value)
+
+
+def test_load_settings_says_what_is_wrong_one_line_a_setting_never_a_secret(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from faq_bot.config import load_settings
+    from faq_bot.errors import ConfigError
+
+    monkeypatch.setenv("FAQ_BOT_SETTINGS_FILE", str(tmp_path / "none.env"))
+    monkeypatch.setenv("FAQ_BOT_ADMIN_TOKEN", "short-s3cret")
+    monkeypatch.setenv("FAQ_BOT_ANSWER_THRESHOLD", "high")
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+    lines = str(refused.value).splitlines()
+    assert lines[0] == "設定が正しくありません（環境変数）:"
+    assert any(ln.startswith("  FAQ_BOT_ADMIN_TOKEN: 管理トークンは16文字以上にしてください") for ln in lines)
+    assert any(ln.startswith("  FAQ_BOT_ANSWER_THRESHOLD: ") for ln in lines)
+    assert "s3cret" not in str(refused.value) and "Traceback" not in str(refused.value)

@@ -68,6 +68,12 @@ _MARKUP = re.compile(r"<\s{0,8}(?:/\s{0,8})?[a-zA-Z][^<>]{0,2000}>|&(?:[a-zA-Z]{
 MAX_FIELD_CHARS = 20_000
 #: A cell starting with one of these is a formula to Excel; files for Excel get a leading ' (see ``excel_safe``).
 FORMULA_START = ("=", "+", "-", "@")
+#: Text that reads as a spreadsheet formula (a function call or a cell reference after = + - @): in a TSV it is only
+#: text, shown to visitors as written — most likely a formula's text saved where its value was meant. Bounded, as
+#: ``_MARKUP``. (「- 項目」 or 「=== お知らせ ===」 are no formula.)
+_FORMULA_LIKE = re.compile(
+    r"^[=+\-@]\s{0,8}(?:[A-Za-z][A-Za-z0-9_.]{0,40}\s{0,8}\(|\$?[A-Za-z]{1,3}\$?[0-9]{1,7}(?![0-9A-Za-z]))"
+)
 
 
 @dataclass(frozen=True)
@@ -301,6 +307,7 @@ def _entry(
     cells = {name: unescape_formula(row[i]) if i < len(row) else "" for name, i in columns.items()}
     before = len(problems)
     marked: list[str] = []
+    formulas: list[tuple[str, str]] = []
     for name, value in cells.items():
         label = COLUMN_LABELS[name]
         if _CONTROL.search(value):
@@ -309,6 +316,9 @@ def _entry(
             problems.append(FormatProblem(line, label, f"{MAX_FIELD_CHARS}文字を超えています。"))
         if name in ("question", "answer", "alternates") and _MARKUP.search(value):
             marked.append(label)
+        if name in ("question", "answer", "alternates"):
+            parts = (part.strip() for part in re.split(r"[|\n]", value))
+            formulas += [(label, part) for part in parts if _FORMULA_LIKE.match(part)]
     entry_id = cells["id"].strip()
     # A warning names the entry too: a line number is a TSV's text line (a cell with line breaks spans several), not
     # the row Excel shows, and in a merged file it is a line of a file the editor never saw.
@@ -318,6 +328,16 @@ def _entry(
             line, label, f"{named}{label}にHTMLタグや文字参照が含まれています（そのまま文字として表示されます）。"
         )
         for label in marked
+    ]
+    warnings += [
+        FormatProblem(
+            line,
+            label,
+            f"{named}{label}が数式のように見えます（「{text[:30]}{'…' if len(text) > 30 else ''}」）。"
+            "数式としては扱わず、そのまま文字として表示されます。数式の結果を載せるなら、Excelで「値として貼り付け」てから"
+            "保存してください。",
+        )
+        for label, text in formulas[:3]
     ]
     if not entry_id:
         problems.append(FormatProblem(line, "id", "idが空です。"))

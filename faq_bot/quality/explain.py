@@ -226,10 +226,16 @@ def _off_subject(reply: Reply, params: DecisionParams) -> bool:
     return lifted and decide(sharing, params).decision != Decision.ANSWER
 
 
+#: ``reason`` for an answer the editors' wording decided (``written_for``).
+EXACT = "FAQの質問・言い換えと同じ文のため、確率によらず回答します"
+
+
 def reason(reply: Reply, params: DecisionParams) -> str:
     """Why a probable enough entry was not the answer, as the test console says it (empty when nothing but the
     probabilities decided): what was asked is not in its answer, the message is far from the FAQ's subject, or it
     shares no word with the entry (or with any candidate)."""
+    if reply.exact:
+        return EXACT
     if reply.decision in (Decision.ANSWER, Decision.SMALLTALK) or not reply.search.hits:
         return ""
     return _worded(reply, _off_subject(reply, params), _no_shared_words(reply, params))
@@ -239,6 +245,8 @@ def _worded(reply: Reply, off_subject: bool, no_shared_words: bool) -> str:
     """``reason`` from the rules that decided (``_off_subject``, ``_no_shared_words``: never for an answer or small
     talk), measured once."""
     first = f"1位の確率 {percent(reply.confidence)} ですが、"
+    if reply.exact:
+        return EXACT
     if reply.unanswered:
         return f"尋ねている{'・'.join(reply.unanswered)}が回答にありません"
     if off_subject:

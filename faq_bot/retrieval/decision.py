@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -68,11 +69,31 @@ class Reply:
     unanswered: tuple[str, ...] = ()
     # With an escalation: entries that may still help ("関連する質問"), never an answer.
     related: tuple[Hit, ...] = ()
+    # An answer because the message is the entry's own question or alternate (``written_for``), whatever its
+    # probability.
+    exact: bool = False
 
     @property
     def confidence(self) -> float:
         """The best hit's probability of answering the question, 0..1 (0 with no hit)."""
         return self.search.hits[0].confidence if self.search.hits else 0.0
+
+
+def wording(text: str) -> str:
+    """A text as ``written_for`` compares it: normalised, without white space and punctuation."""
+    return "".join(ch for ch in normalize(text) if not unicodedata.category(ch).startswith(("P", "Z")))
+
+
+def written_for(search: Search) -> Hit | None:
+    """The first candidate if the message is its own question or one of its alternates, word for word (white space,
+    punctuation, full and half width aside) and no other candidate has that phrasing: editors wrote it for that
+    entry (staff's 「言い換えとして追加」 for a logged question), so it is answered whatever the probability says
+    (``decide`` still escalates it if it asks for a time or a price the answer does not name)."""
+    key = wording(search.query)
+    if not key or not search.hits:
+        return None
+    owners = [h for h in search.hits if key in {wording(t) for t in (h.entry.question, *h.entry.alternates)}]
+    return owners[0] if len(owners) == 1 and owners[0] is search.hits[0] else None
 
 
 def names_nothing(analysis: Analysis) -> bool:
@@ -122,7 +143,9 @@ def decide(search: Search, params: DecisionParams) -> Reply:
     that asks for a time, a price or a number is escalated when its best entry names none, however
     probable: the FAQ does not say what was asked; so is a message with no content word at all. An answer
     needs a content word in common with its entry (``grounded``); without one it is もしかして at most, and
-    only if the topic model alone finds the message on the FAQ's subject (``topic_score``).
+    only if the topic model alone finds the message on the FAQ's subject (``topic_score``). A message that is an
+    entry's own question or alternate is answered with it (``written_for``): the editors' word decides (but for
+    what was asked, a time or a price, that its answer does not say).
     """
     talk = recognise(search.query) if params.smalltalk_replies else None
     if talk is not None:
@@ -147,6 +170,8 @@ def decide(search: Search, params: DecisionParams) -> Reply:
         missing = unanswered_kinds(search.focus or search.analysis.normalized, top.entry)
         if missing:
             return _escalate(search, params, tuple(k.label for k in missing))
+    if written_for(search) is not None:
+        return Reply(Decision.ANSWER, search, top.entry.answer, top, (), None, exact=True)
     p = [h.confidence for h in hits]
     lead = p[0] - p[1] if len(p) > 1 else p[0]
     # Both models must find it answerable: a one-word message far from the FAQ's subject (「ねこ」) can

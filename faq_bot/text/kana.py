@@ -3,7 +3,8 @@
 Visitors on phones often send a question before converting it to kanji. The embedding model
 reads 「けいやくへんこう」 far worse than 「契約変更」, so such a question is rewritten: its
 hiragana runs are matched, by reading, against the kanji words of the FAQ itself (nouns only,
-so particles and verb endings stay as typed), longest words first. The FAQ is the dictionary:
+so particles and verb endings stay as typed), longest words first, a reading with a long vowel left out
+(せいきゅしょ, ぱすわど) too where no other word of the FAQ reads so. The FAQ is the dictionary:
 a word the FAQ does not use is never produced, and every FAQ reloads its own.
 
 In a question that has kanji too, the FAQ's katakana words are put back where they were typed in
@@ -20,7 +21,8 @@ visitor left out (主張 for 出張), only where the question has telling words 
 entries with at least half of them.
 So is a katakana word the FAQ never uses that differs from one of the FAQ's only in a small kana typed
 large or the other way round (セキュリテイ, クレジツト) or in a long-vowel mark left off at its end
-(ユーザ for ユーザー, as JIS-style writing does).
+(ユーザ for ユーザー, as JIS-style writing does), or in a small ッ or a long-vowel mark left out inside it
+(クレジトカード, ダウンロド), where no other word of the FAQ reads the same without them.
 """
 
 from __future__ import annotations
@@ -47,11 +49,29 @@ MIN_KATAKANA = 3  # shorter katakana words are mostly kana spellings of common w
 _SMALL_TO_LARGE = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ")
 _HELD_SOUND = str.maketrans("", "", "ッ")
 MIN_HELD_KEY = 3  # a reading shorter than this without its double consonants is too common to tell a word
+_LEFT_OUT = str.maketrans("", "", "ッー")
+MIN_LOOSE_KEY = 4  # a katakana word shorter than this without its ッ and ー is too short to tell (ロル, メル)
+# The ウ that lengthens the vowel before it (キュウ, ショウ, コウ): the kana a visitor most often leaves out of a
+# reading typed in hiragana (せいきゅしょ for せいきゅうしょ), as ー in a loanword's (ぱすわど).
+_LONG_U = re.compile(r"(?<=[ウクグスズツヅヌフブプムユュルゥオコゴソゾトドノホボポモヨョロヲォ])ウ|ー")
+MIN_SHORT_READING = 3  # a reading shorter than this without its long vowels is too common to tell a word
 
 
 def katakana_key(word: str) -> str:
     """A katakana word with small kana made large and a final long-vowel mark dropped: how its typos still match."""
     return word.translate(_SMALL_TO_LARGE).rstrip("ー")
+
+
+def loose_key(word: str) -> str:
+    """A katakana word without its small ッ and long-vowel marks, the other kana made large: how a word typed with
+    one of them left out still matches (クレジト → クレジット, ダウンロド → ダウンロード)."""
+    return word.translate(_LEFT_OUT).translate(_SMALL_TO_LARGE)
+
+
+def short_key(reading: str) -> str:
+    """A reading without its long vowels (セイキュウショ → セイキュショ, パスワード → パスワド): how a word typed in
+    hiragana with one left out still matches."""
+    return _LONG_U.sub("", reading)
 
 
 def held_key(reading: str) -> str:
@@ -78,6 +98,10 @@ class Respeller:
     # ``held_key`` -> the reading with っ of the FAQ's kanji word with that key (only keys one such reading has,
     # of ``MIN_HELD_KEY`` kana or more)
     held_keys: Mapping[str, str] = field(default_factory=dict)
+    # ``loose_key`` -> the FAQ's katakana word with that key (only keys one word has, of ``MIN_LOOSE_KEY`` kana or more)
+    loose_keys: Mapping[str, str] = field(default_factory=dict)
+    # ``short_key`` -> the FAQ word of that reading (only keys one reading has, of ``MIN_SHORT_READING`` kana or more)
+    short_readings: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_words(cls, words: Iterable[tuple[str, float]], analyzer: TextAnalyzer, katakana: str) -> Respeller:
@@ -105,8 +129,14 @@ class Respeller:
             for r, w in spellings.items()
             if "ッ" in r and _KANJI.search(w) and len(held_key(r)) >= MIN_HELD_KEY
         )
+        loose = _one_per_key((loose_key(w), w) for w in loanwords.values() if len(loose_key(w)) >= MIN_LOOSE_KEY)
+        short = {
+            k: spellings[r]
+            for k, r in _one_per_key((short_key(r), r) for r in spellings).items()
+            if len(k) >= MIN_SHORT_READING and k != r
+        }
         longest = max(map(len, spellings), default=0)
-        return cls(spellings, loanwords, longest, max(map(len, loanwords), default=0), unique, held)
+        return cls(spellings, loanwords, longest, max(map(len, loanwords), default=0), unique, held, loose, short)
 
     def mend_homophones(
         self,
@@ -133,7 +163,8 @@ class Respeller:
                 continue
             homophone = held = False
             if _KATAKANA_WORD.fullmatch(word) and len(word) >= MIN_KATAKANA:
-                target = self.loanword_keys.get(katakana_key(word))  # セキュリテイ → セキュリティ: the same word
+                # セキュリテイ → セキュリティ, ダウンロド → ダウンロード: the same word
+                target = self.loanword_keys.get(katakana_key(word)) or self.loose_keys.get(loose_key(word))
             elif _KANJI.search(word):
                 reading = reading_of(word)
                 if reading is None:
@@ -223,9 +254,11 @@ class Respeller:
                     options.append((i + 1, hiragana[i], 0, 0))
                 if i == 0 or after_word or hiragana[i - 1] in _BEFORE_WORD:
                     for j in range(i + MIN_READING, min(n, i + longest) + 1):
-                        word = spellings.get(reading[i:j])
+                        word, gain = spellings.get(reading[i:j]), (j - i) ** 2
+                        if word is None and not loanwords:  # a long vowel left out (せいきゅしょ): a little less sure
+                            word, gain = self.short_readings.get(reading[i:j]), (j - i) ** 2 - 1
                         if word is not None and (len(word) > 1 or after_word):
-                            options.append((j, word, (j - i) ** 2, 1))
+                            options.append((j, word, gain, 1))
                 for j, piece, gain, is_word in options:
                     candidate = (score + gain, neg - 1, (*pieces, piece))
                     current = best[j][is_word]

@@ -152,6 +152,18 @@ def test_markup_is_kept_as_text_with_a_warning() -> None:
     assert loaded.warnings[0].message.startswith("id 1 の回答にHTMLタグや文字参照が含まれています")
 
 
+def test_a_cell_that_reads_as_a_spreadsheet_formula_is_kept_as_text_with_a_warning() -> None:
+    # In a .xlsx a formula is refused (its value is wanted); in a TSV it is text a visitor would see as written.
+    loaded = faq.parse(HEADER + '22\tc\tq\t=HYPERLINK("https://evil.example.com","こちら")\t言い換え|+SUM(A1:A2)\n')
+    assert loaded.entries[0].answer == '=HYPERLINK("https://evil.example.com","こちら")'
+    messages = [(w.column, w.message) for w in loaded.warnings]
+    assert messages[0][0] == "回答" and messages[0][1].startswith("id 22 の回答が数式のように見えます（「=HYPERLINK(")
+    assert messages[1][0] == "言い換え" and "+SUM(A1:A2)" in messages[1][1]
+    # Text that only starts like one (a list item, a rule, a phone number) is no formula.
+    for text in ("- 項目", "=== お知らせ ===", "+81-3-1234-5678", "-1"):
+        assert not faq.parse(HEADER + f"1\tc\tq\t{text}\t\n").warnings, text
+
+
 @pytest.mark.parametrize(
     "field", ["<b>太字</b>", "< / p >", "&amp;", "&#12354;", '<a href="https://example.com">リンク</a>']
 )

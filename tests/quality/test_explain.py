@@ -113,3 +113,11 @@ def test_the_adaptation_to_this_faq_is_one_more_row_and_the_rows_add_up(settings
     assert 1 / (1 + math.exp(-log_odds)) == pytest.approx(e.hits[0].probability, abs=1e-3)
     plain = explain(open_engine(settings, FakeEmbedder()).current, "請求書をダウンロードする方法")
     assert FAQ_OFFSET not in {c.name for c in plain.hits[0].contributions} and plain.faq_offset == 0
+
+
+def test_an_answer_the_editors_wording_decided_says_so(fake_engine: Engine) -> None:
+    from faq_bot.quality.explain import EXACT
+
+    e = explain(fake_engine.current, "見積を作りたい。")  # entry 3's alternate
+    assert e.decision == "answer" and e.hits[0].id == "3" and e.reason == EXACT
+    assert explain(fake_engine.current, "見積書を作りたいのですが").reason != EXACT

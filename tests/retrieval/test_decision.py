@@ -191,3 +191,31 @@ def test_a_reading_in_common_does_not_ground_an_answer_a_content_word_does() -> 
 
     assert not grounded(hit(0.0, 0.12))  # 「ねこですか」: デス/スカ match a reading, no word is shared
     assert grounded(hit(0.3, 0.12))
+
+
+def written(query: str, *phrasings: tuple[str, tuple[str, ...]], score: float = 0.3) -> Search:
+    """A search whose candidates have these (question, alternates), the first one most probable (``score``, below the
+    answer threshold)."""
+    hits = tuple(
+        Hit(FaqEntry(str(i), "c", q, f"a{i}", alts), score - i * 0.1, 0.9, 0.5, "alternate", q)
+        for i, (q, alts) in enumerate(phrasings)
+    )
+    return Search(query, Analysis(query, ("請求書",), ""), hits)
+
+
+def test_a_message_that_is_an_entrys_own_alternate_is_answered_whatever_its_probability() -> None:
+    # Staff added a visitor's wording as an alternate: the same words get that entry's answer.
+    faq = (("請求書はダウンロードできますか", ("せいきゅしょ ダウンロドしたい",)), ("見積書の発行", ()))
+    reply = decide(written("せいきゅしょ　ダウンロドしたい！", *faq), SETTINGS)  # width, space, punctuation aside
+    assert reply.decision == Decision.ANSWER and reply.answer == "a0" and reply.exact
+    assert decide(written("請求書はダウンロードできますか?", *faq), SETTINGS).exact
+    # Another wording is judged by its probability, as before.
+    other = decide(written("せいきゅしょをダウンロードしたい", *faq), SETTINGS)
+    assert other.decision != Decision.ANSWER and not other.exact
+
+
+def test_a_wording_two_candidates_share_or_a_lower_candidates_wording_decides_nothing() -> None:
+    shared = (("請求書の発行", ("請求書が欲しい",)), ("請求書の再発行", ("請求書が欲しい",)))
+    assert not decide(written("請求書が欲しい", *shared), SETTINGS).exact
+    second = (("見積書の発行", ()), ("請求書の発行", ()))
+    assert decide(written("請求書の発行", *second), SETTINGS).decision != Decision.ANSWER

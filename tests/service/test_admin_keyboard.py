@@ -168,6 +168,29 @@ def test_enter_in_the_console_question_runs_the_test_and_shift_enter_starts_a_ne
     assert not errors, errors
 
 
+def test_a_pasted_message_over_the_limit_is_kept_whole_and_said_too_long_not_cut(browser: Browser, site: str) -> None:
+    # maxlength cut a pasted message at the limit without a word, and with it the question, its last sentence.
+    ctx, page, errors = _staff_page(browser, site)
+    page.goto(site + "/admin/console")
+    box = page.get_by_label("質問", exact=True)
+    limit = int(box.get_attribute("data-max-chars") or 0)
+    message = "いつもお世話になっております。" * (limit // 15 + 1) + "請求書はダウンロードできますか？"
+    box.fill(message)  # as a paste: the whole text at once
+    assert box.input_value() == message and len(message) > limit
+    said = f"質問が長すぎます（{len(message)} / {limit}文字）。短くしてから試してください。"
+    expect(page.locator("#q-count")).to_have_text(said)
+    page.keyboard.press("Enter")  # held back: nothing sent, the message still there
+    page.get_by_role("button", name="試す").click()
+    assert "q=" not in page.url and box.input_value() == message
+    assert box.get_attribute("aria-invalid") == "true"
+    box.fill(message[-40:])
+    expect(page.locator("#q-count")).to_have_text("")
+    page.get_by_role("button", name="試す").click()
+    expect(page.get_by_role("heading", name=re.compile("^判定: "))).to_be_visible()
+    ctx.close()
+    assert not errors, errors
+
+
 #: A phone held upright, the same held sideways, a small phone.
 PHONES = [(390, 844), (844, 390), (320, 568)]
 SIDEWAYS = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"

@@ -225,6 +225,9 @@ def test_the_preview_marks_a_phrasing_the_edit_stops_answering_as_worse(logged_i
     # said at the top too, and 公開 needs the editor to say they saw it
     top = page.partition('<h3 id="preview-h"')[2].partition("<table")[0]
     assert '<p class="warn" role="alert"><strong>悪化 1件:</strong>' in top
+    # the link names the section the 悪化 row is in (no regression file question got worse)
+    link = '<a href="#own-misses-h">下の「追加・変更したFAQの質問で確かめた結果」</a>を確かめてから公開してください'
+    assert link in top
     assert '<input type="checkbox" name="accept_worse" value="1" required> 悪化 1件を確かめたうえで公開します' in page
     assert "回帰テストの質問で、回答が変わるものはありません" in page  # the regression file's questions: unchanged
 

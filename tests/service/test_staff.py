@@ -232,7 +232,7 @@ def test_the_console_tries_a_message_of_several_lines_as_it_was_sent(logged_in_c
     message = "いつもお世話になっております\n請求書をダウンロードする方法を教えてください"
     page = logged_in_client.get("/admin/console", params={"q": message}).text
     # a textarea keeps the line break (an input would drop it when a message is pasted) ...
-    assert re.search(r'<textarea id="q" name="q" rows="3" maxlength="1000" [^>]*>' + message + "</textarea>", page)
+    assert re.search(r'<textarea id="q" name="q" rows="3" data-max-chars="1000" [^>]*>' + message + "</textarea>", page)
     # ... and the line break ends a sentence: the second line is what the message asks
     assert "<dt>尋ねている文</dt><dd>請求書をダウンロードする方法を教えてください</dd>" in page
     # A long message on one line gets the rows it wraps to (~40 characters a row) and one to type into.
@@ -328,6 +328,9 @@ def test_actions_on_the_log_come_back_to_the_same_page_and_failures_read_as_fail
         "1件の質問にFAQ 5 で回答するようになり、未回答の一覧から外しました。" in done.text and "まだ" not in done.text
     )
     assert written_log(client).count("dismissals") == 1
+    # The visitor's wording, now the entry's own alternate, gets its answer (whatever the probability).
+    again = client.post("/api/chat", json={"message": "社員食堂はありますか？"}).json()
+    assert again["decision"] == "answer" and again["entry"]["id"] == "5"
     other = client.post("/api/chat", json={"message": "駐車場は何台ありますか"}).json()["request_id"]
     gone = client.post("/admin/ui/dismiss", data={**form, "ids": other}, follow_redirects=False)
     assert gone.status_code == 303 and gone.headers["location"].startswith("/admin/log?days=7&page=2&dismissed=1&undo=")
@@ -790,6 +793,7 @@ def test_a_publish_that_changes_a_confirmed_answer_says_so_in_its_preview(logged
     csrf = csrf_of(client.get("/admin/entries/4").text)
     preview = client.post("/admin/ui/entries/4/delete", data={"csrf": csrf}).text
     assert "うち質問ログで回答を確認済みのもの 1問" in preview and '<span class="worse">悪化 1件</span>' in preview
+    assert '<a href="#regressions-h">下の回帰テストの結果</a>を確かめてから公開してください' in preview
     row = re.search(r"<tr class=\"verdict-悪化\">.*?</tr>", preview, re.S)
     assert row and "クレジットカードは使えますか" in row.group(0) and "質問ログで回答を確認済み" in row.group(0)
     # no file's expectation to fix: it is the log's, and no longer asked once the entry is gone

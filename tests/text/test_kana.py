@@ -31,6 +31,11 @@ def respeller() -> Respeller:
         ("けいやくほしい", "契約ほしい"),
         ("ぱすわーどわすれた", "パスワードわすれた"),
         ("せいきゅうあります", "請求あります"),
+        # A long vowel left out of the reading (う, ー): the FAQ's word all the same, where no other reads so.
+        ("せいきゅしょ", "請求書"),
+        ("けいやくへんこしたい", "契約変更したい"),
+        ("ぱすわどをかえたい", "パスワードをかえたい"),
+        ("ゆざをついか", "ゆざを追加"),  # ユザ: too short to tell a word
     ],
 )
 def test_hiragana_runs_become_the_faqs_own_words(respeller: Respeller, typed: str, expected: str) -> None:
@@ -137,17 +142,20 @@ def test_a_word_read_the_same_but_for_a_small_tsu_is_mended_only_with_evidence_t
         ("クレジツトカードの登録", ("クレジットカードの登録", set())),
         ("マニユアルが見たい", ("マニュアルが見たい", set())),
         ("プリンタの登録", ("プリンターの登録", set())),  # the final long-vowel mark left off (JIS style)
+        ("クレジトカードの登録", ("クレジットカードの登録", set())),  # a small ッ left out inside the word
+        ("マニュアルのダウンロド", ("マニュアルのダウンロード", set())),  # a long-vowel mark left out inside it
         ("ログインの方法", None),  # the FAQ's own word
         ("アイテムの登録", None),  # another word altogether
         ("ドア", None),  # too short to take for a typo
     ],
 )
-def test_a_katakana_word_the_faq_never_uses_is_mended_when_only_small_kana_or_a_final_bar_differ(
+def test_a_katakana_word_the_faq_never_uses_is_mended_when_only_small_kana_or_a_bar_or_tsu_left_out_differ(
     typed: str, expected: tuple[str, set[str]] | None
 ) -> None:
     analyzer = TextAnalyzer()
-    words = ["セキュリティ", "クレジットカード", "マニュアル", "プリンター", "ログイン", "登録", "方法", "対策"]
-    katakana = katakana_runs(["セキュリティ、クレジットカード、マニュアル、プリンター、ログイン"])
+    words = ["セキュリティ", "クレジットカード", "マニュアル", "プリンター", "ログイン", "ダウンロード"]
+    words += ["登録", "方法", "対策"]
+    katakana = katakana_runs(["セキュリティ、クレジットカード、マニュアル、プリンター、ログイン、ダウンロード"])
     respeller = Respeller.from_words([(w, 1.0) for w in words], analyzer, katakana)
     assert respeller.mend_homophones(analyzer.analyze(typed), set(words), analyzer.noun_reading) == expected
 
@@ -157,6 +165,10 @@ def test_two_faq_words_that_look_alike_once_folded_are_never_guessed_between() -
     words = ["サーバー", "サーバ"]  # both in the FAQ: サーバ typed is the FAQ's own word; no key for the pair
     respeller = Respeller.from_words([(w, 1.0) for w in words], analyzer, katakana_runs(["サーバー サーバ"]))
     assert respeller.loanword_keys == {}
+    # Nor two that read the same without their ッ and ー (and a short word has no such key: ロル is no typo of ロール).
+    pair = ("スーパーマン", "スパーマン", "ロール")
+    loose = Respeller.from_words([(w, 1.0) for w in pair], analyzer, " ".join(pair))
+    assert loose.loose_keys == {}
 
 
 @pytest.mark.parametrize(

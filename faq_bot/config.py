@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from faq_bot.errors import ConfigError
 from faq_bot.model.params import EncoderParams
@@ -43,8 +43,22 @@ def load_settings(**overrides: Any) -> Settings:
     path = Path(os.environ.get("FAQ_BOT_SETTINGS_FILE") or SETTINGS_FILE)
     try:
         return Settings(_env_file=path if path.is_file() else None, **overrides)
-    except ValidationError as exc:  # one line a setting, not pydantic's traceback (and never a value: it may be secret)
+    except ValidationError as exc:  # one line a setting, not pydantic's traceback (and never a secret's value)
         raise ConfigError(settings_problem(exc, path)) from None
+    except SettingsError as exc:  # a value that is no JSON where a list is expected (FAQ_BOT_SUBJECT_NAMES=notjson)
+        raise ConfigError(f"設定が正しくありません（{_where(path)}）:\n  {exc}") from None
+
+
+#: What is said of a setting that holds a secret instead of the validator's words (which may quote the value).
+_SECRET_RULES = {
+    "admin_token": "管理トークンは16文字以上にしてください（値は表示しません）",
+    "database_url": "postgresql://ユーザー:パスワード@ホスト:5432/DB名 の形にしてください（値は表示しません）",
+    "redis_url": "redis://ホスト:6379/0 の形にしてください（値は表示しません）",
+}
+
+
+def _where(path: Path) -> str:
+    return f"環境変数または {path}" if path.is_file() else "環境変数"
 
 
 def settings_problem(exc: ValidationError, path: Path) -> str:
@@ -53,9 +67,9 @@ def settings_problem(exc: ValidationError, path: Path) -> str:
     for error in exc.errors(include_input=False, include_url=False):
         field_name = ".".join(str(part) for part in error["loc"])
         named = f"FAQ_BOT_{field_name.upper()}" if field_name else "（設定全体）"
-        lines.append(f"  {named}: {error['msg'].removeprefix('Value error, ')}")
-    where = f"環境変数または {path}" if path.is_file() else "環境変数"
-    return f"設定が正しくありません（{where}）:\n" + "\n".join(lines)
+        said = _SECRET_RULES.get(field_name) or error["msg"].removeprefix("Value error, ")
+        lines.append(f"  {named}: {said}")
+    return f"設定が正しくありません（{_where(path)}）:\n" + "\n".join(lines)
 
 
 def write_settings(values: dict[str, str], path: Path = SETTINGS_FILE) -> None:
@@ -67,16 +81,13 @@ def write_settings(values: dict[str, str], path: Path = SETTINGS_FILE) -> None:
 
 
 def _without_password(url: str) -> str:
-    """A URL as it may be shown in an error message: ``user:***@host``."""
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "(unreadable URL)"
-    if parts.password is None:
-        return url
-    return url.replace(f":{parts.password}@", ":***@", 1)
+    """A URL as it may be shown in an error message: its scheme and host, never what stands before the last ``@``
+    (a password may hold ``/``, ``#`` or ``@`` that a URL parser reads as the path, the fragment or the host)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return "(URL)"  # no scheme: perhaps a pasted password
+    _, at, host = rest.rpartition("@")
+    return f"{scheme}://***@{host}" if at else url
 
 
 def default_cache_dir() -> Path:
@@ -308,7 +319,7 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not value.strip():
             return None  # FAQ_BOT_ADMIN_TOKEN="" means "admin disabled", not an empty password
         if isinstance(value, str) and len(value.strip()) < 16:
-            raise ValueError("管理トークンは16文字以上にしてください (admin_token must be at least 16 characters)")
+            raise ValueError("admin_token must be at least 16 characters")
         return value
 
     @field_validator(

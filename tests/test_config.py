@@ -90,3 +90,18 @@ def test_load_settings_says_what_is_wrong_one_line_a_setting_never_a_secret(
     assert any(ln.startswith("  FAQ_BOT_ADMIN_TOKEN: 管理トークンは16文字以上にしてください") for ln in lines)
     assert any(ln.startswith("  FAQ_BOT_ANSWER_THRESHOLD: ") for ln in lines)
     assert "s3cret" not in str(refused.value) and "Traceback" not in str(refused.value)
+    # A URL whose password a parser misreads, or a bare password pasted for one: never shown.
+    for url in ("mysql://app:s3cret/pw@db/x", "mysql://app:s3c#ret@db/x", "s3cretpw"):
+        monkeypatch.setenv("FAQ_BOT_ADMIN_TOKEN", "a-token-long-enough")
+        monkeypatch.setenv("FAQ_BOT_ANSWER_THRESHOLD", "0.5")
+        monkeypatch.setenv("FAQ_BOT_DATABASE_URL", url)
+        with pytest.raises(ConfigError) as refused:
+            load_settings()
+        assert "FAQ_BOT_DATABASE_URL: postgresql://" in str(refused.value) and "s3c" not in str(refused.value), url
+        with pytest.raises(ValidationError) as raw:  # pydantic's own message too (a log may print it)
+            Settings()
+        assert "s3c" not in str(raw.value), url
+    monkeypatch.delenv("FAQ_BOT_DATABASE_URL")
+    monkeypatch.setenv("FAQ_BOT_SUBJECT_NAMES", "notjson")  # no JSON where a list is expected: the same one error
+    with pytest.raises(ConfigError, match="subject_names"):
+        load_settings()

@@ -68,11 +68,11 @@ _MARKUP = re.compile(r"<\s{0,8}(?:/\s{0,8})?[a-zA-Z][^<>]{0,2000}>|&(?:[a-zA-Z]{
 MAX_FIELD_CHARS = 20_000
 #: A cell starting with one of these is a formula to Excel; files for Excel get a leading ' (see ``excel_safe``).
 FORMULA_START = ("=", "+", "-", "@")
-#: Text that reads as a spreadsheet formula (a function call or a cell reference after = + - @): in a TSV it is only
-#: text, shown to visitors as written — most likely a formula's text saved where its value was meant. Bounded, as
-#: ``_MARKUP``. (「- 項目」 or 「=== お知らせ ===」 are no formula.)
+#: A cell that reads as a spreadsheet formula (= and a function call or a cell reference): in a TSV it is only text,
+#: shown to visitors as written — most likely a formula's text saved where its value was meant. Only a cell's start
+#: counts, as in a spreadsheet, and only =: a list item (「- Chrome (最新版)」) or 「=== お知らせ ===」 is no formula.
 _FORMULA_LIKE = re.compile(
-    r"^[=+\-@]\s{0,8}(?:[A-Za-z][A-Za-z0-9_.]{0,40}\s{0,8}\(|\$?[A-Za-z]{1,3}\$?[0-9]{1,7}(?![0-9A-Za-z]))"
+    r"^=\s{0,8}(?:[A-Za-z][A-Za-z0-9_.]{0,40}\s{0,8}\(|\$?[A-Za-z]{1,3}\$?[0-9]{1,7}(?![0-9A-Za-z]))"
 )
 
 
@@ -316,9 +316,8 @@ def _entry(
             problems.append(FormatProblem(line, label, f"{MAX_FIELD_CHARS}文字を超えています。"))
         if name in ("question", "answer", "alternates") and _MARKUP.search(value):
             marked.append(label)
-        if name in ("question", "answer", "alternates"):
-            parts = (part.strip() for part in re.split(r"[|\n]", value))
-            formulas += [(label, part) for part in parts if _FORMULA_LIKE.match(part)]
+        if name in ("question", "answer", "alternates") and _FORMULA_LIKE.match(value.strip()):
+            formulas.append((label, value.strip()))
     entry_id = cells["id"].strip()
     # A warning names the entry too: a line number is a TSV's text line (a cell with line breaks spans several), not
     # the row Excel shows, and in a merged file it is a line of a file the editor never saw.

@@ -227,7 +227,7 @@ def _off_subject(reply: Reply, params: DecisionParams) -> bool:
 
 
 #: ``reason`` for an answer the editors' wording decided (``written_for``).
-EXACT = "FAQの質問・言い換えと同じ文のため、確率によらず回答します"
+EXACT = "FAQの質問・言い換えと同じ文のため"
 
 
 def reason(reply: Reply, params: DecisionParams) -> str:
@@ -235,10 +235,15 @@ def reason(reply: Reply, params: DecisionParams) -> str:
     probabilities decided): what was asked is not in its answer, the message is far from the FAQ's subject, or it
     shares no word with the entry (or with any candidate)."""
     if reply.exact:
-        return EXACT
+        return _exact(reply)
     if reply.decision in (Decision.ANSWER, Decision.SMALLTALK) or not reply.search.hits:
         return ""
     return _worded(reply, _off_subject(reply, params), _no_shared_words(reply, params))
+
+
+def _exact(reply: Reply) -> str:
+    """``reason`` for an answer the editors' wording decided, with the model's own probability (which did not)."""
+    return f"{EXACT}、確率 {percent(reply.confidence)} でも回答します"
 
 
 def _worded(reply: Reply, off_subject: bool, no_shared_words: bool) -> str:
@@ -246,7 +251,7 @@ def _worded(reply: Reply, off_subject: bool, no_shared_words: bool) -> str:
     talk), measured once."""
     first = f"1位の確率 {percent(reply.confidence)} ですが、"
     if reply.exact:
-        return EXACT
+        return _exact(reply)
     if reply.unanswered:
         return f"尋ねている{'・'.join(reply.unanswered)}が回答にありません"
     if off_subject:

@@ -75,22 +75,32 @@ class Reply:
 
     @property
     def confidence(self) -> float:
-        """The best hit's probability of answering the question, 0..1 (0 with no hit)."""
+        """The best hit's probability of answering the question, 0..1 (0 with no hit); the model's, also for an answer
+        the editors' wording decided (``exact``): the answers to check list those it was unsure of."""
         return self.search.hits[0].confidence if self.search.hits else 0.0
 
 
 def wording(text: str) -> str:
-    """A text as ``written_for`` compares it: normalised, without white space and punctuation."""
-    return "".join(ch for ch in normalize(text) if not unicodedata.category(ch).startswith(("P", "Z")))
+    """A text as ``written_for`` compares it: normalised, without white space, and without the punctuation it starts
+    or ends with (「？」, 「。」; inside, 1.5 and 15 stay apart)."""
+    kept = "".join(ch for ch in normalize(text) if not unicodedata.category(ch).startswith("Z"))
+    edges = [i for i, ch in enumerate(kept) if not unicodedata.category(ch).startswith("P")]
+    return kept[edges[0] : edges[-1] + 1] if edges else ""
+
+
+#: Content words a message needs for its wording alone to decide (``written_for``): a single word (「請求書」) names a
+#: topic several entries share, however an editor filed it.
+EXACT_MIN_WORDS = 2
 
 
 def written_for(search: Search) -> Hit | None:
     """The first candidate if the message is its own question or one of its alternates, word for word (white space,
-    punctuation, full and half width aside) and no other candidate has that phrasing: editors wrote it for that
-    entry (staff's 「言い換えとして追加」 for a logged question), so it is answered whatever the probability says
-    (``decide`` still escalates it if it asks for a time or a price the answer does not name)."""
+    surrounding punctuation, full and half width aside), asks with at least ``EXACT_MIN_WORDS`` content words, and no
+    other candidate has that phrasing: editors wrote it for that entry (staff's 「言い換えとして追加」 for a logged
+    question), so it is answered whatever the probability says (``decide`` still escalates it if it asks for a time
+    or a price the answer does not name)."""
     key = wording(search.query)
-    if not key or not search.hits:
+    if not key or not search.hits or len(set(search.analysis.words)) < EXACT_MIN_WORDS:
         return None
     owners = [h for h in search.hits if key in {wording(t) for t in (h.entry.question, *h.entry.alternates)}]
     return owners[0] if len(owners) == 1 and owners[0] is search.hits[0] else None

@@ -3,8 +3,7 @@
 Visitors on phones often send a question before converting it to kanji. The embedding model
 reads 「けいやくへんこう」 far worse than 「契約変更」, so such a question is rewritten: its
 hiragana runs are matched, by reading, against the kanji words of the FAQ itself (nouns only,
-so particles and verb endings stay as typed), longest words first, a reading with a long vowel left out
-(せいきゅしょ, ぱすわど) too where no other word of the FAQ reads so. The FAQ is the dictionary:
+so particles and verb endings stay as typed), longest words first. The FAQ is the dictionary:
 a word the FAQ does not use is never produced, and every FAQ reloads its own.
 
 In a question that has kanji too, the FAQ's katakana words are put back where they were typed in
@@ -51,10 +50,6 @@ _HELD_SOUND = str.maketrans("", "", "ッ")
 MIN_HELD_KEY = 3  # a reading shorter than this without its double consonants is too common to tell a word
 _LEFT_OUT = str.maketrans("", "", "ッー")
 MIN_LOOSE_KEY = 4  # a katakana word shorter than this without its ッ and ー is too short to tell (ロル, メル)
-# The ウ that lengthens the vowel before it (キュウ, ショウ, コウ): the kana a visitor most often leaves out of a
-# reading typed in hiragana (せいきゅしょ for せいきゅうしょ), as ー in a loanword's (ぱすわど).
-_LONG_U = re.compile(r"(?<=[ウクグスズツヅヌフブプムユュルゥオコゴソゾトドノホボポモヨョロヲォ])ウ|ー")
-MIN_SHORT_READING = 3  # a reading shorter than this without its long vowels is too common to tell a word
 
 
 def katakana_key(word: str) -> str:
@@ -66,12 +61,6 @@ def loose_key(word: str) -> str:
     """A katakana word without its small ッ and long-vowel marks, the other kana made large: how a word typed with
     one of them left out still matches (クレジト → クレジット, ダウンロド → ダウンロード)."""
     return word.translate(_LEFT_OUT).translate(_SMALL_TO_LARGE)
-
-
-def short_key(reading: str) -> str:
-    """A reading without its long vowels (セイキュウショ → セイキュショ, パスワード → パスワド): how a word typed in
-    hiragana with one left out still matches."""
-    return _LONG_U.sub("", reading)
 
 
 def held_key(reading: str) -> str:
@@ -100,8 +89,6 @@ class Respeller:
     held_keys: Mapping[str, str] = field(default_factory=dict)
     # ``loose_key`` -> the FAQ's katakana word with that key (only keys one word has, of ``MIN_LOOSE_KEY`` kana or more)
     loose_keys: Mapping[str, str] = field(default_factory=dict)
-    # ``short_key`` -> the FAQ word of that reading (only keys one reading has, of ``MIN_SHORT_READING`` kana or more)
-    short_readings: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_words(cls, words: Iterable[tuple[str, float]], analyzer: TextAnalyzer, katakana: str) -> Respeller:
@@ -130,13 +117,8 @@ class Respeller:
             if "ッ" in r and _KANJI.search(w) and len(held_key(r)) >= MIN_HELD_KEY
         )
         loose = _one_per_key((loose_key(w), w) for w in loanwords.values() if len(loose_key(w)) >= MIN_LOOSE_KEY)
-        short = {
-            k: spellings[r]
-            for k, r in _one_per_key((short_key(r), r) for r in spellings).items()
-            if len(k) >= MIN_SHORT_READING and k != r
-        }
         longest = max(map(len, spellings), default=0)
-        return cls(spellings, loanwords, longest, max(map(len, loanwords), default=0), unique, held, loose, short)
+        return cls(spellings, loanwords, longest, max(map(len, loanwords), default=0), unique, held, loose)
 
     def mend_homophones(
         self,
@@ -254,11 +236,9 @@ class Respeller:
                     options.append((i + 1, hiragana[i], 0, 0))
                 if i == 0 or after_word or hiragana[i - 1] in _BEFORE_WORD:
                     for j in range(i + MIN_READING, min(n, i + longest) + 1):
-                        word, gain = spellings.get(reading[i:j]), (j - i) ** 2
-                        if word is None and not loanwords:  # a long vowel left out (せいきゅしょ): a little less sure
-                            word, gain = self.short_readings.get(reading[i:j]), (j - i) ** 2 - 1
+                        word = spellings.get(reading[i:j])
                         if word is not None and (len(word) > 1 or after_word):
-                            options.append((j, word, gain, 1))
+                            options.append((j, word, (j - i) ** 2, 1))
                 for j, piece, gain, is_word in options:
                     candidate = (score + gain, neg - 1, (*pieces, piece))
                     current = best[j][is_word]

@@ -154,13 +154,14 @@ def test_markup_is_kept_as_text_with_a_warning() -> None:
 
 def test_a_cell_that_reads_as_a_spreadsheet_formula_is_kept_as_text_with_a_warning() -> None:
     # In a .xlsx a formula is refused (its value is wanted); in a TSV it is text a visitor would see as written.
-    loaded = faq.parse(HEADER + '22\tc\tq\t=HYPERLINK("https://evil.example.com","こちら")\t言い換え|+SUM(A1:A2)\n')
+    loaded = faq.parse(HEADER + '22\tc\tq\t=HYPERLINK("https://evil.example.com","こちら")\t=A1\n')
     assert loaded.entries[0].answer == '=HYPERLINK("https://evil.example.com","こちら")'
     messages = [(w.column, w.message) for w in loaded.warnings]
     assert messages[0][0] == "回答" and messages[0][1].startswith("id 22 の回答が数式のように見えます（「=HYPERLINK(")
-    assert messages[1][0] == "言い換え" and "+SUM(A1:A2)" in messages[1][1]
-    # Text that only starts like one (a list item, a rule, a phone number) is no formula.
-    for text in ("- 項目", "=== お知らせ ===", "+81-3-1234-5678", "-1"):
+    assert messages[1][0] == "言い換え" and "=A1" in messages[1][1]
+    # Text that only starts like one (list items, a rule, a phone number), or a formula-like line inside: no formula.
+    for text in ("- 項目", "- Chrome (最新版)", "-Q1 よくある質問", "=== お知らせ ===", "+81-3-1234-5678", "-1",
+                 '"手順:\n=SUM(A1)"'):  # fmt: skip
         assert not faq.parse(HEADER + f"1\tc\tq\t{text}\t\n").warnings, text
 
 

@@ -193,14 +193,16 @@ def test_a_reading_in_common_does_not_ground_an_answer_a_content_word_does() -> 
     assert grounded(hit(0.3, 0.12))
 
 
-def written(query: str, *phrasings: tuple[str, tuple[str, ...]], score: float = 0.3) -> Search:
+def written(
+    query: str, *phrasings: tuple[str, tuple[str, ...]], score: float = 0.3, words: tuple[str, ...] = ("請求書", "発行")
+) -> Search:
     """A search whose candidates have these (question, alternates), the first one most probable (``score``, below the
     answer threshold)."""
     hits = tuple(
         Hit(FaqEntry(str(i), "c", q, f"a{i}", alts), score - i * 0.1, 0.9, 0.5, "alternate", q)
         for i, (q, alts) in enumerate(phrasings)
     )
-    return Search(query, Analysis(query, ("請求書",), ""), hits)
+    return Search(query, Analysis(query, words, ""), hits)
 
 
 def test_a_message_that_is_an_entrys_own_alternate_is_answered_whatever_its_probability() -> None:
@@ -219,3 +221,20 @@ def test_a_wording_two_candidates_share_or_a_lower_candidates_wording_decides_no
     assert not decide(written("請求書が欲しい", *shared), SETTINGS).exact
     second = (("見積書の発行", ()), ("請求書の発行", ()))
     assert decide(written("請求書の発行", *second), SETTINGS).decision != Decision.ANSWER
+
+
+def test_a_one_word_wording_or_one_that_differs_inside_decides_nothing() -> None:
+    # 「請求書」 filed as an alternate of one entry names a topic several share: the probabilities decide.
+    faq = (("請求書のダウンロード", ("請求書",)), ("請求情報の確認", ()))
+    one_word = decide(written("請求書？", *faq, words=("請求書",)), SETTINGS)
+    assert not one_word.exact and one_word.decision != Decision.ANSWER
+    # Punctuation inside a wording is part of it: 1.5GB is not 15GB.
+    sizes = (("容量は1.5GBまでですか", ()), ("容量の上限", ()))
+    assert not decide(written("容量は15GBまでですか", *sizes), SETTINGS).exact
+    assert decide(written("「容量は1.5GBまでですか」", *sizes), SETTINGS).exact
+
+
+def test_an_answer_the_editors_wording_decided_keeps_the_models_probability() -> None:
+    # (the answers to check list the answers the model was unsure of, these too)
+    reply = decide(written("見積書を発行したい", ("見積書を発行したい", ()), ("見積書の再発行", ())), SETTINGS)
+    assert reply.exact and reply.confidence == 0.3

@@ -247,6 +247,8 @@ def test_the_console_tries_a_message_of_several_lines_as_it_was_sent(logged_in_c
     assert "文字以内" not in logged_in_client.get("/admin/console", params={"q": fits}).text
     over = "\r\n".join(["請求書をダウンロードしたい"] * 72)  # 1,007 characters: over the limit either way
     assert "1000文字以内" in logged_in_client.get("/admin/console", params={"q": over}).text
+    far_over = logged_in_client.get("/admin/console", params={"q": "あ" * 4001})  # as a page without its script sends
+    assert far_over.headers["content-type"].startswith("text/html") and "1000文字以内" in far_over.text
 
 
 def test_a_question_with_masked_personal_data_is_not_added_as_an_alternate(logged_in_client: TestClient) -> None:

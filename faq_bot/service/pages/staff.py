@@ -48,7 +48,9 @@ async def console_page(
     auth: AuthDep,
     publisher: PublisherDep,
     settings: SettingsDep,
-    q: Annotated[str, Query(max_length=4000)] = "",  # line breaks come as \r\n: two characters each
+    # Any length: one past the limit is said on the page (``checked_question``), not in a JSON error; the server's
+    # limit on a request line bounds it.
+    q: str = "",
     category: Annotated[list[str] | None, Query()] = None,
 ) -> HTMLResponse:
     """Type a question, see the decision and why."""

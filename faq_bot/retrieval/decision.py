@@ -69,8 +69,8 @@ class Reply:
     unanswered: tuple[str, ...] = ()
     # With an escalation: entries that may still help ("関連する質問"), never an answer.
     related: tuple[Hit, ...] = ()
-    # An answer because the message is the entry's own question or alternate (``written_for``), whatever its
-    # probability.
+    # An answer because the message is the entry's own question or alternate (``written_for``), which the
+    # probabilities alone would not have given.
     exact: bool = False
 
     @property
@@ -180,8 +180,6 @@ def decide(search: Search, params: DecisionParams) -> Reply:
         missing = unanswered_kinds(search.focus or search.analysis.normalized, top.entry)
         if missing:
             return _escalate(search, params, tuple(k.label for k in missing))
-    if written_for(search) is not None:
-        return Reply(Decision.ANSWER, search, top.entry.answer, top, (), None, exact=True)
     p = [h.confidence for h in hits]
     lead = p[0] - p[1] if len(p) > 1 else p[0]
     # Both models must find it answerable: a one-word message far from the FAQ's subject (「ねこ」) can
@@ -190,6 +188,8 @@ def decide(search: Search, params: DecisionParams) -> Reply:
     on_subject = search.topic_probability is None or search.topic_probability >= params.answer_threshold
     if p[0] >= params.answer_threshold and lead >= params.answer_margin and on_subject and grounded(top):
         return Reply(Decision.ANSWER, search, top.entry.answer, top, (), None)
+    if written_for(search) is not None:  # only what the wording decided is marked so (the console says why)
+        return Reply(Decision.ANSWER, search, top.entry.answer, top, (), None, exact=True)
     n = params.suggestion_count
     candidates = tuple(h for h in hits[:n] if h.candidate_confidence >= params.candidate_threshold)
     if candidates and topic_score(search, n) >= params.suggest_threshold:

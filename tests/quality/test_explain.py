@@ -116,9 +116,15 @@ def test_the_adaptation_to_this_faq_is_one_more_row_and_the_rows_add_up(settings
 
 
 def test_an_answer_the_editors_wording_decided_says_so(fake_engine: Engine) -> None:
+    from dataclasses import replace
+
     from faq_bot.quality.explain import EXACT
 
-    e = explain(fake_engine.current, "見積を作りたい。")  # entry 3's alternate
+    live = fake_engine.current
+    strict = replace(live.params, decision=replace(live.params.decision, answer_threshold=0.999))
+    e = explain(replace(live, params=strict), "見積を作りたい。")  # entry 3's alternate, under a bar it cannot reach
     assert e.decision == "answer" and e.hits[0].id == "3"
     assert e.reason == f"{EXACT}、確率 {e.confidence * 100:.1f}% でも回答します"
+    # Where the probability alone answers, it is said as for any answer.
+    assert explain(live, "見積を作りたい。").reason == ""
     assert EXACT not in explain(fake_engine.current, "見積書を作りたいのですが").reason

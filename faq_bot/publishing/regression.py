@@ -17,6 +17,7 @@ from faq_bot.errors import FaqFormatError
 from faq_bot.model.cache import CachedEmbedder
 from faq_bot.model.embedder import Embedder
 from faq_bot.quality.judging import is_right_label, outcome_label, outcome_text
+from faq_bot.retrieval.decision import Reply
 from faq_bot.retrieval.engine import Loaded
 from faq_bot.retrieval.index import KIND_ALTERNATE, KIND_QUESTION
 
@@ -55,6 +56,9 @@ class OwnPhrasingMiss:
     outcome: str  # "suggest:3,5", "escalate", "answer:7"
     # What the live FAQ does with it, where the live entry has this phrasing too (None: a new phrasing).
     before: str | None = None
+    # Answered with its entry only because it is written so (``decision.written_for``): the probability alone would
+    # not answer it, so a visitor asking the same in other words likely gets no answer.
+    as_written: bool = False
 
     @property
     def outcome_label(self) -> str:
@@ -68,8 +72,9 @@ class OwnPhrasingMiss:
 
     @property
     def worse(self) -> bool:
-        """The live FAQ answers this phrasing with its entry and the change would stop that: the edit breaks it."""
-        return self.before == f"answer:{self.entry_id}"
+        """The live FAQ answers this phrasing with its entry and the change would stop that: the edit breaks it (one
+        still answered as written is no break)."""
+        return self.before == f"answer:{self.entry_id}" and not self.as_written
 
 
 #: At most this many phrasings are asked per publish (a whole new FAQ: its first ones; each costs an encoding).
@@ -86,26 +91,30 @@ def own_phrasing_misses(
     With ``live`` (the FAQ served now), a phrasing its entry already had is asked there too: one the live FAQ
     answers with that entry is a regression of this change (``OwnPhrasingMiss.worse``), not an old miss."""
     asked = [(e.id, text) for e in entries for text in (e.question, *e.alternates)][:limit]
-    labels = _outcomes(new, encoder, asked)
-    misses = [(i, text, label) for (i, text), label in zip(asked, labels, strict=True) if label != f"answer:{i}"]
+    replies = _replies(new, encoder, asked)
+    misses = [
+        (i, text, outcome_label(reply), reply.exact)
+        for (i, text), reply in zip(asked, replies, strict=True)
+        if outcome_label(reply) != f"answer:{i}" or reply.exact
+    ]
     before: dict[tuple[str, str], str] = {}
     if live is not None:
         had = [
             (i, text)
-            for i, text, _ in misses
+            for i, text, _, _ in misses
             if (old := live.entry(i)) is not None and text in (old.question, *old.alternates)
         ]
-        before = dict(zip(had, _outcomes(live, encoder, had), strict=True))
-    return [OwnPhrasingMiss(i, text, label, before.get((i, text))) for i, text, label in misses]
+        before = dict(zip(had, map(outcome_label, _replies(live, encoder, had)), strict=True))
+    return [OwnPhrasingMiss(i, text, label, before.get((i, text)), exact) for i, text, label, exact in misses]
 
 
-def _outcomes(loaded: Loaded, encoder: Embedder, asked: Sequence[tuple[str, str]]) -> list[str]:
-    """The outcome label ``loaded`` gives each (entry id, phrasing of that entry), without encoding the phrasings
-    its index holds."""
+def _replies(loaded: Loaded, encoder: Embedder, asked: Sequence[tuple[str, str]]) -> list[Reply]:
+    """The reply ``loaded`` gives each (entry id, phrasing of that entry), without encoding the phrasings its index
+    holds."""
     if not asked:
         return []
     found = loaded.search_many([text for _, text in asked], _knowing_phrasings(loaded, encoder, {i for i, _ in asked}))
-    return [outcome_label(loaded.reply(search)) for search in found]
+    return [loaded.reply(search) for search in found]
 
 
 def _knowing_phrasings(loaded: Loaded, encoder: Embedder, entry_ids: set[str]) -> CachedEmbedder:

@@ -215,6 +215,11 @@ class OwnPhrasingMissOut(BaseModel):
     worse: bool = Field(
         False, description="現在はその項目で回答しているのに、公開後は回答しなくなるとき true（この変更による悪化）"
     )
+    as_written: bool = Field(
+        False,
+        description="書かれた文のままなら回答する（確率は回答のしきい値に届かない）とき true: 同じことを別の言い方で"
+        "尋ねた質問には回答しない見込み",
+    )
 
 
 class DriftEntryOut(BaseModel):
@@ -344,7 +349,14 @@ class PublishReply(BaseModel):
             regression_confirmed=p.regression_confirmed,
             confirmed_unread=p.confirmed_unread,
             own_misses=[
-                OwnPhrasingMissOut(entry_id=m.entry_id, text=m.text, outcome=m.outcome, before=m.before, worse=m.worse)
+                OwnPhrasingMissOut(
+                    entry_id=m.entry_id,
+                    text=m.text,
+                    outcome=m.outcome,
+                    before=m.before,
+                    worse=m.worse,
+                    as_written=m.as_written,
+                )
                 for m in p.own_misses
             ],
             drift=DriftOut.of(p.drift) if p.drift is not None else None,

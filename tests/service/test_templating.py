@@ -37,3 +37,27 @@ def test_a_version_from_a_file_on_the_server_is_named_by_the_file_not_its_folder
         "FAQ 3 の編集（管理画面）"
     ).startswith("FAQ 3")
     assert source_shown(None) == source_shown("") == "-"
+
+
+def test_the_preview_names_phrasings_answered_only_as_written_apart_from_those_not_answered() -> None:
+    from types import SimpleNamespace
+
+    from faq_bot.publishing.regression import OwnPhrasingMiss
+    from faq_bot.service.templating import templates
+
+    def preview(*misses: OwnPhrasingMiss) -> SimpleNamespace:
+        return SimpleNamespace(
+            regressions=[], regression_total=0, regression_confirmed=0, worse_regressions=[], confirmed_unread=False,
+            removed_ids=[], own_misses=list(misses), worse_own=[m for m in misses if m.worse],
+            question=lambda i, before: "見積書を発行できますか",
+        )  # fmt: skip
+
+    written = OwnPhrasingMiss("3", "見積を作りたい", "answer:3", "answer:3", as_written=True)
+    missed = OwnPhrasingMiss("3", "quotation", "suggest:3,1")
+    page = templates().env.get_template("_regressions.html").render(preview=preview(written, missed))
+    assert "のうち「この文のままなら回答」でないものは、公開後にそのFAQで回答されません" in page
+    assert "「この文のままなら回答」の1件は、FAQに書かれた文そのものなので回答しますが" in page
+    row = page.partition("<td>見積を作りたい</td>")[2].partition("</tr>")[0]
+    assert row.endswith("<td>この文のままなら回答</td>") and 'class="verdict-悪化"' not in page
+    alone = templates().env.get_template("_regressions.html").render(preview=preview(written))
+    assert "回答されません" not in alone and "この文のままなら回答" in alone

@@ -314,10 +314,11 @@ def _entry(
             problems.append(FormatProblem(line, label, "制御文字が含まれています。"))
         if len(value) > MAX_FIELD_CHARS:
             problems.append(FormatProblem(line, label, f"{MAX_FIELD_CHARS}文字を超えています。"))
-        if name in ("question", "answer", "alternates") and _MARKUP.search(value):
-            marked.append(label)
-        if name in ("question", "answer", "alternates") and _FORMULA_LIKE.match(value.strip()):
-            formulas.append((label, value.strip()))
+        if name in ("question", "answer", "alternates"):
+            if _MARKUP.search(value):
+                marked.append(label)
+            if _FORMULA_LIKE.match(text := value.strip()):
+                formulas.append((label, text))
     entry_id = cells["id"].strip()
     # A warning names the entry too: a line number is a TSV's text line (a cell with line breaks spans several), not
     # the row Excel shows, and in a merged file it is a line of a file the editor never saw.

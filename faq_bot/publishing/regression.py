@@ -92,11 +92,8 @@ def own_phrasing_misses(
     answers with that entry is a regression of this change (``OwnPhrasingMiss.worse``), not an old miss."""
     asked = [(e.id, text) for e in entries for text in (e.question, *e.alternates)][:limit]
     replies = _replies(new, encoder, asked)
-    misses = [
-        (i, text, outcome_label(reply), reply.exact)
-        for (i, text), reply in zip(asked, replies, strict=True)
-        if outcome_label(reply) != f"answer:{i}" or reply.exact
-    ]
+    labelled = [(i, text, outcome_label(reply), reply.exact) for (i, text), reply in zip(asked, replies, strict=True)]
+    misses = [(i, text, label, exact) for i, text, label, exact in labelled if label != f"answer:{i}" or exact]
     before: dict[tuple[str, str], str] = {}
     if live is not None:
         had = [

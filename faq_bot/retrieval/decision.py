@@ -93,17 +93,21 @@ def wording(text: str) -> str:
 EXACT_MIN_WORDS = 2
 
 
-def written_for(search: Search) -> Hit | None:
-    """The first candidate if the message is its own question or one of its alternates, word for word (white space,
-    surrounding punctuation, full and half width aside), asks with at least ``EXACT_MIN_WORDS`` content words, and no
-    other candidate has that phrasing: editors wrote it for that entry (staff's 「言い換えとして追加」 for a logged
-    question), so it is answered whatever the probability says (``decide`` still escalates it if it asks for a time
-    or a price the answer does not name)."""
+def written_for(search: Search) -> bool:
+    """True if the message is the first candidate's own question or one of its alternates, word for word (white
+    space, surrounding punctuation, full and half width aside), asks with at least ``EXACT_MIN_WORDS`` content words,
+    and no other candidate has that phrasing: editors wrote it for that entry (staff's 「言い換えとして追加」 for a
+    logged question), so it is answered whatever the probability says (``decide`` still escalates it if it asks for
+    a time or a price the answer does not name)."""
     key = wording(search.query)
     if not key or not search.hits or len(set(search.analysis.words)) < EXACT_MIN_WORDS:
-        return None
-    owners = [h for h in search.hits if key in {wording(t) for t in (h.entry.question, *h.entry.alternates)}]
-    return owners[0] if len(owners) == 1 and owners[0] is search.hits[0] else None
+        return False
+
+    def owns(hit: Hit) -> bool:
+        return key in {wording(t) for t in (hit.entry.question, *hit.entry.alternates)}
+
+    # The first candidate first: most messages are no phrasing of it, and the others need no look then.
+    return owns(search.hits[0]) and not any(owns(h) for h in search.hits[1:])
 
 
 def names_nothing(analysis: Analysis) -> bool:
@@ -188,7 +192,7 @@ def decide(search: Search, params: DecisionParams) -> Reply:
     on_subject = search.topic_probability is None or search.topic_probability >= params.answer_threshold
     if p[0] >= params.answer_threshold and lead >= params.answer_margin and on_subject and grounded(top):
         return Reply(Decision.ANSWER, search, top.entry.answer, top, (), None)
-    if written_for(search) is not None:  # only what the wording decided is marked so (the console says why)
+    if written_for(search):  # only what the wording decided is marked so (the console says why)
         return Reply(Decision.ANSWER, search, top.entry.answer, top, (), None, exact=True)
     n = params.suggestion_count
     candidates = tuple(h for h in hits[:n] if h.candidate_confidence >= params.candidate_threshold)

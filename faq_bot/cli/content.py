@@ -68,6 +68,10 @@ def _print_changes(p: Preview) -> None:
         label = {"added": "追加", "removed": "削除", "changed": "変更"}[c.kind]
         fields = "、".join(FIELD_LABELS.get(f, f) for f in c.fields)
         print(f"  {label} [{c.id}] {c.question}" + (f"（{fields}）" if fields else ""))
+    if p.order is not None:
+        print(f"並び順の変更: 位置が変わるFAQ {len(p.order.moved)}件（id {'、'.join(p.order.moved[:20])}）")
+        if p.order.categories_moved:
+            print(f"  分類ボタンの順: {'・'.join(p.order.categories_before)} → {'・'.join(p.order.categories_after)}")
     if p.regression_total:
         confirmed = f"、うち質問ログで確認済みの回答 {p.regression_confirmed}問" if p.regression_confirmed else ""
         changed = (f"回答が変わる質問 {len(p.regressions)}件（悪化 {len(p.worse_regressions)}件）" if p.regressions

@@ -10,7 +10,7 @@ import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from faq_bot.content.faq import FaqEntry
+from faq_bot.content.faq import FaqEntry, categories_in_order
 from faq_bot.text.lookalike import same_looking
 
 #: The fields an editor can change, in the order they are shown.
@@ -114,9 +114,9 @@ def same_entry(a: FaqEntry | None, b: FaqEntry | None) -> bool:
     return not any(_differs(a, b, f) for f in FIELDS)
 
 
-def change_counts(changes: Iterable[EntryChange]) -> dict[str, int]:
-    """Added / removed / changed entry counts."""
-    out = {"added": 0, "removed": 0, "changed": 0}
+def change_counts(changes: Iterable[EntryChange], order: OrderChange | None = None) -> dict[str, int]:
+    """Added / removed / changed entry counts, and how many entries moved (``order_change``)."""
+    out = {"added": 0, "removed": 0, "changed": 0, "moved": len(order.moved) if order else 0}
     for c in changes:
         out[c.kind] += 1
     return out
@@ -137,6 +137,36 @@ def diff(old: Sequence[FaqEntry], new: Sequence[FaqEntry]) -> list[EntryChange]:
             out.append(EntryChange(e.id, "changed", e.question, changed, o, e))
     out += [EntryChange(o.id, "removed", o.question, before=o) for o in old if o.id not in after]
     return out
+
+
+@dataclass(frozen=True)
+class OrderChange:
+    """How the order of the entries kept from one version to the next changed. The order is what visitors see of
+    it: the category buttons come in the order the categories first appear in the FAQ."""
+
+    moved: tuple[str, ...]  # ids of the entries that moved against the others, in the new order
+    categories_before: tuple[str, ...]  # the category buttons' order, live
+    categories_after: tuple[str, ...]  # … and after the change
+
+    @property
+    def categories_moved(self) -> bool:
+        """True when categories both versions have come in another order."""
+        both = set(self.categories_before) & set(self.categories_after)
+        return [c for c in self.categories_before if c in both] != [c for c in self.categories_after if c in both]
+
+
+def order_change(old: Sequence[FaqEntry], new: Sequence[FaqEntry]) -> OrderChange | None:
+    """How the entries both versions have were reordered (None: they keep their order). The entries that moved
+    are those outside the longest runs kept in order (``difflib``): moving one entry to the top names that one."""
+    kept = {e.id for e in old} & {e.id for e in new}
+    before = [e.id for e in old if e.id in kept]
+    after = [e.id for e in new if e.id in kept]
+    if before == after:
+        return None
+    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+    in_place = {i for block in matcher.get_matching_blocks() for i in after[block.b : block.b + block.size]}
+    moved = tuple(i for i in after if i not in in_place)
+    return OrderChange(moved, tuple(categories_in_order(old)), tuple(categories_in_order(new)))
 
 
 def lookalike_only(old: Sequence[FaqEntry], new: Sequence[FaqEntry]) -> list[str]:

@@ -189,22 +189,22 @@ def readable_text(raw: bytes) -> str:
 COLUMN_OF = {alias: name for name, aliases in COLUMN_ALIASES.items() for alias in aliases}
 
 
-def _header(row: list[str], source: str) -> dict[str, int]:
+def _header(row: list[str], source: str, line: int = 1) -> dict[str, int]:
     if len(row) == 1 and sum(normalize(cell) in COLUMN_OF for cell in row[0].split(",")[:8]) >= 2:
-        raise FaqFormatError(source, [FormatProblem(1, None, CSV_HEADER)])  # a CSV: one cell of known names
+        raise FaqFormatError(source, [FormatProblem(line, None, CSV_HEADER)])  # a CSV: one cell of known names
     columns: dict[str, int] = {}
     problems = []
     for i, cell in enumerate(row):
         name = COLUMN_OF.get(normalize(cell))
         if name is None:
-            problems.append(FormatProblem(1, cell or f"{i + 1}列目", f"見出し「{cell}」は不明な列です。"))
+            problems.append(FormatProblem(line, cell or f"{i + 1}列目", f"見出し「{cell}」は不明な列です。"))
         elif name in columns:
-            problems.append(FormatProblem(1, cell, f"列「{cell}」が2回あります。"))
+            problems.append(FormatProblem(line, cell, f"列「{cell}」が2回あります。"))
         else:
             columns[name] = i
     for name in REQUIRED_COLUMNS:
         if name not in columns:
-            problems.append(FormatProblem(1, None, f"必須の列「{column_label(name)}」が見出し行にありません。"))
+            problems.append(FormatProblem(line, None, f"必須の列「{column_label(name)}」が見出し行にありません。"))
     if problems:
         raise FaqFormatError(source, problems)
     return columns
@@ -255,7 +255,7 @@ def parse_rows(rows: Iterable[tuple[int, list[str]]], source: str, encoding: str
         header = first[1] if first is not None else None
         if header is None or not any(c.strip() for c in header):
             raise FaqFormatError(source, [FormatProblem(1, None, "ファイルが空です。見出し行が必要です。")], encoding)
-        columns = _header(header, source)
+        columns = _header(header, source, first[0] if first is not None else 1)
         width = len(header)
         for line, row in numbered:
             if not any(cell.strip() for cell in row):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from faq_bot.content.faq import decode, numbered_rows
-from faq_bot.content.workbook import ENCODING, formula_problems, is_workbook, sheet_rows
+from faq_bot.content.workbook import ENCODING, cell_problems, is_workbook, sheet_rows
 from faq_bot.errors import FaqFormatError, FormatProblem
 from faq_bot.text.normalize import normalize
 
@@ -154,14 +154,14 @@ def queries_of(raw: bytes, source: str, *, skip_incomplete: bool = False, by_row
     """The questions of a file's bytes: a TSV or CSV (the FAQ file's encodings) or the first sheet of an .xlsx."""
     if is_workbook(raw):
         try:
-            rows, formulas = sheet_rows(raw, source)
+            sheet = sheet_rows(raw, source)
         except FaqFormatError as exc:
             exc.what = QUERY_SET
             raise
-        if formulas:
-            header = rows[0][1] if rows else []
-            raise FaqFormatError(source, formula_problems(formulas, header), ENCODING, what=QUERY_SET)
-        return queries_from_rows(rows, source, skip_incomplete=skip_incomplete)
+        if sheet.refused:
+            header = sheet.rows[0][1] if sheet.rows else []
+            raise FaqFormatError(source, cell_problems(sheet.refused, header), ENCODING, what=QUERY_SET)
+        return queries_from_rows(sheet.rows, source, skip_incomplete=skip_incomplete)
     return parse_queries(decode_queries(raw, source), source, skip_incomplete=skip_incomplete, by_row=by_row)
 
 

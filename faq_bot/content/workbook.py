@@ -6,6 +6,11 @@ a workbook of one sheet is read as it is.
 Both ways keep formulas out: a workbook cell holding a formula is refused (its value is
 not what the editor sees), cells written to a workbook are plain text even when they
 start with ``=``, and the TSV for Excel puts a ``'`` before = + - @ (taken off on upload).
+
+What Excel shows is what is read: a cell Excel stored as a date or a time (it turns 「1/5」 or 「10:30」 typed
+into one) is refused, since its text is not what was typed; a cell merged down a column (a category over the
+rows of its entries) is that value on each of its rows, as Excel shows it, and said so; a cell merged across
+columns is refused (which column's value is it?). A title row above the header row is passed over, and said so.
 """
 
 from __future__ import annotations
@@ -78,6 +83,11 @@ def column_letter(index: int) -> str:
     return name
 
 
+#: How many rows from the top the header row is looked for (a title and a note above it).
+HEADER_SEARCH = 10
+FORMULA = "数式は使えません。値として貼り付けてください。"
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
@@ -85,8 +95,8 @@ def _text(value: Any) -> str:
         return "TRUE" if value else "FALSE"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))  # an id typed as a number: 12, not 12.0
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return _date_text(value)  # (refused: ``_dated``)
     return str(value)
 
 
@@ -94,20 +104,40 @@ Rows = list[tuple[int, list[str]]]
 """A sheet's rows that hold text: (row number, cell texts)."""
 
 
-def sheet_rows(raw: bytes, source: str) -> tuple[Rows, list[tuple[int, int]]]:
-    """The first sheet's rows that hold text (row number, cell texts) and where formulas stand (row, 0-based
-    column); ``FaqFormatError`` for a file that is not a readable workbook, or one larger than a FAQ can be."""
+@dataclass(frozen=True)
+class RefusedCell:
+    """A cell whose value is not what the editor sees (a formula, a date) or cannot be placed (merged across), or
+    one read otherwise than written (a merged cell's value on each row): where it is and what is said of it."""
+
+    row: int
+    col: int  # 0-based
+    message: str
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """What is read of a sheet: its rows of text, the cells refused, what was read otherwise than written (a
+    merged cell's value on each of its rows) and the columns hidden (0-based)."""
+
+    rows: Rows
+    refused: list[RefusedCell]
+    notes: list[RefusedCell]
+    hidden: frozenset[int] = frozenset()
+
+
+def sheet_rows(raw: bytes, source: str) -> Sheet:
+    """The first sheet (``Sheet``); ``FaqFormatError`` for a file that is not a readable workbook, or one larger
+    than a FAQ can be."""
     with _opened(raw, source) as book:
-        return _rows_of(book.worksheets[0], source)
+        return _read_sheet(raw, book.worksheets[0], source)
 
 
-def faq_sheet_rows(raw: bytes, source: str) -> tuple[Rows, list[tuple[int, int]], tuple[FormatProblem, ...]]:
-    """The rows and formula cells (as ``sheet_rows``) of the FAQ's sheet, with warnings saying which sheet
-    that is when the workbook has several; ``FaqFormatError`` when no sheet has the FAQ's columns."""
+def faq_sheet_rows(raw: bytes, source: str) -> tuple[Sheet, tuple[FormatProblem, ...]]:
+    """The FAQ's sheet (``Sheet``), with warnings saying which sheet that is when the workbook has several;
+    ``FaqFormatError`` when no sheet has the FAQ's columns."""
     with _opened(raw, source) as book:
         sheet, warnings = _faq_sheet(book, source)
-        rows, formula_cells = _rows_of(sheet, source)
-    return rows, formula_cells, warnings
+        return _read_sheet(raw, sheet, source), warnings
 
 
 @contextmanager
@@ -135,17 +165,82 @@ def _opened(raw: bytes, source: str) -> Iterator[Any]:
         book.close()
 
 
-def _rows_of(sheet: Any, source: str) -> tuple[Rows, list[tuple[int, int]]]:
-    """A sheet's rows that hold text and its formula cells; ``FaqFormatError`` for a value past ``MAX_ROWS``."""
+def _read_sheet(raw: bytes, sheet: Any, source: str) -> Sheet:
+    """The sheet's rows with its merged cells' values on each row they cover (``_layout``)."""
+    rows, refused = _rows_of(sheet, source)
+    merges, hidden = _layout(raw, sheet)
+    notes: list[RefusedCell] = []
+    by_number = dict(rows)
+    for min_col, min_row, max_col, max_row in merges:
+        ref = _range_name(min_col, min_row, max_col, max_row)
+        anchor = by_number.get(min_row, [])
+        value = anchor[min_col - 1] if min_col - 1 < len(anchor) else ""
+        if not value.strip():
+            continue  # merged empty cells: formatting
+        if max_col > min_col:
+            message = f"{ref} のセルが結合されています。結合を解除して、値を1つのセルに入れてください。"
+            refused.append(RefusedCell(min_row, min_col - 1, message))
+            continue
+        filled = [r for r in range(min_row + 1, max_row + 1) if r in by_number]
+        for r in filled:
+            cells = by_number[r]
+            cells.extend([""] * (min_col - len(cells)))
+            cells[min_col - 1] = value
+        if filled:
+            shown = value if len(value) <= 20 else value[:20] + "…"
+            message = f"{ref} は結合されたセルです。値「{shown}」を{min_row}〜{max_row}行目の各行の値として読みました。"
+            notes.append(RefusedCell(min_row, min_col - 1, message))
+    return Sheet(rows, refused, notes, hidden)
+
+
+def _range_name(min_col: int, min_row: int, max_col: int, max_row: int) -> str:
+    return f"{column_letter(min_col - 1)}{min_row}:{column_letter(max_col - 1)}{max_row}"
+
+
+def _layout(raw: bytes, sheet: Any) -> tuple[list[tuple[int, int, int, int]], frozenset[int]]:
+    """The sheet's merged ranges (min col, min row, max col, max row; 1-based) and hidden columns (0-based), from
+    its XML (openpyxl's streaming reader does not keep them); none when they cannot be read."""
+    from xml.etree.ElementTree import ParseError, iterparse
+
+    from openpyxl.utils.cell import range_boundaries
+
+    path = getattr(sheet, "_worksheet_path", None)
+    merges: list[tuple[int, int, int, int]] = []
+    hidden: set[int] = set()
+    if not path:
+        return merges, frozenset()
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive, archive.open(path.lstrip("/")) as xml:
+            for _, element in iterparse(xml, events=("end",)):
+                tag = element.tag.rsplit("}", 1)[-1]
+                if tag == "mergeCell":
+                    bounds = range_boundaries(element.get("ref", ""))
+                    if None not in bounds:
+                        merges.append(bounds)
+                elif tag == "col" and element.get("hidden") in ("1", "true"):
+                    first, last = int(element.get("min", "0")), int(element.get("max", "0"))
+                    hidden.update(range(first - 1, min(last, MAX_COLUMNS)))
+                elif tag == "row":
+                    element.clear()  # the cells were read already: keep memory flat on a long sheet
+    except (KeyError, ValueError, ParseError, zipfile.BadZipFile):
+        return [], frozenset()
+    return merges, frozenset(hidden)
+
+
+def _rows_of(sheet: Any, source: str) -> tuple[Rows, list[RefusedCell]]:
+    """A sheet's rows that hold text and the cells refused (formulas, dates); ``FaqFormatError`` for a value
+    past ``MAX_ROWS``."""
     rows: Rows = []
-    formula_cells: list[tuple[int, int]] = []
+    refused: list[RefusedCell] = []
     for number, cells in enumerate(sheet.iter_rows(min_row=1, max_row=MAX_ROWS, max_col=MAX_COLUMNS), start=1):
         if all(cell.value is None for cell in cells):
             continue  # an empty row, or the rows between two far apart (the reader fills them in)
         values = []
         for col, cell in enumerate(cells):
             if cell.data_type == "f":
-                formula_cells.append((number, col))
+                refused.append(RefusedCell(number, col, FORMULA))
+            elif isinstance(cell.value, dt.date | dt.time | dt.timedelta):
+                refused.append(RefusedCell(number, col, _dated(cell.value)))
             values.append(_text(cell.value))
         while values and not values[-1].strip():
             values.pop()  # formatting can make a sheet wider than its text
@@ -158,7 +253,27 @@ def _rows_of(sheet: Any, source: str) -> tuple[Rows, list[tuple[int, int]]]:
             "離れた場所に入力された値や書式を消して（行を削除して）保存し直してください。"
         )
         raise FaqFormatError(source, [FormatProblem(beyond, None, message)], ENCODING)
-    return rows, formula_cells
+    return rows, refused
+
+
+def _date_text(value: dt.date | dt.time) -> str:
+    """A date or time as Japanese Excel shows it by default: 2026/1/5, 10:30, 2026/1/5 10:30."""
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        value = value.date()
+    if isinstance(value, dt.datetime):
+        return f"{value.year}/{value.month}/{value.day} {value.hour}:{value.minute:02d}"
+    if isinstance(value, dt.date):
+        return f"{value.year}/{value.month}/{value.day}"
+    return f"{value.hour}:{value.minute:02d}"
+
+
+def _dated(value: dt.date | dt.time | dt.timedelta) -> str:
+    """Why a date or time cell is refused, with the value as read."""
+    shown = _date_text(value) if isinstance(value, dt.date | dt.time) else str(value)
+    return (
+        f"日付・時刻（{shown}）として保存されています。Excelは「1/5」や「10:30」のような入力を日付・時刻に変えるため、"
+        "入力した文字と違う値になります。セルの書式を「文字列」にしてから入力し直してください。"
+    )
 
 
 def _faq_sheet(book: Any, source: str) -> tuple[Any, tuple[FormatProblem, ...]]:
@@ -168,7 +283,7 @@ def _faq_sheet(book: Any, source: str) -> tuple[Any, tuple[FormatProblem, ...]]:
     sheets = [s for s in book.worksheets if s.title != ORIGIN_SHEET]  # (what a download was made from: not the FAQ)
     if len(sheets) <= 1:  # (none: only chart sheets, a workbook that cannot be read, as before)
         return sheets[0], ()
-    with_columns = [s for s in sheets if _has_faq_columns(_header_of(s))]
+    with_columns = [s for s in sheets if _has_faq_header(s)]
     candidates = [s for s in with_columns if s.sheet_state == "visible"] or with_columns
     if not candidates:
         looked = "、".join(_name(s) for s in sheets)
@@ -197,11 +312,11 @@ def _faq_sheet(book: Any, source: str) -> tuple[Any, tuple[FormatProblem, ...]]:
     return chosen, tuple(warnings)
 
 
-def _header_of(sheet: Any) -> list[str]:
-    """A sheet's header row: its first row that holds text (as ``parse_rows`` takes it); empty if it has none."""
+def _has_faq_header(sheet: Any) -> bool:
+    """True for a sheet with a header row naming the FAQ's columns among its top ``HEADER_SEARCH`` rows of text."""
     rows = sheet.iter_rows(min_row=1, max_row=MAX_ROWS, max_col=MAX_COLUMNS, values_only=True)
-    first = next((row for row in rows if any(value is not None for value in row)), ())
-    return [_text(value) for value in first]
+    texts = ([_text(value) for value in row] for row in rows if any(value is not None for value in row))
+    return any(_has_faq_columns(row) for _, row in zip(range(HEADER_SEARCH), texts, strict=False))
 
 
 def _has_faq_columns(header: Sequence[str]) -> bool:
@@ -236,43 +351,63 @@ def _unreadable(source: str, exc: BaseException) -> FaqFormatError:
     return FaqFormatError(source, [FormatProblem(None, None, UNREADABLE)], ENCODING)
 
 
-def formula_problems(formula_cells: Sequence[tuple[int, int]], header: Sequence[str]) -> list[FormatProblem]:
-    """One problem per formula cell: its value is not what the editor sees, so it is refused. The column is named
-    by its letter and its heading as written where it is no FAQ column (a question set's 正解: 「B列（正解）」)."""
+def cell_problems(refused: Sequence[RefusedCell], header: Sequence[str]) -> list[FormatProblem]:
+    """One problem per cell (a formula, a date, a merge across columns; or a note of a merge read). The column is
+    named by its letter, and by its heading as written where it is no FAQ column (正解: B列（正解）)."""
     written = {i: str(cell).strip()[:20] for i, cell in enumerate(header) if str(cell).strip()}
     labels = written | _labels(header)
-    return [
-        FormatProblem(row, _where(col, labels), "数式は使えません。値として貼り付けてください。")
-        for row, col in formula_cells
-    ]
+    return [FormatProblem(cell.row, _where(cell.col, labels), cell.message) for cell in refused]
 
 
 def read_workbook(raw: bytes, source: str) -> Faq:
-    """The FAQ on its sheet of an .xlsx (same columns and checks as a TSV); problems name row and column, a warning
-    the sheet read when the workbook has several."""
-    rows, formula_cells, sheet_warnings = faq_sheet_rows(raw, source)
+    """The FAQ on its sheet of an .xlsx (same columns and checks as a TSV); problems name row and column, warnings
+    the sheet read when the workbook has several, the rows above the header row and the merged cells read."""
+    sheet, sheet_warnings = faq_sheet_rows(raw, source)
+    rows, above = _from_header(sheet.rows)
     header = rows[0][1] if rows else []
-    formulas = formula_problems(formula_cells, header)
+    refused = cell_problems([c for c in sheet.refused if c.row >= (rows[0][0] if rows else 0)], header)
     sha = hashlib.sha256(raw).hexdigest()
     try:
         faq = parse_rows(rows, source, ENCODING, sha)
     except FaqFormatError as exc:
-        exc.problems = sorted([*formulas, *_with_letters(exc.problems, header)], key=lambda p: p.line or 0)
+        found = _with_letters(exc.problems, header, sheet.hidden)
+        exc.problems = sorted([*refused, *found], key=lambda p: p.line or 0)
         raise
-    if formulas:
-        raise FaqFormatError(source, formulas, ENCODING)
-    warnings = (*sheet_warnings, *_with_letters(faq.warnings, header))
+    if refused:
+        raise FaqFormatError(source, refused, ENCODING)
+    notes = [*above, *cell_problems(sheet.notes, header)]
+    warnings = (*sheet_warnings, *notes, *_with_letters(faq.warnings, header, sheet.hidden))
     return Faq(faq.entries, faq.source, faq.encoding, faq.sha256, warnings)
+
+
+def _from_header(rows: Rows) -> tuple[Rows, list[FormatProblem]]:
+    """The rows from the header row on, and a warning for each row above it (a title, a note): the header row is
+    the first of the top ``HEADER_SEARCH`` rows that names the FAQ's required columns (the first row if none)."""
+    at = next((i for i, (_, cells) in enumerate(rows[:HEADER_SEARCH]) if _has_faq_columns(cells)), 0)
+    skipped = [
+        FormatProblem(
+            number,
+            None,
+            f"見出し行（{rows[at][0]}行目）より上の行のため読み込んでいません: 「{_shown(cells)}」",
+        )
+        for number, cells in rows[:at]
+    ]
+    return rows[at:], skipped
+
+
+def _shown(cells: Sequence[str]) -> str:
+    text = " ".join(c.strip() for c in cells if c.strip())
+    return text if len(text) <= 40 else text[:40] + "…"
 
 
 def row_texts(raw: bytes) -> dict[int, str]:
     """What each row of the FAQ's sheet holds (cells joined by tabs, formulas as written), by row number;
     empty for a workbook that cannot be read: what the editor sees next to a problem of that row."""
     try:
-        rows, _, _ = faq_sheet_rows(raw, "")
+        sheet, _ = faq_sheet_rows(raw, "")
     except FaqFormatError:  # damaged: its problem says so, there are no rows to show
         return {}
-    return {number: "\t".join(values) for number, values in rows}
+    return {number: "\t".join(values) for number, values in sheet.rows}
 
 
 def _labels(header: Sequence[str]) -> dict[int, str]:
@@ -287,13 +422,26 @@ def _where(col: int, labels: dict[int, str]) -> str:
     return f"{letter}（{labels[col]}）" if col in labels else letter
 
 
-def _with_letters(problems: Sequence[FormatProblem], header: Sequence[str]) -> list[FormatProblem]:
-    """Column labels (質問, 回答 …) as Excel names them too: 「C列（質問）」."""
+def _with_letters(
+    problems: Sequence[FormatProblem], header: Sequence[str], hidden: frozenset[int] = frozenset()
+) -> list[FormatProblem]:
+    """Column labels (質問, 回答 …) as Excel names them too: 「C列（質問）」; a heading that is no FAQ column by its
+    letter, and said to be hidden when it is (the editor does not see it in Excel)."""
     letters = {label: column_letter(i) for i, label in _labels(header).items()}
-    return [
-        FormatProblem(p.line, f"{letters[p.column]}列（{p.column}）", p.message) if p.column in letters else p
-        for p in problems
-    ]
+    written = {cell: i for i, cell in reversed(list(enumerate(header))) if cell.strip()}
+    out = []
+    for p in problems:
+        if p.column in letters:
+            p = FormatProblem(p.line, f"{letters[p.column]}列（{p.column}）", p.message)
+        elif p.column in written and p.column not in COLUMN_LABELS.values():
+            i = written[p.column]
+            if i in hidden:
+                message = f"{p.message}この列は非表示です。Excelで列を再表示して、削除してください。"
+                p = FormatProblem(p.line, f"{column_letter(i)}列（非表示）", message)
+            else:
+                p = FormatProblem(p.line, f"{column_letter(i)}列（{p.column}）", p.message)
+        out.append(p)
+    return out
 
 
 def write_workbook(entries: Sequence[FaqEntry], origin: str | None = None, origin_tsv: bytes | None = None) -> bytes:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from faq_bot.content import faq as faq_table
-from faq_bot.content.diff import EntryChange, change_counts, diff, lookalike_only
+from faq_bot.content.diff import EntryChange, OrderChange, change_counts, diff, lookalike_only, order_change
 from faq_bot.content.faq import Faq, FaqEntry, alternate_key
 from faq_bot.content.merge import Drift, Keep, drift, merged, unknown_drift
 from faq_bot.content.queries import LabelledQuery
@@ -75,11 +75,12 @@ class Preview:
     drift: Drift | None = None  # a file made from an older version: what was published since that it undoes
     regression_confirmed: int = 0  # of ``regression_total``, the answers staff confirmed (確認済み) in the log
     confirmed_unread: bool = False  # the log could not be read: the confirmed answers were not asked
+    order: OrderChange | None = None  # the entries kept, in another order (the category buttons' too, maybe)
 
     @property
     def unchanged(self) -> bool:
-        """True when the new FAQ has exactly the live entries."""
-        return not self.changes
+        """True when the new FAQ has exactly the live entries, in the same order."""
+        return not self.changes and self.order is None
 
     @property
     def removed_ids(self) -> frozenset[str]:
@@ -118,8 +119,8 @@ class Preview:
         return after, before
 
     def counts(self) -> dict[str, int]:
-        """Added / removed / changed entry counts."""
-        return change_counts(self.changes)
+        """Added / removed / changed entry counts, and how many entries moved."""
+        return change_counts(self.changes, self.order)
 
 
 @dataclass(frozen=True)
@@ -243,7 +244,8 @@ class Publisher:
         progress(Step("追加・変更したFAQの質問を確認しています"))
         misses = own_phrasing_misses([e for e in new if e.id in touched], loaded, self.engine.bulk, live=live)
         return Preview(faq, entry_changes, tuple(changes), len(queries), tuple(lookalike_only(old, new)), tuple(misses),
-                       regression_confirmed=len(confirmed), confirmed_unread=kept is None)  # fmt: skip
+                       regression_confirmed=len(confirmed), confirmed_unread=kept is None,
+                       order=order_change(old, new))  # fmt: skip
 
     def _confirmed(self) -> Sequence[LabelledQuery] | None:
         """The answers staff confirmed, or None when the question log cannot be read (the publish goes on, and its
@@ -491,7 +493,8 @@ class Publisher:
             self._go_live(loaded, tsv.read_bytes(), expected=_build_id(self.engine.current.index), new=False)
             self._prepared = None
         log.info("rolled back to %s", build_id)
-        self._record("rollback", build_id, loaded.manifest, change_counts(diff(before, loaded.entries)))
+        counts = change_counts(diff(before, loaded.entries), order_change(before, loaded.entries))
+        self._record("rollback", build_id, loaded.manifest, counts)
         return self._version(build_id, loaded.manifest)
 
     def _record(self, action: Action, build_id: str, manifest: Manifest, counts: Mapping[str, int]) -> None:
@@ -500,7 +503,7 @@ class Publisher:
             return
         event = PublishEvent(
             action, build_id, manifest.tsv_sha256[:12], manifest.source, manifest.counts.get("entries", 0),
-            counts.get("added", 0), counts.get("changed", 0), counts.get("removed", 0),
+            counts.get("added", 0), counts.get("changed", 0), counts.get("removed", 0), counts.get("moved", 0),
         )  # fmt: skip
         try:
             self.history.record(event)

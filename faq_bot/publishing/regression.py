@@ -89,7 +89,9 @@ def own_phrasing_misses(
     another entry shares — is found before it is published, not in the question log afterwards.
 
     With ``live`` (the FAQ served now), a phrasing its entry already had is asked there too: one the live FAQ
-    answers with that entry is a regression of this change (``OwnPhrasingMiss.worse``), not an old miss."""
+    answers with that entry is a regression of this change (``OwnPhrasingMiss.worse``), not an old miss; one
+    answered only as written there and here alike is left out (nothing this change does: listed, it came back with
+    every edit of its entry, and editors could not tell what their edit did)."""
     asked = [(e.id, text) for e in entries for text in (e.question, *e.alternates)][:limit]
     replies = _replies(new, encoder, asked)
     labelled = [(i, text, outcome_label(reply), reply.exact) for (i, text), reply in zip(asked, replies, strict=True)]
@@ -101,7 +103,10 @@ def own_phrasing_misses(
             for i, text, _, _ in misses
             if (old := live.entry(i)) is not None and text in (old.question, *old.alternates)
         ]
-        before = dict(zip(had, map(outcome_label, _replies(live, encoder, had)), strict=True))
+        replies = _replies(live, encoder, had)
+        before = dict(zip(had, map(outcome_label, replies), strict=True))
+        same = {key for key, reply in zip(had, replies, strict=True) if reply.exact}
+        misses = [m for m in misses if not (m[3] and (m[0], m[1]) in same and before[m[0], m[1]] == m[2])]
     return [OwnPhrasingMiss(i, text, label, before.get((i, text)), exact) for i, text, label, exact in misses]
 
 

@@ -298,6 +298,12 @@ class PublishReply(BaseModel):
     lookalike: list[str] = Field(
         default_factory=list, description="見た目が同じ文字（〜/～ など）だけが違うため変更に数えないFAQのid"
     )
+    moved: list[str] = Field(
+        default_factory=list, description="並び順の変更で、ほかのFAQに対して位置が変わるFAQのid（新しい順で）"
+    )
+    category_order: list[str] | None = Field(
+        None, description="チャットの分類ボタンの順が変わるとき、変更後の順（FAQに最初に出てくる順）"
+    )
     regressions: list[RegressionChangeOut]
     regression_total: int = Field(description="回帰テストで確かめた質問の数（ファイルの質問と、確認済みにした回答）")
     regression_confirmed: int = Field(0, description="regression_total のうち、質問ログで確認済みにした回答の数")
@@ -333,6 +339,8 @@ class PublishReply(BaseModel):
             changed=counts["changed"],
             changes=[EntryChangeOut.of(c) for c in p.changes],
             lookalike=list(p.lookalike),
+            moved=list(p.order.moved) if p.order else [],
+            category_order=list(p.order.categories_after) if p.order and p.order.categories_moved else None,
             regressions=[
                 RegressionChangeOut(
                     query=r.query,

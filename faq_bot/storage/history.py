@@ -36,6 +36,7 @@ class PublishEvent:
     added: int = 0
     changed: int = 0
     removed: int = 0
+    moved: int = 0  # entries kept that moved against the others (the order is the category buttons')
     created: float = 0.0  # epoch seconds; 0: now, when recorded
 
     @property

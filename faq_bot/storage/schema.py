@@ -125,4 +125,5 @@ publish_events = sa.Table(
     sa.Column("added", sa.Integer, nullable=False),
     sa.Column("changed", sa.Integer, nullable=False),
     sa.Column("removed", sa.Integer, nullable=False),
+    sa.Column("moved", sa.Integer, nullable=False, server_default="0"),
 )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from faq_bot.content.diff import Segment, marked
+from faq_bot.content.diff import Segment, change_counts, marked, order_change
+from faq_bot.content.faq import FaqEntry
 
 
 def changed(segments: tuple[Segment, ...]) -> list[str]:
@@ -42,3 +43,24 @@ def test_a_cp932_look_alike_is_no_change_but_a_width_fix_is_one() -> None:
     fixed = FaqEntry("1", "支払い", "クレジットカードは使えますか", "VISA〜JCBに対応しています。")
     assert diff([live], [excel]) == []
     assert [(c.id, c.fields) for c in diff([live], [fixed])] == [("1", ("question",))]
+
+
+def _entries(*rows: tuple[str, str]) -> list[FaqEntry]:
+    return [FaqEntry(i, category, f"質問{i}", f"回答{i}") for i, category in rows]
+
+
+def test_moving_one_entry_to_the_top_names_that_entry_and_the_category_buttons_new_order() -> None:
+    old = _entries(("1", "見積"), ("2", "見積"), ("3", "請求"), ("4", "問い合わせ"))
+    new = [old[3], *old[:3]]
+    order = order_change(old, new)
+    assert order is not None and order.moved == ("4",)
+    assert order.categories_moved and order.categories_after == ("問い合わせ", "見積", "請求")
+
+
+def test_entries_added_or_removed_are_no_reorder_and_a_move_within_a_category_keeps_the_buttons() -> None:
+    old = _entries(("1", "見積"), ("2", "見積"), ("3", "請求"))
+    assert order_change(old, [*old, FaqEntry("9", "新設", "質問9", "回答9")]) is None
+    assert order_change(old, old[1:]) is None
+    swapped = order_change(old, [old[1], old[0], old[2]])
+    assert swapped is not None and len(swapped.moved) == 1 and not swapped.categories_moved
+    assert change_counts([], swapped) == {"added": 0, "removed": 0, "changed": 0, "moved": 1}

@@ -3,15 +3,17 @@ workbooks."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import resource
 import time
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pytest
 from openpyxl import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
 
 from faq_bot.content import workbook
 from faq_bot.content.workbook import read_workbook, row_texts, sheet_rows
@@ -36,9 +38,85 @@ def _book(*cells: tuple[str, str], rows: list[list[str]] | None = None) -> bytes
 
 def test_rows_keep_their_sheet_numbers_and_formulas_their_cells() -> None:
     raw = _book(("B5", "=1+1"), ("A7", "7"))
-    rows, formulas = sheet_rows(raw, "faq.xlsx")
-    assert [n for n, _ in rows] == [1, 2, 5, 7]  # blank rows 3, 4 and 6 are not rows of text
-    assert formulas == [(5, 1)]
+    sheet = sheet_rows(raw, "faq.xlsx")
+    assert [n for n, _ in sheet.rows] == [1, 2, 5, 7]  # blank rows 3, 4 and 6 are not rows of text
+    assert [(c.row, c.col) for c in sheet.refused] == [(5, 1)]
+    assert sheet.refused[0].message == workbook.FORMULA
+
+
+def _edited(edit: Callable[[Worksheet], None], rows: list[list[str]] | None = None) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    for row in [HEADER, *(rows or [ENTRY])]:
+        sheet.append(row)
+    edit(sheet)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+FOUR = [[str(i), "見積", f"質問{i}です", f"回答{i}です。"] for i in range(1, 5)]
+
+
+def test_a_cell_excel_stored_as_a_date_or_a_time_is_refused_with_its_cell() -> None:
+    def dated(sheet: Worksheet) -> None:
+        sheet["D3"] = dt.datetime(2026, 1, 5)  # 「1/5」 typed into the answer
+        sheet["D3"].number_format = "yyyy/m/d"
+        sheet["C4"] = dt.time(10, 30)
+
+    with pytest.raises(FaqFormatError) as caught:
+        read_workbook(_edited(dated, FOUR), "faq.xlsx")
+    by_cell = {(p.line, p.column): p.message for p in caught.value.problems}
+    assert set(by_cell) == {(3, "D列（回答）"), (4, "C列（質問）")}
+    assert "日付・時刻（2026/1/5）" in by_cell[3, "D列（回答）"] and "文字列" in by_cell[3, "D列（回答）"]
+    assert "（10:30）" in by_cell[4, "C列（質問）"]
+
+
+def test_a_cell_merged_down_a_column_is_its_value_on_each_row_and_said_so() -> None:
+    def merged(sheet: Worksheet) -> None:
+        for row in range(2, 6):
+            sheet[f"B{row}"] = None
+        sheet["B2"] = "利用登録"
+        sheet.merge_cells("B2:B4")
+
+    faq = read_workbook(_edited(merged, FOUR), "faq.xlsx")
+    assert [e.category for e in faq.entries] == ["利用登録", "利用登録", "利用登録", ""]
+    (note,) = [w for w in faq.warnings if "結合" in w.message]
+    assert note.line == 2 and note.column == "B列（分類）" and "B2:B4" in note.message and "利用登録" in note.message
+
+
+def test_a_cell_merged_across_columns_is_refused() -> None:
+    with pytest.raises(FaqFormatError) as caught:
+        read_workbook(_edited(lambda sheet: sheet.merge_cells("C3:D3"), FOUR), "faq.xlsx")
+    (problem,) = [p for p in caught.value.problems if "結合" in p.message]  # (and D3, the answer, is empty)
+    assert problem.line == 3 and problem.column == "C列（質問）" and "C3:D3" in problem.message
+    assert "結合を解除" in problem.message
+
+
+def test_a_title_row_above_the_header_is_passed_over_and_said_so() -> None:
+    def titled(sheet: Worksheet) -> None:
+        sheet.insert_rows(1)
+        sheet["A1"] = "FAQ一覧（2026年12月版）"
+        sheet.merge_cells("A1:D1")
+
+    faq = read_workbook(_edited(titled, FOUR), "faq.xlsx")
+    assert [e.id for e in faq.entries] == ["1", "2", "3", "4"]
+    (note,) = [w for w in faq.warnings if "見出し行" in w.message]
+    assert note.line == 1 and "2行目" in note.message and "FAQ一覧" in note.message
+
+
+def test_a_header_problem_names_the_header_row_and_a_hidden_column_as_hidden() -> None:
+    def memo(sheet: Worksheet) -> None:
+        sheet.insert_rows(1)
+        sheet["A1"] = "FAQ一覧"
+        sheet["E2"] = "担当メモ"
+        sheet.column_dimensions["E"].hidden = True
+
+    with pytest.raises(FaqFormatError) as caught:
+        read_workbook(_edited(memo, FOUR), "faq.xlsx")
+    (problem,) = caught.value.problems
+    assert problem.line == 2 and problem.column == "E列（非表示）"
+    assert "担当メモ" in problem.message and "再表示" in problem.message
 
 
 def test_a_stray_cell_far_down_and_right_costs_nothing_and_loses_no_entry() -> None:

@@ -39,7 +39,7 @@ def publisher(fake_engine: Engine, settings: Settings) -> Publisher:
 def test_publish_swaps_the_engine_writes_the_file_and_keeps_versions(publisher: Publisher, settings: Settings) -> None:
     old_version = publisher.engine.current.faq_version
     outcome = publisher.publish_bytes(NEW_FAQ.encode(), "upload.tsv")
-    assert outcome.published and outcome.preview.counts() == {"added": 1, "removed": 0, "changed": 1}
+    assert outcome.published and outcome.preview.counts() == {"added": 1, "removed": 0, "changed": 1, "moved": 0}
     assert publisher.engine.current.faq_version != old_version
     assert publisher.engine.entry("7") is not None
     assert settings.faq_path.read_text(encoding="utf-8") == NEW_FAQ
@@ -405,6 +405,31 @@ def test_a_dry_run_is_not_reused_once_the_live_faq_changed(
     publisher.publish_bytes(SMALL_FAQ.replace("毎月10日頃", "毎月15日頃").encode(), "other editor")
     publisher.publish_bytes(NEW_FAQ.encode(), "x")  # previewed against a FAQ no longer live: built again
     assert len(builds) == 3
+
+
+def test_a_file_that_only_reorders_the_entries_is_a_change_to_preview_publish_and_record(
+    fake_engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    from faq_bot.storage.database import Database
+    from faq_bot.storage.history import PublishHistory
+
+    history = PublishHistory(Database.sqlite(tmp_path / "log.sqlite3"))
+    publisher = Publisher(fake_engine, settings.regression_path, history=history)
+    header, *rows = SMALL_FAQ.splitlines(keepends=True)
+    reordered = "".join([header, rows[5], *rows[:5]])  # 会員 first: its category button comes first
+    preview = publisher.publish_bytes(reordered.encode(), "x", dry_run=True).preview
+    assert not preview.changes and not preview.unchanged
+    assert preview.order is not None and preview.order.moved == ("6",) and preview.order.categories_moved
+    assert preview.counts()["moved"] == 1
+    assert publisher.publish_bytes(reordered.encode(), "x").published
+    assert publisher.engine.current.index.categories == ["会員", "請求", "見積", "支払い"]
+    events = publisher.recent()
+    assert events is not None and (events[0].added, events[0].changed, events[0].removed, events[0].moved) == (
+        0,
+        0,
+        0,
+        1,
+    )
 
 
 def test_publishes_and_rollbacks_are_recorded_in_order_and_a_history_down_publishes_anyway(

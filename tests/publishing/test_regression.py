@@ -38,3 +38,17 @@ def test_an_own_phrasing_answered_only_as_written_is_named_apart_and_is_no_break
     assert misses["見積を作りたい"].before == "answer:3" and not misses["見積を作りたい"].worse
     # Under the usual bar the probability answers them: nothing to say.
     assert not any(m.as_written for m in own_phrasing_misses(entries, live, fake_engine.embedder))
+
+
+def test_a_phrasing_answered_only_as_written_before_and_after_an_edit_is_not_listed_again(fake_engine: Engine) -> None:
+    """Nothing the edit does: listed, it came back with every edit of its entry. A new phrasing still is."""
+    live = fake_engine.current
+    strict = replace(live.params, decision=replace(live.params.decision, answer_threshold=0.999))
+    old, new = replace(live, params=strict), replace(live, params=strict)
+    entries = [e for e in live.index.entries if e.id == "3"]
+    misses = {m.text for m in own_phrasing_misses(entries, new, fake_engine.embedder, live=old)}
+    assert "見積書を発行できますか" not in misses and "見積を作りたい" not in misses
+    assert "quotation" in misses  # not answered at all: still said
+    edited = [replace(entries[0], alternates=(*entries[0].alternates, "見積書を作成したい"))]
+    fresh = own_phrasing_misses(edited, new, fake_engine.embedder, live=old)
+    assert any(m.text == "見積書を作成したい" and m.before is None for m in fresh)

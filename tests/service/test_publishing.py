@@ -180,6 +180,26 @@ def test_page_upload_shows_errors_next_to_their_lines_then_previews_and_publishe
     assert "この内容はすでに公開されています" in again and "アップロードされたファイルが見つかりません" not in again
 
 
+def test_a_reordered_file_is_previewed_as_such_published_and_its_category_buttons_follow(
+    admin_client: TestClient,
+) -> None:
+    admin_client.post("/admin/login", data={"token": ADMIN_TOKEN})
+    csrf = csrf_of(admin_client.get("/admin").text)
+    header, *rows = SMALL_FAQ.splitlines(keepends=True)
+    reordered = "".join([header, rows[5], *rows[:5]]).encode()  # 6 (会員) moved to the top
+    preview = admin_client.post("/admin/ui/upload", data={"csrf": csrf}, files={"file": ("faq.tsv", reordered)}).text
+    assert "公開中のFAQと同じ内容です" not in preview and "並び順が変わります" in preview
+    assert "6「パスワードを変更できますか」" in preview and "公開後: 会員・請求・見積・支払い" in preview
+    staged = re.search(r'name="staged" value="([0-9a-f]{64})"', preview)
+    assert staged
+    done = admin_client.post("/admin/ui/publish", data={"csrf": csrf, "staged": staged.group(1)}).text
+    assert "並び順 1件" in done
+    assert admin_client.get("/api/categories").json()["categories"] == ["会員", "請求", "見積", "支払い"]
+    assert "並び順の変更 1件" in admin_client.get("/admin").text  # 公開の履歴
+    api = upload(admin_client, SMALL_FAQ.encode(), dry_run=True).json()
+    assert api["moved"] == ["6"] and api["category_order"] == ["請求", "見積", "支払い", "会員"]
+
+
 def test_markup_in_uploaded_questions_is_escaped_on_the_admin_page(admin_client: TestClient) -> None:
     admin_client.post("/admin/login", data={"token": ADMIN_TOKEN})
     csrf = csrf_of(admin_client.get("/admin").text)

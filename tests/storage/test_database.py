@@ -102,7 +102,7 @@ def test_replicas_starting_together_migrate_once(postgres: Postgres) -> None:
     assert errors_together(start, 4) == []
     with sa.create_engine(url).connect() as conn:
         assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all() == [
-            "0007_publish_events"
+            "0008_publish_moves"
         ]
 
 

@@ -327,7 +327,9 @@ async def ui_publish(
         staging.drop(staged)
         counts = result.preview.counts()
         message = (
-            f"公開しました（追加 {counts['added']}件・削除 {counts['removed']}件・変更 {counts['changed']}件）。"
+            f"公開しました（追加 {counts['added']}件・削除 {counts['removed']}件・変更 {counts['changed']}件"
+            + (f"・並び順 {counts['moved']}件" if counts["moved"] else "")
+            + "）。"
             if result.published
             else "公開中の内容と同じため、変更はありません。"
         )

@@ -123,6 +123,7 @@ class Sheet:
     refused: list[RefusedCell]
     notes: list[RefusedCell]
     hidden: frozenset[int] = frozenset()
+    hidden_rows: frozenset[int] = frozenset()  # row numbers (1-based)
 
 
 def sheet_rows(raw: bytes, source: str) -> Sheet:
@@ -168,7 +169,7 @@ def _opened(raw: bytes, source: str) -> Iterator[Any]:
 def _read_sheet(raw: bytes, sheet: Any, source: str) -> Sheet:
     """The sheet's rows with its merged cells' values on each row they cover (``_layout``)."""
     rows, refused = _rows_of(sheet, source)
-    merges, hidden = _layout(raw, sheet)
+    merges, hidden, hidden_rows = _layout(raw, sheet)
     notes: list[RefusedCell] = []
     by_number = dict(rows)
     for min_col, min_row, max_col, max_row in merges:
@@ -190,16 +191,16 @@ def _read_sheet(raw: bytes, sheet: Any, source: str) -> Sheet:
             shown = value if len(value) <= 20 else value[:20] + "…"
             message = f"{ref} は結合されたセルです。値「{shown}」を{min_row}〜{max_row}行目の各行の値として読みました。"
             notes.append(RefusedCell(min_row, min_col - 1, message))
-    return Sheet(rows, refused, notes, hidden)
+    return Sheet(rows, refused, notes, hidden, hidden_rows & by_number.keys())
 
 
 def _range_name(min_col: int, min_row: int, max_col: int, max_row: int) -> str:
     return f"{column_letter(min_col - 1)}{min_row}:{column_letter(max_col - 1)}{max_row}"
 
 
-def _layout(raw: bytes, sheet: Any) -> tuple[list[tuple[int, int, int, int]], frozenset[int]]:
-    """The sheet's merged ranges (min col, min row, max col, max row; 1-based) and hidden columns (0-based), from
-    its XML (openpyxl's streaming reader does not keep them); none when they cannot be read."""
+def _layout(raw: bytes, sheet: Any) -> tuple[list[tuple[int, int, int, int]], frozenset[int], frozenset[int]]:
+    """The sheet's merged ranges (min col, min row, max col, max row; 1-based), hidden columns (0-based) and hidden
+    rows (1-based), from its XML (openpyxl's streaming reader does not keep them); none when they cannot be read."""
     from xml.etree.ElementTree import ParseError, iterparse
 
     from openpyxl.utils.cell import range_boundaries
@@ -207,8 +208,9 @@ def _layout(raw: bytes, sheet: Any) -> tuple[list[tuple[int, int, int, int]], fr
     path = getattr(sheet, "_worksheet_path", None)
     merges: list[tuple[int, int, int, int]] = []
     hidden: set[int] = set()
+    hidden_rows: set[int] = set()
     if not path:
-        return merges, frozenset()
+        return merges, frozenset(), frozenset()
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as archive, archive.open(path.lstrip("/")) as xml:
             for _, element in iterparse(xml, events=("end",)):
@@ -221,10 +223,12 @@ def _layout(raw: bytes, sheet: Any) -> tuple[list[tuple[int, int, int, int]], fr
                     first, last = int(element.get("min", "0")), int(element.get("max", "0"))
                     hidden.update(range(first - 1, min(last, MAX_COLUMNS)))
                 elif tag == "row":
+                    if element.get("hidden") in ("1", "true") and element.get("r", "").isdigit():
+                        hidden_rows.add(int(element.get("r", "0")))
                     element.clear()  # the cells were read already: keep memory flat on a long sheet
     except (KeyError, ValueError, ParseError, zipfile.BadZipFile):
-        return [], frozenset()
-    return merges, frozenset(hidden)
+        return [], frozenset(), frozenset()
+    return merges, frozenset(hidden), frozenset(hidden_rows)
 
 
 def _rows_of(sheet: Any, source: str) -> tuple[Rows, list[RefusedCell]]:
@@ -375,7 +379,7 @@ def read_workbook(raw: bytes, source: str) -> Faq:
         raise
     if refused:
         raise FaqFormatError(source, refused, ENCODING)
-    notes = [*above, *cell_problems(sheet.notes, header)]
+    notes = [*above, *cell_problems(sheet.notes, header), *_hidden_rows(sheet.hidden_rows, rows[0][0] if rows else 0)]
     warnings = (*sheet_warnings, *notes, *_with_letters(faq.warnings, header, sheet.hidden))
     return Faq(faq.entries, faq.source, faq.encoding, faq.sha256, warnings)
 
@@ -393,6 +397,16 @@ def _from_header(rows: Rows) -> tuple[Rows, list[FormatProblem]]:
         for number, cells in rows[:at]
     ]
     return rows[at:], skipped
+
+
+def _hidden_rows(hidden: frozenset[int], header_row: int) -> list[FormatProblem]:
+    """One warning naming the hidden rows read as entries: Excel does not show them, they are published."""
+    shown = sorted(r for r in hidden if r > header_row)
+    if not shown:
+        return []
+    listed = "、".join(map(str, shown[:20])) + (f" ほか{len(shown) - 20}行" if len(shown) > 20 else "")
+    message = f"非表示の行も読み込みました（公開されます）: {listed}行目。公開しないFAQは、行を削除してください。"
+    return [FormatProblem(shown[0], None, message)]
 
 
 def _shown(cells: Sequence[str]) -> str:

@@ -280,3 +280,13 @@ def test_a_workbook_without_a_version_or_with_another_value_has_no_origin_and_a_
     out = io.BytesIO()
     book.save(out)
     assert workbook.workbook_origin(out.getvalue()) == workbook.WorkbookOrigin(version, None)
+
+
+def test_hidden_rows_are_read_and_named_since_excel_does_not_show_them() -> None:
+    def hide(sheet: Worksheet) -> None:
+        sheet.row_dimensions[3].hidden = True
+
+    faq = read_workbook(_edited(hide, FOUR), "faq.xlsx")
+    assert [e.id for e in faq.entries] == ["1", "2", "3", "4"]
+    (note,) = [w for w in faq.warnings if "非表示の行" in w.message]
+    assert note.line == 3 and "3行目" in note.message and "公開されます" in note.message

@@ -692,7 +692,7 @@ def test_the_answers_to_check_list_unsure_and_down_rated_answers_and_lead_to_the
     client.post("/api/chat", json={"message": "社員食堂はありますか"})  # escalated: the other list's
     assert 'href="/admin/answers?days=30"' in client.get("/admin/log").text  # the same period
     nothing = client.get("/admin/answers", params={"days": 0}).text  # sure and not rated: nothing to check
-    assert '<p class="empty">ありません。</p>' in nothing
+    assert '<p class="empty">この期間に確かめたい回答はありません。</p>' in nothing
     client.post("/api/feedback", json={"request_id": card["request_id"], "rating": "down", "comment": "JCB以外は？"})
     rows = client.get("/admin/log/answers", params={"days": 0, "below": 0.01}, headers=ADMIN_AUTH)
     assert rows.headers["X-Total-Count"] == "1"
@@ -737,7 +737,7 @@ def test_an_answer_confirmed_as_right_leaves_the_list_and_its_undo_comes_back_to
     assert gone.headers["location"].startswith("/admin/answers?days=7&below=100&page=1&confirmed=1&undo=")
     after = client.get(gone.headers["location"]).text
     assert "回答が正しいことを確認し、一覧から外しました（質問 1回分）。" in after
-    assert '<p class="empty">ありません。</p>' in after
+    assert '<p class="empty">この期間に確かめたい回答はありません（' in after
     assert [q.query for q in written_log(client).confirmed_answers()] == ["クレジットカードは使えますか"]
     back = _undo_on(client, after)
     assert back.headers["location"] == "/admin/answers?days=7&below=100&page=1&restored=1"
@@ -866,7 +866,10 @@ def test_an_answer_added_as_an_alternate_leaves_the_list_only_once_that_entry_an
     assert "1件の質問にFAQ 1 で回答するようになり、確認したい回答の一覧から外しました。" in done
     assert 'href="/admin/answers?days=7&amp;below=80&amp;page=1">確認したい回答に戻る' in done
     assert client.post("/api/chat", json={"message": asked}).json()["entry"]["id"] == "1"
-    assert '<p class="empty">ありません。</p>' in client.get("/admin/answers", params={"days": 7}).text
+    assert (
+        'この期間に確かめたい回答はありません（<a href="/admin/answers?days=0&amp;below='
+        in client.get("/admin/answers", params={"days": 7}).text
+    )
 
 
 def test_an_answer_to_check_shows_its_answer_its_categories_and_says_when_it_is_too_long_for_an_alternate(

@@ -41,6 +41,7 @@ class QuestionGroup:
     nearest_entry: str | None  # the entry the representative came closest to, a candidate for an alternate
     request_ids: tuple[str, ...] = ()  # every logged question of the group (to dismiss them together)
     nearest_confidence: float = 0.0  # the probability the representative had for ``nearest_entry``
+    suggested: int = 0  # of ``count``, the questions that got もしかして (the others were sent to a person)
 
 
 #: A group's questions that a view keeps, each with its normalised text.
@@ -109,12 +110,13 @@ class QuestionGrouper:
         """The groups of the questions ``keep`` accepts, biggest (then most recent) first."""
         return [summary(kept) for kept in self.kept(keep)]
 
-    def kept(self, keep: Callable[[LoggedQuestion], bool]) -> list[Kept]:
-        """Of each group, the questions ``keep`` accepts (with their texts), in the order of ``groups``;
-        a page summarises only the groups it shows (``summary``)."""
+    def kept(self, keep: Callable[[LoggedQuestion], bool], containing: str = "") -> list[Kept]:
+        """Of each group, the questions ``keep`` accepts (with their texts) whose text contains ``containing``
+        (normalised alike: ``search_key``), in the order of ``groups``; a page summarises only the groups it shows
+        (``summary``)."""
         out = []
         for members, keys in zip(self.members, self._keys, strict=True):
-            kept = [(q, k) for q, k in zip(members, keys, strict=True) if keep(q)]
+            kept = [(q, k) for q, k in zip(members, keys, strict=True) if containing in k and keep(q)]
             if kept:
                 out.append(kept)
         return sorted(out, key=lambda kept: (-len(kept), -max(q.created for q, _ in kept)))
@@ -143,7 +145,13 @@ def summary(kept: Kept) -> QuestionGroup:
         nearest_entry=nearest.entry_id if nearest else None,
         request_ids=tuple(q.request_id for q in asked),
         nearest_confidence=nearest.confidence if nearest else 0.0,
+        suggested=sum(q.decision == "suggest" for q in asked),
     )
+
+
+def search_key(words: str) -> str:
+    """Words staff look for, as the grouped questions' texts are kept (full and half width, case: alike)."""
+    return normalize(words)
 
 
 def group_questions(

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from itertools import islice
 
 from faq_bot.errors import LogUnavailableError
-from faq_bot.quality.grouping import GROUP_SIMILARITY, Kept, QuestionGroup, QuestionGrouper, summary
+from faq_bot.quality.grouping import GROUP_SIMILARITY, Kept, QuestionGroup, QuestionGrouper, search_key, summary
 from faq_bot.retrieval.decision import Decision, Reply
 from faq_bot.retrieval.engine import Engine
 from faq_bot.storage.chatlog import ChatLog, LoggedQuestion, pack_vector, unpack_vectors
@@ -32,6 +32,8 @@ LAG_SECONDS = 600.0
 BACKFILL_BATCH = 64
 #: A page's window of days moves in steps of this many seconds (pages in between reuse their groups).
 WINDOW_STEP = 60.0
+#: The longest words staff look for in the list (longer: cut).
+FIND_CHARS = 100
 #: Pages of summarised groups kept for paging back (cleared when more are asked for).
 PAGES_KEPT = 50
 
@@ -98,8 +100,11 @@ class UnansweredQuestions:
 
         threading.Thread(target=first, name="faq-bot-log-grouping-start", daemon=True).start()
 
-    def page(self, days: int = 30, page: int = 1, per_page: int = 30) -> GroupPage:
-        """Refresh, then one page of the groups still unanswered among the last ``days`` days (0: all)."""
+    def page(self, days: int = 30, page: int = 1, per_page: int = 30, containing: str = "", got: str = "") -> GroupPage:
+        """Refresh, then one page of the groups still unanswered among the last ``days`` days (0: all); of their
+        questions only those whose text has ``containing`` (as ``search_key`` normalises it) and that got ``got``
+        (suggest: もしかして, escalate: a person; "": either)."""
+        containing = search_key(containing[:FIND_CHARS])
         self.refresh()
         clicked, dismissed = self.chatlog.settled()
         now = time.time()
@@ -109,16 +114,16 @@ class UnansweredQuestions:
             since = max(since, now - retention * 86400)
 
         def unanswered(q: LoggedQuestion) -> bool:
-            if q.created < since or q.request_id in dismissed:
+            if q.created < since or q.request_id in dismissed or (got and q.decision != got):
                 return False
             return q.decision == "escalate" or q.request_id not in clicked
 
         settled = (hash(frozenset(clicked)), hash(frozenset(dismissed)), int(since // WINDOW_STEP))
         with self._lock:
             # What the groups depend on: the questions grouped, the settled ones, the window (to the minute).
-            key = (self._model, len(self._grouper.seen), *settled)
+            key = (self._model, len(self._grouper.seen), *settled, containing, got)
             if self._kept is None or self._kept[0] != key:  # else: paging through an unchanged log
-                self._kept = (key, self._grouper.kept(unanswered), {})
+                self._kept = (key, self._grouper.kept(unanswered, containing), {})
             groups, summaries = self._kept[1], self._kept[2]
             waiting = len(self._waiting)
             pages = max(1, -(-len(groups) // per_page))

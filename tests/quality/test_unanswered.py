@@ -69,6 +69,32 @@ def test_new_questions_join_the_groups_formed_and_settled_ones_leave(fake_engine
     assert [g.representative for g in unanswered.page(days=0).groups] == ["駐車場は何台"]
 
 
+def test_the_list_narrows_to_questions_with_some_words_or_to_what_the_visitor_got(
+    fake_engine: Engine, chatlog: ChatLog
+) -> None:
+    chatlog.write(
+        [
+            asked(fake_engine, "社員食堂はありますか"),
+            asked(fake_engine, "社員食堂はありますか？", "suggest"),
+            asked(fake_engine, "ＰＤＦの請求書が欲しい", "suggest"),
+            asked(fake_engine, "駐車場は何台"),
+        ]
+    )
+    unanswered = UnansweredQuestions(chatlog, fake_engine, similarity=0.8)
+    everything = unanswered.page(days=0)
+    assert sorted((g.count, g.suggested) for g in everything.groups) == [(1, 0), (1, 1), (2, 1)]
+    canteen = unanswered.page(days=0, containing="社員食堂")
+    assert [g.count for g in canteen.groups] == [2] and canteen.total_questions == 2
+    assert (
+        unanswered.page(days=0, containing="pdf").groups[0].representative == "ＰＤＦの請求書が欲しい"
+    )  # widths, case
+    suggested = unanswered.page(days=0, got="suggest")
+    assert {g.representative for g in suggested.groups} == {"ＰＤＦの請求書が欲しい", "社員食堂はありますか？"}
+    assert unanswered.page(days=0, containing="社員食堂", got="escalate").total_questions == 1
+    assert unanswered.page(days=0, containing="託児所").groups == []
+    assert unanswered.page(days=0).total_questions == 4  # (no filter: all again)
+
+
 def test_days_and_pages(fake_engine: Engine, chatlog: ChatLog) -> None:
     topics = ["社員食堂", "駐車場の台数", "喫煙所の場所", "託児所の有無", "制服の貸与"]
     chatlog.write([asked(fake_engine, t, ago=40 * 86400 if i == 0 else 0.0) for i, t in enumerate(topics)])
@@ -103,7 +129,7 @@ def test_paging_through_an_unchanged_log_groups_once(
     unanswered.refresh()
     grouper, counted, summarised = unanswered._grouper, [], []
     kept = grouper.kept
-    grouper.kept = lambda keep: counted.append(1) or kept(keep)  # type: ignore[method-assign]
+    grouper.kept = lambda keep, containing="": counted.append(1) or kept(keep, containing)  # type: ignore[method-assign]
     monkeypatch.setattr(unanswered_module, "summary", lambda k: summarised.append(1) or summary(k))
     pages = [unanswered.page(days=0, page=p, per_page=1) for p in (1, 2, 3, 1)]
     assert [p.groups[0].representative for p in pages] == ["喫煙所の場所", "駐車場の台数", "社員食堂", "喫煙所の場所"]

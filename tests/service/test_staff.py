@@ -149,6 +149,40 @@ def test_the_log_page_shows_groups_a_page_at_a_time(logged_in_client: TestClient
     assert re.search(f'<span class="clamp" id="q[0-9]+" title="{long}">', page)  # a few lines, all on hover
 
 
+def test_the_log_page_narrows_to_words_and_to_what_the_visitor_got_and_its_actions_keep_it(
+    logged_in_client: TestClient,
+) -> None:
+    client = logged_in_client
+    kanji = [chr(0x5B57 + 7 * n) for n in range(140)]
+    for n in range(33):  # groups of their own; two pages of the ones with 「について」
+        client.post("/api/chat", json={"message": "".join(kanji[4 * n : 4 * n + 4]) + "について"})
+    client.post("/api/chat", json={"message": "社員食堂はありますか"})
+    narrowed = client.get("/admin/log", params={"days": 0, "q": "社員食堂"}).text
+    assert "「社員食堂」を含む答えられなかった質問 1件" in narrowed and "社員食堂はありますか" in narrowed
+    assert kanji[0] not in narrowed and 'value="社員食堂"' in narrowed and "絞り込みを解除" in narrowed
+    assert "担当者へ" in narrowed  # what the visitor got, under the count
+    api = client.get("/admin/log/unanswered", params={"days": 0, "q": "社員食堂"}, headers=ADMIN_AUTH).json()
+    assert [(g["representative"], g["count"], g["suggested"]) for g in api] == [("社員食堂はありますか", 1, 0)]
+    assert client.get("/admin/log/unanswered", params={"days": 0, "q": "社員食堂", "got": "suggest"}).json() == []
+    assert client.get("/admin/log/unanswered", params={"got": "answer"}, headers=ADMIN_AUTH).status_code == 422
+    paged = client.get("/admin/log", params={"days": 0, "q": "について"}).text
+    assert 'href="/admin/log?q=%E3%81%AB%E3%81%A4%E3%81%84%E3%81%A6&amp;days=0&amp;page=2"' in paged
+    assert '<option value="suggest">もしかしてを出した質問</option>' in paged
+    none = client.get("/admin/log", params={"days": 7, "q": "託児所"}).text
+    assert "絞り込みに当てはまる答えられなかった質問はありません" in none and "/admin/log?days=0&amp;q=" in none
+    ids = re.search(r'name="ids" value="([^"]+)"', narrowed)
+    assert ids and 'name="q" value="社員食堂"' in narrowed  # the row's form keeps the filter
+    done = client.post(
+        "/admin/ui/dismiss",
+        data={"csrf": csrf_of(narrowed), "ids": ids.group(1), "days": "0", "page": "1", "q": "社員食堂"},
+        follow_redirects=False,
+    )
+    assert done.headers["location"].startswith("/admin/log?days=0&q=%E7%A4%BE%E5%93%A1%E9%A3%9F%E5%A0%82&page=1&")
+    after = client.get(done.headers["location"]).text
+    assert "1件の質問を対応不要にしました" in after and 'name="q" value="社員食堂"' in after  # the undo keeps it too
+    assert "絞り込みに当てはまる答えられなかった質問はありません" in after
+
+
 def test_csv_downloads_never_carry_a_live_formula(admin_client: TestClient) -> None:
     """Visitor text and uploaded questions that start like a formula are text in every CSV staff download."""
     evil = '=HYPERLINK("http://evil.example","x")'

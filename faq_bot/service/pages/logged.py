@@ -8,12 +8,13 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import Depends, Form
 
 from faq_bot.errors import LogUnavailableError, NotFoundError
 from faq_bot.quality.doubtful import REVIEW_BELOW
+from faq_bot.quality.unanswered import FIND_CHARS
 from faq_bot.service.offload import in_background
 from faq_bot.storage.chatlog import ChatLog
 from faq_bot.storage.staging import Staging, is_key
@@ -41,6 +42,34 @@ def log_list(address: str) -> LogList | None:
     return next((lst for lst in (UNANSWERED, TO_CHECK) if path == lst.path and address.startswith(path)), None)
 
 
+#: What the unanswered list can be narrowed to by what the visitor got: its value in the address, its name.
+GOT = {"suggest": "もしかしてを出した質問", "escalate": "担当者へ案内した質問"}
+
+
+@dataclass(frozen=True)
+class LogFilter:
+    """What the unanswered list is narrowed to: questions with these words, and what the visitor got."""
+
+    find: str = ""
+    got: str = ""  # a key of GOT, or "" for either
+
+    @classmethod
+    def of(cls, find: str, got: str) -> LogFilter:
+        """From the address or a form, as typed (an unknown ``got``: either; words cut at ``FIND_CHARS``)."""
+        return cls(find.strip()[:FIND_CHARS], got if got in GOT else "")
+
+    def query(self) -> str:
+        """The filter as address parameters after others (``&q=…&got=…``; "" for none)."""
+        pairs = [(k, v) for k, v in (("q", self.find), ("got", self.got)) if v]
+        return f"&{urlencode(pairs)}" if pairs else ""
+
+    def __bool__(self) -> bool:
+        return bool(self.find or self.got)
+
+
+NO_FILTER = LogFilter()
+
+
 @dataclass(frozen=True)
 class ListPlace:
     """Where in the log's two lists a row's form was sent from: the list, its period, page and (the answers to
@@ -50,12 +79,13 @@ class ListPlace:
     days: int
     page: int
     below: int
+    filters: LogFilter = NO_FILTER  # (the unanswered list's)
 
     def address(self) -> str:
         """The address of that list, at that page."""
         if self.view == "answers":
             return f"{TO_CHECK.path}?days={self.days}&below={self.below}&page={self.page}"
-        return f"{UNANSWERED.path}?days={self.days}&page={self.page}"
+        return f"{UNANSWERED.path}?days={self.days}{self.filters.query()}&page={self.page}"
 
 
 def _list_place(
@@ -63,8 +93,10 @@ def _list_place(
     page: Annotated[int, Form(ge=1)] = 1,
     view: Annotated[LogView, Form()] = "log",
     below: Annotated[int, Form(ge=1, le=100)] = round(REVIEW_BELOW * 100),
+    q: Annotated[str, Form(max_length=1000)] = "",
+    got: Annotated[str, Form(max_length=20)] = "",
 ) -> ListPlace:
-    return ListPlace(view, days, page, below)
+    return ListPlace(view, days, page, below, LogFilter.of(q, got))
 
 
 ListPlaceDep = Annotated[ListPlace, Depends(_list_place)]

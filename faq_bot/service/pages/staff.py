@@ -26,7 +26,7 @@ from faq_bot.retrieval.views import as_sentences, focus, is_asking
 from faq_bot.service.auth import AdminAuth, AdminPageRoute
 from faq_bot.service.deps import AuthDep, ChatLogDep, PublisherDep, SettingsDep, StagingDep, UnansweredDep
 from faq_bot.service.offload import in_background
-from faq_bot.service.pages.logged import ListPlaceDep, LoggedQuestion, stage_logged
+from faq_bot.service.pages.logged import GOT, NO_FILTER, ListPlaceDep, LogFilter, LoggedQuestion, stage_logged
 from faq_bot.service.routes.staff import csv_download, explain_question
 from faq_bot.service.schemas import ALTERNATE_CHARS
 from faq_bot.service.streaming import View, with_progress
@@ -158,14 +158,17 @@ async def log_page(
     dismissed: Annotated[int | None, Query(ge=0)] = None,
     undo: Annotated[str | None, Query(pattern="^[0-9a-f]{32}$")] = None,
     restored: Annotated[int | None, Query(ge=0)] = None,
+    q: Annotated[str, Query(max_length=1000)] = "",  # words the questions have (cut at FIND_CHARS)
+    got: Annotated[str, Query(max_length=20)] = "",  # suggest | escalate (anything else: either)
 ) -> HTMLResponse:
-    """Unanswered questions grouped by meaning (one page of groups), per-entry use and ratings."""
+    """Unanswered questions grouped by meaning (one page of groups), per-entry use and ratings; narrowed to the
+    questions with some words, or to those that got もしかして or were sent to a person."""
     message = action_message(
         dismissed, restored, "{}件の質問を対応不要にしました。", "{}件の質問を未回答の一覧に戻しました。"
     )
     return await render_log(
         request, auth, publisher, chatlog, unanswered, message, days=days, page=page_number(page),
-        undo=undo if dismissed else None,
+        undo=undo if dismissed else None, filters=LogFilter.of(q, got),
     )  # fmt: skip
 
 
@@ -367,10 +370,11 @@ async def render_log(
     days: int = 30,
     page: int = 1,
     undo: str | None = None,
+    filters: LogFilter = NO_FILTER,
 ) -> HTMLResponse:
     """The log page (what the page shows after an action too: ``message`` a success, ``error`` a failure,
-    ``undo`` the key of a 対応不要 that can be undone)."""
-    shown = await in_background(unanswered.page, days, page, GROUPS_PER_PAGE)
+    ``undo`` the key of a 対応不要 that can be undone; ``filters`` what the list is narrowed to)."""
+    shown = await in_background(unanswered.page, days, page, GROUPS_PER_PAGE, filters.find, filters.got)
     loaded = publisher.engine.current  # one FAQ version for the whole page
     entries = loaded.index.entries
     # The log keeps the probability an answer needed, lowered on a FAQ the model was not fitted on; the floor is one
@@ -389,7 +393,7 @@ async def render_log(
     return await render(
         request, auth, "log.html", "log", groups=list(zip(shown.groups, likely, ids, near, strict=True)),
         days=days, message=message, error=error, total=total, shown=shown, undo=undo, per_page=GROUPS_PER_PAGE,
-        asked_page=page, alternate_chars=ALTERNATE_CHARS, **entry_picker(entries),
+        asked_page=page, alternate_chars=ALTERNATE_CHARS, filters=filters, got_names=GOT, **entry_picker(entries),
     )  # fmt: skip
 
 
@@ -462,8 +466,9 @@ async def alternate_ui(
                 page=place.page,
             )  # fmt: skip
         return await render_log(
-            request, auth, publisher, chatlog, unanswered, None, error=error, days=place.days, page=place.page
-        )
+            request, auth, publisher, chatlog, unanswered, None, error=error, days=place.days, page=place.page,
+            filters=place.filters,
+        )  # fmt: skip
     base = publisher.engine.current.faq_version
     target = publisher.engine.current.entry(entry_id)  # shown with its answer: does it answer the question?
     source = alternate_source(entry_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
@@ -19,7 +19,7 @@ from faq_bot.quality.doubtful import REVIEW_BELOW, review
 from faq_bot.quality.evaluate import scored
 from faq_bot.quality.explain import Explanation, explain
 from faq_bot.quality.insights import entry_usage
-from faq_bot.quality.unanswered import Settled, settle_answered
+from faq_bot.quality.unanswered import FIND_CHARS, Settled, settle_answered
 from faq_bot.service import schemas
 from faq_bot.service.auth import AdminApiRoute
 from faq_bot.service.deps import ChatLogDep, PublisherDep, SettingsDep, UnansweredDep
@@ -115,12 +115,19 @@ async def unanswered_api(
     days: Annotated[int, Query(ge=0, le=3650, description="直近の日数（0: 全期間）")] = 30,
     page: Annotated[int, Query(ge=1, description="ページ（1から）")] = 1,
     per_page: Annotated[int, Query(ge=1, le=1000, description="1ページのグループ数")] = 100,
+    q: Annotated[
+        str, Query(max_length=FIND_CHARS, description="この語を含む質問だけ（全角・半角、大文字・小文字は区別しない）")
+    ] = "",
+    got: Annotated[
+        Literal["", "suggest", "escalate"], Query(description="返答がもしかして・担当者へ案内の質問だけ")
+    ] = "",
 ) -> Any:
-    """Escalated questions and suggestions nobody opened, grouped by meaning, biggest group first.
+    """Escalated questions and suggestions nobody opened, grouped by meaning, biggest group first; narrowed to the
+    questions with some words, or to those that got もしかして (suggest) or were sent to a person (escalate).
 
     Headers: ``X-Total-Count`` (groups in all pages), ``X-Waiting-Count`` (questions not grouped yet).
     """
-    shown = await in_background(unanswered.page, days, page, per_page)
+    shown = await in_background(unanswered.page, days, page, per_page, q, got)
     response.headers["X-Total-Count"] = str(shown.total_groups)
     response.headers["X-Waiting-Count"] = str(shown.waiting)
     return [schemas.QuestionGroupOut(**asdict(g)) for g in shown.groups]

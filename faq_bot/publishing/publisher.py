@@ -546,6 +546,10 @@ class Publisher:
         wanted = index_settings(self.engine.params.index, self.engine.analyzer)
         store.check(m, tsv_sha256=m.tsv_sha256, model_id=self.engine.embedder.model_id, settings=wanted)
 
+    def served_build(self) -> str | None:
+        """The saved build served now (None for a FAQ never saved): what a rollback goes back to after a publish."""
+        return _build_id(self.engine.current.index)
+
     def versions(self) -> list[Version]:
         """Kept versions, newest first."""
         kept = self.shared.builds() if self.shared is not None else store.list_builds(self.paths.index_dir)

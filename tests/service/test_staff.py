@@ -364,6 +364,11 @@ def test_actions_on_the_log_come_back_to_the_same_page_and_failures_read_as_fail
         "1件の質問にFAQ 5 で回答するようになり、未回答の一覧から外しました。" in done.text and "まだ" not in done.text
     )
     assert written_log(client).count("dismissals") == 1
+    # Undone as any publish is, from where it was done: the rollback's preview of the version before the addition.
+    undo_link = re.search(r'<a href="(/admin/rollback/[^"]+)">この追加を取り消す', done.text)
+    assert undo_link
+    rollback = client.get(undo_link.group(1)).text
+    assert "社員食堂はありますか" in rollback and 'name="build_id"' in rollback
     # The visitor's wording, now the entry's own alternate, gets its answer (whatever the probability).
     again = client.post("/api/chat", json={"message": "社員食堂はありますか？"}).json()
     assert again["decision"] == "answer" and again["entry"]["id"] == "5"

@@ -320,6 +320,7 @@ async def ui_publish(
         return await _home(request, auth, publisher, message=CHANGED_SINCE, warn=True)
 
     def work(progress: Progress) -> View:
+        served = publisher.served_build()  # what 取り消す goes back to
         try:
             result = publisher.publish_bytes(raw, source, progress=progress)
         except FaqFormatError as exc:
@@ -360,6 +361,11 @@ async def ui_publish(
                     **view, "heading": f"FAQ {edited} を追加しました", "draft_done": log_draft(log),
                     "more": f"/admin/entries/{quote(edited)}", "more_label": f"FAQ {edited} を開く",
                 })  # fmt: skip
+            if result.published and served is not None:  # undone as any publish is: a rollback, previewed first
+                view |= {
+                    "more": f"/admin/rollback/{quote(served)}",
+                    "more_label": "この追加を取り消す（追加する前のバージョンに戻す…）",
+                }
             return View("notice.html", {**view, "heading": "言い換えを追加しました"})
         if edited:  # one entry edited in the browser: back to where the editor works, the entry list
             return View("notice.html", {

@@ -79,6 +79,13 @@ def test_versions_rollback_and_download(admin_client: TestClient) -> None:
     tsv = admin_client.get("/admin/faq.tsv", headers=ADMIN_AUTH)
     assert tsv.status_code == 200 and tsv.content == SMALL_FAQ.encode()
     assert admin_client.post("/admin/rollback", json={"build_id": "nope"}, headers=ADMIN_AUTH).status_code == 404
+    # Both files published again: a build whose content a newer build has is offered no second way back to it.
+    upload(admin_client, NEW_FAQ.encode())
+    upload(admin_client, SMALL_FAQ.encode())
+    admin_client.post("/admin/login", data={"token": ADMIN_TOKEN})
+    page = admin_client.get("/admin").text
+    assert page.count("公開中と同じ内容") == 1 and page.count("新しい版と同じ内容") == 1
+    assert page.count("このバージョンに戻す…") == 1  # the newer of NEW_FAQ's two builds
 
 
 def test_reloads_under_concurrent_chat_load_fail_nothing_and_never_mix_versions(

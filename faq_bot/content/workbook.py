@@ -23,6 +23,7 @@ import logging
 import re
 import zipfile
 import zlib
+from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -172,6 +173,7 @@ def _read_sheet(raw: bytes, sheet: Any, source: str) -> Sheet:
     merges, hidden, hidden_rows = _layout(raw, sheet)
     notes: list[RefusedCell] = []
     by_number = dict(rows)
+    numbers = [number for number, _ in rows]  # in order: a tall merge costs the rows read, not its height
     for min_col, min_row, max_col, max_row in merges:
         ref = _range_name(min_col, min_row, max_col, max_row)
         anchor = by_number.get(min_row, [])
@@ -182,7 +184,7 @@ def _read_sheet(raw: bytes, sheet: Any, source: str) -> Sheet:
             message = f"{ref} のセルが結合されています。結合を解除して、値を1つのセルに入れてください。"
             refused.append(RefusedCell(min_row, min_col - 1, message))
             continue
-        filled = [r for r in range(min_row + 1, max_row + 1) if r in by_number]
+        filled = numbers[bisect_right(numbers, min_row) : bisect_right(numbers, max_row)]  # the rows read in it
         for r in filled:
             cells = by_number[r]
             cells.extend([""] * (min_col - len(cells)))

@@ -69,7 +69,8 @@ def _print_changes(p: Preview) -> None:
         fields = "、".join(FIELD_LABELS.get(f, f) for f in c.fields)
         print(f"  {label} [{c.id}] {c.question}" + (f"（{fields}）" if fields else ""))
     if p.order is not None:
-        print(f"並び順の変更: 位置が変わるFAQ {len(p.order.moved)}件（id {'、'.join(p.order.moved[:20])}）")
+        more = f" ほか{len(p.order.moved) - 20}件" if len(p.order.moved) > 20 else ""
+        print(f"並び順の変更: 位置が変わるFAQ {len(p.order.moved)}件（id {'、'.join(p.order.moved[:20])}{more}）")
         if p.order.categories_moved:
             print(f"  分類ボタンの順: {'・'.join(p.order.categories_before)} → {'・'.join(p.order.categories_after)}")
     if p.regression_total:

@@ -7,6 +7,7 @@ entry that came back from Excel with ～ for 〜 is not a change an editor needs
 from __future__ import annotations
 
 import difflib
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -157,16 +158,38 @@ class OrderChange:
 
 def order_change(old: Sequence[FaqEntry], new: Sequence[FaqEntry]) -> OrderChange | None:
     """How the entries both versions have were reordered (None: they keep their order). The entries that moved
-    are those outside the longest runs kept in order (``difflib``): moving one entry to the top names that one."""
+    are the fewest whose moving explains the new order: those outside a longest run of entries kept in their order
+    (not necessarily next to each other), so moving one entry to the top names that one."""
     kept = {e.id for e in old} & {e.id for e in new}
     before = [e.id for e in old if e.id in kept]
     after = [e.id for e in new if e.id in kept]
     if before == after:
         return None
-    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
-    in_place = {i for block in matcher.get_matching_blocks() for i in after[block.b : block.b + block.size]}
-    moved = tuple(i for i in after if i not in in_place)
+    position = {entry_id: i for i, entry_id in enumerate(before)}
+    in_place = set(_longest_increasing([position[i] for i in after]))
+    moved = tuple(i for at, i in enumerate(after) if at not in in_place)
     return OrderChange(moved, tuple(categories_in_order(old)), tuple(categories_in_order(new)))
+
+
+def _longest_increasing(values: Sequence[int]) -> list[int]:
+    """The indexes of a longest strictly increasing subsequence of ``values`` (patience sorting, O(n log n))."""
+    tails: list[int] = []  # tails[k]: the smallest last value of an increasing run of length k + 1 so far …
+    ends: list[int] = []  # … and the index it stands at
+    previous = [-1] * len(values)
+    for i, value in enumerate(values):
+        k = bisect_left(tails, value)
+        if k:
+            previous[i] = ends[k - 1]
+        if k == len(tails):
+            tails.append(value)
+            ends.append(i)
+        else:
+            tails[k], ends[k] = value, i
+    out, i = [], ends[-1] if ends else -1
+    while i >= 0:
+        out.append(i)
+        i = previous[i]
+    return out[::-1]
 
 
 def lookalike_only(old: Sequence[FaqEntry], new: Sequence[FaqEntry]) -> list[str]:

@@ -266,11 +266,9 @@ def parse_rows(rows: Iterable[tuple[int, list[str]]], source: str, encoding: str
                 problems.append(FormatProblem(line, None, f"列の数が{len(row)}です（見出しは{width}列）。"))
                 continue
             if _repeats_header(row, columns):  # two files pasted together: the second one's header row
-                problems.append(
-                    FormatProblem(
-                        line, None, "見出し行と同じ行です。見出し行は1行目だけにして、この行は削除してください。"
-                    )
-                )
+                at = first[0] if first else 1
+                again = f"見出し行（{at}行目）と同じ行です。見出し行は1つだけにして、この行は削除してください。"
+                problems.append(FormatProblem(line, None, again))
                 continue
             entry = _entry(row, columns, line, problems, warnings)
             if entry is not None:

@@ -81,11 +81,7 @@ def queries_from_rows(
     working, such as the regression set checked on every publish) left out with a warning in the log."""
     numbered = iter(rows)
     header = next(numbered, (1, []))[1]
-    columns: dict[str, int] = {}
-    for i, heading in enumerate(header):
-        name = _QUERY_COLUMN_OF.get(normalize(heading))
-        if name is not None:
-            columns.setdefault(name, i)
+    columns = _columns(header)
     if "query" not in columns or "gold" not in columns:
         raise FaqFormatError(source, [FormatProblem(1, None, _heading_problem(header))], what=QUERY_SET)
 
@@ -119,6 +115,16 @@ def queries_from_rows(
     for problem in problems:
         log.warning("%s: line left out: %s", source, problem)
     return queries
+
+
+def _columns(header: Sequence[str]) -> dict[str, int]:
+    """Where each column read stands (query, gold, style, categories: 0-based), by the first heading naming it."""
+    columns: dict[str, int] = {}
+    for i, heading in enumerate(header):
+        name = _QUERY_COLUMN_OF.get(normalize(heading))
+        if name is not None:
+            columns.setdefault(name, i)
+    return columns
 
 
 def _heading_problem(header: list[str]) -> str:
@@ -158,9 +164,10 @@ def queries_of(raw: bytes, source: str, *, skip_incomplete: bool = False, by_row
         except FaqFormatError as exc:
             exc.what = QUERY_SET
             raise
-        if sheet.refused:
-            header = sheet.rows[0][1] if sheet.rows else []
-            raise FaqFormatError(source, cell_problems(sheet.refused, header), ENCODING, what=QUERY_SET)
+        header = sheet.rows[0][1] if sheet.rows else []
+        refused = sheet.refused_in(_columns(header).values())  # a date in a column of notes (追加日) is no matter
+        if refused:
+            raise FaqFormatError(source, cell_problems(refused, header), ENCODING, what=QUERY_SET)
         return queries_from_rows(sheet.rows, source, skip_incomplete=skip_incomplete)
     return parse_queries(decode_queries(raw, source), source, skip_incomplete=skip_incomplete, by_row=by_row)
 

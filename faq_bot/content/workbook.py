@@ -24,9 +24,9 @@ import re
 import zipfile
 import zlib
 from bisect import bisect_right
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from faq_bot.content.faq import (
@@ -84,6 +84,12 @@ def column_letter(index: int) -> str:
     return name
 
 
+#: Merged ranges a sheet may have: a FAQ's merges are a category over its entries' rows, one per category.
+MAX_MERGES = 10_000
+TOO_MANY_MERGES = (
+    f"結合されたセルが{MAX_MERGES:,}箇所を超えています。"
+    "シート全体を選んで「セルの結合」を解除し、保存し直してください。"
+)
 #: How many rows from the top the header row is looked for (a title and a note above it).
 HEADER_SEARCH = 10
 FORMULA = "数式は使えません。値として貼り付けてください。"
@@ -113,33 +119,40 @@ class RefusedCell:
     row: int
     col: int  # 0-based
     message: str
+    span: int = 1  # the columns it covers (a merge across)
 
 
 @dataclass(frozen=True)
 class Sheet:
-    """What is read of a sheet: its rows of text, the cells refused, what was read otherwise than written (a
-    merged cell's value on each of its rows) and the columns hidden (0-based)."""
+    """What is read of a sheet: its rows of text from the header row on and those above it (a title, a note), the
+    cells refused, what was read otherwise than written (a merged cell's value on each of its rows) and the columns
+    hidden (0-based)."""
 
-    rows: Rows
+    rows: Rows  # from the header row on
     refused: list[RefusedCell]
     notes: list[RefusedCell]
     hidden: frozenset[int] = frozenset()
-    hidden_rows: frozenset[int] = frozenset()  # row numbers (1-based)
+    hidden_rows: frozenset[int] = frozenset()  # row numbers (1-based) below the header row
+    above: Rows = field(default_factory=list)  # the rows above the header row (not read)
+
+    def refused_in(self, columns: Collection[int]) -> list[RefusedCell]:
+        """The refused cells that stand in one of ``columns`` (0-based): what a set that reads only those needs."""
+        return [c for c in self.refused if any(col in columns for col in range(c.col, c.col + c.span))]
 
 
 def sheet_rows(raw: bytes, source: str) -> Sheet:
-    """The first sheet (``Sheet``); ``FaqFormatError`` for a file that is not a readable workbook, or one larger
-    than a FAQ can be."""
+    """The first sheet (``Sheet``, its first row of text the header row); ``FaqFormatError`` for a file that is not
+    a readable workbook, or one larger than a FAQ can be."""
     with _opened(raw, source) as book:
         return _read_sheet(raw, book.worksheets[0], source)
 
 
 def faq_sheet_rows(raw: bytes, source: str) -> tuple[Sheet, tuple[FormatProblem, ...]]:
-    """The FAQ's sheet (``Sheet``), with warnings saying which sheet that is when the workbook has several;
-    ``FaqFormatError`` when no sheet has the FAQ's columns."""
+    """The FAQ's sheet (``Sheet``, from the row naming the FAQ's columns), with warnings saying which sheet that is
+    when the workbook has several; ``FaqFormatError`` when no sheet has the FAQ's columns."""
     with _opened(raw, source) as book:
         sheet, warnings = _faq_sheet(book, source)
-        return _read_sheet(raw, sheet, source), warnings
+        return _read_sheet(raw, sheet, source, _has_faq_columns), warnings
 
 
 @contextmanager
@@ -167,42 +180,66 @@ def _opened(raw: bytes, source: str) -> Iterator[Any]:
         book.close()
 
 
-def _read_sheet(raw: bytes, sheet: Any, source: str) -> Sheet:
-    """The sheet's rows with its merged cells' values on each row they cover (``_layout``)."""
+def _read_sheet(raw: bytes, sheet: Any, source: str, is_header: Callable[[Sequence[str]], bool] | None = None) -> Sheet:
+    """The sheet's rows from the header row on (the first of the top ``HEADER_SEARCH`` rows that ``is_header``;
+    the first row without it, or when none is), with its merged cells' values on each row they cover
+    (``_layout``). Merges above the header row are a title's formatting; one joining the header row to another
+    row is refused (its heading would be read as an entry's value, or a title as a heading)."""
     rows, refused = _rows_of(sheet, source)
-    merges, hidden, hidden_rows = _layout(raw, sheet)
+    at = next((i for i, (_, cells) in enumerate(rows[:HEADER_SEARCH]) if is_header(cells)), 0) if is_header else 0
+    above, rows = rows[:at], rows[at:]
+    header_row = rows[0][0] if rows else 0
+    refused = [c for c in refused if c.row >= header_row]
+    merges, hidden, hidden_rows = _layout(raw, sheet, source)
     notes: list[RefusedCell] = []
-    by_number = dict(rows)
+    by_number = dict(above + rows)
     numbers = [number for number, _ in rows]  # in order: a tall merge costs the rows read, not its height
+    cells_left = len(numbers) * MAX_COLUMNS  # Excel's merges never overlap: each cell is filled once at most
     for min_col, min_row, max_col, max_row in merges:
         ref = _range_name(min_col, min_row, max_col, max_row)
         anchor = by_number.get(min_row, [])
         value = anchor[min_col - 1] if min_col - 1 < len(anchor) else ""
-        if not value.strip():
-            continue  # merged empty cells: formatting
+        if max_row < header_row or not value.strip():
+            continue  # a title's formatting, or merged empty cells
+        if min_row <= header_row and max_row > min_row:
+            message = (
+                f"{ref} のセルが見出し行（{header_row}行目）と別の行にまたがって結合されています。"
+                "結合を解除して、見出しは見出し行のセルだけに入れてください。"
+            )
+            refused.append(RefusedCell(max(min_row, header_row), min_col - 1, message, max_col - min_col + 1))
+            continue
         if max_col > min_col:
             message = f"{ref} のセルが結合されています。結合を解除して、値を1つのセルに入れてください。"
-            refused.append(RefusedCell(min_row, min_col - 1, message))
+            refused.append(RefusedCell(min_row, min_col - 1, message, max_col - min_col + 1))
             continue
         filled = numbers[bisect_right(numbers, min_row) : bisect_right(numbers, max_row)]  # the rows read in it
+        cells_left -= len(filled)
+        if cells_left < 0:
+            raise _unreadable(source, ValueError("merged ranges overlap"))
         for r in filled:
             cells = by_number[r]
             cells.extend([""] * (min_col - len(cells)))
             cells[min_col - 1] = value
         if filled:
             shown = value if len(value) <= 20 else value[:20] + "…"
-            message = f"{ref} は結合されたセルです。値「{shown}」を{min_row}〜{max_row}行目の各行の値として読みました。"
+            message = (
+                f"{ref} は結合されたセルです。値「{shown}」を{min_row}〜{filled[-1]}行目の各行の値として読みました。"
+            )
             notes.append(RefusedCell(min_row, min_col - 1, message))
-    return Sheet(rows, refused, notes, hidden, hidden_rows & by_number.keys())
+    below = frozenset(r for r in hidden_rows if r > header_row and r in by_number)
+    return Sheet(rows, refused, notes, hidden, below, above)
 
 
 def _range_name(min_col: int, min_row: int, max_col: int, max_row: int) -> str:
     return f"{column_letter(min_col - 1)}{min_row}:{column_letter(max_col - 1)}{max_row}"
 
 
-def _layout(raw: bytes, sheet: Any) -> tuple[list[tuple[int, int, int, int]], frozenset[int], frozenset[int]]:
-    """The sheet's merged ranges (min col, min row, max col, max row; 1-based), hidden columns (0-based) and hidden
-    rows (1-based), from its XML (openpyxl's streaming reader does not keep them); none when they cannot be read."""
+def _layout(
+    raw: bytes, sheet: Any, source: str
+) -> tuple[list[tuple[int, int, int, int]], frozenset[int], frozenset[int]]:
+    """The sheet's merged ranges (min col, min row, max col, max row; 1-based; each once), hidden columns (0-based)
+    and hidden rows (1-based), from its XML (openpyxl's streaming reader does not keep them); none when they cannot
+    be read. ``FaqFormatError`` for more than ``MAX_MERGES`` merged ranges."""
     from xml.etree.ElementTree import ParseError, iterparse
 
     from openpyxl.utils.cell import range_boundaries
@@ -221,6 +258,8 @@ def _layout(raw: bytes, sheet: Any) -> tuple[list[tuple[int, int, int, int]], fr
                     bounds = range_boundaries(element.get("ref", ""))
                     if None not in bounds:
                         merges.append(bounds)
+                    if len(merges) > MAX_MERGES:
+                        raise FaqFormatError(source, [FormatProblem(None, None, TOO_MANY_MERGES)], ENCODING)
                 elif tag == "col" and element.get("hidden") in ("1", "true"):
                     first, last = int(element.get("min", "0")), int(element.get("max", "0"))
                     hidden.update(range(first - 1, min(last, MAX_COLUMNS)))
@@ -230,7 +269,7 @@ def _layout(raw: bytes, sheet: Any) -> tuple[list[tuple[int, int, int, int]], fr
                     element.clear()  # the cells were read already: keep memory flat on a long sheet
     except (KeyError, ValueError, ParseError, zipfile.BadZipFile):
         return [], frozenset(), frozenset()
-    return merges, frozenset(hidden), frozenset(hidden_rows)
+    return list(dict.fromkeys(merges)), frozenset(hidden), frozenset(hidden_rows)
 
 
 def _rows_of(sheet: Any, source: str) -> tuple[Rows, list[RefusedCell]]:
@@ -367,48 +406,63 @@ def cell_problems(refused: Sequence[RefusedCell], header: Sequence[str]) -> list
 
 def read_workbook(raw: bytes, source: str) -> Faq:
     """The FAQ on its sheet of an .xlsx (same columns and checks as a TSV); problems name row and column, warnings
-    the sheet read when the workbook has several, the rows above the header row and the merged cells read."""
+    the sheet read when the workbook has several, the rows above the header row, the merged cells read and the
+    hidden rows."""
     sheet, sheet_warnings = faq_sheet_rows(raw, source)
-    rows, above = _from_header(sheet.rows)
-    header = rows[0][1] if rows else []
-    refused = cell_problems([c for c in sheet.refused if c.row >= (rows[0][0] if rows else 0)], header)
+    header = sheet.rows[0][1] if sheet.rows else []
+    refused = cell_problems(sheet.refused, header)
     sha = hashlib.sha256(raw).hexdigest()
     try:
-        faq = parse_rows(rows, source, ENCODING, sha)
+        faq = parse_rows(sheet.rows, source, ENCODING, sha)
     except FaqFormatError as exc:
         found = _with_letters(exc.problems, header, sheet.hidden)
         exc.problems = sorted([*refused, *found], key=lambda p: p.line or 0)
         raise
     if refused:
         raise FaqFormatError(source, refused, ENCODING)
-    notes = [*above, *cell_problems(sheet.notes, header), *_hidden_rows(sheet.hidden_rows, rows[0][0] if rows else 0)]
+    notes = [
+        *_above(sheet),
+        *cell_problems(sheet.notes, header),
+        *_hidden_rows(sheet.hidden_rows),
+        *_hidden_columns(sheet, header),
+    ]
     warnings = (*sheet_warnings, *notes, *_with_letters(faq.warnings, header, sheet.hidden))
     return Faq(faq.entries, faq.source, faq.encoding, faq.sha256, warnings)
 
 
-def _from_header(rows: Rows) -> tuple[Rows, list[FormatProblem]]:
-    """The rows from the header row on, and a warning for each row above it (a title, a note): the header row is
-    the first of the top ``HEADER_SEARCH`` rows that names the FAQ's required columns (the first row if none)."""
-    at = next((i for i, (_, cells) in enumerate(rows[:HEADER_SEARCH]) if _has_faq_columns(cells)), 0)
-    skipped = [
+def _above(sheet: Sheet) -> list[FormatProblem]:
+    """A warning for each row above the header row (a title, a note): not read."""
+    header_row = sheet.rows[0][0] if sheet.rows else 0
+    return [
         FormatProblem(
-            number,
-            None,
-            f"見出し行（{rows[at][0]}行目）より上の行のため読み込んでいません: 「{_shown(cells)}」",
+            number, None, f"見出し行（{header_row}行目）より上の行のため読み込んでいません: 「{_shown(cells)}」"
         )
-        for number, cells in rows[:at]
+        for number, cells in sheet.above
     ]
-    return rows[at:], skipped
 
 
-def _hidden_rows(hidden: frozenset[int], header_row: int) -> list[FormatProblem]:
+def _hidden_rows(hidden: frozenset[int]) -> list[FormatProblem]:
     """One warning naming the hidden rows read as entries: Excel does not show them, they are published."""
-    shown = sorted(r for r in hidden if r > header_row)
+    shown = sorted(hidden)
     if not shown:
         return []
     listed = "、".join(map(str, shown[:20])) + (f" ほか{len(shown) - 20}行" if len(shown) > 20 else "")
     message = f"非表示の行も読み込みました（公開されます）: {listed}行目。公開しないFAQは、行を削除してください。"
     return [FormatProblem(shown[0], None, message)]
+
+
+def _hidden_columns(sheet: Sheet, header: Sequence[str]) -> list[FormatProblem]:
+    """A warning for each FAQ column Excel hides (a column of alternates folded away): read and published."""
+    header_row = sheet.rows[0][0] if sheet.rows else 1
+    return [
+        FormatProblem(
+            header_row,
+            f"{column_letter(i)}列（{label}）",
+            "非表示の列も読み込みました（公開されます）。Excelで列を再表示して、内容を確かめてください。",
+        )
+        for i, label in sorted(_labels(header).items())
+        if i in sheet.hidden
+    ]
 
 
 def _shown(cells: Sequence[str]) -> str:
@@ -423,7 +477,7 @@ def row_texts(raw: bytes) -> dict[int, str]:
         sheet, _ = faq_sheet_rows(raw, "")
     except FaqFormatError:  # damaged: its problem says so, there are no rows to show
         return {}
-    return {number: "\t".join(values) for number, values in sheet.rows}
+    return {number: "\t".join(values) for number, values in [*sheet.above, *sheet.rows]}
 
 
 def _labels(header: Sequence[str]) -> dict[int, str]:

@@ -13,6 +13,7 @@ compare-and-set before this replica swaps; ``sync`` then follows the database, c
 
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
 import functools
 import hashlib
@@ -135,6 +136,15 @@ class Version:
     current: bool  # served by this process now
     problem: str | None = None  # why it is not served although CURRENT names it (a damaged build)
 
+    @property
+    def built_seconds(self) -> float | None:
+        """When it was built, in epoch seconds (None for a time that cannot be read)."""
+        try:
+            moment = dt.datetime.fromisoformat(self.built_at.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).timestamp()
+
 
 @dataclass(frozen=True)
 class _Prepared:
@@ -156,6 +166,7 @@ class PublishResult:
     version: Version | None
     seconds: float
     warnings: tuple[FormatProblem, ...] = field(default=())
+    replaced: str | None = None  # the saved build served until it was published (what undoes it: a rollback)
 
 
 def alternate_source(entry_id: str) -> str:
@@ -318,7 +329,7 @@ class Publisher:
         log.info("published FAQ %s (%d entries) from %s", faq_version_of(built), len(faq.entries), source)
         self._record("publish", folder.name, built.manifest, preview.counts())
         return PublishResult(preview, True, self._version(folder.name, built.manifest), time.perf_counter() - started,
-                       faq.warnings)  # fmt: skip
+                       faq.warnings, replaced=_build_id(live.index))  # fmt: skip
 
     def publish_entries(
         self, entries: Sequence[FaqEntry], source: str, *, dry_run: bool = False, progress: Progress | None = None
@@ -545,10 +556,6 @@ class Publisher:
         m = index.manifest
         wanted = index_settings(self.engine.params.index, self.engine.analyzer)
         store.check(m, tsv_sha256=m.tsv_sha256, model_id=self.engine.embedder.model_id, settings=wanted)
-
-    def served_build(self) -> str | None:
-        """The saved build served now (None for a FAQ never saved): what a rollback goes back to after a publish."""
-        return _build_id(self.engine.current.index)
 
     def versions(self) -> list[Version]:
         """Kept versions, newest first."""

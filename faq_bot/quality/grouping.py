@@ -110,13 +110,13 @@ class QuestionGrouper:
         """The groups of the questions ``keep`` accepts, biggest (then most recent) first."""
         return [summary(kept) for kept in self.kept(keep)]
 
-    def kept(self, keep: Callable[[LoggedQuestion], bool], containing: str = "") -> list[Kept]:
-        """Of each group, the questions ``keep`` accepts (with their texts) whose text contains ``containing``
-        (normalised alike: ``search_key``), in the order of ``groups``; a page summarises only the groups it shows
-        (``summary``)."""
+    def kept(self, keep: Callable[[LoggedQuestion], bool], containing: Sequence[str] = ()) -> list[Kept]:
+        """Of each group, the questions ``keep`` accepts (with their texts) whose text contains each of the words
+        ``containing`` (normalised alike: ``search_key``), in the order of ``groups``; a page summarises only the
+        groups it shows (``summary``)."""
         out = []
         for members, keys in zip(self.members, self._keys, strict=True):
-            kept = [(q, k) for q, k in zip(members, keys, strict=True) if containing in k and keep(q)]
+            kept = [(q, k) for q, k in zip(members, keys, strict=True) if all(w in k for w in containing) and keep(q)]
             if kept:
                 out.append(kept)
         return sorted(out, key=lambda kept: (-len(kept), -max(q.created for q, _ in kept)))
@@ -149,9 +149,10 @@ def summary(kept: Kept) -> QuestionGroup:
     )
 
 
-def search_key(words: str) -> str:
-    """Words staff look for, as the grouped questions' texts are kept (full and half width, case: alike)."""
-    return normalize(words)
+def search_key(words: str) -> tuple[str, ...]:
+    """The words staff look for (split at spaces, full width ones too), each as the grouped questions' texts are
+    kept (full and half width, case: alike)."""
+    return tuple(dict.fromkeys(w for w in (normalize(word) for word in words.split()) if w))
 
 
 def group_questions(

@@ -102,9 +102,9 @@ class UnansweredQuestions:
 
     def page(self, days: int = 30, page: int = 1, per_page: int = 30, containing: str = "", got: str = "") -> GroupPage:
         """Refresh, then one page of the groups still unanswered among the last ``days`` days (0: all); of their
-        questions only those whose text has ``containing`` (as ``search_key`` normalises it) and that got ``got``
+        questions only those whose text has each word of ``containing`` (``search_key``) and that got ``got``
         (suggest: もしかして, escalate: a person; "": either)."""
-        containing = search_key(containing[:FIND_CHARS])
+        words = search_key(containing[:FIND_CHARS])
         self.refresh()
         clicked, dismissed = self.chatlog.settled()
         now = time.time()
@@ -121,9 +121,9 @@ class UnansweredQuestions:
         settled = (hash(frozenset(clicked)), hash(frozenset(dismissed)), int(since // WINDOW_STEP))
         with self._lock:
             # What the groups depend on: the questions grouped, the settled ones, the window (to the minute).
-            key = (self._model, len(self._grouper.seen), *settled, containing, got)
+            key = (self._model, len(self._grouper.seen), *settled, words, got)
             if self._kept is None or self._kept[0] != key:  # else: paging through an unchanged log
-                self._kept = (key, self._grouper.kept(unanswered, containing), {})
+                self._kept = (key, self._grouper.kept(unanswered, words), {})
             groups, summaries = self._kept[1], self._kept[2]
             waiting = len(self._waiting)
             pages = max(1, -(-len(groups) // per_page))
@@ -186,6 +186,29 @@ def settle_answered(
         chatlog.dismiss(answered, "alternate")
     done = set(answered)
     return Settled(tuple(answered), tuple(r for r in ids if r not in done))
+
+
+#: How many questions settled since the version rolled back to are asked again (the most recently settled).
+UNSETTLE_LIMIT = 2000
+
+
+def unsettle_unanswered(engine: Engine, chatlog: ChatLog, since: float) -> tuple[str, ...]:
+    """After a rollback to a version built at ``since`` (epoch seconds): ask again the logged questions a publish
+    since then took off the list as answered (``settle_answered``), and put back on it the ones the FAQ served
+    now no longer answers (the alternate that answered them went with the rollback). The request ids put back.
+
+    Staff work: encoded on the lowest-priority bulk encoder, never in a visitor's way."""
+    ids = chatlog.settled_since(since, UNSETTLE_LIMIT)
+    asked = chatlog.asked_of(ids)
+    ids = [r for r in ids if r in asked]
+    if not ids:
+        return ()
+    loaded = engine.current
+    searches = loaded.search_many([asked[r][0] for r in ids], engine.bulk, categories=[asked[r][1] for r in ids])
+    lost = [r for r, s in zip(ids, searches, strict=True) if not _answers(loaded.reply(s), None)]
+    if lost:
+        chatlog.undismiss(lost, ("alternate",))
+    return tuple(lost)
 
 
 def _answers(reply: Reply, entry_id: str | None) -> bool:

@@ -80,7 +80,7 @@ FORM_PAGES = {"batch": "/admin/batch", "alternate": "/admin/log", "dismiss": "/a
 _PAGE_NAMES = {"/admin/batch": "一括テストに戻る", "/admin/log": "質問ログに戻る", "/admin/entries": "FAQの一覧に戻る",
                "/admin/answers": "確認したい回答に戻る", "/admin/confirmed": "確認済みにした回答に戻る"}  # fmt: skip
 #: What of a list's address says where in the list a form was sent from (not the message of an action before).
-_LIST_PLACE = ("days", "below", "page", "sort")
+_LIST_PLACE = ("days", "below", "page", "sort", "q", "got")
 
 
 def back_link(path: str, referer: str = "") -> tuple[str, str]:

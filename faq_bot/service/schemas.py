@@ -530,7 +530,7 @@ class QuestionGroupOut(BaseModel):
     last_seen: float
     nearest_entry: str | None
     request_ids: list[str] = Field(default_factory=list, description="この群の質問（まとめて「対応不要」にするとき）")
-    suggested: int = Field(0, description="count のうち、もしかしてを出した質問の数（残りは担当者へ案内）")
+    suggested: int = Field(0, description="count のうち、「もしかして」を出した質問の数（残りは担当者へ案内）")
 
 
 class DoubtfulAnswerOut(BaseModel):

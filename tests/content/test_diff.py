@@ -64,3 +64,13 @@ def test_entries_added_or_removed_are_no_reorder_and_a_move_within_a_category_ke
     swapped = order_change(old, [old[1], old[0], old[2]])
     assert swapped is not None and len(swapped.moved) == 1 and not swapped.categories_moved
     assert change_counts([], swapped) == {"added": 0, "removed": 0, "changed": 0, "moved": 1}
+
+
+def test_the_entries_named_as_moved_are_the_fewest_that_explain_the_new_order() -> None:
+    old = _entries(*((str(i), "見積") for i in range(5)))
+    # 1 2 3 kept their order, 4 and 0 were moved (runs next to each other would name 3: 1, 2 and 0 or 4)
+    order = order_change(old, [old[1], old[4], old[2], old[0], old[3]])
+    assert order is not None and order.moved == ("4", "0")
+    many = _entries(*((str(i), "見積") for i in range(3000)))
+    reversed_order = order_change(many, many[::-1])
+    assert reversed_order is not None and len(reversed_order.moved) == 2999  # all but one, and quickly

@@ -359,7 +359,7 @@ def test_an_entrys_problems_are_its_own_told_without_file_lines() -> None:
 
 def test_a_header_row_repeated_below_is_refused_not_published_as_an_entry() -> None:
     found = problems_of(HEADER + "1\tc\tq1\ta\t\n" + HEADER + "2\tc\tq2\tb\t\n")
-    assert len(found) == 1 and "3行目" in found[0] and "見出し行と同じ行です" in found[0]
+    assert len(found) == 1 and "3行目" in found[0] and "見出し行（1行目）と同じ行です" in found[0]
 
 
 def test_an_undecodable_character_inside_a_quoted_cell_of_several_lines_names_no_wrong_column() -> None:

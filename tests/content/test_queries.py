@@ -50,6 +50,34 @@ def test_a_formula_in_a_question_set_is_named_by_its_column_letter_and_heading()
     assert [(p.line, p.column) for p in caught.value.problems] == [(2, "B列（正解）")]
 
 
+def test_a_date_or_a_merge_in_a_column_not_read_is_no_matter_but_one_in_the_questions_is_refused() -> None:
+    import datetime as dt
+
+    from openpyxl import Workbook
+
+    def sheet_with(cell: str) -> bytes:
+        book = Workbook()
+        for row in (
+            ["質問", "正解", "追加日", "メモ", "備考"],
+            ["請求書はいつ届きますか", "3"],
+            ["見積を作りたい", "4"],
+        ):
+            book.active.append(row)
+        book.active["C2"] = dt.date(2026, 12, 1)  # a column of notes Excel keeps as dates
+        book.active["D3"] = "要確認"
+        book.active.merge_cells("D3:E3")  # merged across, beside the set
+        book.active[cell] = dt.datetime(2026, 1, 5)
+        out = io.BytesIO()
+        book.save(out)
+        return out.getvalue()
+
+    read = queries_of(sheet_with("C3"), "q.xlsx")
+    assert [(q.query, q.gold) for q in read] == [("請求書はいつ届きますか", ("3",)), ("見積を作りたい", ("4",))]
+    with pytest.raises(FaqFormatError) as caught:
+        queries_of(sheet_with("A3"), "q.xlsx")
+    assert [(p.line, p.column) for p in caught.value.problems] == [(3, "A列（質問）")]
+
+
 def test_a_damaged_workbook_is_a_question_set_problem_in_japanese() -> None:
     with pytest.raises(FaqFormatError) as caught:
         queries_of(b"PK\x03\x04" + b"\x00" * 40, "q.xlsx")

@@ -93,6 +93,56 @@ def test_a_cell_merged_across_columns_is_refused() -> None:
     assert "結合を解除" in problem.message
 
 
+def test_a_merge_down_to_the_last_row_of_excel_names_the_rows_read_and_costs_them_only() -> None:
+    def merged(sheet: Worksheet) -> None:
+        sheet["B2"] = "利用登録"
+        sheet.merge_cells("B2:B1048576")
+
+    started = time.perf_counter()
+    faq = read_workbook(_edited(merged, FOUR), "faq.xlsx")
+    assert time.perf_counter() - started < 30
+    assert [e.category for e in faq.entries] == ["利用登録"] * 4
+    (note,) = [w for w in faq.warnings if "結合" in w.message]
+    assert "2〜5行目" in note.message and "1048576行目" not in note.message
+
+
+def test_a_header_merged_over_two_rows_is_refused_and_publishes_no_heading_as_an_entry() -> None:
+    def two_row_header(sheet: Worksheet) -> None:
+        sheet.insert_rows(2)
+        sheet["C2"] = "（60字以内）"  # a second header row of hints under the merged headings
+        for col in "ABD":
+            sheet.merge_cells(f"{col}1:{col}2")
+
+    with pytest.raises(FaqFormatError) as caught:
+        read_workbook(_edited(two_row_header, FOUR), "faq.xlsx")
+    merged = [p for p in caught.value.problems if "見出し行（1行目）と別の行" in p.message]
+    assert sorted((p.line, p.column) for p in merged) == [(1, "A列（id）"), (1, "B列（分類）"), (1, "D列（回答）")]
+
+
+def test_a_sheet_of_more_merges_than_a_faq_has_or_of_overlapping_ones_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(workbook, "MAX_MERGES", 3)
+
+    def many(sheet: Worksheet) -> None:
+        for row in range(2, 6):
+            sheet.merge_cells(f"E{row}:F{row}")
+
+    with pytest.raises(FaqFormatError) as caught:
+        read_workbook(_edited(many, FOUR), "faq.xlsx")
+    assert "結合されたセル" in caught.value.problems[0].message and "解除" in caught.value.problems[0].message
+
+    def overlapping(sheet: Worksheet) -> None:  # Excel never saves these; a generated file might
+        sheet["B2"] = "利用登録"
+        for last in range(5, 200):  # each over the same 4 rows read: 780 fills of 4 rows × 64 columns
+            sheet.merged_cells.add(f"B2:B{last}")  # (merge_cells would clear the cells under an earlier one)
+
+    monkeypatch.setattr(workbook, "MAX_MERGES", 10_000)
+    with pytest.raises(FaqFormatError) as caught:
+        read_workbook(_edited(overlapping, FOUR), "faq.xlsx")
+    assert caught.value.problems[0].message == workbook.UNREADABLE
+
+
 def test_a_title_row_above_the_header_is_passed_over_and_said_so() -> None:
     def titled(sheet: Worksheet) -> None:
         sheet.insert_rows(1)
@@ -117,6 +167,18 @@ def test_a_header_problem_names_the_header_row_and_a_hidden_column_as_hidden() -
     (problem,) = caught.value.problems
     assert problem.line == 2 and problem.column == "E列（非表示）"
     assert "担当メモ" in problem.message and "再表示" in problem.message
+
+
+def test_a_hidden_faq_column_is_read_and_said_so() -> None:
+    def folded(sheet: Worksheet) -> None:
+        sheet["E1"] = "言い換え"
+        sheet["E2"] = "見積は再発行できますか"
+        sheet.column_dimensions["E"].hidden = True
+
+    faq = read_workbook(_edited(folded, FOUR), "faq.xlsx")
+    assert faq.entries[0].alternates == ("見積は再発行できますか",)
+    (note,) = [w for w in faq.warnings if "非表示の列" in w.message]
+    assert note.line == 1 and note.column == "E列（言い換え）" and "再表示" in note.message
 
 
 def test_a_stray_cell_far_down_and_right_costs_nothing_and_loses_no_entry() -> None:

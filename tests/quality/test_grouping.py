@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import itertools
 
-from faq_bot.quality.grouping import QuestionGrouper, group_questions, summary
+from faq_bot.quality.grouping import QuestionGrouper, group_questions, search_key, summary
 from faq_bot.storage.chatlog import LoggedQuestion
 from faq_bot.text.normalize import normalize
 from tests.fakes import FakeEmbedder
@@ -38,6 +38,13 @@ def test_a_page_summarises_only_its_groups_in_the_order_of_all_groups() -> None:
     assert grouper.groups()[0].last_seen == 4.0  # equal counts: the most recent first
     recent = grouper.kept(lambda x: x.created >= 3.0)
     assert [len(kept) for kept in recent] == [2, 1] and recent[1][0][0].message == "社員食堂はありますか"
+    # Words to look for: each of them, in any width or case, anywhere in the question.
+    assert search_key("  領収書　ほしい 領収書") == ("領収書", "ほしい")
+    found = grouper.kept(lambda _: True, search_key("ほしい　領収書"))
+    assert [[qq.message for qq, _ in kept] for kept in found] == [
+        ["領収書を発行してほしい", "領収書を発行してほしいです"]
+    ]
+    assert grouper.kept(lambda _: True, search_key("領収書 駐車場")) == []
 
 
 def test_the_entry_offered_is_the_one_found_for_the_representative_not_a_vote_of_the_group() -> None:

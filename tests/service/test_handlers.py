@@ -129,3 +129,7 @@ def test_an_error_on_a_form_leads_back_to_the_list_and_page_it_was_sent_from(log
     assert '<a href="/admin/log">質問ログに戻る' in elsewhere.text  # not a page of this site's lists: the form's own
     undo = client.post("/admin/ui/undismiss", data={"csrf": csrf}, headers=PAGE)
     assert undo.status_code == 422 and '<a href="/admin/log">質問ログに戻る' in undo.text
+    narrowed = "http://testserver/admin/log?days=0&q=%E8%AB%8B%E6%B1%82&got=suggest&page=2"  # q=請求
+    filtered = client.post("/admin/ui/alternate", data={"csrf": csrf, "entry_id": "1", "text": "あ" * 501},
+                           headers={**PAGE, "Referer": narrowed})  # fmt: skip
+    assert '<a href="/admin/log?days=0&amp;q=%E8%AB%8B%E6%B1%82&amp;got=suggest&amp;page=2">' in filtered.text

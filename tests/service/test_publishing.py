@@ -205,6 +205,11 @@ def test_a_reordered_file_is_previewed_as_such_published_and_its_category_button
     assert "並び順の変更 1件" in admin_client.get("/admin").text  # 公開の履歴
     api = upload(admin_client, SMALL_FAQ.encode(), dry_run=True).json()
     assert api["moved"] == ["6"] and api["category_order"] == ["請求", "見積", "支払い", "会員"]
+    # Going back to the version before is a reorder too: said so, not 「内容は同じ」.
+    before = next(v for v in admin_client.get("/admin/versions", headers=ADMIN_AUTH).json() if not v["current"])
+    back = admin_client.get(f"/admin/rollback/{before['build_id']}").text
+    assert "並び順 1件" in back and "並び順が変わります" in back and "公開後: 請求・見積・支払い・会員" in back
+    assert "内容は同じ" not in back
 
 
 def test_markup_in_uploaded_questions_is_escaped_on_the_admin_page(admin_client: TestClient) -> None:
@@ -304,6 +309,7 @@ def test_versions_api_reports_the_build_really_served_when_current_names_a_damag
 
     publisher = admin_client.app.state.publisher  # type: ignore[attr-defined]
     served = admin_client.get("/admin/versions", headers=ADMIN_AUTH).json()[0]
+    intact = store.save(publisher.engine.build(faq_table.parse(NEW_FAQ)), admin_settings.index_dir, make_current=False)
     folder = store.save(publisher.engine.build(faq_table.parse(NEW_FAQ)), admin_settings.index_dir, make_current=False)
     (folder / "vectors.faiss").write_bytes(b"damaged")
     store.set_current(admin_settings.index_dir, folder.name)  # what another process's publish + a bad disk leave
@@ -312,6 +318,10 @@ def test_versions_api_reports_the_build_really_served_when_current_names_a_damag
     assert versions[served["build_id"]]["current"] and not versions[folder.name]["current"]
     assert "壊れている" in versions[folder.name]["problem"]
     assert admin_client.get("/readyz").json()["faq_version"] == served["faq_version"]
+    # The damaged build is no way back to its content: the intact older build of the same FAQ still offers one.
+    admin_client.post("/admin/login", data={"token": ADMIN_TOKEN})
+    page = admin_client.get("/admin").text
+    assert f'href="/admin/rollback/{intact.name}"' in page and "同じ内容" not in page
 
 
 def test_long_page_actions_stream_their_progress_before_the_result(logged_in_client: TestClient) -> None:

@@ -167,7 +167,7 @@ def test_the_log_page_narrows_to_words_and_to_what_the_visitor_got_and_its_actio
     assert client.get("/admin/log/unanswered", params={"got": "answer"}, headers=ADMIN_AUTH).status_code == 422
     paged = client.get("/admin/log", params={"days": 0, "q": "について"}).text
     assert 'href="/admin/log?q=%E3%81%AB%E3%81%A4%E3%81%84%E3%81%A6&amp;days=0&amp;page=2"' in paged
-    assert '<option value="suggest">もしかしてを出した質問</option>' in paged
+    assert '<option value="suggest">「もしかして」を出した質問</option>' in paged
     none = client.get("/admin/log", params={"days": 7, "q": "託児所"}).text
     assert "絞り込みに当てはまる答えられなかった質問はありません" in none and "/admin/log?days=0&amp;q=" in none
     ids = re.search(r'name="ids" value="([^"]+)"', narrowed)
@@ -181,6 +181,25 @@ def test_the_log_page_narrows_to_words_and_to_what_the_visitor_got_and_its_actio
     after = client.get(done.headers["location"]).text
     assert "1件の質問を対応不要にしました" in after and 'name="q" value="社員食堂"' in after  # the undo keeps it too
     assert "絞り込みに当てはまる答えられなかった質問はありません" in after
+
+
+def test_an_alternate_added_from_a_list_narrowed_by_a_long_phrase_publishes_and_leads_back_to_it(
+    logged_in_client: TestClient,
+) -> None:
+    client = logged_in_client
+    asked = "社員食堂の利用券を請求書払いでまとめて購入できるかどうか知りたい"  # 30 characters, all of them the filter
+    client.post("/api/chat", json={"message": asked})
+    narrowed = client.get("/admin/log", params={"days": 0, "q": asked}).text
+    ids = re.search(r'name="ids" value="([^"]+)"', narrowed)
+    assert ids and asked in narrowed
+    form = {"csrf": csrf_of(narrowed), "ids": ids.group(1), "days": "0", "page": "1", "q": asked}
+    preview = client.post("/admin/ui/alternate", data={**form, "entry_id": "1", "text": asked}).text
+    fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', preview.split('action="/admin/ui/publish"')[1]))
+    back = fields["back"].replace("&amp;", "&")
+    assert len(back) > 200 and back.startswith("/admin/log?")  # the filter words, percent-encoded
+    done = client.post("/admin/ui/publish", data={**fields, "back": back})
+    assert done.status_code == 200 and "言い換えを追加しました" in done.text
+    assert f'href="{fields["back"]}">' in done.text  # back to the narrowed list
 
 
 def test_csv_downloads_never_carry_a_live_formula(admin_client: TestClient) -> None:
@@ -383,6 +402,13 @@ def test_actions_on_the_log_come_back_to_the_same_page_and_failures_read_as_fail
     assert "1件の質問を未回答の一覧に戻しました。" in back.text and "駐車場は何台ありますか" in back.text
     again = client.post("/admin/ui/undismiss", data={**form, "undo": undo.group(1)})  # used up
     assert "元に戻せる操作がありません。" in again.text
+    # 取り消す, done: the alternate goes, and the question it answered comes back on the list (it is not answered).
+    rolled = client.post("/admin/ui/rollback", data=_fields_of(rollback, "/admin/ui/rollback")).text
+    assert (
+        "に戻しました。" in rolled
+        and "追加した言い換えで回答していた1件の質問を、回答されなくなったため一覧に戻しました。" in rolled
+    )
+    assert written_log(client).count("dismissals") == 0 and "社員食堂はありますか" in client.get("/admin/log").text
 
 
 def test_a_form_result_opened_again_leads_to_its_page_not_an_error(logged_in_client: TestClient) -> None:

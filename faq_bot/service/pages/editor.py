@@ -34,6 +34,7 @@ from faq_bot.service.pages.logged import (
     log_list,
     read_logged,
 )
+from faq_bot.service.routes.publishing import unsettle_after_rollback
 from faq_bot.service.routes.staff import LOG_NOT_SETTLED, settle_after_publish
 from faq_bot.service.streaming import View, with_progress
 from faq_bot.service.templating import render
@@ -269,7 +270,7 @@ async def ui_publish(
     source: Annotated[str, Form(max_length=200)] = "管理画面からのアップロード",
     dismiss: Annotated[str, Form(max_length=2_000_000)] = "",
     dismiss_entry: Annotated[str, Form(max_length=64)] = "",
-    back: Annotated[str, Form(max_length=200)] = "",
+    back: Annotated[str, Form(max_length=2000)] = "",  # a list address: its filter words percent-encoded
     edited: Annotated[str, Form(max_length=200)] = "",
     from_disk: Annotated[bool, Form()] = False,
     entry_base: Annotated[str, Form(max_length=64)] = "",
@@ -320,7 +321,6 @@ async def ui_publish(
         return await _home(request, auth, publisher, message=CHANGED_SINCE, warn=True)
 
     def work(progress: Progress) -> View:
-        served = publisher.served_build()  # what 取り消す goes back to
         try:
             result = publisher.publish_bytes(raw, source, progress=progress)
         except FaqFormatError as exc:
@@ -361,9 +361,9 @@ async def ui_publish(
                     **view, "heading": f"FAQ {edited} を追加しました", "draft_done": log_draft(log),
                     "more": f"/admin/entries/{quote(edited)}", "more_label": f"FAQ {edited} を開く",
                 })  # fmt: skip
-            if result.published and served is not None:  # undone as any publish is: a rollback, previewed first
+            if result.replaced is not None:  # undone as any publish is: a rollback, previewed first
                 view |= {
-                    "more": f"/admin/rollback/{quote(served)}",
+                    "more": f"/admin/rollback/{quote(result.replaced)}",
                     "more_label": "この追加を取り消す（追加する前のバージョンに戻す…）",
                 }
             return View("notice.html", {**view, "heading": "言い換えを追加しました"})
@@ -456,11 +456,13 @@ async def ui_rollback(
     request: Request,
     auth: AuthDep,
     publisher: PublisherDep,
+    chatlog: ChatLogDep,
     build_id: Annotated[str, Form()],
     csrf: Annotated[str, Form()] = "",
     base: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    """Serve a kept version again, with progress (``base``: the version the preview compared against)."""
+    """Serve a kept version again, with progress (``base``: the version the preview compared against); the logged
+    questions an alternate published since answered, and no longer does, go back on their list."""
     auth.check_csrf(request, csrf)
     await _check_kept(publisher, build_id)
     live = publisher.engine.current
@@ -476,10 +478,13 @@ async def ui_rollback(
             version = publisher.rollback(build_id, progress)
         except NotFoundError as exc:
             return _home_view(request, publisher, message=str(exc))
-        return _home_view(
-            request,
-            publisher,
-            message=f"バージョン {version.faq_version}（{local_time(version.built_at, zone)}）に戻しました。",
-        )
+        message = f"バージョン {version.faq_version}（{local_time(version.built_at, zone)}）に戻しました。"
+        progress(Step("質問ログの質問を、戻したFAQで確かめています"))
+        restored = unsettle_after_rollback(publisher, chatlog, version)
+        if restored:
+            message += (
+                f" 追加した言い換えで回答していた{len(restored)}件の質問を、回答されなくなったため一覧に戻しました。"
+            )
+        return _home_view(request, publisher, message=message)
 
     return await with_progress(request, auth, "publish", "以前のバージョンに戻しています", work)

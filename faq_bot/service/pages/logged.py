@@ -43,7 +43,7 @@ def log_list(address: str) -> LogList | None:
 
 
 #: What the unanswered list can be narrowed to by what the visitor got: its value in the address, its name.
-GOT = {"suggest": "もしかしてを出した質問", "escalate": "担当者へ案内した質問"}
+GOT = {"suggest": "「もしかして」を出した質問", "escalate": "担当者へ案内した質問"}
 
 
 @dataclass(frozen=True)

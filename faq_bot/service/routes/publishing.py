@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, UploadFile
@@ -9,11 +10,17 @@ from fastapi.responses import Response
 
 from faq_bot.content.faq import charset_of
 from faq_bot.content.workbook import XLSX_MEDIA_TYPE, excel_tsv, write_workbook
+from faq_bot.errors import LogUnavailableError
+from faq_bot.publishing.publisher import Publisher, Version
+from faq_bot.quality.unanswered import unsettle_unanswered
 from faq_bot.service import schemas
 from faq_bot.service.auth import AdminApiRoute
-from faq_bot.service.deps import PublisherDep
+from faq_bot.service.deps import ChatLogDep, PublisherDep
 from faq_bot.service.offload import in_background
 from faq_bot.service.uploads import as_tsv, as_uploaded, origin_of, read_upload
+from faq_bot.storage.chatlog import ChatLog
+
+log = logging.getLogger("faq_bot.service")
 
 ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": schemas.ErrorReply, "description": "認証が必要"},
@@ -75,9 +82,25 @@ async def versions(publisher: PublisherDep) -> Any:
 
 
 @publishing_api.post("/rollback", summary="以前のバージョンに戻す", response_model=schemas.VersionOut)
-async def rollback(body: schemas.RollbackRequest, publisher: PublisherDep) -> Any:
-    """Serve a kept version again, with the same atomic swap."""
-    return schemas.VersionOut.of(await in_background(publisher.rollback, body.build_id))
+async def rollback(body: schemas.RollbackRequest, publisher: PublisherDep, chatlog: ChatLogDep) -> Any:
+    """Serve a kept version again, with the same atomic swap; the logged questions an alternate published since
+    answered, and no longer does, go back on their list."""
+    version = await in_background(publisher.rollback, body.build_id)
+    await in_background(unsettle_after_rollback, publisher, chatlog, version)
+    return schemas.VersionOut.of(version)
+
+
+def unsettle_after_rollback(publisher: Publisher, chatlog: ChatLog, version: Version) -> tuple[str, ...]:
+    """``unsettle_unanswered`` after a rollback to ``version``: the request ids put back on their list (none when
+    the log is unavailable, a locked or full database: the rollback stands whatever the log does)."""
+    since = version.built_seconds
+    if since is None:
+        return ()
+    try:
+        return unsettle_unanswered(publisher.engine, chatlog, since)
+    except LogUnavailableError as exc:
+        log.warning("rolled back, but the question log could not be checked again: %s", exc)
+        return ()
 
 
 @publishing_api.get("/faq.tsv", summary="公開中のTSVをダウンロード", response_class=Response)

@@ -116,7 +116,11 @@ async def unanswered_api(
     page: Annotated[int, Query(ge=1, description="ページ（1から）")] = 1,
     per_page: Annotated[int, Query(ge=1, le=1000, description="1ページのグループ数")] = 100,
     q: Annotated[
-        str, Query(max_length=FIND_CHARS, description="この語を含む質問だけ（全角・半角、大文字・小文字は区別しない）")
+        str,
+        Query(
+            max_length=FIND_CHARS,
+            description="この語（空白で区切って複数）をすべて含む質問だけ（全角・半角、大文字・小文字は区別しない）",
+        ),
     ] = "",
     got: Annotated[
         Literal["", "suggest", "escalate"], Query(description="返答がもしかして・担当者へ案内の質問だけ")

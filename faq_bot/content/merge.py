@@ -125,8 +125,9 @@ def merged(
     keep: Mapping[str, Keep] | None = None,
 ) -> list[FaqEntry]:
     """The live entries with the file's own changes (against ``before``, its origin) applied, each conflict as
-    ``keep`` says (``Keep.LIVE`` for one it does not name). The live order; an entry the file adds follows the
-    one it follows in the file (at the end, the file's entry of two new ones that share an id)."""
+    ``keep`` says (``Keep.LIVE`` for one it does not name). The live order, or the file's when only the file
+    reordered the entries all three have (``_in_file_order``); an entry the file adds follows the one it follows in
+    the file (at the end, the file's entry of two new ones that share an id)."""
     keep = keep or {}
     o, lv, f = _by_id(before), _by_id(live), _by_id(file)
 
@@ -157,7 +158,36 @@ def merged(
                 new += "-2"
             out.append(replace(f[i], id=new))
             present.add(new)
-    return out
+    return _in_file_order(out, before, live, file)
+
+
+def _in_file_order(
+    out: list[FaqEntry], before: Sequence[FaqEntry], live: Sequence[FaqEntry], file: Sequence[FaqEntry]
+) -> list[FaqEntry]:
+    """``out`` in the file's order when the file reordered the entries all three versions have and the live FAQ
+    kept their order (a reorder is the file's own change, as an edit is); else as it is (the live order: a reorder
+    published since is kept). An entry the file does not have (added since) stays behind the one it follows."""
+    common = {e.id for e in before} & {e.id for e in live} & {e.id for e in file}
+
+    def order(entries: Sequence[FaqEntry]) -> list[str]:
+        return [e.id for e in entries if e.id in common]
+
+    if order(file) == order(before) or order(live) != order(before):
+        return out
+    rank = {e.id: k for k, e in enumerate(file)}
+    head: list[FaqEntry] = []
+    behind: dict[str, list[FaqEntry]] = {}
+    previous: str | None = None
+    for e in out:
+        if e.id in rank:
+            previous = e.id
+            behind[e.id] = []
+        elif previous is None:
+            head.append(e)
+        else:
+            behind[previous].append(e)
+    placed = sorted((e for e in out if e.id in rank), key=lambda e: rank[e.id])
+    return head + [x for e in placed for x in (e, *behind[e.id])]
 
 
 def renumbered(file: Sequence[FaqEntry], result: Sequence[FaqEntry]) -> dict[str, str]:

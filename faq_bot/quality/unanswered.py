@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from itertools import islice
@@ -36,6 +37,9 @@ WINDOW_STEP = 60.0
 FIND_CHARS = 100
 #: Pages of summarised groups kept for paging back (cleared when more are asked for).
 PAGES_KEPT = 50
+#: Lists kept at once (the whole list and a few filters staff are using, each with its pages): a colleague's
+#: filter does not make the next page of another's list group the log again.
+LISTS_KEPT = 4
 
 
 @dataclass(frozen=True)
@@ -62,8 +66,9 @@ class UnansweredQuestions:
         self._waiting: dict[str, LoggedQuestion] = {}
         self._lock = threading.Lock()
         self._backfill: threading.Thread | None = None
-        # The last groups, what they depend on, and the pages summarised from them (page, per page).
-        self._kept: tuple[Hashable, list[Kept], dict[tuple[int, int], list[QuestionGroup]]] | None = None
+        # The last lists (one per filter staff use: what the groups depend on), least recently used first: their
+        # groups, and the pages summarised from them (page, per page).
+        self._kept: OrderedDict[Hashable, tuple[list[Kept], dict[tuple[int, int], list[QuestionGroup]]]] = OrderedDict()
 
     def refresh(self) -> None:
         """Add the rows logged since the last refresh (``LogUnavailableError`` if the log cannot be read)."""
@@ -122,9 +127,12 @@ class UnansweredQuestions:
         with self._lock:
             # What the groups depend on: the questions grouped, the settled ones, the window (to the minute).
             key = (self._model, len(self._grouper.seen), *settled, words, got)
-            if self._kept is None or self._kept[0] != key:  # else: paging through an unchanged log
-                self._kept = (key, self._grouper.kept(unanswered, words), {})
-            groups, summaries = self._kept[1], self._kept[2]
+            if key not in self._kept:  # else: paging through an unchanged log (in one of a few filters)
+                self._kept[key] = (self._grouper.kept(unanswered, words), {})
+                while len(self._kept) > LISTS_KEPT:
+                    self._kept.popitem(last=False)
+            self._kept.move_to_end(key)
+            groups, summaries = self._kept[key]
             waiting = len(self._waiting)
             pages = max(1, -(-len(groups) // per_page))
             page = min(max(page, 1), pages)

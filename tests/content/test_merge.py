@@ -109,3 +109,14 @@ def test_a_file_uploaded_again_after_its_new_entry_was_published_under_another_n
     assert d.undone == () and d.conflicts == () and not d.harmful and d.since == 2
     assert merged(ORIGIN, live, [*ORIGIN, mine], {"4": Keep.BOTH}) == live  # nothing added twice
     assert merged(ORIGIN, [*ORIGIN, live[-1]], [*ORIGIN, mine]) == [*ORIGIN, live[-1]]
+
+
+def test_a_reorder_made_in_the_file_is_kept_by_the_merge_unless_the_live_faq_was_reordered_since() -> None:
+    added = FaqEntry("4", "会員", "パスワードを忘れました", "ログイン画面から再設定できます。")
+    live = [A, edited(B, "毎月15日頃に発行します。"), added, C]  # edited and added since, the order kept
+    mine = [C, A, B]  # the file moved 3 to the top
+    assert ids(merged(ORIGIN, live, mine)) == ["3", "1", "2", "4"]  # the entry added since stays behind its own
+    assert merged(ORIGIN, live, mine)[2].answer == "毎月15日頃に発行します。"  # what was published since, kept
+    reordered_live = [B, A, C]  # someone reordered since: the live order stands
+    assert ids(merged(ORIGIN, reordered_live, mine)) == ["2", "1", "3"]
+    assert ids(merged(ORIGIN, live, ORIGIN)) == ["1", "2", "4", "3"]  # the file did not reorder: the live order

@@ -27,6 +27,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from faq_bot.content.faq import (
@@ -87,8 +88,8 @@ def column_letter(index: int) -> str:
 #: Merged ranges a sheet may have: a FAQ's merges are a category over its entries' rows, one per category.
 MAX_MERGES = 10_000
 TOO_MANY_MERGES = (
-    f"結合されたセルが{MAX_MERGES:,}箇所を超えています。"
-    "シート全体を選んで「セルの結合」を解除し、保存し直してください。"
+    f"結合されたセルが{MAX_MERGES:,}箇所を超えています。シート全体を選んで「セルの結合」を解除し、"
+    "値が先頭の行だけに残ったセル（分類など）は各行に入れ直してから保存してください。"
 )
 #: How many rows from the top the header row is looked for (a title and a note above it).
 HEADER_SEARCH = 10
@@ -186,36 +187,38 @@ def _read_sheet(raw: bytes, sheet: Any, source: str, is_header: Callable[[Sequen
     (``_layout``). Merges above the header row are a title's formatting; one joining the header row to another
     row is refused (its heading would be read as an entry's value, or a title as a heading)."""
     rows, refused = _rows_of(sheet, source)
-    at = next((i for i, (_, cells) in enumerate(rows[:HEADER_SEARCH]) if is_header(cells)), 0) if is_header else 0
-    above, rows = rows[:at], rows[at:]
+    found = next((i for i, (_, cells) in enumerate(rows[:HEADER_SEARCH]) if is_header(cells)), None) if is_header else 0
+    above, rows = rows[: found or 0], rows[found or 0 :]
     header_row = rows[0][0] if rows else 0
     refused = [c for c in refused if c.row >= header_row]
     merges, hidden, hidden_rows = _layout(raw, sheet, source)
+    _check_overlaps(merges, source)  # (so each cell is filled once at most: a merge costs the rows read in it)
     notes: list[RefusedCell] = []
     by_number = dict(above + rows)
     numbers = [number for number, _ in rows]  # in order: a tall merge costs the rows read, not its height
-    cells_left = len(numbers) * MAX_COLUMNS  # Excel's merges never overlap: each cell is filled once at most
     for min_col, min_row, max_col, max_row in merges:
         ref = _range_name(min_col, min_row, max_col, max_row)
         anchor = by_number.get(min_row, [])
         value = anchor[min_col - 1] if min_col - 1 < len(anchor) else ""
         if max_row < header_row or not value.strip():
             continue  # a title's formatting, or merged empty cells
-        if min_row <= header_row and max_row > min_row:
+        if found is not None and min_row <= header_row and max_row > min_row:  # (no header found: said otherwise)
+            into = (
+                "見出し行より上のセル（タイトルやメモ）が見出し行まで"
+                if min_row < header_row
+                else "見出しのセルが下の行と"
+            )
             message = (
-                f"{ref} のセルが見出し行（{header_row}行目）と別の行にまたがって結合されています。"
+                f"{ref} は、{into}結合されています（見出し行は{header_row}行目）。"
                 "結合を解除して、見出しは見出し行のセルだけに入れてください。"
             )
-            refused.append(RefusedCell(max(min_row, header_row), min_col - 1, message, max_col - min_col + 1))
+            refused.append(RefusedCell(header_row, min_col - 1, message, max_col - min_col + 1))
             continue
         if max_col > min_col:
             message = f"{ref} のセルが結合されています。結合を解除して、値を1つのセルに入れてください。"
             refused.append(RefusedCell(min_row, min_col - 1, message, max_col - min_col + 1))
             continue
         filled = numbers[bisect_right(numbers, min_row) : bisect_right(numbers, max_row)]  # the rows read in it
-        cells_left -= len(filled)
-        if cells_left < 0:
-            raise _unreadable(source, ValueError("merged ranges overlap"))
         for r in filled:
             cells = by_number[r]
             cells.extend([""] * (min_col - len(cells)))
@@ -228,6 +231,25 @@ def _read_sheet(raw: bytes, sheet: Any, source: str, is_header: Callable[[Sequen
             notes.append(RefusedCell(min_row, min_col - 1, message))
     below = frozenset(r for r in hidden_rows if r > header_row and r in by_number)
     return Sheet(rows, refused, notes, hidden, below, above)
+
+
+def _check_overlaps(merges: Sequence[tuple[int, int, int, int]], source: str) -> None:
+    """``FaqFormatError`` naming two merged ranges that overlap (Excel never saves them; a generated file might:
+    which value would a cell of both be?)."""
+    by_column: dict[int, list[tuple[int, int, int, int]]] = {}
+    for merge in merges:
+        for col in range(merge[0], min(merge[2], MAX_COLUMNS) + 1):
+            by_column.setdefault(col, []).append(merge)
+    for ranges in by_column.values():
+        ranges.sort(key=lambda m: m[1])
+        for first, second in pairwise(ranges):
+            if second[1] <= first[3]:
+                message = (
+                    f"結合されたセル {_range_name(*first)} と {_range_name(*second)} が重なっています"
+                    "（Excelでは作れない形です）。"
+                    "結合を解除して、値を各行に入れ直してから保存してください。"
+                )
+                raise FaqFormatError(source, [FormatProblem(second[1], None, message)], ENCODING)
 
 
 def _range_name(min_col: int, min_row: int, max_col: int, max_row: int) -> str:

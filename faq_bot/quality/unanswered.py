@@ -202,8 +202,10 @@ UNSETTLE_LIMIT = 2000
 
 def unsettle_unanswered(engine: Engine, chatlog: ChatLog, since: float) -> tuple[str, ...]:
     """After a rollback to a version built at ``since`` (epoch seconds): ask again the logged questions a publish
-    since then took off the list as answered (``settle_answered``), and put back on it the ones the FAQ served
-    now no longer answers (the alternate that answered them went with the rollback). The request ids put back.
+    since then took off their list (``settle_answered``), and put back the ones the FAQ served now no longer
+    answers, or answers again with the entry the visitor got (an answer to check: the alternate or entry that
+    answered it otherwise went with the rollback). The request ids put back; none when the FAQ served changes
+    meanwhile (a colleague's publish settles its own questions).
 
     Staff work: encoded on the lowest-priority bulk encoder, never in a visitor's way."""
     ids = chatlog.settled_since(since, UNSETTLE_LIMIT)
@@ -211,12 +213,18 @@ def unsettle_unanswered(engine: Engine, chatlog: ChatLog, since: float) -> tuple
     ids = [r for r in ids if r in asked]
     if not ids:
         return ()
+    got = chatlog.answered_with(ids)
     loaded = engine.current
     searches = loaded.search_many([asked[r][0] for r in ids], engine.bulk, categories=[asked[r][1] for r in ids])
-    lost = [r for r, s in zip(ids, searches, strict=True) if not _answers(loaded.reply(s), None)]
-    if lost:
+    lost = []
+    for r, search in zip(ids, searches, strict=True):
+        reply = loaded.reply(search)
+        if not _answers(reply, None) or (r in got and reply.hit is not None and reply.hit.entry.id == got[r]):
+            lost.append(r)
+    if lost and engine.current is loaded:
         chatlog.undismiss(lost, ("alternate",))
-    return tuple(lost)
+        return tuple(lost)
+    return ()
 
 
 def _answers(reply: Reply, entry_id: str | None) -> bool:

@@ -390,6 +390,17 @@ class ChatLog:
             out.update({r: (m, stored_categories(c)) for r, m, c in rows})
         return out
 
+    def answered_with(self, request_ids: Sequence[str]) -> dict[str, str]:
+        """The entry each of these replies answered with, by request id (replies that did not answer left out)."""
+        out: dict[str, str] = {}
+        for start in range(0, len(request_ids), 500):  # bounded IN lists
+            chunk = list(request_ids[start : start + 500])
+            query = sa.select(chats.c.request_id, chats.c.entry_id).where(
+                chats.c.request_id.in_(chunk), chats.c.decision == "answer", chats.c.entry_id.is_not(None)
+            )
+            out.update(self._read(partial(_pairs, query)))
+        return out
+
     def count(self, table: str = "chats") -> int:
         """Rows in one of the log's tables."""
         if table not in TABLES:

@@ -483,7 +483,8 @@ async def ui_rollback(
         restored = unsettle_after_rollback(publisher, chatlog, version)
         if restored:
             message += (
-                f" 追加した言い換えで回答していた{len(restored)}件の質問を、回答されなくなったため一覧に戻しました。"
+                f" 追加した言い換えやFAQで回答していた質問{len(restored)}件を、"
+                "その回答がなくなったため質問ログの一覧に戻しました。"
             )
         return _home_view(request, publisher, message=message)
 

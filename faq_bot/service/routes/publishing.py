@@ -92,7 +92,8 @@ async def rollback(body: schemas.RollbackRequest, publisher: PublisherDep, chatl
 
 def unsettle_after_rollback(publisher: Publisher, chatlog: ChatLog, version: Version) -> tuple[str, ...]:
     """``unsettle_unanswered`` after a rollback to ``version``: the request ids put back on their list (none when
-    the log is unavailable, a locked or full database: the rollback stands whatever the log does)."""
+    the log is unavailable, a locked or full database, or the check fails: the rollback stands whatever the log
+    does)."""
     since = version.built_seconds
     if since is None:
         return ()
@@ -100,7 +101,9 @@ def unsettle_after_rollback(publisher: Publisher, chatlog: ChatLog, version: Ver
         return unsettle_unanswered(publisher.engine, chatlog, since)
     except LogUnavailableError as exc:
         log.warning("rolled back, but the question log could not be checked again: %s", exc)
-        return ()
+    except Exception:  # the encoder or a search failing: the FAQ is rolled back all the same, and said so
+        log.exception("rolled back, but the question log could not be checked again")
+    return ()
 
 
 @publishing_api.get("/faq.tsv", summary="公開中のTSVをダウンロード", response_class=Response)

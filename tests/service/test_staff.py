@@ -406,7 +406,7 @@ def test_actions_on_the_log_come_back_to_the_same_page_and_failures_read_as_fail
     rolled = client.post("/admin/ui/rollback", data=_fields_of(rollback, "/admin/ui/rollback")).text
     assert (
         "に戻しました。" in rolled
-        and "追加した言い換えやFAQで回答していた質問1件を、その回答がなくなったため質問ログの一覧に戻しました。"
+        and "追加した言い換え（またはFAQ）で回答していた質問1件を、その回答がなくなったため質問ログの一覧に戻しました。"
         in rolled
     )
     assert written_log(client).count("dismissals") == 0 and "社員食堂はありますか" in client.get("/admin/log").text

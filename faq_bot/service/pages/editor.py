@@ -335,7 +335,7 @@ async def ui_publish(
             else "公開中の内容と同じため、変更はありません。"
         )
         if result.published and is_workbook_source(result.preview.faq.source):
-            message += " Excelで続けて編集するときは、公開中のFAQをダウンロードし直してください。"
+            message += "Excelで続けて編集するときは、公開中のFAQをダウンロードし直してください。"
         if dismiss:  # added as an alternate, or a new entry: the questions the FAQ answers now with it leave the list
             progress(Step("質問ログの質問を、公開したFAQで確かめています"))
             settled = settle_after_publish(publisher, chatlog, dismiss.split(","), dismiss_entry or None)
@@ -346,12 +346,12 @@ async def ui_publish(
                 message = LOG_NOT_SETTLED
             elif not settled.answered:
                 subject = "この質問は、まだ" if checking else "このグループの質問は、まだどれも"
-                message += f" {subject}{by}回答されません（一覧に残しています）。"
+                message += f"{subject}{by}回答されません（一覧に残しています）。"
             else:
-                message += f" {len(settled.answered)}件の質問に{by}回答するようになり、{listed}の一覧から外しました。"
+                message += f"{len(settled.answered)}件の質問に{by}回答するようになり、{listed}の一覧から外しました。"
                 if settled.still_open:
                     message += (
-                        f" {len(settled.still_open)}件はまだ{by}回答されないため、一覧に残しています"
+                        f"{len(settled.still_open)}件はまだ{by}回答されないため、一覧に残しています"
                         "（別の言い換えとして追加するか、対応不要にしてください）。"
                     )
             to_list = back if log_list(back) else UNANSWERED.path
@@ -483,7 +483,7 @@ async def ui_rollback(
         restored = unsettle_after_rollback(publisher, chatlog, version)
         if restored:
             message += (
-                f" 追加した言い換えやFAQで回答していた質問{len(restored)}件を、"
+                f"追加した言い換え（またはFAQ）で回答していた質問{len(restored)}件を、"
                 "その回答がなくなったため質問ログの一覧に戻しました。"
             )
         return _home_view(request, publisher, message=message)

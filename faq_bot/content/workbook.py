@@ -278,7 +278,7 @@ def _layout(
                 tag = element.tag.rsplit("}", 1)[-1]
                 if tag == "mergeCell":
                     bounds = range_boundaries(element.get("ref", ""))
-                    if None not in bounds:
+                    if None not in bounds and bounds[0] <= MAX_COLUMNS:  # (one right of the columns read: no matter)
                         merges.append(bounds)
                     if len(merges) > MAX_MERGES:
                         raise FaqFormatError(source, [FormatProblem(None, None, TOO_MANY_MERGES)], ENCODING)

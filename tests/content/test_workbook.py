@@ -153,6 +153,12 @@ def test_a_sheet_of_more_merges_than_a_faq_has_or_of_overlapping_ones_is_refused
         read_workbook(_edited(many, FOUR), "faq.xlsx")
     assert "結合されたセル" in caught.value.problems[0].message and "解除" in caught.value.problems[0].message
 
+    def far_right(sheet: Worksheet) -> None:  # formatting beyond the columns read is no matter
+        for row in range(2, 6):
+            sheet.merge_cells(f"BZ{row}:CA{row}")
+
+    assert [e.id for e in read_workbook(_edited(far_right, FOUR), "faq.xlsx").entries] == ["1", "2", "3", "4"]
+
     def overlapping(sheet: Worksheet) -> None:  # Excel never saves these; a generated file might
         sheet["B2"], sheet["B3"] = "利用登録", "支払い"
         sheet.merged_cells.add("B2:B4")  # (merge_cells would clear the cells under an earlier one)

@@ -437,7 +437,8 @@ def read_workbook(raw: bytes, source: str) -> Faq:
     try:
         faq = parse_rows(sheet.rows, source, ENCODING, sha)
     except FaqFormatError as exc:
-        found = _with_letters(exc.problems, header, sheet.hidden)
+        said = {(p.line, p.column) for p in refused}  # a cell refused (a date in the id) is not blamed twice
+        found = [p for p in _with_letters(exc.problems, header, sheet.hidden) if (p.line, p.column) not in said]
         exc.problems = sorted([*refused, *found], key=lambda p: p.line or 0)
         raise
     if refused:

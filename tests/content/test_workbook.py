@@ -71,6 +71,14 @@ def test_a_cell_excel_stored_as_a_date_or_a_time_is_refused_with_its_cell() -> N
     assert "日付・時刻（2026/1/5）" in by_cell[3, "D列（回答）"] and "文字列" in by_cell[3, "D列（回答）"]
     assert "（10:30）" in by_cell[4, "C列（質問）"]
 
+    def dated_id(sheet: Worksheet) -> None:
+        sheet["A3"] = dt.datetime(2026, 1, 5)  # an id typed as 1/5: a date, not an id
+
+    with pytest.raises(FaqFormatError) as caught:
+        read_workbook(_edited(dated_id, FOUR), "faq.xlsx")
+    assert [(p.line, p.column) for p in caught.value.problems] == [(3, "A列（id）")]  # once: why it was refused
+    assert "日付・時刻" in caught.value.problems[0].message
+
 
 def test_a_cell_merged_down_a_column_is_its_value_on_each_row_and_said_so() -> None:
     def merged(sheet: Worksheet) -> None:

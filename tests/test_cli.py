@@ -251,8 +251,17 @@ def test_versions_lists_what_is_kept_and_published_and_rollback_serves_a_kept_ve
     assert main(["rollback", "000000000000"]) == 1
     assert "「000000000000」は保存されていません" in capsys.readouterr().err
 
+    # A question the edited version was said to answer (settled by a publish): the rollback asks it again.
+    from faq_bot.storage.chatlog import ChatLog, ChatRecord
+    from faq_bot.storage.database import Database
+
+    chatlog = ChatLog(Database.sqlite(tmp_path / "log.sqlite3"))
+    chatlog.write([ChatRecord("r-canteen", "社員食堂はありますか", "escalate", None, 0.1, "v1")])
+    chatlog.dismiss(["r-canteen"], "alternate")
     assert main(["rollback", first[0]]) == 0
-    assert f"バージョン {first[0]} に戻しました" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"バージョン {first[0]} に戻しました" in out and "質問1件を、質問ログの一覧に戻しました" in out
+    assert chatlog.count("dismissals") == 0
     assert faq.read_bytes() == original  # the kept version's file is back on disk
     assert main(["rollback", first[0]]) == 0  # the live version: nothing to do, nothing recorded
     assert "公開中です" in capsys.readouterr().out

@@ -155,7 +155,12 @@ def cmd_versions(args: argparse.Namespace) -> int:
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
-    """Serve a kept version again, after printing what it changes (or only that, with --dry-run)."""
+    """Serve a kept version again, after printing what it changes (or only that, with --dry-run); the logged
+    questions an alternate or entry published since answered, and no longer does, go back on their list."""
+    from faq_bot.quality.unanswered import unsettle_after_rollback
+    from faq_bot.runtime import databases
+    from faq_bot.storage.chatlog import ChatLog
+
     settings = settings_from(args)
     publisher = _publisher(settings)
     try:
@@ -170,9 +175,13 @@ def cmd_rollback(args: argparse.Namespace) -> int:
             print("（試行のみ: 戻していません）")
             return 0
         publisher.rollback(build_id, progress=printing(say))
+        say("質問ログの質問を、戻したFAQで確かめています")
+        restored = unsettle_after_rollback(publisher.engine, ChatLog(databases(settings).log), version.built_seconds)
     finally:
         publisher.engine.close()
     print(f"バージョン {version.faq_version} に戻しました。起動中のサーバーは数秒以内に切り替わります。")
+    if restored:
+        print(f"追加した言い換え（またはFAQ）で回答していた質問{len(restored)}件を、質問ログの一覧に戻しました。")
     return 0
 
 

@@ -227,6 +227,21 @@ def unsettle_unanswered(engine: Engine, chatlog: ChatLog, since: float) -> tuple
     return ()
 
 
+def unsettle_after_rollback(engine: Engine, chatlog: ChatLog, built: float | None) -> tuple[str, ...]:
+    """``unsettle_unanswered`` after a rollback to a version built at ``built`` (epoch seconds; None: unknown, nothing
+    is asked): the request ids put back on their list, none when the log is unavailable (a locked or full database)
+    or the check fails: the rollback stands whatever the log does."""
+    if built is None:
+        return ()
+    try:
+        return unsettle_unanswered(engine, chatlog, built)
+    except LogUnavailableError as exc:
+        log.warning("rolled back, but the question log could not be checked again: %s", exc)
+    except Exception:  # the encoder or a search failing: the FAQ is rolled back all the same
+        log.exception("rolled back, but the question log could not be checked again")
+    return ()
+
+
 def _answers(reply: Reply, entry_id: str | None) -> bool:
     """True when a reply answers (with the entry ``entry_id``, if given)."""
     if reply.decision != Decision.ANSWER:

@@ -22,6 +22,7 @@ from faq_bot.errors import DatabaseError, FaqBotError, FaqFormatError, NotFoundE
 from faq_bot.localtime import local_time
 from faq_bot.progress import Progress, Step
 from faq_bot.publishing.publisher import Publisher
+from faq_bot.quality.unanswered import unsettle_after_rollback
 from faq_bot.service.auth import COOKIE, AdminPageRoute
 from faq_bot.service.deps import AuthDep, ChatLogDep, PublisherDep, StagingDep
 from faq_bot.service.handlers import FORM_PAGES
@@ -34,7 +35,6 @@ from faq_bot.service.pages.logged import (
     log_list,
     read_logged,
 )
-from faq_bot.service.routes.publishing import unsettle_after_rollback
 from faq_bot.service.routes.staff import LOG_NOT_SETTLED, settle_after_publish
 from faq_bot.service.streaming import View, with_progress
 from faq_bot.service.templating import render
@@ -480,7 +480,7 @@ async def ui_rollback(
             return _home_view(request, publisher, message=str(exc))
         message = f"バージョン {version.faq_version}（{local_time(version.built_at, zone)}）に戻しました。"
         progress(Step("質問ログの質問を、戻したFAQで確かめています"))
-        restored = unsettle_after_rollback(publisher, chatlog, version)
+        restored = unsettle_after_rollback(publisher.engine, chatlog, version.built_seconds)
         if restored:
             message += (
                 f"追加した言い換え（またはFAQ）で回答していた質問{len(restored)}件を、"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, UploadFile
@@ -10,17 +9,12 @@ from fastapi.responses import Response
 
 from faq_bot.content.faq import charset_of
 from faq_bot.content.workbook import XLSX_MEDIA_TYPE, excel_tsv, write_workbook
-from faq_bot.errors import LogUnavailableError
-from faq_bot.publishing.publisher import Publisher, Version
-from faq_bot.quality.unanswered import unsettle_unanswered
+from faq_bot.quality.unanswered import unsettle_after_rollback
 from faq_bot.service import schemas
 from faq_bot.service.auth import AdminApiRoute
 from faq_bot.service.deps import ChatLogDep, PublisherDep
 from faq_bot.service.offload import in_background
 from faq_bot.service.uploads import as_tsv, as_uploaded, origin_of, read_upload
-from faq_bot.storage.chatlog import ChatLog
-
-log = logging.getLogger("faq_bot.service")
 
 ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": schemas.ErrorReply, "description": "認証が必要"},
@@ -86,24 +80,8 @@ async def rollback(body: schemas.RollbackRequest, publisher: PublisherDep, chatl
     """Serve a kept version again, with the same atomic swap; the logged questions an alternate published since
     answered, and no longer does, go back on their list."""
     version = await in_background(publisher.rollback, body.build_id)
-    await in_background(unsettle_after_rollback, publisher, chatlog, version)
+    await in_background(unsettle_after_rollback, publisher.engine, chatlog, version.built_seconds)
     return schemas.VersionOut.of(version)
-
-
-def unsettle_after_rollback(publisher: Publisher, chatlog: ChatLog, version: Version) -> tuple[str, ...]:
-    """``unsettle_unanswered`` after a rollback to ``version``: the request ids put back on their list (none when
-    the log is unavailable, a locked or full database, or the check fails: the rollback stands whatever the log
-    does)."""
-    since = version.built_seconds
-    if since is None:
-        return ()
-    try:
-        return unsettle_unanswered(publisher.engine, chatlog, since)
-    except LogUnavailableError as exc:
-        log.warning("rolled back, but the question log could not be checked again: %s", exc)
-    except Exception:  # the encoder or a search failing: the FAQ is rolled back all the same, and said so
-        log.exception("rolled back, but the question log could not be checked again")
-    return ()
 
 
 @publishing_api.get("/faq.tsv", summary="公開中のTSVをダウンロード", response_class=Response)

@@ -55,16 +55,21 @@ class PublishConflictError(FaqBotError):
 class StaleFileError(FaqBotError):
     """A file made from an older FAQ version would undo what was published since (answered 409, with the ids)."""
 
-    def __init__(self, undone: Sequence[str], conflicts: Sequence[str], *, known: bool = True) -> None:
+    def __init__(
+        self, undone: Sequence[str], conflicts: Sequence[str], *, known: bool = True, order: bool = False
+    ) -> None:
         self.undone = list(undone)
         self.conflicts = list(conflicts)
         self.known = known
+        self.order = order
         if not known:
             what = "その版はもう保存されていないため、その後の変更を元に戻さないか確かめられません"
         else:
             parts = [f"その後に公開された変更を元に戻すFAQ（id: {_some(self.undone)}）"] if self.undone else []
             if self.conflicts:
                 parts.append(f"その後に公開された内容と違う内容に変えたFAQ（id: {_some(self.conflicts)}）")
+            if order:
+                parts.append("その後に公開された並び順の変更を元に戻す並び順")
             what = "、".join(parts) + "があります"
         super().__init__(
             f"このファイルは公開中とは別の版から作られており、{what}。"

@@ -176,11 +176,18 @@ def cmd_rollback(args: argparse.Namespace) -> int:
             return 0
         publisher.rollback(build_id, progress=printing(say))
         say("質問ログの質問を、戻したFAQで確かめています")
-        restored = unsettle_after_rollback(publisher.engine, ChatLog(databases(settings).log), version.built_seconds)
+        chatlog = ChatLog(databases(settings).log)
+        restored = unsettle_after_rollback(
+            publisher.engine, chatlog, version.faq_version, version.built_seconds, publisher.recent
+        )
     finally:
         publisher.engine.close()
     print(f"バージョン {version.faq_version} に戻しました。起動中のサーバーは数秒以内に切り替わります。")
-    if restored:
+    if restored is None:
+        print(
+            "質問ログを確かめられませんでした（戻した版では回答されない質問が、一覧から外れたままのことがあります）。"
+        )
+    elif restored:
         print(f"追加した言い換え（またはFAQ）で回答していた質問{len(restored)}件を、質問ログの一覧に戻しました。")
     return 0
 

@@ -66,11 +66,12 @@ class Drift:
     conflicts: tuple[DriftEntry, ...] = ()  # published since, and changed otherwise by the file
     since: int = 0  # entries the live FAQ changed since the origin (the file may already have some of them)
     origin_built_at: str = ""  # when the origin was built (ISO time), for people
+    order_undone: bool = False  # the entries were reordered since, and the file puts them in another order
 
     @property
     def harmful(self) -> bool:
         """True when publishing the file would lose something published since (or cannot be told)."""
-        return not self.known or bool(self.undone or self.conflicts)
+        return not self.known or bool(self.undone or self.conflicts or self.order_undone)
 
 
 def _by_id(entries: Sequence[FaqEntry]) -> dict[str, FaqEntry]:
@@ -110,7 +111,25 @@ def drift(
             undone.append(DriftEntry(i, question, _change(old, now)))
         elif not same_entry(mine, now):
             conflicts.append(DriftEntry(i, question, _change(old, now), _change(old, mine)))
-    return Drift(origin, True, tuple(undone), tuple(conflicts), since, built_at)
+    return Drift(origin, True, tuple(undone), tuple(conflicts), since, built_at, _order_undone(before, live, file))
+
+
+def _shared_order(
+    before: Sequence[FaqEntry], live: Sequence[FaqEntry], file: Sequence[FaqEntry]
+) -> tuple[list[str], list[str], list[str]]:
+    """The order of the entries all three versions have, in each of them."""
+    common = {e.id for e in before} & {e.id for e in live} & {e.id for e in file}
+
+    def order(entries: Sequence[FaqEntry]) -> list[str]:
+        return [e.id for e in entries if e.id in common]
+
+    return order(before), order(live), order(file)
+
+
+def _order_undone(before: Sequence[FaqEntry], live: Sequence[FaqEntry], file: Sequence[FaqEntry]) -> bool:
+    """True when the entries were reordered since the origin and the file has them in another order."""
+    origin_order, live_order, file_order = _shared_order(before, live, file)
+    return live_order != origin_order and file_order != live_order
 
 
 def unknown_drift(origin: str) -> Drift:
@@ -167,27 +186,32 @@ def _in_file_order(
     """``out`` in the file's order when the file reordered the entries all three versions have and the live FAQ
     kept their order (a reorder is the file's own change, as an edit is); else as it is (the live order: a reorder
     published since is kept). An entry the file does not have (added since) stays behind the one it follows."""
-    common = {e.id for e in before} & {e.id for e in live} & {e.id for e in file}
-
-    def order(entries: Sequence[FaqEntry]) -> list[str]:
-        return [e.id for e in entries if e.id in common]
-
-    if order(file) == order(before) or order(live) != order(before):
+    origin_order, live_order, file_order = _shared_order(before, live, file)
+    if file_order == origin_order or live_order != origin_order:
         return out
-    rank = {e.id: k for k, e in enumerate(file)}
+    common = set(origin_order)
+    # Where the file puts each entry: by id for the entries all three have, else by content (an entry both sides
+    # added under one id is two entries; the file's, renumbered, stands where the file put it).
+    by_content = {_content(e): k for k, e in enumerate(file)}
+    by_id = {e.id: k for k, e in enumerate(file) if e.id in common}
+
+    def place(e: FaqEntry) -> int | None:
+        return by_id[e.id] if e.id in by_id else by_content.get(_content(e))
+
     head: list[FaqEntry] = []
-    behind: dict[str, list[FaqEntry]] = {}
-    previous: str | None = None
-    for e in out:
-        if e.id in rank:
-            previous = e.id
-            behind[e.id] = []
-        elif previous is None:
+    behind: dict[int, list[FaqEntry]] = {}
+    placed: list[tuple[int, int, FaqEntry]] = []
+    for n, e in enumerate(out):
+        at = place(e)
+        if at is not None:
+            placed.append((at, n, e))
+            behind[n] = []
+        elif not placed:
             head.append(e)
         else:
-            behind[previous].append(e)
-    placed = sorted((e for e in out if e.id in rank), key=lambda e: rank[e.id])
-    return head + [x for e in placed for x in (e, *behind[e.id])]
+            behind[placed[-1][1]].append(e)
+    placed.sort(key=lambda p: (p[0], p[1]))
+    return head + [x for _, n, e in placed for x in (e, *behind[n])]
 
 
 def renumbered(file: Sequence[FaqEntry], result: Sequence[FaqEntry]) -> dict[str, str]:

@@ -306,7 +306,7 @@ class Publisher:
                     drifted = self.drift_since(origin, faq.entries)
                     if not dry_run and not overwrite and drifted.harmful:  # refused before anything is built
                         raise StaleFileError([e.id for e in drifted.undone], [e.id for e in drifted.conflicts],
-                                             known=drifted.known)  # fmt: skip
+                                             known=drifted.known, order=drifted.order_undone)  # fmt: skip
                 prepared = self._prepare(faq, say)
                 built, preview = prepared.built, replace(prepared.preview, drift=drifted)
                 if not dry_run:

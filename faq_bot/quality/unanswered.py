@@ -14,16 +14,18 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from bisect import bisect_right
 from collections import OrderedDict
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from itertools import islice
 
-from faq_bot.errors import LogUnavailableError
+from faq_bot.errors import DatabaseError, LogUnavailableError
 from faq_bot.quality.grouping import GROUP_SIMILARITY, Kept, QuestionGroup, QuestionGrouper, search_key, summary
 from faq_bot.retrieval.decision import Decision, Reply
 from faq_bot.retrieval.engine import Engine
 from faq_bot.storage.chatlog import ChatLog, LoggedQuestion, pack_vector, unpack_vectors
+from faq_bot.storage.history import PublishEvent
 
 log = logging.getLogger("faq_bot.quality")
 #: Rows are written a little after they are asked (a queue per replica): each refresh reads again
@@ -200,46 +202,78 @@ def settle_answered(
 UNSETTLE_LIMIT = 2000
 
 
-def unsettle_unanswered(engine: Engine, chatlog: ChatLog, since: float) -> tuple[str, ...]:
+def unsettle_unanswered(
+    engine: Engine, chatlog: ChatLog, since: float, away: Callable[[float], bool] | None = None
+) -> tuple[str, ...]:
     """After a rollback to a version built at ``since`` (epoch seconds): ask again the logged questions a publish
-    since then took off their list (``settle_answered``), and put back the ones the FAQ served now no longer
-    answers, or answers again with the entry the visitor got (an answer to check: the alternate or entry that
-    answered it otherwise went with the rollback). The request ids put back; none when the FAQ served changes
-    meanwhile (a colleague's publish settles its own questions).
+    since then took off their list (``settle_answered``) while another version was served (``away``: True for a
+    time it was; None: any time), and put back the ones the FAQ served now no longer answers, or answers again with
+    the entry the visitor got (an answer to check: the alternate or entry that answered it otherwise went with the
+    rollback). The request ids put back. Asked again, up to three times, when the FAQ served changes meanwhile.
 
     Staff work: encoded on the lowest-priority bulk encoder, never in a visitor's way."""
-    ids = chatlog.settled_since(since, UNSETTLE_LIMIT)
-    asked = chatlog.asked_of(ids)
-    ids = [r for r in ids if r in asked]
+    settled = chatlog.settled_since(since, UNSETTLE_LIMIT)
+    asked = chatlog.asked_of([r for r, _ in settled])
+    ids = [r for r, t in settled if r in asked and (away is None or away(t))]
     if not ids:
         return ()
     got = chatlog.answered_with(ids)
-    loaded = engine.current
-    searches = loaded.search_many([asked[r][0] for r in ids], engine.bulk, categories=[asked[r][1] for r in ids])
-    lost = []
-    for r, search in zip(ids, searches, strict=True):
-        reply = loaded.reply(search)
-        if not _answers(reply, None) or (r in got and reply.hit is not None and reply.hit.entry.id == got[r]):
-            lost.append(r)
-    if lost and engine.current is loaded:
-        chatlog.undismiss(lost, ("alternate",))
-        return tuple(lost)
+    for _ in range(3):
+        loaded = engine.current
+        searches = loaded.search_many([asked[r][0] for r in ids], engine.bulk, categories=[asked[r][1] for r in ids])
+        lost = []
+        for r, search in zip(ids, searches, strict=True):
+            reply = loaded.reply(search)
+            if not _answers(reply, None) or (r in got and reply.hit is not None and reply.hit.entry.id == got[r]):
+                lost.append(r)
+        if engine.current is loaded:  # (else a colleague published meanwhile: asked of what is served now)
+            if lost:
+                chatlog.undismiss(lost, ("alternate",))
+            return tuple(lost)
     return ()
 
 
-def unsettle_after_rollback(engine: Engine, chatlog: ChatLog, built: float | None) -> tuple[str, ...]:
-    """``unsettle_unanswered`` after a rollback to a version built at ``built`` (epoch seconds; None: unknown, nothing
-    is asked): the request ids put back on their list, none when the log is unavailable (a locked or full database)
-    or the check fails: the rollback stands whatever the log does."""
+def unsettle_after_rollback(
+    engine: Engine,
+    chatlog: ChatLog,
+    version: str,
+    built: float | None,
+    history: Callable[[int], Sequence[PublishEvent] | None],
+) -> tuple[str, ...] | None:
+    """``unsettle_unanswered`` after a rollback to ``version``, built at ``built`` (epoch seconds; None: unknown,
+    nothing is asked), with the publish history (``history(limit)``, newest first) telling when another version was
+    served. The request ids put back on their list; None when the log cannot be checked (a locked or full database,
+    the encoder failing): the rollback stands whatever the log does."""
     if built is None:
         return ()
     try:
-        return unsettle_unanswered(engine, chatlog, built)
+        try:
+            events = history(HISTORY_READ)
+        except DatabaseError as exc:  # without it: every question settled since the build is asked again
+            log.warning("the publish history cannot be read: %s", exc)
+            events = None
+        return unsettle_unanswered(engine, chatlog, built, _served_otherwise(events, version) if events else None)
     except LogUnavailableError as exc:
         log.warning("rolled back, but the question log could not be checked again: %s", exc)
     except Exception:  # the encoder or a search failing: the FAQ is rolled back all the same
         log.exception("rolled back, but the question log could not be checked again")
-    return ()
+    return None
+
+
+#: Publish history events read to tell which version was served when (all that are kept).
+HISTORY_READ = 500
+
+
+def _served_otherwise(events: Sequence[PublishEvent], version: str) -> Callable[[float], bool]:
+    """True for a time another version than ``version`` was served (or one before the history: not known)."""
+    steps = sorted((e.created, e.faq_version) for e in events)
+    times = [t for t, _ in steps]
+
+    def away(moment: float) -> bool:
+        at = bisect_right(times, moment) - 1
+        return at < 0 or steps[at][1] != version
+
+    return away
 
 
 def _answers(reply: Reply, entry_id: str | None) -> bool:

@@ -148,7 +148,7 @@ def _faq_bot_response(request: Request, exc: Exception) -> Response:
         return _detail(404, str(exc))
     if isinstance(exc, StaleFileError):  # told apart from a publish race (which a client may simply retry)
         body = {"detail": str(exc), "reason": "stale_file", "undone": exc.undone, "conflicts": exc.conflicts,
-                "origin_known": exc.known}  # fmt: skip
+                "origin_known": exc.known, "order_undone": exc.order}  # fmt: skip
         return JSONResponse(body, status_code=409)
     if isinstance(exc, PublishConflictError):
         return _detail(409, str(exc))

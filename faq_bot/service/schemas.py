@@ -240,6 +240,7 @@ class DriftOut(BaseModel):
     since: int = Field(description="その後の公開で変わったFAQの数")
     undone: list[DriftEntryOut] = Field(description="このファイルを公開すると元に戻る、その後の変更")
     conflicts: list[DriftEntryOut] = Field(description="その後の公開とこのファイルの両方で、違う内容に変えたFAQ")
+    order_undone: bool = Field(False, description="true: その後に公開された並び順の変更が、このファイルで元に戻る")
 
     @classmethod
     def of(cls, d: Drift) -> DriftOut:
@@ -253,7 +254,7 @@ class DriftOut(BaseModel):
 
         return cls(
             origin=d.origin, origin_built_at=d.origin_built_at, known=d.known, since=d.since, undone=out(d.undone),
-            conflicts=out(d.conflicts),
+            conflicts=out(d.conflicts), order_undone=d.order_undone,
         )  # fmt: skip
 
 
@@ -265,6 +266,7 @@ class StaleFileReply(BaseModel):
     undone: list[str] = Field(description="このファイルを公開すると、その後の変更が元に戻るFAQのid")
     conflicts: list[str] = Field(description="その後の公開とこのファイルの両方で、違う内容に変えたFAQのid")
     origin_known: bool = Field(description="false: 元になった版がもう保存されておらず、比べられない")
+    order_undone: bool = Field(False, description="true: その後に公開された並び順の変更が、このファイルで元に戻る")
 
 
 class VersionOut(BaseModel):

@@ -566,16 +566,17 @@ class ChatLog:
             dismissals.c.request_id.in_(ids), dismissals.c.reason == reason
         )).all()))  # fmt: skip
 
-    def settled_since(self, since: float, limit: int) -> list[str]:
+    def settled_since(self, since: float, limit: int) -> list[tuple[str, float]]:
         """The questions taken off their list since ``since`` (epoch seconds) because a published alternate or entry
-        answered them, the most recent first (at most ``limit``): what a rollback past that publish may bring back."""
+        answered them, and when, the most recent first (at most ``limit``): what a rollback past that publish may
+        bring back."""
         query = (
-            sa.select(dismissals.c.request_id)
+            sa.select(dismissals.c.request_id, dismissals.c.created)
             .where(dismissals.c.reason == "alternate", dismissals.c.created >= since)
             .order_by(dismissals.c.created.desc(), dismissals.c.request_id)
             .limit(limit)
         )
-        return list(self._read(lambda conn: conn.scalars(query).all()))
+        return [(str(r), float(t)) for r, t in self._read(lambda conn: conn.execute(query).all())]
 
     def undismiss(self, request_ids: list[str], reasons: tuple[Reason, ...] = UNDOABLE) -> int:
         """Put questions dealt with for one of ``reasons`` back on their list (an undo of 対応不要 or 確認済み)."""

@@ -120,3 +120,35 @@ def test_a_reorder_made_in_the_file_is_kept_by_the_merge_unless_the_live_faq_was
     reordered_live = [B, A, C]  # someone reordered since: the live order stands
     assert ids(merged(ORIGIN, reordered_live, mine)) == ["2", "1", "3"]
     assert ids(merged(ORIGIN, live, ORIGIN)) == ["1", "2", "4", "3"]  # the file did not reorder: the live order
+
+
+def test_under_a_reorder_two_new_entries_of_one_id_stand_where_each_side_put_them() -> None:
+    d = FaqEntry("4", "注文", "注文履歴を見られますか", "マイページから見られます。")
+    origin = [A, B, C, d]
+    colleague = FaqEntry("5", "会員", "パスワードを忘れました", "ログイン画面から再設定できます。")
+    mine = FaqEntry("5", "注文", "注文を変更できますか", "発送前なら変更できます。")
+    live = [A, colleague, B, C, d]  # the colleague added 5 after 1
+    file = [mine, d, C, B, A]  # the editor put their own 5 first and turned the rest around
+    both = merged(origin, live, file, {"5": Keep.BOTH})
+    assert [(e.id, e.question) for e in both] == [
+        ("6", mine.question),  # the file's, renumbered, where the file put it
+        ("4", d.question),
+        ("3", C.question),
+        ("2", B.question),
+        ("1", A.question),
+        ("5", colleague.question),  # the colleague's stays behind the entry it followed
+    ]
+    kept_live = merged(origin, live, file, {"5": Keep.LIVE})
+    assert ids(kept_live) == ["4", "3", "2", "1", "5"]  # the colleague's 5 is not the file's 5: not moved to the top
+
+
+def test_a_file_that_would_undo_a_reorder_published_since_is_harmful_and_says_so() -> None:
+    reordered = [C, A, B]  # a colleague moved 3 to the top
+    d = drift("abc123", ORIGIN, reordered, [edited(A, "マイページから退会できます。"), B, C])
+    assert d.order_undone and d.harmful and d.undone == () and d.conflicts == ()
+    assert ids(merged(ORIGIN, reordered, [edited(A, "マイページから退会できます。"), B, C])) == ["3", "1", "2"]
+    assert not drift("abc123", ORIGIN, reordered, [C, A, B]).order_undone  # the file has the new order already
+    assert not drift("abc123", ORIGIN, ORIGIN, [C, A, B]).order_undone  # the file's own reorder
+    from faq_bot.errors import StaleFileError
+
+    assert "並び順の変更を元に戻す" in str(StaleFileError([], [], order=True))

@@ -9,7 +9,14 @@ import pytest
 
 from faq_bot.quality import unanswered as unanswered_module
 from faq_bot.quality.grouping import summary
-from faq_bot.quality.unanswered import UnansweredQuestions, settle_answered, unsettle_unanswered
+from faq_bot.errors import DatabaseError
+from faq_bot.quality.unanswered import (
+    UnansweredQuestions,
+    settle_answered,
+    unsettle_after_rollback,
+    unsettle_unanswered,
+)
+from faq_bot.storage.history import PublishEvent
 from faq_bot.retrieval.engine import Engine
 from faq_bot.storage.chatlog import ChatLog, ChatRecord, pack_vector
 from faq_bot.storage.database import Database
@@ -143,6 +150,11 @@ def test_paging_through_an_unchanged_log_groups_once(
         assert unanswered.page(days=0, containing="駐車場").total_groups == 1
         assert unanswered.page(days=0, got="escalate").total_groups == 2
     assert len(counted) == 2 + 2
+    for words in ("駐車場", "食堂", "喫煙", "場所", "台数", "の"):  # more filters than are kept: the oldest go
+        unanswered.page(days=0, containing=words)
+    assert len(unanswered._kept) == unanswered_module.LISTS_KEPT
+    unanswered.page(days=0, containing="の")  # the latest is kept
+    assert len(counted) == 2 + 2 + 5  # (駐車場 was kept already)
 
 
 def test_a_question_is_settled_only_when_answered_with_the_entry_it_was_added_to(
@@ -176,6 +188,32 @@ def test_after_a_rollback_only_the_questions_settled_since_that_the_faq_no_longe
     # escalated again, or answered again with the entry the visitor got (4: an answer to check again)
     assert set(unsettle_unanswered(fake_engine, chatlog, 0.0)) == {lost.request_id, to_check.request_id}
     assert chatlog.count("dismissals") == 2
+
+
+def test_a_rollback_asks_again_only_what_was_settled_while_another_version_was_served(
+    fake_engine: Engine, chatlog: ChatLog
+) -> None:
+    to_check = replace(asked(fake_engine, "クレジットカードは使えますか", "answer"), entry_id="4")
+    later = replace(asked(fake_engine, "社員食堂はありますか"), request_id="later")
+    chatlog.write([to_check, later])
+    chatlog.dismiss([to_check.request_id], "alternate")  # settled by the publish of the version gone back to
+    settled_at = chatlog.settled_since(0.0, 10)[0][1]
+    chatlog.dismiss([later.request_id], "alternate")  # settled while the next version was served
+    events = [  # newest first, as the history gives them
+        PublishEvent("publish", "b2", "next", "file.tsv", 5, created=settled_at + 0.0005),
+        PublishEvent("publish", "b1", "target", "file.tsv", 5, created=settled_at - 1),
+    ]
+    restored = unsettle_after_rollback(fake_engine, chatlog, "target", settled_at - 2, lambda limit: events)
+    assert restored == (later.request_id,)  # the question settled by the target's own publish is left settled
+
+    def broken(limit: int) -> list[PublishEvent]:
+        raise DatabaseError("locked")
+
+    chatlog.dismiss([later.request_id], "alternate")  # without the history: all since the build, asked again
+    assert set(unsettle_after_rollback(fake_engine, chatlog, "target", settled_at - 2, broken) or ()) == {
+        to_check.request_id, later.request_id
+    }
+    assert unsettle_after_rollback(fake_engine, chatlog, "target", None, broken) == ()
 
 
 def test_a_question_narrowed_to_categories_is_asked_again_in_them_and_a_gone_category_is_left_out(

@@ -495,6 +495,27 @@ def test_an_old_excel_download_uploaded_after_a_colleagues_publish_warns_refuses
     assert "毎月20日頃に発行します。" in tsv  # and the editor's change is live
 
 
+def test_an_old_excel_download_would_undo_a_reorder_published_since_and_is_refused_and_merged_in_the_live_order(
+    logged_in_client: TestClient,
+) -> None:
+    client = logged_in_client
+    old = client.get("/admin/faq.xlsx").content
+    header, *rows = SMALL_FAQ.splitlines(keepends=True)
+    assert upload(client, "".join([header, rows[5], *rows[:5]]).encode()).json()["published"]  # 6 to the top
+    files = {"file": ("faq.xlsx", _edited_workbook(old, "1", "毎月20日頃に発行します。"))}
+    refused = client.post("/admin/faq", files=files, headers=ADMIN_AUTH)
+    body = refused.json()
+    assert refused.status_code == 409 and body["order_undone"] and body["undone"] == [] and "並び順" in body["detail"]
+    csrf = csrf_of(client.get("/admin").text)
+    page = client.post("/admin/ui/upload", data={"csrf": csrf}, files=files).text
+    assert "その後にFAQの並び順が変えられています" in page and "変更0件" not in page
+    staged = re.search(MERGE_FORM, page, re.S)
+    assert staged
+    merge = client.post("/admin/ui/merge", data={"csrf": csrf, "staged": staged[1], "origin": staged[2],
+                                                 "filename": "faq.xlsx"}).text  # fmt: skip
+    assert "追加 0件・削除 0件・変更 1件。" in merge  # no 並び順: the live order stands
+
+
 def test_a_conflict_is_settled_as_the_editor_chooses_and_a_clash_is_told_by_entry_not_by_line(
     logged_in_client: TestClient,
 ) -> None:

@@ -94,6 +94,19 @@ def test_unanswered_lists_escalations_and_unopened_suggestions(database: Databas
     }
 
 
+def test_what_a_publish_settled_is_read_back_with_when_and_the_entries_answered_with(database: Database) -> None:
+    log = ChatLog(database)
+    for i, decision, entry in ((1, "answer", "3"), (2, "escalate", "4"), (3, "suggest", "5")):
+        log.record_chat(record(i, decision, entry))
+    before = time.time()
+    log.dismiss(["r1", "r2"], "alternate")
+    log.dismiss(["r3"], "dismissed")  # staff's, not a publish's
+    settled = log.settled_since(before - 1, 10)
+    assert sorted(r for r, _ in settled) == ["r1", "r2"] and all(t >= before - 1 for _, t in settled)
+    assert log.settled_since(time.time() + 60, 10) == [] and len(log.settled_since(0.0, 1)) == 1
+    assert log.answered_with(["r1", "r2", "r3", "nope"]) == {"r1": "3"}  # only the replies that answered
+
+
 def test_doubtful_answers_are_answers_under_the_level_or_rated_down_and_not_yet_dealt_with(database: Database) -> None:
     log = ChatLog(database)
     now = time.time()

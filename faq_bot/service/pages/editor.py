@@ -90,6 +90,11 @@ def _problems_view(request: Request, publisher: Publisher, exc: FaqFormatError, 
     return _home_view(request, publisher, format_error=exc, problems=problems, **ctx)
 
 
+#: After a rollback whose check of the question log failed (the rollback itself went through).
+LOG_NOT_CHECKED = "".join((
+    "ただし質問ログを確かめられなかったため、戻した版では回答されない質問が、",
+    "質問ログの一覧から外れたままのことがあります。",
+))  # fmt: skip
 #: Said when the live FAQ changed between a preview and its confirmation (someone else published).
 CHANGED_SINCE = "確認のあとで公開中のFAQが変わりました（別の人の公開など）。もう一度、差分を確認してください。"
 #: The publish form sent again (the page reloaded) after it published: nothing to do, and nothing went wrong.
@@ -480,8 +485,12 @@ async def ui_rollback(
             return _home_view(request, publisher, message=str(exc))
         message = f"バージョン {version.faq_version}（{local_time(version.built_at, zone)}）に戻しました。"
         progress(Step("質問ログの質問を、戻したFAQで確かめています"))
-        restored = unsettle_after_rollback(publisher.engine, chatlog, version.built_seconds)
-        if restored:
+        restored = unsettle_after_rollback(
+            publisher.engine, chatlog, version.faq_version, version.built_seconds, publisher.recent
+        )
+        if restored is None:
+            message += LOG_NOT_CHECKED
+        elif restored:
             message += (
                 f"追加した言い換え（またはFAQ）で回答していた質問{len(restored)}件を、"
                 "その回答がなくなったため質問ログの一覧に戻しました。"

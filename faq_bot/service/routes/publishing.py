@@ -80,7 +80,9 @@ async def rollback(body: schemas.RollbackRequest, publisher: PublisherDep, chatl
     """Serve a kept version again, with the same atomic swap; the logged questions an alternate published since
     answered, and no longer does, go back on their list."""
     version = await in_background(publisher.rollback, body.build_id)
-    await in_background(unsettle_after_rollback, publisher.engine, chatlog, version.built_seconds)
+    await in_background(
+        unsettle_after_rollback, publisher.engine, chatlog, version.faq_version, version.built_seconds, publisher.recent
+    )
     return schemas.VersionOut.of(version)
 
 

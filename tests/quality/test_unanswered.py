@@ -7,19 +7,19 @@ from pathlib import Path
 
 import pytest
 
+from faq_bot.errors import DatabaseError
 from faq_bot.quality import unanswered as unanswered_module
 from faq_bot.quality.grouping import summary
-from faq_bot.errors import DatabaseError
 from faq_bot.quality.unanswered import (
     UnansweredQuestions,
     settle_answered,
     unsettle_after_rollback,
     unsettle_unanswered,
 )
-from faq_bot.storage.history import PublishEvent
 from faq_bot.retrieval.engine import Engine
 from faq_bot.storage.chatlog import ChatLog, ChatRecord, pack_vector
 from faq_bot.storage.database import Database
+from faq_bot.storage.history import PublishEvent
 from tests.fakes import FakeEmbedder
 from tests.waiting import wait_until
 
@@ -211,7 +211,8 @@ def test_a_rollback_asks_again_only_what_was_settled_while_another_version_was_s
 
     chatlog.dismiss([later.request_id], "alternate")  # without the history: all since the build, asked again
     assert set(unsettle_after_rollback(fake_engine, chatlog, "target", settled_at - 2, broken) or ()) == {
-        to_check.request_id, later.request_id
+        to_check.request_id,
+        later.request_id,
     }
     assert unsettle_after_rollback(fake_engine, chatlog, "target", None, broken) == ()
 

@@ -68,9 +68,11 @@ class StaleFileError(FaqBotError):
             parts = [f"その後に公開された変更を元に戻すFAQ（id: {_some(self.undone)}）"] if self.undone else []
             if self.conflicts:
                 parts.append(f"その後に公開された内容と違う内容に変えたFAQ（id: {_some(self.conflicts)}）")
+            what = "、".join(parts) + "があり" if parts else ""
             if order:
-                parts.append("その後に公開された並び順の変更を元に戻す並び順")
-            what = "、".join(parts) + "があります"
+                what += ("、" if what else "") + "その後に公開された並び順の変更が元に戻ります"
+            elif what:
+                what += "ます"
         super().__init__(
             f"このファイルは公開中とは別の版から作られており、{what}。"
             "管理画面でアップロードして差分を確かめるか、上書きしてよければ overwrite=1 を付けて公開してください。"

@@ -151,4 +151,4 @@ def test_a_file_that_would_undo_a_reorder_published_since_is_harmful_and_says_so
     assert not drift("abc123", ORIGIN, ORIGIN, [C, A, B]).order_undone  # the file's own reorder
     from faq_bot.errors import StaleFileError
 
-    assert "並び順の変更を元に戻す" in str(StaleFileError([], [], order=True))
+    assert "その後に公開された並び順の変更が元に戻ります。" in str(StaleFileError([], [], order=True))

@@ -514,6 +514,7 @@ def test_an_old_excel_download_would_undo_a_reorder_published_since_and_is_refus
     merge = client.post("/admin/ui/merge", data={"csrf": csrf, "staged": staged[1], "origin": staged[2],
                                                  "filename": "faq.xlsx"}).text  # fmt: skip
     assert "追加 0件・削除 0件・変更 1件。" in merge  # no 並び順: the live order stands
+    assert "その後に公開された変更は、すべて残っています。" in merge and "ファイルの差分に戻る" in merge  # no choice
 
 
 def test_a_conflict_is_settled_as_the_editor_chooses_and_a_clash_is_told_by_entry_not_by_line(

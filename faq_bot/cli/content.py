@@ -149,7 +149,7 @@ def cmd_versions(args: argparse.Namespace) -> int:
     for e in history:
         print(
             f"  {local_time(e.created, settings.timezone)}  {e.label}  {e.faq_version}  {e.entries}件  "
-            f"追加 {e.added}・削除 {e.removed}・変更 {e.changed}  {e.source}"
+            f"追加 {e.added}・削除 {e.removed}・変更 {e.changed}{f'・並び順 {e.moved}' if e.moved else ''}  {e.source}"
         )
     return 0
 

@@ -202,7 +202,7 @@ def test_a_reordered_file_is_previewed_as_such_published_and_its_category_button
     done = admin_client.post("/admin/ui/publish", data={"csrf": csrf, "staged": staged.group(1)}).text
     assert "並び順 1件" in done
     assert admin_client.get("/api/categories").json()["categories"] == ["会員", "請求", "見積", "支払い"]
-    assert "並び順の変更 1件" in admin_client.get("/admin").text  # 公開の履歴
+    assert "追加 0・削除 0・変更 0・並び順 1" in admin_client.get("/admin").text  # 公開の履歴
     api = upload(admin_client, SMALL_FAQ.encode(), dry_run=True).json()
     assert api["moved"] == ["6"] and api["category_order"] == ["請求", "見積", "支払い", "会員"]
     # Going back to the version before is a reorder too: said so, not 「内容は同じ」.

@@ -164,10 +164,9 @@ def queries_of(raw: bytes, source: str, *, skip_incomplete: bool = False, by_row
         except FaqFormatError as exc:
             exc.what = QUERY_SET
             raise
-        header = sheet.rows[0][1] if sheet.rows else []
-        refused = sheet.refused_in(_columns(header).values())  # a date in a column of notes (追加日) is no matter
+        refused = sheet.refused_in(_columns(sheet.header).values())  # a date in a column of notes (追加日): no matter
         if refused:
-            raise FaqFormatError(source, cell_problems(refused, header), ENCODING, what=QUERY_SET)
+            raise FaqFormatError(source, cell_problems(refused, sheet.header), ENCODING, what=QUERY_SET)
         return queries_from_rows(sheet.rows, source, skip_incomplete=skip_incomplete)
     return parse_queries(decode_queries(raw, source), source, skip_incomplete=skip_incomplete, by_row=by_row)
 

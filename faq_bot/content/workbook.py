@@ -136,6 +136,16 @@ class Sheet:
     hidden_rows: frozenset[int] = frozenset()  # row numbers (1-based) below the header row
     above: Rows = field(default_factory=list)  # the rows above the header row (not read)
 
+    @property
+    def header(self) -> list[str]:
+        """The header row's cells (none for an empty sheet)."""
+        return self.rows[0][1] if self.rows else []
+
+    @property
+    def header_row(self) -> int:
+        """The header row's number (0 for an empty sheet)."""
+        return self.rows[0][0] if self.rows else 0
+
     def refused_in(self, columns: Collection[int]) -> list[RefusedCell]:
         """The refused cells that stand in one of ``columns`` (0-based): what a set that reads only those needs."""
         return [c for c in self.refused if any(col in columns for col in range(c.col, c.col + c.span))]
@@ -431,7 +441,7 @@ def read_workbook(raw: bytes, source: str) -> Faq:
     the sheet read when the workbook has several, the rows above the header row, the merged cells read and the
     hidden rows."""
     sheet, sheet_warnings = faq_sheet_rows(raw, source)
-    header = sheet.rows[0][1] if sheet.rows else []
+    header = sheet.header
     refused = cell_problems(sheet.refused, header)
     sha = hashlib.sha256(raw).hexdigest()
     try:
@@ -455,10 +465,9 @@ def read_workbook(raw: bytes, source: str) -> Faq:
 
 def _above(sheet: Sheet) -> list[FormatProblem]:
     """A warning for each row above the header row (a title, a note): not read."""
-    header_row = sheet.rows[0][0] if sheet.rows else 0
     return [
         FormatProblem(
-            number, None, f"見出し行（{header_row}行目）より上の行のため読み込んでいません: 「{_shown(cells)}」"
+            number, None, f"見出し行（{sheet.header_row}行目）より上の行のため読み込んでいません: 「{_shown(cells)}」"
         )
         for number, cells in sheet.above
     ]
@@ -476,10 +485,9 @@ def _hidden_rows(hidden: frozenset[int]) -> list[FormatProblem]:
 
 def _hidden_columns(sheet: Sheet, header: Sequence[str]) -> list[FormatProblem]:
     """A warning for each FAQ column Excel hides (a column of alternates folded away): read and published."""
-    header_row = sheet.rows[0][0] if sheet.rows else 1
     return [
         FormatProblem(
-            header_row,
+            sheet.header_row,
             f"{column_letter(i)}列（{label}）",
             "非表示の列も読み込みました（公開されます）。Excelで列を再表示して、内容を確かめてください。",
         )

@@ -13,7 +13,6 @@ compare-and-set before this replica swaps; ``sync`` then follows the database, c
 
 from __future__ import annotations
 
-import datetime as dt
 import fcntl
 import functools
 import hashlib
@@ -45,6 +44,7 @@ from faq_bot.errors import (
     VersionNotFoundError,
 )
 from faq_bot.files import write_bytes_atomic
+from faq_bot.localtime import parse_time
 from faq_bot.progress import Progress, Step, quiet
 from faq_bot.publishing.regression import (
     Outcomes,
@@ -139,11 +139,8 @@ class Version:
     @property
     def built_seconds(self) -> float | None:
         """When it was built, in epoch seconds (None for a time that cannot be read)."""
-        try:
-            moment = dt.datetime.fromisoformat(self.built_at.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).timestamp()
+        moment = parse_time(self.built_at)
+        return moment.timestamp() if moment is not None else None
 
 
 @dataclass(frozen=True)

@@ -207,6 +207,12 @@ def _triples(query: sa.Select[Any], conn: sa.Connection) -> list[tuple[str, str,
     return [(str(row[0]), str(row[1]), str(row[2] or "")) for row in conn.execute(query)]
 
 
+def _chunks(ids: Sequence[str], size: int = 500) -> Iterator[list[str]]:
+    """Ids in lists of at most ``size``: bounded IN lists (SQLite's parameter limit, PostgreSQL's plan cost)."""
+    for start in range(0, len(ids), size):
+        yield list(ids[start : start + size])
+
+
 def _pairs(query: sa.Select[Any], conn: sa.Connection) -> list[tuple[str, str]]:
     """The rows of a query of two text columns."""
     return [(str(row[0]), str(row[1])) for row in conn.execute(query)]
@@ -383,8 +389,7 @@ class ChatLog:
         """The logged questions (masked as stored) of these replies and the categories they were narrowed to, by
         request id (unknown ids left out)."""
         out: dict[str, tuple[str, tuple[str, ...]]] = {}
-        for start in range(0, len(request_ids), 500):  # bounded IN lists
-            chunk = list(request_ids[start : start + 500])
+        for chunk in _chunks(request_ids):
             query = sa.select(chats.c.request_id, chats.c.message, chats.c.categories)
             rows = self._read(partial(_triples, query.where(chats.c.request_id.in_(chunk))))
             out.update({r: (m, stored_categories(c)) for r, m, c in rows})
@@ -393,8 +398,7 @@ class ChatLog:
     def answered_with(self, request_ids: Sequence[str]) -> dict[str, str]:
         """The entry each of these replies answered with, by request id (replies that did not answer left out)."""
         out: dict[str, str] = {}
-        for start in range(0, len(request_ids), 500):  # bounded IN lists
-            chunk = list(request_ids[start : start + 500])
+        for chunk in _chunks(request_ids):
             query = sa.select(chats.c.request_id, chats.c.entry_id).where(
                 chats.c.request_id.in_(chunk), chats.c.decision == "answer", chats.c.entry_id.is_not(None)
             )
@@ -528,9 +532,9 @@ class ChatLog:
             rows = conn.execute(page).all()
             ids = [r for row in rows for r in str(row.ids).split(",")]
             comments: dict[str, str] = {}
-            for start in range(0, len(ids), 500):  # bounded IN lists (a question asked a thousand times)
+            for chunk in _chunks(ids):  # (a question asked a thousand times)
                 rated = sa.select(feedback.c.request_id, feedback.c.comment).where(
-                    feedback.c.request_id.in_(ids[start : start + 500]), feedback.c.rating == "down",
+                    feedback.c.request_id.in_(chunk), feedback.c.rating == "down",
                     feedback.c.comment.is_not(None),
                 )  # fmt: skip
                 comments.update(_pairs(rated, conn))

@@ -157,7 +157,7 @@ def cmd_versions(args: argparse.Namespace) -> int:
 def cmd_rollback(args: argparse.Namespace) -> int:
     """Serve a kept version again, after printing what it changes (or only that, with --dry-run); the logged
     questions an alternate or entry published since answered, and no longer does, go back on their list."""
-    from faq_bot.quality.unanswered import unsettle_after_rollback
+    from faq_bot.quality.unanswered import recheck_after_rollback, rechecked_message
     from faq_bot.runtime import databases
     from faq_bot.storage.chatlog import ChatLog
 
@@ -177,18 +177,18 @@ def cmd_rollback(args: argparse.Namespace) -> int:
         publisher.rollback(build_id, progress=printing(say))
         say("質問ログの質問を、戻したFAQで確かめています")
         chatlog = ChatLog(databases(settings).log)
-        restored = unsettle_after_rollback(
+        rechecked = recheck_after_rollback(
             publisher.engine, chatlog, version.faq_version, version.built_seconds, publisher.recent
         )
     finally:
         publisher.engine.close()
     print(f"バージョン {version.faq_version} に戻しました。起動中のサーバーは数秒以内に切り替わります。")
-    if restored is None:
+    if rechecked is None:
         print(
             "質問ログを確かめられませんでした（戻した版では回答されない質問が、一覧から外れたままのことがあります）。"
         )
-    elif restored:
-        print(f"追加した言い換え（またはFAQ）で回答していた質問{len(restored)}件を、質問ログの一覧に戻しました。")
+    elif rechecked.restored or rechecked.settled:
+        print(rechecked_message(rechecked))
     return 0
 
 

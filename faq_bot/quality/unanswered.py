@@ -198,61 +198,88 @@ def settle_answered(
     return Settled(tuple(answered), tuple(r for r in ids if r not in done))
 
 
-#: How many questions settled since the version rolled back to are asked again (the most recently settled).
+#: How many questions settled since the version rolled back to are asked again (the most recently settled), and how
+#: many put back by earlier rollbacks.
 UNSETTLE_LIMIT = 2000
 
 
-def unsettle_unanswered(
-    engine: Engine, chatlog: ChatLog, since: float, away: Callable[[float], bool] | None = None
-) -> tuple[str, ...]:
+@dataclass(frozen=True)
+class Rechecked:
+    """What a rollback changed in the lists of the question log (request ids)."""
+
+    restored: tuple[str, ...]  # settled by an alternate or entry the rollback took away: back on their list
+    settled: tuple[str, ...]  # put back by an earlier rollback, answered again by the version served now: off it
+
+
+def recheck(engine: Engine, chatlog: ChatLog, since: float, away: Callable[[float], bool] | None = None) -> Rechecked:
     """After a rollback to a version built at ``since`` (epoch seconds): ask again the logged questions a publish
     since then took off their list (``settle_answered``) while another version was served (``away``: True for a
     time it was; None: any time), and put back the ones the FAQ served now no longer answers, or answers again with
     the entry the visitor got (an answer to check: the alternate or entry that answered it otherwise went with the
-    rollback). The request ids put back. Asked again, up to three times, when the FAQ served changes meanwhile.
+    rollback). Ask again, too, the questions an earlier rollback put back (``ChatLog.put_back_questions``): those
+    the FAQ served now answers otherwise (rolled forward again) go off their list. Asked again, up to three times,
+    when the FAQ served changes meanwhile.
 
     Staff work: encoded on the lowest-priority bulk encoder, never in a visitor's way."""
     settled = chatlog.settled_since(since, UNSETTLE_LIMIT)
-    asked = chatlog.asked_of([r for r, _ in settled])
+    back = chatlog.put_back_questions(UNSETTLE_LIMIT)
+    asked = chatlog.asked_of([*(r for r, _ in settled), *back])
     ids = [r for r, t in settled if r in asked and (away is None or away(t))]
-    if not ids:
-        return ()
-    got = chatlog.answered_with(ids)
+    back = [r for r in back if r in asked]
+    if not ids and not back:
+        return Rechecked((), ())
+    got = chatlog.answered_with([*ids, *back])
     for _ in range(3):
         loaded = engine.current
-        searches = loaded.search_many([asked[r][0] for r in ids], engine.bulk, categories=[asked[r][1] for r in ids])
-        lost = []
-        for r, search in zip(ids, searches, strict=True):
-            reply = loaded.reply(search)
-            if not _answers(reply, None) or (r in got and reply.hit is not None and reply.hit.entry.id == got[r]):
-                lost.append(r)
+        again = [*ids, *back]
+        searches = loaded.search_many(
+            [asked[r][0] for r in again], engine.bulk, categories=[asked[r][1] for r in again]
+        )
+        lost = {r for r, search in zip(again, searches, strict=True) if _still_open(loaded.reply(search), got.get(r))}
         if engine.current is loaded:  # (else a colleague published meanwhile: asked of what is served now)
-            if lost:
-                chatlog.undismiss(lost, ("alternate",))
-            return tuple(lost)
-    return ()
+            restored = [r for r in ids if r in lost]
+            if restored:
+                chatlog.undismiss(restored, ("alternate",))
+            answered = [r for r in back if r not in lost]
+            return Rechecked(tuple(restored), chatlog.dismiss(answered, "alternate") if answered else ())
+    return Rechecked((), ())
 
 
-def unsettle_after_rollback(
+def rechecked_message(rechecked: Rechecked) -> str:
+    """What a rollback changed in the question log's lists, for staff (empty when nothing)."""
+    parts = []
+    if rechecked.restored:
+        parts.append(
+            f"追加した言い換え（またはFAQ）で回答していた質問{len(rechecked.restored)}件を、"
+            "その回答がなくなったため質問ログの一覧に戻しました。"
+        )
+    if rechecked.settled:
+        parts.append(
+            f"以前のロールバックで一覧に戻した質問{len(rechecked.settled)}件は、この版が回答するため一覧から外しました。"
+        )
+    return "".join(parts)
+
+
+def recheck_after_rollback(
     engine: Engine,
     chatlog: ChatLog,
     version: str,
     built: float | None,
     history: Callable[[int], Sequence[PublishEvent] | None],
-) -> tuple[str, ...] | None:
-    """``unsettle_unanswered`` after a rollback to ``version``, built at ``built`` (epoch seconds; None: unknown,
-    nothing is asked), with the publish history (``history(limit)``, newest first) telling when another version was
-    served. The request ids put back on their list; None when the log cannot be checked (a locked or full database,
-    the encoder failing): the rollback stands whatever the log does."""
+) -> Rechecked | None:
+    """``recheck`` after a rollback to ``version``, built at ``built`` (epoch seconds; None: unknown, nothing
+    is asked), with the publish history (``history(limit)``, newest first) telling when another version was
+    served. None when the log cannot be checked (a locked or full database, the encoder failing): the rollback
+    stands whatever the log does."""
     if built is None:
-        return ()
+        return Rechecked((), ())
     try:
         try:
             events = history(HISTORY_READ)
         except DatabaseError as exc:  # without it: every question settled since the build is asked again
             log.warning("the publish history cannot be read: %s", exc)
             events = None
-        return unsettle_unanswered(engine, chatlog, built, _served_otherwise(events, version) if events else None)
+        return recheck(engine, chatlog, built, _served_otherwise(events, version) if events else None)
     except LogUnavailableError as exc:
         log.warning("rolled back, but the question log could not be checked again: %s", exc)
     except Exception:  # the encoder or a search failing: the FAQ is rolled back all the same
@@ -274,6 +301,12 @@ def _served_otherwise(events: Sequence[PublishEvent], version: str) -> Callable[
         return at < 0 or steps[at][1] != version
 
     return away
+
+
+def _still_open(reply: Reply, got: str | None) -> bool:
+    """True when a question belongs on its list after all: not answered, or answered with ``got``, the entry the
+    visitor got when they asked (an answer to check again)."""
+    return not _answers(reply, None) or (got is not None and reply.hit is not None and reply.hit.entry.id == got)
 
 
 def _answers(reply: Reply, entry_id: str | None) -> bool:

@@ -36,7 +36,7 @@ from faq_bot.retrieval.decision import Decision, decision_label
 from faq_bot.spreadsheet import BOM, csv_line
 from faq_bot.storage.database import Database, reason
 from faq_bot.storage.masking import mask_personal_data, masked_parts
-from faq_bot.storage.schema import chats, clicks, dismissals, feedback, question_vectors
+from faq_bot.storage.schema import chats, clicks, dismissals, feedback, put_back, question_vectors
 
 #: Why staff took a logged question off its list (``Dismissal``).
 Reason = Literal["alternate", "dismissed", "confirmed"]
@@ -55,6 +55,7 @@ TABLES = {
     "feedback": feedback,
     "dismissals": dismissals,
     "question_vectors": question_vectors,
+    "put_back": put_back,
 }
 #: Decisions that leave a question possibly unanswered (escalated; suggestions, until one is opened).
 UNSETTLED = ("escalate", "suggest")
@@ -123,10 +124,12 @@ class Dismissal:
 
 @dataclass(frozen=True)
 class Undismissal:
-    """Put questions staff dismissed or confirmed (``reasons``; never ``alternate``) back on their list: an undo."""
+    """Put questions dealt with for one of ``reasons`` back on their list: staff's undo of 対応不要 or 確認済み, or a
+    rollback taking away the alternate or entry that answered them (``alternate``: recorded in ``put_back``)."""
 
     request_ids: tuple[str, ...]
     reasons: tuple[Reason, ...] = UNDOABLE
+    created: float = field(default_factory=lambda: time.time())
 
 
 @dataclass(frozen=True)
@@ -285,17 +288,30 @@ class ChatLog:
         elif isinstance(first, Undismissal):
             for row in rows:
                 assert isinstance(row, Undismissal)
-                conn.execute(
-                    sa.delete(dismissals).where(
-                        dismissals.c.request_id.in_(row.request_ids), dismissals.c.reason.in_(row.reasons)
-                    )
-                )
+                self._undismiss(conn, row)
         elif self.retention_days > 0:  # Purge
             cutoff = time.time() - self.retention_days * 86400
             old = sa.select(chats.c.request_id).where(chats.c.created < cutoff).scalar_subquery()
-            for table in (feedback, clicks, dismissals, question_vectors):
+            for table in (feedback, clicks, dismissals, question_vectors, put_back):
                 conn.execute(sa.delete(table).where(table.c.request_id.in_(old)))
             conn.execute(sa.delete(chats).where(chats.c.created < cutoff))
+
+    def _undismiss(self, conn: sa.Connection, row: Undismissal) -> None:
+        """Delete the dismissals; those of reason ``alternate`` are recorded as put back (``put_back_questions``)."""
+        ids = list(row.request_ids)
+        if "alternate" in row.reasons:
+            back = conn.scalars(sa.select(dismissals.c.request_id).where(
+                dismissals.c.request_id.in_(ids), dismissals.c.reason == "alternate"
+            )).all()  # fmt: skip
+            if back:
+                stmt = self.db.insert(put_back)
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=[put_back.c.request_id], set_={"created": stmt.excluded.created}
+                )
+                conn.execute(stmt, [{"request_id": r, "created": row.created} for r in back])
+        conn.execute(
+            sa.delete(dismissals).where(dismissals.c.request_id.in_(ids), dismissals.c.reason.in_(row.reasons))
+        )
 
     def _apply_reply_row(self, conn: sa.Connection, row: LogRow) -> None:
         """A click, rating or dismissal: only for a logged reply (a replica's rows are written in order)."""
@@ -314,6 +330,7 @@ class ChatLog:
                 else:
                     stmt = stmt.on_conflict_do_nothing()
                 conn.execute(stmt, values)
+                conn.execute(sa.delete(put_back).where(put_back.c.request_id.in_(logged)))  # dealt with again
             return
         assert isinstance(row, Click | Feedback)
         if conn.scalar(sa.select(chats.c.request_id).where(chats.c.request_id == row.request_id)) is None:
@@ -582,8 +599,21 @@ class ChatLog:
         )
         return [(str(r), float(t)) for r, t in self._read(lambda conn: conn.execute(query).all())]
 
+    def put_back_questions(self, limit: int) -> list[str]:
+        """The questions a rollback put back on their list (``undismiss`` of ``alternate``) and no one has dealt with
+        since, the most recently put back first (at most ``limit``): what rolling forward again may take off."""
+        dealt = sa.select(dismissals.c.request_id).where(dismissals.c.request_id == put_back.c.request_id)
+        query = (
+            sa.select(put_back.c.request_id)
+            .where(~dealt.exists())
+            .order_by(put_back.c.created.desc(), put_back.c.request_id)
+            .limit(limit)
+        )
+        return [str(r) for r in self._read(lambda conn: conn.scalars(query).all())]
+
     def undismiss(self, request_ids: list[str], reasons: tuple[Reason, ...] = UNDOABLE) -> int:
-        """Put questions dealt with for one of ``reasons`` back on their list (an undo of 対応不要 or 確認済み)."""
+        """Put questions dealt with for one of ``reasons`` back on their list (an undo of 対応不要 or 確認済み; a
+        rollback's ``alternate``, recorded as put back)."""
         ids = tuple(r.strip() for r in request_ids if r.strip())
         before = self.count("dismissals")
         self.write([Undismissal(ids, reasons)])

@@ -61,6 +61,15 @@ dismissals = sa.Table(
     sa.Column("created", sa.Float, nullable=False),
 )
 
+#: Logged questions a rollback put back on their list (the alternate or entry that answered them went with it): a
+#: later rollback to a version that answers them takes them off again (``faq_bot.quality.unanswered``).
+put_back = sa.Table(
+    "put_back",
+    metadata,
+    sa.Column("request_id", sa.Text, primary_key=True),
+    sa.Column("created", sa.Float, nullable=False),
+)
+
 #: Live admin sessions, by the sha256 of the session id (a copy of the table gives no usable ids).
 sessions = sa.Table(
     "sessions",

@@ -11,10 +11,12 @@ from faq_bot.errors import DatabaseError
 from faq_bot.quality import unanswered as unanswered_module
 from faq_bot.quality.grouping import summary
 from faq_bot.quality.unanswered import (
+    Rechecked,
     UnansweredQuestions,
+    recheck,
+    recheck_after_rollback,
+    rechecked_message,
     settle_answered,
-    unsettle_after_rollback,
-    unsettle_unanswered,
 )
 from faq_bot.retrieval.engine import Engine
 from faq_bot.storage.chatlog import ChatLog, ChatRecord, pack_vector
@@ -184,10 +186,12 @@ def test_after_a_rollback_only_the_questions_settled_since_that_the_faq_no_longe
     chatlog.write([answered, to_check, lost, confirmed])
     chatlog.dismiss([answered.request_id, to_check.request_id, lost.request_id], "alternate")  # a publish settled
     chatlog.dismiss([confirmed.request_id], "dismissed")  # staff's 対応不要: not the rollback's to undo
-    assert unsettle_unanswered(fake_engine, chatlog, time.time() + 60) == ()  # settled before that version
+    assert recheck(fake_engine, chatlog, time.time() + 60) == Rechecked((), ())  # settled before that version
     # escalated again, or answered again with the entry the visitor got (4: an answer to check again)
-    assert set(unsettle_unanswered(fake_engine, chatlog, 0.0)) == {lost.request_id, to_check.request_id}
+    rechecked = recheck(fake_engine, chatlog, 0.0)
+    assert set(rechecked.restored) == {lost.request_id, to_check.request_id} and rechecked.settled == ()
     assert chatlog.count("dismissals") == 2
+    assert set(chatlog.put_back_questions(10)) == {lost.request_id, to_check.request_id}
 
 
 def test_a_rollback_asks_again_only_what_was_settled_while_another_version_was_served(
@@ -203,18 +207,16 @@ def test_a_rollback_asks_again_only_what_was_settled_while_another_version_was_s
         PublishEvent("publish", "b2", "next", "file.tsv", 5, created=settled_at + 0.0005),
         PublishEvent("publish", "b1", "target", "file.tsv", 5, created=settled_at - 1),
     ]
-    restored = unsettle_after_rollback(fake_engine, chatlog, "target", settled_at - 2, lambda limit: events)
-    assert restored == (later.request_id,)  # the question settled by the target's own publish is left settled
+    rechecked = recheck_after_rollback(fake_engine, chatlog, "target", settled_at - 2, lambda limit: events)
+    assert rechecked == Rechecked((later.request_id,), ())  # the one settled by the target's own publish stays so
 
     def broken(limit: int) -> list[PublishEvent]:
         raise DatabaseError("locked")
 
     chatlog.dismiss([later.request_id], "alternate")  # without the history: all since the build, asked again
-    assert set(unsettle_after_rollback(fake_engine, chatlog, "target", settled_at - 2, broken) or ()) == {
-        to_check.request_id,
-        later.request_id,
-    }
-    assert unsettle_after_rollback(fake_engine, chatlog, "target", None, broken) == ()
+    rechecked = recheck_after_rollback(fake_engine, chatlog, "target", settled_at - 2, broken)
+    assert rechecked is not None and set(rechecked.restored) == {to_check.request_id, later.request_id}
+    assert recheck_after_rollback(fake_engine, chatlog, "target", None, broken) == Rechecked((), ())
 
 
 def test_a_question_narrowed_to_categories_is_asked_again_in_them_and_a_gone_category_is_left_out(
@@ -227,3 +229,30 @@ def test_a_question_narrowed_to_categories_is_asked_again_in_them_and_a_gone_cat
     chatlog.write([narrowed, gone])
     settled = settle_answered(fake_engine, chatlog, [narrowed.request_id, gone.request_id], "4")
     assert settled.answered == (gone.request_id,) and settled.still_open == (narrowed.request_id,)
+
+
+def test_rolling_forward_again_takes_off_the_questions_the_rollback_put_back(
+    fake_engine: Engine, chatlog: ChatLog
+) -> None:
+    card = replace(asked(fake_engine, "クレジットカードは使えますか"), entry_id=None)  # escalated when asked
+    to_check = replace(asked(fake_engine, "クレジットカードは使えますか", "answer"), entry_id="4")
+    canteen = asked(fake_engine, "社員食堂はありますか")
+    chatlog.write([card, to_check, canteen])
+    # Put back by a rollback (the alternates that answered them went with it), as the FAQ served then said.
+    chatlog.dismiss([card.request_id, to_check.request_id, canteen.request_id], "alternate")
+    chatlog.undismiss([card.request_id, to_check.request_id, canteen.request_id], ("alternate",))
+    # Rolled forward to a version that answers the card question (with entry 4, as the fake FAQ does): it leaves
+    # the list; answered with the entry the visitor got, the other stays an answer to check; 社員食堂, unanswered.
+    rechecked = recheck(fake_engine, chatlog, time.time() + 60)
+    assert rechecked == Rechecked((), (card.request_id,))
+    assert set(chatlog.put_back_questions(10)) == {to_check.request_id, canteen.request_id}
+    assert recheck(fake_engine, chatlog, time.time() + 60) == Rechecked((), ())  # nothing more to take off
+    assert (
+        rechecked_message(rechecked)
+        == "以前のロールバックで一覧に戻した質問1件は、この版が回答するため一覧から外しました。"
+    )
+    both = rechecked_message(Rechecked(("x", "y"), ("z",)))
+    assert both.startswith("追加した言い換え（またはFAQ）で回答していた質問2件を") and both.endswith(
+        "一覧から外しました。"
+    )
+    assert rechecked_message(Rechecked((), ())) == ""

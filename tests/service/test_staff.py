@@ -410,6 +410,12 @@ def test_actions_on_the_log_come_back_to_the_same_page_and_failures_read_as_fail
         in rolled
     )
     assert written_log(client).count("dismissals") == 0 and "社員食堂はありますか" in client.get("/admin/log").text
+    # Rolled forward again, to the version with the alternate: the question it answers leaves the list again.
+    left = re.search(r'<a class="button" href="(/admin/rollback/[^"]+)">', client.get("/admin").text)  # newest first
+    assert left
+    forward = client.post("/admin/ui/rollback", data=_fields_of(client.get(left.group(1)).text, "/admin/ui/rollback"))
+    assert "以前のロールバックで一覧に戻した質問1件は、この版が回答するため一覧から外しました。" in forward.text
+    assert written_log(client).count("dismissals") == 1 and "社員食堂はありますか" not in client.get("/admin/log").text
 
 
 def test_a_form_result_opened_again_leads_to_its_page_not_an_error(logged_in_client: TestClient) -> None:

@@ -271,3 +271,24 @@ def test_an_undo_puts_back_what_staff_dismissed_but_not_what_an_alternate_answer
     log.dismiss(["c"], "alternate")
     assert log.undismiss(["a", "c", "unknown"]) == 1
     assert log.settled()[1] == {"b", "c"}
+
+
+def test_a_rollback_records_what_it_put_back_until_it_is_dealt_with_again(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = ChatLog(database, retention_days=30)
+    log.write([ChatRecord(r, "質問", "escalate", None, 0.1, "v1") for r in ("a", "b", "c", "d")])
+    log.dismiss(["a", "b", "c"], "alternate")
+    log.dismiss(["d"], "dismissed")
+    assert log.undismiss(["a", "d"]) == 1  # staff's undo: only 対応不要 and 確認済み, nothing recorded
+    assert log.put_back_questions(10) == []
+    assert log.undismiss(["a", "b", "d"], ("alternate",)) == 2  # a rollback's: the alternates' only
+    assert sorted(log.put_back_questions(10)) == ["a", "b"] and len(log.put_back_questions(1)) == 1
+    log.dismiss(["a"], "alternate")  # answered again (rolled forward)
+    log.dismiss(["b"], "dismissed")  # or dealt with otherwise: either way no longer put back
+    assert log.put_back_questions(10) == [] and log.count("put_back") == 0
+    log.undismiss(["c"], ("alternate",))
+    later = time.time() + 40 * 86400
+    monkeypatch.setattr(time, "time", lambda: later)  # past the retention period
+    log.purge()
+    assert log.count("put_back") == 0 and log.count() == 0

@@ -101,9 +101,7 @@ def test_replicas_starting_together_migrate_once(postgres: Postgres) -> None:
 
     assert errors_together(start, 4) == []
     with sa.create_engine(url).connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all() == [
-            "0008_publish_moves"
-        ]
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all() == ["0009_put_back"]
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])

@@ -22,7 +22,7 @@ from faq_bot.errors import DatabaseError, FaqBotError, FaqFormatError, NotFoundE
 from faq_bot.localtime import local_time
 from faq_bot.progress import Progress, Step
 from faq_bot.publishing.publisher import Publisher
-from faq_bot.quality.unanswered import unsettle_after_rollback
+from faq_bot.quality.unanswered import recheck_after_rollback, rechecked_message
 from faq_bot.service.auth import COOKIE, AdminPageRoute
 from faq_bot.service.deps import AuthDep, ChatLogDep, PublisherDep, StagingDep
 from faq_bot.service.handlers import FORM_PAGES
@@ -485,16 +485,10 @@ async def ui_rollback(
             return _home_view(request, publisher, message=str(exc))
         message = f"バージョン {version.faq_version}（{local_time(version.built_at, zone)}）に戻しました。"
         progress(Step("質問ログの質問を、戻したFAQで確かめています"))
-        restored = unsettle_after_rollback(
+        rechecked = recheck_after_rollback(
             publisher.engine, chatlog, version.faq_version, version.built_seconds, publisher.recent
         )
-        if restored is None:
-            message += LOG_NOT_CHECKED
-        elif restored:
-            message += (
-                f"追加した言い換え（またはFAQ）で回答していた質問{len(restored)}件を、"
-                "その回答がなくなったため質問ログの一覧に戻しました。"
-            )
+        message += LOG_NOT_CHECKED if rechecked is None else rechecked_message(rechecked)
         return _home_view(request, publisher, message=message)
 
     return await with_progress(request, auth, "publish", "以前のバージョンに戻しています", work)

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from faq_bot.content.faq import charset_of
 from faq_bot.content.workbook import XLSX_MEDIA_TYPE, excel_tsv, write_workbook
-from faq_bot.quality.unanswered import unsettle_after_rollback
+from faq_bot.quality.unanswered import recheck_after_rollback
 from faq_bot.service import schemas
 from faq_bot.service.auth import AdminApiRoute
 from faq_bot.service.deps import ChatLogDep, PublisherDep
@@ -81,7 +81,7 @@ async def rollback(body: schemas.RollbackRequest, publisher: PublisherDep, chatl
     answered, and no longer does, go back on their list."""
     version = await in_background(publisher.rollback, body.build_id)
     await in_background(
-        unsettle_after_rollback, publisher.engine, chatlog, version.faq_version, version.built_seconds, publisher.recent
+        recheck_after_rollback, publisher.engine, chatlog, version.faq_version, version.built_seconds, publisher.recent
     )
     return schemas.VersionOut.of(version)
 

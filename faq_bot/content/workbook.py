@@ -447,8 +447,7 @@ def read_workbook(raw: bytes, source: str) -> Faq:
     try:
         faq = parse_rows(sheet.rows, source, ENCODING, sha)
     except FaqFormatError as exc:
-        said = {(p.line, p.column) for p in refused}  # a cell refused (a date in the id) is not blamed twice
-        found = [p for p in _with_letters(exc.problems, header, sheet.hidden) if (p.line, p.column) not in said]
+        found = [p for p in _with_letters(exc.problems, header, sheet.hidden) if not _said(p, sheet.refused)]
         exc.problems = sorted([*refused, *found], key=lambda p: p.line or 0)
         raise
     if refused:
@@ -461,6 +460,22 @@ def read_workbook(raw: bytes, source: str) -> Faq:
     ]
     warnings = (*sheet_warnings, *notes, *_with_letters(faq.warnings, header, sheet.hidden))
     return Faq(faq.entries, faq.source, faq.encoding, faq.sha256, warnings)
+
+
+_LETTERS = re.compile(r"([A-Z]+)列")
+
+
+def _said(problem: FormatProblem, refused: Sequence[RefusedCell]) -> bool:
+    """True when a parse problem follows from a cell refused already, which is not blamed twice: a problem in the
+    cell (a date in the id), in a column a merge across covers, or of the row of such a merge (its cells read as
+    fewer: 「列の数が3です」), whatever the column is called (hidden, or a heading that is no FAQ column)."""
+    letter = _LETTERS.match(problem.column or "")
+    for cell in (c for c in refused if c.row == problem.line):
+        if letter is None and cell.span > 1:
+            return True
+        if letter is not None and letter.group(1) in {column_letter(c) for c in range(cell.col, cell.col + cell.span)}:
+            return True
+    return False
 
 
 def _above(sheet: Sheet) -> list[FormatProblem]:

@@ -96,9 +96,19 @@ def test_a_cell_merged_down_a_column_is_its_value_on_each_row_and_said_so() -> N
 def test_a_cell_merged_across_columns_is_refused() -> None:
     with pytest.raises(FaqFormatError) as caught:
         read_workbook(_edited(lambda sheet: sheet.merge_cells("C3:D3"), FOUR), "faq.xlsx")
-    (problem,) = [p for p in caught.value.problems if "結合" in p.message]  # (and D3, the answer, is empty)
-    assert problem.line == 3 and problem.column == "C列（質問）" and "C3:D3" in problem.message
-    assert "結合を解除" in problem.message
+    (problem,) = [p for p in caught.value.problems if p.line == 3]  # not also the row's cells read as fewer
+    assert problem.column == "C列（質問）" and "C3:D3" in problem.message and "結合を解除" in problem.message
+
+
+def test_a_date_in_a_hidden_id_column_is_named_once() -> None:
+    def edit(sheet: Worksheet) -> None:
+        sheet["A3"] = dt.datetime(2024, 5, 1)
+        sheet.column_dimensions["A"].hidden = True
+
+    with pytest.raises(FaqFormatError) as caught:
+        read_workbook(_edited(edit, FOUR), "faq.xlsx")
+    (problem,) = [p for p in caught.value.problems if p.line == 3]  # not also as a bad id
+    assert problem.column is not None and problem.column.startswith("A列") and "日付" in problem.message
 
 
 def test_a_merge_down_to_the_last_row_of_excel_names_the_rows_read() -> None:

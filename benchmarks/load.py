@@ -204,6 +204,20 @@ def measure_reload_under_load(
     return ReloadTiming(took, counts["ok"] + counts["failed"], counts["failed"])
 
 
+#: Each concurrency is measured this many times, in alternating rounds (1, 8, 32, 1, 8, 32, …): a shared machine's
+#: speed drifts by ±10 % over a minute, which one run of each would put into their ratio.
+ROUNDS = 3
+
+
+def median_rounds(measure: Callable[[int, int], Timing], levels: Sequence[int] = (1, 8, 32)) -> list[Timing]:
+    """For each concurrency, the run of median throughput among ``ROUNDS`` alternating ones (``measure(c, round)``)."""
+    runs: dict[int, list[Timing]] = {c: [] for c in levels}
+    for r in range(ROUNDS):
+        for c in levels:
+            runs[c].append(measure(c, r))
+    return [sorted(runs[c], key=lambda t: t.rps)[ROUNDS // 2] for c in levels]
+
+
 def measure_service(settings: Settings, qs: Sequence[str], seconds: float, publishes: int) -> dict[str, Any]:
     """Cold start, HTTP latency at concurrency 1/8/32, RSS, and publishing under load, on a private copy."""
     tmp = Path(tempfile.mkdtemp(prefix="faq-bot-bench-"))
@@ -227,11 +241,11 @@ def measure_service(settings: Settings, qs: Sequence[str], seconds: float, publi
         try:
             if shutil.which("wrk"):
                 measure_wrk(url, qs, 4, 2.0)  # warm-up
-                series = [measure_wrk(url, qs, c, seconds) for c in (1, 8, 32)]
+                series = median_rounds(lambda c, r: measure_wrk(url, qs, c, seconds))
                 cached = measure_wrk(url, qs, 1, min(seconds, 3.0), repeat=True)
             else:
                 measure_http(url, qs, 4, 2.0, offset=900_000)  # warm-up
-                series = [measure_http(url, qs, c, seconds, offset=c * 100_000) for c in (1, 8, 32)]
+                series = median_rounds(lambda c, r: measure_http(url, qs, c, seconds, offset=c * 100_000 + r * 10_000))
                 cached = measure_http(url, list(qs[:1]) * len(qs), 1, min(seconds, 3.0), offset=0)
             rss, anon = rss_mb(proc.pid), rss_mb(proc.pid, "RssAnon")
             entries = list(load(settings.faq_path).entries)

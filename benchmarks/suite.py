@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.harness import Timing, machine, questions, time_calls, unique
-from benchmarks.load import measure_service
+from benchmarks.load import ROUNDS, measure_service
 from benchmarks.publishing import measure_publishing
 from benchmarks.scale import measure_scale
 from benchmarks.staff import measure_staff
@@ -166,7 +166,8 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         f"- chat p50 at concurrency 1 / engine.ask p50: {s['chat_ms_p50_c1'] / s['engine_ms_p50']:.2f}; "
         f"/ bare encoder p50: {s['chat_ms_p50_c1'] / s['encoder_ms_p50']:.2f}",
-        f"- throughput at concurrency 32 / at concurrency 1: {s['rps_c32'] / max(s['rps_c1'], 1e-9):.2f}",
+        f"- throughput at concurrency 32 / at concurrency 1: {s['rps_c32'] / max(s['rps_c1'], 1e-9):.2f} (each "
+        f"concurrency's HTTP row is the run of median throughput of {ROUNDS}, measured in alternating rounds)",
         f"- cold start to /readyz: {s['cold_start_s']:.2f} s; server RSS after warm-up: {s['rss_mb']:.0f} MB, of which "
         f"the process's own (anonymous) {s['rss_anon_mb']:.0f} MB; the rest is pages of the encoder's weight file, "
         "mapped read-only (shared by both encoders and every process, the kernel's to drop)",

@@ -185,7 +185,8 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     print(f"バージョン {version.faq_version} に戻しました。起動中のサーバーは数秒以内に切り替わります。")
     if rechecked is None:
         print(
-            "質問ログを確かめられませんでした（戻した版では回答されない質問が、一覧から外れたままのことがあります）。"
+            "質問ログを確かめられませんでした（戻したバージョンでは回答されない質問が一覧から外れたまま、"
+            "回答される質問が一覧に残ったままのことがあります）。"
         )
     elif rechecked.restored or rechecked.settled:
         print(rechecked_message(rechecked))

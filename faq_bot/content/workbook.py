@@ -447,7 +447,13 @@ def read_workbook(raw: bytes, source: str) -> Faq:
     try:
         faq = parse_rows(sheet.rows, source, ENCODING, sha)
     except FaqFormatError as exc:
-        found = [p for p in _with_letters(exc.problems, header, sheet.hidden) if not _said(p, sheet.refused)]
+        required = [i for i, cell in enumerate(header) if COLUMN_OF.get(normalize(cell)) in REQUIRED_COLUMNS]
+        short = {number for number, cells in sheet.rows[1:] if required and len(cells) <= max(required)}
+        found = [
+            p
+            for p in _with_letters(exc.problems, header, sheet.hidden)
+            if not _said(p, sheet.refused, short, sheet.header_row)
+        ]
         exc.problems = sorted([*refused, *found], key=lambda p: p.line or 0)
         raise
     if refused:
@@ -462,18 +468,23 @@ def read_workbook(raw: bytes, source: str) -> Faq:
     return Faq(faq.entries, faq.source, faq.encoding, faq.sha256, warnings)
 
 
-_LETTERS = re.compile(r"([A-Z]+)列")
+_COLUMN = re.compile(r"([A-Z]+)列|(\d+)列目")
 
 
-def _said(problem: FormatProblem, refused: Sequence[RefusedCell]) -> bool:
+def _said(problem: FormatProblem, refused: Sequence[RefusedCell], short: Collection[int], header_row: int) -> bool:
     """True when a parse problem follows from a cell refused already, which is not blamed twice: a problem in the
-    cell (a date in the id), in a column a merge across covers, or of the row of such a merge (its cells read as
-    fewer: 「列の数が3です」), whatever the column is called (hidden, or a heading that is no FAQ column)."""
-    letter = _LETTERS.match(problem.column or "")
+    cell itself (a date in the id), whatever its column is called (hidden, or a heading that is no FAQ column); below
+    the header row also one in a column a merge across covers, or of a row read without a required column
+    (``short``: 「列の数が3です」, the only problem said of such a row) where a merge across took its cells. The
+    header row's other problems are its own (a required column missing)."""
+    named = _COLUMN.match(problem.column or "")
+    letter = None if named is None else named.group(1) or column_letter(int(named.group(2)) - 1)
     for cell in (c for c in refused if c.row == problem.line):
-        if letter is None and cell.span > 1:
+        below = problem.line is not None and problem.line > header_row
+        if problem.column is None and below and cell.span > 1 and problem.line in short:
             return True
-        if letter is not None and letter.group(1) in {column_letter(c) for c in range(cell.col, cell.col + cell.span)}:
+        covered = range(cell.col, cell.col + (cell.span if below else 1))
+        if letter is not None and letter in {column_letter(c) for c in covered}:
             return True
     return False
 

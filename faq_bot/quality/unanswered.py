@@ -12,6 +12,7 @@ then the page says how many are waiting.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from bisect import bisect_right
@@ -24,7 +25,7 @@ from faq_bot.errors import DatabaseError, LogUnavailableError
 from faq_bot.quality.grouping import GROUP_SIMILARITY, Kept, QuestionGroup, QuestionGrouper, search_key, summary
 from faq_bot.retrieval.decision import Decision, Reply
 from faq_bot.retrieval.engine import Engine
-from faq_bot.storage.chatlog import ChatLog, LoggedQuestion, pack_vector, unpack_vectors
+from faq_bot.storage.chatlog import ChatLog, Dismissal, LoggedQuestion, LogRow, Undismissal, pack_vector, unpack_vectors
 from faq_bot.storage.history import PublishEvent
 
 log = logging.getLogger("faq_bot.quality")
@@ -237,11 +238,11 @@ def recheck(engine: Engine, chatlog: ChatLog, since: float, away: Callable[[floa
         )
         lost = {r for r, search in zip(again, searches, strict=True) if _still_open(loaded.reply(search), got.get(r))}
         if engine.current is loaded:  # (else a colleague published meanwhile: asked of what is served now)
-            restored = [r for r in ids if r in lost]
-            if restored:
-                chatlog.undismiss(restored, ("alternate",))
-            answered = [r for r in back if r not in lost]
-            return Rechecked(tuple(restored), chatlog.dismiss(answered, "alternate") if answered else ())
+            restored = tuple(r for r in ids if r in lost)
+            answered = tuple(r for r in back if r not in lost)
+            rows: list[LogRow] = [Undismissal(restored, ("alternate",))] if restored else []
+            chatlog.write([*rows, Dismissal(answered, "alternate")] if answered else rows)  # one transaction
+            return Rechecked(restored, answered)
     return Rechecked((), ())
 
 
@@ -251,11 +252,12 @@ def rechecked_message(rechecked: Rechecked) -> str:
     if rechecked.restored:
         parts.append(
             f"追加した言い換え（またはFAQ）で回答していた質問{len(rechecked.restored)}件を、"
-            "その回答がなくなったため質問ログの一覧に戻しました。"
+            "戻したバージョンではその回答にならないため、質問ログの一覧に戻しました。"
         )
     if rechecked.settled:
         parts.append(
-            f"以前のロールバックで一覧に戻した質問{len(rechecked.settled)}件は、この版が回答するため一覧から外しました。"
+            f"以前のロールバックで一覧に戻した質問{len(rechecked.settled)}件は、"
+            "戻したバージョンで回答されるため、一覧から外しました。"
         )
     return "".join(parts)
 
@@ -271,8 +273,8 @@ def recheck_after_rollback(
     is asked), with the publish history (``history(limit)``, newest first) telling when another version was
     served. None when the log cannot be checked (a locked or full database, the encoder failing): the rollback
     stands whatever the log does."""
-    if built is None:
-        return Rechecked((), ())
+    if built is None:  # nothing settled is known to be since it; what earlier rollbacks put back is asked all the same
+        built = math.inf
     try:
         try:
             events = history(HISTORY_READ)

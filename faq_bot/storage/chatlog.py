@@ -294,6 +294,8 @@ class ChatLog:
             old = sa.select(chats.c.request_id).where(chats.c.created < cutoff).scalar_subquery()
             for table in (feedback, clicks, dismissals, question_vectors, put_back):
                 conn.execute(sa.delete(table).where(table.c.request_id.in_(old)))
+            # (and those whose question a replica of an older version purged without them)
+            conn.execute(sa.delete(put_back).where(put_back.c.created < cutoff))
             conn.execute(sa.delete(chats).where(chats.c.created < cutoff))
 
     def _undismiss(self, conn: sa.Connection, row: Undismissal) -> None:
@@ -330,7 +332,8 @@ class ChatLog:
                 else:
                     stmt = stmt.on_conflict_do_nothing()
                 conn.execute(stmt, values)
-                conn.execute(sa.delete(put_back).where(put_back.c.request_id.in_(logged)))  # dealt with again
+                if row.reason == "alternate":  # answered again (a 対応不要 may be undone: the record stays)
+                    conn.execute(sa.delete(put_back).where(put_back.c.request_id.in_(logged)))
             return
         assert isinstance(row, Click | Feedback)
         if conn.scalar(sa.select(chats.c.request_id).where(chats.c.request_id == row.request_id)) is None:
@@ -600,8 +603,9 @@ class ChatLog:
         return [(str(r), float(t)) for r, t in self._read(lambda conn: conn.execute(query).all())]
 
     def put_back_questions(self, limit: int) -> list[str]:
-        """The questions a rollback put back on their list (``undismiss`` of ``alternate``) and no one has dealt with
-        since, the most recently put back first (at most ``limit``): what rolling forward again may take off."""
+        """The questions a rollback put back on their list (``undismiss`` of ``alternate``) and not dealt with now
+        (a 対応不要 hides one until it is undone), the most recently put back first (at most ``limit``): what rolling
+        forward again may take off."""
         dealt = sa.select(dismissals.c.request_id).where(dismissals.c.request_id == put_back.c.request_id)
         query = (
             sa.select(put_back.c.request_id)

@@ -100,15 +100,27 @@ def test_a_cell_merged_across_columns_is_refused() -> None:
     assert problem.column == "C列（質問）" and "C3:D3" in problem.message and "結合を解除" in problem.message
 
 
-def test_a_date_in_a_hidden_id_column_is_named_once() -> None:
-    def edit(sheet: Worksheet) -> None:
-        sheet["A3"] = dt.datetime(2024, 5, 1)
-        sheet.column_dimensions["A"].hidden = True
+def test_a_merge_across_hides_no_problem_of_its_own_row_or_of_the_header() -> None:
+    def stray(sheet: Worksheet) -> None:
+        sheet.merge_cells("B3:C3")
+        sheet["F3"] = "メモ"  # more cells than the header has: no merge makes a row longer
 
     with pytest.raises(FaqFormatError) as caught:
-        read_workbook(_edited(edit, FOUR), "faq.xlsx")
-    (problem,) = [p for p in caught.value.problems if p.line == 3]  # not also as a bad id
-    assert problem.column is not None and problem.column.startswith("A列") and "日付" in problem.message
+        read_workbook(_edited(stray, FOUR), "faq.xlsx")
+    assert [(p.column, p.message[:8]) for p in caught.value.problems if p.line == 3] == [
+        ("B列（分類）", "B3:C3 のセ"),
+        (None, "列の数が6です（"),
+    ]
+    book = Workbook()
+    for row in (["分類", "質問", "回答", "メモ", ""], ENTRY[1:]):  # no id column, and a heading merged across
+        book.active.append(row)
+    book.active.merge_cells("D1:E1")
+    headed = io.BytesIO()
+    book.save(headed)
+    with pytest.raises(FaqFormatError) as caught:
+        read_workbook(headed.getvalue(), "faq.xlsx")
+    assert any("D1:E1" in p.message for p in caught.value.problems)
+    assert any("必須の列「id / No.」" in p.message for p in caught.value.problems)  # the header's own problem too
 
 
 def test_a_merge_down_to_the_last_row_of_excel_names_the_rows_read() -> None:

@@ -247,9 +247,17 @@ def test_rolling_forward_again_takes_off_the_questions_the_rollback_put_back(
     assert rechecked == Rechecked((), (card.request_id,))
     assert set(chatlog.put_back_questions(10)) == {to_check.request_id, canteen.request_id}
     assert recheck(fake_engine, chatlog, time.time() + 60) == Rechecked((), ())  # nothing more to take off
+    # Both at once, in one write: one settled since the version (no longer answered) back, one put back off.
+    parking = asked(fake_engine, "駐車場は何台ありますか")
+    card_again = replace(asked(fake_engine, "クレジットカードは使えますか"), entry_id=None)
+    chatlog.write([parking, card_again])
+    chatlog.dismiss([parking.request_id, card_again.request_id], "alternate")
+    chatlog.undismiss([card_again.request_id], ("alternate",))
+    assert recheck(fake_engine, chatlog, 0.0) == Rechecked((parking.request_id,), (card_again.request_id,))
+    assert parking.request_id in chatlog.put_back_questions(10) and chatlog.count("dismissals") == 2
     assert (
         rechecked_message(rechecked)
-        == "以前のロールバックで一覧に戻した質問1件は、この版が回答するため一覧から外しました。"
+        == "以前のロールバックで一覧に戻した質問1件は、戻したバージョンで回答されるため、一覧から外しました。"
     )
     both = rechecked_message(Rechecked(("x", "y"), ("z",)))
     assert both.startswith("追加した言い換え（またはFAQ）で回答していた質問2件を") and both.endswith(

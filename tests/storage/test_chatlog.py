@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from faq_bot.storage.chatlog import ChatLog, ChatRecord, Dismissal, EntryStats
+from faq_bot.storage.chatlog import ChatLog, ChatRecord, Dismissal, EntryStats, Undismissal
 from faq_bot.storage.database import Database
 from faq_bot.storage.masking import mask_personal_data
 
@@ -282,12 +282,15 @@ def test_a_rollback_records_what_it_put_back_until_it_is_dealt_with_again(
     log.dismiss(["d"], "dismissed")
     assert log.undismiss(["a", "d"]) == 1  # staff's undo: only 対応不要 and 確認済み, nothing recorded
     assert log.put_back_questions(10) == []
-    assert log.undismiss(["a", "b", "d"], ("alternate",)) == 2  # a rollback's: the alternates' only
-    assert sorted(log.put_back_questions(10)) == ["a", "b"] and len(log.put_back_questions(1)) == 1
-    log.dismiss(["a"], "alternate")  # answered again (rolled forward)
-    log.dismiss(["b"], "dismissed")  # or dealt with otherwise: either way no longer put back
-    assert log.put_back_questions(10) == [] and log.count("put_back") == 0
-    log.undismiss(["c"], ("alternate",))
+    log.write([Undismissal(("a", "b", "d"), ("alternate",), created=100.0)])  # a rollback's: the alternates' only
+    assert log.count("dismissals") == 1 and sorted(log.put_back_questions(10)) == ["a", "b"]
+    log.write([Undismissal(("c",), ("alternate",), created=200.0), Undismissal(("a",), ("alternate",), created=300.0)])
+    assert log.put_back_questions(10) == ["c", "a", "b"]  # the latest first (a, put back already, as it was)
+    log.dismiss(["c", "a"], "alternate")  # answered again (rolled forward): no longer put back
+    log.dismiss(["b"], "dismissed")  # 対応不要: off the list while it stands …
+    assert log.put_back_questions(10) == [] and log.count("put_back") == 1
+    undo = log.undismiss(["b"])
+    assert undo == 1 and log.put_back_questions(10) == ["b"]  # … and put back still once it is undone
     later = time.time() + 40 * 86400
     monkeypatch.setattr(time, "time", lambda: later)  # past the retention period
     log.purge()

@@ -92,8 +92,8 @@ def _problems_view(request: Request, publisher: Publisher, exc: FaqFormatError, 
 
 #: After a rollback whose check of the question log failed (the rollback itself went through).
 LOG_NOT_CHECKED = "".join((
-    "ただし質問ログを確かめられなかったため、戻した版では回答されない質問が、",
-    "質問ログの一覧から外れたままのことがあります。",
+    "ただし質問ログを確かめられなかったため、戻したバージョンでは回答されない質問が質問ログの一覧から外れたまま、",
+    "回答される質問が一覧に残ったままのことがあります。",
 ))  # fmt: skip
 #: Said when the live FAQ changed between a preview and its confirmation (someone else published).
 CHANGED_SINCE = "確認のあとで公開中のFAQが変わりました（別の人の公開など）。もう一度、差分を確認してください。"

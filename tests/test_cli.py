@@ -261,7 +261,7 @@ def test_versions_lists_what_is_kept_and_published_and_rollback_serves_a_kept_ve
     assert main(["rollback", first[0]]) == 0
     out = capsys.readouterr().out
     assert f"バージョン {first[0]} に戻しました" in out
-    assert "質問1件を、戻したバージョンではその回答にならないため、質問ログの一覧に戻しました" in out
+    assert "質問1件は、このバージョンでは回答されない（または以前の回答に戻る）ため、質問ログの一覧に戻しました" in out
     assert chatlog.count("dismissals") == 0
     assert faq.read_bytes() == original  # the kept version's file is back on disk
     assert main(["rollback", first[0]]) == 0  # the live version: nothing to do, nothing recorded

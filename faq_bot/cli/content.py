@@ -154,6 +154,11 @@ def cmd_versions(args: argparse.Namespace) -> int:
     return 0
 
 
+#: How a rollback is said: back to an older version, or forward to a newer one (a rollback undone).
+_BACK = {"if": "戻すと", "done": "戻しました", "not": "戻していません"}
+_FORWARD = {"if": "切り替えると", "done": "切り替えました", "not": "切り替えていません"}
+
+
 def cmd_rollback(args: argparse.Namespace) -> int:
     """Serve a kept version again, after printing what it changes (or only that, with --dry-run); the logged
     questions an alternate or entry published since answered, and no longer does, go back on their list."""
@@ -169,23 +174,25 @@ def cmd_rollback(args: argparse.Namespace) -> int:
             print(f"バージョン {publisher.engine.current.faq_version} は公開中です。何も変えていません。")
             return 0
         version, preview = publisher.rollback_preview(build_id, progress=printing(say))
-        print(f"バージョン {version.faq_version}（{version.entries}件、{version.source}）に戻すと:")
+        newer = version.newer_than(publisher.engine.current.index.manifest.built_at)  # a rollback undone
+        verb = _FORWARD if newer else _BACK
+        print(f"バージョン {version.faq_version}（{version.entries}件、{version.source}）に{verb['if']}:")
         _print_changes(preview)
         if args.dry_run:
-            print("（試行のみ: 戻していません）")
+            print(f"（試行のみ: {verb['not']}）")
             return 0
         publisher.rollback(build_id, progress=printing(say))
-        say("質問ログの質問を、戻したFAQで確かめています")
+        say("質問ログの質問を、公開したバージョンで確かめています")
         chatlog = ChatLog(databases(settings).log)
         rechecked = recheck_after_rollback(
             publisher.engine, chatlog, version.faq_version, version.built_seconds, publisher.recent
         )
     finally:
         publisher.engine.close()
-    print(f"バージョン {version.faq_version} に戻しました。起動中のサーバーは数秒以内に切り替わります。")
+    print(f"バージョン {version.faq_version} に{verb['done']}。起動中のサーバーは数秒以内に切り替わります。")
     if rechecked is None:
         print(
-            "質問ログを確かめられませんでした（戻したバージョンでは回答されない質問が一覧から外れたまま、"
+            "質問ログを確かめられませんでした（このバージョンでは回答されない質問が一覧から外れたまま、"
             "回答される質問が一覧に残ったままのことがあります）。"
         )
     elif rechecked.restored or rechecked.settled:

@@ -142,6 +142,11 @@ class Version:
         moment = parse_time(self.built_at)
         return moment.timestamp() if moment is not None else None
 
+    def newer_than(self, built_at: str) -> bool:
+        """True when it was built after ``built_at`` (an ISO time; the live build's): going to it goes forward."""
+        mine, other = parse_time(self.built_at), parse_time(built_at)
+        return mine is not None and other is not None and mine > other
+
 
 @dataclass(frozen=True)
 class _Prepared:

@@ -251,13 +251,13 @@ def rechecked_message(rechecked: Rechecked) -> str:
     parts = []
     if rechecked.restored:
         parts.append(
-            f"追加した言い換え（またはFAQ）で回答していた質問{len(rechecked.restored)}件を、"
-            "戻したバージョンではその回答にならないため、質問ログの一覧に戻しました。"
+            f"公開で回答されるようになっていた質問{len(rechecked.restored)}件は、このバージョンでは回答されない"
+            "（または以前の回答に戻る）ため、質問ログの一覧に戻しました。"
         )
     if rechecked.settled:
         parts.append(
-            f"以前のロールバックで一覧に戻した質問{len(rechecked.settled)}件は、"
-            "戻したバージョンで回答されるため、一覧から外しました。"
+            f"以前にバージョンを戻したときに質問ログの一覧に戻した質問{len(rechecked.settled)}件は、"
+            "このバージョンで回答されるため、一覧から外しました。"
         )
     return "".join(parts)
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from faq_bot.content.workbook import WorkbookOrigin
 from faq_bot.errors import DatabaseError, FaqFormatError, LogUnavailableError, StaleFileError, VersionNotFoundError
 from faq_bot.model.embedder import Embedder
 from faq_bot.progress import Progress, Step
-from faq_bot.publishing.publisher import Publisher
+from faq_bot.publishing.publisher import Publisher, Version
 from faq_bot.publishing.watcher import Watcher
 from faq_bot.quality.judging import outcome_label
 from faq_bot.retrieval import index as faq_index
@@ -463,3 +464,9 @@ def test_publishes_and_rollbacks_are_recorded_in_order_and_a_history_down_publis
     assert down.engine.entry("7") is not None and "publish history" in caplog.text
     with pytest.raises(DatabaseError):  # said as such: the admin page tells it from a history not kept
         down.recent()
+
+
+def test_a_version_built_after_the_live_one_is_newer_whatever_the_offset_it_was_written_with() -> None:
+    kept = Version("b2", "v2", "2026-12-03T10:00:00+09:00", 3, "faq.tsv", current=False)
+    assert kept.newer_than("2026-12-03T00:59:59Z") and not kept.newer_than("2026-12-03T01:00:00Z")
+    assert not kept.newer_than("not a time") and not replace(kept, built_at="").newer_than("2026-12-03T00:00:00Z")

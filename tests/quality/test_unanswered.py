@@ -255,12 +255,8 @@ def test_rolling_forward_again_takes_off_the_questions_the_rollback_put_back(
     chatlog.undismiss([card_again.request_id], ("alternate",))
     assert recheck(fake_engine, chatlog, 0.0) == Rechecked((parking.request_id,), (card_again.request_id,))
     assert parking.request_id in chatlog.put_back_questions(10) and chatlog.count("dismissals") == 2
-    assert (
-        rechecked_message(rechecked)
-        == "以前のロールバックで一覧に戻した質問1件は、戻したバージョンで回答されるため、一覧から外しました。"
-    )
+    said = "以前にバージョンを戻したときに質問ログの一覧に戻した質問1件は、このバージョンで回答されるため、"
+    assert rechecked_message(rechecked) == said + "一覧から外しました。"
     both = rechecked_message(Rechecked(("x", "y"), ("z",)))
-    assert both.startswith("追加した言い換え（またはFAQ）で回答していた質問2件を") and both.endswith(
-        "一覧から外しました。"
-    )
+    assert both.startswith("公開で回答されるようになっていた質問2件は、") and both.endswith("一覧から外しました。")
     assert rechecked_message(Rechecked((), ())) == ""

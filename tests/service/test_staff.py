@@ -404,15 +404,20 @@ def test_actions_on_the_log_come_back_to_the_same_page_and_failures_read_as_fail
     assert "元に戻せる操作がありません。" in again.text
     # 取り消す, done: the alternate goes, and the question it answered comes back on the list (it is not answered).
     rolled = client.post("/admin/ui/rollback", data=_fields_of(rollback, "/admin/ui/rollback")).text
-    said = "追加した言い換え（またはFAQ）で回答していた質問1件を、戻したバージョンではその回答にならないため、"
+    said = "公開で回答されるようになっていた質問1件は、このバージョンでは回答されない（または以前の回答に戻る）ため、"
     assert "に戻しました。" in rolled and said + "質問ログの一覧に戻しました。" in rolled
     assert written_log(client).count("dismissals") == 0 and "社員食堂はありますか" in client.get("/admin/log").text
     # Rolled forward again, to the version with the alternate: the question it answers leaves the list again.
-    left = re.search(r'<a class="button" href="(/admin/rollback/[^"]+)">', client.get("/admin").text)  # newest first
-    assert left
-    forward = client.post("/admin/ui/rollback", data=_fields_of(client.get(left.group(1)).text, "/admin/ui/rollback"))
-    said = "以前のロールバックで一覧に戻した質問1件は、戻したバージョンで回答されるため、一覧から外しました。"
-    assert said in forward.text
+    left = re.search(
+        r'<a class="button" href="(/admin/rollback/[^"]+)">このバージョンに切り替える…', client.get("/admin").text
+    )
+    assert left  # (newer than the live one: gone to, not back to)
+    preview = client.get(left.group(1)).text
+    assert "に切り替える</h2>" in preview and "公開中のものより新しいバージョンです。切り替えると、" in preview
+    forward = client.post("/admin/ui/rollback", data=_fields_of(preview, "/admin/ui/rollback"))
+    assert "に切り替えました。" in forward.text
+    said = "以前にバージョンを戻したときに質問ログの一覧に戻した質問1件は、このバージョンで回答されるため、"
+    assert said + "一覧から外しました。" in forward.text
     assert written_log(client).count("dismissals") == 1 and "社員食堂はありますか" not in client.get("/admin/log").text
 
 

@@ -92,7 +92,7 @@ def _problems_view(request: Request, publisher: Publisher, exc: FaqFormatError, 
 
 #: After a rollback whose check of the question log failed (the rollback itself went through).
 LOG_NOT_CHECKED = "".join((
-    "ただし質問ログを確かめられなかったため、戻したバージョンでは回答されない質問が質問ログの一覧から外れたまま、",
+    "ただし質問ログを確かめられなかったため、このバージョンでは回答されない質問が質問ログの一覧から外れたまま、",
     "回答される質問が一覧に残ったままのことがあります。",
 ))  # fmt: skip
 #: Said when the live FAQ changed between a preview and its confirmation (someone else published).
@@ -443,15 +443,16 @@ async def rollback_preview(request: Request, auth: AuthDep, publisher: Publisher
     """What rolling back to a kept version would change (entries, the regression set), and the button that does
     it (nothing changes yet), with progress: the regression set runs against the kept build."""
     await _check_kept(publisher, build_id)
-    live = publisher.engine.current.faq_version
+    live = publisher.engine.current
 
     def work(progress: Progress) -> View:
         try:
             version, preview = publisher.rollback_preview(build_id, progress)
         except FaqBotError as exc:  # no such version, an unreadable or incompatible one, the shared store unreachable
             return _home_view(request, publisher, message=f"戻せません: {exc}", warn=True)
+        newer = version.newer_than(live.index.manifest.built_at)  # (a rollback undone: forward again)
         return View("rollback.html", {"version": version, "preview": preview, "changes": preview.changes,
-                                      "faq_version": live})  # fmt: skip
+                                      "faq_version": live.faq_version, "newer": newer})  # fmt: skip
 
     return await with_progress(request, auth, "publish", "戻したときの変更を確認しています", work)
 
@@ -483,12 +484,13 @@ async def ui_rollback(
             version = publisher.rollback(build_id, progress)
         except NotFoundError as exc:
             return _home_view(request, publisher, message=str(exc))
-        message = f"バージョン {version.faq_version}（{local_time(version.built_at, zone)}）に戻しました。"
-        progress(Step("質問ログの質問を、戻したFAQで確かめています"))
+        went = "切り替えました" if version.newer_than(live.index.manifest.built_at) else "戻しました"
+        message = f"バージョン {version.faq_version}（{local_time(version.built_at, zone)}）に{went}。"
+        progress(Step("質問ログの質問を、公開したバージョンで確かめています"))
         rechecked = recheck_after_rollback(
             publisher.engine, chatlog, version.faq_version, version.built_seconds, publisher.recent
         )
         message += LOG_NOT_CHECKED if rechecked is None else rechecked_message(rechecked)
         return _home_view(request, publisher, message=message)
 
-    return await with_progress(request, auth, "publish", "以前のバージョンに戻しています", work)
+    return await with_progress(request, auth, "publish", "バージョンを切り替えています", work)

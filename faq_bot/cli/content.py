@@ -174,7 +174,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
             print(f"バージョン {publisher.engine.current.faq_version} は公開中です。何も変えていません。")
             return 0
         version, preview = publisher.rollback_preview(build_id, progress=printing(say))
-        newer = version.newer_than(publisher.engine.current.index.manifest.built_at)  # a rollback undone
+        newer = version.newer_than(publisher.served_build_id())  # a rollback undone
         verb = _FORWARD if newer else _BACK
         print(f"バージョン {version.faq_version}（{version.entries}件、{version.source}）に{verb['if']}:")
         _print_changes(preview)

@@ -142,10 +142,10 @@ class Version:
         moment = parse_time(self.built_at)
         return moment.timestamp() if moment is not None else None
 
-    def newer_than(self, built_at: str) -> bool:
-        """True when it was built after ``built_at`` (an ISO time; the live build's): going to it goes forward."""
-        mine, other = parse_time(self.built_at), parse_time(built_at)
-        return mine is not None and other is not None and mine > other
+    def newer_than(self, build_id: str | None) -> bool:
+        """True when it was built after the build ``build_id`` (the live one: going to it goes forward). Build ids
+        start with the time of the build, to the microsecond: the versions are listed newest first by them."""
+        return build_id is not None and self.build_id > build_id
 
 
 @dataclass(frozen=True)
@@ -563,6 +563,11 @@ class Publisher:
         """Kept versions, newest first."""
         kept = self.shared.builds() if self.shared is not None else store.list_builds(self.paths.index_dir)
         return [self._version(build_id, m) for build_id, m in kept]
+
+    def served_build_id(self) -> str | None:
+        """The build this process serves now (None for one built in memory only); to label the versions by."""
+        path = self.engine.current.index.path
+        return path.name if path is not None else None
 
     def _live_version(self) -> Version | None:
         path = self.engine.current.index.path

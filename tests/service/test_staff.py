@@ -405,7 +405,8 @@ def test_actions_on_the_log_come_back_to_the_same_page_and_failures_read_as_fail
     # 取り消す, done: the alternate goes, and the question it answered comes back on the list (it is not answered).
     rolled = client.post("/admin/ui/rollback", data=_fields_of(rollback, "/admin/ui/rollback")).text
     said = "公開で回答されるようになっていた質問1件は、このバージョンでは回答されない（または以前の回答に戻る）ため、"
-    assert "に戻しました。" in rolled and said + "質問ログの一覧に戻しました。" in rolled
+    assert "に戻しました</h2>" in rolled and said + "質問ログの一覧に戻しました。" in rolled
+    assert '<a href="/admin/log">質問ログを開く</a>' in rolled  # the lists changed: a way to them
     assert written_log(client).count("dismissals") == 0 and "社員食堂はありますか" in client.get("/admin/log").text
     # Rolled forward again, to the version with the alternate: the question it answers leaves the list again.
     left = re.search(
@@ -415,7 +416,7 @@ def test_actions_on_the_log_come_back_to_the_same_page_and_failures_read_as_fail
     preview = client.get(left.group(1)).text
     assert "に切り替える</h2>" in preview and "公開中のものより新しいバージョンです。切り替えると、" in preview
     forward = client.post("/admin/ui/rollback", data=_fields_of(preview, "/admin/ui/rollback"))
-    assert "に切り替えました。" in forward.text
+    assert "に切り替えました</h2>" in forward.text
     said = "以前にバージョンを戻したときに質問ログの一覧に戻した質問1件は、このバージョンで回答されるため、"
     assert said + "一覧から外しました。" in forward.text
     assert written_log(client).count("dismissals") == 1 and "社員食堂はありますか" not in client.get("/admin/log").text

@@ -450,7 +450,7 @@ async def rollback_preview(request: Request, auth: AuthDep, publisher: Publisher
             version, preview = publisher.rollback_preview(build_id, progress)
         except FaqBotError as exc:  # no such version, an unreadable or incompatible one, the shared store unreachable
             return _home_view(request, publisher, message=f"戻せません: {exc}", warn=True)
-        newer = version.newer_than(live.index.manifest.built_at)  # (a rollback undone: forward again)
+        newer = version.newer_than(publisher.served_build_id())  # (a rollback undone: forward again)
         return View("rollback.html", {"version": version, "preview": preview, "changes": preview.changes,
                                       "faq_version": live.faq_version, "newer": newer})  # fmt: skip
 
@@ -479,18 +479,25 @@ async def ui_rollback(
     if base and base != live.faq_version:
         return await _home(request, auth, publisher, message=CHANGED_SINCE, warn=True)
 
+    served = publisher.served_build_id()
+
     def work(progress: Progress) -> View:
         try:
             version = publisher.rollback(build_id, progress)
         except NotFoundError as exc:
             return _home_view(request, publisher, message=str(exc))
-        went = "切り替えました" if version.newer_than(live.index.manifest.built_at) else "戻しました"
-        message = f"バージョン {version.faq_version}（{local_time(version.built_at, zone)}）に{went}。"
+        went = "切り替えました" if version.newer_than(served) else "戻しました"
+        done = f"バージョン {version.faq_version}（{local_time(version.built_at, zone)}）に{went}"
         progress(Step("質問ログの質問を、公開したバージョンで確かめています"))
         rechecked = recheck_after_rollback(
             publisher.engine, chatlog, version.faq_version, version.built_seconds, publisher.recent
         )
-        message += LOG_NOT_CHECKED if rechecked is None else rechecked_message(rechecked)
-        return _home_view(request, publisher, message=message)
+        logged = LOG_NOT_CHECKED if rechecked is None else rechecked_message(rechecked)
+        if rechecked is not None and logged:  # questions went back on their list or off it: a link to the log
+            return View("notice.html", {
+                "heading": done, "message": logged, "back": UNANSWERED.path, "back_label": "質問ログを開く",
+                "more": "/admin", "more_label": "FAQの公開に戻る",
+            })  # fmt: skip
+        return _home_view(request, publisher, message=f"{done}。{logged}")
 
     return await with_progress(request, auth, "publish", "バージョンを切り替えています", work)

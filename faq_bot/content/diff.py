@@ -38,6 +38,29 @@ class FieldDiff:
     before_segments: tuple[Segment, ...]
     after_segments: tuple[Segment, ...]
 
+    @property
+    def before_lines(self) -> tuple[tuple[Segment, ...], ...]:
+        """``before_segments`` cut at line breaks: one line each (the alternates, shown one to a line)."""
+        return by_line(self.before_segments)
+
+    @property
+    def after_lines(self) -> tuple[tuple[Segment, ...], ...]:
+        """``after_segments`` cut at line breaks."""
+        return by_line(self.after_segments)
+
+
+def by_line(segments: Sequence[Segment]) -> tuple[tuple[Segment, ...], ...]:
+    """Marked runs cut at line breaks into lines (the breaks themselves dropped; a line of nothing is no line):
+    on a narrow screen, where a long alternate wraps, each one still starts a line of its own."""
+    lines: list[list[Segment]] = [[]]
+    for segment in segments:
+        for i, piece in enumerate(segment.text.split("\n")):
+            if i:
+                lines.append([])
+            if piece:
+                lines[-1].append(Segment(piece, segment.changed))
+    return tuple(tuple(line) for line in lines if line)
+
 
 @dataclass(frozen=True)
 class EntryChange:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from faq_bot.content.diff import Segment, change_counts, marked, order_change
+from faq_bot.content.diff import Segment, by_line, change_counts, marked, order_change
 from faq_bot.content.faq import FaqEntry
 
 
@@ -32,6 +32,18 @@ def test_a_character_or_two_left_between_two_changes_is_marked_with_them() -> No
 def test_an_added_or_emptied_field_is_one_run() -> None:
     assert marked("", "新しい言い換え") == ((), (Segment("新しい言い換え", True),))
     assert marked("古い言い換え", "") == ((Segment("古い言い換え", True),), ())
+
+
+def test_alternates_read_one_to_a_line_with_the_added_one_marked_on_its_own() -> None:
+    before, after = marked("見積を出したい\n見積書がほしい", "見積を出したい\n見積書を作りたい\n見積書がほしい")
+    assert [["".join(s.text for s in line)] for line in by_line(after)] == [
+        ["見積を出したい"],
+        ["見積書を作りたい"],
+        ["見積書がほしい"],
+    ]
+    assert [s for line in by_line(after) for s in line if s.changed]  # the new one is marked
+    assert all(not s.changed for s in by_line(before)[0])  # the first, the same on both sides, is not
+    assert by_line((Segment("\n", True),)) == () and by_line(()) == ()  # no line of nothing
 
 
 def test_a_cp932_look_alike_is_no_change_but_a_width_fix_is_one() -> None:

@@ -366,6 +366,7 @@ def test_actions_on_the_log_come_back_to_the_same_page_and_failures_read_as_fail
     )
     added = client.post("/admin/ui/alternate", data={**form, "entry_id": "5", "text": "社員食堂はありますか"})
     assert 'href="/admin/log?days=7&amp;page=2">公開せずに戻る' in added.text
+    assert '<span class="line"><ins>社員食堂はありますか</ins></span>' in added.text  # the alternates one to a line
     staged = re.search(r'name="staged" value="([^"]+)"', added.text)
     assert staged and 'name="back" value="/admin/log?days=7&amp;page=2"' in added.text
     done = client.post(

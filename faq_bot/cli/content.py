@@ -91,17 +91,10 @@ def _print_changes(p: Preview) -> None:
 
 
 def cmd_reload(args: argparse.Namespace) -> int:
-    from faq_bot.quality.unanswered import rechecked_message, settle_put_back
-    from faq_bot.runtime import databases
-    from faq_bot.storage.chatlog import ChatLog
-
     settings = settings_from(args)
     publisher = _publisher(settings)
-    rechecked = None
     try:
         outcome = publisher.reload(dry_run=args.dry_run, progress=printing(say))
-        if outcome.published:  # questions a rollback put back that it answers: off their list again
-            rechecked = settle_put_back(publisher.engine, ChatLog(databases(settings).log))
     finally:
         publisher.engine.close()
     p = outcome.preview
@@ -116,8 +109,6 @@ def cmd_reload(args: argparse.Namespace) -> int:
             f"公開しました: {outcome.version.faq_version}（{outcome.seconds:.1f}秒）。"
             "起動中のサーバーは数秒以内に切り替わります。"
         )
-        if rechecked is not None and rechecked.settled:
-            print(rechecked_message(rechecked))
     else:
         print("公開中の内容と同じため、変更はありません。")
     return 0

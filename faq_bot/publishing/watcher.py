@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 
 from faq_bot.errors import FaqBotError
 from faq_bot.priority import mark_staff_thread
@@ -16,11 +15,8 @@ log = logging.getLogger("faq_bot.publishing")
 class Watcher:
     """Polls ``CURRENT`` (other workers' publishes) and, if enabled, the TSV file (debounced reload)."""
 
-    def __init__(
-        self, publisher: Publisher, watch_file: bool, interval: float, after_publish: Callable[[], object] | None = None
-    ) -> None:
+    def __init__(self, publisher: Publisher, watch_file: bool, interval: float) -> None:
         self.publisher = publisher
-        self.after_publish = after_publish  # run once a watched file went live (the question log's lists)
         self.watch_file = watch_file
         self.interval = interval
         self._stop = threading.Event()
@@ -61,8 +57,7 @@ class Watcher:
                     continue
                 self._seen, pending = now, None
                 try:
-                    if self.publisher.reload().published and self.after_publish is not None:
-                        self.after_publish()
+                    self.publisher.reload()
                 except FaqBotError as exc:
                     # Nobody previewed this file: its refusal is a failed publish, shown on the admin page.
                     self.publisher.last_error = str(exc)

@@ -14,7 +14,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import partial
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -27,7 +26,7 @@ from faq_bot.errors import DatabaseError
 from faq_bot.model.embedder import Embedder
 from faq_bot.publishing.shared import Follower
 from faq_bot.publishing.watcher import Watcher
-from faq_bot.quality.unanswered import UnansweredQuestions, settle_put_back
+from faq_bot.quality.unanswered import UnansweredQuestions
 from faq_bot.runtime import databases, open_publisher
 from faq_bot.service.auth import AdminAuth
 from faq_bot.service.clients import ClientAddresses
@@ -97,10 +96,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
             engine = publisher.engine
             app.state.publisher = publisher
             # Follows CURRENT (publishes by other workers of this machine) and, with faq_watch, the TSV file.
-            # A watched file that answers questions a rollback put back takes them off their list, as any publish.
-            watcher = Watcher(
-                publisher, settings.faq_watch, settings.watch_interval, partial(settle_put_back, engine, chatlog)
-            )
+            watcher = Watcher(publisher, settings.faq_watch, settings.watch_interval)
             watcher.start()
             if dbs.shared is not None:  # publishes by other replicas, announced by PostgreSQL
                 follower = app.state.follower = Follower(dbs.shared.libpq_url(), publisher.sync)

@@ -19,7 +19,6 @@ from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from itertools import islice
 
 from faq_bot.errors import DatabaseError, LogUnavailableError
@@ -275,34 +274,18 @@ def recheck_after_rollback(
     served. None when the log cannot be checked (a locked or full database, the encoder failing): the rollback
     stands whatever the log does."""
     if built is None:  # nothing settled is known to be since it; what earlier rollbacks put back is asked all the same
-        return settle_put_back(engine, chatlog)
-
-    def check() -> Rechecked:
+        built = math.inf
+    try:
         try:
             events = history(HISTORY_READ)
         except DatabaseError as exc:  # without it: every question settled since the build is asked again
             log.warning("the publish history cannot be read: %s", exc)
             events = None
         return recheck(engine, chatlog, built, _served_otherwise(events, version) if events else None)
-
-    return _checked(check)
-
-
-def settle_put_back(engine: Engine, chatlog: ChatLog) -> Rechecked | None:
-    """After a publish: the questions a rollback put back that the FAQ served now answers (not with the entry the
-    visitor got) leave their list again, as rolling forward does (``recheck``: nothing settled is asked again).
-    None when the log cannot be checked: the publish stands whatever the log does."""
-    return _checked(partial(recheck, engine, chatlog, math.inf))
-
-
-def _checked(check: Callable[[], Rechecked]) -> Rechecked | None:
-    """``check()``, or None (logged) when the question log or the encoder fails: what went live stays live."""
-    try:
-        return check()
     except LogUnavailableError as exc:
-        log.warning("the FAQ changed, but the question log could not be checked again: %s", exc)
-    except Exception:  # the encoder or a search failing
-        log.exception("the FAQ changed, but the question log could not be checked again")
+        log.warning("rolled back, but the question log could not be checked again: %s", exc)
+    except Exception:  # the encoder or a search failing: the FAQ is rolled back all the same
+        log.exception("rolled back, but the question log could not be checked again")
     return None
 
 

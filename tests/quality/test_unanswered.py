@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from faq_bot.errors import DatabaseError, LogUnavailableError
+from faq_bot.errors import DatabaseError
 from faq_bot.quality import unanswered as unanswered_module
 from faq_bot.quality.grouping import summary
 from faq_bot.quality.unanswered import (
@@ -17,7 +17,6 @@ from faq_bot.quality.unanswered import (
     recheck_after_rollback,
     rechecked_message,
     settle_answered,
-    settle_put_back,
 )
 from faq_bot.retrieval.engine import Engine
 from faq_bot.storage.chatlog import ChatLog, ChatRecord, pack_vector
@@ -261,22 +260,3 @@ def test_rolling_forward_again_takes_off_the_questions_the_rollback_put_back(
     both = rechecked_message(Rechecked(("x", "y"), ("z",)))
     assert both.startswith("公開で回答されるようになっていた質問2件は、") and both.endswith("一覧から外しました。")
     assert rechecked_message(Rechecked((), ())) == ""
-
-
-def test_after_a_publish_the_questions_put_back_that_it_answers_leave_their_list_unless_the_log_fails(
-    fake_engine: Engine, chatlog: ChatLog, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    card = replace(asked(fake_engine, "クレジットカードは使えますか"), entry_id=None)
-    settled = asked(fake_engine, "社員食堂はありますか")
-    chatlog.write([card, settled])
-    chatlog.dismiss([card.request_id, settled.request_id], "alternate")
-    chatlog.undismiss([card.request_id], ("alternate",))
-    # Only what was put back is asked: nothing settled is put back by a publish (社員食堂 stays settled).
-    assert settle_put_back(fake_engine, chatlog) == Rechecked((), (card.request_id,))
-    assert chatlog.count("dismissals") == 2
-
-    def locked(limit: int) -> list[str]:
-        raise LogUnavailableError("question log: database is locked")
-
-    monkeypatch.setattr(chatlog, "put_back_questions", locked)
-    assert settle_put_back(fake_engine, chatlog) is None  # said, logged: the publish stands

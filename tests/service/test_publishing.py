@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from faq_bot.config import Settings
-from tests.conftest import ADMIN_AUTH, ADMIN_TOKEN, SMALL_FAQ, app_client, csrf_of, written_log
+from tests.conftest import ADMIN_AUTH, ADMIN_TOKEN, SMALL_FAQ, app_client, csrf_of
 from tests.waiting import wait_until
 
 NEW_FAQ = SMALL_FAQ + "7\t会員\t退会できますか\t退会はお問い合わせください。\t\n"
@@ -50,18 +50,6 @@ def test_upload_publishes_and_chat_answers_from_the_new_version(admin_client: Te
     after = admin_client.post("/api/chat", json={"message": "退会できますか"}).json()
     assert after["faq_version"] == body["version"]["faq_version"] != before["faq_version"]
     assert after["entry"]["id"] == "7"
-
-
-def test_a_question_a_rollback_put_back_leaves_its_list_once_a_publish_answers_it(admin_client: TestClient) -> None:
-    asked = admin_client.post("/api/chat", json={"message": "退会できますか"}).json()
-    assert asked["decision"] != "answer"
-    chatlog = written_log(admin_client)
-    chatlog.dismiss([asked["request_id"]], "alternate")  # settled by a publish, then put back by a rollback
-    chatlog.undismiss([asked["request_id"]], ("alternate",))
-    assert upload(admin_client, NEW_FAQ.encode(), dry_run=True).json()["dry_run"]  # a dry run changes nothing
-    assert chatlog.put_back_questions(10) == [asked["request_id"]]
-    assert upload(admin_client, NEW_FAQ.encode()).json()["published"]  # the upload answers it: off the list again
-    assert chatlog.put_back_questions(10) == [] and chatlog.count("dismissals") == 1
 
 
 def test_dry_run_shows_the_diff_without_publishing(admin_client: TestClient) -> None:

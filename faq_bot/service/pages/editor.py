@@ -22,7 +22,7 @@ from faq_bot.errors import DatabaseError, FaqBotError, FaqFormatError, NotFoundE
 from faq_bot.localtime import local_time
 from faq_bot.progress import Progress, Step
 from faq_bot.publishing.publisher import Publisher
-from faq_bot.quality.unanswered import recheck_after_rollback, rechecked_message, settle_put_back
+from faq_bot.quality.unanswered import recheck_after_rollback, rechecked_message
 from faq_bot.service.auth import COOKIE, AdminPageRoute
 from faq_bot.service.deps import AuthDep, ChatLogDep, PublisherDep, StagingDep
 from faq_bot.service.handlers import FORM_PAGES
@@ -341,11 +341,6 @@ async def ui_publish(
         )
         if result.published and is_workbook_source(result.preview.faq.source):
             message += "Excelで続けて編集するときは、公開中のFAQをダウンロードし直してください。"
-
-        def put_back_said() -> str:  # questions a rollback put back, answered again: off their list (a roll forward)
-            rechecked = settle_put_back(publisher.engine, chatlog) if result.published else None
-            return rechecked_message(rechecked) if rechecked is not None else ""
-
         if dismiss:  # added as an alternate, or a new entry: the questions the FAQ answers now with it leave the list
             progress(Step("質問ログの質問を、公開したFAQで確かめています"))
             settled = settle_after_publish(publisher, chatlog, dismiss.split(","), dismiss_entry or None)
@@ -364,7 +359,6 @@ async def ui_publish(
                         f"{len(settled.still_open)}件はまだ{by}回答されないため、一覧に残しています"
                         "（別の言い換えとして追加するか、対応不要にしてください）。"
                     )
-            message += put_back_said()  # (after the group's own: counted once)
             to_list = back if log_list(back) else UNANSWERED.path
             view = {"message": message, "back": to_list, "back_label": label}
             if log and edited:  # a new entry made from the question: its draft is done with, and the entry a link away
@@ -378,7 +372,6 @@ async def ui_publish(
                     "more_label": "この追加を取り消す（追加する前のバージョンに戻す…）",
                 }
             return View("notice.html", {**view, "heading": "言い換えを追加しました"})
-        message += put_back_said()
         if edited:  # one entry edited in the browser: back to where the editor works, the entry list
             return View("notice.html", {
                 "heading": f"FAQ {edited} を公開しました" if result.published else f"FAQ {edited} は変わっていません",

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from faq_bot.content.faq import charset_of
 from faq_bot.content.workbook import XLSX_MEDIA_TYPE, excel_tsv, write_workbook
-from faq_bot.quality.unanswered import recheck_after_rollback, settle_put_back
+from faq_bot.quality.unanswered import recheck_after_rollback
 from faq_bot.service import schemas
 from faq_bot.service.auth import AdminApiRoute
 from faq_bot.service.deps import ChatLogDep, PublisherDep
@@ -30,11 +30,9 @@ publishing_api = APIRouter(prefix="/admin", tags=["admin"], responses=ADMIN_ERRO
 
 
 @publishing_api.post("/reload", summary="ディスク上のTSVを再読み込みして公開", response_model=schemas.PublishReply)
-async def reload(publisher: PublisherDep, chatlog: ChatLogDep, dry_run: Annotated[bool, Query()] = False) -> Any:
+async def reload(publisher: PublisherDep, dry_run: Annotated[bool, Query()] = False) -> Any:
     """Validate the configured TSV, build off to the side, then swap (``dry_run=1``: only the preview)."""
     result = await in_background(lambda: publisher.reload(dry_run=dry_run))
-    if result.published:  # the questions a rollback put back that it answers leave their list again
-        await in_background(settle_put_back, publisher.engine, chatlog)
     return schemas.PublishReply.of(result, dry_run)
 
 
@@ -48,7 +46,6 @@ async def reload(publisher: PublisherDep, chatlog: ChatLogDep, dry_run: Annotate
 )
 async def upload(
     publisher: PublisherDep,
-    chatlog: ChatLogDep,
     file: Annotated[
         UploadFile, File(description="FAQ TSV（UTF-8、BOM付きUTF-8、CP932）またはExcel（.xlsx、最初のシート）")
     ],
@@ -69,8 +66,6 @@ async def upload(
     result = await in_background(
         lambda: publisher.publish_bytes(tsv, name, dry_run=dry_run, origin=origin, overwrite=overwrite)
     )
-    if result.published:
-        await in_background(settle_put_back, publisher.engine, chatlog)
     return schemas.PublishReply.of(as_uploaded(result, book), dry_run)
 
 

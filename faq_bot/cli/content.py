@@ -162,7 +162,7 @@ _FORWARD = {"if": "切り替えると", "done": "切り替えました", "not": 
 def cmd_rollback(args: argparse.Namespace) -> int:
     """Serve a kept version again, after printing what it changes (or only that, with --dry-run); the logged
     questions an alternate or entry published since answered, and no longer does, go back on their list."""
-    from faq_bot.quality.unanswered import recheck_after_rollback, rechecked_message
+    from faq_bot.quality.unanswered import LOG_NOT_RECHECKED, recheck_after_rollback, rechecked_message
     from faq_bot.runtime import databases
     from faq_bot.storage.chatlog import ChatLog
 
@@ -174,8 +174,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
             print(f"バージョン {publisher.engine.current.faq_version} は公開中です。何も変えていません。")
             return 0
         version, preview = publisher.rollback_preview(build_id, progress=printing(say))
-        newer = version.newer_than(publisher.served_build_id())  # a rollback undone
-        verb = _FORWARD if newer else _BACK
+        verb = _FORWARD if version.newer else _BACK  # a rollback undone: forward again
         print(f"バージョン {version.faq_version}（{version.entries}件、{version.source}）に{verb['if']}:")
         _print_changes(preview)
         if args.dry_run:
@@ -191,10 +190,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
         publisher.engine.close()
     print(f"バージョン {version.faq_version} に{verb['done']}。起動中のサーバーは数秒以内に切り替わります。")
     if rechecked is None:
-        print(
-            "質問ログを確かめられませんでした（このバージョンでは回答されない質問が一覧から外れたまま、"
-            "回答される質問が一覧に残ったままのことがあります）。"
-        )
+        print(LOG_NOT_RECHECKED)
     elif rechecked.restored or rechecked.settled:
         print(rechecked_message(rechecked))
     return 0

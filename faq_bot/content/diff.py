@@ -50,12 +50,17 @@ class FieldDiff:
 
 
 def by_line(segments: Sequence[Segment]) -> tuple[tuple[Segment, ...], ...]:
-    """Marked runs cut at line breaks into lines (the breaks themselves dropped; a line of nothing is no line):
-    on a narrow screen, where a long alternate wraps, each one still starts a line of its own."""
+    """Marked runs cut at line breaks into lines (a line of nothing is no line): on a narrow screen, where a long
+    alternate wraps, each one still starts a line of its own. A changed run of nothing but breaks and spaces (two
+    alternates joined into one, or one split in two) keeps its break at the end of its line as a marked run,
+    ``\n``, to be shown as a mark; in a changed run with text the new or gone line shows the change."""
     lines: list[list[Segment]] = [[]]
     for segment in segments:
+        blank = segment.changed and not segment.text.strip()
         for i, piece in enumerate(segment.text.split("\n")):
             if i:
+                if blank:
+                    lines[-1].append(Segment("\n", True))
                 lines.append([])
             if piece:
                 lines[-1].append(Segment(piece, segment.changed))

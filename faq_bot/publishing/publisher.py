@@ -135,6 +135,7 @@ class Version:
     source: str
     current: bool  # served by this process now
     problem: str | None = None  # why it is not served although CURRENT names it (a damaged build)
+    newer: bool = False  # built after the one served now: going to it goes forward (a rollback undone)
 
     @property
     def built_seconds(self) -> float | None:
@@ -578,7 +579,7 @@ class Publisher:
         problem = None
         if self.follow_error is not None and self.follow_error[0][0] == build_id:
             problem = f"この版は壊れているため配信できません（公開中の版を配信し続けています）: {self.follow_error[1]}"
-        return Version(
+        version = Version(
             build_id,
             manifest.tsv_sha256[:12],
             manifest.built_at,
@@ -587,6 +588,7 @@ class Publisher:
             served is not None and build_id == served.name,
             problem,
         )
+        return replace(version, newer=version.newer_than(served.name if served is not None else None))
 
     def current_tsv(self) -> bytes:
         """The TSV of the version being served."""

@@ -212,14 +212,16 @@ class Rechecked:
     settled: tuple[str, ...]  # put back by an earlier rollback, answered again by the version served now: off it
 
 
-def recheck(engine: Engine, chatlog: ChatLog, since: float, away: Callable[[float], bool] | None = None) -> Rechecked:
+def recheck(
+    engine: Engine, chatlog: ChatLog, since: float, away: Callable[[float], bool] | None = None
+) -> Rechecked | None:
     """After a rollback to a version built at ``since`` (epoch seconds): ask again the logged questions a publish
     since then took off their list (``settle_answered``) while another version was served (``away``: True for a
     time it was; None: any time), and put back the ones the FAQ served now no longer answers, or answers again with
     the entry the visitor got (an answer to check: the alternate or entry that answered it otherwise went with the
     rollback). Ask again, too, the questions an earlier rollback put back (``ChatLog.put_back_questions``): those
     the FAQ served now answers otherwise (rolled forward again) go off their list. Asked again, up to three times,
-    when the FAQ served changes meanwhile.
+    when the FAQ served changes meanwhile; None if it kept changing (nothing written: not checked).
 
     Staff work: encoded on the lowest-priority bulk encoder, never in a visitor's way."""
     settled = chatlog.settled_since(since, UNSETTLE_LIMIT)
@@ -243,7 +245,14 @@ def recheck(engine: Engine, chatlog: ChatLog, since: float, away: Callable[[floa
             rows: list[LogRow] = [Undismissal(restored, ("alternate",))] if restored else []
             chatlog.write([*rows, Dismissal(answered, "alternate")] if answered else rows)  # one transaction
             return Rechecked(restored, answered)
-    return Rechecked((), ())
+    return None
+
+
+#: Said when a rollback's check of the question log failed (the rollback stands).
+LOG_NOT_RECHECKED = (
+    "質問ログを確かめられなかったため、このバージョンでは回答されない質問が質問ログの一覧から外れたまま、"
+    "回答される質問が一覧に残ったままのことがあります。"
+)
 
 
 def rechecked_message(rechecked: Rechecked) -> str:

@@ -43,7 +43,11 @@ def test_alternates_read_one_to_a_line_with_the_added_one_marked_on_its_own() ->
     ]
     assert [s for line in by_line(after) for s in line if s.changed]  # the new one is marked
     assert all(not s.changed for s in by_line(before)[0])  # the first, the same on both sides, is not
-    assert by_line((Segment("\n", True),)) == () and by_line(()) == ()  # no line of nothing
+    assert by_line(()) == ()  # no line of nothing
+    joined_before, joined_after = marked("見積を出したい\n見積書がほしい", "見積を出したい見積書がほしい")
+    lines = by_line(joined_before)  # two alternates made one: the break that went is marked where it was
+    assert len(lines) == 2 and lines[0][-1] == Segment("\n", True)
+    assert len(by_line(joined_after)) == 1
 
 
 def test_a_cp932_look_alike_is_no_change_but_a_width_fix_is_one() -> None:

@@ -1177,3 +1177,17 @@ def test_a_new_entry_from_a_group_shows_the_groups_other_wordings_the_most_asked
     assert again and re.findall(r"<li>(.*?)</li>", again.group(0)) == ["社食ってある？", "ランチを食べる場所は"]
     _, alone = _new_entry_from(client, {**row, "ids": ids[0]})
     assert "other-wordings" not in alone  # a group of one: nothing more to show
+
+
+def test_settling_after_a_publish_never_fails_the_publish(
+    admin_client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from faq_bot.service.routes import staff
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("the encoder failed")
+
+    monkeypatch.setattr(staff, "settle_answered", broken)
+    publisher = admin_client.app.state.publisher  # type: ignore[attr-defined]
+    assert staff.settle_after_publish(publisher, written_log(admin_client), ["r1"], "1") is None
+    assert "could not be settled" in caplog.text

@@ -22,7 +22,7 @@ from faq_bot.errors import DatabaseError, FaqBotError, FaqFormatError, NotFoundE
 from faq_bot.localtime import local_time
 from faq_bot.progress import Progress, Step
 from faq_bot.publishing.publisher import Publisher
-from faq_bot.quality.unanswered import recheck_after_rollback, rechecked_message
+from faq_bot.quality.unanswered import LOG_NOT_RECHECKED, recheck_after_rollback, rechecked_message
 from faq_bot.service.auth import COOKIE, AdminPageRoute
 from faq_bot.service.deps import AuthDep, ChatLogDep, PublisherDep, StagingDep
 from faq_bot.service.handlers import FORM_PAGES
@@ -91,10 +91,6 @@ def _problems_view(request: Request, publisher: Publisher, exc: FaqFormatError, 
 
 
 #: After a rollback whose check of the question log failed (the rollback itself went through).
-LOG_NOT_CHECKED = "".join((
-    "ただし質問ログを確かめられなかったため、このバージョンでは回答されない質問が質問ログの一覧から外れたまま、",
-    "回答される質問が一覧に残ったままのことがあります。",
-))  # fmt: skip
 #: Said when the live FAQ changed between a preview and its confirmation (someone else published).
 CHANGED_SINCE = "確認のあとで公開中のFAQが変わりました（別の人の公開など）。もう一度、差分を確認してください。"
 #: The publish form sent again (the page reloaded) after it published: nothing to do, and nothing went wrong.
@@ -449,10 +445,9 @@ async def rollback_preview(request: Request, auth: AuthDep, publisher: Publisher
         try:
             version, preview = publisher.rollback_preview(build_id, progress)
         except FaqBotError as exc:  # no such version, an unreadable or incompatible one, the shared store unreachable
-            return _home_view(request, publisher, message=f"戻せません: {exc}", warn=True)
-        newer = version.newer_than(publisher.served_build_id())  # (a rollback undone: forward again)
+            return _home_view(request, publisher, message=f"このバージョンにできません: {exc}", warn=True)
         return View("rollback.html", {"version": version, "preview": preview, "changes": preview.changes,
-                                      "faq_version": live.faq_version, "newer": newer})  # fmt: skip
+                                      "faq_version": live.faq_version})  # fmt: skip
 
     return await with_progress(request, auth, "publish", "戻したときの変更を確認しています", work)
 
@@ -492,7 +487,7 @@ async def ui_rollback(
         rechecked = recheck_after_rollback(
             publisher.engine, chatlog, version.faq_version, version.built_seconds, publisher.recent
         )
-        logged = LOG_NOT_CHECKED if rechecked is None else rechecked_message(rechecked)
+        logged = "ただし" + LOG_NOT_RECHECKED if rechecked is None else rechecked_message(rechecked)
         if rechecked is not None and logged:  # questions went back on their list or off it: a link to the log
             return View("notice.html", {
                 "heading": done, "message": logged, "back": UNANSWERED.path, "back_label": "質問ログを開く",

@@ -201,12 +201,14 @@ def settle_after_publish(
     publisher: Publisher, chatlog: ChatLog, request_ids: Sequence[str], entry_id: str | None = None
 ) -> Settled | None:
     """``settle_answered`` after an alternate went live, or None when the log is unavailable (a locked or full
-    database): the publish stands whatever the log does."""
+    database) or asking again fails (the encoder): the publish stands whatever the log does."""
     try:
         return settle_answered(publisher.engine, chatlog, request_ids, entry_id)
     except LogUnavailableError as exc:
         log.warning("published, but the question log could not be settled: %s", exc)
-        return None
+    except Exception:  # the encoder or a search failing: what went live stays live, and the page says so
+        log.exception("published, but the question log could not be settled")
+    return None
 
 
 @staff_api.post("/log/dismiss", summary="質問を一覧から外す（対応不要・確認済み）", response_model=schemas.DismissReply)

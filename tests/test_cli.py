@@ -273,6 +273,9 @@ def test_versions_lists_what_is_kept_and_published_and_rollback_serves_a_kept_ve
     history = out.split("公開の履歴（新しい順）:")[1].strip().splitlines()
     assert [line.split()[3] for line in history] == ["バージョンを戻す", "公開"]
     assert "変更 1" in history[0] and history[0].split()[4] == first[0]
+    assert main(["rollback", kept[0][0], "--dry-run"]) == 0  # the edited version, newer: gone to, not back to
+    out = capsys.readouterr().out
+    assert f"バージョン {kept[0][0]}" in out and "に切り替えると:" in out and "（試行のみ: 切り替えていません）" in out
 
 
 def test_a_version_is_named_by_its_build_its_version_or_a_start_that_names_one() -> None:

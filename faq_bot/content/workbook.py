@@ -479,8 +479,8 @@ def _said(problem: FormatProblem, refused: Sequence[RefusedCell], short: Collect
     header row's other problems are its own (a required column missing)."""
     named = _COLUMN.match(problem.column or "")
     letter = None if named is None else named.group(1) or column_letter(int(named.group(2)) - 1)
+    below = problem.line is not None and problem.line > header_row
     for cell in (c for c in refused if c.row == problem.line):
-        below = problem.line is not None and problem.line > header_row
         if problem.column is None and below and cell.span > 1 and problem.line in short:
             return True
         covered = range(cell.col, cell.col + (cell.span if below else 1))

@@ -565,17 +565,13 @@ class Publisher:
         kept = self.shared.builds() if self.shared is not None else store.list_builds(self.paths.index_dir)
         return [self._version(build_id, m) for build_id, m in kept]
 
-    def served_build_id(self) -> str | None:
-        """The build this process serves now (None for one built in memory only); to label the versions by."""
-        path = self.engine.current.index.path
-        return path.name if path is not None else None
-
     def _live_version(self) -> Version | None:
         path = self.engine.current.index.path
         return self._version(path.name, self.engine.current.index.manifest) if path else None
 
     def _version(self, build_id: str, manifest: Manifest) -> Version:
-        served = self.engine.current.index.path
+        path = self.engine.current.index.path
+        served = path.name if path is not None else None  # (None: an index built in memory only)
         problem = None
         if self.follow_error is not None and self.follow_error[0][0] == build_id:
             problem = f"この版は壊れているため配信できません（公開中の版を配信し続けています）: {self.follow_error[1]}"
@@ -585,10 +581,10 @@ class Publisher:
             manifest.built_at,
             manifest.counts.get("entries", 0),
             manifest.source,
-            served is not None and build_id == served.name,
+            build_id == served,
             problem,
         )
-        return replace(version, newer=version.newer_than(served.name if served is not None else None))
+        return replace(version, newer=version.newer_than(served))
 
     def current_tsv(self) -> bytes:
         """The TSV of the version being served."""

@@ -229,12 +229,12 @@ def recheck(
     asked = chatlog.asked_of([*(r for r, _ in settled), *back])
     ids = [r for r, t in settled if r in asked and (away is None or away(t))]
     back = [r for r in back if r in asked]
-    if not ids and not back:
+    again = [*ids, *back]
+    if not again:
         return Rechecked((), ())
-    got = chatlog.answered_with([*ids, *back])
+    got = chatlog.answered_with(again)
     for _ in range(3):
         loaded = engine.current
-        again = [*ids, *back]
         searches = loaded.search_many(
             [asked[r][0] for r in again], engine.bulk, categories=[asked[r][1] for r in again]
         )
@@ -278,10 +278,10 @@ def recheck_after_rollback(
     built: float | None,
     history: Callable[[int], Sequence[PublishEvent] | None],
 ) -> Rechecked | None:
-    """``recheck`` after a rollback to ``version``, built at ``built`` (epoch seconds; None: unknown, nothing
-    is asked), with the publish history (``history(limit)``, newest first) telling when another version was
-    served. None when the log cannot be checked (a locked or full database, the encoder failing): the rollback
-    stands whatever the log does."""
+    """``recheck`` after a rollback to ``version``, built at ``built`` (epoch seconds; None: unknown, only what
+    earlier rollbacks put back is asked), with the publish history (``history(limit)``, newest first) telling when
+    another version was served. None when the log cannot be checked (a locked or full database, the encoder
+    failing): the rollback stands whatever the log does."""
     if built is None:  # nothing settled is known to be since it; what earlier rollbacks put back is asked all the same
         built = math.inf
     try:

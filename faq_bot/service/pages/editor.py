@@ -21,7 +21,7 @@ from faq_bot.content.workbook import ORIGIN_PATTERN, WorkbookOrigin, is_version_
 from faq_bot.errors import DatabaseError, FaqBotError, FaqFormatError, NotFoundError, VersionNotFoundError
 from faq_bot.localtime import local_time
 from faq_bot.progress import Progress, Step
-from faq_bot.publishing.publisher import Publisher
+from faq_bot.publishing.publisher import Publisher, Version
 from faq_bot.quality.unanswered import LOG_NOT_RECHECKED, recheck_after_rollback, rechecked_message
 from faq_bot.service.auth import COOKIE, AdminPageRoute
 from faq_bot.service.deps import AuthDep, ChatLogDep, PublisherDep, StagingDep
@@ -90,7 +90,6 @@ def _problems_view(request: Request, publisher: Publisher, exc: FaqFormatError, 
     return _home_view(request, publisher, format_error=exc, problems=problems, **ctx)
 
 
-#: After a rollback whose check of the question log failed (the rollback itself went through).
 #: Said when the live FAQ changed between a preview and its confirmation (someone else published).
 CHANGED_SINCE = "確認のあとで公開中のFAQが変わりました（別の人の公開など）。もう一度、差分を確認してください。"
 #: The publish form sent again (the page reloaded) after it published: nothing to do, and nothing went wrong.
@@ -427,11 +426,13 @@ async def form_result_again(action: str, rest: str = "", log: str = "") -> Redir
     return RedirectResponse(page, status_code=303)
 
 
-async def _check_kept(publisher: Publisher, build_id: str) -> None:
-    """``VersionNotFoundError`` (404, before any progress is streamed) unless a version with this id is kept."""
+async def _check_kept(publisher: Publisher, build_id: str) -> Version:
+    """The kept version with this id; ``VersionNotFoundError`` (404, before any progress is streamed) if none is."""
     kept = await in_background(publisher.versions)
-    if not any(v.build_id == build_id for v in kept):
+    found = next((v for v in kept if v.build_id == build_id), None)
+    if found is None:
         raise VersionNotFoundError.unknown(build_id)
+    return found
 
 
 @editor_pages.get("/rollback/{build_id}", response_class=HTMLResponse, response_model=None)
@@ -439,7 +440,7 @@ async def rollback_preview(request: Request, auth: AuthDep, publisher: Publisher
     """What rolling back to a kept version would change (entries, the regression set), and the button that does
     it (nothing changes yet), with progress: the regression set runs against the kept build."""
     await _check_kept(publisher, build_id)
-    live = publisher.engine.current
+    live = publisher.engine.current.faq_version
 
     def work(progress: Progress) -> View:
         try:
@@ -447,7 +448,7 @@ async def rollback_preview(request: Request, auth: AuthDep, publisher: Publisher
         except FaqBotError as exc:  # no such version, an unreadable or incompatible one, the shared store unreachable
             return _home_view(request, publisher, message=f"このバージョンにできません: {exc}", warn=True)
         return View("rollback.html", {"version": version, "preview": preview, "changes": preview.changes,
-                                      "faq_version": live.faq_version})  # fmt: skip
+                                      "faq_version": live})  # fmt: skip
 
     return await with_progress(request, auth, "publish", "戻したときの変更を確認しています", work)
 
@@ -465,7 +466,7 @@ async def ui_rollback(
     """Serve a kept version again, with progress (``base``: the version the preview compared against); the logged
     questions an alternate published since answered, and no longer does, go back on their list."""
     auth.check_csrf(request, csrf)
-    await _check_kept(publisher, build_id)
+    target = await _check_kept(publisher, build_id)
     live = publisher.engine.current
     zone = request.app.state.settings.timezone
     if await in_background(publisher.serves, build_id):  # done already (the result page reloaded)
@@ -474,14 +475,12 @@ async def ui_rollback(
     if base and base != live.faq_version:
         return await _home(request, auth, publisher, message=CHANGED_SINCE, warn=True)
 
-    served = publisher.served_build_id()
-
     def work(progress: Progress) -> View:
         try:
             version = publisher.rollback(build_id, progress)
         except NotFoundError as exc:
             return _home_view(request, publisher, message=str(exc))
-        went = "切り替えました" if version.newer_than(served) else "戻しました"
+        went = "切り替えました" if target.newer else "戻しました"  # (newer than the version served before)
         done = f"バージョン {version.faq_version}（{local_time(version.built_at, zone)}）に{went}"
         progress(Step("質問ログの質問を、公開したバージョンで確かめています"))
         rechecked = recheck_after_rollback(

@@ -61,6 +61,8 @@ from faq_bot.retrieval.index import FaqIndex, Manifest, index_settings
 from faq_bot.storage.history import Action, PublishEvent, PublishHistory
 
 log = logging.getLogger("faq_bot.publishing")
+#: The step said while another publish, preview or rollback of this index folder holds it.
+WAITING = "ほかの公開・確認・切り替えが終わるのを待っています"
 
 
 @dataclass(frozen=True)
@@ -208,15 +210,26 @@ class Publisher:
         self.follow_error: tuple[tuple[str, int], str] | None = None
 
     @contextmanager
-    def _exclusive(self) -> Iterator[None]:
-        """One publish at a time, across threads and across processes sharing the index folder."""
+    def _exclusive(self, say: Progress = quiet) -> Iterator[None]:
+        """One publish at a time, across threads and across processes sharing the index folder; ``say`` hears
+        WAITING only when another publish, preview or rollback holds it (else the first step is the work's own)."""
         self.paths.index_dir.mkdir(parents=True, exist_ok=True)
-        with self._lock, (self.paths.index_dir / ".publish.lock").open("a") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        if not self._lock.acquire(blocking=False):
+            say(Step(WAITING))
+            self._lock.acquire()
+        try:
+            with (self.paths.index_dir / ".publish.lock").open("a") as fh:
+                try:
+                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:  # another process (a replica or the CLI) publishes into this folder
+                    say(Step(WAITING))
+                    fcntl.flock(fh, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(fh, fcntl.LOCK_UN)
+        finally:
+            self._lock.release()
 
     def _prepare(self, faq: Faq, progress: Progress) -> _Prepared:
         """The new FAQ's index, made ready, and what publishing it would change; a dry run's work is kept for its
@@ -293,8 +306,7 @@ class Publisher:
         say = progress or quiet
         started = time.perf_counter()
         try:
-            say(Step("公開の順番を待っています"))
-            with self._exclusive():
+            with self._exclusive(say):
                 say(Step("ファイルを検証しています"))
                 faq = faq_table.read_bytes(raw, source, self.paths.max_faq_bytes)
                 live = self.engine.current
@@ -492,8 +504,7 @@ class Publisher:
         """Serve a kept version again (and put its TSV back on disk); the content being served already (a page
         sent again, a version named twice) changes nothing and is not recorded."""
         say = progress or quiet
-        say(Step("公開の順番を待っています"))
-        with self._exclusive():
+        with self._exclusive(say):
             if self.serves(build_id):
                 live = self.engine.current.index
                 return self._version(live.path.name if live.path is not None else build_id, live.manifest)

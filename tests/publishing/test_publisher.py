@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import fcntl
 import logging
+import threading
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,7 @@ from faq_bot.content.workbook import WorkbookOrigin
 from faq_bot.errors import DatabaseError, FaqFormatError, LogUnavailableError, StaleFileError, VersionNotFoundError
 from faq_bot.model.embedder import Embedder
 from faq_bot.progress import Progress, Step
-from faq_bot.publishing.publisher import Publisher, Version
+from faq_bot.publishing.publisher import WAITING, Publisher, Version
 from faq_bot.publishing.watcher import Watcher
 from faq_bot.quality.judging import outcome_label
 from faq_bot.retrieval import index as faq_index
@@ -375,6 +377,30 @@ def test_a_publish_right_after_its_dry_run_reuses_the_build_and_reports_progress
     assert "ファイルを検証しています" in stages and "確認済みの内容を使います" in stages
     assert stages[-1] == "保存して切り替えています"
     assert any(s.fraction == 1.0 for s in steps if s.stage == "文章を検索用の数値に変換しています")
+
+
+def test_a_publish_says_it_waits_only_while_another_holds_the_index_folder(
+    publisher: Publisher, settings: Settings
+) -> None:
+    old_build = publisher.versions()[0].build_id
+    alone: list[Step] = []
+    publisher.publish_bytes(NEW_FAQ.encode(), "x", progress=alone.append)
+    assert alone[0].stage == "ファイルを検証しています" and WAITING not in [s.stage for s in alone]
+
+    waited: list[Step] = []
+    lock = (settings.index_dir / ".publish.lock").open("a")
+    fcntl.flock(lock, fcntl.LOCK_EX)  # another process (a replica, the CLI) publishing into the same folder
+    worker = threading.Thread(target=publisher.rollback, args=(old_build, waited.append))
+    worker.start()
+    try:
+        wait_until(lambda: bool(waited), what="the rollback's first step")
+        assert [s.stage for s in waited] == [WAITING]  # and no further: it has not started
+    finally:
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        lock.close()
+        worker.join(10)
+    assert not worker.is_alive() and waited[1].stage == "保存されたバージョンを読み込んでいます"
+    assert store.current_id(settings.index_dir) == old_build
 
 
 def test_the_version_published_is_the_one_its_preview_made_ready_not_made_ready_again(

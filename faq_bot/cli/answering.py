@@ -48,6 +48,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     print(
         f"しきい値: 回答 ≥ {settings.answer_threshold:.3f}（確率）, "
         f"もしかして: 上位の候補のどれかが答えである確率 ≥ {settings.suggest_threshold:.3f}"
+        f"（候補に示すのは確率 ≥ {settings.candidate_threshold:.3f} の項目）"
     )
     if reply.search.focus:
         print(f"尋ねている文: {reply.search.focus}")
@@ -59,6 +60,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(f"  候補 [{h.entry.id}] {h.entry.question}")
     if reply.unanswered:
         print(f"理由: 質問は「{'」「'.join(reply.unanswered)}」を尋ねていますが、1位の回答にその記載がありません")
+    elif why.reason:
+        print(f"理由: {why.reason}")
     if reply.escalation:
         print(f"\n{reply.escalation.text}\n{reply.escalation.contact_url}")
     for h in reply.related:

@@ -101,6 +101,7 @@ class Explanation:
     candidate_confidence: float
     answer_threshold: float
     suggest_threshold: float
+    candidate_threshold: float  # a candidate below it is neither offered (もしかして) nor listed as related
     intercept: float  # the answer model's log-odds where the contributions start (``ORIGIN``)
     # Added to every candidate's log-odds on this FAQ (``faq_bot.retrieval.adaptation``; 0: as fitted).
     faq_offset: float
@@ -181,6 +182,7 @@ def explain(loaded: Loaded, query: str, categories: Sequence[str] | None = None,
         candidate_confidence=round(reply.search.hits[0].candidate_confidence if reply.search.hits else 0.0, 4),
         answer_threshold=decision.answer_threshold,
         suggest_threshold=decision.suggest_threshold,
+        candidate_threshold=decision.candidate_threshold,
         # As fitted: the offset is a row.
         intercept=round(loaded.model.answer.base(ORIGIN) - loaded.model.faq_offset, 4),
         faq_offset=round(loaded.model.faq_offset, 4),
@@ -191,7 +193,7 @@ def explain(loaded: Loaded, query: str, categories: Sequence[str] | None = None,
         # Only when the topic model's bar was the reason: without it, the same search would be answered.
         off_subject=off_subject,
         no_shared_words=no_shared_words,
-        reason=_worded(reply, off_subject, no_shared_words),
+        reason=_worded(reply, decision, off_subject, no_shared_words),
         hits=tuple(hits),
         faq_version=loaded.faq_version,
         reply=reply,
@@ -238,7 +240,7 @@ def reason(reply: Reply, params: DecisionParams) -> str:
         return _exact(reply)
     if reply.decision in (Decision.ANSWER, Decision.SMALLTALK) or not reply.search.hits:
         return ""
-    return _worded(reply, _off_subject(reply, params), _no_shared_words(reply, params))
+    return _worded(reply, params, _off_subject(reply, params), _no_shared_words(reply, params))
 
 
 def _exact(reply: Reply) -> str:
@@ -246,9 +248,9 @@ def _exact(reply: Reply) -> str:
     return f"{EXACT}、確率 {percent(reply.confidence)} でも回答します"
 
 
-def _worded(reply: Reply, off_subject: bool, no_shared_words: bool) -> str:
+def _worded(reply: Reply, params: DecisionParams, off_subject: bool, no_shared_words: bool) -> str:
     """``reason`` from the rules that decided (``_off_subject``, ``_no_shared_words``: never for an answer or small
-    talk), measured once."""
+    talk; the bars on a candidate's own probability and on the lead), measured once."""
     first = f"1位の確率 {percent(reply.confidence)} ですが、"
     if reply.exact:
         return _exact(reply)
@@ -260,6 +262,24 @@ def _worded(reply: Reply, off_subject: bool, no_shared_words: bool) -> str:
         if reply.decision == Decision.ESCALATE:
             return "上位の候補のどれとも共通の語がありません"
         return first + "1位の項目と共通の語がないため回答しません"
+    hits, n = reply.search.hits, params.suggestion_count
+    lead = hits[0].confidence - (hits[1].confidence if len(hits) > 1 else 0.0) if hits else 0.0
+    if (
+        reply.decision == Decision.SUGGEST
+        and hits
+        and hits[0].confidence >= params.answer_threshold
+        and (lead < params.answer_margin)
+    ):
+        return first + f"2位との差が {percent(params.answer_margin)} 未満のため回答しません"
+    if (
+        reply.decision == Decision.ESCALATE
+        and hits
+        and topic_score(reply.search, n) >= params.suggest_threshold
+        and not any(h.candidate_confidence >= params.candidate_threshold for h in hits[:n])
+    ):  # on the subject, but no candidate is worth offering
+        on_topic = percent(topic_score(reply.search, n))
+        return (f"候補のどれかが答えである確率は {on_topic} ですが、どの候補も確率が {percent(params.candidate_threshold)}"
+                " に届かないため、もしかしてを示しません")  # fmt: skip
     return ""
 
 

@@ -82,6 +82,37 @@ def test_explanation_says_when_sharing_no_word_changed_the_reply() -> None:
     assert reason(decide(search("ねこ", 0.01, 0.01), params), params) == ""
 
 
+def test_the_bars_on_a_candidates_own_probability_and_on_the_lead_are_said() -> None:
+    from faq_bot.content.faq import FaqEntry
+    from faq_bot.quality.explain import reason
+    from faq_bot.retrieval.decision import decide
+    from faq_bot.retrieval.params import DecisionParams
+    from faq_bot.retrieval.retriever import Hit, Search
+    from faq_bot.text.analyzer import Analysis
+
+    def search(*probabilities: float, on_topic: float | None = None) -> Search:
+        hits = tuple(Hit(FaqEntry(str(i), "c", f"q{i}", f"a{i}"), p, 0.9, 0.5, "question", f"q{i}")
+                     for i, p in enumerate(probabilities))  # fmt: skip  # each shares a word with the message
+        return Search("請求書", Analysis("請求書", ("請求書",), ""), hits, on_topic=on_topic)
+
+    params = DecisionParams(answer_threshold=0.6, suggest_threshold=0.3, candidate_threshold=0.05)
+    # On the subject (the topic model: 40 %), but no candidate worth offering: escalated, and said why (the
+    # summary's 40 % ≥ 30 % alone would promise candidates).
+    weak = decide(search(0.04, 0.03, 0.02, on_topic=0.4), params)
+    assert weak.decision.value == "escalate"
+    assert reason(weak, params) == (
+        "候補のどれかが答えである確率は 40.0% ですが、どの候補も確率が 5.0% に届かないため、もしかしてを示しません"
+    )
+    assert reason(decide(search(0.04, 0.03, on_topic=0.1), params), params) == ""  # off the subject: nothing more
+    assert reason(decide(search(0.3, 0.2, on_topic=0.4), params), params) == ""  # candidates offered
+
+    close = DecisionParams(answer_threshold=0.6, suggest_threshold=0.3, answer_margin=0.1)
+    tie = decide(search(0.7, 0.65, on_topic=0.9), close)
+    assert tie.decision.value == "suggest"
+    assert reason(tie, close) == "1位の確率 70.0% ですが、2位との差が 10.0% 未満のため回答しません"
+    assert reason(decide(search(0.7, 0.5, on_topic=0.9), close), close) == ""  # answered
+
+
 def test_explanation_lists_the_words_the_faq_never_uses(fake_engine: Engine) -> None:
     e = explain(fake_engine.current, "請求書を宇宙で受け取りたい")
     assert "宇宙" in e.unknown_words and "請求書" not in e.unknown_words

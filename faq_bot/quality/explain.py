@@ -277,9 +277,10 @@ def _worded(reply: Reply, params: DecisionParams, off_subject: bool, no_shared_w
         and topic_score(reply.search, n) >= params.suggest_threshold
         and not any(h.candidate_confidence >= params.candidate_threshold for h in hits[:n])
     ):  # on the subject, but no candidate is worth offering
-        on_topic = percent(topic_score(reply.search, n))
-        return (f"候補のどれかが答えである確率は {on_topic} ですが、どの候補も確率が {percent(params.candidate_threshold)}"
-                " に届かないため、もしかしてを示しません")  # fmt: skip
+        on_topic, bar = percent(topic_score(reply.search, n)), percent(params.candidate_threshold)
+        return f"候補のどれかが答えである確率は {on_topic} ですが、どの候補も確率が {bar} に届かないため、" + (
+            "もしかしてを示しません"
+        )
     return ""
 
 

@@ -137,6 +137,10 @@ def summary_json(results: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+#: How the HTTP rows were measured, said under the table and in the page's header.
+ROUNDS_SAID = f"each concurrency's HTTP row is the run of median throughput of {ROUNDS}, measured in alternating rounds"
+
+
 def markdown(results: dict[str, Any]) -> str:
     """The report as markdown tables."""
     lines = [
@@ -166,8 +170,8 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         f"- chat p50 at concurrency 1 / engine.ask p50: {s['chat_ms_p50_c1'] / s['engine_ms_p50']:.2f}; "
         f"/ bare encoder p50: {s['chat_ms_p50_c1'] / s['encoder_ms_p50']:.2f}",
-        f"- throughput at concurrency 32 / at concurrency 1: {s['rps_c32'] / max(s['rps_c1'], 1e-9):.2f} (each "
-        f"concurrency's HTTP row is the run of median throughput of {ROUNDS}, measured in alternating rounds)",
+        f"- throughput at concurrency 32 / at concurrency 1: {s['rps_c32'] / max(s['rps_c1'], 1e-9):.2f} "
+        f"({ROUNDS_SAID})",
         f"- cold start to /readyz: {s['cold_start_s']:.2f} s; server RSS after warm-up: {s['rss_mb']:.0f} MB, of which "
         f"the process's own (anonymous) {s['rss_anon_mb']:.0f} MB; the rest is pages of the encoder's weight file, "
         "mapped read-only (shared by both encoders and every process, the kernel's to drop)",
@@ -276,7 +280,8 @@ def main(quick: bool, as_json: bool, out: Path | None, png: Path | None) -> int:
     else:
         print(markdown(results))
     if out is not None:
-        text = "# Benchmarks\n\n`faq-bot bench` (one run, one part after the other).\n\n" + markdown(results) + "\n"
+        header = f"# Benchmarks\n\n`faq-bot bench` (one run, one part after the other; {ROUNDS_SAID}).\n\n"
+        text = header + markdown(results) + "\n"
         if png is not None:
             text += f"\n![latency and throughput]({png.name})\n"
         text += _notes(out)

@@ -38,9 +38,15 @@ SETTINGS_FILE = PROJECT_ROOT / "faq-bot.env"
 DEFAULT_MODEL_FILE = PROJECT_ROOT / "var" / "decision_model.json"
 
 
+def settings_file() -> Path:
+    """The settings file read at start-up and written by ``faq-bot calibrate --write``: ``FAQ_BOT_SETTINGS_FILE``,
+    by default faq-bot.env in the project folder."""
+    return Path(os.environ.get("FAQ_BOT_SETTINGS_FILE") or SETTINGS_FILE)
+
+
 def load_settings(**overrides: Any) -> Settings:
-    """Settings from the environment and the settings file (``FAQ_BOT_SETTINGS_FILE``, default faq-bot.env)."""
-    path = Path(os.environ.get("FAQ_BOT_SETTINGS_FILE") or SETTINGS_FILE)
+    """Settings from the environment and the settings file (``settings_file``)."""
+    path = settings_file()
     try:
         return Settings(_env_file=path if path.is_file() else None, **overrides)
     except ValidationError as exc:  # one line a setting, not pydantic's traceback (and never a secret's value)
@@ -72,12 +78,15 @@ def settings_problem(exc: ValidationError, path: Path) -> str:
     return f"設定が正しくありません（{_where(path)}）:\n" + "\n".join(lines)
 
 
-def write_settings(values: dict[str, str], path: Path = SETTINGS_FILE) -> None:
-    """Set ``FAQ_BOT_<KEY>=value`` lines in the settings file, keeping its other lines."""
+def write_settings(values: dict[str, str], path: Path | None = None) -> Path:
+    """Set ``FAQ_BOT_<KEY>=value`` lines in the settings file (``settings_file``), keeping its other lines; the
+    file written."""
+    path = path or settings_file()
     keys = {f"FAQ_BOT_{k.upper()}": v for k, v in values.items()}
     lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
     kept = [ln for ln in lines if ln.split("=", 1)[0].strip() not in keys]
     path.write_text("\n".join([*kept, *(f"{k}={v}" for k, v in keys.items())]) + "\n", encoding="utf-8")
+    return path
 
 
 def _without_password(url: str) -> str:

@@ -105,3 +105,19 @@ def test_load_settings_says_what_is_wrong_one_line_a_setting_never_a_secret(
     monkeypatch.setenv("FAQ_BOT_SUBJECT_NAMES", "notjson")  # no JSON where a list is expected: the same one error
     with pytest.raises(ConfigError, match="subject_names"):
         load_settings()
+
+
+def test_calibrate_writes_the_settings_file_that_start_up_reads(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from faq_bot.config import load_settings, write_settings
+
+    chosen = tmp_path / "site.env"
+    chosen.write_text("# kept\nFAQ_BOT_ANSWER_THRESHOLD=0.3\n", encoding="utf-8")
+    monkeypatch.setenv("FAQ_BOT_SETTINGS_FILE", str(chosen))
+    assert write_settings({"answer_threshold": "0.6", "suggest_threshold": "0.2"}) == chosen
+    assert chosen.read_text(encoding="utf-8").splitlines() == [
+        "# kept", "FAQ_BOT_ANSWER_THRESHOLD=0.6", "FAQ_BOT_SUGGEST_THRESHOLD=0.2"
+    ]  # fmt: skip
+    settings = load_settings()
+    assert (settings.answer_threshold, settings.suggest_threshold) == (0.6, 0.2)

@@ -90,7 +90,7 @@ def print_styles(title: str, rows: Sequence[Mapping[str, object]], overall: Mapp
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from faq_bot.config import DEFAULT_MODEL_FILE, SETTINGS_FILE, write_settings
+    from faq_bot.config import DEFAULT_MODEL_FILE, write_settings
     from faq_bot.content.queries import read_queries
     from faq_bot.quality.evaluate import by_source
     from faq_bot.quality.fitting import calibrate
@@ -130,10 +130,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         if not args.model_out:
             out.parent.mkdir(parents=True, exist_ok=True)
             result.model.save(out)
-        write_settings({
+        written = write_settings({
             "decision_model_path": str(out.resolve()),
             "answer_threshold": f"{t.answer:.4f}",
             "suggest_threshold": f"{t.suggest:.4f}",
         })  # fmt: skip
-        print(f"{SETTINGS_FILE} に書き込みました（サーバーの再起動で反映されます）。")
+        print(f"{written} に書き込みました（サーバーの再起動で反映されます）。")
     return 0

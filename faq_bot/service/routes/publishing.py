@@ -47,7 +47,8 @@ async def reload(publisher: PublisherDep, dry_run: Annotated[bool, Query()] = Fa
 async def upload(
     publisher: PublisherDep,
     file: Annotated[
-        UploadFile, File(description="FAQ TSV（UTF-8、BOM付きUTF-8、CP932）またはExcel（.xlsx、最初のシート）")
+        UploadFile,
+        File(description="FAQ TSV（UTF-8、BOM付きUTF-8、CP932）またはExcel（.xlsx、FAQの見出し行があるシート）"),
     ],
     dry_run: Annotated[bool, Query()] = False,
     overwrite: Annotated[

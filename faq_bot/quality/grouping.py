@@ -10,7 +10,7 @@ Identical texts (after normalisation) always share a group.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +42,7 @@ class QuestionGroup:
     request_ids: tuple[str, ...] = ()  # every logged question of the group (to dismiss them together)
     nearest_confidence: float = 0.0  # the probability the representative had for ``nearest_entry``
     suggested: int = 0  # of ``count``, the questions that got もしかして (the others were sent to a person)
+    turned_down: int = 0  # of ``suggested``, those whose visitor chose 「どれにも当てはまらない」 (rated 👎)
 
 
 #: A group's questions that a view keeps, each with its normalised text.
@@ -122,8 +123,9 @@ class QuestionGrouper:
         return sorted(out, key=lambda kept: (-len(kept), -max(q.created for q, _ in kept)))
 
 
-def summary(kept: Kept) -> QuestionGroup:
-    """A group as staff see it, from the questions kept of it (``QuestionGrouper.kept``)."""
+def summary(kept: Kept, rated_down: Collection[str] = ()) -> QuestionGroup:
+    """A group as staff see it, from the questions kept of it (``QuestionGrouper.kept``); ``rated_down``: the
+    request ids rated 👎 (``ChatLog.rated_down``)."""
     asked = [q for q, _ in kept]
     by_text: dict[str, LoggedQuestion] = {}
     counts: Counter[str] = Counter()
@@ -146,6 +148,7 @@ def summary(kept: Kept) -> QuestionGroup:
         request_ids=tuple(q.request_id for q in asked),
         nearest_confidence=nearest.confidence if nearest else 0.0,
         suggested=sum(q.decision == "suggest" for q in asked),
+        turned_down=sum(q.decision == "suggest" and q.request_id in rated_down for q in asked),
     )
 
 

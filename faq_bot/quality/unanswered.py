@@ -115,6 +115,7 @@ class UnansweredQuestions:
         words = search_key(containing[:FIND_CHARS])
         self.refresh()
         clicked, dismissed = self.chatlog.settled()
+        down = self.chatlog.rated_down()
         now = time.time()
         since = now - days * 86400 if days > 0 else 0.0
         retention = self.chatlog.retention_days
@@ -126,9 +127,15 @@ class UnansweredQuestions:
                 return False
             return q.decision == "escalate" or q.request_id not in clicked
 
-        settled = (hash(frozenset(clicked)), hash(frozenset(dismissed)), int(since // WINDOW_STEP))
+        settled = (
+            hash(frozenset(clicked)),
+            hash(frozenset(dismissed)),
+            hash(frozenset(down)),
+            int(since // WINDOW_STEP),
+        )
         with self._lock:
-            # What the groups depend on: the questions grouped, the settled ones, the window (to the minute).
+            # What the groups depend on: the questions grouped, the settled ones (and those turned down: a
+            # page's summaries count them), the window (to the minute).
             key = (self._model, len(self._grouper.seen), *settled, words, got)
             if key not in self._kept:  # else: paging through an unchanged log (in one of a few filters)
                 self._kept[key] = (self._grouper.kept(unanswered, words), {})
@@ -142,7 +149,9 @@ class UnansweredQuestions:
             if (page, per_page) not in summaries:  # a page seen before shows the same groups
                 if len(summaries) >= PAGES_KEPT:  # any page size may be asked for: keep a bounded few
                     summaries.clear()
-                summaries[page, per_page] = [summary(kept) for kept in groups[(page - 1) * per_page : page * per_page]]
+                summaries[page, per_page] = [
+                    summary(kept, down) for kept in groups[(page - 1) * per_page : page * per_page]
+                ]
             shown = list(summaries[page, per_page])
         return GroupPage(shown, page, pages, len(groups), sum(len(kept) for kept in groups), waiting)
 

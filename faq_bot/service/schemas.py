@@ -534,6 +534,9 @@ class QuestionGroupOut(BaseModel):
     nearest_entry: str | None
     request_ids: list[str] = Field(default_factory=list, description="この群の質問（まとめて「対応不要」にするとき）")
     suggested: int = Field(0, description="count のうち、「もしかして」を出した質問の数（残りは担当者へ案内）")
+    turned_down: int = Field(
+        0, description="suggested のうち、訪問者が候補を見て「どれにも当てはまらない」を選んだ（👎をつけた）質問の数"
+    )
 
 
 class DoubtfulAnswerOut(BaseModel):

@@ -482,6 +482,11 @@ class ChatLog:
 
         return self._read(read)
 
+    def rated_down(self) -> set[str]:
+        """Request ids whose reply was rated 👎 (under もしかして: the visitor chose 「どれにも当てはまらない」)."""
+        query = sa.select(feedback.c.request_id).where(feedback.c.rating == "down")
+        return set(self._read(lambda conn: conn.scalars(query).all()))
+
     def store_vectors(self, model: str, vectors: dict[str, bytes]) -> None:
         """Keep embeddings computed later for logged questions (rows of questions since deleted are skipped)."""
         if not vectors:

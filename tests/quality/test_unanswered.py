@@ -92,6 +92,12 @@ def test_the_list_narrows_to_questions_with_some_words_or_to_what_the_visitor_go
     unanswered = UnansweredQuestions(chatlog, fake_engine, similarity=0.8)
     everything = unanswered.page(days=0)
     assert sorted((g.count, g.suggested) for g in everything.groups) == [(1, 0), (1, 1), (2, 1)]
+    assert all(g.turned_down == 0 for g in everything.groups)
+    pdf = next(g for g in everything.groups if g.representative == "ＰＤＦの請求書が欲しい")
+    assert chatlog.record_feedback(pdf.request_ids[0], "down", None)  # 「どれにも当てはまらない」
+    assert {g.representative: g.turned_down for g in unanswered.page(days=0).groups if g.turned_down} == {
+        "ＰＤＦの請求書が欲しい": 1
+    }  # the page kept before is not shown again: the turned down ones are what it depends on too
     canteen = unanswered.page(days=0, containing="社員食堂")
     assert [g.count for g in canteen.groups] == [2] and canteen.total_questions == 2
     assert (
@@ -139,7 +145,7 @@ def test_paging_through_an_unchanged_log_groups_once(
     grouper, counted, summarised = unanswered._grouper, [], []
     kept = grouper.kept
     grouper.kept = lambda keep, containing=(): counted.append(1) or kept(keep, containing)  # type: ignore[method-assign]
-    monkeypatch.setattr(unanswered_module, "summary", lambda k: summarised.append(1) or summary(k))
+    monkeypatch.setattr(unanswered_module, "summary", lambda k, down=(): summarised.append(1) or summary(k, down))
     pages = [unanswered.page(days=0, page=p, per_page=1) for p in (1, 2, 3, 1)]
     assert [p.groups[0].representative for p in pages] == ["喫煙所の場所", "駐車場の台数", "社員食堂", "喫煙所の場所"]
     assert len(counted) == 1 and len(summarised) == 3  # the first page again: its groups as summarised before

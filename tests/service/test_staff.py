@@ -1191,3 +1191,25 @@ def test_settling_after_a_publish_never_fails_the_publish(
     publisher = admin_client.app.state.publisher  # type: ignore[attr-defined]
     assert staff.settle_after_publish(publisher, written_log(admin_client), ["r1"], "1") is None
     assert "could not be settled" in caplog.text
+
+
+def test_the_log_page_counts_the_visitors_who_turned_the_suggestions_down(logged_in_client: TestClient) -> None:
+    from faq_bot.storage.chatlog import ChatRecord
+
+    client = logged_in_client
+    chatlog = client.app.state.chatlog  # type: ignore[attr-defined]
+    # Two visitors got もしかして for the same words (a small FAQ's fake encoder seldom suggests: written as logged).
+    chatlog.write([ChatRecord(r, "社員食堂について", "suggest", "1", 0.3, "v1") for r in ("s1", "s2")])
+
+    def unanswered() -> list[dict[str, object]]:
+        return client.get("/admin/log/unanswered", params={"days": 0}, headers=ADMIN_AUTH).json()  # type: ignore[no-any-return]
+
+    wait_until(lambda: unanswered(), what="the rows grouped (encoded in the background)")
+    before = client.get("/admin/log", params={"days": 0}).text
+    assert "社員食堂について" in before and "どれにも当てはまらない" not in before
+    # The widget's 「どれにも当てはまらない」 sends a 👎 for the reply.
+    assert client.post("/api/feedback", json={"request_id": "s1", "rating": "down"}).status_code == 200
+    written_log(client)  # the rating is written off the request path
+    after = client.get("/admin/log", params={"days": 0}).text
+    assert "どれにも当てはまらない 1</small>" in after
+    assert [(g["count"], g["suggested"], g["turned_down"]) for g in unanswered()] == [(2, 2, 1)]

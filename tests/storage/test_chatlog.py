@@ -262,6 +262,10 @@ def test_unsettled_questions_come_with_their_stored_embedding_of_the_asked_model
     log.record_click("b", "2")
     log.dismiss(["a"], "dismissed")
     assert log.settled() == ({"b"}, {"a"})
+    assert log.rated_down() == set()
+    log.record_feedback("b", "down", None)
+    log.record_feedback("c", "up", None)
+    assert log.rated_down() == {"b"}
 
 
 def test_an_undo_puts_back_what_staff_dismissed_but_not_what_an_alternate_answered(database: Database) -> None:

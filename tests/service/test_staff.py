@@ -1213,3 +1213,20 @@ def test_the_log_page_counts_the_visitors_who_turned_the_suggestions_down(logged
     after = client.get("/admin/log", params={"days": 0}).text
     assert "どれにも当てはまらない 1</small>" in after
     assert [(g["count"], g["suggested"], g["turned_down"]) for g in unanswered()] == [(2, 2, 1)]
+
+
+def test_each_page_of_the_question_log_has_the_logs_menu_with_itself_current(logged_in_client: TestClient) -> None:
+    pages = {"/admin/log": "答えられなかった質問", "/admin/answers": "確認したい回答",
+             "/admin/confirmed": "確認済みにした回答", "/admin/usage": "FAQごとの利用状況"}  # fmt: skip
+    for path, name in pages.items():
+        html = logged_in_client.get(path, params={"days": 7} if path in ("/admin/log", "/admin/answers") else {}).text
+        menu = html[html.index('<nav class="subtabs"') : html.index("</nav>", html.index('<nav class="subtabs"'))]
+        assert f'aria-current="page">{name}</a>' in menu, path
+        assert all(other in menu for other in pages)
+        if path in ("/admin/log", "/admin/answers"):  # the period chosen goes along to the other list with one
+            assert 'href="/admin/answers?days=7"' in menu and 'href="/admin/log?days=7"' in menu
+
+
+def test_the_consoles_candidates_open_their_entry(logged_in_client: TestClient) -> None:
+    html = logged_in_client.get("/admin/console", params={"q": "請求書をダウンロードしたい"}).text
+    assert '<a href="/admin/entries/' in html[html.index('<table class="hits">') :]

@@ -1,8 +1,9 @@
 """Typed settings: one object, every field overridable as ``FAQ_BOT_<FIELD>``.
 
 ``Settings()`` reads the environment only. ``load_settings()`` (what the ``faq-bot``
-command and ``create_app()`` use) also reads the settings file ``faq-bot.env`` that
-``faq-bot calibrate --write`` writes; environment variables win over it. The layers
+command and ``create_app()`` use) also reads the settings file (``settings_file()``:
+``FAQ_BOT_SETTINGS_FILE``, by default ``faq-bot.env``) that ``faq-bot calibrate --write``
+writes; environment variables win over it. The layers
 below take small parameter objects built here, never ``Settings`` itself.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -91,12 +93,14 @@ def write_settings(values: dict[str, str], path: Path | None = None) -> Path:
 
 def _without_password(url: str) -> str:
     """A URL as it may be shown in an error message: its scheme and host, never what stands before the last ``@``
-    (a password may hold ``/``, ``#`` or ``@`` that a URL parser reads as the path, the fragment or the host)."""
+    (a password may hold ``/``, ``#`` or ``@`` that a URL parser reads as the path, the fragment or the host) nor
+    the path and query after the host (``?password=…``, as libpq reads it)."""
     scheme, sep, rest = url.partition("://")
     if not sep:
         return "(URL)"  # no scheme: perhaps a pasted password
-    _, at, host = rest.rpartition("@")
-    return f"{scheme}://***@{host}" if at else url
+    _, at, after = rest.rpartition("@")
+    host = re.split(r"[/?#]", after, maxsplit=1)[0]
+    return f"{scheme}://{'***@' if at else ''}{host}"
 
 
 def default_cache_dir() -> Path:

@@ -318,3 +318,16 @@ def test_the_commands_help_and_usage_errors_are_in_japanese(capsys: pytest.Captu
     out = capsys.readouterr().out
     assert helped.value.code == 0 and "オプション:" in out and "このヘルプを表示して終了する" in out
     assert "show this help" not in out and "options:" not in out
+
+
+def test_calibrate_write_refuses_a_settings_file_it_cannot_write_before_fitting(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from faq_bot.cli import quality
+
+    monkeypatch.setenv("FAQ_BOT_SETTINGS_FILE", str(tmp_path / "missing" / "site.env"))
+    opened: list[object] = []
+    monkeypatch.setattr(quality, "engine_for", lambda *a, **k: opened.append(a) or pytest.fail("fitted anyway"))
+    queries = write(tmp_path / "q.tsv", "query\tgold\n請求書をPDFで取得したい\t31\n")
+    assert main(["calibrate", str(queries), "--write"]) != 0
+    assert "site.env に書き込めません" in capsys.readouterr().err and not opened

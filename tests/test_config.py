@@ -65,7 +65,11 @@ def test_thresholds_are_probabilities_but_an_old_suggest_sum_still_loads() -> No
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("database_url", "mysql://user:s3cretpw@db.example/faq"), ("redis_url", "http://:s3cretpw@cache.example:6379/0")],
+    [
+        ("database_url", "mysql://user:s3cretpw@db.example/faq"),
+        ("redis_url", "http://:s3cretpw@cache.example:6379/0"),
+        ("database_url", "mysql://db.example/faq?user=app&password=s3cretpw"),  # libpq's way: in the query
+    ],
 )
 def test_a_refused_url_never_shows_its_password(monkeypatch: pytest.MonkeyPatch, field: str, value: str) -> None:
     monkeypatch.setenv(f"FAQ_BOT_{field.upper()}", value)

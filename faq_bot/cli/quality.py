@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -90,12 +91,18 @@ def print_styles(title: str, rows: Sequence[Mapping[str, object]], overall: Mapp
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from faq_bot.config import DEFAULT_MODEL_FILE, write_settings
+    from faq_bot.config import DEFAULT_MODEL_FILE, settings_file, write_settings
     from faq_bot.content.queries import read_queries
+    from faq_bot.errors import ConfigError
     from faq_bot.quality.evaluate import by_source
     from faq_bot.quality.fitting import calibrate
 
     settings = settings_from(args)
+    if args.write:  # said before the fit (minutes on a big FAQ), not after it
+        target = settings_file()
+        folder = target.parent if target.parent.exists() else None
+        if folder is None or not os.access(target if target.exists() else folder, os.W_OK):
+            raise ConfigError(f"設定ファイル {target} に書き込めません（フォルダーと書き込み権限を確かめてください）。")
     sets = [(Path(p), read_queries(Path(p))) for p in args.queries]  # a file given twice counts twice, as before
     engine = engine_for(settings, quiet=True)
     for path, read in sets:

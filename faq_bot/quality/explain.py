@@ -101,7 +101,7 @@ class Explanation:
     candidate_confidence: float
     answer_threshold: float
     suggest_threshold: float
-    candidate_threshold: float  # a candidate below it is neither offered (もしかして) nor listed as related
+    candidate_threshold: float  # a candidate below it is not offered (もしかして)
     intercept: float  # the answer model's log-odds where the contributions start (``ORIGIN``)
     # Added to every candidate's log-odds on this FAQ (``faq_bot.retrieval.adaptation``; 0: as fitted).
     faq_offset: float
@@ -263,23 +263,24 @@ def _worded(reply: Reply, params: DecisionParams, off_subject: bool, no_shared_w
             return "上位の候補のどれとも共通の語がありません"
         return first + "1位の項目と共通の語がないため回答しません"
     hits, n = reply.search.hits, params.suggestion_count
-    lead = hits[0].confidence - (hits[1].confidence if len(hits) > 1 else 0.0) if hits else 0.0
+    # The two bars that can be all that stood in the way: the same search without the bar gets the other reply.
     if (
         reply.decision == Decision.SUGGEST
-        and hits
-        and hits[0].confidence >= params.answer_threshold
-        and (lead < params.answer_margin)
+        and params.answer_margin > 0
+        and decide(reply.search, replace(params, answer_margin=0.0)).decision == Decision.ANSWER
     ):
-        return first + f"2位との差が {percent(params.answer_margin)} 未満のため回答しません"
+        return first + f"2位との差が {params.answer_margin * 100:.1f}ポイント未満のため回答しません"
     if (
         reply.decision == Decision.ESCALATE
-        and hits
-        and topic_score(reply.search, n) >= params.suggest_threshold
-        and not any(h.candidate_confidence >= params.candidate_threshold for h in hits[:n])
-    ):  # on the subject, but no candidate is worth offering
+        and params.candidate_threshold > 0
+        and decide(reply.search, replace(params, candidate_threshold=0.0)).decision == Decision.SUGGEST
+    ):
         on_topic, bar = percent(topic_score(reply.search, n)), percent(params.candidate_threshold)
-        return f"候補のどれかが答えである確率は {on_topic} ですが、どの候補も確率が {bar} に届かないため、" + (
-            "もしかしてを示しません"
+        # もしかして weighs the probabilities as fitted: before this FAQ's adjustment, where it has one.
+        fitted = "（このFAQに合わせた補正の前）" if any(h.fitted_probability is not None for h in hits[:n]) else ""
+        return (
+            f"候補のどれかが答えである確率は {on_topic} ですが、"
+            f"どの候補も確率{fitted}が {bar} に届かないため、もしかしてを示しません"
         )
     return ""
 

@@ -57,6 +57,10 @@ class GroupPage:
     waiting: int  # logged questions not grouped yet (their embeddings are being computed)
 
 
+#: A page of a list as summarised: its number, the groups per page, the 👎 under もしかして it counted (a hash).
+PageKey = tuple[int, int, int]
+
+
 class UnansweredQuestions:
     """Grouped unanswered questions of one log (thread-safe; one per process)."""
 
@@ -70,8 +74,8 @@ class UnansweredQuestions:
         self._lock = threading.Lock()
         self._backfill: threading.Thread | None = None
         # The last lists (one per filter staff use: what the groups depend on), least recently used first: their
-        # groups, and the pages summarised from them (page, per page).
-        self._kept: OrderedDict[Hashable, tuple[list[Kept], dict[tuple[int, int], list[QuestionGroup]]]] = OrderedDict()
+        # groups, and the pages summarised from them (page, per page, the turned-down ones seen).
+        self._kept: OrderedDict[Hashable, tuple[list[Kept], dict[PageKey, list[QuestionGroup]]]] = OrderedDict()
 
     def refresh(self) -> None:
         """Add the rows logged since the last refresh (``LogUnavailableError`` if the log cannot be read)."""
@@ -127,15 +131,10 @@ class UnansweredQuestions:
                 return False
             return q.decision == "escalate" or q.request_id not in clicked
 
-        settled = (
-            hash(frozenset(clicked)),
-            hash(frozenset(dismissed)),
-            hash(frozenset(down)),
-            int(since // WINDOW_STEP),
-        )
+        settled = (hash(frozenset(clicked)), hash(frozenset(dismissed)), int(since // WINDOW_STEP))
+        turned = hash(frozenset(down))  # only a page's summaries count them: the groups stay as they are
         with self._lock:
-            # What the groups depend on: the questions grouped, the settled ones (and those turned down: a
-            # page's summaries count them), the window (to the minute).
+            # What the groups depend on: the questions grouped, the settled ones, the window (to the minute).
             key = (self._model, len(self._grouper.seen), *settled, words, got)
             if key not in self._kept:  # else: paging through an unchanged log (in one of a few filters)
                 self._kept[key] = (self._grouper.kept(unanswered, words), {})
@@ -146,13 +145,13 @@ class UnansweredQuestions:
             waiting = len(self._waiting)
             pages = max(1, -(-len(groups) // per_page))
             page = min(max(page, 1), pages)
-            if (page, per_page) not in summaries:  # a page seen before shows the same groups
+            if (page, per_page, turned) not in summaries:  # a page seen before shows the same groups
                 if len(summaries) >= PAGES_KEPT:  # any page size may be asked for: keep a bounded few
                     summaries.clear()
-                summaries[page, per_page] = [
+                summaries[page, per_page, turned] = [
                     summary(kept, down) for kept in groups[(page - 1) * per_page : page * per_page]
                 ]
-            shown = list(summaries[page, per_page])
+            shown = list(summaries[page, per_page, turned])
         return GroupPage(shown, page, pages, len(groups), sum(len(kept) for kept in groups), waiting)
 
     def _fill(self) -> None:

@@ -437,7 +437,9 @@ class ExplainReply(BaseModel):
     confidence: float
     answer_threshold: float
     suggest_threshold: float
-    candidate_threshold: float = Field(description="もしかしての候補・関連するご質問に示す、候補ごとの確率の下限")
+    candidate_threshold: float = Field(
+        description="もしかしての候補に示す、候補ごとの確率の下限（このFAQに合わせた補正の前の確率で比べる）"
+    )
     intercept: float = Field(
         description="回答の判定モデルの基準の対数オッズ（切片ではなく、どの信号もないとき。語の一致の割合とメッセージの長さは"
         "学習データの平均）。各信号の寄与はここから足します"

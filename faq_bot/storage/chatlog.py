@@ -483,8 +483,12 @@ class ChatLog:
         return self._read(read)
 
     def rated_down(self) -> set[str]:
-        """Request ids whose reply was rated 👎 (under もしかして: the visitor chose 「どれにも当てはまらない」)."""
-        query = sa.select(feedback.c.request_id).where(feedback.c.rating == "down")
+        """Request ids of もしかして replies rated 👎: the visitor chose 「どれにも当てはまらない」."""
+        query = (
+            sa.select(feedback.c.request_id)
+            .join(chats, chats.c.request_id == feedback.c.request_id)
+            .where(feedback.c.rating == "down", chats.c.decision == "suggest")
+        )
         return set(self._read(lambda conn: conn.scalars(query).all()))
 
     def store_vectors(self, model: str, vectors: dict[str, bytes]) -> None:

@@ -400,6 +400,16 @@ def test_a_publish_says_it_waits_only_while_another_holds_the_index_folder(
         lock.close()
         worker.join(10)
     assert not worker.is_alive() and waited[1].stage == "保存されたバージョンを読み込んでいます"
+    # Another thread of this process (a publish from another admin page) holds it the same way.
+    again: list[Step] = []
+    with publisher._lock:
+        preview = {"dry_run": True, "progress": again.append}
+        worker = threading.Thread(target=publisher.publish_bytes, args=(NEW_FAQ.encode(), "x"), kwargs=preview)
+        worker.start()
+        wait_until(lambda: bool(again), what="the preview's first step")
+        assert [s.stage for s in again] == [WAITING]
+    worker.join(10)
+    assert not worker.is_alive() and again[1].stage == "ファイルを検証しています"
     assert store.current_id(settings.index_dir) == old_build
 
 

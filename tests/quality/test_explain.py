@@ -104,13 +104,21 @@ def test_the_bars_on_a_candidates_own_probability_and_on_the_lead_are_said() -> 
         "候補のどれかが答えである確率は 40.0% ですが、どの候補も確率が 5.0% に届かないため、もしかしてを示しません"
     )
     assert reason(decide(search(0.04, 0.03, on_topic=0.1), params), params) == ""  # off the subject: nothing more
+    # A message without a content word is escalated by that rule (no prompt configured): not the candidates' bar.
+    bare = replace(search(0.04, 0.03, on_topic=0.4), analysis=Analysis("？", (), ""))
+    silent = replace(params, smalltalk_replies=())
+    assert decide(bare, silent).decision.value == "escalate" and reason(decide(bare, silent), silent) == ""
     assert reason(decide(search(0.3, 0.2, on_topic=0.4), params), params) == ""  # candidates offered
 
     close = DecisionParams(answer_threshold=0.6, suggest_threshold=0.3, answer_margin=0.1)
     tie = decide(search(0.7, 0.65, on_topic=0.9), close)
     assert tie.decision.value == "suggest"
-    assert reason(tie, close) == "1位の確率 70.0% ですが、2位との差が 10.0% 未満のため回答しません"
+    assert reason(tie, close) == "1位の確率 70.0% ですが、2位との差が 10.0ポイント未満のため回答しません"
     assert reason(decide(search(0.7, 0.5, on_topic=0.9), close), close) == ""  # answered
+    # Where another bar holds it back as well (the topic model's own probability), the lead is not the reason.
+    held = replace(search(0.7, 0.65, on_topic=0.9), topic_probability=0.2)
+    held_back = decide(held, close)
+    assert held_back.decision.value == "suggest" and "2位との差" not in reason(held_back, close)
 
 
 def test_explanation_lists_the_words_the_faq_never_uses(fake_engine: Engine) -> None:

@@ -1216,8 +1216,8 @@ def test_the_log_page_counts_the_visitors_who_turned_the_suggestions_down(logged
 
 
 def test_each_page_of_the_question_log_has_the_logs_menu_with_itself_current(logged_in_client: TestClient) -> None:
-    pages = {"/admin/log": "答えられなかった質問", "/admin/answers": "確認したい回答",
-             "/admin/confirmed": "確認済みにした回答", "/admin/usage": "FAQごとの利用状況"}  # fmt: skip
+    pages = {"/admin/log": "FAQで答えられなかった質問", "/admin/answers": "確認したい回答",
+             "/admin/confirmed": "確認済みにした回答", "/admin/usage": "FAQごとの利用状況と評価"}  # fmt: skip
     for path, name in pages.items():
         html = logged_in_client.get(path, params={"days": 7} if path in ("/admin/log", "/admin/answers") else {}).text
         menu = html[html.index('<nav class="subtabs"') : html.index("</nav>", html.index('<nav class="subtabs"'))]

@@ -263,7 +263,8 @@ def test_unsettled_questions_come_with_their_stored_embedding_of_the_asked_model
     log.dismiss(["a"], "dismissed")
     assert log.settled() == ({"b"}, {"a"})
     assert log.rated_down() == set()
-    log.record_feedback("b", "down", None)
+    log.record_feedback("b", "down", None)  # もしかして: 「どれにも当てはまらない」
+    log.record_feedback("a", "down", None)  # a 👎 on an escalation, not on candidates
     log.record_feedback("c", "up", None)
     assert log.rated_down() == {"b"}
 

@@ -154,11 +154,6 @@ def cmd_versions(args: argparse.Namespace) -> int:
     return 0
 
 
-#: How a rollback is said: back to an older version, or forward to a newer one (a rollback undone).
-_BACK = {"if": "戻すと", "done": "戻しました", "not": "戻していません"}
-_FORWARD = {"if": "切り替えると", "done": "切り替えました", "not": "切り替えていません"}
-
-
 def cmd_rollback(args: argparse.Namespace) -> int:
     """Serve a kept version again, after printing what it changes (or only that, with --dry-run); the logged
     questions an alternate or entry published since answered, and no longer does, go back on their list."""
@@ -174,7 +169,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
             print(f"バージョン {publisher.engine.current.faq_version} は公開中です。何も変えていません。")
             return 0
         version, preview = publisher.rollback_preview(build_id, progress=printing(say))
-        verb = _FORWARD if version.newer else _BACK  # a rollback undone: forward again
+        verb = version.going  # a rollback undone: forward again
         print(f"バージョン {version.faq_version}（{version.entries}件、{version.source}）に{verb['if']}:")
         _print_changes(preview)
         if args.dry_run:
@@ -188,7 +183,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
         )
     finally:
         publisher.engine.close()
-    print(f"バージョン {version.faq_version} に{verb['done']}。起動中のサーバーは数秒以内に切り替わります。")
+    print(f"バージョン {version.faq_version} に{verb['did']}。起動中のサーバーは数秒以内に切り替わります。")
     if rechecked is None:
         print(LOG_NOT_RECHECKED)
     elif rechecked.restored or rechecked.settled:

@@ -100,8 +100,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     if args.write:  # said before the fit (minutes on a big FAQ), not after it
         target = settings_file()
-        folder = target.parent if target.parent.exists() else None
-        if folder is None or not os.access(target if target.exists() else folder, os.W_OK):
+        if not os.access(target if target.exists() else target.parent, os.W_OK):  # (a missing folder: False)
             raise ConfigError(f"設定ファイル {target} に書き込めません（フォルダーと書き込み権限を確かめてください）。")
     sets = [(Path(p), read_queries(Path(p))) for p in args.queries]  # a file given twice counts twice, as before
     engine = engine_for(settings, quiet=True)

@@ -63,6 +63,19 @@ from faq_bot.storage.history import Action, PublishEvent, PublishHistory
 log = logging.getLogger("faq_bot.publishing")
 #: The step said while another publish, preview or rollback of this index folder holds it.
 WAITING = "ほかの公開・確認・切り替えが終わるのを待っています"
+#: How going to a kept version is said (``Version.going``): back to an older one, or forward to a newer one.
+GOING_BACK = {
+    "do": "戻す",
+    "if": "戻すと",
+    "done": "戻した",
+    "did": "戻しました",
+    "without": "戻さず",
+    "not": "戻していません",
+}
+GOING_FORWARD = {
+    "do": "切り替える", "if": "切り替えると", "done": "切り替えた", "did": "切り替えました", "without": "切り替えず",
+    "not": "切り替えていません",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -144,6 +157,11 @@ class Version:
         """When it was built, in epoch seconds (None for a time that cannot be read)."""
         moment = parse_time(self.built_at)
         return moment.timestamp() if moment is not None else None
+
+    @property
+    def going(self) -> dict[str, str]:
+        """How going to it is said (``GOING_BACK``, or ``GOING_FORWARD`` for a newer one: a rollback undone)."""
+        return GOING_FORWARD if self.newer else GOING_BACK
 
     def newer_than(self, build_id: str | None) -> bool:
         """True when it was built after the build ``build_id`` (the live one: going to it goes forward). Build ids

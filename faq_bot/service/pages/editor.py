@@ -480,7 +480,7 @@ async def ui_rollback(
             version = publisher.rollback(build_id, progress)
         except NotFoundError as exc:
             return _home_view(request, publisher, message=str(exc))
-        went = "切り替えました" if target.newer else "戻しました"  # (newer than the version served before)
+        went = target.going["did"]  # (newer than the version served before: forward)
         done = f"バージョン {version.faq_version}（{local_time(version.built_at, zone)}）に{went}"
         progress(Step("質問ログの質問を、公開したバージョンで確かめています"))
         rechecked = recheck_after_rollback(

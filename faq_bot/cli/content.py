@@ -80,6 +80,8 @@ def _print_changes(p: Preview) -> None:
         print(f"回帰テスト（{p.regression_total}問{confirmed}）: {changed}")
     if p.confirmed_unread:
         print("  質問ログを読めなかったため、確認済みにした回答は確かめていません。")
+    if p.regression_problem:
+        print(f"  {p.regression_problem}")
     for r in p.regressions:
         mark = (f"（分類: {'、'.join(r.categories)}）" if r.categories else "") + (
             "（確認済みの回答）" if r.confirmed else ""

@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -317,7 +318,7 @@ def _entry(
                 marked.append(label)
             if _FORMULA_LIKE.match(text := value.strip()):
                 formulas.append((label, text))
-    entry_id = cells["id"].strip()
+    entry_id = id_of(cells["id"])
     # A warning names the entry too: a line number is a TSV's text line (a cell with line breaks spans several), not
     # the row Excel shows, and in a merged file it is a line of a file the editor never saw.
     named = f"id {entry_id[:20]} の" if entry_id else ""
@@ -341,7 +342,7 @@ def _entry(
         problems.append(FormatProblem(line, "id", "idが空です。"))
     elif not _ID.match(entry_id):
         problems.append(
-            FormatProblem(line, "id", f"id「{entry_id[:20]}」は英数字と _ . - の64文字以内にしてください。")
+            FormatProblem(line, "id", f"id「{entry_id[:20]}」は半角英数字と _ . - の64文字以内にしてください。")
         )
     question = _clean(cells["question"])
     answer = _clean(cells["answer"])
@@ -356,6 +357,11 @@ def _entry(
     )
     category = " ".join(cells.get("category", "").split())
     return FaqEntry(entry_id, category, question, answer, alternates, line)
+
+
+def id_of(typed: str) -> str:
+    """An id as typed, width aside: 「４８」 (typed in Excel with the IME on) is 48, to an editor and here."""
+    return unicodedata.normalize("NFKC", typed).strip()
 
 
 def _clean(value: str) -> str:

@@ -91,6 +91,7 @@ class Preview:
     drift: Drift | None = None  # a file made from an older version: what was published since that it undoes
     regression_confirmed: int = 0  # of ``regression_total``, the answers staff confirmed (確認済み) in the log
     confirmed_unread: bool = False  # the log could not be read: the confirmed answers were not asked
+    regression_problem: str = ""  # the regression file is missing or unusable: why its questions were not asked
     order: OrderChange | None = None  # the entries kept, in another order (the category buttons' too, maybe)
 
     @property
@@ -271,7 +272,8 @@ class Publisher:
         """What serving ``faq`` (its index made ready, ``loaded``) instead of the live FAQ would change: entries,
         and the regression set's answers."""
         live = self.engine.current
-        queries = regression_set(self.regression_path)
+        regression_file = regression_set(self.regression_path)
+        queries = regression_file.queries
         asked = {q.asked for q in queries}
         kept = self._confirmed()
         # An answer confirmed with an entry the live FAQ no longer has cannot be right again: not asked
@@ -290,7 +292,7 @@ class Publisher:
         misses = own_phrasing_misses([e for e in new if e.id in touched], loaded, self.engine.bulk, live=live)
         return Preview(faq, entry_changes, tuple(changes), len(queries), tuple(lookalike_only(old, new)), tuple(misses),
                        regression_confirmed=len(confirmed), confirmed_unread=kept is None,
-                       order=order_change(old, new))  # fmt: skip
+                       regression_problem=regression_file.problem, order=order_change(old, new))  # fmt: skip
 
     def _confirmed(self) -> Sequence[LabelledQuery] | None:
         """The answers staff confirmed, or None when the question log cannot be read (the publish goes on, and its

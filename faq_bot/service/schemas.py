@@ -310,6 +310,9 @@ class PublishReply(BaseModel):
     regression_total: int = Field(description="回帰テストで確かめた質問の数（ファイルの質問と、確認済みにした回答）")
     regression_confirmed: int = Field(0, description="regression_total のうち、質問ログで確認済みにした回答の数")
     confirmed_unread: bool = Field(False, description="質問ログを読めず、確認済みにした回答を確かめていないとき true")
+    regression_problem: str = Field(
+        "", description="回帰テストのファイルがない・読めないとき、その理由（ファイルの質問は確かめていません）"
+    )
     own_misses: list[OwnPhrasingMissOut] = Field(
         default_factory=list,
         description="追加・変更したFAQの質問・言い換えのうち、公開後にそのFAQで回答されないもの",
@@ -358,6 +361,7 @@ class PublishReply(BaseModel):
             regression_total=p.regression_total,
             regression_confirmed=p.regression_confirmed,
             confirmed_unread=p.confirmed_unread,
+            regression_problem=p.regression_problem,
             own_misses=[
                 OwnPhrasingMissOut(
                     entry_id=m.entry_id,

@@ -279,7 +279,13 @@ def test_an_empty_id_is_reported_with_line_and_column(empty: str) -> None:
 @pytest.mark.parametrize("bad_id", ["1 2", "a/b", "番号1", "x" * 65, "1;DROP"])
 def test_a_badly_formed_id_is_reported_with_line_and_column(bad_id: str) -> None:
     found = format_problems(HEADER + "1\tc\tq1\ta\t\n" + f"{bad_id}\tc\tq2\ta\t\n")
-    assert found == [FormatProblem(3, "id", f"id「{bad_id[:20]}」は英数字と _ . - の64文字以内にしてください。")]
+    assert found == [FormatProblem(3, "id", f"id「{bad_id[:20]}」は半角英数字と _ . - の64文字以内にしてください。")]
+
+
+def test_an_id_typed_in_full_width_is_read_as_its_half_width_self() -> None:
+    loaded = faq.parse(HEADER + "４８\tc\tq1\ta\t\nＡ－１\tc\tq2\ta\t\n")
+    assert [e.id for e in loaded.entries] == ["48", "A-1"]
+    assert format_problems(HEADER + "48\tc\tq1\ta\t\n４８\tc\tq2\ta\t\n")  # the same id twice
 
 
 def test_well_formed_ids_of_every_allowed_character_are_accepted() -> None:

@@ -5,22 +5,25 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from faq_bot.publishing.regression import own_phrasing_misses, regression_set
+from faq_bot.publishing.regression import RegressionSet, own_phrasing_misses, regression_set
 from faq_bot.retrieval.engine import Engine
 from tests.conftest import write
 
 
 def test_a_line_without_its_question_is_left_out_not_the_whole_set(tmp_path: Path) -> None:
     path = write(tmp_path / "regression.tsv", "query\tgold\n請求書はいつ届きますか\t1\n\t5\n社員食堂はありますか\t\n")
-    assert [(q.query, q.gold) for q in regression_set(path)] == [
+    assert [(q.query, q.gold) for q in regression_set(path).queries] == [
         ("請求書はいつ届きますか", ("1",)),
         ("社員食堂はありますか", ()),
     ]
 
 
-def test_a_missing_or_unreadable_set_is_empty(tmp_path: Path) -> None:
-    assert regression_set(None) == [] and regression_set(tmp_path / "none.tsv") == []
-    assert regression_set(write(tmp_path / "bad.tsv", "q\tx\n1\t2\n")) == []
+def test_a_missing_or_unreadable_set_is_empty_and_says_why(tmp_path: Path) -> None:
+    assert regression_set(None) == RegressionSet([])  # none set: nothing to say
+    missing = regression_set(tmp_path / "none.tsv")
+    assert missing.queries == [] and f"回帰テストのファイル（{tmp_path / 'none.tsv'}）がないため" in missing.problem
+    broken = regression_set(write(tmp_path / "bad.tsv", "q\tx\n1\t2\n"))
+    assert broken.queries == [] and "を読めないため、ファイルの質問は確かめていません: " in broken.problem
 
 
 def test_an_own_phrasing_answered_only_as_written_is_named_apart_and_is_no_break(fake_engine: Engine) -> None:

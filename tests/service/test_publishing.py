@@ -405,7 +405,21 @@ def test_a_regression_question_expecting_a_deleted_entry_says_so(admin_settings:
         page = client.post("/admin/ui/upload", data={"csrf": csrf}, files={"file": ("faq.tsv", without_5.encode())})
     assert "削除 1件" in page.text
     rows = [r for r in page.text.split("<tr") if "銀行振込はできますか" in r and "verdict-" in r]
-    assert rows and "id 5 は削除されます" in rows[0]  # the regression set's expectation needs mending too
+    assert rows and "id 5 は削除されます（回帰テストのファイルの、この質問の期待を直してください）" in rows[0]
+
+
+def test_a_missing_regression_file_is_said_not_read_as_a_pass(admin_settings: Settings, tmp_path: Path) -> None:
+    missing = tmp_path / "regression.tsv"
+    with app_client(admin_settings.model_copy(update={"regression_path": missing}), https=True) as client:
+        client.post("/admin/login", data={"token": ADMIN_TOKEN})
+        csrf = csrf_of(client.get("/admin").text)
+        page = client.post("/admin/ui/upload", data={"csrf": csrf}, files={"file": ("faq.tsv", NEW_FAQ.encode())}).text
+        dry_run = client.post(
+            "/admin/faq", params={"dry_run": 1}, files={"file": ("faq.tsv", NEW_FAQ.encode())}, headers=ADMIN_AUTH
+        ).json()
+    said = f"回帰テストのファイル（{missing}）がないため、ファイルの質問は確かめていません。"
+    assert said in page and "回答が変わるものはありません" not in page
+    assert dry_run["regression_problem"].startswith(said)
 
 
 def test_a_preview_of_thousands_of_changes_diffs_the_first_ones_and_lists_the_rest(
@@ -437,13 +451,19 @@ def test_an_entry_is_added_and_deleted_in_the_browser_through_the_same_preview_a
     fields = dict(re.findall(r'name="(staged|base|source|edited|entry_base)" value="([^"]*)"', preview))
     done = admin_client.post("/admin/ui/publish", data={"csrf": csrf, **fields}).text
     assert "FAQ 7 を公開しました" in done and admin_client.get("/api/faqs/7").json()["answer"] == "休会はできません。"
+    undo = re.search(r'<a href="(/admin/rollback/[^"]+)">この変更を取り消す（変更する前のバージョンに戻す…）', done)
+    assert undo and "FAQ 7" in admin_client.get(undo.group(1)).text  # the rollback's preview: the entry goes again
+    assert 'aria-current="page">FAQの編集' in done  # where the editor works, not FAQの公開
     deleting = admin_client.post("/admin/ui/entries/7/delete", data={"csrf": csrf}).text
     assert "削除 1件" in deleting and "FAQ 7 を削除して公開する</button>" in deleting
     assert "文字コード" not in deleting  # no file was uploaded: nothing to say of its encoding
     assert admin_client.get("/api/faqs/7").status_code == 200  # not yet
-    fields = dict(re.findall(r'name="(staged|base|source)" value="([^"]*)"', deleting))
-    admin_client.post("/admin/ui/publish", data={"csrf": csrf, **fields})
+    fields = dict(re.findall(r'name="(staged|base|source|deleted)" value="([^"]*)"', deleting))
+    gone = admin_client.post("/admin/ui/publish", data={"csrf": csrf, **fields}).text
     assert admin_client.get("/api/faqs/7").status_code == 404
+    # It ends where an edit ends: a page of its own, back to the entry list, and its undo.
+    assert "FAQ 7 を削除しました" in gone and '<a href="/admin/entries">FAQの一覧に戻る</a>' in gone
+    assert re.search(r'<a href="/admin/rollback/[^"]+">この削除を取り消す', gone)
     assert admin_client.post("/admin/ui/entries/99/delete", data={"csrf": csrf}).status_code == 404
 
 

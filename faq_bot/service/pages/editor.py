@@ -276,13 +276,16 @@ async def ui_publish(
     entry_base: Annotated[str, Form(max_length=64)] = "",
     log: Annotated[str, Form(max_length=64)] = "",
     new_entry: Annotated[bool, Form()] = False,
+    deleted: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Publish the file previewed before (unless the live FAQ changed since: that preview is out of date).
 
     ``dismiss``: the logged questions the published alternate or new entry (``dismiss_entry``) answers now; the page
     then leads back to the list of the log they came from (``back``: the page of the unanswered questions or of the
     answers to check). ``log``: the new entry was made from a logged question (``stage_logged``); ``new_entry``: the
-    entry previewed is a new one (should its id be taken meanwhile, its form comes back with the next free id).
+    entry previewed is a new one (should its id be taken meanwhile, its form comes back with the next free id);
+    ``deleted``: the one entry the file deletes (the page then leads back to the entry list). A publish of one
+    entry's change ends on a page that offers its undo: the rollback's preview of the version it replaced.
     """
     auth.check_csrf(request, csrf)
     # A new entry made from a logged question: its questions and their list as kept, not as sent.
@@ -361,24 +364,37 @@ async def ui_publish(
                     **view, "heading": f"FAQ {edited} を追加しました", "draft_done": log_draft(log),
                     "more": f"/admin/entries/{quote(edited)}", "more_label": f"FAQ {edited} を開く",
                 })  # fmt: skip
-            if result.replaced is not None:  # undone as any publish is: a rollback, previewed first
-                view |= {
-                    "more": f"/admin/rollback/{quote(result.replaced)}",
-                    "more_label": "この追加を取り消す（追加する前のバージョンに戻す…）",
-                }
-            return View("notice.html", {**view, "heading": "言い換えを追加しました"})
+            return View("notice.html", {**view, **_undo(result.replaced, "追加"), "heading": "言い換えを追加しました"})
         if edited:  # one entry edited in the browser: back to where the editor works, the entry list
             return View("notice.html", {
                 "heading": f"FAQ {edited} を公開しました" if result.published else f"FAQ {edited} は変わっていません",
                 "message": message,
                 "back": f"/admin/entries/{quote(edited)}", "back_label": f"FAQ {edited} をもう一度開く",
-                "more": "/admin/entries", "more_label": "FAQの一覧に戻る",
+                "more": "/admin/entries", "more_label": "FAQの一覧に戻る", **_undo(result.replaced, "変更"),
                 # the draft the editor's browser kept of the form (entry.html's data-draft) is done with
                 "draft_done": f"entry:{edited}" if entry_base else log_draft(log) if is_key(log) else "new",
             })  # fmt: skip
+        if deleted:  # one entry deleted in the browser: the entry list, where the editor was
+            return View("notice.html", {
+                "heading": f"FAQ {deleted} を削除しました" if result.published else f"FAQ {deleted} は削除済みです",
+                "message": message, "back": "/admin/entries", "back_label": "FAQの一覧に戻る",
+                **_undo(result.replaced, "削除"),
+            })  # fmt: skip
         return _home_view(request, publisher, message=message)
 
-    return await with_progress(request, auth, "log" if dismiss else "publish", "公開しています", work)
+    section = "log" if dismiss else "entries" if edited or deleted else "publish"
+    return await with_progress(request, auth, section, "公開しています", work)
+
+
+def _undo(replaced: str | None, what: str) -> dict[str, str]:
+    """The undo of a publish (``replaced``: the version it replaced; None: nothing was published): the rollback's
+    preview of that version, undone as any publish is."""
+    if replaced is None:
+        return {}
+    return {
+        "undo": f"/admin/rollback/{quote(replaced)}",
+        "undo_label": f"この{what}を取り消す（{what}する前のバージョンに戻す…）",
+    }
 
 
 @editor_pages.post("/ui/reload", response_class=HTMLResponse, response_model=None)

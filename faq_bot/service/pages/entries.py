@@ -10,7 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from faq_bot.content.faq import FaqEntry, dump, entry_contains, entry_fingerprint, entry_problems, next_id
+from faq_bot.content.faq import FaqEntry, dump, entry_contains, entry_fingerprint, entry_problems, id_of, next_id
 from faq_bot.errors import EntryNotFoundError, FaqFormatError
 from faq_bot.progress import Progress
 from faq_bot.publishing.publisher import Publisher
@@ -133,7 +133,7 @@ async def new_entry_preview(
     ``log``: made from a logged question (``faq_bot.service.pages.logged``): 公開 then settles the questions it
     stands for."""
     auth.check_csrf(request, csrf)
-    entry = fields.entry(entry_id.strip())
+    entry = fields.entry(id_of(entry_id))
     _, logged = await carried_from_log(staging, log_writer.store, log)
     return await _preview_entry(request, auth, publisher, staging, entry, new=True, logged=logged)
 

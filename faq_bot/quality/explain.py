@@ -213,7 +213,7 @@ def _sharing(search: Search) -> Search:
 def _no_shared_words(reply: Reply, params: DecisionParams) -> bool:
     """True when the rule on shared words decided: the same search, every candidate sharing a word, would get
     another reply (an answer instead of もしかして, candidates instead of an escalation)."""
-    if reply.decision in (Decision.ANSWER, Decision.SMALLTALK):
+    if reply.decision in (Decision.ANSWER, Decision.SMALLTALK) or reply.outside is not None:
         return False
     return _shown(decide(_sharing(reply.search), params)) != _shown(reply)
 
@@ -221,7 +221,7 @@ def _no_shared_words(reply: Reply, params: DecisionParams) -> bool:
 def _off_subject(reply: Reply, params: DecisionParams) -> bool:
     """True when the topic model's bar kept an answer back: with shared words (that rule aside), the search would
     be answered without that bar and is not with it."""
-    if reply.decision == Decision.ANSWER:
+    if reply.decision == Decision.ANSWER or reply.outside is not None:
         return False
     sharing = _sharing(reply.search)
     lifted = decide(replace(sharing, topic_probability=None), params).decision == Decision.ANSWER
@@ -256,6 +256,12 @@ def _worded(reply: Reply, params: DecisionParams, off_subject: bool, no_shared_w
         return _exact(reply)
     if reply.unanswered:
         return f"尋ねている{'・'.join(reply.unanswered)}が回答にありません"
+    if reply.outside is not None:
+        other = reply.outside
+        return first + (
+            f"選んだ分類の外に、より確率の高い項目（{other.entry.id}「{other.entry.question[:30]}」、分類 "
+            f"{other.entry.category}、{percent(other.confidence)}）があるため、選んだ分類からは回答しません"
+        )
     if off_subject:
         return first + "FAQの主題から遠いため回答しません"
     if no_shared_words:

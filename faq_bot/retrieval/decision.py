@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -72,6 +72,8 @@ class Reply:
     # An answer because the message is the entry's own question or alternate (``written_for``), which the
     # probabilities alone would not have given.
     exact: bool = False
+    # Not answered within the categories the visitor chose: this entry outside them is more probable (``narrowed``).
+    outside: Hit | None = None
 
     @property
     def confidence(self) -> float:
@@ -201,6 +203,19 @@ def decide(search: Search, params: DecisionParams) -> Reply:
         escalation = Escalation(params.escalation_text, params.contact_url)
         return Reply(Decision.SUGGEST, search, "", None, candidates, escalation)
     return _escalate(search, params)
+
+
+def narrowed(reply: Reply, whole: Search, params: DecisionParams) -> Reply:
+    """An answer found within the categories a visitor chose, given only if the same question over the whole FAQ
+    (judged: ``whole``) finds no more probable entry outside them. A category is where the visitor looks, not what
+    they ask: 「クレカで払えますか」 under 請求 is not answered with 振込先 because クレジットカード is under 入金.
+    Else the answer is not in those categories: escalated, with their entries near it as related (the widget offers
+    the whole FAQ)."""
+    best = whole.hits[0] if whole.hits else None
+    within = {h.entry.category for h in reply.search.hits}  # the chosen categories' (a search narrowed to them)
+    if reply.hit is None or best is None or best.entry.category in within or best.confidence <= reply.hit.confidence:
+        return reply
+    return replace(_escalate(reply.search, params), outside=best)
 
 
 def _smalltalk_reply(params: DecisionParams, kind: SmallTalkKind) -> str:

@@ -89,6 +89,9 @@ class Search:
     # The topic model's own probability, before ``on_topic`` is raised to the best candidate's: low when the
     # message is far from the FAQ's subject (chatter), whatever one candidate's signals say.
     topic_probability: float | None = None
+    # A search narrowed to categories: the same search over the whole FAQ (None otherwise), so that an answer from
+    # within them is not one a more probable entry outside them would beat (``decision.narrowed``).
+    unnarrowed: Search | None = None
 
     def with_hits(self, hits: Sequence[Hit]) -> Search:
         """The same search with other (e.g. re-ranked) hits."""
@@ -225,7 +228,8 @@ class Retriever:
         parsed: Parsed | None = None,
         left_out: int | None = None,
     ) -> Search:
-        """The best ``max(k, SIGNAL_CANDIDATES)`` entries for the query (within ``categories`` if given).
+        """The best ``max(k, SIGNAL_CANDIDATES)`` entries for the query (within ``categories`` if given: then with
+        the search over the whole FAQ as ``unnarrowed``, from the same vectors).
 
         ``query_vectors`` may carry the embeddings of ``views(parse(query))`` (batched by the caller), and
         ``parsed`` what ``parse(query)`` gave (so that a batch reads each question once). ``left_out``: the
@@ -293,7 +297,11 @@ class Retriever:
             matched, text = self.index.phrasing(dense[pos][1])
             hits.append(Hit(self.index.entries[pos], float(combined[i]), float(cosines[i]), float(lex[i]), matched,
                             text, signals[rank]))  # fmt: skip
-        return Search(query, analysis, tuple(hits), asking, vector)
+        found = Search(query, analysis, tuple(hits), asking, vector)
+        if categories and left_out is None:
+            whole = self.search(query, None, k, query_vectors=query_vectors, parsed=parsed)
+            found = replace(found, unnarrowed=whole)
+        return found
 
     def _hybrid(self, relative: npt.NDArray[np.float32], lex: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         w = self.params.dense_weight

@@ -167,3 +167,15 @@ def test_an_answer_the_editors_wording_decided_says_so(fake_engine: Engine) -> N
     # Where the probability alone answers, it is said as for any answer.
     assert explain(live, "見積を作りたい。").reason == ""
     assert EXACT not in explain(fake_engine.current, "見積書を作りたいのですが").reason
+
+
+def test_explanation_says_when_a_more_probable_entry_outside_the_chosen_categories_kept_the_answer_back(
+    fake_engine: Engine,
+) -> None:
+    live = fake_engine.current
+    bold = replace(live, params=replace(live.params, decision=replace(live.params.decision, answer_threshold=0.0001)))
+    shown = explain(bold, "請求書はクレジットカードで払えますか", ["請求"])
+    assert shown.decision == "escalate" and not shown.no_shared_words and not shown.off_subject
+    assert shown.reason.startswith("1位の確率 ")
+    assert "選んだ分類の外に、より確率の高い項目（4「クレジットカードは使えますか」、分類 支払い、" in shown.reason
+    assert shown.reason.endswith("）があるため、選んだ分類からは回答しません")

@@ -39,6 +39,24 @@ def test_category_restricted_ask_only_answers_from_those_categories(fake_engine:
     assert all(h.entry.category == "支払い" for h in (*reply.suggestions, *reply.related))
 
 
+def test_a_narrowed_question_is_not_answered_from_its_categories_when_an_entry_outside_them_is_more_probable(
+    fake_engine: Engine,
+) -> None:
+    live = fake_engine.current
+    bold = replace(live, params=replace(live.params, decision=replace(live.params.decision, answer_threshold=0.0001)))
+    question = "請求書はクレジットカードで払えますか"  # entry 4, under 支払い
+    whole = bold.ask(question)
+    assert whole.hit is not None and whole.hit.entry.id == "4"
+    within = bold.ask(question, ["請求"])
+    # Under so low a bar, 請求's best would be answered; entry 4 is more probable: the category has no answer.
+    assert within.decision == Decision.ESCALATE and within.hit is None
+    assert within.outside is not None and within.outside.entry.id == "4"
+    assert all(h.entry.category == "請求" for h in within.related)  # nothing from outside in the reply
+    inside = bold.ask(question, ["支払い"])  # the most probable entry is inside: answered as before
+    assert inside.decision == Decision.ANSWER and inside.hit is not None and inside.hit.entry.id == "4"
+    assert inside.outside is None
+
+
 def test_entry_lookup_by_id(fake_engine: Engine) -> None:
     entry = fake_engine.entry("4")
     assert entry is not None and entry.question == "クレジットカードは使えますか"

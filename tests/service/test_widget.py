@@ -192,7 +192,8 @@ def test_markup_from_the_faq_is_shown_as_text_and_never_runs(page: object) -> No
     answer = page.locator(".msg.answer").last  # type: ignore[attr-defined]
     answer.wait_for()
     text = answer.inner_text()
-    assert "<script>window.__pwned=2</script>" in text and '<b id="bold">' in text and MARKUP_QUESTION in text
+    assert "<script>window.__pwned=2</script>" in text and '<b id="bold">' in text
+    assert MARKUP_QUESTION in page.locator(".msg.user").last.inner_text()  # type: ignore[attr-defined]  # (no heading)
     assert page.locator("#bold").count() == 0 and page.locator(".msg img").count() == 0  # type: ignore[attr-defined]
     assert page.evaluate("window.__pwned") is None  # type: ignore[attr-defined]
 
@@ -284,7 +285,7 @@ def test_messages_say_who_speaks_to_a_screen_reader(page: object) -> None:
     question = page.locator(".msg.user").last  # type: ignore[attr-defined]
     # The first thing a screen reader says of each message.
     assert question.aria_snapshot().startswith("- text: あなた：\n- paragraph: 請求書はダウンロードできますか")
-    assert answer.aria_snapshot().startswith("- text: 回答：\n")
+    assert answer.aria_snapshot().startswith("- text: 回答：")
     for label in (question.locator(".sr-only"), answer.locator(".sr-only").first):
         # Read, not seen: laid out (display: none would hide it from screen readers too), one pixel wide.
         assert label.evaluate("s => getComputedStyle(s).display !== 'none' && s.getBoundingClientRect().width <= 1")
@@ -582,3 +583,40 @@ def test_an_example_question_answer_does_not_repeat_the_question_as_its_heading(
     answer.wait_for()
     assert page.locator(".msg.user p").all_inner_texts() == ["請求書はいつ発行されますか"]  # type: ignore[attr-defined]
     assert "への回答" not in answer.inner_text() and "毎月10日" in answer.inner_text()
+
+
+def test_a_typed_question_that_is_the_entrys_own_gets_no_heading_repeating_it(page: object) -> None:
+    ask(page, "請求書は いつ発行されますか？")  # the entry's question, but for a space and the ending ？
+    answer = page.locator(".msg.answer").last  # type: ignore[attr-defined]
+    answer.wait_for()
+    assert "への回答" not in answer.inner_text() and "毎月10日" in answer.inner_text()
+    ask(page, "請求書の発行はいつですか")  # other words: the heading says which question is answered
+    page.locator(".msg.answer").nth(1).wait_for()  # type: ignore[attr-defined]
+    assert "「請求書はいつ発行されますか」への回答" in page.locator(".msg.answer").last.inner_text()  # type: ignore[attr-defined]
+
+
+def test_the_way_to_a_person_is_always_in_the_panel_with_the_last_question(page: object) -> None:
+    to_person = page.get_by_role("link", name="担当者に問い合わせる")  # type: ignore[attr-defined]
+    expect(to_person).to_be_visible()  # before any question: the page's data-contact
+    assert "%E8%AB%8B" not in to_person.get_attribute("href")  # type: ignore[operator]
+    ask(page, "請求書はダウンロードできますか")
+    page.locator(".msg.answer").last.wait_for()  # type: ignore[attr-defined]
+    # An answer, no 👎 pressed: the way to a person is there all the same, with the question for the form.
+    expect(to_person).to_be_visible()
+    assert to_person.get_attribute("href").startswith("https://example.com/contact?q=%E8%AB%8B%E6%B1%82%E6%9B%B8")  # type: ignore[union-attr]
+    assert to_person.get_attribute("target") == "_blank"
+
+
+def test_enter_sends_the_comment_after_thumbs_down_as_in_the_main_box(page: object) -> None:
+    ask(page, "請求書はダウンロードできますか")
+    answer = page.locator(".msg.answer").last  # type: ignore[attr-defined]
+    answer.wait_for()
+    answer.get_by_role("button", name="役に立たなかった").click()
+    box = answer.locator("textarea.comment")
+    box.fill("PDFの場所が分かりませんでした")
+    box.press("Shift+Enter")  # a line break, not a send
+    assert box.count() == 1 and box.input_value().endswith("\n")
+    with page.expect_request("**/api/feedback") as sent:  # type: ignore[attr-defined]
+        box.press("Enter")
+    assert sent.value.post_data_json["comment"] == "PDFの場所が分かりませんでした"
+    answer.get_by_text("コメントを送信しました。").wait_for()

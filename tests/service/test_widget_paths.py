@@ -125,7 +125,7 @@ def test_a_long_answer_opens_at_its_start(browser: object, server: str) -> None:
     answer.wait_for()
     log = pg.locator(".log").bounding_box()  # type: ignore[attr-defined]
     question = pg.locator(".msg.user").last.bounding_box()  # type: ignore[attr-defined]
-    first_line = answer.locator(".q").bounding_box()
+    first_line = answer.locator(".line").first.bounding_box()
     bottom = answer.bounding_box()
     assert log and question and first_line and bottom
     assert question["y"] >= log["y"] - 1  # the visitor's question is in view ...

@@ -98,12 +98,17 @@
   var label = el("label", { for: "fb-input", class: "sr-only", text: "質問" });
   var send = el("button", { class: "send", type: "submit", text: "送信" });
   var hint = el("p", { id: "fb-hint", class: "hint", text: "Enterで送信・Shift+Enterで改行" });
+  // The way to a person, always there (not only after 👎 or an escalation): the last reply's contact link, which
+  // carries its question, or data-contact before any; hidden while there is none.
+  var toPerson = el("a", { class: "to-person", target: "_blank", rel: "noopener noreferrer", hidden: "",
+    text: "担当者に問い合わせる" });
+  var foot = el("div", { class: "foot" }, [hint, toPerson]);
   var count = el("p", { id: "fb-count", class: "count", hidden: "" });
   // Read out only when the message goes over the limit or a send is held back, not on every key.
   var countNews = el("span", { class: "sr-only", "aria-live": "assertive" });
   var form = el("form", { class: "composer" }, [label, input, send]);
   var panel = el("section", { id: "fb-panel", class: "panel", role: "dialog", "aria-label": title, lang: "ja", hidden: "" }, [
-    el("header", { class: "head" }, [el("h2", { text: title }), closeBtn]), chipsWrap, filterLine, log, typing, form, count, countNews, busyNews, hint,
+    el("header", { class: "head" }, [el("h2", { text: title }), closeBtn]), chipsWrap, filterLine, log, typing, form, count, countNews, busyNews, foot,
   ]);
   root.appendChild(style);
   root.appendChild(launcher);
@@ -308,13 +313,21 @@
       });
     }, function () {
       if (timer) clearTimeout(timer);
-      var err = new Error(late() ? SLOW : "サーバーに接続できません。通信環境をご確認のうえ、もう一度お試しください。");
+      var err = new Error(late() ? SLOW : "サーバーに接続できませんでした。しばらくしてから、もう一度お試しください。");
       err.status = 0;
       throw err;
     });
   }
 
   // ---------------------------------------------------------------- replies
+  /** The footer's way to a person follows the conversation: its latest contact link (an http(s) one only). */
+  function setContact(url) {
+    if (!/^https?:\/\//.test(url || "")) return;
+    toPerson.href = url;
+    toPerson.hidden = false;
+  }
+  setContact(contactFallback);
+
   function contactLink(url) {
     return /^https?:\/\//.test(url || "")
       ? el("a", { class: "contact", href: url, target: "_blank", rel: "noopener noreferrer", text: "お問い合わせフォームへ" })
@@ -328,6 +341,11 @@
     var sendComment = el("button", { type: "submit", class: "send-comment", text: "送信" });
     var status = el("span", { class: "thanks", "aria-live": "polite" });
     var form = el("form", { class: "comment-form" }, [box, sendComment]);
+    box.addEventListener("keydown", function (e) { // Enter sends, Shift+Enter breaks the line: as in the main box
+      if (e.key !== "Enter" || e.shiftKey || e.isComposing || e.keyCode === 229) return;
+      e.preventDefault();
+      form.requestSubmit ? form.requestSubmit(sendComment) : sendComment.click();
+    });
     form.addEventListener("submit", function (e) {
       e.preventDefault();
       if (!box.value.trim()) { status.textContent = "コメントを入力してから送信してください。"; box.focus(); return; }
@@ -381,6 +399,7 @@
 
   function showAnswer(question, reply, item) {
     var state = item || remember({ answer: [question, reply] });
+    setContact(reply.contact_url);
     bubble("bot answer", [
       question ? el("p", { class: "q", text: "「" + question + "」への回答" }) : null,
       richText(reply.answer),
@@ -393,6 +412,7 @@
    * and whether 「どれにも当てはまらない」 was chosen. */
   function showSuggestions(reply, item) {
     var state = item || remember({ suggest: reply });
+    setContact(reply.contact_url || (reply.escalation && reply.escalation.contact_url));
     var none = el("button", { type: "button", class: "suggestion none", text: "どれにも当てはまらない" });
     none.disabled = !!state.none;
     none.addEventListener("click", function () {
@@ -450,6 +470,7 @@
 
   function showEscalation(esc, reply, item) {
     var state = item || remember({ escalate: [esc, reply] });
+    setContact(esc.contact_url);
     var related = reply && reply.related && reply.related.length
       ? [el("p", { class: "related-title", text: "関連するご質問（参考）" }),
         entryButtons(reply.related, reply.request_id, "関連するご質問")]
@@ -504,9 +525,17 @@
       .then(function () { setBusy(false); });
   }
 
-  /** ``mine``: the visitor's bubble of this question; ``chosen``: the question is a button's (an example),
-   * not typed: an answer to that very question needs no 「…」への回答 heading under it. */
-  function ask(text, mine, chosen) {
+  /** True when two questions read the same (width, white space and the punctuation around them aside): the answer
+   * to what the visitor typed, word for word the entry's question, needs no 「…」への回答 heading repeating it. */
+  function sameQuestion(a, b) {
+    function key(t) {
+      return String(t || "").normalize("NFKC").replace(/\s+/g, "").replace(/^[\p{P}\p{S}]+|[\p{P}\p{S}]+$/gu, "");
+    }
+    return !!a && key(a) === key(b);
+  }
+
+  /** ``mine``: the visitor's bubble of this question. */
+  function ask(text, mine) {
     setBusy(true);
     var body = { message: text, session_id: sessionId };
     if (selected.length) body.categories = selected.slice();
@@ -515,7 +544,7 @@
       reply.question = text;
       reply.categories = body.categories || [];
       var entryQuestion = reply.entry && reply.entry.question;
-      if (reply.decision === "answer") showAnswer(chosen && entryQuestion === text ? null : entryQuestion, reply);
+      if (reply.decision === "answer") showAnswer(sameQuestion(entryQuestion, text) ? null : entryQuestion, reply);
       else if (reply.decision === "suggest") showSuggestions(reply);
       else if (reply.decision === "smalltalk") showSmallTalk(reply.answer, reply.refers_to_contact ? reply.contact_url : "");
       else showEscalation(reply.escalation || { text: reply.answer, contact_url: "" }, reply);
@@ -529,7 +558,7 @@
         updateCount();
         if (mine) mine.remove();
       }
-      showError(err.message, err.status === 0 || err.status >= 500 ? function () { ask(text, mine, chosen); } : null);
+      showError(err.message, err.status === 0 || err.status >= 500 ? function () { ask(text, mine); } : null);
     }).then(function () { setBusy(false); });
   }
 
@@ -573,8 +602,7 @@
     setTimeout(function () { countNews.textContent = text; }, 50); // a new text: read again
   }
 
-  /** ``example``: the example question whose button sent it. */
-  function submit(example) {
+  function submit() {
     var text = input.value.trim();
     if (!text) { // nothing, or only spaces and line breaks: the box emptied, and a word on what it wants
       input.value = "";
@@ -590,7 +618,7 @@
     if (!updateCount(true)) { input.focus(); return; }
     input.value = "";
     updateCount();
-    ask(text, userBubble(text), text === example);
+    ask(text, userBubble(text));
   }
 
   // ---------------------------------------------------------------- events
@@ -711,7 +739,7 @@
     examples.forEach(function (q) {
       var b = el("button", { type: "button", class: "example", text: q });
       // While a reply is being made, what the visitor typed stays in the box (submit() says to wait).
-      b.addEventListener("click", function () { if (!busy) input.value = q; submit(q); resume(); });
+      b.addEventListener("click", function () { if (!busy) input.value = q; submit(); resume(); });
       list.appendChild(b);
     });
     bubble("bot greeting", [richText(greeting), examples.length ? el("p", { text: "例えば：" }) : null, list]);

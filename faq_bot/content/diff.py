@@ -7,6 +7,7 @@ entry that came back from Excel with ～ for 〜 is not a change an editor needs
 from __future__ import annotations
 
 import difflib
+import re
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -106,20 +107,26 @@ REWRITTEN = 0.4
 SHORT_COMMON = 2
 
 
+#: What the diff compares: a word of Latin letters or digits whole (Mastercard is not Master + card; AMEX →
+#: American is one changed word, not an unchanged A), any other character alone (Japanese has no spaces).
+_UNIT = re.compile(r"[A-Za-z0-9Ａ-Ｚａ-ｚ０-９]+|.", re.DOTALL)
+
+
 def marked(old: str, new: str) -> tuple[tuple[Segment, ...], tuple[Segment, ...]]:
-    """Both texts cut into runs, the characters that differ marked (difflib, character by character;
-    a rewritten field marked whole)."""
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    if old and new and matcher.ratio() < REWRITTEN:
+    """Both texts cut into runs, what differs marked (difflib over ``_UNIT``s: Latin words whole, other
+    characters one by one; a rewritten field marked whole)."""
+    if old and new and difflib.SequenceMatcher(None, old, new, autojunk=False).ratio() < REWRITTEN:
         return (Segment(old, True),), (Segment(new, True),)
+    a, b = _UNIT.findall(old), _UNIT.findall(new)
     before: list[Segment] = []
     after: list[Segment] = []
-    ops = matcher.get_opcodes()
+    ops = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
     for i, (op, a1, a2, b1, b2) in enumerate(ops):
-        between_changes = 0 < i < len(ops) - 1 and a2 - a1 <= SHORT_COMMON
+        kept = "".join(a[a1:a2])
+        between_changes = 0 < i < len(ops) - 1 and len(kept) <= SHORT_COMMON
         changed = op != "equal" or between_changes
-        _append(before, old[a1:a2], changed)
-        _append(after, new[b1:b2], changed)
+        _append(before, kept, changed)
+        _append(after, "".join(b[b1:b2]), changed)
     return tuple(before), tuple(after)
 
 

@@ -255,7 +255,7 @@ def parse_rows(rows: Iterable[tuple[int, list[str]]], source: str, encoding: str
         first = next(numbered, None)
         header = first[1] if first is not None else None
         if header is None or not any(c.strip() for c in header):
-            raise FaqFormatError(source, [FormatProblem(1, None, "ファイルが空です。見出し行が必要です。")], encoding)
+            raise FaqFormatError(source, [FormatProblem(1, None, EMPTY_FILE)], encoding)
         columns = _header(header, source, first[0] if first is not None else 1)
         width = len(header)
         for line, row in numbered:
@@ -281,7 +281,7 @@ def parse_rows(rows: Iterable[tuple[int, list[str]]], source: str, encoding: str
         raise
     problems += _duplicates(entries)
     if not entries and not problems:
-        problems.append(FormatProblem(None, None, "FAQの行が1件もありません。"))
+        problems.append(FormatProblem(None, None, NO_ENTRIES))
     if problems:
         raise FaqFormatError(source, problems, encoding)
     return Faq(tuple(entries), source, encoding, sha256, tuple(warnings))
@@ -357,6 +357,14 @@ def _entry(
     )
     category = " ".join(cells.get("category", "").split())
     return FaqEntry(entry_id, category, question, answer, alternates, line)
+
+
+#: A file with nothing in it, or only its heading row: what to put where.
+EMPTY_FILE = (
+    "ファイルが空です。1行目に見出し（id・分類・質問・回答・言い換え。分類と言い換えは省略できます）を置き、"
+    "2行目からFAQを1行に1件ずつ書いてください。"
+)
+NO_ENTRIES = "FAQの行が1件もありません。見出し行の次の行から、FAQを1行に1件ずつ書いてください。"
 
 
 def id_of(typed: str) -> str:

@@ -11,10 +11,16 @@ from faq_bot.service.templating import templates
 
 #: What a browser is told of a form it posted over the limit (an FAQ file or a question set too large).
 TOO_LARGE_PAGE = (
-    "送られたデータが上限（約{limit}）を超えているため受け付けられません。何も変更していません。"
+    "送られたデータ{sent}が上限（約{limit}）を超えているため受け付けられません。何も変更していません。"
     "Excelのファイルなら、書式や画像、使っていない列を消して（値だけを新しいブックに貼り付けて）保存し直してください。"
+    "TSV・CSVなら、FAQ以外の列や行が入っていないかを確かめてください。"
     "それでも大きい場合は、管理者に上限の引き上げを相談してください。"
 )
+
+
+def _size(n: int) -> str:
+    return f"{n / 1_000_000:.1f} MB" if n >= 1_000_000 else f"{max(n // 1000, 1)} KB"
+
 
 #: The API documentation pages: scripts from this server only, like every page, but Swagger UI and ReDoc set
 #: inline styles (and ReDoc starts a worker from a blob), so they get a policy of their own.
@@ -142,12 +148,12 @@ class _TooLargeError(Exception):
 async def _too_large(scope: Scope, send: Send, limit: int) -> None:
     headers_in = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
     if wants_page(headers_in, scope["path"]):  # a form a browser posted: a page, not JSON (no route ran)
-        size = f"{limit / 1_000_000:.0f} MB" if limit >= 1_000_000 else f"{limit // 1000} KB"
-        context = error_context(413, TOO_LARGE_PAGE.format(limit=size), scope["path"])
-        body, content_type = (
-            templates().get_template("error.html").render(context).encode(),
-            b"text/html; charset=utf-8",
-        )
+        declared = headers_in.get("content-length", "")
+        sent = f"（約{_size(int(declared))}）" if declared.isdigit() else ""
+        context = error_context(413, TOO_LARGE_PAGE.format(sent=sent, limit=_size(limit)), scope["path"])
+        # Inside the admin pages with their menu (as every admin error page); elsewhere plain.
+        name = "notice.html" if scope["path"].startswith("/admin") else "error.html"
+        body, content_type = templates().get_template(name).render(context).encode(), b"text/html; charset=utf-8"
     else:
         body = json.dumps({"detail": "リクエストが大きすぎます。"}, ensure_ascii=False).encode()
         content_type = b"application/json"

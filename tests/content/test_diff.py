@@ -10,10 +10,19 @@ def changed(segments: tuple[Segment, ...]) -> list[str]:
     return [s.text for s in segments if s.changed]
 
 
-def test_a_small_edit_marks_only_the_characters_that_changed() -> None:
+def test_a_small_edit_marks_only_what_changed_a_number_whole() -> None:
     before, after = marked("毎月10日頃に発行します。", "毎月15日頃に発行します。")
-    assert changed(before) == ["0"] and changed(after) == ["5"]
+    assert changed(before) == ["10"] and changed(after) == ["15"]
     assert "".join(s.text for s in after) == "毎月15日頃に発行します。"
+
+
+def test_latin_words_are_marked_whole_not_from_the_middle() -> None:
+    before, after = marked(
+        "クレジットカードは、VISA、Master、JCB、AMEX、DINERSに対応しています。",
+        "クレジットカードは、VISA、Mastercard、JCB、American Express、Diners Clubに対応しています。",
+    )
+    assert changed(before) == ["Master", "AMEX、DINERS"]
+    assert changed(after) == ["Mastercard", "American Express、Diners Club"]
 
 
 def test_a_rewritten_answer_is_marked_whole_not_as_scattered_kana() -> None:

@@ -374,3 +374,13 @@ def test_an_undecodable_character_inside_a_quoted_cell_of_several_lines_names_no
         faq.read_bytes(raw, "sjis.tsv")
     problem = info.value.problems[0]
     assert problem.line == 3 and problem.column is None  # not 「id」, the first column of a physical line
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "\t\t\n"])
+def test_an_empty_file_says_which_headings_go_in_row_1_and_where_the_entries_start(text: str) -> None:
+    assert format_problems(text) == [FormatProblem(1, None, faq.EMPTY_FILE)]
+    assert "id・分類・質問・回答・言い換え" in faq.EMPTY_FILE and "2行目から" in faq.EMPTY_FILE
+
+
+def test_a_file_of_headings_alone_says_where_the_entries_go() -> None:
+    assert format_problems(HEADER + "\n\t\t\t\t\n") == [FormatProblem(None, None, faq.NO_ENTRIES)]

@@ -33,8 +33,8 @@ def test_the_dry_run_shows_each_changed_field_side_by_side_with_the_changed_char
         "毎月10日頃に発行します。",
         "毎月15日頃に発行します。",
     )
-    assert [s for s in answer["before_segments"] if s["changed"]] == [{"text": "0", "changed": True}]
-    assert [s for s in answer["after_segments"] if s["changed"]] == [{"text": "5", "changed": True}]
+    assert [s for s in answer["before_segments"] if s["changed"]] == [{"text": "10", "changed": True}]  # the number
+    assert [s for s in answer["after_segments"] if s["changed"]] == [{"text": "15", "changed": True}]
     assert first["before"]["answer"] == "毎月10日頃に発行します。" and first["after"]["alternates"] == [
         "請求書の発行日"
     ]

@@ -62,6 +62,8 @@ def test_a_browser_posting_a_file_over_the_limit_gets_a_page_with_the_limit_and_
         assert page.status_code == 413 and page.headers["content-type"].startswith("text/html")
         assert "ファイルが大きすぎます" in page.text and "上限（約75 KB）" in page.text
         assert 'href="/admin"' in page.text and "何も変更していません" in page.text and "分けて" not in page.text
+        assert 'aria-label="管理メニュー"' in page.text  # an admin page, with the menu
+    assert "送られたデータ（約200 KB）が上限" in page.text  # declared: its size is said (streamed: not known)
     batch = client.post("/admin/ui/batch", content=multipart(b"x" * 200_000), headers=headers)
     assert batch.status_code == 413 and '<a href="/admin/batch">一括テストに戻る' in batch.text  # back to its form
 

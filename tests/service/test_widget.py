@@ -620,3 +620,16 @@ def test_enter_sends_the_comment_after_thumbs_down_as_in_the_main_box(page: obje
         box.press("Enter")
     assert sent.value.post_data_json["comment"] == "PDFの場所が分かりませんでした"
     answer.get_by_text("コメントを送信しました。").wait_for()
+
+
+def test_a_rating_that_does_not_arrive_says_so_briefly(page: object) -> None:
+    ask(page, "請求書はダウンロードできますか")
+    answer = page.locator(".msg.answer").last  # type: ignore[attr-defined]
+    answer.wait_for()
+    page.route("**/api/feedback", lambda route: route.abort())  # type: ignore[attr-defined]
+    answer.get_by_role("button", name="役に立った").click()
+    answer.get_by_text("送信できませんでした。もう一度押してください。").wait_for()
+    assert answer.get_by_role("button", name="役に立った").get_attribute("aria-pressed") == "false"
+    page.unroute("**/api/feedback")  # type: ignore[attr-defined]
+    answer.get_by_role("button", name="役に立った").click()
+    answer.get_by_text("ご意見ありがとうございます。").wait_for()

@@ -384,7 +384,10 @@
             if (!coarse) extra.querySelector("textarea").focus({ preventScroll: true });
             extra.scrollIntoView({ block: "nearest" }); // the box and the way to a person, not half of it
           } else if (f[0] === "up" && extra) { extra.remove(); extra = null; }
-        }, function (err) { thanks.textContent = err.message; });
+        }, function (err) {
+          // A rating is a click, not a message: a short word that it did not arrive, and to press again.
+          thanks.textContent = err.status === 0 ? "送信できませんでした。もう一度押してください。" : err.message;
+        });
       });
       bar.appendChild(b);
     });

@@ -273,7 +273,7 @@ class Publisher:
         and the regression set's answers."""
         live = self.engine.current
         regression_file = regression_set(self.regression_path)
-        queries = regression_file.queries
+        queries = list(regression_file.queries)
         asked = {q.asked for q in queries}
         kept = self._confirmed()
         # An answer confirmed with an entry the live FAQ no longer has cannot be right again: not asked

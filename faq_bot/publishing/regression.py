@@ -145,7 +145,7 @@ def _knowing_phrasings(loaded: Loaded, encoder: Embedder, entry_ids: set[str]) -
 class RegressionSet:
     """The regression file's questions, and why there are none when it cannot give them (for the editor)."""
 
-    queries: list[LabelledQuery]
+    queries: tuple[LabelledQuery, ...]
     problem: str = ""  # the file is set but missing or unusable: what the preview says, in Japanese
 
 
@@ -153,19 +153,19 @@ def regression_set(path: Path | None) -> RegressionSet:
     """The questions of the regression file (none if it is missing or unusable, with the reason; a line that
     cannot be a question is left out, not the whole set)."""
     if path is None:
-        return RegressionSet([])
+        return RegressionSet(())
     where = f"回帰テストのファイル（{path}）"
     if not path.is_file():
-        return RegressionSet([], (
+        return RegressionSet((), (
             f"{where}がないため、ファイルの質問は確かめていません。公開の前に毎回確かめたい質問は、"
             "query（質問）と gold（回答するFAQのid。担当者へ案内するなら空）の列を持つTSVにして、"
             "そこに置いてください。"
         ))  # fmt: skip
     try:
-        return RegressionSet(read_queries(path, skip_incomplete=True))
+        return RegressionSet(tuple(read_queries(path, skip_incomplete=True)))
     except FaqFormatError as exc:
         log.warning("regression set unusable: %s", exc)
-        return RegressionSet([], f"{where}を読めないため、ファイルの質問は確かめていません: {exc}")
+        return RegressionSet((), f"{where}を読めないため、ファイルの質問は確かめていません: {exc}")
 
 
 #: What was asked (``LabelledQuery.asked``: the words and the categories) -> its outcome label.

@@ -47,6 +47,8 @@ class Scored:
     topic: float | None = None
     # The best entry has a content word in common with the question: an answer needs it (``grounded``).
     grounded: bool = True
+    # Narrowed to categories, an entry outside them is more probable (``outranked``): never answered.
+    outranked: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,8 +101,15 @@ def _midpoint(sorted_scores: Sequence[float], i: int) -> float:
 
 def is_answered(d: Scored, answer: float) -> bool:
     """The question is answered at this answer threshold (a blocked one never is), as ``decide`` answers: the
-    best probability and the topic model's own both reach it, and the best entry shares a word with it."""
-    return d.score >= answer and not d.blocked and d.grounded and (d.topic is None or d.topic >= answer)
+    best probability and the topic model's own both reach it, the best entry shares a word with it, and no entry
+    outside the categories it was narrowed to is more probable."""
+    return (
+        d.score >= answer
+        and not d.blocked
+        and d.grounded
+        and not d.outranked
+        and (d.topic is None or d.topic >= answer)
+    )
 
 
 def figures(data: Sequence[Scored], answer: float, suggest: float) -> Thresholds:

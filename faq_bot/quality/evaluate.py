@@ -24,6 +24,7 @@ from faq_bot.retrieval.decision import (
     grounded,
     is_referral,
     names_nothing,
+    outranked,
     topic_score,
 )
 from faq_bot.retrieval.engine import Engine
@@ -254,5 +255,6 @@ def scored(outcomes: Sequence[Outcome], top: int | None = None) -> list[Scored]:
         in_top = any(h.entry.id in o.query.gold for h in offered)
         topic = search.topic_probability
         rooted = bool(hits) and grounded(hits[0])
-        out.append(Scored(score, label, in_top, blocked, candidates, near, o.query.source, topic, rooted))
+        out.append(Scored(score, label, in_top, blocked, candidates, near, o.query.source, topic, rooted,
+                          outranked(search) is not None))  # fmt: skip
     return out

@@ -224,9 +224,10 @@ def topic_signals(search: Search) -> TopicSignals | None:
 def judge(search: Search, model: DecisionModel) -> Search:
     """The search with each hit's probability set, most probable first (ties: the ranking's order),
     and the probability that one of its first candidates answers (``Search.on_topic``; None
-    without a topic model)."""
+    without a topic model); a search narrowed to categories with its search over the whole FAQ judged too."""
     judged = judge_hits(search, model.answer, model.fitted_answer)
-    return judge_topic(judged, model.topic) if model.topic is not None else judged
+    judged = judge_topic(judged, model.topic) if model.topic is not None else judged
+    return replace(judged, unnarrowed=judge(search.unnarrowed, model)) if search.unnarrowed is not None else judged
 
 
 def judge_hits(search: Search, answer: ConfidenceModel, fitted: ConfidenceModel | None = None) -> Search:

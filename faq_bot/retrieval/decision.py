@@ -72,7 +72,7 @@ class Reply:
     # An answer because the message is the entry's own question or alternate (``written_for``), which the
     # probabilities alone would not have given.
     exact: bool = False
-    # Not answered within the categories the visitor chose: this entry outside them is more probable (``narrowed``).
+    # Not answered within the categories the visitor chose: this entry outside them is more probable (``outranked``).
     outside: Hit | None = None
 
     @property
@@ -159,7 +159,9 @@ def decide(search: Search, params: DecisionParams) -> Reply:
     that asks for a time, a price or a number is escalated when its best entry names none, however
     probable: the FAQ does not say what was asked; so is a message with no content word at all. An answer
     needs a content word in common with its entry (``grounded``); without one it is もしかして at most, and
-    only if the topic model alone finds the message on the FAQ's subject (``topic_score``). A message that is an
+    only if the topic model alone finds the message on the FAQ's subject (``topic_score``). Narrowed to categories,
+    it is not answered from them when an entry outside them is more probable (``outranked``): もしかして or an
+    escalation within them, as for any unsure question. A message that is an
     entry's own question or alternate is answered with it (``written_for``): the editors' word decides (but for
     what was asked, a time or a price, that its answer does not say).
     """
@@ -192,7 +194,10 @@ def decide(search: Search, params: DecisionParams) -> Reply:
     # look like a clear single match to the answer model, which does not see how far the subject is. (The topic
     # model sees the best probability as fitted: on a FAQ whose adjustment lowered ``p``, ``p`` is the stricter bar.)
     on_subject = search.topic_probability is None or search.topic_probability >= params.answer_threshold
-    if p[0] >= params.answer_threshold and lead >= params.answer_margin and on_subject and grounded(top):
+    answerable = p[0] >= params.answer_threshold and lead >= params.answer_margin and on_subject and grounded(top)
+    # Narrowed to categories: not answered from them when the whole FAQ has a more probable entry outside them.
+    outside = outranked(search) if answerable else None
+    if answerable and outside is None:
         return Reply(Decision.ANSWER, search, top.entry.answer, top, (), None)
     if written_for(search):  # only what the wording decided is marked so (the console says why)
         return Reply(Decision.ANSWER, search, top.entry.answer, top, (), None, exact=True)
@@ -201,21 +206,23 @@ def decide(search: Search, params: DecisionParams) -> Reply:
     if candidates and topic_score(search, n) >= params.suggest_threshold:
         # The escalation rides along: 「どれにも当てはまらない」 leads to a person.
         escalation = Escalation(params.escalation_text, params.contact_url)
-        return Reply(Decision.SUGGEST, search, "", None, candidates, escalation)
-    return _escalate(search, params)
+        return Reply(Decision.SUGGEST, search, "", None, candidates, escalation, outside=outside)
+    return replace(_escalate(search, params), outside=outside)
 
 
-def narrowed(reply: Reply, whole: Search, params: DecisionParams) -> Reply:
-    """An answer found within the categories a visitor chose, given only if the same question over the whole FAQ
-    (judged: ``whole``) finds no more probable entry outside them. A category is where the visitor looks, not what
-    they ask: 「クレカで払えますか」 under 請求 is not answered with 振込先 because クレジットカード is under 入金.
-    Else the answer is not in those categories: escalated, with their entries near it as related (the widget offers
-    the whole FAQ)."""
-    best = whole.hits[0] if whole.hits else None
-    within = {h.entry.category for h in reply.search.hits}  # the chosen categories' (a search narrowed to them)
-    if reply.hit is None or best is None or best.entry.category in within or best.confidence <= reply.hit.confidence:
-        return reply
-    return replace(_escalate(reply.search, params), outside=best)
+def outranked(search: Search) -> Hit | None:
+    """For a judged search narrowed to categories: the entry outside them that the same question over the whole FAQ
+    finds more probable than the narrowed search's first entry, both as the whole FAQ judges them (None: there is
+    none, or the search was not narrowed). A category is where the visitor looks, not what they ask: 「クレカで払え
+    ますか」 under 請求 is not 振込先's question because 振込先 leads the entries of 請求 — its lead there inflates its
+    probability; over the whole FAQ, クレジットカード (under 契約) is the more probable."""
+    whole = search.unnarrowed
+    if whole is None or not search.hits or not whole.hits:
+        return None
+    first = search.hits[0].entry.id
+    as_whole = next((h.confidence for h in whole.hits if h.entry.id == first), 0.0)
+    outside = next((h for h in whole.hits if h.entry.category not in search.within), None)
+    return outside if outside is not None and outside.confidence > as_whole else None
 
 
 def _smalltalk_reply(params: DecisionParams, kind: SmallTalkKind) -> str:

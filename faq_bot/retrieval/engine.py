@@ -28,7 +28,7 @@ from faq_bot.retrieval import store
 from faq_bot.retrieval.adaptation import adapted
 from faq_bot.retrieval.cache import BuildCache
 from faq_bot.retrieval.confidence import DecisionModel, judge
-from faq_bot.retrieval.decision import Decision, Reply, decide, narrowed
+from faq_bot.retrieval.decision import Reply, decide
 from faq_bot.retrieval.index import FaqIndex, Manifest, build, embed_queries, index_settings
 from faq_bot.retrieval.params import RetrievalParams
 from faq_bot.retrieval.retriever import Parsed, Retriever, Search
@@ -172,12 +172,8 @@ class Loaded:
         return out
 
     def reply(self, search: Search) -> Reply:
-        """The decision for a search: each hit judged by the decision model, then answer / suggest / escalate (an answer
-        within categories only if no entry outside them is more probable: ``narrowed``)."""
-        reply = decide(judge(search, self.model), self.params.decision)
-        if search.unnarrowed is not None and reply.decision is Decision.ANSWER:
-            return narrowed(reply, judge(search.unnarrowed, self.model), self.params.decision)
-        return reply
+        """The decision for a search: each hit judged by the decision model, then answer / suggest / escalate."""
+        return decide(judge(search, self.model), self.params.decision)
 
     def entry(self, entry_id: str) -> FaqEntry | None:
         """The entry with this id."""

@@ -89,8 +89,10 @@ class Search:
     # The topic model's own probability, before ``on_topic`` is raised to the best candidate's: low when the
     # message is far from the FAQ's subject (chatter), whatever one candidate's signals say.
     topic_probability: float | None = None
-    # A search narrowed to categories: the same search over the whole FAQ (None otherwise), so that an answer from
-    # within them is not one a more probable entry outside them would beat (``decision.narrowed``).
+    # A search narrowed to categories (``within``, in the FAQ's order): the same search over the whole FAQ (None
+    # otherwise), so that an answer from within them is not one a more probable entry outside them would beat
+    # (``decision.outranked``).
+    within: tuple[str, ...] = ()
     unnarrowed: Search | None = None
 
     def with_hits(self, hits: Sequence[Hit]) -> Search:
@@ -300,7 +302,7 @@ class Retriever:
         found = Search(query, analysis, tuple(hits), asking, vector)
         if categories and left_out is None:
             whole = self.search(query, None, k, query_vectors=query_vectors, parsed=parsed)
-            found = replace(found, unnarrowed=whole)
+            found = replace(found, within=self.within(categories), unnarrowed=whole)
         return found
 
     def _hybrid(self, relative: npt.NDArray[np.float32], lex: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:

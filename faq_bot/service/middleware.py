@@ -149,7 +149,7 @@ async def _too_large(scope: Scope, send: Send, limit: int) -> None:
     headers_in = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
     if wants_page(headers_in, scope["path"]):  # a form a browser posted: a page, not JSON (no route ran)
         declared = headers_in.get("content-length", "")
-        sent = f"（約{_size(int(declared))}）" if declared.isdigit() else ""
+        sent = f"（約{_size(int(declared))}）" if declared.isascii() and declared.isdigit() else ""
         context = error_context(413, TOO_LARGE_PAGE.format(sent=sent, limit=_size(limit)), scope["path"])
         # Inside the admin pages with their menu (as every admin error page); elsewhere plain.
         name = "notice.html" if scope["path"].startswith("/admin") else "error.html"

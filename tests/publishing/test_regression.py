@@ -19,11 +19,11 @@ def test_a_line_without_its_question_is_left_out_not_the_whole_set(tmp_path: Pat
 
 
 def test_a_missing_or_unreadable_set_is_empty_and_says_why(tmp_path: Path) -> None:
-    assert regression_set(None) == RegressionSet([])  # none set: nothing to say
+    assert regression_set(None) == RegressionSet(())  # none set: nothing to say
     missing = regression_set(tmp_path / "none.tsv")
-    assert missing.queries == [] and f"回帰テストのファイル（{tmp_path / 'none.tsv'}）がないため" in missing.problem
+    assert missing.queries == () and f"回帰テストのファイル（{tmp_path / 'none.tsv'}）がないため" in missing.problem
     broken = regression_set(write(tmp_path / "bad.tsv", "q\tx\n1\t2\n"))
-    assert broken.queries == [] and "を読めないため、ファイルの質問は確かめていません: " in broken.problem
+    assert broken.queries == () and "を読めないため、ファイルの質問は確かめていません: " in broken.problem
 
 
 def test_an_own_phrasing_answered_only_as_written_is_named_apart_and_is_no_break(fake_engine: Engine) -> None:

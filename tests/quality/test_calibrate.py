@@ -50,6 +50,13 @@ def test_blocked_questions_escalate_whatever_the_thresholds() -> None:
     assert propose(data, max_wrong=0.0).answer < 0.7
 
 
+def test_an_outranked_question_is_never_answered_but_may_get_candidates() -> None:
+    # Narrowed to a category with a more probable entry outside it: decide() does not answer it from the category.
+    data = [Scored(0.9, R), Scored(0.95, W, gold_in_top=True, candidates=0.9, outranked=True)]
+    f = figures(data, answer=0.5, suggest=0.4)
+    assert f.wrong_answers == 0.0 and f.answered_correctly == 0.5 and f.helpful == 1.0  # もしかして, gold among them
+
+
 def test_by_default_the_proposal_holds_the_products_bars() -> None:
     # 40 questions: one wrong answer in 40 is 2.5 % (within 3 %), two would be 5 %; of 20 chatter
     # questions, 19 must escalate (95 %), so candidates may go to at most one of them.

@@ -362,6 +362,23 @@ def test_the_tsv_on_disk_is_previewed_like_an_upload_before_it_is_published(
     assert admin_client.post("/api/chat", json={"message": "退会できますか"}).json()["entry"]["id"] == "7"
 
 
+def test_an_entry_edit_published_ends_on_its_page_with_the_undo_of_that_change(admin_client: TestClient) -> None:
+    admin_client.post("/admin/login", data={"token": ADMIN_TOKEN})
+    csrf = csrf_of(admin_client.get("/admin").text)
+    before = admin_client.get("/readyz").json()["faq_version"]
+    form = {"csrf": csrf, "question": "見積書を発行できますか", "answer": "カート画面から見積書を作成できます。",
+            "category": "見積", "alternates": "見積を作りたい\nquotation\n見積書が欲しい"}  # fmt: skip
+    preview = admin_client.post("/admin/ui/entries/3", data=form).text
+    fields = dict(re.findall(r'name="(staged|base|source|edited|entry_base)" value="([^"]*)"', preview))
+    done = admin_client.post("/admin/ui/publish", data={"csrf": csrf, **fields}).text
+    assert "FAQ 3 を公開しました" in done and 'aria-current="page">FAQの編集' in done
+    undo = re.search(r'<a href="(/admin/rollback/[^"]+)">この変更を取り消す（変更する前のバージョンに戻す…）', done)
+    assert undo is not None
+    rollback = admin_client.get(undo.group(1)).text
+    assert "見積書が欲しい" in rollback  # its preview: the alternate goes again
+    assert before != admin_client.get("/readyz").json()["faq_version"]
+
+
 def test_an_entry_edit_whose_preview_went_stale_comes_back_in_its_form_not_lost(admin_client: TestClient) -> None:
     admin_client.post("/admin/login", data={"token": ADMIN_TOKEN})
     csrf = csrf_of(admin_client.get("/admin").text)
@@ -446,12 +463,13 @@ def test_an_entry_is_added_and_deleted_in_the_browser_through_the_same_preview_a
     # The entry that has the id is named by its question: the editor sees no file, so no line of one.
     assert "id「6」が重複しています（質問「パスワードを変更できますか」と同じid）" in taken and "行目" not in taken
     assert "休会できますか" in taken  # what was typed stays in the form
-    preview = admin_client.post("/admin/ui/new-entry", data={**new, "entry_id": "7", "category": "会員"}).text
+    # Typed in full width (the IME on): the same id, ７ is 7.
+    preview = admin_client.post("/admin/ui/new-entry", data={**new, "entry_id": "７", "category": "会員"}).text
     assert "追加 1件" in preview and "FAQ 7 の追加の確認" in preview
-    fields = dict(re.findall(r'name="(staged|base|source|edited|entry_base)" value="([^"]*)"', preview))
+    fields = dict(re.findall(r'name="(staged|base|source|edited|entry_base|new_entry)" value="([^"]*)"', preview))
     done = admin_client.post("/admin/ui/publish", data={"csrf": csrf, **fields}).text
     assert "FAQ 7 を公開しました" in done and admin_client.get("/api/faqs/7").json()["answer"] == "休会はできません。"
-    undo = re.search(r'<a href="(/admin/rollback/[^"]+)">この変更を取り消す（変更する前のバージョンに戻す…）', done)
+    undo = re.search(r'<a href="(/admin/rollback/[^"]+)">この追加を取り消す（追加する前のバージョンに戻す…）', done)
     assert undo and "FAQ 7" in admin_client.get(undo.group(1)).text  # the rollback's preview: the entry goes again
     assert 'aria-current="page">FAQの編集' in done  # where the editor works, not FAQの公開
     deleting = admin_client.post("/admin/ui/entries/7/delete", data={"csrf": csrf}).text

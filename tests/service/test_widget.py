@@ -194,6 +194,11 @@ def test_markup_from_the_faq_is_shown_as_text_and_never_runs(page: object) -> No
     text = answer.inner_text()
     assert "<script>window.__pwned=2</script>" in text and '<b id="bold">' in text
     assert MARKUP_QUESTION in page.locator(".msg.user").last.inner_text()  # type: ignore[attr-defined]  # (no heading)
+    # Other words: the entry's question is shown (as the answer's heading or a もしかして button), as text.
+    ask(page, "テスト用の特別な質問について教えて")
+    reply = page.locator(".msg.bot").nth(2)  # type: ignore[attr-defined]  # (after the greeting and the first answer)
+    reply.wait_for()
+    assert MARKUP_QUESTION in reply.inner_text() and page.locator(".msg img").count() == 0  # type: ignore[attr-defined]
     assert page.locator("#bold").count() == 0 and page.locator(".msg img").count() == 0  # type: ignore[attr-defined]
     assert page.evaluate("window.__pwned") is None  # type: ignore[attr-defined]
 

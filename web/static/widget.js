@@ -344,14 +344,15 @@
     box.addEventListener("keydown", function (e) { // Enter sends, Shift+Enter breaks the line: as in the main box
       if (e.key !== "Enter" || e.shiftKey || e.isComposing || e.keyCode === 229) return;
       e.preventDefault();
-      form.requestSubmit ? form.requestSubmit(sendComment) : sendComment.click();
+      if (!e.repeat && !sendComment.disabled) sendComment.click(); // a held Enter sends once
     });
     form.addEventListener("submit", function (e) {
       e.preventDefault();
       if (!box.value.trim()) { status.textContent = "コメントを入力してから送信してください。"; box.focus(); return; }
+      sendComment.disabled = true; // once, however often it is pressed while it travels
       request("POST", "/api/feedback", { request_id: requestId, rating: "down", comment: box.value.trim() })
         .then(function () { form.remove(); resume(); status.textContent = "コメントを送信しました。"; },
-          function (err) { status.textContent = err.message; });
+          function (err) { sendComment.disabled = false; status.textContent = err.message; });
     });
     var link = contactLink(contactUrl);
     return el("div", { class: "after-down" }, [
@@ -532,7 +533,9 @@
    * to what the visitor typed, word for word the entry's question, needs no 「…」への回答 heading repeating it. */
   function sameQuestion(a, b) {
     function key(t) {
-      return String(t || "").normalize("NFKC").replace(/\s+/g, "").replace(/^[\p{P}\p{S}]+|[\p{P}\p{S}]+$/gu, "");
+      // (ASCII punctuation and the CJK marks: after NFKC, ？ and ！ are ASCII; 。「」 are U+3000-303F)
+      return String(t || "").normalize("NFKC").toLowerCase().replace(/\s+/g, "")
+        .replace(/^[!-\/:-@\[-`{-~\u3000-\u303f]+|[!-\/:-@\[-`{-~\u3000-\u303f]+$/g, "");
     }
     return !!a && key(a) === key(b);
   }

@@ -363,6 +363,7 @@ async def ui_publish(
                 return View("notice.html", {
                     **view, "heading": f"FAQ {edited} を追加しました", "draft_done": log_draft(log),
                     "more": f"/admin/entries/{quote(edited)}", "more_label": f"FAQ {edited} を開く",
+                    **_undo(result.replaced, "追加"),
                 })  # fmt: skip
             return View("notice.html", {**view, **_undo(result.replaced, "追加"), "heading": "言い換えを追加しました"})
         if edited:  # one entry edited in the browser: back to where the editor works, the entry list
@@ -370,7 +371,8 @@ async def ui_publish(
                 "heading": f"FAQ {edited} を公開しました" if result.published else f"FAQ {edited} は変わっていません",
                 "message": message,
                 "back": f"/admin/entries/{quote(edited)}", "back_label": f"FAQ {edited} をもう一度開く",
-                "more": "/admin/entries", "more_label": "FAQの一覧に戻る", **_undo(result.replaced, "変更"),
+                "more": "/admin/entries", "more_label": "FAQの一覧に戻る",
+                **_undo(result.replaced, "追加" if new_entry else "変更"),
                 # the draft the editor's browser kept of the form (entry.html's data-draft) is done with
                 "draft_done": f"entry:{edited}" if entry_base else log_draft(log) if is_key(log) else "new",
             })  # fmt: skip

@@ -75,8 +75,8 @@ def test_an_uploaded_file_shows_old_and_new_side_by_side_with_marked_characters(
     admin.get_by_role("button", name="検証して差分を表示").click()  # type: ignore[attr-defined]
     change = admin.get_by_role("article", name="FAQ 1 の変更")  # type: ignore[attr-defined]
     row = change.get_by_role("row", name="回答")
-    expect(row.locator("td.old del")).to_have_text(["0"])  # waits for the streamed result
-    expect(row.locator("td.new ins")).to_have_text(["5", "いた"])
+    expect(row.locator("td.old del")).to_have_text(["10"])  # waits for the streamed result (a number marked whole)
+    expect(row.locator("td.new ins")).to_have_text(["15", "いた"])
     assert "変更された項目" not in admin.content()  # type: ignore[attr-defined]
     category = admin.get_by_role("article", name="FAQ 6 の変更").get_by_role("row", name="分類")  # type: ignore[attr-defined]
     assert category.locator("td.new ins").inner_text() == "情報"

@@ -10,12 +10,14 @@ below take small parameter objects built here, never ``Settings`` itself.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
@@ -31,6 +33,7 @@ def _project_root() -> Path:
     return here if (here / "data").is_dir() else Path.cwd()
 
 
+log = logging.getLogger("faq_bot.config")
 #: Where relative defaults (``data/faq.tsv``, ``index/``, ``var/``) resolve.
 PROJECT_ROOT = _project_root()
 
@@ -47,14 +50,37 @@ def settings_file() -> Path:
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Settings from the environment and the settings file (``settings_file``)."""
+    """Settings from the environment and the settings file (``settings_file``); a name in the file that is no
+    setting (a typo: ``FAQ_BOT_ANSWR_THRESHOLD``) is warned of, not silently ignored."""
     path = settings_file()
     try:
-        return Settings(_env_file=path if path.is_file() else None, **overrides)
+        settings = Settings(_env_file=path if path.is_file() else None, **overrides)
+        unknown = unknown_settings(path)
     except ValidationError as exc:  # one line a setting, not pydantic's traceback (and never a secret's value)
         raise ConfigError(settings_problem(exc, path)) from None
     except SettingsError as exc:  # a value that is no JSON where a list is expected (FAQ_BOT_SUBJECT_NAMES=notjson)
         raise ConfigError(f"設定が正しくありません（{_where(path)}）:\n  {exc}") from None
+    except UnicodeDecodeError as exc:  # saved in Shift_JIS by a Windows editor
+        raise ConfigError(
+            f"設定ファイル {path} をUTF-8として読めません（{exc.start + 1}バイト目）。UTF-8で保存し直してください。"
+        ) from None
+    if unknown:
+        log.warning("設定ファイル %s の %s は faq-bot の設定にない名前のため、使われません（綴りを確かめてください）。",
+                    path, "・".join(unknown))  # fmt: skip
+    return settings
+
+
+#: Names a settings file may hold that are read elsewhere: the service unit's listening address, the file's own name.
+NOT_SETTINGS = frozenset({"FAQ_BOT_LISTEN_HOST", "FAQ_BOT_SETTINGS_FILE"})
+
+
+def unknown_settings(path: Path) -> list[str]:
+    """The ``FAQ_BOT_…`` names in a settings file that are no setting (other variables are left alone: the file may
+    serve a service unit too)."""
+    if not path.is_file():
+        return []
+    known = {f"FAQ_BOT_{name.upper()}" for name in Settings.model_fields} | NOT_SETTINGS
+    return [k for k in dotenv_values(path, encoding="utf-8") if k.startswith("FAQ_BOT_") and k not in known]
 
 
 #: What is said of a setting that holds a secret instead of the validator's words (which may quote the value).

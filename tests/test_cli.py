@@ -51,6 +51,37 @@ def test_ask_json_gives_decision_answer_and_scored_hits(
 
 
 @pytest.mark.integration
+def test_ask_and_eval_answer_from_the_published_faq_and_never_publish_an_edited_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A test on the command line while a server runs: the edited TSV on disk must not become the current build,
+    which the server would follow (unchecked, outside the publish history)."""
+    from faq_bot.config import Settings
+
+    monkeypatch.setenv("FAQ_BOT_MODEL_DIR", str(Settings().model_dir))  # before the cache moves
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    faq, index = write(tmp_path / "faq.tsv", SMALL_FAQ), tmp_path / "idx"
+    monkeypatch.setenv("FAQ_BOT_FAQ_PATH", str(faq))
+    monkeypatch.setenv("FAQ_BOT_INDEX_DIR", str(index))
+    assert main(["build-index"]) == 0
+    published = (index / "CURRENT").read_text()
+    write(faq, SMALL_FAQ + "7\tテスト\t下書きの質問ですか\t未確認の下書きの回答です。\t\n")  # edited, not published
+    capsys.readouterr()
+    assert main(["ask", "下書きの質問ですか", "--json"]) == 0
+    out = capsys.readouterr()
+    assert (json.loads(out.out)["entry"] or {}).get("id") != "7"  # the published FAQ has no entry 7
+    assert "ディスク上のFAQ" in out.err and "公開中の版で答えます" in out.err
+    queries = write(tmp_path / "q.tsv", "query\tgold\n請求書はいつ発行されますか\t1\n")
+    assert main(["eval", str(queries), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["top1"] == 1.0
+    assert (index / "CURRENT").read_text() == published
+    # Named with --faq, the file on disk is tested as it is, in an index of its own: still nothing published.
+    assert main(["ask", "下書きの質問ですか", "--json", "--faq", str(faq)]) == 0
+    assert json.loads(capsys.readouterr().out)["entry"]["id"] == "7"
+    assert (index / "CURRENT").read_text() == published
+
+
+@pytest.mark.integration
 def test_eval_on_another_faq_builds_a_cached_index_and_writes_rankings(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -331,3 +362,23 @@ def test_calibrate_write_refuses_a_settings_file_it_cannot_write_before_fitting(
     queries = write(tmp_path / "q.tsv", "query\tgold\n請求書をPDFで取得したい\t31\n")
     assert main(["calibrate", str(queries), "--write"]) != 0
     assert "site.env に書き込めません" in capsys.readouterr().err and not opened
+
+
+def test_eval_refuses_an_output_it_cannot_write_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    queries = write(tmp_path / "q.tsv", "query\tgold\n請求書はいつ発行されますか\t1\n")
+    for option in ("--html", "--csv", "--rankings"):
+        assert main(["eval", str(queries), option, str(tmp_path / "missing" / "out")]) == 1
+        assert "に書き出せません（フォルダーがあるか、書き込めるかを確かめてください）" in capsys.readouterr().err
+
+
+def test_ctrl_c_is_said_and_exits_130(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import faq_bot.cli as cli
+
+    def interrupted(_args: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "cmd_validate", interrupted)
+    assert main(["validate", "x.tsv"]) == 130
+    assert "中断しました（Ctrl-C）。" in capsys.readouterr().err

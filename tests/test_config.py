@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,34 @@ def test_calibrate_writes_the_settings_file_that_start_up_reads(
     ]  # fmt: skip
     settings = load_settings()
     assert (settings.answer_threshold, settings.suggest_threshold) == (0.6, 0.2)
+
+
+def test_a_name_in_the_settings_file_that_is_no_setting_is_warned_of_and_others_are_left_alone(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from faq_bot.config import load_settings
+
+    site = tmp_path / "site.env"
+    site.write_text(
+        "FAQ_BOT_ANSWR_THRESHOLD=0.5\nFAQ_BOT_LISTEN_HOST=127.0.0.1\nPATH_FOR_THE_UNIT=/x\nFAQ_BOT_SUGGEST_THRESHOLD=0.2\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("FAQ_BOT_SETTINGS_FILE", str(site))
+    with caplog.at_level("WARNING", logger="faq_bot.config"):
+        assert load_settings().suggest_threshold == 0.2
+    (said,) = [r.getMessage() for r in caplog.records]
+    assert f"設定ファイル {site} の FAQ_BOT_ANSWR_THRESHOLD は faq-bot の設定にない名前" in said
+    assert "LISTEN_HOST" not in said and "PATH_FOR_THE_UNIT" not in said  # the unit's: read elsewhere
+
+
+def test_a_settings_file_saved_in_shift_jis_is_refused_in_words(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from faq_bot.config import load_settings
+    from faq_bot.errors import ConfigError
+
+    site = tmp_path / "site.env"
+    site.write_bytes("FAQ_BOT_ESCALATION_TEXT=担当者にお問い合わせください\n".encode("cp932"))
+    monkeypatch.setenv("FAQ_BOT_SETTINGS_FILE", str(site))
+    with pytest.raises(ConfigError, match=f"設定ファイル {re.escape(str(site))} をUTF-8として読めません"):
+        load_settings()

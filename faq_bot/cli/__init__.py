@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 
 from faq_bot.cli.answering import cmd_ask
@@ -155,4 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         say(f"エラー: {exc}")
         return 1
     except KeyboardInterrupt:
+        say("中断しました（Ctrl-C）。")
         return 130
+    except BrokenPipeError:  # `faq-bot versions | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error as Python flushes at exit
+        return 141

@@ -36,7 +36,7 @@ def reply_dict(reply: Reply) -> dict[str, Any]:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    settings = settings_from(args)
+    settings = settings_from(args, aside=True)
     engine = engine_for(settings, quiet=args.json)
     if args.json:
         print(json.dumps(reply_dict(engine.ask(args.question, args.category or None, k=args.top_k)),

@@ -20,15 +20,16 @@ def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def settings_from(args: argparse.Namespace) -> Settings:
-    """Settings for a command: the environment and settings file, plus --faq / --out."""
+def settings_from(args: argparse.Namespace, aside: bool = False) -> Settings:
+    """Settings for a command: the environment and settings file, plus --faq / --out (``aside``: a command that asks
+    questions, whose --faq is always tested in an index of its own, the live FAQ file's too)."""
     settings = load_settings()
     update: dict[str, Any] = {}
     faq = getattr(args, "faq", None)
     if faq is not None:
         path = Path(faq).expanduser().resolve()
         update["faq_path"] = path
-        if getattr(args, "out", None) is None and path != settings.faq_path:
+        if getattr(args, "out", None) is None and (aside or path != settings.faq_path):
             # Another FAQ file gets an index of its own in the cache, reused while it is unchanged.
             key = hashlib.sha256(str(path).encode()).hexdigest()[:16]
             update["index_dir"] = default_cache_dir() / "indexes" / key
@@ -38,10 +39,17 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return settings.model_copy(update=update) if update else settings
 
 
-def engine_for(settings: Settings, quiet: bool = False, follow_file: bool = True) -> Engine:
-    """The engine for the configured FAQ (loads the model; imported here, only for commands that need it)."""
+def engine_for(settings: Settings, quiet: bool = False) -> Engine:
+    """The engine of a command that asks questions (ask, eval, calibrate; loads the model: imported here, only for
+    commands that need it).
+
+    On the live index folder it serves the published FAQ, as visitors get it, whatever the TSV on disk holds (said
+    when the two differ): a test never builds the edited file and makes it current, which a running server would
+    then serve, unchecked. For another FAQ (``--faq``: an index of its own in the cache) the file decides."""
     from faq_bot.progress import printing
     from faq_bot.runtime import open_engine
+
+    follow_file = settings.index_dir.is_relative_to(default_cache_dir() / "indexes")
 
     # One command, one caller: no micro-batching thread and no low-priority bulk encoder (those
     # serve visitors next to editors); the engine is closed before the interpreter exits, so no
@@ -52,4 +60,36 @@ def engine_for(settings: Settings, quiet: bool = False, follow_file: bool = True
         progress=None if quiet else printing(say),
     )
     atexit.register(engine.close)
+    if not follow_file:
+        _say_if_edited(settings, engine)
     return engine
+
+
+def _say_if_edited(settings: Settings, engine: Engine) -> None:
+    """A word when the FAQ file on disk is not the published one (edited, not yet published)."""
+    from faq_bot.content import faq as faq_table
+    from faq_bot.errors import FaqFormatError
+
+    try:
+        on_disk = faq_table.load(settings.faq_path, settings.max_faq_bytes).sha256
+    except (FaqFormatError, OSError):
+        return  # opening the engine said so already
+    if on_disk != engine.current.index.manifest.tsv_sha256:
+        say(
+            f"注意: ディスク上のFAQ（{settings.faq_path}）は公開中の版と違います（編集して、まだ公開していない内容が"
+            "あります）。公開中の版で答えます。編集した内容で試すには `faq-bot reload --dry-run`（差分と回帰テスト）か "
+            "`--faq` でそのファイルを指定してください。"
+        )
+
+
+def writable(paths: list[str]) -> None:
+    """Refuse output files that cannot be written (a missing folder, no permission) before a long run."""
+    import os
+
+    from faq_bot.errors import ConfigError
+
+    for name in paths:
+        target = Path(name).expanduser()
+        folder = target.parent if str(target.parent) else Path(".")
+        if target.is_dir() or not folder.is_dir() or not os.access(target if target.exists() else folder, os.W_OK):
+            raise ConfigError(f"{name} に書き出せません（フォルダーがあるか、書き込めるかを確かめてください）。")

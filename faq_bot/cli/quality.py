@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from faq_bot.cli.common import engine_for, say, settings_from
+from faq_bot.cli.common import engine_for, say, settings_from, writable
 
 if TYPE_CHECKING:
     from faq_bot.config import Settings
@@ -21,8 +21,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from faq_bot.content.queries import read_queries
     from faq_bot.quality.evaluate import evaluate, miss_line, ranking_line, report_dict
 
-    settings = settings_from(args)
+    settings = settings_from(args, aside=True)
     queries = read_queries(Path(args.queries))
+    writable([p for p in (args.rankings, args.html, args.csv) if p])  # before the work, not after it
     engine = engine_for(settings, quiet=args.json)
     check(Path(args.queries), queries, settings, engine.current)
     report = evaluate(engine, queries, top_k=args.top_k)
@@ -44,6 +45,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if args.csv:
             table = batch_report.rows(report, settings.retrieval_params().decision)
             Path(args.csv).write_text(batch_report.to_csv(table), encoding="utf-8")
+            say(f"結果一覧を書き出しました: {args.csv}")
     if args.json:
         print(json.dumps(report_dict(report), ensure_ascii=False))
         return 0
@@ -97,7 +99,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from faq_bot.quality.evaluate import by_source
     from faq_bot.quality.fitting import calibrate
 
-    settings = settings_from(args)
+    settings = settings_from(args, aside=True)
     if args.write:  # said before the fit (minutes on a big FAQ), not after it
         target = settings_file()
         if not os.access(target if target.exists() else target.parent, os.W_OK):  # (a missing folder: False)

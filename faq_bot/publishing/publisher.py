@@ -350,7 +350,7 @@ class Publisher:
                     folder = store.save(
                         built, self.paths.index_dir, self.paths.keep_versions, tsv=raw, make_current=False
                     )
-                    self._go_live(built, raw, expected=_build_id(live.index), new=True, ready=prepared.loaded)
+                    self._go_live(built, raw, expected=_build_id(live.index), new=True, ready=prepared.loaded, say=say)
         except (FaqFormatError, StaleFileError):
             raise  # a file refused as it is was never published: the banner is for failed publishes
         except FaqBotError as exc:
@@ -493,10 +493,18 @@ class Publisher:
             return None
 
     def _go_live(
-        self, index: FaqIndex, raw: bytes, *, expected: str | None, new: bool, ready: Loaded | None = None
+        self,
+        index: FaqIndex,
+        raw: bytes,
+        *,
+        expected: str | None,
+        new: bool,
+        ready: Loaded | None = None,
+        say: Progress = quiet,
     ) -> None:
         """Serve a saved build: first in the shared store (compare-and-set on ``expected``), then here (``ready``:
-        the build already made ready to answer, by its preview)."""
+        the build already made ready to answer, by its preview). The FAQ file on disk becomes the build's; edits
+        made to it and never published are first copied aside (``_keep_unpublished``), not lost."""
         assert index.path is not None
         try:
             with self._swap:
@@ -504,7 +512,10 @@ class Publisher:
                     self.shared.publish(index, raw, expected=expected)
                 elif self.shared is not None:
                     self.shared.make_current(index.path.name, expected=expected)
-                if self._disk_sha() != hashlib.sha256(raw).hexdigest():
+                on_disk = self._disk_sha()
+                if on_disk != hashlib.sha256(raw).hexdigest():
+                    if on_disk is not None and on_disk != self.engine.current.index.manifest.tsv_sha256:
+                        self._keep_unpublished(say)
                     write_bytes_atomic(self.paths.faq_path, raw)
                 store.set_current(self.paths.index_dir, index.path.name)
                 self.engine.publish(index, ready)
@@ -512,6 +523,18 @@ class Publisher:
             if new:  # never current anywhere: not a version to keep (if it were, followers download it again)
                 shutil.rmtree(index.path, ignore_errors=True)
             raise
+
+    def _keep_unpublished(self, say: Progress) -> None:
+        """Copy the FAQ file on disk aside (it holds edits never published, about to be replaced) and say where."""
+        path = self.paths.faq_path
+        copy = path.with_name(f"{path.stem}.unpublished-{time.strftime('%Y%m%d-%H%M%S')}{path.suffix}")
+        try:
+            shutil.copy2(path, copy)
+        except OSError as exc:
+            log.warning("could not keep the unpublished edits of %s: %s", path, exc)
+            return
+        log.warning("the FAQ file held unpublished edits: kept as %s", copy)
+        say(Step(f"ディスク上のFAQに公開していない編集があったため、{copy.name} として残しました"))
 
     def serves(self, build_id: str) -> bool:
         """True when the FAQ being served is that build, or another build of the same content."""
@@ -535,7 +558,7 @@ class Publisher:
             self._check_compatible(loaded)
             say(Step("切り替えています"))
             before = self.engine.current.index.entries
-            self._go_live(loaded, tsv.read_bytes(), expected=_build_id(self.engine.current.index), new=False)
+            self._go_live(loaded, tsv.read_bytes(), expected=_build_id(self.engine.current.index), new=False, say=say)
             self._prepared = None
         log.info("rolled back to %s", build_id)
         counts = change_counts(diff(before, loaded.entries), order_change(before, loaded.entries))

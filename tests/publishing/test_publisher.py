@@ -260,6 +260,24 @@ def test_rollback_restores_the_old_answers_and_file(publisher: Publisher, settin
         publisher.rollback("../../etc")
 
 
+def test_edits_on_disk_never_published_are_kept_aside_when_a_rollback_or_an_upload_replaces_the_file(
+    publisher: Publisher, settings: Settings
+) -> None:
+    old_build = publisher.versions()[0].build_id
+    publisher.publish_bytes(NEW_FAQ.encode(), "upload.tsv")
+    assert not list(settings.faq_path.parent.glob("*.unpublished-*"))  # the file was the live one: nothing to keep
+    draft = NEW_FAQ + "8\t会員\t下書きの質問ですか\t下書きの回答です。\t\n"
+    settings.faq_path.write_text(draft, encoding="utf-8")  # edited on disk, not published
+    said: list[str] = []
+    publisher.rollback(old_build, progress=lambda step: said.append(step.stage))
+    assert settings.faq_path.read_text(encoding="utf-8") == SMALL_FAQ  # the version rolled back to
+    (kept,) = settings.faq_path.parent.glob(f"{settings.faq_path.stem}.unpublished-*{settings.faq_path.suffix}")
+    assert kept.read_text(encoding="utf-8") == draft
+    assert f"ディスク上のFAQに公開していない編集があったため、{kept.name} として残しました" in said
+    publisher.publish_bytes(NEW_FAQ.encode(), "upload.tsv")  # the disk file was the live one again: no copy
+    assert len(list(settings.faq_path.parent.glob("*.unpublished-*"))) == 1
+
+
 def test_reload_publishes_the_file_on_disk_once(publisher: Publisher, settings: Settings) -> None:
     settings.faq_path.write_text(NEW_FAQ, encoding="utf-8")
     assert publisher.reload().published

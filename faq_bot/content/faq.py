@@ -239,10 +239,20 @@ def numbered_rows(reader: Reader, *, by_row: bool = False) -> Iterator[tuple[int
 def _tsv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
     """The TSV's rows with the line each starts on."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t", strict=True)
+    read = 0  # the line the last whole row ended on: the broken one starts on the next
     try:
-        yield from numbered_rows(reader)
+        for row in numbered_rows(reader):
+            yield row
+            read = reader.line_num
     except csv.Error as exc:
-        raise _UnreadableError(reader.line_num, f"TSVとして読めません（引用符の閉じ忘れなど）: {exc}") from exc
+        start = read + 1
+        lines = f"{start}行目" if reader.line_num <= start else f"{start}行目から{reader.line_num}行目"
+        if "end of data" in str(exc):
+            where = f'{start}行目で始まるセルの引用符（"）が、ファイルの終わりまで閉じられていません'
+        else:
+            where = f'{lines}の行で、閉じた引用符（"）のすぐ後に文字があります'
+        fix = 'セルの中の " は "" と2つ重ねるか、セル全体を " で囲まないでください。'
+        raise _UnreadableError(start, f"TSVとして読めません: {where}。{fix}") from exc
 
 
 def parse_rows(rows: Iterable[tuple[int, list[str]]], source: str, encoding: str, sha256: str) -> Faq:

@@ -384,3 +384,15 @@ def test_an_empty_file_says_which_headings_go_in_row_1_and_where_the_entries_sta
 
 def test_a_file_of_headings_alone_says_where_the_entries_go() -> None:
     assert format_problems(HEADER + "\n\t\t\t\t\n") == [FormatProblem(None, None, faq.NO_ENTRIES)]
+
+
+def test_a_quote_left_open_is_reported_on_the_line_it_opens_in_japanese() -> None:
+    rows = "1\tc\tq1\ta\t\n" + '2\tc\t"q2\ta\t\n' + "3\tc\tq3\ta\t\n4\tc\tq4\ta\t\n"
+    (problem,) = format_problems(HEADER + rows)
+    assert (
+        problem.line == 3
+        and '3行目で始まるセルの引用符（"）が、ファイルの終わりまで閉じられていません' in problem.message
+    )
+    assert "expected" not in problem.message and "end of data" not in problem.message
+    (after,) = format_problems(HEADER + '1\tc\t"q1"x\ta\t\n')
+    assert after.line == 2 and '2行目の行で、閉じた引用符（"）のすぐ後に文字があります' in after.message

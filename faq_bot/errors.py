@@ -104,7 +104,8 @@ class UnknownCategoryError(FaqBotError):
     def __init__(self, unknown: Sequence[str], known: Sequence[str]) -> None:
         self.unknown = list(unknown)
         self.known = list(known)
-        super().__init__(f"不明な分類です: {'、'.join(self.unknown)}")
+        shown = "、".join(self.known[:20]) + ("…" if len(self.known) > 20 else "")
+        super().__init__(f"不明な分類です: {'、'.join(self.unknown)}（このFAQの分類: {shown or 'なし'}）")
 
 
 class NotFoundError(FaqBotError):

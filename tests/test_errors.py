@@ -20,3 +20,11 @@ def test_a_wait_is_said_as_people_say_it(seconds: int, said: str) -> None:
 def test_a_login_lockout_says_minutes_not_hundreds_of_seconds() -> None:
     assert "約15分ほど待って" in str(LoginThrottledError(898)) and "898" not in str(LoginThrottledError(898))
     assert "30秒ほど待って" in str(RateLimitedError(30))
+
+
+def test_an_unknown_category_is_said_with_the_faqs_own() -> None:
+    from faq_bot.errors import UnknownCategoryError
+
+    said = str(UnknownCategoryError(["請球"], ["請求", "見積"]))
+    assert said == "不明な分類です: 請球（このFAQの分類: 請求、見積）"
+    assert str(UnknownCategoryError(["x"], [f"c{i}" for i in range(25)])).endswith("c19…）")

@@ -260,6 +260,7 @@ def parse_rows(rows: Iterable[tuple[int, list[str]]], source: str, encoding: str
     problems: list[FormatProblem] = []
     warnings: list[FormatProblem] = []
     entries: list[FaqEntry] = []
+    rows_seen: list[FaqEntry] = []  # the entries, and what rows refused for other problems say of id and question
     numbered = iter(rows)
     try:
         first = next(numbered, None)
@@ -284,12 +285,16 @@ def parse_rows(rows: Iterable[tuple[int, list[str]]], source: str, encoding: str
             entry = _entry(row, columns, line, problems, warnings)
             if entry is not None:
                 entries.append(entry)
+            # A row refused for another problem still takes part in the duplicate checks: every problem at once.
+            seen = entry or _partial(row, columns, line)
+            if seen is not None:
+                rows_seen.append(seen)
     except _UnreadableError as exc:
         problems.append(FormatProblem(exc.line, None, str(exc)))
     except FaqFormatError as exc:
         exc.encoding = encoding
         raise
-    problems += _duplicates(entries)
+    problems += _duplicates(rows_seen)
     if not entries and not problems:
         problems.append(FormatProblem(None, None, NO_ENTRIES))
     if problems:
@@ -425,6 +430,15 @@ def entry_problems(faq: Faq, problems: Sequence[FormatProblem], entry_id: str) -
     return tuple(p.without_line() for p in problems if line is not None and p.line == line)
 
 
+def _partial(row: list[str], columns: dict[str, int], line: int) -> FaqEntry | None:
+    """What a row refused for another problem says of its id and question (None without a well-formed id)."""
+    entry_id = id_of(row[columns["id"]]) if columns["id"] < len(row) else ""
+    if not _ID.match(entry_id):
+        return None
+    at = columns["question"]
+    return FaqEntry(entry_id, "", _clean(row[at]) if at < len(row) else "", "", (), line)
+
+
 def _duplicates(entries: Sequence[FaqEntry]) -> list[FormatProblem]:
     problems = []
     seen_ids: dict[str, FaqEntry] = {}
@@ -444,6 +458,8 @@ def _duplicates(entries: Sequence[FaqEntry]) -> list[FormatProblem]:
         mine: set[str] = set()
         for column, text in [("質問", e.question), *(("言い換え", a) for a in e.alternates)]:
             key = alternate_key(text)
+            if not key:  # a row refused for its empty question (``_partial``)
+                continue
             if key in mine:
                 problems.append(
                     FormatProblem(e.line, column, f"「{text[:40]}」が同じFAQの質問か言い換えと重複しています。")

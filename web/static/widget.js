@@ -93,6 +93,7 @@
     el("span", { class: "dot" }), el("span", { class: "dot" }), el("span", { class: "dot" }),
   ]);
   var busyNews = el("span", { class: "sr-only", role: "status" });
+  log.appendChild(typing); // last in the conversation, under the message the reply answers (bubble keeps it last)
   var input = el("textarea", { id: "fb-input", rows: "1", autocomplete: "off",
     placeholder: "ご質問を入力してください", "aria-describedby": "fb-count fb-hint" });
   var label = el("label", { for: "fb-input", class: "sr-only", text: "質問" });
@@ -108,7 +109,7 @@
   var countNews = el("span", { class: "sr-only", "aria-live": "assertive" });
   var form = el("form", { class: "composer" }, [label, input, send]);
   var panel = el("section", { id: "fb-panel", class: "panel", role: "dialog", "aria-label": title, lang: "ja", hidden: "" }, [
-    el("header", { class: "head" }, [el("h2", { text: title }), closeBtn]), chipsWrap, filterLine, log, typing, form, count, countNews, busyNews, foot,
+    el("header", { class: "head" }, [el("h2", { text: title }), closeBtn]), chipsWrap, filterLine, log, form, count, countNews, busyNews, foot,
   ]);
   root.appendChild(style);
   root.appendChild(launcher);
@@ -148,7 +149,7 @@
     var speaker = kind === "user" ? "あなた：" : kind === "bot greeting" ? "" : "回答：";
     var node = el("div", { class: "msg " + kind }, [speaker ? el("span", { class: "sr-only", text: speaker }) : null]
       .concat(children));
-    log.appendChild(node);
+    log.insertBefore(node, typing.parentNode === log ? typing : null); // the typing dots stay last
     if (/^bot/.test(kind)) showStart(node); else scrollDown();
     return node;
   }

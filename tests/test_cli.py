@@ -82,6 +82,28 @@ def test_ask_and_eval_answer_from_the_published_faq_and_never_publish_an_edited_
 
 
 @pytest.mark.integration
+def test_build_index_of_the_live_file_builds_nothing_again_and_says_when_it_switches(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from faq_bot.retrieval.store import list_builds
+
+    faq, index = write(tmp_path / "faq.tsv", SMALL_FAQ), tmp_path / "idx"
+    monkeypatch.setenv("FAQ_BOT_FAQ_PATH", str(faq))
+    monkeypatch.setenv("FAQ_BOT_INDEX_DIR", str(index))
+    assert main(["build-index"]) == 0
+    published = (index / "CURRENT").read_text()
+    capsys.readouterr()
+    assert main(["build-index"]) == 0  # the same file: no second version of it (they would push older ones out)
+    assert "索引は最新です" in capsys.readouterr().err and len(list_builds(index)) == 1
+    assert main(["build-index", "--force"]) == 0 and len(list_builds(index)) == 2
+    write(faq, SMALL_FAQ + "7\tテスト\t新しい質問ですか\t新しい回答です。\t\n")
+    capsys.readouterr()
+    assert main(["build-index"]) == 0
+    assert "公開中の版をこのFAQファイルの索引に切り替えました" in capsys.readouterr().err
+    assert (index / "CURRENT").read_text() != published
+
+
+@pytest.mark.integration
 def test_eval_on_another_faq_builds_a_cached_index_and_writes_rankings(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

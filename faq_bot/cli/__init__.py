@@ -89,6 +89,7 @@ def parser() -> argparse.ArgumentParser:
     build = sub.add_parser("build-index", help="索引を作る")
     build.add_argument("--faq", help="FAQ TSV（既定: FAQ_BOT_FAQ_PATH）")
     build.add_argument("--out", help="索引フォルダ（既定: FAQ_BOT_INDEX_DIR）")
+    build.add_argument("--force", action="store_true", help="公開中の索引が同じFAQファイルのものでも作り直す")
     build.set_defaults(func=cmd_build_index)
 
     ev = sub.add_parser("eval", help="質問集で精度を測る")

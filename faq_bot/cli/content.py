@@ -12,11 +12,14 @@ from faq_bot.cli.common import say, settings_from
 from faq_bot.config import Settings, load_settings
 from faq_bot.content import faq as faq_table
 from faq_bot.content.diff import FIELD_LABELS
-from faq_bot.errors import VersionNotFoundError
+from faq_bot.errors import IndexMismatchError, VersionNotFoundError
 from faq_bot.progress import printing
 
 if TYPE_CHECKING:
+    from faq_bot.content.faq import Faq
     from faq_bot.publishing.publisher import Preview, Publisher
+    from faq_bot.retrieval.params import RetrievalParams
+    from faq_bot.text.analyzer import TextAnalyzer
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -30,6 +33,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_build_index(args: argparse.Namespace) -> int:
     from faq_bot.model.loader import load_embedder
+    from faq_bot.retrieval import store
     from faq_bot.retrieval.engine import build_and_save
     from faq_bot.text.analyzer import TextAnalyzer
     from faq_bot.text.synonyms import SynonymTable
@@ -40,9 +44,35 @@ def cmd_build_index(args: argparse.Namespace) -> int:
     say(f"{settings.faq_path}: {len(faq.entries)}件（{faq.encoding}）")
     embedder = load_embedder(settings.encoder_params(micro_batch=False))
     analyzer = TextAnalyzer(SynonymTable.load(settings.synonyms_path))
-    built = build_and_save(faq, settings.retrieval_params(), embedder, analyzer, printing(say))
+    params = settings.retrieval_params()
+    current = _current_build_of(faq, params, embedder.model_id, analyzer)
+    if current is not None and not args.force:  # nothing to build: no second version of the same content
+        say(f"索引は最新です: {current}（このFAQファイルの索引が公開中です。作り直すには --force）")
+        return 0
+    before = store.current_build(params.store.index_dir) if current is None else None
+    built = build_and_save(faq, params, embedder, analyzer, printing(say))
     say(f"索引を保存しました: {built.path}（{time.perf_counter() - started:.1f}秒）")
+    if before is not None:  # another FAQ was live: this one is now, for running servers too
+        say("公開中の版をこのFAQファイルの索引に切り替えました（起動中のサーバーも切り替わります）。差分と回帰テストを"
+            "確かめてから公開するには faq-bot reload を使ってください。")  # fmt: skip
     return 0
+
+
+def _current_build_of(faq: Faq, params: RetrievalParams, model_id: str, analyzer: TextAnalyzer) -> Path | None:
+    """The current build's folder when it is a whole build of exactly this FAQ file, model and settings."""
+    from faq_bot.retrieval import store
+    from faq_bot.retrieval.index import index_settings
+
+    try:
+        folder = store.current_build(params.store.index_dir)
+        if folder is None:
+            return None
+        wanted = index_settings(params.index, analyzer)
+        store.check(store.read_manifest(folder), tsv_sha256=faq.sha256, model_id=model_id, settings=wanted)
+        store.load(folder)  # whole and loadable
+    except IndexMismatchError:
+        return None
+    return folder
 
 
 def _publisher(settings: Settings) -> Publisher:

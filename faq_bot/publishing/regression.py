@@ -159,7 +159,7 @@ def regression_set(path: Path | None) -> RegressionSet:
         return RegressionSet((), (
             f"{where}がないため、ファイルの質問は確かめていません。公開の前に毎回確かめたい質問は、"
             "query（質問）と gold（回答するFAQのid。担当者へ案内するなら空）の列を持つTSVにして、"
-            "そこに置いてください。"
+            "サーバーのその場所に置いてください（サーバーの管理者の作業です）。"
         ))  # fmt: skip
     try:
         return RegressionSet(tuple(read_queries(path, skip_incomplete=True)))

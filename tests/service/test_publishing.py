@@ -376,7 +376,12 @@ def test_an_entry_edit_published_ends_on_its_page_with_the_undo_of_that_change(a
     assert undo is not None
     rollback = admin_client.get(undo.group(1)).text
     assert "見積書が欲しい" in rollback  # its preview: the alternate goes again
-    assert before != admin_client.get("/readyz").json()["faq_version"]
+    assert before != admin_client.get("/readyz").json()["faq_version"] and "のあとにも公開があり" not in rollback
+    # A colleague publishes after it: the undo would take that away too, and says so.
+    theirs = NEW_FAQ.replace("見積を作りたい|quotation", "見積を作りたい|quotation|見積書が欲しい")
+    assert upload(admin_client, theirs.encode()).json()["published"]
+    later = admin_client.get(undo.group(1)).text
+    assert "のあとにも公開があり" in later and "そのあとの変更もすべて取り消されます" in later
 
 
 def test_an_entry_edit_whose_preview_went_stale_comes_back_in_its_form_not_lost(admin_client: TestClient) -> None:

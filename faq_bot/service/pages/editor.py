@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from faq_bot.content.faq import FaqEntry, dump, entry_fingerprint, next_id, read_bytes, readable_text
@@ -21,7 +21,7 @@ from faq_bot.content.workbook import ORIGIN_PATTERN, WorkbookOrigin, is_version_
 from faq_bot.errors import DatabaseError, FaqBotError, FaqFormatError, NotFoundError, VersionNotFoundError
 from faq_bot.localtime import local_time
 from faq_bot.progress import Progress, Step
-from faq_bot.publishing.publisher import Publisher, Version
+from faq_bot.publishing.publisher import Publisher, PublishResult, Version
 from faq_bot.quality.unanswered import LOG_NOT_RECHECKED, recheck_after_rollback, rechecked_message
 from faq_bot.service.auth import COOKIE, AdminPageRoute
 from faq_bot.service.deps import AuthDep, ChatLogDep, PublisherDep, StagingDep
@@ -93,6 +93,12 @@ def _problems_view(request: Request, publisher: Publisher, exc: FaqFormatError, 
 #: Said when the live FAQ changed between a preview and its confirmation (someone else published).
 CHANGED_SINCE = "確認のあとで公開中のFAQが変わりました（別の人の公開など）。もう一度、差分を確認してください。"
 #: The publish form sent again (the page reloaded) after it published: nothing to do, and nothing went wrong.
+#: An undo whose publish is no longer the live version: the rollback takes later publishes with it.
+LATER_UNDONE = (
+    "取り消す公開（バージョン {after}）のあとにも公開があり、いま公開中なのはバージョン {live} です。"
+    "戻すと、そのあとの変更もすべて取り消されます。下の差分を確かめてください（ほかの人の変更だけを残すなら、"
+    "FAQの編集で該当する項目を直して公開してください）。"
+)
 ALREADY_PUBLISHED = "この内容はすでに公開されています（公開中のFAQと同じです）。"
 CHANGED_SINCE_KEPT = (
     "確認のあとで公開中のFAQが変わりました（別の人の公開など）。あなたの編集は下に残しています。"
@@ -363,16 +369,16 @@ async def ui_publish(
                 return View("notice.html", {
                     **view, "heading": f"FAQ {edited} を追加しました", "draft_done": log_draft(log),
                     "more": f"/admin/entries/{quote(edited)}", "more_label": f"FAQ {edited} を開く",
-                    **_undo(result.replaced, "追加"),
+                    **_undo(result, "追加"),
                 })  # fmt: skip
-            return View("notice.html", {**view, **_undo(result.replaced, "追加"), "heading": "言い換えを追加しました"})
+            return View("notice.html", {**view, **_undo(result, "追加"), "heading": "言い換えを追加しました"})
         if edited:  # one entry edited in the browser: back to where the editor works, the entry list
             return View("notice.html", {
                 "heading": f"FAQ {edited} を公開しました" if result.published else f"FAQ {edited} は変わっていません",
                 "message": message,
                 "back": f"/admin/entries/{quote(edited)}", "back_label": f"FAQ {edited} をもう一度開く",
                 "more": "/admin/entries", "more_label": "FAQの一覧に戻る",
-                **_undo(result.replaced, "追加" if new_entry else "変更"),
+                **_undo(result, "追加" if new_entry else "変更"),
                 # the draft the editor's browser kept of the form (entry.html's data-draft) is done with
                 "draft_done": f"entry:{edited}" if entry_base else log_draft(log) if is_key(log) else "new",
             })  # fmt: skip
@@ -380,7 +386,7 @@ async def ui_publish(
             return View("notice.html", {
                 "heading": f"FAQ {deleted} を削除しました" if result.published else f"FAQ {deleted} は削除済みです",
                 "message": message, "back": "/admin/entries", "back_label": "FAQの一覧に戻る",
-                **_undo(result.replaced, "削除"),
+                **_undo(result, "削除"),
             })  # fmt: skip
         return _home_view(request, publisher, message=message)
 
@@ -388,13 +394,15 @@ async def ui_publish(
     return await with_progress(request, auth, section, "公開しています", work)
 
 
-def _undo(replaced: str | None, what: str) -> dict[str, str]:
-    """The undo of a publish (``replaced``: the version it replaced; None: nothing was published): the rollback's
-    preview of that version, undone as any publish is."""
-    if replaced is None:
+def _undo(result: PublishResult, what: str) -> dict[str, str]:
+    """The undo of a publish (nothing when nothing was published): the rollback's preview of the version it
+    replaced, undone as any publish is; ``after`` names the version it published, so that the preview can say when
+    later publishes would be undone with it."""
+    if result.replaced is None:
         return {}
+    after = f"?after={result.version.faq_version}" if result.version is not None else ""
     return {
-        "undo": f"/admin/rollback/{quote(replaced)}",
+        "undo": f"/admin/rollback/{quote(result.replaced)}{after}",
         "undo_label": f"この{what}を取り消す（{what}する前のバージョンに戻す…）",
     }
 
@@ -454,19 +462,30 @@ async def _check_kept(publisher: Publisher, build_id: str) -> Version:
 
 
 @editor_pages.get("/rollback/{build_id}", response_class=HTMLResponse, response_model=None)
-async def rollback_preview(request: Request, auth: AuthDep, publisher: PublisherDep, build_id: str) -> Response:
+async def rollback_preview(
+    request: Request,
+    auth: AuthDep,
+    publisher: PublisherDep,
+    build_id: str,
+    after: Annotated[str, Query(pattern="^[0-9a-f]{0,64}$")] = "",
+) -> Response:
     """What rolling back to a kept version would change (entries, the regression set), and the button that does
-    it (nothing changes yet), with progress: the regression set runs against the kept build."""
+    it (nothing changes yet), with progress: the regression set runs against the kept build. ``after``: an undo's
+    (the version the publish being undone made): when another has been published since, the page says that the
+    rollback would undo it too."""
     await _check_kept(publisher, build_id)
     live = publisher.engine.current.faq_version
+    later = bool(after) and after != live
 
     def work(progress: Progress) -> View:
         try:
             version, preview = publisher.rollback_preview(build_id, progress)
         except FaqBotError as exc:  # no such version, an unreadable or incompatible one, the shared store unreachable
             return _home_view(request, publisher, message=f"このバージョンにできません: {exc}", warn=True)
-        return View("rollback.html", {"version": version, "preview": preview, "changes": preview.changes,
-                                      "faq_version": live})  # fmt: skip
+        context = {"version": version, "preview": preview, "changes": preview.changes, "faq_version": live}
+        if later:  # an undo, with publishes after the one it undoes: they go too
+            context |= {"message": LATER_UNDONE.format(after=after, live=live), "warn": True}
+        return View("rollback.html", context)
 
     return await with_progress(request, auth, "publish", "戻したときの変更を確認しています", work)
 

@@ -94,6 +94,24 @@ def test_a_small_set_gets_its_proposal_with_a_warning(fake_engine: Engine, tmp_p
     assert "しきい値の提案（" not in same  # one message: no green proposal beside it
 
 
+def test_a_proposal_that_would_answer_less_than_half_as_often_is_cautioned(fake_engine: Engine, tmp_path: Path) -> None:
+    report = run(fake_engine, tmp_path)
+    decision = fake_engine.params.decision
+    # (suggest_proposed False: the figures as given, not measured again at the current もしかして threshold)
+    current = replace(
+        figures(scored(report.outcomes), decision.answer_threshold, decision.suggest_threshold), suggest_proposed=False
+    )
+    assert current.answered_correctly > 0
+    # (a gain elsewhere, as fewer wrong answers would be: else it is no proposal at all)
+    timid = replace(
+        current, answer=0.97, answered_correctly=current.answered_correctly / 3, helpful=current.helpful + 0.1
+    )
+    shown = batch_report.render_html(report, decision, "q.tsv", timid)
+    assert "正しく回答する質問が今の半分未満" in shown and "ほとんど回答しなくなる提案です" in shown
+    fair = replace(current, answer=0.97, helpful=current.helpful + 0.1)
+    assert "今の半分未満" not in batch_report.render_html(report, decision, "q.tsv", fair)
+
+
 def test_tradeoff_moves_the_right_way(fake_engine: Engine, tmp_path: Path) -> None:
     curve = plots.tradeoff(run(fake_engine, tmp_path).outcomes, [0.0, 0.5, 1.01])
     # 「関係ない話」 shares no word with the FAQ: never answered, whatever the threshold.

@@ -8,7 +8,7 @@ import io
 import logging
 import re
 import unicodedata
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -188,10 +188,12 @@ def check_labels(
     known_ids: Collection[str],
     known_categories: Collection[str],
     faq: str = "公開中のFAQ",
+    category_of: Mapping[str, str] | None = None,
 ) -> None:
     """``FaqFormatError`` naming each line whose gold ids or categories to narrow to the FAQ (``faq``: how the
     message names it) does not have, in line order: a typo in an id would count as a wrong answer and move every
-    figure, and a category would ask the question somewhere else."""
+    figure, and a category would ask the question somewhere else. With ``category_of`` (each id's category), also
+    a line narrowed to categories that hold none of its gold entries: it could never be answered right."""
     unknown = [
         problem
         for q in queries
@@ -200,10 +202,24 @@ def check_labels(
               for g in q.gold if g not in known_ids),
             *(FormatProblem(q.line, "絞り込み", f"分類「{c}」は{faq}にありません。")
               for c in q.categories if c not in known_categories),
+            *_outside(q, category_of or {}),
         )
     ]  # fmt: skip
     if unknown:
         raise FaqFormatError(source, unknown, what=QUERY_SET)
+
+
+def _outside(q: LabelledQuery, category_of: Mapping[str, str]) -> list[FormatProblem]:
+    """A line narrowed to categories that hold none of its gold entries (those the FAQ has)."""
+    gold = [g for g in q.gold if g in category_of]
+    if not q.categories or not gold or any(category_of[g] in q.categories for g in gold):
+        return []
+    named = "、".join(f"{g}（分類 {category_of[g]}）" for g in gold)
+    said = (
+        f"正解のFAQ {named} は、絞り込んだ分類（{'、'.join(q.categories)}）にありません。"
+        "この絞り込みでは正しく回答できないため、絞り込みか正解を直してください。"
+    )
+    return [FormatProblem(q.line, "絞り込み", said)]
 
 
 def decode_queries(raw: bytes, source: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from faq_bot.content.faq import FaqEntry
@@ -41,7 +41,13 @@ def template_rows(entries: Sequence[FaqEntry]) -> list[list[str]]:
 
 
 def batch_queries(
-    raw: bytes, source: str, known_ids: Collection[str], known_categories: Collection[str], *, pasted: bool = False
+    raw: bytes,
+    source: str,
+    known_ids: Collection[str],
+    known_categories: Collection[str],
+    *,
+    pasted: bool = False,
+    category_of: Mapping[str, str] | None = None,
 ) -> list[LabelledQuery]:
     """The questions of an uploaded set (TSV or .xlsx); ``FaqFormatError`` if it has none or too many, or names
     a gold id or a category the live FAQ (``known_ids``, ``known_categories``) does not have (``check_labels``).
@@ -52,7 +58,7 @@ def batch_queries(
     if len(queries) > MAX_BATCH:
         problem = FormatProblem(None, None, f"一度に{MAX_BATCH}問までです（{len(queries)}問あります）。")
         raise FaqFormatError(source, [problem], what=QUERY_SET)
-    check_labels(queries, source, known_ids, known_categories)
+    check_labels(queries, source, known_ids, known_categories, category_of=category_of)
     return queries
 
 

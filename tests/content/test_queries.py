@@ -159,6 +159,18 @@ def test_gold_ids_and_categories_the_faq_lacks_are_named_line_by_line_with_the_f
     assert "分類「契約」" in caught.value.problems[1].message and caught.value.what == "質問集"
 
 
+def test_a_line_narrowed_to_categories_without_its_gold_entry_is_named() -> None:
+    from faq_bot.content.queries import check_labels, parse_queries
+
+    rows = parse_queries("質問\t正解\t絞り込み\n同僚を追加したい\t41\t契約\n請求書は？\t1\t請求|契約\n", "q.tsv")
+    category_of = {"41": "ユーザー追加", "1": "請求"}
+    with pytest.raises(FaqFormatError) as caught:
+        check_labels(rows, "q.tsv", set(category_of), {"請求", "契約", "ユーザー追加"}, category_of=category_of)
+    (problem,) = caught.value.problems  # the second line's gold is in one of its categories: fine
+    assert (problem.line, problem.column) == (2, "絞り込み")
+    assert problem.message.startswith("正解のFAQ 41（分類 ユーザー追加） は、絞り込んだ分類（契約）にありません。")
+
+
 def test_a_question_of_several_lines_is_numbered_by_the_line_it_starts_on() -> None:
     # Excel writes a cell with line breaks in quotes: the rows after it keep the lines an editor's text editor shows.
     raw = '質問,正解\r\n"お世話になっております。\r\n見積の期限は？",12\r\n請求書は？,\r\n,5\r\n'.encode()

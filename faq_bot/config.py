@@ -79,8 +79,10 @@ def unknown_settings(path: Path) -> list[str]:
     serve a service unit too)."""
     if not path.is_file():
         return []
-    known = {f"FAQ_BOT_{name.upper()}" for name in Settings.model_fields} | NOT_SETTINGS
-    return [k for k in dotenv_values(path, encoding="utf-8") if k.startswith("FAQ_BOT_") and k not in known]
+    known = {f"FAQ_BOT_{name.upper()}" for name in Settings.model_fields} | NOT_SETTINGS  # (read in any case)
+    return [
+        k for k in dotenv_values(path, encoding="utf-8") if k.upper().startswith("FAQ_BOT_") and k.upper() not in known
+    ]
 
 
 #: What is said of a setting that holds a secret instead of the validator's words (which may quote the value).

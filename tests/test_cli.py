@@ -79,6 +79,11 @@ def test_ask_and_eval_answer_from_the_published_faq_and_never_publish_an_edited_
     assert main(["ask", "下書きの質問ですか", "--json", "--faq", str(faq)]) == 0
     assert json.loads(capsys.readouterr().out)["entry"]["id"] == "7"
     assert (index / "CURRENT").read_text() == published
+    # Settings the published build cannot serve (another BM25 constant): an index aside, the live folder untouched.
+    monkeypatch.setenv("FAQ_BOT_BM25_K1", "1.7")
+    assert main(["ask", "下書きの質問ですか", "--json"]) == 0
+    assert "FAQファイルから別の場所に索引を作って答えます（公開はしません" in capsys.readouterr().err
+    assert (index / "CURRENT").read_text() == published and len(list((index / "builds").iterdir())) == 1
 
 
 @pytest.mark.integration
@@ -101,6 +106,8 @@ def test_build_index_of_the_live_file_builds_nothing_again_and_says_when_it_swit
     assert main(["build-index"]) == 0
     assert "公開中の版をこのFAQファイルの索引に切り替えました" in capsys.readouterr().err
     assert (index / "CURRENT").read_text() != published
+    (index / "CURRENT").write_text("../../nonsense\n")  # damaged: build-index is what mends it
+    assert main(["build-index"]) == 0 and (index / "CURRENT").read_text().strip() != "../../nonsense"
 
 
 @pytest.mark.integration
@@ -387,8 +394,14 @@ def test_calibrate_write_refuses_a_settings_file_it_cannot_write_before_fitting(
 
 
 def test_eval_refuses_an_output_it_cannot_write_before_any_work(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import faq_bot.cli.quality as quality
+
+    def no_engine(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the engine was opened before the output was checked")
+
+    monkeypatch.setattr(quality, "engine_for", no_engine)
     queries = write(tmp_path / "q.tsv", "query\tgold\n請求書はいつ発行されますか\t1\n")
     for option in ("--html", "--csv", "--rankings"):
         assert main(["eval", str(queries), option, str(tmp_path / "missing" / "out")]) == 1

@@ -179,5 +179,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         say("中断しました（Ctrl-C）。")
         return 130
     except BrokenPipeError:  # `faq-bot versions | head`: the reader has what it wanted
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error as Python flushes at exit
+        out = sys.__stdout__
+        if out is not None and sys.stdout is out:  # the process's own stdout, not a caller's (in-process)
+            devnull = os.open(os.devnull, os.O_WRONLY)  # no second error as Python flushes it at exit
+            os.dup2(devnull, out.fileno())
+            os.close(devnull)
         return 141

@@ -46,6 +46,7 @@ def engine_for(settings: Settings, quiet: bool = False) -> Engine:
     On the live index folder it serves the published FAQ, as visitors get it, whatever the TSV on disk holds (said
     when the two differ): a test never builds the edited file and makes it current, which a running server would
     then serve, unchecked. For another FAQ (``--faq``: an index of its own in the cache) the file decides."""
+    from faq_bot.errors import IndexMismatchError
     from faq_bot.progress import printing
     from faq_bot.runtime import open_engine
 
@@ -54,11 +55,16 @@ def engine_for(settings: Settings, quiet: bool = False) -> Engine:
     # One command, one caller: no micro-batching thread and no low-priority bulk encoder (those
     # serve visitors next to editors); the engine is closed before the interpreter exits, so no
     # encoder thread is torn down under it (that aborted `faq-bot ask` with exit status 134).
-    engine = open_engine(
-        settings.model_copy(update={"micro_batch": False}),
-        follow_file=follow_file,
-        progress=None if quiet else printing(say),
-    )
+    progress = None if quiet else printing(say)
+    single = settings.model_copy(update={"micro_batch": False})
+    try:  # the live folder is only read: a build it lacks is made aside, never made current there
+        engine = open_engine(single, follow_file=follow_file, rebuild=follow_file, progress=progress)
+    except IndexMismatchError:
+        say("公開中の索引がないか、いまのモデル・設定では使えないため、FAQファイルから別の場所に索引を作って答えます"
+            "（公開はしません。公開するには faq-bot reload か faq-bot build-index）。")  # fmt: skip
+        key = hashlib.sha256(str(settings.faq_path).encode()).hexdigest()[:16]
+        aside = single.model_copy(update={"index_dir": default_cache_dir() / "indexes" / key})
+        engine, follow_file = open_engine(aside, follow_file=True, progress=progress), True
     atexit.register(engine.close)
     if not follow_file:
         _say_if_edited(settings, engine)

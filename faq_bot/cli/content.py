@@ -49,12 +49,12 @@ def cmd_build_index(args: argparse.Namespace) -> int:
     if current is not None and not args.force:  # nothing to build: no second version of the same content
         say(f"索引は最新です: {current}（このFAQファイルの索引が公開中です。作り直すには --force）")
         return 0
-    before = store.current_build(params.store.index_dir) if current is None else None
+    before = store.current_id(params.store.index_dir) if current is None else None  # (None: damaged, or none)
     built = build_and_save(faq, params, embedder, analyzer, printing(say))
     say(f"索引を保存しました: {built.path}（{time.perf_counter() - started:.1f}秒）")
-    if before is not None:  # another FAQ was live: this one is now, for running servers too
-        say("公開中の版をこのFAQファイルの索引に切り替えました（起動中のサーバーも切り替わります）。差分と回帰テストを"
-            "確かめてから公開するには faq-bot reload を使ってください。")  # fmt: skip
+    if before is not None and settings.database_url is None:  # another build was live here: this one is now
+        say("公開中の版をこのFAQファイルの索引に切り替えました（この索引フォルダーの起動中のサーバーも切り替わります）。"
+            "差分と回帰テストを確かめてから公開するには faq-bot reload を使ってください。")  # fmt: skip
     return 0
 
 

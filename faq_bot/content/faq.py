@@ -247,7 +247,7 @@ def _tsv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
     except csv.Error as exc:
         start = read + 1
         lines = f"{start}行目" if reader.line_num <= start else f"{start}行目から{reader.line_num}行目"
-        if "end of data" in str(exc):
+        if "end of data" in str(exc) or "field larger" in str(exc):  # (an open quote swallows the rest: too long)
             where = f'{start}行目で始まるセルの引用符（"）が、ファイルの終わりまで閉じられていません'
         else:
             where = f'{lines}の行で、閉じた引用符（"）のすぐ後に文字があります'

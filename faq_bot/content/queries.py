@@ -202,7 +202,8 @@ def check_labels(
               for g in q.gold if g not in known_ids),
             *(FormatProblem(q.line, "絞り込み", f"分類「{c}」は{faq}にありません。")
               for c in q.categories if c not in known_categories),
-            *_outside(q, category_of or {}),
+            # (a category the FAQ lacks is said above: not once more as one without the entry)
+            *(_outside(q, category_of or {}) if all(c in known_categories for c in q.categories) else ()),
         )
     ]  # fmt: skip
     if unknown:
@@ -214,7 +215,7 @@ def _outside(q: LabelledQuery, category_of: Mapping[str, str]) -> list[FormatPro
     gold = [g for g in q.gold if g in category_of]
     if not q.categories or not gold or any(category_of[g] in q.categories for g in gold):
         return []
-    named = "、".join(f"{g}（分類 {category_of[g]}）" for g in gold)
+    named = "、".join(f"{g}（分類 {category_of[g] or 'なし'}）" for g in gold)
     said = (
         f"正解のFAQ {named} は、絞り込んだ分類（{'、'.join(q.categories)}）にありません。"
         "この絞り込みでは正しく回答できないため、絞り込みか正解を直してください。"

@@ -508,14 +508,15 @@ class Publisher:
         assert index.path is not None
         try:
             with self._swap:
+                on_disk = self._disk_sha()
+                replace_file = on_disk != hashlib.sha256(raw).hexdigest()
+                if replace_file and on_disk is not None and on_disk != self.engine.current.index.manifest.tsv_sha256:
+                    self._keep_unpublished(say)  # before anything goes live
                 if self.shared is not None and new:
                     self.shared.publish(index, raw, expected=expected)
                 elif self.shared is not None:
                     self.shared.make_current(index.path.name, expected=expected)
-                on_disk = self._disk_sha()
-                if on_disk != hashlib.sha256(raw).hexdigest():
-                    if on_disk is not None and on_disk != self.engine.current.index.manifest.tsv_sha256:
-                        self._keep_unpublished(say)
+                if replace_file:
                     write_bytes_atomic(self.paths.faq_path, raw)
                 store.set_current(self.paths.index_dir, index.path.name)
                 self.engine.publish(index, ready)
@@ -527,14 +528,23 @@ class Publisher:
     def _keep_unpublished(self, say: Progress) -> None:
         """Copy the FAQ file on disk aside (it holds edits never published, about to be replaced) and say where."""
         path = self.paths.faq_path
-        copy = path.with_name(f"{path.stem}.unpublished-{time.strftime('%Y%m%d-%H%M%S')}{path.suffix}")
-        try:
-            shutil.copy2(path, copy)
-        except OSError as exc:
-            log.warning("could not keep the unpublished edits of %s: %s", path, exc)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        for n in range(100):  # a name no earlier copy has (two in one second: -1, -2, …)
+            copy = path.with_name(f"{path.stem}.unpublished-{stamp}{f'-{n}' if n else ''}{path.suffix}")
+            try:
+                with copy.open("xb") as out:
+                    out.write(path.read_bytes())
+            except FileExistsError:
+                continue
+            except OSError as exc:  # a full disk, say: said, and the publish goes on (its version is kept)
+                copy.unlink(missing_ok=True)
+                log.warning("could not keep the unpublished edits of %s: %s", path, exc)
+                why = exc.strerror or exc
+                say(Step(f"ディスク上のFAQの公開していない編集を、別のファイルに残せませんでした（{why}）"))
+                return
+            log.warning("the FAQ file held unpublished edits: kept as %s", copy)
+            say(Step(f"ディスク上のFAQに公開していない編集があったため、{copy.name} として残しました"))
             return
-        log.warning("the FAQ file held unpublished edits: kept as %s", copy)
-        say(Step(f"ディスク上のFAQに公開していない編集があったため、{copy.name} として残しました"))
 
     def serves(self, build_id: str) -> bool:
         """True when the FAQ being served is that build, or another build of the same content."""

@@ -331,7 +331,8 @@ def ensure_index(
     (with ``rebuild``) a new build. If the file is unusable (an editor saved a broken
     TSV), the current build keeps serving (or, when ``CURRENT`` is damaged, the newest
     whole build). Without ``follow_file`` the current build is used as long as it fits
-    the model and settings (what ``reload`` compares against). A damaged ``CURRENT`` or
+    the model and settings (what ``reload`` compares against); without ``rebuild`` either, nothing else is (an
+    ``IndexMismatchError``: the folder is read, never written). A damaged ``CURRENT`` or
     build is logged as a warning and never served.
     """
     faq_path, index_dir = params.store.faq_path, params.store.index_dir
@@ -356,6 +357,8 @@ def ensure_index(
         current = _current_if_compatible(folder, embedder.model_id, wanted_settings)
         if current is not None:
             return current
+    if not follow_file and not rebuild:  # read only: never another build made current, never one built here
+        raise IndexMismatchError(f"no current build in {index_dir} that this model and these settings can serve")
     expected: dict[str, Any] = {"tsv_sha256": faq.sha256, "model_id": embedder.model_id, "settings": wanted_settings}
 
     damaged: str | None = None

@@ -276,6 +276,10 @@ def test_edits_on_disk_never_published_are_kept_aside_when_a_rollback_or_an_uplo
     assert f"ディスク上のFAQに公開していない編集があったため、{kept.name} として残しました" in said
     publisher.publish_bytes(NEW_FAQ.encode(), "upload.tsv")  # the disk file was the live one again: no copy
     assert len(list(settings.faq_path.parent.glob("*.unpublished-*"))) == 1
+    settings.faq_path.write_text(draft + "9\t会員\t二つ目の下書きですか\t二つ目です。\t\n", encoding="utf-8")
+    publisher.rollback(old_build)  # within the same second, perhaps: a copy of its own, the first one kept
+    copies = sorted(settings.faq_path.parent.glob("*.unpublished-*"))
+    assert len(copies) == 2 and sum("二つ目の下書き" in c.read_text(encoding="utf-8") for c in copies) == 1
 
 
 def test_reload_publishes_the_file_on_disk_once(publisher: Publisher, settings: Settings) -> None:

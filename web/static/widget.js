@@ -224,6 +224,7 @@
     } catch (e) {
       history = []; // written by another version of the widget: start afresh
       log.textContent = "";
+      log.appendChild(typing); // (the dots stay last in the log: ``bubble`` puts messages before them)
       greet();
     }
     replaying = false;
@@ -241,6 +242,7 @@
       history = drawn; // what is on screen stays (a half-typed comment, too), its buttons writing to these records
     } else {
       log.textContent = "";
+      log.appendChild(typing); // (the dots stay last in the log: ``bubble`` puts messages before them)
       greet();
       replay();
     }

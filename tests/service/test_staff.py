@@ -1230,3 +1230,27 @@ def test_each_page_of_the_question_log_has_the_logs_menu_with_itself_current(log
 def test_the_consoles_candidates_open_their_entry(logged_in_client: TestClient) -> None:
     html = logged_in_client.get("/admin/console", params={"q": "請求書をダウンロードしたい"}).text
     assert '<a href="/admin/entries/' in html[html.index('<table class="hits">') :]
+
+
+def test_staff_choose_which_of_a_groups_wordings_becomes_the_alternate(logged_in_client: TestClient) -> None:
+    client = logged_in_client
+    asked = ["社員食堂はありますか", "社員食堂はありますかね"]  # one group (the fake encoder's vectors are close)
+    ids = [client.post("/api/chat", json={"message": m}).json()["request_id"] for m in asked]
+    listed = client.get("/admin/log", params={"days": 7}).text
+    picker = re.search(r'<select id="w1" name="text" class="wording">(.*?)</select>', listed, re.S)
+    assert picker and '<label for="w1">追加する言い方</label>' in listed
+    options = re.findall(r'<option value="([^"]*)">', picker.group(1))
+    representative = re.search(r'id="q1" title="([^"]*)"', listed)
+    assert sorted(options) == sorted(asked) and representative and options[0] == representative.group(1)
+    row = {
+        "csrf": csrf_of(listed),
+        "ids": ",".join(ids),
+        "text": "社員食堂はありますかね",
+        "entry_id": "5",
+        "days": "7",
+    }
+    preview = client.post("/admin/ui/alternate", data=row).text
+    assert "「社員食堂はありますかね」をFAQ 5 の言い換えに追加" in preview
+    client.post("/api/chat", json={"message": "パスワードの有効期限は"})
+    alone = client.get("/admin/log", params={"days": 7, "q": "有効期限"}).text  # a group of one: no choice
+    assert 'class="wording"' not in alone and 'name="text" value="パスワードの有効期限は"' in alone

@@ -30,13 +30,21 @@ def settings_from(args: argparse.Namespace, aside: bool = False) -> Settings:
         path = Path(faq).expanduser().resolve()
         update["faq_path"] = path
         if getattr(args, "out", None) is None and (aside or path != settings.faq_path):
-            # Another FAQ file gets an index of its own in the cache, reused while it is unchanged.
-            key = hashlib.sha256(str(path).encode()).hexdigest()[:16]
-            update["index_dir"] = default_cache_dir() / "indexes" / key
+            update["index_dir"] = aside_index_dir(path)
     out = getattr(args, "out", None)
     if out is not None:
         update["index_dir"] = Path(out).expanduser().resolve()
     return settings.model_copy(update=update) if update else settings
+
+
+def aside_indexes() -> Path:
+    """Where FAQ files tested aside get their indexes (in the cache, never the live index folder)."""
+    return default_cache_dir() / "indexes"
+
+
+def aside_index_dir(faq_path: Path) -> Path:
+    """The index of its own a FAQ file gets in the cache, reused while the file is unchanged."""
+    return aside_indexes() / hashlib.sha256(str(faq_path).encode()).hexdigest()[:16]
 
 
 def engine_for(settings: Settings, quiet: bool = False) -> Engine:
@@ -50,7 +58,7 @@ def engine_for(settings: Settings, quiet: bool = False) -> Engine:
     from faq_bot.progress import printing
     from faq_bot.runtime import open_engine
 
-    follow_file = settings.index_dir.is_relative_to(default_cache_dir() / "indexes")
+    follow_file = settings.index_dir.is_relative_to(aside_indexes())
 
     # One command, one caller: no micro-batching thread and no low-priority bulk encoder (those
     # serve visitors next to editors); the engine is closed before the interpreter exits, so no
@@ -62,8 +70,7 @@ def engine_for(settings: Settings, quiet: bool = False) -> Engine:
     except IndexMismatchError:
         say("公開中の索引がないか、いまのモデル・設定では使えないため、FAQファイルから別の場所に索引を作って答えます"
             "（公開はしません。公開するには faq-bot reload か faq-bot build-index）。")  # fmt: skip
-        key = hashlib.sha256(str(settings.faq_path).encode()).hexdigest()[:16]
-        aside = single.model_copy(update={"index_dir": default_cache_dir() / "indexes" / key})
+        aside = single.model_copy(update={"index_dir": aside_index_dir(settings.faq_path)})
         engine, follow_file = open_engine(aside, follow_file=True, progress=progress), True
     atexit.register(engine.close)
     if not follow_file:
@@ -72,13 +79,11 @@ def engine_for(settings: Settings, quiet: bool = False) -> Engine:
 
 
 def _say_if_edited(settings: Settings, engine: Engine) -> None:
-    """A word when the FAQ file on disk is not the published one (edited, not yet published)."""
-    from faq_bot.content import faq as faq_table
-    from faq_bot.errors import FaqFormatError
-
+    """A word when the FAQ file on disk is not the published one (edited, not yet published): its bytes' hash
+    against the build's (a build records the hash of the bytes it was read from)."""
     try:
-        on_disk = faq_table.load(settings.faq_path, settings.max_faq_bytes).sha256
-    except (FaqFormatError, OSError):
+        on_disk = hashlib.sha256(settings.faq_path.read_bytes()).hexdigest()
+    except OSError:
         return  # opening the engine said so already
     if on_disk != engine.current.index.manifest.tsv_sha256:
         say(

@@ -73,8 +73,7 @@ def check(path: Path, queries: Sequence[LabelledQuery], settings: Settings, live
     from faq_bot.content.queries import check_labels
 
     faq = f"FAQ「{settings.faq_path.name}」"
-    category_of = {e.id: e.category for e in live.index.entries}
-    check_labels(queries, str(path), live.entry_ids, live.index.categories, faq, category_of)
+    check_labels(queries, str(path), live.entry_ids, live.index.categories, faq, live.category_of)
 
 
 def _figures_line(label: str, m: Mapping[str, object]) -> str:

@@ -179,6 +179,11 @@ class Loaded:
         """The entry with this id."""
         return self._by_id.get(entry_id)
 
+    @cached_property
+    def category_of(self) -> dict[str, str]:
+        """Each entry's category, by id."""
+        return {e.id: e.category for e in self.index.entries}
+
     @property
     def entry_ids(self) -> frozenset[str]:
         """The ids of this FAQ's entries."""

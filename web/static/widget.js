@@ -125,6 +125,13 @@
 
   function scrollDown() { log.scrollTop = log.scrollHeight; }
 
+  /** The conversation emptied (to be drawn again): only the typing dots stay, last (``bubble`` puts messages
+   * before them). */
+  function clearLog() {
+    log.textContent = "";
+    log.appendChild(typing);
+  }
+
   // The log gets shorter (the box grows with a long message, a line appears under it, a phone is turned
   // sideways): the newest message stays in view if it was before. A visitor reading further up is left there.
   var atEnd = true;
@@ -223,8 +230,7 @@
       });
     } catch (e) {
       history = []; // written by another version of the widget: start afresh
-      log.textContent = "";
-      log.appendChild(typing); // (the dots stay last in the log: ``bubble`` puts messages before them)
+      clearLog();
       greet();
     }
     replaying = false;
@@ -241,8 +247,7 @@
     if (JSON.stringify(history) === JSON.stringify(drawn)) {
       history = drawn; // what is on screen stays (a half-typed comment, too), its buttons writing to these records
     } else {
-      log.textContent = "";
-      log.appendChild(typing); // (the dots stay last in the log: ``bubble`` puts messages before them)
+      clearLog();
       greet();
       replay();
     }
@@ -325,14 +330,16 @@
   // ---------------------------------------------------------------- replies
   /** The footer's way to a person follows the conversation: its latest contact link (an http(s) one only). */
   function setContact(url) {
-    if (!/^https?:\/\//.test(url || "")) return;
+    if (!isHttp(url)) return;
     toPerson.href = url;
     toPerson.hidden = false;
   }
   setContact(contactFallback);
 
+  function isHttp(url) { return /^https?:\/\//.test(url || ""); }
+
   function contactLink(url) {
-    return /^https?:\/\//.test(url || "")
+    return isHttp(url)
       ? el("a", { class: "contact", href: url, target: "_blank", rel: "noopener noreferrer", text: "お問い合わせフォームへ" })
       : null;
   }

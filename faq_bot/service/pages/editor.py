@@ -92,13 +92,13 @@ def _problems_view(request: Request, publisher: Publisher, exc: FaqFormatError, 
 
 #: Said when the live FAQ changed between a preview and its confirmation (someone else published).
 CHANGED_SINCE = "確認のあとで公開中のFAQが変わりました（別の人の公開など）。もう一度、差分を確認してください。"
-#: The publish form sent again (the page reloaded) after it published: nothing to do, and nothing went wrong.
 #: An undo whose publish is no longer the live version: the rollback takes later publishes with it.
 LATER_UNDONE = (
     "取り消す公開（バージョン {after}）のあとにも公開があり、いま公開中なのはバージョン {live} です。"
     "戻すと、そのあとの変更もすべて取り消されます。下の差分を確かめてください（ほかの人の変更だけを残すなら、"
     "FAQの編集で該当する項目を直して公開してください）。"
 )
+#: The publish form sent again (the page reloaded) after it published: nothing to do, and nothing went wrong.
 ALREADY_PUBLISHED = "この内容はすでに公開されています（公開中のFAQと同じです）。"
 CHANGED_SINCE_KEPT = (
     "確認のあとで公開中のFAQが変わりました（別の人の公開など）。あなたの編集は下に残しています。"

@@ -111,7 +111,6 @@ async def batch_ui(
         else:  # pasted text: the same reader as a file (tabs from Excel, line breaks normalised)
             raw = pasted.replace("\r\n", "\n").encode("utf-8")
         live = publisher.engine.current
-        category_of = {e.id: e.category for e in live.index.entries}
         queries = await in_background(
             batch_queries,
             raw,
@@ -119,7 +118,7 @@ async def batch_ui(
             live.entry_ids,
             live.index.categories,
             pasted=not has_file,
-            category_of=category_of,
+            category_of=live.category_of,
         )
     except FaqBotError as exc:  # a set that cannot be read: each problem with its line
         return await _batch_page(request, auth, error=str(exc), pasted=pasted)

@@ -508,10 +508,7 @@ class Publisher:
         assert index.path is not None
         try:
             with self._swap:
-                on_disk = self._disk_sha()
-                replace_file = on_disk != hashlib.sha256(raw).hexdigest()
-                if replace_file and on_disk is not None and on_disk != self.engine.current.index.manifest.tsv_sha256:
-                    self._keep_unpublished(say)  # before anything goes live
+                replace_file = self._unpublished_kept(raw, say)  # before anything goes live
                 if self.shared is not None and new:
                     self.shared.publish(index, raw, expected=expected)
                 elif self.shared is not None:
@@ -524,6 +521,16 @@ class Publisher:
             if new:  # never current anywhere: not a version to keep (if it were, followers download it again)
                 shutil.rmtree(index.path, ignore_errors=True)
             raise
+
+    def _unpublished_kept(self, raw: bytes, say: Progress) -> bool:
+        """Whether the FAQ file on disk is to be replaced by ``raw``; if it is and holds edits never published
+        (it is not the served build's file), they are first copied aside."""
+        on_disk = self._disk_sha()
+        if on_disk == hashlib.sha256(raw).hexdigest():
+            return False
+        if on_disk is not None and on_disk != self.engine.current.index.manifest.tsv_sha256:
+            self._keep_unpublished(say)
+        return True
 
     def _keep_unpublished(self, say: Progress) -> None:
         """Copy the FAQ file on disk aside (it holds edits never published, about to be replaced) and say where."""
@@ -714,7 +721,7 @@ class Publisher:
                 loaded = store.load(folder)
                 self._check_compatible(loaded)
                 raw = (folder / store.TSV_FILE).read_bytes()
-                if self._disk_sha() != hashlib.sha256(raw).hexdigest():
+                if self._unpublished_kept(raw, quiet):  # another replica's publish: an editor's file is kept
                     write_bytes_atomic(self.paths.faq_path, raw)
                 store.set_current(self.paths.index_dir, current)
                 self.engine.publish(loaded)

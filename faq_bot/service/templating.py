@@ -16,6 +16,7 @@ from faq_bot.errors import encoding_label
 from faq_bot.localtime import local_time
 from faq_bot.service.auth import AdminAuth
 from faq_bot.service.offload import in_background
+from faq_bot.storage.masking import masked_parts
 
 
 @cache
@@ -26,6 +27,7 @@ def templates() -> Jinja2Templates:
     env.filters["encoding_label"] = encoding_label  # 文字コード: UTF-8, or 形式: Excel (.xlsx)
     env.filters["blanks_shown"] = blanks_shown  # a diff's changed run: line breaks and spaces made visible
     env.filters["source_shown"] = source_shown  # where a version came from, without the server's folders
+    env.tests["masked"] = lambda text: bool(masked_parts(text))  # {% if q is masked %}: the log hid a visitor's data
     return Jinja2Templates(env=env)
 
 

@@ -59,6 +59,19 @@ def test_a_publish_on_one_replica_is_served_by_another_without_encoding(replica:
     assert not b.sync()  # already there
 
 
+def test_a_follower_keeps_its_own_unpublished_edits_aside_when_another_replica_publishes(replica: Replica) -> None:
+    a, b = replica("a"), replica("b")
+    draft = SMALL_FAQ + "9\t会員\t下書きの質問ですか\t下書きの回答です。\t\n"
+    b.paths.faq_path.write_text(draft, encoding="utf-8")  # an editor's work on b's machine, not published
+    a.publish_bytes(NEW_FAQ.encode(), "upload.tsv")
+    assert b.sync()
+    assert b.paths.faq_path.read_text(encoding="utf-8") == NEW_FAQ
+    (kept,) = b.paths.faq_path.parent.glob("faq.unpublished-*.tsv")
+    assert kept.read_text(encoding="utf-8") == draft
+    a.publish_bytes(OTHER_FAQ.encode(), "upload.tsv")  # b's file is the served one now: nothing more to keep
+    assert b.sync() and len(list(b.paths.faq_path.parent.glob("faq.unpublished-*"))) == 1
+
+
 def test_of_two_replicas_started_on_an_empty_database_the_first_to_publish_wins(
     replica: Replica, settings: Settings, tmp_path: Path, database: Database
 ) -> None:

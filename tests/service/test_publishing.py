@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import html
 import io
 import re
 import threading
@@ -267,6 +268,11 @@ def test_rollback_page_serves_a_kept_version_again_only_with_login_and_csrf(
     assert re.findall(r'name="build_id" value="([^"]+)"', preview) == [old_build["build_id"]]
     assert admin_client.get("/readyz").json()["faq_version"] == newer  # looking changes nothing
     assert f'name="base" value="{newer}"' in preview
+    assert '<a href="/admin">戻さずにFAQの公開へ</a>' in preview  # from the versions: back to them
+    for elsewhere in ("//evil.example/admin/", "https://evil.example/admin/entries", "/admin/entries/1/../../x",
+                      "/admin/entries/a/b", "/api/faqs", "/admin/\\evil.example"):  # fmt: skip
+        led = admin_client.get(f"/admin/rollback/{old_build['build_id']}", params={"back": elsewhere}).text
+        assert '<a href="/admin">戻さずにFAQの公開へ</a>' in led, elsewhere
     stale = admin_client.post(
         "/admin/ui/rollback", data={"csrf": csrf_of(page), "build_id": old_build["build_id"], "base": "0" * 12}
     )
@@ -374,13 +380,14 @@ def test_an_entry_edit_published_ends_on_its_page_with_the_undo_of_that_change(a
     assert "FAQ 3 を公開しました" in done and 'aria-current="page">FAQの編集' in done
     undo = re.search(r'<a href="(/admin/rollback/[^"]+)">この変更を取り消す（変更する前のバージョンに戻す…）', done)
     assert undo is not None
-    rollback = admin_client.get(undo.group(1)).text
+    rollback = admin_client.get(html.unescape(undo.group(1))).text
     assert "見積書が欲しい" in rollback  # its preview: the alternate goes again
+    assert '<a href="/admin/entries/3">戻さずにFAQ 3 を開く</a>' in rollback  # not made: back to the entry
     assert before != admin_client.get("/readyz").json()["faq_version"] and "のあとにも公開があり" not in rollback
     # A colleague publishes after it: the undo would take that away too, and says so.
     theirs = NEW_FAQ.replace("見積を作りたい|quotation", "見積を作りたい|quotation|見積書が欲しい")
     assert upload(admin_client, theirs.encode()).json()["published"]
-    later = admin_client.get(undo.group(1)).text
+    later = admin_client.get(html.unescape(undo.group(1))).text
     assert "のあとにも公開があり" in later and "そのあとの変更もすべて取り消されます" in later
 
 
@@ -475,7 +482,7 @@ def test_an_entry_is_added_and_deleted_in_the_browser_through_the_same_preview_a
     done = admin_client.post("/admin/ui/publish", data={"csrf": csrf, **fields}).text
     assert "FAQ 7 を公開しました" in done and admin_client.get("/api/faqs/7").json()["answer"] == "休会はできません。"
     undo = re.search(r'<a href="(/admin/rollback/[^"]+)">この追加を取り消す（追加する前のバージョンに戻す…）', done)
-    assert undo and "FAQ 7" in admin_client.get(undo.group(1)).text  # the rollback's preview: the entry goes again
+    assert undo and "FAQ 7" in admin_client.get(html.unescape(undo.group(1))).text  # the rollback's: entry 7 goes
     assert 'aria-current="page">FAQの編集' in done  # where the editor works, not FAQの公開
     deleting = admin_client.post("/admin/ui/entries/7/delete", data={"csrf": csrf}).text
     assert "削除 1件" in deleting and "FAQ 7 を削除して公開する</button>" in deleting
@@ -486,7 +493,10 @@ def test_an_entry_is_added_and_deleted_in_the_browser_through_the_same_preview_a
     assert admin_client.get("/api/faqs/7").status_code == 404
     # It ends where an edit ends: a page of its own, back to the entry list, and its undo.
     assert "FAQ 7 を削除しました" in gone and '<a href="/admin/entries">FAQの一覧に戻る</a>' in gone
-    assert re.search(r'<a href="/admin/rollback/[^"]+">この削除を取り消す', gone)
+    undo = re.search(r'<a href="(/admin/rollback/[^"]+)">この削除を取り消す', gone)
+    assert undo
+    undone = admin_client.get(html.unescape(undo.group(1))).text
+    assert '<a href="/admin/entries">戻さずにFAQの一覧に戻る</a>' in undone
     assert admin_client.post("/admin/ui/entries/99/delete", data={"csrf": csrf}).status_code == 404
 
 

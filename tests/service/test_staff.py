@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 import sqlite3
@@ -322,6 +323,35 @@ def test_a_question_with_masked_personal_data_is_not_added_as_an_alternate(logge
     assert client.get("/admin/faq.tsv").text == before
 
 
+def test_the_log_offers_no_masked_wording_as_an_alternate_and_says_why(logged_in_client: TestClient) -> None:
+    client = logged_in_client
+    client.post("/api/chat", json={"message": "社員食堂について 090-1111-2222 に連絡ください"})
+
+    def listed(count: int) -> str:  # once the questions are grouped (encoded in the background)
+        shown = ""
+
+        def grouped() -> bool:
+            nonlocal shown
+            shown = client.get("/admin/log", params={"days": 7, "q": "社員食堂"}).text
+            return f"社員食堂」を含む答えられなかった質問 {count}件" in shown
+
+        wait_until(grouped, what=f"{count} questions grouped")
+        return shown
+
+    alone = listed(1)
+    assert 'name="text"' not in alone and 'name="entry_id"' not in alone  # nothing to choose that would be refused
+    assert "伏せた個人情報を含む質問は、そのままでは言い換えにできません。" in alone and "対応不要にする" in alone
+    client.post("/api/chat", json={"message": "社員食堂について連絡ください"})  # the same group, nothing masked
+    both = listed(2)
+    assert 'name="text" value="社員食堂について連絡ください"' in both and 'class="wording"' not in both
+    assert 'value="社員食堂について [電話番号] に連絡ください"' not in both
+    client.post("/api/chat", json={"message": "090-1111-2222 ですがクレジットカードは使えますか"})  # answered
+    answers = client.get("/admin/answers", params={"days": 7, "below": 100}).text
+    row = re.search(r'<tr><td data-label="質問"><span[^>]*>\[電話番号\].*?</tr>', answers, re.S)
+    assert row and "伏せた個人情報を含む質問は" in row.group(0) and 'name="entry_id"' not in row.group(0)
+    assert "回答は正しい（確認済みにする）" in row.group(0)  # it can still leave the list
+
+
 def test_a_long_message_added_as_an_alternate_can_be_cut_to_its_asking_sentence(logged_in_client: TestClient) -> None:
     """A visitor's greeting, name and circumstances would all become FAQ wording: the preview offers the asking
     sentence alone, with the same list place and questions to settle; a one-sentence question gets no such offer."""
@@ -387,8 +417,9 @@ def test_actions_on_the_log_come_back_to_the_same_page_and_failures_read_as_fail
     # Undone as any publish is, from where it was done: the rollback's preview of the version before the addition.
     undo_link = re.search(r'<a href="(/admin/rollback/[^"]+)">この追加を取り消す', done.text)
     assert undo_link
-    rollback = client.get(undo_link.group(1)).text
+    rollback = client.get(html.unescape(undo_link.group(1))).text
     assert "社員食堂はありますか" in rollback and 'name="build_id"' in rollback
+    assert '<a href="/admin/log?days=7&amp;page=2">戻さずに質問ログに戻る</a>' in rollback  # or back to the list
     # The visitor's wording, now the entry's own alternate, gets its answer (whatever the probability).
     again = client.post("/api/chat", json={"message": "社員食堂はありますか？"}).json()
     assert again["decision"] == "answer" and again["entry"]["id"] == "5"

@@ -7,10 +7,11 @@ before a form body is read (``AdminPageRoute``); each form post then checks its 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -369,16 +370,16 @@ async def ui_publish(
                 return View("notice.html", {
                     **view, "heading": f"FAQ {edited} を追加しました", "draft_done": log_draft(log),
                     "more": f"/admin/entries/{quote(edited)}", "more_label": f"FAQ {edited} を開く",
-                    **_undo(result, "追加"),
+                    **_undo(result, "追加", to_list),
                 })  # fmt: skip
-            return View("notice.html", {**view, **_undo(result, "追加"), "heading": "言い換えを追加しました"})
+            return View("notice.html", {**view, **_undo(result, "追加", to_list), "heading": "言い換えを追加しました"})
         if edited:  # one entry edited in the browser: back to where the editor works, the entry list
             return View("notice.html", {
                 "heading": f"FAQ {edited} を公開しました" if result.published else f"FAQ {edited} は変わっていません",
                 "message": message,
                 "back": f"/admin/entries/{quote(edited)}", "back_label": f"FAQ {edited} をもう一度開く",
                 "more": "/admin/entries", "more_label": "FAQの一覧に戻る",
-                **_undo(result, "追加" if new_entry else "変更"),
+                **_undo(result, "追加" if new_entry else "変更", f"/admin/entries/{quote(edited)}"),
                 # the draft the editor's browser kept of the form (entry.html's data-draft) is done with
                 "draft_done": f"entry:{edited}" if entry_base else log_draft(log) if is_key(log) else "new",
             })  # fmt: skip
@@ -386,7 +387,7 @@ async def ui_publish(
             return View("notice.html", {
                 "heading": f"FAQ {deleted} を削除しました" if result.published else f"FAQ {deleted} は削除済みです",
                 "message": message, "back": "/admin/entries", "back_label": "FAQの一覧に戻る",
-                **_undo(result, "削除"),
+                **_undo(result, "削除", "/admin/entries"),
             })  # fmt: skip
         return _home_view(request, publisher, message=message)
 
@@ -394,15 +395,15 @@ async def ui_publish(
     return await with_progress(request, auth, section, "公開しています", work)
 
 
-def _undo(result: PublishResult, what: str) -> dict[str, str]:
+def _undo(result: PublishResult, what: str, back: str) -> dict[str, str]:
     """The undo of a publish (nothing when nothing was published): the rollback's preview of the version it
     replaced, undone as any publish is; ``after`` names the version it published, so that the preview can say when
-    later publishes would be undone with it."""
+    later publishes would be undone with it; ``back``, the page its 「戻さずに…」 leads back to (``_way_back``)."""
     if result.replaced is None:
         return {}
-    after = f"?after={result.version.faq_version}" if result.version is not None else ""
+    query = {"after": result.version.faq_version} if result.version is not None else {}
     return {
-        "undo": f"/admin/rollback/{quote(result.replaced)}{after}",
+        "undo": f"/admin/rollback/{quote(result.replaced)}?{urlencode(query | {'back': back})}",
         "undo_label": f"この{what}を取り消す（{what}する前のバージョンに戻す…）",
     }
 
@@ -461,6 +462,21 @@ async def _check_kept(publisher: Publisher, build_id: str) -> Version:
     return found
 
 
+def _way_back(back: str) -> tuple[str, str]:
+    """Where a rollback's preview leads when the rollback is not made, and how the link says it: the page an undo
+    was offered for (an entry, the entry list, a list of the question log), else FAQの公開. Only those addresses:
+    the link never leads off the admin pages, and its words are never taken from the address."""
+    path = urlsplit(back).path
+    if back.startswith("/admin/") and "\\" not in back:
+        if (listed := log_list(back)) is not None:
+            return back, listed.back_label
+        if path == "/admin/entries":
+            return back, "FAQの一覧に戻る"
+        if (entry := re.fullmatch(r"/admin/entries/([^/]{1,64})", path)) is not None:
+            return path, f"FAQ {unquote(entry.group(1))} を開く"
+    return "/admin", "FAQの公開へ"
+
+
 @editor_pages.get("/rollback/{build_id}", response_class=HTMLResponse, response_model=None)
 async def rollback_preview(
     request: Request,
@@ -468,6 +484,7 @@ async def rollback_preview(
     publisher: PublisherDep,
     build_id: str,
     after: Annotated[str, Query(pattern="^[0-9a-f]{0,64}$")] = "",
+    back: Annotated[str, Query(max_length=2_000)] = "",
 ) -> Response:
     """What rolling back to a kept version would change (entries, the regression set), and the button that does
     it (nothing changes yet), with progress: the regression set runs against the kept build. ``after``: an undo's
@@ -482,7 +499,9 @@ async def rollback_preview(
             version, preview = publisher.rollback_preview(build_id, progress)
         except FaqBotError as exc:  # no such version, an unreadable or incompatible one, the shared store unreachable
             return _home_view(request, publisher, message=f"このバージョンにできません: {exc}", warn=True)
-        context = {"version": version, "preview": preview, "changes": preview.changes, "faq_version": live}
+        way_back, way_back_label = _way_back(back)
+        context = {"version": version, "preview": preview, "changes": preview.changes, "faq_version": live,
+                   "way_back": way_back, "way_back_label": way_back_label}  # fmt: skip
         if later:  # an undo, with publishes after the one it undoes: they go too
             context |= {"message": LATER_UNDONE.format(after=after, live=live), "warn": True}
         return View("rollback.html", context)

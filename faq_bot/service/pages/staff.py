@@ -396,8 +396,9 @@ async def render_log(
     total = await in_background(chatlog.count)
     # Each group's question ids as one string (escaped once, not id by id in the template: a few ms a page).
     ids = [",".join(g.request_ids) for g in shown.groups]
+    addable = [addable_wordings(g) for g in shown.groups]
     return await render(
-        request, auth, "log.html", "log", groups=list(zip(shown.groups, likely, ids, near, strict=True)),
+        request, auth, "log.html", "log", groups=list(zip(shown.groups, likely, ids, near, addable, strict=True)),
         days=days, message=message, error=error, total=total, shown=shown, undo=undo, per_page=GROUPS_PER_PAGE,
         asked_page=page, alternate_chars=ALTERNATE_CHARS, filters=filters, got_names=GOT, **entry_picker(entries),
     )  # fmt: skip
@@ -419,6 +420,12 @@ def entry_picker(entries: Sequence[FaqEntry]) -> dict[str, Any]:
 def short(question: str, limit: int = 40) -> str:
     """A question cut to ``limit`` characters for a list (… where cut)."""
     return question if len(question) <= limit else question[: limit - 1] + "…"
+
+
+def addable_wordings(group: QuestionGroup) -> list[str]:
+    """A group's wordings that can be added as an alternate as they are (the representative first): short enough,
+    and without a placeholder where the log masked a visitor's data (it would become the FAQ's wording)."""
+    return [w for w in group.examples if len(w) <= ALTERNATE_CHARS and not masked_parts(w)]
 
 
 def likely_entry(group: QuestionGroup, floor: float, analyzer: TextAnalyzer) -> str | None:

@@ -173,6 +173,20 @@ class ConfirmedAnswer:
 
 
 @dataclass(frozen=True)
+class DismissedQuestion:
+    """Questions staff marked 対応不要 (``ChatLog.dismissed_rows``): the same words in the same categories, given the
+    same reply, counted once."""
+
+    message: str
+    decision: str  # what the visitor got: answer, suggest or escalate
+    entry_id: str | None  # the entry answered with (an answer's)
+    count: int
+    dismissed: float  # when it was last marked
+    request_ids: tuple[str, ...]
+    categories: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class DoubtfulAnswer:
     """An answered question to check (``ChatLog.doubtful_answers``): the same words, answered with the same entry in
     the same categories, counted once."""
@@ -632,28 +646,42 @@ class ChatLog:
         self.write([Undismissal(ids, reasons)])
         return before - self.count("dismissals")
 
-    def confirmed_rows(self, limit: int | None = None) -> list[ConfirmedAnswer]:
-        """The answers staff confirmed as right (確認済み), the most recently confirmed first (at most ``limit``)."""
+    def _dealt_with(self, reason: Reason, limit: int | None, *where: sa.ColumnElement[bool]) -> list[DismissedQuestion]:
+        """The questions dealt with for ``reason`` (and ``where``), the same words in the same categories given the
+        same reply once, the most recently dealt with first (at most ``limit``)."""
 
-        def query(conn: sa.Connection) -> list[ConfirmedAnswer]:
+        def query(conn: sa.Connection) -> list[DismissedQuestion]:
             latest = sa.func.max(dismissals.c.created)
             ids = sa.func.aggregate_strings(chats.c.request_id, ",")
+            same = (chats.c.message, chats.c.categories, chats.c.decision, chats.c.entry_id)
             rows = conn.execute(
-                sa.select(chats.c.message, chats.c.entry_id, chats.c.categories, sa.func.count(), latest, ids)
+                sa.select(*same, sa.func.count(), latest, ids)
                 .join(dismissals, dismissals.c.request_id == chats.c.request_id)
-                .where(dismissals.c.reason == "confirmed", chats.c.decision == "answer")
-                .where(chats.c.entry_id.is_not(None))
-                .group_by(chats.c.message, chats.c.entry_id, chats.c.categories)
-                .order_by(latest.desc(), chats.c.message, chats.c.categories, chats.c.entry_id)
+                .where(dismissals.c.reason == reason, *where)
+                .group_by(*same)
+                .order_by(latest.desc(), *same)
                 .limit(limit)
             ).all()
             return [
-                ConfirmedAnswer(message, entry_id, count, confirmed, tuple(sorted(ids.split(","))),
-                                tuple(sorted(set(stored_categories(categories)))))
-                for message, entry_id, categories, count, confirmed, ids in rows
+                DismissedQuestion(message, decision, entry_id, count, when, tuple(sorted(ids.split(","))),
+                                  tuple(sorted(set(stored_categories(categories)))))
+                for message, categories, decision, entry_id, count, when, ids in rows
             ]  # fmt: skip
 
         return self._read(query)
+
+    def dismissed_rows(self, limit: int | None = None) -> list[DismissedQuestion]:
+        """The questions staff marked 対応不要, from either list, the most recently marked first (at most ``limit``)."""
+        return self._dealt_with("dismissed", limit)
+
+    def confirmed_rows(self, limit: int | None = None) -> list[ConfirmedAnswer]:
+        """The answers staff confirmed as right (確認済み), the most recently confirmed first (at most ``limit``)."""
+        rows = self._dealt_with("confirmed", limit, chats.c.decision == "answer", chats.c.entry_id.is_not(None))
+        return [
+            ConfirmedAnswer(r.message, r.entry_id, r.count, r.dismissed, r.request_ids, r.categories)
+            for r in rows
+            if r.entry_id is not None
+        ]
 
     def confirmed_answers(self, limit: int = CONFIRMED_LIMIT) -> list[LabelledQuery]:
         """The confirmed answers as questions for a regression check (``confirmed_questions``)."""

@@ -352,6 +352,41 @@ def test_the_log_offers_no_masked_wording_as_an_alternate_and_says_why(logged_in
     assert "回答は正しい（確認済みにする）" in row.group(0)  # it can still leave the list
 
 
+def test_questions_dismissed_from_either_list_can_be_put_back_later_from_their_own_page(
+    logged_in_client: TestClient,
+) -> None:
+    client = logged_in_client
+    empty = client.get("/admin/dismissed").text
+    assert '<p class="empty">対応不要にした質問はありません。</p>' in empty
+    assert 'aria-current="page">対応不要にした質問</a>' in empty  # one of the log's pages, in its menu
+    asked = client.post("/api/chat", json={"message": "社員食堂はありますか"}).json()
+    answered = _an_answer_listed(client)  # クレジットカードは使えますか, answered with FAQ 4
+    csrf = csrf_of(empty)
+    done = client.post("/admin/ui/dismiss", data={"csrf": csrf, "ids": asked["request_id"], "days": "7"}).text
+    assert "1件の質問を対応不要にしました。あとからでも「対応不要にした質問」で一覧に戻せます。" in done
+    client.post("/admin/ui/dismiss", data=answered)
+    listed = client.get("/admin/dismissed").text
+    assert "対応不要にした質問 2件" in listed
+    rows = re.findall(r'<tr><td data-label="質問">.*?</tr>', listed, re.S)
+    assert "クレジットカードは使えますか" in rows[0] and '回答: <a href="/admin/entries/4">FAQ 4</a>' in rows[0]
+    assert "社員食堂はありますか" in rows[1] and "担当者へ案内" in rows[1]  # the latest first
+    ids = re.search(r'name="ids" value="([^"]+)"', rows[1])
+    assert ids and ids.group(1) == asked["request_id"]
+    back = client.post("/admin/ui/undismissed", data={"csrf": csrf, "ids": ids.group(1)}, follow_redirects=False)
+    assert back.headers["location"] == "/admin/dismissed?restored=1"
+    after = client.get(back.headers["location"]).text
+    assert "1件の質問を対応不要から外し、元の一覧に戻しました。" in after and "社員食堂はありますか" not in after
+    wait_until(  # on the unanswered list again (once grouped, in the background)
+        lambda: (
+            [g["representative"] for g in client.get("/admin/log/unanswered", params={"days": 7}).json()]
+            == ["社員食堂はありますか"]
+        ),
+        what="the question back on the unanswered list",
+    )
+    forged = client.post("/admin/ui/undismissed", data={"csrf": "0" * 64, "ids": answered["ids"]})
+    assert forged.status_code == 403 and "クレジットカードは使えますか" in client.get("/admin/dismissed").text
+
+
 def test_a_long_message_added_as_an_alternate_can_be_cut_to_its_asking_sentence(logged_in_client: TestClient) -> None:
     """A visitor's greeting, name and circumstances would all become FAQ wording: the preview offers the asking
     sentence alone, with the same list place and questions to settle; a one-sentence question gets no such offer."""

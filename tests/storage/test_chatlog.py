@@ -184,6 +184,27 @@ def test_a_confirmation_takes_the_place_of_a_dismissal_and_an_undo_takes_back_on
     assert [q.query for q in log.confirmed_answers()] == []
 
 
+def test_dismissed_questions_are_listed_the_latest_first_the_same_words_and_reply_once(database: Database) -> None:
+    log = ChatLog(database)
+    log.write([ChatRecord("a", "駐車場はありますか", "escalate", None, 0.1, "v1"),
+               ChatRecord("b", "駐車場はありますか", "escalate", None, 0.1, "v1"),
+               ChatRecord("c", "駐車場はありますか", "suggest", None, 0.3, "v1"),  # another reply: a row of its own
+               ChatRecord("d", "カードは使える？", "answer", "4", 0.5, "v1", categories=("支払い",)),
+               ChatRecord("e", "食堂は？", "escalate", None, 0.1, "v1")])  # fmt: skip
+    log.write([Dismissal(("a", "b"), "dismissed", created=10.0), Dismissal(("c",), "dismissed", created=5.0),
+               Dismissal(("d",), "dismissed", created=20.0), Dismissal(("e",), "confirmed", created=30.0)])  # fmt: skip
+    rows = [(r.message, r.decision, r.entry_id, r.categories, r.count, r.dismissed, r.request_ids)
+            for r in log.dismissed_rows()]  # fmt: skip
+    assert rows == [
+        ("カードは使える？", "answer", "4", ("支払い",), 1, 20.0, ("d",)),
+        ("駐車場はありますか", "escalate", None, (), 2, 10.0, ("a", "b")),
+        ("駐車場はありますか", "suggest", None, (), 1, 5.0, ("c",)),
+    ]  # not e: confirmed, not dismissed
+    assert len(log.dismissed_rows(limit=1)) == 1
+    assert log.undismiss(["a", "b"], ("dismissed",)) == 2
+    assert [r.request_ids for r in log.dismissed_rows()] == [("d",), ("c",)]
+
+
 def test_doubtful_answers_count_the_same_words_answered_with_the_same_entry_in_the_same_categories_once(
     database: Database,
 ) -> None:

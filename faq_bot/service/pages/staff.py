@@ -170,7 +170,10 @@ async def log_page(
     """Unanswered questions grouped by meaning (one page of groups), per-entry use and ratings; narrowed to the
     questions with some words, or to those that got もしかして or were sent to a person."""
     message = action_message(
-        dismissed, restored, "{}件の質問を対応不要にしました。", "{}件の質問を未回答の一覧に戻しました。"
+        dismissed,
+        restored,
+        "{}件の質問を対応不要にしました。" + LATER_RESTORE,
+        "{}件の質問を未回答の一覧に戻しました。",
     )
     return await render_log(
         request, auth, publisher, chatlog, unanswered, message, days=days, page=page_number(page),
@@ -225,7 +228,9 @@ CONFIRMED_MESSAGE = (
     "回答が正しいことを確認し、一覧から外しました（質問 {}回分）。"
     "この先の公開では、この回答が変わらないかも確かめます。"
 )
-DISMISSED_MESSAGE = "対応不要として一覧から外しました（質問 {}回分）。"
+#: Where a 対応不要 can be taken back after its undo is gone, said with every one.
+LATER_RESTORE = "あとからでも「対応不要にした質問」で一覧に戻せます。"
+DISMISSED_MESSAGE = "対応不要として一覧から外しました（質問 {}回分）。" + LATER_RESTORE
 
 
 async def render_answers(
@@ -319,6 +324,41 @@ def not_asked_because(
     if any((message, categories) == (row.message, row.categories) for message, categories, _ in asked):
         return "同じ質問を、より新しく別のFAQで確認済みのため"
     return f"新しいものから{CONFIRMED_LIMIT}件に入らないため"
+
+
+#: The dismissed questions page shows at most this many (the most recently dismissed first).
+DISMISSED_SHOWN = 300
+
+
+@staff_pages.get("/dismissed", response_class=HTMLResponse)
+async def dismissed_page(
+    request: Request,
+    auth: AuthDep,
+    publisher: PublisherDep,
+    chatlog: ChatLogDep,
+    restored: Annotated[int | None, Query(ge=0)] = None,
+) -> HTMLResponse:
+    """The questions staff marked 対応不要, from either list, the most recent first: each can go back on its list
+    (the undo right after a 対応不要 is gone with the page it was made on)."""
+    rows = await in_background(chatlog.dismissed_rows, DISMISSED_SHOWN)
+    loaded = publisher.engine.current
+    message = action_message(None, restored, "", "{}件の質問を対応不要から外し、元の一覧に戻しました。")
+    shown = [(row, loaded.entry(row.entry_id) if row.entry_id else None, ",".join(row.request_ids)) for row in rows]
+    return await render(request, auth, "dismissed.html", "log", message=message, rows=shown, shown=DISMISSED_SHOWN)
+
+
+@staff_pages.post("/ui/undismissed", response_class=RedirectResponse)
+async def undismissed_ui(
+    request: Request,
+    auth: AuthDep,
+    chatlog: ChatLogDep,
+    ids: Annotated[str, Form(max_length=2_000_000)],
+    csrf: Annotated[str, Form()] = "",
+) -> RedirectResponse:
+    """Take back a 対応不要 from the list of them: the questions go back on the list they were taken off."""
+    auth.check_csrf(request, csrf)
+    count = await in_background(chatlog.undismiss, ids.split(","), ("dismissed",))
+    return RedirectResponse(f"/admin/dismissed?restored={count}", status_code=303)
 
 
 @staff_pages.post("/ui/unconfirm", response_class=RedirectResponse)

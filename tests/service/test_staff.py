@@ -372,7 +372,9 @@ def test_questions_dismissed_from_either_list_can_be_put_back_later_from_their_o
     assert "社員食堂はありますか" in rows[1] and "担当者へ案内" in rows[1]  # the latest first
     ids = re.search(r'name="ids" value="([^"]+)"', rows[1])
     assert ids and ids.group(1) == asked["request_id"]
-    back = client.post("/admin/ui/undismissed", data={"csrf": csrf, "ids": ids.group(1)}, follow_redirects=False)
+    back = client.post(
+        "/admin/ui/take-back", data={"csrf": csrf, "ids": ids.group(1), "reason": "dismissed"}, follow_redirects=False
+    )
     assert back.headers["location"] == "/admin/dismissed?restored=1"
     after = client.get(back.headers["location"]).text
     assert "1件の質問を対応不要から外し、元の一覧に戻しました。" in after and "社員食堂はありますか" not in after
@@ -383,7 +385,7 @@ def test_questions_dismissed_from_either_list_can_be_put_back_later_from_their_o
         ),
         what="the question back on the unanswered list",
     )
-    forged = client.post("/admin/ui/undismissed", data={"csrf": "0" * 64, "ids": answered["ids"]})
+    forged = client.post("/admin/ui/take-back", data={"csrf": "0" * 64, "ids": answered["ids"], "reason": "dismissed"})
     assert forged.status_code == 403 and "クレジットカードは使えますか" in client.get("/admin/dismissed").text
 
 
@@ -1215,7 +1217,11 @@ def test_confirmed_answers_are_listed_with_whether_publishes_ask_them_and_a_conf
     assert "公開では確かめていません" not in plain
     ids = re.search(r'name="ids" value="([^"]+)"', plain)
     assert ids and ids.group(1) == form["ids"]
-    back = client.post("/admin/ui/unconfirm", data={"csrf": csrf_of(page), "ids": ids.group(1)}, follow_redirects=False)
+    back = client.post(
+        "/admin/ui/take-back",
+        data={"csrf": csrf_of(page), "ids": ids.group(1), "reason": "confirmed"},
+        follow_redirects=False,
+    )
     assert back.headers["location"] == "/admin/confirmed?restored=1"
     after = client.get(back.headers["location"]).text
     assert "1件の質問の確認を取り消し、確認したい回答に戻しました。" in after and "確認済みの回答 1件" in after

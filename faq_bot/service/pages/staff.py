@@ -33,7 +33,14 @@ from faq_bot.service.streaming import View, with_progress
 from faq_bot.service.templating import render
 from faq_bot.service.uploads import read_upload
 from faq_bot.spreadsheet import csv_text
-from faq_bot.storage.chatlog import CONFIRMED_LIMIT, UNDOABLE, ChatLog, ConfirmedAnswer, confirmed_questions
+from faq_bot.storage.chatlog import (
+    CONFIRMED_LIMIT,
+    UNDOABLE,
+    ChatLog,
+    ConfirmedAnswer,
+    Reason,
+    confirmed_questions,
+)
 from faq_bot.storage.masking import masked_parts
 from faq_bot.text.analyzer import TextAnalyzer
 
@@ -347,32 +354,24 @@ async def dismissed_page(
     return await render(request, auth, "dismissed.html", "log", message=message, rows=shown, shown=DISMISSED_SHOWN)
 
 
-@staff_pages.post("/ui/undismissed", response_class=RedirectResponse)
-async def undismissed_ui(
+#: The pages that list the questions dealt with for a reason, where each can be taken back.
+DEALT_WITH_PAGES: dict[Reason, str] = {"dismissed": "/admin/dismissed", "confirmed": "/admin/confirmed"}
+
+
+@staff_pages.post("/ui/take-back", response_class=RedirectResponse)
+async def take_back_ui(
     request: Request,
     auth: AuthDep,
     chatlog: ChatLogDep,
     ids: Annotated[str, Form(max_length=2_000_000)],
+    reason: Annotated[Literal["dismissed", "confirmed"], Form()],
     csrf: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
-    """Take back a 対応不要 from the list of them: the questions go back on the list they were taken off."""
+    """Take back a 対応不要 or a 確認済み from the list of them: the questions go back on the list they were taken
+    off (a confirmed answer is checked no more at publishes)."""
     auth.check_csrf(request, csrf)
-    count = await in_background(chatlog.undismiss, ids.split(","), ("dismissed",))
-    return RedirectResponse(f"/admin/dismissed?restored={count}", status_code=303)
-
-
-@staff_pages.post("/ui/unconfirm", response_class=RedirectResponse)
-async def unconfirm_ui(
-    request: Request,
-    auth: AuthDep,
-    chatlog: ChatLogDep,
-    ids: Annotated[str, Form(max_length=2_000_000)],
-    csrf: Annotated[str, Form()] = "",
-) -> RedirectResponse:
-    """Take back a 確認済み: the answer is checked no more at publishes, and back on the answers to check."""
-    auth.check_csrf(request, csrf)
-    count = await in_background(chatlog.undismiss, ids.split(","), ("confirmed",))
-    return RedirectResponse(f"/admin/confirmed?restored={count}", status_code=303)
+    count = await in_background(chatlog.undismiss, ids.split(","), (reason,))
+    return RedirectResponse(f"{DEALT_WITH_PAGES[reason]}?restored={count}", status_code=303)
 
 
 @staff_pages.get("/usage", response_class=HTMLResponse)

@@ -554,6 +554,7 @@ class DoubtfulAnswerOut(BaseModel):
     confidence: float = Field(description="回答したときの確率（いちばん低かったもの）")
     count: int
     down: int = Field(description="👎の数")
+    up: int = Field(description="👍の数")
     comments: list[str]
     last_seen: float
     request_ids: list[str] = Field(description="この質問の記録（確認済みとして一覧から外すとき）")

@@ -200,6 +200,7 @@ class DoubtfulAnswer:
     comments: tuple[str, ...]  # what visitors wrote with their 👎
     last_seen: float
     request_ids: tuple[str, ...]
+    up: int = 0  # 👍 ratings
 
 
 @dataclass(frozen=True)
@@ -540,20 +541,21 @@ class ChatLog:
         then the most recently asked. One page of rows (``offset``, ``limit``), the rows in all pages and the
         questions in them: grouped and paged by the database (a month's log can hold thousands)."""
         down = sa.case((feedback.c.rating == "down", 1), else_=0)
+        up = sa.case((feedback.c.rating == "up", 1), else_=0)
         dealt = sa.select(dismissals.c.request_id).where(dismissals.c.request_id == chats.c.request_id)
         grouped = (
             sa.select(
                 chats.c.message, chats.c.entry_id, chats.c.categories,
                 sa.func.min(chats.c.confidence).label("confidence"), sa.func.count().label("count"),
-                sa.func.sum(down).label("down"), sa.func.max(chats.c.created).label("last_seen"),
+                sa.func.sum(down).label("down"), sa.func.sum(up).label("up"),
+                sa.func.max(chats.c.created).label("last_seen"),
                 sa.func.aggregate_strings(chats.c.request_id, ",").label("ids"),
             )
             .select_from(chats.outerjoin(feedback, feedback.c.request_id == chats.c.request_id))
-            .where(
-                chats.c.created >= since, chats.c.decision == "answer",
-                (chats.c.confidence < below) | (feedback.c.rating == "down"), ~dealt.exists(),
-            )
+            .where(chats.c.created >= since, chats.c.decision == "answer", ~dealt.exists())
             .group_by(chats.c.message, chats.c.entry_id, chats.c.categories)
+            # a row when any of its questions is under the level or rated down; then all of them (their 👍 too)
+            .having((sa.func.min(chats.c.confidence) < below) | (sa.func.sum(down) > 0))
         ).subquery()  # fmt: skip
         # The totals over every row ride along with the page (one grouping, not a second query's).
         page = (
@@ -592,7 +594,7 @@ class ChatLog:
             out.append(DoubtfulAnswer(
                 message=row.message, entry_id=row.entry_id or "",
                 categories=stored_categories(row.categories),
-                confidence=float(row.confidence), count=int(row.count), down=int(row.down or 0),
+                confidence=float(row.confidence), count=int(row.count), down=int(row.down or 0), up=int(row.up or 0),
                 comments=tuple(comments[r] for r in ids if r in comments), last_seen=float(row.last_seen),
                 request_ids=ids,
             ))  # fmt: skip

@@ -270,9 +270,12 @@ def test_rollback_page_serves_a_kept_version_again_only_with_login_and_csrf(
     assert f'name="base" value="{newer}"' in preview
     assert '<a href="/admin">戻さずにFAQの公開へ</a>' in preview  # from the versions: back to them
     for elsewhere in ("//evil.example/admin/", "https://evil.example/admin/entries", "/admin/entries/1/../../x",
-                      "/admin/entries/a/b", "/api/faqs", "/admin/\\evil.example"):  # fmt: skip
+                      "/admin/entries/a/b", "/api/faqs", "/admin/\\evil.example", "/admin/entries/..",
+                      "/admin/entries/%E4%BB%8A%E3%81%99%E3%81%90%E9%9B%BB%E8%A9%B1"):  # fmt: skip
         led = admin_client.get(f"/admin/rollback/{old_build['build_id']}", params={"back": elsewhere}).text
         assert '<a href="/admin">戻さずにFAQの公開へ</a>' in led, elsewhere
+    entry = admin_client.get(f"/admin/rollback/{old_build['build_id']}", params={"back": "/admin/entries/1"}).text
+    assert '<a href="/admin/entries/1">戻さずにFAQ 1 の編集へ</a>' in entry
     stale = admin_client.post(
         "/admin/ui/rollback", data={"csrf": csrf_of(page), "build_id": old_build["build_id"], "base": "0" * 12}
     )
@@ -382,7 +385,7 @@ def test_an_entry_edit_published_ends_on_its_page_with_the_undo_of_that_change(a
     assert undo is not None
     rollback = admin_client.get(html.unescape(undo.group(1))).text
     assert "見積書が欲しい" in rollback  # its preview: the alternate goes again
-    assert '<a href="/admin/entries/3">戻さずにFAQ 3 を開く</a>' in rollback  # not made: back to the entry
+    assert '<a href="/admin/entries/3">戻さずにFAQ 3 の編集へ</a>' in rollback  # not made: back to the entry
     assert before != admin_client.get("/readyz").json()["faq_version"] and "のあとにも公開があり" not in rollback
     # A colleague publishes after it: the undo would take that away too, and says so.
     theirs = NEW_FAQ.replace("見積を作りたい|quotation", "見積を作りたい|quotation|見積書が欲しい")
@@ -496,7 +499,7 @@ def test_an_entry_is_added_and_deleted_in_the_browser_through_the_same_preview_a
     undo = re.search(r'<a href="(/admin/rollback/[^"]+)">この削除を取り消す', gone)
     assert undo
     undone = admin_client.get(html.unescape(undo.group(1))).text
-    assert '<a href="/admin/entries">戻さずにFAQの一覧に戻る</a>' in undone
+    assert '<a href="/admin/entries">戻さずにFAQの一覧へ</a>' in undone
     assert admin_client.post("/admin/ui/entries/99/delete", data={"csrf": csrf}).status_code == 404
 
 

@@ -372,9 +372,8 @@ def test_questions_dismissed_from_either_list_can_be_put_back_later_from_their_o
     assert "社員食堂はありますか" in rows[1] and "担当者へ案内" in rows[1]  # the latest first
     ids = re.search(r'name="ids" value="([^"]+)"', rows[1])
     assert ids and ids.group(1) == asked["request_id"]
-    back = client.post(
-        "/admin/ui/take-back", data={"csrf": csrf, "ids": ids.group(1), "reason": "dismissed"}, follow_redirects=False
-    )
+    form = {"csrf": csrf, "ids": ids.group(1), "reason": "dismissed"}
+    back = client.post("/admin/ui/take-back", data=form, follow_redirects=False)
     assert back.headers["location"] == "/admin/dismissed?restored=1"
     after = client.get(back.headers["location"]).text
     assert "1件の質問を対応不要から外し、元の一覧に戻しました。" in after and "社員食堂はありますか" not in after
@@ -385,8 +384,15 @@ def test_questions_dismissed_from_either_list_can_be_put_back_later_from_their_o
         ),
         what="the question back on the unanswered list",
     )
-    forged = client.post("/admin/ui/take-back", data={"csrf": "0" * 64, "ids": answered["ids"], "reason": "dismissed"})
-    assert forged.status_code == 403 and "クレジットカードは使えますか" in client.get("/admin/dismissed").text
+    again = client.post("/admin/ui/take-back", data=form)  # a colleague put it back already, or a stale page
+    assert "この質問は、すでに一覧に戻されています" in again.text
+    forged = client.post(
+        "/admin/ui/take-back",
+        data={"csrf": "0" * 64, "ids": answered["ids"], "reason": "dismissed"},
+        headers={"accept": "text/html"},
+    )
+    assert forged.status_code == 403 and '<a href="/admin/dismissed">対応不要にした質問に戻る</a>' in forged.text
+    assert "クレジットカードは使えますか" in client.get("/admin/dismissed").text
 
 
 def test_a_long_message_added_as_an_alternate_can_be_cut_to_its_asking_sentence(logged_in_client: TestClient) -> None:
@@ -456,7 +462,7 @@ def test_actions_on_the_log_come_back_to_the_same_page_and_failures_read_as_fail
     assert undo_link
     rollback = client.get(html.unescape(undo_link.group(1))).text
     assert "社員食堂はありますか" in rollback and 'name="build_id"' in rollback
-    assert '<a href="/admin/log?days=7&amp;page=2">戻さずに質問ログに戻る</a>' in rollback  # or back to the list
+    assert '<a href="/admin/log?days=7&amp;page=2">戻さずに質問ログへ</a>' in rollback  # or back to the list
     # The visitor's wording, now the entry's own alternate, gets its answer (whatever the probability).
     again = client.post("/api/chat", json={"message": "社員食堂はありますか？"}).json()
     assert again["decision"] == "answer" and again["entry"]["id"] == "5"
@@ -849,7 +855,12 @@ def test_the_answers_to_check_list_unsure_and_down_rated_answers_and_lead_to_the
     assert row and "社員食堂" not in row.group(1) and row.group(1).count("<tr>") == 1
     assert '<a href="/admin/entries/4">FAQ 4</a>「クレジットカードは使えますか」' in row.group(1)
     assert f">{card['confidence'] * 100:.1f}%</td>" in row.group(1) and "👎 1" in row.group(1)
-    assert '<p class="comment">JCB以外は？</p>' in row.group(1)
+    assert '<p class="comment">JCB以外は？</p>' in row.group(1) and "👍" not in row.group(1)
+    again = client.post("/api/chat", json={"message": "クレジットカードは使えますか"}).json()
+    client.post("/api/feedback", json={"request_id": again["request_id"], "rating": "up"})  # another visitor agrees
+    both = client.get("/admin/answers", params={"days": 0}).text
+    assert '<span class="nowrap">👍 1</span> <span class="nowrap">👎 1</span>' in both  # staff see both sides
+    assert client.get("/admin/log/answers", params={"days": 0}, headers=ADMIN_AUTH).json()[0]["up"] == 1
     console = re.search(r'href="(/admin/console\?q=[^"]+)"', row.group(1))
     assert console and "クレジットカードは使えますか" in client.get(console.group(1)).text
     assert 'aria-current="page">質問ログ' in page  # under the log's tab

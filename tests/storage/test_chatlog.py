@@ -216,11 +216,12 @@ def test_doubtful_answers_count_the_same_words_answered_with_the_same_entry_in_t
                for rid, entry, categories, p, created in asked])  # fmt: skip
     log.record_feedback("b", "down", "JCBは？")
     log.record_feedback("d", "down", None)
+    log.record_feedback("a", "up", None)  # visitors disagree: staff see both
     rows, total_rows, total_questions = log.doubtful_answers(0.0, 0.8)
-    assert [(r.entry_id, r.categories, r.count, r.confidence, r.down, r.last_seen) for r in rows] == [
-        ("4", (), 3, 0.5, 2, 20.0),  # 👎 first
-        ("5", (), 1, 0.6, 0, 30.0),
-        ("4", ("支払い",), 1, 0.75, 0, 40.0),
+    assert [(r.entry_id, r.categories, r.count, r.confidence, r.down, r.up, r.last_seen) for r in rows] == [
+        ("4", (), 3, 0.5, 2, 1, 20.0),  # 👎 first
+        ("5", (), 1, 0.6, 0, 0, 30.0),
+        ("4", ("支払い",), 1, 0.75, 0, 0, 40.0),
     ]
     assert rows[0].comments == ("JCBは？",) and rows[0].request_ids == ("a", "b", "d")
     assert (total_rows, total_questions) == (3, 5)

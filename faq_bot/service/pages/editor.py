@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -462,18 +463,18 @@ async def _check_kept(publisher: Publisher, build_id: str) -> Version:
     return found
 
 
-def _way_back(back: str) -> tuple[str, str]:
+def _way_back(back: str, served: Callable[[str], object | None]) -> tuple[str, str]:
     """Where a rollback's preview leads when the rollback is not made, and how the link says it: the page an undo
-    was offered for (an entry, the entry list, a list of the question log), else FAQの公開. Only those addresses:
-    the link never leads off the admin pages, and its words are never taken from the address."""
+    was offered for (an entry ``served`` has, the entry list, a list of the question log), else FAQの公開. Only
+    those addresses: the link never leads off the admin pages, and says no words but an entry's id."""
     path = urlsplit(back).path
     if back.startswith("/admin/") and "\\" not in back:
         if (listed := log_list(back)) is not None:
-            return back, listed.back_label
+            return back, f"{listed.name if listed is TO_CHECK else '質問ログ'}へ"
         if path == "/admin/entries":
-            return back, "FAQの一覧に戻る"
-        if (entry := re.fullmatch(r"/admin/entries/([^/]{1,64})", path)) is not None:
-            return path, f"FAQ {unquote(entry.group(1))} を開く"
+            return back, "FAQの一覧へ"
+        if (entry := re.fullmatch(r"/admin/entries/([^/]+)", path)) is not None and served(unquote(entry[1])):
+            return path, f"FAQ {unquote(entry[1])} の編集へ"
     return "/admin", "FAQの公開へ"
 
 
@@ -499,7 +500,7 @@ async def rollback_preview(
             version, preview = publisher.rollback_preview(build_id, progress)
         except FaqBotError as exc:  # no such version, an unreadable or incompatible one, the shared store unreachable
             return _home_view(request, publisher, message=f"このバージョンにできません: {exc}", warn=True)
-        way_back, way_back_label = _way_back(back)
+        way_back, way_back_label = _way_back(back, publisher.engine.current.entry)
         context = {"version": version, "preview": preview, "changes": preview.changes, "faq_version": live,
                    "way_back": way_back, "way_back_label": way_back_label}  # fmt: skip
         if later:  # an undo, with publishes after the one it undoes: they go too

@@ -192,14 +192,22 @@ async def log_page(
 ALREADY_DEALT_WITH = "ほかの人がすでに対応していたため、変わったものはありません。"
 
 
-def action_message(dismissed: int | None, restored: int | None, dismissed_text: str, restored_text: str) -> str | None:
-    """What a list says after a redirect from an action on it: how many were taken off, or put back by an undo."""
+#: Said when a 対応不要 or 確認済み taken back from the page listing them put nothing back.
+ALREADY_BACK = "この質問は、すでに一覧に戻されています（ほかの人が戻したか、古いページからの操作です）。"
+
+
+def action_message(
+    dismissed: int | None, restored: int | None, dismissed_text: str, restored_text: str,
+    none_restored: str = "元に戻せる操作がありません。",
+) -> str | None:  # fmt: skip
+    """What a list says after a redirect from an action on it: how many were taken off, or put back by an undo
+    (``none_restored`` when nothing was)."""
     if dismissed == 0:
         return ALREADY_DEALT_WITH
     if dismissed is not None:
         return dismissed_text.format(dismissed)
     if restored is not None:
-        return restored_text.format(restored) if restored else "元に戻せる操作がありません。"
+        return restored_text.format(restored) if restored else none_restored
     return None
 
 
@@ -307,7 +315,9 @@ async def confirmed_page(
     # (the rows shown decide, for themselves, what a publish asks: no second read of the log)
     asked = {(q.query, q.categories, q.gold[0]) for q in confirmed_questions(rows)}
     loaded = publisher.engine.current
-    message = action_message(None, restored, "", "{}件の質問の確認を取り消し、確認したい回答に戻しました。")
+    message = action_message(
+        None, restored, "", "{}件の質問の確認を取り消し、確認したい回答に戻しました。", ALREADY_BACK
+    )
     shown = [
         (row, entry, ",".join(row.request_ids), not_asked_because(row, entry, asked))
         for row in rows
@@ -349,7 +359,7 @@ async def dismissed_page(
     (the undo right after a 対応不要 is gone with the page it was made on)."""
     rows = await in_background(chatlog.dismissed_rows, DISMISSED_SHOWN)
     loaded = publisher.engine.current
-    message = action_message(None, restored, "", "{}件の質問を対応不要から外し、元の一覧に戻しました。")
+    message = action_message(None, restored, "", "{}件の質問を対応不要から外し、元の一覧に戻しました。", ALREADY_BACK)
     shown = [(row, loaded.entry(row.entry_id) if row.entry_id else None, ",".join(row.request_ids)) for row in rows]
     return await render(request, auth, "dismissed.html", "log", message=message, rows=shown, shown=DISMISSED_SHOWN)
 

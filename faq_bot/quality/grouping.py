@@ -10,7 +10,7 @@ Identical texts (after normalisation) always share a group.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +43,8 @@ class QuestionGroup:
     nearest_confidence: float = 0.0  # the probability the representative had for ``nearest_entry``
     suggested: int = 0  # of ``count``, the questions that got もしかして (the others were sent to a person)
     turned_down: int = 0  # of ``suggested``, those whose visitor chose 「どれにも当てはまらない」 (rated 👎)
+    down: int = 0  # of those sent to a person, the ones the visitor rated 👎
+    comments: tuple[str, ...] = ()  # what visitors wrote with a 👎 (the latest first)
 
 
 #: A group's questions that a view keeps, each with its normalised text.
@@ -123,9 +125,10 @@ class QuestionGrouper:
         return sorted(out, key=lambda kept: (-len(kept), -max(q.created for q, _ in kept)))
 
 
-def summary(kept: Kept, rated_down: Collection[str] = ()) -> QuestionGroup:
+def summary(kept: Kept, rated_down: Mapping[str, str | None] | None = None) -> QuestionGroup:
     """A group as staff see it, from the questions kept of it (``QuestionGrouper.kept``); ``rated_down``: the
-    request ids rated 👎 (``ChatLog.rated_down``)."""
+    request ids rated 👎, with their comments (``ChatLog.rated_down``)."""
+    rated_down = rated_down or {}
     asked = [q for q, _ in kept]
     by_text: dict[str, LoggedQuestion] = {}
     counts: Counter[str] = Counter()
@@ -149,6 +152,10 @@ def summary(kept: Kept, rated_down: Collection[str] = ()) -> QuestionGroup:
         nearest_confidence=nearest.confidence if nearest else 0.0,
         suggested=sum(q.decision == "suggest" for q in asked),
         turned_down=sum(q.decision == "suggest" and q.request_id in rated_down for q in asked),
+        down=sum(q.decision == "escalate" and q.request_id in rated_down for q in asked),
+        comments=tuple(
+            comment for q in sorted(asked, key=lambda q: -q.created) if (comment := rated_down.get(q.request_id))
+        ),
     )
 
 

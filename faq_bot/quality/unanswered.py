@@ -132,7 +132,7 @@ class UnansweredQuestions:
             return q.decision == "escalate" or q.request_id not in clicked
 
         settled = (hash(frozenset(clicked)), hash(frozenset(dismissed)), int(since // WINDOW_STEP))
-        turned = hash(frozenset(down))  # only a page's summaries count them: the groups stay as they are
+        turned = hash(frozenset(down.items()))  # only a page's summaries count them: the groups stay as they are
         with self._lock:
             # What the groups depend on: the questions grouped, the settled ones, the window (to the minute).
             key = (self._model, len(self._grouper.seen), *settled, words, got)

@@ -543,6 +543,8 @@ class QuestionGroupOut(BaseModel):
     turned_down: int = Field(
         0, description="suggested のうち、訪問者が候補を見て「どれにも当てはまらない」を選んだ（👎をつけた）質問の数"
     )
+    down: int = Field(0, description="担当者へ案内した質問のうち、訪問者が👎をつけたものの数")
+    comments: list[str] = Field(default_factory=list, description="訪問者が👎とともに書いたコメント（新しい順）")
 
 
 class DoubtfulAnswerOut(BaseModel):

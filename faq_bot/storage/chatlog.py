@@ -497,14 +497,15 @@ class ChatLog:
 
         return self._read(read)
 
-    def rated_down(self) -> set[str]:
-        """Request ids of もしかして replies rated 👎: the visitor chose 「どれにも当てはまらない」."""
+    def rated_down(self) -> dict[str, str | None]:
+        """The replies that answered nothing rated 👎, by request id, with the visitor's comment: もしかして (the
+        visitor chose 「どれにも当てはまらない」) and a person to ask."""
         query = (
-            sa.select(feedback.c.request_id)
+            sa.select(feedback.c.request_id, feedback.c.comment)
             .join(chats, chats.c.request_id == feedback.c.request_id)
-            .where(feedback.c.rating == "down", chats.c.decision == "suggest")
+            .where(feedback.c.rating == "down", chats.c.decision.in_(("suggest", "escalate")))
         )
-        return set(self._read(lambda conn: conn.scalars(query).all()))
+        return {str(r): c for r, c in self._read(lambda conn: conn.execute(query).all())}
 
     def store_vectors(self, model: str, vectors: dict[str, bytes]) -> None:
         """Keep embeddings computed later for logged questions (rows of questions since deleted are skipped)."""

@@ -98,6 +98,10 @@ def test_the_list_narrows_to_questions_with_some_words_or_to_what_the_visitor_go
     assert {g.representative: g.turned_down for g in unanswered.page(days=0).groups if g.turned_down} == {
         "ＰＤＦの請求書が欲しい": 1
     }  # the page kept before is not shown again: the turned down ones are what it depends on too
+    parking = next(g for g in everything.groups if g.representative == "駐車場は何台")
+    assert chatlog.record_feedback(parking.request_ids[0], "down", "台数だけ知りたかった")  # sent to a person: 👎
+    rated = next(g for g in unanswered.page(days=0).groups if g.representative == "駐車場は何台")
+    assert (rated.turned_down, rated.down, rated.comments) == (0, 1, ("台数だけ知りたかった",))
     canteen = unanswered.page(days=0, containing="社員食堂")
     assert [g.count for g in canteen.groups] == [2] and canteen.total_questions == 2
     assert (

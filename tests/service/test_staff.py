@@ -325,7 +325,8 @@ def test_a_question_with_masked_personal_data_is_not_added_as_an_alternate(logge
 
 def test_the_log_offers_no_masked_wording_as_an_alternate_and_says_why(logged_in_client: TestClient) -> None:
     client = logged_in_client
-    client.post("/api/chat", json={"message": "社員食堂について 090-1111-2222 に連絡ください"})
+    asked = "社員食堂の営業時間と場所とメニューと料金について教えてください"  # long: one group for the fake encoder
+    client.post("/api/chat", json={"message": f"{asked} 090-1111-2222"})
 
     def listed(count: int) -> str:  # once the questions are grouped (encoded in the background)
         shown = ""
@@ -333,7 +334,7 @@ def test_the_log_offers_no_masked_wording_as_an_alternate_and_says_why(logged_in
         def grouped() -> bool:
             nonlocal shown
             shown = client.get("/admin/log", params={"days": 7, "q": "社員食堂"}).text
-            return f"社員食堂」を含む答えられなかった質問 {count}件" in shown
+            return f"社員食堂」を含む答えられなかった質問 {count}件（1グループ）" in shown
 
         wait_until(grouped, what=f"{count} questions grouped")
         return shown
@@ -341,10 +342,13 @@ def test_the_log_offers_no_masked_wording_as_an_alternate_and_says_why(logged_in
     alone = listed(1)
     assert 'name="text"' not in alone and 'name="entry_id"' not in alone  # nothing to choose that would be refused
     assert "伏せた個人情報を含む質問は、そのままでは言い換えにできません。" in alone and "対応不要にする" in alone
-    client.post("/api/chat", json={"message": "社員食堂について連絡ください"})  # the same group, nothing masked
-    both = listed(2)
-    assert 'name="text" value="社員食堂について連絡ください"' in both and 'class="wording"' not in both
-    assert 'value="社員食堂について [電話番号] に連絡ください"' not in both
+    client.post("/api/chat", json={"message": f"{asked} 090-3333-4444"})  # the wording asked most: shown first
+    client.post("/api/chat", json={"message": asked})  # the same group, nothing masked
+    both = listed(3)
+    assert f'id="q1" title="{asked} [電話番号]"' in both
+    assert f'name="text" value="{asked}"' in both and 'class="wording"' not in both  # the one that can be added
+    assert f'<p class="hint">追加する言い方: 「{asked}」</p>' in both  # said: it is not the one shown first
+    assert f'value="{asked} [電話番号]"' not in both
     client.post("/api/chat", json={"message": "090-1111-2222 ですがクレジットカードは使えますか"})  # answered
     answers = client.get("/admin/answers", params={"days": 7, "below": 100}).text
     row = re.search(r'<tr><td data-label="質問"><span[^>]*>\[電話番号\].*?</tr>', answers, re.S)
@@ -1276,7 +1280,9 @@ def test_settling_after_a_publish_never_fails_the_publish(
     assert "could not be settled" in caplog.text
 
 
-def test_the_log_page_counts_the_visitors_who_turned_the_suggestions_down(logged_in_client: TestClient) -> None:
+def test_the_log_page_counts_the_visitors_who_turned_the_suggestions_down_or_rated_an_escalation_down(
+    logged_in_client: TestClient,
+) -> None:
     from faq_bot.storage.chatlog import ChatRecord
 
     client = logged_in_client
@@ -1296,6 +1302,15 @@ def test_the_log_page_counts_the_visitors_who_turned_the_suggestions_down(logged
     after = client.get("/admin/log", params={"days": 0}).text
     assert "どれにも当てはまらない 1</small>" in after
     assert [(g["count"], g["suggested"], g["turned_down"]) for g in unanswered()] == [(2, 2, 1)]
+    # A 👎 on an escalation, with a comment: staff see both where they look for what to add.
+    chatlog.write([ChatRecord("e1", "駐車場は何台ありますか", "escalate", None, 0.1, "v1")])
+    wait_until(lambda: len(unanswered()) == 2, what="the escalated question grouped")
+    client.post("/api/feedback", json={"request_id": "e1", "rating": "down", "comment": "<b>台数</b>だけ知りたい"})
+    written_log(client)
+    parking = client.get("/admin/log", params={"days": 0, "q": "駐車場"}).text
+    assert "担当者への案内に👎 1</small>" in parking
+    assert '<p class="comment"><small>訪問者のコメント:</small> &lt;b&gt;台数&lt;/b&gt;だけ知りたい</p>' in parking
+    assert next(g for g in unanswered() if g["down"])["comments"] == ["<b>台数</b>だけ知りたい"]
 
 
 def test_each_page_of_the_question_log_has_the_logs_menu_with_itself_current(logged_in_client: TestClient) -> None:

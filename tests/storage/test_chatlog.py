@@ -284,11 +284,11 @@ def test_unsettled_questions_come_with_their_stored_embedding_of_the_asked_model
     log.record_click("b", "2")
     log.dismiss(["a"], "dismissed")
     assert log.settled() == ({"b"}, {"a"})
-    assert log.rated_down() == set()
+    assert log.rated_down() == {}
     log.record_feedback("b", "down", None)  # もしかして: 「どれにも当てはまらない」
-    log.record_feedback("a", "down", None)  # a 👎 on an escalation, not on candidates
+    log.record_feedback("a", "down", "電話で聞きたい")  # a 👎 on an escalation, with what the visitor wrote
     log.record_feedback("c", "up", None)
-    assert log.rated_down() == {"b"}
+    assert log.rated_down() == {"b": None, "a": "電話で聞きたい"}
 
 
 def test_an_undo_puts_back_what_staff_dismissed_but_not_what_an_alternate_answered(database: Database) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import itertools
 import os
 import re
@@ -55,6 +56,14 @@ def csrf_of(html: str) -> str:
     m = _CSRF.search(html)
     assert m, "no CSRF token on the page"
     return m.group(1)
+
+
+def form_fields(page: str, action: str) -> dict[str, str]:
+    """The named values of the form a page sends to ``action`` (its text boxes and hidden fields), as a browser
+    sends them (unescaped)."""
+    form = re.search(rf'<form method="post" action="{re.escape(action)}".*?</form>', page, re.S)
+    assert form, action
+    return {k: html.unescape(v) for k, v in re.findall(r'name="(\w+)"[^>]*? value="([^"]*)"', form.group(0))}
 
 
 @contextmanager

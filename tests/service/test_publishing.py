@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from faq_bot.config import Settings
-from tests.conftest import ADMIN_AUTH, ADMIN_TOKEN, SMALL_FAQ, app_client, csrf_of
+from tests.conftest import ADMIN_AUTH, ADMIN_TOKEN, SMALL_FAQ, app_client, csrf_of, form_fields
 from tests.waiting import wait_until
 
 NEW_FAQ = SMALL_FAQ + "7\t会員\t退会できますか\t退会はお問い合わせください。\t\n"
@@ -386,12 +386,15 @@ def test_an_entry_edit_published_ends_on_its_page_with_the_undo_of_that_change(a
     rollback = admin_client.get(html.unescape(undo.group(1))).text
     assert "見積書が欲しい" in rollback  # its preview: the alternate goes again
     assert '<a href="/admin/entries/3">戻さずにFAQ 3 の編集へ</a>' in rollback  # not made: back to the entry
+    assert '<h2 id="rollback-h">公開の取り消し: バージョン' in rollback and 'aria-current="page">FAQの編集' in rollback
     assert before != admin_client.get("/readyz").json()["faq_version"] and "のあとにも公開があり" not in rollback
     # A colleague publishes after it: the undo would take that away too, and says so.
     theirs = NEW_FAQ.replace("見積を作りたい|quotation", "見積を作りたい|quotation|見積書が欲しい")
     assert upload(admin_client, theirs.encode()).json()["published"]
     later = admin_client.get(html.unescape(undo.group(1))).text
     assert "のあとにも公開があり" in later and "そのあとの変更もすべて取り消されます" in later
+    undone = admin_client.post("/admin/ui/rollback", data=form_fields(later, "/admin/ui/rollback")).text
+    assert "に戻しました</h2>" in undone and '<a href="/admin/entries/3">FAQ 3 の編集へ</a>' in undone  # made: back
 
 
 def test_an_entry_edit_whose_preview_went_stale_comes_back_in_its_form_not_lost(admin_client: TestClient) -> None:

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from faq_bot.config import Settings
 from faq_bot.retrieval.confidence import ConfidenceModel
-from tests.conftest import ADMIN_AUTH, ADMIN_TOKEN, SMALL_FAQ, app_client, csrf_of, written_log
+from tests.conftest import ADMIN_AUTH, ADMIN_TOKEN, SMALL_FAQ, app_client, csrf_of, form_fields, written_log
 from tests.waiting import wait_until
 
 QUERIES = "query\tgold\n請求書はいつ発行されますか\t1\nクレジットカードは使えますか\t4\n全然関係ない話題\t\n"
@@ -482,10 +482,11 @@ def test_actions_on_the_log_come_back_to_the_same_page_and_failures_read_as_fail
     again = client.post("/admin/ui/undismiss", data={**form, "undo": undo.group(1)})  # used up
     assert "元に戻せる操作がありません。" in again.text
     # 取り消す, done: the alternate goes, and the question it answered comes back on the list (it is not answered).
-    rolled = client.post("/admin/ui/rollback", data=_fields_of(rollback, "/admin/ui/rollback")).text
+    rolled = client.post("/admin/ui/rollback", data=form_fields(rollback, "/admin/ui/rollback")).text
     said = "公開で回答されるようになっていた質問1件は、このバージョンでは回答されない（または以前の回答に戻る）ため、"
     assert "に戻しました</h2>" in rolled and said + "質問ログの一覧に戻しました。" in rolled
-    assert '<a href="/admin/log">質問ログを開く</a>' in rolled  # the lists changed: a way to them
+    assert '<a href="/admin/log?days=7&amp;page=2">質問ログを開く</a>' in rolled  # the lists changed: back to them
+    assert "公開の取り消し: バージョン" in rollback and 'aria-current="page">質問ログ' in rolled  # the log's undo
     assert written_log(client).count("dismissals") == 0 and "社員食堂はありますか" in client.get("/admin/log").text
     # Rolled forward again, to the version with the alternate: the question it answers leaves the list again.
     left = re.search(
@@ -494,7 +495,7 @@ def test_actions_on_the_log_come_back_to_the_same_page_and_failures_read_as_fail
     assert left  # (newer than the live one: gone to, not back to)
     preview = client.get(left.group(1)).text
     assert "に切り替える</h2>" in preview and "公開中のものより新しいバージョンです。切り替えると、" in preview
-    forward = client.post("/admin/ui/rollback", data=_fields_of(preview, "/admin/ui/rollback"))
+    forward = client.post("/admin/ui/rollback", data=form_fields(preview, "/admin/ui/rollback"))
     assert "に切り替えました</h2>" in forward.text
     said = "以前にバージョンを戻したときに質問ログの一覧に戻した質問1件は、このバージョンで回答されるため、"
     assert said + "一覧から外しました。" in forward.text
@@ -1054,13 +1055,6 @@ def test_an_answer_to_check_shows_its_answer_its_categories_and_says_when_it_is_
     assert "回答は正しい（確認済みにする）" in too_long and "対応不要にする" in too_long  # it can still leave the list
 
 
-def _fields_of(page: str, action: str) -> dict[str, str]:
-    """The named values of the form a page sends to ``action`` (its text boxes and hidden fields)."""
-    form = re.search(rf'<form method="post" action="{re.escape(action)}".*?</form>', page, re.S)
-    assert form, action
-    return dict(re.findall(r'name="(\w+)"[^>]*? value="([^"]*)"', form.group(0)))
-
-
 def _new_entry_from(client: TestClient, row: dict[str, str]) -> tuple[str, str]:
     """Send a log row's 「新しいFAQとして作る」: the key its form's address names, and the form."""
     made = client.post("/admin/ui/log/new-entry", data=row, follow_redirects=False)
@@ -1087,11 +1081,11 @@ def test_a_new_entry_made_from_an_unanswered_question_answers_it_and_takes_it_of
     # Opened again (a reload, a login after the session ended): the same form.
     again = client.get(f"/admin/ui/new-entry?log={key}", follow_redirects=False)
     assert again.headers["location"] == f"/admin/new-entry?log={key}"
-    fields = _fields_of(form, f"/admin/ui/new-entry?log={key}")
+    fields = form_fields(form, f"/admin/ui/new-entry?log={key}")
     answer = {"category": "施設", "answer": "社員食堂はございません。", "alternates": ""}
     preview = client.post(f"/admin/ui/new-entry?log={key}", data={**fields, **answer}).text
     assert "FAQ 7 の追加の確認" in preview and f'data-draft="new:log:{key}"' in preview
-    publish = _fields_of(preview, "/admin/ui/publish")
+    publish = form_fields(preview, "/admin/ui/publish")
     assert (publish["dismiss"], publish["dismiss_entry"], publish["edited"], publish["log"]) == (rid, "7", "7", key)
     done = client.post("/admin/ui/publish", data={**publish, "back": "/admin/log?days=7&page=1"}).text
     assert '<h2 id="notice-h">FAQ 7 を追加しました</h2>' in done
@@ -1139,7 +1133,7 @@ def _a_group_made_into_a_new_entry(
     listed = client.get("/admin/log", params={"days": 7}).text
     row = {"csrf": csrf_of(listed), "ids": rid, "text": logged or asked, "days": "7", "page": "1"}
     key, form = _new_entry_from(client, row)
-    return rid, key, _fields_of(form, f"/admin/ui/new-entry?log={key}")
+    return rid, key, form_fields(form, f"/admin/ui/new-entry?log={key}")
 
 
 def test_a_new_entry_whose_id_someone_took_meanwhile_comes_back_with_the_next_id_and_its_logged_question(
@@ -1149,11 +1143,11 @@ def test_a_new_entry_whose_id_someone_took_meanwhile_comes_back_with_the_next_id
     rid, key, fields = _a_group_made_into_a_new_entry(client, "社員食堂はありますか")
     assert fields["entry_id"] == "7"
     preview = client.post(f"/admin/ui/new-entry?log={key}", data={**fields, "answer": "ございません。"}).text
-    publish = _fields_of(preview, "/admin/ui/publish")
+    publish = form_fields(preview, "/admin/ui/publish")
     # Someone else publishes a new entry 7 first (the same next free id).
     _, other_key, other = _a_group_made_into_a_new_entry(client, "駐車場はありますか")
     theirs = client.post(f"/admin/ui/new-entry?log={other_key}", data={**other, "answer": "ございます。"}).text
-    client.post("/admin/ui/publish", data=_fields_of(theirs, "/admin/ui/publish"))
+    client.post("/admin/ui/publish", data=form_fields(theirs, "/admin/ui/publish"))
     assert client.get("/api/faqs/7").json()["question"] == "駐車場はありますか"
     again = client.post("/admin/ui/publish", data=publish).text
     # Never entry 7's editor (that would overwrite the other FAQ): the new-entry form, id 8, the log kept.
@@ -1161,8 +1155,8 @@ def test_a_new_entry_whose_id_someone_took_meanwhile_comes_back_with_the_next_id
     assert 'name="entry_id" type="text" value="8"' in again and f'action="/admin/ui/new-entry?log={key}"' in again
     assert f'data-draft="new:log:{key}"' in again and 'aria-current="page">質問ログ' in again
     assert client.get("/api/faqs/7").json()["question"] == "駐車場はありますか"  # theirs, untouched
-    fields = {**_fields_of(again, f"/admin/ui/new-entry?log={key}"), "answer": "ございません。"}
-    done = client.post("/admin/ui/publish", data=_fields_of(
+    fields = {**form_fields(again, f"/admin/ui/new-entry?log={key}"), "answer": "ございません。"}
+    done = client.post("/admin/ui/publish", data=form_fields(
         client.post(f"/admin/ui/new-entry?log={key}", data=fields).text, "/admin/ui/publish"
     )).text  # fmt: skip
     assert "1件の質問にFAQ 8 で回答するようになり、未回答の一覧から外しました。" in done
@@ -1187,7 +1181,7 @@ def test_a_new_entry_never_carries_the_logs_placeholder_for_personal_data_into_t
     assert "伏せた個人情報" not in preview and 'name="staged"' in preview
     assert client.get("/admin/faq.tsv").text == before
     # The questions to settle and their list are the ones kept with the key, whatever the form says.
-    sent = {**_fields_of(preview, "/admin/ui/publish"), "dismiss": "someone-else", "back": "/admin/login"}
+    sent = {**form_fields(preview, "/admin/ui/publish"), "dismiss": "someone-else", "back": "/admin/login"}
     done = client.post("/admin/ui/publish", data=sent).text
     assert 'href="/admin/log?days=7&amp;page=1">質問ログに戻る' in done
     assert "1件の質問にFAQ 7 で回答するようになり" in done and rid

@@ -502,12 +502,18 @@ async def rollback_preview(
             return _home_view(request, publisher, message=f"このバージョンにできません: {exc}", warn=True)
         way_back, way_back_label = _way_back(back, publisher.engine.current.entry)
         context = {"version": version, "preview": preview, "changes": preview.changes, "faq_version": live,
-                   "way_back": way_back, "way_back_label": way_back_label}  # fmt: skip
+                   "way_back": way_back, "way_back_label": way_back_label, "undo": bool(after)}  # fmt: skip
         if later:  # an undo, with publishes after the one it undoes: they go too
             context |= {"message": LATER_UNDONE.format(after=after, live=live), "warn": True}
         return View("rollback.html", context)
 
-    return await with_progress(request, auth, "publish", "戻したときの変更を確認しています", work)
+    return await with_progress(request, auth, _section(back), "戻したときの変更を確認しています", work)
+
+
+def _section(back: str) -> str:
+    """The menu item marked on a rollback's pages: where its undo was offered (the log, the entries), else 公開."""
+    path = urlsplit(back).path
+    return "log" if log_list(back) else "entries" if path.startswith("/admin/entries") else "publish"
 
 
 @editor_pages.post("/ui/rollback", response_class=HTMLResponse, response_model=None)
@@ -519,9 +525,11 @@ async def ui_rollback(
     build_id: Annotated[str, Form()],
     csrf: Annotated[str, Form()] = "",
     base: Annotated[str, Form(max_length=64)] = "",
+    back: Annotated[str, Form(max_length=2_000)] = "",
 ) -> Response:
     """Serve a kept version again, with progress (``base``: the version the preview compared against); the logged
-    questions an alternate published since answered, and no longer does, go back on their list."""
+    questions an alternate published since answered, and no longer does, go back on their list. ``back``: the page
+    an undo was offered for, where the result leads (``_way_back``)."""
     auth.check_csrf(request, csrf)
     target = await _check_kept(publisher, build_id)
     live = publisher.engine.current
@@ -544,11 +552,20 @@ async def ui_rollback(
             publisher.engine, chatlog, version.faq_version, version.built_seconds, publisher.recent
         )
         logged = "ただし" + LOG_NOT_RECHECKED if rechecked is None else rechecked_message(rechecked)
+        way_back, way_back_label = _way_back(back, publisher.engine.current.entry)  # (an entry undone: the list)
+        if back.startswith("/admin/entries/") and way_back == "/admin":
+            way_back, way_back_label = "/admin/entries", "FAQの一覧へ"
         if rechecked is not None and logged:  # questions went back on their list or off it: a link to the log
+            to_log = way_back if log_list(way_back) else UNANSWERED.path
             return View("notice.html", {
-                "heading": done, "message": logged, "back": UNANSWERED.path, "back_label": "質問ログを開く",
+                "heading": done, "message": logged, "back": to_log, "back_label": "質問ログを開く",
                 "more": "/admin", "more_label": "FAQの公開に戻る",
+            })  # fmt: skip
+        if way_back != "/admin":  # an undo: back to where it was offered
+            return View("notice.html", {
+                "heading": done, "message": logged or "FAQは取り消した公開の前の内容に戻りました。",
+                "back": way_back, "back_label": way_back_label, "more": "/admin", "more_label": "FAQの公開に戻る",
             })  # fmt: skip
         return _home_view(request, publisher, message=f"{done}。{logged}")
 
-    return await with_progress(request, auth, "publish", "バージョンを切り替えています", work)
+    return await with_progress(request, auth, _section(back), "バージョンを切り替えています", work)

@@ -610,18 +610,25 @@ def test_the_usage_of_each_entry_has_a_page_of_its_own_linked_from_the_log(logge
     assert 'href="/admin/usage"' in log and "<th>回答した回数</th>" not in log  # not drawn with every page of groups
     assert '<option value="4">4: クレジットカードは使えますか</option>' in log  # the entry picker's choices
     page = client.get("/admin/usage").text
-    row = re.search(r"<tr><td>4</td><td>クレジットカードは使えますか</td>(.*?)</tr>", page)
+    row = re.search(
+        r'<tr><td class="id" data-label="FAQ">4</td><td class="question">クレジットカードは使えますか</td>(.*?)</tr>',
+        page,
+    )
     # the comment with the question it was about
     assert row and row.group(1) == (
-        "<td>1</td><td>0</td><td>0</td><td>1</td>"
-        '<td><p class="comment">JCB以外は？<br><small>質問:「クレジットカードは使えますか」</small></p></td>'
+        '<td class="n" data-label="回答">1</td><td class="n" data-label="候補から">0</td>'
+        '<td class="n" data-label="👍">0</td><td class="n" data-label="👎">1</td>'
+        '<td class="comments"><p class="comment">JCB以外は？<br>'
+        "<small>質問:「クレジットカードは使えますか」</small></p></td>"
     )
     assert "一度も使われていないFAQは5件です" in page and page.count('<tr class="unused">') == 5
     assert 'aria-current="page">質問ログ' in page  # the page belongs to the log's tab
     by_down = client.get("/admin/usage", params={"sort": "down"}).text
-    ids = re.findall(r"<tr(?: class=\"unused\")?><td>(\w+)</td>", by_down)
+    ids = re.findall(r'<tr(?: class="unused")?><td class="id" data-label="FAQ">(\w+)</td>', by_down)
     assert ids[0] == "4" and ids[1:] == ["1", "2", "3", "5", "6"]  # most 👎 first, ties in the FAQ's order
     assert '<th aria-sort="descending">👎 ▼</th>' in by_down and 'href="/admin/usage?sort=answered"' in by_down
+    # the orders as links too (a phone shows the table as cards, without its heading row)
+    assert '<strong aria-current="true">👎</strong>' in by_down and '<a href="/admin/usage?sort=up">👍</a>' in by_down
     unknown = client.get("/admin/usage", params={"sort": "x"})  # a hand-edited address: the FAQ's own order
     assert unknown.status_code == 200 and '<th aria-sort="other">id（FAQの順）</th>' in unknown.text
 

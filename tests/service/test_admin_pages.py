@@ -21,6 +21,7 @@ from faq_bot.service.app import create_app
 from tests.conftest import ADMIN_AUTH, ADMIN_TOKEN, SMALL_FAQ, write
 from tests.fakes import FakeEmbedder
 from tests.servers import uvicorn_thread
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.browser]
 SCREENSHOTS = os.environ.get("FAQ_BOT_UPDATE_SCREENSHOT")
@@ -271,6 +272,38 @@ def test_a_new_entry_made_from_the_log_keeps_its_draft_through_an_ended_session_
     assert httpx.post(site + "/api/chat", json={"message": asked}).json()["entry"]["id"] == "7"
     admin.get_by_role("link", name="質問ログに戻る").click()  # type: ignore[attr-defined]
     assert admin.locator("table.groups tbody tr").filter(has_text=asked).count() == 0  # type: ignore[attr-defined]
+
+
+def test_a_new_entry_adds_the_groups_other_wordings_to_its_alternates_with_a_button_each(
+    admin: object, site: str, admin_app: FastAPI
+) -> None:
+    asked = "社員食堂の営業時間と場所とメニューと料金について教えてください"  # one group for the fake encoder
+    for message in (asked, asked, f"{asked}。", f"{asked} 090-1111-2222"):
+        httpx.post(site + "/api/chat", json={"message": message})
+    assert admin_app.state.log_writer.flush(timeout=30)
+
+    def grouped() -> bool:  # (encoded in the background)
+        admin.goto(site + "/admin/log?days=7")  # type: ignore[attr-defined]
+        return "答えられなかった質問 4件（1グループ）" in admin.content()  # type: ignore[attr-defined]
+
+    wait_until(grouped, what="the four questions grouped")
+    admin.get_by_role("button", name="新しいFAQとして作る").click()  # type: ignore[attr-defined]
+    admin.get_by_role("heading", name="新しいFAQの追加").wait_for()  # type: ignore[attr-defined]
+    admin.get_by_text("同じグループのほかの聞き方").click()  # type: ignore[attr-defined]
+    masked = admin.locator("details.other-wordings li").filter(has_text="[電話番号]")  # type: ignore[attr-defined]
+    expect(masked).to_contain_text("伏せた個人情報を含むため")
+    assert masked.get_by_role("button").count() == 0  # nothing to add that a preview would refuse
+    add = admin.get_by_role("button", name=f"「{asked}。」を言い換えに加える")  # type: ignore[attr-defined]
+    add.click()
+    alternates = admin.get_by_label("言い換え（1行に1つ）")  # type: ignore[attr-defined]
+    expect(alternates).to_have_value(f"{asked}。")
+    expect(add).to_be_disabled()
+    expect(add).to_have_text("言い換えにあります")
+    alternates.fill("")  # taken out by hand: it can be added again
+    expect(add).to_be_enabled()
+    alternates.fill("ほかの言い換え\n")
+    add.click()
+    expect(alternates).to_have_value(f"ほかの言い換え\n{asked}。")  # a line of its own, after what was there
 
 
 def test_a_draft_is_not_put_back_unasked_over_an_entry_someone_else_published_since(admin: object, site: str) -> None:

@@ -20,7 +20,8 @@
  * Result tables (table[data-sortable], the batch test's 結果一覧): a press on a column's heading sorts by it.
  *
  * The question log (input[data-entry-pick]): the hint under 「追加先のFAQ番号」 says which entry the number
- * typed is, by its question, worded as the server words the entry it pre-selects.
+ * typed is, by its question, worded as the server words the entry it pre-selects. A new entry made from a group
+ * adds the group's other wordings to its alternates with a button each (li[data-wording]).
  */
 (function () {
   "use strict";
@@ -366,7 +367,46 @@
     });
   }
 
+  // A new entry made from a question group (details.other-wordings): each of the group's other wordings that can
+  // be an alternate (li[data-wording]) gets a button that adds it to the alternates box as a line of its own
+  // (an input event: the draft keeps it, and a preview's 公開 is held back until previewed again).
+  function addWordings() {
+    var box = document.getElementById("alternates");
+    var items = document.querySelectorAll("details.other-wordings li[data-wording]");
+    if (!box || !items.length) return;
+    function lines() {
+      return box.value.split("\n").map(function (l) {
+        return l.trim();
+      });
+    }
+    Array.prototype.forEach.call(items, function (item) {
+      var wording = item.getAttribute("data-wording");
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "link-like add-wording";
+      button.setAttribute("aria-label", "「" + wording + "」を言い換えに加える");
+      function settle() {
+        var there = lines().indexOf(wording.trim()) >= 0;
+        button.disabled = there;
+        button.textContent = there ? "言い換えにあります" : "言い換えに加える";
+      }
+      button.addEventListener("click", function () {
+        if (lines().indexOf(wording.trim()) < 0) {
+          var text = box.value.replace(/\s+$/, "");
+          box.value = text ? text + "\n" + wording : wording;
+          box.dispatchEvent(new Event("input", { bubbles: true }));
+        }
+        settle();
+      });
+      box.addEventListener("input", settle);
+      settle();
+      item.appendChild(document.createTextNode(" "));
+      item.appendChild(button);
+    });
+  }
+
   keepDrafts();
   nameEntries();
   sortTables();
+  addWordings();
 })();

@@ -474,7 +474,8 @@ def test_actions_on_the_log_come_back_to_the_same_page_and_failures_read_as_fail
     gone = client.post("/admin/ui/dismiss", data={**form, "ids": other}, follow_redirects=False)
     assert gone.status_code == 303 and gone.headers["location"].startswith("/admin/log?days=7&page=2&dismissed=1&undo=")
     after = client.get(gone.headers["location"]).text
-    assert "1件の質問を対応不要にしました。" in after and "駐車場は何台ありますか" not in after
+    assert "「駐車場は何台ありますか」: 1件の質問を対応不要にしました。" in after
+    assert 'title="駐車場は何台ありますか"' not in after
     undo = re.search(r'name="undo" value="([0-9a-f]{32})"', after)
     assert undo and "元に戻す" in after
     back = client.post("/admin/ui/undismiss", data={**form, "undo": undo.group(1)})
@@ -829,10 +830,16 @@ def test_undoing_a_dismissal_leads_back_to_the_page_it_was_made_on_even_when_tha
     form = {"csrf": csrf_of(second), "ids": ids.group(1), "days": "7", "page": "2"}
     gone = client.post("/admin/ui/dismiss", data=form, follow_redirects=False)
     after = client.get(gone.headers["location"]).text  # page 2 is empty now: the last page, 1, is shown
-    assert "1件の質問を対応不要にしました。" in after and "駐車場は何台ありますか" not in after
+    assert "「駐車場は何台ありますか」: 1件の質問を対応不要にしました。" in after  # the message names it
+    assert 'title="駐車場は何台ありますか"' not in after  # the list no longer has it
     back = _undo_on(client, after)
     assert back.headers["location"] == "/admin/log?days=7&page=2&restored=1"
     assert "駐車場は何台ありますか" in client.get(back.headers["location"]).text
+    first = client.get("/admin/log", params={"days": 7, "page": 1}).text
+    ids = re.search(r'name="ids" value="([^"]+)"', first)
+    assert ids and "社員食堂はありますか" in first
+    group = client.post("/admin/ui/dismiss", data={**form, "ids": ids.group(1), "page": "1"}).text
+    assert "「社員食堂はありますか」など: 2件の質問を対応不要にしました。" in group  # a group of two: named by one
 
 
 @pytest.mark.parametrize(
@@ -904,7 +911,7 @@ def test_an_answer_confirmed_as_right_leaves_the_list_and_its_undo_comes_back_to
     gone = client.post("/admin/ui/dismiss", data={**form, "reason": "confirmed"}, follow_redirects=False)
     assert gone.headers["location"].startswith("/admin/answers?days=7&below=100&page=1&confirmed=1&undo=")
     after = client.get(gone.headers["location"]).text
-    assert "回答が正しいことを確認し、一覧から外しました（質問 1回分）。" in after
+    assert "「クレジットカードは使えますか」: 回答が正しいことを確認し、一覧から外しました（質問 1回分）。" in after
     assert '<p class="empty">この期間に確かめたい回答はありません（' in after
     assert [q.query for q in written_log(client).confirmed_answers()] == ["クレジットカードは使えますか"]
     back = _undo_on(client, after)
@@ -917,7 +924,10 @@ def test_an_answer_taken_off_as_nothing_for_the_faq_is_no_confirmed_answer(logge
     client = logged_in_client
     gone = client.post("/admin/ui/dismiss", data=_an_answer_listed(client), follow_redirects=False)
     assert gone.headers["location"].startswith("/admin/answers?days=7&below=100&page=1&dismissed=1&undo=")
-    assert "対応不要として一覧から外しました（質問 1回分）。" in client.get(gone.headers["location"]).text
+    assert (
+        "「クレジットカードは使えますか」: 対応不要として一覧から外しました（質問 1回分）。"
+        in client.get(gone.headers["location"]).text
+    )
     assert written_log(client).confirmed_answers() == []
 
 

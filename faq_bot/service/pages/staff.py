@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from faq_bot.content.faq import FaqEntry, dump, entry_problems
-from faq_bot.errors import FaqBotError, FaqFormatError, NotFoundError
+from faq_bot.errors import FaqBotError, FaqFormatError, LogUnavailableError, NotFoundError
 from faq_bot.progress import Progress, Step
 from faq_bot.publishing.publisher import Publisher, alternate_source
 from faq_bot.quality import report as batch_report
@@ -42,6 +42,7 @@ from faq_bot.storage.chatlog import (
     confirmed_questions,
 )
 from faq_bot.storage.masking import masked_parts
+from faq_bot.storage.staging import Staging
 from faq_bot.text.analyzer import TextAnalyzer
 
 staff_pages = APIRouter(prefix="/admin", include_in_schema=False, route_class=AdminPageRoute)
@@ -166,6 +167,7 @@ async def log_page(
     publisher: PublisherDep,
     chatlog: ChatLogDep,
     unanswered: UnansweredDep,
+    staging: StagingDep,
     days: Annotated[int, Query(ge=0, le=3650)] = 30,
     page: str = "1",  # as typed into the address: read by ``page_number``, never refused
     dismissed: Annotated[int | None, Query(ge=0)] = None,
@@ -179,7 +181,7 @@ async def log_page(
     message = action_message(
         dismissed,
         restored,
-        "{}件の質問を対応不要にしました。" + LATER_RESTORE,
+        await acted_on(staging, chatlog, undo) + "{}件の質問を対応不要にしました。" + LATER_RESTORE,
         "{}件の質問を未回答の一覧に戻しました。",
     )
     return await render_log(
@@ -217,6 +219,7 @@ async def answers_page(
     auth: AuthDep,
     publisher: PublisherDep,
     chatlog: ChatLogDep,
+    staging: StagingDep,
     days: Annotated[int, Query(ge=0, le=3650)] = 30,
     below: Annotated[int, Query(ge=1, le=100)] = round(REVIEW_BELOW * 100),
     page: str = "1",
@@ -228,14 +231,35 @@ async def answers_page(
     """Answers to check: answered questions with a probability under ``below`` % or a 👎
     (``faq_bot.quality.doubtful``); ``dismissed`` / ``confirmed``: how many the last action took off the list as
     対応不要 / 確認済み."""
+    named = await acted_on(staging, chatlog, undo) if confirmed or dismissed else ""
     if confirmed is not None:
-        message = action_message(confirmed, None, CONFIRMED_MESSAGE, "")
+        message = action_message(confirmed, None, named + CONFIRMED_MESSAGE, "")
     else:
-        message = action_message(dismissed, restored, DISMISSED_MESSAGE, "一覧に戻しました（質問 {}回分）。")
+        message = action_message(dismissed, restored, named + DISMISSED_MESSAGE, "一覧に戻しました（質問 {}回分）。")
     return await render_answers(
         request, auth, publisher, chatlog, message, days=days, below=below, page=page_number(page),
         undo=undo if dismissed or confirmed else None,
     )  # fmt: skip
+
+
+async def acted_on(staging: Staging, chatlog: ChatLog, undo: str | None) -> str:
+    """The words a list's message after an action starts with: 「the question」 it took off the list (the first of
+    those its undo keeps; 「…」など for several), so that staff see which row went; "" when that cannot be read."""
+    if undo is None:
+        return ""
+    try:
+        ids = (await in_background(staging.get, undo, **_UNDO)).decode("utf-8").rpartition(":")[2].split(",")
+        text = await in_background(chatlog.message_of, ids[0]) if ids[0] else None
+    except (NotFoundError, LogUnavailableError):
+        return ""
+    if not text:
+        return ""
+    shown = text if len(text) <= ACTED_ON_CHARS else text[:ACTED_ON_CHARS] + "…"
+    return f"「{shown}」{'など' if len(ids) > 1 else ''}: "
+
+
+#: How much of a question an action's message quotes.
+ACTED_ON_CHARS = 40
 
 
 #: What the answers to check say after a row was taken off as 確認済み, or as 対応不要.

@@ -27,7 +27,7 @@ import logging
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
@@ -207,6 +207,9 @@ def page_after_login(wanted: str | None) -> str:
     if not wanted or not wanted.startswith(HOME) or wanted.startswith("/admin/login"):
         return HOME
     if wanted[len(HOME) : len(HOME) + 1] not in ("", "/", "?") or any(c in wanted for c in "\\\r\n\t"):
+        return HOME
+    path = urlsplit(wanted).path
+    if "//" in path or any(part in (".", "..") for part in unquote(path).split("/")):  # (a browser resolves them)
         return HOME
     return wanted
 

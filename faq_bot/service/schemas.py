@@ -562,6 +562,13 @@ class DoubtfulAnswerOut(BaseModel):
     request_ids: list[str] = Field(description="この質問の記録（確認済みとして一覧から外すとき）")
 
 
+class EntryCommentOut(BaseModel):
+    """A visitor's comment on a reply with the entry, and the question it was the reply to."""
+
+    question: str = Field(description="訪問者の質問")
+    comment: str = Field(description="訪問者のコメント")
+
+
 class EntryStatsOut(BaseModel):
     """Use and ratings of one entry."""
 
@@ -571,7 +578,7 @@ class EntryStatsOut(BaseModel):
     clicked: int
     up: int
     down: int
-    comments: list[str]
+    comments: list[EntryCommentOut]
 
 
 class DismissRequest(BaseModel):

@@ -186,7 +186,8 @@ def test_login_goes_on_to_the_page_asked_for_and_never_to_another_site(client: T
     assert 'name="next" value="/admin/log?page=2"' in form and "このページを開くにはログインしてください" in form
     done = client.post("/admin/login", data={"token": TOKEN, "next": "/admin/log?page=2"})
     assert done.status_code == 200 and str(done.url).endswith("/admin/log?page=2")
-    for elsewhere in ("https://evil.example/admin", "//evil.example/admin", "/administrator", "/admin\\@evil"):
+    for elsewhere in ("https://evil.example/admin", "//evil.example/admin", "/administrator", "/admin\\@evil",
+                      "/admin/..//evil.example", "/admin/%2e%2e/x", "/admin//evil.example"):  # fmt: skip
         res = client.post("/admin/login", data={"token": TOKEN, "next": elsewhere}, follow_redirects=False)
         check = client.get(res.headers["location"], follow_redirects=False)
         assert check.headers["location"] == "/admin", elsewhere

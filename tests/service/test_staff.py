@@ -105,11 +105,15 @@ def test_a_batch_reads_an_excel_sheet_and_proposes_nothing_without_unanswerable_
 
 def test_log_endpoints_group_unanswered_count_entries_and_export(admin_client: TestClient) -> None:
     for text in ["社員食堂はありますか", "社員食堂はありますか？", "請求書をダウンロードできますか"]:
-        admin_client.post("/api/chat", json={"message": text})
+        reply = admin_client.post("/api/chat", json={"message": text}).json()
+    admin_client.post("/api/feedback", json={"request_id": reply["request_id"], "rating": "down", "comment": "PDFは？"})
     groups = admin_client.get("/admin/log/unanswered", headers=ADMIN_AUTH).json()
     assert groups and groups[0]["count"] >= 2
+    written_log(admin_client)  # the rating is written off the request path
     entries = {e["id"]: e for e in admin_client.get("/admin/log/entries", headers=ADMIN_AUTH).json()}
     assert entries["2"]["answered"] == 1 and entries["6"]["answered"] == 0 and len(entries) == 6
+    # a comment with the question it was about (a visitor's comment once broke this list)
+    assert entries["2"]["comments"] == [{"question": "請求書をダウンロードできますか", "comment": "PDFは？"}]
     csv_text = admin_client.get("/admin/log.csv", headers=ADMIN_AUTH).text
     assert csv_text.count("\n") == 4 and "社員食堂" in csv_text
 

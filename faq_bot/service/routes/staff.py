@@ -162,7 +162,12 @@ async def doubtful_api(
 async def entries_api(publisher: PublisherDep, chatlog: ChatLogDep) -> Any:
     """Every entry of the live FAQ with answer counts, suggestion clicks and 👍/👎 (0 = never hit)."""
     stats = await in_background(chatlog.entry_stats)
-    return [schemas.EntryStatsOut(**asdict(u)) for u in entry_usage(publisher.engine.current.index.entries, stats)]
+    return [
+        schemas.EntryStatsOut(**{
+            **asdict(u), "comments": [schemas.EntryCommentOut(question=q, comment=c) for q, c in u.comments]
+        })
+        for u in entry_usage(publisher.engine.current.index.entries, stats)
+    ]  # fmt: skip
 
 
 @staff_api.get("/log.csv", summary="質問ログをCSVで書き出す", response_class=StreamingResponse)

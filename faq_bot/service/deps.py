@@ -78,11 +78,16 @@ async def _auth(request: Request) -> AdminAuth:
 
 
 async def _rate_limited(request: Request) -> None:
+    await charge(request)
+
+
+async def charge(request: Request, cost: int = 1) -> None:
+    """Count a visitor API request (``cost``: as that many) against the client's limit (``RateLimitedError``)."""
     limiter: RateLimit = request.app.state.rate_limit
     if limiter.shared:  # a network call: off the event loop
-        await run_in_threadpool(limiter.check, client_limit_key(request))
+        await run_in_threadpool(limiter.check, client_limit_key(request), cost)
     else:
-        limiter.check(client_limit_key(request))
+        limiter.check(client_limit_key(request), cost)
 
 
 SettingsDep = Annotated[Settings, Depends(_settings)]

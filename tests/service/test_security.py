@@ -79,6 +79,24 @@ def test_chat_rate_limit_answers_429_with_retry_after_in_japanese(client: TestCl
     assert client.post("/api/feedback", json={"request_id": "x", "rating": "up"}).status_code == 429
 
 
+def test_a_long_question_counts_as_more_requests_than_a_short_one(client: TestClient) -> None:
+    """The encoder every visitor shares works longer on a long question: 601 characters count as 4 requests."""
+    assert client.post("/api/chat", json={"message": "質" * 601}).status_code == 200  # 1 + 3 of 5
+    assert client.post("/api/chat", json={"message": "質" * 200}).status_code == 200  # 1: 5 of 5
+    limited = client.post("/api/chat", json={"message": "短い質問"})
+    assert limited.status_code == 429 and "待って" in limited.json()["detail"]
+
+
+def test_a_long_question_past_what_is_left_of_the_limit_is_refused_before_any_work(
+    secure_settings: Settings,
+) -> None:
+    with app_client(secure_settings) as fresh:
+        assert fresh.post("/api/chat", json={"message": "質問"}).status_code == 200  # 1 of 5
+        over = fresh.post("/api/chat", json={"message": "質" * 1000})  # 1 + 4: 6 of 5
+        assert over.status_code == 429
+        assert fresh.app.state.log_writer.flush(timeout=10) and fresh.app.state.chatlog.count() == 1  # not answered
+
+
 def test_empty_rate_limit_disables_it(settings: Settings, tmp_path: Path) -> None:
     s = settings.model_copy(update={"log_path": tmp_path / "l.db", "rate_limit": ""})
     with app_client(s) as c:

@@ -6,16 +6,17 @@ import contextlib
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from faq_bot.errors import EntryNotFoundError, LogUnavailableError, NotFoundError
 from faq_bot.retrieval.contact import contact_link, refers_to_contact
 from faq_bot.service import schemas
-from faq_bot.service.deps import EngineDep, LogWriterDep, RateLimited, SettingsDep
+from faq_bot.service.deps import EngineDep, LogWriterDep, RateLimited, SettingsDep, charge
 from faq_bot.service.offload import reply_to
 from faq_bot.service.questions import checked_question
+from faq_bot.service.ratelimit import extra_cost
 from faq_bot.storage.chatlog import UNSETTLED, ChatRecord, pack_vector
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -32,6 +33,7 @@ visitor_api = APIRouter(prefix="/api", responses=ERRORS)
 
 @visitor_api.post("/chat", summary="質問に答える", response_model=schemas.ChatReply)
 async def chat(
+    request: Request,
     body: schemas.ChatRequest,
     engine: EngineDep,
     log_writer: LogWriterDep,
@@ -40,6 +42,7 @@ async def chat(
 ) -> Any:
     """The best FAQ answer, "もしかして" candidates, or the escalation answer."""
     message = checked_question(body.message, settings.max_message_chars)
+    await charge(request, extra_cost(len(message)))  # a long question costs the shared encoder more
     categories = body.categories or None
     loaded = engine.current  # one FAQ version for the whole request
     request_id = uuid.uuid4().hex

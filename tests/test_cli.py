@@ -189,6 +189,7 @@ def test_eval_prints_every_figure_per_style(
     )
     assert main(["eval", str(queries), "--faq", str(faq)]) == 0
     out = capsys.readouterr().out
+    assert "near_oos_safe: 1.0       近いが対象外の質問で安全" in out  # each figure with what it means
     table = out.split("文体別:")[1].split("分類別:")[0]
     lines = {line.split()[0]: line for line in table.strip().splitlines()}
     assert set(lines) == {"(全体)", "paraphrase", "short", "near-oos"}

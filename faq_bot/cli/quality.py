@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from faq_bot.content.queries import read_queries
-    from faq_bot.quality.evaluate import evaluate, miss_line, ranking_line, report_dict
+    from faq_bot.quality.evaluate import METRIC_NAMES, evaluate, miss_line, ranking_line, report_dict
 
     settings = settings_from(args, aside=True)
     queries = read_queries(Path(args.queries))
@@ -50,7 +50,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(json.dumps(report_dict(report), ensure_ascii=False))
         return 0
     for key, value in report.metrics.items():
-        print(f"{key:>20}: {value}")
+        print(f"{key:>20}: {value:<8}  {METRIC_NAMES.get(key, '')}".rstrip())
     if report.styles:
         print_styles("\n文体別:", report.styles, report.metrics)
     print("\n分類別:")

@@ -131,6 +131,17 @@ def metrics_of(outcomes: Sequence[Outcome]) -> dict[str, float | int]:
     return out
 
 
+#: What each figure of ``metrics_of`` means, in the words of the batch report (the command line prints them beside
+#: the keys scripts read).
+METRIC_NAMES = {
+    "n": "質問数", "n_in_scope": "範囲内の質問", "n_out_of_scope": "範囲外の質問", "top1": "1位が正解",
+    "top3": "3位以内に正解", "mrr": "正解の順位の逆数の平均", "answered_correctly": "正しく回答（範囲内）",
+    "helpful": "役に立った（回答か、もしかしてに正解）", "wrong_answers": "誤った回答（全体）",
+    "suggest_hit": "もしかしての候補に正解", "oos_rejection": "範囲外を担当者へ案内",
+    "near_oos_safe": "近いが対象外の質問で安全",
+}  # fmt: skip
+
+
 #: Per group (style, category), the figures that apply to in-scope and to out-of-scope questions.
 IN_SCOPE_KEYS = ("top1", "top3", "answered_correctly", "helpful", "wrong_answers")
 OUT_OF_SCOPE_KEYS = ("oos_rejection", "near_oos_safe", "wrong_answers")

@@ -102,12 +102,14 @@ def _got(row: Row) -> str:
 
 
 def to_csv(table: Sequence[Row]) -> str:
-    """The result table as CSV (UTF-8 with BOM so that Excel opens it right; no cell runs as a formula)."""
+    """The result table as CSV (UTF-8 with BOM so that Excel opens it right; no cell runs as a formula); the
+    probability in %, as the page shows it (Excel reads 85.1% as a number), the scores as they are."""
     head = ["行", "質問", "期待", "結果", "判定", "理由", "期待の順位", "確率", "総合", "密", "語彙", "正しい",
             "絞り込み", "文体"]  # fmt: skip
     body = (
         [r.line or "", r.query, r.expected or "担当者へ", _got(r), decision_label(r.decision), r.reason, r.rank or "",
-         r.probability, r.score, r.dense, r.lexical, "○" if r.ok else "×", "、".join(r.categories), r.style]
+         f"{r.probability * 100:.1f}%", r.score, r.dense, r.lexical, "○" if r.ok else "×", "、".join(r.categories),
+         r.style]
         for r in table
     )  # fmt: skip
     return csv_text([head, *body])

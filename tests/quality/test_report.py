@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -43,6 +44,7 @@ def test_confused_pairs_and_csv(fake_engine: Engine, tmp_path: Path) -> None:
     cells = list(csv.reader(io.StringIO(csv_text.lstrip("\ufeff"))))[1:]
     assert all(row[0].isdigit() for row in cells) and any(row[2] == "担当者へ" for row in cells)
     assert all(row[11] in ("○", "×") for row in cells)
+    assert all(re.fullmatch(r"\d{1,3}\.\d%", row[7]) for row in cells)  # 確率 as the page says it
     # The CSV is a question set again (期待 is a gold heading, 担当者へ means none): staff edit it and run it again.
     again = queries_of(csv_text.encode("utf-8"), "result.csv")
     assert [(q.query, q.gold) for q in again] == [(o.query.query, o.query.gold) for o in report.outcomes]

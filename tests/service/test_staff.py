@@ -1351,7 +1351,9 @@ def test_staff_choose_which_of_a_groups_wordings_becomes_the_alternate(logged_in
     asked = ["社員食堂はありますか", "社員食堂はありますかね"]  # one group (the fake encoder's vectors are close)
     ids = [client.post("/api/chat", json={"message": m}).json()["request_id"] for m in asked]
     listed = client.get("/admin/log", params={"days": 7}).text
-    picker = re.search(r'<select id="w1" name="text" class="wording">(.*?)</select>', listed, re.S)
+    picker = re.search(
+        r'<select id="w1" name="text" class="wording" aria-describedby="q1">(.*?)</select>', listed, re.S
+    )
     assert picker and '<label for="w1">追加する言い方</label>' in listed
     options = re.findall(r'<option value="([^"]*)">', picker.group(1))
     representative = re.search(r'id="q1" title="([^"]*)"', listed)

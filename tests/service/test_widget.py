@@ -330,6 +330,12 @@ def test_keyboard_only_use_and_accessible_structure(page: object) -> None:
     launcher.press("Enter")
     assert page.locator("#fb-panel").is_visible()  # type: ignore[attr-defined]
     assert page.locator("#fb-input").evaluate("el => el.getRootNode().activeElement === el")  # type: ignore[attr-defined]
+    launcher.focus()  # back on the launcher with the panel open (as after opening it with a click)
+    launcher.press("Escape")
+    assert page.locator("#fb-panel").is_hidden()  # type: ignore[attr-defined]
+    launcher.press("Enter")
+    # one banner on the page: the panel's heading row is no landmark of its own
+    assert page.locator("#fb-panel header, #fb-panel [role=banner]").count() == 0  # type: ignore[attr-defined]
 
 
 def test_widget_fits_a_360px_screen(browser: object, server: str) -> None:

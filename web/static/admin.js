@@ -292,7 +292,9 @@
       return Object.prototype.hasOwnProperty.call(questions, id) ? questions[id] : null;
     }
     Array.prototype.forEach.call(picks, function (input) {
-      var hint = document.getElementById(input.getAttribute("aria-describedby"));
+      // described by its row's question, then by the hint (the last id)
+      var described = (input.getAttribute("aria-describedby") || "").split(/\s+/);
+      var hint = document.getElementById(described[described.length - 1]);
       if (!hint) return;
       var first = { value: input.value, text: hint.textContent };
       // done: the editor has left the box or picked (change), not typing a search that is still short of an

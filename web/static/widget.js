@@ -109,7 +109,7 @@
   var countNews = el("span", { class: "sr-only", "aria-live": "assertive" });
   var form = el("form", { class: "composer" }, [label, input, send]);
   var panel = el("section", { id: "fb-panel", class: "panel", role: "dialog", "aria-label": title, lang: "ja", hidden: "" }, [
-    el("header", { class: "head" }, [el("h2", { text: title }), closeBtn]), chipsWrap, filterLine, log, form, count, countNews, busyNews, foot,
+    el("div", { class: "head" }, [el("h2", { text: title }), closeBtn]), chipsWrap, filterLine, log, form, count, countNews, busyNews, foot,
   ]);
   root.appendChild(style);
   root.appendChild(launcher);
@@ -641,6 +641,8 @@
   launcher.addEventListener("click", function () { if (panel.hidden) open(); else close(); });
   closeBtn.addEventListener("click", close);
   panel.addEventListener("keydown", function (e) { if (e.key === "Escape") close(); });
+  // (on the launcher too, while the panel beside it is open: where the focus is after opening it with a click)
+  launcher.addEventListener("keydown", function (e) { if (e.key === "Escape" && !panel.hidden) close(); });
   // On a phone the open panel covers the page, a modal dialog: Tab goes round the panel (its × closes
   // it), and focus that lands on the page hidden behind it comes back to the input.
   function modal() { return !panel.hidden && !!covers && covers.matches; }

@@ -76,7 +76,7 @@ def wants_page(headers: Mapping[str, str], path: str) -> bool:
 #: opened again, leads back to.
 FORM_PAGES = {"batch": "/admin/batch", "alternate": "/admin/log", "dismiss": "/admin/log", "undismiss": "/admin/log",
               "entries": "/admin/entries", "new-entry": "/admin/entries", "log": "/admin/log",
-              "take-back": "/admin/dismissed"}  # fmt: skip
+              "take-back": "/admin/dismissed", "unconfirm": "/admin/confirmed"}  # fmt: skip
 _PAGE_NAMES = {"/admin/batch": "一括テストに戻る", "/admin/log": "質問ログに戻る", "/admin/entries": "FAQの一覧に戻る",
                "/admin/answers": "確認したい回答に戻る", "/admin/confirmed": "確認済みにした回答に戻る",
                "/admin/dismissed": "対応不要にした質問に戻る"}  # fmt: skip

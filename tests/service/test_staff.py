@@ -392,6 +392,8 @@ def test_questions_dismissed_from_either_list_can_be_put_back_later_from_their_o
         ),
         what="the question back on the unanswered list",
     )
+    old_page = client.post("/admin/ui/unconfirm", data={"csrf": csrf, "ids": answered["ids"]})  # (none confirmed)
+    assert old_page.status_code == 200 and "この質問は、すでに一覧に戻されています" in old_page.text
     again = client.post("/admin/ui/take-back", data=form)  # a colleague put it back already, or a stale page
     assert "この質問は、すでに一覧に戻されています" in again.text
     forged = client.post(

@@ -393,31 +393,21 @@ DEALT_WITH_PAGES: dict[Reason, str] = {"dismissed": "/admin/dismissed", "confirm
 
 
 @staff_pages.post("/ui/take-back", response_class=RedirectResponse)
+@staff_pages.post("/ui/unconfirm", response_class=RedirectResponse)  # a page loaded before the upgrade (one release)
 async def take_back_ui(
     request: Request,
     auth: AuthDep,
     chatlog: ChatLogDep,
     ids: Annotated[str, Form(max_length=2_000_000)],
-    reason: Annotated[Literal["dismissed", "confirmed"], Form()],
     csrf: Annotated[str, Form()] = "",
+    reason: Annotated[Literal["dismissed", "confirmed"], Form()] = "confirmed",
 ) -> RedirectResponse:
     """Take back a 対応不要 or a 確認済み from the list of them: the questions go back on the list they were taken
-    off (a confirmed answer is checked no more at publishes)."""
+    off (a confirmed answer is checked no more at publishes). Both pages' forms say which (``reason``); the old
+    確認を取り消す form did not: a confirmation."""
     auth.check_csrf(request, csrf)
     count = await in_background(chatlog.undismiss, ids.split(","), (reason,))
     return RedirectResponse(f"{DEALT_WITH_PAGES[reason]}?restored={count}", status_code=303)
-
-
-@staff_pages.post("/ui/unconfirm", response_class=RedirectResponse)
-async def unconfirm_ui(
-    request: Request,
-    auth: AuthDep,
-    chatlog: ChatLogDep,
-    ids: Annotated[str, Form(max_length=2_000_000)],
-    csrf: Annotated[str, Form()] = "",
-) -> RedirectResponse:
-    """確認を取り消す as a 確認済みにした回答 page loaded before take-back existed sends it (kept for one release)."""
-    return await take_back_ui(request, auth, chatlog, ids, "confirmed", csrf)
 
 
 @staff_pages.get("/usage", response_class=HTMLResponse)

@@ -327,7 +327,7 @@ def _entry(
         if _CONTROL.search(value):
             problems.append(FormatProblem(line, label, "制御文字が含まれています。"))
         if len(value) > MAX_FIELD_CHARS:
-            problems.append(FormatProblem(line, label, f"{MAX_FIELD_CHARS}文字を超えています。"))
+            problems.append(FormatProblem(line, label, f"{MAX_FIELD_CHARS}文字を超えています（{len(value)}文字）。"))
         if name in ("question", "answer", "alternates"):
             if _MARKUP.search(value):
                 marked.append(label)

@@ -395,6 +395,26 @@ def test_an_entry_edit_published_ends_on_its_page_with_the_undo_of_that_change(a
     assert "のあとにも公開があり" in later and "そのあとの変更もすべて取り消されます" in later
     undone = admin_client.post("/admin/ui/rollback", data=form_fields(later, "/admin/ui/rollback")).text
     assert "に戻しました</h2>" in undone and '<a href="/admin/entries/3">FAQ 3 の編集へ</a>' in undone  # made: back
+    again = admin_client.get(html.unescape(undo.group(1))).text  # the same undo link, opened once more
+    assert "この公開はすでに取り消されています" in again and "のあとにも公開があり" not in again
+    assert '<a href="/admin/entries/3">FAQ 3 の編集へ</a>' in again and 'name="build_id"' not in again
+
+
+def test_an_answer_over_the_limit_comes_back_whole_in_its_form_with_its_length(admin_client: TestClient) -> None:
+    """A browser's maxlength cut a 25,000-character paste to 20,000 without a word: the box has none, the FAQ's
+    own check says the limit and the length, and the text comes back whole to shorten."""
+    admin_client.post("/admin/login", data={"token": ADMIN_TOKEN})
+    page = admin_client.get("/admin/entries/3").text
+    assert 'maxlength="20000"' not in page and 'maxlength="2000"' not in page
+    long = "見積書は管理画面から発行できます。" * 1500  # 25,500 characters
+    form = {"csrf": csrf_of(page), "question": "見積書を発行できますか", "answer": long, "category": "見積"}
+    refused = admin_client.post("/admin/ui/entries/3", data=form)
+    assert refused.status_code == 200 and "20000文字を超えています（25500文字）" in refused.text
+    assert f">{long}</textarea>" in refused.text and 'name="staged"' not in refused.text
+    typo = admin_client.post("/admin/ui/entries/3", data={**form, "answer": "発行できます。", "category": "見債"}).text
+    assert "「見債」は公開中のFAQにない新しい分類です。" in typo and 'name="staged"' in typo  # said, not refused
+    known = admin_client.post("/admin/ui/entries/3", data={**form, "answer": "発行できます。"}).text
+    assert "新しい分類です" not in known
 
 
 def test_an_entry_edit_whose_preview_went_stale_comes_back_in_its_form_not_lost(admin_client: TestClient) -> None:

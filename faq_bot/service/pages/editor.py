@@ -503,7 +503,7 @@ async def rollback_preview(
         way_back, way_back_label = _way_back(back, publisher.engine.current.entry)
         context = {"version": version, "preview": preview, "changes": preview.changes, "faq_version": live,
                    "way_back": way_back, "way_back_label": way_back_label, "undo": bool(after)}  # fmt: skip
-        if later:  # an undo, with publishes after the one it undoes: they go too
+        if later and not version.current:  # an undo, with publishes after the one it undoes: they go too
             context |= {"message": LATER_UNDONE.format(after=after, live=live), "warn": True}
         return View("rollback.html", context)
 
@@ -563,7 +563,7 @@ async def ui_rollback(
             })  # fmt: skip
         if way_back != "/admin":  # an undo: back to where it was offered
             return View("notice.html", {
-                "heading": done, "message": logged or "FAQは取り消した公開の前の内容に戻りました。",
+                "heading": done, "message": logged or "公開を取り消し、変更前の内容に戻しました。",
                 "back": way_back, "back_label": way_back_label, "more": "/admin", "more_label": "FAQの公開に戻る",
             })  # fmt: skip
         return _home_view(request, publisher, message=f"{done}。{logged}")

@@ -102,11 +102,17 @@ class EntryFields:
         return FaqEntry(entry_id, self.category, self.question, self.answer, self.alternates)
 
 
+#: What the entry form takes of a field: well past the FAQ's own limit (``MAX_FIELD_CHARS``), so that a longer
+#: paste comes back in its form with the FAQ's message and nothing cut (the boxes have no maxlength: a browser cuts
+#: a paste at it without a word).
+FORM_FIELD_CHARS = 200_000
+
+
 def _entry_fields(
-    question: Annotated[str, Form(max_length=2000)],
-    answer: Annotated[str, Form(max_length=20000)],
+    question: Annotated[str, Form(max_length=FORM_FIELD_CHARS)],
+    answer: Annotated[str, Form(max_length=FORM_FIELD_CHARS)],
     category: Annotated[str, Form(max_length=200)] = "",
-    alternates: Annotated[str, Form(max_length=20000)] = "",
+    alternates: Annotated[str, Form(max_length=FORM_FIELD_CHARS)] = "",
 ) -> EntryFields:
     # One alternate per line; a pasted "|" list works too (the TSV's own separator).
     phrases = tuple(p.strip() for p in alternates.replace("|", "\n").splitlines() if p.strip())

@@ -306,6 +306,30 @@ def test_a_new_entry_adds_the_groups_other_wordings_to_its_alternates_with_a_but
     expect(alternates).to_have_value(f"ほかの言い換え\n{asked}。")  # a line of its own, after what was there
 
 
+def test_on_a_phone_an_entrys_preview_is_in_view_once_it_is_shown(browser: object, site: str) -> None:
+    ctx = browser.new_context(  # type: ignore[attr-defined]
+        viewport={"width": 390, "height": 800}, locale="ja-JP", is_mobile=True, has_touch=True
+    )
+    phone = ctx.new_page()
+    _log_in(phone, site)
+    phone.goto(site + "/admin/entries/3")
+    phone.get_by_label("回答").fill("カート画面から見積書を作成できます。")  # the form: most of a phone's screen
+    phone.get_by_label("言い換え（1行に1つ）").fill(
+        "\n".join(f"見積書の作り方その{n}" for n in range(12))
+    )  # a long diff
+    phone.get_by_role("button", name="差分と回帰テストを確認").click()
+    heading = phone.locator("#preview-h")
+    heading.wait_for()
+    phone.wait_for_load_state("load")
+    expect(heading).to_be_in_viewport(ratio=1)
+    # at the top half of the screen, with the diff under it in view (or the page scrolled to its end)
+    shown = (
+        "h => h.getBoundingClientRect().top < innerHeight / 2 || scrollY + innerHeight >= document.body.scrollHeight"
+    )
+    assert heading.evaluate(shown) and phone.evaluate("scrollY") > 0
+    ctx.close()
+
+
 def test_a_draft_is_not_put_back_unasked_over_an_entry_someone_else_published_since(admin: object, site: str) -> None:
     admin.goto(site + "/admin/entries/3")  # type: ignore[attr-defined]
     admin.get_by_label("回答").fill("わたしの編集です。")  # type: ignore[attr-defined]

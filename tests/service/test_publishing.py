@@ -504,6 +504,8 @@ def test_an_entry_is_added_and_deleted_in_the_browser_through_the_same_preview_a
     # Typed in full width (the IME on): the same id, ７ is 7.
     preview = admin_client.post("/admin/ui/new-entry", data={**new, "entry_id": "７", "category": "会員"}).text
     assert "追加 1件" in preview and "FAQ 7 の追加の確認" in preview
+    added = re.search(r'<article class="change added".*?</article>', preview, re.S)
+    assert added and "公開中" not in added.group(0) and '<th scope="col">公開後</th>' in added.group(0)  # no empty side
     fields = dict(re.findall(r'name="(staged|base|source|edited|entry_base|new_entry)" value="([^"]*)"', preview))
     done = admin_client.post("/admin/ui/publish", data={"csrf": csrf, **fields}).text
     assert "FAQ 7 を公開しました" in done and admin_client.get("/api/faqs/7").json()["answer"] == "休会はできません。"
@@ -512,6 +514,8 @@ def test_an_entry_is_added_and_deleted_in_the_browser_through_the_same_preview_a
     assert 'aria-current="page">FAQの編集' in done  # where the editor works, not FAQの公開
     deleting = admin_client.post("/admin/ui/entries/7/delete", data={"csrf": csrf}).text
     assert "削除 1件" in deleting and "FAQ 7 を削除して公開する</button>" in deleting
+    removed = re.search(r'<article class="change removed".*?</article>', deleting, re.S)
+    assert removed and "公開後" not in removed.group(0) and '<td class="old">' in removed.group(0)
     assert "文字コード" not in deleting  # no file was uploaded: nothing to say of its encoding
     assert admin_client.get("/api/faqs/7").status_code == 200  # not yet
     fields = dict(re.findall(r'name="(staged|base|source|deleted)" value="([^"]*)"', deleting))

@@ -369,6 +369,11 @@ def test_the_tsv_on_disk_is_previewed_like_an_upload_before_it_is_published(
     done = admin_client.post("/admin/ui/publish", data={"csrf": csrf, **form})
     assert "公開しました（追加 1件" in done.text
     assert admin_client.post("/api/chat", json={"message": "退会できますか"}).json()["entry"]["id"] == "7"
+    # A file published has its undo too, as a one-entry edit has: the preview of the version before it.
+    undo = re.search(
+        r'<a href="(/admin/rollback/[^"]+)">この公開を取り消す（公開する前のバージョンに戻す…）', done.text
+    )
+    assert undo and "FAQ 7" in admin_client.get(html.unescape(undo.group(1))).text
 
 
 def test_an_entry_edit_published_ends_on_its_page_with_the_undo_of_that_change(admin_client: TestClient) -> None:

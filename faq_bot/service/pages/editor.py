@@ -390,7 +390,7 @@ async def ui_publish(
                 "message": message, "back": "/admin/entries", "back_label": "FAQの一覧に戻る",
                 **_undo(result, "削除", "/admin/entries"),
             })  # fmt: skip
-        return _home_view(request, publisher, message=message)
+        return _home_view(request, publisher, message=message, **_undo(result, "公開", "/admin"))
 
     section = "log" if dismiss else "entries" if edited or deleted else "publish"
     return await with_progress(request, auth, section, "公開しています", work)

@@ -391,6 +391,7 @@ def test_an_entry_edit_published_ends_on_its_page_with_the_undo_of_that_change(a
     rollback = admin_client.get(html.unescape(undo.group(1))).text
     assert "見積書が欲しい" in rollback  # its preview: the alternate goes again
     assert "戻す先のバージョンは「" in rollback  # what made the version gone back to, said as that
+    assert '<th scope="col">戻したあと</th>' in rollback and '<th scope="col">公開後</th>' not in rollback
     assert '<a href="/admin/entries/3">戻さずにFAQ 3 の編集へ</a>' in rollback  # not made: back to the entry
     assert '<h2 id="rollback-h">公開の取り消し: バージョン' in rollback and 'aria-current="page">FAQの編集' in rollback
     assert before != admin_client.get("/readyz").json()["faq_version"] and "のあとにも公開があり" not in rollback

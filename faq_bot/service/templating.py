@@ -16,6 +16,7 @@ from faq_bot.errors import encoding_label
 from faq_bot.localtime import local_time
 from faq_bot.service.auth import AdminAuth
 from faq_bot.service.offload import in_background
+from faq_bot.service.schemas import ALTERNATE_CHARS
 from faq_bot.storage.masking import masked_parts
 
 
@@ -28,7 +29,15 @@ def templates() -> Jinja2Templates:
     env.filters["blanks_shown"] = blanks_shown  # a diff's changed run: line breaks and spaces made visible
     env.filters["source_shown"] = source_shown  # where a version came from, without the server's folders
     env.tests["masked"] = lambda text: bool(masked_parts(text))  # {% if q is masked %}: the log hid a visitor's data
+    env.tests["addable"] = addable  # {% if q is addable %}: a logged wording that can be an alternate as it is
+    env.globals["alternate_chars"] = ALTERNATE_CHARS
     return Jinja2Templates(env=env)
+
+
+def addable(text: str) -> bool:
+    """A logged wording that can become an alternate as it is: not over ``ALTERNATE_CHARS``, and without a
+    placeholder where the log masked a visitor's data (it would become the FAQ's wording)."""
+    return len(text) <= ALTERNATE_CHARS and not masked_parts(text)
 
 
 #: Marks for the blank characters of a changed run, with what a screen reader says for them.

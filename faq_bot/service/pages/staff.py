@@ -30,7 +30,7 @@ from faq_bot.service.pages.logged import GOT, NO_FILTER, ListPlaceDep, LogFilter
 from faq_bot.service.routes.staff import csv_download, explain_question
 from faq_bot.service.schemas import ALTERNATE_CHARS
 from faq_bot.service.streaming import View, with_progress
-from faq_bot.service.templating import render
+from faq_bot.service.templating import addable, render
 from faq_bot.service.uploads import read_upload
 from faq_bot.spreadsheet import csv_text
 from faq_bot.storage.chatlog import (
@@ -292,7 +292,7 @@ async def render_answers(
     levels = sorted({round(level * 100) for level in REVIEW_LEVELS} | {below})
     return await render(
         request, auth, "answers.html", "log", rows=rows, shown=shown, days=days, below=below, levels=levels,
-        message=message, error=error, undo=undo, alternate_chars=ALTERNATE_CHARS, per_page=GROUPS_PER_PAGE,
+        message=message, error=error, undo=undo, per_page=GROUPS_PER_PAGE,
         asked_page=page, **entry_picker(loaded.index.entries),
     )  # fmt: skip
 
@@ -475,7 +475,7 @@ async def render_log(
     return await render(
         request, auth, "log.html", "log", groups=list(zip(shown.groups, likely, ids, near, addable, strict=True)),
         days=days, message=message, error=error, total=total, shown=shown, undo=undo, per_page=GROUPS_PER_PAGE,
-        asked_page=page, alternate_chars=ALTERNATE_CHARS, filters=filters, got_names=GOT, **entry_picker(entries),
+        asked_page=page, filters=filters, got_names=GOT, **entry_picker(entries),
     )  # fmt: skip
 
 
@@ -498,9 +498,8 @@ def short(question: str, limit: int = 40) -> str:
 
 
 def addable_wordings(group: QuestionGroup) -> list[str]:
-    """A group's wordings that can be added as an alternate as they are (the representative first): short enough,
-    and without a placeholder where the log masked a visitor's data (it would become the FAQ's wording)."""
-    return [w for w in group.examples if len(w) <= ALTERNATE_CHARS and not masked_parts(w)]
+    """A group's wordings that can be added as an alternate as they are (``addable``), the representative first."""
+    return [w for w in group.examples if addable(w)]
 
 
 def likely_entry(group: QuestionGroup, floor: float, analyzer: TextAnalyzer) -> str | None:

@@ -61,8 +61,18 @@ def blanks_shown(text: str) -> Markup:
 
 
 def page_context(request: Request, auth: AdminAuth, active: str) -> dict[str, Any]:
-    """What every admin page needs: the session's CSRF token, the active tab, the time zone."""
-    return {"csrf": auth.csrf_token(request), "active": active, "tz": request.app.state.settings.timezone}
+    """What every admin page needs: the session's CSRF token, the active tab, the time zone, and for the page a form
+    sent (a POST), the address its history entry gets (``form_address``: admin.js puts it there, so that the
+    browser's back and reload open a page instead of asking to send the form again)."""
+    context = {"csrf": auth.csrf_token(request), "active": active, "tz": request.app.state.settings.timezone}
+    return context | ({"form_address": form_address(request)} if request.method == "POST" else {})
+
+
+def form_address(request: Request) -> str:
+    """The address a form's result is left at in the browser's history: the form's own action, which opened again
+    leads to the form's page (``form_result_again``), unless the result names one of its own (``data-address``)."""
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
 
 
 async def render(request: Request, auth: AdminAuth, name: str, active: str, **context: Any) -> HTMLResponse:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -110,6 +111,38 @@ def test_an_editor_edits_one_entry_sees_the_diff_and_regressions_and_publishes(a
     admin.get_by_role("heading", name="FAQの編集（6件）").wait_for()  # type: ignore[attr-defined]
     admin.get_by_role("navigation").get_by_role("link", name="FAQの公開").click()  # type: ignore[attr-defined]
     assert "FAQ 3 の編集（管理画面）" in admin.locator("#versions-h + table").inner_text()  # type: ignore[attr-defined]
+
+
+def test_back_and_reload_after_a_form_open_pages_instead_of_sending_the_form_again(admin: object, site: str) -> None:
+    # Each step of a publish is a form's answer (a POST). Left in the history as such, the back button past the
+    # published page asked the browser to send the preview's form again (「フォームの再送信」) instead of a page.
+    admin.goto(site + "/admin/entries/3")  # type: ignore[attr-defined]
+    admin.get_by_label("回答").fill("カート画面から見積書(PDF)を作成できます。")  # type: ignore[attr-defined]
+    admin.get_by_role("button", name="差分と回帰テストを確認").click()  # type: ignore[attr-defined]
+    admin.get_by_role("button", name="この内容で公開する").click()  # type: ignore[attr-defined]
+    admin.get_by_role("heading", name="FAQ 3 を公開しました").wait_for()  # type: ignore[attr-defined]
+    assert admin.url == site + "/admin/ui/publish"  # type: ignore[attr-defined]  # the form's own address
+    # Back to the preview: the browser shows it again (from its cache) or opens its address; a reload there opens
+    # the page its form was sent from, the entry, with what was published.
+    admin.go_back(wait_until="commit")  # type: ignore[attr-defined]
+    expect(admin).to_have_url(re.compile(re.escape(site) + r"/admin/(ui/)?entries/3"))  # type: ignore[arg-type]
+    again = admin.reload()  # type: ignore[attr-defined]
+    assert again is not None and again.request.method == "GET" and again.ok
+    assert admin.url == site + "/admin/entries/3"  # type: ignore[attr-defined]
+    expect(admin.get_by_label("回答")).to_have_value("カート画面から見積書(PDF)を作成できます。")  # type: ignore[attr-defined]
+    # A batch run's report is kept at an address of its own: a reload shows it again, not an empty form.
+    admin.goto(site + "/admin/batch")  # type: ignore[attr-defined]
+    admin.get_by_label("または貼り付け").fill("質問\t正解\n請求書はいつ発行されますか\t1\n社員食堂はありますか\t\n")  # type: ignore[attr-defined]
+    admin.get_by_role("button", name="実行").click()  # type: ignore[attr-defined]
+    admin.get_by_role("heading", name="結果一覧").wait_for()  # type: ignore[attr-defined]
+    assert re.fullmatch(re.escape(site) + r"/admin/batch/[0-9a-f]{32}", admin.url)  # type: ignore[attr-defined]
+    again = admin.reload()  # type: ignore[attr-defined]
+    assert again is not None and again.request.method == "GET" and again.ok
+    assert admin.locator("table.results tbody tr").count() == 2  # type: ignore[attr-defined]
+    assert "社員食堂はありますか" in admin.get_by_label("または貼り付け").input_value()  # type: ignore[attr-defined]
+    heading = admin.locator("table.results").get_by_role("button", name="確率")  # type: ignore[attr-defined]
+    heading.click()  # the page's script runs on the report shown again too
+    expect(admin.locator("table.results th[aria-sort='ascending']")).to_have_text("確率")  # type: ignore[attr-defined]
 
 
 def test_a_workbook_uploads_and_the_excel_downloads_are_offered(admin: object, site: str, tmp_path: Path) -> None:

@@ -275,6 +275,24 @@ def test_staff_pages_render_console_batch_and_log(logged_in_client: TestClient) 
     assert "追加先のFAQ（id 5）" in added.text and "はい、銀行振込に対応しています。" in added.text
 
 
+def test_a_batch_runs_report_is_kept_at_an_address_of_its_own(logged_in_client: TestClient) -> None:
+    csrf = csrf_of(logged_in_client.get("/admin/batch").text)
+    pasted = "質問\t正解\n請求書はいつ発行されますか\t1\n社員食堂はありますか\t\n"
+    run = logged_in_client.post("/admin/ui/batch", data={"csrf": csrf, "pasted": pasted})
+    assert '<body data-address="/admin/ui/batch">' in run.text  # a form's answer: admin.js gives it an address
+    kept = re.search(r'<span hidden data-address="(/admin/batch/[0-9a-f]{32})"></span>', run.text)
+    assert kept, run.text[-3000:]
+    again = logged_in_client.get(kept.group(1))
+    assert again.status_code == 200 and "<body>" in again.text  # opened by its address: nothing to settle
+    assert "確率の分布" in again.text and "社員食堂はありますか" in again.text.partition('id="pasted"')[2]
+    csv = re.search(r'href="(/admin/batch/[0-9a-f]{32}\.csv)"', again.text)
+    assert csv and logged_in_client.get(csv.group(1)).text.startswith("\ufeff行,質問")
+    assert logged_in_client.get("/admin/batch").text.count("確率の分布") == 0  # the form alone, as before
+    gone = logged_in_client.get("/admin/batch/" + "0" * 32, headers={"accept": "text/html"})
+    assert gone.status_code == 404 and "結果の有効期限が切れました" in gone.text and 'href="/admin/batch"' in gone.text
+    assert logged_in_client.get(kept.group(1) + "x").status_code == 404  # not a key
+
+
 def test_the_console_lists_a_mended_word_and_says_the_decision_counts_it_as_one_the_faq_never_uses(
     logged_in_client: TestClient,
 ) -> None:

@@ -22,6 +22,11 @@
  * The question log (input[data-entry-pick]): the hint under 「追加先のFAQ番号」 says which entry the number
  * typed is, by its question, worded as the server words the entry it pre-selects. A new entry made from a group
  * adds the group's other wordings to its alternates with a button each (li[data-wording]).
+ *
+ * A page that answers a form (body[data-address]: a POST's result) is left in the tab's history at an address
+ * that opens a page, not at a form to send again: the back button past it, or a reload, no longer asks 「フォームを
+ * 再送信しますか」 (which would upload, publish or run again). That address is the form's own (opened again, it leads
+ * to the form's page) unless the result has one of its own ([data-address] in it: a batch run's kept report).
  */
 (function () {
   "use strict";
@@ -407,6 +412,20 @@
     });
   }
 
+  function settleAddress() {
+    var own = document.querySelector("main [data-address]");
+    var address = document.body.getAttribute("data-address");
+    if (!address || !window.history || !window.history.replaceState) {
+      return; // a page opened by its address: it already has one
+    }
+    try {
+      window.history.replaceState(window.history.state, "", own ? own.getAttribute("data-address") : address);
+    } catch (e) {
+      // an address the browser refuses: the history stays as it was
+    }
+  }
+
+  settleAddress();
   keepDrafts();
   nameEntries();
   sortTables();

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 
 from faq_bot.content.faq import FaqEntry, dump, entry_problems
 from faq_bot.errors import FaqBotError, FaqFormatError, LogUnavailableError, NotFoundError
@@ -30,7 +32,7 @@ from faq_bot.service.pages.logged import GOT, NO_FILTER, ListPlaceDep, LogFilter
 from faq_bot.service.routes.staff import csv_download, explain_question
 from faq_bot.service.schemas import ALTERNATE_CHARS
 from faq_bot.service.streaming import View, with_progress
-from faq_bot.service.templating import addable, render
+from faq_bot.service.templating import addable, render, templates
 from faq_bot.service.uploads import read_upload
 from faq_bot.spreadsheet import csv_text
 from faq_bot.storage.chatlog import (
@@ -47,6 +49,8 @@ from faq_bot.text.analyzer import TextAnalyzer
 
 staff_pages = APIRouter(prefix="/admin", include_in_schema=False, route_class=AdminPageRoute)
 _RESULT = {"prefix": "result-", "suffix": ".csv"}
+_REPORT = {"prefix": "result-", "suffix": ".json"}  # a batch run's report, as its page shows it
+BATCH_GONE = "結果の有効期限が切れました。もう一度実行してください。"
 _UNDO = {"prefix": "dismissed-", "suffix": ".txt"}
 
 
@@ -136,7 +140,7 @@ async def batch_ui(
         progress(Step("報告を作成しています"))
         decision = publisher.engine.params.decision
         table = batch_report.rows(result.report, decision)  # once, for the CSV and the page
-        key = staging.put(batch_report.to_csv(table).encode("utf-8"), length=32, **_RESULT)
+        csv_key = staging.put(batch_report.to_csv(table).encode("utf-8"), length=32, **_RESULT)
         ctx = batch_report.context(
             result.report, decision, name, result.proposal, timezone=settings.timezone, table=table
         )
@@ -144,10 +148,19 @@ async def batch_ui(
         unused = has_file and bool(pasted.strip())
         notice = f"ファイル「{name}」で実行しました。貼り付け欄の表は使っていません。" if unused else ""
         # On the admin page (not in a report saved as a file) a row not right links to the test console.
-        extra = {"notice": notice, "console_links": True, "max_batch": MAX_BATCH}
-        return View("batch.html", {"csv_key": key, "pasted": pasted, **extra, **ctx})
+        html = templates().get_template("_batch_result.html").render({**ctx, "console_links": True})
+        kept = {"csv_key": csv_key, "html": html, "pasted": pasted, "notice": notice}
+        key = staging.put(json.dumps(kept, ensure_ascii=False).encode("utf-8"), length=32, **_REPORT)
+        return View("batch.html", _batch_result(key, kept))
 
     return await with_progress(request, auth, "batch", f"一括テスト（{len(queries)}問）を実行しています", work)
+
+
+def _batch_result(key: str, kept: dict[str, str]) -> dict[str, Any]:
+    """The batch page's context for a run's report kept under ``key``: the report, the CSV's key, the table as
+    pasted (to change and run again), what the run said of it."""
+    result = {"key": key, "csv_key": kept["csv_key"], "html": Markup(kept["html"])}
+    return {"result": result, "pasted": kept["pasted"], "notice": kept["notice"], "max_batch": MAX_BATCH}
 
 
 @staff_pages.get("/batch/{key}.csv", response_model=None)
@@ -156,8 +169,19 @@ async def batch_csv(request: Request, auth: AuthDep, staging: StagingDep, key: s
     try:
         data = await in_background(staging.get, key, **_RESULT)
     except NotFoundError as exc:
-        raise NotFoundError("結果の有効期限が切れました。もう一度実行してください。") from exc
+        raise NotFoundError(BATCH_GONE) from exc
     return csv_download(data.decode("utf-8"), "batch-result.csv")
+
+
+# After the CSV's route: "/batch/{key}" would take its addresses too.
+@staff_pages.get("/batch/{key}", response_class=HTMLResponse)
+async def batch_result(request: Request, auth: AuthDep, staging: StagingDep, key: str) -> HTMLResponse:
+    """A batch run's report again (a reload, the back button, a colleague's tab), as long as its CSV is kept."""
+    try:
+        kept = json.loads(await in_background(staging.get, key, **_REPORT))
+    except NotFoundError as exc:
+        raise NotFoundError(BATCH_GONE) from exc
+    return await render(request, auth, "batch.html", "batch", **_batch_result(key, kept))
 
 
 @staff_pages.get("/log", response_class=HTMLResponse)

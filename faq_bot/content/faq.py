@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from faq_bot.errors import FaqFormatError, FormatProblem
-from faq_bot.text.normalize import normalize
+from faq_bot.text.normalize import locate, normalize
 
 if TYPE_CHECKING:
     from _csv import Reader
@@ -414,13 +414,44 @@ def entry_fingerprint(entry: FaqEntry) -> str:
     return hashlib.sha256("\x00".join(fields).encode("utf-8")).hexdigest()[:16]
 
 
-def entry_contains(entry: FaqEntry, text: str) -> str | None:
-    """The label of the first field of the entry (id, 分類, 質問, 言い換え, 回答) that contains ``text``, widths and
-    case ignored (what an editor types to find an entry); None if none does."""
+@dataclass(frozen=True)
+class Found:
+    """Where an editor's search words are in an entry: the field's label and the words with some text around them
+    (``before`` and ``after`` are cut to ``EXCERPT_CHARS``, with … where cut; empty when the match could not be
+    placed in the text as written)."""
+
+    label: str
+    before: str = ""
+    words: str = ""
+    after: str = ""
+
+
+#: Characters of text shown on each side of the words an editor searched for.
+EXCERPT_CHARS = 20
+
+
+def entry_contains(entry: FaqEntry, text: str) -> Found | None:
+    """The first field of the entry (id, 分類, 質問, 言い換え, 回答) that contains ``text``, widths and case ignored
+    (what an editor types to find an entry), with the words as written there; None if none does."""
     wanted = normalize(text)
     fields = [("id", entry.id), ("分類", entry.category), ("質問", entry.question),
               *(("言い換え", a) for a in entry.alternates), ("回答", entry.answer)]  # fmt: skip
-    return next((label for label, value in fields if wanted in normalize(value)), None)
+    label, value = next(((label, value) for label, value in fields if wanted in normalize(value)), ("", ""))
+    if not label:
+        return None
+    where = locate(value, text)
+    if where is None:
+        return Found(label)
+    start, end = where
+    flat = " ".join  # an answer's lines on one line of the list
+    before = flat(value[max(0, start - EXCERPT_CHARS) : start].split())
+    after = flat(value[end : end + EXCERPT_CHARS].split())
+    return Found(
+        label,
+        ("…" if start > EXCERPT_CHARS else "") + before + (" " if value[start - 1 : start].isspace() else ""),
+        value[start:end],
+        (" " if value[end : end + 1].isspace() else "") + after + ("…" if end + EXCERPT_CHARS < len(value) else ""),
+    )
 
 
 def entry_problems(faq: Faq, problems: Sequence[FormatProblem], entry_id: str) -> tuple[FormatProblem, ...]:

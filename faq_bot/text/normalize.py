@@ -23,6 +23,25 @@ def normalize(text: str) -> str:
     return _DASH_AS_LONG_VOWEL.sub("ー", text)
 
 
+def locate(text: str, wanted: str) -> tuple[int, int] | None:
+    """Where ``wanted`` is in ``text`` as ``normalize`` compares them (widths, case, runs of white space, a dash
+    for ー), as (start, end) in ``text`` itself: the part to show an editor. Read a character at a time, so a
+    sequence that NFKC joins (half-width ｶﾞ) is not found; None then, as when ``wanted`` is not there."""
+    needle = normalize(wanted)
+    folded: list[str] = []
+    origin: list[int] = []  # the index in ``text`` of each character of ``folded``
+    for i, char in enumerate(text):
+        piece = " " if char.isspace() else unicodedata.normalize("NFKC", char).lower()
+        if piece == " " and folded and folded[-1] == " ":
+            continue
+        folded.extend(piece)
+        origin.extend([i] * len(piece))
+    found = _DASH_AS_LONG_VOWEL.sub("ー", "".join(folded)).find(needle) if needle else -1
+    if found < 0:
+        return None
+    return origin[found], origin[found + len(needle) - 1] + 1
+
+
 def normalize_lines(text: str) -> str:
     """``normalize`` line by line, the lines kept (blank ones dropped): a visitor's message whose
     sentences end with a line break instead of 。 keeps its sentences (``faq_bot.retrieval.views``)."""

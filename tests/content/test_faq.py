@@ -403,3 +403,17 @@ def test_a_duplicate_id_is_said_with_the_rows_other_problems_not_on_the_next_try
     assert FormatProblem(3, "回答", "回答が空です。") in found
     assert any(p.line == 3 and p.column == "id" and "id「48」が重複しています（2行目" in p.message for p in found)
     assert not any("重複" in p.message for p in found if p.line in (4, 5))  # two empty questions are no duplicate
+
+
+def test_an_entry_found_by_its_answer_shows_the_words_with_some_text_around_them() -> None:
+    answer = "お支払いはクレジットカード（ＶＩＳＡ・JCB）と銀行振込です。\n請求書払いは、月末締め翌月末払いです。"
+    entry = faq.FaqEntry("4", "支払い", "支払い方法は？", answer, ("カードで払える",))
+    found = faq.entry_contains(entry, "visa")
+    assert found == faq.Found(
+        "回答", "お支払いはクレジットカード（", "ＶＩＳＡ", "・JCB）と銀行振込です。 請求書払いは…"
+    )
+    later = faq.entry_contains(entry, "月末払い")
+    assert later is not None and later.before.startswith("…") and later.words == "月末払い"
+    assert faq.entry_contains(entry, "カード") == faq.Found("言い換え", "", "カード", "で払える")  # the first field
+    assert faq.entry_contains(entry, "４") == faq.Found("id", "", "4", "")
+    assert faq.entry_contains(entry, "宇宙") is None

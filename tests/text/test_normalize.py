@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from faq_bot.text.normalize import normalize, normalize_lines
+from faq_bot.text.normalize import locate, normalize, normalize_lines
 
 
 @pytest.mark.parametrize(
@@ -42,3 +42,20 @@ def test_lines_are_normalised_one_by_one_and_kept() -> None:
         "お世話になっております\npdf で もらえますか?"
     )
     assert normalize_lines("一行だけ") == normalize("一行だけ")
+
+
+@pytest.mark.parametrize(
+    ("text", "wanted", "found"),
+    [
+        ("カードはＶＩＳＡとJCBです", "visa", "ＶＩＳＡ"),  # widths and case, as written
+        ("請求書は\n  毎月発行します", "請求書は 毎月", "請求書は\n  毎月"),  # a line break and spaces: one space
+        ("アプリをダウンロ-ドする", "ダウンロード", "ダウンロ-ド"),  # a dash typed for ー
+        ("ダウンロードする", "ダウンロ－ド", "ダウンロード"),
+        ("ﾀﾞｳﾝﾛｰﾄﾞ", "ダウンロード", None),  # NFKC joins ﾀﾞ: not placed a character at a time
+        ("請求書", "見積書", None),
+        ("請求書", " ", None),  # nothing to look for
+    ],
+)
+def test_locate_finds_the_words_as_written(text: str, wanted: str, found: str | None) -> None:
+    where = locate(text, wanted)
+    assert (text[where[0] : where[1]] if where else None) == found

@@ -519,6 +519,28 @@ def test_on_a_phone_the_decisions_contributions_fit_the_screen_with_their_bars(b
     ctx.close()
 
 
+def test_on_a_phone_a_long_question_shows_whole_in_its_box(browser: object, settings: Settings) -> None:
+    # The question was a box of one line: on a phone a question of 40 characters showed its first 20.
+    question = "見積書を作成したあとで、数量や納期を変更した見積書をもう一度作り直すことはできますか"
+    write(settings.faq_path, SMALL_FAQ.replace("見積書を発行できますか", question))
+    app = create_app(settings.model_copy(update={"admin_token": SecretStr(ADMIN_TOKEN)}), FakeEmbedder())
+    with uvicorn_thread(app) as site:
+        ctx = browser.new_context(viewport={"width": 390, "height": 800}, locale="ja-JP")  # type: ignore[attr-defined]
+        page = ctx.new_page()
+        _log_in(page, site)
+        page.goto(site + "/admin/entries/3")
+        box = page.get_by_label("質問")
+        expect(box).to_have_value(question)
+        size = box.evaluate("e => ({scroll: e.scrollHeight, client: e.clientHeight})")
+        assert size["scroll"] <= size["client"] and size["client"] > 60, size  # several lines, all in sight
+        box.fill("見積書は作れますか")  # a short one: one line again
+        assert box.evaluate("e => e.clientHeight") < 45
+        box.press("Enter")  # one line of text: Enter sends the form, as in a box of one line
+        page.get_by_role("article", name="FAQ 3 の変更").wait_for()  # its preview
+        expect(page.get_by_label("質問")).to_have_value("見積書は作れますか")
+        ctx.close()
+
+
 def test_the_entry_editors_boxes_show_all_their_text_in_whole_lines(
     browser: object, settings: Settings, tmp_path: Path
 ) -> None:

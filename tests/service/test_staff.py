@@ -1118,7 +1118,7 @@ def test_a_new_entry_made_from_an_unanswered_question_answers_it_and_takes_it_of
     assert 'formaction="/admin/ui/log/new-entry"' in listed and "新しいFAQとして作る" in listed
     key, form = _new_entry_from(client, {"csrf": csrf_of(listed), "ids": rid, "text": asked, "days": "7", "page": "1"})
     # The entry editor's new-entry form, with the question in it, the next free id, and the way back to the log.
-    assert "新しいFAQの追加" in form and f'id="question" name="question" type="text" value="{asked}"' in form
+    assert "新しいFAQの追加" in form and f'id="question" name="question" rows="1" required>{asked}</textarea>' in form
     assert 'name="entry_id" type="text" value="7"' in form and "未回答の一覧から外れます" in form
     assert 'href="/admin/log?days=7&amp;page=1">質問ログに戻る' in form
     assert f'data-draft="new:log:{key}"' in form  # its own draft: not the one of a new entry written from scratch

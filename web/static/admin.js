@@ -425,7 +425,21 @@
     }
   }
 
+  // The entry's question is a box of several lines (a long one wraps on a phone) but one line of text: Enter sends
+  // the form, as it did when the box was one line, and never starts a line (nor while the IME converts: its Enter
+  // confirms the conversion).
+  function oneLineQuestion() {
+    var box = document.querySelector("form.entry textarea#question");
+    if (!box) return;
+    box.addEventListener("keydown", function (event) {
+      if (event.key !== "Enter" || event.isComposing || event.keyCode === 229) return;
+      event.preventDefault();
+      if (box.form && box.form.requestSubmit) box.form.requestSubmit();
+    });
+  }
+
   settleAddress();
+  oneLineQuestion();
   keepDrafts();
   nameEntries();
   sortTables();

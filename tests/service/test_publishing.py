@@ -447,7 +447,11 @@ def test_an_entry_edit_whose_preview_went_stale_comes_back_in_its_form_not_lost(
     assert upload(admin_client, changed_3.encode()).json()["published"]
     page = admin_client.post("/admin/ui/publish", data={"csrf": csrf, **fields}).text
     assert "このFAQ（id 3）自体も別の人が変更して公開しました" in page
-    assert "公開中の内容（id 3" in page and "カート画面の見積ボタンから作成できます。" in page  # shown beside the form
+    # beside the form, what publishing it as it is would do to the colleague's change: a preview's diff
+    conflict = page.partition("別の人が公開した内容との違い（id 3）")[2].partition("</details>")[0]
+    assert '<th scope="col">公開中</th><th scope="col">このフォーム</th>' in conflict
+    assert "カート画面<del>の見積ボタンから</del>作成" in conflict and "<ins>から見積書を</ins>" in conflict, conflict
+    assert "見積書が欲しい" in conflict  # the form's alternate, which the colleague's entry has not
     # And if the entry is deleted meanwhile, the editor is told so (not shown a form for a FAQ that is gone).
     preview = admin_client.post("/admin/ui/entries/3", data=form).text
     fields = dict(re.findall(r'name="(staged|base|source|edited|entry_base)" value="([^"]*)"', preview))

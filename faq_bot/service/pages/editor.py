@@ -17,6 +17,7 @@ from urllib.parse import quote, unquote, urlencode, urlsplit
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from faq_bot.content.diff import diff
 from faq_bot.content.faq import FaqEntry, dump, entry_fingerprint, next_id, read_bytes, readable_text
 from faq_bot.content.merge import Keep, renumbered
 from faq_bot.content.workbook import ORIGIN_PATTERN, WorkbookOrigin, is_version_of, is_workbook, row_texts
@@ -110,7 +111,7 @@ CHANGED_SINCE_KEPT = (
 
 CHANGED_SINCE_SAME_ENTRY = (
     "確認のあとで、このFAQ（id {id}）自体も別の人が変更して公開しました。フォームはあなたの編集のままで、その変更は"
-    "入っていません。下の「公開中の内容」と見比べ、必要な変更を取り込んでから、もう一度確認してください。"
+    "入っていません。下の「別の人が公開した内容との違い」で、必要な変更を取り込んでから、もう一度確認してください。"
 )
 ENTRY_GONE = "確認のあとで、FAQ（id {id}）は別の人の公開で削除されました。編集は公開していません。"
 NEW_ID_TAKEN = (
@@ -326,8 +327,10 @@ async def ui_publish(
                 return await _home(request, auth, publisher, message=ENTRY_GONE.format(id=kept.id), warn=True)
             same_entry = bool(entry_base) and entry_fingerprint(now) != entry_base
             message = CHANGED_SINCE_SAME_ENTRY.format(id=kept.id) if same_entry else CHANGED_SINCE_KEPT
+            # what publishing the form as it is would do to the colleague's entry, marked as a preview marks it
+            conflict = diff([now], [kept]) if same_entry else None
             return await render(request, auth, "entry.html", "entries", entry=kept, categories=live.index.categories,
-                                message=message, warn=True, live_entry=now if same_entry else None, sent=True,
+                                message=message, warn=True, conflict=conflict, sent=True,
                                 draft_base=entry_base)  # fmt: skip
         return await _home(request, auth, publisher, message=CHANGED_SINCE, warn=True)
 

@@ -16,7 +16,12 @@ token is never logged.
   another site (``Sec-Fetch-Site``) is refused outright. A bearer token needs none of
   this: a browser never sends it by itself.
 - **Guessing.** Failed attempts (wrong bearer token, wrong login) are limited per
-  client (``LoginThrottle``): past the limit, 429 with ``Retry-After``.
+  client (``LoginThrottle``): past the limit, 429 with ``Retry-After``. A browser that
+  has logged in before carries a *device cookie* (``DEVICE_COOKIE``, signed, kept a
+  year): its attempts at the login form are counted for that browser alone, so a
+  colleague behind the same office address is not locked out by someone else's (or
+  a guesser's) failures, while a guesser, who has none, is still counted by address
+  (OWASP's "device cookies").
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import secrets
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -41,6 +47,9 @@ from faq_bot.storage.sessions import SessionStore
 
 log = logging.getLogger("faq_bot.auth")
 COOKIE = "faq_bot_admin"
+#: A browser that logged in here before (``<id>.<signature>``, only on the login form's address): see "Guessing".
+DEVICE_COOKIE = "faq_bot_device"
+DEVICE_DAYS = 365
 CSRF_HEADER = "x-csrf-token"
 DISABLED = "管理機能は無効です。サーバーに FAQ_BOT_ADMIN_TOKEN（16文字以上）を設定してください。"
 WRONG_TOKEN = (
@@ -81,20 +90,38 @@ class AdminAuth:
         if not self.enabled:
             raise AuthError(503, DISABLED)
 
-    def check_token(self, request: Request, candidate: str, what: str = "admin API with a wrong token") -> None:
-        """The admin token, tried by a client: 429 while it has failed too often, 403 (and counted) if wrong."""
+    def check_token(
+        self, request: Request, candidate: str, what: str = "admin API with a wrong token", device: str | None = None
+    ) -> None:
+        """The admin token, tried by a client: 429 while it has failed too often, 403 (and counted) if wrong;
+        ``device``: the browser's device id (``device_of``), whose attempts are counted apart from its address's."""
         self._require_enabled()
         client = client_address(request)
-        key = limit_key(client)  # the client's /64 for IPv6; the log names the address itself
+        # the client's /64 for IPv6; the log names the address itself
+        key = f"device:{device}" if device else limit_key(client)
         if not self.throttle.attempt(key, lambda: self.token_ok(candidate)):
             log.warning("%s from %s %s", what, client, request.url.path)
             raise AuthError(403, WRONG_TOKEN)
 
+    # Device cookies
+
+    def device_of(self, request: Request) -> str | None:
+        """The id in the request's device cookie, if this server signed it (with the token of now)."""
+        device, _, signature = request.cookies.get(DEVICE_COOKIE, "").partition(".")
+        if not self.enabled or not device or not _same(signature, self._sign("device", device)):
+            return None
+        return device
+
+    def device_cookie(self, device: str | None) -> str:
+        """The device cookie to keep (the same id again, or a new one for a browser that had none)."""
+        device = device or secrets.token_hex(16)
+        return f"{device}.{self._sign('device', device)}"
+
     # Sessions
 
-    def login(self, request: Request, candidate: str) -> str:
+    def login(self, request: Request, candidate: str, device: str | None = None) -> str:
         """Check the token typed into the login form; a new session's cookie value."""
-        self.check_token(request, candidate, "admin login failed")
+        self.check_token(request, candidate, "admin login failed", device)
         expires = int(time.time()) + self.session_seconds
         session_id = self.sessions.create(expires)
         return f"{session_id}.{expires}.{self._sign('session', f'{session_id}.{expires}')}"

@@ -12,8 +12,8 @@ from pydantic import SecretStr
 
 from faq_bot.config import Settings
 from faq_bot.service.app import create_app
-from faq_bot.service.auth import COOKIE
-from tests.conftest import SMALL_FAQ
+from faq_bot.service.auth import COOKIE, DEVICE_COOKIE
+from tests.conftest import SMALL_FAQ, csrf_of
 from tests.fakes import FakeEmbedder
 
 TOKEN = "auth-token-0123456789abcdef"
@@ -124,6 +124,30 @@ def test_failed_logins_on_the_form_are_throttled_too(auth_settings: Settings) ->
         assert codes == [403] * 10 + [429]
         page = c.post("/admin/login", data={"token": TOKEN})
         assert page.status_code == 429 and "ログインの失敗が続いた" in page.text and page.headers["retry-after"]
+
+
+def test_a_browser_that_logged_in_before_is_not_locked_out_by_failures_from_its_address(
+    auth_settings: Settings,
+) -> None:
+    # An office behind one address: a colleague's (or a guesser's) failed logins used to lock out everyone there.
+    app = create_app(auth_settings, FakeEmbedder())
+    office = {"base_url": "https://testserver", "client": ("203.0.113.7", 1)}
+    with TestClient(app, **office) as known, TestClient(app, **office) as guesser, TestClient(app, **office) as new:
+        first = known.post("/admin/login", data={"token": TOKEN}, follow_redirects=False)
+        device = first.cookies.get(DEVICE_COOKIE)
+        assert device and "/admin/login" in first.headers.get_list("set-cookie")[-1]  # sent to the login form only
+        assert known.post("/admin/logout", data={"csrf": csrf_of(known.get("/admin").text)}).status_code == 200
+        wrong = [guesser.post("/admin/login", data={"token": f"guess-{i:020d}"}).status_code for i in range(11)]
+        assert wrong == [403] * 10 + [429]  # the address has used up its attempts
+        assert new.post("/admin/login", data={"token": TOKEN}).status_code == 429  # a browser without the cookie
+        again = known.post("/admin/login", data={"token": TOKEN}, follow_redirects=False)
+        assert again.status_code == 303 and again.cookies.get(DEVICE_COOKIE) == device  # the same device, kept
+        forged = {DEVICE_COOKIE: device.partition(".")[0] + ".0" + device.partition(".")[2][1:]}
+        with TestClient(app, cookies=forged, **office) as forger:  # not signed by this server: counted by address
+            assert forger.post("/admin/login", data={"token": TOKEN}).status_code == 429
+        # The device's own failures are its own: they lock that browser, not the address once it is clear again.
+        mine = [known.post("/admin/login", data={"token": f"typo-{i:020d}"}).status_code for i in range(11)]
+        assert mine == [403] * 10 + [429]
 
 
 def test_the_login_limit_setting_is_checked() -> None:

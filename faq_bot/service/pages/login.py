@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from faq_bot.errors import AuthError, RateLimitedError
-from faq_bot.service.auth import COOKIE, HOME, page_after_login
+from faq_bot.service.auth import COOKIE, DEVICE_COOKIE, DEVICE_DAYS, HOME, page_after_login
 from faq_bot.service.deps import AuthDep
 from faq_bot.service.offload import in_background
 from faq_bot.service.templating import templates
@@ -69,8 +69,9 @@ async def login(
     if not auth.enabled:
         raise AuthError(503, "管理機能は無効です。")
     wanted = page_after_login(next)
+    device = auth.device_of(request)  # a browser that logged in here before: its own count of failed attempts
     try:
-        cookie = await in_background(auth.login, request, token.strip())
+        cookie = await in_background(auth.login, request, token.strip(), device)
     except (AuthError, RateLimitedError) as exc:  # shown on the login page, with the status the API would give
         status = 429 if isinstance(exc, RateLimitedError) else exc.status
         page = _login_page(request, str(exc), status, next=wanted)
@@ -86,6 +87,15 @@ async def login(
         samesite="strict",
         secure=True,  # browsers accept Secure cookies from http://localhost and 127.0.0.1 too
         path="/admin",
+    )
+    response.set_cookie(
+        DEVICE_COOKIE,
+        auth.device_cookie(device),
+        max_age=DEVICE_DAYS * 86400,
+        httponly=True,
+        samesite="strict",
+        secure=True,
+        path="/admin/login",  # read by the login form only
     )
     return response
 

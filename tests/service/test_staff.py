@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from faq_bot.config import Settings
 from faq_bot.retrieval.confidence import ConfidenceModel
+from faq_bot.storage.staging import FolderStaging
 from tests.conftest import ADMIN_AUTH, ADMIN_TOKEN, SMALL_FAQ, app_client, csrf_of, form_fields, written_log
 from tests.waiting import wait_until
 
@@ -291,6 +292,20 @@ def test_a_batch_runs_report_is_kept_at_an_address_of_its_own(logged_in_client: 
     gone = logged_in_client.get("/admin/batch/" + "0" * 32, headers={"accept": "text/html"})
     assert gone.status_code == 404 and "結果の有効期限が切れました" in gone.text and 'href="/admin/batch"' in gone.text
     assert logged_in_client.get(kept.group(1) + "x").status_code == 404  # not a key
+
+
+def test_a_batch_run_whose_report_cannot_be_kept_still_shows_it(
+    logged_in_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def disk_full(*_args: object, **_kwargs: object) -> str:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(FolderStaging, "put", disk_full)
+    csrf = csrf_of(logged_in_client.get("/admin/batch").text)
+    run = logged_in_client.post("/admin/ui/batch", data={"csrf": csrf, "pasted": "質問\t正解\n請求書はいつ\t1\n"})
+    assert run.status_code == 200 and "確率の分布" in run.text and "請求書はいつ" in run.text
+    assert "結果をサーバーに保存できなかったため" in run.text and "処理中にエラーが発生しました" not in run.text
+    assert "CSVでダウンロード" not in run.text and 'data-address="/admin/batch/' not in run.text  # nothing to open
 
 
 def test_the_console_lists_a_mended_word_and_says_the_decision_counts_it_as_one_the_faq_never_uses(

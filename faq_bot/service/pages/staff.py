@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal
 
@@ -11,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from faq_bot.content.faq import FaqEntry, dump, entry_problems
-from faq_bot.errors import FaqBotError, FaqFormatError, LogUnavailableError, NotFoundError
+from faq_bot.errors import DatabaseError, FaqBotError, FaqFormatError, LogUnavailableError, NotFoundError
 from faq_bot.progress import Progress, Step
 from faq_bot.publishing.publisher import Publisher, alternate_source
 from faq_bot.quality import report as batch_report
@@ -51,6 +52,11 @@ staff_pages = APIRouter(prefix="/admin", include_in_schema=False, route_class=Ad
 _RESULT = {"prefix": "result-", "suffix": ".csv"}
 _REPORT = {"prefix": "result-", "suffix": ".json"}  # a batch run's report, as its page shows it
 BATCH_GONE = "結果の有効期限が切れました。もう一度実行してください。"
+NOT_KEPT = (
+    "結果をサーバーに保存できなかったため（ディスクの空き不足など）、CSVのダウンロードと、このページの再読み込みでの"
+    "再表示はできません。必要ならこのページを印刷・保存してください。"
+)
+log = logging.getLogger("faq_bot.service")
 _UNDO = {"prefix": "dismissed-", "suffix": ".txt"}
 
 
@@ -140,7 +146,6 @@ async def batch_ui(
         progress(Step("報告を作成しています"))
         decision = publisher.engine.params.decision
         table = batch_report.rows(result.report, decision)  # once, for the CSV and the page
-        csv_key = staging.put(batch_report.to_csv(table).encode("utf-8"), length=32, **_RESULT)
         ctx = batch_report.context(
             result.report, decision, name, result.proposal, timezone=settings.timezone, table=table
         )
@@ -149,8 +154,13 @@ async def batch_ui(
         notice = f"ファイル「{name}」で実行しました。貼り付け欄の表は使っていません。" if unused else ""
         # On the admin page (not in a report saved as a file) a row not right links to the test console.
         html = templates().get_template("_batch_result.html").render({**ctx, "console_links": True})
-        kept = {"csv_key": csv_key, "html": html, "pasted": pasted, "notice": notice}
-        key = staging.put(json.dumps(kept, ensure_ascii=False).encode("utf-8"), length=32, **_REPORT)
+        kept = {"csv_key": "", "html": html, "pasted": pasted, "notice": notice}
+        try:
+            kept["csv_key"] = staging.put(batch_report.to_csv(table).encode("utf-8"), length=32, **_RESULT)
+            key = staging.put(json.dumps(kept, ensure_ascii=False).encode("utf-8"), length=32, **_REPORT)
+        except (OSError, DatabaseError) as exc:  # a full disk, say: the report all the same, kept nowhere
+            log.warning("batch test report not kept: %s", exc)
+            return View("batch.html", {**_batch_result("", kept), "not_kept": NOT_KEPT})
         return View("batch.html", _batch_result(key, kept))
 
     return await with_progress(request, auth, "batch", f"一括テスト（{len(queries)}問）を実行しています", work)

@@ -59,11 +59,13 @@ def csrf_of(html: str) -> str:
 
 
 def form_fields(page: str, action: str) -> dict[str, str]:
-    """The named values of the form a page sends to ``action`` (its text boxes and hidden fields), as a browser
-    sends them (unescaped)."""
+    """The named values of the form a page sends to ``action`` (its text boxes, boxes of several lines and hidden
+    fields), as a browser sends them (unescaped)."""
     form = re.search(rf'<form method="post" action="{re.escape(action)}".*?</form>', page, re.S)
     assert form, action
-    return {k: html.unescape(v) for k, v in re.findall(r'name="(\w+)"[^>]*? value="([^"]*)"', form.group(0))}
+    fields = re.findall(r'name="(\w+)"[^>]*? value="([^"]*)"', form.group(0))
+    boxes = re.findall(r'<textarea[^>]*? name="(\w+)"[^>]*>(.*?)</textarea>', form.group(0), re.S)
+    return {k: html.unescape(v) for k, v in [*fields, *boxes]}
 
 
 @contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 from collections.abc import Mapping
@@ -128,6 +129,30 @@ def _as_page(request: Request, response: Response) -> Response:
     return page
 
 
+#: What an admin action that failed for the server's storage says (the live FAQ and the chat go on either way).
+DATABASE_DOWN = "データベースに接続できません。しばらくしてからもう一度お試しください（チャットは回答を続けます）。"
+DISK_FULL = (
+    "サーバーのディスクに空きがないため、完了できませんでした。公開中のFAQは変わっていません（チャットは回答を"
+    "続けます）。サーバーの管理者に連絡してください。"
+)
+SERVER_ERROR = "サーバーでエラーが発生しました。公開中のFAQは変わっていません（チャットは回答を続けます）。"
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True for an ``OSError`` of a full disk (or a quota used up)."""
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+async def _os_error(request: Request, exc: Exception) -> Response:
+    """A file that could not be written or read under a request: a full disk said as such (507), the rest a 500
+    in Japanese; logged either way."""
+    if is_disk_full(exc):
+        log.error("%s %s: %s", request.method, request.url.path, exc)
+        return _as_page(request, _detail(507, DISK_FULL))
+    log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+    return _as_page(request, _detail(500, SERVER_ERROR))
+
+
 async def _faq_bot_error(request: Request, exc: Exception) -> Response:
     """Every ``FaqBotError``, by family (the most specific first); a browser's page gets a page."""
     return _as_page(request, _faq_bot_response(request, exc))
@@ -164,9 +189,7 @@ def _faq_bot_response(request: Request, exc: Exception) -> Response:
         )
     if isinstance(exc, DatabaseError):
         log.error("%s %s: %s", request.method, request.url.path, exc)
-        return _detail(
-            503, "データベースに接続できません。しばらくしてからもう一度お試しください（チャットは回答を続けます）。"
-        )
+        return _detail(503, DATABASE_DOWN)
     if isinstance(exc, SessionStoreError):
         log.error("%s %s: %s", request.method, request.url.path, exc)
         return _detail(503, "ログイン情報を保存できません。しばらくしてからもう一度お試しください。")
@@ -281,3 +304,4 @@ def add_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(FaqBotError, _faq_bot_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(OSError, _os_error)

@@ -19,8 +19,10 @@ from fastapi import Request
 from fastapi.responses import StreamingResponse
 from markupsafe import escape
 
+from faq_bot.errors import DatabaseError
 from faq_bot.progress import Progress, Step
 from faq_bot.service.auth import AdminAuth
+from faq_bot.service.handlers import DATABASE_DOWN, DISK_FULL, is_disk_full
 from faq_bot.service.offload import in_background
 from faq_bot.service.templating import page_context, templates
 
@@ -103,9 +105,14 @@ async def with_progress(
 def _result(request: Request, base: dict[str, Any], task: asyncio.Future[View]) -> str:
     try:
         view = task.result()
-    except Exception:  # the work's own errors become views; anything else is a bug, said plainly
-        log.exception("admin action failed")
-        return f'<div class="result"><p class="error" role="alert">{FAILED}</p></div>'
+    except Exception as exc:  # the work's own errors become views; the storage's are said; anything else is a bug
+        if is_disk_full(exc) or isinstance(exc, DatabaseError):
+            log.error("admin action failed: %s", exc)
+            said = DISK_FULL if is_disk_full(exc) else DATABASE_DOWN
+        else:
+            log.exception("admin action failed")
+            said = FAILED
+        return f'<div class="result"><p class="error" role="alert">{said}</p></div>'
     page = templates().get_template(view.template)
     context = page.new_context({**base, "request": request, **view.context})
     notice = view.context.get("message")

@@ -416,9 +416,9 @@ def entry_fingerprint(entry: FaqEntry) -> str:
 
 @dataclass(frozen=True)
 class Found:
-    """Where an editor's search words are in an entry: the field's label and the words with some text around them
-    (``before`` and ``after`` are cut to ``EXCERPT_CHARS``, with … where cut; empty when the match could not be
-    placed in the text as written)."""
+    """Where an editor's search words are in an entry: the field's label and, in an alternate or the answer
+    (``EXCERPTED``), the words as written there with some text around them (``before`` and ``after`` cut to
+    ``EXCERPT_CHARS``, with … where cut); empty for the other fields, which the entry list shows whole."""
 
     label: str
     before: str = ""
@@ -428,6 +428,8 @@ class Found:
 
 #: Characters of text shown on each side of the words an editor searched for.
 EXCERPT_CHARS = 20
+#: The fields whose words found are shown with the text around them (the entry list shows the others whole).
+EXCERPTED = ("言い換え", "回答")
 
 
 def entry_contains(entry: FaqEntry, text: str) -> Found | None:
@@ -439,7 +441,7 @@ def entry_contains(entry: FaqEntry, text: str) -> Found | None:
     label, value = next(((label, value) for label, value in fields if wanted in normalize(value)), ("", ""))
     if not label:
         return None
-    where = locate(value, text)
+    where = locate(value, text) if label in EXCERPTED else None
     if where is None:
         return Found(label)
     start, end = where

@@ -25,21 +25,39 @@ def normalize(text: str) -> str:
 
 def locate(text: str, wanted: str) -> tuple[int, int] | None:
     """Where ``wanted`` is in ``text`` as ``normalize`` compares them (widths, case, runs of white space, a dash
-    for ー), as (start, end) in ``text`` itself: the part to show an editor. Read a character at a time, so a
-    sequence that NFKC joins (half-width ｶﾞ) is not found; None then, as when ``wanted`` is not there."""
+    for ー), as (start, end) in ``text`` itself: the part to show an editor; None if it is not there.
+
+    Read in the smallest pieces that NFKC treats apart: half-width ｶﾞ (or か and a combining mark) is one piece
+    that becomes ガ, so a match on it covers both characters."""
     needle = normalize(wanted)
-    folded: list[str] = []
-    origin: list[int] = []  # the index in ``text`` of each character of ``folded``
+    if not needle:
+        return None
+    pieces: list[tuple[int, int]] = []  # (start, end) in ``text``
+    alone = [unicodedata.normalize("NFKC", char) for char in text]
+    joins = "".join(alone) != unicodedata.normalize("NFKC", text)  # else every character is a piece (most texts)
     for i, char in enumerate(text):
-        piece = " " if char.isspace() else unicodedata.normalize("NFKC", char).lower()
+        if pieces and joins:
+            start, end = pieces[-1]
+            if unicodedata.normalize("NFKC", text[start:end] + char) != unicodedata.normalize(
+                "NFKC", text[start:end]
+            ) + unicodedata.normalize("NFKC", char):
+                pieces[-1] = (start, i + 1)  # joined with the piece before it
+                continue
+        pieces.append((i, i + 1))
+    folded: list[str] = []
+    starts: list[int] = []  # where in ``text`` the piece of each character of ``folded`` starts and ends
+    ends: list[int] = []
+    for start, end in pieces:
+        part = text[start:end]
+        piece = " " if part.isspace() else (unicodedata.normalize("NFKC", part) if joins else alone[start]).lower()
         if piece == " " and folded and folded[-1] == " ":
+            ends[-1] = end  # one space for the run
             continue
         folded.extend(piece)
-        origin.extend([i] * len(piece))
-    found = _DASH_AS_LONG_VOWEL.sub("ー", "".join(folded)).find(needle) if needle else -1
-    if found < 0:
-        return None
-    return origin[found], origin[found + len(needle) - 1] + 1
+        starts.extend([start] * len(piece))
+        ends.extend([end] * len(piece))
+    found = _DASH_AS_LONG_VOWEL.sub("ー", "".join(folded)).find(needle)
+    return None if found < 0 else (starts[found], ends[found + len(needle) - 1])
 
 
 def normalize_lines(text: str) -> str:

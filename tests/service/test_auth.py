@@ -142,12 +142,22 @@ def test_a_browser_that_logged_in_before_is_not_locked_out_by_failures_from_its_
         assert new.post("/admin/login", data={"token": TOKEN}).status_code == 429  # a browser without the cookie
         again = known.post("/admin/login", data={"token": TOKEN}, follow_redirects=False)
         assert again.status_code == 303 and again.cookies.get(DEVICE_COOKIE) == device  # the same device, kept
-        forged = {DEVICE_COOKIE: device.partition(".")[0] + ".0" + device.partition(".")[2][1:]}
+        device_id, _, signature = device.partition(".")
+        forged = {DEVICE_COOKIE: f"{device_id}.{'1' if signature[0] == '0' else '0'}{signature[1:]}"}
         with TestClient(app, cookies=forged, **office) as forger:  # not signed by this server: counted by address
             assert forger.post("/admin/login", data={"token": TOKEN}).status_code == 429
         # The device's own failures are its own: they lock that browser, not the address once it is clear again.
         mine = [known.post("/admin/login", data={"token": f"typo-{i:020d}"}).status_code for i in range(11)]
         assert mine == [403] * 10 + [429]
+        assert DEVICE_COOKIE not in guesser.cookies  # only a login that succeeded gives one
+    # A new token voids every device cookie: that browser counts by its address again.
+    rotated = create_app(auth_settings.model_copy(update={"admin_token": SecretStr("another-token-0123456789")}),
+                         FakeEmbedder())  # fmt: skip
+    with TestClient(rotated, cookies={DEVICE_COOKIE: device}, **office) as old_device:
+        codes = [old_device.post("/admin/login", data={"token": f"guess-{i:020d}"}).status_code for i in range(11)]
+        assert codes == [403] * 10 + [429]
+        with TestClient(rotated, **office) as colleague:  # the address's count, which the old cookie was added to
+            assert colleague.post("/admin/login", data={"token": "another-token-0123456789"}).status_code == 429
 
 
 def test_the_login_limit_setting_is_checked() -> None:

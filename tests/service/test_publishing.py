@@ -447,6 +447,11 @@ def test_an_entry_edit_whose_preview_went_stale_comes_back_in_its_form_not_lost(
     assert upload(admin_client, changed_3.encode()).json()["published"]
     page = admin_client.post("/admin/ui/publish", data={"csrf": csrf, **fields}).text
     assert "このFAQ（id 3）自体も別の人が変更して公開しました" in page
+    # the form's page at /admin/ui/publish: back or a reload opens the entry's form (admin.js), not the publish page
+    assert (
+        '<body data-address="/admin/ui/publish">' in page and '<span hidden data-address="/admin/ui/entries/3">' in page
+    )
+    assert admin_client.get("/admin/ui/entries/3", follow_redirects=False).headers["location"] == "/admin/entries/3"
     # beside the form, what publishing it as it is would do to the colleague's change: a preview's diff
     conflict = page.partition("別の人が公開した内容との違い（id 3）")[2].partition("</details>")[0]
     assert '<th scope="col">公開中</th><th scope="col">このフォーム</th>' in conflict

@@ -51,7 +51,9 @@ def test_lines_are_normalised_one_by_one_and_kept() -> None:
         ("請求書は\n  毎月発行します", "請求書は 毎月", "請求書は\n  毎月"),  # a line break and spaces: one space
         ("アプリをダウンロ-ドする", "ダウンロード", "ダウンロ-ド"),  # a dash typed for ー
         ("ダウンロードする", "ダウンロ－ド", "ダウンロード"),
-        ("ﾀﾞｳﾝﾛｰﾄﾞ", "ダウンロード", None),  # NFKC joins ﾀﾞ: not placed a character at a time
+        ("ﾀﾞｳﾝﾛｰﾄﾞ", "ダウンロード", "ﾀﾞｳﾝﾛｰﾄﾞ"),  # half width: NFKC joins ﾀﾞ, and so does the match
+        ("ｶﾞｲﾄﾞを見てカタログ", "カ", "カ"),  # not the ｶ of ｶﾞ (which is ガ)
+        ("か\u3099いど", "が", "か\u3099"),  # か and a combining mark
         ("請求書", "見積書", None),
         ("請求書", " ", None),  # nothing to look for
     ],

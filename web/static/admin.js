@@ -425,16 +425,22 @@
     }
   }
 
-  // The entry's question is a box of several lines (a long one wraps on a phone) but one line of text: Enter sends
-  // the form, as it did when the box was one line, and never starts a line (nor while the IME converts: its Enter
-  // confirms the conversion).
+  // The entry's question is a box of several lines (a long one wraps on a phone), typed as one line: Enter sends
+  // the form, as it did when the box was one line, instead of starting a line (but not while the IME converts: its
+  // Enter confirms the conversion; Shift+Enter starts a line). A question pasted with line breaks keeps them, as a
+  // file's cell may have them.
   function oneLineQuestion() {
     var box = document.querySelector("form.entry textarea#question");
-    if (!box) return;
+    if (!box || !box.form) return;
     box.addEventListener("keydown", function (event) {
-      if (event.key !== "Enter" || event.isComposing || event.keyCode === 229) return;
+      if (event.key !== "Enter" || event.shiftKey || event.isComposing || event.keyCode === 229) return;
       event.preventDefault();
-      if (box.form && box.form.requestSubmit) box.form.requestSubmit();
+      if (box.form.requestSubmit) {
+        box.form.requestSubmit();
+      } else {
+        var send = box.form.querySelector("button[type=submit]");
+        if (send) send.click();
+      }
     });
   }
 

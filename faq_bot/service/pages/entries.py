@@ -10,12 +10,13 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from faq_bot.content.faq import FaqEntry, dump, entry_contains, entry_fingerprint, entry_problems, id_of, next_id
+from faq_bot.content.faq import FaqEntry, Found, dump, entry_contains, entry_fingerprint, entry_problems, id_of, next_id
 from faq_bot.errors import EntryNotFoundError, FaqFormatError
 from faq_bot.progress import Progress
 from faq_bot.publishing.publisher import Publisher
 from faq_bot.service.auth import AdminAuth, AdminPageRoute
 from faq_bot.service.deps import AuthDep, LogWriterDep, PublisherDep, StagingDep
+from faq_bot.service.offload import in_background
 from faq_bot.service.pages.logged import carried_from_log
 from faq_bot.service.streaming import View, with_progress
 from faq_bot.service.templating import render
@@ -34,7 +35,11 @@ async def entries_page(
     widths and case ignored)."""
     entries = publisher.engine.current.index.entries
     wanted = q.strip()
-    matched = {e.id: where for e in entries if (where := entry_contains(e, wanted))} if wanted else {}
+
+    def search() -> dict[str, Found]:
+        return {e.id: found for e in entries if (found := entry_contains(e, wanted))}
+
+    matched = await in_background(search) if wanted else {}  # off the event loop: 2,000 long answers take a while
     found = [e for e in entries if e.id in matched] if wanted else list(entries)
     return await render(request, auth, "entries.html", "entries", entries=found, q=wanted, total=len(entries),
                         matched=matched)  # fmt: skip

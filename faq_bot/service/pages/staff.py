@@ -53,8 +53,8 @@ _RESULT = {"prefix": "result-", "suffix": ".csv"}
 _REPORT = {"prefix": "result-", "suffix": ".json"}  # a batch run's report, as its page shows it
 BATCH_GONE = "結果の有効期限が切れました。もう一度実行してください。"
 NOT_KEPT = (
-    "結果をサーバーに保存できなかったため（ディスクの空き不足など）、CSVのダウンロードと、このページの再読み込みでの"
-    "再表示はできません。必要ならこのページを印刷・保存してください。"
+    "結果をサーバーに保存できなかったため（ディスクの空き不足など）、CSVはダウンロードできず、このページを再読み込み"
+    "すると結果は表示されません。必要ならこのページを印刷・保存してください。"
 )
 log = logging.getLogger("faq_bot.service")
 _UNDO = {"prefix": "dismissed-", "suffix": ".txt"}
@@ -160,7 +160,7 @@ async def batch_ui(
             key = staging.put(json.dumps(kept, ensure_ascii=False).encode("utf-8"), length=32, **_REPORT)
         except (OSError, DatabaseError) as exc:  # a full disk, say: the report all the same, kept nowhere
             log.warning("batch test report not kept: %s", exc)
-            return View("batch.html", {**_batch_result("", kept), "not_kept": NOT_KEPT})
+            return View("batch.html", {**_batch_result("", kept | {"csv_key": ""}), "not_kept": NOT_KEPT})
         return View("batch.html", _batch_result(key, kept))
 
     return await with_progress(request, auth, "batch", f"一括テスト（{len(queries)}問）を実行しています", work)
@@ -318,6 +318,7 @@ async def render_answers(
     below: int = round(REVIEW_BELOW * 100),
     page: int = 1,
     undo: str | None = None,
+    form_address: str | None = None,
 ) -> HTMLResponse:
     """The answers to check (what the page shows after an action too, as ``render_log``)."""
     shown = await in_background(review, chatlog, days, below / 100, page, GROUPS_PER_PAGE)
@@ -327,7 +328,7 @@ async def render_answers(
     return await render(
         request, auth, "answers.html", "log", rows=rows, shown=shown, days=days, below=below, levels=levels,
         message=message, error=error, undo=undo, per_page=GROUPS_PER_PAGE,
-        asked_page=page, **entry_picker(loaded.index.entries),
+        asked_page=page, **entry_picker(loaded.index.entries), **_settled_at(form_address),
     )  # fmt: skip
 
 
@@ -486,9 +487,11 @@ async def render_log(
     page: int = 1,
     undo: str | None = None,
     filters: LogFilter = NO_FILTER,
+    form_address: str | None = None,
 ) -> HTMLResponse:
     """The log page (what the page shows after an action too: ``message`` a success, ``error`` a failure,
-    ``undo`` the key of a 対応不要 that can be undone; ``filters`` what the list is narrowed to)."""
+    ``undo`` the key of a 対応不要 that can be undone; ``filters`` what the list is narrowed to; ``form_address``,
+    for a form's answer, the list's own address, which the browser's history is to keep)."""
     shown = await in_background(unanswered.page, days, page, GROUPS_PER_PAGE, filters.find, filters.got)
     loaded = publisher.engine.current  # one FAQ version for the whole page
     entries = loaded.index.entries
@@ -509,8 +512,13 @@ async def render_log(
     return await render(
         request, auth, "log.html", "log", groups=list(zip(shown.groups, likely, ids, near, addable, strict=True)),
         days=days, message=message, error=error, total=total, shown=shown, undo=undo, per_page=GROUPS_PER_PAGE,
-        asked_page=page, filters=filters, got_names=GOT, **entry_picker(entries),
+        asked_page=page, filters=filters, got_names=GOT, **entry_picker(entries), **_settled_at(form_address),
     )  # fmt: skip
+
+
+def _settled_at(form_address: str | None) -> dict[str, str]:
+    """The page's history address (``templating.form_address``) where a form's answer names its own."""
+    return {"form_address": form_address} if form_address else {}
 
 
 #: The entry picker checks a typed id against every id only for a FAQ up to this size (a pattern of 2,000 ids is
@@ -584,11 +592,11 @@ async def alternate_ui(
         if place.view == "answers":
             return await render_answers(
                 request, auth, publisher, chatlog, None, error=error, days=place.days, below=place.below,
-                page=place.page,
+                page=place.page, form_address=back,
             )  # fmt: skip
         return await render_log(
             request, auth, publisher, chatlog, unanswered, None, error=error, days=place.days, page=place.page,
-            filters=place.filters,
+            filters=place.filters, form_address=back,
         )  # fmt: skip
     base = publisher.engine.current.faq_version
     target = publisher.engine.current.entry(entry_id)  # shown with its answer: does it answer the question?

@@ -416,9 +416,9 @@ def entry_fingerprint(entry: FaqEntry) -> str:
 
 @dataclass(frozen=True)
 class Found:
-    """Where an editor's search words are in an entry: the field's label and, in an alternate or the answer
-    (``EXCERPTED``), the words as written there with some text around them (``before`` and ``after`` cut to
-    ``EXCERPT_CHARS``, with … where cut); empty for the other fields, which the entry list shows whole."""
+    """Where an editor's search words are in an entry: the field's label and the words as written there, with
+    the text before and after them (cut to ``EXCERPT_CHARS`` in an alternate or the answer, with … where cut:
+    ``EXCERPTED``; whole in the category and the question, which the entry list shows marked); empty for the id."""
 
     label: str
     before: str = ""
@@ -426,28 +426,32 @@ class Found:
     after: str = ""
 
 
-#: Characters of text shown on each side of the words an editor searched for.
+#: Characters of text shown on each side of the words an editor searched for in a long field.
 EXCERPT_CHARS = 20
-#: The fields whose words found are shown with the text around them (the entry list shows the others whole).
+#: The fields shown as a part around the words found (the entry list shows the others whole).
 EXCERPTED = ("言い換え", "回答")
 
 
 def entry_contains(entry: FaqEntry, text: str) -> Found | None:
-    """The first field of the entry (id, 分類, 質問, 言い換え, 回答) that contains ``text``, widths and case ignored
-    (what an editor types to find an entry), with the words as written there; None if none does."""
-    wanted = normalize(text)
+    """Whether the entry has every word of ``text`` (split at spaces) in its id, 分類, 質問, 言い換え or 回答, widths,
+    case and white space ignored (what an editor types to find an entry; a line break in an answer is no space to
+    type); then the first field with one of them, and that word as written there. None if a word is nowhere."""
+    terms = [t for t in normalize(text).split(" ") if t]
     fields = [("id", entry.id), ("分類", entry.category), ("質問", entry.question),
               *(("言い換え", a) for a in entry.alternates), ("回答", entry.answer)]  # fmt: skip
-    label, value = next(((label, value) for label, value in fields if wanted in normalize(value)), ("", ""))
-    if not label:
+    flat = [(label, value, normalize(value).replace(" ", "")) for label, value in fields]
+    if not terms or not all(any(t in f for _, _, f in flat) for t in terms):
         return None
-    where = locate(value, text) if label in EXCERPTED else None
+    label, value, term = next((label, value, t) for label, value, f in flat for t in terms if t in f)
+    where = locate(value, term) if label != "id" else None
     if where is None:
         return Found(label)
     start, end = where
-    flat = " ".join  # an answer's lines on one line of the list
-    before = flat(value[max(0, start - EXCERPT_CHARS) : start].split())
-    after = flat(value[end : end + EXCERPT_CHARS].split())
+    if label not in EXCERPTED:
+        return Found(label, value[:start], value[start:end], value[end:])
+    one_line = " ".join  # an answer's lines on one line of the list
+    before = one_line(value[max(0, start - EXCERPT_CHARS) : start].split())
+    after = one_line(value[end : end + EXCERPT_CHARS].split())
     return Found(
         label,
         ("…" if start > EXCERPT_CHARS else "") + before + (" " if value[start - 1 : start].isspace() else ""),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import logging
+import re
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -37,7 +38,7 @@ from faq_bot.errors import (
 )
 from faq_bot.service import questions
 from faq_bot.service.auth import login_url
-from faq_bot.service.templating import templates
+from faq_bot.service.templating import form_address, templates
 
 log = logging.getLogger("faq_bot.service")
 
@@ -81,6 +82,8 @@ FORM_PAGES = {"batch": "/admin/batch", "alternate": "/admin/log", "dismiss": "/a
 _PAGE_NAMES = {"/admin/batch": "一括テストに戻る", "/admin/log": "質問ログに戻る", "/admin/entries": "FAQの一覧に戻る",
                "/admin/answers": "確認したい回答に戻る", "/admin/confirmed": "確認済みにした回答に戻る",
                "/admin/dismissed": "対応不要にした質問に戻る"}  # fmt: skip
+#: An entry id as an address may carry it (anything else: no link built from it).
+_ENTRY_ID = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 #: What of a list's address says where in the list a form was sent from (not the message of an action before).
 _LIST_PLACE = ("days", "below", "page", "sort", "q", "got")
 
@@ -98,6 +101,8 @@ def back_link(path: str, referer: str = "") -> tuple[str, str]:
             kept = urlencode([(k, v) for k, v in parse_qsl(came.query) if k in _LIST_PLACE])
             return came.path + (f"?{kept}" if kept else ""), _PAGE_NAMES[came.path]
         page = FORM_PAGES.get(parts[3], "/admin")
+        if parts[3] == "entries" and len(parts) > 4 and _ENTRY_ID.fullmatch(parts[4]):  # an entry's form: the entry,
+            return f"/admin/entries/{parts[4]}", f"FAQ {parts[4]} の編集に戻る"  # where its draft is put back
     elif len(parts) > 2 and f"/admin/{parts[2]}" in _PAGE_NAMES:
         page = f"/admin/{parts[2]}"
     else:
@@ -122,6 +127,8 @@ def _as_page(request: Request, response: Response) -> Response:
     # Inside the admin pages with their menu; elsewhere plain (a visitor who mistyped an address sees no admin menu).
     name = "notice.html" if request.url.path.startswith("/admin") else "error.html"
     context = error_context(response.status_code, detail, request.url.path, request.headers.get("referer", ""))
+    if request.method == "POST":  # a form refused: back or a reload opens the form's page, never sends it again
+        context["form_address"] = form_address(request)
     page = templates().TemplateResponse(request, name, context, status_code=response.status_code)
     for header in ("retry-after", "www-authenticate"):
         if header in response.headers:

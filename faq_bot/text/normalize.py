@@ -24,12 +24,13 @@ def normalize(text: str) -> str:
 
 
 def locate(text: str, wanted: str) -> tuple[int, int] | None:
-    """Where ``wanted`` is in ``text`` as ``normalize`` compares them (widths, case, runs of white space, a dash
-    for ー), as (start, end) in ``text`` itself: the part to show an editor; None if it is not there.
+    """Where ``wanted`` is in ``text`` as ``normalize`` compares them (widths, case, a dash for ー) with white space
+    left out (a line break inside a sentence: Japanese puts no space where it wraps), as (start, end) in ``text``
+    itself: the part to show an editor; None if it is not there.
 
     Read in the smallest pieces that NFKC treats apart: half-width ｶﾞ (or か and a combining mark) is one piece
     that becomes ガ, so a match on it covers both characters."""
-    needle = normalize(wanted)
+    needle = normalize(wanted).replace(" ", "")
     if not needle:
         return None
     pieces: list[tuple[int, int]] = []  # (start, end) in ``text``
@@ -49,9 +50,8 @@ def locate(text: str, wanted: str) -> tuple[int, int] | None:
     ends: list[int] = []
     for start, end in pieces:
         part = text[start:end]
-        piece = " " if part.isspace() else (unicodedata.normalize("NFKC", part) if joins else alone[start]).lower()
-        if piece == " " and folded and folded[-1] == " ":
-            ends[-1] = end  # one space for the run
+        piece = (unicodedata.normalize("NFKC", part) if joins else alone[start]).lower()
+        if piece.isspace():
             continue
         folded.extend(piece)
         starts.extend([start] * len(piece))

@@ -415,5 +415,11 @@ def test_an_entry_found_by_its_answer_shows_the_words_with_some_text_around_them
     later = faq.entry_contains(entry, "月末払い")
     assert later is not None and later.before.startswith("…") and later.words == "月末払い"
     assert faq.entry_contains(entry, "カード") == faq.Found("言い換え", "", "カード", "で払える")  # the first field
-    assert faq.entry_contains(entry, "４") == faq.Found("id")  # the list shows the id, the category, the question
+    assert faq.entry_contains(entry, "４") == faq.Found("id")  # the list shows the id as it is
     assert faq.entry_contains(entry, "宇宙") is None
+    # across a line break, typed without a space (as Japanese is written); several words: all of them, anywhere
+    across = faq.entry_contains(entry, "銀行振込です。請求書払い")
+    assert across is not None and across.words == "銀行振込です。\n請求書払い"
+    both = faq.entry_contains(entry, "方法　JCB")  # an ideographic space parts them too
+    assert both == faq.Found("質問", "支払い", "方法", "は？")  # the question whole: the list marks it there
+    assert faq.entry_contains(entry, "方法 宇宙") is None

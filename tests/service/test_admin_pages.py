@@ -121,7 +121,9 @@ def test_back_and_reload_after_a_form_open_pages_instead_of_sending_the_form_aga
     admin.get_by_role("button", name="差分と回帰テストを確認").click()  # type: ignore[attr-defined]
     admin.get_by_role("button", name="この内容で公開する").click()  # type: ignore[attr-defined]
     admin.get_by_role("heading", name="FAQ 3 を公開しました").wait_for()  # type: ignore[attr-defined]
-    assert admin.url == site + "/admin/ui/publish"  # type: ignore[attr-defined]  # the form's own address
+    # kept in the history as the page it leads on (the entry), titled as what it became, not 「公開しています」
+    expect(admin).to_have_url(site + "/admin/entries/3")  # type: ignore[arg-type]
+    expect(admin).to_have_title("FAQ 3 を公開しました - faq-bot")  # type: ignore[arg-type]
     # Back to the preview: the browser shows it again (from its cache) or opens its address; a reload there opens
     # the page its form was sent from, the entry, with what was published.
     admin.go_back(wait_until="commit")  # type: ignore[attr-defined]
@@ -143,6 +145,22 @@ def test_back_and_reload_after_a_form_open_pages_instead_of_sending_the_form_aga
     heading = admin.locator("table.results").get_by_role("button", name="確率")  # type: ignore[attr-defined]
     heading.click()  # the page's script runs on the report shown again too
     expect(admin.locator("table.results th[aria-sort='ascending']")).to_have_text("確率")  # type: ignore[attr-defined]
+
+
+def test_a_failed_login_reloaded_opens_the_login_page_and_sends_no_token(browser: object, site: str) -> None:
+    ctx = browser.new_context(locale="ja-JP")  # type: ignore[attr-defined]
+    page = ctx.new_page()
+    page.goto(site + "/admin/login?next=/admin/batch")
+    page.get_by_label("管理トークン").fill("not-the-token-0123456789")
+    page.get_by_role("button", name="ログイン").click()
+    expect(page.get_by_role("alert")).to_contain_text("トークンが正しくありません")
+    expect(page).to_have_url(site + "/admin/login?next=%2Fadmin%2Fbatch")  # a page, not the form sent
+    again = page.reload()
+    assert again is not None and again.request.method == "GET"  # no second failed login counted
+    page.get_by_label("管理トークン").fill(ADMIN_TOKEN)
+    page.get_by_role("button", name="ログイン").click()
+    page.get_by_role("heading", name="一括テスト").wait_for()  # still on to the page asked for
+    ctx.close()
 
 
 def test_a_workbook_uploads_and_the_excel_downloads_are_offered(admin: object, site: str, tmp_path: Path) -> None:

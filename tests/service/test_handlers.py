@@ -133,3 +133,21 @@ def test_an_error_on_a_form_leads_back_to_the_list_and_page_it_was_sent_from(log
     filtered = client.post("/admin/ui/alternate", data={"csrf": csrf, "entry_id": "1", "text": "あ" * 501},
                            headers={**PAGE, "Referer": narrowed})  # fmt: skip
     assert '<a href="/admin/log?days=0&amp;q=%E8%AB%8B%E6%B1%82&amp;got=suggest&amp;page=2">' in filtered.text
+
+
+def test_a_form_refused_leads_back_to_its_entry_and_is_kept_in_the_history_as_a_page(
+    logged_in_client: TestClient,
+) -> None:
+    # A form sent with the token of a session that ended: its page said 「再読み込みしてください」, and a reload sent
+    # the stale form again. Now the error page is kept at the form's address (history.js), which opened again is
+    # the entry, where the typed text is put back; its link leads there too, not to the entry list.
+    client = logged_in_client
+    stale = client.post("/admin/ui/entries/3", data={"csrf": "0" * 64, "question": "q", "answer": "a"}, headers=PAGE)
+    assert stale.status_code == 403 and "フォームの有効期限が切れました" in stale.text
+    assert '<body data-address="/admin/ui/entries/3">' in stale.text and "/static/history.js" in stale.text
+    assert '<a href="/admin/entries/3">FAQ 3 の編集に戻る</a>' in stale.text
+    assert client.get("/admin/ui/entries/3", follow_redirects=False).headers["location"] == "/admin/entries/3"
+    odd = client.post("/admin/ui/entries/%22x%3C/delete", data={"csrf": "0" * 64}, headers=PAGE)
+    assert "の編集に戻る" not in odd.text  # not an id: no link made of it
+    page = client.get("/admin/entries/3")
+    assert "data-address" not in page.text.partition("<main")[0] and "history.js" not in page.text  # opened, not sent

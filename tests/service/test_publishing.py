@@ -440,7 +440,9 @@ def test_an_entry_edit_whose_preview_went_stale_comes_back_in_its_form_not_lost(
     assert admin_client.get("/api/faqs/3").json()["question"] == "見積書を発行できますか"
     assert "見積書が欲しい" not in str(admin_client.get("/api/faqs/3").json())  # nothing published behind their back
     assert "このFAQ（id 3）自体も" not in page  # another entry was published meanwhile, not this one
-    assert "別の人が公開した内容" not in page and "別の人が公開した内容" not in admin_client.get("/admin/entries/3").text
+    assert (
+        "別の人が公開した内容" not in page and "別の人が公開した内容" not in admin_client.get("/admin/entries/3").text
+    )
     # This time someone changes entry 3 itself meanwhile: the note says so.
     preview = admin_client.post("/admin/ui/entries/3", data=form).text
     fields = dict(re.findall(r'name="(staged|base|source|edited|entry_base)" value="([^"]*)"', preview))

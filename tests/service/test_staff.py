@@ -740,10 +740,14 @@ def test_a_staff_page_renders_on_a_staff_thread_not_on_the_event_loop(
 def test_the_entry_list_finds_entries_by_any_field(logged_in_client: TestClient) -> None:
     page = logged_in_client.get("/admin/entries", params={"q": "ＶＩＳＡ"}).text  # full width, another case
     assert "「ＶＩＳＡ」を含む 1件 / 全6件" in page and "FAQ 4 を編集" in page and "FAQ 1 を編集" not in page
-    # where it was found, and the words as written there: VISA, in entry 4's answer
-    assert '<td>回答<br><small class="found"><mark>VISA</mark>とJCBに対応しています。</small></td>' in page
-    by_id = logged_in_client.get("/admin/entries", params={"q": "4"}).text
-    assert "<td>id</td>" in by_id  # the id alone: shown in its column (so are a category and a question)
+    # where it was found, and the words as written there: VISA, in entry 4's answer, on a line under its question
+    assert (
+        'クレジットカードは使えますか<br><small class="found">回答: <mark>VISA</mark>とJCBに対応しています。</small>'
+        in page
+    )
+    in_question = logged_in_client.get("/admin/entries", params={"q": "パスワード 会員情報"}).text  # every word
+    assert "<td><mark>パスワード</mark>を変更できますか</td>" in in_question and "FAQ 6 を編集" in in_question
+    assert "を含むFAQはありません" in logged_in_client.get("/admin/entries", params={"q": "パスワード VISA"}).text
     assert "「宇宙」を含むFAQはありません" in logged_in_client.get("/admin/entries", params={"q": "宇宙"}).text
     assert "FAQの編集（6件）" in logged_in_client.get("/admin/entries").text
 

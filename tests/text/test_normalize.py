@@ -48,7 +48,8 @@ def test_lines_are_normalised_one_by_one_and_kept() -> None:
     ("text", "wanted", "found"),
     [
         ("カードはＶＩＳＡとJCBです", "visa", "ＶＩＳＡ"),  # widths and case, as written
-        ("請求書は\n  毎月発行します", "請求書は 毎月", "請求書は\n  毎月"),  # a line break and spaces: one space
+        ("請求書は\n  毎月発行します", "請求書は 毎月", "請求書は\n  毎月"),  # white space left out
+        ("請求書は\n毎月発行します", "請求書は毎月", "請求書は\n毎月"),  # a line break where no space is typed
         ("アプリをダウンロ-ドする", "ダウンロード", "ダウンロ-ド"),  # a dash typed for ー
         ("ダウンロードする", "ダウンロ－ド", "ダウンロード"),
         ("ﾀﾞｳﾝﾛｰﾄﾞ", "ダウンロード", "ﾀﾞｳﾝﾛｰﾄﾞ"),  # half width: NFKC joins ﾀﾞ, and so does the match

@@ -23,10 +23,7 @@
  * typed is, by its question, worded as the server words the entry it pre-selects. A new entry made from a group
  * adds the group's other wordings to its alternates with a button each (li[data-wording]).
  *
- * A page that answers a form (body[data-address]: a POST's result) is left in the tab's history at an address
- * that opens a page, not at a form to send again: the back button past it, or a reload, no longer asks 「フォームを
- * 再送信しますか」 (which would upload, publish or run again). That address is the form's own (opened again, it leads
- * to the form's page) unless the result has one of its own ([data-address] in it: a batch run's kept report).
+ * (The history address of a page that answers a form is history.js's, loaded before the page's content.)
  */
 (function () {
   "use strict";
@@ -412,19 +409,6 @@
     });
   }
 
-  function settleAddress() {
-    var own = document.querySelector("main [data-address]");
-    var address = document.body.getAttribute("data-address");
-    if (!address || !window.history || !window.history.replaceState) {
-      return; // a page opened by its address: it already has one
-    }
-    try {
-      window.history.replaceState(window.history.state, "", own ? own.getAttribute("data-address") : address);
-    } catch (e) {
-      // an address the browser refuses: the history stays as it was
-    }
-  }
-
   // The entry's question is a box of several lines (a long one wraps on a phone), typed as one line: Enter sends
   // the form, as it did when the box was one line, instead of starting a line (but not while the IME converts: its
   // Enter confirms the conversion; Shift+Enter starts a line). A question pasted with line breaks keeps them, as a
@@ -444,7 +428,6 @@
     });
   }
 
-  settleAddress();
   oneLineQuestion();
   keepDrafts();
   nameEntries();

@@ -35,6 +35,9 @@ DRAFT_KEPT = "このタブでFAQの編集画面に入力していた内容は、
 
 def _login_page(request: Request, error: str | None = None, status: int = 200, **extra: Any) -> HTMLResponse:
     page = {"enabled": request.app.state.admin_auth.enabled, "error": error, **extra}
+    if request.method == "POST":  # a failed login: back or a reload opens the login page, never sends the token again
+        wanted = extra.get("next", HOME)
+        page["form_address"] = "/admin/login" + (f"?{urlencode({'next': wanted})}" if wanted != HOME else "")
     return templates().TemplateResponse(request, "login.html", page, status_code=status)
 
 

@@ -144,8 +144,9 @@ class NotReadyError(FaqBotError):
 
 
 def waiting_time(seconds: int) -> str:
-    """A wait as people say it: 「40秒」 up to a minute and a half, then 「約15分」 (never 「898秒」)."""
-    return f"{seconds}秒" if seconds < 90 else f"約{math.ceil(seconds / 60)}分"
+    """A wait as people say it, before 「ほど」: 「40秒」 up to a minute and a half, then 「15分」 (never 「898秒」, nor
+    「約15分ほど」, which says "about" twice)."""
+    return f"{seconds}秒" if seconds < 90 else f"{math.ceil(seconds / 60)}分"
 
 
 class RateLimitedError(FaqBotError):

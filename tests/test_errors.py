@@ -12,13 +12,13 @@ def test_a_problem_names_a_tsv_column_by_its_heading_and_an_excel_column_once() 
     assert str(FormatProblem(None, None, "読めません。")) == "読めません。"
 
 
-@pytest.mark.parametrize(("seconds", "said"), [(1, "1秒"), (40, "40秒"), (89, "89秒"), (90, "約2分"), (898, "約15分")])
+@pytest.mark.parametrize(("seconds", "said"), [(1, "1秒"), (40, "40秒"), (89, "89秒"), (90, "2分"), (898, "15分")])
 def test_a_wait_is_said_as_people_say_it(seconds: int, said: str) -> None:
     assert waiting_time(seconds) == said
 
 
 def test_a_login_lockout_says_minutes_not_hundreds_of_seconds() -> None:
-    assert "約15分ほど待って" in str(LoginThrottledError(898)) and "898" not in str(LoginThrottledError(898))
+    assert "。15分ほど待って" in str(LoginThrottledError(898)) and "898" not in str(LoginThrottledError(898))
     assert "30秒ほど待って" in str(RateLimitedError(30))
 
 

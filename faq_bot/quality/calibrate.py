@@ -204,8 +204,8 @@ def why_no_proposal(data: Sequence[Scored]) -> str | None:
     """
     if not any(d.label != Label.OUT_OF_SCOPE for d in data) or not any(d.label == Label.OUT_OF_SCOPE for d in data):
         return (
-            "しきい値を提案するには、FAQで答えられる質問（gold に正解のid）と、FAQでは答えられない質問"
-            "（gold が空）の両方が必要です。"
+            "しきい値を提案するには、FAQで答えられる質問（正解の列にFAQのid）と、FAQでは答えられない質問"
+            "（正解の列が空）の両方が必要です。"
         )
     return None
 

@@ -53,8 +53,8 @@ DEVICE_DAYS = 365
 CSRF_HEADER = "x-csrf-token"
 DISABLED = "管理機能は無効です。サーバーに FAQ_BOT_ADMIN_TOKEN（16文字以上）を設定してください。"
 WRONG_TOKEN = (
-    "トークンが正しくありません。サーバーに設定された FAQ_BOT_ADMIN_TOKEN の値を、大文字・小文字もそのまま入力して"
-    "ください（わからないときは、サーバーの管理者に確認してください）。"
+    "トークンが正しくありません。管理トークンを、大文字・小文字もそのまま入力してください（わからないときは、サーバーの"
+    "管理者に確認してください。サーバーの設定 FAQ_BOT_ADMIN_TOKEN の値です）。"
 )
 #: Methods that change state: with a cookie they need the CSRF token.
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})

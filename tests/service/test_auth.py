@@ -34,7 +34,7 @@ def client(auth_settings: Settings) -> Iterator[TestClient]:
 
 def test_a_wrong_token_on_the_login_page_says_what_to_type(client: TestClient) -> None:
     page = client.post("/admin/login", data={"token": "not-the-token-0123456789"})
-    assert page.status_code == 403 and "FAQ_BOT_ADMIN_TOKEN の値を、大文字・小文字もそのまま入力して" in page.text
+    assert page.status_code == 403 and "管理トークンを、大文字・小文字もそのまま入力して" in page.text
 
 
 def log_in(client: TestClient) -> str:

@@ -441,7 +441,8 @@ def test_an_entry_edit_whose_preview_went_stale_comes_back_in_its_form_not_lost(
     assert "見積書が欲しい" not in str(admin_client.get("/api/faqs/3").json())  # nothing published behind their back
     assert "このFAQ（id 3）自体も" not in page  # another entry was published meanwhile, not this one
     assert (
-        "別の人が公開した内容" not in page and "別の人が公開した内容" not in admin_client.get("/admin/entries/3").text
+        "あとから公開された内容" not in page
+        and "あとから公開された内容" not in admin_client.get("/admin/entries/3").text
     )
     # This time someone changes entry 3 itself meanwhile: the note says so.
     preview = admin_client.post("/admin/ui/entries/3", data=form).text
@@ -449,15 +450,18 @@ def test_an_entry_edit_whose_preview_went_stale_comes_back_in_its_form_not_lost(
     changed_3 = NEW_FAQ.replace("カート画面から見積書を作成できます。", "カート画面の見積ボタンから作成できます。")
     assert upload(admin_client, changed_3.encode()).json()["published"]
     page = admin_client.post("/admin/ui/publish", data={"csrf": csrf, **fields}).text
-    assert "このFAQ（id 3）自体も別の人が変更して公開しました" in page
+    assert "このFAQ（id 3）自体も別の人（または別のタブ）が変更して公開しました" in page
     # the form's page at /admin/ui/publish: back or a reload opens the entry's form (admin.js), not the publish page
     assert (
         '<body data-address="/admin/ui/publish">' in page and '<span hidden data-address="/admin/ui/entries/3">' in page
     )
     assert admin_client.get("/admin/ui/entries/3", follow_redirects=False).headers["location"] == "/admin/entries/3"
     # beside the form, what publishing it as it is would do to the colleague's change: a preview's diff
-    conflict = page.partition("別の人が公開した内容との違い（id 3）")[2].partition("</details>")[0]
-    assert '<th scope="col">公開中</th><th scope="col">このフォーム</th>' in conflict
+    conflict = page.partition("あとから公開された内容との違い（id 3）")[2].partition("</details>")[0]
+    assert (
+        '<th scope="col">あとから公開された今の内容</th><th scope="col">このフォーム（このまま公開すると）</th>'
+        in conflict
+    )
     assert "カート画面<del>の見積ボタンから</del>作成" in conflict and "<ins>から見積書を</ins>" in conflict, conflict
     assert "見積書が欲しい" in conflict  # the form's alternate, which the colleague's entry has not
     # And if the entry is deleted meanwhile, the editor is told so (not shown a form for a FAQ that is gone).

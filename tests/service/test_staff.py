@@ -290,7 +290,11 @@ def test_a_batch_runs_report_is_kept_at_an_address_of_its_own(logged_in_client: 
     assert csv and logged_in_client.get(csv.group(1)).text.startswith("\ufeff行,質問")
     assert logged_in_client.get("/admin/batch").text.count("確率の分布") == 0  # the form alone, as before
     gone = logged_in_client.get("/admin/batch/" + "0" * 32, headers={"accept": "text/html"})
-    assert gone.status_code == 404 and "結果の有効期限が切れました" in gone.text and 'href="/admin/batch"' in gone.text
+    assert (
+        gone.status_code == 404
+        and "この結果は見つかりません（保存期間の2日を過ぎたか" in gone.text
+        and 'href="/admin/batch"' in gone.text
+    )
     assert logged_in_client.get(kept.group(1) + "x").status_code == 404  # not a key
 
 
@@ -525,6 +529,9 @@ def test_actions_on_the_log_come_back_to_the_same_page_and_failures_read_as_fail
     assert "1件の質問を未回答の一覧に戻しました。" in back.text and "駐車場は何台ありますか" in back.text
     again = client.post("/admin/ui/undismiss", data={**form, "undo": undo.group(1)})  # used up
     assert "元に戻せる操作がありません。" in again.text
+    # The page of the 対応不要 opened again from the history (the back button): no word of it, nor its used undo.
+    stale = client.get(gone.headers["location"]).text
+    assert "対応不要にしました" not in stale and 'name="undo"' not in stale and "駐車場は何台ありますか" in stale
     # 取り消す, done: the alternate goes, and the question it answered comes back on the list (it is not answered).
     rolled = client.post("/admin/ui/rollback", data=form_fields(rollback, "/admin/ui/rollback")).text
     said = "公開で回答されるようになっていた質問1件は、このバージョンでは回答されない（または以前の回答に戻る）ため、"
@@ -1144,7 +1151,10 @@ def test_a_new_entry_made_from_an_unanswered_question_answers_it_and_takes_it_of
     assert 'formaction="/admin/ui/log/new-entry"' in listed and "新しいFAQとして作る" in listed
     key, form = _new_entry_from(client, {"csrf": csrf_of(listed), "ids": rid, "text": asked, "days": "7", "page": "1"})
     # The entry editor's new-entry form, with the question in it, the next free id, and the way back to the log.
-    assert "新しいFAQの追加" in form and f'id="question" name="question" rows="1" required>{asked}</textarea>' in form
+    assert (
+        "新しいFAQの追加" in form
+        and f'id="question" name="question" rows="1" enterkeyhint="go" required>{asked}</textarea>' in form
+    )
     assert 'name="entry_id" type="text" value="7"' in form and "未回答の一覧から外れます" in form
     assert 'href="/admin/log?days=7&amp;page=1">質問ログに戻る' in form
     assert f'data-draft="new:log:{key}"' in form  # its own draft: not the one of a new entry written from scratch

@@ -51,7 +51,7 @@ from faq_bot.text.analyzer import TextAnalyzer
 staff_pages = APIRouter(prefix="/admin", include_in_schema=False, route_class=AdminPageRoute)
 _RESULT = {"prefix": "result-", "suffix": ".csv"}
 _REPORT = {"prefix": "result-", "suffix": ".json"}  # a batch run's report, as its page shows it
-BATCH_GONE = "結果の有効期限が切れました。もう一度実行してください。"
+BATCH_GONE = "この結果は見つかりません（保存期間の2日を過ぎたか、アドレスが違います）。もう一度実行してください。"
 NOT_KEPT = (
     "結果をサーバーに保存できなかったため（ディスクの空き不足など）、CSVはダウンロードできず、このページを再読み込み"
     "すると結果は表示されません。必要ならこのページを印刷・保存してください。"
@@ -212,10 +212,13 @@ async def log_page(
 ) -> HTMLResponse:
     """Unanswered questions grouped by meaning (one page of groups), per-entry use and ratings; narrowed to the
     questions with some words, or to those that got もしかして or were sent to a person."""
+    named = await acted_on(staging, chatlog, undo) if dismissed else ""
+    if named is None:  # its undo was used (or has expired): the page opened again from the history says nothing
+        dismissed = undo = None
     message = action_message(
         dismissed,
         restored,
-        await acted_on(staging, chatlog, undo) + "{}件の質問を対応不要にしました。" + LATER_RESTORE,
+        (named or "") + "{}件の質問を対応不要にしました。" + LATER_RESTORE,
         "{}件の質問を未回答の一覧に戻しました。",
     )
     return await render_log(
@@ -266,6 +269,9 @@ async def answers_page(
     (``faq_bot.quality.doubtful``); ``dismissed`` / ``confirmed``: how many the last action took off the list as
     対応不要 / 確認済み."""
     named = await acted_on(staging, chatlog, undo) if confirmed or dismissed else ""
+    if named is None:  # its undo was used (or has expired): the page opened again from the history says nothing
+        confirmed = dismissed = undo = None
+        named = ""
     if confirmed is not None:
         message = action_message(confirmed, None, named + CONFIRMED_MESSAGE, "")
     else:
@@ -276,15 +282,19 @@ async def answers_page(
     )  # fmt: skip
 
 
-async def acted_on(staging: Staging, chatlog: ChatLog, undo: str | None) -> str:
+async def acted_on(staging: Staging, chatlog: ChatLog, undo: str | None) -> str | None:
     """The words a list's message after an action starts with: 「the question」 it took off the list (the first of
-    those its undo keeps; 「…」など for several), so that staff see which row went; "" when that cannot be read."""
+    those its undo keeps; 「…」など for several), so that staff see which row went; "" when that cannot be read;
+    None when the undo is gone (used, from this page opened again by the back button, or expired)."""
     if undo is None:
         return ""
     try:
         ids = (await in_background(staging.get, undo, **_UNDO)).decode("utf-8").rpartition(":")[2].split(",")
+    except NotFoundError:
+        return None
+    try:
         text = await in_background(chatlog.message_of, ids[0]) if ids[0] else None
-    except (NotFoundError, LogUnavailableError):
+    except LogUnavailableError:
         return ""
     if not text:
         return ""

@@ -335,6 +335,7 @@ def test_the_batch_results_sort_by_a_column_heading_from_the_keyboard_too(browse
         return [float(p.rstrip("%")) for p in column(6)]
 
     in_file_order = column(1)
+    expect(table.locator("th[aria-sort='ascending']")).to_have_text("質問")  # as it comes: the file's order
     heading = table.get_by_role("button", name="確率")
     heading.click()
     assert percents() == sorted(percents()) and len(set(percents())) > 1
@@ -351,5 +352,7 @@ def test_the_batch_results_sort_by_a_column_heading_from_the_keyboard_too(browse
     table.get_by_role("button", name="質問").click()  # the file's order again (by line)
     assert column(1) == in_file_order and "2行目" in in_file_order[0]
     assert table.locator("th[aria-sort]").count() == 1
+    table.get_by_role("button", name="質問").click()  # pressed again: the other way
+    assert column(1) == in_file_order[::-1]
     ctx.close()
     assert not errors, errors

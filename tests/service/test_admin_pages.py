@@ -138,6 +138,7 @@ def test_back_and_reload_after_a_form_open_pages_instead_of_sending_the_form_aga
     admin.get_by_role("button", name="実行").click()  # type: ignore[attr-defined]
     admin.get_by_role("heading", name="結果一覧").wait_for()  # type: ignore[attr-defined]
     assert re.fullmatch(re.escape(site) + r"/admin/batch/[0-9a-f]{32}", admin.url)  # type: ignore[attr-defined]
+    expect(admin).to_have_title("一括テスト - faq-bot")  # type: ignore[arg-type]  # not 「…を実行しています」
     again = admin.reload()  # type: ignore[attr-defined]
     assert again is not None and again.request.method == "GET" and again.ok
     assert admin.locator("table.results tbody tr").count() == 2  # type: ignore[attr-defined]

@@ -160,6 +160,16 @@ def test_a_browser_that_logged_in_before_is_not_locked_out_by_failures_from_its_
             assert colleague.post("/admin/login", data={"token": "another-token-0123456789"}).status_code == 429
 
 
+def test_the_login_page_of_a_browser_already_logged_in_goes_on_to_the_page_asked_for(auth_settings: Settings) -> None:
+    # The back button past a login showed 「このページを開くにはログインしてください」 to a browser logged in.
+    with TestClient(create_app(auth_settings, FakeEmbedder()), base_url="https://testserver") as c:
+        assert "管理トークン" in c.get("/admin/login", params={"next": "/admin/batch"}).text  # not logged in yet
+        c.post("/admin/login", data={"token": TOKEN})
+        again = c.get("/admin/login", params={"next": "/admin/batch"}, follow_redirects=False)
+        assert again.status_code == 303 and again.headers["location"] == "/admin/batch"
+        assert c.get("/admin/login", follow_redirects=False).headers["location"] == "/admin"
+
+
 def test_the_login_limit_setting_is_checked() -> None:
     with pytest.raises(ValueError, match="admin_login_limit"):
         Settings(admin_login_limit="often")

@@ -4,6 +4,7 @@ the draft of what was typed after a preview outlives a publish of the preview.""
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
@@ -110,5 +111,28 @@ def test_text_typed_while_the_preview_is_being_published_stays_a_draft(
     expect(page.get_by_label("回答")).to_have_value(PREVIEWED + LATER)
     expect(page.locator("div.draft")).to_contain_text("まだ公開していない編集内容")
     expect(page.locator("div.draft")).not_to_contain_text("ほかの人")  # this tab's own publish, not someone else's
+    ctx.close()
+    assert not errors, errors
+
+
+def test_on_a_phone_an_edit_that_met_a_colleagues_publish_shows_the_difference_without_scrolling_sideways(
+    browser: Browser, app: FastAPI, site: str
+) -> None:
+    ctx, page, errors, _ = _previewed(browser, site)
+    page.set_viewport_size({"width": 390, "height": 844})
+    colleague = ctx.new_page()  # another tab publishes the same entry meanwhile
+    colleague.goto(site + "/admin/entries/1")
+    colleague.get_by_label("回答").fill(ANSWER + "（同僚の追記）")
+    colleague.get_by_role("button", name="差分と回帰テストを確認").click()
+    colleague.get_by_role("button", name="この内容で公開する").click()
+    colleague.get_by_role("heading", name="FAQ 1 を公開しました").wait_for()
+    page.get_by_role("button", name="この内容で公開する").click()
+    box = page.locator("details.live-entry")
+    expect(box.locator("summary")).to_have_text("あとから公開された内容との違い（id 1）")
+    expect(box.locator("td.old del")).to_have_text(["同僚の追記"])  # what publishing the form would take away
+    assert page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth") == 0
+    heads = box.locator("thead th").evaluate_all("hs => hs.map(h => h.getBoundingClientRect())")
+    assert all(a["right"] <= b["left"] + 1 for a, b in itertools.pairwise(heads)), heads  # none overlap
+    assert _live_answer(app) == ANSWER + "（同僚の追記）"  # nothing published over it
     ctx.close()
     assert not errors, errors

@@ -537,6 +537,7 @@ def test_actions_on_the_log_come_back_to_the_same_page_and_failures_read_as_fail
     said = "公開で回答されるようになっていた質問1件は、このバージョンでは回答されない（または以前の回答に戻る）ため、"
     assert "に戻しました</h2>" in rolled and said + "質問ログの一覧に戻しました。" in rolled
     assert '<a href="/admin/log?days=7&amp;page=2">質問ログを開く</a>' in rolled  # the lists changed: back to them
+    assert '<span hidden data-address="/admin/log?days=7&amp;page=2"></span>' in rolled  # where the undo began
     assert "公開の取り消し: バージョン" in rollback and 'aria-current="page">質問ログ' in rolled  # the log's undo
     assert written_log(client).count("dismissals") == 0 and "社員食堂はありますか" in client.get("/admin/log").text
     # Rolled forward again, to the version with the alternate: the question it answers leaves the list again.

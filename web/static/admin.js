@@ -23,6 +23,10 @@
  * typed is, by its question, worded as the server words the entry it pre-selects. A new entry made from a group
  * adds the group's other wordings to its alternates with a button each (li[data-wording]).
  *
+ * A long action's page (main .result: its progress streamed, then what it did) is titled with what it did, not with
+ * what it was doing (「公開しています」): the heading of its notice, rollback or preview, else its first message, else
+ * its first heading.
+ *
  * (The history address of a page that answers a form is history.js's, loaded before the page's content.)
  */
 (function () {
@@ -428,6 +432,17 @@
     });
   }
 
+  function titleTheResult() {
+    var result = document.querySelector("main .result");
+    if (!result) return;
+    var said = result.querySelector("#notice-h") || result.querySelector("#rollback-h") ||
+      result.querySelector("#preview-h") || result.querySelector("[role=alert], [role=status]") ||
+      result.querySelector("h2");
+    var text = said ? said.textContent.replace(/\s+/g, " ").trim() : "";
+    if (text) document.title = (text.length > 60 ? text.slice(0, 60) + "…" : text) + " - faq-bot";
+  }
+
+  titleTheResult();
   oneLineQuestion();
   keepDrafts();
   nameEntries();

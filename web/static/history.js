@@ -5,7 +5,7 @@
  * that opens a page (the form's own, which opened again leads to the form's page), before a long action's
  * progress has finished streaming: a back or a reload meanwhile opens a page too. Once the answer is there, a
  * result with an address of its own ([data-address] in it: a batch run's kept report, the page a publish leads
- * back to) takes it, and the tab's title says what the page became, not what it was doing (「公開しています」).
+ * back to) takes it.
  *
  * Loaded right after <body>, before anything else of the page; every page works without it.
  */
@@ -28,7 +28,5 @@
   document.addEventListener("DOMContentLoaded", function () {
     var own = document.querySelector("main [data-address]");
     if (own) settle(own.getAttribute("data-address"));
-    var heading = document.querySelector("main .result h2");
-    if (heading && heading.textContent.trim()) document.title = heading.textContent.trim() + " - faq-bot";
   });
 })();

@@ -563,7 +563,7 @@ async def ui_rollback(
             to_log = way_back if log_list(way_back) else UNANSWERED.path
             return View("notice.html", {
                 "heading": done, "message": logged, "back": to_log, "back_label": "質問ログを開く",
-                "more": "/admin", "more_label": "FAQの公開に戻る",
+                "more": "/admin", "more_label": "FAQの公開に戻る", "address": way_back,  # (history: where it began)
             })  # fmt: skip
         if way_back != "/admin":  # an undo: back to where it was offered
             return View("notice.html", {

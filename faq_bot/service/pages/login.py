@@ -41,11 +41,15 @@ def _login_page(request: Request, error: str | None = None, status: int = 200, *
     return templates().TemplateResponse(request, "login.html", page, status_code=status)
 
 
-@login_pages.get("/login", response_class=HTMLResponse)
-async def login_form(request: Request, next: str = "", logged_out: bool = False, expired: bool = False) -> HTMLResponse:
+@login_pages.get("/login", response_class=HTMLResponse, response_model=None)
+async def login_form(
+    request: Request, next: str = "", logged_out: bool = False, expired: bool = False
+) -> HTMLResponse | RedirectResponse:
     """The login page (or a note that admin is disabled); ``next``: the admin page to go on to; ``expired``: a form
-    was sent without a session."""
+    was sent without a session. A browser that is logged in (the back button past a login) goes on to ``next``."""
     wanted = page_after_login(next)
+    if await run_in_threadpool(request.app.state.admin_auth.session_id, request) is not None:
+        return RedirectResponse(wanted, status_code=303)
     if logged_out:
         notice = "ログアウトしました。"
     elif expired:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from faq_bot.errors import FaqFormatError, FormatProblem
-from faq_bot.text.normalize import locate, normalize
+from faq_bot.text.normalize import locate_all, normalize
 
 if TYPE_CHECKING:
     from _csv import Reader
@@ -414,49 +414,64 @@ def entry_fingerprint(entry: FaqEntry) -> str:
     return hashlib.sha256("\x00".join(fields).encode("utf-8")).hexdigest()[:16]
 
 
+#: Text in runs, True where a word searched for is (``marked``).
+Marked = tuple[tuple[str, bool], ...]
+
+
 @dataclass(frozen=True)
 class Found:
-    """Where an editor's search words are in an entry: the field's label and the words as written there, with
-    the text before and after them (cut to ``EXCERPT_CHARS`` in an alternate or the answer, with … where cut:
-    ``EXCERPTED``; whole in the category and the question, which the entry list shows marked); empty for the id."""
+    """Where an editor's search words are in an entry, marked as written: in its category and its question (whole,
+    as the entry list shows them), and ``elsewhere``, the first alternate or the answer with a word those two do not
+    have (its label and a part around the words: ``EXCERPT_CHARS`` on each side, … where cut)."""
 
-    label: str
-    before: str = ""
-    words: str = ""
-    after: str = ""
+    category: Marked | None = None
+    question: Marked | None = None
+    elsewhere: tuple[str, Marked] | None = None
 
 
 #: Characters of text shown on each side of the words an editor searched for in a long field.
 EXCERPT_CHARS = 20
-#: The fields shown as a part around the words found (the entry list shows the others whole).
-EXCERPTED = ("言い換え", "回答")
+
+
+def marked(text: str, spans: Sequence[tuple[int, int]]) -> Marked:
+    """``text`` in runs, the ``spans`` marked."""
+    runs: list[tuple[str, bool]] = []
+    at = 0
+    for start, end in spans:
+        runs += [(text[at:start], False), (text[start:end], True)]
+        at = end
+    return tuple(r for r in [*runs, (text[at:], False)] if r[0])
+
+
+def excerpt(text: str, spans: Sequence[tuple[int, int]]) -> Marked:
+    """A part of ``text`` around its first marked span (and those near it), on one line, … where cut."""
+    start = max(0, spans[0][0] - EXCERPT_CHARS)
+    end = min(len(text), max(e for s, e in spans if s < spans[0][1] + 2 * EXCERPT_CHARS) + EXCERPT_CHARS)
+    near = [(s - start, min(e, end) - start) for s, e in spans if s < end]
+    runs = [(re.sub(r"\s+", " ", t) if not m else t, m) for t, m in marked(text[start:end], near)]  # one line
+    return (("…", False),) * (start > 0) + tuple(r for r in runs if r[0]) + (("…", False),) * (end < len(text))
 
 
 def entry_contains(entry: FaqEntry, text: str) -> Found | None:
     """Whether the entry has every word of ``text`` (split at spaces) in its id, 分類, 質問, 言い換え or 回答, widths,
     case and white space ignored (what an editor types to find an entry; a line break in an answer is no space to
-    type); then the first field with one of them, and that word as written there. None if a word is nowhere."""
+    type); then where they are, marked (``Found``). None if a word is nowhere."""
     terms = [t for t in normalize(text).split(" ") if t]
     fields = [("id", entry.id), ("分類", entry.category), ("質問", entry.question),
               *(("言い換え", a) for a in entry.alternates), ("回答", entry.answer)]  # fmt: skip
     flat = [(label, value, normalize(value).replace(" ", "")) for label, value in fields]
     if not terms or not all(any(t in f for _, _, f in flat) for t in terms):
         return None
-    label, value, term = next((label, value, t) for label, value, f in flat for t in terms if t in f)
-    where = locate(value, term) if label != "id" else None
-    if where is None:
-        return Found(label)
-    start, end = where
-    if label not in EXCERPTED:
-        return Found(label, value[:start], value[start:end], value[end:])
-    one_line = " ".join  # an answer's lines on one line of the list
-    before = one_line(value[max(0, start - EXCERPT_CHARS) : start].split())
-    after = one_line(value[end : end + EXCERPT_CHARS].split())
+    shown = {label: locate_all(value, terms) for label, value in fields[1:3]}
+    seen = {t for label, _, f in flat[1:3] for t in terms if t in f}
+    elsewhere = next(
+        ((label, value) for label, value, f in flat[3:] if any(t in f and t not in seen for t in terms)), None
+    )
+    spans = locate_all(elsewhere[1], [t for t in terms if t not in seen]) if elsewhere else []
     return Found(
-        label,
-        ("…" if start > EXCERPT_CHARS else "") + before + (" " if value[start - 1 : start].isspace() else ""),
-        value[start:end],
-        (" " if value[end : end + 1].isspace() else "") + after + ("…" if end + EXCERPT_CHARS < len(value) else ""),
+        marked(entry.category, shown["分類"]) if shown["分類"] else None,
+        marked(entry.question, shown["質問"]) if shown["質問"] else None,
+        (elsewhere[0], excerpt(elsewhere[1], spans)) if elsewhere and spans else None,
     )
 
 

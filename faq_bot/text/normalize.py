@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
 _SPACES = re.compile(r"\s+")
 _HIRAGANA_TO_KATAKANA = {cp: cp + 0x60 for cp in range(ord("ぁ"), ord("ゖ") + 1)}
@@ -24,15 +25,21 @@ def normalize(text: str) -> str:
 
 
 def locate(text: str, wanted: str) -> tuple[int, int] | None:
-    """Where ``wanted`` is in ``text`` as ``normalize`` compares them (widths, case, a dash for ー) with white space
-    left out (a line break inside a sentence: Japanese puts no space where it wraps), as (start, end) in ``text``
-    itself: the part to show an editor; None if it is not there.
+    """Where ``wanted`` first is in ``text`` (``locate_all``), or None."""
+    spans = locate_all(text, [wanted])
+    return spans[0] if spans else None
+
+
+def locate_all(text: str, words: Sequence[str]) -> list[tuple[int, int]]:
+    """Where each of ``words`` is in ``text`` (every time), as ``normalize`` compares them (widths, case, a dash for
+    ー) with white space left out (a line break inside a sentence: Japanese puts no space where it wraps), as
+    (start, end) in ``text`` itself, in order and overlaps joined: the parts to show an editor marked.
 
     Read in the smallest pieces that NFKC treats apart: half-width ｶﾞ (or か and a combining mark) is one piece
     that becomes ガ, so a match on it covers both characters."""
-    needle = normalize(wanted).replace(" ", "")
-    if not needle:
-        return None
+    needles = {n for n in (normalize(w).replace(" ", "") for w in words) if n}
+    if not needles or not text:
+        return []
     pieces: list[tuple[int, int]] = []  # (start, end) in ``text``
     alone = [unicodedata.normalize("NFKC", char) for char in text]
     joins = "".join(alone) != unicodedata.normalize("NFKC", text)  # else every character is a piece (most texts)
@@ -56,8 +63,17 @@ def locate(text: str, wanted: str) -> tuple[int, int] | None:
         folded.extend(piece)
         starts.extend([start] * len(piece))
         ends.extend([end] * len(piece))
-    found = _DASH_AS_LONG_VOWEL.sub("ー", "".join(folded)).find(needle)
-    return None if found < 0 else (starts[found], ends[found + len(needle) - 1])
+    haystack = _DASH_AS_LONG_VOWEL.sub("ー", "".join(folded))
+    spans = sorted(
+        (starts[m.start()], ends[m.end() - 1]) for needle in needles for m in re.finditer(re.escape(needle), haystack)
+    )
+    joined: list[tuple[int, int]] = []
+    for start, end in spans:
+        if joined and start <= joined[-1][1]:
+            joined[-1] = (joined[-1][0], max(end, joined[-1][1]))
+        else:
+            joined.append((start, end))
+    return joined
 
 
 def normalize_lines(text: str) -> str:

@@ -405,21 +405,28 @@ def test_a_duplicate_id_is_said_with_the_rows_other_problems_not_on_the_next_try
     assert not any("重複" in p.message for p in found if p.line in (4, 5))  # two empty questions are no duplicate
 
 
-def test_an_entry_found_by_its_answer_shows_the_words_with_some_text_around_them() -> None:
+def test_an_entry_found_shows_every_word_searched_for_marked_where_it_is() -> None:
     answer = "お支払いはクレジットカード（ＶＩＳＡ・JCB）と銀行振込です。\n請求書払いは、月末締め翌月末払いです。"
     entry = faq.FaqEntry("4", "支払い", "支払い方法は？", answer, ("カードで払える",))
-    found = faq.entry_contains(entry, "visa")
-    assert found == faq.Found(
-        "回答", "お支払いはクレジットカード（", "ＶＩＳＡ", "・JCB）と銀行振込です。 請求書払いは…"
+    found = faq.entry_contains(entry, "visa")  # in the answer only: a part of it, the word as written
+    part = (
+        ("お支払いはクレジットカード（", False),
+        ("ＶＩＳＡ", True),
+        ("・JCB）と銀行振込です。 請求書払いは", False),
     )
+    assert found == faq.Found(elsewhere=("回答", (*part, ("…", False))))
     later = faq.entry_contains(entry, "月末払い")
-    assert later is not None and later.before.startswith("…") and later.words == "月末払い"
-    assert faq.entry_contains(entry, "カード") == faq.Found("言い換え", "", "カード", "で払える")  # the first field
-    assert faq.entry_contains(entry, "４") == faq.Found("id")  # the list shows the id as it is
-    assert faq.entry_contains(entry, "宇宙") is None
-    # across a line break, typed without a space (as Japanese is written); several words: all of them, anywhere
+    assert later is not None and later.elsewhere is not None and later.elsewhere[1][0] == ("…", False)
+    # every word, in every field shown: the category and the question whole
+    both = faq.entry_contains(entry, "支払　方法")  # an ideographic space parts words too
+    assert both == faq.Found((("支払", True), ("い", False)), (("支払", True), ("い", False), ("方法", True),
+                                                            ("は？", False)))  # fmt: skip
+    # a word the category and question lack: where it is, under them
+    card = faq.entry_contains(entry, "支払い カード")
+    assert card is not None and card.elsewhere == ("言い換え", (("カード", True), ("で払える", False)))
+    # across a line break, typed without a space (as Japanese is written)
     across = faq.entry_contains(entry, "銀行振込です。請求書払い")
-    assert across is not None and across.words == "銀行振込です。\n請求書払い"
-    both = faq.entry_contains(entry, "方法　JCB")  # an ideographic space parts them too
-    assert both == faq.Found("質問", "支払い", "方法", "は？")  # the question whole: the list marks it there
-    assert faq.entry_contains(entry, "方法 宇宙") is None
+    assert across is not None and across.elsewhere is not None
+    assert ("銀行振込です。\n請求書払い", True) in across.elsewhere[1]
+    assert faq.entry_contains(entry, "４") == faq.Found()  # the id: shown as it is
+    assert faq.entry_contains(entry, "宇宙") is None and faq.entry_contains(entry, "方法 宇宙") is None

@@ -754,7 +754,11 @@ def test_the_entry_list_finds_entries_by_any_field(logged_in_client: TestClient)
         in page
     )
     in_question = logged_in_client.get("/admin/entries", params={"q": "パスワード 会員情報"}).text  # every word
-    assert "<td><mark>パスワード</mark>を変更できますか</td>" in in_question and "FAQ 6 を編集" in in_question
+    # each word where it is: パスワード in the question, 会員情報 (not in the question) in the answer under it
+    shown = (
+        '<td><mark>パスワード</mark>を変更できますか<br><small class="found">回答: マイページの<mark>会員情報</mark>'
+    )
+    assert shown in in_question and "FAQ 6 を編集" in in_question
     assert "を含むFAQはありません" in logged_in_client.get("/admin/entries", params={"q": "パスワード VISA"}).text
     assert "「宇宙」を含むFAQはありません" in logged_in_client.get("/admin/entries", params={"q": "宇宙"}).text
     assert "FAQの編集（6件）" in logged_in_client.get("/admin/entries").text

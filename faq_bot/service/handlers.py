@@ -38,7 +38,8 @@ from faq_bot.errors import (
 )
 from faq_bot.service import questions
 from faq_bot.service.auth import login_url
-from faq_bot.service.templating import form_address, templates
+from faq_bot.service.templating import templates
+from faq_bot.storage.staging import is_key
 
 log = logging.getLogger("faq_bot.service")
 
@@ -82,16 +83,32 @@ FORM_PAGES = {"batch": "/admin/batch", "alternate": "/admin/log", "dismiss": "/a
 _PAGE_NAMES = {"/admin/batch": "一括テストに戻る", "/admin/log": "質問ログに戻る", "/admin/entries": "FAQの一覧に戻る",
                "/admin/answers": "確認したい回答に戻る", "/admin/confirmed": "確認済みにした回答に戻る",
                "/admin/dismissed": "対応不要にした質問に戻る"}  # fmt: skip
-#: An entry id as an address may carry it (anything else: no link built from it).
-_ENTRY_ID = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
+#: An entry id as an address may carry it (anything else, ``.`` and ``..`` too: no link built from it).
+_ENTRY_ID = re.compile(r"(?!\.{1,2}$)[A-Za-z0-9_.\-]{1,64}")
 #: What of a list's address says where in the list a form was sent from (not the message of an action before).
 _LIST_PLACE = ("days", "below", "page", "sort", "q", "got")
 
 
-def back_link(path: str, referer: str = "") -> tuple[str, str]:
+def form_page(path: str, query: str = "", *, entry_gone: bool = False) -> tuple[str, str]:
+    """The page an admin form at ``path`` (``/admin/ui/<action>…``) is sent from, and its link's words: an entry's
+    form (its edit, its delete) is that entry's page, where its draft is put back — the entry list once the entry is
+    gone (``entry_gone``) —; a new entry's form made from a logged question is that form again (``log`` in
+    ``query``); another form is its page (``FORM_PAGES``), else the admin home."""
+    parts = path.split("/")
+    action = parts[3] if len(parts) > 3 and parts[2] == "ui" else ""
+    if action == "entries" and len(parts) > 4 and _ENTRY_ID.fullmatch(parts[4]) and not entry_gone:
+        return f"/admin/entries/{parts[4]}", f"FAQ {parts[4]} の編集に戻る"
+    if action == "new-entry":
+        log = dict(parse_qsl(query)).get("log", "")
+        return "/admin/new-entry" + (f"?log={log}" if is_key(log) else ""), "新しいFAQの追加に戻る"
+    page = FORM_PAGES.get(action, "/admin")
+    return page, _PAGE_NAMES.get(page, "管理画面に戻る")
+
+
+def back_link(path: str, referer: str = "", query: str = "", *, entry_gone: bool = False) -> tuple[str, str]:
     """Where an error page leads on (address, label): the page a form was sent from (the list it was sent from,
-    at the same page, when the browser says so: the log's actions are sent from two lists), the entry list for
-    an entry, the admin home for other admin pages, else the site's top page."""
+    at the same page, when the browser says so: the log's actions are sent from two lists; else ``form_page``), an
+    admin page's own list, the admin home for other admin pages, else the site's top page."""
     parts = path.split("/")
     if not path.startswith("/admin"):
         return "/", "トップページに戻る"
@@ -100,19 +117,15 @@ def back_link(path: str, referer: str = "") -> tuple[str, str]:
         if came.path in _PAGE_NAMES:  # only an address of this site's own pages, and only which page of a list
             kept = urlencode([(k, v) for k, v in parse_qsl(came.query) if k in _LIST_PLACE])
             return came.path + (f"?{kept}" if kept else ""), _PAGE_NAMES[came.path]
-        page = FORM_PAGES.get(parts[3], "/admin")
-        if parts[3] == "entries" and len(parts) > 4 and _ENTRY_ID.fullmatch(parts[4]):  # an entry's form: the entry,
-            return f"/admin/entries/{parts[4]}", f"FAQ {parts[4]} の編集に戻る"  # where its draft is put back
-    elif len(parts) > 2 and f"/admin/{parts[2]}" in _PAGE_NAMES:
-        page = f"/admin/{parts[2]}"
-    else:
-        page = "/admin"
+        return form_page(path, query, entry_gone=entry_gone)
+    page = f"/admin/{parts[2]}" if len(parts) > 2 and f"/admin/{parts[2]}" in _PAGE_NAMES else "/admin"
     return page, _PAGE_NAMES.get(page, "管理画面に戻る")
 
 
-def error_context(status: int, message: str, path: str, referer: str = "") -> dict[str, str]:
-    """What an error page shows: a heading for the status, the message, and the way back (``back_link``)."""
-    back, label = back_link(path, referer)
+def error_context(status: int, message: str, path: str, referer: str = "", query: str = "") -> dict[str, str]:
+    """What an error page shows: a heading for the status, the message, and the way back (``back_link``; an entry
+    not found is not led back to)."""
+    back, label = back_link(path, referer, query, entry_gone=status == 404)
     heading = _PAGE_HEADINGS.get(status, "エラーが発生しました")
     return {"heading": heading, "error": message, "back": back, "back_label": label, "csrf": "", "active": ""}
 
@@ -126,9 +139,10 @@ def _as_page(request: Request, response: Response) -> Response:
         return response
     # Inside the admin pages with their menu; elsewhere plain (a visitor who mistyped an address sees no admin menu).
     name = "notice.html" if request.url.path.startswith("/admin") else "error.html"
-    context = error_context(response.status_code, detail, request.url.path, request.headers.get("referer", ""))
-    if request.method == "POST":  # a form refused: back or a reload opens the form's page, never sends it again
-        context["form_address"] = form_address(request)
+    referer = request.headers.get("referer", "")
+    context = error_context(response.status_code, detail, request.url.path, referer, request.url.query)
+    if request.method == "POST":  # a form refused: back or a reload opens where its link leads, never sends it again
+        context["form_address"] = context["back"]
     page = templates().TemplateResponse(request, name, context, status_code=response.status_code)
     for header in ("retry-after", "www-authenticate"):
         if header in response.headers:

@@ -150,7 +150,16 @@ async def _too_large(scope: Scope, send: Send, limit: int) -> None:
     if wants_page(headers_in, scope["path"]):  # a form a browser posted: a page, not JSON (no route ran)
         declared = headers_in.get("content-length", "")
         sent = f"（約{_size(int(declared))}）" if declared.isascii() and declared.isdigit() else ""
-        context = error_context(413, TOO_LARGE_PAGE.format(sent=sent, limit=_size(limit)), scope["path"])
+        query = scope.get("query_string", b"").decode("latin-1")
+        context = error_context(
+            413,
+            TOO_LARGE_PAGE.format(sent=sent, limit=_size(limit)),
+            scope["path"],
+            headers_in.get("referer", ""),
+            query,
+        )
+        if scope["method"] == "POST":  # a form refused: back or a reload opens where its link leads (history.js)
+            context["form_address"] = context["back"]
         # Inside the admin pages with their menu (as every admin error page); elsewhere plain.
         name = "notice.html" if scope["path"].startswith("/admin") else "error.html"
         body, content_type = templates().get_template(name).render(context).encode(), b"text/html; charset=utf-8"

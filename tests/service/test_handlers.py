@@ -139,15 +139,24 @@ def test_a_form_refused_leads_back_to_its_entry_and_is_kept_in_the_history_as_a_
     logged_in_client: TestClient,
 ) -> None:
     # A form sent with the token of a session that ended: its page said 「再読み込みしてください」, and a reload sent
-    # the stale form again. Now the error page is kept at the form's address (history.js), which opened again is
-    # the entry, where the typed text is put back; its link leads there too, not to the entry list.
+    # the stale form again. Now the error page is kept in the history at the page its link leads to (history.js):
+    # the entry, where the typed text is put back, not the entry list.
     client = logged_in_client
     stale = client.post("/admin/ui/entries/3", data={"csrf": "0" * 64, "question": "q", "answer": "a"}, headers=PAGE)
     assert stale.status_code == 403 and "フォームの有効期限が切れました" in stale.text
-    assert '<body data-address="/admin/ui/entries/3">' in stale.text and "/static/history.js" in stale.text
+    assert '<body data-address="/admin/entries/3">' in stale.text and "/static/history.js" in stale.text
     assert '<a href="/admin/entries/3">FAQ 3 の編集に戻る</a>' in stale.text
-    assert client.get("/admin/ui/entries/3", follow_redirects=False).headers["location"] == "/admin/entries/3"
-    odd = client.post("/admin/ui/entries/%22x%3C/delete", data={"csrf": "0" * 64}, headers=PAGE)
-    assert "の編集に戻る" not in odd.text  # not an id: no link made of it
+    for form in ("/admin/ui/entries/3", "/admin/ui/entries/3/delete"):  # its address opened: the same page
+        assert client.get(form, follow_redirects=False).headers["location"] == "/admin/entries/3"
+    csrf = csrf_of(client.get("/admin/entries/3").text)
+    gone = client.post("/admin/ui/entries/99/delete", data={"csrf": csrf}, headers=PAGE)  # deleted meanwhile
+    assert gone.status_code == 404 and '<body data-address="/admin/entries">' in gone.text
+    assert '<a href="/admin/entries">FAQの一覧に戻る</a>' in gone.text  # not the entry that is gone
+    logout = client.post("/admin/logout", data={"csrf": "0" * 64}, headers=PAGE)  # a tab of an earlier session
+    assert '<body data-address="/admin">' in logout.text  # not /admin/logout, which opened is a 405
+    for odd in ("/admin/ui/entries/%22x%3C/delete", "/admin/ui/entries/%2E%2E"):
+        assert "の編集に戻る" not in client.post(odd, data={"csrf": "0" * 64}, headers=PAGE).text  # no id: no link
+    new = client.post("/admin/ui/new-entry?log=" + "a" * 32, data={"csrf": "0" * 64}, headers=PAGE)
+    assert f'<a href="/admin/new-entry?log={"a" * 32}">新しいFAQの追加に戻る</a>' in new.text
     page = client.get("/admin/entries/3")
     assert "data-address" not in page.text.partition("<main")[0] and "history.js" not in page.text  # opened, not sent

@@ -66,6 +66,7 @@ def test_a_browser_posting_a_file_over_the_limit_gets_a_page_with_the_limit_and_
     assert "送られたデータ（約200 KB）が上限" in page.text  # declared: its size is said (streamed: not known)
     batch = client.post("/admin/ui/batch", content=multipart(b"x" * 200_000), headers=headers)
     assert batch.status_code == 413 and '<a href="/admin/batch">一括テストに戻る' in batch.text  # back to its form
+    assert '<body data-address="/admin/batch">' in batch.text  # and a reload opens it, never sends the file again
 
 
 def test_a_chunked_body_under_the_limit_is_served(client: TestClient) -> None:

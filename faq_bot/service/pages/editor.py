@@ -28,7 +28,7 @@ from faq_bot.publishing.publisher import Publisher, PublishResult, Version
 from faq_bot.quality.unanswered import LOG_NOT_RECHECKED, recheck_after_rollback, rechecked_message
 from faq_bot.service.auth import COOKIE, AdminPageRoute
 from faq_bot.service.deps import AuthDep, ChatLogDep, PublisherDep, StagingDep
-from faq_bot.service.handlers import FORM_PAGES
+from faq_bot.service.handlers import form_page
 from faq_bot.service.offload import in_background
 from faq_bot.service.pages.logged import (
     TO_CHECK,
@@ -446,16 +446,10 @@ async def ui_reload(
 
 @editor_pages.get("/ui/{action}/{rest:path}", response_class=RedirectResponse)
 @editor_pages.get("/ui/{action}", response_class=RedirectResponse)
-async def form_result_again(action: str, rest: str = "", log: str = "") -> RedirectResponse:
-    """A form's result address opened again: its page (a form result cannot be shown again without sending
-    the form again, and a raw 405 is no page for an editor)."""
-    page = FORM_PAGES.get(action, "/admin")
-    if action == "entries" and rest and "/" not in rest:
-        page += "/" + quote(rest)  # the entry's own editing page
-    elif action == "new-entry":
-        # the new entry's form (made from a logged question: that one): the draft the browser kept of it is put back
-        page = "/admin/new-entry" + (f"?log={log}" if is_key(log) else "")
-    return RedirectResponse(page, status_code=303)
+async def form_result_again(request: Request) -> RedirectResponse:
+    """A form's result address opened again: its page (``handlers.form_page``: a form result cannot be shown again
+    without sending the form again, and a raw 405 is no page for an editor)."""
+    return RedirectResponse(form_page(request.url.path, request.url.query)[0], status_code=303)
 
 
 async def _check_kept(publisher: Publisher, build_id: str) -> Version:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from faq_bot.errors import FaqFormatError, FormatProblem
-from faq_bot.text.normalize import locate_all, normalize
+from faq_bot.text.normalize import fold, locate_all, normalize
 
 if TYPE_CHECKING:
     from _csv import Reader
@@ -421,16 +421,18 @@ Marked = tuple[tuple[str, bool], ...]
 @dataclass(frozen=True)
 class Found:
     """Where an editor's search words are in an entry, marked as written: in its category and its question (whole,
-    as the entry list shows them), and ``elsewhere``, the first alternate or the answer with a word those two do not
-    have (its label and a part around the words: ``EXCERPT_CHARS`` on each side, … where cut)."""
+    as the entry list shows them), and ``elsewhere``, for the words those two lack, the alternates or the answer
+    that have them (each a label and a part around its words: ``EXCERPT_CHARS`` on each side, … where cut)."""
 
     category: Marked | None = None
     question: Marked | None = None
-    elsewhere: tuple[str, Marked] | None = None
+    elsewhere: tuple[tuple[str, Marked], ...] = ()
 
 
 #: Characters of text shown on each side of the words an editor searched for in a long field.
 EXCERPT_CHARS = 20
+#: At most this many parts of alternates or the answer are shown for one entry.
+EXCERPTS = 3
 
 
 def marked(text: str, spans: Sequence[tuple[int, int]]) -> Marked:
@@ -444,34 +446,48 @@ def marked(text: str, spans: Sequence[tuple[int, int]]) -> Marked:
 
 
 def excerpt(text: str, spans: Sequence[tuple[int, int]]) -> Marked:
-    """A part of ``text`` around its first marked span (and those near it), on one line, … where cut."""
+    """A part of ``text`` around its first marked span and those near it, on one line, … where cut."""
     start = max(0, spans[0][0] - EXCERPT_CHARS)
-    end = min(len(text), max(e for s, e in spans if s < spans[0][1] + 2 * EXCERPT_CHARS) + EXCERPT_CHARS)
-    near = [(s - start, min(e, end) - start) for s, e in spans if s < end]
-    runs = [(re.sub(r"\s+", " ", t) if not m else t, m) for t, m in marked(text[start:end], near)]  # one line
-    return (("…", False),) * (start > 0) + tuple(r for r in runs if r[0]) + (("…", False),) * (end < len(text))
+    near = [(s, e) for s, e in spans if s < spans[0][1] + 2 * EXCERPT_CHARS]
+    end = min(len(text), near[-1][1] + EXCERPT_CHARS)
+    runs = [(re.sub(r"\s+", " ", t) if not m else t, m) for t, m in marked(text[start:end], [
+        (s - start, e - start) for s, e in near])]  # fmt: skip
+    if runs and not runs[0][1]:
+        runs[0] = (runs[0][0].lstrip(), False)
+    if runs and not runs[-1][1]:
+        runs[-1] = (runs[-1][0].rstrip(), False)
+    cut = (("…", False),)
+    return cut * (start > 0) + tuple(r for r in runs if r[0]) + cut * (end < len(text))
 
 
 def entry_contains(entry: FaqEntry, text: str) -> Found | None:
-    """Whether the entry has every word of ``text`` (split at spaces) in its id, 分類, 質問, 言い換え or 回答, widths,
-    case and white space ignored (what an editor types to find an entry; a line break in an answer is no space to
-    type); then where they are, marked (``Found``). None if a word is nowhere."""
-    terms = [t for t in normalize(text).split(" ") if t]
+    """Whether the entry has every word of ``text`` (split at white space) in its id, 分類, 質問, 言い換え or 回答, as
+    ``fold`` compares them (widths, case, white space — a line break in an answer is no space to type); then where
+    they are, marked (``Found``). None if a word is nowhere."""
+    terms = list(dict.fromkeys(t for t in (fold(w).text for w in text.split()) if t))
     fields = [("id", entry.id), ("分類", entry.category), ("質問", entry.question),
               *(("言い換え", a) for a in entry.alternates), ("回答", entry.answer)]  # fmt: skip
-    flat = [(label, value, normalize(value).replace(" ", "")) for label, value in fields]
+    flat = [(label, value, fold(value).text) for label, value in fields]
     if not terms or not all(any(t in f for _, _, f in flat) for t in terms):
         return None
-    shown = {label: locate_all(value, terms) for label, value in fields[1:3]}
-    seen = {t for label, _, f in flat[1:3] for t in terms if t in f}
-    elsewhere = next(
-        ((label, value) for label, value, f in flat[3:] if any(t in f and t not in seen for t in terms)), None
-    )
-    spans = locate_all(elsewhere[1], [t for t in terms if t not in seen]) if elsewhere else []
+    shown = [locate_all(value, terms) for _, value in fields[1:3]]
+    unseen = [t for t in terms if not any(t in f for _, _, f in flat[1:3])]
+    elsewhere: list[tuple[str, Marked]] = []
+    while unseen and len(elsewhere) < EXCERPTS:  # the field with most of the words left, a part around them
+        label, value, f = max(flat[3:], key=lambda field: sum(t in field[2] for t in unseen))
+        spans = locate_all(value, [t for t in unseen if t in f])
+        if not spans:
+            break
+        part = excerpt(value, spans)
+        elsewhere.append((label, part))
+        left = [t for t in unseen if t not in fold("".join(r for r, hit in part if hit)).text]
+        if left == unseen:
+            break
+        unseen = left
     return Found(
-        marked(entry.category, shown["分類"]) if shown["分類"] else None,
-        marked(entry.question, shown["質問"]) if shown["質問"] else None,
-        (elsewhere[0], excerpt(elsewhere[1], spans)) if elsewhere and spans else None,
+        marked(entry.category, shown[0]) if shown[0] else None,
+        marked(entry.question, shown[1]) if shown[1] else None,
+        tuple(elsewhere),
     )
 
 

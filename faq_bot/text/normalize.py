@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 _SPACES = re.compile(r"\s+")
 _HIRAGANA_TO_KATAKANA = {cp: cp + 0x60 for cp in range(ord("ぁ"), ord("ゖ") + 1)}
@@ -24,22 +25,21 @@ def normalize(text: str) -> str:
     return _DASH_AS_LONG_VOWEL.sub("ー", text)
 
 
-def locate(text: str, wanted: str) -> tuple[int, int] | None:
-    """Where ``wanted`` first is in ``text`` (``locate_all``), or None."""
-    spans = locate_all(text, [wanted])
-    return spans[0] if spans else None
+@dataclass(frozen=True)
+class Folded:
+    """A text as an editor's search compares it (``fold``), with where each of its characters comes from."""
+
+    text: str
+    starts: tuple[int, ...]  # for each character of ``text``, where its piece of the original starts and ends
+    ends: tuple[int, ...]
 
 
-def locate_all(text: str, words: Sequence[str]) -> list[tuple[int, int]]:
-    """Where each of ``words`` is in ``text`` (every time), as ``normalize`` compares them (widths, case, a dash for
-    ー) with white space left out (a line break inside a sentence: Japanese puts no space where it wraps), as
-    (start, end) in ``text`` itself, in order and overlaps joined: the parts to show an editor marked.
+def fold(text: str) -> Folded:
+    """``text`` as ``normalize`` compares it (widths, case, a dash for ー) with white space left out (a line break
+    inside a sentence: Japanese puts no space where it wraps), each character mapped back to the original.
 
     Read in the smallest pieces that NFKC treats apart: half-width ｶﾞ (or か and a combining mark) is one piece
     that becomes ガ, so a match on it covers both characters."""
-    needles = {n for n in (normalize(w).replace(" ", "") for w in words) if n}
-    if not needles or not text:
-        return []
     pieces: list[tuple[int, int]] = []  # (start, end) in ``text``
     alone = [unicodedata.normalize("NFKC", char) for char in text]
     joins = "".join(alone) != unicodedata.normalize("NFKC", text)  # else every character is a piece (most texts)
@@ -53,19 +53,29 @@ def locate_all(text: str, words: Sequence[str]) -> list[tuple[int, int]]:
                 continue
         pieces.append((i, i + 1))
     folded: list[str] = []
-    starts: list[int] = []  # where in ``text`` the piece of each character of ``folded`` starts and ends
+    starts: list[int] = []
     ends: list[int] = []
     for start, end in pieces:
-        part = text[start:end]
-        piece = (unicodedata.normalize("NFKC", part) if joins else alone[start]).lower()
-        if piece.isspace():
-            continue
+        piece = "".join(
+            c
+            for c in (unicodedata.normalize("NFKC", text[start:end]) if joins else alone[start]).lower()
+            if not c.isspace()
+        )
         folded.extend(piece)
         starts.extend([start] * len(piece))
         ends.extend([end] * len(piece))
-    haystack = _DASH_AS_LONG_VOWEL.sub("ー", "".join(folded))
+    return Folded(_DASH_AS_LONG_VOWEL.sub("ー", "".join(folded)), tuple(starts), tuple(ends))
+
+
+def locate_all(text: str, words: Sequence[str]) -> list[tuple[int, int]]:
+    """Where each of ``words`` is in ``text`` (every time, overlaps too), as ``fold`` compares them, as (start, end)
+    in ``text`` itself, in order and joined where they touch: the parts to show an editor marked."""
+    needles = {n for n in (fold(w).text for w in words) if n}
+    haystack = fold(text)
     spans = sorted(
-        (starts[m.start()], ends[m.end() - 1]) for needle in needles for m in re.finditer(re.escape(needle), haystack)
+        (haystack.starts[m.start()], haystack.ends[m.start() + len(needle) - 1])
+        for needle in needles
+        for m in re.finditer(f"(?={re.escape(needle)})", haystack.text)
     )
     joined: list[tuple[int, int]] = []
     for start, end in spans:

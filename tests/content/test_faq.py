@@ -406,7 +406,10 @@ def test_a_duplicate_id_is_said_with_the_rows_other_problems_not_on_the_next_try
 
 
 def test_an_entry_found_shows_every_word_searched_for_marked_where_it_is() -> None:
-    answer = "お支払いはクレジットカード（ＶＩＳＡ・JCB）と銀行振込です。\n請求書払いは、月末締め翌月末払いです。"
+    answer = (
+        "お支払いはクレジットカード（ＶＩＳＡ・JCB）と銀行振込です。\n請求書払いは、月末締め翌月末払いです。"
+        "毎月末までに入金を確認いたします。ご不明点はお問い合わせください。"
+    )
     entry = faq.FaqEntry("4", "支払い", "支払い方法は？", answer, ("カードで払える",))
     found = faq.entry_contains(entry, "visa")  # in the answer only: a part of it, the word as written
     part = (
@@ -414,19 +417,20 @@ def test_an_entry_found_shows_every_word_searched_for_marked_where_it_is() -> No
         ("ＶＩＳＡ", True),
         ("・JCB）と銀行振込です。 請求書払いは", False),
     )
-    assert found == faq.Found(elsewhere=("回答", (*part, ("…", False))))
-    later = faq.entry_contains(entry, "月末払い")
-    assert later is not None and later.elsewhere is not None and later.elsewhere[1][0] == ("…", False)
-    # every word, in every field shown: the category and the question whole
-    both = faq.entry_contains(entry, "支払　方法")  # an ideographic space parts words too
+    assert found == faq.Found(elsewhere=(("回答", (*part, ("…", False))),))
+    # every word, in every field shown: the category and the question whole (an ideographic space parts words too)
+    both = faq.entry_contains(entry, "支払　方法")
     assert both == faq.Found((("支払", True), ("い", False)), (("支払", True), ("い", False), ("方法", True),
                                                             ("は？", False)))  # fmt: skip
-    # a word the category and question lack: where it is, under them
-    card = faq.entry_contains(entry, "支払い カード")
-    assert card is not None and card.elsewhere == ("言い換え", (("カード", True), ("で払える", False)))
+    # words the category and question lack: each where it is — one part for words near each other, another for a
+    # word far from them in the same answer, the alternate for one only it has
+    apart = faq.entry_contains(entry, "支払い カード visa 問い合わせ")
+    assert apart is not None and [label for label, _ in apart.elsewhere] == ["回答", "回答"]
+    assert [r for _, part in apart.elsewhere for r, hit in part if hit] == ["カード", "ＶＩＳＡ", "問い合わせ"]
+    card = faq.entry_contains(entry, "払える")
+    assert card is not None and card.elsewhere == (("言い換え", (("カードで", False), ("払える", True))),)
     # across a line break, typed without a space (as Japanese is written)
     across = faq.entry_contains(entry, "銀行振込です。請求書払い")
-    assert across is not None and across.elsewhere is not None
-    assert ("銀行振込です。\n請求書払い", True) in across.elsewhere[1]
+    assert across is not None and ("銀行振込です。\n請求書払い", True) in across.elsewhere[0][1]
     assert faq.entry_contains(entry, "４") == faq.Found()  # the id: shown as it is
     assert faq.entry_contains(entry, "宇宙") is None and faq.entry_contains(entry, "方法 宇宙") is None

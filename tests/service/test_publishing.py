@@ -450,7 +450,7 @@ def test_an_entry_edit_whose_preview_went_stale_comes_back_in_its_form_not_lost(
     changed_3 = NEW_FAQ.replace("カート画面から見積書を作成できます。", "カート画面の見積ボタンから作成できます。")
     assert upload(admin_client, changed_3.encode()).json()["published"]
     page = admin_client.post("/admin/ui/publish", data={"csrf": csrf, **fields}).text
-    assert "このFAQ（id 3）自体も別の人（または別のタブ）が変更して公開しました" in page
+    assert "このFAQ（id 3）自体も別の人（または別のタブ）で変更・公開されました" in page
     # the form's page at /admin/ui/publish: back or a reload opens the entry's form (admin.js), not the publish page
     assert (
         '<body data-address="/admin/ui/publish">' in page and '<span hidden data-address="/admin/ui/entries/3">' in page

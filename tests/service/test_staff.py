@@ -759,7 +759,10 @@ def test_the_entry_list_finds_entries_by_any_field(logged_in_client: TestClient)
         '<td><mark>パスワード</mark>を変更できますか<br><small class="found">回答: マイページの<mark>会員情報</mark>'
     )
     assert shown in in_question and "FAQ 6 を編集" in in_question
-    assert "を含むFAQはありません" in logged_in_client.get("/admin/entries", params={"q": "パスワード VISA"}).text
+    none = logged_in_client.get("/admin/entries", params={"q": "パスワード VISA"}).text
+    assert "「パスワード」「VISA」をすべて含むFAQはありません" in none
+    markup = logged_in_client.get("/admin/entries", params={"q": "<b>x</b> y"}).text
+    assert "<b>x</b>" not in markup and "「&lt;b&gt;x&lt;/b&gt;」「y」をすべて含む" in markup
     assert "「宇宙」を含むFAQはありません" in logged_in_client.get("/admin/entries", params={"q": "宇宙"}).text
     assert "FAQの編集（6件）" in logged_in_client.get("/admin/entries").text
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from faq_bot.text.normalize import locate, normalize, normalize_lines
+from faq_bot.text.normalize import fold, locate_all, normalize, normalize_lines
 
 
 @pytest.mark.parametrize(
@@ -60,5 +60,19 @@ def test_lines_are_normalised_one_by_one_and_kept() -> None:
     ],
 )
 def test_locate_finds_the_words_as_written(text: str, wanted: str, found: str | None) -> None:
-    where = locate(text, wanted)
-    assert (text[where[0] : where[1]] if where else None) == found
+    spans = locate_all(text, [wanted])
+    assert (text[spans[0][0] : spans[0][1]] if spans else None) == found
+
+
+def test_locate_all_marks_every_place_of_every_word_and_joins_what_touches() -> None:
+    text = "見積書は見積画面から。ああああ"
+    assert locate_all(text, ["見積", "画面"]) == [(0, 2), (4, 8)]  # 見積 twice; 見積 and 画面 touch: one span
+    assert locate_all(text, ["ああ"]) == [(11, 15)]  # overlapping places too
+    assert locate_all(text, ["a.b", "(", ""]) == [] and locate_all("a.b", ["A.B"]) == [(0, 3)]  # words, not patterns
+
+
+def test_fold_maps_each_character_back_to_the_text() -> None:
+    folded = fold("ﾀﾞｳﾝ ﾛｰﾄﾞ\nＰＤＦ")
+    assert folded.text == "ダウンロードpdf"
+    assert (folded.starts[0], folded.ends[0]) == (0, 2)  # ダ: ﾀ and its ﾞ
+    assert folded.starts[folded.text.index("p")] == len("ﾀﾞｳﾝ ﾛｰﾄﾞ\n")

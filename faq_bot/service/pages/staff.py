@@ -51,7 +51,10 @@ from faq_bot.text.analyzer import TextAnalyzer
 staff_pages = APIRouter(prefix="/admin", include_in_schema=False, route_class=AdminPageRoute)
 _RESULT = {"prefix": "result-", "suffix": ".csv"}
 _REPORT = {"prefix": "result-", "suffix": ".json"}  # a batch run's report, as its page shows it
-BATCH_GONE = "この結果は見つかりません（保存期間の2日を過ぎたか、アドレスが違います）。もう一度実行してください。"
+BATCH_GONE = (
+    "この結果は見つかりません（保存期間の2日を過ぎたか、アドレスが正しくない可能性があります）。"
+    "もう一度実行してください。"
+)
 NOT_KEPT = (
     "結果をサーバーに保存できなかったため（ディスクの空き不足など）、CSVはダウンロードできず、このページを再読み込み"
     "すると結果は表示されません。必要ならこのページを印刷・保存してください。"

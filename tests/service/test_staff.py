@@ -983,6 +983,8 @@ def test_an_answer_confirmed_as_right_leaves_the_list_and_its_undo_comes_back_to
     assert back.headers["location"] == "/admin/answers?days=7&below=100&page=1&restored=1"
     assert "一覧に戻しました（質問 1回分）。" in client.get(back.headers["location"]).text
     assert written_log(client).confirmed_answers() == []  # the undo takes the confirmation back too
+    stale = client.get(gone.headers["location"]).text  # that page again, from the history: its undo is used
+    assert "確認し、一覧から外しました" not in stale and 'name="undo"' not in stale
 
 
 def test_an_answer_taken_off_as_nothing_for_the_faq_is_no_confirmed_answer(logged_in_client: TestClient) -> None:

@@ -62,7 +62,7 @@ def blanks_shown(text: str) -> Markup:
 
 def page_context(request: Request, auth: AdminAuth, active: str) -> dict[str, Any]:
     """What every admin page needs: the session's CSRF token, the active tab, the time zone, and for the page a form
-    sent (a POST), the address its history entry gets (``form_address``: admin.js puts it there, so that the
+    sent (a POST), the address its history entry gets (``form_address``: history.js puts it there, so that the
     browser's back and reload open a page instead of asking to send the form again)."""
     context = {"csrf": auth.csrf_token(request), "active": active, "tz": request.app.state.settings.timezone}
     return context | ({"form_address": form_address(request)} if request.method == "POST" else {})

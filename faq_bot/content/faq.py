@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from faq_bot.errors import FaqFormatError, FormatProblem
-from faq_bot.text.normalize import fold, locate_all, normalize
+from faq_bot.text.normalize import folded, locate_all, normalize
 
 if TYPE_CHECKING:
     from _csv import Reader
@@ -464,10 +464,10 @@ def entry_contains(entry: FaqEntry, text: str) -> Found | None:
     """Whether the entry has every word of ``text`` (split at white space) in its id, 分類, 質問, 言い換え or 回答, as
     ``fold`` compares them (widths, case, white space — a line break in an answer is no space to type); then where
     they are, marked (``Found``). None if a word is nowhere."""
-    terms = list(dict.fromkeys(t for t in (fold(w).text for w in text.split()) if t))
+    terms = list(dict.fromkeys(t for t in map(folded, text.split()) if t))
     fields = [("id", entry.id), ("分類", entry.category), ("質問", entry.question),
               *(("言い換え", a) for a in entry.alternates), ("回答", entry.answer)]  # fmt: skip
-    flat = [(label, value, fold(value).text) for label, value in fields]
+    flat = [(label, value, folded(value)) for label, value in fields]
     if not terms or not all(any(t in f for _, _, f in flat) for t in terms):
         return None
     shown = [locate_all(value, terms) for _, value in fields[1:3]]
@@ -480,7 +480,7 @@ def entry_contains(entry: FaqEntry, text: str) -> Found | None:
             break
         part = excerpt(value, spans)
         elsewhere.append((label, part))
-        left = [t for t in unseen if t not in fold("".join(r for r, hit in part if hit)).text]
+        left = [t for t in unseen if t not in folded("".join(r for r, hit in part if hit))]
         if left == unseen:
             break
         unseen = left

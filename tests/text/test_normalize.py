@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from faq_bot.text.normalize import fold, locate_all, normalize, normalize_lines
+from faq_bot.text.normalize import fold, folded, locate_all, normalize, normalize_lines
 
 
 @pytest.mark.parametrize(
@@ -71,8 +71,10 @@ def test_locate_all_marks_every_place_of_every_word_and_joins_what_touches() -> 
     assert locate_all(text, ["a.b", "(", ""]) == [] and locate_all("a.b", ["A.B"]) == [(0, 3)]  # words, not patterns
 
 
-def test_fold_maps_each_character_back_to_the_text() -> None:
-    folded = fold("ﾀﾞｳﾝ ﾛｰﾄﾞ\nＰＤＦ")
-    assert folded.text == "ダウンロードpdf"
-    assert (folded.starts[0], folded.ends[0]) == (0, 2)  # ダ: ﾀ and its ﾞ
-    assert folded.starts[folded.text.index("p")] == len("ﾀﾞｳﾝ ﾛｰﾄﾞ\n")
+@pytest.mark.parametrize("text", ["ﾀﾞｳﾝ ﾛｰﾄﾞ\nＰＤＦ", "か\u3099いど", "ダウンロ-ド ΟΔΟΣ ①Straße", "請求書は\n  毎月"])
+def test_fold_maps_each_character_back_to_the_text_and_folds_as_the_filter_does(text: str) -> None:
+    assert fold(text).text == folded(text)  # the search's filter and its marks compare alike
+    mapped = fold("ﾀﾞｳﾝ ﾛｰﾄﾞ\nＰＤＦ")
+    assert mapped.text == "ダウンロードpdf"
+    assert (mapped.starts[0], mapped.ends[0]) == (0, 2)  # ダ: ﾀ and its ﾞ
+    assert mapped.starts[mapped.text.index("p")] == len("ﾀﾞｳﾝ ﾛｰﾄﾞ\n")

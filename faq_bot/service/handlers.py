@@ -122,12 +122,16 @@ def back_link(path: str, referer: str = "", query: str = "", *, entry_gone: bool
     return page, _PAGE_NAMES.get(page, "管理画面に戻る")
 
 
-def error_context(status: int, message: str, path: str, referer: str = "", query: str = "") -> dict[str, str]:
+def error_context(
+    status: int, message: str, path: str, referer: str = "", query: str = "", method: str = "GET"
+) -> dict[str, str]:
     """What an error page shows: a heading for the status, the message, and the way back (``back_link``; an entry
-    not found is not led back to)."""
+    not found is not led back to); a form refused (``method`` POST) is kept in the tab's history at that way back
+    (``form_address``, history.js): back or a reload opens it, never sends the form again."""
     back, label = back_link(path, referer, query, entry_gone=status == 404)
     heading = _PAGE_HEADINGS.get(status, "エラーが発生しました")
-    return {"heading": heading, "error": message, "back": back, "back_label": label, "csrf": "", "active": ""}
+    context = {"heading": heading, "error": message, "back": back, "back_label": label, "csrf": "", "active": ""}
+    return context | ({"form_address": back} if method == "POST" else {})
 
 
 def _as_page(request: Request, response: Response) -> Response:
@@ -140,9 +144,8 @@ def _as_page(request: Request, response: Response) -> Response:
     # Inside the admin pages with their menu; elsewhere plain (a visitor who mistyped an address sees no admin menu).
     name = "notice.html" if request.url.path.startswith("/admin") else "error.html"
     referer = request.headers.get("referer", "")
-    context = error_context(response.status_code, detail, request.url.path, referer, request.url.query)
-    if request.method == "POST":  # a form refused: back or a reload opens where its link leads, never sends it again
-        context["form_address"] = context["back"]
+    url = request.url
+    context = error_context(response.status_code, detail, url.path, referer, url.query, request.method)
     page = templates().TemplateResponse(request, name, context, status_code=response.status_code)
     for header in ("retry-after", "www-authenticate"):
         if header in response.headers:

@@ -157,9 +157,8 @@ async def _too_large(scope: Scope, send: Send, limit: int) -> None:
             scope["path"],
             headers_in.get("referer", ""),
             query,
+            scope["method"],
         )
-        if scope["method"] == "POST":  # a form refused: back or a reload opens where its link leads (history.js)
-            context["form_address"] = context["back"]
         # Inside the admin pages with their menu (as every admin error page); elsewhere plain.
         name = "notice.html" if scope["path"].startswith("/admin") else "error.html"
         body, content_type = templates().get_template(name).render(context).encode(), b"text/html; charset=utf-8"

@@ -7,7 +7,9 @@ import os
 import re
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -538,16 +540,24 @@ def test_on_a_phone_the_decisions_contributions_fit_the_screen_with_their_bars(b
     ctx.close()
 
 
-def test_on_a_phone_a_long_question_shows_whole_in_its_box(browser: object, settings: Settings) -> None:
-    # The question was a box of one line: on a phone a question of 40 characters showed its first 20.
-    question = "見積書を作成したあとで、数量や納期を変更した見積書をもう一度作り直すことはできますか"
-    write(settings.faq_path, SMALL_FAQ.replace("見積書を発行できますか", question))
+@contextmanager
+def _entry_3_of(browser: object, settings: Settings, faq: str, width: int) -> Iterator[Any]:
+    """Entry 3's editing page of a server serving ``faq``, in a logged-in browser ``width`` pixels wide."""
+    write(settings.faq_path, faq)
     app = create_app(settings.model_copy(update={"admin_token": SecretStr(ADMIN_TOKEN)}), FakeEmbedder())
     with uvicorn_thread(app) as site:
-        ctx = browser.new_context(viewport={"width": 390, "height": 800}, locale="ja-JP")  # type: ignore[attr-defined]
+        ctx = browser.new_context(viewport={"width": width, "height": 800}, locale="ja-JP")  # type: ignore[attr-defined]
         page = ctx.new_page()
         _log_in(page, site)
         page.goto(site + "/admin/entries/3")
+        yield page
+        ctx.close()
+
+
+def test_on_a_phone_a_long_question_shows_whole_in_its_box(browser: object, settings: Settings) -> None:
+    # The question was a box of one line: on a phone a question of 40 characters showed its first 20.
+    question = "見積書を作成したあとで、数量や納期を変更した見積書をもう一度作り直すことはできますか"
+    with _entry_3_of(browser, settings, SMALL_FAQ.replace("見積書を発行できますか", question), 390) as page:
         box = page.get_by_label("質問")
         expect(box).to_have_value(question)
         size = box.evaluate("e => ({scroll: e.scrollHeight, client: e.clientHeight})")
@@ -557,7 +567,6 @@ def test_on_a_phone_a_long_question_shows_whole_in_its_box(browser: object, sett
         box.press("Enter")  # one line of text: Enter sends the form, as in a box of one line
         page.get_by_role("article", name="FAQ 3 の変更").wait_for()  # its preview
         expect(page.get_by_label("質問")).to_have_value("見積書は作れますか")
-        ctx.close()
 
 
 def test_the_entry_editors_boxes_show_all_their_text_in_whole_lines(
@@ -568,15 +577,10 @@ def test_the_entry_editors_boxes_show_all_their_text_in_whole_lines(
     # counts, and the fifth alternate showed cut in half).
     alternates = "見積を作りたい|quotation|見積書が欲しい|見積もりの出し方|見積書をPDFで|見積の有効期限"
     answer = "カート画面の[見積書を作成]から見積書(PDF)を作成できます。" * 20
-    write(settings.faq_path, SMALL_FAQ.replace("見積を作りたい|quotation", alternates).replace(
+    faq = SMALL_FAQ.replace("見積を作りたい|quotation", alternates).replace(
         "カート画面から見積書を作成できます。", answer
-    ))  # fmt: skip
-    app = create_app(settings.model_copy(update={"admin_token": SecretStr(ADMIN_TOKEN)}), FakeEmbedder())
-    with uvicorn_thread(app) as site:
-        ctx = browser.new_context(viewport={"width": 1280, "height": 800}, locale="ja-JP")  # type: ignore[attr-defined]
-        page = ctx.new_page()
-        _log_in(page, site)
-        page.goto(site + "/admin/entries/3")
+    )
+    with _entry_3_of(browser, settings, faq, 1280) as page:
         for box in ("#alternates", "#answer"):
             shown = page.locator(box).evaluate(
                 """e => { const c = getComputedStyle(e);
@@ -586,4 +590,3 @@ def test_the_entry_editors_boxes_show_all_their_text_in_whole_lines(
             lines = shown["inner"] / shown["line"] if shown["line"] else 0.0
             assert shown["scroll"] <= shown["client"], (box, shown)  # nothing to scroll to: all of it in sight
             assert lines >= 5 and lines == round(lines), (box, shown)  # whole lines, none cut in half
-        ctx.close()
